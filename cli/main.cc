@@ -1,0 +1,4 @@
+// The `rehearse` executable.
+#include "cli/commands.h"
+
+int main(int argc, char** argv) { return rehearse::cli::main(argc, argv); }

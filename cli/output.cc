@@ -1,0 +1,93 @@
+// Text and JSON output of run results.
+#include "cli/output.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+namespace rehearse::cli {
+
+std::string seconds_text(TimeUs us) { return fmt::format("{}.{:03d}s", us / kSec, static_cast<int>((us % kSec) / kMs)); }
+
+nlohmann::json run_json(const RunResult& result) {
+  nlohmann::json violations = nlohmann::json::array();
+  for (const auto& violation : result.violations) {
+    violations.push_back({{"invariant", violation.invariant},
+                          {"time_ms", violation.time_us / kMs},
+                          {"node", violation.node},
+                          {"detail", violation.detail},
+                          {"events", violation.events}});
+  }
+  nlohmann::json regions = nlohmann::json::object();
+  for (const auto& [region, state] : result.region_states) regions[region] = state;
+  const RunStats& s = result.stats;
+  return {{"scenario", result.scenario},
+          {"seed", result.seed},
+          {"verdict", result.violated() ? "violation" : "pass"},
+          {"violations", violations},
+          {"migration", {{"outcome", result.outcome}, {"regions", regions}}},
+          {"stats",
+           {{"events", s.events},
+            {"sim_time_ms", s.sim_time_us / kMs},
+            {"wall_ms", s.wall_ms},
+            {"faults_injected", s.faults_injected},
+            {"lock_acquisitions", s.lock_acquisitions},
+            {"stale_writes_rejected", s.stale_writes_rejected},
+            {"app_requests", s.app_requests},
+            {"app_errors", s.app_errors},
+            {"max_stall_ms", s.max_stall_us / kMs},
+            {"max_replica_lag_ms", s.max_replica_lag_us / kMs},
+            {"rows_backfilled", s.rows_backfilled},
+            {"overlapping_belief_ms", s.overlapping_belief_us / kMs}}},
+          {"trace_hash", result.trace_hash}};
+}
+
+nlohmann::json event_json(const Event& event) {
+  nlohmann::json json = {{"id", event.id},
+                         {"time_us", event.time_us},
+                         {"node", event.node},
+                         {"kind", to_string(event.kind)}};
+  if (event.outcome != Outcome::none) json["outcome"] = to_string(event.outcome);
+  if (event.write != WriteKind::none) json["write"] = to_string(event.write);
+  if (event.token != 0) json["token"] = event.token;
+  if (!event.actor.empty() && event.actor != event.node) json["actor"] = event.actor;
+  if (!event.region.empty()) json["region"] = event.region;
+  if (!event.detail.empty()) json["detail"] = event.detail;
+  if (event.a != 0 || event.b != 0) {
+    json["a"] = event.a;
+    json["b"] = event.b;
+  }
+  return json;
+}
+
+void print_run_text(std::ostream& out, const RunResult& result, const std::string& scenario_argument) {
+  out << fmt::format("scenario {}  seed {}\n", result.scenario, result.seed);
+  if (result.violated()) {
+    std::string names;
+    for (const auto& violation : result.violations) {
+      if (names.find(violation.invariant) == std::string::npos) names += (names.empty() ? "" : ", ") + violation.invariant;
+    }
+    out << fmt::format("verdict: VIOLATION ({})\n", names);
+    for (const auto& violation : result.violations) {
+      out << fmt::format("  {} at {} on {}: {} (events {})\n", violation.invariant, seconds_text(violation.time_us),
+                         violation.node, violation.detail, fmt::join(violation.events, ", "));
+    }
+  } else {
+    out << "verdict: PASS (no invariant violated)\n";
+  }
+  out << fmt::format("migration: {}", result.outcome);
+  std::string regions;
+  for (const auto& region : result.region_order) {
+    auto it = result.region_states.find(region);
+    if (it != result.region_states.end()) regions += fmt::format("{}{}: {}", regions.empty() ? "" : ", ", region, it->second);
+  }
+  out << fmt::format(" ({})\n", regions);
+  const RunStats& s = result.stats;
+  out << fmt::format("stats: {} events, {} simulated, {} ms wall, {} faults, {} lock acquisitions, "
+                     "{} stale writes rejected, {} rows backfilled\n",
+                     s.events, seconds_text(s.sim_time_us), s.wall_ms, s.faults_injected, s.lock_acquisitions,
+                     s.stale_writes_rejected, s.rows_backfilled);
+  out << fmt::format("trace_hash {}\n", result.trace_hash);
+  out << fmt::format("reproduce: rehearse run {} --seed {}\n", scenario_argument, result.seed);
+}
+
+}  // namespace rehearse::cli

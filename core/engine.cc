@@ -1,0 +1,312 @@
+// The migration engine's runbook: acquire the lock, then per region expand, dual write,
+// backfill, validate, switch reads and contract, each step checkpointed under the fence.
+#include "core/engine.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "core/assert.h"
+
+namespace rehearse {
+
+namespace {
+// Bounds (TigerBeetle style: every loop and retry has a named limit).
+constexpr int kLeaseAttemptsMax = 64;          // times the engine re-acquires after losing the lease
+constexpr int kTransientRetriesMax = 20;       // retries of a call that timed out or was unavailable
+constexpr int kRevalidateMax = 3;              // re-backfills of a mismatched range before failing
+constexpr std::int64_t kValidateChunkBatches = 10;  // validation checksums this many batches at once
+constexpr std::int64_t kUnbatchedValidateChunk = 100000;
+}  // namespace
+
+const char* to_string(EngineExit exit) {
+  switch (exit) {
+    case EngineExit::completed: return "completed";
+    case EngineExit::rolled_back: return "rolled_back";
+    case EngineExit::halted: return "halted";
+    case EngineExit::gave_up: return "gave_up";
+  }
+  return "?";
+}
+
+Engine::Engine(const LockSpec& lock, const EngineSpec& engine, MigrationPlan plan, std::vector<std::string> regions,
+               EnginePorts ports)
+    : lock_(lock),
+      engine_(engine),
+      plan_(std::move(plan)),
+      regions_(std::move(regions)),
+      ports_(ports),
+      session_(lock, engine, LockSessionPorts{ports.clock, ports.random, ports.tasks, ports.lock, ports.recorder}) {
+  REHEARSE_ASSERT(!regions_.empty());
+  REHEARSE_ASSERT(!plan_.table.empty());
+}
+
+EngineExit Engine::run() {
+  ports_.recorder.record(Event{.kind = EventKind::engine_start, .detail = plan_.name});
+  for (int attempt = 0; attempt < kLeaseAttemptsMax; ++attempt) {
+    Status acquired = session_.acquire();
+    if (!acquired.is_ok()) {
+      ports_.recorder.record(Event{.kind = EventKind::engine_exit, .outcome = Outcome::failed, .detail = "gave_up"});
+      return EngineExit::gave_up;
+    }
+    const Step step = migrate_all();
+    if (step == Step::lost) continue;  // another holder may have moved on; re-read on re-acquire
+    session_.release();
+    const EngineExit exit = step == Step::done ? (failed_region_rolled_back_ ? EngineExit::rolled_back : EngineExit::completed)
+                                               : EngineExit::halted;
+    ports_.recorder.record(Event{.kind = EventKind::engine_exit, .outcome = Outcome::ok, .detail = to_string(exit)});
+    return exit;
+  }
+  ports_.recorder.record(Event{.kind = EventKind::engine_exit, .outcome = Outcome::failed, .detail = "gave_up"});
+  return EngineExit::gave_up;
+}
+
+Engine::Step Engine::migrate_all() {
+  failed_region_rolled_back_ = false;
+  for (std::size_t i = 0; i < regions_.size(); ++i) {
+    const Step step = migrate_region(regions_[i]);
+    if (step != Step::done) return step;
+    if (failed_region_rolled_back_) return Step::done;  // stop the rollout at the failed region
+    if (i + 1 < regions_.size() && engine_.rollout == Rollout::region_by_region) {
+      const Step gate = health_gate(regions_[i + 1]);
+      if (gate != Step::done) return gate;
+    }
+  }
+  return Step::done;
+}
+
+Engine::Step Engine::migrate_region(const std::string& name) {
+  Region region{name, ports_.database(name), Checkpoint{}};
+  if (!read_checkpoint(region)) return session_.holding() ? Step::failed : Step::lost;
+  const int rank = region_state_rank(region.checkpoint.state);
+  if (region.checkpoint.state == "contracted") return Step::done;
+  if (region.checkpoint.state == "rolled_back") {
+    failed_region_rolled_back_ = true;
+    return Step::done;
+  }
+  REHEARSE_ASSERT(rank >= 0);
+  const Step step = advance(region);
+  if (step != Step::failed) return step;
+  note(name, "the region failed");
+  if (engine_.on_failure == OnFailure::halt) return Step::failed;
+  const Step rolled = rollback(region);
+  if (rolled == Step::done) failed_region_rolled_back_ = true;
+  return rolled;
+}
+
+// Runs the phases the checkpoint says are still to do, in runbook order.
+Engine::Step Engine::advance(Region& region) {
+  auto rank = [&region] { return region_state_rank(region.checkpoint.state); };
+  Step step = Step::done;
+  if (rank() < region_state_rank("expanded")) step = expand(region);
+  if (step == Step::done && rank() < region_state_rank("dual_write")) step = dual_write(region);
+  if (step == Step::done && rank() < region_state_rank("validated")) step = backfill(region);
+  if (step == Step::done &&
+      (rank() < region_state_rank("validated") || region.checkpoint.validated_token != session_.token())) {
+    step = validate(region);
+  }
+  if (step == Step::done && rank() < region_state_rank("reads_switched")) step = switch_reads(region);
+  if (step == Step::done) step = contract(region);
+  return step;
+}
+
+Engine::Step Engine::expand(Region& region) {
+  enter_phase(region, "expand");
+  const DdlLimits limits{engine_.lock_timeout_us, engine_.statement_timeout_us};
+  for (const DdlStatement& statement : plan_.expand) {
+    const Step step = protected_call(region, "expand DDL", engine_.ddl_retries, [&] {
+      return region.database.execute_ddl(statement, limits, session_.fence());
+    });
+    if (step != Step::done) return step;
+  }
+  return set_state(region, "expanded");
+}
+
+Engine::Step Engine::dual_write(Region& region) {
+  enter_phase(region, "dual_write");
+  const Step step = protected_call(region, "dual_write flag", kTransientRetriesMax, [&] {
+    return ports_.flags.set_flag(region.name, "dual_write", true, session_.fence());
+  });
+  return step == Step::done ? set_state(region, "dual_write") : step;
+}
+
+Engine::Step Engine::backfill(Region& region) {
+  enter_phase(region, "backfill");
+  if (region.checkpoint.state != "backfilling") {
+    const Step step = set_state(region, "backfilling");
+    if (step != Step::done) return step;
+  }
+  if (plan_.fills.empty()) return Step::done;
+  const Result<KeyRange> range = region.database.key_range(plan_.table);
+  if (!range.is_ok()) return Step::failed;
+  std::int64_t next = std::max(region.checkpoint.next_id, range.value().min_id);
+  while (next <= range.value().max_id) {
+    const std::int64_t high =
+        engine_.batch_size == 0 ? range.value().max_id : std::min(range.value().max_id, next + engine_.batch_size - 1);
+    const Step step = fill_range(region, next, high, false);
+    if (step != Step::done) return step;
+    next = high + 1;
+    if (engine_.batch_pause_us > 0 && next <= range.value().max_id) ports_.clock.sleep_for(engine_.batch_pause_us);
+  }
+  return Step::done;
+}
+
+// Backfills [low_id, high_id] and moves the checkpoint's cursor past it in the same transaction.
+Engine::Step Engine::fill_range(Region& region, std::int64_t low_id, std::int64_t high_id, bool overwrite) {
+  const BackfillBatch batch{plan_.table, plan_.fills, low_id, high_id, overwrite};
+  Checkpoint then = region.checkpoint;
+  then.next_id = std::max(then.next_id, high_id + 1);
+  then.token = session_.token();
+  const Step step = protected_call(region, "backfill batch", kTransientRetriesMax, [&] {
+    return region.database.backfill(batch, then, session_.fence()).status();
+  });
+  if (step == Step::done) region.checkpoint = then;
+  return step;
+}
+
+Engine::Step Engine::validate(Region& region) {
+  enter_phase(region, "validate");
+  if (!engine_.validate) {
+    note(region.name, "validation is off: skipped");
+    return set_state(region, "validated");
+  }
+  const Result<KeyRange> range = region.database.key_range(plan_.table);
+  if (!range.is_ok()) return Step::failed;
+  const std::int64_t chunk = engine_.batch_size == 0 ? kUnbatchedValidateChunk : engine_.batch_size * kValidateChunkBatches;
+  std::int64_t mismatched_total = 0;
+  for (std::int64_t low = range.value().min_id; low <= range.value().max_id; low += chunk) {
+    const std::int64_t high = std::min(range.value().max_id, low + chunk - 1);
+    for (int round = 0;; ++round) {
+      const BackfillBatch window{plan_.table, plan_.fills, low, high, false};
+      const Result<RangeChecksum> sums = region.database.checksum(window, BackfillSource::primary);
+      if (!sums.is_ok()) return session_.holding() ? Step::failed : Step::lost;
+      if (sums.value().mismatched_rows == 0 && sums.value().expected == sums.value().actual) break;
+      if (round == kRevalidateMax) {
+        ports_.recorder.record(Event{.kind = EventKind::validate, .outcome = Outcome::failed, .region = region.name,
+                                     .detail = fmt::format("ids {}..{} still mismatch after {} re-backfills", low, high, round),
+                                     .a = low, .b = high});
+        return Step::failed;
+      }
+      mismatched_total += sums.value().mismatched_rows;
+      const Step refill = fill_range(region, low, high, true);
+      if (refill != Step::done) return refill;
+    }
+  }
+  ports_.recorder.record(Event{.kind = EventKind::validate, .outcome = Outcome::ok, .token = session_.token(),
+                               .region = region.name,
+                               .detail = fmt::format("checksums match ({} rows re-backfilled)", mismatched_total)});
+  region.checkpoint.validated_token = session_.token();
+  return set_state(region, "validated");
+}
+
+Engine::Step Engine::switch_reads(Region& region) {
+  enter_phase(region, "switch_reads");
+  const Step step = protected_call(region, "read_new flag", kTransientRetriesMax, [&] {
+    return ports_.flags.set_flag(region.name, "read_new", true, session_.fence());
+  });
+  return step == Step::done ? set_state(region, "reads_switched") : step;
+}
+
+Engine::Step Engine::contract(Region& region) {
+  enter_phase(region, "contract");
+  const DdlLimits limits{engine_.lock_timeout_us, engine_.statement_timeout_us};
+  for (const DdlStatement& statement : plan_.contract) {
+    const Step step = protected_call(region, "contract DDL", engine_.ddl_retries, [&] {
+      return region.database.execute_ddl(statement, limits, session_.fence());
+    });
+    if (step != Step::done) return step;
+  }
+  return set_state(region, "contracted");
+}
+
+// Undoes a region that failed before contract: flags off, the added columns dropped.
+Engine::Step Engine::rollback(Region& region) {
+  enter_phase(region, "rollback");
+  for (const char* flag : {"read_new", "dual_write"}) {
+    const Step step = protected_call(region, "rollback flag", kTransientRetriesMax, [&] {
+      return ports_.flags.set_flag(region.name, flag, false, session_.fence());
+    });
+    if (step != Step::done) return step;
+  }
+  const DdlLimits limits{engine_.lock_timeout_us, engine_.statement_timeout_us};
+  for (auto it = plan_.expand.rbegin(); it != plan_.expand.rend(); ++it) {
+    DdlStatement undo = *it;
+    undo.kind = DdlStatement::Kind::drop_column;
+    const Step step = protected_call(region, "rollback DDL", engine_.ddl_retries, [&] {
+      return region.database.execute_ddl(undo, limits, session_.fence());
+    });
+    if (step != Step::done) return step;
+  }
+  return set_state(region, "rolled_back");
+}
+
+Engine::Step Engine::health_gate(const std::string& next_region) {
+  ports_.recorder.record(Event{.kind = EventKind::phase, .region = next_region, .detail = "health_gate"});
+  ports_.clock.sleep_for(engine_.health_gate.soak_us);
+  if (!session_.holding()) return Step::lost;
+  return Step::done;
+}
+
+Engine::Step Engine::set_state(Region& region, const char* state) {
+  Checkpoint next = region.checkpoint;
+  next.exists = true;
+  next.migration = plan_.name;
+  next.state = state;
+  next.token = session_.token();
+  const Step step = protected_call(region, "checkpoint", kTransientRetriesMax, [&] {
+    return region.database.write_checkpoint(next, session_.fence());
+  });
+  if (step == Step::done) {
+    region.checkpoint = next;
+    ports_.recorder.record(Event{.kind = EventKind::region_state, .token = session_.token(), .region = region.name,
+                                 .detail = state});
+  }
+  return step;
+}
+
+// Runs one protected operation: the pre-write check, the call, and retries of transient
+// failures (timeouts, unavailability) with backoff. A stale-token rejection loses the lease.
+Engine::Step Engine::protected_call(Region& region, const char* what, int retries_max,
+                                    const std::function<Status()>& call) {
+  for (int attempt = 0;; ++attempt) {
+    const Status allowed = session_.check_before_write();
+    if (!allowed.is_ok()) {
+      session_.mark_lost(allowed.message());
+      return Step::lost;
+    }
+    const Status status = call();
+    if (status.is_ok()) return Step::done;
+    if (status.is_stale_token()) {
+      session_.mark_lost(fmt::format("{} rejected: {}", what, status.message()));
+      return Step::lost;
+    }
+    note(region.name, fmt::format("{} failed: {}", what, status.to_string()));
+    const bool transient = status.is_timeout() || status.is_unavailable();
+    if (!transient || attempt >= retries_max) return Step::failed;
+    ports_.clock.sleep_for(backoff_delay(engine_.backoff, attempt, ports_.random));
+  }
+}
+
+bool Engine::read_checkpoint(Region& region) {
+  for (int attempt = 0; attempt <= kTransientRetriesMax; ++attempt) {
+    if (!session_.holding()) return false;
+    Result<Checkpoint> read = region.database.read_checkpoint(plan_.name);
+    if (read.is_ok()) {
+      region.checkpoint = read.value();
+      if (!region.checkpoint.exists) region.checkpoint.state = "pending";
+      return true;
+    }
+    ports_.clock.sleep_for(backoff_delay(engine_.backoff, attempt, ports_.random));
+  }
+  return false;
+}
+
+void Engine::enter_phase(const Region& region, const char* phase) {
+  ports_.recorder.record(Event{.kind = EventKind::phase, .token = session_.token(), .region = region.name, .detail = phase});
+}
+
+void Engine::note(const std::string& region, const std::string& detail) {
+  ports_.recorder.record(Event{.kind = EventKind::message, .region = region, .detail = detail});
+}
+
+}  // namespace rehearse

@@ -1,0 +1,80 @@
+// The migration engine: the expand/contract runbook, region by region, under the migration
+// lock. It is ordinary blocking code that reaches the world only through the ports, so the
+// very same engine runs in the simulator and against live servers. Every step is idempotent
+// and its progress is checkpointed in the region's database, so a restarted engine (or a new
+// lock holder) re-reads the checkpoint after acquiring the lock and continues.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/lock_session.h"
+#include "core/model.h"
+#include "core/plan.h"
+#include "core/ports.h"
+
+namespace rehearse {
+
+struct EnginePorts {
+  Clock& clock;
+  Random& random;
+  Tasks& tasks;
+  LockClient& lock;
+  FlagStore& flags;
+  Recorder& recorder;
+  // The database of a region. REQUIRES: the region is one of the engine's regions.
+  std::function<RegionDatabase&(const std::string& region)> database;
+};
+
+enum class EngineExit { completed, rolled_back, halted, gave_up };
+const char* to_string(EngineExit exit);
+
+class Engine {
+ public:
+  // `regions` is the rollout order.
+  Engine(const LockSpec& lock, const EngineSpec& engine, MigrationPlan plan, std::vector<std::string> regions,
+         EnginePorts ports);
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Runs the migration to its end (or until the lock cannot be had). Blocking.
+  EngineExit run();
+
+ private:
+  enum class Step { done, lost, failed };
+  struct Region {
+    std::string name;
+    RegionDatabase& database;
+    Checkpoint checkpoint;
+  };
+
+  Step migrate_all();
+  Step migrate_region(const std::string& name);
+  Step advance(Region& region);
+  Step expand(Region& region);
+  Step dual_write(Region& region);
+  Step backfill(Region& region);
+  Step validate(Region& region);
+  Step switch_reads(Region& region);
+  Step contract(Region& region);
+  Step rollback(Region& region);
+  Step health_gate(const std::string& next_region);
+
+  Step set_state(Region& region, const char* state);
+  Step protected_call(Region& region, const char* what, int retries_max, const std::function<Status()>& call);
+  Step fill_range(Region& region, std::int64_t low_id, std::int64_t high_id, bool overwrite);
+  bool read_checkpoint(Region& region);
+  void enter_phase(const Region& region, const char* phase);
+  void note(const std::string& region, const std::string& detail);
+
+  LockSpec lock_;
+  EngineSpec engine_;
+  MigrationPlan plan_;
+  std::vector<std::string> regions_;
+  EnginePorts ports_;
+  LockSession session_;
+  bool failed_region_rolled_back_ = false;
+};
+
+}  // namespace rehearse

@@ -1,0 +1,59 @@
+// The expression language of migrations (`up` / `down`): a small deterministic subset of SQL
+// value expressions (scenario-format.md, "Expressions"). Parsed once when a scenario loads,
+// evaluated by the simulated databases and compiled to SQL for live PostgreSQL.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/value.h"
+
+namespace rehearse {
+
+struct ExprNode;  // defined in expr.cc
+
+class Expr {
+ public:
+  Expr() = default;
+  bool empty() const { return root_ == nullptr; }
+  // The column names the expression reads, sorted, without duplicates.
+  const std::vector<std::string>& columns() const { return columns_; }
+  const std::string& text() const { return text_; }
+
+ private:
+  friend struct ExprAccess;
+  std::shared_ptr<const ExprNode> root_;
+  std::vector<std::string> columns_;
+  std::string text_;
+};
+
+struct ExprParseError {
+  int position = 0;   // 1-based character offset of the offending token in the text
+  std::string token;  // the offending token ("" at end of input)
+  std::string message;
+};
+
+// Parses `text`. On success returns the expression; on failure fills *error and returns
+// std::nullopt. Anything outside the spec's subset (unknown function, subquery, ...) is an error.
+std::optional<Expr> parse_expression(const std::string& text, ExprParseError* error);
+
+// Looks up a column by name; returns nullptr when the row has no such column.
+using ColumnLookup = std::function<const Value*(const std::string& column)>;
+
+struct EvalResult {
+  bool ok = true;
+  Value value;
+  std::string error;  // when !ok: division by zero, bad cast, unknown column, ...
+};
+
+// Evaluates with SQL semantics (NULL propagation, three-valued logic, exact decimals).
+EvalResult evaluate(const Expr& expr, const ColumnLookup& lookup);
+
+// The expression as PostgreSQL SQL, with every column reference passed through
+// `quote_column` (so callers can qualify or quote identifiers).
+std::string to_sql(const Expr& expr, const std::function<std::string(const std::string&)>& quote_column);
+
+}  // namespace rehearse

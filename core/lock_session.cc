@@ -1,0 +1,139 @@
+// Lock acquisition, keepalive and the pre-write check of the engine's lock session.
+#include "core/lock_session.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "core/assert.h"
+
+namespace rehearse {
+
+namespace {
+// A bound on the keepalive's consecutive failed renewals before it gives the lease up.
+constexpr int kRenewFailuresMax = 1000;
+}  // namespace
+
+// State shared by the session and its keepalive task; the task may outlive the session.
+struct LockSession::Shared {
+  bool holding = false;
+  bool lost = false;
+  std::uint64_t generation = 0;  // bumped whenever the lease changes; stale keepalives stop
+  Lease lease;
+};
+
+TimeUs backoff_delay(const Backoff& backoff, int attempt, Random& random) {
+  REHEARSE_ASSERT(attempt >= 0);
+  REHEARSE_ASSERT(backoff.base_us >= 0 && backoff.max_us >= 0);
+  TimeUs ceiling = backoff.base_us;
+  for (int i = 0; i < attempt && ceiling < backoff.max_us; ++i) ceiling *= 2;
+  ceiling = std::min(ceiling, backoff.max_us);
+  switch (backoff.jitter) {
+    case Jitter::full: return random.uniform(0, ceiling);
+    case Jitter::equal: return ceiling / 2 + random.uniform(0, ceiling - ceiling / 2);
+    case Jitter::none: return ceiling;
+  }
+  return ceiling;
+}
+
+LockSession::LockSession(const LockSpec& lock, const EngineSpec& engine, LockSessionPorts ports)
+    : lock_(lock), engine_(engine), ports_(ports), shared_(std::make_shared<Shared>()) {
+  REHEARSE_ASSERT(lock_.ttl_us > 0);
+}
+
+LockSession::~LockSession() { ++shared_->generation; }
+
+bool LockSession::holding() const { return shared_->holding && !shared_->lost; }
+std::int64_t LockSession::token() const { return shared_->lease.token; }
+
+Fence LockSession::fence() const {
+  return Fence{shared_->lease.token, lock_.fencing == Fencing::storage};
+}
+
+Status LockSession::acquire() {
+  REHEARSE_ASSERT(!holding());
+  const TimeUs deadline = ports_.clock.now() + engine_.acquire_timeout_us;
+  for (int attempt = 0;; ++attempt) {
+    const TimeUs sent = ports_.clock.now();
+    Result<Lease> granted = ports_.lock.try_acquire(lock_.ttl_us);
+    if (granted.is_ok()) {
+      shared_->lease = granted.value();
+      shared_->lease.requested_local_us = sent;
+      shared_->lease.ttl_us = lock_.ttl_us;
+      shared_->holding = true;
+      shared_->lost = false;
+      ++shared_->generation;
+      ports_.recorder.record(Event{.kind = EventKind::lock_acquire, .outcome = Outcome::ok, .token = granted.value().token,
+                                   .detail = fmt::format("attempt {}", attempt + 1)});
+      if (lock_.renew_every_us > 0) start_keepalive();
+      return Status::ok();
+    }
+    ports_.recorder.record(Event{.kind = EventKind::lock_acquire, .outcome = Outcome::failed,
+                                 .detail = granted.status().to_string()});
+    const TimeUs now = ports_.clock.now();
+    if (now >= deadline) return Status::timeout("acquire_timeout passed");
+    ports_.clock.sleep_for(std::min(backoff_delay(engine_.backoff, attempt, ports_.random), deadline - now));
+  }
+}
+
+void LockSession::start_keepalive() {
+  std::shared_ptr<Shared> shared = shared_;
+  const std::uint64_t generation = shared->generation;
+  const LockSpec lock = lock_;
+  LockSessionPorts ports = ports_;
+  ports_.tasks.spawn("keepalive", [shared, generation, lock, ports]() {
+    for (int failures = 0; failures < kRenewFailuresMax;) {
+      ports.clock.sleep_for(lock.renew_every_us);
+      if (shared->generation != generation || !shared->holding) return;
+      const TimeUs sent = ports.clock.now();
+      Status renewed = ports.lock.renew(shared->lease, lock.ttl_us);
+      if (shared->generation != generation || !shared->holding) return;
+      if (renewed.is_ok()) {
+        failures = 0;
+        shared->lease.requested_local_us = sent;
+        ports.recorder.record(Event{.kind = EventKind::lock_renew, .outcome = Outcome::ok, .token = shared->lease.token});
+        continue;
+      }
+      ++failures;
+      ports.recorder.record(Event{.kind = EventKind::lock_renew, .outcome = Outcome::failed,
+                                  .token = shared->lease.token, .detail = renewed.to_string()});
+      if (renewed.is_conflict()) {
+        shared->lost = true;
+        ports.recorder.record(Event{.kind = EventKind::lock_lost, .token = shared->lease.token,
+                                    .detail = "renewal refused: the lease is gone"});
+        return;
+      }
+    }
+  });
+}
+
+void LockSession::mark_lost(const std::string& why) {
+  if (!shared_->holding || shared_->lost) return;
+  shared_->lost = true;
+  ++shared_->generation;
+  ports_.recorder.record(Event{.kind = EventKind::lock_lost, .token = shared_->lease.token, .detail = why});
+}
+
+void LockSession::release() {
+  if (!shared_->holding) return;
+  const Lease lease = shared_->lease;
+  const bool was_lost = shared_->lost;
+  shared_->holding = false;
+  shared_->lost = false;
+  ++shared_->generation;
+  if (was_lost) return;
+  Status released = ports_.lock.release(lease);
+  ports_.recorder.record(Event{.kind = EventKind::lock_release, .outcome = released.is_ok() ? Outcome::ok : Outcome::failed,
+                               .token = lease.token, .detail = released.is_ok() ? "" : released.to_string()});
+}
+
+Status LockSession::check_before_write() {
+  if (!shared_->holding) return Status::conflict("not holding the lock");
+  if (shared_->lost) return Status::conflict("the lease was lost");
+  if (lock_.fencing != Fencing::client) return Status::ok();
+  const TimeUs valid_until = shared_->lease.requested_local_us + shared_->lease.ttl_us;
+  if (ports_.clock.now() >= valid_until) return Status::conflict("the lease expired on this node's clock");
+  return Status::ok();
+}
+
+}  // namespace rehearse

@@ -1,0 +1,93 @@
+// Names of the scenario model's enumerations, as written in scenario files and JSON.
+#include "core/model.h"
+
+namespace rehearse {
+
+const char* to_string(TopologyMode v) { return v == TopologyMode::global ? "global" : "per-region"; }
+
+const char* to_string(LockBackend v) {
+  switch (v) {
+    case LockBackend::redis: return "redis";
+    case LockBackend::redlock: return "redlock";
+    case LockBackend::etcd: return "etcd";
+    case LockBackend::zookeeper: return "zookeeper";
+    case LockBackend::app_database: return "app-database";
+  }
+  return "?";
+}
+
+const char* to_string(Fencing v) {
+  switch (v) {
+    case Fencing::none: return "none";
+    case Fencing::client: return "client";
+    case Fencing::storage: return "storage";
+  }
+  return "?";
+}
+
+const char* to_string(Jitter v) {
+  switch (v) {
+    case Jitter::full: return "full";
+    case Jitter::equal: return "equal";
+    case Jitter::none: return "none";
+  }
+  return "?";
+}
+
+const char* to_string(Rollout v) { return v == Rollout::all_at_once ? "all-at-once" : "region-by-region"; }
+const char* to_string(OnFailure v) { return v == OnFailure::halt ? "halt" : "rollback"; }
+const char* to_string(BackfillSource v) { return v == BackfillSource::replica ? "replica" : "primary"; }
+
+const char* to_string(ColumnType v) {
+  switch (v) {
+    case ColumnType::bigint: return "bigint";
+    case ColumnType::integer: return "integer";
+    case ColumnType::numeric: return "numeric";
+    case ColumnType::text: return "text";
+    case ColumnType::boolean: return "boolean";
+    case ColumnType::timestamp: return "timestamp";
+  }
+  return "?";
+}
+
+const char* to_string(DeployAfter v) {
+  switch (v) {
+    case DeployAfter::expand: return "expand";
+    case DeployAfter::backfill: return "backfill";
+    case DeployAfter::validate: return "validate";
+  }
+  return "?";
+}
+
+const char* to_string(Verdict v) { return v == Verdict::violation ? "violation" : "pass"; }
+
+const char* to_string(OperationKind v) {
+  switch (v) {
+    case OperationKind::add_column: return "add_column";
+    case OperationKind::drop_column: return "drop_column";
+    case OperationKind::alter_column: return "alter_column";
+    case OperationKind::rename_column: return "rename_column";
+    case OperationKind::add_not_null: return "add_not_null";
+    case OperationKind::create_index: return "create_index";
+  }
+  return "?";
+}
+
+const char* to_string(FaultKind v) {
+  switch (v) {
+    case FaultKind::pause: return "pause";
+    case FaultKind::crash: return "crash";
+    case FaultKind::partition: return "partition";
+    case FaultKind::delay: return "delay";
+    case FaultKind::drop: return "drop";
+    case FaultKind::clock_jump: return "clock_jump";
+    case FaultKind::clock_skew: return "clock_skew";
+    case FaultKind::clock_drift: return "clock_drift";
+    case FaultKind::replication_lag: return "replication_lag";
+    case FaultKind::long_transaction: return "long_transaction";
+    case FaultKind::failover: return "failover";
+  }
+  return "?";
+}
+
+}  // namespace rehearse

@@ -1,0 +1,236 @@
+// The scenario model: plain data describing one rehearsal, as written in a scenario file
+// (../shared/spec/scenario-format.md). The loader in scenarios/ fills it and validates it;
+// the simulated world (sim/) and the engine (core/) read it. Nothing here does any work.
+//
+// Units: every time and duration is an integer number of microseconds (suffix `_us`).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace rehearse {
+
+using TimeUs = std::int64_t;
+
+constexpr TimeUs kUs = 1;
+constexpr TimeUs kMs = 1000;
+constexpr TimeUs kSec = 1000 * kMs;
+constexpr TimeUs kMin = 60 * kSec;
+constexpr TimeUs kHour = 60 * kMin;
+
+// A `LOW..HIGH` duration range, drawn uniformly per use. A plain duration is LOW == HIGH.
+struct DurationRange {
+  TimeUs low_us = 0;
+  TimeUs high_us = 0;
+};
+
+enum class TopologyMode { per_region, global };
+enum class LockBackend { redis, redlock, etcd, zookeeper, app_database };
+enum class Fencing { none, client, storage };
+enum class Jitter { full, equal, none };
+enum class Rollout { region_by_region, all_at_once };
+enum class OnFailure { rollback, halt };
+enum class BackfillSource { primary, replica };
+enum class ColumnType { bigint, integer, numeric, text, boolean, timestamp };
+enum class DeployAfter { expand, backfill, validate };
+enum class Verdict { pass, violation };
+
+struct RegionSpec {
+  std::string name;
+  int replicas = 0;
+};
+
+struct ClockSpec {
+  TimeUs max_skew_us = 0;
+  std::int64_t max_drift_ppm = 0;
+};
+
+struct Topology {
+  TopologyMode mode = TopologyMode::per_region;
+  std::string home;  // global mode: the writer region
+  std::vector<RegionSpec> regions;
+  DurationRange intra_region{500, 2 * kMs};
+  DurationRange inter_region{40 * kMs, 120 * kMs};
+  DurationRange replication_lag{20 * kMs, 300 * kMs};
+  ClockSpec clocks;
+};
+
+struct LockSpec {
+  LockBackend backend = LockBackend::redis;
+  int nodes = 1;
+  std::string region;  // empty = the first region
+  TimeUs ttl_us = 10 * kSec;
+  TimeUs renew_every_us = 3 * kSec;  // 0 = never renew
+  Fencing fencing = Fencing::storage;
+  double drift_factor = 0.01;
+  bool persistence = true;
+  bool replica = false;
+  std::int64_t max_ops_per_s = 0;  // 0 = unlimited
+};
+
+struct Backoff {
+  TimeUs base_us = 100 * kMs;
+  TimeUs max_us = 10 * kSec;
+  Jitter jitter = Jitter::full;
+};
+
+struct HealthGate {
+  TimeUs soak_us = 30 * kSec;
+  double max_error_rate = 0.01;
+  TimeUs max_replication_lag_us = 5 * kSec;
+};
+
+struct EngineSpec {
+  int instances = 1;
+  std::string region;  // empty = the first region
+  DurationRange start_jitter{0, 0};
+  std::int64_t batch_size = 1000;  // 0 = one unbatched statement
+  TimeUs batch_pause_us = 50 * kMs;
+  BackfillSource backfill_source = BackfillSource::primary;
+  TimeUs max_replication_lag_us = 2 * kSec;  // 0 = never pause
+  TimeUs lock_timeout_us = 2 * kSec;         // 0 = wait forever
+  TimeUs statement_timeout_us = 30 * kSec;   // 0 = no limit
+  int ddl_retries = 10;
+  TimeUs acquire_timeout_us = 1 * kMin;
+  Backoff backoff;
+  Rollout rollout = Rollout::region_by_region;
+  std::vector<std::string> order;  // empty = topology order
+  HealthGate health_gate;
+  bool validate = true;
+  OnFailure on_failure = OnFailure::rollback;
+};
+
+struct ColumnSpec {
+  std::string name;
+  ColumnType type = ColumnType::text;
+  std::string gen;  // how values are drawn: "LOW..HIGH", "email", "one_of(a,b)", "uuid"
+  int scale = 0;    // numeric: digits after the decimal point
+  double nullable = 0.0;  // share of NULLs
+};
+
+struct TableSpec {
+  std::string name = "orders";
+  std::int64_t rows = 10000;
+  std::vector<ColumnSpec> columns;  // in file order; `id bigint primary key` is implicit
+};
+
+enum class OperationKind { add_column, drop_column, alter_column, rename_column, add_not_null, create_index };
+
+struct Operation {
+  OperationKind kind = OperationKind::add_column;
+  std::string column;
+  std::optional<ColumnType> type;
+  std::string up;    // expression text; empty = none
+  std::string down;  // expression text; empty = none
+  std::string to;    // rename_column
+  std::vector<std::string> columns;  // create_index
+  int line = 0;
+};
+
+struct MigrationSpec {
+  std::string name = "migration";
+  std::vector<Operation> operations;
+};
+
+struct WorkloadSpec {
+  bool all_regions = true;
+  std::vector<std::string> regions;
+  double writes_per_s = 0;
+  double reads_per_s = 0;
+  double update_ratio = 0.7;
+  double hot_rows = 0.01;
+  DeployAfter new_code_after = DeployAfter::validate;
+};
+
+struct SloSpec {
+  TimeUs max_stall_us = 1 * kSec;
+  double max_error_rate = 0.001;
+  TimeUs max_replica_lag_us = 10 * kSec;
+};
+
+enum class FaultKind {
+  pause,
+  crash,
+  partition,
+  delay,
+  drop,
+  clock_jump,
+  clock_skew,
+  clock_drift,
+  replication_lag,
+  long_transaction,
+  failover,
+};
+
+struct PhaseTrigger {
+  std::string phase;   // expand | dual_write | backfill | validate | switch_reads | contract
+  std::string region;
+  TimeUs after_us = 0;
+};
+
+struct FaultSpec {
+  FaultKind kind = FaultKind::pause;
+  int line = 0;  // where it was written, for messages
+  TimeUs at_us = 0;
+  std::optional<PhaseTrigger> at_phase;  // when set, at_us is unused
+  std::vector<std::string> targets;      // node names; partition: a list, others: one
+  std::vector<std::string> from;         // partition: the other side; empty = everyone else
+  bool oneway = false;                   // partition: only targets -> from is cut
+  TimeUs for_us = 0;                     // 0 = instantaneous kinds (jump, skew, failover) or forever
+  std::optional<TimeUs> restart_after_us;  // crash
+  TimeUs extra_us = 0;                   // delay, replication_lag
+  double probability = 0;                // drop
+  TimeUs by_us = 0;                      // clock_jump (signed)
+  TimeUs offset_us = 0;                  // clock_skew (signed)
+  std::int64_t ppm = 0;                  // clock_drift
+};
+
+struct RandomFaultsSpec {
+  double rate_per_s = 0;
+  std::vector<FaultKind> kinds;
+  std::vector<std::string> targets;  // patterns: engine-*, lock-*, db:*
+  TimeUs max_duration_us = 20 * kSec;
+  std::optional<TimeUs> quiet_after_us;
+};
+
+struct ExpectSpec {
+  Verdict verdict = Verdict::pass;
+  std::vector<std::string> invariants;
+  int within_seeds = 0;  // 0 = not given
+};
+
+struct Scenario {
+  std::string name;
+  std::string description;
+  std::string source_path;  // the file it was loaded from (or "builtin:NAME")
+  std::uint64_t seed = 1;
+  TimeUs duration_us = 1 * kHour;
+  Topology topology;
+  LockSpec lock;
+  EngineSpec engine;
+  TableSpec table;
+  MigrationSpec migration;
+  WorkloadSpec workload;
+  SloSpec slo;
+  std::vector<FaultSpec> faults;
+  std::optional<RandomFaultsSpec> random_faults;
+  ExpectSpec expect;
+};
+
+// Names used in files, JSON and messages.
+const char* to_string(TopologyMode v);
+const char* to_string(LockBackend v);
+const char* to_string(Fencing v);
+const char* to_string(Jitter v);
+const char* to_string(Rollout v);
+const char* to_string(OnFailure v);
+const char* to_string(BackfillSource v);
+const char* to_string(ColumnType v);
+const char* to_string(DeployAfter v);
+const char* to_string(Verdict v);
+const char* to_string(OperationKind v);
+const char* to_string(FaultKind v);
+
+}  // namespace rehearse

@@ -1,0 +1,33 @@
+// The migration plan: a scenario's operations compiled into the steps of the expand/contract
+// pattern that the engine runs in every region (expand DDL, the columns to backfill and their
+// `up` expressions, contract DDL). Built once before a run; read-only afterwards.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/model.h"
+#include "core/ports.h"
+#include "core/status.h"
+
+namespace rehearse {
+
+struct MigrationPlan {
+  std::string name;
+  std::string table;
+  std::vector<DdlStatement> expand;    // ADD COLUMN, in order
+  std::vector<ColumnFill> fills;       // what backfill and validation compute
+  std::vector<DdlStatement> contract;  // DROP COLUMN, in order
+};
+
+// Compiles the scenario's migration. Returns invalid (with the operation's line) for an
+// operation this engine cannot run yet or an expression that does not parse.
+Result<MigrationPlan> compile_plan(const Scenario& scenario);
+
+// The region states of cli.md, in the order a region moves through them.
+inline constexpr const char* kRegionStates[] = {"pending", "expanded", "dual_write", "backfilling",
+                                                "validated", "reads_switched", "contracted", "rolled_back"};
+// The index of `state` in kRegionStates; -1 when unknown.
+int region_state_rank(const std::string& state);
+
+}  // namespace rehearse

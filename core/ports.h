@@ -1,0 +1,182 @@
+// The ports: the only ways the engine in core/ reaches the outside world. sim/ implements
+// them deterministically on Boost.Fiber; real_backends/ implements them with real servers.
+// Every method documents what it returns on failure and what it REQUIRES. Implementations
+// are used from one engine process only and need not be thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/expr.h"
+#include "core/history.h"
+#include "core/model.h"
+#include "core/status.h"
+
+namespace rehearse {
+
+// This node's local clock: it may be offset from true time, drift, and jump.
+class Clock {
+ public:
+  Clock() = default;
+  Clock(const Clock&) = delete;
+  Clock& operator=(const Clock&) = delete;
+  virtual ~Clock() = default;
+  // Local time in microseconds. Not monotonic: an NTP step may move it backwards.
+  virtual TimeUs now() = 0;
+  // Blocks the caller for `duration_us` of local time. REQUIRES: duration_us >= 0.
+  virtual void sleep_for(TimeUs duration_us) = 0;
+};
+
+// The only source of randomness the engine may use (backoff jitter, sampling).
+class Random {
+ public:
+  Random() = default;
+  Random(const Random&) = delete;
+  Random& operator=(const Random&) = delete;
+  virtual ~Random() = default;
+  virtual std::uint64_t next_u64() = 0;
+  // Uniform in [low, high]. REQUIRES: low <= high.
+  std::int64_t uniform(std::int64_t low, std::int64_t high);
+};
+
+// Runs work concurrently with the caller inside the same engine process (the lease keepalive).
+// A spawned task dies with its process (crash) and must poll its own stop condition.
+class Tasks {
+ public:
+  Tasks() = default;
+  Tasks(const Tasks&) = delete;
+  Tasks& operator=(const Tasks&) = delete;
+  virtual ~Tasks() = default;
+  virtual void spawn(const std::string& name, std::function<void()> task) = 0;
+};
+
+struct Lease {
+  std::int64_t token = 0;          // fencing token: larger for every later holder
+  TimeUs requested_local_us = 0;   // holder's local time when it sent the acquire/renew
+  TimeUs ttl_us = 0;
+};
+
+// One lock store at its API level; each call is one attempt (retries belong to the caller).
+class LockClient {
+ public:
+  LockClient() = default;
+  LockClient(const LockClient&) = delete;
+  LockClient& operator=(const LockClient&) = delete;
+  virtual ~LockClient() = default;
+  // Tries once to take the migration lock for `ttl_us`. Returns the lease with its fencing
+  // token; conflict when another holder has it; unavailable / timeout when the store could not
+  // be reached (a timed-out acquire may have succeeded at the store).
+  virtual Result<Lease> try_acquire(TimeUs ttl_us) = 0;
+  // Extends `lease` by `ttl_us` from now. Returns conflict when the lease is no longer ours.
+  virtual Status renew(const Lease& lease, TimeUs ttl_us) = 0;
+  // Releases `lease` if it is still ours (compare-and-delete); ok when it was already gone.
+  virtual Status release(const Lease& lease) = 0;
+};
+
+// The fencing carried by every protected write.
+struct Fence {
+  std::int64_t token = 0;   // the holder's lease token
+  bool enforce = false;     // fencing: storage -- the database rejects stale tokens
+};
+
+struct DdlStatement {
+  enum class Kind { add_column, drop_column };
+  Kind kind = Kind::add_column;
+  std::string table;
+  std::string column;
+  ColumnType type = ColumnType::text;
+};
+
+struct DdlLimits {
+  TimeUs lock_timeout_us = 0;       // 0 = wait forever for the table lock
+  TimeUs statement_timeout_us = 0;  // 0 = no limit
+};
+
+// A region's persisted migration progress, stored in that region's database.
+struct Checkpoint {
+  bool exists = false;
+  std::string migration;
+  std::string state = "pending";  // a region state of cli.md
+  std::int64_t next_id = 0;       // backfill cursor: the lowest id not yet backfilled
+  std::int64_t token = 0;         // the token that wrote it
+  std::int64_t validated_token = 0;  // the token whose validation passed (0 = not validated)
+};
+
+// One new column and the expression that computes it from the old row.
+struct ColumnFill {
+  std::string column;
+  Expr up;
+};
+
+struct BackfillBatch {
+  std::string table;
+  std::vector<ColumnFill> fills;
+  std::int64_t low_id = 0;
+  std::int64_t high_id = 0;  // inclusive
+  bool overwrite = false;    // re-backfill after a failed validation: rewrite non-NULL values too
+};
+
+struct RangeChecksum {
+  std::int64_t rows = 0;
+  std::int64_t mismatched_rows = 0;
+  std::uint64_t expected = 0;  // sum of hashes of up(old row)
+  std::uint64_t actual = 0;    // sum of hashes of the new column
+};
+
+struct KeyRange {
+  std::int64_t min_id = 0;
+  std::int64_t max_id = -1;  // max < min: empty table
+  std::int64_t rows = 0;
+};
+
+// The migration operations one region's database offers. Protected calls carry a Fence and
+// return stale_token when storage fencing rejects them; any call may return unavailable or
+// timeout (the effect of a timed-out protected call is unknown).
+class RegionDatabase {
+ public:
+  RegionDatabase() = default;
+  RegionDatabase(const RegionDatabase&) = delete;
+  RegionDatabase& operator=(const RegionDatabase&) = delete;
+  virtual ~RegionDatabase() = default;
+  virtual const std::string& region() const = 0;
+  // Idempotent DDL (ADD COLUMN IF NOT EXISTS / DROP COLUMN IF EXISTS) under the limits;
+  // timeout when the table lock was not granted within lock_timeout.
+  virtual Status execute_ddl(const DdlStatement& statement, const DdlLimits& limits, const Fence& fence) = 0;
+  // UPDATE table SET column = up(row) WHERE id BETWEEN low AND high AND column IS NULL (for
+  // every fill), and the checkpoint `then`, in one transaction. Returns the rows updated.
+  virtual Result<std::int64_t> backfill(const BackfillBatch& batch, const Checkpoint& then, const Fence& fence) = 0;
+  // Checksums of up(old row) and of the new column over [low_id, high_id], read from `source`.
+  virtual Result<RangeChecksum> checksum(const BackfillBatch& range, BackfillSource source) = 0;
+  virtual Result<KeyRange> key_range(const std::string& table) = 0;
+  virtual Result<std::vector<std::string>> columns(const std::string& table) = 0;
+  virtual Result<Checkpoint> read_checkpoint(const std::string& migration) = 0;
+  virtual Status write_checkpoint(const Checkpoint& checkpoint, const Fence& fence) = 0;
+  // The largest replication lag among this region's replicas (0 without replicas).
+  virtual Result<TimeUs> replication_lag() = 0;
+};
+
+// Per-region feature flags read by the application: `dual_write` and `read_new`.
+class FlagStore {
+ public:
+  FlagStore() = default;
+  FlagStore(const FlagStore&) = delete;
+  FlagStore& operator=(const FlagStore&) = delete;
+  virtual ~FlagStore() = default;
+  // A protected write: stale_token under storage fencing when a later holder set flags.
+  virtual Status set_flag(const std::string& region, const std::string& flag, bool on, const Fence& fence) = 0;
+  virtual Result<bool> get_flag(const std::string& region, const std::string& flag) = 0;
+};
+
+// Where the engine reports what it did. The implementation stamps time and node.
+class Recorder {
+ public:
+  Recorder() = default;
+  Recorder(const Recorder&) = delete;
+  Recorder& operator=(const Recorder&) = delete;
+  virtual ~Recorder() = default;
+  virtual void record(Event event) = 0;
+};
+
+}  // namespace rehearse

@@ -1,0 +1,44 @@
+// The result of one run, simulated or live: the verdict, the violations, the migration's
+// outcome per region and the run's statistics (the `run --json` object of cli.md).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/checkers.h"
+#include "core/history.h"
+
+namespace rehearse {
+
+struct RunStats {
+  std::uint64_t events = 0;
+  TimeUs sim_time_us = 0;
+  std::int64_t wall_ms = 0;
+  std::int64_t faults_injected = 0;
+  std::int64_t lock_acquisitions = 0;
+  std::int64_t stale_writes_rejected = 0;
+  std::int64_t app_requests = 0;
+  std::int64_t app_errors = 0;
+  TimeUs max_stall_us = 0;
+  TimeUs max_replica_lag_us = 0;
+  std::int64_t rows_backfilled = 0;
+  TimeUs overlapping_belief_us = 0;
+};
+
+struct RunResult {
+  std::string scenario;
+  std::uint64_t seed = 0;
+  std::vector<Violation> violations;
+  std::string outcome = "incomplete";              // completed | rolled_back | halted | incomplete
+  std::map<std::string, std::string> region_states;  // in name order
+  std::vector<std::string> region_order;             // topology order, for printing
+  RunStats stats;
+  History history;
+  std::string trace_hash;  // 16 hex digits
+
+  bool violated() const { return !violations.empty(); }
+};
+
+}  // namespace rehearse

@@ -1,0 +1,105 @@
+// SQL values as the migration sees them: NULL, boolean, bigint/integer, exact numeric,
+// text and timestamp. Used by the expression evaluator, the simulated databases and the
+// checksums that validation compares. Numeric is an exact decimal (never a binary float).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/model.h"
+
+namespace rehearse {
+
+// The 128-bit mantissa type, spelled so that -Wpedantic accepts it (a GCC/Clang extension).
+__extension__ typedef __int128 Int128;
+
+// An exact decimal: value = mantissa / 10^scale. 0 <= scale <= kMaxScale.
+struct Decimal {
+  static constexpr int kMaxScale = 30;
+  Int128 mantissa = 0;
+  int scale = 0;
+};
+
+// Exact decimal arithmetic, shared by Value (comparison, hashing, text output) and the
+// expression evaluator (core/expr.cc). Every function that reduces a scale rounds half away
+// from zero, as PostgreSQL's numeric does. Functions returning std::optional give
+// std::nullopt when the exact result does not fit a Decimal (|mantissa| < 2^127, that is about
+// 38 significant digits, and scale <= kMaxScale): callers report "numeric value out of range".
+namespace decimal {
+Decimal from_integer(std::int64_t integer);
+// Trailing fractional zeros removed (1.50 -> 1.5, 3.00 -> 3): the canonical form of a value.
+Decimal normalized(const Decimal& value);
+// -1, 0 or 1 comparing by value, whatever the scales (1.50 == 1.5).
+int compare(const Decimal& a, const Decimal& b);
+// PostgreSQL's output: all `scale` fractional digits, e.g. "12.50", "-0.5", "3".
+std::string to_string(const Decimal& value);
+// PostgreSQL's numeric input: optional surrounding spaces, sign, digits with an optional point,
+// optional exponent ("1.5e3"). On failure *out_of_range (if given) tells a value that does not
+// fit from bad syntax.
+std::optional<Decimal> parse(std::string_view text, bool* out_of_range = nullptr);
+// Rounds (or zero-extends) to `places` fractional digits; negative places round to tens,
+// hundreds, ... with scale 0 (PostgreSQL's round(numeric, int)). REQUIRES: places <= kMaxScale.
+std::optional<Decimal> round(const Decimal& value, int places);
+Decimal floor(const Decimal& value);  // scale 0
+Decimal ceil(const Decimal& value);   // scale 0
+// Rounded half away from zero to an integer; nullopt outside the int64 range.
+std::optional<std::int64_t> to_int64(const Decimal& value);
+std::optional<Decimal> add(const Decimal& a, const Decimal& b);       // scale max(a, b)
+std::optional<Decimal> subtract(const Decimal& a, const Decimal& b);  // scale max(a, b)
+// Scale a.scale + b.scale, rounded to kMaxScale when larger.
+std::optional<Decimal> multiply(const Decimal& a, const Decimal& b);
+// The quotient rounded to divide_scale(a, b) digits. REQUIRES: b is not zero.
+std::optional<Decimal> divide(const Decimal& a, const Decimal& b);
+// PostgreSQL's result scale of numeric division (select_div_scale): at least 16 significant
+// digits and at least the scale of either operand, here capped at kMaxScale.
+int divide_scale(const Decimal& a, const Decimal& b);
+// a - trunc(a / b) * b with the sign of a and scale max(a, b). REQUIRES: b is not zero.
+std::optional<Decimal> remainder(const Decimal& a, const Decimal& b);
+}  // namespace decimal
+
+// Timestamps (microseconds since 1970-01-01 00:00:00, no time zone), PostgreSQL's formats.
+// Output: "YYYY-MM-DD HH:MM:SS[.ffffff]" with trailing fractional zeros dropped, " BC" for
+// years before 1. Input: "YYYY-MM-DD[( |T)HH:MM[:SS[.ffffff]]]" with optional surrounding spaces.
+std::string format_timestamp(std::int64_t micros_since_epoch);
+std::optional<std::int64_t> parse_timestamp(std::string_view text);
+
+class Value {
+ public:
+  enum class Kind : std::uint8_t { null, boolean, integer, numeric, text, timestamp };
+
+  Value() = default;  // NULL
+  static Value null() { return Value(); }
+  static Value boolean(bool b);
+  static Value integer(std::int64_t i);
+  static Value numeric(Decimal d);
+  static Value text(std::string s);
+  static Value timestamp(std::int64_t micros_since_epoch);
+
+  Kind kind() const { return kind_; }
+  bool is_null() const { return kind_ == Kind::null; }
+  bool as_bool() const;                 // REQUIRES: kind() == boolean
+  std::int64_t as_int() const;          // REQUIRES: kind() == integer or timestamp
+  const Decimal& as_decimal() const;    // REQUIRES: kind() == numeric
+  const std::string& as_text() const;   // REQUIRES: kind() == text
+
+  // PostgreSQL's text output of the value ("NULL" for null), e.g. 12.50, t, 2024-01-01 00:00:00.
+  // Booleans print as PostgreSQL's output function does ("t" / "f"); note that a cast to text
+  // (CAST(b AS text), b || '') gives "true" / "false" in PostgreSQL and in the evaluator.
+  std::string to_string() const;
+  // A stable 64-bit hash, the same on every machine; equal values (SQL equality of the same
+  // kind, numerics compared by value regardless of scale) hash equally.
+  std::uint64_t hash() const;
+  // SQL-value equality where NULL equals NULL (IS NOT DISTINCT FROM semantics).
+  friend bool operator==(const Value& a, const Value& b);
+
+ private:
+  Kind kind_ = Kind::null;
+  bool bool_ = false;
+  std::int64_t int_ = 0;
+  Decimal dec_;
+  std::string text_;
+};
+
+}  // namespace rehearse

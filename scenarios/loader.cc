@@ -1,0 +1,1415 @@
+// The scenario loader and validator: YAML text -> Scenario (core/model.h), following
+// ../shared/spec/scenario-format.md. Every mapping is checked for unknown keys, every value for
+// its type and range, and cross-references (regions, node names, columns) are resolved; all
+// problems are collected with their file, line and dotted key path.
+//
+// Decisions where the spec is silent (keep docs/ in step):
+// - Required: top-level `name` ([a-z0-9-]+) and `description`; in a region `name`; in a column
+//   `type`; in operations the fields listed in kOperations below (add_column: column and type,
+//   `up` optional; alter_column: column, `type`/`up`/`down` optional); in a fault `at` and
+//   exactly one kind with that kind's parameters (kFaultKinds below; optional: crash
+//   `restart_after` (absent = never restarts), partition `from` and `oneway`); in `at: {...}`
+//   `phase`; in random_faults `rate`, `kinds` and `targets`.
+// - topology absent, or topology without `regions`: one region `us-east-1` with 0 replicas.
+//   `regions: []` is an error. Region names are [a-z0-9_-]+, unique, and may not look like
+//   another node name (lock, holder, engine-N, lock-N).
+// - `topology.home` is only allowed with `mode: global` and defaults to the first region.
+// - `engine.region`, `lock.region` default to the first region and `engine.order` to the
+//   topology order; the loader fills them in. A given `engine.order` must list every region
+//   exactly once.
+// - lock.nodes: redlock defaults to 3 and must be odd and >= 3; etcd / zookeeper >= 1 (default
+//   1); redis and app-database must be 1. `replica: true` is only allowed with redis, and then
+//   lock-2 names the replica. The app-database lock has no lock-N nodes (`lock` is allowed).
+//   `drift_factor` and `persistence` are accepted with every backend (ignored where unused).
+// - Counts that create nodes are capped: engine.instances 1..100, replicas 0..100, lock.nodes
+//   1..99. numeric `scale` is 0..30 and only allowed on numeric columns.
+// - Durations that must be positive: `duration`, lock.ttl, engine.backoff.base, a fault's
+//   `for` and `extra`, random_faults.max_duration; backoff.max >= backoff.base.
+// - A fault's `at` (or `at.after`) must be before `duration`. `at.region` defaults to the first
+//   region of engine.order. A one-element list is accepted where one target is expected, and a
+//   single name where a list is expected (partition, from).
+// - Fault targets are checked against the node names of the topology; which kinds make sense
+//   on which nodes is left to the simulator. random_faults.targets accepts the patterns
+//   engine-*, lock-*, db:*, app:* and exact node names.
+// - expect.invariants are only allowed with `verdict: violation`; within_seeds >= 1.
+// - `gen` is stored as written (its forms are checked by the generator); `faults:` with no
+//   value is an empty schedule; a section key with no value (`engine:`) is an empty section.
+// - The file must be UTF-8 and hold one YAML document.
+#include "scenarios/loader.h"
+
+#include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <set>
+#include <sstream>
+#include <string_view>
+
+#include <fmt/format.h>
+
+#include "core/expr.h"
+#include "scenarios/builtin.h"
+
+namespace rehearse {
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Scalar parsing
+
+// Digits only, no sign; nullopt on overflow.
+std::optional<std::uint64_t> parse_uint(std::string_view s) {
+  if (s.empty()) return std::nullopt;
+  std::uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    const std::uint64_t d = static_cast<std::uint64_t>(c - '0');
+    if (v > (std::numeric_limits<std::uint64_t>::max() - d) / 10) return std::nullopt;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+// An optional sign and digits, within int64.
+std::optional<std::int64_t> parse_int(std::string_view s) {
+  bool negative = false;
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
+    negative = s[0] == '-';
+    s.remove_prefix(1);
+  }
+  const auto u = parse_uint(s);
+  const auto max = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+  if (!u || *u > max + (negative ? 1 : 0)) return std::nullopt;
+  if (negative) return *u == max + 1 ? std::numeric_limits<std::int64_t>::min() : -static_cast<std::int64_t>(*u);
+  return static_cast<std::int64_t>(*u);
+}
+
+// A finite decimal number such as 0.5, 50, 1e3, -2.
+std::optional<double> parse_number(std::string_view s) {
+  if (!s.empty() && s[0] == '+') s.remove_prefix(1);
+  if (s.empty()) return std::nullopt;
+  double v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
+std::optional<TimeUs> unit_us(std::string_view unit) {
+  if (unit == "us") return kUs;
+  if (unit == "ms") return kMs;
+  if (unit == "s") return kSec;
+  if (unit == "m") return kMin;
+  if (unit == "h") return kHour;
+  return std::nullopt;
+}
+
+// The duration as written in a file, in the largest unit that divides it: 90s, 1500ms, 1h.
+std::string format_duration(TimeUs us) {
+  if (us == 0) return "0s";
+  const std::initializer_list<std::pair<TimeUs, const char*>> units = {{kHour, "h"}, {kMin, "m"}, {kSec, "s"}, {kMs, "ms"}};
+  for (const auto& [unit, name] : units) {
+    if (us % unit == 0) return fmt::format("{}{}", us / unit, name);
+  }
+  return fmt::format("{}us", us);
+}
+
+}  // namespace
+
+std::optional<TimeUs> parse_duration(const std::string& text) {
+  if (text == "0") return 0;
+  const std::string_view s = text;
+  const auto number_end = s.find_first_not_of("0123456789.");
+  if (number_end == 0 || number_end == std::string_view::npos) return std::nullopt;
+  const std::string_view number = s.substr(0, number_end);
+  const auto dot = number.find('.');
+  const auto whole = parse_uint(number.substr(0, dot));
+  const auto unit = unit_us(s.substr(number_end));
+  if (!whole || !unit) return std::nullopt;
+  if (*whole > static_cast<std::uint64_t>(std::numeric_limits<TimeUs>::max() / *unit)) return std::nullopt;
+  TimeUs us = static_cast<TimeUs>(*whole) * *unit;
+  if (dot == std::string_view::npos) return us;
+  // A decimal fraction (the spec's own example writes 0.5ms) must come to whole microseconds.
+  const std::string_view digits = number.substr(dot + 1);
+  const auto fraction = parse_uint(digits);
+  if (!fraction || digits.size() > 9) return std::nullopt;
+  std::uint64_t scale = 1;
+  for (std::size_t i = 0; i < digits.size(); ++i) scale *= 10;
+  const std::uint64_t scaled = *fraction * static_cast<std::uint64_t>(*unit);
+  if (scaled % scale != 0 || us > std::numeric_limits<TimeUs>::max() - static_cast<TimeUs>(scaled / scale)) return std::nullopt;
+  return us + static_cast<TimeUs>(scaled / scale);
+}
+
+std::optional<TimeUs> parse_signed_duration(const std::string& text) {
+  if (text == "0") return 0;
+  if (text.size() < 2 || (text[0] != '+' && text[0] != '-')) return std::nullopt;
+  const auto magnitude = parse_duration(text.substr(1));
+  if (!magnitude) return std::nullopt;
+  return text[0] == '-' ? -*magnitude : *magnitude;
+}
+
+std::optional<DurationRange> parse_duration_range(const std::string& text) {
+  const auto dots = text.find("..");
+  if (dots == std::string::npos) {
+    const auto d = parse_duration(text);
+    if (!d) return std::nullopt;
+    return DurationRange{*d, *d};
+  }
+  const auto low = parse_duration(text.substr(0, dots));
+  const auto high = parse_duration(text.substr(dots + 2));
+  if (!low || !high || *low > *high) return std::nullopt;
+  return DurationRange{*low, *high};
+}
+
+std::optional<double> parse_rate_per_s(const std::string& text) {
+  const auto slash = text.find('/');
+  if (slash == std::string::npos) return std::nullopt;
+  const auto count = parse_uint(std::string_view(text).substr(0, slash));
+  const std::string per = text.substr(slash + 1);
+  std::optional<TimeUs> period = unit_us(per);
+  if (!period) period = parse_duration(per);
+  if (!count || !period || *period <= 0) return std::nullopt;
+  return static_cast<double>(*count) * static_cast<double>(kSec) / static_cast<double>(*period);
+}
+
+std::string ScenarioError::to_string() const {
+  std::string out = file;
+  if (line > 0) out += fmt::format(":{}", line);
+  out += ": ";
+  if (!key.empty()) out += key + ": ";
+  return out + message;
+}
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Errors, items and messages
+
+class Errors {
+ public:
+  explicit Errors(std::string file) : file_(std::move(file)) {}
+  void add(int line, std::string key, std::string message) {
+    errors_.push_back(ScenarioError{file_, line, std::move(key), std::move(message)});
+  }
+  bool empty() const { return errors_.empty(); }
+  std::size_t size() const { return errors_.size(); }
+  std::vector<ScenarioError> take() {
+    std::stable_sort(errors_.begin(), errors_.end(),
+                     [](const ScenarioError& a, const ScenarioError& b) { return a.line < b.line; });
+    return std::move(errors_);
+  }
+
+ private:
+  std::string file_;
+  std::vector<ScenarioError> errors_;
+};
+
+// A YAML node with the dotted key path that leads to it and the line it is written on.
+struct Item {
+  YAML::Node node;
+  std::string path;
+  int line = 0;
+};
+
+void report(Errors& errors, const Item& item, std::string message) {
+  errors.add(item.line, item.path, std::move(message));
+}
+
+int line_of(const YAML::Node& node, int fallback) {
+  const int line = node.Mark().line;
+  return line >= 0 ? line + 1 : fallback;
+}
+
+// What a node holds, for "expected X, got Y".
+std::string describe(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map: return "a mapping";
+    case YAML::NodeType::Sequence: return "a list";
+    case YAML::NodeType::Scalar: {
+      const std::string& s = node.Scalar();
+      return "'" + (s.size() > 60 ? s.substr(0, 57) + "..." : s) + "'";
+    }
+    default: return "nothing";
+  }
+}
+
+std::string join(const std::vector<std::string>& parts, std::string_view sep = ", ") {
+  std::string out;
+  for (std::size_t i = 0; i < parts.size(); ++i) out += (i ? std::string(sep) : "") + parts[i];
+  return out;
+}
+
+// Optimal string alignment distance (Levenshtein with transpositions).
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[a.size()][b.size()];
+}
+
+// " (did you mean 'x'?)" for the closest candidate, or "" when none is close.
+std::string suggestion(std::string_view word, const std::vector<std::string>& candidates) {
+  if (word.size() > 64) return "";
+  const std::size_t limit = word.size() >= 4 ? 2 : 1;
+  std::string best;
+  std::size_t best_distance = limit + 1;
+  for (const auto& c : candidates) {
+    const std::size_t d = edit_distance(word, c);
+    if (d < best_distance) best = c, best_distance = d;
+  }
+  return best.empty() ? "" : " (did you mean '" + best + "'?)";
+}
+
+bool is_name(std::string_view s, std::string_view extra_chars) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [&](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || extra_chars.find(c) != std::string_view::npos;
+  });
+}
+
+bool is_identifier(std::string_view s) {
+  return is_name(s, "_") && !(s[0] >= '0' && s[0] <= '9') && s.size() <= 63;
+}
+
+bool contains(const std::vector<std::string>& v, std::string_view s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+// The line of the first byte that is not valid UTF-8, or 0 when the text is valid.
+int first_invalid_utf8_line(const std::string& text) {
+  int line = 1;
+  for (std::size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (n == 0 || c == 0xC0 || c == 0xC1 || c > 0xF4 || i + n > text.size()) return line;
+    for (std::size_t k = 1; k < n; ++k) {
+      if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return line;
+    }
+    const auto c1 = n > 1 ? static_cast<unsigned char>(text[i + 1]) : 0;
+    if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 >= 0xA0) || (c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 >= 0x90)) {
+      return line;  // overlong encoding, surrogate, or beyond U+10FFFF
+    }
+    if (c == '\n') ++line;
+    i += n;
+  }
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Value conversions: each reports a problem with `item` and returns false, or fills *out.
+
+bool to_scalar(Errors& errors, const Item& item, std::string_view expected, std::string* out) {
+  if (!item.node.IsScalar()) {
+    report(errors, item, fmt::format("expected {}, got {}", expected, describe(item.node)));
+    return false;
+  }
+  *out = item.node.Scalar();
+  return true;
+}
+
+bool to_text(Errors& errors, const Item& item, std::string* out) {
+  return to_scalar(errors, item, "a string", out);
+}
+
+bool to_duration(Errors& errors, const Item& item, bool positive, TimeUs* out) {
+  const char* expected = positive ? "a positive duration such as 150ms, 10s or 5m" : "a duration such as 150ms, 10s or 5m";
+  std::string s;
+  if (!to_scalar(errors, item, expected, &s)) return false;
+  const auto d = parse_duration(s);
+  if (!d || (positive && *d == 0)) {
+    report(errors, item, fmt::format("expected {}, got '{}'", expected, s));
+    return false;
+  }
+  *out = *d;
+  return true;
+}
+
+bool to_signed_duration(Errors& errors, const Item& item, TimeUs* out) {
+  constexpr const char* expected = "a signed duration such as +20s or -500ms";
+  std::string s;
+  if (!to_scalar(errors, item, expected, &s)) return false;
+  const auto d = parse_signed_duration(s);
+  if (!d) {
+    report(errors, item, fmt::format("expected {}, got '{}'", expected, s));
+    return false;
+  }
+  *out = *d;
+  return true;
+}
+
+bool to_range(Errors& errors, const Item& item, DurationRange* out) {
+  constexpr const char* expected = "a duration or a range LOW..HIGH such as 40ms..120ms";
+  std::string s;
+  if (!to_scalar(errors, item, expected, &s)) return false;
+  const auto r = parse_duration_range(s);
+  if (!r) {
+    report(errors, item, fmt::format("expected {} (LOW <= HIGH), got '{}'", expected, s));
+    return false;
+  }
+  *out = *r;
+  return true;
+}
+
+bool to_rate(Errors& errors, const Item& item, double* out) {
+  constexpr const char* expected = "a positive rate N/DURATION such as 1/30s or 50/s";
+  std::string s;
+  if (!to_scalar(errors, item, expected, &s)) return false;
+  const auto r = parse_rate_per_s(s);
+  if (!r || *r <= 0) {
+    report(errors, item, fmt::format("expected {}, got '{}'", expected, s));
+    return false;
+  }
+  *out = *r;
+  return true;
+}
+
+template <class Int>
+bool to_integer(Errors& errors, const Item& item, std::int64_t min, std::int64_t max, Int* out) {
+  const std::string expected =
+      min == 0 && max == std::numeric_limits<std::int64_t>::max() ? "a non-negative integer"
+      : max == std::numeric_limits<std::int64_t>::max()            ? fmt::format("an integer >= {}", min)
+                                                                   : fmt::format("an integer from {} to {}", min, max);
+  std::string s;
+  if (!to_scalar(errors, item, expected, &s)) return false;
+  const auto v = parse_int(s);
+  if (!v || *v < min || *v > max) {
+    report(errors, item, fmt::format("expected {}, got '{}'", expected, s));
+    return false;
+  }
+  *out = static_cast<Int>(*v);
+  return true;
+}
+
+bool to_number(Errors& errors, const Item& item, double min, double max, double* out) {
+  const std::string expected = max == std::numeric_limits<double>::max() ? fmt::format("a number >= {}", min)
+                                                                         : fmt::format("a number from {} to {}", min, max);
+  std::string s;
+  if (!to_scalar(errors, item, expected, &s)) return false;
+  const auto v = parse_number(s);
+  if (!v || *v < min || *v > max) {
+    report(errors, item, fmt::format("expected {}, got '{}'", expected, s));
+    return false;
+  }
+  *out = *v;
+  return true;
+}
+
+bool to_bool(Errors& errors, const Item& item, bool* out) {
+  std::string s;
+  if (!to_scalar(errors, item, "true or false", &s)) return false;
+  if (s == "true" || s == "True" || s == "TRUE") return *out = true, true;
+  if (s == "false" || s == "False" || s == "FALSE") return *out = false, true;
+  report(errors, item, fmt::format("expected true or false, got '{}'", s));
+  return false;
+}
+
+template <class E> constexpr int kEnumSize = 0;
+template <> constexpr int kEnumSize<TopologyMode> = 2;
+template <> constexpr int kEnumSize<LockBackend> = 5;
+template <> constexpr int kEnumSize<Fencing> = 3;
+template <> constexpr int kEnumSize<Jitter> = 3;
+template <> constexpr int kEnumSize<Rollout> = 2;
+template <> constexpr int kEnumSize<OnFailure> = 2;
+template <> constexpr int kEnumSize<BackfillSource> = 2;
+template <> constexpr int kEnumSize<ColumnType> = 6;
+template <> constexpr int kEnumSize<DeployAfter> = 3;
+template <> constexpr int kEnumSize<Verdict> = 2;
+template <> constexpr int kEnumSize<OperationKind> = 6;
+template <> constexpr int kEnumSize<FaultKind> = 11;
+
+template <class E>
+std::vector<std::string> enum_names() {
+  std::vector<std::string> names;
+  for (int i = 0; i < kEnumSize<E>; ++i) names.emplace_back(to_string(static_cast<E>(i)));
+  return names;
+}
+
+template <class E>
+std::optional<E> enum_from(std::string_view s) {
+  for (int i = 0; i < kEnumSize<E>; ++i) {
+    if (s == to_string(static_cast<E>(i))) return static_cast<E>(i);
+  }
+  return std::nullopt;
+}
+
+template <class E>
+bool to_enum(Errors& errors, const Item& item, E* out) {
+  const auto names = enum_names<E>();
+  const std::string expected = "one of " + join(names);
+  std::string s;
+  if (!to_scalar(errors, item, expected, &s)) return false;
+  if (auto v = enum_from<E>(s)) return *out = *v, true;
+  report(errors, item, fmt::format("expected {}, got '{}'{}", expected, s, suggestion(s, names)));
+  return false;
+}
+
+// The elements of a list, each with its path (`faults[2]`) and line. With `one_ok` a single
+// scalar counts as a one-element list; with `null_ok` no value is an empty list.
+std::vector<Item> list_items(Errors& errors, const Item& item, std::string_view expected, bool one_ok = false,
+                             bool null_ok = false) {
+  std::vector<Item> items;
+  if (item.node.IsSequence()) {
+    std::size_t i = 0;
+    for (const auto& element : item.node) {
+      items.push_back(Item{element, fmt::format("{}[{}]", item.path, i++), line_of(element, item.line)});
+    }
+  } else if (one_ok && item.node.IsScalar()) {
+    items.push_back(item);
+  } else if (!(null_ok && item.node.IsNull())) {
+    report(errors, item, fmt::format("expected {}, got {}", expected, describe(item.node)));
+  }
+  return items;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reader: one mapping of the file, its keys and typed accessors.
+
+class Reader {
+ public:
+  // Reads `item` as a mapping; anything else is reported and reads as an empty mapping. With
+  // `null_ok`, no value at all is an empty mapping too.
+  Reader(Errors& errors, Item item, bool null_ok = false) : errors_(&errors), item_(std::move(item)) {
+    if (item_.node.IsMap()) {
+      load_entries();
+    } else if (!(null_ok && (item_.node.IsNull() || !item_.node.IsDefined()))) {
+      report(errors, item_, "expected a mapping of keys, got " + describe(item_.node));
+    }
+  }
+
+  const Item& item() const { return item_; }
+  const std::vector<std::pair<Item, Item>>& entries() const { return entries_; }
+  std::string child_path(std::string_view key) const {
+    return item_.path.empty() ? std::string(key) : item_.path + "." + std::string(key);
+  }
+
+  // Keys not in `allowed`, and reports keys written twice.
+  std::vector<Item> unknown_keys(const std::vector<std::string>& allowed) const {
+    std::vector<Item> unknown;
+    std::vector<std::string> seen;
+    for (const auto& [key, value] : entries_) {
+      const std::string& name = key.node.Scalar();
+      if (contains(seen, name)) report(*errors_, key, "key written twice");
+      seen.push_back(name);
+      if (!contains(allowed, name)) unknown.push_back(key);
+    }
+    return unknown;
+  }
+
+  void check_keys(const std::vector<std::string>& allowed) const {
+    for (const auto& key : unknown_keys(allowed)) {
+      report(*errors_, key, "unknown key" + suggestion(key.node.Scalar(), allowed) + " (allowed here: " + join(allowed) + ")");
+    }
+  }
+
+  std::optional<Item> get(std::string_view key) const {
+    for (const auto& [k, value] : entries_) {
+      if (k.node.Scalar() == key) return value;
+    }
+    return std::nullopt;
+  }
+  bool has(std::string_view key) const { return get(key).has_value(); }
+
+  // Reports a missing required key at the line of this mapping.
+  bool require(std::string_view key) const {
+    if (has(key) || !item_.node.IsMap()) return has(key);
+    errors_->add(item_.line, child_path(key), "required key missing");
+    return false;
+  }
+
+  // A nested mapping; an absent key or no value reads as an empty mapping.
+  Reader section(std::string_view key) const {
+    auto item = get(key);
+    return Reader(*errors_, item ? *item : Item{YAML::Node(), child_path(key), item_.line}, true);
+  }
+
+  bool text(std::string_view key, std::string* out) const { return read(key, [&](const Item& i) { return to_text(*errors_, i, out); }); }
+  bool duration(std::string_view key, TimeUs* out, bool positive = false) const {
+    return read(key, [&](const Item& i) { return to_duration(*errors_, i, positive, out); });
+  }
+  bool signed_duration(std::string_view key, TimeUs* out) const {
+    return read(key, [&](const Item& i) { return to_signed_duration(*errors_, i, out); });
+  }
+  bool range(std::string_view key, DurationRange* out) const { return read(key, [&](const Item& i) { return to_range(*errors_, i, out); }); }
+  template <class Int>
+  bool integer(std::string_view key, Int* out, std::int64_t min = 0, std::int64_t max = std::numeric_limits<std::int64_t>::max()) const {
+    return read(key, [&](const Item& i) { return to_integer(*errors_, i, min, max, out); });
+  }
+  bool number(std::string_view key, double* out, double min = 0, double max = std::numeric_limits<double>::max()) const {
+    return read(key, [&](const Item& i) { return to_number(*errors_, i, min, max, out); });
+  }
+  bool ratio(std::string_view key, double* out) const { return number(key, out, 0, 1); }
+  bool rate(std::string_view key, double* out) const { return read(key, [&](const Item& i) { return to_rate(*errors_, i, out); }); }
+  bool boolean(std::string_view key, bool* out) const { return read(key, [&](const Item& i) { return to_bool(*errors_, i, out); }); }
+  template <class E>
+  bool enumeration(std::string_view key, E* out) const {
+    return read(key, [&](const Item& i) { return to_enum(*errors_, i, out); });
+  }
+
+ private:
+  template <class Convert>
+  bool read(std::string_view key, Convert convert) const {
+    const auto item = get(key);
+    return item && convert(*item);
+  }
+
+  void load_entries() {
+    for (auto it = item_.node.begin(); it != item_.node.end(); ++it) {
+      const int line = line_of(it->first, item_.line);
+      if (!it->first.IsScalar()) {
+        errors_->add(line, item_.path, "keys must be plain names, got " + describe(it->first));
+        continue;
+      }
+      const std::string path = child_path(it->first.Scalar());
+      entries_.emplace_back(Item{it->first, path, line}, Item{it->second, path, line});
+    }
+  }
+
+  Errors* errors_;
+  Item item_;
+  std::vector<std::pair<Item, Item>> entries_;  // (key, value) in file order
+};
+
+// ---------------------------------------------------------------------------------------------
+// Tables of the spec
+
+struct OperationFields {
+  OperationKind kind;
+  std::vector<std::string> required;
+  std::vector<std::string> optional;
+};
+
+const std::vector<OperationFields> kOperations = {
+    {OperationKind::add_column, {"column", "type"}, {"up"}},
+    {OperationKind::drop_column, {"column"}, {}},
+    {OperationKind::alter_column, {"column"}, {"type", "up", "down"}},
+    {OperationKind::rename_column, {"column", "to"}, {}},
+    {OperationKind::add_not_null, {"column"}, {}},
+    {OperationKind::create_index, {"columns"}, {}},
+};
+
+struct FaultParams {
+  FaultKind kind;
+  std::vector<std::string> required;
+  std::vector<std::string> optional;
+};
+
+const std::vector<FaultParams> kFaultKinds = {
+    {FaultKind::pause, {"for"}, {}},
+    {FaultKind::crash, {}, {"restart_after"}},
+    {FaultKind::partition, {"for"}, {"from", "oneway"}},
+    {FaultKind::delay, {"extra", "for"}, {}},
+    {FaultKind::drop, {"probability", "for"}, {}},
+    {FaultKind::clock_jump, {"by"}, {}},
+    {FaultKind::clock_skew, {"offset"}, {}},
+    {FaultKind::clock_drift, {"ppm", "for"}, {}},
+    {FaultKind::replication_lag, {"extra", "for"}, {}},
+    {FaultKind::long_transaction, {"for"}, {}},
+    {FaultKind::failover, {}, {}},
+};
+
+const std::vector<std::string> kFaultParamNames = {"for", "restart_after", "from", "oneway", "extra",
+                                                   "probability", "by", "offset", "ppm"};
+
+const std::vector<std::string> kPhases = {"expand", "dual_write", "backfill", "validate", "switch_reads", "contract"};
+
+const std::vector<std::string> kInvariants = {"mutual-exclusion", "data-consistency", "no-lost-writes",
+                                              "schema-convergence", "validate-before-contract", "availability",
+                                              "replica-staleness", "liveness"};
+
+const std::vector<std::string> kTargetPatterns = {"engine-*", "lock-*", "db:*", "app:*"};
+
+constexpr int kMaxNodes = 100;
+
+// `prefix` followed by a number of 1 to 6 digits without a leading zero.
+std::optional<int> numbered(std::string_view name, std::string_view prefix) {
+  if (name.substr(0, prefix.size()) != prefix) return std::nullopt;
+  const std::string_view digits = name.substr(prefix.size());
+  if (digits.empty() || digits.size() > 6 || digits[0] == '0') return std::nullopt;
+  const auto v = parse_uint(digits);
+  return v ? std::optional<int>(static_cast<int>(*v)) : std::nullopt;
+}
+
+// ---------------------------------------------------------------------------------------------
+// ScenarioLoader: fills a Scenario section by section. Sections are read in dependency order:
+// topology before everything that names regions, lock and engine before the faults that name
+// their nodes, table before the migration.
+
+class ScenarioLoader {
+ public:
+  ScenarioLoader(Errors& errors, Scenario& scenario) : errors_(errors), s_(scenario) {}
+
+  void load(const Item& root) {
+    Reader r(errors_, root);
+    if (!r.item().node.IsMap()) return;
+    r.check_keys({"name", "description", "seed", "duration", "topology", "lock", "engine", "table", "migration",
+                  "workload", "slo", "faults", "random_faults", "expect"});
+    load_header(r);
+    load_topology(r.section("topology"));
+    load_lock(r.section("lock"));
+    load_engine(r.section("engine"));
+    load_table(r.section("table"));
+    load_migration(r.section("migration"));
+    load_workload(r.section("workload"));
+    load_slo(r.section("slo"));
+    if (auto faults = r.get("faults")) load_faults(*faults);
+    if (r.has("random_faults")) load_random_faults(r.section("random_faults"));
+    load_expect(r.section("expect"));
+  }
+
+ private:
+  void load_header(const Reader& r) {
+    if (r.require("name") && r.text("name", &s_.name) && !is_name(s_.name, "-")) {
+      report(errors_, *r.get("name"), fmt::format("expected a name of a-z, 0-9 and '-', got '{}'", s_.name));
+    }
+    if (r.require("description") && r.text("description", &s_.description) &&
+        s_.description.find_first_not_of(" \t\r\n") == std::string::npos) {
+      report(errors_, *r.get("description"), "must say what the scenario rehearses, got an empty string");
+    }
+    if (auto seed = r.get("seed")) {
+      std::string text;
+      const auto value = seed->node.IsScalar() ? parse_uint(seed->node.Scalar()) : std::nullopt;
+      if (value) s_.seed = *value;
+      else if (to_scalar(errors_, *seed, "a non-negative integer", &text)) report(errors_, *seed, fmt::format("expected a non-negative integer below 2^64, got '{}'", text));
+    }
+    r.duration("duration", &s_.duration_us, true);
+  }
+
+  // -- topology ---------------------------------------------------------------------------------
+
+  void load_topology(const Reader& r) {
+    r.check_keys({"mode", "home", "regions", "latency", "replication_lag", "clocks"});
+    Topology& t = s_.topology;
+    r.enumeration("mode", &t.mode);
+    if (auto regions = r.get("regions")) {
+      std::set<std::string> seen;
+      for (const auto& item : list_items(errors_, *regions, "a list of regions")) load_region(item, &seen);
+      if (regions->node.IsSequence() && regions->node.size() == 0) report(errors_, *regions, "needs at least one region");
+    }
+    if (t.regions.empty()) t.regions.push_back(RegionSpec{"us-east-1", 0});
+    if (auto home = r.get("home")) {
+      if (t.mode != TopologyMode::global) report(errors_, *home, "only used with mode: global");
+      region_value(*home, &t.home);
+    } else if (t.mode == TopologyMode::global) {
+      t.home = t.regions.front().name;
+    }
+    const Reader latency = r.section("latency");
+    latency.check_keys({"intra_region", "inter_region"});
+    latency.range("intra_region", &t.intra_region);
+    latency.range("inter_region", &t.inter_region);
+    r.range("replication_lag", &t.replication_lag);
+    const Reader clocks = r.section("clocks");
+    clocks.check_keys({"max_skew", "max_drift_ppm"});
+    clocks.duration("max_skew", &t.clocks.max_skew_us);
+    clocks.integer("max_drift_ppm", &t.clocks.max_drift_ppm, 0, 1'000'000);
+  }
+
+  void load_region(const Item& item, std::set<std::string>* seen) {
+    const Reader r(errors_, item);
+    r.check_keys({"name", "replicas"});
+    RegionSpec region;
+    r.integer("replicas", &region.replicas, 0, kMaxNodes);
+    if (!r.require("name") || !r.text("name", &region.name)) return;
+    const Item name = *r.get("name");
+    if (!is_name(region.name, "-_")) {
+      report(errors_, name, fmt::format("expected a region name of a-z, 0-9, '-' and '_', got '{}'", region.name));
+    } else if (region.name == "lock" || region.name == "holder" || numbered(region.name, "engine-") ||
+               numbered(region.name, "lock-")) {
+      report(errors_, name, fmt::format("'{}' is the name of another node; choose another region name", region.name));
+    } else if (!seen->insert(region.name).second) {
+      report(errors_, name, fmt::format("region '{}' is listed twice", region.name));
+    } else {
+      s_.topology.regions.push_back(region);
+    }
+  }
+
+  const RegionSpec* find_region(std::string_view name) const {
+    for (const auto& r : s_.topology.regions) {
+      if (r.name == name) return &r;
+    }
+    return nullptr;
+  }
+
+  std::string region_list() const {
+    std::vector<std::string> names;
+    for (const auto& r : s_.topology.regions) names.push_back(r.name);
+    return join(names);
+  }
+
+  // Reads a region name that must be one of the topology's.
+  bool region_value(const Item& item, std::string* out) {
+    std::string name;
+    if (!to_scalar(errors_, item, "a region name", &name)) return false;
+    if (!find_region(name)) {
+      report(errors_, item, fmt::format("no region '{}' in the topology (regions: {})", name, region_list()));
+      return false;
+    }
+    *out = name;
+    return true;
+  }
+
+  // -- lock -----------------------------------------------------------------------------------
+
+  void load_lock(const Reader& r) {
+    r.check_keys({"backend", "nodes", "region", "ttl", "renew_every", "fencing", "drift_factor", "persistence",
+                  "replica", "max_ops_per_s"});
+    LockSpec& lock = s_.lock;
+    r.enumeration("backend", &lock.backend);
+    load_lock_nodes(r);
+    lock.region = s_.topology.regions.front().name;
+    if (auto region = r.get("region")) region_value(*region, &lock.region);
+    r.duration("ttl", &lock.ttl_us, true);
+    r.duration("renew_every", &lock.renew_every_us);
+    r.enumeration("fencing", &lock.fencing);
+    r.ratio("drift_factor", &lock.drift_factor);
+    r.boolean("persistence", &lock.persistence);
+    if (r.boolean("replica", &lock.replica) && lock.replica && lock.backend != LockBackend::redis) {
+      report(errors_, *r.get("replica"), fmt::format("only a redis lock has a replica (backend is {})", to_string(lock.backend)));
+      lock.replica = false;
+    }
+    r.integer("max_ops_per_s", &lock.max_ops_per_s, 0);
+  }
+
+  void load_lock_nodes(const Reader& r) {
+    LockSpec& lock = s_.lock;
+    if (!r.has("nodes")) {
+      if (lock.backend == LockBackend::redlock) lock.nodes = 3;
+      return;
+    }
+    if (!r.integer("nodes", &lock.nodes, 1, kMaxNodes - 1)) return;
+    const Item item = *r.get("nodes");
+    switch (lock.backend) {
+      case LockBackend::redlock:
+        if (lock.nodes < 3 || lock.nodes % 2 == 0) {
+          report(errors_, item, fmt::format("redlock needs an odd number of independent masters, at least 3; got {}", lock.nodes));
+        }
+        break;
+      case LockBackend::redis:
+      case LockBackend::app_database:
+        if (lock.nodes != 1) {
+          report(errors_, item, fmt::format("a {} lock is a single node, so nodes must be 1{}", to_string(lock.backend),
+                                            lock.backend == LockBackend::redis ? " (replica: true adds an async replica)" : ""));
+        }
+        break;
+      case LockBackend::etcd:
+      case LockBackend::zookeeper: break;  // any ensemble size >= 1; odd is usual but not required
+    }
+  }
+
+  // How many lock-N nodes there are.
+  int lock_node_count() const {
+    switch (s_.lock.backend) {
+      case LockBackend::redis: return s_.lock.replica ? 2 : 1;
+      case LockBackend::app_database: return 0;
+      default: return s_.lock.nodes;
+    }
+  }
+
+  // -- engine ---------------------------------------------------------------------------------
+
+  void load_engine(const Reader& r) {
+    r.check_keys({"instances", "region", "start_jitter", "batch_size", "batch_pause", "backfill_source",
+                  "max_replication_lag", "lock_timeout", "statement_timeout", "ddl_retries", "acquire_timeout",
+                  "backoff", "rollout", "order", "health_gate", "validate", "on_failure"});
+    EngineSpec& e = s_.engine;
+    r.integer("instances", &e.instances, 1, kMaxNodes);
+    e.region = s_.topology.regions.front().name;
+    if (auto region = r.get("region")) region_value(*region, &e.region);
+    r.range("start_jitter", &e.start_jitter);
+    r.integer("batch_size", &e.batch_size, 0);
+    r.duration("batch_pause", &e.batch_pause_us);
+    r.enumeration("backfill_source", &e.backfill_source);
+    r.duration("max_replication_lag", &e.max_replication_lag_us);
+    r.duration("lock_timeout", &e.lock_timeout_us);
+    r.duration("statement_timeout", &e.statement_timeout_us);
+    r.integer("ddl_retries", &e.ddl_retries, 0, 1'000'000);
+    r.duration("acquire_timeout", &e.acquire_timeout_us);
+    load_backoff(r.section("backoff"));
+    r.enumeration("rollout", &e.rollout);
+    load_order(r);
+    const Reader gate = r.section("health_gate");
+    gate.check_keys({"soak", "max_error_rate", "max_replication_lag"});
+    gate.duration("soak", &e.health_gate.soak_us);
+    gate.ratio("max_error_rate", &e.health_gate.max_error_rate);
+    gate.duration("max_replication_lag", &e.health_gate.max_replication_lag_us);
+    r.boolean("validate", &e.validate);
+    r.enumeration("on_failure", &e.on_failure);
+  }
+
+  void load_backoff(const Reader& r) {
+    r.check_keys({"base", "max", "jitter"});
+    Backoff& b = s_.engine.backoff;
+    r.duration("base", &b.base_us, true);
+    r.duration("max", &b.max_us);
+    r.enumeration("jitter", &b.jitter);
+    if (b.max_us < b.base_us) {
+      errors_.add(r.item().line, r.child_path("max"),
+                  fmt::format("max ({}) is below base ({})", format_duration(b.max_us), format_duration(b.base_us)));
+    }
+  }
+
+  void load_order(const Reader& r) {
+    std::vector<std::string>& order = s_.engine.order;
+    const auto item = r.get("order");
+    if (item) {
+      for (const auto& element : list_items(errors_, *item, "a list of regions", true)) {
+        std::string name;
+        if (!region_value(element, &name)) continue;
+        if (contains(order, name)) report(errors_, element, fmt::format("region '{}' is listed twice", name));
+        else order.push_back(name);
+      }
+      std::vector<std::string> missing;
+      for (const auto& region : s_.topology.regions) {
+        if (!contains(order, region.name)) missing.push_back(region.name);
+      }
+      if (!missing.empty()) report(errors_, *item, "must list every region once; missing: " + join(missing));
+    }
+    if (order.size() != s_.topology.regions.size()) {
+      order.clear();
+      for (const auto& region : s_.topology.regions) order.push_back(region.name);
+    }
+  }
+
+  // -- table and migration ----------------------------------------------------------------------
+
+  void load_table(const Reader& r) {
+    r.check_keys({"name", "rows", "columns"});
+    TableSpec& t = s_.table;
+    if (r.text("name", &t.name) && !is_identifier(t.name)) {
+      report(errors_, *r.get("name"), fmt::format("expected a table name of a-z, 0-9 and '_', got '{}'", t.name));
+    }
+    r.integer("rows", &t.rows, 0);
+    if (!r.has("columns")) return;
+    const Reader columns = r.section("columns");
+    for (const auto& [key, value] : columns.entries()) load_column(key, value);
+  }
+
+  void load_column(const Item& key, const Item& value) {
+    ColumnSpec column;
+    column.name = key.node.Scalar();
+    const Reader r(errors_, value);
+    r.check_keys({"type", "gen", "scale", "nullable"});
+    if (r.require("type")) r.enumeration("type", &column.type);
+    r.text("gen", &column.gen);
+    if (r.integer("scale", &column.scale, 0, 30) && column.scale != 0 && column.type != ColumnType::numeric) {
+      report(errors_, *r.get("scale"), "scale is only for numeric columns");
+    }
+    r.ratio("nullable", &column.nullable);
+    if (column.name == "id") {
+      report(errors_, key, "'id' is reserved: every table has an implicit `id bigint primary key`");
+    } else if (!is_identifier(column.name)) {
+      report(errors_, key, fmt::format("expected a column name of a-z, 0-9 and '_', got '{}'", column.name));
+    } else if (std::any_of(s_.table.columns.begin(), s_.table.columns.end(),
+                           [&](const ColumnSpec& c) { return c.name == column.name; })) {
+      report(errors_, key, fmt::format("column '{}' is listed twice", column.name));
+    } else {
+      s_.table.columns.push_back(column);
+    }
+  }
+
+  void load_migration(const Reader& r) {
+    r.check_keys({"name", "operations"});
+    MigrationSpec& m = s_.migration;
+    if (r.text("name", &m.name) && m.name.empty()) report(errors_, *r.get("name"), "expected a name, got an empty string");
+    const auto ops = r.get("operations");
+    if (!ops) return;
+    std::vector<std::string> columns = {"id"};  // the columns at each point of the migration
+    for (const auto& c : s_.table.columns) columns.push_back(c.name);
+    for (const auto& item : list_items(errors_, *ops, "a list of operations", false, true)) {
+      if (auto op = load_operation(item, &columns)) m.operations.push_back(*op);
+    }
+  }
+
+  std::optional<Operation> load_operation(const Item& item, std::vector<std::string>* columns) {
+    const Reader outer(errors_, item);
+    if (!item.node.IsMap()) return std::nullopt;
+    std::vector<std::string> kinds = enum_names<OperationKind>();
+    if (outer.entries().size() != 1) {
+      report(errors_, item, "expected one operation (" + join(kinds) + ") per list entry, got " +
+                                std::to_string(outer.entries().size()) + " keys");
+      return std::nullopt;
+    }
+    const auto& [key, value] = outer.entries().front();
+    const auto kind = enum_from<OperationKind>(key.node.Scalar());
+    if (!kind) {
+      report(errors_, key, "unknown operation" + suggestion(key.node.Scalar(), kinds) + " (operations: " + join(kinds) + ")");
+      return std::nullopt;
+    }
+    const OperationFields& fields = kOperations[static_cast<std::size_t>(*kind)];
+    const Reader r(errors_, value);
+    std::vector<std::string> allowed = fields.required;
+    allowed.insert(allowed.end(), fields.optional.begin(), fields.optional.end());
+    r.check_keys(allowed);
+    bool complete = true;
+    for (const auto& f : fields.required) complete = r.require(f) && complete;
+    Operation op;
+    op.kind = *kind;
+    op.line = item.line;
+    if (r.has("type")) {
+      ColumnType type{};
+      if (r.enumeration("type", &type)) op.type = type;
+    }
+    if (!complete || !value.node.IsMap()) return std::nullopt;
+    return check_operation(r, op, columns) ? std::optional<Operation>(op) : std::nullopt;
+  }
+
+  // Checks an operation against the columns that exist before it, and applies it to them.
+  bool check_operation(const Reader& r, Operation& op, std::vector<std::string>* columns) {
+    if (op.kind == OperationKind::create_index) return index_columns(*r.get("columns"), *columns, &op.columns);
+    const Item column = *r.get("column");
+    if (!to_text(errors_, column, &op.column)) return false;
+    const bool exists = contains(*columns, op.column);
+    if (op.kind == OperationKind::add_column) {
+      if (exists) return report(errors_, column, fmt::format("column '{}' already exists", op.column)), false;
+      if (!is_identifier(op.column)) return report(errors_, column, fmt::format("expected a column name of a-z, 0-9 and '_', got '{}'", op.column)), false;
+    } else if (!exists) {
+      return report(errors_, column, fmt::format("no column '{}' at this point (columns: {})", op.column, join(*columns))), false;
+    } else if (op.column == "id" && op.kind != OperationKind::add_not_null) {
+      return report(errors_, column, "the implicit primary key 'id' cannot be changed"), false;
+    }
+    bool ok = true;
+    if (auto up = r.get("up")) ok = expression(*up, *columns, &op.up) && ok;
+    if (auto down = r.get("down")) ok = expression(*down, *columns, &op.down) && ok;
+    if (op.kind == OperationKind::rename_column) ok = rename_target(*r.get("to"), *columns, &op.to) && ok;
+    if (!ok) return false;
+    if (op.kind == OperationKind::add_column) columns->push_back(op.column);
+    if (op.kind == OperationKind::drop_column) columns->erase(std::find(columns->begin(), columns->end(), op.column));
+    if (op.kind == OperationKind::rename_column) *std::find(columns->begin(), columns->end(), op.column) = op.to;
+    return true;
+  }
+
+  bool rename_target(const Item& item, const std::vector<std::string>& columns, std::string* out) {
+    if (!to_text(errors_, item, out)) return false;
+    if (!is_identifier(*out)) return report(errors_, item, fmt::format("expected a column name of a-z, 0-9 and '_', got '{}'", *out)), false;
+    if (contains(columns, *out)) return report(errors_, item, fmt::format("column '{}' already exists", *out)), false;
+    return true;
+  }
+
+  bool index_columns(const Item& item, const std::vector<std::string>& columns, std::vector<std::string>* out) {
+    const auto items = list_items(errors_, item, "a list of columns", true);
+    if (items.empty() && item.node.IsSequence()) report(errors_, item, "needs at least one column");
+    bool ok = !items.empty();
+    for (const auto& element : items) {
+      std::string name;
+      if (!to_text(errors_, element, &name)) {
+        ok = false;
+      } else if (!contains(columns, name)) {
+        report(errors_, element, fmt::format("no column '{}' at this point (columns: {})", name, join(columns)));
+        ok = false;
+      } else if (contains(*out, name)) {
+        report(errors_, element, fmt::format("column '{}' is listed twice", name));
+        ok = false;
+      } else {
+        out->push_back(name);
+      }
+    }
+    return ok;
+  }
+
+  // An `up` / `down` expression: it must parse and read only columns that exist at this point.
+  bool expression(const Item& item, const std::vector<std::string>& columns, std::string* out) {
+    std::string text;
+    if (!to_scalar(errors_, item, "an expression", &text)) return false;
+    ExprParseError error;
+    const auto expr = parse_expression(text, &error);
+    if (!expr) {
+      const std::string token = error.token.empty() ? "end of expression" : "'" + error.token + "'";
+      report(errors_, item, fmt::format("unsupported syntax at position {} ({}): {}", error.position, token, error.message));
+      return false;
+    }
+    bool ok = true;
+    for (const auto& c : expr->columns()) {
+      if (contains(columns, c)) continue;
+      report(errors_, item, fmt::format("unknown column '{}' (columns at this point: {})", c, join(columns)));
+      ok = false;
+    }
+    if (ok) *out = text;
+    return ok;
+  }
+
+  // -- workload, slo ------------------------------------------------------------------------------
+
+  void load_workload(const Reader& r) {
+    r.check_keys({"regions", "writes_per_s", "reads_per_s", "update_ratio", "hot_rows", "deploy"});
+    WorkloadSpec& w = s_.workload;
+    if (auto regions = r.get("regions")) load_workload_regions(*regions);
+    r.number("writes_per_s", &w.writes_per_s, 0, 1e6);
+    r.number("reads_per_s", &w.reads_per_s, 0, 1e6);
+    r.ratio("update_ratio", &w.update_ratio);
+    r.ratio("hot_rows", &w.hot_rows);
+    const Reader deploy = r.section("deploy");
+    deploy.check_keys({"new_code_after"});
+    deploy.enumeration("new_code_after", &w.new_code_after);
+  }
+
+  void load_workload_regions(const Item& item) {
+    WorkloadSpec& w = s_.workload;
+    if (item.node.IsScalar() && item.node.Scalar() == "all") return;
+    if (!item.node.IsSequence()) {
+      report(errors_, item, "expected `all` or a list of regions, got " + describe(item.node));
+      return;
+    }
+    w.all_regions = false;
+    for (const auto& element : list_items(errors_, item, "a list of regions")) {
+      std::string name;
+      if (!region_value(element, &name)) continue;
+      if (contains(w.regions, name)) report(errors_, element, fmt::format("region '{}' is listed twice", name));
+      else w.regions.push_back(name);
+    }
+    if (item.node.size() == 0) report(errors_, item, "expected `all` or at least one region, got an empty list");
+  }
+
+  void load_slo(const Reader& r) {
+    r.check_keys({"max_stall", "max_error_rate", "max_replica_lag"});
+    r.duration("max_stall", &s_.slo.max_stall_us);
+    r.ratio("max_error_rate", &s_.slo.max_error_rate);
+    r.duration("max_replica_lag", &s_.slo.max_replica_lag_us);
+  }
+
+  // -- node names ---------------------------------------------------------------------------------
+
+  // Why `name` is not a node of this topology, or "" when it is one.
+  std::string node_problem(const std::string& name) const {
+    if (name == "lock" || name == "holder" || find_region(name)) return "";
+    if (auto n = numbered(name, "engine-")) {
+      if (*n <= s_.engine.instances) return "";
+      return fmt::format("no node '{}': engine.instances is {} (engine-1..engine-{})", name, s_.engine.instances, s_.engine.instances);
+    }
+    if (auto n = numbered(name, "lock-")) {
+      const int count = lock_node_count();
+      if (*n <= count) return "";
+      if (count == 0) return fmt::format("no node '{}': the app-database lock has no nodes of its own (use `lock` or db:REGION)", name);
+      return fmt::format("no node '{}': the {} lock has {} node(s) (lock-1..lock-{}){}", name, to_string(s_.lock.backend), count, count,
+                         s_.lock.backend == LockBackend::redis && count == 1 ? "; lock-2 is its replica when lock.replica is true" : "");
+    }
+    for (const std::string_view prefix : {"db:", "app:"}) {
+      if (name.rfind(prefix, 0) != 0) continue;
+      const std::string rest = name.substr(prefix.size());
+      const auto slash = prefix == "db:" ? rest.find('/') : std::string::npos;
+      const RegionSpec* region = find_region(rest.substr(0, slash));
+      if (!region) return fmt::format("no node '{}': no region '{}' (regions: {})", name, rest.substr(0, slash), region_list());
+      if (slash == std::string::npos) return "";
+      const auto n = numbered(std::string_view(rest).substr(slash + 1), "replica-");
+      if (n && *n <= region->replicas) return "";
+      return fmt::format("no node '{}': region {} has {} replica(s)", name, region->name, region->replicas);
+    }
+    return fmt::format("unknown node '{}' (nodes are engine-N, lock, lock-N, db:REGION, db:REGION/replica-N, app:REGION, "
+                       "REGION and holder; regions: {})", name, region_list());
+  }
+
+  // A list of node names (or one name when `one_ok`).
+  std::vector<std::string> node_list(const Item& item, bool many) {
+    std::vector<std::string> out;
+    const auto items = list_items(errors_, item, many ? "a list of node names" : "a node name", true);
+    if (items.empty() && item.node.IsSequence()) report(errors_, item, "needs at least one node");
+    if (!many && items.size() > 1) {
+      report(errors_, item, fmt::format("takes one node, got {} (write one fault per node)", items.size()));
+      return out;
+    }
+    for (const auto& element : items) {
+      std::string name;
+      if (!to_scalar(errors_, element, "a node name", &name)) continue;
+      if (const std::string problem = node_problem(name); !problem.empty()) report(errors_, element, problem);
+      else out.push_back(name);
+    }
+    return out;
+  }
+
+  // -- faults -------------------------------------------------------------------------------------
+
+  void load_faults(const Item& item) {
+    for (const auto& element : list_items(errors_, item, "a list of faults", false, true)) {
+      if (auto fault = load_fault(element)) s_.faults.push_back(*fault);
+    }
+  }
+
+  std::optional<FaultSpec> load_fault(const Item& item) {
+    const Reader r(errors_, item);
+    if (!item.node.IsMap()) return std::nullopt;
+    std::vector<const FaultParams*> kinds;
+    for (const auto& [key, value] : r.entries()) {
+      for (const auto& k : kFaultKinds) {
+        if (key.node.Scalar() == to_string(k.kind)) kinds.push_back(&k);
+      }
+    }
+    const bool unknown = check_fault_keys(r, kinds.size() == 1 ? kinds.front() : nullptr);
+    if (kinds.size() != 1) {
+      std::vector<std::string> names;
+      for (const auto* k : kinds) names.push_back(to_string(k->kind));
+      if (kinds.size() > 1) report(errors_, item, "more than one fault kind (" + join(names) + "); write one fault per entry");
+      else if (!unknown) report(errors_, item, "missing the fault kind, one of " + join(enum_names<FaultKind>()));
+      return std::nullopt;
+    }
+    FaultSpec f;
+    f.kind = kinds.front()->kind;
+    f.line = item.line;
+    bool ok = r.require("at") && load_fault_at(*r.get("at"), &f);
+    for (const auto& p : kinds.front()->required) ok = r.require(p) && ok;
+    f.targets = node_list(*r.get(to_string(f.kind)), f.kind == FaultKind::partition);
+    ok = !f.targets.empty() && ok;
+    if (auto from = r.get("from")) {
+      f.from = node_list(*from, true);
+      ok = !f.from.empty() && ok;
+    }
+    ok = load_fault_params(r, &f) && ok;
+    return ok ? std::optional<FaultSpec>(f) : std::nullopt;
+  }
+
+  // Reports keys that do not belong in a fault of `kind` (null when the kind is unknown);
+  // returns whether there were any that belong to no kind at all.
+  bool check_fault_keys(const Reader& r, const FaultParams* kind) {
+    std::vector<std::string> allowed = enum_names<FaultKind>();
+    allowed.push_back("at");
+    if (kind) allowed.insert(allowed.end(), kind->required.begin(), kind->required.end());
+    if (kind) allowed.insert(allowed.end(), kind->optional.begin(), kind->optional.end());
+    bool unknown = false;
+    for (const auto& key : r.unknown_keys(allowed)) {
+      if (contains(kFaultParamNames, key.node.Scalar())) {
+        if (!kind) continue;  // reported as the missing kind
+        std::vector<std::string> params = kind->required;
+        params.insert(params.end(), kind->optional.begin(), kind->optional.end());
+        const std::string takes = params.empty() ? "takes no parameters" : "takes " + join(params);
+        report(errors_, key, fmt::format("not a parameter of {} ({} {})", to_string(kind->kind), to_string(kind->kind), takes));
+      } else {
+        std::vector<std::string> candidates = allowed;
+        candidates.insert(candidates.end(), kFaultParamNames.begin(), kFaultParamNames.end());
+        report(errors_, key, "unknown key" + suggestion(key.node.Scalar(), candidates));
+        unknown = true;
+      }
+    }
+    return unknown;
+  }
+
+  // Reads the parameters present; check_fault_keys has made sure they belong to the kind.
+  bool load_fault_params(const Reader& r, FaultSpec* f) {
+    bool ok = true;
+    auto check = [&](std::string_view key, bool read) { ok = (read || !r.has(key)) && ok; };
+    check("for", r.duration("for", &f->for_us, true));
+    TimeUs restart = 0;
+    if (r.duration("restart_after", &restart)) f->restart_after_us = restart;
+    check("restart_after", f->restart_after_us.has_value());
+    check("oneway", r.boolean("oneway", &f->oneway));
+    check("extra", r.duration("extra", &f->extra_us, true));
+    check("probability", r.ratio("probability", &f->probability));
+    check("by", r.signed_duration("by", &f->by_us));
+    check("offset", r.signed_duration("offset", &f->offset_us));
+    check("ppm", r.integer("ppm", &f->ppm, -1'000'000, 1'000'000));
+    return ok;
+  }
+
+  bool load_fault_at(const Item& item, FaultSpec* f) {
+    if (!item.node.IsMap()) {
+      if (!to_duration(errors_, item, false, &f->at_us)) return false;
+      return before_end(item, f->at_us);
+    }
+    const Reader r(errors_, item);
+    r.check_keys({"phase", "region", "after"});
+    PhaseTrigger trigger;
+    trigger.region = s_.engine.order.front();
+    bool ok = r.require("phase") && r.text("phase", &trigger.phase);
+    if (ok && !contains(kPhases, trigger.phase)) {
+      report(errors_, *r.get("phase"), fmt::format("expected one of {}, got '{}'{}", join(kPhases), trigger.phase, suggestion(trigger.phase, kPhases)));
+      ok = false;
+    }
+    if (auto region = r.get("region")) ok = region_value(*region, &trigger.region) && ok;
+    if (auto after = r.get("after")) ok = r.duration("after", &trigger.after_us) && before_end(*after, trigger.after_us) && ok;
+    f->at_phase = trigger;
+    return ok;
+  }
+
+  bool before_end(const Item& item, TimeUs at) {
+    if (at < s_.duration_us) return true;
+    report(errors_, item, fmt::format("{} is not before the end of the run (duration {})", format_duration(at), format_duration(s_.duration_us)));
+    return false;
+  }
+
+  void load_random_faults(const Reader& r) {
+    r.check_keys({"rate", "kinds", "targets", "max_duration", "quiet_after"});
+    RandomFaultsSpec spec;
+    if (r.require("rate")) r.rate("rate", &spec.rate_per_s);
+    if (r.require("kinds")) {
+      const Item kinds = *r.get("kinds");
+      for (const auto& element : list_items(errors_, kinds, "a list of fault kinds", true)) {
+        FaultKind kind{};
+        if (to_enum(errors_, element, &kind) && std::find(spec.kinds.begin(), spec.kinds.end(), kind) == spec.kinds.end()) spec.kinds.push_back(kind);
+      }
+      if (kinds.node.IsSequence() && kinds.node.size() == 0) report(errors_, kinds, "needs at least one fault kind");
+    }
+    if (r.require("targets")) spec.targets = target_patterns(*r.get("targets"));
+    r.duration("max_duration", &spec.max_duration_us, true);
+    TimeUs quiet = 0;
+    if (r.duration("quiet_after", &quiet)) spec.quiet_after_us = quiet;
+    s_.random_faults = spec;
+  }
+
+  std::vector<std::string> target_patterns(const Item& item) {
+    std::vector<std::string> out;
+    const auto items = list_items(errors_, item, "a list of node names or patterns", true);
+    if (items.empty() && item.node.IsSequence()) report(errors_, item, "needs at least one target");
+    for (const auto& element : items) {
+      std::string name;
+      if (!to_scalar(errors_, element, "a node name or pattern", &name)) continue;
+      std::string problem;
+      if (name == "lock-*" && lock_node_count() == 0) {
+        problem = "lock-* matches no node: the app-database lock has no nodes of its own";
+      } else if (name.find('*') != std::string::npos && !contains(kTargetPatterns, name)) {
+        problem = fmt::format("unsupported pattern '{}' (patterns: {}; or an exact node name)", name, join(kTargetPatterns));
+      } else if (!contains(kTargetPatterns, name)) {
+        problem = node_problem(name);
+      }
+      if (problem.empty()) out.push_back(name);
+      else report(errors_, element, problem);
+    }
+    return out;
+  }
+
+  // -- expect ---------------------------------------------------------------------------------
+
+  void load_expect(const Reader& r) {
+    r.check_keys({"verdict", "invariants", "within_seeds"});
+    ExpectSpec& e = s_.expect;
+    r.enumeration("verdict", &e.verdict);
+    if (auto invariants = r.get("invariants")) {
+      if (e.verdict != Verdict::violation) report(errors_, *invariants, "only used with verdict: violation");
+      for (const auto& element : list_items(errors_, *invariants, "a list of invariants", true)) {
+        std::string name;
+        if (!to_scalar(errors_, element, "an invariant name", &name)) continue;
+        if (!contains(kInvariants, name)) {
+          report(errors_, element, fmt::format("unknown invariant '{}'{} (invariants: {})", name, suggestion(name, kInvariants), join(kInvariants)));
+        } else if (!contains(e.invariants, name)) {
+          e.invariants.push_back(name);
+        }
+      }
+    }
+    r.integer("within_seeds", &e.within_seeds, 1, 1'000'000'000);
+  }
+
+  Errors& errors_;
+  Scenario& s_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Built-in scenarios
+
+struct BuiltinInfo {
+  std::string name;  // the `name:` key, or the file stem when it has none
+  std::string description;
+  const BuiltinScenarioText* source = nullptr;
+};
+
+std::string scalar_or(const YAML::Node& map, const char* key, const std::string& fallback) {
+  for (auto it = map.begin(); it != map.end(); ++it) {
+    if (it->first.IsScalar() && it->first.Scalar() == key && it->second.IsScalar()) return it->second.Scalar();
+  }
+  return fallback;
+}
+
+std::vector<BuiltinInfo> builtin_infos() {
+  std::vector<BuiltinInfo> infos;
+  for (const auto& b : builtin_scenario_texts()) {
+    BuiltinInfo info{b.file_stem, "", &b};
+    try {
+      const YAML::Node root = YAML::Load(b.text);
+      if (root.IsMap()) {
+        info.name = scalar_or(root, "name", b.file_stem);
+        info.description = scalar_or(root, "description", "");
+      }
+    } catch (const std::exception&) {
+      info.description = "(not valid YAML)";
+    }
+    infos.push_back(std::move(info));
+  }
+  return infos;
+}
+
+// The first line of `text`, cut after its first sentence.
+std::string first_sentence(const std::string& text) {
+  const auto start = text.find_first_not_of(" \t\r\n");
+  if (start == std::string::npos) return "";
+  std::string line = text.substr(start, text.find('\n', start) - start);
+  if (const auto stop = line.find(". "); stop != std::string::npos) line.resize(stop + 1);
+  while (!line.empty() && (line.back() == ' ' || line.back() == '\r' || line.back() == '\t')) line.pop_back();
+  return line;
+}
+
+LoadResult file_error(const std::string& file, std::string message) {
+  LoadResult result;
+  result.errors.push_back(ScenarioError{file, 0, "", std::move(message)});
+  return result;
+}
+
+}  // namespace
+
+LoadResult load_scenario_text(const std::string& text, const std::string& file_name) {
+  Errors errors(file_name);
+  Scenario scenario;
+  scenario.source_path = file_name;
+  try {
+    if (const int bad_line = first_invalid_utf8_line(text)) {
+      errors.add(bad_line, "", "not valid UTF-8 (scenario files are UTF-8 text)");
+    } else {
+      const std::vector<YAML::Node> docs = YAML::LoadAll(text);
+      if (docs.size() > 1) errors.add(line_of(docs[1], 0), "", "more than one YAML document; a scenario file holds one");
+      if (docs.empty() || docs[0].IsNull()) {
+        errors.add(1, "", "empty scenario: expected a mapping with at least name and description");
+      } else {
+        ScenarioLoader(errors, scenario).load(Item{docs[0], "", line_of(docs[0], 1)});
+      }
+    }
+  } catch (const YAML::DeepRecursion& e) {
+    errors.add(e.mark.line >= 0 ? e.mark.line + 1 : 0, "", "YAML nested too deeply");
+  } catch (const YAML::ParserException& e) {
+    errors.add(e.mark.line >= 0 ? e.mark.line + 1 : 0, "", "YAML syntax error: " + e.msg);
+  } catch (const std::exception& e) {
+    errors.add(0, "", std::string("internal error while loading: ") + e.what());
+  }
+  LoadResult result;
+  result.errors = errors.take();
+  if (result.errors.empty()) result.scenario = std::move(scenario);
+  return result;
+}
+
+LoadResult load_scenario_file(const std::string& path) {
+  constexpr std::uintmax_t kMaxBytes = 16 << 20;
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) return file_error(path, "is a directory, not a scenario file");
+  const auto size = std::filesystem::file_size(path, ec);
+  if (!ec && size > kMaxBytes) return file_error(path, "larger than 16 MiB; not a scenario file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return file_error(path, std::string("cannot read: ") + std::strerror(errno));
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return file_error(path, "cannot read: I/O error");
+  return load_scenario_text(text.str(), path);
+}
+
+LoadResult resolve_scenario(const std::string& path_or_name) {
+  std::error_code ec;
+  if (!path_or_name.empty() && std::filesystem::exists(path_or_name, ec)) return load_scenario_file(path_or_name);
+  for (const auto& info : builtin_infos()) {
+    if (!path_or_name.empty() && (info.name == path_or_name || info.source->file_stem == path_or_name)) {
+      return load_scenario_text(info.source->text, "builtin:" + info.name);
+    }
+  }
+  return file_error(path_or_name,
+                    fmt::format("no such file or built-in scenario '{}' (rehearse list shows the built-ins)", path_or_name));
+}
+
+std::vector<std::pair<std::string, std::string>> list_builtin_scenarios() {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& info : builtin_infos()) out.emplace_back(info.name, first_sentence(info.description));
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace rehearse

@@ -1,0 +1,48 @@
+// The fault injector: turns a scenario's fault schedule into actions on the simulated world
+// at their time (or when the first engine enters a phase in a region), records each fault's
+// start and end in the history, and ends every fault by the run's duration.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/model.h"
+
+namespace rehearse::sim {
+
+class World;
+class Node;
+
+class FaultInjector {
+ public:
+  FaultInjector(World& world, std::uint64_t seed);
+  FaultInjector(const FaultInjector&) = delete;
+  FaultInjector& operator=(const FaultInjector&) = delete;
+
+  // Schedules every fault: timed ones now, phase-triggered ones on their phase.
+  void schedule(const std::vector<FaultSpec>& faults);
+  // Called when an engine enters `phase` in `region`.
+  void on_phase(const std::string& region, const std::string& phase);
+
+ private:
+  void fire(const FaultSpec& fault);
+  void pause(const FaultSpec& fault, const std::vector<Node*>& nodes);
+  void partition(const FaultSpec& fault, const std::vector<Node*>& nodes);
+  void clock_fault(const FaultSpec& fault, const std::vector<Node*>& nodes);
+  // Runs `end` after the fault's `for`, but never later than the run's duration.
+  void end_after(const FaultSpec& fault, std::function<void()> end);
+  std::vector<Node*> resolve_all(const std::vector<std::string>& targets);
+  void record(const FaultSpec& fault, int kind, const std::string& detail);
+
+  World& world_;
+  std::uint64_t seed_;
+  std::vector<FaultSpec> phase_faults_;
+  std::vector<bool> phase_fired_;
+};
+
+// One line describing a fault, e.g. "pause holder for 15s".
+std::string describe(const FaultSpec& fault);
+
+}  // namespace rehearse::sim

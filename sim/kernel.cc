@@ -1,0 +1,330 @@
+// The simulation kernel: the seeded Boost.Fiber scheduling algorithm, the virtual-time event
+// loop, fiber blocking and waking, and node pause / crash / restart.
+#include "sim/kernel.h"
+
+#include <boost/fiber/algo/algorithm.hpp>
+#include <boost/fiber/context.hpp>
+#include <boost/fiber/fiber.hpp>
+#include <boost/fiber/fixedsize_stack.hpp>
+#include <boost/fiber/operations.hpp>
+#include <boost/fiber/type.hpp>
+#include <cstdio>
+
+#include "core/assert.h"
+
+namespace rehearse::sim {
+
+namespace {
+
+thread_local Kernel* current_kernel = nullptr;
+thread_local SimFiber* running_fiber = nullptr;
+
+constexpr std::size_t kFiberStackBytes = 256 * 1024;
+// The dispatcher (Boost's own fiber, which frees finished fibers) gets a turn after this many
+// picks of the kernel's context, so finished fibers do not pile up during long runs.
+constexpr std::uint32_t kDispatcherEvery = 64;
+
+// Picks the next ready simulated fiber uniformly at random with the running kernel's
+// scheduling stream. The kernel's own context (the thread's main fiber) and Boost's
+// dispatcher run only when no simulated fiber is ready, so the kernel regains control
+// exactly when the simulated world has nothing left to do at this instant.
+class SeededRandomPick final : public boost::fibers::algo::algorithm {
+ public:
+  void awakened(boost::fibers::context* context) noexcept override {
+    if (context->is_context(boost::fibers::type::pinned_context)) {
+      special_.push_back(context);
+    } else {
+      ready_.push_back(context);
+    }
+  }
+
+  boost::fibers::context* pick_next() noexcept override {
+    if (!ready_.empty()) {
+      const std::size_t index = ready_.size() == 1 || current_kernel == nullptr
+                                    ? 0
+                                    : current_kernel->scheduling_rng().below(ready_.size());
+      boost::fibers::context* picked = ready_[index];
+      ready_[index] = ready_.back();
+      ready_.pop_back();
+      return picked;
+    }
+    return pick_special();
+  }
+
+  bool has_ready_fibers() const noexcept override { return !ready_.empty() || !special_.empty(); }
+  bool has_ready_simulated() const { return !ready_.empty(); }
+
+  void suspend_until(std::chrono::steady_clock::time_point const&) noexcept override {
+    // Unreachable in a simulation: the kernel's context is always ready when nothing else is.
+  }
+  void notify() noexcept override {}
+
+ private:
+  boost::fibers::context* pick_special() {
+    if (special_.empty()) return nullptr;
+    std::size_t index = 0;
+    const bool dispatcher_turn = ++special_picks_ % kDispatcherEvery == 0;
+    for (std::size_t i = 0; i < special_.size(); ++i) {
+      const bool is_main = special_[i]->is_context(boost::fibers::type::main_context);
+      if (is_main != dispatcher_turn) {
+        index = i;
+        break;
+      }
+    }
+    boost::fibers::context* picked = special_[index];
+    special_.erase(special_.begin() + static_cast<std::ptrdiff_t>(index));
+    return picked;
+  }
+
+  std::vector<boost::fibers::context*> ready_;
+  std::vector<boost::fibers::context*> special_;
+  std::uint32_t special_picks_ = 0;
+};
+
+thread_local SeededRandomPick* installed_algorithm = nullptr;
+
+SeededRandomPick& scheduler_for_this_thread() {
+  if (installed_algorithm == nullptr) {
+    auto* algorithm = new SeededRandomPick();  // owned by Boost.Fiber's scheduler
+    boost::fibers::context::active()->get_scheduler()->set_algo(
+        boost::fibers::algo::algorithm::ptr_t(algorithm));
+    installed_algorithm = algorithm;
+  }
+  return *installed_algorithm;
+}
+
+}  // namespace
+
+// ---- LocalClock ----
+
+TimeUs LocalClock::local_at(TimeUs true_us) const {
+  const TimeUs elapsed = true_us - anchor_true_us_;
+  __extension__ const __int128 drift = static_cast<__int128>(elapsed) * ppm_ / 1'000'000;
+  return anchor_local_us_ + elapsed + static_cast<TimeUs>(drift);
+}
+
+void LocalClock::rebase(TimeUs true_us) {
+  anchor_local_us_ = local_at(true_us);
+  anchor_true_us_ = true_us;
+}
+
+void LocalClock::set_offset(TimeUs true_us, TimeUs offset_us) {
+  rebase(true_us);
+  anchor_local_us_ = true_us + offset_us;
+}
+
+void LocalClock::step(TimeUs true_us, TimeUs by_us) {
+  rebase(true_us);
+  anchor_local_us_ += by_us;
+}
+
+void LocalClock::set_drift(TimeUs true_us, std::int64_t ppm) {
+  REHEARSE_ASSERT(ppm > -1'000'000);
+  rebase(true_us);
+  ppm_ = ppm;
+}
+
+TimeUs LocalClock::true_duration(TimeUs local_us) const {
+  REHEARSE_ASSERT(local_us >= 0);
+  __extension__ const __int128 scaled = static_cast<__int128>(local_us) * 1'000'000;
+  __extension__ const __int128 rate = 1'000'000 + ppm_;
+  return static_cast<TimeUs>((scaled + rate - 1) / rate);  // round up: never wake early
+}
+
+// ---- Node ----
+
+Node::Node(Kernel& kernel, std::uint32_t index, std::string name, std::string region)
+    : kernel_(kernel), index_(index), name_(std::move(name)), region_(std::move(region)) {}
+
+TimeUs Node::local_now() const { return clock_.local_at(kernel_.now()); }
+
+// ---- Kernel ----
+
+Kernel::Kernel(std::uint64_t seed) : seed_(seed), scheduling_rng_(seed, "scheduling") {
+  scheduler_for_this_thread();
+  previous_kernel_ = current_kernel;
+  current_kernel = this;
+}
+
+Kernel::~Kernel() {
+  unwind_all();
+  current_kernel = previous_kernel_;
+}
+
+Node& Kernel::add_node(std::string name, std::string region) {
+  REHEARSE_ASSERT(find_node(name) == nullptr);
+  nodes_.emplace_back(*this, static_cast<std::uint32_t>(nodes_.size()), std::move(name), std::move(region));
+  return nodes_.back();
+}
+
+Node* Kernel::find_node(const std::string& name) {
+  for (auto& node : nodes_) {
+    if (node.name() == name) return &node;
+  }
+  return nullptr;
+}
+
+void Kernel::push(Event event) {
+  REHEARSE_ASSERT(event.time_us >= now_us_);
+  event.sequence = sequence_++;
+  queue_.push(std::move(event));
+}
+
+void Kernel::at(TimeUs when_us, std::function<void()> callback) {
+  push(Event{when_us, 0, nullptr, 0, std::move(callback)});
+}
+
+SimFiber* Kernel::spawn(Node& node, std::string name, std::function<void()> body) {
+  REHEARSE_ASSERT(node.up());
+  REHEARSE_ASSERT(!shutting_down_);
+  fibers_.push_back(std::make_unique<SimFiber>());
+  SimFiber* fiber = fibers_.back().get();
+  fiber->node = &node;
+  fiber->name = std::move(name);
+  fiber->node_epoch = node.epoch_;
+  ++live_fibers_;
+  boost::fibers::fiber launched(
+      std::allocator_arg, boost::fibers::fixedsize_stack(kFiberStackBytes),
+      [this, fiber, body = std::move(body)]() {
+        fiber->context = boost::fibers::context::active();
+        running_fiber = fiber;
+        try {
+          if (fiber->node->paused()) {  // spawned on a paused node: wait for its resume
+            fiber->node->parked_.emplace_back(fiber, fiber->wait_generation);
+            block(fiber);
+          }
+          if (shutting_down_ || fiber->node->epoch() != fiber->node_epoch) throw FiberUnwind{};
+          body();
+        } catch (const FiberUnwind&) {
+          // The node crashed or the run ended: the stack has unwound; nothing more to do.
+        }
+        fiber->finished = true;
+        --live_fibers_;
+        running_fiber = nullptr;
+      });
+  launched.detach();
+  return fiber;
+}
+
+SimFiber* Kernel::current() const { return running_fiber; }
+
+void Kernel::block(SimFiber* self) {
+  REHEARSE_ASSERT(self == running_fiber);
+  self->waiting = true;
+  self->context->suspend();
+  running_fiber = self;
+  REHEARSE_ASSERT(!self->waiting);
+  if (shutting_down_ || self->node->epoch() != self->node_epoch) throw FiberUnwind{};
+}
+
+std::uint64_t Kernel::wait_generation() const {
+  REHEARSE_ASSERT(running_fiber != nullptr);
+  return running_fiber->wait_generation;
+}
+
+void Kernel::block_until(TimeUs deadline_us) {
+  SimFiber* self = running_fiber;
+  REHEARSE_ASSERT(self != nullptr);
+  push(Event{deadline_us < now_us_ ? now_us_ : deadline_us, 0, self, self->wait_generation, nullptr});
+  block(self);
+}
+
+void Kernel::sleep_until(TimeUs when_us) { block_until(when_us); }
+
+void Kernel::yield() { block_until(now_us_); }
+
+void Kernel::wake(SimFiber* fiber, std::uint64_t generation) {
+  if (fiber->finished || !fiber->waiting || fiber->wait_generation != generation) return;
+  if (fiber->node->paused_) {
+    fiber->node->parked_.emplace_back(fiber, generation);
+    return;
+  }
+  force_wake(fiber);
+}
+
+void Kernel::force_wake(SimFiber* fiber) {
+  REHEARSE_ASSERT(fiber->waiting && !fiber->finished);
+  ++fiber->wait_generation;
+  fiber->waiting = false;
+  boost::fibers::context::active()->schedule(fiber->context);
+}
+
+void Kernel::pause(Node& node) {
+  REHEARSE_ASSERT(running_fiber == nullptr);
+  node.paused_ = true;
+}
+
+void Kernel::resume(Node& node) {
+  REHEARSE_ASSERT(running_fiber == nullptr);
+  if (!node.paused_) return;
+  node.paused_ = false;
+  auto deferred = std::move(node.deferred_);
+  node.deferred_.clear();
+  for (auto& delivery : deferred) delivery();
+  auto parked = std::move(node.parked_);
+  node.parked_.clear();
+  for (auto& [fiber, generation] : parked) wake(fiber, generation);
+}
+
+void Kernel::crash(Node& node) {
+  REHEARSE_ASSERT(running_fiber == nullptr);
+  if (!node.up_) return;
+  node.up_ = false;
+  node.paused_ = false;
+  ++node.epoch_;
+  node.parked_.clear();
+  node.deferred_.clear();
+  for (auto& fiber : fibers_) {
+    if (fiber->node == &node && !fiber->finished && fiber->waiting) force_wake(fiber.get());
+  }
+  drain_ready();  // let the node's fibers unwind now, before its state is dropped
+  if (node.on_crash) node.on_crash();
+}
+
+void Kernel::restart(Node& node) {
+  REHEARSE_ASSERT(running_fiber == nullptr);
+  if (node.up_) return;
+  node.up_ = true;
+  if (node.on_restart) node.on_restart();
+}
+
+void Kernel::drain_ready() {
+  while (installed_algorithm->has_ready_simulated()) {
+    boost::this_fiber::yield();
+    running_fiber = nullptr;  // back on the kernel's own context
+  }
+}
+
+void Kernel::run_until(TimeUs end_us) {
+  REHEARSE_ASSERT(running_fiber == nullptr);
+  REHEARSE_ASSERT(current_kernel == this);
+  stop_requested_ = false;
+  drain_ready();
+  while (!queue_.empty() && !stop_requested_) {
+    if (queue_.top().time_us > end_us) break;
+    // Moving out of the top is safe: the element is popped before the heap is used again.
+    Event event = std::move(const_cast<Event&>(queue_.top()));
+    queue_.pop();
+    now_us_ = event.time_us;
+    ++events_processed_;
+    if (event.fiber != nullptr) {
+      wake(event.fiber, event.generation);
+    } else {
+      event.callback();
+    }
+    drain_ready();
+  }
+  if (!stop_requested_ && now_us_ < end_us) now_us_ = end_us;
+}
+
+void Kernel::unwind_all() {
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  for (auto& fiber : fibers_) {
+    if (!fiber->finished && fiber->waiting) force_wake(fiber.get());
+  }
+  drain_ready();
+  REHEARSE_ASSERT(live_fibers_ == 0);
+}
+
+}  // namespace rehearse::sim

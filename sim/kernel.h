@@ -1,0 +1,190 @@
+// The deterministic simulation kernel: Boost.Fiber fibers scheduled by a seeded random pick,
+// virtual time that jumps to the next timer when nothing is ready, and nodes that can be
+// paused, crashed and restarted. Everything else in sim/ is built on it. One kernel runs on
+// one thread; only one kernel may be driving a thread at a time.
+//
+// Simulated code never uses Boost.Fiber's own sleeps (they read the real steady clock): it
+// blocks through Kernel::sleep_until / block_until, which wait in virtual time.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <queue>
+#include <string>
+#include <vector>
+
+#include "core/model.h"
+#include "sim/random.h"
+
+namespace boost::fibers {
+class context;
+}
+
+namespace rehearse::sim {
+
+class Node;
+
+// Thrown inside a fiber whose node crashed or whose kernel is shutting down; the fiber's
+// entry point catches it, so its stack unwinds (destructors run) and the fiber ends.
+struct FiberUnwind {};
+
+struct SimFiber {
+  boost::fibers::context* context = nullptr;
+  Node* node = nullptr;
+  std::string name;
+  std::uint64_t node_epoch = 0;        // the node's incarnation when the fiber was spawned
+  std::uint64_t wait_generation = 0;   // bumped on every wake, so stale wakes are ignored
+  bool waiting = false;
+  bool finished = false;
+};
+
+// A node's local clock over true simulated time: offset, drift (ppm) and steps.
+class LocalClock {
+ public:
+  TimeUs local_at(TimeUs true_us) const;
+  // Re-anchors so later changes apply from `true_us` on.
+  void set_offset(TimeUs true_us, TimeUs offset_us);
+  void step(TimeUs true_us, TimeUs by_us);
+  void set_drift(TimeUs true_us, std::int64_t ppm);
+  std::int64_t drift_ppm() const { return ppm_; }
+  // True time that passes while this clock advances by `local_us` (at the current drift).
+  TimeUs true_duration(TimeUs local_us) const;
+
+ private:
+  void rebase(TimeUs true_us);
+  TimeUs anchor_true_us_ = 0;
+  TimeUs anchor_local_us_ = 0;
+  std::int64_t ppm_ = 0;
+};
+
+class Kernel;
+
+// A simulated machine or process: its fibers, its local clock, and whether it runs.
+class Node {
+ public:
+  Node(Kernel& kernel, std::uint32_t index, std::string name, std::string region);
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  const std::string& name() const { return name_; }
+  const std::string& region() const { return region_; }
+  std::uint32_t index() const { return index_; }
+  bool up() const { return up_; }
+  bool paused() const { return paused_; }
+  std::uint64_t epoch() const { return epoch_; }
+  LocalClock& clock() { return clock_; }
+  const LocalClock& clock() const { return clock_; }
+  TimeUs local_now() const;
+
+  // Work to run when a message arrives while the node is paused (delivered on resume).
+  void defer(std::function<void()> delivery) { deferred_.push_back(std::move(delivery)); }
+
+  // Called by the kernel after a crash (drop volatile state) and after a restart (spawn the
+  // node's processes again). Set by whoever owns the node.
+  std::function<void()> on_crash;
+  std::function<void()> on_restart;
+
+ private:
+  friend class Kernel;
+  Kernel& kernel_;
+  std::uint32_t index_;
+  std::string name_;
+  std::string region_;
+  bool up_ = true;
+  bool paused_ = false;
+  std::uint64_t epoch_ = 0;
+  LocalClock clock_;
+  std::vector<std::pair<SimFiber*, std::uint64_t>> parked_;  // wakes held back by a pause
+  std::vector<std::function<void()>> deferred_;              // deliveries held back by a pause
+};
+
+class Kernel {
+ public:
+  // `seed` seeds the scheduling stream; other streams are derived by their owners.
+  explicit Kernel(std::uint64_t seed);
+  ~Kernel();  // unwinds every live fiber
+  Kernel(const Kernel&) = delete;
+  Kernel& operator=(const Kernel&) = delete;
+
+  TimeUs now() const { return now_us_; }
+  std::uint64_t seed() const { return seed_; }
+  std::uint64_t events_processed() const { return events_processed_; }
+
+  Node& add_node(std::string name, std::string region);
+  const std::deque<Node>& nodes() const { return nodes_; }
+  Node* find_node(const std::string& name);
+
+  // Runs `callback` on the kernel's own context at true time `when_us` (>= now).
+  void at(TimeUs when_us, std::function<void()> callback);
+  void after(TimeUs delay_us, std::function<void()> callback) { at(now_us_ + delay_us, std::move(callback)); }
+
+  // Starts a fiber on `node`; it first runs when the scheduler picks it.
+  SimFiber* spawn(Node& node, std::string name, std::function<void()> body);
+  // The running simulated fiber, or nullptr on the kernel's own context.
+  SimFiber* current() const;
+
+  // Blocking, for simulated fibers only. Each may throw FiberUnwind.
+  void sleep_until(TimeUs when_us);
+  void yield();
+  // A wait that another party ends with wake(fiber, generation) or that times out at
+  // `deadline_us`: take the generation first, hand it to the waker, then block.
+  std::uint64_t wait_generation() const;
+  void block_until(TimeUs deadline_us);
+  // Ends the wait `generation` of `fiber`, if it is still that wait. Safe from any context.
+  void wake(SimFiber* fiber, std::uint64_t generation);
+
+  // Node lifecycle (from the kernel's context: faults and the world call these).
+  void pause(Node& node);
+  void resume(Node& node);
+  void crash(Node& node);
+  void restart(Node& node);
+
+  // Processes events in time order up to and including `end_us`, running every fiber that
+  // becomes ready; time then stands at `end_us` (or at the stop).
+  void run_until(TimeUs end_us);
+  // Ends the run: unwinds every live fiber (each sees FiberUnwind). The kernel cannot run
+  // again afterwards. Owners call it before destroying what the fibers reference.
+  void shutdown() { unwind_all(); }
+  // Makes run_until return after the current event.
+  void stop() { stop_requested_ = true; }
+  bool idle() const { return queue_.empty(); }
+
+  Rng& scheduling_rng() { return scheduling_rng_; }
+
+ private:
+  struct Event {
+    TimeUs time_us;
+    std::uint64_t sequence;
+    SimFiber* fiber;  // a timer wake when set, else `callback`
+    std::uint64_t generation;
+    std::function<void()> callback;
+  };
+  struct Later {
+    bool operator()(const Event& a, const Event& b) const {
+      return a.time_us != b.time_us ? a.time_us > b.time_us : a.sequence > b.sequence;
+    }
+  };
+
+  void push(Event event);
+  void block(SimFiber* self);
+  void force_wake(SimFiber* fiber);
+  void drain_ready();
+  void unwind_all();
+
+  std::uint64_t seed_;
+  Rng scheduling_rng_;
+  TimeUs now_us_ = 0;
+  std::uint64_t sequence_ = 0;
+  std::uint64_t events_processed_ = 0;
+  bool stop_requested_ = false;
+  bool shutting_down_ = false;
+  std::priority_queue<Event, std::vector<Event>, Later> queue_;
+  std::deque<Node> nodes_;
+  std::vector<std::unique_ptr<SimFiber>> fibers_;
+  std::size_t live_fibers_ = 0;
+  Kernel* previous_kernel_ = nullptr;
+};
+
+}  // namespace rehearse::sim

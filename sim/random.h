@@ -1,0 +1,75 @@
+// Seeded pseudo-random streams. One seed expands into named, independent streams
+// (scheduling, network, workload, faults, ...) so that drawing more numbers from one stream,
+// such as adding a fault, does not reshuffle the others. xoshiro256** seeded by splitmix64.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "core/assert.h"
+
+namespace rehearse::sim {
+
+inline std::uint64_t splitmix64(std::uint64_t& state) {
+  std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+// FNV-1a of a stream name: stable on every machine and compiler.
+constexpr std::uint64_t stream_id(std::string_view name) {
+  std::uint64_t hash = 0xcbf29ce484222325ULL;
+  for (char c : name) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 0x100000001b3ULL;
+  }
+  return hash;
+}
+
+class Rng {
+ public:
+  Rng() : Rng(0, "default") {}
+  Rng(std::uint64_t seed, std::string_view stream) {
+    std::uint64_t state = seed ^ stream_id(stream);
+    for (auto& word : state_) word = splitmix64(state);
+  }
+
+  std::uint64_t next() {
+    const std::uint64_t result = rotl(state_[1] * 5, 7) * 9;
+    const std::uint64_t t = state_[1] << 17;
+    state_[2] ^= state_[0];
+    state_[3] ^= state_[1];
+    state_[1] ^= state_[2];
+    state_[0] ^= state_[3];
+    state_[2] ^= t;
+    state_[3] = rotl(state_[3], 45);
+    return result;
+  }
+
+  // Uniform in [0, bound). REQUIRES: bound > 0.
+  std::uint64_t below(std::uint64_t bound) {
+    REHEARSE_ASSERT(bound > 0);
+    const std::uint64_t limit = UINT64_MAX - UINT64_MAX % bound;
+    std::uint64_t draw = next();
+    while (draw >= limit) draw = next();
+    return draw % bound;
+  }
+
+  // Uniform in [low, high]. REQUIRES: low <= high.
+  std::int64_t uniform(std::int64_t low, std::int64_t high) {
+    REHEARSE_ASSERT(low <= high);
+    return low + static_cast<std::int64_t>(below(static_cast<std::uint64_t>(high - low) + 1));
+  }
+
+  // Uniform in [0, 1).
+  double unit() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+
+  bool chance(double probability) { return unit() < probability; }
+
+ private:
+  static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+  std::uint64_t state_[4];
+};
+
+}  // namespace rehearse::sim

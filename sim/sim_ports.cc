@@ -1,0 +1,178 @@
+// Simulated ports: requests over the simulated network to the simulated stores.
+#include "sim/sim_ports.h"
+
+#include <fmt/format.h>
+
+#include "core/assert.h"
+
+namespace rehearse::sim {
+
+namespace {
+constexpr TimeUs kLockCommandUs = 100;  // server time of one Redis command
+constexpr TimeUs kLookupUs = 200;       // server time of a small query
+}  // namespace
+
+void SimClock::sleep_for(TimeUs duration_us) {
+  REHEARSE_ASSERT(duration_us >= 0);
+  kernel_.sleep_until(kernel_.now() + node_.clock().true_duration(duration_us));
+}
+
+void SimTasks::spawn(const std::string& name, std::function<void()> task) {
+  kernel_.spawn(node_, name, std::move(task));
+}
+
+void SimRecorder::record(Event event) {
+  event.node = node_;
+  if (event.actor.empty()) event.actor = node_;
+  append_(std::move(event));
+}
+
+// ---- Redis lock client ----
+
+SimRedisLockClient::SimRedisLockClient(Network& network, Node& self, Node& store_node, RedisLockStore& store,
+                                       TimeUs timeout_us)
+    : network_(network), self_(self), store_node_(store_node), store_(store), timeout_us_(timeout_us) {}
+
+Result<Lease> SimRedisLockClient::try_acquire(TimeUs ttl_us) {
+  RedisLockStore& store = store_;
+  const std::string holder = self_.name();
+  auto token = network_.call<std::int64_t>(self_, store_node_, timeout_us_, [&store, holder, ttl_us] {
+    return Reply<std::int64_t>{store.acquire(holder, ttl_us), kLockCommandUs};
+  });
+  if (!token) return Status::timeout("no reply from the lock store");
+  if (*token == 0) return Status::conflict("the lock is held");
+  return Lease{*token, 0, ttl_us};
+}
+
+Status SimRedisLockClient::renew(const Lease& lease, TimeUs ttl_us) {
+  RedisLockStore& store = store_;
+  const std::string value = RedisLockStore::value_of(self_.name(), lease.token);
+  auto renewed = network_.call<bool>(self_, store_node_, timeout_us_, [&store, value, ttl_us] {
+    return Reply<bool>{store.renew(value, ttl_us), kLockCommandUs};
+  });
+  if (!renewed) return Status::timeout("no reply from the lock store");
+  return *renewed ? Status::ok() : Status::conflict("the key no longer holds our value");
+}
+
+Status SimRedisLockClient::release(const Lease& lease) {
+  RedisLockStore& store = store_;
+  const std::string value = RedisLockStore::value_of(self_.name(), lease.token);
+  auto released = network_.call<bool>(self_, store_node_, timeout_us_, [&store, value] {
+    return Reply<bool>{store.release(value), kLockCommandUs};
+  });
+  if (!released) return Status::timeout("no reply from the lock store");
+  return Status::ok();  // already gone is fine: the lease is over either way
+}
+
+// ---- Region database ----
+
+SimRegionDatabase::SimRegionDatabase(Network& network, Node& self, DatabaseEndpoint endpoint, TimeUs timeout_us)
+    : network_(network), self_(self), endpoint_(endpoint), timeout_us_(timeout_us) {
+  REHEARSE_ASSERT(endpoint_.node != nullptr && endpoint_.database != nullptr);
+}
+
+template <typename R>
+Result<R> SimRegionDatabase::request(const char* what, std::function<Reply<Result<R>>()> handler) {
+  auto reply = network_.call<Result<R>>(self_, *endpoint_.node, timeout_us_, std::move(handler));
+  if (!reply) return Status::timeout(fmt::format("{}: no reply from {}", what, endpoint_.node->name()));
+  return std::move(*reply);
+}
+
+Status SimRegionDatabase::request_status(const char* what, std::function<Reply<Status>()> handler) {
+  auto reply = network_.call<Status>(self_, *endpoint_.node, timeout_us_, std::move(handler));
+  if (!reply) return Status::timeout(fmt::format("{}: no reply from {}", what, endpoint_.node->name()));
+  return std::move(*reply);
+}
+
+Status SimRegionDatabase::execute_ddl(const DdlStatement& statement, const DdlLimits& limits, const Fence& fence) {
+  (void)limits;  // no lock queue in this version: DDL is granted at once
+  SimDatabase* database = endpoint_.database;
+  const std::string actor = self_.name();
+  return request_status("ddl", [database, statement, fence, actor] {
+    TimeUs busy = 0;
+    Status status = database->ddl(statement, fence, actor, &busy);
+    return Reply<Status>{status, busy};
+  });
+}
+
+Result<std::int64_t> SimRegionDatabase::backfill(const BackfillBatch& batch, const Checkpoint& then, const Fence& fence) {
+  SimDatabase* database = endpoint_.database;
+  const std::string actor = self_.name();
+  return request<std::int64_t>("backfill", [database, batch, then, fence, actor] {
+    TimeUs busy = 0;
+    Result<std::int64_t> rows = database->backfill(batch, then, fence, actor, &busy);
+    return Reply<Result<std::int64_t>>{rows, busy};
+  });
+}
+
+Result<RangeChecksum> SimRegionDatabase::checksum(const BackfillBatch& range, BackfillSource source) {
+  (void)source;  // replicas arrive with the replication model; the primary answers for now
+  SimDatabase* database = endpoint_.database;
+  return request<RangeChecksum>("checksum", [database, range] {
+    TimeUs busy = 0;
+    RangeChecksum sums = database->checksum(range, &busy);
+    return Reply<Result<RangeChecksum>>{sums, busy};
+  });
+}
+
+Result<KeyRange> SimRegionDatabase::key_range(const std::string& table) {
+  (void)table;
+  SimDatabase* database = endpoint_.database;
+  return request<KeyRange>("key range", [database] { return Reply<Result<KeyRange>>{database->key_range(), kLookupUs}; });
+}
+
+Result<std::vector<std::string>> SimRegionDatabase::columns(const std::string& table) {
+  (void)table;
+  SimDatabase* database = endpoint_.database;
+  return request<std::vector<std::string>>("columns", [database] {
+    return Reply<Result<std::vector<std::string>>>{database->column_names(), kLookupUs};
+  });
+}
+
+Result<Checkpoint> SimRegionDatabase::read_checkpoint(const std::string& migration) {
+  SimDatabase* database = endpoint_.database;
+  return request<Checkpoint>("read checkpoint", [database, migration] {
+    return Reply<Result<Checkpoint>>{database->checkpoint(migration), kLookupUs};
+  });
+}
+
+Status SimRegionDatabase::write_checkpoint(const Checkpoint& checkpoint, const Fence& fence) {
+  SimDatabase* database = endpoint_.database;
+  const std::string actor = self_.name();
+  return request_status("write checkpoint", [database, checkpoint, fence, actor] {
+    return Reply<Status>{database->write_checkpoint(checkpoint, fence, actor), kLookupUs};
+  });
+}
+
+Result<TimeUs> SimRegionDatabase::replication_lag() { return TimeUs{0}; }
+
+// ---- Flags ----
+
+SimFlagStore::SimFlagStore(Network& network, Node& self, std::map<std::string, DatabaseEndpoint> regions,
+                           TimeUs timeout_us)
+    : network_(network), self_(self), regions_(std::move(regions)), timeout_us_(timeout_us) {}
+
+Status SimFlagStore::set_flag(const std::string& region, const std::string& flag, bool on, const Fence& fence) {
+  auto it = regions_.find(region);
+  REHEARSE_ASSERT(it != regions_.end());
+  SimDatabase* database = it->second.database;
+  const std::string actor = self_.name();
+  auto reply = network_.call<Status>(self_, *it->second.node, timeout_us_, [database, flag, on, fence, actor] {
+    return Reply<Status>{database->set_flag(flag, on, fence, actor), kLookupUs};
+  });
+  if (!reply) return Status::timeout(fmt::format("set flag {}: no reply", flag));
+  return *reply;
+}
+
+Result<bool> SimFlagStore::get_flag(const std::string& region, const std::string& flag) {
+  auto it = regions_.find(region);
+  REHEARSE_ASSERT(it != regions_.end());
+  SimDatabase* database = it->second.database;
+  auto reply = network_.call<bool>(self_, *it->second.node, timeout_us_, [database, flag] {
+    return Reply<bool>{database->flag(flag), kLookupUs};
+  });
+  if (!reply) return Status::timeout(fmt::format("get flag {}: no reply", flag));
+  return *reply;
+}
+
+}  // namespace rehearse::sim

@@ -1,0 +1,126 @@
+// The simulated implementations of core's ports, for one engine process on one node: its
+// clock is the node's local clock over virtual time, its randomness a seeded stream, its
+// tasks fibers on the node, and its lock store and databases are reached over the simulated
+// network by request/response (a request whose reply is lost has an unknown outcome).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+
+#include "core/ports.h"
+#include "sim/database.h"
+#include "sim/kernel.h"
+#include "sim/lock_store_redis.h"
+#include "sim/network.h"
+
+namespace rehearse::sim {
+
+class SimClock final : public Clock {
+ public:
+  SimClock(Kernel& kernel, Node& node) : kernel_(kernel), node_(node) {}
+  TimeUs now() override { return node_.local_now(); }
+  void sleep_for(TimeUs duration_us) override;
+
+ private:
+  Kernel& kernel_;
+  Node& node_;
+};
+
+class SimRandom final : public Random {
+ public:
+  explicit SimRandom(Rng rng) : rng_(rng) {}
+  std::uint64_t next_u64() override { return rng_.next(); }
+
+ private:
+  Rng rng_;
+};
+
+class SimTasks final : public Tasks {
+ public:
+  SimTasks(Kernel& kernel, Node& node) : kernel_(kernel), node_(node) {}
+  void spawn(const std::string& name, std::function<void()> task) override;
+
+ private:
+  Kernel& kernel_;
+  Node& node_;
+};
+
+// Stamps the engine's events with true time and its node, and appends them to the history.
+class SimRecorder final : public Recorder {
+ public:
+  using Append = std::function<void(Event event)>;
+  SimRecorder(std::string node, Append append) : node_(std::move(node)), append_(std::move(append)) {}
+  void record(Event event) override;
+
+ private:
+  std::string node_;
+  Append append_;
+};
+
+// Timeouts of the simulated clients' requests.
+struct RequestTimeouts {
+  TimeUs lock_us = 1 * kSec;
+  TimeUs database_us = 35 * kSec;
+};
+
+class SimRedisLockClient final : public LockClient {
+ public:
+  SimRedisLockClient(Network& network, Node& self, Node& store_node, RedisLockStore& store, TimeUs timeout_us);
+  Result<Lease> try_acquire(TimeUs ttl_us) override;
+  Status renew(const Lease& lease, TimeUs ttl_us) override;
+  Status release(const Lease& lease) override;
+
+ private:
+  Network& network_;
+  Node& self_;
+  Node& store_node_;
+  RedisLockStore& store_;
+  TimeUs timeout_us_;
+};
+
+// One region's primary as seen from an engine process.
+struct DatabaseEndpoint {
+  Node* node = nullptr;
+  SimDatabase* database = nullptr;
+};
+
+class SimRegionDatabase final : public RegionDatabase {
+ public:
+  SimRegionDatabase(Network& network, Node& self, DatabaseEndpoint endpoint, TimeUs timeout_us);
+  const std::string& region() const override { return endpoint_.database->region(); }
+  Status execute_ddl(const DdlStatement& statement, const DdlLimits& limits, const Fence& fence) override;
+  Result<std::int64_t> backfill(const BackfillBatch& batch, const Checkpoint& then, const Fence& fence) override;
+  Result<RangeChecksum> checksum(const BackfillBatch& range, BackfillSource source) override;
+  Result<KeyRange> key_range(const std::string& table) override;
+  Result<std::vector<std::string>> columns(const std::string& table) override;
+  Result<Checkpoint> read_checkpoint(const std::string& migration) override;
+  Status write_checkpoint(const Checkpoint& checkpoint, const Fence& fence) override;
+  Result<TimeUs> replication_lag() override;
+
+ private:
+  template <typename R>
+  Result<R> request(const char* what, std::function<Reply<Result<R>>()> handler);
+  Status request_status(const char* what, std::function<Reply<Status>()> handler);
+
+  Network& network_;
+  Node& self_;
+  DatabaseEndpoint endpoint_;
+  TimeUs timeout_us_;
+};
+
+// Flags live in each region's primary (a protected write there).
+class SimFlagStore final : public FlagStore {
+ public:
+  SimFlagStore(Network& network, Node& self, std::map<std::string, DatabaseEndpoint> regions, TimeUs timeout_us);
+  Status set_flag(const std::string& region, const std::string& flag, bool on, const Fence& fence) override;
+  Result<bool> get_flag(const std::string& region, const std::string& flag) override;
+
+ private:
+  Network& network_;
+  Node& self_;
+  std::map<std::string, DatabaseEndpoint> regions_;
+  TimeUs timeout_us_;
+};
+
+}  // namespace rehearse::sim
