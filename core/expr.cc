@@ -1059,17 +1059,22 @@ EvalResult integer_from_text(const std::string& text, const TypeSpec& type) {
   const bool negative = !digits.empty() && digits[0] == '-';
   if (!digits.empty() && (digits[0] == '-' || digits[0] == '+')) ++i;
   if (i >= digits.size()) return failure(invalid_input(type_name(type), text));
+  const auto out_of_range = [&text, &type] {
+    return fmt::format("value \"{}\" is out of range for type {}", text, type_name(type));
+  };
   std::int64_t integer = 0;
   for (; i < digits.size(); ++i) {
     if (!is_digit(digits[i])) return failure(invalid_input(type_name(type), text));
     const int digit = digits[i] - '0';
     if (__builtin_mul_overflow(integer, 10, &integer) ||
         __builtin_add_overflow(integer, negative ? -digit : digit, &integer)) {
-      return failure(fmt::format("value \"{}\" is out of range for type {}", text,
-                                 type_name(type)));
+      return failure(out_of_range());
     }
   }
-  return integer_in_range(integer, type);
+  if (type.name == TypeName::integer && (integer < kInt4Min || integer > kInt4Max)) {
+    return failure(out_of_range());
+  }
+  return success(Value::integer(integer));
 }
 
 EvalResult cast_to_integer(const Value& value, const TypeSpec& type) {

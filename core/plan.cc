@@ -13,8 +13,10 @@ Status add_operation(const Operation& op, const std::string& table, MigrationPla
       if (!op.type) return Status::invalid(fmt::format("line {}: add_column {} needs a type", op.line, op.column));
       plan.expand.push_back(DdlStatement{DdlStatement::Kind::add_column, table, op.column, *op.type});
       if (!op.up.empty()) {
+        // Assignment to the column casts to its type, as PostgreSQL does on UPDATE.
+        const std::string assigned = fmt::format("CAST(({}) AS {})", op.up, to_string(*op.type));
         ExprParseError error;
-        auto expr = parse_expression(op.up, &error);
+        auto expr = parse_expression(assigned, &error);
         if (!expr) return Status::invalid(fmt::format("line {}: up: {} at position {}", op.line, error.message, error.position));
         plan.fills.push_back(ColumnFill{op.column, *expr});
       }

@@ -112,7 +112,8 @@ std::optional<TimeUs> unit_us(std::string_view unit) {
 // The duration as written in a file, in the largest unit that divides it: 90s, 1500ms, 1h.
 std::string format_duration(TimeUs us) {
   if (us == 0) return "0s";
-  const std::initializer_list<std::pair<TimeUs, const char*>> units = {{kHour, "h"}, {kMin, "m"}, {kSec, "s"}, {kMs, "ms"}};
+  const std::initializer_list<std::pair<TimeUs, const char*>> units = {
+      {kHour, "h"}, {kMin, "m"}, {kSec, "s"}, {kMs, "ms"}};
   for (const auto& [unit, name] : units) {
     if (us % unit == 0) return fmt::format("{}{}", us / unit, name);
   }
@@ -141,7 +142,8 @@ std::optional<TimeUs> parse_duration(const std::string& text) {
   std::uint64_t scale = 1;
   for (std::size_t i = 0; i < digits.size(); ++i) scale *= 10;
   const std::uint64_t scaled = *fraction * static_cast<std::uint64_t>(*unit);
-  if (scaled % scale != 0 || us > std::numeric_limits<TimeUs>::max() - static_cast<TimeUs>(scaled / scale)) return std::nullopt;
+  if (scaled % scale != 0 || us > std::numeric_limits<TimeUs>::max() - static_cast<TimeUs>(scaled / scale))
+    return std::nullopt;
   return us + static_cast<TimeUs>(scaled / scale);
 }
 
@@ -253,7 +255,8 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
     for (std::size_t j = 1; j <= b.size(); ++j) {
       const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
       d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
     }
   }
   return d[a.size()][b.size()];
@@ -278,9 +281,7 @@ bool is_name(std::string_view s, std::string_view extra_chars) {
   });
 }
 
-bool is_identifier(std::string_view s) {
-  return is_name(s, "_") && !(s[0] >= '0' && s[0] <= '9') && s.size() <= 63;
-}
+bool is_identifier(std::string_view s) { return is_name(s, "_") && !(s[0] >= '0' && s[0] <= '9') && s.size() <= 63; }
 
 bool contains(const std::vector<std::string>& v, std::string_view s) {
   return std::find(v.begin(), v.end(), s) != v.end();
@@ -297,7 +298,8 @@ int first_invalid_utf8_line(const std::string& text) {
       if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return line;
     }
     const auto c1 = n > 1 ? static_cast<unsigned char>(text[i + 1]) : 0;
-    if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 >= 0xA0) || (c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 >= 0x90)) {
+    if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 >= 0xA0) || (c == 0xF0 && c1 < 0x90) ||
+        (c == 0xF4 && c1 >= 0x90)) {
       return line;  // overlong encoding, surrogate, or beyond U+10FFFF
     }
     if (c == '\n') ++line;
@@ -318,12 +320,11 @@ bool to_scalar(Errors& errors, const Item& item, std::string_view expected, std:
   return true;
 }
 
-bool to_text(Errors& errors, const Item& item, std::string* out) {
-  return to_scalar(errors, item, "a string", out);
-}
+bool to_text(Errors& errors, const Item& item, std::string* out) { return to_scalar(errors, item, "a string", out); }
 
 bool to_duration(Errors& errors, const Item& item, bool positive, TimeUs* out) {
-  const char* expected = positive ? "a positive duration such as 150ms, 10s or 5m" : "a duration such as 150ms, 10s or 5m";
+  const char* expected =
+      positive ? "a positive duration such as 150ms, 10s or 5m" : "a duration such as 150ms, 10s or 5m";
   std::string s;
   if (!to_scalar(errors, item, expected, &s)) return false;
   const auto d = parse_duration(s);
@@ -374,12 +375,11 @@ bool to_rate(Errors& errors, const Item& item, double* out) {
   return true;
 }
 
-template <class Int>
-bool to_integer(Errors& errors, const Item& item, std::int64_t min, std::int64_t max, Int* out) {
-  const std::string expected =
-      min == 0 && max == std::numeric_limits<std::int64_t>::max() ? "a non-negative integer"
-      : max == std::numeric_limits<std::int64_t>::max()            ? fmt::format("an integer >= {}", min)
-                                                                   : fmt::format("an integer from {} to {}", min, max);
+template <class Int> bool to_integer(Errors& errors, const Item& item, std::int64_t min, std::int64_t max, Int* out) {
+  const std::string expected = min == 0 && max == std::numeric_limits<std::int64_t>::max() ? "a non-negative integer"
+                               : max == std::numeric_limits<std::int64_t>::max()
+                                   ? fmt::format("an integer >= {}", min)
+                                   : fmt::format("an integer from {} to {}", min, max);
   std::string s;
   if (!to_scalar(errors, item, expected, &s)) return false;
   const auto v = parse_int(s);
@@ -392,8 +392,9 @@ bool to_integer(Errors& errors, const Item& item, std::int64_t min, std::int64_t
 }
 
 bool to_number(Errors& errors, const Item& item, double min, double max, double* out) {
-  const std::string expected = max == std::numeric_limits<double>::max() ? fmt::format("a number >= {}", min)
-                                                                         : fmt::format("a number from {} to {}", min, max);
+  const std::string expected = max == std::numeric_limits<double>::max()
+                                   ? fmt::format("a number >= {}", min)
+                                   : fmt::format("a number from {} to {}", min, max);
   std::string s;
   if (!to_scalar(errors, item, expected, &s)) return false;
   const auto v = parse_number(s);
@@ -428,23 +429,20 @@ template <> constexpr int kEnumSize<Verdict> = 2;
 template <> constexpr int kEnumSize<OperationKind> = 6;
 template <> constexpr int kEnumSize<FaultKind> = 11;
 
-template <class E>
-std::vector<std::string> enum_names() {
+template <class E> std::vector<std::string> enum_names() {
   std::vector<std::string> names;
   for (int i = 0; i < kEnumSize<E>; ++i) names.emplace_back(to_string(static_cast<E>(i)));
   return names;
 }
 
-template <class E>
-std::optional<E> enum_from(std::string_view s) {
+template <class E> std::optional<E> enum_from(std::string_view s) {
   for (int i = 0; i < kEnumSize<E>; ++i) {
     if (s == to_string(static_cast<E>(i))) return static_cast<E>(i);
   }
   return std::nullopt;
 }
 
-template <class E>
-bool to_enum(Errors& errors, const Item& item, E* out) {
+template <class E> bool to_enum(Errors& errors, const Item& item, E* out) {
   const auto names = enum_names<E>();
   const std::string expected = "one of " + join(names);
   std::string s;
@@ -482,7 +480,9 @@ class Reader {
   Reader(Errors& errors, Item item, bool null_ok = false) : errors_(&errors), item_(std::move(item)) {
     if (item_.node.IsMap()) {
       load_entries();
-    } else if (!(null_ok && (item_.node.IsNull() || !item_.node.IsDefined()))) {
+    } else if (null_ok && item_.node.IsNull()) {
+      empty_ok_ = true;
+    } else {
       report(errors, item_, "expected a mapping of keys, got " + describe(item_.node));
     }
   }
@@ -508,21 +508,26 @@ class Reader {
 
   void check_keys(const std::vector<std::string>& allowed) const {
     for (const auto& key : unknown_keys(allowed)) {
-      report(*errors_, key, "unknown key" + suggestion(key.node.Scalar(), allowed) + " (allowed here: " + join(allowed) + ")");
+      report(*errors_, key,
+             "unknown key" + suggestion(key.node.Scalar(), allowed) + " (allowed here: " + join(allowed) + ")");
     }
   }
 
-  std::optional<Item> get(std::string_view key) const {
+  // The value of `key` (the first one when written twice), or nullptr; valid while this
+  // Reader lives.
+  const Item* get(std::string_view key) const {
     for (const auto& [k, value] : entries_) {
-      if (k.node.Scalar() == key) return value;
+      if (k.node.Scalar() == key) return &value;
     }
-    return std::nullopt;
+    return nullptr;
   }
-  bool has(std::string_view key) const { return get(key).has_value(); }
+  bool has(std::string_view key) const { return get(key) != nullptr; }
 
-  // Reports a missing required key at the line of this mapping.
+  // Reports a missing required key at the line of this mapping (not when the mapping itself
+  // was reported as something else).
   bool require(std::string_view key) const {
-    if (has(key) || !item_.node.IsMap()) return has(key);
+    if (has(key)) return true;
+    if (!item_.node.IsMap() && !empty_ok_) return false;
     errors_->add(item_.line, child_path(key), "required key missing");
     return false;
   }
@@ -533,32 +538,40 @@ class Reader {
     return Reader(*errors_, item ? *item : Item{YAML::Node(), child_path(key), item_.line}, true);
   }
 
-  bool text(std::string_view key, std::string* out) const { return read(key, [&](const Item& i) { return to_text(*errors_, i, out); }); }
+  bool text(std::string_view key, std::string* out) const {
+    return read(key, [&](const Item& i) { return to_text(*errors_, i, out); });
+  }
   bool duration(std::string_view key, TimeUs* out, bool positive = false) const {
     return read(key, [&](const Item& i) { return to_duration(*errors_, i, positive, out); });
   }
   bool signed_duration(std::string_view key, TimeUs* out) const {
     return read(key, [&](const Item& i) { return to_signed_duration(*errors_, i, out); });
   }
-  bool range(std::string_view key, DurationRange* out) const { return read(key, [&](const Item& i) { return to_range(*errors_, i, out); }); }
+  bool range(std::string_view key, DurationRange* out) const {
+    return read(key, [&](const Item& i) { return to_range(*errors_, i, out); });
+  }
   template <class Int>
-  bool integer(std::string_view key, Int* out, std::int64_t min = 0, std::int64_t max = std::numeric_limits<std::int64_t>::max()) const {
+  bool integer(std::string_view key, Int* out, std::int64_t min = 0,
+               std::int64_t max = std::numeric_limits<std::int64_t>::max()) const {
     return read(key, [&](const Item& i) { return to_integer(*errors_, i, min, max, out); });
   }
-  bool number(std::string_view key, double* out, double min = 0, double max = std::numeric_limits<double>::max()) const {
+  bool number(std::string_view key, double* out, double min = 0,
+              double max = std::numeric_limits<double>::max()) const {
     return read(key, [&](const Item& i) { return to_number(*errors_, i, min, max, out); });
   }
   bool ratio(std::string_view key, double* out) const { return number(key, out, 0, 1); }
-  bool rate(std::string_view key, double* out) const { return read(key, [&](const Item& i) { return to_rate(*errors_, i, out); }); }
-  bool boolean(std::string_view key, bool* out) const { return read(key, [&](const Item& i) { return to_bool(*errors_, i, out); }); }
-  template <class E>
-  bool enumeration(std::string_view key, E* out) const {
+  bool rate(std::string_view key, double* out) const {
+    return read(key, [&](const Item& i) { return to_rate(*errors_, i, out); });
+  }
+  bool boolean(std::string_view key, bool* out) const {
+    return read(key, [&](const Item& i) { return to_bool(*errors_, i, out); });
+  }
+  template <class E> bool enumeration(std::string_view key, E* out) const {
     return read(key, [&](const Item& i) { return to_enum(*errors_, i, out); });
   }
 
  private:
-  template <class Convert>
-  bool read(std::string_view key, Convert convert) const {
+  template <class Convert> bool read(std::string_view key, Convert convert) const {
     const auto item = get(key);
     return item && convert(*item);
   }
@@ -577,6 +590,7 @@ class Reader {
 
   Errors* errors_;
   Item item_;
+  bool empty_ok_ = false;  // no value, accepted as an empty mapping
   std::vector<std::pair<Item, Item>> entries_;  // (key, value) in file order
 };
 
@@ -618,14 +632,14 @@ const std::vector<FaultParams> kFaultKinds = {
     {FaultKind::failover, {}, {}},
 };
 
-const std::vector<std::string> kFaultParamNames = {"for", "restart_after", "from", "oneway", "extra",
-                                                   "probability", "by", "offset", "ppm"};
+const std::vector<std::string> kFaultParamNames = {"for", "restart_after", "from", "oneway", "extra", "probability",
+                                                   "by",  "offset",        "ppm"};
 
 const std::vector<std::string> kPhases = {"expand", "dual_write", "backfill", "validate", "switch_reads", "contract"};
 
-const std::vector<std::string> kInvariants = {"mutual-exclusion", "data-consistency", "no-lost-writes",
-                                              "schema-convergence", "validate-before-contract", "availability",
-                                              "replica-staleness", "liveness"};
+const std::vector<std::string> kInvariants = {
+    "mutual-exclusion",         "data-consistency", "no-lost-writes",    "schema-convergence",
+    "validate-before-contract", "availability",     "replica-staleness", "liveness"};
 
 const std::vector<std::string> kTargetPatterns = {"engine-*", "lock-*", "db:*", "app:*"};
 
@@ -679,8 +693,10 @@ class ScenarioLoader {
     if (auto seed = r.get("seed")) {
       std::string text;
       const auto value = seed->node.IsScalar() ? parse_uint(seed->node.Scalar()) : std::nullopt;
-      if (value) s_.seed = *value;
-      else if (to_scalar(errors_, *seed, "a non-negative integer", &text)) report(errors_, *seed, fmt::format("expected a non-negative integer below 2^64, got '{}'", text));
+      if (value)
+        s_.seed = *value;
+      else if (to_scalar(errors_, *seed, "a non-negative integer", &text))
+        report(errors_, *seed, fmt::format("expected a non-negative integer below 2^64, got '{}'", text));
     }
     r.duration("duration", &s_.duration_us, true);
   }
@@ -694,7 +710,8 @@ class ScenarioLoader {
     if (auto regions = r.get("regions")) {
       std::set<std::string> seen;
       for (const auto& item : list_items(errors_, *regions, "a list of regions")) load_region(item, &seen);
-      if (regions->node.IsSequence() && regions->node.size() == 0) report(errors_, *regions, "needs at least one region");
+      if (regions->node.IsSequence() && regions->node.size() == 0)
+        report(errors_, *regions, "needs at least one region");
     }
     if (t.regions.empty()) t.regions.push_back(RegionSpec{"us-east-1", 0});
     if (auto home = r.get("home")) {
@@ -774,7 +791,8 @@ class ScenarioLoader {
     r.ratio("drift_factor", &lock.drift_factor);
     r.boolean("persistence", &lock.persistence);
     if (r.boolean("replica", &lock.replica) && lock.replica && lock.backend != LockBackend::redis) {
-      report(errors_, *r.get("replica"), fmt::format("only a redis lock has a replica (backend is {})", to_string(lock.backend)));
+      report(errors_, *r.get("replica"),
+             fmt::format("only a redis lock has a replica (backend is {})", to_string(lock.backend)));
       lock.replica = false;
     }
     r.integer("max_ops_per_s", &lock.max_ops_per_s, 0);
@@ -791,14 +809,16 @@ class ScenarioLoader {
     switch (lock.backend) {
       case LockBackend::redlock:
         if (lock.nodes < 3 || lock.nodes % 2 == 0) {
-          report(errors_, item, fmt::format("redlock needs an odd number of independent masters, at least 3; got {}", lock.nodes));
+          report(errors_, item,
+                 fmt::format("redlock needs an odd number of independent masters, at least 3; got {}", lock.nodes));
         }
         break;
       case LockBackend::redis:
       case LockBackend::app_database:
         if (lock.nodes != 1) {
-          report(errors_, item, fmt::format("a {} lock is a single node, so nodes must be 1{}", to_string(lock.backend),
-                                            lock.backend == LockBackend::redis ? " (replica: true adds an async replica)" : ""));
+          report(errors_, item,
+                 fmt::format("a {} lock is a single node, so nodes must be 1{}", to_string(lock.backend),
+                             lock.backend == LockBackend::redis ? " (replica: true adds an async replica)" : ""));
         }
         break;
       case LockBackend::etcd:
@@ -865,8 +885,10 @@ class ScenarioLoader {
       for (const auto& element : list_items(errors_, *item, "a list of regions", true)) {
         std::string name;
         if (!region_value(element, &name)) continue;
-        if (contains(order, name)) report(errors_, element, fmt::format("region '{}' is listed twice", name));
-        else order.push_back(name);
+        if (contains(order, name))
+          report(errors_, element, fmt::format("region '{}' is listed twice", name));
+        else
+          order.push_back(name);
       }
       std::vector<std::string> missing;
       for (const auto& region : s_.topology.regions) {
@@ -920,7 +942,8 @@ class ScenarioLoader {
   void load_migration(const Reader& r) {
     r.check_keys({"name", "operations"});
     MigrationSpec& m = s_.migration;
-    if (r.text("name", &m.name) && m.name.empty()) report(errors_, *r.get("name"), "expected a name, got an empty string");
+    if (r.text("name", &m.name) && m.name.empty())
+      report(errors_, *r.get("name"), "expected a name, got an empty string");
     const auto ops = r.get("operations");
     if (!ops) return;
     std::vector<std::string> columns = {"id"};  // the columns at each point of the migration
@@ -935,14 +958,16 @@ class ScenarioLoader {
     if (!item.node.IsMap()) return std::nullopt;
     std::vector<std::string> kinds = enum_names<OperationKind>();
     if (outer.entries().size() != 1) {
-      report(errors_, item, "expected one operation (" + join(kinds) + ") per list entry, got " +
-                                std::to_string(outer.entries().size()) + " keys");
+      report(errors_, item,
+             "expected one operation (" + join(kinds) + ") per list entry, got " +
+                 std::to_string(outer.entries().size()) + " keys");
       return std::nullopt;
     }
     const auto& [key, value] = outer.entries().front();
     const auto kind = enum_from<OperationKind>(key.node.Scalar());
     if (!kind) {
-      report(errors_, key, "unknown operation" + suggestion(key.node.Scalar(), kinds) + " (operations: " + join(kinds) + ")");
+      report(errors_, key,
+             "unknown operation" + suggestion(key.node.Scalar(), kinds) + " (operations: " + join(kinds) + ")");
       return std::nullopt;
     }
     const OperationFields& fields = kOperations[static_cast<std::size_t>(*kind)];
@@ -971,9 +996,13 @@ class ScenarioLoader {
     const bool exists = contains(*columns, op.column);
     if (op.kind == OperationKind::add_column) {
       if (exists) return report(errors_, column, fmt::format("column '{}' already exists", op.column)), false;
-      if (!is_identifier(op.column)) return report(errors_, column, fmt::format("expected a column name of a-z, 0-9 and '_', got '{}'", op.column)), false;
+      if (!is_identifier(op.column))
+        return report(errors_, column, fmt::format("expected a column name of a-z, 0-9 and '_', got '{}'", op.column)),
+               false;
     } else if (!exists) {
-      return report(errors_, column, fmt::format("no column '{}' at this point (columns: {})", op.column, join(*columns))), false;
+      return report(errors_, column,
+                    fmt::format("no column '{}' at this point (columns: {})", op.column, join(*columns))),
+             false;
     } else if (op.column == "id" && op.kind != OperationKind::add_not_null) {
       return report(errors_, column, "the implicit primary key 'id' cannot be changed"), false;
     }
@@ -990,7 +1019,8 @@ class ScenarioLoader {
 
   bool rename_target(const Item& item, const std::vector<std::string>& columns, std::string* out) {
     if (!to_text(errors_, item, out)) return false;
-    if (!is_identifier(*out)) return report(errors_, item, fmt::format("expected a column name of a-z, 0-9 and '_', got '{}'", *out)), false;
+    if (!is_identifier(*out))
+      return report(errors_, item, fmt::format("expected a column name of a-z, 0-9 and '_', got '{}'", *out)), false;
     if (contains(columns, *out)) return report(errors_, item, fmt::format("column '{}' already exists", *out)), false;
     return true;
   }
@@ -1024,7 +1054,8 @@ class ScenarioLoader {
     const auto expr = parse_expression(text, &error);
     if (!expr) {
       const std::string token = error.token.empty() ? "end of expression" : "'" + error.token + "'";
-      report(errors_, item, fmt::format("unsupported syntax at position {} ({}): {}", error.position, token, error.message));
+      report(errors_, item,
+             fmt::format("unsupported syntax at position {} ({}): {}", error.position, token, error.message));
       return false;
     }
     bool ok = true;
@@ -1063,8 +1094,10 @@ class ScenarioLoader {
     for (const auto& element : list_items(errors_, item, "a list of regions")) {
       std::string name;
       if (!region_value(element, &name)) continue;
-      if (contains(w.regions, name)) report(errors_, element, fmt::format("region '{}' is listed twice", name));
-      else w.regions.push_back(name);
+      if (contains(w.regions, name))
+        report(errors_, element, fmt::format("region '{}' is listed twice", name));
+      else
+        w.regions.push_back(name);
     }
     if (item.node.size() == 0) report(errors_, item, "expected `all` or at least one region, got an empty list");
   }
@@ -1083,28 +1116,37 @@ class ScenarioLoader {
     if (name == "lock" || name == "holder" || find_region(name)) return "";
     if (auto n = numbered(name, "engine-")) {
       if (*n <= s_.engine.instances) return "";
-      return fmt::format("no node '{}': engine.instances is {} (engine-1..engine-{})", name, s_.engine.instances, s_.engine.instances);
+      return fmt::format("no node '{}': engine.instances is {} (engine-1..engine-{})", name, s_.engine.instances,
+                         s_.engine.instances);
     }
     if (auto n = numbered(name, "lock-")) {
       const int count = lock_node_count();
       if (*n <= count) return "";
-      if (count == 0) return fmt::format("no node '{}': the app-database lock has no nodes of its own (use `lock` or db:REGION)", name);
-      return fmt::format("no node '{}': the {} lock has {} node(s) (lock-1..lock-{}){}", name, to_string(s_.lock.backend), count, count,
-                         s_.lock.backend == LockBackend::redis && count == 1 ? "; lock-2 is its replica when lock.replica is true" : "");
+      if (count == 0)
+        return fmt::format("no node '{}': the app-database lock has no nodes of its own (use `lock` or db:REGION)",
+                           name);
+      return fmt::format("no node '{}': the {} lock has {} node(s) (lock-1..lock-{}){}", name,
+                         to_string(s_.lock.backend), count, count,
+                         s_.lock.backend == LockBackend::redis && count == 1
+                             ? "; lock-2 is its replica when lock.replica is true"
+                             : "");
     }
     for (const std::string_view prefix : {"db:", "app:"}) {
       if (name.rfind(prefix, 0) != 0) continue;
       const std::string rest = name.substr(prefix.size());
       const auto slash = prefix == "db:" ? rest.find('/') : std::string::npos;
       const RegionSpec* region = find_region(rest.substr(0, slash));
-      if (!region) return fmt::format("no node '{}': no region '{}' (regions: {})", name, rest.substr(0, slash), region_list());
+      if (!region)
+        return fmt::format("no node '{}': no region '{}' (regions: {})", name, rest.substr(0, slash), region_list());
       if (slash == std::string::npos) return "";
       const auto n = numbered(std::string_view(rest).substr(slash + 1), "replica-");
       if (n && *n <= region->replicas) return "";
       return fmt::format("no node '{}': region {} has {} replica(s)", name, region->name, region->replicas);
     }
-    return fmt::format("unknown node '{}' (nodes are engine-N, lock, lock-N, db:REGION, db:REGION/replica-N, app:REGION, "
-                       "REGION and holder; regions: {})", name, region_list());
+    return fmt::format(
+        "unknown node '{}' (nodes are engine-N, lock, lock-N, db:REGION, db:REGION/replica-N, app:REGION, "
+        "REGION and holder; regions: {})",
+        name, region_list());
   }
 
   // A list of node names (or one name when `one_ok`).
@@ -1119,8 +1161,10 @@ class ScenarioLoader {
     for (const auto& element : items) {
       std::string name;
       if (!to_scalar(errors_, element, "a node name", &name)) continue;
-      if (const std::string problem = node_problem(name); !problem.empty()) report(errors_, element, problem);
-      else out.push_back(name);
+      if (const std::string problem = node_problem(name); !problem.empty())
+        report(errors_, element, problem);
+      else
+        out.push_back(name);
     }
     return out;
   }
@@ -1146,8 +1190,10 @@ class ScenarioLoader {
     if (kinds.size() != 1) {
       std::vector<std::string> names;
       for (const auto* k : kinds) names.push_back(to_string(k->kind));
-      if (kinds.size() > 1) report(errors_, item, "more than one fault kind (" + join(names) + "); write one fault per entry");
-      else if (!unknown) report(errors_, item, "missing the fault kind, one of " + join(enum_names<FaultKind>()));
+      if (kinds.size() > 1)
+        report(errors_, item, "more than one fault kind (" + join(names) + "); write one fault per entry");
+      else if (!unknown)
+        report(errors_, item, "missing the fault kind, one of " + join(enum_names<FaultKind>()));
       return std::nullopt;
     }
     FaultSpec f;
@@ -1179,7 +1225,8 @@ class ScenarioLoader {
         std::vector<std::string> params = kind->required;
         params.insert(params.end(), kind->optional.begin(), kind->optional.end());
         const std::string takes = params.empty() ? "takes no parameters" : "takes " + join(params);
-        report(errors_, key, fmt::format("not a parameter of {} ({} {})", to_string(kind->kind), to_string(kind->kind), takes));
+        report(errors_, key,
+               fmt::format("not a parameter of {} ({} {})", to_string(kind->kind), to_string(kind->kind), takes));
       } else {
         std::vector<std::string> candidates = allowed;
         candidates.insert(candidates.end(), kFaultParamNames.begin(), kFaultParamNames.end());
@@ -1218,18 +1265,23 @@ class ScenarioLoader {
     trigger.region = s_.engine.order.front();
     bool ok = r.require("phase") && r.text("phase", &trigger.phase);
     if (ok && !contains(kPhases, trigger.phase)) {
-      report(errors_, *r.get("phase"), fmt::format("expected one of {}, got '{}'{}", join(kPhases), trigger.phase, suggestion(trigger.phase, kPhases)));
+      report(errors_, *r.get("phase"),
+             fmt::format("expected one of {}, got '{}'{}", join(kPhases), trigger.phase,
+                         suggestion(trigger.phase, kPhases)));
       ok = false;
     }
     if (auto region = r.get("region")) ok = region_value(*region, &trigger.region) && ok;
-    if (auto after = r.get("after")) ok = r.duration("after", &trigger.after_us) && before_end(*after, trigger.after_us) && ok;
+    if (auto after = r.get("after"))
+      ok = r.duration("after", &trigger.after_us) && before_end(*after, trigger.after_us) && ok;
     f->at_phase = trigger;
     return ok;
   }
 
   bool before_end(const Item& item, TimeUs at) {
     if (at < s_.duration_us) return true;
-    report(errors_, item, fmt::format("{} is not before the end of the run (duration {})", format_duration(at), format_duration(s_.duration_us)));
+    report(errors_, item,
+           fmt::format("{} is not before the end of the run (duration {})", format_duration(at),
+                       format_duration(s_.duration_us)));
     return false;
   }
 
@@ -1241,7 +1293,9 @@ class ScenarioLoader {
       const Item kinds = *r.get("kinds");
       for (const auto& element : list_items(errors_, kinds, "a list of fault kinds", true)) {
         FaultKind kind{};
-        if (to_enum(errors_, element, &kind) && std::find(spec.kinds.begin(), spec.kinds.end(), kind) == spec.kinds.end()) spec.kinds.push_back(kind);
+        if (to_enum(errors_, element, &kind) &&
+            std::find(spec.kinds.begin(), spec.kinds.end(), kind) == spec.kinds.end())
+          spec.kinds.push_back(kind);
       }
       if (kinds.node.IsSequence() && kinds.node.size() == 0) report(errors_, kinds, "needs at least one fault kind");
     }
@@ -1263,12 +1317,15 @@ class ScenarioLoader {
       if (name == "lock-*" && lock_node_count() == 0) {
         problem = "lock-* matches no node: the app-database lock has no nodes of its own";
       } else if (name.find('*') != std::string::npos && !contains(kTargetPatterns, name)) {
-        problem = fmt::format("unsupported pattern '{}' (patterns: {}; or an exact node name)", name, join(kTargetPatterns));
+        problem =
+            fmt::format("unsupported pattern '{}' (patterns: {}; or an exact node name)", name, join(kTargetPatterns));
       } else if (!contains(kTargetPatterns, name)) {
         problem = node_problem(name);
       }
-      if (problem.empty()) out.push_back(name);
-      else report(errors_, element, problem);
+      if (problem.empty())
+        out.push_back(name);
+      else
+        report(errors_, element, problem);
     }
     return out;
   }
@@ -1285,7 +1342,9 @@ class ScenarioLoader {
         std::string name;
         if (!to_scalar(errors_, element, "an invariant name", &name)) continue;
         if (!contains(kInvariants, name)) {
-          report(errors_, element, fmt::format("unknown invariant '{}'{} (invariants: {})", name, suggestion(name, kInvariants), join(kInvariants)));
+          report(errors_, element,
+                 fmt::format("unknown invariant '{}'{} (invariants: {})", name, suggestion(name, kInvariants),
+                             join(kInvariants)));
         } else if (!contains(e.invariants, name)) {
           e.invariants.push_back(name);
         }
@@ -1359,7 +1418,8 @@ LoadResult load_scenario_text(const std::string& text, const std::string& file_n
       errors.add(bad_line, "", "not valid UTF-8 (scenario files are UTF-8 text)");
     } else {
       const std::vector<YAML::Node> docs = YAML::LoadAll(text);
-      if (docs.size() > 1) errors.add(line_of(docs[1], 0), "", "more than one YAML document; a scenario file holds one");
+      if (docs.size() > 1)
+        errors.add(line_of(docs[1], 0), "", "more than one YAML document; a scenario file holds one");
       if (docs.empty() || docs[0].IsNull()) {
         errors.add(1, "", "empty scenario: expected a mapping with at least name and description");
       } else {
@@ -1401,8 +1461,9 @@ LoadResult resolve_scenario(const std::string& path_or_name) {
       return load_scenario_text(info.source->text, "builtin:" + info.name);
     }
   }
-  return file_error(path_or_name,
-                    fmt::format("no such file or built-in scenario '{}' (rehearse list shows the built-ins)", path_or_name));
+  return file_error(
+      path_or_name,
+      fmt::format("no such file or built-in scenario '{}' (rehearse list shows the built-ins)", path_or_name));
 }
 
 std::vector<std::pair<std::string, std::string>> list_builtin_scenarios() {

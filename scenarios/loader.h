@@ -19,8 +19,8 @@ namespace rehearse {
 
 struct ScenarioError {
   std::string file;
-  int line = 0;       // 1-based; 0 = the file as a whole (e.g. unreadable)
-  std::string key;    // dotted key path; empty = not about one key
+  int line = 0;     // 1-based; 0 = the file as a whole (e.g. unreadable)
+  std::string key;  // dotted key path; empty = not about one key
   std::string message;
   // "FILE:LINE: KEY: MESSAGE"; the line part is left out when line is 0 and the key part when
   // key is empty.
@@ -28,7 +28,7 @@ struct ScenarioError {
 };
 
 struct LoadResult {
-  std::optional<Scenario> scenario;  // set only when there are no errors
+  std::optional<Scenario> scenario;   // set only when there are no errors
   std::vector<ScenarioError> errors;  // in line order
   bool ok() const { return scenario.has_value() && errors.empty(); }
 };

@@ -43,6 +43,12 @@ class World {
   // Runs the scenario to its end (all engines done, or `duration`), then judges the history.
   RunResult run();
 
+  // A region's primary, for tests that inspect the data after run().
+  const SimDatabase* database(const std::string& region) const {
+    auto it = databases_.find(region);
+    return it == databases_.end() ? nullptr : it->second.get();
+  }
+
   // For the fault injector.
   Kernel& kernel() { return *kernel_; }
   Network& network() { return *network_; }

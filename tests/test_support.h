@@ -1,0 +1,59 @@
+// Helpers shared by the test files: loading built-in scenarios and running the CLI binary.
+#pragma once
+
+#include <cstdio>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "core/model.h"
+#include "scenarios/loader.h"
+
+namespace rehearse::testing {
+
+// Loads a built-in scenario by name; fails the test when it does not load.
+inline Scenario builtin(const std::string& name) {
+  LoadResult loaded = resolve_scenario(name);
+  EXPECT_TRUE(loaded.ok()) << name << (loaded.errors.empty() ? "" : ": " + loaded.errors.front().to_string());
+  return loaded.ok() ? *loaded.scenario : Scenario{};
+}
+
+// Loads a scenario from YAML text; fails the test when it does not load.
+inline Scenario from_text(const std::string& text) {
+  LoadResult loaded = load_scenario_text(text, "test.yaml");
+  EXPECT_TRUE(loaded.ok()) << (loaded.errors.empty() ? "" : loaded.errors.front().to_string());
+  return loaded.ok() ? *loaded.scenario : Scenario{};
+}
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;  // stdout and stderr together
+};
+
+// Runs the `rehearse` binary with `arguments` (a shell fragment) and captures its output.
+inline CommandResult run_rehearse(const std::string& arguments) {
+  const std::string command = std::string(REHEARSE_BINARY) + " " + arguments + " 2>&1";
+  CommandResult result;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return result;
+  char buffer[4096];
+  std::size_t read = 0;
+  while ((read = fread(buffer, 1, sizeof buffer, pipe)) > 0) result.out.append(buffer, read);
+  const int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+// Writes `text` to a fresh file under the test's temporary directory and returns its path.
+inline std::string write_temp_file(const std::string& name, const std::string& text) {
+  const std::string path = ::testing::TempDir() + name;
+  FILE* file = std::fopen(path.c_str(), "w");
+  EXPECT_NE(file, nullptr);
+  if (file != nullptr) {
+    std::fputs(text.c_str(), file);
+    std::fclose(file);
+  }
+  return path;
+}
+
+}  // namespace rehearse::testing
