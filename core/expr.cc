@@ -92,9 +92,12 @@ using Function = ExprNode::Function;
 using TypeName = ExprNode::TypeName;
 using TypeSpec = ExprNode::TypeSpec;
 
-// Bounds: the evaluator and renderer recurse once per level, possibly on a small fiber stack.
-constexpr int kExpressionHeightMax = 64;
-constexpr int kParseDepthMax = 64;
+// Bounds: the parser, evaluator and renderer recurse once per level, the evaluator on a
+// simulated node's fiber stack (256 KB in sim/kernel.cc). At these bounds evaluation takes about
+// 40 KB of stack at -O2 and 65 KB in sanitizer builds; real migration expressions are far
+// shallower.
+constexpr int kExpressionHeightMax = 32;  // levels of the syntax tree
+constexpr int kParseDepthMax = 32;        // nested sub-expressions: parentheses, operands, ...
 constexpr std::size_t kArgumentsMax = 100;
 constexpr int kNumericPrecisionMax = 1000;  // PostgreSQL's NUMERIC_MAX_PRECISION
 constexpr int kVarcharLengthMax = 10485760;
@@ -530,7 +533,10 @@ class Parser {
  private:
   // Precedence climbing: operands joined by infix operators binding at least min_precedence.
   NodePointer parse_expression(int min_precedence) {
-    if (depth_ >= kParseDepthMax) return fail(peek(), "expression nested too deeply");
+    if (depth_ >= kParseDepthMax) {
+      return fail(peek(), fmt::format("expression nested too deeply (more than {} levels)",
+                                      kParseDepthMax));
+    }
     ++depth_;
     NodePointer result = parse_infix_chain(min_precedence);
     --depth_;
@@ -564,24 +570,24 @@ class Parser {
                                  NodePointer left) {
     NodePointer right = parse_expression(infix.precedence + 1);  // left-associative
     if (right == nullptr) return nullptr;
-    ExprNode node;
-    node.kind = infix.form == Infix::Form::logical_and  ? Kind::logical_and
+    const std::shared_ptr<ExprNode> node = std::make_shared<ExprNode>();
+    node->kind = infix.form == Infix::Form::logical_and  ? Kind::logical_and
                 : infix.form == Infix::Form::logical_or ? Kind::logical_or
                                                         : Kind::binary;
-    node.binary_operator = infix.op;
-    node.arguments = {std::move(left), std::move(right)};
-    return build(std::move(node), operator_token);
+    node->binary_operator = infix.op;
+    node->arguments = {std::move(left), std::move(right)};
+    return build(node, operator_token);
   }
 
   NodePointer parse_is_null(const Token& is_token, NodePointer operand) {
-    ExprNode node;
-    node.kind = Kind::is_null;
-    node.negated = accept_keyword("not");
+    const std::shared_ptr<ExprNode> node = std::make_shared<ExprNode>();
+    node->kind = Kind::is_null;
+    node->negated = accept_keyword("not");
     if (!accept_keyword("null")) {
       return fail_unexpected(peek(), "NULL (only IS NULL and IS NOT NULL are supported)");
     }
-    node.arguments = {std::move(operand)};
-    return build(std::move(node), is_token);
+    node->arguments = {std::move(operand)};
+    return build(node, is_token);
   }
 
   // NOT, unary + and -, or an operand with its '::' casts.
@@ -591,20 +597,20 @@ class Parser {
       advance();
       NodePointer operand = parse_expression(kPrecedenceNot);  // right-associative
       if (operand == nullptr) return nullptr;
-      ExprNode node;
-      node.kind = Kind::logical_not;
-      node.arguments = {std::move(operand)};
-      return build(std::move(node), token);
+      const std::shared_ptr<ExprNode> node = std::make_shared<ExprNode>();
+      node->kind = Kind::logical_not;
+      node->arguments = {std::move(operand)};
+      return build(node, token);
     }
     if (is_symbol(token, "-") || is_symbol(token, "+")) {
       advance();
       NodePointer operand = parse_expression(kPrecedenceUnary);
       if (operand == nullptr) return nullptr;
       if (token.value == "-" && is_number_literal(*operand)) return negated_literal(*operand);
-      ExprNode node;
-      node.kind = token.value == "-" ? Kind::negate : Kind::unary_plus;
-      node.arguments = {std::move(operand)};
-      return build(std::move(node), token);
+      const std::shared_ptr<ExprNode> node = std::make_shared<ExprNode>();
+      node->kind = token.value == "-" ? Kind::negate : Kind::unary_plus;
+      node->arguments = {std::move(operand)};
+      return build(node, token);
     }
     return parse_postfix();
   }
@@ -618,34 +624,34 @@ class Parser {
   // PostgreSQL folds a minus into the number it precedes (doNegate), so -9223372036854775808
   // is a bigint although 9223372036854775808 alone is numeric.
   static NodePointer negated_literal(const ExprNode& literal) {
-    ExprNode node = literal;
+    const std::shared_ptr<ExprNode> node = std::make_shared<ExprNode>(literal);
     if (literal.literal.kind() == Value::Kind::integer) {
       const std::int64_t integer = literal.literal.as_int();
-      node.literal = integer == std::numeric_limits<std::int64_t>::min()
+      node->literal = integer == std::numeric_limits<std::int64_t>::min()
                          ? Value::numeric(Decimal{-static_cast<Int128>(integer), 0})
                          : Value::integer(-integer);
     } else {
       Decimal decimal = literal.literal.as_decimal();
       decimal.mantissa = -decimal.mantissa;
-      node.literal = Value::numeric(decimal);
+      node->literal = Value::numeric(decimal);
       const std::optional<std::int64_t> integer = decimal::to_int64(decimal);
       if (literal.digits_literal && decimal.scale == 0 && integer) {
-        node.literal = Value::integer(*integer);
+        node->literal = Value::integer(*integer);
       }
     }
-    node.yields_numeric = compute_yields_numeric(node);
-    return std::make_shared<const ExprNode>(std::move(node));
+    node->yields_numeric = compute_yields_numeric(*node);
+    return node;
   }
 
   NodePointer parse_postfix() {
     NodePointer operand = parse_primary();
     while (operand != nullptr && is_symbol(peek(), "::")) {
       const Token& cast_token = advance();
-      ExprNode node;
-      node.kind = Kind::cast;
-      if (!parse_type(&node.type)) return nullptr;
-      node.arguments = {std::move(operand)};
-      operand = build(std::move(node), cast_token);
+      const std::shared_ptr<ExprNode> node = std::make_shared<ExprNode>();
+      node->kind = Kind::cast;
+      if (!parse_type(&node->type)) return nullptr;
+      node->arguments = {std::move(operand)};
+      operand = build(node, cast_token);
     }
     return operand;
   }
@@ -657,10 +663,10 @@ class Parser {
       case Token::Kind::decimal_number: return parse_number();
       case Token::Kind::string: {
         advance();
-        ExprNode node;
-        node.literal = Value::text(token.value);
-        node.quoted_literal = true;
-        return build(std::move(node), token);
+        const std::shared_ptr<ExprNode> node = std::make_shared<ExprNode>();
+        node->literal = Value::text(token.value);
+        node->quoted_literal = true;
+        return build(node, token);
       }
       case Token::Kind::quoted_identifier:
         advance();
@@ -689,9 +695,9 @@ class Parser {
 
   NodePointer parse_number() {
     const Token& token = advance();
-    ExprNode node;
+    const std::shared_ptr<ExprNode> node = std::make_shared<ExprNode>();
     if (token.kind == Token::Kind::integer_number) {
-      node.digits_literal = true;
+      node->digits_literal = true;
       std::int64_t integer = 0;
       bool fits = true;
       for (const char c : token.text) {
@@ -699,8 +705,8 @@ class Parser {
                !__builtin_add_overflow(integer, c - '0', &integer);
       }
       if (fits) {
-        node.literal = Value::integer(integer);
-        return build(std::move(node), token);
+        node->literal = Value::integer(integer);
+        return build(node, token);
       }
     }
     const std::optional<Decimal> decimal = decimal::parse(token.text);
@@ -709,8 +715,8 @@ class Parser {
                                      "digits and {} decimal places)",
                                      token.text, Decimal::kMaxScale));
     }
-    node.literal = Value::numeric(*decimal);
-    return build(std::move(node), token);
+    node->literal = Value::numeric(*decimal);
+    return build(node, token);
   }
 
   // An identifier: TRUE / FALSE / NULL, CASE, CAST, a function call or a column.
@@ -719,9 +725,9 @@ class Parser {
     const std::string& word = token.value;
     if (word == "true" || word == "false" || word == "null") {
       advance();
-      ExprNode node;
-      if (word != "null") node.literal = Value::boolean(word == "true");
-      return build(std::move(node), token);
+      const std::shared_ptr<ExprNode> node = std::make_shared<ExprNode>();
+      if (word != "null") node->literal = Value::boolean(word == "true");
+      return build(node, token);
     }
     if (word == "case") return parse_case();
     if (word == "cast") return parse_cast();
@@ -736,10 +742,10 @@ class Parser {
   }
 
   NodePointer column_node(const Token& token) {
-    ExprNode node;
-    node.kind = Kind::column;
-    node.name = token.value;
-    return build(std::move(node), token);
+    const std::shared_ptr<ExprNode> node = std::make_shared<ExprNode>();
+    node->kind = Kind::column;
+    node->name = token.value;
+    return build(node, token);
   }
 
   NodePointer parse_function_call() {
@@ -749,68 +755,68 @@ class Parser {
       return fail(name_token, fmt::format("unknown function '{}'", name_token.text));
     }
     advance();  // (
-    ExprNode node;
-    node.kind = Kind::function;
-    node.function = spec->function;
-    node.name = name_token.value;
+    const std::shared_ptr<ExprNode> node = std::make_shared<ExprNode>();
+    node->kind = Kind::function;
+    node->function = spec->function;
+    node->name = name_token.value;
     if (!is_symbol(peek(), ")")) {
       while (true) {
-        if (node.arguments.size() >= kArgumentsMax) return fail(peek(), "too many arguments");
+        if (node->arguments.size() >= kArgumentsMax) return fail(peek(), "too many arguments");
         NodePointer argument = parse_expression(0);
         if (argument == nullptr) return nullptr;
-        node.arguments.push_back(std::move(argument));
+        node->arguments.push_back(std::move(argument));
         if (!accept_symbol(",")) break;
       }
     }
     if (!expect_symbol(")", "',' or ')'")) return nullptr;
-    const std::size_t count = node.arguments.size();
+    const std::size_t count = node->arguments.size();
     if (count < spec->arguments_min || (spec->arguments_max != 0 && count > spec->arguments_max)) {
       return fail(name_token, fmt::format("wrong number of arguments to {} (expected {}, got {})",
                                           name_token.text, describe_arity(*spec), count));
     }
-    return build(std::move(node), name_token);
+    return build(node, name_token);
   }
 
   // CASE [operand] WHEN x THEN y ... [ELSE z] END
   NodePointer parse_case() {
     const Token& case_token = advance();
-    ExprNode node;
-    node.kind = Kind::case_when;
+    const std::shared_ptr<ExprNode> node = std::make_shared<ExprNode>();
+    node->kind = Kind::case_when;
     if (!is_keyword(peek(), "when")) {
-      node.case_operand = parse_expression(0);
-      if (node.case_operand == nullptr) return nullptr;
+      node->case_operand = parse_expression(0);
+      if (node->case_operand == nullptr) return nullptr;
     }
     while (accept_keyword("when")) {
-      if (node.when_clauses.size() >= kArgumentsMax) return fail(peek(), "too many WHEN clauses");
+      if (node->when_clauses.size() >= kArgumentsMax) return fail(peek(), "too many WHEN clauses");
       ExprNode::WhenClause clause;
       clause.condition = parse_expression(0);
       if (clause.condition == nullptr || !expect_keyword("then")) return nullptr;
       clause.result = parse_expression(0);
       if (clause.result == nullptr) return nullptr;
-      node.when_clauses.push_back(std::move(clause));
+      node->when_clauses.push_back(std::move(clause));
     }
-    if (node.when_clauses.empty()) return fail_unexpected(peek(), "WHEN");
+    if (node->when_clauses.empty()) return fail_unexpected(peek(), "WHEN");
     if (accept_keyword("else")) {
-      node.else_result = parse_expression(0);
-      if (node.else_result == nullptr) return nullptr;
+      node->else_result = parse_expression(0);
+      if (node->else_result == nullptr) return nullptr;
     }
     if (!expect_keyword("end")) return nullptr;
-    return build(std::move(node), case_token);
+    return build(node, case_token);
   }
 
   // CAST(x AS type)
   NodePointer parse_cast() {
     const Token& cast_token = advance();
     if (!expect_symbol("(", "'('")) return nullptr;
-    ExprNode node;
-    node.kind = Kind::cast;
+    const std::shared_ptr<ExprNode> node = std::make_shared<ExprNode>();
+    node->kind = Kind::cast;
     NodePointer operand = parse_expression(0);
-    if (operand == nullptr || !expect_keyword("as") || !parse_type(&node.type) ||
+    if (operand == nullptr || !expect_keyword("as") || !parse_type(&node->type) ||
         !expect_symbol(")", "')'")) {
       return nullptr;
     }
-    node.arguments = {std::move(operand)};
-    return build(std::move(node), cast_token);
+    node->arguments = {std::move(operand)};
+    return build(node, cast_token);
   }
 
   bool parse_type(TypeSpec* type) {
@@ -878,15 +884,16 @@ class Parser {
     return true;
   }
 
-  // Finishes a node: derived fields, and the bound on nesting.
-  NodePointer build(ExprNode node, const Token& token) {
-    node.height = compute_height(node);
-    node.yields_numeric = compute_yields_numeric(node);
-    if (node.height > kExpressionHeightMax) {
+  // Finishes a node: derived fields, and the bound on nesting. Nodes are built on the heap
+  // because ExprNode is large and the parser recurses once per level (fiber stacks are small).
+  NodePointer build(const std::shared_ptr<ExprNode>& node, const Token& token) {
+    node->height = compute_height(*node);
+    node->yields_numeric = compute_yields_numeric(*node);
+    if (node->height > kExpressionHeightMax) {
       return fail(token, fmt::format("expression nested too deeply (more than {} levels)",
                                      kExpressionHeightMax));
     }
-    return std::make_shared<const ExprNode>(std::move(node));
+    return node;
   }
 
   const Token& peek(std::size_t ahead = 0) const {

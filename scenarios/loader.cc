@@ -577,20 +577,21 @@ class Reader {
   }
 
   void load_entries() {
-    for (auto it = item_.node.begin(); it != item_.node.end(); ++it) {
-      const int line = line_of(it->first, item_.line);
-      if (!it->first.IsScalar()) {
-        errors_->add(line, item_.path, "keys must be plain names, got " + describe(it->first));
+    entries_.reserve(item_.node.size());
+    for (const auto& entry : item_.node) {  // one dereference: each `it->` builds a new pair
+      const int line = line_of(entry.first, item_.line);
+      if (!entry.first.IsScalar()) {
+        errors_->add(line, item_.path, "keys must be plain names, got " + describe(entry.first));
         continue;
       }
-      const std::string path = child_path(it->first.Scalar());
-      entries_.emplace_back(Item{it->first, path, line}, Item{it->second, path, line});
+      const std::string path = child_path(entry.first.Scalar());
+      entries_.emplace_back(Item{entry.first, path, line}, Item{entry.second, path, line});
     }
   }
 
   Errors* errors_;
   Item item_;
-  bool empty_ok_ = false;  // no value, accepted as an empty mapping
+  bool empty_ok_ = false;                       // no value, accepted as an empty mapping
   std::vector<std::pair<Item, Item>> entries_;  // (key, value) in file order
 };
 

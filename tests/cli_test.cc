@@ -34,7 +34,7 @@ TEST(Cli, RunJsonHasTheFieldsOfTheSpec) {
   // `run --json` prints one object with verdict, migration, stats and a 16-digit trace hash.
   const std::string path = write_temp_file("cli-minimal.yaml", kMinimalScenario);
   const auto result = run_rehearse("run " + path + " --seed 3 --json");
-  ASSERT_EQ(result.exit_code, 0) << result.out;
+  ASSERT_EQ(result.exit_code, 0) << result.err;
   const auto json = nlohmann::json::parse(result.out);
   EXPECT_EQ(json["scenario"], "cli-minimal");
   EXPECT_EQ(json["seed"], 3);
@@ -49,7 +49,7 @@ TEST(Cli, RunJsonHasTheFieldsOfTheSpec) {
 TEST(Cli, ViolationExitsOneAndNamesTheInvariant) {
   // A violating built-in run exits 1 and its JSON lists the invariant with proving events.
   const auto result = run_rehearse("run gc-pause-no-fencing --seed 1 --json");
-  ASSERT_EQ(result.exit_code, 1) << result.out;
+  ASSERT_EQ(result.exit_code, 1) << result.err;
   const auto json = nlohmann::json::parse(result.out);
   EXPECT_EQ(json["verdict"], "violation");
   EXPECT_EQ(json["violations"][0]["invariant"], "mutual-exclusion");
@@ -62,9 +62,9 @@ TEST(Cli, UnknownKeyExitsTwoNamingFileLineAndKey) {
   text.replace(text.find("batch_size"), 10, "batch_sise");
   const std::string path = write_temp_file("cli-unknown-key.yaml", text);
   const auto result = run_rehearse("run " + path);
-  EXPECT_EQ(result.exit_code, 2) << result.out;
-  EXPECT_NE(result.out.find("cli-unknown-key.yaml:8"), std::string::npos) << result.out;
-  EXPECT_NE(result.out.find("engine.batch_sise"), std::string::npos) << result.out;
+  EXPECT_EQ(result.exit_code, 2) << result.err;
+  EXPECT_NE(result.err.find("cli-unknown-key.yaml:8"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("engine.batch_sise"), std::string::npos) << result.err;
 }
 
 TEST(Cli, BadDurationExitsTwoNamingTheKey) {
@@ -73,9 +73,9 @@ TEST(Cli, BadDurationExitsTwoNamingTheKey) {
   text.replace(text.find("duration: 5m"), 12, "duration: 5 minutes");
   const std::string path = write_temp_file("cli-bad-duration.yaml", text);
   const auto result = run_rehearse("run " + path);
-  EXPECT_EQ(result.exit_code, 2) << result.out;
-  EXPECT_NE(result.out.find("cli-bad-duration.yaml:3"), std::string::npos) << result.out;
-  EXPECT_NE(result.out.find("duration"), std::string::npos) << result.out;
+  EXPECT_EQ(result.exit_code, 2) << result.err;
+  EXPECT_NE(result.err.find("cli-bad-duration.yaml:3"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("duration"), std::string::npos) << result.err;
 }
 
 TEST(Cli, MissingRequiredFieldExitsTwo) {
@@ -84,9 +84,9 @@ TEST(Cli, MissingRequiredFieldExitsTwo) {
   text.erase(text.find("description: One engine, no faults.\n"), 37);
   const std::string path = write_temp_file("cli-missing.yaml", text);
   const auto result = run_rehearse("run " + path);
-  EXPECT_EQ(result.exit_code, 2) << result.out;
-  EXPECT_NE(result.out.find("cli-missing.yaml"), std::string::npos) << result.out;
-  EXPECT_NE(result.out.find("description"), std::string::npos) << result.out;
+  EXPECT_EQ(result.exit_code, 2) << result.err;
+  EXPECT_NE(result.err.find("cli-missing.yaml"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("description"), std::string::npos) << result.err;
 }
 
 TEST(Cli, UnknownFlagOrScenarioExitsTwo) {

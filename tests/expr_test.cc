@@ -420,19 +420,30 @@ TEST(ExprParse, RejectsWithPositionTokenAndMessage) {
 }
 
 TEST(ExprParse, NestingIsBounded) {
-  // The evaluator recurses once per level, possibly on a small fiber stack, so deep trees are
-  // refused when parsing rather than overflowing the stack later.
-  std::string nested = "1";
-  for (int i = 0; i < 40; ++i) nested = "(" + nested + ")";
-  ExprParseError error;
-  EXPECT_TRUE(parse_expression(nested, &error).has_value()) << error.message;
-  for (int i = 0; i < 100; ++i) nested = "(" + nested + ")";
-  EXPECT_FALSE(parse_expression(nested, &error).has_value());
-  EXPECT_NE(error.message.find("nested too deeply"), std::string::npos) << error.message;
-  std::string long_sum = "1";
-  for (int i = 0; i < 100; ++i) long_sum += " + 1";
-  EXPECT_FALSE(parse_expression(long_sum, &error).has_value());
-  EXPECT_NE(error.message.find("nested too deeply"), std::string::npos) << error.message;
+  // The evaluator recurses once per level on a simulated node's fiber stack, so trees deeper
+  // than 32 levels (and sub-expressions nested deeper than 32) are refused when parsing.
+  const auto parses = [](const std::string& text) {
+    ExprParseError error;
+    const bool ok = parse_expression(text, &error).has_value();
+    if (!ok) {
+      EXPECT_EQ(error.message.find("expression nested too deeply (more than 32 levels)"), 0u)
+          << error.message;
+    }
+    return ok;
+  };
+  std::string sum = "x";
+  for (int i = 0; i < 31; ++i) sum += " + 1";
+  EXPECT_TRUE(parses(sum));  // 31 additions over a leaf: 32 levels
+  EXPECT_FALSE(parses(sum + " + 1"));
+  std::string parenthesised = "x";
+  for (int i = 0; i < 31; ++i) parenthesised = "(" + parenthesised + ")";
+  EXPECT_TRUE(parses(parenthesised));
+  EXPECT_FALSE(parses("(" + parenthesised + ")"));
+  std::string calls = "x";
+  for (int i = 0; i < 31; ++i) calls = "lower(" + calls + ")";
+  EXPECT_TRUE(parses(calls));
+  EXPECT_FALSE(parses("lower(" + calls + ")"));
+  EXPECT_FALSE(parses(std::string(10000, '(')));  // no stack overflow on hostile input
 }
 
 TEST(ExprParse, ListsColumnsSortedAndUniqueAndKeepsText) {

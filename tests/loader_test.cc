@@ -664,8 +664,9 @@ TEST(LoaderErrors, NeverCrashesOnMangledInput) {
   std::vector<std::string> lines;
   std::istringstream in(kFull);
   for (std::string line; std::getline(in, line);) lines.push_back(line);
-  // Every line gets the first three; the others take turns, so each meets many kinds of key.
-  const std::vector<std::string> replacements = {"[]",  "~",         "x",       "",        "{}",
+  // Each line gets one of the first three and one of the rest, in turn, so that every kind of
+  // mangling meets many kinds of key.
+  const std::vector<std::string> replacements = {"[]",  "~",        "x",       "",        "{}",
                                                  "- x", "? [a]: b", "&a [*a]", "{a: *a}", "\"\\u00e9\""};
   int loads = 0;
   auto check = [&](const std::string& text) {
@@ -675,7 +676,7 @@ TEST(LoaderErrors, NeverCrashesOnMangledInput) {
   };
   for (std::size_t i = 0; i < lines.size(); ++i) {
     const auto colon = lines[i].find(':');
-    for (const std::size_t k : {std::size_t{0}, std::size_t{1}, std::size_t{2}, 3 + i % (replacements.size() - 3)}) {
+    for (const std::size_t k : {i % 3, 3 + i % (replacements.size() - 3)}) {
       std::string text;
       for (std::size_t j = 0; j < lines.size(); ++j) {
         if (j != i)
@@ -703,7 +704,7 @@ TEST(LoaderErrors, NeverCrashesOnMangledInput) {
   check("name: &n {a: *n}\ndescription: *n\nengine: *n\ntopology: *n\nfaults: [*n, *n]\n");
   check(std::string(5000, '[') + std::string(5000, ']'));
   check(std::string("name: t\0\ndescription: d\n", 24));
-  EXPECT_GT(loads, 400);
+  EXPECT_GT(loads, 300);
 }
 
 // -- files and built-ins ----------------------------------------------------------------------

@@ -27,20 +27,34 @@ inline Scenario from_text(const std::string& text) {
 
 struct CommandResult {
   int exit_code = -1;
-  std::string out;  // stdout and stderr together
+  std::string out;  // stdout
+  std::string err;  // stderr (sanitizer builds may add their own notes here)
 };
+
+inline std::string read_whole_file(const std::string& path) {
+  std::string text;
+  if (FILE* file = std::fopen(path.c_str(), "r")) {
+    char buffer[4096];
+    std::size_t read = 0;
+    while ((read = std::fread(buffer, 1, sizeof buffer, file)) > 0) text.append(buffer, read);
+    std::fclose(file);
+  }
+  return text;
+}
 
 // Runs the `rehearse` binary with `arguments` (a shell fragment) and captures its output.
 inline CommandResult run_rehearse(const std::string& arguments) {
-  const std::string command = std::string(REHEARSE_BINARY) + " " + arguments + " 2>&1";
+  const std::string err_path = ::testing::TempDir() + "rehearse-stderr.txt";
+  const std::string command = std::string(REHEARSE_BINARY) + " " + arguments + " 2>" + err_path;
   CommandResult result;
   FILE* pipe = popen(command.c_str(), "r");
   if (pipe == nullptr) return result;
   char buffer[4096];
   std::size_t read = 0;
-  while ((read = fread(buffer, 1, sizeof buffer, pipe)) > 0) result.out.append(buffer, read);
+  while ((read = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) result.out.append(buffer, read);
   const int status = pclose(pipe);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  result.err = read_whole_file(err_path);
   return result;
 }
 
