@@ -17,6 +17,9 @@ constexpr int kTransientRetriesMax = 20;       // retries of a call that timed o
 constexpr int kRevalidateMax = 3;              // re-backfills of a mismatched range before failing
 constexpr std::int64_t kValidateChunkBatches = 10;  // validation checksums this many batches at once
 constexpr std::int64_t kUnbatchedValidateChunk = 100000;
+constexpr int kPhases = 6;                          // expand .. contract
+constexpr int kLagPollsMax = 600;                   // replication-lag polls before giving up waiting
+constexpr TimeUs kLagPollUs = 500 * kMs;
 }  // namespace
 
 const char* to_string(EngineExit exit) {
@@ -63,12 +66,13 @@ EngineExit Engine::run() {
 
 Engine::Step Engine::migrate_all() {
   failed_region_rolled_back_ = false;
+  if (engine_.rollout == Rollout::all_at_once) return migrate_all_at_once();
   for (std::size_t i = 0; i < regions_.size(); ++i) {
     const Step step = migrate_region(regions_[i]);
     if (step != Step::done) return step;
     if (failed_region_rolled_back_) return Step::done;  // stop the rollout at the failed region
     if (i + 1 < regions_.size() && engine_.rollout == Rollout::region_by_region) {
-      const Step gate = health_gate(regions_[i + 1]);
+      const Step gate = health_gate(regions_[i], regions_[i + 1]);
       if (gate != Step::done) return gate;
     }
   }
@@ -94,20 +98,61 @@ Engine::Step Engine::migrate_region(const std::string& name) {
   return rolled;
 }
 
+// Runs phase number `phase` (0 expand .. 5 contract) if the checkpoint says it is still to do.
+Engine::Step Engine::run_phase(Region& region, int phase) {
+  const int rank = region_state_rank(region.checkpoint.state);
+  switch (phase) {
+    case 0: return rank < region_state_rank("expanded") ? expand(region) : Step::done;
+    case 1: return rank < region_state_rank("dual_write") ? dual_write(region) : Step::done;
+    case 2: return rank < region_state_rank("validated") ? backfill(region) : Step::done;
+    case 3:
+      return rank < region_state_rank("validated") || region.checkpoint.validated_token != session_.token()
+                 ? validate(region)
+                 : Step::done;
+    case 4: return rank < region_state_rank("reads_switched") ? switch_reads(region) : Step::done;
+    case 5: return contract(region);
+    default: REHEARSE_ASSERT(false);
+  }
+  return Step::failed;
+}
+
 // Runs the phases the checkpoint says are still to do, in runbook order.
 Engine::Step Engine::advance(Region& region) {
-  auto rank = [&region] { return region_state_rank(region.checkpoint.state); };
-  Step step = Step::done;
-  if (rank() < region_state_rank("expanded")) step = expand(region);
-  if (step == Step::done && rank() < region_state_rank("dual_write")) step = dual_write(region);
-  if (step == Step::done && rank() < region_state_rank("validated")) step = backfill(region);
-  if (step == Step::done &&
-      (rank() < region_state_rank("validated") || region.checkpoint.validated_token != session_.token())) {
-    step = validate(region);
+  for (int phase = 0; phase < kPhases; ++phase) {
+    const Step step = run_phase(region, phase);
+    if (step != Step::done) return step;
   }
-  if (step == Step::done && rank() < region_state_rank("reads_switched")) step = switch_reads(region);
-  if (step == Step::done) step = contract(region);
-  return step;
+  return Step::done;
+}
+
+// all-at-once: every phase in every region before the next phase. A failure anywhere fails
+// (rolls back or halts) every region not yet contracted.
+Engine::Step Engine::migrate_all_at_once() {
+  std::vector<Region> regions;
+  for (const auto& name : regions_) {
+    regions.push_back(Region{name, ports_.database(name), Checkpoint{}});
+    if (!read_checkpoint(regions.back())) return session_.holding() ? Step::failed : Step::lost;
+  }
+  for (int phase = 0; phase < kPhases; ++phase) {
+    for (Region& region : regions) {
+      if (region.checkpoint.state == "contracted" || region.checkpoint.state == "rolled_back") continue;
+      const Step step = run_phase(region, phase);
+      if (step == Step::lost) return step;
+      if (step == Step::failed) return fail_regions(regions);
+    }
+  }
+  return Step::done;
+}
+
+Engine::Step Engine::fail_regions(std::vector<Region>& regions) {
+  if (engine_.on_failure == OnFailure::halt) return Step::failed;
+  for (Region& region : regions) {
+    if (region.checkpoint.state == "contracted" || region.checkpoint.state == "rolled_back") continue;
+    const Step rolled = rollback(region);
+    if (rolled != Step::done) return rolled;
+  }
+  failed_region_rolled_back_ = true;
+  return Step::done;
 }
 
 Engine::Step Engine::expand(Region& region) {
@@ -141,6 +186,8 @@ Engine::Step Engine::backfill(Region& region) {
   if (!range.is_ok()) return Step::failed;
   std::int64_t next = std::max(region.checkpoint.next_id, range.value().min_id);
   while (next <= range.value().max_id) {
+    const Step throttled = wait_for_replicas(region);
+    if (throttled != Step::done) return throttled;
     const std::int64_t high =
         engine_.batch_size == 0 ? range.value().max_id : std::min(range.value().max_id, next + engine_.batch_size - 1);
     const Step step = fill_range(region, next, high, false);
@@ -153,7 +200,7 @@ Engine::Step Engine::backfill(Region& region) {
 
 // Backfills [low_id, high_id] and moves the checkpoint's cursor past it in the same transaction.
 Engine::Step Engine::fill_range(Region& region, std::int64_t low_id, std::int64_t high_id, bool overwrite) {
-  const BackfillBatch batch{plan_.table, plan_.fills, low_id, high_id, overwrite};
+  const BackfillBatch batch{plan_.table, plan_.fills, low_id, high_id, overwrite, engine_.backfill_source, {}};
   Checkpoint then = region.checkpoint;
   then.next_id = std::max(then.next_id, high_id + 1);
   then.token = session_.token();
@@ -167,7 +214,8 @@ Engine::Step Engine::fill_range(Region& region, std::int64_t low_id, std::int64_
 Engine::Step Engine::validate(Region& region) {
   enter_phase(region, "validate");
   if (!engine_.validate) {
-    note(region.name, "validation is off: skipped");
+    ports_.recorder.record(Event{.kind = EventKind::validate, .outcome = Outcome::skipped, .token = session_.token(),
+                                 .region = region.name, .detail = "validation is off: skipped"});
     return set_state(region, "validated");
   }
   const Result<KeyRange> range = region.database.key_range(plan_.table);
@@ -177,13 +225,15 @@ Engine::Step Engine::validate(Region& region) {
   for (std::int64_t low = range.value().min_id; low <= range.value().max_id; low += chunk) {
     const std::int64_t high = std::min(range.value().max_id, low + chunk - 1);
     for (int round = 0;; ++round) {
-      const BackfillBatch window{plan_.table, plan_.fills, low, high, false};
+      const BackfillBatch window{plan_.table, plan_.fills, low, high, false, BackfillSource::primary, plan_.not_null};
       const Result<RangeChecksum> sums = region.database.checksum(window, BackfillSource::primary);
       if (!sums.is_ok()) return session_.holding() ? Step::failed : Step::lost;
-      if (sums.value().mismatched_rows == 0 && sums.value().expected == sums.value().actual) break;
-      if (round == kRevalidateMax) {
+      const bool matches = sums.value().mismatched_rows == 0 && sums.value().expected == sums.value().actual;
+      if (matches && sums.value().null_rows == 0) break;
+      if (matches || round == kRevalidateMax) {  // NULLs in a NOT NULL column: backfill cannot help
         ports_.recorder.record(Event{.kind = EventKind::validate, .outcome = Outcome::failed, .region = region.name,
-                                     .detail = fmt::format("ids {}..{} still mismatch after {} re-backfills", low, high, round),
+                                     .detail = fmt::format("ids {}..{}: {} rows mismatch, {} NULL in a NOT NULL column after {} re-backfills",
+                                                           low, high, sums.value().mismatched_rows, sums.value().null_rows, round),
                                      .a = low, .b = high});
         return Step::failed;
       }
@@ -229,9 +279,7 @@ Engine::Step Engine::rollback(Region& region) {
     if (step != Step::done) return step;
   }
   const DdlLimits limits{engine_.lock_timeout_us, engine_.statement_timeout_us};
-  for (auto it = plan_.expand.rbegin(); it != plan_.expand.rend(); ++it) {
-    DdlStatement undo = *it;
-    undo.kind = DdlStatement::Kind::drop_column;
+  for (const DdlStatement& undo : plan_.rollback) {
     const Step step = protected_call(region, "rollback DDL", engine_.ddl_retries, [&] {
       return region.database.execute_ddl(undo, limits, session_.fence());
     });
@@ -240,11 +288,32 @@ Engine::Step Engine::rollback(Region& region) {
   return set_state(region, "rolled_back");
 }
 
-Engine::Step Engine::health_gate(const std::string& next_region) {
-  ports_.recorder.record(Event{.kind = EventKind::phase, .region = next_region, .detail = "health_gate"});
+// Between regions: soak, then wait (bounded) until the finished regions' replicas caught up.
+Engine::Step Engine::health_gate(const std::string& previous_region, const std::string& next_region) {
+  ports_.recorder.record(Event{.kind = EventKind::phase, .token = session_.token(), .region = next_region, .detail = "health_gate"});
   ports_.clock.sleep_for(engine_.health_gate.soak_us);
-  if (!session_.holding()) return Step::lost;
-  return Step::done;
+  RegionDatabase& database = ports_.database(previous_region);
+  for (int poll = 0; poll < kLagPollsMax; ++poll) {
+    if (!session_.holding()) return Step::lost;
+    const Result<TimeUs> lag = database.replication_lag();
+    if (lag.is_ok() && lag.value() <= engine_.health_gate.max_replication_lag_us) return Step::done;
+    ports_.clock.sleep_for(kLagPollUs);
+  }
+  note(previous_region, "health gate: replication lag stayed above the limit");
+  return Step::failed;
+}
+
+// Backfill throttling: while any replica lags more than max_replication_lag, wait (bounded).
+Engine::Step Engine::wait_for_replicas(Region& region) {
+  if (engine_.max_replication_lag_us <= 0) return Step::done;
+  for (int poll = 0; poll < kLagPollsMax; ++poll) {
+    if (!session_.holding()) return Step::lost;
+    const Result<TimeUs> lag = region.database.replication_lag();
+    if (!lag.is_ok() || lag.value() <= engine_.max_replication_lag_us) return Step::done;
+    if (poll == 0) note(region.name, fmt::format("backfill throttled: replication lag {} ms", lag.value() / kMs));
+    ports_.clock.sleep_for(kLagPollUs);
+  }
+  return Step::done;  // give the lag up as a reason to stop; the next batch goes on
 }
 
 Engine::Step Engine::set_state(Region& region, const char* state) {

@@ -52,6 +52,9 @@ class Engine {
   Step migrate_all();
   Step migrate_region(const std::string& name);
   Step advance(Region& region);
+  Step run_phase(Region& region, int phase);
+  Step migrate_all_at_once();
+  Step fail_regions(std::vector<Region>& regions);
   Step expand(Region& region);
   Step dual_write(Region& region);
   Step backfill(Region& region);
@@ -59,7 +62,8 @@ class Engine {
   Step switch_reads(Region& region);
   Step contract(Region& region);
   Step rollback(Region& region);
-  Step health_gate(const std::string& next_region);
+  Step health_gate(const std::string& previous_region, const std::string& next_region);
+  Step wait_for_replicas(Region& region);
 
   Step set_state(Region& region, const char* state);
   Step protected_call(Region& region, const char* what, int retries_max, const std::function<Status()>& call);

@@ -1,44 +1,145 @@
-// Compiles migration operations into the expand / backfill / contract steps of a plan.
+// Compiles migration operations into the expand / backfill / validate / contract steps of a
+// plan, the expand/contract way:
+//   add_column     expand: ADD COLUMN c            backfill c = up(row)
+//   drop_column                                     contract: DROP COLUMN c
+//   alter_column   expand: ADD COLUMN c__new       backfill c__new = up(row)
+//                  contract: DROP COLUMN c, RENAME c__new TO c        (down for old code)
+//   rename_column  expand: ADD COLUMN to           backfill to = c    contract: DROP COLUMN c
+//   add_not_null   validate: no NULL in c          contract: SET NOT NULL
+//   create_index   expand: CREATE INDEX CONCURRENTLY (no exclusive lock)
 #include "core/plan.h"
 
+#include <map>
+
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace rehearse {
 
 namespace {
 
-Status add_operation(const Operation& op, const std::string& table, MigrationPlan& plan) {
+struct Compiler {
+  const Scenario& scenario;
+  MigrationPlan& plan;
+  std::map<std::string, ColumnType> columns;  // live columns as operations are applied
+
+  Status parse(const Operation& op, const std::string& text, const char* key, Expr* out) {
+    ExprParseError error;
+    auto expr = parse_expression(text, &error);
+    if (!expr) return Status::invalid(fmt::format("line {}: {}: {} at position {}", op.line, key, error.message, error.position));
+    *out = *expr;
+    return Status::ok();
+  }
+
+  DdlStatement ddl(DdlStatement::Kind kind, const std::string& column, const char* purpose) {
+    DdlStatement statement;
+    statement.kind = kind;
+    statement.table = plan.table;
+    statement.column = column;
+    statement.purpose = purpose;
+    return statement;
+  }
+
+  // ADD COLUMN `column` filled by `up_text` (cast to the column's type, as PostgreSQL's
+  // assignment does); registers the derived column for the app and the checkers.
+  Status add_derived(const Operation& op, const std::string& column, ColumnType type, const std::string& up_text,
+                     const std::string& source, const std::string& final_name) {
+    DdlStatement add = ddl(DdlStatement::Kind::add_column, column, "expand");
+    add.type = type;
+    plan.expand.push_back(add);
+    plan.rollback.insert(plan.rollback.begin(), ddl(DdlStatement::Kind::drop_column, column, "rollback"));
+    columns[column] = type;
+    if (up_text.empty()) return Status::ok();
+    DerivedColumn derived{column, final_name, source, Expr{}, Expr{}};
+    Status status = parse(op, fmt::format("CAST(({}) AS {})", up_text, to_string(type)), "up", &derived.up);
+    if (!status.is_ok()) return status;
+    if (!op.down.empty() && !source.empty()) {
+      status = parse(op, fmt::format("CAST(({}) AS {})", op.down, to_string(columns.at(source))), "down", &derived.down);
+      if (!status.is_ok()) return status;
+    }
+    plan.fills.push_back(ColumnFill{column, derived.up});
+    plan.derived.push_back(derived);
+    return Status::ok();
+  }
+
+  Status require_column(const Operation& op) {
+    if (columns.count(op.column) == 0) return Status::invalid(fmt::format("line {}: no column '{}' at this point", op.line, op.column));
+    return Status::ok();
+  }
+
+  Status add(const Operation& op);
+};
+
+Status Compiler::add(const Operation& op) {
   switch (op.kind) {
-    case OperationKind::add_column: {
+    case OperationKind::add_column:
       if (!op.type) return Status::invalid(fmt::format("line {}: add_column {} needs a type", op.line, op.column));
-      plan.expand.push_back(DdlStatement{DdlStatement::Kind::add_column, table, op.column, *op.type});
-      if (!op.up.empty()) {
-        // Assignment to the column casts to its type, as PostgreSQL does on UPDATE.
-        const std::string assigned = fmt::format("CAST(({}) AS {})", op.up, to_string(*op.type));
-        ExprParseError error;
-        auto expr = parse_expression(assigned, &error);
-        if (!expr) return Status::invalid(fmt::format("line {}: up: {} at position {}", op.line, error.message, error.position));
-        plan.fills.push_back(ColumnFill{op.column, *expr});
-      }
+      return add_derived(op, op.column, *op.type, op.up, "", op.column);
+    case OperationKind::drop_column: {
+      Status status = require_column(op);
+      if (!status.is_ok()) return status;
+      plan.contract.push_back(ddl(DdlStatement::Kind::drop_column, op.column, "contract"));
+      columns.erase(op.column);
       return Status::ok();
     }
-    case OperationKind::drop_column:
-      plan.contract.push_back(DdlStatement{DdlStatement::Kind::drop_column, table, op.column, ColumnType::text});
+    case OperationKind::alter_column: {
+      Status status = require_column(op);
+      if (!status.is_ok()) return status;
+      const ColumnType type = op.type.value_or(columns.at(op.column));
+      const std::string up = op.up.empty() ? fmt::format("\"{}\"", op.column) : op.up;
+      status = add_derived(op, shadow_column(op.column), type, up, op.column, op.column);
+      if (!status.is_ok()) return status;
+      plan.contract.push_back(ddl(DdlStatement::Kind::drop_column, op.column, "contract"));
+      DdlStatement rename = ddl(DdlStatement::Kind::rename_column, shadow_column(op.column), "contract");
+      rename.to = op.column;
+      plan.contract.push_back(rename);
+      columns[op.column] = type;
+      columns.erase(shadow_column(op.column));
       return Status::ok();
-    default:
-      return Status::invalid(fmt::format("line {}: operation {} is not supported by this engine version",
-                                         op.line, to_string(op.kind)));
+    }
+    case OperationKind::rename_column: {
+      Status status = require_column(op);
+      if (!status.is_ok()) return status;
+      Operation identity = op;
+      identity.down = fmt::format("\"{}\"", op.to);
+      status = add_derived(identity, op.to, columns.at(op.column), fmt::format("\"{}\"", op.column), op.column, op.to);
+      if (!status.is_ok()) return status;
+      plan.contract.push_back(ddl(DdlStatement::Kind::drop_column, op.column, "contract"));
+      columns.erase(op.column);
+      return Status::ok();
+    }
+    case OperationKind::add_not_null: {
+      Status status = require_column(op);
+      if (!status.is_ok()) return status;
+      plan.not_null.push_back(op.column);
+      plan.contract.push_back(ddl(DdlStatement::Kind::set_not_null, op.column, "contract"));
+      return Status::ok();
+    }
+    case OperationKind::create_index: {
+      DdlStatement index = ddl(DdlStatement::Kind::create_index, fmt::format("{}_{}_idx", plan.table, fmt::join(op.columns, "_")), "expand");
+      index.columns = op.columns;
+      plan.expand.push_back(index);
+      DdlStatement drop = ddl(DdlStatement::Kind::drop_index, index.column, "rollback");
+      plan.rollback.insert(plan.rollback.begin(), drop);
+      return Status::ok();
+    }
   }
+  return Status::invalid("unknown operation");
 }
 
 }  // namespace
+
+std::string shadow_column(const std::string& column) { return column + "__new"; }
 
 Result<MigrationPlan> compile_plan(const Scenario& scenario) {
   MigrationPlan plan;
   plan.name = scenario.migration.name;
   plan.table = scenario.table.name;
+  Compiler compiler{scenario, plan, {}};
+  compiler.columns["id"] = ColumnType::bigint;
+  for (const auto& column : scenario.table.columns) compiler.columns[column.name] = column.type;
   for (const Operation& op : scenario.migration.operations) {
-    Status status = add_operation(op, plan.table, plan);
+    Status status = compiler.add(op);
     if (!status.is_ok()) return status;
   }
   return plan;

@@ -1,12 +1,14 @@
 // The migration plan: a scenario's operations compiled into the steps of the expand/contract
 // pattern that the engine runs in every region (expand DDL, the columns to backfill and their
-// `up` expressions, contract DDL). Built once before a run; read-only afterwards.
+// `up` expressions, what to validate, contract DDL, and how to undo the expansion). Built once
+// before a run; read-only afterwards.
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "core/model.h"
+#include "core/observations.h"
 #include "core/ports.h"
 #include "core/status.h"
 
@@ -15,13 +17,19 @@ namespace rehearse {
 struct MigrationPlan {
   std::string name;
   std::string table;
-  std::vector<DdlStatement> expand;    // ADD COLUMN, in order
-  std::vector<ColumnFill> fills;       // what backfill and validation compute
-  std::vector<DdlStatement> contract;  // DROP COLUMN, in order
+  std::vector<DdlStatement> expand;     // ADD COLUMN / CREATE INDEX, in order
+  std::vector<ColumnFill> fills;        // what backfill and validation compute
+  std::vector<std::string> not_null;    // columns validation must find without NULLs
+  std::vector<DdlStatement> contract;   // DROP / RENAME COLUMN, SET NOT NULL, in order
+  std::vector<DdlStatement> rollback;   // undoes `expand`, in order
+  std::vector<DerivedColumn> derived;   // for the application's dual writes and the checkers
 };
 
+// The column that holds an altered column's new version until contract renames it back.
+std::string shadow_column(const std::string& column);
+
 // Compiles the scenario's migration. Returns invalid (with the operation's line) for an
-// operation this engine cannot run yet or an expression that does not parse.
+// expression that does not parse or an operation that names an unknown column.
 Result<MigrationPlan> compile_plan(const Scenario& scenario);
 
 // The region states of cli.md, in the order a region moves through them.

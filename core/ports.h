@@ -82,11 +82,14 @@ struct Fence {
 };
 
 struct DdlStatement {
-  enum class Kind { add_column, drop_column };
+  enum class Kind { add_column, drop_column, rename_column, set_not_null, create_index, drop_index };
   Kind kind = Kind::add_column;
   std::string table;
-  std::string column;
-  ColumnType type = ColumnType::text;
+  std::string column;                 // create_index / drop_index: the index name
+  ColumnType type = ColumnType::text;  // add_column
+  std::string to;                     // rename_column: the new name
+  std::vector<std::string> columns;   // create_index: the indexed columns
+  std::string purpose;                // the phase it belongs to: expand | contract | rollback
 };
 
 struct DdlLimits {
@@ -116,6 +119,8 @@ struct BackfillBatch {
   std::int64_t low_id = 0;
   std::int64_t high_id = 0;  // inclusive
   bool overwrite = false;    // re-backfill after a failed validation: rewrite non-NULL values too
+  BackfillSource source = BackfillSource::primary;  // where the old values are read from
+  std::vector<std::string> not_null;  // checksum: also count rows where any of these is NULL
 };
 
 struct RangeChecksum {
@@ -123,6 +128,7 @@ struct RangeChecksum {
   std::int64_t mismatched_rows = 0;
   std::uint64_t expected = 0;  // sum of hashes of up(old row)
   std::uint64_t actual = 0;    // sum of hashes of the new column
+  std::int64_t null_rows = 0;  // rows with a NULL in one of the window's not_null columns
 };
 
 struct KeyRange {

@@ -1,5 +1,6 @@
-// The simulated primary database: table data, DDL, fenced backfill, checksums, checkpoints
-// and flags.
+// The simulated region database: table lock queue, statement costs, row locks of backfill
+// batches, fenced protected writes, application writes with the dual-write trigger, and
+// replication to the replicas.
 #include "sim/database.h"
 
 #include <algorithm>
@@ -16,8 +17,12 @@ namespace {
 // Statement costs in simulated time: a statement's duration grows with the rows it touches.
 constexpr TimeUs kStatementBaseUs = 300;
 constexpr TimeUs kDdlUs = 2 * kMs;
-constexpr TimeUs kUpdatePerRowUs = 20;
+constexpr TimeUs kUpdatePerRowUs = 150;      // an UPDATE of 10,000 rows holds them for 1.5 s
 constexpr TimeUs kScanPerRowUs = 2;
+constexpr TimeUs kIndexBuildPerRowUs = 5;
+constexpr TimeUs kAppWriteUs = 300;
+constexpr TimeUs kAppReadUs = 100;
+constexpr TimeUs kReplicaApplyPerRowUs = 20;  // replicas apply changes at a finite rate
 
 std::optional<std::int64_t> parse_int(std::string_view text) {
   std::int64_t value = 0;
@@ -69,6 +74,18 @@ Value generate_default(const ColumnSpec& column, Rng& rng) {
   return Value::null();
 }
 
+const char* ddl_name(DdlStatement::Kind kind) {
+  switch (kind) {
+    case DdlStatement::Kind::add_column: return "add column";
+    case DdlStatement::Kind::drop_column: return "drop column";
+    case DdlStatement::Kind::rename_column: return "rename column";
+    case DdlStatement::Kind::set_not_null: return "set not null";
+    case DdlStatement::Kind::create_index: return "create index";
+    case DdlStatement::Kind::drop_index: return "drop index";
+  }
+  return "?";
+}
+
 }  // namespace
 
 Value generate_value(const ColumnSpec& column, Rng& rng) {
@@ -97,28 +114,26 @@ Value generate_value(const ColumnSpec& column, Rng& rng) {
   return generate_default(column, rng);
 }
 
-SimDatabase::SimDatabase(std::string region, const TableSpec& table, WriteSink sink, Rng rng)
-    : region_(std::move(region)), table_name_(table.name), sink_(std::move(sink)) {
-  fill_table(table, rng);
-}
-
-void SimDatabase::fill_table(const TableSpec& table, Rng& rng) {
-  columns_.push_back(Column{"id", ColumnType::bigint, true});
-  for (const auto& column : table.columns) columns_.push_back(Column{column.name, column.type, true});
-  rows_.resize(static_cast<std::size_t>(table.rows));
+SimDatabase::SimDatabase(Kernel& kernel, Node& node, std::string region, const TableSpec& table, int replicas,
+                         DurationRange replication_lag, WriteSink sink, std::uint64_t seed)
+    : kernel_(kernel),
+      node_(node),
+      region_(std::move(region)),
+      sink_(std::move(sink)),
+      rng_(seed, "replication:" + region_),
+      replication_lag_(replication_lag),
+      primary_(table) {
+  // Every region starts from the same data (one stream per table, not per region).
+  Rng data(seed, "table");
+  for (const auto& column : table.columns) original_columns_.push_back(column.name);
   for (std::int64_t i = 0; i < table.rows; ++i) {
-    auto& row = rows_[static_cast<std::size_t>(i)];
-    row.reserve(columns_.size() + 2);
-    row.push_back(Value::integer(i + 1));
-    for (const auto& column : table.columns) row.push_back(generate_value(column, rng));
+    std::vector<Value> values;
+    values.reserve(table.columns.size() + 3);
+    values.emplace_back();
+    for (const auto& column : table.columns) values.push_back(generate_value(column, data));
+    primary_.insert(std::move(values), Writer::initial);
   }
-}
-
-int SimDatabase::column_index(const std::string& name) const {
-  for (std::size_t i = 0; i < columns_.size(); ++i) {
-    if (columns_[i].live && columns_[i].name == name) return static_cast<int>(i);
-  }
-  return -1;
+  replicas_.resize(static_cast<std::size_t>(replicas), Replica{primary_, {}, 0});
 }
 
 bool SimDatabase::admit(const Fence& fence, WriteKind kind, const std::string& actor, const std::string& detail,
@@ -131,104 +146,197 @@ bool SimDatabase::admit(const Fence& fence, WriteKind kind, const std::string& a
   return true;
 }
 
-Status SimDatabase::ddl(const DdlStatement& statement, const Fence& fence, const std::string& actor, TimeUs* busy_us) {
-  *busy_us = kDdlUs;
-  const bool add = statement.kind == DdlStatement::Kind::add_column;
-  const std::string detail = fmt::format("{} {}", add ? "add column" : "drop column", statement.column);
-  if (!admit(fence, WriteKind::ddl, actor, detail)) {
-    return Status::stale_token(fmt::format("token {} < {}", fence.token, highest_token_));
-  }
-  const int index = column_index(statement.column);
-  if (add && index < 0) {
-    columns_.push_back(Column{statement.column, statement.type, true});
-    for (auto& row : rows_) row.emplace_back();
-  } else if (!add && index > 0) {
-    columns_[static_cast<std::size_t>(index)].live = false;
-    for (auto& row : rows_) row[static_cast<std::size_t>(index)] = Value::null();  // storage reclaimed
-  }
-  return Status::ok();
-}
-
-Value SimDatabase::evaluate_fill(std::size_t row, const ColumnFill& fill) const {
-  const auto& values = rows_[row];
-  EvalResult result = evaluate(fill.up, [this, &values](const std::string& name) -> const Value* {
-    const int index = column_index(name);
-    return index < 0 ? nullptr : &values[static_cast<std::size_t>(index)];
+void SimDatabase::after_if_alive(TimeUs delay_us, std::function<void()> work) {
+  const std::uint64_t epoch = node_.epoch();
+  kernel_.after(std::max<TimeUs>(delay_us, 1), [this, epoch, work = std::move(work)] {
+    if (node_.up() && node_.epoch() == epoch) work();
   });
-  return result.ok ? result.value : Value::null();
 }
 
-bool SimDatabase::fill_row(std::size_t row, const BackfillBatch& batch) {
-  bool changed = false;
-  for (const auto& fill : batch.fills) {
-    const int index = column_index(fill.column);
-    if (index < 0) continue;
-    Value& target = rows_[row][static_cast<std::size_t>(index)];
-    if (!batch.overwrite && !target.is_null()) continue;
-    Value computed = evaluate_fill(row, fill);
-    if (!(computed == target)) {
-      target = std::move(computed);
-      changed = true;
+void SimDatabase::with_table_lock(TableLock::Mode mode, TimeUs wait_limit_us, std::function<void()> work,
+                                  std::function<void()> gave_up) {
+  auto granted = std::make_shared<bool>(false);
+  const std::uint64_t id = lock_.request(mode, [this, granted, work = std::move(work)] {
+    *granted = true;
+    after_if_alive(0, work);  // never run work inside the lock's own bookkeeping
+  });
+  if (*granted || wait_limit_us <= 0) return;
+  after_if_alive(wait_limit_us, [this, id, granted, gave_up = std::move(gave_up)] {
+    if (!*granted && lock_.cancel(id)) gave_up();
+  });
+}
+
+void SimDatabase::replicate(std::int64_t rows, std::function<void(Table&)> apply) {
+  const TimeUs now = kernel_.now();
+  const TimeUs extra = now < extra_lag_until_us_ ? extra_lag_us_ : 0;
+  auto shared_apply = std::make_shared<std::function<void(Table&)>>(std::move(apply));
+  for (std::size_t r = 0; r < replicas_.size(); ++r) {
+    Replica& replica = replicas_[r];
+    const TimeUs arrival = now + rng_.uniform(replication_lag_.low_us, replication_lag_.high_us) + extra;
+    replica.last_apply_us = std::max(replica.last_apply_us, arrival) + rows * kReplicaApplyPerRowUs;
+    replica.pending.push_back(Change{now, [shared_apply](Table& table) { (*shared_apply)(table); }});
+    kernel_.at(replica.last_apply_us, [this, r] {
+      Replica& target = replicas_[r];
+      if (target.pending.empty()) return;
+      target.pending.front().apply(target.table);
+      target.pending.pop_front();
+    });
+  }
+}
+
+TimeUs SimDatabase::replica_lag(int replica) const {
+  const Replica& r = replicas_[static_cast<std::size_t>(replica - 1)];
+  return r.pending.empty() ? 0 : kernel_.now() - r.pending.front().commit_us;
+}
+
+TimeUs SimDatabase::replication_lag() const {
+  TimeUs lag = 0;
+  for (int r = 1; r <= replica_count(); ++r) lag = std::max(lag, replica_lag(r));
+  return lag;
+}
+
+void SimDatabase::ddl(const DdlStatement& statement, const DdlLimits& limits, const Fence& fence,
+                      const std::string& actor, Respond<Status> respond) {
+  // CREATE INDEX CONCURRENTLY does not block writes; every other ALTER needs the exclusive lock.
+  const bool concurrent = statement.kind == DdlStatement::Kind::create_index;
+  const TableLock::Mode mode = concurrent ? TableLock::Mode::shared : TableLock::Mode::exclusive;
+  TimeUs wait_limit = limits.lock_timeout_us;
+  if (limits.statement_timeout_us > 0 && (wait_limit == 0 || limits.statement_timeout_us < wait_limit)) {
+    wait_limit = limits.statement_timeout_us;
+  }
+  const TimeUs busy = concurrent ? primary_.row_count() * kIndexBuildPerRowUs + kDdlUs : kDdlUs;
+  with_table_lock(
+      mode, wait_limit,
+      [this, statement, fence, actor, respond, mode, busy] {
+        after_if_alive(busy, [this, statement, fence, actor, respond, mode] {
+          lock_.release(mode);
+          const std::string detail = fmt::format("{}: {} {}{}", statement.purpose, ddl_name(statement.kind), statement.column,
+                                                 statement.to.empty() ? "" : " to " + statement.to);
+          if (!admit(fence, WriteKind::ddl, actor, detail)) {
+            respond(Status::stale_token(fmt::format("token {} < {}", fence.token, highest_token_)));
+            return;
+          }
+          primary_.apply(statement);
+          replicate(1, [statement](Table& table) { table.apply(statement); });
+          respond(Status::ok());
+        });
+      },
+      [respond] { respond(Status::timeout("canceling statement due to lock timeout")); });
+}
+
+bool SimDatabase::row_locked(std::int64_t id) const {
+  return std::any_of(locked_rows_.begin(), locked_rows_.end(),
+                     [id](const RowRange& r) { return id >= r.low && id <= r.high; });
+}
+
+void SimDatabase::release_rows(std::uint64_t range_id) {
+  std::erase_if(locked_rows_, [range_id](const RowRange& r) { return r.id == range_id; });
+  auto waiters = std::move(row_waiters_);
+  row_waiters_.clear();
+  for (auto& [row, resume] : waiters) {
+    if (row_locked(row)) {
+      row_waiters_.emplace_back(row, std::move(resume));
+    } else {
+      resume();
     }
   }
-  return changed;
 }
 
-Result<std::int64_t> SimDatabase::backfill(const BackfillBatch& batch, const Checkpoint& then, const Fence& fence,
-                                           const std::string& actor, TimeUs* busy_us) {
-  const KeyRange range = key_range();
-  const std::int64_t low = std::max(batch.low_id, range.min_id);
-  const std::int64_t high = std::min(batch.high_id, range.max_id);
-  const std::int64_t touched = high >= low ? high - low + 1 : 0;
-  *busy_us = kStatementBaseUs + touched * kUpdatePerRowUs;
+const Table& SimDatabase::source_table(BackfillSource source) const {
+  return source == BackfillSource::replica && !replicas_.empty() ? replicas_.front().table : primary_;
+}
+
+void SimDatabase::backfill(const BackfillBatch& batch, const Checkpoint& then, const Fence& fence,
+                           const std::string& actor, Respond<Result<std::int64_t>> respond) {
+  with_table_lock(
+      TableLock::Mode::shared, 0,
+      [this, batch, then, fence, actor, respond] {
+        const std::int64_t low = std::max<std::int64_t>(batch.low_id, 1);
+        const std::int64_t high = std::min(batch.high_id, primary_.row_count());
+        const std::int64_t touched = high >= low ? high - low + 1 : 0;
+        const std::uint64_t range = next_range_id_++;
+        locked_rows_.push_back(RowRange{range, low, high});  // held until commit
+        after_if_alive(kStatementBaseUs + touched * kUpdatePerRowUs, [this, batch, then, fence, actor, respond, range] {
+          release_rows(range);
+          lock_.release(TableLock::Mode::shared);
+          commit_backfill(batch, then, fence, actor, respond);
+        });
+      },
+      [] {});
+}
+
+void SimDatabase::commit_backfill(const BackfillBatch& batch, const Checkpoint& then, const Fence& fence,
+                                  const std::string& actor, const Respond<Result<std::int64_t>>& respond) {
   if (!admit(fence, WriteKind::backfill, actor, fmt::format("backfill ids {}..{}", batch.low_id, batch.high_id),
              batch.low_id, batch.high_id)) {
-    return Status::stale_token(fmt::format("token {} < {}", fence.token, highest_token_));
+    respond(Status::stale_token(fmt::format("token {} < {}", fence.token, highest_token_)));
+    return;
   }
-  std::int64_t updated = 0;
-  for (std::int64_t id = low; id <= high; ++id) {
-    if (fill_row(static_cast<std::size_t>(id - 1), batch)) ++updated;
+  const Table& source = source_table(batch.source);
+  struct Update {
+    std::int64_t id;
+    int column;
+    Value value;
+  };
+  std::vector<Update> updates;
+  const std::int64_t high = std::min(batch.high_id, primary_.row_count());
+  for (std::int64_t id = std::max<std::int64_t>(batch.low_id, 1); id <= high; ++id) {
+    for (const auto& fill : batch.fills) {
+      const int column = primary_.column_index(fill.column);
+      if (column < 0 || !source.has_row(id)) continue;
+      const Value& current = primary_.row(id)[static_cast<std::size_t>(column)];
+      if (!batch.overwrite && !current.is_null()) continue;
+      Value computed = source.evaluate_on(fill.up, id);
+      if (!(computed == current)) updates.push_back(Update{id, column, std::move(computed)});
+    }
   }
-  rows_backfilled_ += updated;
+  auto apply = [updates](Table& table) {
+    for (const auto& u : updates) {
+      if (!table.has_row(u.id) || static_cast<std::size_t>(u.column) >= table.row(u.id).size()) continue;
+      table.row(u.id)[static_cast<std::size_t>(u.column)] = u.value;
+    }
+  };
+  apply(primary_);
+  for (const auto& u : updates) primary_.writer(u.id) = Writer::engine;
+  rows_backfilled_ += static_cast<std::int64_t>(updates.size());
+  replicate(static_cast<std::int64_t>(updates.size()), apply);
   checkpoints_[then.migration] = then;  // committed in the same transaction as the batch
   checkpoints_[then.migration].exists = true;
-  return updated;
+  respond(static_cast<std::int64_t>(updates.size()));
 }
 
-RangeChecksum SimDatabase::checksum(const BackfillBatch& window, TimeUs* busy_us) const {
-  RangeChecksum sums;
-  const KeyRange range = key_range();
-  const std::int64_t low = std::max(window.low_id, range.min_id);
-  const std::int64_t high = std::min(window.high_id, range.max_id);
-  for (std::int64_t id = low; id <= high; ++id) {
-    const auto row = static_cast<std::size_t>(id - 1);
-    ++sums.rows;
-    bool row_matches = true;
-    for (const auto& fill : window.fills) {
-      const int index = column_index(fill.column);
-      const Value expected = evaluate_fill(row, fill);
-      const Value& actual = index < 0 ? Value() : rows_[row][static_cast<std::size_t>(index)];
-      sums.expected += expected.hash();
-      sums.actual += actual.hash();
-      if (index < 0 || !(expected == actual)) row_matches = false;
-    }
-    if (!row_matches) ++sums.mismatched_rows;
-  }
-  *busy_us = kStatementBaseUs + sums.rows * kScanPerRowUs;
-  return sums;
+void SimDatabase::checksum(const BackfillBatch& window, Respond<Result<RangeChecksum>> respond) {
+  with_table_lock(
+      TableLock::Mode::shared, 0,
+      [this, window, respond] {
+        RangeChecksum sums;
+        const std::int64_t high = std::min(window.high_id, primary_.row_count());
+        for (std::int64_t id = std::max<std::int64_t>(window.low_id, 1); id <= high; ++id) {
+          ++sums.rows;
+          bool row_matches = true;
+          for (const auto& fill : window.fills) {
+            const int index = primary_.column_index(fill.column);
+            const Value expected = primary_.evaluate_on(fill.up, id);
+            const Value actual = index < 0 ? Value() : primary_.row(id)[static_cast<std::size_t>(index)];
+            sums.expected += expected.hash();
+            sums.actual += actual.hash();
+            if (index < 0 || !(expected == actual)) row_matches = false;
+          }
+          for (const auto& column : window.not_null) {
+            const int index = primary_.column_index(column);
+            if (index >= 0 && primary_.row(id)[static_cast<std::size_t>(index)].is_null()) ++sums.null_rows;
+          }
+          if (!row_matches) ++sums.mismatched_rows;
+        }
+        after_if_alive(kStatementBaseUs + sums.rows * kScanPerRowUs, [this, sums, respond] {
+          lock_.release(TableLock::Mode::shared);
+          respond(sums);
+        });
+      },
+      [] {});
 }
 
-KeyRange SimDatabase::key_range() const {
-  return KeyRange{1, static_cast<std::int64_t>(rows_.size()), static_cast<std::int64_t>(rows_.size())};
-}
-
-std::vector<std::string> SimDatabase::column_names() const {
-  std::vector<std::string> names;
-  for (const auto& column : columns_) {
-    if (column.live) names.push_back(column.name);
-  }
-  return names;
-}
+KeyRange SimDatabase::key_range() const { return KeyRange{1, primary_.row_count(), primary_.row_count()}; }
 
 Checkpoint SimDatabase::checkpoint(const std::string& migration) const {
   auto it = checkpoints_.find(migration);
@@ -257,10 +365,116 @@ bool SimDatabase::flag(const std::string& flag) const {
   return it != flags_.end() && it->second;
 }
 
-const Value* SimDatabase::cell(std::int64_t id, const std::string& column) const {
-  const int index = column_index(column);
-  if (index < 0 || id < 1 || id > static_cast<std::int64_t>(rows_.size())) return nullptr;
-  return &rows_[static_cast<std::size_t>(id - 1)][static_cast<std::size_t>(index)];
+void SimDatabase::app_write(const AppWrite& write, Respond<AppWriteResult> respond) {
+  with_table_lock(
+      TableLock::Mode::shared, 0,
+      [this, write, respond] {
+        auto run = [this, write, respond] {
+          after_if_alive(kAppWriteUs, [this, write, respond] {
+            AppWriteResult result;
+            apply_app_write(write, result);
+            lock_.release(TableLock::Mode::shared);
+            respond(result);
+          });
+        };
+        if (write.row_id != 0 && row_locked(write.row_id)) {
+          row_waiters_.emplace_back(write.row_id, run);  // waits for the backfill batch to commit
+        } else {
+          run();
+        }
+      },
+      [] {});
+}
+
+// Turns the application's intent into column writes: old code writes the original columns and
+// the dual-write trigger derives the new ones; new code (while dual writing, or after
+// contract) writes the new columns itself and, where `down` exists, the trigger derives the
+// old column back from them.
+void SimDatabase::apply_app_write(const AppWrite& write, AppWriteResult& result) {
+  const bool dual_write = flag("dual_write");
+  const bool new_code = write.new_code && (dual_write || flag("read_new"));
+  std::int64_t id = write.row_id;
+  if (id == 0 || !primary_.has_row(id)) {
+    id = primary_.insert(std::vector<Value>(primary_.columns().size()), Writer::old_code);
+  }
+  std::vector<Value>& row = primary_.row(id);
+  auto set = [&](const std::string& column, Value value) {
+    const int index = primary_.column_index(column);
+    if (index <= 0) return;
+    row[static_cast<std::size_t>(index)] = value;
+    result.written[column] = std::move(value);
+  };
+  auto replaced_by_new_code = [&](const std::string& column) {
+    return new_code && std::any_of(derived_.begin(), derived_.end(), [&](const DerivedColumn& d) {
+             return d.source == column && primary_.column_index(d.column) >= 0;
+           });
+  };
+  for (const auto& [column, value] : write.logical) {
+    if (!replaced_by_new_code(column)) set(column, value);
+  }
+  for (const DerivedColumn& d : derived_) {
+    const int index = primary_.column_index(d.column);
+    if (index < 0) continue;
+    if (new_code) {
+      EvalResult computed = evaluate(d.up, [&](const std::string& name) -> const Value* {
+        auto it = write.logical.find(name);
+        if (it != write.logical.end()) return &it->second;
+        const int i = primary_.column_index(name);
+        return i < 0 ? nullptr : &row[static_cast<std::size_t>(i)];
+      });
+      set(d.column, computed.ok ? computed.value : Value());
+      if (!d.down.empty() && primary_.column_index(d.source) >= 0) {
+        row[static_cast<std::size_t>(primary_.column_index(d.source))] = primary_.evaluate_on(d.down, id);
+      }
+    } else if (dual_write) {
+      row[static_cast<std::size_t>(index)] = primary_.evaluate_on(d.up, id);  // the trigger
+    }
+  }
+  primary_.writer(id) = new_code ? Writer::new_code : Writer::old_code;
+  const std::vector<Value> committed = row;
+  const Writer writer = primary_.writer(id);
+  replicate(1, [id, committed, writer](Table& table) {
+    while (table.row_count() < id) table.insert(std::vector<Value>(table.columns().size()), Writer::initial);
+    if (table.row(id).size() == committed.size()) table.row(id) = committed;
+    table.writer(id) = writer;
+  });
+  result.row_id = id;
+  result.order = ++commit_order_;
+}
+
+void SimDatabase::app_read(int replica, Respond<AppReadResult> respond) {
+  if (replica > 0 && replica <= replica_count()) {
+    const TimeUs staleness = replica_lag(replica);
+    after_if_alive(kAppReadUs, [respond, staleness] { respond(AppReadResult{Status::ok(), staleness}); });
+    return;
+  }
+  with_table_lock(
+      TableLock::Mode::shared, 0,
+      [this, respond] {
+        after_if_alive(kAppReadUs, [this, respond] {
+          lock_.release(TableLock::Mode::shared);
+          respond(AppReadResult{Status::ok(), 0});
+        });
+      },
+      [] {});
+}
+
+void SimDatabase::hold_table_lock(TimeUs duration_us) {
+  with_table_lock(
+      TableLock::Mode::shared, 0,
+      [this, duration_us] { after_if_alive(duration_us, [this] { lock_.release(TableLock::Mode::shared); }); },
+      [] {});
+}
+
+void SimDatabase::add_replication_lag(TimeUs extra_us, TimeUs until_us) {
+  extra_lag_us_ = extra_us;
+  extra_lag_until_us_ = until_us;
+}
+
+void SimDatabase::on_crash() {
+  lock_ = TableLock();  // every session's locks die with the server
+  locked_rows_.clear();
+  row_waiters_.clear();
 }
 
 }  // namespace rehearse::sim

@@ -1,79 +1,153 @@
-// A simulated region database (the primary): the migrated table, its schema, the migration
-// checkpoints and the region's feature flags. Protected writes carry a fence; with
-// `fencing: storage` a token lower than the highest accepted is rejected (a conditional write
-// at the storage layer). Every protected write is recorded in the history as applied or
-// rejected, with the writer and its token: the mutual-exclusion checker reads exactly that.
-//
-// Its methods are the server side: they run on the database node when a request arrives.
+// A simulated region database: the primary with its replicas. It behaves like PostgreSQL where
+// it matters to a zero-downtime migration:
+//   - statements take the table lock (sim/table_lock.h): DDL needs it exclusively, waits behind
+//     a long-running transaction, blocks the application while it waits, and gives up after
+//     lock_timeout / statement_timeout;
+//   - statements cost time that grows with the rows they touch, and the rows a backfill batch
+//     updates stay locked until it commits (so an unbatched backfill stalls application writes);
+//   - every committed change reaches each replica after a replication delay, applied in order
+//     at a finite rate (so a large batch raises replication lag);
+//   - protected writes carry a fence; with `fencing: storage` a token lower than the highest
+//     accepted is rejected. Each protected write is recorded as applied or rejected.
+// Its methods are the server side: they run on the primary's node when a request arrives and
+// answer through a Respond callback, possibly later.
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "core/history.h"
+#include "core/observations.h"
 #include "core/ports.h"
-#include "core/value.h"
+#include "sim/kernel.h"
+#include "sim/network.h"
 #include "sim/random.h"
+#include "sim/table.h"
+#include "sim/table_lock.h"
 
 namespace rehearse::sim {
 
 // Where the database reports its protected writes (the world appends them to the history).
 using WriteSink = std::function<void(Event event)>;
 
+// An application write: a row (0 = insert a new one) and the values the application means for
+// the table's original columns. The database turns it into column writes according to the
+// code version, the schema in force and the dual-write trigger.
+struct AppWrite {
+  std::int64_t row_id = 0;
+  bool new_code = false;
+  std::map<std::string, Value> logical;
+};
+
+struct AppWriteResult {
+  Status status;
+  std::int64_t row_id = 0;
+  std::uint64_t order = 0;  // commit order at the primary
+  std::map<std::string, Value> written;
+};
+
+struct AppReadResult {
+  Status status;
+  TimeUs staleness_us = 0;
+};
+
 class SimDatabase {
  public:
-  // Fills the table with `table.rows` rows drawn from `rng`.
-  SimDatabase(std::string region, const TableSpec& table, WriteSink sink, Rng rng);
+  SimDatabase(Kernel& kernel, Node& node, std::string region, const TableSpec& table, int replicas,
+              DurationRange replication_lag, WriteSink sink, std::uint64_t seed);
 
-  // A deliberately broken store for checker tests: accepts every token, as if it forgot to
-  // check them. Never set by scenarios.
+  // A deliberately broken store for checker tests: accepts every token.
   void set_ignore_tokens(bool ignore) { ignore_tokens_ = ignore; }
+  // The migration's derived columns, for the dual-write trigger and new-code writes.
+  void set_derived(std::vector<DerivedColumn> derived) { derived_ = std::move(derived); }
 
-  // Server-side operations; `actor` is the engine that sent the request. `busy_us` receives
-  // how long the statement kept the server busy.
-  Status ddl(const DdlStatement& statement, const Fence& fence, const std::string& actor, TimeUs* busy_us);
-  Result<std::int64_t> backfill(const BackfillBatch& batch, const Checkpoint& then, const Fence& fence,
-                                const std::string& actor, TimeUs* busy_us);
-  RangeChecksum checksum(const BackfillBatch& window, TimeUs* busy_us) const;
+  // The engine's statements.
+  void ddl(const DdlStatement& statement, const DdlLimits& limits, const Fence& fence, const std::string& actor,
+           Respond<Status> respond);
+  void backfill(const BackfillBatch& batch, const Checkpoint& then, const Fence& fence, const std::string& actor,
+                Respond<Result<std::int64_t>> respond);
+  void checksum(const BackfillBatch& window, Respond<Result<RangeChecksum>> respond);
   KeyRange key_range() const;
-  std::vector<std::string> column_names() const;
+  std::vector<std::string> column_names() const { return primary_.live_column_names(); }
   Checkpoint checkpoint(const std::string& migration) const;
   Status write_checkpoint(const Checkpoint& checkpoint, const Fence& fence, const std::string& actor);
   Status set_flag(const std::string& flag, bool on, const Fence& fence, const std::string& actor);
   bool flag(const std::string& flag) const;
+  TimeUs replication_lag() const;
+
+  // The application's statements. `replica` 0 reads the primary, N the N-th replica.
+  void app_write(const AppWrite& write, Respond<AppWriteResult> respond);
+  void app_read(int replica, Respond<AppReadResult> respond);
+
+  // Faults.
+  void hold_table_lock(TimeUs duration_us);             // a long-running transaction
+  void add_replication_lag(TimeUs extra_us, TimeUs until_us);
+  void on_crash();                                       // connections and locks are gone
 
   const std::string& region() const { return region_; }
-  std::int64_t highest_token() const { return highest_token_; }
+  const Table& table() const { return primary_; }
+  int replica_count() const { return static_cast<int>(replicas_.size()); }
+  TimeUs replica_lag(int replica) const;                 // 1-based
+  TableImage replica_image(int replica) const { return replicas_[static_cast<std::size_t>(replica - 1)].table.image(); }
   std::int64_t rows_backfilled() const { return rows_backfilled_; }
-  // The value of `column` in the row with `id`; nullptr when there is no such row or column.
-  const Value* cell(std::int64_t id, const std::string& column) const;
+  std::int64_t highest_token() const { return highest_token_; }
 
  private:
-  struct Column {
-    std::string name;
-    ColumnType type;
-    bool live = true;  // false once dropped
+  struct Change {
+    TimeUs commit_us;
+    std::function<void(Table&)> apply;
+  };
+  struct Replica {
+    Table table;
+    std::deque<Change> pending;
+    TimeUs last_apply_us = 0;
+  };
+  struct RowRange {
+    std::uint64_t id;
+    std::int64_t low;
+    std::int64_t high;
   };
 
   bool admit(const Fence& fence, WriteKind kind, const std::string& actor, const std::string& detail,
              std::int64_t a = 0, std::int64_t b = 0);
-  int column_index(const std::string& name) const;
-  void fill_table(const TableSpec& table, Rng& rng);
-  bool fill_row(std::size_t row, const BackfillBatch& batch);
-  Value evaluate_fill(std::size_t row, const ColumnFill& fill) const;
+  void replicate(std::int64_t rows, std::function<void(Table&)> apply);
+  // Runs `work` under the table lock in `mode` once granted; `gave_up` when `wait_limit_us`
+  // (0 = none) passed first. `work` must release the lock itself.
+  void with_table_lock(TableLock::Mode mode, TimeUs wait_limit_us, std::function<void()> work,
+                       std::function<void()> gave_up);
+  void after_if_alive(TimeUs delay_us, std::function<void()> work);
+  bool row_locked(std::int64_t id) const;
+  void release_rows(std::uint64_t range_id);
+  void apply_app_write(const AppWrite& write, AppWriteResult& result);
+  void commit_backfill(const BackfillBatch& batch, const Checkpoint& then, const Fence& fence, const std::string& actor,
+                       const Respond<Result<std::int64_t>>& respond);
+  const Table& source_table(BackfillSource source) const;
 
+  Kernel& kernel_;
+  Node& node_;
   std::string region_;
-  std::string table_name_;
   WriteSink sink_;
-  std::vector<Column> columns_;             // index 0 is `id`
-  std::vector<std::vector<Value>> rows_;    // rows_[i][column]; row i has id i + 1
+  Rng rng_;
+  DurationRange replication_lag_;
+  Table primary_;
+  std::vector<Replica> replicas_;
+  TableLock lock_;
+  std::vector<RowRange> locked_rows_;
+  std::vector<std::pair<std::int64_t, std::function<void()>>> row_waiters_;
+  std::vector<DerivedColumn> derived_;
+  std::vector<std::string> original_columns_;
   std::map<std::string, Checkpoint> checkpoints_;
   std::map<std::string, bool> flags_;
   std::int64_t highest_token_ = 0;
   std::int64_t rows_backfilled_ = 0;
+  std::uint64_t commit_order_ = 0;
+  std::uint64_t next_range_id_ = 1;
+  TimeUs extra_lag_us_ = 0;
+  TimeUs extra_lag_until_us_ = 0;
   bool ignore_tokens_ = false;
 };
 

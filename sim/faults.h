@@ -25,12 +25,15 @@ class FaultInjector {
   void schedule(const std::vector<FaultSpec>& faults);
   // Called when an engine enters `phase` in `region`.
   void on_phase(const std::string& region, const std::string& phase);
+  // When the last fault so far ended (a crash without restart never ends: the duration).
+  TimeUs last_fault_end() const { return last_end_us_; }
 
  private:
   void fire(const FaultSpec& fault);
   void pause(const FaultSpec& fault, const std::vector<Node*>& nodes);
   void partition(const FaultSpec& fault, const std::vector<Node*>& nodes);
   void clock_fault(const FaultSpec& fault, const std::vector<Node*>& nodes);
+  void database_fault(const FaultSpec& fault, const std::vector<Node*>& nodes);
   // Runs `end` after the fault's `for`, but never later than the run's duration.
   void end_after(const FaultSpec& fault, std::function<void()> end);
   std::vector<Node*> resolve_all(const std::vector<std::string>& targets);
@@ -40,6 +43,7 @@ class FaultInjector {
   std::uint64_t seed_;
   std::vector<FaultSpec> phase_faults_;
   std::vector<bool> phase_fired_;
+  TimeUs last_end_us_ = 0;
 };
 
 // One line describing a fault, e.g. "pause holder for 15s".

@@ -12,6 +12,19 @@
 
 #include "core/assert.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#define REHEARSE_ASAN_FIBERS 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define REHEARSE_ASAN_FIBERS 1
+#endif
+#endif
+#ifdef REHEARSE_ASAN_FIBERS
+#include <sanitizer/common_interface_defs.h>
+
+#include <unordered_map>
+#endif
+
 namespace rehearse::sim {
 
 namespace {
@@ -82,6 +95,83 @@ class SeededRandomPick final : public boost::fibers::algo::algorithm {
 };
 
 thread_local SeededRandomPick* installed_algorithm = nullptr;
+
+// ---- AddressSanitizer and fiber stacks ----
+// ASan does not see Boost.Fiber's stack switches: while a fiber runs, ASan still believes the
+// thread is on its main stack. The __asan_handle_no_return that precedes every throw and
+// _Unwind_Resume, which on a plain thread clears the shadow of the frames being unwound, then
+// refuses the bogus range it computes ("ASan is ignoring requested __asan_handle_no_return"),
+// so unwinding a fiber with FiberUnwind leaves the unwound frames' redzones poisoned and the
+// next landing pad reports a false stack-buffer-overflow. So before FiberUnwind is thrown,
+// ASan is told that the thread is on the fiber's stack, and once the fiber has unwound (or
+// before it blocks again) that it is back on the thread's stack. No-ops without ASan.
+#ifdef REHEARSE_ASAN_FIBERS
+struct StackBounds {
+  const void* bottom = nullptr;
+  std::size_t size = 0;
+};
+thread_local std::unordered_map<const SimFiber*, StackBounds> fiber_stacks;
+thread_local StackBounds thread_stack;
+thread_local bool asan_on_fiber_stack = false;
+
+StackBounds tell_asan_stack(StackBounds now_on) {
+  void* fake_stack = nullptr;
+  StackBounds previous;
+  __sanitizer_start_switch_fiber(&fake_stack, now_on.bottom, now_on.size);
+  __sanitizer_finish_switch_fiber(fake_stack, &previous.bottom, &previous.size);
+  return previous;
+}
+#endif
+
+// The stack ASan is told about is the thread's again (see above).
+void asan_back_on_thread_stack() {
+#ifdef REHEARSE_ASAN_FIBERS
+  if (!asan_on_fiber_stack) return;
+  tell_asan_stack(thread_stack);
+  asan_on_fiber_stack = false;
+#endif
+}
+
+// Tells ASan that `fiber`'s stack is the one about to unwind. Call right before throwing
+// FiberUnwind (not itself [[noreturn]]: ASan would run its no-return hook before the call).
+void asan_on_fiber_stack_for_unwind(const SimFiber* fiber) {
+#ifdef REHEARSE_ASAN_FIBERS
+  if (!asan_on_fiber_stack) {
+    thread_stack = tell_asan_stack(fiber_stacks.at(fiber));
+    asan_on_fiber_stack = true;
+  }
+#else
+  (void)fiber;
+#endif
+}
+
+// Fixed-size fiber stacks; under ASan each one's bounds are recorded for its fiber.
+class FiberStack {
+ public:
+  explicit FiberStack(const SimFiber* fiber) : fiber_(fiber) {}
+  boost::context::stack_context allocate() {
+    boost::context::stack_context stack = inner_.allocate();
+#ifdef REHEARSE_ASAN_FIBERS
+    fiber_stacks[fiber_] = StackBounds{static_cast<char*>(stack.sp) - stack.size, stack.size};
+#endif
+    return stack;
+  }
+  void deallocate(boost::context::stack_context& stack) noexcept { inner_.deallocate(stack); }
+
+ private:
+  boost::fibers::fixedsize_stack inner_{kFiberStackBytes};
+  const SimFiber* fiber_;
+};
+
+// Forgets `fiber`'s stack once its body has ended.
+void fiber_done_with_stack(const SimFiber* fiber) {
+  asan_back_on_thread_stack();
+#ifdef REHEARSE_ASAN_FIBERS
+  fiber_stacks.erase(fiber);
+#else
+  (void)fiber;
+#endif
+}
 
 SeededRandomPick& scheduler_for_this_thread() {
   if (installed_algorithm == nullptr) {
@@ -184,7 +274,7 @@ SimFiber* Kernel::spawn(Node& node, std::string name, std::function<void()> body
   fiber->node_epoch = node.epoch_;
   ++live_fibers_;
   boost::fibers::fiber launched(
-      std::allocator_arg, boost::fibers::fixedsize_stack(kFiberStackBytes),
+      std::allocator_arg, FiberStack(fiber),
       [this, fiber, body = std::move(body)]() {
         fiber->context = boost::fibers::context::active();
         running_fiber = fiber;
@@ -193,11 +283,15 @@ SimFiber* Kernel::spawn(Node& node, std::string name, std::function<void()> body
             fiber->node->parked_.emplace_back(fiber, fiber->wait_generation);
             block(fiber);
           }
-          if (shutting_down_ || fiber->node->epoch() != fiber->node_epoch) throw FiberUnwind{};
+          if (shutting_down_ || fiber->node->epoch() != fiber->node_epoch) {
+            asan_on_fiber_stack_for_unwind(fiber);
+            throw FiberUnwind{};
+          }
           body();
         } catch (const FiberUnwind&) {
           // The node crashed or the run ended: the stack has unwound; nothing more to do.
         }
+        fiber_done_with_stack(fiber);
         fiber->finished = true;
         --live_fibers_;
         running_fiber = nullptr;
@@ -210,11 +304,15 @@ SimFiber* Kernel::current() const { return running_fiber; }
 
 void Kernel::block(SimFiber* self) {
   REHEARSE_ASSERT(self == running_fiber);
+  asan_back_on_thread_stack();  // in case the fiber caught FiberUnwind and blocks again
   self->waiting = true;
   self->context->suspend();
   running_fiber = self;
   REHEARSE_ASSERT(!self->waiting);
-  if (shutting_down_ || self->node->epoch() != self->node_epoch) throw FiberUnwind{};
+  if (shutting_down_ || self->node->epoch() != self->node_epoch) {
+    asan_on_fiber_stack_for_unwind(self);
+    throw FiberUnwind{};
+  }
 }
 
 std::uint64_t Kernel::wait_generation() const {

@@ -27,6 +27,10 @@ struct Reply {
   TimeUs busy_us = 0;
 };
 
+// How an asynchronous server handler answers: call it once, whenever the work is done.
+template <typename R>
+using Respond = std::function<void(R)>;
+
 class Network {
  public:
   Network(Kernel& kernel, std::uint64_t seed, DurationRange intra_region, DurationRange inter_region);
@@ -42,6 +46,10 @@ class Network {
   // request may still have been applied: the outcome is unknown). May throw FiberUnwind.
   template <typename R>
   std::optional<R> call(Node& from, Node& to, TimeUs timeout_us, std::function<Reply<R>()> handler);
+  // The same with a handler that answers later through `respond` (a statement that waits for
+  // a lock, say). A reply sent after the server crashed is lost.
+  template <typename R>
+  std::optional<R> call_async(Node& from, Node& to, TimeUs timeout_us, std::function<void(Respond<R>)> handler);
 
   // Faults. Each returns an id for the matching remove.
   int add_partition(std::vector<const Node*> side, std::vector<const Node*> other_side, bool oneway);
@@ -93,6 +101,17 @@ class Network {
 
 template <typename R>
 std::optional<R> Network::call(Node& from, Node& to, TimeUs timeout_us, std::function<Reply<R>()> handler) {
+  Kernel& kernel = kernel_;
+  return call_async<R>(from, to, timeout_us, [&kernel, handler = std::move(handler)](Respond<R> respond) mutable {
+    Reply<R> reply = handler();
+    kernel.after(reply.busy_us, [respond = std::move(respond), value = std::move(reply.value)]() mutable {
+      respond(std::move(value));
+    });
+  });
+}
+
+template <typename R>
+std::optional<R> Network::call_async(Node& from, Node& to, TimeUs timeout_us, std::function<void(Respond<R>)> handler) {
   SimFiber* self = kernel_.current();
   REHEARSE_ASSERT(self != nullptr);
   REHEARSE_ASSERT(self->node == &from);
@@ -101,9 +120,8 @@ std::optional<R> Network::call(Node& from, Node& to, TimeUs timeout_us, std::fun
   slot->waiter = self;
   slot->generation = kernel_.wait_generation();
   send(from, to, [this, slot, &from, &to, handler = std::move(handler)]() mutable {
-    Reply<R> reply = handler();
     const std::uint64_t server_epoch = to.epoch();
-    kernel_.after(reply.busy_us, [this, slot, &from, &to, server_epoch, value = std::move(reply.value)]() mutable {
+    handler([this, slot, &from, &to, server_epoch](R value) mutable {
       if (!to.up() || to.epoch() != server_epoch) return;  // crashed while busy: no reply
       send(to, from, [this, slot, value = std::move(value)]() mutable {
         if (slot->waiter == nullptr || slot->value.has_value()) return;

@@ -85,34 +85,34 @@ Status SimRegionDatabase::request_status(const char* what, std::function<Reply<S
 }
 
 Status SimRegionDatabase::execute_ddl(const DdlStatement& statement, const DdlLimits& limits, const Fence& fence) {
-  (void)limits;  // no lock queue in this version: DDL is granted at once
   SimDatabase* database = endpoint_.database;
   const std::string actor = self_.name();
-  return request_status("ddl", [database, statement, fence, actor] {
-    TimeUs busy = 0;
-    Status status = database->ddl(statement, fence, actor, &busy);
-    return Reply<Status>{status, busy};
+  auto reply = network_.call_async<Status>(self_, *endpoint_.node, timeout_us_, [=](Respond<Status> respond) {
+    database->ddl(statement, limits, fence, actor, std::move(respond));
   });
+  if (!reply) return Status::timeout(fmt::format("ddl: no reply from {}", endpoint_.node->name()));
+  return *reply;
 }
 
 Result<std::int64_t> SimRegionDatabase::backfill(const BackfillBatch& batch, const Checkpoint& then, const Fence& fence) {
   SimDatabase* database = endpoint_.database;
   const std::string actor = self_.name();
-  return request<std::int64_t>("backfill", [database, batch, then, fence, actor] {
-    TimeUs busy = 0;
-    Result<std::int64_t> rows = database->backfill(batch, then, fence, actor, &busy);
-    return Reply<Result<std::int64_t>>{rows, busy};
-  });
+  auto reply = network_.call_async<Result<std::int64_t>>(
+      self_, *endpoint_.node, timeout_us_, [=](Respond<Result<std::int64_t>> respond) {
+        database->backfill(batch, then, fence, actor, std::move(respond));
+      });
+  if (!reply) return Status::timeout(fmt::format("backfill: no reply from {}", endpoint_.node->name()));
+  return *reply;
 }
 
 Result<RangeChecksum> SimRegionDatabase::checksum(const BackfillBatch& range, BackfillSource source) {
-  (void)source;  // replicas arrive with the replication model; the primary answers for now
+  (void)source;  // validation reads the primary; replicas are compared by the checkers
   SimDatabase* database = endpoint_.database;
-  return request<RangeChecksum>("checksum", [database, range] {
-    TimeUs busy = 0;
-    RangeChecksum sums = database->checksum(range, &busy);
-    return Reply<Result<RangeChecksum>>{sums, busy};
-  });
+  auto reply = network_.call_async<Result<RangeChecksum>>(
+      self_, *endpoint_.node, timeout_us_,
+      [=](Respond<Result<RangeChecksum>> respond) { database->checksum(range, std::move(respond)); });
+  if (!reply) return Status::timeout(fmt::format("checksum: no reply from {}", endpoint_.node->name()));
+  return *reply;
 }
 
 Result<KeyRange> SimRegionDatabase::key_range(const std::string& table) {
@@ -144,7 +144,10 @@ Status SimRegionDatabase::write_checkpoint(const Checkpoint& checkpoint, const F
   });
 }
 
-Result<TimeUs> SimRegionDatabase::replication_lag() { return TimeUs{0}; }
+Result<TimeUs> SimRegionDatabase::replication_lag() {
+  SimDatabase* database = endpoint_.database;
+  return request<TimeUs>("replication lag", [database] { return Reply<Result<TimeUs>>{database->replication_lag(), kLookupUs}; });
+}
 
 // ---- Flags ----
 

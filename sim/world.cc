@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "core/assert.h"
+#include "core/invariants.h"
 #include "sim/faults.h"
 #include "sim/sim_ports.h"
 
@@ -66,6 +67,7 @@ World::World(const Scenario& scenario, std::uint64_t seed, MigrationPlan plan, W
   network_ = std::make_unique<Network>(*kernel_, seed, scenario_.topology.intra_region, scenario_.topology.inter_region);
   build_nodes();
   build_stores();
+  build_applications();
   faults_ = std::make_unique<FaultInjector>(*this, seed);
 }
 
@@ -102,16 +104,20 @@ void World::build_nodes() {
 }
 
 void World::build_stores() {
-  for (const auto& [region, node] : primaries_) {
+  for (const auto& region : scenario_.topology.regions) {
+    Node* node = primaries_.at(region.name);
     const std::string node_name = node->name();
     auto sink = [this, node_name](Event event) {
       event.node = node_name;
       append(std::move(event));
     };
-    // Every region starts from the same data (one stream per table, not per region).
-    auto database = std::make_unique<SimDatabase>(region, scenario_.table, sink, Rng(seed_, "table"));
+    auto database = std::make_unique<SimDatabase>(*kernel_, *node, region.name, scenario_.table, region.replicas,
+                                                   scenario_.topology.replication_lag, sink, seed_);
     database->set_ignore_tokens(options_.store_ignores_tokens);
-    databases_[region] = std::move(database);
+    database->set_derived(plan_.derived);
+    SimDatabase* raw = database.get();
+    node->on_crash = [raw] { raw->on_crash(); };
+    databases_[region.name] = std::move(database);
   }
   Node& lock = *lock_nodes_.front();
   lock_store_ = std::make_unique<RedisLockStore>(lock, scenario_.lock.persistence, [this, &lock](Event event) {
@@ -129,13 +135,69 @@ void World::build_stores() {
   }
 }
 
+void World::build_applications() {
+  const WorkloadSpec& workload = scenario_.workload;
+  if (workload.writes_per_s <= 0 && workload.reads_per_s <= 0) return;
+  for (const auto& region : scenario_.topology.regions) {
+    const bool included = workload.all_regions ||
+                          std::find(workload.regions.begin(), workload.regions.end(), region.name) != workload.regions.end();
+    if (!included) continue;
+    AppEndpoints endpoints{kernel_->find_node("app:" + region.name), primaries_.at(region.name), {},
+                           databases_.at(region.name).get()};
+    for (int r = 1; r <= region.replicas; ++r) endpoints.replicas.push_back(kernel_->find_node(fmt::format("db:{}/replica-{}", region.name, r)));
+    applications_[region.name] = std::make_unique<AppServer>(*kernel_, *network_, endpoints, scenario_, seed_, observations_);
+  }
+}
+
 void World::append(Event event) {
   event.time_us = kernel_->now();
-  const bool phase = event.kind == EventKind::phase;
-  const std::string region = event.region;
-  const std::string detail = event.detail;
-  history_.append(std::move(event));
-  if (phase && faults_) faults_->on_phase(region, detail);
+  const std::uint64_t id = history_.append(std::move(event));
+  observe(history_.events()[id]);
+}
+
+// Reacts to what just happened: phase-triggered faults, deploys, and table snapshots.
+void World::observe(const Event& event) {
+  if (event.kind == EventKind::phase && faults_) faults_->on_phase(event.region, event.detail);
+  if (event.region.empty()) return;
+  deploy_if_due(event.region, event);
+  const bool validated = event.kind == EventKind::validate && event.outcome != Outcome::failed;
+  if (validated) snapshot(event.region, "validate", event.id);
+  if (event.kind == EventKind::phase && event.detail == "contract") snapshot(event.region, "contract", event.id);
+}
+
+// The region's application moves to the new code at workload.deploy.new_code_after.
+void World::deploy_if_due(const std::string& region, const Event& event) {
+  auto app = applications_.find(region);
+  if (app == applications_.end() || app->second->new_code()) return;
+  bool due = false;
+  switch (scenario_.workload.new_code_after) {
+    case DeployAfter::expand: due = event.kind == EventKind::region_state && event.detail == "expanded"; break;
+    case DeployAfter::backfill: due = event.kind == EventKind::phase && event.detail == "validate"; break;
+    case DeployAfter::validate: due = event.kind == EventKind::region_state && event.detail == "validated"; break;
+  }
+  if (event.kind == EventKind::region_state && (event.detail == "reads_switched" || event.detail == "contracted")) due = true;
+  if (!due) return;
+  app->second->deploy_new_code();
+  history_.append(Event{.time_us = kernel_->now(), .node = "app:" + region, .kind = EventKind::message, .region = region,
+                        .detail = "deployed the new code version"});
+}
+
+void World::snapshot(const std::string& region, const std::string& moment, std::uint64_t event_id) {
+  const SimDatabase& database = *databases_.at(region);
+  observations_.snapshots.push_back(
+      TableSnapshot{region, "db:" + region, moment, kernel_->now(), event_id, true, database.table().image()});
+  for (int r = 1; r <= database.replica_count(); ++r) {
+    observations_.snapshots.push_back(TableSnapshot{region, fmt::format("db:{}/replica-{}", region, r), moment,
+                                                    kernel_->now(), event_id, database.replica_lag(r) == 0,
+                                                    database.replica_image(r)});
+  }
+}
+
+SimDatabase* World::database_of(const Node& node) {
+  auto it = databases_.find(node.region());
+  if (it == databases_.end()) return nullptr;
+  const bool database_node = node.name().rfind("db:", 0) == 0;
+  return database_node || node.name() == node.region() ? it->second.get() : nullptr;
 }
 
 void World::start_engine(EngineInstance& instance) {
@@ -221,6 +283,20 @@ std::string World::outcome(const std::map<std::string, std::string>& states) con
   return "incomplete";
 }
 
+void World::fill_observations(const RunResult& result) {
+  for (const auto& region : scenario_.topology.regions) observations_.regions.push_back(region.name);
+  observations_.derived = plan_.derived;
+  for (const auto& column : scenario_.table.columns) observations_.old_columns.push_back(column.name);
+  for (const auto& [region, app] : applications_) app->export_to(observations_);
+  observations_.last_fault_end_us = faults_->last_fault_end();
+  observations_.duration_us = scenario_.duration_us;
+  observations_.time_ran_out = std::any_of(engines_.begin(), engines_.end(), [](const EngineInstance& e) {
+    return !e.exited && (e.node->up() || e.restart_pending);
+  });
+  observations_.outcome = result.outcome;
+  observations_.final_states = result.region_states;
+}
+
 RunStats World::stats() const {
   RunStats stats;
   stats.events = history_.events().size();
@@ -231,6 +307,12 @@ RunStats World::stats() const {
     if (event.kind == EventKind::write && event.outcome == Outcome::rejected) ++stats.stale_writes_rejected;
   }
   for (const auto& [region, database] : databases_) stats.rows_backfilled += database->rows_backfilled();
+  for (const auto& [region, app] : applications_) {
+    stats.app_requests += app->requests();
+    stats.app_errors += app->errors();
+  }
+  stats.max_stall_us = observations_.max_stall_us;
+  stats.max_replica_lag_us = observations_.max_staleness_us;
   return stats;
 }
 
@@ -244,8 +326,10 @@ RunResult World::run() {
     });
   }
   faults_->schedule(scenario_.faults);
+  for (auto& [region, app] : applications_) app->start();
   kernel_->run_until(scenario_.duration_us);
   append(Event{.node = "world", .kind = EventKind::run_end});
+  for (const auto& region : scenario_.topology.regions) snapshot(region.name, "end", history_.events().size() - 1);
 
   RunResult result;
   result.scenario = scenario_.name;
@@ -254,7 +338,8 @@ RunResult World::run() {
   result.region_order = region_order_;
   result.outcome = outcome(result.region_states);
   result.stats = stats();
-  result.violations = check_mutual_exclusion(history_);
+  fill_observations(result);
+  result.violations = check_all(history_, observations_, scenario_.slo);
   result.trace_hash = history_.trace_hash_hex();
   result.history = std::move(history_);
   history_ = History();

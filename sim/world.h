@@ -19,6 +19,8 @@
 #include "core/model.h"
 #include "core/plan.h"
 #include "core/run_result.h"
+#include "core/observations.h"
+#include "sim/app.h"
 #include "sim/database.h"
 #include "sim/kernel.h"
 #include "sim/lock_store_redis.h"
@@ -43,11 +45,14 @@ class World {
   // Runs the scenario to its end (all engines done, or `duration`), then judges the history.
   RunResult run();
 
-  // A region's primary, for tests that inspect the data after run().
+  // A region's database, for tests that inspect the data after run().
   const SimDatabase* database(const std::string& region) const {
     auto it = databases_.find(region);
     return it == databases_.end() ? nullptr : it->second.get();
   }
+  // The database a node belongs to (its primary or one of its replicas, or a region name's).
+  SimDatabase* database_of(const Node& node);
+  const Observations& observations() const { return observations_; }
 
   // For the fault injector.
   Kernel& kernel() { return *kernel_; }
@@ -77,11 +82,16 @@ class World {
 
   void build_nodes();
   void build_stores();
+  void build_applications();
+  void observe(const Event& event);
+  void snapshot(const std::string& region, const std::string& moment, std::uint64_t event_id);
+  void deploy_if_due(const std::string& region, const Event& event);
   void start_engine(EngineInstance& instance);
   void finish_if_done();
   std::map<std::string, std::string> region_states() const;
   std::string outcome(const std::map<std::string, std::string>& states) const;
   RunStats stats() const;
+  void fill_observations(const RunResult& result);
 
   Scenario scenario_;
   std::uint64_t seed_;
@@ -96,6 +106,8 @@ class World {
   std::map<std::string, std::unique_ptr<SimDatabase>> databases_;
   std::unique_ptr<RedisLockStore> lock_store_;
   std::vector<EngineInstance> engines_;
+  std::map<std::string, std::unique_ptr<AppServer>> applications_;
+  Observations observations_;
   std::unique_ptr<FaultInjector> faults_;
 };
 

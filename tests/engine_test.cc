@@ -65,14 +65,16 @@ void expect_migrated(const sim::World& world) {
   for (const char* region : {"us-east-1", "eu-west-1"}) {
     const sim::SimDatabase* database = world.database(region);
     ASSERT_NE(database, nullptr);
-    EXPECT_EQ(database->cell(1, "note"), nullptr) << region << ": note was not dropped";
+    const sim::Table& table = database->table();
+    EXPECT_EQ(table.column_index("note"), -1) << region << ": note was not dropped";
+    const int amount = table.column_index("amount");
+    const int cents = table.column_index("amount_cents");
+    ASSERT_TRUE(amount > 0 && cents > 0);
     for (std::int64_t id = 1; id <= 2000; ++id) {
-      const Value* amount = database->cell(id, "amount");
-      const Value* cents = database->cell(id, "amount_cents");
-      ASSERT_TRUE(amount != nullptr && cents != nullptr);
-      const Decimal& d = amount->as_decimal();
+      const Decimal& d = table.row(id)[static_cast<std::size_t>(amount)].as_decimal();
       ASSERT_EQ(d.scale, 2);
-      EXPECT_EQ(cents->as_int(), static_cast<std::int64_t>(d.mantissa)) << region << " id " << id;
+      EXPECT_EQ(table.row(id)[static_cast<std::size_t>(cents)].as_int(), static_cast<std::int64_t>(d.mantissa))
+          << region << " id " << id;
     }
   }
 }

@@ -1,0 +1,675 @@
+// The invariant checkers of invariants.h: data-consistency, no-lost-writes, schema-convergence,
+// validate-before-contract, availability, replica-staleness and liveness, and check_all().
+#include "core/invariants.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+namespace rehearse {
+
+namespace {
+
+// ---- Shared helpers -------------------------------------------------------------------------
+
+// `value` in `unit` with up to `digits` fractional digits, trailing zeros dropped ("1.5").
+std::string in_unit(TimeUs value, TimeUs unit, int digits) {
+  std::string text = fmt::format("{}", value / unit);
+  if (value % unit == 0) return text;
+  std::string fraction = fmt::format("{:0{}}", value % unit, digits);
+  while (!fraction.empty() && fraction.back() == '0') fraction.pop_back();
+  return text + "." + fraction;
+}
+
+// A short human duration: 850us, 12ms, 1.5s, 2m10s, 1h0m5s.
+std::string format_duration(TimeUs us) {
+  if (us < 0) return "-" + format_duration(-us);
+  if (us < kMs) return fmt::format("{}us", us);
+  if (us < kSec) return in_unit(us, kMs, 3) + "ms";
+  if (us < kMin) return in_unit(us, kSec, 6) + "s";
+  const TimeUs hours = us / kHour;
+  const TimeUs minutes = (us % kHour) / kMin;
+  const TimeUs rest = us % kMin;
+  std::string text = hours > 0 ? fmt::format("{}h", hours) : "";
+  if (minutes > 0 || (hours > 0 && rest > 0)) text += fmt::format("{}m", minutes);
+  if (rest > 0) text += in_unit(rest, kSec, 6) + "s";
+  return text;
+}
+
+std::string primary_node(const std::string& region) { return "db:" + region; }
+
+bool is_replica(const std::string& node) { return node.find("/replica-") != std::string::npos; }
+
+// The first problem found in something, and how many there were in all.
+struct Findings {
+  std::string first;
+  std::size_t count = 0;
+  std::vector<std::uint64_t> events;  // the events proving the first one
+  void add(std::string description) {
+    if (count++ == 0) first = std::move(description);
+  }
+  // The first problem, with ", and N more NOUNs" when there were others.
+  std::string summary(const char* noun) const {
+    if (count <= 1) return first;
+    return fmt::format("{}, and {} more {}{}", first, count - 1, noun, count == 2 ? "" : "s");
+  }
+};
+
+// The cell at `index` of `row`, or nullptr when there is none.
+const Value* cell(const std::vector<Value>& row, int index) {
+  if (index < 0 || static_cast<std::size_t>(index) >= row.size()) return nullptr;
+  return &row[static_cast<std::size_t>(index)];
+}
+
+// Looks columns up in one row of `table`.
+ColumnLookup row_lookup(const TableImage& table, const std::vector<Value>& row) {
+  return [&table, &row](const std::string& column) { return cell(row, table.column_index(column)); };
+}
+
+// The row's id as text (its position when the table has no `id` column).
+std::string row_label(const TableImage& table, std::size_t row) {
+  const Value* id = cell(table.rows[row], table.column_index("id"));
+  return id != nullptr ? id->to_string() : fmt::format("#{}", row);
+}
+
+bool has_all_columns(const TableImage& table, const Expr& expr) {
+  return std::all_of(expr.columns().begin(), expr.columns().end(),
+                     [&table](const std::string& column) { return table.column_index(column) >= 0; });
+}
+
+// Per-key violations listed in topology order, then any other keys in name order.
+std::vector<Violation> in_region_order(const Observations& observations, std::map<std::string, Violation> by_region) {
+  std::vector<Violation> ordered;
+  for (const std::string& region : observations.regions) {
+    auto found = by_region.find(region);
+    if (found == by_region.end()) continue;
+    ordered.push_back(std::move(found->second));
+    by_region.erase(found);
+  }
+  for (auto& [region, violation] : by_region) ordered.push_back(std::move(violation));
+  return ordered;
+}
+
+// When the run ended: the latest end snapshot, else the time limit.
+TimeUs end_time(const Observations& observations) {
+  TimeUs latest = -1;
+  for (const TableSnapshot& snapshot : observations.snapshots) {
+    if (snapshot.moment == "end") latest = std::max(latest, snapshot.time_us);
+  }
+  return latest >= 0 ? latest : observations.duration_us;
+}
+
+// Every region with its final state: "us-east-1 contracted, eu-west-1 rolled_back".
+std::string describe_states(const Observations& observations) {
+  std::string text;
+  auto append = [&text](const std::string& region, const std::string& state) {
+    text += fmt::format("{}{} {}", text.empty() ? "" : ", ", region, state.empty() ? "pending" : state);
+  };
+  for (const std::string& region : observations.regions) {
+    auto found = observations.final_states.find(region);
+    append(region, found == observations.final_states.end() ? "" : found->second);
+  }
+  for (const auto& [region, state] : observations.final_states) {
+    if (std::find(observations.regions.begin(), observations.regions.end(), region) == observations.regions.end()) {
+      append(region, state);
+    }
+  }
+  return text;
+}
+
+// ---- data-consistency -----------------------------------------------------------------------
+
+// Where one derived column's check applies in a snapshot: the column holding the new value,
+// the old column, and whether up / down can be judged with the columns present.
+struct DerivedPlacement {
+  const DerivedColumn* derived = nullptr;
+  int target = -1;
+  int source = -1;
+  bool check_up = false;
+  bool check_down = false;
+};
+
+DerivedPlacement place(const DerivedColumn& derived, const TableImage& table) {
+  DerivedPlacement placement;
+  placement.derived = &derived;
+  const bool both_exist = table.column_index(derived.column) >= 0;
+  const std::string& target_name = both_exist ? derived.column : derived.final_name;
+  placement.target = table.column_index(target_name);
+  if (placement.target < 0) return placement;
+  const auto& reads = derived.up.columns();
+  // A column up reads that carries the target's own name is the new column (after contract) or
+  // the old one (after rollback): either way up(row) cannot be judged from this row.
+  placement.check_up = !derived.up.empty() && has_all_columns(table, derived.up) &&
+                       std::find(reads.begin(), reads.end(), target_name) == reads.end();
+  if (!derived.source.empty() && derived.source != target_name) placement.source = table.column_index(derived.source);
+  placement.check_down = !derived.down.empty() && placement.source >= 0 && has_all_columns(table, derived.down);
+  return placement;
+}
+
+// The problem with one row under one derived column, if any.
+std::optional<std::string> derived_problem(const TableImage& table, std::size_t row, const DerivedPlacement& placement) {
+  const std::vector<Value>& values = table.rows[row];
+  const Writer writer = row < table.last_writer.size() ? table.last_writer[row] : Writer::initial;
+  const bool new_code = writer == Writer::new_code;
+  if (new_code ? !placement.check_down : !placement.check_up) return std::nullopt;
+  const DerivedColumn& derived = *placement.derived;
+  const EvalResult expected = evaluate(new_code ? derived.down : derived.up, row_lookup(table, values));
+  const int index = new_code ? placement.source : placement.target;
+  const Value* actual = cell(values, index);
+  if (!expected.ok || actual == nullptr || *actual == expected.value) return std::nullopt;
+  const std::string& column = table.columns[static_cast<std::size_t>(index)];
+  if (new_code) {
+    return fmt::format("row {} column {} holds {} but down of the new-code row gives {}", row_label(table, row), column,
+                       actual->to_string(), expected.value.to_string());
+  }
+  return fmt::format("row {} column {} holds {} but up(row) gives {}{}", row_label(table, row), column,
+                     actual->to_string(), expected.value.to_string(), actual->is_null() ? " (not backfilled)" : "");
+}
+
+// Every derived column checked on every row of `snapshot`; at most one problem per row.
+Findings check_derived_columns(const Observations& observations, const TableSnapshot& snapshot) {
+  std::vector<DerivedPlacement> placements;
+  for (const DerivedColumn& derived : observations.derived) {
+    DerivedPlacement placement = place(derived, snapshot.table);
+    if (placement.check_up || placement.check_down) placements.push_back(placement);
+  }
+  Findings findings;
+  findings.events = {snapshot.event};
+  for (std::size_t row = 0; row < snapshot.table.rows.size() && !placements.empty(); ++row) {
+    for (const DerivedPlacement& placement : placements) {
+      if (auto problem = derived_problem(snapshot.table, row, placement)) {
+        findings.add(std::move(*problem));
+        break;
+      }
+    }
+  }
+  return findings;
+}
+
+// The primary's snapshot of the replica's region and moment nearest in time, or nullptr.
+const TableSnapshot* primary_of(const Observations& observations, const TableSnapshot& replica) {
+  const TableSnapshot* best = nullptr;
+  for (const TableSnapshot& snapshot : observations.snapshots) {
+    if (snapshot.node != primary_node(replica.region) || snapshot.moment != replica.moment) continue;
+    if (best == nullptr || std::llabs(snapshot.time_us - replica.time_us) < std::llabs(best->time_us - replica.time_us)) {
+      best = &snapshot;
+    }
+  }
+  return best;
+}
+
+// The first column where two rows differ, or -1.
+int first_difference(const std::vector<Value>& a, const std::vector<Value>& b) {
+  for (std::size_t column = 0; column < std::max(a.size(), b.size()); ++column) {
+    const Value* left = cell(a, static_cast<int>(column));
+    const Value* right = cell(b, static_cast<int>(column));
+    if (left == nullptr || right == nullptr || !(*left == *right)) return static_cast<int>(column);
+  }
+  return -1;
+}
+
+// The replica's table compared with its primary's, row by row (matched by id).
+Findings compare_with_primary(const TableSnapshot& replica, const TableSnapshot& primary) {
+  Findings findings;
+  findings.events = {replica.event};
+  if (primary.event != replica.event) findings.events.push_back(primary.event);
+  const TableImage& mine = replica.table;
+  const TableImage& theirs = primary.table;
+  if (mine.columns != theirs.columns) {
+    findings.add(fmt::format("replica has columns ({}) but its primary ({})", fmt::join(mine.columns, ", "),
+                             fmt::join(theirs.columns, ", ")));
+    return findings;
+  }
+  std::map<std::string, std::size_t> replica_rows;
+  for (std::size_t row = 0; row < mine.rows.size(); ++row) replica_rows[row_label(mine, row)] = row;
+  for (std::size_t row = 0; row < theirs.rows.size(); ++row) {
+    const std::string label = row_label(theirs, row);
+    auto found = replica_rows.find(label);
+    if (found == replica_rows.end()) {
+      findings.add(fmt::format("replica lacks row {} of its primary", label));
+      continue;
+    }
+    const std::vector<Value>& replica_row = mine.rows[found->second];
+    replica_rows.erase(found);
+    const int column = first_difference(replica_row, theirs.rows[row]);
+    if (column < 0) continue;
+    const Value* held = cell(replica_row, column);
+    const Value* wanted = cell(theirs.rows[row], column);
+    findings.add(fmt::format("replica differs from its primary at row {} column {} ({} instead of {})", label,
+                             theirs.columns[static_cast<std::size_t>(column)], held ? held->to_string() : "nothing",
+                             wanted ? wanted->to_string() : "nothing"));
+  }
+  for (const auto& [label, row] : replica_rows) findings.add(fmt::format("replica has row {} its primary lacks", label));
+  return findings;
+}
+
+}  // namespace
+
+std::vector<Violation> check_data_consistency(const Observations& observations) {
+  std::vector<const TableSnapshot*> snapshots;
+  for (const TableSnapshot& snapshot : observations.snapshots) snapshots.push_back(&snapshot);
+  std::stable_sort(snapshots.begin(), snapshots.end(),
+                   [](const TableSnapshot* a, const TableSnapshot* b) { return a->time_us < b->time_us; });
+  std::set<std::string> reported;
+  std::vector<Violation> violations;
+  for (const TableSnapshot* snapshot : snapshots) {
+    if (reported.count(snapshot->node) > 0) continue;
+    const bool replica = is_replica(snapshot->node);
+    if (replica && !snapshot->drained) continue;  // still catching up: nothing to judge yet
+    const TableSnapshot* primary = replica ? primary_of(observations, *snapshot) : nullptr;
+    const Findings findings = primary != nullptr ? compare_with_primary(*snapshot, *primary)
+                                                 : check_derived_columns(observations, *snapshot);
+    if (findings.count == 0) continue;
+    reported.insert(snapshot->node);
+    const char* noun = primary != nullptr ? "difference" : "row";
+    violations.push_back(Violation{"data-consistency", snapshot->time_us, snapshot->node,
+                                   fmt::format("at {} in {}: {}", snapshot->moment, snapshot->node, findings.summary(noun)),
+                                   findings.events});
+  }
+  return violations;
+}
+
+namespace {
+
+// ---- no-lost-writes -------------------------------------------------------------------------
+
+// Groups of column names that derived columns tie together (new column, its final name, the
+// old column and every column up and down read): a later write to any of them supersedes an
+// earlier write to another.
+class ColumnGroups {
+ public:
+  explicit ColumnGroups(const std::vector<DerivedColumn>& derived) {
+    for (const DerivedColumn& column : derived) {
+      join(column.column, column.final_name);
+      if (!column.source.empty()) join(column.column, column.source);
+      for (const std::string& read : column.up.columns()) join(column.column, read);
+      for (const std::string& read : column.down.columns()) join(column.column, read);
+    }
+  }
+  std::string group_of(const std::string& column) const {
+    std::string current = column;
+    for (auto found = parent_.find(current); found != parent_.end() && found->second != current;
+         found = parent_.find(current)) {
+      current = found->second;
+    }
+    return current;
+  }
+
+ private:
+  void join(const std::string& a, const std::string& b) {
+    const std::string root_a = group_of(a);
+    const std::string root_b = group_of(b);
+    if (root_a != root_b) parent_[root_a] = root_b;
+  }
+  std::map<std::string, std::string> parent_;
+};
+
+// The final primary snapshot of `region` (the latest at moment end), or nullptr.
+const TableSnapshot* final_primary(const Observations& observations, const std::string& region) {
+  const TableSnapshot* latest = nullptr;
+  for (const TableSnapshot& snapshot : observations.snapshots) {
+    if (snapshot.moment != "end" || snapshot.node != primary_node(region)) continue;
+    if (latest == nullptr || snapshot.time_us >= latest->time_us) latest = &snapshot;
+  }
+  return latest;
+}
+
+// One acknowledged (column, value) judged against the final row of its region.
+struct WrittenValue {
+  const AcknowledgedWrite& write;
+  const std::string& column;
+  const Value& value;
+  const TableImage& table;
+  const std::vector<Value>& row;
+  bool contracted = false;
+};
+
+// Looks columns up in the write first, then in the final row.
+ColumnLookup write_lookup(const WrittenValue& written) {
+  return [&written](const std::string& column) -> const Value* {
+    auto found = written.write.values.find(column);
+    if (found != written.write.values.end()) return &found->second;
+    return cell(written.row, written.table.column_index(column));
+  };
+}
+
+std::string describe_write(const WrittenValue& written) {
+  return fmt::format("row {}: the {} write of {} = {} acknowledged at {}", written.write.row_id,
+                     written.write.new_code ? "new-code" : "old-code", written.column, written.value.to_string(),
+                     format_duration(written.write.time_us));
+}
+
+// nullopt when final column `column` holds `expected`; else why the write is lost.
+std::optional<std::string> expect_in(const WrittenValue& written, const std::string& column, const Value& expected,
+                                     const char* how) {
+  const Value* actual = cell(written.row, written.table.column_index(column));
+  if (actual == nullptr) return fmt::format("{} is lost: column {} no longer exists", describe_write(written), column);
+  if (*actual == expected) return std::nullopt;
+  return fmt::format("{} is lost: {} holds {} where {} {} was expected", describe_write(written), column,
+                     actual->to_string(), how, expected.to_string());
+}
+
+// The old column must carry an old-code write through up (after contract).
+std::optional<std::string> through_up(const WrittenValue& written, const DerivedColumn& derived) {
+  const EvalResult expected = evaluate(derived.up, write_lookup(written));
+  if (!expected.ok) return std::nullopt;  // up fails on it: nothing to compare with
+  return expect_in(written, derived.final_name, expected.value, "up(write) =");
+}
+
+// A new-code write to a column that was rolled back must survive in the old column through down.
+std::optional<std::string> through_down(const WrittenValue& written, const DerivedColumn& derived) {
+  if (derived.source.empty()) return std::nullopt;  // a new column without an old one: nothing keeps it
+  if (derived.down.empty()) {
+    const Value* old_value = cell(written.row, written.table.column_index(derived.source));
+    if (old_value != nullptr && *old_value == written.value) return std::nullopt;
+    return fmt::format("{} is lost: {} was rolled back and no down expression carries it to {} (which holds {})",
+                       describe_write(written), written.column, derived.source,
+                       old_value ? old_value->to_string() : "nothing");
+  }
+  const EvalResult expected = evaluate(derived.down, write_lookup(written));
+  if (!expected.ok) return std::nullopt;
+  return expect_in(written, derived.source, expected.value, "down(write) =");
+}
+
+// Why one written (column, value) is not visible in the final row, if it is not.
+std::optional<std::string> lost_value(const Observations& observations, const WrittenValue& written) {
+  const bool present = written.table.column_index(written.column) >= 0;
+  for (const DerivedColumn& derived : observations.derived) {
+    if (derived.column != written.column || derived.column == derived.source) continue;
+    if (present) return expect_in(written, written.column, written.value, "the written");
+    if (written.contracted) return expect_in(written, derived.final_name, written.value, "the written");
+    return through_down(written, derived);
+  }
+  for (const DerivedColumn& derived : observations.derived) {
+    if (derived.source.empty() || derived.source != written.column) continue;
+    auto direct = present ? expect_in(written, written.column, written.value, "the written") : std::nullopt;
+    // Once contracted, a write before contract survives through up; one after it, as written.
+    if (present && (!written.contracted || !direct)) return direct;
+    return through_up(written, derived);
+  }
+  if (!present) return std::nullopt;  // a plainly dropped column need not survive
+  return expect_in(written, written.column, written.value, "the written");
+}
+
+using RowGroup = std::pair<std::int64_t, std::string>;  // (row id, column group)
+
+// The last acknowledged write per (row, column group) of one region, in apply order.
+std::vector<std::pair<RowGroup, const AcknowledgedWrite*>> last_writes(const Observations& observations,
+                                                                       const ColumnGroups& groups,
+                                                                       const std::string& region) {
+  std::map<RowGroup, const AcknowledgedWrite*> last;
+  for (const AcknowledgedWrite& write : observations.acknowledged) {
+    if (write.region != region) continue;
+    for (const auto& [column, value] : write.values) {
+      if (column == "id") continue;
+      const AcknowledgedWrite*& slot = last[{write.row_id, groups.group_of(column)}];
+      if (slot == nullptr || write.order > slot->order) slot = &write;
+    }
+  }
+  std::vector<std::pair<RowGroup, const AcknowledgedWrite*>> writes(last.begin(), last.end());
+  std::stable_sort(writes.begin(), writes.end(),
+                   [](const auto& a, const auto& b) { return a.second->order < b.second->order; });
+  return writes;
+}
+
+// Lost writes of one region against its final primary snapshot.
+Findings lost_writes_in(const Observations& observations, const std::string& region, const TableSnapshot& final_state) {
+  const ColumnGroups groups(observations.derived);
+  auto state = observations.final_states.find(region);
+  const bool contracted = state != observations.final_states.end() && state->second == "contracted";
+  std::map<std::string, std::size_t> rows;
+  for (std::size_t row = 0; row < final_state.table.rows.size(); ++row) rows[row_label(final_state.table, row)] = row;
+  std::set<std::int64_t> missing_reported;
+  Findings findings;
+  findings.events = {final_state.event};
+  for (const auto& [key, write] : last_writes(observations, groups, region)) {
+    auto row = rows.find(std::to_string(write->row_id));
+    if (row == rows.end()) {
+      if (missing_reported.insert(write->row_id).second) {
+        findings.add(fmt::format("row {} (written at {}) no longer exists", write->row_id, format_duration(write->time_us)));
+      }
+      continue;
+    }
+    for (const auto& [column, value] : write->values) {
+      if (column == "id" || groups.group_of(column) != key.second) continue;
+      const WrittenValue written{*write, column, value, final_state.table, final_state.table.rows[row->second], contracted};
+      if (auto lost = lost_value(observations, written)) {
+        findings.add(std::move(*lost));
+        break;  // one finding per (row, group)
+      }
+    }
+  }
+  return findings;
+}
+
+}  // namespace
+
+std::vector<Violation> check_no_lost_writes(const Observations& observations) {
+  std::set<std::string> regions;
+  for (const AcknowledgedWrite& write : observations.acknowledged) regions.insert(write.region);
+  std::map<std::string, Violation> by_region;
+  for (const std::string& region : regions) {
+    const TableSnapshot* final_state = final_primary(observations, region);
+    if (final_state == nullptr) continue;  // no final state recorded: nothing to judge against
+    const Findings findings = lost_writes_in(observations, region, *final_state);
+    if (findings.count == 0) continue;
+    by_region[region] = Violation{"no-lost-writes", final_state->time_us, final_state->node,
+                                  fmt::format("{} at the end: {}", final_state->node, findings.summary("write")),
+                                  findings.events};
+  }
+  return in_region_order(observations, std::move(by_region));
+}
+
+std::vector<Violation> check_schema_convergence(const Observations& observations) {
+  if (observations.time_ran_out) return {};
+  std::vector<std::string> regions = observations.regions;
+  for (const auto& [region, state] : observations.final_states) {
+    if (std::find(regions.begin(), regions.end(), region) == regions.end()) regions.push_back(region);
+  }
+  // 0: new schema, 1: old schema, 2: somewhere in between.
+  auto schema_of = [&observations](const std::string& region) {
+    auto found = observations.final_states.find(region);
+    const std::string state = found == observations.final_states.end() ? "pending" : found->second;
+    if (state == "contracted") return 0;
+    return state == "rolled_back" || state == "pending" ? 1 : 2;
+  };
+  for (const std::string& region : regions) {
+    const int schema = schema_of(region);
+    if (schema != 2 && schema == schema_of(regions.front())) continue;
+    return {Violation{"schema-convergence", end_time(observations), primary_node(region),
+                      fmt::format("regions ended on different schemas ({})", describe_states(observations)),
+                      {}}};
+  }
+  return {};
+}
+
+namespace {
+
+// ---- validate-before-contract ---------------------------------------------------------------
+
+bool is_contract_write(const Event& event) {
+  return event.kind == EventKind::write && event.write == WriteKind::ddl && event.outcome == Outcome::applied &&
+         event.detail.rfind("contract:", 0) == 0;
+}
+
+// What the latest validation in a region said, for the violation's detail.
+std::string describe_validation(const Event* latest) {
+  if (latest == nullptr) return "no validation ran";
+  switch (latest->outcome) {
+    case Outcome::ok: return fmt::format("validation passed under token {}", latest->token);
+    case Outcome::skipped: return "validation was skipped";
+    case Outcome::failed: return "validation failed";
+    default: return fmt::format("validation ended {}", to_string(latest->outcome));
+  }
+}
+
+Violation contract_without_validation(const Event& contract, const Event* latest_validation) {
+  std::string what = contract.detail.substr(std::string("contract:").size());
+  what.erase(0, what.find_first_not_of(' '));
+  Violation violation{"validate-before-contract", contract.time_us, contract.node,
+                      fmt::format("contract of {} ({}, token {}) ran without a passed validation by token {} ({})",
+                                  contract.region, what, contract.token, contract.token,
+                                  describe_validation(latest_validation)),
+                      {contract.id}};
+  if (latest_validation != nullptr) violation.events.push_back(latest_validation->id);
+  return violation;
+}
+
+}  // namespace
+
+std::vector<Violation> check_validate_before_contract(const History& history) {
+  std::map<std::string, std::set<std::int64_t>> passed_tokens;  // region -> tokens that passed
+  std::map<std::string, const Event*> latest_validation;
+  std::set<std::string> contracted;
+  std::vector<Violation> violations;
+  for (const Event& event : history.events()) {
+    if (event.kind == EventKind::validate) {
+      latest_validation[event.region] = &event;
+      if (event.outcome == Outcome::ok) passed_tokens[event.region].insert(event.token);
+      continue;
+    }
+    if (!is_contract_write(event) || !contracted.insert(event.region).second) continue;
+    if (passed_tokens[event.region].count(event.token) > 0) continue;
+    auto latest = latest_validation.find(event.region);
+    violations.push_back(
+        contract_without_validation(event, latest == latest_validation.end() ? nullptr : latest->second));
+  }
+  return violations;
+}
+
+namespace {
+
+// ---- availability and replica-staleness -----------------------------------------------------
+
+// The earliest breach of a region, and how many there were of each kind.
+struct Breaches {
+  Violation first;
+  bool any = false;
+  std::size_t slow = 0;
+  std::size_t windows = 0;
+  void add(Violation violation) {
+    if (!any || violation.time_us < first.time_us) first = std::move(violation);
+    any = true;
+  }
+};
+
+void add_slow_requests(const Observations& observations, const SloSpec& slo, std::map<std::string, Breaches>& regions) {
+  if (slo.max_stall_us <= 0) return;
+  for (const RequestIncident& incident : observations.slow_requests) {
+    if (incident.waited_us <= slo.max_stall_us) continue;
+    Breaches& breaches = regions[incident.region];
+    ++breaches.slow;
+    breaches.add(Violation{"availability", incident.time_us, incident.node,
+                           fmt::format("{} in {} waited {}{} (max_stall {})", incident.what, incident.region,
+                                       format_duration(incident.waited_us), incident.failed ? " and failed" : "",
+                                       format_duration(slo.max_stall_us)),
+                           {}});
+  }
+}
+
+void add_error_windows(const Observations& observations, const SloSpec& slo, std::map<std::string, Breaches>& regions) {
+  for (const auto& [region, windows] : observations.windows) {
+    for (const RequestWindow& window : windows) {
+      if (window.requests <= 0) continue;
+      const double rate = static_cast<double>(window.failed) / static_cast<double>(window.requests);
+      if (rate <= slo.max_error_rate) continue;
+      Breaches& breaches = regions[region];
+      ++breaches.windows;
+      breaches.add(Violation{"availability", window.start_us, "app:" + region,
+                             fmt::format("{} of {} requests in {} failed in the 10 s window from {} ({:.2f}% > "
+                                         "max_error_rate {:.2f}%)",
+                                         window.failed, window.requests, region, format_duration(window.start_us),
+                                         rate * 100, slo.max_error_rate * 100),
+                             {}});
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<Violation> check_availability(const Observations& observations, const SloSpec& slo) {
+  std::map<std::string, Breaches> regions;
+  add_slow_requests(observations, slo, regions);
+  add_error_windows(observations, slo, regions);
+  std::map<std::string, Violation> by_region;
+  for (auto& [region, breaches] : regions) {
+    Violation violation = std::move(breaches.first);
+    if (breaches.slow + breaches.windows > 1) {
+      violation.detail += fmt::format("; in all {} {} over max_stall and {} window{} over max_error_rate",
+                                      breaches.slow, breaches.slow == 1 ? "request" : "requests", breaches.windows,
+                                      breaches.windows == 1 ? "" : "s");
+    }
+    by_region[region] = std::move(violation);
+  }
+  return in_region_order(observations, std::move(by_region));
+}
+
+std::vector<Violation> check_replica_staleness(const Observations& observations, const SloSpec& slo) {
+  if (slo.max_replica_lag_us <= 0) return {};
+  std::map<std::string, Breaches> regions;
+  for (const RequestIncident& incident : observations.stale_reads) {
+    if (incident.staleness_us <= slo.max_replica_lag_us) continue;
+    Breaches& breaches = regions[incident.region];
+    ++breaches.slow;
+    breaches.add(Violation{"replica-staleness", incident.time_us, incident.node,
+                           fmt::format("{} in {} served data {} old (max_replica_lag {})", incident.what,
+                                       incident.region, format_duration(incident.staleness_us),
+                                       format_duration(slo.max_replica_lag_us)),
+                           {}});
+  }
+  std::map<std::string, Violation> by_region;
+  for (auto& [region, breaches] : regions) {
+    Violation violation = std::move(breaches.first);
+    if (breaches.slow > 1) violation.detail += fmt::format(", and {} more stale reads", breaches.slow - 1);
+    by_region[region] = std::move(violation);
+  }
+  return in_region_order(observations, std::move(by_region));
+}
+
+std::vector<Violation> check_liveness(const Observations& observations) {
+  if (observations.last_fault_end_us >= observations.duration_us) return {};  // faults never ended
+  if (observations.outcome.empty()) return {};  // nothing recorded about the outcome
+  if (observations.outcome == "completed" || observations.outcome == "rolled_back") return {};
+  const std::string faults = observations.last_fault_end_us > 0
+                                 ? fmt::format("faults ended at {}", format_duration(observations.last_fault_end_us))
+                                 : std::string("no fault ran");
+  const std::string how = observations.outcome == "halted" ? std::string("the migration halted")
+                                                           : fmt::format("the migration is still {} at the end",
+                                                                         observations.outcome);
+  const TimeUs at = observations.time_ran_out ? observations.duration_us : end_time(observations);
+  return {Violation{"liveness", at, "",
+                    fmt::format("{} but {} (regions: {})", faults, how, describe_states(observations)), {}}};
+}
+
+std::vector<Violation> check_all(const History& history, const Observations& observations, const SloSpec& slo) {
+  std::vector<Violation> all = check_mutual_exclusion(history);
+  auto append = [&all](std::vector<Violation> more) {
+    for (Violation& violation : more) all.push_back(std::move(violation));
+  };
+  append(check_data_consistency(observations));
+  append(check_no_lost_writes(observations));
+  append(check_schema_convergence(observations));
+  append(check_validate_before_contract(history));
+  append(check_availability(observations, slo));
+  append(check_replica_staleness(observations, slo));
+  append(check_liveness(observations));
+  auto rank = [](const Violation& violation) {
+    const auto begin = std::begin(kInvariantNames);
+    return std::find_if(begin, std::end(kInvariantNames),
+                        [&violation](const char* name) { return violation.invariant == name; }) - begin;
+  };
+  std::stable_sort(all.begin(), all.end(), [&rank](const Violation& a, const Violation& b) {
+    if (a.time_us != b.time_us) return a.time_us < b.time_us;
+    return rank(a) < rank(b);
+  });
+  return all;
+}
+
+}  // namespace rehearse

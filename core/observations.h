@@ -1,0 +1,102 @@
+// What a run observed besides its event history, for the invariant checkers: snapshots of each
+// region's table (primary and replicas) at validation, before contract and at the end; the
+// application's acknowledged writes; request latencies and errors per 10 s window; and what
+// the migration plan says about columns. Filled by the simulated world (or the live runner).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/expr.h"
+#include "core/model.h"
+#include "core/value.h"
+
+namespace rehearse {
+
+// Who wrote a row last, for data-consistency ("wherever the row was last written by old code
+// ... where new code wrote last").
+enum class Writer : std::uint8_t { initial, engine, old_code, new_code };
+
+// One table as it stood at a moment: live columns and every row (ordered by id).
+struct TableImage {
+  std::vector<std::string> columns;            // live column names, `id` first
+  std::vector<std::vector<Value>> rows;        // rows[i][c] is column c of row i
+  std::vector<Writer> last_writer;             // per row
+  // The index of `column` in `columns`, or -1.
+  int column_index(const std::string& column) const {
+    for (std::size_t i = 0; i < columns.size(); ++i) {
+      if (columns[i] == column) return static_cast<int>(i);
+    }
+    return -1;
+  }
+};
+
+struct TableSnapshot {
+  std::string region;
+  std::string node;     // db:REGION or db:REGION/replica-N
+  std::string moment;   // validate | contract | end
+  TimeUs time_us = 0;
+  std::uint64_t event = 0;  // id of the history event at which it was taken
+  bool drained = true;      // replica snapshots: taken after replication caught up
+  TableImage table;
+};
+
+// A column the migration computes from the old row (new = up(old)), and how to get the old
+// value back from a new-code write (old = down(new)); empty `down` = none.
+struct DerivedColumn {
+  std::string column;       // the new column, as named while both exist
+  std::string final_name;   // its name after contract (alter_column renames it back)
+  std::string source;       // the old column it replaces (alter/rename), or "" (add_column)
+  Expr up;
+  Expr down;                // may be empty
+};
+
+// An application write the application saw acknowledged.
+struct AcknowledgedWrite {
+  std::string region;
+  std::int64_t row_id = 0;
+  std::uint64_t order = 0;  // apply order at the primary (larger = later)
+  TimeUs time_us = 0;       // when it was acknowledged
+  bool new_code = false;
+  std::map<std::string, Value> values;  // column -> value as written (in the writer's schema)
+};
+
+// Application requests per region in one 10 s window.
+struct RequestWindow {
+  TimeUs start_us = 0;
+  std::int64_t requests = 0;
+  std::int64_t failed = 0;
+};
+
+// One slow, failed or stale request, worth naming in a violation.
+struct RequestIncident {
+  std::string region;
+  std::string node;        // app:REGION
+  TimeUs time_us = 0;      // when the request was sent
+  TimeUs waited_us = 0;    // how long it waited (latency, or until it gave up)
+  TimeUs staleness_us = 0; // reads: how far behind its primary the replica was
+  bool failed = false;
+  std::string what;        // "write row 17", "read from db:eu-west-1/replica-1"
+};
+
+struct Observations {
+  std::vector<std::string> regions;       // topology order
+  std::vector<DerivedColumn> derived;     // from the plan
+  std::vector<std::string> old_columns;   // the table's columns before the migration (no id)
+  std::vector<TableSnapshot> snapshots;   // in time order
+  std::vector<AcknowledgedWrite> acknowledged;
+  std::map<std::string, std::vector<RequestWindow>> windows;  // per region, in time order
+  std::vector<RequestIncident> slow_requests;   // waited longer than slo.max_stall (first few)
+  std::vector<RequestIncident> stale_reads;     // staler than slo.max_replica_lag (first few)
+  TimeUs max_stall_us = 0;
+  TimeUs max_staleness_us = 0;
+  TimeUs last_fault_end_us = 0;   // when the last fault ended (0 = none)
+  TimeUs duration_us = 0;         // the scenario's time limit
+  bool time_ran_out = false;      // engines still running at duration
+  std::string outcome;            // completed | rolled_back | halted | incomplete
+  std::map<std::string, std::string> final_states;  // region -> state of cli.md
+};
+
+}  // namespace rehearse

@@ -1,0 +1,148 @@
+// Application traffic: request arrival, routing, timeouts and measurement.
+#include "sim/app.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "core/assert.h"
+
+namespace rehearse::sim {
+
+namespace {
+constexpr TimeUs kRequestTimeoutUs = 10 * kSec;  // the application's client timeout
+constexpr TimeUs kWindowUs = 10 * kSec;          // availability is judged per 10 s window
+constexpr std::size_t kIncidentsMax = 20;        // incidents kept per kind (the first ones)
+}  // namespace
+
+struct AppServer::Pending {
+  TimeUs sent_us = 0;
+  bool done = false;
+  bool new_code = false;
+  std::string what;
+};
+
+AppServer::AppServer(Kernel& kernel, Network& network, AppEndpoints endpoints, const Scenario& scenario,
+                     std::uint64_t seed, Observations& observations)
+    : kernel_(kernel),
+      network_(network),
+      endpoints_(std::move(endpoints)),
+      scenario_(scenario),
+      rng_(seed, "workload:" + endpoints_.app->name()),
+      observations_(observations) {
+  REHEARSE_ASSERT(endpoints_.database != nullptr);
+}
+
+// Uniform gaps in [0, 2/rate] (mean 1/rate): integer arithmetic, the same on every machine.
+TimeUs AppServer::next_gap(double per_second) {
+  const auto mean = static_cast<TimeUs>(static_cast<double>(kSec) / per_second);
+  return 1 + rng_.uniform(0, std::max<TimeUs>(2 * mean, 1));
+}
+
+void AppServer::start() {
+  if (scenario_.workload.writes_per_s > 0) schedule_write();
+  if (scenario_.workload.reads_per_s > 0) schedule_read();
+}
+
+void AppServer::schedule_write() {
+  kernel_.after(next_gap(scenario_.workload.writes_per_s), [this] {
+    if (endpoints_.app->up() && !endpoints_.app->paused()) send_write();
+    schedule_write();
+  });
+}
+
+void AppServer::schedule_read() {
+  kernel_.after(next_gap(scenario_.workload.reads_per_s), [this] {
+    if (endpoints_.app->up() && !endpoints_.app->paused()) send_read();
+    schedule_read();
+  });
+}
+
+std::int64_t AppServer::pick_row() {
+  const std::int64_t rows = endpoints_.database->table().row_count();
+  if (rows == 0) return 0;
+  const auto hot = std::max<std::int64_t>(1, static_cast<std::int64_t>(static_cast<double>(rows) * scenario_.workload.hot_rows));
+  if (rng_.chance(0.5)) return rng_.uniform(1, hot);
+  return rng_.uniform(1, rows);
+}
+
+void AppServer::send_write() {
+  AppWrite write;
+  write.new_code = new_code_;
+  write.row_id = rng_.chance(scenario_.workload.update_ratio) ? pick_row() : 0;
+  for (const auto& column : scenario_.table.columns) write.logical[column.name] = generate_value(column, rng_);
+  auto pending = std::make_shared<Pending>(Pending{kernel_.now(), false, write.new_code,
+                                                   write.row_id == 0 ? "insert" : fmt::format("update row {}", write.row_id)});
+  SimDatabase* database = endpoints_.database;
+  Node& app = *endpoints_.app;
+  Node& primary = *endpoints_.primary;
+  const std::string region = primary.region();
+  network_.send(app, primary, [this, database, write, pending, &app, &primary, region] {
+    database->app_write(write, [this, pending, &app, &primary, region](AppWriteResult result) {
+      network_.send(primary, app, [this, pending, region, result = std::move(result)]() mutable {
+        if (pending->done) return;
+        if (result.status.is_ok()) {
+          AcknowledgedWrite& ack = acknowledged_[result.row_id];
+          if (result.order >= ack.order) {
+            ack = AcknowledgedWrite{region, result.row_id, result.order, kernel_.now(), pending->new_code,
+                                    std::move(result.written)};
+          }
+        }
+        finish(*pending, !result.status.is_ok(), 0);
+      });
+    });
+  });
+  kernel_.after(kRequestTimeoutUs, [this, pending] {
+    if (!pending->done) finish(*pending, true, 0);
+  });
+}
+
+void AppServer::send_read() {
+  const int replicas = static_cast<int>(endpoints_.replicas.size());
+  const int replica = replicas == 0 ? 0 : 1 + static_cast<int>(rng_.below(static_cast<std::uint64_t>(replicas)));
+  Node& target = replica == 0 ? *endpoints_.primary : *endpoints_.replicas[static_cast<std::size_t>(replica - 1)];
+  auto pending = std::make_shared<Pending>(Pending{kernel_.now(), false, false, "read from " + target.name()});
+  SimDatabase* database = endpoints_.database;
+  Node& app = *endpoints_.app;
+  network_.send(app, target, [this, database, replica, pending, &app, &target] {
+    database->app_read(replica, [this, pending, &app, &target](AppReadResult result) {
+      network_.send(target, app, [this, pending, result] {
+        if (!pending->done) finish(*pending, !result.status.is_ok(), result.staleness_us);
+      });
+    });
+  });
+  kernel_.after(kRequestTimeoutUs, [this, pending] {
+    if (!pending->done) finish(*pending, true, 0);
+  });
+}
+
+void AppServer::export_to(Observations& observations) const {
+  auto& windows = observations.windows[endpoints_.primary->region()];
+  for (const auto& [start, window] : windows_) windows.push_back(window);
+  for (const auto& [row, write] : acknowledged_) observations.acknowledged.push_back(write);
+}
+
+void AppServer::finish(Pending& request, bool failed, TimeUs staleness_us) {
+  request.done = true;
+  ++requests_;
+  if (failed) ++errors_;
+  const std::string& region = endpoints_.primary->region();
+  const TimeUs window_start = request.sent_us / kWindowUs * kWindowUs;
+  RequestWindow& window = windows_[window_start];
+  window.start_us = window_start;
+  ++window.requests;
+  if (failed) ++window.failed;
+  const TimeUs waited = kernel_.now() - request.sent_us;
+  observations_.max_stall_us = std::max(observations_.max_stall_us, waited);
+  observations_.max_staleness_us = std::max(observations_.max_staleness_us, staleness_us);
+  const RequestIncident incident{region, endpoints_.app->name(), request.sent_us, waited, staleness_us, failed, request.what};
+  const SloSpec& slo = scenario_.slo;
+  if ((failed || (slo.max_stall_us > 0 && waited > slo.max_stall_us)) && observations_.slow_requests.size() < kIncidentsMax) {
+    observations_.slow_requests.push_back(incident);
+  }
+  if (slo.max_replica_lag_us > 0 && staleness_us > slo.max_replica_lag_us && observations_.stale_reads.size() < kIncidentsMax) {
+    observations_.stale_reads.push_back(incident);
+  }
+}
+
+}  // namespace rehearse::sim

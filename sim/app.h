@@ -1,0 +1,70 @@
+// The application servers of one region: live traffic during the migration. Writes (inserts
+// and updates, with hot rows) go to the region's primary, reads to its replicas when it has
+// any. The code version is old until the region's deploy point, then new; what each version
+// writes is decided at the database (sim/database.h). Every request's latency, failure and
+// staleness is measured into the run's Observations; acknowledged writes are remembered for
+// the no-lost-writes checker. Requests are callbacks on the kernel, not fibers: traffic is the
+// hot path of a run.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "core/model.h"
+#include "core/observations.h"
+#include "sim/database.h"
+#include "sim/kernel.h"
+#include "sim/network.h"
+#include "sim/random.h"
+
+namespace rehearse::sim {
+
+struct AppEndpoints {
+  Node* app = nullptr;
+  Node* primary = nullptr;
+  std::vector<Node*> replicas;
+  SimDatabase* database = nullptr;
+};
+
+class AppServer {
+ public:
+  AppServer(Kernel& kernel, Network& network, AppEndpoints endpoints, const Scenario& scenario, std::uint64_t seed,
+            Observations& observations);
+
+  // Starts traffic; it stops when the kernel stops.
+  void start();
+  void deploy_new_code() { new_code_ = true; }
+  bool new_code() const { return new_code_; }
+  // The last acknowledged write of every row, for the checker.
+  const std::map<std::int64_t, AcknowledgedWrite>& acknowledged() const { return acknowledged_; }
+  // Adds this region's request windows and acknowledged writes to `observations`.
+  void export_to(Observations& observations) const;
+  std::int64_t requests() const { return requests_; }
+  std::int64_t errors() const { return errors_; }
+
+ private:
+  struct Pending;
+  TimeUs next_gap(double per_second);
+  void schedule_write();
+  void schedule_read();
+  void send_write();
+  void send_read();
+  void finish(Pending& request, bool failed, TimeUs staleness_us);
+  std::int64_t pick_row();
+
+  Kernel& kernel_;
+  Network& network_;
+  AppEndpoints endpoints_;
+  const Scenario& scenario_;
+  Rng rng_;
+  Observations& observations_;
+  bool new_code_ = false;
+  std::int64_t requests_ = 0;
+  std::int64_t errors_ = 0;
+  std::map<std::int64_t, AcknowledgedWrite> acknowledged_;
+  std::map<TimeUs, RequestWindow> windows_;
+};
+
+}  // namespace rehearse::sim
