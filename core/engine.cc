@@ -200,7 +200,9 @@ Engine::Step Engine::backfill(Region& region) {
 
 // Backfills [low_id, high_id] and moves the checkpoint's cursor past it in the same transaction.
 Engine::Step Engine::fill_range(Region& region, std::int64_t low_id, std::int64_t high_id, bool overwrite) {
-  const BackfillBatch batch{plan_.table, plan_.fills, low_id, high_id, overwrite, engine_.backfill_source, {}};
+  // A re-backfill after a failed validation reads the primary: the source it distrusts is out.
+  const BackfillSource source = overwrite ? BackfillSource::primary : engine_.backfill_source;
+  const BackfillBatch batch{plan_.table, plan_.fills, low_id, high_id, overwrite, source, {}};
   Checkpoint then = region.checkpoint;
   then.next_id = std::max(then.next_id, high_id + 1);
   then.token = session_.token();

@@ -79,6 +79,10 @@ void AppServer::send_write() {
   const std::string region = primary.region();
   network_.send(app, primary, [this, database, write, pending, &app, &primary, region] {
     database->app_write(write, [this, pending, &app, &primary, region](AppWriteResult result) {
+      if (result.status.is_ok()) {
+        std::uint64_t& last = last_applied_order_[result.row_id];
+        last = std::max(last, result.order);
+      }
       network_.send(primary, app, [this, pending, region, result = std::move(result)]() mutable {
         if (pending->done) return;
         if (result.status.is_ok()) {
@@ -119,7 +123,13 @@ void AppServer::send_read() {
 void AppServer::export_to(Observations& observations) const {
   auto& windows = observations.windows[endpoints_.primary->region()];
   for (const auto& [start, window] : windows_) windows.push_back(window);
-  for (const auto& [row, write] : acknowledged_) observations.acknowledged.push_back(write);
+  for (const auto& [row, write] : acknowledged_) {
+    // A later write applied at the primary (its acknowledgement may still be in flight when
+    // the run ends) overwrote this one: its value is superseded, not lost.
+    auto applied = last_applied_order_.find(row);
+    if (applied != last_applied_order_.end() && applied->second > write.order) continue;
+    observations.acknowledged.push_back(write);
+  }
 }
 
 void AppServer::finish(Pending& request, bool failed, TimeUs staleness_us) {

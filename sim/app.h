@@ -65,6 +65,7 @@ class AppServer {
   std::int64_t errors_ = 0;
   std::map<std::int64_t, AcknowledgedWrite> acknowledged_;
   std::map<TimeUs, RequestWindow> windows_;
+  std::map<std::int64_t, std::uint64_t> last_applied_order_;  // row -> order of its last applied write
 };
 
 }  // namespace rehearse::sim

@@ -22,7 +22,7 @@ constexpr TimeUs kScanPerRowUs = 2;
 constexpr TimeUs kIndexBuildPerRowUs = 5;
 constexpr TimeUs kAppWriteUs = 300;
 constexpr TimeUs kAppReadUs = 100;
-constexpr TimeUs kReplicaApplyPerRowUs = 20;  // replicas apply changes at a finite rate
+constexpr TimeUs kReplicaApplyPerRowUs = 200;  // replicas replay changes one at a time: slower than the primary
 
 std::optional<std::int64_t> parse_int(std::string_view text) {
   std::int64_t value = 0;
@@ -267,11 +267,6 @@ void SimDatabase::backfill(const BackfillBatch& batch, const Checkpoint& then, c
 
 void SimDatabase::commit_backfill(const BackfillBatch& batch, const Checkpoint& then, const Fence& fence,
                                   const std::string& actor, const Respond<Result<std::int64_t>>& respond) {
-  if (!admit(fence, WriteKind::backfill, actor, fmt::format("backfill ids {}..{}", batch.low_id, batch.high_id),
-             batch.low_id, batch.high_id)) {
-    respond(Status::stale_token(fmt::format("token {} < {}", fence.token, highest_token_)));
-    return;
-  }
   const Table& source = source_table(batch.source);
   struct Update {
     std::int64_t id;
@@ -286,9 +281,18 @@ void SimDatabase::commit_backfill(const BackfillBatch& batch, const Checkpoint& 
       if (column < 0 || !source.has_row(id)) continue;
       const Value& current = primary_.row(id)[static_cast<std::size_t>(column)];
       if (!batch.overwrite && !current.is_null()) continue;
-      Value computed = source.evaluate_on(fill.up, id);
-      if (!(computed == current)) updates.push_back(Update{id, column, std::move(computed)});
+      EvalResult computed = source.evaluate_checked(fill.up, id);
+      if (!computed.ok) {  // the whole UPDATE fails, as in PostgreSQL
+        respond(Status::invalid(fmt::format("row {}: {}", id, computed.error)));
+        return;
+      }
+      if (!(computed.value == current)) updates.push_back(Update{id, column, std::move(computed.value)});
     }
+  }
+  if (!admit(fence, WriteKind::backfill, actor, fmt::format("backfill ids {}..{}", batch.low_id, batch.high_id),
+             batch.low_id, batch.high_id)) {
+    respond(Status::stale_token(fmt::format("token {} < {}", fence.token, highest_token_)));
+    return;
   }
   auto apply = [updates](Table& table) {
     for (const auto& u : updates) {

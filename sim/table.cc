@@ -69,13 +69,17 @@ bool Table::has_index(const std::string& name) const {
   return std::find(indexes_.begin(), indexes_.end(), name) != indexes_.end();
 }
 
-Value Table::evaluate_on(const Expr& expr, std::int64_t id) const {
+EvalResult Table::evaluate_checked(const Expr& expr, std::int64_t id) const {
   const auto& values = row(id);
-  EvalResult result = evaluate(expr, [this, &values](const std::string& name) -> const Value* {
+  return evaluate(expr, [this, &values](const std::string& name) -> const Value* {
     const int index = column_index(name);
     return index < 0 ? nullptr : &values[static_cast<std::size_t>(index)];
   });
-  return result.ok ? result.value : Value();
+}
+
+Value Table::evaluate_on(const Expr& expr, std::int64_t id) const {
+  EvalResult result = evaluate_checked(expr, id);
+  return result.ok ? std::move(result.value) : Value();
 }
 
 TableImage Table::image() const {

@@ -42,6 +42,8 @@ class Table {
 
   // Evaluates `expr` over row `id` (columns by name); NULL when evaluation fails.
   Value evaluate_on(const Expr& expr, std::int64_t id) const;
+  // The same, with the error when evaluation fails (division by zero, a bad cast, ...).
+  EvalResult evaluate_checked(const Expr& expr, std::int64_t id) const;
   // The table as the checkers see it: live columns only.
   TableImage image() const;
 
