@@ -92,7 +92,7 @@ Engine::Step Engine::migrate_region(const std::string& name) {
   const Step step = advance(region);
   if (step != Step::failed) return step;
   note(name, "the region failed");
-  if (engine_.on_failure == OnFailure::halt) return Step::failed;
+  if (engine_.on_failure == OnFailure::halt || region.checkpoint.contract_started) return Step::failed;
   const Step rolled = rollback(region);
   if (rolled == Step::done) failed_region_rolled_back_ = true;
   return rolled;
@@ -146,6 +146,9 @@ Engine::Step Engine::migrate_all_at_once() {
 
 Engine::Step Engine::fail_regions(std::vector<Region>& regions) {
   if (engine_.on_failure == OnFailure::halt) return Step::failed;
+  for (const Region& region : regions) {
+    if (region.checkpoint.contract_started && region.checkpoint.state != "contracted") return Step::failed;
+  }
   for (Region& region : regions) {
     if (region.checkpoint.state == "contracted" || region.checkpoint.state == "rolled_back") continue;
     const Step rolled = rollback(region);
@@ -261,6 +264,16 @@ Engine::Step Engine::switch_reads(Region& region) {
 
 Engine::Step Engine::contract(Region& region) {
   enter_phase(region, "contract");
+  if (!region.checkpoint.contract_started && !plan_.contract.empty()) {
+    // Persisted before the first DROP: from here on the only way out is forward.
+    Checkpoint started = region.checkpoint;
+    started.contract_started = true;
+    const Step step = protected_call(region, "checkpoint", kTransientRetriesMax, [&] {
+      return region.database.write_checkpoint(started, session_.fence());
+    });
+    if (step != Step::done) return step;
+    region.checkpoint = started;
+  }
   const DdlLimits limits{engine_.lock_timeout_us, engine_.statement_timeout_us};
   for (const DdlStatement& statement : plan_.contract) {
     const Step step = protected_call(region, "contract DDL", engine_.ddl_retries, [&] {

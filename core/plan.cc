@@ -54,7 +54,15 @@ struct Compiler {
     Status status = parse(op, fmt::format("CAST(({}) AS {})", up_text, to_string(type)), "up", &derived.up);
     if (!status.is_ok()) return status;
     if (!op.down.empty() && !source.empty()) {
-      status = parse(op, fmt::format("CAST(({}) AS {})", op.down, to_string(columns.at(source))), "down", &derived.down);
+      // `down` is written in the new schema's names: while both columns exist, the new
+      // version of the column lives in `column` (the shadow of an altered column).
+      Expr written;
+      status = parse(op, op.down, "down", &written);
+      if (!status.is_ok()) return status;
+      const std::string renamed = to_sql(written, [&](const std::string& name) {
+        return fmt::format("\"{}\"", name == final_name ? column : name);
+      });
+      status = parse(op, fmt::format("CAST(({}) AS {})", renamed, to_string(columns.at(source))), "down", &derived.down);
       if (!status.is_ok()) return status;
     }
     plan.fills.push_back(ColumnFill{column, derived.up});

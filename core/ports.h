@@ -105,6 +105,7 @@ struct Checkpoint {
   std::int64_t next_id = 0;       // backfill cursor: the lowest id not yet backfilled
   std::int64_t token = 0;         // the token that wrote it
   std::int64_t validated_token = 0;  // the token whose validation passed (0 = not validated)
+  bool contract_started = false;  // the first contract DDL may have run: no rollback after this
 };
 
 // One new column and the expression that computes it from the old row.

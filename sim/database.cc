@@ -242,6 +242,11 @@ void SimDatabase::release_rows(std::uint64_t range_id) {
   }
 }
 
+bool SimDatabase::reads_live_columns(const Expr& expr) const {
+  return std::all_of(expr.columns().begin(), expr.columns().end(),
+                     [this](const std::string& column) { return primary_.column_index(column) >= 0; });
+}
+
 const Table& SimDatabase::source_table(BackfillSource source) const {
   return source == BackfillSource::replica && !replicas_.empty() ? replicas_.front().table : primary_;
 }
@@ -319,6 +324,7 @@ void SimDatabase::checksum(const BackfillBatch& window, Respond<Result<RangeChec
           ++sums.rows;
           bool row_matches = true;
           for (const auto& fill : window.fills) {
+            if (!reads_live_columns(fill.up)) continue;  // contract already dropped its input
             const int index = primary_.column_index(fill.column);
             const Value expected = primary_.evaluate_on(fill.up, id);
             const Value actual = index < 0 ? Value() : primary_.row(id)[static_cast<std::size_t>(index)];
@@ -408,17 +414,21 @@ void SimDatabase::apply_app_write(const AppWrite& write, AppWriteResult& result)
     row[static_cast<std::size_t>(index)] = value;
     result.written[column] = std::move(value);
   };
+  // New code writes an altered or renamed column's new version instead of the old one.
   auto replaced_by_new_code = [&](const std::string& column) {
     return new_code && std::any_of(derived_.begin(), derived_.end(), [&](const DerivedColumn& d) {
-             return d.source == column && primary_.column_index(d.column) >= 0;
+             return d.source == column;
            });
   };
   for (const auto& [column, value] : write.logical) {
     if (!replaced_by_new_code(column)) set(column, value);
   }
   for (const DerivedColumn& d : derived_) {
-    const int index = primary_.column_index(d.column);
-    if (index < 0) continue;
+    // Before contract the new version lives in d.column; after it, under d.final_name.
+    const bool contracted = primary_.column_index(d.column) < 0;
+    const std::string& target = contracted ? d.final_name : d.column;
+    const int index = primary_.column_index(target);
+    if (index < 0 || (contracted && d.final_name == d.column)) continue;
     if (new_code) {
       EvalResult computed = evaluate(d.up, [&](const std::string& name) -> const Value* {
         auto it = write.logical.find(name);
@@ -426,11 +436,11 @@ void SimDatabase::apply_app_write(const AppWrite& write, AppWriteResult& result)
         const int i = primary_.column_index(name);
         return i < 0 ? nullptr : &row[static_cast<std::size_t>(i)];
       });
-      set(d.column, computed.ok ? computed.value : Value());
-      if (!d.down.empty() && primary_.column_index(d.source) >= 0) {
-        row[static_cast<std::size_t>(primary_.column_index(d.source))] = primary_.evaluate_on(d.down, id);
+      set(target, computed.ok ? computed.value : Value());
+      if (!contracted && !d.down.empty() && primary_.column_index(d.source) >= 0) {
+        row[static_cast<std::size_t>(primary_.column_index(d.source))] = primary_.evaluate_on(d.down, id);  // trigger
       }
-    } else if (dual_write) {
+    } else if (dual_write && !contracted) {
       row[static_cast<std::size_t>(index)] = primary_.evaluate_on(d.up, id);  // the trigger
     }
   }

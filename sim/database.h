@@ -126,6 +126,7 @@ class SimDatabase {
   void commit_backfill(const BackfillBatch& batch, const Checkpoint& then, const Fence& fence, const std::string& actor,
                        const Respond<Result<std::int64_t>>& respond);
   const Table& source_table(BackfillSource source) const;
+  bool reads_live_columns(const Expr& expr) const;
 
   Kernel& kernel_;
   Node& node_;
