@@ -1,7 +1,8 @@
-// Subcommands of `rehearse`: parse arguments, load the scenario, run, print.
+// The `rehearse` command line: the `run` and `list` subcommands, and the wiring point that
+// registers every subcommand (sweep, merge, replay, check and plan live in their own files,
+// see commands_internal.h) and dispatches to the one parsed.
 #include "cli/commands.h"
 
-#include <chrono>
 #include <fstream>
 #include <iostream>
 #include <optional>
@@ -9,44 +10,13 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "cli/commands_internal.h"
 #include "cli/output.h"
-#include "core/plan.h"
 #include "scenarios/loader.h"
-#include "sim/world.h"
 
 namespace rehearse::cli {
 
 namespace {
-
-constexpr int kExitPass = 0;
-constexpr int kExitViolation = 1;
-constexpr int kExitBadInput = 2;
-constexpr int kExitEnvironment = 3;
-
-// Loads and validates a scenario named on the command line; prints the errors and returns
-// nullopt when it cannot be run.
-std::optional<Scenario> load_or_report(const std::string& argument) {
-  LoadResult loaded = resolve_scenario(argument);
-  if (!loaded.ok()) {
-    for (const auto& error : loaded.errors) std::cerr << "rehearse: " << error.to_string() << "\n";
-    if (loaded.errors.empty()) std::cerr << "rehearse: " << argument << ": could not be loaded\n";
-    return std::nullopt;
-  }
-  Result<MigrationPlan> plan = compile_plan(*loaded.scenario);
-  if (!plan.is_ok()) {
-    std::cerr << "rehearse: " << loaded.scenario->source_path << ": migration.operations: " << plan.status().message() << "\n";
-    return std::nullopt;
-  }
-  return loaded.scenario;
-}
-
-RunResult timed_simulation(const Scenario& scenario, std::uint64_t seed) {
-  const auto started = std::chrono::steady_clock::now();  // wall time for stats only, never inside the run
-  RunResult result = sim::simulate(scenario, seed);
-  result.stats.wall_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
-  return result;
-}
 
 bool write_history(const std::string& path, const History& history) {
   std::ofstream out(path);
@@ -98,6 +68,16 @@ int main(int argc, char** argv) {
   run_command->add_flag("--json", run.json, "Print the result as one JSON object (cli.md)");
   run_command->add_option("--trace", run.trace, "Write every event of the run to FILE, one JSON object a line");
 
+  SweepOptions sweep;
+  CLI::App* sweep_command = add_sweep_command(app, sweep);
+  MergeOptions merge;
+  CLI::App* merge_command = add_merge_command(app, merge);
+  ReplayOptions replay;
+  CLI::App* replay_command = add_replay_command(app, replay);
+  CheckOptions check;
+  CLI::App* check_command = add_check_command(app, check);
+  PlanOptions plan;
+  CLI::App* plan_command = add_plan_command(app, plan);
   CLI::App* list_command = app.add_subcommand("list", "The built-in scenarios, one line each");
 
   try {
@@ -111,6 +91,11 @@ int main(int argc, char** argv) {
     return kExitBadInput;
   }
   if (run_command->parsed()) return command_run(run);
+  if (sweep_command->parsed()) return command_sweep(sweep);
+  if (merge_command->parsed()) return command_merge(merge);
+  if (replay_command->parsed()) return command_replay(replay);
+  if (check_command->parsed()) return command_check(check);
+  if (plan_command->parsed()) return command_plan(plan);
   if (list_command->parsed()) return command_list();
   return kExitBadInput;
 }

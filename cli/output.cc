@@ -86,6 +86,10 @@ void print_run_text(std::ostream& out, const RunResult& result, const std::strin
                      "{} stale writes rejected, {} rows backfilled\n",
                      s.events, seconds_text(s.sim_time_us), s.wall_ms, s.faults_injected, s.lock_acquisitions,
                      s.stale_writes_rejected, s.rows_backfilled);
+  if (s.app_requests > 0) {
+    out << fmt::format("application: {} requests, {} failed, longest wait {} ms, stalest replica read {} ms\n",
+                       s.app_requests, s.app_errors, s.max_stall_us / kMs, s.max_replica_lag_us / kMs);
+  }
   out << fmt::format("trace_hash {}\n", result.trace_hash);
   out << fmt::format("reproduce: rehearse run {} --seed {}\n", scenario_argument, result.seed);
 }

@@ -26,7 +26,9 @@ inline constexpr const char* kInvariantNames[] = {
 bool is_invariant_name(const std::string& name);
 
 // mutual-exclusion: no protected write of a lock holder is applied at a database after a
-// protected write of a later holder (a larger token) was applied there. Reports the first
+// protected write of a later holder (a larger token) was applied there. Two engines writing
+// with the same token (a store that lost its counter handed it out twice) count as two holders:
+// once the second has written, a further write of the first is a violation. Reports the first
 // offending write per database.
 std::vector<Violation> check_mutual_exclusion(const History& history);
 

@@ -17,6 +17,7 @@ constexpr int kTransientRetriesMax = 20;       // retries of a call that timed o
 constexpr int kRevalidateMax = 3;              // re-backfills of a mismatched range before failing
 constexpr std::int64_t kValidateChunkBatches = 10;  // validation checksums this many batches at once
 constexpr std::int64_t kUnbatchedValidateChunk = 100000;
+constexpr int kForwardRetriesMax = 200;            // contract DDL retries once contract began
 constexpr int kPhases = 6;                          // expand .. contract
 constexpr int kLagPollsMax = 600;                   // replication-lag polls before giving up waiting
 constexpr TimeUs kLagPollUs = 500 * kMs;
@@ -275,8 +276,10 @@ Engine::Step Engine::contract(Region& region) {
     region.checkpoint = started;
   }
   const DdlLimits limits{engine_.lock_timeout_us, engine_.statement_timeout_us};
+  // Once contract began there is no way back: keep retrying a busy table far longer.
+  const int retries = std::max(engine_.ddl_retries, kForwardRetriesMax);
   for (const DdlStatement& statement : plan_.contract) {
-    const Step step = protected_call(region, "contract DDL", engine_.ddl_retries, [&] {
+    const Step step = protected_call(region, "contract DDL", retries, [&] {
       return region.database.execute_ddl(statement, limits, session_.fence());
     });
     if (step != Step::done) return step;

@@ -59,7 +59,10 @@ Status LockSession::acquire() {
     if (granted.is_ok()) {
       shared_->lease = granted.value();
       shared_->lease.requested_local_us = sent;
-      shared_->lease.ttl_us = lock_.ttl_us;
+      // A store may promise less than was asked (Redlock's validity, ZooKeeper's Disconnected
+      // point): the client-side check trusts the shorter of the two.
+      const TimeUs granted_ttl = granted.value().ttl_us;
+      shared_->lease.ttl_us = granted_ttl > 0 ? std::min(granted_ttl, lock_.ttl_us) : lock_.ttl_us;
       shared_->holding = true;
       shared_->lost = false;
       ++shared_->generation;

@@ -68,6 +68,7 @@ struct LockSpec {
   bool persistence = true;
   bool replica = false;
   std::int64_t max_ops_per_s = 0;  // 0 = unlimited
+  bool delayed_restart = false;    // redlock: a crashed master stays down for at least a TTL
 };
 
 struct Backoff {

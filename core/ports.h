@@ -55,7 +55,7 @@ class Tasks {
 struct Lease {
   std::int64_t token = 0;          // fencing token: larger for every later holder
   TimeUs requested_local_us = 0;   // holder's local time when it sent the acquire/renew
-  TimeUs ttl_us = 0;
+  TimeUs ttl_us = 0;               // valid this long from requested_local_us (0 = as requested)
 };
 
 // One lock store at its API level; each call is one attempt (retries belong to the caller).

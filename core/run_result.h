@@ -27,6 +27,18 @@ struct RunStats {
   TimeUs overlapping_belief_us = 0;
 };
 
+// A once-a-second sample of a region's health, for charts: replication lag, the longest
+// application wait in that second, and backfill progress.
+struct MetricSample {
+  TimeUs time_us = 0;
+  std::string region;
+  TimeUs replication_lag_us = 0;
+  TimeUs max_latency_us = 0;       // longest application request finished in the last second
+  std::int64_t requests = 0;       // application requests finished in the last second
+  std::int64_t failed = 0;
+  std::int64_t rows_backfilled = 0;  // cumulative
+};
+
 struct RunResult {
   std::string scenario;
   std::uint64_t seed = 0;
@@ -36,6 +48,7 @@ struct RunResult {
   std::vector<std::string> region_order;             // topology order, for printing
   RunStats stats;
   History history;
+  std::vector<MetricSample> samples;  // in time order
   std::string trace_hash;  // 16 hex digits
 
   bool violated() const { return !violations.empty(); }

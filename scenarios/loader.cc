@@ -20,7 +20,8 @@
 // - lock.nodes: redlock defaults to 3 and must be odd and >= 3; etcd / zookeeper >= 1 (default
 //   1); redis and app-database must be 1. `replica: true` is only allowed with redis, and then
 //   lock-2 names the replica. The app-database lock has no lock-N nodes (`lock` is allowed).
-//   `drift_factor` and `persistence` are accepted with every backend (ignored where unused).
+//   `drift_factor`, `persistence` and `delayed_restart` are accepted with every backend (ignored
+//   where unused).
 // - Counts that create nodes are capped: engine.instances 1..100, replicas 0..100, lock.nodes
 //   1..99. numeric `scale` is 0..30 and only allowed on numeric columns.
 // - Durations that must be positive: `duration`, lock.ttl, engine.backoff.base, a fault's
@@ -780,7 +781,7 @@ class ScenarioLoader {
 
   void load_lock(const Reader& r) {
     r.check_keys({"backend", "nodes", "region", "ttl", "renew_every", "fencing", "drift_factor", "persistence",
-                  "replica", "max_ops_per_s"});
+                  "replica", "max_ops_per_s", "delayed_restart"});
     LockSpec& lock = s_.lock;
     r.enumeration("backend", &lock.backend);
     load_lock_nodes(r);
@@ -797,6 +798,7 @@ class ScenarioLoader {
       lock.replica = false;
     }
     r.integer("max_ops_per_s", &lock.max_ops_per_s, 0);
+    r.boolean("delayed_restart", &lock.delayed_restart);
   }
 
   void load_lock_nodes(const Reader& r) {

@@ -143,6 +143,9 @@ void AppServer::finish(Pending& request, bool failed, TimeUs staleness_us) {
   ++window.requests;
   if (failed) ++window.failed;
   const TimeUs waited = kernel_.now() - request.sent_us;
+  ++second_.requests;
+  if (failed) ++second_.failed;
+  second_.max_latency_us = std::max(second_.max_latency_us, waited);
   observations_.max_stall_us = std::max(observations_.max_stall_us, waited);
   observations_.max_staleness_us = std::max(observations_.max_staleness_us, staleness_us);
   const RequestIncident incident{region, endpoints_.app->name(), request.sent_us, waited, staleness_us, failed, request.what};

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "core/model.h"
@@ -39,6 +40,13 @@ class AppServer {
   bool new_code() const { return new_code_; }
   // The last acknowledged write of every row, for the checker.
   const std::map<std::int64_t, AcknowledgedWrite>& acknowledged() const { return acknowledged_; }
+  // What finished since the last call: requests, failures and the longest wait. Resets.
+  struct Second {
+    std::int64_t requests = 0;
+    std::int64_t failed = 0;
+    TimeUs max_latency_us = 0;
+  };
+  Second take_second() { return std::exchange(second_, Second{}); }
   // Adds this region's request windows and acknowledged writes to `observations`.
   void export_to(Observations& observations) const;
   std::int64_t requests() const { return requests_; }
@@ -65,7 +73,8 @@ class AppServer {
   std::int64_t errors_ = 0;
   std::map<std::int64_t, AcknowledgedWrite> acknowledged_;
   std::map<TimeUs, RequestWindow> windows_;
-  std::map<std::int64_t, std::uint64_t> last_applied_order_;  // row -> order of its last applied write
+  std::map<std::int64_t, std::uint64_t> last_applied_order_;
+  Second second_;  // row -> order of its last applied write
 };
 
 }  // namespace rehearse::sim

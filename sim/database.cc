@@ -155,6 +155,7 @@ void SimDatabase::after_if_alive(TimeUs delay_us, std::function<void()> work) {
 
 void SimDatabase::with_table_lock(TableLock::Mode mode, TimeUs wait_limit_us, std::function<void()> work,
                                   std::function<void()> gave_up) {
+  if (!node_.up()) return;  // a server that is down opens no session (the caller times out)
   auto granted = std::make_shared<bool>(false);
   const std::uint64_t id = lock_.request(mode, [this, granted, work = std::move(work)] {
     *granted = true;
@@ -468,6 +469,18 @@ void SimDatabase::app_read(int replica, Respond<AppReadResult> respond) {
         after_if_alive(kAppReadUs, [this, respond] {
           lock_.release(TableLock::Mode::shared);
           respond(AppReadResult{Status::ok(), 0});
+        });
+      },
+      [] {});
+}
+
+void SimDatabase::run_in_table_lock_queue(std::function<void()> work) {
+  with_table_lock(
+      TableLock::Mode::shared, 0,
+      [this, work = std::move(work)] {
+        after_if_alive(kStatementBaseUs, [this, work] {
+          lock_.release(TableLock::Mode::shared);
+          work();
         });
       },
       [] {});

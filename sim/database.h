@@ -83,6 +83,11 @@ class SimDatabase {
   void app_write(const AppWrite& write, Respond<AppWriteResult> respond);
   void app_read(int replica, Respond<AppReadResult> respond);
 
+  // A short statement on the app-database migration lock's row (sim/lock_store_app_database):
+  // it queues for the migrated table's lock like any other statement, so it waits behind a
+  // DDL that waits for its exclusive lock. `work` runs once granted; the lock is then released.
+  void run_in_table_lock_queue(std::function<void()> work);
+
   // Faults.
   void hold_table_lock(TimeUs duration_us);             // a long-running transaction
   void add_replication_lag(TimeUs extra_us, TimeUs until_us);

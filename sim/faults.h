@@ -34,6 +34,7 @@ class FaultInjector {
   void partition(const FaultSpec& fault, const std::vector<Node*>& nodes);
   void clock_fault(const FaultSpec& fault, const std::vector<Node*>& nodes);
   void database_fault(const FaultSpec& fault, const std::vector<Node*>& nodes);
+  void failover(const FaultSpec& fault, const std::vector<Node*>& nodes);
   // Runs `end` after the fault's `for`, but never later than the run's duration.
   void end_after(const FaultSpec& fault, std::function<void()> end);
   std::vector<Node*> resolve_all(const std::vector<std::string>& targets);

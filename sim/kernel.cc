@@ -200,12 +200,14 @@ void LocalClock::rebase(TimeUs true_us) {
 
 void LocalClock::set_offset(TimeUs true_us, TimeUs offset_us) {
   rebase(true_us);
+  steps_us_ += true_us + offset_us - anchor_local_us_;
   anchor_local_us_ = true_us + offset_us;
 }
 
 void LocalClock::step(TimeUs true_us, TimeUs by_us) {
   rebase(true_us);
   anchor_local_us_ += by_us;
+  steps_us_ += by_us;
 }
 
 void LocalClock::set_drift(TimeUs true_us, std::int64_t ppm) {
@@ -227,6 +229,7 @@ Node::Node(Kernel& kernel, std::uint32_t index, std::string name, std::string re
     : kernel_(kernel), index_(index), name_(std::move(name)), region_(std::move(region)) {}
 
 TimeUs Node::local_now() const { return clock_.local_at(kernel_.now()); }
+TimeUs Node::monotonic_now() const { return clock_.monotonic_at(kernel_.now()); }
 
 // ---- Kernel ----
 

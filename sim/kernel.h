@@ -51,12 +51,16 @@ class LocalClock {
   std::int64_t drift_ppm() const { return ppm_; }
   // True time that passes while this clock advances by `local_us` (at the current drift).
   TimeUs true_duration(TimeUs local_us) const;
+  // The node's monotonic clock (CLOCK_MONOTONIC): it runs at the clock's drift but ignores
+  // every step and offset change, so a clock jump does not move it. Its origin is arbitrary.
+  TimeUs monotonic_at(TimeUs true_us) const { return local_at(true_us) - steps_us_; }
 
  private:
   void rebase(TimeUs true_us);
   TimeUs anchor_true_us_ = 0;
   TimeUs anchor_local_us_ = 0;
   std::int64_t ppm_ = 0;
+  TimeUs steps_us_ = 0;  // the sum of every step and offset change so far
 };
 
 class Kernel;
@@ -77,6 +81,7 @@ class Node {
   LocalClock& clock() { return clock_; }
   const LocalClock& clock() const { return clock_; }
   TimeUs local_now() const;
+  TimeUs monotonic_now() const;
 
   // Work to run when a message arrives while the node is paused (delivered on resume).
   void defer(std::function<void()> delivery) { deferred_.push_back(std::move(delivery)); }

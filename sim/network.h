@@ -62,6 +62,7 @@ class Network {
   // Whether a message from `from` to `to` is cut by a partition right now.
   bool cut(const Node& from, const Node& to) const;
   std::uint64_t messages_sent() const { return messages_sent_; }
+  Kernel& kernel() { return kernel_; }
   std::uint64_t messages_lost() const { return messages_lost_; }
 
  private:

@@ -8,8 +8,16 @@
 namespace rehearse::sim {
 
 namespace {
-constexpr TimeUs kLockCommandUs = 100;  // server time of one Redis command
 constexpr TimeUs kLookupUs = 200;       // server time of a small query
+// Local CPU time the engine's driver spends on a protected statement after the fence check and
+// before it is sent. A stop-the-world pause can land here: past the check, before the write
+// (the gap that `fencing: client` cannot close).
+constexpr TimeUs kDriverPrepareUs = 50;
+
+void prepare_statement(Network& network, Node& self) {
+  Kernel& kernel = network.kernel();
+  kernel.sleep_until(kernel.now() + self.clock().true_duration(kDriverPrepareUs));
+}
 }  // namespace
 
 void SimClock::sleep_for(TimeUs duration_us) {
@@ -25,43 +33,6 @@ void SimRecorder::record(Event event) {
   event.node = node_;
   if (event.actor.empty()) event.actor = node_;
   append_(std::move(event));
-}
-
-// ---- Redis lock client ----
-
-SimRedisLockClient::SimRedisLockClient(Network& network, Node& self, Node& store_node, RedisLockStore& store,
-                                       TimeUs timeout_us)
-    : network_(network), self_(self), store_node_(store_node), store_(store), timeout_us_(timeout_us) {}
-
-Result<Lease> SimRedisLockClient::try_acquire(TimeUs ttl_us) {
-  RedisLockStore& store = store_;
-  const std::string holder = self_.name();
-  auto token = network_.call<std::int64_t>(self_, store_node_, timeout_us_, [&store, holder, ttl_us] {
-    return Reply<std::int64_t>{store.acquire(holder, ttl_us), kLockCommandUs};
-  });
-  if (!token) return Status::timeout("no reply from the lock store");
-  if (*token == 0) return Status::conflict("the lock is held");
-  return Lease{*token, 0, ttl_us};
-}
-
-Status SimRedisLockClient::renew(const Lease& lease, TimeUs ttl_us) {
-  RedisLockStore& store = store_;
-  const std::string value = RedisLockStore::value_of(self_.name(), lease.token);
-  auto renewed = network_.call<bool>(self_, store_node_, timeout_us_, [&store, value, ttl_us] {
-    return Reply<bool>{store.renew(value, ttl_us), kLockCommandUs};
-  });
-  if (!renewed) return Status::timeout("no reply from the lock store");
-  return *renewed ? Status::ok() : Status::conflict("the key no longer holds our value");
-}
-
-Status SimRedisLockClient::release(const Lease& lease) {
-  RedisLockStore& store = store_;
-  const std::string value = RedisLockStore::value_of(self_.name(), lease.token);
-  auto released = network_.call<bool>(self_, store_node_, timeout_us_, [&store, value] {
-    return Reply<bool>{store.release(value), kLockCommandUs};
-  });
-  if (!released) return Status::timeout("no reply from the lock store");
-  return Status::ok();  // already gone is fine: the lease is over either way
 }
 
 // ---- Region database ----
@@ -85,6 +56,7 @@ Status SimRegionDatabase::request_status(const char* what, std::function<Reply<S
 }
 
 Status SimRegionDatabase::execute_ddl(const DdlStatement& statement, const DdlLimits& limits, const Fence& fence) {
+  prepare_statement(network_, self_);
   SimDatabase* database = endpoint_.database;
   const std::string actor = self_.name();
   auto reply = network_.call_async<Status>(self_, *endpoint_.node, timeout_us_, [=](Respond<Status> respond) {
@@ -95,6 +67,7 @@ Status SimRegionDatabase::execute_ddl(const DdlStatement& statement, const DdlLi
 }
 
 Result<std::int64_t> SimRegionDatabase::backfill(const BackfillBatch& batch, const Checkpoint& then, const Fence& fence) {
+  prepare_statement(network_, self_);
   SimDatabase* database = endpoint_.database;
   const std::string actor = self_.name();
   auto reply = network_.call_async<Result<std::int64_t>>(
@@ -137,6 +110,7 @@ Result<Checkpoint> SimRegionDatabase::read_checkpoint(const std::string& migrati
 }
 
 Status SimRegionDatabase::write_checkpoint(const Checkpoint& checkpoint, const Fence& fence) {
+  prepare_statement(network_, self_);
   SimDatabase* database = endpoint_.database;
   const std::string actor = self_.name();
   return request_status("write checkpoint", [database, checkpoint, fence, actor] {
@@ -156,6 +130,7 @@ SimFlagStore::SimFlagStore(Network& network, Node& self, std::map<std::string, D
     : network_(network), self_(self), regions_(std::move(regions)), timeout_us_(timeout_us) {}
 
 Status SimFlagStore::set_flag(const std::string& region, const std::string& flag, bool on, const Fence& fence) {
+  prepare_statement(network_, self_);
   auto it = regions_.find(region);
   REHEARSE_ASSERT(it != regions_.end());
   SimDatabase* database = it->second.database;

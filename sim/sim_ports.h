@@ -1,7 +1,8 @@
 // The simulated implementations of core's ports, for one engine process on one node: its
 // clock is the node's local clock over virtual time, its randomness a seeded stream, its
-// tasks fibers on the node, and its lock store and databases are reached over the simulated
-// network by request/response (a request whose reply is lost has an unknown outcome).
+// tasks fibers on the node, and its databases are reached over the simulated network by
+// request/response (a request whose reply is lost has an unknown outcome). The lock clients
+// live beside their stores (sim/lock_store_*.h, built through sim/lock_service.h).
 #pragma once
 
 #include <functional>
@@ -11,7 +12,6 @@
 #include "core/ports.h"
 #include "sim/database.h"
 #include "sim/kernel.h"
-#include "sim/lock_store_redis.h"
 #include "sim/network.h"
 
 namespace rehearse::sim {
@@ -58,25 +58,9 @@ class SimRecorder final : public Recorder {
   Append append_;
 };
 
-// Timeouts of the simulated clients' requests.
+// Timeouts of the simulated clients' requests (the lock clients' are in sim/lock_service.h).
 struct RequestTimeouts {
-  TimeUs lock_us = 1 * kSec;
   TimeUs database_us = 35 * kSec;
-};
-
-class SimRedisLockClient final : public LockClient {
- public:
-  SimRedisLockClient(Network& network, Node& self, Node& store_node, RedisLockStore& store, TimeUs timeout_us);
-  Result<Lease> try_acquire(TimeUs ttl_us) override;
-  Status renew(const Lease& lease, TimeUs ttl_us) override;
-  Status release(const Lease& lease) override;
-
- private:
-  Network& network_;
-  Node& self_;
-  Node& store_node_;
-  RedisLockStore& store_;
-  TimeUs timeout_us_;
 };
 
 // One region's primary as seen from an engine process.

@@ -8,6 +8,7 @@
 #include "core/assert.h"
 #include "core/invariants.h"
 #include "sim/faults.h"
+#include "sim/random_faults.h"
 #include "sim/sim_ports.h"
 
 namespace rehearse::sim {
@@ -15,6 +16,7 @@ namespace rehearse::sim {
 namespace {
 // After the last engine exits, the run continues this long so late effects land in the history.
 constexpr TimeUs kDrainAfterEnginesUs = 1 * kSec;
+constexpr TimeUs kSampleEveryUs = 1 * kSec;
 }  // namespace
 
 // One incarnation of an engine process: its ports and its engine. Lost on a crash.
@@ -24,13 +26,13 @@ struct World::Process {
         random(Rng(seed, fmt::format("engine-{}-{}", node.name(), incarnation))),
         tasks(world.kernel(), node),
         recorder(node.name(), [&world](Event event) { world.append(std::move(event)); }),
-        lock(world.network(), node, *world.lock_nodes_.front(), *world.lock_store_, RequestTimeouts{}.lock_us),
+        lock(world.lock_service_->make_client(node, fmt::format("lock-client-{}-{}", node.name(), incarnation))),
         flags(world.network(), node, endpoints(world), database_timeout(world.scenario())) {
     for (const auto& [region, endpoint] : endpoints(world)) {
       databases.emplace(region, std::make_unique<SimRegionDatabase>(world.network(), node, endpoint,
                                                                     database_timeout(world.scenario())));
     }
-    EnginePorts ports{clock, random, tasks, lock, flags, recorder,
+    EnginePorts ports{clock, random, tasks, *lock, flags, recorder,
                       [this](const std::string& region) -> RegionDatabase& { return *databases.at(region); }};
     engine = std::make_unique<Engine>(world.scenario().lock, world.scenario().engine, world.plan_, world.region_order_, ports);
   }
@@ -50,7 +52,7 @@ struct World::Process {
   SimRandom random;
   SimTasks tasks;
   SimRecorder recorder;
-  SimRedisLockClient lock;
+  std::unique_ptr<LockClient> lock;
   SimFlagStore flags;
   std::map<std::string, std::unique_ptr<SimRegionDatabase>> databases;
   std::unique_ptr<Engine> engine;
@@ -91,9 +93,11 @@ void World::build_nodes() {
     skew(node);
     engines_.push_back(EngineInstance{i, &node, nullptr, 0, false, false, false, EngineExit::gave_up});
   }
-  Node& lock = kernel_->add_node("lock-1", lock_region);
-  skew(lock);
-  lock_nodes_.push_back(&lock);
+  for (const std::string& region : lock_node_regions(lock_region)) {
+    Node& lock = kernel_->add_node(fmt::format("lock-{}", lock_nodes_.size() + 1), region);
+    skew(lock);
+    lock_nodes_.push_back(&lock);
+  }
   for (const auto& region : regions) {
     Node& primary = kernel_->add_node("db:" + region.name, region.name);
     skew(primary);
@@ -119,12 +123,7 @@ void World::build_stores() {
     node->on_crash = [raw] { raw->on_crash(); };
     databases_[region.name] = std::move(database);
   }
-  Node& lock = *lock_nodes_.front();
-  lock_store_ = std::make_unique<RedisLockStore>(lock, scenario_.lock.persistence, [this, &lock](Event event) {
-    event.node = lock.name();
-    append(std::move(event));
-  });
-  lock.on_restart = [this] { lock_store_->on_restart(); };
+  build_lock_service();
   for (auto& instance : engines_) {
     instance.node->on_crash = [&instance] { instance.process.reset(); };
     instance.node->on_restart = [this, &instance] {
@@ -133,6 +132,45 @@ void World::build_stores() {
       start_engine(instance);
     };
   }
+}
+
+// Where the lock nodes run: redis (and its replica) in the lock region; Redlock, etcd and
+// ZooKeeper nodes round-robin over the regions from the lock region on; app-database has none.
+std::vector<std::string> World::lock_node_regions(const std::string& lock_region) const {
+  const LockSpec& lock = scenario_.lock;
+  const auto& regions = scenario_.topology.regions;
+  switch (lock.backend) {
+    case LockBackend::redis: return std::vector<std::string>(lock.replica ? 2 : 1, lock_region);
+    case LockBackend::app_database: return {};
+    case LockBackend::redlock:
+    case LockBackend::etcd:
+    case LockBackend::zookeeper: break;
+  }
+  std::size_t first = 0;
+  while (first < regions.size() && regions[first].name != lock_region) ++first;
+  std::vector<std::string> placed;
+  for (int i = 0; i < lock.nodes; ++i) placed.push_back(regions[(first + static_cast<std::size_t>(i)) % regions.size()].name);
+  return placed;
+}
+
+void World::build_lock_service() {
+  const std::string lock_region = scenario_.lock.region.empty() ? scenario_.topology.regions.front().name : scenario_.lock.region;
+  LockServiceContext context{*kernel_, *network_, scenario_.lock, lock_nodes_, nullptr, nullptr, seed_,
+                             [this](Event event) { append(std::move(event)); }};
+  if (scenario_.lock.backend == LockBackend::app_database) {
+    context.database_node = primaries_.at(lock_region);
+    context.database = databases_.at(lock_region).get();
+  }
+  lock_service_ = make_lock_service(std::move(context));
+}
+
+FailoverOutcome World::failover_lock(const std::vector<Node*>& nodes) {
+  const std::vector<Node*> service = lock_service_->nodes();
+  const bool names_the_lock = std::any_of(nodes.begin(), nodes.end(), [&service](Node* node) {
+    return std::find(service.begin(), service.end(), node) != service.end();
+  });
+  if (!names_the_lock) return {false, "failover applies to the lock service (`lock` or its nodes)"};
+  return lock_service_->failover();
 }
 
 void World::build_applications() {
@@ -193,6 +231,26 @@ void World::snapshot(const std::string& region, const std::string& moment, std::
   }
 }
 
+// Once a second: each region's replication lag, application latency and backfill progress,
+// for the report's charts. Reads state only; nothing in the run depends on it.
+void World::sample() {
+  for (const auto& region : scenario_.topology.regions) {
+    MetricSample sample{kernel_->now(), region.name, 0, 0, 0, 0, 0};
+    const SimDatabase& database = *databases_.at(region.name);
+    sample.replication_lag_us = database.replication_lag();
+    sample.rows_backfilled = database.rows_backfilled();
+    auto app = applications_.find(region.name);
+    if (app != applications_.end()) {
+      const AppServer::Second second = app->second->take_second();
+      sample.requests = second.requests;
+      sample.failed = second.failed;
+      sample.max_latency_us = second.max_latency_us;
+    }
+    samples_.push_back(sample);
+  }
+  kernel_->after(kSampleEveryUs, [this] { sample(); });
+}
+
 SimDatabase* World::database_of(const Node& node) {
   auto it = databases_.find(node.region());
   if (it == databases_.end()) return nullptr;
@@ -223,7 +281,10 @@ void World::crash(Node& node, std::optional<TimeUs> restart_after_us) {
   }
   kernel_->crash(node);
   if (restart_after_us) {
-    kernel_->after(*restart_after_us, [this, &node] {
+    const std::vector<Node*> lock_nodes = lock_service_->nodes();
+    const bool lock_node = std::find(lock_nodes.begin(), lock_nodes.end(), &node) != lock_nodes.end();
+    const TimeUs down_for = lock_node ? lock_service_->restart_delay(node, *restart_after_us) : *restart_after_us;
+    kernel_->after(down_for, [this, &node] {
       if (node.name().rfind("engine-", 0) != 0) append(Event{.node = node.name(), .kind = EventKind::node_restart});
       kernel_->restart(node);
     });
@@ -247,12 +308,12 @@ std::vector<Node*> World::all_nodes() {
 
 std::vector<Node*> World::resolve(const std::string& target) {
   if (target == "holder") {
-    auto holder = lock_store_->holder();
+    auto holder = lock_service_->holder();
     if (!holder) return {};
     Node* node = kernel_->find_node(*holder);
     return node ? std::vector<Node*>{node} : std::vector<Node*>{};
   }
-  if (target == "lock") return lock_nodes_;
+  if (target == "lock") return lock_service_->nodes();
   if (Node* node = kernel_->find_node(target)) return {node};
   std::vector<Node*> in_region;
   for (Node* node : all_nodes()) {
@@ -326,7 +387,16 @@ RunResult World::run() {
     });
   }
   faults_->schedule(scenario_.faults);
+  if (scenario_.random_faults) {
+    std::vector<std::string> names;
+    for (Node* node : all_nodes()) names.push_back(node->name());
+    const auto drawn = expand_random_faults(*scenario_.random_faults, scenario_.duration_us, names, seed_);
+    append(Event{.node = "world", .kind = EventKind::message,
+                 .detail = fmt::format("random_faults: {} faults drawn for seed {}", drawn.size(), seed_)});
+    faults_->schedule(drawn);
+  }
   for (auto& [region, app] : applications_) app->start();
+  kernel_->after(kSampleEveryUs, [this] { sample(); });
   kernel_->run_until(scenario_.duration_us);
   append(Event{.node = "world", .kind = EventKind::run_end});
   for (const auto& region : scenario_.topology.regions) snapshot(region.name, "end", history_.events().size() - 1);
@@ -341,6 +411,7 @@ RunResult World::run() {
   fill_observations(result);
   result.violations = check_all(history_, observations_, scenario_.slo);
   result.trace_hash = history_.trace_hash_hex();
+  result.samples = std::move(samples_);
   result.history = std::move(history_);
   history_ = History();
   return result;

@@ -23,7 +23,7 @@
 #include "sim/app.h"
 #include "sim/database.h"
 #include "sim/kernel.h"
-#include "sim/lock_store_redis.h"
+#include "sim/lock_service.h"
 #include "sim/network.h"
 
 namespace rehearse::sim {
@@ -62,7 +62,10 @@ class World {
   // target is `holder` and nobody holds the lock.
   std::vector<Node*> resolve(const std::string& target);
   std::vector<Node*> all_nodes();
-  // Crashes `node`; restarts it after `restart_after_us` when given.
+  // `failover` of the lock service named by `nodes` (docs/lock-backends.md).
+  FailoverOutcome failover_lock(const std::vector<Node*>& nodes);
+  // Crashes `node`; restarts it after `restart_after_us` when given (a Redlock master with
+  // delayed_restart stays down for at least a TTL).
   void crash(Node& node, std::optional<TimeUs> restart_after_us);
   // Appends an event stamped with the current true time.
   void append(Event event);
@@ -82,6 +85,8 @@ class World {
 
   void build_nodes();
   void build_stores();
+  std::vector<std::string> lock_node_regions(const std::string& lock_region) const;
+  void build_lock_service();
   void build_applications();
   void observe(const Event& event);
   void snapshot(const std::string& region, const std::string& moment, std::uint64_t event_id);
@@ -92,6 +97,7 @@ class World {
   std::string outcome(const std::map<std::string, std::string>& states) const;
   RunStats stats() const;
   void fill_observations(const RunResult& result);
+  void sample();
 
   Scenario scenario_;
   std::uint64_t seed_;
@@ -104,10 +110,11 @@ class World {
   std::vector<Node*> lock_nodes_;
   std::map<std::string, Node*> primaries_;
   std::map<std::string, std::unique_ptr<SimDatabase>> databases_;
-  std::unique_ptr<RedisLockStore> lock_store_;
+  std::unique_ptr<LockService> lock_service_;
   std::vector<EngineInstance> engines_;
   std::map<std::string, std::unique_ptr<AppServer>> applications_;
   Observations observations_;
+  std::vector<MetricSample> samples_;
   std::unique_ptr<FaultInjector> faults_;
 };
 

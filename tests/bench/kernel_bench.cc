@@ -83,6 +83,9 @@ void run_builtin(benchmark::State& state, const char* name) {
 void BM_ScenarioGcPauseFenced(benchmark::State& state) { run_builtin(state, "gc-pause-fenced"); }
 BENCHMARK(BM_ScenarioGcPauseFenced)->Unit(benchmark::kMillisecond);
 
+void BM_ScenarioThreeRegionsClean(benchmark::State& state) { run_builtin(state, "three-regions-clean"); }
+BENCHMARK(BM_ScenarioThreeRegionsClean)->Unit(benchmark::kMillisecond);
+
 void BM_SweepGcPauseNoFencing(benchmark::State& state) {
   // A serial sweep of 20 seeds, the unit of `rehearse sweep` work.
   auto loaded = rehearse::resolve_scenario("gc-pause-no-fencing");

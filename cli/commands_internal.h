@@ -1,0 +1,139 @@
+// Shared by the subcommand files of cli/ (run and list in commands.cc, sweep.cc, merge.cc,
+// replay.cc, check.cc, plan.cc): the exit codes of cli.md, loading a scenario with error
+// reports, timed runs, the parallel seed runner with its terminal progress line, the summary
+// of many seeds (the `sweep --json` object) and JUnit output. Each subcommand has an options
+// struct, an `add_*_command` that declares its flags on the CLI11 app, and a `command_*` that
+// runs it; commands.cc wires them together.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/model.h"
+#include "core/run_result.h"
+
+namespace CLI {
+class App;
+}
+
+namespace rehearse::cli {
+
+constexpr int kExitPass = 0;
+constexpr int kExitViolation = 1;
+constexpr int kExitBadInput = 2;
+constexpr int kExitEnvironment = 3;
+
+// Loads and validates a scenario named on the command line (a file or a built-in name) and
+// compiles its plan; prints the errors on stderr and returns nullopt when it cannot be run.
+std::optional<Scenario> load_or_report(const std::string& argument);
+
+// Runs one seed and fills stats.wall_ms (measured outside the simulated run).
+RunResult timed_simulation(const Scenario& scenario, std::uint64_t seed);
+
+// `rehearse run SCENARIO --seed N`: the command that reproduces one seed.
+std::string reproduce_command(const std::string& scenario_argument, std::uint64_t seed);
+
+// What a sweep keeps of one seed's run (the history is dropped as soon as it is judged).
+struct SeedOutcome {
+  std::uint64_t seed = 0;
+  std::vector<Violation> violations;
+  std::int64_t wall_us = 0;
+  bool violated() const { return !violations.empty(); }
+  // The invariants violated, each once, in the order first reported.
+  std::vector<std::string> invariants() const;
+};
+
+// The `seeds done/total, violations, seeds/s, ETA` line on stderr, rewritten in place with
+// \r. It prints only when stderr is a terminal; otherwise every call does nothing.
+class ProgressLine {
+ public:
+  explicit ProgressLine(std::string label);
+  void update(std::size_t done, std::size_t total, std::size_t violating);
+  // Erases the line (so the next output starts on a clean line).
+  void finish();
+
+ private:
+  std::string label_;
+  bool enabled_ = false;
+  std::chrono::steady_clock::time_point started_;
+  std::chrono::steady_clock::time_point last_shown_;
+  std::size_t width_ = 0;
+};
+
+// Runs `scenario` once per seed on `jobs` threads (one simulation per thread at a time) and
+// returns the outcomes sorted by seed: the same as a serial run, whatever `jobs` is.
+// `progress` may be null.
+std::vector<SeedOutcome> run_seeds(const Scenario& scenario, const std::vector<std::uint64_t>& seeds, int jobs,
+                                   ProgressLine* progress);
+
+// The `sweep --json` object of cli.md.
+struct SweepSummary {
+  std::string scenario;
+  std::uint64_t seeds_run = 0;
+  std::vector<std::uint64_t> violating_seeds;                     // ascending
+  std::map<std::string, std::vector<std::uint64_t>> by_invariant;  // ascending seeds
+  std::int64_t wall_ms = 0;
+};
+SweepSummary summarize(const std::string& scenario, const std::vector<SeedOutcome>& outcomes, std::int64_t wall_ms);
+nlohmann::json summary_json(const SweepSummary& summary);
+
+// Milliseconds since `started` on the steady clock.
+std::int64_t elapsed_ms(std::chrono::steady_clock::time_point started);
+
+// Text escaped for XML character data and attribute values; characters that XML 1.0 cannot
+// carry at all (control characters other than tab, newline, carriage return) become '?'.
+std::string xml_escape(std::string_view text);
+// The JUnit XML of a sweep: one <testsuite> in a <testsuites>, one <testcase> per seed and a
+// <failure> for each violating seed with its replay command.
+std::string junit_xml(const SweepSummary& summary, const std::vector<SeedOutcome>& outcomes,
+                      const std::string& scenario_argument);
+
+struct SweepOptions {
+  std::string scenario;
+  std::string seeds;  // "A..B"
+  std::optional<std::uint64_t> count;
+  int jobs = 1;
+  std::string shard;  // "K/N"
+  bool json = false;
+  std::string junit;
+};
+CLI::App* add_sweep_command(CLI::App& app, SweepOptions& options);
+int command_sweep(const SweepOptions& options);
+
+struct MergeOptions {
+  std::vector<std::string> files;
+};
+CLI::App* add_merge_command(CLI::App& app, MergeOptions& options);
+int command_merge(const MergeOptions& options);
+
+struct ReplayOptions {
+  std::string scenario;
+  std::uint64_t seed = 0;
+};
+CLI::App* add_replay_command(CLI::App& app, ReplayOptions& options);
+int command_replay(const ReplayOptions& options);
+
+struct CheckOptions {
+  std::vector<std::string> paths;
+  int jobs = 1;
+  bool json = false;
+};
+CLI::App* add_check_command(CLI::App& app, CheckOptions& options);
+int command_check(const CheckOptions& options);
+
+struct PlanOptions {
+  std::string scenario;
+  bool json = false;
+};
+CLI::App* add_plan_command(CLI::App& app, PlanOptions& options);
+int command_plan(const PlanOptions& options);
+
+}  // namespace rehearse::cli

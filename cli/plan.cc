@@ -1,0 +1,215 @@
+// `rehearse plan SCENARIO`: what the engine would do, without running it. Prints the rollout
+// order, the expand / dual_write / backfill / validate / switch_reads / contract phases of every
+// region as compiled from the migration (the DDL, the filled columns and their `up`, the NOT
+// NULL checks, the rollback steps), and the lint findings of core/lint.h.
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "cli/commands_internal.h"
+#include "core/lint.h"
+#include "core/plan.h"
+
+namespace rehearse::cli {
+
+namespace {
+
+struct PhaseDescription {
+  std::string name;
+  std::vector<std::string> steps;
+};
+
+std::string ddl_sql(const DdlStatement& ddl) {
+  switch (ddl.kind) {
+    case DdlStatement::Kind::add_column:
+      return fmt::format("ALTER TABLE {} ADD COLUMN {} {}", ddl.table, ddl.column, to_string(ddl.type));
+    case DdlStatement::Kind::drop_column:
+      return fmt::format("ALTER TABLE {} DROP COLUMN {}", ddl.table, ddl.column);
+    case DdlStatement::Kind::rename_column:
+      return fmt::format("ALTER TABLE {} RENAME COLUMN {} TO {}", ddl.table, ddl.column, ddl.to);
+    case DdlStatement::Kind::set_not_null:
+      return fmt::format("ALTER TABLE {} ALTER COLUMN {} SET NOT NULL", ddl.table, ddl.column);
+    case DdlStatement::Kind::create_index:
+      return fmt::format("CREATE INDEX CONCURRENTLY {} ON {} ({})", ddl.column, ddl.table, fmt::join(ddl.columns, ", "));
+    case DdlStatement::Kind::drop_index:
+      return fmt::format("DROP INDEX CONCURRENTLY {}", ddl.column);
+  }
+  return "?";
+}
+
+std::vector<std::string> ddl_steps(const std::vector<DdlStatement>& statements, const char* when_empty) {
+  std::vector<std::string> steps;
+  for (const DdlStatement& statement : statements) steps.push_back(ddl_sql(statement));
+  if (steps.empty()) steps.emplace_back(when_empty);
+  return steps;
+}
+
+std::string duration_text(TimeUs us) {
+  if (us % kSec == 0) return fmt::format("{}s", us / kSec);
+  if (us % kMs == 0) return fmt::format("{}ms", us / kMs);
+  return fmt::format("{}us", us);
+}
+
+PhaseDescription dual_write_phase(const Scenario& scenario, const MigrationPlan& plan) {
+  PhaseDescription phase{"dual_write", {"set flag dual_write = on: new application code writes both versions"}};
+  for (const DerivedColumn& derived : plan.derived) {
+    phase.steps.push_back(fmt::format("writes from old code fill {} = {}", derived.column, derived.up.text()));
+    if (!derived.down.empty()) {
+      phase.steps.push_back(fmt::format("writes from new code fill old column {} = {}", derived.source, derived.down.text()));
+    } else if (!derived.source.empty()) {
+      phase.steps.push_back(fmt::format("no `down`: new-code writes do not reach old column {}", derived.source));
+    }
+  }
+  phase.steps.push_back(fmt::format("the application moves to the new code version after {}",
+                                    to_string(scenario.workload.new_code_after)));
+  return phase;
+}
+
+PhaseDescription backfill_phase(const Scenario& scenario, const MigrationPlan& plan) {
+  const EngineSpec& engine = scenario.engine;
+  PhaseDescription phase{"backfill", {}};
+  for (const ColumnFill& fill : plan.fills) phase.steps.push_back(fmt::format("fill {} = {}", fill.column, fill.up.text()));
+  if (plan.fills.empty()) phase.steps.emplace_back("no column to fill");
+  if (engine.batch_size > 0) {
+    phase.steps.push_back(fmt::format("in id-range batches of {} rows, {} pause between batches, old values read from the {}",
+                                      engine.batch_size, duration_text(engine.batch_pause_us), to_string(engine.backfill_source)));
+  } else {
+    phase.steps.push_back(fmt::format("one unbatched UPDATE of all {} rows, old values read from the {}",
+                                      scenario.table.rows, to_string(engine.backfill_source)));
+  }
+  if (engine.max_replication_lag_us > 0) {
+    phase.steps.push_back(fmt::format("pause while any replica lags more than {}", duration_text(engine.max_replication_lag_us)));
+  } else {
+    phase.steps.emplace_back("never pause for replication lag");
+  }
+  return phase;
+}
+
+PhaseDescription validate_phase(const Scenario& scenario, const MigrationPlan& plan) {
+  PhaseDescription phase{"validate", {}};
+  if (!scenario.engine.validate) {
+    phase.steps.emplace_back("skipped (engine.validate: false)");
+    return phase;
+  }
+  for (const ColumnFill& fill : plan.fills) {
+    phase.steps.push_back(fmt::format("checksum {} against up(old values) and compare row counts; re-backfill mismatched ranges", fill.column));
+  }
+  for (const std::string& column : plan.not_null) phase.steps.push_back(fmt::format("check no NULL in {}", column));
+  if (phase.steps.empty()) phase.steps.emplace_back("compare row counts");
+  return phase;
+}
+
+PhaseDescription rollback_phase(const Scenario& scenario, const MigrationPlan& plan) {
+  PhaseDescription phase{"rollback", {}};
+  if (scenario.engine.on_failure == OnFailure::halt) {
+    phase.steps.emplace_back("on failure the engine halts and leaves the region as it is (on_failure: halt); a rollback would be:");
+  } else {
+    phase.steps.emplace_back("on failure before contract (on_failure: rollback): flags off, then");
+  }
+  const std::vector<std::string> ddl = ddl_steps(plan.rollback, "nothing to undo");
+  phase.steps.insert(phase.steps.end(), ddl.begin(), ddl.end());
+  return phase;
+}
+
+std::vector<PhaseDescription> describe_phases(const Scenario& scenario, const MigrationPlan& plan) {
+  return {PhaseDescription{"expand", ddl_steps(plan.expand, "no DDL")},
+          dual_write_phase(scenario, plan),
+          backfill_phase(scenario, plan),
+          validate_phase(scenario, plan),
+          PhaseDescription{"switch_reads", {"set flag read_new = on: new code reads the new columns"}},
+          PhaseDescription{"contract", ddl_steps(plan.contract, "no DDL")},
+          rollback_phase(scenario, plan)};
+}
+
+std::vector<std::string> rollout_order(const Scenario& scenario) {
+  if (!scenario.engine.order.empty()) return scenario.engine.order;
+  std::vector<std::string> order;
+  for (const RegionSpec& region : scenario.topology.regions) order.push_back(region.name);
+  return order;
+}
+
+void print_phases(std::ostream& out, const std::vector<PhaseDescription>& phases) {
+  int number = 0;
+  for (const PhaseDescription& phase : phases) {
+    const std::string label = phase.name == "rollback" ? "   rollback" : fmt::format("{:>2}. {}", ++number, phase.name);
+    out << fmt::format("  {:<18}{}\n", label, phase.steps.front());
+    for (std::size_t step = 1; step < phase.steps.size(); ++step) out << fmt::format("  {:<18}{}\n", "", phase.steps[step]);
+  }
+}
+
+void print_rollout(std::ostream& out, const Scenario& scenario, const std::vector<std::string>& order) {
+  const EngineSpec& engine = scenario.engine;
+  out << fmt::format("rollout: {}, order {}\n", to_string(engine.rollout), fmt::join(order, " -> "));
+  if (engine.rollout == Rollout::region_by_region && order.size() > 1) {
+    out << fmt::format("health gate between regions: soak {}, max error rate {}, max replication lag {}\n",
+                       duration_text(engine.health_gate.soak_us), engine.health_gate.max_error_rate,
+                       duration_text(engine.health_gate.max_replication_lag_us));
+  }
+  if (scenario.topology.mode == TopologyMode::global) {
+    out << fmt::format("global topology: DDL runs once on {} and reaches the other regions by replication\n",
+                       scenario.topology.home);
+  }
+}
+
+void print_plan_text(std::ostream& out, const Scenario& scenario, const MigrationPlan& plan,
+                     const std::vector<LintFinding>& findings) {
+  const std::vector<std::string> order = rollout_order(scenario);
+  const std::vector<PhaseDescription> phases = describe_phases(scenario, plan);
+  out << fmt::format("plan {}: migration {} on table {} ({} rows)\n", scenario.name, plan.name, plan.table, scenario.table.rows);
+  out << fmt::format("lock: {}, ttl {}, renew every {}, fencing {}; {} engine instance{}\n", to_string(scenario.lock.backend),
+                     duration_text(scenario.lock.ttl_us), duration_text(scenario.lock.renew_every_us),
+                     to_string(scenario.lock.fencing), scenario.engine.instances, scenario.engine.instances == 1 ? "" : "s");
+  print_rollout(out, scenario, order);
+  for (std::size_t index = 0; index < order.size(); ++index) {
+    out << fmt::format("\nregion {} ({} of {}):\n", order[index], index + 1, order.size());
+    print_phases(out, phases);
+  }
+  out << fmt::format("\nfindings ({}):\n", findings.size());
+  for (const LintFinding& finding : findings) {
+    out << fmt::format("  {:<8} {:<24} {}\n", to_string(finding.severity), finding.id, finding.message);
+  }
+  if (findings.empty()) out << "  none\n";
+}
+
+nlohmann::json plan_json(const Scenario& scenario, const MigrationPlan& plan, const std::vector<LintFinding>& findings) {
+  nlohmann::json phases = nlohmann::json::array();
+  for (const PhaseDescription& phase : describe_phases(scenario, plan)) phases.push_back({{"name", phase.name}, {"steps", phase.steps}});
+  nlohmann::json findings_json = nlohmann::json::array();
+  for (const LintFinding& finding : findings) {
+    findings_json.push_back({{"id", finding.id}, {"severity", to_string(finding.severity)}, {"message", finding.message}});
+  }
+  return {{"scenario", scenario.name},
+          {"migration", plan.name},
+          {"rollout", to_string(scenario.engine.rollout)},
+          {"regions", rollout_order(scenario)},
+          {"phases", phases},
+          {"findings", findings_json}};
+}
+
+}  // namespace
+
+CLI::App* add_plan_command(CLI::App& app, PlanOptions& options) {
+  CLI::App* command = app.add_subcommand(
+      "plan", "Prints the per-region phase plan and the lint findings for unsafe settings, without running");
+  command->add_option("scenario", options.scenario, "Scenario file, or the name of a built-in scenario")->required();
+  command->add_flag("--json", options.json, "Print the plan and the findings as one JSON object");
+  return command;
+}
+
+int command_plan(const PlanOptions& options) {
+  std::optional<Scenario> scenario = load_or_report(options.scenario);
+  if (!scenario) return kExitBadInput;
+  Result<MigrationPlan> plan = compile_plan(*scenario);
+  if (!plan.is_ok()) return kExitBadInput;  // load_or_report has compiled it once already
+  const std::vector<LintFinding> findings = lint(*scenario);
+  if (options.json) {
+    std::cout << plan_json(*scenario, plan.value(), findings).dump(2) << "\n";
+  } else {
+    print_plan_text(std::cout, *scenario, plan.value(), findings);
+  }
+  return kExitPass;
+}
+
+}  // namespace rehearse::cli

@@ -1,0 +1,133 @@
+// The lint rules of core/lint.h, one small function per group of settings.
+#include "core/lint.h"
+
+#include <fmt/format.h>
+
+namespace rehearse {
+
+namespace {
+
+// "10s", "150ms", "1800.3ms", "40us".
+std::string duration_text(TimeUs us) {
+  if (us != 0 && us % kSec == 0) return fmt::format("{}s", us / kSec);
+  if (us % kMs == 0) return fmt::format("{}ms", us / kMs);
+  if (us < kMs) return fmt::format("{}us", us);
+  return fmt::format("{:.1f}ms", static_cast<double>(us) / static_cast<double>(kMs));
+}
+
+void add(std::vector<LintFinding>& findings, const char* id, LintSeverity severity, std::string message) {
+  findings.push_back(LintFinding{id, severity, std::move(message)});
+}
+
+int replica_count(const Topology& topology) {
+  int replicas = 0;
+  for (const RegionSpec& region : topology.regions) replicas += region.replicas;
+  if (topology.mode == TopologyMode::global && topology.regions.size() > 1) {
+    replicas += static_cast<int>(topology.regions.size()) - 1;  // the other regions read from replicas
+  }
+  return replicas;
+}
+
+void lint_fencing(const Scenario& scenario, std::vector<LintFinding>& findings) {
+  if (scenario.lock.fencing == Fencing::none) {
+    add(findings, "no-fencing", LintSeverity::error,
+        "lock.fencing is none: writes carry no token, so an engine that pauses past its lease keeps writing after "
+        "another engine has taken the lock over; use fencing: storage.");
+  } else if (scenario.lock.fencing == Fencing::client) {
+    add(findings, "client-fencing", LintSeverity::warning,
+        "lock.fencing is client: the engine checks its own idea of its lease before each write, a check that a "
+        "process pause between the check and the write defeats; use fencing: storage.");
+  }
+}
+
+void lint_lease(const Scenario& scenario, std::vector<LintFinding>& findings) {
+  const LockSpec& lock = scenario.lock;
+  const TimeUs batch_us = estimated_batch_us(scenario);
+  if (lock.ttl_us < 2 * batch_us) {
+    add(findings, "ttl-shorter-than-batch", LintSeverity::error,
+        fmt::format("lock.ttl {} is shorter than twice the estimated longest backfill batch ({} for {} rows), so the "
+                    "lease can run out while one batch is still writing.",
+                    duration_text(lock.ttl_us), duration_text(batch_us),
+                    scenario.engine.batch_size > 0 ? scenario.engine.batch_size : scenario.table.rows));
+  }
+  if (lock.renew_every_us == 0) {
+    add(findings, "no-renewal", LintSeverity::warning,
+        fmt::format("lock.renew_every is 0: the lease is never renewed and runs out {} after it is taken, however "
+                    "healthy its holder is.",
+                    duration_text(lock.ttl_us)));
+  } else if (lock.renew_every_us >= lock.ttl_us) {
+    add(findings, "no-renewal", LintSeverity::error,
+        fmt::format("lock.renew_every {} is not shorter than lock.ttl {}: the lease expires before it is renewed.",
+                    duration_text(lock.renew_every_us), duration_text(lock.ttl_us)));
+  }
+  if (lock.backend == LockBackend::app_database) {
+    add(findings, "lock-in-app-database", LintSeverity::warning,
+        "lock.backend is app-database: the migration lock lives in the database being migrated, so the DDL, a "
+        "failover or an overload of that database also decides who holds the lock.");
+  }
+}
+
+void lint_ddl_and_backfill(const Scenario& scenario, std::vector<LintFinding>& findings) {
+  const EngineSpec& engine = scenario.engine;
+  if (engine.lock_timeout_us == 0) {
+    add(findings, "no-lock-timeout", LintSeverity::error,
+        "engine.lock_timeout is 0: DDL waits forever for the table lock, and every application query on the table "
+        "queues behind it while a long transaction holds the lock.");
+  }
+  if (engine.batch_size == 0) {
+    add(findings, "unbatched-backfill", LintSeverity::error,
+        fmt::format("engine.batch_size is 0: the backfill is one UPDATE of all {} rows, holding row locks on the whole "
+                    "table until it commits; use batches of about 1000 rows.",
+                    scenario.table.rows));
+  }
+  if (engine.backfill_source == BackfillSource::replica) {
+    add(findings, "replica-backfill-source", LintSeverity::warning,
+        "engine.backfill_source is replica: the backfill computes new values from a replica that may lag behind the "
+        "primary, so rows can be filled from stale old values.");
+  }
+  const int replicas = replica_count(scenario.topology);
+  if (engine.max_replication_lag_us == 0 && replicas > 0) {
+    add(findings, "no-lag-throttle", LintSeverity::warning,
+        fmt::format("engine.max_replication_lag is 0 with {} replica{}: the backfill never pauses for replication "
+                    "lag, so replicas can fall far behind and serve stale reads.",
+                    replicas, replicas == 1 ? "" : "s"));
+  }
+}
+
+void lint_rollout(const Scenario& scenario, std::vector<LintFinding>& findings) {
+  const EngineSpec& engine = scenario.engine;
+  if (engine.rollout == Rollout::all_at_once) {
+    add(findings, "all-at-once", LintSeverity::warning,
+        "engine.rollout is all-at-once: a failing step hits every region at the same time instead of the first "
+        "region only; use region-by-region with a health gate.");
+  }
+  if (!engine.validate) {
+    add(findings, "validation-off", LintSeverity::warning,
+        "engine.validate is false: nothing compares checksums or row counts of the new columns before contract "
+        "drops the old ones.");
+  }
+  if (engine.backoff.jitter == Jitter::none) {
+    add(findings, "no-jitter", LintSeverity::warning,
+        "engine.backoff.jitter is none: competing engines and retried DDL back off in lockstep and collide again.");
+  }
+}
+
+}  // namespace
+
+const char* to_string(LintSeverity severity) { return severity == LintSeverity::error ? "error" : "warning"; }
+
+TimeUs estimated_batch_us(const Scenario& scenario) {
+  const std::int64_t rows = scenario.engine.batch_size > 0 ? scenario.engine.batch_size : scenario.table.rows;
+  return rows * kLintRowCostUs + kLintStatementCostUs;
+}
+
+std::vector<LintFinding> lint(const Scenario& scenario) {
+  std::vector<LintFinding> findings;
+  lint_fencing(scenario, findings);
+  lint_lease(scenario, findings);
+  lint_ddl_and_backfill(scenario, findings);
+  lint_rollout(scenario, findings);
+  return findings;
+}
+
+}  // namespace rehearse

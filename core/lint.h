@@ -1,0 +1,32 @@
+// Lint of a scenario's settings: the unsafe choices that the scenario library rehearses as
+// mistakes (no fencing, no lock_timeout, an unbatched backfill, ...), each reported as a finding
+// with a stable short id, a severity and a sentence. It reads the settings only and runs
+// nothing; `rehearse plan` prints the findings and the report writer reuses them.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/model.h"
+
+namespace rehearse {
+
+enum class LintSeverity { warning, error };
+const char* to_string(LintSeverity severity);
+
+struct LintFinding {
+  std::string id;  // stable: no-fencing, client-fencing, ttl-shorter-than-batch, ...
+  LintSeverity severity = LintSeverity::warning;
+  std::string message;
+};
+
+// Cost model of one backfill batch used by the `ttl-shorter-than-batch` finding: batch_size
+// rows x 150 us + 300 us, or the whole table when batch_size is 0 (one unbatched UPDATE).
+constexpr TimeUs kLintRowCostUs = 150;
+constexpr TimeUs kLintStatementCostUs = 300;
+TimeUs estimated_batch_us(const Scenario& scenario);
+
+// Every finding for `scenario`, in a fixed order (lock settings first, then the engine's).
+std::vector<LintFinding> lint(const Scenario& scenario);
+
+}  // namespace rehearse

@@ -1,0 +1,60 @@
+// The mirror of cli/output.cc's run_json() and event_json() (see reports/run_json.h).
+#include "reports/run_json.h"
+
+namespace rehearse::reports {
+
+nlohmann::json run_object(const RunResult& result) {
+  nlohmann::json violations = nlohmann::json::array();
+  for (const auto& violation : result.violations) {
+    violations.push_back({{"invariant", violation.invariant},
+                          {"time_ms", violation.time_us / kMs},
+                          {"node", violation.node},
+                          {"detail", violation.detail},
+                          {"events", violation.events}});
+  }
+  nlohmann::json regions = nlohmann::json::object();
+  for (const auto& [region, state] : result.region_states) regions[region] = state;
+  const RunStats& s = result.stats;
+  return {{"scenario", result.scenario},
+          {"seed", result.seed},
+          {"verdict", result.violated() ? "violation" : "pass"},
+          {"violations", violations},
+          {"migration", {{"outcome", result.outcome}, {"regions", regions}}},
+          {"stats",
+           {{"events", s.events},
+            {"sim_time_ms", s.sim_time_us / kMs},
+            {"wall_ms", s.wall_ms},
+            {"faults_injected", s.faults_injected},
+            {"lock_acquisitions", s.lock_acquisitions},
+            {"stale_writes_rejected", s.stale_writes_rejected},
+            {"app_requests", s.app_requests},
+            {"app_errors", s.app_errors},
+            {"max_stall_ms", s.max_stall_us / kMs},
+            {"max_replica_lag_ms", s.max_replica_lag_us / kMs},
+            {"rows_backfilled", s.rows_backfilled},
+            {"overlapping_belief_ms", s.overlapping_belief_us / kMs}}},
+          {"trace_hash", result.trace_hash}};
+}
+
+nlohmann::json event_object(const Event& event) {
+  nlohmann::json json = {{"id", event.id}, {"time_us", event.time_us}, {"node", event.node}, {"kind", to_string(event.kind)}};
+  if (event.outcome != Outcome::none) json["outcome"] = to_string(event.outcome);
+  if (event.write != WriteKind::none) json["write"] = to_string(event.write);
+  if (event.token != 0) json["token"] = event.token;
+  if (!event.actor.empty() && event.actor != event.node) json["actor"] = event.actor;
+  if (!event.region.empty()) json["region"] = event.region;
+  if (!event.detail.empty()) json["detail"] = event.detail;
+  if (event.a != 0 || event.b != 0) {
+    json["a"] = event.a;
+    json["b"] = event.b;
+  }
+  return json;
+}
+
+std::string history_lines(const History& history) {
+  std::string lines;
+  for (const Event& event : history.events()) lines += event_object(event).dump() + "\n";
+  return lines;
+}
+
+}  // namespace rehearse::reports

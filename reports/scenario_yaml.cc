@@ -1,0 +1,299 @@
+// The scenario emitter of reports/scenario_yaml.h, on yaml-cpp's YAML::Emitter; one function
+// per section of scenario-format.md.
+#include "reports/scenario_yaml.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include "reports/text.h"
+
+namespace rehearse::reports {
+
+namespace {
+
+std::string range_text(const DurationRange& range) {
+  if (range.low_us == range.high_us) return scenario_duration(range.low_us);
+  return scenario_duration(range.low_us) + ".." + scenario_duration(range.high_us);
+}
+
+std::string signed_text(TimeUs us) { return (us < 0 ? "-" : "+") + scenario_duration(us < 0 ? -us : us); }
+
+// The shortest decimal that reads back as the same double.
+std::string number_text(double value) { return fmt::format("{}", value); }
+
+// "50/s", "1/30s", "3/20s": the rate with the smallest whole number of events per duration.
+std::string rate_text(double per_second) {
+  if (per_second <= 0) return "0/s";
+  for (int events = 1; events <= 1000; ++events) {
+    const double period_us = static_cast<double>(events) * static_cast<double>(kSec) / per_second;
+    if (std::abs(period_us - std::round(period_us)) < 1e-6 * period_us) {
+      const auto period = static_cast<TimeUs>(std::llround(period_us));
+      return period == kSec ? fmt::format("{}/s", events) : fmt::format("{}/{}", events, scenario_duration(period));
+    }
+  }
+  return fmt::format("1/{}", scenario_duration(static_cast<TimeUs>(std::llround(static_cast<double>(kSec) / per_second))));
+}
+
+void emit_topology(YAML::Emitter& out, const Topology& topology) {
+  out << YAML::Key << "topology" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "mode" << YAML::Value << to_string(topology.mode);
+  if (topology.mode == TopologyMode::global) out << YAML::Key << "home" << YAML::Value << topology.home;
+  out << YAML::Key << "regions" << YAML::Value << YAML::BeginSeq;
+  for (const RegionSpec& region : topology.regions) {
+    out << YAML::Flow << YAML::BeginMap << YAML::Key << "name" << YAML::Value << region.name << YAML::Key << "replicas"
+        << YAML::Value << region.replicas << YAML::EndMap;
+  }
+  out << YAML::EndSeq;
+  out << YAML::Key << "latency" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "intra_region" << YAML::Value << range_text(topology.intra_region);
+  out << YAML::Key << "inter_region" << YAML::Value << range_text(topology.inter_region) << YAML::EndMap;
+  out << YAML::Key << "replication_lag" << YAML::Value << range_text(topology.replication_lag);
+  out << YAML::Key << "clocks" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "max_skew" << YAML::Value << scenario_duration(topology.clocks.max_skew_us);
+  out << YAML::Key << "max_drift_ppm" << YAML::Value << topology.clocks.max_drift_ppm << YAML::EndMap;
+  out << YAML::EndMap;
+}
+
+void emit_lock(YAML::Emitter& out, const LockSpec& lock) {
+  out << YAML::Key << "lock" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "backend" << YAML::Value << to_string(lock.backend);
+  if (lock.backend != LockBackend::app_database) out << YAML::Key << "nodes" << YAML::Value << lock.nodes;
+  if (!lock.region.empty()) out << YAML::Key << "region" << YAML::Value << lock.region;
+  out << YAML::Key << "ttl" << YAML::Value << scenario_duration(lock.ttl_us);
+  out << YAML::Key << "renew_every" << YAML::Value << scenario_duration(lock.renew_every_us);
+  out << YAML::Key << "fencing" << YAML::Value << to_string(lock.fencing);
+  out << YAML::Key << "drift_factor" << YAML::Value << number_text(lock.drift_factor);
+  out << YAML::Key << "persistence" << YAML::Value << lock.persistence;
+  out << YAML::Key << "replica" << YAML::Value << lock.replica;
+  out << YAML::Key << "max_ops_per_s" << YAML::Value << lock.max_ops_per_s;
+  out << YAML::Key << "delayed_restart" << YAML::Value << lock.delayed_restart;
+  out << YAML::EndMap;
+}
+
+void emit_engine_timing(YAML::Emitter& out, const EngineSpec& engine) {
+  out << YAML::Key << "max_replication_lag" << YAML::Value << scenario_duration(engine.max_replication_lag_us);
+  out << YAML::Key << "lock_timeout" << YAML::Value << scenario_duration(engine.lock_timeout_us);
+  out << YAML::Key << "statement_timeout" << YAML::Value << scenario_duration(engine.statement_timeout_us);
+  out << YAML::Key << "ddl_retries" << YAML::Value << engine.ddl_retries;
+  out << YAML::Key << "acquire_timeout" << YAML::Value << scenario_duration(engine.acquire_timeout_us);
+  out << YAML::Key << "backoff" << YAML::Value << YAML::Flow << YAML::BeginMap;
+  out << YAML::Key << "base" << YAML::Value << scenario_duration(engine.backoff.base_us);
+  out << YAML::Key << "max" << YAML::Value << scenario_duration(engine.backoff.max_us);
+  out << YAML::Key << "jitter" << YAML::Value << to_string(engine.backoff.jitter) << YAML::EndMap;
+}
+
+void emit_engine(YAML::Emitter& out, const EngineSpec& engine) {
+  out << YAML::Key << "engine" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "instances" << YAML::Value << engine.instances;
+  if (!engine.region.empty()) out << YAML::Key << "region" << YAML::Value << engine.region;
+  out << YAML::Key << "start_jitter" << YAML::Value << range_text(engine.start_jitter);
+  out << YAML::Key << "batch_size" << YAML::Value << engine.batch_size;
+  out << YAML::Key << "batch_pause" << YAML::Value << scenario_duration(engine.batch_pause_us);
+  out << YAML::Key << "backfill_source" << YAML::Value << to_string(engine.backfill_source);
+  emit_engine_timing(out, engine);
+  out << YAML::Key << "rollout" << YAML::Value << to_string(engine.rollout);
+  if (!engine.order.empty()) out << YAML::Key << "order" << YAML::Value << YAML::Flow << engine.order;
+  out << YAML::Key << "health_gate" << YAML::Value << YAML::Flow << YAML::BeginMap;
+  out << YAML::Key << "soak" << YAML::Value << scenario_duration(engine.health_gate.soak_us);
+  out << YAML::Key << "max_error_rate" << YAML::Value << number_text(engine.health_gate.max_error_rate);
+  out << YAML::Key << "max_replication_lag" << YAML::Value
+      << scenario_duration(engine.health_gate.max_replication_lag_us) << YAML::EndMap;
+  out << YAML::Key << "validate" << YAML::Value << engine.validate;
+  out << YAML::Key << "on_failure" << YAML::Value << to_string(engine.on_failure);
+  out << YAML::EndMap;
+}
+
+void emit_table(YAML::Emitter& out, const TableSpec& table) {
+  out << YAML::Key << "table" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "name" << YAML::Value << table.name;
+  out << YAML::Key << "rows" << YAML::Value << table.rows;
+  if (!table.columns.empty()) {
+    out << YAML::Key << "columns" << YAML::Value << YAML::BeginMap;
+    for (const ColumnSpec& column : table.columns) {
+      out << YAML::Key << column.name << YAML::Value << YAML::Flow << YAML::BeginMap;
+      out << YAML::Key << "type" << YAML::Value << to_string(column.type);
+      if (!column.gen.empty()) out << YAML::Key << "gen" << YAML::Value << YAML::DoubleQuoted << column.gen;
+      if (column.scale != 0) out << YAML::Key << "scale" << YAML::Value << column.scale;
+      if (column.nullable != 0) out << YAML::Key << "nullable" << YAML::Value << number_text(column.nullable);
+      out << YAML::EndMap;
+    }
+    out << YAML::EndMap;
+  }
+  out << YAML::EndMap;
+}
+
+void emit_operation(YAML::Emitter& out, const Operation& operation) {
+  out << YAML::BeginMap << YAML::Key << to_string(operation.kind) << YAML::Value << YAML::Flow << YAML::BeginMap;
+  if (operation.kind == OperationKind::create_index) {
+    out << YAML::Key << "columns" << YAML::Value << YAML::Flow << operation.columns;
+  } else {
+    out << YAML::Key << "column" << YAML::Value << operation.column;
+  }
+  if (operation.type) out << YAML::Key << "type" << YAML::Value << to_string(*operation.type);
+  if (!operation.up.empty()) out << YAML::Key << "up" << YAML::Value << YAML::DoubleQuoted << operation.up;
+  if (!operation.down.empty()) out << YAML::Key << "down" << YAML::Value << YAML::DoubleQuoted << operation.down;
+  if (!operation.to.empty()) out << YAML::Key << "to" << YAML::Value << operation.to;
+  out << YAML::EndMap << YAML::EndMap;
+}
+
+void emit_migration(YAML::Emitter& out, const MigrationSpec& migration) {
+  out << YAML::Key << "migration" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "name" << YAML::Value << migration.name;
+  out << YAML::Key << "operations" << YAML::Value << YAML::BeginSeq;
+  for (const Operation& operation : migration.operations) emit_operation(out, operation);
+  out << YAML::EndSeq << YAML::EndMap;
+}
+
+void emit_workload_and_slo(YAML::Emitter& out, const WorkloadSpec& workload, const SloSpec& slo) {
+  out << YAML::Key << "workload" << YAML::Value << YAML::BeginMap;
+  if (workload.all_regions) {
+    out << YAML::Key << "regions" << YAML::Value << "all";
+  } else {
+    out << YAML::Key << "regions" << YAML::Value << YAML::Flow << workload.regions;
+  }
+  out << YAML::Key << "writes_per_s" << YAML::Value << number_text(workload.writes_per_s);
+  out << YAML::Key << "reads_per_s" << YAML::Value << number_text(workload.reads_per_s);
+  out << YAML::Key << "update_ratio" << YAML::Value << number_text(workload.update_ratio);
+  out << YAML::Key << "hot_rows" << YAML::Value << number_text(workload.hot_rows);
+  out << YAML::Key << "deploy" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "new_code_after"
+      << YAML::Value << to_string(workload.new_code_after) << YAML::EndMap;
+  out << YAML::EndMap;
+  out << YAML::Key << "slo" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "max_stall" << YAML::Value << scenario_duration(slo.max_stall_us);
+  out << YAML::Key << "max_error_rate" << YAML::Value << number_text(slo.max_error_rate);
+  out << YAML::Key << "max_replica_lag" << YAML::Value << scenario_duration(slo.max_replica_lag_us);
+  out << YAML::EndMap;
+}
+
+void emit_fault_at(YAML::Emitter& out, const FaultSpec& fault) {
+  out << YAML::Key << "at" << YAML::Value;
+  if (!fault.at_phase) {
+    out << scenario_duration(fault.at_us);
+    return;
+  }
+  out << YAML::Flow << YAML::BeginMap << YAML::Key << "phase" << YAML::Value << fault.at_phase->phase;
+  if (!fault.at_phase->region.empty()) out << YAML::Key << "region" << YAML::Value << fault.at_phase->region;
+  out << YAML::Key << "after" << YAML::Value << scenario_duration(fault.at_phase->after_us) << YAML::EndMap;
+}
+
+void emit_fault_parameters(YAML::Emitter& out, const FaultSpec& fault) {
+  auto duration = [&out](const char* key, TimeUs us) { out << YAML::Key << key << YAML::Value << scenario_duration(us); };
+  switch (fault.kind) {
+    case FaultKind::pause:
+    case FaultKind::long_transaction: return duration("for", fault.for_us);
+    case FaultKind::crash:
+      if (fault.restart_after_us) duration("restart_after", *fault.restart_after_us);
+      return;
+    case FaultKind::partition:
+      if (!fault.from.empty()) out << YAML::Key << "from" << YAML::Value << YAML::Flow << fault.from;
+      if (fault.oneway) out << YAML::Key << "oneway" << YAML::Value << true;
+      return duration("for", fault.for_us);
+    case FaultKind::delay:
+    case FaultKind::replication_lag: duration("extra", fault.extra_us); return duration("for", fault.for_us);
+    case FaultKind::drop:
+      out << YAML::Key << "probability" << YAML::Value << number_text(fault.probability);
+      return duration("for", fault.for_us);
+    case FaultKind::clock_jump: out << YAML::Key << "by" << YAML::Value << signed_text(fault.by_us); return;
+    case FaultKind::clock_skew: out << YAML::Key << "offset" << YAML::Value << signed_text(fault.offset_us); return;
+    case FaultKind::clock_drift:
+      out << YAML::Key << "ppm" << YAML::Value << fault.ppm;
+      return duration("for", fault.for_us);
+    case FaultKind::failover: return;
+  }
+}
+
+void emit_random_faults(YAML::Emitter& out, const RandomFaultsSpec& spec) {
+  std::vector<std::string> kinds;
+  for (const FaultKind kind : spec.kinds) kinds.push_back(to_string(kind));
+  out << YAML::Key << "random_faults" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "rate" << YAML::Value << rate_text(spec.rate_per_s);
+  out << YAML::Key << "kinds" << YAML::Value << YAML::Flow << kinds;
+  out << YAML::Key << "targets" << YAML::Value << YAML::Flow << spec.targets;
+  out << YAML::Key << "max_duration" << YAML::Value << scenario_duration(spec.max_duration_us);
+  if (spec.quiet_after_us) out << YAML::Key << "quiet_after" << YAML::Value << scenario_duration(*spec.quiet_after_us);
+  out << YAML::EndMap;
+}
+
+void emit_faults(YAML::Emitter& out, const Scenario& scenario) {
+  out << YAML::Key << "faults" << YAML::Value;
+  if (scenario.faults.empty()) out << YAML::Flow;
+  out << YAML::BeginSeq;
+  for (const FaultSpec& fault : scenario.faults) {
+    out << YAML::Flow << YAML::BeginMap;
+    emit_fault_at(out, fault);
+    out << YAML::Key << to_string(fault.kind) << YAML::Value;
+    if (fault.kind == FaultKind::partition) {
+      out << YAML::Flow << fault.targets;
+    } else {
+      out << (fault.targets.empty() ? std::string() : fault.targets.front());
+    }
+    emit_fault_parameters(out, fault);
+    out << YAML::EndMap;
+  }
+  out << YAML::EndSeq;
+  if (scenario.random_faults) emit_random_faults(out, *scenario.random_faults);
+}
+
+void emit_expect(YAML::Emitter& out, const ExpectSpec& expect) {
+  out << YAML::Key << "expect" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "verdict" << YAML::Value << to_string(expect.verdict);
+  if (!expect.invariants.empty()) out << YAML::Key << "invariants" << YAML::Value << YAML::Flow << expect.invariants;
+  if (expect.within_seeds > 0) out << YAML::Key << "within_seeds" << YAML::Value << expect.within_seeds;
+  out << YAML::EndMap;
+}
+
+// The faults random_faults drew in this run, from the history: fault events whose line is not
+// one of the scenario's explicit faults.
+std::string drawn_faults_comment(const Scenario& scenario, const History& history) {
+  if (!scenario.random_faults) return "";
+  std::string lines;
+  for (const Event& event : history.events()) {
+    if (event.kind != EventKind::fault_start && event.kind != EventKind::fault_skipped) continue;
+    const bool explicit_fault = std::any_of(scenario.faults.begin(), scenario.faults.end(),
+                                            [&event](const FaultSpec& fault) { return fault.line != 0 && fault.line == event.a; });
+    if (explicit_fault) continue;
+    lines += fmt::format("#   - at {}: {}{}\n", time_text(event.time_us), event.detail,
+                         event.kind == EventKind::fault_skipped ? " (skipped)" : "");
+  }
+  if (lines.empty()) return "# random_faults drew no fault that fired in this run.\n";
+  return "# The faults random_faults drew for this seed, as they fired (from the history's fault events):\n" + lines;
+}
+
+}  // namespace
+
+std::string scenario_duration(TimeUs us) {
+  if (us == 0) return "0s";
+  const std::pair<TimeUs, const char*> units[] = {{kHour, "h"}, {kMin, "m"}, {kSec, "s"}, {kMs, "ms"}};
+  for (const auto& [unit, name] : units) {
+    if (us % unit == 0) return fmt::format("{}{}", us / unit, name);
+  }
+  return fmt::format("{}us", us);
+}
+
+std::string scenario_yaml(const Scenario& scenario, std::uint64_t seed, const History& history) {
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  out << YAML::Key << "name" << YAML::Value << scenario.name;
+  out << YAML::Key << "description" << YAML::Value << YAML::Literal << scenario.description;
+  out << YAML::Key << "seed" << YAML::Value << seed;
+  out << YAML::Key << "duration" << YAML::Value << scenario_duration(scenario.duration_us);
+  emit_topology(out, scenario.topology);
+  emit_lock(out, scenario.lock);
+  emit_engine(out, scenario.engine);
+  emit_table(out, scenario.table);
+  emit_migration(out, scenario.migration);
+  emit_workload_and_slo(out, scenario.workload, scenario.slo);
+  emit_faults(out, scenario);
+  emit_expect(out, scenario.expect);
+  out << YAML::EndMap;
+  const std::string header = fmt::format(
+      "# The scenario as run (from {}), seed {}, every setting written out.\n"
+      "# Reproduce: rehearse run scenario.yaml --seed {}\n",
+      scenario.source_path.empty() ? "memory" : scenario.source_path, seed, seed);
+  return header + out.c_str() + "\n" + drawn_faults_comment(scenario, history);
+}
+
+}  // namespace rehearse::reports

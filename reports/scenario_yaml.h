@@ -1,0 +1,22 @@
+// scenario.yaml: the scenario as run, re-emitted from the model of core/model.h with the seed
+// set and every setting written out (defaults included), so the file alone reproduces the run.
+// Faults drawn by random_faults are listed, from the history's fault events, as a comment.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/history.h"
+#include "core/model.h"
+
+namespace rehearse::reports {
+
+// The YAML text of `scenario` with `seed:` set to `seed`; when `history` holds fault events of
+// faults not written in the scenario (line 0: drawn by random_faults), a trailing comment
+// block lists them.
+std::string scenario_yaml(const Scenario& scenario, std::uint64_t seed, const History& history);
+
+// A duration as written in scenario files, in the largest unit that divides it: 90s, 1500ms.
+std::string scenario_duration(TimeUs us);
+
+}  // namespace rehearse::reports

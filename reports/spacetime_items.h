@@ -1,0 +1,48 @@
+// The items of the spacetime diagram: which events it draws, on which lane, which runs of
+// writes it collapses into one summary node when the history is big, and the rank (step of
+// time, left to right) of each. Internal to reports/.
+#pragma once
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/run_result.h"
+#include "reports/facts.h"
+#include "reports/figures.h"
+
+namespace rehearse::reports {
+
+// The lane of fault events whose targets name no node (e.g. `holder` with nobody holding).
+inline constexpr const char* kFaultLane = "faults";
+
+struct SpacetimeItem {
+  std::uint64_t event = 0;  // the event drawn (a summary: the first event it stands for)
+  std::string lane;         // node name, or kFaultLane
+  TimeUs time_us = 0;
+  std::size_t represents = 1;  // > 1: a summary node standing for that many events
+  TimeUs last_us = 0;          // a summary: the time of the last event it stands for
+  bool kinds_differ = false;   // a summary of writes of different kinds / writers
+  int rank = 0;
+};
+
+struct SpacetimeCounts {
+  std::size_t drawable = 0;
+  std::vector<std::string> left_out;
+};
+
+// The drawable events of `result` in history order, summarised down to about
+// kSpacetimeMaxNodes items; what was summarised or dropped is described in counts.left_out.
+std::vector<SpacetimeItem> spacetime_items(const RunResult& result, const RunFacts& facts,
+                                           const std::set<std::uint64_t>& proving, SpacetimeCounts& counts);
+
+// Sorts the items by time and gives each a rank: the same rank as the previous item unless
+// its lane already has an item at that rank, so ranks grow with time and lanes never collide.
+void assign_ranks(std::vector<SpacetimeItem>& items);
+
+// The edges between lanes: each lock grant to the acquisition it answered ("token N"), and
+// the order of each violation's proving events (red).
+std::string spacetime_cross_edges(const std::vector<SpacetimeItem>& items, const RunResult& result);
+
+}  // namespace rehearse::reports

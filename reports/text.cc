@@ -1,0 +1,116 @@
+// Text helpers of reports/text.h.
+#include "reports/text.h"
+
+#include <cmath>
+
+#include <fmt/format.h>
+
+namespace rehearse::reports {
+
+namespace {
+
+// "4.075" from 4.075000 (at most `digits` decimals, no trailing zeros).
+std::string trimmed_decimal(double value, int digits) {
+  std::string text = fmt::format("{:.{}f}", value, digits);
+  if (text.find('.') == std::string::npos) return text;
+  while (text.back() == '0') text.pop_back();
+  if (text.back() == '.') text.pop_back();
+  return text;
+}
+
+}  // namespace
+
+std::string time_text(TimeUs us) {
+  const char* sign = us < 0 ? "-" : "";
+  const TimeUs magnitude = us < 0 ? -us : us;
+  return fmt::format("{}{}.{:03d} s", sign, magnitude / kSec, static_cast<int>((magnitude % kSec) / kMs));
+}
+
+std::string duration_text(TimeUs us) {
+  const char* sign = us < 0 ? "-" : "";
+  const TimeUs magnitude = us < 0 ? -us : us;
+  if (magnitude < kMs) return fmt::format("{}{} us", sign, magnitude);
+  if (magnitude < kSec) return fmt::format("{}{} ms", sign, trimmed_decimal(static_cast<double>(magnitude) / kMs, 1));
+  return fmt::format("{}{} s", sign, trimmed_decimal(static_cast<double>(magnitude) / kSec, 3));
+}
+
+std::string count_text(std::int64_t value) {
+  std::string digits = std::to_string(value < 0 ? -value : value);
+  std::string out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return (value < 0 ? "-" : "") + out;
+}
+
+std::string percent_text(double share) {
+  if (!std::isfinite(share)) return "n/a";
+  return trimmed_decimal(share * 100.0, 3) + "%";
+}
+
+std::string xml_escape(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string dot_quote(const std::string& text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c != '\r') {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+std::string shell_quote(const std::string& word) {
+  const std::string safe = "_./:@%+=,-";
+  bool plain = !word.empty();
+  for (const char c : word) {
+    const bool alphanumeric = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (!alphanumeric && safe.find(c) == std::string::npos) plain = false;
+  }
+  if (plain) return word;
+  std::string out = "'";
+  for (const char c : word) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    std::size_t end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    std::string part = text.substr(start, end - start);
+    const auto first = part.find_first_not_of(' ');
+    const auto last = part.find_last_not_of(' ');
+    if (first != std::string::npos) parts.push_back(part.substr(first, last - first + 1));
+    start = end + 1;
+  }
+  return parts;
+}
+
+std::string shorten(const std::string& text, std::size_t limit) {
+  if (text.size() <= limit) return text;
+  return text.substr(0, limit > 3 ? limit - 3 : 0) + "...";
+}
+
+}  // namespace rehearse::reports

@@ -1,0 +1,31 @@
+// Small text helpers shared by the report writers: simulated times and durations as people read
+// them, escaping for HTML/XML and Graphviz DOT, and shell quoting.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/model.h"
+
+namespace rehearse::reports {
+
+// A moment of simulated time: "23.992 s".
+std::string time_text(TimeUs us);
+// A length of time, short: "20 s", "4.075 s", "150 ms", "800 us".
+std::string duration_text(TimeUs us);
+// "1,234,567".
+std::string count_text(std::int64_t value);
+// "0.12%" for a share in [0, 1].
+std::string percent_text(double share);
+// Escapes & < > " ' for HTML and XML text and attributes.
+std::string xml_escape(const std::string& text);
+// A DOT double-quoted string, quotes included; "\n" in `text` becomes a centred line break.
+std::string dot_quote(const std::string& text);
+// Quotes `word` for a POSIX shell when it holds anything but [A-Za-z0-9_./:@%+=,-].
+std::string shell_quote(const std::string& word);
+// Splits "a,b, c" at commas and trims spaces; empty parts are dropped.
+std::vector<std::string> split_list(const std::string& text);
+// `text` cut to `limit` characters with "..." when longer.
+std::string shorten(const std::string& text, std::size_t limit);
+
+}  // namespace rehearse::reports

@@ -1,0 +1,68 @@
+// Benchmark of the postmortem writer (reports/report.h) on a large run: a synthetic history of
+// 20,000 backfill writes by two engines around one lock handover, with once-a-second samples.
+// Every iteration writes the whole report directory (Graphviz layout of the summarised
+// spacetime diagram included); items_per_second counts history events.
+#include <benchmark/benchmark.h>
+
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "reports/report.h"
+#include "scenarios/loader.h"
+
+namespace {
+
+using namespace rehearse;
+
+RunResult large_run(const std::string& scenario_name, int writes) {
+  RunResult result;
+  result.scenario = scenario_name;
+  result.seed = 1;
+  result.outcome = "completed";
+  result.region_order = {"us-east-1"};
+  result.region_states = {{"us-east-1", "contracted"}};
+  History& history = result.history;
+  history.append(Event{.time_us = 10, .node = "lock-1", .kind = EventKind::lock_grant, .outcome = Outcome::ok, .token = 1, .actor = "engine-1"});
+  history.append(Event{.time_us = 20, .node = "engine-1", .kind = EventKind::lock_acquire, .outcome = Outcome::ok, .token = 1});
+  for (int i = 0; i < writes; ++i) {
+    const bool second = i >= writes / 2;
+    if (i == writes / 2) {
+      history.append(Event{.time_us = 1000LL * i + 1, .node = "engine-1", .kind = EventKind::lock_release, .outcome = Outcome::ok, .token = 1});
+      history.append(Event{.time_us = 1000LL * i + 2, .node = "lock-1", .kind = EventKind::lock_grant, .outcome = Outcome::ok, .token = 2, .actor = "engine-2"});
+      history.append(Event{.time_us = 1000LL * i + 3, .node = "engine-2", .kind = EventKind::lock_acquire, .outcome = Outcome::ok, .token = 2});
+    }
+    history.append(Event{.time_us = 1000LL * i + 10, .node = "db:us-east-1", .kind = EventKind::write, .outcome = Outcome::applied,
+                         .write = WriteKind::backfill, .token = second ? 2 : 1, .actor = second ? "engine-2" : "engine-1",
+                         .region = "us-east-1", .detail = fmt::format("backfill ids {}..{}", i * 10 + 1, i * 10 + 10),
+                         .a = i * 10 + 1, .b = i * 10 + 10});
+  }
+  history.append(Event{.time_us = 1000LL * writes + 20, .node = "world", .kind = EventKind::run_end});
+  for (TimeUs at = kSec; at <= 1000LL * writes; at += kSec) {
+    result.samples.push_back(MetricSample{at, "us-east-1", at / 100, at / 1000, 50, 0, at / 100});
+  }
+  result.stats.events = history.events().size();
+  result.trace_hash = history.trace_hash_hex();
+  return result;
+}
+
+void BM_ReportLargeRun(benchmark::State& state) {
+  const LoadResult loaded = resolve_scenario("gc-pause-fenced");
+  if (!loaded.ok()) {
+    state.SkipWithError("gc-pause-fenced does not load");
+    return;
+  }
+  const Scenario& scenario = *loaded.scenario;
+  const RunResult result = large_run(scenario.name, static_cast<int>(state.range(0)));
+  const std::string directory = (std::filesystem::temp_directory_path() / "rehearse-report-bench").string();
+  const reports::ReportInput input{scenario, 1, result, reports::default_reproduce_command(scenario.name, 1), "bench"};
+  for (auto _ : state) {
+    const Status written = reports::write_report(input, directory);
+    if (!written.is_ok()) state.SkipWithError(written.to_string().c_str());
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(result.history.events().size()));
+  std::filesystem::remove_all(directory);
+}
+BENCHMARK(BM_ReportLargeRun)->Arg(20000)->Unit(benchmark::kMillisecond);
+
+}  // namespace

@@ -1,0 +1,340 @@
+// The postmortem writer of reports/report.h: every file of reports.md for a violating run
+// (gc-pause-no-fencing) and a clean one (gc-pause-fenced), the report's sections and what they
+// must name, the trace-event JSON's shape, self-contained HTML, the size cap of the figures on
+// a synthetic 20,000-write history, the scenario.yaml round trip and the action items.
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/output.h"
+#include "reports/report.h"
+#include "reports/scenario_yaml.h"
+#include "sim/world.h"
+#include "tests/test_support.h"
+
+namespace rehearse {
+namespace {
+
+using reports::ReportInput;
+using testing::builtin;
+using testing::read_whole_file;
+
+struct Run {
+  Scenario scenario;
+  RunResult result;
+};
+
+const Run& violating_run() {
+  static const Run run = [] {
+    Run made{builtin("gc-pause-no-fencing"), {}};
+    made.result = sim::simulate(made.scenario, 1);
+    return made;
+  }();
+  return run;
+}
+
+const Run& clean_run() {
+  static const Run run = [] {
+    Run made{builtin("gc-pause-fenced"), {}};
+    made.result = sim::simulate(made.scenario, 1);
+    return made;
+  }();
+  return run;
+}
+
+// Writes the report of `run` into a fresh directory under the test temporary directory.
+std::string write(const Run& run, const std::string& name, const std::string& argument) {
+  const std::string directory = ::testing::TempDir() + "reports/" + name;
+  std::filesystem::remove_all(directory);
+  const ReportInput input{run.scenario, run.result.seed, run.result,
+                          reports::default_reproduce_command(argument, run.result.seed), "test-build"};
+  const Status written = reports::write_report(input, directory);
+  EXPECT_TRUE(written.is_ok()) << written.to_string();
+  return directory + "/";
+}
+
+const std::string& violating_report() {
+  static const std::string directory = write(violating_run(), "gc-pause-no-fencing", "gc-pause-no-fencing");
+  return directory;
+}
+
+const std::string& clean_report() {
+  static const std::string directory = write(clean_run(), "gc-pause-fenced", "gc-pause-fenced");
+  return directory;
+}
+
+void expect_every_file(const std::string& directory) {
+  for (const char* name : reports::kReportFiles) {
+    const std::string path = directory + name;
+    EXPECT_TRUE(std::filesystem::exists(path)) << path;
+    EXPECT_GT(std::filesystem::exists(path) ? std::filesystem::file_size(path) : 0u, 0u) << path;
+  }
+}
+
+// Every trace event has ph, ts, pid and tid; B/E pairs and X spans nest per thread.
+void expect_trace_well_formed(const std::string& text) {
+  const nlohmann::json trace = nlohmann::json::parse(text);  // throws (fails the test) when invalid
+  ASSERT_TRUE(trace.contains("traceEvents"));
+  EXPECT_EQ(trace["displayTimeUnit"], "ms");
+  std::map<std::pair<int, int>, std::vector<std::int64_t>> open_ends;  // per thread: ends of open spans
+  std::map<std::pair<int, int>, std::vector<std::string>> open_begins;
+  std::vector<nlohmann::json> spans;
+  for (const auto& event : trace["traceEvents"]) {
+    ASSERT_TRUE(event.contains("ph") && event.contains("ts") && event.contains("pid") && event.contains("tid")) << event;
+    const std::string ph = event["ph"];
+    const std::pair<int, int> thread{event["pid"].get<int>(), event["tid"].get<int>()};
+    if (ph == "B") open_begins[thread].push_back(event.value("name", ""));
+    if (ph == "E") {
+      ASSERT_FALSE(open_begins[thread].empty()) << "E without B: " << event;
+      open_begins[thread].pop_back();
+    }
+    if (ph == "X") spans.push_back(event);
+  }
+  for (const auto& [thread, names] : open_begins) EXPECT_TRUE(names.empty()) << "unclosed B on a thread";
+  std::stable_sort(spans.begin(), spans.end(), [](const nlohmann::json& left, const nlohmann::json& right) {
+    return left["ts"].get<std::int64_t>() < right["ts"].get<std::int64_t>();
+  });
+  for (const auto& span : spans) {
+    const std::pair<int, int> thread{span["pid"].get<int>(), span["tid"].get<int>()};
+    const std::int64_t start = span["ts"];
+    const std::int64_t end = start + span["dur"].get<std::int64_t>();
+    auto& ends = open_ends[thread];
+    while (!ends.empty() && ends.back() <= start) ends.pop_back();
+    if (!ends.empty()) EXPECT_LE(end, ends.back()) << "span does not nest: " << span;
+    ends.push_back(end);
+  }
+}
+
+// No http:// or https:// except the SVG namespace declarations.
+void expect_no_external_references(const std::string& html) {
+  for (const char* scheme : {"http://", "https://"}) {
+    for (auto at = html.find(scheme); at != std::string::npos; at = html.find(scheme, at + 1)) {
+      const std::string before = html.substr(at >= 14 ? at - 14 : 0, at >= 14 ? 14 : at);
+      EXPECT_NE(before.find("xmlns"), std::string::npos) << "external reference: " << html.substr(at, 60);
+    }
+  }
+  EXPECT_EQ(html.find("<script"), std::string::npos);
+  EXPECT_EQ(html.find("<link"), std::string::npos);
+}
+
+void expect_svg(const std::string& text, const std::string& name) {
+  EXPECT_EQ(text.rfind("<?xml", 0), 0u) << name << " has no XML prologue";
+  EXPECT_NE(text.find("<svg"), std::string::npos) << name;
+}
+
+TEST(ReportTest, ViolatingRunWritesEveryFile) {
+  ASSERT_TRUE(violating_run().result.violated());
+  expect_every_file(violating_report());
+}
+
+TEST(ReportTest, ViolatingReportNamesInvariantTokensWritersAndReproduceCommand) {
+  const RunResult& result = violating_run().result;
+  const std::string markdown = read_whole_file(violating_report() + "report.md");
+  EXPECT_NE(markdown.find("mutual-exclusion"), std::string::npos);
+  EXPECT_NE(markdown.find("**FAIL**"), std::string::npos);
+  EXPECT_NE(markdown.find("rehearse run gc-pause-no-fencing --seed 1"), std::string::npos);
+  const Violation& violation = result.violations.front();
+  ASSERT_EQ(violation.events.size(), 2u);
+  for (const std::uint64_t id : violation.events) {
+    const Event& event = result.history.events()[id];
+    EXPECT_NE(markdown.find(fmt::format("token {}", event.token)), std::string::npos) << event.token;
+    EXPECT_NE(markdown.find(event.actor), std::string::npos) << event.actor;
+  }
+  EXPECT_NE(markdown.find("acquired the lock with token"), std::string::npos);
+  EXPECT_NE(markdown.find("was paused from"), std::string::npos);
+}
+
+TEST(ReportTest, SectionsFollowTheSpecOrder) {
+  const std::string markdown = read_whole_file(violating_report() + "report.md");
+  std::size_t previous = 0;
+  for (const char* section : {"## Header", "## Summary", "## Impact", "## Trigger and root cause", "## Detection",
+                              "## Resolution", "## Contributing factors", "## Action items", "## Timeline", "## Figures"}) {
+    const std::size_t at = markdown.find(std::string(section) + "\n");
+    ASSERT_NE(at, std::string::npos) << section;
+    EXPECT_GT(at, previous) << section;
+    previous = at;
+  }
+  EXPECT_NE(markdown.find("`no-fencing`"), std::string::npos);  // contributing factor from the lint
+  EXPECT_NE(markdown.find("![Spacetime diagram](spacetime.svg)"), std::string::npos);
+}
+
+TEST(ReportTest, TraceJsonIsWellFormed) {
+  expect_trace_well_formed(read_whole_file(violating_report() + "trace.json"));
+  expect_trace_well_formed(read_whole_file(clean_report() + "trace.json"));
+  const nlohmann::json trace = nlohmann::json::parse(read_whole_file(violating_report() + "trace.json"));
+  std::map<std::string, int> phases;
+  for (const auto& event : trace["traceEvents"]) phases[event["ph"]] += 1;
+  EXPECT_GT(phases["M"], 0);
+  EXPECT_GT(phases["X"], 0);
+  EXPECT_GT(phases["i"], 0);
+  EXPECT_GT(phases["C"], 0);  // backfill progress from the writes: the world records no samples yet
+}
+
+TEST(ReportTest, FiguresAreSvgDocuments) {
+  for (const std::string& directory : {violating_report(), clean_report()}) {
+    for (const char* name : {"spacetime.svg", "violation.svg", "chart.svg"}) {
+      expect_svg(read_whole_file(directory + name), directory + name);
+    }
+  }
+  const std::string violation = read_whole_file(violating_report() + "violation.svg");
+  EXPECT_NE(violation.find("applied after"), std::string::npos);
+}
+
+TEST(ReportTest, HtmlIsSelfContained) {
+  for (const std::string& directory : {violating_report(), clean_report()}) {
+    const std::string html = read_whole_file(directory + "report.html");
+    expect_no_external_references(html);
+    EXPECT_NE(html.find("<svg"), std::string::npos);
+    EXPECT_NE(html.find("Trigger and root cause"), std::string::npos);
+  }
+}
+
+TEST(ReportTest, ResultAndHistoryMatchTheCliJson) {
+  const RunResult& result = violating_run().result;
+  EXPECT_EQ(nlohmann::json::parse(read_whole_file(violating_report() + "result.json")), cli::run_json(result));
+  std::istringstream lines(read_whole_file(violating_report() + "history.jsonl"));
+  std::string line;
+  std::size_t count = 0;
+  while (std::getline(lines, line)) {
+    ASSERT_LT(count, result.history.events().size());
+    EXPECT_EQ(nlohmann::json::parse(line), cli::event_json(result.history.events()[count])) << line;
+    ++count;
+  }
+  EXPECT_EQ(count, result.history.events().size());
+}
+
+TEST(ReportTest, CleanRunReportsPass) {
+  ASSERT_FALSE(clean_run().result.violated());
+  expect_every_file(clean_report());
+  const std::string markdown = read_whole_file(clean_report() + "report.md");
+  EXPECT_NE(markdown.find("**PASS**"), std::string::npos);
+  EXPECT_NE(markdown.find("No checker fired"), std::string::npos);
+  EXPECT_NE(markdown.find("rehearse run gc-pause-fenced --seed 1"), std::string::npos);
+  EXPECT_NE(read_whole_file(clean_report() + "violation.svg").find("No violation"), std::string::npos);
+}
+
+TEST(ReportTest, ScenarioYamlLoadsBackToTheSameScenario) {
+  const Run& run = violating_run();
+  const std::string yaml = read_whole_file(violating_report() + "scenario.yaml");
+  const Scenario loaded = testing::from_text(yaml);
+  EXPECT_EQ(loaded.name, run.scenario.name);
+  EXPECT_EQ(loaded.seed, 1u);
+  EXPECT_EQ(loaded.faults.size(), run.scenario.faults.size());
+  const History empty;
+  EXPECT_EQ(reports::scenario_yaml(loaded, 1, empty), reports::scenario_yaml(run.scenario, 1, empty));
+}
+
+TEST(ReportTest, ProposesStorageFencingThatFixesTheRun) {
+  const Run& run = violating_run();
+  const auto items = reports::propose_action_items(run.scenario, run.result);
+  const auto fencing = std::find_if(items.begin(), items.end(), [](const auto& item) {
+    return item.first.change.find("fencing: storage") != std::string::npos;
+  });
+  ASSERT_NE(fencing, items.end());
+  EXPECT_EQ(fencing->second.lock.fencing, Fencing::storage);
+  EXPECT_FALSE(sim::simulate(fencing->second, 1).violated());
+}
+
+TEST(ReportTest, VerifiedActionItemsAppearWithTheirTraceHash) {
+  const Run& run = violating_run();
+  ReportInput input{run.scenario, 1, run.result, "rehearse run gc-pause-no-fencing --seed 1", "test-build"};
+  input.action_items.push_back({"set lock.fencing: storage", "no fencing", true, true, "0123456789abcdef"});
+  const std::string directory = ::testing::TempDir() + "reports/verified";
+  ASSERT_TRUE(reports::write_report(input, directory).is_ok());
+  const std::string markdown = read_whole_file(directory + "/report.md");
+  EXPECT_NE(markdown.find("`0123456789abcdef`"), std::string::npos);
+  EXPECT_NE(markdown.find("**passes**"), std::string::npos);
+}
+
+TEST(ReportTest, DateComesFromSourceDateEpoch) {
+  const Run& run = violating_run();
+  const ReportInput input{run.scenario, 1, run.result, "rehearse run x --seed 1", "b"};
+  ::setenv("SOURCE_DATE_EPOCH", "86400", 1);
+  const std::string first = ::testing::TempDir() + "reports/date-1";
+  const std::string second = ::testing::TempDir() + "reports/date-2";
+  ASSERT_TRUE(reports::write_report(input, first).is_ok());
+  ASSERT_TRUE(reports::write_report(input, second).is_ok());
+  ::unsetenv("SOURCE_DATE_EPOCH");
+  const std::string markdown = read_whole_file(first + "/report.md");
+  EXPECT_NE(markdown.find("1970-01-02"), std::string::npos);
+  EXPECT_EQ(markdown, read_whole_file(second + "/report.md"));
+  EXPECT_EQ(read_whole_file(first + "/report.html"), read_whole_file(second + "/report.html"));
+}
+
+TEST(ReportTest, UnwritableDirectoryIsUnavailable) {
+  const Run& run = clean_run();
+  const std::string file = testing::write_temp_file("report-not-a-directory", "x");
+  const ReportInput input{run.scenario, 1, run.result, "rehearse run x --seed 1", "b"};
+  const Status status = reports::write_report(input, file + "/inside");
+  EXPECT_TRUE(status.is_unavailable()) << status.to_string();
+}
+
+TEST(ReportTest, DefaultReproduceCommandQuotesWhenNeeded) {
+  EXPECT_EQ(reports::default_reproduce_command("gc-pause-no-fencing", 7), "rehearse run gc-pause-no-fencing --seed 7");
+  EXPECT_EQ(reports::default_reproduce_command("my dir/s.yaml", 3), "rehearse run 'my dir/s.yaml' --seed 3");
+}
+
+// A history of 20,000 backfill writes by two engines around one lock handover, with samples.
+RunResult big_result(const Scenario& scenario) {
+  RunResult result;
+  result.scenario = scenario.name;
+  result.seed = 5;
+  result.outcome = "completed";
+  result.region_order = {"us-east-1"};
+  result.region_states = {{"us-east-1", "contracted"}};
+  History& history = result.history;
+  history.append(Event{.time_us = 0, .node = "world", .kind = EventKind::run_start});
+  history.append(Event{.time_us = 10, .node = "lock-1", .kind = EventKind::lock_grant, .outcome = Outcome::ok, .token = 1, .actor = "engine-1"});
+  history.append(Event{.time_us = 20, .node = "engine-1", .kind = EventKind::lock_acquire, .outcome = Outcome::ok, .token = 1});
+  for (int i = 0; i < 20000; ++i) {
+    const bool second = i >= 10000;
+    if (i == 10000) {
+      history.append(Event{.time_us = 10000LL * 1000 + 5, .node = "engine-1", .kind = EventKind::lock_release, .outcome = Outcome::ok, .token = 1});
+      history.append(Event{.time_us = 10000LL * 1000 + 6, .node = "lock-1", .kind = EventKind::lock_grant, .outcome = Outcome::ok, .token = 2, .actor = "engine-2"});
+      history.append(Event{.time_us = 10000LL * 1000 + 7, .node = "engine-2", .kind = EventKind::lock_acquire, .outcome = Outcome::ok, .token = 2});
+    }
+    history.append(Event{.time_us = 1000LL * (i + 1) + 10, .node = "db:us-east-1", .kind = EventKind::write,
+                         .outcome = Outcome::applied, .write = WriteKind::backfill, .token = second ? 2 : 1,
+                         .actor = second ? "engine-2" : "engine-1", .region = "us-east-1",
+                         .detail = fmt::format("backfill ids {}..{}", i * 10 + 1, i * 10 + 10), .a = i * 10 + 1, .b = i * 10 + 10});
+  }
+  history.append(Event{.time_us = 20001LL * 1000 + 50, .node = "engine-2", .kind = EventKind::lock_release, .outcome = Outcome::ok, .token = 2});
+  history.append(Event{.time_us = 20001LL * 1000 + 60, .node = "world", .kind = EventKind::run_end});
+  for (int second = 1; second <= 20; ++second) {
+    result.samples.push_back(MetricSample{second * kSec, "us-east-1", second * 10 * kMs, second * kMs, 100, 0, second * 10000});
+  }
+  result.stats.events = history.events().size();
+  result.trace_hash = history.trace_hash_hex();
+  return result;
+}
+
+TEST(ReportTest, BigHistoryIsSummarisedUnderTwoMegabytes) {
+  const Scenario scenario = builtin("gc-pause-fenced");
+  const RunResult result = big_result(scenario);
+  const std::string directory = ::testing::TempDir() + "reports/big";
+  const ReportInput input{scenario, 5, result, "rehearse run gc-pause-fenced --seed 5", "b"};
+  ASSERT_TRUE(reports::write_report(input, directory).is_ok());
+  for (const char* name : {"spacetime.svg", "violation.svg", "chart.svg"}) {
+    const std::string path = directory + "/" + name;
+    EXPECT_LT(std::filesystem::file_size(path), 2u * 1024 * 1024) << path;
+    expect_svg(read_whole_file(path), path);
+  }
+  const std::string markdown = read_whole_file(directory + "/report.md");
+  EXPECT_NE(markdown.find("are summarised"), std::string::npos);
+  EXPECT_NE(read_whole_file(directory + "/chart.svg").find("<polyline"), std::string::npos);
+  expect_trace_well_formed(read_whole_file(directory + "/trace.json"));
+}
+
+TEST(ReportTest, ChartSaysNoSamplesWhenThereAreNone) {
+  EXPECT_TRUE(violating_run().result.samples.empty());
+  EXPECT_NE(read_whole_file(violating_report() + "chart.svg").find("no samples"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace rehearse
