@@ -51,8 +51,18 @@ std::optional<Fix> lock_fix(const std::string& id, const Scenario& scenario) {
   return std::nullopt;
 }
 
-std::optional<Fix> engine_fix(const std::string& id) {
-  if (id == "no-lock-timeout") return Fix{"set engine.lock_timeout: 2s", [](Scenario& s) { s.engine.lock_timeout_us = 2 * kSec; }};
+// A DDL lock wait short enough that the queries queued behind it stay within the stall SLO.
+TimeUs safe_lock_timeout(const Scenario& scenario) {
+  const TimeUs fifth_of_stall = scenario.slo.max_stall_us > 0 ? scenario.slo.max_stall_us / 5 : 2 * kSec;
+  return std::clamp<TimeUs>(fifth_of_stall / kMs * kMs, 10 * kMs, 2 * kSec);
+}
+
+std::optional<Fix> engine_fix(const std::string& id, const Scenario& scenario) {
+  if (id == "no-lock-timeout") {
+    const TimeUs timeout = safe_lock_timeout(scenario);
+    return Fix{fmt::format("set engine.lock_timeout: {}", scenario_duration(timeout)),
+               [timeout](Scenario& s) { s.engine.lock_timeout_us = timeout; }};
+  }
   if (id == "unbatched-backfill") return Fix{"set engine.batch_size: 1000", [](Scenario& s) { s.engine.batch_size = 1000; }};
   if (id == "replica-backfill-source") {
     return Fix{"set engine.backfill_source: primary", [](Scenario& s) { s.engine.backfill_source = BackfillSource::primary; }};
@@ -77,14 +87,14 @@ std::optional<Fix> invariant_fix(const std::string& invariant, const Scenario& s
       return Fix{"set lock.delayed_restart: true", [](Scenario& s) { s.lock.delayed_restart = true; }};
     }
   }
-  if (invariant == "availability" && scenario.engine.lock_timeout_us == 0) return engine_fix("no-lock-timeout");
-  if (invariant == "availability" && scenario.engine.batch_size == 0) return engine_fix("unbatched-backfill");
-  if (invariant == "replica-staleness" && scenario.engine.max_replication_lag_us == 0) return engine_fix("no-lag-throttle");
+  if (invariant == "availability" && scenario.engine.lock_timeout_us == 0) return engine_fix("no-lock-timeout", scenario);
+  if (invariant == "availability" && scenario.engine.batch_size == 0) return engine_fix("unbatched-backfill", scenario);
+  if (invariant == "replica-staleness" && scenario.engine.max_replication_lag_us == 0) return engine_fix("no-lag-throttle", scenario);
   if ((invariant == "data-consistency" || invariant == "no-lost-writes") &&
       scenario.engine.backfill_source == BackfillSource::replica) {
-    return engine_fix("replica-backfill-source");
+    return engine_fix("replica-backfill-source", scenario);
   }
-  if (invariant == "validate-before-contract" && !scenario.engine.validate) return engine_fix("validation-off");
+  if (invariant == "validate-before-contract" && !scenario.engine.validate) return engine_fix("validation-off", scenario);
   return std::nullopt;
 }
 
@@ -106,7 +116,7 @@ std::vector<std::pair<ActionItem, Scenario>> propose_action_items(const Scenario
   std::vector<Fix> applied;
   for (const LintFinding& finding : lint(scenario)) {
     std::optional<Fix> fix = lock_fix(finding.id, scenario);
-    if (!fix) fix = engine_fix(finding.id);
+    if (!fix) fix = engine_fix(finding.id, scenario);
     add_item(items, applied, scenario, std::move(fix), fmt::format("lint `{}`: {}", finding.id, finding.message));
   }
   for (const Violation& violation : result.violations) {

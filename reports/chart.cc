@@ -28,6 +28,17 @@ struct Panel {
   double top;
 };
 
+// The smallest 1, 2 or 5 times a power of ten at or above `value`, and at least 10 ms.
+TimeUs nice_ceiling(TimeUs value) {
+  TimeUs step = 10 * kMs;
+  while (true) {
+    for (const TimeUs factor : {1, 2, 5}) {
+      if (step * factor >= value) return step * factor;
+    }
+    step *= 10;
+  }
+}
+
 struct Scale {
   TimeUs end_us = 1;
   double plot_width() const { return kWidth - kLeft - kRight; }
@@ -69,10 +80,10 @@ std::string violation_rules(const RunResult& result, const Scale& scale, double 
 
 std::string panel_svg(const Panel& panel, const RunResult& result, const RunFacts& facts, const Scale& scale,
                       const std::vector<std::string>& regions) {
-  TimeUs highest = 1;
+  TimeUs highest = 0;
   for (const MetricSample& sample : result.samples) highest = std::max(highest, sample.*panel.value);
   const bool slo_shown = panel.slo_us > 0 && panel.slo_us <= highest * 2;
-  const TimeUs y_max = std::max(highest, slo_shown ? panel.slo_us : 0) * 115 / 100 + 1;
+  const TimeUs y_max = nice_ceiling(std::max(highest, slo_shown ? panel.slo_us : 0) * 11 / 10);
   auto y = [&](TimeUs value) { return panel.top + kPanelHeight * (1.0 - static_cast<double>(value) / static_cast<double>(y_max)); };
   std::string svg = fmt::format("<text x=\"{}\" y=\"{:.1f}\" font-weight=\"bold\">{}{}</text>\n", kLeft, panel.top - 8,
                                 panel.title, slo_shown || panel.slo_us == 0 ? "" : fmt::format(" (SLO {} is above the chart)", duration_text(panel.slo_us)));
@@ -80,7 +91,7 @@ std::string panel_svg(const Panel& panel, const RunResult& result, const RunFact
                      panel.top, scale.plot_width(), kPanelHeight);
   svg += fault_shading(facts, scale, panel.top, kPanelHeight);
   for (const TimeUs tick : {TimeUs{0}, y_max / 2, y_max}) {
-    svg += fmt::format("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n", kLeft - 6, y(tick) + 4, duration_text(tick));
+    svg += fmt::format("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n", kLeft - 6, y(tick) + 4, tick == 0 ? std::string("0") : duration_text(tick));
   }
   if (slo_shown) {
     svg += fmt::format("<line x1=\"{}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#d62728\" stroke-dasharray=\"6 4\"/>"

@@ -31,9 +31,15 @@ std::string detection_sentence(const Violation& violation, const ReportContext& 
   text += event != nullptr ? fmt::format(" at event #{} (`{}` at {}, {})", event->id, to_string(event->kind), event->node,
                                          time_text(event->time_us))
                            : fmt::format(" on the run's observations at {}", time_text(violation.time_us));
-  const auto faults = faults_before(context.facts, violation.time_us, involved_nodes(violation, result.history));
+  // A checker of observations reports the start of a 10 s window: look at faults within it too.
+  const TimeUs horizon = violation.time_us + (violation.events.empty() ? 10 * kSec : 0);
+  const auto faults = faults_before(context.facts, horizon, involved_nodes(violation, result.history));
   if (faults.empty()) return text + ", with no fault injected before it.";
   const FaultWindow& trigger = *faults.front();
+  if (trigger.start_us > violation.time_us) {
+    return text + fmt::format("; the fault `{}` began {} into the checker's 10 s window, at {}.", trigger.description,
+                              duration_text(trigger.start_us - violation.time_us), time_text(trigger.start_us));
+  }
   return text + fmt::format(", {} after the trigger fault `{}` began at {}.", duration_text(violation.time_us - trigger.start_us),
                             trigger.description, time_text(trigger.start_us));
 }

@@ -56,12 +56,28 @@ std::string region_of(const Event& event, const RunFacts& facts) {
   return node != nullptr ? facts.layout.regions[node->region] : std::string("-");
 }
 
+// Fault events name their targets as written (`holder`); the row names the nodes they hit.
+std::pair<std::string, std::string> node_and_region(const Event& event, const RunFacts& facts) {
+  const bool fault = event.kind == EventKind::fault_start || event.kind == EventKind::fault_end ||
+                     event.kind == EventKind::fault_skipped;
+  if (!fault) return {event.node, region_of(event, facts)};
+  for (const FaultWindow& window : facts.faults) {
+    if ((window.start_event != event.id && window.end_event != event.id) || window.nodes.empty()) continue;
+    std::string nodes;
+    for (const std::string& node : window.nodes) nodes += (nodes.empty() ? "" : ", ") + node;
+    const LaneNode* first = facts.layout.find(window.nodes.front());
+    return {nodes, first != nullptr ? facts.layout.regions[first->region] : std::string("-")};
+  }
+  return {event.node, "-"};
+}
+
 std::vector<Row> timeline_rows(const RunResult& result, const RunFacts& facts) {
   std::vector<Row> rows;
   for (const Event& event : result.history.events()) {
     const auto text = milestone(event);
     if (!text) continue;
-    rows.push_back({event.time_us, event.id * 2, {time_text(event.time_us), region_of(event, facts), event.node, *text}});
+    const auto [node, region] = node_and_region(event, facts);
+    rows.push_back({event.time_us, event.id * 2, {time_text(event.time_us), region, node, *text}});
   }
   bool first = true;
   for (const Violation& violation : result.violations) {
@@ -149,8 +165,9 @@ void add_figures(Document& document, const ReportContext& context) {
   std::string caption = fmt::format("One lane per node grouped by region, time left to right. Blue lane segments: the "
                                     "engine believed it held the lock (token on the segment); thick grey dashed segments "
                                     "and grey nodes: fault windows; green: applied writes, red fill: rejected writes; "
-                                    "red outline: the events that prove a violation. It draws {} of {} drawable events",
-                                    spacetime.drawn_events, spacetime.drawable_events);
+                                    "red outline: the events that prove a violation. It draws {} of the {} drawable events as nodes of their own",
+                                    count_text(static_cast<std::int64_t>(spacetime.drawn_events)),
+                                    count_text(static_cast<std::int64_t>(spacetime.drawable_events)));
   caption += spacetime.summary_nodes > 0 ? fmt::format(" plus {} summary nodes.", spacetime.summary_nodes) : std::string(".");
   for (const std::string& note : spacetime.left_out) caption += " " + note;
   document.figure({"Spacetime diagram", "spacetime.svg", context.spacetime_svg, caption});

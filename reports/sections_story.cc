@@ -117,8 +117,7 @@ std::vector<Step> chain_of(const Violation& violation, const RunResult& result, 
 std::string sentence_of(const std::vector<Step>& steps) {
   std::string text;
   for (const Step& step : steps) text += (text.empty() ? "" : "; ") + step.clause;
-  if (!text.empty() && text[0] >= 'a' && text[0] <= 'z') text[0] = static_cast<char>(text[0] - 'a' + 'A');
-  return text + ".";
+  return "Chain of events: " + text + ".";
 }
 
 std::string root_cause_sentence(const Violation& violation, const ReportContext& context) {

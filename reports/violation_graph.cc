@@ -21,7 +21,9 @@ std::string event_label(const Event& event) {
   if (event.kind == EventKind::write) what = fmt::format("{} write {}", to_string(event.write), to_string(event.outcome));
   if (event.kind == EventKind::lock_acquire) what = "acquired the lock";
   std::string who;
-  if (!event.actor.empty() && event.actor != event.node) who = " by " + event.actor;
+  if (!event.actor.empty() && event.actor != event.node) {
+    who = event.kind == EventKind::write ? " by " + event.actor : " (holder " + event.actor + ")";
+  }
   std::string label = fmt::format("#{} at {}\n{}{}\n{}", event.id, time_text(event.time_us), event.node, who, what);
   if (event.token != 0) label += fmt::format(", token {}", event.token);
   if (!event.detail.empty()) label += "\n" + shorten(event.detail, 48);

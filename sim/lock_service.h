@@ -71,6 +71,9 @@ std::unique_ptr<LockService> make_lock_service(LockServiceContext context);
 // Timeouts and costs shared by the simulated lock clients and stores.
 inline constexpr TimeUs kLockRequestTimeoutUs = 1 * kSec;     // one request to a single store
 inline constexpr TimeUs kClusterRequestTimeoutUs = 2 * kSec;  // one request to etcd / ZooKeeper
+// A statement on the app-database lock row waits like the engine's other statements (the
+// database client's timeout), not like a call to a dedicated lock store.
+inline constexpr TimeUs kLockRowStatementTimeoutUs = 35 * kSec;
 inline constexpr TimeUs kLockCommandUs = 100;                  // server time of one lock command
 
 }  // namespace rehearse::sim

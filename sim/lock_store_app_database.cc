@@ -85,7 +85,7 @@ AppDatabaseLockClient::AppDatabaseLockClient(AppDatabaseLockService& service, No
 std::optional<Result<std::int64_t>> AppDatabaseLockClient::run(const LockRowStatement& statement) {
   AppDatabaseLockService& service = service_;
   return service.network().call_async<Result<std::int64_t>>(
-      self_, service.database_node(), kLockRequestTimeoutUs,
+      self_, service.database_node(), kLockRowStatementTimeoutUs,
       [&service, statement](Respond<Result<std::int64_t>> respond) { service.handle(statement, std::move(respond)); });
 }
 

@@ -383,7 +383,8 @@ RunResult World::run() {
   for (auto& instance : engines_) {
     const TimeUs start = starts.uniform(scenario_.engine.start_jitter.low_us, scenario_.engine.start_jitter.high_us);
     kernel_->at(start, [this, &instance] {
-      if (instance.node->up()) start_engine(instance);
+      // A crash and restart before this moment has started it already.
+      if (instance.node->up() && !instance.started) start_engine(instance);
     });
   }
   faults_->schedule(scenario_.faults);

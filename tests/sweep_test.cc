@@ -37,9 +37,21 @@ expect:
   within_seeds: 2
 )yaml";
 
-// The built-in gc-pause-no-fencing scenario renamed, with a budget of 2 seeds.
-std::string violating_scenario_text() {
+// The built-in gc-pause-no-fencing scenario with a 4,000-row table (backfilled in batches of
+// 100, so the backfill lasts as long and the pause still lands in it): the same violation at a
+// fifth of the cost, which matters under ASan.
+std::string small_no_fencing_text() {
   std::string text = read_whole_file(std::string(REHEARSE_SOURCE_DIR) + "/scenarios/library/gc-pause-no-fencing.yaml");
+  text = std::regex_replace(text, std::regex("rows: 20000"), "rows: 4000");
+  text = std::regex_replace(text, std::regex("batch_size: 500"), "batch_size: 100");
+  return text;
+}
+
+std::string small_no_fencing_path() { return write_temp_file("gc-pause-no-fencing-small.yaml", small_no_fencing_text()); }
+
+// The small gc-pause-no-fencing renamed, with a budget of 2 seeds.
+std::string violating_scenario_text() {
+  std::string text = small_no_fencing_text();
   text = std::regex_replace(text, std::regex("name: gc-pause-no-fencing"), "name: check-violating");
   text = std::regex_replace(text, std::regex("within_seeds: [0-9]+"), "within_seeds: 2");
   return text;
@@ -88,10 +100,19 @@ bool tags_balanced(const std::string& xml) {
   return open.empty();
 }
 
+// The JUnit file without its wall-time attributes, which differ between two sweeps.
+std::string junit_without_times(const std::string& path) {
+  return std::regex_replace(read_whole_file(path), std::regex(" time=\"[0-9.]+\""), "");
+}
+
 TEST(Sweep, ParallelEqualsSerial) {
-  // --jobs 2 finds exactly the violating seeds, grouped the same way, as a serial sweep.
-  const auto serial = run_rehearse("sweep gc-pause-no-fencing --seeds 1..10 --json");
-  const auto parallel = run_rehearse("sweep gc-pause-no-fencing --seeds 1..10 --jobs 2 --json");
+  // --jobs 2 finds exactly the violating seeds, grouped the same way and with the same
+  // violation of each seed (compared through the JUnit file), as a serial sweep.
+  const std::string scenario = small_no_fencing_path();
+  const std::string serial_junit = ::testing::TempDir() + "sweep-serial.xml";
+  const std::string parallel_junit = ::testing::TempDir() + "sweep-parallel.xml";
+  const auto serial = run_rehearse("sweep " + scenario + " --seeds 1..10 --json --junit " + serial_junit);
+  const auto parallel = run_rehearse("sweep " + scenario + " --seeds 1..10 --jobs 2 --json --junit " + parallel_junit);
   ASSERT_EQ(serial.exit_code, 1) << serial.err;
   ASSERT_EQ(parallel.exit_code, 1) << parallel.err;
   const auto a = parse_json(serial);
@@ -103,16 +124,18 @@ TEST(Sweep, ParallelEqualsSerial) {
   EXPECT_EQ(a["violating_seeds"], b["violating_seeds"]);
   EXPECT_EQ(a["by_invariant"], b["by_invariant"]);
   EXPECT_TRUE(a["wall_ms"].is_number_integer());
+  EXPECT_EQ(junit_without_times(serial_junit), junit_without_times(parallel_junit));
 }
 
 TEST(Sweep, ShardsMergeToTheWhole) {
   // Shards 1/2 and 2/2 split the seed list; merged they equal the sweep of the whole list.
-  const auto whole = run_rehearse("sweep gc-pause-no-fencing --count 5 --json");
-  const auto first = run_rehearse("sweep gc-pause-no-fencing --count 5 --shard 1/2 --json");
-  const auto second = run_rehearse("sweep gc-pause-no-fencing --count 5 --shard 2/2 --json");
+  const auto whole = run_rehearse("sweep all-at-once-bad-up --count 3 --json");
+  const auto first = run_rehearse("sweep all-at-once-bad-up --count 3 --shard 1/2 --json");
+  const auto second = run_rehearse("sweep all-at-once-bad-up --count 3 --shard 2/2 --json");
   ASSERT_EQ(whole.exit_code, 1) << whole.err;
-  EXPECT_EQ(parse_json(first)["seeds_run"], 3);
-  EXPECT_EQ(parse_json(second)["seeds_run"], 2);
+  EXPECT_EQ(parse_json(first)["seeds_run"], 2);
+  EXPECT_EQ(parse_json(first)["violating_seeds"], nlohmann::json::array({1, 3}));
+  EXPECT_EQ(parse_json(second)["seeds_run"], 1);
   const std::string first_path = write_temp_file("sweep-shard-1.json", first.out);
   const std::string second_path = write_temp_file("sweep-shard-2.json", second.out);
   const auto merged = run_rehearse("merge " + first_path + " " + second_path);
@@ -123,11 +146,12 @@ TEST(Sweep, ShardsMergeToTheWhole) {
   EXPECT_EQ(actual["seeds_run"], expected["seeds_run"]);
   EXPECT_EQ(actual["violating_seeds"], expected["violating_seeds"]);
   EXPECT_EQ(actual["by_invariant"], expected["by_invariant"]);
+  EXPECT_EQ(actual["by_invariant"].size(), expected["by_invariant"].size());
 }
 
 TEST(Sweep, MergeRejectsBadAndDuplicateInputs) {
   // Merging a shard with itself, an invalid file or a missing file is bad input (exit 2).
-  const auto shard = run_rehearse("sweep gc-pause-fenced --count 2 --shard 1/2 --json");
+  const auto shard = run_rehearse("sweep rollback-with-down --count 2 --shard 1/2 --json");
   ASSERT_EQ(shard.exit_code, 0) << shard.err;
   const std::string path = write_temp_file("sweep-merge-shard.json", shard.out);
   EXPECT_EQ(run_rehearse("merge " + path).exit_code, 0);
@@ -139,7 +163,7 @@ TEST(Sweep, MergeRejectsBadAndDuplicateInputs) {
 TEST(Sweep, JunitIsWellFormed) {
   // One <testcase> per seed, one <failure> per violating seed, the counts in the attributes.
   const std::string path = ::testing::TempDir() + "sweep-junit.xml";
-  const auto result = run_rehearse("sweep gc-pause-no-fencing --count 3 --junit " + path);
+  const auto result = run_rehearse("sweep all-at-once-bad-up --count 3 --junit " + path);
   ASSERT_EQ(result.exit_code, 1) << result.err;
   const std::string xml = read_whole_file(path);
   EXPECT_EQ(xml.rfind("<?xml", 0), 0u) << xml;
@@ -148,15 +172,15 @@ TEST(Sweep, JunitIsWellFormed) {
   EXPECT_EQ(count_of(xml, "<testsuite "), 1u);
   EXPECT_EQ(count_of(xml, "<testcase "), 3u);
   EXPECT_EQ(count_of(xml, "<failure "), 3u);
-  EXPECT_NE(xml.find("<testsuite name=\"gc-pause-no-fencing\" tests=\"3\" failures=\"3\""), std::string::npos) << xml;
-  EXPECT_NE(xml.find("classname=\"rehearse.gc-pause-no-fencing\" name=\"seed 2\""), std::string::npos) << xml;
-  EXPECT_NE(xml.find("type=\"mutual-exclusion\""), std::string::npos) << xml;
-  EXPECT_NE(xml.find("rehearse run gc-pause-no-fencing --seed 3"), std::string::npos) << xml;
+  EXPECT_NE(xml.find("<testsuite name=\"all-at-once-bad-up\" tests=\"3\" failures=\"3\""), std::string::npos) << xml;
+  EXPECT_NE(xml.find("classname=\"rehearse.all-at-once-bad-up\" name=\"seed 2\""), std::string::npos) << xml;
+  EXPECT_NE(xml.find("type=\""), std::string::npos) << xml;
+  EXPECT_NE(xml.find("rehearse run all-at-once-bad-up --seed 3"), std::string::npos) << xml;
 }
 
 TEST(Sweep, JunitOfPassingSeedsHasNoFailure) {
   const std::string path = ::testing::TempDir() + "sweep-junit-pass.xml";
-  const auto result = run_rehearse("sweep gc-pause-fenced --count 2 --junit " + path);
+  const auto result = run_rehearse("sweep rollback-with-down --count 2 --junit " + path);
   ASSERT_EQ(result.exit_code, 0) << result.err;
   const std::string xml = read_whole_file(path);
   EXPECT_TRUE(tags_balanced(xml)) << xml;
@@ -172,31 +196,31 @@ TEST(Sweep, XmlEscapeCoversMarkupAndControlCharacters) {
 TEST(Sweep, BadSeedSelectionOrOutputPath) {
   // A reversed range, a zero count or an impossible shard is bad input; an unwritable JUnit
   // path is the environment.
-  EXPECT_EQ(run_rehearse("sweep gc-pause-fenced --seeds 5..3").exit_code, 2);
-  EXPECT_EQ(run_rehearse("sweep gc-pause-fenced --count 0").exit_code, 2);
-  EXPECT_EQ(run_rehearse("sweep gc-pause-fenced --shard 3/2").exit_code, 2);
-  EXPECT_EQ(run_rehearse("sweep gc-pause-fenced --seeds 1..2 --count 2").exit_code, 2);
-  EXPECT_EQ(run_rehearse("sweep gc-pause-fenced --count 1 --junit /nonexistent-directory/junit.xml").exit_code, 3);
+  EXPECT_EQ(run_rehearse("sweep rollback-with-down --seeds 5..3").exit_code, 2);
+  EXPECT_EQ(run_rehearse("sweep rollback-with-down --count 0").exit_code, 2);
+  EXPECT_EQ(run_rehearse("sweep rollback-with-down --shard 3/2").exit_code, 2);
+  EXPECT_EQ(run_rehearse("sweep rollback-with-down --seeds 1..2 --count 2").exit_code, 2);
+  EXPECT_EQ(run_rehearse("sweep rollback-with-down --count 1 --junit /nonexistent-directory/junit.xml").exit_code, 3);
 }
 
 TEST(Sweep, TextListsReplayCommandsByInvariant) {
-  const auto result = run_rehearse("sweep gc-pause-no-fencing --seeds 2..3");
+  const auto result = run_rehearse("sweep rollback-without-down --seeds 2..3");
   ASSERT_EQ(result.exit_code, 1) << result.err;
-  EXPECT_NE(result.out.find("mutual-exclusion (2 seeds)"), std::string::npos) << result.out;
-  EXPECT_NE(result.out.find("rehearse run gc-pause-no-fencing --seed 2"), std::string::npos) << result.out;
-  EXPECT_NE(result.out.find("rehearse run gc-pause-no-fencing --seed 3"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("no-lost-writes (2 seeds)"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("rehearse run rollback-without-down --seed 2"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("rehearse run rollback-without-down --seed 3"), std::string::npos) << result.out;
 }
 
 TEST(Replay, BuiltinIsDeterministic) {
   // Two runs of the same seed give the same history: exit 0, the timeline and the hash.
-  const auto result = run_rehearse("replay gc-pause-no-fencing --seed 1");
+  const auto result = run_rehearse("replay rollback-without-down --seed 1");
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_NE(result.out.find("deterministic: both runs gave the same"), std::string::npos) << result.out;
   EXPECT_NE(result.out.find("trace_hash"), std::string::npos) << result.out;
   EXPECT_NE(result.out.find("lock_acquire"), std::string::npos) << result.out;
   EXPECT_NE(result.out.find("backfill and checkpoint writes not shown"), std::string::npos) << result.out;
   EXPECT_NE(result.out.find("verdict: VIOLATION"), std::string::npos) << result.out;
-  EXPECT_EQ(run_rehearse("replay gc-pause-no-fencing").exit_code, 2);  // --seed is required
+  EXPECT_EQ(run_rehearse("replay rollback-without-down").exit_code, 2);  // --seed is required
 }
 
 TEST(Check, DirectoryWithRightExpectationsPasses) {

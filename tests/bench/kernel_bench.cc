@@ -38,7 +38,7 @@ void BM_KernelTimerEvents(benchmark::State& state) {
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(events));
 }
-BENCHMARK(BM_KernelTimerEvents)->Arg(1)->Arg(16)->Arg(256)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_KernelTimerEvents)->Arg(1)->Arg(16)->Arg(256)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_RawFiberYield(benchmark::State& state) {
   const int fibers = static_cast<int>(state.range(0));
@@ -58,7 +58,7 @@ void BM_RawFiberYield(benchmark::State& state) {
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * fibers * kYieldsPerFiber);
 }
-BENCHMARK(BM_RawFiberYield)->Arg(1)->Arg(16)->Arg(256)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_RawFiberYield)->Arg(1)->Arg(16)->Arg(256)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void run_builtin(benchmark::State& state, const char* name) {
   auto loaded = rehearse::resolve_scenario(name);

@@ -32,12 +32,12 @@ RunResult large_run(const std::string& scenario_name, int writes) {
       history.append(Event{.time_us = 1000LL * i + 2, .node = "lock-1", .kind = EventKind::lock_grant, .outcome = Outcome::ok, .token = 2, .actor = "engine-2"});
       history.append(Event{.time_us = 1000LL * i + 3, .node = "engine-2", .kind = EventKind::lock_acquire, .outcome = Outcome::ok, .token = 2});
     }
-    history.append(Event{.time_us = 1000LL * i + 10, .node = "db:us-east-1", .kind = EventKind::write, .outcome = Outcome::applied,
+    history.append(Event{.time_us = 1000LL * i + 100, .node = "db:us-east-1", .kind = EventKind::write, .outcome = Outcome::applied,
                          .write = WriteKind::backfill, .token = second ? 2 : 1, .actor = second ? "engine-2" : "engine-1",
                          .region = "us-east-1", .detail = fmt::format("backfill ids {}..{}", i * 10 + 1, i * 10 + 10),
                          .a = i * 10 + 1, .b = i * 10 + 10});
   }
-  history.append(Event{.time_us = 1000LL * writes + 20, .node = "world", .kind = EventKind::run_end});
+  history.append(Event{.time_us = 1000LL * writes + 200, .node = "world", .kind = EventKind::run_end});
   for (TimeUs at = kSec; at <= 1000LL * writes; at += kSec) {
     result.samples.push_back(MetricSample{at, "us-east-1", at / 100, at / 1000, 50, 0, at / 100});
   }

@@ -1,0 +1,76 @@
+// The `live` subcommand: loads a live config, runs (or dry-runs) the migration against real
+// backends, prints the verdict like `run` does.
+#include "cli/live.h"
+
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/commands_internal.h"
+#include "cli/output.h"
+#include "core/plan.h"
+#include "real_backends/live_runner.h"
+#include "scenarios/live_config.h"
+
+namespace rehearse::cli {
+
+namespace {
+
+live::LiveSetup setup_of(const LiveConfig& config) {
+  live::LiveSetup setup{config.scenario, {}, config.lock_endpoints};
+  for (const auto& region : config.regions) setup.regions.push_back(live::RegionEndpoints{region.name, region.primary, region.replicas});
+  return setup;
+}
+
+int exit_for(const Status& status) {
+  std::cerr << "rehearse live: " << status.message() << "\n";
+  return status.is_unavailable() ? kExitEnvironment : kExitBadInput;
+}
+
+}  // namespace
+
+int live_command(const LiveOptions& options) {
+  LiveConfigResult loaded = load_live_config_file(options.config);
+  if (!loaded.ok()) {
+    for (const auto& error : loaded.errors) std::cerr << error.to_string() << "\n";
+    return kExitBadInput;
+  }
+  Result<MigrationPlan> plan = compile_plan(loaded.config->scenario);
+  if (!plan.is_ok()) return exit_for(plan.status());
+  const live::LiveSetup setup = setup_of(*loaded.config);
+  Status supported = live::check_supported(setup);
+  if (!supported.is_ok()) return exit_for(supported);
+  if (options.dry_run) {
+    Status shown = live::dry_run(setup, plan.value(), options.prepare, std::cout);
+    return shown.is_ok() ? kExitPass : exit_for(shown);
+  }
+  live::LiveOptions run_options;
+  run_options.prepare = options.prepare;
+  run_options.log = &std::cerr;
+  Result<RunResult> result = live::run_live(setup, plan.value(), run_options);
+  if (!result.is_ok()) return exit_for(result.status());
+  if (options.json) {
+    std::cout << run_json(result.value()).dump(2) << "\n";
+  } else {
+    print_run_text(std::cout, result.value(), options.config);
+  }
+  return result.value().violated() ? kExitViolation : kExitPass;
+}
+
+void register_live_command(CLI::App& app) {
+  auto options = std::make_shared<LiveOptions>();
+  CLI::App* command = app.add_subcommand("live", "The migration against real PostgreSQL and Redis (live.md)");
+  command->add_option("config", options->config, "Live config file (a scenario with real endpoints)")->required();
+  command->add_flag("--prepare", options->prepare, "Create and fill the table where it is absent");
+  command->add_flag("--dry-run", options->dry_run, "Connect, check and print the plan; change nothing");
+  command->add_flag("--json", options->json, "Print the run --json object");
+  command->callback([options] {
+    const int code = live_command(*options);
+    std::cout.flush();
+    std::exit(code);
+  });
+}
+
+}  // namespace rehearse::cli

@@ -1,0 +1,268 @@
+// Live application traffic: writes and reads against one region's primary and replicas.
+#include "real_backends/live_traffic.h"
+
+#include <algorithm>
+#include <chrono>
+#include <regex>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+namespace rehearse::live {
+
+namespace {
+constexpr TimeUs kWindowUs = 10 * kSec;
+constexpr TimeUs kDeployPollUs = 200 * kMs;
+constexpr std::size_t kIncidentsMax = 20;
+
+std::uint64_t next_random(std::uint64_t& state) {
+  std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+std::int64_t uniform(std::uint64_t& state, std::int64_t low, std::int64_t high) {
+  return low + static_cast<std::int64_t>(next_random(state) % static_cast<std::uint64_t>(high - low + 1));
+}
+
+bool chance(std::uint64_t& state, double probability) {
+  return static_cast<double>(next_random(state) >> 11) / 9007199254740992.0 < probability;
+}
+
+// A value for an application write, drawn like sim/database.cc's generate_value.
+Value generate(const ColumnSpec& column, std::uint64_t& state) {
+  if (column.nullable > 0 && chance(state, column.nullable)) return Value::null();
+  static const std::regex kRange(R"(^(-?\d+)\.\.(-?\d+)$)");
+  std::smatch match;
+  if (std::regex_match(column.gen, match, kRange)) {
+    const std::int64_t low = std::stoll(match[1]), high = std::stoll(match[2]);
+    if (column.type == ColumnType::numeric) {
+      std::int64_t scale = 1;
+      for (int i = 0; i < column.scale; ++i) scale *= 10;
+      return Value::numeric(Decimal{uniform(state, low * scale, high * scale), column.scale});
+    }
+    if (column.type == ColumnType::text) return Value::text(std::to_string(uniform(state, low, high)));
+    if (column.type == ColumnType::timestamp) return Value::timestamp(uniform(state, low, high) * kSec);
+    return Value::integer(uniform(state, low, high));
+  }
+  if (column.gen == "email") return Value::text(fmt::format("User{}@Example.org", uniform(state, 1, 999999)));
+  switch (column.type) {
+    case ColumnType::bigint:
+    case ColumnType::integer: return Value::integer(uniform(state, 0, 1000000));
+    case ColumnType::numeric: return Value::numeric(Decimal{uniform(state, 0, 100000), 2});
+    case ColumnType::boolean: return Value::boolean(chance(state, 0.5));
+    case ColumnType::timestamp: return Value::timestamp(1704067200LL * kSec + uniform(state, 0, 365LL * 86400) * kSec);
+    case ColumnType::text: return Value::text(fmt::format("item-{}", uniform(state, 0, 999999)));
+  }
+  return Value::null();
+}
+
+void sleep_us(TimeUs us) { std::this_thread::sleep_for(std::chrono::microseconds(us)); }
+
+TimeUs gap_us(double per_second, std::uint64_t& state) {
+  const auto mean = static_cast<TimeUs>(static_cast<double>(kSec) / per_second);
+  return 1 + uniform(state, 0, std::max<TimeUs>(2 * mean, 1));
+}
+
+bool contains(const std::vector<std::string>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+}  // namespace
+
+RegionTraffic::RegionTraffic(RegionEndpoints endpoints, const Scenario& scenario, const MigrationPlan& plan,
+                             LiveHistory& history, std::uint64_t seed)
+    : endpoints_(std::move(endpoints)), scenario_(scenario), plan_(plan), history_(history), seed_(seed) {}
+
+RegionTraffic::~RegionTraffic() { stop(); }
+
+void RegionTraffic::start() {
+  if (scenario_.workload.writes_per_s > 0) threads_.emplace_back([this] { write_loop(); });
+  if (scenario_.workload.reads_per_s > 0) threads_.emplace_back([this] { read_loop(); });
+}
+
+void RegionTraffic::stop() {
+  stopping_ = true;
+  for (std::thread& thread : threads_) thread.join();
+  threads_.clear();
+}
+
+// Moves to the new code at the deploy point (and whenever reads were switched).
+void RegionTraffic::poll_deploy(PostgresConnection& connection, std::int64_t& next_poll_us) {
+  if (new_code_ || history_.elapsed_us() < next_poll_us) return;
+  next_poll_us = history_.elapsed_us() + kDeployPollUs;
+  pqxx::read_transaction tx(connection.get());
+  const pqxx::result rows = tx.exec("SELECT state FROM rehearse_checkpoint WHERE migration = " + tx.quote(plan_.name));
+  if (rows.empty()) return;
+  const int rank = region_state_rank(rows[0][0].c_str());
+  const char* due = "validated";
+  if (scenario_.workload.new_code_after == DeployAfter::expand) due = "expanded";
+  if (scenario_.workload.new_code_after == DeployAfter::backfill) due = "backfilling";
+  if (rank < region_state_rank(due) || rank == region_state_rank("rolled_back")) return;
+  new_code_ = true;
+  history_.append(Event{.node = "app:" + endpoints_.name, .kind = EventKind::message, .region = endpoints_.name,
+                        .detail = "deployed the new code version"});
+}
+
+void RegionTraffic::write_loop() {
+  PostgresConnection connection(endpoints_.primary);
+  std::uint64_t state = seed_ ^ 0x5151;
+  std::int64_t next_poll_us = 0;
+  while (!stopping_) {
+    sleep_us(gap_us(scenario_.workload.writes_per_s, state));
+    try {
+      poll_deploy(connection, next_poll_us);
+      if (!write_once(connection, state)) write_once(connection, state);  // retried once after a schema change
+    } catch (const std::exception&) {
+      connection.reset();
+    }
+  }
+}
+
+// One application write; false when it should be retried with a fresh column list.
+bool RegionTraffic::write_once(PostgresConnection& connection, std::uint64_t& state) {
+  pqxx::connection& db = connection.get();
+  const TimeUs sent = history_.elapsed_us();
+  const bool new_code = new_code_.load();
+  std::int64_t row = 0;
+  if (max_id_ > 0 && chance(state, scenario_.workload.update_ratio)) {
+    const auto hot = std::max<std::int64_t>(1, static_cast<std::int64_t>(static_cast<double>(max_id_) * scenario_.workload.hot_rows));
+    row = chance(state, 0.5) ? uniform(state, 1, hot) : uniform(state, 1, max_id_);
+  }
+  std::map<std::string, Value> logical;
+  for (const auto& column : scenario_.table.columns) logical[column.name] = generate(column, state);
+  try {
+    pqxx::work tx(db);
+    std::vector<std::string> live;
+    for (const auto& r : tx.exec("SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+                                 "AND table_name = " + tx.quote(scenario_.table.name))) {
+      live.push_back(r[0].c_str());
+    }
+    if (max_id_ == 0) max_id_ = tx.exec1("SELECT coalesce(max(id), 0) FROM " + db.quote_name(scenario_.table.name))[0].as<std::int64_t>();
+    const bool flags_on = !tx.exec("SELECT 1 FROM rehearse_flag WHERE \"on\" AND region = " + tx.quote(endpoints_.name)).empty();
+    const bool writes_new = new_code && flags_on;
+    std::map<std::string, Value> written;
+    std::vector<std::string> names, literals;
+    auto set = [&](const std::string& column, const Value& value, ColumnType type) {
+      if (!contains(live, column) || written.count(column) > 0) return;
+      written[column] = value;
+      names.push_back(db.quote_name(column));
+      literals.push_back(sql_literal(db, value, type));
+    };
+    for (const DerivedColumn& derived : plan_.derived) {
+      if (!writes_new) break;
+      const bool contracted = !contains(live, derived.column);
+      const std::string& target = contracted ? derived.final_name : derived.column;
+      if (!contains(live, target) || (contracted && derived.final_name == derived.column)) continue;
+      EvalResult computed = evaluate(derived.up, [&](const std::string& name) -> const Value* {
+        auto it = logical.find(name);
+        return it == logical.end() ? nullptr : &it->second;
+      });
+      ColumnType type = ColumnType::text;
+      for (const auto& statement : plan_.expand) {
+        if (statement.column == derived.column) type = statement.type;
+      }
+      if (computed.ok) set(target, computed.value, type);
+      if (!contracted && !derived.source.empty()) written[derived.source] = Value();  // new code leaves it to down
+    }
+    for (const auto& column : scenario_.table.columns) {
+      if (written.count(column.name) == 0) set(column.name, logical[column.name], column.type);
+    }
+    for (auto it = written.begin(); it != written.end();) it = it->second.is_null() && !contains(names, db.quote_name(it->first)) ? written.erase(it) : std::next(it);
+    const std::string table = db.quote_name(scenario_.table.name);
+    std::string sql;
+    if (row == 0) {
+      sql = fmt::format("INSERT INTO {} ({}) VALUES ({}) RETURNING id", table, fmt::join(names, ", "), fmt::join(literals, ", "));
+    } else {
+      std::vector<std::string> assignments;
+      for (std::size_t i = 0; i < names.size(); ++i) assignments.push_back(names[i] + " = " + literals[i]);
+      sql = fmt::format("UPDATE {} SET {} WHERE id = {} RETURNING id", table, fmt::join(assignments, ", "), row);
+    }
+    const pqxx::result result = tx.exec(sql);
+    tx.commit();
+    if (result.empty()) {
+      finish(fmt::format("update row {}", row), sent, false, 0);
+      return true;
+    }
+    const std::int64_t id = result[0][0].as<std::int64_t>();
+    if (id > max_id_) max_id_ = id;
+    {
+      std::lock_guard<std::mutex> guard(mutex_);
+      acknowledged_[id] = AcknowledgedWrite{endpoints_.name, id, ++order_, history_.elapsed_us(), writes_new, written};
+      writers_[id] = writes_new ? Writer::new_code : Writer::old_code;
+    }
+    finish(row == 0 ? "insert" : fmt::format("update row {}", row), sent, false, 0);
+    return true;
+  } catch (const pqxx::sql_error& error) {
+    if (error.sqlstate() == "42703") return false;  // a column went away under us: retry
+    finish("write", sent, true, 0);
+    return true;
+  }
+}
+
+void RegionTraffic::read_loop() {
+  const std::string target = endpoints_.replicas.empty() ? endpoints_.primary : endpoints_.replicas.front();
+  PostgresConnection connection(target);
+  std::uint64_t state = seed_ ^ 0xa7a7;
+  while (!stopping_) {
+    sleep_us(gap_us(scenario_.workload.reads_per_s, state));
+    read_once(connection, state);
+  }
+}
+
+void RegionTraffic::read_once(PostgresConnection& connection, std::uint64_t& state) {
+  const TimeUs sent = history_.elapsed_us();
+  const std::string what = endpoints_.replicas.empty() ? "read from db:" + endpoints_.name : "read from db:" + endpoints_.name + "/replica-1";
+  try {
+    pqxx::connection& db = connection.get();
+    pqxx::read_transaction tx(db);
+    const std::int64_t row = max_id_ > 0 ? uniform(state, 1, max_id_) : 1;
+    tx.exec(fmt::format("SELECT * FROM {} WHERE id = {}", db.quote_name(scenario_.table.name), row));
+    TimeUs staleness = 0;
+    if (!endpoints_.replicas.empty()) {
+      staleness = tx.exec1(
+          "SELECT CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 ELSE "
+          "coalesce(extract(epoch FROM now() - pg_last_xact_replay_timestamp()) * 1000000, 0) END::bigint")[0].as<std::int64_t>();
+    }
+    finish(what, sent, false, std::max<TimeUs>(staleness, 0));
+  } catch (const std::exception&) {
+    connection.reset();
+    finish(what, sent, true, 0);
+  }
+}
+
+void RegionTraffic::finish(const std::string& what, TimeUs sent_us, bool failed, TimeUs staleness_us) {
+  const TimeUs waited = history_.elapsed_us() - sent_us;
+  ++requests_;
+  if (failed) ++errors_;
+  std::lock_guard<std::mutex> guard(mutex_);
+  RequestWindow& window = windows_[sent_us / kWindowUs * kWindowUs];
+  window.start_us = sent_us / kWindowUs * kWindowUs;
+  ++window.requests;
+  if (failed) ++window.failed;
+  max_stall_us_ = std::max(max_stall_us_, waited);
+  max_staleness_us_ = std::max(max_staleness_us_, staleness_us);
+  const RequestIncident incident{endpoints_.name, "app:" + endpoints_.name, sent_us, waited, staleness_us, failed, what};
+  const SloSpec& slo = scenario_.slo;
+  if ((failed || (slo.max_stall_us > 0 && waited > slo.max_stall_us)) && slow_.size() < kIncidentsMax) slow_.push_back(incident);
+  if (slo.max_replica_lag_us > 0 && staleness_us > slo.max_replica_lag_us && stale_.size() < kIncidentsMax) stale_.push_back(incident);
+}
+
+void RegionTraffic::export_to(Observations& observations) const {
+  std::lock_guard<std::mutex> guard(mutex_);
+  auto& windows = observations.windows[endpoints_.name];
+  for (const auto& [start, window] : windows_) windows.push_back(window);
+  for (const auto& [row, write] : acknowledged_) observations.acknowledged.push_back(write);
+  observations.max_stall_us = std::max(observations.max_stall_us, max_stall_us_);
+  observations.max_staleness_us = std::max(observations.max_staleness_us, max_staleness_us_);
+  for (const auto& incident : slow_) observations.slow_requests.push_back(incident);
+  for (const auto& incident : stale_) observations.stale_reads.push_back(incident);
+}
+
+Writer RegionTraffic::last_writer(std::int64_t id) const {
+  std::lock_guard<std::mutex> guard(mutex_);
+  auto it = writers_.find(id);
+  return it == writers_.end() ? Writer::initial : it->second;
+}
+
+}  // namespace rehearse::live

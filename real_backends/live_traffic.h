@@ -1,0 +1,68 @@
+// Application traffic of one region in a live run: a writer thread (inserts and updates at
+// workload.writes_per_s, old code or new code) and a reader thread (reads at reads_per_s, from
+// a replica where there is one, measuring its staleness). The application moves to the new
+// code at workload.deploy.new_code_after by polling the region's checkpoint, and writes the new
+// columns only while the dual_write or read_new flag is on, as sim/app.cc does.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/observations.h"
+#include "core/plan.h"
+#include "real_backends/live_ports.h"
+#include "real_backends/postgres.h"
+
+namespace rehearse::live {
+
+class RegionTraffic {
+ public:
+  RegionTraffic(RegionEndpoints endpoints, const Scenario& scenario, const MigrationPlan& plan, LiveHistory& history,
+                std::uint64_t seed);
+  ~RegionTraffic();
+  void start();
+  void stop();  // joins the threads
+  // Request windows, incidents and acknowledged writes into `observations`.
+  void export_to(Observations& observations) const;
+  // Who wrote each row last (by id), for the snapshots.
+  Writer last_writer(std::int64_t id) const;
+  std::int64_t requests() const { return requests_.load(); }
+  std::int64_t errors() const { return errors_.load(); }
+
+ private:
+  struct Request;
+  void write_loop();
+  void read_loop();
+  void poll_deploy(PostgresConnection& connection, std::int64_t& next_poll_us);
+  bool write_once(PostgresConnection& connection, std::uint64_t& rng_state);
+  void read_once(PostgresConnection& connection, std::uint64_t& rng_state);
+  void finish(const std::string& what, TimeUs sent_us, bool failed, TimeUs staleness_us);
+
+  RegionEndpoints endpoints_;
+  const Scenario& scenario_;
+  const MigrationPlan& plan_;
+  LiveHistory& history_;
+  std::uint64_t seed_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> new_code_{false};
+  std::atomic<std::int64_t> max_id_{0};
+  std::atomic<std::int64_t> requests_{0};
+  std::atomic<std::int64_t> errors_{0};
+  std::vector<std::thread> threads_;
+  mutable std::mutex mutex_;
+  std::map<TimeUs, RequestWindow> windows_;
+  std::map<std::int64_t, AcknowledgedWrite> acknowledged_;
+  std::map<std::int64_t, Writer> writers_;
+  std::uint64_t order_ = 0;
+  TimeUs max_stall_us_ = 0;
+  TimeUs max_staleness_us_ = 0;
+  std::vector<RequestIncident> slow_;
+  std::vector<RequestIncident> stale_;
+};
+
+}  // namespace rehearse::live

@@ -1,0 +1,602 @@
+// PostgreSQL behind the RegionDatabase port (libpqxx 6.4), mirroring sim/database.cc in SQL.
+#include "real_backends/postgres.h"
+
+#include <algorithm>
+#include <charconv>
+#include <regex>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+namespace rehearse::live {
+
+namespace {
+
+constexpr const char* kTriggerName = "rehearse_dual_write";
+constexpr const char* kConnectTimeout = " connect_timeout=3";
+
+std::string quoted(pqxx::connection& connection, const std::string& name) { return connection.quote_name(name); }
+
+std::string expression_sql(pqxx::connection& connection, const Expr& expr, const std::string& prefix = "") {
+  return to_sql(expr, [&](const std::string& column) { return prefix + quoted(connection, column); });
+}
+
+std::string limit_ms(TimeUs us) { return fmt::format("'{}ms'", us <= 0 ? 0 : std::max<TimeUs>(us / kMs, 1)); }
+
+bool has_all(const std::vector<std::string>& live, const std::vector<std::string>& wanted) {
+  return std::all_of(wanted.begin(), wanted.end(),
+                     [&](const std::string& c) { return std::find(live.begin(), live.end(), c) != live.end(); });
+}
+
+bool contains(const std::vector<std::string>& live, const std::string& column) {
+  return std::find(live.begin(), live.end(), column) != live.end();
+}
+
+std::vector<std::string> live_columns(pqxx::transaction_base& tx, const std::string& table) {
+  const pqxx::result rows = tx.exec(
+      "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = " +
+      tx.quote(table) + " ORDER BY ordinal_position");
+  std::vector<std::string> names;
+  for (const auto& row : rows) names.push_back(row[0].c_str());
+  return names;
+}
+
+// The fence: bumps the migration's fence row to our token unless a larger one was seen.
+bool pass_fence(pqxx::transaction_base& tx, const std::string& migration, const Fence& fence) {
+  if (!fence.enforce) return true;
+  tx.exec("INSERT INTO rehearse_fence (migration, token) VALUES (" + tx.quote(migration) + ", 0) ON CONFLICT DO NOTHING");
+  const pqxx::result updated = tx.exec(fmt::format("UPDATE rehearse_fence SET token = {0} WHERE migration = {1} AND token <= {0}",
+                                                   fence.token, tx.quote(migration)));
+  return updated.affected_rows() == 1;
+}
+
+void upsert_checkpoint(pqxx::transaction_base& tx, const Checkpoint& checkpoint) {
+  tx.exec(fmt::format(
+      "INSERT INTO rehearse_checkpoint (migration, state, next_id, token, validated_token, contract_started) "
+      "VALUES ({}, {}, {}, {}, {}, {}) ON CONFLICT (migration) DO UPDATE SET state = EXCLUDED.state, "
+      "next_id = EXCLUDED.next_id, token = EXCLUDED.token, validated_token = EXCLUDED.validated_token, "
+      "contract_started = EXCLUDED.contract_started",
+      tx.quote(checkpoint.migration), tx.quote(checkpoint.state), checkpoint.next_id, checkpoint.token,
+      checkpoint.validated_token, checkpoint.contract_started ? "true" : "false"));
+}
+
+std::string ddl_sql(pqxx::connection& connection, const DdlStatement& statement) {
+  const std::string table = quoted(connection, statement.table);
+  const std::string column = quoted(connection, statement.column);
+  switch (statement.kind) {
+    case DdlStatement::Kind::add_column:
+      return fmt::format("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}", table, column, sql_type(statement.type));
+    case DdlStatement::Kind::drop_column: return fmt::format("ALTER TABLE {} DROP COLUMN IF EXISTS {}", table, column);
+    case DdlStatement::Kind::rename_column:
+      return fmt::format("ALTER TABLE {} RENAME COLUMN {} TO {}", table, column, quoted(connection, statement.to));
+    case DdlStatement::Kind::set_not_null: return fmt::format("ALTER TABLE {} ALTER COLUMN {} SET NOT NULL", table, column);
+    case DdlStatement::Kind::drop_index: return fmt::format("DROP INDEX IF EXISTS {}", column);
+    case DdlStatement::Kind::create_index: {
+      std::vector<std::string> columns;
+      for (const auto& c : statement.columns) columns.push_back(quoted(connection, c));
+      return fmt::format("CREATE INDEX CONCURRENTLY IF NOT EXISTS {} ON {} ({})", column, table, fmt::join(columns, ", "));
+    }
+  }
+  return "";
+}
+
+const char* ddl_name(DdlStatement::Kind kind) {
+  switch (kind) {
+    case DdlStatement::Kind::add_column: return "add column";
+    case DdlStatement::Kind::drop_column: return "drop column";
+    case DdlStatement::Kind::rename_column: return "rename column";
+    case DdlStatement::Kind::set_not_null: return "set not null";
+    case DdlStatement::Kind::create_index: return "create index";
+    case DdlStatement::Kind::drop_index: return "drop index";
+  }
+  return "?";
+}
+
+// Whether the statement has nothing left to do (a rename that already happened).
+bool already_done(pqxx::transaction_base& tx, const DdlStatement& statement) {
+  if (statement.kind != DdlStatement::Kind::rename_column) return false;
+  const auto columns = live_columns(tx, statement.table);
+  return !contains(columns, statement.column) && contains(columns, statement.to);
+}
+
+std::string generator_sql(pqxx::connection& connection, const ColumnSpec& column);
+
+std::string range_generator(const ColumnSpec& column, std::int64_t low, std::int64_t high) {
+  const std::string draw = fmt::format("({} + floor(random() * {})::bigint)", low, high - low + 1);
+  switch (column.type) {
+    case ColumnType::numeric:
+      return fmt::format("round(({} + random() * {})::numeric, {})", low, high - low, column.scale);
+    case ColumnType::text: return draw + "::text";
+    case ColumnType::timestamp: return fmt::format("to_timestamp({})::timestamp", draw);
+    default: return draw;
+  }
+}
+
+std::string default_generator(const ColumnSpec& column) {
+  switch (column.type) {
+    case ColumnType::bigint:
+    case ColumnType::integer: return "floor(random() * 1000001)::bigint";
+    case ColumnType::numeric: return fmt::format("round((random() * 1000)::numeric, {})", column.scale);
+    case ColumnType::boolean: return "(random() < 0.5)";
+    case ColumnType::timestamp: return "timestamp '2024-01-01' + floor(random() * 31536000) * interval '1 second'";
+    case ColumnType::text: return "'item-' || floor(random() * 1000000)::bigint::text";
+  }
+  return "NULL";
+}
+
+std::string choice_generator(pqxx::connection& connection, const ColumnSpec& column, const std::string& inside) {
+  std::vector<std::string> choices;
+  std::string current;
+  for (char c : inside + ",") {
+    if (c == ',') {
+      choices.push_back(connection.quote(current));
+      current.clear();
+    } else if (c != ' ') {
+      current += c;
+    }
+  }
+  return fmt::format("(ARRAY[{}])[1 + floor(random() * {})::int]::{}", fmt::join(choices, ", "), choices.size(),
+                     sql_type(column.type));
+}
+
+std::string generator_sql(pqxx::connection& connection, const ColumnSpec& column) {
+  const std::string& gen = column.gen;
+  std::string value = default_generator(column);
+  static const std::regex kRange(R"(^(-?\d+)\.\.(-?\d+)$)");
+  std::smatch match;
+  if (std::regex_match(gen, match, kRange)) {
+    value = range_generator(column, std::stoll(match[1]), std::stoll(match[2]));
+  } else if (gen == "email") {
+    value = "'User' || (1 + floor(random() * 999999))::bigint::text || '@' || "
+            "(ARRAY['example.com', 'Example.org', 'MAIL.test'])[1 + floor(random() * 3)::int]";
+  } else if (gen == "uuid") {
+    value = "gen_random_uuid()::text";
+  } else if (gen.rfind("one_of(", 0) == 0 && gen.back() == ')') {
+    value = choice_generator(connection, column, gen.substr(7, gen.size() - 8));
+  }
+  if (column.nullable <= 0) return value;
+  return fmt::format("CASE WHEN random() < {} THEN NULL ELSE {} END", column.nullable, value);
+}
+
+Value parse_cell(const pqxx::field& field, const std::string& type) {
+  if (field.is_null()) return Value::null();
+  const std::string text = field.c_str();
+  if (type == "bigint" || type == "integer" || type == "smallint") return Value::integer(field.as<std::int64_t>());
+  if (type == "numeric") {
+    auto parsed = decimal::parse(text);
+    return parsed ? Value::numeric(*parsed) : Value::text(text);
+  }
+  if (type == "boolean") return Value::boolean(text == "t");
+  if (type.rfind("timestamp", 0) == 0) {
+    auto parsed = parse_timestamp(text);
+    return parsed ? Value::timestamp(*parsed) : Value::text(text);
+  }
+  return Value::text(text);
+}
+
+}  // namespace
+
+std::string redact(const std::string& connection_string) {
+  static const std::regex kPassword(R"((password\s*=\s*)('[^']*'|\S+))", std::regex::icase);
+  static const std::regex kUrlPassword(R"((://[^:/@\s]+:)[^@\s]+@)");
+  return std::regex_replace(std::regex_replace(connection_string, kPassword, "$1***"), kUrlPassword, "$1***@");
+}
+
+const char* sql_type(ColumnType type) {
+  switch (type) {
+    case ColumnType::bigint: return "bigint";
+    case ColumnType::integer: return "integer";
+    case ColumnType::numeric: return "numeric";
+    case ColumnType::text: return "text";
+    case ColumnType::boolean: return "boolean";
+    case ColumnType::timestamp: return "timestamp";
+  }
+  return "text";
+}
+
+PostgresConnection::PostgresConnection(std::string connection_string) : connection_string_(std::move(connection_string)) {}
+PostgresConnection::~PostgresConnection() = default;
+
+pqxx::connection& PostgresConnection::get() {
+  if (!connection_ || !connection_->is_open()) connection_ = std::make_unique<pqxx::connection>(connection_string_ + kConnectTimeout);
+  return *connection_;
+}
+
+void PostgresConnection::reset() { connection_.reset(); }
+
+PostgresRegionDatabase::PostgresRegionDatabase(RegionEndpoints endpoints, std::string actor, const MigrationPlan& plan,
+                                               LiveHistory& history, const StopSignal& stop)
+    : endpoints_(std::move(endpoints)),
+      actor_(std::move(actor)),
+      plan_(plan),
+      history_(history),
+      stop_(stop),
+      primary_(endpoints_.primary) {}
+
+PostgresRegionDatabase::~PostgresRegionDatabase() = default;
+
+// Runs `work` and maps libpq failures to Status values: lock and statement timeouts and
+// serialization failures are timeouts; lost connections are unavailable; the rest invalid.
+template <typename Work>
+Status PostgresRegionDatabase::guarded(const char* what, Work&& work) {
+  if (stop_.stopping.load()) return Status::unavailable("the run is stopping");
+  try {
+    return work(primary_.get());
+  } catch (const pqxx::broken_connection& error) {
+    primary_.reset();
+    return Status::unavailable(fmt::format("{}: db:{} unreachable", what, endpoints_.name));
+  } catch (const pqxx::in_doubt_error& error) {
+    primary_.reset();
+    return Status::timeout(fmt::format("{}: commit in doubt", what));
+  } catch (const pqxx::sql_error& error) {
+    const std::string state = error.sqlstate();
+    const std::string message = fmt::format("{}: {}", what, error.what());
+    if (state == "55P03" || state == "57014" || state == "40001" || state == "40P01") return Status::timeout(message);
+    if (state.rfind("08", 0) == 0 || state.rfind("57P", 0) == 0) {
+      primary_.reset();
+      return Status::unavailable(message);
+    }
+    return Status::invalid(message);
+  } catch (const std::exception& error) {
+    primary_.reset();
+    return Status::unavailable(fmt::format("{}: {}", what, error.what()));
+  }
+}
+
+void PostgresRegionDatabase::record_write(bool applied, WriteKind kind, const Fence& fence, const std::string& detail,
+                                          std::int64_t a, std::int64_t b) {
+  history_.append(Event{.node = "db:" + endpoints_.name, .kind = EventKind::write,
+                        .outcome = applied ? Outcome::applied : Outcome::rejected, .write = kind, .token = fence.token,
+                        .actor = actor_, .region = endpoints_.name, .detail = detail, .a = a, .b = b});
+}
+
+Status PostgresRegionDatabase::execute_ddl(const DdlStatement& statement, const DdlLimits& limits, const Fence& fence) {
+  if (statement.kind == DdlStatement::Kind::create_index) return create_index(statement, limits, fence);
+  const std::string detail = fmt::format("{}: {} {}{}", statement.purpose, ddl_name(statement.kind), statement.column,
+                                         statement.to.empty() ? "" : " to " + statement.to);
+  return guarded("ddl", [&](pqxx::connection& connection) {
+    pqxx::work tx(connection);
+    tx.exec("SET LOCAL lock_timeout = " + limit_ms(limits.lock_timeout_us));
+    tx.exec("SET LOCAL statement_timeout = " + limit_ms(limits.statement_timeout_us));
+    if (!pass_fence(tx, plan_.name, fence)) {
+      tx.abort();
+      record_write(false, WriteKind::ddl, fence, detail);
+      return Status::stale_token(fmt::format("token {} is older than the fence", fence.token));
+    }
+    if (statement.purpose != "expand") {  // the trigger reads columns that contract/rollback drop
+      tx.exec(fmt::format("DROP TRIGGER IF EXISTS {} ON {}", kTriggerName, quoted(connection, statement.table)));
+    }
+    if (!already_done(tx, statement)) tx.exec(ddl_sql(connection, statement));
+    history_.commit_in_order([&] { tx.commit(); },
+                             Event{.node = "db:" + endpoints_.name, .kind = EventKind::write, .outcome = Outcome::applied,
+                                   .write = WriteKind::ddl, .token = fence.token, .actor = actor_,
+                                   .region = endpoints_.name, .detail = detail});
+    return Status::ok();
+  });
+}
+
+// CREATE INDEX CONCURRENTLY cannot run in a transaction: the fence is checked (and committed)
+// first, then the index is built on the same session under the limits.
+Status PostgresRegionDatabase::create_index(const DdlStatement& statement, const DdlLimits& limits, const Fence& fence) {
+  const std::string detail = fmt::format("{}: create index {}", statement.purpose, statement.column);
+  return guarded("create index", [&](pqxx::connection& connection) {
+    {
+      pqxx::work tx(connection);
+      if (!pass_fence(tx, plan_.name, fence)) {
+        tx.abort();
+        record_write(false, WriteKind::ddl, fence, detail);
+        return Status::stale_token(fmt::format("token {} is older than the fence", fence.token));
+      }
+      tx.commit();
+    }
+    pqxx::nontransaction session(connection);
+    session.exec("SET lock_timeout = " + limit_ms(limits.lock_timeout_us));
+    session.exec("SET statement_timeout = " + limit_ms(limits.statement_timeout_us));
+    session.exec(ddl_sql(connection, statement));
+    session.exec("RESET lock_timeout");
+    session.exec("RESET statement_timeout");
+    record_write(true, WriteKind::ddl, fence, detail);
+    return Status::ok();
+  });
+}
+
+Result<std::int64_t> PostgresRegionDatabase::backfill(const BackfillBatch& batch, const Checkpoint& then, const Fence& fence) {
+  std::int64_t updated = 0;
+  const std::string detail = fmt::format("backfill ids {}..{}", batch.low_id, batch.high_id);
+  Status status = guarded("backfill", [&](pqxx::connection& connection) {
+    pqxx::work tx(connection);
+    if (!pass_fence(tx, plan_.name, fence)) {
+      tx.abort();
+      record_write(false, WriteKind::backfill, fence, detail, batch.low_id, batch.high_id);
+      return Status::stale_token(fmt::format("token {} is older than the fence", fence.token));
+    }
+    tx.exec("SET LOCAL rehearse.backfill = 'on'");  // the dual-write trigger stands aside
+    const auto columns = live_columns(tx, batch.table);
+    for (const ColumnFill& fill : batch.fills) {
+      if (!contains(columns, fill.column) || !has_all(columns, fill.up.columns())) continue;
+      const std::string target = quoted(connection, fill.column);
+      const std::string up = expression_sql(connection, fill.up);
+      const std::string condition = batch.overwrite ? fmt::format("{} IS DISTINCT FROM ({})", target, up) : target + " IS NULL";
+      updated += tx.exec(fmt::format("UPDATE {} SET {} = ({}) WHERE id BETWEEN {} AND {} AND {}", quoted(connection, batch.table),
+                                     target, up, batch.low_id, batch.high_id, condition))
+                     .affected_rows();
+    }
+    Checkpoint saved = then;
+    saved.migration = plan_.name;
+    upsert_checkpoint(tx, saved);
+    history_.commit_in_order([&] { tx.commit(); },
+                             Event{.node = "db:" + endpoints_.name, .kind = EventKind::write, .outcome = Outcome::applied,
+                                   .write = WriteKind::backfill, .token = fence.token, .actor = actor_,
+                                   .region = endpoints_.name, .detail = detail, .a = batch.low_id, .b = batch.high_id});
+    return Status::ok();
+  });
+  if (!status.is_ok()) return status;
+  history_.rows_backfilled += updated;
+  return updated;
+}
+
+Result<RangeChecksum> PostgresRegionDatabase::checksum(const BackfillBatch& range, BackfillSource /*source*/) {
+  RangeChecksum sums;
+  Status status = guarded("checksum", [&](pqxx::connection& connection) {
+    pqxx::read_transaction tx(connection);
+    const auto columns = live_columns(tx, range.table);
+    std::vector<std::string> mismatch, expected, actual, nulls;
+    for (const ColumnFill& fill : range.fills) {
+      if (!contains(columns, fill.column) || !has_all(columns, fill.up.columns())) continue;
+      const std::string target = quoted(connection, fill.column);
+      const std::string up = expression_sql(connection, fill.up);
+      mismatch.push_back(fmt::format("({} IS DISTINCT FROM ({}))", target, up));
+      expected.push_back(fmt::format("hashtext(coalesce(({})::text, '<null>'))::bigint", up));
+      actual.push_back(fmt::format("hashtext(coalesce({}::text, '<null>'))::bigint", target));
+    }
+    for (const auto& column : range.not_null) {
+      if (contains(columns, column)) nulls.push_back(quoted(connection, column) + " IS NULL");
+    }
+    auto any = [](const std::vector<std::string>& terms) { return terms.empty() ? std::string("false") : fmt::format("{}", fmt::join(terms, " OR ")); };
+    auto total = [](const std::vector<std::string>& terms) { return terms.empty() ? std::string("0") : fmt::format("{}", fmt::join(terms, " + ")); };
+    const pqxx::row row = tx.exec1(fmt::format(
+        "SELECT count(*), count(*) FILTER (WHERE {}), coalesce(sum({}), 0)::bigint, coalesce(sum({}), 0)::bigint, "
+        "count(*) FILTER (WHERE {}) FROM {} WHERE id BETWEEN {} AND {}",
+        any(mismatch), total(expected), total(actual), any(nulls), quoted(connection, range.table), range.low_id, range.high_id));
+    sums.rows = row[0].as<std::int64_t>();
+    sums.mismatched_rows = row[1].as<std::int64_t>();
+    sums.expected = static_cast<std::uint64_t>(row[2].as<std::int64_t>());
+    sums.actual = static_cast<std::uint64_t>(row[3].as<std::int64_t>());
+    sums.null_rows = row[4].as<std::int64_t>();
+    return Status::ok();
+  });
+  if (!status.is_ok()) return status;
+  return sums;
+}
+
+Result<KeyRange> PostgresRegionDatabase::key_range(const std::string& table) {
+  KeyRange range;
+  Status status = guarded("key range", [&](pqxx::connection& connection) {
+    pqxx::read_transaction tx(connection);
+    const pqxx::row row = tx.exec1("SELECT coalesce(min(id), 1), coalesce(max(id), 0), count(*) FROM " + quoted(connection, table));
+    range = KeyRange{row[0].as<std::int64_t>(), row[1].as<std::int64_t>(), row[2].as<std::int64_t>()};
+    return Status::ok();
+  });
+  if (!status.is_ok()) return status;
+  return range;
+}
+
+Result<std::vector<std::string>> PostgresRegionDatabase::columns(const std::string& table) {
+  std::vector<std::string> names;
+  Status status = guarded("columns", [&](pqxx::connection& connection) {
+    pqxx::read_transaction tx(connection);
+    names = live_columns(tx, table);
+    return Status::ok();
+  });
+  if (!status.is_ok()) return status;
+  return names;
+}
+
+Result<Checkpoint> PostgresRegionDatabase::read_checkpoint(const std::string& migration) {
+  Checkpoint checkpoint;
+  Status status = guarded("read checkpoint", [&](pqxx::connection& connection) {
+    pqxx::read_transaction tx(connection);
+    const pqxx::result rows = tx.exec(
+        "SELECT state, next_id, token, validated_token, contract_started FROM rehearse_checkpoint WHERE migration = " +
+        tx.quote(migration));
+    checkpoint.migration = migration;
+    if (rows.empty()) return Status::ok();
+    checkpoint.exists = true;
+    checkpoint.state = rows[0][0].c_str();
+    checkpoint.next_id = rows[0][1].as<std::int64_t>();
+    checkpoint.token = rows[0][2].as<std::int64_t>();
+    checkpoint.validated_token = rows[0][3].as<std::int64_t>();
+    checkpoint.contract_started = rows[0][4].as<bool>();
+    return Status::ok();
+  });
+  if (!status.is_ok()) return status;
+  return checkpoint;
+}
+
+Status PostgresRegionDatabase::write_checkpoint(const Checkpoint& checkpoint, const Fence& fence) {
+  const std::string detail = fmt::format("checkpoint {}", checkpoint.state);
+  return guarded("write checkpoint", [&](pqxx::connection& connection) {
+    pqxx::work tx(connection);
+    if (!pass_fence(tx, plan_.name, fence)) {
+      tx.abort();
+      record_write(false, WriteKind::checkpoint, fence, detail);
+      return Status::stale_token(fmt::format("token {} is older than the fence", fence.token));
+    }
+    upsert_checkpoint(tx, checkpoint);
+    history_.commit_in_order([&] { tx.commit(); },
+                             Event{.node = "db:" + endpoints_.name, .kind = EventKind::write, .outcome = Outcome::applied,
+                                   .write = WriteKind::checkpoint, .token = fence.token, .actor = actor_,
+                                   .region = endpoints_.name, .detail = detail});
+    return Status::ok();
+  });
+}
+
+Result<TimeUs> PostgresRegionDatabase::replication_lag() {
+  TimeUs lag = 0;
+  Status status = guarded("replication lag", [&](pqxx::connection& connection) {
+    pqxx::read_transaction tx(connection);
+    const pqxx::row row = tx.exec1(
+        "SELECT coalesce(max(extract(epoch FROM coalesce(replay_lag, interval '0')) * 1000000), 0)::bigint "
+        "FROM pg_stat_replication");
+    lag = row[0].as<std::int64_t>();
+    return Status::ok();
+  });
+  if (!status.is_ok()) return status;
+  return lag;
+}
+
+Status PostgresRegionDatabase::set_flag(const std::string& flag, bool on, const Fence& fence) {
+  const std::string detail = fmt::format("{} = {}", flag, on ? "on" : "off");
+  return guarded("set flag", [&](pqxx::connection& connection) {
+    pqxx::work tx(connection);
+    if (!pass_fence(tx, plan_.name, fence)) {
+      tx.abort();
+      record_write(false, WriteKind::flag, fence, detail);
+      return Status::stale_token(fmt::format("token {} is older than the fence", fence.token));
+    }
+    tx.exec(fmt::format("DELETE FROM rehearse_flag WHERE region = {} AND flag = {}", tx.quote(endpoints_.name), tx.quote(flag)));
+    tx.exec(fmt::format("INSERT INTO rehearse_flag (region, flag, \"on\") VALUES ({}, {}, {})", tx.quote(endpoints_.name),
+                        tx.quote(flag), on ? "true" : "false"));
+    if (flag == "dual_write") {
+      const auto columns = live_columns(tx, plan_.table);
+      if (on) {
+        for (const std::string& sql : dual_write_trigger_sql(connection, plan_, columns)) tx.exec(sql);
+      } else {
+        tx.exec(fmt::format("DROP TRIGGER IF EXISTS {} ON {}", kTriggerName, quoted(connection, plan_.table)));
+      }
+    }
+    history_.commit_in_order([&] { tx.commit(); },
+                             Event{.node = "db:" + endpoints_.name, .kind = EventKind::write, .outcome = Outcome::applied,
+                                   .write = WriteKind::flag, .token = fence.token, .actor = actor_,
+                                   .region = endpoints_.name, .detail = detail});
+    return Status::ok();
+  });
+}
+
+Result<bool> PostgresRegionDatabase::get_flag(const std::string& flag) {
+  bool on = false;
+  Status status = guarded("get flag", [&](pqxx::connection& connection) {
+    pqxx::read_transaction tx(connection);
+    const pqxx::result rows = tx.exec(fmt::format("SELECT \"on\" FROM rehearse_flag WHERE region = {} AND flag = {}",
+                                                  tx.quote(endpoints_.name), tx.quote(flag)));
+    on = !rows.empty() && rows[0][0].as<bool>();
+    return Status::ok();
+  });
+  if (!status.is_ok()) return status;
+  return on;
+}
+
+Status PostgresFlagStore::set_flag(const std::string& region, const std::string& flag, bool on, const Fence& fence) {
+  return database_(region).set_flag(flag, on, fence);
+}
+
+Result<bool> PostgresFlagStore::get_flag(const std::string& region, const std::string& flag) {
+  return database_(region).get_flag(flag);
+}
+
+std::vector<std::string> dual_write_trigger_sql(pqxx::connection& connection, const MigrationPlan& plan,
+                                                const std::vector<std::string>& live) {
+  std::string body;
+  for (const DerivedColumn& derived : plan.derived) {
+    if (!contains(live, derived.column) || !has_all(live, derived.up.columns())) continue;
+    const std::string target = "NEW." + quoted(connection, derived.column);
+    const std::string compute_up = fmt::format("{} := {};", target, expression_sql(connection, derived.up, "NEW."));
+    const bool has_down = !derived.down.empty() && contains(live, derived.source) && has_all(live, derived.down.columns());
+    if (!has_down) {
+      body += compute_up + "\n";
+      continue;
+    }
+    const std::string old_target = "OLD." + quoted(connection, derived.column);
+    body += fmt::format(
+        "IF (TG_OP = 'INSERT' AND {0} IS NOT NULL) OR (TG_OP = 'UPDATE' AND {0} IS DISTINCT FROM {1}) THEN\n"
+        "  NEW.{2} := {3};\nELSE\n  {4}\nEND IF;\n",
+        target, old_target, quoted(connection, derived.source), expression_sql(connection, derived.down, "NEW."), compute_up);
+  }
+  const std::string function = quoted(connection, "rehearse_dual_write_" + plan.table);
+  return {
+      fmt::format("CREATE OR REPLACE FUNCTION {}() RETURNS trigger LANGUAGE plpgsql AS $body$\nBEGIN\n"
+                  "IF current_setting('rehearse.backfill', true) = 'on' THEN RETURN NEW; END IF;\n{}RETURN NEW;\nEND\n$body$",
+                  function, body),
+      fmt::format("DROP TRIGGER IF EXISTS {} ON {}", kTriggerName, quoted(connection, plan.table)),
+      fmt::format("CREATE TRIGGER {} BEFORE INSERT OR UPDATE ON {} FOR EACH ROW EXECUTE FUNCTION {}()", kTriggerName,
+                  quoted(connection, plan.table), function),
+  };
+}
+
+void bootstrap_schema(pqxx::connection& connection) {
+  pqxx::work tx(connection);
+  tx.exec("CREATE TABLE IF NOT EXISTS rehearse_checkpoint (migration text PRIMARY KEY, state text NOT NULL, "
+          "next_id bigint NOT NULL, token bigint NOT NULL, validated_token bigint NOT NULL, contract_started bool NOT NULL)");
+  tx.exec("CREATE TABLE IF NOT EXISTS rehearse_fence (migration text PRIMARY KEY, token bigint NOT NULL)");
+  tx.exec("CREATE TABLE IF NOT EXISTS rehearse_flag (region text NOT NULL, flag text NOT NULL, \"on\" bool NOT NULL, "
+          "PRIMARY KEY (region, flag))");
+  tx.commit();
+}
+
+bool table_exists(pqxx::connection& connection, const std::string& table) {
+  pqxx::read_transaction tx(connection);
+  return !tx.exec("SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = " +
+                  tx.quote(table))
+              .empty();
+}
+
+void prepare_table(pqxx::connection& connection, const TableSpec& table) {
+  pqxx::work tx(connection);
+  std::vector<std::string> definitions{"id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"};
+  std::vector<std::string> names{"id"};
+  std::vector<std::string> generators{"g"};
+  for (const ColumnSpec& column : table.columns) {
+    definitions.push_back(fmt::format("{} {}", quoted(connection, column.name), sql_type(column.type)));
+    names.push_back(quoted(connection, column.name));
+    generators.push_back(generator_sql(connection, column));
+  }
+  const std::string name = quoted(connection, table.name);
+  tx.exec(fmt::format("CREATE TABLE {} ({})", name, fmt::join(definitions, ", ")));
+  tx.exec("SELECT setseed(0.25)");
+  tx.exec(fmt::format("INSERT INTO {} ({}) SELECT {} FROM generate_series(1, {}) AS g", name, fmt::join(names, ", "),
+                      fmt::join(generators, ", "), table.rows));
+  tx.exec(fmt::format("SELECT setval(pg_get_serial_sequence({}, 'id'), greatest({}, 1))", tx.quote(table.name), table.rows));
+  tx.commit();
+}
+
+TableImage snapshot_table(pqxx::connection& connection, const std::string& table) {
+  pqxx::read_transaction tx(connection);
+  const pqxx::result described = tx.exec(
+      "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = current_schema() AND "
+      "table_name = " + tx.quote(table) + " ORDER BY (column_name <> 'id'), ordinal_position");
+  TableImage image;
+  std::vector<std::string> types, quoted_names;
+  for (const auto& row : described) {
+    image.columns.push_back(row[0].c_str());
+    types.push_back(row[1].c_str());
+    quoted_names.push_back(quoted(connection, row[0].c_str()));
+  }
+  if (image.columns.empty()) return image;
+  const pqxx::result rows = tx.exec(fmt::format("SELECT {} FROM {} ORDER BY id", fmt::join(quoted_names, ", "), quoted(connection, table)));
+  image.rows.reserve(rows.size());
+  for (const auto& row : rows) {
+    std::vector<Value> values;
+    for (std::size_t c = 0; c < types.size(); ++c) values.push_back(parse_cell(row[static_cast<int>(c)], types[c]));
+    image.rows.push_back(std::move(values));
+  }
+  image.last_writer.assign(image.rows.size(), Writer::initial);
+  return image;
+}
+
+std::int64_t replica_behind_bytes(pqxx::connection& primary, pqxx::connection& replica) {
+  std::string target;
+  {
+    pqxx::nontransaction tx(primary);
+    target = tx.exec1("SELECT pg_current_wal_lsn()::text")[0].c_str();
+  }
+  pqxx::nontransaction tx(replica);
+  return tx.exec1(fmt::format("SELECT greatest(pg_wal_lsn_diff({}::pg_lsn, coalesce(pg_last_wal_replay_lsn(), '0/0'::pg_lsn)), 0)::bigint",
+                              tx.quote(target)))[0].as<std::int64_t>();
+}
+
+std::string sql_literal(pqxx::connection& connection, const Value& value, ColumnType type) {
+  if (value.is_null()) return "NULL";
+  return fmt::format("{}::{}", connection.quote(value.to_string()), sql_type(type));
+}
+
+}  // namespace rehearse::live

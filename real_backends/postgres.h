@@ -1,0 +1,115 @@
+// One region's PostgreSQL primary (and its replicas) behind the RegionDatabase port: DDL under
+// lock_timeout, fenced backfill batches with the checkpoint in the same transaction, checksums
+// as SQL aggregates, replication lag from pg_stat_replication, the dual-write trigger, flags,
+// and the helpers the live runner needs (schema bootstrap, --prepare, table snapshots).
+// Each instance owns its connections and is used by one thread.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/observations.h"
+#include "core/plan.h"
+#include "core/ports.h"
+#include "real_backends/live_ports.h"
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wall"
+#pragma GCC diagnostic ignored "-Wextra"
+#pragma GCC diagnostic ignored "-Wpedantic"
+#pragma GCC diagnostic ignored "-Wshadow"
+#include <pqxx/pqxx>
+#pragma GCC diagnostic pop
+
+namespace rehearse::live {
+
+// A connection string with every password=... value replaced by "***".
+std::string redact(const std::string& connection_string);
+
+struct RegionEndpoints {
+  std::string name;
+  std::string primary;                // libpq connection string
+  std::vector<std::string> replicas;  // libpq connection strings
+};
+
+// A lazily (re)connected libpq connection.
+class PostgresConnection {
+ public:
+  explicit PostgresConnection(std::string connection_string);
+  ~PostgresConnection();
+  // The connection, connecting first when needed. Throws pqxx::broken_connection.
+  pqxx::connection& get();
+  void reset();
+  const std::string& connection_string() const { return connection_string_; }
+
+ private:
+  std::string connection_string_;
+  std::unique_ptr<pqxx::connection> connection_;
+};
+
+class PostgresRegionDatabase final : public RegionDatabase {
+ public:
+  // `actor` names the engine instance in write events; `plan` gives the dual-write trigger.
+  PostgresRegionDatabase(RegionEndpoints endpoints, std::string actor, const MigrationPlan& plan, LiveHistory& history,
+                         const StopSignal& stop);
+  ~PostgresRegionDatabase() override;
+  const std::string& region() const override { return endpoints_.name; }
+  Status execute_ddl(const DdlStatement& statement, const DdlLimits& limits, const Fence& fence) override;
+  Result<std::int64_t> backfill(const BackfillBatch& batch, const Checkpoint& then, const Fence& fence) override;
+  Result<RangeChecksum> checksum(const BackfillBatch& range, BackfillSource source) override;
+  Result<KeyRange> key_range(const std::string& table) override;
+  Result<std::vector<std::string>> columns(const std::string& table) override;
+  Result<Checkpoint> read_checkpoint(const std::string& migration) override;
+  Status write_checkpoint(const Checkpoint& checkpoint, const Fence& fence) override;
+  Result<TimeUs> replication_lag() override;
+  // The flag (and, for dual_write, the trigger) under the fence.
+  Status set_flag(const std::string& flag, bool on, const Fence& fence);
+  Result<bool> get_flag(const std::string& flag);
+
+ private:
+  template <typename Work>
+  Status guarded(const char* what, Work&& work);
+  Status create_index(const DdlStatement& statement, const DdlLimits& limits, const Fence& fence);
+  void record_write(bool applied, WriteKind kind, const Fence& fence, const std::string& detail, std::int64_t a = 0,
+                    std::int64_t b = 0);
+
+  RegionEndpoints endpoints_;
+  std::string actor_;
+  const MigrationPlan& plan_;
+  LiveHistory& history_;
+  const StopSignal& stop_;
+  PostgresConnection primary_;
+};
+
+// Routes flags to the region's database of the same engine instance.
+class PostgresFlagStore final : public FlagStore {
+ public:
+  explicit PostgresFlagStore(std::function<PostgresRegionDatabase&(const std::string&)> database)
+      : database_(std::move(database)) {}
+  Status set_flag(const std::string& region, const std::string& flag, bool on, const Fence& fence) override;
+  Result<bool> get_flag(const std::string& region, const std::string& flag) override;
+
+ private:
+  std::function<PostgresRegionDatabase&(const std::string&)> database_;
+};
+
+// Creates rehearse_checkpoint, rehearse_fence and rehearse_flag when absent. Throws pqxx errors.
+void bootstrap_schema(pqxx::connection& connection);
+// Whether `table` exists.
+bool table_exists(pqxx::connection& connection, const std::string& table);
+// CREATE TABLE and fill it with `rows` rows drawn from the columns' generators (--prepare).
+void prepare_table(pqxx::connection& connection, const TableSpec& table);
+// The SQL type of a column type.
+const char* sql_type(ColumnType type);
+// Every row of `table` (ordered by id), converted to Values by the columns' SQL types.
+TableImage snapshot_table(pqxx::connection& connection, const std::string& table);
+// The WAL position now (primary) / replayed (replica), as an LSN difference in bytes.
+std::int64_t replica_behind_bytes(pqxx::connection& primary, pqxx::connection& replica);
+// The SQL literal of a value with its type cast, e.g. '12.50'::numeric.
+std::string sql_literal(pqxx::connection& connection, const Value& value, ColumnType type);
+// The quoted trigger SQL: CREATE FUNCTION + CREATE TRIGGER for the plan's derived columns.
+std::vector<std::string> dual_write_trigger_sql(pqxx::connection& connection, const MigrationPlan& plan,
+                                                const std::vector<std::string>& live_columns);
+
+}  // namespace rehearse::live
