@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands_internal.h"
+#include "cli/live.h"
 #include "cli/output.h"
 #include "scenarios/loader.h"
 
@@ -79,6 +80,7 @@ int main(int argc, char** argv) {
   PlanOptions plan;
   CLI::App* plan_command = add_plan_command(app, plan);
   CLI::App* list_command = app.add_subcommand("list", "The built-in scenarios, one line each");
+  register_live_command(app);
 
   try {
     app.parse(argc, argv);

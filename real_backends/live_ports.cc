@@ -7,7 +7,8 @@ namespace rehearse::live {
 
 namespace {
 constexpr TimeUs kStoppedClockJumpUs = 24 * kHour;  // past every deadline of a stopping engine
-constexpr TimeUs kSleepSliceUs = 50 * kMs;          // how often a sleeper looks at the stop flag
+constexpr TimeUs kSleepSliceUs = 50 * kMs;
+constexpr TimeUs kStallTailUs = 300 * kMs;          // how often a sleeper looks at the stop flag
 
 TimeUs steady_now_us() {
   return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -26,6 +27,7 @@ void RealClock::maybe_start_stall(TimeUs duration_us) {
   if (++matching_sleeps_ != stall_->after_count) return;
   if (stall_->fired->exchange(true)) return;
   stalled_until_us_ = steady_now_us() + stall_->for_us;
+  stalled_thread_ = std::this_thread::get_id();
 }
 
 void RealClock::sleep_for(TimeUs duration_us) {
@@ -34,7 +36,8 @@ void RealClock::sleep_for(TimeUs duration_us) {
   for (;;) {
     {
       std::lock_guard<std::mutex> guard(mutex_);
-      until = std::max(until, stalled_until_us_);  // a stalled process sleeps through it all
+      const TimeUs tail = std::this_thread::get_id() == stalled_thread_ ? 0 : kStallTailUs;
+      if (stalled_until_us_ > 0) until = std::max(until, stalled_until_us_ + tail);  // a stalled process sleeps through it all
     }
     const TimeUs now = steady_now_us();
     if (now >= until || stop_.stopping.load()) return;

@@ -25,7 +25,8 @@ struct StopSignal {
 };
 
 // Test hook: stall every sleeping thread of one engine (its engine thread and its keepalive)
-// for `for_us`, starting at the `after_count`-th sleep of exactly `trigger_sleep_us`.
+// for `for_us` (the other threads of the engine wake 300 ms after the one that stalled, so
+// that its stale write races ahead of the keepalive's renewal), starting at the `after_count`-th sleep of exactly `trigger_sleep_us`.
 struct StallHook {
   TimeUs trigger_sleep_us = 0;
   int after_count = 1;
@@ -46,6 +47,7 @@ class RealClock final : public Clock {
   std::mutex mutex_;
   int matching_sleeps_ = 0;
   TimeUs stalled_until_us_ = 0;  // steady-clock microseconds
+  std::thread::id stalled_thread_;  // wakes first; the others (the keepalive) a little later
 };
 
 // splitmix64 seeded from the run seed and the instance: never std::random_device.

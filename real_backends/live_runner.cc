@@ -91,6 +91,19 @@ Status prepare_region(const RegionEndpoints& region, const Scenario& scenario, b
   return Status::ok();
 }
 
+void wait_for_replicas(const LiveSetup& setup) {
+  for (const auto& region : setup.regions) {
+    if (region.replicas.empty()) continue;
+    pqxx::connection primary(region.primary + " connect_timeout=3");
+    for (const auto& target : region.replicas) {
+      pqxx::connection replica(target + " connect_timeout=3");
+      for (TimeUs waited = 0; waited < kReplicaCatchUpUs && replica_behind_bytes(primary, replica) > 0; waited += kPollUs) {
+        std::this_thread::sleep_for(std::chrono::microseconds(kPollUs));
+      }
+    }
+  }
+}
+
 // Waits (bounded) until every replica replayed its primary's WAL, then snapshots them all.
 void take_end_snapshots(const LiveSetup& setup, LiveHistory& history, const std::map<std::string, std::unique_ptr<RegionTraffic>>& traffic,
                         Observations& observations) {
@@ -247,6 +260,7 @@ Result<RunResult> run_live(const LiveSetup& setup, const MigrationPlan& plan, co
     Status prepared = prepare_region(region, setup.scenario, options.prepare, options);
     if (!prepared.is_ok()) return prepared;
   }
+  wait_for_replicas(setup);  // --prepare's table must reach the replicas before reads start
   LiveHistory history;
   history.append(Event{.node = "world", .kind = EventKind::run_start, .detail = setup.scenario.name,
                        .a = static_cast<std::int64_t>(setup.scenario.seed)});

@@ -263,10 +263,15 @@ Status PostgresRegionDatabase::execute_ddl(const DdlStatement& statement, const 
       record_write(false, WriteKind::ddl, fence, detail);
       return Status::stale_token(fmt::format("token {} is older than the fence", fence.token));
     }
-    if (statement.purpose != "expand") {  // the trigger reads columns that contract/rollback drop
-      tx.exec(fmt::format("DROP TRIGGER IF EXISTS {} ON {}", kTriggerName, quoted(connection, statement.table)));
-    }
+    // The trigger reads columns that contract/rollback drop: rebuilt over what is left.
+    const bool had_trigger = statement.purpose != "expand" && !tx.exec(fmt::format(
+        "SELECT 1 FROM pg_trigger WHERE tgname = {} AND tgrelid = {}::regclass", tx.quote(kTriggerName),
+        tx.quote(quoted(connection, statement.table)))).empty();
+    if (had_trigger) tx.exec(fmt::format("DROP TRIGGER IF EXISTS {} ON {}", kTriggerName, quoted(connection, statement.table)));
     if (!already_done(tx, statement)) tx.exec(ddl_sql(connection, statement));
+    if (had_trigger && statement.purpose == "contract") {
+      for (const std::string& sql : dual_write_trigger_sql(connection, plan_, live_columns(tx, statement.table))) tx.exec(sql);
+    }
     history_.commit_in_order([&] { tx.commit(); },
                              Event{.node = "db:" + endpoints_.name, .kind = EventKind::write, .outcome = Outcome::applied,
                                    .write = WriteKind::ddl, .token = fence.token, .actor = actor_,

@@ -23,7 +23,6 @@ code { padding: 0 .25em; }
 pre { padding: .7em 1em; overflow-x: auto; }
 figure { margin: 1.2em 0; overflow-x: auto; border: 1px solid #eee; padding: .5em; }
 figcaption { color: #555; font-size: 90%; margin-top: .4em; }
-strong.fail { color: #c62828; }
 )css";
 
 std::string slug(const std::string& text) {

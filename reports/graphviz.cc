@@ -24,16 +24,28 @@ int collect_error(char* message) {
   return 0;
 }
 
-// Owns a context and a graph; frees the layout, the graph and the context in that order.
+// The process's one Graphviz context, created on first use and freed at exit. Graphviz 2.4x
+// keeps font-metric caches in static storage that a freed context leaves dangling, so
+// creating and freeing a context per figure reads freed memory on the next layout.
+GVC_t* shared_context() {
+  struct Context {
+    GVC_t* context = gvContext();
+    ~Context() {
+      if (context != nullptr) gvFreeContext(context);
+    }
+  };
+  static Context holder;
+  return holder.context;
+}
+
+// Owns one graph and its layout; frees the layout, then the graph.
 class Rendering {
  public:
-  Rendering() : context_(gvContext()) {}
+  explicit Rendering(GVC_t* context) : context_(context) {}
   ~Rendering() {
-    if (graph_ != nullptr) {
-      if (laid_out_) gvFreeLayout(context_, graph_);
-      agclose(graph_);
-    }
-    if (context_ != nullptr) gvFreeContext(context_);
+    if (graph_ == nullptr) return;
+    if (laid_out_) gvFreeLayout(context_, graph_);
+    agclose(graph_);
   }
   Rendering(const Rendering&) = delete;
   Rendering& operator=(const Rendering&) = delete;
@@ -68,7 +80,7 @@ Result<std::string> render_svg(const std::string& dot_source) {
   graphviz_errors.clear();
   agseterr(AGERR);  // warnings (e.g. about cluster sizes) are not errors
   agseterrf(collect_error);
-  Rendering rendering;
+  Rendering rendering(shared_context());
   return rendering.run(dot_source);
 }
 

@@ -29,12 +29,26 @@ std::string rate_text(double per_second) {
   if (per_second <= 0) return "0/s";
   for (int events = 1; events <= 1000; ++events) {
     const double period_us = static_cast<double>(events) * static_cast<double>(kSec) / per_second;
-    if (std::abs(period_us - std::round(period_us)) < 1e-6 * period_us) {
+    if (std::abs(period_us - std::round(period_us)) < 1e-3) {
       const auto period = static_cast<TimeUs>(std::llround(period_us));
       return period == kSec ? fmt::format("{}/s", events) : fmt::format("{}/{}", events, scenario_duration(period));
     }
   }
   return fmt::format("1/{}", scenario_duration(static_cast<TimeUs>(std::llround(static_cast<double>(kSec) / per_second))));
+}
+
+// A block of text as it reads back: plain when it is one line, a literal block when it ends with
+// exactly one newline (as a folded description does), double-quoted with escapes otherwise.
+void emit_text(YAML::Emitter& out, const std::string& text) {
+  const bool one_line = text.find('\n') == std::string::npos;
+  const bool one_trailing_newline = text.size() >= 2 && text.back() == '\n' && text[text.size() - 2] != '\n';
+  if (one_line) {
+    out << text;
+  } else if (one_trailing_newline) {
+    out << YAML::Literal << text;
+  } else {
+    out << YAML::DoubleQuoted << text;
+  }
 }
 
 void emit_topology(YAML::Emitter& out, const Topology& topology) {
@@ -277,7 +291,8 @@ std::string scenario_yaml(const Scenario& scenario, std::uint64_t seed, const Hi
   YAML::Emitter out;
   out << YAML::BeginMap;
   out << YAML::Key << "name" << YAML::Value << scenario.name;
-  out << YAML::Key << "description" << YAML::Value << YAML::Literal << scenario.description;
+  out << YAML::Key << "description" << YAML::Value;
+  emit_text(out, scenario.description);
   out << YAML::Key << "seed" << YAML::Value << seed;
   out << YAML::Key << "duration" << YAML::Value << scenario_duration(scenario.duration_us);
   emit_topology(out, scenario.topology);

@@ -1,6 +1,5 @@
 // The Header, Summary and Impact sections, and the helpers the section writers share.
 #include <algorithm>
-#include <regex>
 
 #include <fmt/format.h>
 
@@ -14,9 +13,15 @@ namespace {
 
 // How many problems a checker's detail counts: 1, plus N for ", and N more ...".
 std::int64_t counted_problems(const Violation& violation) {
-  static const std::regex more(", and ([0-9]+) more ");
-  std::smatch match;
-  if (std::regex_search(violation.detail, match, more)) return 1 + std::stoll(match[1].str());
+  const std::string marker = ", and ";
+  for (auto at = violation.detail.find(marker); at != std::string::npos; at = violation.detail.find(marker, at + 1)) {
+    std::size_t end = at + marker.size();
+    std::int64_t more = 0;
+    while (end < violation.detail.size() && violation.detail[end] >= '0' && violation.detail[end] <= '9') {
+      more = more * 10 + (violation.detail[end++] - '0');
+    }
+    if (end > at + marker.size() && violation.detail.compare(end, 6, " more ") == 0) return 1 + more;
+  }
   return 1;
 }
 
@@ -126,8 +131,12 @@ void add_summary(Document& document, const ReportContext& context) {
   const RunResult& result = context.input.result;
   const RunFacts& facts = context.facts;
   document.heading(2, "Summary");
+  constexpr std::size_t kFaultsNamed = 5;
   std::string faults;
-  for (const FaultWindow& window : facts.faults) faults += (faults.empty() ? "" : "; ") + ("`" + window.description + "`");
+  for (std::size_t i = 0; i < facts.faults.size() && i < kFaultsNamed; ++i) {
+    faults += (faults.empty() ? "" : "; ") + ("`" + facts.faults[i].description + "`");
+  }
+  if (facts.faults.size() > kFaultsNamed) faults += fmt::format(" and {} more", facts.faults.size() - kFaultsNamed);
   const std::string fault_clause = facts.faults.empty() ? std::string("no fault injected")
                                                         : fmt::format("{} fault(s): {}", facts.faults.size(), faults);
   if (!result.violated()) {

@@ -13,6 +13,7 @@ namespace rehearse::reports {
 namespace {
 
 constexpr std::size_t kViolationsNarrated = 3;
+constexpr std::size_t kFaultsListed = 20;
 
 // The lint findings that can explain a violation of each invariant.
 const std::map<std::string, std::vector<std::string>>& explaining_findings() {
@@ -178,7 +179,14 @@ void add_trigger_and_root_cause(Document& document, const ReportContext& context
   const RunResult& result = context.input.result;
   document.heading(2, "Trigger and root cause");
   std::vector<std::string> faults;
-  for (const FaultWindow& window : context.facts.faults) faults.push_back(fault_sentence(window));
+  for (const FaultWindow& window : context.facts.faults) {
+    if (faults.size() == kFaultsListed) {
+      faults.push_back(fmt::format("and {} more (the Timeline and trace.json have them all)",
+                                   context.facts.faults.size() - kFaultsListed));
+      break;
+    }
+    faults.push_back(fault_sentence(window));
+  }
   document.paragraph(faults.empty() ? "No fault was injected in this run." : "Faults injected in this run:");
   if (!faults.empty()) document.bullets(faults);
   if (!result.violated()) {

@@ -23,7 +23,7 @@ std::string grant_edges(const std::vector<SpacetimeItem>& items, const History& 
     auto grant = grants.find({event.token, event.node});
     if (grant == grants.end()) continue;
     dot += fmt::format("  e{} -> e{} [constraint=false, arrowhead=normal, style=dashed, color=\"#1f77b4\", "
-                       "fontcolor=\"#1f77b4\", label=\"token {}\"];\n",
+                       "fontcolor=\"#1f77b4\", xlabel=\"token {}\"];\n",
                        grant->second, event.id, event.token);
   }
   return dot;
@@ -43,7 +43,7 @@ std::string violation_edges(const std::vector<SpacetimeItem>& items, const RunRe
     std::sort(events.begin(), events.end(), [](const Event* left, const Event* right) { return left->id < right->id; });
     for (std::size_t i = 1; i < events.size(); ++i) {
       dot += fmt::format("  e{} -> e{} [constraint=false, arrowhead=normal, color=\"#d62728\", fontcolor=\"#d62728\", "
-                         "penwidth=2, label={}];\n",
+                         "penwidth=2, xlabel={}];\n",
                          events[i - 1]->id, events[i]->id, dot_quote(order_reason(*events[i - 1], *events[i])));
     }
   }

@@ -91,7 +91,7 @@ std::string violation_cluster(std::size_t index, const Violation& violation, con
     if (proving.count(event->id) == 0) continue;
     if (previous != nullptr) {
       dot += fmt::format("    v{0}_{1} -> v{0}_{2} [color=\"#d62728\", fontcolor=\"#d62728\", penwidth=2.5, "
-                         "constraint=false, label={3}];\n",
+                         "constraint=false, xlabel={3}];\n",
                          index, previous->id, event->id, dot_quote(order_reason(*previous, *event)));
     }
     previous = event;

@@ -53,7 +53,8 @@ void replace_block(std::vector<std::string>& lines, const std::string& key, cons
   for (std::size_t i = first + 1; i < last; ++i) lines[i].clear();
 }
 
-std::string flow(const YAML::Node& node) {
+std::string flow(YAML::Node node) {
+  node.SetStyle(YAML::EmitterStyle::Flow);
   YAML::Emitter out;
   out << YAML::Flow << node;
   return out.c_str();

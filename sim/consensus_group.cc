@@ -92,8 +92,9 @@ void ConsensusGroup::elect(bool first) {
   reported_no_leader_ = false;
   ++term_;
   healthy_at_us_ = kernel_.now();
+  if (first) return;  // the cluster starts with a leader; the history starts with the run
   note(fmt::format("{} is the {} leader (term {})", members_[elected]->name(), options_.service, term_));
-  if (!first && on_new_leader_) on_new_leader_();
+  if (on_new_leader_) on_new_leader_();
 }
 
 }  // namespace rehearse::sim

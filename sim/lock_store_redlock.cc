@@ -118,6 +118,7 @@ Result<Lease> RedlockClient::try_acquire(TimeUs ttl_us) {
   if (granted >= service_.quorum() && validity > 0) {
     value_ = value;
     token_ = token;
+    valid_until_local_us_ = start + ttl_us - drift;
     return Lease{token, 0, ttl_us - drift};  // valid until start + TTL - drift
   }
   release_everywhere(value);  // also where the answer was lost: the value is ours alone
@@ -145,9 +146,13 @@ Status RedlockClient::renew(const Lease& lease, TimeUs ttl_us) {
   }
   const TimeUs drift = static_cast<TimeUs>(service_.spec().drift_factor * static_cast<double>(ttl_us)) + kClockDriftFloorUs;
   const bool valid = ttl_us - (self_.local_now() - start) - drift > 0;
-  if (extended >= service_.quorum() && valid) return Status::ok();
+  if (extended >= service_.quorum() && valid) {
+    valid_until_local_us_ = start + ttl_us - drift;
+    return Status::ok();
+  }
   const std::string tally = fmt::format("extended on {} of {} masters, {} refused", extended, service_.size(), refused);
-  if (service_.size() - refused < service_.quorum()) {
+  const bool expired = self_.local_now() >= valid_until_local_us_;
+  if (service_.size() - refused < service_.quorum() || expired) {
     release_everywhere(value);  // a majority is gone for good: the lock is lost
     value_.clear();
     return Status::conflict(tally);

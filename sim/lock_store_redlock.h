@@ -58,6 +58,8 @@ class RedlockClient final : public LockClient {
   RedlockClient(RedlockService& service, Node& self, Rng rng);
   // The lease's ttl_us is the Redlock validity measured from the start of the attempt.
   Result<Lease> try_acquire(TimeUs ttl_us) override;
+  // Extends on every master; conflict once a majority refused, or once the validity ran out
+  // without a successful extension (the client knows it lost the lock).
   Status renew(const Lease& lease, TimeUs ttl_us) override;
   Status release(const Lease& lease) override;
 
@@ -75,6 +77,7 @@ class RedlockClient final : public LockClient {
   Rng rng_;
   std::string value_;  // the random value of the lease we hold, the same on every master
   std::int64_t token_ = 0;
+  TimeUs valid_until_local_us_ = 0;  // start of the last successful acquire / extend + TTL - drift
 };
 
 }  // namespace rehearse::sim

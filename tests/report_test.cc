@@ -233,6 +233,92 @@ TEST(ReportTest, ScenarioYamlLoadsBackToTheSameScenario) {
   EXPECT_EQ(reports::scenario_yaml(loaded, 1, empty), reports::scenario_yaml(run.scenario, 1, empty));
 }
 
+// Every section and every fault kind, global topology, random faults: emitted, loaded back and
+// emitted again, the text is the same.
+TEST(ReportTest, ScenarioYamlRoundTripsEveryField) {
+  const Scenario scenario = testing::from_text(R"yaml(name: every-field
+description: Every key of the scenario format.
+seed: 9
+duration: 20m
+topology:
+  mode: global
+  home: eu-west-1
+  regions:
+    - {name: us-east-1, replicas: 1}
+    - {name: eu-west-1, replicas: 2}
+  latency: {intra_region: 1ms..3ms, inter_region: 50ms..90ms}
+  replication_lag: 10ms..200ms
+  clocks: {max_skew: 20ms, max_drift_ppm: 50}
+lock: {backend: redlock, nodes: 3, region: eu-west-1, ttl: 8s, renew_every: 2s, fencing: client,
+       drift_factor: 0.02, persistence: false, max_ops_per_s: 500, delayed_restart: true}
+engine:
+  instances: 3
+  region: us-east-1
+  start_jitter: 0s..3s
+  batch_size: 250
+  batch_pause: 20ms
+  backfill_source: replica
+  max_replication_lag: 1500ms
+  lock_timeout: 300ms
+  statement_timeout: 20s
+  ddl_retries: 4
+  acquire_timeout: 2m
+  backoff: {base: 50ms, max: 5s, jitter: equal}
+  rollout: all-at-once
+  order: [eu-west-1, us-east-1]
+  health_gate: {soak: 10s, max_error_rate: 0.02, max_replication_lag: 3s}
+  validate: false
+  on_failure: halt
+table:
+  name: accounts
+  rows: 500
+  columns:
+    amount: {type: numeric, gen: "0..100", scale: 2, nullable: 0.1}
+    email: {type: text, gen: email}
+    status: {type: text, gen: "one_of(a,b)"}
+migration:
+  name: every_operation
+  operations:
+    - add_column: {column: cents, type: bigint, up: "round(amount * 100)"}
+    - alter_column: {column: email, type: text, up: "lower(email)", down: "email"}
+    - rename_column: {column: status, to: state}
+    - add_not_null: {column: cents}
+    - create_index: {columns: [email]}
+    - drop_column: {column: amount}
+workload: {regions: [us-east-1], writes_per_s: 12.5, reads_per_s: 40, update_ratio: 0.6, hot_rows: 0.05,
+           deploy: {new_code_after: backfill}}
+slo: {max_stall: 2s, max_error_rate: 0.005, max_replica_lag: 20s}
+faults:
+  - {at: 10s, pause: engine-1, for: 15s}
+  - {at: 20s, crash: engine-2, restart_after: 10s}
+  - {at: 30s, partition: [us-east-1], from: [lock-1, lock-2], oneway: true, for: 20s}
+  - {at: 40s, delay: engine-1, extra: 8s, for: 10s}
+  - {at: 50s, drop: lock-2, probability: 0.3, for: 30s}
+  - {at: 60s, clock_jump: lock-3, by: -20s}
+  - {at: 61s, clock_skew: engine-1, offset: +2s}
+  - {at: 62s, clock_drift: engine-3, ppm: 50000, for: 1m}
+  - {at: 70s, replication_lag: eu-west-1, extra: 30s, for: 2m}
+  - {at: {phase: validate, region: eu-west-1, after: 2s}, long_transaction: db:eu-west-1, for: 90s}
+  - {at: 90s, failover: lock}
+random_faults: {rate: 3/20s, kinds: [pause, crash], targets: [engine-*, db:*], max_duration: 10s, quiet_after: 5m}
+expect: {verdict: violation, invariants: [mutual-exclusion, liveness], within_seeds: 50}
+)yaml");
+  ASSERT_EQ(scenario.faults.size(), 11u);
+  const History empty;
+  const std::string yaml = reports::scenario_yaml(scenario, 9, empty);
+  Scenario loaded = testing::from_text(yaml);
+  loaded.source_path = scenario.source_path;
+  EXPECT_EQ(reports::scenario_yaml(loaded, 9, empty), yaml);
+  EXPECT_NE(yaml.find("rate: 3/20s"), std::string::npos) << yaml;
+  EXPECT_NE(yaml.find("writes_per_s: 12.5"), std::string::npos) << yaml;
+  History drawn;
+  drawn.append(Event{.time_us = 12 * kSec, .node = "engine-3", .kind = EventKind::fault_start,
+                     .detail = "pause engine-3 for 5s [engine-3]", .a = 0});
+  const std::string with_drawn = reports::scenario_yaml(scenario, 9, drawn);
+  EXPECT_NE(with_drawn.find("# The faults random_faults drew"), std::string::npos) << with_drawn;
+  EXPECT_NE(with_drawn.find("#   - at 12.000 s: pause engine-3 for 5s [engine-3]"), std::string::npos) << with_drawn;
+}
+
 TEST(ReportTest, ProposesStorageFencingThatFixesTheRun) {
   const RecordedRun& run = violating_run();
   const auto items = reports::propose_action_items(run.scenario, run.result);
