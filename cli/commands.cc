@@ -31,7 +31,22 @@ struct RunOptions {
   std::optional<std::uint64_t> seed;
   bool json = false;
   std::string trace;
+  std::string report;
 };
+
+struct ReportOptions {
+  std::string scenario;
+  std::uint64_t seed = 1;
+  std::string out;
+};
+
+int command_report(const ReportOptions& options) {
+  std::optional<Scenario> scenario = load_or_report(options.scenario);
+  if (!scenario) return kExitBadInput;
+  const RunResult result = timed_simulation(*scenario, options.seed);
+  print_run_text(std::cout, result, options.scenario);
+  return write_postmortem(*scenario, options.scenario, options.seed, result, options.out);
+}
 
 int command_run(const RunOptions& options) {
   std::optional<Scenario> scenario = load_or_report(options.scenario);
@@ -47,6 +62,7 @@ int command_run(const RunOptions& options) {
   } else {
     print_run_text(std::cout, result, options.scenario);
   }
+  if (!options.report.empty()) return write_postmortem(*scenario, options.scenario, seed, result, options.report);
   return result.violated() ? kExitViolation : kExitPass;
 }
 
@@ -68,6 +84,13 @@ int main(int argc, char** argv) {
   run_command->add_option("--seed", run.seed, "Seed of the run (default: the scenario's seed)");
   run_command->add_flag("--json", run.json, "Print the result as one JSON object (cli.md)");
   run_command->add_option("--trace", run.trace, "Write every event of the run to FILE, one JSON object a line");
+  run_command->add_option("--report", run.report, "Also write the rehearsal postmortem into DIR (reports.md)");
+
+  ReportOptions report;
+  CLI::App* report_command = app.add_subcommand("report", "Writes a rehearsal postmortem of one seed (reports.md)");
+  report_command->add_option("scenario", report.scenario, "Scenario file, or the name of a built-in scenario")->required();
+  report_command->add_option("--seed", report.seed, "Seed of the run")->required();
+  report_command->add_option("--out", report.out, "Directory to write the report into")->required();
 
   SweepOptions sweep;
   CLI::App* sweep_command = add_sweep_command(app, sweep);
@@ -93,6 +116,7 @@ int main(int argc, char** argv) {
     return kExitBadInput;
   }
   if (run_command->parsed()) return command_run(run);
+  if (report_command->parsed()) return command_report(report);
   if (sweep_command->parsed()) return command_sweep(sweep);
   if (merge_command->parsed()) return command_merge(merge);
   if (replay_command->parsed()) return command_replay(replay);

@@ -136,4 +136,9 @@ struct PlanOptions {
 CLI::App* add_plan_command(CLI::App& app, PlanOptions& options);
 int command_plan(const PlanOptions& options);
 
+// Runs the proposed fixes of `result` on the same seed and writes the postmortem into
+// `directory`; returns the exit code (3 when it cannot be written).
+int write_postmortem(const Scenario& scenario, const std::string& argument, std::uint64_t seed, const RunResult& result,
+                     const std::string& directory);
+
 }  // namespace rehearse::cli
