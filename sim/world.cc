@@ -190,7 +190,9 @@ void World::build_applications() {
 void World::append(Event event) {
   event.time_us = kernel_->now();
   const std::uint64_t id = history_.append(std::move(event));
-  observe(history_.events()[id]);
+  // A copy: observing may append more events, which can move the history's storage.
+  const Event appended = history_.events()[id];
+  observe(appended);
 }
 
 // Reacts to what just happened: phase-triggered faults, deploys, and table snapshots.
