@@ -2,6 +2,8 @@
 #include "core/lock_session.h"
 
 #include <algorithm>
+#include <atomic>
+#include <mutex>
 
 #include <fmt/format.h>
 
@@ -14,12 +16,28 @@ namespace {
 constexpr int kRenewFailuresMax = 1000;
 }  // namespace
 
-// State shared by the session and its keepalive task; the task may outlive the session.
+// State shared by the session and its keepalive task; the task may outlive the session. Live,
+// the keepalive is another thread: the flags are atomic and the lease is read and written
+// under the mutex (in simulation both are uncontended).
 struct LockSession::Shared {
-  bool holding = false;
-  bool lost = false;
-  std::uint64_t generation = 0;  // bumped whenever the lease changes; stale keepalives stop
-  Lease lease;
+  std::atomic<bool> holding{false};
+  std::atomic<bool> lost{false};
+  std::atomic<std::uint64_t> generation{0};  // bumped whenever the lease changes; stale keepalives stop
+  mutable std::mutex mutex;
+  Lease lease;  // GUARDED_BY(mutex)
+
+  Lease get_lease() const {
+    std::lock_guard<std::mutex> guard(mutex);
+    return lease;
+  }
+  void set_lease(const Lease& value) {
+    std::lock_guard<std::mutex> guard(mutex);
+    lease = value;
+  }
+  void set_requested_local_us(TimeUs sent) {
+    std::lock_guard<std::mutex> guard(mutex);
+    lease.requested_local_us = sent;
+  }
 };
 
 TimeUs backoff_delay(const Backoff& backoff, int attempt, Random& random) {
@@ -44,10 +62,10 @@ LockSession::LockSession(const LockSpec& lock, const EngineSpec& engine, LockSes
 LockSession::~LockSession() { ++shared_->generation; }
 
 bool LockSession::holding() const { return shared_->holding && !shared_->lost; }
-std::int64_t LockSession::token() const { return shared_->lease.token; }
+std::int64_t LockSession::token() const { return shared_->get_lease().token; }
 
 Fence LockSession::fence() const {
-  return Fence{shared_->lease.token, lock_.fencing == Fencing::storage};
+  return Fence{shared_->get_lease().token, lock_.fencing == Fencing::storage};
 }
 
 Status LockSession::acquire() {
@@ -57,12 +75,13 @@ Status LockSession::acquire() {
     const TimeUs sent = ports_.clock.now();
     Result<Lease> granted = ports_.lock.try_acquire(lock_.ttl_us);
     if (granted.is_ok()) {
-      shared_->lease = granted.value();
-      shared_->lease.requested_local_us = sent;
+      Lease lease = granted.value();
+      lease.requested_local_us = sent;
       // A store may promise less than was asked (Redlock's validity, ZooKeeper's Disconnected
       // point): the client-side check trusts the shorter of the two.
       const TimeUs granted_ttl = granted.value().ttl_us;
-      shared_->lease.ttl_us = granted_ttl > 0 ? std::min(granted_ttl, lock_.ttl_us) : lock_.ttl_us;
+      lease.ttl_us = granted_ttl > 0 ? std::min(granted_ttl, lock_.ttl_us) : lock_.ttl_us;
+      shared_->set_lease(lease);
       shared_->holding = true;
       shared_->lost = false;
       ++shared_->generation;
@@ -89,20 +108,21 @@ void LockSession::start_keepalive() {
       ports.clock.sleep_for(lock.renew_every_us);
       if (shared->generation != generation || !shared->holding) return;
       const TimeUs sent = ports.clock.now();
-      Status renewed = ports.lock.renew(shared->lease, lock.ttl_us);
+      const Lease lease = shared->get_lease();
+      Status renewed = ports.lock.renew(lease, lock.ttl_us);
       if (shared->generation != generation || !shared->holding) return;
       if (renewed.is_ok()) {
         failures = 0;
-        shared->lease.requested_local_us = sent;
-        ports.recorder.record(Event{.kind = EventKind::lock_renew, .outcome = Outcome::ok, .token = shared->lease.token});
+        shared->set_requested_local_us(sent);
+        ports.recorder.record(Event{.kind = EventKind::lock_renew, .outcome = Outcome::ok, .token = lease.token});
         continue;
       }
       ++failures;
       ports.recorder.record(Event{.kind = EventKind::lock_renew, .outcome = Outcome::failed,
-                                  .token = shared->lease.token, .detail = renewed.to_string()});
+                                  .token = lease.token, .detail = renewed.to_string()});
       if (renewed.is_conflict()) {
         shared->lost = true;
-        ports.recorder.record(Event{.kind = EventKind::lock_lost, .token = shared->lease.token,
+        ports.recorder.record(Event{.kind = EventKind::lock_lost, .token = lease.token,
                                     .detail = "renewal refused: the lease is gone"});
         return;
       }
@@ -114,12 +134,12 @@ void LockSession::mark_lost(const std::string& why) {
   if (!shared_->holding || shared_->lost) return;
   shared_->lost = true;
   ++shared_->generation;
-  ports_.recorder.record(Event{.kind = EventKind::lock_lost, .token = shared_->lease.token, .detail = why});
+  ports_.recorder.record(Event{.kind = EventKind::lock_lost, .token = shared_->get_lease().token, .detail = why});
 }
 
 void LockSession::release() {
   if (!shared_->holding) return;
-  const Lease lease = shared_->lease;
+  const Lease lease = shared_->get_lease();
   const bool was_lost = shared_->lost;
   shared_->holding = false;
   shared_->lost = false;
@@ -134,7 +154,8 @@ Status LockSession::check_before_write() {
   if (!shared_->holding) return Status::conflict("not holding the lock");
   if (shared_->lost) return Status::conflict("the lease was lost");
   if (lock_.fencing != Fencing::client) return Status::ok();
-  const TimeUs valid_until = shared_->lease.requested_local_us + shared_->lease.ttl_us;
+  const Lease lease = shared_->get_lease();
+  const TimeUs valid_until = lease.requested_local_us + lease.ttl_us;
   if (ports_.clock.now() >= valid_until) return Status::conflict("the lease expired on this node's clock");
   return Status::ok();
 }
