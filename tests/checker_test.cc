@@ -41,6 +41,27 @@ TEST(MutualExclusionChecker, CatchesStaleWriteAppliedAfterLaterHolder) {
   EXPECT_NE(violations[0].detail.find("engine-2 (token 2)"), std::string::npos);
 }
 
+TEST(MutualExclusionChecker, CatchesTwoHoldersSharingOneToken) {
+  // A store that lost its counter (a Redis failover) hands token 5 to engine-2 while engine-1
+  // still writes with it: once engine-2 wrote, engine-1's next write is the violation. A clean
+  // handover with the same token (engine-1 never writes again) is not.
+  History handover;
+  handover.append(applied_write("db:a", "engine-1", 5, 10));
+  handover.append(applied_write("db:a", "engine-2", 5, 20));
+  handover.append(applied_write("db:a", "engine-2", 5, 30));
+  EXPECT_TRUE(check_mutual_exclusion(handover).empty());
+
+  History shared;
+  shared.append(applied_write("db:a", "engine-1", 5, 10));
+  shared.append(applied_write("db:a", "engine-2", 5, 20));
+  shared.append(applied_write("db:a", "engine-1", 5, 30));
+  const auto violations = check_mutual_exclusion(shared);
+  ASSERT_EQ(violations.size(), 1u);
+  EXPECT_EQ(violations[0].time_us, 30);
+  EXPECT_EQ(violations[0].events, (std::vector<std::uint64_t>{2, 1}));
+  EXPECT_NE(violations[0].detail.find("handed token 5 to two holders"), std::string::npos) << violations[0].detail;
+}
+
 TEST(MutualExclusionChecker, IgnoresRejectedWrites) {
   // A stale write that storage fencing rejected has no effect, so it is no violation.
   History history;
