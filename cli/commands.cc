@@ -102,6 +102,8 @@ int main(int argc, char** argv) {
   CLI::App* check_command = add_check_command(app, check);
   PlanOptions plan;
   CLI::App* plan_command = add_plan_command(app, plan);
+  ShrinkOptions shrink;
+  CLI::App* shrink_command = add_shrink_command(app, shrink);
   CLI::App* list_command = app.add_subcommand("list", "The built-in scenarios, one line each");
   register_live_command(app);
 
@@ -122,6 +124,7 @@ int main(int argc, char** argv) {
   if (replay_command->parsed()) return command_replay(replay);
   if (check_command->parsed()) return command_check(check);
   if (plan_command->parsed()) return command_plan(plan);
+  if (shrink_command->parsed()) return command_shrink(shrink);
   if (list_command->parsed()) return command_list();
   return kExitBadInput;
 }

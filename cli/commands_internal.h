@@ -136,6 +136,17 @@ struct PlanOptions {
 CLI::App* add_plan_command(CLI::App& app, PlanOptions& options);
 int command_plan(const PlanOptions& options);
 
+struct ShrinkOptions {
+  std::string scenario;
+  std::uint64_t seed = 0;
+  std::string out;        // empty: the scenario goes to stdout
+  bool json = false;
+  std::string invariant;  // empty: the seed's first violation
+  int max_runs = 1000;
+};
+CLI::App* add_shrink_command(CLI::App& app, ShrinkOptions& options);
+int command_shrink(const ShrinkOptions& options);
+
 // Runs the proposed fixes of `result` on the same seed and writes the postmortem into
 // `directory`; returns the exit code (3 when it cannot be written).
 int write_postmortem(const Scenario& scenario, const std::string& argument, std::uint64_t seed, const RunResult& result,

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include "core/assert.h"
 #include "reports/text.h"
 
 namespace rehearse::reports {
@@ -219,6 +220,20 @@ void emit_fault_parameters(YAML::Emitter& out, const FaultSpec& fault) {
   }
 }
 
+// One `faults:` entry as a flow map: {at: 12s, pause: engine-1, for: 15s}.
+void emit_fault(YAML::Emitter& out, const FaultSpec& fault) {
+  out << YAML::Flow << YAML::BeginMap;
+  emit_fault_at(out, fault);
+  out << YAML::Key << to_string(fault.kind) << YAML::Value;
+  if (fault.kind == FaultKind::partition) {
+    out << YAML::Flow << fault.targets;
+  } else {
+    out << (fault.targets.empty() ? std::string() : fault.targets.front());
+  }
+  emit_fault_parameters(out, fault);
+  out << YAML::EndMap;
+}
+
 void emit_random_faults(YAML::Emitter& out, const RandomFaultsSpec& spec) {
   std::vector<std::string> kinds;
   for (const FaultKind kind : spec.kinds) kinds.push_back(to_string(kind));
@@ -235,18 +250,7 @@ void emit_faults(YAML::Emitter& out, const Scenario& scenario) {
   out << YAML::Key << "faults" << YAML::Value;
   if (scenario.faults.empty()) out << YAML::Flow;
   out << YAML::BeginSeq;
-  for (const FaultSpec& fault : scenario.faults) {
-    out << YAML::Flow << YAML::BeginMap;
-    emit_fault_at(out, fault);
-    out << YAML::Key << to_string(fault.kind) << YAML::Value;
-    if (fault.kind == FaultKind::partition) {
-      out << YAML::Flow << fault.targets;
-    } else {
-      out << (fault.targets.empty() ? std::string() : fault.targets.front());
-    }
-    emit_fault_parameters(out, fault);
-    out << YAML::EndMap;
-  }
+  for (const FaultSpec& fault : scenario.faults) emit_fault(out, fault);
   out << YAML::EndSeq;
   if (scenario.random_faults) emit_random_faults(out, *scenario.random_faults);
 }
@@ -287,7 +291,10 @@ std::string scenario_duration(TimeUs us) {
   return fmt::format("{}us", us);
 }
 
-std::string scenario_yaml(const Scenario& scenario, std::uint64_t seed, const History& history) {
+namespace {
+
+// Every section of the scenario, with `seed:` set to `seed`; no comments.
+std::string scenario_document(const Scenario& scenario, std::uint64_t seed) {
   YAML::Emitter out;
   out << YAML::BeginMap;
   out << YAML::Key << "name" << YAML::Value << scenario.name;
@@ -304,11 +311,29 @@ std::string scenario_yaml(const Scenario& scenario, std::uint64_t seed, const Hi
   emit_faults(out, scenario);
   emit_expect(out, scenario.expect);
   out << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
+}  // namespace
+
+std::string scenario_yaml(const Scenario& scenario, std::uint64_t seed, const History& history) {
   const std::string header = fmt::format(
       "# The scenario as run (from {}), seed {}, every setting written out.\n"
       "# Reproduce: rehearse run scenario.yaml --seed {}\n",
       scenario.source_path.empty() ? "memory" : scenario.source_path, seed, seed);
-  return header + out.c_str() + "\n" + drawn_faults_comment(scenario, history);
+  return header + scenario_document(scenario, seed) + drawn_faults_comment(scenario, history);
+}
+
+std::string scenario_yaml_with_header(const Scenario& scenario, std::uint64_t seed, const std::string& header) {
+  REHEARSE_ASSERT(header.empty() || header.front() == '#');
+  REHEARSE_ASSERT(header.empty() || header.back() == '\n');
+  return header + scenario_document(scenario, seed);
+}
+
+std::string fault_yaml(const FaultSpec& fault) {
+  YAML::Emitter out;
+  emit_fault(out, fault);
+  return out.c_str();
 }
 
 }  // namespace rehearse::reports

@@ -16,6 +16,14 @@ namespace rehearse::reports {
 // block lists them.
 std::string scenario_yaml(const Scenario& scenario, std::uint64_t seed, const History& history);
 
+// The YAML text of `scenario` with `seed:` set to `seed`, after `header` (comment lines, each
+// starting with '#' and ending with a newline; may be empty) and with no trailing comment: the
+// file `rehearse shrink` writes. REQUIRES: header is empty or comment lines.
+std::string scenario_yaml_with_header(const Scenario& scenario, std::uint64_t seed, const std::string& header);
+
+// One fault as a flow map, exactly as an entry of `faults:` is written: {at: 12s, pause: engine-1, for: 15s}.
+std::string fault_yaml(const FaultSpec& fault);
+
 // A duration as written in scenario files, in the largest unit that divides it: 90s, 1500ms.
 std::string scenario_duration(TimeUs us);
 
