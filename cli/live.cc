@@ -2,8 +2,11 @@
 // backends, prints the verdict like `run` does.
 #include "cli/live.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <iostream>
+#include <iterator>
 #include <memory>
 
 #include <CLI/CLI.hpp>
@@ -11,8 +14,11 @@
 #include "cli/commands_internal.h"
 #include "cli/output.h"
 #include "core/plan.h"
+#include "real_backends/engine_process.h"
 #include "real_backends/live_runner.h"
+#include "reports/scenario_yaml.h"
 #include "scenarios/live_config.h"
+#include "scenarios/loader.h"
 
 namespace rehearse::cli {
 
@@ -29,7 +35,42 @@ int exit_for(const Status& status) {
   return status.is_unavailable() ? kExitEnvironment : kExitBadInput;
 }
 
+std::string this_executable() {
+  char path[4096];
+  const ssize_t length = ::readlink("/proc/self/exe", path, sizeof path - 1);
+  return length > 0 ? std::string(path, static_cast<std::size_t>(length)) : std::string("rehearse");
+}
+
 }  // namespace
+
+live::LiveOptions live_run_options(const std::string& engine_binary) {
+  live::LiveOptions options;
+  options.engine_binary = engine_binary;
+  options.scenario_text = [](const Scenario& scenario) { return reports::scenario_yaml(scenario, scenario.seed, History()); };
+  return options;
+}
+
+int live_engine_command() {
+  live::install_pause_point();  // before anything else: the runner may ask for a pause early
+  const std::string text{std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
+  Result<live::EngineProcessSpec> spec = live::parse_engine_spec(text);
+  if (!spec.is_ok()) {
+    std::cerr << "rehearse live-engine: " << spec.status().message() << "\n";
+    return live::kEngineExitBadSpec;
+  }
+  LoadResult loaded = load_scenario_text(spec.value().scenario_yaml, "<engine spec>");
+  if (!loaded.ok()) {
+    for (const auto& error : loaded.errors) std::cerr << "rehearse live-engine: " << error.to_string() << "\n";
+    return live::kEngineExitBadSpec;
+  }
+  Result<MigrationPlan> plan = compile_plan(*loaded.scenario);
+  if (!plan.is_ok()) {
+    std::cerr << "rehearse live-engine: " << plan.status().message() << "\n";
+    return live::kEngineExitBadSpec;
+  }
+  const live::LiveSetup setup{*loaded.scenario, spec.value().regions, spec.value().lock_endpoints};
+  return live::run_engine_process(setup, plan.value(), spec.value().instance, spec.value().incarnation, spec.value().start_ns);
+}
 
 int live_command(const LiveOptions& options) {
   LiveConfigResult loaded = load_live_config_file(options.config);
@@ -46,7 +87,7 @@ int live_command(const LiveOptions& options) {
     Status shown = live::dry_run(setup, plan.value(), options.prepare, std::cout);
     return shown.is_ok() ? kExitPass : exit_for(shown);
   }
-  live::LiveOptions run_options;
+  live::LiveOptions run_options = live_run_options(this_executable());
   run_options.prepare = options.prepare;
   run_options.log = &std::cerr;
   Result<RunResult> result = live::run_live(setup, plan.value(), run_options);
@@ -68,6 +109,13 @@ void register_live_command(CLI::App& app) {
   command->add_flag("--json", options->json, "Print the run --json object");
   command->callback([options] {
     const int code = live_command(*options);
+    std::cout.flush();
+    std::exit(code);
+  });
+  CLI::App* engine = app.add_subcommand("live-engine", "One engine process of a live run (internal)");
+  engine->group("");  // hidden: the runner starts it, people do not
+  engine->callback([] {
+    const int code = live_engine_command();
     std::cout.flush();
     std::exit(code);
   });

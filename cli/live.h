@@ -5,6 +5,8 @@
 
 #include <string>
 
+#include "real_backends/live_runner.h"
+
 namespace CLI {
 class App;
 }
@@ -20,7 +22,15 @@ struct LiveOptions {
 
 int live_command(const LiveOptions& options);
 
-// Declares the `live` subcommand on `app`; when parsed, it runs and exits the process with
+// The runner options of a live run from this build: engines are `engine_binary live-engine`
+// processes that reload the scenario from reports/scenario_yaml's text.
+live::LiveOptions live_run_options(const std::string& engine_binary);
+
+// The hidden `live-engine` subcommand (one engine process of a live run): reads its spec on
+// stdin, writes its history on stdout; the exit code is engine_process.h's kEngineExit*.
+int live_engine_command();
+
+// Declares the `live` (and hidden `live-engine`) subcommands on `app`; when parsed, it runs and exits the process with
 // its exit code (so the wiring in commands.cc is this one call).
 void register_live_command(CLI::App& app);
 

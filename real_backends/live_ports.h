@@ -1,13 +1,13 @@
-// The plain ports of live mode: the wall clock (with a test hook that stalls every thread of
-// one engine, as a GC pause or SIGSTOP would), a seeded random stream, tasks as std::threads,
-// and a thread-safe history that every engine, database wrapper and application thread of a
-// live run appends to, stamped with wall-clock time since the run started.
+// The plain ports of live mode: the wall clock, a seeded random stream, tasks as std::threads,
+// and the run's history that every engine process, database wrapper and application thread of
+// a live run appends to, stamped with monotonic time since the run started.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -24,30 +24,14 @@ struct StopSignal {
   std::atomic<bool> stopping{false};
 };
 
-// Test hook: stall every sleeping thread of one engine (its engine thread and its keepalive)
-// for `for_us` (the other threads of the engine wake 300 ms after the one that stalled, so
-// that its stale write races ahead of the keepalive's renewal), starting at the `after_count`-th sleep of exactly `trigger_sleep_us`.
-struct StallHook {
-  TimeUs trigger_sleep_us = 0;
-  int after_count = 1;
-  TimeUs for_us = 0;
-  std::shared_ptr<std::atomic<bool>> fired = std::make_shared<std::atomic<bool>>(false);  // one engine only
-};
-
 class RealClock final : public Clock {
  public:
-  explicit RealClock(const StopSignal& stop, const StallHook* stall = nullptr) : stop_(stop), stall_(stall) {}
+  explicit RealClock(const StopSignal& stop) : stop_(stop) {}
   TimeUs now() override;
   void sleep_for(TimeUs duration_us) override;
 
  private:
-  void maybe_start_stall(TimeUs duration_us);
   const StopSignal& stop_;
-  const StallHook* stall_;
-  std::mutex mutex_;
-  int matching_sleeps_ = 0;
-  TimeUs stalled_until_us_ = 0;  // steady-clock microseconds
-  std::thread::id stalled_thread_;  // wakes first; the others (the keepalive) a little later
 };
 
 // splitmix64 seeded from the run seed and the instance: never std::random_device.
@@ -73,25 +57,57 @@ class RealTasks final : public Tasks {
   std::vector<std::thread> threads_;
 };
 
-// The run's history, shared by every thread. `commit_in_order` runs a database commit and
-// appends its event under one mutex, so the history's order of fenced writes is their commit
-// order (a later holder's write can only commit after an earlier one released the fence row).
+// The run's history, shared by every thread of the runner and fed by every engine process.
+// Events gather unsorted until `seal()`, which orders them by time (CLOCK_MONOTONIC, the same
+// clock in every process of the machine) and then puts the applied writes of each database in
+// their commit order (`commit_seq`, taken from the fence row inside each protected
+// transaction: the row lock serialises them). After `seal()` events are appended directly.
+// In an engine process (`forward_to(fd)`) every event becomes one JSON line on `fd` instead.
 class LiveHistory {
  public:
   LiveHistory();
-  std::uint64_t append(Event event);
-  void commit_in_order(const std::function<void()>& commit, Event event);
+  // `start` is the runner's start: an engine process stamps times from the same origin.
+  explicit LiveHistory(std::chrono::steady_clock::time_point start);
+  // Appends `event` stamped with the time since start; returns its id after seal(), else 0.
+  std::uint64_t append(Event event, std::int64_t commit_seq = 0, std::int64_t rows = 0);
+  // Appends an event already stamped (read from an engine process).
+  void append_stamped(Event event, std::int64_t commit_seq);
+  // Engine process: every event is written to `fd` as one line (see event_line()).
+  void forward_to(int fd);
+  void seal();
   TimeUs elapsed_us() const;
-  History take();
-  std::vector<Event> copy() const;
+  History take();  // seals first
+  std::int64_t start_ns() const;
+  // When an engine first entered `phase` in `region` (-1 = not yet): phase-triggered faults.
+  TimeUs first_phase_us(const std::string& phase, const std::string& region) const;
   std::atomic<std::int64_t> rows_backfilled{0};
 
  private:
+  struct Pending {
+    Event event;
+    std::int64_t commit_seq = 0;
+  };
+  void note_phase(const Event& event);
   mutable std::mutex mutex_;
-  std::mutex commit_mutex_;
   History history_;
+  std::vector<Pending> pending_;
+  std::map<std::string, TimeUs> first_phase_;
+  bool sealed_ = false;
+  int forward_fd_ = -1;
   std::chrono::steady_clock::time_point start_;
 };
+
+// The wire form of one engine-process event: a JSON object on one line (no newline inside).
+std::string event_line(const Event& event, std::int64_t commit_seq, std::int64_t rows);
+// Parses event_line(); false for anything else (a torn last line of a killed process).
+bool parse_event_line(const std::string& line, Event& event, std::int64_t& commit_seq, std::int64_t& rows);
+
+// Engine process: SIGUSR1 asks it to stop itself (SIGSTOP) at its next protected write, after
+// its lease check -- where a pause does harm; SIGUSR2 withdraws the request. Installed by
+// install_pause_point().
+void install_pause_point();
+// Called by the database wrapper before each protected write.
+void pause_point();
 
 // Stamps a node's events and appends them to the history.
 class LiveRecorder final : public Recorder {

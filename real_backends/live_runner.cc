@@ -1,5 +1,9 @@
-// The live runner: engines as threads, traffic per region, end snapshots and the checkers.
+// The live runner: engine processes under a supervisor with the live faults, traffic per
+// region, the merged history, end snapshots and the checkers; and the engine process itself.
 #include "real_backends/live_runner.h"
+
+#include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -7,11 +11,16 @@
 #include <ostream>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include "core/engine.h"
+#include "core/assert.h"
 #include "core/invariants.h"
+#include "real_backends/engine_process.h"
+#include "real_backends/live_faults.h"
 #include "real_backends/live_traffic.h"
 #include "real_backends/redis_lock.h"
 
@@ -21,6 +30,15 @@ namespace {
 
 constexpr TimeUs kReplicaCatchUpUs = 15 * kSec;
 constexpr TimeUs kPollUs = 100 * kMs;
+constexpr TimeUs kSupervisorTickUs = 20 * kMs;
+constexpr int kEngineStopGraceMs = 5000;  // after SIGTERM, then SIGKILL
+
+std::atomic<bool>* g_engine_stopping = nullptr;  // the engine process's StopSignal, for SIGTERM
+extern "C" void on_engine_terminate(int /*signal*/) {
+  if (g_engine_stopping != nullptr) g_engine_stopping->store(true);
+}
+
+std::string lock_key(const MigrationPlan& plan) { return "rehearse:lock:" + plan.name; }
 
 void log_line(const LiveOptions& options, const std::string& line) {
   if (options.log != nullptr) *options.log << line << "\n" << std::flush;
@@ -33,48 +51,25 @@ std::vector<std::string> rollout_order(const Scenario& scenario) {
   return names;
 }
 
-// One engine instance: its ports and the thread that runs it.
-struct EngineInstance {
-  int number = 0;
-  std::atomic<bool> exited{false};
-  EngineExit exit = EngineExit::gave_up;
-  std::thread thread;
-};
-
-void run_engine(const LiveSetup& setup, const MigrationPlan& plan, const LiveOptions& options, LiveHistory& history,
-                const StopSignal& stop, EngineInstance& instance) {
-  const std::string name = fmt::format("engine-{}", instance.number);
-  const Scenario& scenario = setup.scenario;
-  RealClock clock(stop, options.stall ? &*options.stall : nullptr);
-  RealRandom random(scenario.seed * 1000003ULL + static_cast<std::uint64_t>(instance.number));
-  const TimeUs jitter = random.uniform(scenario.engine.start_jitter.low_us, scenario.engine.start_jitter.high_us);
-  clock.sleep_for(jitter);
-  RedisLockClient lock(parse_redis_endpoint(setup.lock_endpoints.front()).value(), "rehearse:lock:" + plan.name,
-                       fmt::format("{}:{}", name, random.next_u64()), stop);
-  std::map<std::string, std::unique_ptr<PostgresRegionDatabase>> databases;
-  for (const auto& region : setup.regions) {
-    databases[region.name] = std::make_unique<PostgresRegionDatabase>(region, name, plan, history, stop);
+int exit_code_of(EngineExit exit) {
+  switch (exit) {
+    case EngineExit::completed: return kEngineExitCompleted;
+    case EngineExit::rolled_back: return kEngineExitRolledBack;
+    case EngineExit::halted: return kEngineExitHalted;
+    case EngineExit::gave_up: return kEngineExitGaveUp;
   }
-  auto database = [&databases](const std::string& region) -> PostgresRegionDatabase& { return *databases.at(region); };
-  PostgresFlagStore flags(database);
-  LiveRecorder recorder(name, history);
-  RealTasks tasks;
-  Engine engine(scenario.lock, scenario.engine, plan, rollout_order(scenario),
-                EnginePorts{clock, random, tasks, lock, flags, recorder,
-                            [&database](const std::string& region) -> RegionDatabase& { return database(region); }});
-  instance.exit = engine.run();
-  instance.exited = true;
+  return kEngineExitGaveUp;
 }
 
-std::string outcome_of(const std::map<std::string, std::string>& states, const std::vector<std::unique_ptr<EngineInstance>>& engines) {
+std::string outcome_of(const std::map<std::string, std::string>& states, const std::vector<std::unique_ptr<EngineProcess>>& engines) {
   auto all = [&](const char* state) {
     return std::all_of(states.begin(), states.end(), [&](const auto& s) { return s.second == state; });
   };
   if (all("contracted")) return "completed";
-  const bool halted = std::any_of(engines.begin(), engines.end(), [](const auto& e) { return e->exited && e->exit == EngineExit::halted; });
+  const bool halted = std::any_of(engines.begin(), engines.end(), [](const auto& e) { return e->exited() && e->exit_code() == kEngineExitHalted; });
   if (halted) return "halted";
   const bool rolled_back = std::any_of(states.begin(), states.end(), [](const auto& s) { return s.second == "rolled_back"; });
-  const bool exited = std::all_of(engines.begin(), engines.end(), [](const auto& e) { return e->exited.load(); });
+  const bool exited = std::all_of(engines.begin(), engines.end(), [](const auto& e) { return e->exited(); });
   return rolled_back && exited ? "rolled_back" : "incomplete";
 }
 
@@ -162,31 +157,42 @@ RunStats stats_of(const std::vector<Event>& events, const Observations& observat
   return stats;
 }
 
-// Starts the engines and waits until they all exit or the scenario's duration passes.
-bool run_engines(const LiveSetup& setup, const MigrationPlan& plan, const LiveOptions& options, LiveHistory& history,
-                 StopSignal& stop, std::vector<std::unique_ptr<EngineInstance>>& engines) {
+// The engine processes under the faults: starts them, ticks the faults, and waits until every
+// engine exited (and no restart is due) or the scenario's duration passes; then stops the rest.
+bool supervise_engines(const LiveSetup& setup, const MigrationPlan& plan, const LiveOptions& options, LiveHistory& history,
+                       std::vector<std::unique_ptr<EngineProcess>>& engines, TimeUs& last_fault_end_us, std::int64_t& faults_injected) {
+  Scenario engine_scenario = setup.scenario;
+  engine_scenario.faults.clear();
+  engine_scenario.random_faults.reset();
+  const std::string yaml = options.scenario_text(engine_scenario);
+  auto launch = [&](EngineProcess& engine) {
+    EngineProcessSpec spec{yaml, setup.regions, setup.lock_endpoints, engine.instance(), engine.incarnation() + 1, history.start_ns()};
+    return engine.launch(options.engine_binary, engine_spec_json(spec));
+  };
   for (int n = 1; n <= setup.scenario.engine.instances; ++n) {
-    engines.push_back(std::make_unique<EngineInstance>());
-    EngineInstance& instance = *engines.back();
-    instance.number = n;
-    instance.thread = std::thread([&, n] {
-      (void)n;
-      run_engine(setup, plan, options, history, stop, instance);
-    });
+    engines.push_back(std::make_unique<EngineProcess>(n, history));
+    Status started = launch(*engines.back());
+    if (!started.is_ok()) log_line(options, started.message());
   }
+  LiveFaults faults(LiveFaultContext{setup.scenario, setup.regions, setup.lock_endpoints, lock_key(plan), history, engines, launch, options.log});
   bool ran_out = false;
   for (;;) {
-    const bool all_exited = std::all_of(engines.begin(), engines.end(), [](const auto& e) { return e->exited.load(); });
-    if (all_exited) break;
+    for (auto& engine : engines) engine->poll();
+    faults.tick();
+    const bool all_exited = std::all_of(engines.begin(), engines.end(), [](const auto& e) { return e->exited(); });
+    if (all_exited && !faults.restart_pending()) break;
     if (history.elapsed_us() >= setup.scenario.duration_us) {
       ran_out = true;
       log_line(options, "duration reached: stopping the engines");
-      stop.stopping = true;
       break;
     }
-    std::this_thread::sleep_for(std::chrono::microseconds(kPollUs));
+    std::this_thread::sleep_for(std::chrono::microseconds(kSupervisorTickUs));
   }
-  for (auto& engine : engines) engine->thread.join();
+  faults.heal_all();
+  for (auto& engine : engines) engine->send(SIGTERM);
+  for (auto& engine : engines) engine->reap(kEngineStopGraceMs);
+  last_fault_end_us = faults.last_fault_end_us();
+  faults_injected = faults.injected();
   return ran_out;
 }
 
@@ -196,17 +202,12 @@ Status check_supported(const LiveSetup& setup) {
   if (setup.scenario.lock.backend != LockBackend::redis) {
     return Status::invalid(fmt::format("lock backend {} is not available in live mode yet (only redis)", to_string(setup.scenario.lock.backend)));
   }
-  if (!setup.scenario.faults.empty()) {
-    return Status::invalid(fmt::format("fault kind {} cannot be made real in this build (live faults are not implemented yet)",
-                                       to_string(setup.scenario.faults.front().kind)));
-  }
-  if (setup.scenario.random_faults) return Status::invalid("random_faults cannot be made real in this build");
   if (setup.lock_endpoints.empty()) return Status::invalid("lock.endpoints is empty");
   for (const auto& endpoint : setup.lock_endpoints) {
     Result<RedisEndpoint> parsed = parse_redis_endpoint(endpoint);
     if (!parsed.is_ok()) return parsed.status();
   }
-  return Status::ok();
+  return check_live_faults(setup.scenario, setup.regions, setup.lock_endpoints);
 }
 
 Status check_reachable(const LiveSetup& setup) {
@@ -251,6 +252,9 @@ Status dry_run(const LiveSetup& setup, const MigrationPlan& plan, bool prepare, 
 }
 
 Result<RunResult> run_live(const LiveSetup& setup, const MigrationPlan& plan, const LiveOptions& options) {
+  REHEARSE_ASSERT(!options.engine_binary.empty());
+  REHEARSE_ASSERT(options.scenario_text != nullptr);
+  ::signal(SIGPIPE, SIG_IGN);  // an engine process that died early must not take the runner with it
   Status supported = check_supported(setup);
   if (!supported.is_ok()) return supported;
   Status reachable = check_reachable(setup);
@@ -273,10 +277,12 @@ Result<RunResult> run_live(const LiveSetup& setup, const MigrationPlan& plan, co
     traffic[region.name]->start();
   }
   log_line(options, fmt::format("running {} engine instance(s) over {} region(s)", setup.scenario.engine.instances, setup.regions.size()));
-  StopSignal stop;
-  std::vector<std::unique_ptr<EngineInstance>> engines;
-  const bool ran_out = run_engines(setup, plan, options, history, stop, engines);
+  std::vector<std::unique_ptr<EngineProcess>> engines;
+  TimeUs last_fault_end_us = 0;
+  std::int64_t faults_injected = 0;
+  const bool ran_out = supervise_engines(setup, plan, options, history, engines, last_fault_end_us, faults_injected);
   for (auto& [region, app] : traffic) app->stop();
+  history.seal();  // every process has exited: the merged history is complete
 
   Observations observations;
   for (const auto& region : setup.scenario.topology.regions) observations.regions.push_back(region.name);
@@ -293,15 +299,87 @@ Result<RunResult> run_live(const LiveSetup& setup, const MigrationPlan& plan, co
   result.outcome = outcome_of(result.region_states, engines);
   observations.duration_us = setup.scenario.duration_us;
   observations.time_ran_out = ran_out;
+  observations.last_fault_end_us = last_fault_end_us;
   observations.outcome = result.outcome;
   observations.final_states = result.region_states;
   result.history = history.take();
   result.stats = stats_of(result.history.events(), observations, history, traffic);
   result.stats.sim_time_us = result.history.events().empty() ? 0 : result.history.events().back().time_us;
   result.stats.wall_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - wall_start).count();
+  result.stats.faults_injected = faults_injected;
   result.violations = check_all(result.history, observations, setup.scenario.slo);
   result.trace_hash = result.history.trace_hash_hex();
+  if (options.observations != nullptr) *options.observations = std::move(observations);
   return result;
+}
+
+std::string engine_spec_json(const EngineProcessSpec& spec) {
+  nlohmann::json regions = nlohmann::json::array();
+  for (const auto& region : spec.regions) {
+    regions.push_back({{"name", region.name}, {"primary", region.primary}, {"replicas", region.replicas}});
+  }
+  return nlohmann::json{{"scenario", spec.scenario_yaml}, {"regions", regions}, {"lock_endpoints", spec.lock_endpoints},
+                        {"instance", spec.instance}, {"incarnation", spec.incarnation}, {"start_ns", spec.start_ns}}
+      .dump();
+}
+
+Result<EngineProcessSpec> parse_engine_spec(const std::string& text) {
+  const nlohmann::json parsed = nlohmann::json::parse(text, nullptr, false);
+  if (parsed.is_discarded() || !parsed.is_object()) return Status::invalid("the engine spec on stdin is not a JSON object");
+  try {
+    EngineProcessSpec spec;
+    spec.scenario_yaml = parsed.at("scenario").get<std::string>();
+    for (const auto& region : parsed.at("regions")) {
+      spec.regions.push_back(RegionEndpoints{region.at("name").get<std::string>(), region.at("primary").get<std::string>(),
+                                             region.at("replicas").get<std::vector<std::string>>()});
+    }
+    spec.lock_endpoints = parsed.at("lock_endpoints").get<std::vector<std::string>>();
+    spec.instance = parsed.at("instance").get<int>();
+    spec.incarnation = parsed.at("incarnation").get<int>();
+    spec.start_ns = parsed.at("start_ns").get<std::int64_t>();
+    if (spec.instance < 1 || spec.incarnation < 1 || spec.lock_endpoints.empty()) return Status::invalid("the engine spec is incomplete");
+    return spec;
+  } catch (const nlohmann::json::exception& error) {
+    return Status::invalid(fmt::format("the engine spec on stdin is malformed: {}", error.what()));
+  }
+}
+
+int run_engine_process(const LiveSetup& setup, const MigrationPlan& plan, int instance, int incarnation, std::int64_t start_ns) {
+  install_pause_point();
+  static StopSignal stop;  // static: the SIGTERM handler reaches it
+  g_engine_stopping = &stop.stopping;
+  struct sigaction action {};
+  action.sa_handler = on_engine_terminate;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGTERM, &action, nullptr);
+  LiveHistory history{std::chrono::steady_clock::time_point(std::chrono::nanoseconds(start_ns))};
+  history.forward_to(STDOUT_FILENO);
+  const std::string name = fmt::format("engine-{}", instance);
+  history.append(Event{.node = name, .kind = EventKind::message,
+                       .detail = fmt::format("engine process {} (incarnation {})", ::getpid(), incarnation)});
+  const Scenario& scenario = setup.scenario;
+  RealClock clock(stop);
+  RealRandom random(scenario.seed * 1000003ULL + static_cast<std::uint64_t>(instance) + 7919ULL * static_cast<std::uint64_t>(incarnation - 1));
+  if (incarnation == 1) clock.sleep_for(random.uniform(scenario.engine.start_jitter.low_us, scenario.engine.start_jitter.high_us));
+  RedisLockClient lock(parse_redis_endpoint(setup.lock_endpoints.front()).value(), lock_key(plan),
+                       fmt::format("{}:{}", name, random.next_u64()), stop);
+  std::map<std::string, std::unique_ptr<PostgresRegionDatabase>> databases;
+  for (const auto& region : setup.regions) {
+    databases[region.name] = std::make_unique<PostgresRegionDatabase>(region, name, plan, history, stop);
+  }
+  auto database = [&databases](const std::string& region) -> PostgresRegionDatabase& { return *databases.at(region); };
+  PostgresFlagStore flags(database);
+  LiveRecorder recorder(name, history);
+  int code = kEngineExitGaveUp;
+  {
+    RealTasks tasks;  // declared before the engine: its keepalive threads are joined after it
+    Engine engine(scenario.lock, scenario.engine, plan, rollout_order(scenario),
+                  EnginePorts{clock, random, tasks, lock, flags, recorder,
+                              [&database](const std::string& region) -> RegionDatabase& { return database(region); }});
+    code = exit_code_of(engine.run());
+  }
+  g_engine_stopping = nullptr;
+  return code;
 }
 
 }  // namespace rehearse::live

@@ -1,16 +1,18 @@
 // The live runner: the migration engine against real PostgreSQL regions and a real Redis lock,
 // with application traffic per region, the run's history and end-of-run table snapshots, and
-// the same invariant checkers as the simulator. In this first version engine instances are
-// threads of this process (live.md asks for child processes, so that pause and crash faults
-// can be real signals); explicit faults are refused.
+// the same invariant checkers as the simulator. Every engine instance is a child process (the
+// hidden `rehearse live-engine` subcommand runs run_engine_process()), so the live faults of
+// live_faults.h are real signals; the runner merges the processes' histories into one.
 #pragma once
 
+#include <functional>
 #include <iosfwd>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "core/model.h"
+#include "core/observations.h"
 #include "core/plan.h"
 #include "core/run_result.h"
 #include "core/status.h"
@@ -27,12 +29,27 @@ struct LiveSetup {
 
 struct LiveOptions {
   bool prepare = false;                 // create and fill the table where it is absent
-  std::optional<StallHook> stall;       // test hook: stall one engine (a GC pause)
+  std::string engine_binary;            // the rehearse executable: engines run `engine_binary live-engine`
+  // The scenario as YAML that scenarios/loader reloads in the engine process (faults removed).
+  std::function<std::string(const Scenario&)> scenario_text;
   std::ostream* log = nullptr;          // progress lines (never a secret)
+  Observations* observations = nullptr; // when set, receives the run's observations (tests)
 };
 
-// Whether the live setup can be run at all in this build: faults and lock backends other than
-// redis are refused (invalid, with the reason).
+// What the runner hands an engine process on its stdin.
+struct EngineProcessSpec {
+  std::string scenario_yaml;
+  std::vector<RegionEndpoints> regions;
+  std::vector<std::string> lock_endpoints;
+  int instance = 1;
+  int incarnation = 1;
+  std::int64_t start_ns = 0;  // the runner's start on the steady clock: the history's origin
+};
+std::string engine_spec_json(const EngineProcessSpec& spec);
+Result<EngineProcessSpec> parse_engine_spec(const std::string& text);
+
+// Whether the live setup can be run at all in this build: lock backends other than redis are
+// invalid; faults that cannot be made real are unavailable (exit code 3), with the reason.
 Status check_supported(const LiveSetup& setup);
 
 // Connects to every backend; unavailable names the first one that cannot be reached (redacted).
@@ -41,8 +58,12 @@ Status check_reachable(const LiveSetup& setup);
 // --dry-run: connects, checks, and prints the plan and what a run would do. Changes nothing.
 Status dry_run(const LiveSetup& setup, const MigrationPlan& plan, bool prepare, std::ostream& out);
 
-// Runs the migration live. Returns unavailable when a backend cannot be reached, invalid when
-// the table is absent without --prepare.
+// Runs the migration live. Returns unavailable when a backend cannot be reached or a fault
+// cannot be made real, invalid when the table is absent without --prepare.
 Result<RunResult> run_live(const LiveSetup& setup, const MigrationPlan& plan, const LiveOptions& options);
+
+// The engine process: one engine instance to its end, its events as lines on stdout. Returns
+// the process's exit code (engine_process.h kEngineExit*).
+int run_engine_process(const LiveSetup& setup, const MigrationPlan& plan, int instance, int incarnation, std::int64_t start_ns);
 
 }  // namespace rehearse::live

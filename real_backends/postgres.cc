@@ -41,13 +41,18 @@ std::vector<std::string> live_columns(pqxx::transaction_base& tx, const std::str
   return names;
 }
 
-// The fence: bumps the migration's fence row to our token unless a larger one was seen.
-bool pass_fence(pqxx::transaction_base& tx, const std::string& migration, const Fence& fence) {
-  if (!fence.enforce) return true;
+// The fence row: every protected transaction takes it first and bumps its `writes` counter,
+// so the counter is the commit order of the migration's writes in this database (the row lock
+// is held until commit). Under storage fencing it also moves `token` to ours unless a larger
+// one was seen. Returns the counter, or 0 when the fence refused us.
+std::int64_t pass_fence(pqxx::transaction_base& tx, const std::string& migration, const Fence& fence) {
   tx.exec("INSERT INTO rehearse_fence (migration, token) VALUES (" + tx.quote(migration) + ", 0) ON CONFLICT DO NOTHING");
-  const pqxx::result updated = tx.exec(fmt::format("UPDATE rehearse_fence SET token = {0} WHERE migration = {1} AND token <= {0}",
-                                                   fence.token, tx.quote(migration)));
-  return updated.affected_rows() == 1;
+  const std::string sql = fence.enforce
+      ? fmt::format("UPDATE rehearse_fence SET token = {0}, writes = writes + 1 WHERE migration = {1} AND token <= {0} RETURNING writes",
+                    fence.token, tx.quote(migration))
+      : fmt::format("UPDATE rehearse_fence SET writes = writes + 1 WHERE migration = {} RETURNING writes", tx.quote(migration));
+  const pqxx::result updated = tx.exec(sql);
+  return updated.empty() ? 0 : updated[0][0].as<std::int64_t>();
 }
 
 void upsert_checkpoint(pqxx::transaction_base& tx, const Checkpoint& checkpoint) {
@@ -251,6 +256,7 @@ void PostgresRegionDatabase::record_write(bool applied, WriteKind kind, const Fe
 }
 
 Status PostgresRegionDatabase::execute_ddl(const DdlStatement& statement, const DdlLimits& limits, const Fence& fence) {
+  pause_point();  // a requested pause lands here: after the lease check, before the write
   if (statement.kind == DdlStatement::Kind::create_index) return create_index(statement, limits, fence);
   const std::string detail = fmt::format("{}: {} {}{}", statement.purpose, ddl_name(statement.kind), statement.column,
                                          statement.to.empty() ? "" : " to " + statement.to);
@@ -258,7 +264,8 @@ Status PostgresRegionDatabase::execute_ddl(const DdlStatement& statement, const 
     pqxx::work tx(connection);
     tx.exec("SET LOCAL lock_timeout = " + limit_ms(limits.lock_timeout_us));
     tx.exec("SET LOCAL statement_timeout = " + limit_ms(limits.statement_timeout_us));
-    if (!pass_fence(tx, plan_.name, fence)) {
+    const std::int64_t seq = pass_fence(tx, plan_.name, fence);
+    if (seq == 0) {
       tx.abort();
       record_write(false, WriteKind::ddl, fence, detail);
       return Status::stale_token(fmt::format("token {} is older than the fence", fence.token));
@@ -272,10 +279,10 @@ Status PostgresRegionDatabase::execute_ddl(const DdlStatement& statement, const 
     if (had_trigger && statement.purpose == "contract") {
       for (const std::string& sql : dual_write_trigger_sql(connection, plan_, live_columns(tx, statement.table))) tx.exec(sql);
     }
-    history_.commit_in_order([&] { tx.commit(); },
-                             Event{.node = "db:" + endpoints_.name, .kind = EventKind::write, .outcome = Outcome::applied,
-                                   .write = WriteKind::ddl, .token = fence.token, .actor = actor_,
-                                   .region = endpoints_.name, .detail = detail});
+    tx.commit();
+    history_.append(Event{.node = "db:" + endpoints_.name, .kind = EventKind::write, .outcome = Outcome::applied,
+                    .write = WriteKind::ddl, .token = fence.token, .actor = actor_,
+                    .region = endpoints_.name, .detail = detail}, seq);
     return Status::ok();
   });
 }
@@ -285,9 +292,11 @@ Status PostgresRegionDatabase::execute_ddl(const DdlStatement& statement, const 
 Status PostgresRegionDatabase::create_index(const DdlStatement& statement, const DdlLimits& limits, const Fence& fence) {
   const std::string detail = fmt::format("{}: create index {}", statement.purpose, statement.column);
   return guarded("create index", [&](pqxx::connection& connection) {
+    std::int64_t seq = 0;
     {
       pqxx::work tx(connection);
-      if (!pass_fence(tx, plan_.name, fence)) {
+      seq = pass_fence(tx, plan_.name, fence);
+      if (seq == 0) {
         tx.abort();
         record_write(false, WriteKind::ddl, fence, detail);
         return Status::stale_token(fmt::format("token {} is older than the fence", fence.token));
@@ -300,17 +309,21 @@ Status PostgresRegionDatabase::create_index(const DdlStatement& statement, const
     session.exec(ddl_sql(connection, statement));
     session.exec("RESET lock_timeout");
     session.exec("RESET statement_timeout");
-    record_write(true, WriteKind::ddl, fence, detail);
+    history_.append(Event{.node = "db:" + endpoints_.name, .kind = EventKind::write, .outcome = Outcome::applied,
+                          .write = WriteKind::ddl, .token = fence.token, .actor = actor_, .region = endpoints_.name,
+                          .detail = detail}, seq);
     return Status::ok();
   });
 }
 
 Result<std::int64_t> PostgresRegionDatabase::backfill(const BackfillBatch& batch, const Checkpoint& then, const Fence& fence) {
+  pause_point();  // a requested pause lands here: after the lease check, before the write
   std::int64_t updated = 0;
   const std::string detail = fmt::format("backfill ids {}..{}", batch.low_id, batch.high_id);
   Status status = guarded("backfill", [&](pqxx::connection& connection) {
     pqxx::work tx(connection);
-    if (!pass_fence(tx, plan_.name, fence)) {
+    const std::int64_t seq = pass_fence(tx, plan_.name, fence);
+    if (seq == 0) {
       tx.abort();
       record_write(false, WriteKind::backfill, fence, detail, batch.low_id, batch.high_id);
       return Status::stale_token(fmt::format("token {} is older than the fence", fence.token));
@@ -329,14 +342,13 @@ Result<std::int64_t> PostgresRegionDatabase::backfill(const BackfillBatch& batch
     Checkpoint saved = then;
     saved.migration = plan_.name;
     upsert_checkpoint(tx, saved);
-    history_.commit_in_order([&] { tx.commit(); },
-                             Event{.node = "db:" + endpoints_.name, .kind = EventKind::write, .outcome = Outcome::applied,
-                                   .write = WriteKind::backfill, .token = fence.token, .actor = actor_,
-                                   .region = endpoints_.name, .detail = detail, .a = batch.low_id, .b = batch.high_id});
+    tx.commit();
+    history_.append(Event{.node = "db:" + endpoints_.name, .kind = EventKind::write, .outcome = Outcome::applied,
+                    .write = WriteKind::backfill, .token = fence.token, .actor = actor_,
+                    .region = endpoints_.name, .detail = detail, .a = batch.low_id, .b = batch.high_id}, seq, updated);
     return Status::ok();
   });
   if (!status.is_ok()) return status;
-  history_.rows_backfilled += updated;
   return updated;
 }
 
@@ -419,19 +431,21 @@ Result<Checkpoint> PostgresRegionDatabase::read_checkpoint(const std::string& mi
 }
 
 Status PostgresRegionDatabase::write_checkpoint(const Checkpoint& checkpoint, const Fence& fence) {
+  pause_point();  // a requested pause lands here: after the lease check, before the write
   const std::string detail = fmt::format("checkpoint {}", checkpoint.state);
   return guarded("write checkpoint", [&](pqxx::connection& connection) {
     pqxx::work tx(connection);
-    if (!pass_fence(tx, plan_.name, fence)) {
+    const std::int64_t seq = pass_fence(tx, plan_.name, fence);
+    if (seq == 0) {
       tx.abort();
       record_write(false, WriteKind::checkpoint, fence, detail);
       return Status::stale_token(fmt::format("token {} is older than the fence", fence.token));
     }
     upsert_checkpoint(tx, checkpoint);
-    history_.commit_in_order([&] { tx.commit(); },
-                             Event{.node = "db:" + endpoints_.name, .kind = EventKind::write, .outcome = Outcome::applied,
-                                   .write = WriteKind::checkpoint, .token = fence.token, .actor = actor_,
-                                   .region = endpoints_.name, .detail = detail});
+    tx.commit();
+    history_.append(Event{.node = "db:" + endpoints_.name, .kind = EventKind::write, .outcome = Outcome::applied,
+                    .write = WriteKind::checkpoint, .token = fence.token, .actor = actor_,
+                    .region = endpoints_.name, .detail = detail}, seq);
     return Status::ok();
   });
 }
@@ -451,10 +465,12 @@ Result<TimeUs> PostgresRegionDatabase::replication_lag() {
 }
 
 Status PostgresRegionDatabase::set_flag(const std::string& flag, bool on, const Fence& fence) {
+  pause_point();  // a requested pause lands here: after the lease check, before the write
   const std::string detail = fmt::format("{} = {}", flag, on ? "on" : "off");
   return guarded("set flag", [&](pqxx::connection& connection) {
     pqxx::work tx(connection);
-    if (!pass_fence(tx, plan_.name, fence)) {
+    const std::int64_t seq = pass_fence(tx, plan_.name, fence);
+    if (seq == 0) {
       tx.abort();
       record_write(false, WriteKind::flag, fence, detail);
       return Status::stale_token(fmt::format("token {} is older than the fence", fence.token));
@@ -470,10 +486,10 @@ Status PostgresRegionDatabase::set_flag(const std::string& flag, bool on, const 
         tx.exec(fmt::format("DROP TRIGGER IF EXISTS {} ON {}", kTriggerName, quoted(connection, plan_.table)));
       }
     }
-    history_.commit_in_order([&] { tx.commit(); },
-                             Event{.node = "db:" + endpoints_.name, .kind = EventKind::write, .outcome = Outcome::applied,
-                                   .write = WriteKind::flag, .token = fence.token, .actor = actor_,
-                                   .region = endpoints_.name, .detail = detail});
+    tx.commit();
+    history_.append(Event{.node = "db:" + endpoints_.name, .kind = EventKind::write, .outcome = Outcome::applied,
+                    .write = WriteKind::flag, .token = fence.token, .actor = actor_,
+                    .region = endpoints_.name, .detail = detail}, seq);
     return Status::ok();
   });
 }
@@ -532,7 +548,8 @@ void bootstrap_schema(pqxx::connection& connection) {
   pqxx::work tx(connection);
   tx.exec("CREATE TABLE IF NOT EXISTS rehearse_checkpoint (migration text PRIMARY KEY, state text NOT NULL, "
           "next_id bigint NOT NULL, token bigint NOT NULL, validated_token bigint NOT NULL, contract_started bool NOT NULL)");
-  tx.exec("CREATE TABLE IF NOT EXISTS rehearse_fence (migration text PRIMARY KEY, token bigint NOT NULL)");
+  tx.exec("CREATE TABLE IF NOT EXISTS rehearse_fence (migration text PRIMARY KEY, token bigint NOT NULL, "
+          "writes bigint NOT NULL DEFAULT 0)");
   tx.exec("CREATE TABLE IF NOT EXISTS rehearse_flag (region text NOT NULL, flag text NOT NULL, \"on\" bool NOT NULL, "
           "PRIMARY KEY (region, flag))");
   tx.commit();

@@ -1,14 +1,20 @@
 // Live integration tests: scripts/live-up starts PostgreSQL (two regions, one streaming
-// replica) and Redis on loopback; the migration runs for real under application traffic and is
-// checked by the invariant checkers and, independently, by SQL. Skipped with a message when the
-// servers cannot be started here (packages missing). REHEARSE_LIVE_ROWS overrides the row count.
+// replica) and Redis on loopback; the migration runs for real, each engine instance a child
+// process, under application traffic and real faults (signals, a stopped lock server, paused
+// WAL replay, a session holding a table lock), and is judged by the invariant checkers and,
+// independently, by the test's own SQL. Skipped with a message when the servers cannot be
+// started here (packages missing). REHEARSE_LIVE_ROWS overrides the row count (100000 for
+// acceptance 1); REHEARSE_LIVE_KILL_TRIALS the SIGKILL trials (10).
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <random>
 #include <string>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "cli/live.h"
 #include "core/plan.h"
 #include "real_backends/live_runner.h"
 #include "scenarios/live_config.h"
@@ -17,11 +23,13 @@ namespace rehearse {
 namespace {
 
 const char* kLiveDir = "/tmp/rehearse-live-test";
+const char* kPrimaries[] = {"host=127.0.0.1 port=55432 dbname=app user=postgres", "host=127.0.0.1 port=55434 dbname=app user=postgres"};
+const char* kAllServers[] = {"host=127.0.0.1 port=55432 dbname=app user=postgres", "host=127.0.0.1 port=55433 dbname=app user=postgres",
+                             "host=127.0.0.1 port=55434 dbname=app user=postgres"};
 
-std::string run_script(const std::string& name, int* status) {
-  const std::string command = std::string("REHEARSE_LIVE_DIR=") + kLiveDir + " " + REHEARSE_SOURCE_DIR + "/scripts/" + name + " 2>&1";
+std::string run_command(const std::string& command, int* status) {
   std::string output;
-  FILE* pipe = popen(command.c_str(), "r");
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
   if (pipe == nullptr) {
     *status = -1;
     return "";
@@ -32,16 +40,21 @@ std::string run_script(const std::string& name, int* status) {
   return output;
 }
 
-// One SQL scalar through psql on the given port.
-std::string psql(int port, const std::string& sql) {
-  const std::string command = "psql -h 127.0.0.1 -p " + std::to_string(port) + " -U postgres -d app -Atqc \"" + sql + "\" 2>&1";
-  std::string output;
-  FILE* pipe = popen(command.c_str(), "r");
-  char buffer[512];
-  while (pipe != nullptr && fgets(buffer, sizeof buffer, pipe) != nullptr) output += buffer;
-  if (pipe != nullptr) pclose(pipe);
-  while (!output.empty() && output.back() == '\n') output.pop_back();
-  return output;
+std::string run_script(const std::string& name, int* status) {
+  return run_command(std::string("REHEARSE_LIVE_DIR=") + kLiveDir + " " + REHEARSE_SOURCE_DIR + "/scripts/" + name, status);
+}
+
+// One SQL scalar, read by the test's own session (not the engine's code).
+std::string scalar(const std::string& connection_string, const std::string& sql) {
+  pqxx::connection connection(connection_string);
+  pqxx::read_transaction tx(connection);
+  const pqxx::row row = tx.exec1(sql);
+  return row[0].is_null() ? "NULL" : row[0].c_str();
+}
+
+std::int64_t env_or(const char* name, std::int64_t fallback) {
+  const char* text = std::getenv(name);
+  return text != nullptr && *text != '\0' ? std::atoll(text) : fallback;
 }
 
 class LiveTest : public ::testing::Test {
@@ -50,9 +63,7 @@ class LiveTest : public ::testing::Test {
     int status = 0;
     std::string output = run_script("live-down", &status);
     output = run_script("live-up", &status);
-    if (status != 0) {
-      skip_reason_ = new std::string("scripts/live-up could not start the servers: " + output);
-    }
+    if (status != 0) skip_reason_ = new std::string("scripts/live-up could not start the servers: " + output);
   }
   static void TearDownTestSuite() {
     int status = 0;
@@ -64,11 +75,14 @@ class LiveTest : public ::testing::Test {
     if (skip_reason_ != nullptr) GTEST_SKIP() << *skip_reason_;
   }
 
-  static LiveConfig config() {
+  // The written config, with a table and migration of its own per test (the servers are shared).
+  static LiveConfig config(const std::string& table) {
     LiveConfigResult loaded = load_live_config_file(std::string(kLiveDir) + "/live.yaml");
     EXPECT_TRUE(loaded.ok()) << (loaded.errors.empty() ? "" : loaded.errors.front().to_string());
     LiveConfig config = *loaded.config;
-    if (const char* rows = std::getenv("REHEARSE_LIVE_ROWS")) config.scenario.table.rows = std::atoll(rows);
+    config.scenario.table.rows = env_or("REHEARSE_LIVE_ROWS", config.scenario.table.rows);
+    config.scenario.table.name = table;
+    config.scenario.migration.name = table + "_to_cents";
     return config;
   }
 
@@ -78,12 +92,43 @@ class LiveTest : public ::testing::Test {
     return setup;
   }
 
-  // Every row's new column equals the expression over the old one, in both regions.
+  static Result<RunResult> run(const LiveConfig& config, Observations* observations = nullptr) {
+    Result<MigrationPlan> plan = compile_plan(config.scenario);
+    EXPECT_TRUE(plan.is_ok()) << plan.status().to_string();
+    live::LiveOptions options = cli::live_run_options(REHEARSE_BINARY);
+    options.prepare = true;
+    options.observations = observations;
+    return live::run_live(setup_of(config), plan.value(), options);
+  }
+
+  // Independent SQL: every row's new column equals the expression over the old one, on both
+  // primaries and the replica, and the table is not empty.
   static void expect_cents_match(const std::string& table) {
-    for (int port : {55432, 55433, 55434}) {
-      EXPECT_EQ(psql(port, "SELECT count(*) FROM " + table + " WHERE amount_cents IS DISTINCT FROM round(amount * 100)::bigint"), "0")
-          << "port " << port;
-      EXPECT_NE(psql(port, "SELECT count(*) FROM " + table), "0") << "port " << port;
+    for (const char* server : kAllServers) {
+      EXPECT_EQ(scalar(server, "SELECT count(*) FROM " + table + " WHERE amount_cents IS DISTINCT FROM round(amount * 100)::bigint"), "0")
+          << server;
+      EXPECT_NE(scalar(server, "SELECT count(*) FROM " + table), "0") << server;
+    }
+  }
+
+  // Independent SQL: every acknowledged application write is in its primary, with the amount
+  // it wrote (a later acknowledged write to the same row supersedes it).
+  static void expect_acknowledged_present(const std::string& table, const Observations& observations) {
+    std::map<std::string, std::string> values_by_region;
+    std::map<std::string, int> count_by_region;
+    for (const AcknowledgedWrite& write : observations.acknowledged) {
+      auto amount = write.values.find("amount");
+      if (amount == write.values.end() || amount->second.is_null()) continue;
+      std::string& values = values_by_region[write.region];
+      values += fmt::format("{}({}, {}::numeric)", values.empty() ? "" : ", ", write.row_id, amount->second.to_string());
+      ++count_by_region[write.region];
+    }
+    EXPECT_FALSE(values_by_region.empty()) << "no acknowledged write to check";
+    for (const auto& [region, values] : values_by_region) {
+      const char* primary = region == "us-east-1" ? kPrimaries[0] : kPrimaries[1];
+      const std::string found = scalar(primary, fmt::format("SELECT count(*) FROM (VALUES {}) AS w(id, amount) JOIN {} t "
+                                                            "ON t.id = w.id AND t.amount = w.amount", values, table));
+      EXPECT_EQ(found, std::to_string(count_by_region[region])) << region << ": an acknowledged write is missing or changed";
     }
   }
 
@@ -98,43 +143,173 @@ void expect_clean(const RunResult& result) {
   EXPECT_GT(result.stats.app_requests, 0);
 }
 
+int count_events(const RunResult& result, EventKind kind) {
+  int count = 0;
+  for (const Event& event : result.history.events()) count += event.kind == kind ? 1 : 0;
+  return count;
+}
+
+// Acceptance 1: the written config migrates both regions under traffic; the test's own SQL
+// confirms the new column and every acknowledged write.
 TEST_F(LiveTest, MigratesTwoRegionsUnderTraffic) {
-  const LiveConfig live_config = config();
-  Result<MigrationPlan> plan = compile_plan(live_config.scenario);
-  ASSERT_TRUE(plan.is_ok());
-  live::LiveOptions options;
-  options.prepare = true;
-  Result<RunResult> result = live::run_live(setup_of(live_config), plan.value(), options);
+  const LiveConfig live_config = config("orders");
+  Observations observations;
+  Result<RunResult> result = run(live_config, &observations);
   ASSERT_TRUE(result.is_ok()) << result.status().to_string();
   expect_clean(result.value());
   EXPECT_GE(result.value().stats.rows_backfilled, 2 * live_config.scenario.table.rows);
   expect_cents_match("orders");
+  expect_acknowledged_present("orders", observations);
 }
 
-// Two engines; the holder stalls (engine thread and keepalive) far past the lease's TTL in
-// the middle of its backfill. The other engine takes over; the stalled one's next write is
-// rejected by the fence in the database, and the data stays intact.
-TEST_F(LiveTest, StorageFencingRejectsTheStalledHolder) {
-  LiveConfig live_config = config();
+// Two engines; the lock holder is stopped (SIGSTOP) for longer than its TTL at its next write
+// during the backfill of us-east-1; the other engine takes over; at SIGCONT the paused
+// engine's write goes out with the old token.
+LiveConfig paused_holder_config(const LiveConfig& base, Fencing fencing) {
+  LiveConfig live_config = base;
   Scenario& scenario = live_config.scenario;
-  scenario.table.name = "payments";
-  scenario.migration.name = "payments_to_cents";
+  scenario.table.rows = 20000;
   scenario.engine.instances = 2;
+  scenario.engine.batch_size = 500;
+  scenario.engine.batch_pause_us = 20 * kMs;
   scenario.engine.start_jitter = {0, 0};
   scenario.engine.backoff = Backoff{50 * kMs, 300 * kMs, Jitter::full};
   scenario.lock.ttl_us = 2 * kSec;
   scenario.lock.renew_every_us = 500 * kMs;
-  Result<MigrationPlan> plan = compile_plan(scenario);
-  ASSERT_TRUE(plan.is_ok());
-  live::LiveOptions options;
-  options.prepare = true;
-  options.stall = live::StallHook{scenario.engine.batch_pause_us, 3, 5 * kSec};
-  Result<RunResult> result = live::run_live(setup_of(live_config), plan.value(), options);
+  scenario.lock.fencing = fencing;
+  FaultSpec pause;
+  pause.kind = FaultKind::pause;
+  pause.line = 1;
+  pause.targets = {"holder"};
+  pause.at_phase = PhaseTrigger{"backfill", "us-east-1", 200 * kMs};
+  pause.for_us = 5 * kSec;
+  scenario.faults = {pause};
+  return live_config;
+}
+
+TEST_F(LiveTest, StorageFencingRejectsThePausedHolder) {
+  const LiveConfig live_config = paused_holder_config(config("payments"), Fencing::storage);
+  Result<RunResult> result = run(live_config);
   ASSERT_TRUE(result.is_ok()) << result.status().to_string();
   expect_clean(result.value());
+  EXPECT_EQ(count_events(result.value(), EventKind::node_pause), 1);
+  EXPECT_EQ(count_events(result.value(), EventKind::node_resume), 1);
   EXPECT_GE(result.value().stats.lock_acquisitions, 2);
   EXPECT_GE(result.value().stats.stale_writes_rejected, 1);
   expect_cents_match("payments");
+}
+
+TEST_F(LiveTest, WithoutFencingThePausedHolderViolatesMutualExclusion) {
+  const LiveConfig live_config = paused_holder_config(config("refunds"), Fencing::none);
+  Result<RunResult> result = run(live_config);
+  ASSERT_TRUE(result.is_ok()) << result.status().to_string();
+  EXPECT_EQ(count_events(result.value(), EventKind::node_pause), 1);
+  EXPECT_EQ(result.value().stats.stale_writes_rejected, 0);
+  bool mutual_exclusion = false;
+  for (const auto& violation : result.value().violations) mutual_exclusion |= violation.invariant == "mutual-exclusion";
+  EXPECT_TRUE(mutual_exclusion) << "the stale holder's write after the takeover was not reported";
+}
+
+// Acceptance 3: SIGKILL of the only engine at random points (a random phase of a random
+// region, plus a random delay), restarted; every trial resumes from the checkpoint and
+// completes with every row intact.
+TEST_F(LiveTest, KilledEngineResumesAndCompletes) {
+  const std::int64_t trials = env_or("REHEARSE_LIVE_KILL_TRIALS", 10);
+  const char* phases[] = {"expand", "dual_write", "backfill", "validate", "switch_reads", "contract"};
+  const char* regions[] = {"us-east-1", "eu-west-1"};
+  std::mt19937_64 random(20240605);
+  int killed = 0;
+  for (std::int64_t trial = 1; trial <= trials; ++trial) {
+    const std::string table = fmt::format("kill_{}", trial);
+    LiveConfig live_config = config(table);
+    Scenario& scenario = live_config.scenario;
+    scenario.table.rows = 3000;
+    scenario.engine.batch_size = 200;
+    scenario.engine.batch_pause_us = 5 * kMs;
+    scenario.engine.backoff = Backoff{50 * kMs, 200 * kMs, Jitter::full};
+    scenario.engine.health_gate.soak_us = 200 * kMs;
+    scenario.lock.ttl_us = 1 * kSec;
+    scenario.lock.renew_every_us = 300 * kMs;
+    FaultSpec crash;
+    crash.kind = FaultKind::crash;
+    crash.line = 1;
+    crash.targets = {"engine-1"};
+    crash.at_phase = PhaseTrigger{phases[random() % 6], regions[random() % 2], static_cast<TimeUs>(random() % (150 * kMs))};
+    crash.restart_after_us = 100 * kMs;
+    scenario.faults = {crash};
+    Observations observations;
+    Result<RunResult> result = run(live_config, &observations);
+    ASSERT_TRUE(result.is_ok()) << result.status().to_string();
+    SCOPED_TRACE(fmt::format("trial {}: kill at {} of {} + {} ms", trial, crash.at_phase->phase, crash.at_phase->region,
+                             crash.at_phase->after_us / kMs));
+    expect_clean(result.value());
+    killed += count_events(result.value(), EventKind::node_crash);
+    EXPECT_EQ(count_events(result.value(), EventKind::node_crash), count_events(result.value(), EventKind::node_restart));
+    expect_cents_match(table);
+    expect_acknowledged_present(table, observations);
+    EXPECT_GE(std::stoll(scalar(kPrimaries[0], "SELECT count(*) FROM " + table)), 3000);
+  }
+  EXPECT_GE(killed, trials * 2 / 3) << "too few kills landed while the engine was running";
+}
+
+// The other live faults: WAL replay paused on the replica during the backfill, a session
+// holding ACCESS SHARE on eu-west-1's table over its expand (DDL waits, lock_timeout, retries),
+// and the Redis server stopped and started during validation. The migration still completes.
+TEST_F(LiveTest, SurvivesReplayPauseLongTransactionAndLockServerRestart) {
+  LiveConfig live_config = config("invoices");
+  Scenario& scenario = live_config.scenario;
+  scenario.table.rows = 5000;
+  scenario.engine.lock_timeout_us = 300 * kMs;
+  scenario.engine.max_replication_lag_us = 60 * kSec;
+  FaultSpec lag;
+  lag.kind = FaultKind::replication_lag;
+  lag.line = 1;
+  lag.targets = {"us-east-1"};
+  lag.at_phase = PhaseTrigger{"backfill", "us-east-1", 0};
+  lag.for_us = 2 * kSec;
+  FaultSpec hold;
+  hold.kind = FaultKind::long_transaction;
+  hold.line = 2;
+  hold.targets = {"db:eu-west-1"};
+  hold.at_us = 0;
+  hold.for_us = 4 * kSec;
+  FaultSpec lock_crash;
+  lock_crash.kind = FaultKind::crash;
+  lock_crash.line = 3;
+  lock_crash.targets = {"lock-1"};
+  lock_crash.at_phase = PhaseTrigger{"validate", "us-east-1", 0};
+  lock_crash.restart_after_us = 1 * kSec;
+  scenario.faults = {lag, hold, lock_crash};
+  Result<RunResult> result = run(live_config);
+  ASSERT_TRUE(result.is_ok()) << result.status().to_string();
+  expect_clean(result.value());
+  EXPECT_EQ(count_events(result.value(), EventKind::fault_start), 3);
+  EXPECT_EQ(count_events(result.value(), EventKind::fault_end), 3);
+  EXPECT_EQ(result.value().stats.faults_injected, 3);
+  expect_cents_match("invoices");
+}
+
+// A fault that cannot be made real is refused before anything runs (exit code 3 from the CLI),
+// and a backend that cannot be reached is named without its password.
+TEST_F(LiveTest, RefusesUnrealFaultsAndHidesSecrets) {
+  LiveConfig live_config = config("refused");
+  FaultSpec jump;
+  jump.kind = FaultKind::clock_jump;
+  jump.line = 7;
+  jump.targets = {"engine-1"};
+  live_config.scenario.faults = {jump};
+  const Status refused = live::check_supported(setup_of(live_config));
+  EXPECT_TRUE(refused.is_unavailable()) << refused.to_string();
+  EXPECT_NE(refused.message().find("line 7"), std::string::npos) << refused.message();
+
+  int status = 0;
+  std::string text = run_command(std::string("sed -e 's/port=55434 dbname=app user=postgres/port=1 dbname=app user=postgres "
+                                             "password=hunter2/' ") + kLiveDir + "/live.yaml > " + kLiveDir + "/secret.yaml", &status);
+  ASSERT_EQ(status, 0) << text;
+  text = run_command(std::string(REHEARSE_BINARY) + " live " + kLiveDir + "/secret.yaml", &status);
+  EXPECT_EQ(WEXITSTATUS(status), 3) << text;
+  EXPECT_EQ(text.find("hunter2"), std::string::npos) << text;
+  EXPECT_NE(text.find("eu-west-1"), std::string::npos) << text;
 }
 
 }  // namespace

@@ -1,0 +1,411 @@
+// Live faults: signals to engine processes, Redis servers stopped and started, WAL replay
+// paused on replicas, a session holding a table lock.
+#include "real_backends/live_faults.h"
+
+#include <signal.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <cstdlib>
+#include <thread>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <hiredis/hiredis.h>
+
+#include "real_backends/redis_lock.h"
+
+namespace rehearse::live {
+
+namespace {
+constexpr TimeUs kSelfStopWaitUs = 1 * kSec;     // then the runner sends SIGSTOP itself
+constexpr int kRedisStartPolls = 100;            // x 50 ms: a restarted server must answer in 5 s
+constexpr int kRedisTimeoutMs = 1000;
+
+std::string join(const std::vector<std::string>& names) { return fmt::format("{}", fmt::join(names, ",")); }
+
+std::string describe(const FaultSpec& fault) {
+  const std::string target = join(fault.targets);
+  switch (fault.kind) {
+    case FaultKind::pause: return fmt::format("pause {} for {} ms", target, fault.for_us / kMs);
+    case FaultKind::crash:
+      return fault.restart_after_us ? fmt::format("crash {}, restart after {} ms", target, *fault.restart_after_us / kMs)
+                                    : fmt::format("crash {}", target);
+    case FaultKind::replication_lag: return fmt::format("replication_lag {} (WAL replay paused) for {} ms", target, fault.for_us / kMs);
+    case FaultKind::long_transaction: return fmt::format("long_transaction on {} for {} ms", target, fault.for_us / kMs);
+    default: return fmt::format("{} {}", to_string(fault.kind), target);
+  }
+}
+
+// engine-N -> N; 0 when `target` names no engine.
+int engine_number(const std::string& target) {
+  if (target.rfind("engine-", 0) != 0) return 0;
+  int number = 0;
+  const char* begin = target.data() + 7;
+  const char* end = target.data() + target.size();
+  auto [stop, error] = std::from_chars(begin, end, number);
+  return error == std::errc() && stop == end ? number : 0;
+}
+
+// lock -> 1, lock-N -> N; 0 otherwise.
+int lock_number(const std::string& target) {
+  if (target == "lock") return 1;
+  if (target.rfind("lock-", 0) != 0) return 0;
+  int number = 0;
+  auto [stop, error] = std::from_chars(target.data() + 5, target.data() + target.size(), number);
+  return error == std::errc() && stop == target.data() + target.size() ? number : 0;
+}
+
+const RegionEndpoints* region_named(const std::vector<RegionEndpoints>& regions, const std::string& name) {
+  for (const auto& region : regions) {
+    if (region.name == name) return &region;
+  }
+  return nullptr;
+}
+
+bool loopback(const std::string& host) { return host == "127.0.0.1" || host == "localhost" || host == "::1"; }
+
+Status refuse(const FaultSpec& fault, const std::string& why) {
+  return Status::unavailable(fmt::format("fault at line {} ({}) cannot be made real live: {}", fault.line, describe(fault), why));
+}
+
+// One Redis command on a fresh connection; the reply's string (or integer) as text.
+Result<std::string> redis_command(const RedisEndpoint& endpoint, const std::vector<std::string>& words) {
+  timeval timeout{kRedisTimeoutMs / 1000, (kRedisTimeoutMs % 1000) * 1000};
+  redisContext* context = redisConnectWithTimeout(endpoint.host.c_str(), endpoint.port, timeout);
+  if (context == nullptr || context->err != 0) {
+    if (context != nullptr) redisFree(context);
+    return Status::unavailable(fmt::format("redis {}:{} unreachable", endpoint.host, endpoint.port));
+  }
+  redisSetTimeout(context, timeout);
+  std::vector<const char*> argv;
+  std::vector<std::size_t> lengths;
+  for (const auto& word : words) {
+    argv.push_back(word.c_str());
+    lengths.push_back(word.size());
+  }
+  auto* reply = static_cast<redisReply*>(redisCommandArgv(context, static_cast<int>(argv.size()), argv.data(), lengths.data()));
+  std::string text;
+  if (reply != nullptr) {
+    if (reply->type == REDIS_REPLY_STRING || reply->type == REDIS_REPLY_STATUS) text.assign(reply->str, reply->len);
+    if (reply->type == REDIS_REPLY_INTEGER) text = std::to_string(reply->integer);
+    if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 && reply->element[1]->type == REDIS_REPLY_STRING) {
+      text.assign(reply->element[1]->str, reply->element[1]->len);  // CONFIG GET name -> [name, value]
+    }
+    freeReplyObject(reply);
+  }
+  redisFree(context);
+  return text;  // SHUTDOWN closes the connection without a reply: empty text
+}
+
+std::string find_in_path(const std::string& program) {
+  const char* path = std::getenv("PATH");
+  std::string paths = path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin";
+  paths += ":/usr/bin:/usr/sbin";
+  std::size_t start = 0;
+  while (start <= paths.size()) {
+    const std::size_t end = std::min(paths.find(':', start), paths.size());
+    const std::string candidate = paths.substr(start, end - start) + "/" + program;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    start = end + 1;
+  }
+  return "";
+}
+}  // namespace
+
+struct LiveFaults::Active {
+  enum class State { waiting, stopping, paused, held, restarting, done };
+  FaultSpec spec;
+  State state = State::waiting;
+  std::string target;
+  TimeUs deadline_us = 0;  // stopping: SIGSTOP; paused/held/restarting: end
+  EngineProcess* engine = nullptr;
+  int lock = 0;
+  std::vector<std::string> redis_config;  // crash lock-N: dir, dbfilename, pidfile, logfile
+  std::unique_ptr<pqxx::connection> session;  // long_transaction
+  std::unique_ptr<pqxx::work> transaction;
+  std::vector<std::string> paused_replicas;  // replication_lag
+};
+
+Status check_live_faults(const Scenario& scenario, const std::vector<RegionEndpoints>& regions,
+                         const std::vector<std::string>& lock_endpoints) {
+  if (scenario.random_faults) return Status::unavailable("random_faults cannot be made real live (list the faults instead)");
+  const int engines = scenario.engine.instances;
+  for (const FaultSpec& fault : scenario.faults) {
+    if (fault.targets.size() != 1) return refuse(fault, "live faults take exactly one target");
+    const std::string& target = fault.targets.front();
+    switch (fault.kind) {
+      case FaultKind::pause:
+        if (target != "holder" && (engine_number(target) < 1 || engine_number(target) > engines)) {
+          return refuse(fault, "only engine-N and holder can be paused (SIGSTOP/SIGCONT of the engine process)");
+        }
+        if (fault.for_us <= 0) return refuse(fault, "a pause needs `for`");
+        break;
+      case FaultKind::crash: {
+        const bool engine = target == "holder" || (engine_number(target) >= 1 && engine_number(target) <= engines);
+        const int lock = lock_number(target);
+        if (!engine && (lock < 1 || lock > static_cast<int>(lock_endpoints.size()))) {
+          return refuse(fault, "only engine-N, holder and lock-N can crash live");
+        }
+        if (lock > 0) {
+          Result<RedisEndpoint> endpoint = parse_redis_endpoint(lock_endpoints[static_cast<std::size_t>(lock - 1)]);
+          if (!endpoint.is_ok() || !loopback(endpoint.value().host)) return refuse(fault, "only a lock server on this machine can be stopped and started");
+          if (find_in_path("redis-server").empty()) return refuse(fault, "redis-server is not installed here");
+        }
+        break;
+      }
+      case FaultKind::replication_lag: {
+        const std::string name = target.rfind("db:", 0) == 0 ? target.substr(3) : target;
+        const RegionEndpoints* region = region_named(regions, name);
+        if (region == nullptr) return refuse(fault, "the target must be a region");
+        if (region->replicas.empty()) return refuse(fault, fmt::format("region {} has no replica whose replay could pause", name));
+        if (fault.for_us <= 0) return refuse(fault, "replication_lag needs `for`");
+        break;
+      }
+      case FaultKind::long_transaction:
+        if (target.rfind("db:", 0) != 0 || region_named(regions, target.substr(3)) == nullptr) {
+          return refuse(fault, "the target must be db:REGION (a region's primary)");
+        }
+        if (fault.for_us <= 0) return refuse(fault, "long_transaction needs `for`");
+        break;
+      case FaultKind::partition:
+      case FaultKind::delay:
+      case FaultKind::drop:
+        return refuse(fault, "partitions, delays and drops need the fault-injecting TCP proxy, which this build does not have yet");
+      case FaultKind::clock_jump:
+      case FaultKind::clock_skew:
+      case FaultKind::clock_drift: return refuse(fault, "the clocks of this machine are not ours to move");
+      case FaultKind::failover: return refuse(fault, "the local lock servers have no replica to promote");
+    }
+  }
+  return Status::ok();
+}
+
+LiveFaults::LiveFaults(LiveFaultContext context) : context_(std::move(context)) {
+  for (const FaultSpec& spec : context_.scenario.faults) {
+    auto fault = std::make_unique<Active>();
+    fault->spec = spec;
+    fault->target = spec.targets.front();
+    faults_.push_back(std::move(fault));
+  }
+}
+
+LiveFaults::~LiveFaults() { heal_all(); }
+
+void LiveFaults::log(const std::string& line) {
+  if (context_.log != nullptr) *context_.log << line << "\n" << std::flush;
+}
+
+void LiveFaults::record(const Active& fault, EventKind kind, const std::string& detail) {
+  context_.history.append(Event{.node = fault.target, .kind = kind,
+                                .outcome = kind == EventKind::fault_skipped ? Outcome::skipped : Outcome::none,
+                                .detail = detail, .a = fault.spec.line});
+}
+
+bool LiveFaults::restart_pending() const {
+  for (const auto& fault : faults_) {
+    if (fault->state == Active::State::restarting) return true;
+  }
+  return false;
+}
+
+void LiveFaults::tick() {
+  const TimeUs now = context_.history.elapsed_us();
+  for (auto& owned : faults_) {
+    Active& fault = *owned;
+    switch (fault.state) {
+      case Active::State::waiting: {
+        TimeUs due = fault.spec.at_us;
+        if (fault.spec.at_phase) {
+          const TimeUs entered = context_.history.first_phase_us(fault.spec.at_phase->phase, fault.spec.at_phase->region);
+          due = entered < 0 ? -1 : entered + fault.spec.at_phase->after_us;
+        }
+        if (due >= 0 && now >= due) start(fault);
+        break;
+      }
+      case Active::State::stopping:
+        fault.engine->poll();
+        if (fault.engine->exited()) {
+          fault.state = Active::State::done;
+          record(fault, EventKind::fault_end, describe(fault.spec) + ": the engine exited before it stopped");
+        } else if (fault.engine->stopped()) {
+          context_.history.append(Event{.node = fmt::format("engine-{}", fault.engine->instance()), .kind = EventKind::node_pause});
+          log(fmt::format("fault: engine-{} stopped (SIGSTOP) for {} ms", fault.engine->instance(), fault.spec.for_us / kMs));
+          fault.deadline_us = now + fault.spec.for_us;
+          fault.state = Active::State::paused;
+        } else if (now >= fault.deadline_us) {
+          fault.engine->send(SIGUSR2);  // cancels the request: the stop comes from outside now
+          fault.engine->send(SIGSTOP);
+        }
+        break;
+      case Active::State::paused:
+      case Active::State::held:
+      case Active::State::restarting:
+        if (now >= fault.deadline_us) finish(fault);
+        break;
+      case Active::State::done: break;
+    }
+  }
+}
+
+void LiveFaults::start(Active& fault) {
+  const TimeUs now = context_.history.elapsed_us();
+  const FaultSpec& spec = fault.spec;
+  ++injected_;
+  fault.state = Active::State::done;
+  if (spec.kind == FaultKind::pause || (spec.kind == FaultKind::crash && lock_number(fault.target) == 0)) {
+    int number = engine_number(fault.target);
+    if (fault.target == "holder") {
+      Result<RedisEndpoint> endpoint = parse_redis_endpoint(context_.lock_endpoints.front());
+      Result<std::string> value = endpoint.is_ok() ? redis_command(endpoint.value(), {"GET", context_.lock_key}) : endpoint.status();
+      number = value.is_ok() ? engine_number(value.value().substr(0, value.value().find(':'))) : 0;
+    }
+    if (number < 1 || number > static_cast<int>(context_.engines.size()) || !context_.engines[static_cast<std::size_t>(number - 1)]->running()) {
+      record(fault, EventKind::fault_skipped, describe(spec) + ": no such engine running now");
+      return;
+    }
+    fault.engine = context_.engines[static_cast<std::size_t>(number - 1)].get();
+    record(fault, EventKind::fault_start, fmt::format("{} [engine-{}]", describe(spec), number));
+    if (spec.kind == FaultKind::pause) {
+      fault.engine->send(fault.engine->ready() ? SIGUSR1 : SIGSTOP);  // stop at the next protected write
+      fault.deadline_us = now + kSelfStopWaitUs;
+      fault.state = Active::State::stopping;
+      return;
+    }
+    fault.engine->send(SIGKILL);
+    fault.engine->send(SIGCONT);
+    fault.engine->reap(1000);
+    context_.history.append(Event{.node = fmt::format("engine-{}", number), .kind = EventKind::node_crash});
+    log(fmt::format("fault: engine-{} killed (SIGKILL)", number));
+    if (spec.restart_after_us) {
+      fault.deadline_us = now + *spec.restart_after_us;
+      fault.state = Active::State::restarting;
+    }
+    last_end_us_ = std::max(last_end_us_, spec.restart_after_us ? now + *spec.restart_after_us : context_.scenario.duration_us);
+    return;
+  }
+  if (spec.kind == FaultKind::crash) {  // a lock server
+    fault.lock = lock_number(fault.target);
+    const RedisEndpoint endpoint = parse_redis_endpoint(context_.lock_endpoints[static_cast<std::size_t>(fault.lock - 1)]).value();
+    for (const char* name : {"dir", "dbfilename", "pidfile", "logfile"}) {
+      Result<std::string> value = redis_command(endpoint, {"CONFIG", "GET", name});
+      fault.redis_config.push_back(value.is_ok() ? value.value() : "");
+    }
+    const Result<std::string> shut = redis_command(endpoint, {"SHUTDOWN", context_.scenario.lock.persistence ? "SAVE" : "NOSAVE"});
+    if (!shut.is_ok() || fault.redis_config.front().empty()) {
+      record(fault, EventKind::fault_skipped, describe(spec) + ": the server could not be reached");
+      return;
+    }
+    record(fault, EventKind::fault_start, describe(spec));
+    context_.history.append(Event{.node = fmt::format("lock-{}", fault.lock), .kind = EventKind::node_crash});
+    log(fmt::format("fault: lock-{} stopped", fault.lock));
+    if (spec.restart_after_us) {
+      fault.deadline_us = now + *spec.restart_after_us;
+      fault.state = Active::State::restarting;
+    }
+    last_end_us_ = std::max(last_end_us_, spec.restart_after_us ? now + *spec.restart_after_us : context_.scenario.duration_us);
+    return;
+  }
+  const std::string region_name = fault.target.rfind("db:", 0) == 0 ? fault.target.substr(3) : fault.target;
+  const RegionEndpoints& region = *region_named(context_.regions, region_name);
+  try {
+    if (spec.kind == FaultKind::replication_lag) {
+      for (const auto& replica : region.replicas) {
+        pqxx::connection connection(replica + " connect_timeout=3");
+        pqxx::nontransaction(connection).exec("SELECT pg_wal_replay_pause()");
+        fault.paused_replicas.push_back(replica);
+      }
+    } else {
+      fault.session = std::make_unique<pqxx::connection>(region.primary + " connect_timeout=3");
+      fault.transaction = std::make_unique<pqxx::work>(*fault.session);
+      fault.transaction->exec("LOCK TABLE " + fault.session->quote_name(context_.scenario.table.name) + " IN ACCESS SHARE MODE");
+    }
+  } catch (const std::exception& error) {
+    record(fault, EventKind::fault_skipped, describe(spec) + ": " + redact(error.what()));
+    fault.transaction.reset();
+    fault.session.reset();
+    finish(fault);
+    return;
+  }
+  record(fault, EventKind::fault_start, describe(spec));
+  log("fault: " + describe(spec));
+  fault.deadline_us = now + spec.for_us;
+  fault.state = Active::State::held;
+  last_end_us_ = std::max(last_end_us_, fault.deadline_us);
+}
+
+void LiveFaults::finish(Active& fault) {
+  const FaultSpec& spec = fault.spec;
+  const Active::State was = fault.state;
+  fault.state = Active::State::done;
+  if (spec.kind == FaultKind::pause && (was == Active::State::paused || was == Active::State::stopping)) {
+    fault.engine->send(SIGUSR2);
+    fault.engine->send(SIGCONT);
+    context_.history.append(Event{.node = fmt::format("engine-{}", fault.engine->instance()), .kind = EventKind::node_resume});
+    log(fmt::format("fault: engine-{} continued (SIGCONT)", fault.engine->instance()));
+  } else if (spec.kind == FaultKind::crash && was == Active::State::restarting && fault.engine != nullptr) {
+    Status started = context_.relaunch(*fault.engine);
+    context_.history.append(Event{.node = fmt::format("engine-{}", fault.engine->instance()), .kind = EventKind::node_restart,
+                                  .detail = started.is_ok() ? "" : started.message()});
+    log(fmt::format("fault: engine-{} restarted (incarnation {})", fault.engine->instance(), fault.engine->incarnation()));
+  } else if (spec.kind == FaultKind::crash && was == Active::State::restarting && fault.lock > 0) {
+    const RedisEndpoint endpoint = parse_redis_endpoint(context_.lock_endpoints[static_cast<std::size_t>(fault.lock - 1)]).value();
+    const auto& config = fault.redis_config;
+    std::vector<std::string> argv{find_in_path("redis-server"), "--port", std::to_string(endpoint.port), "--bind", endpoint.host,
+                                  "--daemonize", "yes", "--dir", config[0], "--save", "", "--appendonly", "no"};
+    const std::vector<std::pair<const char*, std::size_t>> optional{{"--dbfilename", 1}, {"--pidfile", 2}, {"--logfile", 3}};
+    for (const auto& [flag, index] : optional) {
+      if (config[index].empty()) continue;
+      argv.push_back(flag);
+      argv.push_back(config[index]);
+    }
+    const pid_t pid = spawn_process(argv, -1, -1);
+    int status = 0;
+    if (pid > 0) ::waitpid(pid, &status, 0);  // the daemonising parent exits at once
+    bool answered = false;
+    for (int poll = 0; poll < kRedisStartPolls && !answered; ++poll) {
+      answered = redis_command(endpoint, {"PING"}).is_ok();
+      if (!answered) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    context_.history.append(Event{.node = fmt::format("lock-{}", fault.lock), .kind = EventKind::node_restart,
+                                  .detail = answered ? "" : "did not answer after restart"});
+    log(fmt::format("fault: lock-{} {}", fault.lock, answered ? "started again" : "did not start again"));
+  } else if (spec.kind == FaultKind::replication_lag) {
+    for (const auto& replica : fault.paused_replicas) {
+      try {
+        pqxx::connection connection(replica + " connect_timeout=3");
+        pqxx::nontransaction(connection).exec("SELECT pg_wal_replay_resume()");
+      } catch (const std::exception& error) {
+        log("fault: could not resume WAL replay: " + redact(error.what()));
+      }
+    }
+    fault.paused_replicas.clear();
+  } else if (spec.kind == FaultKind::long_transaction && fault.transaction) {
+    try {
+      fault.transaction->abort();
+    } catch (const std::exception&) {
+      // The session is closed below anyway; its locks go with it (ignored on purpose).
+    }
+    fault.transaction.reset();
+    fault.session.reset();
+  }
+  if (was != Active::State::waiting && was != Active::State::done) {
+    last_end_us_ = std::max(last_end_us_, context_.history.elapsed_us());
+    record(fault, EventKind::fault_end, describe(spec));
+  }
+}
+
+void LiveFaults::heal_all() {
+  for (auto& fault : faults_) {
+    if (fault->state == Active::State::restarting && fault->engine != nullptr) {
+      fault->state = Active::State::done;  // the run is over: a crashed engine stays down
+      record(*fault, EventKind::fault_end, describe(fault->spec) + " (the run ended before the restart)");
+      continue;
+    }
+    if (fault->state != Active::State::waiting && fault->state != Active::State::done) finish(*fault);
+  }
+}
+
+}  // namespace rehearse::live

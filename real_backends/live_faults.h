@@ -1,0 +1,70 @@
+// The live faults of ../shared/spec/live.md, made real: `pause: engine-N|holder` (SIGSTOP and
+// SIGCONT of the engine process), `crash: engine-N|holder` (SIGKILL, restart after
+// `restart_after`), `crash: lock-N` (stop the Redis server, start it again on the same port
+// and directory), `replication_lag: REGION` (pg_wal_replay_pause()/resume on its replicas),
+// `long_transaction: db:REGION` (a session holding ACCESS SHARE on the table, which blocks
+// DDL). Everything else is refused by check_live_faults() before the run starts. Driven from
+// the runner's supervisor thread by tick(); every fault is recorded as fault_start/fault_end
+// (and node_pause/node_resume/node_crash/node_restart) like the simulator records it.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "core/model.h"
+#include "core/status.h"
+#include "real_backends/engine_process.h"
+#include "real_backends/live_ports.h"
+#include "real_backends/postgres.h"
+
+namespace rehearse::live {
+
+struct LiveFaultContext {
+  const Scenario& scenario;
+  const std::vector<RegionEndpoints>& regions;
+  const std::vector<std::string>& lock_endpoints;
+  std::string lock_key;  // the Redis key of the migration lock (for `holder`)
+  LiveHistory& history;
+  std::vector<std::unique_ptr<EngineProcess>>& engines;
+  std::function<Status(EngineProcess&)> relaunch;  // a new incarnation of a crashed engine
+  std::ostream* log = nullptr;
+};
+
+// Unavailable (exit code 3) naming the first fault that cannot be made real, and why.
+Status check_live_faults(const Scenario& scenario, const std::vector<RegionEndpoints>& regions,
+                         const std::vector<std::string>& lock_endpoints);
+
+class LiveFaults {
+ public:
+  explicit LiveFaults(LiveFaultContext context);
+  ~LiveFaults();  // heals whatever is still active
+  LiveFaults(const LiveFaults&) = delete;
+  LiveFaults& operator=(const LiveFaults&) = delete;
+
+  // Starts and ends faults that are due; restarts crashed engines whose time came.
+  void tick();
+  // Ends every active fault now (the run is over): SIGCONT, replay resumed, session rolled
+  // back, lock server started.
+  void heal_all();
+  // Whether an engine restart is still to come (the run must not end before it).
+  bool restart_pending() const;
+  TimeUs last_fault_end_us() const { return last_end_us_; }
+  int injected() const { return injected_; }
+
+ private:
+  struct Active;
+  void start(Active& fault);
+  void finish(Active& fault);
+  void record(const Active& fault, EventKind kind, const std::string& detail);
+  void log(const std::string& line);
+
+  LiveFaultContext context_;
+  std::vector<std::unique_ptr<Active>> faults_;
+  TimeUs last_end_us_ = 0;
+  int injected_ = 0;
+};
+
+}  // namespace rehearse::live
