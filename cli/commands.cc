@@ -32,6 +32,7 @@ struct RunOptions {
   bool json = false;
   std::string trace;
   std::string report;
+  bool buggify = false;  // an extension: BUGGIFY fault points on (docs/coverage.md)
 };
 
 struct ReportOptions {
@@ -52,6 +53,7 @@ int command_run(const RunOptions& options) {
   std::optional<Scenario> scenario = load_or_report(options.scenario);
   if (!scenario) return kExitBadInput;
   const std::uint64_t seed = options.seed.value_or(scenario->seed);
+  if (options.buggify) scenario->buggify = true;
   RunResult result = timed_simulation(*scenario, seed);
   if (!options.trace.empty() && !write_history(options.trace, result.history)) {
     std::cerr << "rehearse: cannot write the trace to " << options.trace << "\n";
@@ -85,6 +87,7 @@ int main(int argc, char** argv) {
   run_command->add_flag("--json", run.json, "Print the result as one JSON object (cli.md)");
   run_command->add_option("--trace", run.trace, "Write every event of the run to FILE, one JSON object a line");
   run_command->add_option("--report", run.report, "Also write the rehearsal postmortem into DIR (reports.md)");
+  run_command->add_flag("--buggify", run.buggify, "Turn BUGGIFY fault points on (an extension; docs/coverage.md)");
 
   ReportOptions report;
   CLI::App* report_command = app.add_subcommand("report", "Writes a rehearsal postmortem of one seed (reports.md)");

@@ -6,7 +6,9 @@
 // runs it; commands.cc wires them together.
 #pragma once
 
+#include <array>
 #include <chrono>
+#include <ostream>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -46,6 +48,8 @@ struct SeedOutcome {
   std::uint64_t seed = 0;
   std::vector<Violation> violations;
   std::int64_t wall_us = 0;
+  ProbeCounts probes;       // coverage probes reached (docs/coverage.md)
+  FaultSiteCounts buggify;  // BUGGIFY sites switched on and fired
   bool violated() const { return !violations.empty(); }
   // The invariants violated, each once, in the order first reported.
   std::vector<std::string> invariants() const;
@@ -81,9 +85,29 @@ struct SweepSummary {
   std::vector<std::uint64_t> violating_seeds;                     // ascending
   std::map<std::string, std::vector<std::uint64_t>> by_invariant;  // ascending seeds
   std::int64_t wall_ms = 0;
+  // Extensions (docs/cli.md, docs/coverage.md): per coverage probe, the seeds that reached it
+  // and its hits; per BUGGIFY site, the seeds that switched it on, that fired it, and its fires.
+  struct ProbeTally {
+    std::uint64_t seeds = 0;
+    std::int64_t hits = 0;
+  };
+  struct SiteTally {
+    std::uint64_t enabled_seeds = 0;
+    std::uint64_t fired_seeds = 0;
+    std::int64_t fires = 0;
+  };
+  std::array<ProbeTally, kProbeCount> probes{};
+  bool buggify = false;  // some seed ran with BUGGIFY on: `buggify` is reported
+  std::array<SiteTally, kFaultSiteCount> sites{};
 };
 SweepSummary summarize(const std::string& scenario, const std::vector<SeedOutcome>& outcomes, std::int64_t wall_ms);
 nlohmann::json summary_json(const SweepSummary& summary);
+// The coverage parts of a sweep summary (cli/sweep.cc): the `probes` and `buggify` objects, and
+// the text table. Reading them back (merge) returns the problem, or "" when they are valid.
+nlohmann::json probes_json(const SweepSummary& summary);
+nlohmann::json buggify_json(const SweepSummary& summary);
+std::string parse_coverage(const nlohmann::json& json, SweepSummary& summary);
+void print_coverage_text(std::ostream& out, const SweepSummary& summary);
 
 // Milliseconds since `started` on the steady clock.
 std::int64_t elapsed_ms(std::chrono::steady_clock::time_point started);
@@ -104,6 +128,7 @@ struct SweepOptions {
   std::string shard;  // "K/N"
   bool json = false;
   std::string junit;
+  bool buggify = false;  // --buggify: BUGGIFY fault points on for every seed
 };
 CLI::App* add_sweep_command(CLI::App& app, SweepOptions& options);
 int command_sweep(const SweepOptions& options);

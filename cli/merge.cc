@@ -48,7 +48,7 @@ std::string parse_summary(const nlohmann::json& json, SweepSummary& summary) {
     if (!is_seed_list(seeds)) return fmt::format("\"by_invariant\".\"{}\" is not a list of seeds", invariant);
     summary.by_invariant[invariant] = seeds.get<std::vector<std::uint64_t>>();
   }
-  return "";
+  return parse_coverage(json, summary);
 }
 
 std::optional<MergeInput> read_input(const std::string& file) {
@@ -129,6 +129,17 @@ SweepSummary merge_summaries(const std::vector<MergeInput>& inputs) {
     merged.wall_ms += input.summary.wall_ms;
     violating.insert(input.summary.violating_seeds.begin(), input.summary.violating_seeds.end());
     for (const auto& [invariant, seeds] : input.summary.by_invariant) by_invariant[invariant].insert(seeds.begin(), seeds.end());
+    // Shards cover disjoint seeds, so per-probe seed counts add up like hits do.
+    for (std::size_t i = 0; i < kProbeCount; ++i) {
+      merged.probes[i].seeds += input.summary.probes[i].seeds;
+      merged.probes[i].hits += input.summary.probes[i].hits;
+    }
+    merged.buggify = merged.buggify || input.summary.buggify;
+    for (std::size_t i = 0; i < kFaultSiteCount; ++i) {
+      merged.sites[i].enabled_seeds += input.summary.sites[i].enabled_seeds;
+      merged.sites[i].fired_seeds += input.summary.sites[i].fired_seeds;
+      merged.sites[i].fires += input.summary.sites[i].fires;
+    }
   }
   merged.violating_seeds.assign(violating.begin(), violating.end());
   for (const auto& [invariant, seeds] : by_invariant) merged.by_invariant[invariant].assign(seeds.begin(), seeds.end());

@@ -8,6 +8,37 @@ namespace rehearse::cli {
 
 std::string seconds_text(TimeUs us) { return fmt::format("{}.{:03d}s", us / kSec, static_cast<int>((us % kSec) / kMs)); }
 
+namespace {
+
+// An extension of `run --json`: every coverage probe with its hits (zero ones too), and with
+// BUGGIFY on, every fault site with whether it was switched on and its fires.
+nlohmann::json run_probes_json(const RunResult& result) {
+  nlohmann::json probes = nlohmann::json::object();
+  for (const ProbeInfo& info : all_probes()) probes[info.name] = result.probes.count(info.probe);
+  return probes;
+}
+
+std::string reached_probes_text(const RunResult& result) {
+  std::string text;
+  for (const ProbeInfo& info : all_probes()) {
+    const std::int64_t hits = result.probes.count(info.probe);
+    if (hits > 0) text += fmt::format("{}{} x{}", text.empty() ? "" : ", ", info.name, hits);
+  }
+  return text.empty() ? "none" : text;
+}
+
+std::string buggify_text(const RunResult& result) {
+  std::string text;
+  for (const FaultSiteInfo& info : all_fault_sites()) {
+    if (result.buggify.is_enabled(info.site)) {
+      text += fmt::format("{}{} fired {}", text.empty() ? "" : ", ", info.name, result.buggify.fires(info.site));
+    }
+  }
+  return text.empty() ? "on, no site switched on for this seed" : "on: " + text;
+}
+
+}  // namespace
+
 nlohmann::json run_json(const RunResult& result) {
   nlohmann::json violations = nlohmann::json::array();
   for (const auto& violation : result.violations) {
@@ -20,7 +51,7 @@ nlohmann::json run_json(const RunResult& result) {
   nlohmann::json regions = nlohmann::json::object();
   for (const auto& [region, state] : result.region_states) regions[region] = state;
   const RunStats& s = result.stats;
-  return {{"scenario", result.scenario},
+  nlohmann::json json = {{"scenario", result.scenario},
           {"seed", result.seed},
           {"verdict", result.violated() ? "violation" : "pass"},
           {"violations", violations},
@@ -38,7 +69,16 @@ nlohmann::json run_json(const RunResult& result) {
             {"max_replica_lag_ms", s.max_replica_lag_us / kMs},
             {"rows_backfilled", s.rows_backfilled},
             {"overlapping_belief_ms", s.overlapping_belief_us / kMs}}},
-          {"trace_hash", result.trace_hash}};
+          {"trace_hash", result.trace_hash},
+          {"probes", run_probes_json(result)}};
+  if (result.buggify.on) {
+    nlohmann::json sites = nlohmann::json::object();
+    for (const FaultSiteInfo& info : all_fault_sites()) {
+      sites[info.name] = {{"enabled", result.buggify.is_enabled(info.site)}, {"fires", result.buggify.fires(info.site)}};
+    }
+    json["buggify"] = sites;
+  }
+  return json;
 }
 
 nlohmann::json event_json(const Event& event) {
@@ -90,6 +130,8 @@ void print_run_text(std::ostream& out, const RunResult& result, const std::strin
     out << fmt::format("application: {} requests, {} failed, longest wait {} ms, stalest replica read {} ms\n",
                        s.app_requests, s.app_errors, s.max_stall_us / kMs, s.max_replica_lag_us / kMs);
   }
+  out << fmt::format("probes: {}\n", reached_probes_text(result));
+  if (result.buggify.on) out << fmt::format("buggify: {}\n", buggify_text(result));
   out << fmt::format("trace_hash {}\n", result.trace_hash);
   out << fmt::format("reproduce: rehearse run {} --seed {}\n", scenario_argument, result.seed);
 }

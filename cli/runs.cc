@@ -72,6 +72,8 @@ SeedOutcome run_one_seed(const Scenario& scenario, std::uint64_t seed) {
   SeedOutcome outcome;
   outcome.seed = seed;
   outcome.violations = std::move(result.violations);
+  outcome.probes = result.probes;
+  outcome.buggify = result.buggify;
   outcome.wall_us =
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
   return outcome;
@@ -155,6 +157,17 @@ SweepSummary summarize(const std::string& scenario, const std::vector<SeedOutcom
   summary.seeds_run = outcomes.size();
   summary.wall_ms = wall_ms;
   for (const SeedOutcome& outcome : outcomes) {
+    for (std::size_t i = 0; i < kProbeCount; ++i) {
+      const std::int64_t hits = outcome.probes.count(static_cast<Probe>(i));
+      summary.probes[i].seeds += hits > 0 ? 1 : 0;
+      summary.probes[i].hits += hits;
+    }
+    if (outcome.buggify.on) summary.buggify = true;
+    for (std::size_t i = 0; i < kFaultSiteCount; ++i) {
+      summary.sites[i].enabled_seeds += outcome.buggify.enabled[i] ? 1 : 0;
+      summary.sites[i].fired_seeds += outcome.buggify.fired[i] > 0 ? 1 : 0;
+      summary.sites[i].fires += outcome.buggify.fired[i];
+    }
     if (!outcome.violated()) continue;
     summary.violating_seeds.push_back(outcome.seed);
     for (const std::string& invariant : outcome.invariants()) summary.by_invariant[invariant].push_back(outcome.seed);
@@ -165,11 +178,14 @@ SweepSummary summarize(const std::string& scenario, const std::vector<SeedOutcom
 nlohmann::json summary_json(const SweepSummary& summary) {
   nlohmann::json by_invariant = nlohmann::json::object();
   for (const auto& [invariant, seeds] : summary.by_invariant) by_invariant[invariant] = seeds;
-  return {{"scenario", summary.scenario},
-          {"seeds_run", summary.seeds_run},
-          {"violating_seeds", summary.violating_seeds},
-          {"by_invariant", by_invariant},
-          {"wall_ms", summary.wall_ms}};
+  nlohmann::json json = {{"scenario", summary.scenario},
+                         {"seeds_run", summary.seeds_run},
+                         {"violating_seeds", summary.violating_seeds},
+                         {"by_invariant", by_invariant},
+                         {"wall_ms", summary.wall_ms},
+                         {"probes", probes_json(summary)}};
+  if (summary.buggify) json["buggify"] = buggify_json(summary);
+  return json;
 }
 
 }  // namespace rehearse::cli

@@ -112,12 +112,10 @@ std::string violation_detail(const std::vector<SeedOutcome>& outcomes, std::uint
 
 void print_sweep_text(std::ostream& out, const SweepSummary& summary, const SeedSelection& selection,
                       const std::vector<SeedOutcome>& outcomes, const std::string& scenario_argument) {
-  out << fmt::format("sweep {} ({}): {} seeds run, {} violating, {} ms wall\n", summary.scenario,
-                     selection_text(selection), summary.seeds_run, summary.violating_seeds.size(), summary.wall_ms);
-  if (summary.violating_seeds.empty()) {
-    out << "no invariant violated\n";
-    return;
-  }
+  out << fmt::format("sweep {} ({}{}): {} seeds run, {} violating, {} ms wall\n", summary.scenario,
+                     selection_text(selection), summary.buggify ? ", buggify on" : "", summary.seeds_run,
+                     summary.violating_seeds.size(), summary.wall_ms);
+  if (summary.violating_seeds.empty()) out << "no invariant violated\n";
   for (const auto& [invariant, seeds] : summary.by_invariant) {
     out << fmt::format("{} ({} seed{}):\n", invariant, seeds.size(), seeds.size() == 1 ? "" : "s");
     for (const std::uint64_t seed : seeds) {
@@ -125,9 +123,82 @@ void print_sweep_text(std::ostream& out, const SweepSummary& summary, const Seed
       out << fmt::format("  {}    # {}\n", reproduce_command(scenario_argument, seed), detail);
     }
   }
+  print_coverage_text(out, summary);
 }
 
 }  // namespace
+
+nlohmann::json probes_json(const SweepSummary& summary) {
+  nlohmann::json probes = nlohmann::json::object();
+  for (const ProbeInfo& info : all_probes()) {
+    const SweepSummary::ProbeTally& tally = summary.probes[static_cast<std::size_t>(info.probe)];
+    probes[info.name] = {{"seeds", tally.seeds}, {"hits", tally.hits}};
+  }
+  return probes;
+}
+
+nlohmann::json buggify_json(const SweepSummary& summary) {
+  nlohmann::json sites = nlohmann::json::object();
+  for (const FaultSiteInfo& info : all_fault_sites()) {
+    const SweepSummary::SiteTally& tally = summary.sites[static_cast<std::size_t>(info.site)];
+    sites[info.name] = {{"enabled_seeds", tally.enabled_seeds}, {"fired_seeds", tally.fired_seeds}, {"fires", tally.fires}};
+  }
+  return sites;
+}
+
+namespace {
+
+bool is_count(const nlohmann::json& object, const char* key) {
+  return object.is_object() && object.contains(key) && object[key].is_number_unsigned();
+}
+
+}  // namespace
+
+// Reads `probes` (and `buggify`) back from a sweep object. Both are optional (a summary from
+// a build without them merges as zero coverage); an unknown probe or site name is an error,
+// since it comes from another build whose counts cannot be compared.
+std::string parse_coverage(const nlohmann::json& json, SweepSummary& summary) {
+  if (json.contains("probes")) {
+    if (!json["probes"].is_object()) return "\"probes\" is not an object";
+    for (const auto& [name, tally] : json["probes"].items()) {
+      const std::optional<Probe> probe = probe_named(name);
+      if (!probe) return fmt::format("\"probes\": unknown probe '{}' (from another build?)", name);
+      if (!is_count(tally, "seeds") || !is_count(tally, "hits")) return fmt::format("\"probes\".\"{}\" needs seeds and hits", name);
+      summary.probes[static_cast<std::size_t>(*probe)] = {tally["seeds"].get<std::uint64_t>(), tally["hits"].get<std::int64_t>()};
+    }
+  }
+  if (!json.contains("buggify")) return "";
+  if (!json["buggify"].is_object()) return "\"buggify\" is not an object";
+  summary.buggify = true;
+  for (const auto& [name, tally] : json["buggify"].items()) {
+    const auto& sites = all_fault_sites();
+    const auto site = std::find_if(sites.begin(), sites.end(), [&name](const FaultSiteInfo& info) { return name == info.name; });
+    if (site == sites.end()) return fmt::format("\"buggify\": unknown site '{}' (from another build?)", name);
+    if (!is_count(tally, "enabled_seeds") || !is_count(tally, "fired_seeds") || !is_count(tally, "fires")) {
+      return fmt::format("\"buggify\".\"{}\" needs enabled_seeds, fired_seeds and fires", name);
+    }
+    summary.sites[static_cast<std::size_t>(site->site)] = {tally["enabled_seeds"].get<std::uint64_t>(),
+                                                           tally["fired_seeds"].get<std::uint64_t>(),
+                                                           tally["fires"].get<std::int64_t>()};
+  }
+  return "";
+}
+
+void print_coverage_text(std::ostream& out, const SweepSummary& summary) {
+  std::size_t reached = 0;
+  for (const auto& tally : summary.probes) reached += tally.seeds > 0 ? 1 : 0;
+  out << fmt::format("coverage probes ({} of {} reached; seeds reaching it / hits):\n", reached, kProbeCount);
+  for (const ProbeInfo& info : all_probes()) {
+    const SweepSummary::ProbeTally& tally = summary.probes[static_cast<std::size_t>(info.probe)];
+    out << fmt::format("  {:<40} {:>6} / {:<8} {}\n", info.name, tally.seeds, tally.hits, tally.seeds == 0 ? "NOT REACHED" : "");
+  }
+  if (!summary.buggify) return;
+  out << "buggify sites (seeds switching it on / seeds firing it / fires):\n";
+  for (const FaultSiteInfo& info : all_fault_sites()) {
+    const SweepSummary::SiteTally& tally = summary.sites[static_cast<std::size_t>(info.site)];
+    out << fmt::format("  {:<40} {:>6} / {:<6} / {}\n", info.name, tally.enabled_seeds, tally.fired_seeds, tally.fires);
+  }
+}
 
 CLI::App* add_sweep_command(CLI::App& app, SweepOptions& options) {
   CLI::App* command = app.add_subcommand("sweep", "Many seeds of one scenario: prints the violating seeds grouped by invariant");
@@ -140,6 +211,8 @@ CLI::App* add_sweep_command(CLI::App& app, SweepOptions& options) {
   command->add_option("--shard", options.shard, "Keep only shard K of N (1-based): seeds whose index mod N is K-1");
   command->add_flag("--json", options.json, "Print the sweep summary as one JSON object (cli.md)");
   command->add_option("--junit", options.junit, "Also write JUnit XML to FILE, one test case per seed");
+  command->add_flag("--buggify", options.buggify,
+                    "Turn BUGGIFY fault points on for every seed (an extension; see docs/coverage.md)");
   return command;
 }
 
@@ -148,6 +221,9 @@ int command_sweep(const SweepOptions& options) {
   if (!selection) return kExitBadInput;
   std::optional<Scenario> scenario = load_or_report(options.scenario);
   if (!scenario) return kExitBadInput;
+  if (options.buggify) scenario->buggify = true;
+  // The replay command must turn BUGGIFY on too, or it would not reproduce the seed.
+  const std::string argument = options.buggify ? options.scenario + " --buggify" : options.scenario;
   std::ofstream junit;
   if (!options.junit.empty()) {
     junit.open(options.junit);
@@ -163,10 +239,10 @@ int command_sweep(const SweepOptions& options) {
   if (options.json) {
     std::cout << sweep_json(summary, *selection).dump(2) << "\n";
   } else {
-    print_sweep_text(std::cout, summary, *selection, outcomes, options.scenario);
+    print_sweep_text(std::cout, summary, *selection, outcomes, argument);
   }
   if (!options.junit.empty()) {
-    junit << junit_xml(summary, outcomes, options.scenario);
+    junit << junit_xml(summary, outcomes, argument);
     junit.close();
     if (!junit) {
       std::cerr << "rehearse: cannot write the JUnit report to " << options.junit << "\n";

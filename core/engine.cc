@@ -21,6 +21,7 @@ constexpr int kForwardRetriesMax = 200;            // contract DDL retries once 
 constexpr int kPhases = 6;                          // expand .. contract
 constexpr int kLagPollsMax = 600;                   // replication-lag polls before giving up waiting
 constexpr TimeUs kLagPollUs = 500 * kMs;
+constexpr TimeUs kBuggifyCheckpointDelayMaxUs = 2 * kSec;  // the longest BUGGIFY checkpoint delay
 }  // namespace
 
 const char* to_string(EngineExit exit) {
@@ -40,7 +41,7 @@ Engine::Engine(const LockSpec& lock, const EngineSpec& engine, MigrationPlan pla
       plan_(std::move(plan)),
       regions_(std::move(regions)),
       ports_(ports),
-      session_(lock, engine, LockSessionPorts{ports.clock, ports.random, ports.tasks, ports.lock, ports.recorder}) {
+      session_(lock, engine, LockSessionPorts{ports.clock, ports.random, ports.tasks, ports.lock, ports.recorder, ports.fault_points}) {
   REHEARSE_ASSERT(!regions_.empty());
   REHEARSE_ASSERT(!plan_.table.empty());
 }
@@ -50,9 +51,12 @@ EngineExit Engine::run() {
   for (int attempt = 0; attempt < kLeaseAttemptsMax; ++attempt) {
     Status acquired = session_.acquire();
     if (!acquired.is_ok()) {
+      probe(Probe::acquire_gave_up);
       ports_.recorder.record(Event{.kind = EventKind::engine_exit, .outcome = Outcome::failed, .detail = "gave_up"});
       return EngineExit::gave_up;
     }
+    ++acquisitions_;
+    if (attempt > 0) probe(Probe::lock_lost_and_reacquired);
     const Step step = migrate_all();
     if (step == Step::lost) continue;  // another holder may have moved on; re-read on re-acquire
     session_.release();
@@ -83,6 +87,7 @@ Engine::Step Engine::migrate_all() {
 Engine::Step Engine::migrate_region(const std::string& name) {
   Region region{name, ports_.database(name), Checkpoint{}};
   if (!read_checkpoint(region)) return session_.holding() ? Step::failed : Step::lost;
+  probe_resumed(region);
   const int rank = region_state_rank(region.checkpoint.state);
   if (region.checkpoint.state == "contracted") return Step::done;
   if (region.checkpoint.state == "rolled_back") {
@@ -133,6 +138,7 @@ Engine::Step Engine::migrate_all_at_once() {
   for (const auto& name : regions_) {
     regions.push_back(Region{name, ports_.database(name), Checkpoint{}});
     if (!read_checkpoint(regions.back())) return session_.holding() ? Step::failed : Step::lost;
+    probe_resumed(regions.back());
   }
   for (int phase = 0; phase < kPhases; ++phase) {
     for (Region& region : regions) {
@@ -189,6 +195,7 @@ Engine::Step Engine::backfill(Region& region) {
   const Result<KeyRange> range = region.database.key_range(plan_.table);
   if (!range.is_ok()) return Step::failed;
   std::int64_t next = std::max(region.checkpoint.next_id, range.value().min_id);
+  if (next > range.value().min_id && next <= range.value().max_id) probe(Probe::backfill_resumed_from_cursor);
   while (next <= range.value().max_id) {
     const Step throttled = wait_for_replicas(region);
     if (throttled != Step::done) return throttled;
@@ -211,7 +218,12 @@ Engine::Step Engine::fill_range(Region& region, std::int64_t low_id, std::int64_
   then.next_id = std::max(then.next_id, high_id + 1);
   then.token = session_.token();
   const Step step = protected_call(region, "backfill batch", kTransientRetriesMax, [&] {
-    return region.database.backfill(batch, then, session_.fence()).status();
+    const Status status = region.database.backfill(batch, then, session_.fence()).status();
+    // BUGGIFY: the batch committed, but its reply is "lost"; the retry must be harmless.
+    if (status.is_ok() && ports_.fault_points.fires(FaultSite::backfill_spurious_timeout)) {
+      return Status::timeout("buggify: backfill batch reported a spurious timeout");
+    }
+    return status;
   });
   if (step == Step::done) region.checkpoint = then;
   return step;
@@ -244,6 +256,7 @@ Engine::Step Engine::validate(Region& region) {
         return Step::failed;
       }
       mismatched_total += sums.value().mismatched_rows;
+      probe(Probe::validation_mismatch_rebackfilled);
       const Step refill = fill_range(region, low, high, true);
       if (refill != Step::done) return refill;
     }
@@ -269,9 +282,8 @@ Engine::Step Engine::contract(Region& region) {
     // Persisted before the first DROP: from here on the only way out is forward.
     Checkpoint started = region.checkpoint;
     started.contract_started = true;
-    const Step step = protected_call(region, "checkpoint", kTransientRetriesMax, [&] {
-      return region.database.write_checkpoint(started, session_.fence());
-    });
+    const Step step = protected_call(region, "checkpoint", kTransientRetriesMax,
+                                     [&] { return write_checkpoint(region, started); });
     if (step != Step::done) return step;
     region.checkpoint = started;
   }
@@ -303,7 +315,9 @@ Engine::Step Engine::rollback(Region& region) {
     });
     if (step != Step::done) return step;
   }
-  return set_state(region, "rolled_back");
+  const Step step = set_state(region, "rolled_back");
+  if (step == Step::done) probe(Probe::rollback_executed);
+  return step;
 }
 
 // Between regions: soak, then wait (bounded) until the finished regions' replicas caught up.
@@ -328,7 +342,10 @@ Engine::Step Engine::wait_for_replicas(Region& region) {
     if (!session_.holding()) return Step::lost;
     const Result<TimeUs> lag = region.database.replication_lag();
     if (!lag.is_ok() || lag.value() <= engine_.max_replication_lag_us) return Step::done;
-    if (poll == 0) note(region.name, fmt::format("backfill throttled: replication lag {} ms", lag.value() / kMs));
+    if (poll == 0) {
+      probe(Probe::backfill_throttled_by_lag);
+      note(region.name, fmt::format("backfill throttled: replication lag {} ms", lag.value() / kMs));
+    }
     ports_.clock.sleep_for(kLagPollUs);
   }
   return Step::done;  // give the lag up as a reason to stop; the next batch goes on
@@ -340,9 +357,8 @@ Engine::Step Engine::set_state(Region& region, const char* state) {
   next.migration = plan_.name;
   next.state = state;
   next.token = session_.token();
-  const Step step = protected_call(region, "checkpoint", kTransientRetriesMax, [&] {
-    return region.database.write_checkpoint(next, session_.fence());
-  });
+  const Step step = protected_call(region, "checkpoint", kTransientRetriesMax,
+                                   [&] { return write_checkpoint(region, next); });
   if (step == Step::done) {
     region.checkpoint = next;
     ports_.recorder.record(Event{.kind = EventKind::region_state, .token = session_.token(), .region = region.name,
@@ -370,6 +386,7 @@ Engine::Step Engine::protected_call(Region& region, const char* what, int retrie
     note(region.name, fmt::format("{} failed: {}", what, status.to_string()));
     const bool transient = status.is_timeout() || status.is_unavailable();
     if (!transient || attempt >= retries_max) return Step::failed;
+    probe(Probe::transient_failure_retried);
     ports_.clock.sleep_for(backoff_delay(engine_.backoff, attempt, ports_.random));
   }
 }
@@ -386,6 +403,23 @@ bool Engine::read_checkpoint(Region& region) {
     ports_.clock.sleep_for(backoff_delay(engine_.backoff, attempt, ports_.random));
   }
   return false;
+}
+
+// A checkpoint write, which BUGGIFY may hold back after the fence check (the gap a pause can
+// also open): storage fencing must still reject it if another holder moved on meanwhile.
+Status Engine::write_checkpoint(Region& region, const Checkpoint& checkpoint) {
+  if (ports_.fault_points.fires(FaultSite::checkpoint_write_delayed)) {
+    ports_.clock.sleep_for(ports_.fault_points.draw_us(FaultSite::checkpoint_write_delayed, 0, kBuggifyCheckpointDelayMaxUs));
+  }
+  return region.database.write_checkpoint(checkpoint, session_.fence());
+}
+
+// A process's first acquisition that finds a region mid-migration continues another
+// process's work (a crashed engine's, or a rival's whose lease ended) from the checkpoint.
+void Engine::probe_resumed(const Region& region) {
+  if (acquisitions_ != 1 || !region.checkpoint.exists) return;
+  const std::string& state = region.checkpoint.state;
+  if (state != "pending" && state != "contracted" && state != "rolled_back") probe(Probe::resumed_from_checkpoint);
 }
 
 void Engine::enter_phase(const Region& region, const char* phase) {

@@ -25,6 +25,8 @@ struct EnginePorts {
   Recorder& recorder;
   // The database of a region. REQUIRES: the region is one of the engine's regions.
   std::function<RegionDatabase&(const std::string& region)> database;
+  // BUGGIFY fault points; live runs keep the default, which never fires.
+  FaultPoints& fault_points = FaultPoints::never();
 };
 
 enum class EngineExit { completed, rolled_back, halted, gave_up };
@@ -71,6 +73,9 @@ class Engine {
   bool read_checkpoint(Region& region);
   void enter_phase(const Region& region, const char* phase);
   void note(const std::string& region, const std::string& detail);
+  void probe(Probe probe) { ports_.recorder.probe(probe); }
+  void probe_resumed(const Region& region);
+  Status write_checkpoint(Region& region, const Checkpoint& checkpoint);
 
   LockSpec lock_;
   EngineSpec engine_;
@@ -79,6 +84,7 @@ class Engine {
   EnginePorts ports_;
   LockSession session_;
   bool failed_region_rolled_back_ = false;
+  int acquisitions_ = 0;  // by this process: the first one may resume another process's work
 };
 
 }  // namespace rehearse

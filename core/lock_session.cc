@@ -107,6 +107,10 @@ void LockSession::start_keepalive() {
     for (int failures = 0; failures < kRenewFailuresMax;) {
       ports.clock.sleep_for(lock.renew_every_us);
       if (shared->generation != generation || !shared->holding) return;
+      if (ports.fault_points.fires(FaultSite::renewal_delayed)) {  // BUGGIFY: renew late
+        ports.clock.sleep_for(ports.fault_points.draw_us(FaultSite::renewal_delayed, 0, lock.ttl_us));
+        if (shared->generation != generation || !shared->holding) return;
+      }
       const TimeUs sent = ports.clock.now();
       const Lease lease = shared->get_lease();
       Status renewed = ports.lock.renew(lease, lock.ttl_us);
@@ -121,6 +125,7 @@ void LockSession::start_keepalive() {
       ports.recorder.record(Event{.kind = EventKind::lock_renew, .outcome = Outcome::failed,
                                   .token = lease.token, .detail = renewed.to_string()});
       if (renewed.is_conflict()) {
+        ports.recorder.probe(Probe::renewal_refused);
         shared->lost = true;
         ports.recorder.record(Event{.kind = EventKind::lock_lost, .token = lease.token,
                                     .detail = "renewal refused: the lease is gone"});
@@ -156,7 +161,10 @@ Status LockSession::check_before_write() {
   if (lock_.fencing != Fencing::client) return Status::ok();
   const Lease lease = shared_->get_lease();
   const TimeUs valid_until = lease.requested_local_us + lease.ttl_us;
-  if (ports_.clock.now() >= valid_until) return Status::conflict("the lease expired on this node's clock");
+  if (ports_.clock.now() >= valid_until) {
+    ports_.recorder.probe(Probe::client_check_refused_write);
+    return Status::conflict("the lease expired on this node's clock");
+  }
   return Status::ok();
 }
 

@@ -19,6 +19,7 @@ struct LockSessionPorts {
   Tasks& tasks;
   LockClient& lock;
   Recorder& recorder;
+  FaultPoints& fault_points = FaultPoints::never();
 };
 
 // The delay before retry number `attempt` (0-based): base * 2^attempt capped at max, then

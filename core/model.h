@@ -218,6 +218,7 @@ struct Scenario {
   std::vector<FaultSpec> faults;
   std::optional<RandomFaultsSpec> random_faults;
   ExpectSpec expect;
+  bool buggify = false;  // an extension (docs/scenarios.md): BUGGIFY fault points on (core/buggify.h)
 };
 
 // Names used in files, JSON and messages.

@@ -17,3 +17,28 @@ std::int64_t Random::uniform(std::int64_t low, std::int64_t high) {
 }
 
 }  // namespace rehearse
+
+namespace rehearse {
+
+namespace {
+// Live runs: no fault point ever fires, so no duration is ever drawn.
+class NeverFaultPoints final : public FaultPoints {
+ public:
+  bool fires(FaultSite site) override {
+    (void)site;
+    return false;
+  }
+  TimeUs draw_us(FaultSite site, TimeUs low_us, TimeUs high_us) override {
+    (void)site;
+    REHEARSE_ASSERT(0 <= low_us && low_us <= high_us);
+    return low_us;
+  }
+};
+}  // namespace
+
+FaultPoints& FaultPoints::never() {
+  static NeverFaultPoints instance;  // stateless: safe to share between threads
+  return instance;
+}
+
+}  // namespace rehearse

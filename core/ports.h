@@ -9,9 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "core/buggify.h"
 #include "core/expr.h"
 #include "core/history.h"
 #include "core/model.h"
+#include "core/probes.h"
 #include "core/status.h"
 
 namespace rehearse {
@@ -184,6 +186,26 @@ class Recorder {
   Recorder& operator=(const Recorder&) = delete;
   virtual ~Recorder() = default;
   virtual void record(Event event) = 0;
+  // Counts that the engine reached a coverage probe (core/probes.h). Not an event: it never
+  // enters the history or its hash. The default ignores it (live runs do not count probes).
+  virtual void probe(Probe probe) { (void)probe; }
+};
+
+// The engine's BUGGIFY fault points (core/buggify.h). The simulator switches sites on per run
+// from the seed; live, nothing ever fires (FaultPoints::never()).
+class FaultPoints {
+ public:
+  FaultPoints() = default;
+  FaultPoints(const FaultPoints&) = delete;
+  FaultPoints& operator=(const FaultPoints&) = delete;
+  virtual ~FaultPoints() = default;
+  // Whether `site` misbehaves this time it is passed. Always false when buggify is off.
+  virtual bool fires(FaultSite site) = 0;
+  // A duration in [low_us, high_us] for a site that fired, from that site's own stream.
+  // REQUIRES: 0 <= low_us <= high_us.
+  virtual TimeUs draw_us(FaultSite site, TimeUs low_us, TimeUs high_us) = 0;
+  // The implementation for live runs: never fires.
+  static FaultPoints& never();
 };
 
 }  // namespace rehearse

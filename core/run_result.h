@@ -7,8 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "core/buggify.h"
 #include "core/checkers.h"
 #include "core/history.h"
+#include "core/probes.h"
 
 namespace rehearse {
 
@@ -50,6 +52,10 @@ struct RunResult {
   History history;
   std::vector<MetricSample> samples;  // in time order
   std::string trace_hash;  // 16 hex digits
+  // Coverage: how often each probe was reached, and which BUGGIFY sites were switched on and
+  // fired (all off unless buggify was on). Neither is part of trace_hash.
+  ProbeCounts probes;
+  FaultSiteCounts buggify;
 
   bool violated() const { return !violations.empty(); }
 };

@@ -669,7 +669,7 @@ class ScenarioLoader {
     Reader r(errors_, root);
     if (!r.item().node.IsMap()) return;
     r.check_keys({"name", "description", "seed", "duration", "topology", "lock", "engine", "table", "migration",
-                  "workload", "slo", "faults", "random_faults", "expect"});
+                  "workload", "slo", "faults", "random_faults", "expect", "buggify"});
     load_header(r);
     load_topology(r.section("topology"));
     load_lock(r.section("lock"));
@@ -681,6 +681,7 @@ class ScenarioLoader {
     if (auto faults = r.get("faults")) load_faults(*faults);
     if (r.has("random_faults")) load_random_faults(r.section("random_faults"));
     load_expect(r.section("expect"));
+    r.boolean("buggify", &s_.buggify);  // an extension: BUGGIFY fault points (docs/scenarios.md)
   }
 
  private:

@@ -23,6 +23,7 @@ constexpr TimeUs kIndexBuildPerRowUs = 5;
 constexpr TimeUs kAppWriteUs = 300;
 constexpr TimeUs kAppReadUs = 100;
 constexpr TimeUs kReplicaApplyPerRowUs = 200;  // replicas replay changes one at a time: slower than the primary
+constexpr TimeUs kBuggifyReplicaStallMaxUs = 3 * kSec;  // the longest BUGGIFY replica stall
 
 std::optional<std::int64_t> parse_int(std::string_view text) {
   std::int64_t value = 0;
@@ -141,7 +142,10 @@ bool SimDatabase::admit(const Fence& fence, WriteKind kind, const std::string& a
   const bool stale = fence.enforce && !ignore_tokens_ && fence.token < highest_token_;
   sink_(Event{.kind = EventKind::write, .outcome = stale ? Outcome::rejected : Outcome::applied, .write = kind,
               .token = fence.token, .actor = actor, .region = region_, .detail = detail, .a = a, .b = b});
-  if (stale) return false;
+  if (stale) {
+    kernel_.probe(Probe::stale_token_rejected);
+    return false;
+  }
   highest_token_ = std::max(highest_token_, fence.token);
   return true;
 }
@@ -173,7 +177,10 @@ void SimDatabase::replicate(std::int64_t rows, std::function<void(Table&)> apply
   auto shared_apply = std::make_shared<std::function<void(Table&)>>(std::move(apply));
   for (std::size_t r = 0; r < replicas_.size(); ++r) {
     Replica& replica = replicas_[r];
-    const TimeUs arrival = now + rng_.uniform(replication_lag_.low_us, replication_lag_.high_us) + extra;
+    TimeUs arrival = now + rng_.uniform(replication_lag_.low_us, replication_lag_.high_us) + extra;
+    if (kernel_.buggify().fires(FaultSite::replication_apply_stall)) {  // BUGGIFY: the replica stalls
+      arrival += kernel_.buggify().draw_us(FaultSite::replication_apply_stall, 500 * kMs, kBuggifyReplicaStallMaxUs);
+    }
     replica.last_apply_us = std::max(replica.last_apply_us, arrival) + rows * kReplicaApplyPerRowUs;
     replica.pending.push_back(Change{now, [shared_apply](Table& table) { (*shared_apply)(table); }});
     kernel_.at(replica.last_apply_us, [this, r] {
@@ -206,6 +213,12 @@ void SimDatabase::ddl(const DdlStatement& statement, const DdlLimits& limits, co
     wait_limit = limits.statement_timeout_us;
   }
   const TimeUs busy = concurrent ? primary_.row_count() * kIndexBuildPerRowUs + kDdlUs : kDdlUs;
+  // BUGGIFY: answered as if lock_timeout passed, without queueing (only where a limit exists).
+  if (wait_limit > 0 && node_.up() && kernel_.buggify().fires(FaultSite::ddl_lock_timeout)) {
+    after_if_alive(kernel_.buggify().draw_us(FaultSite::ddl_lock_timeout, 1, wait_limit),
+                   [respond] { respond(Status::timeout("canceling statement due to lock timeout (buggify)")); });
+    return;
+  }
   with_table_lock(
       mode, wait_limit,
       [this, statement, fence, actor, respond, mode, busy] {
@@ -222,7 +235,10 @@ void SimDatabase::ddl(const DdlStatement& statement, const DdlLimits& limits, co
           respond(Status::ok());
         });
       },
-      [respond] { respond(Status::timeout("canceling statement due to lock timeout")); });
+      [this, respond] {
+        kernel_.probe(Probe::ddl_timed_out_behind_transaction);
+        respond(Status::timeout("canceling statement due to lock timeout"));
+      });
 }
 
 bool SimDatabase::row_locked(std::int64_t id) const {
@@ -389,6 +405,7 @@ void SimDatabase::app_write(const AppWrite& write, Respond<AppWriteResult> respo
           });
         };
         if (write.row_id != 0 && row_locked(write.row_id)) {
+          kernel_.probe(Probe::app_write_waited_for_backfill_rows);
           row_waiters_.emplace_back(write.row_id, run);  // waits for the backfill batch to commit
         } else {
           run();

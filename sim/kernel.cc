@@ -233,7 +233,7 @@ TimeUs Node::monotonic_now() const { return clock_.monotonic_at(kernel_.now()); 
 
 // ---- Kernel ----
 
-Kernel::Kernel(std::uint64_t seed) : seed_(seed), scheduling_rng_(seed, "scheduling") {
+Kernel::Kernel(std::uint64_t seed) : seed_(seed), scheduling_rng_(seed, "scheduling"), buggify_(seed) {
   scheduler_for_this_thread();
   previous_kernel_ = current_kernel;
   current_kernel = this;

@@ -16,6 +16,8 @@
 #include <vector>
 
 #include "core/model.h"
+#include "core/probes.h"
+#include "sim/buggify.h"
 #include "sim/random.h"
 
 namespace boost::fibers {
@@ -158,6 +160,14 @@ class Kernel {
 
   Rng& scheduling_rng() { return scheduling_rng_; }
 
+  // The run's coverage probes (core/probes.h) and BUGGIFY fault points (sim/buggify.h):
+  // counters and seeded switches that every simulated thing can reach. Neither is an event.
+  ProbeCounts& probes() { return probes_; }
+  const ProbeCounts& probes() const { return probes_; }
+  void probe(Probe probe) { probes_.hit(probe); }
+  Buggify& buggify() { return buggify_; }
+  const Buggify& buggify() const { return buggify_; }
+
  private:
   struct Event {
     TimeUs time_us;
@@ -180,6 +190,8 @@ class Kernel {
 
   std::uint64_t seed_;
   Rng scheduling_rng_;
+  ProbeCounts probes_;
+  Buggify buggify_;
   TimeUs now_us_ = 0;
   std::uint64_t sequence_ = 0;
   std::uint64_t events_processed_ = 0;

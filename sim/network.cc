@@ -36,6 +36,7 @@ void Network::send(Node& from, Node& to, std::function<void()> on_delivery) {
   ++messages_sent_;
   if (cut(from, to)) {
     ++messages_lost_;
+    kernel_.probe(Probe::message_cut_by_partition);
     return;
   }
   for (const auto& rule : drops_) {
@@ -53,9 +54,11 @@ void Network::send(Node& from, Node& to, std::function<void()> on_delivery) {
 void Network::deliver(Node& to, std::uint64_t to_epoch, const Node& from, std::function<void()> on_delivery) {
   if (!to.up() || to.epoch() != to_epoch || cut(from, to)) {
     ++messages_lost_;
+    if (to.up() && to.epoch() == to_epoch) kernel_.probe(Probe::message_cut_by_partition);
     return;
   }
   if (to.paused()) {
+    kernel_.probe(Probe::message_held_for_paused_node);
     to.defer(std::move(on_delivery));
     return;
   }

@@ -83,6 +83,7 @@ class Network {
     SimFiber* waiter = nullptr;  // cleared when the caller stops waiting
     std::uint64_t generation = 0;
     std::optional<R> value;
+    bool answered = false;  // the server's handler answered: its effect stands
   };
 
   TimeUs latency(const Node& from, const Node& to);
@@ -124,6 +125,8 @@ std::optional<R> Network::call_async(Node& from, Node& to, TimeUs timeout_us, st
     const std::uint64_t server_epoch = to.epoch();
     handler([this, slot, &from, &to, server_epoch](R value) mutable {
       if (!to.up() || to.epoch() != server_epoch) return;  // crashed while busy: no reply
+      slot->answered = true;
+      if (slot->waiter == nullptr) kernel_.probe(Probe::ambiguous_outcome);  // the caller gave up already
       send(to, from, [this, slot, value = std::move(value)]() mutable {
         if (slot->waiter == nullptr || slot->value.has_value()) return;
         slot->value = std::move(value);
@@ -136,6 +139,8 @@ std::optional<R> Network::call_async(Node& from, Node& to, TimeUs timeout_us, st
     ~StopWaiting() { slot->waiter = nullptr; }
   } stop_waiting{slot.get()};
   kernel_.block_until(kernel_.now() + timeout_us);
+  // Answered at the server, but the reply was lost or late: the caller cannot know.
+  if (!slot->value.has_value() && slot->answered) kernel_.probe(Probe::ambiguous_outcome);
   return std::move(slot->value);
 }
 

@@ -50,12 +50,18 @@ class SimTasks final : public Tasks {
 class SimRecorder final : public Recorder {
  public:
   using Append = std::function<void(Event event)>;
-  SimRecorder(std::string node, Append append) : node_(std::move(node)), append_(std::move(append)) {}
+  // `probes` (may be null: probes are then ignored) counts the engine's coverage probes.
+  SimRecorder(std::string node, Append append, ProbeCounts* probes = nullptr)
+      : node_(std::move(node)), append_(std::move(append)), probes_(probes) {}
   void record(Event event) override;
+  void probe(Probe probe) override {
+    if (probes_ != nullptr) probes_->hit(probe);
+  }
 
  private:
   std::string node_;
   Append append_;
+  ProbeCounts* probes_;
 };
 
 // Timeouts of the simulated clients' requests (the lock clients' are in sim/lock_service.h).

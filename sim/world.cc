@@ -25,15 +25,18 @@ struct World::Process {
       : clock(world.kernel(), node),
         random(Rng(seed, fmt::format("engine-{}-{}", node.name(), incarnation))),
         tasks(world.kernel(), node),
-        recorder(node.name(), [&world](Event event) { world.append(std::move(event)); }),
-        lock(world.lock_service_->make_client(node, fmt::format("lock-client-{}-{}", node.name(), incarnation))),
+        recorder(node.name(), [&world](Event event) { world.append(std::move(event)); }, &world.kernel().probes()),
+        lock(std::make_unique<SlowAnsweringLockClient>(
+            world.kernel(), node,
+            world.lock_service_->make_client(node, fmt::format("lock-client-{}-{}", node.name(), incarnation)))),
         flags(world.network(), node, endpoints(world), database_timeout(world.scenario())) {
     for (const auto& [region, endpoint] : endpoints(world)) {
       databases.emplace(region, std::make_unique<SimRegionDatabase>(world.network(), node, endpoint,
                                                                     database_timeout(world.scenario())));
     }
     EnginePorts ports{clock, random, tasks, *lock, flags, recorder,
-                      [this](const std::string& region) -> RegionDatabase& { return *databases.at(region); }};
+                      [this](const std::string& region) -> RegionDatabase& { return *databases.at(region); },
+                      world.kernel().buggify()};
     engine = std::make_unique<Engine>(world.scenario().lock, world.scenario().engine, world.plan_, world.region_order_, ports);
   }
 
@@ -66,6 +69,7 @@ World::World(const Scenario& scenario, std::uint64_t seed, MigrationPlan plan, W
     for (const auto& region : scenario_.topology.regions) region_order_.push_back(region.name);
   }
   kernel_ = std::make_unique<Kernel>(seed);
+  if (scenario_.buggify) kernel_->buggify().enable(options_.buggify_site_probability);
   network_ = std::make_unique<Network>(*kernel_, seed, scenario_.topology.intra_region, scenario_.topology.inter_region);
   build_nodes();
   build_stores();
@@ -170,7 +174,9 @@ FailoverOutcome World::failover_lock(const std::vector<Node*>& nodes) {
     return std::find(service.begin(), service.end(), node) != service.end();
   });
   if (!names_the_lock) return {false, "failover applies to the lock service (`lock` or its nodes)"};
-  return lock_service_->failover();
+  FailoverOutcome outcome = lock_service_->failover();
+  if (outcome.applied) kernel_->probe(Probe::lock_failover);
+  return outcome;
 }
 
 void World::build_applications() {
@@ -197,12 +203,37 @@ void World::append(Event event) {
 
 // Reacts to what just happened: phase-triggered faults, deploys, and table snapshots.
 void World::observe(const Event& event) {
+  probe_lease(event);
   if (event.kind == EventKind::phase && faults_) faults_->on_phase(event.region, event.detail);
   if (event.region.empty()) return;
   deploy_if_due(event.region, event);
   const bool validated = event.kind == EventKind::validate && event.outcome != Outcome::failed;
   if (validated) snapshot(event.region, "validate", event.id);
   if (event.kind == EventKind::phase && event.detail == "contract") snapshot(event.region, "contract", event.id);
+}
+
+// Lease probes, judged from the lock events as they happen: the holder's last confirmed
+// acquire or renewal (its client's view, true time) against the store's expiry.
+void World::probe_lease(const Event& event) {
+  const bool refreshed = (event.kind == EventKind::lock_acquire || event.kind == EventKind::lock_renew) &&
+                         event.outcome == Outcome::ok;
+  if (refreshed) {
+    last_lease_refresh_us_[event.node] = event.time_us;
+    return;
+  }
+  if (event.kind != EventKind::lock_expire || event.actor.empty()) return;
+  const Node* holder = kernel_->find_node(event.actor);
+  if (holder != nullptr && holder->paused()) kernel_->probe(Probe::lease_expired_while_holder_paused);
+  const Node* store = kernel_->find_node(event.node);
+  const auto refresh = last_lease_refresh_us_.find(event.actor);
+  if (store == nullptr || refresh == last_lease_refresh_us_.end()) return;
+  // Early: less than a TTL since the holder's last confirmed refresh, and the store's clock
+  // was stepped forward by at least the difference (a clock jump, not a slow reply).
+  const TimeUs since_refresh_us = event.time_us - refresh->second;
+  const TimeUs stepped_us = store->local_now() - store->monotonic_now();
+  if (since_refresh_us < scenario_.lock.ttl_us && stepped_us > 0 && stepped_us >= scenario_.lock.ttl_us - since_refresh_us) {
+    kernel_->probe(Probe::lease_expired_early_store_clock_ahead);
+  }
 }
 
 // The region's application moves to the new code at workload.deploy.new_code_after.
@@ -262,6 +293,7 @@ SimDatabase* World::database_of(const Node& node) {
 
 void World::start_engine(EngineInstance& instance) {
   const int incarnation = ++instance.incarnations;
+  if (incarnation > 1) kernel_->probe(Probe::engine_restarted_after_crash);
   instance.started = true;
   instance.exited = false;
   instance.process = std::make_unique<Process>(*this, *instance.node, seed_, incarnation + instance.index * 1000);
@@ -414,6 +446,8 @@ RunResult World::run() {
   fill_observations(result);
   result.violations = check_all(history_, observations_, scenario_.slo);
   result.trace_hash = history_.trace_hash_hex();
+  result.probes = kernel_->probes();
+  result.buggify = kernel_->buggify().counts();
   result.samples = std::move(samples_);
   result.history = std::move(history_);
   history_ = History();

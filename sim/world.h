@@ -21,6 +21,7 @@
 #include "core/run_result.h"
 #include "core/observations.h"
 #include "sim/app.h"
+#include "sim/buggify.h"
 #include "sim/database.h"
 #include "sim/kernel.h"
 #include "sim/lock_service.h"
@@ -33,6 +34,8 @@ class FaultInjector;
 // Knobs for tests that need a deliberately broken world; scenarios never set them.
 struct WorldOptions {
   bool store_ignores_tokens = false;  // databases accept stale tokens under storage fencing
+  // With `buggify: true`: the chance each fault site is switched on (tests use 1 for all).
+  double buggify_site_probability = kSiteEnableProbability;
 };
 
 class World {
@@ -89,6 +92,7 @@ class World {
   void build_lock_service();
   void build_applications();
   void observe(const Event& event);
+  void probe_lease(const Event& event);
   void snapshot(const std::string& region, const std::string& moment, std::uint64_t event_id);
   void deploy_if_due(const std::string& region, const Event& event);
   void start_engine(EngineInstance& instance);
@@ -115,6 +119,7 @@ class World {
   std::map<std::string, std::unique_ptr<AppServer>> applications_;
   Observations observations_;
   std::vector<MetricSample> samples_;
+  std::map<std::string, TimeUs> last_lease_refresh_us_;  // engine node -> last ok acquire/renew
   std::unique_ptr<FaultInjector> faults_;
 };
 
