@@ -25,7 +25,7 @@ EtcdCluster::EtcdCluster(LockServiceContext context)
       group_(context_.kernel, context_.network, context_.nodes, etcd_options(), Rng(context_.seed, "etcd-elections"),
              context_.append) {
   for (std::size_t i = 0; i < context_.nodes.size(); ++i) {
-    gates_.push_back(std::make_unique<OverloadGate>(context_.spec.max_ops_per_s));
+    queues_.push_back(std::make_unique<OverloadQueue>(context_.kernel, *context_.nodes[i], context_.spec.max_ops_per_s));
   }
   group_.start([this] { expire_leases(); }, [this] { extend_leases(); });
 }
@@ -63,11 +63,18 @@ void EtcdCluster::emit(Event event) {
 }
 
 void EtcdCluster::handle(std::size_t via, const EtcdRequest& request, Respond<EtcdAnswer> respond) {
-  REHEARSE_ASSERT(via < gates_.size());
-  if (!gates_[via]->admit(context_.kernel.now())) {
-    respond(EtcdAnswer{Status::unavailable("etcdserver: too many requests")});
+  REHEARSE_ASSERT(via < queues_.size());
+  OverloadQueue& queue = *queues_[via];
+  if (!queue.limited()) {
+    serve(via, request, std::move(respond));
     return;
   }
+  if (!queue.enqueue([this, via, request, respond] { serve(via, request, respond); })) {
+    respond(EtcdAnswer{Status::unavailable("etcdserver: too many requests")});
+  }
+}
+
+void EtcdCluster::serve(std::size_t via, const EtcdRequest& request, Respond<EtcdAnswer> respond) {
   if (request.kind == EtcdRequest::Kind::keep_alive) {  // served by the leader's lessor, not the log
     if (!group_.serving(via)) {
       respond(EtcdAnswer{Status::unavailable("etcdserver: no leader")});

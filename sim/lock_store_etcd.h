@@ -56,7 +56,8 @@ class EtcdCluster final : public LockService {
   FailoverOutcome failover() override;
   std::vector<Node*> nodes() const override { return context_.nodes; }
 
-  // Serves a request that arrived at member `via` (shed when over max_ops_per_s).
+  // Serves a request that arrived at member `via` (queued when over max_ops_per_s,
+  // sim/lock_overload.h).
   void handle(std::size_t via, const EtcdRequest& request, Respond<EtcdAnswer> respond);
   ConsensusGroup& group() { return group_; }
   Network& network() { return context_.network; }
@@ -77,6 +78,8 @@ class EtcdCluster final : public LockService {
     std::int64_t create_revision = 0;
   };
 
+  // A request at the head of member `via`'s queue: keepalive by the lessor, the rest committed.
+  void serve(std::size_t via, const EtcdRequest& request, Respond<EtcdAnswer> respond);
   EtcdAnswer apply(const EtcdRequest& request);
   EtcdAnswer grant(const std::string& holder, TimeUs ttl_us);
   EtcdAnswer keep_alive(std::int64_t lease);
@@ -88,7 +91,7 @@ class EtcdCluster final : public LockService {
 
   LockServiceContext context_;
   ConsensusGroup group_;
-  std::vector<std::unique_ptr<OverloadGate>> gates_;
+  std::vector<std::unique_ptr<OverloadQueue>> queues_;  // one per node, in node order
   std::map<std::int64_t, Lease> leases_;
   std::optional<LockKey> key_;
   std::int64_t revision_ = 1;

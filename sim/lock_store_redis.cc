@@ -91,7 +91,7 @@ RedisLockService::RedisLockService(LockServiceContext context) : context_(std::m
       context_.append(std::move(event));
     };
     stores_.push_back(std::make_unique<RedisLockStore>(*node, context_.spec.persistence, sink));
-    gates_.push_back(std::make_unique<OverloadGate>(context_.spec.max_ops_per_s));
+    queues_.push_back(std::make_unique<OverloadQueue>(context_.kernel, *node, context_.spec.max_ops_per_s));
     const std::size_t index = stores_.size() - 1;
     node->on_restart = [this, index] {
       stores_[index]->on_restart();
@@ -107,7 +107,7 @@ RedisLockService::RedisLockService(LockServiceContext context) : context_(std::m
 }
 
 std::unique_ptr<LockClient> RedisLockService::make_client(Node& engine, const std::string& stream) {
-  return std::make_unique<RedisLockClient>(*this, engine, Rng(context_.seed, stream));
+  return std::make_unique<RedisLockClient>(*this, engine, Rng(context_.seed, stream), stream);
 }
 
 std::optional<std::string> RedisLockService::holder() { return stores_[master_]->holder(); }
@@ -148,7 +148,7 @@ FailoverOutcome RedisLockService::failover() {
 }
 
 void RedisLockService::serve_at(Node& node, std::function<RedisAnswer(RedisLockStore&)> command,
-                                Respond<RedisAnswer> respond) {
+                                Respond<RedisAnswer> respond, const std::string& client, bool dropped) {
   std::size_t index = 0;
   while (index < stores_.size() && &stores_[index]->node() != &node) ++index;
   REHEARSE_ASSERT(index < stores_.size());
@@ -157,23 +157,31 @@ void RedisLockService::serve_at(Node& node, std::function<RedisAnswer(RedisLockS
     return;
   }
   RedisLockStore& store = *stores_[index];
-  serve<RedisAnswer>(context_.kernel, *gates_[index], kLockCommandUs, [&store, command] { return command(store); },
-                     Status::unavailable("the lock store is over max_ops_per_s and sheds requests"), std::move(respond));
+  // Checked again when the command runs: a failover may demote the node while it is queued.
+  auto run = [&store, command]() -> RedisAnswer {
+    if (store.replica()) return Status::unavailable("READONLY You can't write against a read only replica");
+    return command(store);
+  };
+  serve<RedisAnswer>(context_.kernel, *queues_[index], kLockCommandUs, run,
+                     Status::unavailable("the lock store's request queue is full (max_ops_per_s)"), std::move(respond), client, dropped);
 }
 
 // ---- RedisLockClient ----
 
-RedisLockClient::RedisLockClient(RedisLockService& service, Node& self, Rng rng)
-    : service_(service), self_(self), rng_(rng) {}
+RedisLockClient::RedisLockClient(RedisLockService& service, Node& self, Rng rng, std::string connection)
+    : service_(service), self_(self), rng_(rng), connection_(std::move(connection)) {}
 
 std::optional<RedisAnswer> RedisLockClient::request(std::function<RedisAnswer(RedisLockStore&)> command) {
   RedisLockService& service = service_;
   Node& master = service.master_node();
-  return service.network().call_async<RedisAnswer>(
+  auto answer = service.network().call_async<RedisAnswer>(
       self_, master, kLockRequestTimeoutUs,
-      [&service, &master, command = std::move(command)](Respond<RedisAnswer> respond) {
-        service.serve_at(master, command, std::move(respond));
+      [&service, &master, command = std::move(command), connection = connection_,
+       dropped = dropped_](Respond<RedisAnswer> respond) {
+        service.serve_at(master, command, std::move(respond), connection, dropped);
       });
+  dropped_ = !answer.has_value();  // a timed-out connection is closed; the next request opens another
+  return answer;
 }
 
 Result<Lease> RedisLockClient::try_acquire(TimeUs ttl_us) {

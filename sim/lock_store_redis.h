@@ -95,8 +95,12 @@ class RedisLockService final : public LockService {
 
   // The master as Sentinel reports it now.
   Node& master_node() { return stores_[master_]->node(); }
-  // Runs a command that arrived at `node`: READONLY on a replica, shed when over the limit.
-  void serve_at(Node& node, std::function<RedisAnswer(RedisLockStore&)> command, Respond<RedisAnswer> respond);
+  // Runs a command that arrived at `node`: READONLY on a replica; with max_ops_per_s it waits its
+  // turn in the node's queue (sim/lock_overload.h).
+  // `client` names the client's connection and `dropped` says it dropped it after a timeout
+  // (a new connection costs the limited server its setup).
+  void serve_at(Node& node, std::function<RedisAnswer(RedisLockStore&)> command, Respond<RedisAnswer> respond,
+                const std::string& client = "", bool dropped = false);
   RedisLockStore& store(std::size_t index) { return *stores_[index]; }
   Network& network() { return context_.network; }
 
@@ -105,7 +109,7 @@ class RedisLockService final : public LockService {
 
   LockServiceContext context_;
   std::vector<std::unique_ptr<RedisLockStore>> stores_;  // lock-1, then the replica lock-2
-  std::vector<std::unique_ptr<OverloadGate>> gates_;
+  std::vector<std::unique_ptr<OverloadQueue>> queues_;  // one per node, in node order
   std::size_t master_ = 0;
   std::uint64_t replication_sent_ = 0;     // offset of the last keyspace sent to the replica
   std::uint64_t replication_applied_ = 0;  // offset of the last one it applied
@@ -113,7 +117,8 @@ class RedisLockService final : public LockService {
 
 class RedisLockClient final : public LockClient {
  public:
-  RedisLockClient(RedisLockService& service, Node& self, Rng rng);
+  // `connection` names this process's connection to the store (one per engine incarnation).
+  RedisLockClient(RedisLockService& service, Node& self, Rng rng, std::string connection);
   Result<Lease> try_acquire(TimeUs ttl_us) override;
   Status renew(const Lease& lease, TimeUs ttl_us) override;
   Status release(const Lease& lease) override;
@@ -126,6 +131,8 @@ class RedisLockClient final : public LockClient {
   Rng rng_;
   std::string value_;  // the value of the lease we hold
   std::int64_t token_ = 0;
+  std::string connection_;
+  bool dropped_ = false;  // the last request timed out: the client closed its connection
 };
 
 }  // namespace rehearse::sim

@@ -27,7 +27,7 @@ RedlockService::RedlockService(LockServiceContext context) : context_(std::move(
       context_.append(std::move(event));
     };
     stores_.push_back(std::make_unique<RedisLockStore>(*node, context_.spec.persistence, sink));
-    gates_.push_back(std::make_unique<OverloadGate>(context_.spec.max_ops_per_s));
+    queues_.push_back(std::make_unique<OverloadQueue>(context_.kernel, *node, context_.spec.max_ops_per_s));
     RedisLockStore* store = stores_.back().get();
     node->on_restart = [store] { store->on_restart(); };
   }
@@ -63,8 +63,8 @@ void RedlockService::serve_at(std::size_t index, std::function<RedisAnswer(Redis
                               Respond<RedisAnswer> respond) {
   REHEARSE_ASSERT(index < stores_.size());
   RedisLockStore& store = *stores_[index];
-  serve<RedisAnswer>(context_.kernel, *gates_[index], kLockCommandUs, [&store, command] { return command(store); },
-                     Status::unavailable("the master is over max_ops_per_s and sheds requests"), std::move(respond));
+  serve<RedisAnswer>(context_.kernel, *queues_[index], kLockCommandUs, [&store, command] { return command(store); },
+                     Status::unavailable("the master's request queue is full (max_ops_per_s)"), std::move(respond));
 }
 
 // ---- RedlockClient ----

@@ -43,14 +43,14 @@ class RedlockService final : public LockService {
   const LockSpec& spec() const { return context_.spec; }
   Kernel& kernel() { return context_.kernel; }
   Network& network() { return context_.network; }
-  // Runs a command that arrived at master `index` (shed when over the limit).
+  // Runs a command that arrived at master `index` (queued when over the limit).
   void serve_at(std::size_t index, std::function<RedisAnswer(RedisLockStore&)> command, Respond<RedisAnswer> respond);
   RedisLockStore& store(std::size_t index) { return *stores_[index]; }
 
  private:
   LockServiceContext context_;
   std::vector<std::unique_ptr<RedisLockStore>> stores_;
-  std::vector<std::unique_ptr<OverloadGate>> gates_;
+  std::vector<std::unique_ptr<OverloadQueue>> queues_;  // one per node, in node order
 };
 
 class RedlockClient final : public LockClient {

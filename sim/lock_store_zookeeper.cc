@@ -34,7 +34,7 @@ ZooKeeperEnsemble::ZooKeeperEnsemble(LockServiceContext context)
       group_(context_.kernel, context_.network, context_.nodes, zookeeper_options(),
              Rng(context_.seed, "zookeeper-elections"), context_.append) {
   for (std::size_t i = 0; i < context_.nodes.size(); ++i) {
-    gates_.push_back(std::make_unique<OverloadGate>(context_.spec.max_ops_per_s));
+    queues_.push_back(std::make_unique<OverloadQueue>(context_.kernel, *context_.nodes[i], context_.spec.max_ops_per_s));
   }
   group_.start([this] { expire_sessions(); }, [this] { rearm_sessions(); });
 }
@@ -72,11 +72,18 @@ void ZooKeeperEnsemble::emit(Event event) {
 }
 
 void ZooKeeperEnsemble::handle(std::size_t via, const ZooKeeperRequest& request, Respond<ZooKeeperAnswer> respond) {
-  REHEARSE_ASSERT(via < gates_.size());
-  if (!gates_[via]->admit(context_.kernel.now())) {
-    respond(ZooKeeperAnswer{Status::unavailable("too many connections: the server sheds requests")});
+  REHEARSE_ASSERT(via < queues_.size());
+  OverloadQueue& queue = *queues_[via];
+  if (!queue.limited()) {
+    serve(via, request, std::move(respond));
     return;
   }
+  if (!queue.enqueue([this, via, request, respond] { serve(via, request, respond); })) {
+    respond(ZooKeeperAnswer{Status::unavailable("too many requests: the server's queue is full")});
+  }
+}
+
+void ZooKeeperEnsemble::serve(std::size_t via, const ZooKeeperRequest& request, Respond<ZooKeeperAnswer> respond) {
   const bool write = request.kind == ZooKeeperRequest::Kind::connect || request.kind == ZooKeeperRequest::Kind::create ||
                      request.kind == ZooKeeperRequest::Kind::remove;
   if (write) {

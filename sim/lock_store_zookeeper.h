@@ -58,7 +58,8 @@ class ZooKeeperEnsemble final : public LockService {
   FailoverOutcome failover() override;
   std::vector<Node*> nodes() const override { return context_.nodes; }
 
-  // Serves a request that arrived at member `via` (shed when over max_ops_per_s).
+  // Serves a request that arrived at member `via` (queued when over max_ops_per_s,
+  // sim/lock_overload.h).
   void handle(std::size_t via, const ZooKeeperRequest& request, Respond<ZooKeeperAnswer> respond);
   ConsensusGroup& group() { return group_; }
   Kernel& kernel() { return context_.kernel; }
@@ -82,6 +83,8 @@ class ZooKeeperEnsemble final : public LockService {
     std::function<void()> notify;
   };
 
+  // A request at the head of member `via`'s queue: writes committed, the rest read there.
+  void serve(std::size_t via, const ZooKeeperRequest& request, Respond<ZooKeeperAnswer> respond);
   ZooKeeperAnswer apply(const ZooKeeperRequest& request);
   ZooKeeperAnswer read(std::size_t via, const ZooKeeperRequest& request);
   ZooKeeperAnswer connect(const std::string& holder, TimeUs timeout_us);
@@ -97,7 +100,7 @@ class ZooKeeperEnsemble final : public LockService {
 
   LockServiceContext context_;
   ConsensusGroup group_;
-  std::vector<std::unique_ptr<OverloadGate>> gates_;
+  std::vector<std::unique_ptr<OverloadQueue>> queues_;  // one per node, in node order
   std::map<std::int64_t, Session> sessions_;
   std::map<std::int64_t, LockNode> lock_nodes_;      // by sequence number, lowest first
   std::map<std::int64_t, std::vector<Watch>> watches_;  // by the watched sequence number

@@ -36,6 +36,7 @@ const std::vector<LockPair>& lock_pairs() {
       {"long-transaction-ttl", "long-transaction-ttl-lock-timeout", "mutual-exclusion"},
       {"app-database-lock-outage", "redis-lock-outage", "liveness"},
       {"app-database-lock-failover", "zookeeper-lock-failover", "mutual-exclusion"},
+      {"thundering-herd-no-jitter", "thundering-herd-long-backoff", "liveness"},
   };
   return pairs;
 }

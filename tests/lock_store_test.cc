@@ -10,11 +10,13 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/ports.h"
 #include "sim/database.h"
 #include "sim/kernel.h"
+#include "sim/lock_overload.h"
 #include "sim/lock_service.h"
 #include "sim/lock_store_etcd.h"
 #include "sim/lock_store_redlock.h"
@@ -224,20 +226,79 @@ TEST_F(LockStoreTest, RedisFailoverLosesAnUnreplicatedLockAndTheTokenGoesBackwar
   EXPECT_TRUE(renew(engine1, a, first.lease).is_conflict());
 }
 
-TEST_F(LockStoreTest, RedisShedsRequestsOverMaxOpsPerSecond) {
-  // Proves overload shedding: at max_ops_per_s 10 (a burst allowance of one) two requests at
-  // the same instant get one answer and one "unavailable"; a second later both are served.
+TEST_F(LockStoreTest, RedisQueuesRequestsOverMaxOpsPerSecondInArrivalOrder) {
+  // Proves the overload queue: at max_ops_per_s 100 (10 ms a command, 50 ms with a new
+  // connection's setup) two acquisitions arriving together are both served, one after the
+  // other: the first is granted, the second waits its turn and is refused; nothing is shed.
   LockSpec lock = spec(LockBackend::redis);
-  lock.max_ops_per_s = 10;
+  lock.max_ops_per_s = 100;
   build(lock, 1);
   LockClient& a = client(engine1);
   LockClient& b = client(engine2);
   auto first = start(engine1, [&a] { auto r = a.try_acquire(kTtl); return Outcome{true, r.status(), {}}; });
   auto second = start(engine2, [&b] { auto r = b.try_acquire(kTtl); return Outcome{true, r.status(), {}}; });
+  advance(60 * kMs);  // one new-connection request served, the other still queued
+  EXPECT_EQ(first->done + second->done, 1);
   advance(kSec);
   ASSERT_TRUE(first->done && second->done);
-  EXPECT_EQ(first->status.is_unavailable() + second->status.is_unavailable(), 1);
-  EXPECT_TRUE(first->status.is_ok() || second->status.is_ok());
+  EXPECT_EQ(first->status.is_ok() + second->status.is_ok(), 1);
+  EXPECT_EQ(first->status.is_conflict() + second->status.is_conflict(), 1);
+}
+
+TEST_F(LockStoreTest, RedisOverloadedStoreGrantsTheLockToAClientThatGaveUp) {
+  // Proves the metastable part of overload: at max_ops_per_s 5 a request on a new connection
+  // costs the store 1 s, so A's acquisition times out at A, yet the store still runs it and the
+  // key is A's -- a holder that does not know it holds the lock. A's retry, on another new
+  // connection (it closed the timed-out one), times out again and is refused by its own key;
+  // B is refused until the key's TTL ends.
+  LockSpec lock = spec(LockBackend::redis);
+  lock.max_ops_per_s = 5;
+  build(lock, 1);
+  LockClient& a = client(engine1);
+  LockClient& b = client(engine2);
+  EXPECT_TRUE(acquire(engine1, a).status.is_timeout());
+  EXPECT_EQ(service->holder(), "engine-1");
+  EXPECT_EQ(count(EventKind::lock_grant), 1);
+  EXPECT_TRUE(acquire(engine1, a).status.is_timeout());
+  EXPECT_EQ(count(EventKind::lock_grant), 1);
+  advance(2 * kSec);
+  const Outcome refused = acquire(engine2, b);
+  EXPECT_FALSE(refused.status.is_ok());
+  advance(kTtl);
+  EXPECT_EQ(service->holder(), std::nullopt);
+}
+
+TEST_F(LockStoreTest, OverloadQueueServesInOrderRejectsBeyondItsBoundAndDiesWithItsNode) {
+  // Proves the queue itself: at 10 ops/s requests run 100 ms apart in arrival order; a new
+  // connection costs its setup first; past kQueueWorkMaxUs of work a request is rejected at
+  // once; a crash drops what was queued.
+  Node& store = kernel.add_node("store", "eu");
+  OverloadQueue queue(kernel, store, 10);
+  ASSERT_TRUE(queue.limited());
+  EXPECT_EQ(queue.service_us(), 100 * kMs);
+  std::vector<std::pair<int, TimeUs>> ran;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(queue.enqueue([this, &ran, i] { ran.emplace_back(i, kernel.now()); }));
+  }
+  ASSERT_TRUE(queue.enqueue([this, &ran] { ran.emplace_back(3, kernel.now()); }, "client-1", false));
+  advance(kSec);
+  ASSERT_EQ(ran.size(), 4u);
+  EXPECT_EQ(ran[0], std::make_pair(0, TimeUs{0}));
+  EXPECT_EQ(ran[1], std::make_pair(1, 100 * kMs));
+  EXPECT_EQ(ran[2], std::make_pair(2, 200 * kMs));
+  EXPECT_EQ(ran[3].second, 300 * kMs + OverloadQueue::kConnectCommands * 100 * kMs);  // after its setup
+  EXPECT_EQ(queue.cost_us("client-1", false), 100 * kMs);  // connected now
+  EXPECT_EQ(queue.cost_us("client-1", true), (1 + OverloadQueue::kConnectCommands) * 100 * kMs);
+  int accepted = 0;
+  while (queue.enqueue([] {}) && accepted < 1000) ++accepted;
+  EXPECT_EQ(accepted, OverloadQueue::kQueueWorkMaxUs / (100 * kMs));
+  EXPECT_EQ(queue.rejected(), 1);
+  const std::int64_t served = queue.served();
+  kernel.crash(store);
+  advance(10 * kSec);
+  EXPECT_EQ(queue.served(), served);  // the queued work died with the process
+  kernel.restart(store);
+  EXPECT_EQ(queue.backlog_us(), 0);
 }
 
 // ---- redlock ----
