@@ -10,13 +10,16 @@
 #include <memory>
 
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 
 #include "cli/commands_internal.h"
 #include "cli/output.h"
 #include "core/plan.h"
 #include "real_backends/engine_process.h"
 #include "real_backends/live_runner.h"
+#include "reports/report.h"
 #include "reports/scenario_yaml.h"
+#include "sim/world.h"
 #include "scenarios/live_config.h"
 #include "scenarios/loader.h"
 
@@ -39,6 +42,27 @@ std::string this_executable() {
   char path[4096];
   const ssize_t length = ::readlink("/proc/self/exe", path, sizeof path - 1);
   return length > 0 ? std::string(path, static_cast<std::size_t>(length)) : std::string("rehearse");
+}
+
+// The postmortem of a live run: the same writer as `report`, over the live history. Proposed
+// fixes are verified by re-running the scenario in simulation on the same seed (a live re-run
+// would migrate the real table again).
+int write_live_postmortem(const Scenario& scenario, const std::string& config, const RunResult& result, const std::string& directory) {
+  reports::ReportInput input{scenario, scenario.seed, result, fmt::format("rehearse live {} --report {}", config, directory), "unknown", {}};
+  for (auto& [item, fixed] : reports::propose_action_items(scenario, result)) {
+    const RunResult rerun = sim::simulate(fixed, scenario.seed);
+    item.verified = true;
+    item.passes = !rerun.violated();
+    item.rerun_trace_hash = rerun.trace_hash;
+    input.action_items.push_back(item);
+  }
+  const Status written = reports::write_report(input, directory);
+  if (!written.is_ok()) {
+    std::cerr << "rehearse live: cannot write the report: " << written.to_string() << "\n";
+    return kExitEnvironment;
+  }
+  std::cerr << "rehearse live: report written to " << directory << "/report.md\n";
+  return result.violated() ? kExitViolation : kExitPass;
 }
 
 }  // namespace
@@ -97,6 +121,7 @@ int live_command(const LiveOptions& options) {
   } else {
     print_run_text(std::cout, result.value(), options.config);
   }
+  if (!options.report_dir.empty()) return write_live_postmortem(setup.scenario, options.config, result.value(), options.report_dir);
   return result.value().violated() ? kExitViolation : kExitPass;
 }
 
@@ -107,6 +132,7 @@ void register_live_command(CLI::App& app) {
   command->add_flag("--prepare", options->prepare, "Create and fill the table where it is absent");
   command->add_flag("--dry-run", options->dry_run, "Connect, check and print the plan; change nothing");
   command->add_flag("--json", options->json, "Print the run --json object");
+  command->add_option("--report", options->report_dir, "Write the postmortem of the live run into DIR (reports.md)");
   command->callback([options] {
     const int code = live_command(*options);
     std::cout.flush();

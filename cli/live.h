@@ -1,4 +1,4 @@
-// `rehearse live CONFIG [--prepare] [--dry-run] [--json]`: the migration against real
+// `rehearse live CONFIG [--prepare] [--dry-run] [--json] [--report DIR]`: the migration against real
 // PostgreSQL and Redis (../shared/spec/live.md, docs/live.md). Exit codes: 0 pass, 1 violation,
 // 2 bad config, 3 backend unreachable.
 #pragma once
@@ -18,6 +18,7 @@ struct LiveOptions {
   bool prepare = false;
   bool dry_run = false;
   bool json = false;
+  std::string report_dir;  // --report DIR: the postmortem of the live run (reports.md)
 };
 
 int live_command(const LiveOptions& options);
