@@ -477,6 +477,35 @@ TEST_F(LockStoreTest, EtcdWithoutAMajorityServesNothing) {
   EXPECT_FALSE(acquire(engine1, a).status.is_ok());
 }
 
+TEST_F(LockStoreTest, EtcdQueuesRequestsOverMaxOpsPerSecondInsteadOfShedding) {
+  // Proves the overload queue on a cluster member: at max_ops_per_s 10 two clients' grants and
+  // lock transactions (100 ms of the member's time each) arriving together are all served in
+  // turn -- one client holds the lock, the other is refused, nobody is told "too many
+  // requests" -- and the second answer comes at least a service time after the first.
+  LockSpec lock = spec(LockBackend::etcd, 3);
+  lock.max_ops_per_s = 10;
+  build(lock, 3);
+  LockClient& a = client(engine1);
+  LockClient& b = client(engine2);
+  std::vector<TimeUs> answered;
+  auto first = start(engine1, [this, &a, &answered] {
+    auto r = a.try_acquire(kTtl);
+    answered.push_back(kernel.now());
+    return Outcome{true, r.status(), {}};
+  });
+  auto second = start(engine2, [this, &b, &answered] {
+    auto r = b.try_acquire(kTtl);
+    answered.push_back(kernel.now());
+    return Outcome{true, r.status(), {}};
+  });
+  advance(3 * kSec);
+  ASSERT_TRUE(first->done && second->done);
+  EXPECT_EQ(first->status.is_ok() + second->status.is_ok(), 1);
+  EXPECT_EQ(first->status.is_conflict() + second->status.is_conflict(), 1);
+  ASSERT_EQ(answered.size(), 2u);
+  EXPECT_GE(answered[1] - answered[0], 100 * kMs);
+}
+
 // ---- zookeeper ----
 
 TEST_F(LockStoreTest, ZooKeeperNegotiatesTheSessionTimeoutIntoTwoToTwentyTicks) {
