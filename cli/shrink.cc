@@ -80,6 +80,8 @@ std::string schedule_key(const std::vector<FaultSpec>& faults) {
   return key;
 }
 
+using Schedule = std::vector<FaultSpec>;
+
 // Runs candidate schedules with the seed and remembers which reproduce the violation.
 class Shrinker {
  public:
@@ -117,6 +119,24 @@ class Shrinker {
     return *it->second;
   }
 
+  // Swarm feature off: BUGGIFY fault points (core/buggify.h). Kept off when the schedule still
+  // reproduces without them; every later run then has them off.
+  bool turn_buggify_off(const Schedule& faults) {
+    if (!base_.buggify) return false;
+    if (runs_ >= runs_max_) {
+      exhausted_ = true;
+      return false;
+    }
+    Shrinker without(base_, seed_, invariant_, runs_max_ - runs_);
+    without.base_.buggify = false;
+    const bool reproduced = without.reproduces(faults);
+    runs_ += without.runs_;
+    if (!reproduced) return false;
+    base_.buggify = false;
+    memo_ = std::move(without.memo_);
+    return true;
+  }
+
   int runs() const { return runs_; }
   bool exhausted() const { return exhausted_; }
   const Scenario& base() const { return base_; }
@@ -140,8 +160,6 @@ struct PassReport {
   bool changed = false;
 };
 
-using Schedule = std::vector<FaultSpec>;
-
 Schedule without(const Schedule& faults, const std::function<bool(const FaultSpec&)>& drop) {
   Schedule kept;
   for (const FaultSpec& fault : faults) {
@@ -160,8 +178,9 @@ Schedule pass_after(Shrinker& shrinker, Schedule faults) {
   return faults;
 }
 
-// Swarm features off: every fault of one kind, then every fault on one target, at once.
+// Swarm features off: BUGGIFY, then every fault of one kind, then every fault on one target.
 Schedule pass_swarm(Shrinker& shrinker, Schedule faults) {
+  shrinker.turn_buggify_off(faults);
   std::set<int> kinds;
   std::set<std::string> targets;
   for (const FaultSpec& fault : faults) {
@@ -428,6 +447,7 @@ struct ShrinkOutcome {
   bool exhausted = false;
   std::string yaml;
   bool verified = false;  // the written YAML, loaded back and run, violates the invariant
+  bool buggify = false;   // BUGGIFY is still on in the shrunk scenario
 };
 
 Scenario shrunk_scenario(const Scenario& original, const ShrinkOutcome& outcome, std::uint64_t seed) {
@@ -488,6 +508,7 @@ nlohmann::json outcome_json(const Scenario& original, const ShrinkOutcome& outco
       {"runs", outcome.runs},
       {"budget_exhausted", outcome.exhausted},
       {"verified", outcome.verified},
+      {"buggify", outcome.buggify},
       {"passes", passes},
       {"wall_ms", wall_ms},
   };
@@ -563,7 +584,9 @@ int command_shrink(const ShrinkOptions& options) {
   outcome.violation = shrinker.violation(outcome.faults);
   outcome.runs = shrinker.runs();
   outcome.exhausted = shrinker.exhausted();
-  const Scenario shrunk = shrunk_scenario(*scenario, outcome, options.seed);
+  outcome.buggify = shrinker.base().buggify;
+  Scenario shrunk = shrunk_scenario(*scenario, outcome, options.seed);
+  shrunk.buggify = shrinker.base().buggify;  // the swarm pass may have turned it off
   outcome.yaml = reports::scenario_yaml_with_header(shrunk, options.seed,
                                                     yaml_header(*scenario, outcome, options.seed, options.out));
   outcome.verified = verify_yaml(outcome.yaml, options.seed, outcome.invariant);

@@ -309,6 +309,7 @@ std::string scenario_document(const Scenario& scenario, std::uint64_t seed) {
   emit_migration(out, scenario.migration);
   emit_workload_and_slo(out, scenario.workload, scenario.slo);
   emit_faults(out, scenario);
+  if (scenario.buggify) out << YAML::Key << "buggify" << YAML::Value << true;  // an extension (docs/scenarios.md)
   emit_expect(out, scenario.expect);
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";

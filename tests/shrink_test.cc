@@ -59,6 +59,23 @@ TEST(Shrink, SwarmSeedShrinksToAtMostTwoFaultsThatStillViolate) {
   EXPECT_EQ(run["violations"][0]["invariant"], "mutual-exclusion");
 }
 
+TEST(Shrink, BuggifyIsASwarmFeatureTurnedOff) {
+  // With BUGGIFY fault points on, the seed still violates without them, so the swarm pass turns
+  // them off and the written scenario has `buggify` off (and still reproduces).
+  std::string text = testing::read_whole_file(std::string(REHEARSE_SOURCE_DIR) +
+                                              "/scenarios/library/gc-pause-random-faults.yaml");
+  text.replace(text.find("faults: []"), 10, "buggify: true\nfaults: []");
+  const std::string input = testing::write_temp_file("buggify-swarm.yaml", text);
+  ASSERT_TRUE(testing::from_text(text).buggify);
+  const std::string path = ::testing::TempDir() + "shrunk-buggify.yaml";
+  const auto shrunk = run_rehearse("shrink " + input + " --seed " + std::to_string(kSwarmSeed) + " --json --out " + path);
+  ASSERT_EQ(shrunk.exit_code, 1) << shrunk.err;
+  const auto json = nlohmann::json::parse(shrunk.out);
+  EXPECT_EQ(json["buggify"], false);
+  EXPECT_EQ(json["verified"], true);
+  EXPECT_FALSE(testing::from_text(testing::read_whole_file(path)).buggify);
+}
+
 TEST(Shrink, WrittenFaultIsKeptButShortened) {
   // gc-pause-no-fencing's one written fault (a 20 s pause of the holder, 10 s lease) is needed,
   // so it stays; but a shorter pause still breaks mutual exclusion, and shrink finds one. The
