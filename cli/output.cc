@@ -10,14 +10,6 @@ std::string seconds_text(TimeUs us) { return fmt::format("{}.{:03d}s", us / kSec
 
 namespace {
 
-// An extension of `run --json`: every coverage probe with its hits (zero ones too), and with
-// BUGGIFY on, every fault site with whether it was switched on and its fires.
-nlohmann::json run_probes_json(const RunResult& result) {
-  nlohmann::json probes = nlohmann::json::object();
-  for (const ProbeInfo& info : all_probes()) probes[info.name] = result.probes.count(info.probe);
-  return probes;
-}
-
 std::string reached_probes_text(const RunResult& result) {
   std::string text;
   for (const ProbeInfo& info : all_probes()) {
@@ -51,7 +43,7 @@ nlohmann::json run_json(const RunResult& result) {
   nlohmann::json regions = nlohmann::json::object();
   for (const auto& [region, state] : result.region_states) regions[region] = state;
   const RunStats& s = result.stats;
-  nlohmann::json json = {{"scenario", result.scenario},
+  return {{"scenario", result.scenario},
           {"seed", result.seed},
           {"verdict", result.violated() ? "violation" : "pass"},
           {"violations", violations},
@@ -69,16 +61,7 @@ nlohmann::json run_json(const RunResult& result) {
             {"max_replica_lag_ms", s.max_replica_lag_us / kMs},
             {"rows_backfilled", s.rows_backfilled},
             {"overlapping_belief_ms", s.overlapping_belief_us / kMs}}},
-          {"trace_hash", result.trace_hash},
-          {"probes", run_probes_json(result)}};
-  if (result.buggify.on) {
-    nlohmann::json sites = nlohmann::json::object();
-    for (const FaultSiteInfo& info : all_fault_sites()) {
-      sites[info.name] = {{"enabled", result.buggify.is_enabled(info.site)}, {"fires", result.buggify.fires(info.site)}};
-    }
-    json["buggify"] = sites;
-  }
-  return json;
+          {"trace_hash", result.trace_hash}};
 }
 
 nlohmann::json event_json(const Event& event) {

@@ -190,7 +190,8 @@ void print_coverage_text(std::ostream& out, const SweepSummary& summary) {
   out << fmt::format("coverage probes ({} of {} reached; seeds reaching it / hits):\n", reached, kProbeCount);
   for (const ProbeInfo& info : all_probes()) {
     const SweepSummary::ProbeTally& tally = summary.probes[static_cast<std::size_t>(info.probe)];
-    out << fmt::format("  {:<40} {:>6} / {:<8} {}\n", info.name, tally.seeds, tally.hits, tally.seeds == 0 ? "NOT REACHED" : "");
+    const std::string hits = tally.seeds == 0 ? fmt::format("{:<8} NOT REACHED", tally.hits) : std::to_string(tally.hits);
+    out << fmt::format("  {:<40} {:>6} / {}\n", info.name, tally.seeds, hits);
   }
   if (!summary.buggify) return;
   out << "buggify sites (seeds switching it on / seeds firing it / fires):\n";
