@@ -235,10 +235,11 @@ TEST(PropertyGate, StorageFencingPropertyCatchesAStoreThatIgnoresTokens) {
     RC_ASSERT_FALSE(std::any_of(result.violations.begin(), result.violations.end(),
                                 [](const Violation& v) { return v.invariant == "mutual-exclusion"; }));
   };
-  const int cases = std::max(case_budget(), 50);
+  rc::detail::TestParams no_shrinking = params(std::max(case_budget(), 50));
+  no_shrinking.disableShrinking = true;  // only the failure matters here, not its smallest form
   const auto result = rc::detail::checkTestable(
       [&] { property(*schedule_of(engine_pause()), *settings(), *simulation_seed()); }, metadata("broken-store"),
-      params(cases));
+      no_shrinking);
   EXPECT_TRUE(result.is<rc::detail::FailureResult>()) << "a store that ignores tokens went unnoticed: "
                                                       << result_text(result);
 }
