@@ -233,10 +233,18 @@ TimeUs Node::monotonic_now() const { return clock_.monotonic_at(kernel_.now()); 
 
 // ---- Kernel ----
 
+bool test_hooks::leaking_scheduling_state = false;
+
 Kernel::Kernel(std::uint64_t seed) : seed_(seed), scheduling_rng_(seed, "scheduling"), buggify_(seed) {
   scheduler_for_this_thread();
   previous_kernel_ = current_kernel;
   current_kernel = this;
+  if (test_hooks::leaking_scheduling_state) {
+    // The injected determinism bug of test_hooks: state that survives from one run to the next.
+    static std::uint64_t runs_so_far = 0;
+    scheduling_rng_ = Rng(seed + ++runs_so_far, "scheduling");
+    leaked_run_ = runs_so_far;
+  }
 }
 
 Kernel::~Kernel() {

@@ -159,6 +159,8 @@ class Kernel {
   bool idle() const { return queue_.empty(); }
 
   Rng& scheduling_rng() { return scheduling_rng_; }
+  // 0, except under test_hooks::leaking_scheduling_state: how many kernels this process made.
+  std::uint64_t leaked_run() const { return leaked_run_; }
 
   // The run's coverage probes (core/probes.h) and BUGGIFY fault points (sim/buggify.h):
   // counters and seeded switches that every simulated thing can reach. Neither is an event.
@@ -190,6 +192,7 @@ class Kernel {
 
   std::uint64_t seed_;
   Rng scheduling_rng_;
+  std::uint64_t leaked_run_ = 0;
   ProbeCounts probes_;
   Buggify buggify_;
   TimeUs now_us_ = 0;
@@ -203,5 +206,14 @@ class Kernel {
   std::size_t live_fibers_ = 0;
   Kernel* previous_kernel_ = nullptr;
 };
+
+// A deliberately injected determinism bug, for the tests of `rehearse replay` only: while set,
+// every kernel seeds its scheduling stream, and the network its latency stream, from the seed
+// plus a process-wide count of kernels made so far (state that leaks from one run into the
+// next), so two runs of one seed differ.
+// Never set outside tests; nothing in rehearse reads it otherwise.
+namespace test_hooks {
+extern bool leaking_scheduling_state;
+}  // namespace test_hooks
 
 }  // namespace rehearse::sim

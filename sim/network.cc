@@ -9,6 +9,7 @@ Network::Network(Kernel& kernel, std::uint64_t seed, DurationRange intra_region,
     : kernel_(kernel), rng_(seed, "network"), intra_region_(intra_region), inter_region_(inter_region) {
   REHEARSE_ASSERT(intra_region.low_us <= intra_region.high_us);
   REHEARSE_ASSERT(inter_region.low_us <= inter_region.high_us);
+  if (kernel.leaked_run() != 0) rng_ = Rng(seed + kernel.leaked_run(), "network");  // test_hooks only
 }
 
 TimeUs Network::latency(const Node& from, const Node& to) {

@@ -12,18 +12,7 @@
 namespace rehearse {
 namespace {
 
-TEST(Determinism, EveryBuiltinScenarioRunTwiceGivesTheSameHistory) {
-  // Each built-in scenario, several seeds, run twice in this process: same hash, same events.
-  for (const auto& [name, summary] : list_builtin_scenarios()) {
-    const Scenario scenario = testing::builtin(name);
-    for (std::uint64_t seed = 1; seed <= 3; ++seed) {
-      const RunResult first = sim::simulate(scenario, seed);
-      const RunResult second = sim::simulate(scenario, seed);
-      EXPECT_EQ(first.trace_hash, second.trace_hash) << name << " seed " << seed;
-      EXPECT_EQ(first.history.events().size(), second.history.events().size()) << name << " seed " << seed;
-    }
-  }
-}
+// Every built-in scenario run twice in one process: tests/replay_test.cc (through `rehearse replay`).
 
 TEST(Determinism, SameSeedSameHashInTwoProcesses) {
   // Two separate `rehearse run --json` processes print the same trace_hash.

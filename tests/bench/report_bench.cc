@@ -4,12 +4,14 @@
 // spacetime diagram included); items_per_second counts history events.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include <fmt/format.h>
 
 #include "reports/report.h"
 #include "scenarios/loader.h"
+#include "sim/world.h"
 
 namespace {
 
@@ -64,5 +66,32 @@ void BM_ReportLargeRun(benchmark::State& state) {
   std::filesystem::remove_all(directory);
 }
 BENCHMARK(BM_ReportLargeRun)->Arg(20000)->Unit(benchmark::kMillisecond);
+
+// A real long run: one simulated hour with a random fault swarm (tests/fixtures/hour-random-faults.yaml,
+// seed 1), simulated once; each iteration writes the whole report. Reports the largest SVG's
+// size as a counter (the aim: under 5 s per report, every SVG under 2 MB).
+void BM_ReportOneHourRandomFaults(benchmark::State& state) {
+  const LoadResult loaded = load_scenario_file(std::string(REHEARSE_SOURCE_DIR) + "/tests/fixtures/hour-random-faults.yaml");
+  if (!loaded.ok()) {
+    state.SkipWithError("tests/fixtures/hour-random-faults.yaml does not load");
+    return;
+  }
+  const Scenario& scenario = *loaded.scenario;
+  const RunResult result = sim::simulate(scenario, 1);
+  const std::string directory = (std::filesystem::temp_directory_path() / "rehearse-report-hour-bench").string();
+  const reports::ReportInput input{scenario, 1, result, reports::default_reproduce_command(scenario.name, 1), "bench"};
+  for (auto _ : state) {
+    const Status written = reports::write_report(input, directory);
+    if (!written.is_ok()) state.SkipWithError(written.to_string().c_str());
+  }
+  std::uintmax_t largest_svg = 0;
+  for (const char* name : {"spacetime.svg", "violation.svg", "chart.svg"}) {
+    largest_svg = std::max(largest_svg, std::filesystem::file_size(directory + "/" + name));
+  }
+  state.counters["events"] = static_cast<double>(result.history.events().size());
+  state.counters["largest_svg_kB"] = static_cast<double>(largest_svg) / 1024.0;
+  std::filesystem::remove_all(directory);
+}
+BENCHMARK(BM_ReportOneHourRandomFaults)->Unit(benchmark::kMillisecond)->Iterations(3);
 
 }  // namespace
