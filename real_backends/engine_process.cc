@@ -68,6 +68,8 @@ Status EngineProcess::launch(const std::string& binary, const std::string& spec)
   close_quietly(to_child[0]);
   close_quietly(from_child[1]);
   if (pid < 0) {
+    exited_ = true;  // never ran: the supervisor must not wait for it
+    exit_code_ = 127;
     close_quietly(to_child[1]);
     close_quietly(from_child[0]);
     return Status::unavailable(fmt::format("cannot start engine-{}: fork failed", instance_));

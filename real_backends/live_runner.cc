@@ -90,6 +90,7 @@ void wait_for_replicas(const LiveSetup& setup) {
   for (const auto& region : setup.regions) {
     if (region.replicas.empty()) continue;
     pqxx::connection primary(region.primary + " connect_timeout=3");
+    flush_wal(primary);
     for (const auto& target : region.replicas) {
       pqxx::connection replica(target + " connect_timeout=3");
       for (TimeUs waited = 0; waited < kReplicaCatchUpUs && replica_behind_bytes(primary, replica) > 0; waited += kPollUs) {
@@ -113,6 +114,7 @@ void take_end_snapshots(const LiveSetup& setup, LiveHistory& history, const std:
     }
     const std::vector<Writer> writers = snapshot.table.last_writer;
     observations.snapshots.push_back(std::move(snapshot));
+    if (!region.replicas.empty()) flush_wal(primary);
     for (std::size_t r = 0; r < region.replicas.size(); ++r) {
       pqxx::connection replica(region.replicas[r] + " connect_timeout=3");
       bool drained = false;
@@ -164,6 +166,9 @@ bool supervise_engines(const LiveSetup& setup, const MigrationPlan& plan, const 
   Scenario engine_scenario = setup.scenario;
   engine_scenario.faults.clear();
   engine_scenario.random_faults.reset();
+  // The engine does not use the workload; a run without traffic has no region left in it, which
+  // the loader (rightly) refuses in a scenario file.
+  engine_scenario.workload.all_regions = true;
   const std::string yaml = options.scenario_text(engine_scenario);
   auto launch = [&](EngineProcess& engine) {
     EngineProcessSpec spec{yaml, setup.regions, setup.lock_endpoints, engine.instance(), engine.incarnation() + 1, history.start_ns()};

@@ -605,6 +605,15 @@ TableImage snapshot_table(pqxx::connection& connection, const std::string& table
   return image;
 }
 
+void flush_wal(pqxx::connection& primary) {
+  // A transaction with an xid that commits synchronously flushes the WAL up to its commit
+  // record, and with it every earlier commit made with synchronous_commit = off.
+  pqxx::work tx(primary);
+  tx.exec("SET LOCAL synchronous_commit = on");
+  tx.exec("SELECT txid_current()");
+  tx.commit();
+}
+
 std::int64_t replica_behind_bytes(pqxx::connection& primary, pqxx::connection& replica) {
   std::string target;
   {

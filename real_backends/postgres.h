@@ -104,7 +104,10 @@ void prepare_table(pqxx::connection& connection, const TableSpec& table);
 const char* sql_type(ColumnType type);
 // Every row of `table` (ordered by id), converted to Values by the columns' SQL types.
 TableImage snapshot_table(pqxx::connection& connection, const std::string& table);
-// The WAL position now (primary) / replayed (replica), as an LSN difference in bytes.
+// Flushes the primary's WAL (commits made with synchronous_commit = off included); call once
+// before waiting with replica_behind_bytes.
+void flush_wal(pqxx::connection& primary);
+// The WAL written (primary, pg_current_wal_lsn) minus replayed (replica), in bytes.
 std::int64_t replica_behind_bytes(pqxx::connection& primary, pqxx::connection& replica);
 // The SQL literal of a value with its type cast, e.g. '12.50'::numeric.
 std::string sql_literal(pqxx::connection& connection, const Value& value, ColumnType type);
