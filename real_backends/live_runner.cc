@@ -100,30 +100,51 @@ void wait_for_replicas(const LiveSetup& setup) {
   }
 }
 
-// Waits (bounded) until every replica replayed its primary's WAL, then snapshots them all.
+// Waits (bounded) until `replica` replayed everything `primary` has written; whether it did.
+bool drain_replica(pqxx::connection& primary, pqxx::connection& replica) {
+  flush_wal(primary);
+  for (TimeUs waited = 0; waited < kReplicaCatchUpUs; waited += kPollUs) {
+    if (replica_behind_bytes(primary, replica) == 0) return true;
+    std::this_thread::sleep_for(std::chrono::microseconds(kPollUs));
+  }
+  return false;
+}
+
+// Snapshots every primary and replica at the end. A replica reported drained has been seen to
+// still differ from its primary in a row or two written just before the end (docs/live.md, open
+// question): when the two images differ, both are read again (a few times, 200 ms apart) before
+// the difference is handed to the data-consistency checker as real.
 void take_end_snapshots(const LiveSetup& setup, LiveHistory& history, const std::map<std::string, std::unique_ptr<RegionTraffic>>& traffic,
                         Observations& observations) {
+  constexpr int kSettleAttempts = 10;
   const std::uint64_t event = history.append(Event{.node = "world", .kind = EventKind::run_end});
   for (const auto& region : setup.regions) {
     pqxx::connection primary(region.primary + " connect_timeout=3");
-    TableSnapshot snapshot{region.name, "db:" + region.name, "end", history.elapsed_us(), event, true,
-                           snapshot_table(primary, setup.scenario.table.name)};
+    TableImage primary_image = snapshot_table(primary, setup.scenario.table.name);
+    std::vector<std::pair<bool, TableImage>> replica_images;
+    for (std::size_t r = 0; r < region.replicas.size(); ++r) {
+      pqxx::connection replica(region.replicas[r] + " connect_timeout=3");
+      bool drained = drain_replica(primary, replica);
+      TableImage image = snapshot_table(replica, setup.scenario.table.name);
+      for (int attempt = 0; attempt < kSettleAttempts && (image.columns != primary_image.columns || image.rows != primary_image.rows);
+           ++attempt) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        primary_image = snapshot_table(primary, setup.scenario.table.name);
+        drained = drain_replica(primary, replica);
+        image = snapshot_table(replica, setup.scenario.table.name);
+      }
+      replica_images.emplace_back(drained, std::move(image));
+    }
+    TableSnapshot snapshot{region.name, "db:" + region.name, "end", history.elapsed_us(), event, true, std::move(primary_image)};
     auto it = traffic.find(region.name);
     for (std::size_t row = 0; row < snapshot.table.rows.size() && it != traffic.end(); ++row) {
       snapshot.table.last_writer[row] = it->second->last_writer(snapshot.table.rows[row][0].as_int());
     }
     const std::vector<Writer> writers = snapshot.table.last_writer;
     observations.snapshots.push_back(std::move(snapshot));
-    if (!region.replicas.empty()) flush_wal(primary);
-    for (std::size_t r = 0; r < region.replicas.size(); ++r) {
-      pqxx::connection replica(region.replicas[r] + " connect_timeout=3");
-      bool drained = false;
-      for (TimeUs waited = 0; waited < kReplicaCatchUpUs && !drained; waited += kPollUs) {
-        drained = replica_behind_bytes(primary, replica) == 0;
-        if (!drained) std::this_thread::sleep_for(std::chrono::microseconds(kPollUs));
-      }
+    for (std::size_t r = 0; r < replica_images.size(); ++r) {
       TableSnapshot copy{region.name, fmt::format("db:{}/replica-{}", region.name, r + 1), "end", history.elapsed_us(), event,
-                         drained, snapshot_table(replica, setup.scenario.table.name)};
+                         replica_images[r].first, std::move(replica_images[r].second)};
       if (copy.table.rows.size() == writers.size()) copy.table.last_writer = writers;
       observations.snapshots.push_back(std::move(copy));
     }
