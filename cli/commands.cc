@@ -13,6 +13,7 @@
 #include "cli/commands_internal.h"
 #include "cli/live.h"
 #include "cli/output.h"
+#include "reports/report.h"
 #include "scenarios/loader.h"
 
 namespace rehearse::cli {
@@ -46,7 +47,8 @@ int command_report(const ReportOptions& options) {
   if (!scenario) return kExitBadInput;
   const RunResult result = timed_simulation(*scenario, options.seed);
   print_run_text(std::cout, result, options.scenario);
-  return write_postmortem(*scenario, options.scenario, options.seed, result, options.out);
+  return write_postmortem(*scenario, options.seed, result, reports::default_reproduce_command(options.scenario, options.seed),
+                          options.out);
 }
 
 int command_run(const RunOptions& options) {
@@ -64,7 +66,9 @@ int command_run(const RunOptions& options) {
   } else {
     print_run_text(std::cout, result, options.scenario);
   }
-  if (!options.report.empty()) return write_postmortem(*scenario, options.scenario, seed, result, options.report);
+  if (!options.report.empty()) {
+    return write_postmortem(*scenario, seed, result, reports::default_reproduce_command(options.scenario, seed), options.report);
+  }
   return result.violated() ? kExitViolation : kExitPass;
 }
 

@@ -172,9 +172,10 @@ struct ShrinkOptions {
 CLI::App* add_shrink_command(CLI::App& app, ShrinkOptions& options);
 int command_shrink(const ShrinkOptions& options);
 
-// Runs the proposed fixes of `result` on the same seed and writes the postmortem into
-// `directory`; returns the exit code (3 when it cannot be written).
-int write_postmortem(const Scenario& scenario, const std::string& argument, std::uint64_t seed, const RunResult& result,
+// Runs the proposed fixes of `result` in simulation on the same seed and writes the postmortem
+// into `directory`, naming `reproduce_command` as the way to reproduce the run; returns the
+// exit code (3 when it cannot be written). `rehearse report`, `run --report` and `live --report`.
+int write_postmortem(const Scenario& scenario, std::uint64_t seed, const RunResult& result, const std::string& reproduce_command,
                      const std::string& directory);
 
 }  // namespace rehearse::cli

@@ -44,26 +44,6 @@ std::string this_executable() {
   return length > 0 ? std::string(path, static_cast<std::size_t>(length)) : std::string("rehearse");
 }
 
-// The postmortem of a live run: the same writer as `report`, over the live history. Proposed
-// fixes are verified by re-running the scenario in simulation on the same seed (a live re-run
-// would migrate the real table again).
-int write_live_postmortem(const Scenario& scenario, const std::string& config, const RunResult& result, const std::string& directory) {
-  reports::ReportInput input{scenario, scenario.seed, result, fmt::format("rehearse live {} --report {}", config, directory), "unknown", {}};
-  for (auto& [item, fixed] : reports::propose_action_items(scenario, result)) {
-    const RunResult rerun = sim::simulate(fixed, scenario.seed);
-    item.verified = true;
-    item.passes = !rerun.violated();
-    item.rerun_trace_hash = rerun.trace_hash;
-    input.action_items.push_back(item);
-  }
-  const Status written = reports::write_report(input, directory);
-  if (!written.is_ok()) {
-    std::cerr << "rehearse live: cannot write the report: " << written.to_string() << "\n";
-    return kExitEnvironment;
-  }
-  std::cerr << "rehearse live: report written to " << directory << "/report.md\n";
-  return result.violated() ? kExitViolation : kExitPass;
-}
 
 }  // namespace
 
@@ -121,7 +101,12 @@ int live_command(const LiveOptions& options) {
   } else {
     print_run_text(std::cout, result.value(), options.config);
   }
-  if (!options.report_dir.empty()) return write_live_postmortem(setup.scenario, options.config, result.value(), options.report_dir);
+  if (!options.report_dir.empty()) {
+    // Proposed fixes are verified in simulation on the same seed: a live re-run would migrate
+    // the real table again.
+    return write_postmortem(setup.scenario, setup.scenario.seed, result.value(),
+                            fmt::format("rehearse live {} --report {}", options.config, options.report_dir), options.report_dir);
+  }
   return result.value().violated() ? kExitViolation : kExitPass;
 }
 

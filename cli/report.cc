@@ -8,9 +8,9 @@
 
 namespace rehearse::cli {
 
-int write_postmortem(const Scenario& scenario, const std::string& argument, std::uint64_t seed, const RunResult& result,
+int write_postmortem(const Scenario& scenario, std::uint64_t seed, const RunResult& result, const std::string& reproduce_command,
                      const std::string& directory) {
-  reports::ReportInput input{scenario, seed, result, reports::default_reproduce_command(argument, seed), "unknown", {}};
+  reports::ReportInput input{scenario, seed, result, reproduce_command, "unknown", {}};
   for (auto& [item, fixed] : reports::propose_action_items(scenario, result)) {
     const RunResult rerun = sim::simulate(fixed, seed);
     item.verified = true;
