@@ -1060,7 +1060,7 @@ EvalResult integer_in_range(std::int64_t integer, const TypeSpec& type) {
 }
 
 // PostgreSQL's int8in / int4in: optional spaces, sign and digits only.
-EvalResult integer_from_text(const std::string& text, const TypeSpec& type) {
+EvalResult integer_from_text(std::string_view text, const TypeSpec& type) {
   const std::string_view digits = trim_view(text, true);
   std::size_t i = 0;
   const bool negative = !digits.empty() && digits[0] == '-';
@@ -1334,8 +1334,8 @@ std::string no_function(std::string_view name, const std::vector<Value>& argumen
   return fmt::format("function {}({}) does not exist", name, types);
 }
 
-EvalResult text_function(Function function, const std::string& text) {
-  std::string result = text;
+EvalResult text_function(Function function, std::string_view text) {
+  std::string result(text);
   switch (function) {
     case Function::lower:
       for (char& c : result) {
@@ -1363,7 +1363,7 @@ EvalResult substring(const std::string& name, const std::vector<Value>& argument
       (has_count && arguments[2].kind() != Value::Kind::integer)) {
     return failure(no_function(name, arguments));
   }
-  const std::string& text = arguments[0].as_text();
+  const std::string_view text = arguments[0].as_text();
   std::vector<std::size_t> starts;  // byte offset of each character, then the end
   for (std::size_t i = 0; i < text.size(); ++i) {
     if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) starts.push_back(i);
@@ -1380,7 +1380,7 @@ EvalResult substring(const std::string& name, const std::vector<Value>& argument
   if (first >= end) return success(Value::text(""));
   const std::size_t from = starts[static_cast<std::size_t>(first - 1)];
   const std::size_t to = starts[static_cast<std::size_t>(end - 1)];
-  return success(Value::text(text.substr(from, to - from)));
+  return success(Value::text(std::string(text.substr(from, to - from))));
 }
 
 EvalResult absolute(const std::string& name, const std::vector<Value>& arguments) {
@@ -1668,7 +1668,7 @@ class Evaluator {
 
 using QuoteColumn = std::function<std::string(const std::string&)>;
 
-std::string quote_string(const std::string& text) {
+std::string quote_string(std::string_view text) {
   std::string quoted = "'";
   for (const char c : text) {
     quoted += c;

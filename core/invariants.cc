@@ -75,8 +75,8 @@ ColumnLookup row_lookup(const TableImage& table, const std::vector<Value>& row) 
 
 // The row's id as text (its position when the table has no `id` column).
 std::string row_label(const TableImage& table, std::size_t row) {
-  const Value* id = cell(table.rows[row], table.column_index("id"));
-  return id != nullptr ? id->to_string() : fmt::format("#{}", row);
+  const int id = table.column_index("id");
+  return id >= 0 ? table.at(row, id).to_string() : fmt::format("#{}", row);
 }
 
 bool has_all_columns(const TableImage& table, const Expr& expr) {
@@ -155,8 +155,8 @@ DerivedPlacement place(const DerivedColumn& derived, const TableImage& table) {
 
 // The problem with one row under one derived column, if any.
 std::optional<std::string> derived_problem(const TableImage& table, std::size_t row, const DerivedPlacement& placement) {
-  const std::vector<Value>& values = table.rows[row];
-  const Writer writer = row < table.last_writer.size() ? table.last_writer[row] : Writer::initial;
+  const std::vector<Value> values = table.values(row);
+  const Writer writer = table.writer(row);
   const bool new_code = writer == Writer::new_code;
   if (new_code ? !placement.check_down : !placement.check_up) return std::nullopt;
   const DerivedColumn& derived = *placement.derived;
@@ -182,7 +182,7 @@ Findings check_derived_columns(const Observations& observations, const TableSnap
   }
   Findings findings;
   findings.events = {snapshot.event};
-  for (std::size_t row = 0; row < snapshot.table.rows.size() && !placements.empty(); ++row) {
+  for (std::size_t row = 0; row < snapshot.table.row_count() && !placements.empty(); ++row) {
     for (const DerivedPlacement& placement : placements) {
       if (auto problem = derived_problem(snapshot.table, row, placement)) {
         findings.add(std::move(*problem));
@@ -228,20 +228,23 @@ Findings compare_with_primary(const TableSnapshot& replica, const TableSnapshot&
     return findings;
   }
   std::map<std::string, std::size_t> replica_rows;
-  for (std::size_t row = 0; row < mine.rows.size(); ++row) replica_rows[row_label(mine, row)] = row;
-  for (std::size_t row = 0; row < theirs.rows.size(); ++row) {
+  for (std::size_t row = 0; row < mine.row_count(); ++row) replica_rows[row_label(mine, row)] = row;
+  for (std::size_t row = 0; row < theirs.row_count(); ++row) {
     const std::string label = row_label(theirs, row);
     auto found = replica_rows.find(label);
     if (found == replica_rows.end()) {
       findings.add(fmt::format("replica lacks row {} of its primary", label));
       continue;
     }
-    const std::vector<Value>& replica_row = mine.rows[found->second];
+    const std::size_t replica_row = found->second;
     replica_rows.erase(found);
-    const int column = first_difference(replica_row, theirs.rows[row]);
+    if (mine.slots == theirs.slots && mine.rows[replica_row].same_version(theirs.rows[row])) continue;
+    const std::vector<Value> held_values = mine.values(replica_row);
+    const std::vector<Value> wanted_values = theirs.values(row);
+    const int column = first_difference(held_values, wanted_values);
     if (column < 0) continue;
-    const Value* held = cell(replica_row, column);
-    const Value* wanted = cell(theirs.rows[row], column);
+    const Value* held = cell(held_values, column);
+    const Value* wanted = cell(wanted_values, column);
     findings.add(fmt::format("replica differs from its primary at row {} column {} ({} instead of {})", label,
                              theirs.columns[static_cast<std::size_t>(column)], held ? held->to_string() : "nothing",
                              wanted ? wanted->to_string() : "nothing"));
@@ -425,7 +428,7 @@ Findings lost_writes_in(const Observations& observations, const std::string& reg
   auto state = observations.final_states.find(region);
   const bool contracted = state != observations.final_states.end() && state->second == "contracted";
   std::map<std::string, std::size_t> rows;
-  for (std::size_t row = 0; row < final_state.table.rows.size(); ++row) rows[row_label(final_state.table, row)] = row;
+  for (std::size_t row = 0; row < final_state.table.row_count(); ++row) rows[row_label(final_state.table, row)] = row;
   std::set<std::int64_t> missing_reported;
   Findings findings;
   findings.events = {final_state.event};
@@ -439,7 +442,8 @@ Findings lost_writes_in(const Observations& observations, const std::string& reg
     }
     for (const auto& [column, value] : write->values) {
       if (column == "id" || groups.group_of(column) != key.second) continue;
-      const WrittenValue written{*write, column, value, final_state.table, final_state.table.rows[row->second], contracted};
+      const std::vector<Value> row_values = final_state.table.values(row->second);
+      const WrittenValue written{*write, column, value, final_state.table, row_values, contracted};
       if (auto lost = lost_value(observations, written)) {
         findings.add(std::move(*lost));
         break;  // one finding per (row, group)

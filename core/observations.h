@@ -11,19 +11,23 @@
 
 #include "core/expr.h"
 #include "core/model.h"
+#include "core/row.h"
 #include "core/value.h"
 
 namespace rehearse {
 
-// Who wrote a row last, for data-consistency ("wherever the row was last written by old code
-// ... where new code wrote last").
-enum class Writer : std::uint8_t { initial, engine, old_code, new_code };
-
-// One table as it stood at a moment: live columns and every row (ordered by id).
+// One table as it stood at a moment: live columns and every row (ordered by id). Rows are
+// shared with the table they were taken from (core/row.h), so a snapshot costs a handle per row.
+// Each Row's writer says who wrote it last, for data-consistency ("wherever the row was last
+// written by old code ... where new code wrote last").
 struct TableImage {
-  std::vector<std::string> columns;            // live column names, `id` first
-  std::vector<std::vector<Value>> rows;        // rows[i][c] is column c of row i
-  std::vector<Writer> last_writer;             // per row
+  // A slot that reads the row's position + 1: the simulator keeps ids implicit.
+  static constexpr int kRowPosition = -1;
+
+  std::vector<std::string> columns;  // live column names, `id` first
+  std::vector<int> slots;            // per column: its storage slot in the rows
+  std::vector<Row> rows;
+
   // The index of `column` in `columns`, or -1.
   int column_index(const std::string& column) const {
     for (std::size_t i = 0; i < columns.size(); ++i) {
@@ -31,7 +35,21 @@ struct TableImage {
     }
     return -1;
   }
+  std::size_t row_count() const { return rows.size(); }
+  // Column `column` of row `row` (NULL when the column index is out of range).
+  Value at(std::size_t row, int column) const;
+  // The row's live columns in order.
+  std::vector<Value> values(std::size_t row) const;
+  Writer writer(std::size_t row) const { return rows[row].writer(); }
+
+  // Building an image row by row (live mode, tests): `values` in column order.
+  void add_row(const std::vector<Value>& values, Writer writer);
+  void set(std::size_t row, int column, Value value);
+  void set_writer(std::size_t row, Writer writer) { rows[row].set_writer(writer); }
 };
+
+// Same columns and the same values in every row (writers aside).
+bool same_contents(const TableImage& a, const TableImage& b);
 
 struct TableSnapshot {
   std::string region;

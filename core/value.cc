@@ -11,8 +11,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <limits>
+#include <new>
 #include <utility>
 
 #include "core/assert.h"
@@ -626,17 +628,79 @@ std::optional<std::int64_t> parse_timestamp(std::string_view text) {
 
 // ---- Value ----
 
+// A boxed value: text (its bytes follow the header) or a numeric too wide for 64 bits.
+struct Value::Box {
+  std::atomic<std::uint32_t> refs{1};
+  std::uint32_t size = 0;  // text bytes
+  Decimal decimal;
+
+  static Box* make_text(std::string_view text) {
+    void* memory = ::operator new(sizeof(Box) + text.size());
+    Box* box = new (memory) Box();
+    box->size = static_cast<std::uint32_t>(text.size());
+    if (!text.empty()) std::memcpy(box->bytes(), text.data(), text.size());
+    return box;
+  }
+  char* bytes() { return reinterpret_cast<char*>(this + 1); }
+  const char* bytes() const { return reinterpret_cast<const char*>(this + 1); }
+  void destroy() {
+    this->~Box();
+    ::operator delete(static_cast<void*>(this));
+  }
+};
+
+Value::Value(const Value& other) noexcept : kind_(other.kind_), scale_(other.scale_), boxed_(other.boxed_), u_(other.u_) {
+  if (boxed_) u_.box->refs.fetch_add(1, std::memory_order_relaxed);
+}
+
+Value::Value(Value&& other) noexcept : kind_(other.kind_), scale_(other.scale_), boxed_(other.boxed_), u_(other.u_) {
+  other.kind_ = Kind::null;
+  other.boxed_ = false;
+  other.u_.integer = 0;
+}
+
+Value& Value::operator=(const Value& other) noexcept {
+  if (this != &other) {
+    if (other.boxed_) other.u_.box->refs.fetch_add(1, std::memory_order_relaxed);
+    release();
+    kind_ = other.kind_;
+    scale_ = other.scale_;
+    boxed_ = other.boxed_;
+    u_ = other.u_;
+  }
+  return *this;
+}
+
+Value& Value::operator=(Value&& other) noexcept {
+  if (this != &other) {
+    release();
+    kind_ = other.kind_;
+    scale_ = other.scale_;
+    boxed_ = other.boxed_;
+    u_ = other.u_;
+    other.kind_ = Kind::null;
+    other.boxed_ = false;
+    other.u_.integer = 0;
+  }
+  return *this;
+}
+
+void Value::release() noexcept {
+  if (boxed_ && u_.box->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) u_.box->destroy();
+  boxed_ = false;
+}
+
 Value Value::boolean(bool b) {
   Value value;
   value.kind_ = Kind::boolean;
-  value.bool_ = b;
+  value.u_.boolean = b;
   return value;
 }
 
 Value Value::integer(std::int64_t i) {
   Value value;
   value.kind_ = Kind::integer;
-  value.int_ = i;
+  value.u_.integer = i;
   return value;
 }
 
@@ -644,52 +708,62 @@ Value Value::numeric(Decimal d) {
   check_decimal(d);
   Value value;
   value.kind_ = Kind::numeric;
-  value.dec_ = d;
+  value.scale_ = static_cast<std::int8_t>(d.scale);
+  if (d.mantissa >= std::numeric_limits<std::int64_t>::min() && d.mantissa <= std::numeric_limits<std::int64_t>::max()) {
+    value.u_.integer = static_cast<std::int64_t>(d.mantissa);
+  } else {
+    Box* box = Box::make_text({});
+    box->decimal = d;
+    value.u_.box = box;
+    value.boxed_ = true;
+  }
   return value;
 }
 
 Value Value::text(std::string s) {
   Value value;
   value.kind_ = Kind::text;
-  value.text_ = std::move(s);
+  value.u_.box = Box::make_text(s);
+  value.boxed_ = true;
   return value;
 }
 
 Value Value::timestamp(std::int64_t micros_since_epoch) {
   Value value;
   value.kind_ = Kind::timestamp;
-  value.int_ = micros_since_epoch;
+  value.u_.integer = micros_since_epoch;
   return value;
 }
 
 bool Value::as_bool() const {
   REHEARSE_ASSERT(kind_ == Kind::boolean);
-  return bool_;
+  return u_.boolean;
 }
 
 std::int64_t Value::as_int() const {
   REHEARSE_ASSERT(kind_ == Kind::integer || kind_ == Kind::timestamp);
-  return int_;
+  return u_.integer;
 }
 
-const Decimal& Value::as_decimal() const {
+Decimal Value::as_decimal() const {
   REHEARSE_ASSERT(kind_ == Kind::numeric);
-  return dec_;
+  if (boxed_) return u_.box->decimal;
+  return Decimal{u_.integer, scale_};
 }
 
-const std::string& Value::as_text() const {
+std::string_view Value::as_text() const {
   REHEARSE_ASSERT(kind_ == Kind::text);
-  return text_;
+  return std::string_view(u_.box->bytes(), u_.box->size);
 }
 
 std::string Value::to_string() const {
   switch (kind_) {
     case Kind::null: return "NULL";
-    case Kind::boolean: return bool_ ? "t" : "f";
-    case Kind::integer: return fmt::format("{}", int_);
-    case Kind::numeric: return decimal::to_string(dec_);
-    case Kind::text: return text_;
-    case Kind::timestamp: return format_timestamp(int_);
+    case Kind::boolean: return u_.boolean ? "t" : "f";
+    case Kind::integer: return fmt::format("{}", u_.integer);
+    case Kind::numeric: return decimal::to_string(as_decimal());
+    case Kind::text: return std::string(as_text());
+    case Kind::timestamp: return format_timestamp(u_.integer);
   }
   REHEARSE_ASSERT(false);
   return "";
@@ -735,7 +809,7 @@ std::uint64_t Value::hash() const {
     case Kind::null: hasher.add_byte(kTagNull); break;
     case Kind::boolean:
       hasher.add_byte(kTagBoolean);
-      hasher.add_byte(bool_ ? 1 : 0);
+      hasher.add_byte(u_.boolean ? 1 : 0);
       break;
     case Kind::integer:
     case Kind::numeric: {
@@ -745,14 +819,16 @@ std::uint64_t Value::hash() const {
       hasher.add_byte(static_cast<std::uint8_t>(canonical.scale));
       break;
     }
-    case Kind::text:
+    case Kind::text: {
+      const std::string_view text = as_text();
       hasher.add_byte(kTagText);
-      hasher.add_unsigned(text_.size(), 8);
-      for (const char c : text_) hasher.add_byte(static_cast<std::uint8_t>(c));
+      hasher.add_unsigned(text.size(), 8);
+      for (const char c : text) hasher.add_byte(static_cast<std::uint8_t>(c));
       break;
+    }
     case Kind::timestamp:
       hasher.add_byte(kTagTimestamp);
-      hasher.add_unsigned(static_cast<std::uint64_t>(int_), 8);
+      hasher.add_unsigned(static_cast<std::uint64_t>(u_.integer), 8);
       break;
   }
   return hasher.state();

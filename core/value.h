@@ -81,8 +81,8 @@ class Value {
   bool is_null() const { return kind_ == Kind::null; }
   bool as_bool() const;                 // REQUIRES: kind() == boolean
   std::int64_t as_int() const;          // REQUIRES: kind() == integer or timestamp
-  const Decimal& as_decimal() const;    // REQUIRES: kind() == numeric
-  const std::string& as_text() const;   // REQUIRES: kind() == text
+  Decimal as_decimal() const;           // REQUIRES: kind() == numeric
+  std::string_view as_text() const;     // REQUIRES: kind() == text; valid while this value lives
 
   // PostgreSQL's text output of the value ("NULL" for null), e.g. 12.50, t, 2024-01-01 00:00:00.
   // Booleans print as PostgreSQL's output function does ("t" / "f"); note that a cast to text
@@ -95,11 +95,29 @@ class Value {
   friend bool operator==(const Value& a, const Value& b);
 
  private:
+  // 16 bytes: the simulator keeps millions of values. Booleans, integers, timestamps and
+  // numerics whose mantissa fits 64 bits are held inline; text and wider numerics live in an
+  // immutable, reference-counted box shared by copies (the count is atomic: sweeps copy a
+  // scenario's literals on several threads).
+  struct Box;
+  void release() noexcept;
+
   Kind kind_ = Kind::null;
-  bool bool_ = false;
-  std::int64_t int_ = 0;
-  Decimal dec_;
-  std::string text_;
+  std::int8_t scale_ = 0;  // inline numeric
+  bool boxed_ = false;
+  union {
+    bool boolean;
+    std::int64_t integer;  // integer, timestamp, inline numeric mantissa
+    Box* box;
+  } u_{.integer = 0};
+
+ public:
+  Value(const Value& other) noexcept;
+  Value(Value&& other) noexcept;
+  Value& operator=(const Value& other) noexcept;
+  Value& operator=(Value&& other) noexcept;
+  ~Value() { release(); }
 };
+static_assert(sizeof(Value) == 16);
 
 }  // namespace rehearse

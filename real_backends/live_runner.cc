@@ -126,7 +126,7 @@ void take_end_snapshots(const LiveSetup& setup, LiveHistory& history, const std:
       pqxx::connection replica(region.replicas[r] + " connect_timeout=3");
       bool drained = drain_replica(primary, replica);
       TableImage image = snapshot_table(replica, setup.scenario.table.name);
-      for (int attempt = 0; attempt < kSettleAttempts && (image.columns != primary_image.columns || image.rows != primary_image.rows);
+      for (int attempt = 0; attempt < kSettleAttempts && !same_contents(image, primary_image);
            ++attempt) {
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
         primary_image = snapshot_table(primary, setup.scenario.table.name);
@@ -137,15 +137,18 @@ void take_end_snapshots(const LiveSetup& setup, LiveHistory& history, const std:
     }
     TableSnapshot snapshot{region.name, "db:" + region.name, "end", history.elapsed_us(), event, true, std::move(primary_image)};
     auto it = traffic.find(region.name);
-    for (std::size_t row = 0; row < snapshot.table.rows.size() && it != traffic.end(); ++row) {
-      snapshot.table.last_writer[row] = it->second->last_writer(snapshot.table.rows[row][0].as_int());
+    std::vector<Writer> writers(snapshot.table.row_count(), Writer::initial);
+    for (std::size_t row = 0; row < writers.size() && it != traffic.end(); ++row) {
+      writers[row] = it->second->last_writer(snapshot.table.at(row, 0).as_int());
+      snapshot.table.set_writer(row, writers[row]);
     }
-    const std::vector<Writer> writers = snapshot.table.last_writer;
     observations.snapshots.push_back(std::move(snapshot));
     for (std::size_t r = 0; r < replica_images.size(); ++r) {
       TableSnapshot copy{region.name, fmt::format("db:{}/replica-{}", region.name, r + 1), "end", history.elapsed_us(), event,
                          replica_images[r].first, std::move(replica_images[r].second)};
-      if (copy.table.rows.size() == writers.size()) copy.table.last_writer = writers;
+      if (copy.table.row_count() == writers.size()) {
+        for (std::size_t row = 0; row < writers.size(); ++row) copy.table.set_writer(row, writers[row]);
+      }
       observations.snapshots.push_back(std::move(copy));
     }
   }

@@ -596,12 +596,12 @@ TableImage snapshot_table(pqxx::connection& connection, const std::string& table
   if (image.columns.empty()) return image;
   const pqxx::result rows = tx.exec(fmt::format("SELECT {} FROM {} ORDER BY id", fmt::join(quoted_names, ", "), quoted(connection, table)));
   image.rows.reserve(rows.size());
+  std::vector<Value> values;
   for (const auto& row : rows) {
-    std::vector<Value> values;
+    values.clear();
     for (std::size_t c = 0; c < types.size(); ++c) values.push_back(parse_cell(row[static_cast<int>(c)], types[c]));
-    image.rows.push_back(std::move(values));
+    image.add_row(values, Writer::initial);
   }
-  image.last_writer.assign(image.rows.size(), Writer::initial);
   return image;
 }
 

@@ -115,7 +115,20 @@ Value generate_value(const ColumnSpec& column, Rng& rng) {
   return generate_default(column, rng);
 }
 
-SimDatabase::SimDatabase(Kernel& kernel, Node& node, std::string region, const TableSpec& table, int replicas,
+Table generate_table(const TableSpec& spec, std::uint64_t seed) {
+  // Every region starts from the same data (one stream per table, not per region).
+  Table table(spec);
+  Rng data(seed, "table");
+  std::vector<Value> values;
+  for (std::int64_t i = 0; i < spec.rows; ++i) {
+    values.clear();
+    for (const auto& column : spec.columns) values.push_back(generate_value(column, data));
+    table.insert(Row(values, Writer::initial));
+  }
+  return table;
+}
+
+SimDatabase::SimDatabase(Kernel& kernel, Node& node, std::string region, const Table& initial, int replicas,
                          DurationRange replication_lag, WriteSink sink, std::uint64_t seed)
     : kernel_(kernel),
       node_(node),
@@ -123,16 +136,9 @@ SimDatabase::SimDatabase(Kernel& kernel, Node& node, std::string region, const T
       sink_(std::move(sink)),
       rng_(seed, "replication:" + region_),
       replication_lag_(replication_lag),
-      primary_(table) {
-  // Every region starts from the same data (one stream per table, not per region).
-  Rng data(seed, "table");
-  for (const auto& column : table.columns) original_columns_.push_back(column.name);
-  for (std::int64_t i = 0; i < table.rows; ++i) {
-    std::vector<Value> values;
-    values.reserve(table.columns.size() + 3);
-    values.emplace_back();
-    for (const auto& column : table.columns) values.push_back(generate_value(column, data));
-    primary_.insert(std::move(values), Writer::initial);
+      primary_(initial) {
+  for (const std::string& column : primary_.live_column_names()) {
+    if (column != "id") original_columns_.push_back(column);
   }
   replicas_.resize(static_cast<std::size_t>(replicas), Replica{primary_, {}, 0});
 }
@@ -301,7 +307,7 @@ void SimDatabase::commit_backfill(const BackfillBatch& batch, const Checkpoint& 
     for (const auto& fill : batch.fills) {
       const int column = primary_.column_index(fill.column);
       if (column < 0 || !source.has_row(id)) continue;
-      const Value& current = primary_.row(id)[static_cast<std::size_t>(column)];
+      const Value current = primary_.cell(id, column);
       if (!batch.overwrite && !current.is_null()) continue;
       EvalResult computed = source.evaluate_checked(fill.up, id);
       if (!computed.ok) {  // the whole UPDATE fails, as in PostgreSQL
@@ -316,19 +322,43 @@ void SimDatabase::commit_backfill(const BackfillBatch& batch, const Checkpoint& 
     respond(Status::stale_token(fmt::format("token {} < {}", fence.token, highest_token_)));
     return;
   }
-  auto apply = [updates](Table& table) {
-    for (const auto& u : updates) {
-      if (!table.has_row(u.id) || static_cast<std::size_t>(u.column) >= table.row(u.id).size()) continue;
-      table.row(u.id)[static_cast<std::size_t>(u.column)] = u.value;
-    }
+  // Each changed row's version before and after the batch: a replica still holding the version
+  // before takes the primary's new one (shared, not copied); any other replica row gets the
+  // same column writes.
+  struct RowChange {
+    Row before;
+    Row after;
+    std::size_t first = 0;  // its updates are updates[first, last)
+    std::size_t last = 0;
   };
-  apply(primary_);
-  for (const auto& u : updates) primary_.writer(u.id) = Writer::engine;
-  rows_backfilled_ += static_cast<std::int64_t>(updates.size());
-  replicate(static_cast<std::int64_t>(updates.size()), apply);
+  std::vector<RowChange> changes;
+  for (std::size_t i = 0; i < updates.size(); ++i) {
+    const Update& u = updates[i];
+    if (changes.empty() || updates[changes.back().first].id != u.id) {
+      changes.push_back(RowChange{primary_.version(u.id), Row(), i, i});
+    }
+    primary_.set_cell(u.id, u.column, u.value);
+    primary_.set_writer(u.id, Writer::engine);
+    changes.back().last = i + 1;
+  }
+  for (RowChange& change : changes) change.after = primary_.version(updates[change.first].id);
+  const auto updated = static_cast<std::int64_t>(updates.size());
+  rows_backfilled_ += updated;
+  replicate(updated,
+            [updates = std::move(updates), changes = std::move(changes)](Table& table) {
+              for (const RowChange& change : changes) {
+                const std::int64_t id = updates[change.first].id;
+                if (!table.has_row(id)) continue;
+                if (table.version(id).same_version(change.before)) {
+                  table.set_version(id, change.after);
+                  continue;
+                }
+                for (std::size_t i = change.first; i < change.last; ++i) table.set_cell(id, updates[i].column, updates[i].value);
+              }
+            });
   checkpoints_[then.migration] = then;  // committed in the same transaction as the batch
   checkpoints_[then.migration].exists = true;
-  respond(static_cast<std::int64_t>(updates.size()));
+  respond(updated);
 }
 
 void SimDatabase::checksum(const BackfillBatch& window, Respond<Result<RangeChecksum>> respond) {
@@ -344,14 +374,14 @@ void SimDatabase::checksum(const BackfillBatch& window, Respond<Result<RangeChec
             if (!reads_live_columns(fill.up)) continue;  // contract already dropped its input
             const int index = primary_.column_index(fill.column);
             const Value expected = primary_.evaluate_on(fill.up, id);
-            const Value actual = index < 0 ? Value() : primary_.row(id)[static_cast<std::size_t>(index)];
+            const Value actual = index < 0 ? Value() : primary_.cell(id, index);
             sums.expected += expected.hash();
             sums.actual += actual.hash();
             if (index < 0 || !(expected == actual)) row_matches = false;
           }
           for (const auto& column : window.not_null) {
             const int index = primary_.column_index(column);
-            if (index >= 0 && primary_.row(id)[static_cast<std::size_t>(index)].is_null()) ++sums.null_rows;
+            if (index >= 0 && primary_.cell(id, index).is_null()) ++sums.null_rows;
           }
           if (!row_matches) ++sums.mismatched_rows;
         }
@@ -422,14 +452,11 @@ void SimDatabase::apply_app_write(const AppWrite& write, AppWriteResult& result)
   const bool dual_write = flag("dual_write");
   const bool new_code = write.new_code && (dual_write || flag("read_new"));
   std::int64_t id = write.row_id;
-  if (id == 0 || !primary_.has_row(id)) {
-    id = primary_.insert(std::vector<Value>(primary_.columns().size()), Writer::old_code);
-  }
-  std::vector<Value>& row = primary_.row(id);
+  if (id == 0 || !primary_.has_row(id)) id = primary_.insert(Row({}, Writer::old_code));
   auto set = [&](const std::string& column, Value value) {
     const int index = primary_.column_index(column);
     if (index <= 0) return;
-    row[static_cast<std::size_t>(index)] = value;
+    primary_.set_cell(id, index, value);
     result.written[column] = std::move(value);
   };
   // New code writes an altered or renamed column's new version instead of the old one.
@@ -448,27 +475,19 @@ void SimDatabase::apply_app_write(const AppWrite& write, AppWriteResult& result)
     const int index = primary_.column_index(target);
     if (index < 0 || (contracted && d.final_name == d.column)) continue;
     if (new_code) {
-      EvalResult computed = evaluate(d.up, [&](const std::string& name) -> const Value* {
-        auto it = write.logical.find(name);
-        if (it != write.logical.end()) return &it->second;
-        const int i = primary_.column_index(name);
-        return i < 0 ? nullptr : &row[static_cast<std::size_t>(i)];
-      });
+      EvalResult computed = primary_.evaluate_with(d.up, id, write.logical);
       set(target, computed.ok ? computed.value : Value());
-      if (!contracted && !d.down.empty() && primary_.column_index(d.source) >= 0) {
-        row[static_cast<std::size_t>(primary_.column_index(d.source))] = primary_.evaluate_on(d.down, id);  // trigger
+      if (!contracted && !d.down.empty() && primary_.column_index(d.source) > 0) {
+        primary_.set_cell(id, primary_.column_index(d.source), primary_.evaluate_on(d.down, id));  // trigger
       }
     } else if (dual_write && !contracted) {
-      row[static_cast<std::size_t>(index)] = primary_.evaluate_on(d.up, id);  // the trigger
+      primary_.set_cell(id, index, primary_.evaluate_on(d.up, id));  // the trigger
     }
   }
-  primary_.writer(id) = new_code ? Writer::new_code : Writer::old_code;
-  const std::vector<Value> committed = row;
-  const Writer writer = primary_.writer(id);
-  replicate(1, [id, committed, writer](Table& table) {
-    while (table.row_count() < id) table.insert(std::vector<Value>(table.columns().size()), Writer::initial);
-    if (table.row(id).size() == committed.size()) table.row(id) = committed;
-    table.writer(id) = writer;
+  primary_.set_writer(id, new_code ? Writer::new_code : Writer::old_code);
+  replicate(1, [id, committed = primary_.version(id)](Table& table) {
+    while (table.row_count() < id) table.insert(Row());
+    table.set_version(id, committed);
   });
   result.row_id = id;
   result.order = ++commit_order_;

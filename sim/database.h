@@ -55,9 +55,13 @@ struct AppReadResult {
   TimeUs staleness_us = 0;
 };
 
+// The table as every region starts it: `spec.rows` rows generated from the run's seed.
+Table generate_table(const TableSpec& spec, std::uint64_t seed);
+
 class SimDatabase {
  public:
-  SimDatabase(Kernel& kernel, Node& node, std::string region, const TableSpec& table, int replicas,
+  // The primary and every replica start as copies of `initial` (sharing its rows).
+  SimDatabase(Kernel& kernel, Node& node, std::string region, const Table& initial, int replicas,
               DurationRange replication_lag, WriteSink sink, std::uint64_t seed);
 
   // A deliberately broken store for checker tests: accepts every token.

@@ -25,12 +25,10 @@ void Table::apply(const DdlStatement& statement) {
     case DdlStatement::Kind::add_column:
       if (index >= 0) return;
       columns_.push_back(Column{statement.column, statement.type, true, false});
-      for (auto& row : rows_) row.emplace_back();
       return;
     case DdlStatement::Kind::drop_column:
       if (index <= 0) return;  // absent, or `id`
       columns_[static_cast<std::size_t>(index)].live = false;
-      for (auto& row : rows_) row[static_cast<std::size_t>(index)] = Value();  // storage reclaimed
       return;
     case DdlStatement::Kind::rename_column:
       if (index <= 0 || column_index(statement.to) >= 0) return;
@@ -48,13 +46,19 @@ void Table::apply(const DdlStatement& statement) {
   }
 }
 
-std::int64_t Table::insert(std::vector<Value> values, Writer writer) {
-  REHEARSE_ASSERT(values.size() == columns_.size());
-  const std::int64_t id = row_count() + 1;
-  values[0] = Value::integer(id);
-  rows_.push_back(std::move(values));
-  writers_.push_back(writer);
-  return id;
+std::int64_t Table::insert(Row row) {
+  rows_.push_back(std::move(row));
+  return row_count();
+}
+
+Value Table::cell(std::int64_t id, int column) const {
+  if (column == 0) return Value::integer(id);
+  return rows_[index(id)][static_cast<std::size_t>(column - 1)];
+}
+
+void Table::set_cell(std::int64_t id, int column, Value value) {
+  REHEARSE_ASSERT(column > 0);
+  rows_[index(id)].set(static_cast<std::size_t>(column - 1), std::move(value));
 }
 
 std::vector<std::string> Table::live_column_names() const {
@@ -70,10 +74,18 @@ bool Table::has_index(const std::string& name) const {
 }
 
 EvalResult Table::evaluate_checked(const Expr& expr, std::int64_t id) const {
-  const auto& values = row(id);
-  return evaluate(expr, [this, &values](const std::string& name) -> const Value* {
-    const int index = column_index(name);
-    return index < 0 ? nullptr : &values[static_cast<std::size_t>(index)];
+  static const std::map<std::string, Value> kNothingGiven;
+  return evaluate_with(expr, id, kNothingGiven);
+}
+
+EvalResult Table::evaluate_with(const Expr& expr, std::int64_t id, const std::map<std::string, Value>& given) const {
+  const Row& row = rows_[index(id)];
+  const Value id_value = Value::integer(id);
+  return evaluate(expr, [this, &row, &id_value, &given](const std::string& name) -> const Value* {
+    if (auto it = given.find(name); it != given.end()) return &it->second;
+    const int column = column_index(name);
+    if (column < 0) return nullptr;
+    return column == 0 ? &id_value : &row[static_cast<std::size_t>(column - 1)];
   });
 }
 
@@ -84,20 +96,12 @@ Value Table::evaluate_on(const Expr& expr, std::int64_t id) const {
 
 TableImage Table::image() const {
   TableImage image;
-  std::vector<std::size_t> live;
   for (std::size_t i = 0; i < columns_.size(); ++i) {
     if (!columns_[i].live) continue;
-    live.push_back(i);
     image.columns.push_back(columns_[i].name);
+    image.slots.push_back(i == 0 ? TableImage::kRowPosition : static_cast<int>(i) - 1);
   }
-  image.rows.reserve(rows_.size());
-  for (const auto& row : rows_) {
-    std::vector<Value> values;
-    values.reserve(live.size());
-    for (std::size_t i : live) values.push_back(row[i]);
-    image.rows.push_back(std::move(values));
-  }
-  image.last_writer = writers_;
+  image.rows = rows_;
   return image;
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -25,17 +26,23 @@ class Table {
   Table() = default;
   explicit Table(const TableSpec& spec);
 
-  // DDL. Idempotent as the engine's statements are (IF [NOT] EXISTS semantics).
+  // DDL. Idempotent as the engine's statements are (IF [NOT] EXISTS semantics). Dropping a
+  // column leaves its values in the rows, unreadable, as PostgreSQL does until a rewrite.
   void apply(const DdlStatement& statement);
-  // Appends a row with the next id; returns the id. `values` are in column order (id ignored).
-  std::int64_t insert(std::vector<Value> values, Writer writer);
+  // Appends `row` with the next id; returns the id. Its slots are the columns after `id`.
+  std::int64_t insert(Row row);
 
   int column_index(const std::string& name) const;  // live columns only; -1 when absent
   bool has_row(std::int64_t id) const { return id >= 1 && id <= row_count(); }
   std::int64_t row_count() const { return static_cast<std::int64_t>(rows_.size()); }
-  std::vector<Value>& row(std::int64_t id) { return rows_[static_cast<std::size_t>(id - 1)]; }
-  const std::vector<Value>& row(std::int64_t id) const { return rows_[static_cast<std::size_t>(id - 1)]; }
-  Writer& writer(std::int64_t id) { return writers_[static_cast<std::size_t>(id - 1)]; }
+  // Column `column` (an index from column_index) of row `id`; column 0 is the id itself.
+  Value cell(std::int64_t id, int column) const;
+  void set_cell(std::int64_t id, int column, Value value);
+  Writer writer(std::int64_t id) const { return version(id).writer(); }
+  void set_writer(std::int64_t id, Writer writer) { rows_[index(id)].set_writer(writer); }
+  // The row's current version, shared (replication hands the primary's version to a replica).
+  const Row& version(std::int64_t id) const { return rows_[index(id)]; }
+  void set_version(std::int64_t id, Row row) { rows_[index(id)] = std::move(row); }
   const std::vector<Column>& columns() const { return columns_; }
   std::vector<std::string> live_column_names() const;
   bool has_index(const std::string& name) const;
@@ -44,13 +51,16 @@ class Table {
   Value evaluate_on(const Expr& expr, std::int64_t id) const;
   // The same, with the error when evaluation fails (division by zero, a bad cast, ...).
   EvalResult evaluate_checked(const Expr& expr, std::int64_t id) const;
-  // The table as the checkers see it: live columns only.
+  // Evaluates `expr` over row `id` with some columns given (`given` wins over the stored row).
+  EvalResult evaluate_with(const Expr& expr, std::int64_t id, const std::map<std::string, Value>& given) const;
+  // The table as the checkers see it: live columns only, rows shared with this table.
   TableImage image() const;
 
  private:
-  std::vector<Column> columns_;  // index 0 is `id`
-  std::vector<std::vector<Value>> rows_;
-  std::vector<Writer> writers_;
+  static std::size_t index(std::int64_t id) { return static_cast<std::size_t>(id - 1); }
+
+  std::vector<Column> columns_;  // index 0 is `id`, implicit: row slot = column index - 1
+  std::vector<Row> rows_;
   std::vector<std::string> indexes_;
 };
 

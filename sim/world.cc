@@ -112,6 +112,7 @@ void World::build_nodes() {
 }
 
 void World::build_stores() {
+  const Table initial = generate_table(scenario_.table, seed_);
   for (const auto& region : scenario_.topology.regions) {
     Node* node = primaries_.at(region.name);
     const std::string node_name = node->name();
@@ -119,7 +120,7 @@ void World::build_stores() {
       event.node = node_name;
       append(std::move(event));
     };
-    auto database = std::make_unique<SimDatabase>(*kernel_, *node, region.name, scenario_.table, region.replicas,
+    auto database = std::make_unique<SimDatabase>(*kernel_, *node, region.name, initial, region.replicas,
                                                    scenario_.topology.replication_lag, sink, seed_);
     database->set_ignore_tokens(options_.store_ignores_tokens);
     database->set_derived(plan_.derived);

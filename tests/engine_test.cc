@@ -71,9 +71,9 @@ void expect_migrated(const sim::World& world) {
     const int cents = table.column_index("amount_cents");
     ASSERT_TRUE(amount > 0 && cents > 0);
     for (std::int64_t id = 1; id <= 2000; ++id) {
-      const Decimal& d = table.row(id)[static_cast<std::size_t>(amount)].as_decimal();
+      const Decimal d = table.cell(id, amount).as_decimal();
       ASSERT_EQ(d.scale, 2);
-      EXPECT_EQ(table.row(id)[static_cast<std::size_t>(cents)].as_int(), static_cast<std::int64_t>(d.mantissa))
+      EXPECT_EQ(table.cell(id, cents).as_int(), static_cast<std::int64_t>(d.mantissa))
           << region << " id " << id;
     }
   }

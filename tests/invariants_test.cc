@@ -25,8 +25,9 @@ Value integer(std::int64_t value) { return Value::integer(value); }
 // A table from its columns and rows; every row written by `writer` unless changed afterwards.
 TableImage table(std::vector<std::string> columns, std::initializer_list<std::vector<Value>> rows,
                  Writer writer = Writer::initial) {
-  TableImage image{std::move(columns), rows, {}};
-  image.last_writer.assign(image.rows.size(), writer);
+  TableImage image;
+  image.columns = std::move(columns);
+  for (const auto& row : rows) image.add_row(row, writer);
   return image;
 }
 
@@ -61,7 +62,7 @@ TableImage backfilled() {
   TableImage image = table({"id", "amount", "amount__new"},
                            {{integer(1), integer(3), integer(300)}, {integer(2), integer(5), integer(500)},
                             {integer(3), integer(7), integer(700)}});
-  image.last_writer[2] = Writer::new_code;  // wrote amount__new = 700, down gave amount = 7
+  image.set_writer(2, Writer::new_code);  // wrote amount__new = 700, down gave amount = 7
   return image;
 }
 
@@ -95,7 +96,7 @@ TEST(DataConsistencyChecker, CatchesBackfillThatSkippedRows) {
 TEST(DataConsistencyChecker, CatchesNewCodeRowWhoseOldColumnIsNotDown) {
   Observations observations = world();
   TableImage image = backfilled();
-  image.rows[2][1] = integer(6);  // down(700) is 7
+  image.set(2, 1, integer(6));  // down(700) is 7
   observations.snapshots.push_back(snapshot("db:us-east-1", "validate", 100, 10, image));
   const auto violations = check_data_consistency(observations);
   ASSERT_EQ(violations.size(), 1u);
@@ -105,8 +106,8 @@ TEST(DataConsistencyChecker, CatchesNewCodeRowWhoseOldColumnIsNotDown) {
 TEST(DataConsistencyChecker, CatchesReplicaThatDroppedAChange) {
   Observations observations = world();
   TableImage stale = backfilled();
-  stale.rows[1][1] = integer(4);  // the replica missed the update amount = 5 (and its trigger)
-  stale.rows[1][2] = integer(400);
+  stale.set(1, 1, integer(4));  // the replica missed the update amount = 5 (and its trigger)
+  stale.set(1, 2, integer(400));
   observations.snapshots.push_back(snapshot("db:us-east-1", "end", 100, 10, backfilled()));
   observations.snapshots.push_back(snapshot("db:us-east-1/replica-1", "end", 100, 11, stale));
   const auto violations = check_data_consistency(observations);
@@ -122,7 +123,6 @@ TEST(DataConsistencyChecker, IgnoresReplicaStillCatchingUp) {
   Observations observations = world();
   TableSnapshot replica = snapshot("db:us-east-1/replica-1", "validate", 100, 11, backfilled());
   replica.table.rows.pop_back();
-  replica.table.last_writer.pop_back();
   replica.drained = false;
   observations.snapshots.push_back(snapshot("db:us-east-1", "validate", 100, 10, backfilled()));
   observations.snapshots.push_back(replica);

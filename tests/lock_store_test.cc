@@ -68,7 +68,7 @@ class LockStoreTest : public ::testing::Test {
     if (lock.backend == LockBackend::app_database) {
       TableSpec table;
       table.rows = 10;
-      database = std::make_unique<SimDatabase>(kernel, db, "eu", table, 0, DurationRange{kMs, kMs}, [](Event) {}, 7);
+      database = std::make_unique<SimDatabase>(kernel, db, "eu", generate_table(table, 7), 0, DurationRange{kMs, kMs}, [](Event) {}, 7);
       context.database_node = &db;
       context.database = database.get();
     }

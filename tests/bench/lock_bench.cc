@@ -57,7 +57,7 @@ std::int64_t contend(LockBackend backend, int nodes) {
   if (backend == LockBackend::app_database) {
     rehearse::TableSpec table;
     table.rows = 10;
-    database = std::make_unique<sim::SimDatabase>(kernel, db, "eu", table, 0, rehearse::DurationRange{kMs, kMs},
+    database = std::make_unique<sim::SimDatabase>(kernel, db, "eu", sim::generate_table(table, 7), 0, rehearse::DurationRange{kMs, kMs},
                                                   [](rehearse::Event) {}, 7);
     context.database_node = &db;
     context.database = database.get();

@@ -1,0 +1,57 @@
+// One version of a table row: its values by storage slot and who wrote it last. A Row is a
+// handle to an immutable, reference-counted version, so copies of a table (a primary, its
+// replicas, the snapshots the checkers read) share every row they have not changed; a write
+// through a shared handle copies that one row first. Slots past the stored ones read as NULL,
+// so adding a column touches no row.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "core/value.h"
+
+namespace rehearse {
+
+enum class Writer : std::uint8_t { initial, engine, old_code, new_code };
+
+class Row {
+ public:
+  Row() = default;  // no values, written by the initial load
+  Row(const std::vector<Value>& values, Writer writer);
+  Row(const Row& other) noexcept;
+  Row(Row&& other) noexcept : data_(other.data_) { other.data_ = nullptr; }
+  Row& operator=(const Row& other) noexcept;
+  Row& operator=(Row&& other) noexcept;
+  ~Row() { release(); }
+
+  std::size_t size() const { return data_ == nullptr ? 0 : data_->size; }
+  const Value& operator[](std::size_t slot) const;  // NULL past the stored slots
+  Writer writer() const { return data_ == nullptr ? Writer::initial : data_->writer; }
+  // True when both handles are the same version (not merely equal values).
+  bool same_version(const Row& other) const { return data_ == other.data_; }
+
+  // Writes, copy-on-write: other holders of this version keep it unchanged.
+  void set(std::size_t slot, Value value);
+  void set_writer(Writer writer);
+
+ private:
+  struct Data {
+    std::atomic<std::uint32_t> refs{1};
+    std::uint16_t size = 0;
+    Writer writer = Writer::initial;
+  };
+  static_assert(sizeof(Data) == 8);
+
+  static Data* allocate(std::size_t size, Writer writer);
+  static Value* values(Data* data) { return reinterpret_cast<Value*>(data + 1); }
+  static const Value* values(const Data* data) { return reinterpret_cast<const Value*>(data + 1); }
+  void release() noexcept;
+  // Makes this handle the only holder of its version, with at least `size` slots.
+  void own(std::size_t size);
+
+  Data* data_ = nullptr;
+};
+
+}  // namespace rehearse
