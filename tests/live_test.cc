@@ -342,6 +342,42 @@ TEST_F(LiveTest, MigratesWithEtcdLock) {
   expect_cents_match("etcd_orders");
 }
 
+// The paused holder again, with the other live locks: `holder` is resolved through the lock
+// store (the value a majority of Redlock masters hold; etcd's lock key), the lease runs out at
+// the store while the holder is stopped, the other engine takes over, and storage fencing
+// rejects the stale holder's write at SIGCONT. The Redlock run also stops master 2 (and starts
+// it again) during validation: two of three masters keep the quorum.
+TEST_F(LiveTest, RedlockPausedHolderIsFencedAndSurvivesAMasterCrash) {
+  LiveConfig live_config = paused_holder_config(config("rl_payments", "live-redlock.yaml"), Fencing::storage);
+  FaultSpec master_crash;
+  master_crash.kind = FaultKind::crash;
+  master_crash.line = 2;
+  master_crash.targets = {"lock-2"};
+  master_crash.at_phase = PhaseTrigger{"validate", "us-east-1", 0};
+  master_crash.restart_after_us = 1 * kSec;
+  live_config.scenario.faults.push_back(master_crash);
+  Result<RunResult> result = run(live_config);
+  ASSERT_TRUE(result.is_ok()) << result.status().to_string();
+  expect_clean(result.value());
+  EXPECT_EQ(count_events(result.value(), EventKind::node_pause), 1);
+  EXPECT_EQ(count_events(result.value(), EventKind::node_crash), 1);
+  EXPECT_EQ(count_events(result.value(), EventKind::node_restart), 1);
+  EXPECT_GE(result.value().stats.lock_acquisitions, 2);
+  EXPECT_GE(result.value().stats.stale_writes_rejected, 1);
+  expect_cents_match("rl_payments");
+}
+
+TEST_F(LiveTest, EtcdPausedHolderIsFenced) {
+  const LiveConfig live_config = paused_holder_config(config("etcd_payments", "live-etcd.yaml"), Fencing::storage);
+  Result<RunResult> result = run(live_config);
+  ASSERT_TRUE(result.is_ok()) << result.status().to_string();
+  expect_clean(result.value());
+  EXPECT_EQ(count_events(result.value(), EventKind::node_pause), 1);
+  EXPECT_GE(result.value().stats.lock_acquisitions, 2);
+  EXPECT_GE(result.value().stats.stale_writes_rejected, 1);
+  expect_cents_match("etcd_payments");
+}
+
 // The lock contract every live backend keeps, against the live-up servers with two clients:
 // grant, contention (the second is refused while the first holds), renew, the holder lookup,
 // release lets the other in, expiry after the TTL without renewal (the late renew is refused),
