@@ -125,6 +125,9 @@ Status check_live_faults(const Scenario& scenario, const std::vector<RegionEndpo
         if (!engine && (lock < 1 || lock > static_cast<int>(lock_endpoints.size()))) {
           return refuse(fault, "only engine-N, holder and lock-N can crash live");
         }
+        if (target == "lock" && scenario.lock.backend == LockBackend::redlock) {
+          return refuse(fault, "`lock` means every Redlock master; crash them one at a time as lock-N");
+        }
         if (lock > 0 && scenario.lock.backend == LockBackend::etcd) {
           return refuse(fault, "stopping an etcd member is not made real in this build (crash engines, or use redis / redlock for lock-N)");
         }

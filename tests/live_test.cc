@@ -507,6 +507,8 @@ TEST(LiveLockConfigTest, EndpointsAreCheckedPerBackend) {
   EXPECT_TRUE(etcd_crash.is_unavailable()) << etcd_crash.to_string();
   EXPECT_NE(etcd_crash.message().find("etcd member"), std::string::npos) << etcd_crash.message();
   EXPECT_TRUE(supported(LockBackend::redlock, {"127.0.0.1:56379", "127.0.0.1:56380", "127.0.0.1:56381"}, {crash}).is_ok());
+  crash.targets = {"lock"};
+  EXPECT_TRUE(supported(LockBackend::redlock, {"127.0.0.1:56379", "127.0.0.1:56380", "127.0.0.1:56381"}, {crash}).is_unavailable());
 }
 
 // The phases each region went through, in order (repeats of the same phase collapsed).
