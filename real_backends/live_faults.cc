@@ -3,7 +3,6 @@
 #include "real_backends/live_faults.h"
 
 #include <signal.h>
-#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,16 +12,15 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-#include <hiredis/hiredis.h>
 
-#include "real_backends/redis_lock.h"
+#include "real_backends/live_lock.h"
+#include "real_backends/redis_node.h"
 
 namespace rehearse::live {
 
 namespace {
 constexpr TimeUs kSelfStopWaitUs = 1 * kSec;     // then the runner sends SIGSTOP itself
 constexpr int kRedisStartPolls = 100;            // x 50 ms: a restarted server must answer in 5 s
-constexpr int kRedisTimeoutMs = 1000;
 
 std::string join(const std::vector<std::string>& names) { return fmt::format("{}", fmt::join(names, ",")); }
 
@@ -73,31 +71,9 @@ Status refuse(const FaultSpec& fault, const std::string& why) {
 
 // One Redis command on a fresh connection; the reply's string (or integer) as text.
 Result<std::string> redis_command(const RedisEndpoint& endpoint, const std::vector<std::string>& words) {
-  timeval timeout{kRedisTimeoutMs / 1000, (kRedisTimeoutMs % 1000) * 1000};
-  redisContext* context = redisConnectWithTimeout(endpoint.host.c_str(), endpoint.port, timeout);
-  if (context == nullptr || context->err != 0) {
-    if (context != nullptr) redisFree(context);
-    return Status::unavailable(fmt::format("redis {}:{} unreachable", endpoint.host, endpoint.port));
-  }
-  redisSetTimeout(context, timeout);
-  std::vector<const char*> argv;
-  std::vector<std::size_t> lengths;
-  for (const auto& word : words) {
-    argv.push_back(word.c_str());
-    lengths.push_back(word.size());
-  }
-  auto* reply = static_cast<redisReply*>(redisCommandArgv(context, static_cast<int>(argv.size()), argv.data(), lengths.data()));
-  std::string text;
-  if (reply != nullptr) {
-    if (reply->type == REDIS_REPLY_STRING || reply->type == REDIS_REPLY_STATUS) text.assign(reply->str, reply->len);
-    if (reply->type == REDIS_REPLY_INTEGER) text = std::to_string(reply->integer);
-    if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 && reply->element[1]->type == REDIS_REPLY_STRING) {
-      text.assign(reply->element[1]->str, reply->element[1]->len);  // CONFIG GET name -> [name, value]
-    }
-    freeReplyObject(reply);
-  }
-  redisFree(context);
-  return text;  // SHUTDOWN closes the connection without a reply: empty text
+  Result<RedisValue> reply = redis_command_once(endpoint, words);
+  if (!reply.is_ok()) return reply.status();
+  return reply.value().is_integer ? std::to_string(reply.value().integer) : reply.value().text;
 }
 
 std::string find_in_path(const std::string& program) {
@@ -148,6 +124,12 @@ Status check_live_faults(const Scenario& scenario, const std::vector<RegionEndpo
         const int lock = lock_number(target);
         if (!engine && (lock < 1 || lock > static_cast<int>(lock_endpoints.size()))) {
           return refuse(fault, "only engine-N, holder and lock-N can crash live");
+        }
+        if (target == "lock" && scenario.lock.backend == LockBackend::redlock) {
+          return refuse(fault, "`lock` means every Redlock master; crash them one at a time as lock-N");
+        }
+        if (lock > 0 && scenario.lock.backend == LockBackend::etcd) {
+          return refuse(fault, "stopping an etcd member is not made real in this build (crash engines, or use redis / redlock for lock-N)");
         }
         if (lock > 0) {
           Result<RedisEndpoint> endpoint = parse_redis_endpoint(lock_endpoints[static_cast<std::size_t>(lock - 1)]);
@@ -258,8 +240,7 @@ void LiveFaults::start(Active& fault) {
   if (spec.kind == FaultKind::pause || (spec.kind == FaultKind::crash && lock_number(fault.target) == 0)) {
     int number = engine_number(fault.target);
     if (fault.target == "holder") {
-      Result<RedisEndpoint> endpoint = parse_redis_endpoint(context_.lock_endpoints.front());
-      Result<std::string> value = endpoint.is_ok() ? redis_command(endpoint.value(), {"GET", context_.lock_key}) : endpoint.status();
+      Result<std::string> value = current_holder(context_.scenario.lock.backend, context_.lock_endpoints, context_.lock_key);
       number = value.is_ok() ? engine_number(value.value().substr(0, value.value().find(':'))) : 0;
     }
     if (number < 1 || number > static_cast<int>(context_.engines.size()) || !context_.engines[static_cast<std::size_t>(number - 1)]->running()) {
@@ -293,8 +274,9 @@ void LiveFaults::start(Active& fault) {
       Result<std::string> value = redis_command(endpoint, {"CONFIG", "GET", name});
       fault.redis_config.push_back(value.is_ok() ? value.value() : "");
     }
-    const Result<std::string> shut = redis_command(endpoint, {"SHUTDOWN", context_.scenario.lock.persistence ? "SAVE" : "NOSAVE"});
-    if (!shut.is_ok() || fault.redis_config.front().empty()) {
+    // SHUTDOWN answers by closing the connection: its result says nothing (ignored on purpose).
+    (void)redis_command(endpoint, {"SHUTDOWN", context_.scenario.lock.persistence ? "SAVE" : "NOSAVE"});
+    if (fault.redis_config.front().empty()) {
       record(fault, EventKind::fault_skipped, describe(spec) + ": the server could not be reached");
       return;
     }

@@ -26,7 +26,7 @@ struct LiveFaultContext {
   const Scenario& scenario;
   const std::vector<RegionEndpoints>& regions;
   const std::vector<std::string>& lock_endpoints;
-  std::string lock_key;  // the Redis key of the migration lock (for `holder`)
+  std::string lock_key;  // the lock store's key of the migration lock (for `holder`)
   LiveHistory& history;
   std::vector<std::unique_ptr<EngineProcess>>& engines;
   std::function<Status(EngineProcess&)> relaunch;  // a new incarnation of a crashed engine

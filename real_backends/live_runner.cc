@@ -21,8 +21,8 @@
 #include "core/invariants.h"
 #include "real_backends/engine_process.h"
 #include "real_backends/live_faults.h"
+#include "real_backends/live_lock.h"
 #include "real_backends/live_traffic.h"
-#include "real_backends/redis_lock.h"
 
 namespace rehearse::live {
 
@@ -228,14 +228,8 @@ bool supervise_engines(const LiveSetup& setup, const MigrationPlan& plan, const 
 }  // namespace
 
 Status check_supported(const LiveSetup& setup) {
-  if (setup.scenario.lock.backend != LockBackend::redis) {
-    return Status::invalid(fmt::format("lock backend {} is not available in live mode yet (only redis)", to_string(setup.scenario.lock.backend)));
-  }
-  if (setup.lock_endpoints.empty()) return Status::invalid("lock.endpoints is empty");
-  for (const auto& endpoint : setup.lock_endpoints) {
-    Result<RedisEndpoint> parsed = parse_redis_endpoint(endpoint);
-    if (!parsed.is_ok()) return parsed.status();
-  }
+  Status endpoints = check_lock_endpoints(setup.scenario.lock.backend, setup.lock_endpoints);
+  if (!endpoints.is_ok()) return endpoints;
   return check_live_faults(setup.scenario, setup.regions, setup.lock_endpoints);
 }
 
@@ -251,10 +245,10 @@ Status check_reachable(const LiveSetup& setup) {
       }
     }
   }
-  StopSignal calm;
-  RedisLockClient lock(parse_redis_endpoint(setup.lock_endpoints.front()).value(), "rehearse:ping", "ping", calm);
-  Status pinged = lock.ping();
-  if (!pinged.is_ok()) return Status::unavailable(pinged.message());
+  Status pinged = ping_lock_store(setup.scenario.lock.backend, setup.lock_endpoints);
+  if (!pinged.is_ok()) {
+    return Status::unavailable(fmt::format("lock store ({}) unreachable: {}", to_string(setup.scenario.lock.backend), pinged.message()));
+  }
   return Status::ok();
 }
 
@@ -262,7 +256,8 @@ Status dry_run(const LiveSetup& setup, const MigrationPlan& plan, bool prepare, 
   Status reachable = check_reachable(setup);
   if (!reachable.is_ok()) return reachable;
   out << fmt::format("live dry run of {} (migration {}, table {}): nothing will be changed\n", setup.scenario.name, plan.name, plan.table);
-  out << fmt::format("lock: redis at {}, ttl {} ms, fencing {}\n", setup.lock_endpoints.front(), setup.scenario.lock.ttl_us / kMs,
+  out << fmt::format("lock: {} at {}, ttl {} ms, fencing {}\n", to_string(setup.scenario.lock.backend), fmt::join(setup.lock_endpoints, ", "),
+                     setup.scenario.lock.ttl_us / kMs,
                      to_string(setup.scenario.lock.fencing));
   for (const auto& region : setup.regions) {
     pqxx::connection connection(region.primary + " connect_timeout=3");
@@ -390,8 +385,9 @@ int run_engine_process(const LiveSetup& setup, const MigrationPlan& plan, int in
   RealClock clock(stop);
   RealRandom random(scenario.seed * 1000003ULL + static_cast<std::uint64_t>(instance) + 7919ULL * static_cast<std::uint64_t>(incarnation - 1));
   if (incarnation == 1) clock.sleep_for(random.uniform(scenario.engine.start_jitter.low_us, scenario.engine.start_jitter.high_us));
-  RedisLockClient lock(parse_redis_endpoint(setup.lock_endpoints.front()).value(), lock_key(plan),
-                       fmt::format("{}:{}", name, random.next_u64()), stop);
+  const std::unique_ptr<LockClient> lock_client =
+      make_live_lock_client(scenario.lock, setup.lock_endpoints, lock_key(plan), fmt::format("{}:{}", name, random.next_u64()), stop);
+  LockClient& lock = *lock_client;
   std::map<std::string, std::unique_ptr<PostgresRegionDatabase>> databases;
   for (const auto& region : setup.regions) {
     databases[region.name] = std::make_unique<PostgresRegionDatabase>(region, name, plan, history, stop);

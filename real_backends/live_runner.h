@@ -1,4 +1,4 @@
-// The live runner: the migration engine against real PostgreSQL regions and a real Redis lock,
+// The live runner: the migration engine against real PostgreSQL regions and a real lock store,
 // with application traffic per region, the run's history and end-of-run table snapshots, and
 // the same invariant checkers as the simulator. Every engine instance is a child process (the
 // hidden `rehearse live-engine` subcommand runs run_engine_process()), so the live faults of
@@ -24,7 +24,7 @@ namespace rehearse::live {
 struct LiveSetup {
   Scenario scenario;                       // topology.regions names the live regions
   std::vector<RegionEndpoints> regions;    // in topology order
-  std::vector<std::string> lock_endpoints; // HOST:PORT; redis uses the first
+  std::vector<std::string> lock_endpoints; // redis: HOST:PORT (the first); redlock: one per master; etcd: http://HOST:PORT
 };
 
 struct LiveOptions {
@@ -48,8 +48,8 @@ struct EngineProcessSpec {
 std::string engine_spec_json(const EngineProcessSpec& spec);
 Result<EngineProcessSpec> parse_engine_spec(const std::string& text);
 
-// Whether the live setup can be run at all in this build: lock backends other than redis are
-// invalid; faults that cannot be made real are unavailable (exit code 3), with the reason.
+// Whether the live setup can be run at all in this build: lock backends other than redis,
+// redlock and etcd, and endpoints not in their backend's format, are invalid; faults that cannot be made real are unavailable (exit code 3), with the reason.
 Status check_supported(const LiveSetup& setup);
 
 // Connects to every backend; unavailable names the first one that cannot be reached (redacted).

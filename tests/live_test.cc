@@ -1,5 +1,5 @@
 // Live integration tests: scripts/live-up starts PostgreSQL (two regions, one streaming
-// replica) and Redis on loopback; the migration runs for real, each engine instance a child
+// replica), three Redis servers and an etcd member on loopback; the migration runs for real, each engine instance a child
 // process, under application traffic and real faults (signals, a stopped lock server, paused
 // WAL replay, a session holding a table lock), and is judged by the invariant checkers and,
 // independently, by the test's own SQL. Skipped with a message when the servers cannot be
@@ -11,12 +11,14 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <thread>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "cli/live.h"
 #include "core/plan.h"
+#include "real_backends/live_lock.h"
 #include "real_backends/live_runner.h"
 #include "scenarios/live_config.h"
 #include "sim/world.h"
@@ -78,8 +80,9 @@ class LiveTest : public ::testing::Test {
   }
 
   // The written config, with a table and migration of its own per test (the servers are shared).
-  static LiveConfig config(const std::string& table) {
-    LiveConfigResult loaded = load_live_config_file(std::string(kLiveDir) + "/live.yaml");
+  // `file` picks the lock backend: live.yaml (redis), live-redlock.yaml or live-etcd.yaml.
+  static LiveConfig config(const std::string& table, const std::string& file = "live.yaml") {
+    LiveConfigResult loaded = load_live_config_file(std::string(kLiveDir) + "/" + file);
     EXPECT_TRUE(loaded.ok()) << (loaded.errors.empty() ? "" : loaded.errors.front().to_string());
     LiveConfig config = *loaded.config;
     config.scenario.table.rows = env_or("REHEARSE_LIVE_ROWS", config.scenario.table.rows);
@@ -312,6 +315,200 @@ TEST_F(LiveTest, RefusesUnrealFaultsAndHidesSecrets) {
   EXPECT_EQ(WEXITSTATUS(status), 3) << text;
   EXPECT_EQ(text.find("hunter2"), std::string::npos) << text;
   EXPECT_NE(text.find("eu-west-1"), std::string::npos) << text;
+}
+
+// The Redlock (three masters) and etcd lock backends drive a fault-free migration under
+// traffic to completion with every invariant holding; the test's own SQL checks the data.
+TEST_F(LiveTest, MigratesWithRedlockLock) {
+  LiveConfig live_config = config("redlock_orders", "live-redlock.yaml");
+  ASSERT_EQ(live_config.scenario.lock.backend, LockBackend::redlock);
+  ASSERT_EQ(live_config.lock_endpoints.size(), 3U);
+  live_config.scenario.table.rows = 3000;
+  Result<RunResult> result = run(live_config);
+  ASSERT_TRUE(result.is_ok()) << result.status().to_string();
+  expect_clean(result.value());
+  EXPECT_GE(result.value().stats.lock_acquisitions, 1);
+  expect_cents_match("redlock_orders");
+}
+
+TEST_F(LiveTest, MigratesWithEtcdLock) {
+  LiveConfig live_config = config("etcd_orders", "live-etcd.yaml");
+  ASSERT_EQ(live_config.scenario.lock.backend, LockBackend::etcd);
+  live_config.scenario.table.rows = 3000;
+  Result<RunResult> result = run(live_config);
+  ASSERT_TRUE(result.is_ok()) << result.status().to_string();
+  expect_clean(result.value());
+  EXPECT_GE(result.value().stats.lock_acquisitions, 1);
+  expect_cents_match("etcd_orders");
+}
+
+// The paused holder again, with the other live locks: `holder` is resolved through the lock
+// store (the value a majority of Redlock masters hold; etcd's lock key), the lease runs out at
+// the store while the holder is stopped, the other engine takes over, and storage fencing
+// rejects the stale holder's write at SIGCONT. The Redlock run also stops master 2 (and starts
+// it again) during validation: two of three masters keep the quorum.
+TEST_F(LiveTest, RedlockPausedHolderIsFencedAndSurvivesAMasterCrash) {
+  LiveConfig live_config = paused_holder_config(config("rl_payments", "live-redlock.yaml"), Fencing::storage);
+  FaultSpec master_crash;
+  master_crash.kind = FaultKind::crash;
+  master_crash.line = 2;
+  master_crash.targets = {"lock-2"};
+  master_crash.at_phase = PhaseTrigger{"validate", "us-east-1", 0};
+  master_crash.restart_after_us = 1 * kSec;
+  live_config.scenario.faults.push_back(master_crash);
+  Result<RunResult> result = run(live_config);
+  ASSERT_TRUE(result.is_ok()) << result.status().to_string();
+  expect_clean(result.value());
+  EXPECT_EQ(count_events(result.value(), EventKind::node_pause), 1);
+  EXPECT_EQ(count_events(result.value(), EventKind::node_crash), 1);
+  EXPECT_EQ(count_events(result.value(), EventKind::node_restart), 1);
+  EXPECT_GE(result.value().stats.lock_acquisitions, 2);
+  EXPECT_GE(result.value().stats.stale_writes_rejected, 1);
+  expect_cents_match("rl_payments");
+}
+
+TEST_F(LiveTest, EtcdPausedHolderIsFenced) {
+  const LiveConfig live_config = paused_holder_config(config("etcd_payments", "live-etcd.yaml"), Fencing::storage);
+  Result<RunResult> result = run(live_config);
+  ASSERT_TRUE(result.is_ok()) << result.status().to_string();
+  expect_clean(result.value());
+  EXPECT_EQ(count_events(result.value(), EventKind::node_pause), 1);
+  EXPECT_GE(result.value().stats.lock_acquisitions, 2);
+  EXPECT_GE(result.value().stats.stale_writes_rejected, 1);
+  expect_cents_match("etcd_payments");
+}
+
+// The lock contract every live backend keeps, against the live-up servers with two clients:
+// grant, contention (the second is refused while the first holds), renew, the holder lookup,
+// release lets the other in, expiry after the TTL without renewal (the late renew is refused),
+// and a fencing token that grows with every holder.
+void expect_lock_contract(LockBackend backend, const std::vector<std::string>& endpoints) {
+  SCOPED_TRACE(to_string(backend));
+  const std::string key = fmt::format("rehearse:test:{}", to_string(backend));
+  LockSpec lock;
+  lock.backend = backend;
+  ASSERT_TRUE(live::check_lock_endpoints(backend, endpoints).is_ok());
+  ASSERT_TRUE(live::ping_lock_store(backend, endpoints).is_ok());
+  live::StopSignal stop;
+  auto first = live::make_live_lock_client(lock, endpoints, key, "engine-1:11", stop);
+  auto second = live::make_live_lock_client(lock, endpoints, key, "engine-2:22", stop);
+  const TimeUs ttl_us = 2 * kSec;  // etcd's minimum lease
+
+  Result<Lease> held = first->try_acquire(ttl_us);
+  ASSERT_TRUE(held.is_ok()) << held.status().to_string();
+  EXPECT_GT(held.value().token, 0);
+  EXPECT_GT(held.value().ttl_us, 0);
+  Result<Lease> refused = second->try_acquire(ttl_us);
+  EXPECT_TRUE(refused.status().is_conflict()) << refused.status().to_string();
+  Result<std::string> holder = live::current_holder(backend, endpoints, key);
+  ASSERT_TRUE(holder.is_ok()) << holder.status().to_string();
+  EXPECT_EQ(holder.value(), "engine-1:11");
+  EXPECT_TRUE(first->renew(held.value(), ttl_us).is_ok());
+  EXPECT_TRUE(second->renew(held.value(), ttl_us).is_conflict()) << "a client that never held the lock renewed it";
+
+  EXPECT_TRUE(first->release(held.value()).is_ok());
+  EXPECT_EQ(live::current_holder(backend, endpoints, key).value(), "");
+  Result<Lease> next = second->try_acquire(ttl_us);
+  ASSERT_TRUE(next.is_ok()) << next.status().to_string();
+  EXPECT_GT(next.value().token, held.value().token);
+
+  // The second holder stops renewing: after its TTL the first gets in, and its late renew fails.
+  std::this_thread::sleep_for(std::chrono::microseconds(ttl_us + 1500 * kMs));
+  Result<Lease> after_expiry = first->try_acquire(ttl_us);
+  ASSERT_TRUE(after_expiry.is_ok()) << after_expiry.status().to_string();
+  EXPECT_GT(after_expiry.value().token, next.value().token);
+  EXPECT_TRUE(second->renew(next.value(), ttl_us).is_conflict());
+  EXPECT_TRUE(first->release(after_expiry.value()).is_ok());
+  EXPECT_TRUE(second->release(next.value()).is_ok()) << "releasing a lease that expired is not an error";
+}
+
+TEST_F(LiveTest, RedisLockClientKeepsTheLockContract) { expect_lock_contract(LockBackend::redis, {"127.0.0.1:56379"}); }
+
+TEST_F(LiveTest, RedlockLockClientKeepsTheLockContract) {
+  expect_lock_contract(LockBackend::redlock, {"127.0.0.1:56379", "127.0.0.1:56380", "127.0.0.1:56381"});
+}
+
+TEST_F(LiveTest, EtcdLockClientKeepsTheLockContract) { expect_lock_contract(LockBackend::etcd, {"http://127.0.0.1:52379"}); }
+
+// Redlock's quorum: with one of three masters down the lock is still granted (2 of 3), its
+// validity is shorter than the TTL (elapsed time and drift); with two down it is refused and
+// the one master that granted is released at once (no key left behind to block others).
+TEST_F(LiveTest, RedlockNeedsAMajorityAndReleasesAfterAFailedQuorum) {
+  const std::vector<std::string> masters{"127.0.0.1:56379", "127.0.0.1:56380", "127.0.0.1:1"};
+  LockSpec lock;
+  lock.backend = LockBackend::redlock;
+  lock.drift_factor = 0.01;
+  live::StopSignal stop;
+  const std::string key = "rehearse:test:redlock-quorum";
+  auto client = live::make_live_lock_client(lock, masters, key, "engine-1:33", stop);
+  Result<Lease> held = client->try_acquire(2 * kSec);
+  ASSERT_TRUE(held.is_ok()) << held.status().to_string();
+  EXPECT_LT(held.value().ttl_us, 2 * kSec - 2 * kMs - 20 * kMs) << "the validity must discount the drift (1% of 2 s + 2 ms)";
+  EXPECT_EQ(live::current_holder(LockBackend::redlock, masters, key).value(), "engine-1:33");
+  EXPECT_TRUE(client->release(held.value()).is_ok());
+
+  const std::vector<std::string> one_up{"127.0.0.1:56379", "127.0.0.1:2", "127.0.0.1:1"};
+  auto lonely = live::make_live_lock_client(lock, one_up, key, "engine-2:44", stop);
+  Result<Lease> no_quorum = lonely->try_acquire(2 * kSec);
+  EXPECT_FALSE(no_quorum.is_ok());
+  EXPECT_TRUE(no_quorum.status().is_unavailable()) << no_quorum.status().to_string();
+  int status = 0;
+  const std::string left = run_command("redis-cli -h 127.0.0.1 -p 56379 EXISTS " + key, &status);
+  EXPECT_EQ(left, "0\n") << "the master that granted was not released after the failed quorum";
+}
+
+// etcd's client fails over: the first endpoint is closed, the second is the live member.
+TEST_F(LiveTest, EtcdLockClientFailsOverToTheNextEndpoint) {
+  const std::vector<std::string> endpoints{"http://127.0.0.1:1", "http://127.0.0.1:52379"};
+  LockSpec lock;
+  lock.backend = LockBackend::etcd;
+  live::StopSignal stop;
+  auto client = live::make_live_lock_client(lock, endpoints, "rehearse:test:etcd-failover", "engine-1:55", stop);
+  Result<Lease> held = client->try_acquire(1 * kSec);
+  ASSERT_TRUE(held.is_ok()) << held.status().to_string();
+  EXPECT_EQ(held.value().ttl_us, 2 * kSec) << "etcd leases are whole seconds, at least 2";
+  EXPECT_TRUE(client->renew(held.value(), 1 * kSec).is_ok());
+  EXPECT_TRUE(client->release(held.value()).is_ok());
+}
+
+// Lock endpoints are checked per backend before anything runs: the error names the key and the
+// expected format; a backend without a live client and an etcd lock-N crash are refused.
+TEST(LiveLockConfigTest, EndpointsAreCheckedPerBackend) {
+  auto supported = [](LockBackend backend, std::vector<std::string> endpoints, std::vector<FaultSpec> faults = {}) {
+    Scenario scenario;
+    scenario.lock.backend = backend;
+    scenario.faults = std::move(faults);
+    return live::check_supported(live::LiveSetup{scenario, {}, std::move(endpoints)});
+  };
+  EXPECT_TRUE(supported(LockBackend::redis, {"127.0.0.1:56379"}).is_ok());
+  EXPECT_TRUE(supported(LockBackend::redlock, {"127.0.0.1:56379", "127.0.0.1:56380", "127.0.0.1:56381"}).is_ok());
+  EXPECT_TRUE(supported(LockBackend::etcd, {"http://127.0.0.1:52379", "http://localhost:2379"}).is_ok());
+
+  const Status etcd_url_for_redis = supported(LockBackend::redis, {"http://127.0.0.1:52379"});
+  EXPECT_EQ(etcd_url_for_redis.code(), Status::Code::invalid);
+  EXPECT_NE(etcd_url_for_redis.message().find("lock.endpoints[0]"), std::string::npos) << etcd_url_for_redis.message();
+  const Status bare_for_etcd = supported(LockBackend::etcd, {"http://127.0.0.1:52379", "127.0.0.1:52379"});
+  EXPECT_EQ(bare_for_etcd.code(), Status::Code::invalid);
+  EXPECT_NE(bare_for_etcd.message().find("lock.endpoints[1]"), std::string::npos) << bare_for_etcd.message();
+  EXPECT_NE(bare_for_etcd.message().find("http://HOST:PORT"), std::string::npos) << bare_for_etcd.message();
+  const Status two_masters = supported(LockBackend::redlock, {"127.0.0.1:56379", "127.0.0.1:56380"});
+  EXPECT_EQ(two_masters.code(), Status::Code::invalid);
+  EXPECT_NE(two_masters.message().find("at least 3"), std::string::npos) << two_masters.message();
+  EXPECT_EQ(supported(LockBackend::redlock, {"127.0.0.1:56379", "127.0.0.1:x", "127.0.0.1:56381"}).code(), Status::Code::invalid);
+  const Status zookeeper = supported(LockBackend::zookeeper, {"127.0.0.1:2181"});
+  EXPECT_EQ(zookeeper.code(), Status::Code::invalid);
+  EXPECT_NE(zookeeper.message().find("lock.backend"), std::string::npos) << zookeeper.message();
+
+  FaultSpec crash;
+  crash.kind = FaultKind::crash;
+  crash.line = 4;
+  crash.targets = {"lock-1"};
+  const Status etcd_crash = supported(LockBackend::etcd, {"http://127.0.0.1:52379"}, {crash});
+  EXPECT_TRUE(etcd_crash.is_unavailable()) << etcd_crash.to_string();
+  EXPECT_NE(etcd_crash.message().find("etcd member"), std::string::npos) << etcd_crash.message();
+  EXPECT_TRUE(supported(LockBackend::redlock, {"127.0.0.1:56379", "127.0.0.1:56380", "127.0.0.1:56381"}, {crash}).is_ok());
+  crash.targets = {"lock"};
+  EXPECT_TRUE(supported(LockBackend::redlock, {"127.0.0.1:56379", "127.0.0.1:56380", "127.0.0.1:56381"}, {crash}).is_unavailable());
 }
 
 // The phases each region went through, in order (repeats of the same phase collapsed).

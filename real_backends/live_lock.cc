@@ -1,0 +1,99 @@
+// Live lock backends behind one factory: endpoint checks, the client per engine process, the
+// reachability ping and the holder lookup for the `holder` fault target.
+#include "real_backends/live_lock.h"
+
+#include <functional>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "core/assert.h"
+#include "real_backends/etcd_lock.h"
+#include "real_backends/redis_lock.h"
+#include "real_backends/redlock_lock.h"
+
+namespace rehearse::live {
+
+namespace {
+std::vector<RedisEndpoint> redis_endpoints(const std::vector<std::string>& endpoints) {
+  std::vector<RedisEndpoint> parsed;
+  for (const auto& endpoint : endpoints) {
+    Result<RedisEndpoint> one = parse_redis_endpoint(endpoint);
+    REHEARSE_ASSERT(one.is_ok());
+    parsed.push_back(one.value());
+  }
+  return parsed;
+}
+
+Status check_each(const std::vector<std::string>& endpoints, const std::function<Status(const std::string&)>& check) {
+  for (std::size_t i = 0; i < endpoints.size(); ++i) {
+    Status checked = check(endpoints[i]);
+    if (!checked.is_ok()) return Status::invalid(fmt::format("lock.endpoints[{}]: {}", i, checked.message()));
+  }
+  return Status::ok();
+}
+
+const StopSignal& calm() {
+  static const StopSignal never_stopping;
+  return never_stopping;
+}
+}  // namespace
+
+Status check_lock_endpoints(LockBackend backend, const std::vector<std::string>& endpoints) {
+  if (endpoints.empty()) return Status::invalid("lock.endpoints is empty");
+  switch (backend) {
+    case LockBackend::redis:
+    case LockBackend::redlock: {
+      if (backend == LockBackend::redlock && (endpoints.size() < 3 || endpoints.size() % 2 == 0)) {
+        return Status::invalid(fmt::format("lock.endpoints: redlock needs an odd number of independent masters, at least 3; got {}",
+                                           endpoints.size()));
+      }
+      return check_each(endpoints, [](const std::string& text) { return parse_redis_endpoint(text).status(); });
+    }
+    case LockBackend::etcd:
+      return check_each(endpoints, [](const std::string& text) { return parse_etcd_endpoint(text).status(); });
+    case LockBackend::zookeeper:
+    case LockBackend::app_database: break;
+  }
+  return Status::invalid(fmt::format("lock.backend: {} is not available in live mode (redis, redlock or etcd)", to_string(backend)));
+}
+
+std::unique_ptr<LockClient> make_live_lock_client(const LockSpec& lock, const std::vector<std::string>& endpoints,
+                                                  const std::string& key, const std::string& holder, const StopSignal& stop) {
+  REHEARSE_ASSERT(check_lock_endpoints(lock.backend, endpoints).is_ok());
+  switch (lock.backend) {
+    case LockBackend::redlock:
+      return std::make_unique<RedlockLockClient>(redis_endpoints(endpoints), key, holder, lock.drift_factor, stop);
+    case LockBackend::etcd: return std::make_unique<EtcdLockClient>(endpoints, key, holder, stop);
+    default: return std::make_unique<RedisLockClient>(redis_endpoints(endpoints).front(), key, holder, stop);
+  }
+}
+
+Status ping_lock_store(LockBackend backend, const std::vector<std::string>& endpoints) {
+  REHEARSE_ASSERT(check_lock_endpoints(backend, endpoints).is_ok());
+  switch (backend) {
+    case LockBackend::redlock: return RedlockLockClient(redis_endpoints(endpoints), "rehearse:ping", "ping", 0.01, calm()).ping();
+    case LockBackend::etcd: return EtcdLockClient(endpoints, "rehearse:ping", "ping", calm()).ping();
+    default: return RedisLockClient(redis_endpoints(endpoints).front(), "rehearse:ping", "ping", calm()).ping();
+  }
+}
+
+Result<std::string> current_holder(LockBackend backend, const std::vector<std::string>& endpoints, const std::string& key) {
+  REHEARSE_ASSERT(check_lock_endpoints(backend, endpoints).is_ok());
+  if (backend == LockBackend::etcd) return EtcdLockClient(endpoints, key, "lookup", calm()).holder_value();
+  const std::vector<RedisEndpoint> servers = redis_endpoints(endpoints);
+  const std::size_t asked = backend == LockBackend::redlock ? servers.size() : 1;
+  std::map<std::string, std::size_t> votes;
+  Status last = Status::ok();
+  for (std::size_t i = 0; i < asked; ++i) {
+    Result<RedisValue> value = redis_command_once(servers[i], {"GET", key});
+    if (value.is_ok() && !value.value().nil) ++votes[value.value().text];
+    if (!value.is_ok()) last = value.status();
+  }
+  for (const auto& [value, count] : votes) {
+    if (count >= asked / 2 + 1) return value;
+  }
+  return last.is_ok() ? Result<std::string>(std::string()) : Result<std::string>(last);
+}
+
+}  // namespace rehearse::live

@@ -1,0 +1,36 @@
+// The live lock store, whichever `lock.backend` the config names: redis (one server, the first
+// endpoint), redlock (one independent master per endpoint) or etcd (client URLs of one
+// cluster). The live runner validates the endpoints and pings the store through here, every
+// engine process gets its LockClient from make_live_lock_client(), and the live faults learn
+// who holds the lock (`holder`) from current_holder().
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/model.h"
+#include "core/ports.h"
+#include "real_backends/live_ports.h"
+
+namespace rehearse::live {
+
+// Ok when `backend` runs live and every endpoint has its format (redis, redlock: HOST:PORT;
+// etcd: http://HOST:PORT); invalid naming lock.endpoints[i] or the backend otherwise. Redlock
+// needs an odd number of masters, at least 3 (as the simulator does).
+Status check_lock_endpoints(LockBackend backend, const std::vector<std::string>& endpoints);
+
+// REQUIRES: check_lock_endpoints(lock.backend, endpoints) is ok.
+std::unique_ptr<LockClient> make_live_lock_client(const LockSpec& lock, const std::vector<std::string>& endpoints,
+                                                  const std::string& key, const std::string& holder, const StopSignal& stop);
+
+// Reaches the store: redis its server, redlock every master, etcd one member. Unavailable
+// naming what could not be reached. REQUIRES: the endpoints were checked.
+Status ping_lock_store(LockBackend backend, const std::vector<std::string>& endpoints);
+
+// The value of the lock's current holder ("engine-N:<nonce>"; "" when the lock is free):
+// redis the server's key, redlock the value a majority of masters hold, etcd the lock key.
+// REQUIRES: the endpoints were checked.
+Result<std::string> current_holder(LockBackend backend, const std::vector<std::string>& endpoints, const std::string& key);
+
+}  // namespace rehearse::live
