@@ -190,13 +190,15 @@ void TcpProxy::State::accept_clients(TimeUs /*now*/) {
 }
 
 // The upstream connection starts once the link is not cut at all: a handshake needs both ways.
+// A client that gave up before then never reached the backend: what it sent is discarded, as
+// the data of a connection whose handshake never completed would be.
 void TcpProxy::State::start_upstream(Connection& connection, const Impairments& impairments) {
-  if (connection.upstream != UpstreamState::idle || impairments.cut_any() || connection.fd[kClient] < 0) return;
-  const Flow& request = connection.flow[kClient];
-  if (request.end != End::none && request.queue.empty()) {  // the client left without a word
+  if (connection.upstream != UpstreamState::idle || connection.fd[kClient] < 0) return;
+  if (connection.flow[kClient].end != End::none) {
     close_connection(connection);
     return;
   }
+  if (impairments.cut_any()) return;
   const int fd = ::socket(upstream.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     fail_side(connection, kUpstream);

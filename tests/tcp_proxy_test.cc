@@ -208,6 +208,19 @@ TEST_F(TcpProxyTest, NewConnectionDuringCutReachesTheBackendAfterHeal) {
   ::close(server);
 }
 
+// A client that connects during a partition and gives up before it heals never reaches the
+// backend: a late, stale request (a lock renewal, say) must not arrive after the heal.
+TEST_F(TcpProxyTest, ConnectionAbandonedDuringCutNeverReachesTheBackend) {
+  proxy_->cut(ProxyDirection::both);
+  const int client = connect_loopback(proxy_->port());
+  send_all(client, "stale request");
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ::close(client);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  proxy_->heal();
+  EXPECT_EQ(accept_within(upstream_listen_, kQuietMs), -1) << "an abandoned connection reached the backend";
+}
+
 // Each direction is held back at least `extra`; order is kept.
 TEST_F(TcpProxyTest, DelayHoldsBytesAtLeastTheExtraTime) {
   auto [client, server] = open_pair();
