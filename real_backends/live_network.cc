@@ -33,8 +33,10 @@ bool contains(const std::vector<std::string>& names, const std::string& name) {
   return std::find(names.begin(), names.end(), name) != names.end();
 }
 
-// Single-quoted for a libpq keyword=value string.
+// A value for a libpq keyword=value string: as it is when it needs no quotes, else
+// single-quoted with backslash escapes.
 std::string conninfo_quote(const std::string& value) {
+  if (!value.empty() && value.find_first_of(" \t\n\r\f\v'\\") == std::string::npos) return value;
   std::string quoted = "'";
   for (char c : value) {
     if (c == '\\' || c == '\'') quoted += '\\';
