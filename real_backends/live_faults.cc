@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <thread>
@@ -13,6 +14,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "core/assert.h"
 #include "real_backends/live_lock.h"
 #include "real_backends/redis_node.h"
 
@@ -33,6 +35,12 @@ std::string describe(const FaultSpec& fault) {
                                     : fmt::format("crash {}", target);
     case FaultKind::replication_lag: return fmt::format("replication_lag {} (WAL replay paused) for {} ms", target, fault.for_us / kMs);
     case FaultKind::long_transaction: return fmt::format("long_transaction on {} for {} ms", target, fault.for_us / kMs);
+    case FaultKind::partition:
+      return fmt::format("partition {} from {}{} for {} ms", target, fault.from.empty() ? "everyone else" : join(fault.from),
+                         fault.oneway ? " (one way)" : "", fault.for_us / kMs);
+    case FaultKind::delay: return fmt::format("delay {} by {} ms for {} ms", target, fault.extra_us / kMs, fault.for_us / kMs);
+    case FaultKind::drop:
+      return fmt::format("drop {:.0f}% of {}'s messages (as connection resets) for {} ms", fault.probability * 100, target, fault.for_us / kMs);
     default: return fmt::format("{} {}", to_string(fault.kind), target);
   }
 }
@@ -103,14 +111,19 @@ struct LiveFaults::Active {
   std::unique_ptr<pqxx::connection> session;  // long_transaction
   std::unique_ptr<pqxx::work> transaction;
   std::vector<std::string> paused_replicas;  // replication_lag
+  int network_id = -1;                       // partition, delay, drop: LiveNetwork::impose()'s id
 };
+
+namespace {
+bool network_fault(FaultKind kind) { return kind == FaultKind::partition || kind == FaultKind::delay || kind == FaultKind::drop; }
+}  // namespace
 
 Status check_live_faults(const Scenario& scenario, const std::vector<RegionEndpoints>& regions,
                          const std::vector<std::string>& lock_endpoints) {
   if (scenario.random_faults) return Status::unavailable("random_faults cannot be made real live (list the faults instead)");
   const int engines = scenario.engine.instances;
   for (const FaultSpec& fault : scenario.faults) {
-    if (fault.targets.size() != 1) return refuse(fault, "live faults take exactly one target");
+    if (fault.targets.size() != 1 && fault.kind != FaultKind::partition) return refuse(fault, "live faults take exactly one target");
     const std::string& target = fault.targets.front();
     switch (fault.kind) {
       case FaultKind::pause:
@@ -154,8 +167,11 @@ Status check_live_faults(const Scenario& scenario, const std::vector<RegionEndpo
         break;
       case FaultKind::partition:
       case FaultKind::delay:
-      case FaultKind::drop:
-        return refuse(fault, "partitions, delays and drops need the fault-injecting TCP proxy, which this build does not have yet");
+      case FaultKind::drop: {
+        const std::string why = network_fault_refusal(fault, scenario, regions, lock_endpoints);
+        if (!why.empty()) return refuse(fault, why);
+        break;
+      }
       case FaultKind::clock_jump:
       case FaultKind::clock_skew:
       case FaultKind::clock_drift: return refuse(fault, "the clocks of this machine are not ours to move");
@@ -237,12 +253,10 @@ void LiveFaults::start(Active& fault) {
   const FaultSpec& spec = fault.spec;
   ++injected_;
   fault.state = Active::State::done;
+  if (network_fault(spec.kind)) return start_network(fault);
   if (spec.kind == FaultKind::pause || (spec.kind == FaultKind::crash && lock_number(fault.target) == 0)) {
     int number = engine_number(fault.target);
-    if (fault.target == "holder") {
-      Result<std::string> value = current_holder(context_.scenario.lock.backend, context_.lock_endpoints, context_.lock_key);
-      number = value.is_ok() ? engine_number(value.value().substr(0, value.value().find(':'))) : 0;
-    }
+    if (fault.target == "holder") number = holder_engine();
     if (number < 1 || number > static_cast<int>(context_.engines.size()) || !context_.engines[static_cast<std::size_t>(number - 1)]->running()) {
       record(fault, EventKind::fault_skipped, describe(spec) + ": no such engine running now");
       return;
@@ -318,6 +332,43 @@ void LiveFaults::start(Active& fault) {
   last_end_us_ = std::max(last_end_us_, fault.deadline_us);
 }
 
+// The engine the lock store names as holder now (its value is "engine-N:..."), or 0.
+int LiveFaults::holder_engine() const {
+  Result<std::string> value = current_holder(context_.scenario.lock.backend, context_.lock_endpoints, context_.lock_key);
+  return value.is_ok() ? engine_number(value.value().substr(0, value.value().find(':'))) : 0;
+}
+
+// A partition, delay or drop: the links it names are cut or impaired at their proxies until
+// `for` has passed. `holder` is the engine the lock store names now.
+void LiveFaults::start_network(Active& fault) {
+  const FaultSpec& spec = fault.spec;
+  REHEARSE_ASSERT(context_.network != nullptr);  // run_live starts the proxies for every network fault
+  const bool names_holder = std::find(spec.targets.begin(), spec.targets.end(), "holder") != spec.targets.end() ||
+                            std::find(spec.from.begin(), spec.from.end(), "holder") != spec.from.end();
+  std::string holder;
+  if (names_holder) {
+    const int number = holder_engine();
+    if (number < 1 || number > static_cast<int>(context_.engines.size())) {
+      record(fault, EventKind::fault_skipped, describe(spec) + ": no engine holds the lock now");
+      return;
+    }
+    holder = fmt::format("engine-{}", number);
+  }
+  std::vector<std::string> links;
+  fault.network_id = context_.network->impose(spec, holder, links);
+  if (fault.network_id < 0) {
+    record(fault, EventKind::fault_skipped, describe(spec) + ": no traffic flows between these nodes");
+    return;
+  }
+  const std::string applied = fmt::format("{}{} [{}]", describe(spec), holder.empty() ? "" : " [holder = " + holder + "]", join(links));
+  record(fault, EventKind::fault_start, applied);
+  log("fault: " + applied);
+  const TimeUs now = context_.history.elapsed_us();
+  fault.deadline_us = now + spec.for_us;
+  fault.state = Active::State::held;
+  last_end_us_ = std::max(last_end_us_, fault.deadline_us);
+}
+
 void LiveFaults::finish(Active& fault) {
   const FaultSpec& spec = fault.spec;
   const Active::State was = fault.state;
@@ -364,6 +415,10 @@ void LiveFaults::finish(Active& fault) {
       }
     }
     fault.paused_replicas.clear();
+  } else if (network_fault(spec.kind) && fault.network_id >= 0) {
+    context_.network->lift(fault.network_id);
+    fault.network_id = -1;
+    log("fault: healed " + describe(spec));
   } else if (spec.kind == FaultKind::long_transaction && fault.transaction) {
     try {
       fault.transaction->abort();

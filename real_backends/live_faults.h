@@ -3,7 +3,8 @@
 // `restart_after`), `crash: lock-N` (stop the Redis server, start it again on the same port
 // and directory), `replication_lag: REGION` (pg_wal_replay_pause()/resume on its replicas),
 // `long_transaction: db:REGION` (a session holding ACCESS SHARE on the table, which blocks
-// DDL). Everything else is refused by check_live_faults() before the run starts. Driven from
+// DDL), and, through the fault-injecting proxies of live_network.h, `partition`, `delay` and
+// `drop` (a connection reset). Everything else is refused by check_live_faults() before the run starts. Driven from
 // the runner's supervisor thread by tick(); every fault is recorded as fault_start/fault_end
 // (and node_pause/node_resume/node_crash/node_restart) like the simulator records it.
 #pragma once
@@ -17,6 +18,7 @@
 #include "core/model.h"
 #include "core/status.h"
 #include "real_backends/engine_process.h"
+#include "real_backends/live_network.h"
 #include "real_backends/live_ports.h"
 #include "real_backends/postgres.h"
 
@@ -31,6 +33,7 @@ struct LiveFaultContext {
   std::vector<std::unique_ptr<EngineProcess>>& engines;
   std::function<Status(EngineProcess&)> relaunch;  // a new incarnation of a crashed engine
   std::ostream* log = nullptr;
+  LiveNetwork* network = nullptr;  // the proxies; set when the scenario has network faults
 };
 
 // Unavailable (exit code 3) naming the first fault that cannot be made real, and why.
@@ -57,6 +60,8 @@ class LiveFaults {
  private:
   struct Active;
   void start(Active& fault);
+  void start_network(Active& fault);
+  int holder_engine() const;  // the engine the lock store names as holder; 0 = none
   void finish(Active& fault);
   void record(const Active& fault, EventKind kind, const std::string& detail);
   void log(const std::string& line);

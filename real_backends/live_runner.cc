@@ -22,6 +22,7 @@
 #include "real_backends/engine_process.h"
 #include "real_backends/live_faults.h"
 #include "real_backends/live_lock.h"
+#include "real_backends/live_network.h"
 #include "real_backends/live_traffic.h"
 
 namespace rehearse::live {
@@ -185,8 +186,10 @@ RunStats stats_of(const std::vector<Event>& events, const Observations& observat
 
 // The engine processes under the faults: starts them, ticks the faults, and waits until every
 // engine exited (and no restart is due) or the scenario's duration passes; then stops the rest.
+// With a proxied network, each engine is handed its own proxies' endpoints.
 bool supervise_engines(const LiveSetup& setup, const MigrationPlan& plan, const LiveOptions& options, LiveHistory& history,
-                       std::vector<std::unique_ptr<EngineProcess>>& engines, TimeUs& last_fault_end_us, std::int64_t& faults_injected) {
+                       LiveNetwork* network, std::vector<std::unique_ptr<EngineProcess>>& engines, TimeUs& last_fault_end_us,
+                       std::int64_t& faults_injected) {
   Scenario engine_scenario = setup.scenario;
   engine_scenario.faults.clear();
   engine_scenario.random_faults.reset();
@@ -195,7 +198,10 @@ bool supervise_engines(const LiveSetup& setup, const MigrationPlan& plan, const 
   engine_scenario.workload.all_regions = true;
   const std::string yaml = options.scenario_text(engine_scenario);
   auto launch = [&](EngineProcess& engine) {
-    EngineProcessSpec spec{yaml, setup.regions, setup.lock_endpoints, engine.instance(), engine.incarnation() + 1, history.start_ns()};
+    const std::string name = fmt::format("engine-{}", engine.instance());
+    EngineProcessSpec spec{yaml, network != nullptr ? network->regions_for(name) : setup.regions,
+                           network != nullptr ? network->lock_endpoints_for(name) : setup.lock_endpoints,
+                           engine.instance(), engine.incarnation() + 1, history.start_ns()};
     return engine.launch(options.engine_binary, engine_spec_json(spec));
   };
   for (int n = 1; n <= setup.scenario.engine.instances; ++n) {
@@ -203,7 +209,8 @@ bool supervise_engines(const LiveSetup& setup, const MigrationPlan& plan, const 
     Status started = launch(*engines.back());
     if (!started.is_ok()) log_line(options, started.message());
   }
-  LiveFaults faults(LiveFaultContext{setup.scenario, setup.regions, setup.lock_endpoints, lock_key(plan), history, engines, launch, options.log});
+  LiveFaults faults(LiveFaultContext{setup.scenario, setup.regions, setup.lock_endpoints, lock_key(plan), history, engines, launch, options.log,
+                                     network});
   bool ran_out = false;
   for (;;) {
     for (auto& engine : engines) engine->poll();
@@ -292,20 +299,36 @@ Result<RunResult> run_live(const LiveSetup& setup, const MigrationPlan& plan, co
   LiveHistory history;
   history.append(Event{.node = "world", .kind = EventKind::run_start, .detail = setup.scenario.name,
                        .a = static_cast<std::int64_t>(setup.scenario.seed)});
+  // Network faults need a proxy between each client and each backend it uses; without them
+  // every client connects directly.
+  std::unique_ptr<LiveNetwork> network;
+  if (needs_proxies(setup.scenario)) {
+    Result<std::unique_ptr<LiveNetwork>> started = LiveNetwork::start(setup.scenario, setup.regions, setup.lock_endpoints);
+    if (!started.is_ok()) return started.status();
+    network = std::move(started.value());
+    log_line(options, "network faults: every engine and application reaches its backends through a fault-injecting proxy");
+  }
   std::map<std::string, std::unique_ptr<RegionTraffic>> traffic;
   const auto& workload = setup.scenario.workload;
   for (const auto& region : setup.regions) {
     const bool served = workload.all_regions || std::find(workload.regions.begin(), workload.regions.end(), region.name) != workload.regions.end();
     if (!served) continue;
-    traffic[region.name] = std::make_unique<RegionTraffic>(region, setup.scenario, plan, history, setup.scenario.seed + traffic.size());
+    RegionEndpoints endpoints = region;
+    if (network != nullptr) {
+      for (const auto& proxied : network->regions_for("app:" + region.name)) {
+        if (proxied.name == region.name) endpoints = proxied;
+      }
+    }
+    traffic[region.name] = std::make_unique<RegionTraffic>(endpoints, setup.scenario, plan, history, setup.scenario.seed + traffic.size());
     traffic[region.name]->start();
   }
   log_line(options, fmt::format("running {} engine instance(s) over {} region(s)", setup.scenario.engine.instances, setup.regions.size()));
   std::vector<std::unique_ptr<EngineProcess>> engines;
   TimeUs last_fault_end_us = 0;
   std::int64_t faults_injected = 0;
-  const bool ran_out = supervise_engines(setup, plan, options, history, engines, last_fault_end_us, faults_injected);
+  const bool ran_out = supervise_engines(setup, plan, options, history, network.get(), engines, last_fault_end_us, faults_injected);
   for (auto& [region, app] : traffic) app->stop();
+  network.reset();  // every client has stopped: the proxies go (the end snapshots connect directly)
   history.seal();  // every process has exited: the merged history is complete
 
   Observations observations;

@@ -1,11 +1,13 @@
 // Live integration tests: scripts/live-up starts PostgreSQL (two regions, one streaming
 // replica), three Redis servers and an etcd member on loopback; the migration runs for real, each engine instance a child
 // process, under application traffic and real faults (signals, a stopped lock server, paused
-// WAL replay, a session holding a table lock), and is judged by the invariant checkers and,
+// WAL replay, a session holding a table lock, partitions and delays at fault-injecting TCP
+// proxies), and is judged by the invariant checkers and,
 // independently, by the test's own SQL. Skipped with a message when the servers cannot be
 // started here (packages missing). REHEARSE_LIVE_ROWS overrides the row count (100000 for
 // acceptance 1); REHEARSE_LIVE_KILL_TRIALS the SIGKILL trials (10).
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -292,6 +294,103 @@ TEST_F(LiveTest, SurvivesReplayPauseLongTransactionAndLockServerRestart) {
   EXPECT_EQ(count_events(result.value(), EventKind::fault_end), 3);
   EXPECT_EQ(result.value().stats.faults_injected, 3);
   expect_cents_match("invoices");
+}
+
+// Network faults through the fault-injecting proxies (real_backends/live_network.h). Two
+// engines; during the backfill of us-east-1 the lock holder is partitioned from the lock for
+// longer than the TTL: its renewals are held at its proxy, the lease expires in Redis, the
+// other engine takes the lock, and with storage fencing nothing the cut-off holder does after
+// that reaches the table. The migration completes with every row intact.
+TEST_F(LiveTest, HolderPartitionedFromTheLockIsFencedOff) {
+  LiveConfig live_config = paused_holder_config(config("shipments"), Fencing::storage);
+  FaultSpec partition;
+  partition.kind = FaultKind::partition;
+  partition.line = 1;
+  partition.targets = {"holder"};
+  partition.from = {"lock"};
+  partition.at_phase = PhaseTrigger{"backfill", "us-east-1", 200 * kMs};
+  partition.for_us = 5 * kSec;  // the TTL is 2 s
+  live_config.scenario.faults = {partition};
+  Result<RunResult> result = run(live_config);
+  ASSERT_TRUE(result.is_ok()) << result.status().to_string();
+  expect_clean(result.value());
+  EXPECT_EQ(count_events(result.value(), EventKind::fault_start), 1);
+  EXPECT_EQ(count_events(result.value(), EventKind::fault_end), 1);
+  // The fault names the holder and its cut link; the other engine acquires while it lasts.
+  std::string holder;
+  TimeUs cut_from = -1, cut_until = -1;
+  bool taken_over = false;
+  for (const Event& event : result.value().history.events()) {
+    if (event.kind == EventKind::fault_start) {
+      cut_from = event.time_us;
+      const std::size_t at = event.detail.find("[holder = ");
+      if (at != std::string::npos) holder = event.detail.substr(at + 10, event.detail.find(']', at) - at - 10);
+      EXPECT_NE(event.detail.find(holder + "<->lock-1"), std::string::npos) << event.detail;
+    }
+    if (event.kind == EventKind::fault_end) cut_until = event.time_us;
+    taken_over |= event.kind == EventKind::lock_acquire && event.outcome == Outcome::ok && cut_from >= 0 && cut_until < 0 &&
+                  !holder.empty() && event.node != holder;
+  }
+  EXPECT_FALSE(holder.empty()) << "the partition did not name the holder";
+  EXPECT_TRUE(taken_over) << "no other engine took the lock while " << holder << " was cut off from it";
+  expect_cents_match("shipments");
+}
+
+// An engine whose every link is slowed by 150 ms each way for 3 s during the backfill (lock
+// renewals included): the run still completes, clean.
+TEST_F(LiveTest, DelayedEngineCompletes) {
+  LiveConfig live_config = config("parcels");
+  Scenario& scenario = live_config.scenario;
+  scenario.table.rows = 5000;
+  scenario.engine.batch_size = 500;
+  FaultSpec delay;
+  delay.kind = FaultKind::delay;
+  delay.line = 1;
+  delay.targets = {"engine-1"};
+  delay.at_phase = PhaseTrigger{"backfill", "us-east-1", 0};
+  delay.extra_us = 150 * kMs;
+  delay.for_us = 3 * kSec;
+  scenario.faults = {delay};
+  const auto started = std::chrono::steady_clock::now();
+  Result<RunResult> result = run(live_config);
+  ASSERT_TRUE(result.is_ok()) << result.status().to_string();
+  expect_clean(result.value());
+  EXPECT_EQ(count_events(result.value(), EventKind::fault_start), 1);
+  EXPECT_EQ(count_events(result.value(), EventKind::fault_end), 1);
+  EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::seconds(3));
+  expect_cents_match("parcels");
+}
+
+// Network faults the proxies cannot make real are refused with the fault's line: a primary
+// cut from its own replica (streaming replication does not pass a proxy), a delay of a
+// database that streams to a replica. A partition they can make real is accepted.
+TEST_F(LiveTest, RefusesNetworkFaultsOnReplication) {
+  LiveConfig live_config = config("refused_network");
+  FaultSpec partition;
+  partition.kind = FaultKind::partition;
+  partition.line = 4;
+  partition.targets = {"db:us-east-1"};
+  partition.for_us = 5 * kSec;
+  live_config.scenario.faults = {partition};
+  Status refused = live::check_supported(setup_of(live_config));
+  EXPECT_TRUE(refused.is_unavailable()) << refused.to_string();
+  EXPECT_NE(refused.message().find("line 4"), std::string::npos) << refused.message();
+  EXPECT_NE(refused.message().find("streaming replication"), std::string::npos) << refused.message();
+
+  FaultSpec delay;
+  delay.kind = FaultKind::delay;
+  delay.line = 5;
+  delay.targets = {"us-east-1"};
+  delay.extra_us = 100 * kMs;
+  delay.for_us = 5 * kSec;
+  live_config.scenario.faults = {delay};
+  refused = live::check_supported(setup_of(live_config));
+  EXPECT_TRUE(refused.is_unavailable()) << refused.to_string();
+  EXPECT_NE(refused.message().find("line 5"), std::string::npos) << refused.message();
+
+  partition.targets = {"eu-west-1"};  // its primary has no replica: every link it has is proxied
+  live_config.scenario.faults = {partition};
+  EXPECT_TRUE(live::check_supported(setup_of(live_config)).is_ok());
 }
 
 // A fault that cannot be made real is refused before anything runs (exit code 3 from the CLI),
