@@ -16,6 +16,7 @@ namespace rehearse {
 
 struct RunStats {
   std::uint64_t events = 0;
+  std::uint64_t kernel_events = 0;  // timers and fiber wake-ups the kernel processed (benchmarks; not in the JSON)
   TimeUs sim_time_us = 0;
   std::int64_t wall_ms = 0;
   std::int64_t faults_injected = 0;

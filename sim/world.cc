@@ -396,6 +396,7 @@ void World::fill_observations(const RunResult& result) {
 RunStats World::stats() const {
   RunStats stats;
   stats.events = history_.events().size();
+  stats.kernel_events = kernel_->events_processed();
   stats.sim_time_us = kernel_->now();
   for (const Event& event : history_.events()) {
     if (event.kind == EventKind::fault_start) ++stats.faults_injected;

@@ -69,15 +69,18 @@ void run_builtin(benchmark::State& state, const char* name) {
   TimeUs simulated = 0;
   std::uint64_t seed = 1;
   std::uint64_t events = 0;
+  std::uint64_t kernel_events = 0;
   for (auto _ : state) {
     auto result = rehearse::sim::simulate(*loaded.scenario, seed++);
     simulated += result.stats.sim_time_us;
     events += result.stats.events;
+    kernel_events += result.stats.kernel_events;
     benchmark::DoNotOptimize(result.trace_hash);
   }
   state.counters["sim_s_per_wall_s"] =
       benchmark::Counter(static_cast<double>(simulated) / 1e6, benchmark::Counter::kIsRate);
   state.counters["history_events_per_s"] = benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
+  state.counters["kernel_events_per_s"] = benchmark::Counter(static_cast<double>(kernel_events), benchmark::Counter::kIsRate);
 }
 
 void BM_ScenarioGcPauseFenced(benchmark::State& state) { run_builtin(state, "gc-pause-fenced"); }
