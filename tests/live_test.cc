@@ -628,8 +628,8 @@ std::uint64_t table_checksum(const TableImage& table) {
   std::sort(columns.begin(), columns.end());
   std::uint64_t hash = 0xcbf29ce484222325ULL;
   for (const auto& [name, index] : columns) hash = hash_string(hash, name);
-  for (const auto& row : table.rows) {
-    for (const auto& [name, index] : columns) hash = hash_string(hash, row[index].to_string());
+  for (std::size_t row = 0; row < table.row_count(); ++row) {
+    for (const auto& [name, index] : columns) hash = hash_string(hash, table.at(row, static_cast<int>(index)).to_string());
   }
   return hash;
 }
@@ -663,10 +663,11 @@ TEST_F(LiveTest, SimulationAndLiveAgree) {
     const int id = image.column_index("id"), amount = image.column_index("amount"), status = image.column_index("status");
     ASSERT_TRUE(id >= 0 && amount >= 0 && status >= 0);
     std::string values;
-    for (const auto& row : image.rows) {
-      values += fmt::format("{}({}, {}, {})", values.empty() ? "" : ", ", row[static_cast<std::size_t>(id)].to_string(),
-                            row[static_cast<std::size_t>(amount)].is_null() ? "NULL" : tx.quote(row[static_cast<std::size_t>(amount)].to_string()) + "::numeric",
-                            row[static_cast<std::size_t>(status)].is_null() ? "NULL" : tx.quote(row[static_cast<std::size_t>(status)].to_string()));
+    for (std::size_t row = 0; row < image.row_count(); ++row) {
+      const Value amount_value = image.at(row, amount), status_value = image.at(row, status);
+      values += fmt::format("{}({}, {}, {})", values.empty() ? "" : ", ", image.at(row, id).to_string(),
+                            amount_value.is_null() ? "NULL" : tx.quote(amount_value.to_string()) + "::numeric",
+                            status_value.is_null() ? "NULL" : tx.quote(status_value.to_string()));
     }
     tx.exec("INSERT INTO conformance (id, amount, status) VALUES " + values);
     tx.commit();
