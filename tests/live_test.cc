@@ -164,7 +164,11 @@ TEST_F(LiveTest, MigratesTwoRegionsUnderTraffic) {
   Result<RunResult> result = run(live_config, &observations);
   ASSERT_TRUE(result.is_ok()) << result.status().to_string();
   expect_clean(result.value());
-  EXPECT_GE(result.value().stats.rows_backfilled, 2 * live_config.scenario.table.rows);
+  // The backfill fills what the dual-write trigger has not: application updates during dual
+  // write fill their rows themselves, so a few rows may need no backfill.
+  const std::int64_t rows = 2 * live_config.scenario.table.rows;
+  EXPECT_GE(result.value().stats.rows_backfilled, rows - result.value().stats.app_requests);
+  EXPECT_GT(result.value().stats.rows_backfilled, rows / 2);
   expect_cents_match("orders");
   expect_acknowledged_present("orders", observations);
 }
