@@ -265,14 +265,21 @@ Node* Kernel::find_node(const std::string& name) {
   return nullptr;
 }
 
-void Kernel::push(Event event) {
-  REHEARSE_ASSERT(event.time_us >= now_us_);
-  event.sequence = sequence_++;
-  queue_.push(std::move(event));
+void Kernel::push(TimeUs time_us, SimFiber* fiber, std::uint64_t generation_or_callback) {
+  REHEARSE_ASSERT(time_us >= now_us_);
+  queue_.push(Event{time_us, sequence_++, fiber, generation_or_callback});
 }
 
 void Kernel::at(TimeUs when_us, std::function<void()> callback) {
-  push(Event{when_us, 0, nullptr, 0, std::move(callback)});
+  std::uint64_t slot = callbacks_.size();
+  if (free_callbacks_.empty()) {
+    callbacks_.push_back(std::move(callback));
+  } else {
+    slot = free_callbacks_.back();
+    free_callbacks_.pop_back();
+    callbacks_[slot] = std::move(callback);
+  }
+  push(when_us, nullptr, slot);
 }
 
 SimFiber* Kernel::spawn(Node& node, std::string name, std::function<void()> body) {
@@ -334,7 +341,7 @@ std::uint64_t Kernel::wait_generation() const {
 void Kernel::block_until(TimeUs deadline_us) {
   SimFiber* self = running_fiber;
   REHEARSE_ASSERT(self != nullptr);
-  push(Event{deadline_us < now_us_ ? now_us_ : deadline_us, 0, self, self->wait_generation, nullptr});
+  push(deadline_us < now_us_ ? now_us_ : deadline_us, self, self->wait_generation);
   block(self);
 }
 
@@ -411,15 +418,18 @@ void Kernel::run_until(TimeUs end_us) {
   drain_ready();
   while (!queue_.empty() && !stop_requested_) {
     if (queue_.top().time_us > end_us) break;
-    // Moving out of the top is safe: the element is popped before the heap is used again.
-    Event event = std::move(const_cast<Event&>(queue_.top()));
+    const Event event = queue_.top();
     queue_.pop();
     now_us_ = event.time_us;
     ++events_processed_;
     if (event.fiber != nullptr) {
-      wake(event.fiber, event.generation);
+      wake(event.fiber, event.generation_or_callback);
     } else {
-      event.callback();
+      // Moved out first: the callback may schedule more (and so grow `callbacks_`).
+      std::function<void()> callback = std::move(callbacks_[event.generation_or_callback]);
+      callbacks_[event.generation_or_callback] = nullptr;
+      free_callbacks_.push_back(event.generation_or_callback);
+      callback();
     }
     drain_ready();
   }

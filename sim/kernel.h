@@ -171,12 +171,13 @@ class Kernel {
   const Buggify& buggify() const { return buggify_; }
 
  private:
+  // A queued event: 32 trivially copyable bytes, so the heap moves no std::function. A
+  // callback waits in `callbacks_` (its slot reused once it has run).
   struct Event {
     TimeUs time_us;
     std::uint64_t sequence;
-    SimFiber* fiber;  // a timer wake when set, else `callback`
-    std::uint64_t generation;
-    std::function<void()> callback;
+    SimFiber* fiber;  // a timer wake when set, else the callback in `callback` slot
+    std::uint64_t generation_or_callback;
   };
   struct Later {
     bool operator()(const Event& a, const Event& b) const {
@@ -184,7 +185,7 @@ class Kernel {
     }
   };
 
-  void push(Event event);
+  void push(TimeUs time_us, SimFiber* fiber, std::uint64_t generation_or_callback);
   void block(SimFiber* self);
   void force_wake(SimFiber* fiber);
   void drain_ready();
@@ -201,6 +202,8 @@ class Kernel {
   bool stop_requested_ = false;
   bool shutting_down_ = false;
   std::priority_queue<Event, std::vector<Event>, Later> queue_;
+  std::vector<std::function<void()>> callbacks_;
+  std::vector<std::uint64_t> free_callbacks_;
   std::deque<Node> nodes_;
   std::vector<std::unique_ptr<SimFiber>> fibers_;
   std::size_t live_fibers_ = 0;
