@@ -1,6 +1,8 @@
 // Helpers shared by the test files: loading built-in scenarios and running the CLI binary.
 #pragma once
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <string>
 
@@ -44,7 +46,8 @@ inline std::string read_whole_file(const std::string& path) {
 
 // Runs the `rehearse` binary with `arguments` (a shell fragment) and captures its output.
 inline CommandResult run_rehearse(const std::string& arguments) {
-  const std::string err_path = ::testing::TempDir() + "rehearse-stderr.txt";
+  // One file per test process: ctest runs tests in parallel processes.
+  const std::string err_path = ::testing::TempDir() + "rehearse-stderr-" + std::to_string(::getpid()) + ".txt";
   const std::string command = std::string(REHEARSE_BINARY) + " " + arguments + " 2>" + err_path;
   CommandResult result;
   FILE* pipe = popen(command.c_str(), "r");
