@@ -154,8 +154,8 @@ DerivedPlacement place(const DerivedColumn& derived, const TableImage& table) {
 }
 
 // The problem with one row under one derived column, if any.
-std::optional<std::string> derived_problem(const TableImage& table, std::size_t row, const DerivedPlacement& placement) {
-  const std::vector<Value> values = table.values(row);
+std::optional<std::string> derived_problem(const TableImage& table, std::size_t row, const std::vector<Value>& values,
+                                           const DerivedPlacement& placement) {
   const Writer writer = table.writer(row);
   const bool new_code = writer == Writer::new_code;
   if (new_code ? !placement.check_down : !placement.check_up) return std::nullopt;
@@ -183,8 +183,9 @@ Findings check_derived_columns(const Observations& observations, const TableSnap
   Findings findings;
   findings.events = {snapshot.event};
   for (std::size_t row = 0; row < snapshot.table.row_count() && !placements.empty(); ++row) {
+    const std::vector<Value> values = snapshot.table.values(row);  // once per row, for every placement
     for (const DerivedPlacement& placement : placements) {
-      if (auto problem = derived_problem(snapshot.table, row, placement)) {
+      if (auto problem = derived_problem(snapshot.table, row, values, placement)) {
         findings.add(std::move(*problem));
         break;
       }

@@ -634,7 +634,7 @@ struct Value::Box {
   std::uint32_t size = 0;  // text bytes
   Decimal decimal;
 
-  static Box* make_text(std::string_view text) {
+  static Box* make(std::string_view text) {  // text bytes follow; empty for a wide numeric
     void* memory = ::operator new(sizeof(Box) + text.size());
     Box* box = new (memory) Box();
     box->size = static_cast<std::uint32_t>(text.size());
@@ -712,7 +712,7 @@ Value Value::numeric(Decimal d) {
   if (d.mantissa >= std::numeric_limits<std::int64_t>::min() && d.mantissa <= std::numeric_limits<std::int64_t>::max()) {
     value.u_.integer = static_cast<std::int64_t>(d.mantissa);
   } else {
-    Box* box = Box::make_text({});
+    Box* box = Box::make({});
     box->decimal = d;
     value.u_.box = box;
     value.boxed_ = true;
@@ -723,7 +723,7 @@ Value Value::numeric(Decimal d) {
 Value Value::text(std::string s) {
   Value value;
   value.kind_ = Kind::text;
-  value.u_.box = Box::make_text(s);
+  value.u_.box = Box::make(s);
   value.boxed_ = true;
   return value;
 }

@@ -83,6 +83,8 @@ class LiveTest : public ::testing::Test {
 
   // The written config, with a table and migration of its own per test (the servers are shared).
   // `file` picks the lock backend: live.yaml (redis), live-redlock.yaml or live-etcd.yaml.
+  // A fault-free migration of `table` under traffic with the config's lock backend.
+  void expect_migrates(LiveConfig live_config, const std::string& table);
   static LiveConfig config(const std::string& table, const std::string& file = "live.yaml") {
     LiveConfigResult loaded = load_live_config_file(std::string(kLiveDir) + "/" + file);
     EXPECT_TRUE(loaded.ok()) << (loaded.errors.empty() ? "" : loaded.errors.front().to_string());
@@ -422,27 +424,26 @@ TEST_F(LiveTest, RefusesUnrealFaultsAndHidesSecrets) {
 
 // The Redlock (three masters) and etcd lock backends drive a fault-free migration under
 // traffic to completion with every invariant holding; the test's own SQL checks the data.
-TEST_F(LiveTest, MigratesWithRedlockLock) {
-  LiveConfig live_config = config("redlock_orders", "live-redlock.yaml");
-  ASSERT_EQ(live_config.scenario.lock.backend, LockBackend::redlock);
-  ASSERT_EQ(live_config.lock_endpoints.size(), 3U);
+void LiveTest::expect_migrates(LiveConfig live_config, const std::string& table) {
   live_config.scenario.table.rows = 3000;
   Result<RunResult> result = run(live_config);
   ASSERT_TRUE(result.is_ok()) << result.status().to_string();
   expect_clean(result.value());
   EXPECT_GE(result.value().stats.lock_acquisitions, 1);
-  expect_cents_match("redlock_orders");
+  expect_cents_match(table);
+}
+
+TEST_F(LiveTest, MigratesWithRedlockLock) {
+  const LiveConfig live_config = config("redlock_orders", "live-redlock.yaml");
+  ASSERT_EQ(live_config.scenario.lock.backend, LockBackend::redlock);
+  ASSERT_EQ(live_config.lock_endpoints.size(), 3U);
+  expect_migrates(live_config, "redlock_orders");
 }
 
 TEST_F(LiveTest, MigratesWithEtcdLock) {
-  LiveConfig live_config = config("etcd_orders", "live-etcd.yaml");
+  const LiveConfig live_config = config("etcd_orders", "live-etcd.yaml");
   ASSERT_EQ(live_config.scenario.lock.backend, LockBackend::etcd);
-  live_config.scenario.table.rows = 3000;
-  Result<RunResult> result = run(live_config);
-  ASSERT_TRUE(result.is_ok()) << result.status().to_string();
-  expect_clean(result.value());
-  EXPECT_GE(result.value().stats.lock_acquisitions, 1);
-  expect_cents_match("etcd_orders");
+  expect_migrates(live_config, "etcd_orders");
 }
 
 // The paused holder again, with the other live locks: `holder` is resolved through the lock
