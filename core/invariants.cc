@@ -579,6 +579,17 @@ void add_slow_requests(const Observations& observations, const SloSpec& slo, std
   }
 }
 
+// The earliest recorded failed request of REGION in the 10 s window from START (the record keeps
+// the first few incidents only, so there may be none).
+const RequestIncident* first_failure(const Observations& observations, const std::string& region, TimeUs start_us) {
+  const RequestIncident* first = nullptr;
+  for (const RequestIncident& incident : observations.slow_requests) {
+    if (!incident.failed || incident.region != region || incident.time_us < start_us || incident.time_us >= start_us + kRequestWindowUs) continue;
+    if (first == nullptr || incident.time_us < first->time_us) first = &incident;
+  }
+  return first;
+}
+
 void add_error_windows(const Observations& observations, const SloSpec& slo, std::map<std::string, Breaches>& regions) {
   for (const auto& [region, windows] : observations.windows) {
     for (const RequestWindow& window : windows) {
@@ -587,12 +598,14 @@ void add_error_windows(const Observations& observations, const SloSpec& slo, std
       if (rate <= slo.max_error_rate) continue;
       Breaches& breaches = regions[region];
       ++breaches.windows;
-      breaches.add(Violation{"availability", window.start_us, "app:" + region,
-                             fmt::format("{} of {} requests in {} failed in the 10 s window from {} ({:.2f}% > "
-                                         "max_error_rate {:.2f}%)",
-                                         window.failed, window.requests, region, format_duration(window.start_us),
-                                         rate * 100, slo.max_error_rate * 100),
-                             {}});
+      std::string detail = fmt::format("{} of {} requests in {} failed in the 10 s window from {} ({:.2f}% > "
+                                       "max_error_rate {:.2f}%)",
+                                       window.failed, window.requests, region, format_duration(window.start_us),
+                                       rate * 100, slo.max_error_rate * 100);
+      if (const RequestIncident* first = first_failure(observations, region, window.start_us)) {
+        detail += fmt::format("; the first at {}: {}", format_duration(first->time_us), first->what);
+      }
+      breaches.add(Violation{"availability", window.start_us, "app:" + region, std::move(detail), {}});
     }
   }
 }

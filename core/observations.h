@@ -82,6 +82,7 @@ struct AcknowledgedWrite {
 };
 
 // Application requests per region in one 10 s window.
+constexpr TimeUs kRequestWindowUs = 10 * kSec;
 struct RequestWindow {
   TimeUs start_us = 0;
   std::int64_t requests = 0;

@@ -87,18 +87,33 @@ Status prepare_region(const RegionEndpoints& region, const Scenario& scenario, b
   return Status::ok();
 }
 
-void wait_for_replicas(const LiveSetup& setup) {
+// Waits (bounded) until every replica has replayed the primary's WAL and shows the table: reads
+// start on the replicas right after. An error names the replica that did not.
+Status wait_for_replicas(const LiveSetup& setup) {
   for (const auto& region : setup.regions) {
     if (region.replicas.empty()) continue;
     pqxx::connection primary(region.primary + " connect_timeout=3");
     flush_wal(primary);
     for (const auto& target : region.replicas) {
       pqxx::connection replica(target + " connect_timeout=3");
-      for (TimeUs waited = 0; waited < kReplicaCatchUpUs && replica_behind_bytes(primary, replica) > 0; waited += kPollUs) {
+      // The table is polled for too: a replica reporting its replay position at or past the
+      // primary's (after a synchronous flush) has been seen not to show the new table for up to
+      // 100 ms (3 of 60 runs; docs/live.md).
+      TimeUs waited = 0;
+      for (; waited < kReplicaCatchUpUs && replica_behind_bytes(primary, replica) > 0; waited += kPollUs) {
         std::this_thread::sleep_for(std::chrono::microseconds(kPollUs));
+      }
+      for (; waited < kReplicaCatchUpUs && !table_exists(replica, setup.scenario.table.name); waited += kPollUs) {
+        std::this_thread::sleep_for(std::chrono::microseconds(kPollUs));
+      }
+      if (waited >= kReplicaCatchUpUs && !table_exists(replica, setup.scenario.table.name)) {
+        return Status::unavailable(fmt::format("a replica of {} has not replayed table {} after {} s (behind its primary by {} bytes)",
+                                               region.name, setup.scenario.table.name, kReplicaCatchUpUs / kSec,
+                                               replica_behind_bytes(primary, replica)));
       }
     }
   }
+  return Status::ok();
 }
 
 // Waits (bounded) until `replica` replayed everything `primary` has written; whether it did.
@@ -295,7 +310,8 @@ Result<RunResult> run_live(const LiveSetup& setup, const MigrationPlan& plan, co
     Status prepared = prepare_region(region, setup.scenario, options.prepare, options);
     if (!prepared.is_ok()) return prepared;
   }
-  wait_for_replicas(setup);  // --prepare's table must reach the replicas before reads start
+  Status replicated = wait_for_replicas(setup);  // --prepare's table must reach the replicas before reads start
+  if (!replicated.is_ok()) return replicated;
   LiveHistory history;
   history.append(Event{.node = "world", .kind = EventKind::run_start, .detail = setup.scenario.name,
                        .a = static_cast<std::int64_t>(setup.scenario.seed)});

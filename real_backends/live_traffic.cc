@@ -11,7 +11,6 @@
 namespace rehearse::live {
 
 namespace {
-constexpr TimeUs kWindowUs = 10 * kSec;
 constexpr TimeUs kDeployPollUs = 200 * kMs;
 constexpr std::size_t kIncidentsMax = 20;
 
@@ -24,6 +23,14 @@ std::uint64_t next_random(std::uint64_t& state) {
 
 std::int64_t uniform(std::uint64_t& state, std::int64_t low, std::int64_t high) {
   return low + static_cast<std::int64_t>(next_random(state) % static_cast<std::uint64_t>(high - low + 1));
+}
+
+// "write failed: ERROR:  canceling statement ..." -- the first line of the server's message, so an
+// availability violation says why its requests failed.
+std::string failed(const std::string& what, const std::exception& error) {
+  std::string reason = error.what();
+  reason = reason.substr(0, reason.find('\n'));
+  return fmt::format("{} failed: {}", what, reason);
 }
 
 bool chance(std::uint64_t& state, double probability) {
@@ -195,7 +202,7 @@ bool RegionTraffic::write_once(PostgresConnection& connection, std::uint64_t& st
     return true;
   } catch (const pqxx::sql_error& error) {
     if (error.sqlstate() == "42703") return false;  // a column went away under us: retry
-    finish("write", sent, true, 0);
+    finish(failed("write", error), sent, true, 0);
     return true;
   }
 }
@@ -225,9 +232,9 @@ void RegionTraffic::read_once(PostgresConnection& connection, std::uint64_t& sta
           "coalesce(extract(epoch FROM now() - pg_last_xact_replay_timestamp()) * 1000000, 0) END::bigint")[0].as<std::int64_t>();
     }
     finish(what, sent, false, std::max<TimeUs>(staleness, 0));
-  } catch (const std::exception&) {
+  } catch (const std::exception& error) {
     connection.reset();
-    finish(what, sent, true, 0);
+    finish(failed(what, error), sent, true, 0);
   }
 }
 
@@ -236,8 +243,8 @@ void RegionTraffic::finish(const std::string& what, TimeUs sent_us, bool failed,
   ++requests_;
   if (failed) ++errors_;
   std::lock_guard<std::mutex> guard(mutex_);
-  RequestWindow& window = windows_[sent_us / kWindowUs * kWindowUs];
-  window.start_us = sent_us / kWindowUs * kWindowUs;
+  RequestWindow& window = windows_[sent_us / kRequestWindowUs * kRequestWindowUs];
+  window.start_us = sent_us / kRequestWindowUs * kRequestWindowUs;
   ++window.requests;
   if (failed) ++window.failed;
   max_stall_us_ = std::max(max_stall_us_, waited);

@@ -11,7 +11,6 @@ namespace rehearse::sim {
 
 namespace {
 constexpr TimeUs kRequestTimeoutUs = 10 * kSec;  // the application's client timeout
-constexpr TimeUs kWindowUs = 10 * kSec;          // availability is judged per 10 s window
 constexpr std::size_t kIncidentsMax = 20;        // incidents kept per kind (the first ones)
 }  // namespace
 
@@ -137,7 +136,7 @@ void AppServer::finish(Pending& request, bool failed, TimeUs staleness_us) {
   ++requests_;
   if (failed) ++errors_;
   const std::string& region = endpoints_.primary->region();
-  const TimeUs window_start = request.sent_us / kWindowUs * kWindowUs;
+  const TimeUs window_start = request.sent_us / kRequestWindowUs * kRequestWindowUs;
   RequestWindow& window = windows_[window_start];
   window.start_us = window_start;
   ++window.requests;

@@ -296,6 +296,22 @@ TEST(AvailabilityChecker, CatchesErrorWindowAboveTheRate) {
   EXPECT_EQ(violations[0].time_us, 10 * kSec);
   EXPECT_TRUE(mentions(violations[0], "5 of 1000 requests in us-east-1 failed in the 10 s window from 10s"))
       << violations[0].detail;
+  EXPECT_FALSE(mentions(violations[0], "the first at")) << "no failed request was recorded";
+}
+
+TEST(AvailabilityChecker, NamesTheFirstFailedRequestOfTheWindow) {
+  Observations observations = world();
+  observations.windows["us-east-1"] = {{0, 1000, 0}, {10 * kSec, 1000, 5}};
+  RequestIncident outside = incident(9 * kSec, 10 * kMs, 0, "write row 2 failed: earlier window");
+  RequestIncident later = incident(12 * kSec, 10 * kMs, 0, "write row 9 failed: later");
+  RequestIncident first = incident(11 * kSec, 10 * kMs, 0, "read from db:us-east-1/replica-1 failed: relation does not exist");
+  RequestIncident slow = incident(10 * kSec + 1, 10 * kMs, 0, "write row 4");  // slow, not failed
+  for (RequestIncident* failed : {&outside, &later, &first}) failed->failed = true;
+  observations.slow_requests = {outside, later, slow, first};
+  const auto violations = check_availability(observations, SloSpec{});
+  ASSERT_EQ(violations.size(), 1u);
+  EXPECT_TRUE(mentions(violations[0], "; the first at 11s: read from db:us-east-1/replica-1 failed: relation does not exist"))
+      << violations[0].detail;
 }
 
 TEST(ReplicaStalenessChecker, PassesAndCatchesStaleRead) {
