@@ -14,11 +14,17 @@ constexpr TimeUs kRequestTimeoutUs = 10 * kSec;  // the application's client tim
 constexpr std::size_t kIncidentsMax = 20;        // incidents kept per kind (the first ones)
 }  // namespace
 
+// One request in flight. What it was is kept as data and spelled out only for an incident.
 struct AppServer::Pending {
   TimeUs sent_us = 0;
   bool done = false;
   bool new_code = false;
-  std::string what;
+  std::int64_t row_id = 0;             // writes: 0 = an insert
+  const Node* read_target = nullptr;   // reads: the database node asked
+  std::string what() const {
+    if (read_target != nullptr) return "read from " + read_target->name();
+    return row_id == 0 ? "insert" : fmt::format("update row {}", row_id);
+  }
 };
 
 AppServer::AppServer(Kernel& kernel, Network& network, AppEndpoints endpoints, const Scenario& scenario,
@@ -70,24 +76,22 @@ void AppServer::send_write() {
   write.new_code = new_code_;
   write.row_id = rng_.chance(scenario_.workload.update_ratio) ? pick_row() : 0;
   for (const auto& column : scenario_.table.columns) write.logical[column.name] = generate_value(column, rng_);
-  auto pending = std::make_shared<Pending>(Pending{kernel_.now(), false, write.new_code,
-                                                   write.row_id == 0 ? "insert" : fmt::format("update row {}", write.row_id)});
+  auto pending = std::make_shared<Pending>(Pending{kernel_.now(), false, write.new_code, write.row_id, nullptr});
   SimDatabase* database = endpoints_.database;
   Node& app = *endpoints_.app;
   Node& primary = *endpoints_.primary;
-  const std::string region = primary.region();
-  network_.send(app, primary, [this, database, write, pending, &app, &primary, region] {
-    database->app_write(write, [this, pending, &app, &primary, region](AppWriteResult result) {
+  network_.send(app, primary, [this, database, write = std::move(write), pending, &app, &primary] {
+    database->app_write(write, [this, pending, &app, &primary](AppWriteResult result) {
       if (result.status.is_ok()) {
         std::uint64_t& last = last_applied_order_[result.row_id];
         last = std::max(last, result.order);
       }
-      network_.send(primary, app, [this, pending, region, result = std::move(result)]() mutable {
+      network_.send(primary, app, [this, pending, &primary, result = std::move(result)]() mutable {
         if (pending->done) return;
         if (result.status.is_ok()) {
           AcknowledgedWrite& ack = acknowledged_[result.row_id];
           if (result.order >= ack.order) {
-            ack = AcknowledgedWrite{region, result.row_id, result.order, kernel_.now(), pending->new_code,
+            ack = AcknowledgedWrite{primary.region(), result.row_id, result.order, kernel_.now(), pending->new_code,
                                     std::move(result.written)};
           }
         }
@@ -104,7 +108,7 @@ void AppServer::send_read() {
   const int replicas = static_cast<int>(endpoints_.replicas.size());
   const int replica = replicas == 0 ? 0 : 1 + static_cast<int>(rng_.below(static_cast<std::uint64_t>(replicas)));
   Node& target = replica == 0 ? *endpoints_.primary : *endpoints_.replicas[static_cast<std::size_t>(replica - 1)];
-  auto pending = std::make_shared<Pending>(Pending{kernel_.now(), false, false, "read from " + target.name()});
+  auto pending = std::make_shared<Pending>(Pending{kernel_.now(), false, false, 0, &target});
   SimDatabase* database = endpoints_.database;
   Node& app = *endpoints_.app;
   network_.send(app, target, [this, database, replica, pending, &app, &target] {
@@ -147,14 +151,13 @@ void AppServer::finish(Pending& request, bool failed, TimeUs staleness_us) {
   second_.max_latency_us = std::max(second_.max_latency_us, waited);
   observations_.max_stall_us = std::max(observations_.max_stall_us, waited);
   observations_.max_staleness_us = std::max(observations_.max_staleness_us, staleness_us);
-  const RequestIncident incident{region, endpoints_.app->name(), request.sent_us, waited, staleness_us, failed, request.what};
   const SloSpec& slo = scenario_.slo;
-  if ((failed || (slo.max_stall_us > 0 && waited > slo.max_stall_us)) && observations_.slow_requests.size() < kIncidentsMax) {
-    observations_.slow_requests.push_back(incident);
-  }
-  if (slo.max_replica_lag_us > 0 && staleness_us > slo.max_replica_lag_us && observations_.stale_reads.size() < kIncidentsMax) {
-    observations_.stale_reads.push_back(incident);
-  }
+  const bool slow = (failed || (slo.max_stall_us > 0 && waited > slo.max_stall_us)) && observations_.slow_requests.size() < kIncidentsMax;
+  const bool stale = slo.max_replica_lag_us > 0 && staleness_us > slo.max_replica_lag_us && observations_.stale_reads.size() < kIncidentsMax;
+  if (!slow && !stale) return;  // the common case: nothing worth naming, nothing spelled out
+  const RequestIncident incident{region, endpoints_.app->name(), request.sent_us, waited, staleness_us, failed, request.what()};
+  if (slow) observations_.slow_requests.push_back(incident);
+  if (stale) observations_.stale_reads.push_back(incident);
 }
 
 }  // namespace rehearse::sim
