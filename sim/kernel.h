@@ -187,6 +187,8 @@ class Kernel {
 
   void push(TimeUs time_us, SimFiber* fiber, std::uint64_t generation_or_callback);
   void block(SimFiber* self);
+  bool take_next_wake(SimFiber* self);
+  void drain_taking_wakes(TimeUs end_us);
   void force_wake(SimFiber* fiber);
   void drain_ready();
   void unwind_all();
@@ -200,6 +202,8 @@ class Kernel {
   std::uint64_t sequence_ = 0;
   std::uint64_t events_processed_ = 0;
   bool stop_requested_ = false;
+  bool fibers_take_wakes_ = false;  // run_until is waiting in drain_taking_wakes
+  TimeUs end_us_ = 0;               // of the current run_until
   bool shutting_down_ = false;
   std::priority_queue<Event, std::vector<Event>, Later> queue_;
   std::vector<std::function<void()>> callbacks_;
