@@ -136,7 +136,17 @@ struct DerivedPlacement {
   bool check_down = false;
 };
 
-DerivedPlacement place(const DerivedColumn& derived, const TableImage& table) {
+// Whether `name` in `table` now holds the new version of a column an alter_column rewrote (its
+// contract dropped the old column and renamed the new one to the old name): `up` is over the old
+// row, so a value under that name is not what `up` reads.
+bool holds_rewritten_column(const std::vector<DerivedColumn>& all, const TableImage& table, const std::string& name) {
+  for (const DerivedColumn& other : all) {
+    if (other.source == name && other.final_name == name && table.column_index(other.column) < 0) return true;
+  }
+  return false;
+}
+
+DerivedPlacement place(const DerivedColumn& derived, const TableImage& table, const std::vector<DerivedColumn>& all) {
   DerivedPlacement placement;
   placement.derived = &derived;
   const bool both_exist = table.column_index(derived.column) >= 0;
@@ -147,7 +157,10 @@ DerivedPlacement place(const DerivedColumn& derived, const TableImage& table) {
   // A column up reads that carries the target's own name is the new column (after contract) or
   // the old one (after rollback): either way up(row) cannot be judged from this row.
   placement.check_up = !derived.up.empty() && has_all_columns(table, derived.up) &&
-                       std::find(reads.begin(), reads.end(), target_name) == reads.end();
+                       std::find(reads.begin(), reads.end(), target_name) == reads.end() &&
+                       std::none_of(reads.begin(), reads.end(), [&](const std::string& read) {
+                         return holds_rewritten_column(all, table, read);
+                       });
   if (!derived.source.empty() && derived.source != target_name) placement.source = table.column_index(derived.source);
   placement.check_down = !derived.down.empty() && placement.source >= 0 && has_all_columns(table, derived.down);
   return placement;
@@ -177,7 +190,7 @@ std::optional<std::string> derived_problem(const TableImage& table, std::size_t 
 Findings check_derived_columns(const Observations& observations, const TableSnapshot& snapshot) {
   std::vector<DerivedPlacement> placements;
   for (const DerivedColumn& derived : observations.derived) {
-    DerivedPlacement placement = place(derived, snapshot.table);
+    DerivedPlacement placement = place(derived, snapshot.table, observations.derived);
     if (placement.check_up || placement.check_down) placements.push_back(placement);
   }
   Findings findings;

@@ -93,6 +93,23 @@ TEST(DataConsistencyChecker, CatchesBackfillThatSkippedRows) {
   EXPECT_TRUE(mentions(violations[0], "and 1 more row")) << violations[0].detail;
 }
 
+// add_column k (up: amount + 1) beside the alter of amount: up reads the old amount. Before the
+// contract a wrong k is caught; after it `amount` holds the new values, so k cannot be judged
+// there (it was judged with every row checked before; not a false violation either way).
+TEST(DataConsistencyChecker, DerivedColumnReadingARewrittenColumnIsJudgedOnlyOnTheOldValues) {
+  Observations observations = world();
+  observations.derived.push_back(DerivedColumn{"k", "k", "", expression("amount + 1"), Expr{}});
+  observations.snapshots.push_back(snapshot(
+      "db:us-east-1", "end", 200, 20, table({"id", "amount", "k"}, {{integer(1), integer(300), integer(4)}})));
+  EXPECT_TRUE(check_data_consistency(observations).empty());
+  observations.snapshots.push_back(
+      snapshot("db:us-east-1", "contract", 100, 10,
+               table({"id", "amount", "amount__new", "k"}, {{integer(1), integer(3), integer(300), integer(5)}})));
+  const auto violations = check_data_consistency(observations);
+  ASSERT_EQ(violations.size(), 1u);
+  EXPECT_TRUE(mentions(violations[0], "row 1 column k holds 5 but up(row) gives 4")) << violations[0].detail;
+}
+
 TEST(DataConsistencyChecker, CatchesNewCodeRowWhoseOldColumnIsNotDown) {
   Observations observations = world();
   TableImage image = backfilled();
