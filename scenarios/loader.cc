@@ -718,7 +718,8 @@ class ScenarioLoader {
     }
     if (t.regions.empty()) t.regions.push_back(RegionSpec{"us-east-1", 0});
     if (auto home = r.get("home")) {
-      if (t.mode != TopologyMode::global) report(errors_, *home, "only used with mode: global");
+      // Checked in either mode (the spec's own example sets it beside mode: per-region), used
+      // only by global mode.
       region_value(*home, &t.home);
     } else if (t.mode == TopologyMode::global) {
       t.home = t.regions.front().name;

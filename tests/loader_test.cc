@@ -146,6 +146,24 @@ expect:
 
 // -- value parsers ----------------------------------------------------------------------------
 
+// The spec's topology example, verbatim: `home` beside `mode: per-region` loads (used only by
+// global mode), and still has to name a region.
+TEST(LoaderTopology, SpecExampleWithHomeInPerRegionModeLoads) {
+  const std::string topology =
+      "topology:\n"
+      "  mode: per-region\n"
+      "  home: us-east-1           # global mode only\n"
+      "  regions:\n"
+      "    - {name: us-east-1, replicas: 1}\n"
+      "    - {name: eu-west-1, replicas: 1}\n"
+      "    - {name: ap-south-1, replicas: 2}\n";
+  const LoadResult loaded = load(kHeader + topology);
+  EXPECT_TRUE(loaded.ok()) << all_errors(loaded);
+  const LoadResult wrong = load(kHeader + "topology:\n  mode: per-region\n  home: mars-1\n  regions:\n    - {name: us-east-1}\n");
+  EXPECT_FALSE(wrong.ok());
+  EXPECT_EQ(error_on(wrong, "topology.home").line, 5);
+}
+
 TEST(LoaderParsers, Duration) {
   EXPECT_EQ(parse_duration("150ms"), 150 * kMs);
   EXPECT_EQ(parse_duration("10s"), 10 * kSec);
