@@ -52,21 +52,27 @@ EngineExit Engine::run() {
     Status acquired = session_.acquire();
     if (!acquired.is_ok()) {
       probe(Probe::acquire_gave_up);
-      ports_.recorder.record(Event{.kind = EventKind::engine_exit, .outcome = Outcome::failed, .detail = "gave_up"});
-      return EngineExit::gave_up;
+      return exit(EngineExit::gave_up);
     }
     ++acquisitions_;
     if (attempt > 0) probe(Probe::lock_lost_and_reacquired);
     const Step step = migrate_all();
     if (step == Step::lost) continue;  // another holder may have moved on; re-read on re-acquire
     session_.release();
-    const EngineExit exit = step == Step::done ? (failed_region_rolled_back_ ? EngineExit::rolled_back : EngineExit::completed)
-                                               : EngineExit::halted;
-    ports_.recorder.record(Event{.kind = EventKind::engine_exit, .outcome = Outcome::ok, .detail = to_string(exit)});
-    return exit;
+    return exit(step == Step::done ? (failed_region_rolled_back_ ? EngineExit::rolled_back : EngineExit::completed)
+                                   : EngineExit::halted);
   }
-  ports_.recorder.record(Event{.kind = EventKind::engine_exit, .outcome = Outcome::failed, .detail = "gave_up"});
-  return EngineExit::gave_up;
+  return exit(EngineExit::gave_up);
+}
+
+// The process ends: its lock client's session with the store goes too (a ZooKeeper waiter's
+// queue znode would otherwise block every later engine for good).
+EngineExit Engine::exit(EngineExit how) {
+  ports_.lock.close();
+  ports_.recorder.record(Event{.kind = EventKind::engine_exit,
+                               .outcome = how == EngineExit::gave_up ? Outcome::failed : Outcome::ok,
+                               .detail = to_string(how)});
+  return how;
 }
 
 Engine::Step Engine::migrate_all() {

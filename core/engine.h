@@ -52,6 +52,7 @@ class Engine {
   };
 
   Step migrate_all();
+  EngineExit exit(EngineExit how);
   // `contracted_before`: a region earlier in the rollout already contracted (empty: none).
   Step migrate_region(const std::string& name, const std::string& contracted_before);
   Step advance(Region& region);

@@ -75,6 +75,10 @@ class LockClient {
   virtual Status renew(const Lease& lease, TimeUs ttl_us) = 0;
   // Releases `lease` if it is still ours (compare-and-delete); ok when it was already gone.
   virtual Status release(const Lease& lease) = 0;
+  // The engine process is exiting: end the client's session with the store, if it keeps one
+  // (ZooKeeper: closeSession, which deletes the session's ephemeral znodes -- a waiter's queue
+  // node too). Stores without sessions need nothing: their keys expire by TTL.
+  virtual void close() {}
 };
 
 // The fencing carried by every protected write.

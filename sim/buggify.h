@@ -52,6 +52,7 @@ class SlowAnsweringLockClient final : public LockClient {
   Result<Lease> try_acquire(TimeUs ttl_us) override;
   Status renew(const Lease& lease, TimeUs ttl_us) override;
   Status release(const Lease& lease) override;
+  void close() override { inner_->close(); }
 
  private:
   void maybe_answer_late();

@@ -85,7 +85,7 @@ void ZooKeeperEnsemble::handle(std::size_t via, const ZooKeeperRequest& request,
 
 void ZooKeeperEnsemble::serve(std::size_t via, const ZooKeeperRequest& request, Respond<ZooKeeperAnswer> respond) {
   const bool write = request.kind == ZooKeeperRequest::Kind::connect || request.kind == ZooKeeperRequest::Kind::create ||
-                     request.kind == ZooKeeperRequest::Kind::remove;
+                     request.kind == ZooKeeperRequest::Kind::remove || request.kind == ZooKeeperRequest::Kind::close;
   if (write) {
     group_.commit<ZooKeeperAnswer>(via, [this, request] { return apply(request); },
                                    ZooKeeperAnswer{Status::unavailable("ConnectionLoss: no quorum")}, std::move(respond));
@@ -108,6 +108,9 @@ ZooKeeperAnswer ZooKeeperEnsemble::apply(const ZooKeeperRequest& request) {
       if (it != lock_nodes_.end() && it->second.session == request.session) remove(request.sequence);
       return ZooKeeperAnswer{Status::ok()};
     }
+    case ZooKeeperRequest::Kind::close:
+      close_session(request.session, false);
+      return ZooKeeperAnswer{Status::ok()};
     case ZooKeeperRequest::Kind::ping:
     case ZooKeeperRequest::Kind::check: break;
   }
@@ -341,6 +344,18 @@ Status ZooKeeperLockClient::release(const Lease& lease) {
   token_ = 0;
   if (!answer) return Status::timeout("delete: no answer from the ensemble");
   return answer->status.is_conflict() ? Status::ok() : answer->status;
+}
+
+// closeSession: one attempt (an exiting process does not retry); the pinging stops either way, so
+// a close that did not arrive ends in the session's expiry.
+void ZooKeeperLockClient::close() {
+  if (!session_ || !session_->alive) return;
+  if (session_->connection != Connection::expired) {
+    call(ZooKeeperRequest{.kind = ZooKeeperRequest::Kind::close, .session = session_->id});
+  }
+  session_->alive = false;
+  session_->sequence = 0;
+  token_ = 0;
 }
 
 }  // namespace rehearse::sim

@@ -31,7 +31,7 @@
 namespace rehearse::sim {
 
 struct ZooKeeperRequest {
-  enum class Kind { connect, ping, create, check, remove };
+  enum class Kind { connect, ping, create, check, remove, close };
   Kind kind = Kind::connect;
   std::string holder;         // connect
   TimeUs timeout_us = 0;      // connect: the requested session timeout
@@ -119,6 +119,7 @@ class ZooKeeperLockClient final : public LockClient {
   // No request: the session's state as the pinging library knows it.
   Status renew(const Lease& lease, TimeUs ttl_us) override;
   Status release(const Lease& lease) override;
+  void close() override;
 
   // What the library pings and remembers; shared with the pinging fiber.
   struct SessionState {

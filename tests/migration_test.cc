@@ -132,6 +132,38 @@ faults:
   }
 }
 
+// ZooKeeper: the second engine gives up waiting (acquire_timeout) while the first holds the lock;
+// the holder then loses its session to a partition and must queue again. The engine that gave up
+// closes its session on exit, so its queue znode does not block the holder for good.
+TEST(Migration, ZooKeeperWaiterThatGaveUpLeavesNoZnodeBehind) {
+  const Scenario scenario = testing::from_text(R"yaml(name: zk-gave-up-waiter
+description: the waiting engine gives up; later the holder must re-queue behind nobody.
+duration: 20m
+topology:
+  regions:
+    - {name: us-east-1, replicas: 0}
+lock: {backend: zookeeper, nodes: 3, ttl: 6s, renew_every: 2s, fencing: storage}
+engine: {instances: 2, start_jitter: 0s..1s, batch_size: 100, batch_pause: 200ms, acquire_timeout: 10s}
+table:
+  rows: 20000
+  columns:
+    x: {type: integer, gen: "0..100"}
+migration:
+  operations:
+    - add_column: {column: y, type: integer, up: "x + 1"}
+faults:
+  - {at: 30s, partition: [holder], from: [lock], for: 8s}
+)yaml");
+  for (std::uint64_t seed = 1; seed <= seed_budget(3); ++seed) {
+    const RunResult result = sim::simulate(scenario, seed);
+    EXPECT_FALSE(result.violated()) << "seed " << seed << ": " << describe(result);
+    EXPECT_EQ(result.outcome, "completed") << "seed " << seed << ": " << describe(result);
+    int gave_up = 0;
+    for (const Event& event : result.history.events()) gave_up += event.kind == EventKind::engine_exit && event.detail == "gave_up";
+    EXPECT_EQ(gave_up, 1) << "seed " << seed << ": the waiter must give up for the test to mean anything";
+  }
+}
+
 TEST(Migration, EveryLibraryPairBehavesAsItsExpectationSays) {
   // Each built-in scenario over seeds 1..N: pass scenarios never violate; violation scenarios
   // show their expected invariants on at least one seed.
