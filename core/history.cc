@@ -46,7 +46,11 @@ std::uint64_t History::append(Event event) {
   h = hash_string(h, event.actor);
   h = hash_string(h, event.region);
   h = hash_string(h, event.detail);
-  h = hash_u64(h, static_cast<std::uint64_t>(event.a));
+  // A fault event's `a` is the scenario line that wrote the fault (for reports): where it was
+  // written, not what happened, so a comment added above it must not change the hash.
+  const bool fault = event.kind == EventKind::fault_start || event.kind == EventKind::fault_end ||
+                     event.kind == EventKind::fault_skipped;
+  h = hash_u64(h, fault ? 0 : static_cast<std::uint64_t>(event.a));
   h = hash_u64(h, static_cast<std::uint64_t>(event.b));
   hash_ = h;
   REHEARSE_ASSERT(events_.empty() || events_.back().time_us <= event.time_us);

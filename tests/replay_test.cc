@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include "cli/commands_internal.h"
+#include "scenarios/builtin.h"
 #include "scenarios/loader.h"
+#include "sim/world.h"
 #include "sim/kernel.h"
 
 namespace rehearse {
@@ -25,6 +27,21 @@ TEST(Replay, EveryBuiltinScenarioReplaysDeterministically) {
     EXPECT_EQ(replay_quietly(name, 1, &out), 0) << name << "\n" << out.substr(0, 2000);
     EXPECT_NE(out.find("deterministic: both runs gave the same"), std::string::npos) << name;
   }
+}
+
+// The trace hash is about what happened, not how the file is laid out: a comment and a blank
+// line above every built-in (which moves every fault's line) leave the hash unchanged, so the
+// scenario.yaml a report writes reproduces the run's hash.
+TEST(Replay, TraceHashDoesNotDependOnWhereFaultsAreWritten) {
+  int with_faults = 0;
+  for (const BuiltinScenarioText& builtin : builtin_scenario_texts()) {
+    const LoadResult plain = load_scenario_text(std::string(builtin.text), "a.yaml");
+    const LoadResult moved = load_scenario_text("# a note\n\n" + std::string(builtin.text), "b.yaml");
+    ASSERT_TRUE(plain.ok() && moved.ok()) << builtin.file_stem;
+    with_faults += plain.scenario->faults.empty() ? 0 : 1;
+    EXPECT_EQ(sim::simulate(*plain.scenario, 1).trace_hash, sim::simulate(*moved.scenario, 1).trace_hash) << builtin.file_stem;
+  }
+  EXPECT_GT(with_faults, 10);
 }
 
 TEST(Replay, InjectedNondeterminismExitsOneAndNamesTheFirstDifferingEvent) {
