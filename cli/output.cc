@@ -91,8 +91,9 @@ void print_run_text(std::ostream& out, const RunResult& result, const std::strin
     }
     out << fmt::format("verdict: VIOLATION ({})\n", names);
     for (const auto& violation : result.violations) {
-      out << fmt::format("  {} at {} on {}: {} (events {})\n", violation.invariant, seconds_text(violation.time_us),
-                         violation.node, violation.detail, fmt::join(violation.events, ", "));
+      out << fmt::format("  {} at {} on {}: {}{}\n", violation.invariant, seconds_text(violation.time_us), violation.node,
+                         violation.detail,
+                         violation.events.empty() ? "" : fmt::format(" (events {})", fmt::join(violation.events, ", ")));
     }
   } else {
     out << "verdict: PASS (no invariant violated)\n";

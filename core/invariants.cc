@@ -106,6 +106,18 @@ TimeUs end_time(const Observations& observations) {
   return latest >= 0 ? latest : observations.duration_us;
 }
 
+// The end snapshots' events (the tables as the run left them): the evidence for judgements of
+// the final state.
+std::vector<std::uint64_t> end_snapshot_events(const Observations& observations) {
+  std::vector<std::uint64_t> events;
+  for (const TableSnapshot& snapshot : observations.snapshots) {
+    if (snapshot.moment == "end" && std::find(events.begin(), events.end(), snapshot.event) == events.end()) {
+      events.push_back(snapshot.event);
+    }
+  }
+  return events;
+}
+
 // Every region with its final state: "us-east-1 contracted, eu-west-1 rolled_back".
 std::string describe_states(const Observations& observations) {
   std::string text;
@@ -503,7 +515,7 @@ std::vector<Violation> check_schema_convergence(const Observations& observations
     if (schema != 2 && schema == schema_of(regions.front())) continue;
     return {Violation{"schema-convergence", end_time(observations), primary_node(region),
                       fmt::format("regions ended on different schemas ({})", describe_states(observations)),
-                      {}}};
+                      end_snapshot_events(observations)}};
   }
   return {};
 }
@@ -675,8 +687,9 @@ std::vector<Violation> check_liveness(const Observations& observations) {
                                                            : fmt::format("the migration is still {} at the end",
                                                                          observations.outcome);
   const TimeUs at = observations.time_ran_out ? observations.duration_us : end_time(observations);
-  return {Violation{"liveness", at, "",
-                    fmt::format("{} but {} (regions: {})", faults, how, describe_states(observations)), {}}};
+  return {Violation{"liveness", at, "world",
+                    fmt::format("{} but {} (regions: {})", faults, how, describe_states(observations)),
+                    end_snapshot_events(observations)}};
 }
 
 std::vector<Violation> check_all(const History& history, const Observations& observations, const SloSpec& slo) {

@@ -223,6 +223,10 @@ TEST(SchemaConvergenceChecker, CatchesRegionsLeftOnDifferentSchemas) {
   EXPECT_EQ(violations[0].invariant, "schema-convergence");
   EXPECT_EQ(violations[0].node, "db:eu-west-1");
   EXPECT_TRUE(mentions(violations[0], "us-east-1 contracted, eu-west-1 rolled_back")) << violations[0].detail;
+  EXPECT_TRUE(violations[0].events.empty()) << "no end snapshot recorded: no evidence to name";
+  observations.snapshots.push_back(snapshot("db:us-east-1", "end", 200, 31, table({"id", "amount"}, {})));
+  observations.snapshots.push_back(snapshot("db:eu-west-1", "end", 200, 31, table({"id", "amount"}, {})));
+  EXPECT_EQ(check_schema_convergence(observations)[0].events, (std::vector<std::uint64_t>{31}));
   observations.time_ran_out = true;  // liveness judges a run whose time ran out
   EXPECT_TRUE(check_schema_convergence(observations).empty());
 }
@@ -362,6 +366,7 @@ TEST(LivenessChecker, CatchesHaltedOrIncompleteMigrationAfterFaultsEnded) {
   const auto halted = check_liveness(finished("halted", 2 * kMin + 10 * kSec));
   ASSERT_EQ(halted.size(), 1u);
   EXPECT_EQ(halted[0].invariant, "liveness");
+  EXPECT_EQ(halted[0].node, "world");
   EXPECT_EQ(halted[0].detail,
             "faults ended at 2m10s but the migration halted (regions: us-east-1 contracted, eu-west-1 backfilling)");
   Observations incomplete = finished("incomplete", 2 * kMin);
