@@ -1208,12 +1208,29 @@ class ScenarioLoader {
     for (const auto& p : kinds.front()->required) ok = r.require(p) && ok;
     f.targets = node_list(*r.get(to_string(f.kind)), f.kind == FaultKind::partition);
     ok = !f.targets.empty() && ok;
+    if (f.kind == FaultKind::failover) ok = check_failover_target(*r.get("failover"), f.targets) && ok;
     if (auto from = r.get("from")) {
       f.from = node_list(*from, true);
       ok = !f.from.empty() && ok;
     }
     ok = load_fault_params(r, &f) && ok;
     return ok ? std::optional<FaultSpec>(f) : std::nullopt;
+  }
+
+  // `failover` promotes the lock store's replica: it names the lock service (`lock`, `lock-N`, a
+  // region holding lock nodes) or, for the app-database lock, the lock region's primary.
+  bool check_failover_target(const Item& item, const std::vector<std::string>& targets) {
+    for (const std::string& target : targets) {
+      const bool lock_node = target == "lock" || numbered(target, "lock-").has_value() || find_region(target) != nullptr;
+      const bool lock_database = s_.lock.backend == LockBackend::app_database && target == "db:" + s_.lock.region;
+      if (lock_node || lock_database) continue;
+      report(errors_, item,
+             fmt::format("failover applies to the lock service: `lock` or lock-N{} (got '{}')",
+                         s_.lock.backend == LockBackend::app_database ? fmt::format(", or db:{} (the lock's database)", s_.lock.region) : "",
+                         target));
+      return false;
+    }
+    return true;
   }
 
   // Reports keys that do not belong in a fault of `kind` (null when the kind is unknown);

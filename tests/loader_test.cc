@@ -541,6 +541,23 @@ TEST(LoaderErrors, BadFaultTargets) {
   EXPECT_TRUE(has_text(error_on(r, "faults[5].crash"), "unknown node 'nobody'")) << all_errors(r);
 }
 
+TEST(LoaderErrors, FailoverNamesTheLockService) {
+  const std::string topology = "topology: {regions: [{name: us-east-1}, {name: eu-west-1}]}\n";
+  const LoadResult r = load(kHeader + topology + "lock: {backend: redis, replica: true}\n" +
+                            "faults:\n  - {at: 1s, failover: lock}\n  - {at: 1s, failover: lock-1}\n"
+                            "  - {at: 1s, failover: 'db:eu-west-1'}\n  - {at: 1s, failover: engine-1}\n");
+  EXPECT_EQ(r.errors.size(), 2u) << all_errors(r);
+  const ScenarioError database = error_on(r, "faults[2].failover");
+  EXPECT_EQ(database.line, 8);
+  EXPECT_TRUE(has_text(database, "failover applies to the lock service: `lock` or lock-N (got 'db:eu-west-1')")) << database.message;
+  EXPECT_TRUE(has_text(error_on(r, "faults[3].failover"), "got 'engine-1'")) << all_errors(r);
+  // The app-database lock lives in the lock region's primary: failing that primary over is a lock failover.
+  const LoadResult app = load(kHeader + topology + "lock: {backend: app-database, region: eu-west-1}\n" +
+                              "faults:\n  - {at: 1s, failover: 'db:eu-west-1'}\n  - {at: 1s, failover: 'db:us-east-1'}\n");
+  EXPECT_EQ(app.errors.size(), 1u) << all_errors(app);
+  EXPECT_TRUE(has_text(error_on(app, "faults[1].failover"), "or db:eu-west-1 (the lock's database)")) << all_errors(app);
+}
+
 TEST(LoaderErrors, FaultParametersAndTimes) {
   const LoadResult r = load(kHeader +
                             "duration: 1m\nfaults:\n"                                    // 3-4
