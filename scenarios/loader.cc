@@ -921,13 +921,50 @@ class ScenarioLoader {
     for (const auto& [key, value] : columns.entries()) load_column(key, value);
   }
 
+  // Why `column.gen` cannot draw values of the column's type, or "" (see sim/database.cc's
+  // generate_value: a range, email, uuid or one_of(...)).
+  static std::string gen_problem(const ColumnSpec& column) {
+    const std::string& gen = column.gen;
+    if (gen.empty()) return "";  // the type's default draw
+    const std::string type = to_string(column.type);
+    const bool integral = column.type == ColumnType::bigint || column.type == ColumnType::integer;
+    if (const auto dots = gen.find(".."); dots != std::string::npos) {
+      const auto low = parse_int(std::string_view(gen).substr(0, dots));
+      const auto high = parse_int(std::string_view(gen).substr(dots + 2));
+      if (!low || !high || *low > *high) return fmt::format("expected a range LOW..HIGH of integers with LOW <= HIGH, got '{}'", gen);
+      if (column.type == ColumnType::boolean) return "a range cannot draw boolean values (leave gen out: true or false at random)";
+      return "";
+    }
+    if (gen == "email" || gen == "uuid") {
+      return column.type == ColumnType::text ? "" : fmt::format("{} draws text, but the column is {}", gen, type);
+    }
+    if (gen.rfind("one_of(", 0) == 0 && gen.size() > 8 && gen.back() == ')') {
+      if (!integral && column.type != ColumnType::text) return fmt::format("one_of(...) draws text or integers, but the column is {}", type);
+      std::string choice;
+      for (std::size_t i = 7; i < gen.size(); ++i) {
+        const char c = gen[i];
+        if (c != ',' && c != ')') {
+          if (c != ' ') choice += c;
+          continue;
+        }
+        if (choice.empty()) return fmt::format("one_of(...) has an empty choice in '{}'", gen);
+        if (integral && !parse_int(choice)) return fmt::format("one_of(...) on a {} column takes integers, got '{}'", type, choice);
+        choice.clear();
+      }
+      return "";
+    }
+    return fmt::format("expected a range such as 0..100, email, uuid or one_of(a,b,...), got '{}'", gen);
+  }
+
   void load_column(const Item& key, const Item& value) {
     ColumnSpec column;
     column.name = key.node.Scalar();
     const Reader r(errors_, value);
     r.check_keys({"type", "gen", "scale", "nullable"});
     if (r.require("type")) r.enumeration("type", &column.type);
-    r.text("gen", &column.gen);
+    if (r.text("gen", &column.gen)) {
+      if (const std::string problem = gen_problem(column); !problem.empty()) report(errors_, *r.get("gen"), problem);
+    }
     if (r.integer("scale", &column.scale, 0, 30) && column.scale != 0 && column.type != ColumnType::numeric) {
       report(errors_, *r.get("scale"), "scale is only for numeric columns");
     }

@@ -558,6 +558,31 @@ TEST(LoaderErrors, FailoverNamesTheLockService) {
   EXPECT_TRUE(has_text(error_on(app, "faults[1].failover"), "or db:eu-west-1 (the lock's database)")) << all_errors(app);
 }
 
+TEST(LoaderErrors, GenThatCannotDrawTheColumnsType) {
+  const LoadResult r = load(kHeader +
+                            "table:\n"                                                        // 3
+                            "  columns:\n"                                                    // 4
+                            "    a: {type: integer, gen: sometimes}\n"                        // 5
+                            "    b: {type: integer, gen: email}\n"                            // 6
+                            "    c: {type: boolean, gen: '0..1'}\n"                           // 7
+                            "    d: {type: bigint, gen: 'one_of(1, x)'}\n"                    // 8
+                            "    e: {type: text, gen: 'one_of(a,,b)'}\n"                      // 9
+                            "    f: {type: numeric, gen: '5..1'}\n"                           // 10
+                            "    ok1: {type: text, gen: 'one_of(new, paid)'}\n"
+                            "    ok2: {type: integer, gen: 'one_of(17, -3)'}\n"
+                            "    ok3: {type: numeric, gen: '0..100000', scale: 2}\n"
+                            "    ok4: {type: text, gen: uuid}\n"
+                            "    ok5: {type: timestamp}\n");
+  EXPECT_EQ(r.errors.size(), 6u) << all_errors(r);
+  EXPECT_EQ(error_on(r, "table.columns.a.gen").line, 5);
+  EXPECT_TRUE(has_text(error_on(r, "table.columns.a.gen"), "expected a range such as 0..100, email, uuid or one_of(a,b,...), got 'sometimes'"));
+  EXPECT_TRUE(has_text(error_on(r, "table.columns.b.gen"), "email draws text, but the column is integer"));
+  EXPECT_TRUE(has_text(error_on(r, "table.columns.c.gen"), "cannot draw boolean"));
+  EXPECT_TRUE(has_text(error_on(r, "table.columns.d.gen"), "takes integers, got 'x'"));
+  EXPECT_TRUE(has_text(error_on(r, "table.columns.e.gen"), "empty choice"));
+  EXPECT_TRUE(has_text(error_on(r, "table.columns.f.gen"), "LOW <= HIGH, got '5..1'"));
+}
+
 TEST(LoaderErrors, FaultParametersAndTimes) {
   const LoadResult r = load(kHeader +
                             "duration: 1m\nfaults:\n"                                    // 3-4
