@@ -18,6 +18,15 @@
 
 namespace rehearse::cli {
 
+const CLI::Validator& unsigned_seed() {
+  static const CLI::Validator validator(
+      [](std::string& text) {
+        return !text.empty() && text[0] == '-' ? "a seed is an integer from 0 to 18446744073709551615, got " + text : std::string();
+      },
+      "SEED");
+  return validator;
+}
+
 namespace {
 
 bool write_history(const std::string& path, const History& history) {
@@ -87,7 +96,7 @@ int main(int argc, char** argv) {
   RunOptions run;
   CLI::App* run_command = app.add_subcommand("run", "One simulated run: prints the verdict and the migration outcome");
   run_command->add_option("scenario", run.scenario, "Scenario file, or the name of a built-in scenario")->required();
-  run_command->add_option("--seed", run.seed, "Seed of the run (default: the scenario's seed)");
+  run_command->add_option("--seed", run.seed, "Seed of the run (default: the scenario's seed)")->check(unsigned_seed());
   run_command->add_flag("--json", run.json, "Print the result as one JSON object (cli.md)");
   run_command->add_option("--trace", run.trace, "Write every event of the run to FILE, one JSON object a line");
   run_command->add_option("--report", run.report, "Also write the rehearsal postmortem into DIR (reports.md)");
@@ -96,7 +105,7 @@ int main(int argc, char** argv) {
   ReportOptions report;
   CLI::App* report_command = app.add_subcommand("report", "Writes a rehearsal postmortem of one seed (reports.md)");
   report_command->add_option("scenario", report.scenario, "Scenario file, or the name of a built-in scenario")->required();
-  report_command->add_option("--seed", report.seed, "Seed of the run")->required();
+  report_command->add_option("--seed", report.seed, "Seed of the run")->required()->check(unsigned_seed());
   report_command->add_option("--out", report.out, "Directory to write the report into")->required();
 
   SweepOptions sweep;

@@ -24,6 +24,7 @@
 
 namespace CLI {
 class App;
+class Validator;
 }
 
 namespace rehearse::cli {
@@ -32,6 +33,9 @@ constexpr int kExitPass = 0;
 constexpr int kExitViolation = 1;
 constexpr int kExitBadInput = 2;
 constexpr int kExitEnvironment = 3;
+
+// --seed: CLI11 would read "-1" into an unsigned seed as 2^64-1; a seed is written without a sign.
+const CLI::Validator& unsigned_seed();
 
 // Loads and validates a scenario named on the command line (a file or a built-in name) and
 // compiles its plan; prints the errors on stderr and returns nullopt when it cannot be run.

@@ -88,7 +88,7 @@ CLI::App* add_replay_command(CLI::App& app, ReplayOptions& options) {
   CLI::App* command = app.add_subcommand(
       "replay", "Runs a seed twice, checks both traces hash the same, prints the timeline");
   command->add_option("scenario", options.scenario, "Scenario file, or the name of a built-in scenario")->required();
-  command->add_option("--seed", options.seed, "Seed to replay")->required();
+  command->add_option("--seed", options.seed, "Seed to replay")->required()->check(unsigned_seed());
   return command;
 }
 

@@ -541,7 +541,7 @@ CLI::App* add_shrink_command(CLI::App& app, ShrinkOptions& options) {
   CLI::App* command = app.add_subcommand(
       "shrink", "Turns a violating seed into a small explicit fault schedule that still violates the same invariant");
   command->add_option("scenario", options.scenario, "Scenario file, or the name of a built-in scenario")->required();
-  command->add_option("--seed", options.seed, "The violating seed")->required();
+  command->add_option("--seed", options.seed, "The violating seed")->required()->check(unsigned_seed());
   command->add_option("--out", options.out, "Write the shrunk scenario to FILE (default: stdout)");
   command->add_flag("--json", options.json, "Print a JSON summary on stdout (an extension; docs/cli.md)");
   command->add_option("--invariant", options.invariant,

@@ -78,6 +78,15 @@ TEST(Cli, BadDurationExitsTwoNamingTheKey) {
   EXPECT_NE(result.err.find("duration"), std::string::npos) << result.err;
 }
 
+TEST(Cli, NegativeSeedExitsTwo) {
+  // CLI11 alone would wrap -1 into 2^64-1 and run it.
+  for (const char* command : {"run gc-pause-fenced --seed -1", "replay gc-pause-fenced --seed -2"}) {
+    const auto result = run_rehearse(command);
+    EXPECT_EQ(result.exit_code, 2) << command << "\n" << result.out;
+    EXPECT_NE(result.err.find("a seed is an integer from 0 to"), std::string::npos) << result.err;
+  }
+}
+
 TEST(Cli, MissingRequiredFieldExitsTwo) {
   // Without `description:` the scenario is rejected and the message names the key.
   std::string text = kMinimalScenario;
