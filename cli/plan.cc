@@ -9,6 +9,7 @@
 #include <fmt/ranges.h>
 
 #include "cli/commands_internal.h"
+#include "core/topology.h"
 #include "core/lint.h"
 #include "core/plan.h"
 
@@ -123,12 +124,7 @@ std::vector<PhaseDescription> describe_phases(const Scenario& scenario, const Mi
           rollback_phase(scenario, plan)};
 }
 
-std::vector<std::string> rollout_order(const Scenario& scenario) {
-  if (!scenario.engine.order.empty()) return scenario.engine.order;
-  std::vector<std::string> order;
-  for (const RegionSpec& region : scenario.topology.regions) order.push_back(region.name);
-  return order;
-}
+std::vector<std::string> rollout_order(const Scenario& scenario) { return migrated_regions(scenario); }
 
 void print_phases(std::ostream& out, const std::vector<PhaseDescription>& phases) {
   int number = 0;
@@ -136,6 +132,21 @@ void print_phases(std::ostream& out, const std::vector<PhaseDescription>& phases
     const std::string label = phase.name == "rollback" ? "   rollback" : fmt::format("{:>2}. {}", ++number, phase.name);
     out << fmt::format("  {:<18}{}\n", label, phase.steps.front());
     for (std::size_t step = 1; step < phase.steps.size(); ++step) out << fmt::format("  {:<18}{}\n", "", phase.steps[step]);
+  }
+}
+
+// Global mode: where the one primary is, and where each region writes and reads.
+void print_global_topology(std::ostream& out, const Topology& topology) {
+  out << fmt::format("global topology: db:{} is the only primary; the migration runs once there and its DDL reaches "
+                     "every replica by replication\n",
+                     topology.home);
+  for (const RegionSpec& region : topology.regions) {
+    const bool home = region.name == topology.home;
+    const std::string reads = region.replicas > 0
+                                  ? fmt::format("reads from its {} replica{}{}", region.replicas,
+                                                region.replicas == 1 ? "" : "s", home ? "" : " (replicating across regions)")
+                                  : fmt::format("reads from db:{}{}", topology.home, home ? "" : " (across regions)");
+    out << fmt::format("  {}: writes to db:{}{}, {}\n", region.name, topology.home, home ? "" : " (across regions)", reads);
   }
 }
 
@@ -147,10 +158,7 @@ void print_rollout(std::ostream& out, const Scenario& scenario, const std::vecto
                        duration_text(engine.health_gate.soak_us), engine.health_gate.max_error_rate,
                        duration_text(engine.health_gate.max_replication_lag_us));
   }
-  if (scenario.topology.mode == TopologyMode::global) {
-    out << fmt::format("global topology: DDL runs once on {} and reaches the other regions by replication\n",
-                       scenario.topology.home);
-  }
+  if (scenario.topology.mode == TopologyMode::global) print_global_topology(out, scenario.topology);
 }
 
 void print_plan_text(std::ostream& out, const Scenario& scenario, const MigrationPlan& plan,

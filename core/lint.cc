@@ -19,12 +19,11 @@ void add(std::vector<LintFinding>& findings, const char* id, LintSeverity severi
   findings.push_back(LintFinding{id, severity, std::move(message)});
 }
 
+// Every replica of the topology. In global mode they all replicate from the home primary (a
+// region without replicas reads from that primary), so the count is the same sum.
 int replica_count(const Topology& topology) {
   int replicas = 0;
   for (const RegionSpec& region : topology.regions) replicas += region.replicas;
-  if (topology.mode == TopologyMode::global && topology.regions.size() > 1) {
-    replicas += static_cast<int>(topology.regions.size()) - 1;  // the other regions read from replicas
-  }
   return replicas;
 }
 
@@ -96,7 +95,9 @@ void lint_ddl_and_backfill(const Scenario& scenario, std::vector<LintFinding>& f
 
 void lint_rollout(const Scenario& scenario, std::vector<LintFinding>& findings) {
   const EngineSpec& engine = scenario.engine;
-  if (engine.rollout == Rollout::all_at_once) {
+  // One migrated region (global mode) has nothing to roll out at once.
+  const bool one_region_migrated = scenario.topology.mode == TopologyMode::global;
+  if (engine.rollout == Rollout::all_at_once && !one_region_migrated) {
     add(findings, "all-at-once", LintSeverity::warning,
         "engine.rollout is all-at-once: a failing step hits every region at the same time instead of the first "
         "region only; use region-by-region with a health gate.");

@@ -42,7 +42,8 @@ NodeNames topology_nodes(const Scenario& scenario) {
   const std::vector<std::string> lock_regions = lock_node_regions(scenario, lock_region);
   for (std::size_t i = 0; i < lock_regions.size(); ++i) names.add(fmt::format("lock-{}", i + 1), lock_regions[i]);
   for (const RegionSpec& region : regions) {
-    names.add("db:" + region.name, region.name);
+    const bool has_primary = scenario.topology.mode != TopologyMode::global || region.name == scenario.topology.home;
+    if (has_primary) names.add("db:" + region.name, region.name);  // global: the home's is the only one
     for (int r = 1; r <= region.replicas; ++r) names.add(fmt::format("db:{}/replica-{}", region.name, r), region.name);
     names.add("app:" + region.name, region.name);
   }

@@ -13,7 +13,10 @@
 // - topology absent, or topology without `regions`: one region `us-east-1` with 0 replicas.
 //   `regions: []` is an error. Region names are [a-z0-9_-]+, unique, and may not look like
 //   another node name (lock, holder, engine-N, lock-N).
-// - `topology.home` is only allowed with `mode: global` and defaults to the first region.
+// - `topology.home` is only allowed with `mode: global` and defaults to the first region. In
+//   global mode db:HOME is the only primary: a fault target db:OTHER is an error (its replicas
+//   db:OTHER/replica-N are fine), and so is `at: {phase, region: OTHER}` (the engine migrates
+//   the home region only).
 // - `engine.region`, `lock.region` default to the first region and `engine.order` to the
 //   topology order; the loader fills them in. A given `engine.order` must list every region
 //   exactly once.
@@ -27,7 +30,7 @@
 // - Durations that must be positive: `duration`, lock.ttl, engine.backoff.base, a fault's
 //   `for` and `extra`, random_faults.max_duration; backoff.max >= backoff.base.
 // - A fault's `at` (or `at.after`) must be before `duration`. `at.region` defaults to the first
-//   region of engine.order. A one-element list is accepted where one target is expected, and a
+//   region of engine.order (global: the home). A one-element list is accepted where one target is expected, and a
 //   single name where a list is expected (partition, from).
 // - Fault targets are checked against the node names of the topology; which kinds make sense
 //   on which nodes is left to the simulator. random_faults.targets accepts the patterns
@@ -56,6 +59,7 @@
 #include <fmt/format.h>
 
 #include "core/expr.h"
+#include "core/topology.h"
 #include "scenarios/builtin.h"
 
 namespace rehearse {
@@ -1180,6 +1184,12 @@ class ScenarioLoader {
       const RegionSpec* region = find_region(rest.substr(0, slash));
       if (!region)
         return fmt::format("no node '{}': no region '{}' (regions: {})", name, rest.substr(0, slash), region_list());
+      const bool no_primary = prefix == "db:" && slash == std::string::npos &&
+                              s_.topology.mode == TopologyMode::global && region->name != s_.topology.home;
+      if (no_primary)
+        return fmt::format("no node '{}': topology.mode is global, so db:{} (the home region's) is the only primary; "
+                           "{} has replicas only (db:{}/replica-N)",
+                           name, s_.topology.home, region->name, region->name);
       if (slash == std::string::npos) return "";
       const auto n = numbered(std::string_view(rest).substr(slash + 1), "replica-");
       if (n && *n <= region->replicas) return "";
@@ -1321,7 +1331,7 @@ class ScenarioLoader {
     const Reader r(errors_, item);
     r.check_keys({"phase", "region", "after"});
     PhaseTrigger trigger;
-    trigger.region = s_.engine.order.front();
+    trigger.region = migrated_regions(s_).front();
     bool ok = r.require("phase") && r.text("phase", &trigger.phase);
     if (ok && !contains(kPhases, trigger.phase)) {
       report(errors_, *r.get("phase"),
@@ -1329,7 +1339,17 @@ class ScenarioLoader {
                          suggestion(trigger.phase, kPhases)));
       ok = false;
     }
-    if (auto region = r.get("region")) ok = region_value(*region, &trigger.region) && ok;
+    if (auto region = r.get("region")) {
+      const bool known = region_value(*region, &trigger.region);
+      ok = known && ok;
+      if (known && s_.topology.mode == TopologyMode::global && trigger.region != s_.topology.home) {
+        report(errors_, *region,
+               fmt::format("topology.mode is global: the engine migrates only the home region {}, so no phase "
+                           "ever starts in {}",
+                           s_.topology.home, trigger.region));
+        ok = false;
+      }
+    }
     if (auto after = r.get("after"))
       ok = r.duration("after", &trigger.after_us) && before_end(*after, trigger.after_us) && ok;
     f->at_phase = trigger;

@@ -36,6 +36,7 @@ AppServer::AppServer(Kernel& kernel, Network& network, AppEndpoints endpoints, c
       rng_(seed, "workload:" + endpoints_.app->name()),
       observations_(observations) {
   REHEARSE_ASSERT(endpoints_.database != nullptr);
+  REHEARSE_ASSERT(endpoints_.replica_numbers.empty() || endpoints_.replica_numbers.size() == endpoints_.replicas.size());
 }
 
 // Uniform gaps in [0, 2/rate] (mean 1/rate): integer arithmetic, the same on every machine.
@@ -108,11 +109,16 @@ void AppServer::send_read() {
   const int replicas = static_cast<int>(endpoints_.replicas.size());
   const int replica = replicas == 0 ? 0 : 1 + static_cast<int>(rng_.below(static_cast<std::uint64_t>(replicas)));
   Node& target = replica == 0 ? *endpoints_.primary : *endpoints_.replicas[static_cast<std::size_t>(replica - 1)];
+  // The replica's number in its database: in a global topology one region's replicas are some
+  // of the home database's.
+  const int number = replica == 0 || endpoints_.replica_numbers.empty()
+                         ? replica
+                         : endpoints_.replica_numbers[static_cast<std::size_t>(replica - 1)];
   auto pending = std::make_shared<Pending>(Pending{kernel_.now(), false, false, 0, &target});
   SimDatabase* database = endpoints_.database;
   Node& app = *endpoints_.app;
-  network_.send(app, target, [this, database, replica, pending, &app, &target] {
-    database->app_read(replica, [this, pending, &app, &target](AppReadResult result) {
+  network_.send(app, target, [this, database, number, pending, &app, &target] {
+    database->app_read(number, [this, pending, &app, &target](AppReadResult result) {
       network_.send(target, app, [this, pending, result] {
         if (!pending->done) finish(*pending, !result.status.is_ok(), result.staleness_us);
       });
@@ -123,14 +129,15 @@ void AppServer::send_read() {
   });
 }
 
-void AppServer::export_to(Observations& observations) const {
-  auto& windows = observations.windows[endpoints_.primary->region()];
+void AppServer::export_to(Observations& observations, const std::map<std::int64_t, std::uint64_t>* applied_orders) const {
+  const std::map<std::int64_t, std::uint64_t>& latest = applied_orders != nullptr ? *applied_orders : last_applied_order_;
+  auto& windows = observations.windows[endpoints_.app->region()];  // the app's region (global: not the writer's)
   for (const auto& [start, window] : windows_) windows.push_back(window);
   for (const auto& [row, write] : acknowledged_) {
     // A later write applied at the primary (its acknowledgement may still be in flight when
     // the run ends) overwrote this one: its value is superseded, not lost.
-    auto applied = last_applied_order_.find(row);
-    if (applied != last_applied_order_.end() && applied->second > write.order) continue;
+    auto applied = latest.find(row);
+    if (applied != latest.end() && applied->second > write.order) continue;
     observations.acknowledged.push_back(write);
   }
 }
@@ -139,7 +146,7 @@ void AppServer::finish(Pending& request, bool failed, TimeUs staleness_us) {
   request.done = true;
   ++requests_;
   if (failed) ++errors_;
-  const std::string& region = endpoints_.primary->region();
+  const std::string& region = endpoints_.app->region();
   const TimeUs window_start = request.sent_us / kRequestWindowUs * kRequestWindowUs;
   RequestWindow& window = windows_[window_start];
   window.start_us = window_start;

@@ -1,6 +1,6 @@
 // The application servers of one region: live traffic during the migration. Writes (inserts
-// and updates, with hot rows) go to the region's primary, reads to its replicas when it has
-// any. The code version is old until the region's deploy point, then new; what each version
+// and updates, with hot rows) go to the region's primary (in a global topology the home
+// region's), reads to the region's own replicas when it has any, else to that primary. The code version is old until the region's deploy point, then new; what each version
 // writes is decided at the database (sim/database.h). Every request's latency, failure and
 // staleness is measured into the run's Observations; acknowledged writes are remembered for
 // the no-lost-writes checker. Requests are callbacks on the kernel, not fibers: traffic is the
@@ -27,6 +27,9 @@ struct AppEndpoints {
   Node* primary = nullptr;
   std::vector<Node*> replicas;
   SimDatabase* database = nullptr;
+  // Each replica's number in `database` (1-based), when not 1..replicas.size(): in a global
+  // topology a region's replicas are some of the home database's.
+  std::vector<int> replica_numbers;
 };
 
 class AppServer {
@@ -47,8 +50,14 @@ class AppServer {
     TimeUs max_latency_us = 0;
   };
   Second take_second() { return std::exchange(second_, Second{}); }
-  // Adds this region's request windows and acknowledged writes to `observations`.
-  void export_to(Observations& observations) const;
+  // Adds this region's request windows and acknowledged writes to `observations`. A write is
+  // left out when a later write to its row was applied at the primary: by this server, or by
+  // any server in `applied` (row -> latest apply order over every server writing to the same
+  // primary, as in a global topology; nullptr = this server's own).
+  void export_to(Observations& observations,
+                 const std::map<std::int64_t, std::uint64_t>* applied = nullptr) const;
+  // Row -> the apply order of this server's latest write to it that the primary applied.
+  const std::map<std::int64_t, std::uint64_t>& last_applied_orders() const { return last_applied_order_; }
   std::int64_t requests() const { return requests_; }
   std::int64_t errors() const { return errors_; }
 

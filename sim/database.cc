@@ -183,7 +183,9 @@ void SimDatabase::replicate(std::int64_t rows, std::function<void(Table&)> apply
   auto shared_apply = std::make_shared<std::function<void(Table&)>>(std::move(apply));
   for (std::size_t r = 0; r < replicas_.size(); ++r) {
     Replica& replica = replicas_[r];
-    TimeUs arrival = now + rng_.uniform(replication_lag_.low_us, replication_lag_.high_us) + extra;
+    const TimeUs replica_extra = now < replica.extra_lag_until_us ? replica.extra_lag_us : 0;
+    TimeUs arrival = now + rng_.uniform(replication_lag_.low_us, replication_lag_.high_us) + std::max(extra, replica_extra);
+    if (replica.transit.high_us > 0) arrival += rng_.uniform(replica.transit.low_us, replica.transit.high_us);  // cross-region
     if (kernel_.buggify().fires(FaultSite::replication_apply_stall)) {  // BUGGIFY: the replica stalls
       arrival += kernel_.buggify().draw_us(FaultSite::replication_apply_stall, 500 * kMs, kBuggifyReplicaStallMaxUs);
     }
@@ -532,6 +534,21 @@ void SimDatabase::hold_table_lock(TimeUs duration_us) {
 void SimDatabase::add_replication_lag(TimeUs extra_us, TimeUs until_us) {
   extra_lag_us_ = extra_us;
   extra_lag_until_us_ = until_us;
+}
+
+void SimDatabase::add_replica_lag(int replica, TimeUs extra_us, TimeUs until_us) {
+  REHEARSE_ASSERT(replica >= 1 && replica <= replica_count());
+  Replica& target = replicas_[static_cast<std::size_t>(replica - 1)];
+  target.extra_lag_us = extra_us;
+  target.extra_lag_until_us = until_us;
+}
+
+void SimDatabase::set_replica_transit(const std::vector<DurationRange>& transit) {
+  REHEARSE_ASSERT(transit.size() == replicas_.size());
+  for (std::size_t r = 0; r < replicas_.size(); ++r) {
+    REHEARSE_ASSERT(transit[r].low_us >= 0 && transit[r].low_us <= transit[r].high_us);
+    replicas_[r].transit = transit[r];
+  }
 }
 
 void SimDatabase::on_crash() {

@@ -95,6 +95,13 @@ class SimDatabase {
   // Faults.
   void hold_table_lock(TimeUs duration_us);             // a long-running transaction
   void add_replication_lag(TimeUs extra_us, TimeUs until_us);
+  // The same for one replica only (1-based): changes committed before `until_us` reach it
+  // `extra_us` later. The larger of this and the database-wide lag applies.
+  void add_replica_lag(int replica, TimeUs extra_us, TimeUs until_us);
+  // Global topology: each replica's extra one-way delay for changes shipped to it from another
+  // region (drawn per change; an all-zero range = the same region, nothing drawn).
+  // REQUIRES: one range per replica.
+  void set_replica_transit(const std::vector<DurationRange>& transit);
   void on_crash();                                       // connections and locks are gone
 
   const std::string& region() const { return region_; }
@@ -114,6 +121,9 @@ class SimDatabase {
     Table table;
     std::deque<Change> pending;
     TimeUs last_apply_us = 0;
+    DurationRange transit{0, 0};  // cross-region shipping delay (global topology)
+    TimeUs extra_lag_us = 0;      // a replication_lag fault on this replica alone
+    TimeUs extra_lag_until_us = 0;
   };
   struct RowRange {
     std::uint64_t id;

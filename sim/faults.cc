@@ -155,17 +155,24 @@ void FaultInjector::failover(const FaultSpec& fault, const std::vector<Node*>& n
 }
 
 // long_transaction holds a lock on the table of each database named (or of a region's primary);
-// replication_lag delays what each such primary ships to its replicas.
+// replication_lag delays what each such primary ships to its replicas. In a global topology a
+// replication_lag naming replicas (or a region other than the home) delays those replicas only,
+// one naming the home primary every replica.
 void FaultInjector::database_fault(const FaultSpec& fault, const std::vector<Node*>& nodes) {
+  const TimeUs now = world_.kernel().now();
+  const TimeUs until = std::min(now + fault.for_us, std::max(now, world_.scenario().duration_us));
   std::vector<SimDatabase*> databases;
   for (Node* node : nodes) {
+    const int replica = fault.kind == FaultKind::replication_lag ? world_.global_replica_number(*node) : 0;
+    if (replica > 0) {
+      world_.database_of(*node)->add_replica_lag(replica, fault.extra_us, until);
+      continue;
+    }
     SimDatabase* database = world_.database_of(*node);
     if (database != nullptr && std::find(databases.begin(), databases.end(), database) == databases.end()) {
       databases.push_back(database);
     }
   }
-  const TimeUs now = world_.kernel().now();
-  const TimeUs until = std::min(now + fault.for_us, std::max(now, world_.scenario().duration_us));
   for (SimDatabase* database : databases) {
     if (fault.kind == FaultKind::long_transaction) database->hold_table_lock(until - now);
     if (fault.kind == FaultKind::replication_lag) database->add_replication_lag(fault.extra_us, until);

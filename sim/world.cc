@@ -7,6 +7,7 @@
 
 #include "core/assert.h"
 #include "core/invariants.h"
+#include "core/topology.h"
 #include "sim/faults.h"
 #include "sim/random_faults.h"
 #include "sim/sim_ports.h"
@@ -64,10 +65,8 @@ struct World::Process {
 World::World(const Scenario& scenario, std::uint64_t seed, MigrationPlan plan, WorldOptions options)
     : scenario_(scenario), seed_(seed), plan_(std::move(plan)), options_(options) {
   REHEARSE_ASSERT(!scenario_.topology.regions.empty());
-  region_order_ = scenario_.engine.order;
-  if (region_order_.empty()) {
-    for (const auto& region : scenario_.topology.regions) region_order_.push_back(region.name);
-  }
+  region_order_ = migrated_regions(scenario_);
+  REHEARSE_ASSERT(!region_order_.empty());
   kernel_ = std::make_unique<Kernel>(seed);
   if (scenario_.buggify) kernel_->buggify().enable(options_.buggify_site_probability);
   network_ = std::make_unique<Network>(*kernel_, seed, scenario_.topology.intra_region, scenario_.topology.inter_region);
@@ -103,25 +102,53 @@ void World::build_nodes() {
     lock_nodes_.push_back(&lock);
   }
   for (const auto& region : regions) {
-    Node& primary = kernel_->add_node("db:" + region.name, region.name);
-    skew(primary);
-    primaries_[region.name] = &primary;
+    // Global topology: the home region's primary is the only one.
+    if (!global() || region.name == scenario_.topology.home) {
+      Node& primary = kernel_->add_node("db:" + region.name, region.name);
+      skew(primary);
+      primaries_[region.name] = &primary;
+    }
     for (int r = 1; r <= region.replicas; ++r) skew(kernel_->add_node(fmt::format("db:{}/replica-{}", region.name, r), region.name));
     skew(kernel_->add_node("app:" + region.name, region.name));
   }
 }
 
+// The primary a region's application writes to and its replicas replicate from: the region's
+// own, or in a global topology the home region's.
+const std::string& World::writer_of(const std::string& region) const {
+  return global() ? scenario_.topology.home : region;
+}
+
+// The replicas of every database, numbered as the database numbers them (1-based). Per region:
+// the region's replicas. Global: every region's replicas in topology order, all of the home
+// database's, those outside the home region shipped to across regions.
+void World::number_replicas() {
+  for (const auto& region : scenario_.topology.regions) {
+    const std::string& writer = writer_of(region.name);
+    for (int r = 1; r <= region.replicas; ++r) {
+      std::vector<std::string>& names = replica_names_[writer];
+      names.push_back(fmt::format("db:{}/replica-{}", region.name, r));
+      replica_numbers_[region.name].push_back(static_cast<int>(names.size()));
+      replica_transit_[writer].push_back(region.name == writer ? DurationRange{0, 0} : scenario_.topology.inter_region);
+    }
+  }
+}
+
 void World::build_stores() {
   const Table initial = generate_table(scenario_.table, seed_);
+  number_replicas();
   for (const auto& region : scenario_.topology.regions) {
+    if (primaries_.count(region.name) == 0) continue;  // global: a region without a primary
     Node* node = primaries_.at(region.name);
+    const int replicas = static_cast<int>(replica_names_[region.name].size());
     const std::string node_name = node->name();
     auto sink = [this, node_name](Event event) {
       event.node = node_name;
       append(std::move(event));
     };
-    auto database = std::make_unique<SimDatabase>(*kernel_, *node, region.name, initial, region.replicas,
+    auto database = std::make_unique<SimDatabase>(*kernel_, *node, region.name, initial, replicas,
                                                    scenario_.topology.replication_lag, sink, seed_);
+    if (global()) database->set_replica_transit(replica_transit_[region.name]);
     database->set_ignore_tokens(options_.store_ignores_tokens);
     database->set_derived(plan_.derived);
     SimDatabase* raw = database.get();
@@ -160,11 +187,13 @@ std::vector<std::string> World::lock_node_regions(const std::string& lock_region
 
 void World::build_lock_service() {
   const std::string lock_region = scenario_.lock.region.empty() ? scenario_.topology.regions.front().name : scenario_.lock.region;
+  // app-database: the lock row lives in the lock region's primary (global: the only primary).
+  const std::string& lock_database = writer_of(lock_region);
   LockServiceContext context{*kernel_, *network_, scenario_.lock, lock_nodes_, nullptr, nullptr, seed_,
                              [this](Event event) { append(std::move(event)); }};
   if (scenario_.lock.backend == LockBackend::app_database) {
-    context.database_node = primaries_.at(lock_region);
-    context.database = databases_.at(lock_region).get();
+    context.database_node = primaries_.at(lock_database);
+    context.database = databases_.at(lock_database).get();
   }
   lock_service_ = make_lock_service(std::move(context));
 }
@@ -187,9 +216,11 @@ void World::build_applications() {
     const bool included = workload.all_regions ||
                           std::find(workload.regions.begin(), workload.regions.end(), region.name) != workload.regions.end();
     if (!included) continue;
-    AppEndpoints endpoints{kernel_->find_node("app:" + region.name), primaries_.at(region.name), {},
-                           databases_.at(region.name).get()};
+    const std::string& writer = writer_of(region.name);
+    AppEndpoints endpoints{kernel_->find_node("app:" + region.name), primaries_.at(writer), {},
+                           databases_.at(writer).get(), {}};
     for (int r = 1; r <= region.replicas; ++r) endpoints.replicas.push_back(kernel_->find_node(fmt::format("db:{}/replica-{}", region.name, r)));
+    if (global()) endpoints.replica_numbers = replica_numbers_[region.name];
     applications_[region.name] = std::make_unique<AppServer>(*kernel_, *network_, endpoints, scenario_, seed_, observations_);
   }
 }
@@ -237,8 +268,18 @@ void World::probe_lease(const Event& event) {
   }
 }
 
-// The region's application moves to the new code at workload.deploy.new_code_after.
+// The region's application moves to the new code at workload.deploy.new_code_after; in a global
+// topology every region's application follows the home region, whose schema they all use.
 void World::deploy_if_due(const std::string& region, const Event& event) {
+  if (!global()) {
+    deploy_region_if_due(region, event);
+    return;
+  }
+  if (region != scenario_.topology.home) return;
+  for (const auto& [app_region, app] : applications_) deploy_region_if_due(app_region, event);
+}
+
+void World::deploy_region_if_due(const std::string& region, const Event& event) {
   auto app = applications_.find(region);
   if (app == applications_.end() || app->second->new_code()) return;
   bool due = false;
@@ -254,12 +295,18 @@ void World::deploy_if_due(const std::string& region, const Event& event) {
                         .detail = "deployed the new code version"});
 }
 
+// The primary of `region` and every replica of it (global: in every region), each under its
+// node name; `region` is the database's region, so a replica is judged against this primary.
 void World::snapshot(const std::string& region, const std::string& moment, std::uint64_t event_id) {
-  const SimDatabase& database = *databases_.at(region);
+  auto found = databases_.find(region);
+  if (found == databases_.end()) return;  // global: a region without a primary
+  const SimDatabase& database = *found->second;
+  const std::vector<std::string>& replica_names = replica_names_[region];
+  REHEARSE_ASSERT(static_cast<int>(replica_names.size()) == database.replica_count());
   observations_.snapshots.push_back(
       TableSnapshot{region, "db:" + region, moment, kernel_->now(), event_id, true, database.table().image()});
   for (int r = 1; r <= database.replica_count(); ++r) {
-    observations_.snapshots.push_back(TableSnapshot{region, fmt::format("db:{}/replica-{}", region, r), moment,
+    observations_.snapshots.push_back(TableSnapshot{region, replica_names[static_cast<std::size_t>(r - 1)], moment,
                                                     kernel_->now(), event_id, database.replica_lag(r) == 0,
                                                     database.replica_image(r)});
   }
@@ -270,9 +317,15 @@ void World::snapshot(const std::string& region, const std::string& moment, std::
 void World::sample() {
   for (const auto& region : scenario_.topology.regions) {
     MetricSample sample{kernel_->now(), region.name, 0, 0, 0, 0, 0};
-    const SimDatabase& database = *databases_.at(region.name);
-    sample.replication_lag_us = database.replication_lag();
-    sample.rows_backfilled = database.rows_backfilled();
+    if (!global()) {
+      const SimDatabase& database = *databases_.at(region.name);
+      sample.replication_lag_us = database.replication_lag();
+      sample.rows_backfilled = database.rows_backfilled();
+    } else {  // the lag of this region's replicas of the home primary; the backfill is the home's
+      const SimDatabase& home = *databases_.at(scenario_.topology.home);
+      for (int number : replica_numbers_[region.name]) sample.replication_lag_us = std::max(sample.replication_lag_us, home.replica_lag(number));
+      if (region.name == scenario_.topology.home) sample.rows_backfilled = home.rows_backfilled();
+    }
     auto app = applications_.find(region.name);
     if (app != applications_.end()) {
       const AppServer::Second second = app->second->take_second();
@@ -286,7 +339,7 @@ void World::sample() {
 }
 
 SimDatabase* World::database_of(const Node& node) {
-  auto it = databases_.find(node.region());
+  auto it = databases_.find(writer_of(node.region()));
   if (it == databases_.end()) return nullptr;
   const bool database_node = node.name().rfind("db:", 0) == 0;
   return database_node || node.name() == node.region() ? it->second.get() : nullptr;
@@ -357,13 +410,30 @@ std::vector<Node*> World::resolve(const std::string& target) {
   return in_region;
 }
 
+// Each region's state from its database's checkpoint. Global: every region reports the home
+// region's state, since every region reads the home primary's schema through its replicas.
 std::map<std::string, std::string> World::region_states() const {
   std::map<std::string, std::string> states;
   for (const auto& [region, database] : databases_) {
     const Checkpoint checkpoint = database->checkpoint(plan_.name);
     states[region] = checkpoint.exists ? checkpoint.state : "pending";
   }
+  if (global()) {
+    const std::string home_state = states.at(scenario_.topology.home);
+    for (const auto& region : scenario_.topology.regions) states[region.name] = home_state;
+  }
   return states;
+}
+
+int World::global_replica_number(const Node& node) const {
+  if (!global()) return 0;
+  auto found = replica_names_.find(scenario_.topology.home);
+  if (found == replica_names_.end()) return 0;
+  const std::vector<std::string>& names = found->second;
+  for (std::size_t r = 0; r < names.size(); ++r) {
+    if (names[r] == node.name()) return static_cast<int>(r + 1);
+  }
+  return 0;
 }
 
 std::string World::outcome(const std::map<std::string, std::string>& states) const {
@@ -383,7 +453,15 @@ void World::fill_observations(const RunResult& result) {
   for (const auto& region : scenario_.topology.regions) observations_.regions.push_back(region.name);
   observations_.derived = plan_.derived;
   for (const auto& column : scenario_.table.columns) observations_.old_columns.push_back(column.name);
-  for (const auto& [region, app] : applications_) app->export_to(observations_);
+  if (!global()) {
+    for (const auto& [region, app] : applications_) app->export_to(observations_);
+  } else {  // every region's servers write to the home primary: a write is superseded by anyone's
+    std::map<std::int64_t, std::uint64_t> latest;
+    for (const auto& [region, app] : applications_) {
+      for (const auto& [row, order] : app->last_applied_orders()) latest[row] = std::max(latest[row], order);
+    }
+    for (const auto& [region, app] : applications_) app->export_to(observations_, &latest);
+  }
   observations_.last_fault_end_us = faults_->last_fault_end();
   observations_.duration_us = scenario_.duration_us;
   observations_.time_ran_out = std::any_of(engines_.begin(), engines_.end(), [](const EngineInstance& e) {
@@ -436,7 +514,7 @@ RunResult World::run() {
   kernel_->after(kSampleEveryUs, [this] { sample(); });
   kernel_->run_until(scenario_.duration_us);
   append(Event{.node = "world", .kind = EventKind::run_end});
-  for (const auto& region : scenario_.topology.regions) snapshot(region.name, "end", history_.events().size() - 1);
+  for (const auto& region : scenario_.topology.regions) snapshot(region.name, "end", history_.events().size() - 1);  // global: the home only
 
   RunResult result;
   result.scenario = scenario_.name;

@@ -53,8 +53,12 @@ class World {
     auto it = databases_.find(region);
     return it == databases_.end() ? nullptr : it->second.get();
   }
-  // The database a node belongs to (its primary or one of its replicas, or a region name's).
+  // The database a node belongs to (its primary or one of its replicas, or a region name's; in
+  // a global topology every replica's is the home primary's), or nullptr.
   SimDatabase* database_of(const Node& node);
+  // Global topology: a replica node's number in the home database (1-based); 0 for any other
+  // node and in per-region mode.
+  int global_replica_number(const Node& node) const;
   const Observations& observations() const { return observations_; }
 
   // For the fault injector.
@@ -86,7 +90,10 @@ class World {
     EngineExit exit = EngineExit::gave_up;
   };
 
+  bool global() const { return scenario_.topology.mode == TopologyMode::global; }
+  const std::string& writer_of(const std::string& region) const;
   void build_nodes();
+  void number_replicas();
   void build_stores();
   std::vector<std::string> lock_node_regions(const std::string& lock_region) const;
   void build_lock_service();
@@ -95,6 +102,7 @@ class World {
   void probe_lease(const Event& event);
   void snapshot(const std::string& region, const std::string& moment, std::uint64_t event_id);
   void deploy_if_due(const std::string& region, const Event& event);
+  void deploy_region_if_due(const std::string& region, const Event& event);
   void start_engine(EngineInstance& instance);
   void finish_if_done();
   std::map<std::string, std::string> region_states() const;
@@ -113,7 +121,13 @@ class World {
   std::unique_ptr<Network> network_;
   std::vector<Node*> lock_nodes_;
   std::map<std::string, Node*> primaries_;
-  std::map<std::string, std::unique_ptr<SimDatabase>> databases_;
+  std::map<std::string, std::unique_ptr<SimDatabase>> databases_;  // by region (global: the home only)
+  // Per database region: its replicas' node names in the database's numbering, and the
+  // cross-region shipping delay of each (global topology). Per region of the topology: the
+  // numbers of the replicas placed there in their database.
+  std::map<std::string, std::vector<std::string>> replica_names_;
+  std::map<std::string, std::vector<DurationRange>> replica_transit_;
+  std::map<std::string, std::vector<int>> replica_numbers_;
   std::unique_ptr<LockService> lock_service_;
   std::vector<EngineInstance> engines_;
   std::map<std::string, std::unique_ptr<AppServer>> applications_;

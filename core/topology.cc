@@ -1,0 +1,20 @@
+// The regions a topology migrates (core/topology.h).
+#include "core/topology.h"
+
+#include "core/assert.h"
+
+namespace rehearse {
+
+std::vector<std::string> migrated_regions(const Scenario& scenario) {
+  if (scenario.topology.mode == TopologyMode::global) {
+    REHEARSE_ASSERT(!scenario.topology.home.empty());
+    return {scenario.topology.home};
+  }
+  if (!scenario.engine.order.empty()) return scenario.engine.order;
+  std::vector<std::string> order;
+  for (const RegionSpec& region : scenario.topology.regions) order.push_back(region.name);
+  REHEARSE_ASSERT(!order.empty());
+  return order;
+}
+
+}  // namespace rehearse

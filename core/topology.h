@@ -1,0 +1,18 @@
+// Which regions a scenario's topology migrates: per region, every region in engine.order; in a
+// global topology (one writer region, read replicas elsewhere) the home region alone. Used by
+// the simulated world, the loader and `rehearse plan`, so they agree on it.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/model.h"
+
+namespace rehearse {
+
+// The regions the engine migrates, in order: engine.order (default the topology order); in a
+// global topology only the home region, whose DDL reaches the other regions by replication.
+// REQUIRES: at least one region; in global mode a home.
+std::vector<std::string> migrated_regions(const Scenario& scenario);
+
+}  // namespace rehearse
