@@ -117,7 +117,7 @@ TEST(Cli, ListShowsEveryBuiltinWithItsDescription) {
 
 TEST(Cli, TraceWritesOneJsonEventPerLine) {
   // `--trace FILE` writes the history; an unwritable path is an environment error (3).
-  const std::string path = ::testing::TempDir() + "cli-trace.jsonl";
+  const std::string path = testing::temp_dir() + "cli-trace.jsonl";
   ASSERT_EQ(run_rehearse("run gc-pause-fenced --trace " + path).exit_code, 0);
   std::ifstream in(path);
   std::string line;

@@ -87,7 +87,7 @@ struct Rendered {
 
 // Screenshots `html` with a tall window (the whole report), logging the console to stderr.
 Rendered render(const std::string& chromium, const std::string& html, const std::string& name) {
-  const std::string directory = ::testing::TempDir() + "browser/";
+  const std::string directory = testing::temp_dir() + "browser/";
   fs::create_directories(directory);
   const std::string png = directory + name + ".png";
   const std::string log = directory + name + ".log";
@@ -140,7 +140,7 @@ TEST(ReportBrowser, ChromiumRendersTheViolatingReportWithItsDiagrams) {
   const Scenario scenario = testing::builtin("gc-pause-no-fencing");
   const RunResult result = sim::simulate(scenario, 1);
   ASSERT_TRUE(result.violated());
-  const std::string directory = ::testing::TempDir() + "browser-report";
+  const std::string directory = testing::temp_dir() + "browser-report";
   fs::remove_all(directory);
   const reports::ReportInput input{scenario, 1, result, reports::default_reproduce_command("gc-pause-no-fencing", 1),
                                    "test-build"};

@@ -26,7 +26,7 @@ TEST(ReportLongRun, OneHourWithRandomFaultsIsSummarisedUnderTwoMegabytesPerFigur
   EXPECT_GT(result.history.events().size(), 2000u) << "the hour should be a long history";
   EXPECT_GT(result.stats.faults_injected, 10);
 
-  const std::string directory = ::testing::TempDir() + "reports/hour";
+  const std::string directory = testing::temp_dir() + "reports/hour";
   std::filesystem::remove_all(directory);
   const reports::ReportInput input{scenario, 1, result,
                                    reports::default_reproduce_command("tests/fixtures/hour-random-faults.yaml", 1), "test"};

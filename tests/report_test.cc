@@ -50,7 +50,7 @@ const RecordedRun& clean_run() {
 
 // Writes the report of `run` into a fresh directory under the test temporary directory.
 std::string write(const RecordedRun& run, const std::string& name, const std::string& argument) {
-  const std::string directory = ::testing::TempDir() + "reports/" + name;
+  const std::string directory = testing::temp_dir() + "reports/" + name;
   std::filesystem::remove_all(directory);
   const ReportInput input{run.scenario, run.result.seed, run.result,
                           reports::default_reproduce_command(argument, run.result.seed), "test-build"};
@@ -334,7 +334,7 @@ TEST(ReportTest, VerifiedActionItemsAppearWithTheirTraceHash) {
   const RecordedRun& run = violating_run();
   ReportInput input{run.scenario, 1, run.result, "rehearse run gc-pause-no-fencing --seed 1", "test-build"};
   input.action_items.push_back({"set lock.fencing: storage", "no fencing", true, true, "0123456789abcdef"});
-  const std::string directory = ::testing::TempDir() + "reports/verified";
+  const std::string directory = testing::temp_dir() + "reports/verified";
   ASSERT_TRUE(reports::write_report(input, directory).is_ok());
   const std::string markdown = read_whole_file(directory + "/report.md");
   EXPECT_NE(markdown.find("`0123456789abcdef`"), std::string::npos);
@@ -345,8 +345,8 @@ TEST(ReportTest, DateComesFromSourceDateEpoch) {
   const RecordedRun& run = violating_run();
   const ReportInput input{run.scenario, 1, run.result, "rehearse run x --seed 1", "b"};
   ::setenv("SOURCE_DATE_EPOCH", "86400", 1);
-  const std::string first = ::testing::TempDir() + "reports/date-1";
-  const std::string second = ::testing::TempDir() + "reports/date-2";
+  const std::string first = testing::temp_dir() + "reports/date-1";
+  const std::string second = testing::temp_dir() + "reports/date-2";
   ASSERT_TRUE(reports::write_report(input, first).is_ok());
   ASSERT_TRUE(reports::write_report(input, second).is_ok());
   ::unsetenv("SOURCE_DATE_EPOCH");
@@ -406,7 +406,7 @@ RunResult big_result(const Scenario& scenario) {
 TEST(ReportTest, BigHistoryIsSummarisedUnderTwoMegabytes) {
   const Scenario scenario = builtin("gc-pause-fenced");
   const RunResult result = big_result(scenario);
-  const std::string directory = ::testing::TempDir() + "reports/big";
+  const std::string directory = testing::temp_dir() + "reports/big";
   const ReportInput input{scenario, 5, result, "rehearse run gc-pause-fenced --seed 5", "b"};
   ASSERT_TRUE(reports::write_report(input, directory).is_ok());
   for (const char* name : {"spacetime.svg", "violation.svg", "chart.svg"}) {

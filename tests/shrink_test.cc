@@ -34,7 +34,7 @@ TEST(Shrink, SwarmSeedShrinksToAtMostTwoFaultsThatStillViolate) {
   ASSERT_TRUE(swarm.random_faults.has_value());
   const std::uint64_t seed = kSwarmSeed;
   ASSERT_TRUE(violates(sim::simulate(swarm, seed), "mutual-exclusion")) << "seed " << seed << " no longer violates";
-  const std::string path = ::testing::TempDir() + "shrunk-swarm.yaml";
+  const std::string path = testing::temp_dir() + "shrunk-swarm.yaml";
   const auto shrunk = run_rehearse("shrink gc-pause-random-faults --seed " + std::to_string(seed) + " --json --out " + path);
   ASSERT_EQ(shrunk.exit_code, 1) << shrunk.err;
   const auto json = nlohmann::json::parse(shrunk.out);
@@ -67,7 +67,7 @@ TEST(Shrink, BuggifyIsASwarmFeatureTurnedOff) {
   text.replace(text.find("faults: []"), 10, "buggify: true\nfaults: []");
   const std::string input = testing::write_temp_file("buggify-swarm.yaml", text);
   ASSERT_TRUE(testing::from_text(text).buggify);
-  const std::string path = ::testing::TempDir() + "shrunk-buggify.yaml";
+  const std::string path = testing::temp_dir() + "shrunk-buggify.yaml";
   const auto shrunk = run_rehearse("shrink " + input + " --seed " + std::to_string(kSwarmSeed) + " --json --out " + path);
   ASSERT_EQ(shrunk.exit_code, 1) << shrunk.err;
   const auto json = nlohmann::json::parse(shrunk.out);
@@ -80,7 +80,7 @@ TEST(Shrink, WrittenFaultIsKeptButShortened) {
   // gc-pause-no-fencing's one written fault (a 20 s pause of the holder, 10 s lease) is needed,
   // so it stays; but a shorter pause still breaks mutual exclusion, and shrink finds one. The
   // text summary names the result, the file and the replay command.
-  const std::string path = ::testing::TempDir() + "shrunk-written.yaml";
+  const std::string path = testing::temp_dir() + "shrunk-written.yaml";
   const auto shrunk = run_rehearse("shrink gc-pause-no-fencing --seed 1 --out " + path);
   ASSERT_EQ(shrunk.exit_code, 1) << shrunk.err;
   EXPECT_NE(shrunk.out.find("shrink gc-pause-no-fencing seed 1: mutual-exclusion"), std::string::npos) << shrunk.out;
@@ -100,7 +100,7 @@ TEST(Shrink, WrittenFaultIsKeptButShortened) {
 
 TEST(Shrink, PassingSeedHasNothingToShrink) {
   // A seed that violates nothing exits 0 and writes no file.
-  const std::string path = ::testing::TempDir() + "shrunk-nothing.yaml";
+  const std::string path = testing::temp_dir() + "shrunk-nothing.yaml";
   std::remove(path.c_str());
   const auto result = run_rehearse("shrink gc-pause-fenced --seed 1 --out " + path);
   EXPECT_EQ(result.exit_code, 0) << result.err;

@@ -25,17 +25,17 @@ int validate(const std::string& xml_path) {
 
 TEST(SweepJunitSchema, ViolatingAndPassingSweepsValidate) {
   if (std::system("command -v xmllint >/dev/null 2>&1") != 0) GTEST_FAIL() << "xmllint missing: run scripts/setup";
-  const std::string violating = ::testing::TempDir() + "junit-schema-violating.xml";
+  const std::string violating = testing::temp_dir() + "junit-schema-violating.xml";
   ASSERT_EQ(run_rehearse("sweep all-at-once-bad-up --count 3 --junit " + violating).exit_code, 1);
   EXPECT_EQ(validate(violating), 0) << testing::read_whole_file(violating + ".log");
 
-  const std::string passing = ::testing::TempDir() + "junit-schema-passing.xml";
+  const std::string passing = testing::temp_dir() + "junit-schema-passing.xml";
   ASSERT_EQ(run_rehearse("sweep rollback-with-down --count 2 --junit " + passing).exit_code, 0);
   EXPECT_EQ(validate(passing), 0) << testing::read_whole_file(passing + ".log");
 }
 
 TEST(SweepJunitSchema, SchemaRejectsATestCaseWithoutAName) {
-  const std::string broken = ::testing::TempDir() + "junit-schema-broken.xml";
+  const std::string broken = testing::temp_dir() + "junit-schema-broken.xml";
   std::ofstream(broken) << "<?xml version=\"1.0\"?>\n<testsuites><testsuite name=\"s\" tests=\"1\">"
                            "<testcase classname=\"c\"><failure message=\"m\">x</failure></testcase>"
                            "</testsuite></testsuites>\n";

@@ -59,7 +59,7 @@ std::string violating_scenario_text() {
 
 // A fresh directory under the test temporary directory.
 std::string fresh_directory(const std::string& name) {
-  const std::filesystem::path path = std::filesystem::path(::testing::TempDir()) / name;
+  const std::filesystem::path path = std::filesystem::path(testing::temp_dir()) / name;
   std::filesystem::remove_all(path);
   std::filesystem::create_directories(path);
   return path.string();
@@ -109,8 +109,8 @@ TEST(Sweep, ParallelEqualsSerial) {
   // --jobs 2 finds exactly the violating seeds, grouped the same way and with the same
   // violation of each seed (compared through the JUnit file), as a serial sweep.
   const std::string scenario = small_no_fencing_path();
-  const std::string serial_junit = ::testing::TempDir() + "sweep-serial.xml";
-  const std::string parallel_junit = ::testing::TempDir() + "sweep-parallel.xml";
+  const std::string serial_junit = testing::temp_dir() + "sweep-serial.xml";
+  const std::string parallel_junit = testing::temp_dir() + "sweep-parallel.xml";
   const auto serial = run_rehearse("sweep " + scenario + " --seeds 1..10 --json --junit " + serial_junit);
   const auto parallel = run_rehearse("sweep " + scenario + " --seeds 1..10 --jobs 2 --json --junit " + parallel_junit);
   ASSERT_EQ(serial.exit_code, 1) << serial.err;
@@ -157,12 +157,12 @@ TEST(Sweep, MergeRejectsBadAndDuplicateInputs) {
   EXPECT_EQ(run_rehearse("merge " + path).exit_code, 0);
   EXPECT_EQ(run_rehearse("merge " + path + " " + path).exit_code, 2);
   EXPECT_EQ(run_rehearse("merge " + write_temp_file("sweep-merge-bad.json", "{\"scenario\": 3}")).exit_code, 2);
-  EXPECT_EQ(run_rehearse("merge " + ::testing::TempDir() + "no-such-sweep.json").exit_code, 2);
+  EXPECT_EQ(run_rehearse("merge " + testing::temp_dir() + "no-such-sweep.json").exit_code, 2);
 }
 
 TEST(Sweep, JunitIsWellFormed) {
   // One <testcase> per seed, one <failure> per violating seed, the counts in the attributes.
-  const std::string path = ::testing::TempDir() + "sweep-junit.xml";
+  const std::string path = testing::temp_dir() + "sweep-junit.xml";
   const auto result = run_rehearse("sweep all-at-once-bad-up --count 3 --junit " + path);
   ASSERT_EQ(result.exit_code, 1) << result.err;
   const std::string xml = read_whole_file(path);
@@ -179,7 +179,7 @@ TEST(Sweep, JunitIsWellFormed) {
 }
 
 TEST(Sweep, JunitOfPassingSeedsHasNoFailure) {
-  const std::string path = ::testing::TempDir() + "sweep-junit-pass.xml";
+  const std::string path = testing::temp_dir() + "sweep-junit-pass.xml";
   const auto result = run_rehearse("sweep rollback-with-down --count 2 --junit " + path);
   ASSERT_EQ(result.exit_code, 0) << result.err;
   const std::string xml = read_whole_file(path);

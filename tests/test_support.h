@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -12,6 +13,18 @@
 #include "scenarios/loader.h"
 
 namespace rehearse::testing {
+
+// A temporary directory of this test process alone (ctest runs each discovered test in its own
+// process, two at a time: a directory shared between them let one test rewrite the report
+// another was reading). Ends with '/'.
+inline std::string temp_dir() {
+  static const std::string directory = [] {
+    const std::string made = ::testing::TempDir() + "rehearse-test-" + std::to_string(::getpid()) + "/";
+    std::filesystem::create_directories(made);
+    return made;
+  }();
+  return directory;
+}
 
 // Loads a built-in scenario by name; fails the test when it does not load.
 inline Scenario builtin(const std::string& name) {
@@ -47,7 +60,7 @@ inline std::string read_whole_file(const std::string& path) {
 // Runs the `rehearse` binary with `arguments` (a shell fragment) and captures its output.
 inline CommandResult run_rehearse(const std::string& arguments) {
   // One file per test process: ctest runs tests in parallel processes.
-  const std::string err_path = ::testing::TempDir() + "rehearse-stderr-" + std::to_string(::getpid()) + ".txt";
+  const std::string err_path = temp_dir() + "stderr.txt";
   const std::string command = std::string(REHEARSE_BINARY) + " " + arguments + " 2>" + err_path;
   CommandResult result;
   FILE* pipe = popen(command.c_str(), "r");
@@ -63,7 +76,7 @@ inline CommandResult run_rehearse(const std::string& arguments) {
 
 // Writes `text` to a fresh file under the test's temporary directory and returns its path.
 inline std::string write_temp_file(const std::string& name, const std::string& text) {
-  const std::string path = ::testing::TempDir() + name;
+  const std::string path = temp_dir() + name;
   FILE* file = std::fopen(path.c_str(), "w");
   EXPECT_NE(file, nullptr);
   if (file != nullptr) {
