@@ -345,7 +345,7 @@ void SimDatabase::commit_backfill(const BackfillBatch& batch, const Checkpoint& 
   }
   for (RowChange& change : changes) change.after = primary_.version(updates[change.first].id);
   const auto updated = static_cast<std::int64_t>(updates.size());
-  rows_backfilled_ += updated;
+  rows_backfilled_ += static_cast<std::int64_t>(changes.size());  // rows, not (row, column) cells
   replicate(updated,
             [updates = std::move(updates), changes = std::move(changes)](Table& table) {
               for (const RowChange& change : changes) {
