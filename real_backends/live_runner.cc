@@ -19,6 +19,7 @@
 #include "core/engine.h"
 #include "core/assert.h"
 #include "core/invariants.h"
+#include "core/topology.h"
 #include "real_backends/engine_process.h"
 #include "real_backends/live_faults.h"
 #include "real_backends/live_lock.h"
@@ -43,13 +44,6 @@ std::string lock_key(const MigrationPlan& plan) { return "rehearse:lock:" + plan
 
 void log_line(const LiveOptions& options, const std::string& line) {
   if (options.log != nullptr) *options.log << line << "\n" << std::flush;
-}
-
-std::vector<std::string> rollout_order(const Scenario& scenario) {
-  if (!scenario.engine.order.empty()) return scenario.engine.order;
-  std::vector<std::string> names;
-  for (const auto& region : scenario.topology.regions) names.push_back(region.name);
-  return names;
 }
 
 int exit_code_of(EngineExit exit) {
@@ -292,7 +286,7 @@ Status dry_run(const LiveSetup& setup, const MigrationPlan& plan, bool prepare, 
   for (const auto& fill : plan.fills) out << fmt::format("  backfill: {} = {} in batches of {}\n", fill.column, fill.up.text(), setup.scenario.engine.batch_size);
   for (const auto& statement : plan.contract) out << fmt::format("  contract: {} {}\n", statement.column, statement.to);
   out << fmt::format("would run {} engine instance(s) over regions [{}] with traffic of {}/s writes and {}/s reads per region\n",
-                     setup.scenario.engine.instances, fmt::join(rollout_order(setup.scenario), ", "),
+                     setup.scenario.engine.instances, fmt::join(migrated_regions(setup.scenario), ", "),
                      setup.scenario.workload.writes_per_s, setup.scenario.workload.reads_per_s);
   return Status::ok();
 }
@@ -437,7 +431,7 @@ int run_engine_process(const LiveSetup& setup, const MigrationPlan& plan, int in
   int code = kEngineExitGaveUp;
   {
     RealTasks tasks;  // declared before the engine: its keepalive threads are joined after it
-    Engine engine(scenario.lock, scenario.engine, plan, rollout_order(scenario),
+    Engine engine(scenario.lock, scenario.engine, plan, migrated_regions(scenario),
                   EnginePorts{clock, random, tasks, lock, flags, recorder,
                               [&database](const std::string& region) -> RegionDatabase& { return database(region); }});
     code = exit_code_of(engine.run());

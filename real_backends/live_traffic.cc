@@ -3,10 +3,12 @@
 
 #include <algorithm>
 #include <chrono>
-#include <regex>
+#include <charconv>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+
+#include "core/gen.h"
 
 namespace rehearse::live {
 
@@ -40,10 +42,9 @@ bool chance(std::uint64_t& state, double probability) {
 // A value for an application write, drawn like sim/database.cc's generate_value.
 Value generate(const ColumnSpec& column, std::uint64_t& state) {
   if (column.nullable > 0 && chance(state, column.nullable)) return Value::null();
-  static const std::regex kRange(R"(^(-?\d+)\.\.(-?\d+)$)");
-  std::smatch match;
-  if (std::regex_match(column.gen, match, kRange)) {
-    const std::int64_t low = std::stoll(match[1]), high = std::stoll(match[2]);
+  const GenForm form = parse_gen(column.gen);
+  if (form.kind == GenForm::Kind::range) {
+    const std::int64_t low = form.low, high = form.high;
     if (column.type == ColumnType::numeric) {
       std::int64_t scale = 1;
       for (int i = 0; i < column.scale; ++i) scale *= 10;
@@ -53,7 +54,22 @@ Value generate(const ColumnSpec& column, std::uint64_t& state) {
     if (column.type == ColumnType::timestamp) return Value::timestamp(uniform(state, low, high) * kSec);
     return Value::integer(uniform(state, low, high));
   }
-  if (column.gen == "email") return Value::text(fmt::format("User{}@Example.org", uniform(state, 1, 999999)));
+  if (form.kind == GenForm::Kind::email) return Value::text(fmt::format("User{}@Example.org", uniform(state, 1, 999999)));
+  if (form.kind == GenForm::Kind::uuid) {
+    std::uint64_t parts[5];
+    for (std::uint64_t& part : parts) part = next_random(state);
+    return Value::text(fmt::format("{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}", parts[0] & 0xffffffffU, parts[1] & 0xffffU,
+                                   parts[2] & 0xfffU, parts[3] & 0xfffU, parts[4] & 0xffffffffffffULL));
+  }
+  if (form.kind == GenForm::Kind::one_of) {
+    const std::string& choice = form.choices[static_cast<std::size_t>(uniform(state, 0, static_cast<std::int64_t>(form.choices.size()) - 1))];
+    if (column.type != ColumnType::text) {
+      std::int64_t number = 0;
+      const auto [end, error] = std::from_chars(choice.data(), choice.data() + choice.size(), number);
+      if (error == std::errc() && end == choice.data() + choice.size()) return Value::integer(number);
+    }
+    return Value::text(choice);
+  }
   switch (column.type) {
     case ColumnType::bigint:
     case ColumnType::integer: return Value::integer(uniform(state, 0, 1000000));

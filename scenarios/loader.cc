@@ -59,6 +59,7 @@
 #include <fmt/format.h>
 
 #include "core/expr.h"
+#include "core/gen.h"
 #include "core/topology.h"
 #include "scenarios/builtin.h"
 
@@ -928,36 +929,29 @@ class ScenarioLoader {
   // Why `column.gen` cannot draw values of the column's type, or "" (see sim/database.cc's
   // generate_value: a range, email, uuid or one_of(...)).
   static std::string gen_problem(const ColumnSpec& column) {
-    const std::string& gen = column.gen;
-    if (gen.empty()) return "";  // the type's default draw
+    const GenForm form = parse_gen(column.gen);
     const std::string type = to_string(column.type);
     const bool integral = column.type == ColumnType::bigint || column.type == ColumnType::integer;
-    if (const auto dots = gen.find(".."); dots != std::string::npos) {
-      const auto low = parse_int(std::string_view(gen).substr(0, dots));
-      const auto high = parse_int(std::string_view(gen).substr(dots + 2));
-      if (!low || !high || *low > *high) return fmt::format("expected a range LOW..HIGH of integers with LOW <= HIGH, got '{}'", gen);
-      if (column.type == ColumnType::boolean) return "a range cannot draw boolean values (leave gen out: true or false at random)";
-      return "";
-    }
-    if (gen == "email" || gen == "uuid") {
-      return column.type == ColumnType::text ? "" : fmt::format("{} draws text, but the column is {}", gen, type);
-    }
-    if (gen.rfind("one_of(", 0) == 0 && gen.size() > 8 && gen.back() == ')') {
-      if (!integral && column.type != ColumnType::text) return fmt::format("one_of(...) draws text or integers, but the column is {}", type);
-      std::string choice;
-      for (std::size_t i = 7; i < gen.size(); ++i) {
-        const char c = gen[i];
-        if (c != ',' && c != ')') {
-          if (c != ' ') choice += c;
-          continue;
+    switch (form.kind) {
+      case GenForm::Kind::type_default: return "";
+      case GenForm::Kind::range:
+        return column.type == ColumnType::boolean ? "a range cannot draw boolean values (leave gen out: true or false at random)" : "";
+      case GenForm::Kind::email:
+      case GenForm::Kind::uuid:
+        return column.type == ColumnType::text ? "" : fmt::format("{} draws text, but the column is {}", column.gen, type);
+      case GenForm::Kind::one_of:
+        if (!integral && column.type != ColumnType::text) return fmt::format("one_of(...) draws text or integers, but the column is {}", type);
+        for (const std::string& choice : form.choices) {
+          if (integral && !parse_int(choice)) return fmt::format("one_of(...) on a {} column takes integers, got '{}'", type, choice);
         }
-        if (choice.empty()) return fmt::format("one_of(...) has an empty choice in '{}'", gen);
-        if (integral && !parse_int(choice)) return fmt::format("one_of(...) on a {} column takes integers, got '{}'", type, choice);
-        choice.clear();
-      }
-      return "";
+        return "";
+      case GenForm::Kind::invalid: break;
     }
-    return fmt::format("expected a range such as 0..100, email, uuid or one_of(a,b,...), got '{}'", gen);
+    if (column.gen.find("..") != std::string::npos) {
+      return fmt::format("expected a range LOW..HIGH of integers with LOW <= HIGH, got '{}'", column.gen);
+    }
+    if (column.gen.rfind("one_of(", 0) == 0) return fmt::format("one_of(...) has an empty choice in '{}'", column.gen);
+    return fmt::format("expected a range such as 0..100, email, uuid or one_of(a,b,...), got '{}'", column.gen);
   }
 
   void load_column(const Item& key, const Item& value) {

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "core/assert.h"
+#include "core/gen.h"
 
 namespace rehearse::sim {
 
@@ -48,21 +49,6 @@ Value generate_in_range(const ColumnSpec& column, std::int64_t low, std::int64_t
   return Value::integer(rng.uniform(low, high));
 }
 
-std::vector<std::string> split_choices(const std::string& inside) {
-  std::vector<std::string> choices;
-  std::string current;
-  for (char c : inside) {
-    if (c == ',') {
-      choices.push_back(current);
-      current.clear();
-    } else if (c != ' ') {
-      current += c;
-    }
-  }
-  choices.push_back(current);
-  return choices;
-}
-
 Value generate_default(const ColumnSpec& column, Rng& rng) {
   switch (column.type) {
     case ColumnType::bigint:
@@ -91,26 +77,29 @@ const char* ddl_name(DdlStatement::Kind kind) {
 
 Value generate_value(const ColumnSpec& column, Rng& rng) {
   if (column.nullable > 0 && rng.chance(column.nullable)) return Value::null();
-  const std::string& gen = column.gen;
-  if (const auto dots = gen.find(".."); dots != std::string::npos) {
-    const auto low = parse_int(std::string_view(gen).substr(0, dots));
-    const auto high = parse_int(std::string_view(gen).substr(dots + 2));
-    if (low && high && *low <= *high) return generate_in_range(column, *low, *high, rng);
-  }
-  if (gen == "email") {
-    static constexpr const char* kDomains[] = {"example.com", "Example.org", "MAIL.test"};
-    return Value::text(fmt::format("User{}@{}", rng.uniform(1, 999999), kDomains[rng.below(3)]));
-  }
-  if (gen == "uuid") {
-    return Value::text(fmt::format("{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}", rng.next() & 0xffffffffU, rng.next() & 0xffffU,
-                                   rng.next() & 0xfffU, rng.next() & 0xfffU, rng.next() & 0xffffffffffffULL));
-  }
-  if (gen.rfind("one_of(", 0) == 0 && gen.back() == ')') {
-    const auto choices = split_choices(gen.substr(7, gen.size() - 8));
-    const std::string& choice = choices[rng.below(choices.size())];
-    if (column.type == ColumnType::text) return Value::text(choice);
-    if (auto number = parse_int(choice)) return Value::integer(*number);
-    return Value::text(choice);
+  const GenForm form = parse_gen(column.gen);
+  switch (form.kind) {
+    case GenForm::Kind::range: return generate_in_range(column, form.low, form.high, rng);
+    case GenForm::Kind::email: {
+      static constexpr const char* kDomains[] = {"example.com", "Example.org", "MAIL.test"};
+      return Value::text(fmt::format("User{}@{}", rng.uniform(1, 999999), kDomains[rng.below(3)]));
+    }
+    case GenForm::Kind::uuid: {
+      // Drawn one statement at a time: the order of function arguments' evaluation is the
+      // compiler's choice, and the draws must not depend on it.
+      std::uint64_t parts[5];
+      for (std::uint64_t& part : parts) part = rng.next();
+      return Value::text(fmt::format("{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}", parts[0] & 0xffffffffU, parts[1] & 0xffffU,
+                                     parts[2] & 0xfffU, parts[3] & 0xfffU, parts[4] & 0xffffffffffffULL));
+    }
+    case GenForm::Kind::one_of: {
+      const std::string& choice = form.choices[rng.below(form.choices.size())];
+      if (column.type == ColumnType::text) return Value::text(choice);
+      if (auto number = parse_int(choice)) return Value::integer(*number);
+      return Value::text(choice);
+    }
+    case GenForm::Kind::type_default:
+    case GenForm::Kind::invalid: break;
   }
   return generate_default(column, rng);
 }
