@@ -25,6 +25,8 @@
 #include "scenarios/live_config.h"
 #include "sim/world.h"
 
+#include "tests/test_support.h"
+
 namespace rehearse {
 namespace {
 
@@ -152,11 +154,7 @@ void expect_clean(const RunResult& result) {
   EXPECT_GT(result.stats.app_requests, 0);
 }
 
-int count_events(const RunResult& result, EventKind kind) {
-  int count = 0;
-  for (const Event& event : result.history.events()) count += event.kind == kind ? 1 : 0;
-  return count;
-}
+using testing::count_events;
 
 // Acceptance 1: the written config migrates both regions under traffic; the test's own SQL
 // confirms the new column and every acknowledged write.

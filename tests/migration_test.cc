@@ -85,8 +85,7 @@ TEST(Migration, EngineCrashAtEveryStepBoundaryResumesToTheEnd) {
       const RunResult result = sim::simulate(scenario, seed);
       EXPECT_TRUE(result.outcome == "completed" || result.outcome == "rolled_back") << point << " seed " << seed << ": " << describe(result);
       EXPECT_FALSE(result.violated()) << point << " seed " << seed << ": " << describe(result);
-      int crashes = 0;
-      for (const Event& event : result.history.events()) crashes += event.kind == EventKind::node_crash;
+      const int crashes = testing::count_events(result, EventKind::node_crash);
       EXPECT_EQ(crashes, 1) << point << " seed " << seed << ": the crash must really happen";
     }
   }
@@ -122,11 +121,11 @@ faults:
     const RunResult result = sim::simulate(scenario, seed);
     EXPECT_FALSE(result.violated()) << "seed " << seed << ": " << describe(result);
     EXPECT_EQ(result.outcome, "completed") << "seed " << seed << ": " << describe(result);
-    int halted = 0, rollbacks = 0;
-    for (const Event& event : result.history.events()) {
-      halted += event.kind == EventKind::message && event.detail.find("not rolled back: us-east-1 is already contracted") == 0;
-      rollbacks += event.kind == EventKind::phase && event.detail == "rollback";
-    }
+    const int halted = testing::count_events(result, [](const Event& event) {
+      return event.kind == EventKind::message && event.detail.find("not rolled back: us-east-1 is already contracted") == 0;
+    });
+    const int rollbacks = testing::count_events(
+        result, [](const Event& event) { return event.kind == EventKind::phase && event.detail == "rollback"; });
     EXPECT_GE(halted, 1) << "seed " << seed << ": the region never failed, so the test proves nothing";
     EXPECT_EQ(rollbacks, 0) << "seed " << seed;
   }
@@ -158,8 +157,8 @@ faults:
     const RunResult result = sim::simulate(scenario, seed);
     EXPECT_FALSE(result.violated()) << "seed " << seed << ": " << describe(result);
     EXPECT_EQ(result.outcome, "completed") << "seed " << seed << ": " << describe(result);
-    int gave_up = 0;
-    for (const Event& event : result.history.events()) gave_up += event.kind == EventKind::engine_exit && event.detail == "gave_up";
+    const int gave_up = testing::count_events(
+        result, [](const Event& event) { return event.kind == EventKind::engine_exit && event.detail == "gave_up"; });
     EXPECT_EQ(gave_up, 1) << "seed " << seed << ": the waiter must give up for the test to mean anything";
   }
 }

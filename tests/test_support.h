@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "core/model.h"
+#include "core/run_result.h"
 #include "scenarios/loader.h"
 
 namespace rehearse::testing {
@@ -24,6 +25,17 @@ inline std::string temp_dir() {
     return made;
   }();
   return directory;
+}
+
+// How many events of the run's history `matches` (a predicate on const Event&), or are of `kind`.
+template <typename Predicate>
+int count_events(const RunResult& result, Predicate matches) {
+  int count = 0;
+  for (const Event& event : result.history.events()) count += matches(event) ? 1 : 0;
+  return count;
+}
+inline int count_events(const RunResult& result, EventKind kind) {
+  return count_events(result, [kind](const Event& event) { return event.kind == kind; });
 }
 
 // Loads a built-in scenario by name; fails the test when it does not load.
