@@ -42,12 +42,17 @@ nlohmann::json run_json(const RunResult& result) {
   }
   nlohmann::json regions = nlohmann::json::object();
   for (const auto& [region, state] : result.region_states) regions[region] = state;
+  nlohmann::json migration = {{"outcome", result.outcome}, {"regions", regions}};
+  if (!result.nothing_to_do.empty()) {  // extension of cli.md (docs/cli.md)
+    migration["already_complete"] = true;
+    migration["note"] = result.nothing_to_do;
+  }
   const RunStats& s = result.stats;
-  return {{"scenario", result.scenario},
+  nlohmann::json json = {{"scenario", result.scenario},
           {"seed", result.seed},
           {"verdict", result.violated() ? "violation" : "pass"},
           {"violations", violations},
-          {"migration", {{"outcome", result.outcome}, {"regions", regions}}},
+          {"migration", migration},
           {"stats",
            {{"events", s.events},
             {"sim_time_ms", s.sim_time_us / kMs},
@@ -62,6 +67,14 @@ nlohmann::json run_json(const RunResult& result) {
             {"rows_backfilled", s.rows_backfilled},
             {"overlapping_belief_ms", s.overlapping_belief_us / kMs}}},
           {"trace_hash", result.trace_hash}};
+  if (!result.faults_not_fired.empty()) {  // extension of cli.md (docs/cli.md); absent when every fault fired
+    nlohmann::json missed = nlohmann::json::array();
+    for (const UnfiredFault& fault : result.faults_not_fired) {
+      missed.push_back({{"fault", fault.fault}, {"at", fault.at}, {"why", fault.why}});
+    }
+    json["faults_not_fired"] = missed;
+  }
+  return json;
 }
 
 nlohmann::json event_json(const Event& event) {
@@ -105,6 +118,10 @@ void print_run_text(std::ostream& out, const RunResult& result, const std::strin
     if (it != result.region_states.end()) regions += fmt::format("{}{}: {}", regions.empty() ? "" : ", ", region, it->second);
   }
   out << fmt::format(" ({})\n", regions);
+  if (!result.nothing_to_do.empty()) out << result.nothing_to_do << "\n";
+  for (const UnfiredFault& fault : result.faults_not_fired) {
+    out << fmt::format("fault not fired: {} ({}): {}\n", fault.fault, fault.at, fault.why);
+  }
   const RunStats& s = result.stats;
   out << fmt::format("stats: {} events, {} simulated, {} ms wall, {} faults, {} lock acquisitions, "
                      "{} stale writes rejected, {} rows backfilled\n",

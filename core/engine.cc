@@ -39,6 +39,7 @@ Engine::Engine(const LockSpec& lock, const EngineSpec& engine, MigrationPlan pla
     : lock_(lock),
       engine_(engine),
       plan_(std::move(plan)),
+      key_(checkpoint_key(plan_)),
       regions_(std::move(regions)),
       ports_(ports),
       session_(lock, engine, LockSessionPorts{ports.clock, ports.random, ports.tasks, ports.lock, ports.recorder, ports.fault_points}) {
@@ -369,7 +370,7 @@ Engine::Step Engine::wait_for_replicas(Region& region) {
 Engine::Step Engine::set_state(Region& region, const char* state) {
   Checkpoint next = region.checkpoint;
   next.exists = true;
-  next.migration = plan_.name;
+  next.key = key_;
   next.state = state;
   next.token = session_.token();
   const Step step = protected_call(region, "checkpoint", kTransientRetriesMax,
@@ -409,11 +410,16 @@ Engine::Step Engine::protected_call(Region& region, const char* what, int retrie
 bool Engine::read_checkpoint(Region& region) {
   for (int attempt = 0; attempt <= kTransientRetriesMax; ++attempt) {
     if (!session_.holding()) return false;
-    Result<Checkpoint> read = region.database.read_checkpoint(plan_.name);
+    Result<Checkpoint> read = region.database.read_checkpoint(key_);
     if (read.is_ok()) {
       region.checkpoint = read.value();
+      region.checkpoint.key = key_;
       if (!region.checkpoint.exists) region.checkpoint.state = "pending";
       return true;
+    }
+    if (read.status().is_conflict()) {  // another plan's checkpoint: not ours to resume or to touch
+      note(region.name, read.status().message());
+      return false;
     }
     ports_.clock.sleep_for(backoff_delay(engine_.backoff, attempt, ports_.random));
   }

@@ -82,6 +82,7 @@ class Engine {
   LockSpec lock_;
   EngineSpec engine_;
   MigrationPlan plan_;
+  CheckpointKey key_;  // what this plan's checkpoints are keyed by
   std::vector<std::string> regions_;
   EnginePorts ports_;
   LockSession session_;

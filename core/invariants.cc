@@ -497,8 +497,65 @@ std::vector<Violation> check_no_lost_writes(const Observations& observations) {
   return in_region_order(observations, std::move(by_region));
 }
 
+namespace {
+
+// ---- schema-convergence: each catalog against its region's recorded state ---------------------
+
+// What `catalog` shows against what `claim` says it must, or "" when it agrees.
+std::string catalog_disagreement(const TableCatalog& catalog, const SchemaClaim& claim) {
+  std::vector<std::string> problems;
+  for (const CatalogColumn& wanted : claim.present) {
+    const CatalogColumn* found = catalog.column(wanted.name);
+    if (found == nullptr) {
+      problems.push_back(fmt::format("lacks column {} ({})", wanted.name, wanted.type));
+    } else if (found->type != wanted.type) {
+      problems.push_back(fmt::format("has column {} as {}, not {}", wanted.name, found->type, wanted.type));
+    } else if (wanted.not_null && !found->not_null) {
+      problems.push_back(fmt::format("has column {} nullable, not NOT NULL", wanted.name));
+    }
+  }
+  for (const std::string& name : claim.absent) {
+    if (catalog.column(name) != nullptr) problems.push_back(fmt::format("still has column {}", name));
+  }
+  auto has_index = [&catalog](const std::string& name) {
+    return std::find(catalog.indexes.begin(), catalog.indexes.end(), name) != catalog.indexes.end();
+  };
+  for (const std::string& name : claim.indexes) {
+    if (!has_index(name)) problems.push_back(fmt::format("lacks index {}", name));
+  }
+  for (const std::string& name : claim.absent_indexes) {
+    if (has_index(name)) problems.push_back(fmt::format("still has index {}", name));
+  }
+  return fmt::format("{}", fmt::join(problems, ", "));
+}
+
+// Per region, the first end snapshot (primary, or a drained replica) whose catalog contradicts
+// what the region's recorded state claims: `contracted` the plan's new schema, `rolled_back`
+// the old one. States in between claim nothing this can judge.
+std::vector<Violation> catalogs_against_states(const Observations& observations) {
+  std::map<std::string, Violation> by_region;
+  for (const TableSnapshot& snapshot : observations.snapshots) {
+    if (snapshot.moment != "end" || !snapshot.catalog.known || !snapshot.drained || by_region.count(snapshot.region) > 0) continue;
+    auto state = observations.final_states.find(snapshot.region);
+    if (state == observations.final_states.end()) continue;
+    const SchemaClaim* claim = state->second == "contracted"    ? &observations.contracted_schema
+                               : state->second == "rolled_back" ? &observations.old_schema
+                                                                : nullptr;
+    if (claim == nullptr) continue;
+    const std::string disagreement = catalog_disagreement(snapshot.catalog, *claim);
+    if (disagreement.empty()) continue;
+    by_region[snapshot.region] = Violation{
+        "schema-convergence", snapshot.time_us, snapshot.node,
+        fmt::format("{} is recorded {} but its catalog {}", snapshot.node, state->second, disagreement), {snapshot.event}};
+  }
+  return in_region_order(observations, std::move(by_region));
+}
+
+}  // namespace
+
 std::vector<Violation> check_schema_convergence(const Observations& observations) {
-  if (observations.time_ran_out) return {};
+  std::vector<Violation> violations = catalogs_against_states(observations);  // judged even when time ran out
+  if (observations.time_ran_out) return violations;
   std::vector<std::string> regions = observations.regions;
   for (const auto& [region, state] : observations.final_states) {
     if (std::find(regions.begin(), regions.end(), region) == regions.end()) regions.push_back(region);
@@ -513,11 +570,12 @@ std::vector<Violation> check_schema_convergence(const Observations& observations
   for (const std::string& region : regions) {
     const int schema = schema_of(region);
     if (schema != 2 && schema == schema_of(regions.front())) continue;
-    return {Violation{"schema-convergence", end_time(observations), primary_node(region),
-                      fmt::format("regions ended on different schemas ({})", describe_states(observations)),
-                      end_snapshot_events(observations)}};
+    violations.push_back(Violation{"schema-convergence", end_time(observations), primary_node(region),
+                                   fmt::format("regions ended on different schemas ({})", describe_states(observations)),
+                                   end_snapshot_events(observations)});
+    break;
   }
-  return {};
+  return violations;
 }
 
 namespace {

@@ -28,6 +28,10 @@ std::vector<Violation> check_no_lost_writes(const Observations& observations);
 
 // schema-convergence: at the end every region is `contracted`, or every region is on the old
 // schema (`rolled_back` or `pending`). Not judged when time ran out (liveness judges that).
+// Always judged: each region's catalog at the end (primary and drained replicas, as the
+// database itself describes the table) shows what its recorded state claims -- `contracted`
+// the plan's new columns with their types and NOT NULL, its indexes, and none of the columns
+// it dropped; `rolled_back` the old columns and none the plan added.
 std::vector<Violation> check_schema_convergence(const Observations& observations);
 
 // validate-before-contract: each region's first applied contract write is preceded by a passed

@@ -1,5 +1,8 @@
-// Names of the scenario model's enumerations, as written in scenario files and JSON.
+// Names of the scenario model's enumerations, as written in scenario files and JSON, and the
+// text of a fault's trigger.
 #include "core/model.h"
+
+#include <fmt/format.h>
 
 namespace rehearse {
 
@@ -88,6 +91,15 @@ const char* to_string(FaultKind v) {
     case FaultKind::failover: return "failover";
   }
   return "?";
+}
+
+// "phase backfill in us-east-1 +1s" or "at 5s": when `fault` is due.
+std::string describe_trigger(const FaultSpec& fault) {
+  auto text = [](TimeUs us) { return us % kSec == 0 ? fmt::format("{}s", us / kSec) : fmt::format("{}ms", us / kMs); };
+  if (fault.at_phase) {
+    return fmt::format("phase {} in {} +{}", fault.at_phase->phase, fault.at_phase->region, text(fault.at_phase->after_us));
+  }
+  return "at " + text(fault.at_us);
 }
 
 }  // namespace rehearse

@@ -234,5 +234,7 @@ const char* to_string(DeployAfter v);
 const char* to_string(Verdict v);
 const char* to_string(OperationKind v);
 const char* to_string(FaultKind v);
+// When a fault is due, for messages: "phase backfill in us-east-1 +1s" or "at 5s".
+std::string describe_trigger(const FaultSpec& fault);
 
 }  // namespace rehearse

@@ -51,6 +51,38 @@ struct TableImage {
 // Same columns and the same values in every row (writers aside).
 bool same_contents(const TableImage& a, const TableImage& b);
 
+// One column as a database's catalog shows it.
+struct CatalogColumn {
+  std::string name;
+  std::string type;  // to_string(ColumnType) for the types scenarios use, else the database's own name
+  bool not_null = false;
+};
+
+// A table's catalog: what the database itself says the table is (PostgreSQL's
+// information_schema / pg_indexes; the simulated table's own schema), not what the migration
+// recorded about it.
+struct TableCatalog {
+  bool known = false;  // false: not read (snapshots built by hand in tests)
+  std::vector<CatalogColumn> columns;
+  std::vector<std::string> indexes;  // index names
+  const CatalogColumn* column(const std::string& name) const {
+    for (const CatalogColumn& c : columns) {
+      if (c.name == name) return &c;
+    }
+    return nullptr;
+  }
+};
+
+// What a region's recorded state claims its catalog shows (from the plan): columns present
+// with their types (and NOT NULL where the plan sets it), columns absent, indexes present and
+// absent. Columns and indexes the plan does not touch are not judged.
+struct SchemaClaim {
+  std::vector<CatalogColumn> present;     // not_null: must be NOT NULL (else not judged)
+  std::vector<std::string> absent;
+  std::vector<std::string> indexes;
+  std::vector<std::string> absent_indexes;
+};
+
 struct TableSnapshot {
   std::string region;
   std::string node;     // db:REGION or db:REGION/replica-N
@@ -59,6 +91,7 @@ struct TableSnapshot {
   std::uint64_t event = 0;  // id of the history event at which it was taken
   bool drained = true;      // replica snapshots: taken after replication caught up
   TableImage table;
+  TableCatalog catalog;     // the database's catalog of the table at the same moment
 };
 
 // A column the migration computes from the old row (new = up(old)), and how to get the old
@@ -116,6 +149,9 @@ struct Observations {
   bool time_ran_out = false;      // engines still running at duration
   std::string outcome;            // completed | rolled_back | halted | incomplete
   std::map<std::string, std::string> final_states;  // region -> state of cli.md
+  // What `contracted` and `rolled_back` claim about each region's catalog (the plan's).
+  SchemaClaim contracted_schema;
+  SchemaClaim old_schema;
 };
 
 }  // namespace rehearse

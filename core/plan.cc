@@ -9,10 +9,14 @@
 //   create_index   expand: CREATE INDEX CONCURRENTLY (no exclusive lock)
 #include "core/plan.h"
 
+#include <algorithm>
 #include <map>
+#include <set>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+
+#include "core/history.h"
 
 namespace rehearse {
 
@@ -135,6 +139,36 @@ Status Compiler::add(const Operation& op) {
   return Status::invalid("unknown operation");
 }
 
+// The catalog claims of `contracted` (the columns after every operation, NOT NULL where the
+// plan sets it, the indexes it creates; every other column it added or dropped absent) and of
+// `rolled_back` (the table's own columns; none it added, none of its indexes).
+void claim_schemas(const Scenario& scenario, const std::map<std::string, ColumnType>& final_columns, MigrationPlan& plan) {
+  std::set<std::string> touched;
+  for (const DdlStatement& s : plan.expand) {
+    if (s.kind == DdlStatement::Kind::add_column) {
+      touched.insert(s.column);
+      plan.old_schema.absent.push_back(s.column);
+    }
+    if (s.kind == DdlStatement::Kind::create_index) {
+      plan.contracted_schema.indexes.push_back(s.column);
+      plan.old_schema.absent_indexes.push_back(s.column);
+    }
+  }
+  for (const DdlStatement& s : plan.contract) {
+    if (s.kind == DdlStatement::Kind::drop_column || s.kind == DdlStatement::Kind::rename_column) touched.insert(s.column);
+  }
+  for (const auto& [name, type] : final_columns) {
+    const bool not_null = std::find(plan.not_null.begin(), plan.not_null.end(), name) != plan.not_null.end();
+    if (touched.count(name) > 0 || not_null) plan.contracted_schema.present.push_back(CatalogColumn{name, to_string(type), not_null});
+  }
+  for (const std::string& name : touched) {
+    if (final_columns.count(name) == 0) plan.contracted_schema.absent.push_back(name);
+  }
+  for (const auto& column : scenario.table.columns) {
+    plan.old_schema.present.push_back(CatalogColumn{column.name, to_string(column.type), false});
+  }
+}
+
 }  // namespace
 
 std::string shadow_column(const std::string& column) { return column + "__new"; }
@@ -150,8 +184,33 @@ Result<MigrationPlan> compile_plan(const Scenario& scenario) {
     Status status = compiler.add(op);
     if (!status.is_ok()) return status;
   }
+  claim_schemas(scenario, compiler.columns, plan);
   return plan;
 }
+
+std::string plan_digest(const MigrationPlan& plan) {
+  std::uint64_t hash = 0x6a09e667f3bcc908ULL;
+  auto add = [&hash](const std::string& text) { hash = hash_string(hash, text); };
+  auto add_ddl = [&](const char* step, const std::vector<DdlStatement>& statements) {
+    add(step);
+    for (const DdlStatement& s : statements) {
+      add(fmt::format("{}|{}|{}|{}|{}|{}", static_cast<int>(s.kind), s.table, s.column, to_string(s.type), s.to,
+                      fmt::join(s.columns, ",")));
+    }
+  };
+  add(plan.table);
+  add_ddl("expand", plan.expand);
+  add_ddl("contract", plan.contract);
+  add_ddl("rollback", plan.rollback);
+  for (const ColumnFill& fill : plan.fills) add(fmt::format("fill|{}|{}", fill.column, fill.up.text()));
+  for (const std::string& column : plan.not_null) add("not_null|" + column);
+  for (const DerivedColumn& d : plan.derived) {
+    add(fmt::format("derived|{}|{}|{}|{}|{}", d.column, d.final_name, d.source, d.up.text(), d.down.text()));
+  }
+  return fmt::format("{:016x}", hash);
+}
+
+CheckpointKey checkpoint_key(const MigrationPlan& plan) { return CheckpointKey{plan.name, plan.table, plan_digest(plan)}; }
 
 int region_state_rank(const std::string& state) {
   int rank = 0;

@@ -23,7 +23,16 @@ struct MigrationPlan {
   std::vector<DdlStatement> contract;   // DROP / RENAME COLUMN, SET NOT NULL, in order
   std::vector<DdlStatement> rollback;   // undoes `expand`, in order
   std::vector<DerivedColumn> derived;   // for the application's dual writes and the checkers
+  // What the table's catalog must show once contracted, and once rolled back (or untouched).
+  SchemaClaim contracted_schema;
+  SchemaClaim old_schema;
 };
+
+// A digest of what the plan does to its table: every operation's DDL, up and down (16 hex
+// digits). Any change to the plan changes it; the migration's name does not enter it.
+std::string plan_digest(const MigrationPlan& plan);
+// The key of the plan's checkpoints: its name, its table and plan_digest.
+CheckpointKey checkpoint_key(const MigrationPlan& plan);
 
 // The column that holds an altered column's new version until contract renames it back.
 std::string shadow_column(const std::string& column);

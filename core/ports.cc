@@ -1,6 +1,8 @@
 // Non-virtual helpers of the ports.
 #include "core/ports.h"
 
+#include <fmt/format.h>
+
 #include "core/assert.h"
 
 namespace rehearse {
@@ -39,6 +41,30 @@ class NeverFaultPoints final : public FaultPoints {
 FaultPoints& FaultPoints::never() {
   static NeverFaultPoints instance;  // stateless: safe to share between threads
   return instance;
+}
+
+}  // namespace rehearse
+
+namespace rehearse {
+
+std::string checkpoint_conflict(const CheckpointKey& wanted, const CheckpointKey& found) {
+  if (found.plan_digest.empty()) {
+    return fmt::format(
+        "migration {}: the checkpoint in this database was written by an older rehearse that did not record what it "
+        "migrated, so it cannot be told apart from another plan of the same name; if it is this plan's progress on "
+        "table {}, adopt it with UPDATE rehearse_checkpoint SET tables = '{}', plan_digest = '{}' WHERE migration = '{}'; "
+        "otherwise give this migration another name (migration.name)",
+        wanted.migration, wanted.tables, wanted.tables, wanted.plan_digest, wanted.migration);
+  }
+  const std::string what = found.tables != wanted.tables
+                               ? fmt::format("table {}, not {}", found.tables, wanted.tables)
+                               : fmt::format("table {} under another plan (digest {}, this plan's is {})", found.tables,
+                                             found.plan_digest, wanted.plan_digest);
+  return fmt::format(
+      "migration {}: this database holds a checkpoint of a migration of that name for {}; it is not this plan's "
+      "progress. Give this migration another name (migration.name), or, if that migration is finished and forgotten, "
+      "delete its checkpoint (DELETE FROM rehearse_checkpoint WHERE migration = '{}') in every region",
+      wanted.migration, what, wanted.migration);
 }
 
 }  // namespace rehearse

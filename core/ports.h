@@ -103,15 +103,31 @@ struct DdlLimits {
   TimeUs statement_timeout_us = 0;  // 0 = no limit
 };
 
+// What a checkpoint is the progress of: a migration's name, the table(s) it migrates and a
+// digest of its plan (core/plan.h checkpoint_key). A database keeps one checkpoint per migration
+// name; one whose tables or digest differ belongs to another plan under the same name and is
+// never taken for this plan's progress (read_checkpoint answers conflict).
+struct CheckpointKey {
+  std::string migration;
+  std::string tables;       // the migrated table(s), comma-separated
+  std::string plan_digest;  // 16 hex digits; empty: written before checkpoints carried one
+  bool operator==(const CheckpointKey& other) const = default;
+};
+
+// The conflict message for a checkpoint of `found` where `wanted` was asked for: names the
+// migration, the table the checkpoint is for, and what to do about it.
+std::string checkpoint_conflict(const CheckpointKey& wanted, const CheckpointKey& found);
+
 // A region's persisted migration progress, stored in that region's database.
 struct Checkpoint {
   bool exists = false;
-  std::string migration;
+  CheckpointKey key;
   std::string state = "pending";  // a region state of cli.md
   std::int64_t next_id = 0;       // backfill cursor: the lowest id not yet backfilled
   std::int64_t token = 0;         // the token that wrote it
   std::int64_t validated_token = 0;  // the token whose validation passed (0 = not validated)
   bool contract_started = false;  // the first contract DDL may have run: no rollback after this
+  std::string since;  // read only: when `state` was reached, as the database tells it ("" = unknown)
 };
 
 // One new column and the expression that computes it from the old row.
@@ -164,7 +180,9 @@ class RegionDatabase {
   virtual Result<RangeChecksum> checksum(const BackfillBatch& range, BackfillSource source) = 0;
   virtual Result<KeyRange> key_range(const std::string& table) = 0;
   virtual Result<std::vector<std::string>> columns(const std::string& table) = 0;
-  virtual Result<Checkpoint> read_checkpoint(const std::string& migration) = 0;
+  // The checkpoint of key.migration (exists = false when there is none); conflict (with
+  // checkpoint_conflict's message) when it was written for another table or plan digest.
+  virtual Result<Checkpoint> read_checkpoint(const CheckpointKey& key) = 0;
   virtual Status write_checkpoint(const Checkpoint& checkpoint, const Fence& fence) = 0;
   // The largest replication lag among this region's replicas (0 without replicas).
   virtual Result<TimeUs> replication_lag() = 0;

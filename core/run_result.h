@@ -42,6 +42,15 @@ struct MetricSample {
   std::int64_t rows_backfilled = 0;  // cumulative
 };
 
+// A fault of the scenario's `faults:` that never took effect, and why: its phase never came,
+// its time fell after the run's end, or its target was absent when it came. Output only: not an
+// event, not in trace_hash.
+struct UnfiredFault {
+  std::string fault;  // "pause engine-1 for 2s"
+  std::string at;     // "phase backfill in us-east-1 +1s" or "at 5s"
+  std::string why;    // "phase never reached", "no such engine running now", ...
+};
+
 struct RunResult {
   std::string scenario;
   std::uint64_t seed = 0;
@@ -57,6 +66,10 @@ struct RunResult {
   // fired (all off unless buggify was on). Neither is part of trace_hash.
   ProbeCounts probes;
   FaultSiteCounts buggify;
+  std::vector<UnfiredFault> faults_not_fired;  // in the order the scenario lists them
+  // Live: "nothing to do: migration M on table T contracted in every region since ..." when
+  // every region's checkpoint was contracted before the run began; empty otherwise.
+  std::string nothing_to_do;
 
   bool violated() const { return !violations.empty(); }
 };

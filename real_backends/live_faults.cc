@@ -112,6 +112,7 @@ struct LiveFaults::Active {
   std::unique_ptr<pqxx::work> transaction;
   std::vector<std::string> paused_replicas;  // replication_lag
   int network_id = -1;                       // partition, delay, drop: LiveNetwork::impose()'s id
+  std::string skipped;                       // why it found nothing to act on when it came
 };
 
 namespace {
@@ -196,10 +197,28 @@ void LiveFaults::log(const std::string& line) {
   if (context_.log != nullptr) *context_.log << line << "\n" << std::flush;
 }
 
-void LiveFaults::record(const Active& fault, EventKind kind, const std::string& detail) {
+void LiveFaults::record(Active& fault, EventKind kind, const std::string& detail) {
+  if (kind == EventKind::fault_skipped) {
+    const std::string prefix = describe(fault.spec) + ": ";
+    fault.skipped = detail.rfind(prefix, 0) == 0 ? detail.substr(prefix.size()) : detail;
+  }
   context_.history.append(Event{.node = fault.target, .kind = kind,
                                 .outcome = kind == EventKind::fault_skipped ? Outcome::skipped : Outcome::none,
                                 .detail = detail, .a = fault.spec.line});
+}
+
+std::vector<UnfiredFault> LiveFaults::not_fired() const {
+  std::vector<UnfiredFault> missed;
+  for (const auto& fault : faults_) {
+    std::string why = fault->skipped;
+    if (fault->state == Active::State::waiting) {
+      const auto& phase = fault->spec.at_phase;
+      why = phase && context_.history.first_phase_us(phase->phase, phase->region) < 0 ? "phase never reached"
+                                                                                      : "the run ended before it was due";
+    }
+    if (!why.empty()) missed.push_back(UnfiredFault{describe(fault->spec), describe_trigger(fault->spec), why});
+  }
+  return missed;
 }
 
 bool LiveFaults::restart_pending() const {
@@ -227,6 +246,7 @@ void LiveFaults::tick() {
         fault.engine->poll();
         if (fault.engine->exited()) {
           fault.state = Active::State::done;
+          fault.skipped = "the engine exited before it stopped";
           record(fault, EventKind::fault_end, describe(fault.spec) + ": the engine exited before it stopped");
         } else if (fault.engine->stopped()) {
           context_.history.append(Event{.node = fmt::format("engine-{}", fault.engine->instance()), .kind = EventKind::node_pause});

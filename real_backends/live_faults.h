@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/model.h"
+#include "core/run_result.h"
 #include "core/status.h"
 #include "real_backends/engine_process.h"
 #include "real_backends/live_network.h"
@@ -56,6 +57,9 @@ class LiveFaults {
   bool restart_pending() const;
   TimeUs last_fault_end_us() const { return last_end_us_; }
   int injected() const { return injected_; }
+  // The faults that never took effect (phase never reached, time not reached, target absent)
+  // and why; call after the run.
+  std::vector<UnfiredFault> not_fired() const;
 
  private:
   struct Active;
@@ -63,7 +67,8 @@ class LiveFaults {
   void start_network(Active& fault);
   int holder_engine() const;  // the engine the lock store names as holder; 0 = none
   void finish(Active& fault);
-  void record(const Active& fault, EventKind kind, const std::string& detail);
+  // Records a fault event; a fault_skipped one also keeps its reason for not_fired().
+  void record(Active& fault, EventKind kind, const std::string& detail);
   void log(const std::string& line);
 
   LiveFaultContext context_;

@@ -68,9 +68,31 @@ std::string outcome_of(const std::map<std::string, std::string>& states, const s
   return rolled_back && exited ? "rolled_back" : "incomplete";
 }
 
+// Before anything is created or started: every region's checkpoint of this migration's name
+// must be this plan's (core/ports.h CheckpointKey), or absent. Returns the "nothing to do" note
+// when every region's says contracted already (empty otherwise); invalid (exit code 2) naming
+// the region, the migration, the table the checkpoint is for and what to do, when one is not.
+Result<std::string> check_checkpoints(const LiveSetup& setup, const MigrationPlan& plan) {
+  const CheckpointKey key = checkpoint_key(plan);
+  bool all_contracted = true;
+  std::string latest;
+  for (const auto& region : setup.regions) {
+    pqxx::connection connection(region.primary + " connect_timeout=3");
+    bootstrap_schema(connection);
+    const Checkpoint checkpoint = read_checkpoint_row(connection, plan.name);
+    if (checkpoint.exists && !(checkpoint.key == key)) {
+      return Status::invalid(fmt::format("region {}: {}", region.name, checkpoint_conflict(key, checkpoint.key)));
+    }
+    all_contracted = all_contracted && checkpoint.exists && checkpoint.state == "contracted";
+    latest = std::max(latest, checkpoint.since);  // "YYYY-MM-DD HH:MM:SS UTC" sorts as text
+  }
+  if (!all_contracted) return std::string();
+  return fmt::format("nothing to do: migration {} on table {} contracted in every region since {}", plan.name, plan.table,
+                     latest.empty() ? "an unknown time" : latest);
+}
+
 Status prepare_region(const RegionEndpoints& region, const Scenario& scenario, bool prepare, const LiveOptions& options) {
   pqxx::connection connection(region.primary + " connect_timeout=3");
-  bootstrap_schema(connection);
   if (table_exists(connection, scenario.table.name)) return Status::ok();
   if (!prepare) {
     return Status::invalid(fmt::format("table {} does not exist in region {} (run with --prepare to create it)",
@@ -131,7 +153,9 @@ void take_end_snapshots(const LiveSetup& setup, LiveHistory& history, const std:
   for (const auto& region : setup.regions) {
     pqxx::connection primary(region.primary + " connect_timeout=3");
     TableImage primary_image = snapshot_table(primary, setup.scenario.table.name);
+    TableCatalog primary_catalog = read_catalog(primary, setup.scenario.table.name);
     std::vector<std::pair<bool, TableImage>> replica_images;
+    std::vector<TableCatalog> replica_catalogs;
     for (std::size_t r = 0; r < region.replicas.size(); ++r) {
       pqxx::connection replica(region.replicas[r] + " connect_timeout=3");
       bool drained = drain_replica(primary, replica);
@@ -144,8 +168,10 @@ void take_end_snapshots(const LiveSetup& setup, LiveHistory& history, const std:
         image = snapshot_table(replica, setup.scenario.table.name);
       }
       replica_images.emplace_back(drained, std::move(image));
+      replica_catalogs.push_back(read_catalog(replica, setup.scenario.table.name));
     }
-    TableSnapshot snapshot{region.name, "db:" + region.name, "end", history.elapsed_us(), event, true, std::move(primary_image)};
+    TableSnapshot snapshot{region.name, "db:" + region.name, "end", history.elapsed_us(), event, true, std::move(primary_image),
+                           std::move(primary_catalog)};
     auto it = traffic.find(region.name);
     std::vector<Writer> writers(snapshot.table.row_count(), Writer::initial);
     for (std::size_t row = 0; row < writers.size() && it != traffic.end(); ++row) {
@@ -155,7 +181,7 @@ void take_end_snapshots(const LiveSetup& setup, LiveHistory& history, const std:
     observations.snapshots.push_back(std::move(snapshot));
     for (std::size_t r = 0; r < replica_images.size(); ++r) {
       TableSnapshot copy{region.name, fmt::format("db:{}/replica-{}", region.name, r + 1), "end", history.elapsed_us(), event,
-                         replica_images[r].first, std::move(replica_images[r].second)};
+                         replica_images[r].first, std::move(replica_images[r].second), std::move(replica_catalogs[r])};
       if (copy.table.row_count() == writers.size()) {
         for (std::size_t row = 0; row < writers.size(); ++row) copy.table.set_writer(row, writers[row]);
       }
@@ -169,7 +195,7 @@ std::map<std::string, std::string> final_states(const LiveSetup& setup, const Mi
   std::map<std::string, std::string> states;
   for (const auto& region : setup.regions) {
     PostgresRegionDatabase database(region, "runner", plan, history, calm);
-    Result<Checkpoint> checkpoint = database.read_checkpoint(plan.name);
+    Result<Checkpoint> checkpoint = database.read_checkpoint(checkpoint_key(plan));
     states[region.name] = checkpoint.is_ok() && checkpoint.value().exists ? checkpoint.value().state : "pending";
   }
   return states;
@@ -198,7 +224,7 @@ RunStats stats_of(const std::vector<Event>& events, const Observations& observat
 // With a proxied network, each engine is handed its own proxies' endpoints.
 bool supervise_engines(const LiveSetup& setup, const MigrationPlan& plan, const LiveOptions& options, LiveHistory& history,
                        LiveNetwork* network, std::vector<std::unique_ptr<EngineProcess>>& engines, TimeUs& last_fault_end_us,
-                       std::int64_t& faults_injected) {
+                       std::int64_t& faults_injected, std::vector<UnfiredFault>& not_fired) {
   Scenario engine_scenario = setup.scenario;
   engine_scenario.faults.clear();
   engine_scenario.random_faults.reset();
@@ -238,6 +264,7 @@ bool supervise_engines(const LiveSetup& setup, const MigrationPlan& plan, const 
   for (auto& engine : engines) engine->reap(kEngineStopGraceMs);
   last_fault_end_us = faults.last_fault_end_us();
   faults_injected = faults.injected();
+  not_fired = faults.not_fired();
   return ran_out;
 }
 
@@ -300,6 +327,9 @@ Result<RunResult> run_live(const LiveSetup& setup, const MigrationPlan& plan, co
   Status reachable = check_reachable(setup);
   if (!reachable.is_ok()) return reachable;
   const auto wall_start = std::chrono::steady_clock::now();
+  Result<std::string> nothing_to_do = check_checkpoints(setup, plan);
+  if (!nothing_to_do.is_ok()) return nothing_to_do.status();
+  if (!nothing_to_do.value().empty()) log_line(options, nothing_to_do.value());
   for (const auto& region : setup.regions) {
     Status prepared = prepare_region(region, setup.scenario, options.prepare, options);
     if (!prepared.is_ok()) return prepared;
@@ -336,7 +366,9 @@ Result<RunResult> run_live(const LiveSetup& setup, const MigrationPlan& plan, co
   std::vector<std::unique_ptr<EngineProcess>> engines;
   TimeUs last_fault_end_us = 0;
   std::int64_t faults_injected = 0;
-  const bool ran_out = supervise_engines(setup, plan, options, history, network.get(), engines, last_fault_end_us, faults_injected);
+  std::vector<UnfiredFault> not_fired;
+  const bool ran_out =
+      supervise_engines(setup, plan, options, history, network.get(), engines, last_fault_end_us, faults_injected, not_fired);
   for (auto& [region, app] : traffic) app->stop();
   network.reset();  // every client has stopped: the proxies go (the end snapshots connect directly)
   history.seal();  // every process has exited: the merged history is complete
@@ -344,6 +376,8 @@ Result<RunResult> run_live(const LiveSetup& setup, const MigrationPlan& plan, co
   Observations observations;
   for (const auto& region : setup.scenario.topology.regions) observations.regions.push_back(region.name);
   observations.derived = plan.derived;
+  observations.contracted_schema = plan.contracted_schema;
+  observations.old_schema = plan.old_schema;
   for (const auto& column : setup.scenario.table.columns) observations.old_columns.push_back(column.name);
   for (const auto& [region, app] : traffic) app->export_to(observations);
   take_end_snapshots(setup, history, traffic, observations);
@@ -364,6 +398,8 @@ Result<RunResult> run_live(const LiveSetup& setup, const MigrationPlan& plan, co
   result.stats.sim_time_us = result.history.events().empty() ? 0 : result.history.events().back().time_us;
   result.stats.wall_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - wall_start).count();
   result.stats.faults_injected = faults_injected;
+  result.faults_not_fired = std::move(not_fired);
+  result.nothing_to_do = nothing_to_do.value();
   result.violations = check_all(result.history, observations, setup.scenario.slo);
   result.trace_hash = result.history.trace_hash_hex();
   if (options.observations != nullptr) *options.observations = std::move(observations);

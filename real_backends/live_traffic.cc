@@ -114,10 +114,9 @@ void RegionTraffic::stop() {
 void RegionTraffic::poll_deploy(PostgresConnection& connection, std::int64_t& next_poll_us) {
   if (new_code_ || history_.elapsed_us() < next_poll_us) return;
   next_poll_us = history_.elapsed_us() + kDeployPollUs;
-  pqxx::read_transaction tx(connection.get());
-  const pqxx::result rows = tx.exec("SELECT state FROM rehearse_checkpoint WHERE migration = " + tx.quote(plan_.name));
-  if (rows.empty()) return;
-  const int rank = region_state_rank(rows[0][0].c_str());
+  const Checkpoint checkpoint = read_checkpoint_row(connection.get(), plan_.name);
+  if (!checkpoint.exists || !(checkpoint.key == checkpoint_key(plan_))) return;  // another plan's is not ours
+  const int rank = region_state_rank(checkpoint.state);
   const char* due = "validated";
   if (scenario_.workload.new_code_after == DeployAfter::expand) due = "expanded";
   if (scenario_.workload.new_code_after == DeployAfter::backfill) due = "backfilling";

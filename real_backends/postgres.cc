@@ -55,14 +55,22 @@ std::int64_t pass_fence(pqxx::transaction_base& tx, const std::string& migration
   return updated.empty() ? 0 : updated[0][0].as<std::int64_t>();
 }
 
-void upsert_checkpoint(pqxx::transaction_base& tx, const Checkpoint& checkpoint) {
-  tx.exec(fmt::format(
-      "INSERT INTO rehearse_checkpoint (migration, state, next_id, token, validated_token, contract_started) "
-      "VALUES ({}, {}, {}, {}, {}, {}) ON CONFLICT (migration) DO UPDATE SET state = EXCLUDED.state, "
-      "next_id = EXCLUDED.next_id, token = EXCLUDED.token, validated_token = EXCLUDED.validated_token, "
-      "contract_started = EXCLUDED.contract_started",
-      tx.quote(checkpoint.migration), tx.quote(checkpoint.state), checkpoint.next_id, checkpoint.token,
-      checkpoint.validated_token, checkpoint.contract_started ? "true" : "false"));
+// Writes the checkpoint of checkpoint.key.migration; false (nothing written) when the row there
+// belongs to another table or plan digest: a checkpoint never overwrites another plan's.
+// `state_since` moves only when the state does.
+bool upsert_checkpoint(pqxx::transaction_base& tx, const Checkpoint& checkpoint) {
+  const CheckpointKey& key = checkpoint.key;
+  const pqxx::result written = tx.exec(fmt::format(
+      "INSERT INTO rehearse_checkpoint (migration, state, next_id, token, validated_token, contract_started, tables, "
+      "plan_digest, state_since) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, now()) ON CONFLICT (migration) DO UPDATE SET "
+      "state = EXCLUDED.state, next_id = EXCLUDED.next_id, token = EXCLUDED.token, "
+      "validated_token = EXCLUDED.validated_token, contract_started = EXCLUDED.contract_started, "
+      "state_since = CASE WHEN rehearse_checkpoint.state = EXCLUDED.state THEN rehearse_checkpoint.state_since ELSE now() END "
+      "WHERE rehearse_checkpoint.tables = EXCLUDED.tables AND rehearse_checkpoint.plan_digest = EXCLUDED.plan_digest",
+      tx.quote(key.migration), tx.quote(checkpoint.state), checkpoint.next_id, checkpoint.token,
+      checkpoint.validated_token, checkpoint.contract_started ? "true" : "false", tx.quote(key.tables),
+      tx.quote(key.plan_digest)));
+  return written.affected_rows() == 1;
 }
 
 std::string ddl_sql(pqxx::connection& connection, const DdlStatement& statement) {
@@ -340,8 +348,11 @@ Result<std::int64_t> PostgresRegionDatabase::backfill(const BackfillBatch& batch
                      .affected_rows();
     }
     Checkpoint saved = then;
-    saved.migration = plan_.name;
-    upsert_checkpoint(tx, saved);
+    saved.key = checkpoint_key(plan_);
+    if (!upsert_checkpoint(tx, saved)) {
+      tx.abort();
+      return Status::conflict(checkpoint_conflict(saved.key, read_checkpoint_row(connection, saved.key.migration).key));
+    }
     tx.commit();
     history_.append(Event{.node = "db:" + endpoints_.name, .kind = EventKind::write, .outcome = Outcome::applied,
                     .write = WriteKind::backfill, .token = fence.token, .actor = actor_,
@@ -409,24 +420,14 @@ Result<std::vector<std::string>> PostgresRegionDatabase::columns(const std::stri
   return names;
 }
 
-Result<Checkpoint> PostgresRegionDatabase::read_checkpoint(const std::string& migration) {
+Result<Checkpoint> PostgresRegionDatabase::read_checkpoint(const CheckpointKey& key) {
   Checkpoint checkpoint;
   Status status = guarded("read checkpoint", [&](pqxx::connection& connection) {
-    pqxx::read_transaction tx(connection);
-    const pqxx::result rows = tx.exec(
-        "SELECT state, next_id, token, validated_token, contract_started FROM rehearse_checkpoint WHERE migration = " +
-        tx.quote(migration));
-    checkpoint.migration = migration;
-    if (rows.empty()) return Status::ok();
-    checkpoint.exists = true;
-    checkpoint.state = rows[0][0].c_str();
-    checkpoint.next_id = rows[0][1].as<std::int64_t>();
-    checkpoint.token = rows[0][2].as<std::int64_t>();
-    checkpoint.validated_token = rows[0][3].as<std::int64_t>();
-    checkpoint.contract_started = rows[0][4].as<bool>();
+    checkpoint = read_checkpoint_row(connection, key.migration);
     return Status::ok();
   });
   if (!status.is_ok()) return status;
+  if (checkpoint.exists && !(checkpoint.key == key)) return Status::conflict(checkpoint_conflict(key, checkpoint.key));
   return checkpoint;
 }
 
@@ -441,7 +442,10 @@ Status PostgresRegionDatabase::write_checkpoint(const Checkpoint& checkpoint, co
       record_write(false, WriteKind::checkpoint, fence, detail);
       return Status::stale_token(fmt::format("token {} is older than the fence", fence.token));
     }
-    upsert_checkpoint(tx, checkpoint);
+    if (!upsert_checkpoint(tx, checkpoint)) {
+      tx.abort();
+      return Status::conflict(checkpoint_conflict(checkpoint.key, read_checkpoint_row(connection, checkpoint.key.migration).key));
+    }
     tx.commit();
     history_.append(Event{.node = "db:" + endpoints_.name, .kind = EventKind::write, .outcome = Outcome::applied,
                     .write = WriteKind::checkpoint, .token = fence.token, .actor = actor_,
@@ -544,10 +548,41 @@ std::vector<std::string> dual_write_trigger_sql(pqxx::connection& connection, co
   };
 }
 
+Checkpoint read_checkpoint_row(pqxx::connection& connection, const std::string& migration) {
+  pqxx::read_transaction tx(connection);
+  const pqxx::result rows = tx.exec(
+      "SELECT state, next_id, token, validated_token, contract_started, coalesce(tables, ''), coalesce(plan_digest, ''), "
+      "coalesce(to_char(state_since AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC', '') "
+      "FROM rehearse_checkpoint WHERE migration = " + tx.quote(migration));
+  Checkpoint checkpoint;
+  checkpoint.key.migration = migration;
+  if (rows.empty()) return checkpoint;
+  checkpoint.exists = true;
+  checkpoint.state = rows[0][0].c_str();
+  checkpoint.next_id = rows[0][1].as<std::int64_t>();
+  checkpoint.token = rows[0][2].as<std::int64_t>();
+  checkpoint.validated_token = rows[0][3].as<std::int64_t>();
+  checkpoint.contract_started = rows[0][4].as<bool>();
+  checkpoint.key.tables = rows[0][5].c_str();
+  checkpoint.key.plan_digest = rows[0][6].c_str();
+  checkpoint.since = rows[0][7].c_str();
+  return checkpoint;
+}
+
 void bootstrap_schema(pqxx::connection& connection) {
   pqxx::work tx(connection);
+  // One checkpoint per migration name; `tables` and `plan_digest` say what it migrates
+  // (core/ports.h CheckpointKey). Tables made before they existed get the columns added: their
+  // rows keep NULL there, and a run refuses to take such a row for its own (docs/live.md).
   tx.exec("CREATE TABLE IF NOT EXISTS rehearse_checkpoint (migration text PRIMARY KEY, state text NOT NULL, "
-          "next_id bigint NOT NULL, token bigint NOT NULL, validated_token bigint NOT NULL, contract_started bool NOT NULL)");
+          "next_id bigint NOT NULL, token bigint NOT NULL, validated_token bigint NOT NULL, contract_started bool NOT NULL, "
+          "tables text, plan_digest text, state_since timestamptz)");
+  const bool keyed = !tx.exec("SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() AND "
+                              "table_name = 'rehearse_checkpoint' AND column_name = 'state_since'").empty();
+  if (!keyed) {
+    tx.exec("ALTER TABLE rehearse_checkpoint ADD COLUMN IF NOT EXISTS tables text, "
+            "ADD COLUMN IF NOT EXISTS plan_digest text, ADD COLUMN IF NOT EXISTS state_since timestamptz");
+  }
   tx.exec("CREATE TABLE IF NOT EXISTS rehearse_fence (migration text PRIMARY KEY, token bigint NOT NULL, "
           "writes bigint NOT NULL DEFAULT 0)");
   tx.exec("CREATE TABLE IF NOT EXISTS rehearse_flag (region text NOT NULL, flag text NOT NULL, \"on\" bool NOT NULL, "
@@ -579,6 +614,25 @@ void prepare_table(pqxx::connection& connection, const TableSpec& table) {
                       fmt::join(generators, ", "), table.rows));
   tx.exec(fmt::format("SELECT setval(pg_get_serial_sequence({}, 'id'), greatest({}, 1))", tx.quote(table.name), table.rows));
   tx.commit();
+}
+
+TableCatalog read_catalog(pqxx::connection& connection, const std::string& table) {
+  pqxx::read_transaction tx(connection);
+  TableCatalog catalog;
+  catalog.known = true;
+  const pqxx::result columns = tx.exec(
+      "SELECT column_name, data_type, is_nullable FROM information_schema.columns WHERE table_schema = current_schema() "
+      "AND table_name = " + tx.quote(table) + " ORDER BY ordinal_position");
+  for (const auto& row : columns) {
+    std::string type = row[1].c_str();
+    if (type == "timestamp without time zone") type = "timestamp";
+    catalog.columns.push_back(CatalogColumn{row[0].c_str(), type, std::string(row[2].c_str()) == "NO"});
+  }
+  const pqxx::result indexes = tx.exec(
+      "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = " + tx.quote(table) +
+      " ORDER BY indexname");
+  for (const auto& row : indexes) catalog.indexes.push_back(row[0].c_str());
+  return catalog;
 }
 
 TableImage snapshot_table(pqxx::connection& connection, const std::string& table) {

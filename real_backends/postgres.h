@@ -60,7 +60,7 @@ class PostgresRegionDatabase final : public RegionDatabase {
   Result<RangeChecksum> checksum(const BackfillBatch& range, BackfillSource source) override;
   Result<KeyRange> key_range(const std::string& table) override;
   Result<std::vector<std::string>> columns(const std::string& table) override;
-  Result<Checkpoint> read_checkpoint(const std::string& migration) override;
+  Result<Checkpoint> read_checkpoint(const CheckpointKey& key) override;
   Status write_checkpoint(const Checkpoint& checkpoint, const Fence& fence) override;
   Result<TimeUs> replication_lag() override;
   // The flag (and, for dual_write, the trigger) under the fence.
@@ -94,8 +94,15 @@ class PostgresFlagStore final : public FlagStore {
   std::function<PostgresRegionDatabase&(const std::string&)> database_;
 };
 
-// Creates rehearse_checkpoint, rehearse_fence and rehearse_flag when absent. Throws pqxx errors.
+// Creates rehearse_checkpoint, rehearse_fence and rehearse_flag when absent, and adds the key
+// columns (tables, plan_digest, state_since) to a rehearse_checkpoint of an older rehearse.
+// Throws pqxx errors.
 void bootstrap_schema(pqxx::connection& connection);
+// The checkpoint row of `migration` as stored, whatever table or plan it is for (key.tables /
+// key.plan_digest empty for a row of an older rehearse; exists = false when there is none).
+Checkpoint read_checkpoint_row(pqxx::connection& connection, const std::string& migration);
+// The table's catalog: columns (information_schema: type, NOT NULL) and indexes (pg_indexes).
+TableCatalog read_catalog(pqxx::connection& connection, const std::string& table);
 // Whether `table` exists.
 bool table_exists(pqxx::connection& connection, const std::string& table);
 // CREATE TABLE and fill it with `rows` rows drawn from the columns' generators (--prepare).

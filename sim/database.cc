@@ -347,8 +347,7 @@ void SimDatabase::commit_backfill(const BackfillBatch& batch, const Checkpoint& 
                 for (std::size_t i = change.first; i < change.last; ++i) table.set_cell(id, updates[i].column, updates[i].value);
               }
             });
-  checkpoints_[then.migration] = then;  // committed in the same transaction as the batch
-  checkpoints_[then.migration].exists = true;
+  store_checkpoint(then);  // committed in the same transaction as the batch
   respond(updated);
 }
 
@@ -386,17 +385,29 @@ void SimDatabase::checksum(const BackfillBatch& window, Respond<Result<RangeChec
 
 KeyRange SimDatabase::key_range() const { return KeyRange{1, primary_.row_count(), primary_.row_count()}; }
 
-Checkpoint SimDatabase::checkpoint(const std::string& migration) const {
-  auto it = checkpoints_.find(migration);
-  return it == checkpoints_.end() ? Checkpoint{} : it->second;
+Result<Checkpoint> SimDatabase::checkpoint(const CheckpointKey& key) const {
+  auto it = checkpoints_.find(key.migration);
+  if (it == checkpoints_.end()) return Checkpoint{};
+  if (!(it->second.key == key)) return Status::conflict(checkpoint_conflict(key, it->second.key));
+  return it->second;
+}
+
+// Keyed by the migration's name, as PostgreSQL's rehearse_checkpoint is; `since` moves when the
+// state does.
+void SimDatabase::store_checkpoint(const Checkpoint& checkpoint) {
+  Checkpoint& stored = checkpoints_[checkpoint.key.migration];
+  const bool moved = !stored.exists || stored.state != checkpoint.state;
+  const std::string since = moved ? fmt::format("{} us of simulated time", kernel_.now()) : stored.since;
+  stored = checkpoint;
+  stored.exists = true;
+  stored.since = since;
 }
 
 Status SimDatabase::write_checkpoint(const Checkpoint& checkpoint, const Fence& fence, const std::string& actor) {
   if (!admit(fence, WriteKind::checkpoint, actor, fmt::format("checkpoint {}", checkpoint.state))) {
     return Status::stale_token(fmt::format("token {} < {}", fence.token, highest_token_));
   }
-  checkpoints_[checkpoint.migration] = checkpoint;
-  checkpoints_[checkpoint.migration].exists = true;
+  store_checkpoint(checkpoint);
   return Status::ok();
 }
 

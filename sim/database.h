@@ -77,7 +77,8 @@ class SimDatabase {
   void checksum(const BackfillBatch& window, Respond<Result<RangeChecksum>> respond);
   KeyRange key_range() const;
   std::vector<std::string> column_names() const { return primary_.live_column_names(); }
-  Checkpoint checkpoint(const std::string& migration) const;
+  // The checkpoint of key.migration; conflict when it was written for another table or plan.
+  Result<Checkpoint> checkpoint(const CheckpointKey& key) const;
   Status write_checkpoint(const Checkpoint& checkpoint, const Fence& fence, const std::string& actor);
   Status set_flag(const std::string& flag, bool on, const Fence& fence, const std::string& actor);
   bool flag(const std::string& flag) const;
@@ -109,6 +110,7 @@ class SimDatabase {
   int replica_count() const { return static_cast<int>(replicas_.size()); }
   TimeUs replica_lag(int replica) const;                 // 1-based
   TableImage replica_image(int replica) const { return replicas_[static_cast<std::size_t>(replica - 1)].table.image(); }
+  TableCatalog replica_catalog(int replica) const { return replicas_[static_cast<std::size_t>(replica - 1)].table.catalog(); }
   std::int64_t rows_backfilled() const { return rows_backfilled_; }
   std::int64_t highest_token() const { return highest_token_; }
 
@@ -145,6 +147,7 @@ class SimDatabase {
   void commit_backfill(const BackfillBatch& batch, const Checkpoint& then, const Fence& fence, const std::string& actor,
                        const Respond<Result<std::int64_t>>& respond);
   const Table& source_table(BackfillSource source) const;
+  void store_checkpoint(const Checkpoint& checkpoint);
   bool reads_live_columns(const Expr& expr) const;
 
   Kernel& kernel_;

@@ -52,14 +52,17 @@ std::string describe(const FaultSpec& fault) {
 
 FaultInjector::FaultInjector(World& world, std::uint64_t seed) : world_(world), seed_(seed) {}
 
-void FaultInjector::schedule(const std::vector<FaultSpec>& faults) {
+void FaultInjector::schedule(const std::vector<FaultSpec>& faults, bool listed) {
   for (const FaultSpec& fault : faults) {
+    const int index = listed ? static_cast<int>(listed_.size()) : -1;
+    if (listed) listed_.push_back(Listed{fault, !fault.at_phase, false, ""});
     if (fault.at_phase) {
       phase_faults_.push_back(fault);
       phase_fired_.push_back(false);
+      phase_listed_.push_back(index);
       continue;
     }
-    world_.kernel().at(fault.at_us, [this, fault] { fire(fault); });
+    world_.kernel().at(fault.at_us, [this, fault, index] { fire(fault, index); });
   }
 }
 
@@ -68,8 +71,21 @@ void FaultInjector::on_phase(const std::string& region, const std::string& phase
     const FaultSpec& fault = phase_faults_[i];
     if (phase_fired_[i] || fault.at_phase->phase != phase || fault.at_phase->region != region) continue;
     phase_fired_[i] = true;
-    world_.kernel().after(fault.at_phase->after_us, [this, fault] { fire(fault); });
+    const int index = phase_listed_[i];
+    if (index >= 0) listed_[static_cast<std::size_t>(index)].armed = true;
+    world_.kernel().after(fault.at_phase->after_us, [this, fault, index] { fire(fault, index); });
   }
+}
+
+std::vector<UnfiredFault> FaultInjector::not_fired() const {
+  std::vector<UnfiredFault> missed;
+  for (const Listed& fault : listed_) {
+    std::string why = fault.skipped;
+    if (!fault.armed) why = "phase never reached";
+    else if (!fault.fired) why = "the run ended before it was due";
+    if (!why.empty()) missed.push_back(UnfiredFault{describe(fault.spec), describe_trigger(fault.spec), why});
+  }
+  return missed;
 }
 
 void FaultInjector::record(const FaultSpec& fault, int kind, const std::string& detail) {
@@ -99,13 +115,20 @@ void FaultInjector::end_after(const FaultSpec& fault, std::function<void()> end)
   });
 }
 
-void FaultInjector::fire(const FaultSpec& fault) {
+void FaultInjector::fire(const FaultSpec& fault, int listed) {
+  Listed* mine = listed >= 0 ? &listed_[static_cast<std::size_t>(listed)] : nullptr;
+  if (mine != nullptr) mine->fired = true;
   const std::vector<Node*> nodes = resolve_all(fault.targets);
   if (nodes.empty()) {
+    if (mine != nullptr) mine->skipped = "no such node now";
     record(fault, static_cast<int>(EventKind::fault_skipped), describe(fault) + ": no such node now");
     return;
   }
-  if (fault.kind == FaultKind::failover) return failover(fault, nodes);
+  if (fault.kind == FaultKind::failover) {
+    const std::string skipped = failover(fault, nodes);
+    if (mine != nullptr) mine->skipped = skipped;
+    return;
+  }
   std::vector<std::string> names;
   for (const Node* node : nodes) names.push_back(node->name());
   record(fault, static_cast<int>(EventKind::fault_start), fmt::format("{} [{}]", describe(fault), join(names)));
@@ -144,14 +167,15 @@ void FaultInjector::fire(const FaultSpec& fault) {
 // The lock service's own failover (docs/lock-backends.md): the redis replica is promoted, the
 // etcd / ZooKeeper leader steps down, the app-database primary fails over and loses the lock
 // row. Skipped, with the reason, where the backend has nothing to fail over.
-void FaultInjector::failover(const FaultSpec& fault, const std::vector<Node*>& nodes) {
+std::string FaultInjector::failover(const FaultSpec& fault, const std::vector<Node*>& nodes) {
   const FailoverOutcome outcome = world_.failover_lock(nodes);
   if (!outcome.applied) {
     record(fault, static_cast<int>(EventKind::fault_skipped), fmt::format("{}: {}", describe(fault), outcome.detail));
-    return;
+    return outcome.detail;
   }
   last_end_us_ = std::max(last_end_us_, world_.kernel().now());
   record(fault, static_cast<int>(EventKind::fault_start), fmt::format("{}: {}", describe(fault), outcome.detail));
+  return "";
 }
 
 // long_transaction holds a lock on the table of each database named (or of a region's primary);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/model.h"
+#include "core/run_result.h"
 
 namespace rehearse::sim {
 
@@ -21,20 +22,25 @@ class FaultInjector {
   FaultInjector(const FaultInjector&) = delete;
   FaultInjector& operator=(const FaultInjector&) = delete;
 
-  // Schedules every fault: timed ones now, phase-triggered ones on their phase.
-  void schedule(const std::vector<FaultSpec>& faults);
+  // Schedules every fault: timed ones now, phase-triggered ones on their phase. `listed`: the
+  // scenario's own `faults:`, whose misses not_fired() reports (random faults are not).
+  void schedule(const std::vector<FaultSpec>& faults, bool listed = false);
+  // The listed faults that never took effect, and why (after the run; output only).
+  std::vector<UnfiredFault> not_fired() const;
   // Called when an engine enters `phase` in `region`.
   void on_phase(const std::string& region, const std::string& phase);
   // When the last fault so far ended (a crash without restart never ends: the duration).
   TimeUs last_fault_end() const { return last_end_us_; }
 
  private:
-  void fire(const FaultSpec& fault);
+  // `listed`: the fault's index in listed_, or -1.
+  void fire(const FaultSpec& fault, int listed);
   void pause(const FaultSpec& fault, const std::vector<Node*>& nodes);
   void partition(const FaultSpec& fault, const std::vector<Node*>& nodes);
   void clock_fault(const FaultSpec& fault, const std::vector<Node*>& nodes);
   void database_fault(const FaultSpec& fault, const std::vector<Node*>& nodes);
-  void failover(const FaultSpec& fault, const std::vector<Node*>& nodes);
+  // Returns why it was skipped ("" when applied).
+  std::string failover(const FaultSpec& fault, const std::vector<Node*>& nodes);
   // Runs `end` after the fault's `for`, but never later than the run's duration.
   void end_after(const FaultSpec& fault, std::function<void()> end);
   std::vector<Node*> resolve_all(const std::vector<std::string>& targets);
@@ -42,8 +48,18 @@ class FaultInjector {
 
   World& world_;
   std::uint64_t seed_;
+  // A listed fault's fate: armed once its phase came (timed: at once), fired when its time
+  // came, skipped with the reason when it found no target then.
+  struct Listed {
+    FaultSpec spec;
+    bool armed = false;
+    bool fired = false;
+    std::string skipped;
+  };
   std::vector<FaultSpec> phase_faults_;
   std::vector<bool> phase_fired_;
+  std::vector<int> phase_listed_;  // per phase fault: its index in listed_, or -1
+  std::vector<Listed> listed_;
   TimeUs last_end_us_ = 0;
 };
 

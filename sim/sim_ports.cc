@@ -102,10 +102,10 @@ Result<std::vector<std::string>> SimRegionDatabase::columns(const std::string& t
   });
 }
 
-Result<Checkpoint> SimRegionDatabase::read_checkpoint(const std::string& migration) {
+Result<Checkpoint> SimRegionDatabase::read_checkpoint(const CheckpointKey& key) {
   SimDatabase* database = endpoint_.database;
-  return request<Checkpoint>("read checkpoint", [database, migration] {
-    return Reply<Result<Checkpoint>>{database->checkpoint(migration), kLookupUs};
+  return request<Checkpoint>("read checkpoint", [database, key] {
+    return Reply<Result<Checkpoint>>{database->checkpoint(key), kLookupUs};
   });
 }
 

@@ -84,7 +84,7 @@ class SimRegionDatabase final : public RegionDatabase {
   Result<RangeChecksum> checksum(const BackfillBatch& range, BackfillSource source) override;
   Result<KeyRange> key_range(const std::string& table) override;
   Result<std::vector<std::string>> columns(const std::string& table) override;
-  Result<Checkpoint> read_checkpoint(const std::string& migration) override;
+  Result<Checkpoint> read_checkpoint(const CheckpointKey& key) override;
   Status write_checkpoint(const Checkpoint& checkpoint, const Fence& fence) override;
   Result<TimeUs> replication_lag() override;
 

@@ -94,6 +94,16 @@ Value Table::evaluate_on(const Expr& expr, std::int64_t id) const {
   return result.ok ? std::move(result.value) : Value();
 }
 
+TableCatalog Table::catalog() const {
+  TableCatalog catalog;
+  catalog.known = true;
+  for (const Column& column : columns_) {
+    if (column.live) catalog.columns.push_back(CatalogColumn{column.name, to_string(column.type), column.not_null});
+  }
+  catalog.indexes = indexes_;
+  return catalog;
+}
+
 TableImage Table::image() const {
   TableImage image;
   for (std::size_t i = 0; i < columns_.size(); ++i) {

@@ -55,6 +55,8 @@ class Table {
   EvalResult evaluate_with(const Expr& expr, std::int64_t id, const std::map<std::string, Value>& given) const;
   // The table as the checkers see it: live columns only, rows shared with this table.
   TableImage image() const;
+  // The table's own schema: live columns with their types and NOT NULL, and its indexes.
+  TableCatalog catalog() const;
 
  private:
   static std::size_t index(std::int64_t id) { return static_cast<std::size_t>(id - 1); }

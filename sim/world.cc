@@ -303,12 +303,12 @@ void World::snapshot(const std::string& region, const std::string& moment, std::
   const SimDatabase& database = *found->second;
   const std::vector<std::string>& replica_names = replica_names_[region];
   REHEARSE_ASSERT(static_cast<int>(replica_names.size()) == database.replica_count());
-  observations_.snapshots.push_back(
-      TableSnapshot{region, "db:" + region, moment, kernel_->now(), event_id, true, database.table().image()});
+  observations_.snapshots.push_back(TableSnapshot{region, "db:" + region, moment, kernel_->now(), event_id, true,
+                                                  database.table().image(), database.table().catalog()});
   for (int r = 1; r <= database.replica_count(); ++r) {
     observations_.snapshots.push_back(TableSnapshot{region, replica_names[static_cast<std::size_t>(r - 1)], moment,
                                                     kernel_->now(), event_id, database.replica_lag(r) == 0,
-                                                    database.replica_image(r)});
+                                                    database.replica_image(r), database.replica_catalog(r)});
   }
 }
 
@@ -415,8 +415,8 @@ std::vector<Node*> World::resolve(const std::string& target) {
 std::map<std::string, std::string> World::region_states() const {
   std::map<std::string, std::string> states;
   for (const auto& [region, database] : databases_) {
-    const Checkpoint checkpoint = database->checkpoint(plan_.name);
-    states[region] = checkpoint.exists ? checkpoint.state : "pending";
+    const Result<Checkpoint> checkpoint = database->checkpoint(checkpoint_key(plan_));
+    states[region] = checkpoint.is_ok() && checkpoint.value().exists ? checkpoint.value().state : "pending";
   }
   if (global()) {
     const std::string home_state = states.at(scenario_.topology.home);
@@ -452,6 +452,8 @@ std::string World::outcome(const std::map<std::string, std::string>& states) con
 void World::fill_observations(const RunResult& result) {
   for (const auto& region : scenario_.topology.regions) observations_.regions.push_back(region.name);
   observations_.derived = plan_.derived;
+  observations_.contracted_schema = plan_.contracted_schema;
+  observations_.old_schema = plan_.old_schema;
   for (const auto& column : scenario_.table.columns) observations_.old_columns.push_back(column.name);
   if (!global()) {
     for (const auto& [region, app] : applications_) app->export_to(observations_);
@@ -501,7 +503,7 @@ RunResult World::run() {
       if (instance.node->up() && !instance.started) start_engine(instance);
     });
   }
-  faults_->schedule(scenario_.faults);
+  faults_->schedule(scenario_.faults, true);
   if (scenario_.random_faults) {
     std::vector<std::string> names;
     for (Node* node : all_nodes()) names.push_back(node->name());
@@ -528,6 +530,7 @@ RunResult World::run() {
   result.trace_hash = history_.trace_hash_hex();
   result.probes = kernel_->probes();
   result.buggify = kernel_->buggify().counts();
+  result.faults_not_fired = faults_->not_fired();
   result.samples = std::move(samples_);
   result.history = std::move(history_);
   history_ = History();

@@ -17,6 +17,7 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "cli/live.h"
 #include "core/plan.h"
@@ -692,6 +693,72 @@ TEST_F(LiveTest, SimulationAndLiveAgree) {
     ASSERT_EQ(live_table.rows.size(), sim_table.rows.size());
     EXPECT_EQ(table_checksum(live_table), table_checksum(sim_table)) << live_config.regions[r].name;
   }
+}
+
+// Issue 11, acceptance 4: after a live run of migration M on one table, a second config with
+// the same migration name on a new table (created by --prepare, with a phase-triggered pause)
+// used to pass over the untouched table: its checkpoint was keyed by the name alone. Now it
+// stops with exit code 2 naming the migration, the table the checkpoint is for and what to do,
+// and creates nothing. The first config run again says there is nothing to do and reports its
+// pause as never fired; once a column is dropped behind the checkpoint's back, the catalog check
+// reports the region. Through the CLI, as a user runs it.
+TEST_F(LiveTest, SameMigrationNameOnANewTableStopsInsteadOfPassingOverIt) {
+  std::string base = testing::read_whole_file(std::string(kLiveDir) + "/live.yaml");
+  auto replace = [](std::string text, const std::string& from, const std::string& to) {
+    const std::size_t at = text.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    return at == std::string::npos ? text : text.replace(at, from.size(), to);
+  };
+  base = replace(base, "name: amount_to_cents", "name: sequence_to_cents");
+  base = replace(base, "rows: 10000", "rows: 2000");
+  const std::string pause = "faults:\n  - pause: engine-1\n    at: {phase: backfill, region: us-east-1, after: 1s}\n    for: 2s\n";
+  const std::string first = testing::write_temp_file("sequence-first.yaml", replace(base, "name: orders\n", "name: orders_sequence\n"));
+  const std::string second = testing::write_temp_file(
+      "sequence-second.yaml", replace(replace(base, "name: orders\n", "name: orders_sequence_pause\n"), "faults: []\n", pause));
+  const std::string again = testing::write_temp_file(
+      "sequence-again.yaml", replace(replace(base, "name: orders\n", "name: orders_sequence\n"), "faults: []\n", pause));
+
+  const testing::CommandResult migrated = testing::run_rehearse("live " + first + " --prepare");
+  ASSERT_EQ(migrated.exit_code, 0) << migrated.out << migrated.err;
+  EXPECT_NE(migrated.out.find("migration: completed"), std::string::npos) << migrated.out;
+
+  const testing::CommandResult refused = testing::run_rehearse("live " + second + " --prepare");
+  EXPECT_EQ(refused.exit_code, 2) << refused.out << refused.err;
+  EXPECT_EQ(refused.out.find("verdict: PASS"), std::string::npos) << refused.out;
+  for (const char* part : {"migration sequence_to_cents", "table orders_sequence, not orders_sequence_pause", "migration.name",
+                           "DELETE FROM rehearse_checkpoint WHERE migration = 'sequence_to_cents'"}) {
+    EXPECT_NE(refused.err.find(part), std::string::npos) << part << " in: " << refused.err;
+  }
+  for (const char* primary : kPrimaries) {
+    EXPECT_EQ(scalar(primary, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'orders_sequence_pause'"), "0")
+        << "nothing is created before the checkpoints are checked";
+  }
+
+  const testing::CommandResult done = testing::run_rehearse("live " + again + " --json");
+  ASSERT_EQ(done.exit_code, 0) << done.out << done.err;
+  const nlohmann::json json = nlohmann::json::parse(done.out, nullptr, false);
+  ASSERT_FALSE(json.is_discarded()) << done.out;
+  EXPECT_EQ(json["migration"]["outcome"], "completed");
+  EXPECT_EQ(json["migration"]["already_complete"], true);
+  const std::string note = json["migration"]["note"].get<std::string>();
+  EXPECT_EQ(note.rfind("nothing to do: migration sequence_to_cents on table orders_sequence contracted in every region since 20", 0), 0U)
+      << note;
+  ASSERT_TRUE(json.contains("faults_not_fired")) << done.out;
+  EXPECT_EQ(json["faults_not_fired"][0]["at"], "phase backfill in us-east-1 +1s");
+  EXPECT_EQ(json["faults_not_fired"][0]["why"], "phase never reached");
+
+  // The checkpoint says contracted; the catalog no longer has the column: a violation.
+  {
+    pqxx::connection connection(kPrimaries[1]);
+    pqxx::work tx(connection);
+    tx.exec("ALTER TABLE orders_sequence DROP COLUMN amount_cents");
+    tx.commit();
+  }
+  const testing::CommandResult lied = testing::run_rehearse("live " + first);
+  EXPECT_EQ(lied.exit_code, 1) << lied.out << lied.err;
+  EXPECT_NE(lied.out.find("schema-convergence"), std::string::npos) << lied.out;
+  EXPECT_NE(lied.out.find("db:eu-west-1 is recorded contracted but its catalog lacks column amount_cents (bigint)"), std::string::npos)
+      << lied.out;
 }
 
 }  // namespace

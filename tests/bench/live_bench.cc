@@ -128,7 +128,7 @@ void BM_LiveBackfill(benchmark::State& state) {
     std::int64_t updated = 0;
     for (std::int64_t low = 1; low <= rows; low += kBatchRows) {
       BackfillBatch batch{"bench_batched", {ColumnFill{"amount_cents", plan.fills.front().up}}, low, low + kBatchRows - 1};
-      Checkpoint then{true, plan.name, "backfilling", low + kBatchRows, 1, 0, false};
+      Checkpoint then{true, checkpoint_key(plan), "backfilling", low + kBatchRows, 1, 0, false, ""};
       updated += database.backfill(batch, then, fence).value();
     }
     const double batched_s = seconds_since(start);
