@@ -52,8 +52,8 @@ std::string checkpoint_conflict(const CheckpointKey& wanted, const CheckpointKey
     return fmt::format(
         "migration {}: the checkpoint in this database was written by an older rehearse that did not record what it "
         "migrated, so it cannot be told apart from another plan of the same name; if it is this plan's progress on "
-        "table {}, adopt it with UPDATE rehearse_checkpoint SET tables = '{}', plan_digest = '{}' WHERE migration = '{}'; "
-        "otherwise give this migration another name (migration.name)",
+        "table {}, adopt it with UPDATE rehearse_checkpoint SET tables = '{}', plan_digest = '{}' WHERE migration = '{}' "
+        "in every region; otherwise give this migration another name (migration.name)",
         wanted.migration, wanted.tables, wanted.tables, wanted.plan_digest, wanted.migration);
   }
   const std::string what = found.tables != wanted.tables

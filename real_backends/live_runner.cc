@@ -74,11 +74,14 @@ std::string outcome_of(const std::map<std::string, std::string>& states, const s
 // the region, the migration, the table the checkpoint is for and what to do, when one is not.
 Result<std::string> check_checkpoints(const LiveSetup& setup, const MigrationPlan& plan) {
   const CheckpointKey key = checkpoint_key(plan);
+  for (const auto& region : setup.regions) {  // first everywhere: an older table gets its key columns
+    pqxx::connection connection(region.primary + " connect_timeout=3");
+    bootstrap_schema(connection);
+  }
   bool all_contracted = true;
   std::string latest;
   for (const auto& region : setup.regions) {
     pqxx::connection connection(region.primary + " connect_timeout=3");
-    bootstrap_schema(connection);
     const Checkpoint checkpoint = read_checkpoint_row(connection, plan.name);
     if (checkpoint.exists && !(checkpoint.key == key)) {
       return Status::invalid(fmt::format("region {}: {}", region.name, checkpoint_conflict(key, checkpoint.key)));
