@@ -94,6 +94,20 @@ Result<std::string> check_checkpoints(const LiveSetup& setup, const MigrationPla
                      latest.empty() ? "an unknown time" : latest);
 }
 
+// What the dry run says of a region's checkpoint of this migration's name (read only).
+std::string checkpoint_text(pqxx::connection& connection, const MigrationPlan& plan) {
+  if (!table_exists(connection, "rehearse_checkpoint")) return "no checkpoint";
+  try {
+    const Checkpoint found = read_checkpoint_row(connection, plan.name);
+    const CheckpointKey key = checkpoint_key(plan);
+    if (!found.exists) return "no checkpoint";
+    if (found.key == key) return fmt::format("checkpoint {} (this plan's)", found.state);
+    return "a run would stop: " + checkpoint_conflict(key, found.key);
+  } catch (const pqxx::sql_error&) {  // a table of an older rehearse, without the key columns
+    return "checkpoint table of an older rehearse: a run adds its key columns, then judges its row";
+  }
+}
+
 Status prepare_region(const RegionEndpoints& region, const Scenario& scenario, bool prepare, const LiveOptions& options) {
   pqxx::connection connection(region.primary + " connect_timeout=3");
   if (table_exists(connection, scenario.table.name)) return Status::ok();
@@ -308,9 +322,10 @@ Status dry_run(const LiveSetup& setup, const MigrationPlan& plan, bool prepare, 
   for (const auto& region : setup.regions) {
     pqxx::connection connection(region.primary + " connect_timeout=3");
     const bool exists = table_exists(connection, plan.table);
-    out << fmt::format("region {}: primary '{}', {} replica(s); table {} {}\n", region.name, redact(region.primary),
+    out << fmt::format("region {}: primary '{}', {} replica(s); table {} {}; {}\n", region.name, redact(region.primary),
                        region.replicas.size(), plan.table,
-                       exists ? "exists" : prepare ? "absent: --prepare would create it" : "absent: run with --prepare");
+                       exists ? "exists" : prepare ? "absent: --prepare would create it" : "absent: run with --prepare",
+                       checkpoint_text(connection, plan));
   }
   for (const auto& statement : plan.expand) out << fmt::format("  expand: {} {}\n", statement.column, statement.purpose);
   for (const auto& fill : plan.fills) out << fmt::format("  backfill: {} = {} in batches of {}\n", fill.column, fill.up.text(), setup.scenario.engine.batch_size);

@@ -80,6 +80,8 @@ class SimDatabase {
   // The checkpoint of key.migration; conflict when it was written for another table or plan.
   Result<Checkpoint> checkpoint(const CheckpointKey& key) const;
   Status write_checkpoint(const Checkpoint& checkpoint, const Fence& fence, const std::string& actor);
+  // Stores `checkpoint` unfenced (a commit's own checkpoint, or one an earlier run left).
+  void store_checkpoint(const Checkpoint& checkpoint);
   Status set_flag(const std::string& flag, bool on, const Fence& fence, const std::string& actor);
   bool flag(const std::string& flag) const;
   TimeUs replication_lag() const;
@@ -147,7 +149,6 @@ class SimDatabase {
   void commit_backfill(const BackfillBatch& batch, const Checkpoint& then, const Fence& fence, const std::string& actor,
                        const Respond<Result<std::int64_t>>& respond);
   const Table& source_table(BackfillSource source) const;
-  void store_checkpoint(const Checkpoint& checkpoint);
   bool reads_live_columns(const Expr& expr) const;
 
   Kernel& kernel_;

@@ -34,6 +34,9 @@ class FaultInjector;
 // Knobs for tests that need a deliberately broken world; scenarios never set them.
 struct WorldOptions {
   bool store_ignores_tokens = false;  // databases accept stale tokens under storage fencing
+  // Every database starts holding this checkpoint, as left by an earlier run (tests: one of
+  // another plan under the same migration name).
+  std::optional<Checkpoint> prior_checkpoint;
   // With `buggify: true`: the chance each fault site is switched on (tests use 1 for all).
   double buggify_site_probability = kSiteEnableProbability;
 };

@@ -60,6 +60,30 @@ TEST(CheckpointKeyTest, ConflictMessageNamesTheMigrationTheCheckpointsTableAndWh
   EXPECT_NE(legacy.find("plan_digest = '00000000000000aa'"), std::string::npos) << legacy;
 }
 
+// The simulated databases start with a finished checkpoint of the same migration name on
+// another table (the live sequence of issue 11): the engine halts without touching a region,
+// saying why, instead of taking the other table's `contracted` for its own.
+TEST(CheckpointKeyTest, EngineHaltsOnAnotherPlansCheckpointAndTouchesNothing) {
+  const Scenario scenario = testing::builtin("three-regions-clean");
+  Scenario earlier = scenario;
+  earlier.table.name = "orders_before";
+  Checkpoint prior;
+  prior.exists = true;
+  prior.key = checkpoint_key(plan_of(earlier));
+  prior.state = "contracted";
+  const RunResult result = sim::simulate(scenario, 1, sim::WorldOptions{.prior_checkpoint = prior});
+
+  EXPECT_EQ(result.outcome, "halted");
+  for (const auto& [region, state] : result.region_states) EXPECT_EQ(state, "pending") << region;
+  EXPECT_EQ(testing::count_events(result, [](const Event& e) { return e.kind == EventKind::write; }), 0)
+      << "no DDL, flag, backfill or checkpoint write";
+  EXPECT_EQ(testing::count_events(result, [](const Event& e) {
+              return e.kind == EventKind::message && e.detail.find("table orders_before, not orders") != std::string::npos;
+            }),
+            scenario.engine.instances)
+      << "each engine instance says why it stops";
+}
+
 // A deliberately broken engine: its plan has no expand and nothing to backfill, so it walks
 // every region to `contracted` without ever adding the column -- the shape of the live bug,
 // where a checkpoint of another table made the engine skip a table it never touched. The
