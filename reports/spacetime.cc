@@ -3,6 +3,7 @@
 // above; leases colour the engine's lane blue, fault windows shade it grey.
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 
 #include <fmt/format.h>
@@ -47,6 +48,14 @@ Look lock_look(const Event& event) {
   }
 }
 
+// "fault: pause holder for 20s\n[engine-2]": the nodes hit on a line of their own, so the
+// octagon stays about as narrow as the lane.
+std::string fault_label(const std::string& prefix, const std::string& detail) {
+  const std::size_t nodes = detail.find(" [");
+  if (nodes == std::string::npos) return prefix + shorten(detail, 34);
+  return prefix + shorten(detail.substr(0, nodes), 34) + "\n" + shorten(detail.substr(nodes + 1), 34);
+}
+
 Look event_look(const Event& event) {
   switch (event.kind) {
     case EventKind::write: return write_look(event);
@@ -56,9 +65,9 @@ Look event_look(const Event& event) {
     case EventKind::lock_lost:
     case EventKind::lock_release:
     case EventKind::lock_renew: return lock_look(event);
-    case EventKind::fault_start: return {"fault: " + shorten(event.detail, 40), kFault, "octagon"};
-    case EventKind::fault_end: return {"fault ends: " + shorten(event.detail, 34), kFault, "octagon"};
-    case EventKind::fault_skipped: return {"fault skipped: " + shorten(event.detail, 34), kFault, "octagon"};
+    case EventKind::fault_start: return {fault_label("fault: ", event.detail), kFault, "octagon"};
+    case EventKind::fault_end: return {fault_label("fault ends: ", event.detail), kFault, "octagon"};
+    case EventKind::fault_skipped: return {fault_label("fault skipped: ", event.detail), kFault, "octagon"};
     case EventKind::phase: return {fmt::format("phase {}\n{}", event.detail, event.region), kPhase, "cds"};
     case EventKind::validate:
       return {fmt::format("validate {}\n{}", to_string(event.outcome), shorten(event.detail, 30)),
@@ -172,22 +181,37 @@ std::string emit_clusters(const Lanes& lanes, const RunResult& result, const Run
   return dot;
 }
 
-// The time row: one label per rank, and `rank=same` groups that pin every item to its rank.
+// The time column (left): one label per rank, and `rank=same` groups that pin every item to
+// its rank. Ranks are steps, not a scale, so idle time takes no room; when nothing is drawn
+// for kTimeBreakUs or more (from the last item of a rank to the first of the next) the axis
+// shows a visible break: a dotted segment saying how long.
 std::string emit_time_axis(const std::vector<SpacetimeItem>& items, const Lanes& lanes) {
   std::map<int, std::vector<const SpacetimeItem*>> by_rank;
   for (const SpacetimeItem& item : items) by_rank[item.rank].push_back(&item);
   std::string dot = "  th [label=\"time\", shape=plaintext, style=\"\"];\n  { rank=same; th;";
   for (std::size_t i = 0; i < lanes.order.size(); ++i) dot += fmt::format(" h{};", i);
-  dot += " }\n";
+  // Invisible edges within the header row keep the lanes in layout order, left to right.
+  dot += " th";
+  for (std::size_t i = 0; i < lanes.order.size(); ++i) dot += fmt::format(" -> h{}", i);
+  dot += " [style=invis]; }\n";
   std::string previous = "th";
+  std::optional<TimeUs> previous_us;  // the last item of the previous rank
   for (const auto& [rank, members] : by_rank) {
     const std::string axis = fmt::format("t{}", rank);
-    dot += fmt::format("  {} [label={}, shape=plaintext, style=\"\", fontsize=8];\n", axis,
-                       dot_quote(time_text(members.front()->time_us)));
-    dot += fmt::format("  {} -> {} [style=invis];\n  {{ rank=same; {};", previous, axis, axis);
+    const TimeUs at = members.front()->time_us;
+    dot += fmt::format("  {} [label={}, shape=plaintext, style=\"\", fontsize=8];\n", axis, dot_quote(time_text(at)));
+    if (previous_us && at - *previous_us >= kTimeBreakUs) {
+      dot += fmt::format("  {} -> {} [style=dotted, penwidth=2, color=\"#888888\", fontcolor=\"#555555\", label={}];\n",
+                         previous, axis, dot_quote(fmt::format("{} later", duration_text(at - *previous_us))));
+    } else {
+      dot += fmt::format("  {} -> {} [style=invis];\n", previous, axis);
+    }
+    dot += fmt::format("  {{ rank=same; {};", axis);
     for (const SpacetimeItem* item : members) dot += " " + node_id(*item) + ";";
     dot += " }\n";
     previous = axis;
+    previous_us = 0;
+    for (const SpacetimeItem* item : members) previous_us = std::max(*previous_us, item->last_us);
   }
   return dot;
 }
@@ -207,14 +231,14 @@ SpacetimeGraph spacetime_dot(const Scenario& scenario, const RunResult& result, 
   for (const SpacetimeItem& item : items) (item.represents > 1 ? graph.summary_nodes : graph.drawn_events) += 1;
   graph.dot = fmt::format(
       "digraph spacetime {{\n"
-      "  graph [rankdir=LR, newrank=true, nodesep=0.12, ranksep=0.22, fontname=\"Helvetica\", fontsize=12, "
+      "  graph [rankdir=TB, newrank=true, nodesep=0.15, ranksep=0.14, fontname=\"Helvetica\", fontsize=12, "
       "labelloc=t, label={}];\n"
       "  node [shape=box, style=\"rounded,filled\", fillcolor=white, fontname=\"Helvetica\", fontsize=9, "
       "margin=\"0.06,0.03\", height=0.3];\n"
       "  edge [arrowhead=none, color=\"#999999\", fontname=\"Helvetica\", fontsize=8];\n",
-      dot_quote(fmt::format("{} seed {}: one lane per node, time left to right", scenario.name, result.seed)));
+      dot_quote(fmt::format("{} seed {}: one lane per node, time top to bottom", scenario.name, result.seed)));
+  graph.dot += emit_time_axis(items, lanes);  // first: the time column goes left of the lanes
   graph.dot += emit_clusters(lanes, result, facts, proving);
-  graph.dot += emit_time_axis(items, lanes);
   graph.dot += spacetime_cross_edges(items, result);
   graph.dot += "}\n";
   return graph;

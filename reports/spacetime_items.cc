@@ -143,7 +143,6 @@ std::vector<SpacetimeItem> spacetime_items(const RunResult& result, const RunFac
   }
   counts.drawable = items.size();
   note_hidden_kinds(result.history, counts.left_out);
-  if (items.size() <= kSpacetimeMaxNodes) return items;
   collapse_runs(items, result.history, proving, similar);
   if (items.size() > kSpacetimeMaxNodes) collapse_runs(items, result.history, proving, both_minor);
   std::int64_t collapsed = 0;
@@ -164,9 +163,13 @@ void assign_ranks(std::vector<SpacetimeItem>& items) {
   });
   std::map<std::string, int> last_rank;
   int current = 0;
+  TimeUs rank_start = items.empty() ? 0 : items.front().time_us;
   for (SpacetimeItem& item : items) {
     auto found = last_rank.find(item.lane);
-    if (found != last_rank.end() && found->second >= current) ++current;
+    if ((found != last_rank.end() && found->second >= current) || item.time_us - rank_start >= kTimeBreakUs) {
+      ++current;
+      rank_start = item.time_us;
+    }
     item.rank = current;
     last_rank[item.lane] = current;
   }

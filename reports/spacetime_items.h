@@ -37,8 +37,13 @@ struct SpacetimeCounts {
 std::vector<SpacetimeItem> spacetime_items(const RunResult& result, const RunFacts& facts,
                                            const std::set<std::uint64_t>& proving, SpacetimeCounts& counts);
 
+// A step of time at least this long between two ranks is drawn as a visible break on the time
+// axis; no rank spans this much time.
+inline constexpr TimeUs kTimeBreakUs = kSec;
+
 // Sorts the items by time and gives each a rank: the same rank as the previous item unless
-// its lane already has an item at that rank, so ranks grow with time and lanes never collide.
+// its lane already has an item at that rank or the rank began kTimeBreakUs or more before it,
+// so ranks grow with time, lanes never collide and a rank's time label is near all its items.
 void assign_ranks(std::vector<SpacetimeItem>& items);
 
 // The edges between lanes: each lock grant to the acquisition it answered ("token N"), and
