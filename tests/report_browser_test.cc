@@ -102,6 +102,7 @@ struct Rendered {
 };
 
 constexpr int kPageWidth = 1400;  // the window width the figures must fit
+constexpr double kScaleMin = 0.6;  // ... without shrinking below this (9 pt labels stay over 7 px)
 
 // Runs headless Chromium on `html` with a window kPageWidth x `height` and `action` (a
 // --screenshot or --dump-dom flag), stdout and stderr (the console) to `log`. Each run gets a new
@@ -177,8 +178,9 @@ std::string violating_report(const std::string& name) {
 }
 
 // Appended to a copy of report.html (the report itself has no script): measures, in CSS pixels
-// of the page, the window, how wide the page scrolls, and per figure its box, its SVG's box and
-// the boxes of its red (#d62728) edges, and writes them as JSON into <pre id="measured">.
+// of the page, the window, how wide the page scrolls, and per figure its box, its SVG's box, the
+// scale it is drawn at (drawn width / its own width) and the boxes of its red (#d62728) edges,
+// and writes them as JSON into <pre id="measured">.
 const char* const kMeasureScript = R"js(
 <script>
 (function () {
@@ -188,7 +190,8 @@ const char* const kMeasureScript = R"js(
     const svg = figure.querySelector('svg');
     const red = [];
     for (const path of svg.querySelectorAll('g.edge path[stroke="#d62728"]')) red.push(box(path));
-    out.figures[figure.id] = {figure: box(figure), svg: box(svg), red: red};
+    const scale = svg.getBoundingClientRect().width / svg.width.baseVal.value;
+    out.figures[figure.id] = {figure: box(figure), svg: box(svg), scale: scale, red: red};
   }
   const pre = document.createElement('pre');
   pre.id = 'measured';
@@ -287,6 +290,8 @@ TEST_P(ReportBrowserFit, FiguresFitThePageAndTheViolationIsOnScreen) {
     EXPECT_GE(svg[0].get<double>(), box[0].get<double>() - kSlack) << "the SVG starts left of its box";
     EXPECT_LE(svg[2].get<double>(), box[2].get<double>() + kSlack) << "the SVG is cut at the right edge of its box";
     EXPECT_GT(svg[2].get<double>() - svg[0].get<double>(), 200) << "the SVG is squeezed to nothing";
+    // Fitting by shrinking alone would make 9 pt labels unreadable: at most a 0.6 scale-down.
+    EXPECT_GE(figure["scale"].get<double>(), kScaleMin) << "the figure is shrunk too far to read";
   }
   double lowest = 0;
   for (const char* id : {"spacetimesvg", "violationsvg"}) {
