@@ -1,6 +1,7 @@
 // spacetime_dot() of reports/figures.h: the DOT source of spacetime.svg. Regions are clusters,
-// each node a lane (a chain of its events), one rank per step of time, a row of time labels
-// above; leases colour the engine's lane blue, fault windows shade it grey.
+// each node a lane (a column: a chain of its events in one dot group), one rank per step of
+// time, a column of time labels on the left with visible breaks over idle time; leases colour
+// the engine's lane blue, fault windows shade it grey.
 #include <algorithm>
 #include <map>
 #include <optional>

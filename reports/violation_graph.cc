@@ -1,7 +1,8 @@
-// violation_dot() of reports/figures.h: the DOT source of violation.svg. One cluster per
-// violation: its proving events (red) and, as grey context, the lock acquisitions of the tokens
-// those events carry, the expiry of those leases and the faults that hit the writers, chained
-// in time order; red edges between proving events say why their order is the violation.
+// violation_dot() of reports/figures.h: the DOT source of violation.svg, top to bottom. One
+// cluster per violation: its proving events (red) and, as grey context, the lock acquisitions of
+// the tokens those events carry, the expiry of those leases and the faults that hit the
+// writers, chained in time order; red edges between proving events say why their order is the
+// violation.
 #include <algorithm>
 #include <set>
 
@@ -68,7 +69,7 @@ Cluster violation_cluster(std::size_t index, const Violation& violation, const R
                                 index, dot_quote(fmt::format("violation {}: {} at {} on {}\n{}", index + 1,
                                                              violation.invariant, time_text(violation.time_us),
                                                              violation.node.empty() ? "the run" : violation.node,
-                                                             shorten(violation.detail, 110))));
+                                                             wrap_words(shorten(violation.detail, 180), 64))));
   std::vector<const Event*> chain;
   std::set<std::uint64_t> proving;
   for (const std::uint64_t id : violation.events) {
@@ -84,7 +85,7 @@ Cluster violation_cluster(std::size_t index, const Violation& violation, const R
     cluster.first = cluster.last = fmt::format("v{}_none", index);
     dot += fmt::format("    v{}_none [shape=note, label={}];\n", index,
                        dot_quote("no single events prove it: the checker judged the run's observations\n" +
-                                 shorten(violation.detail, 110)));
+                                 wrap_words(shorten(violation.detail, 180), 64)));
   }
   if (!chain.empty()) {
     cluster.first = fmt::format("v{}_{}", index, chain.front()->id);
