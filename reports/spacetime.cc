@@ -117,6 +117,7 @@ std::string item_node(const SpacetimeItem& item, std::size_t lane_index, const H
   // One `group` per lane: dot keeps the edges within a group straight, so a lane stays a column.
   std::string attributes = fmt::format("label={}, shape={}, fillcolor=\"{}\", group=l{}",
                                        dot_quote(look.label + "\n" + when), look.shape, look.fill, lane_index);
+  if (look.shape == "cds") attributes += ", margin=\"0.16,0.08\"";  // room for the label beside the arrow point
   if (proving.count(item.event) > 0) attributes += fmt::format(", color=\"{0}\", fontcolor=\"{0}\", penwidth=3", kViolation);
   return fmt::format("    {} [{}];\n", node_id(item), attributes);
 }
