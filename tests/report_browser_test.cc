@@ -124,7 +124,7 @@ int run_chromium(const std::string& chromium, const std::string& html, int heigh
 }
 
 // Screenshots `html` with a window `height` px tall, logging the console.
-Rendered render(const std::string& chromium, const std::string& html, const std::string& name, int height = 9000) {
+Rendered render(const std::string& chromium, const std::string& html, const std::string& name, int height = 12000) {
   const std::string directory = testing::temp_dir() + "browser/";
   fs::create_directories(directory);
   const std::string png = directory + name + ".png";
