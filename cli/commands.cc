@@ -13,6 +13,7 @@
 #include "cli/commands_internal.h"
 #include "cli/live.h"
 #include "cli/output.h"
+#include "cli/version.h"
 #include "reports/report.h"
 #include "scenarios/loader.h"
 
@@ -92,6 +93,7 @@ int main(int argc, char** argv) {
   CLI::App app{"rehearse: deterministic simulation and chaos rehearsal of zero-downtime database migrations"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Help for every subcommand");
+  app.set_version_flag("--version", std::string("rehearse ") + build_version(), "The build's version and commit");
 
   RunOptions run;
   CLI::App* run_command = app.add_subcommand("run", "One simulated run: prints the verdict and the migration outcome");
@@ -129,6 +131,8 @@ int main(int argc, char** argv) {
     return app.exit(help);
   } catch (const CLI::CallForAllHelp& help) {
     return app.exit(help);
+  } catch (const CLI::CallForVersion& version) {
+    return app.exit(version);
   } catch (const CLI::ParseError& error) {
     app.exit(error);
     return kExitBadInput;

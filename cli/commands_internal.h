@@ -170,7 +170,7 @@ struct ShrinkOptions {
   std::uint64_t seed = 0;
   std::string out;        // empty: the scenario goes to stdout
   bool json = false;
-  std::string invariant;  // empty: the seed's first violation
+  std::string invariant;  // empty: the most severe invariant the seed violates (cli/shrink.cc)
   int max_runs = 1000;
 };
 CLI::App* add_shrink_command(CLI::App& app, ShrinkOptions& options);

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/commands_internal.h"
+#include "cli/version.h"
 #include "reports/report.h"
 #include "sim/world.h"
 
@@ -10,7 +11,7 @@ namespace rehearse::cli {
 
 int write_postmortem(const Scenario& scenario, std::uint64_t seed, const RunResult& result, const std::string& reproduce_command,
                      const std::string& directory) {
-  reports::ReportInput input{scenario, seed, result, reproduce_command, "unknown", {}};
+  reports::ReportInput input{scenario, seed, result, reproduce_command, build_version(), {}};
   for (auto& [item, fixed] : reports::propose_action_items(scenario, result)) {
     const RunResult rerun = sim::simulate(fixed, seed);
     item.verified = true;

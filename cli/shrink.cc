@@ -26,6 +26,7 @@
 #include "cli/commands_internal.h"
 #include "cli/output.h"
 #include "core/assert.h"
+#include "core/checkers.h"
 #include "core/plan.h"
 #include "reports/scenario_yaml.h"
 #include "scenarios/loader.h"
@@ -65,6 +66,32 @@ ExplicitSchedule explicit_schedule(const Scenario& scenario, std::uint64_t seed)
   schedule.faults.insert(schedule.faults.end(), drawn.begin(), drawn.end());
   schedule.drawn = drawn.size();
   return schedule;
+}
+
+// The order `shrink` picks the invariant to keep in when --invariant is not given: safety
+// (split brain, lost or inconsistent data, a schema left half-migrated, a contract without a
+// validation) before service (availability, stale reads) before liveness. A fault swarm
+// usually breaks availability too; the migration's own safety bug is the finding to shrink.
+constexpr const char* kSeverityOrder[] = {"mutual-exclusion",         "no-lost-writes", "data-consistency",
+                                          "schema-convergence",       "validate-before-contract",
+                                          "availability",             "replica-staleness", "liveness"};
+
+// The invariants `result` violates, each once, most severe first (names outside
+// kSeverityOrder last, in the order found).
+std::vector<std::string> violated_by_severity(const RunResult& result) {
+  std::vector<std::string> names;
+  for (const char* name : kSeverityOrder) {
+    for (const Violation& violation : result.violations) {
+      if (violation.invariant == name) {
+        names.push_back(name);
+        break;
+      }
+    }
+  }
+  for (const Violation& violation : result.violations) {
+    if (std::find(names.begin(), names.end(), violation.invariant) == names.end()) names.push_back(violation.invariant);
+  }
+  return names;
 }
 
 const Violation* find_violation(const RunResult& result, const std::string& invariant) {
@@ -439,6 +466,8 @@ Schedule shrink_schedule(Shrinker& shrinker, Schedule faults, std::vector<PassRe
 
 struct ShrinkOutcome {
   std::string invariant;
+  std::vector<std::string> violated;  // every invariant the seed violates, most severe first
+  bool by_severity = false;           // `invariant` was picked as the most severe (no --invariant)
   ExplicitSchedule original;
   Schedule faults;
   std::vector<PassReport> passes;
@@ -497,6 +526,8 @@ nlohmann::json outcome_json(const Scenario& original, const ShrinkOutcome& outco
       {"scenario", original.name},
       {"seed", seed},
       {"invariant", outcome.invariant},
+      {"invariant_chosen_by", outcome.by_severity ? "severity" : "flag"},
+      {"violated", outcome.violated},
       {"faults_before", outcome.original.faults.size()},
       {"faults_written", outcome.original.written},
       {"faults_drawn", outcome.original.drawn},
@@ -517,9 +548,19 @@ nlohmann::json outcome_json(const Scenario& original, const ShrinkOutcome& outco
   return json;
 }
 
+// Which invariant is shrunk and why: "violated: availability, mutual-exclusion; shrinking
+// mutual-exclusion, the most severe (--invariant NAME picks another)".
+std::string choice_text(const ShrinkOutcome& outcome) {
+  std::string names;
+  for (const std::string& name : outcome.violated) names += (names.empty() ? "" : ", ") + name;
+  return fmt::format("violated: {}; shrinking {}{}", names, outcome.invariant,
+                     outcome.by_severity ? ", the most severe (--invariant NAME picks another)" : " (--invariant)");
+}
+
 void print_summary(std::ostream& out, const Scenario& original, const ShrinkOutcome& outcome, std::uint64_t seed,
                    const std::string& out_path, std::int64_t wall_ms) {
   out << fmt::format("shrink {} seed {}: {}\n", original.name, seed, outcome.invariant);
+  out << choice_text(outcome) << "\n";
   out << fmt::format("schedule: {} written + {} drawn by random_faults = {} faults\n", outcome.original.written,
                      outcome.original.drawn, outcome.original.faults.size());
   out << fmt::format("result: {} fault{} (from {}) in {} runs, {} ms wall{}\n", outcome.faults.size(),
@@ -544,8 +585,14 @@ CLI::App* add_shrink_command(CLI::App& app, ShrinkOptions& options) {
   command->add_option("--seed", options.seed, "The violating seed")->required()->check(unsigned_seed());
   command->add_option("--out", options.out, "Write the shrunk scenario to FILE (default: stdout)");
   command->add_flag("--json", options.json, "Print a JSON summary on stdout (an extension; docs/cli.md)");
-  command->add_option("--invariant", options.invariant,
-                      "The invariant to keep violating (default: the seed's first violation)");
+  command
+      ->add_option("--invariant", options.invariant,
+                   "The invariant to keep violating (default: the most severe the seed violates)")
+      ->check(CLI::Validator(
+          [](std::string& name) {
+            return is_invariant_name(name) ? std::string() : "not an invariant name (docs/cli.md, shrink): " + name;
+          },
+          "INVARIANT"));
   command->add_option("--max-runs", options.max_runs, "At most this many simulated runs (default 1000)")
       ->check(CLI::Range(1, 1000000));
   return command;
@@ -558,7 +605,9 @@ int command_shrink(const ShrinkOptions& options) {
   const RunResult first = sim::simulate(*scenario, options.seed);
   ShrinkOutcome outcome;
   outcome.invariant = options.invariant;
-  if (outcome.invariant.empty() && first.violated()) outcome.invariant = first.violations.front().invariant;
+  outcome.violated = violated_by_severity(first);
+  outcome.by_severity = outcome.invariant.empty();
+  if (outcome.by_severity && !outcome.violated.empty()) outcome.invariant = outcome.violated.front();
   if (outcome.invariant.empty() || find_violation(first, outcome.invariant) == nullptr) {
     std::cout << fmt::format("shrink {} seed {}: {} violated; nothing to shrink\n", scenario->name, options.seed,
                              options.invariant.empty() ? "no invariant" : options.invariant + " not");
@@ -572,6 +621,7 @@ int command_shrink(const ShrinkOptions& options) {
       return kExitEnvironment;
     }
   }
+  std::cerr << "shrink: " << choice_text(outcome) << "\n";
   outcome.original = explicit_schedule(*scenario, options.seed);
   Shrinker shrinker(*scenario, options.seed, outcome.invariant, options.max_runs);
   if (!shrinker.reproduces(outcome.original.faults)) {

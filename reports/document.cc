@@ -22,6 +22,7 @@ code, pre { font-family: Menlo, Consolas, monospace; background: #f5f5f5; border
 code { padding: 0 .25em; }
 pre { padding: .7em 1em; overflow-x: auto; }
 figure { margin: 1.2em 0; overflow-x: auto; border: 1px solid #eee; padding: .5em; }
+figure svg { display: block; margin: 0 auto; max-width: 100%; height: auto; }
 figcaption { color: #555; font-size: 90%; margin-top: .4em; }
 )css";
 

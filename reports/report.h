@@ -43,7 +43,7 @@ struct ReportInput {
   std::uint64_t seed = 0;
   const RunResult& result;
   std::string reproduce_command;  // e.g. default_reproduce_command("gc-pause-no-fencing", 7)
-  std::string build = "unknown";  // git commit, or "unknown"
+  std::string build = "unknown";  // the build's version (cli/version.h: "0.1.0 (4ae6ee9)"), or "unknown"
   std::vector<ActionItem> action_items;
 };
 

@@ -162,7 +162,8 @@ void add_timeline(Document& document, const ReportContext& context) {
 void add_figures(Document& document, const ReportContext& context) {
   document.heading(2, "Figures");
   const SpacetimeGraph& spacetime = context.spacetime;
-  std::string caption = fmt::format("One lane per node grouped by region, time left to right. Blue lane segments: the "
+  std::string caption = fmt::format("One lane per node grouped by region, time top to bottom (steps, not a scale: dotted "
+                                    "breaks on the time column mark a second or more with nothing drawn). Blue lane segments: the "
                                     "engine believed it held the lock (token on the segment); thick grey dashed segments "
                                     "and grey nodes: fault windows; green: applied writes, red fill: rejected writes; "
                                     "red outline: the events that prove a violation. It draws {} of the {} drawable events as nodes of their own",

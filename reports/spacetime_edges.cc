@@ -43,7 +43,7 @@ std::string violation_edges(const std::vector<SpacetimeItem>& items, const RunRe
     std::sort(events.begin(), events.end(), [](const Event* left, const Event* right) { return left->id < right->id; });
     for (std::size_t i = 1; i < events.size(); ++i) {
       dot += fmt::format("  e{} -> e{} [constraint=false, arrowhead=normal, color=\"#d62728\", fontcolor=\"#d62728\", "
-                         "penwidth=2, xlabel={}];\n",
+                         "penwidth=2, headlabel={}, labelangle=-25, labeldistance=6, labelfontsize=8];\n",
                          events[i - 1]->id, events[i]->id, dot_quote(order_reason(*events[i - 1], *events[i])));
     }
   }

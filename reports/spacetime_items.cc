@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -117,6 +118,121 @@ std::size_t cap_items(std::vector<SpacetimeItem>& items, const std::set<std::uin
   return dropped;
 }
 
+// Whether the event makes its lane worth a column of its own when lanes are many: migration
+// work and the lock store's grants and expiries (an engine that only started, took the lock,
+// found nothing to do and left is quiet).
+bool eventful(const Event& event) {
+  switch (event.kind) {
+    case EventKind::lock_grant:
+    case EventKind::lock_expire:
+    case EventKind::phase:
+    case EventKind::write:
+    case EventKind::validate: return true;
+    default: return false;
+  }
+}
+
+// "engine-1", "engine-1, engine-2", "engine-1 ... engine-24".
+std::string node_range(const std::vector<std::string>& nodes) {
+  if (nodes.size() == 2) return nodes.front() + ", " + nodes.back();
+  if (nodes.size() == 1) return nodes.front();
+  return nodes.front() + " ... " + nodes.back();
+}
+
+// "46 events on 23 nodes\nnode_start x23, engine_start x23" for the items at `run`.
+std::string folded_summary(const std::vector<SpacetimeItem>& items, const std::vector<std::size_t>& run,
+                           const History& history) {
+  std::vector<std::pair<std::string, int>> kinds;  // in first-seen order
+  std::set<std::string> nodes;
+  std::size_t events = 0;
+  for (const std::size_t i : run) {
+    const Event& event = history.events()[items[i].event];
+    nodes.insert(event.node);
+    events += items[i].represents;
+    const std::string kind = to_string(event.kind);
+    auto found = std::find_if(kinds.begin(), kinds.end(), [&kind](const auto& entry) { return entry.first == kind; });
+    if (found == kinds.end()) {
+      kinds.emplace_back(kind, 1);
+    } else {
+      ++found->second;
+    }
+  }
+  std::string text = fmt::format("{} events on {} node{}", events, nodes.size(), nodes.size() == 1 ? "" : "s");
+  for (std::size_t k = 0; k < kinds.size() && k < 3; ++k) {
+    text += fmt::format("{}{} x{}", k == 0 ? "\n" : ", ", kinds[k].first, kinds[k].second);
+  }
+  if (kinds.size() > 3) text += ", ...";
+  return text;
+}
+
+// Folds the quiet lanes of each region into one lane when there are more than
+// kSpacetimeLanesMax lanes, and collapses each run of its items less than kTimeBreakUs apart.
+void fold_quiet_lanes(std::vector<SpacetimeItem>& items, const History& history, const RunFacts& facts,
+                      const std::set<std::uint64_t>& proving, SpacetimeCounts& counts) {
+  std::map<std::string, bool> quiet;  // lane -> no eventful or proving item
+  for (const SpacetimeItem& item : items) {
+    const bool loud = eventful(history.events()[item.event]) || proving.count(item.event) > 0;
+    auto [entry, added] = quiet.emplace(item.lane, !loud);
+    if (!added && loud) entry->second = false;
+  }
+  if (quiet.size() <= kSpacetimeLanesMax) return;
+  // (region, kind of node: the name without its number) -> its quiet lanes, in layout order
+  std::map<std::pair<int, std::string>, std::vector<std::string>> groups;
+  for (const LaneNode& node : facts.layout.nodes) {
+    auto found = quiet.find(node.name);
+    if (found == quiet.end() || !found->second) continue;
+    groups[{node.region, node.name.substr(0, node.name.find_last_not_of("0123456789") + 1)}].push_back(node.name);
+  }
+  std::size_t folded_nodes = 0;
+  for (const auto& [group, nodes] : groups) {
+    const int region = group.first;
+    if (nodes.size() < 2) continue;
+    const std::string lane = fmt::format("{} quiet nodes\n{}", nodes.size(), node_range(nodes));
+    for (const std::string& node : nodes) counts.folded_into[node] = lane;
+    counts.folded_region[lane] = region;
+    folded_nodes += nodes.size();
+  }
+  if (folded_nodes == 0) return;
+  for (SpacetimeItem& item : items) {
+    auto found = counts.folded_into.find(item.lane);
+    if (found == counts.folded_into.end()) continue;
+    item.lane = found->second;
+    item.folded = true;
+  }
+  // Runs on each folded lane: consecutive items (in time order) less than kTimeBreakUs apart.
+  std::map<std::string, std::vector<std::vector<std::size_t>>> runs;  // folded lane -> runs of item indexes
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (!items[i].folded) continue;
+    auto& lane_runs = runs[items[i].lane];
+    if (lane_runs.empty() || items[i].time_us - items[lane_runs.back().back()].last_us >= kTimeBreakUs) {
+      lane_runs.emplace_back();
+    }
+    lane_runs.back().push_back(i);
+  }
+  std::vector<bool> removed(items.size(), false);
+  for (const auto& [lane, lane_runs] : runs) {
+    for (const std::vector<std::size_t>& run : lane_runs) {
+      if (run.size() < 2) continue;
+      SpacetimeItem& summary = items[run.front()];
+      summary.summary = folded_summary(items, run, history);
+      for (std::size_t k = 1; k < run.size(); ++k) {
+        summary.represents += items[run[k]].represents;
+        summary.last_us = std::max(summary.last_us, items[run[k]].last_us);
+        removed[run[k]] = true;
+      }
+    }
+  }
+  std::vector<SpacetimeItem> kept;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (!removed[i]) kept.push_back(items[i]);
+  }
+  items = std::move(kept);
+  counts.left_out.push_back(fmt::format("With more than {} lanes, {} quiet nodes (no phase, write, validation, lock "
+                                        "grant, expiry or violating event) share one lane per kind of node and "
+                                        "region, their events summarised per burst.",
+                                        kSpacetimeLanesMax, folded_nodes));
+}
+
 void note_hidden_kinds(const History& history, std::vector<std::string>& left_out) {
   std::size_t failed_acquires = 0;
   std::size_t renewals = 0;
@@ -143,7 +259,7 @@ std::vector<SpacetimeItem> spacetime_items(const RunResult& result, const RunFac
   }
   counts.drawable = items.size();
   note_hidden_kinds(result.history, counts.left_out);
-  if (items.size() <= kSpacetimeMaxNodes) return items;
+  fold_quiet_lanes(items, result.history, facts, proving, counts);
   collapse_runs(items, result.history, proving, similar);
   if (items.size() > kSpacetimeMaxNodes) collapse_runs(items, result.history, proving, both_minor);
   std::int64_t collapsed = 0;
@@ -164,9 +280,13 @@ void assign_ranks(std::vector<SpacetimeItem>& items) {
   });
   std::map<std::string, int> last_rank;
   int current = 0;
+  TimeUs rank_start = items.empty() ? 0 : items.front().time_us;
   for (SpacetimeItem& item : items) {
     auto found = last_rank.find(item.lane);
-    if (found != last_rank.end() && found->second >= current) ++current;
+    if ((found != last_rank.end() && found->second >= current) || item.time_us - rank_start >= kTimeBreakUs) {
+      ++current;
+      rank_start = item.time_us;
+    }
     item.rank = current;
     last_rank[item.lane] = current;
   }

@@ -113,4 +113,26 @@ std::string shorten(const std::string& text, std::size_t limit) {
   return text.substr(0, limit > 3 ? limit - 3 : 0) + "...";
 }
 
+std::string wrap_words(const std::string& text, std::size_t width) {
+  std::string out;
+  std::size_t line = 0;  // characters on the current line
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find(' ', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string word = text.substr(start, end - start);
+    if (line > 0 && line + 1 + word.size() > width) {
+      out += '\n';
+      line = 0;
+    } else if (line > 0) {
+      out += ' ';
+      ++line;
+    }
+    out += word;
+    line += word.size();
+    start = end + 1;
+  }
+  return out;
+}
+
 }  // namespace rehearse::reports

@@ -27,5 +27,8 @@ std::string shell_quote(const std::string& word);
 std::vector<std::string> split_list(const std::string& text);
 // `text` cut to `limit` characters with "..." when longer.
 std::string shorten(const std::string& text, std::size_t limit);
+// `text` with the spaces that end lines of at most `width` characters made "\n" (a longer word
+// stays whole, on a line of its own).
+std::string wrap_words(const std::string& text, std::size_t width);
 
 }  // namespace rehearse::reports

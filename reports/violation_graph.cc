@@ -1,7 +1,8 @@
-// violation_dot() of reports/figures.h: the DOT source of violation.svg. One cluster per
-// violation: its proving events (red) and, as grey context, the lock acquisitions of the tokens
-// those events carry, the expiry of those leases and the faults that hit the writers, chained
-// in time order; red edges between proving events say why their order is the violation.
+// violation_dot() of reports/figures.h: the DOT source of violation.svg, top to bottom. One
+// cluster per violation: its proving events (red) and, as grey context, the lock acquisitions of
+// the tokens those events carry, the expiry of those leases and the faults that hit the
+// writers, chained in time order; red edges between proving events say why their order is the
+// violation.
 #include <algorithm>
 #include <set>
 
@@ -55,13 +56,20 @@ std::set<std::uint64_t> context_events(const Violation& violation, const RunResu
   return context;
 }
 
-std::string violation_cluster(std::size_t index, const Violation& violation, const RunResult& result,
-                              const RunFacts& facts) {
+// One violation's cluster and the ids of its first and last nodes (to stack the clusters).
+struct Cluster {
+  std::string dot;
+  std::string first;
+  std::string last;
+};
+
+Cluster violation_cluster(std::size_t index, const Violation& violation, const RunResult& result,
+                          const RunFacts& facts) {
   std::string dot = fmt::format("  subgraph cluster_{} {{\n    label={}; color=\"#d62728\"; fontcolor=\"#d62728\";\n",
                                 index, dot_quote(fmt::format("violation {}: {} at {} on {}\n{}", index + 1,
                                                              violation.invariant, time_text(violation.time_us),
                                                              violation.node.empty() ? "the run" : violation.node,
-                                                             shorten(violation.detail, 110))));
+                                                             wrap_words(shorten(violation.detail, 180), 64))));
   std::vector<const Event*> chain;
   std::set<std::uint64_t> proving;
   for (const std::uint64_t id : violation.events) {
@@ -72,10 +80,16 @@ std::string violation_cluster(std::size_t index, const Violation& violation, con
     if (const Event* event = find_event(result.history, id)) chain.push_back(event);
   }
   std::sort(chain.begin(), chain.end(), [](const Event* left, const Event* right) { return left->id < right->id; });
+  Cluster cluster;
   if (chain.empty()) {
+    cluster.first = cluster.last = fmt::format("v{}_none", index);
     dot += fmt::format("    v{}_none [shape=note, label={}];\n", index,
                        dot_quote("no single events prove it: the checker judged the run's observations\n" +
-                                 shorten(violation.detail, 110)));
+                                 wrap_words(shorten(violation.detail, 180), 64)));
+  }
+  if (!chain.empty()) {
+    cluster.first = fmt::format("v{}_{}", index, chain.front()->id);
+    cluster.last = fmt::format("v{}_{}", index, chain.back()->id);
   }
   for (const Event* event : chain) {
     const bool red = proving.count(event->id) > 0;
@@ -100,7 +114,8 @@ std::string violation_cluster(std::size_t index, const Violation& violation, con
     dot += fmt::format("    v{}_more [shape=plaintext, label=\"and {} more proving events (see result.json)\"];\n",
                        index, violation.events.size() - proving.size());
   }
-  return dot + "  }\n";
+  cluster.dot = dot + "  }\n";
+  return cluster;
 }
 
 }  // namespace
@@ -108,14 +123,22 @@ std::string violation_cluster(std::size_t index, const Violation& violation, con
 std::string violation_dot(const Scenario& scenario, const RunResult& result, const RunFacts& facts) {
   std::string dot = fmt::format(
       "digraph violations {{\n"
-      "  graph [rankdir=LR, fontname=\"Helvetica\", fontsize=12, labelloc=t, label={}];\n"
+      "  graph [rankdir=TB, ranksep=0.3, fontname=\"Helvetica\", fontsize=12, labelloc=t, label={}];\n"
       "  node [shape=box, style=rounded, fontname=\"Helvetica\", fontsize=9];\n"
       "  edge [fontname=\"Helvetica\", fontsize=8, color=\"#888888\"];\n",
       dot_quote(fmt::format("{} seed {}: the events that prove each violation", scenario.name, result.seed)));
   if (result.violations.empty()) {
     dot += "  none [shape=note, label=\"No violation: every invariant held in this run.\"];\n";
   }
-  for (std::size_t i = 0; i < result.violations.size(); ++i) dot += violation_cluster(i, result.violations[i], result, facts);
+  // One violation under the other, not side by side: an invisible edge from each cluster's last
+  // node to the next one's first.
+  std::string previous_last;
+  for (std::size_t i = 0; i < result.violations.size(); ++i) {
+    const Cluster cluster = violation_cluster(i, result.violations[i], result, facts);
+    dot += cluster.dot;
+    if (!previous_last.empty()) dot += fmt::format("  {} -> {} [style=invis];\n", previous_last, cluster.first);
+    previous_last = cluster.last;
+  }
   return dot + "}\n";
 }
 

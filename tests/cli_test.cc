@@ -115,6 +115,27 @@ TEST(Cli, ListShowsEveryBuiltinWithItsDescription) {
   EXPECT_NE(result.out.find("lock holder"), std::string::npos);
 }
 
+TEST(Cli, VersionIsTheProjectVersionAndTheReportHeaderShowsIt) {
+  // `--version` prints the CMake project version and, in a git checkout, the commit built
+  // (cli/version.h); the report header's Build row shows the same text instead of "unknown".
+  const auto version = run_rehearse("--version");
+  ASSERT_EQ(version.exit_code, 0) << version.err;
+  const std::string expected = std::string("rehearse ") + REHEARSE_PROJECT_VERSION;
+  ASSERT_EQ(version.out.rfind(expected, 0), 0u) << version.out;
+  std::string text = version.out.substr(std::string("rehearse ").size());
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  const bool bare = text == REHEARSE_PROJECT_VERSION;
+  const bool with_commit = text.size() > expected.size() && text.find(" (") != std::string::npos && text.back() == ')';
+  EXPECT_TRUE(bare || with_commit) << text;
+
+  const std::string directory = testing::temp_dir() + "cli-version-report";
+  const auto report = run_rehearse("report gc-pause-no-fencing --seed 1 --out " + directory);
+  ASSERT_EQ(report.exit_code, 1) << report.err;
+  const std::string markdown = testing::read_whole_file(directory + "/report.md");
+  EXPECT_NE(markdown.find("| Build | " + text + " |"), std::string::npos) << markdown.substr(0, 600);
+  EXPECT_EQ(markdown.find("| Build | unknown |"), std::string::npos);
+}
+
 TEST(Cli, TraceWritesOneJsonEventPerLine) {
   // `--trace FILE` writes the history; an unwritable path is an environment error (3).
   const std::string path = testing::temp_dir() + "cli-trace.jsonl";

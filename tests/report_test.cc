@@ -420,6 +420,42 @@ TEST(ReportTest, BigHistoryIsSummarisedUnderTwoMegabytes) {
   expect_trace_well_formed(read_whole_file(directory + "/trace.json"));
 }
 
+// The width in points Graphviz gave an SVG (<svg width="NNNpt" ...>), or -1.
+double svg_width_pt(const std::string& svg) {
+  const std::size_t at = svg.find("<svg width=\"");
+  if (at == std::string::npos) return -1;
+  return std::stod(svg.substr(at + 12));
+}
+
+TEST(ReportTest, FiguresAreAsWideAsTheirLanesNotAsLongAsTheRun) {
+  // Time runs down the page: a figure is as wide as its lanes (a few hundred points), however
+  // long the run; idle time shows as a break on the time column; 24 engines fold into a few
+  // lanes. Laid out left to right, gc-pause-no-fencing's space-time diagram was 12,667 pt wide
+  // and the thundering herd's 27 lanes 2,328 pt; the page (1100 px) showed neither.
+  constexpr double kWidestPt = 1000;  // scaled into a 1100 px page at 0.83 or more
+  for (const char* name : {"gc-pause-no-fencing", "three-regions-clean", "thundering-herd-no-jitter", "all-at-once-bad-up"}) {
+    SCOPED_TRACE(name);
+    const RecordedRun run{builtin(name), sim::simulate(builtin(name), 1)};
+    const std::string directory = write(run, std::string("fit-") + name, name);
+    const std::string spacetime = read_whole_file(directory + "spacetime.svg");
+    const std::string violation = read_whole_file(directory + "violation.svg");
+    EXPECT_GT(svg_width_pt(spacetime), 0);
+    EXPECT_LE(svg_width_pt(spacetime), kWidestPt);
+    EXPECT_GT(svg_width_pt(violation), 0);
+    EXPECT_LE(svg_width_pt(violation), kWidestPt);
+    EXPECT_NE(spacetime.find("time top to bottom"), std::string::npos);
+  }
+  // The 10.5 s the holder sat paused is a visible break, not 10 s of empty page.
+  const std::string spacetime = read_whole_file(violating_report() + "spacetime.svg");
+  EXPECT_NE(spacetime.find("10.513 s later"), std::string::npos);
+  // The herd's 23 engines that never migrated anything share one lane, summarised per burst.
+  const std::string herd = read_whole_file(testing::temp_dir() + "reports/fit-thundering-herd-no-jitter/spacetime.svg");
+  EXPECT_NE(herd.find("23 quiet nodes"), std::string::npos);
+  EXPECT_NE(herd.find("46 events on 23 nodes"), std::string::npos);
+  const std::string markdown = read_whole_file(testing::temp_dir() + "reports/fit-thundering-herd-no-jitter/report.md");
+  EXPECT_NE(markdown.find("quiet nodes (no phase, write"), std::string::npos) << "the caption must say lanes were folded";
+}
+
 TEST(ReportTest, ChartSaysNoSamplesWhenThereAreNone) {
   RecordedRun run = violating_run();
   run.result.samples.clear();

@@ -98,6 +98,41 @@ TEST(Shrink, WrittenFaultIsKeptButShortened) {
   EXPECT_EQ(again.violations[0].invariant, "mutual-exclusion");
 }
 
+TEST(Shrink, WithoutAFlagTheMostSevereInvariantIsShrunk) {
+  // Acceptance (issue 11, item 5): a swarm seed without fencing whose injected faults break
+  // availability first (20 writes and 20 reads a second against default SLOs) and whose paused
+  // holder later splits the brain shrinks to mutual-exclusion with no --invariant, and says so.
+  // If a simulator change moves it, `rehearse sweep tests/fixtures/swarm-no-fencing-traffic.yaml
+  // --seeds 1..100 --json` lists seeds under both invariants in by_invariant (83, 1, 77 today).
+  const std::string fixture = std::string(REHEARSE_SOURCE_DIR) + "/tests/fixtures/swarm-no-fencing-traffic.yaml";
+  constexpr std::uint64_t kSeed = 83;
+  const Scenario swarm = testing::from_text(testing::read_whole_file(fixture));
+  ASSERT_EQ(swarm.lock.fencing, Fencing::none);
+  ASSERT_TRUE(swarm.random_faults.has_value());
+  const RunResult first = sim::simulate(swarm, kSeed);
+  ASSERT_TRUE(violates(first, "availability")) << "seed " << kSeed << " no longer violates availability";
+  ASSERT_TRUE(violates(first, "mutual-exclusion")) << "seed " << kSeed << " no longer violates mutual-exclusion";
+  ASSERT_EQ(first.violations.front().invariant, "availability") << "the test needs availability to break first";
+
+  const auto shrunk = run_rehearse("shrink " + fixture + " --seed " + std::to_string(kSeed) + " --json");
+  ASSERT_EQ(shrunk.exit_code, 1) << shrunk.err;
+  const auto json = nlohmann::json::parse(shrunk.out);
+  EXPECT_EQ(json["invariant"], "mutual-exclusion");
+  EXPECT_EQ(json["invariant_chosen_by"], "severity");
+  EXPECT_EQ(json["violated"], nlohmann::json({"mutual-exclusion", "availability"}));
+  EXPECT_EQ(json["verified"], true);
+  EXPECT_EQ(json["violation"]["invariant"], "mutual-exclusion");
+  EXPECT_NE(shrunk.err.find("shrinking mutual-exclusion, the most severe"), std::string::npos) << shrunk.err;
+
+  // --invariant still picks another one the seed violates.
+  const auto chosen = run_rehearse("shrink " + fixture + " --seed " + std::to_string(kSeed) +
+                                   " --invariant availability --max-runs 5 --json");
+  ASSERT_EQ(chosen.exit_code, 1) << chosen.err;
+  const auto chosen_json = nlohmann::json::parse(chosen.out);
+  EXPECT_EQ(chosen_json["invariant"], "availability");
+  EXPECT_EQ(chosen_json["invariant_chosen_by"], "flag");
+}
+
 TEST(Shrink, PassingSeedHasNothingToShrink) {
   // A seed that violates nothing exits 0 and writes no file.
   const std::string path = testing::temp_dir() + "shrunk-nothing.yaml";
@@ -118,10 +153,13 @@ TEST(Shrink, AnotherInvariantThanTheSeedBreaksHasNothingToShrink) {
 }
 
 TEST(Shrink, BadInputExitsTwo) {
-  // An unknown scenario and a missing --seed are bad input.
+  // An unknown scenario, a missing --seed and an unknown invariant name are bad input.
   EXPECT_EQ(run_rehearse("shrink no-such-scenario-here --seed 1").exit_code, 2);
   EXPECT_EQ(run_rehearse("shrink gc-pause-no-fencing").exit_code, 2);
   EXPECT_EQ(run_rehearse("shrink gc-pause-no-fencing --seed 1 --max-runs 0").exit_code, 2);
+  const auto unknown = run_rehearse("shrink gc-pause-no-fencing --seed 1 --invariant split-brain");
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.err.find("not an invariant name"), std::string::npos) << unknown.err;
 }
 
 TEST(Shrink, UnwritableOutputExitsThree) {
