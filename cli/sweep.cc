@@ -26,18 +26,11 @@ struct SeedSelection {
   std::vector<std::uint64_t> seeds;
 };
 
-std::optional<std::uint64_t> parse_unsigned(std::string_view text) {
-  std::uint64_t value = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
-  return value;
-}
-
 bool parse_seed_range(const std::string& text, SeedSelection& selection) {
   const std::size_t dots = text.find("..");
   if (dots == std::string::npos) return false;
-  const auto first = parse_unsigned(std::string_view(text).substr(0, dots));
-  const auto last = parse_unsigned(std::string_view(text).substr(dots + 2));
+  const auto first = parse_decimal(std::string_view(text).substr(0, dots));
+  const auto last = parse_decimal(std::string_view(text).substr(dots + 2));
   if (!first || !last || *first > *last) return false;
   selection.first = *first;
   selection.last = *last;
@@ -47,8 +40,8 @@ bool parse_seed_range(const std::string& text, SeedSelection& selection) {
 bool parse_shard(const std::string& text, SeedSelection& selection) {
   const std::size_t slash = text.find('/');
   if (slash == std::string::npos) return false;
-  const auto index = parse_unsigned(std::string_view(text).substr(0, slash));
-  const auto count = parse_unsigned(std::string_view(text).substr(slash + 1));
+  const auto index = parse_decimal(std::string_view(text).substr(0, slash));
+  const auto count = parse_decimal(std::string_view(text).substr(slash + 1));
   if (!index || !count || *index < 1 || *index > *count || *count > 1'000'000) return false;
   selection.shard_index = static_cast<int>(*index);
   selection.shard_count = static_cast<int>(*count);
@@ -205,7 +198,8 @@ CLI::App* add_sweep_command(CLI::App& app, SweepOptions& options) {
   CLI::App* command = app.add_subcommand("sweep", "Many seeds of one scenario: prints the violating seeds grouped by invariant");
   command->add_option("scenario", options.scenario, "Scenario file, or the name of a built-in scenario")->required();
   CLI::Option* seeds = command->add_option("--seeds", options.seeds, "Seeds A..B, inclusive");
-  CLI::Option* count = command->add_option("--count", options.count, "Seeds 1..N (default: 100)");
+  CLI::Option* count =
+      command->add_option("--count", options.count, "Seeds 1..N (default: 100)")->check(unsigned_count(kMaxSeeds));
   seeds->excludes(count);
   command->add_option("--jobs", options.jobs, "Run seeds on J threads (results are the same as a serial sweep)")
       ->check(CLI::Range(1, 1024));

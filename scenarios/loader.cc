@@ -44,15 +44,11 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <charconv>
 #include <cmath>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <set>
-#include <sstream>
 #include <string_view>
 
 #include <fmt/format.h>
@@ -728,7 +724,9 @@ class ScenarioLoader {
     const std::uint64_t limit = memory_limit();
     if (limit == 0 || estimate.total() <= limit) return;
     const bool table = estimate.table_bytes >= estimate.traffic_bytes;
-    const Item* at = table ? r.section("table").get("rows") : r.section("workload").get("writes_per_s");
+    const Reader section = r.section(table ? "table" : "workload");
+    const Item* at = section.get(table ? "rows" : "writes_per_s");
+    if (at == nullptr && !table) at = section.get("reads_per_s");
     if (at == nullptr) at = r.get(table ? "table" : "workload");
     if (at == nullptr) at = r.get("duration");
     const Item fallback{YAML::Node(), table ? "table.rows" : "workload", r.item().line};
@@ -810,11 +808,8 @@ class ScenarioLoader {
     r.integer("replicas", &region.replicas, 0, kMaxNodes);
     if (!r.require("name") || !r.text("name", &region.name)) return;
     const Item name = *r.get("name");
-    if (!is_name(region.name, "-_")) {
-      report(errors_, name, fmt::format("expected a region name of a-z, 0-9, '-' and '_', got '{}'", region.name));
-    } else if (region.name == "lock" || region.name == "holder" || numbered(region.name, "engine-") ||
-               numbered(region.name, "lock-")) {
-      report(errors_, name, fmt::format("'{}' is the name of another node; choose another region name", region.name));
+    if (const std::string problem = region_name_problem(region.name); !problem.empty()) {
+      report(errors_, name, problem);
     } else if (!seen->insert(region.name).second) {
       report(errors_, name, fmt::format("region '{}' is listed twice", region.name));
     } else {
@@ -1557,47 +1552,65 @@ LoadResult file_error(const std::string& file, std::string message) {
 
 }  // namespace
 
-LoadResult load_scenario_text(const std::string& text, const std::string& file_name) {
-  Errors errors(file_name);
-  Scenario scenario;
-  scenario.source_path = file_name;
-  try {
-    YamlDocuments parsed;
-    if (const int bad_line = first_invalid_utf8_line(text)) {
-      errors.add(bad_line, "", "not valid UTF-8 (scenario files are UTF-8 text)");
-    } else if (parsed = parse_yaml(text); parsed.error) {
-      errors.add(parsed.error->line, "", parsed.error->describe());
-    } else {
-      const std::vector<YAML::Node>& docs = parsed.documents;
-      if (docs.size() > 1)
-        errors.add(line_of(docs[1], 0), "", "more than one YAML document; a scenario file holds one");
-      if (docs.empty() || docs[0].IsNull()) {
-        errors.add(1, "", "empty scenario: expected a mapping with at least name and description");
-      } else {
-        ScenarioLoader(errors, scenario).load(Item{docs[0], "", line_of(docs[0], 1)});
-      }
-    }
-  } catch (const std::exception& e) {
-    errors.add(0, "", std::string("internal error while loading: ") + e.what());
-  }
+std::string region_name_problem(const std::string& name) {
+  if (!is_name(name, "-_")) return fmt::format("expected a region name of a-z, 0-9, '-' and '_', got '{}'", name);
+  if (name == "lock" || name == "holder" || numbered(name, "engine-") || numbered(name, "lock-"))
+    return fmt::format("'{}' is the name of another node; choose another region name", name);
+  return "";
+}
+
+namespace {
+
+LoadResult finish(Errors& errors, Scenario& scenario) {
   LoadResult result;
   result.errors = errors.take();
   if (result.errors.empty()) result.scenario = std::move(scenario);
   return result;
 }
 
+void load_root(Errors& errors, Scenario& scenario, const YAML::Node& root) {
+  try {
+    ScenarioLoader(errors, scenario).load(Item{root, "", line_of(root, 1)});
+  } catch (const std::exception& e) {
+    errors.add(0, "", std::string("internal error while loading: ") + e.what());
+  }
+}
+
+}  // namespace
+
+LoadResult load_scenario_node(const YAML::Node& root, const std::string& file_name) {
+  Errors errors(file_name);
+  Scenario scenario;
+  scenario.source_path = file_name;
+  load_root(errors, scenario, root);
+  return finish(errors, scenario);
+}
+
+LoadResult load_scenario_text(const std::string& text, const std::string& file_name) {
+  Errors errors(file_name);
+  Scenario scenario;
+  scenario.source_path = file_name;
+  YamlDocuments parsed;
+  if (const int bad_line = first_invalid_utf8_line(text)) {
+    errors.add(bad_line, "", "not valid UTF-8 (scenario files are UTF-8 text)");
+  } else if (parsed = parse_yaml(text); parsed.error) {
+    errors.add(parsed.error->line, "", parsed.error->describe());
+  } else {
+    const std::vector<YAML::Node>& docs = parsed.documents;
+    if (docs.size() > 1) errors.add(line_of(docs[1], 0), "", "more than one YAML document; a scenario file holds one");
+    if (docs.empty() || docs[0].IsNull()) {
+      errors.add(1, "", "empty scenario: expected a mapping with at least name and description");
+    } else {
+      load_root(errors, scenario, docs[0]);
+    }
+  }
+  return finish(errors, scenario);
+}
+
 LoadResult load_scenario_file(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) return file_error(path, "is a directory, not a scenario file");
-  const auto size = std::filesystem::file_size(path, ec);
-  if (!ec && size > kMaxYamlBytes)
-    return file_error(path, fmt::format("larger than {} MiB; not a scenario file", kMaxYamlBytes >> 20));
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return file_error(path, std::string("cannot read: ") + std::strerror(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return file_error(path, "cannot read: I/O error");
-  return load_scenario_text(text.str(), path);
+  std::string problem;
+  const std::optional<std::string> text = read_yaml_file(path, &problem);
+  return text ? load_scenario_text(*text, path) : file_error(path, problem);
 }
 
 LoadResult resolve_scenario(const std::string& path_or_name) {

@@ -15,6 +15,10 @@
 
 #include "core/model.h"
 
+namespace YAML {
+class Node;
+}
+
 namespace rehearse {
 
 struct ScenarioError {
@@ -35,6 +39,12 @@ struct LoadResult {
 
 // Loads a scenario from YAML text; `file_name` is used in messages and as source_path.
 LoadResult load_scenario_text(const std::string& text, const std::string& file_name);
+// Loads a scenario from a parsed YAML document (scenarios/yaml_input.h); lines are the nodes'
+// own (live configs build their scenario document from the file's nodes, live_config.cc).
+LoadResult load_scenario_node(const YAML::Node& root, const std::string& file_name);
+// Why `name` cannot name a region, or "" when it can: a-z, 0-9, '-' and '_', and not the name
+// of another node (lock, holder, engine-N, lock-N).
+std::string region_name_problem(const std::string& name);
 // Loads a scenario file. An unreadable file is an error with line 0.
 LoadResult load_scenario_file(const std::string& path);
 // Resolves a CLI argument: an existing file is loaded; otherwise a built-in scenario named

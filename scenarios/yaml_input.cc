@@ -5,6 +5,10 @@
 #include <libfyaml.h>
 #include <yaml-cpp/depthguard.h>
 
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 
@@ -157,6 +161,33 @@ YamlDocuments parse_yaml(const std::string& text) {
   }
   if (result.error) result.documents.clear();
   return result;
+}
+
+std::optional<std::string> read_yaml_file(const std::string& path, std::string* problem) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    *problem = "is a directory, not a YAML file";
+    return std::nullopt;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    *problem = std::string("cannot read: ") + std::strerror(errno);
+    return std::nullopt;
+  }
+  std::string text;
+  char buffer[1 << 16];
+  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+    text.append(buffer, static_cast<std::size_t>(in.gcount()));
+    if (text.size() > kMaxYamlBytes) {
+      *problem = fmt::format("larger than {} MiB; not a scenario file", kMaxYamlBytes >> 20);
+      return std::nullopt;
+    }
+  }
+  if (in.bad()) {
+    *problem = "cannot read: I/O error";
+    return std::nullopt;
+  }
+  return text;
 }
 
 }  // namespace rehearse

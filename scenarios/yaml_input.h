@@ -36,4 +36,9 @@ struct YamlDocuments {
 // Parses `text` (every document of it). Never throws; never runs unbounded.
 YamlDocuments parse_yaml(const std::string& text);
 
+// Reads a YAML file of at most kMaxYamlBytes; reading stops past the limit, so a pipe or a
+// device such as /dev/zero is refused too. nullopt with the problem in *problem ("is a
+// directory, ...", "larger than 16 MiB; ...", "cannot read: ...").
+std::optional<std::string> read_yaml_file(const std::string& path, std::string* problem);
+
 }  // namespace rehearse
