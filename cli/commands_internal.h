@@ -146,6 +146,7 @@ int command_sweep(const SweepOptions& options);
 
 struct MergeOptions {
   std::vector<std::string> files;
+  bool json = false;
 };
 CLI::App* add_merge_command(CLI::App& app, MergeOptions& options);
 int command_merge(const MergeOptions& options);

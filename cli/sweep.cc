@@ -2,9 +2,9 @@
 // shard of the seed list; prints the violating seeds grouped by invariant (text or the JSON
 // object of cli.md) and can write JUnit XML.
 #include <algorithm>
-#include <charconv>
 #include <fstream>
 #include <iostream>
+#include <limits>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -145,6 +145,12 @@ bool is_count(const nlohmann::json& object, const char* key) {
   return object.is_object() && object.contains(key) && object[key].is_number_unsigned();
 }
 
+// A count read into a signed 64-bit field (hits, fires): 2^63 and beyond would read as negative.
+bool is_signed_count(const nlohmann::json& object, const char* key) {
+  return is_count(object, key) &&
+         object[key].get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+}
+
 }  // namespace
 
 // Reads `probes` (and `buggify`) back from a sweep object. Both are optional (a summary from
@@ -156,7 +162,8 @@ std::string parse_coverage(const nlohmann::json& json, SweepSummary& summary) {
     for (const auto& [name, tally] : json["probes"].items()) {
       const std::optional<Probe> probe = probe_named(name);
       if (!probe) return fmt::format("\"probes\": unknown probe '{}' (from another build?)", name);
-      if (!is_count(tally, "seeds") || !is_count(tally, "hits")) return fmt::format("\"probes\".\"{}\" needs seeds and hits", name);
+      if (!is_count(tally, "seeds") || !is_signed_count(tally, "hits"))
+        return fmt::format("\"probes\".\"{}\" needs seeds and hits (counts, hits below 2^63)", name);
       summary.probes[static_cast<std::size_t>(*probe)] = {tally["seeds"].get<std::uint64_t>(), tally["hits"].get<std::int64_t>()};
     }
   }
@@ -167,8 +174,8 @@ std::string parse_coverage(const nlohmann::json& json, SweepSummary& summary) {
     const auto& sites = all_fault_sites();
     const auto site = std::find_if(sites.begin(), sites.end(), [&name](const FaultSiteInfo& info) { return name == info.name; });
     if (site == sites.end()) return fmt::format("\"buggify\": unknown site '{}' (from another build?)", name);
-    if (!is_count(tally, "enabled_seeds") || !is_count(tally, "fired_seeds") || !is_count(tally, "fires")) {
-      return fmt::format("\"buggify\".\"{}\" needs enabled_seeds, fired_seeds and fires", name);
+    if (!is_count(tally, "enabled_seeds") || !is_count(tally, "fired_seeds") || !is_signed_count(tally, "fires")) {
+      return fmt::format("\"buggify\".\"{}\" needs enabled_seeds, fired_seeds and fires (counts, fires below 2^63)", name);
     }
     summary.sites[static_cast<std::size_t>(site->site)] = {tally["enabled_seeds"].get<std::uint64_t>(),
                                                            tally["fired_seeds"].get<std::uint64_t>(),
