@@ -206,6 +206,8 @@ class Errors {
     if (errors_.size() < kMaxErrorsKept) errors_.push_back(ScenarioError{file_, line, std::move(key), std::move(message)});
   }
   bool empty() const { return count_ == 0; }
+  // No more messages are kept (only counted): callers may skip composing them.
+  bool full() const { return errors_.size() >= kMaxErrorsKept; }
   std::vector<ScenarioError> take() {
     std::stable_sort(errors_.begin(), errors_.end(),
                      [](const ScenarioError& a, const ScenarioError& b) { return a.line < b.line; });
@@ -524,6 +526,10 @@ class Reader {
 
   void check_keys(const std::vector<std::string>& allowed) const {
     for (const auto& key : unknown_keys(allowed)) {
+      if (errors_->full()) {
+        report(*errors_, key, "unknown key");  // counted, not kept: the suggestion is not worth its time
+        continue;
+      }
       report(*errors_, key,
              "unknown key" + suggestion(key.node.Scalar(), allowed) + " (allowed here: " + join(allowed) + ")");
     }

@@ -17,9 +17,9 @@
 
 namespace rehearse {
 
-constexpr std::size_t kMaxYamlBytes = 16 << 20;     // 16 MiB: a scenario is a page or two
+constexpr std::size_t kMaxYamlBytes = 2 << 20;      // 2 MiB: yaml-cpp reads 4 to 8 MB/s; scenarios are a few KB
 constexpr int kMaxYamlDepth = 64;                    // nested mappings and lists
-constexpr std::uint64_t kMaxYamlNodes = 200'000;     // scalars, lists and mappings, aliases expanded
+constexpr std::uint64_t kMaxYamlNodes = 100'000;     // scalars, lists and mappings, aliases expanded
 
 struct YamlError {
   int line = 0;  // 1-based; 0 = the text as a whole
