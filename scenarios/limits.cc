@@ -80,9 +80,11 @@ MemoryEstimate estimate_memory(const Scenario& scenario) {
     app_regions += w.all_regions || std::find(w.regions.begin(), w.regions.end(), region.name) != w.regions.end() ? 1 : 0;
   }
   const double seconds = static_cast<double>(scenario.duration_us) / static_cast<double>(kSec);
-  double requests = (w.writes_per_s + w.reads_per_s) * seconds * app_regions;
-  if (scenario.random_faults) requests += scenario.random_faults->rate_per_s * seconds;
-  requests += static_cast<double>(scenario.faults.size());
+  const double traffic = (w.writes_per_s + w.reads_per_s) * seconds * app_regions;
+  const double faults = (scenario.random_faults ? scenario.random_faults->rate_per_s * seconds : 0) +
+                        static_cast<double>(scenario.faults.size());
+  const double requests = traffic + faults;
+  e.faults_dominate = faults > traffic;
   e.requests = static_cast<std::uint64_t>(saturating(requests));
   e.duration = fmt::format("{}s", static_cast<std::int64_t>(seconds));
   e.traffic_bytes = static_cast<std::uint64_t>(saturating(requests * kRequestBytes));

@@ -35,6 +35,7 @@ struct MemoryEstimate {
   std::uint64_t copies = 0;   // databases and snapshots holding the table
   std::uint64_t table_bytes = 0;
   std::uint64_t requests = 0;  // application requests and faults over the run
+  bool faults_dominate = false;  // random_faults draw more of them than the workload sends
   std::string duration;
   std::uint64_t traffic_bytes = 0;
   std::uint64_t base_bytes = 0;

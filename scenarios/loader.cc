@@ -730,10 +730,11 @@ class ScenarioLoader {
     const std::uint64_t limit = memory_limit();
     if (limit == 0 || estimate.total() <= limit) return;
     const bool table = estimate.table_bytes >= estimate.traffic_bytes;
-    const Reader section = r.section(table ? "table" : "workload");
-    const Item* at = section.get(table ? "rows" : "writes_per_s");
+    const char* section_key = table ? "table" : estimate.faults_dominate ? "random_faults" : "workload";
+    const Reader section = r.section(section_key);
+    const Item* at = section.get(table ? "rows" : estimate.faults_dominate ? "rate" : "writes_per_s");
     if (at == nullptr && !table) at = section.get("reads_per_s");
-    if (at == nullptr) at = r.get(table ? "table" : "workload");
+    if (at == nullptr) at = r.get(section_key);
     if (at == nullptr) at = r.get("duration");
     const Item fallback{YAML::Node(), table ? "table.rows" : "workload", r.item().line};
     report(errors_, at ? *at : fallback,

@@ -97,6 +97,13 @@ TEST(AbsurdInputs, TableLimits) {
   EXPECT_TRUE(fine.ok()) << all_errors(fine.errors);
 }
 
+TEST(AbsurdInputs, MemoryEstimateNamesTheKeyThatContributesMost) {
+  expect_refused(std::string(kHeader) + "workload: {reads_per_s: 1000000}\n",
+                 "workload.reads_per_s: a run of this scenario is estimated to need");
+  expect_refused(std::string(kHeader) + "random_faults: {rate: 100000/s, kinds: [pause], targets: [engine-*]}\n",
+                 "random_faults.rate: a run of this scenario is estimated to need");
+}
+
 TEST(AbsurdInputs, FaultLimitsAndAliases) {
   std::string aliased = std::string(kHeader) + "x: &f {at: 1s, pause: engine-1, for: 1s}\nfaults:\n";
   for (int i = 0; i < 10'001; ++i) aliased += "  - *f\n";
