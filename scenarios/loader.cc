@@ -38,7 +38,10 @@
 // - expect.invariants are only allowed with `verdict: violation`; within_seeds >= 1.
 // - `gen` is stored as written (its forms are checked by the generator); `faults:` with no
 //   value is an empty schedule; a section key with no value (`engine:`) is an empty section.
-// - The file must be UTF-8 and hold one YAML document.
+// - The file must be UTF-8 and hold one YAML document, which libfyaml checks first
+//   (scenarios/yaml_input.h: size, nesting, values). Counts past scenarios/limits.h (regions,
+//   replicas, columns, rows, faults, duration, the estimated memory of a run) are refused and
+//   loading stops there. At most 20 errors are returned, then one that counts the rest.
 #include "scenarios/loader.h"
 
 #include <yaml-cpp/yaml.h>
