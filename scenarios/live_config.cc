@@ -181,14 +181,16 @@ LiveConfigResult load_live_config_text(const std::string& text, const std::strin
   root.remove("topology");
   root["topology"] = topology;
   LoadResult loaded = load_scenario_node(root, file_name);
+  if (loaded.errors_not_shown > 0) loaded.errors.pop_back();  // its count; counted again below
   result.errors = parsed.errors;
   result.errors.insert(result.errors.end(), loaded.errors.begin(), loaded.errors.end());
   std::stable_sort(result.errors.begin(), result.errors.end(), by_line);
-  if (result.errors.size() > kMaxErrorsShown + 1) {
-    const std::size_t more = result.errors.size() - kMaxErrorsShown;
+  std::size_t not_shown = loaded.errors_not_shown;
+  if (result.errors.size() > kMaxErrorsShown) {
+    not_shown += result.errors.size() - kMaxErrorsShown;
     result.errors.resize(kMaxErrorsShown);
-    result.errors.push_back(ScenarioError{file_name, 0, "", fmt::format("... and {} more error(s)", more)});
   }
+  if (not_shown > 0) result.errors.push_back(more_errors(file_name, not_shown));
   if (!result.errors.empty() || !loaded.ok()) return result;
   parsed.config.scenario = *loaded.scenario;
   result.config = parsed.config;

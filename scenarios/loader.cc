@@ -211,14 +211,13 @@ class Errors {
   bool empty() const { return count_ == 0; }
   // No more messages are kept (only counted): callers may skip composing them.
   bool full() const { return errors_.size() >= kMaxErrorsKept; }
-  std::vector<ScenarioError> take() {
+  std::vector<ScenarioError> take(std::size_t* not_shown) {
     std::stable_sort(errors_.begin(), errors_.end(),
                      [](const ScenarioError& a, const ScenarioError& b) { return a.line < b.line; });
-    if (count_ > kMaxErrorsShown) {
+    *not_shown = count_ > kMaxErrorsShown ? count_ - kMaxErrorsShown : 0;
+    if (*not_shown > 0) {
       errors_.resize(kMaxErrorsShown);
-      errors_.push_back(ScenarioError{file_, 0, "",
-                                      fmt::format("... and {} more error(s); the first {} are shown", count_ - kMaxErrorsShown,
-                                                  kMaxErrorsShown)});
+      errors_.push_back(more_errors(file_, *not_shown));
     }
     return std::move(errors_);
   }
@@ -1562,6 +1561,11 @@ LoadResult file_error(const std::string& file, std::string message) {
 
 }  // namespace
 
+ScenarioError more_errors(const std::string& file, std::size_t not_shown) {
+  return ScenarioError{file, 0, "",
+                       fmt::format("... and {} more error(s); the first {} are shown", not_shown, kMaxErrorsShown)};
+}
+
 std::string region_name_problem(const std::string& name) {
   if (!is_name(name, "-_")) return fmt::format("expected a region name of a-z, 0-9, '-' and '_', got '{}'", name);
   if (name == "lock" || name == "holder" || numbered(name, "engine-") || numbered(name, "lock-"))
@@ -1573,7 +1577,7 @@ namespace {
 
 LoadResult finish(Errors& errors, Scenario& scenario) {
   LoadResult result;
-  result.errors = errors.take();
+  result.errors = errors.take(&result.errors_not_shown);
   if (result.errors.empty()) result.scenario = std::move(scenario);
   return result;
 }

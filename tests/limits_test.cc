@@ -256,6 +256,15 @@ TEST(LiveConfigInputs, RegionNamesCannotInjectYaml) {
   EXPECT_EQ(errors.find("zz'"), errors.find("zz")) << errors;  // no error about a region zz of its own
 }
 
+TEST(LiveConfigInputs, ErrorsAreCappedAcrossTheConfigAndTheScenario) {
+  std::string text = std::string(kLiveBase) + "regions: [{name: \"a b\", primary: x}]\nlock: {backend: redis, endpoints: [1]}\n";
+  for (int i = 0; i < 30; ++i) text += fmt::format("k{}: 1\n", i);
+  const LiveConfigResult loaded = load_live_config_text(text, "live.yaml");
+  ASSERT_EQ(loaded.errors.size(), kMaxErrorsShown + 1) << all_errors(loaded.errors);
+  EXPECT_EQ(loaded.errors.front().key, "regions[0].name");
+  EXPECT_EQ(loaded.errors.back().message, "... and 11 more error(s); the first 20 are shown");  // 1 + 30 - 20
+}
+
 TEST(LiveConfigInputs, TopologyComesFromTheParsedRegions) {
   const LiveConfigResult loaded = load_live_config_text(
       std::string(kLiveBase) +
