@@ -1566,8 +1566,25 @@ ScenarioError more_errors(const std::string& file, std::size_t not_shown) {
                        fmt::format("... and {} more error(s); the first {} are shown", not_shown, kMaxErrorsShown)};
 }
 
+namespace {
+
+// `text` with control characters written as escapes (\n, \t, \xNN), cut at 60 characters: a
+// name quoted in a message stays on its line.
+std::string printable(std::string_view text) {
+  std::string out;
+  for (const char c : text.substr(0, 60)) {
+    if (c == '\n') out += "\\n";
+    else if (c == '\t') out += "\\t";
+    else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
+    else out += c;
+  }
+  return text.size() > 60 ? out + "..." : out;
+}
+
+}  // namespace
+
 std::string region_name_problem(const std::string& name) {
-  if (!is_name(name, "-_")) return fmt::format("expected a region name of a-z, 0-9, '-' and '_', got '{}'", name);
+  if (!is_name(name, "-_")) return fmt::format("expected a region name of a-z, 0-9, '-' and '_', got '{}'", printable(name));
   if (name == "lock" || name == "holder" || numbered(name, "engine-") || numbered(name, "lock-"))
     return fmt::format("'{}' is the name of another node; choose another region name", name);
   return "";
