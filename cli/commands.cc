@@ -3,8 +3,11 @@
 // see commands_internal.h) and dispatches to the one parsed.
 #include "cli/commands.h"
 
+#include <algorithm>
+#include <charconv>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <optional>
 
 #include <CLI/CLI.hpp>
@@ -15,17 +18,52 @@
 #include "cli/output.h"
 #include "cli/version.h"
 #include "reports/report.h"
+#include "scenarios/limits.h"
 #include "scenarios/loader.h"
 
 namespace rehearse::cli {
 
+std::optional<std::uint64_t> parse_decimal(std::string_view text) {
+  std::uint64_t value = 0;
+  const bool digits = !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (!digits || error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+// CLI11 reads "-1" into an unsigned option as 2^64-1 and clamps 2^64 and beyond to 2^64-1: the
+// text itself is checked, digits only, within range.
 const CLI::Validator& unsigned_seed() {
   static const CLI::Validator validator(
       [](std::string& text) {
-        return !text.empty() && text[0] == '-' ? "a seed is an integer from 0 to 18446744073709551615, got " + text : std::string();
+        return parse_decimal(text) ? std::string() : "a seed is an integer from 0 to 18446744073709551615, got " + text;
       },
       "SEED");
   return validator;
+}
+
+CLI::Validator unsigned_count(std::uint64_t max) {
+  return CLI::Validator(
+      [max](std::string& text) {
+        const std::optional<std::uint64_t> value = parse_decimal(text);
+        return value && *value >= 1 && *value <= max ? std::string()
+                                                     : fmt::format("expected an integer from 1 to {}, got {}", max, text);
+      },
+      "N");
+}
+
+std::optional<std::uint64_t> parse_memory_size(std::string_view text) {
+  const std::size_t digits = text.find_first_not_of("0123456789");
+  const std::optional<std::uint64_t> number = parse_decimal(text.substr(0, digits));
+  const std::string_view unit = digits == std::string_view::npos ? "" : text.substr(digits);
+  int shift = -1;
+  if (unit.empty() || unit == "B") shift = 0;
+  if (unit == "KiB" || unit == "K") shift = 10;
+  if (unit == "MiB" || unit == "M") shift = 20;
+  if (unit == "GiB" || unit == "G") shift = 30;
+  if (unit == "TiB" || unit == "T") shift = 40;
+  if (!number || shift < 0 || *number > (std::numeric_limits<std::uint64_t>::max() >> shift)) return std::nullopt;
+  return *number << shift;
 }
 
 namespace {
@@ -94,6 +132,19 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Help for every subcommand");
   app.set_version_flag("--version", std::string("rehearse ") + build_version(), "The build's version and commit");
+  // Given before or after the subcommand (subcommands fall through to it).
+  app.fallthrough();
+  std::string memory_limit_text;
+  app.add_option("--memory-limit", memory_limit_text,
+                 "Refuse a scenario whose run is estimated to need more memory than SIZE (default 4GiB; "
+                 "units B, KiB, MiB, GiB, TiB; 0 = no limit)")
+      ->check(CLI::Validator(
+          [](std::string& text) {
+            return parse_memory_size(text) ? std::string() : "expected a size such as 8GiB or 512MiB, got " + text;
+          },
+          "SIZE"))
+      // Set as soon as parsed: `live` runs inside the parse, from its callback.
+      ->each([](const std::string& text) { set_memory_limit(parse_memory_size(text).value_or(kDefaultMemoryLimit)); });
 
   RunOptions run;
   CLI::App* run_command = app.add_subcommand("run", "One simulated run: prints the verdict and the migration outcome");

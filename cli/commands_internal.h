@@ -34,8 +34,15 @@ constexpr int kExitViolation = 1;
 constexpr int kExitBadInput = 2;
 constexpr int kExitEnvironment = 3;
 
-// --seed: CLI11 would read "-1" into an unsigned seed as 2^64-1; a seed is written without a sign.
+// --seed: CLI11 would read "-1" into an unsigned seed as 2^64-1 and clamp 2^64 to 2^64-1; a seed
+// is written in decimal digits, without a sign, below 2^64.
 const CLI::Validator& unsigned_seed();
+// A count from 1 to `max`, in decimal digits (--count).
+CLI::Validator unsigned_count(std::uint64_t max);
+// Decimal digits only, below 2^64; nullopt otherwise.
+std::optional<std::uint64_t> parse_decimal(std::string_view text);
+// "8GiB", "512MiB", "1048576" (bytes); nullopt when malformed or past 2^64-1 bytes.
+std::optional<std::uint64_t> parse_memory_size(std::string_view text);
 
 // Loads and validates a scenario named on the command line (a file or a built-in name) and
 // compiles its plan; prints the errors on stderr and returns nullopt when it cannot be run.
@@ -139,6 +146,7 @@ int command_sweep(const SweepOptions& options);
 
 struct MergeOptions {
   std::vector<std::string> files;
+  bool json = false;
 };
 CLI::App* add_merge_command(CLI::App& app, MergeOptions& options);
 int command_merge(const MergeOptions& options);

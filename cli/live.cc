@@ -21,6 +21,7 @@
 #include "reports/scenario_yaml.h"
 #include "sim/world.h"
 #include "scenarios/live_config.h"
+#include "scenarios/limits.h"
 #include "scenarios/loader.h"
 
 namespace rehearse::cli {
@@ -62,6 +63,7 @@ int live_engine_command() {
     std::cerr << "rehearse live-engine: " << spec.status().message() << "\n";
     return live::kEngineExitBadSpec;
   }
+  set_memory_limit(0);  // the runner checked the config under its own --memory-limit
   LoadResult loaded = load_scenario_text(spec.value().scenario_yaml, "<engine spec>");
   if (!loaded.ok()) {
     for (const auto& error : loaded.errors) std::cerr << "rehearse live-engine: " << error.to_string() << "\n";

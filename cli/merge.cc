@@ -1,19 +1,25 @@
 // `rehearse merge FILE...`: merges the `sweep --json` outputs of several shards (or seed
 // ranges) of one scenario into one summary of the same shape: violating seeds united and
-// sorted, by_invariant merged, seeds_run and wall_ms summed.
+// sorted, by_invariant merged, seeds_run and wall_ms summed. Text by default, the sweep --json
+// object with --json. Inputs are bounded: nesting (before the JSON parser recurses), size, and
+// every sum is checked for overflow.
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <set>
-#include <sstream>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "cli/commands_internal.h"
 
 namespace rehearse::cli {
 
 namespace {
+
+constexpr int kMaxJsonDepth = 64;                          // a sweep summary nests 3 levels
+constexpr std::size_t kMaxInputBytes = std::size_t{1} << 30;  // 10 million seeds take about 100 MB
 
 struct MergeInput {
   std::string file;
@@ -39,7 +45,9 @@ std::string parse_summary(const nlohmann::json& json, SweepSummary& summary) {
     return "\"violating_seeds\" missing or not a list of seeds";
   }
   if (!json.contains("by_invariant") || !json["by_invariant"].is_object()) return "\"by_invariant\" missing or not an object";
-  if (!json.contains("wall_ms") || !json["wall_ms"].is_number_integer()) return "\"wall_ms\" missing or not an integer";
+  if (!json.contains("wall_ms") || !json["wall_ms"].is_number_unsigned() ||
+      json["wall_ms"].get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+    return "\"wall_ms\" missing or not a count of milliseconds below 2^63";
   summary.scenario = json["scenario"].get<std::string>();
   summary.seeds_run = json["seeds_run"].get<std::uint64_t>();
   summary.violating_seeds = json["violating_seeds"].get<std::vector<std::uint64_t>>();
@@ -51,15 +59,60 @@ std::string parse_summary(const nlohmann::json& json, SweepSummary& summary) {
   return parse_coverage(json, summary);
 }
 
-std::optional<MergeInput> read_input(const std::string& file) {
-  std::ifstream in(file);
+// The deepest nesting of arrays and objects in JSON text (strings skipped), counted without
+// recursion: nlohmann::json parses iteratively but copies, compares and destroys recursively,
+// and a million '[' overflowed the stack.
+int json_depth(const std::string& text) {
+  int depth = 0;
+  int deepest = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+std::optional<std::string> read_bounded(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
   if (!in) {
     std::cerr << "rehearse: " << file << ": cannot be read\n";
     return std::nullopt;
   }
-  std::stringstream text;
-  text << in.rdbuf();
-  const nlohmann::json json = nlohmann::json::parse(text.str(), nullptr, false);
+  std::string text;
+  char buffer[1 << 16];
+  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+    text.append(buffer, static_cast<std::size_t>(in.gcount()));
+    if (text.size() > kMaxInputBytes) {
+      std::cerr << fmt::format("rehearse: {}: larger than {} MiB; not a sweep summary\n", file, kMaxInputBytes >> 20);
+      return std::nullopt;
+    }
+  }
+  if (in.bad()) {
+    std::cerr << "rehearse: " << file << ": cannot be read\n";
+    return std::nullopt;
+  }
+  return text;
+}
+
+std::optional<MergeInput> read_input(const std::string& file) {
+  const std::optional<std::string> text = read_bounded(file);
+  if (!text) return std::nullopt;
+  if (const int depth = json_depth(*text); depth > kMaxJsonDepth) {
+    std::cerr << fmt::format("rehearse: {}: JSON nested {} levels deep, above the limit of {} (a sweep summary nests 3)\n",
+                             file, depth, kMaxJsonDepth);
+    return std::nullopt;
+  }
+  const nlohmann::json json = nlohmann::json::parse(*text, nullptr, false);
   if (json.is_discarded()) {
     std::cerr << "rehearse: " << file << ": not valid JSON (expected the output of `rehearse sweep --json`)\n";
     return std::nullopt;
@@ -119,31 +172,65 @@ void describe_coverage(const std::vector<MergeInput>& inputs, nlohmann::json& me
   }
 }
 
-SweepSummary merge_summaries(const std::vector<MergeInput>& inputs) {
+// Adds `value` to `*total`; false (and *overflowed names the field) when the sum does not fit.
+template <class T> bool add_checked(T* total, T value, const char* field, std::string* overflowed) {
+  if (!__builtin_add_overflow(*total, value, total)) return true;
+  if (overflowed->empty()) *overflowed = field;
+  return false;
+}
+
+// The merged summary, or nullopt after reporting a sum that does not fit its type.
+std::optional<SweepSummary> merge_summaries(const std::vector<MergeInput>& inputs) {
   SweepSummary merged;
   merged.scenario = inputs.front().summary.scenario;
   std::set<std::uint64_t> violating;
   std::map<std::string, std::set<std::uint64_t>> by_invariant;
+  std::string overflowed;
   for (const MergeInput& input : inputs) {
-    merged.seeds_run += input.summary.seeds_run;
-    merged.wall_ms += input.summary.wall_ms;
+    add_checked(&merged.seeds_run, input.summary.seeds_run, "seeds_run", &overflowed);
+    add_checked(&merged.wall_ms, input.summary.wall_ms, "wall_ms", &overflowed);
     violating.insert(input.summary.violating_seeds.begin(), input.summary.violating_seeds.end());
     for (const auto& [invariant, seeds] : input.summary.by_invariant) by_invariant[invariant].insert(seeds.begin(), seeds.end());
     // Shards cover disjoint seeds, so per-probe seed counts add up like hits do.
     for (std::size_t i = 0; i < kProbeCount; ++i) {
-      merged.probes[i].seeds += input.summary.probes[i].seeds;
-      merged.probes[i].hits += input.summary.probes[i].hits;
+      add_checked(&merged.probes[i].seeds, input.summary.probes[i].seeds, "probes.seeds", &overflowed);
+      add_checked(&merged.probes[i].hits, input.summary.probes[i].hits, "probes.hits", &overflowed);
     }
     merged.buggify = merged.buggify || input.summary.buggify;
     for (std::size_t i = 0; i < kFaultSiteCount; ++i) {
-      merged.sites[i].enabled_seeds += input.summary.sites[i].enabled_seeds;
-      merged.sites[i].fired_seeds += input.summary.sites[i].fired_seeds;
-      merged.sites[i].fires += input.summary.sites[i].fires;
+      add_checked(&merged.sites[i].enabled_seeds, input.summary.sites[i].enabled_seeds, "buggify.enabled_seeds", &overflowed);
+      add_checked(&merged.sites[i].fired_seeds, input.summary.sites[i].fired_seeds, "buggify.fired_seeds", &overflowed);
+      add_checked(&merged.sites[i].fires, input.summary.sites[i].fires, "buggify.fires", &overflowed);
     }
+  }
+  if (!overflowed.empty()) {
+    std::cerr << fmt::format("rehearse: the merged \"{}\" does not fit a 64-bit count (the inputs' values sum past {}); "
+                             "these are not the summaries of real sweeps\n",
+                             overflowed, overflowed.find("seeds") != std::string::npos
+                                             ? std::numeric_limits<std::uint64_t>::max()
+                                             : static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()));
+    return std::nullopt;
   }
   merged.violating_seeds.assign(violating.begin(), violating.end());
   for (const auto& [invariant, seeds] : by_invariant) merged.by_invariant[invariant].assign(seeds.begin(), seeds.end());
   return merged;
+}
+
+void print_merge_text(std::ostream& out, const SweepSummary& merged, const std::vector<MergeInput>& inputs,
+                      const nlohmann::json& json) {
+  std::string covered = fmt::format("{} file{}", inputs.size(), inputs.size() == 1 ? "" : "s");
+  if (json.contains("shards")) {
+    covered += fmt::format(", shards {} of {}", fmt::join(json["shards"]["merged"].get<std::vector<std::uint64_t>>(), ","),
+                           json["shards"]["count"].get<std::uint64_t>());
+  }
+  out << fmt::format("merge {} ({}{}): {} seeds run, {} violating, {} ms wall (summed)\n", merged.scenario, covered,
+                     merged.buggify ? ", buggify on" : "", merged.seeds_run, merged.violating_seeds.size(), merged.wall_ms);
+  if (merged.violating_seeds.empty()) out << "no invariant violated\n";
+  for (const auto& [invariant, seeds] : merged.by_invariant) {
+    out << fmt::format("{} ({} seed{}):\n", invariant, seeds.size(), seeds.size() == 1 ? "" : "s");
+    for (const std::uint64_t seed : seeds) out << "  " << reproduce_command(merged.scenario, seed) << "\n";
+  }
+  print_coverage_text(out, merged);
 }
 
 }  // namespace
@@ -151,6 +238,7 @@ SweepSummary merge_summaries(const std::vector<MergeInput>& inputs) {
 CLI::App* add_merge_command(CLI::App& app, MergeOptions& options) {
   CLI::App* command = app.add_subcommand("merge", "Merges the `sweep --json` outputs of shards of one scenario into one summary");
   command->add_option("files", options.files, "Files holding `rehearse sweep --json` output")->required();
+  command->add_flag("--json", options.json, "Print the merged summary as one JSON object (the sweep --json object, cli.md)");
   return command;
 }
 
@@ -162,11 +250,16 @@ int command_merge(const MergeOptions& options) {
     inputs.push_back(std::move(*input));
   }
   if (!inputs_compatible(inputs)) return kExitBadInput;
-  const SweepSummary merged = merge_summaries(inputs);
-  nlohmann::json json = summary_json(merged);
+  const std::optional<SweepSummary> merged = merge_summaries(inputs);
+  if (!merged) return kExitBadInput;
+  nlohmann::json json = summary_json(*merged);
   describe_coverage(inputs, json);
-  std::cout << json.dump(2) << "\n";
-  return merged.violating_seeds.empty() ? kExitPass : kExitViolation;
+  if (options.json) {
+    std::cout << json.dump(2) << "\n";
+  } else {
+    print_merge_text(std::cout, *merged, inputs, json);
+  }
+  return merged->violating_seeds.empty() ? kExitPass : kExitViolation;
 }
 
 }  // namespace rehearse::cli

@@ -2,9 +2,9 @@
 // shard of the seed list; prints the violating seeds grouped by invariant (text or the JSON
 // object of cli.md) and can write JUnit XML.
 #include <algorithm>
-#include <charconv>
 #include <fstream>
 #include <iostream>
+#include <limits>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -26,18 +26,11 @@ struct SeedSelection {
   std::vector<std::uint64_t> seeds;
 };
 
-std::optional<std::uint64_t> parse_unsigned(std::string_view text) {
-  std::uint64_t value = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
-  return value;
-}
-
 bool parse_seed_range(const std::string& text, SeedSelection& selection) {
   const std::size_t dots = text.find("..");
   if (dots == std::string::npos) return false;
-  const auto first = parse_unsigned(std::string_view(text).substr(0, dots));
-  const auto last = parse_unsigned(std::string_view(text).substr(dots + 2));
+  const auto first = parse_decimal(std::string_view(text).substr(0, dots));
+  const auto last = parse_decimal(std::string_view(text).substr(dots + 2));
   if (!first || !last || *first > *last) return false;
   selection.first = *first;
   selection.last = *last;
@@ -47,8 +40,8 @@ bool parse_seed_range(const std::string& text, SeedSelection& selection) {
 bool parse_shard(const std::string& text, SeedSelection& selection) {
   const std::size_t slash = text.find('/');
   if (slash == std::string::npos) return false;
-  const auto index = parse_unsigned(std::string_view(text).substr(0, slash));
-  const auto count = parse_unsigned(std::string_view(text).substr(slash + 1));
+  const auto index = parse_decimal(std::string_view(text).substr(0, slash));
+  const auto count = parse_decimal(std::string_view(text).substr(slash + 1));
   if (!index || !count || *index < 1 || *index > *count || *count > 1'000'000) return false;
   selection.shard_index = static_cast<int>(*index);
   selection.shard_count = static_cast<int>(*count);
@@ -152,6 +145,12 @@ bool is_count(const nlohmann::json& object, const char* key) {
   return object.is_object() && object.contains(key) && object[key].is_number_unsigned();
 }
 
+// A count read into a signed 64-bit field (hits, fires): 2^63 and beyond would read as negative.
+bool is_signed_count(const nlohmann::json& object, const char* key) {
+  return is_count(object, key) &&
+         object[key].get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+}
+
 }  // namespace
 
 // Reads `probes` (and `buggify`) back from a sweep object. Both are optional (a summary from
@@ -163,7 +162,8 @@ std::string parse_coverage(const nlohmann::json& json, SweepSummary& summary) {
     for (const auto& [name, tally] : json["probes"].items()) {
       const std::optional<Probe> probe = probe_named(name);
       if (!probe) return fmt::format("\"probes\": unknown probe '{}' (from another build?)", name);
-      if (!is_count(tally, "seeds") || !is_count(tally, "hits")) return fmt::format("\"probes\".\"{}\" needs seeds and hits", name);
+      if (!is_count(tally, "seeds") || !is_signed_count(tally, "hits"))
+        return fmt::format("\"probes\".\"{}\" needs seeds and hits (counts, hits below 2^63)", name);
       summary.probes[static_cast<std::size_t>(*probe)] = {tally["seeds"].get<std::uint64_t>(), tally["hits"].get<std::int64_t>()};
     }
   }
@@ -174,8 +174,8 @@ std::string parse_coverage(const nlohmann::json& json, SweepSummary& summary) {
     const auto& sites = all_fault_sites();
     const auto site = std::find_if(sites.begin(), sites.end(), [&name](const FaultSiteInfo& info) { return name == info.name; });
     if (site == sites.end()) return fmt::format("\"buggify\": unknown site '{}' (from another build?)", name);
-    if (!is_count(tally, "enabled_seeds") || !is_count(tally, "fired_seeds") || !is_count(tally, "fires")) {
-      return fmt::format("\"buggify\".\"{}\" needs enabled_seeds, fired_seeds and fires", name);
+    if (!is_count(tally, "enabled_seeds") || !is_count(tally, "fired_seeds") || !is_signed_count(tally, "fires")) {
+      return fmt::format("\"buggify\".\"{}\" needs enabled_seeds, fired_seeds and fires (counts, fires below 2^63)", name);
     }
     summary.sites[static_cast<std::size_t>(site->site)] = {tally["enabled_seeds"].get<std::uint64_t>(),
                                                            tally["fired_seeds"].get<std::uint64_t>(),
@@ -205,7 +205,8 @@ CLI::App* add_sweep_command(CLI::App& app, SweepOptions& options) {
   CLI::App* command = app.add_subcommand("sweep", "Many seeds of one scenario: prints the violating seeds grouped by invariant");
   command->add_option("scenario", options.scenario, "Scenario file, or the name of a built-in scenario")->required();
   CLI::Option* seeds = command->add_option("--seeds", options.seeds, "Seeds A..B, inclusive");
-  CLI::Option* count = command->add_option("--count", options.count, "Seeds 1..N (default: 100)");
+  CLI::Option* count =
+      command->add_option("--count", options.count, "Seeds 1..N (default: 100)")->check(unsigned_count(kMaxSeeds));
   seeds->excludes(count);
   command->add_option("--jobs", options.jobs, "Run seeds on J threads (results are the same as a serial sweep)")
       ->check(CLI::Range(1, 1024));

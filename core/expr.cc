@@ -97,7 +97,11 @@ using TypeSpec = ExprNode::TypeSpec;
 // 40 KB of stack at -O2 and 65 KB in sanitizer builds; real migration expressions are far
 // shallower.
 constexpr int kExpressionHeightMax = 32;  // levels of the syntax tree
-constexpr int kParseDepthMax = 32;        // nested sub-expressions: parentheses, operands, ...
+// Nested sub-expressions in the text: parentheses, operands, arguments. to_sql() parenthesises
+// every operator, so a tree of height h renders into text nesting up to 2h + 1 levels (a
+// parenthesis and an operand per level, e.g. "(-(-x))"); the parser accepts that much, so that
+// parse(to_sql(e)) succeeds for every e it returns (the height bound above still applies).
+constexpr int kParseDepthMax = 2 * kExpressionHeightMax + 2;
 constexpr std::size_t kArgumentsMax = 100;
 constexpr int kNumericPrecisionMax = 1000;  // PostgreSQL's NUMERIC_MAX_PRECISION
 constexpr int kVarcharLengthMax = 10485760;
@@ -534,7 +538,8 @@ class Parser {
   // Precedence climbing: operands joined by infix operators binding at least min_precedence.
   NodePointer parse_expression(int min_precedence) {
     if (depth_ >= kParseDepthMax) {
-      return fail(peek(), fmt::format("expression nested too deeply (more than {} levels)",
+      return fail(peek(), fmt::format("expression nested too deeply (more than {} levels of "
+                                      "parentheses and operands)",
                                       kParseDepthMax));
     }
     ++depth_;

@@ -1,13 +1,17 @@
-// Parsing of live configs: the endpoint keys are read with yaml-cpp and replaced, line for
-// line, by YAML the scenario loader understands.
+// Parsing of live configs: the endpoint keys are read from the parsed document and taken out of
+// it, `topology:` is built from the regions' nodes (so their lines stay), and the document goes
+// through the ordinary scenario loader. Nothing is pasted into YAML text: a region name that
+// holds YAML syntax or a newline stays one string, checked as a region name.
 #include "scenarios/live_config.h"
 
-#include <fstream>
-#include <regex>
-#include <sstream>
+#include <algorithm>
+#include <set>
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
+
+#include "scenarios/limits.h"
+#include "scenarios/yaml_input.h"
 
 namespace rehearse {
 
@@ -17,128 +21,176 @@ struct Parsed {
   LiveConfig config;
   std::vector<ScenarioError> errors;
   std::string file;
+  int fallback_line = 1;
   void error(const YAML::Node& node, const std::string& key, const std::string& message) {
-    errors.push_back(ScenarioError{file, node.IsDefined() ? node.Mark().line + 1 : 0, key, message});
+    const int line = node.IsDefined() && node.Mark().line >= 0 ? node.Mark().line + 1 : fallback_line;
+    errors.push_back(ScenarioError{file, line, key, message});
   }
 };
 
-std::vector<std::string> split_lines(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
+// What a node holds, for "expected X, got Y".
+std::string describe(const YAML::Node& node) {
+  if (node.IsMap()) return "a mapping";
+  if (node.IsSequence()) return "a list";
+  if (node.IsScalar()) return "'" + (node.Scalar().size() > 60 ? node.Scalar().substr(0, 57) + "..." : node.Scalar()) + "'";
+  return "nothing";
 }
 
-// The [first, last) lines of the top-level block of `key`, or {0, 0} when absent.
-std::pair<std::size_t, std::size_t> block_of(const std::vector<std::string>& lines, const std::string& key) {
-  for (std::size_t i = 0; i < lines.size(); ++i) {
-    if (lines[i].rfind(key + ":", 0) != 0) continue;
-    std::size_t end = i + 1;
-    while (end < lines.size()) {
-      const std::string& line = lines[end];
-      const bool continues = line.empty() || line[0] == ' ' || line[0] == '\t' || line[0] == '#' || line.rfind("- ", 0) == 0;
-      if (!continues) break;
-      ++end;
-    }
-    return {i, end};
-  }
-  return {0, 0};
+// A non-empty string, or nullopt after reporting what it is instead.
+std::optional<std::string> text(Parsed& parsed, const YAML::Node& node, const std::string& key, const char* expected) {
+  if (node.IsScalar() && !node.Scalar().empty()) return node.Scalar();
+  parsed.error(node, key, fmt::format("expected {}, got {}", expected, describe(node)));
+  return std::nullopt;
 }
 
-// Replaces the block of `key` by one line, padding with empty lines so line numbers stay.
-void replace_block(std::vector<std::string>& lines, const std::string& key, const std::string& replacement) {
-  auto [first, last] = block_of(lines, key);
-  if (first == last) return;
-  lines[first] = replacement;
-  for (std::size_t i = first + 1; i < last; ++i) lines[i].clear();
-}
-
-std::string flow(YAML::Node node) {
-  node.SetStyle(YAML::EmitterStyle::Flow);
-  YAML::Emitter out;
-  out << YAML::Flow << node;
-  return out.c_str();
-}
-
-void read_region(Parsed& parsed, const YAML::Node& item, std::size_t index) {
+// Reads one region; returns its `{name, replicas: N}` entry of the scenario's topology, or an
+// undefined node when the region is unusable (its problems are reported).
+YAML::Node read_region(Parsed& parsed, const YAML::Node& item, std::size_t index, std::set<std::string>* names) {
   const std::string path = fmt::format("regions[{}]", index);
-  if (!item.IsMap()) return parsed.error(item, path, "expected a mapping {name, primary, replicas}");
+  if (!item.IsMap()) {
+    parsed.error(item, path, "expected a mapping {name, primary, replicas}, got " + describe(item));
+    return YAML::Node(YAML::NodeType::Undefined);
+  }
   LiveRegionConfig region;
+  YAML::Node name_node;
+  bool has_name = false;
+  bool ok = true;
   for (const auto& entry : item) {
-    const std::string key = entry.first.as<std::string>();
+    if (!entry.first.IsScalar()) {
+      parsed.error(entry.first, path, "keys must be plain names, got " + describe(entry.first));
+      ok = false;
+      continue;
+    }
+    const std::string key = entry.first.Scalar();
     const YAML::Node& value = entry.second;
-    if (key == "name" && value.IsScalar()) {
-      region.name = value.as<std::string>();
-    } else if (key == "primary" && value.IsScalar()) {
-      region.primary = value.as<std::string>();
-    } else if (key == "replicas" && value.IsSequence()) {
-      for (const auto& replica : value) region.replicas.push_back(replica.as<std::string>());
-    } else if (key == "name" || key == "primary" || key == "replicas") {
-      parsed.error(value, path + "." + key, key == "replicas" ? "expected a list of connection strings" : "expected a string");
+    if (key == "name") {
+      name_node = value;
+      has_name = true;
+      const auto name = text(parsed, value, path + ".name", "a region name");
+      if (name) region.name = *name;
+      ok = name.has_value() && ok;
+    } else if (key == "primary") {
+      const auto primary = text(parsed, value, path + ".primary", "a libpq connection string");
+      if (primary) region.primary = *primary;
+      ok = primary.has_value() && ok;
+    } else if (key == "replicas") {
+      if (!value.IsSequence() && !value.IsNull()) {
+        parsed.error(value, path + ".replicas", "expected a list of libpq connection strings, got " + describe(value));
+        ok = false;
+        continue;
+      }
+      std::size_t i = 0;
+      for (const auto& replica : value) {
+        const auto connection = text(parsed, replica, fmt::format("{}.replicas[{}]", path, i++), "a libpq connection string");
+        if (connection) region.replicas.push_back(*connection);
+        ok = connection.has_value() && ok;
+      }
     } else {
       parsed.error(entry.first, path + "." + key, "unknown key (expected name, primary, replicas)");
+      ok = false;
     }
   }
-  if (region.name.empty()) parsed.error(item, path + ".name", "required key missing");
-  if (region.primary.empty()) parsed.error(item, path + ".primary", "required key missing");
-  parsed.config.regions.push_back(region);
-}
-
-std::string topology_line(const LiveConfig& config) {
-  std::string line = "topology: {regions: [";
-  for (std::size_t i = 0; i < config.regions.size(); ++i) {
-    line += fmt::format("{}{{name: {}, replicas: {}}}", i == 0 ? "" : ", ", config.regions[i].name, config.regions[i].replicas.size());
+  if (!has_name) parsed.error(item, path + ".name", "required key missing"), ok = false;
+  if (!item["primary"]) parsed.error(item, path + ".primary", "required key missing"), ok = false;
+  if (!region.name.empty()) {
+    if (const std::string problem = region_name_problem(region.name); !problem.empty()) {
+      parsed.error(name_node, path + ".name", problem);
+      ok = false;
+    } else if (!names->insert(region.name).second) {
+      parsed.error(name_node, path + ".name", fmt::format("region '{}' is listed twice", region.name));
+      ok = false;
+    }
   }
-  return line + "]}";
+  if (!ok) return YAML::Node(YAML::NodeType::Undefined);
+  YAML::Node entry(YAML::NodeType::Map);
+  entry["name"] = name_node;  // the file's node: the loader's messages keep its line
+  entry["replicas"] = region.replicas.size();
+  parsed.config.regions.push_back(std::move(region));
+  return entry;
 }
 
-// Reads and removes `regions` and `lock.endpoints`; returns the text for the scenario loader.
-std::string extract_endpoints(Parsed& parsed, const YAML::Node& root, const std::string& text) {
-  std::vector<std::string> lines = split_lines(text);
-  if (root["topology"]) parsed.error(root["topology"], "topology", "a live config names real endpoints under regions: instead");
+// Reads `regions` into the config and returns the scenario's `topology` node.
+YAML::Node read_regions(Parsed& parsed, const YAML::Node& root) {
+  YAML::Node topology_regions(YAML::NodeType::Sequence);
   const YAML::Node regions = root["regions"];
-  if (!regions || !regions.IsSequence() || regions.size() == 0) {
-    parsed.error(regions ? regions : root, "regions", regions ? "expected a non-empty list of regions" : "required key missing");
+  if (!regions) {
+    parsed.error(root, "regions", "required key missing");
+  } else if (!regions.IsSequence() || regions.size() == 0) {
+    parsed.error(regions, "regions", "expected a non-empty list of regions, got " + describe(regions));
+  } else if (regions.size() > static_cast<std::size_t>(kMaxRegions)) {
+    parsed.error(regions, "regions",
+                 fmt::format("{} regions is above the limit of {}", regions.size(), kMaxRegions));
   } else {
-    for (std::size_t i = 0; i < regions.size(); ++i) read_region(parsed, regions[i], i);
-    replace_block(lines, "regions", topology_line(parsed.config));
+    std::set<std::string> names;
+    for (std::size_t i = 0; i < regions.size(); ++i) {
+      YAML::Node entry = read_region(parsed, regions[i], i, &names);
+      if (entry.IsDefined()) topology_regions.push_back(entry);
+    }
   }
-  YAML::Node lock = YAML::Clone(root["lock"]);
-  if (!lock || !lock.IsMap() || !lock["endpoints"] || !lock["endpoints"].IsSequence() || lock["endpoints"].size() == 0) {
-    parsed.error(lock ? root["lock"] : root, "lock.endpoints", "required: a non-empty list of HOST:PORT");
-  } else {
-    for (const auto& endpoint : lock["endpoints"]) parsed.config.lock_endpoints.push_back(endpoint.as<std::string>());
-    lock.remove("endpoints");
-    replace_block(lines, "lock", "lock: " + flow(lock));
-  }
-  std::string out;
-  for (const auto& line : lines) out += line + "\n";
-  return out;
+  YAML::Node topology(YAML::NodeType::Map);
+  if (topology_regions.size() > 0) topology["regions"] = topology_regions;
+  return topology;
 }
+
+// Reads `lock.endpoints` into the config and takes it out of the document.
+void read_lock_endpoints(Parsed& parsed, YAML::Node& root) {
+  YAML::Node lock = root["lock"];
+  if (!lock || !lock.IsMap() || !lock["endpoints"]) {
+    parsed.error(lock ? lock : root, "lock.endpoints", "required: a non-empty list of HOST:PORT");
+    return;
+  }
+  const YAML::Node endpoints = lock["endpoints"];
+  if (!endpoints.IsSequence() || endpoints.size() == 0) {
+    parsed.error(endpoints, "lock.endpoints", "expected a non-empty list of HOST:PORT, got " + describe(endpoints));
+  } else {
+    for (std::size_t i = 0; i < endpoints.size(); ++i) {
+      const auto endpoint = text(parsed, endpoints[i], fmt::format("lock.endpoints[{}]", i), "HOST:PORT");
+      if (endpoint) parsed.config.lock_endpoints.push_back(*endpoint);
+    }
+  }
+  lock.remove("endpoints");
+}
+
+bool by_line(const ScenarioError& a, const ScenarioError& b) { return a.line < b.line; }
 
 }  // namespace
 
 LiveConfigResult load_live_config_text(const std::string& text, const std::string& file_name) {
+  LiveConfigResult result;
+  const YamlDocuments parsed_yaml = parse_yaml(text);
+  if (parsed_yaml.error) {
+    result.errors.push_back(ScenarioError{file_name, parsed_yaml.error->line, "", parsed_yaml.error->describe()});
+    return result;
+  }
+  if (parsed_yaml.documents.size() != 1 || !parsed_yaml.documents.front().IsMap()) {
+    const std::string problem = parsed_yaml.documents.size() > 1 ? "more than one YAML document; a live config holds one"
+                                                                 : "expected a mapping at the top level";
+    result.errors.push_back(ScenarioError{file_name, 1, "", problem});
+    return result;
+  }
+  YAML::Node root = parsed_yaml.documents.front();
   Parsed parsed;
   parsed.file = file_name;
-  LiveConfigResult result;
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& error) {
-    result.errors.push_back(ScenarioError{file_name, error.mark.line + 1, "", error.msg});
-    return result;
-  }
-  if (!root.IsMap()) {
-    result.errors.push_back(ScenarioError{file_name, 1, "", "expected a mapping at the top level"});
-    return result;
-  }
-  const std::string scenario_text = extract_endpoints(parsed, root, text);
-  LoadResult loaded = load_scenario_text(scenario_text, file_name);
+  parsed.fallback_line = root.Mark().line >= 0 ? root.Mark().line + 1 : 1;
+  if (root["topology"]) parsed.error(root["topology"], "topology", "a live config names real endpoints under regions: instead");
+  const YAML::Node topology = read_regions(parsed, root);
+  read_lock_endpoints(parsed, root);
+  // The scenario document: the file's own nodes (their lines kept), `regions` replaced by the
+  // topology built above.
+  root.remove("regions");
+  root.remove("topology");
+  root["topology"] = topology;
+  LoadResult loaded = load_scenario_node(root, file_name);
+  if (loaded.errors_not_shown > 0) loaded.errors.pop_back();  // its count; counted again below
   result.errors = parsed.errors;
   result.errors.insert(result.errors.end(), loaded.errors.begin(), loaded.errors.end());
-  std::stable_sort(result.errors.begin(), result.errors.end(),
-                   [](const ScenarioError& a, const ScenarioError& b) { return a.line < b.line; });
+  std::stable_sort(result.errors.begin(), result.errors.end(), by_line);
+  std::size_t not_shown = loaded.errors_not_shown;
+  if (result.errors.size() > kMaxErrorsShown) {
+    not_shown += result.errors.size() - kMaxErrorsShown;
+    result.errors.resize(kMaxErrorsShown);
+  }
+  if (not_shown > 0) result.errors.push_back(more_errors(file_name, not_shown));
   if (!result.errors.empty() || !loaded.ok()) return result;
   parsed.config.scenario = *loaded.scenario;
   result.config = parsed.config;
@@ -146,15 +198,14 @@ LiveConfigResult load_live_config_text(const std::string& text, const std::strin
 }
 
 LiveConfigResult load_live_config_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) {
+  std::string problem;
+  const std::optional<std::string> text = read_yaml_file(path, &problem);
+  if (!text) {
     LiveConfigResult result;
-    result.errors.push_back(ScenarioError{path, 0, "", "cannot read the file"});
+    result.errors.push_back(ScenarioError{path, 0, "", problem});
     return result;
   }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return load_live_config_text(buffer.str(), path);
+  return load_live_config_text(*text, path);
 }
 
 }  // namespace rehearse

@@ -1,8 +1,8 @@
 // Live configs (../shared/spec/live.md): a scenario file whose `topology` is replaced by real
 // endpoints, `regions: [{name, primary, replicas}]`, and whose `lock` names `endpoints`. The
-// endpoint keys are taken out here and the rest goes through the ordinary scenario loader with a
-// synthesised `topology:`, written so that every line keeps its number (errors name the file,
-// the line and the key).
+// endpoint keys are read and taken out of the parsed document here, and the rest goes through
+// the ordinary scenario loader with a `topology:` built from the regions' own nodes (errors name
+// the file, the line and the key). Region names follow the scenario loader's rule.
 #pragma once
 
 #include <optional>

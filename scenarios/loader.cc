@@ -38,22 +38,20 @@
 // - expect.invariants are only allowed with `verdict: violation`; within_seeds >= 1.
 // - `gen` is stored as written (its forms are checked by the generator); `faults:` with no
 //   value is an empty schedule; a section key with no value (`engine:`) is an empty section.
-// - The file must be UTF-8 and hold one YAML document.
+// - The file must be UTF-8 and hold one YAML document, which libfyaml checks first
+//   (scenarios/yaml_input.h: size, nesting, values). Counts past scenarios/limits.h (regions,
+//   replicas, columns, rows, faults, duration, the estimated memory of a run) are refused and
+//   loading stops there. At most 20 errors are returned, then one that counts the rest.
 #include "scenarios/loader.h"
 
-#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <charconv>
 #include <cmath>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <set>
-#include <sstream>
 #include <string_view>
 
 #include <fmt/format.h>
@@ -62,6 +60,8 @@
 #include "core/gen.h"
 #include "core/topology.h"
 #include "scenarios/builtin.h"
+#include "scenarios/limits.h"
+#include "scenarios/yaml_input.h"
 
 namespace rehearse {
 namespace {
@@ -198,23 +198,35 @@ namespace {
 // ---------------------------------------------------------------------------------------------
 // Errors, items and messages
 
+// The problems found, at most kMaxErrorsKept of them kept (the rest only counted); take()
+// returns the first kMaxErrorsShown in line order and one last line saying how many more there
+// were, so that a file of a hundred thousand mistakes prints a screenful, not megabytes.
 class Errors {
  public:
   explicit Errors(std::string file) : file_(std::move(file)) {}
   void add(int line, std::string key, std::string message) {
-    errors_.push_back(ScenarioError{file_, line, std::move(key), std::move(message)});
+    ++count_;
+    if (errors_.size() < kMaxErrorsKept) errors_.push_back(ScenarioError{file_, line, std::move(key), std::move(message)});
   }
-  bool empty() const { return errors_.empty(); }
-  std::size_t size() const { return errors_.size(); }
-  std::vector<ScenarioError> take() {
+  bool empty() const { return count_ == 0; }
+  // No more messages are kept (only counted): callers may skip composing them.
+  bool full() const { return errors_.size() >= kMaxErrorsKept; }
+  std::vector<ScenarioError> take(std::size_t* not_shown) {
     std::stable_sort(errors_.begin(), errors_.end(),
                      [](const ScenarioError& a, const ScenarioError& b) { return a.line < b.line; });
+    *not_shown = count_ > kMaxErrorsShown ? count_ - kMaxErrorsShown : 0;
+    if (*not_shown > 0) {
+      errors_.resize(kMaxErrorsShown);
+      errors_.push_back(more_errors(file_, *not_shown));
+    }
     return std::move(errors_);
   }
 
  private:
+  static constexpr std::size_t kMaxErrorsKept = 10'000;
   std::string file_;
   std::vector<ScenarioError> errors_;
+  std::size_t count_ = 0;
 };
 
 // A YAML node with the dotted key path that leads to it and the line it is written on.
@@ -246,9 +258,12 @@ std::string describe(const YAML::Node& node) {
   }
 }
 
-std::string join(const std::vector<std::string>& parts, std::string_view sep = ", ") {
+// The parts joined with ", "; past the first kMaxListedNames, "... (N in all)" (a message
+// names the regions or columns there are, and there may be thousands).
+std::string join(const std::vector<std::string>& parts) {
   std::string out;
-  for (std::size_t i = 0; i < parts.size(); ++i) out += (i ? std::string(sep) : "") + parts[i];
+  for (std::size_t i = 0; i < parts.size() && i < kMaxListedNames; ++i) out += (i ? ", " : "") + parts[i];
+  if (parts.size() > kMaxListedNames) out += fmt::format(", ... ({} in all)", parts.size());
   return out;
 }
 
@@ -502,11 +517,10 @@ class Reader {
   // Keys not in `allowed`, and reports keys written twice.
   std::vector<Item> unknown_keys(const std::vector<std::string>& allowed) const {
     std::vector<Item> unknown;
-    std::vector<std::string> seen;
+    std::set<std::string_view> seen;
     for (const auto& [key, value] : entries_) {
       const std::string& name = key.node.Scalar();
-      if (contains(seen, name)) report(*errors_, key, "key written twice");
-      seen.push_back(name);
+      if (!seen.insert(name).second) report(*errors_, key, "key written twice");
       if (!contains(allowed, name)) unknown.push_back(key);
     }
     return unknown;
@@ -514,6 +528,10 @@ class Reader {
 
   void check_keys(const std::vector<std::string>& allowed) const {
     for (const auto& key : unknown_keys(allowed)) {
+      if (errors_->full()) {
+        report(*errors_, key, "unknown key");  // counted, not kept: the suggestion is not worth its time
+        continue;
+      }
       report(*errors_, key,
              "unknown key" + suggestion(key.node.Scalar(), allowed) + " (allowed here: " + join(allowed) + ")");
     }
@@ -666,11 +684,28 @@ std::optional<int> numbered(std::string_view name, std::string_view prefix) {
 // topology before everything that names regions, lock and engine before the faults that name
 // their nodes, table before the migration.
 
+// Thrown once a limit of scenarios/limits.h is reported: loading stops there, since every
+// later section would only repeat the problem (a fault per region of 5,000 regions).
+struct LimitReached {};
+
 class ScenarioLoader {
  public:
   ScenarioLoader(Errors& errors, Scenario& scenario) : errors_(errors), s_(scenario) {}
 
   void load(const Item& root) {
+    try {
+      load_sections(root);
+    } catch (const LimitReached&) {
+    }
+  }
+
+ private:
+  [[noreturn]] void past_limit(const Item& item, const std::string& message) {
+    report(errors_, item, message);
+    throw LimitReached{};
+  }
+
+  void load_sections(const Item& root) {
     Reader r(errors_, root);
     if (!r.item().node.IsMap()) return;
     r.check_keys({"name", "description", "seed", "duration", "topology", "lock", "engine", "table", "migration",
@@ -687,9 +722,29 @@ class ScenarioLoader {
     if (r.has("random_faults")) load_random_faults(r.section("random_faults"));
     load_expect(r.section("expect"));
     r.boolean("buggify", &s_.buggify);  // an extension: BUGGIFY fault points (docs/scenarios.md)
+    if (errors_.empty()) check_memory(r);
   }
 
- private:
+  // Refuses a scenario whose run is estimated to need more memory than memory_limit(), at the
+  // key that contributes most.
+  void check_memory(const Reader& r) {
+    const MemoryEstimate estimate = estimate_memory(s_);
+    const std::uint64_t limit = memory_limit();
+    if (limit == 0 || estimate.total() <= limit) return;
+    const bool table = estimate.table_bytes >= estimate.traffic_bytes;
+    const char* section_key = table ? "table" : estimate.faults_dominate ? "random_faults" : "workload";
+    const Reader section = r.section(section_key);
+    const Item* at = section.get(table ? "rows" : estimate.faults_dominate ? "rate" : "writes_per_s");
+    if (at == nullptr && !table) at = section.get("reads_per_s");
+    if (at == nullptr) at = r.get(section_key);
+    if (at == nullptr) at = r.get("duration");
+    const Item fallback{YAML::Node(), table ? "table.rows" : "workload", r.item().line};
+    report(errors_, at ? *at : fallback,
+           fmt::format("a run of this scenario is estimated to need {} of memory ({}), above the limit of {}; "
+                       "lower it, or raise the limit with --memory-limit",
+                       format_bytes(estimate.total()), estimate.explain(), format_bytes(limit)));
+  }
+
   void load_header(const Reader& r) {
     if (r.require("name") && r.text("name", &s_.name) && !is_name(s_.name, "-")) {
       report(errors_, *r.get("name"), fmt::format("expected a name of a-z, 0-9 and '-', got '{}'", s_.name));
@@ -706,7 +761,12 @@ class ScenarioLoader {
       else if (to_scalar(errors_, *seed, "a non-negative integer", &text))
         report(errors_, *seed, fmt::format("expected a non-negative integer below 2^64, got '{}'", text));
     }
-    r.duration("duration", &s_.duration_us, true);
+    if (r.duration("duration", &s_.duration_us, true) && s_.duration_us > kMaxDuration) {
+      past_limit(*r.get("duration"),
+                 fmt::format("{} is above the limit of {} of simulated time per run (every request and lease renewal "
+                             "of that time is simulated and kept in the history)",
+                             format_duration(s_.duration_us), format_duration(kMaxDuration)));
+    }
   }
 
   // -- topology ---------------------------------------------------------------------------------
@@ -716,19 +776,29 @@ class ScenarioLoader {
     Topology& t = s_.topology;
     r.enumeration("mode", &t.mode);
     if (auto regions = r.get("regions")) {
+      if (regions->node.IsSequence() && regions->node.size() > static_cast<std::size_t>(kMaxRegions)) {
+        past_limit(*regions, fmt::format("{} regions is above the limit of {} (each region is a primary, its "
+                                         "replicas and an application server, all simulated)",
+                                         regions->node.size(), kMaxRegions));
+      }
       std::set<std::string> seen;
       for (const auto& item : list_items(errors_, *regions, "a list of regions")) load_region(item, &seen);
       if (regions->node.IsSequence() && regions->node.size() == 0)
         report(errors_, *regions, "needs at least one region");
+      int replicas = 0;
+      for (const RegionSpec& region : t.regions) replicas += region.replicas;
+      if (replicas > kMaxReplicasInAll) {
+        past_limit(*regions, fmt::format("{} replicas in all is above the limit of {} (each replica holds a copy "
+                                         "of the table and replays every change)",
+                                         replicas, kMaxReplicasInAll));
+      }
     }
     if (t.regions.empty()) t.regions.push_back(RegionSpec{"us-east-1", 0});
-    if (auto home = r.get("home")) {
-      // Checked in either mode (the spec's own example sets it beside mode: per-region), used
-      // only by global mode.
-      region_value(*home, &t.home);
-    } else if (t.mode == TopologyMode::global) {
-      t.home = t.regions.front().name;
-    }
+    // Checked in either mode (the spec's own example sets it beside mode: per-region), used only
+    // by global mode; a home that names no region is reported and global mode goes on with the
+    // first region, so that what follows is checked against a topology that can run.
+    if (auto home = r.get("home")) region_value(*home, &t.home);
+    if (t.mode == TopologyMode::global && t.home.empty()) t.home = t.regions.front().name;
     const Reader latency = r.section("latency");
     latency.check_keys({"intra_region", "inter_region"});
     latency.range("intra_region", &t.intra_region);
@@ -747,11 +817,8 @@ class ScenarioLoader {
     r.integer("replicas", &region.replicas, 0, kMaxNodes);
     if (!r.require("name") || !r.text("name", &region.name)) return;
     const Item name = *r.get("name");
-    if (!is_name(region.name, "-_")) {
-      report(errors_, name, fmt::format("expected a region name of a-z, 0-9, '-' and '_', got '{}'", region.name));
-    } else if (region.name == "lock" || region.name == "holder" || numbered(region.name, "engine-") ||
-               numbered(region.name, "lock-")) {
-      report(errors_, name, fmt::format("'{}' is the name of another node; choose another region name", region.name));
+    if (const std::string problem = region_name_problem(region.name); !problem.empty()) {
+      report(errors_, name, problem);
     } else if (!seen->insert(region.name).second) {
       report(errors_, name, fmt::format("region '{}' is listed twice", region.name));
     } else {
@@ -920,10 +987,20 @@ class ScenarioLoader {
     if (r.text("name", &t.name) && !is_identifier(t.name)) {
       report(errors_, *r.get("name"), fmt::format("expected a table name of a-z, 0-9 and '_', got '{}'", t.name));
     }
-    r.integer("rows", &t.rows, 0);
+    if (r.integer("rows", &t.rows, 0) && t.rows > kMaxRows) {
+      past_limit(*r.get("rows"), fmt::format("{} rows is above the limit of {} (the simulated table keeps every "
+                                             "row in memory; a few thousand rows rehearse a backfill as well)",
+                                             t.rows, kMaxRows));
+    }
     if (!r.has("columns")) return;
     const Reader columns = r.section("columns");
-    for (const auto& [key, value] : columns.entries()) load_column(key, value);
+    if (columns.entries().size() > kMaxColumns) {
+      past_limit(*r.get("columns"), fmt::format("{} columns is above the limit of {} (PostgreSQL's own limit "
+                                                "of columns per table)",
+                                                columns.entries().size(), kMaxColumns));
+    }
+    std::set<std::string> names;
+    for (const auto& [key, value] : columns.entries()) load_column(key, value, &names);
   }
 
   // Why `column.gen` cannot draw values of the column's type, or "" (see sim/database.cc's
@@ -954,7 +1031,7 @@ class ScenarioLoader {
     return fmt::format("expected a range such as 0..100, email, uuid or one_of(a,b,...), got '{}'", column.gen);
   }
 
-  void load_column(const Item& key, const Item& value) {
+  void load_column(const Item& key, const Item& value, std::set<std::string>* names) {
     ColumnSpec column;
     column.name = key.node.Scalar();
     const Reader r(errors_, value);
@@ -971,8 +1048,7 @@ class ScenarioLoader {
       report(errors_, key, "'id' is reserved: every table has an implicit `id bigint primary key`");
     } else if (!is_identifier(column.name)) {
       report(errors_, key, fmt::format("expected a column name of a-z, 0-9 and '_', got '{}'", column.name));
-    } else if (std::any_of(s_.table.columns.begin(), s_.table.columns.end(),
-                           [&](const ColumnSpec& c) { return c.name == column.name; })) {
+    } else if (!names->insert(column.name).second) {
       report(errors_, key, fmt::format("column '{}' is listed twice", column.name));
     } else {
       s_.table.columns.push_back(column);
@@ -1218,6 +1294,11 @@ class ScenarioLoader {
   // -- faults -------------------------------------------------------------------------------------
 
   void load_faults(const Item& item) {
+    if (item.node.IsSequence() && item.node.size() > kMaxFaults) {
+      past_limit(item, fmt::format("{} faults is above the limit of {} (for many faults, random_faults draws "
+                                   "them from a rate)",
+                                   item.node.size(), kMaxFaults));
+    }
     for (const auto& element : list_items(errors_, item, "a list of faults", false, true)) {
       if (auto fault = load_fault(element)) s_.faults.push_back(*fault);
     }
@@ -1450,14 +1531,12 @@ std::vector<BuiltinInfo> builtin_infos() {
   std::vector<BuiltinInfo> infos;
   for (const auto& b : builtin_scenario_texts()) {
     BuiltinInfo info{b.file_stem, "", &b};
-    try {
-      const YAML::Node root = YAML::Load(b.text);
-      if (root.IsMap()) {
-        info.name = scalar_or(root, "name", b.file_stem);
-        info.description = scalar_or(root, "description", "");
-      }
-    } catch (const std::exception&) {
+    const YamlDocuments parsed = parse_yaml(b.text);
+    if (parsed.error || parsed.documents.empty()) {
       info.description = "(not valid YAML)";
+    } else if (const YAML::Node& root = parsed.documents.front(); root.IsMap()) {
+      info.name = scalar_or(root, "name", b.file_stem);
+      info.description = scalar_or(root, "description", "");
     }
     infos.push_back(std::move(info));
   }
@@ -1482,48 +1561,87 @@ LoadResult file_error(const std::string& file, std::string message) {
 
 }  // namespace
 
-LoadResult load_scenario_text(const std::string& text, const std::string& file_name) {
-  Errors errors(file_name);
-  Scenario scenario;
-  scenario.source_path = file_name;
-  try {
-    if (const int bad_line = first_invalid_utf8_line(text)) {
-      errors.add(bad_line, "", "not valid UTF-8 (scenario files are UTF-8 text)");
-    } else {
-      const std::vector<YAML::Node> docs = YAML::LoadAll(text);
-      if (docs.size() > 1)
-        errors.add(line_of(docs[1], 0), "", "more than one YAML document; a scenario file holds one");
-      if (docs.empty() || docs[0].IsNull()) {
-        errors.add(1, "", "empty scenario: expected a mapping with at least name and description");
-      } else {
-        ScenarioLoader(errors, scenario).load(Item{docs[0], "", line_of(docs[0], 1)});
-      }
-    }
-  } catch (const YAML::DeepRecursion& e) {
-    errors.add(e.mark.line >= 0 ? e.mark.line + 1 : 0, "", "YAML nested too deeply");
-  } catch (const YAML::ParserException& e) {
-    errors.add(e.mark.line >= 0 ? e.mark.line + 1 : 0, "", "YAML syntax error: " + e.msg);
-  } catch (const std::exception& e) {
-    errors.add(0, "", std::string("internal error while loading: ") + e.what());
+ScenarioError more_errors(const std::string& file, std::size_t not_shown) {
+  return ScenarioError{file, 0, "",
+                       fmt::format("... and {} more error(s); the first {} are shown", not_shown, kMaxErrorsShown)};
+}
+
+namespace {
+
+// `text` with control characters written as escapes (\n, \t, \xNN), cut at 60 characters: a
+// name quoted in a message stays on its line.
+std::string printable(std::string_view text) {
+  std::string out;
+  for (const char c : text.substr(0, 60)) {
+    if (c == '\n') out += "\\n";
+    else if (c == '\t') out += "\\t";
+    else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
+    else out += c;
   }
+  return text.size() > 60 ? out + "..." : out;
+}
+
+}  // namespace
+
+std::string region_name_problem(const std::string& name) {
+  if (!is_name(name, "-_")) return fmt::format("expected a region name of a-z, 0-9, '-' and '_', got '{}'", printable(name));
+  if (name == "lock" || name == "holder" || numbered(name, "engine-") || numbered(name, "lock-"))
+    return fmt::format("'{}' is the name of another node; choose another region name", name);
+  return "";
+}
+
+namespace {
+
+LoadResult finish(Errors& errors, Scenario& scenario) {
   LoadResult result;
-  result.errors = errors.take();
+  result.errors = errors.take(&result.errors_not_shown);
   if (result.errors.empty()) result.scenario = std::move(scenario);
   return result;
 }
 
+void load_root(Errors& errors, Scenario& scenario, const YAML::Node& root) {
+  try {
+    ScenarioLoader(errors, scenario).load(Item{root, "", line_of(root, 1)});
+  } catch (const std::exception& e) {
+    errors.add(0, "", std::string("internal error while loading: ") + e.what());
+  }
+}
+
+}  // namespace
+
+LoadResult load_scenario_node(const YAML::Node& root, const std::string& file_name) {
+  Errors errors(file_name);
+  Scenario scenario;
+  scenario.source_path = file_name;
+  load_root(errors, scenario, root);
+  return finish(errors, scenario);
+}
+
+LoadResult load_scenario_text(const std::string& text, const std::string& file_name) {
+  Errors errors(file_name);
+  Scenario scenario;
+  scenario.source_path = file_name;
+  YamlDocuments parsed;
+  if (const int bad_line = first_invalid_utf8_line(text)) {
+    errors.add(bad_line, "", "not valid UTF-8 (scenario files are UTF-8 text)");
+  } else if (parsed = parse_yaml(text); parsed.error) {
+    errors.add(parsed.error->line, "", parsed.error->describe());
+  } else {
+    const std::vector<YAML::Node>& docs = parsed.documents;
+    if (docs.size() > 1) errors.add(line_of(docs[1], 0), "", "more than one YAML document; a scenario file holds one");
+    if (docs.empty() || docs[0].IsNull()) {
+      errors.add(1, "", "empty scenario: expected a mapping with at least name and description");
+    } else {
+      load_root(errors, scenario, docs[0]);
+    }
+  }
+  return finish(errors, scenario);
+}
+
 LoadResult load_scenario_file(const std::string& path) {
-  constexpr std::uintmax_t kMaxBytes = 16 << 20;
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) return file_error(path, "is a directory, not a scenario file");
-  const auto size = std::filesystem::file_size(path, ec);
-  if (!ec && size > kMaxBytes) return file_error(path, "larger than 16 MiB; not a scenario file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return file_error(path, std::string("cannot read: ") + std::strerror(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return file_error(path, "cannot read: I/O error");
-  return load_scenario_text(text.str(), path);
+  std::string problem;
+  const std::optional<std::string> text = read_yaml_file(path, &problem);
+  return text ? load_scenario_text(*text, path) : file_error(path, problem);
 }
 
 LoadResult resolve_scenario(const std::string& path_or_name) {

@@ -15,6 +15,10 @@
 
 #include "core/model.h"
 
+namespace YAML {
+class Node;
+}
+
 namespace rehearse {
 
 struct ScenarioError {
@@ -29,12 +33,23 @@ struct ScenarioError {
 
 struct LoadResult {
   std::optional<Scenario> scenario;   // set only when there are no errors
-  std::vector<ScenarioError> errors;  // in line order
+  // In line order; at most 20 (scenarios/limits.h), then a last one with line 0 saying how many
+  // more there were.
+  std::vector<ScenarioError> errors;
+  std::size_t errors_not_shown = 0;   // counted by that last error
   bool ok() const { return scenario.has_value() && errors.empty(); }
 };
 
 // Loads a scenario from YAML text; `file_name` is used in messages and as source_path.
 LoadResult load_scenario_text(const std::string& text, const std::string& file_name);
+// Loads a scenario from a parsed YAML document (scenarios/yaml_input.h); lines are the nodes'
+// own (live configs build their scenario document from the file's nodes, live_config.cc).
+LoadResult load_scenario_node(const YAML::Node& root, const std::string& file_name);
+// The last error of a list cut at 20: "... and N more error(s); the first 20 are shown".
+ScenarioError more_errors(const std::string& file, std::size_t not_shown);
+// Why `name` cannot name a region, or "" when it can: a-z, 0-9, '-' and '_', and not the name
+// of another node (lock, holder, engine-N, lock-N).
+std::string region_name_problem(const std::string& name);
 // Loads a scenario file. An unreadable file is an error with line 0.
 LoadResult load_scenario_file(const std::string& path);
 // Resolves a CLI argument: an existing file is loaded; otherwise a built-in scenario named

@@ -254,15 +254,14 @@ Kernel::~Kernel() {
 
 Node& Kernel::add_node(std::string name, std::string region) {
   REHEARSE_ASSERT(find_node(name) == nullptr);
-  nodes_.emplace_back(*this, static_cast<std::uint32_t>(nodes_.size()), std::move(name), std::move(region));
-  return nodes_.back();
+  Node& node = nodes_.emplace_back(*this, static_cast<std::uint32_t>(nodes_.size()), std::move(name), std::move(region));
+  nodes_by_name_.emplace(node.name(), &node);
+  return node;
 }
 
 Node* Kernel::find_node(const std::string& name) {
-  for (auto& node : nodes_) {
-    if (node.name() == name) return &node;
-  }
-  return nullptr;
+  const auto found = nodes_by_name_.find(name);
+  return found == nodes_by_name_.end() ? nullptr : found->second;
 }
 
 void Kernel::push(TimeUs time_us, SimFiber* fiber, std::uint64_t generation_or_callback) {

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <queue>
 #include <string>
@@ -209,6 +210,7 @@ class Kernel {
   std::vector<std::function<void()>> callbacks_;
   std::vector<std::uint64_t> free_callbacks_;
   std::deque<Node> nodes_;
+  std::map<std::string, Node*, std::less<>> nodes_by_name_;  // lookups only, never iterated: registration was quadratic
   std::vector<std::unique_ptr<SimFiber>> fibers_;
   std::size_t live_fibers_ = 0;
   Kernel* previous_kernel_ = nullptr;

@@ -421,12 +421,14 @@ TEST(ExprParse, RejectsWithPositionTokenAndMessage) {
 
 TEST(ExprParse, NestingIsBounded) {
   // The evaluator recurses once per level on a simulated node's fiber stack, so trees deeper
-  // than 32 levels (and sub-expressions nested deeper than 32) are refused when parsing.
+  // than 32 levels are refused when parsing, and text nested deeper than 66 levels (twice the
+  // height and two: what to_sql() of the deepest tree needs) too.
   const auto parses = [](const std::string& text) {
     ExprParseError error;
     const bool ok = parse_expression(text, &error).has_value();
     if (!ok) {
-      EXPECT_EQ(error.message.find("expression nested too deeply (more than 32 levels)"), 0u)
+      EXPECT_TRUE(error.message.find("expression nested too deeply (more than 32 levels)") == 0 ||
+                  error.message.find("expression nested too deeply (more than 66 levels of parentheses and operands)") == 0)
           << error.message;
     }
     return ok;
@@ -436,7 +438,7 @@ TEST(ExprParse, NestingIsBounded) {
   EXPECT_TRUE(parses(sum));  // 31 additions over a leaf: 32 levels
   EXPECT_FALSE(parses(sum + " + 1"));
   std::string parenthesised = "x";
-  for (int i = 0; i < 31; ++i) parenthesised = "(" + parenthesised + ")";
+  for (int i = 0; i < 65; ++i) parenthesised = "(" + parenthesised + ")";
   EXPECT_TRUE(parses(parenthesised));
   EXPECT_FALSE(parses("(" + parenthesised + ")"));
   std::string calls = "x";
@@ -444,6 +446,47 @@ TEST(ExprParse, NestingIsBounded) {
   EXPECT_TRUE(parses(calls));
   EXPECT_FALSE(parses("lower(" + calls + ")"));
   EXPECT_FALSE(parses(std::string(10000, '(')));  // no stack overflow on hostile input
+}
+
+TEST(ExprToSql, RoundTripsAtTheNestingLimit) {
+  // to_sql() parenthesises every operator, so its text nests deeper than the text it came from
+  // (31 additions render as 31 nested parentheses). Whatever parses must render into SQL the
+  // same parser accepts (a live run sends it to PostgreSQL, and plan.cc re-parses a rendered
+  // `down`): at the height limit of 32, in every shape of tree.
+  const auto repeat = [](const std::string& text, int times) {
+    std::string out;
+    for (int i = 0; i < times; ++i) out += text;
+    return out;
+  };
+  std::string calls = "x";
+  for (int i = 0; i < 31; ++i) calls = "lower(" + calls + ")";
+  std::string cases = "1";
+  for (int i = 0; i < 15; ++i) cases = "CASE WHEN qty > -1 THEN -(" + cases + ") ELSE -1 END";
+  std::string right = "qty";
+  for (int i = 0; i < 15; ++i) right = "-1 - (-2 * " + right + ")";
+  const std::vector<std::string> deepest = {
+      "x" + repeat(" || 'a'", 31),
+      "qty" + repeat(" - -1", 31),
+      repeat("- ", 31) + "qty",
+      repeat("NOT ", 31) + "flag",
+      "x" + repeat("::text", 31),
+      "flag" + repeat(" IS NULL", 31),
+      calls,
+      cases,
+      right,
+      repeat("NOT (qty = -1 OR ", 10) + "flag" + repeat(")", 10),
+  };
+  for (const std::string& text : deepest) {
+    SCOPED_TRACE(text);
+    ExprParseError error;
+    const std::optional<Expr> original = parse_expression(text, &error);
+    ASSERT_TRUE(original.has_value()) << error.message;
+    const std::string sql = to_sql(*original, quote_identifier);
+    SCOPED_TRACE(sql);
+    const std::optional<Expr> reparsed = parse_expression(sql, &error);
+    ASSERT_TRUE(reparsed.has_value()) << error.message << " at " << error.position;
+    EXPECT_EQ(to_sql(*reparsed, quote_identifier), sql);
+  }
 }
 
 TEST(ExprParse, ListsColumnsSortedAndUniqueAndKeepsText) {

@@ -138,7 +138,7 @@ TEST(Sweep, ShardsMergeToTheWhole) {
   EXPECT_EQ(parse_json(second)["seeds_run"], 1);
   const std::string first_path = write_temp_file("sweep-shard-1.json", first.out);
   const std::string second_path = write_temp_file("sweep-shard-2.json", second.out);
-  const auto merged = run_rehearse("merge " + first_path + " " + second_path);
+  const auto merged = run_rehearse("merge --json " + first_path + " " + second_path);
   ASSERT_EQ(merged.exit_code, 1) << merged.err;
   const auto expected = parse_json(whole);
   const auto actual = parse_json(merged);

@@ -1,0 +1,193 @@
+// The libfyaml pre-parse (events only, no tree: memory stays proportional to the nesting and
+// the anchors) and the yaml-cpp load behind it (scenarios/yaml_input.h).
+#include "scenarios/yaml_input.h"
+
+#include <libfyaml.h>
+#include <yaml-cpp/depthguard.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+
+#include <fmt/format.h>
+
+namespace rehearse {
+
+namespace {
+
+struct DiagDeleter {
+  void operator()(fy_diag* diag) const { fy_diag_destroy(diag); }
+};
+struct ParserDeleter {
+  void operator()(fy_parser* parser) const { fy_parser_destroy(parser); }
+};
+
+std::string token_text(fy_token* token) {
+  if (token == nullptr) return "";
+  std::size_t length = 0;
+  const char* text = fy_token_get_text(token, &length);
+  return text == nullptr ? std::string() : std::string(text, length);
+}
+
+// Walks the event stream: counts the nodes (an alias counts as many as its anchor's node
+// holds), tracks the nesting, and stops at the first problem.
+class Prescan {
+ public:
+  std::optional<YamlError> run(const std::string& text) {
+    fy_diag_cfg diag_config;
+    fy_diag_cfg_default(&diag_config);
+    diag_config.fp = nullptr;
+    diag_config.level = FYET_ERROR;
+    const std::unique_ptr<fy_diag, DiagDeleter> diag(fy_diag_create(&diag_config));
+    if (!diag) return YamlError{0, 0, "cannot start the YAML parser (out of memory)"};
+    fy_diag_set_collect_errors(diag.get(), true);
+    fy_parse_cfg config{};
+    // Duplicate keys are the loader's to report (with the key's path); JSON-only mode never.
+    config.flags = static_cast<fy_parse_cfg_flags>(FYPCF_QUIET | FYPCF_ALLOW_DUPLICATE_KEYS | FYPCF_JSON_NONE);
+    config.diag = diag.get();
+    const std::unique_ptr<fy_parser, ParserDeleter> parser(fy_parser_create(&config));
+    if (!parser || fy_parser_set_string(parser.get(), text.data(), text.size()) != 0)
+      return YamlError{0, 0, "cannot start the YAML parser (out of memory)"};
+    while (fy_event* event = fy_parser_parse(parser.get())) {
+      std::optional<YamlError> problem = on_event(event);
+      fy_parser_event_free(parser.get(), event);
+      if (problem) return problem;
+    }
+    if (fy_parser_get_stream_error(parser.get())) {
+      void* iterator = nullptr;
+      if (const fy_diag_error* error = fy_diag_errors_iterate(diag.get(), &iterator)) {
+        return YamlError{error->line, error->column, fmt::format("YAML syntax error: {}", error->msg ? error->msg : "")};
+      }
+      return YamlError{line_, 0, "YAML syntax error"};
+    }
+    return std::nullopt;
+  }
+
+ private:
+  struct Open {
+    std::uint64_t nodes = 1;  // the collection itself and everything in it so far
+    std::string anchor;
+  };
+
+  std::optional<YamlError> on_event(fy_event* event) {
+    if (const fy_mark* mark = fy_event_start_mark(event)) line_ = mark->line + 1, column_ = mark->column + 1;
+    switch (event->type) {
+      case FYET_SCALAR: return add(anchored(event->scalar.anchor, 1));
+      case FYET_ALIAS: {
+        const auto found = anchors_.find(token_text(event->alias.anchor));
+        return add(found == anchors_.end() ? 1 : found->second);  // an unknown alias: yaml-cpp reports it
+      }
+      case FYET_SEQUENCE_START: return open(event->sequence_start.anchor);
+      case FYET_MAPPING_START: return open(event->mapping_start.anchor);
+      case FYET_SEQUENCE_END:
+      case FYET_MAPPING_END: {
+        if (open_.empty()) return std::nullopt;
+        const Open done = std::move(open_.back());
+        open_.pop_back();
+        if (!done.anchor.empty()) anchors_[done.anchor] = done.nodes;
+        return add(done.nodes, false);
+      }
+      default: return std::nullopt;
+    }
+  }
+
+  std::uint64_t anchored(fy_token* anchor, std::uint64_t nodes) {
+    if (anchor != nullptr) anchors_[token_text(anchor)] = nodes;
+    return nodes;
+  }
+
+  std::optional<YamlError> open(fy_token* anchor) {
+    if (static_cast<int>(open_.size()) >= kMaxYamlDepth) {
+      return YamlError{line_, column_,
+                       fmt::format("YAML nested too deeply: more than {} levels of lists and mappings (the limit "
+                                   "keeps a hostile file from exhausting the stack; a scenario needs about 6)",
+                                   kMaxYamlDepth)};
+    }
+    open_.push_back(Open{1, token_text(anchor)});
+    return count(1);
+  }
+
+  // Adds `nodes` to the enclosing collection and, when `fresh`, to the document's total.
+  std::optional<YamlError> add(std::uint64_t nodes, bool fresh = true) {
+    if (!open_.empty()) open_.back().nodes += nodes;
+    return fresh ? count(nodes) : std::nullopt;
+  }
+
+  std::optional<YamlError> count(std::uint64_t nodes) {
+    total_ += nodes;
+    if (total_ <= kMaxYamlNodes) return std::nullopt;
+    return YamlError{line_, column_,
+                     fmt::format("the YAML holds more than {} values (lists, mappings and scalars, each alias counted "
+                                 "as the value it repeats); the limit keeps a hostile file from taking minutes and "
+                                 "gigabytes",
+                                 kMaxYamlNodes)};
+  }
+
+  std::vector<Open> open_;
+  std::map<std::string, std::uint64_t> anchors_;
+  std::uint64_t total_ = 0;  // at most 2 * kMaxYamlNodes: checked after every addition
+  int line_ = 0;
+  int column_ = 0;
+};
+
+}  // namespace
+
+std::string YamlError::describe() const {
+  return column > 0 ? fmt::format("{} (column {})", message, column) : message;
+}
+
+YamlDocuments parse_yaml(const std::string& text) {
+  YamlDocuments result;
+  if (text.size() > kMaxYamlBytes) {
+    result.error = YamlError{0, 0, fmt::format("larger than {} MiB; not a scenario file", kMaxYamlBytes >> 20)};
+    return result;
+  }
+  if (std::optional<YamlError> problem = Prescan().run(text)) {
+    result.error = std::move(problem);
+    return result;
+  }
+  try {
+    result.documents = YAML::LoadAll(text);
+  } catch (const YAML::DeepRecursion& e) {
+    result.error = YamlError{e.mark.line >= 0 ? e.mark.line + 1 : 0, e.mark.column + 1, "YAML nested too deeply"};
+  } catch (const YAML::Exception& e) {
+    result.error = YamlError{e.mark.line >= 0 ? e.mark.line + 1 : 0, e.mark.line >= 0 ? e.mark.column + 1 : 0,
+                             "YAML syntax error: " + e.msg};
+  } catch (const std::exception& e) {
+    result.error = YamlError{0, 0, std::string("cannot read the YAML: ") + e.what()};
+  }
+  if (result.error) result.documents.clear();
+  return result;
+}
+
+std::optional<std::string> read_yaml_file(const std::string& path, std::string* problem) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    *problem = "is a directory, not a YAML file";
+    return std::nullopt;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    *problem = std::string("cannot read: ") + std::strerror(errno);
+    return std::nullopt;
+  }
+  std::string text;
+  char buffer[1 << 16];
+  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+    text.append(buffer, static_cast<std::size_t>(in.gcount()));
+    if (text.size() > kMaxYamlBytes) {
+      *problem = fmt::format("larger than {} MiB; not a scenario file", kMaxYamlBytes >> 20);
+      return std::nullopt;
+    }
+  }
+  if (in.bad()) {
+    *problem = "cannot read: I/O error";
+    return std::nullopt;
+  }
+  return text;
+}
+
+}  // namespace rehearse
