@@ -4,13 +4,16 @@
 
 #include <libfyaml.h>
 #include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
+#include <sstream>
 
 #include <fmt/format.h>
 
@@ -133,6 +136,40 @@ class Prescan {
   int column_ = 0;
 };
 
+// yaml-cpp 0.7's LoadAll never returns, its memory growing, when a `,` stands where a
+// document's node would and libfyaml's pre-parse does not see it so: after node properties
+// that end at the comma (`!one_of(a,b)k`), after a NUL byte (libfyaml stops reading there).
+// Its parser then yields empty documents without consuming input. Found by fuzz/loader_fuzz.
+// The guard runs yaml-cpp's own event parser, keeping nothing, and stops it once it has
+// yielded more documents than the text has bytes: no real document stream does that.
+class DiscardEvents final : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+// True when yaml-cpp's parser would yield documents without end. Parse errors are LoadAll's
+// to report (with their mark), so they end the check.
+bool yaml_cpp_would_loop(const std::string& text) {
+  std::istringstream in(text);
+  try {
+    YAML::Parser parser(in);
+    DiscardEvents events;
+    for (std::size_t documents = 0; parser.HandleNextDocument(events);) {
+      if (++documents > text.size() + 1) return true;
+    }
+  } catch (const YAML::Exception&) {
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string YamlError::describe() const {
@@ -147,6 +184,18 @@ YamlDocuments parse_yaml(const std::string& text) {
   }
   if (std::optional<YamlError> problem = Prescan().run(text)) {
     result.error = std::move(problem);
+    return result;
+  }
+  if (text.find('\0') != std::string::npos) {
+    const std::size_t at = text.find('\0');
+    const int line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n'));
+    result.error = YamlError{line, 0, "a NUL byte in the text: not a YAML file"};
+    return result;
+  }
+  if (yaml_cpp_would_loop(text)) {
+    result.error = YamlError{0, 0,
+                             "YAML syntax error: a ',' stands where a document's value should be (yaml-cpp, the "
+                             "YAML library, would read such a file without end)"};
     return result;
   }
   try {

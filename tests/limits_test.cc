@@ -55,6 +55,10 @@ TEST(AbsurdInputs, FixturesExitTwoNamingTheLimit) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"comma.yaml", "comma.yaml:1: YAML syntax error"},
       {"comma-dash.yaml", "comma-dash.yaml:1: YAML syntax error"},
+      // Forms libfyaml lets through and yaml-cpp loops on (found by fuzz/loader_fuzz): a comma
+      // after a tag that ends at it, a NUL byte (libfyaml stops reading there) then `, -`.
+      {"comma-after-tag.yaml", "yaml-cpp, the YAML library, would read such a file without end"},
+      {"comma-after-nul.yaml", "comma-after-nul.yaml:1: a NUL byte in the text"},
       {"global-home-no-region.yaml", "global-home-no-region.yaml:8: topology.home: no region 'nowhere'"},
       {"rows-billion.yaml", "table.rows: 1000000000 rows is above the limit of 100000000"},
       {"writes-per-s-max.yaml", "workload.writes_per_s: a run of this scenario is estimated to need"},
