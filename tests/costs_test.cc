@@ -118,9 +118,9 @@ TEST(CostProfileTest, TheSimulatorTakesItsCostsFromTheProfile) {
   Scenario faster = plain;
   faster.costs.update_per_row_us = {{1, 10}};
   faster.costs.replica_apply_per_row_us = 10;
-  const RunResult a = simulate(plain, 1);
-  EXPECT_EQ(simulate(legacy_written_out, 1).trace_hash, a.trace_hash);
-  EXPECT_NE(simulate(faster, 1).trace_hash, a.trace_hash);
+  const RunResult a = sim::simulate(plain, 1);
+  EXPECT_EQ(sim::simulate(legacy_written_out, 1).trace_hash, a.trace_hash);
+  EXPECT_NE(sim::simulate(faster, 1).trace_hash, a.trace_hash);
 }
 
 }  // namespace
