@@ -51,7 +51,10 @@ std::string machine_description() {
       break;
     }
   }
-  return fmt::format("{}, {}, {} cores", host, cpu, std::thread::hardware_concurrency());
+  std::string load = "unknown";
+  std::ifstream loadavg("/proc/loadavg");
+  loadavg >> load;  // the 1-minute load average: other work on the machine skews the timings
+  return fmt::format("{}, {}, {} cores, load average {} at the start", host, cpu, std::thread::hardware_concurrency(), load);
 }
 
 std::string utc_now() {
@@ -224,7 +227,7 @@ class Calibration {
   void measure_rows() {
     for (std::int64_t batch : batch_sizes()) {
       step(fmt::format("update_per_row_us at batch {}", batch));
-      const int reps = batch >= 100000 ? 3 : batch >= 10000 ? 7 : 20;
+      const int reps = batch >= 100000 ? 8 : batch >= 10000 ? 25 : batch >= 1000 ? 60 : 100;
       const auto samples = time(reps, 2, slice(), [&](int i) {
         const std::int64_t low = 1 + (static_cast<std::int64_t>(i) * batch) % std::max<std::int64_t>(1, options_.rows - batch + 1);
         run(*primary_, fmt::format("UPDATE {} SET a = a + 1 WHERE id BETWEEN {} AND {}", table(), low, low + batch - 1));
@@ -234,30 +237,31 @@ class Calibration {
     }
     const std::int64_t batch = std::min<std::int64_t>(10000, options_.rows);
     step("insert_per_row_us");
-    record("insert_per_row_us", per_row(time(7, 2, slice(), [&](int i) {
+    record("insert_per_row_us", per_row(time(20, 3, slice(), [&](int i) {
              run(*primary_, fmt::format("INSERT INTO {0}.ins SELECT g, g % 1000, 'item-' || g, g * 0.01, timestamp '2024-01-01' "
                                         "FROM generate_series({1}, {2}) g",
                                         kCalibrationSchema, i * batch + 1, (i + 1) * batch));
            }), batch),
            fmt::format("INSERT ... SELECT of {} rows into an indexed table", batch));
     step("scan_per_row_us");
-    record("scan_per_row_us", per_row(time(5, 2, slice(), [&](int) {
+    record("scan_per_row_us", per_row(time(15, 2, slice(), [&](int) {
              run(*primary_, fmt::format("SELECT count(*), sum(hashtext(b)) FROM {}", table()));
            }), options_.rows),
            "sequential scan of the whole table with a hash of a text column");
     step("trigger_per_row_us");
-    const auto plain = time(5, 2, slice() / 2, [&](int i) {
-      run(*primary_, fmt::format("UPDATE {} SET a = a + 1 WHERE id BETWEEN {} AND {}", table(), 1 + i * batch, (i + 1) * batch));
-    });
+    // The same windows with and without the trigger, inside the table whatever --rows is.
+    const auto window = [&](int i) {
+      const std::int64_t low = 1 + (static_cast<std::int64_t>(i) * batch) % std::max<std::int64_t>(1, options_.rows - batch + 1);
+      run(*primary_, fmt::format("UPDATE {} SET a = a + 1 WHERE id BETWEEN {} AND {}", table(), low, low + batch - 1));
+    };
+    const auto plain = time(20, 3, slice() / 2, window);
     run(*primary_, fmt::format("ALTER TABLE {} ADD COLUMN e bigint", table()));
     run(*primary_, fmt::format("CREATE FUNCTION {}.dual_write() RETURNS trigger LANGUAGE plpgsql AS "
                                "$$ BEGIN NEW.e := NEW.a * 2; RETURN NEW; END $$",
                                kCalibrationSchema));
     run(*primary_, fmt::format("CREATE TRIGGER dual_write BEFORE INSERT OR UPDATE ON {} FOR EACH ROW EXECUTE FUNCTION {}.dual_write()",
                                table(), kCalibrationSchema));
-    const auto triggered = time(5, 2, slice() / 2, [&](int i) {
-      run(*primary_, fmt::format("UPDATE {} SET a = a + 1 WHERE id BETWEEN {} AND {}", table(), 1 + i * batch, (i + 1) * batch));
-    });
+    const auto triggered = time(20, 3, slice() / 2, window);
     run(*primary_, fmt::format("DROP TRIGGER dual_write ON {}", table()));
     std::vector<double> extra;
     const double plain_median = percentile(plain, 0.5);
@@ -273,13 +277,13 @@ class Calibration {
            }),
            "ALTER TABLE ADD/DROP COLUMN (catalog only)");
     step("index_build_per_row_us");
-    record("index_build_per_row_us", per_row(time(3, 1, slice(), [&](int) {
+    record("index_build_per_row_us", per_row(time(6, 1, slice(), [&](int) {
              run(*primary_, fmt::format("CREATE INDEX CONCURRENTLY t_a ON {} (a)", table()));
              run(*primary_, fmt::format("DROP INDEX {}.t_a", kCalibrationSchema));
            }), options_.rows),
            "CREATE INDEX CONCURRENTLY on an integer column (and its DROP)");
     step("table_rewrite_per_row_us");
-    record("table_rewrite_per_row_us", per_row(time(4, 1, slice(), [&](int i) {
+    record("table_rewrite_per_row_us", per_row(time(8, 1, slice(), [&](int i) {
              run(*primary_, fmt::format("ALTER TABLE {} ALTER COLUMN a TYPE {}", table(), i % 2 == 0 ? "bigint" : "integer"));
            }), options_.rows),
            "ALTER COLUMN TYPE integer <-> bigint (rewrites the table and its index)");
@@ -294,7 +298,7 @@ class Calibration {
     pqxx::connection observer(options_.primary);  // looks at pg_stat_activity only
     std::vector<double> samples;
     const Clock::time_point begin = Clock::now();
-    for (int i = 0; i < 20 && (i < 3 || micros_since(begin) < slice()); ++i) {
+    for (int i = 0; i < 40 && (i < 3 || micros_since(begin) < slice()); ++i) {
       pqxx::work holder(*primary_);
       holder.exec(fmt::format("UPDATE {} SET a = a + 1 WHERE id = 1", table()));
       std::atomic<bool> done{false};
@@ -349,7 +353,7 @@ class Calibration {
     step("replica_base_delay_us");
     std::vector<double> base;
     const Clock::time_point begin = Clock::now();
-    for (int i = 0; i < 30 && (i < 5 || micros_since(begin) < slice()); ++i) {
+    for (int i = 0; i < 100 && (i < 5 || micros_since(begin) < slice()); ++i) {
       run(*primary_, fmt::format("UPDATE {} SET a = a + 1 WHERE id = {}", table(), 1 + i));
       base.push_back(until_replayed(Clock::now()));
     }
@@ -359,7 +363,7 @@ class Calibration {
     const std::int64_t batch = std::min<std::int64_t>(100000, options_.rows);
     std::vector<double> apply;
     const Clock::time_point apply_begin = Clock::now();
-    for (int i = 0; i < 3 && (i < 1 || micros_since(apply_begin) < 2 * slice()); ++i) {
+    for (int i = 0; i < 8 && (i < 1 || micros_since(apply_begin) < 2 * slice()); ++i) {
       const Clock::time_point t = Clock::now();
       run(*primary_, fmt::format("UPDATE {} SET a = a + 1 WHERE id BETWEEN 1 AND {}", table(), batch));
       const double statement = micros_since(t);
