@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "reports/scenario_yaml.h"
 #include "scenarios/costs.h"
 #include "scenarios/loader.h"
 #include "sim/world.h"
@@ -121,6 +122,21 @@ TEST(CostProfileTest, TheSimulatorTakesItsCostsFromTheProfile) {
   const RunResult a = sim::simulate(plain, 1);
   EXPECT_EQ(sim::simulate(legacy_written_out, 1).trace_hash, a.trace_hash);
   EXPECT_NE(sim::simulate(faster, 1).trace_hash, a.trace_hash);
+}
+
+// The scenario as written out (shrink --out, the postmortem's scenario.yaml) keeps its costs.
+TEST(CostProfileTest, TheWrittenOutScenarioKeepsItsCosts) {
+  const LoadResult loaded =
+      load_scenario_text(scenario_with_costs("{app_write_us: 50.25, update_per_row_us: {100: 12.5, 10000: 9}}"), "s.yaml");
+  ASSERT_TRUE(loaded.ok()) << errors_of(loaded);
+  const std::string text = reports::scenario_yaml_with_header(*loaded.scenario, 1, "");
+  const LoadResult again = load_scenario_text(text, "again.yaml");
+  ASSERT_TRUE(again.ok()) << errors_of(again) << text;
+  EXPECT_EQ(again.scenario->costs.app_write_us, 50.25);
+  EXPECT_EQ(again.scenario->costs.update_per_row_us, loaded.scenario->costs.update_per_row_us);
+  EXPECT_EQ(again.scenario->costs.ddl_us, 2000);
+  // The built-in profile is not written out.
+  EXPECT_EQ(reports::scenario_yaml_with_header(testing::builtin("batched-backfill"), 1, "").find("costs:"), std::string::npos);
 }
 
 }  // namespace
