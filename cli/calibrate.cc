@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -48,6 +49,12 @@ int calibrate_command(const CalibrateCommandOptions& options) {
   if (options.rows < 1000) {
     std::cerr << "rehearse calibrate: --rows: expected at least 1000 rows, got " << options.rows << "\n";
     return kExitBadInput;
+  }
+  // Before measuring: a profile that cannot be written is known at once.
+  const std::filesystem::path out_dir = std::filesystem::path(options.out).parent_path();
+  if (access(out_dir.empty() ? "." : out_dir.c_str(), W_OK) != 0) {
+    std::cerr << "rehearse calibrate: cannot write " << options.out << ": its directory is missing or not writable\n";
+    return kExitEnvironment;
   }
   const bool terminal = isatty(STDERR_FILENO) != 0;
   auto progress = [terminal](const std::string& line) {

@@ -802,6 +802,19 @@ TEST_F(LiveTest, CalibrateRefusesAReplicaAsThePrimary) {
   EXPECT_EQ(scalar(kAllServers[0], "SELECT count(*) FROM pg_namespace WHERE nspname = 'rehearse_calibration'"), "0");
 }
 
+TEST_F(LiveTest, CalibrateStopsWithinItsBudgetAndDropsItsSchema) {
+  const auto start = std::chrono::steady_clock::now();
+  const testing::CommandResult result = testing::run_rehearse(fmt::format(
+      "calibrate --primary '{}' --replica '{}' --rows 200000 --budget 1s --out {}b.yaml", kAllServers[0], kAllServers[1],
+      testing::temp_dir()));
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(result.exit_code, 3) << result.err;
+  EXPECT_NE(result.err.find("budget of 1 s exhausted before"), std::string::npos) << result.err;
+  EXPECT_LT(seconds, 1 + 3);  // the budget, and dropping the schema
+  EXPECT_EQ(scalar(kAllServers[0], "SELECT count(*) FROM pg_namespace WHERE nspname = 'rehearse_calibration'"), "0");
+  EXPECT_EQ(testing::read_whole_file(testing::temp_dir() + "b.yaml"), "");
+}
+
 TEST_F(LiveTest, CalibrateExitsThreeWhenTheServerRefusesAndPrintsNoSecret) {
   const testing::CommandResult result = testing::run_rehearse(fmt::format(
       "calibrate --primary 'host=127.0.0.1 port=1 dbname=app user=postgres password=hunter2' --out {}p.yaml", testing::temp_dir()));
