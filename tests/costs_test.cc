@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "real_backends/calibrate.h"
 #include "reports/scenario_yaml.h"
 #include "scenarios/costs.h"
 #include "scenarios/loader.h"
@@ -137,6 +138,49 @@ TEST(CostProfileTest, TheWrittenOutScenarioKeepsItsCosts) {
   EXPECT_EQ(again.scenario->costs.ddl_us, 2000);
   // The built-in profile is not written out.
   EXPECT_EQ(reports::scenario_yaml_with_header(testing::builtin("batched-backfill"), 1, "").find("costs:"), std::string::npos);
+}
+
+// What `rehearse calibrate` writes loads as a complete profile, every value with its spread.
+TEST(CostProfileTest, TheCalibratedProfileFileLoadsWithEveryKeyAndItsSpread) {
+  live::CalibrationResult result;
+  result.machine = "host, CPU, 2 cores";
+  result.date = "2026-12-02T08:00:00Z";
+  result.server_version = "15.18";
+  result.rows = 1000;
+  result.budget_us = 120'000'000;
+  double value = 1.5;
+  for (const auto& key : cost_profile_keys()) {
+    if (key == "update_per_row_us") {
+      result.measures.push_back({"update_per_row_us.100", 12.25, 11, 14, 20, "UPDATE of 100"});
+      result.measures.push_back({"update_per_row_us.10000", 8.5, 8, 9, 7, "UPDATE of 10000"});
+    } else {
+      result.measures.push_back({key, value, value - 1, value + 1, 10, "timed"});
+      value += 1;
+    }
+  }
+  const std::string text = live::calibration_profile_yaml(result);
+  EXPECT_NE(text.find("# machine: host, CPU, 2 cores"), std::string::npos) << text;
+  EXPECT_NE(text.find("# date: 2026-12-02T08:00:00Z"), std::string::npos) << text;
+  EXPECT_NE(text.find("# server: PostgreSQL 15.18"), std::string::npos) << text;
+  EXPECT_NE(text.find("statement_base_us: 1.500  # spread 0.500..2.500 (p10..p90 of 10)"), std::string::npos) << text;
+  EXPECT_NE(text.find("  100: 12.250  # spread 11.000..14.000 (p10..p90 of 20)"), std::string::npos) << text;
+  const std::string path = testing::write_temp_file("calibrated.yaml", text);
+  CostProfile profile;
+  const auto errors = load_cost_profile_file(path, &profile);
+  ASSERT_TRUE(errors.empty()) << errors.front().to_string() << "\n" << text;
+  EXPECT_EQ(profile.statement_base_us, 1.5);
+  EXPECT_EQ(profile.update_per_row_us_at(5000), 12.25);
+  EXPECT_EQ(profile.update_per_row_us_at(10000), 8.5);
+  EXPECT_EQ(profile.source, path);
+}
+
+// The measured profile in the repository loads (it is not the built-in profile yet).
+TEST(CostProfileTest, TheRecordedPg15ProfileLoads) {
+  CostProfile profile;
+  const auto errors = load_cost_profile_file(std::string(REHEARSE_SOURCE_DIR) + "/profiles/builtin-pg15-loopback.yaml", &profile);
+  ASSERT_TRUE(errors.empty()) << errors.front().to_string();
+  EXPECT_GT(profile.update_per_row_us_at(10000), 0);
+  EXPECT_LT(profile.update_per_row_us_at(10000), builtin_cost_profile().update_per_row_us_at(10000));
 }
 
 }  // namespace
