@@ -313,16 +313,24 @@ class Calibration {
         finished = Clock::now();
         done = true;
       });
-      // Wait until the waiter is queued on the row lock.
+      // Wait until the waiter is queued on the row lock. Whatever fails here, the holder ends
+      // its transaction and the waiter's thread is joined before the error goes on.
       bool waiting = false;
-      for (int poll = 0; poll < 2000 && !waiting && !done; ++poll) {
-        waiting = run(observer, fmt::format("SELECT count(*) FROM pg_stat_activity WHERE pid = {} AND "
-                                                       "wait_event_type = 'Lock'",
-                                                       waiter_pid))[0][0]
-                      .as<int>() > 0;
+      Clock::time_point commit;
+      try {
+        for (int poll = 0; poll < 2000 && !waiting && !done; ++poll) {
+          waiting = run(observer, fmt::format("SELECT count(*) FROM pg_stat_activity WHERE pid = {} AND "
+                                              "wait_event_type = 'Lock'",
+                                              waiter_pid))[0][0]
+                        .as<int>() > 0;
+        }
+        commit = Clock::now();
+        holder.commit();
+      } catch (...) {
+        holder.abort();
+        thread.join();
+        throw;
       }
-      const Clock::time_point commit = Clock::now();
-      holder.commit();
       thread.join();
       if (failed) throw CalibrationError(3, "row lock measurement failed: " + *failed);
       if (waiting) samples.push_back(std::chrono::duration<double, std::micro>(finished - commit).count() - base_us_);
