@@ -133,6 +133,13 @@ class Calibration {
     }
   }
 
+ // A statement cancelled by the budget's statement_timeout is an exhausted budget, not a failure.
+  std::optional<std::string> budget_spent_during() const {
+    if (remaining_us() > 0) return std::nullopt;
+    return fmt::format("budget of {} s exhausted during {} (raise --budget or lower --rows)", options_.budget_us / 1'000'000,
+                       current_);
+  }
+
  private:
   double remaining_us() const { return static_cast<double>(options_.budget_us) - micros_since(start_); }
 
@@ -144,6 +151,7 @@ class Calibration {
     }
     // No statement may outlive the budget (a margin is kept for dropping the schema).
     run(*primary_, fmt::format("SET statement_timeout = {}", std::max<std::int64_t>(1, std::llround(left / 1000))));
+    current_ = what;
     progress_(fmt::format("{} ({:.0f} s of {} s)", what, micros_since(start_) / 1e6, options_.budget_us / 1'000'000));
   }
 
@@ -391,6 +399,7 @@ class Calibration {
   std::vector<std::unique_ptr<pqxx::connection>> replicas_;
   bool schema_created_ = false;
   double base_us_ = 0;
+  std::string current_ = "connecting";  // what step() last started
   CalibrationResult result_;
 };
 
@@ -410,6 +419,7 @@ CalibrationResult calibrate(const CalibrateOptions& options, const std::function
     throw CalibrationError(3, "lost the connection: " + one_line(error.what()));
   } catch (const std::exception& error) {
     calibration.drop_schema();
+    if (auto spent = calibration.budget_spent_during()) throw CalibrationError(3, *spent);
     throw CalibrationError(3, "a calibration statement failed: " + one_line(error.what()));
   }
 }
