@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "core/costs.h"
+
 namespace rehearse {
 
 using TimeUs = std::int64_t;
@@ -219,6 +221,7 @@ struct Scenario {
   std::optional<RandomFaultsSpec> random_faults;
   ExpectSpec expect;
   bool buggify = false;  // an extension (docs/scenarios.md): BUGGIFY fault points on (core/buggify.h)
+  CostProfile costs;      // `costs:` (calibration.md); the built-in profile when absent
 };
 
 // Names used in files, JSON and messages.

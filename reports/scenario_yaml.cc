@@ -52,6 +52,23 @@ void emit_text(YAML::Emitter& out, const std::string& text) {
   }
 }
 
+// `costs:` inline with every key, unless the built-in profile applies (calibration.md).
+void emit_costs(YAML::Emitter& out, CostProfile costs) {
+  if (costs.source == builtin_cost_profile().source) return;
+  out << YAML::Key << "costs" << YAML::Value << YAML::BeginMap;
+  for (const std::string& key : cost_profile_keys()) {
+    out << YAML::Key << key << YAML::Value;
+    if (key != "update_per_row_us") {
+      out << number_text(*cost_field(costs, key));
+      continue;
+    }
+    out << YAML::Flow << YAML::BeginMap;
+    for (const auto& [rows, per_row_us] : costs.update_per_row_us) out << YAML::Key << rows << YAML::Value << number_text(per_row_us);
+    out << YAML::EndMap;
+  }
+  out << YAML::EndMap;
+}
+
 void emit_topology(YAML::Emitter& out, const Topology& topology) {
   out << YAML::Key << "topology" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "mode" << YAML::Value << to_string(topology.mode);
@@ -310,6 +327,7 @@ std::string scenario_document(const Scenario& scenario, std::uint64_t seed) {
   emit_workload_and_slo(out, scenario.workload, scenario.slo);
   emit_faults(out, scenario);
   if (scenario.buggify) out << YAML::Key << "buggify" << YAML::Value << true;  // an extension (docs/scenarios.md)
+  emit_costs(out, scenario.costs);
   emit_expect(out, scenario.expect);
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";

@@ -60,6 +60,7 @@
 #include "core/gen.h"
 #include "core/topology.h"
 #include "scenarios/builtin.h"
+#include "scenarios/costs.h"
 #include "scenarios/limits.h"
 #include "scenarios/yaml_input.h"
 
@@ -204,6 +205,10 @@ namespace {
 class Errors {
  public:
   explicit Errors(std::string file) : file_(std::move(file)) {}
+  void add(ScenarioError error) {
+    ++count_;
+    if (errors_.size() < kMaxErrorsKept) errors_.push_back(std::move(error));
+  }
   void add(int line, std::string key, std::string message) {
     ++count_;
     if (errors_.size() < kMaxErrorsKept) errors_.push_back(ScenarioError{file_, line, std::move(key), std::move(message)});
@@ -709,7 +714,7 @@ class ScenarioLoader {
     Reader r(errors_, root);
     if (!r.item().node.IsMap()) return;
     r.check_keys({"name", "description", "seed", "duration", "topology", "lock", "engine", "table", "migration",
-                  "workload", "slo", "faults", "random_faults", "expect", "buggify"});
+                  "workload", "slo", "faults", "random_faults", "expect", "buggify", "costs"});
     load_header(r);
     load_topology(r.section("topology"));
     load_lock(r.section("lock"));
@@ -722,6 +727,9 @@ class ScenarioLoader {
     if (r.has("random_faults")) load_random_faults(r.section("random_faults"));
     load_expect(r.section("expect"));
     r.boolean("buggify", &s_.buggify);  // an extension: BUGGIFY fault points (docs/scenarios.md)
+    if (auto costs = r.get("costs")) {  // calibration.md; scenarios/costs.cc
+      for (auto& error : load_costs(costs->node, costs->path, s_.source_path, &s_.costs)) errors_.add(std::move(error));
+    }
     if (errors_.empty()) check_memory(r);
   }
 

@@ -15,16 +15,12 @@ namespace rehearse::sim {
 
 namespace {
 
-// Statement costs in simulated time: a statement's duration grows with the rows it touches.
-constexpr TimeUs kStatementBaseUs = 300;
-constexpr TimeUs kDdlUs = 2 * kMs;
-constexpr TimeUs kUpdatePerRowUs = 150;      // an UPDATE of 10,000 rows holds them for 1.5 s
-constexpr TimeUs kScanPerRowUs = 2;
-constexpr TimeUs kIndexBuildPerRowUs = 5;
-constexpr TimeUs kAppWriteUs = 300;
-constexpr TimeUs kAppReadUs = 100;
-constexpr TimeUs kReplicaApplyPerRowUs = 200;  // replicas replay changes one at a time: slower than the primary
+// Statement costs in simulated time come from the scenario's cost profile (core/costs.h): a
+// statement's duration grows with the rows it touches.
 constexpr TimeUs kBuggifyReplicaStallMaxUs = 3 * kSec;  // the longest BUGGIFY replica stall
+
+// `per_us` times `count` in whole simulated microseconds.
+TimeUs us(double per_us, std::int64_t count = 1) { return CostProfile::total_us(per_us, count); }
 
 std::optional<std::int64_t> parse_int(std::string_view text) {
   std::int64_t value = 0;
@@ -178,7 +174,7 @@ void SimDatabase::replicate(std::int64_t rows, std::function<void(Table&)> apply
     if (kernel_.buggify().fires(FaultSite::replication_apply_stall)) {  // BUGGIFY: the replica stalls
       arrival += kernel_.buggify().draw_us(FaultSite::replication_apply_stall, 500 * kMs, kBuggifyReplicaStallMaxUs);
     }
-    replica.last_apply_us = std::max(replica.last_apply_us, arrival) + rows * kReplicaApplyPerRowUs;
+    replica.last_apply_us = std::max(replica.last_apply_us, arrival) + us(costs_.replica_apply_per_row_us, rows);
     replica.pending.push_back(Change{now, [shared_apply](Table& table) { (*shared_apply)(table); }});
     kernel_.at(replica.last_apply_us, [this, r] {
       Replica& target = replicas_[r];
@@ -209,7 +205,7 @@ void SimDatabase::ddl(const DdlStatement& statement, const DdlLimits& limits, co
   if (limits.statement_timeout_us > 0 && (wait_limit == 0 || limits.statement_timeout_us < wait_limit)) {
     wait_limit = limits.statement_timeout_us;
   }
-  const TimeUs busy = concurrent ? primary_.row_count() * kIndexBuildPerRowUs + kDdlUs : kDdlUs;
+  const TimeUs busy = concurrent ? us(costs_.index_build_per_row_us, primary_.row_count()) + us(costs_.ddl_us) : us(costs_.ddl_us);
   // BUGGIFY: answered as if lock_timeout passed, without queueing (only where a limit exists).
   if (wait_limit > 0 && node_.up() && kernel_.buggify().fires(FaultSite::ddl_lock_timeout)) {
     after_if_alive(kernel_.buggify().draw_us(FaultSite::ddl_lock_timeout, 1, wait_limit),
@@ -275,7 +271,7 @@ void SimDatabase::backfill(const BackfillBatch& batch, const Checkpoint& then, c
         const std::int64_t touched = high >= low ? high - low + 1 : 0;
         const std::uint64_t range = next_range_id_++;
         locked_rows_.push_back(RowRange{range, low, high});  // held until commit
-        after_if_alive(kStatementBaseUs + touched * kUpdatePerRowUs, [this, batch, then, fence, actor, respond, range] {
+        after_if_alive(us(costs_.statement_base_us) + us(costs_.update_per_row_us_at(touched), touched), [this, batch, then, fence, actor, respond, range] {
           release_rows(range);
           lock_.release(TableLock::Mode::shared);
           commit_backfill(batch, then, fence, actor, respond);
@@ -375,7 +371,7 @@ void SimDatabase::checksum(const BackfillBatch& window, Respond<Result<RangeChec
           }
           if (!row_matches) ++sums.mismatched_rows;
         }
-        after_if_alive(kStatementBaseUs + sums.rows * kScanPerRowUs, [this, sums, respond] {
+        after_if_alive(us(costs_.statement_base_us) + us(costs_.scan_per_row_us, sums.rows), [this, sums, respond] {
           lock_.release(TableLock::Mode::shared);
           respond(sums);
         });
@@ -429,7 +425,7 @@ void SimDatabase::app_write(const AppWrite& write, Respond<AppWriteResult> respo
       TableLock::Mode::shared, 0,
       [this, write, respond] {
         auto run = [this, write, respond] {
-          after_if_alive(kAppWriteUs, [this, write, respond] {
+          after_if_alive(us(costs_.app_write_us), [this, write, respond] {
             AppWriteResult result;
             apply_app_write(write, result);
             lock_.release(TableLock::Mode::shared);
@@ -498,13 +494,13 @@ void SimDatabase::apply_app_write(const AppWrite& write, AppWriteResult& result)
 void SimDatabase::app_read(int replica, Respond<AppReadResult> respond) {
   if (replica > 0 && replica <= replica_count()) {
     const TimeUs staleness = replica_lag(replica);
-    after_if_alive(kAppReadUs, [respond, staleness] { respond(AppReadResult{Status::ok(), staleness}); });
+    after_if_alive(us(costs_.app_read_us), [respond, staleness] { respond(AppReadResult{Status::ok(), staleness}); });
     return;
   }
   with_table_lock(
       TableLock::Mode::shared, 0,
       [this, respond] {
-        after_if_alive(kAppReadUs, [this, respond] {
+        after_if_alive(us(costs_.app_read_us), [this, respond] {
           lock_.release(TableLock::Mode::shared);
           respond(AppReadResult{Status::ok(), 0});
         });
@@ -516,7 +512,7 @@ void SimDatabase::run_in_table_lock_queue(std::function<void()> work) {
   with_table_lock(
       TableLock::Mode::shared, 0,
       [this, work = std::move(work)] {
-        after_if_alive(kStatementBaseUs, [this, work] {
+        after_if_alive(us(costs_.statement_base_us), [this, work] {
           lock_.release(TableLock::Mode::shared);
           work();
         });

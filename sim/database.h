@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "core/costs.h"
 #include "core/history.h"
 #include "core/observations.h"
 #include "core/ports.h"
@@ -68,6 +69,9 @@ class SimDatabase {
   void set_ignore_tokens(bool ignore) { ignore_tokens_ = ignore; }
   // The migration's derived columns, for the dual-write trigger and new-code writes.
   void set_derived(std::vector<DerivedColumn> derived) { derived_ = std::move(derived); }
+  // What statements, requests and replicated rows cost (the scenario's `costs:`).
+  void set_costs(const CostProfile& costs) { costs_ = costs; }
+  const CostProfile& costs() const { return costs_; }
 
   // The engine's statements.
   void ddl(const DdlStatement& statement, const DdlLimits& limits, const Fence& fence, const std::string& actor,
@@ -163,6 +167,7 @@ class SimDatabase {
   std::vector<RowRange> locked_rows_;
   std::vector<std::pair<std::int64_t, std::function<void()>>> row_waiters_;
   std::vector<DerivedColumn> derived_;
+  CostProfile costs_ = builtin_cost_profile();
   std::vector<std::string> original_columns_;
   std::map<std::string, Checkpoint> checkpoints_;
   std::map<std::string, bool> flags_;

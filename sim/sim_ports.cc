@@ -8,11 +8,13 @@
 namespace rehearse::sim {
 
 namespace {
-constexpr TimeUs kLookupUs = 200;       // server time of a small query
 // Local CPU time the engine's driver spends on a protected statement after the fence check and
 // before it is sent. A stop-the-world pause can land here: past the check, before the write
 // (the gap that `fencing: client` cannot close).
 constexpr TimeUs kDriverPrepareUs = 50;
+
+// Server time of a small query (the cost profile's lookup_us).
+TimeUs lookup_us(const SimDatabase& database) { return CostProfile::total_us(database.costs().lookup_us, 1); }
 
 void prepare_statement(Network& network, Node& self) {
   Kernel& kernel = network.kernel();
@@ -91,21 +93,21 @@ Result<RangeChecksum> SimRegionDatabase::checksum(const BackfillBatch& range, Ba
 Result<KeyRange> SimRegionDatabase::key_range(const std::string& table) {
   (void)table;
   SimDatabase* database = endpoint_.database;
-  return request<KeyRange>("key range", [database] { return Reply<Result<KeyRange>>{database->key_range(), kLookupUs}; });
+  return request<KeyRange>("key range", [database] { return Reply<Result<KeyRange>>{database->key_range(), lookup_us(*database)}; });
 }
 
 Result<std::vector<std::string>> SimRegionDatabase::columns(const std::string& table) {
   (void)table;
   SimDatabase* database = endpoint_.database;
   return request<std::vector<std::string>>("columns", [database] {
-    return Reply<Result<std::vector<std::string>>>{database->column_names(), kLookupUs};
+    return Reply<Result<std::vector<std::string>>>{database->column_names(), lookup_us(*database)};
   });
 }
 
 Result<Checkpoint> SimRegionDatabase::read_checkpoint(const CheckpointKey& key) {
   SimDatabase* database = endpoint_.database;
   return request<Checkpoint>("read checkpoint", [database, key] {
-    return Reply<Result<Checkpoint>>{database->checkpoint(key), kLookupUs};
+    return Reply<Result<Checkpoint>>{database->checkpoint(key), lookup_us(*database)};
   });
 }
 
@@ -114,13 +116,13 @@ Status SimRegionDatabase::write_checkpoint(const Checkpoint& checkpoint, const F
   SimDatabase* database = endpoint_.database;
   const std::string actor = self_.name();
   return request_status("write checkpoint", [database, checkpoint, fence, actor] {
-    return Reply<Status>{database->write_checkpoint(checkpoint, fence, actor), kLookupUs};
+    return Reply<Status>{database->write_checkpoint(checkpoint, fence, actor), lookup_us(*database)};
   });
 }
 
 Result<TimeUs> SimRegionDatabase::replication_lag() {
   SimDatabase* database = endpoint_.database;
-  return request<TimeUs>("replication lag", [database] { return Reply<Result<TimeUs>>{database->replication_lag(), kLookupUs}; });
+  return request<TimeUs>("replication lag", [database] { return Reply<Result<TimeUs>>{database->replication_lag(), lookup_us(*database)}; });
 }
 
 // ---- Flags ----
@@ -136,7 +138,7 @@ Status SimFlagStore::set_flag(const std::string& region, const std::string& flag
   SimDatabase* database = it->second.database;
   const std::string actor = self_.name();
   auto reply = network_.call<Status>(self_, *it->second.node, timeout_us_, [database, flag, on, fence, actor] {
-    return Reply<Status>{database->set_flag(flag, on, fence, actor), kLookupUs};
+    return Reply<Status>{database->set_flag(flag, on, fence, actor), lookup_us(*database)};
   });
   if (!reply) return Status::timeout(fmt::format("set flag {}: no reply", flag));
   return *reply;
@@ -147,7 +149,7 @@ Result<bool> SimFlagStore::get_flag(const std::string& region, const std::string
   REHEARSE_ASSERT(it != regions_.end());
   SimDatabase* database = it->second.database;
   auto reply = network_.call<bool>(self_, *it->second.node, timeout_us_, [database, flag] {
-    return Reply<bool>{database->flag(flag), kLookupUs};
+    return Reply<bool>{database->flag(flag), lookup_us(*database)};
   });
   if (!reply) return Status::timeout(fmt::format("get flag {}: no reply", flag));
   return *reply;

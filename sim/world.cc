@@ -152,6 +152,7 @@ void World::build_stores() {
     database->set_ignore_tokens(options_.store_ignores_tokens);
     if (options_.prior_checkpoint) database->store_checkpoint(*options_.prior_checkpoint);
     database->set_derived(plan_.derived);
+    database->set_costs(scenario_.costs);
     SimDatabase* raw = database.get();
     node->on_crash = [raw] { raw->on_crash(); };
     databases_[region.name] = std::move(database);

@@ -21,6 +21,7 @@
 
 #include "cli/live.h"
 #include "core/plan.h"
+#include "scenarios/costs.h"
 #include "real_backends/live_lock.h"
 #include "real_backends/live_runner.h"
 #include "scenarios/live_config.h"
@@ -759,6 +760,68 @@ TEST_F(LiveTest, SameMigrationNameOnANewTableStopsInsteadOfPassingOverIt) {
   EXPECT_NE(lied.out.find("schema-convergence"), std::string::npos) << lied.out;
   EXPECT_NE(lied.out.find("db:eu-west-1 is recorded contracted but its catalog lacks column amount_cents (bigint)"), std::string::npos)
       << lied.out;
+}
+
+// `rehearse calibrate` (calibration.md): every key with its spread, nothing left behind in the
+// catalog, within its budget.
+TEST_F(LiveTest, CalibrateWritesEveryKeyAndLeavesNothingBehind) {
+  const std::string out = testing::temp_dir() + "calibrated.yaml";
+  const auto start = std::chrono::steady_clock::now();
+  const testing::CommandResult result = testing::run_rehearse(fmt::format(
+      "calibrate --primary '{}' --replica '{}' --rows 20000 --budget 60s --out {} --json", kAllServers[0], kAllServers[1], out));
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_EQ(result.exit_code, 0) << result.err << result.out;
+  EXPECT_LT(seconds, 60 + 5);
+  const nlohmann::json json = nlohmann::json::parse(result.out);
+  EXPECT_EQ(json["replicas"], 1);
+  CostProfile profile;
+  const auto errors = load_cost_profile_file(out, &profile);
+  EXPECT_TRUE(errors.empty()) << (errors.empty() ? "" : errors.front().to_string());
+  const std::string text = testing::read_whole_file(out);
+  for (const auto& key : cost_profile_keys()) {
+    const auto at = text.find("\n" + key + ":");
+    ASSERT_NE(at, std::string::npos) << key << " missing in:\n" << text;
+    if (key == "update_per_row_us") continue;
+    EXPECT_NE(text.substr(at, text.find('\n', at + 1) - at).find("# spread "), std::string::npos) << key;
+  }
+  EXPECT_NE(text.find("  10000: "), std::string::npos) << text;
+  EXPECT_NE(text.find("# machine: "), std::string::npos);
+  EXPECT_NE(text.find("# server: PostgreSQL 15"), std::string::npos) << text;
+  EXPECT_GT(profile.replica_base_delay_us, 0);
+  EXPECT_GT(profile.update_per_row_us_at(10000), 0);
+  EXPECT_EQ(scalar(kAllServers[0], "SELECT count(*) FROM pg_namespace WHERE nspname = 'rehearse_calibration'"), "0");
+  EXPECT_EQ(scalar(kAllServers[0], "SELECT count(*) FROM pg_proc WHERE proname = 'dual_write'"), "0");
+  EXPECT_EQ(scalar(kAllServers[0], "SELECT count(*) FROM pg_class WHERE relname IN ('t', 'ins', 't_a', 't_pkey', 'ins_pkey')"), "0");
+}
+
+TEST_F(LiveTest, CalibrateRefusesAReplicaAsThePrimary) {
+  const testing::CommandResult result =
+      testing::run_rehearse(fmt::format("calibrate --primary '{}' --out {}p.yaml", kAllServers[1], testing::temp_dir()));
+  EXPECT_EQ(result.exit_code, 2) << result.err;
+  EXPECT_NE(result.err.find("is a replica (pg_is_in_recovery() is true)"), std::string::npos) << result.err;
+  EXPECT_EQ(scalar(kAllServers[0], "SELECT count(*) FROM pg_namespace WHERE nspname = 'rehearse_calibration'"), "0");
+}
+
+TEST_F(LiveTest, CalibrateStopsWithinItsBudgetAndDropsItsSchema) {
+  const auto start = std::chrono::steady_clock::now();
+  const testing::CommandResult result = testing::run_rehearse(fmt::format(
+      "calibrate --primary '{}' --replica '{}' --rows 200000 --budget 1s --out {}b.yaml", kAllServers[0], kAllServers[1],
+      testing::temp_dir()));
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(result.exit_code, 3) << result.err;
+  EXPECT_NE(result.err.find("budget of 1 s exhausted"), std::string::npos) << result.err;
+  EXPECT_LT(seconds, 1 + 3);  // the budget, and dropping the schema
+  EXPECT_EQ(scalar(kAllServers[0], "SELECT count(*) FROM pg_namespace WHERE nspname = 'rehearse_calibration'"), "0");
+  EXPECT_EQ(testing::read_whole_file(testing::temp_dir() + "b.yaml"), "");
+}
+
+TEST_F(LiveTest, CalibrateExitsThreeWhenTheServerRefusesAndPrintsNoSecret) {
+  const testing::CommandResult result = testing::run_rehearse(fmt::format(
+      "calibrate --primary 'host=127.0.0.1 port=1 dbname=app user=postgres password=hunter2' --out {}p.yaml", testing::temp_dir()));
+  EXPECT_EQ(result.exit_code, 3) << result.err;
+  EXPECT_NE(result.err.find("cannot reach the primary"), std::string::npos) << result.err;
+  EXPECT_EQ(result.err.find("hunter2"), std::string::npos) << result.err;
+  EXPECT_EQ(result.out.find("hunter2"), std::string::npos) << result.out;
 }
 
 }  // namespace

@@ -1,0 +1,454 @@
+// The measurements of `rehearse calibrate`. Every statement runs in the schema
+// rehearse_calibration (created here, dropped at the end, also on error): a scratch table `t` of
+// options.rows rows, a side table `ins` for INSERTs. Each value is the median of repeated timed
+// statements (wall time at the client, loopback round trip included); a per-row cost is the
+// statement's time minus statement_base_us, divided by the rows it touched.
+#include "real_backends/calibrate.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <fstream>
+#include <optional>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "core/costs.h"
+#include "real_backends/postgres.h"
+
+namespace rehearse::live {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double micros_since(Clock::time_point start) {
+  return std::chrono::duration<double, std::micro>(Clock::now() - start).count();
+}
+
+pqxx::result run(pqxx::connection& connection, const std::string& sql) { return pqxx::nontransaction(connection).exec(sql); }
+
+double percentile(std::vector<double> values, double p) {
+  std::sort(values.begin(), values.end());
+  const double index = p * static_cast<double>(values.size() - 1);
+  const auto low = static_cast<std::size_t>(std::floor(index));
+  const auto high = static_cast<std::size_t>(std::ceil(index));
+  return values[low] + (values[high] - values[low]) * (index - static_cast<double>(low));
+}
+
+std::string machine_description() {
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  std::string cpu = "unknown CPU";
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  for (std::string line; std::getline(cpuinfo, line);) {
+    if (line.rfind("model name", 0) == 0 && line.find(':') != std::string::npos) {
+      cpu = line.substr(line.find(':') + 2);
+      break;
+    }
+  }
+  std::string load = "unknown";
+  std::ifstream loadavg("/proc/loadavg");
+  loadavg >> load;  // the 1-minute load average: other work on the machine skews the timings
+  return fmt::format("{}, {}, {} cores, load average {} at the start", host, cpu, std::thread::hardware_concurrency(), load);
+}
+
+std::string utc_now() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
+}
+
+// A libpq message on one line, without its trailing newline.
+std::string one_line(std::string message) {
+  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+  for (char& c : message) {
+    if (c == '\n' || c == '\t') c = ' ';
+  }
+  return message;
+}
+
+std::unique_ptr<pqxx::connection> connect(const std::string& dsn, const char* role) {
+  try {
+    return std::make_unique<pqxx::connection>(dsn);
+  } catch (const std::exception& error) {
+    throw CalibrationError(3, fmt::format("cannot reach the {} ({}): {}", role, redact(dsn), one_line(error.what())));
+  }
+}
+
+bool in_recovery(pqxx::connection& connection) { return run(connection, "SELECT pg_is_in_recovery()")[0][0].as<bool>(); }
+
+class Calibration {
+ public:
+  Calibration(const CalibrateOptions& options, const std::function<void(const std::string&)>& progress)
+      : options_(options), progress_(progress), start_(Clock::now()) {}
+
+  CalibrationResult measure_all() {
+    primary_ = connect(options_.primary, "primary");
+    if (in_recovery(*primary_)) {
+      throw CalibrationError(2, fmt::format("--primary {} is a replica (pg_is_in_recovery() is true): give the primary's "
+                                            "DSN as --primary and the replica's as --replica",
+                                            redact(options_.primary)));
+    }
+    for (const std::string& dsn : options_.replicas) {
+      replicas_.push_back(connect(dsn, "replica"));
+      if (!in_recovery(*replicas_.back())) {
+        throw CalibrationError(2, fmt::format("--replica {} is not a replica (pg_is_in_recovery() is false)", redact(dsn)));
+      }
+    }
+    result_.server_version = run(*primary_, "SHOW server_version")[0][0].c_str();
+    result_.machine = machine_description();
+    result_.date = utc_now();
+    result_.rows = options_.rows;
+    result_.budget_us = options_.budget_us;
+    result_.replicas = static_cast<int>(replicas_.size());
+    run(*primary_, "SET lock_timeout = '5s'");
+    setup();
+    measure_statements();
+    measure_rows();
+    measure_ddl();
+    measure_locks();
+    measure_replication();
+    result_.wall_s = micros_since(start_) / 1e6;
+    return result_;
+  }
+
+  // Drops the schema on a fresh connection (the main one may be mid-statement or broken).
+  void drop_schema() {
+    if (!schema_created_) return;
+    try {
+      pqxx::connection connection(options_.primary);
+      run(connection, "SET lock_timeout = '10s'");
+      run(connection, fmt::format("DROP SCHEMA IF EXISTS {} CASCADE", kCalibrationSchema));
+      schema_created_ = false;
+    } catch (const std::exception& error) {
+      throw CalibrationError(3, fmt::format("could not drop schema {}: {}", kCalibrationSchema, error.what()));
+    }
+  }
+
+ // A statement cancelled by the budget's statement_timeout is an exhausted budget, not a failure.
+  std::optional<std::string> budget_spent_during() const {
+    if (remaining_us() > 0) return std::nullopt;
+    return fmt::format("budget of {} s exhausted during {} (raise --budget or lower --rows)", options_.budget_us / 1'000'000,
+                       current_);
+  }
+
+ private:
+  double remaining_us() const { return static_cast<double>(options_.budget_us) - micros_since(start_); }
+
+  void step(const std::string& what) {
+    const double left = remaining_us();
+    if (left <= 0) {
+      throw CalibrationError(3, fmt::format("budget of {} s exhausted before {} (raise --budget or lower --rows)",
+                                            options_.budget_us / 1'000'000, what));
+    }
+    // No statement may outlive the budget (a margin is kept for dropping the schema).
+    run(*primary_, fmt::format("SET statement_timeout = {}", std::max<std::int64_t>(1, std::llround(left / 1000))));
+    current_ = what;
+    progress_(fmt::format("{} ({:.0f} s of {} s)", what, micros_since(start_) / 1e6, options_.budget_us / 1'000'000));
+  }
+
+  // Times `statement` (called with the repetition index) up to `reps` times (at least `min_reps`,
+  // and no more once its slice of the budget is spent); returns the samples in microseconds.
+  template <class Statement>
+  std::vector<double> time(int reps, int min_reps, double slice_us, Statement&& statement) {
+    std::vector<double> samples;
+    const Clock::time_point begin = Clock::now();
+    for (int i = 0; i < reps; ++i) {
+      if (i >= min_reps && micros_since(begin) > slice_us) break;
+      const Clock::time_point t = Clock::now();
+      statement(i);
+      samples.push_back(micros_since(t));
+    }
+    return samples;
+  }
+
+  double slice() const { return static_cast<double>(options_.budget_us) / 24; }
+
+  void record(const std::string& key, const std::vector<double>& values, const std::string& how) {
+    CalibrationMeasure measure{key, percentile(values, 0.5), percentile(values, 0.1), percentile(values, 0.9),
+                               static_cast<int>(values.size()), how};
+    for (double* v : {&measure.median, &measure.p10, &measure.p90}) *v = std::max(0.0, *v);
+    result_.measures.push_back(measure);
+  }
+
+  // Per-row costs: (sample - base) / rows.
+  std::vector<double> per_row(const std::vector<double>& samples, std::int64_t rows) const {
+    std::vector<double> out;
+    for (double sample : samples) out.push_back((sample - base_us_) / static_cast<double>(rows));
+    return out;
+  }
+
+  std::string table() const { return fmt::format("{}.t", kCalibrationSchema); }
+
+  void setup() {
+    step("creating schema rehearse_calibration");
+    run(*primary_, fmt::format("DROP SCHEMA IF EXISTS {} CASCADE", kCalibrationSchema));  // a crashed run's own leftovers
+    run(*primary_, fmt::format("CREATE SCHEMA {}", kCalibrationSchema));
+    schema_created_ = true;
+    run(*primary_, fmt::format("CREATE TABLE {} (id bigint PRIMARY KEY, a integer NOT NULL, b text NOT NULL, "
+                               "c numeric(12,2), d timestamp)",
+                               table()));
+    run(*primary_, fmt::format("CREATE TABLE {}.ins (LIKE {} INCLUDING ALL)", kCalibrationSchema, table()));
+    step(fmt::format("filling {} rows", options_.rows));
+    run(*primary_, fmt::format("INSERT INTO {} SELECT g, g % 1000, 'item-' || g, g * 0.01, "
+                               "timestamp '2024-01-01' + g * interval '1 second' FROM generate_series(1, {}) g",
+                               table(), options_.rows));
+    run(*primary_, fmt::format("VACUUM ANALYZE {}", table()));
+  }
+
+  void measure_statements() {
+    step("statement_base_us");
+    const auto base = time(60, 5, slice(), [&](int) { run(*primary_, fmt::format("UPDATE {} SET a = a WHERE id = 0", table())); });
+    record("statement_base_us", base, "UPDATE touching no row, autocommit");
+    base_us_ = percentile(base, 0.5);
+    step("app_write_us");
+    record("app_write_us", time(200, 10, slice(), [&](int i) {
+             run(*primary_, fmt::format("UPDATE {} SET a = a + 1 WHERE id = {}", table(), 1 + (i * 7919) % options_.rows));
+           }),
+           "point UPDATE by primary key, autocommit");
+    step("app_read_us");
+    record("app_read_us", time(200, 10, slice(), [&](int i) {
+             run(*primary_, fmt::format("SELECT * FROM {} WHERE id = {}", table(), 1 + (i * 7919) % options_.rows));
+           }),
+           "point SELECT by primary key");
+    step("lookup_us");
+    record("lookup_us", time(100, 10, slice(), [&](int) { run(*primary_, fmt::format("SELECT min(id), max(id) FROM {}", table())); }),
+           "SELECT min(id), max(id) (the engine's key range)");
+  }
+
+  std::vector<std::int64_t> batch_sizes() const {
+    std::vector<std::int64_t> sizes;
+    for (std::int64_t size : {100, 1000, 10000, 100000}) {
+      if (size <= options_.rows) sizes.push_back(size);
+    }
+    return sizes;
+  }
+
+  void measure_rows() {
+    for (std::int64_t batch : batch_sizes()) {
+      step(fmt::format("update_per_row_us at batch {}", batch));
+      const int reps = batch >= 100000 ? 8 : batch >= 10000 ? 25 : batch >= 1000 ? 60 : 100;
+      const auto samples = time(reps, 2, slice(), [&](int i) {
+        const std::int64_t low = 1 + (static_cast<std::int64_t>(i) * batch) % std::max<std::int64_t>(1, options_.rows - batch + 1);
+        run(*primary_, fmt::format("UPDATE {} SET a = a + 1 WHERE id BETWEEN {} AND {}", table(), low, low + batch - 1));
+      });
+      record(fmt::format("update_per_row_us.{}", batch), per_row(samples, batch),
+             fmt::format("UPDATE of {} consecutive ids, autocommit", batch));
+    }
+    const std::int64_t batch = std::min<std::int64_t>(10000, options_.rows);
+    step("insert_per_row_us");
+    record("insert_per_row_us", per_row(time(20, 3, slice(), [&](int i) {
+             run(*primary_, fmt::format("INSERT INTO {0}.ins SELECT g, g % 1000, 'item-' || g, g * 0.01, timestamp '2024-01-01' "
+                                        "FROM generate_series({1}, {2}) g",
+                                        kCalibrationSchema, i * batch + 1, (i + 1) * batch));
+           }), batch),
+           fmt::format("INSERT ... SELECT of {} rows into an indexed table", batch));
+    step("scan_per_row_us");
+    record("scan_per_row_us", per_row(time(15, 2, slice(), [&](int) {
+             run(*primary_, fmt::format("SELECT count(*), sum(hashtext(b)) FROM {}", table()));
+           }), options_.rows),
+           "sequential scan of the whole table with a hash of a text column");
+    step("trigger_per_row_us");
+    // The same windows with and without the trigger, inside the table whatever --rows is.
+    const auto window = [&](int i) {
+      const std::int64_t low = 1 + (static_cast<std::int64_t>(i) * batch) % std::max<std::int64_t>(1, options_.rows - batch + 1);
+      run(*primary_, fmt::format("UPDATE {} SET a = a + 1 WHERE id BETWEEN {} AND {}", table(), low, low + batch - 1));
+    };
+    const auto plain = time(20, 3, slice() / 2, window);
+    run(*primary_, fmt::format("ALTER TABLE {} ADD COLUMN e bigint", table()));
+    run(*primary_, fmt::format("CREATE FUNCTION {}.dual_write() RETURNS trigger LANGUAGE plpgsql AS "
+                               "$$ BEGIN NEW.e := NEW.a * 2; RETURN NEW; END $$",
+                               kCalibrationSchema));
+    run(*primary_, fmt::format("CREATE TRIGGER dual_write BEFORE INSERT OR UPDATE ON {} FOR EACH ROW EXECUTE FUNCTION {}.dual_write()",
+                               table(), kCalibrationSchema));
+    const auto triggered = time(20, 3, slice() / 2, window);
+    run(*primary_, fmt::format("DROP TRIGGER dual_write ON {}", table()));
+    std::vector<double> extra;
+    const double plain_median = percentile(plain, 0.5);
+    for (double sample : triggered) extra.push_back((sample - plain_median) / static_cast<double>(batch));
+    record("trigger_per_row_us", extra,
+           fmt::format("UPDATE of {} rows with a BEFORE ROW dual-write trigger minus the same without", batch));
+  }
+
+  void measure_ddl() {
+    step("ddl_us");
+    record("ddl_us", time(20, 3, slice(), [&](int i) {
+             run(*primary_, fmt::format("ALTER TABLE {} {}", table(), i % 2 == 0 ? "ADD COLUMN x integer" : "DROP COLUMN x"));
+           }),
+           "ALTER TABLE ADD/DROP COLUMN (catalog only)");
+    step("index_build_per_row_us");
+    record("index_build_per_row_us", per_row(time(6, 1, slice(), [&](int) {
+             run(*primary_, fmt::format("CREATE INDEX CONCURRENTLY t_a ON {} (a)", table()));
+             run(*primary_, fmt::format("DROP INDEX {}.t_a", kCalibrationSchema));
+           }), options_.rows),
+           "CREATE INDEX CONCURRENTLY on an integer column (and its DROP)");
+    step("table_rewrite_per_row_us");
+    record("table_rewrite_per_row_us", per_row(time(8, 1, slice(), [&](int i) {
+             run(*primary_, fmt::format("ALTER TABLE {} ALTER COLUMN a TYPE {}", table(), i % 2 == 0 ? "bigint" : "integer"));
+           }), options_.rows),
+           "ALTER COLUMN TYPE integer <-> bigint (rewrites the table and its index)");
+  }
+
+  // A waiter's delay from the holder's COMMIT to its own UPDATE returning.
+  void measure_locks() {
+    step("row_lock_hold_us");
+    pqxx::connection waiter(options_.primary);
+    run(waiter, "SET statement_timeout = '10s'");
+    const int waiter_pid = run(waiter, "SELECT pg_backend_pid()")[0][0].as<int>();
+    pqxx::connection observer(options_.primary);  // looks at pg_stat_activity only
+    std::vector<double> samples;
+    const Clock::time_point begin = Clock::now();
+    for (int i = 0; i < 40 && (i < 3 || micros_since(begin) < slice()); ++i) {
+      pqxx::work holder(*primary_);
+      holder.exec(fmt::format("UPDATE {} SET a = a + 1 WHERE id = 1", table()));
+      std::atomic<bool> done{false};
+      Clock::time_point finished;
+      std::optional<std::string> failed;
+      std::thread thread([&] {
+        try {
+          run(waiter, fmt::format("UPDATE {} SET a = a + 1 WHERE id = 1", table()));
+        } catch (const std::exception& error) {
+          failed = error.what();
+        }
+        finished = Clock::now();
+        done = true;
+      });
+      // Wait until the waiter is queued on the row lock. Whatever fails here, the holder ends
+      // its transaction and the waiter's thread is joined before the error goes on.
+      bool waiting = false;
+      Clock::time_point commit;
+      try {
+        for (int poll = 0; poll < 2000 && !waiting && !done; ++poll) {
+          waiting = run(observer, fmt::format("SELECT count(*) FROM pg_stat_activity WHERE pid = {} AND "
+                                              "wait_event_type = 'Lock'",
+                                              waiter_pid))[0][0]
+                        .as<int>() > 0;
+        }
+        commit = Clock::now();
+        holder.commit();
+      } catch (...) {
+        holder.abort();
+        thread.join();
+        throw;
+      }
+      thread.join();
+      if (failed) throw CalibrationError(3, "row lock measurement failed: " + *failed);
+      if (waiting) samples.push_back(std::chrono::duration<double, std::micro>(finished - commit).count() - base_us_);
+    }
+    if (samples.empty()) throw CalibrationError(3, "row lock measurement: the waiter was never seen waiting");
+    record("row_lock_hold_us", samples, "waiting point UPDATE: holder's COMMIT to the waiter's return, minus statement_base_us");
+  }
+
+  // Client time from `since` until every replica has replayed the primary's current WAL.
+  double until_replayed(Clock::time_point since) {
+    const std::string lsn = run(*primary_, "SELECT pg_current_wal_lsn()")[0][0].c_str();
+    double longest = 0;
+    for (auto& replica : replicas_) {
+      while (!run(*replica, fmt::format("SELECT pg_last_wal_replay_lsn() >= '{}'::pg_lsn", lsn))[0][0].as<bool>()) {
+        if (remaining_us() <= 0) throw CalibrationError(3, "budget exhausted waiting for a replica to replay");
+      }
+      longest = std::max(longest, micros_since(since));
+    }
+    return longest;
+  }
+
+  void measure_replication() {
+    if (replicas_.empty()) {
+      record("replica_base_delay_us", {0}, "no --replica given: not measured");
+      record("replica_apply_per_row_us", {0}, "no --replica given: not measured");
+      return;
+    }
+    step("replica_base_delay_us");
+    std::vector<double> base;
+    const Clock::time_point begin = Clock::now();
+    for (int i = 0; i < 100 && (i < 5 || micros_since(begin) < slice()); ++i) {
+      run(*primary_, fmt::format("UPDATE {} SET a = a + 1 WHERE id = {}", table(), 1 + i));
+      base.push_back(until_replayed(Clock::now()));
+    }
+    record("replica_base_delay_us", base, "one-row UPDATE's COMMIT to its replay on the slowest replica");
+    const double base_delay = percentile(base, 0.5);
+    step("replica_apply_per_row_us");
+    const std::int64_t batch = std::min<std::int64_t>(100000, options_.rows);
+    std::vector<double> apply;
+    const Clock::time_point apply_begin = Clock::now();
+    for (int i = 0; i < 8 && (i < 1 || micros_since(apply_begin) < 2 * slice()); ++i) {
+      const Clock::time_point t = Clock::now();
+      run(*primary_, fmt::format("UPDATE {} SET a = a + 1 WHERE id BETWEEN 1 AND {}", table(), batch));
+      const double statement = micros_since(t);
+      const double replayed = until_replayed(t);
+      // The replica replays while the primary still writes: the rate is rows over the time from
+      // the statement's start to its replay, less the base delay.
+      apply.push_back(std::max(statement, replayed - base_delay) / static_cast<double>(batch));
+    }
+    record("replica_apply_per_row_us", apply,
+           fmt::format("UPDATE of {} rows: its start to its replay on the slowest replica, less the base delay, per row", batch));
+  }
+
+  const CalibrateOptions& options_;
+  const std::function<void(const std::string&)>& progress_;
+  Clock::time_point start_;
+  std::unique_ptr<pqxx::connection> primary_;
+  std::vector<std::unique_ptr<pqxx::connection>> replicas_;
+  bool schema_created_ = false;
+  double base_us_ = 0;
+  std::string current_ = "connecting";  // what step() last started
+  CalibrationResult result_;
+};
+
+}  // namespace
+
+CalibrationResult calibrate(const CalibrateOptions& options, const std::function<void(const std::string&)>& progress) {
+  Calibration calibration(options, progress);
+  try {
+    CalibrationResult result = calibration.measure_all();
+    calibration.drop_schema();
+    return result;
+  } catch (const CalibrationError&) {
+    calibration.drop_schema();
+    throw;
+  } catch (const pqxx::broken_connection& error) {
+    calibration.drop_schema();
+    throw CalibrationError(3, "lost the connection: " + one_line(error.what()));
+  } catch (const std::exception& error) {
+    calibration.drop_schema();
+    if (auto spent = calibration.budget_spent_during()) throw CalibrationError(3, *spent);
+    throw CalibrationError(3, "a calibration statement failed: " + one_line(error.what()));
+  }
+}
+
+std::string calibration_profile_yaml(const CalibrationResult& result) {
+  std::string out = fmt::format(
+      "# A cost profile (calibration.md), written by `rehearse calibrate`.\n"
+      "# machine: {}\n# date: {}\n# server: PostgreSQL {}, {} streaming replica(s)\n"
+      "# scratch table: {} rows; wall time {:.1f} s of a {} s budget\n"
+      "# Each value is the median of its samples; the comment gives p10..p90 and the count.\n",
+      result.machine, result.date, result.server_version, result.replicas, result.rows, result.wall_s,
+      result.budget_us / 1'000'000);
+  auto line = [](const std::string& key, const CalibrationMeasure& m) {
+    return fmt::format("{}: {:.3f}  # spread {:.3f}..{:.3f} (p10..p90 of {}): {}\n", key, m.median, m.p10, m.p90, m.samples,
+                       m.how);
+  };
+  for (const std::string& key : cost_profile_keys()) {
+    if (key == "update_per_row_us") {
+      out += "update_per_row_us:  # by batch size in rows\n";
+      for (const CalibrationMeasure& m : result.measures) {
+        if (m.key.rfind("update_per_row_us.", 0) == 0) out += "  " + line(m.key.substr(18), m);
+      }
+      continue;
+    }
+    for (const CalibrationMeasure& m : result.measures) {
+      if (m.key == key) out += line(key, m);
+    }
+  }
+  return out;
+}
+
+}  // namespace rehearse::live

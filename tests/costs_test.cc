@@ -1,0 +1,187 @@
+// Cost profiles (core/costs.h, scenarios/costs.h): `costs:` inline and as a file, the checks of
+// keys and values, and that the simulator takes its costs from the profile.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "real_backends/calibrate.h"
+#include "reports/scenario_yaml.h"
+#include "scenarios/costs.h"
+#include "scenarios/loader.h"
+#include "sim/world.h"
+#include "tests/test_support.h"
+
+namespace rehearse {
+namespace {
+
+std::string scenario_with_costs(const std::string& costs) {
+  std::string text = testing::read_whole_file(std::string(REHEARSE_SOURCE_DIR) + "/scenarios/library/batched-backfill.yaml");
+  return text + "\ncosts: " + costs + "\n";
+}
+
+std::string errors_of(const LoadResult& result) {
+  std::string out;
+  for (const auto& error : result.errors) out += error.to_string() + "\n";
+  return out;
+}
+
+std::string full_profile(const std::string& replaced_key = "", const std::string& replacement = "") {
+  std::string text;
+  for (const auto& key : cost_profile_keys()) {
+    if (key == replaced_key) {
+      text += replacement;
+    } else if (key == "update_per_row_us") {
+      text += "update_per_row_us:  # by batch size\n  100: 12.5  # spread\n  10000: 9\n";
+    } else {
+      text += key + ": 7.25  # spread 7..8\n";
+    }
+  }
+  return text;
+}
+
+TEST(CostProfileTest, BuiltinProfileHoldsTheLegacyConstants) {
+  const CostProfile& p = builtin_cost_profile();
+  EXPECT_EQ(p.statement_base_us, 300);
+  EXPECT_EQ(p.ddl_us, 2000);
+  EXPECT_EQ(p.update_per_row_us_at(1), 150);
+  EXPECT_EQ(p.update_per_row_us_at(100000), 150);
+  EXPECT_EQ(p.scan_per_row_us, 2);
+  EXPECT_EQ(p.index_build_per_row_us, 5);
+  EXPECT_EQ(p.app_write_us, 300);
+  EXPECT_EQ(p.app_read_us, 100);
+  EXPECT_EQ(p.lookup_us, 200);
+  EXPECT_EQ(p.replica_apply_per_row_us, 200);
+}
+
+TEST(CostProfileTest, InlineKeysOverrideTheBuiltinProfile) {
+  const LoadResult result =
+      load_scenario_text(scenario_with_costs("{app_write_us: 50, update_per_row_us: {10000: 9, 100: 12.5}}"), "s.yaml");
+  ASSERT_TRUE(result.ok()) << errors_of(result);
+  const CostProfile& p = result.scenario->costs;
+  EXPECT_EQ(p.app_write_us, 50);
+  EXPECT_EQ(p.app_read_us, 100);  // not given: the built-in value
+  EXPECT_EQ(p.update_per_row_us_at(50), 12.5);  // below the smallest size: the smallest
+  EXPECT_EQ(p.update_per_row_us_at(5000), 12.5);
+  EXPECT_EQ(p.update_per_row_us_at(10000), 9);
+  EXPECT_EQ(p.source, "inline");
+}
+
+TEST(CostProfileTest, BadKeysAndValuesAreReportedWithLineAndKey) {
+  const struct {
+    std::string costs;
+    std::string expected;
+  } cases[] = {
+      {"{app_writ_us: 50}", "costs.app_writ_us: unknown cost profile key"},
+      {"{app_write_us: 150ms}", "costs.app_write_us: expected a plain number of microseconds (the unit is in the key's name), got '150ms'"},
+      {"{scan_per_row_us: -1}", "costs.scan_per_row_us: must be >= 0, got -1"},
+      {"{update_per_row_us: {0: 5}}", "costs.update_per_row_us.0: expected a batch size in rows"},
+      {"{update_per_row_us: {1000: fast}}", "costs.update_per_row_us.1000: expected a plain number"},
+      {"no-such-profile.yaml", "costs: no cost profile file"},
+      {"[1, 2]", "costs: expected a mapping of cost profile keys"},
+  };
+  for (const auto& c : cases) {
+    const LoadResult result = load_scenario_text(scenario_with_costs(c.costs), "s.yaml");
+    EXPECT_FALSE(result.ok()) << c.costs;
+    const std::string errors = errors_of(result);
+    EXPECT_NE(errors.find(c.expected), std::string::npos) << c.costs << " gave:\n" << errors;
+    EXPECT_NE(errors.find("s.yaml:"), std::string::npos) << errors;
+  }
+}
+
+TEST(CostProfileTest, AProfileFileIsRelativeToTheScenarioAndHoldsEveryKey) {
+  const std::string dir = testing::temp_dir();
+  testing::write_temp_file("complete.yaml", full_profile());
+  testing::write_temp_file("missing.yaml", full_profile("ddl_us", ""));
+  testing::write_temp_file("unit.yaml", full_profile("ddl_us", "ddl_us: 2ms\n"));
+  const std::string scenario = dir + "scenario.yaml";
+  const LoadResult complete = load_scenario_text(scenario_with_costs("complete.yaml"), scenario);
+  ASSERT_TRUE(complete.ok()) << errors_of(complete);
+  EXPECT_EQ(complete.scenario->costs.ddl_us, 7.25);
+  EXPECT_EQ(complete.scenario->costs.update_per_row_us_at(20000), 9);
+
+  const LoadResult missing = load_scenario_text(scenario_with_costs("missing.yaml"), scenario);
+  EXPECT_NE(errors_of(missing).find("missing.yaml:1: ddl_us: required key missing"), std::string::npos) << errors_of(missing);
+  const LoadResult unit = load_scenario_text(scenario_with_costs("unit.yaml"), scenario);
+  EXPECT_NE(errors_of(unit).find("unit.yaml:"), std::string::npos);
+  EXPECT_NE(errors_of(unit).find("ddl_us: expected a plain number of microseconds"), std::string::npos) << errors_of(unit);
+}
+
+TEST(CostProfileTest, BadCostsExitTwoFromTheCommandLine) {
+  const std::string path = testing::write_temp_file("bad-costs.yaml", scenario_with_costs("{app_write_us: 3ms}"));
+  const testing::CommandResult result = testing::run_rehearse("run " + path);
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("costs.app_write_us"), std::string::npos) << result.err << result.out;
+}
+
+TEST(CostProfileTest, TheSimulatorTakesItsCostsFromTheProfile) {
+  const Scenario plain = testing::builtin("batched-backfill");
+  Scenario legacy_written_out = plain;
+  legacy_written_out.costs = CostProfile{};
+  Scenario faster = plain;
+  faster.costs.update_per_row_us = {{1, 10}};
+  faster.costs.replica_apply_per_row_us = 10;
+  const RunResult a = sim::simulate(plain, 1);
+  EXPECT_EQ(sim::simulate(legacy_written_out, 1).trace_hash, a.trace_hash);
+  EXPECT_NE(sim::simulate(faster, 1).trace_hash, a.trace_hash);
+}
+
+// The scenario as written out (shrink --out, the postmortem's scenario.yaml) keeps its costs.
+TEST(CostProfileTest, TheWrittenOutScenarioKeepsItsCosts) {
+  const LoadResult loaded =
+      load_scenario_text(scenario_with_costs("{app_write_us: 50.25, update_per_row_us: {100: 12.5, 10000: 9}}"), "s.yaml");
+  ASSERT_TRUE(loaded.ok()) << errors_of(loaded);
+  const std::string text = reports::scenario_yaml_with_header(*loaded.scenario, 1, "");
+  const LoadResult again = load_scenario_text(text, "again.yaml");
+  ASSERT_TRUE(again.ok()) << errors_of(again) << text;
+  EXPECT_EQ(again.scenario->costs.app_write_us, 50.25);
+  EXPECT_EQ(again.scenario->costs.update_per_row_us, loaded.scenario->costs.update_per_row_us);
+  EXPECT_EQ(again.scenario->costs.ddl_us, 2000);
+  // The built-in profile is not written out.
+  EXPECT_EQ(reports::scenario_yaml_with_header(testing::builtin("batched-backfill"), 1, "").find("costs:"), std::string::npos);
+}
+
+// What `rehearse calibrate` writes loads as a complete profile, every value with its spread.
+TEST(CostProfileTest, TheCalibratedProfileFileLoadsWithEveryKeyAndItsSpread) {
+  live::CalibrationResult result;
+  result.machine = "host, CPU, 2 cores";
+  result.date = "2026-12-02T08:00:00Z";
+  result.server_version = "15.18";
+  result.rows = 1000;
+  result.budget_us = 120'000'000;
+  double value = 1.5;
+  for (const auto& key : cost_profile_keys()) {
+    if (key == "update_per_row_us") {
+      result.measures.push_back({"update_per_row_us.100", 12.25, 11, 14, 20, "UPDATE of 100"});
+      result.measures.push_back({"update_per_row_us.10000", 8.5, 8, 9, 7, "UPDATE of 10000"});
+    } else {
+      result.measures.push_back({key, value, value - 1, value + 1, 10, "timed"});
+      value += 1;
+    }
+  }
+  const std::string text = live::calibration_profile_yaml(result);
+  EXPECT_NE(text.find("# machine: host, CPU, 2 cores"), std::string::npos) << text;
+  EXPECT_NE(text.find("# date: 2026-12-02T08:00:00Z"), std::string::npos) << text;
+  EXPECT_NE(text.find("# server: PostgreSQL 15.18"), std::string::npos) << text;
+  EXPECT_NE(text.find("statement_base_us: 1.500  # spread 0.500..2.500 (p10..p90 of 10)"), std::string::npos) << text;
+  EXPECT_NE(text.find("  100: 12.250  # spread 11.000..14.000 (p10..p90 of 20)"), std::string::npos) << text;
+  const std::string path = testing::write_temp_file("calibrated.yaml", text);
+  CostProfile profile;
+  const auto errors = load_cost_profile_file(path, &profile);
+  ASSERT_TRUE(errors.empty()) << errors.front().to_string() << "\n" << text;
+  EXPECT_EQ(profile.statement_base_us, 1.5);
+  EXPECT_EQ(profile.update_per_row_us_at(5000), 12.25);
+  EXPECT_EQ(profile.update_per_row_us_at(10000), 8.5);
+  EXPECT_EQ(profile.source, path);
+}
+
+// The measured profile in the repository loads (it is not the built-in profile yet).
+TEST(CostProfileTest, TheRecordedPg15ProfileLoads) {
+  CostProfile profile;
+  const auto errors = load_cost_profile_file(std::string(REHEARSE_SOURCE_DIR) + "/profiles/builtin-pg15-loopback.yaml", &profile);
+  ASSERT_TRUE(errors.empty()) << errors.front().to_string();
+  EXPECT_GT(profile.update_per_row_us_at(10000), 0);
+  EXPECT_LT(profile.update_per_row_us_at(10000), builtin_cost_profile().update_per_row_us_at(10000));
+}
+
+}  // namespace
+}  // namespace rehearse
