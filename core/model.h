@@ -36,6 +36,9 @@ enum class BackfillSource { primary, replica };
 enum class ColumnType { bigint, integer, numeric, text, boolean, timestamp };
 enum class DeployAfter { expand, backfill, validate };
 enum class Verdict { pass, violation };
+// What `availability` and `replica-staleness` judge (an extension, docs/scenarios.md): the
+// requests the migration caused to fail, stall or read stale data, or every such request.
+enum class SloCount { migration, all };
 
 struct RegionSpec {
   std::string name;
@@ -149,6 +152,7 @@ struct SloSpec {
   TimeUs max_stall_us = 1 * kSec;
   double max_error_rate = 0.001;
   TimeUs max_replica_lag_us = 10 * kSec;
+  SloCount count = SloCount::migration;
 };
 
 enum class FaultKind {
@@ -232,6 +236,7 @@ const char* to_string(BackfillSource v);
 const char* to_string(ColumnType v);
 const char* to_string(DeployAfter v);
 const char* to_string(Verdict v);
+const char* to_string(SloCount v);
 const char* to_string(OperationKind v);
 const char* to_string(FaultKind v);
 

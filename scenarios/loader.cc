@@ -432,6 +432,7 @@ template <> constexpr int kEnumSize<BackfillSource> = 2;
 template <> constexpr int kEnumSize<ColumnType> = 6;
 template <> constexpr int kEnumSize<DeployAfter> = 3;
 template <> constexpr int kEnumSize<Verdict> = 2;
+template <> constexpr int kEnumSize<SloCount> = 2;
 template <> constexpr int kEnumSize<OperationKind> = 6;
 template <> constexpr int kEnumSize<FaultKind> = 11;
 
@@ -1143,10 +1144,11 @@ class ScenarioLoader {
   }
 
   void load_slo(const Reader& r) {
-    r.check_keys({"max_stall", "max_error_rate", "max_replica_lag"});
+    r.check_keys({"max_stall", "max_error_rate", "max_replica_lag", "count"});
     r.duration("max_stall", &s_.slo.max_stall_us);
     r.ratio("max_error_rate", &s_.slo.max_error_rate);
     r.duration("max_replica_lag", &s_.slo.max_replica_lag_us);
+    r.enumeration("count", &s_.slo.count);  // an extension: migration (default) | all
   }
 
   // -- node names ---------------------------------------------------------------------------------
