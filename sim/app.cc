@@ -23,8 +23,26 @@ struct AppServer::Pending {
   const Node* read_target = nullptr;   // reads: the database node asked
   // Attribution (docs/scenarios.md, `slo.count`): the database node asked and its incarnation
   // when asked, what the migration held it up with, and what a fault did to its messages.
+  // A replica's reads are answered by its primary's SimDatabase: the primary's crash fails them.
   const Node* target = nullptr;
   std::uint64_t target_epoch = 0;
+  const Node* primary = nullptr;
+  std::uint64_t primary_epoch = 0;
+  void aim(const Node& asked, const Node& its_primary) {
+    target = &asked;
+    target_epoch = asked.epoch();
+    primary = &its_primary;
+    primary_epoch = its_primary.epoch();
+    for (const Node* node : {target, primary}) {
+      if (!node->up()) touch.note([node] { return fmt::format("{} was down (crashed)", node->name()); });
+    }
+  }
+  const Node* crashed() const {
+    for (const auto& [node, epoch] : {std::pair{target, target_epoch}, std::pair{primary, primary_epoch}}) {
+      if (node != nullptr && (!node->up() || node->epoch() != epoch)) return node;
+    }
+    return nullptr;
+  }
   MigrationWaits waits;
   FaultTouch touch;
   std::string what() const {
@@ -95,8 +113,7 @@ void AppServer::send_write() {
   SimDatabase* database = endpoints_.database;
   Node& app = *endpoints_.app;
   Node& primary = *endpoints_.primary;
-  pending->target = &primary;
-  pending->target_epoch = primary.epoch();
+  pending->aim(primary, primary);
   network_.send(app, primary, [this, database, write = std::move(write), pending, &app, &primary] {
     database->app_write(write, [this, pending, &app, &primary](AppWriteResult result) {
       if (result.status.is_ok()) {
@@ -133,8 +150,7 @@ void AppServer::send_read() {
   auto pending = std::make_shared<Pending>();
   pending->sent_us = kernel_.now();
   pending->read_target = &target;
-  pending->target = &target;
-  pending->target_epoch = target.epoch();
+  pending->aim(target, *endpoints_.primary);
   SimDatabase* database = endpoints_.database;
   Node& app = *endpoints_.app;
   network_.send(app, target, [this, database, number, pending, &app, &target] {
@@ -167,12 +183,12 @@ void AppServer::export_to(Observations& observations, const std::map<std::int64_
 // (the client timeout where there is none): those would have breached without the fault.
 AppServer::Attribution AppServer::attribute(const Pending& request) const {
   const TimeUs now = kernel_.now();
-  const bool crashed = request.target != nullptr && (!request.target->up() || request.target->epoch() != request.target_epoch);
+  const Node* crashed = request.crashed();
   // A wait in progress when the database crashed ended with the crash, not now.
-  const TimeUs migration_wait = crashed ? request.waits.total_us : request.waits.total(now);
-  const std::string& migration_why = crashed ? request.waits.why : request.waits.longest_why(now);
+  const TimeUs migration_wait = crashed != nullptr ? request.waits.total_us : request.waits.total(now);
+  const std::string& migration_why = crashed != nullptr ? request.waits.why : request.waits.longest_why(now);
   std::string fault = request.touch.what;
-  if (fault.empty() && crashed) fault = fmt::format("{} crashed", request.target->name());
+  if (fault.empty() && crashed != nullptr) fault = fmt::format("{} crashed", crashed->name());
   const TimeUs limit = scenario_.slo.max_stall_us > 0 ? scenario_.slo.max_stall_us : kRequestTimeoutUs;
   if (!fault.empty() && migration_wait <= limit) return Attribution{Cause::fault, std::move(fault)};
   return Attribution{Cause::migration, migration_why};
@@ -189,7 +205,7 @@ void AppServer::finish(Pending& request, bool failed, TimeUs staleness_us, TimeU
   ++window.requests;
   const TimeUs waited = kernel_.now() - request.sent_us;
   const bool touched = !request.touch.what.empty() || request.waits.total_us > 0 || request.waits.waiting_since_us >= 0 ||
-                       (request.target != nullptr && request.target->epoch() != request.target_epoch);
+                       request.crashed() != nullptr;
   // The common case (nothing got in its way) costs no attribution: it counts as the migration's.
   const Attribution attribution = touched ? attribute(request) : Attribution{};
   const int cause = index_of(attribution.cause);
@@ -207,10 +223,14 @@ void AppServer::finish(Pending& request, bool failed, TimeUs staleness_us, TimeU
   const SloSpec& slo = scenario_.slo;
   // A read is stale by the migration's doing when it would have been as stale without the
   // injected replication delays; the rest of its staleness is the faults'.
-  const Cause stale_cause = slo.max_replica_lag_us > 0 ? (staleness_without_faults_us > slo.max_replica_lag_us ? Cause::migration : Cause::fault)
-                                                       : (staleness_without_faults_us >= staleness_us ? Cause::migration : Cause::fault);
-  TimeUs& stalest = observations_.max_staleness_by_cause_us[index_of(stale_cause)];
-  stalest = std::max(stalest, staleness_us);
+  const Cause stale_cause = staleness_without_faults_us > slo.max_replica_lag_us ? Cause::migration : Cause::fault;
+  // The stalest read the migration alone made, and the stalest one faults made staler.
+  TimeUs& by_migration = observations_.max_staleness_by_cause_us[index_of(Cause::migration)];
+  by_migration = std::max(by_migration, std::min(staleness_without_faults_us, staleness_us));
+  if (staleness_us > staleness_without_faults_us) {
+    TimeUs& by_faults = observations_.max_staleness_by_cause_us[index_of(Cause::fault)];
+    by_faults = std::max(by_faults, staleness_us);
+  }
   // The first few incidents of each cause are kept, so faults cannot crowd out the migration's.
   const bool slow = (failed || (slo.max_stall_us > 0 && waited > slo.max_stall_us)) &&
                     incidents_kept_[0][cause] < kIncidentsMax;

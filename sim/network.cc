@@ -23,7 +23,7 @@ TimeUs Network::latency(const Node& from, const Node& to, FaultTouch* touch) {
     delay += rule.extra_us;
     if (touch != nullptr) {
       const Node& delayed = rule.node == from.index() ? from : to;
-      touch->note(fmt::format("a delay fault on {} held the message from {} to {}", delayed.name(), from.name(), to.name()));
+      touch->note([&] { return fmt::format("a delay fault on {} held the message from {} to {}", delayed.name(), from.name(), to.name()); });
     }
   }
   return delay;
@@ -51,13 +51,13 @@ void Network::send(Node& from, Node& to, std::function<void()> on_delivery, Faul
   if (cut(from, to)) {
     ++messages_lost_;
     kernel_.probe(Probe::message_cut_by_partition);
-    if (touch != nullptr) touch->note(cut_text(from, to));
+    if (touch != nullptr) touch->note([&] { return cut_text(from, to); });
     return;
   }
   for (const auto& rule : drops_) {
     if ((rule.node == from.index() || rule.node == to.index()) && rng_.chance(rule.probability)) {
       ++messages_lost_;
-      if (touch != nullptr) touch->note(fmt::format("a drop fault lost the message from {} to {}", from.name(), to.name()));
+      if (touch != nullptr) touch->note([&] { return fmt::format("a drop fault lost the message from {} to {}", from.name(), to.name()); });
       return;
     }
   }
@@ -73,12 +73,12 @@ void Network::deliver(Node& to, std::uint64_t to_epoch, const Node& from, std::f
     ++messages_lost_;
     const bool alive = to.up() && to.epoch() == to_epoch;
     if (alive) kernel_.probe(Probe::message_cut_by_partition);
-    if (touch != nullptr) touch->note(alive ? cut_text(from, to) : fmt::format("{} crashed", to.name()));
+    if (touch != nullptr) touch->note([&] { return alive ? cut_text(from, to) : fmt::format("{} crashed", to.name()); });
     return;
   }
   if (to.paused()) {
     kernel_.probe(Probe::message_held_for_paused_node);
-    if (touch != nullptr) touch->note(fmt::format("{} was paused", to.name()));
+    if (touch != nullptr) touch->note([&] { return fmt::format("{} was paused", to.name()); });
     to.defer(std::move(on_delivery));
     return;
   }

@@ -37,8 +37,10 @@ using Respond = std::function<void(R)>;
 // ("the message from app:us-east-1 to db:us-east-1 was cut by a partition"); empty = nothing.
 struct FaultTouch {
   std::string what;
-  void note(const std::string& text) {
-    if (what.empty()) what = text;
+  // Spells `describe()` out only for the first touch (messages are the hot path).
+  template <typename Describe>
+  void note(Describe describe) {
+    if (what.empty()) what = describe();
   }
 };
 
