@@ -646,7 +646,9 @@ void add_error_windows(const Observations& observations, const SloSpec& slo, std
                                            : fmt::format(" because of the migration ({} more because of faults)", window.failed_by_fault),
                                        format_duration(window.start_us), rate * 100, slo.max_error_rate * 100);
       if (const RequestIncident* first = first_failure(observations, slo, region, window.start_us)) {
-        detail += fmt::format("; the first at {}: {}{}", format_duration(first->time_us), first->what, why_text(*first));
+        detail += fmt::format("; the first at {}: {}{}", format_duration(first->time_us), first->what,
+                              first->why.empty() || first->cause == Cause::fault ? why_text(*first)
+                                                                                 : ", which waited " + first->why);
       }
       breaches.add(Violation{"availability", window.start_us, "app:" + region, std::move(detail), {}});
     }

@@ -97,6 +97,10 @@ struct EngineSpec {
   TimeUs lock_timeout_us = 2 * kSec;         // 0 = wait forever
   TimeUs statement_timeout_us = 30 * kSec;   // 0 = no limit
   int ddl_retries = 10;
+  // Retries of any other call that timed out or found its server unavailable, with exponential
+  // backoff (gh-ost's --default-retries); past them the engine steps aside, backs off and
+  // resumes from the checkpoint instead of halting (an extension, docs/scenarios.md).
+  int retries = 20;
   TimeUs acquire_timeout_us = 1 * kMin;
   Backoff backoff;
   Rollout rollout = Rollout::region_by_region;

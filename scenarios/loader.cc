@@ -850,7 +850,7 @@ class ScenarioLoader {
 
   void load_engine(const Reader& r) {
     r.check_keys({"instances", "region", "start_jitter", "batch_size", "batch_pause", "backfill_source",
-                  "max_replication_lag", "lock_timeout", "statement_timeout", "ddl_retries", "acquire_timeout",
+                  "max_replication_lag", "lock_timeout", "statement_timeout", "ddl_retries", "retries", "acquire_timeout",
                   "backoff", "rollout", "order", "health_gate", "validate", "on_failure"});
     EngineSpec& e = s_.engine;
     r.integer("instances", &e.instances, 1, kMaxNodes);
@@ -864,6 +864,7 @@ class ScenarioLoader {
     r.duration("lock_timeout", &e.lock_timeout_us);
     r.duration("statement_timeout", &e.statement_timeout_us);
     r.integer("ddl_retries", &e.ddl_retries, 0, 1'000'000);
+    r.integer("retries", &e.retries, 0, 1'000'000);  // an extension (docs/scenarios.md)
     r.duration("acquire_timeout", &e.acquire_timeout_us);
     load_backoff(r.section("backoff"));
     r.enumeration("rollout", &e.rollout);
