@@ -53,9 +53,9 @@ EngineExit Engine::run() {
       probe(Probe::acquire_gave_up);
       // Another holder may yet halt or vanish before the migration ends: while it is not
       // finished, back off and try again (bounded) rather than leave it to nobody.
-      if (acquire_rounds_ >= engine_.retries || migration_finished()) return exit(EngineExit::gave_up);
-      note("", fmt::format("acquire_timeout passed with the migration unfinished: trying again (round {} of {})",
-                           acquire_rounds_ + 1, engine_.retries));
+      if (acquire_rounds_ >= engine_.acquire_retries || migration_finished()) return exit(EngineExit::gave_up);
+      note("", fmt::format("acquire_timeout passed with the migration unfinished: trying again ({} of {})",
+                           acquire_rounds_ + 1, engine_.acquire_retries));
       ports_.clock.sleep_for(backoff_delay(engine_.backoff, acquire_rounds_++, ports_.random));
       continue;
     }

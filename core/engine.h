@@ -99,7 +99,7 @@ class Engine {
   bool failed_region_rolled_back_ = false;
   int acquisitions_ = 0;  // by this process: the first one may resume another process's work
   int interruptions_ = 0;  // Step::interrupted so far: the backoff's exponent
-  int acquire_rounds_ = 0;  // acquire_timeouts passed with the migration unfinished (<= engine.retries)
+  int acquire_rounds_ = 0;  // acquire_timeouts passed with the migration unfinished (<= engine.acquire_retries)
 };
 
 template <typename T>

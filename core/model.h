@@ -101,6 +101,9 @@ struct EngineSpec {
   // backoff (gh-ost's --default-retries); past them the engine steps aside, backs off and
   // resumes from the checkpoint instead of halting (an extension, docs/scenarios.md).
   int retries = 20;
+  // Times an instance whose acquire_timeout passed tries again (after a backoff) while the
+  // migration is unfinished; 0 = give up at the first (the spec's behaviour). An extension.
+  int acquire_retries = 10;
   TimeUs acquire_timeout_us = 1 * kMin;
   Backoff backoff;
   Rollout rollout = Rollout::region_by_region;
