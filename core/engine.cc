@@ -66,6 +66,7 @@ EngineExit Engine::run() {
     if (step == Step::interrupted) {
       // A transient failure outlasted its retries (a fault that has not healed yet): not a
       // reason to halt for good. Step aside, back off, and resume from the checkpoint.
+      note("", "a transient failure outlasted its retries: stepping aside to resume after a backoff");
       session_.release();
       ports_.clock.sleep_for(backoff_delay(engine_.backoff, interruptions_++, ports_.random));
       continue;
