@@ -185,8 +185,10 @@ AppServer::Attribution AppServer::attribute(const Pending& request) const {
   const TimeUs now = kernel_.now();
   const Node* crashed = request.crashed();
   // A wait in progress when the database crashed ended with the crash, not now.
-  const TimeUs migration_wait = crashed != nullptr ? request.waits.total_us : request.waits.total(now);
-  const std::string& migration_why = crashed != nullptr ? request.waits.why : request.waits.longest_why(now);
+  const TimeUs crash_us = endpoints_.database->last_crash_us();
+  const TimeUs waits_end = crashed == nullptr ? now : std::max(crash_us, request.waits.waiting_since_us);
+  const TimeUs migration_wait = request.waits.total(waits_end);
+  const std::string& migration_why = request.waits.longest_why(waits_end);
   std::string fault = request.touch.what;
   if (fault.empty() && crashed != nullptr) fault = fmt::format("{} crashed", crashed->name());
   const TimeUs limit = scenario_.slo.max_stall_us > 0 ? scenario_.slo.max_stall_us : kRequestTimeoutUs;

@@ -616,6 +616,7 @@ void SimDatabase::set_replica_transit(const std::vector<DurationRange>& transit)
 void SimDatabase::on_crash() {
   lock_ = TableLock();  // every session's locks die with the server
   long_transactions_ = 0;
+  last_crash_us_ = kernel_.now();
   locked_rows_.clear();
   row_waiters_.clear();
 }

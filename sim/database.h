@@ -139,6 +139,7 @@ class SimDatabase {
   TableImage replica_image(int replica) const { return replicas_[static_cast<std::size_t>(replica - 1)].table.image(); }
   std::int64_t rows_backfilled() const { return rows_backfilled_; }
   std::int64_t highest_token() const { return highest_token_; }
+  TimeUs last_crash_us() const { return last_crash_us_; }  // -1 = never crashed
 
  private:
   struct Change {
@@ -207,6 +208,7 @@ class SimDatabase {
   bool ignore_tokens_ = false;
   std::string ddl_in_queue_;      // the latest DDL that asked for the exclusive lock ("ADD COLUMN x")
   int long_transactions_ = 0;     // long_transaction faults holding the table lock now
+  TimeUs last_crash_us_ = -1;
 };
 
 // Draws a value for a column from its `gen` rule (ranges, email, one_of(...), uuid).
