@@ -36,6 +36,8 @@
 //   on which nodes is left to the simulator. random_faults.targets accepts the patterns
 //   engine-*, lock-*, db:*, app:* and exact node names.
 // - expect.invariants are only allowed with `verdict: violation`; within_seeds >= 1.
+// - Extensions: `slo.count` (migration | all), `engine.retries`, `engine.acquire_retries`;
+//   random_faults' quiet_after (default 2/3 of duration) + max_duration must be < duration.
 // - `gen` is stored as written (its forms are checked by the generator); `faults:` with no
 //   value is an empty schedule; a section key with no value (`engine:`) is an empty section.
 // - The file must be UTF-8 and hold one YAML document.
