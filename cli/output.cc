@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "reports/run_json.h"
+
 namespace rehearse::cli {
 
 std::string seconds_text(TimeUs us) { return fmt::format("{}.{:03d}s", us / kSec, static_cast<int>((us % kSec) / kMs)); }
@@ -48,7 +50,7 @@ nlohmann::json run_json(const RunResult& result) {
     migration["note"] = result.nothing_to_do;
   }
   const RunStats& s = result.stats;
-  nlohmann::json json = {{"scenario", result.scenario},
+  nlohmann::json object = {{"scenario", result.scenario},
           {"seed", result.seed},
           {"verdict", result.violated() ? "violation" : "pass"},
           {"violations", violations},
@@ -67,14 +69,15 @@ nlohmann::json run_json(const RunResult& result) {
             {"rows_backfilled", s.rows_backfilled},
             {"overlapping_belief_ms", s.overlapping_belief_us / kMs}}},
           {"trace_hash", result.trace_hash}};
+  reports::add_stats_by_cause(object["stats"], s);
   if (!result.faults_not_fired.empty()) {  // extension of cli.md (docs/cli.md); absent when every fault fired
     nlohmann::json missed = nlohmann::json::array();
     for (const UnfiredFault& fault : result.faults_not_fired) {
       missed.push_back({{"fault", fault.fault}, {"at", fault.at}, {"why", fault.why}});
     }
-    json["faults_not_fired"] = missed;
+    object["faults_not_fired"] = missed;
   }
-  return json;
+  return object;
 }
 
 nlohmann::json event_json(const Event& event) {
@@ -128,8 +131,15 @@ void print_run_text(std::ostream& out, const RunResult& result, const std::strin
                      s.events, seconds_text(s.sim_time_us), s.wall_ms, s.faults_injected, s.lock_acquisitions,
                      s.stale_writes_rejected, s.rows_backfilled);
   if (s.app_requests > 0) {
+    const int migration = index_of(Cause::migration);
+    const int fault = index_of(Cause::fault);
     out << fmt::format("application: {} requests, {} failed, longest wait {} ms, stalest replica read {} ms\n",
                        s.app_requests, s.app_errors, s.max_stall_us / kMs, s.max_replica_lag_us / kMs);
+    out << fmt::format("  by cause: migration {} failed, longest wait {} ms, stalest read {} ms; "
+                       "faults {} failed, longest wait {} ms, stalest read {} ms\n",
+                       s.app_errors_by_cause[migration], s.max_stall_by_cause_us[migration] / kMs,
+                       s.max_replica_lag_by_cause_us[migration] / kMs, s.app_errors_by_cause[fault],
+                       s.max_stall_by_cause_us[fault] / kMs, s.max_replica_lag_by_cause_us[fault] / kMs);
   }
   out << fmt::format("probes: {}\n", reached_probes_text(result));
   if (result.buggify.on) out << fmt::format("buggify: {}\n", buggify_text(result));

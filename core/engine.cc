@@ -13,7 +13,6 @@ namespace rehearse {
 namespace {
 // Bounds (TigerBeetle style: every loop and retry has a named limit).
 constexpr int kLeaseAttemptsMax = 64;          // times the engine re-acquires after losing the lease
-constexpr int kTransientRetriesMax = 20;       // retries of a call that timed out or was unavailable
 constexpr int kRevalidateMax = 3;              // re-backfills of a mismatched range before failing
 constexpr std::int64_t kValidateChunkBatches = 10;  // validation checksums this many batches at once
 constexpr std::int64_t kUnbatchedValidateChunk = 100000;
@@ -53,12 +52,26 @@ EngineExit Engine::run() {
     Status acquired = session_.acquire();
     if (!acquired.is_ok()) {
       probe(Probe::acquire_gave_up);
-      return exit(EngineExit::gave_up);
+      // Another holder may yet halt or vanish before the migration ends: while it is not
+      // finished, back off and try again (bounded) rather than leave it to nobody.
+      if (acquire_rounds_ >= engine_.acquire_retries || migration_finished()) return exit(EngineExit::gave_up);
+      note("", fmt::format("acquire_timeout passed with the migration unfinished: trying again ({} of {})",
+                           acquire_rounds_ + 1, engine_.acquire_retries));
+      ports_.clock.sleep_for(backoff_delay(engine_.backoff, acquire_rounds_++, ports_.random));
+      continue;
     }
     ++acquisitions_;
     if (attempt > 0) probe(Probe::lock_lost_and_reacquired);
     const Step step = migrate_all();
     if (step == Step::lost) continue;  // another holder may have moved on; re-read on re-acquire
+    if (step == Step::interrupted) {
+      // A transient failure outlasted its retries (a fault that has not healed yet): not a
+      // reason to halt for good. Step aside, back off, and resume from the checkpoint.
+      note("", "a transient failure outlasted its retries: stepping aside to resume after a backoff");
+      session_.release();
+      ports_.clock.sleep_for(backoff_delay(engine_.backoff, interruptions_++, ports_.random));
+      continue;
+    }
     session_.release();
     return exit(step == Step::done ? (failed_region_rolled_back_ ? EngineExit::rolled_back : EngineExit::completed)
                                    : EngineExit::halted);
@@ -94,7 +107,7 @@ Engine::Step Engine::migrate_all() {
 
 Engine::Step Engine::migrate_region(const std::string& name, const std::string& contracted_before) {
   Region region{name, ports_.database(name), Checkpoint{}};
-  if (!read_checkpoint(region)) return session_.holding() ? Step::failed : Step::lost;
+  if (!read_checkpoint(region)) return unread_checkpoint();
   probe_resumed(region);
   const int rank = region_state_rank(region.checkpoint.state);
   if (region.checkpoint.state == "contracted") return Step::done;
@@ -103,7 +116,7 @@ Engine::Step Engine::migrate_region(const std::string& name, const std::string& 
     return Step::done;
   }
   REHEARSE_ASSERT(rank >= 0);
-  const Step step = advance(region);
+  const Step step = settle(advance(region));
   if (step != Step::failed) return step;
   note(name, "the region failed");
   if (engine_.on_failure == OnFailure::halt || region.checkpoint.contract_started) return Step::failed;
@@ -151,14 +164,14 @@ Engine::Step Engine::migrate_all_at_once() {
   std::vector<Region> regions;
   for (const auto& name : regions_) {
     regions.push_back(Region{name, ports_.database(name), Checkpoint{}});
-    if (!read_checkpoint(regions.back())) return session_.holding() ? Step::failed : Step::lost;
+    if (!read_checkpoint(regions.back())) return unread_checkpoint();
     probe_resumed(regions.back());
   }
   for (int phase = 0; phase < kPhases; ++phase) {
     for (Region& region : regions) {
       if (region.checkpoint.state == "contracted" || region.checkpoint.state == "rolled_back") continue;
-      const Step step = run_phase(region, phase);
-      if (step == Step::lost) return step;
+      const Step step = settle(run_phase(region, phase));
+      if (step == Step::lost || step == Step::interrupted) return step;
       if (step == Step::failed) return fail_regions(regions);
     }
   }
@@ -195,7 +208,7 @@ Engine::Step Engine::expand(Region& region) {
 
 Engine::Step Engine::dual_write(Region& region) {
   enter_phase(region, "dual_write");
-  const Step step = protected_call(region, "dual_write flag", kTransientRetriesMax, [&] {
+  const Step step = protected_call(region, "dual_write flag", engine_.retries, [&] {
     return ports_.flags.set_flag(region.name, "dual_write", true, session_.fence());
   });
   return step == Step::done ? set_state(region, "dual_write") : step;
@@ -208,8 +221,8 @@ Engine::Step Engine::backfill(Region& region) {
     if (step != Step::done) return step;
   }
   if (plan_.fills.empty()) return Step::done;
-  const Result<KeyRange> range = region.database.key_range(plan_.table);
-  if (!range.is_ok()) return Step::failed;
+  const Result<KeyRange> range = read_with_retries<KeyRange>(region, "key range", [&] { return region.database.key_range(plan_.table); });
+  if (!range.is_ok()) return failure_of(range.status());
   std::int64_t next = std::max(region.checkpoint.next_id, range.value().min_id);
   if (next > range.value().min_id && next <= range.value().max_id) probe(Probe::backfill_resumed_from_cursor);
   while (next <= range.value().max_id) {
@@ -233,7 +246,7 @@ Engine::Step Engine::fill_range(Region& region, std::int64_t low_id, std::int64_
   Checkpoint then = region.checkpoint;
   then.next_id = std::max(then.next_id, high_id + 1);
   then.token = session_.token();
-  const Step step = protected_call(region, "backfill batch", kTransientRetriesMax, [&] {
+  const Step step = protected_call(region, "backfill batch", engine_.retries, [&] {
     const Status status = region.database.backfill(batch, then, session_.fence()).status();
     // BUGGIFY: the batch committed, but its reply is "lost"; the retry must be harmless.
     if (status.is_ok() && ports_.fault_points.fires(FaultSite::backfill_spurious_timeout)) {
@@ -252,16 +265,17 @@ Engine::Step Engine::validate(Region& region) {
                                  .region = region.name, .detail = "validation is off: skipped"});
     return set_state(region, "validated");
   }
-  const Result<KeyRange> range = region.database.key_range(plan_.table);
-  if (!range.is_ok()) return Step::failed;
+  const Result<KeyRange> range = read_with_retries<KeyRange>(region, "key range", [&] { return region.database.key_range(plan_.table); });
+  if (!range.is_ok()) return failure_of(range.status());
   const std::int64_t chunk = engine_.batch_size == 0 ? kUnbatchedValidateChunk : engine_.batch_size * kValidateChunkBatches;
   std::int64_t mismatched_total = 0;
   for (std::int64_t low = range.value().min_id; low <= range.value().max_id; low += chunk) {
     const std::int64_t high = std::min(range.value().max_id, low + chunk - 1);
     for (int round = 0;; ++round) {
       const BackfillBatch window{plan_.table, plan_.fills, low, high, false, BackfillSource::primary, plan_.not_null};
-      const Result<RangeChecksum> sums = region.database.checksum(window, BackfillSource::primary);
-      if (!sums.is_ok()) return session_.holding() ? Step::failed : Step::lost;
+      const Result<RangeChecksum> sums = read_with_retries<RangeChecksum>(
+          region, "checksum", [&] { return region.database.checksum(window, BackfillSource::primary); });
+      if (!sums.is_ok()) return failure_of(sums.status());
       const bool matches = sums.value().mismatched_rows == 0 && sums.value().expected == sums.value().actual;
       if (matches && sums.value().null_rows == 0) break;
       if (matches || round == kRevalidateMax) {  // NULLs in a NOT NULL column: backfill cannot help
@@ -286,7 +300,7 @@ Engine::Step Engine::validate(Region& region) {
 
 Engine::Step Engine::switch_reads(Region& region) {
   enter_phase(region, "switch_reads");
-  const Step step = protected_call(region, "read_new flag", kTransientRetriesMax, [&] {
+  const Step step = protected_call(region, "read_new flag", engine_.retries, [&] {
     return ports_.flags.set_flag(region.name, "read_new", true, session_.fence());
   });
   return step == Step::done ? set_state(region, "reads_switched") : step;
@@ -298,7 +312,7 @@ Engine::Step Engine::contract(Region& region) {
     // Persisted before the first DROP: from here on the only way out is forward.
     Checkpoint started = region.checkpoint;
     started.contract_started = true;
-    const Step step = protected_call(region, "checkpoint", kTransientRetriesMax,
+    const Step step = protected_call(region, "checkpoint", engine_.retries,
                                      [&] { return write_checkpoint(region, started); });
     if (step != Step::done) return step;
     region.checkpoint = started;
@@ -319,7 +333,7 @@ Engine::Step Engine::contract(Region& region) {
 Engine::Step Engine::rollback(Region& region) {
   enter_phase(region, "rollback");
   for (const char* flag : {"read_new", "dual_write"}) {
-    const Step step = protected_call(region, "rollback flag", kTransientRetriesMax, [&] {
+    const Step step = protected_call(region, "rollback flag", engine_.retries, [&] {
       return ports_.flags.set_flag(region.name, flag, false, session_.fence());
     });
     if (step != Step::done) return step;
@@ -373,7 +387,7 @@ Engine::Step Engine::set_state(Region& region, const char* state) {
   next.key = key_;
   next.state = state;
   next.token = session_.token();
-  const Step step = protected_call(region, "checkpoint", kTransientRetriesMax,
+  const Step step = protected_call(region, "checkpoint", engine_.retries,
                                    [&] { return write_checkpoint(region, next); });
   if (step == Step::done) {
     region.checkpoint = next;
@@ -400,15 +414,41 @@ Engine::Step Engine::protected_call(Region& region, const char* what, int retrie
       return Step::lost;
     }
     note(region.name, fmt::format("{} failed: {}", what, status.to_string()));
-    const bool transient = status.is_timeout() || status.is_unavailable();
-    if (!transient || attempt >= retries_max) return Step::failed;
+    if (!is_transient(status) || attempt >= retries_max) return failure_of(status);
     probe(Probe::transient_failure_retried);
     ports_.clock.sleep_for(backoff_delay(engine_.backoff, attempt, ports_.random));
   }
 }
 
+// Whether every region's checkpoint says contracted or rolled back (read without the lock: a
+// read only decides whether to keep trying; an unreadable one counts as unfinished). A region
+// holding another plan's checkpoint counts as finished: no retry of this engine can migrate it.
+bool Engine::migration_finished() {
+  for (const std::string& name : regions_) {
+    const Result<Checkpoint> read = ports_.database(name).read_checkpoint(key_);
+    if (!read.is_ok() && read.status().is_conflict()) continue;
+    if (!read.is_ok() || !read.value().exists) return false;
+    if (read.value().state != "contracted" && read.value().state != "rolled_back") return false;
+  }
+  return true;
+}
+
+bool Engine::is_transient(const Status& status) { return status.is_timeout() || status.is_unavailable(); }
+
+// A failure's step: the lease's loss when it was lost meanwhile; an interruption (back off and
+// resume, not halt) when the failure was transient and outlasted its retries.
+Engine::Step Engine::failure_of(const Status& status) const {
+  if (!session_.holding()) return Step::lost;
+  return is_transient(status) ? Step::interrupted : Step::failed;
+}
+
+// A step that failed after the lease was lost failed because of the loss: re-acquire.
+Engine::Step Engine::settle(Step step) const {
+  return step == Step::failed && !session_.holding() ? Step::lost : step;
+}
+
 bool Engine::read_checkpoint(Region& region) {
-  for (int attempt = 0; attempt <= kTransientRetriesMax; ++attempt) {
+  for (int attempt = 0; attempt <= engine_.retries; ++attempt) {
     if (!session_.holding()) return false;
     Result<Checkpoint> read = region.database.read_checkpoint(key_);
     if (read.is_ok()) {
@@ -419,11 +459,17 @@ bool Engine::read_checkpoint(Region& region) {
     }
     if (read.status().is_conflict()) {  // another plan's checkpoint: not ours to resume or to touch
       note(region.name, read.status().message());
+      checkpoint_conflict_ = true;
       return false;
     }
     ports_.clock.sleep_for(backoff_delay(engine_.backoff, attempt, ports_.random));
   }
   return false;
+}
+
+Engine::Step Engine::unread_checkpoint() const {
+  if (checkpoint_conflict_) return Step::failed;
+  return session_.holding() ? Step::interrupted : Step::lost;
 }
 
 // A checkpoint write, which BUGGIFY may hold back after the fence check (the gap a pause can

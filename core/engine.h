@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "core/lock_session.h"
 #include "core/model.h"
 #include "core/plan.h"
@@ -44,7 +46,9 @@ class Engine {
   EngineExit run();
 
  private:
-  enum class Step { done, lost, failed };
+  // interrupted: a transient failure (timeout, unavailable) outlasted engine.retries; the engine
+  // releases the lock, backs off and resumes from the checkpoint instead of halting.
+  enum class Step { done, lost, failed, interrupted };
   struct Region {
     std::string name;
     RegionDatabase& database;
@@ -73,6 +77,16 @@ class Engine {
   Step protected_call(Region& region, const char* what, int retries_max, const std::function<Status()>& call);
   Step fill_range(Region& region, std::int64_t low_id, std::int64_t high_id, bool overwrite);
   bool read_checkpoint(Region& region);
+  // The step when read_checkpoint failed: another plan's checkpoint fails (halts, touching
+  // nothing: no retry can make it ours); otherwise back off and resume, or re-acquire.
+  Step unread_checkpoint() const;
+  // A read (key range, checksum) retried like protected_call's transient failures.
+  template <typename T>
+  Result<T> read_with_retries(Region& region, const char* what, const std::function<Result<T>()>& read);
+  static bool is_transient(const Status& status);
+  bool migration_finished();
+  Step failure_of(const Status& status) const;
+  Step settle(Step step) const;
   void enter_phase(const Region& region, const char* phase);
   void note(const std::string& region, const std::string& detail);
   void probe(Probe probe) { ports_.recorder.probe(probe); }
@@ -87,7 +101,21 @@ class Engine {
   EnginePorts ports_;
   LockSession session_;
   bool failed_region_rolled_back_ = false;
+  bool checkpoint_conflict_ = false;  // a region holds another plan's checkpoint
   int acquisitions_ = 0;  // by this process: the first one may resume another process's work
+  int interruptions_ = 0;  // Step::interrupted so far: the backoff's exponent
+  int acquire_rounds_ = 0;  // acquire_timeouts passed with the migration unfinished (<= engine.acquire_retries)
 };
+
+template <typename T>
+Result<T> Engine::read_with_retries(Region& region, const char* what, const std::function<Result<T>()>& read) {
+  for (int attempt = 0;; ++attempt) {
+    Result<T> result = read();
+    if (result.is_ok() || !is_transient(result.status()) || attempt >= engine_.retries || !session_.holding()) return result;
+    note(region.name, fmt::format("{} failed: {}", what, result.status().to_string()));
+    probe(Probe::transient_failure_retried);
+    ports_.clock.sleep_for(backoff_delay(engine_.backoff, attempt, ports_.random));
+  }
+}
 
 }  // namespace rehearse

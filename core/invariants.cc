@@ -648,26 +648,40 @@ struct Breaches {
   }
 };
 
+// Whether `slo.count` has the checkers judge this request (`migration`: only what the migration
+// caused; `all`: every request).
+bool counted(const SloSpec& slo, const RequestIncident& incident) {
+  return slo.count == SloCount::all || incident.cause == Cause::migration;
+}
+
+// Why a request waited, after "waited 3.2s": the migration's obstruction as recorded, or the
+// fault that caused it ("caused by a fault: ...").
+std::string why_text(const RequestIncident& incident) {
+  if (incident.why.empty()) return "";
+  return incident.cause == Cause::fault ? ", caused by a fault: " + incident.why : " " + incident.why;
+}
+
 void add_slow_requests(const Observations& observations, const SloSpec& slo, std::map<std::string, Breaches>& regions) {
   if (slo.max_stall_us <= 0) return;
   for (const RequestIncident& incident : observations.slow_requests) {
-    if (incident.waited_us <= slo.max_stall_us) continue;
+    if (incident.waited_us <= slo.max_stall_us || !counted(slo, incident)) continue;
     Breaches& breaches = regions[incident.region];
     ++breaches.slow;
     breaches.add(Violation{"availability", incident.time_us, incident.node,
-                           fmt::format("{} in {} waited {}{} (max_stall {})", incident.what, incident.region,
+                           fmt::format("{} in {} waited {}{}{} (max_stall {})", incident.what, incident.region,
                                        format_duration(incident.waited_us), incident.failed ? " and failed" : "",
-                                       format_duration(slo.max_stall_us)),
+                                       why_text(incident), format_duration(slo.max_stall_us)),
                            {}});
   }
 }
 
 // The earliest recorded failed request of REGION in the 10 s window from START (the record keeps
 // the first few incidents only, so there may be none).
-const RequestIncident* first_failure(const Observations& observations, const std::string& region, TimeUs start_us) {
+const RequestIncident* first_failure(const Observations& observations, const SloSpec& slo, const std::string& region,
+                                     TimeUs start_us) {
   const RequestIncident* first = nullptr;
   for (const RequestIncident& incident : observations.slow_requests) {
-    if (!incident.failed || incident.region != region || incident.time_us < start_us || incident.time_us >= start_us + kRequestWindowUs) continue;
+    if (!incident.failed || !counted(slo, incident) || incident.region != region || incident.time_us < start_us || incident.time_us >= start_us + kRequestWindowUs) continue;
     if (first == nullptr || incident.time_us < first->time_us) first = &incident;
   }
   return first;
@@ -677,16 +691,22 @@ void add_error_windows(const Observations& observations, const SloSpec& slo, std
   for (const auto& [region, windows] : observations.windows) {
     for (const RequestWindow& window : windows) {
       if (window.requests <= 0) continue;
-      const double rate = static_cast<double>(window.failed) / static_cast<double>(window.requests);
+      const std::int64_t failed = slo.count == SloCount::all ? window.failed : window.failed - window.failed_by_fault;
+      const double rate = static_cast<double>(failed) / static_cast<double>(window.requests);
       if (rate <= slo.max_error_rate) continue;
       Breaches& breaches = regions[region];
       ++breaches.windows;
-      std::string detail = fmt::format("{} of {} requests in {} failed in the 10 s window from {} ({:.2f}% > "
+      std::string detail = fmt::format("{} of {} requests in {} failed{} in the 10 s window from {} ({:.2f}% > "
                                        "max_error_rate {:.2f}%)",
-                                       window.failed, window.requests, region, format_duration(window.start_us),
-                                       rate * 100, slo.max_error_rate * 100);
-      if (const RequestIncident* first = first_failure(observations, region, window.start_us)) {
-        detail += fmt::format("; the first at {}: {}", format_duration(first->time_us), first->what);
+                                       failed, window.requests, region,
+                                       slo.count == SloCount::all || window.failed_by_fault == 0
+                                           ? ""
+                                           : fmt::format(" because of the migration ({} more because of faults)", window.failed_by_fault),
+                                       format_duration(window.start_us), rate * 100, slo.max_error_rate * 100);
+      if (const RequestIncident* first = first_failure(observations, slo, region, window.start_us)) {
+        detail += fmt::format("; the first at {}: {}{}", format_duration(first->time_us), first->what,
+                              first->why.empty() || first->cause == Cause::fault ? why_text(*first)
+                                                                                 : ", which waited " + first->why);
       }
       breaches.add(Violation{"availability", window.start_us, "app:" + region, std::move(detail), {}});
     }
@@ -716,12 +736,12 @@ std::vector<Violation> check_replica_staleness(const Observations& observations,
   if (slo.max_replica_lag_us <= 0) return {};
   std::map<std::string, Breaches> regions;
   for (const RequestIncident& incident : observations.stale_reads) {
-    if (incident.staleness_us <= slo.max_replica_lag_us) continue;
+    if (incident.staleness_us <= slo.max_replica_lag_us || !counted(slo, incident)) continue;
     Breaches& breaches = regions[incident.region];
     ++breaches.slow;
     breaches.add(Violation{"replica-staleness", incident.time_us, incident.node,
-                           fmt::format("{} in {} served data {} old (max_replica_lag {})", incident.what,
-                                       incident.region, format_duration(incident.staleness_us),
+                           fmt::format("{} in {} served data {} old{} (max_replica_lag {})", incident.what,
+                                       incident.region, format_duration(incident.staleness_us), why_text(incident),
                                        format_duration(slo.max_replica_lag_us)),
                            {}});
   }

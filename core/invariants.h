@@ -39,10 +39,13 @@ std::vector<Violation> check_schema_convergence(const Observations& observations
 std::vector<Violation> check_validate_before_contract(const History& history);
 
 // availability: no request waited longer than slo.max_stall (0 = no limit), and no 10 s window
-// of a region has failed / requests above slo.max_error_rate.
+// of a region has failed / requests above slo.max_error_rate. With `slo.count: migration` (the
+// default) only the requests the migration caused to stall or fail count (RequestIncident::cause,
+// RequestWindow::failed_by_fault); with `all`, every request (the spec's meaning).
 std::vector<Violation> check_availability(const Observations& observations, const SloSpec& slo);
 
-// replica-staleness: no read was served staler than slo.max_replica_lag (0 = no limit).
+// replica-staleness: no read was served staler than slo.max_replica_lag (0 = no limit); with
+// `slo.count: migration` only reads the migration made stale count.
 std::vector<Violation> check_replica_staleness(const Observations& observations, const SloSpec& slo);
 
 // liveness: once every fault has ended before the time limit, the migration must end

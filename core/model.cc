@@ -63,6 +63,7 @@ const char* to_string(DeployAfter v) {
 }
 
 const char* to_string(Verdict v) { return v == Verdict::violation ? "violation" : "pass"; }
+const char* to_string(SloCount v) { return v == SloCount::all ? "all" : "migration"; }
 
 const char* to_string(OperationKind v) {
   switch (v) {

@@ -38,6 +38,9 @@ enum class BackfillSource { primary, replica };
 enum class ColumnType { bigint, integer, numeric, text, boolean, timestamp };
 enum class DeployAfter { expand, backfill, validate };
 enum class Verdict { pass, violation };
+// What `availability` and `replica-staleness` judge (an extension, docs/scenarios.md): the
+// requests the migration caused to fail, stall or read stale data, or every such request.
+enum class SloCount { migration, all };
 
 struct RegionSpec {
   std::string name;
@@ -96,6 +99,13 @@ struct EngineSpec {
   TimeUs lock_timeout_us = 2 * kSec;         // 0 = wait forever
   TimeUs statement_timeout_us = 30 * kSec;   // 0 = no limit
   int ddl_retries = 10;
+  // Retries of any other call that timed out or found its server unavailable, with exponential
+  // backoff (gh-ost's --default-retries); past them the engine steps aside, backs off and
+  // resumes from the checkpoint instead of halting (an extension, docs/scenarios.md).
+  int retries = 20;
+  // Times an instance whose acquire_timeout passed tries again (after a backoff) while the
+  // migration is unfinished; 0 = give up at the first (the spec's behaviour). An extension.
+  int acquire_retries = 10;
   TimeUs acquire_timeout_us = 1 * kMin;
   Backoff backoff;
   Rollout rollout = Rollout::region_by_region;
@@ -151,6 +161,7 @@ struct SloSpec {
   TimeUs max_stall_us = 1 * kSec;
   double max_error_rate = 0.001;
   TimeUs max_replica_lag_us = 10 * kSec;
+  SloCount count = SloCount::migration;
 };
 
 enum class FaultKind {
@@ -235,6 +246,7 @@ const char* to_string(BackfillSource v);
 const char* to_string(ColumnType v);
 const char* to_string(DeployAfter v);
 const char* to_string(Verdict v);
+const char* to_string(SloCount v);
 const char* to_string(OperationKind v);
 const char* to_string(FaultKind v);
 // When a fault is due, for messages: "phase backfill in us-east-1 +1s" or "at 5s".

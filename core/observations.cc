@@ -5,6 +5,8 @@
 
 namespace rehearse {
 
+const char* to_string(Cause cause) { return cause == Cause::fault ? "fault" : "migration"; }
+
 Value TableImage::at(std::size_t row, int column) const {
   if (column < 0 || static_cast<std::size_t>(column) >= slots.size()) return Value();
   const int slot = slots[static_cast<std::size_t>(column)];

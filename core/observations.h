@@ -114,12 +114,23 @@ struct AcknowledgedWrite {
   std::map<std::string, Value> values;  // column -> value as written (in the writer's schema)
 };
 
+// Who made an application request fail, stall or read stale data (docs/scenarios.md, `slo.count`):
+// the migration (a lock held or queued by its DDL, rows locked by a backfill batch, a replica
+// lagging behind the backfill) or an injected fault (a partitioned, paused, delayed or crashed
+// node, an injected replication delay). A request a fault touched is the fault's unless the
+// migration's own share of its wait would have breached the SLO without the fault.
+enum class Cause { migration, fault };
+constexpr int kCauses = 2;
+const char* to_string(Cause cause);
+inline int index_of(Cause cause) { return cause == Cause::fault ? 1 : 0; }
+
 // Application requests per region in one 10 s window.
 constexpr TimeUs kRequestWindowUs = 10 * kSec;
 struct RequestWindow {
   TimeUs start_us = 0;
   std::int64_t requests = 0;
   std::int64_t failed = 0;
+  std::int64_t failed_by_fault = 0;  // of `failed`, those an injected fault caused
 };
 
 // One slow, failed or stale request, worth naming in a violation.
@@ -131,6 +142,11 @@ struct RequestIncident {
   TimeUs staleness_us = 0; // reads: how far behind its primary the replica was
   bool failed = false;
   std::string what;        // "write row 17", "read from db:eu-west-1/replica-1"
+  Cause cause = Cause::migration;
+  // What it waited on, as a phrase after "waited 3.2s" (or after "served data 12s old"):
+  // "on the ACCESS EXCLUSIVE lock queued by the migration's ADD COLUMN amount_cents in
+  // us-east-1"; empty = not known.
+  std::string why;
 };
 
 struct Observations {
@@ -144,6 +160,11 @@ struct Observations {
   std::vector<RequestIncident> stale_reads;     // staler than slo.max_replica_lag (first few)
   TimeUs max_stall_us = 0;
   TimeUs max_staleness_us = 0;
+  // By cause (index_of): failed requests, the longest wait and the stalest read. A request no
+  // fault touched counts as the migration's.
+  std::int64_t errors_by_cause[kCauses] = {0, 0};
+  TimeUs max_stall_by_cause_us[kCauses] = {0, 0};
+  TimeUs max_staleness_by_cause_us[kCauses] = {0, 0};
   TimeUs last_fault_end_us = 0;   // when the last fault ended (0 = none)
   TimeUs duration_us = 0;         // the scenario's time limit
   bool time_ran_out = false;      // engines still running at duration

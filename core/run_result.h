@@ -10,6 +10,7 @@
 #include "core/buggify.h"
 #include "core/checkers.h"
 #include "core/history.h"
+#include "core/observations.h"
 #include "core/probes.h"
 
 namespace rehearse {
@@ -26,6 +27,10 @@ struct RunStats {
   std::int64_t app_errors = 0;
   TimeUs max_stall_us = 0;
   TimeUs max_replica_lag_us = 0;
+  // The same split by cause (Observations, index_of(Cause)): an extension (docs/cli.md).
+  std::int64_t app_errors_by_cause[kCauses] = {0, 0};
+  TimeUs max_stall_by_cause_us[kCauses] = {0, 0};
+  TimeUs max_replica_lag_by_cause_us[kCauses] = {0, 0};
   std::int64_t rows_backfilled = 0;
   TimeUs overlapping_belief_us = 0;
 };

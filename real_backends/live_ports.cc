@@ -95,6 +95,29 @@ void LiveHistory::note_phase(const Event& event) {
   first_phase_.try_emplace(event.detail + "@" + event.region, event.time_us);
 }
 
+void LiveHistory::note_fault(const Event& event) {
+  if (event.kind == EventKind::fault_start) {
+    faults_.push_back(FaultSpan{event.node, event.detail, event.time_us, -1});
+    return;
+  }
+  if (event.kind != EventKind::fault_end) return;
+  for (FaultSpan& span : faults_) {
+    if (span.end_us < 0 && span.node == event.node) {
+      span.end_us = event.time_us;
+      return;
+    }
+  }
+}
+
+std::string LiveHistory::fault_during(TimeUs from_us, TimeUs to_us, const std::string& kind_prefix) const {
+  std::lock_guard<std::mutex> guard(mutex_);
+  for (const FaultSpan& span : faults_) {
+    const bool overlaps = span.start_us <= to_us && (span.end_us < 0 || span.end_us >= from_us);
+    if (overlaps && span.detail.rfind(kind_prefix, 0) == 0) return span.detail;
+  }
+  return "";
+}
+
 TimeUs LiveHistory::first_phase_us(const std::string& phase, const std::string& region) const {
   std::lock_guard<std::mutex> guard(mutex_);
   auto it = first_phase_.find(phase + "@" + region);
@@ -110,6 +133,7 @@ std::uint64_t LiveHistory::append(Event event, std::int64_t commit_seq, std::int
   }
   rows_backfilled += rows;
   note_phase(event);
+  note_fault(event);
   if (sealed_) return history_.append(std::move(event));
   pending_.push_back(Pending{std::move(event), commit_seq});
   return 0;
@@ -118,6 +142,7 @@ std::uint64_t LiveHistory::append(Event event, std::int64_t commit_seq, std::int
 void LiveHistory::append_stamped(Event event, std::int64_t commit_seq) {
   std::lock_guard<std::mutex> guard(mutex_);
   note_phase(event);
+  note_fault(event);
   if (sealed_) {
     history_.append(std::move(event));
     return;

@@ -80,6 +80,10 @@ class LiveHistory {
   std::int64_t start_ns() const;
   // When an engine first entered `phase` in `region` (-1 = not yet): phase-triggered faults.
   TimeUs first_phase_us(const std::string& phase, const std::string& region) const;
+  // A fault in effect at some moment of [from_us, to_us] (its start event's detail), or "":
+  // live attribution of failed and slow requests (docs/live.md). With `kind_prefix`, only
+  // faults whose detail starts with it ("replication lag").
+  std::string fault_during(TimeUs from_us, TimeUs to_us, const std::string& kind_prefix = "") const;
   std::atomic<std::int64_t> rows_backfilled{0};
 
  private:
@@ -88,6 +92,14 @@ class LiveHistory {
     std::int64_t commit_seq = 0;
   };
   void note_phase(const Event& event);
+  void note_fault(const Event& event);
+  struct FaultSpan {
+    std::string node;
+    std::string detail;
+    TimeUs start_us = 0;
+    TimeUs end_us = -1;  // -1: still in effect
+  };
+  std::vector<FaultSpan> faults_;
   mutable std::mutex mutex_;
   History history_;
   std::vector<Pending> pending_;

@@ -233,6 +233,11 @@ RunStats stats_of(const std::vector<Event>& events, const Observations& observat
   stats.rows_backfilled = history.rows_backfilled.load();
   stats.max_stall_us = observations.max_stall_us;
   stats.max_replica_lag_us = observations.max_staleness_us;
+  for (int cause = 0; cause < kCauses; ++cause) {
+    stats.app_errors_by_cause[cause] = observations.errors_by_cause[cause];
+    stats.max_stall_by_cause_us[cause] = observations.max_stall_by_cause_us[cause];
+    stats.max_replica_lag_by_cause_us[cause] = observations.max_staleness_by_cause_us[cause];
+  }
   return stats;
 }
 

@@ -264,10 +264,34 @@ void RegionTraffic::finish(const std::string& what, TimeUs sent_us, bool failed,
   if (failed) ++window.failed;
   max_stall_us_ = std::max(max_stall_us_, waited);
   max_staleness_us_ = std::max(max_staleness_us_, staleness_us);
-  const RequestIncident incident{endpoints_.name, "app:" + endpoints_.name, sent_us, waited, staleness_us, failed, what};
   const SloSpec& slo = scenario_.slo;
-  if ((failed || (slo.max_stall_us > 0 && waited > slo.max_stall_us)) && slow_.size() < kIncidentsMax) slow_.push_back(incident);
-  if (slo.max_replica_lag_us > 0 && staleness_us > slo.max_replica_lag_us && stale_.size() < kIncidentsMax) stale_.push_back(incident);
+  const bool slow = failed || (slo.max_stall_us > 0 && waited > slo.max_stall_us);
+  const bool stale = slo.max_replica_lag_us > 0 && staleness_us > slo.max_replica_lag_us;
+  if (!slow && !stale) {
+    max_stall_by_cause_us_[index_of(Cause::migration)] = std::max(max_stall_by_cause_us_[index_of(Cause::migration)], waited);
+    return;
+  }
+  // Live attribution is coarser than the simulator's (docs/live.md): a request whose error
+  // names a lock waited on the migration's DDL or a backfill batch; otherwise a fault in
+  // effect while it ran is blamed; a request with neither is the migration's.
+  const std::string now_fault = history_.fault_during(sent_us, sent_us + waited);
+  const bool lock_wait = what.find("lock") != std::string::npos;
+  RequestIncident incident{endpoints_.name, "app:" + endpoints_.name, sent_us, waited, staleness_us, failed, what};
+  incident.cause = !lock_wait && !now_fault.empty() ? Cause::fault : Cause::migration;
+  incident.why = incident.cause == Cause::fault ? "a fault was in effect: " + now_fault : "";
+  const int cause = index_of(incident.cause);
+  max_stall_by_cause_us_[cause] = std::max(max_stall_by_cause_us_[cause], waited);
+  if (failed) {
+    ++errors_by_cause_[cause];
+    if (incident.cause == Cause::fault) ++window.failed_by_fault;
+  }
+  if (slow && slow_.size() < kIncidentsMax) slow_.push_back(incident);
+  if (stale && stale_.size() < kIncidentsMax) {
+    const std::string lag_fault = history_.fault_during(sent_us, sent_us + waited, "replication lag");
+    incident.cause = lag_fault.empty() ? Cause::migration : Cause::fault;
+    incident.why = lag_fault.empty() ? "" : "a fault was in effect: " + lag_fault;
+    stale_.push_back(incident);
+  }
 }
 
 void RegionTraffic::export_to(Observations& observations) const {
@@ -277,6 +301,12 @@ void RegionTraffic::export_to(Observations& observations) const {
   for (const auto& [row, write] : acknowledged_) observations.acknowledged.push_back(write);
   observations.max_stall_us = std::max(observations.max_stall_us, max_stall_us_);
   observations.max_staleness_us = std::max(observations.max_staleness_us, max_staleness_us_);
+  for (int cause = 0; cause < kCauses; ++cause) {
+    observations.errors_by_cause[cause] += errors_by_cause_[cause];
+    observations.max_stall_by_cause_us[cause] = std::max(observations.max_stall_by_cause_us[cause], max_stall_by_cause_us_[cause]);
+  }
+  observations.max_staleness_by_cause_us[index_of(Cause::migration)] =
+      std::max(observations.max_staleness_by_cause_us[index_of(Cause::migration)], max_staleness_us_);
   for (const auto& incident : slow_) observations.slow_requests.push_back(incident);
   for (const auto& incident : stale_) observations.stale_reads.push_back(incident);
 }

@@ -61,6 +61,8 @@ class RegionTraffic {
   std::uint64_t order_ = 0;
   TimeUs max_stall_us_ = 0;
   TimeUs max_staleness_us_ = 0;
+  std::int64_t errors_by_cause_[kCauses] = {0, 0};
+  TimeUs max_stall_by_cause_us_[kCauses] = {0, 0};
   std::vector<RequestIncident> slow_;
   std::vector<RequestIncident> stale_;
 };

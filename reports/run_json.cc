@@ -15,7 +15,7 @@ nlohmann::json run_object(const RunResult& result) {
   nlohmann::json regions = nlohmann::json::object();
   for (const auto& [region, state] : result.region_states) regions[region] = state;
   const RunStats& s = result.stats;
-  return {{"scenario", result.scenario},
+  nlohmann::json object = {{"scenario", result.scenario},
           {"seed", result.seed},
           {"verdict", result.violated() ? "violation" : "pass"},
           {"violations", violations},
@@ -34,6 +34,19 @@ nlohmann::json run_object(const RunResult& result) {
             {"rows_backfilled", s.rows_backfilled},
             {"overlapping_belief_ms", s.overlapping_belief_us / kMs}}},
           {"trace_hash", result.trace_hash}};
+  add_stats_by_cause(object["stats"], s);
+  return object;
+}
+
+void add_stats_by_cause(nlohmann::json& stats, const RunStats& s) {
+  auto split = [](const auto& values, std::int64_t unit) {
+    nlohmann::json object = nlohmann::json::object();
+    for (Cause cause : {Cause::migration, Cause::fault}) object[to_string(cause)] = values[index_of(cause)] / unit;
+    return object;
+  };
+  stats["app_errors_by_cause"] = split(s.app_errors_by_cause, 1);
+  stats["max_stall_ms_by_cause"] = split(s.max_stall_by_cause_us, kMs);
+  stats["max_replica_lag_ms_by_cause"] = split(s.max_replica_lag_by_cause_us, kMs);
 }
 
 nlohmann::json event_object(const Event& event) {

@@ -47,6 +47,19 @@ std::string error_rate_text(const RunResult& result, const Scenario& scenario) {
                      problems_of(result, "availability") > 0 ? "; the availability checker found a breach" : "");
 }
 
+// The migration's share of the failures and stalls against the faults' (docs/scenarios.md,
+// `slo.count`), and which of them the availability checker judged.
+std::string by_cause_text(const RunStats& stats, const SloSpec& slo) {
+  const int migration = index_of(Cause::migration);
+  const int fault = index_of(Cause::fault);
+  return fmt::format("the migration: {} failed, longest wait {}; injected faults: {} failed, longest wait {} "
+                     "(`slo.count: {}`: {})",
+                     count_text(stats.app_errors_by_cause[migration]), duration_text(stats.max_stall_by_cause_us[migration]),
+                     count_text(stats.app_errors_by_cause[fault]), duration_text(stats.max_stall_by_cause_us[fault]),
+                     to_string(slo.count),
+                     slo.count == SloCount::all ? "both are judged" : "only the migration's are judged");
+}
+
 // Regions not in the state the run converged to: all contracted, or all on the old schema.
 std::string unconverged_text(const RunResult& result) {
   std::vector<std::string> names = result.region_order;
@@ -178,6 +191,8 @@ void add_impact(Document& document, const ReportContext& context) {
        {"Application stall (longest wait)", traffic ? against_slo(stats.max_stall_us, scenario.slo.max_stall_us)
                                                     : std::string("no application traffic in this scenario")},
        {"Application error rate", error_rate_text(result, scenario)},
+       {"Failed requests and longest wait, by cause", traffic ? by_cause_text(stats, scenario.slo)
+                                                               : std::string("no application traffic in this scenario")},
        {"Stalest replica read", traffic ? against_slo(stats.max_replica_lag_us, scenario.slo.max_replica_lag_us)
                                         : std::string("no application reads")},
        {"Regions left unconverged", unconverged_text(result)},

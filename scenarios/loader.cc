@@ -36,6 +36,8 @@
 //   on which nodes is left to the simulator. random_faults.targets accepts the patterns
 //   engine-*, lock-*, db:*, app:* and exact node names.
 // - expect.invariants are only allowed with `verdict: violation`; within_seeds >= 1.
+// - Extensions: `slo.count` (migration | all), `engine.retries`, `engine.acquire_retries`;
+//   random_faults' quiet_after (default 2/3 of duration) + max_duration must be < duration.
 // - `gen` is stored as written (its forms are checked by the generator); `faults:` with no
 //   value is an empty schedule; a section key with no value (`engine:`) is an empty section.
 // - The file must be UTF-8 and hold one YAML document, which libfyaml checks first
@@ -452,6 +454,7 @@ template <> constexpr int kEnumSize<BackfillSource> = 2;
 template <> constexpr int kEnumSize<ColumnType> = 6;
 template <> constexpr int kEnumSize<DeployAfter> = 3;
 template <> constexpr int kEnumSize<Verdict> = 2;
+template <> constexpr int kEnumSize<SloCount> = 2;
 template <> constexpr int kEnumSize<OperationKind> = 6;
 template <> constexpr int kEnumSize<FaultKind> = 11;
 
@@ -924,7 +927,7 @@ class ScenarioLoader {
 
   void load_engine(const Reader& r) {
     r.check_keys({"instances", "region", "start_jitter", "batch_size", "batch_pause", "backfill_source",
-                  "max_replication_lag", "lock_timeout", "statement_timeout", "ddl_retries", "acquire_timeout",
+                  "max_replication_lag", "lock_timeout", "statement_timeout", "ddl_retries", "retries", "acquire_retries", "acquire_timeout",
                   "backoff", "rollout", "order", "health_gate", "validate", "on_failure"});
     EngineSpec& e = s_.engine;
     r.integer("instances", &e.instances, 1, kMaxNodes);
@@ -938,6 +941,8 @@ class ScenarioLoader {
     r.duration("lock_timeout", &e.lock_timeout_us);
     r.duration("statement_timeout", &e.statement_timeout_us);
     r.integer("ddl_retries", &e.ddl_retries, 0, 1'000'000);
+    r.integer("retries", &e.retries, 0, 1'000'000);  // an extension (docs/scenarios.md)
+    r.integer("acquire_retries", &e.acquire_retries, 0, 1'000'000);  // likewise
     r.duration("acquire_timeout", &e.acquire_timeout_us);
     load_backoff(r.section("backoff"));
     r.enumeration("rollout", &e.rollout);
@@ -1227,10 +1232,11 @@ class ScenarioLoader {
   }
 
   void load_slo(const Reader& r) {
-    r.check_keys({"max_stall", "max_error_rate", "max_replica_lag"});
+    r.check_keys({"max_stall", "max_error_rate", "max_replica_lag", "count"});
     r.duration("max_stall", &s_.slo.max_stall_us);
     r.ratio("max_error_rate", &s_.slo.max_error_rate);
     r.duration("max_replica_lag", &s_.slo.max_replica_lag_us);
+    r.enumeration("count", &s_.slo.count);  // an extension: migration (default) | all
   }
 
   // -- node names ---------------------------------------------------------------------------------
@@ -1465,7 +1471,26 @@ class ScenarioLoader {
     r.duration("max_duration", &spec.max_duration_us, true);
     TimeUs quiet = 0;
     if (r.duration("quiet_after", &quiet)) spec.quiet_after_us = quiet;
+    check_heal_time(r, spec);
     s_.random_faults = spec;
+  }
+
+  // Swarm faults must all have ended before `duration`, so liveness is judged on every seed
+  // (an extension, docs/scenarios.md): the last may start just before quiet_after (default two
+  // thirds of duration) and last max_duration.
+  void check_heal_time(const Reader& r, const RandomFaultsSpec& spec) {
+    if (s_.duration_us <= 0 || spec.max_duration_us <= 0) return;
+    const TimeUs quiet_after = spec.quiet_after_us.value_or(s_.duration_us * 2 / 3);
+    const TimeUs healed_by = quiet_after + spec.max_duration_us;
+    if (healed_by < s_.duration_us) return;
+    const Item* item = r.get("quiet_after") != nullptr ? r.get("quiet_after") : r.get("max_duration");
+    report(errors_, item != nullptr ? *item : r.item(),
+           fmt::format("faults could last until {} (quiet_after {}{} + max_duration {}), not before the end of the run "
+                       "(duration {}): the migration would have no time to finish after the last fault and liveness "
+                       "could not be judged; end faults earlier (quiet_after) or run longer (duration)",
+                       format_duration(healed_by), format_duration(quiet_after),
+                       spec.quiet_after_us ? "" : ", two thirds of duration by default", format_duration(spec.max_duration_us),
+                       format_duration(s_.duration_us)));
   }
 
   std::vector<std::string> target_patterns(const Item& item) {

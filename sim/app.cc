@@ -21,11 +21,40 @@ struct AppServer::Pending {
   bool new_code = false;
   std::int64_t row_id = 0;             // writes: 0 = an insert
   const Node* read_target = nullptr;   // reads: the database node asked
+  // Attribution (docs/scenarios.md, `slo.count`): the database node asked and its incarnation
+  // when asked, what the migration held it up with, and what a fault did to its messages.
+  // A replica's reads are answered by its primary's SimDatabase: the primary's crash fails them.
+  const Node* target = nullptr;
+  std::uint64_t target_epoch = 0;
+  const Node* primary = nullptr;
+  std::uint64_t primary_epoch = 0;
+  void aim(const Node& asked, const Node& its_primary) {
+    target = &asked;
+    target_epoch = asked.epoch();
+    primary = &its_primary;
+    primary_epoch = its_primary.epoch();
+    for (const Node* node : {target, primary}) {
+      if (!node->up()) touch.note([node] { return fmt::format("{} was down (crashed)", node->name()); });
+    }
+  }
+  const Node* crashed() const {
+    for (const auto& [node, epoch] : {std::pair{target, target_epoch}, std::pair{primary, primary_epoch}}) {
+      if (node != nullptr && (!node->up() || node->epoch() != epoch)) return node;
+    }
+    return nullptr;
+  }
+  MigrationWaits waits;
+  FaultTouch touch;
   std::string what() const {
     if (read_target != nullptr) return "read from " + read_target->name();
     return row_id == 0 ? "insert" : fmt::format("update row {}", row_id);
   }
 };
+
+// The request's own MigrationWaits, shared with the database without another allocation.
+std::shared_ptr<MigrationWaits> waits_of(const std::shared_ptr<AppServer::Pending>& pending) {
+  return std::shared_ptr<MigrationWaits>(pending, &pending->waits);
+}
 
 AppServer::AppServer(Kernel& kernel, Network& network, AppEndpoints endpoints, const Scenario& scenario,
                      std::uint64_t seed, Observations& observations)
@@ -77,10 +106,14 @@ void AppServer::send_write() {
   write.new_code = new_code_;
   write.row_id = rng_.chance(scenario_.workload.update_ratio) ? pick_row() : 0;
   for (const auto& column : scenario_.table.columns) write.logical[column.name] = generate_value(column, rng_);
-  auto pending = std::make_shared<Pending>(Pending{kernel_.now(), false, write.new_code, write.row_id, nullptr});
+  auto pending = std::make_shared<Pending>();
+  pending->sent_us = kernel_.now();
+  pending->new_code = write.new_code;
+  pending->row_id = write.row_id;
   SimDatabase* database = endpoints_.database;
   Node& app = *endpoints_.app;
   Node& primary = *endpoints_.primary;
+  pending->aim(primary, primary);
   network_.send(app, primary, [this, database, write = std::move(write), pending, &app, &primary] {
     database->app_write(write, [this, pending, &app, &primary](AppWriteResult result) {
       if (result.status.is_ok()) {
@@ -96,12 +129,12 @@ void AppServer::send_write() {
                                     std::move(result.written)};
           }
         }
-        finish(*pending, !result.status.is_ok(), 0);
-      });
-    });
-  });
+        finish(*pending, !result.status.is_ok(), 0, 0);
+      }, &pending->touch);
+    }, waits_of(pending));
+  }, &pending->touch);
   kernel_.after(kRequestTimeoutUs, [this, pending] {
-    if (!pending->done) finish(*pending, true, 0);
+    if (!pending->done) finish(*pending, true, 0, 0);
   });
 }
 
@@ -114,18 +147,21 @@ void AppServer::send_read() {
   const int number = replica == 0 || endpoints_.replica_numbers.empty()
                          ? replica
                          : endpoints_.replica_numbers[static_cast<std::size_t>(replica - 1)];
-  auto pending = std::make_shared<Pending>(Pending{kernel_.now(), false, false, 0, &target});
+  auto pending = std::make_shared<Pending>();
+  pending->sent_us = kernel_.now();
+  pending->read_target = &target;
+  pending->aim(target, *endpoints_.primary);
   SimDatabase* database = endpoints_.database;
   Node& app = *endpoints_.app;
   network_.send(app, target, [this, database, number, pending, &app, &target] {
     database->app_read(number, [this, pending, &app, &target](AppReadResult result) {
       network_.send(target, app, [this, pending, result] {
-        if (!pending->done) finish(*pending, !result.status.is_ok(), result.staleness_us);
-      });
-    });
-  });
+        if (!pending->done) finish(*pending, !result.status.is_ok(), result.staleness_us, result.staleness_without_faults_us);
+      }, &pending->touch);
+    }, waits_of(pending));
+  }, &pending->touch);
   kernel_.after(kRequestTimeoutUs, [this, pending] {
-    if (!pending->done) finish(*pending, true, 0);
+    if (!pending->done) finish(*pending, true, 0, 0);
   });
 }
 
@@ -142,7 +178,25 @@ void AppServer::export_to(Observations& observations, const std::map<std::int64_
   }
 }
 
-void AppServer::finish(Pending& request, bool failed, TimeUs staleness_us) {
+// Who made the request slow or failed: a fault that touched it (a cut, dropped, delayed or held
+// message, a crashed database), unless the migration's own waits alone exceed the stall limit
+// (the client timeout where there is none): those would have breached without the fault.
+AppServer::Attribution AppServer::attribute(const Pending& request) const {
+  const TimeUs now = kernel_.now();
+  const Node* crashed = request.crashed();
+  // A wait in progress when the database crashed ended with the crash, not now.
+  const TimeUs crash_us = endpoints_.database->last_crash_us();
+  const TimeUs waits_end = crashed == nullptr ? now : std::max(crash_us, request.waits.waiting_since_us);
+  const TimeUs migration_wait = request.waits.total(waits_end);
+  const std::string& migration_why = request.waits.longest_why(waits_end);
+  std::string fault = request.touch.what;
+  if (fault.empty() && crashed != nullptr) fault = fmt::format("{} crashed", crashed->name());
+  const TimeUs limit = scenario_.slo.max_stall_us > 0 ? scenario_.slo.max_stall_us : kRequestTimeoutUs;
+  if (!fault.empty() && migration_wait <= limit) return Attribution{Cause::fault, std::move(fault)};
+  return Attribution{Cause::migration, migration_why};
+}
+
+void AppServer::finish(Pending& request, bool failed, TimeUs staleness_us, TimeUs staleness_without_faults_us) {
   request.done = true;
   ++requests_;
   if (failed) ++errors_;
@@ -151,20 +205,54 @@ void AppServer::finish(Pending& request, bool failed, TimeUs staleness_us) {
   RequestWindow& window = windows_[window_start];
   window.start_us = window_start;
   ++window.requests;
-  if (failed) ++window.failed;
   const TimeUs waited = kernel_.now() - request.sent_us;
+  const bool touched = !request.touch.what.empty() || request.waits.total_us > 0 || request.waits.waiting_since_us >= 0 ||
+                       request.crashed() != nullptr;
+  // The common case (nothing got in its way) costs no attribution: it counts as the migration's.
+  const Attribution attribution = touched ? attribute(request) : Attribution{};
+  const int cause = index_of(attribution.cause);
+  if (failed) {
+    ++window.failed;
+    if (attribution.cause == Cause::fault) ++window.failed_by_fault;
+    ++observations_.errors_by_cause[cause];
+  }
   ++second_.requests;
   if (failed) ++second_.failed;
   second_.max_latency_us = std::max(second_.max_latency_us, waited);
   observations_.max_stall_us = std::max(observations_.max_stall_us, waited);
+  observations_.max_stall_by_cause_us[cause] = std::max(observations_.max_stall_by_cause_us[cause], waited);
   observations_.max_staleness_us = std::max(observations_.max_staleness_us, staleness_us);
   const SloSpec& slo = scenario_.slo;
-  const bool slow = (failed || (slo.max_stall_us > 0 && waited > slo.max_stall_us)) && observations_.slow_requests.size() < kIncidentsMax;
-  const bool stale = slo.max_replica_lag_us > 0 && staleness_us > slo.max_replica_lag_us && observations_.stale_reads.size() < kIncidentsMax;
+  // A read is stale by the migration's doing when it would have been as stale without the
+  // injected replication delays; the rest of its staleness is the faults'.
+  const Cause stale_cause = staleness_without_faults_us > slo.max_replica_lag_us ? Cause::migration : Cause::fault;
+  // The stalest read the migration alone made, and the stalest one faults made staler.
+  TimeUs& by_migration = observations_.max_staleness_by_cause_us[index_of(Cause::migration)];
+  by_migration = std::max(by_migration, std::min(staleness_without_faults_us, staleness_us));
+  if (staleness_us > staleness_without_faults_us) {
+    TimeUs& by_faults = observations_.max_staleness_by_cause_us[index_of(Cause::fault)];
+    by_faults = std::max(by_faults, staleness_us);
+  }
+  // The first few incidents of each cause are kept, so faults cannot crowd out the migration's.
+  const bool slow = (failed || (slo.max_stall_us > 0 && waited > slo.max_stall_us)) &&
+                    incidents_kept_[0][cause] < kIncidentsMax;
+  const bool stale = slo.max_replica_lag_us > 0 && staleness_us > slo.max_replica_lag_us &&
+                     incidents_kept_[1][index_of(stale_cause)] < kIncidentsMax;
   if (!slow && !stale) return;  // the common case: nothing worth naming, nothing spelled out
-  const RequestIncident incident{region, endpoints_.app->name(), request.sent_us, waited, staleness_us, failed, request.what()};
-  if (slow) observations_.slow_requests.push_back(incident);
-  if (stale) observations_.stale_reads.push_back(incident);
+  RequestIncident incident{region, endpoints_.app->name(), request.sent_us, waited, staleness_us, failed, request.what(),
+                           attribution.cause, attribution.why};
+  if (slow) {
+    ++incidents_kept_[0][cause];
+    observations_.slow_requests.push_back(incident);
+  }
+  if (stale) {
+    ++incidents_kept_[1][index_of(stale_cause)];
+    incident.cause = stale_cause;
+    incident.why = stale_cause == Cause::migration
+                       ? "behind the migration's changes (backfill batches) queued at the replica"
+                       : "behind an injected replication delay (a replication_lag fault or a BUGGIFY stall)";
+    observations_.stale_reads.push_back(std::move(incident));
+  }
 }
 
 }  // namespace rehearse::sim

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <map>
+#include <string>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -34,6 +35,7 @@ struct AppEndpoints {
 
 class AppServer {
  public:
+  struct Pending;  // one request in flight (public for sim/app.cc's helpers)
   AppServer(Kernel& kernel, Network& network, AppEndpoints endpoints, const Scenario& scenario, std::uint64_t seed,
             Observations& observations);
 
@@ -62,13 +64,17 @@ class AppServer {
   std::int64_t errors() const { return errors_; }
 
  private:
-  struct Pending;
+  struct Attribution {
+    Cause cause = Cause::migration;
+    std::string why;  // RequestIncident::why
+  };
   TimeUs next_gap(double per_second);
   void schedule_write();
   void schedule_read();
   void send_write();
   void send_read();
-  void finish(Pending& request, bool failed, TimeUs staleness_us);
+  void finish(Pending& request, bool failed, TimeUs staleness_us, TimeUs staleness_without_faults_us);
+  Attribution attribute(const Pending& request) const;
   std::int64_t pick_row();
 
   Kernel& kernel_;
@@ -84,6 +90,7 @@ class AppServer {
   std::map<TimeUs, RequestWindow> windows_;
   std::map<std::int64_t, std::uint64_t> last_applied_order_;
   Second second_;  // row -> order of its last applied write
+  std::size_t incidents_kept_[2][kCauses] = {{0, 0}, {0, 0}};  // [slow, stale][cause]: incidents kept so far
 };
 
 }  // namespace rehearse::sim

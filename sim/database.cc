@@ -69,7 +69,32 @@ const char* ddl_name(DdlStatement::Kind kind) {
   return "?";
 }
 
+// The statement as PostgreSQL names it, for attribution texts.
+const char* ddl_sql(DdlStatement::Kind kind) {
+  switch (kind) {
+    case DdlStatement::Kind::add_column: return "ADD COLUMN";
+    case DdlStatement::Kind::drop_column: return "DROP COLUMN";
+    case DdlStatement::Kind::rename_column: return "RENAME COLUMN";
+    case DdlStatement::Kind::set_not_null: return "SET NOT NULL";
+    case DdlStatement::Kind::create_index: return "CREATE INDEX";
+    case DdlStatement::Kind::drop_index: return "DROP INDEX";
+  }
+  return "?";
+}
+
 }  // namespace
+
+void MigrationWaits::end(TimeUs now) {
+  if (waiting_since_us < 0) return;
+  const TimeUs waited = now - waiting_since_us;
+  total_us += waited;
+  if (waited >= longest_us) {
+    longest_us = waited;
+    why = std::move(waiting_on);
+  }
+  waiting_since_us = -1;
+  waiting_on.clear();
+}
 
 Value generate_value(const ColumnSpec& column, Rng& rng) {
   if (column.nullable > 0 && rng.chance(column.nullable)) return Value::null();
@@ -169,13 +194,17 @@ void SimDatabase::replicate(std::int64_t rows, std::function<void(Table&)> apply
   for (std::size_t r = 0; r < replicas_.size(); ++r) {
     Replica& replica = replicas_[r];
     const TimeUs replica_extra = now < replica.extra_lag_until_us ? replica.extra_lag_us : 0;
-    TimeUs arrival = now + rng_.uniform(replication_lag_.low_us, replication_lag_.high_us) + std::max(extra, replica_extra);
+    TimeUs arrival = now + rng_.uniform(replication_lag_.low_us, replication_lag_.high_us);
     if (replica.transit.high_us > 0) arrival += rng_.uniform(replica.transit.low_us, replica.transit.high_us);  // cross-region
+    TimeUs injected = std::max(extra, replica_extra);  // replication_lag faults
     if (kernel_.buggify().fires(FaultSite::replication_apply_stall)) {  // BUGGIFY: the replica stalls
-      arrival += kernel_.buggify().draw_us(FaultSite::replication_apply_stall, 500 * kMs, kBuggifyReplicaStallMaxUs);
+      injected += kernel_.buggify().draw_us(FaultSite::replication_apply_stall, 500 * kMs, kBuggifyReplicaStallMaxUs);
     }
-    replica.last_apply_us = std::max(replica.last_apply_us, arrival) + us(costs_.replica_apply_per_row_us, rows);
-    replica.pending.push_back(Change{now, [shared_apply](Table& table) { (*shared_apply)(table); }});
+    replica.last_apply_us = std::max(replica.last_apply_us, arrival + injected) + us(costs_.replica_apply_per_row_us, rows);
+    // The same queue without the injected delays: what the migration's own changes cost.
+    replica.last_apply_without_faults_us = std::max(replica.last_apply_without_faults_us, arrival) + us(costs_.replica_apply_per_row_us, rows);
+    replica.pending.push_back(Change{now, [shared_apply](Table& table) { (*shared_apply)(table); },
+                                     replica.last_apply_without_faults_us});
     kernel_.at(replica.last_apply_us, [this, r] {
       Replica& target = replicas_[r];
       if (target.pending.empty()) return;
@@ -188,6 +217,16 @@ void SimDatabase::replicate(std::int64_t rows, std::function<void(Table&)> apply
 TimeUs SimDatabase::replica_lag(int replica) const {
   const Replica& r = replicas_[static_cast<std::size_t>(replica - 1)];
   return r.pending.empty() ? 0 : kernel_.now() - r.pending.front().commit_us;
+}
+
+// The oldest change that would still be pending without injected delays. Those times only grow
+// along the queue, and a change already applied would have been applied without them too.
+TimeUs SimDatabase::replica_lag_without_faults(int replica) const {
+  const Replica& r = replicas_[static_cast<std::size_t>(replica - 1)];
+  const TimeUs now = kernel_.now();
+  auto oldest = std::partition_point(r.pending.begin(), r.pending.end(),
+                                     [now](const Change& change) { return change.apply_without_faults_us <= now; });
+  return oldest == r.pending.end() ? 0 : now - oldest->commit_us;
 }
 
 TimeUs SimDatabase::replication_lag() const {
@@ -212,6 +251,7 @@ void SimDatabase::ddl(const DdlStatement& statement, const DdlLimits& limits, co
                    [respond] { respond(Status::timeout("canceling statement due to lock timeout (buggify)")); });
     return;
   }
+  if (mode == TableLock::Mode::exclusive) ddl_in_queue_ = fmt::format("{} {}", ddl_sql(statement.kind), statement.column);
   with_table_lock(
       mode, wait_limit,
       [this, statement, fence, actor, respond, mode, busy] {
@@ -420,11 +460,33 @@ bool SimDatabase::flag(const std::string& flag) const {
   return it != flags_.end() && it->second;
 }
 
-void SimDatabase::app_write(const AppWrite& write, Respond<AppWriteResult> respond) {
-  with_table_lock(
-      TableLock::Mode::shared, 0,
-      [this, write, respond] {
-        auto run = [this, write, respond] {
+std::string SimDatabase::table_lock_obstruction() const {
+  if (!lock_.exclusive_held() && !lock_.exclusive_waiting()) return "";
+  const std::string ddl = ddl_in_queue_.empty() ? std::string("DDL") : ddl_in_queue_;
+  return fmt::format("on the ACCESS EXCLUSIVE lock {} by the migration's {} in {}{}",
+                     lock_.exclusive_held() ? "held" : "queued", ddl, region_,
+                     !lock_.exclusive_held() && long_transactions_ > 0 ? " (itself waiting behind a long transaction)" : "");
+}
+
+void SimDatabase::app_table_lock(std::function<void()> work, const std::shared_ptr<MigrationWaits>& waits) {
+  if (waits != nullptr && node_.up()) {
+    std::string obstruction = table_lock_obstruction();
+    if (!obstruction.empty()) {
+      waits->begin(kernel_.now(), std::move(obstruction));
+      work = [this, waits, work = std::move(work)] {
+        waits->end(kernel_.now());
+        work();
+      };
+    }
+  }
+  with_table_lock(TableLock::Mode::shared, 0, std::move(work), [] {});
+}
+
+void SimDatabase::app_write(const AppWrite& write, Respond<AppWriteResult> respond, std::shared_ptr<MigrationWaits> waits) {
+  app_table_lock(
+      [this, write, respond, waits] {
+        auto run = [this, write, respond, waits] {
+          if (waits != nullptr) waits->end(kernel_.now());
           after_if_alive(us(costs_.app_write_us), [this, write, respond] {
             AppWriteResult result;
             apply_app_write(write, result);
@@ -434,12 +496,15 @@ void SimDatabase::app_write(const AppWrite& write, Respond<AppWriteResult> respo
         };
         if (write.row_id != 0 && row_locked(write.row_id)) {
           kernel_.probe(Probe::app_write_waited_for_backfill_rows);
+          if (waits != nullptr) {
+            waits->begin(kernel_.now(), fmt::format("on row {} locked by a backfill batch of the migration in {}", write.row_id, region_));
+          }
           row_waiters_.emplace_back(write.row_id, run);  // waits for the backfill batch to commit
         } else {
           run();
         }
       },
-      [] {});
+      waits);
 }
 
 // Turns the application's intent into column writes: old code writes the original columns and
@@ -491,21 +556,23 @@ void SimDatabase::apply_app_write(const AppWrite& write, AppWriteResult& result)
   result.order = ++commit_order_;
 }
 
-void SimDatabase::app_read(int replica, Respond<AppReadResult> respond) {
+void SimDatabase::app_read(int replica, Respond<AppReadResult> respond, std::shared_ptr<MigrationWaits> waits) {
   if (replica > 0 && replica <= replica_count()) {
     const TimeUs staleness = replica_lag(replica);
-    after_if_alive(us(costs_.app_read_us), [respond, staleness] { respond(AppReadResult{Status::ok(), staleness}); });
+    const TimeUs without_faults = std::min(staleness, replica_lag_without_faults(replica));
+    after_if_alive(us(costs_.app_read_us), [respond, staleness, without_faults] {
+      respond(AppReadResult{Status::ok(), staleness, without_faults});
+    });
     return;
   }
-  with_table_lock(
-      TableLock::Mode::shared, 0,
+  app_table_lock(
       [this, respond] {
         after_if_alive(us(costs_.app_read_us), [this, respond] {
           lock_.release(TableLock::Mode::shared);
-          respond(AppReadResult{Status::ok(), 0});
+          respond(AppReadResult{Status::ok(), 0, 0});
         });
       },
-      [] {});
+      waits);
 }
 
 void SimDatabase::run_in_table_lock_queue(std::function<void()> work) {
@@ -523,7 +590,13 @@ void SimDatabase::run_in_table_lock_queue(std::function<void()> work) {
 void SimDatabase::hold_table_lock(TimeUs duration_us) {
   with_table_lock(
       TableLock::Mode::shared, 0,
-      [this, duration_us] { after_if_alive(duration_us, [this] { lock_.release(TableLock::Mode::shared); }); },
+      [this, duration_us] {
+        ++long_transactions_;
+        after_if_alive(duration_us, [this] {
+          --long_transactions_;
+          lock_.release(TableLock::Mode::shared);
+        });
+      },
       [] {});
 }
 
@@ -549,6 +622,8 @@ void SimDatabase::set_replica_transit(const std::vector<DurationRange>& transit)
 
 void SimDatabase::on_crash() {
   lock_ = TableLock();  // every session's locks die with the server
+  long_transactions_ = 0;
+  last_crash_us_ = kernel_.now();
   locked_rows_.clear();
   row_waiters_.clear();
 }

@@ -17,6 +17,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,28 @@ struct AppWrite {
   std::map<std::string, Value> logical;
 };
 
+// What an application request waited on inside the database, for attribution (docs/scenarios.md,
+// `slo.count`): time in the table lock queue behind the migration's DDL, or on rows a backfill
+// batch holds. The request owns it; the database fills it in as the request progresses.
+struct MigrationWaits {
+  TimeUs total_us = 0;          // finished waits
+  TimeUs waiting_since_us = -1; // a wait in progress (-1: none)
+  TimeUs longest_us = 0;
+  std::string why;              // the longest wait's obstruction ("on the ACCESS EXCLUSIVE lock ...")
+  std::string waiting_on;       // the one in progress
+  void begin(TimeUs now, std::string on) {
+    waiting_since_us = now;
+    waiting_on = std::move(on);
+  }
+  void end(TimeUs now);
+  // Every wait so far, the one in progress counted up to `now`.
+  TimeUs total(TimeUs now) const { return total_us + (waiting_since_us >= 0 ? now - waiting_since_us : 0); }
+  // The obstruction of the longest wait, the one in progress counted up to `now`.
+  const std::string& longest_why(TimeUs now) const {
+    return waiting_since_us >= 0 && now - waiting_since_us >= longest_us ? waiting_on : why;
+  }
+};
+
 struct AppWriteResult {
   Status status;
   std::int64_t row_id = 0;
@@ -54,6 +77,9 @@ struct AppWriteResult {
 struct AppReadResult {
   Status status;
   TimeUs staleness_us = 0;
+  // How stale the read would have been without injected replication delays (replication_lag
+  // faults, BUGGIFY stalls): the lag the migration's own changes (backfill batches) caused.
+  TimeUs staleness_without_faults_us = 0;
 };
 
 // The table as every region starts it: `spec.rows` rows generated from the run's seed.
@@ -90,9 +116,10 @@ class SimDatabase {
   bool flag(const std::string& flag) const;
   TimeUs replication_lag() const;
 
-  // The application's statements. `replica` 0 reads the primary, N the N-th replica.
-  void app_write(const AppWrite& write, Respond<AppWriteResult> respond);
-  void app_read(int replica, Respond<AppReadResult> respond);
+  // The application's statements. `replica` 0 reads the primary, N the N-th replica. `waits`
+  // (may be null) learns what the request waited on.
+  void app_write(const AppWrite& write, Respond<AppWriteResult> respond, std::shared_ptr<MigrationWaits> waits = nullptr);
+  void app_read(int replica, Respond<AppReadResult> respond, std::shared_ptr<MigrationWaits> waits = nullptr);
 
   // A short statement on the app-database migration lock's row (sim/lock_store_app_database):
   // it queues for the migrated table's lock like any other statement, so it waits behind a
@@ -115,20 +142,24 @@ class SimDatabase {
   const Table& table() const { return primary_; }
   int replica_count() const { return static_cast<int>(replicas_.size()); }
   TimeUs replica_lag(int replica) const;                 // 1-based
+  TimeUs replica_lag_without_faults(int replica) const;  // the same without injected replication delays
   TableImage replica_image(int replica) const { return replicas_[static_cast<std::size_t>(replica - 1)].table.image(); }
   TableCatalog replica_catalog(int replica) const { return replicas_[static_cast<std::size_t>(replica - 1)].table.catalog(); }
   std::int64_t rows_backfilled() const { return rows_backfilled_; }
   std::int64_t highest_token() const { return highest_token_; }
+  TimeUs last_crash_us() const { return last_crash_us_; }  // -1 = never crashed
 
  private:
   struct Change {
     TimeUs commit_us;
     std::function<void(Table&)> apply;
+    TimeUs apply_without_faults_us = 0;  // when it would apply without injected replication delays
   };
   struct Replica {
     Table table;
     std::deque<Change> pending;
     TimeUs last_apply_us = 0;
+    TimeUs last_apply_without_faults_us = 0;
     DurationRange transit{0, 0};  // cross-region shipping delay (global topology)
     TimeUs extra_lag_us = 0;      // a replication_lag fault on this replica alone
     TimeUs extra_lag_until_us = 0;
@@ -147,6 +178,12 @@ class SimDatabase {
   void with_table_lock(TableLock::Mode mode, TimeUs wait_limit_us, std::function<void()> work,
                        std::function<void()> gave_up);
   void after_if_alive(TimeUs delay_us, std::function<void()> work);
+  // Takes the shared table lock for an application statement, noting in `waits` a wait behind
+  // the migration's DDL.
+  void app_table_lock(std::function<void()> work, const std::shared_ptr<MigrationWaits>& waits);
+  // What a statement queued now waits on ("" = nothing): the migration's DDL holding or queued
+  // for the exclusive lock.
+  std::string table_lock_obstruction() const;
   bool row_locked(std::int64_t id) const;
   void release_rows(std::uint64_t range_id);
   void apply_app_write(const AppWrite& write, AppWriteResult& result);
@@ -178,6 +215,9 @@ class SimDatabase {
   TimeUs extra_lag_us_ = 0;
   TimeUs extra_lag_until_us_ = 0;
   bool ignore_tokens_ = false;
+  std::string ddl_in_queue_;      // the latest DDL that asked for the exclusive lock ("ADD COLUMN x")
+  int long_transactions_ = 0;     // long_transaction faults holding the table lock now
+  TimeUs last_crash_us_ = -1;
 };
 
 // Draws a value for a column from its `gen` rule (ranges, email, one_of(...), uuid).

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 namespace rehearse::sim {
 
 Network::Network(Kernel& kernel, std::uint64_t seed, DurationRange intra_region, DurationRange inter_region)
@@ -12,15 +14,26 @@ Network::Network(Kernel& kernel, std::uint64_t seed, DurationRange intra_region,
   if (kernel.leaked_run() != 0) rng_ = Rng(seed + kernel.leaked_run(), "network");  // test_hooks only
 }
 
-TimeUs Network::latency(const Node& from, const Node& to) {
+TimeUs Network::latency(const Node& from, const Node& to, FaultTouch* touch) {
   if (&from == &to) return 0;
   const DurationRange& range = from.region() == to.region() ? intra_region_ : inter_region_;
   TimeUs delay = rng_.uniform(range.low_us, range.high_us);
   for (const auto& rule : delays_) {
-    if (rule.node == from.index() || rule.node == to.index()) delay += rule.extra_us;
+    if (rule.node != from.index() && rule.node != to.index()) continue;
+    delay += rule.extra_us;
+    if (touch != nullptr) {
+      const Node& delayed = rule.node == from.index() ? from : to;
+      touch->note([&] { return fmt::format("a delay fault on {} held the message from {} to {}", delayed.name(), from.name(), to.name()); });
+    }
   }
   return delay;
 }
+
+namespace {
+std::string cut_text(const Node& from, const Node& to) {
+  return fmt::format("the message from {} to {} was cut by a partition", from.name(), to.name());
+}
+}  // namespace
 
 bool Network::cut(const Node& from, const Node& to) const {
   const std::uint32_t a = from.index();
@@ -33,33 +46,39 @@ bool Network::cut(const Node& from, const Node& to) const {
   return false;
 }
 
-void Network::send(Node& from, Node& to, std::function<void()> on_delivery) {
+void Network::send(Node& from, Node& to, std::function<void()> on_delivery, FaultTouch* touch) {
   ++messages_sent_;
   if (cut(from, to)) {
     ++messages_lost_;
     kernel_.probe(Probe::message_cut_by_partition);
+    if (touch != nullptr) touch->note([&] { return cut_text(from, to); });
     return;
   }
   for (const auto& rule : drops_) {
     if ((rule.node == from.index() || rule.node == to.index()) && rng_.chance(rule.probability)) {
       ++messages_lost_;
+      if (touch != nullptr) touch->note([&] { return fmt::format("a drop fault lost the message from {} to {}", from.name(), to.name()); });
       return;
     }
   }
   const std::uint64_t to_epoch = to.epoch();
-  kernel_.after(latency(from, to), [this, &from, &to, to_epoch, on_delivery = std::move(on_delivery)]() mutable {
-    deliver(to, to_epoch, from, std::move(on_delivery));
+  kernel_.after(latency(from, to, touch), [this, &from, &to, to_epoch, touch, on_delivery = std::move(on_delivery)]() mutable {
+    deliver(to, to_epoch, from, std::move(on_delivery), touch);
   });
 }
 
-void Network::deliver(Node& to, std::uint64_t to_epoch, const Node& from, std::function<void()> on_delivery) {
+void Network::deliver(Node& to, std::uint64_t to_epoch, const Node& from, std::function<void()> on_delivery,
+                      FaultTouch* touch) {
   if (!to.up() || to.epoch() != to_epoch || cut(from, to)) {
     ++messages_lost_;
-    if (to.up() && to.epoch() == to_epoch) kernel_.probe(Probe::message_cut_by_partition);
+    const bool alive = to.up() && to.epoch() == to_epoch;
+    if (alive) kernel_.probe(Probe::message_cut_by_partition);
+    if (touch != nullptr) touch->note([&] { return alive ? cut_text(from, to) : fmt::format("{} crashed", to.name()); });
     return;
   }
   if (to.paused()) {
     kernel_.probe(Probe::message_held_for_paused_node);
+    if (touch != nullptr) touch->note([&] { return fmt::format("{} was paused", to.name()); });
     to.defer(std::move(on_delivery));
     return;
   }

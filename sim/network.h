@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "core/assert.h"
@@ -31,6 +32,18 @@ struct Reply {
 template <typename R>
 using Respond = std::function<void(R)>;
 
+// What an injected fault did to a message on its way, for attributing a slow or failed
+// application request (docs/scenarios.md, `slo.count`): the first such thing, in words
+// ("the message from app:us-east-1 to db:us-east-1 was cut by a partition"); empty = nothing.
+struct FaultTouch {
+  std::string what;
+  // Spells `describe()` out only for the first touch (messages are the hot path).
+  template <typename Describe>
+  void note(Describe describe) {
+    if (what.empty()) what = describe();
+  }
+};
+
 class Network {
  public:
   Network(Kernel& kernel, std::uint64_t seed, DurationRange intra_region, DurationRange inter_region);
@@ -39,7 +52,8 @@ class Network {
 
   // Sends a message: `on_delivery` runs at `to` after the link's latency unless the message
   // is cut, dropped or `to` is down by then. Callable from any context.
-  void send(Node& from, Node& to, std::function<void()> on_delivery);
+  // `touch` (nullptr = none), which must outlive the message, learns what a fault did to it.
+  void send(Node& from, Node& to, std::function<void()> on_delivery, FaultTouch* touch = nullptr);
 
   // A request/response from the running fiber on `from`: `handler` runs at `to` on delivery;
   // its reply travels back. Returns nullopt when no reply arrived within `timeout_us` (the
@@ -86,8 +100,8 @@ class Network {
     bool answered = false;  // the server's handler answered: its effect stands
   };
 
-  TimeUs latency(const Node& from, const Node& to);
-  void deliver(Node& to, std::uint64_t to_epoch, const Node& from, std::function<void()> on_delivery);
+  TimeUs latency(const Node& from, const Node& to, FaultTouch* touch);
+  void deliver(Node& to, std::uint64_t to_epoch, const Node& from, std::function<void()> on_delivery, FaultTouch* touch);
 
   Kernel& kernel_;
   Rng rng_;

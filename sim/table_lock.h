@@ -20,6 +20,7 @@ class TableLock {
   bool cancel(std::uint64_t id);
   void release(Mode mode);
   bool exclusive_waiting() const;
+  bool exclusive_held() const { return exclusive_held_; }
   int shared_holders() const { return shared_holders_; }
 
  private:

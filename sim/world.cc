@@ -492,6 +492,11 @@ RunStats World::stats() const {
   }
   stats.max_stall_us = observations_.max_stall_us;
   stats.max_replica_lag_us = observations_.max_staleness_us;
+  for (int cause = 0; cause < kCauses; ++cause) {
+    stats.app_errors_by_cause[cause] = observations_.errors_by_cause[cause];
+    stats.max_stall_by_cause_us[cause] = observations_.max_stall_by_cause_us[cause];
+    stats.max_replica_lag_by_cause_us[cause] = observations_.max_staleness_by_cause_us[cause];
+  }
   return stats;
 }
 

@@ -112,7 +112,7 @@ TEST(Engine, GivesUpAfterAcquireTimeoutWhenTheLockStoreIsUnreachable) {
   // The lock store is partitioned away for the whole run: the engine stops after
   // acquire_timeout and the migration is incomplete, with every region pending.
   const Scenario scenario = testing::from_text(scenario_text(
-      "{instances: 1, acquire_timeout: 30s}", "[{at: 0s, partition: [lock], for: 20m}]"));
+      "{instances: 1, acquire_timeout: 30s, acquire_retries: 0}", "[{at: 0s, partition: [lock], for: 20m}]"));
   const RunResult result = sim::simulate(scenario, 1);
   EXPECT_EQ(result.outcome, "incomplete");
   EXPECT_EQ(result.region_states.at("us-east-1"), "pending");

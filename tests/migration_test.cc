@@ -103,7 +103,7 @@ topology:
     - {name: us-east-1, replicas: 0}
     - {name: eu-west-1, replicas: 0}
 lock: {backend: redis, ttl: 10s, renew_every: 3s, fencing: storage}
-engine: {instances: 2, start_jitter: 0s..1s, ddl_retries: 2, acquire_timeout: 20m, batch_size: 500, batch_pause: 10ms,
+engine: {instances: 2, start_jitter: 0s..1s, ddl_retries: 2, retries: 2, acquire_timeout: 20m, batch_size: 500, batch_pause: 10ms,
          backoff: {base: 100ms, max: 1s, jitter: full}, health_gate: {soak: 5s}, on_failure: rollback}
 table:
   rows: 1000
@@ -121,8 +121,11 @@ faults:
     const RunResult result = sim::simulate(scenario, seed);
     EXPECT_FALSE(result.violated()) << "seed " << seed << ": " << describe(result);
     EXPECT_EQ(result.outcome, "completed") << "seed " << seed << ": " << describe(result);
+    // The region failed (a transient failure past its retries now steps aside and resumes
+    // rather than halting; docs/scenarios.md) and was never rolled back.
     const int halted = testing::count_events(result, [](const Event& event) {
-      return event.kind == EventKind::message && event.detail.find("not rolled back: us-east-1 is already contracted") == 0;
+      return event.kind == EventKind::message && (event.detail.find("not rolled back: us-east-1 is already contracted") == 0 ||
+                                                  event.detail.find("stepping aside to resume") != std::string::npos);
     });
     const int rollbacks = testing::count_events(
         result, [](const Event& event) { return event.kind == EventKind::phase && event.detail == "rollback"; });
@@ -142,7 +145,7 @@ topology:
   regions:
     - {name: us-east-1, replicas: 0}
 lock: {backend: zookeeper, nodes: 3, ttl: 6s, renew_every: 2s, fencing: storage}
-engine: {instances: 2, start_jitter: 0s..1s, batch_size: 100, batch_pause: 200ms, acquire_timeout: 10s}
+engine: {instances: 2, start_jitter: 0s..1s, batch_size: 100, batch_pause: 200ms, acquire_timeout: 10s, acquire_retries: 0}
 table:
   rows: 20000
   columns:
