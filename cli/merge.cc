@@ -10,46 +10,11 @@
 #include <fmt/format.h>
 
 #include "cli/commands_internal.h"
+#include "cli/merge_input.h"
 
 namespace rehearse::cli {
 
 namespace {
-
-struct MergeInput {
-  std::string file;
-  SweepSummary summary;
-  nlohmann::json seeds;  // the optional "seeds" and "shard" fields, null when absent
-  nlohmann::json shard;
-};
-
-bool is_seed_list(const nlohmann::json& json) {
-  if (!json.is_array()) return false;
-  for (const auto& seed : json) {
-    if (!seed.is_number_unsigned()) return false;
-  }
-  return true;
-}
-
-// Fills `summary` from a parsed sweep object; returns the problem, or "" when it is valid.
-std::string parse_summary(const nlohmann::json& json, SweepSummary& summary) {
-  if (!json.is_object()) return "not a JSON object";
-  if (!json.contains("scenario") || !json["scenario"].is_string()) return "\"scenario\" missing or not a string";
-  if (!json.contains("seeds_run") || !json["seeds_run"].is_number_unsigned()) return "\"seeds_run\" missing or not a count";
-  if (!json.contains("violating_seeds") || !is_seed_list(json["violating_seeds"])) {
-    return "\"violating_seeds\" missing or not a list of seeds";
-  }
-  if (!json.contains("by_invariant") || !json["by_invariant"].is_object()) return "\"by_invariant\" missing or not an object";
-  if (!json.contains("wall_ms") || !json["wall_ms"].is_number_integer()) return "\"wall_ms\" missing or not an integer";
-  summary.scenario = json["scenario"].get<std::string>();
-  summary.seeds_run = json["seeds_run"].get<std::uint64_t>();
-  summary.violating_seeds = json["violating_seeds"].get<std::vector<std::uint64_t>>();
-  summary.wall_ms = json["wall_ms"].get<std::int64_t>();
-  for (const auto& [invariant, seeds] : json["by_invariant"].items()) {
-    if (!is_seed_list(seeds)) return fmt::format("\"by_invariant\".\"{}\" is not a list of seeds", invariant);
-    summary.by_invariant[invariant] = seeds.get<std::vector<std::uint64_t>>();
-  }
-  return parse_coverage(json, summary);
-}
 
 std::optional<MergeInput> read_input(const std::string& file) {
   std::ifstream in(file);
@@ -59,21 +24,12 @@ std::optional<MergeInput> read_input(const std::string& file) {
   }
   std::stringstream text;
   text << in.rdbuf();
-  const nlohmann::json json = nlohmann::json::parse(text.str(), nullptr, false);
-  if (json.is_discarded()) {
-    std::cerr << "rehearse: " << file << ": not valid JSON (expected the output of `rehearse sweep --json`)\n";
+  std::variant<MergeInput, std::string> input = parse_merge_input(text.str(), file);
+  if (auto* problem = std::get_if<std::string>(&input)) {
+    std::cerr << "rehearse: " << *problem << "\n";
     return std::nullopt;
   }
-  MergeInput input;
-  input.file = file;
-  const std::string problem = parse_summary(json, input.summary);
-  if (!problem.empty()) {
-    std::cerr << "rehearse: " << file << ": not a sweep summary: " << problem << "\n";
-    return std::nullopt;
-  }
-  if (json.contains("seeds")) input.seeds = json["seeds"];
-  if (json.contains("shard")) input.shard = json["shard"];
-  return input;
+  return std::move(std::get<MergeInput>(input));
 }
 
 // Inputs must name one scenario and must not cover the same seeds twice.

@@ -17,7 +17,7 @@ class Node;
 
 class FaultInjector {
  public:
-  FaultInjector(World& world, std::uint64_t seed);
+  explicit FaultInjector(World& world);
   FaultInjector(const FaultInjector&) = delete;
   FaultInjector& operator=(const FaultInjector&) = delete;
 
@@ -41,7 +41,6 @@ class FaultInjector {
   void record(const FaultSpec& fault, int kind, const std::string& detail);
 
   World& world_;
-  std::uint64_t seed_;
   std::vector<FaultSpec> phase_faults_;
   std::vector<bool> phase_fired_;
   TimeUs last_end_us_ = 0;
