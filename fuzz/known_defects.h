@@ -12,10 +12,11 @@
 namespace rehearse::fuzz {
 
 // yaml-cpp 0.7's LoadAll never returns, and grows without bound, when a document's root node
-// starts with `,` (`,`, `, -`, `--- ,`, `!!str ,`, `&a ,`). True when the first token of the
-// text after comments, directives, `---` and node properties (tags, anchors) is a `,`.
-inline bool known_yaml_hang(std::string_view text) {
-  std::size_t i = 0;
+// starts with `,` (`,`, `, -`, `--- ,`, `!!str ,`, `&a ,`, or `name: x` then `---` then `,`; a
+// live config reaches it through its second document). True when the first token of a document
+// (the text's start, or after a line starting with `---`) after comments, directives, `---` and
+// node properties (tags, anchors) is a `,`.
+inline bool known_yaml_document_hang(std::string_view text, std::size_t i) {
   const auto skip_to_space = [&] {
     while (i < text.size() && text[i] != ' ' && text[i] != '\t' && text[i] != '\n' && text[i] != '\r') ++i;
   };
@@ -37,8 +38,18 @@ inline bool known_yaml_hang(std::string_view text) {
   return false;
 }
 
+inline bool known_yaml_hang(std::string_view text) {
+  for (std::size_t start = 0;;) {
+    if (known_yaml_document_hang(text, start)) return true;
+    const std::size_t marker = text.find("\n---", start);
+    if (marker == std::string_view::npos) return false;
+    start = marker + 1;
+  }
+}
+
 // `rehearse merge` recurses once per nesting level when it copies, compares and frees a JSON
-// value (SIGSEGV at a million `[`). True when brackets outside strings nest deeper than 512.
+// value (SIGSEGV at a million `[`). True when brackets outside strings nest deeper than 4,000
+// (4,000 levels pass under AddressSanitizer, 10,000 overflow its stack).
 inline bool known_deep_json(std::string_view text) {
   int depth = 0;
   bool in_string = false;
@@ -50,7 +61,7 @@ inline bool known_deep_json(std::string_view text) {
     } else if (c == '"') {
       in_string = true;
     } else if (c == '[' || c == '{') {
-      if (++depth > 512) return true;
+      if (++depth > 4000) return true;
     } else if (c == ']' || c == '}') {
       --depth;
     }
