@@ -8,6 +8,9 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "scenarios/live_config.h"
 
 namespace rehearse::fuzz {
 
@@ -65,6 +68,17 @@ inline bool known_deep_json(std::string_view text) {
     } else if (c == ']' || c == '}') {
       --depth;
     }
+  }
+  return false;
+}
+
+// The live config is turned into a scenario by pasting region names into YAML text
+// (scenarios/live_config.cc, topology_line): a name such as `eu-west-1, replicas: 0}, {name: zz`
+// adds a region, one with a newline injects keys. True when a region name holds a character
+// that YAML's flow syntax or a line break gives a meaning to.
+inline bool known_live_region_injection(const std::vector<LiveRegionConfig>& regions) {
+  for (const LiveRegionConfig& region : regions) {
+    if (region.name.find_first_of(",:{}[]#&*!|>'\"%@`\n\r\t ") != std::string::npos) return true;
   }
   return false;
 }

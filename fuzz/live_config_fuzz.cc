@@ -1,10 +1,11 @@
 // libFuzzer target: a live config's bytes, loaded as `rehearse live CONFIG` loads them
 // (scenarios/live_config.cc, then the scenario loader and the plan's compilation).
 // Properties: no crash, hang, leak, uncaught exception or sanitizer report; a config that fails
-// to load says why.
+// to load says why; one that loads simulates exactly its regions, with their replica counts.
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <yaml-cpp/yaml.h>
 
@@ -31,6 +32,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     return 0;
   }
-  (void)rehearse::compile_plan(loaded.config->scenario);
+  // The simulated topology is the config's regions, one for one (names and replica counts).
+  const rehearse::LiveConfig& config = *loaded.config;
+  const std::vector<rehearse::RegionSpec>& topology = config.scenario.topology.regions;
+  bool same = topology.size() == config.regions.size();
+  for (std::size_t i = 0; same && i < topology.size(); ++i) {
+    same = topology[i].name == config.regions[i].name &&
+           topology[i].replicas == static_cast<int>(config.regions[i].replicas.size());
+  }
+  if (!same && rehearse::fuzz::known_live_region_injection(config.regions)) return 0;
+  rehearse::fuzz::check(same, "the topology is the config's regions", text);
+  rehearse::fuzz::check(!config.lock_endpoints.empty(), "a loaded live config has lock endpoints");
+  (void)rehearse::compile_plan(config.scenario);
   return 0;
 }
