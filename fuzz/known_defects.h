@@ -15,13 +15,14 @@
 namespace rehearse::fuzz {
 
 // yaml-cpp 0.7's LoadAll never returns, and grows without bound, when a document's root node
-// starts with `,` (`,`, `, -`, `--- ,`, `!!str ,`, `&a ,`, or `name: x` then `---` then `,`; a
-// live config reaches it through its second document). True when the first token of a document
-// (the text's start, or after a line starting with `---`) after comments, directives, `---` and
-// node properties (tags, anchors) is a `,`.
+// starts with `,` (`,`, `, -`, `--- ,`, `!!str ,`, `&a ,`, `!a,b` where the tag ends at the
+// comma, or `name: x` then `---` then `,`; a live config reaches it through its second document).
+// True when the first token of a document (the text's start, or after a line starting with `---`)
+// after comments, directives, `---` and node properties (tags and anchors, which end at a space
+// or a flow indicator) is a `,`.
 inline bool known_yaml_document_hang(std::string_view text, std::size_t i) {
   const auto skip_to_space = [&] {
-    while (i < text.size() && text[i] != ' ' && text[i] != '\t' && text[i] != '\n' && text[i] != '\r') ++i;
+    while (i < text.size() && std::string_view(" \t\n\r,[]{}").find(text[i]) == std::string_view::npos) ++i;
   };
   while (i < text.size()) {
     const char c = text[i];
