@@ -1,54 +1,55 @@
 // KNOWN-DEFECT(issue 11, fixed on branch inputs): remove on merge.
 // Inputs that hit a defect of issue 11 already being fixed elsewhere; the targets skip them so
-// that fuzzing finds the others meanwhile. Each predicate is deliberately narrow (it matches the
-// documented trigger, not a family of inputs); when the fix is merged, delete the predicate and
-// its call, and the fuzz tests will prove the fix.
+// that fuzzing finds the others meanwhile. Each predicate matches its defect as narrowly as it
+// can (the yaml-cpp hang is detected by running yaml-cpp's parser with a bound, not guessed from
+// the text); when the fix is merged, delete the predicate and its call, and the regression inputs
+// of fuzz/regressions/ (known-*) will prove the fix.
 #pragma once
 
 #include <cstddef>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/yaml.h>
 
 #include "scenarios/live_config.h"
 
 namespace rehearse::fuzz {
 
-// yaml-cpp 0.7's LoadAll never returns, and grows without bound, when a document's root node
-// starts with `,` (`,`, `, -`, `--- ,`, `!!str ,`, `&a ,`, `!a,b` where the tag ends at the
-// comma, or `name: x` then `---` then `,`; a live config reaches it through its second document).
-// True when the first token of a document (the text's start, or after a line starting with `---`)
-// after comments, directives, `---` and node properties (tags and anchors, which end at a space
-// or a flow indicator) is a `,`.
-inline bool known_yaml_document_hang(std::string_view text, std::size_t i) {
-  const auto skip_to_space = [&] {
-    while (i < text.size() && std::string_view(" \t\n\r,[]{}").find(text[i]) == std::string_view::npos) ++i;
-  };
-  while (i < text.size()) {
-    const char c = text[i];
-    const bool line_start = i == 0 || text[i - 1] == '\n';
-    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
-      ++i;
-    } else if (c == '#' || (c == '%' && line_start)) {
-      while (i < text.size() && text[i] != '\n') ++i;
-    } else if (line_start && (text.substr(i, 3) == "---" || text.substr(i, 3) == "...")) {
-      i += 3;
-    } else if (c == '!' || c == '&') {
-      skip_to_space();
-    } else {
-      return c == ',';
+// yaml-cpp 0.7's LoadAll never returns, and its memory grows, when a `,` (a flow entry) stands
+// where a document's node would: at the start (`,`, `, -`, `--- ,`), after node properties that
+// end at the comma (`!one_of(a,b)k`, `&a,`), after a complete root node (`{},d`, `[] ,`, `"a",`)
+// or in a later document (`name: x`, `---`, `,`; a live config reaches it so, its own YAML::Load
+// reads only the first document). The parser then yields empty documents without consuming
+// input. True when yaml-cpp's event parser yields more documents than the text has bytes.
+class IgnoreYamlEvents final : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+inline bool known_yaml_hang(const std::string& text) {
+  std::istringstream in(text);
+  try {
+    YAML::Parser parser(in);
+    IgnoreYamlEvents events;
+    for (std::size_t documents = 0; parser.HandleNextDocument(events);) {
+      if (++documents > text.size() + 1) return true;
     }
+  } catch (const YAML::Exception&) {
+    // A parse error ends the document list: the loader reports it.
   }
   return false;
-}
-
-inline bool known_yaml_hang(std::string_view text) {
-  for (std::size_t start = 0;;) {
-    if (known_yaml_document_hang(text, start)) return true;
-    const std::size_t marker = text.find("\n---", start);
-    if (marker == std::string_view::npos) return false;
-    start = marker + 1;
-  }
 }
 
 // `rehearse merge` recurses once per nesting level when it copies, compares and frees a JSON
