@@ -114,7 +114,8 @@ struct SweepSummary {
 SweepSummary summarize(const std::string& scenario, const std::vector<SeedOutcome>& outcomes, std::int64_t wall_ms);
 nlohmann::json summary_json(const SweepSummary& summary);
 // The coverage parts of a sweep summary (cli/sweep.cc): the `probes` and `buggify` objects, and
-// the text table. Reading them back (merge) returns the problem, or "" when they are valid.
+// the text table. Reading them back (merge, cli/merge_input.cc) returns the problem, or "" when
+// they are valid.
 nlohmann::json probes_json(const SweepSummary& summary);
 nlohmann::json buggify_json(const SweepSummary& summary);
 std::string parse_coverage(const nlohmann::json& json, SweepSummary& summary);

@@ -13,74 +13,13 @@
 #include <fmt/ranges.h>
 
 #include "cli/commands_internal.h"
+#include "cli/merge_input.h"
 
 namespace rehearse::cli {
 
 namespace {
 
-constexpr int kMaxJsonDepth = 64;                          // a sweep summary nests 3 levels
 constexpr std::size_t kMaxInputBytes = std::size_t{1} << 30;  // 10 million seeds take about 100 MB
-
-struct MergeInput {
-  std::string file;
-  SweepSummary summary;
-  nlohmann::json seeds;  // the optional "seeds" and "shard" fields, null when absent
-  nlohmann::json shard;
-};
-
-bool is_seed_list(const nlohmann::json& json) {
-  if (!json.is_array()) return false;
-  for (const auto& seed : json) {
-    if (!seed.is_number_unsigned()) return false;
-  }
-  return true;
-}
-
-// Fills `summary` from a parsed sweep object; returns the problem, or "" when it is valid.
-std::string parse_summary(const nlohmann::json& json, SweepSummary& summary) {
-  if (!json.is_object()) return "not a JSON object";
-  if (!json.contains("scenario") || !json["scenario"].is_string()) return "\"scenario\" missing or not a string";
-  if (!json.contains("seeds_run") || !json["seeds_run"].is_number_unsigned()) return "\"seeds_run\" missing or not a count";
-  if (!json.contains("violating_seeds") || !is_seed_list(json["violating_seeds"])) {
-    return "\"violating_seeds\" missing or not a list of seeds";
-  }
-  if (!json.contains("by_invariant") || !json["by_invariant"].is_object()) return "\"by_invariant\" missing or not an object";
-  if (!json.contains("wall_ms") || !json["wall_ms"].is_number_unsigned() ||
-      json["wall_ms"].get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
-    return "\"wall_ms\" missing or not a count of milliseconds below 2^63";
-  summary.scenario = json["scenario"].get<std::string>();
-  summary.seeds_run = json["seeds_run"].get<std::uint64_t>();
-  summary.violating_seeds = json["violating_seeds"].get<std::vector<std::uint64_t>>();
-  summary.wall_ms = json["wall_ms"].get<std::int64_t>();
-  for (const auto& [invariant, seeds] : json["by_invariant"].items()) {
-    if (!is_seed_list(seeds)) return fmt::format("\"by_invariant\".\"{}\" is not a list of seeds", invariant);
-    summary.by_invariant[invariant] = seeds.get<std::vector<std::uint64_t>>();
-  }
-  return parse_coverage(json, summary);
-}
-
-// The deepest nesting of arrays and objects in JSON text (strings skipped), counted without
-// recursion: nlohmann::json parses iteratively but copies, compares and destroys recursively,
-// and a million '[' overflowed the stack.
-int json_depth(const std::string& text) {
-  int depth = 0;
-  int deepest = 0;
-  bool in_string = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      deepest = std::max(deepest, ++depth);
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return deepest;
-}
 
 std::optional<std::string> read_bounded(const std::string& file) {
   std::ifstream in(file, std::ios::binary);
@@ -107,26 +46,12 @@ std::optional<std::string> read_bounded(const std::string& file) {
 std::optional<MergeInput> read_input(const std::string& file) {
   const std::optional<std::string> text = read_bounded(file);
   if (!text) return std::nullopt;
-  if (const int depth = json_depth(*text); depth > kMaxJsonDepth) {
-    std::cerr << fmt::format("rehearse: {}: JSON nested {} levels deep, above the limit of {} (a sweep summary nests 3)\n",
-                             file, depth, kMaxJsonDepth);
+  std::variant<MergeInput, std::string> input = parse_merge_input(*text, file);
+  if (auto* problem = std::get_if<std::string>(&input)) {
+    std::cerr << "rehearse: " << *problem << "\n";
     return std::nullopt;
   }
-  const nlohmann::json json = nlohmann::json::parse(*text, nullptr, false);
-  if (json.is_discarded()) {
-    std::cerr << "rehearse: " << file << ": not valid JSON (expected the output of `rehearse sweep --json`)\n";
-    return std::nullopt;
-  }
-  MergeInput input;
-  input.file = file;
-  const std::string problem = parse_summary(json, input.summary);
-  if (!problem.empty()) {
-    std::cerr << "rehearse: " << file << ": not a sweep summary: " << problem << "\n";
-    return std::nullopt;
-  }
-  if (json.contains("seeds")) input.seeds = json["seeds"];
-  if (json.contains("shard")) input.shard = json["shard"];
-  return input;
+  return std::move(std::get<MergeInput>(input));
 }
 
 // Inputs must name one scenario and must not cover the same seeds twice.

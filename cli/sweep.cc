@@ -139,51 +139,6 @@ nlohmann::json buggify_json(const SweepSummary& summary) {
   return sites;
 }
 
-namespace {
-
-bool is_count(const nlohmann::json& object, const char* key) {
-  return object.is_object() && object.contains(key) && object[key].is_number_unsigned();
-}
-
-// A count read into a signed 64-bit field (hits, fires): 2^63 and beyond would read as negative.
-bool is_signed_count(const nlohmann::json& object, const char* key) {
-  return is_count(object, key) &&
-         object[key].get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
-}
-
-}  // namespace
-
-// Reads `probes` (and `buggify`) back from a sweep object. Both are optional (a summary from
-// a build without them merges as zero coverage); an unknown probe or site name is an error,
-// since it comes from another build whose counts cannot be compared.
-std::string parse_coverage(const nlohmann::json& json, SweepSummary& summary) {
-  if (json.contains("probes")) {
-    if (!json["probes"].is_object()) return "\"probes\" is not an object";
-    for (const auto& [name, tally] : json["probes"].items()) {
-      const std::optional<Probe> probe = probe_named(name);
-      if (!probe) return fmt::format("\"probes\": unknown probe '{}' (from another build?)", name);
-      if (!is_count(tally, "seeds") || !is_signed_count(tally, "hits"))
-        return fmt::format("\"probes\".\"{}\" needs seeds and hits (counts, hits below 2^63)", name);
-      summary.probes[static_cast<std::size_t>(*probe)] = {tally["seeds"].get<std::uint64_t>(), tally["hits"].get<std::int64_t>()};
-    }
-  }
-  if (!json.contains("buggify")) return "";
-  if (!json["buggify"].is_object()) return "\"buggify\" is not an object";
-  summary.buggify = true;
-  for (const auto& [name, tally] : json["buggify"].items()) {
-    const auto& sites = all_fault_sites();
-    const auto site = std::find_if(sites.begin(), sites.end(), [&name](const FaultSiteInfo& info) { return name == info.name; });
-    if (site == sites.end()) return fmt::format("\"buggify\": unknown site '{}' (from another build?)", name);
-    if (!is_count(tally, "enabled_seeds") || !is_count(tally, "fired_seeds") || !is_signed_count(tally, "fires")) {
-      return fmt::format("\"buggify\".\"{}\" needs enabled_seeds, fired_seeds and fires (counts, fires below 2^63)", name);
-    }
-    summary.sites[static_cast<std::size_t>(site->site)] = {tally["enabled_seeds"].get<std::uint64_t>(),
-                                                           tally["fired_seeds"].get<std::uint64_t>(),
-                                                           tally["fires"].get<std::int64_t>()};
-  }
-  return "";
-}
-
 void print_coverage_text(std::ostream& out, const SweepSummary& summary) {
   std::size_t reached = 0;
   for (const auto& tally : summary.probes) reached += tally.seeds > 0 ? 1 : 0;

@@ -172,6 +172,26 @@ bool yaml_cpp_would_loop(const std::string& text) {
 
 }  // namespace
 
+int first_invalid_utf8_line(const std::string& text) {
+  int line = 1;
+  for (std::size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (n == 0 || c == 0xC0 || c == 0xC1 || c > 0xF4 || i + n > text.size()) return line;
+    for (std::size_t k = 1; k < n; ++k) {
+      if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return line;
+    }
+    const auto c1 = n > 1 ? static_cast<unsigned char>(text[i + 1]) : 0;
+    if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 >= 0xA0) || (c == 0xF0 && c1 < 0x90) ||
+        (c == 0xF4 && c1 >= 0x90)) {
+      return line;  // overlong encoding, surrogate, or beyond U+10FFFF
+    }
+    if (c == '\n') ++line;
+    i += n;
+  }
+  return 0;
+}
+
 std::string YamlError::describe() const {
   return column > 0 ? fmt::format("{} (column {})", message, column) : message;
 }
@@ -182,14 +202,24 @@ YamlDocuments parse_yaml(const std::string& text) {
     result.error = YamlError{0, 0, fmt::format("larger than {} MiB; not a scenario file", kMaxYamlBytes >> 20)};
     return result;
   }
-  if (std::optional<YamlError> problem = Prescan().run(text)) {
-    result.error = std::move(problem);
+  // libfyaml 0.7 can loop without end on bytes that are not UTF-8 (a stray 0xB7 in a `%`
+  // directive line, found by fuzz/live_config_fuzz): no text reaches it unchecked.
+  if (const int bad_line = first_invalid_utf8_line(text)) {
+    result.error = YamlError{bad_line, 0, "not valid UTF-8 (rehearse reads UTF-8 text)"};
     return result;
   }
   if (text.find('\0') != std::string::npos) {
     const std::size_t at = text.find('\0');
     const int line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n'));
     result.error = YamlError{line, 0, "a NUL byte in the text: not a YAML file"};
+    return result;
+  }
+  if (std::optional<YamlError> problem = Prescan().run(text)) {
+    // libfyaml places an error found at the end of the stream (an unclosed flow mapping) on
+    // the line after the last: name the last line, the one a user can open.
+    const int lines = 1 + static_cast<int>(std::count(text.begin(), text.end(), '\n'));
+    if (problem->line > lines) problem->line = lines, problem->column = 0;
+    result.error = std::move(problem);
     return result;
   }
   if (yaml_cpp_would_loop(text)) {

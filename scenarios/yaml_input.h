@@ -33,6 +33,9 @@ struct YamlDocuments {
   std::optional<YamlError> error;
 };
 
+// The line of the first byte that is not valid UTF-8, or 0 when the text is valid.
+int first_invalid_utf8_line(const std::string& text);
+
 // Parses `text` (every document of it). Never throws; never runs unbounded.
 YamlDocuments parse_yaml(const std::string& text);
 

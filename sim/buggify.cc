@@ -39,8 +39,8 @@ TimeUs Buggify::draw_us(FaultSite site, TimeUs low_us, TimeUs high_us) {
   return streams_[index(site)].uniform(low_us, high_us);
 }
 
-SlowAnsweringLockClient::SlowAnsweringLockClient(Kernel& kernel, Node& node, std::unique_ptr<LockClient> inner)
-    : kernel_(kernel), node_(node), inner_(std::move(inner)) {
+SlowAnsweringLockClient::SlowAnsweringLockClient(Kernel& kernel, std::unique_ptr<LockClient> inner)
+    : kernel_(kernel), inner_(std::move(inner)) {
   REHEARSE_ASSERT(inner_ != nullptr);
 }
 

@@ -18,7 +18,6 @@
 namespace rehearse::sim {
 
 class Kernel;
-class Node;
 
 class Buggify final : public FaultPoints {
  public:
@@ -48,7 +47,7 @@ class Buggify final : public FaultPoints {
 // TTL, which counts from when the request was sent. Everything else is forwarded unchanged.
 class SlowAnsweringLockClient final : public LockClient {
  public:
-  SlowAnsweringLockClient(Kernel& kernel, Node& node, std::unique_ptr<LockClient> inner);
+  SlowAnsweringLockClient(Kernel& kernel, std::unique_ptr<LockClient> inner);
   Result<Lease> try_acquire(TimeUs ttl_us) override;
   Status renew(const Lease& lease, TimeUs ttl_us) override;
   Status release(const Lease& lease) override;
@@ -58,7 +57,6 @@ class SlowAnsweringLockClient final : public LockClient {
   void maybe_answer_late();
 
   Kernel& kernel_;
-  Node& node_;
   std::unique_ptr<LockClient> inner_;
 };
 

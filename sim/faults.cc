@@ -50,7 +50,7 @@ std::string describe(const FaultSpec& fault) {
   return "?";
 }
 
-FaultInjector::FaultInjector(World& world, std::uint64_t seed) : world_(world), seed_(seed) {}
+FaultInjector::FaultInjector(World& world) : world_(world) {}
 
 void FaultInjector::schedule(const std::vector<FaultSpec>& faults, bool listed) {
   for (const FaultSpec& fault : faults) {

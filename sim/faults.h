@@ -18,7 +18,7 @@ class Node;
 
 class FaultInjector {
  public:
-  FaultInjector(World& world, std::uint64_t seed);
+  explicit FaultInjector(World& world);
   FaultInjector(const FaultInjector&) = delete;
   FaultInjector& operator=(const FaultInjector&) = delete;
 
@@ -47,7 +47,6 @@ class FaultInjector {
   void record(const FaultSpec& fault, int kind, const std::string& detail);
 
   World& world_;
-  std::uint64_t seed_;
   // A listed fault's fate: armed once its phase came (timed: at once), fired when its time
   // came, skipped with the reason when it found no target then.
   struct Listed {

@@ -28,8 +28,7 @@ struct World::Process {
         tasks(world.kernel(), node),
         recorder(node.name(), [&world](Event event) { world.append(std::move(event)); }, &world.kernel().probes()),
         lock(std::make_unique<SlowAnsweringLockClient>(
-            world.kernel(), node,
-            world.lock_service_->make_client(node, fmt::format("lock-client-{}-{}", node.name(), incarnation)))),
+            world.kernel(), world.lock_service_->make_client(node, fmt::format("lock-client-{}-{}", node.name(), incarnation)))),
         flags(world.network(), node, endpoints(world), database_timeout(world.scenario())) {
     for (const auto& [region, endpoint] : endpoints(world)) {
       databases.emplace(region, std::make_unique<SimRegionDatabase>(world.network(), node, endpoint,
@@ -73,7 +72,7 @@ World::World(const Scenario& scenario, std::uint64_t seed, MigrationPlan plan, W
   build_nodes();
   build_stores();
   build_applications();
-  faults_ = std::make_unique<FaultInjector>(*this, seed);
+  faults_ = std::make_unique<FaultInjector>(*this);
 }
 
 World::~World() {

@@ -1,0 +1,1 @@
+substr(name, missing)

@@ -1,0 +1,1 @@
+CAST(missing AS integer)

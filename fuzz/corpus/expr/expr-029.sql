@@ -1,0 +1,1 @@
+missing OR true

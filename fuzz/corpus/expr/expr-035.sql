@@ -1,0 +1,1 @@
+flag = true AND qty > 2 OR off

@@ -1,0 +1,1 @@
+missing AND 1 / 0 = 1

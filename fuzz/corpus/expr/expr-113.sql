@@ -1,0 +1,1 @@
+substr('hello', 2, 3)

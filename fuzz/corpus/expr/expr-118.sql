@@ -1,0 +1,1 @@
+substr(city, 2, 1)

@@ -1,0 +1,1 @@
+qty || ' items'

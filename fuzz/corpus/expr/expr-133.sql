@@ -1,0 +1,1 @@
+CASE WHEN qty > 2 THEN 'many' ELSE 'few' END

@@ -1,0 +1,1 @@
+CASE WHEN missing THEN 1 ELSE 2 END

@@ -1,0 +1,1 @@
+CASE status WHEN 'new' THEN 1 WHEN 'paid' THEN 2 END

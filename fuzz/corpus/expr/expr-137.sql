@@ -1,0 +1,1 @@
+CASE missing WHEN NULL THEN 1 ELSE 0 END

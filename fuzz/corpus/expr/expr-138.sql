@@ -1,0 +1,1 @@
+CASE WHEN qty = 3 THEN 1 ELSE 2.5 END

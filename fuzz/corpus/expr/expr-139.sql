@@ -1,0 +1,1 @@
+CASE WHEN false THEN 1 / 0 ELSE 0 END

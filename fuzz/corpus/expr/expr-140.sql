@@ -1,0 +1,1 @@
+CASE WHEN qty THEN 1 END

@@ -1,0 +1,1 @@
+case when QTY > 1 then 'many' eLsE 'one' END

@@ -1,0 +1,1 @@
+CAST('42' AS integer)

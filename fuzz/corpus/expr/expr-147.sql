@@ -1,0 +1,1 @@
+CAST(3000000000 AS integer)

@@ -1,0 +1,1 @@
+amount::numeric(4,2)

@@ -1,0 +1,1 @@
+amount::numeric(3,2)

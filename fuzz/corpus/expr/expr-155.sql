@@ -1,0 +1,1 @@
+qty::numeric(10,2)

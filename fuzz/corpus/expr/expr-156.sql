@@ -1,0 +1,1 @@
+CAST(qty AS decimal)

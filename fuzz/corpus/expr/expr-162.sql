@@ -1,0 +1,1 @@
+CAST(flag AS text)

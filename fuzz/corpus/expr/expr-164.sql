@@ -1,0 +1,1 @@
+'FALSE'::bool

@@ -1,0 +1,1 @@
+flag::varchar(2)

@@ -1,0 +1,1 @@
+name::varchar(3)

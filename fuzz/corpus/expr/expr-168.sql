@@ -1,0 +1,1 @@
+qty::text::integer + 1

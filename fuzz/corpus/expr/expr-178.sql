@@ -1,0 +1,1 @@
+coalesce(missing, qty, 0)

@@ -1,0 +1,1 @@
+coalesce(missing, 0.0)

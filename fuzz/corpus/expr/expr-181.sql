@@ -1,0 +1,1 @@
+coalesce(qty, 1 / 0)

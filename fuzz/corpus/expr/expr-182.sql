@@ -1,0 +1,1 @@
+coalesce(missing, 5, 1.5)

@@ -1,0 +1,1 @@
+nullif(qty, 3)

@@ -1,0 +1,1 @@
+nullif(missing, 1)

@@ -1,0 +1,1 @@
+greatest(1, 2.5, missing)

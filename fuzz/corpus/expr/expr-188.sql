@@ -1,0 +1,1 @@
+greatest(qty, 1)

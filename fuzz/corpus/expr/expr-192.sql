@@ -1,0 +1,1 @@
+greatest('apple', 'banana')

@@ -1,0 +1,1 @@
+greatest(created, '2025-01-01')

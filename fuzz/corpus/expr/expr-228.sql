@@ -1,0 +1,1 @@
+CAST(x AS double precision)

@@ -1,0 +1,1 @@
+CAST(x AS numeric(10, 40))

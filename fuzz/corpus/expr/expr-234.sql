@@ -1,0 +1,1 @@
+CASE x END

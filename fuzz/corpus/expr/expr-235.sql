@@ -1,0 +1,1 @@
+CASE WHEN x 1 END

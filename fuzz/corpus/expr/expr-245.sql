@@ -1,0 +1,1 @@
+CAST(code AS bigint)
