@@ -63,8 +63,9 @@ std::string checkpoint_conflict(const CheckpointKey& wanted, const CheckpointKey
   return fmt::format(
       "migration {}: this database holds a checkpoint of a migration of that name for {}; it is not this plan's "
       "progress. Give this migration another name (migration.name), or, if that migration is finished and forgotten, "
-      "delete its checkpoint (DELETE FROM rehearse_checkpoint WHERE migration = '{}') in every region",
-      wanted.migration, what, wanted.migration);
+      "delete its checkpoint (DELETE FROM rehearse_checkpoint WHERE migration = '{}') in every region, and its fence "
+      "row (DELETE FROM rehearse_fence WHERE migration = '{}') if the lock store's token counter was lost since",
+      wanted.migration, what, wanted.migration, wanted.migration);
 }
 
 }  // namespace rehearse
