@@ -52,7 +52,7 @@ bool parse_shard(const std::string& text, SeedSelection& selection) {
 std::optional<SeedSelection> select_seeds(const SweepOptions& options) {
   SeedSelection selection;
   if (!options.seeds.empty() && !parse_seed_range(options.seeds, selection)) {
-    std::cerr << "rehearse: --seeds: expected A..B with A <= B, got '" << options.seeds << "'\n";
+    std::cerr << "rehearse: --seeds: expected A..B of seeds 0..18446744073709551615 with A <= B, got '" << options.seeds << "'\n";
     return std::nullopt;
   }
   if (options.count) {

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <libpq-fe.h>
 
 #include "core/costs.h"
 #include "real_backends/postgres.h"
@@ -76,6 +77,15 @@ std::string one_line(std::string message) {
 }
 
 std::unique_ptr<pqxx::connection> connect(const std::string& dsn, const char* role) {
+  // A connection string libpq cannot parse is bad input (exit 2), not an unreachable server.
+  char* parse_error = nullptr;
+  if (PQconninfoOption* options = PQconninfoParse(dsn.c_str(), &parse_error)) {
+    PQconninfoFree(options);
+  } else {
+    const std::string why = parse_error != nullptr ? one_line(parse_error) : "out of memory";
+    if (parse_error != nullptr) PQfreemem(parse_error);
+    throw CalibrationError(2, fmt::format("--{}: the connection string cannot be parsed: {}", role, why));
+  }
   try {
     return std::make_unique<pqxx::connection>(dsn);
   } catch (const std::exception& error) {

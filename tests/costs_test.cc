@@ -184,4 +184,14 @@ TEST(CostProfileTest, TheRecordedPg15ProfileLoads) {
 }
 
 }  // namespace
+
+// A connection string libpq cannot parse is bad input (exit 2), told apart from a server that
+// cannot be reached (exit 3); no server is needed to see it.
+TEST(CalibrateInputs, AnUnparsableConnectionStringIsBadInput) {
+  const testing::CommandResult result =
+      testing::run_rehearse("calibrate --primary 'not a dsn ===' --out " + testing::temp_dir() + "never.yaml");
+  EXPECT_EQ(result.exit_code, 2) << result.err;
+  EXPECT_NE(result.err.find("--primary: the connection string cannot be parsed"), std::string::npos) << result.err;
+}
+
 }  // namespace rehearse
