@@ -14,6 +14,7 @@
 
 #include "cli/commands_internal.h"
 #include "cli/merge_input.h"
+#include "scenarios/yaml_input.h"
 
 namespace rehearse::cli {
 
@@ -22,24 +23,9 @@ namespace {
 constexpr std::size_t kMaxInputBytes = std::size_t{1} << 30;  // 10 million seeds take about 100 MB
 
 std::optional<std::string> read_bounded(const std::string& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
-    std::cerr << "rehearse: " << file << ": cannot be read\n";
-    return std::nullopt;
-  }
-  std::string text;
-  char buffer[1 << 16];
-  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
-    text.append(buffer, static_cast<std::size_t>(in.gcount()));
-    if (text.size() > kMaxInputBytes) {
-      std::cerr << fmt::format("rehearse: {}: larger than {} MiB; not a sweep summary\n", file, kMaxInputBytes >> 20);
-      return std::nullopt;
-    }
-  }
-  if (in.bad()) {
-    std::cerr << "rehearse: " << file << ": cannot be read\n";
-    return std::nullopt;
-  }
+  std::string problem;
+  std::optional<std::string> text = read_bounded_file(file, kMaxInputBytes, "a sweep summary", &problem);
+  if (!text) std::cerr << "rehearse: " << file << ": " << problem << "\n";
   return text;
 }
 

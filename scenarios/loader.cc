@@ -1634,9 +1634,7 @@ LoadResult load_scenario_text(const std::string& text, const std::string& file_n
   Scenario scenario;
   scenario.source_path = file_name;
   YamlDocuments parsed;
-  if (const int bad_line = first_invalid_utf8_line(text)) {
-    errors.add(bad_line, "", "not valid UTF-8 (scenario files are UTF-8 text)");
-  } else if (parsed = parse_yaml(text); parsed.error) {
+  if (parsed = parse_yaml(text); parsed.error) {  // UTF-8, size, nesting, syntax
     errors.add(parsed.error->line, "", parsed.error->describe());
   } else {
     const std::vector<YAML::Node>& docs = parsed.documents;

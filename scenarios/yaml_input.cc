@@ -170,8 +170,7 @@ bool yaml_cpp_would_loop(const std::string& text) {
   return false;
 }
 
-}  // namespace
-
+// The line of the first byte that is not valid UTF-8, or 0 when the text is valid.
 int first_invalid_utf8_line(const std::string& text) {
   int line = 1;
   for (std::size_t i = 0; i < text.size();) {
@@ -191,6 +190,8 @@ int first_invalid_utf8_line(const std::string& text) {
   }
   return 0;
 }
+
+}  // namespace
 
 std::string YamlError::describe() const {
   return column > 0 ? fmt::format("{} (column {})", message, column) : message;
@@ -242,10 +243,11 @@ YamlDocuments parse_yaml(const std::string& text) {
   return result;
 }
 
-std::optional<std::string> read_yaml_file(const std::string& path, std::string* problem) {
+std::optional<std::string> read_bounded_file(const std::string& path, std::size_t max_bytes, const char* what,
+                                             std::string* problem) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
-    *problem = "is a directory, not a YAML file";
+    *problem = fmt::format("is a directory, not {}", what);
     return std::nullopt;
   }
   std::ifstream in(path, std::ios::binary);
@@ -257,8 +259,8 @@ std::optional<std::string> read_yaml_file(const std::string& path, std::string* 
   char buffer[1 << 16];
   while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
     text.append(buffer, static_cast<std::size_t>(in.gcount()));
-    if (text.size() > kMaxYamlBytes) {
-      *problem = fmt::format("larger than {} MiB; not a scenario file", kMaxYamlBytes >> 20);
+    if (text.size() > max_bytes) {
+      *problem = fmt::format("larger than {} MiB; not {}", max_bytes >> 20, what);
       return std::nullopt;
     }
   }
@@ -267,6 +269,10 @@ std::optional<std::string> read_yaml_file(const std::string& path, std::string* 
     return std::nullopt;
   }
   return text;
+}
+
+std::optional<std::string> read_yaml_file(const std::string& path, std::string* problem) {
+  return read_bounded_file(path, kMaxYamlBytes, "a scenario file", problem);
 }
 
 }  // namespace rehearse

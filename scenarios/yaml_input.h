@@ -33,15 +33,17 @@ struct YamlDocuments {
   std::optional<YamlError> error;
 };
 
-// The line of the first byte that is not valid UTF-8, or 0 when the text is valid.
-int first_invalid_utf8_line(const std::string& text);
-
 // Parses `text` (every document of it). Never throws; never runs unbounded.
 YamlDocuments parse_yaml(const std::string& text);
 
-// Reads a YAML file of at most kMaxYamlBytes; reading stops past the limit, so a pipe or a
-// device such as /dev/zero is refused too. nullopt with the problem in *problem ("is a
-// directory, ...", "larger than 16 MiB; ...", "cannot read: ...").
+// Reads a file of at most `max_bytes`; reading stops past the limit, so a pipe or a device
+// such as /dev/zero is refused too. nullopt with the problem in *problem ("is a directory, not
+// WHAT", "larger than N MiB; not WHAT", "cannot read: ..."). Every input file rehearse reads
+// goes through it (YAML below; `merge`'s JSON).
+std::optional<std::string> read_bounded_file(const std::string& path, std::size_t max_bytes, const char* what,
+                                             std::string* problem);
+
+// read_bounded_file of a YAML file, at most kMaxYamlBytes.
 std::optional<std::string> read_yaml_file(const std::string& path, std::string* problem);
 
 }  // namespace rehearse
