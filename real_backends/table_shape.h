@@ -1,0 +1,33 @@
+// Reads a table's shape (core/table_shape.h) from a PostgreSQL catalog: its columns from
+// pg_attribute / pg_attrdef / pg_index, its size from pg_class, its indexes, and per column the
+// pg_stats row. Reads catalog views only: no row of the table, no lock beyond the catalog's own.
+// For `rehearse calibrate --table` (real_backends/calibrate.h), `conform` and, later, importing
+// a schema (one call per table).
+#pragma once
+
+#include <string>
+
+#include "core/status.h"
+#include "core/table_shape.h"
+#include "real_backends/postgres.h"
+
+namespace rehearse::live {
+
+struct ReadShapeOptions {
+  // ANALYZE the table first. Only for tables rehearse made itself (scratch and test tables):
+  // on a user's table it would take a SHARE UPDATE EXCLUSIVE lock and read rows.
+  bool analyze = false;
+};
+
+// The shape of `name`, read in one read-only transaction with TimeZone UTC. Status::invalid
+// when there is no such table (or it is not an ordinary table: a view, a partitioned table).
+// Throws pqxx errors when the server fails.
+Result<TableShape> read_table_shape(pqxx::connection& connection, const QualifiedName& name,
+                                    const ReadShapeOptions& options = {});
+
+// The SQL expression that draws one value of a mapped column for INSERT ... SELECT over
+// generate_series (postgres.h's generator_sql), padded to the column's average width when its
+// gen does not say the text (the language has no width), cast to the column's SQL type.
+std::string shaped_value_sql(pqxx::connection& connection, const MappedColumn& column);
+
+}  // namespace rehearse::live

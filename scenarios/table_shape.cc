@@ -1,0 +1,60 @@
+// apply_table_shape (scenarios/table_shape.h): the scenario's table from a real table's shape,
+// under the loader's rules for names and limits.
+#include "scenarios/table_shape.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "scenarios/limits.h"
+#include "scenarios/loader.h"
+
+namespace rehearse {
+
+Status apply_table_shape(Scenario& scenario, const TableShape& shape) {
+  Result<TableMapping> mapped = map_table_shape(shape);
+  if (!mapped.is_ok()) return mapped.status();
+  const TableMapping& mapping = mapped.value();
+  const std::string table = to_sql(shape.name);
+  std::vector<std::string> problems;
+  if (mapping.key != "id") {
+    problems.push_back(mapping.key.empty()
+                           ? fmt::format("{} has no single bigint or integer primary key; the scenario's table has `id bigint "
+                                         "primary key`",
+                                         table)
+                           : fmt::format("{}'s primary key is \"{}\"; the scenario's table has `id bigint primary key`", table,
+                                         mapping.key));
+  }
+  for (const MappedColumn& column : mapping.columns) {
+    if (!is_scenario_identifier(column.column.name)) {
+      problems.push_back(fmt::format("column \"{}\" of {} is not a scenario column name (a-z, 0-9 and '_', not starting "
+                                     "with a digit)",
+                                     column.column.name, table));
+    }
+  }
+  for (const ColumnSpec& had : scenario.table.columns) {
+    const auto found = std::find_if(mapping.columns.begin(), mapping.columns.end(),
+                                    [&](const MappedColumn& column) { return column.column.name == had.name; });
+    if (found == mapping.columns.end()) {
+      problems.push_back(fmt::format("the scenario's column {} is not in {}", had.name, table));
+    } else if (found->column.type != had.type) {
+      problems.push_back(fmt::format("the scenario's column {} is {}, but in {} it is {} ({})", had.name, to_string(had.type),
+                                     table, to_string(found->column.type), found->shape->type));
+    }
+  }
+  if (mapping.columns.size() > kMaxColumns) {
+    problems.push_back(fmt::format("{} has {} columns, above the limit of {}", table, mapping.columns.size(), kMaxColumns));
+  }
+  if (mapping.rows && *mapping.rows > kMaxRows) {
+    problems.push_back(fmt::format("{} has about {} rows, above the simulated table's limit of {}", table, *mapping.rows, kMaxRows));
+  }
+  if (!problems.empty()) return Status::invalid(fmt::format("{}", fmt::join(problems, "; ")));
+  std::vector<ColumnSpec> columns;
+  for (const MappedColumn& column : mapping.columns) columns.push_back(column.column);
+  scenario.table.columns = std::move(columns);
+  if (mapping.rows) scenario.table.rows = *mapping.rows;
+  return Status::ok();
+}
+
+}  // namespace rehearse
