@@ -228,6 +228,7 @@ class Calibration {
       filler_ = {{"c numeric(12,2)", "c", "g * 0.01"}, {"d timestamp", "d", "timestamp '2024-01-01' + g * interval '1 second'"}};
       return;
     }
+    step(fmt::format("reading the shape of {}", to_sql(*options_.table)));
     Result<TableShape> shape = read_table_shape(*primary_, *options_.table);
     if (!shape.is_ok()) throw CalibrationError(2, "--table: " + shape.status().message());
     shape_ = std::move(shape.value());

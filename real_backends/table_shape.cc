@@ -3,6 +3,8 @@
 // pg_get_indexdef); names go in as quoted literals, never spliced as identifiers.
 #include "real_backends/table_shape.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -12,9 +14,12 @@
 namespace rehearse::live {
 namespace {
 
-// Text wider than this (in bytes, on average) is padded in a shaped table when its gen does
-// not say the text (the default 'item-<N>' and numbers are at most 20 characters).
-constexpr int kPaddedWidthMin = 20;
+// The longest text a gen draws for a text column when it does not say the text itself:
+// 'item-<N>' with N < 1000000 (core/gen.h's default), or a number of the range.
+std::size_t longest_drawn(const GenForm& form) {
+  if (form.kind != GenForm::Kind::range) return 11;
+  return std::max(std::to_string(form.low).size(), std::to_string(form.high).size());
+}
 
 std::vector<std::string> json_strings(const pqxx::field& field) {
   std::vector<std::string> values;
@@ -129,8 +134,8 @@ std::string shaped_value_sql(pqxx::connection& connection, const MappedColumn& c
   const GenForm form = parse_gen(column.column.gen);
   const bool says_text = form.kind == GenForm::Kind::one_of || form.kind == GenForm::Kind::email || form.kind == GenForm::Kind::uuid;
   const int width = column.shape->stats ? column.shape->stats->avg_width - 1 : 0;  // less the 1-byte varlena header
-  if (column.column.type == ColumnType::text && !says_text && width > kPaddedWidthMin) {
-    value = fmt::format("rpad({}, {}, '.')", value, width);
+  if (column.column.type == ColumnType::text && !says_text && width > static_cast<int>(longest_drawn(form))) {
+    value = fmt::format("rpad({}, {}, '.')", value, width);  // every value as wide as the table's average
   }
   return fmt::format("({})::{}", value, column.shape->type);
 }
