@@ -128,6 +128,11 @@ Result<TableShape> read_table_shape(pqxx::connection& connection, const Qualifie
   return shape;
 }
 
+QualifiedName in_current_schema(pqxx::connection& connection, const std::string& table) {
+  const pqxx::row row = pqxx::nontransaction(connection).exec1("SELECT current_schema()");
+  return QualifiedName{row[0].is_null() ? "" : row[0].c_str(), table};
+}
+
 std::string shaped_value_sql(pqxx::connection& connection, const MappedColumn& column) {
   REHEARSE_ASSERT(column.shape != nullptr);
   std::string value = column_generator_sql(connection, column.column);

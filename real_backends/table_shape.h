@@ -25,6 +25,13 @@ struct ReadShapeOptions {
 Result<TableShape> read_table_shape(pqxx::connection& connection, const QualifiedName& name,
                                     const ReadShapeOptions& options = {});
 
+// `table` in the connection's current schema (the first of its search_path that exists), as the
+// live runner names its tables unqualified. For `conform`:
+//   read_table_shape(connection, in_current_schema(connection, scenario.table.name)), then
+//   apply_table_shape(scenario, shape) (scenarios/table_shape.h).
+// Throws pqxx errors; a search_path naming no existing schema gives the schema "".
+QualifiedName in_current_schema(pqxx::connection& connection, const std::string& table);
+
 // The SQL expression that draws one value of a mapped column for INSERT ... SELECT over
 // generate_series (postgres.h's generator_sql), padded to the column's average width when its
 // gen does not say the text (the language has no width), cast to the column's SQL type.

@@ -215,6 +215,9 @@ TEST_F(LiveShapeTest, ShapeRefusesWhatIsNotATable) {
   EXPECT_NE(missing.status().message().find(R"(no table shape_kinds."T")"), std::string::npos) << missing.status().message();
   const Result<TableShape> view = live::read_table_shape(*connection_, {"shape_kinds", "v"});
   EXPECT_NE(view.status().message().find("shape_kinds.v is a view"), std::string::npos) << view.status().message();
+  // An unqualified name, as the live runner has it, in the current schema of the search_path.
+  exec(*connection_, "SET search_path = shape_kinds, public");
+  EXPECT_EQ(live::in_current_schema(*connection_, "t"), (QualifiedName{"shape_kinds", "t"}));
 }
 
 // What calibrate draws into its scratch table from a mapped shape reads back as the same shape:

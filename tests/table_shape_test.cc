@@ -69,9 +69,9 @@ MappedColumn map_one(const ColumnShape& shape) {
 
 // Shares of each drawn value (NULL as "NULL") over `draws` draws of the simulator's generator.
 std::map<std::string, double> drawn_shares(const ColumnSpec& spec, int draws = 20000) {
-  Rng rng(7, "test");
+  sim::Rng rng(7, "test");
   std::map<std::string, double> shares;
-  for (int i = 0; i < draws; ++i) shares[generate_value(spec, rng).to_string()] += 1.0 / draws;
+  for (int i = 0; i < draws; ++i) shares[sim::generate_value(spec, rng).to_string()] += 1.0 / draws;
   return shares;
 }
 
