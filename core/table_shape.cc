@@ -95,25 +95,25 @@ double coverage(const ColumnStats& stats) {
   return non_null <= 0 ? 1.0 : std::min(1.0, common_share(stats) / non_null);
 }
 
-// Slots per value out of kOneOfSlots by largest remainder (at least one each), reduced by their
-// greatest common divisor; empty when the values outnumber the slots.
+// Slots per value out of kOneOfSlots in proportion to `freqs`, by largest remainder, reduced by
+// their greatest common divisor. A value too rare for a slot gets none (it is left out).
 std::vector<int> one_of_slots(const std::vector<double>& freqs) {
   const double total = std::accumulate(freqs.begin(), freqs.end(), 0.0);
-  if (freqs.empty() || freqs.size() > static_cast<std::size_t>(kOneOfSlots) || total <= 0) return {};
-  std::vector<int> slots(freqs.size(), 1);
-  int left = kOneOfSlots - static_cast<int>(freqs.size());
-  std::vector<double> wanted(freqs.size());
+  if (freqs.empty() || total <= 0) return {};
+  std::vector<int> slots(freqs.size(), 0);
+  std::vector<double> remainders(freqs.size());
+  int left = kOneOfSlots;
   for (std::size_t i = 0; i < freqs.size(); ++i) {
-    wanted[i] = std::max(0.0, freqs[i] / total * kOneOfSlots - 1);
-    const int whole = std::min(left, static_cast<int>(std::floor(wanted[i])));
-    slots[i] += whole;
-    left -= whole;
-    wanted[i] -= whole;
+    const double wanted = freqs[i] / total * kOneOfSlots;
+    slots[i] = static_cast<int>(std::floor(wanted));
+    remainders[i] = wanted - slots[i];
+    left -= slots[i];
   }
+  REHEARSE_ASSERT(left >= 0 && left <= static_cast<int>(freqs.size()));
   for (; left > 0; --left) {  // the largest remainders take the slots left over
-    const auto most = std::max_element(wanted.begin(), wanted.end()) - wanted.begin();
-    ++slots[static_cast<std::size_t>(most)];
-    wanted[static_cast<std::size_t>(most)] -= 1;
+    const auto most = static_cast<std::size_t>(std::max_element(remainders.begin(), remainders.end()) - remainders.begin());
+    ++slots[most];
+    remainders[most] = -1;
   }
   const int divisor = std::accumulate(slots.begin(), slots.end(), 0, [](int a, int b) { return std::gcd(a, b); });
   for (int& slot : slots) slot /= divisor;
@@ -131,22 +131,32 @@ std::string percent(double share) { return fmt::format("{:.1f}%", 100 * share); 
 // written so. *note gets what is approximated ("" when nothing).
 std::optional<std::string> weighted_one_of(const ColumnStats& stats, std::string* note) {
   const std::vector<int> slots = one_of_slots(stats.most_common_freqs);
-  if (slots.empty() || !std::all_of(stats.most_common_values.begin(), stats.most_common_values.end(), one_of_choice)) {
-    return std::nullopt;
+  if (slots.empty()) return std::nullopt;
+  for (std::size_t i = 0; i < slots.size(); ++i) {
+    if (slots[i] > 0 && !one_of_choice(stats.most_common_values[i])) return std::nullopt;
   }
   std::vector<std::string> choices;
   const int slots_total = std::accumulate(slots.begin(), slots.end(), 0);
   const double common = common_share(stats);
-  double error_max = 0;
+  double error_max = 0, left_out_share = 0;
+  int left_out = 0;
   for (std::size_t i = 0; i < slots.size(); ++i) {
     for (int k = 0; k < slots[i]; ++k) choices.push_back(stats.most_common_values[i]);
     error_max = std::max(error_max, std::abs(static_cast<double>(slots[i]) / slots_total - stats.most_common_freqs[i] / common));
+    if (slots[i] == 0) {
+      ++left_out;
+      left_out_share += stats.most_common_freqs[i];
+    }
   }
   const double cover = coverage(stats);
   std::vector<std::string> notes;
   if (cover < 0.999) {
     notes.push_back(fmt::format("the {} most common values hold {} of the non-null rows; the other {} are drawn among them",
                                 stats.most_common_values.size(), percent(cover), percent(1 - cover)));
+  }
+  if (left_out > 0) {
+    notes.push_back(fmt::format("{} common values too rare for weights of 1/{} ({} of the rows) are left out", left_out,
+                                kOneOfSlots, percent(left_out_share)));
   }
   if (error_max > 0.005) notes.push_back(fmt::format("weights rounded to 1/{} (by repeating values)", slots_total));
   *note = fmt::format("{}", fmt::join(notes, "; "));
@@ -200,7 +210,9 @@ std::string range_note(const ColumnStats& stats, const NumericView& view, const 
                                 "from even spacing)",
                                 range, percent(skew)));
   }
-  if (common_share(stats) > 0.05) {
+  const auto [rarest, commonest] = std::minmax_element(stats.most_common_freqs.begin(), stats.most_common_freqs.end());
+  const bool uneven = stats.most_common_freqs.size() == 1 || (commonest != stats.most_common_freqs.end() && *commonest > 2 * *rarest);
+  if (common_share(stats) > 0.05 && uneven) {
     notes.push_back(fmt::format("its {} most common values ({} of the rows) are not weighted", stats.most_common_values.size(),
                                 percent(common_share(stats))));
   }

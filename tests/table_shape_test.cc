@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 
 #include "core/gen.h"
@@ -183,6 +184,24 @@ TEST(TableShapeMap, ManySmallCommonValuesAreRoundedAndSaidSo) {
   ASSERT_EQ(form.kind, GenForm::Kind::one_of);
   EXPECT_LE(form.choices.size(), 100u);
   EXPECT_NE(mapped.approximation.find("weights rounded to 1/"), std::string::npos) << mapped.approximation;
+}
+
+// One dominant value and many rare ones (ANALYZE lists them all when every value repeats): the
+// rare ones share what their weights round to, the dominant one keeps its share.
+TEST(TableShapeMap, RareCommonValuesAreLeftOutNotInflated) {
+  std::vector<std::string> values{"1"};
+  std::vector<double> freqs{0.95};
+  for (int i = 2; i < 99; ++i) {
+    values.push_back(std::to_string(i));
+    freqs.push_back(0.05 / 97);
+  }
+  const MappedColumn mapped = map_one(column("qty", "integer", common(values, freqs)));
+  const GenForm form = parse_gen(mapped.column.gen);
+  ASSERT_EQ(form.kind, GenForm::Kind::one_of);
+  ASSERT_EQ(form.choices.size(), 100u);
+  EXPECT_EQ(std::count(form.choices.begin(), form.choices.end(), "1"), 95);
+  EXPECT_NE(mapped.approximation.find("92 common values too rare for weights of 1/100"), std::string::npos) << mapped.approximation;
+  EXPECT_NEAR(drawn_shares(mapped.column)["1"], 0.95, 0.01);
 }
 
 TEST(TableShapeMap, ValuesOneOfCannotWriteFallBack) {
