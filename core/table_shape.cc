@@ -142,8 +142,9 @@ std::optional<std::string> weighted_one_of(const ColumnStats& stats, std::string
   int left_out = 0;
   for (std::size_t i = 0; i < slots.size(); ++i) {
     for (int k = 0; k < slots[i]; ++k) choices.push_back(stats.most_common_values[i]);
-    error_max = std::max(error_max, std::abs(static_cast<double>(slots[i]) / slots_total - stats.most_common_freqs[i] / common));
-    if (slots[i] == 0) {
+    if (slots[i] > 0) {
+      error_max = std::max(error_max, std::abs(static_cast<double>(slots[i]) / slots_total - stats.most_common_freqs[i] / common));
+    } else {
       ++left_out;
       left_out_share += stats.most_common_freqs[i];
     }
@@ -301,8 +302,10 @@ void map_text(const ColumnStats& stats, MappedColumn* mapped) {
     map_ordered(stats, integer_value, false, mapped);
     mapped->approximation = fmt::format("integers as text{}{}", mapped->approximation.empty() ? "" : ": ", mapped->approximation);
   } else {
-    mapped->approximation = fmt::format("drawn as 'item-<N>' ({} in the table; {} most common values not reproduced)", width,
-                                        stats.most_common_values.size());
+    mapped->approximation = fmt::format("drawn as 'item-<N>' ({} in the table{})", width,
+                                        stats.most_common_values.empty()
+                                            ? ""
+                                            : fmt::format("; its {} most common values not reproduced", stats.most_common_values.size()));
   }
 }
 
