@@ -11,10 +11,12 @@
 #include <map>
 
 #include "core/gen.h"
+#include "real_backends/calibrate.h"
 #include "scenarios/loader.h"
 #include "scenarios/table_shape.h"
 #include "sim/database.h"
 #include "sim/random.h"
+#include "tests/test_support.h"
 
 namespace rehearse {
 namespace {
@@ -378,6 +380,32 @@ TEST(TableShapeApply, RefusesWhatTheScenarioCannotHoldAndChangesNothing) {
 
   const Status unsupported = apply_table_shape(scenario, table({column("doc", "jsonb")}));
   EXPECT_NE(unsupported.message().find("column \"doc\" has type jsonb"), std::string::npos);
+}
+
+// --- calibrate --table, without a database ----------------------------------------------------
+
+TEST(TableShapeCalibrate, ANameThatDoesNotParseIsBadInputBeforeConnecting) {
+  const testing::CommandResult result = testing::run_rehearse(
+      "calibrate --primary 'host=127.0.0.1 port=1 user=nobody' --table orders --out " + testing::temp_dir() + "never.yaml");
+  EXPECT_EQ(result.exit_code, 2) << result.err;
+  EXPECT_NE(result.err.find("--table: expected SCHEMA.TABLE (the schema is required), got 'orders'"), std::string::npos)
+      << result.err;
+}
+
+// The profile's header names the shape's table and lists what was approximated, one comment
+// line each, even when a name holds a line break.
+TEST(TableShapeCalibrate, TheProfileHeaderRecordsTheShapesSource) {
+  live::CalibrationResult result;
+  result.table = live::CalibrationTable{R"("Sales"."Order Items")", 5000, 48, 8, {"status: weights rounded", "odd\nname: x"}};
+  const std::string text = live::calibration_profile_yaml(result);
+  EXPECT_NE(text.find("\n# table shape: \"Sales\".\"Order Items\" (about 5000 rows, 48 pages, 8 columns): "), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("\n#   approximated: status: weights rounded\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\n#   approximated: odd name: x\n"), std::string::npos) << text;
+  result.table->rows_estimate = std::nullopt;
+  EXPECT_NE(live::calibration_profile_yaml(result).find("(never analyzed, 48 pages"), std::string::npos);
+  result.table = std::nullopt;
+  EXPECT_EQ(live::calibration_profile_yaml(result).find("table shape"), std::string::npos);
 }
 
 }  // namespace
