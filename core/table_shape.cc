@@ -5,15 +5,15 @@
 // like one, or the type's default draw. What the language cannot say is written down per column.
 #include "core/table_shape.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <numeric>
-
-#include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include "core/assert.h"
 #include "core/gen.h"
@@ -143,7 +143,8 @@ std::optional<std::string> weighted_one_of(const ColumnStats& stats, std::string
   for (std::size_t i = 0; i < slots.size(); ++i) {
     for (int k = 0; k < slots[i]; ++k) choices.push_back(stats.most_common_values[i]);
     if (slots[i] > 0) {
-      error_max = std::max(error_max, std::abs(static_cast<double>(slots[i]) / slots_total - stats.most_common_freqs[i] / common));
+      error_max =
+          std::max(error_max, std::abs(static_cast<double>(slots[i]) / slots_total - stats.most_common_freqs[i] / common));
     } else {
       ++left_out;
       left_out_share += stats.most_common_freqs[i];
@@ -207,12 +208,14 @@ std::string range_note(const ColumnStats& stats, const NumericView& view, const 
   std::vector<std::string> notes;
   const double skew = histogram_skew(view.histogram);
   if (skew > kSkewShareMax) {
-    notes.push_back(fmt::format("drawn uniformly in {} although its histogram is skewed (bounds up to {} of the width "
-                                "from even spacing)",
-                                range, percent(skew)));
+    notes.push_back(
+        fmt::format("drawn uniformly in {} although its histogram is skewed (bounds up to {} of the width "
+                    "from even spacing)",
+                    range, percent(skew)));
   }
   const auto [rarest, commonest] = std::minmax_element(stats.most_common_freqs.begin(), stats.most_common_freqs.end());
-  const bool uneven = stats.most_common_freqs.size() == 1 || (commonest != stats.most_common_freqs.end() && *commonest > 2 * *rarest);
+  const bool uneven =
+      stats.most_common_freqs.size() == 1 || (commonest != stats.most_common_freqs.end() && *commonest > 2 * *rarest);
   if (common_share(stats) > 0.05 && uneven) {
     notes.push_back(fmt::format("its {} most common values ({} of the rows) are not weighted", stats.most_common_values.size(),
                                 percent(common_share(stats))));
@@ -302,10 +305,11 @@ void map_text(const ColumnStats& stats, MappedColumn* mapped) {
     map_ordered(stats, integer_value, false, mapped);
     mapped->approximation = fmt::format("integers as text{}{}", mapped->approximation.empty() ? "" : ": ", mapped->approximation);
   } else {
-    mapped->approximation = fmt::format("drawn as 'item-<N>' ({} in the table{})", width,
-                                        stats.most_common_values.empty()
-                                            ? ""
-                                            : fmt::format("; its {} most common values not reproduced", stats.most_common_values.size()));
+    mapped->approximation =
+        fmt::format("drawn as 'item-<N>' ({} in the table{})", width,
+                    stats.most_common_values.empty()
+                        ? ""
+                        : fmt::format("; its {} most common values not reproduced", stats.most_common_values.size()));
   }
 }
 
@@ -317,8 +321,8 @@ void map_boolean(const ColumnStats& stats, MappedColumn* mapped) {
   const double non_null = 1 - stats.null_frac;
   const double share = non_null > 0 ? true_share / non_null : 0.5;
   if (std::abs(share - 0.5) > 0.01) {
-    mapped->approximation = fmt::format("true in {} of the non-null rows, drawn 50/50 (the language has no weighted boolean)",
-                                        percent(share));
+    mapped->approximation =
+        fmt::format("true in {} of the non-null rows, drawn 50/50 (the language has no weighted boolean)", percent(share));
   }
 }
 
@@ -355,11 +359,21 @@ MappedColumn map_column(const ColumnShape& shape, const ScenarioType& type) {
   } else {
     switch (type.type) {
       case ColumnType::bigint:
-      case ColumnType::integer: map_ordered(stats, integer_value, true, &mapped); break;
-      case ColumnType::numeric: map_ordered(stats, decimal_value, false, &mapped); break;
-      case ColumnType::timestamp: map_ordered(stats, timestamp_seconds, false, &mapped); break;
-      case ColumnType::text: map_text(stats, &mapped); break;
-      case ColumnType::boolean: map_boolean(stats, &mapped); break;
+      case ColumnType::integer:
+        map_ordered(stats, integer_value, true, &mapped);
+        break;
+      case ColumnType::numeric:
+        map_ordered(stats, decimal_value, false, &mapped);
+        break;
+      case ColumnType::timestamp:
+        map_ordered(stats, timestamp_seconds, false, &mapped);
+        break;
+      case ColumnType::text:
+        map_text(stats, &mapped);
+        break;
+      case ColumnType::boolean:
+        map_boolean(stats, &mapped);
+        break;
     }
   }
   if (column.gen.empty()) column.gen = fitting_default_gen(shape.type);
@@ -413,8 +427,10 @@ std::optional<ScenarioType> scenario_type(const std::string& sql_type) {
   if (sql_type == "text") return ScenarioType{ColumnType::text, 0, ""};
   if (sql_type == "boolean") return ScenarioType{ColumnType::boolean, 0, ""};
   if (sql_type == "uuid") return ScenarioType{ColumnType::text, 0, "uuid simulated as text"};
-  if (sql_type == "numeric") return ScenarioType{ColumnType::numeric, 0, "numeric without a scale: drawn with the most "
-                                                                          "fractional digits seen (at most 6)"};
+  if (sql_type == "numeric")
+    return ScenarioType{ColumnType::numeric, 0,
+                        "numeric without a scale: drawn with the most "
+                        "fractional digits seen (at most 6)"};
   int precision = 0, scale = 0, length = 0;
   char rest = 0;
   if (std::sscanf(sql_type.c_str(), "numeric(%d,%d)%c", &precision, &scale, &rest) == 2 && scale >= 0 &&
@@ -456,9 +472,10 @@ Result<TableMapping> map_table_shape(const TableShape& shape) {
     mapping.columns.push_back(map_column(column, *type));
   }
   if (!unsupported.empty()) {
-    return Status::invalid(fmt::format("{}: {}, which the scenario model does not support (it has bigint, integer, "
-                                       "smallint, numeric, text, varchar, char, uuid, boolean, timestamp and timestamptz)",
-                                       to_sql(shape.name), fmt::join(unsupported, "; ")));
+    return Status::invalid(
+        fmt::format("{}: {}, which the scenario model does not support (it has bigint, integer, "
+                    "smallint, numeric, text, varchar, char, uuid, boolean, timestamp and timestamptz)",
+                    to_sql(shape.name), fmt::join(unsupported, "; ")));
   }
   REHEARSE_ASSERT(mapping.columns.size() + (mapping.key.empty() ? 0 : 1) == shape.columns.size());
   return mapping;
@@ -467,9 +484,10 @@ Result<TableMapping> map_table_shape(const TableShape& shape) {
 std::vector<std::string> describe_approximations(const TableShape& shape, const TableMapping& mapping) {
   std::vector<std::string> lines;
   if (!shape.rows_estimate) {
-    lines.push_back(fmt::format("{} was never analyzed (pg_class.reltuples is -1): no row count and no value distributions "
-                                "(ANALYZE it to have them)",
-                                to_sql(shape.name)));
+    lines.push_back(
+        fmt::format("{} was never analyzed (pg_class.reltuples is -1): no row count and no value distributions "
+                    "(ANALYZE it to have them)",
+                    to_sql(shape.name)));
   }
   for (const MappedColumn& column : mapping.columns) {
     if (!column.approximation.empty()) lines.push_back(fmt::format("{}: {}", column.column.name, column.approximation));

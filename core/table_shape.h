@@ -36,9 +36,9 @@ std::string to_sql(const QualifiedName& name);
 
 // One column's row of pg_stats (inherited = false), values in their text output form.
 struct ColumnStats {
-  double null_frac = 0;   // share of NULLs
-  int avg_width = 0;      // average stored width in bytes of the non-null values
-  double n_distinct = 0;  // > 0: distinct values; < 0: minus distinct values per row; 0: unknown
+  double null_frac = 0;                         // share of NULLs
+  int avg_width = 0;                            // average stored width in bytes of the non-null values
+  double n_distinct = 0;                        // > 0: distinct values; < 0: minus distinct values per row; 0: unknown
   std::vector<std::string> most_common_values;  // most common first
   std::vector<double> most_common_freqs;        // same length as most_common_values
   std::vector<std::string> histogram_bounds;    // ascending, common values excluded
@@ -47,12 +47,12 @@ struct ColumnStats {
 
 struct ColumnShape {
   std::string name;
-  std::string type;        // format_type(): "numeric(12,2)", "character varying(40)", "timestamp with time zone"
+  std::string type;  // format_type(): "numeric(12,2)", "character varying(40)", "timestamp with time zone"
   bool not_null = false;
-  std::string default_sql;  // pg_get_expr of the default, "" when none
-  char identity = '\0';     // pg_attribute.attidentity: 'a' always, 'd' by default, '\0' none
-  bool generated = false;   // a stored generated column
-  bool primary_key = false;  // part of the primary key
+  std::string default_sql;           // pg_get_expr of the default, "" when none
+  char identity = '\0';              // pg_attribute.attidentity: 'a' always, 'd' by default, '\0' none
+  bool generated = false;            // a stored generated column
+  bool primary_key = false;          // part of the primary key
   std::optional<ColumnStats> stats;  // nullopt: pg_stats has no row (never analyzed, or no privilege)
 };
 
@@ -75,9 +75,9 @@ struct TableShape {
 
 // What the mapping chose for one column of the shape.
 struct MappedColumn {
-  ColumnSpec column;          // name as in the database (not checked against the scenario's identifiers)
+  ColumnSpec column;                   // name as in the database (not checked against the scenario's identifiers)
   const ColumnShape* shape = nullptr;  // the column it came from (points into the mapped TableShape)
-  std::string approximation;  // what the generator language cannot say of the distribution; "" when exact
+  std::string approximation;           // what the generator language cannot say of the distribution; "" when exact
 };
 
 struct TableMapping {

@@ -257,7 +257,9 @@ class Calibration {
   }
 
   // The measures' UPDATE: a = a + 1 on the rows `where` selects.
-  std::string bump(const std::string& where) const { return fmt::format("UPDATE {0} SET {1} = {1} + 1 WHERE {2}", table(), a_, where); }
+  std::string bump(const std::string& where) const {
+    return fmt::format("UPDATE {0} SET {1} = {1} + 1 WHERE {2}", table(), a_, where);
+  }
 
   // INSERT ... SELECT of the rows g = first..last into `into` (the scratch table or `ins`).
   std::string insert_rows(const std::string& into, std::int64_t first, std::int64_t last) const {
@@ -288,7 +290,9 @@ class Calibration {
 
   void measure_statements() {
     step("statement_base_us");
-    const auto base = time(60, 5, slice(), [&](int) { run(*primary_, fmt::format("UPDATE {0} SET {1} = {1} WHERE {2} = 0", table(), a_, key_)); });
+    const auto base = time(60, 5, slice(), [&](int) {
+      run(*primary_, fmt::format("UPDATE {0} SET {1} = {1} WHERE {2} = 0", table(), a_, key_));
+    });
     record("statement_base_us", base, "UPDATE touching no row, autocommit");
     base_us_ = percentile(base, 0.5);
     step("app_write_us");
@@ -302,7 +306,9 @@ class Calibration {
            }),
            "point SELECT by primary key");
     step("lookup_us");
-    record("lookup_us", time(100, 10, slice(), [&](int) { run(*primary_, fmt::format("SELECT min({0}), max({0}) FROM {1}", key_, table())); }),
+    record("lookup_us", time(100, 10, slice(), [&](int) {
+             run(*primary_, fmt::format("SELECT min({0}), max({0}) FROM {1}", key_, table()));
+           }),
            "SELECT min(id), max(id) (the engine's key range)");
   }
 
@@ -361,7 +367,8 @@ class Calibration {
   void measure_ddl() {
     step("ddl_us");
     record("ddl_us", time(20, 3, slice(), [&](int i) {
-             run(*primary_, fmt::format("ALTER TABLE {} {} {}", table(), i % 2 == 0 ? "ADD COLUMN" : "DROP COLUMN", i % 2 == 0 ? x_ + " integer" : x_));
+             run(*primary_, fmt::format("ALTER TABLE {} {} {}", table(), i % 2 == 0 ? "ADD COLUMN" : "DROP COLUMN",
+                                 i % 2 == 0 ? x_ + " integer" : x_));
            }),
            "ALTER TABLE ADD/DROP COLUMN (catalog only)");
     step("index_build_per_row_us");

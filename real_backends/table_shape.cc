@@ -3,9 +3,9 @@
 // pg_get_indexdef); names go in as quoted literals, never spliced as identifiers.
 #include "real_backends/table_shape.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "core/assert.h"
@@ -51,7 +51,8 @@ void read_columns(pqxx::transaction_base& tx, const std::string& oid, TableShape
       "a.attidentity::text, a.attgenerated::text, coalesce(a.attnum = ANY (k.indkey), false) "
       "FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
       "LEFT JOIN pg_index k ON k.indrelid = a.attrelid AND k.indisprimary "
-      "WHERE a.attrelid = " + oid + " AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum");
+      "WHERE a.attrelid = " +
+      oid + " AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum");
   for (const auto& row : columns) {
     ColumnShape column;
     column.name = row[0].c_str();
@@ -70,8 +71,8 @@ void read_stats(pqxx::transaction_base& tx, TableShape* shape) {
   const pqxx::result stats = tx.exec(
       "SELECT attname, null_frac, avg_width, n_distinct, array_to_json(most_common_vals::text::text[]), "
       "array_to_json(most_common_freqs), array_to_json(histogram_bounds::text::text[]), correlation FROM pg_stats "
-      "WHERE schemaname = " + tx.quote(shape->name.schema) + " AND tablename = " + tx.quote(shape->name.table) +
-      " AND NOT inherited");
+      "WHERE schemaname = " +
+      tx.quote(shape->name.schema) + " AND tablename = " + tx.quote(shape->name.table) + " AND NOT inherited");
   for (const auto& row : stats) {
     const std::string name = row[0].c_str();
     for (ColumnShape& column : shape->columns) {
@@ -94,9 +95,11 @@ void read_indexes(pqxx::transaction_base& tx, const std::string& oid, TableShape
   const pqxx::result indexes = tx.exec(
       "SELECT c.relname, i.indisunique, i.indisprimary, pg_get_indexdef(i.indexrelid), "
       "array_to_json(ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true) FROM generate_series(1, i.indnkeyatts) k)) "
-      "FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = " + oid + " ORDER BY c.relname");
+      "FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = " +
+      oid + " ORDER BY c.relname");
   for (const auto& row : indexes) {
-    shape->indexes.push_back(IndexShape{row[0].c_str(), json_strings(row[4]), row[1].as<bool>(), row[2].as<bool>(), row[3].c_str()});
+    shape->indexes.push_back(
+        IndexShape{row[0].c_str(), json_strings(row[4]), row[1].as<bool>(), row[2].as<bool>(), row[3].c_str()});
   }
 }
 
@@ -111,7 +114,8 @@ Result<TableShape> read_table_shape(pqxx::connection& connection, const Qualifie
   shape.server_version = tx.exec1("SHOW server_version")[0].c_str();
   const pqxx::result relation = tx.exec(
       "SELECT c.oid, c.relkind::text, c.reltuples, c.relpages FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-      "WHERE n.nspname = " + tx.quote(name.schema) + " AND c.relname = " + tx.quote(name.table));
+      "WHERE n.nspname = " +
+      tx.quote(name.schema) + " AND c.relname = " + tx.quote(name.table));
   if (relation.empty()) {
     return Status::invalid(fmt::format("no table {} (no relation of that name in schema \"{}\")", to_sql(name), name.schema));
   }
@@ -137,7 +141,8 @@ std::string shaped_value_sql(pqxx::connection& connection, const MappedColumn& c
   REHEARSE_ASSERT(column.shape != nullptr);
   std::string value = column_generator_sql(connection, column.column);
   const GenForm form = parse_gen(column.column.gen);
-  const bool says_text = form.kind == GenForm::Kind::one_of || form.kind == GenForm::Kind::email || form.kind == GenForm::Kind::uuid;
+  const bool says_text =
+      form.kind == GenForm::Kind::one_of || form.kind == GenForm::Kind::email || form.kind == GenForm::Kind::uuid;
   const int width = column.shape->stats ? column.shape->stats->avg_width - 1 : 0;  // less the 1-byte varlena header
   if (column.column.type == ColumnType::text && !says_text && width > static_cast<int>(longest_drawn(form))) {
     value = fmt::format("rpad({}, {}, '.')", value, width);  // every value as wide as the table's average

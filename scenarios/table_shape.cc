@@ -2,10 +2,10 @@
 // under the loader's rules for names and limits.
 #include "scenarios/table_shape.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+
+#include <algorithm>
 
 #include "scenarios/limits.h"
 #include "scenarios/loader.h"
@@ -19,18 +19,19 @@ Status apply_table_shape(Scenario& scenario, const TableShape& shape) {
   const std::string table = to_sql(shape.name);
   std::vector<std::string> problems;
   if (mapping.key != "id") {
-    problems.push_back(mapping.key.empty()
-                           ? fmt::format("{} has no single bigint or integer primary key; the scenario's table has `id bigint "
-                                         "primary key`",
-                                         table)
-                           : fmt::format("{}'s primary key is \"{}\"; the scenario's table has `id bigint primary key`", table,
-                                         mapping.key));
+    problems.push_back(
+        mapping.key.empty()
+            ? fmt::format("{} has no single bigint or integer primary key; the scenario's table has `id bigint "
+                          "primary key`",
+                          table)
+            : fmt::format("{}'s primary key is \"{}\"; the scenario's table has `id bigint primary key`", table, mapping.key));
   }
   for (const MappedColumn& column : mapping.columns) {
     if (!is_scenario_identifier(column.column.name)) {
-      problems.push_back(fmt::format("column \"{}\" of {} is not a scenario column name (a-z, 0-9 and '_', not starting "
-                                     "with a digit)",
-                                     column.column.name, table));
+      problems.push_back(
+          fmt::format("column \"{}\" of {} is not a scenario column name (a-z, 0-9 and '_', not starting "
+                      "with a digit)",
+                      column.column.name, table));
     }
   }
   for (const ColumnSpec& had : scenario.table.columns) {
@@ -47,7 +48,8 @@ Status apply_table_shape(Scenario& scenario, const TableShape& shape) {
     problems.push_back(fmt::format("{} has {} columns, above the limit of {}", table, mapping.columns.size(), kMaxColumns));
   }
   if (mapping.rows && *mapping.rows > kMaxRows) {
-    problems.push_back(fmt::format("{} has about {} rows, above the simulated table's limit of {}", table, *mapping.rows, kMaxRows));
+    problems.push_back(
+        fmt::format("{} has about {} rows, above the simulated table's limit of {}", table, *mapping.rows, kMaxRows));
   }
   if (!problems.empty()) return Status::invalid(fmt::format("{}", fmt::join(problems, "; ")));
   std::vector<ColumnSpec> columns;

@@ -4,15 +4,15 @@
 // database rehearse_shape_test, created when missing; each test makes its own schema. Skipped
 // with a message when the server does not answer. These tests do not start or stop servers
 // (unlike LiveTest): run them beside servers someone else started.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <cstdlib>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
-
-#include <fmt/format.h>
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "core/gen.h"
 #include "core/table_shape.h"
@@ -200,8 +200,9 @@ TEST_F(LiveShapeTest, ShapeOfANeverAnalyzedTable) {
   ASSERT_TRUE(read.is_ok()) << read.status().to_string();
   EXPECT_FALSE(read.value().rows_estimate);
   EXPECT_FALSE(read.value().columns[1].stats);
-  EXPECT_EQ(scalar(*connection_, "SELECT coalesce(last_analyze::text, 'never') FROM pg_stat_user_tables WHERE relid = "
-                                 "'shape_fresh.t'::regclass"),
+  EXPECT_EQ(scalar(*connection_,
+                   "SELECT coalesce(last_analyze::text, 'never') FROM pg_stat_user_tables WHERE relid = "
+                   "'shape_fresh.t'::regclass"),
             "never");
   const Result<TableMapping> mapping = map_table_shape(read.value());
   ASSERT_TRUE(mapping.is_ok());
@@ -210,7 +211,8 @@ TEST_F(LiveShapeTest, ShapeOfANeverAnalyzedTable) {
 
 TEST_F(LiveShapeTest, ShapeRefusesWhatIsNotATable) {
   fresh_schema("shape_kinds");
-  exec(*connection_, "CREATE TABLE shape_kinds.t (id bigint PRIMARY KEY); CREATE VIEW shape_kinds.v AS SELECT * FROM shape_kinds.t");
+  exec(*connection_,
+       "CREATE TABLE shape_kinds.t (id bigint PRIMARY KEY); CREATE VIEW shape_kinds.v AS SELECT * FROM shape_kinds.t");
   const Result<TableShape> missing = live::read_table_shape(*connection_, {"shape_kinds", "T"});  // names are exact
   EXPECT_EQ(missing.status().code(), Status::Code::invalid);
   EXPECT_NE(missing.status().message().find(R"(no table shape_kinds."T")"), std::string::npos) << missing.status().message();
@@ -263,9 +265,9 @@ TEST_F(LiveShapeTest, ShapeDrawnIntoAScratchTableReadsBackAlike) {
 TEST_F(LiveShapeTest, ShapeCalibrateTableLeavesNothingBehind) {
   create_awkward_table();
   exec(*connection_, "ANALYZE " + to_sql(kAwkward));
-  const std::string scans_sql = fmt::format(
-      "SELECT seq_scan + coalesce(idx_scan, 0) FROM pg_stat_user_tables WHERE relid = {}::regclass",
-      connection_->quote(to_sql(kAwkward)));
+  const std::string scans_sql =
+      fmt::format("SELECT seq_scan + coalesce(idx_scan, 0) FROM pg_stat_user_tables WHERE relid = {}::regclass",
+                  connection_->quote(to_sql(kAwkward)));
   exec(*connection_, "SELECT pg_stat_force_next_flush()");
   const std::string scans_before = scalar(*connection_, scans_sql);
   const std::string out = testing::temp_dir() + "shaped.yaml";
@@ -295,8 +297,8 @@ TEST_F(LiveShapeTest, ShapeCalibrateRefusesUnsupportedTypesAndMissingTables) {
   EXPECT_EQ(unsupported.exit_code, 2) << unsupported.err;
   EXPECT_NE(unsupported.err.find(R"(column "doc" has type jsonb; column "score" has type double precision)"), std::string::npos)
       << unsupported.err;
-  const testing::CommandResult missing = testing::run_rehearse(
-      fmt::format("calibrate --primary '{}' --table shape_bad.nothing --rows 1000 --out {}never.yaml", dsn(), testing::temp_dir()));
+  const testing::CommandResult missing = testing::run_rehearse(fmt::format(
+      "calibrate --primary '{}' --table shape_bad.nothing --rows 1000 --out {}never.yaml", dsn(), testing::temp_dir()));
   EXPECT_EQ(missing.exit_code, 2) << missing.err;
   EXPECT_NE(missing.err.find("--table: no table shape_bad.nothing"), std::string::npos) << missing.err;
   EXPECT_EQ(scalar(*connection_, "SELECT count(*) FROM pg_namespace WHERE nspname = 'rehearse_calibration'"), "0");

@@ -202,7 +202,8 @@ TEST(TableShapeMap, RareCommonValuesAreLeftOutNotInflated) {
   ASSERT_EQ(form.kind, GenForm::Kind::one_of);
   ASSERT_EQ(form.choices.size(), 100u);
   EXPECT_EQ(std::count(form.choices.begin(), form.choices.end(), "1"), 95);
-  EXPECT_NE(mapped.approximation.find("92 common values too rare for weights of 1/100"), std::string::npos) << mapped.approximation;
+  EXPECT_NE(mapped.approximation.find("92 common values too rare for weights of 1/100"), std::string::npos)
+      << mapped.approximation;
   EXPECT_NEAR(drawn_shares(mapped.column)["1"], 0.95, 0.01);
 }
 
@@ -243,19 +244,21 @@ TEST(TableShapeMap, NumericRangeKeepsTheScale) {
 }
 
 TEST(TableShapeMap, TimestampsBecomeARangeOfSeconds) {
-  const MappedColumn plain = map_one(
-      column("at", "timestamp without time zone", histogram({"2024-01-01 00:00:00", "2024-01-01 12:00:00.5", "2024-01-02 00:00:00"})));
+  const MappedColumn plain = map_one(column("at", "timestamp without time zone",
+                                            histogram({"2024-01-01 00:00:00", "2024-01-01 12:00:00.5", "2024-01-02 00:00:00"})));
   EXPECT_EQ(plain.column.gen, "1704067200..1704153600");
-  const MappedColumn zoned = map_one(column("at", "timestamp with time zone", histogram({"2024-01-01 00:00:00+00", "2024-01-02 00:00:00+00"})));
+  const MappedColumn zoned =
+      map_one(column("at", "timestamp with time zone", histogram({"2024-01-01 00:00:00+00", "2024-01-02 00:00:00+00"})));
   EXPECT_EQ(zoned.column.gen, "1704067200..1704153600");
   EXPECT_EQ(zoned.column.type, ColumnType::timestamp);
 }
 
 TEST(TableShapeMap, TextThatLooksLikeEmailsUuidsOrNumbers) {
   EXPECT_EQ(map_one(column("mail", "text", histogram({"a@x.org", "b@y.com"}))).column.gen, "email");
-  EXPECT_EQ(map_one(column("ref", "text", histogram({"0b9f3c1e-7a4d-4c2b-9e8f-1a2b3c4d5e6f", "ffffffff-7a4d-4c2b-9e8f-1a2b3c4d5e6f"})))
-                .column.gen,
-            "uuid");
+  EXPECT_EQ(
+      map_one(column("ref", "text", histogram({"0b9f3c1e-7a4d-4c2b-9e8f-1a2b3c4d5e6f", "ffffffff-7a4d-4c2b-9e8f-1a2b3c4d5e6f"})))
+          .column.gen,
+      "uuid");
   const MappedColumn numbers = map_one(column("zip", "character varying(5)", histogram({"01000", "99999"})));
   EXPECT_EQ(numbers.column.gen, "1000..99999");
   EXPECT_NE(numbers.approximation.find("no length limit"), std::string::npos);
@@ -312,18 +315,18 @@ TEST(TableShapeMap, KeyRowsAndNeverAnalyzed) {
 
 // What the mapping writes loads as a scenario's table (the loader's own checks of gens).
 TEST(TableShapeMap, MappedGensLoadAsAScenarioTable) {
-  const TableShape shape = table({column("status", "text", common({"new", "paid"}, {0.75, 0.25})),
-                                  column("tier", "integer", common({"1", "2"}, {0.5, 0.5})),
-                                  column("amount", "numeric(12,2)", histogram({"0.50", "99.99"}, 0.1)),
-                                  column("at", "timestamp with time zone", histogram({"2024-01-01 00:00:00+00", "2024-03-01 00:00:00+00"})),
-                                  column("mail", "text", histogram({"a@x.org", "b@y.com"})), column("paid", "boolean"),
-                                  column("small", "smallint")});
+  const TableShape shape = table(
+      {column("status", "text", common({"new", "paid"}, {0.75, 0.25})), column("tier", "integer", common({"1", "2"}, {0.5, 0.5})),
+       column("amount", "numeric(12,2)", histogram({"0.50", "99.99"}, 0.1)),
+       column("at", "timestamp with time zone", histogram({"2024-01-01 00:00:00+00", "2024-03-01 00:00:00+00"})),
+       column("mail", "text", histogram({"a@x.org", "b@y.com"})), column("paid", "boolean"), column("small", "smallint")});
   const Result<TableMapping> mapping = map_table_shape(shape);
   ASSERT_TRUE(mapping.is_ok());
   std::string yaml = "name: t\ndescription: a test\ntable:\n  name: orders\n  columns:\n";
   for (const MappedColumn& c : mapping.value().columns) {
-    yaml += fmt::format("    {}: {{type: {}, gen: '{}', nullable: {}{}}}\n", c.column.name, to_string(c.column.type), c.column.gen,
-                        c.column.nullable, c.column.type == ColumnType::numeric ? fmt::format(", scale: {}", c.column.scale) : "");
+    yaml +=
+        fmt::format("    {}: {{type: {}, gen: '{}', nullable: {}{}}}\n", c.column.name, to_string(c.column.type), c.column.gen,
+                    c.column.nullable, c.column.type == ColumnType::numeric ? fmt::format(", scale: {}", c.column.scale) : "");
   }
   const LoadResult loaded = load_scenario_text(yaml, "mapped.yaml");
   EXPECT_TRUE(loaded.ok()) << yaml << (loaded.errors.empty() ? "" : loaded.errors.front().to_string());
@@ -362,8 +365,8 @@ TEST(TableShapeApply, TheScenarioTakesTheShapesColumnsAndRows) {
 }
 
 TEST(TableShapeApply, RefusesWhatTheScenarioCannotHoldAndChangesNothing) {
-  const Scenario before = scenario_with({ColumnSpec{"amount", ColumnType::numeric, "0..100", 2, 0},
-                                         ColumnSpec{"gone", ColumnType::text, "", 0, 0}});
+  const Scenario before =
+      scenario_with({ColumnSpec{"amount", ColumnType::numeric, "0..100", 2, 0}, ColumnSpec{"gone", ColumnType::text, "", 0, 0}});
   TableShape shape = table({column("amount", "integer", histogram({"1", "2"})), column("Order Total", "text")});
   shape.columns[0].name = "order_id";  // the key is not `id`
   Scenario scenario = before;
@@ -372,7 +375,8 @@ TEST(TableShapeApply, RefusesWhatTheScenarioCannotHoldAndChangesNothing) {
   const std::string& message = status.message();
   EXPECT_NE(message.find("primary key is \"order_id\""), std::string::npos) << message;
   EXPECT_NE(message.find("column \"Order Total\" of public.orders is not a scenario column name"), std::string::npos) << message;
-  EXPECT_NE(message.find("the scenario's column amount is numeric, but in public.orders it is integer"), std::string::npos) << message;
+  EXPECT_NE(message.find("the scenario's column amount is numeric, but in public.orders it is integer"), std::string::npos)
+      << message;
   EXPECT_NE(message.find("the scenario's column gone is not in public.orders"), std::string::npos) << message;
   EXPECT_EQ(scenario.table.columns.size(), 2u);
   EXPECT_EQ(scenario.table.columns[0].gen, "0..100");
