@@ -64,13 +64,27 @@ struct IndexShape {
   std::string definition;  // pg_get_indexdef
 };
 
+// A table constraint of pg_constraint (NOT NULL is ColumnShape::not_null).
+struct ConstraintShape {
+  enum class Kind { primary_key, unique, check, foreign_key, exclusion, other };
+  std::string name;
+  Kind kind = Kind::other;
+  std::vector<std::string> columns;  // the constrained columns, in order (none for a table-wide CHECK)
+  std::string definition;            // pg_get_constraintdef: "CHECK ((amount >= (0)::numeric))"
+  bool validated = true;             // false: added NOT VALID and not validated since
+  // foreign_key only: the referenced table and its columns.
+  QualifiedName references;
+  std::vector<std::string> referenced_columns;
+};
+
 struct TableShape {
   QualifiedName name;
-  std::optional<double> rows_estimate;  // pg_class.reltuples; nullopt: never analyzed (-1)
-  std::int64_t pages = 0;               // pg_class.relpages
-  std::vector<ColumnShape> columns;     // attnum order, dropped columns left out
-  std::vector<IndexShape> indexes;      // by name
-  std::string server_version;           // SHOW server_version, for the record
+  std::optional<double> rows_estimate;       // pg_class.reltuples; nullopt: never analyzed (-1)
+  std::int64_t pages = 0;                    // pg_class.relpages
+  std::vector<ColumnShape> columns;          // attnum order, dropped columns left out
+  std::vector<IndexShape> indexes;           // by name
+  std::vector<ConstraintShape> constraints;  // by name
+  std::string server_version;                // SHOW server_version, for the record
 };
 
 // What the mapping chose for one column of the shape.

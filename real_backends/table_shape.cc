@@ -103,6 +103,41 @@ void read_indexes(pqxx::transaction_base& tx, const std::string& oid, TableShape
   }
 }
 
+ConstraintShape::Kind constraint_kind(const std::string& contype) {
+  if (contype == "p") return ConstraintShape::Kind::primary_key;
+  if (contype == "u") return ConstraintShape::Kind::unique;
+  if (contype == "c") return ConstraintShape::Kind::check;
+  if (contype == "f") return ConstraintShape::Kind::foreign_key;
+  if (contype == "x") return ConstraintShape::Kind::exclusion;
+  return ConstraintShape::Kind::other;
+}
+
+void read_constraints(pqxx::transaction_base& tx, const std::string& oid, TableShape* shape) {
+  // Column names in key order, for conkey (this table) and confkey (the referenced one).
+  const auto names = [](const char* keys, const char* relation) {
+    return fmt::format(
+        "array_to_json(ARRAY(SELECT a.attname FROM unnest(con.{0}) WITH ORDINALITY k(attnum, position) "
+        "JOIN pg_attribute a ON a.attrelid = con.{1} AND a.attnum = k.attnum ORDER BY k.position))",
+        keys, relation);
+  };
+  const pqxx::result constraints = tx.exec(fmt::format(
+      "SELECT con.conname, con.contype::text, pg_get_constraintdef(con.oid), con.convalidated, {}, fn.nspname, fc.relname, {} "
+      "FROM pg_constraint con LEFT JOIN pg_class fc ON fc.oid = con.confrelid "
+      "LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace WHERE con.conrelid = {} ORDER BY con.conname",
+      names("conkey", "conrelid"), names("confkey", "confrelid"), oid));
+  for (const auto& row : constraints) {
+    ConstraintShape constraint;
+    constraint.name = row[0].c_str();
+    constraint.kind = constraint_kind(row[1].c_str());
+    constraint.definition = row[2].c_str();
+    constraint.validated = row[3].as<bool>();
+    constraint.columns = json_strings(row[4]);
+    if (!row[5].is_null()) constraint.references = QualifiedName{row[5].c_str(), row[6].c_str()};
+    constraint.referenced_columns = json_strings(row[7]);
+    shape->constraints.push_back(std::move(constraint));
+  }
+}
+
 }  // namespace
 
 Result<TableShape> read_table_shape(pqxx::connection& connection, const QualifiedName& name, const ReadShapeOptions& options) {
@@ -128,6 +163,7 @@ Result<TableShape> read_table_shape(pqxx::connection& connection, const Qualifie
   read_columns(tx, oid, &shape);
   read_stats(tx, &shape);
   read_indexes(tx, oid, &shape);
+  read_constraints(tx, oid, &shape);
   tx.commit();
   return shape;
 }

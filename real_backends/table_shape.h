@@ -1,6 +1,6 @@
 // Reads a table's shape (core/table_shape.h) from a PostgreSQL catalog: its columns from
-// pg_attribute / pg_attrdef / pg_index, its size from pg_class, its indexes, and per column the
-// pg_stats row. Reads catalog views only: no row of the table, no lock beyond the catalog's own.
+// pg_attribute / pg_attrdef / pg_index, its size from pg_class, its indexes and constraints
+// (pg_index, pg_constraint: keys, checks, foreign keys), and per column the pg_stats row. Reads catalog views only: no row of the table, no lock beyond the catalog's own.
 // For `rehearse calibrate --table` (real_backends/calibrate.h), `conform` and, later, importing
 // a schema (one call per table).
 #pragma once

@@ -96,7 +96,8 @@ class LiveShapeTest : public ::testing::Test {
         "the ""note""" character varying(40),
         created timestamp with time zone,
         a integer,
-        ref uuid))",
+        ref uuid,
+        CONSTRAINT "price positive" CHECK ("unit price" >= 0)))",
                                    table));
     exec(*connection_, fmt::format("CREATE INDEX qty_idx ON {} (qty)", table));
     // Deterministic rows: Status new/paid/shipped 60/30/10 %, qty 1 in 95 %, the note NULL in 30 %.
@@ -110,6 +111,11 @@ class LiveShapeTest : public ::testing::Test {
                md5(g::text)::uuid
         FROM generate_series(1, {}) g)",
                                    table, kAwkwardRows));
+    // Added NOT VALID after the rows: the parent is empty and the rows are not checked.
+    exec(*connection_, R"(CREATE TABLE "Shape Schema"."Parent Table" ("Key" integer PRIMARY KEY))");
+    exec(*connection_, fmt::format(R"(ALTER TABLE {} ADD CONSTRAINT "a refs" FOREIGN KEY (a)
+        REFERENCES "Shape Schema"."Parent Table" ("Key") NOT VALID)",
+                                   table));
   }
 
   std::unique_ptr<pqxx::connection> connection_;
@@ -119,7 +125,8 @@ class LiveShapeTest : public ::testing::Test {
 std::string* LiveShapeTest::skip_reason_ = nullptr;
 
 // Columns in order with their types, NOT NULL, default, identity and key; the size from
-// pg_class; null shares, common values and histograms from pg_stats; the indexes.
+// pg_class; null shares, common values and histograms from pg_stats; the indexes and the
+// constraints (a key, a CHECK, a foreign key added NOT VALID).
 TEST_F(LiveShapeTest, ShapeReadsColumnsSizesAndDistributions) {
   create_awkward_table();
   const Result<TableShape> read = live::read_table_shape(*connection_, kAwkward, {.analyze = true});
@@ -171,6 +178,23 @@ TEST_F(LiveShapeTest, ShapeReadsColumnsSizesAndDistributions) {
   EXPECT_EQ(shape.indexes[1].name, "qty_idx");
   EXPECT_EQ(shape.indexes[1].columns, std::vector<std::string>{"qty"});
   EXPECT_NE(shape.indexes[1].definition.find("USING btree (qty)"), std::string::npos) << shape.indexes[1].definition;
+
+  std::map<std::string, const ConstraintShape*> constraints;
+  for (const ConstraintShape& constraint : shape.constraints) constraints[constraint.name] = &constraint;
+  ASSERT_EQ(constraints.size(), 3u);
+  EXPECT_EQ(constraints[R"(Order "Items"_pkey)"]->kind, ConstraintShape::Kind::primary_key);
+  EXPECT_EQ(constraints[R"(Order "Items"_pkey)"]->columns, std::vector<std::string>{"id"});
+  const ConstraintShape& check = *constraints["price positive"];
+  EXPECT_EQ(check.kind, ConstraintShape::Kind::check);
+  EXPECT_EQ(check.columns, std::vector<std::string>{"unit price"});
+  EXPECT_EQ(check.definition, R"(CHECK (("unit price" >= (0)::numeric)))");
+  EXPECT_TRUE(check.validated);
+  const ConstraintShape& reference = *constraints["a refs"];
+  EXPECT_EQ(reference.kind, ConstraintShape::Kind::foreign_key);
+  EXPECT_EQ(reference.columns, std::vector<std::string>{"a"});
+  EXPECT_EQ(reference.references, (QualifiedName{"Shape Schema", "Parent Table"}));
+  EXPECT_EQ(reference.referenced_columns, std::vector<std::string>{"Key"});
+  EXPECT_FALSE(reference.validated);
 
   // The mapping of what was read.
   const Result<TableMapping> mapping = map_table_shape(shape);
