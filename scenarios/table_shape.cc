@@ -52,10 +52,18 @@ Status apply_table_shape(Scenario& scenario, const TableShape& shape) {
         fmt::format("{} has about {} rows, above the simulated table's limit of {}", table, *mapping.rows, kMaxRows));
   }
   if (!problems.empty()) return Status::invalid(fmt::format("{}", fmt::join(problems, "; ")));
-  std::vector<ColumnSpec> columns;
-  for (const MappedColumn& column : mapping.columns) columns.push_back(column.column);
-  scenario.table.columns = std::move(columns);
-  if (mapping.rows) scenario.table.rows = *mapping.rows;
+  TableSpec shaped = scenario.table;
+  shaped.columns.clear();
+  for (const MappedColumn& column : mapping.columns) shaped.columns.push_back(column.column);
+  if (mapping.rows) shaped.rows = *mapping.rows;
+  Scenario estimated = scenario;
+  estimated.table = shaped;
+  const MemoryEstimate estimate = estimate_memory(estimated);
+  if (memory_limit() != 0 && estimate.total() > memory_limit()) {
+    return Status::invalid(fmt::format("with the shape of {} a run is estimated to need {} of memory ({}), above the limit of {}",
+                                       table, format_bytes(estimate.total()), estimate.explain(), format_bytes(memory_limit())));
+  }
+  scenario.table = std::move(shaped);
   return Status::ok();
 }
 

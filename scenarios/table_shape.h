@@ -17,7 +17,8 @@ namespace rehearse {
 // - its other column names are scenario identifiers (a-z, 0-9, '_', not starting with a digit);
 // - every column the scenario already had is in it, with the same scenario type (the
 //   migration's operations and expressions were checked against those);
-// - its row estimate and column count are within scenarios/limits.h.
+// - its row estimate and column count are within scenarios/limits.h, and so is the memory a run
+//   of the shaped scenario is estimated to need (memory_limit()).
 Status apply_table_shape(Scenario& scenario, const TableShape& shape);
 
 }  // namespace rehearse

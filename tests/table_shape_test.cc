@@ -336,6 +336,7 @@ TEST(TableShapeMap, MappedGensLoadAsAScenarioTable) {
 
 Scenario scenario_with(std::vector<ColumnSpec> columns) {
   Scenario scenario;
+  scenario.topology.regions = {RegionSpec{"us-east-1", 1}};
   scenario.table.name = "orders";
   scenario.table.rows = 100;
   scenario.table.columns = std::move(columns);
@@ -380,6 +381,14 @@ TEST(TableShapeApply, RefusesWhatTheScenarioCannotHoldAndChangesNothing) {
   EXPECT_NE(message.find("the scenario's column gone is not in public.orders"), std::string::npos) << message;
   EXPECT_EQ(scenario.table.columns.size(), 2u);
   EXPECT_EQ(scenario.table.columns[0].gen, "0..100");
+  EXPECT_EQ(scenario.table.rows, 100);
+
+  // A table too large to simulate: above the rows limit, or above the memory limit.
+  const Status huge = apply_table_shape(scenario, table({column("amount", "numeric(12,2)"), column("gone", "text")}, 2e8));
+  EXPECT_NE(huge.message().find("has about 200000000 rows, above the simulated table's limit of 100000000"), std::string::npos)
+      << huge.message();
+  const Status big = apply_table_shape(scenario, table({column("amount", "numeric(12,2)"), column("gone", "text")}, 9e7));
+  EXPECT_NE(big.message().find("a run is estimated to need"), std::string::npos) << big.message();
   EXPECT_EQ(scenario.table.rows, 100);
 
   const Status unsupported = apply_table_shape(scenario, table({column("doc", "jsonb")}));
