@@ -183,6 +183,9 @@ struct NumericView {
   double low = 0;
   double high = 0;
   bool any = false;
+  // When every value seen is a whole number that fits 64 bits: the exact bounds (a double
+  // loses bigint digits past 2^53).
+  std::optional<std::int64_t> exact_low, exact_high;
 };
 
 template <typename Convert>
@@ -193,13 +196,21 @@ std::optional<NumericView> numeric_view(const ColumnStats& stats, Convert&& conv
     if (!value) return std::nullopt;
     view.histogram.push_back(*value);
   }
+  bool exact = true;
   for (const std::string& text : seen_values(stats)) {
     const std::optional<double> value = convert(text);
     if (!value) return std::nullopt;
     view.low = view.any ? std::min(view.low, *value) : *value;
     view.high = view.any ? std::max(view.high, *value) : *value;
+    const std::optional<std::int64_t> whole = whole_number(text);
+    exact = exact && whole.has_value();
+    if (exact) {
+      view.exact_low = std::min(view.exact_low.value_or(*whole), *whole);
+      view.exact_high = std::max(view.exact_high.value_or(*whole), *whole);
+    }
     view.any = true;
   }
+  if (!exact) view.exact_low = view.exact_high = std::nullopt;
   return view;
 }
 
@@ -253,8 +264,30 @@ bool looks_like_uuid(const std::string& text) {
   return true;
 }
 
-std::string range_text(double low, double high) {
-  return fmt::format("{}..{}", static_cast<std::int64_t>(std::floor(low)), static_cast<std::int64_t>(std::ceil(high)));
+// LOW..HIGH over the values seen, outward to whole numbers, cut to what the simulator draws
+// without overflow (sim/random.h draws in [low, high] with high - low in 64 bits; a numeric's
+// mantissa is the bound times 10^scale): within +-2^62, over 10^scale for a numeric. *note
+// says when a bound was cut.
+std::string range_text(const NumericView& view, const ColumnSpec& column, std::string* note) {
+  constexpr std::int64_t kBoundMax = std::int64_t{1} << 62;
+  std::int64_t limit = kBoundMax;
+  for (int digit = 0; column.type == ColumnType::numeric && digit < column.scale; ++digit) limit /= 10;
+  std::int64_t low = -limit, high = limit;
+  bool cut = false;
+  if (view.exact_low && column.type != ColumnType::numeric) {
+    cut = *view.exact_low < -limit || *view.exact_high > limit;
+    low = std::max(*view.exact_low, -limit);
+    high = std::min(*view.exact_high, limit);
+  } else {
+    const double floor_low = std::floor(view.low), ceil_high = std::ceil(view.high);
+    cut = floor_low < static_cast<double>(-limit) || ceil_high > static_cast<double>(limit);
+    if (floor_low > static_cast<double>(-limit)) low = static_cast<std::int64_t>(floor_low);
+    if (ceil_high < static_cast<double>(limit)) high = static_cast<std::int64_t>(ceil_high);
+    low = std::max(low, -limit);  // a double near the limit may round past it
+    high = std::min(high, limit);
+  }
+  if (cut) *note = fmt::format("values beyond +-{} cut to it (the simulator draws in 64 bits)", limit);
+  return fmt::format("{}..{}", std::min(low, high), std::max(low, high));
 }
 
 // The gen of an integer, numeric or timestamp column from its statistics.
@@ -269,11 +302,13 @@ void map_ordered(const ColumnStats& stats, std::optional<double> (*convert)(cons
   }
   const std::optional<NumericView> view = numeric_view(stats, convert);
   if (!view || !view->any) {
-    mapped->approximation = "pg_stats shows no values of it: the type's default draw";
+    mapped->approximation = "pg_stats shows no values of it that can be read (or only infinities): the type's default draw";
     return;
   }
-  column.gen = range_text(view->low, view->high);
+  std::string cut;
+  column.gen = range_text(*view, column, &cut);
   mapped->approximation = range_note(stats, *view, column.gen);
+  if (!cut.empty()) mapped->approximation += (mapped->approximation.empty() ? "" : "; ") + cut;
 }
 
 // Fractional digits of the widest value seen, for a numeric declared without a scale.

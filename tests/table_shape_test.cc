@@ -232,6 +232,25 @@ TEST(TableShapeMap, IntegerHistogramBecomesARangeAndSkewIsSaid) {
   EXPECT_NE(mixed.approximation.find("not weighted"), std::string::npos) << mixed.approximation;
 }
 
+// Bigint bounds past 2^53 stay exact; a numeric's bounds are cut to what a 64-bit mantissa at
+// its scale holds (and said); infinities are no values.
+TEST(TableShapeMap, RangesAreExactAndWithinWhatTheSimulatorDraws) {
+  EXPECT_EQ(map_one(column("snowflake", "bigint", histogram({"9007199254740993", "9007199254740999"}))).column.gen,
+            "9007199254740993..9007199254740999");
+  const MappedColumn hashes = map_one(column("hash", "bigint", histogram({"-9223372036854775808", "9223372036854775807"})));
+  EXPECT_EQ(hashes.column.gen, "-4611686018427387904..4611686018427387904");
+  EXPECT_NE(hashes.approximation.find("cut to it"), std::string::npos) << hashes.approximation;
+  const MappedColumn wide = map_one(column("total", "numeric(30,2)", histogram({"-1e25", "5", "1e25"})));
+  EXPECT_EQ(wide.column.gen, "-46116860184273879..46116860184273879");
+  EXPECT_NE(wide.approximation.find("cut to it"), std::string::npos) << wide.approximation;
+  // The simulator draws from what was mapped without overflowing.
+  EXPECT_EQ(drawn_shares(hashes.column, 100).size(), 100u);
+  EXPECT_EQ(drawn_shares(wide.column, 100).size(), 100u);
+  const MappedColumn endless = map_one(column("at", "timestamp without time zone", histogram({"-infinity", "infinity"})));
+  EXPECT_EQ(endless.column.gen, "");
+  EXPECT_NE(endless.approximation.find("the type's default draw"), std::string::npos);
+}
+
 TEST(TableShapeMap, NumericRangeKeepsTheScale) {
   const MappedColumn declared = map_one(column("amount", "numeric(12,2)", histogram({"0.50", "50.00", "99.99"}, 0.05)));
   EXPECT_EQ(declared.column.type, ColumnType::numeric);
