@@ -54,7 +54,13 @@ Status apply_table_shape(Scenario& scenario, const TableShape& shape) {
   if (!problems.empty()) return Status::invalid(fmt::format("{}", fmt::join(problems, "; ")));
   TableSpec shaped = scenario.table;
   shaped.columns.clear();
-  for (const MappedColumn& column : mapping.columns) shaped.columns.push_back(column.column);
+  for (const MappedColumn& column : mapping.columns) {
+    // A column without statistics keeps what the scenario said of it (the mapping has only the
+    // type's default draw to offer).
+    const auto had = std::find_if(scenario.table.columns.begin(), scenario.table.columns.end(),
+                                  [&](const ColumnSpec& spec) { return spec.name == column.column.name; });
+    shaped.columns.push_back(!column.shape->stats && had != scenario.table.columns.end() ? *had : column.column);
+  }
   if (mapping.rows) shaped.rows = *mapping.rows;
   Scenario estimated = scenario;
   estimated.table = shaped;

@@ -10,7 +10,9 @@ namespace rehearse {
 
 // The scenario's table takes the shape's columns (in the table's order, each with the type,
 // scale, gen and null share map_table_shape chose) and its row estimate (the scenario's `rows`
-// is kept when the table was never analyzed). The table's name is kept.
+// is kept when the table was never analyzed). The table's name is kept, and so is the scenario's
+// own column spec (gen, nullable) of a column pg_stats has no row for. For a table rehearse
+// prepared itself, read the shape with ReadShapeOptions::analyze (real_backends/table_shape.h).
 // REQUIRES of the shape, else Status::invalid naming every problem and the scenario unchanged:
 // - its types are all ones map_table_shape supports;
 // - it has the model's key: a single bigint/integer primary key column named `id`;

@@ -376,12 +376,16 @@ TEST(TableShapeApply, TheScenarioTakesTheShapesColumnsAndRows) {
   EXPECT_DOUBLE_EQ(scenario.table.columns[0].nullable, 0.25);
   EXPECT_EQ(scenario.table.columns[1].gen, "one_of(a,b)");
 
-  // Never analyzed: the scenario's rows stay.
+  // Never analyzed: the scenario's rows stay, and so do its columns' gens.
   TableShape unanalyzed = shape;
   unanalyzed.rows_estimate = std::nullopt;
+  for (ColumnShape& c : unanalyzed.columns) c.stats = std::nullopt;
   scenario.table.rows = 77;
+  scenario.table.columns[0].gen = "1..9";
   ASSERT_TRUE(apply_table_shape(scenario, unanalyzed).is_ok());
   EXPECT_EQ(scenario.table.rows, 77);
+  EXPECT_EQ(scenario.table.columns[0].gen, "1..9");
+  EXPECT_EQ(scenario.table.columns[1].gen, "one_of(a,b)");
 }
 
 TEST(TableShapeApply, RefusesWhatTheScenarioCannotHoldAndChangesNothing) {
