@@ -29,6 +29,8 @@ constexpr int kOneOfSlots = 100;
 // A histogram whose bounds stray further than this share of its width from evenly spaced ones
 // is reported as skewed (the range draws uniformly).
 constexpr double kSkewShareMax = 0.1;
+// ANALYZE samples up to 300 x default_statistics_target (100) rows.
+constexpr double kAnalyzeSampleRowsMax = 30000;
 // numeric without a declared scale: at most this many fractional digits are drawn.
 constexpr int kFreeNumericScaleMax = 6;
 
@@ -128,8 +130,9 @@ bool one_of_choice(const std::string& value) {
 std::string percent(double share) { return fmt::format("{:.1f}%", 100 * share); }
 
 // `one_of(...)` of the most common values, weighted by repetition; nullopt when they cannot be
-// written so. *note gets what is approximated ("" when nothing).
-std::optional<std::string> weighted_one_of(const ColumnStats& stats, std::string* note) {
+// written so. *note gets what is approximated ("" when nothing), *distance the total variation
+// distance between the common values' shares and the drawn ones.
+std::optional<std::string> weighted_one_of(const ColumnStats& stats, std::string* note, double* distance) {
   const std::vector<int> slots = one_of_slots(stats.most_common_freqs);
   if (slots.empty()) return std::nullopt;
   for (std::size_t i = 0; i < slots.size(); ++i) {
@@ -140,8 +143,10 @@ std::optional<std::string> weighted_one_of(const ColumnStats& stats, std::string
   const double common = common_share(stats);
   double error_max = 0, left_out_share = 0;
   int left_out = 0;
+  *distance = 0;
   for (std::size_t i = 0; i < slots.size(); ++i) {
     for (int k = 0; k < slots[i]; ++k) choices.push_back(stats.most_common_values[i]);
+    *distance += std::abs(static_cast<double>(slots[i]) / slots_total - stats.most_common_freqs[i] / common) / 2;
     if (slots[i] > 0) {
       error_max =
           std::max(error_max, std::abs(static_cast<double>(slots[i]) / slots_total - stats.most_common_freqs[i] / common));
@@ -290,15 +295,56 @@ std::string range_text(const NumericView& view, const ColumnSpec& column, std::s
   return fmt::format("{}..{}", std::min(low, high), std::max(low, high));
 }
 
+// When the common values are every value and all integers: the total variation distance
+// between their shares and a uniform draw over [smallest, largest]; nullopt otherwise.
+std::optional<double> uniform_distance(const ColumnStats& stats) {
+  if (coverage(stats) < 0.999 || stats.most_common_values.empty()) return std::nullopt;
+  std::vector<std::int64_t> values;
+  for (const std::string& text : stats.most_common_values) {
+    const std::optional<std::int64_t> value = whole_number(text);
+    if (!value) return std::nullopt;
+    values.push_back(*value);
+  }
+  const auto [low, high] = std::minmax_element(values.begin(), values.end());
+  constexpr std::int64_t kWidthMax = 1'000'000;  // wider, a uniform draw is far from any common-value list
+  if (*high - *low >= kWidthMax) return std::nullopt;
+  const double width = static_cast<double>(*high - *low + 1);
+  const double common = common_share(stats);
+  double distance = (width - static_cast<double>(values.size())) / width / 2;  // values in the range never seen
+  for (double freq : stats.most_common_freqs) distance += std::abs(freq / common - 1 / width) / 2;
+  return distance;
+}
+
+// Whether the common values may become one_of, and how many rows ANALYZE sampled (0: unknown).
+struct OneOfUse {
+  bool allowed = false;
+  double sampled_rows = 0;
+};
+
+// The total variation distance a uniform draw's sample of `sampled_rows` rows shows from the
+// uniform over `width` values by chance alone (about half of sqrt(2 width / (pi rows))).
+double sampling_noise(double width, double sampled_rows) {
+  return sampled_rows > 0 ? std::sqrt(2 * width / (3.141592653589793 * sampled_rows)) / 2 : 0;
+}
+
 // The gen of an integer, numeric or timestamp column from its statistics.
-void map_ordered(const ColumnStats& stats, std::optional<double> (*convert)(const std::string&), bool one_of_allowed,
+void map_ordered(const ColumnStats& stats, std::optional<double> (*convert)(const std::string&), OneOfUse one_of,
                  MappedColumn* mapped) {
   ColumnSpec& column = mapped->column;
-  if (one_of_allowed && coverage(stats) >= kOneOfCoverageMin) {
-    if (auto gen = weighted_one_of(stats, &mapped->approximation)) {
+  if (one_of.allowed && coverage(stats) >= kOneOfCoverageMin) {
+    // Common values that are every integer of a range about evenly -- no further from uniform
+    // than the sample's chance, or than one_of's weights rounded to 1/100 are -- are a range.
+    double distance = 0;
+    std::optional<double> uniform = uniform_distance(stats);
+    if (uniform) {
+      const double width = static_cast<double>(stats.most_common_values.size());
+      uniform = *uniform - sampling_noise(width, one_of.sampled_rows);
+    }
+    if (auto gen = weighted_one_of(stats, &mapped->approximation, &distance); gen && !(uniform && *uniform <= distance)) {
       column.gen = *gen;
       return;
     }
+    mapped->approximation.clear();
   }
   const std::optional<NumericView> view = numeric_view(stats, convert);
   if (!view || !view->any) {
@@ -322,8 +368,8 @@ int scale_seen(const ColumnStats& stats) {
 
 void map_text(const ColumnStats& stats, MappedColumn* mapped) {
   ColumnSpec& column = mapped->column;
-  if (coverage(stats) >= kOneOfCoverageMin) {
-    if (auto gen = weighted_one_of(stats, &mapped->approximation)) {
+  if (double distance = 0; coverage(stats) >= kOneOfCoverageMin) {
+    if (auto gen = weighted_one_of(stats, &mapped->approximation, &distance)) {
       column.gen = *gen;
       return;
     }
@@ -337,7 +383,7 @@ void map_text(const ColumnStats& stats, MappedColumn* mapped) {
     column.gen = "email";
     mapped->approximation = fmt::format("drawn as User<N>@<domain> e-mail addresses ({} in the table)", width);
   } else if (all([](const std::string& v) { return whole_number(v).has_value(); })) {
-    map_ordered(stats, integer_value, false, mapped);
+    map_ordered(stats, integer_value, OneOfUse{}, mapped);
     mapped->approximation = fmt::format("integers as text{}{}", mapped->approximation.empty() ? "" : ": ", mapped->approximation);
   } else {
     mapped->approximation =
@@ -372,7 +418,7 @@ std::string fitting_default_gen(const std::string& sql_type) {
   return "";
 }
 
-MappedColumn map_column(const ColumnShape& shape, const ScenarioType& type) {
+MappedColumn map_column(const ColumnShape& shape, const ScenarioType& type, double sampled_rows) {
   MappedColumn mapped;
   mapped.shape = &shape;
   ColumnSpec& column = mapped.column;
@@ -390,18 +436,18 @@ MappedColumn map_column(const ColumnShape& shape, const ScenarioType& type) {
     column.gen = "uuid";
   } else if (shape.type == "numeric") {
     column.scale = scale_seen(stats);
-    map_ordered(stats, decimal_value, false, &mapped);
+    map_ordered(stats, decimal_value, OneOfUse{}, &mapped);
   } else {
     switch (type.type) {
       case ColumnType::bigint:
       case ColumnType::integer:
-        map_ordered(stats, integer_value, true, &mapped);
+        map_ordered(stats, integer_value, OneOfUse{true, sampled_rows}, &mapped);
         break;
       case ColumnType::numeric:
-        map_ordered(stats, decimal_value, false, &mapped);
+        map_ordered(stats, decimal_value, OneOfUse{}, &mapped);
         break;
       case ColumnType::timestamp:
-        map_ordered(stats, timestamp_seconds, false, &mapped);
+        map_ordered(stats, timestamp_seconds, OneOfUse{}, &mapped);
         break;
       case ColumnType::text:
         map_text(stats, &mapped);
@@ -504,7 +550,7 @@ Result<TableMapping> map_table_shape(const TableShape& shape) {
       mapping.key = column.name;
       continue;
     }
-    mapping.columns.push_back(map_column(column, *type));
+    mapping.columns.push_back(map_column(column, *type, std::min(shape.rows_estimate.value_or(0), kAnalyzeSampleRowsMax)));
   }
   if (!unsupported.empty()) {
     return Status::invalid(

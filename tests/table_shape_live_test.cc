@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <map>
@@ -17,6 +18,7 @@
 #include "core/gen.h"
 #include "core/table_shape.h"
 #include "real_backends/table_shape.h"
+#include "scenarios/table_shape.h"
 #include "tests/test_support.h"
 
 namespace rehearse {
@@ -281,6 +283,47 @@ TEST_F(LiveShapeTest, ShapeDrawnIntoAScratchTableReadsBackAlike) {
   const double original_width = find_column(read.value(), R"(the "note")")->stats->avg_width;
   EXPECT_NEAR(find_column(copy.value(), R"(the "note")")->stats->avg_width, original_width, 2);
   EXPECT_EQ(scalar(*connection_, R"(SELECT min("unit price") >= 0 AND max("unit price") <= 251 FROM shape_copy.t)"), "t");
+}
+
+// The conform path: a table prepared from a scenario (live --prepare), read back from the
+// catalog and applied to the scenario, gives the scenario the same columns and gens.
+TEST_F(LiveShapeTest, ShapeOfAPreparedTableGivesTheScenarioItsOwnGensBack) {
+  fresh_schema("shape_conform");
+  exec(*connection_, "SET search_path = shape_conform");
+  Scenario scenario = testing::from_text(R"yaml(name: t
+description: a test
+topology: {regions: [{name: us-east-1}]}
+table:
+  name: orders
+  rows: 3000
+  columns:
+    amount: {type: numeric, gen: "0..100", scale: 2, nullable: 0.1}
+    status: {type: text, gen: "one_of(new,new,new,paid)"}
+    qty: {type: integer, gen: "5..50"}
+)yaml");
+  const TableSpec prepared = scenario.table;
+  live::prepare_table(*connection_, prepared);
+  const Result<TableShape> shape =
+      live::read_table_shape(*connection_, live::in_current_schema(*connection_, "orders"), {.analyze = true});
+  ASSERT_TRUE(shape.is_ok()) << shape.status().to_string();
+  scenario.table.columns.clear();  // as a scenario that says nothing of its columns
+  const Status applied = apply_table_shape(scenario, shape.value());
+  ASSERT_TRUE(applied.is_ok()) << applied.to_string();
+  EXPECT_EQ(scenario.table.rows, 3000);
+  ASSERT_EQ(scenario.table.columns.size(), 3u);
+  const ColumnSpec& amount = scenario.table.columns[0];
+  EXPECT_EQ(amount.type, ColumnType::numeric);
+  EXPECT_EQ(amount.scale, 2) << "prepare_table makes a numeric without a scale: the digits seen";
+  EXPECT_NEAR(amount.nullable, 0.1, 0.02);
+  const GenForm amount_gen = parse_gen(amount.gen);
+  ASSERT_EQ(amount_gen.kind, GenForm::Kind::range) << amount.gen;
+  EXPECT_LE(amount_gen.high - amount_gen.low, 101);
+  EXPECT_GE(amount_gen.high - amount_gen.low, 98);
+  const GenForm status = parse_gen(scenario.table.columns[1].gen);
+  ASSERT_EQ(status.kind, GenForm::Kind::one_of) << scenario.table.columns[1].gen;
+  EXPECT_NEAR(std::count(status.choices.begin(), status.choices.end(), "new") / static_cast<double>(status.choices.size()), 0.75,
+              0.05);
+  EXPECT_EQ(scenario.table.columns[2].gen, "5..50");
 }
 
 // calibrate --table: the scratch table has the table's shape, the profile's header names the

@@ -207,6 +207,22 @@ TEST(TableShapeMap, RareCommonValuesAreLeftOutNotInflated) {
   EXPECT_NEAR(drawn_shares(mapped.column)["1"], 0.95, 0.01);
 }
 
+// Every integer of 5..50 about evenly (ANALYZE lists them all as common): a range draws them
+// closer than one_of's weights rounded to 1/100 would; skewed ones stay a one_of.
+TEST(TableShapeMap, EvenCommonIntegersOfARangeAreARange) {
+  std::vector<std::string> values;
+  std::vector<double> freqs;
+  for (int v = 5; v <= 50; ++v) {
+    values.push_back(std::to_string(v));
+    freqs.push_back((v % 2 == 0 ? 1.03 : 0.97) / 46);
+  }
+  const MappedColumn even = map_one(column("qty", "integer", common(values, freqs)));
+  EXPECT_EQ(even.column.gen, "5..50");
+  EXPECT_EQ(even.approximation, "");
+  const MappedColumn gappy = map_one(column("qty", "integer", common({"1", "1000"}, {0.5, 0.5})));
+  EXPECT_EQ(gappy.column.gen, "one_of(1,1000)");
+}
+
 TEST(TableShapeMap, ValuesOneOfCannotWriteFallBack) {
   // A comma, a space or ".." cannot be a one_of choice (core/gen.cc).
   for (const char* awkward : {"a,b", "two words", "x..y"}) {
