@@ -31,7 +31,9 @@ struct QualifiedName {
 // one quote); an unquoted part is folded to lower case and may hold letters, digits, '_' and '$'.
 // Both parts are required. On failure returns nullopt and says why in *why.
 std::optional<QualifiedName> parse_qualified_name(std::string_view text, std::string* why);
-// The SQL spelling: each part quoted unless it is a plain lower-case identifier (public."Order Items").
+// The spelling in messages and for --table (parse_qualified_name reads it back): each part quoted
+// unless it is a plain lower-case identifier (public."Order Items"). A reserved word is left
+// unquoted (public.order): statements quote each part with the connection's quote_name instead.
 std::string to_sql(const QualifiedName& name);
 
 // One column's row of pg_stats (inherited = false), values in their text output form.

@@ -141,7 +141,10 @@ void read_constraints(pqxx::transaction_base& tx, const std::string& oid, TableS
 }  // namespace
 
 Result<TableShape> read_table_shape(pqxx::connection& connection, const QualifiedName& name, const ReadShapeOptions& options) {
-  if (options.analyze) pqxx::nontransaction(connection).exec("ANALYZE " + to_sql(name));
+  if (options.analyze) {
+    pqxx::nontransaction(connection)
+        .exec("ANALYZE " + connection.quote_name(name.schema) + "." + connection.quote_name(name.table));
+  }
   pqxx::read_transaction tx(connection);
   tx.exec("SET LOCAL TimeZone = 'UTC'");  // timestamptz values in pg_stats as UTC ("+00")
   TableShape shape;

@@ -247,6 +247,12 @@ TEST_F(LiveShapeTest, ShapeRefusesWhatIsNotATable) {
   // An unqualified name, as the live runner has it, in the current schema of the search_path.
   exec(*connection_, "SET search_path = shape_kinds, public");
   EXPECT_EQ(live::in_current_schema(*connection_, "t"), (QualifiedName{"shape_kinds", "t"}));
+  // A reserved word as a table's name, analyzed first.
+  exec(*connection_,
+       R"(CREATE TABLE shape_kinds."order" (id bigint PRIMARY KEY, v integer); INSERT INTO shape_kinds."order" VALUES (1, 7))");
+  const Result<TableShape> reserved = live::read_table_shape(*connection_, {"shape_kinds", "order"}, {.analyze = true});
+  ASSERT_TRUE(reserved.is_ok()) << reserved.status().to_string();
+  EXPECT_EQ(reserved.value().rows_estimate, 1);
 }
 
 // What calibrate draws into its scratch table from a mapped shape reads back as the same shape:
