@@ -1,9 +1,9 @@
 // Live tests of reading a table's shape (real_backends/table_shape.h) and of `rehearse calibrate
 // --table`, against a running PostgreSQL (scripts/live-up's primary, 127.0.0.1:55432, or
 // REHEARSE_SHAPE_SERVER: a libpq connection string without dbname). Everything happens in the
-// database rehearse_shape_test, created when missing; each test makes its own schema. Skipped
-// with a message when the server does not answer. These tests do not start or stop servers
-// (unlike LiveTest): run them beside servers someone else started.
+// database rehearse_shape_test, created when missing; each test makes its own schema. When no
+// server answers, the suite starts live-up's servers (in LiveTest's directory) and stops them at
+// its end; skipped with a message only when they cannot be started.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -64,6 +64,11 @@ constexpr int kAwkwardRows = 5000;
 class LiveShapeTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
+    // Without a server of the caller's (REHEARSE_SHAPE_SERVER) or one already up, start live-up's
+    // servers, and stop them again at the end: a ctest run is never left without these tests.
+    if (std::getenv("REHEARSE_SHAPE_SERVER") == nullptr && !answers()) {
+      started_servers_ = std::system((std::string("REHEARSE_LIVE_DIR=/tmp/rehearse-live-test ") + REHEARSE_SOURCE_DIR + "/scripts/live-up >/dev/null 2>&1").c_str()) == 0;
+    }
     try {
       pqxx::connection admin(server() + " dbname=postgres");
       if (scalar(admin, fmt::format("SELECT count(*) FROM pg_database WHERE datname = '{}'", kDatabase)) == "0") {
@@ -74,6 +79,10 @@ class LiveShapeTest : public ::testing::Test {
     }
   }
   static void TearDownTestSuite() {
+    if (started_servers_) {
+      [[maybe_unused]] const int status = std::system((std::string("REHEARSE_LIVE_DIR=/tmp/rehearse-live-test ") + REHEARSE_SOURCE_DIR + "/scripts/live-down >/dev/null 2>&1").c_str());
+      started_servers_ = false;
+    }
     delete skip_reason_;
     skip_reason_ = nullptr;
   }
@@ -121,10 +130,20 @@ class LiveShapeTest : public ::testing::Test {
   }
 
   std::unique_ptr<pqxx::connection> connection_;
+  static bool answers() {
+    try {
+      pqxx::connection probe(server() + " dbname=postgres connect_timeout=2");
+      return true;
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
   static std::string* skip_reason_;
+  static bool started_servers_;
 };
 
 std::string* LiveShapeTest::skip_reason_ = nullptr;
+bool LiveShapeTest::started_servers_ = false;
 
 // Columns in order with their types, NOT NULL, default, identity and key; the size from
 // pg_class; null shares, common values and histograms from pg_stats; the indexes and the
