@@ -149,6 +149,14 @@ struct RequestIncident {
   std::string why;
 };
 
+// One application write as the application timed it (rehearse conform's write latency).
+struct WriteLatency {
+  std::string region;
+  TimeUs sent_us = 0;
+  TimeUs waited_us = 0;
+  bool failed = false;
+};
+
 struct Observations {
   std::vector<std::string> regions;       // topology order
   std::vector<DerivedColumn> derived;     // from the plan
@@ -165,6 +173,10 @@ struct Observations {
   std::int64_t errors_by_cause[kCauses] = {0, 0};
   TimeUs max_stall_by_cause_us[kCauses] = {0, 0};
   TimeUs max_staleness_by_cause_us[kCauses] = {0, 0};
+  // Every application write's latency, in the order they finished: live runs always keep them;
+  // the simulator only when asked (sim::WorldOptions::keep_write_latencies), as they cost memory.
+  bool keep_write_latencies = false;
+  std::vector<WriteLatency> write_latencies;
   TimeUs last_fault_end_us = 0;   // when the last fault ended (0 = none)
   TimeUs duration_us = 0;         // the scenario's time limit
   bool time_ran_out = false;      // engines still running at duration

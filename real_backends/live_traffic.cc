@@ -203,7 +203,7 @@ bool RegionTraffic::write_once(PostgresConnection& connection, std::uint64_t& st
     const pqxx::result result = tx.exec(sql);
     tx.commit();
     if (result.empty()) {
-      finish(fmt::format("update row {}", row), sent, false, 0);
+      finish(fmt::format("update row {}", row), sent, false, 0, true);
       return true;
     }
     const std::int64_t id = result[0][0].as<std::int64_t>();
@@ -213,11 +213,11 @@ bool RegionTraffic::write_once(PostgresConnection& connection, std::uint64_t& st
       acknowledged_[id] = AcknowledgedWrite{endpoints_.name, id, ++order_, history_.elapsed_us(), writes_new, written};
       writers_[id] = writes_new ? Writer::new_code : Writer::old_code;
     }
-    finish(row == 0 ? "insert" : fmt::format("update row {}", row), sent, false, 0);
+    finish(row == 0 ? "insert" : fmt::format("update row {}", row), sent, false, 0, true);
     return true;
   } catch (const pqxx::sql_error& error) {
     if (error.sqlstate() == "42703") return false;  // a column went away under us: retry
-    finish(failed("write", error), sent, true, 0);
+    finish(failed("write", error), sent, true, 0, true);
     return true;
   }
 }
@@ -246,18 +246,19 @@ void RegionTraffic::read_once(PostgresConnection& connection, std::uint64_t& sta
           "SELECT CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 ELSE "
           "coalesce(extract(epoch FROM now() - pg_last_xact_replay_timestamp()) * 1000000, 0) END::bigint")[0].as<std::int64_t>();
     }
-    finish(what, sent, false, std::max<TimeUs>(staleness, 0));
+    finish(what, sent, false, std::max<TimeUs>(staleness, 0), false);
   } catch (const std::exception& error) {
     connection.reset();
-    finish(failed(what, error), sent, true, 0);
+    finish(failed(what, error), sent, true, 0, false);
   }
 }
 
-void RegionTraffic::finish(const std::string& what, TimeUs sent_us, bool failed, TimeUs staleness_us) {
+void RegionTraffic::finish(const std::string& what, TimeUs sent_us, bool failed, TimeUs staleness_us, bool write) {
   const TimeUs waited = history_.elapsed_us() - sent_us;
   ++requests_;
   if (failed) ++errors_;
   std::lock_guard<std::mutex> guard(mutex_);
+  if (write) write_latencies_.push_back(WriteLatency{endpoints_.name, sent_us, waited, failed});
   RequestWindow& window = windows_[sent_us / kRequestWindowUs * kRequestWindowUs];
   window.start_us = sent_us / kRequestWindowUs * kRequestWindowUs;
   ++window.requests;
@@ -299,6 +300,7 @@ void RegionTraffic::export_to(Observations& observations) const {
   auto& windows = observations.windows[endpoints_.name];
   for (const auto& [start, window] : windows_) windows.push_back(window);
   for (const auto& [row, write] : acknowledged_) observations.acknowledged.push_back(write);
+  observations.write_latencies.insert(observations.write_latencies.end(), write_latencies_.begin(), write_latencies_.end());
   observations.max_stall_us = std::max(observations.max_stall_us, max_stall_us_);
   observations.max_staleness_us = std::max(observations.max_staleness_us, max_staleness_us_);
   for (int cause = 0; cause < kCauses; ++cause) {

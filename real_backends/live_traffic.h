@@ -41,7 +41,7 @@ class RegionTraffic {
   void poll_deploy(PostgresConnection& connection, std::int64_t& next_poll_us);
   bool write_once(PostgresConnection& connection, std::uint64_t& rng_state);
   void read_once(PostgresConnection& connection, std::uint64_t& rng_state);
-  void finish(const std::string& what, TimeUs sent_us, bool failed, TimeUs staleness_us);
+  void finish(const std::string& what, TimeUs sent_us, bool failed, TimeUs staleness_us, bool write);
 
   RegionEndpoints endpoints_;
   const Scenario& scenario_;
@@ -58,6 +58,7 @@ class RegionTraffic {
   std::map<TimeUs, RequestWindow> windows_;
   std::map<std::int64_t, AcknowledgedWrite> acknowledged_;
   std::map<std::int64_t, Writer> writers_;
+  std::vector<WriteLatency> write_latencies_;
   std::uint64_t order_ = 0;
   TimeUs max_stall_us_ = 0;
   TimeUs max_staleness_us_ = 0;

@@ -219,6 +219,9 @@ void AppServer::finish(Pending& request, bool failed, TimeUs staleness_us, TimeU
   ++second_.requests;
   if (failed) ++second_.failed;
   second_.max_latency_us = std::max(second_.max_latency_us, waited);
+  if (observations_.keep_write_latencies && request.read_target == nullptr) {
+    observations_.write_latencies.push_back(WriteLatency{region, request.sent_us, waited, failed});
+  }
   observations_.max_stall_us = std::max(observations_.max_stall_us, waited);
   observations_.max_stall_by_cause_us[cause] = std::max(observations_.max_stall_by_cause_us[cause], waited);
   observations_.max_staleness_us = std::max(observations_.max_staleness_us, staleness_us);

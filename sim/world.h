@@ -39,6 +39,8 @@ struct WorldOptions {
   std::optional<Checkpoint> prior_checkpoint;
   // With `buggify: true`: the chance each fault site is switched on (tests use 1 for all).
   double buggify_site_probability = kSiteEnableProbability;
+  // Observations::write_latencies: every application write's latency (rehearse conform).
+  bool keep_write_latencies = false;
 };
 
 class World {
