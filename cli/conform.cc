@@ -4,6 +4,8 @@
 // COMMENT; --reset drops and recreates only a table so marked.
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
@@ -112,6 +114,26 @@ int prepare_tables(const LiveConfig& config, const Scenario& scenario, std::uint
   return kExitPass;
 }
 
+// The simulated network of the live setup: the one-way time to each region's primary from here
+// (half a `SELECT 1` round trip, p10..p90 of 30), for every link inside and between regions. A
+// live config has no `topology:`, and the loader's defaults (0.5..2 ms inside a region, 40..120
+// ms between regions) are not the network of servers on one host.
+DurationRange measured_network(const LiveConfig& config) {
+  std::vector<TimeUs> one_way;
+  for (const LiveRegionConfig& region : config.regions) {
+    pqxx::connection connection(region.primary);
+    pqxx::nontransaction tx(connection);
+    for (int i = 0; i < 30; ++i) {
+      const auto start = std::chrono::steady_clock::now();
+      tx.exec("SELECT 1");
+      const auto took = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count();
+      one_way.push_back(std::max<TimeUs>(1, took / 2));
+    }
+  }
+  std::sort(one_way.begin(), one_way.end());
+  return DurationRange{one_way[one_way.size() / 10], one_way[one_way.size() * 9 / 10]};
+}
+
 std::string region_label(const ConformRow& row) { return row.region.empty() ? "-" : row.region; }
 
 std::string ratio_text(const ConformRow& row) {
@@ -166,6 +188,11 @@ int conform_command(const ConformOptions& options) {
   Status reachable = live::check_reachable(setup);
   if (!reachable.is_ok()) return fail(kExitEnvironment, reachable.message());
 
+  try {
+    scenario.topology.intra_region = scenario.topology.inter_region = measured_network(config);
+  } catch (const pqxx::broken_connection& error) {
+    return fail(kExitEnvironment, fmt::format("cannot reach a primary: {}", live::redact(error.what())));
+  }
   // The simulated world first: it is quick, and a config it cannot run stops before the live one.
   sim::WorldOptions world_options;
   world_options.keep_write_latencies = true;
@@ -197,7 +224,8 @@ int conform_command(const ConformOptions& options) {
   const std::string costs = options.costs.empty() ? scenario.costs.source : options.costs;
   if (options.json) {
     nlohmann::json json{{"config", options.config}, {"scenario", scenario.name}, {"seed", scenario.seed}, {"costs", costs},
-                        {"matched", mismatched.empty()}, {"mismatched", mismatched}, {"rows", nlohmann::json::array()},
+                        {"matched", mismatched.empty()},
+                        {"network_us", {scenario.topology.intra_region.low_us, scenario.topology.intra_region.high_us}}, {"mismatched", mismatched}, {"rows", nlohmann::json::array()},
                         {"sim", {{"outcome", simulated.outcome}, {"trace_hash", simulated.trace_hash},
                                  {"violations", simulated.violations.size()}}},
                         {"live", {{"outcome", live_run.value().outcome}, {"wall_ms", live_run.value().stats.wall_ms},
@@ -205,8 +233,9 @@ int conform_command(const ConformOptions& options) {
     for (const ConformRow& row : rows) json["rows"].push_back(row_json(row));
     std::cout << json.dump(2) << "\n";
   } else {
-    std::cout << fmt::format("conform {} seed {} (costs {}); live run {:.1f} s\n", scenario.name, scenario.seed, costs,
-                             static_cast<double>(live_run.value().stats.wall_ms) / 1000.0);
+    std::cout << fmt::format("conform {} seed {} (costs {}; simulated network {}..{} us one way, measured); live run {:.1f} s\n",
+                             scenario.name, scenario.seed, costs, scenario.topology.intra_region.low_us,
+                             scenario.topology.intra_region.high_us, static_cast<double>(live_run.value().stats.wall_ms) / 1000.0);
     std::cout << fmt::format("{:<20} {:<10} {:<12} {:<12} {:>6}  {:<16} {}\n", "measure", "region", "simulated", "live", "ratio",
                              "band", "match");
     for (const ConformRow& row : rows) {
