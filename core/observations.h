@@ -124,6 +124,10 @@ constexpr int kCauses = 2;
 const char* to_string(Cause cause);
 inline int index_of(Cause cause) { return cause == Cause::fault ? 1 : 0; }
 
+// The application's client timeout: a request not answered this long after it was due fails
+// (the simulated application, sim/app.cc, and live traffic, real_backends/live_traffic.cc).
+constexpr TimeUs kAppRequestTimeoutUs = 10 * kSec;
+
 // Application requests per region in one 10 s window.
 constexpr TimeUs kRequestWindowUs = 10 * kSec;
 struct RequestWindow {

@@ -83,6 +83,12 @@ Value generate(const ColumnSpec& column, std::uint64_t& state) {
 
 void sleep_us(TimeUs us) { std::this_thread::sleep_for(std::chrono::microseconds(us)); }
 
+// The client timeout left to a request due at `due_us`, as the transaction's statement_timeout.
+std::string statement_timeout_for(TimeUs due_us, TimeUs now_us) {
+  const TimeUs left = std::max<TimeUs>(kAppRequestTimeoutUs - (now_us - due_us), kMs);
+  return fmt::format("SET LOCAL statement_timeout = {}", left / kMs);
+}
+
 TimeUs gap_us(double per_second, std::uint64_t& state) {
   const auto mean = static_cast<TimeUs>(static_cast<double>(kSec) / per_second);
   return 1 + uniform(state, 0, std::max<TimeUs>(2 * mean, 1));
@@ -130,11 +136,12 @@ void RegionTraffic::write_loop() {
   PostgresConnection connection(endpoints_.primary);
   std::uint64_t state = seed_ ^ 0x5151;
   std::int64_t next_poll_us = 0;
-  while (!stopping_) {
-    sleep_us(gap_us(scenario_.workload.writes_per_s, state));
+  TimeUs due = history_.elapsed_us();
+  while (next_due(due, scenario_.workload.writes_per_s, state)) {
+    if (gave_up("write", due, true)) continue;
     try {
       poll_deploy(connection, next_poll_us);
-      if (!write_once(connection, state)) write_once(connection, state);  // retried once after a schema change
+      if (!write_once(connection, state, due)) write_once(connection, state, due);  // retried once after a schema change
     } catch (const std::exception&) {
       connection.reset();
     }
@@ -142,9 +149,9 @@ void RegionTraffic::write_loop() {
 }
 
 // One application write; false when it should be retried with a fresh column list.
-bool RegionTraffic::write_once(PostgresConnection& connection, std::uint64_t& state) {
+bool RegionTraffic::write_once(PostgresConnection& connection, std::uint64_t& state, TimeUs due_us) {
   pqxx::connection& db = connection.get();
-  const TimeUs sent = history_.elapsed_us();
+  const TimeUs sent = due_us;
   const bool new_code = new_code_.load();
   std::int64_t row = 0;
   if (max_id_ > 0 && chance(state, scenario_.workload.update_ratio)) {
@@ -155,6 +162,7 @@ bool RegionTraffic::write_once(PostgresConnection& connection, std::uint64_t& st
   for (const auto& column : scenario_.table.columns) logical[column.name] = generate(column, state);
   try {
     pqxx::work tx(db);
+    tx.exec(statement_timeout_for(due_us, history_.elapsed_us()));
     std::vector<std::string> live;
     for (const auto& r : tx.exec("SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
                                  "AND table_name = " + tx.quote(scenario_.table.name))) {
@@ -226,18 +234,35 @@ void RegionTraffic::read_loop() {
   const std::string target = endpoints_.replicas.empty() ? endpoints_.primary : endpoints_.replicas.front();
   PostgresConnection connection(target);
   std::uint64_t state = seed_ ^ 0xa7a7;
-  while (!stopping_) {
-    sleep_us(gap_us(scenario_.workload.reads_per_s, state));
-    read_once(connection, state);
+  TimeUs due = history_.elapsed_us();
+  while (next_due(due, scenario_.workload.reads_per_s, state)) {
+    if (!gave_up("read", due, false)) read_once(connection, state, due);
   }
 }
 
-void RegionTraffic::read_once(PostgresConnection& connection, std::uint64_t& state) {
-  const TimeUs sent = history_.elapsed_us();
+bool RegionTraffic::next_due(TimeUs& due_us, double per_second, std::uint64_t& state) {
+  due_us += gap_us(per_second, state);
+  for (;;) {  // in short sleeps, so that stop() is not held up by a slow rate
+    if (stopping_) return false;
+    const TimeUs now = history_.elapsed_us();
+    if (now >= due_us) return true;
+    sleep_us(std::min<TimeUs>(due_us - now, 100 * kMs));
+  }
+}
+
+bool RegionTraffic::gave_up(const std::string& what, TimeUs due_us, bool write) {
+  if (history_.elapsed_us() - due_us < kAppRequestTimeoutUs) return false;
+  finish(what + " failed: the client timeout passed while earlier requests waited", due_us, true, 0, write);
+  return true;
+}
+
+void RegionTraffic::read_once(PostgresConnection& connection, std::uint64_t& state, TimeUs due_us) {
+  const TimeUs sent = due_us;
   const std::string what = endpoints_.replicas.empty() ? "read from db:" + endpoints_.name : "read from db:" + endpoints_.name + "/replica-1";
   try {
     pqxx::connection& db = connection.get();
     pqxx::read_transaction tx(db);
+    tx.exec(statement_timeout_for(due_us, history_.elapsed_us()));
     const std::int64_t row = max_id_ > 0 ? uniform(state, 1, max_id_) : 1;
     tx.exec(fmt::format("SELECT * FROM {} WHERE id = {}", db.quote_name(scenario_.table.name), row));
     TimeUs staleness = 0;
@@ -254,7 +279,9 @@ void RegionTraffic::read_once(PostgresConnection& connection, std::uint64_t& sta
 }
 
 void RegionTraffic::finish(const std::string& what, TimeUs sent_us, bool failed, TimeUs staleness_us, bool write) {
-  const TimeUs waited = history_.elapsed_us() - sent_us;
+  // A request the client gave up on waited its timeout, as the simulated application counts it.
+  const TimeUs elapsed = history_.elapsed_us() - sent_us;
+  const TimeUs waited = failed ? std::min(elapsed, kAppRequestTimeoutUs) : elapsed;
   ++requests_;
   if (failed) ++errors_;
   std::lock_guard<std::mutex> guard(mutex_);

@@ -2,7 +2,11 @@
 // workload.writes_per_s, old code or new code) and a reader thread (reads at reads_per_s, from
 // a replica where there is one, measuring its staleness). The application moves to the new
 // code at workload.deploy.new_code_after by polling the region's checkpoint, and writes the new
-// columns only while the dual_write or read_new flag is on, as sim/app.cc does.
+// columns only while the dual_write or read_new flag is on, as sim/app.cc does. Both threads
+// send open loop, as the simulated application does: each request is due at a time drawn from
+// the rate whatever the previous one did, its latency runs from that time (a request held up by
+// an earlier one waits too), and one not answered within the client timeout
+// (kAppRequestTimeoutUs, by statement_timeout or before it could be sent) fails.
 #pragma once
 
 #include <atomic>
@@ -39,8 +43,13 @@ class RegionTraffic {
   void write_loop();
   void read_loop();
   void poll_deploy(PostgresConnection& connection, std::int64_t& next_poll_us);
-  bool write_once(PostgresConnection& connection, std::uint64_t& rng_state);
-  void read_once(PostgresConnection& connection, std::uint64_t& rng_state);
+  bool write_once(PostgresConnection& connection, std::uint64_t& rng_state, TimeUs due_us);
+  void read_once(PostgresConnection& connection, std::uint64_t& rng_state, TimeUs due_us);
+  // The next request's due time (open loop: drawn from the rate whatever the previous one did),
+  // slept until; false when the traffic stops.
+  bool next_due(TimeUs& due_us, double per_second, std::uint64_t& rng_state);
+  // A request whose client timeout passed before it could be sent fails unsent; true if so.
+  bool gave_up(const std::string& what, TimeUs due_us, bool write);
   void finish(const std::string& what, TimeUs sent_us, bool failed, TimeUs staleness_us, bool write);
 
   RegionEndpoints endpoints_;

@@ -189,8 +189,12 @@ TEST(ConformanceTest, AProfileTenTimesTooSlowIsCaught) {
   EXPECT_NE(std::find(names.begin(), names.end(), "backfill_duration"), names.end());
   EXPECT_NE(std::find(names.begin(), names.end(), "mean_batch_duration"), names.end());
   for (const ConformRow& row : rows) {
-    if (row.measure == "backfill_duration") EXPECT_GT(*row.ratio, 1.5) << row.region;
-    if (row.measure == "phases" || row.measure == "checksum") EXPECT_TRUE(row.matched) << row.measure << " " << row.region;
+    if (row.measure == "backfill_duration") {
+      EXPECT_GT(*row.ratio, 1.5) << row.region;
+    }
+    if (row.measure == "phases" || row.measure == "checksum") {
+      EXPECT_TRUE(row.matched) << row.measure << " " << row.region;
+    }
   }
 }
 
