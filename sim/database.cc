@@ -187,9 +187,17 @@ void SimDatabase::with_table_lock(TableLock::Mode mode, TimeUs wait_limit_us, st
   });
 }
 
-void SimDatabase::replicate(std::int64_t rows, std::function<void(Table&)> apply, std::optional<TimeUs> written_since_us) {
+SimDatabase::StreamStart SimDatabase::stream_start() const {
+  StreamStart start{kernel_.now(), {}, {}};
+  for (const Replica& replica : replicas_) {
+    start.replayed_by_us.push_back(replica.last_apply_us);
+    start.replayed_without_faults_by_us.push_back(replica.last_apply_without_faults_us);
+  }
+  return start;
+}
+
+void SimDatabase::replicate(std::int64_t rows, std::function<void(Table&)> apply, const StreamStart* streamed) {
   const TimeUs now = kernel_.now();
-  const TimeUs written_since = written_since_us.value_or(now);
   const TimeUs extra = now < extra_lag_until_us_ ? extra_lag_us_ : 0;
   auto shared_apply = std::make_shared<std::function<void(Table&)>>(std::move(apply));
   for (std::size_t r = 0; r < replicas_.size(); ++r) {
@@ -201,15 +209,22 @@ void SimDatabase::replicate(std::int64_t rows, std::function<void(Table&)> apply
     if (kernel_.buggify().fires(FaultSite::replication_apply_stall)) {  // BUGGIFY: the replica stalls
       injected += kernel_.buggify().draw_us(FaultSite::replication_apply_stall, 500 * kMs, kBuggifyReplicaStallMaxUs);
     }
-    // Streaming replication: the rows' WAL leaves as the statement writes it, so their replay
-    // starts a shipping delay after the statement began (calibrate measures
-    // replica_apply_per_row_us from the statement's start); the change is visible once its rows
-    // are replayed and its commit has arrived.
-    const TimeUs streamed = std::min(arrival, written_since + (arrival - now));
     const TimeUs replay = us(costs_.replica_apply_per_row_us, rows);
-    replica.last_apply_us = std::max(std::max(replica.last_apply_us, streamed + injected) + replay, arrival + injected);
-    // The same queue without the injected delays: what the migration's own changes cost.
-    replica.last_apply_without_faults_us = std::max(std::max(replica.last_apply_without_faults_us, streamed) + replay, arrival);
+    if (streamed != nullptr && r < streamed->replayed_by_us.size()) {
+      // Streaming replication: the rows' WAL leaves as the statement writes it, so their replay
+      // starts a shipping delay after the statement began, behind what was queued then
+      // (calibrate measures replica_apply_per_row_us from the statement's start); the changes
+      // committed while it ran replay interleaved with it.
+      const TimeUs from = streamed->since_us + (arrival - now);
+      replica.last_apply_us = std::max({std::max(streamed->replayed_by_us[r], from + injected) + replay, replica.last_apply_us,
+                                        arrival + injected});
+      replica.last_apply_without_faults_us =
+          std::max({std::max(streamed->replayed_without_faults_by_us[r], from) + replay, replica.last_apply_without_faults_us, arrival});
+    } else {
+      replica.last_apply_us = std::max(replica.last_apply_us, arrival + injected) + replay;
+      // The same queue without the injected delays: what the migration's own changes cost.
+      replica.last_apply_without_faults_us = std::max(replica.last_apply_without_faults_us, arrival) + replay;
+    }
     replica.pending.push_back(Change{now, [shared_apply](Table& table) { (*shared_apply)(table); },
                                      replica.last_apply_without_faults_us});
     kernel_.at(replica.last_apply_us, [this, r] {
@@ -318,8 +333,8 @@ void SimDatabase::backfill(const BackfillBatch& batch, const Checkpoint& then, c
         const std::int64_t touched = high >= low ? high - low + 1 : 0;
         const std::uint64_t range = next_range_id_++;
         locked_rows_.push_back(RowRange{range, low, high});  // held until commit
-        const TimeUs started = kernel_.now();
-        after_if_alive(us(costs_.statement_base_us) + us(costs_.update_per_row_us_at(touched), touched), [this, batch, then, fence, actor, respond, range, started] {
+        after_if_alive(us(costs_.statement_base_us) + us(costs_.update_per_row_us_at(touched), touched),
+                       [this, batch, then, fence, actor, respond, range, started = stream_start()] {
           release_rows(range);
           lock_.release(TableLock::Mode::shared);
           commit_backfill(batch, then, fence, actor, respond, started);
@@ -329,7 +344,7 @@ void SimDatabase::backfill(const BackfillBatch& batch, const Checkpoint& then, c
 }
 
 void SimDatabase::commit_backfill(const BackfillBatch& batch, const Checkpoint& then, const Fence& fence,
-                                  const std::string& actor, const Respond<Result<std::int64_t>>& respond, TimeUs written_since_us) {
+                                  const std::string& actor, const Respond<Result<std::int64_t>>& respond, const StreamStart& streamed) {
   const Table& source = source_table(batch.source);
   struct Update {
     std::int64_t id;
@@ -391,7 +406,7 @@ void SimDatabase::commit_backfill(const BackfillBatch& batch, const Checkpoint& 
                 for (std::size_t i = change.first; i < change.last; ++i) table.set_cell(id, updates[i].column, updates[i].value);
               }
             },
-            written_since_us);
+            &streamed);
   store_checkpoint(then);  // committed in the same transaction as the batch
   respond(updated);
 }

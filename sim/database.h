@@ -173,11 +173,20 @@ class SimDatabase {
 
   bool admit(const Fence& fence, WriteKind kind, const std::string& actor, const std::string& detail,
              std::int64_t a = 0, std::int64_t b = 0);
-  // Ships a change of `rows` rows committed now to every replica. `written_since_us` is when the
-  // statement began writing them (default: now): a streaming replica replays a statement's WAL
-  // as the primary writes it, so its rows replay from then on, and the change becomes visible
-  // once they are replayed and its commit has arrived.
-  void replicate(std::int64_t rows, std::function<void(Table&)> apply, std::optional<TimeUs> written_since_us = std::nullopt);
+  // When a statement began writing its rows, and where each replica's replay queue stood then
+  // (with and without injected delays).
+  struct StreamStart {
+    TimeUs since_us = 0;
+    std::vector<TimeUs> replayed_by_us;
+    std::vector<TimeUs> replayed_without_faults_by_us;
+  };
+  StreamStart stream_start() const;
+  // Ships a change of `rows` rows committed now to every replica. With `streamed` (a backfill
+  // batch): a streaming replica replays a statement's WAL as the primary writes it, so the rows
+  // replay from the statement's start (after what was queued then), not after the changes
+  // committed while it ran; the change is visible once they are replayed and its commit and every
+  // earlier one has been.
+  void replicate(std::int64_t rows, std::function<void(Table&)> apply, const StreamStart* streamed = nullptr);
   // Runs `work` under the table lock in `mode` once granted; `gave_up` when `wait_limit_us`
   // (0 = none) passed first. `work` must release the lock itself.
   void with_table_lock(TableLock::Mode mode, TimeUs wait_limit_us, std::function<void()> work,
@@ -193,7 +202,7 @@ class SimDatabase {
   void release_rows(std::uint64_t range_id);
   void apply_app_write(const AppWrite& write, AppWriteResult& result);
   void commit_backfill(const BackfillBatch& batch, const Checkpoint& then, const Fence& fence, const std::string& actor,
-                       const Respond<Result<std::int64_t>>& respond, TimeUs written_since_us);
+                       const Respond<Result<std::int64_t>>& respond, const StreamStart& streamed);
   const Table& source_table(BackfillSource source) const;
   bool reads_live_columns(const Expr& expr) const;
 
