@@ -135,6 +135,22 @@ DurationRange measured_network(const LiveConfig& config) {
   return DurationRange{one_way[one_way.size() / 10], one_way[one_way.size() / 2]};
 }
 
+// The longest a primary holds a commit's WAL before a replica can get it: with
+// synchronous_commit = off the WAL writer writes and flushes it in rounds of wal_writer_delay,
+// and a WAL sender ships only flushed WAL. 0 with synchronous commits.
+TimeUs async_commit_flush_delay(const LiveConfig& config) {
+  TimeUs longest = 0;
+  for (const LiveRegionConfig& region : config.regions) {
+    if (region.replicas.empty()) continue;
+    pqxx::connection connection(region.primary);
+    pqxx::nontransaction tx(connection);
+    if (std::string(tx.exec1("SHOW synchronous_commit")[0].c_str()) != "off") continue;
+    const std::int64_t delay_ms = tx.exec1("SELECT setting::bigint FROM pg_settings WHERE name = 'wal_writer_delay'")[0].as<std::int64_t>();
+    longest = std::max(longest, delay_ms * kMs);
+  }
+  return longest;
+}
+
 std::string region_label(const ConformRow& row) { return row.region.empty() ? "-" : row.region; }
 
 std::string ratio_text(const ConformRow& row) {
@@ -190,9 +206,12 @@ int conform_command(const ConformOptions& options) {
   if (!reachable.is_ok()) return fail(kExitEnvironment, reachable.message());
 
   try {
-    // Streaming replication ships over the same loopback: its shipping delay is that time too
-    // (the replica's own commit-to-replay delay is the profile's replica_base_delay_us).
-    scenario.topology.intra_region = scenario.topology.inter_region = scenario.topology.replication_lag = measured_network(config);
+    // Streaming replication ships over the same loopback, once the primary has flushed the
+    // commit's WAL (the replica's own commit-to-replay delay is the profile's
+    // replica_base_delay_us).
+    const DurationRange network = measured_network(config);
+    scenario.topology.intra_region = scenario.topology.inter_region = network;
+    scenario.topology.replication_lag = DurationRange{network.low_us, network.high_us + async_commit_flush_delay(config)};
   } catch (const pqxx::broken_connection& error) {
     return fail(kExitEnvironment, fmt::format("cannot reach a primary: {}", live::redact(error.what())));
   }
@@ -228,7 +247,8 @@ int conform_command(const ConformOptions& options) {
   if (options.json) {
     nlohmann::json json{{"config", options.config}, {"scenario", scenario.name}, {"seed", scenario.seed}, {"costs", costs},
                         {"matched", mismatched.empty()},
-                        {"network_us", {scenario.topology.intra_region.low_us, scenario.topology.intra_region.high_us}}, {"mismatched", mismatched}, {"rows", nlohmann::json::array()},
+                        {"network_us", {scenario.topology.intra_region.low_us, scenario.topology.intra_region.high_us}},
+                        {"replication_shipping_us", {scenario.topology.replication_lag.low_us, scenario.topology.replication_lag.high_us}}, {"mismatched", mismatched}, {"rows", nlohmann::json::array()},
                         {"sim", {{"outcome", simulated.outcome}, {"trace_hash", simulated.trace_hash},
                                  {"violations", simulated.violations.size()}}},
                         {"live", {{"outcome", live_run.value().outcome}, {"wall_ms", live_run.value().stats.wall_ms},
@@ -236,9 +256,11 @@ int conform_command(const ConformOptions& options) {
     for (const ConformRow& row : rows) json["rows"].push_back(row_json(row));
     std::cout << json.dump(2) << "\n";
   } else {
-    std::cout << fmt::format("conform {} seed {} (costs {}; simulated network {}..{} us one way, measured); live run {:.1f} s\n",
+    std::cout << fmt::format("conform {} seed {} (costs {}; simulated network {}..{} us one way, replication shipping {}..{} us, "
+                             "measured); live run {:.1f} s\n",
                              scenario.name, scenario.seed, costs, scenario.topology.intra_region.low_us,
-                             scenario.topology.intra_region.high_us, static_cast<double>(live_run.value().stats.wall_ms) / 1000.0);
+                             scenario.topology.intra_region.high_us, scenario.topology.replication_lag.low_us,
+                             scenario.topology.replication_lag.high_us, static_cast<double>(live_run.value().stats.wall_ms) / 1000.0);
     std::cout << fmt::format("{:<20} {:<10} {:<12} {:<12} {:>6}  {:<16} {}\n", "measure", "region", "simulated", "live", "ratio",
                              "band", "match");
     for (const ConformRow& row : rows) {
