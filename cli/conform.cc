@@ -205,19 +205,22 @@ int conform_command(const ConformOptions& options) {
   Status reachable = live::check_reachable(setup);
   if (!reachable.is_ok()) return fail(kExitEnvironment, reachable.message());
 
+  DurationRange commit_flush{0, 0};
   try {
     // Streaming replication ships over the same loopback, once the primary has flushed the
     // commit's WAL (the replica's own commit-to-replay delay is the profile's
     // replica_base_delay_us).
     const DurationRange network = measured_network(config);
     scenario.topology.intra_region = scenario.topology.inter_region = network;
-    scenario.topology.replication_lag = DurationRange{network.low_us, network.high_us + async_commit_flush_delay(config)};
+    scenario.topology.replication_lag = network;
+    commit_flush = DurationRange{0, async_commit_flush_delay(config)};
   } catch (const pqxx::broken_connection& error) {
     return fail(kExitEnvironment, fmt::format("cannot reach a primary: {}", live::redact(error.what())));
   }
   // The simulated world first: it is quick, and a config it cannot run stops before the live one.
   sim::WorldOptions world_options;
   world_options.keep_write_latencies = true;
+  world_options.commit_flush = commit_flush;
   sim::World world(scenario, scenario.seed, plan.value(), world_options);
   const RunResult simulated = world.run();
 
@@ -248,7 +251,8 @@ int conform_command(const ConformOptions& options) {
     nlohmann::json json{{"config", options.config}, {"scenario", scenario.name}, {"seed", scenario.seed}, {"costs", costs},
                         {"matched", mismatched.empty()},
                         {"network_us", {scenario.topology.intra_region.low_us, scenario.topology.intra_region.high_us}},
-                        {"replication_shipping_us", {scenario.topology.replication_lag.low_us, scenario.topology.replication_lag.high_us}}, {"mismatched", mismatched}, {"rows", nlohmann::json::array()},
+                        {"replication_shipping_us",
+                         {scenario.topology.replication_lag.low_us, scenario.topology.replication_lag.high_us + commit_flush.high_us}}, {"mismatched", mismatched}, {"rows", nlohmann::json::array()},
                         {"sim", {{"outcome", simulated.outcome}, {"trace_hash", simulated.trace_hash},
                                  {"violations", simulated.violations.size()}}},
                         {"live", {{"outcome", live_run.value().outcome}, {"wall_ms", live_run.value().stats.wall_ms},
@@ -260,7 +264,7 @@ int conform_command(const ConformOptions& options) {
                              "measured); live run {:.1f} s\n",
                              scenario.name, scenario.seed, costs, scenario.topology.intra_region.low_us,
                              scenario.topology.intra_region.high_us, scenario.topology.replication_lag.low_us,
-                             scenario.topology.replication_lag.high_us, static_cast<double>(live_run.value().stats.wall_ms) / 1000.0);
+                             scenario.topology.replication_lag.high_us + commit_flush.high_us, static_cast<double>(live_run.value().stats.wall_ms) / 1000.0);
     std::cout << fmt::format("{:<20} {:<10} {:<12} {:<12} {:>6}  {:<16} {}\n", "measure", "region", "simulated", "live", "ratio",
                              "band", "match");
     for (const ConformRow& row : rows) {

@@ -203,7 +203,11 @@ void SimDatabase::replicate(std::int64_t rows, std::function<void(Table&)> apply
   for (std::size_t r = 0; r < replicas_.size(); ++r) {
     Replica& replica = replicas_[r];
     const TimeUs replica_extra = now < replica.extra_lag_until_us ? replica.extra_lag_us : 0;
-    TimeUs arrival = now + rng_.uniform(replication_lag_.low_us, replication_lag_.high_us);
+    // Asynchronous commit: the WAL ships at the WAL writer's next round (no draw without it, so
+    // scenarios keep their random streams).
+    const TimeUs flush = commit_flush_.high_us > 0 ? rng_.uniform(commit_flush_.low_us, commit_flush_.high_us) : 0;
+    const TimeUs shipping = rng_.uniform(replication_lag_.low_us, replication_lag_.high_us);
+    TimeUs arrival = now + flush + shipping;
     if (replica.transit.high_us > 0) arrival += rng_.uniform(replica.transit.low_us, replica.transit.high_us);  // cross-region
     TimeUs injected = std::max(extra, replica_extra);  // replication_lag faults
     if (kernel_.buggify().fires(FaultSite::replication_apply_stall)) {  // BUGGIFY: the replica stalls
@@ -215,7 +219,7 @@ void SimDatabase::replicate(std::int64_t rows, std::function<void(Table&)> apply
       // starts a shipping delay after the statement began, behind what was queued then
       // (calibrate measures replica_apply_per_row_us from the statement's start); the changes
       // committed while it ran replay interleaved with it.
-      const TimeUs from = streamed->since_us + (arrival - now);
+      const TimeUs from = streamed->since_us + shipping;  // a statement's own WAL streams as it is written
       replica.last_apply_us = std::max({std::max(streamed->replayed_by_us[r], from + injected) + replay, replica.last_apply_us,
                                         arrival + injected});
       replica.last_apply_without_faults_us =
@@ -225,7 +229,7 @@ void SimDatabase::replicate(std::int64_t rows, std::function<void(Table&)> apply
       // The same queue without the injected delays: what the migration's own changes cost.
       replica.last_apply_without_faults_us = std::max(replica.last_apply_without_faults_us, arrival) + replay;
     }
-    replica.pending.push_back(Change{now, [shared_apply](Table& table) { (*shared_apply)(table); },
+    replica.pending.push_back(Change{now, now + flush, [shared_apply](Table& table) { (*shared_apply)(table); },
                                      replica.last_apply_without_faults_us});
     kernel_.at(replica.last_apply_us, [this, r] {
       Replica& target = replicas_[r];
@@ -251,9 +255,13 @@ TimeUs SimDatabase::replica_lag_without_faults(int replica) const {
   return oldest == r.pending.end() ? 0 : now - oldest->commit_us;
 }
 
+// What the primary reports (PostgreSQL's pg_stat_replication.replay_lag): from when the oldest
+// unreplayed change's WAL was flushed and shipped, not from its commit.
 TimeUs SimDatabase::replication_lag() const {
   TimeUs lag = 0;
-  for (int r = 1; r <= replica_count(); ++r) lag = std::max(lag, replica_lag(r));
+  for (const Replica& replica : replicas_) {
+    if (!replica.pending.empty()) lag = std::max(lag, kernel_.now() - replica.pending.front().shipped_us);
+  }
   return lag;
 }
 

@@ -116,6 +116,8 @@ class SimDatabase {
   Status set_flag(const std::string& flag, bool on, const Fence& fence, const std::string& actor);
   bool flag(const std::string& flag) const;
   TimeUs replication_lag() const;
+  // WorldOptions::commit_flush: a commit's WAL waits up to this long before it ships.
+  void set_commit_flush(DurationRange flush) { commit_flush_ = flush; }
 
   // The application's statements. `replica` 0 reads the primary, N the N-th replica. `waits`
   // (may be null) learns what the request waited on.
@@ -153,6 +155,7 @@ class SimDatabase {
  private:
   struct Change {
     TimeUs commit_us;
+    TimeUs shipped_us;  // when its WAL left the primary (commit_us + the commit flush delay)
     std::function<void(Table&)> apply;
     TimeUs apply_without_faults_us = 0;  // when it would apply without injected replication delays
   };
@@ -212,6 +215,7 @@ class SimDatabase {
   WriteSink sink_;
   Rng rng_;
   DurationRange replication_lag_;
+  DurationRange commit_flush_{0, 0};
   Table primary_;
   std::vector<Replica> replicas_;
   TableLock lock_;

@@ -150,6 +150,7 @@ void World::build_stores() {
                                                    scenario_.topology.replication_lag, sink, seed_);
     if (global()) database->set_replica_transit(replica_transit_[region.name]);
     database->set_ignore_tokens(options_.store_ignores_tokens);
+    database->set_commit_flush(options_.commit_flush);
     if (options_.prior_checkpoint) database->store_checkpoint(*options_.prior_checkpoint);
     database->set_derived(plan_.derived);
     database->set_costs(scenario_.costs);

@@ -41,6 +41,9 @@ struct WorldOptions {
   double buggify_site_probability = kSiteEnableProbability;
   // Observations::write_latencies: every application write's latency (rehearse conform).
   bool keep_write_latencies = false;
+  // How long a commit's WAL waits on its primary before it ships (synchronous_commit = off: the
+  // WAL writer's rounds); rehearse conform sets it from the live servers.
+  DurationRange commit_flush{0, 0};
 };
 
 class World {
