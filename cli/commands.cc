@@ -176,6 +176,7 @@ int main(int argc, char** argv) {
   CLI::App* list_command = app.add_subcommand("list", "The built-in scenarios, one line each");
   register_live_command(app);
   register_calibrate_command(app);
+  register_conform_command(app);
 
   try {
     app.parse(argc, argv);

@@ -186,6 +186,8 @@ CLI::App* add_shrink_command(CLI::App& app, ShrinkOptions& options);
 
 // `calibrate` (calibrate.cc): when parsed, runs and exits the process with its exit code.
 void register_calibrate_command(CLI::App& app);
+// `conform` (conform.cc): when parsed, runs and exits the process with its exit code.
+void register_conform_command(CLI::App& app);
 int command_shrink(const ShrinkOptions& options);
 
 // Runs the proposed fixes of `result` in simulation on the same seed and writes the postmortem

@@ -281,6 +281,10 @@ Findings compare_with_primary(const TableSnapshot& replica, const TableSnapshot&
 
 }  // namespace
 
+std::size_t count_rows_off_plan(const Observations& observations, const TableSnapshot& snapshot) {
+  return check_derived_columns(observations, snapshot).count;
+}
+
 std::vector<Violation> check_data_consistency(const Observations& observations) {
   std::vector<const TableSnapshot*> snapshots;
   for (const TableSnapshot& snapshot : observations.snapshots) snapshots.push_back(&snapshot);

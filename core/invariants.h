@@ -5,6 +5,7 @@
 // A checker reports at most one violation per region or node; the detail counts the rest.
 #pragma once
 
+#include <cstddef>
 #include <vector>
 
 #include "core/checkers.h"
@@ -19,6 +20,11 @@ namespace rehearse {
 // column equals down(row) for rows new code wrote last; a drained replica equals its primary's
 // snapshot of the same moment row for row. The first broken snapshot per node is reported.
 std::vector<Violation> check_data_consistency(const Observations& observations);
+
+// The rows of `snapshot` that break a derived column in the way check_data_consistency judges
+// (new != up(old) for old-code rows, old != down(new) for new-code rows): rehearse conform's
+// traffic-independent digest of a table.
+std::size_t count_rows_off_plan(const Observations& observations, const TableSnapshot& snapshot);
 
 // no-lost-writes: the last acknowledged application write to each row (per group of columns
 // that derived columns tie together) is visible in its region's final primary snapshot, in the

@@ -124,6 +124,10 @@ constexpr int kCauses = 2;
 const char* to_string(Cause cause);
 inline int index_of(Cause cause) { return cause == Cause::fault ? 1 : 0; }
 
+// The application's client timeout: a request not answered this long after it was due fails
+// (the simulated application, sim/app.cc, and live traffic, real_backends/live_traffic.cc).
+constexpr TimeUs kAppRequestTimeoutUs = 10 * kSec;
+
 // Application requests per region in one 10 s window.
 constexpr TimeUs kRequestWindowUs = 10 * kSec;
 struct RequestWindow {
@@ -149,6 +153,14 @@ struct RequestIncident {
   std::string why;
 };
 
+// One application write as the application timed it (rehearse conform's write latency).
+struct WriteLatency {
+  std::string region;
+  TimeUs sent_us = 0;
+  TimeUs waited_us = 0;
+  bool failed = false;
+};
+
 struct Observations {
   std::vector<std::string> regions;       // topology order
   std::vector<DerivedColumn> derived;     // from the plan
@@ -165,6 +177,10 @@ struct Observations {
   std::int64_t errors_by_cause[kCauses] = {0, 0};
   TimeUs max_stall_by_cause_us[kCauses] = {0, 0};
   TimeUs max_staleness_by_cause_us[kCauses] = {0, 0};
+  // Every application write's latency, in the order they finished: live runs always keep them;
+  // the simulator only when asked (sim::WorldOptions::keep_write_latencies), as they cost memory.
+  bool keep_write_latencies = false;
+  std::vector<WriteLatency> write_latencies;
   TimeUs last_fault_end_us = 0;   // when the last fault ended (0 = none)
   TimeUs duration_us = 0;         // the scenario's time limit
   bool time_ran_out = false;      // engines still running at duration

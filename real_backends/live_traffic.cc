@@ -83,6 +83,12 @@ Value generate(const ColumnSpec& column, std::uint64_t& state) {
 
 void sleep_us(TimeUs us) { std::this_thread::sleep_for(std::chrono::microseconds(us)); }
 
+// The client timeout left to a request due at `due_us`, as the transaction's statement_timeout.
+std::string statement_timeout_for(TimeUs due_us, TimeUs now_us) {
+  const TimeUs left = std::max<TimeUs>(kAppRequestTimeoutUs - (now_us - due_us), kMs);
+  return fmt::format("SET LOCAL statement_timeout = {}", left / kMs);
+}
+
 TimeUs gap_us(double per_second, std::uint64_t& state) {
   const auto mean = static_cast<TimeUs>(static_cast<double>(kSec) / per_second);
   return 1 + uniform(state, 0, std::max<TimeUs>(2 * mean, 1));
@@ -100,8 +106,14 @@ RegionTraffic::RegionTraffic(RegionEndpoints endpoints, const Scenario& scenario
 RegionTraffic::~RegionTraffic() { stop(); }
 
 void RegionTraffic::start() {
-  if (scenario_.workload.writes_per_s > 0) threads_.emplace_back([this] { write_loop(); });
-  if (scenario_.workload.reads_per_s > 0) threads_.emplace_back([this] { read_loop(); });
+  writes_.per_second = scenario_.workload.writes_per_s;
+  writes_.state = seed_ ^ 0x5151;
+  reads_.per_second = scenario_.workload.reads_per_s;
+  reads_.state = seed_ ^ 0xa7a7;
+  for (int worker = 0; worker < kWorkers; ++worker) {
+    if (scenario_.workload.writes_per_s > 0) threads_.emplace_back([this, worker] { write_loop(worker); });
+    if (scenario_.workload.reads_per_s > 0) threads_.emplace_back([this, worker] { read_loop(worker); });
+  }
 }
 
 void RegionTraffic::stop() {
@@ -126,15 +138,16 @@ void RegionTraffic::poll_deploy(PostgresConnection& connection, std::int64_t& ne
                         .detail = "deployed the new code version"});
 }
 
-void RegionTraffic::write_loop() {
+void RegionTraffic::write_loop(int worker) {
   PostgresConnection connection(endpoints_.primary);
-  std::uint64_t state = seed_ ^ 0x5151;
+  std::uint64_t state = seed_ ^ 0x5151 ^ (0x9e3779b97f4a7c15ULL * static_cast<std::uint64_t>(worker));
   std::int64_t next_poll_us = 0;
-  while (!stopping_) {
-    sleep_us(gap_us(scenario_.workload.writes_per_s, state));
+  TimeUs due = 0;
+  while (next_due(writes_, due)) {
+    if (gave_up("write", due, true)) continue;
     try {
-      poll_deploy(connection, next_poll_us);
-      if (!write_once(connection, state)) write_once(connection, state);  // retried once after a schema change
+      if (worker == 0) poll_deploy(connection, next_poll_us);
+      if (!write_once(connection, state, due)) write_once(connection, state, due);  // retried once after a schema change
     } catch (const std::exception&) {
       connection.reset();
     }
@@ -142,9 +155,9 @@ void RegionTraffic::write_loop() {
 }
 
 // One application write; false when it should be retried with a fresh column list.
-bool RegionTraffic::write_once(PostgresConnection& connection, std::uint64_t& state) {
+bool RegionTraffic::write_once(PostgresConnection& connection, std::uint64_t& state, TimeUs due_us) {
   pqxx::connection& db = connection.get();
-  const TimeUs sent = history_.elapsed_us();
+  const TimeUs sent = due_us;
   const bool new_code = new_code_.load();
   std::int64_t row = 0;
   if (max_id_ > 0 && chance(state, scenario_.workload.update_ratio)) {
@@ -155,6 +168,7 @@ bool RegionTraffic::write_once(PostgresConnection& connection, std::uint64_t& st
   for (const auto& column : scenario_.table.columns) logical[column.name] = generate(column, state);
   try {
     pqxx::work tx(db);
+    tx.exec(statement_timeout_for(due_us, history_.elapsed_us()));
     std::vector<std::string> live;
     for (const auto& r : tx.exec("SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
                                  "AND table_name = " + tx.quote(scenario_.table.name))) {
@@ -201,63 +215,116 @@ bool RegionTraffic::write_once(PostgresConnection& connection, std::uint64_t& st
       sql = fmt::format("UPDATE {} SET {} WHERE id = {} RETURNING id", table, fmt::join(assignments, ", "), row);
     }
     const pqxx::result result = tx.exec(sql);
+    // The apply order is taken before the commit: a concurrent writer of the same row waits for
+    // this commit (its row lock) before its UPDATE returns, so its order comes after this one.
+    std::uint64_t order = 0;
+    {
+      std::lock_guard<std::mutex> guard(mutex_);
+      order = ++order_;
+    }
     tx.commit();
     if (result.empty()) {
-      finish(fmt::format("update row {}", row), sent, false, 0);
+      finish(fmt::format("update row {}", row), sent, false, 0, true);
       return true;
     }
     const std::int64_t id = result[0][0].as<std::int64_t>();
-    if (id > max_id_) max_id_ = id;
+    for (std::int64_t seen = max_id_.load(); id > seen && !max_id_.compare_exchange_weak(seen, id);) {
+    }
     {
       std::lock_guard<std::mutex> guard(mutex_);
-      acknowledged_[id] = AcknowledgedWrite{endpoints_.name, id, ++order_, history_.elapsed_us(), writes_new, written};
-      writers_[id] = writes_new ? Writer::new_code : Writer::old_code;
+      auto acknowledged = acknowledged_.find(id);
+      if (acknowledged == acknowledged_.end() || acknowledged->second.order < order) {
+        acknowledged_[id] = AcknowledgedWrite{endpoints_.name, id, order, history_.elapsed_us(), writes_new, written};
+        writers_[id] = writes_new ? Writer::new_code : Writer::old_code;
+      }
     }
-    finish(row == 0 ? "insert" : fmt::format("update row {}", row), sent, false, 0);
+    finish(row == 0 ? "insert" : fmt::format("update row {}", row), sent, false, 0, true);
     return true;
   } catch (const pqxx::sql_error& error) {
     if (error.sqlstate() == "42703") return false;  // a column went away under us: retry
-    finish(failed("write", error), sent, true, 0);
+    finish(failed("write", error), sent, true, 0, true);
     return true;
   }
 }
 
-void RegionTraffic::read_loop() {
+void RegionTraffic::read_loop(int worker) {
   const std::string target = endpoints_.replicas.empty() ? endpoints_.primary : endpoints_.replicas.front();
   PostgresConnection connection(target);
-  std::uint64_t state = seed_ ^ 0xa7a7;
-  while (!stopping_) {
-    sleep_us(gap_us(scenario_.workload.reads_per_s, state));
-    read_once(connection, state);
+  std::uint64_t state = seed_ ^ 0xa7a7 ^ (0x9e3779b97f4a7c15ULL * static_cast<std::uint64_t>(worker));
+  TimeUs due = 0;
+  while (next_due(reads_, due)) {
+    if (!gave_up("read", due, false)) read_once(connection, state, due);
   }
 }
 
-void RegionTraffic::read_once(PostgresConnection& connection, std::uint64_t& state) {
-  const TimeUs sent = history_.elapsed_us();
+bool RegionTraffic::next_due(Schedule& schedule, TimeUs& due_us) {
+  {
+    std::lock_guard<std::mutex> guard(schedule.mutex);
+    if (schedule.next_us < 0) schedule.next_us = history_.elapsed_us();
+    schedule.next_us += gap_us(schedule.per_second, schedule.state);
+    due_us = schedule.next_us;
+  }
+  for (;;) {  // in short sleeps, so that stop() is not held up by a slow rate
+    if (stopping_) return false;
+    const TimeUs now = history_.elapsed_us();
+    if (now >= due_us) return true;
+    sleep_us(std::min<TimeUs>(due_us - now, 100 * kMs));
+  }
+}
+
+bool RegionTraffic::gave_up(const std::string& what, TimeUs due_us, bool write) {
+  if (history_.elapsed_us() - due_us < kAppRequestTimeoutUs) return false;
+  finish(what + " failed: the client timeout passed while earlier requests waited", due_us, true, 0, write);
+  return true;
+}
+
+void RegionTraffic::read_once(PostgresConnection& connection, std::uint64_t& state, TimeUs due_us) {
+  const TimeUs sent = due_us;
   const std::string what = endpoints_.replicas.empty() ? "read from db:" + endpoints_.name : "read from db:" + endpoints_.name + "/replica-1";
   try {
     pqxx::connection& db = connection.get();
     pqxx::read_transaction tx(db);
+    tx.exec(statement_timeout_for(due_us, history_.elapsed_us()));
     const std::int64_t row = max_id_ > 0 ? uniform(state, 1, max_id_) : 1;
     tx.exec(fmt::format("SELECT * FROM {} WHERE id = {}", db.quote_name(scenario_.table.name), row));
     TimeUs staleness = 0;
     if (!endpoints_.replicas.empty()) {
-      staleness = tx.exec1(
-          "SELECT CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 ELSE "
-          "coalesce(extract(epoch FROM now() - pg_last_xact_replay_timestamp()) * 1000000, 0) END::bigint")[0].as<std::int64_t>();
+      const pqxx::row positions = tx.exec1(
+          "SELECT coalesce(pg_wal_lsn_diff(pg_last_wal_receive_lsn(), '0/0'), 0)::bigint, "
+          "coalesce(pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0'), 0)::bigint, "
+          "coalesce(extract(epoch FROM now() - pg_last_xact_replay_timestamp()) * 1000000, 0)::bigint");
+      staleness = replica_staleness(positions[0].as<std::int64_t>(), positions[1].as<std::int64_t>(), positions[2].as<std::int64_t>());
     }
-    finish(what, sent, false, std::max<TimeUs>(staleness, 0));
+    finish(what, sent, false, std::max<TimeUs>(staleness, 0), false);
   } catch (const std::exception& error) {
     connection.reset();
-    finish(failed(what, error), sent, true, 0);
+    finish(failed(what, error), sent, true, 0, false);
   }
 }
 
-void RegionTraffic::finish(const std::string& what, TimeUs sent_us, bool failed, TimeUs staleness_us) {
-  const TimeUs waited = history_.elapsed_us() - sent_us;
+// How long the replica has held WAL it has not replayed: from when a read first saw its receive
+// position past the position it has now replayed. The age of the last replayed transaction
+// (pg_last_xact_replay_timestamp) alone counts the time the primary committed nothing: after a
+// 20 s lock queue with no commits, a replica milliseconds behind showed 12 s of staleness. It
+// stays the upper bound; the resolution is the interval between reads.
+TimeUs RegionTraffic::replica_staleness(std::int64_t received, std::int64_t replayed, TimeUs last_replayed_age_us) {
+  if (received <= replayed) return 0;
+  const TimeUs now = history_.elapsed_us();
+  std::lock_guard<std::mutex> guard(mutex_);
+  if (received_.empty() || received > received_.back().first) received_.emplace_back(received, now);
+  while (!received_.empty() && received_.front().first <= replayed) received_.pop_front();
+  const TimeUs held = received_.empty() ? 0 : now - received_.front().second;
+  return std::min(held, last_replayed_age_us);
+}
+
+void RegionTraffic::finish(const std::string& what, TimeUs sent_us, bool failed, TimeUs staleness_us, bool write) {
+  // A request the client gave up on waited its timeout, as the simulated application counts it.
+  const TimeUs elapsed = history_.elapsed_us() - sent_us;
+  const TimeUs waited = failed ? std::min(elapsed, kAppRequestTimeoutUs) : elapsed;
   ++requests_;
   if (failed) ++errors_;
   std::lock_guard<std::mutex> guard(mutex_);
+  if (write) write_latencies_.push_back(WriteLatency{endpoints_.name, sent_us, waited, failed});
   RequestWindow& window = windows_[sent_us / kRequestWindowUs * kRequestWindowUs];
   window.start_us = sent_us / kRequestWindowUs * kRequestWindowUs;
   ++window.requests;
@@ -299,6 +366,7 @@ void RegionTraffic::export_to(Observations& observations) const {
   auto& windows = observations.windows[endpoints_.name];
   for (const auto& [start, window] : windows_) windows.push_back(window);
   for (const auto& [row, write] : acknowledged_) observations.acknowledged.push_back(write);
+  observations.write_latencies.insert(observations.write_latencies.end(), write_latencies_.begin(), write_latencies_.end());
   observations.max_stall_us = std::max(observations.max_stall_us, max_stall_us_);
   observations.max_staleness_us = std::max(observations.max_staleness_us, max_staleness_us_);
   for (int cause = 0; cause < kCauses; ++cause) {

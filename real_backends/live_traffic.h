@@ -1,11 +1,17 @@
-// Application traffic of one region in a live run: a writer thread (inserts and updates at
-// workload.writes_per_s, old code or new code) and a reader thread (reads at reads_per_s, from
-// a replica where there is one, measuring its staleness). The application moves to the new
-// code at workload.deploy.new_code_after by polling the region's checkpoint, and writes the new
-// columns only while the dual_write or read_new flag is on, as sim/app.cc does.
+// Application traffic of one region in a live run: writes (inserts and updates at
+// workload.writes_per_s, old code or new code) and reads (at reads_per_s, from a replica where
+// there is one, measuring its staleness). The application moves to the new code at
+// workload.deploy.new_code_after by polling the region's checkpoint, and writes the new columns
+// only while the dual_write or read_new flag is on, as sim/app.cc does. Both kinds are sent open
+// loop by a pool of workers (kWorkers each, each with its connection), as the simulated
+// application sends: each request is due at a time drawn from the rate whatever the previous
+// ones did, its latency runs from that time (a request waiting for a free worker waits too), and
+// one not answered within the client timeout (kAppRequestTimeoutUs, by statement_timeout or
+// before it could be sent) fails.
 #pragma once
 
 #include <atomic>
+#include <deque>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -36,12 +42,28 @@ class RegionTraffic {
 
  private:
   struct Request;
-  void write_loop();
-  void read_loop();
+  // Requests of one kind: their due times, drawn from the rate, shared by the kind's workers.
+  struct Schedule {
+    std::mutex mutex;
+    double per_second = 0;
+    std::uint64_t state = 0;
+    TimeUs next_us = -1;  // -1: not started
+  };
+  // Workers per kind, each with its own connection, as an application's connection pool: a
+  // request held up (a lock queue, a row lock) does not hold up the ones due after it.
+  static constexpr int kWorkers = 8;
+  void write_loop(int worker);
+  void read_loop(int worker);
   void poll_deploy(PostgresConnection& connection, std::int64_t& next_poll_us);
-  bool write_once(PostgresConnection& connection, std::uint64_t& rng_state);
-  void read_once(PostgresConnection& connection, std::uint64_t& rng_state);
-  void finish(const std::string& what, TimeUs sent_us, bool failed, TimeUs staleness_us);
+  bool write_once(PostgresConnection& connection, std::uint64_t& rng_state, TimeUs due_us);
+  void read_once(PostgresConnection& connection, std::uint64_t& rng_state, TimeUs due_us);
+  // The next request's due time (open loop: drawn from the rate whatever the previous one did),
+  // slept until; false when the traffic stops.
+  bool next_due(Schedule& schedule, TimeUs& due_us);
+  // A request whose client timeout passed before it could be sent fails unsent; true if so.
+  bool gave_up(const std::string& what, TimeUs due_us, bool write);
+  void finish(const std::string& what, TimeUs sent_us, bool failed, TimeUs staleness_us, bool write);
+  TimeUs replica_staleness(std::int64_t received_lsn, std::int64_t replayed_lsn, TimeUs last_replayed_age_us);
 
   RegionEndpoints endpoints_;
   const Scenario& scenario_;
@@ -53,11 +75,15 @@ class RegionTraffic {
   std::atomic<std::int64_t> max_id_{0};
   std::atomic<std::int64_t> requests_{0};
   std::atomic<std::int64_t> errors_{0};
+  Schedule writes_;
+  Schedule reads_;
   std::vector<std::thread> threads_;
   mutable std::mutex mutex_;
   std::map<TimeUs, RequestWindow> windows_;
   std::map<std::int64_t, AcknowledgedWrite> acknowledged_;
   std::map<std::int64_t, Writer> writers_;
+  std::vector<WriteLatency> write_latencies_;
+  std::deque<std::pair<std::int64_t, TimeUs>> received_;  // receive positions the reads saw, and when first
   std::uint64_t order_ = 0;
   TimeUs max_stall_us_ = 0;
   TimeUs max_staleness_us_ = 0;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -110,6 +111,11 @@ void prepare_table(pqxx::connection& connection, const TableSpec& table);
 // The SQL expression drawing one value of `column` from its gen and null share, as --prepare
 // fills a table (INSERT ... SELECT over generate_series; random() after setseed).
 std::string column_generator_sql(pqxx::connection& connection, const ColumnSpec& column);
+// Creates `table` holding exactly `rows` (an image with `id` and the table's columns, e.g. the
+// simulator's generated table) and sets `comment` as its COMMENT (rehearse conform's mark).
+void create_table_with_rows(pqxx::connection& connection, const TableSpec& table, const TableImage& rows, const std::string& comment);
+// The table's COMMENT, or nullopt when it has none (or does not exist).
+std::optional<std::string> table_comment(pqxx::connection& connection, const std::string& table);
 // The SQL type of a column type.
 const char* sql_type(ColumnType type);
 // Every row of `table` (ordered by id), converted to Values by the columns' SQL types.

@@ -10,7 +10,6 @@
 namespace rehearse::sim {
 
 namespace {
-constexpr TimeUs kRequestTimeoutUs = 10 * kSec;  // the application's client timeout
 constexpr std::size_t kIncidentsMax = 20;        // incidents kept per kind (the first ones)
 }  // namespace
 
@@ -133,7 +132,7 @@ void AppServer::send_write() {
       }, &pending->touch);
     }, waits_of(pending));
   }, &pending->touch);
-  kernel_.after(kRequestTimeoutUs, [this, pending] {
+  kernel_.after(kAppRequestTimeoutUs, [this, pending] {
     if (!pending->done) finish(*pending, true, 0, 0);
   });
 }
@@ -160,7 +159,7 @@ void AppServer::send_read() {
       }, &pending->touch);
     }, waits_of(pending));
   }, &pending->touch);
-  kernel_.after(kRequestTimeoutUs, [this, pending] {
+  kernel_.after(kAppRequestTimeoutUs, [this, pending] {
     if (!pending->done) finish(*pending, true, 0, 0);
   });
 }
@@ -191,7 +190,7 @@ AppServer::Attribution AppServer::attribute(const Pending& request) const {
   const std::string& migration_why = request.waits.longest_why(waits_end);
   std::string fault = request.touch.what;
   if (fault.empty() && crashed != nullptr) fault = fmt::format("{} crashed", crashed->name());
-  const TimeUs limit = scenario_.slo.max_stall_us > 0 ? scenario_.slo.max_stall_us : kRequestTimeoutUs;
+  const TimeUs limit = scenario_.slo.max_stall_us > 0 ? scenario_.slo.max_stall_us : kAppRequestTimeoutUs;
   if (!fault.empty() && migration_wait <= limit) return Attribution{Cause::fault, std::move(fault)};
   return Attribution{Cause::migration, migration_why};
 }
@@ -219,6 +218,9 @@ void AppServer::finish(Pending& request, bool failed, TimeUs staleness_us, TimeU
   ++second_.requests;
   if (failed) ++second_.failed;
   second_.max_latency_us = std::max(second_.max_latency_us, waited);
+  if (observations_.keep_write_latencies && request.read_target == nullptr) {
+    observations_.write_latencies.push_back(WriteLatency{region, request.sent_us, waited, failed});
+  }
   observations_.max_stall_us = std::max(observations_.max_stall_us, waited);
   observations_.max_stall_by_cause_us[cause] = std::max(observations_.max_stall_by_cause_us[cause], waited);
   observations_.max_staleness_us = std::max(observations_.max_staleness_us, staleness_us);

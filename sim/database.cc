@@ -187,23 +187,49 @@ void SimDatabase::with_table_lock(TableLock::Mode mode, TimeUs wait_limit_us, st
   });
 }
 
-void SimDatabase::replicate(std::int64_t rows, std::function<void(Table&)> apply) {
+SimDatabase::StreamStart SimDatabase::stream_start() const {
+  StreamStart start{kernel_.now(), {}, {}};
+  for (const Replica& replica : replicas_) {
+    start.replayed_by_us.push_back(replica.last_apply_us);
+    start.replayed_without_faults_by_us.push_back(replica.last_apply_without_faults_us);
+  }
+  return start;
+}
+
+void SimDatabase::replicate(std::int64_t rows, std::function<void(Table&)> apply, const StreamStart* streamed) {
   const TimeUs now = kernel_.now();
   const TimeUs extra = now < extra_lag_until_us_ ? extra_lag_us_ : 0;
   auto shared_apply = std::make_shared<std::function<void(Table&)>>(std::move(apply));
   for (std::size_t r = 0; r < replicas_.size(); ++r) {
     Replica& replica = replicas_[r];
     const TimeUs replica_extra = now < replica.extra_lag_until_us ? replica.extra_lag_us : 0;
-    TimeUs arrival = now + rng_.uniform(replication_lag_.low_us, replication_lag_.high_us);
+    // Asynchronous commit: the WAL ships at the WAL writer's next round (no draw without it, so
+    // scenarios keep their random streams).
+    const TimeUs flush = commit_flush_.high_us > 0 ? rng_.uniform(commit_flush_.low_us, commit_flush_.high_us) : 0;
+    const TimeUs shipping = rng_.uniform(replication_lag_.low_us, replication_lag_.high_us);
+    TimeUs arrival = now + flush + shipping;
     if (replica.transit.high_us > 0) arrival += rng_.uniform(replica.transit.low_us, replica.transit.high_us);  // cross-region
     TimeUs injected = std::max(extra, replica_extra);  // replication_lag faults
     if (kernel_.buggify().fires(FaultSite::replication_apply_stall)) {  // BUGGIFY: the replica stalls
       injected += kernel_.buggify().draw_us(FaultSite::replication_apply_stall, 500 * kMs, kBuggifyReplicaStallMaxUs);
     }
-    replica.last_apply_us = std::max(replica.last_apply_us, arrival + injected) + us(costs_.replica_apply_per_row_us, rows);
-    // The same queue without the injected delays: what the migration's own changes cost.
-    replica.last_apply_without_faults_us = std::max(replica.last_apply_without_faults_us, arrival) + us(costs_.replica_apply_per_row_us, rows);
-    replica.pending.push_back(Change{now, [shared_apply](Table& table) { (*shared_apply)(table); },
+    const TimeUs replay = us(costs_.replica_apply_per_row_us, rows);
+    if (streamed != nullptr && r < streamed->replayed_by_us.size()) {
+      // Streaming replication: the rows' WAL leaves as the statement writes it, so their replay
+      // starts a shipping delay after the statement began, behind what was queued then
+      // (calibrate measures replica_apply_per_row_us from the statement's start); the changes
+      // committed while it ran replay interleaved with it.
+      const TimeUs from = streamed->since_us + shipping;  // a statement's own WAL streams as it is written
+      replica.last_apply_us = std::max({std::max(streamed->replayed_by_us[r], from + injected) + replay, replica.last_apply_us,
+                                        arrival + injected});
+      replica.last_apply_without_faults_us =
+          std::max({std::max(streamed->replayed_without_faults_by_us[r], from) + replay, replica.last_apply_without_faults_us, arrival});
+    } else {
+      replica.last_apply_us = std::max(replica.last_apply_us, arrival + injected) + replay;
+      // The same queue without the injected delays: what the migration's own changes cost.
+      replica.last_apply_without_faults_us = std::max(replica.last_apply_without_faults_us, arrival) + replay;
+    }
+    replica.pending.push_back(Change{now, now + flush, [shared_apply](Table& table) { (*shared_apply)(table); },
                                      replica.last_apply_without_faults_us});
     kernel_.at(replica.last_apply_us, [this, r] {
       Replica& target = replicas_[r];
@@ -229,9 +255,13 @@ TimeUs SimDatabase::replica_lag_without_faults(int replica) const {
   return oldest == r.pending.end() ? 0 : now - oldest->commit_us;
 }
 
+// What the primary reports (PostgreSQL's pg_stat_replication.replay_lag): from when the oldest
+// unreplayed change's WAL was flushed and shipped, not from its commit.
 TimeUs SimDatabase::replication_lag() const {
   TimeUs lag = 0;
-  for (int r = 1; r <= replica_count(); ++r) lag = std::max(lag, replica_lag(r));
+  for (const Replica& replica : replicas_) {
+    if (!replica.pending.empty()) lag = std::max(lag, kernel_.now() - replica.pending.front().shipped_us);
+  }
   return lag;
 }
 
@@ -311,17 +341,18 @@ void SimDatabase::backfill(const BackfillBatch& batch, const Checkpoint& then, c
         const std::int64_t touched = high >= low ? high - low + 1 : 0;
         const std::uint64_t range = next_range_id_++;
         locked_rows_.push_back(RowRange{range, low, high});  // held until commit
-        after_if_alive(us(costs_.statement_base_us) + us(costs_.update_per_row_us_at(touched), touched), [this, batch, then, fence, actor, respond, range] {
+        after_if_alive(us(costs_.statement_base_us) + us(costs_.update_per_row_us_at(touched), touched),
+                       [this, batch, then, fence, actor, respond, range, started = stream_start()] {
           release_rows(range);
           lock_.release(TableLock::Mode::shared);
-          commit_backfill(batch, then, fence, actor, respond);
+          commit_backfill(batch, then, fence, actor, respond, started);
         });
       },
       [] {});
 }
 
 void SimDatabase::commit_backfill(const BackfillBatch& batch, const Checkpoint& then, const Fence& fence,
-                                  const std::string& actor, const Respond<Result<std::int64_t>>& respond) {
+                                  const std::string& actor, const Respond<Result<std::int64_t>>& respond, const StreamStart& streamed) {
   const Table& source = source_table(batch.source);
   struct Update {
     std::int64_t id;
@@ -382,7 +413,8 @@ void SimDatabase::commit_backfill(const BackfillBatch& batch, const Checkpoint& 
                 }
                 for (std::size_t i = change.first; i < change.last; ++i) table.set_cell(id, updates[i].column, updates[i].value);
               }
-            });
+            },
+            &streamed);
   store_checkpoint(then);  // committed in the same transaction as the batch
   respond(updated);
 }

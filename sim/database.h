@@ -18,6 +18,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -115,6 +116,8 @@ class SimDatabase {
   Status set_flag(const std::string& flag, bool on, const Fence& fence, const std::string& actor);
   bool flag(const std::string& flag) const;
   TimeUs replication_lag() const;
+  // WorldOptions::commit_flush: a commit's WAL waits up to this long before it ships.
+  void set_commit_flush(DurationRange flush) { commit_flush_ = flush; }
 
   // The application's statements. `replica` 0 reads the primary, N the N-th replica. `waits`
   // (may be null) learns what the request waited on.
@@ -152,6 +155,7 @@ class SimDatabase {
  private:
   struct Change {
     TimeUs commit_us;
+    TimeUs shipped_us;  // when its WAL left the primary (commit_us + the commit flush delay)
     std::function<void(Table&)> apply;
     TimeUs apply_without_faults_us = 0;  // when it would apply without injected replication delays
   };
@@ -172,7 +176,20 @@ class SimDatabase {
 
   bool admit(const Fence& fence, WriteKind kind, const std::string& actor, const std::string& detail,
              std::int64_t a = 0, std::int64_t b = 0);
-  void replicate(std::int64_t rows, std::function<void(Table&)> apply);
+  // When a statement began writing its rows, and where each replica's replay queue stood then
+  // (with and without injected delays).
+  struct StreamStart {
+    TimeUs since_us = 0;
+    std::vector<TimeUs> replayed_by_us;
+    std::vector<TimeUs> replayed_without_faults_by_us;
+  };
+  StreamStart stream_start() const;
+  // Ships a change of `rows` rows committed now to every replica. With `streamed` (a backfill
+  // batch): a streaming replica replays a statement's WAL as the primary writes it, so the rows
+  // replay from the statement's start (after what was queued then), not after the changes
+  // committed while it ran; the change is visible once they are replayed and its commit and every
+  // earlier one has been.
+  void replicate(std::int64_t rows, std::function<void(Table&)> apply, const StreamStart* streamed = nullptr);
   // Runs `work` under the table lock in `mode` once granted; `gave_up` when `wait_limit_us`
   // (0 = none) passed first. `work` must release the lock itself.
   void with_table_lock(TableLock::Mode mode, TimeUs wait_limit_us, std::function<void()> work,
@@ -188,7 +205,7 @@ class SimDatabase {
   void release_rows(std::uint64_t range_id);
   void apply_app_write(const AppWrite& write, AppWriteResult& result);
   void commit_backfill(const BackfillBatch& batch, const Checkpoint& then, const Fence& fence, const std::string& actor,
-                       const Respond<Result<std::int64_t>>& respond);
+                       const Respond<Result<std::int64_t>>& respond, const StreamStart& streamed);
   const Table& source_table(BackfillSource source) const;
   bool reads_live_columns(const Expr& expr) const;
 
@@ -198,6 +215,7 @@ class SimDatabase {
   WriteSink sink_;
   Rng rng_;
   DurationRange replication_lag_;
+  DurationRange commit_flush_{0, 0};
   Table primary_;
   std::vector<Replica> replicas_;
   TableLock lock_;

@@ -68,6 +68,7 @@ World::World(const Scenario& scenario, std::uint64_t seed, MigrationPlan plan, W
   REHEARSE_ASSERT(!region_order_.empty());
   kernel_ = std::make_unique<Kernel>(seed);
   if (scenario_.buggify) kernel_->buggify().enable(options_.buggify_site_probability);
+  observations_.keep_write_latencies = options_.keep_write_latencies;
   network_ = std::make_unique<Network>(*kernel_, seed, scenario_.topology.intra_region, scenario_.topology.inter_region);
   build_nodes();
   build_stores();
@@ -149,6 +150,7 @@ void World::build_stores() {
                                                    scenario_.topology.replication_lag, sink, seed_);
     if (global()) database->set_replica_transit(replica_transit_[region.name]);
     database->set_ignore_tokens(options_.store_ignores_tokens);
+    database->set_commit_flush(options_.commit_flush);
     if (options_.prior_checkpoint) database->store_checkpoint(*options_.prior_checkpoint);
     database->set_derived(plan_.derived);
     database->set_costs(scenario_.costs);

@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/live.h"
+#include "core/conformance.h"
 #include "core/plan.h"
 #include "scenarios/costs.h"
 #include "real_backends/live_lock.h"
@@ -631,19 +632,6 @@ std::map<std::string, std::vector<std::string>> phases_by_region(const History& 
   return phases;
 }
 
-// FNV-1a over the rows in id order, columns by name (so column order does not matter).
-std::uint64_t table_checksum(const TableImage& table) {
-  std::vector<std::pair<std::string, std::size_t>> columns;
-  for (std::size_t c = 0; c < table.columns.size(); ++c) columns.emplace_back(table.columns[c], c);
-  std::sort(columns.begin(), columns.end());
-  std::uint64_t hash = 0xcbf29ce484222325ULL;
-  for (const auto& [name, index] : columns) hash = hash_string(hash, name);
-  for (std::size_t row = 0; row < table.row_count(); ++row) {
-    for (const auto& [name, index] : columns) hash = hash_string(hash, table.at(row, static_cast<int>(index)).to_string());
-  }
-  return hash;
-}
-
 // Acceptance 4: the same fault-free scenario (no traffic, so the data is determined) in the
 // simulator and live, the live table loaded with the simulator's initial rows: the same phase
 // sequence per region and the same final table in every region.
@@ -822,6 +810,87 @@ TEST_F(LiveTest, CalibrateExitsThreeWhenTheServerRefusesAndPrintsNoSecret) {
   EXPECT_NE(result.err.find("cannot reach the primary"), std::string::npos) << result.err;
   EXPECT_EQ(result.err.find("hunter2"), std::string::npos) << result.err;
   EXPECT_EQ(result.out.find("hunter2"), std::string::npos) << result.out;
+}
+
+}  // namespace
+}  // namespace rehearse
+
+namespace rehearse {
+namespace {
+
+// `rehearse conform` (calibration.md) end to end on a small config: a table it did not create is
+// refused and left alone; its own table is created with the simulator's rows and migrated in
+// both worlds, the exact rows match and every timing row has both numbers, the exit code says
+// whether every row matched; a second run needs --reset, which recreates only its own table.
+TEST_F(LiveTest, ConformComparesBothWorldsOnItsOwnTable) {
+  std::string text = testing::read_whole_file(std::string(kLiveDir) + "/live.yaml");
+  for (const auto& [from, to] : {std::pair<std::string, std::string>{"name: orders\n", "name: conform_small\n"},
+                                 {"name: amount_to_cents", "name: conform_small_to_cents"},
+                                 {"rows: 10000", "rows: 20000"}}) {
+    const std::size_t at = text.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    text.replace(at, from.size(), to);
+  }
+  const std::string config = testing::write_temp_file("conform-small.yaml", text);
+  const std::string costs = std::string(REHEARSE_SOURCE_DIR) + "/profiles/builtin-pg15-loopback.yaml";
+  {
+    pqxx::connection connection(kPrimaries[0]);
+    pqxx::work tx(connection);
+    tx.exec("CREATE TABLE conform_small (id bigint PRIMARY KEY, amount numeric, status text)");
+    tx.exec("INSERT INTO conform_small VALUES (1, 1.5, 'mine')");
+    tx.commit();
+  }
+  const testing::CommandResult refused = testing::run_rehearse("conform " + config + " --reset --costs " + costs);
+  EXPECT_EQ(refused.exit_code, 2) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find("table conform_small exists and was not created by rehearse conform"), std::string::npos) << refused.err;
+  EXPECT_EQ(scalar(kPrimaries[0], "SELECT status FROM conform_small WHERE id = 1"), "mine") << "a user's table is never touched";
+  {
+    pqxx::connection connection(kPrimaries[0]);
+    pqxx::work tx(connection);
+    tx.exec("DROP TABLE conform_small");
+    tx.commit();
+  }
+
+  auto expect_rows = [](const testing::CommandResult& run) {
+    ASSERT_TRUE(run.exit_code == 0 || run.exit_code == 1) << run.out << run.err;
+    const nlohmann::json json = nlohmann::json::parse(run.out, nullptr, false);
+    ASSERT_FALSE(json.is_discarded()) << run.out;
+    EXPECT_EQ(json["matched"].get<bool>(), run.exit_code == 0) << run.out;
+    EXPECT_EQ(json["mismatched"].empty(), run.exit_code == 0) << run.out;
+    int backfills = 0;
+    for (const auto& row : json["rows"]) {
+      const std::string measure = row["measure"];
+      if (measure == "phases" || measure == "outcome" || measure == "checksum") {
+        EXPECT_TRUE(row["matched"].get<bool>()) << row.dump();
+        EXPECT_EQ(row["band"], "exact");
+      }
+      if (measure == "backfill_duration") {
+        ++backfills;
+        EXPECT_GT(row["sim"].get<double>(), 0) << row.dump();
+        EXPECT_GT(row["live"].get<double>(), 0) << row.dump();
+        EXPECT_EQ(row["band"], "0.67..1.5");
+      }
+      if (measure == "ddl_wait") {
+        EXPECT_FALSE(row["applicable"].get<bool>()) << "no long transaction";
+      }
+      if (!row["matched"].get<bool>()) {
+        EXPECT_EQ(run.exit_code, 1) << row.dump();
+      }
+    }
+    EXPECT_EQ(backfills, 2) << "one per region";
+  };
+  const testing::CommandResult first = testing::run_rehearse("conform " + config + " --json --costs " + costs);
+  expect_rows(first);
+  for (const char* primary : kPrimaries) {
+    EXPECT_EQ(scalar(primary, "SELECT obj_description('conform_small'::regclass, 'pg_class') LIKE 'rehearse conform:%'"), "t");
+  }
+  const testing::CommandResult again = testing::run_rehearse("conform " + config + " --costs " + costs);
+  EXPECT_EQ(again.exit_code, 2) << again.out << again.err;
+  EXPECT_NE(again.err.find("run again with --reset"), std::string::npos) << again.err;
+  const testing::CommandResult reset = testing::run_rehearse("conform " + config + " --json --reset --seed 7 --costs " + costs);
+  expect_rows(reset);
+  const nlohmann::json json = nlohmann::json::parse(reset.out, nullptr, false);
+  EXPECT_EQ(json["seed"], 7);
 }
 
 }  // namespace

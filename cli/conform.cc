@@ -1,0 +1,306 @@
+// The `conform` subcommand (../shared/spec/calibration.md, docs/calibration.md): one live config
+// run in simulation and live, and the measures of both compared row by row (core/conformance.h).
+// The live table is conform's own: created with the simulator's initial rows and marked with a
+// COMMENT; --reset drops and recreates only a table so marked.
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <optional>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands_internal.h"
+#include "cli/live.h"
+#include "core/conformance.h"
+#include "core/plan.h"
+#include "real_backends/live_runner.h"
+#include "real_backends/postgres.h"
+#include "scenarios/costs.h"
+#include "scenarios/live_config.h"
+#include "sim/database.h"
+#include "sim/world.h"
+
+namespace rehearse::cli {
+namespace {
+
+struct ConformOptions {
+  std::string config;
+  std::string costs;
+  std::optional<std::uint64_t> seed;
+  bool json = false;
+  bool reset = false;
+};
+
+constexpr const char* kMarkPrefix = "rehearse conform:";
+
+// The COMMENT a table conform created carries: which rows it was filled with.
+std::string table_mark(const Scenario& scenario, std::uint64_t seed) {
+  return fmt::format("{} created by rehearse conform with the simulator's rows for seed {} ({} rows); `rehearse conform --reset` "
+                     "may drop it",
+                     kMarkPrefix, seed, scenario.table.rows);
+}
+
+std::string this_executable() {
+  char path[4096];
+  const ssize_t length = ::readlink("/proc/self/exe", path, sizeof path - 1);
+  return length > 0 ? std::string(path, static_cast<std::size_t>(length)) : std::string("rehearse");
+}
+
+int fail(int code, const std::string& message) {
+  std::cerr << "rehearse conform: " << message << "\n";
+  return code;
+}
+
+// Makes every region's table the simulator's initial table for `seed`: creates it where absent;
+// a table conform created is used as is when it was filled for this seed and size and has not
+// been migrated, and dropped and recreated with --reset; any other table is refused (exit 2)
+// before anything changes.
+int prepare_tables(const LiveConfig& config, const Scenario& scenario, std::uint64_t seed, bool reset) {
+  const std::string& table = scenario.table.name;
+  const std::string& migration = scenario.migration.name;
+  const std::string mark = table_mark(scenario, seed);
+  std::vector<bool> create(config.regions.size(), false);
+  try {
+    for (std::size_t r = 0; r < config.regions.size(); ++r) {
+      const LiveRegionConfig& region = config.regions[r];
+      pqxx::connection connection(region.primary);
+      live::bootstrap_schema(connection);
+      if (!live::table_exists(connection, table)) {
+        create[r] = true;
+        continue;
+      }
+      const std::optional<std::string> comment = live::table_comment(connection, table);
+      if (!comment || !comment->starts_with(kMarkPrefix)) {
+        return fail(kExitBadInput, fmt::format("region {}: table {} exists and was not created by rehearse conform; conform "
+                                               "never changes a table it did not create. Give the config another table.name",
+                                               region.name, table));
+      }
+      const Checkpoint checkpoint = live::read_checkpoint_row(connection, migration);
+      const bool migrated = checkpoint.exists && checkpoint.key.tables == table;
+      if (reset) {
+        create[r] = true;
+      } else if (*comment != mark || migrated) {
+        return fail(kExitBadInput,
+                    fmt::format("region {}: table {} was prepared by an earlier rehearse conform run ({}); run again with --reset "
+                                "to drop and recreate it",
+                                region.name, table, migrated ? "and migrated since" : "for another seed or size"));
+      }
+    }
+    const sim::Table initial = sim::generate_table(scenario.table, seed);
+    const TableImage rows = initial.image();
+    for (std::size_t r = 0; r < config.regions.size(); ++r) {
+      if (!create[r]) continue;
+      pqxx::connection connection(config.regions[r].primary);
+      {
+        pqxx::work tx(connection);
+        // Only a table carrying conform's mark gets here (checked above).
+        tx.exec(fmt::format("DROP TABLE IF EXISTS {}", connection.quote_name(table)));
+        tx.exec(fmt::format("DELETE FROM rehearse_checkpoint WHERE migration = {} AND tables = {}", tx.quote(migration), tx.quote(table)));
+        tx.commit();
+      }
+      live::create_table_with_rows(connection, scenario.table, rows, mark);
+    }
+  } catch (const pqxx::broken_connection& error) {
+    return fail(kExitEnvironment, fmt::format("cannot reach a primary: {}", live::redact(error.what())));
+  } catch (const pqxx::sql_error& error) {
+    return fail(kExitEnvironment, fmt::format("preparing table {}: {}", table, live::redact(error.what())));
+  }
+  return kExitPass;
+}
+
+// The simulated network of the live setup: the one-way time to each region's primary from here
+// (half a `SELECT 1` round trip, p10..p50 of 30: the slow tail is the loaded host's
+// scheduling, not the network), for every link inside and between regions. A
+// live config has no `topology:`, and the loader's defaults (0.5..2 ms inside a region, 40..120
+// ms between regions) are not the network of servers on one host.
+DurationRange measured_network(const LiveConfig& config) {
+  std::vector<TimeUs> one_way;
+  for (const LiveRegionConfig& region : config.regions) {
+    pqxx::connection connection(region.primary);
+    pqxx::nontransaction tx(connection);
+    for (int i = 0; i < 30; ++i) {
+      const auto start = std::chrono::steady_clock::now();
+      tx.exec("SELECT 1");
+      const auto took = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count();
+      one_way.push_back(std::max<TimeUs>(1, took / 2));
+    }
+  }
+  std::sort(one_way.begin(), one_way.end());
+  return DurationRange{one_way[one_way.size() / 10], one_way[one_way.size() / 2]};
+}
+
+// The longest a primary holds a commit's WAL before a replica can get it: with
+// synchronous_commit = off the WAL writer writes and flushes it in rounds of wal_writer_delay,
+// and a WAL sender ships only flushed WAL. 0 with synchronous commits.
+TimeUs async_commit_flush_delay(const LiveConfig& config) {
+  TimeUs longest = 0;
+  for (const LiveRegionConfig& region : config.regions) {
+    if (region.replicas.empty()) continue;
+    pqxx::connection connection(region.primary);
+    pqxx::nontransaction tx(connection);
+    if (std::string(tx.exec1("SHOW synchronous_commit")[0].c_str()) != "off") continue;
+    const std::int64_t delay_ms = tx.exec1("SELECT setting::bigint FROM pg_settings WHERE name = 'wal_writer_delay'")[0].as<std::int64_t>();
+    longest = std::max(longest, delay_ms * kMs);
+  }
+  return longest;
+}
+
+std::string region_label(const ConformRow& row) { return row.region.empty() ? "-" : row.region; }
+
+std::string ratio_text(const ConformRow& row) {
+  if (!row.applicable) return "n/a";
+  if (row.ratio) return fmt::format("{:.2f}", *row.ratio);
+  return "-";
+}
+
+nlohmann::json row_json(const ConformRow& row) {
+  auto number = [](const std::optional<double>& value) { return value ? nlohmann::json(*value) : nlohmann::json(nullptr); };
+  nlohmann::json json{{"measure", row.measure},
+                      {"region", row.region.empty() ? nlohmann::json(nullptr) : nlohmann::json(row.region)},
+                      {"band", row.band_text()},
+                      {"applicable", row.applicable},
+                      {"matched", row.matched}};
+  if (row.match == ConformMatch::exact) {
+    json["sim"] = row.sim_text;
+    json["live"] = row.live_text;
+  } else {
+    json["sim"] = number(row.sim);
+    json["live"] = number(row.live);
+    json["ratio"] = number(row.ratio);
+    json["unit"] = row.unit;
+    json["band_low"] = row.low;
+    json["band_high"] = row.high;
+  }
+  return json;
+}
+
+int conform_command(const ConformOptions& options) {
+  LiveConfigResult loaded = load_live_config_file(options.config);
+  if (!loaded.ok()) {
+    for (const auto& error : loaded.errors) std::cerr << error.to_string() << "\n";
+    return kExitBadInput;
+  }
+  LiveConfig& config = *loaded.config;
+  Scenario& scenario = config.scenario;
+  if (options.seed) scenario.seed = *options.seed;
+  if (!options.costs.empty()) {
+    const std::vector<ScenarioError> errors = load_cost_profile_file(options.costs, &scenario.costs);
+    if (!errors.empty()) {
+      for (const auto& error : errors) std::cerr << error.to_string() << "\n";
+      return kExitBadInput;
+    }
+  }
+  Result<MigrationPlan> plan = compile_plan(scenario);
+  if (!plan.is_ok()) return fail(kExitBadInput, plan.status().message());
+  live::LiveSetup setup{scenario, {}, config.lock_endpoints};
+  for (const auto& region : config.regions) setup.regions.push_back(live::RegionEndpoints{region.name, region.primary, region.replicas});
+  Status supported = live::check_supported(setup);
+  if (!supported.is_ok()) return fail(supported.is_unavailable() ? kExitEnvironment : kExitBadInput, supported.message());
+  Status reachable = live::check_reachable(setup);
+  if (!reachable.is_ok()) return fail(kExitEnvironment, reachable.message());
+
+  DurationRange commit_flush{0, 0};
+  try {
+    // Streaming replication ships over the same loopback, once the primary has flushed the
+    // commit's WAL (the replica's own commit-to-replay delay is the profile's
+    // replica_base_delay_us).
+    const DurationRange network = measured_network(config);
+    scenario.topology.intra_region = scenario.topology.inter_region = network;
+    scenario.topology.replication_lag = network;
+    commit_flush = DurationRange{0, async_commit_flush_delay(config)};
+  } catch (const pqxx::broken_connection& error) {
+    return fail(kExitEnvironment, fmt::format("cannot reach a primary: {}", live::redact(error.what())));
+  }
+  // The simulated world first: it is quick, and a config it cannot run stops before the live one.
+  sim::WorldOptions world_options;
+  world_options.keep_write_latencies = true;
+  world_options.commit_flush = commit_flush;
+  sim::World world(scenario, scenario.seed, plan.value(), world_options);
+  const RunResult simulated = world.run();
+
+  const int prepared = prepare_tables(config, scenario, scenario.seed, options.reset);
+  if (prepared != kExitPass) return prepared;
+  live::LiveOptions run_options = live_run_options(this_executable());
+  Observations live_observations;
+  run_options.observations = &live_observations;
+  run_options.log = options.json ? nullptr : &std::cerr;
+  Result<RunResult> live_run = live::run_live(setup, plan.value(), run_options);
+  if (!live_run.is_ok()) {
+    return fail(live_run.status().is_unavailable() ? kExitEnvironment : kExitBadInput, live_run.status().message());
+  }
+  if (!live_run.value().nothing_to_do.empty()) {
+    return fail(kExitBadInput, live_run.value().nothing_to_do + "; run again with --reset to migrate a fresh table");
+  }
+
+  const ConformSpec spec = conform_spec(scenario);
+  const WorldMeasures sim_measures = measure_world(spec, simulated, world.observations());
+  const WorldMeasures live_measures = measure_world(spec, live_run.value(), live_observations);
+  const std::vector<ConformRow> rows = compare_worlds(spec, sim_measures, live_measures);
+  std::vector<std::string> mismatched;
+  for (const ConformRow& row : rows) {
+    if (!row.matched) mismatched.push_back(row.region.empty() ? row.measure : row.measure + " " + row.region);
+  }
+  const std::string costs = options.costs.empty() ? scenario.costs.source : options.costs;
+  if (options.json) {
+    nlohmann::json json{{"config", options.config}, {"scenario", scenario.name}, {"seed", scenario.seed}, {"costs", costs},
+                        {"matched", mismatched.empty()},
+                        {"network_us", {scenario.topology.intra_region.low_us, scenario.topology.intra_region.high_us}},
+                        {"replication_shipping_us",
+                         {scenario.topology.replication_lag.low_us, scenario.topology.replication_lag.high_us + commit_flush.high_us}}, {"mismatched", mismatched}, {"rows", nlohmann::json::array()},
+                        {"sim", {{"outcome", simulated.outcome}, {"trace_hash", simulated.trace_hash},
+                                 {"violations", simulated.violations.size()}}},
+                        {"live", {{"outcome", live_run.value().outcome}, {"wall_ms", live_run.value().stats.wall_ms},
+                                  {"violations", live_run.value().violations.size()}}}};
+    for (const ConformRow& row : rows) json["rows"].push_back(row_json(row));
+    std::cout << json.dump(2) << "\n";
+  } else {
+    std::cout << fmt::format("conform {} seed {} (costs {}; simulated network {}..{} us one way, replication shipping {}..{} us, "
+                             "measured); live run {:.1f} s\n",
+                             scenario.name, scenario.seed, costs, scenario.topology.intra_region.low_us,
+                             scenario.topology.intra_region.high_us, scenario.topology.replication_lag.low_us,
+                             scenario.topology.replication_lag.high_us + commit_flush.high_us, static_cast<double>(live_run.value().stats.wall_ms) / 1000.0);
+    std::cout << fmt::format("{:<20} {:<10} {:<12} {:<12} {:>6}  {:<16} {}\n", "measure", "region", "simulated", "live", "ratio",
+                             "band", "match");
+    for (const ConformRow& row : rows) {
+      const bool exact = row.match == ConformMatch::exact;
+      std::cout << fmt::format("{:<20} {:<10} {:<12} {:<12} {:>6}  {:<16} {}\n", row.measure, region_label(row),
+                               exact ? (row.matched ? "=" : "(below)") : row.sim_text, exact ? (row.matched ? "=" : "") : row.live_text,
+                               ratio_text(row), row.band_text(), !row.applicable ? "n/a" : row.matched ? "yes" : "NO");
+      if (exact) {
+        std::cout << fmt::format("    simulated: {}\n", row.sim_text);
+        if (!row.matched) std::cout << fmt::format("    live:      {}\n", row.live_text);
+      }
+    }
+    if (mismatched.empty()) {
+      std::cout << fmt::format("conform: all {} rows match\n", rows.size());
+    } else {
+      std::cout << fmt::format("conform: {} of {} rows do not match: {}\n", mismatched.size(), rows.size(), fmt::join(mismatched, ", "));
+    }
+  }
+  return mismatched.empty() ? kExitPass : kExitViolation;
+}
+
+}  // namespace
+
+void register_conform_command(CLI::App& app) {
+  auto options = std::make_shared<ConformOptions>();
+  CLI::App* command = app.add_subcommand("conform", "Run a live config in simulation and live and compare (calibration.md)");
+  command->add_option("config", options->config, "Live config file (a scenario with real endpoints)")->required();
+  command->add_option("--costs", options->costs, "Cost profile file for the simulation (default: the config's costs:)");
+  command->add_option("--seed", options->seed, "Seed of both runs (default: the config's seed)")->check(unsigned_seed());
+  command->add_flag("--json", options->json, "Print both worlds' numbers, ratio and band of every row as one JSON object");
+  command->add_flag("--reset", options->reset, "Drop and recreate the table when an earlier conform run created it");
+  command->callback([options] {
+    const int code = conform_command(*options);
+    std::cout.flush();
+    std::exit(code);
+  });
+}
+
+}  // namespace rehearse::cli

@@ -1,0 +1,207 @@
+// rehearse conform's measures and comparison (core/conformance.h): measures taken from
+// synthetic histories, the bands, n/a rows, and a deliberately mis-modelled world (a cost
+// profile 10 times too slow) that the comparison catches, naming the measure.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+
+#include "core/conformance.h"
+#include "core/plan.h"
+#include "scenarios/costs.h"
+#include "scenarios/live_config.h"
+#include "sim/world.h"
+
+namespace rehearse {
+namespace {
+
+Event event_at(TimeUs time_us, EventKind kind, const std::string& region, const std::string& detail = "") {
+  return Event{.time_us = time_us, .kind = kind, .region = region, .detail = detail};
+}
+
+Event write_at(TimeUs time_us, WriteKind write, const std::string& region) {
+  Event event = event_at(time_us, EventKind::write, region);
+  event.write = write;
+  event.outcome = Outcome::applied;
+  return event;
+}
+
+ConformSpec one_region() {
+  ConformSpec spec;
+  spec.regions = {"us-east-1"};
+  return spec;
+}
+
+// expand at 0, a DDL at 50 ms, backfill from 1 s with four batches 100 ms apart, validate at
+// 1.5 s, contract at 2 s; 100 writes of 1..100 ms during it.
+RunResult synthetic_run(Observations& observations, double slower = 1.0) {
+  auto t = [slower](double ms_value) { return static_cast<TimeUs>(ms_value * slower * kMs); };
+  RunResult result;
+  result.outcome = "completed";
+  result.region_states["us-east-1"] = "contracted";
+  History& h = result.history;
+  h.append(event_at(t(0), EventKind::phase, "us-east-1", "expand"));
+  h.append(write_at(t(50), WriteKind::ddl, "us-east-1"));
+  h.append(event_at(t(1000), EventKind::phase, "us-east-1", "backfill"));
+  for (int batch = 0; batch < 4; ++batch) h.append(write_at(t(1100 + 100 * batch), WriteKind::backfill, "us-east-1"));
+  h.append(event_at(t(1500), EventKind::phase, "us-east-1", "validate"));
+  h.append(event_at(t(2000), EventKind::phase, "us-east-1", "contract"));
+  h.append(write_at(t(2000), WriteKind::ddl, "us-east-1"));
+  for (int i = 1; i <= 100; ++i) observations.write_latencies.push_back(WriteLatency{"us-east-1", t(10 * i), t(i), false});
+  result.stats.app_requests = 200;
+  result.stats.max_stall_us = t(100);
+  result.stats.max_replica_lag_us = t(40);
+  return result;
+}
+
+const ConformRow& row_named(const std::vector<ConformRow>& rows, const std::string& measure) {
+  auto it = std::find_if(rows.begin(), rows.end(), [&](const ConformRow& row) { return row.measure == measure; });
+  EXPECT_NE(it, rows.end()) << measure;
+  return *it;
+}
+
+std::vector<std::string> mismatched(const std::vector<ConformRow>& rows) {
+  std::vector<std::string> names;
+  for (const ConformRow& row : rows) {
+    if (!row.matched) names.push_back(row.measure);
+  }
+  return names;
+}
+
+TEST(ConformanceTest, MeasuresComeFromTheHistory) {
+  Observations observations;
+  const WorldMeasures m = measure_world(one_region(), synthetic_run(observations), observations);
+  EXPECT_EQ(m.phases.at("us-east-1"), "expand > backfill > validate > contract");
+  EXPECT_EQ(m.outcome, "completed: us-east-1 contracted");
+  EXPECT_DOUBLE_EQ(*m.backfill_ms.at("us-east-1"), 500);
+  EXPECT_DOUBLE_EQ(*m.mean_batch_ms.at("us-east-1"), 100);
+  EXPECT_DOUBLE_EQ(*m.p99_write_ms, 99);  // nearest rank of 1..100 ms
+  EXPECT_DOUBLE_EQ(*m.max_stall_ms, 100);
+  EXPECT_DOUBLE_EQ(*m.max_replica_lag_ms, 40);
+  EXPECT_TRUE(m.ddl_wait_ms.empty());
+}
+
+TEST(ConformanceTest, TheSameWorldMatchesEveryRowAndAbsentMeasuresAreNotApplicable) {
+  Observations observations;
+  const RunResult run = synthetic_run(observations);
+  const WorldMeasures m = measure_world(one_region(), run, observations);
+  const std::vector<ConformRow> rows = compare_worlds(one_region(), m, m);
+  EXPECT_TRUE(mismatched(rows).empty());
+  const ConformRow& ddl = row_named(rows, "ddl_wait");
+  EXPECT_FALSE(ddl.applicable);
+  EXPECT_TRUE(ddl.matched);
+  const ConformRow& errors = row_named(rows, "app_errors");
+  EXPECT_TRUE(errors.matched);  // both zero
+  EXPECT_DOUBLE_EQ(*row_named(rows, "backfill_duration").ratio, 1.0);
+}
+
+TEST(ConformanceTest, AWorldTwiceAsSlowFailsTheDurationBandsButNotTheLagBand) {
+  Observations live_observations, sim_observations;
+  const WorldMeasures live = measure_world(one_region(), synthetic_run(live_observations), live_observations);
+  const WorldMeasures sim = measure_world(one_region(), synthetic_run(sim_observations, 2.0), sim_observations);
+  const std::vector<ConformRow> rows = compare_worlds(one_region(), sim, live);
+  EXPECT_EQ(mismatched(rows), (std::vector<std::string>{"backfill_duration", "mean_batch_duration", "max_stall", "p99_write_latency"}));
+  EXPECT_DOUBLE_EQ(*row_named(rows, "backfill_duration").ratio, 2.0);
+  EXPECT_TRUE(row_named(rows, "max_replica_lag").matched);  // 2.0 is inside 0.4..2.5
+  EXPECT_EQ(row_named(rows, "phases").sim_text, row_named(rows, "phases").live_text);
+}
+
+TEST(ConformanceTest, DdlWaitRunsFromTheLongTransactionOrThePhaseToTheDdl) {
+  ConformSpec spec = one_region();
+  spec.long_transaction_regions = {"us-east-1"};
+  Observations observations;
+  RunResult run;
+  run.history.append(event_at(500 * kMs, EventKind::fault_start, "", "long_transaction on db:us-east-1 for 20000 ms"));
+  run.history.append(event_at(600 * kMs, EventKind::phase, "us-east-1", "expand"));
+  run.history.append(write_at(20'600 * kMs, WriteKind::ddl, "us-east-1"));
+  const WorldMeasures live = measure_world(spec, run, observations);
+  EXPECT_DOUBLE_EQ(*live.ddl_wait_ms.at("us-east-1"), 20'000);
+  RunResult simulated;  // the simulator's wording; the transaction began after the phase
+  simulated.history.append(event_at(0, EventKind::phase, "us-east-1", "expand"));
+  simulated.history.append(event_at(100 * kMs, EventKind::fault_start, "", "long transaction on db:us-east-1 for 20s [db:us-east-1]"));
+  simulated.history.append(write_at(14'100 * kMs, WriteKind::ddl, "us-east-1"));
+  const WorldMeasures sim = measure_world(spec, simulated, observations);
+  EXPECT_DOUBLE_EQ(*sim.ddl_wait_ms.at("us-east-1"), 14'000);
+  const ConformRow& row = row_named(compare_worlds(spec, sim, live), "ddl_wait");
+  EXPECT_FALSE(row.matched);  // 0.7 is outside 0.8..1.25
+  EXPECT_EQ(row.region, "us-east-1");
+}
+
+TEST(ConformanceTest, ErrorCountsMatchWhenBothZeroOrWithinHalfToDouble) {
+  WorldMeasures sim, live;
+  sim.app_errors = 3;
+  live.app_errors = 2;
+  EXPECT_TRUE(row_named(compare_worlds({}, sim, live), "app_errors").matched);
+  sim.app_errors = 5;
+  EXPECT_FALSE(row_named(compare_worlds({}, sim, live), "app_errors").matched);
+  sim.app_errors = 1;
+  live.app_errors = 0;
+  EXPECT_FALSE(row_named(compare_worlds({}, sim, live), "app_errors").matched);
+}
+
+TEST(ConformanceTest, AMeasureInOneWorldOnlyDoesNotMatch) {
+  WorldMeasures sim, live;
+  sim.max_replica_lag_ms = 5;
+  const ConformRow& row = row_named(compare_worlds({}, sim, live), "max_replica_lag");
+  EXPECT_TRUE(row.applicable);
+  EXPECT_FALSE(row.matched);
+  EXPECT_EQ(row.live_text, "n/a");
+}
+
+// The full-table digest: the same rows give the same checksum whatever the column order; a
+// changed value changes it.
+TEST(ConformanceTest, TableChecksumIgnoresColumnOrderButNotValues) {
+  TableImage a, b;
+  a.columns = {"id", "amount", "status"};
+  b.columns = {"id", "status", "amount"};
+  a.add_row({Value::integer(1), Value::text("12.50"), Value::text("new")}, Writer::initial);
+  b.add_row({Value::integer(1), Value::text("new"), Value::text("12.50")}, Writer::initial);
+  EXPECT_EQ(table_checksum(a), table_checksum(b));
+  b.set(0, 2, Value::text("12.51"));
+  EXPECT_NE(table_checksum(a), table_checksum(b));
+}
+
+// A deliberately mis-modelled world: the conform config of scenarios/conform run in simulation
+// with the measured profile stands for the live world, and again with every cost ten times
+// higher; conform names the durations, and the same world twice matches every row.
+TEST(ConformanceTest, AProfileTenTimesTooSlowIsCaught) {
+  LiveConfigResult loaded = load_live_config_file(std::string(REHEARSE_SOURCE_DIR) + "/scenarios/conform/batched-traffic.yaml");
+  ASSERT_TRUE(loaded.ok());
+  Scenario scenario = loaded.config->scenario;
+  scenario.table.rows = 20000;
+  // As conform measures it for servers on one host (cli/conform.cc): tens of microseconds.
+  scenario.topology.intra_region = scenario.topology.inter_region = scenario.topology.replication_lag = DurationRange{20, 40};
+  ASSERT_TRUE(load_cost_profile_file(std::string(REHEARSE_SOURCE_DIR) + "/profiles/builtin-pg15-loopback.yaml", &scenario.costs).empty());
+  Scenario slow = scenario;
+  for (const std::string& key : cost_profile_keys()) {
+    if (double* value = cost_field(slow.costs, key)) *value *= 10;
+  }
+  for (auto& [rows, per_row] : slow.costs.update_per_row_us) per_row *= 10;
+  const ConformSpec spec = conform_spec(scenario);
+  EXPECT_FALSE(spec.full_checksum);  // the config has traffic
+  // One world at a time: a simulated world's kernel is the thread's current one while it runs.
+  auto measured = [&spec](const Scenario& world_scenario) {
+    sim::WorldOptions options;
+    options.keep_write_latencies = true;
+    sim::World world(world_scenario, world_scenario.seed, compile_plan(world_scenario).value(), options);
+    const RunResult result = world.run();
+    return measure_world(spec, result, world.observations());
+  };
+  const WorldMeasures live = measured(scenario);
+  EXPECT_TRUE(mismatched(compare_worlds(spec, measured(scenario), live)).empty());
+  const std::vector<ConformRow> rows = compare_worlds(spec, measured(slow), live);
+  const std::vector<std::string> names = mismatched(rows);
+  EXPECT_NE(std::find(names.begin(), names.end(), "backfill_duration"), names.end());
+  EXPECT_NE(std::find(names.begin(), names.end(), "mean_batch_duration"), names.end());
+  for (const ConformRow& row : rows) {
+    if (row.measure == "backfill_duration") {
+      EXPECT_GT(*row.ratio, 1.5) << row.region;
+    }
+    if (row.measure == "phases" || row.measure == "checksum") {
+      EXPECT_TRUE(row.matched) << row.measure << " " << row.region;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace rehearse
