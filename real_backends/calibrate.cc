@@ -21,6 +21,7 @@
 
 #include "core/costs.h"
 #include "real_backends/postgres.h"
+#include "real_backends/table_shape.h"
 
 namespace rehearse::live {
 namespace {
@@ -93,6 +94,24 @@ std::unique_ptr<pqxx::connection> connect(const std::string& dsn, const char* ro
   }
 }
 
+// `base`, or base_2, base_3, ... whichever is not among `taken` (the scratch table's own columns
+// beside a user table's).
+std::string unused_name(const std::string& base, const std::vector<std::string>& taken) {
+  const auto free = [&](const std::string& name) { return std::find(taken.begin(), taken.end(), name) == taken.end(); };
+  if (free(base)) return base;
+  for (int n = 2;; ++n) {
+    if (free(fmt::format("{}_{}", base, n))) return fmt::format("{}_{}", base, n);
+  }
+}
+
+// A comment line of the profile: a line break in a table's or column's name stays inside it.
+std::string comment_text(std::string text) {
+  for (char& c : text) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  return text;
+}
+
 bool in_recovery(pqxx::connection& connection) { return run(connection, "SELECT pg_is_in_recovery()")[0][0].as<bool>(); }
 
 class Calibration {
@@ -120,6 +139,8 @@ class Calibration {
     result_.budget_us = options_.budget_us;
     result_.replicas = static_cast<int>(replicas_.size());
     run(*primary_, "SET lock_timeout = '5s'");
+    run(*primary_, "SET TimeZone = 'UTC'");  // timestamps drawn from a shape are UTC (core/table_shape.h)
+    choose_columns();
     setup();
     measure_statements();
     measure_rows();
@@ -198,39 +219,96 @@ class Calibration {
 
   std::string table() const { return fmt::format("{}.t", kCalibrationSchema); }
 
+  // The scratch table's columns: the key, `a` (updated by the measures), `b` (hashed by the
+  // scan) and the filler, which is either c and d or, with --table, the user table's columns
+  // drawn from its shape. With --table the measures' own names avoid the user's column names,
+  // and a single bigint/integer primary key of the user's is the scratch table's key.
+  void choose_columns() {
+    if (!options_.table) {
+      filler_ = {{"c numeric(12,2)", "c", "g * 0.01"}, {"d timestamp", "d", "timestamp '2024-01-01' + g * interval '1 second'"}};
+      return;
+    }
+    step(fmt::format("reading the shape of {}", to_sql(*options_.table)));
+    Result<TableShape> shape = read_table_shape(*primary_, *options_.table);
+    if (!shape.is_ok()) throw CalibrationError(2, "--table: " + shape.status().message());
+    shape_ = std::move(shape.value());
+    Result<TableMapping> mapping = map_table_shape(shape_);
+    if (!mapping.is_ok()) throw CalibrationError(2, "--table: " + mapping.status().message());
+    std::vector<std::string> taken;
+    for (const ColumnShape& column : shape_.columns) taken.push_back(column.name);
+    key_type_ = "bigint";
+    key_ = primary_->quote_name(unused_name("id", taken));
+    if (const std::string& key = mapping.value().key; !key.empty()) {
+      key_ = primary_->quote_name(key);
+      for (const ColumnShape& column : shape_.columns) key_type_ = column.name == key ? column.type : key_type_;
+    }
+    a_ = primary_->quote_name(unused_name("a", taken));
+    b_ = primary_->quote_name(unused_name("b", taken));
+    e_ = primary_->quote_name(unused_name("e", taken));
+    x_ = primary_->quote_name(unused_name("x", taken));
+    for (const MappedColumn& column : mapping.value().columns) {
+      const std::string name = primary_->quote_name(column.column.name);
+      filler_.push_back({fmt::format("{} {}{}", name, column.shape->type, column.shape->not_null ? " NOT NULL" : ""), name,
+                         shaped_value_sql(*primary_, column)});
+    }
+    result_.table = CalibrationTable{to_sql(shape_.name), std::nullopt, shape_.pages, static_cast<int>(shape_.columns.size()),
+                                     describe_approximations(shape_, mapping.value())};
+    if (shape_.rows_estimate) result_.table->rows_estimate = std::llround(*shape_.rows_estimate);
+  }
+
+  // The measures' UPDATE: a = a + 1 on the rows `where` selects.
+  std::string bump(const std::string& where) const {
+    return fmt::format("UPDATE {0} SET {1} = {1} + 1 WHERE {2}", table(), a_, where);
+  }
+
+  // INSERT ... SELECT of the rows g = first..last into `into` (the scratch table or `ins`).
+  std::string insert_rows(const std::string& into, std::int64_t first, std::int64_t last) const {
+    std::vector<std::string> names{key_, a_, b_}, values{"g", "g % 1000", "'item-' || g"};
+    for (const FillerColumn& column : filler_) {
+      names.push_back(column.name);
+      values.push_back(column.value);
+    }
+    return fmt::format("INSERT INTO {} ({}) SELECT {} FROM generate_series({}, {}) g", into, fmt::join(names, ", "),
+                       fmt::join(values, ", "), first, last);
+  }
+
   void setup() {
     step("creating schema rehearse_calibration");
     run(*primary_, fmt::format("DROP SCHEMA IF EXISTS {} CASCADE", kCalibrationSchema));  // a crashed run's own leftovers
     run(*primary_, fmt::format("CREATE SCHEMA {}", kCalibrationSchema));
     schema_created_ = true;
-    run(*primary_, fmt::format("CREATE TABLE {} (id bigint PRIMARY KEY, a integer NOT NULL, b text NOT NULL, "
-                               "c numeric(12,2), d timestamp)",
-                               table()));
+    std::vector<std::string> definitions{fmt::format("{} {} PRIMARY KEY", key_, key_type_), a_ + " integer NOT NULL",
+                                         b_ + " text NOT NULL"};
+    for (const FillerColumn& column : filler_) definitions.push_back(column.definition);
+    run(*primary_, fmt::format("CREATE TABLE {} ({})", table(), fmt::join(definitions, ", ")));
     run(*primary_, fmt::format("CREATE TABLE {}.ins (LIKE {} INCLUDING ALL)", kCalibrationSchema, table()));
     step(fmt::format("filling {} rows", options_.rows));
-    run(*primary_, fmt::format("INSERT INTO {} SELECT g, g % 1000, 'item-' || g, g * 0.01, "
-                               "timestamp '2024-01-01' + g * interval '1 second' FROM generate_series(1, {}) g",
-                               table(), options_.rows));
+    run(*primary_, "SELECT setseed(0.25)");  // the same rows on every run
+    run(*primary_, insert_rows(table(), 1, options_.rows));
     run(*primary_, fmt::format("VACUUM ANALYZE {}", table()));
   }
 
   void measure_statements() {
     step("statement_base_us");
-    const auto base = time(60, 5, slice(), [&](int) { run(*primary_, fmt::format("UPDATE {} SET a = a WHERE id = 0", table())); });
+    const auto base = time(60, 5, slice(), [&](int) {
+      run(*primary_, fmt::format("UPDATE {0} SET {1} = {1} WHERE {2} = 0", table(), a_, key_));
+    });
     record("statement_base_us", base, "UPDATE touching no row, autocommit");
     base_us_ = percentile(base, 0.5);
     step("app_write_us");
     record("app_write_us", time(200, 10, slice(), [&](int i) {
-             run(*primary_, fmt::format("UPDATE {} SET a = a + 1 WHERE id = {}", table(), 1 + (i * 7919) % options_.rows));
+             run(*primary_, bump(fmt::format("{} = {}", key_, 1 + (i * 7919) % options_.rows)));
            }),
            "point UPDATE by primary key, autocommit");
     step("app_read_us");
     record("app_read_us", time(200, 10, slice(), [&](int i) {
-             run(*primary_, fmt::format("SELECT * FROM {} WHERE id = {}", table(), 1 + (i * 7919) % options_.rows));
+             run(*primary_, fmt::format("SELECT * FROM {} WHERE {} = {}", table(), key_, 1 + (i * 7919) % options_.rows));
            }),
            "point SELECT by primary key");
     step("lookup_us");
-    record("lookup_us", time(100, 10, slice(), [&](int) { run(*primary_, fmt::format("SELECT min(id), max(id) FROM {}", table())); }),
+    record("lookup_us", time(100, 10, slice(), [&](int) {
+             run(*primary_, fmt::format("SELECT min({0}), max({0}) FROM {1}", key_, table()));
+           }),
            "SELECT min(id), max(id) (the engine's key range)");
   }
 
@@ -248,7 +326,7 @@ class Calibration {
       const int reps = batch >= 100000 ? 8 : batch >= 10000 ? 25 : batch >= 1000 ? 60 : 100;
       const auto samples = time(reps, 2, slice(), [&](int i) {
         const std::int64_t low = 1 + (static_cast<std::int64_t>(i) * batch) % std::max<std::int64_t>(1, options_.rows - batch + 1);
-        run(*primary_, fmt::format("UPDATE {} SET a = a + 1 WHERE id BETWEEN {} AND {}", table(), low, low + batch - 1));
+        run(*primary_, bump(fmt::format("{} BETWEEN {} AND {}", key_, low, low + batch - 1)));
       });
       record(fmt::format("update_per_row_us.{}", batch), per_row(samples, batch),
              fmt::format("UPDATE of {} consecutive ids, autocommit", batch));
@@ -256,27 +334,25 @@ class Calibration {
     const std::int64_t batch = std::min<std::int64_t>(10000, options_.rows);
     step("insert_per_row_us");
     record("insert_per_row_us", per_row(time(20, 3, slice(), [&](int i) {
-             run(*primary_, fmt::format("INSERT INTO {0}.ins SELECT g, g % 1000, 'item-' || g, g * 0.01, timestamp '2024-01-01' "
-                                        "FROM generate_series({1}, {2}) g",
-                                        kCalibrationSchema, i * batch + 1, (i + 1) * batch));
+             run(*primary_, insert_rows(fmt::format("{}.ins", kCalibrationSchema), i * batch + 1, (i + 1) * batch));
            }), batch),
            fmt::format("INSERT ... SELECT of {} rows into an indexed table", batch));
     step("scan_per_row_us");
     record("scan_per_row_us", per_row(time(15, 2, slice(), [&](int) {
-             run(*primary_, fmt::format("SELECT count(*), sum(hashtext(b)) FROM {}", table()));
+             run(*primary_, fmt::format("SELECT count(*), sum(hashtext({})) FROM {}", b_, table()));
            }), options_.rows),
            "sequential scan of the whole table with a hash of a text column");
     step("trigger_per_row_us");
     // The same windows with and without the trigger, inside the table whatever --rows is.
     const auto window = [&](int i) {
       const std::int64_t low = 1 + (static_cast<std::int64_t>(i) * batch) % std::max<std::int64_t>(1, options_.rows - batch + 1);
-      run(*primary_, fmt::format("UPDATE {} SET a = a + 1 WHERE id BETWEEN {} AND {}", table(), low, low + batch - 1));
+      run(*primary_, bump(fmt::format("{} BETWEEN {} AND {}", key_, low, low + batch - 1)));
     };
     const auto plain = time(20, 3, slice() / 2, window);
-    run(*primary_, fmt::format("ALTER TABLE {} ADD COLUMN e bigint", table()));
+    run(*primary_, fmt::format("ALTER TABLE {} ADD COLUMN {} bigint", table(), e_));
     run(*primary_, fmt::format("CREATE FUNCTION {}.dual_write() RETURNS trigger LANGUAGE plpgsql AS "
-                               "$$ BEGIN NEW.e := NEW.a * 2; RETURN NEW; END $$",
-                               kCalibrationSchema));
+                               "$$ BEGIN NEW.{} := NEW.{} * 2; RETURN NEW; END $$",
+                               kCalibrationSchema, e_, a_));
     run(*primary_, fmt::format("CREATE TRIGGER dual_write BEFORE INSERT OR UPDATE ON {} FOR EACH ROW EXECUTE FUNCTION {}.dual_write()",
                                table(), kCalibrationSchema));
     const auto triggered = time(20, 3, slice() / 2, window);
@@ -291,18 +367,19 @@ class Calibration {
   void measure_ddl() {
     step("ddl_us");
     record("ddl_us", time(20, 3, slice(), [&](int i) {
-             run(*primary_, fmt::format("ALTER TABLE {} {}", table(), i % 2 == 0 ? "ADD COLUMN x integer" : "DROP COLUMN x"));
+             run(*primary_, fmt::format("ALTER TABLE {} {} {}", table(), i % 2 == 0 ? "ADD COLUMN" : "DROP COLUMN",
+                                 i % 2 == 0 ? x_ + " integer" : x_));
            }),
            "ALTER TABLE ADD/DROP COLUMN (catalog only)");
     step("index_build_per_row_us");
     record("index_build_per_row_us", per_row(time(6, 1, slice(), [&](int) {
-             run(*primary_, fmt::format("CREATE INDEX CONCURRENTLY t_a ON {} (a)", table()));
+             run(*primary_, fmt::format("CREATE INDEX CONCURRENTLY t_a ON {} ({})", table(), a_));
              run(*primary_, fmt::format("DROP INDEX {}.t_a", kCalibrationSchema));
            }), options_.rows),
            "CREATE INDEX CONCURRENTLY on an integer column (and its DROP)");
     step("table_rewrite_per_row_us");
     record("table_rewrite_per_row_us", per_row(time(8, 1, slice(), [&](int i) {
-             run(*primary_, fmt::format("ALTER TABLE {} ALTER COLUMN a TYPE {}", table(), i % 2 == 0 ? "bigint" : "integer"));
+             run(*primary_, fmt::format("ALTER TABLE {} ALTER COLUMN {} TYPE {}", table(), a_, i % 2 == 0 ? "bigint" : "integer"));
            }), options_.rows),
            "ALTER COLUMN TYPE integer <-> bigint (rewrites the table and its index)");
   }
@@ -318,13 +395,13 @@ class Calibration {
     const Clock::time_point begin = Clock::now();
     for (int i = 0; i < 40 && (i < 3 || micros_since(begin) < slice()); ++i) {
       pqxx::work holder(*primary_);
-      holder.exec(fmt::format("UPDATE {} SET a = a + 1 WHERE id = 1", table()));
+      holder.exec(bump(fmt::format("{} = 1", key_)));
       std::atomic<bool> done{false};
       Clock::time_point finished;
       std::optional<std::string> failed;
       std::thread thread([&] {
         try {
-          run(waiter, fmt::format("UPDATE {} SET a = a + 1 WHERE id = 1", table()));
+          run(waiter, bump(fmt::format("{} = 1", key_)));
         } catch (const std::exception& error) {
           failed = error.what();
         }
@@ -380,7 +457,7 @@ class Calibration {
     std::vector<double> base;
     const Clock::time_point begin = Clock::now();
     for (int i = 0; i < 100 && (i < 5 || micros_since(begin) < slice()); ++i) {
-      run(*primary_, fmt::format("UPDATE {} SET a = a + 1 WHERE id = {}", table(), 1 + i));
+      run(*primary_, bump(fmt::format("{} = {}", key_, 1 + i)));
       base.push_back(until_replayed(Clock::now()));
     }
     record("replica_base_delay_us", base, "one-row UPDATE's COMMIT to its replay on the slowest replica");
@@ -391,7 +468,7 @@ class Calibration {
     const Clock::time_point apply_begin = Clock::now();
     for (int i = 0; i < 8 && (i < 1 || micros_since(apply_begin) < 2 * slice()); ++i) {
       const Clock::time_point t = Clock::now();
-      run(*primary_, fmt::format("UPDATE {} SET a = a + 1 WHERE id BETWEEN 1 AND {}", table(), batch));
+      run(*primary_, bump(fmt::format("{} BETWEEN 1 AND {}", key_, batch)));
       const double statement = micros_since(t);
       const double replayed = until_replayed(t);
       // The replica replays while the primary still writes: the rate is rows over the time from
@@ -408,6 +485,15 @@ class Calibration {
   std::unique_ptr<pqxx::connection> primary_;
   std::vector<std::unique_ptr<pqxx::connection>> replicas_;
   bool schema_created_ = false;
+  struct FillerColumn {
+    std::string definition;  // for CREATE TABLE
+    std::string name;        // quoted
+    std::string value;       // SQL drawing one value for row g
+  };
+  // The scratch table's column names, quoted (choose_columns).
+  std::string key_ = "id", key_type_ = "bigint", a_ = "a", b_ = "b", e_ = "e", x_ = "x";
+  std::vector<FillerColumn> filler_;
+  TableShape shape_;  // --table's shape (the filler's MappedColumns point into it)
   double base_us_ = 0;
   std::string current_ = "connecting";  // what step() last started
   CalibrationResult result_;
@@ -442,6 +528,15 @@ std::string calibration_profile_yaml(const CalibrationResult& result) {
       "# Each value is the median of its samples; the comment gives p10..p90 and the count.\n",
       result.machine, result.date, result.server_version, result.replicas, result.rows, result.wall_s,
       result.budget_us / 1'000'000);
+  if (const auto& table = result.table) {
+    out += comment_text(fmt::format("# table shape: {} ({}, {} pages, {} columns): its columns and pg_stats value "
+                                    "distributions, drawn into the scratch table",
+                                    table->name,
+                                    table->rows_estimate ? fmt::format("about {} rows", *table->rows_estimate) : "never analyzed",
+                                    table->pages, table->columns)) +
+           "\n";
+    for (const std::string& line : table->approximations) out += "#   approximated: " + comment_text(line) + "\n";
+  }
   auto line = [](const std::string& key, const CalibrationMeasure& m) {
     return fmt::format("{}: {:.3f}  # spread {:.3f}..{:.3f} (p10..p90 of {}): {}\n", key, m.median, m.p10, m.p90, m.samples,
                        m.how);

@@ -5,9 +5,12 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "core/table_shape.h"
 
 namespace rehearse::live {
 
@@ -18,6 +21,18 @@ struct CalibrateOptions {
   std::vector<std::string> replicas;  // libpq connection strings
   std::int64_t rows = 200'000;        // rows of the scratch table
   std::int64_t budget_us = 120'000'000;
+  // --table: the scratch table takes this table's columns and value distributions (read from
+  // the catalog and pg_stats, core/table_shape.h), filled with `rows` rows drawn from them.
+  std::optional<QualifiedName> table;
+};
+
+// Where the scratch table's shape came from (--table).
+struct CalibrationTable {
+  std::string name;                         // SQL spelling, schema-qualified
+  std::optional<std::int64_t> rows_estimate;  // pg_class.reltuples; nullopt: never analyzed
+  std::int64_t pages = 0;
+  int columns = 0;
+  std::vector<std::string> approximations;  // describe_approximations()
 };
 
 // One profile value: the median of its samples and their spread.
@@ -39,9 +54,11 @@ struct CalibrationResult {
   std::int64_t budget_us = 0;
   double wall_s = 0;
   int replicas = 0;
+  std::optional<CalibrationTable> table;  // with --table
 };
 
-// Why calibration stopped: exit_code 2 (bad input, e.g. a replica given as the primary) or 3
+// Why calibration stopped: exit_code 2 (bad input, e.g. a replica given as the primary, a --table
+// that does not exist or has a column type the scenario model lacks) or 3
 // (environment: unreachable server, budget exhausted, a statement failed). The schema is dropped.
 class CalibrationError : public std::runtime_error {
  public:

@@ -193,6 +193,10 @@ Value parse_cell(const pqxx::field& field, const std::string& type) {
 
 }  // namespace
 
+std::string column_generator_sql(pqxx::connection& connection, const ColumnSpec& column) {
+  return generator_sql(connection, column);
+}
+
 std::string redact(const std::string& connection_string) {
   static const std::regex kPassword(R"((password\s*=\s*)('[^']*'|\S+))", std::regex::icase);
   static const std::regex kUrlPassword(R"((://[^:/@\s]+:)[^@\s]+@)");

@@ -107,6 +107,9 @@ TableCatalog read_catalog(pqxx::connection& connection, const std::string& table
 bool table_exists(pqxx::connection& connection, const std::string& table);
 // CREATE TABLE and fill it with `rows` rows drawn from the columns' generators (--prepare).
 void prepare_table(pqxx::connection& connection, const TableSpec& table);
+// The SQL expression drawing one value of `column` from its gen and null share, as --prepare
+// fills a table (INSERT ... SELECT over generate_series; random() after setseed).
+std::string column_generator_sql(pqxx::connection& connection, const ColumnSpec& column);
 // The SQL type of a column type.
 const char* sql_type(ColumnType type);
 // Every row of `table` (ordered by id), converted to Values by the columns' SQL types.

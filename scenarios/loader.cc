@@ -1595,6 +1595,8 @@ std::string printable(std::string_view text) {
 
 }  // namespace
 
+bool is_scenario_identifier(std::string_view name) { return is_identifier(name); }
+
 std::string region_name_problem(const std::string& name) {
   if (!is_name(name, "-_")) return fmt::format("expected a region name of a-z, 0-9, '-' and '_', got '{}'", printable(name));
   if (name == "lock" || name == "holder" || numbered(name, "engine-") || numbered(name, "lock-"))

@@ -10,6 +10,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -47,6 +48,9 @@ LoadResult load_scenario_text(const std::string& text, const std::string& file_n
 LoadResult load_scenario_node(const YAML::Node& root, const std::string& file_name);
 // The last error of a list cut at 20: "... and N more error(s); the first 20 are shown".
 ScenarioError more_errors(const std::string& file, std::size_t not_shown);
+// Whether `name` can name a table or a column: a-z, 0-9 and '_', not starting with a digit, at
+// most 63 characters.
+bool is_scenario_identifier(std::string_view name);
 // Why `name` cannot name a region, or "" when it can: a-z, 0-9, '-' and '_', and not the name
 // of another node (lock, holder, engine-N, lock-N).
 std::string region_name_problem(const std::string& name);
