@@ -36,6 +36,8 @@ std::string ddl_sql(const DdlStatement& ddl) {
       return fmt::format("CREATE INDEX CONCURRENTLY {} ON {} ({})", ddl.column, ddl.table, fmt::join(ddl.columns, ", "));
     case DdlStatement::Kind::drop_index:
       return fmt::format("DROP INDEX CONCURRENTLY {}", ddl.column);
+    case DdlStatement::Kind::alter_column_type:
+      return fmt::format("ALTER TABLE {} ALTER COLUMN {} TYPE {}", ddl.table, ddl.column, to_string(ddl.type));
   }
   return "?";
 }

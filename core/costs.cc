@@ -1,5 +1,6 @@
 #include "core/costs.h"
 
+#include <algorithm>
 #include <cmath>
 #include <utility>
 
@@ -11,6 +12,10 @@ double CostProfile::update_per_row_us_at(std::int64_t rows) const {
     if (batch <= rows) cost = per_row;
   }
   return cost;
+}
+
+double CostProfile::app_insert_us() const {
+  return std::max(statement_base_us, app_write_us - update_per_row_us_at(1) + insert_per_row_us);
 }
 
 std::int64_t CostProfile::total_us(double per_us, std::int64_t count) {

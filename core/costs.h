@@ -13,34 +13,39 @@
 namespace rehearse {
 
 struct CostProfile {
-  std::string source = "builtin:legacy";  // where it came from: a file, "inline", "builtin:legacy"
-  // Used by the simulator (sim/database.cc, sim/sim_ports.cc).
-  double statement_base_us = 300;  // fixed cost of any statement (a backfill batch, a checksum window)
-  double ddl_us = 2000;            // a catalog-only DDL once it holds its lock
+  std::string source = "builtin:pg15-loopback-2026-12-02";  // a file, "inline", or the built-in's name
+  // What each statement, row, request and replicated change costs (docs/calibration.md says
+  // where the simulator charges each one). The defaults are the built-in profile: measured by
+  // `rehearse calibrate` on PostgreSQL 15.18 with one streaming replica on loopback (a 2-core
+  // Intel Xeon VM, 2026-12-02), as profiles/builtin-pg15-loopback.yaml holds them.
+  double statement_base_us = 16.301;  // fixed cost of any statement (a backfill batch, a checksum window)
+  double ddl_us = 45.325;             // a catalog-only DDL once it holds its lock
   // UPDATE cost per row by batch size (rows, per-row cost), ascending rows: a batch of N rows
   // costs the entry of the largest size <= N (the first entry below it).
-  std::vector<std::pair<std::int64_t, double>> update_per_row_us{{1, 150}};
-  double scan_per_row_us = 2;            // a checksum window's sequential scan
-  double index_build_per_row_us = 5;     // CREATE INDEX CONCURRENTLY
-  double app_write_us = 300;             // one application write (point UPDATE/INSERT), trigger included
-  double app_read_us = 100;              // one application point read
-  double lookup_us = 200;                // a small engine query (key range, checkpoint, flag, lag)
-  double replica_apply_per_row_us = 200; // a replica replaying one changed row
-  // Measured by `rehearse calibrate`, not used by the simulator yet (issue 12, docs/calibration.md).
-  double insert_per_row_us = 0;
-  double table_rewrite_per_row_us = 0;   // ALTER COLUMN TYPE rewriting the table
-  double trigger_per_row_us = 0;         // extra cost of the dual-write trigger per written row
-  double row_lock_hold_us = 0;           // a waiter's delay from the holder's COMMIT to its own grant
-  double replica_base_delay_us = 0;      // commit -> replayed on a replica for a one-row change
+  std::vector<std::pair<std::int64_t, double>> update_per_row_us{{100, 2.571}, {1000, 4.415}, {10000, 6.163}, {100000, 8.177}};
+  double insert_per_row_us = 2.943;          // one inserted row, index maintenance included
+  double scan_per_row_us = 0.157;            // a sequential scan (a checksum window, SET NOT NULL's check)
+  double index_build_per_row_us = 1.057;     // CREATE INDEX CONCURRENTLY
+  double table_rewrite_per_row_us = 1.936;   // a rewriting ALTER COLUMN TYPE
+  double trigger_per_row_us = 1.882;         // the dual-write trigger, per row written while it is installed
+  double row_lock_hold_us = 36.713;          // a waiter's delay from the row lock holder's COMMIT to its grant
+  double app_write_us = 27.182;              // one application point UPDATE (without the trigger)
+  double app_read_us = 44.653;               // one application point read
+  double lookup_us = 40.391;                 // a small engine query (key range, checkpoint, flag, lag)
+  double replica_apply_per_row_us = 7.080;   // a replica replaying one changed row
+  double replica_base_delay_us = 32.325;     // commit -> replayed on a replica, before the network's delay
 
   // The UPDATE per-row cost for a batch of `rows` rows.
   double update_per_row_us_at(std::int64_t rows) const;
+  // One application INSERT: the point write statement with its updated row's cost replaced by
+  // an inserted row's (app_write_us - update_per_row_us_at(1) + insert_per_row_us), and never
+  // less than a statement (statement_base_us).
+  double app_insert_us() const;
   // `per_us` times `count`, rounded to whole simulated microseconds.
   static std::int64_t total_us(double per_us, std::int64_t count);
 };
 
-// The profile that applies without `costs:`. Legacy: chosen, not measured, to be replaced by a
-// measured profile (issue 12; profiles/builtin-pg15-loopback.yaml is the measured candidate).
+// The profile that applies without `costs:`: the measured one above (CostProfile's defaults).
 const CostProfile& builtin_cost_profile();
 
 // The keys of a profile file, in the order `rehearse calibrate` writes them.

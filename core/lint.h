@@ -20,10 +20,10 @@ struct LintFinding {
   std::string message;
 };
 
-// Cost model of one backfill batch used by the `ttl-shorter-than-batch` finding: batch_size
-// rows x 150 us + 300 us, or the whole table when batch_size is 0 (one unbatched UPDATE).
-constexpr TimeUs kLintRowCostUs = 150;
-constexpr TimeUs kLintStatementCostUs = 300;
+// One backfill batch as the simulated database costs it with the scenario's profile (used by
+// the `ttl-shorter-than-batch` finding): statement_base_us + rows x (update_per_row_us at that
+// size + trigger_per_row_us, the dual-write trigger being installed during the backfill), rows
+// being batch_size, or the whole table when batch_size is 0 (one unbatched UPDATE).
 TimeUs estimated_batch_us(const Scenario& scenario);
 
 // Every finding for `scenario`, in a fixed order (lock settings first, then the engine's).

@@ -88,11 +88,14 @@ struct Fence {
 };
 
 struct DdlStatement {
-  enum class Kind { add_column, drop_column, rename_column, set_not_null, create_index, drop_index };
+  // alter_column_type is the in-place type change that rewrites the table under ACCESS
+  // EXCLUSIVE (what expand/contract avoids): the compiled plans do not emit it; the simulated
+  // and the live databases run and cost it.
+  enum class Kind { add_column, drop_column, rename_column, set_not_null, create_index, drop_index, alter_column_type };
   Kind kind = Kind::add_column;
   std::string table;
   std::string column;                 // create_index / drop_index: the index name
-  ColumnType type = ColumnType::text;  // add_column
+  ColumnType type = ColumnType::text;  // add_column, alter_column_type: the column's (new) type
   std::string to;                     // rename_column: the new name
   std::vector<std::string> columns;   // create_index: the indexed columns
   std::string purpose;                // the phase it belongs to: expand | contract | rollback

@@ -84,6 +84,9 @@ std::string ddl_sql(pqxx::connection& connection, const DdlStatement& statement)
       return fmt::format("ALTER TABLE {} RENAME COLUMN {} TO {}", table, column, quoted(connection, statement.to));
     case DdlStatement::Kind::set_not_null: return fmt::format("ALTER TABLE {} ALTER COLUMN {} SET NOT NULL", table, column);
     case DdlStatement::Kind::drop_index: return fmt::format("DROP INDEX IF EXISTS {}", column);
+    case DdlStatement::Kind::alter_column_type:
+      return fmt::format("ALTER TABLE {} ALTER COLUMN {} TYPE {} USING {}::{}", table, column, sql_type(statement.type), column,
+                         sql_type(statement.type));
     case DdlStatement::Kind::create_index: {
       std::vector<std::string> columns;
       for (const auto& c : statement.columns) columns.push_back(quoted(connection, c));
@@ -101,6 +104,7 @@ const char* ddl_name(DdlStatement::Kind kind) {
     case DdlStatement::Kind::set_not_null: return "set not null";
     case DdlStatement::Kind::create_index: return "create index";
     case DdlStatement::Kind::drop_index: return "drop index";
+    case DdlStatement::Kind::alter_column_type: return "alter column type";
   }
   return "?";
 }

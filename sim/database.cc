@@ -65,6 +65,7 @@ const char* ddl_name(DdlStatement::Kind kind) {
     case DdlStatement::Kind::set_not_null: return "set not null";
     case DdlStatement::Kind::create_index: return "create index";
     case DdlStatement::Kind::drop_index: return "drop index";
+    case DdlStatement::Kind::alter_column_type: return "alter column type";
   }
   return "?";
 }
@@ -78,6 +79,7 @@ const char* ddl_sql(DdlStatement::Kind kind) {
     case DdlStatement::Kind::set_not_null: return "SET NOT NULL";
     case DdlStatement::Kind::create_index: return "CREATE INDEX";
     case DdlStatement::Kind::drop_index: return "DROP INDEX";
+    case DdlStatement::Kind::alter_column_type: return "ALTER COLUMN TYPE";
   }
   return "?";
 }
@@ -204,10 +206,11 @@ void SimDatabase::replicate(std::int64_t rows, std::function<void(Table&)> apply
     Replica& replica = replicas_[r];
     const TimeUs replica_extra = now < replica.extra_lag_until_us ? replica.extra_lag_us : 0;
     // Asynchronous commit: the WAL ships at the WAL writer's next round (no draw without it, so
-    // scenarios keep their random streams).
+    // scenarios keep their random streams); then the database's own commit-to-replay delay and
+    // the scenario's shipping delay.
     const TimeUs flush = commit_flush_.high_us > 0 ? rng_.uniform(commit_flush_.low_us, commit_flush_.high_us) : 0;
     const TimeUs shipping = rng_.uniform(replication_lag_.low_us, replication_lag_.high_us);
-    TimeUs arrival = now + flush + shipping;
+    TimeUs arrival = now + flush + us(costs_.replica_base_delay_us) + shipping;
     if (replica.transit.high_us > 0) arrival += rng_.uniform(replica.transit.low_us, replica.transit.high_us);  // cross-region
     TimeUs injected = std::max(extra, replica_extra);  // replication_lag faults
     if (kernel_.buggify().fires(FaultSite::replication_apply_stall)) {  // BUGGIFY: the replica stalls
@@ -274,7 +277,7 @@ void SimDatabase::ddl(const DdlStatement& statement, const DdlLimits& limits, co
   if (limits.statement_timeout_us > 0 && (wait_limit == 0 || limits.statement_timeout_us < wait_limit)) {
     wait_limit = limits.statement_timeout_us;
   }
-  const TimeUs busy = concurrent ? us(costs_.index_build_per_row_us, primary_.row_count()) + us(costs_.ddl_us) : us(costs_.ddl_us);
+  const TimeUs busy = ddl_busy_us(statement.kind);
   // BUGGIFY: answered as if lock_timeout passed, without queueing (only where a limit exists).
   if (wait_limit > 0 && node_.up() && kernel_.buggify().fires(FaultSite::ddl_lock_timeout)) {
     after_if_alive(kernel_.buggify().draw_us(FaultSite::ddl_lock_timeout, 1, wait_limit),
@@ -293,8 +296,13 @@ void SimDatabase::ddl(const DdlStatement& statement, const DdlLimits& limits, co
             respond(Status::stale_token(fmt::format("token {} < {}", fence.token, highest_token_)));
             return;
           }
+          if (std::string error = primary_.rewrite_error(statement); !error.empty()) {
+            respond(Status::invalid(error));  // the whole ALTER fails, as in PostgreSQL
+            return;
+          }
           primary_.apply(statement);
-          replicate(1, [statement](Table& table) { table.apply(statement); });
+          replicate(statement.kind == DdlStatement::Kind::alter_column_type ? primary_.row_count() : 1,
+                    [statement](Table& table) { table.apply(statement); });
           respond(Status::ok());
         });
       },
@@ -302,6 +310,31 @@ void SimDatabase::ddl(const DdlStatement& statement, const DdlLimits& limits, co
         kernel_.probe(Probe::ddl_timed_out_behind_transaction);
         respond(Status::timeout("canceling statement due to lock timeout"));
       });
+}
+
+// How long a DDL runs once it holds its lock: the catalog change, plus the table's rows where
+// PostgreSQL touches them: CREATE INDEX CONCURRENTLY builds the index, SET NOT NULL scans for a
+// NULL (under ACCESS EXCLUSIVE), a type change rewrites the table (under ACCESS EXCLUSIVE).
+TimeUs SimDatabase::ddl_busy_us(DdlStatement::Kind kind) const {
+  const std::int64_t rows = primary_.row_count();
+  switch (kind) {
+    case DdlStatement::Kind::create_index: return us(costs_.ddl_us) + us(costs_.index_build_per_row_us, rows);
+    case DdlStatement::Kind::set_not_null: return us(costs_.ddl_us) + us(costs_.scan_per_row_us, rows);
+    case DdlStatement::Kind::alter_column_type: return us(costs_.ddl_us) + us(costs_.table_rewrite_per_row_us, rows);
+    case DdlStatement::Kind::add_column:
+    case DdlStatement::Kind::drop_column:
+    case DdlStatement::Kind::rename_column:
+    case DdlStatement::Kind::drop_index: break;
+  }
+  return us(costs_.ddl_us);
+}
+
+// The dual-write trigger is installed from the dual_write phase on, while a column it derives
+// is still there (it fires on application writes and on the backfill's UPDATEs alike).
+bool SimDatabase::trigger_installed() const {
+  if (!flag("dual_write")) return false;
+  return std::any_of(derived_.begin(), derived_.end(),
+                     [this](const DerivedColumn& d) { return primary_.column_index(d.column) >= 0; });
 }
 
 bool SimDatabase::row_locked(std::int64_t id) const {
@@ -317,7 +350,7 @@ void SimDatabase::release_rows(std::uint64_t range_id) {
     if (row_locked(row)) {
       row_waiters_.emplace_back(row, std::move(resume));
     } else {
-      resume();
+      after_if_alive(us(costs_.row_lock_hold_us), std::move(resume));  // the holder's COMMIT wakes the waiter
     }
   }
 }
@@ -341,7 +374,8 @@ void SimDatabase::backfill(const BackfillBatch& batch, const Checkpoint& then, c
         const std::int64_t touched = high >= low ? high - low + 1 : 0;
         const std::uint64_t range = next_range_id_++;
         locked_rows_.push_back(RowRange{range, low, high});  // held until commit
-        after_if_alive(us(costs_.statement_base_us) + us(costs_.update_per_row_us_at(touched), touched),
+        const double per_row = costs_.update_per_row_us_at(touched) + (trigger_installed() ? costs_.trigger_per_row_us : 0);
+        after_if_alive(us(costs_.statement_base_us) + us(per_row, touched),
                        [this, batch, then, fence, actor, respond, range, started = stream_start()] {
           release_rows(range);
           lock_.release(TableLock::Mode::shared);
@@ -519,7 +553,7 @@ void SimDatabase::app_write(const AppWrite& write, Respond<AppWriteResult> respo
       [this, write, respond, waits] {
         auto run = [this, write, respond, waits] {
           if (waits != nullptr) waits->end(kernel_.now());
-          after_if_alive(us(costs_.app_write_us), [this, write, respond] {
+          after_if_alive(app_write_cost_us(write), [this, write, respond] {
             AppWriteResult result;
             apply_app_write(write, result);
             lock_.release(TableLock::Mode::shared);
@@ -537,6 +571,12 @@ void SimDatabase::app_write(const AppWrite& write, Respond<AppWriteResult> respo
         }
       },
       waits);
+}
+
+// A point UPDATE, or an INSERT when the row is new, plus the trigger's row while it is installed.
+TimeUs SimDatabase::app_write_cost_us(const AppWrite& write) const {
+  const bool insert = write.row_id == 0 || !primary_.has_row(write.row_id);
+  return us((insert ? costs_.app_insert_us() : costs_.app_write_us) + (trigger_installed() ? costs_.trigger_per_row_us : 0));
 }
 
 // Turns the application's intent into column writes: old code writes the original columns and

@@ -201,6 +201,9 @@ class SimDatabase {
   // What a statement queued now waits on ("" = nothing): the migration's DDL holding or queued
   // for the exclusive lock.
   std::string table_lock_obstruction() const;
+  TimeUs ddl_busy_us(DdlStatement::Kind kind) const;
+  bool trigger_installed() const;
+  TimeUs app_write_cost_us(const AppWrite& write) const;
   bool row_locked(std::int64_t id) const;
   void release_rows(std::uint64_t range_id);
   void apply_app_write(const AppWrite& write, AppWriteResult& result);

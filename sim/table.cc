@@ -2,10 +2,25 @@
 #include "sim/table.h"
 
 #include <algorithm>
+#include <optional>
+
+#include <fmt/format.h>
 
 #include "core/assert.h"
 
 namespace rehearse::sim {
+
+namespace {
+
+// `CAST("column" AS type)`: what an ALTER COLUMN TYPE without USING computes for every row.
+Expr cast_expression(const DdlStatement& statement) {
+  ExprParseError error;
+  std::optional<Expr> cast = parse_expression(fmt::format("CAST(\"{}\" AS {})", statement.column, to_string(statement.type)), &error);
+  REHEARSE_ASSERT(cast.has_value());
+  return std::move(*cast);
+}
+
+}  // namespace
 
 Table::Table(const TableSpec& spec) {
   columns_.push_back(Column{"id", ColumnType::bigint, true, true});
@@ -43,7 +58,25 @@ void Table::apply(const DdlStatement& statement) {
     case DdlStatement::Kind::drop_index:
       std::erase(indexes_, statement.column);
       return;
+    case DdlStatement::Kind::alter_column_type: {
+      if (index <= 0) return;
+      const Expr cast = cast_expression(statement);
+      for (std::int64_t id = 1; id <= row_count(); ++id) set_cell(id, index, evaluate_on(cast, id));  // the rewrite
+      columns_[static_cast<std::size_t>(index)].type = statement.type;
+      return;
+    }
   }
+}
+
+std::string Table::rewrite_error(const DdlStatement& statement) const {
+  const int index = column_index(statement.column);
+  if (statement.kind != DdlStatement::Kind::alter_column_type || index <= 0) return "";
+  const Expr cast = cast_expression(statement);
+  for (std::int64_t id = 1; id <= row_count(); ++id) {
+    const EvalResult result = evaluate_checked(cast, id);
+    if (!result.ok) return fmt::format("row {}: {}", id, result.error);
+  }
+  return "";
 }
 
 std::int64_t Table::insert(Row row) {

@@ -29,6 +29,9 @@ class Table {
   // DDL. Idempotent as the engine's statements are (IF [NOT] EXISTS semantics). Dropping a
   // column leaves its values in the rows, unreadable, as PostgreSQL does until a rewrite.
   void apply(const DdlStatement& statement);
+  // For an ALTER COLUMN TYPE: the first row whose value does not cast to the new type, as
+  // PostgreSQL's error for the whole statement ("" when every row casts, or for any other DDL).
+  std::string rewrite_error(const DdlStatement& statement) const;
   // Appends `row` with the next id; returns the id. Its slots are the columns after `id`.
   std::int64_t insert(Row row);
 

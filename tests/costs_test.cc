@@ -39,18 +39,19 @@ std::string full_profile(const std::string& replaced_key = "", const std::string
   return text;
 }
 
-TEST(CostProfileTest, BuiltinProfileHoldsTheLegacyConstants) {
-  const CostProfile& p = builtin_cost_profile();
-  EXPECT_EQ(p.statement_base_us, 300);
-  EXPECT_EQ(p.ddl_us, 2000);
-  EXPECT_EQ(p.update_per_row_us_at(1), 150);
-  EXPECT_EQ(p.update_per_row_us_at(100000), 150);
-  EXPECT_EQ(p.scan_per_row_us, 2);
-  EXPECT_EQ(p.index_build_per_row_us, 5);
-  EXPECT_EQ(p.app_write_us, 300);
-  EXPECT_EQ(p.app_read_us, 100);
-  EXPECT_EQ(p.lookup_us, 200);
-  EXPECT_EQ(p.replica_apply_per_row_us, 200);
+// The built-in profile is the measured one the repository records: every key of
+// profiles/builtin-pg15-loopback.yaml, compiled in.
+TEST(CostProfileTest, BuiltinProfileIsTheRecordedPg15Profile) {
+  CostProfile recorded;
+  const auto errors = load_cost_profile_file(std::string(REHEARSE_SOURCE_DIR) + "/profiles/builtin-pg15-loopback.yaml", &recorded);
+  ASSERT_TRUE(errors.empty()) << errors.front().to_string();
+  CostProfile builtin = builtin_cost_profile();
+  EXPECT_EQ(builtin.source, "builtin:pg15-loopback-2026-12-02");
+  EXPECT_EQ(builtin.update_per_row_us, recorded.update_per_row_us);
+  for (const auto& key : cost_profile_keys()) {
+    if (key == "update_per_row_us") continue;
+    EXPECT_DOUBLE_EQ(*cost_field(builtin, key), *cost_field(recorded, key)) << key;
+  }
 }
 
 TEST(CostProfileTest, InlineKeysOverrideTheBuiltinProfile) {
@@ -59,7 +60,7 @@ TEST(CostProfileTest, InlineKeysOverrideTheBuiltinProfile) {
   ASSERT_TRUE(result.ok()) << errors_of(result);
   const CostProfile& p = result.scenario->costs;
   EXPECT_EQ(p.app_write_us, 50);
-  EXPECT_EQ(p.app_read_us, 100);  // not given: the built-in value
+  EXPECT_EQ(p.app_read_us, builtin_cost_profile().app_read_us);  // not given: the built-in value
   EXPECT_EQ(p.update_per_row_us_at(50), 12.5);  // below the smallest size: the smallest
   EXPECT_EQ(p.update_per_row_us_at(5000), 12.5);
   EXPECT_EQ(p.update_per_row_us_at(10000), 9);
@@ -115,14 +116,14 @@ TEST(CostProfileTest, BadCostsExitTwoFromTheCommandLine) {
 
 TEST(CostProfileTest, TheSimulatorTakesItsCostsFromTheProfile) {
   const Scenario plain = testing::builtin("batched-backfill");
-  Scenario legacy_written_out = plain;
-  legacy_written_out.costs = CostProfile{};
-  Scenario faster = plain;
-  faster.costs.update_per_row_us = {{1, 10}};
-  faster.costs.replica_apply_per_row_us = 10;
+  Scenario builtin_written_out = plain;
+  builtin_written_out.costs = CostProfile{};
+  Scenario slower = plain;
+  slower.costs.update_per_row_us = {{1, 150}};
+  slower.costs.replica_apply_per_row_us = 200;
   const RunResult a = sim::simulate(plain, 1);
-  EXPECT_EQ(sim::simulate(legacy_written_out, 1).trace_hash, a.trace_hash);
-  EXPECT_NE(sim::simulate(faster, 1).trace_hash, a.trace_hash);
+  EXPECT_EQ(sim::simulate(builtin_written_out, 1).trace_hash, a.trace_hash);
+  EXPECT_NE(sim::simulate(slower, 1).trace_hash, a.trace_hash);
 }
 
 // The scenario as written out (shrink --out, the postmortem's scenario.yaml) keeps its costs.
@@ -135,7 +136,7 @@ TEST(CostProfileTest, TheWrittenOutScenarioKeepsItsCosts) {
   ASSERT_TRUE(again.ok()) << errors_of(again) << text;
   EXPECT_EQ(again.scenario->costs.app_write_us, 50.25);
   EXPECT_EQ(again.scenario->costs.update_per_row_us, loaded.scenario->costs.update_per_row_us);
-  EXPECT_EQ(again.scenario->costs.ddl_us, 2000);
+  EXPECT_EQ(again.scenario->costs.ddl_us, builtin_cost_profile().ddl_us);
   // The built-in profile is not written out.
   EXPECT_EQ(reports::scenario_yaml_with_header(testing::builtin("batched-backfill"), 1, "").find("costs:"), std::string::npos);
 }
@@ -175,14 +176,6 @@ TEST(CostProfileTest, TheCalibratedProfileFileLoadsWithEveryKeyAndItsSpread) {
 }
 
 // The measured profile in the repository loads (it is not the built-in profile yet).
-TEST(CostProfileTest, TheRecordedPg15ProfileLoads) {
-  CostProfile profile;
-  const auto errors = load_cost_profile_file(std::string(REHEARSE_SOURCE_DIR) + "/profiles/builtin-pg15-loopback.yaml", &profile);
-  ASSERT_TRUE(errors.empty()) << errors.front().to_string();
-  EXPECT_GT(profile.update_per_row_us_at(10000), 0);
-  EXPECT_LT(profile.update_per_row_us_at(10000), builtin_cost_profile().update_per_row_us_at(10000));
-}
-
 }  // namespace
 
 // A connection string libpq cannot parse is bad input (exit 2), told apart from a server that

@@ -67,11 +67,15 @@ TEST(Lint, ClientFencing) {
 }
 
 TEST(Lint, TtlShorterThanBatch) {
-  // 100,000 rows x 150 us + 300 us = 15.0003 s per batch; twice that exceeds a 10 s lease.
-  expect_only_finding([](Scenario& s) { s.engine.batch_size = 100000; }, "ttl-shorter-than-batch", LintSeverity::error);
+  // With the built-in profile 1,000,000 rows x (8.177 + 1.882 trigger) us = 10.06 s per batch;
+  // twice that exceeds a 10 s lease.
+  expect_only_finding([](Scenario& s) { s.engine.batch_size = 1000000; }, "ttl-shorter-than-batch", LintSeverity::error);
   Scenario scenario = from_text(kSafeScenario);
   scenario.engine.batch_size = 100;
-  EXPECT_EQ(estimated_batch_us(scenario), 100 * 150 + 300);
+  scenario.costs.statement_base_us = 300;  // the estimate follows the scenario's profile
+  scenario.costs.update_per_row_us = {{1, 150}};
+  scenario.costs.trigger_per_row_us = 2;
+  EXPECT_EQ(estimated_batch_us(scenario), 100 * (150 + 2) + 300);
   scenario.lock.ttl_us = 2 * estimated_batch_us(scenario);  // exactly twice: not shorter
   EXPECT_EQ(find(lint(scenario), "ttl-shorter-than-batch"), nullptr);
   scenario.lock.ttl_us -= 1;
@@ -82,12 +86,14 @@ TEST(Lint, TtlShorterThanBatch) {
 TEST(Lint, UnbatchedBackfillEstimatesTheWholeTable) {
   Scenario scenario = from_text(kSafeScenario);
   scenario.engine.batch_size = 0;
-  EXPECT_EQ(estimated_batch_us(scenario), 10000 * 150 + 300);
+  scenario.costs.update_per_row_us = {{100, 3}, {10000, 5}};  // the size of the whole table picks its entry
+  EXPECT_EQ(estimated_batch_us(scenario), CostProfile::total_us(scenario.costs.statement_base_us, 1) +
+                                              CostProfile::total_us(5 + scenario.costs.trigger_per_row_us, 10000));
   const auto findings = lint(scenario);
   ASSERT_NE(find(findings, "unbatched-backfill"), nullptr);
   EXPECT_EQ(find(findings, "unbatched-backfill")->severity, LintSeverity::error);
-  EXPECT_EQ(find(findings, "ttl-shorter-than-batch"), nullptr);  // 3.0006 s < 10 s
-  scenario.table.rows = 100000;
+  EXPECT_EQ(find(findings, "ttl-shorter-than-batch"), nullptr);  // about 2 x 69 ms < 10 s
+  scenario.table.rows = 2000000;
   EXPECT_NE(find(lint(scenario), "ttl-shorter-than-batch"), nullptr);
 }
 

@@ -51,7 +51,8 @@ const std::vector<BuiltinRun> kCoverageRuns = {
     {"gc-pause-fenced", {1}},            // lease expired while paused, stale token, lost and re-acquired
     {"lock-timeout", {1}},               // DDL timed out behind a transaction, transient retries
     {"lag-throttling", {1}},             // backfill throttled by lag
-    {"rollback-without-down", {1}},      // validation mismatch re-backfilled, rollback, row-lock waits
+    {"rollback-without-down", {1}},      // validation mismatch re-backfilled, rollback
+    {"unbatched-backfill", {1}},         // row-lock waits
     {"redlock-clock-jump", {1}},         // clock jump expired a lease early, client check refused a write
     {"redis-failover-lost-lock", {1}},   // lock failover, partition cuts
     {"delayed-write-fenced", {1}},       // ambiguous outcome
@@ -85,7 +86,9 @@ TEST(Probes, NamesAreUniqueAndRoundTrip) {
 // ---- 2. Each probe fires in a targeted setup ----
 
 // A small world: one region (with `replicas`), a redis lock, `instances` engines, 2,000 rows
-// in batches of 100 (a backfill of about 3 s), then `extra` YAML (faults, overrides).
+// in batches of 100, then `extra` YAML (faults, overrides). Its database is given a slow
+// profile inline (150 us per updated row, as the simulator's former constants) so the backfill
+// lasts about 3 s and a pause half a second in lands on a statement in flight.
 std::string small_scenario(const std::string& fencing, int instances, int replicas, const std::string& engine_extra,
                            const std::string& extra) {
   return "name: probe-target\n"
@@ -103,7 +106,9 @@ std::string small_scenario(const std::string& fencing, int instances, int replic
          "    amount: {type: numeric, gen: \"0..1000\", scale: 2}\n"
          "migration:\n"
          "  operations:\n"
-         "    - add_column: {column: amount_cents, type: bigint, up: \"round(amount * 100)\"}\n" +
+         "    - add_column: {column: amount_cents, type: bigint, up: \"round(amount * 100)\"}\n"
+         "costs: {statement_base_us: 300, ddl_us: 2000, update_per_row_us: 150, app_write_us: 300, app_read_us: 100, "
+         "lookup_us: 200, replica_apply_per_row_us: 200}\n" +
          extra;
 }
 
@@ -118,7 +123,9 @@ TEST(Probes, PausedHolderOfAFencedLock) {
   // Two engines, the holder paused past its TTL in backfill: its lease expires while paused,
   // the other engine resumes from the checkpoint and cursor, the paused one's late write is
   // rejected as stale and its renewal refused, and it then re-acquires to find the work done.
-  const RunResult paused = run_small(small_scenario("storage", 2, 0, "", kPauseHolderInBackfill));
+  // Seed 10: its pause lands while a batch is in flight (a seed whose pause falls between two
+  // statements reaches the expiry, but no held reply or late write).
+  const RunResult paused = run_small(small_scenario("storage", 2, 0, "", kPauseHolderInBackfill), 10);
   EXPECT_FALSE(paused.violated());
   for (Probe probe : {Probe::lease_expired_while_holder_paused, Probe::stale_token_rejected, Probe::resumed_from_checkpoint,
                       Probe::backfill_resumed_from_cursor, Probe::message_held_for_paused_node}) {
@@ -196,6 +203,13 @@ TEST(Probes, RollbackAndValidationMismatchOnTheirBuiltins) {
   const RunResult result = sim::simulate(builtin("rollback-without-down"), 1);
   EXPECT_TRUE(result.probes.reached(Probe::validation_mismatch_rebackfilled)) << probe_names(result.probes, true);
   EXPECT_TRUE(result.probes.reached(Probe::rollback_executed)) << probe_names(result.probes, true);
+}
+
+TEST(Probes, AppWritesWaitOnTheRowsOfAnUnbatchedBackfill) {
+  // The one UPDATE of the whole table holds every row for about 1.5 s: application updates
+  // queue on its row locks (at the measured costs a batch of a few hundred rows is over in
+  // milliseconds, too soon for a write to meet it reliably).
+  const RunResult result = sim::simulate(builtin("unbatched-backfill"), 1);
   EXPECT_TRUE(result.probes.reached(Probe::app_write_waited_for_backfill_rows)) << probe_names(result.probes, true);
 }
 

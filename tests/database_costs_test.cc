@@ -1,0 +1,241 @@
+// Where the simulated database charges each cost of its profile (docs/calibration.md, "what it
+// costs in the simulator"): each test gives a profile whose values are all different, drives
+// one SimDatabase on a bare kernel and checks the simulated time a statement took to the
+// microsecond, so a cost charged in the wrong place, twice, or not at all fails it.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "sim/database.h"
+#include "sim/kernel.h"
+
+namespace rehearse::sim {
+namespace {
+
+constexpr std::int64_t kRows = 1000;
+constexpr TimeUs kShippingUs = 700;  // the scenario's replication_lag (one value: nothing drawn)
+// The table lock is granted on the next tick (1 us, never inside the lock's bookkeeping):
+// every statement that takes it answers 1 us after its own cost.
+constexpr TimeUs kGrantUs = 1;
+
+CostProfile distinct_profile() {
+  CostProfile costs;
+  costs.statement_base_us = 11;
+  costs.ddl_us = 13;
+  costs.update_per_row_us = {{100, 3}, {10000, 5}};
+  costs.insert_per_row_us = 2;
+  costs.scan_per_row_us = 0.5;
+  costs.index_build_per_row_us = 1.5;
+  costs.table_rewrite_per_row_us = 4;
+  costs.trigger_per_row_us = 1.25;
+  costs.row_lock_hold_us = 37;
+  costs.app_write_us = 29;
+  costs.app_read_us = 17;
+  costs.lookup_us = 19;
+  costs.replica_apply_per_row_us = 7;
+  costs.replica_base_delay_us = 31;
+  return costs;
+}
+
+Expr parsed(const std::string& text) {
+  ExprParseError error;
+  std::optional<Expr> expr = parse_expression(text, &error);
+  EXPECT_TRUE(expr.has_value()) << text << ": " << error.message;
+  return expr.value_or(Expr{});
+}
+
+class DatabaseCostsTest : public ::testing::Test {
+ protected:
+  DatabaseCostsTest() {
+    TableSpec spec;
+    spec.name = "orders";
+    spec.rows = kRows;
+    ColumnSpec amount;
+    amount.name = "amount";
+    amount.type = ColumnType::integer;
+    amount.gen = "1..100";
+    spec.columns.push_back(amount);
+    database = std::make_unique<SimDatabase>(kernel, node, "eu", generate_table(spec, 7), 1,
+                                             DurationRange{kShippingUs, kShippingUs}, [](Event) {}, 7);
+    database->set_costs(distinct_profile());
+  }
+
+  // Installs the dual-write trigger of `amount_cents = amount * 100`.
+  void install_trigger() {
+    DdlStatement add;
+    add.kind = DdlStatement::Kind::add_column;
+    add.table = "orders";
+    add.column = "amount_cents";
+    add.type = ColumnType::bigint;
+    EXPECT_EQ(run_ddl(add), kGrantUs + 13);
+    database->set_derived({DerivedColumn{"amount_cents", "amount_cents", "", parsed("amount * 100"), Expr{}}});
+    ASSERT_TRUE(database->set_flag("dual_write", true, Fence{}, "test").is_ok());
+  }
+
+  // Runs the kernel until `done` or 10 simulated seconds passed.
+  void run_until_done(const bool& done) {
+    for (int step = 0; step < 10'000 && !done; ++step) kernel.run_until(kernel.now() + kMs / 10);
+    ASSERT_TRUE(done);
+  }
+
+  // How long an application write took at the database (no network: the database's own time).
+  TimeUs app_write(std::int64_t row_id) {
+    const TimeUs start = kernel.now();
+    TimeUs took = -1;
+    bool done = false;
+    AppWrite write;
+    write.row_id = row_id;
+    write.logical["amount"] = Value::integer(5);
+    database->app_write(write, [&](AppWriteResult result) {
+      EXPECT_TRUE(result.status.is_ok());
+      took = kernel.now() - start;
+      done = true;
+    });
+    run_until_done(done);
+    return took;
+  }
+
+  // How long a backfill batch of ids low..high took, filling amount_cents.
+  TimeUs backfill(std::int64_t low, std::int64_t high) {
+    const TimeUs start = kernel.now();
+    TimeUs took = -1;
+    bool done = false;
+    database->backfill(batch(low, high), Checkpoint{}, Fence{}, "test", [&](Result<std::int64_t> rows) {
+      EXPECT_TRUE(rows.is_ok()) << rows.status().to_string();
+      took = kernel.now() - start;
+      done = true;
+    });
+    run_until_done(done);
+    return took;
+  }
+
+  static BackfillBatch batch(std::int64_t low, std::int64_t high) {
+    BackfillBatch batch;
+    batch.low_id = low;
+    batch.high_id = high;
+    batch.fills.push_back(ColumnFill{"amount_cents", parsed("CAST((amount * 100) AS bigint)")});
+    return batch;
+  }
+
+  // How long a DDL took from its request (no wait: nothing holds the table) to its answer.
+  TimeUs run_ddl(const DdlStatement& statement, Status* status = nullptr) {
+    const TimeUs start = kernel.now();
+    TimeUs took = -1;
+    bool done = false;
+    database->ddl(statement, DdlLimits{}, Fence{}, "test", [&](Status answer) {
+      if (status != nullptr) *status = answer;
+      took = kernel.now() - start;
+      done = true;
+    });
+    run_until_done(done);
+    return took;
+  }
+
+  Kernel kernel{7};
+  Node& node = kernel.add_node("db:eu", "eu");
+  std::unique_ptr<SimDatabase> database;
+};
+
+TEST_F(DatabaseCostsTest, AnUpdateCostsAppWriteAndAnInsertItsInsertedRow) {
+  EXPECT_EQ(app_write(5), kGrantUs + 29);
+  // app_write_us - update_per_row_us_at(1) + insert_per_row_us = 29 - 3 + 2.
+  EXPECT_EQ(app_write(0), kGrantUs + 28);
+  EXPECT_EQ(database->table().row_count(), kRows + 1);
+}
+
+TEST_F(DatabaseCostsTest, AnInsertNeverCostsLessThanAStatement) {
+  CostProfile costs = distinct_profile();
+  costs.app_write_us = 12;  // 12 - 3 + 2 = 11 = statement_base_us; one less would be below it
+  costs.insert_per_row_us = 1;
+  EXPECT_DOUBLE_EQ(costs.app_insert_us(), 11);
+}
+
+TEST_F(DatabaseCostsTest, TheDualWriteTriggerCostsEveryRowWrittenWhileItIsInstalled) {
+  EXPECT_EQ(backfill(1, 200), kGrantUs + 11 + 200 * 3);  // no trigger yet (and no column: nothing filled)
+  install_trigger();
+  EXPECT_EQ(app_write(5), kGrantUs + 29 + 1);            // 29 + 1.25, rounded
+  EXPECT_EQ(app_write(0), kGrantUs + 28 + 1);
+  EXPECT_EQ(backfill(1, 200), kGrantUs + 11 + 850);      // 200 * (3 + 1.25)
+  EXPECT_EQ(database->table().cell(7, database->table().column_index("amount_cents")).to_string(),
+            database->table().evaluate_on(parsed("amount * 100"), 7).to_string());
+  ASSERT_TRUE(database->set_flag("dual_write", false, Fence{}, "test").is_ok());  // rolled back
+  EXPECT_EQ(app_write(5), kGrantUs + 29);
+}
+
+TEST_F(DatabaseCostsTest, AWriterQueuedOnABatchsRowIsGrantedRowLockHoldAfterItsCommit) {
+  install_trigger();
+  const TimeUs start = kernel.now();
+  TimeUs batch_done = -1;
+  TimeUs write_done = -1;
+  database->backfill(batch(1, 100), Checkpoint{}, Fence{}, "test", [&](Result<std::int64_t>) { batch_done = kernel.now(); });
+  kernel.run_until(kernel.now() + 5);  // the batch holds rows 1..100
+  AppWrite write;
+  write.row_id = 50;
+  write.logical["amount"] = Value::integer(5);
+  database->app_write(write, [&](AppWriteResult) { write_done = kernel.now(); });
+  kernel.run_until(kernel.now() + kSec);
+  EXPECT_EQ(batch_done - start, kGrantUs + 11 + 425);  // 100 * (3 + 1.25)
+  EXPECT_EQ(write_done - batch_done, 37 + 30);         // row_lock_hold_us, then the write with its trigger
+}
+
+TEST_F(DatabaseCostsTest, AReplicaReplaysAfterTheBaseDelayPlusTheShippingDelay) {
+  const TimeUs start = kernel.now();
+  app_write(5);
+  const TimeUs committed = start + kGrantUs + 29;
+  // Replayed at commit + replica_base_delay_us + replication_lag + one row's apply: 31 + 700 + 7.
+  kernel.run_until(committed + 31 + kShippingUs + 7 - 1);
+  EXPECT_EQ(database->replica_lag(1), 31 + kShippingUs + 7 - 1);
+  kernel.run_until(committed + 31 + kShippingUs + 7);
+  EXPECT_EQ(database->replica_lag(1), 0);
+}
+
+TEST_F(DatabaseCostsTest, SetNotNullScansAndCreateIndexBuildsUnderTheirLocks) {
+  DdlStatement not_null;
+  not_null.kind = DdlStatement::Kind::set_not_null;
+  not_null.column = "amount";
+  EXPECT_EQ(run_ddl(not_null), kGrantUs + 13 + 500);  // 1000 rows * 0.5
+  DdlStatement index;
+  index.kind = DdlStatement::Kind::create_index;
+  index.column = "orders_amount_idx";
+  index.columns = {"amount"};
+  EXPECT_EQ(run_ddl(index), kGrantUs + 13 + 1500);    // 1000 rows * 1.5
+  DdlStatement rename;
+  rename.kind = DdlStatement::Kind::rename_column;
+  rename.column = "amount";
+  rename.to = "total";
+  EXPECT_EQ(run_ddl(rename), kGrantUs + 13);          // catalog only
+}
+
+TEST_F(DatabaseCostsTest, ARewritingTypeChangeHoldsTheTableForEveryRowAndCastsThem) {
+  DdlStatement alter;
+  alter.kind = DdlStatement::Kind::alter_column_type;
+  alter.column = "amount";
+  alter.type = ColumnType::text;
+  const Value before = database->table().cell(3, 1);
+  // An application write queued behind it waits for the whole rewrite.
+  const TimeUs start = kernel.now();
+  TimeUs write_done = -1;
+  database->ddl(alter, DdlLimits{}, Fence{}, "test", [](Status status) { EXPECT_TRUE(status.is_ok()); });
+  AppWrite write;
+  write.row_id = 9;
+  write.logical["amount"] = Value::integer(5);
+  database->app_write(write, [&](AppWriteResult) { write_done = kernel.now(); });
+  kernel.run_until(kernel.now() + kSec);
+  EXPECT_GE(write_done - start, 13 + 4000 + 29);  // ddl_us + 1000 rows * 4, then the write
+  EXPECT_LE(write_done - start, 13 + 4000 + 29 + 2 * kGrantUs);
+  EXPECT_EQ(database->table().columns()[1].type, ColumnType::text);
+  EXPECT_EQ(database->table().cell(3, 1), Value::text(before.to_string()));
+  EXPECT_EQ(database->replica_catalog(1).columns[1].type, "text");  // replayed on the replica
+
+  alter.type = ColumnType::boolean;  // '42' is not a boolean: the whole statement fails
+  Status status;
+  run_ddl(alter, &status);
+  EXPECT_FALSE(status.is_ok());
+  EXPECT_NE(status.to_string().find("row "), std::string::npos) << status.to_string();
+  EXPECT_EQ(database->table().columns()[1].type, ColumnType::text);
+}
+
+}  // namespace
+}  // namespace rehearse::sim
