@@ -56,10 +56,13 @@ class Rng {
     return draw % bound;
   }
 
-  // Uniform in [low, high]. REQUIRES: low <= high.
+  // Uniform in [low, high]. REQUIRES: low <= high. The span is computed in unsigned arithmetic,
+  // so any range of int64 is drawn without overflow (and a narrower one as before).
   std::int64_t uniform(std::int64_t low, std::int64_t high) {
     REHEARSE_ASSERT(low <= high);
-    return low + static_cast<std::int64_t>(below(static_cast<std::uint64_t>(high - low) + 1));
+    const std::uint64_t span = static_cast<std::uint64_t>(high) - static_cast<std::uint64_t>(low);
+    const std::uint64_t offset = span == UINT64_MAX ? next() : below(span + 1);
+    return static_cast<std::int64_t>(static_cast<std::uint64_t>(low) + offset);
   }
 
   // Uniform in [0, 1).
