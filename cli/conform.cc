@@ -219,7 +219,7 @@ int conform_command(const ConformOptions& options) {
   }
   // The simulated world first: it is quick, and a config it cannot run stops before the live one.
   sim::WorldOptions world_options;
-  world_options.keep_write_latencies = true;
+  world_options.keep_request_latencies = true;
   world_options.commit_flush = commit_flush;
   sim::World world(scenario, scenario.seed, plan.value(), world_options);
   const RunResult simulated = world.run();

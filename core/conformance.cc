@@ -215,11 +215,16 @@ WorldMeasures measure_world(const ConformSpec& spec, const RunResult& result, co
   }
 
   if (result.stats.app_requests > 0) {
-    measures.max_stall_ms = ms(result.stats.max_stall_us);
+    // During the migration (calibration.md): requests sent from its first phase to its last
+    // change; the warm-up before it and the snapshots after it are not the migration's.
+    TimeUs max_stall = 0;
     std::vector<TimeUs> writes;
-    for (const WriteLatency& write : observations.write_latencies) {
-      if (first_phase && write.sent_us >= *first_phase && write.sent_us <= last_change) writes.push_back(write.waited_us);
+    for (const RequestLatency& request : observations.request_latencies) {
+      if (!first_phase || request.sent_us < *first_phase || request.sent_us > last_change) continue;
+      max_stall = std::max(max_stall, request.waited_us);
+      if (request.write) writes.push_back(request.waited_us);
     }
+    measures.max_stall_ms = ms(max_stall);
     if (!writes.empty()) measures.p99_write_ms = percentile(std::move(writes), 0.99);
     measures.max_replica_lag_ms = ms(result.stats.max_replica_lag_us);
   }

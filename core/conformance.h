@@ -44,7 +44,7 @@ struct WorldMeasures {
 };
 
 // The measures of one run. `observations` must hold its write latencies (live runs always do;
-// the simulator with sim::WorldOptions::keep_write_latencies) and its end snapshots.
+// the simulator with sim::WorldOptions::keep_request_latencies) and its end snapshots.
 WorldMeasures measure_world(const ConformSpec& spec, const RunResult& result, const Observations& observations);
 
 // The table digest of the full-checksum case: FNV-1a over the column names (sorted) and then

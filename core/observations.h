@@ -153,12 +153,14 @@ struct RequestIncident {
   std::string why;
 };
 
-// One application write as the application timed it (rehearse conform's write latency).
-struct WriteLatency {
+// One application request as the application timed it (rehearse conform's stall and write
+// latency during the migration).
+struct RequestLatency {
   std::string region;
   TimeUs sent_us = 0;
   TimeUs waited_us = 0;
   bool failed = false;
+  bool write = false;
 };
 
 struct Observations {
@@ -177,10 +179,11 @@ struct Observations {
   std::int64_t errors_by_cause[kCauses] = {0, 0};
   TimeUs max_stall_by_cause_us[kCauses] = {0, 0};
   TimeUs max_staleness_by_cause_us[kCauses] = {0, 0};
-  // Every application write's latency, in the order they finished: live runs always keep them;
-  // the simulator only when asked (sim::WorldOptions::keep_write_latencies), as they cost memory.
-  bool keep_write_latencies = false;
-  std::vector<WriteLatency> write_latencies;
+  // Every application request's latency, in the order they finished: live runs always keep
+  // them; the simulator only when asked (sim::WorldOptions::keep_request_latencies), as they
+  // cost memory.
+  bool keep_request_latencies = false;
+  std::vector<RequestLatency> request_latencies;
   TimeUs last_fault_end_us = 0;   // when the last fault ended (0 = none)
   TimeUs duration_us = 0;         // the scenario's time limit
   bool time_ran_out = false;      // engines still running at duration

@@ -14,6 +14,8 @@ namespace rehearse::live {
 
 namespace {
 constexpr TimeUs kDeployPollUs = 200 * kMs;
+constexpr TimeUs kSchemaPollUs = 20 * kMs;
+constexpr TimeUs kWarmUpLimitUs = 10 * kSec;
 constexpr std::size_t kIncidentsMax = 20;
 
 std::uint64_t next_random(std::uint64_t& state) {
@@ -83,10 +85,11 @@ Value generate(const ColumnSpec& column, std::uint64_t& state) {
 
 void sleep_us(TimeUs us) { std::this_thread::sleep_for(std::chrono::microseconds(us)); }
 
-// The client timeout left to a request due at `due_us`, as the transaction's statement_timeout.
+// The client timeout left to a request due at `due_us`, as the statement_timeout of the
+// statement sent after it in the same message (each request sets its own).
 std::string statement_timeout_for(TimeUs due_us, TimeUs now_us) {
   const TimeUs left = std::max<TimeUs>(kAppRequestTimeoutUs - (now_us - due_us), kMs);
-  return fmt::format("SET LOCAL statement_timeout = {}", left / kMs);
+  return fmt::format("SET statement_timeout = {}; ", left / kMs);
 }
 
 TimeUs gap_us(double per_second, std::uint64_t& state) {
@@ -110,10 +113,63 @@ void RegionTraffic::start() {
   writes_.state = seed_ ^ 0x5151;
   reads_.per_second = scenario_.workload.reads_per_s;
   reads_.state = seed_ ^ 0xa7a7;
+  {
+    PostgresConnection primary(endpoints_.primary);
+    try {
+      refresh_schema(primary.get());
+      pqxx::read_transaction tx(primary.get());
+      max_id_ = tx.exec1("SELECT coalesce(max(id), 0) FROM " + tx.quote_name(scenario_.table.name))[0].as<std::int64_t>();
+    } catch (const std::exception&) {
+      // the writes find out (and count) what is wrong with the primary
+    }
+  }
+  workers_ = kWorkers * ((scenario_.workload.writes_per_s > 0 ? 1 : 0) + (scenario_.workload.reads_per_s > 0 ? 1 : 0));
   for (int worker = 0; worker < kWorkers; ++worker) {
     if (scenario_.workload.writes_per_s > 0) threads_.emplace_back([this, worker] { write_loop(worker); });
     if (scenario_.workload.reads_per_s > 0) threads_.emplace_back([this, worker] { read_loop(worker); });
   }
+  if (workers_ == 0) return;
+  threads_.emplace_back([this] { schema_loop(); });
+  std::unique_lock<std::mutex> lock(ready_mutex_);
+  ready_.wait_for(lock, std::chrono::microseconds(kWarmUpLimitUs), [&] { return warm_ >= workers_; });
+}
+
+void RegionTraffic::refresh_schema(pqxx::connection& primary) {
+  pqxx::read_transaction tx(primary);
+  std::vector<std::string> columns;
+  for (const auto& row : tx.exec(live_columns_sql(tx, scenario_.table.name))) columns.emplace_back(row[0].c_str());
+  const bool flags_on = !tx.exec("SELECT 1 FROM rehearse_flag WHERE \"on\" AND region = " + tx.quote(endpoints_.name)).empty();
+  std::lock_guard<std::mutex> guard(mutex_);
+  columns_ = std::move(columns);
+  flags_on_ = flags_on;
+}
+
+void RegionTraffic::schema_loop() {
+  PostgresConnection connection(endpoints_.primary);
+  std::int64_t next_poll_us = 0;
+  while (!stopping_) {
+    try {
+      refresh_schema(connection.get());
+      poll_deploy(connection, next_poll_us);
+    } catch (const std::exception&) {
+      connection.reset();
+    }
+    sleep_us(kSchemaPollUs);
+  }
+}
+
+void RegionTraffic::warm_up(PostgresConnection& connection, bool write) {
+  try {
+    pqxx::nontransaction tx(connection.get());
+    const std::string row = fmt::format("(SELECT count(*) FROM {} WHERE id = 1)", tx.quote_name(scenario_.table.name));
+    tx.exec(write ? "SELECT nextval('rehearse_app_order'), " + row : "SELECT " + row);
+  } catch (const std::exception&) {
+    connection.reset();  // tried again on the request's own path
+  }
+  std::unique_lock<std::mutex> lock(ready_mutex_);
+  ++warm_;
+  ready_.notify_all();
+  ready_.wait_for(lock, std::chrono::microseconds(kWarmUpLimitUs), [&] { return warm_ >= workers_; });
 }
 
 void RegionTraffic::stop() {
@@ -138,33 +194,14 @@ void RegionTraffic::poll_deploy(PostgresConnection& connection, std::int64_t& ne
                         .detail = "deployed the new code version"});
 }
 
-namespace {
-
-// Connects before the worker takes its first request off the schedule: a request's latency is
-// the database's, not the backend start of a fresh connection (16 workers per region connecting
-// at once on a 2-core host showed as a 0.3-0.8 s "stall" of the first requests, which conform
-// compared with the simulated application's). A connection that fails here is tried again on
-// the request's own path.
-void connect_before_first_request(PostgresConnection& connection) {
-  try {
-    connection.get();
-  } catch (const std::exception&) {
-    connection.reset();
-  }
-}
-
-}  // namespace
-
 void RegionTraffic::write_loop(int worker) {
   PostgresConnection connection(endpoints_.primary);
-  connect_before_first_request(connection);
+  warm_up(connection, true);
   std::uint64_t state = seed_ ^ 0x5151 ^ (0x9e3779b97f4a7c15ULL * static_cast<std::uint64_t>(worker));
-  std::int64_t next_poll_us = 0;
   TimeUs due = 0;
   while (next_due(writes_, due)) {
     if (gave_up("write", due, true)) continue;
     try {
-      if (worker == 0) poll_deploy(connection, next_poll_us);
       if (!write_once(connection, state, due)) write_once(connection, state, due);  // retried once after a schema change
     } catch (const std::exception&) {
       connection.reset();
@@ -184,16 +221,14 @@ bool RegionTraffic::write_once(PostgresConnection& connection, std::uint64_t& st
   }
   std::map<std::string, Value> logical;
   for (const auto& column : scenario_.table.columns) logical[column.name] = generate(column, state);
+  std::vector<std::string> live;
+  bool flags_on = false;
+  {
+    std::lock_guard<std::mutex> guard(mutex_);
+    live = columns_;
+    flags_on = flags_on_;
+  }
   try {
-    pqxx::work tx(db);
-    tx.exec(statement_timeout_for(due_us, history_.elapsed_us()));
-    std::vector<std::string> live;
-    for (const auto& r : tx.exec("SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
-                                 "AND table_name = " + tx.quote(scenario_.table.name))) {
-      live.push_back(r[0].c_str());
-    }
-    if (max_id_ == 0) max_id_ = tx.exec1("SELECT coalesce(max(id), 0) FROM " + db.quote_name(scenario_.table.name))[0].as<std::int64_t>();
-    const bool flags_on = !tx.exec("SELECT 1 FROM rehearse_flag WHERE \"on\" AND region = " + tx.quote(endpoints_.name)).empty();
     const bool writes_new = new_code && flags_on;
     std::map<std::string, Value> written;
     std::vector<std::string> names, literals;
@@ -226,26 +261,25 @@ bool RegionTraffic::write_once(PostgresConnection& connection, std::uint64_t& st
     const std::string table = db.quote_name(scenario_.table.name);
     std::string sql;
     if (row == 0) {
-      sql = fmt::format("INSERT INTO {} ({}) VALUES ({}) RETURNING id", table, fmt::join(names, ", "), fmt::join(literals, ", "));
+      sql = fmt::format("INSERT INTO {} ({}) VALUES ({})", table, fmt::join(names, ", "), fmt::join(literals, ", "));
     } else {
       std::vector<std::string> assignments;
       for (std::size_t i = 0; i < names.size(); ++i) assignments.push_back(names[i] + " = " + literals[i]);
-      sql = fmt::format("UPDATE {} SET {} WHERE id = {} RETURNING id", table, fmt::join(assignments, ", "), row);
+      sql = fmt::format("UPDATE {} SET {} WHERE id = {}", table, fmt::join(assignments, ", "), row);
     }
-    const pqxx::result result = tx.exec(sql);
-    // The apply order is taken before the commit: a concurrent writer of the same row waits for
-    // this commit (its row lock) before its UPDATE returns, so its order comes after this one.
-    std::uint64_t order = 0;
-    {
-      std::lock_guard<std::mutex> guard(mutex_);
-      order = ++order_;
-    }
-    tx.commit();
+    // One message, one statement in autocommit, as the simulated application's write (and the
+    // calibrated app_write_us) is. The apply order is drawn in the statement, after its row lock
+    // was granted: a concurrent writer of the same row waits for this one's commit before its
+    // own RETURNING runs, so its order comes after this one.
+    pqxx::nontransaction tx(db);
+    const pqxx::result result =
+        tx.exec(statement_timeout_for(due_us, history_.elapsed_us()) + sql + " RETURNING id, nextval('rehearse_app_order')");
     if (result.empty()) {
       finish(fmt::format("update row {}", row), sent, false, 0, true);
       return true;
     }
     const std::int64_t id = result[0][0].as<std::int64_t>();
+    const auto order = static_cast<std::uint64_t>(result[0][1].as<std::int64_t>());
     for (std::int64_t seen = max_id_.load(); id > seen && !max_id_.compare_exchange_weak(seen, id);) {
     }
     {
@@ -259,7 +293,10 @@ bool RegionTraffic::write_once(PostgresConnection& connection, std::uint64_t& st
     finish(row == 0 ? "insert" : fmt::format("update row {}", row), sent, false, 0, true);
     return true;
   } catch (const pqxx::sql_error& error) {
-    if (error.sqlstate() == "42703") return false;  // a column went away under us: retry
+    if (error.sqlstate() == "42703") {  // a column went away under us: retry with the table's columns now
+      refresh_schema(db);
+      return false;
+    }
     finish(failed("write", error), sent, true, 0, true);
     return true;
   }
@@ -268,7 +305,7 @@ bool RegionTraffic::write_once(PostgresConnection& connection, std::uint64_t& st
 void RegionTraffic::read_loop(int worker) {
   const std::string target = endpoints_.replicas.empty() ? endpoints_.primary : endpoints_.replicas.front();
   PostgresConnection connection(target);
-  connect_before_first_request(connection);
+  warm_up(connection, false);
   std::uint64_t state = seed_ ^ 0xa7a7 ^ (0x9e3779b97f4a7c15ULL * static_cast<std::uint64_t>(worker));
   TimeUs due = 0;
   while (next_due(reads_, due)) {
@@ -302,17 +339,20 @@ void RegionTraffic::read_once(PostgresConnection& connection, std::uint64_t& sta
   const std::string what = endpoints_.replicas.empty() ? "read from db:" + endpoints_.name : "read from db:" + endpoints_.name + "/replica-1";
   try {
     pqxx::connection& db = connection.get();
-    pqxx::read_transaction tx(db);
-    tx.exec(statement_timeout_for(due_us, history_.elapsed_us()));
+    // One message: the row, and on a replica its receive and replay positions.
     const std::int64_t row = max_id_ > 0 ? uniform(state, 1, max_id_) : 1;
-    tx.exec(fmt::format("SELECT * FROM {} WHERE id = {}", db.quote_name(scenario_.table.name), row));
+    const std::string positions = endpoints_.replicas.empty()
+                                      ? "0, 0, 0"
+                                      : "coalesce(pg_wal_lsn_diff(pg_last_wal_receive_lsn(), '0/0'), 0)::bigint, "
+                                        "coalesce(pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0'), 0)::bigint, "
+                                        "coalesce(extract(epoch FROM now() - pg_last_xact_replay_timestamp()) * 1000000, 0)::bigint";
+    pqxx::nontransaction tx(db);
+    const pqxx::row found = tx.exec1(fmt::format("{}SELECT (SELECT count(*) FROM (SELECT * FROM {} WHERE id = {}) AS r), {}",
+                                                 statement_timeout_for(due_us, history_.elapsed_us()),
+                                                 db.quote_name(scenario_.table.name), row, positions));
     TimeUs staleness = 0;
     if (!endpoints_.replicas.empty()) {
-      const pqxx::row positions = tx.exec1(
-          "SELECT coalesce(pg_wal_lsn_diff(pg_last_wal_receive_lsn(), '0/0'), 0)::bigint, "
-          "coalesce(pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0'), 0)::bigint, "
-          "coalesce(extract(epoch FROM now() - pg_last_xact_replay_timestamp()) * 1000000, 0)::bigint");
-      staleness = replica_staleness(positions[0].as<std::int64_t>(), positions[1].as<std::int64_t>(), positions[2].as<std::int64_t>());
+      staleness = replica_staleness(found[1].as<std::int64_t>(), found[2].as<std::int64_t>(), found[3].as<std::int64_t>());
     }
     finish(what, sent, false, std::max<TimeUs>(staleness, 0), false);
   } catch (const std::exception& error) {
@@ -343,7 +383,7 @@ void RegionTraffic::finish(const std::string& what, TimeUs sent_us, bool failed,
   ++requests_;
   if (failed) ++errors_;
   std::lock_guard<std::mutex> guard(mutex_);
-  if (write) write_latencies_.push_back(WriteLatency{endpoints_.name, sent_us, waited, failed});
+  latencies_.push_back(RequestLatency{endpoints_.name, sent_us, waited, failed, write});
   RequestWindow& window = windows_[sent_us / kRequestWindowUs * kRequestWindowUs];
   window.start_us = sent_us / kRequestWindowUs * kRequestWindowUs;
   ++window.requests;
@@ -385,7 +425,7 @@ void RegionTraffic::export_to(Observations& observations) const {
   auto& windows = observations.windows[endpoints_.name];
   for (const auto& [start, window] : windows_) windows.push_back(window);
   for (const auto& [row, write] : acknowledged_) observations.acknowledged.push_back(write);
-  observations.write_latencies.insert(observations.write_latencies.end(), write_latencies_.begin(), write_latencies_.end());
+  observations.request_latencies.insert(observations.request_latencies.end(), latencies_.begin(), latencies_.end());
   observations.max_stall_us = std::max(observations.max_stall_us, max_stall_us_);
   observations.max_staleness_us = std::max(observations.max_staleness_us, max_staleness_us_);
   for (int cause = 0; cause < kCauses; ++cause) {

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <deque>
 #include <cstdint>
 #include <map>
@@ -54,6 +55,14 @@ class RegionTraffic {
   static constexpr int kWorkers = 8;
   void write_loop(int worker);
   void read_loop(int worker);
+  // The table's columns and the region's flags as the application sees them, refreshed by
+  // schema_loop (and by a write that met a column gone): a write sends one statement, not the
+  // catalog queries first.
+  void schema_loop();
+  void refresh_schema(pqxx::connection& primary);
+  // Connects and runs the worker's statements once, then waits until every worker has: the
+  // requests' latencies are the database's, not a fresh backend's start and cache warm-up.
+  void warm_up(PostgresConnection& connection, bool write);
   void poll_deploy(PostgresConnection& connection, std::int64_t& next_poll_us);
   bool write_once(PostgresConnection& connection, std::uint64_t& rng_state, TimeUs due_us);
   void read_once(PostgresConnection& connection, std::uint64_t& rng_state, TimeUs due_us);
@@ -78,13 +87,18 @@ class RegionTraffic {
   Schedule writes_;
   Schedule reads_;
   std::vector<std::thread> threads_;
+  std::mutex ready_mutex_;
+  std::condition_variable ready_;
+  int workers_ = 0;
+  int warm_ = 0;  // workers warmed up
   mutable std::mutex mutex_;
+  std::vector<std::string> columns_;  // the table's, as of the last refresh
+  bool flags_on_ = false;
   std::map<TimeUs, RequestWindow> windows_;
   std::map<std::int64_t, AcknowledgedWrite> acknowledged_;
   std::map<std::int64_t, Writer> writers_;
-  std::vector<WriteLatency> write_latencies_;
+  std::vector<RequestLatency> latencies_;
   std::deque<std::pair<std::int64_t, TimeUs>> received_;  // receive positions the reads saw, and when first
-  std::uint64_t order_ = 0;
   TimeUs max_stall_us_ = 0;
   TimeUs max_staleness_us_ = 0;
   std::int64_t errors_by_cause_[kCauses] = {0, 0};

@@ -32,10 +32,17 @@ bool contains(const std::vector<std::string>& live, const std::string& column) {
   return std::find(live.begin(), live.end(), column) != live.end();
 }
 
+}  // namespace
+
+std::string live_columns_sql(pqxx::transaction_base& tx, const std::string& table) {
+  return "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(format('%I.%I', current_schema(), " + tx.quote(table) +
+         ")) AND attnum > 0 AND NOT attisdropped ORDER BY attnum";
+}
+
+namespace {
+
 std::vector<std::string> live_columns(pqxx::transaction_base& tx, const std::string& table) {
-  const pqxx::result rows = tx.exec(
-      "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = " +
-      tx.quote(table) + " ORDER BY ordinal_position");
+  const pqxx::result rows = tx.exec(live_columns_sql(tx, table));
   std::vector<std::string> names;
   for (const auto& row : rows) names.push_back(row[0].c_str());
   return names;
@@ -595,6 +602,9 @@ void bootstrap_schema(pqxx::connection& connection) {
           "writes bigint NOT NULL DEFAULT 0)");
   tx.exec("CREATE TABLE IF NOT EXISTS rehearse_flag (region text NOT NULL, flag text NOT NULL, \"on\" bool NOT NULL, "
           "PRIMARY KEY (region, flag))");
+  // The commit order of the live application's writes of one row (live_traffic.cc): drawn in
+  // the write's own statement, after its row lock was granted.
+  tx.exec("CREATE SEQUENCE IF NOT EXISTS rehearse_app_order");
   tx.commit();
 }
 

@@ -218,8 +218,8 @@ void AppServer::finish(Pending& request, bool failed, TimeUs staleness_us, TimeU
   ++second_.requests;
   if (failed) ++second_.failed;
   second_.max_latency_us = std::max(second_.max_latency_us, waited);
-  if (observations_.keep_write_latencies && request.read_target == nullptr) {
-    observations_.write_latencies.push_back(WriteLatency{region, request.sent_us, waited, failed});
+  if (observations_.keep_request_latencies) {
+    observations_.request_latencies.push_back(RequestLatency{region, request.sent_us, waited, failed, request.read_target == nullptr});
   }
   observations_.max_stall_us = std::max(observations_.max_stall_us, waited);
   observations_.max_stall_by_cause_us[cause] = std::max(observations_.max_stall_by_cause_us[cause], waited);

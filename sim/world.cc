@@ -68,7 +68,7 @@ World::World(const Scenario& scenario, std::uint64_t seed, MigrationPlan plan, W
   REHEARSE_ASSERT(!region_order_.empty());
   kernel_ = std::make_unique<Kernel>(seed);
   if (scenario_.buggify) kernel_->buggify().enable(options_.buggify_site_probability);
-  observations_.keep_write_latencies = options_.keep_write_latencies;
+  observations_.keep_request_latencies = options_.keep_request_latencies;
   network_ = std::make_unique<Network>(*kernel_, seed, scenario_.topology.intra_region, scenario_.topology.inter_region);
   build_nodes();
   build_stores();

@@ -39,8 +39,8 @@ struct WorldOptions {
   std::optional<Checkpoint> prior_checkpoint;
   // With `buggify: true`: the chance each fault site is switched on (tests use 1 for all).
   double buggify_site_probability = kSiteEnableProbability;
-  // Observations::write_latencies: every application write's latency (rehearse conform).
-  bool keep_write_latencies = false;
+  // Observations::request_latencies: every application request's latency (rehearse conform).
+  bool keep_request_latencies = false;
   // How long a commit's WAL waits on its primary before it ships (synchronous_commit = off: the
   // WAL writer's rounds); rehearse conform sets it from the live servers.
   DurationRange commit_flush{0, 0};

@@ -47,7 +47,7 @@ RunResult synthetic_run(Observations& observations, double slower = 1.0) {
   h.append(event_at(t(1500), EventKind::phase, "us-east-1", "validate"));
   h.append(event_at(t(2000), EventKind::phase, "us-east-1", "contract"));
   h.append(write_at(t(2000), WriteKind::ddl, "us-east-1"));
-  for (int i = 1; i <= 100; ++i) observations.write_latencies.push_back(WriteLatency{"us-east-1", t(10 * i), t(i), false});
+  for (int i = 1; i <= 100; ++i) observations.request_latencies.push_back(RequestLatency{"us-east-1", t(10 * i), t(i), false, true});
   result.stats.app_requests = 200;
   result.stats.max_stall_us = t(100);
   result.stats.max_replica_lag_us = t(40);
@@ -186,7 +186,7 @@ TEST(ConformanceTest, AProfileTenTimesTooSlowIsCaught) {
   // One world at a time: a simulated world's kernel is the thread's current one while it runs.
   auto measured = [&spec](const Scenario& world_scenario) {
     sim::WorldOptions options;
-    options.keep_write_latencies = true;
+    options.keep_request_latencies = true;
     sim::World world(world_scenario, world_scenario.seed, compile_plan(world_scenario).value(), options);
     const RunResult result = world.run();
     return measure_world(spec, result, world.observations());
