@@ -41,6 +41,8 @@ constexpr std::pair<const char*, double CostProfile::*> kKeys[] = {
     {"table_rewrite_per_row_us", &CostProfile::table_rewrite_per_row_us},
     {"trigger_per_row_us", &CostProfile::trigger_per_row_us},
     {"row_lock_hold_us", &CostProfile::row_lock_hold_us},
+    {"catalog_reload_us", &CostProfile::catalog_reload_us},
+    {"trigger_first_call_us", &CostProfile::trigger_first_call_us},
     {"app_write_us", &CostProfile::app_write_us},
     {"app_read_us", &CostProfile::app_read_us},
     {"lookup_us", &CostProfile::lookup_us},

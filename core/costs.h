@@ -29,6 +29,12 @@ struct CostProfile {
   double table_rewrite_per_row_us = 1.936;   // a rewriting ALTER COLUMN TYPE
   double trigger_per_row_us = 1.882;         // the dual-write trigger, per row written while it is installed
   double row_lock_hold_us = 36.713;          // a waiter's delay from the row lock holder's COMMIT to its grant
+  // An application session's first statement after a DDL changed its table (relation cache
+  // rebuilt, the trigger's function compiled), over the statement itself.
+  double catalog_reload_us = 483.838;
+  // An application session's first write through the dual-write trigger after it was created
+  // (PL/pgSQL loaded, the function compiled), over the write itself.
+  double trigger_first_call_us = 4980.883;
   double app_write_us = 27.182;              // one application point UPDATE (without the trigger)
   double app_read_us = 44.653;               // one application point read
   double lookup_us = 40.391;                 // a small engine query (key range, checkpoint, flag, lag)

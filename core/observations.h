@@ -127,6 +127,10 @@ inline int index_of(Cause cause) { return cause == Cause::fault ? 1 : 0; }
 // The application's client timeout: a request not answered this long after it was due fails
 // (the simulated application, sim/app.cc, and live traffic, real_backends/live_traffic.cc).
 constexpr TimeUs kAppRequestTimeoutUs = 10 * kSec;
+// The application's connection pool per region and request kind (writes, reads): the live
+// traffic's workers, and the sessions whose first statement after a DDL on the table pays
+// catalog_reload_us in the simulated database.
+constexpr int kAppConnections = 8;
 
 // Application requests per region in one 10 s window.
 constexpr TimeUs kRequestWindowUs = 10 * kSec;

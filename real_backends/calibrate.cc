@@ -26,6 +26,10 @@
 namespace rehearse::live {
 namespace {
 
+// The interval between the application measures' statements: a session of an application's pool
+// (8 per region at 50 requests/s) sits idle at least this long between requests.
+constexpr double kAppGapUs = 20'000;
+
 using Clock = std::chrono::steady_clock;
 
 double micros_since(Clock::time_point start) {
@@ -145,6 +149,7 @@ class Calibration {
     measure_statements();
     measure_rows();
     measure_ddl();
+    measure_sessions();
     measure_locks();
     measure_replication();
     result_.wall_s = micros_since(start_) / 1e6;
@@ -188,12 +193,15 @@ class Calibration {
 
   // Times `statement` (called with the repetition index) up to `reps` times (at least `min_reps`,
   // and no more once its slice of the budget is spent); returns the samples in microseconds.
+  // With `gap_us`, one statement every gap_us (the session idle between them), as an
+  // application's requests arrive, not back to back.
   template <class Statement>
-  std::vector<double> time(int reps, int min_reps, double slice_us, Statement&& statement) {
+  std::vector<double> time(int reps, int min_reps, double slice_us, Statement&& statement, double gap_us = 0) {
     std::vector<double> samples;
     const Clock::time_point begin = Clock::now();
     for (int i = 0; i < reps; ++i) {
       if (i >= min_reps && micros_since(begin) > slice_us) break;
+      if (gap_us > 0 && i > 0) std::this_thread::sleep_for(std::chrono::microseconds(std::llround(gap_us)));
       const Clock::time_point t = Clock::now();
       statement(i);
       samples.push_back(micros_since(t));
@@ -246,6 +254,7 @@ class Calibration {
     b_ = primary_->quote_name(unused_name("b", taken));
     e_ = primary_->quote_name(unused_name("e", taken));
     x_ = primary_->quote_name(unused_name("x", taken));
+    r_ = primary_->quote_name(unused_name("r", taken));
     for (const MappedColumn& column : mapping.value().columns) {
       const std::string name = primary_->quote_name(column.column.name);
       filler_.push_back({fmt::format("{} {}{}", name, column.shape->type, column.shape->not_null ? " NOT NULL" : ""), name,
@@ -295,16 +304,18 @@ class Calibration {
     });
     record("statement_base_us", base, "UPDATE touching no row, autocommit");
     base_us_ = percentile(base, 0.5);
+    // An application's requests reach a session that sat idle since its last one: timed back to
+    // back they were 4-5x faster than the live application's requests at 50/s.
     step("app_write_us");
-    record("app_write_us", time(200, 10, slice(), [&](int i) {
+    record("app_write_us", time(100, 10, slice(), [&](int i) {
              run(*primary_, bump(fmt::format("{} = {}", key_, 1 + (i * 7919) % options_.rows)));
-           }),
-           "point UPDATE by primary key, autocommit");
+           }, kAppGapUs),
+           fmt::format("point UPDATE by primary key, autocommit, one every {} ms", kAppGapUs / 1000));
     step("app_read_us");
-    record("app_read_us", time(200, 10, slice(), [&](int i) {
+    record("app_read_us", time(100, 10, slice(), [&](int i) {
              run(*primary_, fmt::format("SELECT * FROM {} WHERE {} = {}", table(), key_, 1 + (i * 7919) % options_.rows));
-           }),
-           "point SELECT by primary key");
+           }, kAppGapUs),
+           fmt::format("point SELECT by primary key, one every {} ms", kAppGapUs / 1000));
     step("lookup_us");
     record("lookup_us", time(100, 10, slice(), [&](int) {
              run(*primary_, fmt::format("SELECT min({0}), max({0}) FROM {1}", key_, table()));
@@ -382,6 +393,53 @@ class Calibration {
              run(*primary_, fmt::format("ALTER TABLE {} ALTER COLUMN {} TYPE {}", table(), a_, i % 2 == 0 ? "bigint" : "integer"));
            }), options_.rows),
            "ALTER COLUMN TYPE integer <-> bigint (rewrites the table and its index)");
+  }
+
+  // An application session's first statement after a DDL changed its table pays for its
+  // relation cache entry rebuilt; its first write through the dual-write trigger, for loading
+  // PL/pgSQL and compiling the function (4-5 ms here, in a session that never ran PL/pgSQL, as
+  // an application's sessions and live traffic's have not). Per round, fresh sessions each time
+  // a point UPDATE after ADD COLUMN and again after CREATE TRIGGER, each against the next.
+  void measure_sessions() {
+    step("catalog_reload_us and trigger_first_call_us");
+    constexpr int kSessions = 4;
+    int next = 0;
+    const auto point = [&](pqxx::connection& session) {
+      const Clock::time_point t = Clock::now();
+      run(session, bump(fmt::format("{} = {}", key_, 1 + (static_cast<std::int64_t>(next++) * 7919) % options_.rows)));
+      return micros_since(t);
+    };
+    std::vector<double> reload, first_call;
+    const Clock::time_point begin = Clock::now();
+    for (int round = 0; round < 6 && (round < 2 || micros_since(begin) < slice()); ++round) {
+      std::vector<std::unique_ptr<pqxx::connection>> sessions;
+      for (int i = 0; i < kSessions; ++i) {
+        sessions.push_back(std::make_unique<pqxx::connection>(options_.primary));
+        run(*sessions.back(), "SET statement_timeout = '10s'");
+        point(*sessions.back());
+        point(*sessions.back());
+      }
+      run(*primary_, fmt::format("ALTER TABLE {} ADD COLUMN {} integer", table(), r_));
+      for (auto& session : sessions) {
+        const double first = point(*session);
+        reload.push_back(first - point(*session));
+      }
+      run(*primary_, fmt::format("CREATE FUNCTION {}.reload() RETURNS trigger LANGUAGE plpgsql AS "
+                                 "$$ BEGIN NEW.{} := NEW.{}; RETURN NEW; END $$",
+                                 kCalibrationSchema, r_, a_));
+      run(*primary_, fmt::format("CREATE TRIGGER reload BEFORE UPDATE ON {} FOR EACH ROW EXECUTE FUNCTION {}.reload()", table(),
+                                 kCalibrationSchema));
+      for (auto& session : sessions) {
+        const double first = point(*session);
+        first_call.push_back(first - point(*session));
+      }
+      run(*primary_, fmt::format("DROP TRIGGER reload ON {}", table()));
+      run(*primary_, fmt::format("DROP FUNCTION {}.reload()", kCalibrationSchema));
+      run(*primary_, fmt::format("ALTER TABLE {} DROP COLUMN {}", table(), r_));
+    }
+    record("catalog_reload_us", reload, "a session's first point UPDATE after ADD COLUMN on its table, minus its second");
+    record("trigger_first_call_us", first_call,
+           "a fresh session's first point UPDATE through a new PL/pgSQL trigger on its table, minus its second");
   }
 
   // A waiter's delay from the holder's COMMIT to its own UPDATE returning.
@@ -491,7 +549,7 @@ class Calibration {
     std::string value;       // SQL drawing one value for row g
   };
   // The scratch table's column names, quoted (choose_columns).
-  std::string key_ = "id", key_type_ = "bigint", a_ = "a", b_ = "b", e_ = "e", x_ = "x";
+  std::string key_ = "id", key_type_ = "bigint", a_ = "a", b_ = "b", e_ = "e", x_ = "x", r_ = "r";
   std::vector<FillerColumn> filler_;
   TableShape shape_;  // --table's shape (the filler's MappedColumns point into it)
   double base_us_ = 0;

@@ -52,7 +52,7 @@ class RegionTraffic {
   };
   // Workers per kind, each with its own connection, as an application's connection pool: a
   // request held up (a lock queue, a row lock) does not hold up the ones due after it.
-  static constexpr int kWorkers = 8;
+  static constexpr int kWorkers = kAppConnections;
   void write_loop(int worker);
   void read_loop(int worker);
   // The table's columns and the region's flags as the application sees them, refreshed by

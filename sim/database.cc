@@ -301,6 +301,7 @@ void SimDatabase::ddl(const DdlStatement& statement, const DdlLimits& limits, co
             return;
           }
           primary_.apply(statement);
+          invalidate_sessions();
           replicate(statement.kind == DdlStatement::Kind::alter_column_type ? primary_.row_count() : 1,
                     [statement](Table& table) { table.apply(statement); });
           respond(Status::ok());
@@ -337,9 +338,31 @@ bool SimDatabase::trigger_installed() const {
                      [this](const DerivedColumn& d) { return primary_.column_index(d.column) >= 0; });
 }
 
+void SimDatabase::invalidate_sessions() {
+  stale_write_sessions_ = kAppConnections;
+  stale_read_sessions_ = kAppConnections;
+}
+
+TimeUs SimDatabase::reload_cost(int& stale_sessions) {
+  if (stale_sessions <= 0) return 0;
+  --stale_sessions;
+  return us(costs_.catalog_reload_us);
+}
+
+TimeUs SimDatabase::write_session_cost() {
+  if (trigger_cold_sessions_ > 0 && trigger_installed()) {
+    --trigger_cold_sessions_;
+    if (stale_write_sessions_ > 0) --stale_write_sessions_;
+    return us(costs_.trigger_first_call_us);
+  }
+  return reload_cost(stale_write_sessions_);
+}
+
 bool SimDatabase::row_locked(std::int64_t id) const {
-  return std::any_of(locked_rows_.begin(), locked_rows_.end(),
-                     [id](const RowRange& r) { return id >= r.low && id <= r.high; });
+  const TimeUs now = kernel_.now();
+  return std::any_of(locked_rows_.begin(), locked_rows_.end(), [id, now](const RowRange& r) {
+    return id >= r.low && id <= r.high && now >= r.first_us + CostProfile::total_us(r.per_row_us, id - r.low);
+  });
 }
 
 void SimDatabase::release_rows(std::uint64_t range_id) {
@@ -373,8 +396,8 @@ void SimDatabase::backfill(const BackfillBatch& batch, const Checkpoint& then, c
         const std::int64_t high = std::min(batch.high_id, primary_.row_count());
         const std::int64_t touched = high >= low ? high - low + 1 : 0;
         const std::uint64_t range = next_range_id_++;
-        locked_rows_.push_back(RowRange{range, low, high});  // held until commit
         const double per_row = costs_.update_per_row_us_at(touched) + (trigger_installed() ? costs_.trigger_per_row_us : 0);
+        locked_rows_.push_back(RowRange{range, low, high, kernel_.now() + us(costs_.statement_base_us), per_row});
         after_if_alive(us(costs_.statement_base_us) + us(per_row, touched),
                        [this, batch, then, fence, actor, respond, range, started = stream_start()] {
           release_rows(range);
@@ -517,6 +540,10 @@ Status SimDatabase::set_flag(const std::string& flag, bool on, const Fence& fenc
   if (!admit(fence, WriteKind::flag, actor, fmt::format("{} = {}", flag, on ? "on" : "off"))) {
     return Status::stale_token(fmt::format("token {} < {}", fence.token, highest_token_));
   }
+  if (flag == "dual_write" && this->flag(flag) != on) {  // the trigger created or dropped
+    invalidate_sessions();
+    trigger_cold_sessions_ = on ? kAppConnections : 0;
+  }
   flags_[flag] = on;
   return Status::ok();
 }
@@ -553,7 +580,7 @@ void SimDatabase::app_write(const AppWrite& write, Respond<AppWriteResult> respo
       [this, write, respond, waits] {
         auto run = [this, write, respond, waits] {
           if (waits != nullptr) waits->end(kernel_.now());
-          after_if_alive(app_write_cost_us(write), [this, write, respond] {
+          after_if_alive(app_write_cost_us(write) + write_session_cost(), [this, write, respond] {
             AppWriteResult result;
             apply_app_write(write, result);
             lock_.release(TableLock::Mode::shared);
@@ -632,14 +659,14 @@ void SimDatabase::app_read(int replica, Respond<AppReadResult> respond, std::sha
   if (replica > 0 && replica <= replica_count()) {
     const TimeUs staleness = replica_lag(replica);
     const TimeUs without_faults = std::min(staleness, replica_lag_without_faults(replica));
-    after_if_alive(us(costs_.app_read_us), [respond, staleness, without_faults] {
+    after_if_alive(us(costs_.app_read_us) + reload_cost(stale_read_sessions_), [respond, staleness, without_faults] {
       respond(AppReadResult{Status::ok(), staleness, without_faults});
     });
     return;
   }
   app_table_lock(
       [this, respond] {
-        after_if_alive(us(costs_.app_read_us), [this, respond] {
+        after_if_alive(us(costs_.app_read_us) + reload_cost(stale_read_sessions_), [this, respond] {
           lock_.release(TableLock::Mode::shared);
           respond(AppReadResult{Status::ok(), 0, 0});
         });
@@ -698,6 +725,7 @@ void SimDatabase::on_crash() {
   last_crash_us_ = kernel_.now();
   locked_rows_.clear();
   row_waiters_.clear();
+  invalidate_sessions();  // the application reconnects: new sessions, cold caches
 }
 
 }  // namespace rehearse::sim

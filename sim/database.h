@@ -168,10 +168,15 @@ class SimDatabase {
     TimeUs extra_lag_us = 0;      // a replication_lag fault on this replica alone
     TimeUs extra_lag_until_us = 0;
   };
+  // A backfill batch's rows: its UPDATE walks them in id order, locking row `low` at first_us
+  // and each next one per_row_us later, and holds every lock it took until its commit (a row it
+  // has not reached yet is not locked).
   struct RowRange {
     std::uint64_t id;
     std::int64_t low;
     std::int64_t high;
+    TimeUs first_us = 0;
+    double per_row_us = 0;
   };
 
   bool admit(const Fence& fence, WriteKind kind, const std::string& actor, const std::string& detail,
@@ -205,6 +210,13 @@ class SimDatabase {
   bool trigger_installed() const;
   TimeUs app_write_cost_us(const AppWrite& write) const;
   bool row_locked(std::int64_t id) const;
+  // A DDL changed the table: every application session reloads it on its next statement.
+  void invalidate_sessions();
+  // catalog_reload_us if one of `stale_sessions` is left (and it is no longer), else 0.
+  TimeUs reload_cost(int& stale_sessions);
+  // A write's session cost: trigger_first_call_us on a session's first write through a new
+  // trigger, else reload_cost.
+  TimeUs write_session_cost();
   void release_rows(std::uint64_t range_id);
   void apply_app_write(const AppWrite& write, AppWriteResult& result);
   void commit_backfill(const BackfillBatch& batch, const Checkpoint& then, const Fence& fence, const std::string& actor,
@@ -223,6 +235,11 @@ class SimDatabase {
   std::vector<Replica> replicas_;
   TableLock lock_;
   std::vector<RowRange> locked_rows_;
+  // The application's sessions (kAppConnections per kind) that have not run a statement since a
+  // DDL changed the table: each one's next statement pays catalog_reload_us.
+  int stale_write_sessions_ = 0;
+  int trigger_cold_sessions_ = 0;  // write sessions not through the trigger since it was created
+  int stale_read_sessions_ = 0;
   std::vector<std::pair<std::int64_t, std::function<void()>>> row_waiters_;
   std::vector<DerivedColumn> derived_;
   CostProfile costs_ = builtin_cost_profile();

@@ -6,6 +6,9 @@
 #include <algorithm>
 #include <string>
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include "core/conformance.h"
 #include "core/plan.h"
 #include "scenarios/costs.h"
@@ -192,7 +195,8 @@ TEST(ConformanceTest, AProfileTenTimesTooSlowIsCaught) {
     return measure_world(spec, result, world.observations());
   };
   const WorldMeasures live = measured(scenario);
-  EXPECT_TRUE(mismatched(compare_worlds(spec, measured(scenario), live)).empty());
+  const std::vector<std::string> same = mismatched(compare_worlds(spec, measured(scenario), live));
+  EXPECT_TRUE(same.empty()) << fmt::format("{}", fmt::join(same, ", "));
   const std::vector<ConformRow> rows = compare_worlds(spec, measured(slow), live);
   const std::vector<std::string> names = mismatched(rows);
   EXPECT_NE(std::find(names.begin(), names.end(), "backfill_duration"), names.end());
