@@ -10,8 +10,10 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <thread>
 
 #include <CLI/CLI.hpp>
+#include <libpq-fe.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -138,6 +140,36 @@ DurationRange measured_network(const LiveConfig& config) {
 // The longest a primary holds a commit's WAL before a replica can get it: with
 // synchronous_commit = off the WAL writer writes and flushes it in rounds of wal_writer_delay,
 // and a WAL sender ships only flushed WAL. 0 with synchronous commits.
+// The servers of a config that are all on this machine (loopback or a Unix socket) share its
+// processors: the simulated databases then share as many cores (sim::CpuHost). 0 otherwise.
+int shared_host_cores(const LiveConfig& config) {
+  const auto local = [](const std::string& dsn) {
+    char* error = nullptr;
+    PQconninfoOption* options = PQconninfoParse(dsn.c_str(), &error);
+    if (options == nullptr) {
+      if (error != nullptr) PQfreemem(error);
+      return false;
+    }
+    bool on_this_host = true;
+    for (PQconninfoOption* option = options; option->keyword != nullptr; ++option) {
+      const std::string keyword = option->keyword;
+      if ((keyword == "host" || keyword == "hostaddr") && option->val != nullptr) {
+        const std::string host = option->val;
+        on_this_host = on_this_host && (host.empty() || host == "localhost" || host.starts_with("127.") || host == "::1" || host.starts_with("/"));
+      }
+    }
+    PQconninfoFree(options);
+    return on_this_host;
+  };
+  for (const auto& region : config.regions) {
+    if (!local(region.primary)) return 0;
+    for (const std::string& replica : region.replicas) {
+      if (!local(replica)) return 0;
+    }
+  }
+  return static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+}
+
 TimeUs async_commit_flush_delay(const LiveConfig& config) {
   TimeUs longest = 0;
   for (const LiveRegionConfig& region : config.regions) {
@@ -221,6 +253,7 @@ int conform_command(const ConformOptions& options) {
   sim::WorldOptions world_options;
   world_options.keep_request_latencies = true;
   world_options.commit_flush = commit_flush;
+  world_options.host_cores = shared_host_cores(config);
   sim::World world(scenario, scenario.seed, plan.value(), world_options);
   const RunResult simulated = world.run();
 
@@ -261,10 +294,13 @@ int conform_command(const ConformOptions& options) {
     std::cout << json.dump(2) << "\n";
   } else {
     std::cout << fmt::format("conform {} seed {} (costs {}; simulated network {}..{} us one way, replication shipping {}..{} us, "
-                             "measured); live run {:.1f} s\n",
+                             "measured; {}); live run {:.1f} s\n",
                              scenario.name, scenario.seed, costs, scenario.topology.intra_region.low_us,
                              scenario.topology.intra_region.high_us, scenario.topology.replication_lag.low_us,
-                             scenario.topology.replication_lag.high_us + commit_flush.high_us, static_cast<double>(live_run.value().stats.wall_ms) / 1000.0);
+                             scenario.topology.replication_lag.high_us + commit_flush.high_us,
+                             world_options.host_cores > 0 ? fmt::format("the databases share this host's {} cores", world_options.host_cores)
+                                                          : std::string("no shared host"),
+                             static_cast<double>(live_run.value().stats.wall_ms) / 1000.0);
     std::cout << fmt::format("{:<20} {:<10} {:<12} {:<12} {:>6}  {:<16} {}\n", "measure", "region", "simulated", "live", "ratio",
                              "band", "match");
     for (const ConformRow& row : rows) {

@@ -175,6 +175,17 @@ void SimDatabase::after_if_alive(TimeUs delay_us, std::function<void()> work) {
   });
 }
 
+void SimDatabase::run_statement(TimeUs cost_us, std::function<void()> work) {
+  if (cpu_host_ == nullptr) {
+    after_if_alive(cost_us, std::move(work));
+    return;
+  }
+  const std::uint64_t epoch = node_.epoch();
+  cpu_host_->run(cost_us, [this, epoch, work = std::move(work)] {
+    if (node_.up() && node_.epoch() == epoch) work();
+  });
+}
+
 void SimDatabase::with_table_lock(TableLock::Mode mode, TimeUs wait_limit_us, std::function<void()> work,
                                   std::function<void()> gave_up) {
   if (!node_.up()) return;  // a server that is down opens no session (the caller times out)
@@ -288,7 +299,7 @@ void SimDatabase::ddl(const DdlStatement& statement, const DdlLimits& limits, co
   with_table_lock(
       mode, wait_limit,
       [this, statement, fence, actor, respond, mode, busy] {
-        after_if_alive(busy, [this, statement, fence, actor, respond, mode] {
+        run_statement(busy, [this, statement, fence, actor, respond, mode] {
           lock_.release(mode);
           const std::string detail = fmt::format("{}: {} {}{}", statement.purpose, ddl_name(statement.kind), statement.column,
                                                  statement.to.empty() ? "" : " to " + statement.to);
@@ -398,7 +409,7 @@ void SimDatabase::backfill(const BackfillBatch& batch, const Checkpoint& then, c
         const std::uint64_t range = next_range_id_++;
         const double per_row = costs_.update_per_row_us_at(touched) + (trigger_installed() ? costs_.trigger_per_row_us : 0);
         locked_rows_.push_back(RowRange{range, low, high, kernel_.now() + us(costs_.statement_base_us), per_row});
-        after_if_alive(us(costs_.statement_base_us) + us(per_row, touched),
+        run_statement(us(costs_.statement_base_us) + us(per_row, touched),
                        [this, batch, then, fence, actor, respond, range, started = stream_start()] {
           release_rows(range);
           lock_.release(TableLock::Mode::shared);
@@ -500,7 +511,7 @@ void SimDatabase::checksum(const BackfillBatch& window, Respond<Result<RangeChec
           }
           if (!row_matches) ++sums.mismatched_rows;
         }
-        after_if_alive(us(costs_.statement_base_us) + us(costs_.scan_per_row_us, sums.rows), [this, sums, respond] {
+        run_statement(us(costs_.statement_base_us) + us(costs_.scan_per_row_us, sums.rows), [this, sums, respond] {
           lock_.release(TableLock::Mode::shared);
           respond(sums);
         });
@@ -580,7 +591,7 @@ void SimDatabase::app_write(const AppWrite& write, Respond<AppWriteResult> respo
       [this, write, respond, waits] {
         auto run = [this, write, respond, waits] {
           if (waits != nullptr) waits->end(kernel_.now());
-          after_if_alive(app_write_cost_us(write) + write_session_cost(), [this, write, respond] {
+          run_statement(app_write_cost_us(write) + write_session_cost(), [this, write, respond] {
             AppWriteResult result;
             apply_app_write(write, result);
             lock_.release(TableLock::Mode::shared);
@@ -659,14 +670,14 @@ void SimDatabase::app_read(int replica, Respond<AppReadResult> respond, std::sha
   if (replica > 0 && replica <= replica_count()) {
     const TimeUs staleness = replica_lag(replica);
     const TimeUs without_faults = std::min(staleness, replica_lag_without_faults(replica));
-    after_if_alive(us(costs_.app_read_us) + reload_cost(stale_read_sessions_), [respond, staleness, without_faults] {
+    run_statement(us(costs_.app_read_us) + reload_cost(stale_read_sessions_), [respond, staleness, without_faults] {
       respond(AppReadResult{Status::ok(), staleness, without_faults});
     });
     return;
   }
   app_table_lock(
       [this, respond] {
-        after_if_alive(us(costs_.app_read_us) + reload_cost(stale_read_sessions_), [this, respond] {
+        run_statement(us(costs_.app_read_us) + reload_cost(stale_read_sessions_), [this, respond] {
           lock_.release(TableLock::Mode::shared);
           respond(AppReadResult{Status::ok(), 0, 0});
         });

@@ -26,6 +26,7 @@
 #include "core/history.h"
 #include "core/observations.h"
 #include "core/ports.h"
+#include "sim/cpu_host.h"
 #include "sim/kernel.h"
 #include "sim/network.h"
 #include "sim/random.h"
@@ -99,6 +100,9 @@ class SimDatabase {
   // What statements, requests and replicated rows cost (the scenario's `costs:`).
   void set_costs(const CostProfile& costs) { costs_ = costs; }
   const CostProfile& costs() const { return costs_; }
+  // The host whose processors this database's statements share with other servers' (rehearse
+  // conform's servers on one machine); none: every statement runs at its profile cost.
+  void set_cpu_host(CpuHost* host) { cpu_host_ = host; }
 
   // The engine's statements.
   void ddl(const DdlStatement& statement, const DdlLimits& limits, const Fence& fence, const std::string& actor,
@@ -200,6 +204,9 @@ class SimDatabase {
   void with_table_lock(TableLock::Mode mode, TimeUs wait_limit_us, std::function<void()> work,
                        std::function<void()> gave_up);
   void after_if_alive(TimeUs delay_us, std::function<void()> work);
+  // A statement's work of `cost_us`: on the shared host when there is one (it takes longer
+  // beside others), else after_if_alive(cost_us).
+  void run_statement(TimeUs cost_us, std::function<void()> work);
   // Takes the shared table lock for an application statement, noting in `waits` a wait behind
   // the migration's DDL.
   void app_table_lock(std::function<void()> work, const std::shared_ptr<MigrationWaits>& waits);
@@ -235,6 +242,7 @@ class SimDatabase {
   std::vector<Replica> replicas_;
   TableLock lock_;
   std::vector<RowRange> locked_rows_;
+  CpuHost* cpu_host_ = nullptr;
   // The application's sessions (kAppConnections per kind) that have not run a statement since a
   // DDL changed the table: each one's next statement pays catalog_reload_us.
   int stale_write_sessions_ = 0;

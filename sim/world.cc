@@ -151,6 +151,10 @@ void World::build_stores() {
     if (global()) database->set_replica_transit(replica_transit_[region.name]);
     database->set_ignore_tokens(options_.store_ignores_tokens);
     database->set_commit_flush(options_.commit_flush);
+    if (options_.host_cores > 0) {
+      if (cpu_host_ == nullptr) cpu_host_ = std::make_unique<CpuHost>(*kernel_, options_.host_cores);
+      database->set_cpu_host(cpu_host_.get());
+    }
     if (options_.prior_checkpoint) database->store_checkpoint(*options_.prior_checkpoint);
     database->set_derived(plan_.derived);
     database->set_costs(scenario_.costs);

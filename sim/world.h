@@ -44,6 +44,10 @@ struct WorldOptions {
   // How long a commit's WAL waits on its primary before it ships (synchronous_commit = off: the
   // WAL writer's rounds); rehearse conform sets it from the live servers.
   DurationRange commit_flush{0, 0};
+  // The cores of one host every simulated database shares (sim/cpu_host.h); 0: none, each
+  // statement runs at its profile cost. rehearse conform sets it when the live servers share
+  // the machine it runs on.
+  int host_cores = 0;
 };
 
 class World {
@@ -126,6 +130,7 @@ class World {
   std::vector<std::string> region_order_;
   History history_;
   std::unique_ptr<Kernel> kernel_;
+  std::unique_ptr<CpuHost> cpu_host_;  // options_.host_cores > 0: the host the databases share
   std::unique_ptr<Network> network_;
   std::vector<Node*> lock_nodes_;
   std::map<std::string, Node*> primaries_;

@@ -279,5 +279,15 @@ TEST_F(DatabaseCostsTest, ARewritingTypeChangeHoldsTheTableForEveryRowAndCastsTh
   EXPECT_EQ(database->table().columns()[1].type, ColumnType::text);
 }
 
+TEST_F(DatabaseCostsTest, OnAHostOfOneCoreABatchHalvesTheSpeedOfAWriteBesideIt) {
+  CpuHost host(kernel, 1);
+  database->set_cpu_host(&host);
+  database->backfill(batch(101, 200), Checkpoint{}, Fence{}, "test", [](Result<std::int64_t>) {});  // 11 + 100 * 3 us of work
+  kernel.run_until(kernel.now() + 10);
+  EXPECT_EQ(app_write(5), kGrantUs + 2 * 29);  // its 29 us of work at half speed
+  kernel.run_until(kernel.now() + kMs);         // the batch is done
+  EXPECT_EQ(app_write(6), kGrantUs + 29);       // alone again
+}
+
 }  // namespace
 }  // namespace rehearse::sim

@@ -1,0 +1,59 @@
+#include "sim/cpu_host.h"
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+#include "core/assert.h"
+
+namespace rehearse::sim {
+
+namespace {
+// Work left below this is done: completions are scheduled on whole microseconds.
+constexpr double kDoneUs = 0.5;
+}  // namespace
+
+CpuHost::CpuHost(Kernel& kernel, int cores) : kernel_(kernel), cores_(cores) { REHEARSE_ASSERT(cores > 0); }
+
+double CpuHost::rate() const {
+  return jobs_.size() <= static_cast<std::size_t>(cores_) ? 1.0 : static_cast<double>(cores_) / static_cast<double>(jobs_.size());
+}
+
+void CpuHost::advance() {
+  const TimeUs now = kernel_.now();
+  const double done = static_cast<double>(now - updated_us_) * rate();
+  for (Job& job : jobs_) job.remaining_us -= done;
+  updated_us_ = now;
+}
+
+void CpuHost::run(TimeUs work_us, std::function<void()> done) {
+  advance();
+  jobs_.push_back(Job{static_cast<double>(std::max<TimeUs>(work_us, 1)), std::move(done)});
+  schedule_next();
+}
+
+void CpuHost::schedule_next() {
+  const std::uint64_t generation = ++generation_;
+  if (jobs_.empty()) return;
+  double least = jobs_.front().remaining_us;
+  for (const Job& job : jobs_) least = std::min(least, job.remaining_us);
+  const auto delay = std::max<TimeUs>(1, static_cast<TimeUs>(std::ceil(least / rate() - kDoneUs)));
+  kernel_.after(delay, [this, generation] {
+    if (generation != generation_) return;  // superseded by a later arrival or completion
+    advance();
+    std::vector<std::function<void()>> finished;
+    std::vector<Job> running;
+    for (Job& job : jobs_) {
+      if (job.remaining_us <= kDoneUs) {
+        finished.push_back(std::move(job.done));
+      } else {
+        running.push_back(std::move(job));
+      }
+    }
+    jobs_ = std::move(running);
+    schedule_next();
+    for (auto& done : finished) done();
+  });
+}
+
+}  // namespace rehearse::sim
