@@ -13,7 +13,6 @@
 #include <thread>
 
 #include <CLI/CLI.hpp>
-#include <libpq-fe.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -21,6 +20,7 @@
 #include "cli/live.h"
 #include "core/conformance.h"
 #include "core/plan.h"
+#include "real_backends/live_network.h"
 #include "real_backends/live_runner.h"
 #include "real_backends/postgres.h"
 #include "scenarios/costs.h"
@@ -140,26 +140,14 @@ DurationRange measured_network(const LiveConfig& config) {
 // The longest a primary holds a commit's WAL before a replica can get it: with
 // synchronous_commit = off the WAL writer writes and flushes it in rounds of wal_writer_delay,
 // and a WAL sender ships only flushed WAL. 0 with synchronous commits.
-// The servers of a config that are all on this machine (loopback or a Unix socket) share its
-// processors: the simulated databases then share as many cores (sim::CpuHost). 0 otherwise.
+// The servers of a config that are all on this machine (a loopback address or localhost) share
+// its processors: the simulated databases then share as many cores (sim::CpuHost). 0 otherwise.
 int shared_host_cores(const LiveConfig& config) {
   const auto local = [](const std::string& dsn) {
-    char* error = nullptr;
-    PQconninfoOption* options = PQconninfoParse(dsn.c_str(), &error);
-    if (options == nullptr) {
-      if (error != nullptr) PQfreemem(error);
-      return false;
-    }
-    bool on_this_host = true;
-    for (PQconninfoOption* option = options; option->keyword != nullptr; ++option) {
-      const std::string keyword = option->keyword;
-      if ((keyword == "host" || keyword == "hostaddr") && option->val != nullptr) {
-        const std::string host = option->val;
-        on_this_host = on_this_host && (host.empty() || host == "localhost" || host.starts_with("127.") || host == "::1" || host.starts_with("/"));
-      }
-    }
-    PQconninfoFree(options);
-    return on_this_host;
+    const Result<std::pair<std::string, int>> endpoint = live::conninfo_endpoint(dsn);
+    if (!endpoint.is_ok()) return false;  // a Unix socket or several hosts: not known to be here
+    const std::string& host = endpoint.value().first;
+    return host == "localhost" || host.starts_with("127.") || host == "::1";
   };
   for (const auto& region : config.regions) {
     if (!local(region.primary)) return 0;

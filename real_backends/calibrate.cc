@@ -494,11 +494,16 @@ class Calibration {
 
   // Client time from `since` until every replica has replayed the primary's current WAL.
   double until_replayed(Clock::time_point since) {
-    const std::string lsn = run(*primary_, "SELECT pg_current_wal_lsn()")[0][0].c_str();
+    return until_replicas_reach(run(*primary_, "SELECT pg_current_wal_lsn()")[0][0].c_str(), "replay", since);
+  }
+
+  // Client time from `since` until every replica's `position` ("replay" or "receive") is at
+  // `lsn` or past it.
+  double until_replicas_reach(const std::string& lsn, const char* position, Clock::time_point since) {
     double longest = 0;
     for (auto& replica : replicas_) {
-      while (!run(*replica, fmt::format("SELECT pg_last_wal_replay_lsn() >= '{}'::pg_lsn", lsn))[0][0].as<bool>()) {
-        if (remaining_us() <= 0) throw CalibrationError(3, "budget exhausted waiting for a replica to replay");
+      while (!run(*replica, fmt::format("SELECT pg_last_wal_{}_lsn() >= '{}'::pg_lsn", position, lsn))[0][0].as<bool>()) {
+        if (remaining_us() <= 0) throw CalibrationError(3, fmt::format("budget exhausted waiting for a replica to {}", position));
       }
       longest = std::max(longest, micros_since(since));
     }
@@ -575,21 +580,10 @@ class Calibration {
         flush.commit();
       }
       const std::string lsn = run(*primary_, "SELECT pg_current_wal_lsn()")[0][0].c_str();
-      for (auto& replica : replicas_) {
-        while (!run(*replica, fmt::format("SELECT pg_last_wal_receive_lsn() >= '{}'::pg_lsn", lsn))[0][0].as<bool>()) {
-          if (remaining_us() <= 0) throw CalibrationError(3, "budget exhausted waiting for a replica to receive");
-        }
-      }
+      until_replicas_reach(lsn, "receive", Clock::now());
       const Clock::time_point t = Clock::now();
       resume();
-      double longest = 0;
-      for (auto& replica : replicas_) {
-        while (!run(*replica, fmt::format("SELECT pg_last_wal_replay_lsn() >= '{}'::pg_lsn", lsn))[0][0].as<bool>()) {
-          if (remaining_us() <= 0) throw CalibrationError(3, "budget exhausted waiting for a replica to replay");
-        }
-        longest = std::max(longest, micros_since(t));
-      }
-      return longest;
+      return until_replicas_reach(lsn, "replay", t);
     } catch (...) {
       resume();
       throw;

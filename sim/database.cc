@@ -408,6 +408,8 @@ void SimDatabase::backfill(const BackfillBatch& batch, const Checkpoint& then, c
         const std::int64_t touched = high >= low ? high - low + 1 : 0;
         const std::uint64_t range = next_range_id_++;
         const double per_row = costs_.update_per_row_us_at(touched) + (trigger_installed() ? costs_.trigger_per_row_us : 0);
+        // On a shared host the statement may run slower than this pace: its locks are then
+        // taken early by the difference (a writer waits slightly more), not late.
         locked_rows_.push_back(RowRange{range, low, high, kernel_.now() + us(costs_.statement_base_us), per_row});
         run_statement(us(costs_.statement_base_us) + us(per_row, touched),
                        [this, batch, then, fence, actor, respond, range, started = stream_start()] {

@@ -64,14 +64,19 @@ class DatabaseCostsTest : public ::testing::Test {
     database->set_costs(distinct_profile());
   }
 
-  // Installs the dual-write trigger of `amount_cents = amount * 100`.
-  void install_trigger() {
+  // ADD COLUMN amount_cents bigint (expand).
+  static DdlStatement add_amount_cents() {
     DdlStatement add;
     add.kind = DdlStatement::Kind::add_column;
     add.table = "orders";
     add.column = "amount_cents";
     add.type = ColumnType::bigint;
-    EXPECT_EQ(run_ddl(add), kGrantUs + 13);
+    return add;
+  }
+
+  // Installs the dual-write trigger of `amount_cents = amount * 100`.
+  void install_trigger() {
+    EXPECT_EQ(run_ddl(add_amount_cents()), kGrantUs + 13);
     database->set_derived({DerivedColumn{"amount_cents", "amount_cents", "", parsed("amount * 100"), Expr{}}});
     ASSERT_TRUE(database->set_flag("dual_write", true, Fence{}, "test").is_ok());
     warm_sessions();
@@ -207,12 +212,7 @@ TEST_F(DatabaseCostsTest, AWriterOfARowTheBatchHasNotReachedYetDoesNotWaitForIt)
 }
 
 TEST_F(DatabaseCostsTest, EachApplicationSessionReloadsTheTableOnceAfterADdl) {
-  DdlStatement add;
-  add.kind = DdlStatement::Kind::add_column;
-  add.table = "orders";
-  add.column = "amount_cents";
-  add.type = ColumnType::bigint;
-  EXPECT_EQ(run_ddl(add), kGrantUs + 13);
+  EXPECT_EQ(run_ddl(add_amount_cents()), kGrantUs + 13);
   for (int session = 0; session < kAppConnections; ++session) EXPECT_EQ(app_write(5), kGrantUs + 29 + 41) << session;
   EXPECT_EQ(app_write(5), kGrantUs + 29);
   // The trigger: each session's first write through it loads and compiles it (in place of the reload).
