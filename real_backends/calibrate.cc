@@ -29,6 +29,7 @@ namespace {
 // The interval between the application measures' statements: a session of an application's pool
 // (8 per region at 50 requests/s) sits idle at least this long between requests.
 constexpr double kAppGapUs = 20'000;
+constexpr std::int64_t kBatchPauseUs = 10'000;  // measure_busy_host's pause between batches
 
 using Clock = std::chrono::steady_clock;
 
@@ -150,6 +151,7 @@ class Calibration {
     measure_rows();
     measure_ddl();
     measure_sessions();
+    measure_busy_host();
     measure_locks();
     measure_replication();
     result_.wall_s = micros_since(start_) / 1e6;
@@ -216,6 +218,12 @@ class Calibration {
                                static_cast<int>(values.size()), how};
     for (double* v : {&measure.median, &measure.p10, &measure.p90}) *v = std::max(0.0, *v);
     result_.measures.push_back(measure);
+  }
+
+  // `value` (a percentile of `values`) as the key's number, the spread that of `values`.
+  void record_value(const std::string& key, double value, const std::vector<double>& values, const std::string& how) {
+    record(key, values, how);
+    result_.measures.back().median = std::max(0.0, value);
   }
 
   // Per-row costs: (sample - base) / rows.
@@ -311,6 +319,7 @@ class Calibration {
              run(*primary_, bump(fmt::format("{} = {}", key_, 1 + (i * 7919) % options_.rows)));
            }, kAppGapUs),
            fmt::format("point UPDATE by primary key, autocommit, one every {} ms", kAppGapUs / 1000));
+    app_write_us_ = result_.measures.back().median;
     step("app_read_us");
     record("app_read_us", time(100, 10, slice(), [&](int i) {
              run(*primary_, fmt::format("SELECT * FROM {} WHERE {} = {}", table(), key_, 1 + (i * 7919) % options_.rows));
@@ -331,16 +340,44 @@ class Calibration {
     return sizes;
   }
 
+  // The scratch table filled afresh, vacuumed and analyzed: rows never updated since, as a
+  // backfill meets them (and as live mode prepares its tables). A row updated again costs
+  // differently (its page's free space, HOT chains, dead versions): two calibrations that each
+  // updated the same rows several times measured 3.4 and 5.5 us a row minutes apart.
+  void refill() {
+    run(*primary_, fmt::format("TRUNCATE {}", table()));
+    run(*primary_, "SELECT setseed(0.25)");
+    run(*primary_, insert_rows(table(), 1, options_.rows));
+    run(*primary_, fmt::format("VACUUM ANALYZE {}", table()));
+  }
+
+  // UPDATEs of `batch` consecutive ids, each on rows no earlier one touched (refilling the
+  // table when the next window would meet them): the samples in microseconds.
+  std::vector<double> time_fresh_windows(int reps, double slice_us, std::int64_t batch) {
+    refill();
+    std::int64_t next = 1;
+    std::vector<double> samples;
+    const Clock::time_point begin = Clock::now();
+    for (int i = 0; i < reps && (i < 2 || micros_since(begin) < slice_us); ++i) {
+      if (next + batch - 1 > options_.rows) {
+        refill();
+        next = 1;
+      }
+      const Clock::time_point t = Clock::now();
+      run(*primary_, bump(fmt::format("{} BETWEEN {} AND {}", key_, next, next + batch - 1)));
+      samples.push_back(micros_since(t));
+      next += batch;
+    }
+    return samples;
+  }
+
   void measure_rows() {
     for (std::int64_t batch : batch_sizes()) {
       step(fmt::format("update_per_row_us at batch {}", batch));
       const int reps = batch >= 100000 ? 8 : batch >= 10000 ? 25 : batch >= 1000 ? 60 : 100;
-      const auto samples = time(reps, 2, slice(), [&](int i) {
-        const std::int64_t low = 1 + (static_cast<std::int64_t>(i) * batch) % std::max<std::int64_t>(1, options_.rows - batch + 1);
-        run(*primary_, bump(fmt::format("{} BETWEEN {} AND {}", key_, low, low + batch - 1)));
-      });
-      record(fmt::format("update_per_row_us.{}", batch), per_row(samples, batch),
-             fmt::format("UPDATE of {} consecutive ids, autocommit", batch));
+      record(fmt::format("update_per_row_us.{}", batch), per_row(time_fresh_windows(reps, slice(), batch), batch),
+             fmt::format("UPDATE of {} consecutive ids never updated since the table was filled and vacuumed, autocommit",
+                         batch));
     }
     const std::int64_t batch = std::min<std::int64_t>(10000, options_.rows);
     step("insert_per_row_us");
@@ -354,19 +391,15 @@ class Calibration {
            }), options_.rows),
            "sequential scan of the whole table with a hash of a text column");
     step("trigger_per_row_us");
-    // The same windows with and without the trigger, inside the table whatever --rows is.
-    const auto window = [&](int i) {
-      const std::int64_t low = 1 + (static_cast<std::int64_t>(i) * batch) % std::max<std::int64_t>(1, options_.rows - batch + 1);
-      run(*primary_, bump(fmt::format("{} BETWEEN {} AND {}", key_, low, low + batch - 1)));
-    };
-    const auto plain = time(20, 3, slice() / 2, window);
+    // The same fresh windows with and without the trigger, inside the table whatever --rows is.
+    const auto plain = time_fresh_windows(20, slice() / 2, batch);
     run(*primary_, fmt::format("ALTER TABLE {} ADD COLUMN {} bigint", table(), e_));
     run(*primary_, fmt::format("CREATE FUNCTION {}.dual_write() RETURNS trigger LANGUAGE plpgsql AS "
                                "$$ BEGIN NEW.{} := NEW.{} * 2; RETURN NEW; END $$",
                                kCalibrationSchema, e_, a_));
     run(*primary_, fmt::format("CREATE TRIGGER dual_write BEFORE INSERT OR UPDATE ON {} FOR EACH ROW EXECUTE FUNCTION {}.dual_write()",
                                table(), kCalibrationSchema));
-    const auto triggered = time(20, 3, slice() / 2, window);
+    const auto triggered = time_fresh_windows(20, slice() / 2, batch);
     run(*primary_, fmt::format("DROP TRIGGER dual_write ON {}", table()));
     std::vector<double> extra;
     const double plain_median = percentile(plain, 0.5);
@@ -440,6 +473,67 @@ class Calibration {
     record("catalog_reload_us", reload, "a session's first point UPDATE after ADD COLUMN on its table, minus its second");
     record("trigger_first_call_us", first_call,
            "a fresh session's first point UPDATE through a new PL/pgSQL trigger on its table, minus its second");
+  }
+
+  // How much longer an application's point UPDATE takes while the migration's batches run on
+  // the same host (busy_host_wait): paced point UPDATEs on the upper half of the table while a
+  // second session runs UPDATE batches on the lower half, 10 ms apart as conform's batched
+  // backfill (a) paces them, counting those started while a batch ran (no row in common, so no
+  // lock is waited for: what remains is the wait for a processor, beside the batch's backend,
+  // the WAL writer and sender and the replica's replay), minus app_write_us.
+  void measure_busy_host() {
+    step("busy_host_wait_us");
+    const std::int64_t half = std::max<std::int64_t>(options_.rows / 2, 1);
+    const std::int64_t batch = std::min<std::int64_t>(2000, half);
+    pqxx::connection batcher(options_.primary);
+    run(batcher, fmt::format("SET statement_timeout = {}", std::max<std::int64_t>(1, std::llround(remaining_us() / 1000))));
+    std::atomic<bool> stop{false};
+    std::atomic<bool> in_batch{false};
+    std::optional<std::string> failed;
+    std::thread thread([&] {
+      try {
+        for (std::int64_t low = 0; !stop; low = (low + batch) % half) {
+          in_batch = true;
+          run(batcher, bump(fmt::format("{0} > {1} AND {0} <= {2}", key_, low, low + batch)));
+          in_batch = false;
+          std::this_thread::sleep_for(std::chrono::microseconds(kBatchPauseUs));
+        }
+      } catch (const std::exception& error) {
+        failed = error.what();
+      }
+    });
+    std::vector<double> samples;
+    try {
+      std::vector<bool> beside;
+      const std::vector<double> all = time(300, 60, slice(), [&](int i) {
+        beside.push_back(in_batch);
+        run(*primary_, bump(fmt::format("{} = {}", key_, half + 1 + (i * 7919) % std::max<std::int64_t>(options_.rows - half, 1))));
+      }, kAppGapUs);
+      for (std::size_t i = 0; i < all.size(); ++i) {
+        if (beside[i]) samples.push_back(all[i]);
+      }
+    } catch (...) {
+      stop = true;
+      thread.join();
+      throw;
+    }
+    stop = true;
+    thread.join();
+    if (failed) throw CalibrationError(3, "busy host measurement failed: " + *failed);
+    if (samples.empty()) throw CalibrationError(3, "busy host measurement: no point UPDATE started beside a batch");
+    std::vector<double> extra;
+    for (double sample : samples) extra.push_back(std::max(0.0, sample - app_write_us_));
+    const std::string how = fmt::format("point UPDATE one every {} ms started during a {}-row UPDATE batch (one every {} ms "
+                                        "after the last), minus app_write_us",
+                                        kAppGapUs / 1000, batch, kBatchPauseUs / 1000);
+    double floor = 0;  // percentiles never decrease
+    for (const auto& [key, q] : {std::pair<const char*, double>{"busy_host_wait_p50_us", 0.5},
+                                 {"busy_host_wait_p90_us", 0.9},
+                                 {"busy_host_wait_p99_us", 0.99},
+                                 {"busy_host_wait_max_us", 1.0}}) {
+      floor = std::max(floor, percentile(extra, q));
+      record_value(key, floor, extra, fmt::format("{} (its p{:g})", how, q * 100));
+    }
   }
 
   // A waiter's delay from the holder's COMMIT to its own UPDATE returning.
@@ -605,6 +699,7 @@ class Calibration {
   std::string key_ = "id", key_type_ = "bigint", a_ = "a", b_ = "b", e_ = "e", x_ = "x", r_ = "r";
   std::vector<FillerColumn> filler_;
   TableShape shape_;  // --table's shape (the filler's MappedColumns point into it)
+  double app_write_us_ = 0;  // the quiet point UPDATE's median (measure_busy_host subtracts it)
   double base_us_ = 0;
   std::string current_ = "connecting";  // what step() last started
   CalibrationResult result_;

@@ -630,6 +630,14 @@ void set_identity(pqxx::work& tx, const std::string& table, std::int64_t rows) {
   tx.exec(fmt::format("SELECT setval(pg_get_serial_sequence({}, 'id'), greatest({}, 1))", tx.quote(table), rows));
 }
 
+// A table rehearse just filled, vacuumed and analyzed: its rows in the state of a table in
+// service (hint bits set, pages all-visible, statistics current), not one an autovacuum may
+// reach in the middle of the migration (the first UPDATE of a freshly loaded page also writes
+// its hint bits: a backfill's batches ran up to twice as long, by when autovacuum came).
+void settle_table(pqxx::connection& connection, const std::string& table) {
+  pqxx::nontransaction(connection).exec("VACUUM (ANALYZE) " + quoted(connection, table));
+}
+
 }  // namespace
 
 void prepare_table(pqxx::connection& connection, const TableSpec& table) {
@@ -646,6 +654,7 @@ void prepare_table(pqxx::connection& connection, const TableSpec& table) {
                       fmt::join(names, ", "), fmt::join(generators, ", "), table.rows));
   set_identity(tx, table.name, table.rows);
   tx.commit();
+  settle_table(connection, table.name);
 }
 
 void create_table_with_rows(pqxx::connection& connection, const TableSpec& table, const TableImage& rows, const std::string& comment) {
@@ -675,6 +684,7 @@ void create_table_with_rows(pqxx::connection& connection, const TableSpec& table
   set_identity(tx, table.name, static_cast<std::int64_t>(rows.row_count()));
   tx.exec(fmt::format("COMMENT ON TABLE {} IS {}", quoted(connection, table.name), tx.quote(comment)));
   tx.commit();
+  settle_table(connection, table.name);
 }
 
 std::optional<std::string> table_comment(pqxx::connection& connection, const std::string& table) {
