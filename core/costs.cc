@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <utility>
 
 namespace rehearse {
@@ -12,6 +13,20 @@ double CostProfile::update_per_row_us_at(std::int64_t rows) const {
     if (batch <= rows) cost = per_row;
   }
   return cost;
+}
+
+double CostProfile::busy_host_wait_us_at(double q) const {
+  const std::pair<double, double> points[] = {{0.5, busy_host_wait_p50_us},
+                                              {0.9, busy_host_wait_p90_us},
+                                              {0.99, busy_host_wait_p99_us},
+                                              {1, busy_host_wait_max_us}};
+  if (q <= 0.5) return busy_host_wait_p50_us;
+  for (std::size_t i = 1; i < std::size(points); ++i) {
+    const auto& [q0, v0] = points[i - 1];
+    const auto& [q1, v1] = points[i];
+    if (q <= q1) return v0 + (v1 - v0) * (q - q0) / (q1 - q0);
+  }
+  return busy_host_wait_max_us;
 }
 
 double CostProfile::app_insert_us() const {
@@ -46,6 +61,10 @@ constexpr std::pair<const char*, double CostProfile::*> kKeys[] = {
     {"app_write_us", &CostProfile::app_write_us},
     {"app_read_us", &CostProfile::app_read_us},
     {"lookup_us", &CostProfile::lookup_us},
+    {"busy_host_wait_p50_us", &CostProfile::busy_host_wait_p50_us},
+    {"busy_host_wait_p90_us", &CostProfile::busy_host_wait_p90_us},
+    {"busy_host_wait_p99_us", &CostProfile::busy_host_wait_p99_us},
+    {"busy_host_wait_max_us", &CostProfile::busy_host_wait_max_us},
     {"replica_apply_per_row_us", &CostProfile::replica_apply_per_row_us},
     {"replica_base_delay_us", &CostProfile::replica_base_delay_us},
 };

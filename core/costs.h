@@ -18,29 +18,40 @@ struct CostProfile {
   // where the simulator charges each one). The defaults are the built-in profile: measured by
   // `rehearse calibrate` on PostgreSQL 15.18 with one streaming replica on loopback (a 2-core
   // Intel Xeon VM, 2026-12-02), as profiles/builtin-pg15-loopback.yaml holds them.
-  double statement_base_us = 16.301;  // fixed cost of any statement (a backfill batch, a checksum window)
-  double ddl_us = 45.325;             // a catalog-only DDL once it holds its lock
+  double statement_base_us = 43.335;  // fixed cost of any statement (a backfill batch, a checksum window)
+  double ddl_us = 123.424;            // a catalog-only DDL once it holds its lock
   // UPDATE cost per row by batch size (rows, per-row cost), ascending rows: a batch of N rows
   // costs the entry of the largest size <= N (the first entry below it).
-  std::vector<std::pair<std::int64_t, double>> update_per_row_us{{100, 2.571}, {1000, 4.415}, {10000, 6.163}, {100000, 8.177}};
-  double insert_per_row_us = 2.943;          // one inserted row, index maintenance included
-  double scan_per_row_us = 0.157;            // a sequential scan (a checksum window, SET NOT NULL's check)
-  double index_build_per_row_us = 1.057;     // CREATE INDEX CONCURRENTLY
-  double table_rewrite_per_row_us = 1.936;   // a rewriting ALTER COLUMN TYPE
-  double trigger_per_row_us = 1.882;         // the dual-write trigger, per row written while it is installed
-  double row_lock_hold_us = 36.713;          // a waiter's delay from the row lock holder's COMMIT to its grant
+  std::vector<std::pair<std::int64_t, double>> update_per_row_us{{100, 6.846}, {1000, 7.296}, {10000, 7.137}, {100000, 7.024}};
+  double insert_per_row_us = 3.812;          // one inserted row, index maintenance included
+  double scan_per_row_us = 0.145;            // a sequential scan (a checksum window, SET NOT NULL's check)
+  double index_build_per_row_us = 0.800;     // CREATE INDEX CONCURRENTLY
+  double table_rewrite_per_row_us = 2.035;   // a rewriting ALTER COLUMN TYPE
+  double trigger_per_row_us = 2.531;         // the dual-write trigger, per row written while it is installed
+  double row_lock_hold_us = 130.251;         // a waiter's delay from the row lock holder's COMMIT to its grant
   // An application session's first statement after a DDL changed its table (relation cache
   // rebuilt, the trigger's function compiled), over the statement itself.
-  double catalog_reload_us = 483.838;
+  double catalog_reload_us = 145.286;
   // An application session's first write through the dual-write trigger after it was created
   // (PL/pgSQL loaded, the function compiled), over the write itself.
-  double trigger_first_call_us = 4980.883;
-  double app_write_us = 27.182;              // one application point UPDATE (without the trigger)
-  double app_read_us = 44.653;               // one application point read
-  double lookup_us = 40.391;                 // a small engine query (key range, checkpoint, flag, lag)
-  double replica_apply_per_row_us = 7.080;   // a replica replaying one changed row
-  double replica_base_delay_us = 32.325;     // commit -> replayed on a replica, before the network's delay
+  double trigger_first_call_us = 1366.284;
+  double app_write_us = 599.250;             // one application point UPDATE (without the trigger)
+  double app_read_us = 576.798;              // one application point read
+  double lookup_us = 132.070;                // a small engine query (key range, checkpoint, flag, lag)
+  // A shared host's scheduling (rehearse conform: every server on one machine, sim/cpu_host.h):
+  // how much longer an application request waits for a processor while a migration statement
+  // runs beside it, as percentiles of the measured extra wait (paced point UPDATEs started
+  // during 2,000-row batch UPDATEs, minus app_write_us). Charged only on a shared host.
+  double busy_host_wait_p50_us = 0.000;
+  double busy_host_wait_p90_us = 1098.631;
+  double busy_host_wait_p99_us = 4169.664;
+  double busy_host_wait_max_us = 8101.084;
+  double replica_apply_per_row_us = 1.802;   // a replica replaying one changed row
+  double replica_base_delay_us = 106.561;    // commit -> replayed on a replica, before the network's delay
 
+  // The extra wait at quantile `q` (0..1) of busy_host_wait: the p50 up to q = 0.5 (the lower
+  // half waits about nothing), then linear between the p50, p90, p99 and max points.
+  double busy_host_wait_us_at(double q) const;
   // The UPDATE per-row cost for a batch of `rows` rows.
   double update_per_row_us_at(std::int64_t rows) const;
   // One application INSERT: the point write statement with its updated row's cost replaced by

@@ -17,15 +17,19 @@ namespace rehearse::sim {
 class CpuHost {
  public:
   CpuHost(Kernel& kernel, int cores);
-  // Runs `work_us` of work (at least 1 us) and calls `done` when it is complete.
-  void run(TimeUs work_us, std::function<void()> done);
+  // Runs `work_us` of work (at least 1 us) and calls `done` when it is complete. `migration`:
+  // the migration's own statement (a batch, a DDL, a scan), which keeps the host busy for the
+  // application's requests (CostProfile::busy_host_wait).
+  void run(TimeUs work_us, std::function<void()> done, bool migration = false);
   int cores() const { return cores_; }
   std::size_t running() const { return jobs_.size(); }
+  std::size_t migration_running() const;
 
  private:
   struct Job {
     double remaining_us;
     std::function<void()> done;
+    bool migration;
   };
   double rate() const;
   void advance();        // every job's remaining work less what it did since the last event

@@ -175,15 +175,29 @@ void SimDatabase::after_if_alive(TimeUs delay_us, std::function<void()> work) {
   });
 }
 
-void SimDatabase::run_statement(TimeUs cost_us, std::function<void()> work) {
+void SimDatabase::run_statement(TimeUs cost_us, std::function<void()> work, bool migration) {
   if (cpu_host_ == nullptr) {
     after_if_alive(cost_us, std::move(work));
     return;
   }
   const std::uint64_t epoch = node_.epoch();
-  cpu_host_->run(cost_us, [this, epoch, work = std::move(work)] {
-    if (node_.up() && node_.epoch() == epoch) work();
-  });
+  cpu_host_->run(
+      cost_us,
+      [this, epoch, work = std::move(work)] {
+        if (node_.up() && node_.epoch() == epoch) work();
+      },
+      migration);
+}
+
+void SimDatabase::run_app_statement(TimeUs cost_us, std::function<void()> work) {
+  // No host (every run but conform's) or an idle one: no draw, so no other run's stream moves.
+  if (cpu_host_ == nullptr || cpu_host_->migration_running() == 0) {
+    run_statement(cost_us, std::move(work), false);
+    return;
+  }
+  const double q = static_cast<double>(rng_.uniform(0, 999'999)) / 1e6;
+  const TimeUs wait = us(costs_.busy_host_wait_us_at(q));
+  after_if_alive(wait, [this, cost_us, work = std::move(work)]() mutable { run_statement(cost_us, std::move(work), false); });
 }
 
 void SimDatabase::with_table_lock(TableLock::Mode mode, TimeUs wait_limit_us, std::function<void()> work,
@@ -299,7 +313,7 @@ void SimDatabase::ddl(const DdlStatement& statement, const DdlLimits& limits, co
   with_table_lock(
       mode, wait_limit,
       [this, statement, fence, actor, respond, mode, busy] {
-        run_statement(busy, [this, statement, fence, actor, respond, mode] {
+        run_migration_statement(busy, [this, statement, fence, actor, respond, mode] {
           lock_.release(mode);
           const std::string detail = fmt::format("{}: {} {}{}", statement.purpose, ddl_name(statement.kind), statement.column,
                                                  statement.to.empty() ? "" : " to " + statement.to);
@@ -411,7 +425,7 @@ void SimDatabase::backfill(const BackfillBatch& batch, const Checkpoint& then, c
         // On a shared host the statement may run slower than this pace: its locks are then
         // taken early by the difference (a writer waits slightly more), not late.
         locked_rows_.push_back(RowRange{range, low, high, kernel_.now() + us(costs_.statement_base_us), per_row});
-        run_statement(us(costs_.statement_base_us) + us(per_row, touched),
+        run_migration_statement(us(costs_.statement_base_us) + us(per_row, touched),
                        [this, batch, then, fence, actor, respond, range, started = stream_start()] {
           release_rows(range);
           lock_.release(TableLock::Mode::shared);
@@ -513,7 +527,7 @@ void SimDatabase::checksum(const BackfillBatch& window, Respond<Result<RangeChec
           }
           if (!row_matches) ++sums.mismatched_rows;
         }
-        run_statement(us(costs_.statement_base_us) + us(costs_.scan_per_row_us, sums.rows), [this, sums, respond] {
+        run_migration_statement(us(costs_.statement_base_us) + us(costs_.scan_per_row_us, sums.rows), [this, sums, respond] {
           lock_.release(TableLock::Mode::shared);
           respond(sums);
         });
@@ -593,7 +607,7 @@ void SimDatabase::app_write(const AppWrite& write, Respond<AppWriteResult> respo
       [this, write, respond, waits] {
         auto run = [this, write, respond, waits] {
           if (waits != nullptr) waits->end(kernel_.now());
-          run_statement(app_write_cost_us(write) + write_session_cost(), [this, write, respond] {
+          run_app_statement(app_write_cost_us(write) + write_session_cost(), [this, write, respond] {
             AppWriteResult result;
             apply_app_write(write, result);
             lock_.release(TableLock::Mode::shared);
@@ -672,14 +686,14 @@ void SimDatabase::app_read(int replica, Respond<AppReadResult> respond, std::sha
   if (replica > 0 && replica <= replica_count()) {
     const TimeUs staleness = replica_lag(replica);
     const TimeUs without_faults = std::min(staleness, replica_lag_without_faults(replica));
-    run_statement(us(costs_.app_read_us) + reload_cost(stale_read_sessions_), [respond, staleness, without_faults] {
+    run_app_statement(us(costs_.app_read_us) + reload_cost(stale_read_sessions_), [respond, staleness, without_faults] {
       respond(AppReadResult{Status::ok(), staleness, without_faults});
     });
     return;
   }
   app_table_lock(
       [this, respond] {
-        run_statement(us(costs_.app_read_us) + reload_cost(stale_read_sessions_), [this, respond] {
+        run_app_statement(us(costs_.app_read_us) + reload_cost(stale_read_sessions_), [this, respond] {
           lock_.release(TableLock::Mode::shared);
           respond(AppReadResult{Status::ok(), 0, 0});
         });

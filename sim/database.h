@@ -205,8 +205,12 @@ class SimDatabase {
                        std::function<void()> gave_up);
   void after_if_alive(TimeUs delay_us, std::function<void()> work);
   // A statement's work of `cost_us`: on the shared host when there is one (it takes longer
-  // beside others), else after_if_alive(cost_us).
-  void run_statement(TimeUs cost_us, std::function<void()> work);
+  // beside others), else after_if_alive(cost_us). `migration`: the engine's statement.
+  void run_statement(TimeUs cost_us, std::function<void()> work, bool migration);
+  void run_migration_statement(TimeUs cost_us, std::function<void()> work) { run_statement(cost_us, std::move(work), true); }
+  // An application request's statement: on a shared host while a migration statement runs, it
+  // first waits for a processor (a draw of CostProfile::busy_host_wait), then runs.
+  void run_app_statement(TimeUs cost_us, std::function<void()> work);
   // Takes the shared table lock for an application statement, noting in `waits` a wait behind
   // the migration's DDL.
   void app_table_lock(std::function<void()> work, const std::shared_ptr<MigrationWaits>& waits);

@@ -67,6 +67,21 @@ TEST(CostProfileTest, InlineKeysOverrideTheBuiltinProfile) {
   EXPECT_EQ(p.source, "inline");
 }
 
+TEST(CostProfileTest, TheBusyHostWaitIsDrawnFromItsPercentiles) {
+  CostProfile p;
+  p.busy_host_wait_p50_us = 10;
+  p.busy_host_wait_p90_us = 50;
+  p.busy_host_wait_p99_us = 500;
+  p.busy_host_wait_max_us = 1500;
+  EXPECT_DOUBLE_EQ(p.busy_host_wait_us_at(0), 10);  // the lower half: the median
+  EXPECT_DOUBLE_EQ(p.busy_host_wait_us_at(0.5), 10);
+  EXPECT_DOUBLE_EQ(p.busy_host_wait_us_at(0.7), 30);  // halfway from p50 to p90
+  EXPECT_DOUBLE_EQ(p.busy_host_wait_us_at(0.9), 50);
+  EXPECT_DOUBLE_EQ(p.busy_host_wait_us_at(0.99), 500);
+  EXPECT_DOUBLE_EQ(p.busy_host_wait_us_at(0.995), 1000);
+  EXPECT_DOUBLE_EQ(p.busy_host_wait_us_at(1), 1500);
+}
+
 TEST(CostProfileTest, BadKeysAndValuesAreReportedWithLineAndKey) {
   const struct {
     std::string costs;

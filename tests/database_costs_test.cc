@@ -36,6 +36,8 @@ CostProfile distinct_profile() {
   costs.app_write_us = 29;
   costs.app_read_us = 17;
   costs.lookup_us = 19;
+  // One value at every percentile: every draw waits 53 us.
+  costs.busy_host_wait_p50_us = costs.busy_host_wait_p90_us = costs.busy_host_wait_p99_us = costs.busy_host_wait_max_us = 53;
   costs.replica_apply_per_row_us = 7;
   costs.replica_base_delay_us = 31;
   return costs;
@@ -284,9 +286,30 @@ TEST_F(DatabaseCostsTest, OnAHostOfOneCoreABatchHalvesTheSpeedOfAWriteBesideIt) 
   database->set_cpu_host(&host);
   database->backfill(batch(101, 200), Checkpoint{}, Fence{}, "test", [](Result<std::int64_t>) {});  // 11 + 100 * 3 us of work
   kernel.run_until(kernel.now() + 10);
-  EXPECT_EQ(app_write(5), kGrantUs + 2 * 29);  // its 29 us of work at half speed
-  kernel.run_until(kernel.now() + kMs);         // the batch is done
-  EXPECT_EQ(app_write(6), kGrantUs + 29);       // alone again
+  // It waits busy_host_wait for the processor, then does its 29 us of work at half speed.
+  EXPECT_EQ(app_write(5), kGrantUs + 53 + 2 * 29);
+  kernel.run_until(kernel.now() + kMs);    // the batch is done
+  EXPECT_EQ(app_write(6), kGrantUs + 29);  // alone again: no wait
+}
+
+TEST_F(DatabaseCostsTest, OnlyAMigrationStatementMakesTheApplicationWaitForTheHost) {
+  CpuHost host(kernel, 2);
+  database->set_cpu_host(&host);
+  TimeUs first = -1;
+  TimeUs second = -1;
+  const TimeUs start = kernel.now();
+  AppWrite write;
+  write.row_id = 5;
+  write.logical["amount"] = Value::integer(5);
+  database->app_write(write, [&](AppWriteResult) { first = kernel.now() - start; });
+  write.row_id = 6;
+  database->app_write(write, [&](AppWriteResult) { second = kernel.now() - start; });
+  kernel.run_until(kernel.now() + kMs);
+  EXPECT_EQ(first, kGrantUs + 29);  // beside another application write: no wait
+  EXPECT_EQ(second, kGrantUs + 29);
+  database->backfill(batch(101, 200), Checkpoint{}, Fence{}, "test", [](Result<std::int64_t>) {});
+  kernel.run_until(kernel.now() + 10);
+  EXPECT_EQ(app_write(7), kGrantUs + 53 + 29);  // two cores: full speed, after the wait
 }
 
 }  // namespace
