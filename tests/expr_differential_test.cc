@@ -434,14 +434,25 @@ const char* kind_name(Value::Kind kind) {
     case Value::Kind::numeric: return "numeric";
     case Value::Kind::text: return "text";
     case Value::Kind::timestamp: return "timestamp";
+    case Value::Kind::float8: return "double precision";
   }
   return "?";
+}
+
+// The rows' column types, as the simulator is given them.
+const ColumnTypes& column_types() {
+  static const ColumnTypes types = [] {
+    ColumnTypes made;
+    for (const ColumnDef& column : kColumns) made[column.name] = column.type;
+    return made;
+  }();
+  return types;
 }
 
 Outcome simulate(const std::string& text, const Row& row) {
   Outcome outcome;
   ExprParseError error;
-  const std::optional<Expr> expr = parse_expression(text, &error);
+  const std::optional<Expr> expr = parse_expression(text, column_types(), &error);
   if (!expr) {
     outcome.error = true;
     outcome.text = "load: " + error.message;

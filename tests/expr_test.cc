@@ -10,6 +10,7 @@
 #include <limits>
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "core/expr.h"
 #include "core/value.h"
@@ -34,12 +35,28 @@ const std::map<std::string, Value>& sample_row() {
       {"email", Value::text("  Ada@Example.COM  ")},
       {"city", Value::text("Z\xC3\xBCrich")},  // Zürich: 6 characters, 7 bytes
       {"status", Value::text("paid")},
-      {"missing", Value::null()},
+      {"missing", Value::null()},  // integer
+      {"unset", Value::null()},    // boolean
+      {"blank", Value::null()},    // text
       {"flag", Value::boolean(true)},
       {"off", Value::boolean(false)},
       {"created", Value::timestamp(timestamp_of("2024-02-29 13:45:00"))},
   };
   return row;
+}
+
+// The sample row's column types, as PostgreSQL would have them.
+const ColumnTypes& sample_types() {
+  static const ColumnTypes types = {
+      {"amount", ColumnType::numeric}, {"price", ColumnType::numeric},
+      {"qty", ColumnType::bigint},     {"big", ColumnType::bigint},
+      {"name", ColumnType::text},      {"email", ColumnType::text},
+      {"city", ColumnType::text},      {"status", ColumnType::text},
+      {"missing", ColumnType::integer}, {"unset", ColumnType::boolean},
+      {"blank", ColumnType::text},     {"flag", ColumnType::boolean},
+      {"off", ColumnType::boolean},    {"created", ColumnType::timestamp},
+  };
+  return types;
 }
 
 const Value* lookup_sample(const std::string& column) {
@@ -57,6 +74,7 @@ const char* kind_name(Value::Kind kind) {
     case Value::Kind::numeric: return "numeric";
     case Value::Kind::text: return "text";
     case Value::Kind::timestamp: return "timestamp";
+    case Value::Kind::float8: return "float8";
   }
   return "?";
 }
@@ -69,7 +87,7 @@ std::string describe(const EvalResult& result) {
 
 std::string evaluate_text(const std::string& text) {
   ExprParseError error;
-  const std::optional<Expr> expr = parse_expression(text, &error);
+  const std::optional<Expr> expr = parse_expression(text, sample_types(), &error);
   if (!expr) return "parse error:" + error.message;
   return describe(evaluate(*expr, lookup_sample));
 }
@@ -90,7 +108,7 @@ const EvaluationCase kEvaluationCases[] = {
     {"missing = missing", "null:NULL"},
     {"missing <> 1", "null:NULL"},
     {"-missing", "null:NULL"},
-    {"lower(missing)", "null:NULL"},
+    {"lower(blank)", "null:NULL"},
     {"substr(name, missing)", "null:NULL"},
     {"round(amount, missing)", "null:NULL"},
     {"CAST(missing AS integer)", "null:NULL"},
@@ -99,19 +117,19 @@ const EvaluationCase kEvaluationCases[] = {
     {"NULL IS NULL", "boolean:t"},
     {"qty IS NULL", "boolean:f"},
     // Three-valued logic; AND / OR stop once the result is known, left to right.
-    {"missing AND false", "boolean:f"},
-    {"missing AND true", "null:NULL"},
-    {"missing OR true", "boolean:t"},
-    {"missing OR false", "null:NULL"},
-    {"NOT missing", "null:NULL"},
-    {"off OR missing", "null:NULL"},
+    {"unset AND false", "boolean:f"},
+    {"unset AND true", "null:NULL"},
+    {"unset OR true", "boolean:t"},
+    {"unset OR false", "null:NULL"},
+    {"NOT unset", "null:NULL"},
+    {"off OR unset", "null:NULL"},
     {"flag AND NOT off", "boolean:t"},
     {"NOT flag = off", "boolean:t"},  // NOT binds looser than =
     {"flag = true AND qty > 2 OR off", "boolean:t"},
     {"false AND 1 / 0 = 1", "boolean:f"},
     {"true OR 1 / 0 = 1", "boolean:t"},
-    {"missing AND 1 / 0 = 1", "error:division by zero"},
-    {"qty AND true", "error:argument of AND must be type boolean, not type bigint"},
+    {"unset AND 1 / 0 = 1", "parse error:division by zero"},  // folded by the planner,
+    {"qty AND true", "parse error:argument of AND must be type boolean, not type bigint"},
     {"NOT 'yes'", "boolean:f"},  // a quoted literal is cast to boolean
     // Exact decimals.
     {"round(amount * 100)", "numeric:1235"},
@@ -133,10 +151,10 @@ const EvaluationCase kEvaluationCases[] = {
     {"-1 / 3.0", "numeric:-0.33333333333333333333"},
     {"5.5 % 2", "numeric:1.5"},
     {"-5.5 % 2", "numeric:-1.5"},
-    {"1.5 / 0", "error:division by zero"},
+    {"1.5 / 0", "parse error:division by zero"},
     {"amount / 0.0", "error:division by zero"},
     {"amount % 0", "error:division by zero"},
-    {"99999999999999999999999999999999999999 * 10", "error:numeric value out of range"},
+    {"99999999999999999999999999999999999999 * 10", "parse error:numeric value out of range"},
     {"round(12.345, 2)", "numeric:12.35"},
     {"round(-12.345, 2)", "numeric:-12.35"},
     {"round(2.5)", "numeric:3"},
@@ -144,13 +162,13 @@ const EvaluationCase kEvaluationCases[] = {
     {"round(1234.5, -2)", "numeric:1200"},
     {"round(1.5, 3)", "numeric:1.500"},
     {"round(qty, 2)", "numeric:3.00"},
-    {"round(qty)", "integer:3"},  // PostgreSQL: double precision 3
+    {"round(qty)", "float8:3"},  // double precision
     {"round(amount, 31)", "error:round to 31 decimal places exceeds the supported maximum of 30"},
     {"floor(-1.5)", "numeric:-2"},
     {"ceil(-1.5)", "numeric:-1"},
     {"ceiling(1.2)", "numeric:2"},
     {"floor(12.000)", "numeric:12"},
-    {"floor(qty)", "integer:3"},
+    {"floor(qty)", "float8:3"},
     {"abs(-3.50)", "numeric:3.50"},
     {"abs(-qty)", "integer:3"},
     {"abs(-big - 1)", "error:bigint out of range"},
@@ -204,27 +222,27 @@ const EvaluationCase kEvaluationCases[] = {
     {"'Z' < 'a'", "boolean:t"},  // byte order (COLLATE "C")
     {"name = 'Ada Lovelace'", "boolean:t"},
     {"status <> 'paid'", "boolean:f"},
-    {"1 || 2", "error:operator does not exist: bigint || bigint"},
-    {"lower(qty)", "error:function lower(bigint) does not exist"},
-    {"name + 1", "error:operator does not exist: text + bigint"},
-    {"name = 5", "error:operator does not exist: text = bigint"},
+    {"1 || 2", "parse error:operator does not exist: integer || integer"},
+    {"lower(qty)", "parse error:function lower(bigint) does not exist"},
+    {"name + 1", "parse error:operator does not exist: text + integer"},
+    {"name = 5", "parse error:operator does not exist: text = integer"},
     // CASE.
     {"CASE WHEN qty > 2 THEN 'many' ELSE 'few' END", "text:many"},
-    {"CASE WHEN missing THEN 1 ELSE 2 END", "integer:2"},
-    {"CASE WHEN missing THEN 1 END", "null:NULL"},
+    {"CASE WHEN unset THEN 1 ELSE 2 END", "integer:2"},
+    {"CASE WHEN unset THEN 1 END", "null:NULL"},
     {"CASE status WHEN 'new' THEN 1 WHEN 'paid' THEN 2 END", "integer:2"},
     {"CASE missing WHEN NULL THEN 1 ELSE 0 END", "integer:0"},
     {"CASE WHEN qty = 3 THEN 1 ELSE 2.5 END", "numeric:1"},  // resolved type numeric
     {"CASE WHEN false THEN 1 / 0 ELSE 0 END", "integer:0"},
-    {"CASE WHEN qty THEN 1 END", "error:argument of CASE/WHEN must be type boolean, not type bigint"},
+    {"CASE WHEN qty THEN 1 END", "parse error:argument of CASE/WHEN must be type boolean, not type bigint"},
     {"case when QTY > 1 then 'many' eLsE 'one' END", "text:many"},
     // CAST and ::.
     {"CAST('42' AS integer)", "integer:42"},
     {"' 42 '::bigint", "integer:42"},
-    {"'4x'::integer", "error:invalid input syntax for type integer: \"4x\""},
-    {"'12.5'::integer", "error:invalid input syntax for type integer: \"12.5\""},
-    {"'3000000000'::integer", "error:value \"3000000000\" is out of range for type integer"},
-    {"CAST(3000000000 AS integer)", "error:integer out of range"},
+    {"'4x'::integer", "parse error:invalid input syntax for type integer: \"4x\""},
+    {"'12.5'::integer", "parse error:invalid input syntax for type integer: \"12.5\""},
+    {"'3000000000'::integer", "parse error:value \"3000000000\" is out of range for type integer"},
+    {"CAST(3000000000 AS integer)", "parse error:integer out of range"},
     {"CAST(amount AS integer)", "integer:12"},
     {"2.5::bigint", "integer:3"},
     {"(-2.5)::bigint", "integer:-3"},
@@ -232,10 +250,10 @@ const EvaluationCase kEvaluationCases[] = {
     {"'12.345'::numeric(5,2)", "numeric:12.35"},
     {"amount::numeric(4,2)", "numeric:12.35"},
     {"amount::numeric(3,2)",
-     "error:numeric field overflow: a field with precision 3, scale 2 cannot hold 12.345"},
+     "error:numeric field overflow"},
     {"qty::numeric(10,2)", "numeric:3.00"},
     {"CAST(qty AS decimal)", "numeric:3"},
-    {"'abc'::numeric", "error:invalid input syntax for type numeric: \"abc\""},
+    {"'abc'::numeric", "parse error:invalid input syntax for type numeric: \"abc\""},
     {"'1.5e3'::numeric", "numeric:1500"},
     {"' -0.50 '::numeric", "numeric:-0.50"},
     {"qty::text", "text:3"},
@@ -243,25 +261,25 @@ const EvaluationCase kEvaluationCases[] = {
     {"CAST(flag AS text)", "text:true"},
     {"'t'::boolean", "boolean:t"},
     {"'FALSE'::bool", "boolean:f"},
-    {"'maybe'::boolean", "error:invalid input syntax for type boolean: \"maybe\""},
+    {"'maybe'::boolean", "parse error:invalid input syntax for type boolean: \"maybe\""},
     {"flag::varchar(2)", "text:tr"},
     {"name::varchar(3)", "text:Ada"},
     {"qty::text::integer + 1", "integer:4"},
     {"CAST('2024-01-02 03:04:05.25' AS timestamp)", "timestamp:2024-01-02 03:04:05.25"},
     {"created::text", "text:2024-02-29 13:45:00"},
-    {"'2023-02-29'::timestamp", "error:invalid input syntax for type timestamp: \"2023-02-29\""},
-    {"flag::numeric", "error:cannot cast type boolean to numeric"},
-    {"created::integer", "error:cannot cast type timestamp without time zone to integer"},
+    {"'2023-02-29'::timestamp", "parse error:invalid input syntax for type timestamp: \"2023-02-29\""},
+    {"flag::numeric", "parse error:cannot cast type boolean to numeric"},
+    {"created::integer", "parse error:cannot cast type timestamp without time zone to integer"},
     // Quoted literals take the type of the value they meet ("unknown" in PostgreSQL).
     {"'5' + 1", "integer:6"},
     {"amount > '12.3'", "boolean:t"},
     {"created > '2024-01-01'", "boolean:t"},
-    {"'x' + 1", "error:invalid input syntax for type bigint: \"x\""},
+    {"'x' + 1", "parse error:invalid input syntax for type integer: \"x\""},
     // coalesce, nullif, greatest, least.
     {"coalesce(missing, qty, 0)", "integer:3"},
     {"coalesce(missing, 0.0)", "numeric:0.0"},
     {"coalesce(missing, missing)", "null:NULL"},
-    {"coalesce(qty, 1 / 0)", "integer:3"},  // later arguments are not evaluated
+    {"coalesce(qty, 1 / 0)", "parse error:division by zero"},  // the planner folds 1 / 0
     {"coalesce(missing, 5, 1.5)", "numeric:5"},
     {"nullif(qty, 3)", "null:NULL"},
     {"nullif(qty, 4)", "integer:3"},
@@ -274,10 +292,10 @@ const EvaluationCase kEvaluationCases[] = {
     {"least(missing, missing)", "null:NULL"},
     {"greatest('apple', 'banana')", "text:banana"},
     {"greatest(created, '2025-01-01')", "timestamp:2025-01-01 00:00:00"},
-    {"greatest(qty, name)", "error:GREATEST types bigint and text cannot be matched"},
+    {"greatest(qty, name)", "parse error:GREATEST types bigint and text cannot be matched"},
     // Columns.
-    {"nope + 1", "error:unknown column 'nope'"},
-    {"\"Qty\"", "error:unknown column 'Qty'"},
+    {"nope + 1", "parse error:column \"nope\" does not exist"},
+    {"\"Qty\"", "parse error:column \"Qty\" does not exist"},
     {"\"qty\" + 1", "integer:4"},
 };
 
@@ -294,14 +312,15 @@ TEST(ExprToSql, RoundTripMeansTheSame) {
   // For every table expression: parse(to_sql(e)) evaluates to the same kind and value (or the
   // same error), and rendering it again gives the same SQL (to_sql is a fixpoint).
   for (const EvaluationCase& test : kEvaluationCases) {
+    if (std::string_view(test.expected).rfind("parse error:", 0) == 0) continue;
     SCOPED_TRACE(test.expression);
     ExprParseError error;
-    const std::optional<Expr> original = parse_expression(test.expression, &error);
+    const std::optional<Expr> original = parse_expression(test.expression, sample_types(), &error);
     ASSERT_TRUE(original.has_value()) << error.message;
     const std::string sql = to_sql(*original, quote_identifier);
     SCOPED_TRACE(sql);
     EXPECT_EQ(sql.find("--"), std::string::npos);
-    const std::optional<Expr> reparsed = parse_expression(sql, &error);
+    const std::optional<Expr> reparsed = parse_expression(sql, sample_types(), &error);
     ASSERT_TRUE(reparsed.has_value()) << error.message;
     EXPECT_EQ(describe(evaluate(*reparsed, lookup_sample)),
               describe(evaluate(*original, lookup_sample)));
