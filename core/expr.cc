@@ -1275,9 +1275,9 @@ class Typer {
         result = SqlType::text;
         break;
       case Function::abs:
-        if (types[0] == SqlType::unknown) return fail(*typed, "function abs(unknown) is not unique");
         if (!accept(types[0], {SqlType::int4, SqlType::int8, SqlType::numeric, SqlType::float8})) return missing();
-        result = types[0];
+        result = types[0] == SqlType::unknown ? SqlType::float8 : types[0];  // the preferred type
+        targets[0] = result;
         break;
       case Function::round:
         if (types.size() == 2) {

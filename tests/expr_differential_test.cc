@@ -21,6 +21,7 @@
 #include <libpq-fe.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
