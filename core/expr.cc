@@ -68,6 +68,7 @@ const char* type_name(SqlType type) {
     case SqlType::float8: return "double precision";
     case SqlType::text: return "text";
     case SqlType::timestamp: return "timestamp without time zone";
+    case SqlType::interval: return "interval";
   }
   REHEARSE_ASSERT(false);
   return "?";
@@ -131,6 +132,7 @@ char category_of(SqlType type) {
   if (type == SqlType::text || type == SqlType::unknown) return 'S';
   if (type == SqlType::boolean) return 'B';
   if (type == SqlType::timestamp) return 'D';
+  if (type == SqlType::interval) return 'T';
   return 'X';
 }
 bool is_preferred(SqlType type) { return type == SqlType::float8 || type == SqlType::text; }
@@ -460,6 +462,8 @@ EvalResult convert(const Value& value, SqlType type) {
     case SqlType::boolean: return cast_to_boolean(value);
     case SqlType::timestamp: return cast_to_timestamp(value);
     case SqlType::text: return cast_to_text(value, TypeSpec{});
+    case SqlType::interval:
+      return failure("interval literals are not supported by the simulator");
     case SqlType::dynamic:
     case SqlType::unknown: return success(value);
   }
@@ -1026,7 +1030,13 @@ class Typer {
     if (is_number_type(left) && is_number_type(right)) domain = number_domain(left, right);
     if (is_arithmetic(op)) {
       if (left == SqlType::timestamp && right == SqlType::timestamp && op == Operator::subtract) {
-        return fail(node, "timestamp - timestamp gives an interval, which the expression language does not have");
+        typed->arguments[0] = coerce(typed->arguments[0], left);
+        if (typed->arguments[0] == nullptr) return nullptr;
+        typed->arguments[1] = coerce(typed->arguments[1], right);
+        if (typed->arguments[1] == nullptr) return nullptr;
+        typed->operand_type = SqlType::timestamp;
+        typed->result_type = SqlType::interval;
+        return typed;
       }
       if (!is_number_type(domain) || (domain == SqlType::float8 && op == Operator::modulo)) {
         return fail(node, no_operator(op, typed->arguments[0]->result_type == SqlType::unknown ? SqlType::unknown : left,
@@ -1034,6 +1044,8 @@ class Typer {
       }
     } else if (domain == SqlType::dynamic) {
       return fail(node, no_operator(op, left, right));
+    } else if (domain == SqlType::interval) {
+      return fail(node, "comparing interval values is not supported by the simulator");
     }
     typed->arguments[0] = coerce(typed->arguments[0], left);
     if (typed->arguments[0] == nullptr) return nullptr;
@@ -1167,6 +1179,7 @@ class Typer {
     SqlType domain = left == right ? left : SqlType::dynamic;
     if (is_number_type(left) && is_number_type(right)) domain = number_domain(left, right);
     if (domain == SqlType::dynamic) return fail(*value, no_operator(Operator::equal, left, right));
+    if (domain == SqlType::interval) return fail(*value, "comparing interval values is not supported by the simulator");
     *compare_type = domain;
     return coerce(value, right);
   }
@@ -1206,6 +1219,9 @@ class Typer {
         std::vector<NodePointer*> inputs;
         for (NodePointer& argument : typed->arguments) inputs.push_back(&argument);
         if (!to_common_type(inputs, common, context)) return nullptr;
+        if (common == SqlType::interval && node.function != Function::coalesce) {
+          return fail(node, "comparing interval values is not supported by the simulator");
+        }
         typed->result_type = common;
         typed->operand_type = common;
         return typed;
@@ -1230,6 +1246,7 @@ class Typer {
     SqlType domain = left == right ? left : SqlType::dynamic;
     if (is_number_type(left) && is_number_type(right)) domain = number_domain(left, right);
     if (domain == SqlType::dynamic) return fail(*typed, no_operator(Operator::equal, left, right));
+    if (domain == SqlType::interval) return fail(*typed, "comparing interval values is not supported by the simulator");
     typed->arguments[0] = coerce(typed->arguments[0], left);
     if (typed->arguments[0] == nullptr) return nullptr;
     typed->arguments[1] = coerce(typed->arguments[1], right);
@@ -1313,6 +1330,43 @@ class Typer {
   bool failed_ = false;
 };
 
+// timestamp - timestamp: PostgreSQL's timestamp_mi (the difference in microseconds, whole days
+// split off by interval_justify_hours) printed as its interval output does (IntervalStyle
+// postgres): "1 day 02:00:00", "-151 days -11:59:59.5", "00:00:00". Held as text.
+EvalResult timestamp_difference(const Value& a, const Value& b) {
+  REHEARSE_ASSERT(a.kind() == Value::Kind::timestamp);
+  REHEARSE_ASSERT(b.kind() == Value::Kind::timestamp);
+  constexpr std::int64_t kMicrosPerDay = 86400LL * 1000000;
+  const auto infinite = [](std::int64_t t) { return t == kTimestampInfinity || t == kTimestampMinusInfinity; };
+  if (infinite(a.as_int()) || infinite(b.as_int())) return failure("cannot subtract infinite timestamps");
+  std::int64_t time = 0;
+  if (__builtin_sub_overflow(a.as_int(), b.as_int(), &time)) return failure("interval out of range");
+  std::int64_t days = time / kMicrosPerDay;  // truncated toward zero, as TMODULO
+  time -= days * kMicrosPerDay;
+  if (days > 0 && time < 0) {
+    time += kMicrosPerDay;
+    --days;
+  } else if (days < 0 && time > 0) {
+    time -= kMicrosPerDay;
+    ++days;
+  }
+  std::string text;
+  if (days != 0) text = fmt::format("{} day{}", days, days == 1 || days == -1 ? "" : "s");
+  if (days == 0 || time != 0) {
+    const std::int64_t magnitude = time < 0 ? -time : time;
+    const std::int64_t seconds = magnitude / 1000000;
+    const std::int64_t fraction = magnitude % 1000000;
+    text += fmt::format("{}{}{:02}:{:02}:{:02}", days == 0 ? "" : " ", time < 0 ? "-" : (days < 0 ? "+" : ""),
+                        seconds / 3600, seconds / 60 % 60, seconds % 60);
+    if (fraction != 0) {
+      std::string digits = fmt::format("{:06}", fraction);
+      while (digits.back() == '0') digits.pop_back();
+      text += "." + digits;
+    }
+  }
+  return success(Value::text(std::move(text)));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Evaluation: the tree walk
 
@@ -1393,6 +1447,7 @@ class Evaluator {
     if (!left.ok) return left;
     right = coerce_dynamic(*node.arguments[1], std::move(right.value), left.value);
     if (!right.ok) return right;
+    if (node.result_type == SqlType::interval) return timestamp_difference(left.value, right.value);
     if (is_arithmetic(op)) return arithmetic(op, left.value, right.value, node.result_type);
     return compare(op, left.value, right.value, node.operand_type);
   }

@@ -18,8 +18,11 @@ namespace rehearse {
 // a quoted literal or NULL before it meets a typed value; `dynamic` is a column whose type the
 // caller did not give (parse_expression without column types): such nodes are typed by the
 // values they meet at evaluation, the way the language worked before issue 13.
+// `interval` is only the result of timestamp - timestamp: it may be printed, cast to text,
+// concatenated, tested for NULL and passed through CASE / COALESCE; its value is held as the
+// text PostgreSQL prints.
 enum class SqlType : std::uint8_t {
-  dynamic, unknown, boolean, int4, int8, numeric, float8, text, timestamp
+  dynamic, unknown, boolean, int4, int8, numeric, float8, text, timestamp, interval
 };
 
 struct ExprNode {

@@ -39,6 +39,7 @@ constexpr std::string_view kStatementPrefix = "SELECT ";
 constexpr int kNumericPrecisionMax = 1000;  // PostgreSQL's NUMERIC_MAX_PRECISION
 constexpr int kVarcharLengthMax = 10485760;
 constexpr std::size_t kTextLengthMax = 1 << 20;  // bytes of one expression
+constexpr std::int64_t kInt4Magnitude = 2147483648;  // |INT32_MIN|
 
 struct FunctionSpec {
   std::string_view name;
@@ -219,7 +220,7 @@ class Converter {
     }
     if (body.contains("ival")) {
       made->digits_literal = true;
-      made->literal = Value::integer(body["ival"].value("ival", 0));
+      made->literal = Value::integer(integer_constant(body));
       return build(made);
     }
     if (body.contains("fval")) return number(made, body["fval"].value("fval", ""));
@@ -234,6 +235,42 @@ class Converter {
     }
     return fail(made->position, token_at(made->position),
                 "bit-string literals (B'...', X'...') are not part of the expression language");
+  }
+
+  // The value of an integer constant. libpg_query 15-4.0 writes only positive values into its
+  // JSON (0 and negative ones alike come out empty), so those are read back from the text at
+  // the constant's location: PostgreSQL folded the minus signs before it (doNegate) and puts
+  // the location on the first of them; each one, with parentheses and spaces between, negates.
+  std::int64_t integer_constant(const Json& body) const {
+    const int written = body.value("ival", Json::object()).value("ival", 0);
+    if (written != 0) return written;
+    const std::int64_t location = body.value("location", -1) - static_cast<std::int64_t>(kStatementPrefix.size());
+    if (location < 0) return 0;
+    std::size_t index = static_cast<std::size_t>(location);
+    bool negative = false;
+    while (index < text_.size()) {
+      const char c = text_[index];
+      if (c == '-' && index + 1 < text_.size() && text_[index + 1] == '-') {  // a comment
+        while (index < text_.size() && text_[index] != '\n') ++index;
+      } else if (c == '/' && index + 1 < text_.size() && text_[index + 1] == '*') {
+        const std::size_t end = text_.find("*/", index + 2);
+        index = end == std::string::npos ? text_.size() : end + 2;
+      } else if (c == '-') {
+        negative = !negative;
+        ++index;
+      } else if (c == '(' || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
+        ++index;
+      } else {
+        break;
+      }
+    }
+    std::int64_t magnitude = 0;
+    while (index < text_.size() && text_[index] >= '0' && text_[index] <= '9') {
+      magnitude = magnitude * 10 + (text_[index] - '0');
+      if (magnitude > kInt4Magnitude) return 0;  // not an int4 constant: a broken assumption
+      ++index;
+    }
+    return negative ? -magnitude : magnitude;
   }
 
   // A number PostgreSQL's lexer did not make an int4: digits that may fit int8, or a decimal.
@@ -434,7 +471,7 @@ class Converter {
         fail(position, token_at(position), "type modifiers must be integer constants");
         return false;
       }
-      modifiers.push_back(value["ival"].value("ival", 0));
+      modifiers.push_back(integer_constant(value));
     }
     return type_modifiers(position, modifiers, type);
   }

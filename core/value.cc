@@ -522,7 +522,7 @@ int days_in_month(std::int64_t year, int month) {
 // PostgreSQL's timestamp input (DecodeDateTime with DateStyle MDY), for the forms migrations
 // meet: ISO dates and times ("2024-01-31 08:30:00.5", "2024-01-31T08:30"), "20240131", month
 // names ("Jan 31 2024", "January 31, 2024", "31 Jan 2024", "2024-Jan-31"), M/D/Y, day names,
-// AM / PM ("3pm", "3:15 PM"), "24:00:00", a time zone (ignored, as by timestamp without time
+// AM / PM after a time ("3:15 PM"; "3pm" is invalid, as in PostgreSQL), "24:00:00", a time zone (ignored, as by timestamp without time
 // zone: "+02", "-05:30", "UTC", "Z"), BC / AD, fractions rounded to microseconds, and the
 // special values epoch, infinity and -infinity.
 struct DateTimeFields {
@@ -690,10 +690,8 @@ bool read_fields(std::string_view text, DateTimeFields* fields) {
       } else if (next == '-' || next == '/' || (next == '.' && !fields->year)) {
         index = start;
         if (!read_separated_date(text, &index, fields)) return false;
-      } else if (index < text.size() && is_letter(next) && (text.substr(index, 2) == "am" || text.substr(index, 2) == "pm")) {
-        if (fields->hour || digits.size() > 2) return false;
-        fields->hour = to_number(digits);
-        fields->minute = 0;
+      } else if (is_letter(next)) {
+        return false;  // "3pm", "12abc": PostgreSQL reads no number glued to a word
       } else if (digits.size() == 8 && !fields->year) {  // YYYYMMDD
         fields->year = to_number(digits.substr(0, 4));
         fields->year_digits = 4;

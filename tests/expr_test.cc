@@ -205,7 +205,7 @@ const EvaluationCase kEvaluationCases[] = {
     {"lower(trim(email))", "text:ada@example.com"},
     {"length(name)", "integer:12"},
     {"length(city)", "integer:6"},
-    {"upper(city)", "text:Z\xC3\xBCRICH"},  // ASCII letters only
+    {"upper(city)", "text:Z\xC3\x9CRICH"},  // Unicode case mapping (C.UTF-8)
     {"substr('hello', 2, 3)", "text:ell"},
     {"substr('hello', 2)", "text:ello"},
     {"substr('hello', 0, 3)", "text:he"},
@@ -681,11 +681,29 @@ TEST(Timestamp, ParsesPostgreSQLInputForms) {
   EXPECT_EQ(parse_timestamp("1970-01-01"), 0);
   EXPECT_EQ(parse_timestamp(" 1970-01-01 00:00:01 "), 1000000);
   EXPECT_EQ(parse_timestamp("1970-01-01T00:01"), 60000000);
-  EXPECT_EQ(parse_timestamp("1970-01-01 00:00:00.0000005"), 1);  // rounded to microseconds
+  // Fractions are rounded to microseconds as PostgreSQL does: rint(strtod(fraction) * 10^6).
+  EXPECT_EQ(parse_timestamp("1970-01-01 00:00:00.0000005"), 0);
+  EXPECT_EQ(parse_timestamp("1999-12-31 23:59:59.9999995"), parse_timestamp("2000-01-01"));
   EXPECT_EQ(parse_timestamp("1969-12-31 23:59:59.999999"), -1);
   EXPECT_FALSE(parse_timestamp("2023-02-29").has_value());
   EXPECT_FALSE(parse_timestamp("2024-13-01").has_value());
-  EXPECT_FALSE(parse_timestamp("2024-01-01 24:00").has_value());
+  EXPECT_EQ(parse_timestamp("2024-01-01 24:00"), parse_timestamp("2024-01-02"));
+  EXPECT_FALSE(parse_timestamp("2024-01-01 24:00:01").has_value());
+  // The other forms PostgreSQL reads (each checked against PostgreSQL 15 with DateStyle ISO, MDY).
+  EXPECT_EQ(parse_timestamp("Jan 1 2024"), parse_timestamp("2024-01-01"));
+  EXPECT_EQ(parse_timestamp("June 5, 2024"), parse_timestamp("2024-06-05"));
+  EXPECT_EQ(parse_timestamp("Mon Jan 1 2024"), parse_timestamp("2024-01-01"));
+  EXPECT_EQ(parse_timestamp("Jan 1 2024 3:15 PM"), parse_timestamp("2024-01-01 15:15"));
+  EXPECT_EQ(parse_timestamp("2024-01-01 12:00:00+02"), parse_timestamp("2024-01-01 12:00"));
+  EXPECT_EQ(parse_timestamp("20240101"), parse_timestamp("2024-01-01"));
+  EXPECT_EQ(parse_timestamp("1/2/2024"), parse_timestamp("2024-01-02"));
+  EXPECT_EQ(parse_timestamp("2024-Jan-01"), parse_timestamp("2024-01-01"));
+  EXPECT_EQ(parse_timestamp("01-Jan-2024"), parse_timestamp("2024-01-01"));
+  EXPECT_EQ(parse_timestamp("epoch"), 0);
+  EXPECT_EQ(parse_timestamp("infinity"), kTimestampInfinity);
+  EXPECT_EQ(format_timestamp(kTimestampMinusInfinity), "-infinity");
+  EXPECT_EQ(format_timestamp(*parse_timestamp("2024-01-01 BC")), "2024-01-01 00:00:00 BC");
+  EXPECT_FALSE(parse_timestamp("June 5, 2024 3pm").has_value());
   EXPECT_FALSE(parse_timestamp("2024-01-01 12").has_value());
   EXPECT_FALSE(parse_timestamp("yesterday").has_value());
 }
