@@ -749,6 +749,9 @@ std::uint32_t change_case(std::uint32_t c, bool upper) {
   if (c >= 0xC0 && c <= 0xDE && c != 0xD7 && !upper) return c + 32;
   if (upper && c == 0xFF) return 0x178;
   if (upper && c == 0xB5) return 0x39C;  // micro sign
+  if (!upper && c == 0x130) return 'i';   // dotted capital I
+  if (upper && c == 0x131) return 'I';    // dotless small i
+  if (upper && c == 0x17F) return 'S';    // long s
   if (!upper && c == 0x178) return 0xFF;
   if (c >= 0x100 && c <= 0x17F && c != 0x130 && c != 0x131 && c != 0x138 && c != 0x149 && c != 0x17F) {
     // Latin Extended-A pairs: even/odd from 0x100 to 0x137, odd/even from 0x139 to 0x148 and
