@@ -991,7 +991,14 @@ class Typer {
     if (!type_arguments(typed.get())) return nullptr;
     const SqlType operand = typed->arguments[0]->result_type;
     const char* symbol = node.kind == Kind::negate ? "-" : "+";
-    if (operand == SqlType::unknown) {
+    if (operand == SqlType::unknown && node.kind == Kind::unary_plus) {
+      // Every prefix + is numeric: the unknown takes the category's preferred type.
+      typed->arguments[0] = coerce(typed->arguments[0], SqlType::float8);
+      if (typed->arguments[0] == nullptr) return nullptr;
+      typed->result_type = SqlType::float8;
+      return typed;
+    }
+    if (operand == SqlType::unknown) {  // - also applies to intervals: two categories
       return fail(node, fmt::format("operator is not unique: {} unknown", symbol));
     }
     if (operand != SqlType::dynamic && !is_number_type(operand)) {
@@ -1610,29 +1617,32 @@ class Evaluator {
 
 struct Folded {
   bool constant = false;
-  Value value;  // when constant
+  Value value;        // when constant
+  NodePointer node;   // what is evaluated per row: the node with its constant parts computed
 };
 
 class Folder {
  public:
   Folder(const std::string& text, ExprParseError* error) : text_(text), error_(error) {}
 
-  // Folds `node`; false (with *error filled) when a constant part fails.
-  bool fold(const ExprNode& node, Folded* out) {
+  // Folds `node` into out->node; false (with *error filled) when a constant part fails.
+  bool fold(const NodePointer& node, Folded* out) {
     *out = Folded{};
-    switch (node.kind) {
+    out->node = node;
+    switch (node->kind) {
       case Kind::literal:
+        // The literal itself stays: a quoted one meeting a dynamic type is converted per row.
         out->constant = true;
-        out->value = Evaluator(no_columns()).evaluate(node).value;
+        out->value = Evaluator(no_columns()).evaluate(*node).value;
         return true;
       case Kind::column: return true;
       case Kind::logical_and:
       case Kind::logical_or: return fold_logical(node, out);
       case Kind::case_when: return fold_case(node, out);
       case Kind::function:
-        if (node.function == Function::coalesce) return fold_coalesce(node, out);
-        if (node.function == Function::nullif || node.function == Function::greatest ||
-            node.function == Function::least) {
+        if (node->function == Function::coalesce) return fold_coalesce(node, out);
+        if (node->function == Function::nullif) return fold_nullif(node, out);
+        if (node->function == Function::greatest || node->function == Function::least) {
           return fold_generic(node, false, out);
         }
         return fold_generic(node, true, out);
@@ -1663,104 +1673,135 @@ class Folder {
     return true;
   }
 
-  // All arguments folded; constant when all are (or, for a strict operation, when one is a
-  // constant NULL), computed on the constants.
-  bool fold_generic(const ExprNode& node, bool strict, Folded* out) {
-    std::vector<Folded> arguments(node.arguments.size());
-    bool all_constant = true;
-    bool null_argument = false;
-    for (std::size_t i = 0; i < node.arguments.size(); ++i) {
-      if (!fold(*node.arguments[i], &arguments[i])) return false;
-      all_constant = all_constant && arguments[i].constant;
-      null_argument = null_argument || (arguments[i].constant && arguments[i].value.is_null());
-    }
-    if (strict && null_argument) {
-      out->constant = true;
-      return true;
-    }
-    if (!all_constant || !immutable(node)) return true;
-    std::shared_ptr<ExprNode> constant = std::make_shared<ExprNode>(node);
-    for (std::size_t i = 0; i < node.arguments.size(); ++i) constant->arguments[i] = literal_of(*node.arguments[i], arguments[i].value);
-    return compute(*constant, out);
-  }
-
-  static NodePointer literal_of(const ExprNode& original, const Value& value) {
+  // A constant: the value, and a literal of it to evaluate.
+  static bool constant(const ExprNode& original, Value value, Folded* out) {
     std::shared_ptr<ExprNode> literal = std::make_shared<ExprNode>();
     literal->literal = value;
     literal->result_type = original.result_type;
     literal->position = original.position;
-    return literal;
+    out->constant = true;
+    out->value = std::move(value);
+    out->node = literal;
+    return true;
   }
 
-  bool compute(const ExprNode& node, Folded* out) {
-    const EvalResult result = Evaluator(no_columns()).evaluate(node);
-    if (!result.ok) return fail(node, result.error);
-    out->constant = true;
-    out->value = result.value;
-    return true;
+  // All arguments folded; constant when all are (or, for a strict operation, when one is a
+  // constant NULL), computed on the constants.
+  bool fold_generic(const NodePointer& node, bool strict, Folded* out) {
+    std::shared_ptr<ExprNode> folded = std::make_shared<ExprNode>(*node);
+    bool all_constant = true;
+    bool null_argument = false;
+    for (NodePointer& argument : folded->arguments) {
+      Folded result;
+      if (!fold(argument, &result)) return false;
+      all_constant = all_constant && result.constant;
+      null_argument = null_argument || (result.constant && result.value.is_null());
+      argument = result.node;
+    }
+    if (strict && null_argument) return constant(*node, Value::null(), out);
+    out->node = folded;
+    if (!all_constant || !immutable(*node)) return true;
+    const EvalResult result = Evaluator(no_columns()).evaluate(*folded);
+    if (!result.ok) return fail(*node, result.error);
+    return constant(*node, result.value, out);
   }
 
   // simplify_and_arguments / simplify_or_arguments: a constant false (true) decides at once;
   // constant true (false) operands drop out.
-  bool fold_logical(const ExprNode& node, Folded* out) {
-    const bool is_and = node.kind == Kind::logical_and;
+  bool fold_logical(const NodePointer& node, Folded* out) {
+    const bool is_and = node->kind == Kind::logical_and;
+    std::shared_ptr<ExprNode> folded = std::make_shared<ExprNode>(*node);
     bool all_constant = true;
     bool any_null = false;
-    for (const NodePointer& argument : node.arguments) {
-      Folded folded;
-      if (!fold(*argument, &folded)) return false;
-      if (!folded.constant) {
+    for (NodePointer& argument : folded->arguments) {
+      Folded result;
+      if (!fold(argument, &result)) return false;
+      argument = result.node;
+      if (!result.constant) {
         all_constant = false;
-        continue;
-      }
-      if (folded.value.is_null()) {
+      } else if (result.value.is_null()) {
         any_null = true;
-      } else if (folded.value.kind() == Value::Kind::boolean && folded.value.as_bool() != is_and) {
-        out->constant = true;
-        out->value = Value::boolean(!is_and);
-        return true;
+      } else if (result.value.kind() == Value::Kind::boolean && result.value.as_bool() != is_and) {
+        return constant(*node, Value::boolean(!is_and), out);
       }
     }
-    if (all_constant) {
-      out->constant = true;
-      out->value = any_null ? Value::null() : Value::boolean(is_and);
-    }
+    if (all_constant) return constant(*node, any_null ? Value::null() : Value::boolean(is_and), out);
+    out->node = folded;
     return true;
   }
 
   // COALESCE: constant NULLs drop out, a constant non-NULL ends the list (what follows is
   // never looked at).
-  bool fold_coalesce(const ExprNode& node, Folded* out) {
-    bool all_constant = true;
-    for (const NodePointer& argument : node.arguments) {
-      Folded folded;
-      if (!fold(*argument, &folded)) return false;
-      if (folded.constant && folded.value.is_null()) continue;
-      if (folded.constant && all_constant) {
-        out->constant = true;
-        out->value = promote(folded.value, node.result_type);
-        return true;
+  bool fold_coalesce(const NodePointer& node, Folded* out) {
+    std::shared_ptr<ExprNode> folded = std::make_shared<ExprNode>(*node);
+    folded->arguments.clear();
+    for (const NodePointer& argument : node->arguments) {
+      Folded result;
+      if (!fold(argument, &result)) return false;
+      if (result.constant && result.value.is_null()) continue;
+      if (result.constant && folded->arguments.empty()) {
+        return constant(*node, promote(result.value, node->result_type), out);
       }
-      if (folded.constant) return true;  // later arguments are dropped
-      all_constant = false;
+      folded->arguments.push_back(result.node);
+      if (result.constant) break;  // later arguments are dropped
     }
-    out->constant = all_constant;
+    if (folded->arguments.empty()) return constant(*node, Value::null(), out);
+    out->node = folded;
     return true;
   }
 
+  // NULLIF with a constant NULL argument is its first argument; all constant: computed.
+  bool fold_nullif(const NodePointer& node, Folded* out) {
+    std::shared_ptr<ExprNode> folded = std::make_shared<ExprNode>(*node);
+    bool all_constant = true;
+    bool null_argument = false;
+    bool first_constant = false;
+    for (NodePointer& argument : folded->arguments) {
+      Folded result;
+      if (!fold(argument, &result)) return false;
+      first_constant = &argument == &folded->arguments.front() ? result.constant : first_constant;
+      all_constant = all_constant && result.constant;
+      null_argument = null_argument || (result.constant && result.value.is_null());
+      argument = result.node;
+    }
+    if (null_argument) {
+      std::shared_ptr<ExprNode> null_literal = std::make_shared<ExprNode>();
+      null_literal->result_type = folded->arguments[1]->result_type;
+      folded->arguments[1] = null_literal;  // NULLIF(a, NULL) is a, and so is NULLIF(NULL, b)
+      if (!first_constant) {
+        out->node = folded;
+        return true;
+      }
+    } else if (!all_constant) {
+      out->node = folded;
+      return true;
+    }
+    const EvalResult result = Evaluator(no_columns()).evaluate(*folded);
+    if (!result.ok) return fail(*node, result.error);
+    return constant(*node, result.value, out);
+  }
+
   // CASE: arms whose condition folds to false or NULL are dropped unvisited; an arm whose
-  // condition folds to true ends the CASE (what follows is never looked at).
-  bool fold_case(const ExprNode& node, Folded* out) {
+  // condition folds to true ends the CASE (what follows is never looked at) and becomes its
+  // default.
+  bool fold_case(const NodePointer& node, Folded* out) {
+    std::shared_ptr<ExprNode> folded = std::make_shared<ExprNode>(*node);
+    folded->when_clauses.clear();
     Folded operand;
     operand.constant = true;
-    if (node.case_operand != nullptr && !fold(*node.case_operand, &operand)) return false;
-    bool decided_so_far = true;  // every arm before is constant and not taken
-    for (const ExprNode::WhenClause& clause : node.when_clauses) {
+    if (node->case_operand != nullptr) {
+      if (!fold(node->case_operand, &operand)) return false;
+      folded->case_operand = operand.node;
+    }
+    bool default_found = false;
+    Folded default_result;
+    default_result.constant = true;  // a missing ELSE is NULL
+    for (const ExprNode::WhenClause& clause : node->when_clauses) {
       Folded condition;
-      if (!fold(*clause.condition, &condition)) return false;
+      if (!fold(clause.condition, &condition)) return false;
       std::optional<bool> taken;
       if (condition.constant && operand.constant) {
-        if (node.case_operand == nullptr) {
+        if (node->case_operand == nullptr) {
           taken = condition.value.kind() == Value::Kind::boolean && condition.value.as_bool();
         } else if (operand.value.is_null() || condition.value.is_null()) {
           taken = false;
@@ -1772,23 +1813,23 @@ class Folder {
       }
       if (taken && !*taken) continue;
       Folded result;
-      if (!fold(*clause.result, &result)) return false;
+      if (!fold(clause.result, &result)) return false;
       if (taken && *taken) {
-        if (decided_so_far && result.constant) {
-          out->constant = true;
-          out->value = promote(result.value, node.result_type);
-        }
-        return true;
+        folded->else_result = result.node;
+        default_result = result;
+        default_found = true;
+        break;
       }
-      decided_so_far = false;
+      folded->when_clauses.push_back(ExprNode::WhenClause{condition.node, result.node, clause.compare_type});
     }
-    Folded otherwise;
-    otherwise.constant = true;
-    if (node.else_result != nullptr && !fold(*node.else_result, &otherwise)) return false;
-    if (decided_so_far && otherwise.constant) {
-      out->constant = true;
-      out->value = promote(otherwise.value, node.result_type);
+    if (!default_found && node->else_result != nullptr) {
+      if (!fold(node->else_result, &default_result)) return false;
+      folded->else_result = default_result.node;
     }
+    if (folded->when_clauses.empty() && default_result.constant) {
+      return constant(*node, promote(default_result.value, node->result_type), out);
+    }
+    out->node = folded;
     return true;
   }
 
@@ -1919,12 +1960,14 @@ void collect_columns(const ExprNode& node, std::set<std::string>* columns) {
 
 // The one place that builds and opens Expr objects (a friend of Expr).
 struct ExprAccess {
-  static Expr make(NodePointer root, std::string text) {
+  static Expr make(NodePointer root, NodePointer folded, std::string text) {
     REHEARSE_ASSERT(root != nullptr);
+    REHEARSE_ASSERT(folded != nullptr);
     std::set<std::string> columns;
     collect_columns(*root, &columns);
     Expr expr;
     expr.root_ = std::move(root);
+    expr.folded_ = std::move(folded);
     expr.columns_.assign(columns.begin(), columns.end());
     expr.text_ = std::move(text);
     return expr;
@@ -1933,6 +1976,11 @@ struct ExprAccess {
   static const ExprNode& root(const Expr& expr) {
     REHEARSE_ASSERT(!expr.empty());
     return *expr.root_;
+  }
+
+  static const ExprNode& folded(const Expr& expr) {
+    REHEARSE_ASSERT(!expr.empty());
+    return *expr.folded_;
   }
 };
 
@@ -1947,8 +1995,8 @@ std::optional<Expr> load_expression(const std::string& text, const ColumnTypes* 
   NodePointer typed = Typer(text, columns, error).type(*syntax);
   if (typed == nullptr) return std::nullopt;
   Folded folded;
-  if (!Folder(text, error).fold(*typed, &folded)) return std::nullopt;
-  return ExprAccess::make(std::move(typed), text);
+  if (!Folder(text, error).fold(typed, &folded)) return std::nullopt;
+  return ExprAccess::make(std::move(typed), std::move(folded.node), text);
 }
 
 }  // namespace
@@ -1963,7 +2011,7 @@ std::optional<Expr> parse_expression(const std::string& text, const ColumnTypes&
 
 EvalResult evaluate(const Expr& expr, const ColumnLookup& lookup) {
   REHEARSE_ASSERT(lookup != nullptr);
-  return Evaluator(lookup).evaluate(ExprAccess::root(expr));
+  return Evaluator(lookup).evaluate(ExprAccess::folded(expr));
 }
 
 std::string to_sql(const Expr& expr,

@@ -27,7 +27,8 @@ class Expr {
 
  private:
   friend struct ExprAccess;
-  std::shared_ptr<const ExprNode> root_;
+  std::shared_ptr<const ExprNode> root_;    // as written (typed): what to_sql() renders
+  std::shared_ptr<const ExprNode> folded_;  // with its constants computed: what is evaluated
   std::vector<std::string> columns_;
   std::string text_;
 };
