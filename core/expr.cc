@@ -206,6 +206,7 @@ double double_of(const Value& value) {
     case Value::Kind::float8: return value.as_double();
     case Value::Kind::integer: return static_cast<double>(value.as_int());
     case Value::Kind::numeric: {
+      if (value.is_nan()) return std::numeric_limits<double>::quiet_NaN();
       const std::string text = decimal::to_string(value.as_decimal());
       double result = 0;
       std::from_chars(text.data(), text.data() + text.size(), result);
@@ -306,6 +307,7 @@ EvalResult cast_to_integer(const Value& value, SqlType type) {
   switch (value.kind()) {
     case Value::Kind::integer: return integer_in_range(value.as_int(), type);
     case Value::Kind::numeric: {
+      if (value.is_nan()) return failure(fmt::format("cannot convert NaN to {}", type_name(type)));
       const std::optional<std::int64_t> integer = decimal::to_int64(value.as_decimal());
       if (!integer) return failure(out_of_range(type));
       return integer_in_range(*integer, type);
@@ -346,9 +348,10 @@ EvalResult apply_numeric_modifiers(const Decimal& value, const TypeSpec& type) {
 
 EvalResult numeric_from_text(std::string_view text, const TypeSpec& type) {
   const std::string word = ascii_lower(trim_view(text, true));
-  if (word == "nan" || word == "infinity" || word == "+infinity" || word == "-infinity" ||
-      word == "inf" || word == "+inf" || word == "-inf") {
-    return failure("numeric NaN and Infinity are not supported by the simulator");
+  if (word == "nan") return success(Value::numeric_nan());
+  if (word == "infinity" || word == "+infinity" || word == "-infinity" || word == "inf" ||
+      word == "+inf" || word == "-inf") {
+    return failure("numeric Infinity is not supported by the simulator");
   }
   bool range_error = false;
   const std::optional<Decimal> parsed = decimal::parse(text, &range_error);
@@ -359,12 +362,12 @@ EvalResult numeric_from_text(std::string_view text, const TypeSpec& type) {
 }
 
 EvalResult cast_to_numeric(const Value& value, const TypeSpec& type) {
+  if (value.is_nan()) return success(value);  // a typmod leaves NaN as it is
   if (is_number(value)) return apply_numeric_modifiers(decimal_of(value), type);
   if (value.kind() == Value::Kind::float8) {
     const double number = value.as_double();
-    if (!std::isfinite(number)) {
-      return failure("numeric NaN and Infinity are not supported by the simulator");
-    }
+    if (std::isnan(number)) return success(Value::numeric_nan());
+    if (!std::isfinite(number)) return failure("numeric Infinity is not supported by the simulator");
     // float8_numeric: the double printed with 15 significant digits, read as numeric.
     return numeric_from_text(fmt::format("{:.15g}", number), type);
   }
@@ -603,6 +606,7 @@ EvalResult arithmetic(Operator op, const Value& a, const Value& b, SqlType type)
       return integer_arithmetic(op, a.as_int(), b.as_int(), domain);
     case SqlType::numeric:
       if (!is_number(a) || !is_number(b)) break;
+      if (a.is_nan() || b.is_nan()) return success(Value::numeric_nan());  // before division by zero
       return decimal_arithmetic(op, decimal_of(a), decimal_of(b));
     case SqlType::float8: return double_arithmetic(op, double_of(a), double_of(b));
     default: break;
@@ -646,7 +650,10 @@ std::optional<int> order_values(const Value& a, const Value& b, SqlType type) {
       }
       break;
     case SqlType::numeric:
-      if (is_number(a) && is_number(b)) return decimal::compare(decimal_of(a), decimal_of(b));
+      if (is_number(a) && is_number(b)) {
+        if (a.is_nan() || b.is_nan()) return sign_of(a.is_nan(), b.is_nan());  // NaN above all
+        return decimal::compare(decimal_of(a), decimal_of(b));
+      }
       break;
     case SqlType::float8: return order_doubles(double_of(a), double_of(b));
     case SqlType::text:
@@ -826,6 +833,7 @@ EvalResult absolute(const std::string& name, const Value& value, SqlType type) {
       return integer_in_range(value.as_int() < 0 ? -value.as_int() : value.as_int(), integer_type);
     }
     case Value::Kind::numeric: {
+      if (value.is_nan()) return success(value);
       Decimal decimal = value.as_decimal();
       if (decimal.mantissa < 0) decimal.mantissa = -decimal.mantissa;
       return success(Value::numeric(decimal));
@@ -847,6 +855,7 @@ EvalResult round_number(const std::string& name, const std::vector<Value>& argum
   if (!is_number(value) || (has_places && arguments[1].kind() != Value::Kind::integer)) {
     return failure(no_function(name, arguments));
   }
+  if (value.is_nan()) return success(value);
   constexpr std::int64_t kPlacesMin = -100;  // rounds every representable value to 0
   const std::int64_t places = has_places ? std::max(arguments[1].as_int(), kPlacesMin) : 0;
   if (places > Decimal::kMaxScale) {
@@ -866,6 +875,7 @@ EvalResult floor_or_ceil(Function function, const std::string& name, const Value
     case Value::Kind::float8:
       return success(Value::float8(floor ? std::floor(value.as_double()) : std::ceil(value.as_double())));
     case Value::Kind::numeric:
+      if (value.is_nan()) return success(value);
       return success(Value::numeric(floor ? decimal::floor(value.as_decimal())
                                           : decimal::ceil(value.as_decimal())));
     default: return failure(no_function(name, std::vector<Value>{value}));
@@ -1800,7 +1810,9 @@ class Folder {
       Folded condition;
       if (!fold(clause.condition, &condition)) return false;
       std::optional<bool> taken;
-      if (condition.constant && operand.constant) {
+      if (node->case_operand != nullptr && operand.constant && operand.value.is_null()) {
+        taken = false;  // NULL = x is NULL: no arm of CASE NULL WHEN ... applies
+      } else if (condition.constant && operand.constant) {
         if (node->case_operand == nullptr) {
           taken = condition.value.kind() == Value::Kind::boolean && condition.value.as_bool();
         } else if (operand.value.is_null() || condition.value.is_null()) {

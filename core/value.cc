@@ -928,6 +928,13 @@ Value Value::text(std::string s) {
   return value;
 }
 
+Value Value::numeric_nan() {
+  Value value;
+  value.kind_ = Kind::numeric;
+  value.scale_ = -1;
+  return value;
+}
+
 Value Value::float8(double d) {
   Value value;
   value.kind_ = Kind::float8;
@@ -954,6 +961,7 @@ std::int64_t Value::as_int() const {
 
 Decimal Value::as_decimal() const {
   REHEARSE_ASSERT(kind_ == Kind::numeric);
+  REHEARSE_ASSERT(!is_nan());
   if (boxed_) return u_.box->decimal;
   return Decimal{u_.integer, scale_};
 }
@@ -973,7 +981,7 @@ std::string Value::to_string() const {
     case Kind::null: return "NULL";
     case Kind::boolean: return u_.boolean ? "t" : "f";
     case Kind::integer: return fmt::format("{}", u_.integer);
-    case Kind::numeric: return decimal::to_string(as_decimal());
+    case Kind::numeric: return is_nan() ? "NaN" : decimal::to_string(as_decimal());
     case Kind::text: return std::string(as_text());
     case Kind::timestamp: return format_timestamp(u_.integer);
     case Kind::float8: return format_float8(u_.real);
@@ -1003,7 +1011,7 @@ class StableHasher {
 };
 
 enum HashTag : std::uint8_t { kTagNull = 0, kTagBoolean = 1, kTagNumber = 2, kTagText = 3,
-                              kTagTimestamp = 4, kTagFloat8 = 5 };
+                              kTagTimestamp = 4, kTagFloat8 = 5, kTagNumericNaN = 6 };
 
 bool is_number(Value::Kind kind) {
   return kind == Value::Kind::integer || kind == Value::Kind::numeric;
@@ -1026,6 +1034,10 @@ std::uint64_t Value::hash() const {
       break;
     case Kind::integer:
     case Kind::numeric: {
+      if (is_nan()) {
+        hasher.add_byte(kTagNumericNaN);
+        break;
+      }
       const Decimal canonical = decimal::normalized(number_of(*this));
       hasher.add_byte(kTagNumber);
       hasher.add_unsigned(static_cast<UInt128>(canonical.mantissa), 16);  // two's complement
@@ -1058,6 +1070,7 @@ std::uint64_t Value::hash() const {
 
 bool operator==(const Value& a, const Value& b) {
   if (is_number(a.kind()) && is_number(b.kind())) {
+    if (a.is_nan() || b.is_nan()) return a.is_nan() && b.is_nan();
     return decimal::compare(number_of(a), number_of(b)) == 0;
   }
   if (a.kind() != b.kind()) return false;

@@ -89,12 +89,15 @@ class Value {
   static Value text(std::string s);
   static Value timestamp(std::int64_t micros_since_epoch);
   static Value float8(double d);
+  // PostgreSQL's numeric NaN ('NaN'::numeric): equal to itself, above every number.
+  static Value numeric_nan();
 
   Kind kind() const { return kind_; }
   bool is_null() const { return kind_ == Kind::null; }
   bool as_bool() const;                 // REQUIRES: kind() == boolean
   std::int64_t as_int() const;          // REQUIRES: kind() == integer or timestamp
-  Decimal as_decimal() const;           // REQUIRES: kind() == numeric
+  bool is_nan() const { return kind_ == Kind::numeric && scale_ < 0; }
+  Decimal as_decimal() const;           // REQUIRES: kind() == numeric, not is_nan()
   std::string_view as_text() const;     // REQUIRES: kind() == text; valid while this value lives
   double as_double() const;             // REQUIRES: kind() == float8
 

@@ -42,8 +42,9 @@
 namespace rehearse {
 namespace {
 
-// The agreement the test requires, in percent of cases. Issue 13 raises it to 99.5.
-constexpr double kAgreementMin = 99.4;
+// The agreement the test requires, in percent of cases: issue 13's acceptance (measured: 99.97%
+// with seed 1; docs/expressions.md).
+constexpr double kAgreementMin = 99.5;
 constexpr int kRowsCount = 64;
 constexpr int kPipelineCases = 200;      // queries in flight per round trip
 constexpr int kDepthMax = 4;             // levels of generated operators above the leaves
