@@ -1210,8 +1210,12 @@ class Typer {
     const NodePointer& operand = typed->arguments[0];
     typed->result_type = type_of(node.type);
     if (is_unknown_literal(*operand)) {
-      // A typed literal: PostgreSQL runs the type's input function now, with the modifiers.
-      const EvalResult converted = cast_value(operand->literal, node.type);
+      // A typed literal: PostgreSQL runs the type's input function now, without the modifiers
+      // (numeric(p, s), varchar(n)): those apply as a cast the planner folds, or not, later.
+      TypeSpec base = node.type;
+      base.precision = 0;
+      base.scale = 0;
+      const EvalResult converted = cast_value(operand->literal, base);
       if (!converted.ok) return fail(*operand, converted.error);
       std::shared_ptr<ExprNode> literal = std::make_shared<ExprNode>(*operand);
       literal->result_type = typed->result_type;

@@ -532,6 +532,7 @@ struct DateTimeFields {
   double fraction = 0;  // of a second
   std::optional<bool> pm;
   bool before_common_era = false;
+  bool zone_seen = false;
   std::vector<std::pair<std::int64_t, int>> numbers;  // loose numbers and their digit counts
 };
 
@@ -670,6 +671,8 @@ bool read_fields(std::string_view text, DateTimeFields* fields) {
     if (c == ' ' || c == ',') {
       ++index;
     } else if ((c == '+' || c == '-') && fields->hour) {  // a time zone offset: ignored
+      if (fields->zone_seen) return false;               // PostgreSQL reads one at most
+      fields->zone_seen = true;
       ++index;
       take_while(text, &index, is_digit);
       if (index < text.size() && text[index] == ':') {
