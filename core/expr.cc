@@ -577,7 +577,7 @@ EvalResult double_arithmetic(Operator op, double a, double b) {
     case Operator::subtract: result = a - b; break;
     case Operator::multiply: result = a * b; break;
     case Operator::divide:
-      if (b == 0) return failure("division by zero");
+      if (b == 0 && !std::isnan(a)) return failure("division by zero");  // NaN / 0 is NaN
       result = a / b;
       break;
     default:
@@ -1814,8 +1814,9 @@ class Folder {
       Folded condition;
       if (!fold(clause.condition, &condition)) return false;
       std::optional<bool> taken;
-      if (node->case_operand != nullptr && operand.constant && operand.value.is_null()) {
-        taken = false;  // NULL = x is NULL: no arm of CASE NULL WHEN ... applies
+      if (node->case_operand != nullptr && ((operand.constant && operand.value.is_null()) ||
+                                            (condition.constant && condition.value.is_null()))) {
+        taken = false;  // NULL = x is NULL: CASE NULL WHEN ..., CASE x WHEN NULL never apply
       } else if (condition.constant && operand.constant) {
         if (node->case_operand == nullptr) {
           taken = condition.value.kind() == Value::Kind::boolean && condition.value.as_bool();
@@ -1845,6 +1846,7 @@ class Folder {
     if (folded->when_clauses.empty() && default_result.constant) {
       return constant(*node, promote(default_result.value, node->result_type), out);
     }
+    if (folded->when_clauses.empty()) folded->case_operand = nullptr;  // the default alone remains
     out->node = folded;
     return true;
   }
