@@ -293,6 +293,27 @@ const EvaluationCase kEvaluationCases[] = {
     {"greatest('apple', 'banana')", "text:banana"},
     {"greatest(created, '2025-01-01')", "timestamp:2025-01-01 00:00:00"},
     {"greatest(qty, name)", "parse error:GREATEST types bigint and text cannot be matched"},
+    // PostgreSQL's types: integer arithmetic overflows at 2^31, round/floor/ceil of an integer
+    // are double precision, an unknown literal takes the preferred type of its category.
+    {"length(name) * 2147483647", "error:integer out of range"},
+    {"'5' + 2147483647", "parse error:integer out of range"},  // folded
+    {"round(qty) / 4", "float8:0.75"},
+    {"floor(qty) * 1e20", "float8:3e+20"},
+    {"round(qty) % 2", "parse error:operator does not exist: double precision % integer"},
+    {"abs('-5')", "float8:5"},
+    {"+'5'", "float8:5"},
+    {"CASE WHEN flag THEN round(qty) ELSE 1 END", "float8:3"},
+    // NaN, intervals, typed literals whose modifiers apply later, CASE folded away.
+    {"'NaN'::numeric + amount", "numeric:NaN"},
+    {"'NaN'::numeric > amount", "boolean:t"},
+    {"CAST('NaN'::numeric AS integer)", "parse error:cannot convert NaN to integer"},
+    {"created - '2024-01-01'::timestamp", "text:59 days 13:45:00"},
+    {"'2024-01-01'::timestamp - created", "text:-59 days -13:45:00"},
+    {"created - created", "text:00:00:00"},
+    {"CASE WHEN false THEN CAST('123456' AS numeric(3)) ELSE 1 END", "numeric:1"},
+    {"CAST('123456' AS numeric(3))", "parse error:numeric field overflow"},
+    {"CASE NULL::integer WHEN qty THEN 1 ELSE 2 END", "integer:2"},
+    {"CASE qty WHEN NULL THEN substr(name, 1 / 0) ELSE 'x' END", "text:x"},  // arm dropped unread
     // Columns.
     {"nope + 1", "parse error:column \"nope\" does not exist"},
     {"\"Qty\"", "parse error:column \"Qty\" does not exist"},
@@ -445,7 +466,9 @@ TEST(ExprParse, NestingIsBounded) {
   const auto parses = [](const std::string& text) {
     ExprParseError error;
     const bool ok = parse_expression(text, &error).has_value();
-    if (!ok) EXPECT_EQ(error.message, "expression nested too deeply (more than 32 levels)") << text;
+    if (!ok) {
+      EXPECT_EQ(error.message, "expression nested too deeply (more than 32 levels)") << text;
+    }
     return ok;
   };
   std::string sum = "x";
@@ -600,6 +623,26 @@ TEST(Value, ToStringIsPostgreSQLTextOutput) {
   const std::int64_t day_micros = 86400LL * 1000000;
   EXPECT_EQ(Value::timestamp(timestamp_of("0001-01-01") - day_micros).to_string(),
             "0001-12-31 00:00:00 BC");
+}
+
+TEST(Value, Float8PrintsAsPostgreSQL) {
+  // float8out with extra_float_digits = 1: the shortest text that reads back exactly, in
+  // exponent form below 1e-4 and from 1e15 (each checked against PostgreSQL 15).
+  EXPECT_EQ(Value::float8(3).to_string(), "3");
+  EXPECT_EQ(Value::float8(0.1 + 0.2).to_string(), "0.30000000000000004");
+  EXPECT_EQ(Value::float8(1e15).to_string(), "1e+15");
+  EXPECT_EQ(Value::float8(123456789012345.0).to_string(), "123456789012345");
+  EXPECT_EQ(Value::float8(0.0001).to_string(), "0.0001");
+  EXPECT_EQ(Value::float8(0.00001).to_string(), "1e-05");
+  EXPECT_EQ(Value::float8(1152921504606846976.0).to_string(), "1.152921504606847e+18");
+  EXPECT_EQ(Value::float8(-1.5).to_string(), "-1.5");
+  EXPECT_EQ(Value::float8(std::numeric_limits<double>::quiet_NaN()).to_string(), "NaN");
+  EXPECT_EQ(Value::float8(-std::numeric_limits<double>::infinity()).to_string(), "-Infinity");
+  EXPECT_EQ(Value::numeric_nan().to_string(), "NaN");
+  EXPECT_EQ(Value::numeric_nan(), Value::numeric_nan());
+  EXPECT_FALSE(Value::numeric_nan() == Value::integer(0));
+  EXPECT_NE(Value::numeric_nan().hash(), Value::integer(0).hash());
+  EXPECT_EQ(Value::float8(0.0).hash(), Value::float8(-0.0).hash());
 }
 
 // ---- Decimals and timestamps ----
