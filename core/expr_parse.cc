@@ -158,7 +158,14 @@ class Converter {
     }
     const Json& target = targets[0].value("ResTarget", Json::object());
     if (target.contains("name") || target.contains("indirection")) {
-      return fail(position_of(target), "", "an alias (AS name) is not part of the expression");
+      // PostgreSQL reads `a AND` as `a AS "and"`: point at the alias, its last occurrence.
+      const std::string alias = target.value("name", "");
+      std::string folded = text_;
+      for (char& c : folded) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+      const std::size_t found = alias.empty() ? std::string::npos : folded.rfind(alias);
+      const int position = found == std::string::npos ? 1 : character_positions_[found];
+      return fail(position, token_at(position),
+                  fmt::format("an alias (AS {}) is not part of the expression", alias.empty() ? "..." : alias));
     }
     return node(target.value("val", Json::object()), 0);
   }

@@ -397,18 +397,20 @@ const ParseErrorCase kParseErrorCases[] = {
     {"lower(amount", 13, "", "syntax error at end of input"},
     {"amount 1", 8, "1", "syntax error at or near \"1\""},
     {"amount + 1)", 11, ")", "syntax error at or near \")\""},
-    {"a AND", 6, "", "syntax error at end of input"},
+    {"a AND", 3, "AND", "an alias (AS and) is not part of the expression"},  // `a AS "and"`
     {"x = = 1", 5, "=", "syntax error at or near \"=\""},
     {"end + 1", 1, "end", "syntax error at or near \"end\""},
     {"1 < 2 < 3", 7, "<", "syntax error at or near \"<\""},
     {"'abc", 1, "'abc", "unterminated quoted string at or near \"'abc\""},
     {"a + \"abc", 5, "\"abc", "unterminated quoted identifier at or near \"\"abc\""},
     {"\"\" + 1", 1, "\"\"", "zero-length delimited identifier at or near \"\"\"\""},
-    {"12abc", 1, "12abc", "an alias (AS name) is not part of the expression"},
+    {"12abc", 1, "12a", "trailing junk after numeric literal at or near \"12a\""},
+    {"amount total", 8, "total", "an alias (AS total) is not part of the expression"},
     {"a ^ 2", 3, "^", "operator ^ is not part of the expression language"},
     {"1 +* 2", 3, "+*", "operator +* is not part of the expression language"},
     {"name||-1", 5, "||-", "operator ||- is not part of the expression language"},
-    {"a ; b", 6, "", "one expression is expected, not several statements"},
+    {"a ; b", 5, "b", "syntax error at or near \"b\""},
+    {"a; select 2", 12, "", "one expression is expected, not several statements"},
     {"a.b", 1, "a.b", "qualified column names (a.b) are not part of the expression language"},
     {"$1", 1, "$", "a parameter ($n) is not part of the expression language"},
     {"x IN (1, 2)", 3, "IN", "IN (...) is not part of the expression language"},
@@ -434,7 +436,9 @@ const ParseErrorCase kParseErrorCases[] = {
     {"999999999999999999999999999999999999999", 1, "999999999999999999999999999999999999999",
      "numeric literal 999999999999999999999999999999999999999 does not fit (at most 38 "
      "significant digits and 30 decimal places)"},
-    {"x 'abc'", 3, "'abc'", "syntax error at or near \"'abc'\""},
+    {"x 'abc'", 1, "x",  // PostgreSQL's typed literal: type x, value 'abc'
+     "type x is not part of the expression language (bigint, integer, numeric, text, varchar, "
+     "boolean, timestamp)"},
     // Types, as PostgreSQL's parse analysis finds them (the sample row's types).
     {"qty || 1", 5, "||", "operator does not exist: bigint || integer"},
     {"CASE WHEN flag THEN qty ELSE 'abc' END", 30, "'abc'", "invalid input syntax for type bigint: \"abc\""},
