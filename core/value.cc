@@ -14,6 +14,7 @@
 #include <atomic>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <new>
@@ -766,10 +767,24 @@ std::string format_float8(double value) {
   // The shortest round-trip digits, in scientific form "d.ddde[+-]x", then laid out as
   // PostgreSQL's float8out does (%g-like with the shortest precision).
   char buffer[64];
-  const std::to_chars_result written =
+  std::to_chars_result written =
       std::to_chars(buffer, buffer + sizeof buffer, value, std::chars_format::scientific);
   REHEARSE_ASSERT(written.ec == std::errc());
-  const std::string scientific(buffer, written.ptr);
+  std::string scientific(buffer, written.ptr);
+  // PostgreSQL's Ryu does not take a decimal that lies exactly halfway to a neighbouring double
+  // (it would read back only by round-half-even), and prints one digit more there: checked
+  // exactly in long double, which holds the decimal and the midpoints of such values.
+  const long double shortest = std::strtold(scientific.c_str(), nullptr);
+  const long double below = std::nextafter(value, -HUGE_VAL);
+  const long double above = std::nextafter(value, HUGE_VAL);
+  if (shortest == (static_cast<long double>(value) + below) / 2 ||
+      shortest == (static_cast<long double>(value) + above) / 2) {
+    const std::size_t point = scientific.find('.');
+    const int after_point = point == std::string::npos ? 0 : static_cast<int>(scientific.find('e') - point - 1);
+    written = std::to_chars(buffer, buffer + sizeof buffer, value, std::chars_format::scientific, after_point + 1);
+    REHEARSE_ASSERT(written.ec == std::errc());
+    scientific.assign(buffer, written.ptr);
+  }
   const std::size_t e = scientific.find('e');
   REHEARSE_ASSERT(e != std::string::npos);
   const int exponent = std::stoi(scientific.substr(e + 1));

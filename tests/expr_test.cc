@@ -640,6 +640,9 @@ TEST(Value, Float8PrintsAsPostgreSQL) {
   EXPECT_EQ(Value::float8(0.00001).to_string(), "1e-05");
   EXPECT_EQ(Value::float8(1152921504606846976.0).to_string(), "1.152921504606847e+18");
   EXPECT_EQ(Value::float8(-1.5).to_string(), "-1.5");
+  // Halfway between two doubles, 4.611686016279904e+18 would read back only by rounding half to
+  // even; PostgreSQL prints a 17th digit.
+  EXPECT_EQ(Value::float8(-4611686016279904256.0).to_string(), "-4.6116860162799043e+18");
   EXPECT_EQ(Value::float8(std::numeric_limits<double>::quiet_NaN()).to_string(), "NaN");
   EXPECT_EQ(Value::float8(-std::numeric_limits<double>::infinity()).to_string(), "-Infinity");
   EXPECT_EQ(Value::numeric_nan().to_string(), "NaN");
