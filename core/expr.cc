@@ -1,34 +1,36 @@
-// The expression language of migrations (core/expr.h; scenario-format.md, "Expressions"): a
-// lexer, a precedence-climbing recursive-descent parser, an evaluator with SQL semantics and a
-// renderer back to PostgreSQL SQL. The scenario loader parses `up` / `down` once; the simulated
-// databases evaluate them for every backfilled or dual-written row; the live runner sends
-// to_sql() to PostgreSQL. The simulator and PostgreSQL must agree, so the rules below follow
-// PostgreSQL; where this file departs from it, the choice is listed here and pinned by
-// tests/expr_test.cc.
+// The expression language of migrations (core/expr.h; scenario-format.md, "Expressions";
+// docs/expressions.md): typing, constant folding, evaluation and rendering back to SQL of the
+// syntax tree that core/expr_parse.cc builds with PostgreSQL's own parser. The scenario loader
+// parses `up` / `down` once; the simulated databases evaluate them for every backfilled or
+// dual-written row; the live runner sends to_sql() to PostgreSQL. The simulator must compute
+// what PostgreSQL computes, so the stages follow PostgreSQL's:
 //
-// - Unquoted identifiers fold to lower case; "quoted" ones keep their case. PostgreSQL's
-//   reserved keywords are not column names unless quoted.
-// - Operators are lexed as PostgreSQL does: a run of operator characters is one token, except
-//   that trailing '+' / '-' are split off, so "a ++ b" is a + (+b) and "a*-b" is a * (-b).
-//   Comments ("--", "/*") are rejected rather than skipped.
-// - Integers are int64 ("bigint out of range"), also where PostgreSQL would use int4.
-// - A quoted literal has PostgreSQL's type "unknown": compared with, or in arithmetic with, a
-//   non-text value it is cast to that value's type ('5' + 1 = 6, ts > '2024-01-01').
-// - Numeric results hold at most 38 significant digits and 30 fractional digits
-//   (Decimal::kMaxScale); beyond that: "numeric value out of range". Multiplication keeps
-//   scale a + b, rounded to 30. Division uses PostgreSQL's result scale (select_div_scale: at
-//   least 16 significant digits, at least either operand's scale), capped at 30, rounded half
-//   away from zero: 1 / 3.0 = 0.33333333333333333333 (20 digits), 10 / 4.0 = 2.5000000000000000.
-// - Text compares by bytes (COLLATE "C"); lower / upper change ASCII letters only.
-// - CASE, coalesce, nullif, greatest and least return numeric when PostgreSQL's resolved type
-//   is numeric (some branch is a decimal literal, a numeric cast, ...): integer results are
-//   promoted. Column types are unknown when parsing, so only the branches' syntax decides.
-// - Booleans cast to text (and in ||) read "true" / "false" as in PostgreSQL.
+// - Typing is PostgreSQL's parse analysis for the language's types (integer, bigint, numeric,
+//   double precision, text, boolean, timestamp): literals typed as make_const does (digits
+//   that fit 32 bits are integer, then bigint, then numeric), operator and function resolution
+//   (integer + integer is integer and overflows at 2^31; round, floor and ceil of an integer
+//   are double precision; substr takes integer, not bigint), quoted literals and NULL of type
+//   "unknown" taking the type of the other side or of the CASE / COALESCE / NULLIF / GREATEST /
+//   LEAST (select_common_type), and a literal converted to its resolved type when typed. Type
+//   errors are load errors, wherever the expression would reach them (under a NULL, in an
+//   untaken CASE branch), as in PostgreSQL.
+// - Constant folding is the planner's (eval_const_expressions): constant subexpressions are
+//   computed before any row is read, so 1 / 0 fails even in a branch no row takes; CASE, AND,
+//   OR and COALESCE stop at a constant that decides them, as PostgreSQL does.
+// - Evaluation: SQL NULL propagation, three-valued logic, exact decimals (at most 38
+//   significant and 30 fractional digits; beyond: "numeric value out of range"), 64-bit
+//   integers range-checked to their static type, IEEE doubles printed as float8out does.
+// - Without column types (parse_expression(text, error)) columns are typed by the values they
+//   meet when evaluated ("dynamic"): integers as bigint. The simulator passes the types.
+// - Text compares by bytes (COLLATE "C"); lower / upper follow Unicode's simple case mapping
+//   for the Latin, Greek and Cyrillic letters of the Basic Multilingual Plane's first blocks.
 #include "core/expr.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <set>
@@ -36,947 +38,130 @@
 #include <utility>
 
 #include "core/assert.h"
+#include "core/expr_node.h"
 
 namespace rehearse {
 
-// One node of the syntax tree; which fields matter depends on `kind`. Nodes are immutable once
-// built and shared between copies of an Expr.
-struct ExprNode {
-  enum class Kind : std::uint8_t {
-    literal, column, negate, unary_plus, binary, logical_and, logical_or, logical_not, is_null,
-    case_when, cast, function
-  };
-  enum class Operator : std::uint8_t {
-    add, subtract, multiply, divide, modulo, concatenate,
-    equal, not_equal, less, less_equal, greater, greater_equal
-  };
-  enum class Function : std::uint8_t {
-    lower, upper, trim, length, substr, coalesce, nullif, abs, round, floor, ceil, greatest, least
-  };
-  enum class TypeName : std::uint8_t {
-    bigint, integer, numeric, text, varchar, boolean, timestamp
-  };
-  struct TypeSpec {
-    TypeName name = TypeName::text;
-    int precision = 0;  // numeric(p, s) and varchar(n); 0 = written without a modifier
-    int scale = 0;
-  };
-  struct WhenClause {
-    std::shared_ptr<const ExprNode> condition;  // simple CASE: the value compared with
-    std::shared_ptr<const ExprNode> result;
-  };
-
-  Kind kind = Kind::literal;
-  Value literal;                  // literal
-  bool quoted_literal = false;    // literal: a 'string' (PostgreSQL's type "unknown")
-  bool digits_literal = false;    // literal: written as bare digits, so an integer if it fits
-  std::string name;               // column: its name; function: its name as written, lower case
-  Operator binary_operator = Operator::add;
-  Function function = Function::lower;
-  bool negated = false;           // is_null: IS NOT NULL
-  TypeSpec type;                  // cast
-  std::vector<std::shared_ptr<const ExprNode>> arguments;  // operands, function arguments
-  std::shared_ptr<const ExprNode> case_operand;  // case_when: the x of CASE x WHEN; may be null
-  std::vector<WhenClause> when_clauses;
-  std::shared_ptr<const ExprNode> else_result;   // case_when: may be null
-  bool yields_numeric = false;    // PostgreSQL would type the result numeric (see header notes)
-  int height = 1;                 // levels of the subtree
-};
-
 namespace {
 
-using NodePointer = std::shared_ptr<const ExprNode>;
+using NodePointer = ExprNodePointer;
 using Kind = ExprNode::Kind;
 using Operator = ExprNode::Operator;
 using Function = ExprNode::Function;
 using TypeName = ExprNode::TypeName;
 using TypeSpec = ExprNode::TypeSpec;
 
-// Bounds: the parser, evaluator and renderer recurse once per level, the evaluator on a
-// simulated node's fiber stack (256 KB in sim/kernel.cc). At these bounds evaluation takes about
-// 40 KB of stack at -O2 and 65 KB in sanitizer builds; real migration expressions are far
-// shallower.
-constexpr int kExpressionHeightMax = 32;  // levels of the syntax tree
-// Nested sub-expressions in the text: parentheses, operands, arguments. to_sql() parenthesises
-// every operator, so a tree of height h renders into text nesting up to 2h + 1 levels (a
-// parenthesis and an operand per level, e.g. "(-(-x))"); the parser accepts that much, so that
-// parse(to_sql(e)) succeeds for every e it returns (the height bound above still applies).
-constexpr int kParseDepthMax = 2 * kExpressionHeightMax + 2;
-constexpr std::size_t kArgumentsMax = 100;
-constexpr int kNumericPrecisionMax = 1000;  // PostgreSQL's NUMERIC_MAX_PRECISION
-constexpr int kVarcharLengthMax = 10485760;
 constexpr std::int64_t kInt4Min = std::numeric_limits<std::int32_t>::min();
 constexpr std::int64_t kInt4Max = std::numeric_limits<std::int32_t>::max();
 
 // ---------------------------------------------------------------------------------------------
-// Lexer
+// Types
 
-struct Token {
-  enum class Kind : std::uint8_t {
-    identifier, quoted_identifier, integer_number, decimal_number, string, symbol, end
-  };
-  Kind kind = Kind::end;
-  std::string text;   // as written ("" at the end)
-  std::string value;  // identifier: lower-cased; quoted: unescaped; symbol: canonical ("<>")
-  int position = 0;   // 1-based character offset
-};
-
-bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_identifier_start(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
-         static_cast<unsigned char>(c) >= 0x80;
-}
-bool is_identifier_char(char c) { return is_identifier_start(c) || is_digit(c) || c == '$'; }
-bool is_operator_char(char c) {
-  return std::string_view("+-*/<>=~!@#^&|`?%").find(c) != std::string_view::npos;
-}
-
-std::string ascii_lower(std::string_view text) {
-  std::string result(text);
-  for (char& c : result) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return result;
-}
-
-class Lexer {
- public:
-  Lexer(std::string_view text, ExprParseError* error) : text_(text), error_(error) {
-    // character_positions_[byte offset] = 1-based character (UTF-8 code point) position.
-    int position = 0;
-    for (const char c : text_) {
-      if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++position;
-      character_positions_.push_back(std::max(position, 1));
-    }
-    character_positions_.push_back(position + 1);
-  }
-
-  // Splits the whole text; false (with *error filled) on a character no token starts with.
-  bool run(std::vector<Token>* tokens) {
-    while (true) {
-      while (index_ < text_.size() && is_space(text_[index_])) ++index_;
-      if (index_ >= text_.size()) break;
-      if (!lex_token(tokens)) return false;
-    }
-    tokens->push_back(Token{Token::Kind::end, "", "", character_positions_[text_.size()]});
-    return true;
-  }
-
- private:
-  bool lex_token(std::vector<Token>* tokens) {
-    const char c = text_[index_];
-    const char next = index_ + 1 < text_.size() ? text_[index_ + 1] : '\0';
-    if (is_identifier_start(c)) return lex_identifier(tokens);
-    if (is_digit(c) || (c == '.' && is_digit(next))) return lex_number(tokens);
-    if (c == '\'') return lex_quoted(tokens, '\'', Token::Kind::string);
-    if (c == '"') return lex_quoted(tokens, '"', Token::Kind::quoted_identifier);
-    if (c == '(' || c == ')' || c == ',') {
-      add(tokens, Token::Kind::symbol, index_, index_ + 1, std::string(1, c));
-      return true;
-    }
-    if (c == ':' && next == ':') {
-      add(tokens, Token::Kind::symbol, index_, index_ + 2, "::");
-      return true;
-    }
-    if (is_operator_char(c)) return lex_operator(tokens);
-    const std::size_t length = character_length(index_);
-    return fail(index_, std::string(text_.substr(index_, length)),
-                fmt::format("unexpected character '{}'", text_.substr(index_, length)));
-  }
-
-  bool lex_identifier(std::vector<Token>* tokens) {
-    const std::size_t start = index_;
-    std::size_t end = start;
-    while (end < text_.size() && is_identifier_char(text_[end])) ++end;
-    const std::string_view word = text_.substr(start, end - start);
-    if (end < text_.size() && text_[end] == '\'' && word.size() == 1 &&
-        std::string_view("eEbBxXnN").find(word[0]) != std::string_view::npos) {
-      return fail(start, std::string(word) + "'",
-                  "special string literals (E'...', B'...', X'...', N'...') are not supported");
-    }
-    add(tokens, Token::Kind::identifier, start, end, ascii_lower(word));
-    return true;
-  }
-
-  bool lex_number(std::vector<Token>* tokens) {
-    const std::size_t start = index_;
-    std::size_t end = start;
-    while (end < text_.size() && is_digit(text_[end])) ++end;
-    bool has_point = false;
-    if (end < text_.size() && text_[end] == '.') {
-      has_point = true;
-      ++end;
-      while (end < text_.size() && is_digit(text_[end])) ++end;
-    }
-    if (end < text_.size() && (is_identifier_char(text_[end]) || text_[end] == '.')) {
-      std::size_t junk_end = end + 1;
-      while (junk_end < text_.size() && is_identifier_char(text_[junk_end])) ++junk_end;
-      const bool exponent = text_[end] == 'e' || text_[end] == 'E';
-      return fail(start, std::string(text_.substr(start, junk_end - start)),
-                  exponent ? "numeric literals with exponents are not supported"
-                           : "trailing junk after numeric literal");
-    }
-    const std::string digits(text_.substr(start, end - start));
-    add(tokens, has_point ? Token::Kind::decimal_number : Token::Kind::integer_number, start, end,
-        digits);
-    return true;
-  }
-
-  // 'string' or "identifier"; a doubled quote stands for one quote character.
-  bool lex_quoted(std::vector<Token>* tokens, char quote, Token::Kind kind) {
-    const std::size_t start = index_;
-    std::string value;
-    std::size_t i = start + 1;
-    while (true) {
-      const std::size_t close = text_.find(quote, i);
-      if (close == std::string_view::npos) {
-        return fail(start, std::string(text_.substr(start)),
-                    quote == '\'' ? "unterminated quoted string"
-                                  : "unterminated quoted identifier");
-      }
-      value += text_.substr(i, close - i);
-      if (close + 1 < text_.size() && text_[close + 1] == quote) {
-        value += quote;
-        i = close + 2;
-        continue;
-      }
-      i = close + 1;
-      break;
-    }
-    if (kind == Token::Kind::quoted_identifier && value.empty()) {
-      return fail(start, "\"\"", "zero-length delimited identifier");
-    }
-    add(tokens, kind, start, i, std::move(value));
-    return true;
-  }
-
-  bool lex_operator(std::vector<Token>* tokens) {
-    const std::size_t start = index_;
-    std::size_t end = start;
-    while (end < text_.size() && is_operator_char(text_[end])) ++end;
-    const std::string_view run = text_.substr(start, end - start);
-    for (const std::string_view comment : {"--", "/*"}) {
-      const std::size_t found = run.find(comment);
-      if (found != std::string_view::npos) {
-        return fail(start + found, std::string(comment), "comments are not supported");
-      }
-    }
-    // PostgreSQL: a multi-character operator may not end in + or - unless it contains one of
-    // ~ ! @ # ^ & | ` ? %; otherwise the trailing signs start the next token.
-    std::size_t length = run.size();
-    if (length > 1 && (run.back() == '+' || run.back() == '-') &&
-        run.find_first_of("~!@#^&|`?%") == std::string_view::npos) {
-      while (length > 1 && (run[length - 1] == '+' || run[length - 1] == '-')) --length;
-    }
-    const std::string_view symbol = run.substr(0, length);
-    static constexpr std::string_view kKnown[] = {"+", "-", "*", "/", "%", "||", "=", "<>",
-                                                  "!=", "<", "<=", ">", ">="};
-    if (std::find(std::begin(kKnown), std::end(kKnown), symbol) == std::end(kKnown)) {
-      return fail(start, std::string(symbol), fmt::format("unknown operator '{}'", symbol));
-    }
-    add(tokens, Token::Kind::symbol, start, start + length,
-        symbol == "!=" ? std::string("<>") : std::string(symbol));
-    return true;
-  }
-
-  void add(std::vector<Token>* tokens, Token::Kind kind, std::size_t start, std::size_t end,
-           std::string value) {
-    REHEARSE_ASSERT(start < end);
-    REHEARSE_ASSERT(end <= text_.size());
-    tokens->push_back(Token{kind, std::string(text_.substr(start, end - start)), std::move(value),
-                            character_positions_[start]});
-    index_ = end;
-  }
-
-  std::size_t character_length(std::size_t start) const {
-    std::size_t end = start + 1;
-    while (end < text_.size() && (static_cast<unsigned char>(text_[end]) & 0xC0) == 0x80) ++end;
-    return end - start;
-  }
-
-  bool fail(std::size_t offset, std::string token, std::string_view message) {
-    error_->position = character_positions_[offset];
-    error_->token = std::move(token);
-    error_->message = fmt::format("{} at position {}", message, error_->position);
-    return false;
-  }
-
-  std::string_view text_;
-  ExprParseError* error_;
-  std::size_t index_ = 0;
-  std::vector<int> character_positions_;
-};
-
-// ---------------------------------------------------------------------------------------------
-// Syntax tree helpers
-
-bool is_arithmetic(Operator op) {
-  return op == Operator::add || op == Operator::subtract || op == Operator::multiply ||
-         op == Operator::divide || op == Operator::modulo;
-}
-
-const char* symbol_of(Operator op) {
-  switch (op) {
-    case Operator::add: return "+";
-    case Operator::subtract: return "-";
-    case Operator::multiply: return "*";
-    case Operator::divide: return "/";
-    case Operator::modulo: return "%";
-    case Operator::concatenate: return "||";
-    case Operator::equal: return "=";
-    case Operator::not_equal: return "<>";
-    case Operator::less: return "<";
-    case Operator::less_equal: return "<=";
-    case Operator::greater: return ">";
-    case Operator::greater_equal: return ">=";
+const char* type_name(SqlType type) {
+  switch (type) {
+    case SqlType::dynamic: return "unknown";
+    case SqlType::unknown: return "unknown";
+    case SqlType::boolean: return "boolean";
+    case SqlType::int4: return "integer";
+    case SqlType::int8: return "bigint";
+    case SqlType::numeric: return "numeric";
+    case SqlType::float8: return "double precision";
+    case SqlType::text: return "text";
+    case SqlType::timestamp: return "timestamp without time zone";
+    case SqlType::interval: return "interval";
   }
   REHEARSE_ASSERT(false);
   return "?";
 }
 
-bool any_yields_numeric(const std::vector<NodePointer>& nodes) {
-  return std::any_of(nodes.begin(), nodes.end(),
-                     [](const NodePointer& node) { return node->yields_numeric; });
+SqlType type_of(ColumnType type) {
+  switch (type) {
+    case ColumnType::bigint: return SqlType::int8;
+    case ColumnType::integer: return SqlType::int4;
+    case ColumnType::numeric: return SqlType::numeric;
+    case ColumnType::text: return SqlType::text;
+    case ColumnType::boolean: return SqlType::boolean;
+    case ColumnType::timestamp: return SqlType::timestamp;
+  }
+  REHEARSE_ASSERT(false);
+  return SqlType::text;
 }
 
-// Whether PostgreSQL would type the node's result numeric, judged from syntax alone.
-bool compute_yields_numeric(const ExprNode& node) {
-  switch (node.kind) {
-    case Kind::literal: return node.literal.kind() == Value::Kind::numeric;
-    case Kind::cast: return node.type.name == TypeName::numeric;
-    case Kind::negate:
-    case Kind::unary_plus: return node.arguments[0]->yields_numeric;
-    case Kind::binary:
-      return is_arithmetic(node.binary_operator) && any_yields_numeric(node.arguments);
-    case Kind::case_when: {
-      bool numeric = node.else_result != nullptr && node.else_result->yields_numeric;
-      for (const ExprNode::WhenClause& clause : node.when_clauses) {
-        numeric = numeric || clause.result->yields_numeric;
-      }
-      return numeric;
-    }
-    case Kind::function:
-      switch (node.function) {
-        case Function::round:
-          return node.arguments.size() == 2 || node.arguments[0]->yields_numeric;
-        case Function::abs:
-        case Function::floor:
-        case Function::ceil:
-        case Function::nullif: return node.arguments[0]->yields_numeric;
-        case Function::coalesce:
-        case Function::greatest:
-        case Function::least: return any_yields_numeric(node.arguments);
-        default: return false;
-      }
+SqlType type_of(const TypeSpec& type) {
+  switch (type.name) {
+    case TypeName::bigint: return SqlType::int8;
+    case TypeName::integer: return SqlType::int4;
+    case TypeName::numeric: return SqlType::numeric;
+    case TypeName::text:
+    case TypeName::varchar: return SqlType::text;
+    case TypeName::boolean: return SqlType::boolean;
+    case TypeName::timestamp: return SqlType::timestamp;
+  }
+  REHEARSE_ASSERT(false);
+  return SqlType::text;
+}
+
+const char* type_name(const TypeSpec& type) {
+  return type.name == TypeName::varchar ? "character varying" : type_name(type_of(type));
+}
+
+// The static type of a value met where the type is dynamic.
+SqlType type_of(const Value& value) {
+  switch (value.kind()) {
+    case Value::Kind::null: return SqlType::unknown;
+    case Value::Kind::boolean: return SqlType::boolean;
+    case Value::Kind::integer: return SqlType::int8;
+    case Value::Kind::numeric: return SqlType::numeric;
+    case Value::Kind::text: return SqlType::text;
+    case Value::Kind::timestamp: return SqlType::timestamp;
+    case Value::Kind::float8: return SqlType::float8;
+  }
+  REHEARSE_ASSERT(false);
+  return SqlType::unknown;
+}
+
+bool is_integer_type(SqlType type) { return type == SqlType::int4 || type == SqlType::int8; }
+bool is_number_type(SqlType type) {
+  return is_integer_type(type) || type == SqlType::numeric || type == SqlType::float8;
+}
+bool is_concrete(SqlType type) { return type != SqlType::dynamic && type != SqlType::unknown; }
+
+// PostgreSQL's type categories (pg_type.typcategory) and preferred types, for the language's.
+char category_of(SqlType type) {
+  if (is_number_type(type)) return 'N';
+  if (type == SqlType::text || type == SqlType::unknown) return 'S';
+  if (type == SqlType::boolean) return 'B';
+  if (type == SqlType::timestamp) return 'D';
+  if (type == SqlType::interval) return 'T';
+  return 'X';
+}
+bool is_preferred(SqlType type) { return type == SqlType::float8 || type == SqlType::text; }
+
+// Whether PostgreSQL casts `from` to `to` implicitly (pg_cast, castcontext 'i').
+bool implicitly_castable(SqlType from, SqlType to) {
+  if (from == to) return true;
+  switch (from) {
+    case SqlType::int4: return to == SqlType::int8 || to == SqlType::numeric || to == SqlType::float8;
+    case SqlType::int8: return to == SqlType::numeric || to == SqlType::float8;
+    case SqlType::numeric: return to == SqlType::float8;
     default: return false;
   }
 }
 
-int compute_height(const ExprNode& node) {
-  int child_height = 0;
-  const auto visit = [&child_height](const NodePointer& child) {
-    if (child != nullptr) child_height = std::max(child_height, child->height);
-  };
-  for (const NodePointer& argument : node.arguments) visit(argument);
-  visit(node.case_operand);
-  for (const ExprNode::WhenClause& clause : node.when_clauses) {
-    visit(clause.condition);
-    visit(clause.result);
-  }
-  visit(node.else_result);
-  return child_height + 1;
-}
-
-void collect_columns(const ExprNode& node, std::set<std::string>* columns) {
-  if (node.kind == Kind::column) columns->insert(node.name);
-  const auto visit = [columns](const NodePointer& child) {
-    if (child != nullptr) collect_columns(*child, columns);
-  };
-  for (const NodePointer& argument : node.arguments) visit(argument);
-  visit(node.case_operand);
-  for (const ExprNode::WhenClause& clause : node.when_clauses) {
-    visit(clause.condition);
-    visit(clause.result);
-  }
-  visit(node.else_result);
+// The type two numbers of the given types are computed or compared as: the operators PostgreSQL
+// resolves (int4 and int8 have cross-type operators, computing as int8; a numeric makes both
+// numeric; a double precision makes both double precision).
+SqlType number_domain(SqlType a, SqlType b) {
+  REHEARSE_ASSERT(is_number_type(a));
+  REHEARSE_ASSERT(is_number_type(b));
+  if (a == SqlType::float8 || b == SqlType::float8) return SqlType::float8;
+  if (a == SqlType::numeric || b == SqlType::numeric) return SqlType::numeric;
+  if (a == SqlType::int8 || b == SqlType::int8) return SqlType::int8;
+  return SqlType::int4;
 }
 
 // ---------------------------------------------------------------------------------------------
-// Parser
-
-// Binding strength of operators, PostgreSQL's table from loosest to tightest.
-enum Precedence : int {
-  kPrecedenceOr = 1,
-  kPrecedenceAnd = 2,
-  kPrecedenceNot = 3,
-  kPrecedenceIs = 4,
-  kPrecedenceComparison = 5,  // non-associative: a < b < c is an error
-  kPrecedenceOther = 6,       // ||
-  kPrecedenceAdditive = 7,
-  kPrecedenceMultiplicative = 8,
-  kPrecedenceUnary = 9,  // unary + and -; '::' binds tighter still
-};
-
-struct Infix {
-  enum class Form : std::uint8_t { binary, logical_and, logical_or, is };
-  Form form = Form::binary;
-  int precedence = 0;
-  Operator op = Operator::add;
-};
-
-std::optional<Infix> infix_of(const Token& token) {
-  if (token.kind == Token::Kind::identifier) {
-    if (token.value == "or") return Infix{Infix::Form::logical_or, kPrecedenceOr, Operator::add};
-    if (token.value == "and") return Infix{Infix::Form::logical_and, kPrecedenceAnd, Operator::add};
-    if (token.value == "is") return Infix{Infix::Form::is, kPrecedenceIs, Operator::add};
-    return std::nullopt;
-  }
-  if (token.kind != Token::Kind::symbol) return std::nullopt;
-  static const std::pair<std::string_view, Infix> kOperators[] = {
-      {"+", {Infix::Form::binary, kPrecedenceAdditive, Operator::add}},
-      {"-", {Infix::Form::binary, kPrecedenceAdditive, Operator::subtract}},
-      {"*", {Infix::Form::binary, kPrecedenceMultiplicative, Operator::multiply}},
-      {"/", {Infix::Form::binary, kPrecedenceMultiplicative, Operator::divide}},
-      {"%", {Infix::Form::binary, kPrecedenceMultiplicative, Operator::modulo}},
-      {"||", {Infix::Form::binary, kPrecedenceOther, Operator::concatenate}},
-      {"=", {Infix::Form::binary, kPrecedenceComparison, Operator::equal}},
-      {"<>", {Infix::Form::binary, kPrecedenceComparison, Operator::not_equal}},
-      {"<", {Infix::Form::binary, kPrecedenceComparison, Operator::less}},
-      {"<=", {Infix::Form::binary, kPrecedenceComparison, Operator::less_equal}},
-      {">", {Infix::Form::binary, kPrecedenceComparison, Operator::greater}},
-      {">=", {Infix::Form::binary, kPrecedenceComparison, Operator::greater_equal}},
-  };
-  for (const auto& [symbol, infix] : kOperators) {
-    if (token.value == symbol) return infix;
-  }
-  return std::nullopt;
-}
-
-struct FunctionSpec {
-  std::string_view name;
-  Function function;
-  std::size_t arguments_min;
-  std::size_t arguments_max;  // 0 = any number
-};
-
-const FunctionSpec* find_function(std::string_view name) {
-  static constexpr FunctionSpec kFunctions[] = {
-      {"lower", Function::lower, 1, 1},       {"upper", Function::upper, 1, 1},
-      {"trim", Function::trim, 1, 1},         {"length", Function::length, 1, 1},
-      {"substr", Function::substr, 2, 3},     {"coalesce", Function::coalesce, 1, 0},
-      {"nullif", Function::nullif, 2, 2},     {"abs", Function::abs, 1, 1},
-      {"round", Function::round, 1, 2},       {"floor", Function::floor, 1, 1},
-      {"ceil", Function::ceil, 1, 1},         {"ceiling", Function::ceil, 1, 1},
-      {"greatest", Function::greatest, 1, 0}, {"least", Function::least, 1, 0},
-  };
-  for (const FunctionSpec& spec : kFunctions) {
-    if (spec.name == name) return &spec;
-  }
-  return nullptr;
-}
-
-std::string describe_arity(const FunctionSpec& spec) {
-  if (spec.arguments_max == 0) return fmt::format("at least {}", spec.arguments_min);
-  if (spec.arguments_max == spec.arguments_min) return fmt::format("{}", spec.arguments_min);
-  return fmt::format("{} or {}", spec.arguments_min, spec.arguments_max);
-}
-
-// PostgreSQL's reserved keywords: never a bare column name.
-bool is_reserved_keyword(std::string_view word) {
-  static const std::set<std::string_view> kReserved = {
-      "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "both",
-      "case", "cast", "check", "collate", "column", "constraint", "create", "current_catalog",
-      "current_date", "current_role", "current_time", "current_timestamp", "current_user",
-      "default", "deferrable", "desc", "distinct", "do", "else", "end", "except", "false",
-      "fetch", "for", "foreign", "from", "grant", "group", "having", "in", "initially",
-      "intersect", "into", "lateral", "leading", "limit", "localtime", "localtimestamp", "not",
-      "null", "offset", "on", "only", "or", "order", "placing", "primary", "references",
-      "returning", "select", "session_user", "some", "symmetric", "table", "then", "to",
-      "trailing", "true", "union", "unique", "user", "using", "variadic", "when", "where",
-      "window", "with"};
-  return kReserved.count(word) > 0;
-}
-
-bool starts_statement(std::string_view word) {
-  return word == "select" || word == "with" || word == "values" || word == "table";
-}
-
-// Operators and predicates of SQL that the expression language leaves out on purpose.
-bool is_unsupported_operator_keyword(std::string_view word) {
-  static const std::set<std::string_view> kUnsupported = {
-      "like", "ilike", "similar", "between", "in", "isnull", "notnull", "collate", "at",
-      "overlaps", "escape"};
-  return kUnsupported.count(word) > 0;
-}
-
-class Parser {
- public:
-  Parser(std::vector<Token> tokens, ExprParseError* error)
-      : tokens_(std::move(tokens)), error_(error) {
-    REHEARSE_ASSERT(!tokens_.empty());
-    REHEARSE_ASSERT(tokens_.back().kind == Token::Kind::end);
-  }
-
-  // The whole token list as one expression; nullptr (with *error filled) otherwise.
-  NodePointer parse_all() {
-    if (peek().kind == Token::Kind::end) return fail(peek(), "empty expression");
-    NodePointer root = parse_expression(0);
-    if (root == nullptr) return nullptr;
-    const Token& token = peek();
-    if (token.kind == Token::Kind::end) return root;
-    if (is_symbol(token, ")")) return fail(token, "unmatched ')'");
-    if (token.kind == Token::Kind::identifier && is_unsupported_operator_keyword(token.value)) {
-      return fail(token, fmt::format("unsupported keyword '{}'", token.text));
-    }
-    return fail_unexpected(token, "an operator or the end of the expression");
-  }
-
- private:
-  // Precedence climbing: operands joined by infix operators binding at least min_precedence.
-  NodePointer parse_expression(int min_precedence) {
-    if (depth_ >= kParseDepthMax) {
-      return fail(peek(), fmt::format("expression nested too deeply (more than {} levels of "
-                                      "parentheses and operands)",
-                                      kParseDepthMax));
-    }
-    ++depth_;
-    NodePointer result = parse_infix_chain(min_precedence);
-    --depth_;
-    return result;
-  }
-
-  NodePointer parse_infix_chain(int min_precedence) {
-    NodePointer left = parse_prefix();
-    bool left_is_comparison = false;
-    while (left != nullptr) {
-      const Token& token = peek();
-      const std::optional<Infix> infix = infix_of(token);
-      if (!infix || infix->precedence < min_precedence) break;
-      const bool comparison = infix->precedence == kPrecedenceComparison;
-      if (comparison && left_is_comparison) {
-        return fail(token, fmt::format("comparison operators cannot be chained (add "
-                                       "parentheses): '{}'", token.text));
-      }
-      const Token& operator_token = advance();
-      if (infix->form == Infix::Form::is) {
-        left = parse_is_null(operator_token, std::move(left));
-      } else {
-        left = parse_binary_right(operator_token, *infix, std::move(left));
-      }
-      left_is_comparison = comparison;
-    }
-    return left;
-  }
-
-  NodePointer parse_binary_right(const Token& operator_token, const Infix& infix,
-                                 NodePointer left) {
-    NodePointer right = parse_expression(infix.precedence + 1);  // left-associative
-    if (right == nullptr) return nullptr;
-    const std::shared_ptr<ExprNode> node = std::make_shared<ExprNode>();
-    node->kind = infix.form == Infix::Form::logical_and  ? Kind::logical_and
-                : infix.form == Infix::Form::logical_or ? Kind::logical_or
-                                                        : Kind::binary;
-    node->binary_operator = infix.op;
-    node->arguments = {std::move(left), std::move(right)};
-    return build(node, operator_token);
-  }
-
-  NodePointer parse_is_null(const Token& is_token, NodePointer operand) {
-    const std::shared_ptr<ExprNode> node = std::make_shared<ExprNode>();
-    node->kind = Kind::is_null;
-    node->negated = accept_keyword("not");
-    if (!accept_keyword("null")) {
-      return fail_unexpected(peek(), "NULL (only IS NULL and IS NOT NULL are supported)");
-    }
-    node->arguments = {std::move(operand)};
-    return build(node, is_token);
-  }
-
-  // NOT, unary + and -, or an operand with its '::' casts.
-  NodePointer parse_prefix() {
-    const Token& token = peek();
-    if (is_keyword(token, "not")) {
-      advance();
-      NodePointer operand = parse_expression(kPrecedenceNot);  // right-associative
-      if (operand == nullptr) return nullptr;
-      const std::shared_ptr<ExprNode> node = std::make_shared<ExprNode>();
-      node->kind = Kind::logical_not;
-      node->arguments = {std::move(operand)};
-      return build(node, token);
-    }
-    if (is_symbol(token, "-") || is_symbol(token, "+")) {
-      advance();
-      NodePointer operand = parse_expression(kPrecedenceUnary);
-      if (operand == nullptr) return nullptr;
-      if (token.value == "-" && is_number_literal(*operand)) return negated_literal(*operand);
-      const std::shared_ptr<ExprNode> node = std::make_shared<ExprNode>();
-      node->kind = token.value == "-" ? Kind::negate : Kind::unary_plus;
-      node->arguments = {std::move(operand)};
-      return build(node, token);
-    }
-    return parse_postfix();
-  }
-
-  static bool is_number_literal(const ExprNode& node) {
-    return node.kind == Kind::literal && !node.quoted_literal &&
-           (node.literal.kind() == Value::Kind::integer ||
-            node.literal.kind() == Value::Kind::numeric);
-  }
-
-  // PostgreSQL folds a minus into the number it precedes (doNegate), so -9223372036854775808
-  // is a bigint although 9223372036854775808 alone is numeric.
-  static NodePointer negated_literal(const ExprNode& literal) {
-    const std::shared_ptr<ExprNode> node = std::make_shared<ExprNode>(literal);
-    if (literal.literal.kind() == Value::Kind::integer) {
-      const std::int64_t integer = literal.literal.as_int();
-      node->literal = integer == std::numeric_limits<std::int64_t>::min()
-                         ? Value::numeric(Decimal{-static_cast<Int128>(integer), 0})
-                         : Value::integer(-integer);
-    } else {
-      Decimal decimal = literal.literal.as_decimal();
-      decimal.mantissa = -decimal.mantissa;
-      node->literal = Value::numeric(decimal);
-      const std::optional<std::int64_t> integer = decimal::to_int64(decimal);
-      if (literal.digits_literal && decimal.scale == 0 && integer) {
-        node->literal = Value::integer(*integer);
-      }
-    }
-    node->yields_numeric = compute_yields_numeric(*node);
-    return node;
-  }
-
-  NodePointer parse_postfix() {
-    NodePointer operand = parse_primary();
-    while (operand != nullptr && is_symbol(peek(), "::")) {
-      const Token& cast_token = advance();
-      const std::shared_ptr<ExprNode> node = std::make_shared<ExprNode>();
-      node->kind = Kind::cast;
-      if (!parse_type(&node->type)) return nullptr;
-      node->arguments = {std::move(operand)};
-      operand = build(node, cast_token);
-    }
-    return operand;
-  }
-
-  NodePointer parse_primary() {
-    const Token& token = peek();
-    switch (token.kind) {
-      case Token::Kind::integer_number:
-      case Token::Kind::decimal_number: return parse_number();
-      case Token::Kind::string: {
-        advance();
-        const std::shared_ptr<ExprNode> node = std::make_shared<ExprNode>();
-        node->literal = Value::text(token.value);
-        node->quoted_literal = true;
-        return build(node, token);
-      }
-      case Token::Kind::quoted_identifier:
-        advance();
-        if (is_symbol(peek(), "(")) return fail(token, "quoted function names are not supported");
-        return column_node(token);
-      case Token::Kind::identifier: return parse_word();
-      case Token::Kind::symbol:
-        if (is_symbol(token, "(")) return parse_parenthesized();
-        break;
-      case Token::Kind::end: break;
-    }
-    return fail_unexpected(token, "an operand");
-  }
-
-  NodePointer parse_parenthesized() {
-    advance();  // (
-    const Token& first = peek();
-    if (first.kind == Token::Kind::identifier && starts_statement(first.value)) {
-      return fail(first, fmt::format("statements and subqueries are not supported: '{}'",
-                                     first.text));
-    }
-    NodePointer inner = parse_expression(0);
-    if (inner == nullptr || !expect_symbol(")", "')'")) return nullptr;
-    return inner;
-  }
-
-  NodePointer parse_number() {
-    const Token& token = advance();
-    const std::shared_ptr<ExprNode> node = std::make_shared<ExprNode>();
-    if (token.kind == Token::Kind::integer_number) {
-      node->digits_literal = true;
-      std::int64_t integer = 0;
-      bool fits = true;
-      for (const char c : token.text) {
-        fits = fits && !__builtin_mul_overflow(integer, 10, &integer) &&
-               !__builtin_add_overflow(integer, c - '0', &integer);
-      }
-      if (fits) {
-        node->literal = Value::integer(integer);
-        return build(node, token);
-      }
-    }
-    const std::optional<Decimal> decimal = decimal::parse(token.text);
-    if (!decimal) {
-      return fail(token, fmt::format("numeric literal {} does not fit (at most 38 significant "
-                                     "digits and {} decimal places)",
-                                     token.text, Decimal::kMaxScale));
-    }
-    node->literal = Value::numeric(*decimal);
-    return build(node, token);
-  }
-
-  // An identifier: TRUE / FALSE / NULL, CASE, CAST, a function call or a column.
-  NodePointer parse_word() {
-    const Token& token = peek();
-    const std::string& word = token.value;
-    if (word == "true" || word == "false" || word == "null") {
-      advance();
-      const std::shared_ptr<ExprNode> node = std::make_shared<ExprNode>();
-      if (word != "null") node->literal = Value::boolean(word == "true");
-      return build(node, token);
-    }
-    if (word == "case") return parse_case();
-    if (word == "cast") return parse_cast();
-    if (starts_statement(word)) {
-      return fail(token, fmt::format("statements and subqueries are not supported: '{}'",
-                                     token.text));
-    }
-    if (is_reserved_keyword(word)) return fail_unexpected(token, "an operand");
-    if (is_symbol(peek(1), "(")) return parse_function_call();
-    advance();
-    return column_node(token);
-  }
-
-  NodePointer column_node(const Token& token) {
-    const std::shared_ptr<ExprNode> node = std::make_shared<ExprNode>();
-    node->kind = Kind::column;
-    node->name = token.value;
-    return build(node, token);
-  }
-
-  NodePointer parse_function_call() {
-    const Token& name_token = advance();
-    const FunctionSpec* spec = find_function(name_token.value);
-    if (spec == nullptr) {
-      return fail(name_token, fmt::format("unknown function '{}'", name_token.text));
-    }
-    advance();  // (
-    const std::shared_ptr<ExprNode> node = std::make_shared<ExprNode>();
-    node->kind = Kind::function;
-    node->function = spec->function;
-    node->name = name_token.value;
-    if (!is_symbol(peek(), ")")) {
-      while (true) {
-        if (node->arguments.size() >= kArgumentsMax) return fail(peek(), "too many arguments");
-        NodePointer argument = parse_expression(0);
-        if (argument == nullptr) return nullptr;
-        node->arguments.push_back(std::move(argument));
-        if (!accept_symbol(",")) break;
-      }
-    }
-    if (!expect_symbol(")", "',' or ')'")) return nullptr;
-    const std::size_t count = node->arguments.size();
-    if (count < spec->arguments_min || (spec->arguments_max != 0 && count > spec->arguments_max)) {
-      return fail(name_token, fmt::format("wrong number of arguments to {} (expected {}, got {})",
-                                          name_token.text, describe_arity(*spec), count));
-    }
-    return build(node, name_token);
-  }
-
-  // CASE [operand] WHEN x THEN y ... [ELSE z] END
-  NodePointer parse_case() {
-    const Token& case_token = advance();
-    const std::shared_ptr<ExprNode> node = std::make_shared<ExprNode>();
-    node->kind = Kind::case_when;
-    if (!is_keyword(peek(), "when")) {
-      node->case_operand = parse_expression(0);
-      if (node->case_operand == nullptr) return nullptr;
-    }
-    while (accept_keyword("when")) {
-      if (node->when_clauses.size() >= kArgumentsMax) return fail(peek(), "too many WHEN clauses");
-      ExprNode::WhenClause clause;
-      clause.condition = parse_expression(0);
-      if (clause.condition == nullptr || !expect_keyword("then")) return nullptr;
-      clause.result = parse_expression(0);
-      if (clause.result == nullptr) return nullptr;
-      node->when_clauses.push_back(std::move(clause));
-    }
-    if (node->when_clauses.empty()) return fail_unexpected(peek(), "WHEN");
-    if (accept_keyword("else")) {
-      node->else_result = parse_expression(0);
-      if (node->else_result == nullptr) return nullptr;
-    }
-    if (!expect_keyword("end")) return nullptr;
-    return build(node, case_token);
-  }
-
-  // CAST(x AS type)
-  NodePointer parse_cast() {
-    const Token& cast_token = advance();
-    if (!expect_symbol("(", "'('")) return nullptr;
-    const std::shared_ptr<ExprNode> node = std::make_shared<ExprNode>();
-    node->kind = Kind::cast;
-    NodePointer operand = parse_expression(0);
-    if (operand == nullptr || !expect_keyword("as") || !parse_type(&node->type) ||
-        !expect_symbol(")", "')'")) {
-      return nullptr;
-    }
-    node->arguments = {std::move(operand)};
-    return build(node, cast_token);
-  }
-
-  bool parse_type(TypeSpec* type) {
-    static const std::pair<std::string_view, TypeName> kTypes[] = {
-        {"bigint", TypeName::bigint},   {"int8", TypeName::bigint},
-        {"integer", TypeName::integer}, {"int", TypeName::integer},
-        {"int4", TypeName::integer},    {"numeric", TypeName::numeric},
-        {"decimal", TypeName::numeric}, {"text", TypeName::text},
-        {"varchar", TypeName::varchar}, {"boolean", TypeName::boolean},
-        {"bool", TypeName::boolean},    {"timestamp", TypeName::timestamp}};
-    const Token& token = peek();
-    if (token.kind != Token::Kind::identifier) {
-      fail_unexpected(token, "a type name");
-      return false;
-    }
-    const auto found =
-        std::find_if(std::begin(kTypes), std::end(kTypes),
-                     [&token](const auto& entry) { return entry.first == token.value; });
-    if (found == std::end(kTypes)) {
-      fail(token, fmt::format("unsupported type '{}'", token.text));
-      return false;
-    }
-    advance();
-    type->name = found->second;
-    if (type->name == TypeName::numeric && accept_symbol("(")) return parse_numeric_modifiers(type);
-    if (type->name == TypeName::varchar && accept_symbol("(")) {
-      return parse_type_modifier(1, kVarcharLengthMax, "varchar length", &type->precision) &&
-             expect_symbol(")", "')'");
-    }
-    return true;
-  }
-
-  // After "numeric(": p [, s] ).
-  bool parse_numeric_modifiers(TypeSpec* type) {
-    if (!parse_type_modifier(1, kNumericPrecisionMax, "numeric precision", &type->precision)) {
-      return false;
-    }
-    if (accept_symbol(",")) {
-      const Token& scale_token = peek();
-      if (!parse_type_modifier(0, Decimal::kMaxScale, "numeric scale", &type->scale)) return false;
-      if (type->scale > type->precision) {
-        fail(scale_token, fmt::format("numeric scale {} must not exceed precision {}",
-                                      type->scale, type->precision));
-        return false;
-      }
-    }
-    return expect_symbol(")", "',' or ')'");
-  }
-
-  bool parse_type_modifier(int minimum, int maximum, std::string_view what, int* value) {
-    const Token& token = peek();
-    if (token.kind != Token::Kind::integer_number) {
-      fail_unexpected(token, fmt::format("an integer {}", what));
-      return false;
-    }
-    advance();
-    const bool in_range = token.text.size() <= 9 && std::stoi(token.text) >= minimum &&
-                          std::stoi(token.text) <= maximum;
-    if (!in_range) {
-      fail(token, fmt::format("{} {} is outside the supported range {}..{}", what, token.text,
-                              minimum, maximum));
-      return false;
-    }
-    *value = std::stoi(token.text);
-    return true;
-  }
-
-  // Finishes a node: derived fields, and the bound on nesting. Nodes are built on the heap
-  // because ExprNode is large and the parser recurses once per level (fiber stacks are small).
-  NodePointer build(const std::shared_ptr<ExprNode>& node, const Token& token) {
-    node->height = compute_height(*node);
-    node->yields_numeric = compute_yields_numeric(*node);
-    if (node->height > kExpressionHeightMax) {
-      return fail(token, fmt::format("expression nested too deeply (more than {} levels)",
-                                     kExpressionHeightMax));
-    }
-    return node;
-  }
-
-  const Token& peek(std::size_t ahead = 0) const {
-    return tokens_[std::min(index_ + ahead, tokens_.size() - 1)];
-  }
-  const Token& advance() {
-    const Token& token = tokens_[index_];
-    REHEARSE_ASSERT(token.kind != Token::Kind::end);
-    ++index_;
-    return token;
-  }
-  static bool is_keyword(const Token& token, std::string_view word) {
-    return token.kind == Token::Kind::identifier && token.value == word;
-  }
-  static bool is_symbol(const Token& token, std::string_view symbol) {
-    return token.kind == Token::Kind::symbol && token.value == symbol;
-  }
-  bool accept_keyword(std::string_view word) {
-    if (!is_keyword(peek(), word)) return false;
-    advance();
-    return true;
-  }
-  bool accept_symbol(std::string_view symbol) {
-    if (!is_symbol(peek(), symbol)) return false;
-    advance();
-    return true;
-  }
-  bool expect_keyword(std::string_view word) {
-    if (accept_keyword(word)) return true;
-    std::string upper(word);
-    for (char& c : upper) c = static_cast<char>(c - 'a' + 'A');
-    fail_unexpected(peek(), upper);
-    return false;
-  }
-  bool expect_symbol(std::string_view symbol, std::string_view expected) {
-    if (accept_symbol(symbol)) return true;
-    fail_unexpected(peek(), expected);
-    return false;
-  }
-
-  // "unexpected 'x' at position N, expected y" or "unexpected end of expression, expected y".
-  NodePointer fail_unexpected(const Token& token, std::string_view expected) {
-    if (token.kind == Token::Kind::end) {
-      return record(token, fmt::format("unexpected end of expression, expected {}", expected));
-    }
-    const std::string_view what = token.kind == Token::Kind::string ? "string " : "";
-    return record(token, fmt::format("unexpected {}{} at position {}, expected {}", what,
-                                     token.kind == Token::Kind::string ? token.text
-                                                                       : "'" + token.text + "'",
-                                     token.position, expected));
-  }
-
-  // `message` about `token`, with its position unless the token is the end of the text.
-  NodePointer fail(const Token& token, std::string_view message) {
-    if (token.kind == Token::Kind::end) return record(token, std::string(message));
-    return record(token, fmt::format("{} at position {}", message, token.position));
-  }
-
-  // Keeps the first error only: later ones are consequences of it.
-  NodePointer record(const Token& token, std::string message) {
-    if (!failed_) {
-      failed_ = true;
-      error_->position = token.position;
-      error_->token = token.text;
-      error_->message = std::move(message);
-    }
-    return nullptr;
-  }
-
-  std::vector<Token> tokens_;
-  std::size_t index_ = 0;
-  int depth_ = 0;
-  bool failed_ = false;
-  ExprParseError* error_;
-};
-
-// ---------------------------------------------------------------------------------------------
-// Evaluation: values and casts
+// Values and conversions
 
 EvalResult success(Value value) {
   EvalResult result;
@@ -991,31 +176,17 @@ EvalResult failure(std::string message) {
   return result;
 }
 
-const char* type_name(Value::Kind kind) {
-  switch (kind) {
-    case Value::Kind::null: return "unknown";
-    case Value::Kind::boolean: return "boolean";
-    case Value::Kind::integer: return "bigint";
-    case Value::Kind::numeric: return "numeric";
-    case Value::Kind::text: return "text";
-    case Value::Kind::timestamp: return "timestamp without time zone";
-  }
-  REHEARSE_ASSERT(false);
-  return "?";
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-const char* type_name(const TypeSpec& type) {
-  switch (type.name) {
-    case TypeName::bigint: return "bigint";
-    case TypeName::integer: return "integer";
-    case TypeName::numeric: return "numeric";
-    case TypeName::text: return "text";
-    case TypeName::varchar: return "character varying";
-    case TypeName::boolean: return "boolean";
-    case TypeName::timestamp: return "timestamp without time zone";
+std::string ascii_lower(std::string_view text) {
+  std::string result(text);
+  for (char& c : result) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }
-  REHEARSE_ASSERT(false);
-  return "?";
+  return result;
 }
 
 bool is_number(const Value& value) {
@@ -1028,9 +199,32 @@ Decimal decimal_of(const Value& value) {
                                               : value.as_decimal();
 }
 
-Value promote_to_numeric(Value value) {
-  if (value.kind() != Value::Kind::integer) return value;
-  return Value::numeric(decimal::from_integer(value.as_int()));
+// A number as a double: integers converted, numerics as PostgreSQL's numeric_float8 does (the
+// decimal text read by strtod, so the nearest double).
+double double_of(const Value& value) {
+  switch (value.kind()) {
+    case Value::Kind::float8: return value.as_double();
+    case Value::Kind::integer: return static_cast<double>(value.as_int());
+    case Value::Kind::numeric: {
+      if (value.is_nan()) return std::numeric_limits<double>::quiet_NaN();
+      const std::string text = decimal::to_string(value.as_decimal());
+      double result = 0;
+      std::from_chars(text.data(), text.data() + text.size(), result);
+      return result;
+    }
+    default: REHEARSE_ASSERT(false);
+  }
+  return 0;
+}
+
+// A number value converted to the type it is computed as. REQUIRES: not NULL.
+Value promote(Value value, SqlType type) {
+  if (value.is_null()) return value;
+  if (type == SqlType::numeric && value.kind() == Value::Kind::integer) {
+    return Value::numeric(decimal::from_integer(value.as_int()));
+  }
+  if (type == SqlType::float8 && is_number(value)) return Value::float8(double_of(value));
+  return value;
 }
 
 // What CAST(value AS text) gives. REQUIRES: value is not NULL.
@@ -1057,21 +251,25 @@ std::string invalid_input(std::string_view type, std::string_view text) {
   return fmt::format("invalid input syntax for type {}: \"{}\"", type, text);
 }
 
-EvalResult integer_in_range(std::int64_t integer, const TypeSpec& type) {
-  if (type.name == TypeName::integer && (integer < kInt4Min || integer > kInt4Max)) {
-    return failure("integer out of range");
+const char* out_of_range(SqlType type) {
+  return type == SqlType::int4 ? "integer out of range" : "bigint out of range";
+}
+
+EvalResult integer_in_range(std::int64_t integer, SqlType type) {
+  if (type == SqlType::int4 && (integer < kInt4Min || integer > kInt4Max)) {
+    return failure(out_of_range(type));
   }
   return success(Value::integer(integer));
 }
 
 // PostgreSQL's int8in / int4in: optional spaces, sign and digits only.
-EvalResult integer_from_text(std::string_view text, const TypeSpec& type) {
+EvalResult integer_from_text(std::string_view text, SqlType type) {
   const std::string_view digits = trim_view(text, true);
   std::size_t i = 0;
   const bool negative = !digits.empty() && digits[0] == '-';
   if (!digits.empty() && (digits[0] == '-' || digits[0] == '+')) ++i;
   if (i >= digits.size()) return failure(invalid_input(type_name(type), text));
-  const auto out_of_range = [&text, &type] {
+  const auto range_error = [&text, &type] {
     return fmt::format("value \"{}\" is out of range for type {}", text, type_name(type));
   };
   std::int64_t integer = 0;
@@ -1080,31 +278,57 @@ EvalResult integer_from_text(std::string_view text, const TypeSpec& type) {
     const int digit = digits[i] - '0';
     if (__builtin_mul_overflow(integer, 10, &integer) ||
         __builtin_add_overflow(integer, negative ? -digit : digit, &integer)) {
-      return failure(out_of_range());
+      return failure(range_error());
     }
   }
-  if (type.name == TypeName::integer && (integer < kInt4Min || integer > kInt4Max)) {
-    return failure(out_of_range());
+  if (type == SqlType::int4 && (integer < kInt4Min || integer > kInt4Max)) {
+    return failure(range_error());
   }
   return success(Value::integer(integer));
 }
 
-EvalResult cast_to_integer(const Value& value, const TypeSpec& type) {
+// float8in: a decimal number with optional exponent, or NaN / Infinity, with spaces around.
+EvalResult float8_from_text(std::string_view text) {
+  std::string_view trimmed = trim_view(text, true);
+  if (!trimmed.empty() && trimmed[0] == '+') trimmed.remove_prefix(1);
+  double result = 0;
+  const std::from_chars_result read =
+      std::from_chars(trimmed.data(), trimmed.data() + trimmed.size(), result);
+  if (trimmed.empty() || read.ptr != trimmed.data() + trimmed.size()) {
+    return failure(invalid_input("double precision", text));
+  }
+  if (read.ec == std::errc::result_out_of_range) {
+    return failure(fmt::format("\"{}\" is out of range for type double precision", text));
+  }
+  return success(Value::float8(result));
+}
+
+EvalResult cast_to_integer(const Value& value, SqlType type) {
   switch (value.kind()) {
     case Value::Kind::integer: return integer_in_range(value.as_int(), type);
     case Value::Kind::numeric: {
+      if (value.is_nan()) return failure(fmt::format("cannot convert NaN to {}", type_name(type)));
       const std::optional<std::int64_t> integer = decimal::to_int64(value.as_decimal());
-      if (!integer) return failure(fmt::format("{} out of range", type_name(type)));
+      if (!integer) return failure(out_of_range(type));
       return integer_in_range(*integer, type);
+    }
+    case Value::Kind::float8: {
+      // float8 to integer rounds half to even (rint), as PostgreSQL's dtoi4 / dtoi8.
+      const double rounded = std::nearbyint(value.as_double());
+      constexpr double kInt8Bound = 9223372036854775808.0;  // 2^63
+      if (std::isnan(rounded) || rounded < -kInt8Bound || rounded >= kInt8Bound) {
+        return failure(out_of_range(type));
+      }
+      return integer_in_range(static_cast<std::int64_t>(rounded), type);
     }
     case Value::Kind::text: return integer_from_text(value.as_text(), type);
     case Value::Kind::boolean:
-      if (type.name == TypeName::integer) return success(Value::integer(value.as_bool() ? 1 : 0));
+      if (type == SqlType::int4) return success(Value::integer(value.as_bool() ? 1 : 0));
       break;
     case Value::Kind::null:
     case Value::Kind::timestamp: break;
   }
-  return failure(fmt::format("cannot cast type {} to {}", type_name(value.kind()),
+  return failure(fmt::format("cannot cast type {} to {}", type_name(type_of(value)),
                              type_name(type)));
 }
 
@@ -1118,26 +342,37 @@ EvalResult apply_numeric_modifiers(const Decimal& value, const TypeSpec& type) {
     for (int i = 0; i < type.precision; ++i) limit *= 10;
     fits = rounded->mantissa < limit && rounded->mantissa > -limit;
   }
-  if (!fits) {
-    return failure(fmt::format("numeric field overflow: a field with precision {}, scale {} "
-                               "cannot hold {}",
-                               type.precision, type.scale, decimal::to_string(value)));
-  }
+  if (!fits) return failure("numeric field overflow");
   return success(Value::numeric(*rounded));
 }
 
-EvalResult cast_to_numeric(const Value& value, const TypeSpec& type) {
-  if (is_number(value)) return apply_numeric_modifiers(decimal_of(value), type);
-  if (value.kind() == Value::Kind::text) {
-    bool out_of_range = false;
-    const std::optional<Decimal> parsed = decimal::parse(value.as_text(), &out_of_range);
-    if (!parsed) {
-      return failure(out_of_range ? "numeric value out of range"
-                                  : invalid_input("numeric", value.as_text()));
-    }
-    return apply_numeric_modifiers(*parsed, type);
+EvalResult numeric_from_text(std::string_view text, const TypeSpec& type) {
+  const std::string word = ascii_lower(trim_view(text, true));
+  if (word == "nan") return success(Value::numeric_nan());
+  if (word == "infinity" || word == "+infinity" || word == "-infinity" || word == "inf" ||
+      word == "+inf" || word == "-inf") {
+    return failure("numeric Infinity is not supported by the simulator");
   }
-  return failure(fmt::format("cannot cast type {} to numeric", type_name(value.kind())));
+  bool range_error = false;
+  const std::optional<Decimal> parsed = decimal::parse(text, &range_error);
+  if (!parsed) {
+    return failure(range_error ? "numeric value out of range" : invalid_input("numeric", text));
+  }
+  return apply_numeric_modifiers(*parsed, type);
+}
+
+EvalResult cast_to_numeric(const Value& value, const TypeSpec& type) {
+  if (value.is_nan()) return success(value);  // a typmod leaves NaN as it is
+  if (is_number(value)) return apply_numeric_modifiers(decimal_of(value), type);
+  if (value.kind() == Value::Kind::float8) {
+    const double number = value.as_double();
+    if (std::isnan(number)) return success(Value::numeric_nan());
+    if (!std::isfinite(number)) return failure("numeric Infinity is not supported by the simulator");
+    // float8_numeric: the double printed with 15 significant digits, read as numeric.
+    return numeric_from_text(fmt::format("{:.15g}", number), type);
+  }
+  if (value.kind() == Value::Kind::text) return numeric_from_text(value.as_text(), type);
+  return failure(fmt::format("cannot cast type {} to numeric", type_name(type_of(value))));
 }
 
 EvalResult cast_to_text(const Value& value, const TypeSpec& type) {
@@ -1182,11 +417,9 @@ EvalResult cast_to_boolean(const Value& value) {
       if (!parsed) return failure(invalid_input("boolean", value.as_text()));
       return success(Value::boolean(*parsed));
     }
-    case Value::Kind::null:
-    case Value::Kind::numeric:
-    case Value::Kind::timestamp: break;
+    default: break;
   }
-  return failure(fmt::format("cannot cast type {} to boolean", type_name(value.kind())));
+  return failure(fmt::format("cannot cast type {} to boolean", type_name(type_of(value))));
 }
 
 EvalResult cast_to_timestamp(const Value& value) {
@@ -1197,14 +430,14 @@ EvalResult cast_to_timestamp(const Value& value) {
     return success(Value::timestamp(*micros));
   }
   return failure(fmt::format("cannot cast type {} to timestamp without time zone",
-                             type_name(value.kind())));
+                             type_name(type_of(value))));
 }
 
 EvalResult cast_value(const Value& value, const TypeSpec& type) {
   if (value.is_null()) return success(Value::null());
   switch (type.name) {
     case TypeName::bigint:
-    case TypeName::integer: return cast_to_integer(value, type);
+    case TypeName::integer: return cast_to_integer(value, type_of(type));
     case TypeName::numeric: return cast_to_numeric(value, type);
     case TypeName::text:
     case TypeName::varchar: return cast_to_text(value, type);
@@ -1215,25 +448,86 @@ EvalResult cast_value(const Value& value, const TypeSpec& type) {
   return failure("unreachable");
 }
 
-// A quoted literal has PostgreSQL's type "unknown" and takes the type of the value it meets.
-EvalResult coerce_quoted_literal(const ExprNode& node, Value value, Value::Kind target) {
-  if (!node.quoted_literal || value.is_null()) return success(std::move(value));
-  TypeSpec type;
-  switch (target) {
-    case Value::Kind::integer: type.name = TypeName::bigint; break;
-    case Value::Kind::numeric: type.name = TypeName::numeric; break;
-    case Value::Kind::boolean: type.name = TypeName::boolean; break;
-    case Value::Kind::timestamp: type.name = TypeName::timestamp; break;
-    case Value::Kind::null:
-    case Value::Kind::text: return success(std::move(value));
+// A value (a quoted literal's text, or anything met where types are dynamic) converted to a
+// static type, as PostgreSQL's input functions and implicit casts do.
+EvalResult convert(const Value& value, SqlType type) {
+  if (value.is_null()) return success(Value::null());
+  switch (type) {
+    case SqlType::int4:
+    case SqlType::int8: return cast_to_integer(value, type);
+    case SqlType::numeric: return cast_to_numeric(value, TypeSpec{TypeName::numeric, 0, 0});
+    case SqlType::float8:
+      if (value.kind() == Value::Kind::text) return float8_from_text(value.as_text());
+      if (is_number(value) || value.kind() == Value::Kind::float8) {
+        return success(Value::float8(double_of(value)));
+      }
+      return failure(fmt::format("cannot cast type {} to double precision", type_name(type_of(value))));
+    case SqlType::boolean: return cast_to_boolean(value);
+    case SqlType::timestamp: return cast_to_timestamp(value);
+    case SqlType::text: return cast_to_text(value, TypeSpec{});
+    case SqlType::interval:
+      return failure("interval literals are not supported by the simulator");
+    case SqlType::dynamic:
+    case SqlType::unknown: return success(value);
   }
-  return cast_value(value, type);
+  REHEARSE_ASSERT(false);
+  return failure("unreachable");
+}
+
+// Whether PostgreSQL has a cast from `from` to the cast's type at all (pg_cast, or I/O
+// conversion to and from text); checked when typing.
+bool castable(SqlType from, const TypeSpec& to) {
+  const SqlType target = type_of(to);
+  if (from == SqlType::dynamic || from == SqlType::unknown || from == target) return true;
+  if (from == SqlType::text || target == SqlType::text) return true;
+  if (is_number_type(from) && is_number_type(target)) return true;
+  if (from == SqlType::int4 && target == SqlType::boolean) return true;
+  if (from == SqlType::boolean && target == SqlType::int4) return true;
+  return false;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Evaluation: operators
 
-EvalResult integer_arithmetic(Operator op, std::int64_t a, std::int64_t b) {
+const char* symbol_of(Operator op) {
+  switch (op) {
+    case Operator::add: return "+";
+    case Operator::subtract: return "-";
+    case Operator::multiply: return "*";
+    case Operator::divide: return "/";
+    case Operator::modulo: return "%";
+    case Operator::concatenate: return "||";
+    case Operator::equal: return "=";
+    case Operator::not_equal: return "<>";
+    case Operator::less: return "<";
+    case Operator::less_equal: return "<=";
+    case Operator::greater: return ">";
+    case Operator::greater_equal: return ">=";
+  }
+  REHEARSE_ASSERT(false);
+  return "?";
+}
+
+bool is_arithmetic(Operator op) {
+  return op == Operator::add || op == Operator::subtract || op == Operator::multiply ||
+         op == Operator::divide || op == Operator::modulo;
+}
+
+std::string no_operator(Operator op, SqlType a, SqlType b) {
+  return fmt::format("operator does not exist: {} {} {}", type_name(a), symbol_of(op),
+                     type_name(b));
+}
+
+// The type two non-NULL values meeting where types are dynamic are computed as; dynamic when
+// they are not both numbers.
+SqlType runtime_domain(const Value& a, const Value& b) {
+  const SqlType type_a = type_of(a);
+  const SqlType type_b = type_of(b);
+  if (!is_number_type(type_a) || !is_number_type(type_b)) return SqlType::dynamic;
+  return number_domain(type_a, type_b);
+}
+
+EvalResult integer_arithmetic(Operator op, std::int64_t a, std::int64_t b, SqlType type) {
   std::int64_t result = 0;
   bool overflow = false;
   switch (op) {
@@ -1251,8 +545,8 @@ EvalResult integer_arithmetic(Operator op, std::int64_t a, std::int64_t b) {
       break;
     default: REHEARSE_ASSERT(false);
   }
-  if (overflow) return failure("bigint out of range");
-  return success(Value::integer(result));
+  if (overflow) return failure(out_of_range(type));
+  return integer_in_range(result, type);
 }
 
 EvalResult decimal_arithmetic(Operator op, const Decimal& a, const Decimal& b) {
@@ -1275,47 +569,116 @@ EvalResult decimal_arithmetic(Operator op, const Decimal& a, const Decimal& b) {
   return success(Value::numeric(*result));
 }
 
-std::string no_operator(Operator op, const Value& a, const Value& b) {
-  return fmt::format("operator does not exist: {} {} {}", type_name(a.kind()), symbol_of(op),
-                     type_name(b.kind()));
+// PostgreSQL's float8 operators: overflow and underflow are errors, not infinities and zeros.
+EvalResult double_arithmetic(Operator op, double a, double b) {
+  double result = 0;
+  switch (op) {
+    case Operator::add: result = a + b; break;
+    case Operator::subtract: result = a - b; break;
+    case Operator::multiply: result = a * b; break;
+    case Operator::divide:
+      if (b == 0 && !std::isnan(a)) return failure("division by zero");  // NaN / 0 is NaN
+      result = a / b;
+      break;
+    default:
+      return failure(no_operator(op, SqlType::float8, SqlType::float8));
+  }
+  if (std::isinf(result) && !std::isinf(a) && !std::isinf(b)) {
+    return failure("value out of range: overflow");
+  }
+  if (result == 0 && op == Operator::multiply && a != 0 && b != 0) {
+    return failure("value out of range: underflow");
+  }
+  if (result == 0 && op == Operator::divide && a != 0 && !std::isinf(b)) {
+    return failure("value out of range: underflow");
+  }
+  return success(Value::float8(result));
 }
 
-// REQUIRES: neither value is NULL.
-EvalResult arithmetic(Operator op, const Value& a, const Value& b) {
-  if (!is_number(a) || !is_number(b)) return failure(no_operator(op, a, b));
-  if (a.kind() == Value::Kind::integer && b.kind() == Value::Kind::integer) {
-    return integer_arithmetic(op, a.as_int(), b.as_int());
+// REQUIRES: neither value is NULL. `type` is the operator's static result type (dynamic when
+// unknown: then the values decide).
+EvalResult arithmetic(Operator op, const Value& a, const Value& b, SqlType type) {
+  const SqlType domain = is_number_type(type) ? type : runtime_domain(a, b);
+  switch (domain) {
+    case SqlType::int4:
+    case SqlType::int8:
+      if (a.kind() != Value::Kind::integer || b.kind() != Value::Kind::integer) break;
+      return integer_arithmetic(op, a.as_int(), b.as_int(), domain);
+    case SqlType::numeric:
+      if (!is_number(a) || !is_number(b)) break;
+      if (a.is_nan() || b.is_nan()) return success(Value::numeric_nan());  // before division by zero
+      return decimal_arithmetic(op, decimal_of(a), decimal_of(b));
+    case SqlType::float8: return double_arithmetic(op, double_of(a), double_of(b));
+    default: break;
   }
-  return decimal_arithmetic(op, decimal_of(a), decimal_of(b));
+  return failure(no_operator(op, type_of(a), type_of(b)));
 }
 
 // text || anything and anything || text concatenate the text forms. REQUIRES: no NULL.
 EvalResult concatenate(const Value& a, const Value& b) {
   if (a.kind() != Value::Kind::text && b.kind() != Value::Kind::text) {
-    return failure(no_operator(Operator::concatenate, a, b));
+    return failure(no_operator(Operator::concatenate, type_of(a), type_of(b)));
   }
   return success(Value::text(text_of(a) + text_of(b)));
 }
 
-// -1 / 0 / 1 for two non-NULL values of comparable types; nullopt when there is no operator.
-std::optional<int> order_values(const Value& a, const Value& b) {
-  const auto sign = [](auto x, auto y) { return (x > y) - (x < y); };
-  if (a.kind() == Value::Kind::integer && b.kind() == Value::Kind::integer) {
-    return sign(a.as_int(), b.as_int());
-  }
-  if (is_number(a) && is_number(b)) return decimal::compare(decimal_of(a), decimal_of(b));
-  if (a.kind() != b.kind()) return std::nullopt;
-  switch (a.kind()) {
-    case Value::Kind::text: return sign(a.as_text().compare(b.as_text()), 0);
-    case Value::Kind::boolean: return sign(a.as_bool(), b.as_bool());
-    case Value::Kind::timestamp: return sign(a.as_int(), b.as_int());
-    default: return std::nullopt;
-  }
+int sign_of(auto x, auto y) { return (x > y) - (x < y); }
+
+// PostgreSQL's float8 order: NaN above everything and equal to itself.
+int order_doubles(double a, double b) {
+  if (std::isnan(a)) return std::isnan(b) ? 0 : 1;
+  if (std::isnan(b)) return -1;
+  return sign_of(a, b);
 }
 
-EvalResult compare(Operator op, const Value& a, const Value& b) {
-  const std::optional<int> order = order_values(a, b);
-  if (!order) return failure(no_operator(op, a, b));
+// -1 / 0 / 1 for two non-NULL values compared as `type` (dynamic: as the values' kinds
+// suggest); nullopt when there is no such comparison.
+std::optional<int> order_values(const Value& a, const Value& b, SqlType type) {
+  SqlType domain = type;
+  if (!is_concrete(domain)) {
+    domain = runtime_domain(a, b);
+    if (domain == SqlType::dynamic) {
+      if (a.kind() != b.kind()) return std::nullopt;
+      domain = type_of(a);
+    }
+  }
+  switch (domain) {
+    case SqlType::int4:
+    case SqlType::int8:
+      if (a.kind() == Value::Kind::integer && b.kind() == Value::Kind::integer) {
+        return sign_of(a.as_int(), b.as_int());
+      }
+      break;
+    case SqlType::numeric:
+      if (is_number(a) && is_number(b)) {
+        if (a.is_nan() || b.is_nan()) return sign_of(a.is_nan(), b.is_nan());  // NaN above all
+        return decimal::compare(decimal_of(a), decimal_of(b));
+      }
+      break;
+    case SqlType::float8: return order_doubles(double_of(a), double_of(b));
+    case SqlType::text:
+      if (a.kind() == Value::Kind::text && b.kind() == Value::Kind::text) {
+        return sign_of(a.as_text().compare(b.as_text()), 0);
+      }
+      break;
+    case SqlType::boolean:
+      if (a.kind() == Value::Kind::boolean && b.kind() == Value::Kind::boolean) {
+        return sign_of(a.as_bool(), b.as_bool());
+      }
+      break;
+    case SqlType::timestamp:
+      if (a.kind() == Value::Kind::timestamp && b.kind() == Value::Kind::timestamp) {
+        return sign_of(a.as_int(), b.as_int());
+      }
+      break;
+    default: break;
+  }
+  return std::nullopt;
+}
+
+EvalResult compare(Operator op, const Value& a, const Value& b, SqlType type) {
+  const std::optional<int> order = order_values(a, b, type);
+  if (!order) return failure(no_operator(op, type_of(a), type_of(b)));
   switch (op) {
     case Operator::equal: return success(Value::boolean(*order == 0));
     case Operator::not_equal: return success(Value::boolean(*order != 0));
@@ -1331,33 +694,105 @@ EvalResult compare(Operator op, const Value& a, const Value& b) {
 // ---------------------------------------------------------------------------------------------
 // Evaluation: functions whose arguments are all evaluated and none is NULL
 
-std::string no_function(std::string_view name, const std::vector<Value>& arguments) {
+std::string no_function(std::string_view name, const std::vector<SqlType>& arguments) {
   std::string types;
-  for (const Value& argument : arguments) {
-    types += (types.empty() ? "" : ", ") + std::string(type_name(argument.kind()));
+  for (const SqlType argument : arguments) {
+    types += (types.empty() ? "" : ", ") + std::string(type_name(argument));
   }
   return fmt::format("function {}({}) does not exist", name, types);
 }
 
+std::string no_function(std::string_view name, const std::vector<Value>& arguments) {
+  std::vector<SqlType> types;
+  for (const Value& argument : arguments) types.push_back(type_of(argument));
+  return no_function(name, types);
+}
+
+// One UTF-8 code point at text[*index] (advancing *index), or the byte itself when malformed.
+std::uint32_t next_code_point(std::string_view text, std::size_t* index) {
+  const auto byte = [&text](std::size_t i) { return static_cast<unsigned char>(text[i]); };
+  const unsigned char lead = byte(*index);
+  int length = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xE ? 3 : (lead >> 3) == 0x1E ? 4 : 1;
+  if (*index + static_cast<std::size_t>(length) > text.size()) length = 1;
+  std::uint32_t code = length == 1 ? lead : lead & (0x7F >> length);
+  for (int i = 1; i < length; ++i) code = (code << 6) | (byte(*index + static_cast<std::size_t>(i)) & 0x3F);
+  *index += static_cast<std::size_t>(length);
+  return code;
+}
+
+void append_code_point(std::uint32_t code, std::string* out) {
+  if (code < 0x80) {
+    out->push_back(static_cast<char>(code));
+  } else if (code < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | (code >> 6)));
+    out->push_back(static_cast<char>(0x80 | (code & 0x3F)));
+  } else if (code < 0x10000) {
+    out->push_back(static_cast<char>(0xE0 | (code >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((code >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (code & 0x3F)));
+  } else {
+    out->push_back(static_cast<char>(0xF0 | (code >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((code >> 12) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | ((code >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (code & 0x3F)));
+  }
+}
+
+// Unicode's simple case mapping (towupper / towlower of a UTF-8 locale) for Latin-1, Latin
+// Extended-A, Greek and Cyrillic; other code points are left as they are.
+std::uint32_t change_case(std::uint32_t c, bool upper) {
+  const auto shift = [c, upper](std::uint32_t lower_first, std::uint32_t lower_last,
+                                std::uint32_t distance) -> std::optional<std::uint32_t> {
+    if (upper && c >= lower_first && c <= lower_last) return c - distance;
+    if (!upper && c >= lower_first - distance && c <= lower_last - distance) return c + distance;
+    return std::nullopt;
+  };
+  if (c < 0x80) {
+    if (upper && c >= 'a' && c <= 'z') return c - 32;
+    if (!upper && c >= 'A' && c <= 'Z') return c + 32;
+    return c;
+  }
+  if (c >= 0xE0 && c <= 0xFE && c != 0xF7 && upper) return c - 32;
+  if (c >= 0xC0 && c <= 0xDE && c != 0xD7 && !upper) return c + 32;
+  if (upper && c == 0xFF) return 0x178;
+  if (upper && c == 0xB5) return 0x39C;  // micro sign
+  if (!upper && c == 0x130) return 'i';   // dotted capital I
+  if (upper && c == 0x131) return 'I';    // dotless small i
+  if (upper && c == 0x17F) return 'S';    // long s
+  if (!upper && c == 0x178) return 0xFF;
+  if (c >= 0x100 && c <= 0x17F && c != 0x130 && c != 0x131 && c != 0x138 && c != 0x149 && c != 0x17F) {
+    // Latin Extended-A pairs: even/odd from 0x100 to 0x137, odd/even from 0x139 to 0x148 and
+    // from 0x179 to 0x17E, even/odd from 0x14A to 0x177.
+    const bool odd_upper = (c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E);
+    const bool is_upper = odd_upper ? (c % 2 == 1) : (c % 2 == 0);
+    if (upper && !is_upper) return c - 1;
+    if (!upper && is_upper) return c + 1;
+    return c;
+  }
+  if (upper && c == 0x3C2) return 0x3A3;  // final sigma
+  if (auto mapped = shift(0x3B1, 0x3C9, 32); mapped && c != 0x3A2 && c != 0x3C2) return *mapped;
+  if (auto mapped = shift(0x430, 0x44F, 32)) return *mapped;
+  if (auto mapped = shift(0x450, 0x45F, 80)) return *mapped;
+  return c;
+}
+
+std::string change_text_case(std::string_view text, bool upper) {
+  std::string result;
+  result.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) append_code_point(change_case(next_code_point(text, &i), upper), &result);
+  return result;
+}
+
 EvalResult text_function(Function function, std::string_view text) {
-  std::string result(text);
   switch (function) {
-    case Function::lower:
-      for (char& c : result) {
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-      }
-      break;
-    case Function::upper:
-      for (char& c : result) {
-        if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-      }
-      break;
-    case Function::trim: result = std::string(trim_view(text, false)); break;
+    case Function::lower: return success(Value::text(change_text_case(text, false)));
+    case Function::upper: return success(Value::text(change_text_case(text, true)));
+    case Function::trim: return success(Value::text(std::string(trim_view(text, false))));
     case Function::length:
       return success(Value::integer(static_cast<std::int64_t>(count_characters(text))));
     default: REHEARSE_ASSERT(false);
   }
-  return success(Value::text(std::move(result)));
+  return failure("unreachable");
 }
 
 // substr(text, start [, count]): characters start .. start + count - 1, counted from 1; the
@@ -1388,28 +823,39 @@ EvalResult substring(const std::string& name, const std::vector<Value>& argument
   return success(Value::text(std::string(text.substr(from, to - from))));
 }
 
-EvalResult absolute(const std::string& name, const std::vector<Value>& arguments) {
-  const Value& value = arguments[0];
-  if (value.kind() == Value::Kind::integer) {
-    if (value.as_int() == std::numeric_limits<std::int64_t>::min()) {
-      return failure("bigint out of range");
+EvalResult absolute(const std::string& name, const Value& value, SqlType type) {
+  switch (value.kind()) {
+    case Value::Kind::integer: {
+      if (value.as_int() == std::numeric_limits<std::int64_t>::min()) {
+        return failure(out_of_range(SqlType::int8));
+      }
+      const SqlType integer_type = is_integer_type(type) ? type : SqlType::int8;
+      return integer_in_range(value.as_int() < 0 ? -value.as_int() : value.as_int(), integer_type);
     }
-    return success(Value::integer(value.as_int() < 0 ? -value.as_int() : value.as_int()));
+    case Value::Kind::numeric: {
+      if (value.is_nan()) return success(value);
+      Decimal decimal = value.as_decimal();
+      if (decimal.mantissa < 0) decimal.mantissa = -decimal.mantissa;
+      return success(Value::numeric(decimal));
+    }
+    case Value::Kind::float8: return success(Value::float8(std::fabs(value.as_double())));
+    default: return failure(no_function(name, std::vector<Value>{value}));
   }
-  if (value.kind() != Value::Kind::numeric) return failure(no_function(name, arguments));
-  Decimal decimal = value.as_decimal();
-  if (decimal.mantissa < 0) decimal.mantissa = -decimal.mantissa;
-  return success(Value::numeric(decimal));
 }
 
-// round(x) keeps an integer; round(x, n) is numeric with n decimals (n < 0 rounds to tens...).
+// round(x): double precision for an integer or double (rounding half to even, rint), numeric
+// for a numeric; round(x, n) is numeric with n decimals (n < 0 rounds to tens...).
 EvalResult round_number(const std::string& name, const std::vector<Value>& arguments) {
   const Value& value = arguments[0];
   const bool has_places = arguments.size() == 2;
+  if (!has_places && value.kind() == Value::Kind::float8) {
+    return success(Value::float8(std::nearbyint(value.as_double())));
+  }
+  if (!has_places && value.kind() == Value::Kind::integer) return success(promote(value, SqlType::float8));
   if (!is_number(value) || (has_places && arguments[1].kind() != Value::Kind::integer)) {
     return failure(no_function(name, arguments));
   }
-  if (!has_places && value.kind() == Value::Kind::integer) return success(value);
+  if (value.is_nan()) return success(value);
   constexpr std::int64_t kPlacesMin = -100;  // rounds every representable value to 0
   const std::int64_t places = has_places ? std::max(arguments[1].as_int(), kPlacesMin) : 0;
   if (places > Decimal::kMaxScale) {
@@ -1422,13 +868,18 @@ EvalResult round_number(const std::string& name, const std::vector<Value>& argum
   return success(Value::numeric(*rounded));
 }
 
-EvalResult floor_or_ceil(Function function, const std::string& name,
-                         const std::vector<Value>& arguments) {
-  const Value& value = arguments[0];
-  if (value.kind() == Value::Kind::integer) return success(value);
-  if (value.kind() != Value::Kind::numeric) return failure(no_function(name, arguments));
-  return success(Value::numeric(function == Function::floor ? decimal::floor(value.as_decimal())
-                                                            : decimal::ceil(value.as_decimal())));
+EvalResult floor_or_ceil(Function function, const std::string& name, const Value& value) {
+  const bool floor = function == Function::floor;
+  switch (value.kind()) {
+    case Value::Kind::integer: return success(promote(value, SqlType::float8));
+    case Value::Kind::float8:
+      return success(Value::float8(floor ? std::floor(value.as_double()) : std::ceil(value.as_double())));
+    case Value::Kind::numeric:
+      if (value.is_nan()) return success(value);
+      return success(Value::numeric(floor ? decimal::floor(value.as_decimal())
+                                          : decimal::ceil(value.as_decimal())));
+    default: return failure(no_function(name, std::vector<Value>{value}));
+  }
 }
 
 EvalResult strict_function(const ExprNode& node, const std::vector<Value>& arguments) {
@@ -1442,13 +893,502 @@ EvalResult strict_function(const ExprNode& node, const std::vector<Value>& argum
       }
       return text_function(node.function, arguments[0].as_text());
     case Function::substr: return substring(node.name, arguments);
-    case Function::abs: return absolute(node.name, arguments);
+    case Function::abs: return absolute(node.name, arguments[0], node.result_type);
     case Function::round: return round_number(node.name, arguments);
     case Function::floor:
-    case Function::ceil: return floor_or_ceil(node.function, node.name, arguments);
+    case Function::ceil: return floor_or_ceil(node.function, node.name, arguments[0]);
     default: REHEARSE_ASSERT(false);
   }
   return failure("unreachable");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Typing: PostgreSQL's parse analysis (transformExpr, make_op, func_select_candidate,
+// select_common_type) for the language's types
+
+bool is_unknown_literal(const ExprNode& node) {
+  return node.kind == Kind::literal && node.quoted_literal && node.result_type == SqlType::unknown;
+}
+
+class Typer {
+ public:
+  Typer(const std::string& text, const ColumnTypes* columns, ExprParseError* error)
+      : text_(text), columns_(columns), error_(error) {}
+
+  // The typed copy of `node`, or nullptr with *error filled.
+  NodePointer type(const ExprNode& node) {
+    switch (node.kind) {
+      case Kind::literal: return literal(node);
+      case Kind::column: return column(node);
+      case Kind::negate:
+      case Kind::unary_plus: return sign(node);
+      case Kind::binary: return binary(node);
+      case Kind::logical_and:
+      case Kind::logical_or:
+      case Kind::logical_not: return logical(node);
+      case Kind::is_null: {
+        std::shared_ptr<ExprNode> typed = std::make_shared<ExprNode>(node);
+        if (!type_arguments(typed.get())) return nullptr;
+        typed->result_type = SqlType::boolean;
+        return typed;
+      }
+      case Kind::case_when: return case_when(node);
+      case Kind::cast: return cast(node);
+      case Kind::function: return function(node);
+    }
+    REHEARSE_ASSERT(false);
+    return nullptr;
+  }
+
+  // An unknown literal typed as `target` (converted now, as PostgreSQL does), or the node.
+  NodePointer coerce(const NodePointer& node, SqlType target) {
+    if (!is_unknown_literal(*node) || !is_concrete(target)) return node;
+    const EvalResult converted = convert(node->literal, target);
+    if (!converted.ok) return fail(*node, converted.error);
+    std::shared_ptr<ExprNode> typed = std::make_shared<ExprNode>(*node);
+    typed->result_type = target;
+    typed->coerced = converted.value;
+    return typed;
+  }
+
+  NodePointer fail(const ExprNode& node, const std::string& message) {
+    if (!failed_) {
+      failed_ = true;
+      error_->position = node.position;
+      error_->token = token_at(text_, node.position);
+      error_->message = message;
+    }
+    return nullptr;
+  }
+
+ private:
+  bool type_arguments(ExprNode* node) {
+    for (NodePointer& argument : node->arguments) {
+      argument = type(*argument);
+      if (argument == nullptr) return false;
+    }
+    return true;
+  }
+
+  NodePointer literal(const ExprNode& node) {
+    std::shared_ptr<ExprNode> typed = std::make_shared<ExprNode>(node);
+    switch (node.literal.kind()) {
+      case Value::Kind::integer:
+        typed->result_type = node.literal.as_int() >= kInt4Min && node.literal.as_int() <= kInt4Max
+                                 ? SqlType::int4
+                                 : SqlType::int8;
+        break;
+      case Value::Kind::numeric: typed->result_type = SqlType::numeric; break;
+      case Value::Kind::boolean: typed->result_type = SqlType::boolean; break;
+      case Value::Kind::null:
+      case Value::Kind::text: typed->result_type = SqlType::unknown; break;
+      default: REHEARSE_ASSERT(false);
+    }
+    return typed;
+  }
+
+  NodePointer column(const ExprNode& node) {
+    std::shared_ptr<ExprNode> typed = std::make_shared<ExprNode>(node);
+    if (columns_ == nullptr) return typed;  // dynamic
+    const auto found = columns_->find(node.name);
+    if (found == columns_->end()) return fail(node, fmt::format("column \"{}\" does not exist", node.name));
+    typed->result_type = type_of(found->second);
+    return typed;
+  }
+
+  NodePointer sign(const ExprNode& node) {
+    std::shared_ptr<ExprNode> typed = std::make_shared<ExprNode>(node);
+    if (!type_arguments(typed.get())) return nullptr;
+    const SqlType operand = typed->arguments[0]->result_type;
+    const char* symbol = node.kind == Kind::negate ? "-" : "+";
+    if (operand == SqlType::unknown && node.kind == Kind::unary_plus) {
+      // Every prefix + is numeric: the unknown takes the category's preferred type.
+      typed->arguments[0] = coerce(typed->arguments[0], SqlType::float8);
+      if (typed->arguments[0] == nullptr) return nullptr;
+      typed->result_type = SqlType::float8;
+      return typed;
+    }
+    if (operand == SqlType::unknown) {  // - also applies to intervals: two categories
+      return fail(node, fmt::format("operator is not unique: {} unknown", symbol));
+    }
+    if (operand != SqlType::dynamic && !is_number_type(operand)) {
+      return fail(node, fmt::format("operator does not exist: {} {}", symbol, type_name(operand)));
+    }
+    typed->result_type = operand;
+    return typed;
+  }
+
+  // Both sides of a binary operator typed, an unknown literal taking the other side's type.
+  bool type_operands(ExprNode* node, SqlType* left, SqlType* right) {
+    if (!type_arguments(node)) return false;
+    *left = node->arguments[0]->result_type;
+    *right = node->arguments[1]->result_type;
+    return true;
+  }
+
+  NodePointer binary(const ExprNode& node) {
+    std::shared_ptr<ExprNode> typed = std::make_shared<ExprNode>(node);
+    SqlType left = SqlType::dynamic;
+    SqlType right = SqlType::dynamic;
+    if (!type_operands(typed.get(), &left, &right)) return nullptr;
+    const Operator op = node.binary_operator;
+    if (left == SqlType::dynamic || right == SqlType::dynamic) {
+      typed->result_type = is_arithmetic(op) ? SqlType::dynamic
+                           : op == Operator::concatenate ? SqlType::text : SqlType::boolean;
+      return typed;
+    }
+    if (op == Operator::concatenate) return concatenation(typed, left, right);
+    if (left == SqlType::unknown && right == SqlType::unknown) {
+      if (is_arithmetic(op)) return fail(node, fmt::format("operator is not unique: unknown {} unknown", symbol_of(op)));
+      left = right = SqlType::text;
+    } else if (left == SqlType::unknown) {
+      left = right;
+    } else if (right == SqlType::unknown) {
+      right = left;
+    }
+    SqlType domain = left == right ? left : SqlType::dynamic;
+    if (is_number_type(left) && is_number_type(right)) domain = number_domain(left, right);
+    if (is_arithmetic(op)) {
+      if (left == SqlType::timestamp && right == SqlType::timestamp && op == Operator::subtract) {
+        typed->arguments[0] = coerce(typed->arguments[0], left);
+        if (typed->arguments[0] == nullptr) return nullptr;
+        typed->arguments[1] = coerce(typed->arguments[1], right);
+        if (typed->arguments[1] == nullptr) return nullptr;
+        typed->operand_type = SqlType::timestamp;
+        typed->result_type = SqlType::interval;
+        return typed;
+      }
+      if (!is_number_type(domain) || (domain == SqlType::float8 && op == Operator::modulo)) {
+        return fail(node, no_operator(op, typed->arguments[0]->result_type == SqlType::unknown ? SqlType::unknown : left,
+                                      typed->arguments[1]->result_type == SqlType::unknown ? SqlType::unknown : right));
+      }
+    } else if (domain == SqlType::dynamic) {
+      return fail(node, no_operator(op, left, right));
+    } else if (domain == SqlType::interval) {
+      return fail(node, "comparing interval values is not supported by the simulator");
+    }
+    typed->arguments[0] = coerce(typed->arguments[0], left);
+    if (typed->arguments[0] == nullptr) return nullptr;
+    typed->arguments[1] = coerce(typed->arguments[1], right);
+    if (typed->arguments[1] == nullptr) return nullptr;
+    typed->operand_type = domain;
+    typed->result_type = is_arithmetic(op) ? domain : SqlType::boolean;
+    return typed;
+  }
+
+  // text || anything, anything || text (anytextcat, textanycat); an unknown side is text.
+  NodePointer concatenation(const std::shared_ptr<ExprNode>& typed, SqlType left, SqlType right) {
+    const bool text_left = left == SqlType::text || left == SqlType::unknown;
+    const bool text_right = right == SqlType::text || right == SqlType::unknown;
+    if (!text_left && !text_right) return fail(*typed, no_operator(Operator::concatenate, left, right));
+    for (NodePointer& argument : typed->arguments) {
+      argument = coerce(argument, SqlType::text);
+      if (argument == nullptr) return nullptr;
+    }
+    typed->result_type = SqlType::text;
+    typed->operand_type = SqlType::text;
+    return typed;
+  }
+
+  NodePointer as_boolean(const NodePointer& node, std::string_view context) {
+    if (node->result_type == SqlType::unknown) return coerce(node, SqlType::boolean);
+    if (node->result_type != SqlType::boolean && node->result_type != SqlType::dynamic) {
+      return fail(*node, fmt::format("argument of {} must be type boolean, not type {}", context,
+                                     type_name(node->result_type)));
+    }
+    return node;
+  }
+
+  NodePointer logical(const ExprNode& node) {
+    std::shared_ptr<ExprNode> typed = std::make_shared<ExprNode>(node);
+    if (!type_arguments(typed.get())) return nullptr;
+    const char* context = node.kind == Kind::logical_and ? "AND" : node.kind == Kind::logical_or ? "OR" : "NOT";
+    for (NodePointer& argument : typed->arguments) {
+      argument = as_boolean(argument, context);
+      if (argument == nullptr) return nullptr;
+    }
+    typed->result_type = SqlType::boolean;
+    return typed;
+  }
+
+  // select_common_type: the first typed input's type, moved to a later one that it casts to
+  // implicitly (and not back) unless it is its category's preferred type; all unknown: text.
+  // Dynamic inputs are left out; only dynamic ones make the result dynamic.
+  bool common_type(const std::vector<NodePointer>& inputs, std::string_view context, SqlType* out) {
+    SqlType common = SqlType::unknown;
+    bool any_dynamic = false;
+    for (const NodePointer& input : inputs) {
+      const SqlType next = input->result_type;
+      if (next == SqlType::dynamic) any_dynamic = true;
+      if (!is_concrete(next) || next == common) continue;
+      if (common == SqlType::unknown) {
+        common = next;
+      } else if (category_of(next) != category_of(common)) {
+        fail(*input, fmt::format("{} types {} and {} cannot be matched", context, type_name(common), type_name(next)));
+        return false;
+      } else if (!is_preferred(common) && implicitly_castable(common, next) && !implicitly_castable(next, common)) {
+        common = next;
+      }
+    }
+    *out = common == SqlType::unknown ? (any_dynamic ? SqlType::dynamic : SqlType::text) : common;
+    return true;
+  }
+
+  // Every input coerced to the common type: unknown literals converted; typed inputs must cast
+  // to it implicitly.
+  bool to_common_type(std::vector<NodePointer*> inputs, SqlType common, std::string_view context) {
+    for (NodePointer* input : inputs) {
+      const SqlType from = (*input)->result_type;
+      if (is_concrete(from) && is_concrete(common) && !implicitly_castable(from, common)) {
+        fail(**input, fmt::format("{} could not convert type {} to {}", context, type_name(from), type_name(common)));
+        return false;
+      }
+      *input = coerce(*input, common);
+      if (*input == nullptr) return false;
+    }
+    return true;
+  }
+
+  NodePointer case_when(const ExprNode& node) {
+    std::shared_ptr<ExprNode> typed = std::make_shared<ExprNode>(node);
+    if (typed->case_operand != nullptr) {
+      typed->case_operand = type(*typed->case_operand);
+      if (typed->case_operand == nullptr) return nullptr;
+      typed->case_operand = coerce(typed->case_operand, SqlType::text);  // unknown: text
+      if (typed->case_operand == nullptr) return nullptr;
+    }
+    for (ExprNode::WhenClause& clause : typed->when_clauses) {
+      clause.condition = type(*clause.condition);
+      if (clause.condition == nullptr) return nullptr;
+      if (typed->case_operand == nullptr) {
+        clause.condition = as_boolean(clause.condition, "CASE/WHEN");
+      } else {
+        clause.condition = case_value(typed->case_operand, clause.condition, &clause.compare_type);
+      }
+      if (clause.condition == nullptr) return nullptr;
+      clause.result = type(*clause.result);
+      if (clause.result == nullptr) return nullptr;
+    }
+    if (typed->else_result != nullptr) {
+      typed->else_result = type(*typed->else_result);
+      if (typed->else_result == nullptr) return nullptr;
+    }
+    // The ELSE (NULL when absent) first: PostgreSQL resolves CASE from its default result.
+    std::vector<NodePointer> results;
+    if (typed->else_result != nullptr) results.push_back(typed->else_result);
+    for (const ExprNode::WhenClause& clause : typed->when_clauses) results.push_back(clause.result);
+    SqlType common = SqlType::text;
+    if (!common_type(results, "CASE", &common)) return nullptr;
+    std::vector<NodePointer*> inputs;
+    if (typed->else_result != nullptr) inputs.push_back(&typed->else_result);
+    for (ExprNode::WhenClause& clause : typed->when_clauses) inputs.push_back(&clause.result);
+    if (!to_common_type(inputs, common, "CASE")) return nullptr;
+    typed->result_type = common;
+    return typed;
+  }
+
+  // CASE x WHEN v: x = v resolved as the operator would be.
+  NodePointer case_value(const NodePointer& operand, const NodePointer& value, SqlType* compare_type) {
+    SqlType left = operand->result_type;
+    SqlType right = value->result_type;
+    if (left == SqlType::dynamic || right == SqlType::dynamic) {
+      *compare_type = SqlType::dynamic;
+      return value;
+    }
+    if (right == SqlType::unknown) right = left;
+    SqlType domain = left == right ? left : SqlType::dynamic;
+    if (is_number_type(left) && is_number_type(right)) domain = number_domain(left, right);
+    if (domain == SqlType::dynamic) return fail(*value, no_operator(Operator::equal, left, right));
+    if (domain == SqlType::interval) return fail(*value, "comparing interval values is not supported by the simulator");
+    *compare_type = domain;
+    return coerce(value, right);
+  }
+
+  NodePointer cast(const ExprNode& node) {
+    std::shared_ptr<ExprNode> typed = std::make_shared<ExprNode>(node);
+    if (!type_arguments(typed.get())) return nullptr;
+    const NodePointer& operand = typed->arguments[0];
+    typed->result_type = type_of(node.type);
+    if (is_unknown_literal(*operand)) {
+      // A typed literal: PostgreSQL runs the type's input function now, without the modifiers
+      // (numeric(p, s), varchar(n)): those apply as a cast the planner folds, or not, later.
+      TypeSpec base = node.type;
+      base.precision = 0;
+      base.scale = 0;
+      const EvalResult converted = cast_value(operand->literal, base);
+      if (!converted.ok) return fail(*operand, converted.error);
+      std::shared_ptr<ExprNode> literal = std::make_shared<ExprNode>(*operand);
+      literal->result_type = typed->result_type;
+      literal->coerced = converted.value;
+      typed->arguments[0] = literal;
+      return typed;
+    }
+    if (!castable(operand->result_type, node.type)) {
+      return fail(node, fmt::format("cannot cast type {} to {}", type_name(operand->result_type), type_name(node.type)));
+    }
+    return typed;
+  }
+
+  NodePointer function(const ExprNode& node) {
+    std::shared_ptr<ExprNode> typed = std::make_shared<ExprNode>(node);
+    if (!type_arguments(typed.get())) return nullptr;
+    switch (node.function) {
+      case Function::coalesce:
+      case Function::greatest:
+      case Function::least: {
+        const std::string context = node.function == Function::coalesce ? "COALESCE"
+                                    : node.function == Function::greatest ? "GREATEST" : "LEAST";
+        SqlType common = SqlType::text;
+        if (!common_type(typed->arguments, context, &common)) return nullptr;
+        std::vector<NodePointer*> inputs;
+        for (NodePointer& argument : typed->arguments) inputs.push_back(&argument);
+        if (!to_common_type(inputs, common, context)) return nullptr;
+        if (common == SqlType::interval && node.function != Function::coalesce) {
+          return fail(node, "comparing interval values is not supported by the simulator");
+        }
+        typed->result_type = common;
+        typed->operand_type = common;
+        return typed;
+      }
+      case Function::nullif: return nullif(typed);
+      default: return strict_function_type(typed);
+    }
+  }
+
+  // NULLIF(a, b) is a = b resolved as an operator; its type is a's once coerced to the
+  // operator's input (integer types have cross-type operators, so they stay as they are).
+  NodePointer nullif(const std::shared_ptr<ExprNode>& typed) {
+    SqlType left = typed->arguments[0]->result_type;
+    SqlType right = typed->arguments[1]->result_type;
+    if (left == SqlType::dynamic || right == SqlType::dynamic) {
+      typed->result_type = left == SqlType::unknown ? SqlType::dynamic : left;
+      return typed;
+    }
+    if (left == SqlType::unknown && right == SqlType::unknown) left = right = SqlType::text;
+    else if (left == SqlType::unknown) left = right;
+    else if (right == SqlType::unknown) right = left;
+    SqlType domain = left == right ? left : SqlType::dynamic;
+    if (is_number_type(left) && is_number_type(right)) domain = number_domain(left, right);
+    if (domain == SqlType::dynamic) return fail(*typed, no_operator(Operator::equal, left, right));
+    if (domain == SqlType::interval) return fail(*typed, "comparing interval values is not supported by the simulator");
+    typed->arguments[0] = coerce(typed->arguments[0], left);
+    if (typed->arguments[0] == nullptr) return nullptr;
+    typed->arguments[1] = coerce(typed->arguments[1], right);
+    if (typed->arguments[1] == nullptr) return nullptr;
+    typed->operand_type = domain;
+    typed->result_type = is_integer_type(left) && is_integer_type(right) ? left : domain;
+    return typed;
+  }
+
+  // Function resolution for the language's functions; unknown arguments take the candidate's
+  // type (text for text functions, integer for substr's positions, double precision where
+  // both double precision and numeric fit, that being the numeric category's preferred type).
+  NodePointer strict_function_type(const std::shared_ptr<ExprNode>& typed) {
+    std::vector<SqlType> types;
+    bool any_dynamic = false;
+    for (const NodePointer& argument : typed->arguments) {
+      types.push_back(argument->result_type);
+      any_dynamic = any_dynamic || argument->result_type == SqlType::dynamic;
+    }
+    const auto missing = [&] { return fail(*typed, no_function(typed->name, types)); };
+    const auto accept = [](SqlType type, std::initializer_list<SqlType> allowed) {
+      return type == SqlType::dynamic || type == SqlType::unknown ||
+             std::find(allowed.begin(), allowed.end(), type) != allowed.end();
+    };
+    SqlType result = SqlType::dynamic;
+    std::vector<SqlType> targets = types;
+    switch (typed->function) {
+      case Function::lower:
+      case Function::upper:
+      case Function::trim:
+      case Function::length:
+        if (!accept(types[0], {SqlType::text})) return missing();
+        targets[0] = SqlType::text;
+        result = typed->function == Function::length ? SqlType::int4 : SqlType::text;
+        break;
+      case Function::substr:
+        if (!accept(types[0], {SqlType::text})) return missing();
+        for (std::size_t i = 1; i < types.size(); ++i) {
+          if (!accept(types[i], {SqlType::int4})) return missing();
+          targets[i] = SqlType::int4;
+        }
+        targets[0] = SqlType::text;
+        result = SqlType::text;
+        break;
+      case Function::abs:
+        if (!accept(types[0], {SqlType::int4, SqlType::int8, SqlType::numeric, SqlType::float8})) return missing();
+        result = types[0] == SqlType::unknown ? SqlType::float8 : types[0];  // the preferred type
+        targets[0] = result;
+        break;
+      case Function::round:
+        if (types.size() == 2) {
+          if (!accept(types[0], {SqlType::int4, SqlType::int8, SqlType::numeric}) ||
+              !accept(types[1], {SqlType::int4})) {
+            return missing();
+          }
+          targets = {SqlType::numeric, SqlType::int4};
+          result = SqlType::numeric;
+          break;
+        }
+        [[fallthrough]];
+      case Function::floor:
+      case Function::ceil:
+        if (!accept(types[0], {SqlType::int4, SqlType::int8, SqlType::numeric, SqlType::float8})) return missing();
+        result = types[0] == SqlType::numeric ? SqlType::numeric : SqlType::float8;
+        targets[0] = result;
+        if (types[0] == SqlType::dynamic) result = SqlType::dynamic;
+        break;
+      default: REHEARSE_ASSERT(false);
+    }
+    for (std::size_t i = 0; i < typed->arguments.size(); ++i) {
+      typed->arguments[i] = coerce(typed->arguments[i], targets[i]);
+      if (typed->arguments[i] == nullptr) return nullptr;
+    }
+    typed->result_type = any_dynamic && result != SqlType::text && result != SqlType::int4 ? SqlType::dynamic : result;
+    return typed;
+  }
+
+  const std::string& text_;
+  const ColumnTypes* columns_;
+  ExprParseError* error_;
+  bool failed_ = false;
+};
+
+// timestamp - timestamp: PostgreSQL's timestamp_mi (the difference in microseconds, whole days
+// split off by interval_justify_hours) printed as its interval output does (IntervalStyle
+// postgres): "1 day 02:00:00", "-151 days -11:59:59.5", "00:00:00". Held as text.
+EvalResult timestamp_difference(const Value& a, const Value& b) {
+  REHEARSE_ASSERT(a.kind() == Value::Kind::timestamp);
+  REHEARSE_ASSERT(b.kind() == Value::Kind::timestamp);
+  constexpr std::int64_t kMicrosPerDay = 86400LL * 1000000;
+  const auto infinite = [](std::int64_t t) { return t == kTimestampInfinity || t == kTimestampMinusInfinity; };
+  if (infinite(a.as_int()) || infinite(b.as_int())) return failure("cannot subtract infinite timestamps");
+  std::int64_t time = 0;
+  if (__builtin_sub_overflow(a.as_int(), b.as_int(), &time)) return failure("interval out of range");
+  std::int64_t days = time / kMicrosPerDay;  // truncated toward zero, as TMODULO
+  time -= days * kMicrosPerDay;
+  if (days > 0 && time < 0) {
+    time += kMicrosPerDay;
+    --days;
+  } else if (days < 0 && time > 0) {
+    time -= kMicrosPerDay;
+    ++days;
+  }
+  std::string text;
+  if (days != 0) text = fmt::format("{} day{}", days, days == 1 || days == -1 ? "" : "s");
+  if (days == 0 || time != 0) {
+    const std::int64_t magnitude = time < 0 ? -time : time;
+    const std::int64_t seconds = magnitude / 1000000;
+    const std::int64_t fraction = magnitude % 1000000;
+    text += fmt::format("{}{}{:02}:{:02}:{:02}", days == 0 ? "" : " ", time < 0 ? "-" : (days < 0 ? "+" : ""),
+                        seconds / 3600, seconds / 60 % 60, seconds % 60);
+    if (fraction != 0) {
+      std::string digits = fmt::format("{:06}", fraction);
+      while (digits.back() == '0') digits.pop_back();
+      text += "." + digits;
+    }
+  }
+  return success(Value::text(std::move(text)));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1460,7 +1400,11 @@ class Evaluator {
 
   EvalResult evaluate(const ExprNode& node) const {
     switch (node.kind) {
-      case Kind::literal: return success(node.literal);
+      case Kind::literal:
+        if (node.quoted_literal && node.result_type != SqlType::unknown && node.result_type != SqlType::dynamic) {
+          return success(node.coerced);
+        }
+        return success(node.literal);
       case Kind::column: return column(node);
       case Kind::negate:
       case Kind::unary_plus: return sign(node);
@@ -1496,12 +1440,23 @@ class Evaluator {
     EvalResult operand = evaluate(*node.arguments[0]);
     if (!operand.ok || operand.value.is_null()) return operand;
     const char* symbol = node.kind == Kind::negate ? "-" : "+";
-    if (!is_number(operand.value)) {
-      return failure(fmt::format("operator does not exist: {} {}", symbol,
-                                 type_name(operand.value.kind())));
+    const Value& value = operand.value;
+    if (!is_number(value) && value.kind() != Value::Kind::float8) {
+      return failure(fmt::format("operator does not exist: {} {}", symbol, type_name(type_of(value))));
     }
     if (node.kind == Kind::unary_plus) return operand;
-    return arithmetic(Operator::subtract, Value::integer(0), operand.value);
+    if (value.kind() == Value::Kind::float8) return success(Value::float8(-value.as_double()));
+    const SqlType type = is_integer_type(node.result_type) ? node.result_type : SqlType::int8;
+    return arithmetic(Operator::subtract, Value::integer(0), value,
+                      value.kind() == Value::Kind::integer ? type : SqlType::numeric);
+  }
+
+  // A quoted literal met where types are dynamic takes the type of the value it meets.
+  static EvalResult coerce_dynamic(const ExprNode& node, Value value, const Value& other) {
+    if (!node.quoted_literal || value.is_null() || node.result_type != SqlType::unknown) return success(std::move(value));
+    const SqlType target = type_of(other);
+    if (!is_concrete(target) || target == SqlType::text) return success(std::move(value));
+    return convert(value, target);
   }
 
   EvalResult binary(const ExprNode& node) const {
@@ -1512,24 +1467,27 @@ class Evaluator {
     if (left.value.is_null() || right.value.is_null()) return success(Value::null());
     const Operator op = node.binary_operator;
     if (op == Operator::concatenate) return concatenate(left.value, right.value);
-    left = coerce_quoted_literal(*node.arguments[0], std::move(left.value), right.value.kind());
+    left = coerce_dynamic(*node.arguments[0], std::move(left.value), right.value);
     if (!left.ok) return left;
-    right = coerce_quoted_literal(*node.arguments[1], std::move(right.value), left.value.kind());
+    right = coerce_dynamic(*node.arguments[1], std::move(right.value), left.value);
     if (!right.ok) return right;
-    if (is_arithmetic(op)) return arithmetic(op, left.value, right.value);
-    return compare(op, left.value, right.value);
+    if (node.result_type == SqlType::interval) return timestamp_difference(left.value, right.value);
+    if (is_arithmetic(op)) return arithmetic(op, left.value, right.value, node.result_type);
+    return compare(op, left.value, right.value, node.operand_type);
   }
 
   // The operand of AND / OR / NOT / WHEN: boolean or NULL.
   EvalResult boolean_operand(const ExprNode& node, std::string_view context) const {
     EvalResult operand = evaluate(node);
     if (!operand.ok) return operand;
-    operand = coerce_quoted_literal(node, std::move(operand.value), Value::Kind::boolean);
-    if (!operand.ok) return operand;
+    if (node.quoted_literal && operand.value.kind() == Value::Kind::text) {
+      operand = convert(operand.value, SqlType::boolean);
+      if (!operand.ok) return operand;
+    }
     const Value::Kind kind = operand.value.kind();
     if (kind != Value::Kind::boolean && kind != Value::Kind::null) {
       return failure(fmt::format("argument of {} must be type boolean, not type {}", context,
-                                 type_name(kind)));
+                                 type_name(type_of(operand.value))));
     }
     return operand;
   }
@@ -1554,14 +1512,14 @@ class Evaluator {
   }
 
   // Whether a WHEN clause applies; a NULL condition (or comparison with NULL) does not.
-  EvalResult when_matches(const ExprNode& condition, const Value* operand) const {
-    if (operand == nullptr) return boolean_operand(condition, "CASE/WHEN");
-    EvalResult candidate = evaluate(condition);
+  EvalResult when_matches(const ExprNode::WhenClause& clause, const Value* operand) const {
+    if (operand == nullptr) return boolean_operand(*clause.condition, "CASE/WHEN");
+    EvalResult candidate = evaluate(*clause.condition);
     if (!candidate.ok) return candidate;
     if (operand->is_null() || candidate.value.is_null()) return success(Value::boolean(false));
-    candidate = coerce_quoted_literal(condition, std::move(candidate.value), operand->kind());
+    candidate = coerce_dynamic(*clause.condition, std::move(candidate.value), *operand);
     if (!candidate.ok) return candidate;
-    return compare(Operator::equal, *operand, candidate.value);
+    return compare(Operator::equal, *operand, candidate.value, clause.compare_type);
   }
 
   EvalResult case_when(const ExprNode& node) const {
@@ -1572,7 +1530,7 @@ class Evaluator {
     }
     for (const ExprNode::WhenClause& clause : node.when_clauses) {
       const EvalResult matches =
-          when_matches(*clause.condition, node.case_operand != nullptr ? &operand.value : nullptr);
+          when_matches(clause, node.case_operand != nullptr ? &operand.value : nullptr);
       if (!matches.ok) return matches;
       if (matches.value == Value::boolean(true)) return promoted(node, evaluate(*clause.result));
     }
@@ -1580,10 +1538,9 @@ class Evaluator {
     return promoted(node, evaluate(*node.else_result));
   }
 
+  // A result converted to the node's static type (integer to numeric or double precision).
   static EvalResult promoted(const ExprNode& node, EvalResult result) {
-    if (result.ok && node.yields_numeric) {
-      result.value = promote_to_numeric(std::move(result.value));
-    }
+    if (result.ok) result.value = promote(std::move(result.value), node.result_type);
     return result;
   }
 
@@ -1620,54 +1577,290 @@ class Evaluator {
     EvalResult first = evaluate(*node.arguments[0]);
     if (!first.ok) return first;
     EvalResult second = evaluate(*node.arguments[1]);
-    if (!second.ok || first.value.is_null() || second.value.is_null()) {
-      return second.ok ? promoted(node, std::move(first)) : second;
-    }
-    second = coerce_quoted_literal(*node.arguments[1], std::move(second.value), first.value.kind());
     if (!second.ok) return second;
-    const EvalResult equal = compare(Operator::equal, first.value, second.value);
+    if (first.value.is_null() || second.value.is_null()) return promoted(node, std::move(first));
+    second = coerce_dynamic(*node.arguments[1], std::move(second.value), first.value);
+    if (!second.ok) return second;
+    const EvalResult equal = compare(Operator::equal, first.value, second.value, node.operand_type);
     if (!equal.ok) return equal;
     return equal.value.as_bool() ? success(Value::null()) : promoted(node, std::move(first));
   }
 
-  // greatest / least: the extreme non-NULL argument (NULL when all are NULL). Quoted literals
-  // take the type of the first other argument, as PostgreSQL resolves "unknown".
+  // greatest / least: the extreme non-NULL argument (NULL when all are NULL), compared as the
+  // arguments' common type.
   EvalResult extreme(const ExprNode& node) const {
     const bool greatest = node.function == Function::greatest;
+    Value best;
+    const Value* first_typed = nullptr;
     std::vector<std::pair<const ExprNode*, Value>> values;
-    std::optional<Value::Kind> target;  // the kind of the first argument that is not quoted
-    bool any_numeric = node.yields_numeric;
     for (const NodePointer& argument : node.arguments) {
       EvalResult value = evaluate(*argument);
       if (!value.ok) return value;
       if (value.value.is_null()) continue;
-      if (!argument->quoted_literal && !target) target = value.value.kind();
-      any_numeric = any_numeric || value.value.kind() == Value::Kind::numeric;
-      values.emplace_back(argument.get(), std::move(value.value));
+      values.emplace_back(argument.get(), promote(std::move(value.value), node.result_type));
     }
-    Value best;
+    for (const auto& [argument, value] : values) {
+      if (!(argument->quoted_literal && argument->result_type == SqlType::unknown)) {
+        first_typed = &value;
+        break;
+      }
+    }
     for (auto& [argument, value] : values) {
-      EvalResult coerced =
-          coerce_quoted_literal(*argument, std::move(value), target.value_or(Value::Kind::text));
+      EvalResult coerced = first_typed != nullptr ? coerce_dynamic(*argument, value, *first_typed) : success(value);
       if (!coerced.ok) return coerced;
       if (best.is_null()) {
         best = std::move(coerced.value);
         continue;
       }
-      const std::optional<int> order = order_values(coerced.value, best);
+      const std::optional<int> order = order_values(coerced.value, best, node.operand_type);
       if (!order) {
-        return failure(fmt::format("{} types {} and {} cannot be matched",
-                                   greatest ? "GREATEST" : "LEAST", type_name(best.kind()),
-                                   type_name(coerced.value.kind())));
+        return failure(fmt::format("{} types {} and {} cannot be matched", greatest ? "GREATEST" : "LEAST",
+                                   type_name(type_of(best)), type_name(type_of(coerced.value))));
       }
       if (greatest ? *order > 0 : *order < 0) best = std::move(coerced.value);
     }
-    return success(any_numeric ? promote_to_numeric(std::move(best)) : std::move(best));
+    return success(std::move(best));
   }
 
   const ColumnLookup& lookup_;
 };
 
+// ---------------------------------------------------------------------------------------------
+// Constant folding: the planner's eval_const_expressions, run once when the expression loads so
+// that what PostgreSQL computes (and fails on) before reading a row fails here too.
+
+struct Folded {
+  bool constant = false;
+  Value value;        // when constant
+  NodePointer node;   // what is evaluated per row: the node with its constant parts computed
+};
+
+class Folder {
+ public:
+  Folder(const std::string& text, ExprParseError* error) : text_(text), error_(error) {}
+
+  // Folds `node` into out->node; false (with *error filled) when a constant part fails.
+  bool fold(const NodePointer& node, Folded* out) {
+    *out = Folded{};
+    out->node = node;
+    switch (node->kind) {
+      case Kind::literal:
+        // The literal itself stays: a quoted one meeting a dynamic type is converted per row.
+        out->constant = true;
+        out->value = Evaluator(no_columns()).evaluate(*node).value;
+        return true;
+      case Kind::column: return true;
+      case Kind::logical_and:
+      case Kind::logical_or: return fold_logical(node, out);
+      case Kind::case_when: return fold_case(node, out);
+      case Kind::function:
+        if (node->function == Function::coalesce) return fold_coalesce(node, out);
+        if (node->function == Function::nullif) return fold_nullif(node, out);
+        if (node->function == Function::greatest || node->function == Function::least) {
+          return fold_generic(node, false, out);
+        }
+        return fold_generic(node, true, out);
+      case Kind::is_null: return fold_generic(node, false, out);
+      default: return fold_generic(node, true, out);
+    }
+  }
+
+ private:
+  static const ColumnLookup& no_columns() {
+    static const ColumnLookup kNone = [](const std::string&) -> const Value* { return nullptr; };
+    return kNone;
+  }
+
+  // Casts to and from timestamp and || with a timestamp go through the timestamp type's
+  // stable input and output functions, which the planner does not run early.
+  static bool immutable(const ExprNode& node) {
+    const auto timestamp_argument = [&node] {
+      return std::any_of(node.arguments.begin(), node.arguments.end(),
+                         [](const NodePointer& argument) { return argument->result_type == SqlType::timestamp; });
+    };
+    if (node.kind == Kind::cast) {
+      const bool to_timestamp = node.type.name == TypeName::timestamp && node.arguments[0]->result_type != SqlType::timestamp;
+      const bool from_timestamp = node.arguments[0]->result_type == SqlType::timestamp && type_of(node.type) == SqlType::text;
+      return !to_timestamp && !from_timestamp;
+    }
+    if (node.kind == Kind::binary && node.binary_operator == Operator::concatenate) return !timestamp_argument();
+    return true;
+  }
+
+  // A constant: the value, and a literal of it to evaluate.
+  static bool constant(const ExprNode& original, Value value, Folded* out) {
+    std::shared_ptr<ExprNode> literal = std::make_shared<ExprNode>();
+    literal->literal = value;
+    literal->result_type = original.result_type;
+    literal->position = original.position;
+    out->constant = true;
+    out->value = std::move(value);
+    out->node = literal;
+    return true;
+  }
+
+  // All arguments folded; constant when all are (or, for a strict operation, when one is a
+  // constant NULL), computed on the constants.
+  bool fold_generic(const NodePointer& node, bool strict, Folded* out) {
+    std::shared_ptr<ExprNode> folded = std::make_shared<ExprNode>(*node);
+    bool all_constant = true;
+    bool null_argument = false;
+    for (NodePointer& argument : folded->arguments) {
+      Folded result;
+      if (!fold(argument, &result)) return false;
+      all_constant = all_constant && result.constant;
+      null_argument = null_argument || (result.constant && result.value.is_null());
+      argument = result.node;
+    }
+    if (strict && null_argument) return constant(*node, Value::null(), out);
+    out->node = folded;
+    if (!all_constant || !immutable(*node)) return true;
+    const EvalResult result = Evaluator(no_columns()).evaluate(*folded);
+    if (!result.ok) return fail(*node, result.error);
+    return constant(*node, result.value, out);
+  }
+
+  // simplify_and_arguments / simplify_or_arguments: a constant false (true) decides at once;
+  // constant true (false) operands drop out.
+  bool fold_logical(const NodePointer& node, Folded* out) {
+    const bool is_and = node->kind == Kind::logical_and;
+    std::shared_ptr<ExprNode> folded = std::make_shared<ExprNode>(*node);
+    bool all_constant = true;
+    bool any_null = false;
+    for (NodePointer& argument : folded->arguments) {
+      Folded result;
+      if (!fold(argument, &result)) return false;
+      argument = result.node;
+      if (!result.constant) {
+        all_constant = false;
+      } else if (result.value.is_null()) {
+        any_null = true;
+      } else if (result.value.kind() == Value::Kind::boolean && result.value.as_bool() != is_and) {
+        return constant(*node, Value::boolean(!is_and), out);
+      }
+    }
+    if (all_constant) return constant(*node, any_null ? Value::null() : Value::boolean(is_and), out);
+    out->node = folded;
+    return true;
+  }
+
+  // COALESCE: constant NULLs drop out, a constant non-NULL ends the list (what follows is
+  // never looked at).
+  bool fold_coalesce(const NodePointer& node, Folded* out) {
+    std::shared_ptr<ExprNode> folded = std::make_shared<ExprNode>(*node);
+    folded->arguments.clear();
+    for (const NodePointer& argument : node->arguments) {
+      Folded result;
+      if (!fold(argument, &result)) return false;
+      if (result.constant && result.value.is_null()) continue;
+      if (result.constant && folded->arguments.empty()) {
+        return constant(*node, promote(result.value, node->result_type), out);
+      }
+      folded->arguments.push_back(result.node);
+      if (result.constant) break;  // later arguments are dropped
+    }
+    if (folded->arguments.empty()) return constant(*node, Value::null(), out);
+    out->node = folded;
+    return true;
+  }
+
+  // NULLIF with a constant NULL argument is its first argument; all constant: computed.
+  bool fold_nullif(const NodePointer& node, Folded* out) {
+    std::shared_ptr<ExprNode> folded = std::make_shared<ExprNode>(*node);
+    bool all_constant = true;
+    bool null_argument = false;
+    bool first_constant = false;
+    for (NodePointer& argument : folded->arguments) {
+      Folded result;
+      if (!fold(argument, &result)) return false;
+      first_constant = &argument == &folded->arguments.front() ? result.constant : first_constant;
+      all_constant = all_constant && result.constant;
+      null_argument = null_argument || (result.constant && result.value.is_null());
+      argument = result.node;
+    }
+    if (null_argument) {
+      std::shared_ptr<ExprNode> null_literal = std::make_shared<ExprNode>();
+      null_literal->result_type = folded->arguments[1]->result_type;
+      folded->arguments[1] = null_literal;  // NULLIF(a, NULL) is a, and so is NULLIF(NULL, b)
+      if (!first_constant) {
+        out->node = folded;
+        return true;
+      }
+    } else if (!all_constant) {
+      out->node = folded;
+      return true;
+    }
+    const EvalResult result = Evaluator(no_columns()).evaluate(*folded);
+    if (!result.ok) return fail(*node, result.error);
+    return constant(*node, result.value, out);
+  }
+
+  // CASE: arms whose condition folds to false or NULL are dropped unvisited; an arm whose
+  // condition folds to true ends the CASE (what follows is never looked at) and becomes its
+  // default.
+  bool fold_case(const NodePointer& node, Folded* out) {
+    std::shared_ptr<ExprNode> folded = std::make_shared<ExprNode>(*node);
+    folded->when_clauses.clear();
+    Folded operand;
+    operand.constant = true;
+    if (node->case_operand != nullptr) {
+      if (!fold(node->case_operand, &operand)) return false;
+      folded->case_operand = operand.node;
+    }
+    bool default_found = false;
+    Folded default_result;
+    default_result.constant = true;  // a missing ELSE is NULL
+    for (const ExprNode::WhenClause& clause : node->when_clauses) {
+      Folded condition;
+      if (!fold(clause.condition, &condition)) return false;
+      std::optional<bool> taken;
+      if (node->case_operand != nullptr && ((operand.constant && operand.value.is_null()) ||
+                                            (condition.constant && condition.value.is_null()))) {
+        taken = false;  // NULL = x is NULL: CASE NULL WHEN ..., CASE x WHEN NULL never apply
+      } else if (condition.constant && operand.constant) {
+        if (node->case_operand == nullptr) {
+          taken = condition.value.kind() == Value::Kind::boolean && condition.value.as_bool();
+        } else if (operand.value.is_null() || condition.value.is_null()) {
+          taken = false;
+        } else {
+          const EvalResult equal = compare(Operator::equal, operand.value, condition.value, clause.compare_type);
+          if (!equal.ok) return fail(*clause.condition, equal.error);
+          taken = equal.value.as_bool();
+        }
+      }
+      if (taken && !*taken) continue;
+      Folded result;
+      if (!fold(clause.result, &result)) return false;
+      if (taken && *taken) {
+        folded->else_result = result.node;
+        default_result = result;
+        default_found = true;
+        break;
+      }
+      folded->when_clauses.push_back(ExprNode::WhenClause{condition.node, result.node, clause.compare_type});
+    }
+    if (!default_found && node->else_result != nullptr) {
+      if (!fold(node->else_result, &default_result)) return false;
+      folded->else_result = default_result.node;
+    }
+    if (folded->when_clauses.empty() && default_result.constant) {
+      return constant(*node, promote(default_result.value, node->result_type), out);
+    }
+    if (folded->when_clauses.empty()) folded->case_operand = nullptr;  // the default alone remains
+    out->node = folded;
+    return true;
+  }
+
+  bool fail(const ExprNode& node, const std::string& message) {
+    error_->position = node.position;
+    error_->token = token_at(text_, node.position);
+    error_->message = message;
+    return false;
+  }
+
+  const std::string& text_;
+  ExprParseError* error_;
+};
 // ---------------------------------------------------------------------------------------------
 // Rendering as PostgreSQL SQL
 
@@ -1693,6 +1886,7 @@ std::string render_literal(const ExprNode& node) {
     case Value::Kind::text: return quote_string(value.as_text());
     case Value::Kind::timestamp:
       return "CAST(" + quote_string(value.to_string()) + " AS timestamp)";
+    case Value::Kind::float8: return "CAST(" + quote_string(value.to_string()) + " AS double precision)";
     case Value::Kind::integer: text = value.to_string(); break;
     case Value::Kind::numeric:
       text = value.to_string();
@@ -1766,16 +1960,32 @@ std::string render(const ExprNode& node, const QuoteColumn& quote_column) {
   return "";
 }
 
+void collect_columns(const ExprNode& node, std::set<std::string>* columns) {
+  if (node.kind == Kind::column) columns->insert(node.name);
+  const auto visit = [columns](const NodePointer& child) {
+    if (child != nullptr) collect_columns(*child, columns);
+  };
+  for (const NodePointer& argument : node.arguments) visit(argument);
+  visit(node.case_operand);
+  for (const ExprNode::WhenClause& clause : node.when_clauses) {
+    visit(clause.condition);
+    visit(clause.result);
+  }
+  visit(node.else_result);
+}
+
 }  // namespace
 
 // The one place that builds and opens Expr objects (a friend of Expr).
 struct ExprAccess {
-  static Expr make(NodePointer root, std::string text) {
+  static Expr make(NodePointer root, NodePointer folded, std::string text) {
     REHEARSE_ASSERT(root != nullptr);
+    REHEARSE_ASSERT(folded != nullptr);
     std::set<std::string> columns;
     collect_columns(*root, &columns);
     Expr expr;
     expr.root_ = std::move(root);
+    expr.folded_ = std::move(folded);
     expr.columns_.assign(columns.begin(), columns.end());
     expr.text_ = std::move(text);
     return expr;
@@ -1785,25 +1995,41 @@ struct ExprAccess {
     REHEARSE_ASSERT(!expr.empty());
     return *expr.root_;
   }
+
+  static const ExprNode& folded(const Expr& expr) {
+    REHEARSE_ASSERT(!expr.empty());
+    return *expr.folded_;
+  }
 };
 
-std::optional<Expr> parse_expression(const std::string& text, ExprParseError* error) {
+namespace {
+
+// Parses, types (with `columns`, or dynamically when nullptr) and folds `text`.
+std::optional<Expr> load_expression(const std::string& text, const ColumnTypes* columns, ExprParseError* error) {
   REHEARSE_ASSERT(error != nullptr);
   *error = ExprParseError{};
-  std::vector<Token> tokens;
-  if (!Lexer(text, error).run(&tokens)) return std::nullopt;
-  NodePointer root = Parser(std::move(tokens), error).parse_all();
-  if (root == nullptr) {
-    REHEARSE_ASSERT(error->position > 0);
-    REHEARSE_ASSERT(!error->message.empty());
-    return std::nullopt;
-  }
-  return ExprAccess::make(std::move(root), text);
+  const NodePointer syntax = parse_syntax(text, error);
+  if (syntax == nullptr) return std::nullopt;
+  NodePointer typed = Typer(text, columns, error).type(*syntax);
+  if (typed == nullptr) return std::nullopt;
+  Folded folded;
+  if (!Folder(text, error).fold(typed, &folded)) return std::nullopt;
+  return ExprAccess::make(std::move(typed), std::move(folded.node), text);
+}
+
+}  // namespace
+
+std::optional<Expr> parse_expression(const std::string& text, ExprParseError* error) {
+  return load_expression(text, nullptr, error);
+}
+
+std::optional<Expr> parse_expression(const std::string& text, const ColumnTypes& columns, ExprParseError* error) {
+  return load_expression(text, &columns, error);
 }
 
 EvalResult evaluate(const Expr& expr, const ColumnLookup& lookup) {
   REHEARSE_ASSERT(lookup != nullptr);
-  return Evaluator(lookup).evaluate(ExprAccess::root(expr));
+  return Evaluator(lookup).evaluate(ExprAccess::folded(expr));
 }
 
 std::string to_sql(const Expr& expr,

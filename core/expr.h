@@ -1,9 +1,11 @@
 // The expression language of migrations (`up` / `down`): a small deterministic subset of SQL
-// value expressions (scenario-format.md, "Expressions"). Parsed once when a scenario loads,
+// value expressions (scenario-format.md, "Expressions"; docs/expressions.md). Parsed once when a
+// scenario loads, with PostgreSQL's own parser (libpg_query), typed as PostgreSQL types it,
 // evaluated by the simulated databases and compiled to SQL for live PostgreSQL.
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,19 +27,33 @@ class Expr {
 
  private:
   friend struct ExprAccess;
-  std::shared_ptr<const ExprNode> root_;
+  std::shared_ptr<const ExprNode> root_;    // as written (typed): what to_sql() renders
+  std::shared_ptr<const ExprNode> folded_;  // with its constants computed: what is evaluated
   std::vector<std::string> columns_;
   std::string text_;
 };
 
+// Why an expression does not load: a syntax error (PostgreSQL's message and position), a
+// construct outside the language, a type error, or a constant part that fails (as PostgreSQL's
+// planner computes constants before reading a row: `CASE WHEN x THEN 1 / 0 END`).
 struct ExprParseError {
   int position = 0;   // 1-based character offset of the offending token in the text
   std::string token;  // the offending token ("" at end of input)
   std::string message;
 };
 
-// Parses `text`. On success returns the expression; on failure fills *error and returns
-// std::nullopt. Anything outside the spec's subset (unknown function, subquery, ...) is an error.
+// The types of the columns an expression may read.
+using ColumnTypes = std::map<std::string, ColumnType>;
+
+// Parses, types and folds `text` with the columns' types, as PostgreSQL would in
+// `UPDATE t SET c = <text>`. On success returns the expression; on failure fills *error and
+// returns std::nullopt. Anything outside the spec's subset (unknown function, subquery, ...),
+// a column not in `columns`, or a type error is an error.
+std::optional<Expr> parse_expression(const std::string& text, const ColumnTypes& columns, ExprParseError* error);
+
+// The same without column types: columns are typed by the values they hold when evaluated
+// (integers as bigint), which is how PostgreSQL would see them only when every column is of
+// the type its values suggest. For checking syntax, and for callers that know no types.
 std::optional<Expr> parse_expression(const std::string& text, ExprParseError* error);
 
 // Looks up a column by name; returns nullptr when the row has no such column.

@@ -27,9 +27,10 @@ struct Compiler {
   MigrationPlan& plan;
   std::map<std::string, ColumnType> columns;  // live columns as operations are applied
 
-  Status parse(const Operation& op, const std::string& text, const char* key, Expr* out) {
+  // Parses, types (with the column types of `types`) and folds an expression.
+  Status parse(const Operation& op, const std::string& text, const char* key, const ColumnTypes& types, Expr* out) {
     ExprParseError error;
-    auto expr = parse_expression(text, &error);
+    auto expr = parse_expression(text, types, &error);
     if (!expr) return Status::invalid(fmt::format("line {}: {}: {} at position {}", op.line, key, error.message, error.position));
     *out = *expr;
     return Status::ok();
@@ -55,18 +56,23 @@ struct Compiler {
     columns[column] = type;
     if (up_text.empty()) return Status::ok();
     DerivedColumn derived{column, final_name, source, Expr{}, Expr{}};
-    Status status = parse(op, fmt::format("CAST(({}) AS {})", up_text, to_string(type)), "up", &derived.up);
+    // A newline ends a `-- comment` of the text before the cast closes (only then: the text is
+    // part of the plan's fingerprint).
+    const char* comment_end = up_text.find("--") != std::string::npos ? "\n" : "";
+    Status status = parse(op, fmt::format("CAST(({}{}) AS {})", up_text, comment_end, to_string(type)), "up", columns, &derived.up);
     if (!status.is_ok()) return status;
     if (!op.down.empty() && !source.empty()) {
       // `down` is written in the new schema's names: while both columns exist, the new
       // version of the column lives in `column` (the shadow of an altered column).
       Expr written;
-      status = parse(op, op.down, "down", &written);
+      ColumnTypes new_schema = columns;  // `down` reads the new version under its final name
+      new_schema[final_name] = type;
+      status = parse(op, op.down, "down", new_schema, &written);
       if (!status.is_ok()) return status;
       const std::string renamed = to_sql(written, [&](const std::string& name) {
         return fmt::format("\"{}\"", name == final_name ? column : name);
       });
-      status = parse(op, fmt::format("CAST(({}) AS {})", renamed, to_string(columns.at(source))), "down", &derived.down);
+      status = parse(op, fmt::format("CAST(({}) AS {})", renamed, to_string(columns.at(source))), "down", columns, &derived.down);
       if (!status.is_ok()) return status;
     }
     plan.fills.push_back(ColumnFill{column, derived.up});

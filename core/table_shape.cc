@@ -256,7 +256,8 @@ std::optional<double> timestamp_seconds(const std::string& text) {
   const std::size_t zone = view.find_last_of("+-");
   if (zone != std::string_view::npos && zone > 10) view = view.substr(0, zone);
   const auto micros = parse_timestamp(view);
-  return micros ? std::optional<double>(static_cast<double>(*micros) / kSec) : std::nullopt;
+  if (!micros || *micros == kTimestampInfinity || *micros == kTimestampMinusInfinity) return std::nullopt;  // no value
+  return static_cast<double>(*micros) / kSec;
 }
 
 bool looks_like_uuid(const std::string& text) {

@@ -12,10 +12,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <new>
 #include <utility>
+#include <vector>
 
 #include "core/assert.h"
 
@@ -516,67 +520,224 @@ int days_in_month(std::int64_t year, int month) {
   return month == 2 && is_leap_year(year) ? 29 : kDays[month - 1];
 }
 
-// Reads 1..max_digits digits at text[*index]; false if there are none.
-bool read_number(std::string_view text, std::size_t* index, int max_digits, std::int64_t* out) {
+// PostgreSQL's timestamp input (DecodeDateTime with DateStyle MDY), for the forms migrations
+// meet: ISO dates and times ("2024-01-31 08:30:00.5", "2024-01-31T08:30"), "20240131", month
+// names ("Jan 31 2024", "January 31, 2024", "31 Jan 2024", "2024-Jan-31"), M/D/Y, day names,
+// AM / PM after a time ("3:15 PM"; "3pm" is invalid, as in PostgreSQL), "24:00:00", a time zone (ignored, as by timestamp without time
+// zone: "+02", "-05:30", "UTC", "Z"), BC / AD, fractions rounded to microseconds, and the
+// special values epoch, infinity and -infinity.
+struct DateTimeFields {
+  std::optional<std::int64_t> year, month, day;
+  int year_digits = 0;
+  std::optional<std::int64_t> hour, minute, second;
+  double fraction = 0;  // of a second
+  std::optional<bool> pm;
+  bool before_common_era = false;
+  bool zone_seen = false;
+  std::vector<std::pair<std::int64_t, int>> numbers;  // loose numbers and their digit counts
+};
+
+std::optional<int> month_of(std::string_view word) {
+  static constexpr std::string_view kMonths[] = {"jan", "feb", "mar", "apr", "may", "jun",
+                                                 "jul", "aug", "sep", "oct", "nov", "dec"};
+  static constexpr std::string_view kFull[] = {"january", "february", "march", "april", "may", "june",
+                                               "july", "august", "september", "october", "november", "december"};
+  for (int i = 0; i < 12; ++i) {
+    if (word == kMonths[i] || word == kFull[i] || (i == 8 && word == "sept")) return i + 1;
+  }
+  return std::nullopt;
+}
+
+bool is_day_name(std::string_view word) {
+  static constexpr std::string_view kDays[] = {"sun", "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat",
+                                               "sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"};
+  return std::find(std::begin(kDays), std::end(kDays), word) != std::end(kDays);
+}
+
+std::string_view take_while(std::string_view text, std::size_t* index, bool (*accept)(char)) {
+  const std::size_t start = *index;
+  while (*index < text.size() && accept(text[*index])) ++*index;
+  return text.substr(start, *index - start);
+}
+
+bool is_letter(char c) { return c >= 'a' && c <= 'z'; }
+
+std::optional<std::int64_t> to_number(std::string_view digits) {
+  if (digits.empty() || digits.size() > 9) return std::nullopt;
   std::int64_t value = 0;
-  int count = 0;
-  while (*index < text.size() && is_digit(text[*index]) && count < max_digits) {
-    value = value * 10 + (text[*index] - '0');
-    ++*index;
-    ++count;
-  }
-  *out = value;
-  return count > 0 && (*index >= text.size() || !is_digit(text[*index]));
+  for (const char c : digits) value = value * 10 + (c - '0');
+  return value;
 }
 
-bool expect_char(std::string_view text, std::size_t* index, char c) {
-  if (*index >= text.size() || text[*index] != c) return false;
-  ++*index;
-  return true;
-}
-
-// ".ffffff" after the seconds: microseconds, rounded half up when more digits are given.
-bool read_fraction(std::string_view text, std::size_t* index, std::int64_t* micros) {
-  constexpr int kFractionDigits = 6;
-  *micros = 0;
-  int count = 0;
-  bool round_up = false;
-  for (; *index < text.size() && is_digit(text[*index]); ++*index, ++count) {
-    if (count < kFractionDigits) {
-      *micros = *micros * 10 + (text[*index] - '0');
-    } else if (count == kFractionDigits) {
-      round_up = text[*index] >= '5';
-    }
-  }
-  if (count == 0) return false;
-  for (int i = count; i < kFractionDigits; ++i) *micros *= 10;
-  if (round_up) *micros += 1;
-  return true;
-}
-
-// "HH:MM[:SS[.ffffff]]" as microseconds since midnight.
-bool read_time_of_day(std::string_view text, std::size_t* index, std::int64_t* micros) {
-  std::int64_t hour = 0, minute = 0, second = 0, fraction = 0;
-  if (!read_number(text, index, 2, &hour) || !expect_char(text, index, ':') ||
-      !read_number(text, index, 2, &minute)) {
-    return false;
-  }
+// "HH:MM[:SS[.fff]]" starting at text[*index] (after the hour's digits were read).
+bool read_clock(std::string_view text, std::size_t* index, std::int64_t hour, DateTimeFields* fields) {
+  if (fields->hour) return false;
+  fields->hour = hour;
+  ++*index;  // ':'
+  const std::optional<std::int64_t> minute = to_number(take_while(text, index, is_digit));
+  if (!minute) return false;
+  fields->minute = minute;
   if (*index < text.size() && text[*index] == ':') {
     ++*index;
-    if (!read_number(text, index, 2, &second)) return false;
+    const std::optional<std::int64_t> second = to_number(take_while(text, index, is_digit));
+    if (!second) return false;
+    fields->second = second;
     if (*index < text.size() && text[*index] == '.') {
       ++*index;
-      if (!read_fraction(text, index, &fraction)) return false;
+      const std::string_view digits = take_while(text, index, is_digit);
+      // PostgreSQL: rint(strtod("0.fff") * 1000000) microseconds.
+      const std::string decimal = "0." + std::string(digits);
+      double fraction = 0;
+      std::from_chars(decimal.data(), decimal.data() + decimal.size(), fraction);
+      fields->fraction = fraction;
     }
   }
-  if (hour > 23 || minute > 59 || second > 59) return false;
-  *micros = ((hour * 60 + minute) * 60 + second) * kMicrosPerSecond + fraction;
+  return true;
+}
+
+// A date written with separators: Y-M-D, M/D/Y, D-Mon-Y, Y-Mon-D.
+bool read_separated_date(std::string_view text, std::size_t* index, DateTimeFields* fields) {
+  if (fields->year) return false;
+  std::vector<std::string_view> parts;
+  char separator = '\0';
+  while (parts.size() < 3) {
+    if (!parts.empty()) {
+      const char next = *index < text.size() ? text[*index] : '\0';
+      if (next != '-' && next != '/' && next != '.') break;
+      if (separator != '\0' && next != separator) return false;
+      separator = next;
+      ++*index;
+    }
+    const bool letters = *index < text.size() && is_letter(text[*index]);
+    const std::string_view part = take_while(text, index, letters ? is_letter : is_digit);
+    if (part.empty()) return false;
+    parts.push_back(part);
+  }
+  if (parts.size() != 3) return false;
+  int month_part = -1;
+  for (int i = 0; i < 3; ++i) {
+    if (!parts[static_cast<std::size_t>(i)].empty() && is_letter(parts[static_cast<std::size_t>(i)][0])) month_part = i;
+  }
+  std::optional<std::int64_t> numbers[3];
+  for (int i = 0; i < 3; ++i) {
+    if (i != month_part) {
+      numbers[i] = to_number(parts[static_cast<std::size_t>(i)]);
+      if (!numbers[i]) return false;
+    }
+  }
+  int year_index = 2;
+  if (month_part >= 0) {
+    const std::optional<int> month = month_of(parts[static_cast<std::size_t>(month_part)]);
+    if (!month) return false;
+    fields->month = *month;
+    const int first = month_part == 0 ? 1 : 0;
+    const int second = month_part == 2 ? 1 : 2;
+    year_index = parts[static_cast<std::size_t>(first)].size() >= 3 ? first : second;
+    fields->day = numbers[year_index == first ? second : first];
+  } else if (parts[0].size() >= 3) {
+    year_index = 0;
+    fields->month = numbers[1];
+    fields->day = numbers[2];
+  } else {
+    fields->month = numbers[0];
+    fields->day = numbers[1];
+  }
+  fields->year = numbers[year_index];
+  fields->year_digits = static_cast<int>(parts[static_cast<std::size_t>(year_index)].size());
+  return true;
+}
+
+bool read_word(std::string_view word, DateTimeFields* fields) {
+  if (const std::optional<int> month = month_of(word)) {
+    if (fields->month) return false;
+    fields->month = *month;
+    return true;
+  }
+  if (word == "am" || word == "pm") {
+    fields->pm = word == "pm";
+    return true;
+  }
+  if (word == "bc" || word == "ad") {
+    fields->before_common_era = word == "bc";
+    return true;
+  }
+  return is_day_name(word) || word == "utc" || word == "z" || word == "gmt";
+}
+
+// Splits the text into fields; false on anything PostgreSQL would not read.
+bool read_fields(std::string_view text, DateTimeFields* fields) {
+  std::size_t index = 0;
+  while (index < text.size()) {
+    const char c = text[index];
+    if (c == ' ' || c == ',') {
+      ++index;
+    } else if ((c == '+' || c == '-') && fields->hour) {  // a time zone offset: ignored
+      if (fields->zone_seen) return false;               // PostgreSQL reads one at most
+      fields->zone_seen = true;
+      ++index;
+      take_while(text, &index, is_digit);
+      if (index < text.size() && text[index] == ':') {
+        ++index;
+        take_while(text, &index, is_digit);
+      }
+    } else if (c == 't' && index + 1 < text.size() && is_digit(text[index + 1]) && fields->year) {
+      ++index;  // ISO 8601's T between date and time
+    } else if (is_letter(c)) {
+      const std::string_view word = take_while(text, &index, is_letter);
+      if (!read_word(word, fields)) return false;
+    } else if (is_digit(c)) {
+      const std::size_t start = index;
+      const std::string_view digits = take_while(text, &index, is_digit);
+      const char next = index < text.size() ? text[index] : '\0';
+      if (next == ':') {
+        if (!read_clock(text, &index, *to_number(digits.substr(0, 9)), fields)) return false;
+      } else if (next == '-' || next == '/' || (next == '.' && !fields->year)) {
+        index = start;
+        if (!read_separated_date(text, &index, fields)) return false;
+      } else if (is_letter(next)) {
+        return false;  // "3pm", "12abc": PostgreSQL reads no number glued to a word
+      } else if (digits.size() == 8 && !fields->year) {  // YYYYMMDD
+        fields->year = to_number(digits.substr(0, 4));
+        fields->year_digits = 4;
+        fields->month = to_number(digits.substr(4, 2));
+        fields->day = to_number(digits.substr(6, 2));
+      } else {
+        const std::optional<std::int64_t> number = to_number(digits);
+        if (!number) return false;
+        fields->numbers.emplace_back(*number, static_cast<int>(digits.size()));
+      }
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Loose numbers beside a month name: the one of three or more digits is the year, else day
+// then year.
+bool assign_numbers(DateTimeFields* fields) {
+  auto& numbers = fields->numbers;
+  if (numbers.empty()) return true;
+  if (!fields->month || fields->year || numbers.size() > 2) return false;
+  if (numbers.size() == 1) {
+    if (fields->day || numbers[0].second < 3) return false;
+    fields->year = numbers[0].first;
+    fields->year_digits = numbers[0].second;
+    return true;
+  }
+  const int year_index = numbers[0].second >= 3 ? 0 : 1;
+  fields->year = numbers[static_cast<std::size_t>(year_index)].first;
+  fields->year_digits = numbers[static_cast<std::size_t>(year_index)].second;
+  fields->day = numbers[static_cast<std::size_t>(1 - year_index)].first;
   return true;
 }
 
 }  // namespace
 
+
 std::string format_timestamp(std::int64_t micros_since_epoch) {
+  if (micros_since_epoch == kTimestampInfinity) return "infinity";
+  if (micros_since_epoch == kTimestampMinusInfinity) return "-infinity";
   std::int64_t days = micros_since_epoch / kMicrosPerDay;
   std::int64_t micros_of_day = micros_since_epoch % kMicrosPerDay;
   if (micros_of_day < 0) {
@@ -600,30 +761,87 @@ std::string format_timestamp(std::int64_t micros_since_epoch) {
   return text;
 }
 
+std::string format_float8(double value) {
+  if (std::isnan(value)) return "NaN";
+  if (std::isinf(value)) return value > 0 ? "Infinity" : "-Infinity";
+  // The shortest round-trip digits, in scientific form "d.ddde[+-]x", then laid out as
+  // PostgreSQL's float8out does (%g-like with the shortest precision).
+  char buffer[64];
+  std::to_chars_result written =
+      std::to_chars(buffer, buffer + sizeof buffer, value, std::chars_format::scientific);
+  REHEARSE_ASSERT(written.ec == std::errc());
+  std::string scientific(buffer, written.ptr);
+  // PostgreSQL's Ryu does not take a decimal that lies exactly halfway to a neighbouring double
+  // (it would read back only by round-half-even), and prints one digit more there: checked
+  // exactly in long double, which holds the decimal and the midpoints of such values.
+  const long double shortest = std::strtold(scientific.c_str(), nullptr);
+  const long double below = std::nextafter(value, -HUGE_VAL);
+  const long double above = std::nextafter(value, HUGE_VAL);
+  if (shortest == (static_cast<long double>(value) + below) / 2 ||
+      shortest == (static_cast<long double>(value) + above) / 2) {
+    const std::size_t point = scientific.find('.');
+    const int after_point = point == std::string::npos ? 0 : static_cast<int>(scientific.find('e') - point - 1);
+    written = std::to_chars(buffer, buffer + sizeof buffer, value, std::chars_format::scientific, after_point + 1);
+    REHEARSE_ASSERT(written.ec == std::errc());
+    scientific.assign(buffer, written.ptr);
+  }
+  const std::size_t e = scientific.find('e');
+  REHEARSE_ASSERT(e != std::string::npos);
+  const int exponent = std::stoi(scientific.substr(e + 1));
+  const bool negative = scientific[0] == '-';
+  std::string digits;
+  for (std::size_t i = negative ? 1 : 0; i < e; ++i) {
+    if (scientific[i] != '.') digits += scientific[i];
+  }
+  std::string text = negative ? "-" : "";
+  if (exponent < -4 || exponent >= 15) {
+    text += digits.substr(0, 1);
+    if (digits.size() > 1) text += "." + digits.substr(1);
+    return text + fmt::format("e{}{:02}", exponent < 0 ? '-' : '+', exponent < 0 ? -exponent : exponent);
+  }
+  if (exponent < 0) return text + "0." + std::string(static_cast<std::size_t>(-exponent - 1), '0') + digits;
+  const std::size_t integer_digits = static_cast<std::size_t>(exponent) + 1;
+  if (digits.size() <= integer_digits) return text + digits + std::string(integer_digits - digits.size(), '0');
+  return text + digits.substr(0, integer_digits) + "." + digits.substr(integer_digits);
+}
+
 std::optional<std::int64_t> parse_timestamp(std::string_view text) {
-  constexpr int kYearDigitsMax = 6;
-  text = trim_spaces(text);
-  std::size_t index = 0;
-  std::int64_t year = 0, month = 0, day = 0;
-  if (!read_number(text, &index, kYearDigitsMax, &year) || !expect_char(text, &index, '-') ||
-      !read_number(text, &index, 2, &month) || !expect_char(text, &index, '-') ||
-      !read_number(text, &index, 2, &day)) {
-    return std::nullopt;
-  }
-  if (year < 1 || month < 1 || month > 12 || day < 1 ||
-      day > days_in_month(year, static_cast<int>(month))) {
-    return std::nullopt;
-  }
-  std::int64_t micros_of_day = 0;
-  if (index < text.size()) {
-    if (text[index] != ' ' && text[index] != 'T') return std::nullopt;
-    ++index;
-    if (!read_time_of_day(text, &index, &micros_of_day) || index != text.size()) {
-      return std::nullopt;
+  constexpr std::int64_t kYearMax = 294276;  // PostgreSQL's timestamp range
+  constexpr std::int64_t kYearMinBeforeCommonEra = 4713;
+  const std::string lower = [&text] {
+    std::string made(trim_spaces(text));
+    for (char& c : made) {
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
     }
+    return made;
+  }();
+  if (lower == "epoch") return 0;
+  if (lower == "infinity" || lower == "+infinity") return kTimestampInfinity;
+  if (lower == "-infinity") return kTimestampMinusInfinity;
+  DateTimeFields fields;
+  if (lower.empty() || !read_fields(lower, &fields) || !assign_numbers(&fields)) return std::nullopt;
+  if (!fields.year || !fields.month || !fields.day) return std::nullopt;
+  std::int64_t year = *fields.year;
+  if (fields.year_digits <= 2) year += year < 70 ? 2000 : 1900;  // two-digit years, as PostgreSQL
+  if (year < 1 || (fields.before_common_era ? year > kYearMinBeforeCommonEra : year > kYearMax)) return std::nullopt;
+  if (fields.before_common_era) year = 1 - year;
+  const std::int64_t month = *fields.month;
+  const std::int64_t day = *fields.day;
+  if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, static_cast<int>(month))) {
+    return std::nullopt;
   }
+  std::int64_t hour = fields.hour.value_or(0);
+  const std::int64_t minute = fields.minute.value_or(0);
+  const std::int64_t second = fields.second.value_or(0);
+  if (fields.pm) {
+    if (hour < 1 || hour > 12) return std::nullopt;
+    hour = (hour % 12) + (*fields.pm ? 12 : 0);
+  }
+  const std::int64_t fraction = static_cast<std::int64_t>(std::nearbyint(fields.fraction * 1000000));
+  const bool midnight_after = hour == 24 && minute == 0 && second == 0 && fraction == 0;
+  if ((hour > 23 && !midnight_after) || minute > 59 || second > 60) return std::nullopt;
   return days_from_civil(year, static_cast<int>(month), static_cast<int>(day)) * kMicrosPerDay +
-         micros_of_day;
+         ((hour * 60 + minute) * 60 + second) * kMicrosPerSecond + fraction;
 }
 
 // ---- Value ----
@@ -728,6 +946,20 @@ Value Value::text(std::string s) {
   return value;
 }
 
+Value Value::numeric_nan() {
+  Value value;
+  value.kind_ = Kind::numeric;
+  value.scale_ = -1;
+  return value;
+}
+
+Value Value::float8(double d) {
+  Value value;
+  value.kind_ = Kind::float8;
+  value.u_.real = d;
+  return value;
+}
+
 Value Value::timestamp(std::int64_t micros_since_epoch) {
   Value value;
   value.kind_ = Kind::timestamp;
@@ -747,8 +979,14 @@ std::int64_t Value::as_int() const {
 
 Decimal Value::as_decimal() const {
   REHEARSE_ASSERT(kind_ == Kind::numeric);
+  REHEARSE_ASSERT(!is_nan());
   if (boxed_) return u_.box->decimal;
   return Decimal{u_.integer, scale_};
+}
+
+double Value::as_double() const {
+  REHEARSE_ASSERT(kind_ == Kind::float8);
+  return u_.real;
 }
 
 std::string_view Value::as_text() const {
@@ -761,9 +999,10 @@ std::string Value::to_string() const {
     case Kind::null: return "NULL";
     case Kind::boolean: return u_.boolean ? "t" : "f";
     case Kind::integer: return fmt::format("{}", u_.integer);
-    case Kind::numeric: return decimal::to_string(as_decimal());
+    case Kind::numeric: return is_nan() ? "NaN" : decimal::to_string(as_decimal());
     case Kind::text: return std::string(as_text());
     case Kind::timestamp: return format_timestamp(u_.integer);
+    case Kind::float8: return format_float8(u_.real);
   }
   REHEARSE_ASSERT(false);
   return "";
@@ -790,7 +1029,7 @@ class StableHasher {
 };
 
 enum HashTag : std::uint8_t { kTagNull = 0, kTagBoolean = 1, kTagNumber = 2, kTagText = 3,
-                              kTagTimestamp = 4 };
+                              kTagTimestamp = 4, kTagFloat8 = 5, kTagNumericNaN = 6 };
 
 bool is_number(Value::Kind kind) {
   return kind == Value::Kind::integer || kind == Value::Kind::numeric;
@@ -813,6 +1052,10 @@ std::uint64_t Value::hash() const {
       break;
     case Kind::integer:
     case Kind::numeric: {
+      if (is_nan()) {
+        hasher.add_byte(kTagNumericNaN);
+        break;
+      }
       const Decimal canonical = decimal::normalized(number_of(*this));
       hasher.add_byte(kTagNumber);
       hasher.add_unsigned(static_cast<UInt128>(canonical.mantissa), 16);  // two's complement
@@ -830,12 +1073,22 @@ std::uint64_t Value::hash() const {
       hasher.add_byte(kTagTimestamp);
       hasher.add_unsigned(static_cast<std::uint64_t>(u_.integer), 8);
       break;
+    case Kind::float8: {
+      // Equal doubles hash equally: -0 as 0, every NaN as one (PostgreSQL's float8 equality).
+      const double canonical = u_.real == 0 ? 0.0 : std::isnan(u_.real) ? std::numeric_limits<double>::quiet_NaN() : u_.real;
+      std::uint64_t bits = 0;
+      std::memcpy(&bits, &canonical, sizeof bits);
+      hasher.add_byte(kTagFloat8);
+      hasher.add_unsigned(bits, 8);
+      break;
+    }
   }
   return hasher.state();
 }
 
 bool operator==(const Value& a, const Value& b) {
   if (is_number(a.kind()) && is_number(b.kind())) {
+    if (a.is_nan() || b.is_nan()) return a.is_nan() && b.is_nan();
     return decimal::compare(number_of(a), number_of(b)) == 0;
   }
   if (a.kind() != b.kind()) return false;
@@ -844,6 +1097,8 @@ bool operator==(const Value& a, const Value& b) {
     case Value::Kind::boolean: return a.as_bool() == b.as_bool();
     case Value::Kind::text: return a.as_text() == b.as_text();
     case Value::Kind::timestamp: return a.as_int() == b.as_int();
+    case Value::Kind::float8:
+      return a.as_double() == b.as_double() || (std::isnan(a.as_double()) && std::isnan(b.as_double()));
     case Value::Kind::integer:
     case Value::Kind::numeric: break;
   }

@@ -61,13 +61,25 @@ std::optional<Decimal> remainder(const Decimal& a, const Decimal& b);
 
 // Timestamps (microseconds since 1970-01-01 00:00:00, no time zone), PostgreSQL's formats.
 // Output: "YYYY-MM-DD HH:MM:SS[.ffffff]" with trailing fractional zeros dropped, " BC" for
-// years before 1. Input: "YYYY-MM-DD[( |T)HH:MM[:SS[.ffffff]]]" with optional surrounding spaces.
+// years before 1, "infinity" / "-infinity". Input: PostgreSQL's timestamp input with DateStyle
+// MDY for the forms value.cc lists (ISO, month names, M/D/Y, AM/PM, BC, a time zone that is
+// ignored, epoch, infinity); std::nullopt where PostgreSQL reports invalid input or a date
+// outside its range.
+// PostgreSQL's 'infinity' and '-infinity' timestamps (its own encoding: the int64 extremes).
+constexpr std::int64_t kTimestampInfinity = INT64_MAX;
+constexpr std::int64_t kTimestampMinusInfinity = INT64_MIN;
 std::string format_timestamp(std::int64_t micros_since_epoch);
 std::optional<std::int64_t> parse_timestamp(std::string_view text);
 
+// PostgreSQL's output of a double precision value (float8out with extra_float_digits = 1, the
+// default): the shortest text that reads back exactly, in exponent form ("1e+15", "1.5e-05")
+// when the decimal exponent is below -4 or at least 15; "NaN", "Infinity", "-Infinity".
+std::string format_float8(double value);
+
 class Value {
  public:
-  enum class Kind : std::uint8_t { null, boolean, integer, numeric, text, timestamp };
+  // float8 is PostgreSQL's double precision: what round, floor and ceil of an integer give.
+  enum class Kind : std::uint8_t { null, boolean, integer, numeric, text, timestamp, float8 };
 
   Value() = default;  // NULL
   static Value null() { return Value(); }
@@ -76,13 +88,18 @@ class Value {
   static Value numeric(Decimal d);
   static Value text(std::string s);
   static Value timestamp(std::int64_t micros_since_epoch);
+  static Value float8(double d);
+  // PostgreSQL's numeric NaN ('NaN'::numeric): equal to itself, above every number.
+  static Value numeric_nan();
 
   Kind kind() const { return kind_; }
   bool is_null() const { return kind_ == Kind::null; }
   bool as_bool() const;                 // REQUIRES: kind() == boolean
   std::int64_t as_int() const;          // REQUIRES: kind() == integer or timestamp
-  Decimal as_decimal() const;           // REQUIRES: kind() == numeric
+  bool is_nan() const { return kind_ == Kind::numeric && scale_ < 0; }
+  Decimal as_decimal() const;           // REQUIRES: kind() == numeric, not is_nan()
   std::string_view as_text() const;     // REQUIRES: kind() == text; valid while this value lives
+  double as_double() const;             // REQUIRES: kind() == float8
 
   // PostgreSQL's text output of the value ("NULL" for null), e.g. 12.50, t, 2024-01-01 00:00:00.
   // Booleans print as PostgreSQL's output function does ("t" / "f"); note that a cast to text
@@ -108,6 +125,7 @@ class Value {
   union {
     bool boolean;
     std::int64_t integer;  // integer, timestamp, inline numeric mantissa
+    double real;           // float8
     Box* box;
   } u_{.integer = 0};
 
