@@ -71,7 +71,7 @@ void lint_lease(const Scenario& scenario, std::vector<LintFinding>& findings) {
 }
 
 // The plan's DDL whose lock (core/statements.h) the application's reads (ACCESS SHARE) or writes
-// (ROW EXCLUSIVE) wait for, as "ADD COLUMN amount_cents (ACCESS EXCLUSIVE)".
+// (ROW EXCLUSIVE) wait for, as "ADD COLUMN (nullable) amount_cents takes ACCESS EXCLUSIVE".
 std::vector<std::string> statements_blocking_the_application(const Scenario& scenario) {
   std::vector<std::string> blocking;
   Result<MigrationPlan> plan = compile_plan(scenario);
@@ -81,7 +81,7 @@ std::vector<std::string> statements_blocking_the_application(const Scenario& sce
       const StatementModel& model = statement_model(statement_kind(statement));
       const std::optional<LockMode> mode = lock_on(model, RelationRole::table);
       if (!mode || (!conflicts(*mode, LockMode::access_share) && !conflicts(*mode, LockMode::row_exclusive))) continue;
-      blocking.push_back(fmt::format("{} {} ({})", model.name, statement.column, sql_name(*mode)));
+      blocking.push_back(fmt::format("{} {} takes {}", model.name, statement.column, sql_name(*mode)));
     }
   }
   return blocking;
