@@ -287,8 +287,7 @@ class StatementLocksCheck {
     EXPECT_EQ(sqlstate_in_transaction(c.sql), "25001") << c.label << ": the model says it cannot run inside a transaction block";
     // The older transaction: a REPEATABLE READ snapshot that has read the table.
     pqxx::connection older(dsn_);
-    pqxx::nontransaction older_session(older);
-    older_session.exec("BEGIN ISOLATION LEVEL REPEATABLE READ");
+    pqxx::transaction<pqxx::repeatable_read> older_session(older);
     older_session.exec("SELECT count(*) FROM " + schema_ + ".orders");
     pqxx::connection runner(dsn_);
     std::string runner_pid;
@@ -313,7 +312,7 @@ class StatementLocksCheck {
       ADD_FAILURE() << c.label << ": observing it: " << error.what();
     }
     try {
-      older_session.exec("COMMIT");
+      older_session.commit();
     } catch (const std::exception& error) {
       ADD_FAILURE() << c.label << ": ending the older transaction: " << error.what();
       older.disconnect();  // its session ends, and with it the wait
