@@ -248,5 +248,33 @@ TEST_F(DatabaseLockTest, CreateIndexConcurrentlyWaitsForTheLongTransactionWithou
   EXPECT_NE(std::find(catalog.indexes.begin(), catalog.indexes.end(), "orders_amount_idx"), catalog.indexes.end());
 }
 
+// lock_timeout ends CREATE INDEX CONCURRENTLY's wait for an older transaction as it ends a wait in
+// the queue (PostgreSQL waits on a lock there too): it answers a timeout, builds nothing, and
+// gives its SHARE UPDATE EXCLUSIVE back, so a later ALTER runs once the long transaction ends.
+TEST_F(DatabaseLockTest, LockTimeoutEndsTheWaitForOlderTransactions) {
+  database->hold_table_lock(kLongUs);
+  DdlStatement index;
+  index.kind = DdlStatement::Kind::create_index;
+  index.table = "orders";
+  index.column = "orders_amount_idx";
+  index.columns = {"amount"};
+  DdlLimits limits;
+  limits.lock_timeout_us = 100 * kMs;
+  TimeUs timed_out_us = -1;
+  database->ddl(index, limits, Fence{}, "test", [&](Status status) {
+    EXPECT_TRUE(status.is_timeout()) << status.to_string();
+    timed_out_us = kernel.now();
+  });
+  kernel.run_until(kSec);
+  EXPECT_GE(timed_out_us, 100 * kMs);
+  EXPECT_LT(timed_out_us, 110 * kMs);
+  auto alter = pending();
+  start_ddl(DdlStatement::Kind::add_column, "amount_cents", alter);
+  kernel.run_until(kLongUs + kSec);
+  EXPECT_GT(*alter, kLongUs);
+  const TableCatalog catalog = database->table().catalog();
+  EXPECT_EQ(std::find(catalog.indexes.begin(), catalog.indexes.end(), "orders_amount_idx"), catalog.indexes.end());
+}
+
 }  // namespace
 }  // namespace rehearse::sim
