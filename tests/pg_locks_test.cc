@@ -88,8 +88,12 @@ TEST(StatementModel, EveryKindHasACompleteModelWithKeysOfTheProfile) {
     EXPECT_TRUE(names.insert(model.name).second) << model.name << " named twice";
     EXPECT_TRUE(is_key(model.cost_key)) << model.name << ": " << model.cost_key;
     const bool priced_per_row = model.work != TableWork::catalog_only;
-    if (priced_per_row && model.kind != StatementKind::select) EXPECT_TRUE(is_key(model.per_row_cost_key)) << model.name;
-    if (!priced_per_row) EXPECT_STREQ(model.per_row_cost_key, "") << model.name;
+    if (priced_per_row && model.kind != StatementKind::select) {
+      EXPECT_TRUE(is_key(model.per_row_cost_key)) << model.name;
+    }
+    if (!priced_per_row) {
+      EXPECT_STREQ(model.per_row_cost_key, "") << model.name;
+    }
     std::set<RelationRole> roles;
     for (const RelationLock& lock : model.locks) EXPECT_TRUE(roles.insert(lock.role).second) << model.name << ": a role twice";
     // Only the CONCURRENTLY forms refuse a transaction, and they are the ones that wait.
