@@ -7,27 +7,31 @@
 
 namespace rehearse::sim {
 
-bool TableLock::grantable(LockMode mode, std::size_t ahead) const {
-  REHEARSE_ASSERT(ahead <= queue_.size());
-  for (const auto& [id, held] : holders_) {
-    if (rules_.conflicts(mode, held)) return false;
+namespace {
+
+std::size_t slot(LockMode mode) { return static_cast<std::size_t>(mode); }
+
+}  // namespace
+
+bool TableLock::conflicts_with(LockMode mode, const ModeCounts& counts) const {
+  for (LockMode other : kLockModes) {
+    if (counts[slot(other)] > 0 && rules_.conflicts(mode, other)) return true;
   }
-  if (!rules_.waiters_block_later_requests) return true;
-  for (std::size_t i = 0; i < ahead; ++i) {
-    if (rules_.conflicts(mode, queue_[i].mode)) return false;
-  }
-  return true;
+  return false;
 }
 
 std::uint64_t TableLock::request(LockMode mode, std::function<void()> granted) {
   const std::uint64_t id = next_id_++;
-  if (grantable(mode, queue_.size())) {
+  const bool behind_waiter = rules_.waiters_block_later_requests && conflicts_with(mode, waiting_);
+  if (!behind_waiter && !conflicts_with(mode, held_)) {
     holders_.emplace(id, mode);
+    ++held_[slot(mode)];
     granted();
     return id;
   }
   queue_.push_back(Waiter{id, mode, std::move(granted)});
-  REHEARSE_ASSERT(waiting(id));
+  ++waiting_[slot(mode)];
+  REHEARSE_ASSERT(queue_.back().id == id);
   return id;
 }
 
@@ -38,6 +42,8 @@ bool TableLock::waiting(std::uint64_t id) const {
 bool TableLock::cancel(std::uint64_t id) {
   auto it = std::find_if(queue_.begin(), queue_.end(), [id](const Waiter& w) { return w.id == id; });
   if (it == queue_.end()) return false;
+  REHEARSE_ASSERT(waiting_[slot(it->mode)] > 0);
+  --waiting_[slot(it->mode)];
   queue_.erase(it);
   grant_waiters();  // a withdrawn request unblocks those queued behind it
   return true;
@@ -46,24 +52,43 @@ bool TableLock::cancel(std::uint64_t id) {
 void TableLock::release(std::uint64_t id) {
   auto it = holders_.find(id);
   REHEARSE_ASSERT(it != holders_.end());
+  REHEARSE_ASSERT(held_[slot(it->second)] > 0);
+  --held_[slot(it->second)];
   holders_.erase(it);
   grant_waiters();
   finish_holder_waits(id);
 }
 
+void TableLock::grant(Waiter& waiter) {
+  REHEARSE_ASSERT(waiting_[slot(waiter.mode)] > 0);
+  --waiting_[slot(waiter.mode)];
+  holders_.emplace(waiter.id, waiter.mode);
+  ++held_[slot(waiter.mode)];
+}
+
 // Walks the queue in arrival order: each request compatible with the holders (those granted
-// during this walk included) and with every request still waiting ahead of it is granted.
+// during this walk included) and with every request still waiting ahead of it is granted. The
+// walk stops once the requests left waiting conflict with every mode (a waiting ACCESS
+// EXCLUSIVE does): nothing behind them can be granted.
 void TableLock::grant_waiters() {
   std::vector<Waiter> granted;
+  ModeCounts ahead{};
   std::size_t index = 0;
   while (index < queue_.size()) {
-    if (grantable(queue_[index].mode, index)) {
-      holders_.emplace(queue_[index].id, queue_[index].mode);
-      granted.push_back(std::move(queue_[index]));
+    Waiter& waiter = queue_[index];
+    const bool behind_waiter = rules_.waiters_block_later_requests && conflicts_with(waiter.mode, ahead);
+    if (!behind_waiter && !conflicts_with(waiter.mode, held_)) {
+      grant(waiter);
+      granted.push_back(std::move(waiter));
       queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(index));
-    } else {
-      ++index;
+      continue;
     }
+    ++ahead[slot(waiter.mode)];
+    ++index;
+    if (!rules_.waiters_block_later_requests) continue;
+    const bool blocks_every_mode = std::all_of(kLockModes.begin(), kLockModes.end(),
+                                               [this, &ahead](LockMode mode) { return conflicts_with(mode, ahead); });
+    if (blocks_every_mode) break;
   }
   for (Waiter& waiter : granted) waiter.granted();  // in arrival order
 }
@@ -107,15 +132,15 @@ void TableLock::finish_holder_waits(std::uint64_t released) {
 }
 
 std::optional<LockMode> TableLock::conflicting_holder(LockMode mode) const {
-  for (const auto& [id, held] : holders_) {
-    if (rules_.conflicts(mode, held)) return held;
+  for (LockMode held : kLockModes) {
+    if (held_[slot(held)] > 0 && rules_.conflicts(mode, held)) return held;
   }
   return std::nullopt;
 }
 
 std::optional<LockMode> TableLock::conflicting_waiter(LockMode mode) const {
-  for (const Waiter& waiter : queue_) {
-    if (rules_.conflicts(mode, waiter.mode)) return waiter.mode;
+  for (LockMode queued : kLockModes) {
+    if (waiting_[slot(queued)] > 0 && rules_.conflicts(mode, queued)) return queued;
   }
   return std::nullopt;
 }

@@ -14,6 +14,7 @@
 // so a run stays a pure function of its seed.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -74,14 +75,20 @@ class TableLock {
     std::vector<std::uint64_t> holders;  // still to release, ascending
     std::function<void()> done;
   };
-  // Whether a request in `mode` may be granted with the first `ahead` waiters still waiting.
-  bool grantable(LockMode mode, std::size_t ahead) const;
+  using ModeCounts = std::array<std::uint32_t, kLockModeCount>;
+  // Whether a request in `mode` conflicts with a mode of which `counts` holds at least one.
+  bool conflicts_with(LockMode mode, const ModeCounts& counts) const;
+  void grant(Waiter& waiter);
   void grant_waiters();
   void finish_holder_waits(std::uint64_t released);
 
   Rules rules_;
   std::map<std::uint64_t, LockMode> holders_;
   std::deque<Waiter> queue_;
+  // How many holders and waiters each mode has: a request is checked against 8 counts, not
+  // against a queue that grows for as long as a DDL waits (thousands of application requests).
+  ModeCounts held_{};
+  ModeCounts waiting_{};
   std::vector<HolderWait> holder_waits_;  // in the order they began
   std::uint64_t next_id_ = 1;
   std::uint64_t next_wait_id_ = 1;
