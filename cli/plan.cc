@@ -12,6 +12,7 @@
 #include "core/topology.h"
 #include "core/lint.h"
 #include "core/plan.h"
+#include "core/statements.h"
 
 namespace rehearse::cli {
 
@@ -22,41 +23,76 @@ struct PhaseDescription {
   std::vector<std::string> steps;
 };
 
-std::string ddl_sql(const DdlStatement& ddl) {
-  switch (ddl.kind) {
-    case DdlStatement::Kind::add_column:
-      return fmt::format("ALTER TABLE {} ADD COLUMN {} {}", ddl.table, ddl.column, to_string(ddl.type));
-    case DdlStatement::Kind::drop_column:
-      return fmt::format("ALTER TABLE {} DROP COLUMN {}", ddl.table, ddl.column);
-    case DdlStatement::Kind::rename_column:
-      return fmt::format("ALTER TABLE {} RENAME COLUMN {} TO {}", ddl.table, ddl.column, ddl.to);
-    case DdlStatement::Kind::set_not_null:
-      return fmt::format("ALTER TABLE {} ALTER COLUMN {} SET NOT NULL", ddl.table, ddl.column);
-    case DdlStatement::Kind::create_index:
-      return fmt::format("CREATE INDEX CONCURRENTLY {} ON {} ({})", ddl.column, ddl.table, fmt::join(ddl.columns, ", "));
-    case DdlStatement::Kind::drop_index:
-      return fmt::format("DROP INDEX CONCURRENTLY {}", ddl.column);
-    case DdlStatement::Kind::alter_column_type:
-      return fmt::format("ALTER TABLE {} ALTER COLUMN {} TYPE {}", ddl.table, ddl.column, to_string(ddl.type));
-  }
-  return "?";
-}
-
-std::vector<std::string> ddl_steps(const std::vector<DdlStatement>& statements, const char* when_empty) {
-  std::vector<std::string> steps;
-  for (const DdlStatement& statement : statements) steps.push_back(ddl_sql(statement));
-  if (steps.empty()) steps.emplace_back(when_empty);
-  return steps;
-}
-
 std::string duration_text(TimeUs us) {
   if (us % kSec == 0) return fmt::format("{}s", us / kSec);
   if (us % kMs == 0) return fmt::format("{}ms", us / kMs);
   return fmt::format("{}us", us);
 }
 
+// An estimate: "45us", "12.3ms", "4.1s".
+std::string estimate_text(TimeUs us) {
+  if (us < kMs) return fmt::format("{}us", us);
+  if (us < kSec) return fmt::format("{:.1f}ms", static_cast<double>(us) / static_cast<double>(kMs));
+  return fmt::format("{:.1f}s", static_cast<double>(us) / static_cast<double>(kSec));
+}
+
+std::string relation_of(const DdlStatement& ddl, RelationRole role) { return role == RelationRole::index ? ddl.column : ddl.table; }
+
+std::string plain_name(const std::string& name) { return name; }
+
+// A DDL step: the statement as the PostgreSQL backend runs it, then what the statement model
+// says it does: its lock mode on each relation, its scan or rewrite, and its estimated time once
+// it holds its locks (the scenario's cost profile at the table's rows; lock waits not included).
+std::string ddl_step(const Scenario& scenario, const DdlStatement& ddl) {
+  const StatementKind kind = statement_kind(ddl);
+  const std::string locks = describe_locks(statement_model(kind), [&ddl](RelationRole role) { return relation_of(ddl, role); });
+  return fmt::format("{}  [{}; ~{}]", statement_sql(ddl, plain_name), locks,
+                     estimate_text(statement_cost_us(scenario.costs, kind, scenario.table.rows)));
+}
+
+// The same for --json: one object per DDL statement of the plan.
+nlohmann::json ddl_json(const Scenario& scenario, const char* phase, const DdlStatement& ddl) {
+  const StatementKind kind = statement_kind(ddl);
+  const StatementModel& model = statement_model(kind);
+  nlohmann::json locks = nlohmann::json::array();
+  for (const RelationLock& lock : model.locks) {
+    locks.push_back({{"relation", relation_of(ddl, lock.role)}, {"role", to_string(lock.role)}, {"mode", sql_name(lock.mode)},
+                     {"pg_locks", pg_locks_name(lock.mode)}});
+  }
+  return {{"phase", phase},
+          {"sql", statement_sql(ddl, plain_name)},
+          {"kind", model.name},
+          {"locks", locks},
+          {"work", to_string(model.work)},
+          {"in_transaction", model.in_transaction},
+          {"waits_for_older_transactions", model.waits_for_older_transactions},
+          {"estimated_us", statement_cost_us(scenario.costs, kind, scenario.table.rows)}};
+}
+
+nlohmann::json statements_json(const Scenario& scenario, const MigrationPlan& plan) {
+  nlohmann::json statements = nlohmann::json::array();
+  for (const DdlStatement& ddl : plan.expand) statements.push_back(ddl_json(scenario, "expand", ddl));
+  for (const DdlStatement& ddl : plan.contract) statements.push_back(ddl_json(scenario, "contract", ddl));
+  for (const DdlStatement& ddl : plan.rollback) statements.push_back(ddl_json(scenario, "rollback", ddl));
+  return statements;
+}
+
+std::vector<std::string> ddl_steps(const Scenario& scenario, const std::vector<DdlStatement>& statements, const char* when_empty) {
+  std::vector<std::string> steps;
+  for (const DdlStatement& statement : statements) steps.push_back(ddl_step(scenario, statement));
+  if (steps.empty()) steps.emplace_back(when_empty);
+  return steps;
+}
+
 PhaseDescription dual_write_phase(const Scenario& scenario, const MigrationPlan& plan) {
   PhaseDescription phase{"dual_write", {"set flag dual_write = on: new application code writes both versions"}};
+  // The PostgreSQL backend installs the trigger in the flag's transaction (CREATE FUNCTION, DROP
+  // TRIGGER IF EXISTS, CREATE TRIGGER): the strongest lock is DROP TRIGGER's.
+  auto on_table = [&plan](RelationRole) { return plan.table; };
+  phase.steps.push_back(fmt::format("in PostgreSQL the trigger's DDL: DROP TRIGGER IF EXISTS [{}], CREATE TRIGGER [{}] (the "
+                                    "simulator does not queue this step for the table lock)",
+                                    describe_locks(statement_model(StatementKind::drop_trigger), on_table),
+                                    describe_locks(statement_model(StatementKind::create_trigger), on_table)));
   for (const DerivedColumn& derived : plan.derived) {
     phase.steps.push_back(fmt::format("writes from old code fill {} = {}", derived.column, derived.up.text()));
     if (!derived.down.empty()) {
@@ -111,18 +147,18 @@ PhaseDescription rollback_phase(const Scenario& scenario, const MigrationPlan& p
   } else {
     phase.steps.emplace_back("on failure before contract (on_failure: rollback): flags off, then");
   }
-  const std::vector<std::string> ddl = ddl_steps(plan.rollback, "nothing to undo");
+  const std::vector<std::string> ddl = ddl_steps(scenario, plan.rollback, "nothing to undo");
   phase.steps.insert(phase.steps.end(), ddl.begin(), ddl.end());
   return phase;
 }
 
 std::vector<PhaseDescription> describe_phases(const Scenario& scenario, const MigrationPlan& plan) {
-  return {PhaseDescription{"expand", ddl_steps(plan.expand, "no DDL")},
+  return {PhaseDescription{"expand", ddl_steps(scenario, plan.expand, "no DDL")},
           dual_write_phase(scenario, plan),
           backfill_phase(scenario, plan),
           validate_phase(scenario, plan),
           PhaseDescription{"switch_reads", {"set flag read_new = on: new code reads the new columns"}},
-          PhaseDescription{"contract", ddl_steps(plan.contract, "no DDL")},
+          PhaseDescription{"contract", ddl_steps(scenario, plan.contract, "no DDL")},
           rollback_phase(scenario, plan)};
 }
 
@@ -195,6 +231,7 @@ nlohmann::json plan_json(const Scenario& scenario, const MigrationPlan& plan, co
           {"rollout", to_string(scenario.engine.rollout)},
           {"regions", rollout_order(scenario)},
           {"phases", phases},
+          {"statements", statements_json(scenario, plan)},
           {"findings", findings_json}};
 }
 

@@ -2,6 +2,10 @@
 #include "core/lint.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "core/plan.h"
+#include "core/statements.h"
 
 namespace rehearse {
 
@@ -66,13 +70,40 @@ void lint_lease(const Scenario& scenario, std::vector<LintFinding>& findings) {
   }
 }
 
+// The plan's DDL whose lock (core/statements.h) the application's reads (ACCESS SHARE) or writes
+// (ROW EXCLUSIVE) wait for, as "ADD COLUMN (nullable) amount_cents takes ACCESS EXCLUSIVE".
+std::vector<std::string> statements_blocking_the_application(const Scenario& scenario) {
+  std::vector<std::string> blocking;
+  Result<MigrationPlan> plan = compile_plan(scenario);
+  if (!plan.is_ok()) return blocking;
+  for (const auto* step : {&plan.value().expand, &plan.value().contract}) {
+    for (const DdlStatement& statement : *step) {
+      const StatementModel& model = statement_model(statement_kind(statement));
+      const std::optional<LockMode> mode = lock_on(model, RelationRole::table);
+      if (!mode || (!conflicts(*mode, LockMode::access_share) && !conflicts(*mode, LockMode::row_exclusive))) continue;
+      blocking.push_back(fmt::format("{} {} takes {}", model.name, statement.column, sql_name(*mode)));
+    }
+  }
+  return blocking;
+}
+
+void lint_lock_timeout(const Scenario& scenario, std::vector<LintFinding>& findings) {
+  const std::vector<std::string> blocking = statements_blocking_the_application(scenario);
+  if (blocking.empty()) {
+    add(findings, "no-lock-timeout", LintSeverity::warning,
+        "engine.lock_timeout is 0: DDL waits forever for the table lock behind a conflicting transaction; no statement "
+        "of this plan takes a lock the application's queries wait for, but the migration stalls.");
+    return;
+  }
+  add(findings, "no-lock-timeout", LintSeverity::error,
+      fmt::format("engine.lock_timeout is 0: DDL waits forever for the table lock, and every application query on the "
+                  "table queues behind it while a long transaction holds the lock: {}.",
+                  fmt::join(blocking, ", ")));
+}
+
 void lint_ddl_and_backfill(const Scenario& scenario, std::vector<LintFinding>& findings) {
   const EngineSpec& engine = scenario.engine;
-  if (engine.lock_timeout_us == 0) {
-    add(findings, "no-lock-timeout", LintSeverity::error,
-        "engine.lock_timeout is 0: DDL waits forever for the table lock, and every application query on the table "
-        "queues behind it while a long transaction holds the lock.");
-  }
+  if (engine.lock_timeout_us == 0) lint_lock_timeout(scenario, findings);
   if (engine.batch_size == 0) {
     add(findings, "unbatched-backfill", LintSeverity::error,
         fmt::format("engine.batch_size is 0: the backfill is one UPDATE of all {} rows, holding row locks on the whole "

@@ -1,7 +1,9 @@
 // Lint of a scenario's settings: the unsafe choices that the scenario library rehearses as
 // mistakes (no fencing, no lock_timeout, an unbatched backfill, ...), each reported as a finding
-// with a stable short id, a severity and a sentence. It reads the settings only and runs
-// nothing; `rehearse plan` prints the findings and the report writer reuses them.
+// with a stable short id, a severity and a sentence. It reads the settings and the compiled
+// plan's statements (their lock modes from core/statements.h, the model the simulator and the
+// PostgreSQL backend share) and runs nothing; `rehearse plan` prints the findings and the
+// report writer reuses them.
 #pragma once
 
 #include <string>

@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "core/statements.h"
+
 namespace rehearse::live {
 
 namespace {
@@ -80,27 +82,9 @@ bool upsert_checkpoint(pqxx::transaction_base& tx, const Checkpoint& checkpoint)
   return written.affected_rows() == 1;
 }
 
+// The statement model's SQL (core/statements.h), identifiers quoted by the server's rules.
 std::string ddl_sql(pqxx::connection& connection, const DdlStatement& statement) {
-  const std::string table = quoted(connection, statement.table);
-  const std::string column = quoted(connection, statement.column);
-  switch (statement.kind) {
-    case DdlStatement::Kind::add_column:
-      return fmt::format("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}", table, column, sql_type(statement.type));
-    case DdlStatement::Kind::drop_column: return fmt::format("ALTER TABLE {} DROP COLUMN IF EXISTS {}", table, column);
-    case DdlStatement::Kind::rename_column:
-      return fmt::format("ALTER TABLE {} RENAME COLUMN {} TO {}", table, column, quoted(connection, statement.to));
-    case DdlStatement::Kind::set_not_null: return fmt::format("ALTER TABLE {} ALTER COLUMN {} SET NOT NULL", table, column);
-    case DdlStatement::Kind::drop_index: return fmt::format("DROP INDEX IF EXISTS {}", column);
-    case DdlStatement::Kind::alter_column_type:
-      return fmt::format("ALTER TABLE {} ALTER COLUMN {} TYPE {} USING {}::{}", table, column, sql_type(statement.type), column,
-                         sql_type(statement.type));
-    case DdlStatement::Kind::create_index: {
-      std::vector<std::string> columns;
-      for (const auto& c : statement.columns) columns.push_back(quoted(connection, c));
-      return fmt::format("CREATE INDEX CONCURRENTLY IF NOT EXISTS {} ON {} ({})", column, table, fmt::join(columns, ", "));
-    }
-  }
-  return "";
+  return statement_sql(statement, [&connection](const std::string& name) { return quoted(connection, name); });
 }
 
 const char* ddl_name(DdlStatement::Kind kind) {
@@ -280,7 +264,8 @@ void PostgresRegionDatabase::record_write(bool applied, WriteKind kind, const Fe
 
 Status PostgresRegionDatabase::execute_ddl(const DdlStatement& statement, const DdlLimits& limits, const Fence& fence) {
   pause_point();  // a requested pause lands here: after the lease check, before the write
-  if (statement.kind == DdlStatement::Kind::create_index) return create_index(statement, limits, fence);
+  // CREATE / DROP INDEX CONCURRENTLY cannot run inside a transaction block.
+  if (!statement_model(statement_kind(statement)).in_transaction) return outside_transaction(statement, limits, fence);
   const std::string detail = fmt::format("{}: {} {}{}", statement.purpose, ddl_name(statement.kind), statement.column,
                                          statement.to.empty() ? "" : " to " + statement.to);
   return guarded("ddl", [&](pqxx::connection& connection) {
@@ -310,11 +295,12 @@ Status PostgresRegionDatabase::execute_ddl(const DdlStatement& statement, const 
   });
 }
 
-// CREATE INDEX CONCURRENTLY cannot run in a transaction: the fence is checked (and committed)
-// first, then the index is built on the same session under the limits.
-Status PostgresRegionDatabase::create_index(const DdlStatement& statement, const DdlLimits& limits, const Fence& fence) {
-  const std::string detail = fmt::format("{}: create index {}", statement.purpose, statement.column);
-  return guarded("create index", [&](pqxx::connection& connection) {
+// A statement the model says cannot run in a transaction (CREATE / DROP INDEX CONCURRENTLY):
+// the fence is checked (and committed) first, then the statement runs on the same session under
+// the limits.
+Status PostgresRegionDatabase::outside_transaction(const DdlStatement& statement, const DdlLimits& limits, const Fence& fence) {
+  const std::string detail = fmt::format("{}: {} {}", statement.purpose, ddl_name(statement.kind), statement.column);
+  return guarded(ddl_name(statement.kind), [&](pqxx::connection& connection) {
     std::int64_t seq = 0;
     {
       pqxx::work tx(connection);

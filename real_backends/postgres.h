@@ -71,7 +71,7 @@ class PostgresRegionDatabase final : public RegionDatabase {
  private:
   template <typename Work>
   Status guarded(const char* what, Work&& work);
-  Status create_index(const DdlStatement& statement, const DdlLimits& limits, const Fence& fence);
+  Status outside_transaction(const DdlStatement& statement, const DdlLimits& limits, const Fence& fence);
   void record_write(bool applied, WriteKind kind, const Fence& fence, const std::string& detail, std::int64_t a = 0,
                     std::int64_t b = 0);
 

@@ -10,6 +10,7 @@
 
 #include "core/assert.h"
 #include "core/gen.h"
+#include "core/statements.h"
 
 namespace rehearse::sim {
 
@@ -200,17 +201,18 @@ void SimDatabase::run_app_statement(TimeUs cost_us, std::function<void()> work) 
   after_if_alive(wait, [this, cost_us, work = std::move(work)]() mutable { run_statement(cost_us, std::move(work), false); });
 }
 
-void SimDatabase::with_table_lock(TableLock::Mode mode, TimeUs wait_limit_us, std::function<void()> work,
+void SimDatabase::with_table_lock(LockMode mode, TimeUs wait_limit_us, std::function<void(std::uint64_t lock)> work,
                                   std::function<void()> gave_up) {
   if (!node_.up()) return;  // a server that is down opens no session (the caller times out)
   auto granted = std::make_shared<bool>(false);
-  const std::uint64_t id = lock_.request(mode, [this, granted, work = std::move(work)] {
+  auto id = std::make_shared<std::uint64_t>(0);
+  *id = lock_.request(mode, [this, granted, id, work = std::move(work)] {
     *granted = true;
-    after_if_alive(0, work);  // never run work inside the lock's own bookkeeping
+    after_if_alive(0, [id, work] { work(*id); });  // never run work inside the lock's own bookkeeping
   });
   if (*granted || wait_limit_us <= 0) return;
   after_if_alive(wait_limit_us, [this, id, granted, gave_up = std::move(gave_up)] {
-    if (!*granted && lock_.cancel(id)) gave_up();
+    if (!*granted && lock_.cancel(*id)) gave_up();
   });
 }
 
@@ -295,64 +297,111 @@ TimeUs SimDatabase::replication_lag() const {
 
 void SimDatabase::ddl(const DdlStatement& statement, const DdlLimits& limits, const Fence& fence,
                       const std::string& actor, Respond<Status> respond) {
-  // CREATE INDEX CONCURRENTLY does not block writes; every other ALTER needs the exclusive lock.
-  const bool concurrent = statement.kind == DdlStatement::Kind::create_index;
-  const TableLock::Mode mode = concurrent ? TableLock::Mode::shared : TableLock::Mode::exclusive;
+  // The lock mode, the waits and the cost are the statement model's (core/statements.h): ADD /
+  // DROP / RENAME COLUMN, SET NOT NULL and a type change take ACCESS EXCLUSIVE; CREATE INDEX
+  // CONCURRENTLY takes SHARE UPDATE EXCLUSIVE, which writers pass, and waits for older
+  // transactions.
+  const StatementKind kind = statement_kind(statement);
+  const StatementModel& model = statement_model(kind);
+  const std::optional<LockMode> mode = lock_on(model, RelationRole::table);
+  REHEARSE_ASSERT(mode.has_value());
   TimeUs wait_limit = limits.lock_timeout_us;
   if (limits.statement_timeout_us > 0 && (wait_limit == 0 || limits.statement_timeout_us < wait_limit)) {
     wait_limit = limits.statement_timeout_us;
   }
-  const TimeUs busy = ddl_busy_us(statement.kind);
+  const TimeUs busy = statement_cost_us(costs_, kind, primary_.row_count());
   // BUGGIFY: answered as if lock_timeout passed, without queueing (only where a limit exists).
   if (wait_limit > 0 && node_.up() && kernel_.buggify().fires(FaultSite::ddl_lock_timeout)) {
     after_if_alive(kernel_.buggify().draw_us(FaultSite::ddl_lock_timeout, 1, wait_limit),
                    [respond] { respond(Status::timeout("canceling statement due to lock timeout (buggify)")); });
     return;
   }
-  if (mode == TableLock::Mode::exclusive) ddl_in_queue_ = fmt::format("{} {}", ddl_sql(statement.kind), statement.column);
+  ddl_in_queue_ = fmt::format("{} {}", ddl_sql(statement.kind), statement.column);
+  auto timed_out = [this, respond] {
+    kernel_.probe(Probe::ddl_timed_out_behind_transaction);
+    respond(Status::timeout("canceling statement due to lock timeout"));
+  };
   with_table_lock(
-      mode, wait_limit,
-      [this, statement, fence, actor, respond, mode, busy] {
-        run_migration_statement(busy, [this, statement, fence, actor, respond, mode] {
-          lock_.release(mode);
-          const std::string detail = fmt::format("{}: {} {}{}", statement.purpose, ddl_name(statement.kind), statement.column,
-                                                 statement.to.empty() ? "" : " to " + statement.to);
-          if (!admit(fence, WriteKind::ddl, actor, detail)) {
-            respond(Status::stale_token(fmt::format("token {} < {}", fence.token, highest_token_)));
-            return;
-          }
-          if (std::string error = primary_.rewrite_error(statement); !error.empty()) {
-            respond(Status::invalid(error));  // the whole ALTER fails, as in PostgreSQL
-            return;
-          }
-          primary_.apply(statement);
-          invalidate_sessions();
-          replicate(statement.kind == DdlStatement::Kind::alter_column_type ? primary_.row_count() : 1,
-                    [statement](Table& table) { table.apply(statement); });
-          respond(Status::ok());
+      *mode, wait_limit,
+      [this, statement, fence, actor, respond, busy, wait_limit, timed_out, concurrent = model.waits_for_older_transactions](
+          std::uint64_t lock) {
+        auto finish = [this, statement, fence, actor, respond, lock] { finish_ddl(statement, fence, actor, respond, lock); };
+        if (!concurrent) {
+          run_migration_statement(busy, finish);
+          return;
+        }
+        run_concurrently(statement, lock, busy, wait_limit, finish, [this, lock, timed_out] {
+          lock_.release(lock);
+          timed_out();
         });
       },
-      [this, respond] {
-        kernel_.probe(Probe::ddl_timed_out_behind_transaction);
-        respond(Status::timeout("canceling statement due to lock timeout"));
-      });
+      timed_out);
 }
 
-// How long a DDL runs once it holds its lock: the catalog change, plus the table's rows where
-// PostgreSQL touches them: CREATE INDEX CONCURRENTLY builds the index, SET NOT NULL scans for a
-// NULL (under ACCESS EXCLUSIVE), a type change rewrites the table (under ACCESS EXCLUSIVE).
-TimeUs SimDatabase::ddl_busy_us(DdlStatement::Kind kind) const {
-  const std::int64_t rows = primary_.row_count();
-  switch (kind) {
-    case DdlStatement::Kind::create_index: return us(costs_.ddl_us) + us(costs_.index_build_per_row_us, rows);
-    case DdlStatement::Kind::set_not_null: return us(costs_.ddl_us) + us(costs_.scan_per_row_us, rows);
-    case DdlStatement::Kind::alter_column_type: return us(costs_.ddl_us) + us(costs_.table_rewrite_per_row_us, rows);
-    case DdlStatement::Kind::add_column:
-    case DdlStatement::Kind::drop_column:
-    case DdlStatement::Kind::rename_column:
-    case DdlStatement::Kind::drop_index: break;
+// CREATE INDEX CONCURRENTLY, once it holds SHARE UPDATE EXCLUSIVE: waits for the transactions
+// that could write the table without seeing the new index (those holding a mode that conflicts
+// with SHARE), builds the index, then waits for every transaction older than its reference
+// snapshot (any holder left). DROP INDEX CONCURRENTLY waits for every transaction using the
+// table, then drops. Each wait gives up after `wait_limit_us` (lock_timeout applies to them as
+// to any lock wait in PostgreSQL).
+void SimDatabase::run_concurrently(const DdlStatement& statement, std::uint64_t lock, TimeUs busy, TimeUs wait_limit_us,
+                                   std::function<void()> finish, std::function<void()> gave_up) {
+  auto every_holder = [](LockMode) { return true; };
+  if (statement.kind != DdlStatement::Kind::create_index) {
+    wait_for_older_transactions(lock, every_holder, wait_limit_us,
+                                [this, busy, finish] { run_migration_statement(busy, finish); }, gave_up);
+    return;
   }
-  return us(costs_.ddl_us);
+  auto writers = [](LockMode held) { return conflicts(LockMode::share, held); };
+  wait_for_older_transactions(
+      lock, writers, wait_limit_us,
+      [this, lock, busy, wait_limit_us, finish, gave_up, every_holder] {
+        run_migration_statement(busy, [this, lock, wait_limit_us, finish, gave_up, every_holder] {
+          wait_for_older_transactions(lock, every_holder, wait_limit_us, finish, gave_up);
+        });
+      },
+      gave_up);
+}
+
+void SimDatabase::wait_for_older_transactions(std::uint64_t self, std::function<bool(LockMode)> matters, TimeUs wait_limit_us,
+                                              std::function<void()> then, std::function<void()> gave_up) {
+  auto synchronous = std::make_shared<bool>(true);
+  auto finished = std::make_shared<bool>(false);
+  const std::uint64_t wait = lock_.wait_for_holders(self, std::move(matters), [this, synchronous, finished, then] {
+    *finished = true;
+    if (!*synchronous) after_if_alive(0, then);  // never run work inside the lock's own bookkeeping
+  });
+  *synchronous = false;
+  if (*finished) {
+    then();
+    return;
+  }
+  if (wait_limit_us <= 0) return;
+  after_if_alive(wait_limit_us, [this, wait, finished, gave_up] {
+    if (!*finished && lock_.cancel_wait(wait)) gave_up();
+  });
+}
+
+// A DDL's end once its work is done: the lock released, the fence checked, the change applied
+// and shipped to the replicas.
+void SimDatabase::finish_ddl(const DdlStatement& statement, const Fence& fence, const std::string& actor,
+                             const Respond<Status>& respond, std::uint64_t lock) {
+  lock_.release(lock);
+  const std::string detail = fmt::format("{}: {} {}{}", statement.purpose, ddl_name(statement.kind), statement.column,
+                                         statement.to.empty() ? "" : " to " + statement.to);
+  if (!admit(fence, WriteKind::ddl, actor, detail)) {
+    respond(Status::stale_token(fmt::format("token {} < {}", fence.token, highest_token_)));
+    return;
+  }
+  if (std::string error = primary_.rewrite_error(statement); !error.empty()) {
+    respond(Status::invalid(error));  // the whole ALTER fails, as in PostgreSQL
+    return;
+  }
+  primary_.apply(statement);
+  invalidate_sessions();
+  replicate(statement.kind == DdlStatement::Kind::alter_column_type ? primary_.row_count() : 1,
+            [statement](Table& table) { table.apply(statement); });
+  respond(Status::ok());
 }
 
 // The dual-write trigger is installed from the dual_write phase on, while a column it derives
@@ -415,8 +464,8 @@ const Table& SimDatabase::source_table(BackfillSource source) const {
 void SimDatabase::backfill(const BackfillBatch& batch, const Checkpoint& then, const Fence& fence,
                            const std::string& actor, Respond<Result<std::int64_t>> respond) {
   with_table_lock(
-      TableLock::Mode::shared, 0,
-      [this, batch, then, fence, actor, respond] {
+      statement_lock(StatementKind::update), 0,
+      [this, batch, then, fence, actor, respond](std::uint64_t lock) {
         const std::int64_t low = std::max<std::int64_t>(batch.low_id, 1);
         const std::int64_t high = std::min(batch.high_id, primary_.row_count());
         const std::int64_t touched = high >= low ? high - low + 1 : 0;
@@ -426,9 +475,9 @@ void SimDatabase::backfill(const BackfillBatch& batch, const Checkpoint& then, c
         // taken early by the difference (a writer waits slightly more), not late.
         locked_rows_.push_back(RowRange{range, low, high, kernel_.now() + us(costs_.statement_base_us), per_row});
         run_migration_statement(us(costs_.statement_base_us) + us(per_row, touched),
-                       [this, batch, then, fence, actor, respond, range, started = stream_start()] {
+                                [this, batch, then, fence, actor, respond, range, lock, started = stream_start()] {
           release_rows(range);
-          lock_.release(TableLock::Mode::shared);
+          lock_.release(lock);
           commit_backfill(batch, then, fence, actor, respond, started);
         });
       },
@@ -505,8 +554,8 @@ void SimDatabase::commit_backfill(const BackfillBatch& batch, const Checkpoint& 
 
 void SimDatabase::checksum(const BackfillBatch& window, Respond<Result<RangeChecksum>> respond) {
   with_table_lock(
-      TableLock::Mode::shared, 0,
-      [this, window, respond] {
+      statement_lock(StatementKind::select), 0,
+      [this, window, respond](std::uint64_t lock) {
         RangeChecksum sums;
         const std::int64_t high = std::min(window.high_id, primary_.row_count());
         for (std::int64_t id = std::max<std::int64_t>(window.low_id, 1); id <= high; ++id) {
@@ -527,8 +576,8 @@ void SimDatabase::checksum(const BackfillBatch& window, Respond<Result<RangeChec
           }
           if (!row_matches) ++sums.mismatched_rows;
         }
-        run_migration_statement(us(costs_.statement_base_us) + us(costs_.scan_per_row_us, sums.rows), [this, sums, respond] {
-          lock_.release(TableLock::Mode::shared);
+        run_migration_statement(us(costs_.statement_base_us) + us(costs_.scan_per_row_us, sums.rows), [this, sums, respond, lock] {
+          lock_.release(lock);
           respond(sums);
         });
       },
@@ -580,37 +629,49 @@ bool SimDatabase::flag(const std::string& flag) const {
   return it != flags_.end() && it->second;
 }
 
-std::string SimDatabase::table_lock_obstruction() const {
-  if (!lock_.exclusive_held() && !lock_.exclusive_waiting()) return "";
+std::string SimDatabase::table_lock_obstruction(LockMode mode) const {
+  const std::optional<LockMode> held = lock_.conflicting_holder(mode);
+  const std::optional<LockMode> queued = lock_.conflicting_waiter(mode);
+  if (!held && !queued) return "";
   const std::string ddl = ddl_in_queue_.empty() ? std::string("DDL") : ddl_in_queue_;
-  return fmt::format("on the ACCESS EXCLUSIVE lock {} by the migration's {} in {}{}",
-                     lock_.exclusive_held() ? "held" : "queued", ddl, region_,
-                     !lock_.exclusive_held() && long_transactions_ > 0 ? " (itself waiting behind a long transaction)" : "");
+  return fmt::format("on the {} lock {} by the migration's {} in {}{}", sql_name(held ? *held : *queued),
+                     held ? "held" : "queued", ddl, region_,
+                     !held && long_transactions_ > 0 ? " (itself waiting behind a long transaction)" : "");
 }
 
-void SimDatabase::app_table_lock(std::function<void()> work, const std::shared_ptr<MigrationWaits>& waits) {
+void SimDatabase::app_table_lock(StatementKind kind, std::function<void(std::uint64_t lock)> work,
+                                 const std::shared_ptr<MigrationWaits>& waits) {
+  const LockMode mode = statement_lock(kind);
   if (waits != nullptr && node_.up()) {
-    std::string obstruction = table_lock_obstruction();
+    std::string obstruction = table_lock_obstruction(mode);
     if (!obstruction.empty()) {
       waits->begin(kernel_.now(), std::move(obstruction));
-      work = [this, waits, work = std::move(work)] {
+      work = [this, waits, work = std::move(work)](std::uint64_t lock) {
         waits->end(kernel_.now());
-        work();
+        work(lock);
       };
     }
   }
-  with_table_lock(TableLock::Mode::shared, 0, std::move(work), [] {});
+  with_table_lock(mode, 0, std::move(work), [] {});
+}
+
+LockMode SimDatabase::statement_lock(StatementKind kind) {
+  const std::optional<LockMode> mode = lock_on(statement_model(kind), RelationRole::table);
+  REHEARSE_ASSERT(mode.has_value());
+  return *mode;
 }
 
 void SimDatabase::app_write(const AppWrite& write, Respond<AppWriteResult> respond, std::shared_ptr<MigrationWaits> waits) {
+  // An UPDATE of the row, or an INSERT: ROW EXCLUSIVE either way.
   app_table_lock(
-      [this, write, respond, waits] {
-        auto run = [this, write, respond, waits] {
+      StatementKind::update,
+      [this, write, respond, waits](std::uint64_t lock) {
+        auto run = [this, write, respond, waits, lock] {
           if (waits != nullptr) waits->end(kernel_.now());
-          run_app_statement(app_write_cost_us(write) + write_session_cost(), [this, write, respond] {
+          run_app_statement(app_write_cost_us(write) + write_session_cost(), [this, write, respond, lock] {
             AppWriteResult result;
             apply_app_write(write, result);
-            lock_.release(TableLock::Mode::shared);
+            lock_.release(lock);
             respond(result);
           });
         };
@@ -692,9 +753,10 @@ void SimDatabase::app_read(int replica, Respond<AppReadResult> respond, std::sha
     return;
   }
   app_table_lock(
-      [this, respond] {
-        run_app_statement(us(costs_.app_read_us) + reload_cost(stale_read_sessions_), [this, respond] {
-          lock_.release(TableLock::Mode::shared);
+      StatementKind::select,
+      [this, respond](std::uint64_t lock) {
+        run_app_statement(us(costs_.app_read_us) + reload_cost(stale_read_sessions_), [this, respond, lock] {
+          lock_.release(lock);
           respond(AppReadResult{Status::ok(), 0, 0});
         });
       },
@@ -702,25 +764,27 @@ void SimDatabase::app_read(int replica, Respond<AppReadResult> respond, std::sha
 }
 
 void SimDatabase::run_in_table_lock_queue(std::function<void()> work) {
+  // An UPDATE of the lock's row: ROW EXCLUSIVE, like any write.
   with_table_lock(
-      TableLock::Mode::shared, 0,
-      [this, work = std::move(work)] {
-        after_if_alive(us(costs_.statement_base_us), [this, work] {
-          lock_.release(TableLock::Mode::shared);
+      statement_lock(StatementKind::update), 0,
+      [this, work = std::move(work)](std::uint64_t lock) {
+        after_if_alive(us(costs_.statement_base_us), [this, work, lock] {
+          lock_.release(lock);
           work();
         });
       },
       [] {});
 }
 
+// The live fault's session runs LOCK TABLE ... IN ACCESS SHARE MODE: what a reader holds.
 void SimDatabase::hold_table_lock(TimeUs duration_us) {
   with_table_lock(
-      TableLock::Mode::shared, 0,
-      [this, duration_us] {
+      statement_lock(StatementKind::select), 0,
+      [this, duration_us](std::uint64_t lock) {
         ++long_transactions_;
-        after_if_alive(duration_us, [this] {
+        after_if_alive(duration_us, [this, lock] {
           --long_transactions_;
-          lock_.release(TableLock::Mode::shared);
+          lock_.release(lock);
         });
       },
       [] {});

@@ -1,8 +1,10 @@
 // A simulated region database: the primary with its replicas. It behaves like PostgreSQL where
 // it matters to a zero-downtime migration:
-//   - statements take the table lock (sim/table_lock.h): DDL needs it exclusively, waits behind
-//     a long-running transaction, blocks the application while it waits, and gives up after
-//     lock_timeout / statement_timeout;
+//   - statements take the table lock (sim/table_lock.h) in the mode PostgreSQL takes for them
+//     (core/statements.h): most DDL needs ACCESS EXCLUSIVE, waits behind a long-running
+//     transaction, blocks the application while it waits, and gives up after lock_timeout /
+//     statement_timeout; CREATE INDEX CONCURRENTLY passes writers and waits for older
+//     transactions;
 //   - statements cost time that grows with the rows they touch, and the rows a backfill batch
 //     updates stay locked until it commits (so an unbatched backfill stalls application writes);
 //   - every committed change reaches each replica after a replication delay, applied in order
@@ -26,6 +28,7 @@
 #include "core/history.h"
 #include "core/observations.h"
 #include "core/ports.h"
+#include "core/statements.h"
 #include "sim/cpu_host.h"
 #include "sim/kernel.h"
 #include "sim/network.h"
@@ -199,10 +202,24 @@ class SimDatabase {
   // committed while it ran; the change is visible once they are replayed and its commit and every
   // earlier one has been.
   void replicate(std::int64_t rows, std::function<void(Table&)> apply, const StreamStart* streamed = nullptr);
-  // Runs `work` under the table lock in `mode` once granted; `gave_up` when `wait_limit_us`
-  // (0 = none) passed first. `work` must release the lock itself.
-  void with_table_lock(TableLock::Mode mode, TimeUs wait_limit_us, std::function<void()> work,
+  // Runs `work` under the table lock in `mode` once granted, with the lock's id; `gave_up` when
+  // `wait_limit_us` (0 = none) passed first. `work` must release the lock itself.
+  void with_table_lock(LockMode mode, TimeUs wait_limit_us, std::function<void(std::uint64_t lock)> work,
                        std::function<void()> gave_up);
+  // The mode a statement of `kind` takes on its table (core/statements.h).
+  static LockMode statement_lock(StatementKind kind);
+  // The CONCURRENTLY forms once their lock `lock` is granted: their waits for older
+  // transactions around their work of `busy`; `finish` at the end, `gave_up` (holding the lock)
+  // when a wait outlasted `wait_limit_us`.
+  void run_concurrently(const DdlStatement& statement, std::uint64_t lock, TimeUs busy, TimeUs wait_limit_us,
+                        std::function<void()> finish, std::function<void()> gave_up);
+  // Runs `then` once every transaction holding the table lock now (but `self`) in a mode that
+  // `matters` has released it -- at once when there is none; `gave_up` when `wait_limit_us`
+  // (0 = none) passed first.
+  void wait_for_older_transactions(std::uint64_t self, std::function<bool(LockMode)> matters, TimeUs wait_limit_us,
+                                   std::function<void()> then, std::function<void()> gave_up);
+  void finish_ddl(const DdlStatement& statement, const Fence& fence, const std::string& actor, const Respond<Status>& respond,
+                  std::uint64_t lock);
   void after_if_alive(TimeUs delay_us, std::function<void()> work);
   // A statement's work of `cost_us`: on the shared host when there is one (it takes longer
   // beside others), else after_if_alive(cost_us). `migration`: the engine's statement.
@@ -211,13 +228,13 @@ class SimDatabase {
   // An application request's statement: on a shared host while a migration statement runs, it
   // first waits for a processor (a draw of CostProfile::busy_host_wait), then runs.
   void run_app_statement(TimeUs cost_us, std::function<void()> work);
-  // Takes the shared table lock for an application statement, noting in `waits` a wait behind
-  // the migration's DDL.
-  void app_table_lock(std::function<void()> work, const std::shared_ptr<MigrationWaits>& waits);
-  // What a statement queued now waits on ("" = nothing): the migration's DDL holding or queued
-  // for the exclusive lock.
-  std::string table_lock_obstruction() const;
-  TimeUs ddl_busy_us(DdlStatement::Kind kind) const;
+  // Takes the table lock of an application statement of `kind` (a SELECT: ACCESS SHARE; an
+  // UPDATE or INSERT: ROW EXCLUSIVE), noting in `waits` a wait behind the migration's DDL.
+  void app_table_lock(StatementKind kind, std::function<void(std::uint64_t lock)> work,
+                      const std::shared_ptr<MigrationWaits>& waits);
+  // What a statement asking for `mode` now waits on ("" = nothing): the migration's DDL holding
+  // or queued for a mode that conflicts with it.
+  std::string table_lock_obstruction(LockMode mode) const;
   bool trigger_installed() const;
   TimeUs app_write_cost_us(const AppWrite& write) const;
   bool row_locked(std::int64_t id) const;
@@ -265,7 +282,7 @@ class SimDatabase {
   TimeUs extra_lag_us_ = 0;
   TimeUs extra_lag_until_us_ = 0;
   bool ignore_tokens_ = false;
-  std::string ddl_in_queue_;      // the latest DDL that asked for the exclusive lock ("ADD COLUMN x")
+  std::string ddl_in_queue_;      // the latest DDL that asked for its lock ("ADD COLUMN x")
   int long_transactions_ = 0;     // long_transaction faults holding the table lock now
   TimeUs last_crash_us_ = -1;
 };

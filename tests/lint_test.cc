@@ -7,11 +7,14 @@
 #include <nlohmann/json.hpp>
 
 #include "core/lint.h"
+#include "core/plan.h"
+#include "core/statements.h"
 #include "tests/test_support.h"
 
 namespace rehearse {
 namespace {
 
+using testing::builtin;
 using testing::from_text;
 using testing::run_rehearse;
 
@@ -131,6 +134,26 @@ TEST(Lint, LockInAppDatabase) {
                       LintSeverity::warning);
 }
 
+// no-lock-timeout reads the statement model: an error naming the statements whose lock the
+// application waits for, a warning when no statement of the plan takes such a lock.
+TEST(Lint, NoLockTimeoutNamesTheStatementsThatBlockTheApplication) {
+  Scenario scenario = from_text(kSafeScenario);
+  scenario.engine.lock_timeout_us = 0;
+  std::vector<LintFinding> findings = lint(scenario);
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings[0].severity, LintSeverity::error);
+  EXPECT_NE(findings[0].message.find("ADD COLUMN (nullable) amount_cents takes ACCESS EXCLUSIVE"), std::string::npos)
+      << findings[0].message;
+  Operation index;
+  index.kind = OperationKind::create_index;
+  index.columns = {"amount"};
+  scenario.migration.operations = {index};
+  findings = lint(scenario);
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings[0].id, "no-lock-timeout");
+  EXPECT_EQ(findings[0].severity, LintSeverity::warning) << findings[0].message;
+}
+
 TEST(Lint, NoRenewal) {
   expect_only_finding([](Scenario& s) { s.lock.renew_every_us = 0; }, "no-renewal", LintSeverity::warning);
   expect_only_finding([](Scenario& s) { s.lock.renew_every_us = s.lock.ttl_us; }, "no-renewal", LintSeverity::error);
@@ -140,8 +163,10 @@ TEST(Plan, PrintsNoFencingFinding) {
   const auto result = run_rehearse("plan gc-pause-no-fencing");
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_NE(result.out.find("no-fencing"), std::string::npos) << result.out;
-  EXPECT_NE(result.out.find("ALTER TABLE orders ADD COLUMN amount_cents bigint"), std::string::npos) << result.out;
-  EXPECT_NE(result.out.find("ALTER TABLE orders DROP COLUMN legacy_flag"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("ALTER TABLE orders ADD COLUMN IF NOT EXISTS amount_cents bigint  [ACCESS EXCLUSIVE on orders; ~"),
+            std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("ALTER TABLE orders DROP COLUMN IF EXISTS legacy_flag  [ACCESS EXCLUSIVE on orders; ~"),
+            std::string::npos) << result.out;
   EXPECT_NE(result.out.find("round(amount * 100)"), std::string::npos) << result.out;
 }
 
@@ -158,6 +183,39 @@ TEST(Plan, JsonHasRegionsPhasesAndFindings) {
   ASSERT_EQ(json["findings"].size(), 1u);
   EXPECT_EQ(json["findings"][0]["id"], "no-fencing");
   EXPECT_EQ(json["findings"][0]["severity"], "error");
+}
+
+// Every DDL statement with its lock mode per relation, as the statement model (core/statements.h)
+// has it: the one the simulator takes and the live suite checks against pg_locks.
+TEST(Plan, JsonHasEveryStatementWithItsLockModes) {
+  const auto result = run_rehearse("plan gc-pause-no-fencing --json");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto json = nlohmann::json::parse(result.out);
+  ASSERT_FALSE(json["statements"].empty());
+  const auto& add = json["statements"][0];
+  EXPECT_EQ(add["phase"], "expand");
+  EXPECT_EQ(add["sql"], "ALTER TABLE orders ADD COLUMN IF NOT EXISTS amount_cents bigint");
+  EXPECT_EQ(add["locks"], nlohmann::json::parse(R"([{"relation": "orders", "role": "table", "mode": "ACCESS EXCLUSIVE",
+                                                    "pg_locks": "AccessExclusiveLock"}])"));
+  EXPECT_EQ(add["work"], "catalog only");
+  EXPECT_EQ(add["in_transaction"], true);
+  EXPECT_GT(add["estimated_us"].get<std::int64_t>(), 0);
+}
+
+// A plan that builds an index shows CREATE INDEX CONCURRENTLY's SHARE UPDATE EXCLUSIVE, its wait
+// for older transactions, and that it runs outside a transaction.
+TEST(Plan, CreateIndexShowsItsConcurrentLock) {
+  Scenario scenario = builtin("gc-pause-no-fencing");
+  Operation index;
+  index.kind = OperationKind::create_index;
+  index.columns = {"amount"};
+  scenario.migration.operations = {index};
+  Result<MigrationPlan> plan = compile_plan(scenario);
+  ASSERT_TRUE(plan.is_ok()) << plan.status().to_string();
+  ASSERT_EQ(plan.value().expand.size(), 1u);
+  const StatementModel& model = statement_model(statement_kind(plan.value().expand[0]));
+  EXPECT_EQ(describe_locks(model, [](RelationRole) { return std::string("orders"); }),
+            "SHARE UPDATE EXCLUSIVE on orders, waits for older transactions; builds the index from every row; outside a transaction");
 }
 
 TEST(Plan, RolloutOrderOfThreeRegions) {

@@ -1,0 +1,230 @@
+// The statement model's table. Each lock mode is PostgreSQL 15's, as its documentation gives it
+// (13.3.1 "Table-Level Locks"; ALTER TABLE's page, which names the lock of each subform; CREATE
+// INDEX, DROP INDEX, CREATE TRIGGER, COMMENT) and as AlterTableGetLockLevel in tablecmds.c
+// decides it; LiveTest.StatementLocksMatchPgLocks checks every row against pg_locks.
+#include "core/statements.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "core/assert.h"
+
+namespace rehearse {
+
+namespace {
+
+using K = StatementKind;
+using R = RelationRole;
+using W = TableWork;
+constexpr LockMode kAccessShare = LockMode::access_share;
+constexpr LockMode kRowShare = LockMode::row_share;
+constexpr LockMode kRowExclusive = LockMode::row_exclusive;
+constexpr LockMode kShareUpdateExclusive = LockMode::share_update_exclusive;
+constexpr LockMode kShare = LockMode::share;
+constexpr LockMode kShareRowExclusive = LockMode::share_row_exclusive;
+constexpr LockMode kAccessExclusive = LockMode::access_exclusive;
+
+StatementModel on_table(K kind, const char* name, LockMode mode, W work, const char* cost_key, const char* per_row = "") {
+  return StatementModel{kind, name, {{R::table, mode}}, work, true, false, cost_key, per_row};
+}
+
+// Most ALTER TABLE forms: ACCESS EXCLUSIVE on the table ("An ACCESS EXCLUSIVE lock is acquired
+// unless explicitly noted"); a scan or rewrite priced per row.
+StatementModel alter(K kind, const char* name, W work = W::catalog_only) {
+  const char* per_row = work == W::scan ? "scan_per_row_us" : work == W::rewrite ? "table_rewrite_per_row_us" : "";
+  return on_table(kind, name, kAccessExclusive, work, "ddl_us", per_row);
+}
+
+std::vector<StatementModel> build_models() {
+  std::vector<StatementModel> models = {
+      alter(K::add_column_nullable, "ADD COLUMN (nullable)"),
+      alter(K::add_column_constant_default, "ADD COLUMN ... DEFAULT constant"),
+      alter(K::add_column_volatile_default, "ADD COLUMN ... DEFAULT volatile()", W::rewrite),
+      alter(K::drop_column, "DROP COLUMN"),
+      alter(K::alter_column_type_rewrite, "ALTER COLUMN TYPE (rewrite)", W::rewrite),
+      alter(K::alter_column_type_binary_coercible, "ALTER COLUMN TYPE (binary-coercible)"),
+      alter(K::set_not_null, "SET NOT NULL", W::scan),
+      alter(K::set_not_null_with_valid_check, "SET NOT NULL (valid CHECK (c IS NOT NULL) in place)"),
+      alter(K::drop_not_null, "DROP NOT NULL"),
+      alter(K::set_default, "SET DEFAULT"),
+      alter(K::drop_default, "DROP DEFAULT"),
+      alter(K::add_check, "ADD CONSTRAINT CHECK", W::scan),
+      alter(K::add_check_not_valid, "ADD CONSTRAINT CHECK NOT VALID"),
+      // "ADD FOREIGN KEY requires only a SHARE ROW EXCLUSIVE lock ... also on the referenced table".
+      StatementModel{K::add_foreign_key, "ADD CONSTRAINT FOREIGN KEY",
+                     {{R::table, kShareRowExclusive}, {R::referenced_table, kShareRowExclusive}}, W::scan, true, false,
+                     "ddl_us", "scan_per_row_us"},
+      StatementModel{K::add_foreign_key_not_valid, "ADD CONSTRAINT FOREIGN KEY NOT VALID",
+                     {{R::table, kShareRowExclusive}, {R::referenced_table, kShareRowExclusive}}, W::catalog_only, true,
+                     false, "ddl_us", ""},
+      // "VALIDATE CONSTRAINT ... SHARE UPDATE EXCLUSIVE on the table being altered. If the
+      // constraint is a foreign key then a ROW SHARE lock is also required on the table referenced".
+      on_table(K::validate_check, "VALIDATE CONSTRAINT (CHECK)", kShareUpdateExclusive, W::scan, "ddl_us", "scan_per_row_us"),
+      StatementModel{K::validate_foreign_key, "VALIDATE CONSTRAINT (FOREIGN KEY)",
+                     {{R::table, kShareUpdateExclusive}, {R::referenced_table, kRowShare}}, W::scan, true, false, "ddl_us",
+                     "scan_per_row_us"},
+      // CREATE INDEX: SHARE on the table, the new index ACCESS EXCLUSIVE until commit. Its build
+      // is priced by index_build_per_row_us, measured on CREATE INDEX CONCURRENTLY (one pass
+      // there too once the waits are over; no profile key of its own).
+      StatementModel{K::create_index, "CREATE INDEX", {{R::table, kShare}, {R::index, kAccessExclusive}}, W::index_build,
+                     true, false, "ddl_us", "index_build_per_row_us"},
+      // CONCURRENTLY: SHARE UPDATE EXCLUSIVE on the table as a session lock across its three
+      // transactions, waiting for older transactions between them; the index itself is locked
+      // only inside the short build and validate transactions, never while it waits.
+      StatementModel{K::create_index_concurrently, "CREATE INDEX CONCURRENTLY", {{R::table, kShareUpdateExclusive}},
+                     W::index_build, false, true, "ddl_us", "index_build_per_row_us"},
+      StatementModel{K::drop_index, "DROP INDEX", {{R::table, kAccessExclusive}, {R::index, kAccessExclusive}},
+                     W::catalog_only, true, false, "ddl_us", ""},
+      // SHARE UPDATE EXCLUSIVE on both while it waits for every transaction using the table;
+      // ACCESS EXCLUSIVE on the (by then unused) index only for the final unlink.
+      StatementModel{K::drop_index_concurrently, "DROP INDEX CONCURRENTLY",
+                     {{R::table, kShareUpdateExclusive}, {R::index, kShareUpdateExclusive}}, W::catalog_only, false, true,
+                     "ddl_us", ""},
+      alter(K::rename_column, "RENAME COLUMN"),
+      alter(K::rename_table, "RENAME TABLE"),
+      alter(K::rename_constraint, "RENAME CONSTRAINT"),
+      alter(K::create_table, "CREATE TABLE"),  // the new table, ACCESS EXCLUSIVE until commit
+      alter(K::drop_table, "DROP TABLE"),
+      StatementModel{K::create_function, "CREATE FUNCTION", {}, W::catalog_only, true, false, "ddl_us", ""},
+      on_table(K::create_trigger, "CREATE TRIGGER", kShareRowExclusive, W::catalog_only, "ddl_us"),
+      alter(K::drop_trigger, "DROP TRIGGER"),
+      on_table(K::update, "UPDATE", kRowExclusive, W::rows_written, "statement_base_us", "update_per_row_us"),
+      on_table(K::select, "SELECT", kAccessShare, W::rows_read, "app_read_us"),
+      on_table(K::insert, "INSERT", kRowExclusive, W::rows_written, "statement_base_us", "insert_per_row_us"),
+      alter(K::set_replica_identity, "SET REPLICA IDENTITY"),
+      on_table(K::comment_on_table, "COMMENT ON TABLE", kShareUpdateExclusive, W::catalog_only, "ddl_us"),
+      on_table(K::comment_on_column, "COMMENT ON COLUMN", kShareUpdateExclusive, W::catalog_only, "ddl_us"),
+  };
+  for (std::size_t i = 0; i < models.size(); ++i) {
+    REHEARSE_ASSERT(static_cast<std::size_t>(models[i].kind) == i);  // in the order of the enum
+  }
+  return models;
+}
+
+const std::vector<StatementModel>& models() {
+  static const std::vector<StatementModel> table = build_models();
+  return table;
+}
+
+double cost_value(const CostProfile& costs, const char* key, std::int64_t rows) {
+  if (*key == '\0') return 0;
+  if (std::string(key) == "update_per_row_us") return costs.update_per_row_us_at(rows);
+  CostProfile copy = costs;  // cost_field gives a pointer into a mutable profile
+  const double* field = cost_field(copy, key);
+  REHEARSE_ASSERT(field != nullptr);
+  return *field;
+}
+
+std::string sql_columns(const std::vector<std::string>& columns, const std::function<std::string(const std::string&)>& quote) {
+  std::vector<std::string> quoted;
+  for (const std::string& column : columns) quoted.push_back(quote(column));
+  return fmt::format("{}", fmt::join(quoted, ", "));
+}
+
+}  // namespace
+
+const char* to_string(RelationRole role) {
+  switch (role) {
+    case RelationRole::table: return "table";
+    case RelationRole::referenced_table: return "referenced table";
+    case RelationRole::index: return "index";
+  }
+  return "?";
+}
+
+const char* to_string(TableWork work) {
+  switch (work) {
+    case TableWork::catalog_only: return "catalog only";
+    case TableWork::scan: return "scans the table";
+    case TableWork::rewrite: return "rewrites the table";
+    case TableWork::index_build: return "builds the index from every row";
+    case TableWork::rows_read: return "reads its rows";
+    case TableWork::rows_written: return "writes its rows";
+  }
+  return "?";
+}
+
+const StatementModel& statement_model(StatementKind kind) {
+  const auto index = static_cast<std::size_t>(kind);
+  REHEARSE_ASSERT(index < models().size());
+  const StatementModel& model = models()[index];
+  REHEARSE_ASSERT(model.kind == kind);
+  return model;
+}
+
+const std::vector<StatementKind>& statement_kinds() {
+  static const std::vector<StatementKind> kinds = [] {
+    std::vector<StatementKind> all;
+    for (const StatementModel& model : models()) all.push_back(model.kind);
+    return all;
+  }();
+  return kinds;
+}
+
+std::optional<LockMode> lock_on(const StatementModel& model, RelationRole role) {
+  for (const RelationLock& lock : model.locks) {
+    if (lock.role == role) return lock.mode;
+  }
+  return std::nullopt;
+}
+
+TimeUs statement_cost_us(const CostProfile& costs, StatementKind kind, std::int64_t rows) {
+  REHEARSE_ASSERT(rows >= 0);
+  const StatementModel& model = statement_model(kind);
+  const TimeUs fixed = CostProfile::total_us(cost_value(costs, model.cost_key, rows), 1);
+  if (model.work == TableWork::catalog_only) return fixed;
+  return fixed + CostProfile::total_us(cost_value(costs, model.per_row_cost_key, rows), rows);
+}
+
+std::string describe_locks(const StatementModel& model, const std::function<std::string(RelationRole)>& relation_name) {
+  std::vector<std::string> parts;
+  for (const RelationLock& lock : model.locks) parts.push_back(fmt::format("{} on {}", sql_name(lock.mode), relation_name(lock.role)));
+  if (parts.empty()) parts.emplace_back("no table lock");
+  std::string text = fmt::format("{}", fmt::join(parts, ", "));
+  if (model.waits_for_older_transactions) text += ", waits for older transactions";
+  if (model.work == TableWork::scan || model.work == TableWork::rewrite || model.work == TableWork::index_build) {
+    text += fmt::format("; {}", to_string(model.work));
+  }
+  if (!model.in_transaction) text += "; outside a transaction";
+  return text;
+}
+
+StatementKind statement_kind(const DdlStatement& statement) {
+  switch (statement.kind) {
+    case DdlStatement::Kind::add_column: return StatementKind::add_column_nullable;
+    case DdlStatement::Kind::drop_column: return StatementKind::drop_column;
+    case DdlStatement::Kind::rename_column: return StatementKind::rename_column;
+    case DdlStatement::Kind::set_not_null: return StatementKind::set_not_null;
+    case DdlStatement::Kind::create_index: return StatementKind::create_index_concurrently;
+    case DdlStatement::Kind::drop_index: return StatementKind::drop_index_concurrently;
+    case DdlStatement::Kind::alter_column_type: return StatementKind::alter_column_type_rewrite;
+  }
+  REHEARSE_ASSERT(false);
+  return StatementKind::select;
+}
+
+std::string statement_sql(const DdlStatement& statement, const std::function<std::string(const std::string&)>& quote_name) {
+  const std::string table = quote_name(statement.table);
+  const std::string column = quote_name(statement.column);
+  switch (statement.kind) {
+    case DdlStatement::Kind::add_column:
+      return fmt::format("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}", table, column, to_string(statement.type));
+    case DdlStatement::Kind::drop_column: return fmt::format("ALTER TABLE {} DROP COLUMN IF EXISTS {}", table, column);
+    case DdlStatement::Kind::rename_column:
+      return fmt::format("ALTER TABLE {} RENAME COLUMN {} TO {}", table, column, quote_name(statement.to));
+    case DdlStatement::Kind::set_not_null: return fmt::format("ALTER TABLE {} ALTER COLUMN {} SET NOT NULL", table, column);
+    case DdlStatement::Kind::create_index:
+      return fmt::format("CREATE INDEX CONCURRENTLY IF NOT EXISTS {} ON {} ({})", column, table,
+                         sql_columns(statement.columns, quote_name));
+    case DdlStatement::Kind::drop_index: return fmt::format("DROP INDEX CONCURRENTLY IF EXISTS {}", column);
+    case DdlStatement::Kind::alter_column_type:
+      return fmt::format("ALTER TABLE {} ALTER COLUMN {} TYPE {} USING {}::{}", table, column, to_string(statement.type), column,
+                         to_string(statement.type));
+  }
+  REHEARSE_ASSERT(false);
+  return "";
+}
+
+}  // namespace rehearse
