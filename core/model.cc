@@ -103,4 +103,21 @@ std::string describe_trigger(const FaultSpec& fault) {
   return "at " + text(fault.at_us);
 }
 
+std::vector<const TableSpec*> all_tables(const Scenario& scenario) {
+  std::vector<const TableSpec*> tables{&scenario.table};
+  for (const TableSpec& table : scenario.more_tables) tables.push_back(&table);
+  return tables;
+}
+
+const TableSpec* find_table(const Scenario& scenario, const std::string& name) {
+  for (const TableSpec* table : all_tables(scenario)) {
+    if (table->name == name) return table;
+  }
+  return nullptr;
+}
+
+const std::string& operation_table(const Scenario& scenario, const Operation& op) {
+  return op.table.empty() ? scenario.table.name : op.table;
+}
+
 }  // namespace rehearse

@@ -121,12 +121,54 @@ struct ColumnSpec {
   std::string gen;  // how values are drawn: "LOW..HIGH", "email", "one_of(a,b)", "uuid"
   int scale = 0;    // numeric: digits after the decimal point
   double nullable = 0.0;  // share of NULLs
+  // Many tables (real-migrations.md "Schema"): the column as its schema declares it.
+  bool not_null = false;
+  std::string default_sql;  // the DEFAULT expression as written; empty = none
+  std::string sql_type;     // the declared type as PostgreSQL prints it ("varchar(20)", "mood"); empty = to_string(type)
+  int line = 0;
+};
+
+struct IndexSpec {
+  std::string name;
+  std::vector<std::string> columns;  // or expressions, as written
+  bool unique = false;
+  std::string method;     // btree when empty
+  std::string predicate;  // a partial index's WHERE, as written; empty = none
+  int line = 0;
+};
+
+enum class ConstraintKind { check, unique, foreign_key };
+
+struct ConstraintSpec {
+  ConstraintKind kind = ConstraintKind::check;
+  std::string name;
+  std::vector<std::string> columns;      // unique, foreign_key: the constrained columns
+  std::string check;                     // check: the expression as written
+  std::string ref_table;                 // foreign_key: the referenced table
+  std::vector<std::string> ref_columns;  // foreign_key: its columns (its primary key when empty)
+  std::string on_delete;                 // foreign_key: "cascade", "set null", ...; empty = no action
+  bool validated = true;                 // false: added NOT VALID and not validated since
+  int line = 0;
 };
 
 struct TableSpec {
   std::string name = "orders";
   std::int64_t rows = 10000;
   std::vector<ColumnSpec> columns;  // in file order; `id bigint primary key` is implicit
+  // Many tables: the table's primary key columns (empty = the implicit `id bigint`), its
+  // indexes and constraints (a column's REFERENCES and a table's FOREIGN KEY are both
+  // foreign_key constraints).
+  std::vector<std::string> primary_key;
+  std::vector<IndexSpec> indexes;
+  std::vector<ConstraintSpec> constraints;
+  std::string file;  // where it was declared (a schema file or the scenario), for messages
+  int line = 0;
+};
+
+// A user enum type (`CREATE TYPE mood AS ENUM (...)`).
+struct EnumTypeSpec {
+  std::string name;
+  std::vector<std::string> labels;
 };
 
 enum class OperationKind { add_column, drop_column, alter_column, rename_column, add_not_null, create_index };
@@ -139,6 +181,7 @@ struct Operation {
   std::string down;  // expression text; empty = none
   std::string to;    // rename_column
   std::vector<std::string> columns;  // create_index
+  std::string table;  // the table it changes; empty = the scenario's `table`
   int line = 0;
 };
 
@@ -147,7 +190,16 @@ struct MigrationSpec {
   std::vector<Operation> operations;
 };
 
+// One table's share of the application's traffic (`workload.tables`, real-migrations.md).
+struct TableWorkload {
+  std::string table;
+  double writes_per_s = 0;
+  double reads_per_s = 0;
+};
+
 struct WorkloadSpec {
+  // Per table; empty = the scenario's `table` at writes_per_s / reads_per_s below.
+  std::vector<TableWorkload> tables;
   bool all_regions = true;
   std::vector<std::string> regions;
   double writes_per_s = 0;
@@ -224,7 +276,12 @@ struct Scenario {
   Topology topology;
   LockSpec lock;
   EngineSpec engine;
-  TableSpec table;
+  TableSpec table;  // the one-table form, or the first table of `tables:` / `schema:`
+  // Many tables (`tables:` / `schema:`): every table after the first, in declaration order,
+  // and the schema's enum types. Empty in the one-table form.
+  std::vector<TableSpec> more_tables;
+  std::vector<EnumTypeSpec> enum_types;
+  std::string schema_path;  // `schema:` as resolved; empty = none
   MigrationSpec migration;
   WorkloadSpec workload;
   SloSpec slo;
@@ -234,6 +291,13 @@ struct Scenario {
   bool buggify = false;  // an extension (docs/scenarios.md): BUGGIFY fault points on (core/buggify.h)
   CostProfile costs;      // `costs:` (calibration.md); the built-in profile when absent
 };
+
+// Every table of the scenario: `table` then `more_tables`.
+std::vector<const TableSpec*> all_tables(const Scenario& scenario);
+// The table named `name`; nullptr when there is none.
+const TableSpec* find_table(const Scenario& scenario, const std::string& name);
+// The table an operation changes (its `table`, else the scenario's `table`).
+const std::string& operation_table(const Scenario& scenario, const Operation& op);
 
 // Names used in files, JSON and messages.
 const char* to_string(TopologyMode v);
