@@ -24,6 +24,7 @@
 
 #include "core/assert.h"
 #include "core/expr_node.h"
+#include "core/utf8.h"
 
 namespace rehearse {
 
@@ -663,6 +664,13 @@ ExprNodePointer parse_syntax(const std::string& text, ExprParseError* error) {
   if (text.find('\0') != std::string::npos || text.size() > kTextLengthMax) {
     error->position = 1;
     error->message = text.size() > kTextLengthMax ? "expression too long" : "NUL character in the expression";
+    return nullptr;
+  }
+  if (const std::size_t bad = invalid_utf8_offset(text); bad != std::string_view::npos) {
+    // PostgreSQL's own words for it (its client encoding here is UTF8).
+    error->position = 1 + static_cast<int>(std::count_if(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(bad),
+                                                         [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+    error->message = fmt::format("invalid byte sequence for encoding \"UTF8\": 0x{:02x}", static_cast<unsigned char>(text[bad]));
     return nullptr;
   }
   const std::string statement = std::string(kStatementPrefix) + text;

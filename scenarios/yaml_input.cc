@@ -17,6 +17,8 @@
 
 #include <fmt/format.h>
 
+#include "core/utf8.h"
+
 namespace rehearse {
 
 namespace {
@@ -172,23 +174,9 @@ bool yaml_cpp_would_loop(const std::string& text) {
 
 // The line of the first byte that is not valid UTF-8, or 0 when the text is valid.
 int first_invalid_utf8_line(const std::string& text) {
-  int line = 1;
-  for (std::size_t i = 0; i < text.size();) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    if (n == 0 || c == 0xC0 || c == 0xC1 || c > 0xF4 || i + n > text.size()) return line;
-    for (std::size_t k = 1; k < n; ++k) {
-      if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return line;
-    }
-    const auto c1 = n > 1 ? static_cast<unsigned char>(text[i + 1]) : 0;
-    if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 >= 0xA0) || (c == 0xF0 && c1 < 0x90) ||
-        (c == 0xF4 && c1 >= 0x90)) {
-      return line;  // overlong encoding, surrogate, or beyond U+10FFFF
-    }
-    if (c == '\n') ++line;
-    i += n;
-  }
-  return 0;
+  const std::size_t offset = invalid_utf8_offset(text);
+  if (offset == std::string_view::npos) return 0;
+  return 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(offset), '\n'));
 }
 
 }  // namespace

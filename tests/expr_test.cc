@@ -495,6 +495,19 @@ TEST(ExprParse, NestingIsBounded) {
   EXPECT_GE(error.position, 1);
 }
 
+// Bytes that are not UTF-8 are refused with PostgreSQL's message, before its parser sees them
+// (the fuzzer found that the parser's JSON output then is not JSON).
+TEST(ExprParse, RefusesBytesThatAreNotUtf8) {
+  ExprParseError error;
+  EXPECT_FALSE(parse_expression("\x93\x96\x8c/ 0", &error).has_value());
+  EXPECT_EQ(error.message, "invalid byte sequence for encoding \"UTF8\": 0x93");
+  EXPECT_EQ(error.position, 1);
+  EXPECT_FALSE(parse_expression("x || '\xc3\xa9\xff'", &error).has_value());
+  EXPECT_EQ(error.message, "invalid byte sequence for encoding \"UTF8\": 0xff");
+  EXPECT_EQ(error.position, 8);
+  EXPECT_TRUE(parse_expression("x || '\xc3\xa9'", &error).has_value());
+}
+
 TEST(ExprToSql, RoundTripsAtTheNestingLimit) {
   // to_sql() parenthesises every operator, so its text nests deeper than the text it came from
   // (31 additions render as 31 nested parentheses). Whatever parses must render into SQL the
