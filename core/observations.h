@@ -102,6 +102,7 @@ struct DerivedColumn {
   std::string source;       // the old column it replaces (alter/rename), or "" (add_column)
   Expr up;
   Expr down;                // may be empty
+  std::string table;        // the table it belongs to; empty = the migration's (MigrationPlan::table)
 };
 
 // An application write the application saw acknowledged.

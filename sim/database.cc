@@ -143,17 +143,75 @@ Table generate_table(const TableSpec& spec, std::uint64_t seed) {
 
 SimDatabase::SimDatabase(Kernel& kernel, Node& node, std::string region, const Table& initial, int replicas,
                          DurationRange replication_lag, WriteSink sink, std::uint64_t seed)
+    : SimDatabase(kernel, node, std::move(region), std::vector<Table>{initial}, replicas, replication_lag, std::move(sink),
+                  seed) {}
+
+SimDatabase::SimDatabase(Kernel& kernel, Node& node, std::string region, const std::vector<Table>& initial, int replicas,
+                         DurationRange replication_lag, WriteSink sink, std::uint64_t seed)
     : kernel_(kernel),
       node_(node),
       region_(std::move(region)),
       sink_(std::move(sink)),
       rng_(seed, "replication:" + region_),
-      replication_lag_(replication_lag),
-      primary_(initial) {
-  for (const std::string& column : primary_.live_column_names()) {
-    if (column != "id") original_columns_.push_back(column);
+      replication_lag_(replication_lag) {
+  REHEARSE_ASSERT(!initial.empty());
+  first_table_ = initial.front().name();
+  Tables copies;
+  for (const Table& table : initial) {
+    REHEARSE_ASSERT(tables_.count(table.name()) == 0);
+    tables_[table.name()].data = table;
+    copies[table.name()] = table;
   }
-  replicas_.resize(static_cast<std::size_t>(replicas), Replica{primary_, {}, 0});
+  replicas_.resize(static_cast<std::size_t>(replicas), Replica{copies, {}, 0});
+}
+
+SimDatabase::TableState* SimDatabase::find_state(const std::string& table) {
+  auto it = tables_.find(table.empty() ? first_table_ : table);
+  return it == tables_.end() ? nullptr : &it->second;
+}
+
+const SimDatabase::TableState* SimDatabase::find_state(const std::string& table) const {
+  auto it = tables_.find(table.empty() ? first_table_ : table);
+  return it == tables_.end() ? nullptr : &it->second;
+}
+
+SimDatabase::TableState& SimDatabase::state(const std::string& table) {
+  TableState* found = find_state(table);
+  REHEARSE_ASSERT(found != nullptr);
+  return *found;
+}
+
+bool SimDatabase::has_table(const std::string& table) const { return find_state(table) != nullptr; }
+
+std::vector<std::string> SimDatabase::table_names() const {
+  std::vector<std::string> names;
+  for (const auto& [name, table] : tables_) names.push_back(name);
+  return names;
+}
+
+const Table& SimDatabase::table(const std::string& table) const {
+  const TableState* found = find_state(table);
+  REHEARSE_ASSERT(found != nullptr);
+  return found->data;
+}
+
+TableImage SimDatabase::replica_image(int replica, const std::string& table) const {
+  const Tables& tables = replicas_[static_cast<std::size_t>(replica - 1)].tables;
+  auto it = tables.find(table.empty() ? first_table_ : table);
+  return it == tables.end() ? TableImage{} : it->second.image();
+}
+
+TableCatalog SimDatabase::replica_catalog(int replica, const std::string& table) const {
+  const Tables& tables = replicas_[static_cast<std::size_t>(replica - 1)].tables;
+  auto it = tables.find(table.empty() ? first_table_ : table);
+  return it == tables.end() ? TableCatalog{} : it->second.catalog();
+}
+
+void SimDatabase::set_derived(const std::vector<DerivedColumn>& derived) {
+  for (auto& [name, table] : tables_) table.derived.clear();
+  for (const DerivedColumn& column : derived) {
+    if (TableState* table = find_state(column.table)) table->derived.push_back(column);
+  }
 }
 
 bool SimDatabase::admit(const Fence& fence, WriteKind kind, const std::string& actor, const std::string& detail,
@@ -201,18 +259,19 @@ void SimDatabase::run_app_statement(TimeUs cost_us, std::function<void()> work) 
   after_if_alive(wait, [this, cost_us, work = std::move(work)]() mutable { run_statement(cost_us, std::move(work), false); });
 }
 
-void SimDatabase::with_table_lock(LockMode mode, TimeUs wait_limit_us, std::function<void(std::uint64_t lock)> work,
-                                  std::function<void()> gave_up) {
+void SimDatabase::with_table_lock(TableState& table, LockMode mode, TimeUs wait_limit_us,
+                                  std::function<void(std::uint64_t lock)> work, std::function<void()> gave_up) {
   if (!node_.up()) return;  // a server that is down opens no session (the caller times out)
   auto granted = std::make_shared<bool>(false);
   auto id = std::make_shared<std::uint64_t>(0);
-  *id = lock_.request(mode, [this, granted, id, work = std::move(work)] {
+  TableLock& lock = table.lock;  // table states live as long as the database (a dropped table's too)
+  *id = lock.request(mode, [this, granted, id, work = std::move(work)] {
     *granted = true;
     after_if_alive(0, [id, work] { work(*id); });  // never run work inside the lock's own bookkeeping
   });
   if (*granted || wait_limit_us <= 0) return;
-  after_if_alive(wait_limit_us, [this, id, granted, gave_up = std::move(gave_up)] {
-    if (!*granted && lock_.cancel(*id)) gave_up();
+  after_if_alive(wait_limit_us, [this, &lock, id, granted, gave_up = std::move(gave_up)] {
+    if (!*granted && lock.cancel(*id)) gave_up();
   });
 }
 
@@ -225,10 +284,21 @@ SimDatabase::StreamStart SimDatabase::stream_start() const {
   return start;
 }
 
-void SimDatabase::replicate(std::int64_t rows, std::function<void(Table&)> apply, const StreamStart* streamed) {
+void SimDatabase::replicate(std::int64_t rows, const std::string& table, std::function<void(Table&)> apply,
+                            const StreamStart* streamed) {
+  replicate_tables(
+      rows,
+      [name = table.empty() ? first_table_ : table, apply = std::move(apply)](Tables& tables) {
+        auto it = tables.find(name);
+        if (it != tables.end()) apply(it->second);
+      },
+      streamed);
+}
+
+void SimDatabase::replicate_tables(std::int64_t rows, std::function<void(Tables&)> apply, const StreamStart* streamed) {
   const TimeUs now = kernel_.now();
   const TimeUs extra = now < extra_lag_until_us_ ? extra_lag_us_ : 0;
-  auto shared_apply = std::make_shared<std::function<void(Table&)>>(std::move(apply));
+  auto shared_apply = std::make_shared<std::function<void(Tables&)>>(std::move(apply));
   for (std::size_t r = 0; r < replicas_.size(); ++r) {
     Replica& replica = replicas_[r];
     const TimeUs replica_extra = now < replica.extra_lag_until_us ? replica.extra_lag_us : 0;
@@ -259,12 +329,12 @@ void SimDatabase::replicate(std::int64_t rows, std::function<void(Table&)> apply
       // The same queue without the injected delays: what the migration's own changes cost.
       replica.last_apply_without_faults_us = std::max(replica.last_apply_without_faults_us, arrival) + replay;
     }
-    replica.pending.push_back(Change{now, now + flush, [shared_apply](Table& table) { (*shared_apply)(table); },
+    replica.pending.push_back(Change{now, now + flush, [shared_apply](Tables& tables) { (*shared_apply)(tables); },
                                      replica.last_apply_without_faults_us});
     kernel_.at(replica.last_apply_us, [this, r] {
       Replica& target = replicas_[r];
       if (target.pending.empty()) return;
-      target.pending.front().apply(target.table);
+      target.pending.front().apply(target.tables);
       target.pending.pop_front();
     });
   }
@@ -309,29 +379,36 @@ void SimDatabase::ddl(const DdlStatement& statement, const DdlLimits& limits, co
   if (limits.statement_timeout_us > 0 && (wait_limit == 0 || limits.statement_timeout_us < wait_limit)) {
     wait_limit = limits.statement_timeout_us;
   }
-  const TimeUs busy = statement_cost_us(costs_, kind, primary_.row_count());
+  TableState* table = find_state(statement.table);
+  if (table == nullptr) {  // PostgreSQL: ERROR: relation "x" does not exist
+    after_if_alive(0, [respond, name = statement.table] { respond(Status::invalid(fmt::format("relation \"{}\" does not exist", name))); });
+    return;
+  }
+  const TimeUs busy = statement_cost_us(costs_, kind, table->data.row_count());
   // BUGGIFY: answered as if lock_timeout passed, without queueing (only where a limit exists).
   if (wait_limit > 0 && node_.up() && kernel_.buggify().fires(FaultSite::ddl_lock_timeout)) {
     after_if_alive(kernel_.buggify().draw_us(FaultSite::ddl_lock_timeout, 1, wait_limit),
                    [respond] { respond(Status::timeout("canceling statement due to lock timeout (buggify)")); });
     return;
   }
-  ddl_in_queue_ = fmt::format("{} {}", ddl_sql(statement.kind), statement.column);
+  table->ddl_in_queue = fmt::format("{} {}", ddl_sql(statement.kind), statement.column);
   auto timed_out = [this, respond] {
     kernel_.probe(Probe::ddl_timed_out_behind_transaction);
     respond(Status::timeout("canceling statement due to lock timeout"));
   };
   with_table_lock(
-      *mode, wait_limit,
-      [this, statement, fence, actor, respond, busy, wait_limit, timed_out, concurrent = model.waits_for_older_transactions](
-          std::uint64_t lock) {
-        auto finish = [this, statement, fence, actor, respond, lock] { finish_ddl(statement, fence, actor, respond, lock); };
+      *table, *mode, wait_limit,
+      [this, table, statement, fence, actor, respond, busy, wait_limit, timed_out,
+       concurrent = model.waits_for_older_transactions](std::uint64_t lock) {
+        auto finish = [this, table, statement, fence, actor, respond, lock] {
+          finish_ddl(*table, statement, fence, actor, respond, lock);
+        };
         if (!concurrent) {
           run_migration_statement(busy, finish);
           return;
         }
-        run_concurrently(statement, lock, busy, wait_limit, finish, [this, lock, timed_out] {
-          lock_.release(lock);
+        run_concurrently(*table, statement, lock, busy, wait_limit, finish, [table, lock, timed_out] {
+          table->lock.release(lock);
           timed_out();
         });
       },
@@ -344,30 +421,31 @@ void SimDatabase::ddl(const DdlStatement& statement, const DdlLimits& limits, co
 // snapshot (any holder left). DROP INDEX CONCURRENTLY waits for every transaction using the
 // table, then drops. Each wait gives up after `wait_limit_us` (lock_timeout applies to them as
 // to any lock wait in PostgreSQL).
-void SimDatabase::run_concurrently(const DdlStatement& statement, std::uint64_t lock, TimeUs busy, TimeUs wait_limit_us,
-                                   std::function<void()> finish, std::function<void()> gave_up) {
+void SimDatabase::run_concurrently(TableState& table, const DdlStatement& statement, std::uint64_t lock, TimeUs busy,
+                                   TimeUs wait_limit_us, std::function<void()> finish, std::function<void()> gave_up) {
   auto every_holder = [](LockMode) { return true; };
   if (statement.kind != DdlStatement::Kind::create_index) {
-    wait_for_older_transactions(lock, every_holder, wait_limit_us,
+    wait_for_older_transactions(table, lock, every_holder, wait_limit_us,
                                 [this, busy, finish] { run_migration_statement(busy, finish); }, gave_up);
     return;
   }
   auto writers = [](LockMode held) { return conflicts(LockMode::share, held); };
   wait_for_older_transactions(
-      lock, writers, wait_limit_us,
-      [this, lock, busy, wait_limit_us, finish, gave_up, every_holder] {
-        run_migration_statement(busy, [this, lock, wait_limit_us, finish, gave_up, every_holder] {
-          wait_for_older_transactions(lock, every_holder, wait_limit_us, finish, gave_up);
+      table, lock, writers, wait_limit_us,
+      [this, &table, lock, busy, wait_limit_us, finish, gave_up, every_holder] {
+        run_migration_statement(busy, [this, &table, lock, wait_limit_us, finish, gave_up, every_holder] {
+          wait_for_older_transactions(table, lock, every_holder, wait_limit_us, finish, gave_up);
         });
       },
       gave_up);
 }
 
-void SimDatabase::wait_for_older_transactions(std::uint64_t self, std::function<bool(LockMode)> matters, TimeUs wait_limit_us,
-                                              std::function<void()> then, std::function<void()> gave_up) {
+void SimDatabase::wait_for_older_transactions(TableState& table, std::uint64_t self, std::function<bool(LockMode)> matters,
+                                              TimeUs wait_limit_us, std::function<void()> then,
+                                              std::function<void()> gave_up) {
   auto synchronous = std::make_shared<bool>(true);
   auto finished = std::make_shared<bool>(false);
-  const std::uint64_t wait = lock_.wait_for_holders(self, std::move(matters), [this, synchronous, finished, then] {
+  const std::uint64_t wait = table.lock.wait_for_holders(self, std::move(matters), [this, synchronous, finished, then] {
     *finished = true;
     if (!*synchronous) after_if_alive(0, then);  // never run work inside the lock's own bookkeeping
   });
@@ -377,44 +455,44 @@ void SimDatabase::wait_for_older_transactions(std::uint64_t self, std::function<
     return;
   }
   if (wait_limit_us <= 0) return;
-  after_if_alive(wait_limit_us, [this, wait, finished, gave_up] {
-    if (!*finished && lock_.cancel_wait(wait)) gave_up();
+  after_if_alive(wait_limit_us, [&table, wait, finished, gave_up] {
+    if (!*finished && table.lock.cancel_wait(wait)) gave_up();
   });
 }
 
 // A DDL's end once its work is done: the lock released, the fence checked, the change applied
 // and shipped to the replicas.
-void SimDatabase::finish_ddl(const DdlStatement& statement, const Fence& fence, const std::string& actor,
+void SimDatabase::finish_ddl(TableState& table, const DdlStatement& statement, const Fence& fence, const std::string& actor,
                              const Respond<Status>& respond, std::uint64_t lock) {
-  lock_.release(lock);
+  table.lock.release(lock);
   const std::string detail = fmt::format("{}: {} {}{}", statement.purpose, ddl_name(statement.kind), statement.column,
                                          statement.to.empty() ? "" : " to " + statement.to);
   if (!admit(fence, WriteKind::ddl, actor, detail)) {
     respond(Status::stale_token(fmt::format("token {} < {}", fence.token, highest_token_)));
     return;
   }
-  if (std::string error = primary_.rewrite_error(statement); !error.empty()) {
+  if (std::string error = table.data.rewrite_error(statement); !error.empty()) {
     respond(Status::invalid(error));  // the whole ALTER fails, as in PostgreSQL
     return;
   }
-  primary_.apply(statement);
-  invalidate_sessions();
-  replicate(statement.kind == DdlStatement::Kind::alter_column_type ? primary_.row_count() : 1,
-            [statement](Table& table) { table.apply(statement); });
+  table.data.apply(statement);
+  invalidate_sessions(table);
+  replicate(statement.kind == DdlStatement::Kind::alter_column_type ? table.data.row_count() : 1, table.data.name(),
+            [statement](Table& copy) { copy.apply(statement); });
   respond(Status::ok());
 }
 
 // The dual-write trigger is installed from the dual_write phase on, while a column it derives
 // is still there (it fires on application writes and on the backfill's UPDATEs alike).
-bool SimDatabase::trigger_installed() const {
+bool SimDatabase::trigger_installed(const TableState& table) const {
   if (!flag("dual_write")) return false;
-  return std::any_of(derived_.begin(), derived_.end(),
-                     [this](const DerivedColumn& d) { return primary_.column_index(d.column) >= 0; });
+  return std::any_of(table.derived.begin(), table.derived.end(),
+                     [&table](const DerivedColumn& d) { return table.data.column_index(d.column) >= 0; });
 }
 
-void SimDatabase::invalidate_sessions() {
-  stale_write_sessions_ = kAppConnections;
-  stale_read_sessions_ = kAppConnections;
+void SimDatabase::invalidate_sessions(TableState& table) {
+  table.stale_write_sessions = kAppConnections;
+  table.stale_read_sessions = kAppConnections;
 }
 
 TimeUs SimDatabase::reload_cost(int& stale_sessions) {
@@ -423,82 +501,93 @@ TimeUs SimDatabase::reload_cost(int& stale_sessions) {
   return us(costs_.catalog_reload_us);
 }
 
-TimeUs SimDatabase::write_session_cost() {
-  if (trigger_cold_sessions_ > 0 && trigger_installed()) {
-    --trigger_cold_sessions_;
-    if (stale_write_sessions_ > 0) --stale_write_sessions_;
+TimeUs SimDatabase::write_session_cost(TableState& table) {
+  if (table.trigger_cold_sessions > 0 && trigger_installed(table)) {
+    --table.trigger_cold_sessions;
+    if (table.stale_write_sessions > 0) --table.stale_write_sessions;
     return us(costs_.trigger_first_call_us);
   }
-  return reload_cost(stale_write_sessions_);
+  return reload_cost(table.stale_write_sessions);
 }
 
-bool SimDatabase::row_locked(std::int64_t id) const {
+bool SimDatabase::row_locked(const TableState& table, std::int64_t id) const {
   const TimeUs now = kernel_.now();
-  return std::any_of(locked_rows_.begin(), locked_rows_.end(), [id, now](const RowRange& r) {
+  return std::any_of(table.locked_rows.begin(), table.locked_rows.end(), [id, now](const RowRange& r) {
     return id >= r.low && id <= r.high && now >= r.first_us + CostProfile::total_us(r.per_row_us, id - r.low);
   });
 }
 
-void SimDatabase::release_rows(std::uint64_t range_id) {
-  std::erase_if(locked_rows_, [range_id](const RowRange& r) { return r.id == range_id; });
-  auto waiters = std::move(row_waiters_);
-  row_waiters_.clear();
+void SimDatabase::release_rows(TableState& table, std::uint64_t range_id) {
+  std::erase_if(table.locked_rows, [range_id](const RowRange& r) { return r.id == range_id; });
+  auto waiters = std::move(table.row_waiters);
+  table.row_waiters.clear();
   for (auto& [row, resume] : waiters) {
-    if (row_locked(row)) {
-      row_waiters_.emplace_back(row, std::move(resume));
+    if (row_locked(table, row)) {
+      table.row_waiters.emplace_back(row, std::move(resume));
     } else {
       after_if_alive(us(costs_.row_lock_hold_us), std::move(resume));  // the holder's COMMIT wakes the waiter
     }
   }
 }
 
-bool SimDatabase::reads_live_columns(const Expr& expr) const {
+bool SimDatabase::reads_live_columns(const Table& table, const Expr& expr) {
   return std::all_of(expr.columns().begin(), expr.columns().end(),
-                     [this](const std::string& column) { return primary_.column_index(column) >= 0; });
+                     [&table](const std::string& column) { return table.column_index(column) >= 0; });
 }
 
-const Table& SimDatabase::source_table(BackfillSource source) const {
-  return source == BackfillSource::replica && !replicas_.empty() ? replicas_.front().table : primary_;
+const Table& SimDatabase::source_table(const TableState& table, BackfillSource source) const {
+  if (source == BackfillSource::replica && !replicas_.empty()) {
+    auto it = replicas_.front().tables.find(table.data.name());
+    if (it != replicas_.front().tables.end()) return it->second;
+  }
+  return table.data;
 }
 
 void SimDatabase::backfill(const BackfillBatch& batch, const Checkpoint& then, const Fence& fence,
                            const std::string& actor, Respond<Result<std::int64_t>> respond) {
+  TableState* table = find_state(batch.table);
+  if (table == nullptr) {
+    after_if_alive(0, [respond, name = batch.table] { respond(Status::invalid(fmt::format("relation \"{}\" does not exist", name))); });
+    return;
+  }
   with_table_lock(
-      statement_lock(StatementKind::update), 0,
-      [this, batch, then, fence, actor, respond](std::uint64_t lock) {
+      *table, statement_lock(StatementKind::update), 0,
+      [this, table, batch, then, fence, actor, respond](std::uint64_t lock) {
         const std::int64_t low = std::max<std::int64_t>(batch.low_id, 1);
-        const std::int64_t high = std::min(batch.high_id, primary_.row_count());
+        const std::int64_t high = std::min(batch.high_id, table->data.row_count());
         const std::int64_t touched = high >= low ? high - low + 1 : 0;
         const std::uint64_t range = next_range_id_++;
-        const double per_row = costs_.update_per_row_us_at(touched) + (trigger_installed() ? costs_.trigger_per_row_us : 0);
+        const double per_row = costs_.update_per_row_us_at(touched) + (trigger_installed(*table) ? costs_.trigger_per_row_us : 0);
         // On a shared host the statement may run slower than this pace: its locks are then
         // taken early by the difference (a writer waits slightly more), not late.
-        locked_rows_.push_back(RowRange{range, low, high, kernel_.now() + us(costs_.statement_base_us), per_row});
+        table->locked_rows.push_back(RowRange{range, low, high, kernel_.now() + us(costs_.statement_base_us), per_row});
         run_migration_statement(us(costs_.statement_base_us) + us(per_row, touched),
-                                [this, batch, then, fence, actor, respond, range, lock, started = stream_start()] {
-          release_rows(range);
-          lock_.release(lock);
-          commit_backfill(batch, then, fence, actor, respond, started);
+                                [this, table, batch, then, fence, actor, respond, range, lock, started = stream_start()] {
+          release_rows(*table, range);
+          table->lock.release(lock);
+          commit_backfill(*table, batch, then, fence, actor, respond, started);
         });
       },
       [] {});
 }
 
-void SimDatabase::commit_backfill(const BackfillBatch& batch, const Checkpoint& then, const Fence& fence,
-                                  const std::string& actor, const Respond<Result<std::int64_t>>& respond, const StreamStart& streamed) {
-  const Table& source = source_table(batch.source);
+void SimDatabase::commit_backfill(TableState& table, const BackfillBatch& batch, const Checkpoint& then, const Fence& fence,
+                                  const std::string& actor, const Respond<Result<std::int64_t>>& respond,
+                                  const StreamStart& streamed) {
+  Table& primary = table.data;
+  const Table& source = source_table(table, batch.source);
   struct Update {
     std::int64_t id;
     int column;
     Value value;
   };
   std::vector<Update> updates;
-  const std::int64_t high = std::min(batch.high_id, primary_.row_count());
+  const std::int64_t high = std::min(batch.high_id, primary.row_count());
   for (std::int64_t id = std::max<std::int64_t>(batch.low_id, 1); id <= high; ++id) {
     for (const auto& fill : batch.fills) {
-      const int column = primary_.column_index(fill.column);
+      const int column = primary.column_index(fill.column);
       if (column < 0 || !source.has_row(id)) continue;
-      const Value current = primary_.cell(id, column);
+      const Value current = primary.cell(id, column);
       if (!batch.overwrite && !current.is_null()) continue;
       EvalResult computed = source.evaluate_checked(fill.up, id);
       if (!computed.ok) {  // the whole UPDATE fails, as in PostgreSQL
@@ -526,25 +615,25 @@ void SimDatabase::commit_backfill(const BackfillBatch& batch, const Checkpoint& 
   for (std::size_t i = 0; i < updates.size(); ++i) {
     const Update& u = updates[i];
     if (changes.empty() || updates[changes.back().first].id != u.id) {
-      changes.push_back(RowChange{primary_.version(u.id), Row(), i, i});
+      changes.push_back(RowChange{primary.version(u.id), Row(), i, i});
     }
-    primary_.set_cell(u.id, u.column, u.value);
-    primary_.set_writer(u.id, Writer::engine);
+    primary.set_cell(u.id, u.column, u.value);
+    primary.set_writer(u.id, Writer::engine);
     changes.back().last = i + 1;
   }
-  for (RowChange& change : changes) change.after = primary_.version(updates[change.first].id);
+  for (RowChange& change : changes) change.after = primary.version(updates[change.first].id);
   const auto updated = static_cast<std::int64_t>(updates.size());
   rows_backfilled_ += static_cast<std::int64_t>(changes.size());  // rows, not (row, column) cells
-  replicate(updated,
-            [updates = std::move(updates), changes = std::move(changes)](Table& table) {
+  replicate(updated, primary.name(),
+            [updates = std::move(updates), changes = std::move(changes)](Table& copy) {
               for (const RowChange& change : changes) {
                 const std::int64_t id = updates[change.first].id;
-                if (!table.has_row(id)) continue;
-                if (table.version(id).same_version(change.before)) {
-                  table.set_version(id, change.after);
+                if (!copy.has_row(id)) continue;
+                if (copy.version(id).same_version(change.before)) {
+                  copy.set_version(id, change.after);
                   continue;
                 }
-                for (std::size_t i = change.first; i < change.last; ++i) table.set_cell(id, updates[i].column, updates[i].value);
+                for (std::size_t i = change.first; i < change.last; ++i) copy.set_cell(id, updates[i].column, updates[i].value);
               }
             },
             &streamed);
@@ -553,38 +642,47 @@ void SimDatabase::commit_backfill(const BackfillBatch& batch, const Checkpoint& 
 }
 
 void SimDatabase::checksum(const BackfillBatch& window, Respond<Result<RangeChecksum>> respond) {
+  TableState* table = find_state(window.table);
+  if (table == nullptr) {
+    after_if_alive(0, [respond, name = window.table] { respond(Status::invalid(fmt::format("relation \"{}\" does not exist", name))); });
+    return;
+  }
   with_table_lock(
-      statement_lock(StatementKind::select), 0,
-      [this, window, respond](std::uint64_t lock) {
+      *table, statement_lock(StatementKind::select), 0,
+      [this, table, window, respond](std::uint64_t lock) {
+        const Table& primary = table->data;
         RangeChecksum sums;
-        const std::int64_t high = std::min(window.high_id, primary_.row_count());
+        const std::int64_t high = std::min(window.high_id, primary.row_count());
         for (std::int64_t id = std::max<std::int64_t>(window.low_id, 1); id <= high; ++id) {
           ++sums.rows;
           bool row_matches = true;
           for (const auto& fill : window.fills) {
-            if (!reads_live_columns(fill.up)) continue;  // contract already dropped its input
-            const int index = primary_.column_index(fill.column);
-            const Value expected = primary_.evaluate_on(fill.up, id);
-            const Value actual = index < 0 ? Value() : primary_.cell(id, index);
+            if (!reads_live_columns(primary, fill.up)) continue;  // contract already dropped its input
+            const int index = primary.column_index(fill.column);
+            const Value expected = primary.evaluate_on(fill.up, id);
+            const Value actual = index < 0 ? Value() : primary.cell(id, index);
             sums.expected += expected.hash();
             sums.actual += actual.hash();
             if (index < 0 || !(expected == actual)) row_matches = false;
           }
           for (const auto& column : window.not_null) {
-            const int index = primary_.column_index(column);
-            if (index >= 0 && primary_.cell(id, index).is_null()) ++sums.null_rows;
+            const int index = primary.column_index(column);
+            if (index >= 0 && primary.cell(id, index).is_null()) ++sums.null_rows;
           }
           if (!row_matches) ++sums.mismatched_rows;
         }
-        run_migration_statement(us(costs_.statement_base_us) + us(costs_.scan_per_row_us, sums.rows), [this, sums, respond, lock] {
-          lock_.release(lock);
+        run_migration_statement(us(costs_.statement_base_us) + us(costs_.scan_per_row_us, sums.rows), [table, sums, respond, lock] {
+          table->lock.release(lock);
           respond(sums);
         });
       },
       [] {});
 }
 
-KeyRange SimDatabase::key_range() const { return KeyRange{1, primary_.row_count(), primary_.row_count()}; }
+KeyRange SimDatabase::key_range(const std::string& table) const {
+  const std::int64_t rows = this->table(table).row_count();
+  return KeyRange{1, rows, rows};
+}
 
 Result<Checkpoint> SimDatabase::checkpoint(const CheckpointKey& key) const {
   auto it = checkpoints_.find(key.migration);
@@ -616,9 +714,13 @@ Status SimDatabase::set_flag(const std::string& flag, bool on, const Fence& fenc
   if (!admit(fence, WriteKind::flag, actor, fmt::format("{} = {}", flag, on ? "on" : "off"))) {
     return Status::stale_token(fmt::format("token {} < {}", fence.token, highest_token_));
   }
-  if (flag == "dual_write" && this->flag(flag) != on) {  // the trigger created or dropped
-    invalidate_sessions();
-    trigger_cold_sessions_ = on ? kAppConnections : 0;
+  if (flag == "dual_write" && this->flag(flag) != on) {  // the trigger created or dropped on each migrated table
+    for (auto& [name, table] : tables_) {
+      // The first table is the one-table plan's, whose dual_write step runs with or without columns to derive.
+      if (table.derived.empty() && name != first_table_) continue;
+      invalidate_sessions(table);
+      table.trigger_cold_sessions = on ? kAppConnections : 0;
+    }
   }
   flags_[flag] = on;
   return Status::ok();
@@ -629,21 +731,23 @@ bool SimDatabase::flag(const std::string& flag) const {
   return it != flags_.end() && it->second;
 }
 
-std::string SimDatabase::table_lock_obstruction(LockMode mode) const {
-  const std::optional<LockMode> held = lock_.conflicting_holder(mode);
-  const std::optional<LockMode> queued = lock_.conflicting_waiter(mode);
+std::string SimDatabase::table_lock_obstruction(const TableState& table, LockMode mode) const {
+  const std::optional<LockMode> held = table.lock.conflicting_holder(mode);
+  const std::optional<LockMode> queued = table.lock.conflicting_waiter(mode);
   if (!held && !queued) return "";
-  const std::string ddl = ddl_in_queue_.empty() ? std::string("DDL") : ddl_in_queue_;
-  return fmt::format("on the {} lock {} by the migration's {} in {}{}", sql_name(held ? *held : *queued),
+  const std::string ddl = table.ddl_in_queue.empty() ? std::string("DDL") : table.ddl_in_queue;
+  // The table is named only when the database has several: one-table messages stay as they were.
+  const std::string on = tables_.size() > 1 ? " on " + table.data.name() : "";
+  return fmt::format("on the {} lock{} {} by the migration's {} in {}{}", sql_name(held ? *held : *queued), on,
                      held ? "held" : "queued", ddl, region_,
-                     !held && long_transactions_ > 0 ? " (itself waiting behind a long transaction)" : "");
+                     !held && table.long_transactions > 0 ? " (itself waiting behind a long transaction)" : "");
 }
 
-void SimDatabase::app_table_lock(StatementKind kind, std::function<void(std::uint64_t lock)> work,
+void SimDatabase::app_table_lock(TableState& table, StatementKind kind, std::function<void(std::uint64_t lock)> work,
                                  const std::shared_ptr<MigrationWaits>& waits) {
   const LockMode mode = statement_lock(kind);
   if (waits != nullptr && node_.up()) {
-    std::string obstruction = table_lock_obstruction(mode);
+    std::string obstruction = table_lock_obstruction(table, mode);
     if (!obstruction.empty()) {
       waits->begin(kernel_.now(), std::move(obstruction));
       work = [this, waits, work = std::move(work)](std::uint64_t lock) {
@@ -652,7 +756,7 @@ void SimDatabase::app_table_lock(StatementKind kind, std::function<void(std::uin
       };
     }
   }
-  with_table_lock(mode, 0, std::move(work), [] {});
+  with_table_lock(table, mode, 0, std::move(work), [] {});
 }
 
 LockMode SimDatabase::statement_lock(StatementKind kind) {
@@ -662,25 +766,32 @@ LockMode SimDatabase::statement_lock(StatementKind kind) {
 }
 
 void SimDatabase::app_write(const AppWrite& write, Respond<AppWriteResult> respond, std::shared_ptr<MigrationWaits> waits) {
+  TableState* table = find_state(write.table);
+  if (table == nullptr) {  // a table dropped (or not created yet) under the application
+    after_if_alive(0, [respond, name = write.table] {
+      respond(AppWriteResult{Status::invalid(fmt::format("relation \"{}\" does not exist", name)), 0, 0, {}});
+    });
+    return;
+  }
   // An UPDATE of the row, or an INSERT: ROW EXCLUSIVE either way.
   app_table_lock(
-      StatementKind::update,
-      [this, write, respond, waits](std::uint64_t lock) {
-        auto run = [this, write, respond, waits, lock] {
+      *table, StatementKind::update,
+      [this, table, write, respond, waits](std::uint64_t lock) {
+        auto run = [this, table, write, respond, waits, lock] {
           if (waits != nullptr) waits->end(kernel_.now());
-          run_app_statement(app_write_cost_us(write) + write_session_cost(), [this, write, respond, lock] {
+          run_app_statement(app_write_cost_us(*table, write) + write_session_cost(*table), [this, table, write, respond, lock] {
             AppWriteResult result;
-            apply_app_write(write, result);
-            lock_.release(lock);
+            apply_app_write(*table, write, result);
+            table->lock.release(lock);
             respond(result);
           });
         };
-        if (write.row_id != 0 && row_locked(write.row_id)) {
+        if (write.row_id != 0 && row_locked(*table, write.row_id)) {
           kernel_.probe(Probe::app_write_waited_for_backfill_rows);
           if (waits != nullptr) {
             waits->begin(kernel_.now(), fmt::format("on row {} locked by a backfill batch of the migration in {}", write.row_id, region_));
           }
-          row_waiters_.emplace_back(write.row_id, run);  // waits for the backfill batch to commit
+          table->row_waiters.emplace_back(write.row_id, run);  // waits for the backfill batch to commit
         } else {
           run();
         }
@@ -689,74 +800,84 @@ void SimDatabase::app_write(const AppWrite& write, Respond<AppWriteResult> respo
 }
 
 // A point UPDATE, or an INSERT when the row is new, plus the trigger's row while it is installed.
-TimeUs SimDatabase::app_write_cost_us(const AppWrite& write) const {
-  const bool insert = write.row_id == 0 || !primary_.has_row(write.row_id);
-  return us((insert ? costs_.app_insert_us() : costs_.app_write_us) + (trigger_installed() ? costs_.trigger_per_row_us : 0));
+TimeUs SimDatabase::app_write_cost_us(const TableState& table, const AppWrite& write) const {
+  const bool insert = write.row_id == 0 || !table.data.has_row(write.row_id);
+  return us((insert ? costs_.app_insert_us() : costs_.app_write_us) + (trigger_installed(table) ? costs_.trigger_per_row_us : 0));
 }
 
 // Turns the application's intent into column writes: old code writes the original columns and
 // the dual-write trigger derives the new ones; new code (while dual writing, or after
 // contract) writes the new columns itself and, where `down` exists, the trigger derives the
 // old column back from them.
-void SimDatabase::apply_app_write(const AppWrite& write, AppWriteResult& result) {
+void SimDatabase::apply_app_write(TableState& table, const AppWrite& write, AppWriteResult& result) {
+  Table& primary = table.data;
+  const std::vector<DerivedColumn>& derived = table.derived;
   const bool dual_write = flag("dual_write");
   const bool new_code = write.new_code && (dual_write || flag("read_new"));
   std::int64_t id = write.row_id;
-  if (id == 0 || !primary_.has_row(id)) id = primary_.insert(Row({}, Writer::old_code));
+  if (id == 0 || !primary.has_row(id)) id = primary.insert(Row({}, Writer::old_code));
   auto set = [&](const std::string& column, Value value) {
-    const int index = primary_.column_index(column);
+    const int index = primary.column_index(column);
     if (index <= 0) return;
-    primary_.set_cell(id, index, value);
+    primary.set_cell(id, index, value);
     result.written[column] = std::move(value);
   };
   // New code writes an altered or renamed column's new version instead of the old one.
   auto replaced_by_new_code = [&](const std::string& column) {
-    return new_code && std::any_of(derived_.begin(), derived_.end(), [&](const DerivedColumn& d) {
+    return new_code && std::any_of(derived.begin(), derived.end(), [&](const DerivedColumn& d) {
              return d.source == column;
            });
   };
   for (const auto& [column, value] : write.logical) {
     if (!replaced_by_new_code(column)) set(column, value);
   }
-  for (const DerivedColumn& d : derived_) {
+  for (const DerivedColumn& d : derived) {
     // Before contract the new version lives in d.column; after it, under d.final_name.
-    const bool contracted = primary_.column_index(d.column) < 0;
+    const bool contracted = primary.column_index(d.column) < 0;
     const std::string& target = contracted ? d.final_name : d.column;
-    const int index = primary_.column_index(target);
+    const int index = primary.column_index(target);
     if (index < 0 || (contracted && d.final_name == d.column)) continue;
     if (new_code) {
-      EvalResult computed = primary_.evaluate_with(d.up, id, write.logical);
+      EvalResult computed = primary.evaluate_with(d.up, id, write.logical);
       set(target, computed.ok ? computed.value : Value());
-      if (!contracted && !d.down.empty() && primary_.column_index(d.source) > 0) {
-        primary_.set_cell(id, primary_.column_index(d.source), primary_.evaluate_on(d.down, id));  // trigger
+      if (!contracted && !d.down.empty() && primary.column_index(d.source) > 0) {
+        primary.set_cell(id, primary.column_index(d.source), primary.evaluate_on(d.down, id));  // trigger
       }
     } else if (dual_write && !contracted) {
-      primary_.set_cell(id, index, primary_.evaluate_on(d.up, id));  // the trigger
+      primary.set_cell(id, index, primary.evaluate_on(d.up, id));  // the trigger
     }
   }
-  primary_.set_writer(id, new_code ? Writer::new_code : Writer::old_code);
-  replicate(1, [id, committed = primary_.version(id)](Table& table) {
-    while (table.row_count() < id) table.insert(Row());
-    table.set_version(id, committed);
+  primary.set_writer(id, new_code ? Writer::new_code : Writer::old_code);
+  replicate(1, primary.name(), [id, committed = primary.version(id)](Table& copy) {
+    while (copy.row_count() < id) copy.insert(Row());
+    copy.set_version(id, committed);
   });
   result.row_id = id;
   result.order = ++commit_order_;
 }
 
-void SimDatabase::app_read(int replica, Respond<AppReadResult> respond, std::shared_ptr<MigrationWaits> waits) {
+void SimDatabase::app_read(int replica, Respond<AppReadResult> respond, std::shared_ptr<MigrationWaits> waits,
+                           const std::string& table_name) {
+  TableState* table = find_state(table_name);
+  if (table == nullptr) {
+    after_if_alive(0, [respond, table_name] {
+      respond(AppReadResult{Status::invalid(fmt::format("relation \"{}\" does not exist", table_name)), 0, 0});
+    });
+    return;
+  }
   if (replica > 0 && replica <= replica_count()) {
     const TimeUs staleness = replica_lag(replica);
     const TimeUs without_faults = std::min(staleness, replica_lag_without_faults(replica));
-    run_app_statement(us(costs_.app_read_us) + reload_cost(stale_read_sessions_), [respond, staleness, without_faults] {
+    run_app_statement(us(costs_.app_read_us) + reload_cost(table->stale_read_sessions), [respond, staleness, without_faults] {
       respond(AppReadResult{Status::ok(), staleness, without_faults});
     });
     return;
   }
   app_table_lock(
-      StatementKind::select,
-      [this, respond](std::uint64_t lock) {
-        run_app_statement(us(costs_.app_read_us) + reload_cost(stale_read_sessions_), [this, respond, lock] {
-          lock_.release(lock);
+      *table, StatementKind::select,
+      [this, table, respond](std::uint64_t lock) {
+        run_app_statement(us(costs_.app_read_us) + reload_cost(table->stale_read_sessions), [table, respond, lock] {
+          table->lock.release(lock);
           respond(AppReadResult{Status::ok(), 0, 0});
         });
       },
@@ -765,11 +886,12 @@ void SimDatabase::app_read(int replica, Respond<AppReadResult> respond, std::sha
 
 void SimDatabase::run_in_table_lock_queue(std::function<void()> work) {
   // An UPDATE of the lock's row: ROW EXCLUSIVE, like any write.
+  TableState& table = state({});
   with_table_lock(
-      statement_lock(StatementKind::update), 0,
-      [this, work = std::move(work)](std::uint64_t lock) {
-        after_if_alive(us(costs_.statement_base_us), [this, work, lock] {
-          lock_.release(lock);
+      table, statement_lock(StatementKind::update), 0,
+      [this, &table, work = std::move(work)](std::uint64_t lock) {
+        after_if_alive(us(costs_.statement_base_us), [&table, work, lock] {
+          table.lock.release(lock);
           work();
         });
       },
@@ -777,14 +899,15 @@ void SimDatabase::run_in_table_lock_queue(std::function<void()> work) {
 }
 
 // The live fault's session runs LOCK TABLE ... IN ACCESS SHARE MODE: what a reader holds.
-void SimDatabase::hold_table_lock(TimeUs duration_us) {
+void SimDatabase::hold_table_lock(TimeUs duration_us, const std::string& table_name) {
+  TableState& table = state(table_name);
   with_table_lock(
-      statement_lock(StatementKind::select), 0,
-      [this, duration_us](std::uint64_t lock) {
-        ++long_transactions_;
-        after_if_alive(duration_us, [this, lock] {
-          --long_transactions_;
-          lock_.release(lock);
+      table, statement_lock(StatementKind::select), 0,
+      [this, &table, duration_us](std::uint64_t lock) {
+        ++table.long_transactions;
+        after_if_alive(duration_us, [&table, lock] {
+          --table.long_transactions;
+          table.lock.release(lock);
         });
       },
       [] {});
@@ -811,12 +934,14 @@ void SimDatabase::set_replica_transit(const std::vector<DurationRange>& transit)
 }
 
 void SimDatabase::on_crash() {
-  lock_ = TableLock();  // every session's locks die with the server
-  long_transactions_ = 0;
   last_crash_us_ = kernel_.now();
-  locked_rows_.clear();
-  row_waiters_.clear();
-  invalidate_sessions();  // the application reconnects: new sessions, cold caches
+  for (auto& [name, table] : tables_) {
+    table.lock = TableLock();  // every session's locks die with the server
+    table.long_transactions = 0;
+    table.locked_rows.clear();
+    table.row_waiters.clear();
+    invalidate_sessions(table);  // the application reconnects: new sessions, cold caches
+  }
 }
 
 }  // namespace rehearse::sim

@@ -45,6 +45,7 @@ using WriteSink = std::function<void(Event event)>;
 // the table's original columns. The database turns it into column writes according to the
 // code version, the schema in force and the dual-write trigger.
 struct AppWrite {
+  std::string table;  // empty = the database's first table
   std::int64_t row_id = 0;
   bool new_code = false;
   std::map<std::string, Value> logical;
@@ -92,14 +93,18 @@ Table generate_table(const TableSpec& spec, std::uint64_t seed);
 
 class SimDatabase {
  public:
-  // The primary and every replica start as copies of `initial` (sharing its rows).
+  // The primary and every replica start as copies of `initial` (sharing its rows): one table,
+  // or every table of a schema (the first is the one a statement naming no table is about).
   SimDatabase(Kernel& kernel, Node& node, std::string region, const Table& initial, int replicas,
+              DurationRange replication_lag, WriteSink sink, std::uint64_t seed);
+  SimDatabase(Kernel& kernel, Node& node, std::string region, const std::vector<Table>& initial, int replicas,
               DurationRange replication_lag, WriteSink sink, std::uint64_t seed);
 
   // A deliberately broken store for checker tests: accepts every token.
   void set_ignore_tokens(bool ignore) { ignore_tokens_ = ignore; }
-  // The migration's derived columns, for the dual-write trigger and new-code writes.
-  void set_derived(std::vector<DerivedColumn> derived) { derived_ = std::move(derived); }
+  // The migration's derived columns, for the dual-write trigger and new-code writes (each on
+  // its DerivedColumn::table).
+  void set_derived(const std::vector<DerivedColumn>& derived);
   // What statements, requests and replicated rows cost (the scenario's `costs:`).
   void set_costs(const CostProfile& costs) { costs_ = costs; }
   const CostProfile& costs() const { return costs_; }
@@ -113,8 +118,11 @@ class SimDatabase {
   void backfill(const BackfillBatch& batch, const Checkpoint& then, const Fence& fence, const std::string& actor,
                 Respond<Result<std::int64_t>> respond);
   void checksum(const BackfillBatch& window, Respond<Result<RangeChecksum>> respond);
-  KeyRange key_range() const;
-  std::vector<std::string> column_names() const { return primary_.live_column_names(); }
+  // `table` empty: the first table. REQUIRES: has_table(table).
+  KeyRange key_range(const std::string& table = {}) const;
+  std::vector<std::string> column_names(const std::string& table = {}) const { return this->table(table).live_column_names(); }
+  bool has_table(const std::string& table) const;
+  std::vector<std::string> table_names() const;
   // The checkpoint of key.migration; conflict when it was written for another table or plan.
   Result<Checkpoint> checkpoint(const CheckpointKey& key) const;
   Status write_checkpoint(const Checkpoint& checkpoint, const Fence& fence, const std::string& actor);
@@ -129,7 +137,8 @@ class SimDatabase {
   // The application's statements. `replica` 0 reads the primary, N the N-th replica. `waits`
   // (may be null) learns what the request waited on.
   void app_write(const AppWrite& write, Respond<AppWriteResult> respond, std::shared_ptr<MigrationWaits> waits = nullptr);
-  void app_read(int replica, Respond<AppReadResult> respond, std::shared_ptr<MigrationWaits> waits = nullptr);
+  void app_read(int replica, Respond<AppReadResult> respond, std::shared_ptr<MigrationWaits> waits = nullptr,
+                const std::string& table = {});
 
   // A short statement on the app-database migration lock's row (sim/lock_store_app_database):
   // it queues for the migrated table's lock like any other statement, so it waits behind a
@@ -137,7 +146,7 @@ class SimDatabase {
   void run_in_table_lock_queue(std::function<void()> work);
 
   // Faults.
-  void hold_table_lock(TimeUs duration_us);             // a long-running transaction
+  void hold_table_lock(TimeUs duration_us, const std::string& table = {});  // a long-running transaction
   void add_replication_lag(TimeUs extra_us, TimeUs until_us);
   // The same for one replica only (1-based): changes committed before `until_us` reach it
   // `extra_us` later. The larger of this and the database-wide lag applies.
@@ -149,25 +158,30 @@ class SimDatabase {
   void on_crash();                                       // connections and locks are gone
 
   const std::string& region() const { return region_; }
-  const Table& table() const { return primary_; }
+  // The primary's copy of `table` (empty: the first). REQUIRES: has_table(table).
+  const Table& table(const std::string& table = {}) const;
   int replica_count() const { return static_cast<int>(replicas_.size()); }
   TimeUs replica_lag(int replica) const;                 // 1-based
   TimeUs replica_lag_without_faults(int replica) const;  // the same without injected replication delays
-  TableImage replica_image(int replica) const { return replicas_[static_cast<std::size_t>(replica - 1)].table.image(); }
-  TableCatalog replica_catalog(int replica) const { return replicas_[static_cast<std::size_t>(replica - 1)].table.catalog(); }
+  // A replica's copy of `table` (empty: the first): its image and catalog; an empty image and
+  // an unknown catalog when the table has not reached it.
+  TableImage replica_image(int replica, const std::string& table = {}) const;
+  TableCatalog replica_catalog(int replica, const std::string& table = {}) const;
   std::int64_t rows_backfilled() const { return rows_backfilled_; }
   std::int64_t highest_token() const { return highest_token_; }
   TimeUs last_crash_us() const { return last_crash_us_; }  // -1 = never crashed
 
  private:
+  // A replica's tables by name.
+  using Tables = std::map<std::string, Table>;
   struct Change {
     TimeUs commit_us;
     TimeUs shipped_us;  // when its WAL left the primary (commit_us + the commit flush delay)
-    std::function<void(Table&)> apply;
+    std::function<void(Tables&)> apply;
     TimeUs apply_without_faults_us = 0;  // when it would apply without injected replication delays
   };
   struct Replica {
-    Table table;
+    Tables tables;
     std::deque<Change> pending;
     TimeUs last_apply_us = 0;
     TimeUs last_apply_without_faults_us = 0;
@@ -185,6 +199,26 @@ class SimDatabase {
     TimeUs first_us = 0;
     double per_row_us = 0;
   };
+  // One table of the primary: its rows, its lock queue, the row locks its backfill batches hold,
+  // and the application's sessions' caches of it (PostgreSQL's relation cache is per relation).
+  struct TableState {
+    Table data;
+    TableLock lock;
+    std::vector<RowRange> locked_rows;
+    std::vector<std::pair<std::int64_t, std::function<void()>>> row_waiters;
+    std::vector<DerivedColumn> derived;  // the migration's columns derived on this table
+    // The application's sessions (kAppConnections per kind) that have not run a statement on
+    // it since a DDL changed it: each one's next statement pays catalog_reload_us.
+    int stale_write_sessions = 0;
+    int trigger_cold_sessions = 0;  // write sessions not through the trigger since it was created
+    int stale_read_sessions = 0;
+    std::string ddl_in_queue;   // the latest DDL that asked for its lock ("ADD COLUMN x")
+    int long_transactions = 0;  // long_transaction faults holding its lock now
+  };
+  // `table` (empty: the first); nullptr when the database has none of that name.
+  TableState* find_state(const std::string& table);
+  const TableState* find_state(const std::string& table) const;
+  TableState& state(const std::string& table);
 
   bool admit(const Fence& fence, WriteKind kind, const std::string& actor, const std::string& detail,
              std::int64_t a = 0, std::int64_t b = 0);
@@ -201,24 +235,27 @@ class SimDatabase {
   // replay from the statement's start (after what was queued then), not after the changes
   // committed while it ran; the change is visible once they are replayed and its commit and every
   // earlier one has been.
-  void replicate(std::int64_t rows, std::function<void(Table&)> apply, const StreamStart* streamed = nullptr);
+  void replicate(std::int64_t rows, const std::string& table, std::function<void(Table&)> apply,
+                 const StreamStart* streamed = nullptr);
+  // The same for a change to the replicas' set of tables.
+  void replicate_tables(std::int64_t rows, std::function<void(Tables&)> apply, const StreamStart* streamed = nullptr);
   // Runs `work` under the table lock in `mode` once granted, with the lock's id; `gave_up` when
   // `wait_limit_us` (0 = none) passed first. `work` must release the lock itself.
-  void with_table_lock(LockMode mode, TimeUs wait_limit_us, std::function<void(std::uint64_t lock)> work,
+  void with_table_lock(TableState& table, LockMode mode, TimeUs wait_limit_us, std::function<void(std::uint64_t lock)> work,
                        std::function<void()> gave_up);
   // The mode a statement of `kind` takes on its table (core/statements.h).
   static LockMode statement_lock(StatementKind kind);
   // The CONCURRENTLY forms once their lock `lock` is granted: their waits for older
   // transactions around their work of `busy`; `finish` at the end, `gave_up` (holding the lock)
   // when a wait outlasted `wait_limit_us`.
-  void run_concurrently(const DdlStatement& statement, std::uint64_t lock, TimeUs busy, TimeUs wait_limit_us,
+  void run_concurrently(TableState& table, const DdlStatement& statement, std::uint64_t lock, TimeUs busy, TimeUs wait_limit_us,
                         std::function<void()> finish, std::function<void()> gave_up);
   // Runs `then` once every transaction holding the table lock now (but `self`) in a mode that
   // `matters` has released it -- at once when there is none; `gave_up` when `wait_limit_us`
   // (0 = none) passed first.
-  void wait_for_older_transactions(std::uint64_t self, std::function<bool(LockMode)> matters, TimeUs wait_limit_us,
+  void wait_for_older_transactions(TableState& table, std::uint64_t self, std::function<bool(LockMode)> matters, TimeUs wait_limit_us,
                                    std::function<void()> then, std::function<void()> gave_up);
-  void finish_ddl(const DdlStatement& statement, const Fence& fence, const std::string& actor, const Respond<Status>& respond,
+  void finish_ddl(TableState& table, const DdlStatement& statement, const Fence& fence, const std::string& actor, const Respond<Status>& respond,
                   std::uint64_t lock);
   void after_if_alive(TimeUs delay_us, std::function<void()> work);
   // A statement's work of `cost_us`: on the shared host when there is one (it takes longer
@@ -230,27 +267,27 @@ class SimDatabase {
   void run_app_statement(TimeUs cost_us, std::function<void()> work);
   // Takes the table lock of an application statement of `kind` (a SELECT: ACCESS SHARE; an
   // UPDATE or INSERT: ROW EXCLUSIVE), noting in `waits` a wait behind the migration's DDL.
-  void app_table_lock(StatementKind kind, std::function<void(std::uint64_t lock)> work,
+  void app_table_lock(TableState& table, StatementKind kind, std::function<void(std::uint64_t lock)> work,
                       const std::shared_ptr<MigrationWaits>& waits);
   // What a statement asking for `mode` now waits on ("" = nothing): the migration's DDL holding
   // or queued for a mode that conflicts with it.
-  std::string table_lock_obstruction(LockMode mode) const;
-  bool trigger_installed() const;
-  TimeUs app_write_cost_us(const AppWrite& write) const;
-  bool row_locked(std::int64_t id) const;
+  std::string table_lock_obstruction(const TableState& table, LockMode mode) const;
+  bool trigger_installed(const TableState& table) const;
+  TimeUs app_write_cost_us(const TableState& table, const AppWrite& write) const;
+  bool row_locked(const TableState& table, std::int64_t id) const;
   // A DDL changed the table: every application session reloads it on its next statement.
-  void invalidate_sessions();
+  static void invalidate_sessions(TableState& table);
   // catalog_reload_us if one of `stale_sessions` is left (and it is no longer), else 0.
   TimeUs reload_cost(int& stale_sessions);
   // A write's session cost: trigger_first_call_us on a session's first write through a new
   // trigger, else reload_cost.
-  TimeUs write_session_cost();
-  void release_rows(std::uint64_t range_id);
-  void apply_app_write(const AppWrite& write, AppWriteResult& result);
-  void commit_backfill(const BackfillBatch& batch, const Checkpoint& then, const Fence& fence, const std::string& actor,
+  TimeUs write_session_cost(TableState& table);
+  void release_rows(TableState& table, std::uint64_t range_id);
+  void apply_app_write(TableState& table, const AppWrite& write, AppWriteResult& result);
+  void commit_backfill(TableState& table, const BackfillBatch& batch, const Checkpoint& then, const Fence& fence, const std::string& actor,
                        const Respond<Result<std::int64_t>>& respond, const StreamStart& streamed);
-  const Table& source_table(BackfillSource source) const;
-  bool reads_live_columns(const Expr& expr) const;
+  const Table& source_table(const TableState& table, BackfillSource source) const;
+  static bool reads_live_columns(const Table& table, const Expr& expr);
 
   Kernel& kernel_;
   Node& node_;
@@ -259,20 +296,11 @@ class SimDatabase {
   Rng rng_;
   DurationRange replication_lag_;
   DurationRange commit_flush_{0, 0};
-  Table primary_;
+  std::map<std::string, TableState> tables_;  // the primary's tables by name
+  std::string first_table_;                    // the table a statement naming none is about
   std::vector<Replica> replicas_;
-  TableLock lock_;
-  std::vector<RowRange> locked_rows_;
   CpuHost* cpu_host_ = nullptr;
-  // The application's sessions (kAppConnections per kind) that have not run a statement since a
-  // DDL changed the table: each one's next statement pays catalog_reload_us.
-  int stale_write_sessions_ = 0;
-  int trigger_cold_sessions_ = 0;  // write sessions not through the trigger since it was created
-  int stale_read_sessions_ = 0;
-  std::vector<std::pair<std::int64_t, std::function<void()>>> row_waiters_;
-  std::vector<DerivedColumn> derived_;
   CostProfile costs_ = builtin_cost_profile();
-  std::vector<std::string> original_columns_;
   std::map<std::string, Checkpoint> checkpoints_;
   std::map<std::string, bool> flags_;
   std::int64_t highest_token_ = 0;
@@ -282,8 +310,6 @@ class SimDatabase {
   TimeUs extra_lag_us_ = 0;
   TimeUs extra_lag_until_us_ = 0;
   bool ignore_tokens_ = false;
-  std::string ddl_in_queue_;      // the latest DDL that asked for its lock ("ADD COLUMN x")
-  int long_transactions_ = 0;     // long_transaction faults holding the table lock now
   TimeUs last_crash_us_ = -1;
 };
 

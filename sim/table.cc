@@ -22,7 +22,7 @@ Expr cast_expression(const DdlStatement& statement) {
 
 }  // namespace
 
-Table::Table(const TableSpec& spec) {
+Table::Table(const TableSpec& spec) : name_(spec.name) {
   columns_.push_back(Column{"id", ColumnType::bigint, true, true});
   for (const auto& column : spec.columns) columns_.push_back(Column{column.name, column.type, true, false});
 }

@@ -26,6 +26,10 @@ class Table {
   Table() = default;
   explicit Table(const TableSpec& spec);
 
+  // The table's name in its database ("orders").
+  const std::string& name() const { return name_; }
+  void set_name(std::string name) { name_ = std::move(name); }
+
   // DDL. Idempotent as the engine's statements are (IF [NOT] EXISTS semantics). Dropping a
   // column leaves its values in the rows, unreadable, as PostgreSQL does until a rewrite.
   void apply(const DdlStatement& statement);
@@ -64,6 +68,7 @@ class Table {
  private:
   static std::size_t index(std::int64_t id) { return static_cast<std::size_t>(id - 1); }
 
+  std::string name_;
   std::vector<Column> columns_;  // index 0 is `id`, implicit: row slot = column index - 1
   std::vector<Row> rows_;
   std::vector<std::string> indexes_;
