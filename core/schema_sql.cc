@@ -508,7 +508,7 @@ class SchemaReader {
       c.default_sql = fmt::format("nextval('{}_{}_seq'::regclass)", t.name, c.name);
     }
     if (!type) {
-      error_at(int_field(field(node, "typeName"), "location", location), fmt::format("column {}.{}: {}", t.name, c.name, why));
+      error_at(int_field(field(node, "typeName"), "location", location), fmt::format("{}.{}: {}", t.name, c.name, why));
       unsimulated_.insert(t.name + "." + c.name);  // reported once: what names it later is not
       return;
     }
@@ -603,7 +603,8 @@ class SchemaReader {
       const Json& element = field(param, "IndexElem");
       if (const std::string name = text_field(element, "name"); !name.empty()) {
         if (name != "id" && !has_column(*t, name)) {
-          error_at(relation, fmt::format("index {} names column {}, which table {} does not have", index.name, name, t->name));
+          error_at(relation, fmt::format("CREATE INDEX{} names column {}, which table {} does not have",
+                                         index.name.empty() ? "" : " " + index.name, name, t->name));
         }
         index.columns.push_back(name);
       } else {
@@ -621,7 +622,11 @@ class SchemaReader {
 
   void alter_table(const Json& node) {
     if (const std::string object = text_field(node, "objtype"); object != "OBJECT_TABLE") {
-      return skip(fmt::format("ALTER {} ...", object.substr(object.find('_') + 1)));
+      // ALTER SEQUENCE / VIEW / INDEX ... written with ALTER TABLE's grammar (OWNER TO, SET ...).
+      for (const Json& command : field(node, "cmds")) {
+        skip(alter_kind(object.substr(object.find('_') + 1), text_field(field(command, "AlterTableCmd"), "subtype")));
+      }
+      return;
     }
     const Json& relation = field(node, "relation");
     const Json& commands = field(node, "cmds");
@@ -633,7 +638,7 @@ class SchemaReader {
                subtype == "AT_SetNotNull" || subtype == "AT_AddColumn";
     }
     if (!shapes) {
-      for (const Json& command : commands) skip(alter_kind(text_field(field(command, "AlterTableCmd"), "subtype")));
+      for (const Json& command : commands) skip(alter_kind("TABLE", text_field(field(command, "AlterTableCmd"), "subtype")));
       return;
     }
     TableSpec* t = existing_table(relation, "ALTER TABLE");
@@ -641,10 +646,10 @@ class SchemaReader {
     for (const Json& command : commands) alter_command(*t, field(command, "AlterTableCmd"));
   }
 
-  static std::string alter_kind(const std::string& subtype) {
-    if (subtype == "AT_ChangeOwner") return "ALTER TABLE ... OWNER TO";
-    std::string words = subtype.substr(subtype.rfind('_') + 1);
-    return "ALTER TABLE ... " + words;
+  // "ALTER TABLE ... OWNER TO", "ALTER TABLE ... ReplicaIdentity": the object and the subcommand.
+  static std::string alter_kind(const std::string& object, const std::string& subtype) {
+    if (subtype == "AT_ChangeOwner") return "ALTER " + object + " ... OWNER TO";
+    return "ALTER " + object + " ... " + subtype.substr(subtype.find('_') + 1);
   }
 
   void alter_command(TableSpec& t, const Json& command) {
@@ -673,7 +678,7 @@ class SchemaReader {
         column->default_sql = expr < 0 ? "" : source_.preceded_by(static_cast<std::size_t>(expr), "default", &after) ? source_.clause(after, end_) : source_.clause(static_cast<std::size_t>(expr), end_);
       }
     } else {
-      skip(alter_kind(subtype));
+      skip(alter_kind("TABLE", subtype));
     }
   }
 
