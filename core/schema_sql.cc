@@ -119,12 +119,14 @@ std::string type_spelling(const Json& type_name, bool* array) {
   *array = field(type_name, "arrayBounds").is_array();
   if (names.empty()) return "";
   const std::string& name = names.back();
-  if (names.size() == 2 && names.front() == "pg_catalog") {
+  // The grammar qualifies the types it has keywords for (`int`, `varchar`, `timestamp with time
+  // zone`); their internal names written plainly (`int4`, `timestamptz`) come unqualified.
+  if ((names.size() == 2 && names.front() == "pg_catalog") || names.size() == 1) {
     static const std::map<std::string, std::string> kCatalog = {
         {"int2", "smallint"}, {"int4", "integer"}, {"int8", "bigint"}, {"float4", "real"},
         {"float8", "double precision"}, {"bool", "boolean"}, {"varchar", "character varying"},
         {"bpchar", "character"}, {"numeric", "numeric"}, {"interval", "interval"}, {"bit", "bit"},
-        {"varbit", "bit varying"}};
+        {"varbit", "bit varying"}, {"decimal", "numeric"}};
     if (name == "timestamp" || name == "timestamptz" || name == "time" || name == "timetz") {
       const bool zone = name.back() == 'z';
       const std::string base = name.substr(0, zone ? name.size() - 2 : name.size());
@@ -750,7 +752,8 @@ std::optional<SimulatedType> simulated_type(const std::string& type_name, const 
       *why = fmt::format("expected a PostgreSQL type name, got '{}'", type_name);
     } else {
       bool array = false;
-      type = from_spelling(type_spelling(field(column, "typeName"), &array), array, enums, why);
+      const std::string spelling = type_spelling(field(column, "typeName"), &array);  // sets `array` first
+      type = from_spelling(spelling, array, enums, why);
     }
   }
   pg_query_free_parse_result(result);
