@@ -2,6 +2,7 @@
 // order, the expand / dual_write / backfill / validate / switch_reads / contract phases of every
 // region as compiled from the migration (the DDL, the filled columns and their `up`, the NOT
 // NULL checks, the rollback steps), and the lint findings of core/lint.h.
+#include <cctype>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -199,6 +200,11 @@ void print_rollout(std::ostream& out, const Scenario& scenario, const std::vecto
   if (scenario.topology.mode == TopologyMode::global) print_global_topology(out, scenario.topology);
 }
 
+std::string upper(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return text;
+}
+
 // One line per table of a many-table scenario: its rows and key, then its indexes and
 // constraints; and what the schema file held that was not simulated.
 std::vector<std::string> constraint_texts(const TableSpec& table) {
@@ -211,7 +217,7 @@ std::vector<std::string> constraint_texts(const TableSpec& table) {
       case ConstraintKind::foreign_key:
         texts.push_back(fmt::format("{} FOREIGN KEY ({}) REFERENCES {}{}{}{}", c.name, fmt::join(c.columns, ", "), c.ref_table,
                                     c.ref_columns.empty() ? "" : fmt::format("({})", fmt::join(c.ref_columns, ", ")),
-                                    c.on_delete.empty() ? "" : " ON DELETE " + c.on_delete, state));
+                                    c.on_delete.empty() ? "" : " ON DELETE " + upper(c.on_delete), state));
         break;
     }
   }

@@ -6,6 +6,7 @@
 #include "core/schema_sql.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <filesystem>
@@ -14,6 +15,7 @@
 
 #include "reports/scenario_yaml.h"
 #include "scenarios/loader.h"
+#include "tests/test_support.h"
 
 namespace rehearse {
 namespace {
@@ -448,6 +450,39 @@ TEST(SchemaTest, TheOneTableFormIsWrittenAsBefore) {
   const std::string written = reports::scenario_yaml_with_header(*r.scenario, 1, "");
   EXPECT_NE(written.find("table:\n  name: t\n  rows: 5\n  columns:\n    a: {type: integer}\n"), std::string::npos) << written;
   EXPECT_EQ(written.find("tables:"), std::string::npos);
+}
+
+// -- the command line ---------------------------------------------------------------------------
+
+TEST(SchemaTest, PlanListsTheTablesAndTheSkippedStatements) {
+  // `plan` on the pg_dump scenario lists eleven tables with their keys, indexes and constraints,
+  // and says what the schema file held that is not simulated; --json has the same.
+  const auto text = testing::run_rehearse("plan " + kDataDir + "/shop.yaml");
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("tables (11, from "), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("  order_items: 1000 rows, primary key (order_id, product_id)\n"), std::string::npos);
+  EXPECT_NE(text.out.find("constraint shipments_address_id_fkey FOREIGN KEY (address_id) REFERENCES addresses(id) "
+                          "ON DELETE SET NULL NOT VALID"),
+            std::string::npos);
+  EXPECT_NE(text.out.find("schema statements read and not simulated: SET (11), "), std::string::npos);
+  const auto json = testing::run_rehearse("plan " + kDataDir + "/shop.yaml --json");
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  const nlohmann::json plan = nlohmann::json::parse(json.out);
+  EXPECT_EQ(plan["tables"].size(), 11u);
+  EXPECT_EQ(plan["tables"][0]["name"], "orders");
+  EXPECT_EQ(plan["schema"]["skipped"][0], "SET (11)");
+  // A one-table plan has no tables in its JSON, as before.
+  const auto one = testing::run_rehearse("plan batched-backfill --json");
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  EXPECT_FALSE(nlohmann::json::parse(one.out).contains("tables"));
+}
+
+TEST(SchemaTest, ASchemaFileThatDoesNotParseExitsTwo) {
+  ScenarioDir dir("cli");
+  dir.write("s.sql", "CREATE TABLE a (\n  x integer,\n  y integr text\n);\n");
+  const auto result = testing::run_rehearse("plan " + dir.write("s.yaml", kHeader + "schema: s.sql\n"));
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("s.sql:3: column 12: syntax error at or near \"text\""), std::string::npos) << result.err;
 }
 
 }  // namespace
