@@ -2,6 +2,7 @@
 // order, the expand / dual_write / backfill / validate / switch_reads / contract phases of every
 // region as compiled from the migration (the DDL, the filled columns and their `up`, the NOT
 // NULL checks, the rollback steps), and the lint findings of core/lint.h.
+#include <cctype>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -199,6 +200,63 @@ void print_rollout(std::ostream& out, const Scenario& scenario, const std::vecto
   if (scenario.topology.mode == TopologyMode::global) print_global_topology(out, scenario.topology);
 }
 
+std::string upper(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return text;
+}
+
+// One line per table of a many-table scenario: its rows and key, then its indexes and
+// constraints; and what the schema file held that was not simulated.
+std::vector<std::string> constraint_texts(const TableSpec& table) {
+  std::vector<std::string> texts;
+  for (const ConstraintSpec& c : table.constraints) {
+    const std::string state = c.validated ? "" : " NOT VALID";
+    switch (c.kind) {
+      case ConstraintKind::check: texts.push_back(fmt::format("{} CHECK ({}){}", c.name, c.check, state)); break;
+      case ConstraintKind::unique: texts.push_back(fmt::format("{} UNIQUE ({})", c.name, fmt::join(c.columns, ", "))); break;
+      case ConstraintKind::foreign_key:
+        texts.push_back(fmt::format("{} FOREIGN KEY ({}) REFERENCES {}{}{}{}", c.name, fmt::join(c.columns, ", "), c.ref_table,
+                                    c.ref_columns.empty() ? "" : fmt::format("({})", fmt::join(c.ref_columns, ", ")),
+                                    c.on_delete.empty() ? "" : " ON DELETE " + upper(c.on_delete), state));
+        break;
+    }
+  }
+  return texts;
+}
+
+std::string index_text(const IndexSpec& index) {
+  return fmt::format("{}{} ({}){}{}", index.unique ? "UNIQUE " : "", index.name, fmt::join(index.columns, ", "),
+                     index.method.empty() ? "" : " USING " + index.method, index.predicate.empty() ? "" : " WHERE " + index.predicate);
+}
+
+void print_tables(std::ostream& out, const Scenario& scenario) {
+  const std::vector<const TableSpec*> tables = all_tables(scenario);
+  if (tables.size() < 2 && scenario.schema_path.empty()) return;
+  out << fmt::format("tables ({}{}):\n", tables.size(), scenario.schema_path.empty() ? "" : ", from " + scenario.schema_path);
+  for (const TableSpec* table : tables) {
+    out << fmt::format("  {}: {} rows, primary key ({})\n", table->name, table->rows,
+                       table->primary_key.empty() ? "id" : fmt::format("{}", fmt::join(table->primary_key, ", ")));
+    for (const IndexSpec& index : table->indexes) out << fmt::format("    index {}\n", index_text(index));
+    for (const std::string& text : constraint_texts(*table)) out << fmt::format("    constraint {}\n", text);
+  }
+  if (!scenario.schema_skipped.empty())
+    out << fmt::format("schema statements read and not simulated: {}\n", fmt::join(scenario.schema_skipped, ", "));
+}
+
+nlohmann::json tables_json(const Scenario& scenario) {
+  nlohmann::json tables = nlohmann::json::array();
+  for (const TableSpec* table : all_tables(scenario)) {
+    nlohmann::json indexes = nlohmann::json::array();
+    for (const IndexSpec& index : table->indexes) indexes.push_back(index_text(index));
+    tables.push_back({{"name", table->name},
+                      {"rows", table->rows},
+                      {"primary_key", table->primary_key.empty() ? std::vector<std::string>{"id"} : table->primary_key},
+                      {"indexes", indexes},
+                      {"constraints", constraint_texts(*table)}});
+  }
+  return tables;
+}
+
 void print_plan_text(std::ostream& out, const Scenario& scenario, const MigrationPlan& plan,
                      const std::vector<LintFinding>& findings) {
   const std::vector<std::string> order = rollout_order(scenario);
@@ -207,6 +265,7 @@ void print_plan_text(std::ostream& out, const Scenario& scenario, const Migratio
   out << fmt::format("lock: {}, ttl {}, renew every {}, fencing {}; {} engine instance{}\n", to_string(scenario.lock.backend),
                      duration_text(scenario.lock.ttl_us), duration_text(scenario.lock.renew_every_us),
                      to_string(scenario.lock.fencing), scenario.engine.instances, scenario.engine.instances == 1 ? "" : "s");
+  print_tables(out, scenario);
   print_rollout(out, scenario, order);
   for (std::size_t index = 0; index < order.size(); ++index) {
     out << fmt::format("\nregion {} ({} of {}):\n", order[index], index + 1, order.size());
@@ -226,13 +285,19 @@ nlohmann::json plan_json(const Scenario& scenario, const MigrationPlan& plan, co
   for (const LintFinding& finding : findings) {
     findings_json.push_back({{"id", finding.id}, {"severity", to_string(finding.severity)}, {"message", finding.message}});
   }
-  return {{"scenario", scenario.name},
-          {"migration", plan.name},
-          {"rollout", to_string(scenario.engine.rollout)},
-          {"regions", rollout_order(scenario)},
-          {"phases", phases},
-          {"statements", statements_json(scenario, plan)},
-          {"findings", findings_json}};
+  nlohmann::json json = {{"scenario", scenario.name},
+                         {"migration", plan.name},
+                         {"rollout", to_string(scenario.engine.rollout)},
+                         {"regions", rollout_order(scenario)},
+                         {"phases", phases},
+                         {"statements", statements_json(scenario, plan)},
+                         {"findings", findings_json}};
+  // Many tables only: a one-table plan's JSON stays as it was.
+  if (all_tables(scenario).size() > 1 || !scenario.schema_path.empty()) {
+    json["tables"] = tables_json(scenario);
+    if (!scenario.schema_path.empty()) json["schema"] = {{"path", scenario.schema_path}, {"skipped", scenario.schema_skipped}};
+  }
+  return json;
 }
 
 }  // namespace

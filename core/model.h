@@ -282,6 +282,9 @@ struct Scenario {
   std::vector<TableSpec> more_tables;
   std::vector<EnumTypeSpec> enum_types;
   std::string schema_path;  // `schema:` as resolved; empty = none
+  // The statement kinds of the schema file that shape no table and were skipped, with their
+  // counts ("SET (11)", "COMMENT (2)"), for `plan` to mention (core/schema_sql.h).
+  std::vector<std::string> schema_skipped;
   MigrationSpec migration;
   WorkloadSpec workload;
   SloSpec slo;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
@@ -138,23 +139,104 @@ void emit_engine(YAML::Emitter& out, const EngineSpec& engine) {
   out << YAML::EndMap;
 }
 
+// A column as `table:` / `tables:` write it; `schema_column` writes only what a scenario may
+// add to a column of its schema file (gen, nullable, scale), and nothing when it adds nothing.
+void emit_column(YAML::Emitter& out, const ColumnSpec& column, bool schema_column) {
+  if (schema_column && column.gen.empty() && column.nullable == 0 && column.scale == 0) return;
+  out << YAML::Key << column.name << YAML::Value << YAML::Flow << YAML::BeginMap;
+  if (!schema_column) out << YAML::Key << "type" << YAML::Value << (column.sql_type.empty() ? to_string(column.type) : column.sql_type);
+  if (!column.gen.empty()) out << YAML::Key << "gen" << YAML::Value << YAML::DoubleQuoted << column.gen;
+  if (column.scale != 0) out << YAML::Key << "scale" << YAML::Value << column.scale;
+  if (column.nullable != 0) out << YAML::Key << "nullable" << YAML::Value << number_text(column.nullable);
+  if (!schema_column && column.not_null) out << YAML::Key << "not_null" << YAML::Value << true;
+  if (!schema_column && !column.default_sql.empty())
+    out << YAML::Key << "default" << YAML::Value << YAML::DoubleQuoted << column.default_sql;
+  out << YAML::EndMap;
+}
+
+void emit_columns(YAML::Emitter& out, const TableSpec& table, bool schema_columns) {
+  const bool any = std::any_of(table.columns.begin(), table.columns.end(), [&](const ColumnSpec& c) {
+    return !schema_columns || !c.gen.empty() || c.nullable != 0 || c.scale != 0;
+  });
+  if (!any) return;
+  out << YAML::Key << "columns" << YAML::Value << YAML::BeginMap;
+  for (const ColumnSpec& column : table.columns) emit_column(out, column, schema_columns);
+  out << YAML::EndMap;
+}
+
 void emit_table(YAML::Emitter& out, const TableSpec& table) {
   out << YAML::Key << "table" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "name" << YAML::Value << table.name;
   out << YAML::Key << "rows" << YAML::Value << table.rows;
-  if (!table.columns.empty()) {
-    out << YAML::Key << "columns" << YAML::Value << YAML::BeginMap;
-    for (const ColumnSpec& column : table.columns) {
-      out << YAML::Key << column.name << YAML::Value << YAML::Flow << YAML::BeginMap;
-      out << YAML::Key << "type" << YAML::Value << to_string(column.type);
-      if (!column.gen.empty()) out << YAML::Key << "gen" << YAML::Value << YAML::DoubleQuoted << column.gen;
-      if (column.scale != 0) out << YAML::Key << "scale" << YAML::Value << column.scale;
-      if (column.nullable != 0) out << YAML::Key << "nullable" << YAML::Value << number_text(column.nullable);
+  emit_columns(out, table, false);
+  out << YAML::EndMap;
+}
+
+// A table's key, indexes and constraints as `tables:` declares them (without a schema file).
+void emit_table_shape(YAML::Emitter& out, const TableSpec& table) {
+  if (!table.primary_key.empty()) out << YAML::Key << "primary_key" << YAML::Value << YAML::Flow << table.primary_key;
+  if (!table.indexes.empty()) {
+    out << YAML::Key << "indexes" << YAML::Value << YAML::BeginSeq;
+    for (const IndexSpec& index : table.indexes) {
+      out << YAML::Flow << YAML::BeginMap << YAML::Key << "name" << YAML::Value << index.name;
+      out << YAML::Key << "columns" << YAML::Value << YAML::Flow << index.columns;
+      if (index.unique) out << YAML::Key << "unique" << YAML::Value << true;
+      if (!index.method.empty()) out << YAML::Key << "method" << YAML::Value << index.method;
+      if (!index.predicate.empty()) out << YAML::Key << "where" << YAML::Value << YAML::DoubleQuoted << index.predicate;
       out << YAML::EndMap;
     }
+    out << YAML::EndSeq;
+  }
+  std::vector<const ConstraintSpec*> constraints, references;
+  for (const ConstraintSpec& c : table.constraints) (c.kind == ConstraintKind::foreign_key ? references : constraints).push_back(&c);
+  if (!constraints.empty()) {
+    out << YAML::Key << "constraints" << YAML::Value << YAML::BeginSeq;
+    for (const ConstraintSpec* c : constraints) {
+      out << YAML::Flow << YAML::BeginMap << YAML::Key << "name" << YAML::Value << c->name;
+      if (c->kind == ConstraintKind::check) out << YAML::Key << "check" << YAML::Value << YAML::DoubleQuoted << c->check;
+      else out << YAML::Key << "unique" << YAML::Value << YAML::Flow << c->columns;
+      out << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+  }
+  if (!references.empty()) {
+    out << YAML::Key << "references" << YAML::Value << YAML::BeginSeq;
+    for (const ConstraintSpec* c : references) {
+      out << YAML::Flow << YAML::BeginMap << YAML::Key << "name" << YAML::Value << c->name;
+      out << YAML::Key << "columns" << YAML::Value << YAML::Flow << c->columns;
+      out << YAML::Key << "table" << YAML::Value << c->ref_table;
+      if (!c->ref_columns.empty()) out << YAML::Key << "to" << YAML::Value << YAML::Flow << c->ref_columns;
+      if (!c->on_delete.empty()) out << YAML::Key << "on_delete" << YAML::Value << c->on_delete;
+      out << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+  }
+}
+
+// Whether the scenario needs the many-table form to be written whole.
+bool many_tables(const Scenario& scenario) {
+  const TableSpec& t = scenario.table;
+  return !scenario.more_tables.empty() || !scenario.schema_path.empty() || !t.primary_key.empty() || !t.indexes.empty() ||
+         !t.constraints.empty() ||
+         std::any_of(t.columns.begin(), t.columns.end(), [](const ColumnSpec& c) { return c.not_null || !c.default_sql.empty(); });
+}
+
+// `table:`, or `schema:` and `tables:`. With a schema file, the file gives the tables' shape
+// and `tables:` their sizes and draws (the path is written absolute so that the scenario loads
+// from wherever it is written).
+void emit_tables(YAML::Emitter& out, const Scenario& scenario) {
+  if (!many_tables(scenario)) return emit_table(out, scenario.table);
+  const bool schema = !scenario.schema_path.empty();
+  if (schema) out << YAML::Key << "schema" << YAML::Value << std::filesystem::absolute(scenario.schema_path).lexically_normal().string();
+  out << YAML::Key << "tables" << YAML::Value << YAML::BeginSeq;
+  for (const TableSpec* table : all_tables(scenario)) {
+    out << YAML::BeginMap << YAML::Key << "name" << YAML::Value << table->name;
+    out << YAML::Key << "rows" << YAML::Value << table->rows;
+    emit_columns(out, *table, schema);
+    if (!schema) emit_table_shape(out, *table);
     out << YAML::EndMap;
   }
-  out << YAML::EndMap;
+  out << YAML::EndSeq;
 }
 
 void emit_operation(YAML::Emitter& out, const Operation& operation) {
@@ -168,6 +250,7 @@ void emit_operation(YAML::Emitter& out, const Operation& operation) {
   if (!operation.up.empty()) out << YAML::Key << "up" << YAML::Value << YAML::DoubleQuoted << operation.up;
   if (!operation.down.empty()) out << YAML::Key << "down" << YAML::Value << YAML::DoubleQuoted << operation.down;
   if (!operation.to.empty()) out << YAML::Key << "to" << YAML::Value << operation.to;
+  if (!operation.table.empty()) out << YAML::Key << "table" << YAML::Value << operation.table;
   out << YAML::EndMap << YAML::EndMap;
 }
 
@@ -185,6 +268,15 @@ void emit_workload_and_slo(YAML::Emitter& out, const WorkloadSpec& workload, con
     out << YAML::Key << "regions" << YAML::Value << "all";
   } else {
     out << YAML::Key << "regions" << YAML::Value << YAML::Flow << workload.regions;
+  }
+  if (!workload.tables.empty()) {
+    out << YAML::Key << "tables" << YAML::Value << YAML::BeginSeq;
+    for (const TableWorkload& table : workload.tables) {
+      out << YAML::Flow << YAML::BeginMap << YAML::Key << "table" << YAML::Value << table.table;
+      out << YAML::Key << "writes_per_s" << YAML::Value << number_text(table.writes_per_s);
+      out << YAML::Key << "reads_per_s" << YAML::Value << number_text(table.reads_per_s) << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
   }
   out << YAML::Key << "writes_per_s" << YAML::Value << number_text(workload.writes_per_s);
   out << YAML::Key << "reads_per_s" << YAML::Value << number_text(workload.reads_per_s);
@@ -322,7 +414,7 @@ std::string scenario_document(const Scenario& scenario, std::uint64_t seed) {
   emit_topology(out, scenario.topology);
   emit_lock(out, scenario.lock);
   emit_engine(out, scenario.engine);
-  emit_table(out, scenario.table);
+  emit_tables(out, scenario);
   emit_migration(out, scenario.migration);
   emit_workload_and_slo(out, scenario.workload, scenario.slo);
   emit_faults(out, scenario);

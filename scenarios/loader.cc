@@ -52,14 +52,18 @@
 #include <charconv>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <limits>
+#include <map>
 #include <set>
+#include <sstream>
 #include <string_view>
 
 #include <fmt/format.h>
 
 #include "core/expr.h"
 #include "core/gen.h"
+#include "core/schema_sql.h"
 #include "core/topology.h"
 #include "scenarios/builtin.h"
 #include "scenarios/costs.h"
@@ -657,6 +661,9 @@ const std::vector<std::string> kTargetPatterns = {"engine-*", "lock-*", "db:*", 
 
 constexpr int kMaxNodes = 100;
 
+// The rows of a schema table that `tables:` does not size (docs/scenarios.md).
+constexpr std::int64_t kSchemaTableRowsDefault = 1000;
+
 // `prefix` followed by a number of 1 to 6 digits without a leading zero.
 std::optional<int> numbered(std::string_view name, std::string_view prefix) {
   if (name.substr(0, prefix.size()) != prefix) return std::nullopt;
@@ -695,13 +702,13 @@ class ScenarioLoader {
   void load_sections(const Item& root) {
     Reader r(errors_, root);
     if (!r.item().node.IsMap()) return;
-    r.check_keys({"name", "description", "seed", "duration", "topology", "lock", "engine", "table", "migration",
-                  "workload", "slo", "faults", "random_faults", "expect", "buggify", "costs"});
+    r.check_keys({"name", "description", "seed", "duration", "topology", "lock", "engine", "table", "tables", "schema",
+                  "migration", "workload", "slo", "faults", "random_faults", "expect", "buggify", "costs"});
     load_header(r);
     load_topology(r.section("topology"));
     load_lock(r.section("lock"));
     load_engine(r.section("engine"));
-    load_table(r.section("table"));
+    load_tables(r);
     load_migration(r.section("migration"));
     load_workload(r.section("workload"));
     load_slo(r.section("slo"));
@@ -979,20 +986,284 @@ class ScenarioLoader {
     if (r.text("name", &t.name) && !is_identifier(t.name)) {
       report(errors_, *r.get("name"), fmt::format("expected a table name of a-z, 0-9 and '_', got '{}'", t.name));
     }
-    if (r.integer("rows", &t.rows, 0) && t.rows > kMaxRows) {
-      past_limit(*r.get("rows"), fmt::format("{} rows is above the limit of {} (the simulated table keeps every "
-                                             "row in memory; a few thousand rows rehearse a backfill as well)",
-                                             t.rows, kMaxRows));
-    }
+    table_rows(r, &t);
     if (!r.has("columns")) return;
     const Reader columns = r.section("columns");
-    if (columns.entries().size() > kMaxColumns) {
-      past_limit(*r.get("columns"), fmt::format("{} columns is above the limit of {} (PostgreSQL's own limit "
-                                                "of columns per table)",
-                                                columns.entries().size(), kMaxColumns));
-    }
+    check_column_count(r, columns);
     std::set<std::string> names;
-    for (const auto& [key, value] : columns.entries()) load_column(key, value, &names);
+    for (const auto& [key, value] : columns.entries()) load_column(key, value, false, &names, &t.columns);
+  }
+
+  void table_rows(const Reader& r, TableSpec* t) {
+    if (r.integer("rows", &t->rows, 0) && t->rows > kMaxRows) {
+      past_limit(*r.get("rows"), fmt::format("{} rows is above the limit of {} (the simulated table keeps every "
+                                             "row in memory; a few thousand rows rehearse a backfill as well)",
+                                             t->rows, kMaxRows));
+    }
+  }
+
+  void check_column_count(const Reader& table, const Reader& columns) {
+    if (columns.entries().size() > kMaxColumns) {
+      past_limit(*table.get("columns"), fmt::format("{} columns is above the limit of {} (PostgreSQL's own limit "
+                                                    "of columns per table)",
+                                                    columns.entries().size(), kMaxColumns));
+    }
+  }
+
+  // -- many tables: `tables:` and `schema:` (real-migrations.md, "Schema: many tables") ----------
+
+  // `table:` is the one-table form; `tables:` (with or without `schema:`) the many-table form.
+  void load_tables(const Reader& r) {
+    const Item* table = r.get("table");
+    const Item* tables = r.get("tables");
+    const Item* schema = r.get("schema");
+    if (table != nullptr && (tables != nullptr || schema != nullptr)) {
+      report(errors_, tables != nullptr ? *tables : *schema,
+             fmt::format("`table:` (the one-table form, line {}) and `{}` cannot both be given: list every table "
+                         "under `tables:` (or take them from `schema:`)",
+                         table->line, tables != nullptr ? "tables:" : "schema:"));
+      return;
+    }
+    if (tables == nullptr && schema == nullptr) return load_table(r.section("table"));
+    std::vector<TableSpec> schema_tables;
+    if (schema != nullptr && !load_schema(*schema, &schema_tables)) return;
+    std::vector<TableSpec> listed;
+    if (tables != nullptr) listed = load_table_list(*tables, schema != nullptr ? &schema_tables : nullptr);
+    // The first table is the first listed, else the schema's first; the rest in declaration order.
+    std::vector<TableSpec> ordered = schema != nullptr ? std::move(schema_tables) : std::move(listed);
+    if (schema != nullptr && !listed.empty()) {
+      const std::string first_name = listed.front().name;
+      for (TableSpec& t : listed) {
+        *std::find_if(ordered.begin(), ordered.end(), [&](const TableSpec& x) { return x.name == t.name; }) = std::move(t);
+      }
+      const auto first = std::find_if(ordered.begin(), ordered.end(), [&](const TableSpec& x) { return x.name == first_name; });
+      std::rotate(ordered.begin(), first, first + 1);
+    }
+    if (ordered.empty()) {
+      report(errors_, tables != nullptr ? *tables : *schema, "needs at least one table");
+      return;
+    }
+    s_.table = std::move(ordered.front());
+    s_.more_tables.assign(std::make_move_iterator(ordered.begin() + 1), std::make_move_iterator(ordered.end()));
+    if (schema == nullptr) check_references();
+  }
+
+  // Reads `schema: FILE.sql` (relative to the scenario file) with PostgreSQL's parser.
+  bool load_schema(const Item& item, std::vector<TableSpec>* tables) {
+    std::string written;
+    if (!to_scalar(errors_, item, "the path of a .sql file", &written)) return false;
+    std::filesystem::path path = written;
+    if (path.is_relative() && s_.source_path.rfind("builtin:", 0) != 0)
+      path = std::filesystem::path(s_.source_path).parent_path() / path;
+    path = path.lexically_normal();
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream text;
+    if (!in || !(text << in.rdbuf())) {
+      report(errors_, item, fmt::format("cannot read schema file '{}' (a path is relative to the scenario's directory)", path.string()));
+      return false;
+    }
+    SchemaSql schema = read_schema_sql(text.str(), path.string());
+    for (const SchemaSqlError& e : schema.errors) {
+      errors_.add(ScenarioError{path.string(), e.line, "", e.column > 0 ? fmt::format("column {}: {}", e.column, e.message) : e.message});
+    }
+    if (!schema.errors.empty()) return false;
+    for (TableSpec& t : schema.tables) t.rows = kSchemaTableRowsDefault;
+    s_.schema_path = path.string();
+    s_.enum_types = std::move(schema.enum_types);
+    for (const SkippedStatements& skipped : schema.skipped) s_.schema_skipped.push_back(fmt::format("{} ({})", skipped.kind, skipped.count));
+    *tables = std::move(schema.tables);
+    return true;
+  }
+
+  // The entries of `tables:`. With a schema they size the schema's tables and tune their
+  // columns' draws; without one they declare the tables.
+  std::vector<TableSpec> load_table_list(const Item& item, std::vector<TableSpec>* schema_tables) {
+    std::vector<TableSpec> out;
+    for (const Item& element : list_items(errors_, item, "a list of tables")) {
+      const Reader r(errors_, element);
+      if (!element.node.IsMap()) continue;
+      TableSpec t;
+      t.file = s_.source_path;
+      t.line = element.line;
+      if (!r.require("name") || !r.text("name", &t.name)) continue;
+      if (std::any_of(out.begin(), out.end(), [&](const TableSpec& x) { return x.name == t.name; })) {
+        report(errors_, *r.get("name"), fmt::format("table '{}' is listed twice", t.name));
+        continue;
+      }
+      if (schema_tables != nullptr) {
+        r.check_keys({"name", "rows", "columns"});
+        const auto found = std::find_if(schema_tables->begin(), schema_tables->end(), [&](const TableSpec& x) { return x.name == t.name; });
+        if (found == schema_tables->end()) {
+          std::vector<std::string> names;
+          for (const TableSpec& x : *schema_tables) names.push_back(x.name);
+          report(errors_, *r.get("name"), fmt::format("no table '{}' in the schema file{} (tables: {})", t.name, suggestion(t.name, names), join(names)));
+          continue;
+        }
+        t = *found;
+        table_rows(r, &t);
+        tune_schema_columns(r, &t);
+      } else {
+        r.check_keys({"name", "rows", "columns", "primary_key", "indexes", "constraints", "references"});
+        if (!is_identifier(t.name))
+          report(errors_, *r.get("name"), fmt::format("expected a table name of a-z, 0-9 and '_', got '{}'", t.name));
+        table_rows(r, &t);
+        declare_table(r, &t);
+      }
+      out.push_back(std::move(t));
+    }
+    return out;
+  }
+
+  // A schema table's columns take only `gen`, `nullable` and `scale` from the scenario.
+  void tune_schema_columns(const Reader& r, TableSpec* t) {
+    if (!r.has("columns")) return;
+    const Reader columns = r.section("columns");
+    for (const auto& [key, value] : columns.entries()) {
+      const std::string& name = key.node.Scalar();
+      const auto column = std::find_if(t->columns.begin(), t->columns.end(), [&](const ColumnSpec& c) { return c.name == name; });
+      if (column == t->columns.end()) {
+        std::vector<std::string> names;
+        for (const ColumnSpec& c : t->columns) names.push_back(c.name);
+        report(errors_, key, fmt::format("no column '{}' in table {} of the schema file{} (columns: {})", name, t->name, suggestion(name, names), join(names)));
+        continue;
+      }
+      const Reader c(errors_, value);
+      c.check_keys({"gen", "nullable", "scale"});
+      c.ratio("nullable", &column->nullable);
+      if (c.integer("scale", &column->scale, 0, 30) && column->scale != 0 && column->type != ColumnType::numeric)
+        report(errors_, *c.get("scale"), "scale is only for numeric columns");
+      if (c.text("gen", &column->gen)) {
+        if (const std::string problem = gen_problem(*column); !problem.empty()) report(errors_, *c.get("gen"), problem);
+      }
+    }
+  }
+
+  // A table declared in the scenario: its columns, key, indexes and constraints.
+  void declare_table(const Reader& r, TableSpec* t) {
+    if (r.has("columns")) {
+      const Reader columns = r.section("columns");
+      check_column_count(r, columns);
+      std::set<std::string> names;
+      for (const auto& [key, value] : columns.entries()) load_column(key, value, true, &names, &t->columns);
+    }
+    std::vector<std::string> known = {"id"};
+    for (const ColumnSpec& c : t->columns) known.push_back(c.name);
+    if (auto key = r.get("primary_key")) t->primary_key = column_names(*key, known, t->name);
+    if (auto indexes = r.get("indexes")) {
+      for (const Item& element : list_items(errors_, *indexes, "a list of indexes")) load_index(element, known, t);
+    }
+    if (auto constraints = r.get("constraints")) {
+      for (const Item& element : list_items(errors_, *constraints, "a list of constraints")) load_constraint(element, known, t);
+    }
+    if (auto references = r.get("references")) {
+      for (const Item& element : list_items(errors_, *references, "a list of references")) load_reference(element, known, t);
+    }
+  }
+
+  // A list of column names of table `table` (one name is a one-element list).
+  std::vector<std::string> column_names(const Item& item, const std::vector<std::string>& known, const std::string& table) {
+    std::vector<std::string> out;
+    const auto items = list_items(errors_, item, "a list of columns", true);
+    if (items.empty() && item.node.IsSequence()) report(errors_, item, "needs at least one column");
+    for (const Item& element : items) {
+      std::string name;
+      if (!to_text(errors_, element, &name)) continue;
+      if (!contains(known, name))
+        report(errors_, element, fmt::format("no column '{}' in table {}{} (columns: {})", name, table, suggestion(name, known), join(known)));
+      else if (contains(out, name))
+        report(errors_, element, fmt::format("column '{}' is listed twice", name));
+      else
+        out.push_back(name);
+    }
+    return out;
+  }
+
+  void load_index(const Item& item, const std::vector<std::string>& known, TableSpec* t) {
+    const Reader r(errors_, item);
+    if (!item.node.IsMap()) return;
+    r.check_keys({"name", "columns", "unique", "method", "where"});
+    IndexSpec index;
+    index.line = item.line;
+    if (r.require("columns")) index.columns = column_names(*r.get("columns"), known, t->name);
+    if (!r.text("name", &index.name) && !index.columns.empty()) index.name = fmt::format("{}_{}_idx", t->name, index.columns.front());
+    r.boolean("unique", &index.unique);
+    r.text("method", &index.method);
+    r.text("where", &index.predicate);
+    t->indexes.push_back(std::move(index));
+  }
+
+  // {name, check: EXPR} or {name, unique: [columns]}.
+  void load_constraint(const Item& item, const std::vector<std::string>& known, TableSpec* t) {
+    const Reader r(errors_, item);
+    if (!item.node.IsMap()) return;
+    r.check_keys({"name", "check", "unique"});
+    ConstraintSpec c;
+    c.line = item.line;
+    if (r.has("check") == r.has("unique")) {
+      report(errors_, item, "expected one of `check: EXPRESSION` or `unique: [columns]`");
+      return;
+    }
+    if (r.has("check")) {
+      c.kind = ConstraintKind::check;
+      if (r.text("check", &c.check) && c.check.empty()) report(errors_, *r.get("check"), "expected an expression, got an empty string");
+    } else {
+      c.kind = ConstraintKind::unique;
+      c.columns = column_names(*r.get("unique"), known, t->name);
+    }
+    if (!r.text("name", &c.name))
+      c.name = fmt::format("{}{}_{}", t->name, c.columns.empty() ? "" : "_" + c.columns.front(), c.kind == ConstraintKind::check ? "check" : "key");
+    t->constraints.push_back(std::move(c));
+  }
+
+  // {columns, table, to, on_delete}: a foreign key, checked against its table once all are read.
+  void load_reference(const Item& item, const std::vector<std::string>& known, TableSpec* t) {
+    const Reader r(errors_, item);
+    if (!item.node.IsMap()) return;
+    r.check_keys({"name", "columns", "table", "to", "on_delete"});
+    ConstraintSpec c;
+    c.kind = ConstraintKind::foreign_key;
+    c.line = item.line;
+    if (r.require("columns")) c.columns = column_names(*r.get("columns"), known, t->name);
+    if (r.require("table")) r.text("table", &c.ref_table);
+    if (auto to = r.get("to")) {
+      for (const Item& element : list_items(errors_, *to, "a list of columns", true)) {
+        std::string name;
+        if (to_text(errors_, element, &name)) c.ref_columns.push_back(name);
+      }
+    }
+    if (r.text("on_delete", &c.on_delete)) {
+      static const std::vector<std::string> kActions = {"no action", "restrict", "cascade", "set null", "set default"};
+      if (!contains(kActions, c.on_delete))
+        report(errors_, *r.get("on_delete"), fmt::format("expected one of {}, got '{}'", join(kActions), c.on_delete));
+      if (c.on_delete == "no action") c.on_delete.clear();
+    }
+    if (!r.text("name", &c.name))
+      c.name = fmt::format("{}{}_fkey", t->name, c.columns.empty() ? "" : "_" + c.columns.front());
+    pending_references_.push_back({t->name, c.name, r.get("table") ? *r.get("table") : item, r.get("to") ? *r.get("to") : item});
+    t->constraints.push_back(std::move(c));
+  }
+
+  // Every `references:` entry names a table of the scenario and columns it has.
+  void check_references() {
+    for (const PendingReference& p : pending_references_) {
+      const TableSpec* from = find_table(s_, p.table);
+      if (from == nullptr) continue;
+      const auto c = std::find_if(from->constraints.begin(), from->constraints.end(), [&](const ConstraintSpec& x) { return x.name == p.constraint; });
+      if (c == from->constraints.end() || c->ref_table.empty()) continue;
+      const TableSpec* to = find_table(s_, c->ref_table);
+      if (to == nullptr) {
+        std::vector<std::string> names;
+        for (const TableSpec* x : all_tables(s_)) names.push_back(x->name);
+        report(errors_, p.table_item, fmt::format("no table '{}' to reference{} (tables: {})", c->ref_table, suggestion(c->ref_table, names), join(names)));
+        continue;
+      }
+      std::vector<std::string> known = {"id"};
+      for (const ColumnSpec& column : to->columns) known.push_back(column.name);
+      for (const std::string& name : c->ref_columns) {
+        if (!contains(known, name))
+          report(errors_, p.to_item, fmt::format("no column '{}' in table {}{} (columns: {})", name, to->name, suggestion(name, known), join(known)));
+      }
+    }
   }
 
   // Why `column.gen` cannot draw values of the column's type, or "" (see sim/database.cc's
@@ -1023,12 +1294,19 @@ class ScenarioLoader {
     return fmt::format("expected a range such as 0..100, email, uuid or one_of(a,b,...), got '{}'", column.gen);
   }
 
-  void load_column(const Item& key, const Item& value, std::set<std::string>* names) {
+  // A column of `table:` or of a table declared under `tables:` (`extended`: with `not_null`
+  // and `default`).
+  void load_column(const Item& key, const Item& value, bool extended, std::set<std::string>* names,
+                   std::vector<ColumnSpec>* out) {
     ColumnSpec column;
     column.name = key.node.Scalar();
+    column.line = key.line;
     const Reader r(errors_, value);
-    r.check_keys({"type", "gen", "scale", "nullable"});
-    if (r.require("type")) r.enumeration("type", &column.type);
+    if (extended)
+      r.check_keys({"type", "gen", "scale", "nullable", "not_null", "default"});
+    else
+      r.check_keys({"type", "gen", "scale", "nullable"});
+    if (r.require("type")) column_type(*r.get("type"), &column);
     if (r.text("gen", &column.gen)) {
       if (const std::string problem = gen_problem(column); !problem.empty()) report(errors_, *r.get("gen"), problem);
     }
@@ -1036,6 +1314,10 @@ class ScenarioLoader {
       report(errors_, *r.get("scale"), "scale is only for numeric columns");
     }
     r.ratio("nullable", &column.nullable);
+    if (extended) {
+      r.boolean("not_null", &column.not_null);
+      r.text("default", &column.default_sql);
+    }
     if (column.name == "id") {
       report(errors_, key, "'id' is reserved: every table has an implicit `id bigint primary key`");
     } else if (!is_identifier(column.name)) {
@@ -1043,8 +1325,31 @@ class ScenarioLoader {
     } else if (!names->insert(column.name).second) {
       report(errors_, key, fmt::format("column '{}' is listed twice", column.name));
     } else {
-      s_.table.columns.push_back(column);
+      out->push_back(column);
     }
+  }
+
+  // A column's `type`: one of the scenario types, or a PostgreSQL type the simulator holds as
+  // the nearest of them (core/schema_sql.h), keeping its spelling and drawing its default gen.
+  void column_type(const Item& item, ColumnSpec* column) {
+    const auto names = enum_names<ColumnType>();
+    std::string text;
+    if (!to_scalar(errors_, item, "one of " + join(names), &text)) return;
+    if (auto v = enum_from<ColumnType>(text)) {
+      column->type = *v;
+      return;
+    }
+    std::string why;
+    const std::optional<SimulatedType> type = simulated_type(text, s_.enum_types, &why);
+    if (!type) {
+      report(errors_, item, fmt::format("expected one of {}, or a PostgreSQL type the simulator draws, got '{}'{}: {}",
+                                        join(names), text, suggestion(text, names), why));
+      return;
+    }
+    column->type = type->type;
+    column->scale = type->scale;
+    column->sql_type = type->sql_type;
+    column->gen = type->default_gen;
   }
 
   void load_migration(const Reader& r) {
@@ -1054,11 +1359,41 @@ class ScenarioLoader {
       report(errors_, *r.get("name"), "expected a name, got an empty string");
     const auto ops = r.get("operations");
     if (!ops) return;
-    std::vector<std::string> columns = {"id"};  // the columns at each point of the migration
-    for (const auto& c : s_.table.columns) columns.push_back(c.name);
-    for (const auto& item : list_items(errors_, *ops, "a list of operations", false, true)) {
-      if (auto op = load_operation(item, &columns)) m.operations.push_back(*op);
+    // The columns of each table at each point of the migration.
+    std::map<std::string, std::vector<std::string>> columns;
+    for (const TableSpec* t : all_tables(s_)) {
+      columns[t->name] = {"id"};
+      for (const auto& c : t->columns) columns[t->name].push_back(c.name);
     }
+    for (const auto& item : list_items(errors_, *ops, "a list of operations", false, true)) {
+      std::string table;
+      if (!operation_table_key(item, columns, &table)) continue;
+      if (auto op = load_operation(item, &columns[table.empty() ? s_.table.name : table])) {
+        op->table = table;
+        m.operations.push_back(*op);
+      }
+    }
+  }
+
+  // An operation's optional `table:` (many tables): it must name a table of the scenario. False
+  // when it names none (reported).
+  bool operation_table_key(const Item& item, const std::map<std::string, std::vector<std::string>>& columns,
+                           std::string* out) {
+    const YAML::Node& node = item.node;
+    if (!node.IsMap() || node.size() != 1) return true;
+    const auto entry = node.begin();
+    if (!entry->first.IsScalar() || !entry->second.IsMap()) return true;
+    for (const auto& field : entry->second) {
+      if (!field.first.IsScalar() || field.first.Scalar() != "table") continue;
+      const Item table{field.second, fmt::format("{}.{}.table", item.path, entry->first.Scalar()), line_of(field.first, item.line)};
+      if (!to_text(errors_, table, out)) return false;
+      if (columns.count(*out) != 0) return true;
+      std::vector<std::string> names;
+      for (const auto& entry_columns : columns) names.push_back(entry_columns.first);
+      report(errors_, table, fmt::format("no table '{}'{} (tables: {})", *out, suggestion(*out, names), join(names)));
+      return false;
+    }
+    return true;
   }
 
   std::optional<Operation> load_operation(const Item& item, std::vector<std::string>* columns) {
@@ -1082,6 +1417,7 @@ class ScenarioLoader {
     const Reader r(errors_, value);
     std::vector<std::string> allowed = fields.required;
     allowed.insert(allowed.end(), fields.optional.begin(), fields.optional.end());
+    allowed.push_back("table");  // many tables: the table it changes (read by load_migration)
     r.check_keys(allowed);
     bool complete = true;
     for (const auto& f : fields.required) complete = r.require(f) && complete;
@@ -1179,9 +1515,10 @@ class ScenarioLoader {
   // -- workload, slo ------------------------------------------------------------------------------
 
   void load_workload(const Reader& r) {
-    r.check_keys({"regions", "writes_per_s", "reads_per_s", "update_ratio", "hot_rows", "deploy"});
+    r.check_keys({"regions", "tables", "writes_per_s", "reads_per_s", "update_ratio", "hot_rows", "deploy"});
     WorkloadSpec& w = s_.workload;
     if (auto regions = r.get("regions")) load_workload_regions(*regions);
+    if (auto tables = r.get("tables")) load_workload_tables(*tables);
     r.number("writes_per_s", &w.writes_per_s, 0, 1e6);
     r.number("reads_per_s", &w.reads_per_s, 0, 1e6);
     r.ratio("update_ratio", &w.update_ratio);
@@ -1189,6 +1526,29 @@ class ScenarioLoader {
     const Reader deploy = r.section("deploy");
     deploy.check_keys({"new_code_after"});
     deploy.enumeration("new_code_after", &w.new_code_after);
+  }
+
+  // `workload.tables`: each table's own rates (real-migrations.md).
+  void load_workload_tables(const Item& item) {
+    std::vector<std::string> names;
+    for (const TableSpec* t : all_tables(s_)) names.push_back(t->name);
+    for (const Item& element : list_items(errors_, item, "a list of {table, writes_per_s, reads_per_s}")) {
+      const Reader r(errors_, element);
+      if (!element.node.IsMap()) continue;
+      r.check_keys({"table", "writes_per_s", "reads_per_s"});
+      TableWorkload w;
+      r.number("writes_per_s", &w.writes_per_s, 0, 1e6);
+      r.number("reads_per_s", &w.reads_per_s, 0, 1e6);
+      if (!r.require("table") || !r.text("table", &w.table)) continue;
+      const Item& table = *r.get("table");
+      if (!contains(names, w.table)) {
+        report(errors_, table, fmt::format("no table '{}'{} (tables: {})", w.table, suggestion(w.table, names), join(names)));
+      } else if (std::any_of(s_.workload.tables.begin(), s_.workload.tables.end(), [&](const TableWorkload& x) { return x.table == w.table; })) {
+        report(errors_, table, fmt::format("table '{}' is listed twice", w.table));
+      } else {
+        s_.workload.tables.push_back(w);
+      }
+    }
   }
 
   void load_workload_regions(const Item& item) {
@@ -1519,8 +1879,17 @@ class ScenarioLoader {
     r.integer("within_seeds", &e.within_seeds, 1, 1'000'000'000);
   }
 
+  // A `references:` entry, checked once every table is read.
+  struct PendingReference {
+    std::string table;
+    std::string constraint;
+    Item table_item;
+    Item to_item;
+  };
+
   Errors& errors_;
   Scenario& s_;
+  std::vector<PendingReference> pending_references_;
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,767 @@
+// Reading a schema file with PostgreSQL's parser (core/schema_sql.h). libpg_query turns the file
+// into a JSON parse tree (as core/expr_parse.cc does for expressions); this file walks the
+// statements in order and builds the tables. Text that the model keeps "as written" (a DEFAULT,
+// a CHECK, an index's expression or WHERE) is cut out of the file at the positions the parse
+// tree gives: the tree says where each clause starts, and the clause ends at the first comma or
+// closing parenthesis outside quotes and parentheses.
+#include "core/schema_sql.h"
+
+#include <pg_query.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <map>
+#include <set>
+#include <string_view>
+#include <nlohmann/json.hpp>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "core/assert.h"
+
+namespace rehearse {
+
+namespace {
+
+using Json = nlohmann::json;
+
+// The longest schema file read; a pg_dump of a few thousand tables is a few megabytes.
+constexpr std::size_t kSchemaBytesMax = 64u << 20;
+// The longest type name a scenario may write (`character varying(255)` is 22).
+constexpr std::size_t kTypeNameBytesMax = 200;
+
+const Json& field(const Json& node, const char* key) {
+  static const Json kNull;
+  if (!node.is_object()) return kNull;
+  const auto it = node.find(key);
+  return it == node.end() ? kNull : *it;
+}
+
+std::string text_field(const Json& node, const char* key) {
+  const Json& value = field(node, key);
+  return value.is_string() ? value.get<std::string>() : std::string();
+}
+
+int int_field(const Json& node, const char* key, int fallback) {
+  const Json& value = field(node, key);
+  return value.is_number_integer() ? value.get<int>() : fallback;
+}
+
+bool bool_field(const Json& node, const char* key) {
+  const Json& value = field(node, key);
+  return value.is_boolean() && value.get<bool>();
+}
+
+// A list of String nodes (names, keys): their values.
+std::vector<std::string> strings(const Json& list) {
+  std::vector<std::string> out;
+  if (!list.is_array()) return out;
+  for (const Json& item : list) out.push_back(text_field(field(item, "String"), "sval"));
+  return out;
+}
+
+// `public.x` is `x` (the schema a pg_dump'ed search_path resolves to); other schemas stay.
+std::string qualified(const std::string& schema, const std::string& name) {
+  return schema.empty() || schema == "public" || schema == "pg_catalog" ? name : schema + "." + name;
+}
+
+std::string qualified(const std::vector<std::string>& parts) {
+  if (parts.empty()) return "";
+  if (parts.size() == 1) return parts.front();
+  return qualified(parts[parts.size() - 2], parts.back());
+}
+
+std::string relation_name(const Json& range_var) {
+  return qualified(text_field(range_var, "schemaname"), text_field(range_var, "relname"));
+}
+
+// An integer constant of a type modifier (`varchar(20)`); libpg_query leaves zero out.
+int const_int(const Json& node) { return int_field(field(field(node, "A_Const"), "ival"), "ival", 0); }
+
+// The smallest parse position inside `node`: where the text it was read from starts.
+int first_location(const Json& node) {
+  int best = -1;
+  if (node.is_object()) {
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      int here = -1;
+      if (it.key() == "location" && it->is_number_integer()) here = it->get<int>();
+      else if (it->is_structured()) here = first_location(*it);
+      if (here >= 0 && (best < 0 || here < best)) best = here;
+    }
+  } else if (node.is_array()) {
+    for (const Json& item : node) {
+      const int here = first_location(item);
+      if (here >= 0 && (best < 0 || here < best)) best = here;
+    }
+  }
+  return best;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Types
+
+std::string with_modifiers(const std::string& base, const std::vector<int>& modifiers) {
+  if (modifiers.empty()) return base;
+  std::string out = base + "(";
+  for (std::size_t i = 0; i < modifiers.size(); ++i) out += (i ? "," : "") + std::to_string(modifiers[i]);
+  return out + ")";
+}
+
+// PostgreSQL's spelling of a TypeName node, as format_type() prints it.
+std::string type_spelling(const Json& type_name, bool* array) {
+  const std::vector<std::string> names = strings(field(type_name, "names"));
+  std::vector<int> modifiers;
+  if (const Json& mods = field(type_name, "typmods"); mods.is_array()) {
+    for (const Json& mod : mods) modifiers.push_back(const_int(mod));
+  }
+  *array = field(type_name, "arrayBounds").is_array();
+  if (names.empty()) return "";
+  const std::string& name = names.back();
+  // The grammar qualifies the types it has keywords for (`int`, `varchar`, `timestamp with time
+  // zone`); their internal names written plainly (`int4`, `timestamptz`) come unqualified.
+  if ((names.size() == 2 && names.front() == "pg_catalog") || names.size() == 1) {
+    static const std::map<std::string, std::string> kCatalog = {
+        {"int2", "smallint"}, {"int4", "integer"}, {"int8", "bigint"}, {"float4", "real"},
+        {"float8", "double precision"}, {"bool", "boolean"}, {"varchar", "character varying"},
+        {"bpchar", "character"}, {"numeric", "numeric"}, {"interval", "interval"}, {"bit", "bit"},
+        {"varbit", "bit varying"}, {"decimal", "numeric"}};
+    if (name == "timestamp" || name == "timestamptz" || name == "time" || name == "timetz") {
+      const bool zone = name.back() == 'z';
+      const std::string base = name.substr(0, zone ? name.size() - 2 : name.size());
+      return with_modifiers(base, modifiers) + (zone ? " with time zone" : " without time zone");
+    }
+    if (const auto it = kCatalog.find(name); it != kCatalog.end()) return with_modifiers(it->second, modifiers);
+  }
+  return with_modifiers(qualified(names), modifiers);
+}
+
+// The digits of `n` nines: the largest value of n decimal digits.
+std::int64_t all_nines(int digits) {
+  std::int64_t value = 0;
+  for (int i = 0; i < digits; ++i) value = value * 10 + 9;
+  return value;
+}
+
+// Whether `label` can be one of one_of(...)'s choices as written (core/gen.h drops spaces and
+// splits at commas).
+bool gen_safe(const std::string& label) {
+  return !label.empty() && label.find_first_of(", ()") == std::string::npos;
+}
+
+std::optional<SimulatedType> from_spelling(const std::string& spelling, bool array,
+                                           const std::vector<EnumTypeSpec>& enums, std::string* why) {
+  SimulatedType t{ColumnType::text, 0, spelling, "", ""};
+  if (array) {
+    *why = fmt::format("type {}[] cannot be simulated (arrays are not drawn or compared)", spelling);
+    return std::nullopt;
+  }
+  int a = 0, b = 0;
+  char rest = 0;
+  const char* s = spelling.c_str();
+  if (spelling == "bigint" || spelling == "integer") {
+    t.type = spelling == "bigint" ? ColumnType::bigint : ColumnType::integer;
+  } else if (spelling == "smallint") {
+    t.type = ColumnType::integer;
+    t.default_gen = "0..32767";
+    t.approximation = "smallint simulated as integer";
+  } else if (spelling == "real" || spelling == "double precision") {
+    t.type = ColumnType::numeric;
+    t.approximation = spelling + " simulated as numeric (exact decimal arithmetic, drawn as whole numbers)";
+  } else if (spelling == "numeric") {
+    t.type = ColumnType::numeric;
+  } else if (std::sscanf(s, "numeric(%d,%d)%c", &a, &b, &rest) == 2 || std::sscanf(s, "numeric(%d)%c", &a, &rest) == 1) {
+    t.type = ColumnType::numeric;
+    t.scale = std::clamp(b, 0, 30);
+    // The default draw reaches 1000; a narrower precision gets a range that fits it.
+    if (a - b < 4) t.default_gen = fmt::format("0..{}", all_nines(std::max(a - b, 0)));
+  } else if (spelling == "text" || spelling == "character varying" || spelling == "character" ||
+             spelling == "citext") {
+    t.type = ColumnType::text;
+    if (spelling == "character" || spelling == "character varying")
+      t.approximation = spelling + " simulated as text (no length limit)";
+  } else if (std::sscanf(s, "character varying(%d)%c", &a, &rest) == 1 || std::sscanf(s, "character(%d)%c", &a, &rest) == 1) {
+    t.type = ColumnType::text;
+    // The default draw is `item-NNNNNN` (11 characters); shorter columns draw digits that fit.
+    if (a < 11) t.default_gen = fmt::format("0..{}", all_nines(std::min(a, 18)));
+    t.approximation = spelling.rfind("character(", 0) == 0 ? spelling + " simulated as text (not blank-padded)" : "";
+  } else if (spelling == "boolean") {
+    t.type = ColumnType::boolean;
+  } else if (spelling.rfind("timestamp", 0) == 0 && spelling.find(" without time zone") != std::string::npos) {
+    t.type = ColumnType::timestamp;
+  } else if (spelling.rfind("timestamp", 0) == 0 && spelling.find(" with time zone") != std::string::npos) {
+    t.type = ColumnType::timestamp;
+    t.approximation = "timestamp with time zone simulated as timestamp (UTC)";
+  } else if (spelling == "date") {
+    t.type = ColumnType::timestamp;
+    t.approximation = "date simulated as timestamp (values carry a time of day)";
+  } else if (spelling == "uuid") {
+    t.default_gen = "uuid";
+    t.approximation = "uuid simulated as text";
+  } else if (spelling == "json" || spelling == "jsonb" || spelling == "bytea") {
+    t.approximation = spelling + " simulated as text (values are not " + (spelling == "bytea" ? "bytes)" : "JSON)");
+  } else if (const auto e = std::find_if(enums.begin(), enums.end(), [&](const EnumTypeSpec& x) { return x.name == spelling; });
+             e != enums.end()) {
+    const bool safe = !e->labels.empty() && std::all_of(e->labels.begin(), e->labels.end(), gen_safe);
+    if (safe) t.default_gen = fmt::format("one_of({})", fmt::join(e->labels, ","));
+    t.approximation = "enum simulated as text" + std::string(safe ? " drawn from its labels" : " (its labels hold commas, spaces or parentheses: drawn as other text)");
+  } else {
+    *why = fmt::format("type {} cannot be simulated (the simulator draws and compares smallint, integer, bigint, "
+                       "real, double precision, numeric, text, character varying, character, boolean, timestamp, "
+                       "timestamp with time zone, date, uuid, json, jsonb, bytea and the schema's enum types)",
+                       spelling);
+    return std::nullopt;
+  }
+  return t;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Positions and text as written
+
+// Byte offset -> 1-based line and character column.
+struct Position {
+  int line = 1;
+  int column = 1;
+};
+
+class SourceText {
+ public:
+  explicit SourceText(const std::string& text) : text_(text) {}
+  const std::string& text() const { return text_; }
+
+  Position at_byte(int offset) const {
+    Position p;
+    const std::size_t end = std::min<std::size_t>(static_cast<std::size_t>(std::max(offset, 0)), text_.size());
+    for (std::size_t i = 0; i < end; ++i) {
+      if (text_[i] == '\n') p.line += 1, p.column = 1;
+      else if ((static_cast<unsigned char>(text_[i]) & 0xC0) != 0x80) p.column += 1;
+    }
+    return p;
+  }
+
+  // PostgreSQL's error cursor counts characters from 1.
+  Position at_character(int cursor) const {
+    Position p;
+    int characters = 1;
+    for (std::size_t i = 0; i < text_.size() && characters < cursor; ++i) {
+      if ((static_cast<unsigned char>(text_[i]) & 0xC0) == 0x80) continue;
+      ++characters;
+      if (text_[i] == '\n') p.line += 1, p.column = 1;
+      else p.column += 1;
+    }
+    return p;
+  }
+
+  // The clause that starts at `start`: up to the first ',' or ')' outside quotes and
+  // parentheses, or `end`; trimmed.
+  std::string clause(std::size_t start, std::size_t end) const {
+    end = std::min(end, text_.size());
+    int depth = 0;
+    std::size_t i = start;
+    for (; i < end; ++i) {
+      const char c = text_[i];
+      if (c == '\'' || c == '"') {
+        i = closing_quote(i, c);
+      } else if (c == '$' && dollar_tag(i).size() > 0) {
+        const std::string tag = dollar_tag(i);
+        const std::size_t close = text_.find(tag, i + tag.size());
+        i = close == std::string::npos ? end : close + tag.size() - 1;
+      } else if (c == '(' || c == '[') {
+        ++depth;
+      } else if ((c == ')' || c == ']') && depth > 0) {
+        --depth;
+      } else if ((c == ',' || c == ')' || c == ';') && depth == 0) {
+        break;
+      }
+    }
+    return trimmed(start, std::min(i, end));
+  }
+
+  // The text inside the first parenthesis at or after `start` (a CHECK's expression).
+  std::string parenthesized(std::size_t start, std::size_t end) const {
+    for (std::size_t i = start; i < std::min(end, text_.size()); ++i) {
+      if (text_[i] == '"') i = closing_quote(i, '"');
+      else if (text_[i] == '(') return clause(i + 1, end);
+    }
+    return "";
+  }
+
+  std::string trimmed(std::size_t start, std::size_t end) const {
+    end = std::min(end, text_.size());
+    while (start < end && is_space_or_semicolon(text_[start])) ++start;
+    while (end > start && is_space_or_semicolon(text_[end - 1])) --end;
+    return text_.substr(start, end - start);
+  }
+
+  // Whether the word before `offset` (skipping spaces and opening parentheses) is `word`,
+  // case-insensitively; where it starts in *word_start.
+  bool preceded_by(std::size_t offset, std::string_view word, std::size_t* after_word) const {
+    std::size_t i = std::min(offset, text_.size());
+    while (i > 0 && (std::isspace(static_cast<unsigned char>(text_[i - 1])) || text_[i - 1] == '(')) --i;
+    if (i < word.size()) return false;
+    for (std::size_t k = 0; k < word.size(); ++k) {
+      if (std::tolower(static_cast<unsigned char>(text_[i - word.size() + k])) != word[k]) return false;
+    }
+    *after_word = i;
+    return true;
+  }
+
+ private:
+  static bool is_space_or_semicolon(char c) { return std::isspace(static_cast<unsigned char>(c)) || c == ';'; }
+
+  std::size_t closing_quote(std::size_t open, char quote) const {
+    for (std::size_t i = open + 1; i < text_.size(); ++i) {
+      if (text_[i] != quote) continue;
+      if (i + 1 < text_.size() && text_[i + 1] == quote) ++i;  // a doubled quote stands for itself
+      else return i;
+    }
+    return text_.size();
+  }
+
+  // `$tag$` starting at `i`, or "".
+  std::string dollar_tag(std::size_t i) const {
+    std::size_t j = i + 1;
+    while (j < text_.size() && (std::isalnum(static_cast<unsigned char>(text_[j])) || text_[j] == '_')) ++j;
+    return j < text_.size() && text_[j] == '$' ? text_.substr(i, j - i + 1) : "";
+  }
+
+  const std::string& text_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// The reader
+
+const char* on_delete_action(const std::string& code) {
+  if (code == "r") return "restrict";
+  if (code == "c") return "cascade";
+  if (code == "n") return "set null";
+  if (code == "d") return "set default";
+  return "";  // "a": no action
+}
+
+// `text` with what is not SQL blanked to spaces, so that positions stay those of the file: psql
+// meta-commands (a line starting with a backslash: pg_dump 17.6 and later write `\restrict KEY`
+// / `\unrestrict KEY` around a dump) and the rows of `COPY ... FROM stdin;` up to their `\.`
+// (a dump with data). How many lines were blanked in *count.
+std::string without_psql_lines(const std::string& text, int* count) {
+  std::string out = text;
+  bool in_copy_data = false;
+  std::size_t line = 0;
+  while (line < out.size()) {
+    const std::size_t end = std::min(out.find('\n', line), out.size());
+    const std::size_t first = std::min(out.find_first_not_of(" \t", line), end);
+    std::size_t last = end;
+    while (last > first && std::isspace(static_cast<unsigned char>(out[last - 1]))) --last;
+    const std::string_view content(out.data() + first, last - first);
+    const bool copy_from_stdin = content.rfind("COPY ", 0) == 0 && content.size() > 11 &&
+                                 content.substr(content.size() - 11) == "FROM stdin;";
+    if (in_copy_data || (!content.empty() && content.front() == '\\')) {
+      in_copy_data = in_copy_data && content != "\\.";
+      std::fill(out.begin() + static_cast<std::ptrdiff_t>(first), out.begin() + static_cast<std::ptrdiff_t>(end), ' ');
+      ++*count;
+    } else if (copy_from_stdin) {
+      in_copy_data = true;
+    }
+    line = end + 1;
+  }
+  return out;
+}
+
+class SchemaReader {
+ public:
+  SchemaReader(const std::string& text, const std::string& file)
+      : sanitized_(without_psql_lines(text, &psql_lines_)), source_(sanitized_), file_(file) {
+    if (psql_lines_ > 0) out_.skipped.push_back({"psql meta-command or COPY data line", psql_lines_});
+  }
+
+  SchemaSql read() {
+    if (source_.text().size() > kSchemaBytesMax) {
+      out_.errors.push_back({1, 0, fmt::format("the file is {} bytes, above the limit of {}", source_.text().size(), kSchemaBytesMax)});
+      return std::move(out_);
+    }
+    if (source_.text().find('\0') != std::string::npos) {
+      out_.errors.push_back({1, 0, "the file holds a NUL character; expected SQL text"});
+      return std::move(out_);
+    }
+    const PgQueryParseResult result = pg_query_parse(source_.text().c_str());
+    if (result.error != nullptr) {
+      const Position p = source_.at_character(result.error->cursorpos);
+      out_.errors.push_back({p.line, p.column, result.error->message != nullptr ? result.error->message : "syntax error"});
+    } else {
+      // libpg_query writes valid JSON; a failure to read it is a broken dependency.
+      const Json tree = Json::parse(result.parse_tree);
+      for (const Json& raw : field(tree, "stmts")) statement(raw);
+      check_references();
+    }
+    pg_query_free_parse_result(result);
+    return std::move(out_);
+  }
+
+ private:
+  void error_at(int byte_offset, std::string message) {
+    const Position p = source_.at_byte(byte_offset);
+    out_.errors.push_back({p.line, p.column, std::move(message)});
+  }
+
+  void skip(const std::string& kind) {
+    for (SkippedStatements& s : out_.skipped) {
+      if (s.kind == kind) return void(++s.count);
+    }
+    out_.skipped.push_back({kind, 1});
+  }
+
+  TableSpec* table(const std::string& name) {
+    for (TableSpec& t : out_.tables) {
+      if (t.name == name) return &t;
+    }
+    return nullptr;
+  }
+
+  // The table a statement names, or an error at `location`.
+  TableSpec* existing_table(const Json& range_var, const char* statement) {
+    const std::string name = relation_name(range_var);
+    TableSpec* t = table(name);
+    if (t == nullptr) error_at(int_field(range_var, "location", 0), fmt::format("{} names table {}, which no CREATE TABLE before it creates", statement, name));
+    return t;
+  }
+
+  void statement(const Json& raw) {
+    const Json& stmt = field(raw, "stmt");
+    if (!stmt.is_object() || stmt.empty()) return;
+    const std::string kind = stmt.begin().key();
+    const Json& node = stmt.begin().value();
+    const int start = int_field(raw, "stmt_location", 0);
+    const int length = int_field(raw, "stmt_len", 0);
+    end_ = length > 0 ? static_cast<std::size_t>(start + length) : source_.text().size();
+    if (kind == "CreateStmt") create_table(node);
+    else if (kind == "IndexStmt") create_index(node);
+    else if (kind == "AlterTableStmt") alter_table(node);
+    else if (kind == "CreateEnumStmt") create_enum(node);
+    else skip(skipped_kind(kind, node));
+  }
+
+  static std::string skipped_kind(const std::string& kind, const Json& node) {
+    static const std::map<std::string, std::string> kKinds = {
+        {"VariableSetStmt", "SET"}, {"SelectStmt", "SELECT"}, {"CreateExtensionStmt", "CREATE EXTENSION"},
+        {"CreateSeqStmt", "CREATE SEQUENCE"}, {"AlterSeqStmt", "ALTER SEQUENCE"},
+        {"AlterOwnerStmt", "ALTER ... OWNER TO"}, {"CommentStmt", "COMMENT"}, {"CreateFunctionStmt", "CREATE FUNCTION"},
+        {"CreateTrigStmt", "CREATE TRIGGER"}, {"ViewStmt", "CREATE VIEW"}, {"CreateSchemaStmt", "CREATE SCHEMA"},
+        {"CreateTableAsStmt", "CREATE MATERIALIZED VIEW"}, {"AlterFunctionStmt", "ALTER FUNCTION"},
+        {"CreatePolicyStmt", "CREATE POLICY"}, {"RuleStmt", "CREATE RULE"}, {"CreateDomainStmt", "CREATE DOMAIN"},
+        {"CompositeTypeStmt", "CREATE TYPE ... AS (...)"}, {"TransactionStmt", "BEGIN / COMMIT"},
+        {"AlterDefaultPrivilegesStmt", "ALTER DEFAULT PRIVILEGES"}, {"CopyStmt", "COPY"}, {"DefineStmt", "CREATE AGGREGATE / OPERATOR"}};
+    if (kind == "GrantStmt") return bool_field(node, "is_grant") ? "GRANT" : "REVOKE";
+    const auto it = kKinds.find(kind);
+    return it != kKinds.end() ? it->second : kind;
+  }
+
+  void create_enum(const Json& node) {
+    EnumTypeSpec e{qualified(strings(field(node, "typeName"))), strings(field(node, "vals"))};
+    out_.enum_types.push_back(std::move(e));
+  }
+
+  void create_table(const Json& node) {
+    const Json& relation = field(node, "relation");
+    TableSpec t;
+    t.name = relation_name(relation);
+    t.file = file_;
+    t.line = source_.at_byte(int_field(relation, "location", 0)).line;
+    t.rows = 0;
+    if (table(t.name) != nullptr) {
+      error_at(int_field(relation, "location", 0), fmt::format("table {} is created twice", t.name));
+      return;
+    }
+    if (field(node, "inhRelations").is_array() || field(node, "partbound").is_object()) skip("CREATE TABLE ... INHERITS / PARTITION OF (read as a table of its own columns)");
+    out_.tables.push_back(std::move(t));
+    const std::size_t index = out_.tables.size() - 1;
+    const Json& elements = field(node, "tableElts");
+    if (!elements.is_array()) return;
+    for (std::size_t i = 0; i < elements.size(); ++i) {
+      // An element's text ends where the next begins (or at the statement's end).
+      const std::size_t bound = i + 1 < elements.size() ? static_cast<std::size_t>(std::max(first_location(elements[i + 1]), 0)) : end_;
+      const Json& element = elements[i];
+      if (const Json& column = field(element, "ColumnDef"); column.is_object()) {
+        column_def(out_.tables[index], column, bound);
+      } else if (const Json& constraint = field(element, "Constraint"); constraint.is_object()) {
+        add_constraint(out_.tables[index], constraint, {}, bound);
+      } else {
+        skip("CREATE TABLE ... LIKE");
+      }
+    }
+  }
+
+  void column_def(TableSpec& t, const Json& node, std::size_t bound) {
+    ColumnSpec c;
+    c.name = text_field(node, "colname");
+    const int location = int_field(node, "location", 0);
+    c.line = source_.at_byte(location).line;
+    bool array = false;
+    const std::string spelling = type_spelling(field(node, "typeName"), &array);
+    std::string why;
+    // serial types are integer columns whose default is their sequence's next value.
+    static const std::map<std::string, std::string> kSerial = {
+        {"smallserial", "smallint"}, {"serial2", "smallint"}, {"serial", "integer"}, {"serial4", "integer"},
+        {"bigserial", "bigint"}, {"serial8", "bigint"}};
+    const auto serial = kSerial.find(spelling);
+    const auto type = from_spelling(serial != kSerial.end() ? serial->second : spelling, array, out_.enum_types, &why);
+    if (serial != kSerial.end()) {
+      c.not_null = true;
+      c.default_sql = fmt::format("nextval('{}_{}_seq'::regclass)", t.name, c.name);
+    }
+    if (!type) {
+      error_at(int_field(field(node, "typeName"), "location", location), fmt::format("{}.{}: {}", t.name, c.name, why));
+      unsimulated_.insert(t.name + "." + c.name);  // reported once: what names it later is not
+      return;
+    }
+    c.type = type->type;
+    c.scale = type->scale;
+    c.sql_type = type->sql_type;
+    c.gen = type->default_gen;
+    const Json& constraints = field(node, "constraints");
+    if (constraints.is_array()) {
+      for (std::size_t i = 0; i < constraints.size(); ++i) {
+        const std::size_t next = i + 1 < constraints.size()
+                                     ? static_cast<std::size_t>(std::max(int_field(field(constraints[i + 1], "Constraint"), "location", 0), 0))
+                                     : bound;
+        column_constraint(t, c, field(constraints[i], "Constraint"), next);
+      }
+    }
+    if (bool_field(node, "is_not_null")) c.not_null = true;
+    if (c.name == "id") return;  // the implicit key of the simulated table (core/model.h)
+    t.columns.push_back(std::move(c));
+  }
+
+  void column_constraint(TableSpec& t, ColumnSpec& c, const Json& node, std::size_t bound) {
+    const std::string type = text_field(node, "contype");
+    const int location = int_field(node, "location", 0);
+    if (type == "CONSTR_NOTNULL") {
+      c.not_null = true;
+    } else if (type == "CONSTR_NULL") {
+      c.not_null = false;
+    } else if (type == "CONSTR_DEFAULT") {
+      // The constraint starts at its DEFAULT keyword; the expression follows it.
+      c.default_sql = source_.clause(static_cast<std::size_t>(location) + std::string_view("default").size(), bound);
+    } else if (type == "CONSTR_PRIMARY") {
+      c.not_null = true;
+      t.primary_key = {c.name};
+    } else if (type == "CONSTR_IDENTITY") {
+      c.default_sql = "GENERATED AS IDENTITY";
+    } else if (type == "CONSTR_GENERATED") {
+      c.default_sql = fmt::format("GENERATED ALWAYS AS ({}) STORED", source_.parenthesized(static_cast<std::size_t>(location), bound));
+    } else {
+      add_constraint(t, node, {c.name}, bound);
+    }
+  }
+
+  // A CHECK, UNIQUE, PRIMARY KEY or FOREIGN KEY of a table; `column` names the column it is
+  // written on, when it is a column constraint.
+  void add_constraint(TableSpec& t, const Json& node, const std::vector<std::string>& column, std::size_t bound) {
+    const std::string type = text_field(node, "contype");
+    const int location = int_field(node, "location", 0);
+    ConstraintSpec c;
+    c.name = text_field(node, "conname");
+    c.line = source_.at_byte(location).line;
+    c.validated = !bool_field(node, "skip_validation");
+    std::vector<std::string> keys = strings(field(node, type == "CONSTR_FOREIGN" ? "fk_attrs" : "keys"));
+    if (keys.empty()) keys = column;
+    if (type == "CONSTR_PRIMARY") {
+      t.primary_key = keys;
+      return;
+    }
+    c.columns = keys;
+    const std::string first = keys.empty() ? "" : "_" + keys.front();
+    if (type == "CONSTR_CHECK") {
+      c.kind = ConstraintKind::check;
+      c.check = source_.parenthesized(static_cast<std::size_t>(location), bound);
+      if (c.name.empty()) c.name = t.name + first + "_check";
+    } else if (type == "CONSTR_UNIQUE") {
+      c.kind = ConstraintKind::unique;
+      if (c.name.empty()) c.name = t.name + first + "_key";
+    } else if (type == "CONSTR_FOREIGN") {
+      c.kind = ConstraintKind::foreign_key;
+      c.ref_table = relation_name(field(node, "pktable"));
+      c.ref_columns = strings(field(node, "pk_attrs"));
+      c.on_delete = on_delete_action(text_field(node, "fk_del_action"));
+      if (c.name.empty()) c.name = t.name + first + "_fkey";
+    } else {
+      skip(fmt::format("constraint {}", type));
+      return;
+    }
+    t.constraints.push_back(std::move(c));
+  }
+
+  void create_index(const Json& node) {
+    TableSpec* t = existing_table(field(node, "relation"), "CREATE INDEX");
+    if (t == nullptr) return;
+    IndexSpec index;
+    index.name = text_field(node, "idxname");
+    index.unique = bool_field(node, "unique");
+    index.method = text_field(node, "accessMethod");
+    if (index.method == "btree") index.method.clear();
+    const int relation = int_field(field(node, "relation"), "location", 0);
+    index.line = source_.at_byte(relation).line;
+    for (const Json& param : field(node, "indexParams")) {
+      const Json& element = field(param, "IndexElem");
+      if (const std::string name = text_field(element, "name"); !name.empty()) {
+        if (name != "id" && !has_column(*t, name)) {
+          error_at(relation, fmt::format("CREATE INDEX{} names column {}, which table {} does not have",
+                                         index.name.empty() ? "" : " " + index.name, name, t->name));
+        }
+        index.columns.push_back(name);
+      } else {
+        index.columns.push_back(source_.clause(static_cast<std::size_t>(std::max(first_location(field(element, "expr")), 0)), end_));
+      }
+    }
+    if (const Json& where = field(node, "whereClause"); where.is_object()) {
+      std::size_t after = 0;
+      const std::size_t first = static_cast<std::size_t>(std::max(first_location(where), 0));
+      index.predicate = source_.preceded_by(first, "where", &after) ? source_.trimmed(after, end_) : source_.trimmed(first, end_);
+    }
+    if (index.name.empty()) index.name = fmt::format("{}_{}_idx", t->name, index.columns.empty() ? "expr" : index.columns.front());
+    t->indexes.push_back(std::move(index));
+  }
+
+  void alter_table(const Json& node) {
+    if (const std::string object = text_field(node, "objtype"); object != "OBJECT_TABLE") {
+      // ALTER SEQUENCE / VIEW / INDEX ... written with ALTER TABLE's grammar (OWNER TO, SET ...).
+      for (const Json& command : field(node, "cmds")) {
+        skip(alter_kind(object.substr(object.find('_') + 1), text_field(field(command, "AlterTableCmd"), "subtype")));
+      }
+      return;
+    }
+    const Json& relation = field(node, "relation");
+    const Json& commands = field(node, "cmds");
+    // pg_dump changes a sequence's owner with ALTER TABLE: only what shapes a table needs one.
+    bool shapes = false;
+    for (const Json& command : commands) {
+      const std::string subtype = text_field(field(command, "AlterTableCmd"), "subtype");
+      shapes = shapes || subtype == "AT_AddConstraint" || subtype == "AT_ValidateConstraint" || subtype == "AT_ColumnDefault" ||
+               subtype == "AT_SetNotNull" || subtype == "AT_AddColumn";
+    }
+    if (!shapes) {
+      for (const Json& command : commands) skip(alter_kind("TABLE", text_field(field(command, "AlterTableCmd"), "subtype")));
+      return;
+    }
+    TableSpec* t = existing_table(relation, "ALTER TABLE");
+    if (t == nullptr) return;
+    for (const Json& command : commands) alter_command(*t, field(command, "AlterTableCmd"));
+  }
+
+  // "ALTER TABLE ... OWNER TO", "ALTER TABLE ... ReplicaIdentity": the object and the subcommand.
+  static std::string alter_kind(const std::string& object, const std::string& subtype) {
+    if (subtype == "AT_ChangeOwner") return "ALTER " + object + " ... OWNER TO";
+    return "ALTER " + object + " ... " + subtype.substr(subtype.find('_') + 1);
+  }
+
+  void alter_command(TableSpec& t, const Json& command) {
+    const std::string subtype = text_field(command, "subtype");
+    const std::string column_name = text_field(command, "name");
+    if (subtype == "AT_AddConstraint") {
+      add_constraint(t, field(field(command, "def"), "Constraint"), {}, end_);
+    } else if (subtype == "AT_ValidateConstraint") {
+      for (ConstraintSpec& c : t.constraints) {
+        if (c.name == column_name) c.validated = true;
+      }
+    } else if (subtype == "AT_AddColumn") {
+      column_def(t, field(field(command, "def"), "ColumnDef"), end_);
+    } else if (subtype == "AT_ColumnDefault" || subtype == "AT_SetNotNull") {
+      ColumnSpec* column = find_column(t, column_name);
+      if (column_name == "id") return;  // the implicit key
+      if (column == nullptr) {
+        error_at(int_field(field(command, "def"), "location", 0), fmt::format("ALTER TABLE {} names column {}, which it does not have", t.name, column_name));
+        return;
+      }
+      if (subtype == "AT_SetNotNull") {
+        column->not_null = true;
+      } else {
+        const int expr = first_location(field(command, "def"));
+        std::size_t after = 0;
+        column->default_sql = expr < 0 ? "" : source_.preceded_by(static_cast<std::size_t>(expr), "default", &after) ? source_.clause(after, end_) : source_.clause(static_cast<std::size_t>(expr), end_);
+      }
+    } else {
+      skip(alter_kind("TABLE", subtype));
+    }
+  }
+
+  static ColumnSpec* find_column(TableSpec& t, const std::string& name) {
+    for (ColumnSpec& c : t.columns) {
+      if (c.name == name) return &c;
+    }
+    return nullptr;
+  }
+  bool has_column(const TableSpec& t, const std::string& name) const {
+    return name == "id" || unsimulated_.count(t.name + "." + name) != 0 || std::any_of(t.columns.begin(), t.columns.end(), [&](const ColumnSpec& c) { return c.name == name; });
+  }
+
+  // Keys, unique and foreign-key columns name columns of their tables, and foreign keys tables
+  // of the file.
+  void check_references() {
+    for (const TableSpec& t : out_.tables) {
+      for (const std::string& key : t.primary_key) {
+        if (!has_column(t, key)) out_.errors.push_back({t.line, 0, fmt::format("the primary key of {} names column {}, which it does not have", t.name, key)});
+      }
+      for (const ConstraintSpec& c : t.constraints) {
+        for (const std::string& name : c.columns) {
+          if (!has_column(t, name)) out_.errors.push_back({c.line, 0, fmt::format("constraint {} names column {}, which table {} does not have", c.name, name, t.name)});
+        }
+        if (c.kind != ConstraintKind::foreign_key) continue;
+        const TableSpec* referenced = table(c.ref_table);
+        if (referenced == nullptr) {
+          out_.errors.push_back({c.line, 0, fmt::format("foreign key {} references table {}, which the file does not create", c.name, c.ref_table)});
+          continue;
+        }
+        for (const std::string& name : c.ref_columns) {
+          if (!has_column(*referenced, name)) out_.errors.push_back({c.line, 0, fmt::format("foreign key {} references column {}.{}, which does not exist", c.name, c.ref_table, name)});
+        }
+      }
+    }
+  }
+
+  std::set<std::string> unsimulated_;  // "table.column" of columns refused for their type
+  int psql_lines_ = 0;
+  std::string sanitized_;  // the file without its psql lines (without_psql_lines); source_ reads it
+  SourceText source_;
+  std::string file_;
+  SchemaSql out_;
+  std::size_t end_ = 0;  // where the statement being read ends
+};
+
+}  // namespace
+
+std::optional<SimulatedType> simulated_type(const std::string& type_name, const std::vector<EnumTypeSpec>& enums,
+                                            std::string* why) {
+  REHEARSE_ASSERT(why != nullptr);
+  if (type_name.empty() || type_name.size() > kTypeNameBytesMax || type_name.find_first_of(";\0", 0, 2) != std::string::npos) {
+    *why = fmt::format("expected a type name, got '{}'", type_name.substr(0, 60));
+    return std::nullopt;
+  }
+  // PostgreSQL's parser reads the name as a column's type, so every spelling it accepts
+  // (varchar(20), int4, timestamptz, "double precision") is the type format_type() prints.
+  const std::string statement = "CREATE TABLE t (c " + type_name + ")";
+  const PgQueryParseResult result = pg_query_parse(statement.c_str());
+  std::optional<SimulatedType> type;
+  if (result.error != nullptr) {
+    *why = fmt::format("expected a PostgreSQL type name, got '{}' ({})", type_name, result.error->message);
+  } else {
+    const Json tree = Json::parse(result.parse_tree);
+    const Json& stmts = field(tree, "stmts");
+    const Json& elements = stmts.size() == 1 ? field(field(field(stmts[0], "stmt"), "CreateStmt"), "tableElts") : Json();
+    const Json& column = elements.is_array() && elements.size() == 1 ? field(elements[0], "ColumnDef") : Json();
+    if (!column.is_object() || field(column, "constraints").is_array() || field(column, "collClause").is_object()) {
+      *why = fmt::format("expected a PostgreSQL type name, got '{}'", type_name);
+    } else {
+      bool array = false;
+      const std::string spelling = type_spelling(field(column, "typeName"), &array);  // sets `array` first
+      type = from_spelling(spelling, array, enums, why);
+    }
+  }
+  pg_query_free_parse_result(result);
+  return type;
+}
+
+SchemaSql read_schema_sql(const std::string& text, const std::string& file) {
+  return SchemaReader(text, file).read();
+}
+
+}  // namespace rehearse
