@@ -65,6 +65,9 @@ struct TableCatalog {
   bool known = false;  // false: not read (snapshots built by hand in tests)
   std::vector<CatalogColumn> columns;
   std::vector<std::string> indexes;  // index names
+  // Constraint names (CHECK, UNIQUE, FOREIGN KEY; not NOT NULL). Filled by the simulated table;
+  // not yet compared by schema-convergence, nor read from PostgreSQL.
+  std::vector<std::string> constraints;
   const CatalogColumn* column(const std::string& name) const {
     for (const CatalogColumn& c : columns) {
       if (c.name == name) return &c;
