@@ -37,7 +37,10 @@ std::string estimate_text(TimeUs us) {
   return fmt::format("{:.1f}s", static_cast<double>(us) / static_cast<double>(kSec));
 }
 
-std::string relation_of(const DdlStatement& ddl, RelationRole role) { return role == RelationRole::index ? ddl.column : ddl.table; }
+std::string relation_of(const DdlStatement& ddl, RelationRole role) {
+  if (role == RelationRole::referenced_table) return ddl.ref_table;
+  return role == RelationRole::index ? ddl.column : ddl.table;
+}
 
 std::string plain_name(const std::string& name) { return name; }
 

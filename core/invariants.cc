@@ -202,6 +202,7 @@ std::optional<std::string> derived_problem(const TableImage& table, std::size_t 
 Findings check_derived_columns(const Observations& observations, const TableSnapshot& snapshot) {
   std::vector<DerivedPlacement> placements;
   for (const DerivedColumn& derived : observations.derived) {
+    if (derived.table != snapshot.table_name) continue;  // another table's column
     DerivedPlacement placement = place(derived, snapshot.table, observations.derived);
     if (placement.check_up || placement.check_down) placements.push_back(placement);
   }
@@ -223,7 +224,10 @@ Findings check_derived_columns(const Observations& observations, const TableSnap
 const TableSnapshot* primary_of(const Observations& observations, const TableSnapshot& replica) {
   const TableSnapshot* best = nullptr;
   for (const TableSnapshot& snapshot : observations.snapshots) {
-    if (snapshot.node != primary_node(replica.region) || snapshot.moment != replica.moment) continue;
+    if (snapshot.node != primary_node(replica.region) || snapshot.moment != replica.moment ||
+        snapshot.table_name != replica.table_name) {
+      continue;
+    }
     if (best == nullptr || std::llabs(snapshot.time_us - replica.time_us) < std::llabs(best->time_us - replica.time_us)) {
       best = &snapshot;
     }
@@ -293,17 +297,18 @@ std::vector<Violation> check_data_consistency(const Observations& observations) 
   std::set<std::string> reported;
   std::vector<Violation> violations;
   for (const TableSnapshot* snapshot : snapshots) {
-    if (reported.count(snapshot->node) > 0) continue;
+    if (reported.count(snapshot->node + "/" + snapshot->table_name) > 0) continue;
     const bool replica = is_replica(snapshot->node);
     if (replica && !snapshot->drained) continue;  // still catching up: nothing to judge yet
     const TableSnapshot* primary = replica ? primary_of(observations, *snapshot) : nullptr;
     const Findings findings = primary != nullptr ? compare_with_primary(*snapshot, *primary)
                                                  : check_derived_columns(observations, *snapshot);
     if (findings.count == 0) continue;
-    reported.insert(snapshot->node);
+    reported.insert(snapshot->node + "/" + snapshot->table_name);
     const char* noun = primary != nullptr ? "difference" : "row";
+    const std::string where = snapshot->table_name.empty() ? snapshot->node : snapshot->node + " table " + snapshot->table_name;
     violations.push_back(Violation{"data-consistency", snapshot->time_us, snapshot->node,
-                                   fmt::format("at {} in {}: {}", snapshot->moment, snapshot->node, findings.summary(noun)),
+                                   fmt::format("at {} in {}: {}", snapshot->moment, where, findings.summary(noun)),
                                    findings.events});
   }
   return violations;
@@ -344,11 +349,11 @@ class ColumnGroups {
   std::map<std::string, std::string> parent_;
 };
 
-// The final primary snapshot of `region` (the latest at moment end), or nullptr.
-const TableSnapshot* final_primary(const Observations& observations, const std::string& region) {
+// The final primary snapshot of `table` in `region` (the latest at moment end), or nullptr.
+const TableSnapshot* final_primary(const Observations& observations, const std::string& region, const std::string& table) {
   const TableSnapshot* latest = nullptr;
   for (const TableSnapshot& snapshot : observations.snapshots) {
-    if (snapshot.moment != "end" || snapshot.node != primary_node(region)) continue;
+    if (snapshot.moment != "end" || snapshot.node != primary_node(region) || snapshot.table_name != table) continue;
     if (latest == nullptr || snapshot.time_us >= latest->time_us) latest = &snapshot;
   }
   return latest;
@@ -436,10 +441,11 @@ using RowGroup = std::pair<std::int64_t, std::string>;  // (row id, column group
 // The last acknowledged write per (row, column group) of one region, in apply order.
 std::vector<std::pair<RowGroup, const AcknowledgedWrite*>> last_writes(const Observations& observations,
                                                                        const ColumnGroups& groups,
-                                                                       const std::string& region) {
+                                                                       const std::string& region,
+                                                                       const std::string& table) {
   std::map<RowGroup, const AcknowledgedWrite*> last;
   for (const AcknowledgedWrite& write : observations.acknowledged) {
-    if (write.region != region) continue;
+    if (write.region != region || write.table != table) continue;
     for (const auto& [column, value] : write.values) {
       if (column == "id") continue;
       const AcknowledgedWrite*& slot = last[{write.row_id, groups.group_of(column)}];
@@ -462,7 +468,7 @@ Findings lost_writes_in(const Observations& observations, const std::string& reg
   std::set<std::int64_t> missing_reported;
   Findings findings;
   findings.events = {final_state.event};
-  for (const auto& [key, write] : last_writes(observations, groups, region)) {
+  for (const auto& [key, write] : last_writes(observations, groups, region, final_state.table_name)) {
     auto row = rows.find(std::to_string(write->row_id));
     if (row == rows.end()) {
       if (missing_reported.insert(write->row_id).second) {
@@ -486,16 +492,18 @@ Findings lost_writes_in(const Observations& observations, const std::string& reg
 }  // namespace
 
 std::vector<Violation> check_no_lost_writes(const Observations& observations) {
-  std::set<std::string> regions;
-  for (const AcknowledgedWrite& write : observations.acknowledged) regions.insert(write.region);
+  std::set<std::pair<std::string, std::string>> written;  // (region, table)
+  for (const AcknowledgedWrite& write : observations.acknowledged) written.insert({write.region, write.table});
   std::map<std::string, Violation> by_region;
-  for (const std::string& region : regions) {
-    const TableSnapshot* final_state = final_primary(observations, region);
+  for (const auto& [region, table] : written) {
+    if (by_region.count(region) > 0) continue;  // one violation per region: its first table's
+    const TableSnapshot* final_state = final_primary(observations, region, table);
     if (final_state == nullptr) continue;  // no final state recorded: nothing to judge against
     const Findings findings = lost_writes_in(observations, region, *final_state);
     if (findings.count == 0) continue;
+    const std::string where = table.empty() ? final_state->node : final_state->node + " table " + table;
     by_region[region] = Violation{"no-lost-writes", final_state->time_us, final_state->node,
-                                  fmt::format("{} at the end: {}", final_state->node, findings.summary("write")),
+                                  fmt::format("{} at the end: {}", where, findings.summary("write")),
                                   findings.events};
   }
   return in_region_order(observations, std::move(by_region));
@@ -539,7 +547,10 @@ std::string catalog_disagreement(const TableCatalog& catalog, const SchemaClaim&
 std::vector<Violation> catalogs_against_states(const Observations& observations) {
   std::map<std::string, Violation> by_region;
   for (const TableSnapshot& snapshot : observations.snapshots) {
-    if (snapshot.moment != "end" || !snapshot.catalog.known || !snapshot.drained || by_region.count(snapshot.region) > 0) continue;
+    if (snapshot.moment != "end" || !snapshot.catalog.known || !snapshot.drained || by_region.count(snapshot.region) > 0 ||
+        !snapshot.table_name.empty()) {  // the claims are about the scenario's (first) table
+      continue;
+    }
     auto state = observations.final_states.find(snapshot.region);
     if (state == observations.final_states.end()) continue;
     const SchemaClaim* claim = state->second == "contracted"    ? &observations.contracted_schema
@@ -555,10 +566,69 @@ std::vector<Violation> catalogs_against_states(const Observations& observations)
   return in_region_order(observations, std::move(by_region));
 }
 
+// A catalog as text, for comparing two regions' copies of one table.
+std::string describe_catalog(const TableCatalog& catalog) {
+  std::vector<std::string> parts;
+  for (const CatalogColumn& column : catalog.columns) {
+    parts.push_back(fmt::format("{} {}{}", column.name, column.type, column.not_null ? " not null" : ""));
+  }
+  std::vector<std::string> indexes = catalog.indexes;
+  std::vector<std::string> constraints = catalog.constraints;
+  std::sort(indexes.begin(), indexes.end());
+  std::sort(constraints.begin(), constraints.end());
+  return fmt::format("columns ({}), indexes ({}), constraints ({})", fmt::join(parts, ", "), fmt::join(indexes, ", "),
+                     fmt::join(constraints, ", "));
+}
+
+// Many tables: the plan's claims are about the scenario's first table; every other table must
+// end the same in every region that finished the migration (`contracted`), on the primary and
+// its drained replicas alike, and exist in all of them or in none.
+std::vector<Violation> other_tables_agree(const Observations& observations) {
+  auto contracted = [&observations](const std::string& region) {
+    auto state = observations.final_states.find(region);
+    return state != observations.final_states.end() && state->second == "contracted";
+  };
+  std::map<std::string, std::set<std::string>> tables_of;  // node -> its other tables at the end
+  std::map<std::string, const TableSnapshot*> reference;   // table -> the first end snapshot of it
+  std::map<std::string, std::string> region_of;            // node -> its region
+  std::map<std::string, Violation> by_region;
+  for (const TableSnapshot& snapshot : observations.snapshots) {
+    if (snapshot.moment != "end" || !snapshot.catalog.known || !snapshot.drained || !contracted(snapshot.region)) continue;
+    tables_of[snapshot.node];
+    region_of[snapshot.node] = snapshot.region;
+    if (snapshot.table_name.empty()) continue;
+    tables_of[snapshot.node].insert(snapshot.table_name);
+    const TableSnapshot*& first = reference[snapshot.table_name];
+    if (first == nullptr) {
+      first = &snapshot;
+      continue;
+    }
+    const std::string mine = describe_catalog(snapshot.catalog);
+    const std::string theirs = describe_catalog(first->catalog);
+    if (mine == theirs || by_region.count(snapshot.region) > 0) continue;
+    by_region[snapshot.region] = Violation{
+        "schema-convergence", snapshot.time_us, snapshot.node,
+        fmt::format("table {} in {} has {} but in {} {}", snapshot.table_name, snapshot.node, mine, first->node, theirs),
+        {snapshot.event, first->event}};
+  }
+  for (const auto& [node, tables] : tables_of) {
+    const auto& first = *tables_of.begin();
+    if (tables == first.second) continue;
+    const std::string& region = region_of[node];
+    if (by_region.count(region) > 0) continue;
+    by_region[region] = Violation{"schema-convergence", end_time(observations), node,
+                                  fmt::format("{} ends with tables ({}) but {} with ({})", node, fmt::join(tables, ", "),
+                                              first.first, fmt::join(first.second, ", ")),
+                                  end_snapshot_events(observations)};
+  }
+  return in_region_order(observations, std::move(by_region));
+}
+
 }  // namespace
 
 std::vector<Violation> check_schema_convergence(const Observations& observations) {
   std::vector<Violation> violations = catalogs_against_states(observations);  // judged even when time ran out
+  for (Violation& violation : other_tables_agree(observations)) violations.push_back(std::move(violation));
   if (observations.time_ran_out) return violations;
   std::vector<std::string> regions = observations.regions;
   for (const auto& [region, state] : observations.final_states) {

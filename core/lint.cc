@@ -81,7 +81,11 @@ std::vector<std::string> statements_blocking_the_application(const Scenario& sce
       const StatementModel& model = statement_model(statement_kind(statement));
       const std::optional<LockMode> mode = lock_on(model, RelationRole::table);
       if (!mode || (!conflicts(*mode, LockMode::access_share) && !conflicts(*mode, LockMode::row_exclusive))) continue;
-      blocking.push_back(fmt::format("{} {} takes {}", model.name, statement.column, sql_name(*mode)));
+      // What it is about: the column, else the constraint (ADD / VALIDATE CONSTRAINT), else the table.
+      const std::string& subject = !statement.column.empty()       ? statement.column
+                                   : !statement.constraint.empty() ? statement.constraint
+                                                                   : statement.table;
+      blocking.push_back(fmt::format("{} {} takes {}", model.name, subject, sql_name(*mode)));
     }
   }
   return blocking;

@@ -73,6 +73,16 @@ const char* to_string(OperationKind v) {
     case OperationKind::rename_column: return "rename_column";
     case OperationKind::add_not_null: return "add_not_null";
     case OperationKind::create_index: return "create_index";
+    case OperationKind::create_table: return "create_table";
+    case OperationKind::drop_table: return "drop_table";
+    case OperationKind::rename_table: return "rename_table";
+    case OperationKind::drop_index: return "drop_index";
+    case OperationKind::create_constraint: return "create_constraint";
+    case OperationKind::drop_constraint: return "drop_constraint";
+    case OperationKind::drop_multicolumn_constraint: return "drop_multicolumn_constraint";
+    case OperationKind::rename_constraint: return "rename_constraint";
+    case OperationKind::set_replica_identity: return "set_replica_identity";
+    case OperationKind::sql: return "sql";
   }
   return "?";
 }

@@ -171,18 +171,54 @@ struct EnumTypeSpec {
   std::vector<std::string> labels;
 };
 
-enum class OperationKind { add_column, drop_column, alter_column, rename_column, add_not_null, create_index };
+// The first six are rehearse's own; the others are pgroll's, with pgroll's names (issue 13,
+// real-migrations.md "Migration sources"). add_not_null is rehearse's only.
+enum class OperationKind {
+  add_column,
+  drop_column,
+  alter_column,
+  rename_column,
+  add_not_null,
+  create_index,
+  create_table,
+  drop_table,
+  rename_table,
+  drop_index,
+  create_constraint,
+  drop_constraint,
+  drop_multicolumn_constraint,
+  rename_constraint,
+  set_replica_identity,
+  sql,
+};
 
 struct Operation {
   OperationKind kind = OperationKind::add_column;
   std::string column;
   std::optional<ColumnType> type;
-  std::string up;    // expression text; empty = none
-  std::string down;  // expression text; empty = none
-  std::string to;    // rename_column
-  std::vector<std::string> columns;  // create_index
+  std::string up;    // expression text; empty = none (sql: the statement run in expand)
+  std::string down;  // expression text; empty = none (sql: the statement run on rollback)
+  std::string to;    // rename_column, rename_table, rename_constraint, alter_column's `name`: the new name
+  std::vector<std::string> columns;  // create_index, create_constraint
   std::string table;  // the table it changes; empty = the scenario's `table`
   int line = 0;
+  // pgroll's fields. `name`: create_table / drop_table's table, rename_table / rename_constraint's
+  // old name, create_index / drop_index's index, the constraints' name, set_replica_identity's
+  // index; empty = a name derived from the table and columns where pgroll derives one.
+  std::string name;
+  std::optional<bool> nullable;            // add_column, alter_column: false = NOT NULL
+  std::optional<std::string> default_sql;  // add_column, alter_column; "" = DROP DEFAULT (`default: null`)
+  std::optional<std::string> comment;      // add_column, alter_column, create_table
+  // add_column / alter_column: the column's unique, check and references constraints (columns =
+  // the column); create_constraint: its one constraint.
+  std::vector<ConstraintSpec> constraints;
+  std::vector<ColumnSpec> table_columns;  // create_table: its columns after the implicit id
+  bool unique = false;                    // create_index
+  std::string method;                     // create_index: btree when empty
+  std::string predicate;                  // create_index: a partial index's WHERE
+  std::string storage_parameters;         // create_index: "fillfactor=70", as written
+  std::string identity;                   // set_replica_identity: full | default | nothing | index
+  bool on_complete = false;               // sql: run `up` in contract instead of expand
 };
 
 struct MigrationSpec {

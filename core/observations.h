@@ -65,6 +65,9 @@ struct TableCatalog {
   bool known = false;  // false: not read (snapshots built by hand in tests)
   std::vector<CatalogColumn> columns;
   std::vector<std::string> indexes;  // index names
+  // Constraint names (CHECK, UNIQUE, FOREIGN KEY; not NOT NULL). Filled by the simulated table;
+  // not yet compared by schema-convergence, nor read from PostgreSQL.
+  std::vector<std::string> constraints;
   const CatalogColumn* column(const std::string& name) const {
     for (const CatalogColumn& c : columns) {
       if (c.name == name) return &c;
@@ -92,6 +95,7 @@ struct TableSnapshot {
   bool drained = true;      // replica snapshots: taken after replication caught up
   TableImage table;
   TableCatalog catalog;     // the database's catalog of the table at the same moment
+  std::string table_name;   // many tables: which; empty = the scenario's first table
 };
 
 // A column the migration computes from the old row (new = up(old)), and how to get the old
@@ -113,6 +117,7 @@ struct AcknowledgedWrite {
   TimeUs time_us = 0;       // when it was acknowledged
   bool new_code = false;
   std::map<std::string, Value> values;  // column -> value as written (in the writer's schema)
+  std::string table;                    // many tables: empty = the scenario's first table
 };
 
 // Who made an application request fail, stall or read stale data (docs/scenarios.md, `slo.count`):

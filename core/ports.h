@@ -90,15 +90,63 @@ struct Fence {
 struct DdlStatement {
   // alter_column_type is the in-place type change that rewrites the table under ACCESS
   // EXCLUSIVE (what expand/contract avoids): the compiled plans do not emit it; the simulated
-  // and the live databases run and cost it.
-  enum class Kind { add_column, drop_column, rename_column, set_not_null, create_index, drop_index, alter_column_type };
+  // and the live databases run and cost it. The kinds after it are pgroll's operations done the
+  // safe way (core/plan.cc): constraints NOT VALID then VALIDATE, UNIQUE through a unique index
+  // built CONCURRENTLY, NOT NULL through a validated CHECK. opaque_sql is a `sql` operation's
+  // statement, which rehearse does not analyse.
+  enum class Kind {
+    add_column,
+    drop_column,
+    rename_column,
+    set_not_null,
+    create_index,
+    drop_index,
+    alter_column_type,
+    drop_not_null,
+    set_default,
+    drop_default,
+    add_check,
+    add_foreign_key,
+    add_unique_using_index,
+    validate_constraint,
+    drop_constraint,
+    rename_constraint,
+    create_table,
+    drop_table,
+    rename_table,
+    set_replica_identity,
+    comment,
+    opaque_sql,
+  };
   Kind kind = Kind::add_column;
   std::string table;
   std::string column;                 // create_index / drop_index: the index name
   ColumnType type = ColumnType::text;  // add_column, alter_column_type: the column's (new) type
-  std::string to;                     // rename_column: the new name
-  std::vector<std::string> columns;   // create_index: the indexed columns
+  std::string to;                     // rename_column, rename_table, rename_constraint: the new name
+  std::vector<std::string> columns;   // create_index, add_foreign_key, unique: the columns
   std::string purpose;                // the phase it belongs to: expand | contract | rollback
+  // The constraint (add_check, add_foreign_key, add_unique_using_index, validate_constraint,
+  // drop_constraint, rename_constraint), or the index of add_unique_using_index and of
+  // set_replica_identity's `index`.
+  std::string constraint;
+  std::string index;
+  ConstraintKind constraint_kind = ConstraintKind::check;  // validate_constraint: which it is
+  std::string check;                   // add_check: the expression, as written
+  bool not_valid = true;               // add_check, add_foreign_key: NOT VALID (plans always add so)
+  std::string ref_table;               // add_foreign_key: the referenced table
+  std::vector<std::string> ref_columns;  // add_foreign_key: its columns
+  std::string on_delete;               // add_foreign_key: "CASCADE", ...; empty = NO ACTION
+  std::string default_sql;             // add_column (a DEFAULT), set_default: the expression
+  bool volatile_default = false;       // add_column: the DEFAULT is not a constant (a rewrite)
+  bool unique = false;                 // create_index: CREATE UNIQUE INDEX
+  std::string method;                  // create_index: USING method; empty = btree
+  std::string predicate;               // create_index: WHERE predicate
+  std::string storage_parameters;      // create_index: WITH (...)
+  bool with_valid_check = false;       // set_not_null: a valid CHECK (c IS NOT NULL) exists: no scan
+  std::vector<ColumnSpec> table_columns;  // create_table: the columns after `id bigint PRIMARY KEY`
+  std::string identity;                // set_replica_identity: FULL | DEFAULT | NOTHING | USING INDEX (index)
+  std::string comment;                 // comment: on `column`, or on the table when column is empty
+  std::string sql;                     // opaque_sql: the statement as written
 };
 
 struct DdlLimits {

@@ -96,6 +96,14 @@ std::vector<StatementModel> build_models() {
       alter(K::set_replica_identity, "SET REPLICA IDENTITY"),
       on_table(K::comment_on_table, "COMMENT ON TABLE", kShareUpdateExclusive, W::catalog_only, "ddl_us"),
       on_table(K::comment_on_column, "COMMENT ON COLUMN", kShareUpdateExclusive, W::catalog_only, "ddl_us"),
+      // ADD CONSTRAINT ... USING INDEX is an ADD CONSTRAINT UNIQUE (AT_AddIndexConstraint):
+      // ACCESS EXCLUSIVE, but the index exists already, so it neither scans nor builds.
+      alter(K::add_constraint_using_index, "ADD CONSTRAINT UNIQUE USING INDEX"),
+      // DROP CONSTRAINT: ACCESS EXCLUSIVE on the table (a foreign key's referenced table is
+      // locked too; the model does not know which kind a name is, so it leaves that out).
+      alter(K::drop_constraint, "DROP CONSTRAINT"),
+      // Not analysed (real-migrations.md: opaque statements): the strongest lock is assumed.
+      alter(K::opaque_sql, "SQL (opaque: ACCESS EXCLUSIVE assumed)"),
   };
   for (std::size_t i = 0; i < models.size(); ++i) {
     REHEARSE_ASSERT(static_cast<std::size_t>(models[i].kind) == i);  // in the order of the enum
@@ -192,36 +200,132 @@ std::string describe_locks(const StatementModel& model, const std::function<std:
 }
 
 StatementKind statement_kind(const DdlStatement& statement) {
+  using D = DdlStatement::Kind;
   switch (statement.kind) {
-    case DdlStatement::Kind::add_column: return StatementKind::add_column_nullable;
-    case DdlStatement::Kind::drop_column: return StatementKind::drop_column;
-    case DdlStatement::Kind::rename_column: return StatementKind::rename_column;
-    case DdlStatement::Kind::set_not_null: return StatementKind::set_not_null;
-    case DdlStatement::Kind::create_index: return StatementKind::create_index_concurrently;
-    case DdlStatement::Kind::drop_index: return StatementKind::drop_index_concurrently;
-    case DdlStatement::Kind::alter_column_type: return StatementKind::alter_column_type_rewrite;
+    case D::add_column:
+      if (statement.default_sql.empty()) return StatementKind::add_column_nullable;
+      return statement.volatile_default ? StatementKind::add_column_volatile_default : StatementKind::add_column_constant_default;
+    case D::drop_column: return StatementKind::drop_column;
+    case D::rename_column: return StatementKind::rename_column;
+    case D::set_not_null: return statement.with_valid_check ? StatementKind::set_not_null_with_valid_check : StatementKind::set_not_null;
+    case D::create_index: return StatementKind::create_index_concurrently;
+    case D::drop_index: return StatementKind::drop_index_concurrently;
+    case D::alter_column_type: return StatementKind::alter_column_type_rewrite;
+    case D::drop_not_null: return StatementKind::drop_not_null;
+    case D::set_default: return StatementKind::set_default;
+    case D::drop_default: return StatementKind::drop_default;
+    case D::add_check: return statement.not_valid ? StatementKind::add_check_not_valid : StatementKind::add_check;
+    case D::add_foreign_key: return statement.not_valid ? StatementKind::add_foreign_key_not_valid : StatementKind::add_foreign_key;
+    case D::add_unique_using_index: return StatementKind::add_constraint_using_index;
+    case D::validate_constraint:
+      // Only CHECK and FOREIGN KEY constraints can be NOT VALID, so only they are validated.
+      REHEARSE_ASSERT(statement.constraint_kind != ConstraintKind::unique);
+      return statement.constraint_kind == ConstraintKind::foreign_key ? StatementKind::validate_foreign_key
+                                                                      : StatementKind::validate_check;
+    case D::drop_constraint: return StatementKind::drop_constraint;
+    case D::rename_constraint: return StatementKind::rename_constraint;
+    case D::create_table: return StatementKind::create_table;
+    case D::drop_table: return StatementKind::drop_table;
+    case D::rename_table: return StatementKind::rename_table;
+    case D::set_replica_identity: return StatementKind::set_replica_identity;
+    case D::comment: return statement.column.empty() ? StatementKind::comment_on_table : StatementKind::comment_on_column;
+    case D::opaque_sql: return StatementKind::opaque_sql;
   }
   REHEARSE_ASSERT(false);
   return StatementKind::select;
 }
 
+namespace {
+
+// A SQL string literal: quotes doubled, as standard_conforming_strings (on since 9.1) reads it.
+std::string string_literal(const std::string& text) {
+  std::string quoted = "'";
+  for (char c : text) quoted += c == '\'' ? std::string("''") : std::string(1, c);
+  return quoted + "'";
+}
+
+using QuoteName = std::function<std::string(const std::string&)>;
+
+std::string create_index_sql(const DdlStatement& statement, const QuoteName& quote_name) {
+  std::string sql = fmt::format("CREATE {}INDEX CONCURRENTLY IF NOT EXISTS {} ON {}", statement.unique ? "UNIQUE " : "",
+                                quote_name(statement.column), quote_name(statement.table));
+  if (!statement.method.empty()) sql += " USING " + statement.method;
+  sql += fmt::format(" ({})", sql_columns(statement.columns, quote_name));
+  if (!statement.storage_parameters.empty()) sql += fmt::format(" WITH ({})", statement.storage_parameters);
+  if (!statement.predicate.empty()) sql += fmt::format(" WHERE {}", statement.predicate);
+  return sql;
+}
+
+std::string create_table_sql(const DdlStatement& statement, const QuoteName& quote_name) {
+  std::vector<std::string> columns = {fmt::format("{} bigint PRIMARY KEY", quote_name("id"))};
+  for (const ColumnSpec& column : statement.table_columns) {
+    std::string text = fmt::format("{} {}", quote_name(column.name), column.sql_type.empty() ? to_string(column.type) : column.sql_type);
+    if (column.not_null) text += " NOT NULL";
+    if (!column.default_sql.empty()) text += " DEFAULT " + column.default_sql;
+    columns.push_back(text);
+  }
+  return fmt::format("CREATE TABLE IF NOT EXISTS {} ({})", quote_name(statement.table), fmt::join(columns, ", "));
+}
+
+std::string foreign_key_sql(const DdlStatement& statement, const QuoteName& quote_name) {
+  std::string sql = fmt::format("ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {}", quote_name(statement.table),
+                                quote_name(statement.constraint), sql_columns(statement.columns, quote_name),
+                                quote_name(statement.ref_table));
+  if (!statement.ref_columns.empty()) sql += fmt::format(" ({})", sql_columns(statement.ref_columns, quote_name));
+  if (!statement.on_delete.empty()) sql += " ON DELETE " + statement.on_delete;
+  return statement.not_valid ? sql + " NOT VALID" : sql;
+}
+
+std::string replica_identity_sql(const DdlStatement& statement, const QuoteName& quote_name) {
+  std::string identity = "USING INDEX " + quote_name(statement.index);
+  if (statement.identity == "full") identity = "FULL";
+  if (statement.identity == "default") identity = "DEFAULT";
+  if (statement.identity == "nothing") identity = "NOTHING";
+  return fmt::format("ALTER TABLE {} REPLICA IDENTITY {}", quote_name(statement.table), identity);
+}
+
+}  // namespace
+
 std::string statement_sql(const DdlStatement& statement, const std::function<std::string(const std::string&)>& quote_name) {
+  using D = DdlStatement::Kind;
   const std::string table = quote_name(statement.table);
   const std::string column = quote_name(statement.column);
+  const std::string constraint = quote_name(statement.constraint);
   switch (statement.kind) {
-    case DdlStatement::Kind::add_column:
-      return fmt::format("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}", table, column, to_string(statement.type));
-    case DdlStatement::Kind::drop_column: return fmt::format("ALTER TABLE {} DROP COLUMN IF EXISTS {}", table, column);
-    case DdlStatement::Kind::rename_column:
+    case D::add_column: {
+      std::string sql = fmt::format("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}", table, column, to_string(statement.type));
+      return statement.default_sql.empty() ? sql : sql + " DEFAULT " + statement.default_sql;
+    }
+    case D::drop_column: return fmt::format("ALTER TABLE {} DROP COLUMN IF EXISTS {}", table, column);
+    case D::rename_column:
       return fmt::format("ALTER TABLE {} RENAME COLUMN {} TO {}", table, column, quote_name(statement.to));
-    case DdlStatement::Kind::set_not_null: return fmt::format("ALTER TABLE {} ALTER COLUMN {} SET NOT NULL", table, column);
-    case DdlStatement::Kind::create_index:
-      return fmt::format("CREATE INDEX CONCURRENTLY IF NOT EXISTS {} ON {} ({})", column, table,
-                         sql_columns(statement.columns, quote_name));
-    case DdlStatement::Kind::drop_index: return fmt::format("DROP INDEX CONCURRENTLY IF EXISTS {}", column);
-    case DdlStatement::Kind::alter_column_type:
+    case D::set_not_null: return fmt::format("ALTER TABLE {} ALTER COLUMN {} SET NOT NULL", table, column);
+    case D::create_index: return create_index_sql(statement, quote_name);
+    case D::drop_index: return fmt::format("DROP INDEX CONCURRENTLY IF EXISTS {}", column);
+    case D::alter_column_type:
       return fmt::format("ALTER TABLE {} ALTER COLUMN {} TYPE {} USING {}::{}", table, column, to_string(statement.type), column,
                          to_string(statement.type));
+    case D::drop_not_null: return fmt::format("ALTER TABLE {} ALTER COLUMN {} DROP NOT NULL", table, column);
+    case D::set_default: return fmt::format("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {}", table, column, statement.default_sql);
+    case D::drop_default: return fmt::format("ALTER TABLE {} ALTER COLUMN {} DROP DEFAULT", table, column);
+    case D::add_check:
+      return fmt::format("ALTER TABLE {} ADD CONSTRAINT {} CHECK ({}){}", table, constraint, statement.check,
+                         statement.not_valid ? " NOT VALID" : "");
+    case D::add_foreign_key: return foreign_key_sql(statement, quote_name);
+    case D::add_unique_using_index:
+      return fmt::format("ALTER TABLE {} ADD CONSTRAINT {} UNIQUE USING INDEX {}", table, constraint, quote_name(statement.index));
+    case D::validate_constraint: return fmt::format("ALTER TABLE {} VALIDATE CONSTRAINT {}", table, constraint);
+    case D::drop_constraint: return fmt::format("ALTER TABLE {} DROP CONSTRAINT IF EXISTS {}", table, constraint);
+    case D::rename_constraint:
+      return fmt::format("ALTER TABLE {} RENAME CONSTRAINT {} TO {}", table, constraint, quote_name(statement.to));
+    case D::create_table: return create_table_sql(statement, quote_name);
+    case D::drop_table: return fmt::format("DROP TABLE IF EXISTS {}", table);
+    case D::rename_table: return fmt::format("ALTER TABLE {} RENAME TO {}", table, quote_name(statement.to));
+    case D::set_replica_identity: return replica_identity_sql(statement, quote_name);
+    case D::comment:
+      if (statement.column.empty()) return fmt::format("COMMENT ON TABLE {} IS {}", table, string_literal(statement.comment));
+      return fmt::format("COMMENT ON COLUMN {}.{} IS {}", table, column, string_literal(statement.comment));
+    case D::opaque_sql: return statement.sql;
   }
   REHEARSE_ASSERT(false);
   return "";

@@ -57,6 +57,9 @@ enum class StatementKind {
   set_replica_identity,                // ALTER TABLE t REPLICA IDENTITY FULL
   comment_on_table,                    // COMMENT ON TABLE t IS '...'
   comment_on_column,                   // COMMENT ON COLUMN t.c IS '...'
+  add_constraint_using_index,          // ALTER TABLE t ADD CONSTRAINT k UNIQUE USING INDEX i
+  drop_constraint,                     // ALTER TABLE t DROP CONSTRAINT k
+  opaque_sql,                          // a `sql` operation's statement: not analysed, assumed ACCESS EXCLUSIVE
 };
 
 // The relations a statement involves: the table it is about, the table a foreign key references,
@@ -108,7 +111,9 @@ TimeUs statement_cost_us(const CostProfile& costs, StatementKind kind, std::int6
 std::string describe_locks(const StatementModel& model, const std::function<std::string(RelationRole)>& relation_name);
 
 // The engine's DDL (core/ports.h DdlStatement) as statement kinds: ADD COLUMN adds a nullable
-// column without default; CREATE / DROP INDEX run CONCURRENTLY; a type change rewrites.
+// column (with a DEFAULT when it has one: a rewrite when that default is volatile); CREATE / DROP
+// INDEX run CONCURRENTLY; a type change rewrites; a CHECK or FOREIGN KEY is added NOT VALID unless
+// the statement says otherwise; SET NOT NULL scans unless a valid CHECK (c IS NOT NULL) exists.
 StatementKind statement_kind(const DdlStatement& statement);
 // The SQL the PostgreSQL backend runs for `statement` and `rehearse plan` prints, identifiers
 // passed through `quote_name` (the backend quotes them; plan prints them as they are). Written

@@ -96,15 +96,51 @@ const char* ddl_name(DdlStatement::Kind kind) {
     case DdlStatement::Kind::create_index: return "create index";
     case DdlStatement::Kind::drop_index: return "drop index";
     case DdlStatement::Kind::alter_column_type: return "alter column type";
+    case DdlStatement::Kind::drop_not_null: return "drop not null";
+    case DdlStatement::Kind::set_default: return "set default";
+    case DdlStatement::Kind::drop_default: return "drop default";
+    case DdlStatement::Kind::add_check: return "add check";
+    case DdlStatement::Kind::add_foreign_key: return "add foreign key";
+    case DdlStatement::Kind::add_unique_using_index: return "add unique using index";
+    case DdlStatement::Kind::validate_constraint: return "validate constraint";
+    case DdlStatement::Kind::drop_constraint: return "drop constraint";
+    case DdlStatement::Kind::rename_constraint: return "rename constraint";
+    case DdlStatement::Kind::create_table: return "create table";
+    case DdlStatement::Kind::drop_table: return "drop table";
+    case DdlStatement::Kind::rename_table: return "rename table";
+    case DdlStatement::Kind::set_replica_identity: return "set replica identity";
+    case DdlStatement::Kind::comment: return "comment";
+    case DdlStatement::Kind::opaque_sql: return "sql";
   }
   return "?";
 }
 
-// Whether the statement has nothing left to do (a rename that already happened).
+bool constraint_exists(pqxx::transaction_base& tx, const std::string& table, const std::string& name) {
+  return !tx.exec(fmt::format("SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass({}) AND conname = {}", tx.quote(table),
+                              tx.quote(name)))
+              .empty();
+}
+
+bool table_exists(pqxx::transaction_base& tx, const std::string& table) {
+  return tx.exec1(fmt::format("SELECT to_regclass({}) IS NOT NULL", tx.quote(table)))[0].as<bool>();
+}
+
+// Whether the statement has nothing left to do: a rename that already happened, a constraint
+// already added (PostgreSQL has no ADD CONSTRAINT IF NOT EXISTS), after a crash and a re-run.
 bool already_done(pqxx::transaction_base& tx, const DdlStatement& statement) {
-  if (statement.kind != DdlStatement::Kind::rename_column) return false;
-  const auto columns = live_columns(tx, statement.table);
-  return !contains(columns, statement.column) && contains(columns, statement.to);
+  switch (statement.kind) {
+    case DdlStatement::Kind::rename_column: {
+      const auto columns = live_columns(tx, statement.table);
+      return !contains(columns, statement.column) && contains(columns, statement.to);
+    }
+    case DdlStatement::Kind::add_check:
+    case DdlStatement::Kind::add_foreign_key:
+    case DdlStatement::Kind::add_unique_using_index: return constraint_exists(tx, statement.table, statement.constraint);
+    case DdlStatement::Kind::rename_constraint:
+      return !constraint_exists(tx, statement.table, statement.constraint) && constraint_exists(tx, statement.table, statement.to);
+    case DdlStatement::Kind::rename_table: return !table_exists(tx, statement.table) && table_exists(tx, statement.to);
+    default: return false;
+  }
 }
 
 std::string generator_sql(pqxx::connection& connection, const ColumnSpec& column);
@@ -280,7 +316,7 @@ Status PostgresRegionDatabase::execute_ddl(const DdlStatement& statement, const 
     }
     // The trigger reads columns that contract/rollback drop: rebuilt over what is left.
     const bool had_trigger = statement.purpose != "expand" && !tx.exec(fmt::format(
-        "SELECT 1 FROM pg_trigger WHERE tgname = {} AND tgrelid = {}::regclass", tx.quote(kTriggerName),
+        "SELECT 1 FROM pg_trigger WHERE tgname = {} AND tgrelid = to_regclass({})", tx.quote(kTriggerName),
         tx.quote(quoted(connection, statement.table)))).empty();
     if (had_trigger) tx.exec(fmt::format("DROP TRIGGER IF EXISTS {} ON {}", kTriggerName, quoted(connection, statement.table)));
     if (!already_done(tx, statement)) tx.exec(ddl_sql(connection, statement));

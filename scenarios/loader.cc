@@ -49,6 +49,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <filesystem>
@@ -61,6 +62,7 @@
 
 #include <fmt/format.h>
 
+#include "core/assert.h"
 #include "core/expr.h"
 #include "core/gen.h"
 #include "core/schema_sql.h"
@@ -246,6 +248,9 @@ struct Item {
   std::string path;
   int line = 0;
 };
+
+// The columns of each table at a point of the migration, by table name.
+using Tables = std::map<std::string, std::vector<std::string>>;
 
 void report(Errors& errors, const Item& item, std::string message) {
   errors.add(item.line, item.path, std::move(message));
@@ -438,7 +443,7 @@ template <> constexpr int kEnumSize<ColumnType> = 6;
 template <> constexpr int kEnumSize<DeployAfter> = 3;
 template <> constexpr int kEnumSize<Verdict> = 2;
 template <> constexpr int kEnumSize<SloCount> = 2;
-template <> constexpr int kEnumSize<OperationKind> = 6;
+template <> constexpr int kEnumSize<OperationKind> = 16;
 template <> constexpr int kEnumSize<FaultKind> = 11;
 
 template <class E> std::vector<std::string> enum_names() {
@@ -619,14 +624,41 @@ struct OperationFields {
   std::vector<std::string> optional;
 };
 
+// In the order of OperationKind. `table` is optional everywhere (the scenario's table when
+// absent); pgroll's forms of add_column and rename_column are in kPgrollForms.
 const std::vector<OperationFields> kOperations = {
-    {OperationKind::add_column, {"column", "type"}, {"up"}},
-    {OperationKind::drop_column, {"column"}, {}},
-    {OperationKind::alter_column, {"column"}, {"type", "up", "down"}},
-    {OperationKind::rename_column, {"column", "to"}, {}},
-    {OperationKind::add_not_null, {"column"}, {}},
-    {OperationKind::create_index, {"columns"}, {}},
+    {OperationKind::add_column, {"column", "type"}, {"up", "table"}},
+    {OperationKind::drop_column, {"column"}, {"table", "down"}},
+    {OperationKind::alter_column,
+     {"column"},
+     {"type", "up", "down", "table", "nullable", "unique", "check", "references", "default", "comment", "name"}},
+    {OperationKind::rename_column, {"column", "to"}, {"table"}},
+    {OperationKind::add_not_null, {"column"}, {"table"}},
+    {OperationKind::create_index, {"columns"}, {"name", "table", "unique", "method", "predicate", "storage_parameters"}},
+    {OperationKind::create_table, {"name", "columns"}, {"comment"}},
+    {OperationKind::drop_table, {"name"}, {}},
+    {OperationKind::rename_table, {"from", "to"}, {}},
+    {OperationKind::drop_index, {"name"}, {"table"}},
+    {OperationKind::create_constraint, {"name", "type", "columns"}, {"table", "check", "references", "up", "down"}},
+    {OperationKind::drop_constraint, {"name"}, {"table", "column", "up", "down"}},
+    {OperationKind::drop_multicolumn_constraint, {"name"}, {"table", "up", "down"}},
+    {OperationKind::rename_constraint, {"from", "to"}, {"table"}},
+    {OperationKind::set_replica_identity, {"identity"}, {"table"}},
+    {OperationKind::sql, {"up"}, {"down", "on_complete", "table"}},
 };
+
+// pgroll's add_column (`column:` a mapping) and rename_column (`from:`).
+const std::vector<OperationFields> kPgrollForms = {
+    {OperationKind::add_column, {"column"}, {"table", "up"}},
+    {OperationKind::rename_column, {"from", "to"}, {"table"}},
+};
+
+// A column as pgroll writes it (add_column's `column:`, create_table's `columns:`).
+const std::vector<std::string> kPgrollColumnKeys = {"name", "type", "nullable", "default", "unique", "check", "references", "pk", "comment"};
+const std::vector<std::string> kIndexMethods = {"btree", "hash", "gist", "spgist", "gin", "brin"};
+const std::vector<std::string> kOnDelete = {"NO ACTION", "RESTRICT", "CASCADE", "SET NULL", "SET DEFAULT"};
+const std::vector<std::string> kReplicaIdentities = {"default", "full", "nothing", "index"};
+const std::vector<std::string> kConstraintTypes = {"unique", "check", "foreign_key"};
 
 struct FaultParams {
   FaultKind kind;
@@ -1359,44 +1391,19 @@ class ScenarioLoader {
       report(errors_, *r.get("name"), "expected a name, got an empty string");
     const auto ops = r.get("operations");
     if (!ops) return;
-    // The columns of each table at each point of the migration.
-    std::map<std::string, std::vector<std::string>> columns;
-    for (const TableSpec* t : all_tables(s_)) {
-      columns[t->name] = {"id"};
-      for (const auto& c : t->columns) columns[t->name].push_back(c.name);
+    // The columns of every table at each point of the migration.
+    std::map<std::string, std::vector<std::string>> tables;
+    for (const TableSpec* table : all_tables(s_)) {
+      std::vector<std::string>& columns = tables[table->name];
+      columns = {"id"};
+      for (const auto& c : table->columns) columns.push_back(c.name);
     }
     for (const auto& item : list_items(errors_, *ops, "a list of operations", false, true)) {
-      std::string table;
-      if (!operation_table_key(item, columns, &table)) continue;
-      if (auto op = load_operation(item, &columns[table.empty() ? s_.table.name : table])) {
-        op->table = table;
-        m.operations.push_back(*op);
-      }
+      if (auto op = load_operation(item, &tables)) m.operations.push_back(*op);
     }
   }
 
-  // An operation's optional `table:` (many tables): it must name a table of the scenario. False
-  // when it names none (reported).
-  bool operation_table_key(const Item& item, const std::map<std::string, std::vector<std::string>>& columns,
-                           std::string* out) {
-    const YAML::Node& node = item.node;
-    if (!node.IsMap() || node.size() != 1) return true;
-    const auto entry = node.begin();
-    if (!entry->first.IsScalar() || !entry->second.IsMap()) return true;
-    for (const auto& field : entry->second) {
-      if (!field.first.IsScalar() || field.first.Scalar() != "table") continue;
-      const Item table{field.second, fmt::format("{}.{}.table", item.path, entry->first.Scalar()), line_of(field.first, item.line)};
-      if (!to_text(errors_, table, out)) return false;
-      if (columns.count(*out) != 0) return true;
-      std::vector<std::string> names;
-      for (const auto& entry_columns : columns) names.push_back(entry_columns.first);
-      report(errors_, table, fmt::format("no table '{}'{} (tables: {})", *out, suggestion(*out, names), join(names)));
-      return false;
-    }
-    return true;
-  }
-
-  std::optional<Operation> load_operation(const Item& item, std::vector<std::string>* columns) {
+  std::optional<Operation> load_operation(const Item& item, Tables* tables) {
     const Reader outer(errors_, item);
     if (!item.node.IsMap()) return std::nullopt;
     std::vector<std::string> kinds = enum_names<OperationKind>();
@@ -1413,28 +1420,52 @@ class ScenarioLoader {
              "unknown operation" + suggestion(key.node.Scalar(), kinds) + " (operations: " + join(kinds) + ")");
       return std::nullopt;
     }
-    const OperationFields& fields = kOperations[static_cast<std::size_t>(*kind)];
     const Reader r(errors_, value);
+    const bool pgroll_form = (*kind == OperationKind::add_column && r.has("column") && r.get("column")->node.IsMap()) ||
+                             (*kind == OperationKind::rename_column && r.has("from"));
+    const OperationFields& fields =
+        pgroll_form ? kPgrollForms[*kind == OperationKind::add_column ? 0 : 1] : kOperations[static_cast<std::size_t>(*kind)];
     std::vector<std::string> allowed = fields.required;
     allowed.insert(allowed.end(), fields.optional.begin(), fields.optional.end());
-    allowed.push_back("table");  // many tables: the table it changes (read by load_migration)
     r.check_keys(allowed);
     bool complete = true;
     for (const auto& f : fields.required) complete = r.require(f) && complete;
     Operation op;
     op.kind = *kind;
     op.line = item.line;
-    if (r.has("type")) {
+    if (r.has("type") && *kind != OperationKind::create_constraint) {
       ColumnType type{};
       if (r.enumeration("type", &type)) op.type = type;
     }
     if (!complete || !value.node.IsMap()) return std::nullopt;
+    if (r.has("table") && !r.text("table", &op.table)) return std::nullopt;
+    if (!op.table.empty() && tables->count(op.table) == 0) {
+      report(errors_, *r.get("table"), fmt::format("no table '{}' at this point{} (tables: {})", op.table,
+                                                  suggestion(op.table, keys_of(*tables)), join(keys_of(*tables))));
+      return std::nullopt;
+    }
+    if (*kind >= OperationKind::create_table) return load_pgroll_operation(r, op, tables) ? std::optional<Operation>(op) : std::nullopt;
+    std::vector<std::string>* columns = &(*tables)[op.table.empty() ? s_.table.name : op.table];
+    if (pgroll_form && *kind == OperationKind::add_column) {
+      return pgroll_add_column(r, op, *tables, columns) ? std::optional<Operation>(op) : std::nullopt;
+    }
+    if (pgroll_form) {  // rename_column {from, to}: today's rename under pgroll's names
+      if (!to_text(errors_, *r.get("from"), &op.column)) return std::nullopt;
+      if (!contains(*columns, op.column) || op.column == "id") {
+        report(errors_, *r.get("from"), fmt::format("no column '{}' to rename at this point (columns: {})", op.column, join(*columns)));
+        return std::nullopt;
+      }
+      if (!rename_target(*r.get("to"), *columns, &op.to)) return std::nullopt;
+      *std::find(columns->begin(), columns->end(), op.column) = op.to;
+      return op;
+    }
+    if (*kind == OperationKind::alter_column && !column_settings(r, false, *tables, &op)) return std::nullopt;
     return check_operation(r, op, columns) ? std::optional<Operation>(op) : std::nullopt;
   }
 
   // Checks an operation against the columns that exist before it, and applies it to them.
   bool check_operation(const Reader& r, Operation& op, std::vector<std::string>* columns) {
-    if (op.kind == OperationKind::create_index) return index_columns(*r.get("columns"), *columns, &op.columns);
+    if (op.kind == OperationKind::create_index) return index_columns(*r.get("columns"), *columns, &op.columns) && index_settings(r, op);
     const Item column = *r.get("column");
     if (!to_text(errors_, column, &op.column)) return false;
     const bool exists = contains(*columns, op.column);
@@ -1454,10 +1485,359 @@ class ScenarioLoader {
     if (auto up = r.get("up")) ok = expression(*up, *columns, &op.up) && ok;
     if (auto down = r.get("down")) ok = expression(*down, *columns, &op.down) && ok;
     if (op.kind == OperationKind::rename_column) ok = rename_target(*r.get("to"), *columns, &op.to) && ok;
+    if (op.kind == OperationKind::alter_column && r.has("name")) ok = rename_target(*r.get("name"), *columns, &op.to) && ok;
     if (!ok) return false;
     if (op.kind == OperationKind::add_column) columns->push_back(op.column);
     if (op.kind == OperationKind::drop_column) columns->erase(std::find(columns->begin(), columns->end(), op.column));
-    if (op.kind == OperationKind::rename_column) *std::find(columns->begin(), columns->end(), op.column) = op.to;
+    if (!op.to.empty()) *std::find(columns->begin(), columns->end(), op.column) = op.to;
+    return true;
+  }
+
+  // ---- pgroll's operations (real-migrations.md "Migration sources")
+
+  static std::vector<std::string> keys_of(const Tables& tables) {
+    std::vector<std::string> names;
+    for (const auto& [name, columns] : tables) names.push_back(name);
+    return names;
+  }
+
+  // A scalar that must be one of `allowed` (compared without case when `any_case`).
+  bool one_of(const Item& item, const std::vector<std::string>& allowed, bool any_case, std::string* out) {
+    const std::string expected = "one of " + join(allowed);
+    if (!to_scalar(errors_, item, expected, out)) return false;
+    std::string upper = *out;
+    if (any_case) {
+      for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+    if (contains(allowed, upper)) return *out = upper, true;
+    report(errors_, item, fmt::format("expected {}, got '{}'{}", expected, *out, suggestion(*out, allowed)));
+    return false;
+  }
+
+  bool identifier(const Item& item, const char* what, std::string* out) {
+    if (!to_text(errors_, item, out)) return false;
+    if (is_identifier(*out)) return true;
+    report(errors_, item, fmt::format("expected {} of a-z, 0-9 and '_', got '{}'", what, *out));
+    return false;
+  }
+
+  // The settings pgroll gives a column (add_column's `column:`, alter_column's own keys):
+  // nullable, default, unique, check, references, comment. `adding`: a new column, where
+  // `unique` is true/false and `default: null` is no default; else `unique` is {name} (or true)
+  // and `default: null` drops the default.
+  bool column_settings(const Reader& c, bool adding, const Tables& tables, Operation* op) {
+    bool ok = true;
+    if (c.has("nullable")) {
+      bool nullable = true;
+      ok = c.boolean("nullable", &nullable) && ok;
+      op->nullable = nullable;
+    }
+    if (const Item* item = c.get("default")) {
+      std::string text;
+      if (item->node.IsNull()) {
+        if (!adding) op->default_sql = "";
+      } else if (to_scalar(errors_, *item, "an SQL expression or null", &text)) {
+        if (text.empty()) report(errors_, *item, "expected an SQL expression, got an empty string"), ok = false;
+        op->default_sql = text;
+      } else {
+        ok = false;
+      }
+    }
+    if (const Item* item = c.get("comment")) {
+      std::string text;
+      ok = to_text(errors_, *item, &text) && ok;
+      op->comment = text;
+    }
+    if (const Item* item = c.get("unique")) ok = unique_setting(*item, op) && ok;
+    if (const Item* item = c.get("check")) {
+      const Reader check(errors_, *item);
+      check.check_keys({"name", "constraint"});
+      ConstraintSpec spec{.kind = ConstraintKind::check, .line = item->line};
+      ok = check.require("name") && check.require("constraint") && ok;
+      if (check.has("name")) ok = identifier(*check.get("name"), "a constraint name", &spec.name) && ok;
+      if (check.has("constraint")) ok = check.text("constraint", &spec.check) && ok;
+      op->constraints.push_back(spec);
+    }
+    if (const Item* item = c.get("references")) {
+      const Reader ref(errors_, *item);
+      ref.check_keys({"name", "table", "column", "on_delete"});
+      ConstraintSpec spec{.kind = ConstraintKind::foreign_key, .line = item->line};
+      ok = ref.require("name") && ref.require("table") && ref.require("column") && ok;
+      if (ref.has("name")) ok = identifier(*ref.get("name"), "a constraint name", &spec.name) && ok;
+      if (ref.has("table") && ref.has("column")) {
+        ok = referenced(*ref.get("table"), *ref.get("column"), tables, &spec) && ok;
+      }
+      if (const Item* on_delete = ref.get("on_delete")) ok = one_of(*on_delete, kOnDelete, true, &spec.on_delete) && ok;
+      op->constraints.push_back(spec);
+    }
+    return ok;
+  }
+
+  bool unique_setting(const Item& item, Operation* op) {
+    ConstraintSpec spec{.kind = ConstraintKind::unique, .line = item.line};
+    if (item.node.IsMap()) {
+      const Reader unique(errors_, item);
+      unique.check_keys({"name"});
+      if (!unique.require("name") || !identifier(*unique.get("name"), "a constraint name", &spec.name)) return false;
+      op->constraints.push_back(spec);
+      return true;
+    }
+    bool on = false;
+    if (!to_bool(errors_, item, &on)) return false;
+    if (on) op->constraints.push_back(spec);  // named by the plan as PostgreSQL would: t_c_key
+    return true;
+  }
+
+  // A foreign key's referenced table and column(s): the table must exist at this point and
+  // have them.
+  bool referenced(const Item& table, const Item& columns, const Tables& tables, ConstraintSpec* spec) {
+    if (!to_text(errors_, table, &spec->ref_table)) return false;
+    const auto found = tables.find(spec->ref_table);
+    if (found == tables.end()) {
+      report(errors_, table, fmt::format("no table '{}' at this point (tables: {})", spec->ref_table, join(keys_of(tables))));
+      return false;
+    }
+    return index_columns(columns, found->second, &spec->ref_columns);
+  }
+
+  // pgroll's add_column: {table, column: {name, type, nullable, default, unique, check,
+  // references, pk, comment}, up}. `nullable` is false unless written (pgroll's default).
+  bool pgroll_add_column(const Reader& r, Operation& op, const Tables& tables, std::vector<std::string>* columns) {
+    const Item& item = *r.get("column");
+    const Reader c(errors_, item);
+    c.check_keys(kPgrollColumnKeys);
+    bool ok = c.require("name") && c.require("type");
+    if (c.has("name")) ok = identifier(*c.get("name"), "a column name", &op.column) && ok;
+    ColumnType type{};
+    if (c.has("type") && c.enumeration("type", &type)) op.type = type;
+    ok = op.type.has_value() && column_settings(c, true, tables, &op) && ok;
+    if (const Item* pk = c.get("pk")) {
+      bool on = false;
+      if (!to_bool(errors_, *pk, &on)) return false;
+      if (on) return report(errors_, *pk, "pk: true is not supported yet: every table's key is its implicit `id`"), false;
+    }
+    if (!ok) return false;
+    if (!op.nullable) op.nullable = false;
+    if (auto up = r.get("up"); up && !expression(*up, *columns, &op.up)) return false;
+    if (op.nullable == false && op.up.empty() && !op.default_sql) {
+      report(errors_, item, fmt::format("column '{}' is NOT NULL (nullable: false is pgroll's default): it needs `up` or "
+                                        "`default` to fill the rows already there", op.column));
+      return false;
+    }
+    if (contains(*columns, op.column)) return report(errors_, *c.get("name"), fmt::format("column '{}' already exists", op.column)), false;
+    for (ConstraintSpec& spec : op.constraints) {
+      if (spec.kind == ConstraintKind::check && !spec.check.empty()) ok = check_columns(*c.get("check"), spec.check, *columns, op.column) && ok;
+    }
+    if (ok) columns->push_back(op.column);
+    return ok;
+  }
+
+  // A CHECK expression may name the table's columns (and `extra`, the column it is added with).
+  // One outside rehearse's expression subset is accepted as written: PostgreSQL checks it live;
+  // the simulator does not evaluate it (docs/scenarios.md).
+  bool check_columns(const Item& item, const std::string& check, std::vector<std::string> columns, const std::string& extra) {
+    ExprParseError error;
+    const auto expr = parse_expression(check, &error);
+    if (!expr) return true;
+    if (!extra.empty()) columns.push_back(extra);
+    for (const auto& column : expr->columns()) {
+      if (contains(columns, column)) continue;
+      report(errors_, item, fmt::format("unknown column '{}' in the check (columns at this point: {})", column, join(columns)));
+      return false;
+    }
+    return true;
+  }
+
+  bool index_settings(const Reader& r, Operation& op) {
+    bool ok = true;
+    if (const Item* name = r.get("name")) ok = identifier(*name, "an index name", &op.name) && ok;
+    if (r.has("unique")) ok = r.boolean("unique", &op.unique) && ok;
+    if (const Item* method = r.get("method")) ok = one_of(*method, kIndexMethods, false, &op.method) && ok;
+    if (r.has("predicate")) ok = r.text("predicate", &op.predicate) && ok;
+    if (r.has("storage_parameters")) ok = r.text("storage_parameters", &op.storage_parameters) && ok;
+    return ok;
+  }
+
+  // `up` / `down` of the drop_*constraint operations: checked, and not needed by rehearse's
+  // in-place DROP CONSTRAINT (pgroll rebuilds the column; dropping a constraint needs no rows
+  // rewritten). drop_multicolumn_constraint writes them per column.
+  bool constraint_rewrites(const Reader& r, bool per_column, const std::vector<std::string>& columns) {
+    bool ok = true;
+    for (const char* key : {"up", "down"}) {
+      const Item* item = r.get(key);
+      if (item == nullptr) continue;
+      std::string ignored;
+      if (!per_column) {
+        ok = expression(*item, columns, &ignored) && ok;
+        continue;
+      }
+      const Reader map(errors_, *item);
+      for (const auto& [column, text] : map.entries()) {
+        if (!contains(columns, column.node.Scalar())) {
+          report(errors_, column, fmt::format("no column '{}' at this point (columns: {})", column.node.Scalar(), join(columns)));
+          ok = false;
+        }
+        ok = expression(text, columns, &ignored) && ok;
+      }
+    }
+    return ok;
+  }
+
+  // create_table's `columns:`: pgroll's column mappings. `id` may be written (pk: true, an
+  // integer type): it is the implicit key. Column constraints are not supported here yet.
+  bool table_columns(const Item& item, Operation& op) {
+    bool ok = true;
+    std::set<std::string> seen;
+    for (const auto& element : list_items(errors_, item, "a list of columns", false)) {
+      const Reader c(errors_, element);
+      c.check_keys(kPgrollColumnKeys);
+      ColumnSpec column;
+      column.line = element.line;
+      if (!c.require("name") || !c.require("type") || !identifier(*c.get("name"), "a column name", &column.name) ||
+          !c.enumeration("type", &column.type)) {
+        ok = false;
+        continue;
+      }
+      if (!seen.insert(column.name).second) {
+        report(errors_, *c.get("name"), fmt::format("column '{}' is listed twice", column.name));
+        ok = false;
+        continue;
+      }
+      for (const char* key : {"unique", "check", "references"}) {
+        if (c.has(key)) report(errors_, *c.get(key), fmt::format("{} on a create_table column is not supported yet: add it with create_constraint", key)), ok = false;
+      }
+      bool pk = false;
+      if (c.has("pk")) ok = c.boolean("pk", &pk) && ok;
+      if (column.name == "id") {
+        if (!pk || (column.type != ColumnType::bigint && column.type != ColumnType::integer)) {
+          report(errors_, element, "'id' is the table's key: write it with pk: true and type bigint or integer");
+          ok = false;
+        }
+        continue;
+      }
+      if (pk) report(errors_, *c.get("pk"), "pk: true is supported on 'id' only: every table's key is its `id`"), ok = false;
+      bool nullable = false;  // pgroll's default
+      if (c.has("nullable")) ok = c.boolean("nullable", &nullable) && ok;
+      column.not_null = !nullable;
+      if (const Item* value = c.get("default"); value && !value->node.IsNull()) ok = to_text(errors_, *value, &column.default_sql) && ok;
+      op.table_columns.push_back(column);
+    }
+    return ok;
+  }
+
+  bool load_pgroll_operation(const Reader& r, Operation& op, Tables* tables) {
+    const std::string& table = op.table.empty() ? s_.table.name : op.table;
+    std::vector<std::string>& columns = (*tables)[table];
+    switch (op.kind) {
+      case OperationKind::create_table: {
+        if (!identifier(*r.get("name"), "a table name", &op.name)) return false;
+        if (tables->count(op.name) > 0) return report(errors_, *r.get("name"), fmt::format("table '{}' already exists", op.name)), false;
+        if (r.has("comment") && !r.text("comment", &op.comment.emplace())) return false;
+        if (!table_columns(*r.get("columns"), op)) return false;
+        std::vector<std::string>& created = (*tables)[op.name];
+        created = {"id"};
+        for (const ColumnSpec& column : op.table_columns) created.push_back(column.name);
+        return true;
+      }
+      case OperationKind::drop_table:
+      case OperationKind::rename_table: {
+        const Item& from = *r.get(op.kind == OperationKind::drop_table ? "name" : "from");
+        if (!to_text(errors_, from, &op.name)) return false;
+        if (tables->count(op.name) == 0) {
+          return report(errors_, from, fmt::format("no table '{}' at this point (tables: {})", op.name, join(keys_of(*tables)))), false;
+        }
+        if (op.kind == OperationKind::rename_table) {
+          if (!identifier(*r.get("to"), "a table name", &op.to)) return false;
+          if (tables->count(op.to) > 0) return report(errors_, *r.get("to"), fmt::format("table '{}' already exists", op.to)), false;
+          (*tables)[op.to] = (*tables)[op.name];
+        }
+        tables->erase(op.name);
+        return true;
+      }
+      case OperationKind::drop_index: return identifier(*r.get("name"), "an index name", &op.name);
+      case OperationKind::create_constraint: return create_constraint(r, op, *tables, columns);
+      case OperationKind::drop_constraint:
+      case OperationKind::drop_multicolumn_constraint: {
+        bool ok = identifier(*r.get("name"), "a constraint name", &op.name);
+        if (const Item* column = r.get("column")) {
+          ok = to_text(errors_, *column, &op.column) && ok;
+          if (ok && !contains(columns, op.column)) {
+            report(errors_, *column, fmt::format("no column '{}' at this point (columns: {})", op.column, join(columns)));
+            ok = false;
+          }
+        }
+        return constraint_rewrites(r, op.kind == OperationKind::drop_multicolumn_constraint, columns) && ok;
+      }
+      case OperationKind::rename_constraint:
+        return identifier(*r.get("from"), "a constraint name", &op.name) & identifier(*r.get("to"), "a constraint name", &op.to);
+      case OperationKind::set_replica_identity: {
+        const Reader identity(errors_, *r.get("identity"));
+        identity.check_keys({"type", "index"});
+        if (!identity.require("type") || !one_of(*identity.get("type"), kReplicaIdentities, false, &op.identity)) return false;
+        if (op.identity == "index" && !identity.require("index")) return false;
+        if (op.identity != "index" && identity.has("index")) {
+          return report(errors_, *identity.get("index"), "index is only for type: index"), false;
+        }
+        return !identity.has("index") || identifier(*identity.get("index"), "an index name", &op.name);
+      }
+      case OperationKind::sql: {
+        bool ok = r.text("up", &op.up);
+        if (r.has("down")) ok = r.text("down", &op.down) && ok;
+        if (r.has("on_complete")) ok = r.boolean("on_complete", &op.on_complete) && ok;
+        if (ok && op.up.empty()) return report(errors_, *r.get("up"), "expected an SQL statement, got an empty string"), false;
+        if (ok && op.on_complete && !op.down.empty()) {
+          return report(errors_, *r.get("down"), "down cannot be used with on_complete: true (contract is never rolled back)"), false;
+        }
+        return ok;
+      }
+      default: break;
+    }
+    REHEARSE_ASSERT(false);
+    return false;
+  }
+
+  // create_constraint {name, table, type: unique|check|foreign_key, columns, check, references:
+  // {table, columns, on_delete}}; pgroll's up/down (rewriting the rows into the constraint) are
+  // not supported yet.
+  bool create_constraint(const Reader& r, Operation& op, const Tables& tables, const std::vector<std::string>& columns) {
+    ConstraintSpec spec;
+    spec.line = op.line;
+    std::string type;
+    bool ok = identifier(*r.get("name"), "a constraint name", &spec.name);
+    ok = one_of(*r.get("type"), kConstraintTypes, false, &type) && ok;
+    ok = index_columns(*r.get("columns"), columns, &spec.columns) && ok;
+    for (const char* key : {"up", "down"}) {
+      if (r.has(key)) {
+        report(errors_, *r.get(key), fmt::format("create_constraint's {} is not supported yet: rows are not rewritten, so VALIDATE "
+                                                 "fails on a row that violates the constraint", key));
+        ok = false;
+      }
+    }
+    if (!ok) return false;
+    spec.kind = type == "unique" ? ConstraintKind::unique : type == "check" ? ConstraintKind::check : ConstraintKind::foreign_key;
+    if (r.has("check") != (spec.kind == ConstraintKind::check)) {
+      return report(errors_, r.has("check") ? *r.get("check") : r.item(), "check is required with type: check, and only there"), false;
+    }
+    if (r.has("references") != (spec.kind == ConstraintKind::foreign_key)) {
+      return report(errors_, r.has("references") ? *r.get("references") : r.item(),
+                    "references is required with type: foreign_key, and only there"),
+             false;
+    }
+    if (spec.kind == ConstraintKind::check && (!r.text("check", &spec.check) || !check_columns(*r.get("check"), spec.check, columns, ""))) {
+      return false;
+    }
+    if (spec.kind == ConstraintKind::foreign_key) {
+      const Reader ref(errors_, *r.get("references"));
+      ref.check_keys({"table", "columns", "on_delete"});
+      if (!ref.require("table") || !ref.require("columns") || !referenced(*ref.get("table"), *ref.get("columns"), tables, &spec)) return false;
+      if (spec.ref_columns.size() != spec.columns.size()) {
+        return report(errors_, *ref.get("columns"), fmt::format("expected {} referenced columns, as many as columns", spec.columns.size())), false;
+      }
+      if (const Item* on_delete = ref.get("on_delete"); on_delete && !one_of(*on_delete, kOnDelete, true, &spec.on_delete)) return false;
+    }
+    op.name = spec.name;
+    op.columns = spec.columns;
+    op.constraints.push_back(spec);
     return true;
   }
 

@@ -56,13 +56,24 @@ std::shared_ptr<MigrationWaits> waits_of(const std::shared_ptr<AppServer::Pendin
 }
 
 AppServer::AppServer(Kernel& kernel, Network& network, AppEndpoints endpoints, const Scenario& scenario,
-                     std::uint64_t seed, Observations& observations)
+                     std::uint64_t seed, Observations& observations, TableWorkload traffic)
     : kernel_(kernel),
       network_(network),
       endpoints_(std::move(endpoints)),
       scenario_(scenario),
-      rng_(seed, "workload:" + endpoints_.app->name()),
+      traffic_(std::move(traffic)),
+      table_(traffic_.table == scenario.table.name ? "" : traffic_.table),
+      rng_(seed, "workload:" + endpoints_.app->name() + (table_.empty() ? "" : ":" + table_)),
       observations_(observations) {
+  REHEARSE_ASSERT(find_table(scenario, traffic_.table) != nullptr);
+  if (!table_.empty()) {  // the first table's name ("") follows renames in the database itself
+    std::string name = table_;
+    for (const Operation& op : scenario.migration.operations) {
+      if (op.kind == OperationKind::rename_table && op.name == name) name = op.to;
+      if (op.kind == OperationKind::drop_table && op.name == name) dropped_ = true;
+    }
+    if (name != table_) renamed_to_ = name;
+  }
   REHEARSE_ASSERT(endpoints_.database != nullptr);
   REHEARSE_ASSERT(endpoints_.replica_numbers.empty() || endpoints_.replica_numbers.size() == endpoints_.replicas.size());
 }
@@ -74,26 +85,39 @@ TimeUs AppServer::next_gap(double per_second) {
 }
 
 void AppServer::start() {
-  if (scenario_.workload.writes_per_s > 0) schedule_write();
-  if (scenario_.workload.reads_per_s > 0) schedule_read();
+  if (traffic_.writes_per_s > 0) schedule_write();
+  if (traffic_.reads_per_s > 0) schedule_read();
+}
+
+const std::vector<ColumnSpec>& AppServer::columns() const { return find_table(scenario_, traffic_.table)->columns; }
+
+// The old code addresses the table as the schema names it. The new code (deployed before
+// contract) addresses it by its new name once the migration renamed it, and not at all when the
+// migration drops it: a table the new code still used could not be dropped.
+std::optional<std::string> AppServer::target_table() const {
+  if (!new_code_) return table_;
+  if (dropped_) return std::nullopt;
+  if (!renamed_to_.empty() && endpoints_.database->has_table(renamed_to_)) return renamed_to_;
+  return table_;
 }
 
 void AppServer::schedule_write() {
-  kernel_.after(next_gap(scenario_.workload.writes_per_s), [this] {
+  kernel_.after(next_gap(traffic_.writes_per_s), [this] {
     if (endpoints_.app->up() && !endpoints_.app->paused()) send_write();
     schedule_write();
   });
 }
 
 void AppServer::schedule_read() {
-  kernel_.after(next_gap(scenario_.workload.reads_per_s), [this] {
+  kernel_.after(next_gap(traffic_.reads_per_s), [this] {
     if (endpoints_.app->up() && !endpoints_.app->paused()) send_read();
     schedule_read();
   });
 }
 
-std::int64_t AppServer::pick_row() {
-  const std::int64_t rows = endpoints_.database->table().row_count();
+std::int64_t AppServer::pick_row(const std::string& table) {
+  const SimDatabase& database = *endpoints_.database;
+  const std::int64_t rows = database.has_table(table) ? database.table(table).row_count() : 0;
   if (rows == 0) return 0;
   const auto hot = std::max<std::int64_t>(1, static_cast<std::int64_t>(static_cast<double>(rows) * scenario_.workload.hot_rows));
   if (rng_.chance(0.5)) return rng_.uniform(1, hot);
@@ -101,10 +125,13 @@ std::int64_t AppServer::pick_row() {
 }
 
 void AppServer::send_write() {
+  const std::optional<std::string> table = target_table();
+  if (!table) return;
   AppWrite write;
   write.new_code = new_code_;
-  write.row_id = rng_.chance(scenario_.workload.update_ratio) ? pick_row() : 0;
-  for (const auto& column : scenario_.table.columns) write.logical[column.name] = generate_value(column, rng_);
+  write.row_id = rng_.chance(scenario_.workload.update_ratio) ? pick_row(*table) : 0;
+  write.table = *table;
+  for (const auto& column : columns()) write.logical[column.name] = generate_value(column, rng_);
   auto pending = std::make_shared<Pending>();
   pending->sent_us = kernel_.now();
   pending->new_code = write.new_code;
@@ -125,7 +152,7 @@ void AppServer::send_write() {
           AcknowledgedWrite& ack = acknowledged_[result.row_id];
           if (result.order >= ack.order) {
             ack = AcknowledgedWrite{primary.region(), result.row_id, result.order, kernel_.now(), pending->new_code,
-                                    std::move(result.written)};
+                                    std::move(result.written), renamed_to_.empty() ? table_ : renamed_to_};
           }
         }
         finish(*pending, !result.status.is_ok(), 0, 0);
@@ -138,6 +165,8 @@ void AppServer::send_write() {
 }
 
 void AppServer::send_read() {
+  const std::optional<std::string> table = target_table();
+  if (!table) return;
   const int replicas = static_cast<int>(endpoints_.replicas.size());
   const int replica = replicas == 0 ? 0 : 1 + static_cast<int>(rng_.below(static_cast<std::uint64_t>(replicas)));
   Node& target = replica == 0 ? *endpoints_.primary : *endpoints_.replicas[static_cast<std::size_t>(replica - 1)];
@@ -152,12 +181,12 @@ void AppServer::send_read() {
   pending->aim(target, *endpoints_.primary);
   SimDatabase* database = endpoints_.database;
   Node& app = *endpoints_.app;
-  network_.send(app, target, [this, database, number, pending, &app, &target] {
+  network_.send(app, target, [this, database, number, pending, &app, &target, table = *table] {
     database->app_read(number, [this, pending, &app, &target](AppReadResult result) {
       network_.send(target, app, [this, pending, result] {
         if (!pending->done) finish(*pending, !result.status.is_ok(), result.staleness_us, result.staleness_without_faults_us);
       }, &pending->touch);
-    }, waits_of(pending));
+    }, waits_of(pending), table);
   }, &pending->touch);
   kernel_.after(kAppRequestTimeoutUs, [this, pending] {
     if (!pending->done) finish(*pending, true, 0, 0);

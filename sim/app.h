@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <memory>
 #include <utility>
@@ -36,13 +37,17 @@ struct AppEndpoints {
 class AppServer {
  public:
   struct Pending;  // one request in flight (public for sim/app.cc's helpers)
+  // Traffic to one table at `traffic`'s rates; the scenario's first table (traffic.table is its
+  // name) draws from the stream one-table runs always used, every other table from its own.
   AppServer(Kernel& kernel, Network& network, AppEndpoints endpoints, const Scenario& scenario, std::uint64_t seed,
-            Observations& observations);
+            Observations& observations, TableWorkload traffic);
 
   // Starts traffic; it stops when the kernel stops.
   void start();
   void deploy_new_code() { new_code_ = true; }
   bool new_code() const { return new_code_; }
+  // The table its traffic goes to: empty = the database's first table.
+  const std::string& table() const { return table_; }
   // The last acknowledged write of every row, for the checker.
   const std::map<std::int64_t, AcknowledgedWrite>& acknowledged() const { return acknowledged_; }
   // What finished since the last call: requests, failures and the longest wait. Resets.
@@ -75,12 +80,21 @@ class AppServer {
   void send_read();
   void finish(Pending& request, bool failed, TimeUs staleness_us, TimeUs staleness_without_faults_us);
   Attribution attribute(const Pending& request) const;
-  std::int64_t pick_row();
+  std::int64_t pick_row(const std::string& table);
+  const std::vector<ColumnSpec>& columns() const;
+  // The table a request of the running code version addresses, or nullopt when it uses none.
+  std::optional<std::string> target_table() const;
 
   Kernel& kernel_;
   Network& network_;
   AppEndpoints endpoints_;
   const Scenario& scenario_;
+  TableWorkload traffic_;
+  std::string table_;  // the table asked for: empty = the database's first table
+  // What the new code calls it once the migration renamed it ("" = unchanged); dropped: the
+  // migration drops it, so the new code does not use it.
+  std::string renamed_to_;
+  bool dropped_ = false;
   Rng rng_;
   Observations& observations_;
   bool new_code_ = false;

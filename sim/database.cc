@@ -67,6 +67,21 @@ const char* ddl_name(DdlStatement::Kind kind) {
     case DdlStatement::Kind::create_index: return "create index";
     case DdlStatement::Kind::drop_index: return "drop index";
     case DdlStatement::Kind::alter_column_type: return "alter column type";
+    case DdlStatement::Kind::drop_not_null: return "drop not null";
+    case DdlStatement::Kind::set_default: return "set default";
+    case DdlStatement::Kind::drop_default: return "drop default";
+    case DdlStatement::Kind::add_check: return "add check constraint";
+    case DdlStatement::Kind::add_foreign_key: return "add foreign key";
+    case DdlStatement::Kind::add_unique_using_index: return "add unique constraint";
+    case DdlStatement::Kind::validate_constraint: return "validate constraint";
+    case DdlStatement::Kind::drop_constraint: return "drop constraint";
+    case DdlStatement::Kind::rename_constraint: return "rename constraint";
+    case DdlStatement::Kind::create_table: return "create table";
+    case DdlStatement::Kind::drop_table: return "drop table";
+    case DdlStatement::Kind::rename_table: return "rename table";
+    case DdlStatement::Kind::set_replica_identity: return "set replica identity";
+    case DdlStatement::Kind::comment: return "comment";
+    case DdlStatement::Kind::opaque_sql: return "sql";
   }
   return "?";
 }
@@ -81,8 +96,40 @@ const char* ddl_sql(DdlStatement::Kind kind) {
     case DdlStatement::Kind::create_index: return "CREATE INDEX";
     case DdlStatement::Kind::drop_index: return "DROP INDEX";
     case DdlStatement::Kind::alter_column_type: return "ALTER COLUMN TYPE";
+    case DdlStatement::Kind::drop_not_null: return "DROP NOT NULL";
+    case DdlStatement::Kind::set_default: return "SET DEFAULT";
+    case DdlStatement::Kind::drop_default: return "DROP DEFAULT";
+    case DdlStatement::Kind::add_check: return "ADD CONSTRAINT CHECK";
+    case DdlStatement::Kind::add_foreign_key: return "ADD CONSTRAINT FOREIGN KEY";
+    case DdlStatement::Kind::add_unique_using_index: return "ADD CONSTRAINT UNIQUE USING INDEX";
+    case DdlStatement::Kind::validate_constraint: return "VALIDATE CONSTRAINT";
+    case DdlStatement::Kind::drop_constraint: return "DROP CONSTRAINT";
+    case DdlStatement::Kind::rename_constraint: return "RENAME CONSTRAINT";
+    case DdlStatement::Kind::create_table: return "CREATE TABLE";
+    case DdlStatement::Kind::drop_table: return "DROP TABLE";
+    case DdlStatement::Kind::rename_table: return "RENAME TO";
+    case DdlStatement::Kind::set_replica_identity: return "REPLICA IDENTITY";
+    case DdlStatement::Kind::comment: return "COMMENT ON";
+    case DdlStatement::Kind::opaque_sql: return "SQL";
   }
   return "?";
+}
+
+// What a statement changes, for event texts: a column (or index), a constraint, or the table.
+const std::string& ddl_subject(const DdlStatement& statement) {
+  switch (statement.kind) {
+    case DdlStatement::Kind::add_check:
+    case DdlStatement::Kind::add_foreign_key:
+    case DdlStatement::Kind::add_unique_using_index:
+    case DdlStatement::Kind::validate_constraint:
+    case DdlStatement::Kind::drop_constraint:
+    case DdlStatement::Kind::rename_constraint: return statement.constraint;
+    case DdlStatement::Kind::create_table:
+    case DdlStatement::Kind::drop_table:
+    case DdlStatement::Kind::rename_table:
+    case DdlStatement::Kind::set_replica_identity: return statement.table;
+    default: return statement.column;
+  }
 }
 
 }  // namespace
@@ -128,10 +175,12 @@ Value generate_value(const ColumnSpec& column, Rng& rng) {
   return generate_default(column, rng);
 }
 
-Table generate_table(const TableSpec& spec, std::uint64_t seed) {
+namespace {
+
+Table generate_table_from(const TableSpec& spec, std::uint64_t seed, const std::string& stream) {
   // Every region starts from the same data (one stream per table, not per region).
   Table table(spec);
-  Rng data(seed, "table");
+  Rng data(seed, stream);
   std::vector<Value> values;
   for (std::int64_t i = 0; i < spec.rows; ++i) {
     values.clear();
@@ -139,6 +188,18 @@ Table generate_table(const TableSpec& spec, std::uint64_t seed) {
     table.insert(Row(values, Writer::initial));
   }
   return table;
+}
+
+}  // namespace
+
+Table generate_table(const TableSpec& spec, std::uint64_t seed) { return generate_table_from(spec, seed, "table"); }
+
+std::vector<Table> generate_tables(const Scenario& scenario, std::uint64_t seed) {
+  std::vector<Table> tables;
+  for (const TableSpec* spec : all_tables(scenario)) {
+    tables.push_back(tables.empty() ? generate_table(*spec, seed) : generate_table_from(*spec, seed, "table:" + spec->name));
+  }
+  return tables;
 }
 
 SimDatabase::SimDatabase(Kernel& kernel, Node& node, std::string region, const Table& initial, int replicas,
@@ -372,6 +433,11 @@ void SimDatabase::ddl(const DdlStatement& statement, const DdlLimits& limits, co
   // CONCURRENTLY takes SHARE UPDATE EXCLUSIVE, which writers pass, and waits for older
   // transactions.
   const StatementKind kind = statement_kind(statement);
+  if (statement.kind == DdlStatement::Kind::create_table) {  // a new relation: no lock to wait for
+    run_migration_statement(statement_cost_us(costs_, kind, 0),
+                            [this, statement, fence, actor, respond] { create_table(statement, fence, actor, respond); });
+    return;
+  }
   const StatementModel& model = statement_model(kind);
   const std::optional<LockMode> mode = lock_on(model, RelationRole::table);
   REHEARSE_ASSERT(mode.has_value());
@@ -465,8 +531,11 @@ void SimDatabase::wait_for_older_transactions(TableState& table, std::uint64_t s
 void SimDatabase::finish_ddl(TableState& table, const DdlStatement& statement, const Fence& fence, const std::string& actor,
                              const Respond<Status>& respond, std::uint64_t lock) {
   table.lock.release(lock);
-  const std::string detail = fmt::format("{}: {} {}{}", statement.purpose, ddl_name(statement.kind), statement.column,
-                                         statement.to.empty() ? "" : " to " + statement.to);
+  const std::string detail = fmt::format("{}: {} {}{}{}", statement.purpose, ddl_name(statement.kind), ddl_subject(statement),
+                                         statement.to.empty() ? "" : " to " + statement.to,
+                                         tables_.size() + dropped_tables_.size() > 1 && &ddl_subject(statement) != &statement.table
+                                             ? " on " + table.data.name()
+                                             : "");
   if (!admit(fence, WriteKind::ddl, actor, detail)) {
     respond(Status::stale_token(fmt::format("token {} < {}", fence.token, highest_token_)));
     return;
@@ -475,11 +544,81 @@ void SimDatabase::finish_ddl(TableState& table, const DdlStatement& statement, c
     respond(Status::invalid(error));  // the whole ALTER fails, as in PostgreSQL
     return;
   }
+  if (statement.kind == DdlStatement::Kind::add_foreign_key || statement.kind == DdlStatement::Kind::validate_constraint) {
+    const std::string referenced = statement.kind == DdlStatement::Kind::add_foreign_key ? statement.ref_table
+                                                                                          : referenced_table(table.data, statement.constraint);
+    if (const TableState* target = referenced.empty() ? nullptr : find_state(referenced)) {
+      if (std::string error = table.data.foreign_key_error(statement, target->data); !error.empty()) {
+        respond(Status::invalid(error));
+        return;
+      }
+    } else if (statement.kind == DdlStatement::Kind::add_foreign_key) {
+      respond(Status::invalid(fmt::format("relation \"{}\" does not exist", statement.ref_table)));
+      return;
+    }
+  }
+  if (statement.kind == DdlStatement::Kind::drop_table || statement.kind == DdlStatement::Kind::rename_table) {
+    respond(change_table_set(table, statement));
+    return;
+  }
   table.data.apply(statement);
   invalidate_sessions(table);
   replicate(statement.kind == DdlStatement::Kind::alter_column_type ? table.data.row_count() : 1, table.data.name(),
             [statement](Table& copy) { copy.apply(statement); });
   respond(Status::ok());
+}
+
+// The table a foreign-key constraint of `table` references ("" when it has no such constraint).
+std::string SimDatabase::referenced_table(const Table& table, const std::string& constraint) {
+  for (const ConstraintSpec& spec : table.constraints()) {
+    if (spec.name == constraint && spec.kind == ConstraintKind::foreign_key) return spec.ref_table;
+  }
+  return "";
+}
+
+// CREATE TABLE IF NOT EXISTS, its work done: the table added on the primary and shipped.
+void SimDatabase::create_table(const DdlStatement& statement, const Fence& fence, const std::string& actor,
+                               const Respond<Status>& respond) {
+  if (!admit(fence, WriteKind::ddl, actor, fmt::format("{}: create table {}", statement.purpose, statement.table))) {
+    respond(Status::stale_token(fmt::format("token {} < {}", fence.token, highest_token_)));
+    return;
+  }
+  if (tables_.count(statement.table) == 0) {  // IF NOT EXISTS: an existing table is left as it is
+    tables_[statement.table].data = Table::created(statement);
+    replicate_tables(1, [statement](Tables& tables) {
+      if (tables.count(statement.table) == 0) tables.emplace(statement.table, Table::created(statement));
+    });
+  }
+  respond(Status::ok());
+}
+
+// DROP TABLE / RENAME TO, under the table's ACCESS EXCLUSIVE lock. The table's state keeps its
+// address (work queued on it still finds it): a dropped table is kept aside, a renamed one is
+// re-keyed.
+Status SimDatabase::change_table_set(TableState& table, const DdlStatement& statement) {
+  const std::string name = table.data.name();
+  if (statement.kind == DdlStatement::Kind::rename_table && tables_.count(statement.to) > 0) {
+    return Status::invalid(fmt::format("relation \"{}\" already exists", statement.to));
+  }
+  auto node = tables_.extract(name);
+  REHEARSE_ASSERT(!node.empty() && &node.mapped() == &table);
+  if (statement.kind == DdlStatement::Kind::drop_table) {
+    dropped_tables_.push_back(std::move(node));
+    replicate_tables(1, [name](Tables& tables) { tables.erase(name); });
+    return Status::ok();
+  }
+  node.key() = statement.to;
+  node.mapped().data.set_name(statement.to);
+  tables_.insert(std::move(node));
+  if (name == first_table_) first_table_ = statement.to;
+  replicate_tables(1, [name, to = statement.to](Tables& tables) {
+    auto renamed = tables.extract(name);
+    if (renamed.empty()) return;
+    renamed.key() = to;
+    renamed.mapped().set_name(to);
+    tables.insert(std::move(renamed));
+  });
+  return Status::ok();
 }
 
 // The dual-write trigger is installed from the dual_write phase on, while a column it derives
@@ -886,7 +1025,12 @@ void SimDatabase::app_read(int replica, Respond<AppReadResult> respond, std::sha
 
 void SimDatabase::run_in_table_lock_queue(std::function<void()> work) {
   // An UPDATE of the lock's row: ROW EXCLUSIVE, like any write.
-  TableState& table = state({});
+  TableState* found = find_state({});
+  if (found == nullptr) {  // the first table was dropped: nothing left to queue behind
+    after_if_alive(us(costs_.statement_base_us), std::move(work));
+    return;
+  }
+  TableState& table = *found;
   with_table_lock(
       table, statement_lock(StatementKind::update), 0,
       [this, &table, work = std::move(work)](std::uint64_t lock) {
@@ -900,7 +1044,9 @@ void SimDatabase::run_in_table_lock_queue(std::function<void()> work) {
 
 // The live fault's session runs LOCK TABLE ... IN ACCESS SHARE MODE: what a reader holds.
 void SimDatabase::hold_table_lock(TimeUs duration_us, const std::string& table_name) {
-  TableState& table = state(table_name);
+  TableState* found = find_state(table_name);
+  if (found == nullptr) return;  // dropped by the migration: no table to hold
+  TableState& table = *found;
   with_table_lock(
       table, statement_lock(StatementKind::select), 0,
       [this, &table, duration_us](std::uint64_t lock) {

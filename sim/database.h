@@ -90,6 +90,9 @@ struct AppReadResult {
 
 // The table as every region starts it: `spec.rows` rows generated from the run's seed.
 Table generate_table(const TableSpec& spec, std::uint64_t seed);
+// Every table of the scenario, the first one first. The first table's data comes from the
+// stream the one-table world always used; each other table from its own stream.
+std::vector<Table> generate_tables(const Scenario& scenario, std::uint64_t seed);
 
 class SimDatabase {
  public:
@@ -123,6 +126,8 @@ class SimDatabase {
   std::vector<std::string> column_names(const std::string& table = {}) const { return this->table(table).live_column_names(); }
   bool has_table(const std::string& table) const;
   std::vector<std::string> table_names() const;
+  // The first table's name: what a statement naming no table is about (it may have been dropped).
+  const std::string& first_table_name() const { return first_table_; }
   // The checkpoint of key.migration; conflict when it was written for another table or plan.
   Result<Checkpoint> checkpoint(const CheckpointKey& key) const;
   Status write_checkpoint(const Checkpoint& checkpoint, const Fence& fence, const std::string& actor);
@@ -239,6 +244,10 @@ class SimDatabase {
                  const StreamStart* streamed = nullptr);
   // The same for a change to the replicas' set of tables.
   void replicate_tables(std::int64_t rows, std::function<void(Tables&)> apply, const StreamStart* streamed = nullptr);
+  // Many tables: CREATE TABLE (no lock: the relation is new), DROP TABLE and RENAME TO.
+  void create_table(const DdlStatement& statement, const Fence& fence, const std::string& actor, const Respond<Status>& respond);
+  Status change_table_set(TableState& table, const DdlStatement& statement);
+  static std::string referenced_table(const Table& table, const std::string& constraint);
   // Runs `work` under the table lock in `mode` once granted, with the lock's id; `gave_up` when
   // `wait_limit_us` (0 = none) passed first. `work` must release the lock itself.
   void with_table_lock(TableState& table, LockMode mode, TimeUs wait_limit_us, std::function<void(std::uint64_t lock)> work,
@@ -298,6 +307,7 @@ class SimDatabase {
   DurationRange commit_flush_{0, 0};
   std::map<std::string, TableState> tables_;  // the primary's tables by name
   std::string first_table_;                    // the table a statement naming none is about
+  std::vector<std::map<std::string, TableState>::node_type> dropped_tables_;  // DROP TABLE: kept alive
   std::vector<Replica> replicas_;
   CpuHost* cpu_host_ = nullptr;
   CostProfile costs_ = builtin_cost_profile();

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -20,11 +21,53 @@ Expr cast_expression(const DdlStatement& statement) {
   return std::move(*cast);
 }
 
+// `expr` where no column can be read: a DEFAULT evaluated once, as PostgreSQL stores a
+// non-volatile default for the existing rows.
+EvalResult evaluate_constant(const Expr& expr) {
+  return evaluate(expr, [](const std::string&) -> const Value* { return nullptr; });
+}
+
+// The value ADD COLUMN ... DEFAULT gives the rows already there: the default cast to the
+// column's type; NULL when rehearse's expression subset cannot read it (docs/scenarios.md).
+Value default_value(const DdlStatement& statement) {
+  ExprParseError error;
+  const std::optional<Expr> expr =
+      parse_expression(fmt::format("CAST(({}) AS {})", statement.default_sql, to_string(statement.type)), &error);
+  if (!expr || !expr->columns().empty()) return Value::null();
+  EvalResult result = evaluate_constant(*expr);
+  return result.ok ? std::move(result.value) : Value::null();
+}
+
 }  // namespace
+
+Table Table::created(const DdlStatement& create_table) {
+  REHEARSE_ASSERT(create_table.kind == DdlStatement::Kind::create_table);
+  Table table;
+  table.name_ = create_table.table;
+  table.columns_.push_back(Column{"id", ColumnType::bigint, true, true, ""});
+  for (const ColumnSpec& column : create_table.table_columns) {
+    REHEARSE_ASSERT(column.name != "id");
+    table.columns_.push_back(Column{column.name, column.type, true, column.not_null, column.default_sql});
+  }
+  REHEARSE_ASSERT(table.row_count() == 0);
+  return table;
+}
 
 Table::Table(const TableSpec& spec) : name_(spec.name) {
   columns_.push_back(Column{"id", ColumnType::bigint, true, true});
   for (const auto& column : spec.columns) columns_.push_back(Column{column.name, column.type, true, false});
+  // The schema's indexes and constraints (a UNIQUE constraint is backed by its unique index of
+  // the same name, as in PostgreSQL).
+  for (const IndexSpec& index : spec.indexes) {
+    indexes_.push_back(index.name);
+    if (index.unique) unique_indexes_[index.name] = index.columns;
+  }
+  for (const ConstraintSpec& constraint : spec.constraints) {
+    constraints_.push_back(constraint);
+    if (constraint.kind != ConstraintKind::unique) continue;
+    indexes_.push_back(constraint.name);
+    unique_indexes_[constraint.name] = constraint.columns;
+  }
 }
 
 int Table::column_index(const std::string& name) const {
@@ -37,26 +80,42 @@ int Table::column_index(const std::string& name) const {
 void Table::apply(const DdlStatement& statement) {
   const int index = column_index(statement.column);
   switch (statement.kind) {
-    case DdlStatement::Kind::add_column:
+    case DdlStatement::Kind::add_column: {
       if (index >= 0) return;
-      columns_.push_back(Column{statement.column, statement.type, true, false});
+      columns_.push_back(Column{statement.column, statement.type, true, false, statement.default_sql});
+      if (statement.default_sql.empty()) return;
+      const Value value = default_value(statement);
+      const int added = static_cast<int>(columns_.size()) - 1;
+      for (std::int64_t id = 1; id <= row_count(); ++id) set_cell(id, added, value);
       return;
-    case DdlStatement::Kind::drop_column:
+    }
+    case DdlStatement::Kind::drop_column: {
       if (index <= 0) return;  // absent, or `id`
       columns_[static_cast<std::size_t>(index)].live = false;
+      // Constraints on the column go with it ("indexes and table constraints involving the
+      // column will be automatically dropped").
+      const std::string& dropped = statement.column;
+      std::erase_if(constraints_, [&dropped](const ConstraintSpec& c) {
+        return std::find(c.columns.begin(), c.columns.end(), dropped) != c.columns.end();
+      });
       return;
+    }
     case DdlStatement::Kind::rename_column:
       if (index <= 0 || column_index(statement.to) >= 0) return;
       columns_[static_cast<std::size_t>(index)].name = statement.to;
+      rename_in_constraints(statement.column, statement.to);
       return;
     case DdlStatement::Kind::set_not_null:
       if (index > 0) columns_[static_cast<std::size_t>(index)].not_null = true;
       return;
     case DdlStatement::Kind::create_index:
-      if (!has_index(statement.column)) indexes_.push_back(statement.column);
+      if (has_index(statement.column)) return;
+      indexes_.push_back(statement.column);
+      if (statement.unique) unique_indexes_[statement.column] = statement.columns;
       return;
     case DdlStatement::Kind::drop_index:
       std::erase(indexes_, statement.column);
+      unique_indexes_.erase(statement.column);
       return;
     case DdlStatement::Kind::alter_column_type: {
       if (index <= 0) return;
@@ -65,16 +124,220 @@ void Table::apply(const DdlStatement& statement) {
       columns_[static_cast<std::size_t>(index)].type = statement.type;
       return;
     }
+    case DdlStatement::Kind::drop_not_null:
+      if (index > 0) columns_[static_cast<std::size_t>(index)].not_null = false;
+      return;
+    case DdlStatement::Kind::set_default:
+    case DdlStatement::Kind::drop_default:
+      if (index > 0) columns_[static_cast<std::size_t>(index)].default_sql = statement.default_sql;
+      return;
+    case DdlStatement::Kind::add_check:
+    case DdlStatement::Kind::add_foreign_key:
+    case DdlStatement::Kind::add_unique_using_index:
+    case DdlStatement::Kind::validate_constraint:
+    case DdlStatement::Kind::drop_constraint:
+    case DdlStatement::Kind::rename_constraint: apply_constraint(statement); return;
+    case DdlStatement::Kind::set_replica_identity:
+      replica_identity_ = statement.identity == "index" ? "index " + statement.index : statement.identity;
+      return;
+    case DdlStatement::Kind::comment: comments_[statement.column] = statement.comment; return;
+    case DdlStatement::Kind::create_table:
+    case DdlStatement::Kind::drop_table:
+    case DdlStatement::Kind::rename_table:
+    case DdlStatement::Kind::opaque_sql: return;  // the database's, or not analysed
   }
 }
 
+void Table::apply_constraint(const DdlStatement& statement) {
+  auto found = std::find_if(constraints_.begin(), constraints_.end(),
+                            [&statement](const ConstraintSpec& c) { return c.name == statement.constraint; });
+  switch (statement.kind) {
+    case DdlStatement::Kind::add_check:
+    case DdlStatement::Kind::add_foreign_key: {
+      if (found != constraints_.end()) return;
+      const bool check = statement.kind == DdlStatement::Kind::add_check;
+      constraints_.push_back(ConstraintSpec{.kind = check ? ConstraintKind::check : ConstraintKind::foreign_key,
+                                            .name = statement.constraint, .columns = statement.columns, .check = statement.check,
+                                            .ref_table = statement.ref_table, .ref_columns = statement.ref_columns,
+                                            .on_delete = statement.on_delete, .validated = !statement.not_valid});
+      return;
+    }
+    case DdlStatement::Kind::add_unique_using_index: {
+      const auto index = unique_indexes_.find(statement.index);
+      if (found != constraints_.end() || index == unique_indexes_.end()) return;
+      // The index becomes the constraint's and takes its name, as PostgreSQL renames it.
+      const std::vector<std::string> columns = index->second;
+      unique_indexes_.erase(index);
+      unique_indexes_[statement.constraint] = columns;
+      std::replace(indexes_.begin(), indexes_.end(), statement.index, statement.constraint);
+      constraints_.push_back(ConstraintSpec{.kind = ConstraintKind::unique, .name = statement.constraint, .columns = columns});
+      return;
+    }
+    case DdlStatement::Kind::validate_constraint:
+      if (found != constraints_.end()) found->validated = true;
+      return;
+    case DdlStatement::Kind::drop_constraint:
+      if (found == constraints_.end()) return;
+      if (found->kind == ConstraintKind::unique) {  // its index goes with it
+        std::erase(indexes_, found->name);
+        unique_indexes_.erase(found->name);
+      }
+      constraints_.erase(found);
+      return;
+    case DdlStatement::Kind::rename_constraint:
+      if (found == constraints_.end() || constraint(statement.to) != nullptr) return;
+      if (found->kind == ConstraintKind::unique) {  // and so is its index
+        std::replace(indexes_.begin(), indexes_.end(), found->name, statement.to);
+        auto node = unique_indexes_.extract(found->name);
+        node.key() = statement.to;
+        unique_indexes_.insert(std::move(node));
+      }
+      found->name = statement.to;
+      return;
+    default: REHEARSE_ASSERT(false);
+  }
+}
+
+// A renamed column keeps its constraints: their column lists and CHECK expressions follow it.
+void Table::rename_in_constraints(const std::string& from, const std::string& to) {
+  for (ConstraintSpec& c : constraints_) {
+    std::replace(c.columns.begin(), c.columns.end(), from, to);
+    if (c.kind != ConstraintKind::check) continue;
+    ExprParseError error;
+    const std::optional<Expr> expr = parse_expression(c.check, &error);
+    if (!expr) continue;  // outside rehearse's subset: never evaluated, so its text stays
+    c.check = to_sql(*expr, [&from, &to](const std::string& name) { return fmt::format("\"{}\"", name == from ? to : name); });
+  }
+  for (auto& [name, columns] : unique_indexes_) std::replace(columns.begin(), columns.end(), from, to);
+}
+
 std::string Table::rewrite_error(const DdlStatement& statement) const {
+  switch (statement.kind) {
+    case DdlStatement::Kind::add_check:
+      if (statement.not_valid) return "";
+      return check_error(ConstraintSpec{.kind = ConstraintKind::check, .name = statement.constraint, .check = statement.check},
+                         statement.table);
+    case DdlStatement::Kind::validate_constraint: {
+      const ConstraintSpec* check = constraint(statement.constraint);
+      if (check == nullptr) return fmt::format("constraint \"{}\" of relation \"{}\" does not exist", statement.constraint, statement.table);
+      return check->kind == ConstraintKind::check ? check_error(*check, statement.table) : "";
+    }
+    case DdlStatement::Kind::create_index:
+      return statement.unique && !has_index(statement.column) ? duplicate_error(statement.column, statement.columns, statement.predicate) : "";
+    case DdlStatement::Kind::add_unique_using_index: {
+      if (constraint(statement.constraint) != nullptr) return "";
+      const auto index = unique_indexes_.find(statement.index);
+      if (index == unique_indexes_.end()) {
+        return has_index(statement.index) ? fmt::format("\"{}\" is not a unique index", statement.index)
+                                          : fmt::format("index \"{}\" does not exist", statement.index);
+      }
+      return duplicate_error(statement.index, index->second, "");
+    }
+    default: break;
+  }
   const int index = column_index(statement.column);
   if (statement.kind != DdlStatement::Kind::alter_column_type || index <= 0) return "";
   const Expr cast = cast_expression(statement);
   for (std::int64_t id = 1; id <= row_count(); ++id) {
     const EvalResult result = evaluate_checked(cast, id);
     if (!result.ok) return fmt::format("row {}: {}", id, result.error);
+  }
+  return "";
+}
+
+// PostgreSQL's error for a CHECK that a row makes FALSE (NULL satisfies a CHECK). A check outside
+// rehearse's expression subset is not evaluated (docs/scenarios.md).
+std::string Table::check_error(const ConstraintSpec& check, const std::string& table) const {
+  ExprParseError error;
+  const std::optional<Expr> expr = parse_expression(check.check, &error);
+  if (!expr) return "";
+  for (const std::string& column : expr->columns()) {
+    if (column_index(column) < 0) return fmt::format("column \"{}\" does not exist", column);
+  }
+  for (std::int64_t id = 1; id <= row_count(); ++id) {
+    const EvalResult result = evaluate_checked(*expr, id);
+    if (!result.ok) return fmt::format("row {}: {}", id, result.error);
+    if (result.value.kind() == Value::Kind::boolean && !result.value.as_bool()) {
+      return fmt::format("row {}: check constraint \"{}\" of relation \"{}\" is violated by some row", id, check.name, table);
+    }
+  }
+  return "";
+}
+
+// PostgreSQL's error for a unique index over duplicated values: rows where any key column is
+// NULL never collide; a partial index covers only the rows its predicate holds for.
+std::string Table::duplicate_error(const std::string& index, const std::vector<std::string>& columns,
+                                   const std::string& predicate) const {
+  std::vector<int> slots;
+  for (const std::string& column : columns) {
+    const int slot = column_index(column);
+    if (slot < 0) return fmt::format("column \"{}\" does not exist", column);
+    slots.push_back(slot);
+  }
+  ExprParseError error;
+  const std::optional<Expr> where = predicate.empty() ? std::nullopt : parse_expression(predicate, &error);
+  std::unordered_map<std::uint64_t, std::vector<std::int64_t>> seen;  // key hash -> rows
+  for (std::int64_t id = 1; id <= row_count(); ++id) {
+    if (where) {
+      const Value covered = evaluate_on(*where, id);
+      if (covered.kind() != Value::Kind::boolean || !covered.as_bool()) continue;
+    }
+    std::uint64_t hash = 0;
+    bool has_null = false;
+    for (int slot : slots) {
+      const Value value = cell(id, slot);
+      has_null = has_null || value.is_null();
+      hash = hash * 1099511628211ULL ^ value.hash();
+    }
+    if (has_null) continue;
+    for (std::int64_t other : seen[hash]) {
+      bool equal = true;
+      for (int slot : slots) equal = equal && cell(id, slot) == cell(other, slot);
+      if (equal) return fmt::format("row {}: could not create unique index \"{}\": rows {} and {} hold the same key", id, index, other, id);
+    }
+    seen[hash].push_back(id);
+  }
+  return "";
+}
+
+std::string Table::foreign_key_error(const DdlStatement& statement, const Table& referenced) const {
+  const ConstraintSpec* recorded = constraint(statement.constraint);
+  const bool validates = statement.kind == DdlStatement::Kind::validate_constraint && recorded != nullptr &&
+                         recorded->kind == ConstraintKind::foreign_key;
+  const bool adds_valid = statement.kind == DdlStatement::Kind::add_foreign_key && !statement.not_valid;
+  if (!validates && !adds_valid) return "";
+  const std::vector<std::string>& columns = validates ? recorded->columns : statement.columns;
+  std::vector<std::string> targets = validates ? recorded->ref_columns : statement.ref_columns;
+  if (targets.empty()) targets = {"id"};  // the referenced table's primary key
+  REHEARSE_ASSERT(columns.size() == targets.size());
+  std::vector<int> from;
+  std::vector<int> to;
+  for (std::size_t i = 0; i < columns.size(); ++i) {
+    from.push_back(column_index(columns[i]));
+    to.push_back(referenced.column_index(targets[i]));
+    if (from.back() < 0 || to.back() < 0) return fmt::format("column \"{}\" does not exist", from.back() < 0 ? columns[i] : targets[i]);
+  }
+  std::unordered_map<std::uint64_t, std::vector<std::int64_t>> keys;  // the referenced rows by key hash
+  auto key_hash = [](const Table& table, std::int64_t id, const std::vector<int>& slots) {
+    std::uint64_t hash = 0;
+    for (int slot : slots) hash = hash * 1099511628211ULL ^ table.cell(id, slot).hash();
+    return hash;
+  };
+  for (std::int64_t id = 1; id <= referenced.row_count(); ++id) keys[key_hash(referenced, id, to)].push_back(id);
+  for (std::int64_t id = 1; id <= row_count(); ++id) {
+    bool has_null = false;
+    for (int slot : from) has_null = has_null || cell(id, slot).is_null();
+    if (has_null) continue;  // MATCH SIMPLE: a NULL in the key is not checked
+    bool found = false;
+    for (std::int64_t candidate : keys[key_hash(*this, id, from)]) {
+      bool equal = true;
+      for (std::size_t i = 0; i < from.size(); ++i) equal = equal && cell(id, from[i]) == referenced.cell(candidate, to[i]);
+      found = found || equal;
+    }
+    if (!found) {
+      return fmt::format("row {}: insert or update on table \"{}\" violates foreign key constraint \"{}\"", id, statement.table,
+                         statement.constraint);
+    }
   }
   return "";
 }
@@ -106,6 +369,18 @@ bool Table::has_index(const std::string& name) const {
   return std::find(indexes_.begin(), indexes_.end(), name) != indexes_.end();
 }
 
+const ConstraintSpec* Table::constraint(const std::string& name) const {
+  for (const ConstraintSpec& c : constraints_) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+std::string Table::comment(const std::string& column) const {
+  const auto found = comments_.find(column);
+  return found == comments_.end() ? "" : found->second;
+}
+
 EvalResult Table::evaluate_checked(const Expr& expr, std::int64_t id) const {
   static const std::map<std::string, Value> kNothingGiven;
   return evaluate_with(expr, id, kNothingGiven);
@@ -134,6 +409,7 @@ TableCatalog Table::catalog() const {
     if (column.live) catalog.columns.push_back(CatalogColumn{column.name, to_string(column.type), column.not_null});
   }
   catalog.indexes = indexes_;
+  for (const ConstraintSpec& c : constraints_) catalog.constraints.push_back(c.name);
   return catalog;
 }
 

@@ -21,21 +21,35 @@ class Table {
     ColumnType type = ColumnType::text;
     bool live = true;      // false once dropped
     bool not_null = false;
+    std::string default_sql;  // the DEFAULT as written; empty = none
   };
 
   Table() = default;
   explicit Table(const TableSpec& spec);
+  // The empty table a CREATE TABLE makes: `id` and the statement's columns (NOT NULL and DEFAULT
+  // as declared). For the database that holds many tables. REQUIRES: a create_table statement.
+  static Table created(const DdlStatement& create_table);
 
   // The table's name in its database ("orders").
   const std::string& name() const { return name_; }
   void set_name(std::string name) { name_ = std::move(name); }
 
   // DDL. Idempotent as the engine's statements are (IF [NOT] EXISTS semantics). Dropping a
-  // column leaves its values in the rows, unreadable, as PostgreSQL does until a rewrite.
+  // column leaves its values in the rows, unreadable, as PostgreSQL does until a rewrite, and
+  // drops the constraints on it. Constraints, unique indexes, defaults, comments and the replica
+  // identity are recorded for the catalog. create_table, drop_table, rename_table and opaque SQL
+  // change nothing here: tables are the database's (created() builds one).
   void apply(const DdlStatement& statement);
-  // For an ALTER COLUMN TYPE: the first row whose value does not cast to the new type, as
-  // PostgreSQL's error for the whole statement ("" when every row casts, or for any other DDL).
+  // Why PostgreSQL would fail `statement` on the rows present, as its error for the whole
+  // statement ("" when it would not): an ALTER COLUMN TYPE whose cast fails on a row; a CHECK
+  // added without NOT VALID, or VALIDATEd, that a row violates (FALSE; NULL passes); a unique
+  // index, or UNIQUE USING INDEX, over duplicated values; USING INDEX of an index that is not
+  // there or not unique. A foreign key needs the referenced table: foreign_key_error.
   std::string rewrite_error(const DdlStatement& statement) const;
+  // For an ADD FOREIGN KEY without NOT VALID, or the VALIDATE of one (on this table, the
+  // referencing one): the first row whose non-NULL key has no match in `referenced`, as
+  // PostgreSQL's error ("" when every row matches, or for any other statement).
+  std::string foreign_key_error(const DdlStatement& statement, const Table& referenced) const;
   // Appends `row` with the next id; returns the id. Its slots are the columns after `id`.
   std::int64_t insert(Row row);
 
@@ -53,6 +67,12 @@ class Table {
   const std::vector<Column>& columns() const { return columns_; }
   std::vector<std::string> live_column_names() const;
   bool has_index(const std::string& name) const;
+  // The constraint named `name`; nullptr when there is none.
+  const ConstraintSpec* constraint(const std::string& name) const;
+  const std::vector<ConstraintSpec>& constraints() const { return constraints_; }
+  const std::string& replica_identity() const { return replica_identity_; }
+  // The comment on `column` ("" = the table's); "" when none.
+  std::string comment(const std::string& column) const;
 
   // Evaluates `expr` over row `id` (columns by name); NULL when evaluation fails.
   Value evaluate_on(const Expr& expr, std::int64_t id) const;
@@ -72,6 +92,16 @@ class Table {
   std::vector<Column> columns_;  // index 0 is `id`, implicit: row slot = column index - 1
   std::vector<Row> rows_;
   std::vector<std::string> indexes_;
+  void apply_constraint(const DdlStatement& statement);
+  void rename_in_constraints(const std::string& from, const std::string& to);
+  std::string check_error(const ConstraintSpec& check, const std::string& table) const;
+  std::string duplicate_error(const std::string& index, const std::vector<std::string>& columns, const std::string& predicate) const;
+
+  // pgroll's kinds (issue 13): what the catalog records beyond columns and index names.
+  std::vector<ConstraintSpec> constraints_;
+  std::map<std::string, std::vector<std::string>> unique_indexes_;  // name -> columns
+  std::map<std::string, std::string> comments_;                      // column ("" = table) -> text
+  std::string replica_identity_ = "default";
 };
 
 }  // namespace rehearse::sim

@@ -135,7 +135,7 @@ void World::number_replicas() {
 }
 
 void World::build_stores() {
-  const Table initial = generate_table(scenario_.table, seed_);
+  const std::vector<Table> initial = generate_tables(scenario_, seed_);
   number_replicas();
   for (const auto& region : scenario_.topology.regions) {
     if (primaries_.count(region.name) == 0) continue;  // global: a region without a primary
@@ -216,9 +216,51 @@ FailoverOutcome World::failover_lock(const std::vector<Node*>& nodes) {
   return outcome;
 }
 
+namespace {
+
+// Many tables: a region's servers each export their request windows; one window per second.
+void merge_windows(Observations& observations) {
+  for (auto& [region, windows] : observations.windows) {
+    std::map<TimeUs, RequestWindow> merged;
+    for (const RequestWindow& window : windows) {
+      RequestWindow& into = merged[window.start_us];
+      into.start_us = window.start_us;
+      into.requests += window.requests;
+      into.failed += window.failed;
+      into.failed_by_fault += window.failed_by_fault;
+    }
+    windows.clear();
+    for (const auto& [start, window] : merged) windows.push_back(window);
+  }
+}
+
+// The traffic per table (real-migrations.md): `workload.tables` when given; else the workload's
+// rates on the first table and on every other table the migration touches.
+std::vector<TableWorkload> table_traffic(const Scenario& scenario) {
+  const WorkloadSpec& workload = scenario.workload;
+  std::vector<TableWorkload> traffic;
+  if (!workload.tables.empty()) {
+    for (const TableWorkload& table : workload.tables) {
+      if (find_table(scenario, table.table) != nullptr && (table.writes_per_s > 0 || table.reads_per_s > 0)) traffic.push_back(table);
+    }
+    return traffic;
+  }
+  if (workload.writes_per_s <= 0 && workload.reads_per_s <= 0) return traffic;
+  traffic.push_back(TableWorkload{scenario.table.name, workload.writes_per_s, workload.reads_per_s});
+  for (const Operation& op : scenario.migration.operations) {
+    const std::string& table = operation_table(scenario, op);
+    const bool listed = std::any_of(traffic.begin(), traffic.end(), [&table](const TableWorkload& t) { return t.table == table; });
+    if (!listed && find_table(scenario, table) != nullptr) traffic.push_back(TableWorkload{table, workload.writes_per_s, workload.reads_per_s});
+  }
+  return traffic;
+}
+
+}  // namespace
+
 void World::build_applications() {
   const WorkloadSpec& workload = scenario_.workload;
-  if (workload.writes_per_s <= 0 && workload.reads_per_s <= 0) return;
+  const std::vector<TableWorkload> traffic = table_traffic(scenario_);
+  if (traffic.empty()) return;
   for (const auto& region : scenario_.topology.regions) {
     const bool included = workload.all_regions ||
                           std::find(workload.regions.begin(), workload.regions.end(), region.name) != workload.regions.end();
@@ -228,7 +270,10 @@ void World::build_applications() {
                            databases_.at(writer).get(), {}};
     for (int r = 1; r <= region.replicas; ++r) endpoints.replicas.push_back(kernel_->find_node(fmt::format("db:{}/replica-{}", region.name, r)));
     if (global()) endpoints.replica_numbers = replica_numbers_[region.name];
-    applications_[region.name] = std::make_unique<AppServer>(*kernel_, *network_, endpoints, scenario_, seed_, observations_);
+    for (const TableWorkload& table : traffic) {
+      applications_[region.name].push_back(
+          std::make_unique<AppServer>(*kernel_, *network_, endpoints, scenario_, seed_, observations_, table));
+    }
   }
 }
 
@@ -283,12 +328,12 @@ void World::deploy_if_due(const std::string& region, const Event& event) {
     return;
   }
   if (region != scenario_.topology.home) return;
-  for (const auto& [app_region, app] : applications_) deploy_region_if_due(app_region, event);
+  for (const auto& [app_region, servers] : applications_) deploy_region_if_due(app_region, event);
 }
 
 void World::deploy_region_if_due(const std::string& region, const Event& event) {
   auto app = applications_.find(region);
-  if (app == applications_.end() || app->second->new_code()) return;
+  if (app == applications_.end() || app->second.front()->new_code()) return;
   bool due = false;
   switch (scenario_.workload.new_code_after) {
     case DeployAfter::expand: due = event.kind == EventKind::region_state && event.detail == "expanded"; break;
@@ -297,7 +342,7 @@ void World::deploy_region_if_due(const std::string& region, const Event& event) 
   }
   if (event.kind == EventKind::region_state && (event.detail == "reads_switched" || event.detail == "contracted")) due = true;
   if (!due) return;
-  app->second->deploy_new_code();
+  for (const auto& server : app->second) server->deploy_new_code();
   history_.append(Event{.time_us = kernel_->now(), .node = "app:" + region, .kind = EventKind::message, .region = region,
                         .detail = "deployed the new code version"});
 }
@@ -310,12 +355,18 @@ void World::snapshot(const std::string& region, const std::string& moment, std::
   const SimDatabase& database = *found->second;
   const std::vector<std::string>& replica_names = replica_names_[region];
   REHEARSE_ASSERT(static_cast<int>(replica_names.size()) == database.replica_count());
-  observations_.snapshots.push_back(TableSnapshot{region, "db:" + region, moment, kernel_->now(), event_id, true,
-                                                  database.table().image(), database.table().catalog()});
-  for (int r = 1; r <= database.replica_count(); ++r) {
-    observations_.snapshots.push_back(TableSnapshot{region, replica_names[static_cast<std::size_t>(r - 1)], moment,
-                                                    kernel_->now(), event_id, database.replica_lag(r) == 0,
-                                                    database.replica_image(r), database.replica_catalog(r)});
+  // Every table (many tables: the first one, which the plan's claims are about, named "").
+  const std::string& first = database.first_table_name();
+  for (const std::string& table : database.table_names()) {
+    const std::string name = table == first ? "" : table;
+    observations_.snapshots.push_back(TableSnapshot{region, "db:" + region, moment, kernel_->now(), event_id, true,
+                                                    database.table(table).image(), database.table(table).catalog(), name});
+    for (int r = 1; r <= database.replica_count(); ++r) {
+      observations_.snapshots.push_back(TableSnapshot{region, replica_names[static_cast<std::size_t>(r - 1)], moment,
+                                                      kernel_->now(), event_id, database.replica_lag(r) == 0,
+                                                      database.replica_image(r, table), database.replica_catalog(r, table),
+                                                      name});
+    }
   }
 }
 
@@ -335,10 +386,12 @@ void World::sample() {
     }
     auto app = applications_.find(region.name);
     if (app != applications_.end()) {
-      const AppServer::Second second = app->second->take_second();
-      sample.requests = second.requests;
-      sample.failed = second.failed;
-      sample.max_latency_us = second.max_latency_us;
+      for (const auto& server : app->second) {
+        const AppServer::Second second = server->take_second();
+        sample.requests += second.requests;
+        sample.failed += second.failed;
+        sample.max_latency_us = std::max(sample.max_latency_us, second.max_latency_us);
+      }
     }
     samples_.push_back(sample);
   }
@@ -463,14 +516,22 @@ void World::fill_observations(const RunResult& result) {
   observations_.old_schema = plan_.old_schema;
   for (const auto& column : scenario_.table.columns) observations_.old_columns.push_back(column.name);
   if (!global()) {
-    for (const auto& [region, app] : applications_) app->export_to(observations_);
-  } else {  // every region's servers write to the home primary: a write is superseded by anyone's
-    std::map<std::int64_t, std::uint64_t> latest;
-    for (const auto& [region, app] : applications_) {
-      for (const auto& [row, order] : app->last_applied_orders()) latest[row] = std::max(latest[row], order);
+    for (const auto& [region, servers] : applications_) {
+      for (const auto& server : servers) server->export_to(observations_);
     }
-    for (const auto& [region, app] : applications_) app->export_to(observations_, &latest);
+  } else {  // every region's servers write to the home primary: a write is superseded by anyone's
+    std::map<std::string, std::map<std::int64_t, std::uint64_t>> latest;  // per table
+    for (const auto& [region, servers] : applications_) {
+      for (const auto& server : servers) {
+        auto& orders = latest[server->table()];
+        for (const auto& [row, order] : server->last_applied_orders()) orders[row] = std::max(orders[row], order);
+      }
+    }
+    for (const auto& [region, servers] : applications_) {
+      for (const auto& server : servers) server->export_to(observations_, &latest[server->table()]);
+    }
   }
+  merge_windows(observations_);
   observations_.last_fault_end_us = faults_->last_fault_end();
   observations_.duration_us = scenario_.duration_us;
   observations_.time_ran_out = std::any_of(engines_.begin(), engines_.end(), [](const EngineInstance& e) {
@@ -491,9 +552,11 @@ RunStats World::stats() const {
     if (event.kind == EventKind::write && event.outcome == Outcome::rejected) ++stats.stale_writes_rejected;
   }
   for (const auto& [region, database] : databases_) stats.rows_backfilled += database->rows_backfilled();
-  for (const auto& [region, app] : applications_) {
-    stats.app_requests += app->requests();
-    stats.app_errors += app->errors();
+  for (const auto& [region, servers] : applications_) {
+    for (const auto& server : servers) {
+      stats.app_requests += server->requests();
+      stats.app_errors += server->errors();
+    }
   }
   stats.max_stall_us = observations_.max_stall_us;
   stats.max_replica_lag_us = observations_.max_staleness_us;
@@ -524,7 +587,9 @@ RunResult World::run() {
                  .detail = fmt::format("random_faults: {} faults drawn for seed {}", drawn.size(), seed_)});
     faults_->schedule(drawn);
   }
-  for (auto& [region, app] : applications_) app->start();
+  for (auto& [region, servers] : applications_) {
+    for (auto& server : servers) server->start();
+  }
   kernel_->after(kSampleEveryUs, [this] { sample(); });
   kernel_->run_until(scenario_.duration_us);
   append(Event{.node = "world", .kind = EventKind::run_end});

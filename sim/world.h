@@ -143,7 +143,8 @@ class World {
   std::map<std::string, std::vector<int>> replica_numbers_;
   std::unique_ptr<LockService> lock_service_;
   std::vector<EngineInstance> engines_;
-  std::map<std::string, std::unique_ptr<AppServer>> applications_;
+  // Per region its application servers: one per table with traffic, the first table's first.
+  std::map<std::string, std::vector<std::unique_ptr<AppServer>>> applications_;
   Observations observations_;
   std::vector<MetricSample> samples_;
   std::map<std::string, TimeUs> last_lease_refresh_us_;  // engine node -> last ok acquire/renew

@@ -80,6 +80,7 @@ class StatementLocksCheck {
     exec("ALTER TABLE orders ADD CONSTRAINT orders_parent_fk FOREIGN KEY (parent_id) REFERENCES parent (id) NOT VALID");
     exec("ALTER TABLE orders ADD CONSTRAINT orders_flag_not_null CHECK (flag IS NOT NULL)");
     exec("CREATE INDEX orders_amount_idx ON orders (amount)");
+    exec("CREATE UNIQUE INDEX orders_id_key ON orders (id)");
     exec("CREATE TABLE spare (id bigint)");
     exec("CREATE FUNCTION lock_check_noop() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$");
     exec("CREATE TRIGGER orders_noop BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION lock_check_noop()");
@@ -131,6 +132,11 @@ class StatementLocksCheck {
         {"set replica identity", K::set_replica_identity, alter("REPLICA IDENTITY FULL"), orders},
         {"comment on table", K::comment_on_table, "COMMENT ON TABLE orders IS 'checked'", orders},
         {"comment on column", K::comment_on_column, "COMMENT ON COLUMN orders.amount IS 'checked'", orders},
+        {"add unique constraint using index", K::add_constraint_using_index,
+         alter("ADD CONSTRAINT orders_id_key UNIQUE USING INDEX orders_id_key"), orders},
+        {"drop constraint", K::drop_constraint, alter("DROP CONSTRAINT orders_amount_check"), orders},
+        // Opaque SQL is assumed to take ACCESS EXCLUSIVE; a LOCK TABLE takes exactly that.
+        {"opaque sql (as a LOCK TABLE)", K::opaque_sql, "LOCK TABLE orders", orders},
     };
     for (LockCase& engine : engine_cases()) all.push_back(std::move(engine));
     // Last: the CONCURRENTLY forms leave their changes behind (they commit).
@@ -165,6 +171,32 @@ class StatementLocksCheck {
     add(DdlStatement::Kind::alter_column_type, "amount", [](DdlStatement& s) { s.type = ColumnType::bigint; });
     add(DdlStatement::Kind::create_index, "orders_engine_idx", [](DdlStatement& s) { s.columns = {"amount"}; });
     add(DdlStatement::Kind::drop_index, "orders_engine_idx", nothing);
+    // pgroll's operations (core/plan.cc), the safe forms the plans emit.
+    add(DdlStatement::Kind::add_column, "tier", [](DdlStatement& s) {
+      s.type = ColumnType::integer;
+      s.default_sql = "0";
+    });
+    add(DdlStatement::Kind::add_check, "", [](DdlStatement& s) {
+      s.constraint = "orders_flag_positive";
+      s.check = "flag > 0";
+    });
+    add(DdlStatement::Kind::validate_constraint, "", [](DdlStatement& s) { s.constraint = "orders_amount_check"; });
+    add(DdlStatement::Kind::set_not_null, "flag", [](DdlStatement& s) { s.with_valid_check = true; });
+    add(DdlStatement::Kind::drop_not_null, "code", nothing);
+    add(DdlStatement::Kind::set_default, "amount", [](DdlStatement& s) { s.default_sql = "0"; });
+    add(DdlStatement::Kind::drop_default, "code", nothing);
+    add(DdlStatement::Kind::drop_constraint, "", [](DdlStatement& s) { s.constraint = "orders_flag_not_null"; });
+    add(DdlStatement::Kind::rename_constraint, "", [](DdlStatement& s) {
+      s.constraint = "orders_amount_check";
+      s.to = "orders_amount_ok";
+    });
+    add(DdlStatement::Kind::add_unique_using_index, "", [](DdlStatement& s) {
+      s.constraint = "orders_id_key";
+      s.index = "orders_id_key";
+    });
+    add(DdlStatement::Kind::set_replica_identity, "", [](DdlStatement& s) { s.identity = "full"; });
+    add(DdlStatement::Kind::comment, "amount", [](DdlStatement& s) { s.comment = "checked"; });
+    add(DdlStatement::Kind::rename_table, "", [](DdlStatement& s) { s.to = "orders_renamed"; });
     return all;
   }
 
