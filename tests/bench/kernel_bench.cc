@@ -70,17 +70,20 @@ void run_builtin(benchmark::State& state, const char* name) {
   std::uint64_t seed = 1;
   std::uint64_t events = 0;
   std::uint64_t kernel_events = 0;
+  std::int64_t requests = 0;
   for (auto _ : state) {
     auto result = rehearse::sim::simulate(*loaded.scenario, seed++);
     simulated += result.stats.sim_time_us;
     events += result.stats.events;
     kernel_events += result.stats.kernel_events;
+    requests += result.stats.app_requests;
     benchmark::DoNotOptimize(result.trace_hash);
   }
   state.counters["sim_s_per_wall_s"] =
       benchmark::Counter(static_cast<double>(simulated) / 1e6, benchmark::Counter::kIsRate);
   state.counters["history_events_per_s"] = benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
   state.counters["kernel_events_per_s"] = benchmark::Counter(static_cast<double>(kernel_events), benchmark::Counter::kIsRate);
+  state.counters["app_requests_per_s"] = benchmark::Counter(static_cast<double>(requests), benchmark::Counter::kIsRate);
 }
 
 void BM_ScenarioGcPauseFenced(benchmark::State& state) { run_builtin(state, "gc-pause-fenced"); }
@@ -88,6 +91,13 @@ BENCHMARK(BM_ScenarioGcPauseFenced)->Unit(benchmark::kMillisecond);
 
 void BM_ScenarioThreeRegionsClean(benchmark::State& state) { run_builtin(state, "three-regions-clean"); }
 BENCHMARK(BM_ScenarioThreeRegionsClean)->Unit(benchmark::kMillisecond);
+
+// Issue 13: the ten-table schema (tests/data/ten-tables, traffic on every table) against the
+// one-table standard scenario above: the cost of a table is its traffic and its rows.
+void BM_ScenarioTenTablesAddColumn(benchmark::State& state) {
+  run_builtin(state, REHEARSE_SOURCE_DIR "/tests/data/ten-tables/add-column.yaml");
+}
+BENCHMARK(BM_ScenarioTenTablesAddColumn)->Unit(benchmark::kMillisecond);
 
 void BM_SweepGcPauseNoFencing(benchmark::State& state) {
   // A serial sweep of 20 seeds, the unit of `rehearse sweep` work.
