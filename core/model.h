@@ -224,6 +224,9 @@ struct Operation {
 struct MigrationSpec {
   std::string name = "migration";
   std::vector<Operation> operations;
+  // `from:` (real-migrations.md): the pgroll files the operations were read from, in order, as
+  // resolved paths; empty when they are written inline under `operations:`.
+  std::vector<std::string> from;
 };
 
 // One table's share of the application's traffic (`workload.tables`, real-migrations.md).

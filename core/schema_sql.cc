@@ -20,6 +20,7 @@
 #include <fmt/ranges.h>
 
 #include "core/assert.h"
+#include "core/utf8.h"
 
 namespace rehearse {
 
@@ -368,6 +369,15 @@ std::string without_psql_lines(const std::string& text, int* count) {
   return out;
 }
 
+// The integer type a serial type stands for (`serial` is `integer`), or `spelling` itself.
+const std::string& serial_base(const std::string& spelling) {
+  static const std::map<std::string, std::string> kSerial = {
+      {"smallserial", "smallint"}, {"serial2", "smallint"}, {"serial", "integer"}, {"serial4", "integer"},
+      {"bigserial", "bigint"}, {"serial8", "bigint"}};
+  const auto serial = kSerial.find(spelling);
+  return serial != kSerial.end() ? serial->second : spelling;
+}
+
 class SchemaReader {
  public:
   SchemaReader(const std::string& text, const std::string& file)
@@ -382,6 +392,14 @@ class SchemaReader {
     }
     if (source_.text().find('\0') != std::string::npos) {
       out_.errors.push_back({1, 0, "the file holds a NUL character; expected SQL text"});
+      return std::move(out_);
+    }
+    if (const std::size_t bad = invalid_utf8_offset(source_.text()); bad != std::string_view::npos) {
+      // PostgreSQL refuses the file's bytes the same way (its parser would hand them on as is).
+      const std::string_view before(source_.text().data(), bad);
+      const auto line = 1 + static_cast<int>(std::count(before.begin(), before.end(), '\n'));
+      out_.errors.push_back({line, 0, fmt::format("invalid byte sequence for encoding \"UTF8\": 0x{:02x}",
+                                                  static_cast<unsigned char>(source_.text()[bad]))});
       return std::move(out_);
     }
     const PgQueryParseResult result = pg_query_parse(source_.text().c_str());
@@ -500,12 +518,9 @@ class SchemaReader {
     const std::string spelling = type_spelling(field(node, "typeName"), &array);
     std::string why;
     // serial types are integer columns whose default is their sequence's next value.
-    static const std::map<std::string, std::string> kSerial = {
-        {"smallserial", "smallint"}, {"serial2", "smallint"}, {"serial", "integer"}, {"serial4", "integer"},
-        {"bigserial", "bigint"}, {"serial8", "bigint"}};
-    const auto serial = kSerial.find(spelling);
-    const auto type = from_spelling(serial != kSerial.end() ? serial->second : spelling, array, out_.enum_types, &why);
-    if (serial != kSerial.end()) {
+    const std::string& base = serial_base(spelling);
+    const auto type = from_spelling(base, array, out_.enum_types, &why);
+    if (&base != &spelling) {
       c.not_null = true;
       c.default_sql = fmt::format("nextval('{}_{}_seq'::regclass)", t.name, c.name);
     }
@@ -753,7 +768,7 @@ std::optional<SimulatedType> simulated_type(const std::string& type_name, const 
     } else {
       bool array = false;
       const std::string spelling = type_spelling(field(column, "typeName"), &array);  // sets `array` first
-      type = from_spelling(spelling, array, enums, why);
+      type = from_spelling(serial_base(spelling), array, enums, why);  // a pgroll column's `serial`
     }
   }
   pg_query_free_parse_result(result);

@@ -485,5 +485,16 @@ TEST(SchemaTest, ASchemaFileThatDoesNotParseExitsTwo) {
   EXPECT_NE(result.err.find("s.sql:3: column 12: syntax error at or near \"text\""), std::string::npos) << result.err;
 }
 
+// Bytes that are not UTF-8 (in a string constant, which PostgreSQL's parser hands on as it is)
+// are refused at their line with PostgreSQL's message, not an internal error.
+TEST(SchemaTest, ASchemaFileThatIsNotUtf8ExitsTwoAtItsLine) {
+  ScenarioDir dir("utf8");
+  dir.write("s.sql", "CREATE TABLE a (\n  x integer,\n  y text DEFAULT '\x93x'\n);\n");
+  const auto result = testing::run_rehearse("plan " + dir.write("s.yaml", kHeader + "schema: s.sql\n"));
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("s.sql:3: invalid byte sequence for encoding \"UTF8\": 0x93"), std::string::npos) << result.err;
+  EXPECT_EQ(result.err.find("internal error"), std::string::npos) << result.err;
+}
+
 }  // namespace
 }  // namespace rehearse
