@@ -1854,8 +1854,11 @@ class ScenarioLoader {
         }
         return constraint_rewrites(r, op.kind == OperationKind::drop_multicolumn_constraint, columns) && ok;
       }
-      case OperationKind::rename_constraint:
-        return identifier(*r.get("from"), "a constraint name", &op.name) & identifier(*r.get("to"), "a constraint name", &op.to);
+      case OperationKind::rename_constraint: {
+        const bool from_ok = identifier(*r.get("from"), "a constraint name", &op.name);
+        const bool to_ok = identifier(*r.get("to"), "a constraint name", &op.to);  // both reported
+        return from_ok && to_ok;
+      }
       case OperationKind::set_replica_identity: {
         const Reader identity(errors_, *r.get("identity"));
         identity.check_keys({"type", "index"});

@@ -331,7 +331,7 @@ void SimDatabase::with_table_lock(TableState& table, LockMode mode, TimeUs wait_
     after_if_alive(0, [id, work] { work(*id); });  // never run work inside the lock's own bookkeeping
   });
   if (*granted || wait_limit_us <= 0) return;
-  after_if_alive(wait_limit_us, [this, &lock, id, granted, gave_up = std::move(gave_up)] {
+  after_if_alive(wait_limit_us, [&lock, id, granted, gave_up = std::move(gave_up)] {
     if (!*granted && lock.cancel(*id)) gave_up();
   });
 }
