@@ -13,6 +13,7 @@
 #include "core/topology.h"
 #include "core/lint.h"
 #include "core/plan.h"
+#include "core/sql_migration.h"
 #include "core/statements.h"
 
 namespace rehearse::cli {
@@ -44,14 +45,48 @@ std::string relation_of(const DdlStatement& ddl, RelationRole role) {
 
 std::string plain_name(const std::string& name) { return name; }
 
+// The rows a statement's work covers: the scenario's table's rows for a compiled plan (as
+// before), the statement's own table (a DML's id range) for a SQL file's.
+std::int64_t statement_rows(const Scenario& scenario, const DdlStatement& ddl) {
+  if (!ddl.as_written) return scenario.table.rows;
+  const TableSpec* table = find_table(scenario, ddl.table);
+  const std::int64_t rows = table == nullptr ? 0 : table->rows;
+  if (ddl.kind != DdlStatement::Kind::dml || ddl.high_id < ddl.low_id) return rows;
+  return std::max<std::int64_t>(0, std::min(rows, ddl.high_id) - std::max<std::int64_t>(1, ddl.low_id) + 1);
+}
+
+// A SQL file's statement text on one line, shortened.
+std::string one_line(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    const bool space = std::isspace(static_cast<unsigned char>(c)) != 0;
+    if (space && (out.empty() || out.back() == ' ')) continue;
+    out += space ? ' ' : c;
+  }
+  return out.size() > 110 ? out.substr(0, 107) + "..." : out;
+}
+
+std::string locks_of(const Scenario& scenario, const DdlStatement& ddl) {
+  const StatementKind kind = statement_kind(ddl);
+  const std::string locks = describe_locks(statement_model(kind), [&ddl](RelationRole role) { return relation_of(ddl, role); });
+  return fmt::format("{}; ~{}", locks, estimate_text(statement_cost_us(scenario.costs, kind, statement_rows(scenario, ddl))));
+}
+
 // A DDL step: the statement as the PostgreSQL backend runs it, then what the statement model
 // says it does: its lock mode on each relation, its scan or rewrite, and its estimated time once
 // it holds its locks (the scenario's cost profile at the table's rows; lock waits not included).
-std::string ddl_step(const Scenario& scenario, const DdlStatement& ddl) {
-  const StatementKind kind = statement_kind(ddl);
-  const std::string locks = describe_locks(statement_model(kind), [&ddl](RelationRole role) { return relation_of(ddl, role); });
-  return fmt::format("{}  [{}; ~{}]", statement_sql(ddl, plain_name), locks,
-                     estimate_text(statement_cost_us(scenario.costs, kind, scenario.table.rows)));
+// A SQL file's transaction block: a line for the block, then one per statement inside it.
+std::vector<std::string> ddl_step(const Scenario& scenario, const DdlStatement& ddl) {
+  if (ddl.kind == DdlStatement::Kind::transaction) {
+    std::vector<std::string> lines = {fmt::format("{}:{}: one transaction of {} step{} (locks held to its end; all or nothing):",
+                                                  ddl.file, ddl.line, ddl.steps.size(), ddl.steps.size() == 1 ? "" : "s")};
+    for (const DdlStatement& step : ddl.steps) {
+      lines.push_back(fmt::format("  {}:{}: {}  [{}]", step.file, step.line, one_line(statement_sql(step, plain_name)), locks_of(scenario, step)));
+    }
+    return lines;
+  }
+  if (ddl.as_written) return {fmt::format("{}:{}: {}  [{}]", ddl.file, ddl.line, one_line(statement_sql(ddl, plain_name)), locks_of(scenario, ddl))};
+  return {fmt::format("{}  [{}]", statement_sql(ddl, plain_name), locks_of(scenario, ddl))};
 }
 
 // The same for --json: one object per DDL statement of the plan.
@@ -63,14 +98,25 @@ nlohmann::json ddl_json(const Scenario& scenario, const char* phase, const DdlSt
     locks.push_back({{"relation", relation_of(ddl, lock.role)}, {"role", to_string(lock.role)}, {"mode", sql_name(lock.mode)},
                      {"pg_locks", pg_locks_name(lock.mode)}});
   }
-  return {{"phase", phase},
-          {"sql", statement_sql(ddl, plain_name)},
-          {"kind", model.name},
-          {"locks", locks},
-          {"work", to_string(model.work)},
-          {"in_transaction", model.in_transaction},
-          {"waits_for_older_transactions", model.waits_for_older_transactions},
-          {"estimated_us", statement_cost_us(scenario.costs, kind, scenario.table.rows)}};
+  nlohmann::json json = {{"phase", phase},
+                         {"sql", statement_sql(ddl, plain_name)},
+                         {"kind", model.name},
+                         {"locks", locks},
+                         {"work", to_string(model.work)},
+                         {"in_transaction", model.in_transaction},
+                         {"waits_for_older_transactions", model.waits_for_older_transactions},
+                         {"estimated_us", statement_cost_us(scenario.costs, kind, statement_rows(scenario, ddl))}};
+  if (ddl.as_written) {  // a SQL file's: where it was written (a one-table plan's JSON stays as it was)
+    json["file"] = ddl.file;
+    json["line"] = ddl.line;
+  }
+  if (ddl.kind == DdlStatement::Kind::transaction) {
+    json["kind"] = "transaction";
+    nlohmann::json steps = nlohmann::json::array();
+    for (const DdlStatement& step : ddl.steps) steps.push_back(ddl_json(scenario, phase, step));
+    json["steps"] = steps;
+  }
+  return json;
 }
 
 nlohmann::json statements_json(const Scenario& scenario, const MigrationPlan& plan) {
@@ -83,9 +129,54 @@ nlohmann::json statements_json(const Scenario& scenario, const MigrationPlan& pl
 
 std::vector<std::string> ddl_steps(const Scenario& scenario, const std::vector<DdlStatement>& statements, const char* when_empty) {
   std::vector<std::string> steps;
-  for (const DdlStatement& statement : statements) steps.push_back(ddl_step(scenario, statement));
+  for (const DdlStatement& statement : statements) {
+    for (std::string& line : ddl_step(scenario, statement)) steps.push_back(std::move(line));
+  }
   if (steps.empty()) steps.emplace_back(when_empty);
   return steps;
+}
+
+// A SQL file's statements as read (core/sql_migration.h): where, what PostgreSQL does with each
+// (its locks per relation, its work, its estimate) and the findings at its line.
+std::vector<std::string> sql_statement_lines(const Scenario& scenario, const std::vector<SqlStatement>& statements,
+                                             const std::vector<LintFinding>& findings) {
+  std::vector<std::string> lines;
+  for (const SqlStatement& s : statements) {
+    std::string context;
+    if (s.block > 0 && s.effect != SqlEffect::begin) context = fmt::format(" (in transaction block {})", s.block);
+    if (s.block == 0 && s.effect != SqlEffect::begin && s.effect != SqlEffect::commit) context = " (autocommit)";
+    lines.push_back(fmt::format("{}:{}:{}: {} -- {}{}", s.file, s.line, s.column, s.kind, to_string(s.effect), context));
+    lines.push_back(fmt::format("    {}", one_line(s.text)));
+    if (s.effect == SqlEffect::opaque) lines.push_back(fmt::format("    opaque ({}): ACCESS EXCLUSIVE assumed on {}", s.why, fmt::join(s.tables, ", ")));
+    for (const DdlStatement& ddl : s.ddl) {
+      lines.push_back(fmt::format("    {} {}  [{}]", statement_model(statement_kind(ddl)).name, ddl.table, locks_of(scenario, ddl)));
+    }
+    if (s.lock_timeout_us >= 0) lines.push_back(fmt::format("    lock_timeout = {} for the statements after it", duration_text(s.lock_timeout_us)));
+    for (const LintFinding& finding : findings) {
+      if (finding.file == s.file && finding.line == s.line) lines.push_back(fmt::format("    {} {}", to_string(finding.severity), finding.id));
+    }
+  }
+  return lines;
+}
+
+nlohmann::json sql_statements_json(const Scenario& scenario, const std::vector<SqlStatement>& statements,
+                                   const std::vector<LintFinding>& findings) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const SqlStatement& s : statements) {
+    nlohmann::json ddl = nlohmann::json::array();
+    for (const DdlStatement& d : s.ddl) ddl.push_back(ddl_json(scenario, "expand", d));
+    nlohmann::json ids = nlohmann::json::array();
+    for (const LintFinding& finding : findings) {
+      if (finding.file == s.file && finding.line == s.line) ids.push_back(finding.id);
+    }
+    nlohmann::json json = {{"file", s.file}, {"line", s.line}, {"column", s.column}, {"kind", s.kind},
+                           {"effect", to_string(s.effect)}, {"text", s.text}, {"block", s.block},
+                           {"in_transaction", s.in_transaction}, {"if_exists", s.if_exists}, {"statements", ddl},
+                           {"findings", ids}};
+    if (s.effect == SqlEffect::opaque) json["opaque"] = {{"why", s.why}, {"tables", s.tables}};
+    out.push_back(json);
+  }
+  return out;
 }
 
 PhaseDescription dual_write_phase(const Scenario& scenario, const MigrationPlan& plan) {
@@ -274,6 +365,14 @@ void print_plan_text(std::ostream& out, const Scenario& scenario, const Migratio
     out << fmt::format("\nregion {} ({} of {}):\n", order[index], index + 1, order.size());
     print_phases(out, phases);
   }
+  if (scenario.migration.mode == MigrationMode::as_written && !scenario.migration.sql.empty()) {
+    if (const Result<std::vector<SqlStatement>> statements = sql_statements(scenario); statements.is_ok()) {
+      out << fmt::format("\nSQL migration run as written ({} statements; outside BEGIN ... COMMIT each autocommits, as Flyway "
+                         "runs a non-transactional file):\n",
+                         statements.value().size());
+      for (const std::string& line : sql_statement_lines(scenario, statements.value(), findings)) out << "  " << line << "\n";
+    }
+  }
   out << fmt::format("\nfindings ({}):\n", findings.size());
   for (const LintFinding& finding : findings) {
     out << fmt::format("  {:<8} {:<24} {}\n", to_string(finding.severity), finding.id, finding.message);
@@ -286,7 +385,12 @@ nlohmann::json plan_json(const Scenario& scenario, const MigrationPlan& plan, co
   for (const PhaseDescription& phase : describe_phases(scenario, plan)) phases.push_back({{"name", phase.name}, {"steps", phase.steps}});
   nlohmann::json findings_json = nlohmann::json::array();
   for (const LintFinding& finding : findings) {
-    findings_json.push_back({{"id", finding.id}, {"severity", to_string(finding.severity)}, {"message", finding.message}});
+    nlohmann::json json = {{"id", finding.id}, {"severity", to_string(finding.severity)}, {"message", finding.message}};
+    if (!finding.file.empty()) {
+      json["file"] = finding.file;
+      json["line"] = finding.line;
+    }
+    findings_json.push_back(json);
   }
   nlohmann::json json = {{"scenario", scenario.name},
                          {"migration", plan.name},
@@ -295,6 +399,12 @@ nlohmann::json plan_json(const Scenario& scenario, const MigrationPlan& plan, co
                          {"phases", phases},
                          {"statements", statements_json(scenario, plan)},
                          {"findings", findings_json}};
+  if (scenario.migration.mode == MigrationMode::as_written && !scenario.migration.sql.empty()) {
+    if (const Result<std::vector<SqlStatement>> statements = sql_statements(scenario); statements.is_ok()) {
+      json["sql"] = {{"mode", "as-written"}, {"files", scenario.migration.from},
+                     {"statements", sql_statements_json(scenario, statements.value(), findings)}};
+    }
+  }
   // Many tables only: a one-table plan's JSON stays as it was.
   if (all_tables(scenario).size() > 1 || !scenario.schema_path.empty()) {
     json["tables"] = tables_json(scenario);

@@ -196,8 +196,12 @@ Engine::Step Engine::fail_regions(std::vector<Region>& regions) {
 
 Engine::Step Engine::expand(Region& region) {
   enter_phase(region, "expand");
-  const DdlLimits limits{engine_.lock_timeout_us, engine_.statement_timeout_us};
   for (const DdlStatement& statement : plan_.expand) {
+    // A SQL file's own SET lock_timeout / statement_timeout replace the engine's for the
+    // statements after it, as they would in the session that runs the file.
+    DdlLimits limits{engine_.lock_timeout_us, engine_.statement_timeout_us};
+    if (statement.lock_timeout_us >= 0) limits.lock_timeout_us = statement.lock_timeout_us;
+    if (statement.statement_timeout_us >= 0) limits.statement_timeout_us = statement.statement_timeout_us;
     const Step step = protected_call(region, "expand DDL", engine_.ddl_retries, [&] {
       return region.database.execute_ddl(statement, limits, session_.fence());
     });
@@ -260,9 +264,11 @@ Engine::Step Engine::fill_range(Region& region, std::int64_t low_id, std::int64_
 
 Engine::Step Engine::validate(Region& region) {
   enter_phase(region, "validate");
-  if (!engine_.validate) {
+  if (!engine_.validate || plan_.as_written) {
     ports_.recorder.record(Event{.kind = EventKind::validate, .outcome = Outcome::skipped, .token = session_.token(),
-                                 .region = region.name, .detail = "validation is off: skipped"});
+                                 .region = region.name,
+                                 .detail = plan_.as_written ? "a SQL file run as written: nothing derived to validate"
+                                                            : "validation is off: skipped"});
     return set_state(region, "validated");
   }
   const Result<KeyRange> range = read_with_retries<KeyRange>(region, "key range", [&] { return region.database.key_range(plan_.table); });

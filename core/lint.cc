@@ -1,6 +1,8 @@
 // The lint rules of core/lint.h, one small function per group of settings.
 #include "core/lint.h"
 
+#include "core/sql_migration.h"
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -165,6 +167,12 @@ std::vector<LintFinding> lint(const Scenario& scenario) {
   lint_lease(scenario, findings);
   lint_ddl_and_backfill(scenario, findings);
   lint_rollout(scenario, findings);
+  // A SQL file run as written: its statements' own findings (core/sql_migration.h).
+  if (scenario.migration.mode == MigrationMode::as_written && !scenario.migration.sql.empty()) {
+    if (const Result<std::vector<SqlStatement>> statements = sql_statements(scenario); statements.is_ok()) {
+      for (LintFinding& finding : lint_sql(scenario, statements.value())) findings.push_back(std::move(finding));
+    }
+  }
   return findings;
 }
 

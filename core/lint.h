@@ -20,6 +20,10 @@ struct LintFinding {
   std::string id;  // stable: no-fencing, client-fencing, ttl-shorter-than-batch, ...
   LintSeverity severity = LintSeverity::warning;
   std::string message;
+  // A SQL migration file's statement the finding is about (core/sql_migration.h); empty / 0 for
+  // a finding about the scenario's settings.
+  std::string file;
+  int line = 0;
 };
 
 // One backfill batch as the simulated database costs it with the scenario's profile (used by

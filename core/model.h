@@ -221,12 +221,28 @@ struct Operation {
   bool on_complete = false;               // sql: run `up` in contract instead of expand
 };
 
+// How a migration read `from:` files runs (real-migrations.md "Migration sources").
+enum class MigrationMode {
+  expand_contract,  // operations through the expand/contract engine (pgroll files, inline operations)
+  as_written,       // a SQL file's statements in order, as Flyway would run them (core/sql_migration.h)
+};
+
+// A SQL migration file as read: its resolved path and its text (parsed by core/sql_migration.h).
+struct SqlFile {
+  std::string path;
+  std::string text;
+};
+
 struct MigrationSpec {
   std::string name = "migration";
   std::vector<Operation> operations;
   // `from:` (real-migrations.md): the pgroll files the operations were read from, in order, as
   // resolved paths; empty when they are written inline under `operations:`.
   std::vector<std::string> from;
+  // SQL files of `from:`, in order. as_written: the plan runs their statements; expand_contract:
+  // `operations` holds them mapped to operations.
+  std::vector<SqlFile> sql;
+  MigrationMode mode = MigrationMode::expand_contract;
 };
 
 // One table's share of the application's traffic (`workload.tables`, real-migrations.md).

@@ -24,6 +24,7 @@
 #include <fmt/ranges.h>
 
 #include "core/history.h"
+#include "core/sql_migration.h"
 
 namespace rehearse {
 
@@ -442,11 +443,143 @@ std::string pgroll_fields(const DdlStatement& s) {
   return text;
 }
 
+// ---------------------------------------------------------------------------------------------
+// SQL files as written (core/sql_migration.h): the statements in order in `expand`, each with the
+// file's lock_timeout / statement_timeout in force; a BEGIN ... COMMIT block (and a statement of
+// several actions, or an opaque one naming several tables) as one transaction.
+
+struct AsWritten {
+  MigrationPlan& plan;
+  TimeUs lock_timeout_us = -1;
+  TimeUs statement_timeout_us = -1;
+  std::optional<DdlStatement> block;  // the open BEGIN ... COMMIT
+  std::vector<std::string> block_texts;
+
+  void limits(const SqlStatement& s) {
+    if (s.lock_timeout_us != -1) lock_timeout_us = s.lock_timeout_us == kSqlSettingReset ? -1 : s.lock_timeout_us;
+    if (s.statement_timeout_us != -1) statement_timeout_us = s.statement_timeout_us == kSqlSettingReset ? -1 : s.statement_timeout_us;
+  }
+
+  static DdlStatement transaction(const SqlStatement& s) {
+    DdlStatement group;
+    group.kind = DdlStatement::Kind::transaction;
+    group.as_written = true;
+    group.purpose = "expand";
+    group.file = s.file;
+    group.line = s.line;
+    return group;
+  }
+
+  void emit(DdlStatement statement) {
+    statement.lock_timeout_us = lock_timeout_us;
+    statement.statement_timeout_us = statement_timeout_us;
+    plan.expand.push_back(std::move(statement));
+  }
+
+  // The statement's DdlStatements: into the open block, or run on their own.
+  void statement(const SqlStatement& s) {
+    std::vector<DdlStatement> steps = s.ddl;
+    if (s.effect == SqlEffect::catalog_only) {
+      DdlStatement catalog;
+      catalog.kind = DdlStatement::Kind::catalog;
+      catalog.as_written = true;
+      catalog.purpose = "expand";
+      catalog.sql = s.text;
+      catalog.file = s.file;
+      catalog.line = s.line;
+      steps = {catalog};
+    }
+    if (block) {
+      for (DdlStatement& step : steps) block->steps.push_back(std::move(step));
+      block_texts.push_back(s.text);
+      return;
+    }
+    if (steps.size() == 1) return emit(std::move(steps.front()));
+    DdlStatement group = transaction(s);
+    group.sql = s.text;
+    group.steps = std::move(steps);
+    emit(std::move(group));
+  }
+
+  void add(const SqlStatement& s) {
+    limits(s);
+    switch (s.effect) {
+      case SqlEffect::begin:
+        if (!block) block = transaction(s);
+        return;
+      case SqlEffect::commit:
+        if (block) {
+          block->sql = fmt::format("{}", fmt::join(block_texts, ";\n"));
+          if (!block->steps.empty()) emit(std::move(*block));
+          block.reset();
+          block_texts.clear();
+        }
+        return;
+      default: statement(s);
+    }
+  }
+};
+
+// What the scenario's table looks like once every statement ran: the claims the checkers judge.
+void claim_as_written(const Scenario& scenario, MigrationPlan& plan) {
+  std::map<std::string, CatalogColumn> present;
+  std::set<std::string> absent, indexes, absent_indexes;
+  auto visit = [&](const DdlStatement& d, auto& self) -> void {
+    for (const DdlStatement& step : d.steps) self(step, self);
+    if (d.table != plan.table) return;
+    switch (d.kind) {
+      case DdlStatement::Kind::add_column:
+        present[d.column] = CatalogColumn{d.column, to_string(d.type), d.not_null};
+        absent.erase(d.column);
+        break;
+      case DdlStatement::Kind::drop_column:
+        present.erase(d.column);
+        absent.insert(d.column);
+        break;
+      case DdlStatement::Kind::create_index:
+        indexes.insert(d.column);
+        absent_indexes.erase(d.column);
+        break;
+      case DdlStatement::Kind::drop_index:
+        indexes.erase(d.column);
+        absent_indexes.insert(d.column);
+        break;
+      default: break;
+    }
+  };
+  for (const DdlStatement& d : plan.expand) visit(d, visit);
+  for (const auto& [name, column] : present) plan.contracted_schema.present.push_back(column);
+  plan.contracted_schema.absent.assign(absent.begin(), absent.end());
+  plan.contracted_schema.indexes.assign(indexes.begin(), indexes.end());
+  plan.contracted_schema.absent_indexes.assign(absent_indexes.begin(), absent_indexes.end());
+  for (const auto& column : scenario.table.columns) {
+    plan.old_schema.present.push_back(CatalogColumn{column.name, to_string(column.type), false});
+  }
+}
+
+Result<MigrationPlan> compile_as_written(const Scenario& scenario) {
+  MigrationPlan plan;
+  plan.name = scenario.migration.name;
+  plan.table = scenario.table.name;
+  plan.as_written = true;
+  Result<std::vector<SqlStatement>> statements = sql_statements(scenario);
+  if (!statements.is_ok()) return statements.status();
+  AsWritten compiler{plan};
+  for (const SqlStatement& s : statements.value()) compiler.add(s);
+  if (compiler.block) {  // a BEGIN without COMMIT: psql commits nothing; Flyway's file ends the transaction
+    compiler.block->sql = fmt::format("{}", fmt::join(compiler.block_texts, ";\n"));
+    if (!compiler.block->steps.empty()) compiler.emit(std::move(*compiler.block));
+  }
+  claim_as_written(scenario, plan);
+  return plan;
+}
+
 }  // namespace
 
 std::string shadow_column(const std::string& column) { return column + "__new"; }
 
 Result<MigrationPlan> compile_plan(const Scenario& scenario) {
+  if (scenario.migration.mode == MigrationMode::as_written && !scenario.migration.sql.empty()) return compile_as_written(scenario);
   MigrationPlan plan;
   plan.name = scenario.migration.name;
   plan.table = scenario.table.name;

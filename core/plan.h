@@ -26,6 +26,9 @@ struct MigrationPlan {
   // What the table's catalog must show once contracted, and once rolled back (or untouched).
   SchemaClaim contracted_schema;
   SchemaClaim old_schema;
+  // A SQL migration file run as written (core/sql_migration.h): `expand` holds its statements in
+  // order; nothing is backfilled, validated or contracted, and nothing is rolled back.
+  bool as_written = false;
 };
 
 // A digest of what the plan does to its table: every operation's DDL, up and down (16 hex

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/buggify.h"
@@ -117,6 +118,11 @@ struct DdlStatement {
     set_replica_identity,
     comment,
     opaque_sql,
+    // A SQL migration file's statements run as written (core/sql_migration.h) add these:
+    create_trigger,  // CREATE TRIGGER ... ON table (SHARE ROW EXCLUSIVE)
+    dml,             // an UPDATE / INSERT / DELETE / SELECT of the file (`dml` says which)
+    catalog,         // a statement that locks no table (SET, CREATE TYPE / EXTENSION / FUNCTION, GRANT, ...)
+    transaction,     // a BEGIN ... COMMIT block (or one statement of several actions): `steps` in one transaction
   };
   Kind kind = Kind::add_column;
   std::string table;
@@ -146,7 +152,24 @@ struct DdlStatement {
   std::vector<ColumnSpec> table_columns;  // create_table: the columns after `id bigint PRIMARY KEY`
   std::string identity;                // set_replica_identity: FULL | DEFAULT | NOTHING | USING INDEX (index)
   std::string comment;                 // comment: on `column`, or on the table when column is empty
-  std::string sql;                     // opaque_sql: the statement as written
+  std::string sql;                     // opaque_sql: the statement as written; as_written: what runs
+  // SQL migration files run as written (core/sql_migration.h). The compiled expand/contract plans
+  // leave these at their defaults.
+  bool as_written = false;             // `sql` runs as written: without IF [NOT] EXISTS it fails on what is there
+  bool if_exists = false;              // written with IF [NOT] EXISTS (or ALTER TABLE IF EXISTS)
+  bool concurrently = true;            // create_index, drop_index: CONCURRENTLY (the compiled plans always are)
+  bool not_null = false;               // add_column: NOT NULL
+  bool rewrites = true;                // alter_column_type: false when the change is binary-coercible
+  std::string using_sql;               // alter_column_type: USING expression as written; empty = a plain cast
+  std::string dml;                     // dml: UPDATE | INSERT | DELETE | SELECT
+  std::vector<std::pair<std::string, std::string>> assignments;  // dml UPDATE: column = expression, as written
+  std::int64_t low_id = 0;             // dml: WHERE id BETWEEN low_id AND high_id; high_id < low_id = every row
+  std::int64_t high_id = -1;
+  TimeUs lock_timeout_us = -1;         // the file's SET lock_timeout in force; -1 = the engine's
+  TimeUs statement_timeout_us = -1;    // the file's SET statement_timeout in force; -1 = the engine's
+  std::vector<DdlStatement> steps;     // transaction: its statements, in order
+  std::string file;                    // where it was written (file and 1-based line); empty = compiled
+  int line = 0;
 };
 
 struct DdlLimits {

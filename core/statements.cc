@@ -104,6 +104,8 @@ std::vector<StatementModel> build_models() {
       alter(K::drop_constraint, "DROP CONSTRAINT"),
       // Not analysed (real-migrations.md: opaque statements): the strongest lock is assumed.
       alter(K::opaque_sql, "SQL (opaque: ACCESS EXCLUSIVE assumed)"),
+      // A SQL file's statements that change no table (SET, CREATE TYPE, GRANT, ...).
+      StatementModel{K::catalog_only, "catalog only (no table lock)", {}, W::catalog_only, true, false, "ddl_us", ""},
   };
   for (std::size_t i = 0; i < models.size(); ++i) {
     REHEARSE_ASSERT(static_cast<std::size_t>(models[i].kind) == i);  // in the order of the enum
@@ -208,9 +210,10 @@ StatementKind statement_kind(const DdlStatement& statement) {
     case D::drop_column: return StatementKind::drop_column;
     case D::rename_column: return StatementKind::rename_column;
     case D::set_not_null: return statement.with_valid_check ? StatementKind::set_not_null_with_valid_check : StatementKind::set_not_null;
-    case D::create_index: return StatementKind::create_index_concurrently;
-    case D::drop_index: return StatementKind::drop_index_concurrently;
-    case D::alter_column_type: return StatementKind::alter_column_type_rewrite;
+    case D::create_index: return statement.concurrently ? StatementKind::create_index_concurrently : StatementKind::create_index;
+    case D::drop_index: return statement.concurrently ? StatementKind::drop_index_concurrently : StatementKind::drop_index;
+    case D::alter_column_type:
+      return statement.rewrites ? StatementKind::alter_column_type_rewrite : StatementKind::alter_column_type_binary_coercible;
     case D::drop_not_null: return StatementKind::drop_not_null;
     case D::set_default: return StatementKind::set_default;
     case D::drop_default: return StatementKind::drop_default;
@@ -230,6 +233,12 @@ StatementKind statement_kind(const DdlStatement& statement) {
     case D::set_replica_identity: return StatementKind::set_replica_identity;
     case D::comment: return statement.column.empty() ? StatementKind::comment_on_table : StatementKind::comment_on_column;
     case D::opaque_sql: return StatementKind::opaque_sql;
+    case D::create_trigger: return StatementKind::create_trigger;
+    case D::dml:
+      if (statement.dml == "SELECT") return StatementKind::select;
+      return statement.dml == "INSERT" ? StatementKind::insert : StatementKind::update;
+    case D::catalog:
+    case D::transaction: return StatementKind::catalog_only;
   }
   REHEARSE_ASSERT(false);
   return StatementKind::select;
@@ -288,6 +297,7 @@ std::string replica_identity_sql(const DdlStatement& statement, const QuoteName&
 
 std::string statement_sql(const DdlStatement& statement, const std::function<std::string(const std::string&)>& quote_name) {
   using D = DdlStatement::Kind;
+  if (statement.as_written) return statement.sql;  // a SQL file's statement runs as its file has it
   const std::string table = quote_name(statement.table);
   const std::string column = quote_name(statement.column);
   const std::string constraint = quote_name(statement.constraint);
@@ -325,7 +335,11 @@ std::string statement_sql(const DdlStatement& statement, const std::function<std
     case D::comment:
       if (statement.column.empty()) return fmt::format("COMMENT ON TABLE {} IS {}", table, string_literal(statement.comment));
       return fmt::format("COMMENT ON COLUMN {}.{} IS {}", table, column, string_literal(statement.comment));
-    case D::opaque_sql: return statement.sql;
+    case D::opaque_sql:
+    case D::create_trigger:
+    case D::dml:
+    case D::catalog:
+    case D::transaction: return statement.sql;
   }
   REHEARSE_ASSERT(false);
   return "";

@@ -60,6 +60,7 @@ enum class StatementKind {
   add_constraint_using_index,          // ALTER TABLE t ADD CONSTRAINT k UNIQUE USING INDEX i
   drop_constraint,                     // ALTER TABLE t DROP CONSTRAINT k
   opaque_sql,                          // a `sql` operation's statement: not analysed, assumed ACCESS EXCLUSIVE
+  catalog_only,                        // SET, CREATE TYPE / EXTENSION / SCHEMA, GRANT ... of a SQL file: no table lock
 };
 
 // The relations a statement involves: the table it is about, the table a foreign key references,
@@ -112,7 +113,8 @@ std::string describe_locks(const StatementModel& model, const std::function<std:
 
 // The engine's DDL (core/ports.h DdlStatement) as statement kinds: ADD COLUMN adds a nullable
 // column (with a DEFAULT when it has one: a rewrite when that default is volatile); CREATE / DROP
-// INDEX run CONCURRENTLY; a type change rewrites; a CHECK or FOREIGN KEY is added NOT VALID unless
+// INDEX run CONCURRENTLY unless `concurrently` is false (a SQL file's plain CREATE INDEX); a
+// transaction block is catalog_only here (its steps are each their own kind); a type change rewrites; a CHECK or FOREIGN KEY is added NOT VALID unless
 // the statement says otherwise; SET NOT NULL scans unless a valid CHECK (c IS NOT NULL) exists.
 StatementKind statement_kind(const DdlStatement& statement);
 // The SQL the PostgreSQL backend runs for `statement` and `rehearse plan` prints, identifiers

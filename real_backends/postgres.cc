@@ -111,6 +111,10 @@ const char* ddl_name(DdlStatement::Kind kind) {
     case DdlStatement::Kind::set_replica_identity: return "set replica identity";
     case DdlStatement::Kind::comment: return "comment";
     case DdlStatement::Kind::opaque_sql: return "sql";
+    case DdlStatement::Kind::create_trigger: return "create trigger";
+    case DdlStatement::Kind::dml: return "dml";
+    case DdlStatement::Kind::catalog: return "catalog";
+    case DdlStatement::Kind::transaction: return "transaction";
   }
   return "?";
 }
@@ -128,6 +132,7 @@ bool table_exists(pqxx::transaction_base& tx, const std::string& table) {
 // Whether the statement has nothing left to do: a rename that already happened, a constraint
 // already added (PostgreSQL has no ADD CONSTRAINT IF NOT EXISTS), after a crash and a re-run.
 bool already_done(pqxx::transaction_base& tx, const DdlStatement& statement) {
+  if (statement.as_written) return false;  // a SQL file's statement meets what is there as PostgreSQL does
   switch (statement.kind) {
     case DdlStatement::Kind::rename_column: {
       const auto columns = live_columns(tx, statement.table);

@@ -66,6 +66,7 @@
 #include "core/expr.h"
 #include "core/gen.h"
 #include "core/schema_sql.h"
+#include "core/sql_migration.h"
 #include "core/topology.h"
 #include "scenarios/builtin.h"
 #include "scenarios/costs.h"
@@ -1425,16 +1426,17 @@ class ScenarioLoader {
   // `migration.from`: one file or a list of files in order (paths relative to the scenario's
   // directory). pgroll migrations (.json, .yaml, .yml) are read with pgroll's field names, each
   // operation as it would be inline, errors at the pgroll file's line; they run expand-contract.
-  // SQL files are issue 14's next step: refused, naming the file.
+  // SQL files (.sql) are read with PostgreSQL's parser (core/sql_migration.h), errors at the SQL
+  // file's line and column; they run as-written unless `mode: expand-contract`.
   void load_migration_files(const Item& from, const Item* mode, bool name_from_files, Tables* tables) {
-    if (mode != nullptr) {
-      std::string written;
-      if (to_scalar(errors_, *mode, "expand-contract or as-written", &written) && written != "expand-contract") {
-        report(errors_, *mode,
-               written == "as-written" ? "as-written runs SQL files; pgroll migrations run expand-contract"
-                                       : fmt::format("expected expand-contract or as-written, got '{}'", written));
-      }
+    std::string written_mode;
+    if (mode != nullptr && to_scalar(errors_, *mode, "expand-contract or as-written", &written_mode) &&
+        written_mode != "expand-contract" && written_mode != "as-written") {
+      report(errors_, *mode, fmt::format("expected expand-contract or as-written, got '{}'", written_mode));
+      written_mode.clear();
     }
+    const std::size_t pgroll_before = s_.migration.from.size();
+    bool any_sql = false;
     for (const Item& entry : list_items(errors_, from, "a file or a list of files", true)) {
       std::string written;
       if (!to_scalar(errors_, entry, "the path of a pgroll migration (.json, .yaml)", &written)) continue;
@@ -1444,8 +1446,9 @@ class ScenarioLoader {
       path = path.lexically_normal();
       const std::string extension = path.extension().string();
       if (extension == ".sql") {
-        report(errors_, entry, fmt::format("'{}': SQL migration files are not supported by this build yet (docs/scenarios.md); "
-                                           "write the migration as operations or as a pgroll file", path.string()));
+        any_sql = true;
+        load_sql_file(entry, path);
+        if (name_from_files) s_.migration.name = path.stem().string();  // Flyway names a migration after its file
         continue;
       }
       if (extension != ".json" && extension != ".yaml" && extension != ".yml") {
@@ -1469,6 +1472,40 @@ class ScenarioLoader {
       s_.migration.from.push_back(path.string());
       if (name_from_files) s_.migration.name = path.stem().string();  // pgroll names a migration after its file
     }
+    const bool any_pgroll = s_.migration.from.size() > pgroll_before + s_.migration.sql.size();
+    if (any_pgroll && written_mode == "as-written") report(errors_, *mode, "as-written runs SQL files; pgroll migrations run expand-contract");
+    if (any_pgroll && any_sql) report(errors_, from, "a migration reads SQL files or pgroll files, not both");
+    if (any_sql && !any_pgroll) finish_sql_files(from, written_mode != "expand-contract");
+  }
+
+  // One SQL migration file: its text kept for the plan, its statements parsed now so that a file
+  // PostgreSQL would refuse is a load error at its line and column.
+  void load_sql_file(const Item& entry, const std::filesystem::path& path) {
+    std::string problem;
+    const std::optional<std::string> text = read_yaml_file(path.string(), &problem);
+    if (!text) {
+      report(errors_, entry, fmt::format("'{}': {} (a path is relative to the scenario's directory)", path.string(), problem));
+      return;
+    }
+    const SqlMigration read = read_sql_migration(*text, path.string(), s_);
+    for (const SqlFileError& error : read.errors) {
+      errors_.add(ScenarioError{path.string(), error.line, "",
+                                error.column > 0 ? fmt::format("column {}: {}", error.column, error.message) : error.message});
+    }
+    s_.migration.sql.push_back(SqlFile{path.string(), *text});
+    s_.migration.from.push_back(path.string());
+  }
+
+  // as-written: the plan runs the statements; expand-contract: they become operations here, or
+  // the first that cannot is an error naming it.
+  void finish_sql_files(const Item& from, bool as_written) {
+    s_.migration.mode = as_written ? MigrationMode::as_written : MigrationMode::expand_contract;
+    if (as_written || !errors_.empty()) return;
+    const Result<std::vector<SqlStatement>> statements = sql_statements(s_);
+    if (!statements.is_ok()) return report(errors_, from, statements.status().message());
+    const Result<std::vector<Operation>> operations = sql_operations(statements.value());
+    if (!operations.is_ok()) return report(errors_, from, operations.status().message());
+    for (const Operation& op : operations.value()) s_.migration.operations.push_back(op);
   }
 
   // One pgroll migration file: `{name, operations}` (JSON is YAML).

@@ -20,6 +20,19 @@ namespace {
 // statement's duration grows with the rows it touches.
 constexpr TimeUs kBuggifyReplicaStallMaxUs = 3 * kSec;  // the longest BUGGIFY replica stall
 
+// The rows a committed DDL ships to the replicas: a rewrite's every row (a type change, a volatile
+// default), a SQL file's UPDATE its rows, anything else one catalog change.
+std::int64_t replicated_rows(const DdlStatement& statement, const Table& table) {
+  if (statement.kind == DdlStatement::Kind::alter_column_type) return statement.rewrites ? table.row_count() : 1;
+  if (!statement.as_written) return 1;
+  if (statement.kind == DdlStatement::Kind::add_column && statement.volatile_default) return table.row_count();
+  if (statement.kind == DdlStatement::Kind::dml && statement.dml == "UPDATE") {
+    if (statement.high_id < statement.low_id) return table.row_count();
+    return std::max<std::int64_t>(1, std::min(table.row_count(), statement.high_id) - std::max<std::int64_t>(1, statement.low_id) + 1);
+  }
+  return 1;
+}
+
 // `per_us` times `count` in whole simulated microseconds.
 TimeUs us(double per_us, std::int64_t count = 1) { return CostProfile::total_us(per_us, count); }
 
@@ -82,6 +95,10 @@ const char* ddl_name(DdlStatement::Kind kind) {
     case DdlStatement::Kind::set_replica_identity: return "set replica identity";
     case DdlStatement::Kind::comment: return "comment";
     case DdlStatement::Kind::opaque_sql: return "sql";
+    case DdlStatement::Kind::create_trigger: return "create trigger";
+    case DdlStatement::Kind::dml: return "dml";
+    case DdlStatement::Kind::catalog: return "catalog";
+    case DdlStatement::Kind::transaction: return "transaction";
   }
   return "?";
 }
@@ -111,6 +128,10 @@ const char* ddl_sql(DdlStatement::Kind kind) {
     case DdlStatement::Kind::set_replica_identity: return "REPLICA IDENTITY";
     case DdlStatement::Kind::comment: return "COMMENT ON";
     case DdlStatement::Kind::opaque_sql: return "SQL";
+    case DdlStatement::Kind::create_trigger: return "CREATE TRIGGER";
+    case DdlStatement::Kind::dml: return "DML";
+    case DdlStatement::Kind::catalog: return "SQL (catalog only)";
+    case DdlStatement::Kind::transaction: return "BEGIN ... COMMIT";
   }
   return "?";
 }
@@ -433,6 +454,15 @@ void SimDatabase::ddl(const DdlStatement& statement, const DdlLimits& limits, co
   // CONCURRENTLY takes SHARE UPDATE EXCLUSIVE, which writers pass, and waits for older
   // transactions.
   const StatementKind kind = statement_kind(statement);
+  if (statement.kind == DdlStatement::Kind::catalog) {
+    run_migration_statement(statement_cost_us(costs_, kind, 0),
+                            [this, statement, fence, actor, respond] { catalog_statement(statement, fence, actor, respond); });
+    return;
+  }
+  if (statement.kind == DdlStatement::Kind::transaction) {
+    run_transaction(statement, limits, fence, actor, respond);
+    return;
+  }
   if (statement.kind == DdlStatement::Kind::create_table) {  // a new relation: no lock to wait for
     run_migration_statement(statement_cost_us(costs_, kind, 0),
                             [this, statement, fence, actor, respond] { create_table(statement, fence, actor, respond); });
@@ -446,11 +476,15 @@ void SimDatabase::ddl(const DdlStatement& statement, const DdlLimits& limits, co
     wait_limit = limits.statement_timeout_us;
   }
   TableState* table = find_state(statement.table);
+  if (table == nullptr && statement.as_written && statement.if_exists) {  // DROP ... IF EXISTS of a table gone
+    after_if_alive(0, [respond] { respond(Status::ok()); });
+    return;
+  }
   if (table == nullptr) {  // PostgreSQL: ERROR: relation "x" does not exist
     after_if_alive(0, [respond, name = statement.table] { respond(Status::invalid(fmt::format("relation \"{}\" does not exist", name))); });
     return;
   }
-  const TimeUs busy = statement_cost_us(costs_, kind, table->data.row_count());
+  const TimeUs busy = statement_cost_us(costs_, kind, work_rows(statement, table->data));
   // BUGGIFY: answered as if lock_timeout passed, without queueing (only where a limit exists).
   if (wait_limit > 0 && node_.up() && kernel_.buggify().fires(FaultSite::ddl_lock_timeout)) {
     after_if_alive(kernel_.buggify().draw_us(FaultSite::ddl_lock_timeout, 1, wait_limit),
@@ -473,8 +507,13 @@ void SimDatabase::ddl(const DdlStatement& statement, const DdlLimits& limits, co
           run_migration_statement(busy, finish);
           return;
         }
-        run_concurrently(*table, statement, lock, busy, wait_limit, finish, [table, lock, timed_out] {
+        run_concurrently(*table, statement, lock, busy, wait_limit, finish, [table, lock, timed_out, statement] {
           table->lock.release(lock);
+          // A SQL file's CREATE INDEX CONCURRENTLY cancelled in its waits leaves its index
+          // INVALID (its catalog entry committed in the first of its transactions).
+          if (statement.as_written && statement.kind == DdlStatement::Kind::create_index && !table->data.has_index(statement.column)) {
+            table->data.mark_index_invalid(statement.column);
+          }
           timed_out();
         });
       },
@@ -540,6 +579,10 @@ void SimDatabase::finish_ddl(TableState& table, const DdlStatement& statement, c
     respond(Status::stale_token(fmt::format("token {} < {}", fence.token, highest_token_)));
     return;
   }
+  if (std::string error = table.data.as_written_error(statement); !error.empty()) {
+    respond(Status::invalid(error));  // a SQL file's statement meets what is there
+    return;
+  }
   if (std::string error = table.data.rewrite_error(statement); !error.empty()) {
     respond(Status::invalid(error));  // the whole ALTER fails, as in PostgreSQL
     return;
@@ -562,10 +605,200 @@ void SimDatabase::finish_ddl(TableState& table, const DdlStatement& statement, c
     return;
   }
   table.data.apply(statement);
-  invalidate_sessions(table);
-  replicate(statement.kind == DdlStatement::Kind::alter_column_type ? table.data.row_count() : 1, table.data.name(),
-            [statement](Table& copy) { copy.apply(statement); });
+  if (statement.kind != DdlStatement::Kind::dml) invalidate_sessions(table);
+  replicate(replicated_rows(statement, table.data), table.data.name(), [statement](Table& copy) { copy.apply(statement); });
   respond(Status::ok());
+}
+
+// ---------------------------------------------------------------------------------------------
+// A SQL migration file's statements run as written (core/sql_migration.h).
+
+struct SimDatabase::SqlTransaction {
+  DdlStatement statement;  // kind transaction
+  TimeUs wait_limit_us = 0;
+  Fence fence;
+  std::string actor;
+  Respond<Status> respond;
+  std::size_t next = 0;  // the next step to take its locks
+  struct Held {
+    TableState* table;
+    std::uint64_t lock;
+    LockMode mode;
+  };
+  std::vector<Held> held;
+  std::vector<std::string> created;  // tables created by an earlier step: no lock to wait for
+  bool ended = false;
+};
+
+std::int64_t SimDatabase::work_rows(const DdlStatement& statement, const Table& table) {
+  if (statement.kind != DdlStatement::Kind::dml || statement.high_id < statement.low_id) return table.row_count();
+  const std::int64_t low = std::max<std::int64_t>(1, statement.low_id);
+  return std::max<std::int64_t>(0, std::min(table.row_count(), statement.high_id) - low + 1);
+}
+
+void SimDatabase::catalog_statement(const DdlStatement& statement, const Fence& fence, const std::string& actor,
+                                    const Respond<Status>& respond) {
+  if (!admit(fence, WriteKind::ddl, actor, fmt::format("{}: {}", statement.purpose, ddl_name(statement.kind)))) {
+    respond(Status::stale_token(fmt::format("token {} < {}", fence.token, highest_token_)));
+    return;
+  }
+  respond(Status::ok());
+}
+
+void SimDatabase::run_transaction(const DdlStatement& statement, const DdlLimits& limits, const Fence& fence, const std::string& actor,
+                                  const Respond<Status>& respond) {
+  REHEARSE_ASSERT(statement.kind == DdlStatement::Kind::transaction);
+  auto transaction = std::make_shared<SqlTransaction>();
+  transaction->statement = statement;
+  transaction->wait_limit_us = limits.lock_timeout_us;
+  if (limits.statement_timeout_us > 0 && (transaction->wait_limit_us == 0 || limits.statement_timeout_us < transaction->wait_limit_us)) {
+    transaction->wait_limit_us = limits.statement_timeout_us;
+  }
+  transaction->fence = fence;
+  transaction->actor = actor;
+  transaction->respond = respond;
+  after_if_alive(0, [this, transaction] { transaction_step(transaction); });
+}
+
+// Takes the next step's lock (held to the end of the block; a lock the block holds already in a
+// mode at least as strong is not asked again), runs its work, then the step after it.
+void SimDatabase::transaction_step(const std::shared_ptr<SqlTransaction>& transaction) {
+  if (transaction->ended) return;
+  const std::vector<DdlStatement>& steps = transaction->statement.steps;
+  if (transaction->next == steps.size()) {
+    end_transaction(transaction, transaction_error(transaction->statement));
+    return;
+  }
+  const DdlStatement& step = steps[transaction->next++];
+  const StatementKind kind = statement_kind(step);
+  const StatementModel& model = statement_model(kind);
+  if (!model.in_transaction) {
+    end_transaction(transaction, Status::invalid(fmt::format("{} cannot run inside a transaction block", model.name)));
+    return;
+  }
+  if (step.kind == DdlStatement::Kind::create_table) transaction->created.push_back(step.table);
+  std::optional<LockMode> mode = lock_on(model, RelationRole::table);
+  // One statement of several actions takes the strongest of their modes first, as PostgreSQL's
+  // ALTER TABLE does (AlterTableGetLockLevel): its later actions find it held.
+  for (std::size_t later = transaction->next; mode && later < steps.size(); ++later) {
+    const DdlStatement& other = steps[later];
+    if (other.line != step.line || other.file != step.file || other.table != step.table) break;
+    const std::optional<LockMode> other_mode = lock_on(statement_model(statement_kind(other)), RelationRole::table);
+    if (other_mode && !subsumes(*mode, *other_mode)) mode = *other_mode;
+  }
+  TableState* table = mode ? find_state(step.table) : nullptr;
+  const bool created = std::find(transaction->created.begin(), transaction->created.end(), step.table) != transaction->created.end();
+  const TimeUs busy = statement_cost_us(costs_, kind, table == nullptr ? 0 : work_rows(step, table->data));
+  auto next = [this, transaction] { transaction_step(transaction); };
+  if (table == nullptr || created) {  // no lock, a table the block created, or a missing one (found at commit)
+    run_migration_statement(busy, next);
+    return;
+  }
+  for (auto it = transaction->held.begin(); it != transaction->held.end(); ++it) {
+    if (it->table != table) continue;
+    if (subsumes(it->mode, *mode)) {
+      run_migration_statement(busy, next);
+      return;
+    }
+    // A stronger mode on a table the block holds: the simulator's lock queue has no owners, so
+    // the weaker lock is let go and the stronger one asked for (PostgreSQL upgrades in place).
+    table->lock.release(it->lock);
+    transaction->held.erase(it);
+    break;
+  }
+  table->ddl_in_queue = fmt::format("{} {}", ddl_sql(step.kind), step.column);
+  with_table_lock(
+      *table, *mode, transaction->wait_limit_us,
+      [this, transaction, table, mode = *mode, busy, next](std::uint64_t lock) {
+        transaction->held.push_back(SqlTransaction::Held{table, lock, mode});
+        if (transaction->ended) return end_transaction(transaction, Status::ok());  // releases the late grant
+        run_migration_statement(busy, next);
+      },
+      [this, transaction] {
+        kernel_.probe(Probe::ddl_timed_out_behind_transaction);
+        end_transaction(transaction, Status::timeout("canceling statement due to lock timeout"));
+      });
+}
+
+// COMMIT (every step's effect, in order) or ROLLBACK (none); the block's locks released.
+void SimDatabase::end_transaction(const std::shared_ptr<SqlTransaction>& transaction, Status status) {
+  for (const SqlTransaction::Held& held : transaction->held) held.table->lock.release(held.lock);
+  transaction->held.clear();
+  if (transaction->ended) return;
+  transaction->ended = true;
+  const DdlStatement& statement = transaction->statement;
+  if (status.is_ok()) {
+    const std::string detail = fmt::format("{}: transaction of {} statements ({}:{})", statement.purpose, statement.steps.size(),
+                                           statement.file, statement.line);
+    if (!admit(transaction->fence, WriteKind::ddl, transaction->actor, detail)) {
+      transaction->respond(Status::stale_token(fmt::format("token {} < {}", transaction->fence.token, highest_token_)));
+      return;
+    }
+    for (const DdlStatement& step : statement.steps) apply_committed(step);
+  }
+  transaction->respond(status);
+}
+
+Status SimDatabase::transaction_error(const DdlStatement& transaction) const {
+  std::map<std::string, Table> scratch;
+  for (const auto& [name, table] : tables_) {
+    for (const DdlStatement& step : transaction.steps) {
+      if (step.table == name) scratch.emplace(name, table.data);
+    }
+  }
+  for (const DdlStatement& step : transaction.steps) {
+    const auto found = scratch.find(step.table);
+    switch (step.kind) {
+      case DdlStatement::Kind::catalog: continue;
+      case DdlStatement::Kind::create_table:
+        if (found != scratch.end() && !step.if_exists) return Status::invalid(fmt::format("relation \"{}\" already exists", step.table));
+        if (found == scratch.end()) scratch.emplace(step.table, Table::created(step));
+        continue;
+      default: break;
+    }
+    if (found == scratch.end()) {
+      if (step.if_exists) continue;
+      return Status::invalid(fmt::format("relation \"{}\" does not exist", step.table));
+    }
+    if (step.kind == DdlStatement::Kind::drop_table) {
+      scratch.erase(found);
+      continue;
+    }
+    if (step.kind == DdlStatement::Kind::rename_table) {
+      Table moved = found->second;
+      moved.set_name(step.to);
+      scratch.erase(found);
+      scratch.emplace(step.to, std::move(moved));
+      continue;
+    }
+    if (std::string error = found->second.as_written_error(step); !error.empty()) return Status::invalid(error);
+    if (std::string error = found->second.rewrite_error(step); !error.empty()) return Status::invalid(error);
+    found->second.apply(step);
+  }
+  return Status::ok();
+}
+
+// One committed step of a block, as finish_ddl applies a statement of its own.
+void SimDatabase::apply_committed(const DdlStatement& step) {
+  if (step.kind == DdlStatement::Kind::catalog) return;
+  if (step.kind == DdlStatement::Kind::create_table) {
+    if (tables_.count(step.table) > 0) return;
+    tables_[step.table].data = Table::created(step);
+    replicate_tables(1, [step](Tables& tables) {
+      if (tables.count(step.table) == 0) tables.emplace(step.table, Table::created(step));
+    });
+    return;
+  }
+  TableState* table = find_state(step.table);
+  if (table == nullptr) return;  // IF EXISTS of a table that is not there
+  if (step.kind == DdlStatement::Kind::drop_table || step.kind == DdlStatement::Kind::rename_table) {
+    const Status changed = change_table_set(*table, step);
+    REHEARSE_ASSERT(changed.is_ok());  // transaction_error tried it first
+    return;
+  }
+  table->data.apply(step);
+  if (step.kind != DdlStatement::Kind::dml) invalidate_sessions(*table);
+  replicate(replicated_rows(step, table->data), table->data.name(), [step](Table& copy) { copy.apply(step); });
 }
 
 // The table a foreign-key constraint of `table` references ("" when it has no such constraint).
@@ -954,7 +1187,8 @@ void SimDatabase::apply_app_write(TableState& table, const AppWrite& write, AppW
   const bool dual_write = flag("dual_write");
   const bool new_code = write.new_code && (dual_write || flag("read_new"));
   std::int64_t id = write.row_id;
-  if (id == 0 || !primary.has_row(id)) id = primary.insert(Row({}, Writer::old_code));
+  const bool inserted = id == 0 || !primary.has_row(id);
+  if (inserted) id = primary.insert(Row({}, Writer::old_code));
   auto set = [&](const std::string& column, Value value) {
     const int index = primary.column_index(column);
     if (index <= 0) return;
@@ -986,6 +1220,7 @@ void SimDatabase::apply_app_write(TableState& table, const AppWrite& write, AppW
       primary.set_cell(id, index, primary.evaluate_on(d.up, id));  // the trigger
     }
   }
+  if (inserted) primary.fill_defaults(id);  // a SQL file's DEFAULTs (none in the compiled plans)
   primary.set_writer(id, new_code ? Writer::new_code : Writer::old_code);
   replicate(1, primary.name(), [id, committed = primary.version(id)](Table& copy) {
     while (copy.row_count() < id) copy.insert(Row());

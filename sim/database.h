@@ -264,6 +264,20 @@ class SimDatabase {
   // (0 = none) passed first.
   void wait_for_older_transactions(TableState& table, std::uint64_t self, std::function<bool(LockMode)> matters, TimeUs wait_limit_us,
                                    std::function<void()> then, std::function<void()> gave_up);
+  // A SQL file's statements run as written (core/sql_migration.h): one that locks no table, and a
+  // BEGIN ... COMMIT block, whose steps take their locks in order and hold them to its end, and
+  // whose effects apply all at commit or not at all.
+  struct SqlTransaction;
+  void catalog_statement(const DdlStatement& statement, const Fence& fence, const std::string& actor, const Respond<Status>& respond);
+  void run_transaction(const DdlStatement& statement, const DdlLimits& limits, const Fence& fence, const std::string& actor,
+                       const Respond<Status>& respond);
+  void transaction_step(const std::shared_ptr<SqlTransaction>& transaction);
+  void end_transaction(const std::shared_ptr<SqlTransaction>& transaction, Status status);
+  // The steps' effects tried on copies of the tables: the first error, or ok.
+  Status transaction_error(const DdlStatement& transaction) const;
+  void apply_committed(const DdlStatement& step);
+  // The rows a statement's work touches: a DML's id range, else every row.
+  static std::int64_t work_rows(const DdlStatement& statement, const Table& table);
   void finish_ddl(TableState& table, const DdlStatement& statement, const Fence& fence, const std::string& actor, const Respond<Status>& respond,
                   std::uint64_t lock);
   void after_if_alive(TimeUs delay_us, std::function<void()> work);

@@ -13,9 +13,14 @@ namespace rehearse::sim {
 
 namespace {
 
-// `CAST("column" AS type)`: what an ALTER COLUMN TYPE without USING computes for every row.
+// `CAST("column" AS type)`: what an ALTER COLUMN TYPE without USING computes for every row (a
+// SQL file's USING, when rehearse's expression subset reads it, instead).
 Expr cast_expression(const DdlStatement& statement) {
   ExprParseError error;
+  if (!statement.using_sql.empty()) {
+    std::optional<Expr> written = parse_expression(fmt::format("CAST(({}) AS {})", statement.using_sql, to_string(statement.type)), &error);
+    if (written.has_value()) return std::move(*written);
+  }
   std::optional<Expr> cast = parse_expression(fmt::format("CAST(\"{}\" AS {})", statement.column, to_string(statement.type)), &error);
   REHEARSE_ASSERT(cast.has_value());
   return std::move(*cast);
@@ -36,6 +41,17 @@ Value default_value(const DdlStatement& statement) {
   if (!expr || !expr->columns().empty()) return Value::null();
   EvalResult result = evaluate_constant(*expr);
   return result.ok ? std::move(result.value) : Value::null();
+}
+
+// A per-row value of a volatile DEFAULT the simulator cannot evaluate (gen_random_uuid(),
+// random()): distinct per row and never NULL.
+Value volatile_value(ColumnType type, std::int64_t id) {
+  switch (type) {
+    case ColumnType::text: return Value::text(fmt::format("volatile-{:012d}", id));
+    case ColumnType::boolean: return Value::boolean(id % 2 == 0);
+    case ColumnType::timestamp: return Value::timestamp(id * 1000);
+    default: return Value::integer(id);
+  }
 }
 
 }  // namespace
@@ -82,11 +98,16 @@ void Table::apply(const DdlStatement& statement) {
   switch (statement.kind) {
     case DdlStatement::Kind::add_column: {
       if (index >= 0) return;
-      columns_.push_back(Column{statement.column, statement.type, true, false, statement.default_sql});
+      columns_.push_back(Column{statement.column, statement.type, true, statement.not_null, statement.default_sql,
+                                statement.as_written && !statement.default_sql.empty()});
       if (statement.default_sql.empty()) return;
       const Value value = default_value(statement);
       const int added = static_cast<int>(columns_.size()) - 1;
-      for (std::int64_t id = 1; id <= row_count(); ++id) set_cell(id, added, value);
+      for (std::int64_t id = 1; id <= row_count(); ++id) {
+        // A volatile default outside rehearse's expression subset (gen_random_uuid()): a value
+        // per row, never NULL, as the rewrite evaluates it per row.
+        set_cell(id, added, value.is_null() && statement.volatile_default ? volatile_value(statement.type, id) : value);
+      }
       return;
     }
     case DdlStatement::Kind::drop_column: {
@@ -115,6 +136,7 @@ void Table::apply(const DdlStatement& statement) {
       return;
     case DdlStatement::Kind::drop_index:
       std::erase(indexes_, statement.column);
+      std::erase(invalid_indexes_, statement.column);
       unique_indexes_.erase(statement.column);
       return;
     case DdlStatement::Kind::alter_column_type: {
@@ -129,7 +151,10 @@ void Table::apply(const DdlStatement& statement) {
       return;
     case DdlStatement::Kind::set_default:
     case DdlStatement::Kind::drop_default:
-      if (index > 0) columns_[static_cast<std::size_t>(index)].default_sql = statement.default_sql;
+      if (index > 0) {
+        columns_[static_cast<std::size_t>(index)].default_sql = statement.default_sql;
+        if (statement.as_written) columns_[static_cast<std::size_t>(index)].default_on_insert = !statement.default_sql.empty();
+      }
       return;
     case DdlStatement::Kind::add_check:
     case DdlStatement::Kind::add_foreign_key:
@@ -144,8 +169,110 @@ void Table::apply(const DdlStatement& statement) {
     case DdlStatement::Kind::create_table:
     case DdlStatement::Kind::drop_table:
     case DdlStatement::Kind::rename_table:
-    case DdlStatement::Kind::opaque_sql: return;  // the database's, or not analysed
+    case DdlStatement::Kind::opaque_sql:
+    case DdlStatement::Kind::create_trigger:
+    case DdlStatement::Kind::catalog:
+    case DdlStatement::Kind::transaction: return;  // the database's, or not analysed
+    case DdlStatement::Kind::dml: apply_update(statement); return;
   }
+}
+
+// A SQL file's UPDATE: each assignment evaluated on every row of its id range (its data effect
+// when rehearse's expression subset reads the expression; otherwise the rows stay as they are).
+// INSERT, DELETE and SELECT change no row of the simulated table.
+void Table::apply_update(const DdlStatement& statement) {
+  if (statement.dml != "UPDATE") return;
+  ColumnTypes types;
+  for (const Column& column : columns_) {
+    if (column.live) types[column.name] = column.type;
+  }
+  const std::int64_t low = statement.high_id < statement.low_id ? 1 : std::max<std::int64_t>(1, statement.low_id);
+  const std::int64_t high = statement.high_id < statement.low_id ? row_count() : std::min(row_count(), statement.high_id);
+  for (const auto& [column, text] : statement.assignments) {
+    const int target = column_index(column);
+    if (target <= 0) continue;
+    ExprParseError error;
+    const std::optional<Expr> expr =
+        parse_expression(fmt::format("CAST(({}) AS {})", text, to_string(columns_[static_cast<std::size_t>(target)].type)), types, &error);
+    if (!expr) continue;
+    for (std::int64_t id = low; id <= high; ++id) {
+      EvalResult result = evaluate_checked(*expr, id);
+      if (result.ok) set_cell(id, target, std::move(result.value));
+    }
+  }
+}
+
+// What PostgreSQL says when a SQL file's statement meets what is already there (or is not): the
+// statement written without IF [NOT] EXISTS fails. "" when it runs.
+std::string Table::as_written_error(const DdlStatement& statement) const {
+  if (!statement.as_written) return "";
+  const int index = column_index(statement.column);
+  switch (statement.kind) {
+    case DdlStatement::Kind::add_column:
+      if (index >= 0) {
+        return statement.if_exists ? "" : fmt::format("column \"{}\" of relation \"{}\" already exists", statement.column, name_);
+      }
+      if (statement.not_null && statement.default_sql.empty() && row_count() > 0) {
+        return fmt::format("column \"{}\" of relation \"{}\" contains null values", statement.column, name_);
+      }
+      return "";
+    case DdlStatement::Kind::drop_column:
+    case DdlStatement::Kind::set_not_null:
+    case DdlStatement::Kind::drop_not_null:
+    case DdlStatement::Kind::set_default:
+    case DdlStatement::Kind::drop_default:
+    case DdlStatement::Kind::rename_column:
+    case DdlStatement::Kind::alter_column_type:
+      if (index < 0 && !(statement.kind == DdlStatement::Kind::drop_column && statement.if_exists)) {
+        return fmt::format("column \"{}\" of relation \"{}\" does not exist", statement.column, name_);
+      }
+      if (statement.kind == DdlStatement::Kind::rename_column && column_index(statement.to) >= 0) {
+        return fmt::format("column \"{}\" of relation \"{}\" already exists", statement.to, name_);
+      }
+      if (statement.kind == DdlStatement::Kind::set_not_null && index > 0) {
+        for (std::int64_t id = 1; id <= row_count(); ++id) {
+          if (cell(id, index).is_null()) return fmt::format("column \"{}\" of relation \"{}\" contains null values", statement.column, name_);
+        }
+      }
+      return "";
+    case DdlStatement::Kind::create_index:
+      return has_index(statement.column) && !statement.if_exists ? fmt::format("relation \"{}\" already exists", statement.column) : "";
+    case DdlStatement::Kind::drop_index:
+      return !has_index(statement.column) && !statement.if_exists ? fmt::format("index \"{}\" does not exist", statement.column) : "";
+    case DdlStatement::Kind::add_check:
+    case DdlStatement::Kind::add_foreign_key:
+    case DdlStatement::Kind::add_unique_using_index:
+      return constraint(statement.constraint) != nullptr
+                 ? fmt::format("constraint \"{}\" for relation \"{}\" already exists", statement.constraint, name_)
+                 : "";
+    case DdlStatement::Kind::drop_constraint:
+    case DdlStatement::Kind::rename_constraint:
+      return constraint(statement.constraint) == nullptr && !statement.if_exists
+                 ? fmt::format("constraint \"{}\" of relation \"{}\" does not exist", statement.constraint, name_)
+                 : "";
+    default: return "";
+  }
+}
+
+void Table::fill_defaults(std::int64_t id) {
+  for (std::size_t i = 1; i < columns_.size(); ++i) {
+    const Column& column = columns_[i];
+    if (!column.live || !column.default_on_insert || !cell(id, static_cast<int>(i)).is_null()) continue;
+    DdlStatement as_added;
+    as_added.default_sql = column.default_sql;
+    as_added.type = column.type;
+    const Value value = default_value(as_added);
+    set_cell(id, static_cast<int>(i), value.is_null() ? volatile_value(column.type, id) : value);
+  }
+}
+
+void Table::mark_index_invalid(const std::string& index) {
+  if (!has_index(index)) indexes_.push_back(index);
+  if (std::find(invalid_indexes_.begin(), invalid_indexes_.end(), index) == invalid_indexes_.end()) invalid_indexes_.push_back(index);
+}
+
+bool Table::index_valid(const std::string& index) const {
+  return has_index(index) && std::find(invalid_indexes_.begin(), invalid_indexes_.end(), index) == invalid_indexes_.end();
 }
 
 void Table::apply_constraint(const DdlStatement& statement) {
@@ -408,7 +535,10 @@ TableCatalog Table::catalog() const {
   for (const Column& column : columns_) {
     if (column.live) catalog.columns.push_back(CatalogColumn{column.name, to_string(column.type), column.not_null});
   }
-  catalog.indexes = indexes_;
+  for (const std::string& index : indexes_) {
+    // An INVALID index is in pg_index but not used: the catalog claims judge it absent.
+    if (std::find(invalid_indexes_.begin(), invalid_indexes_.end(), index) == invalid_indexes_.end()) catalog.indexes.push_back(index);
+  }
   for (const ConstraintSpec& c : constraints_) catalog.constraints.push_back(c.name);
   return catalog;
 }

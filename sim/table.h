@@ -22,6 +22,9 @@ class Table {
     bool live = true;      // false once dropped
     bool not_null = false;
     std::string default_sql;  // the DEFAULT as written; empty = none
+    // Set by a SQL file's statement run as written: an INSERT that leaves the column out gets
+    // its DEFAULT (the compiled plans' columns are filled by backfill and trigger instead).
+    bool default_on_insert = false;
   };
 
   Table() = default;
@@ -67,6 +70,15 @@ class Table {
   const std::vector<Column>& columns() const { return columns_; }
   std::vector<std::string> live_column_names() const;
   bool has_index(const std::string& name) const;
+  // A SQL file's statement as PostgreSQL meets the table (core/sql_migration.h): the error of a
+  // statement without IF [NOT] EXISTS whose object is already there (or is not), of a NOT NULL
+  // column added without a default to rows, of SET NOT NULL over a NULL; "" when it runs.
+  std::string as_written_error(const DdlStatement& statement) const;
+  // An interrupted CREATE INDEX CONCURRENTLY leaves its index INVALID: in the catalog, unused.
+  void mark_index_invalid(const std::string& index);
+  // A new row `id` of an INSERT: every default_on_insert column it left NULL gets its DEFAULT.
+  void fill_defaults(std::int64_t id);
+  bool index_valid(const std::string& index) const;
   // The constraint named `name`; nullptr when there is none.
   const ConstraintSpec* constraint(const std::string& name) const;
   const std::vector<ConstraintSpec>& constraints() const { return constraints_; }
@@ -93,6 +105,7 @@ class Table {
   std::vector<Row> rows_;
   std::vector<std::string> indexes_;
   void apply_constraint(const DdlStatement& statement);
+  void apply_update(const DdlStatement& statement);
   void rename_in_constraints(const std::string& from, const std::string& to);
   std::string check_error(const ConstraintSpec& check, const std::string& table) const;
   std::string duplicate_error(const std::string& index, const std::vector<std::string>& columns, const std::string& predicate) const;
@@ -102,6 +115,7 @@ class Table {
   std::map<std::string, std::vector<std::string>> unique_indexes_;  // name -> columns
   std::map<std::string, std::string> comments_;                      // column ("" = table) -> text
   std::string replica_identity_ = "default";
+  std::vector<std::string> invalid_indexes_;  // left INVALID by an interrupted CREATE INDEX CONCURRENTLY
 };
 
 }  // namespace rehearse::sim

@@ -99,7 +99,7 @@ TEST(StatementModel, EveryKindHasACompleteModelWithKeysOfTheProfile) {
     // Only the CONCURRENTLY forms refuse a transaction, and they are the ones that wait.
     EXPECT_EQ(model.in_transaction, !model.waits_for_older_transactions) << model.name;
   }
-  EXPECT_EQ(statement_kinds().size(), static_cast<std::size_t>(StatementKind::opaque_sql) + 1);
+  EXPECT_EQ(statement_kinds().size(), static_cast<std::size_t>(StatementKind::catalog_only) + 1);
 }
 
 TEST(StatementModel, ModesOfTheStatementsTheSpecNames) {

@@ -122,6 +122,7 @@ class StatementLocksCheck {
         {"rename constraint", K::rename_constraint, alter("RENAME CONSTRAINT orders_amount_check TO orders_amount_ok"), orders},
         {"create table", K::create_table, "CREATE TABLE fresh (id bigint)", {{RelationRole::table, "fresh"}}},
         {"drop table", K::drop_table, "DROP TABLE spare", {{RelationRole::table, "spare"}}},
+        {"catalog only (a SQL file's CREATE TYPE)", K::catalog_only, "CREATE TYPE lock_check_mood AS ENUM ('a', 'b')", orders},
         {"create function", K::create_function, "CREATE FUNCTION lock_check_one() RETURNS int LANGUAGE sql AS 'SELECT 1'", orders},
         {"create trigger", K::create_trigger,
          "CREATE TRIGGER orders_noop2 BEFORE INSERT OR UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION lock_check_noop()", orders},
