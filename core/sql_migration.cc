@@ -10,7 +10,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <map>
+#include <optional>
 #include <set>
 #include <nlohmann/json.hpp>
 

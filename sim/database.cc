@@ -816,6 +816,10 @@ void SimDatabase::create_table(const DdlStatement& statement, const Fence& fence
     respond(Status::stale_token(fmt::format("token {} < {}", fence.token, highest_token_)));
     return;
   }
+  if (statement.as_written && !statement.if_exists && tables_.count(statement.table) > 0) {  // a SQL file's plain CREATE TABLE
+    respond(Status::invalid(fmt::format("relation \"{}\" already exists", statement.table)));
+    return;
+  }
   if (tables_.count(statement.table) == 0) {  // IF NOT EXISTS: an existing table is left as it is
     tables_[statement.table].data = Table::created(statement);
     replicate_tables(1, [statement](Tables& tables) {

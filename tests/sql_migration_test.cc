@@ -1,0 +1,314 @@
+// SQL migration files (real-migrations.md "Migration sources", docs/scenarios.md "SQL migration
+// files"): the reader (lines, transaction blocks, what is modelled and what is opaque), the lint
+// ids each caught on a bad file and absent from a good one, the as-written plan, the
+// expand-contract mapping, and the issue's acceptance: an unsafe file rehearsed as written behind
+// a 60 s transaction shows the availability violation while the same change written the safe way
+// passes, deterministically.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <fstream>
+#include <string>
+
+#include "core/lint.h"
+#include "core/plan.h"
+#include "core/sql_migration.h"
+#include "core/statements.h"
+#include "scenarios/loader.h"
+#include "sim/world.h"
+#include "tests/test_support.h"
+
+namespace rehearse {
+namespace {
+
+const std::string kDir = std::string(REHEARSE_SOURCE_DIR) + "/tests/data/sql";
+
+Scenario one_table() {
+  Scenario scenario;
+  scenario.table.name = "orders";
+  scenario.table.rows = 5000;
+  scenario.table.columns = {ColumnSpec{.name = "amount", .type = ColumnType::numeric, .sql_type = "numeric(12,2)"},
+                            ColumnSpec{.name = "note", .type = ColumnType::text, .sql_type = "character varying(10)"}};
+  TableSpec customers;
+  customers.name = "customers";
+  customers.rows = 100;
+  scenario.more_tables.push_back(customers);
+  return scenario;
+}
+
+SqlMigration read(const std::string& text) { return read_sql_migration(text, "m.sql", one_table()); }
+
+std::vector<std::string> lint_ids(const std::string& text) {
+  Scenario scenario = one_table();
+  scenario.migration.sql = {SqlFile{"m.sql", text}};
+  scenario.migration.mode = MigrationMode::as_written;
+  const Result<std::vector<SqlStatement>> statements = sql_statements(scenario);
+  EXPECT_TRUE(statements.is_ok()) << statements.status().message();
+  std::vector<std::string> ids;
+  if (!statements.is_ok()) return ids;
+  for (const LintFinding& finding : lint_sql(scenario, statements.value())) ids.push_back(finding.id);
+  return ids;
+}
+
+bool has(const std::vector<std::string>& ids, const std::string& id) { return std::find(ids.begin(), ids.end(), id) != ids.end(); }
+
+TEST(SqlMigration, StatementsKeepTheLineAndColumnOfTheirFirstToken) {
+  const SqlMigration m = read("-- a comment\n\nALTER TABLE orders ADD COLUMN a int;\n  /* c */ CREATE INDEX i ON orders (a);\n");
+  ASSERT_TRUE(m.errors.empty());
+  ASSERT_EQ(m.statements.size(), 2u);
+  EXPECT_EQ(m.statements[0].line, 3);
+  EXPECT_EQ(m.statements[0].column, 1);
+  EXPECT_EQ(m.statements[0].text, "ALTER TABLE orders ADD COLUMN a int");
+  EXPECT_EQ(m.statements[1].line, 4);
+  EXPECT_EQ(m.statements[1].column, 11);
+  EXPECT_EQ(m.statements[1].kind, "CREATE INDEX");
+}
+
+TEST(SqlMigration, APlainCreateIndexTakesShareAndConcurrentlyCannotRunInATransaction) {
+  const SqlMigration m = read("CREATE INDEX i ON orders (amount);\nCREATE INDEX CONCURRENTLY IF NOT EXISTS j ON orders (note);\n");
+  ASSERT_EQ(m.statements.size(), 2u);
+  ASSERT_EQ(m.statements[0].ddl.size(), 1u);
+  EXPECT_EQ(statement_kind(m.statements[0].ddl[0]), StatementKind::create_index);
+  EXPECT_EQ(lock_on(statement_model(StatementKind::create_index), RelationRole::table), LockMode::share);
+  EXPECT_TRUE(m.statements[0].in_transaction);
+  EXPECT_EQ(statement_kind(m.statements[1].ddl[0]), StatementKind::create_index_concurrently);
+  EXPECT_FALSE(m.statements[1].in_transaction);
+  EXPECT_TRUE(m.statements[1].if_exists);
+}
+
+TEST(SqlMigration, AlterTableActionsMapToWhatPostgresDoes) {
+  const SqlMigration m = read(
+      "ALTER TABLE orders ADD COLUMN c int NOT NULL DEFAULT 0;\n"
+      "ALTER TABLE orders ADD COLUMN r float8 DEFAULT random();\n"
+      "ALTER TABLE orders ADD CONSTRAINT k CHECK (amount >= 0);\n"
+      "ALTER TABLE orders ADD CONSTRAINT k2 CHECK (amount >= 0) NOT VALID;\n"
+      "ALTER TABLE orders ALTER COLUMN note TYPE varchar(20);\n"
+      "ALTER TABLE orders ALTER COLUMN amount TYPE bigint USING amount::bigint;\n");
+  ASSERT_TRUE(m.errors.empty());
+  ASSERT_EQ(m.statements.size(), 6u);
+  EXPECT_EQ(statement_kind(m.statements[0].ddl[0]), StatementKind::add_column_constant_default);
+  EXPECT_TRUE(m.statements[0].ddl[0].not_null);
+  EXPECT_EQ(statement_kind(m.statements[1].ddl[0]), StatementKind::add_column_volatile_default);
+  EXPECT_EQ(statement_kind(m.statements[2].ddl[0]), StatementKind::add_check);
+  EXPECT_EQ(m.statements[2].ddl[0].check, "amount >= 0");
+  EXPECT_EQ(statement_kind(m.statements[3].ddl[0]), StatementKind::add_check_not_valid);
+  EXPECT_EQ(statement_kind(m.statements[4].ddl[0]), StatementKind::alter_column_type_binary_coercible);  // varchar(10) -> (20)
+  EXPECT_EQ(statement_kind(m.statements[5].ddl[0]), StatementKind::alter_column_type_rewrite);
+  EXPECT_EQ(m.statements[5].ddl[0].using_sql, "amount::bigint");
+}
+
+TEST(SqlMigration, TransactionBlocksAreNumberedAndStatementsOutsideAutocommit) {
+  const SqlMigration m = read("SET lock_timeout = '2s';\nBEGIN;\nALTER TABLE orders ADD COLUMN a int;\nALTER TABLE orders ADD COLUMN b int;\n"
+                              "COMMIT;\nALTER TABLE orders ADD COLUMN c int;\n");
+  ASSERT_EQ(m.statements.size(), 6u);
+  EXPECT_EQ(m.statements[0].effect, SqlEffect::catalog_only);
+  EXPECT_EQ(m.statements[0].lock_timeout_us, 2 * kSec);
+  EXPECT_EQ(m.statements[1].effect, SqlEffect::begin);
+  EXPECT_EQ(m.statements[2].block, 1);
+  EXPECT_EQ(m.statements[3].block, 1);
+  EXPECT_EQ(m.statements[4].effect, SqlEffect::commit);
+  EXPECT_EQ(m.statements[5].block, 0);
+
+  // The plan: the SET (no table lock), the block as one transaction of two steps, the last alone;
+  // every statement after the SET under its 2 s lock_timeout.
+  Scenario scenario = one_table();
+  scenario.migration.sql = {SqlFile{"m.sql", "SET lock_timeout = '2s';\nBEGIN;\nALTER TABLE orders ADD COLUMN a int;\n"
+                                             "ALTER TABLE orders ADD COLUMN b int;\nCOMMIT;\nALTER TABLE orders ADD COLUMN c int;\n"}};
+  scenario.migration.mode = MigrationMode::as_written;
+  const Result<MigrationPlan> plan = compile_plan(scenario);
+  ASSERT_TRUE(plan.is_ok()) << plan.status().message();
+  EXPECT_TRUE(plan.value().as_written);
+  ASSERT_EQ(plan.value().expand.size(), 3u);
+  EXPECT_EQ(plan.value().expand[0].kind, DdlStatement::Kind::catalog);
+  EXPECT_EQ(plan.value().expand[1].kind, DdlStatement::Kind::transaction);
+  EXPECT_EQ(plan.value().expand[1].steps.size(), 2u);
+  EXPECT_EQ(plan.value().expand[1].lock_timeout_us, 2 * kSec);
+  EXPECT_EQ(plan.value().expand[2].kind, DdlStatement::Kind::add_column);
+  EXPECT_TRUE(plan.value().contract.empty());
+  EXPECT_TRUE(plan.value().rollback.empty());
+  EXPECT_TRUE(plan.value().fills.empty());
+}
+
+TEST(SqlMigration, DoBlocksAndFunctionBodiesAreOpaqueOverTheTablesTheyName) {
+  const SqlMigration m = read(
+      "DO $$ BEGIN EXECUTE 'UPDATE customers SET x = 1'; END $$;\n"
+      "DO $$ BEGIN PERFORM 1; END $$;\n"
+      "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT count(*) FROM orders';\n"
+      "CREATE FUNCTION g() RETURNS int LANGUAGE sql AS 'SELECT 1';\n"
+      "CREATE TYPE mood AS ENUM ('a', 'b');\n"
+      "LOCK TABLE orders IN SHARE MODE;\n"
+      "CREATE TRIGGER t BEFORE INSERT ON orders FOR EACH ROW EXECUTE FUNCTION f();\n");
+  ASSERT_TRUE(m.errors.empty());
+  ASSERT_EQ(m.statements.size(), 7u);
+  EXPECT_EQ(m.statements[0].effect, SqlEffect::opaque);
+  EXPECT_EQ(m.statements[0].tables, std::vector<std::string>{"customers"});
+  EXPECT_EQ(m.statements[1].effect, SqlEffect::opaque);
+  EXPECT_EQ(m.statements[1].tables.size(), 2u);  // names none: every table of the schema
+  EXPECT_EQ(m.statements[2].effect, SqlEffect::opaque);
+  EXPECT_EQ(m.statements[2].tables, std::vector<std::string>{"orders"});
+  EXPECT_EQ(m.statements[3].effect, SqlEffect::catalog_only);
+  EXPECT_EQ(m.statements[4].effect, SqlEffect::catalog_only);
+  EXPECT_EQ(m.statements[5].effect, SqlEffect::opaque);  // LOCK TABLE: not modelled, its RangeVar named
+  EXPECT_EQ(m.statements[5].tables, std::vector<std::string>{"orders"});
+  ASSERT_EQ(m.statements[6].ddl.size(), 1u);
+  EXPECT_EQ(statement_kind(m.statements[6].ddl[0]), StatementKind::create_trigger);
+  for (const DdlStatement& d : m.statements[0].ddl) EXPECT_EQ(statement_kind(d), StatementKind::opaque_sql);
+}
+
+TEST(SqlMigration, AParseErrorIsAtTheFileLineAndColumnWithPostgresMessage) {
+  const SqlMigration m = read("ALTER TABLE orders ADD COLUMN a int;\nALTER TABLE orders ADD COLUM b int;\n");
+  ASSERT_EQ(m.errors.size(), 1u);
+  EXPECT_EQ(m.errors[0].line, 2);
+  EXPECT_GT(m.errors[0].column, 1);
+  EXPECT_NE(m.errors[0].message.find("syntax error"), std::string::npos) << m.errors[0].message;
+}
+
+TEST(SqlMigration, InvalidUtf8IsRefusedBeforeTheParser) {
+  const SqlMigration m = read("ALTER TABLE orders ADD COLUMN a int;\nCOMMENT ON TABLE orders IS '\xff';\n");
+  ASSERT_EQ(m.errors.size(), 1u);
+  EXPECT_EQ(m.errors[0].line, 2);
+  EXPECT_NE(m.errors[0].message.find("invalid byte sequence for encoding \"UTF8\": 0xff"), std::string::npos);
+}
+
+TEST(SqlMigration, AFileThatDoesNotParseIsALoadErrorAtItsLine) {
+  const std::string dir = testing::temp_dir();
+  std::ofstream(dir + "bad.sql") << "SET lock_timeout = '1s';\n\nALTER TABLE orders ADD COLUMN a int NOT NUL;\n";
+  std::ofstream(dir + "sql-bad.yaml") << "name: t\ndescription: d\ntable: {name: orders, rows: 10}\nmigration:\n  from: bad.sql\n";
+  const LoadResult loaded = load_scenario_file(dir + "sql-bad.yaml");
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_NE(loaded.errors.front().file.find("bad.sql"), std::string::npos) << loaded.errors.front().to_string();
+  EXPECT_EQ(loaded.errors.front().line, 3) << loaded.errors.front().to_string();
+  EXPECT_NE(loaded.errors.front().message.find("column "), std::string::npos) << loaded.errors.front().to_string();
+  const testing::CommandResult plan = testing::run_rehearse("plan " + dir + "sql-bad.yaml");
+  EXPECT_EQ(plan.exit_code, 2) << plan.err;
+}
+
+// Each lint id: caught on a file that has the mistake, absent from one written the safe way.
+struct LintCase {
+  const char* id;
+  const char* bad;
+  const char* good;
+};
+
+TEST(SqlMigration, EveryLintIdIsCaughtOnABadFileAndAbsentOnAGoodOne) {
+  const char* timeout = "SET lock_timeout = '1s';\n";
+  const std::vector<LintCase> cases = {
+      {"sql-not-null-without-default", "ALTER TABLE orders ADD COLUMN a int NOT NULL;", "ALTER TABLE orders ADD COLUMN IF NOT EXISTS a int NOT NULL DEFAULT 0;"},
+      {"sql-index-not-concurrent", "CREATE INDEX i ON orders (amount);", "CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON orders (amount);"},
+      {"sql-constraint-validated", "ALTER TABLE orders ADD CONSTRAINT k CHECK (amount > 0);",
+       "ALTER TABLE orders ADD CONSTRAINT k CHECK (amount > 0) NOT VALID;"},
+      {"sql-type-change-rewrites", "ALTER TABLE orders ALTER COLUMN amount TYPE bigint;", "ALTER TABLE orders ALTER COLUMN note TYPE text;"},
+      {"sql-volatile-default-rewrites", "ALTER TABLE orders ADD COLUMN IF NOT EXISTS r float8 DEFAULT random();",
+       "ALTER TABLE orders ADD COLUMN IF NOT EXISTS r timestamptz DEFAULT now();"},
+      {"sql-breaks-old-code", "ALTER TABLE orders RENAME COLUMN note TO memo;", "ALTER TABLE orders ADD COLUMN IF NOT EXISTS memo text;"},
+      {"sql-unique-without-index", "ALTER TABLE orders ADD CONSTRAINT u UNIQUE (note);",
+       "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS u ON orders (note);\nALTER TABLE orders ADD CONSTRAINT u UNIQUE USING INDEX u;"},
+      {"sql-not-idempotent", "ALTER TABLE orders ADD COLUMN a int;", "ALTER TABLE orders ADD COLUMN IF NOT EXISTS a int;"},
+      {"sql-concurrently-in-transaction", "BEGIN;\nCREATE INDEX CONCURRENTLY i ON orders (amount);\nCOMMIT;",
+       "CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON orders (amount);"},
+      {"sql-opaque", "DO $$ BEGIN UPDATE orders SET note = 'x'; END $$;", "UPDATE orders SET note = 'x' WHERE id BETWEEN 1 AND 100;"},
+      {"sql-set-not-null-scans", "ALTER TABLE orders ALTER COLUMN note SET NOT NULL;",
+       "ALTER TABLE orders ADD CONSTRAINT n CHECK (note IS NOT NULL) NOT VALID;"},
+      {"sql-unbatched-update", "UPDATE orders SET note = 'x';", "UPDATE orders SET note = 'x' WHERE id BETWEEN 1 AND 1000;"},
+  };
+  for (const LintCase& c : cases) {
+    EXPECT_TRUE(has(lint_ids(std::string(timeout) + c.bad), c.id)) << c.id << " not caught in: " << c.bad;
+    EXPECT_FALSE(has(lint_ids(std::string(timeout) + c.good), c.id)) << c.id << " reported for: " << c.good;
+  }
+  // sql-no-lock-timeout: the same statement without, then with, a SET lock_timeout before it.
+  EXPECT_TRUE(has(lint_ids("ALTER TABLE orders ADD COLUMN IF NOT EXISTS a int;"), "sql-no-lock-timeout"));
+  EXPECT_FALSE(has(lint_ids(std::string(timeout) + "ALTER TABLE orders ADD COLUMN IF NOT EXISTS a int;"), "sql-no-lock-timeout"));
+  // A new table is empty: nothing it does blocks anyone.
+  EXPECT_TRUE(lint_ids(std::string(timeout) + "CREATE TABLE IF NOT EXISTS t (a int);\nCREATE INDEX IF NOT EXISTS ti ON t (a);").empty());
+}
+
+TEST(SqlMigration, ExpandContractMapsStatementsToOperations) {
+  Scenario scenario = one_table();
+  scenario.migration.sql = {SqlFile{"m.sql",
+                                    "SET lock_timeout = '1s';\n"
+                                    "ALTER TABLE orders ADD COLUMN cents bigint;\n"
+                                    "ALTER TABLE orders ALTER COLUMN amount TYPE bigint USING round(amount * 100);\n"
+                                    "CREATE INDEX i ON orders (note);\n"
+                                    "ALTER TABLE orders ADD CONSTRAINT k CHECK (cents >= 0);\n"
+                                    "ALTER TABLE orders RENAME COLUMN note TO memo;\n"}};
+  const Result<std::vector<SqlStatement>> statements = sql_statements(scenario);
+  ASSERT_TRUE(statements.is_ok());
+  const Result<std::vector<Operation>> operations = sql_operations(statements.value());
+  ASSERT_TRUE(operations.is_ok()) << operations.status().message();
+  ASSERT_EQ(operations.value().size(), 5u);
+  EXPECT_EQ(operations.value()[0].kind, OperationKind::add_column);
+  EXPECT_EQ(operations.value()[1].kind, OperationKind::alter_column);
+  EXPECT_EQ(operations.value()[1].up, "round(amount * 100)");
+  EXPECT_EQ(operations.value()[2].kind, OperationKind::create_index);
+  EXPECT_EQ(operations.value()[3].kind, OperationKind::create_constraint);
+  EXPECT_EQ(operations.value()[4].kind, OperationKind::rename_column);
+  scenario.migration.operations = operations.value();
+  EXPECT_TRUE(compile_plan(scenario).is_ok());
+
+  scenario.migration.sql = {SqlFile{"m.sql", "ALTER TABLE orders ADD COLUMN a int;\nDO $$ BEGIN PERFORM 1; END $$;\n"}};
+  const Result<std::vector<Operation>> refused = sql_operations(sql_statements(scenario).value());
+  ASSERT_FALSE(refused.is_ok());
+  EXPECT_NE(refused.status().message().find("m.sql:2"), std::string::npos) << refused.status().message();
+  EXPECT_NE(refused.status().message().find("opaque"), std::string::npos) << refused.status().message();
+}
+
+LoadResult load_data(const std::string& name) {
+  LoadResult loaded = load_scenario_file(kDir + "/" + name);
+  EXPECT_TRUE(loaded.ok()) << (loaded.errors.empty() ? "" : loaded.errors.front().to_string());
+  return loaded;
+}
+
+RunResult run(const Scenario& scenario, std::uint64_t seed) {
+  sim::World world(scenario, seed, compile_plan(scenario).value());
+  return world.run();
+}
+
+bool violates(const RunResult& result, const std::string& invariant) {
+  return std::any_of(result.violations.begin(), result.violations.end(), [&](const auto& v) { return v.invariant == invariant; });
+}
+
+// The issue's acceptance 3: the unsafe file shows the availability violation behind a 60 s
+// transaction, and `plan` names both findings with file and line.
+TEST(SqlMigration, TheUnsafeFileRunAsWrittenViolatesAvailability) {
+  const LoadResult loaded = load_data("as-written-unsafe.yaml");
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(loaded.scenario->migration.mode, MigrationMode::as_written);
+  const RunResult result = run(*loaded.scenario, 1);
+  EXPECT_TRUE(violates(result, "availability"));
+  const testing::CommandResult plan = testing::run_rehearse("plan " + kDir + "/as-written-unsafe.yaml --json");
+  ASSERT_EQ(plan.exit_code, 0) << plan.err;
+  const nlohmann::json json = nlohmann::json::parse(plan.out);
+  std::set<std::string> seen;
+  for (const auto& finding : json["findings"]) {
+    if (!finding.contains("file")) continue;
+    EXPECT_NE(finding["file"].get<std::string>().find("V42__add_shard_unsafe.sql"), std::string::npos);
+    seen.insert(finding["id"].get<std::string>() + "@" + std::to_string(finding["line"].get<int>()));
+  }
+  EXPECT_TRUE(seen.count("sql-volatile-default-rewrites@4") > 0) << plan.out;
+  EXPECT_TRUE(seen.count("sql-index-not-concurrent@6") > 0) << plan.out;
+}
+
+TEST(SqlMigration, TheSafeFilePassesInTheSameWorld) {
+  const LoadResult loaded = load_data("as-written-safe.yaml");
+  ASSERT_TRUE(loaded.ok());
+  const RunResult result = run(*loaded.scenario, 1);
+  EXPECT_FALSE(result.violated()) << result.violations.front().detail;
+  EXPECT_EQ(result.outcome, "completed");
+}
+
+TEST(SqlMigration, AsWrittenRunsAreDeterministic) {
+  const LoadResult loaded = load_data("as-written-safe.yaml");
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(run(*loaded.scenario, 7).trace_hash, run(*loaded.scenario, 7).trace_hash);
+  const LoadResult unsafe = load_data("as-written-unsafe.yaml");
+  ASSERT_TRUE(unsafe.ok());
+  EXPECT_EQ(run(*unsafe.scenario, 3).trace_hash, run(*unsafe.scenario, 3).trace_hash);
+}
+
+TEST(SqlMigration, CheckRehearsesTheDirectory) {
+  const testing::CommandResult check = testing::run_rehearse("check " + kDir);
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+}
+
+}  // namespace
+}  // namespace rehearse
