@@ -248,6 +248,16 @@ PhaseDescription rollback_phase(const Scenario& scenario, const MigrationPlan& p
 }
 
 std::vector<PhaseDescription> describe_phases(const Scenario& scenario, const MigrationPlan& plan) {
+  if (plan.as_written) {  // a SQL file run as written: its statements are the migration
+    return {PhaseDescription{"expand", ddl_steps(scenario, plan.expand, "no statement")},
+            PhaseDescription{"dual_write", {"set flag dual_write = on (no derived column: the application is unchanged)"}},
+            PhaseDescription{"backfill", {"nothing: a SQL file run as written fills what its own statements fill"}},
+            PhaseDescription{"validate", {"nothing derived to validate (recorded as skipped)"}},
+            PhaseDescription{"switch_reads", {"set flag read_new = on"}},
+            PhaseDescription{"contract", {"no DDL"}},
+            PhaseDescription{"rollback", {"on failure: flags off; the statements that applied stay applied (a runner does not undo a "
+                                          "file; a failed BEGIN ... COMMIT block rolls back whole)"}}};
+  }
   return {PhaseDescription{"expand", ddl_steps(scenario, plan.expand, "no DDL")},
           dual_write_phase(scenario, plan),
           backfill_phase(scenario, plan),

@@ -1205,8 +1205,8 @@ struct SqlLinter {
       if (!mode || !conflicts(*mode, LockMode::row_exclusive)) continue;
       add(s, "sql-no-lock-timeout", LintSeverity::warning,
           fmt::format("{} takes {} on {} with no SET lock_timeout earlier in the file: while it waits behind a long transaction, "
-                      "every read and write of the table queues behind it (the runner's lock_timeout is all that bounds it)",
-                      s.kind, sql_name(*mode), d.table));
+                      "every {} of the table queues behind it (only the runner's lock_timeout bounds the wait)",
+                      s.kind, sql_name(*mode), d.table, conflicts(*mode, LockMode::access_share) ? "read and write" : "write"));
       return;
     }
   }

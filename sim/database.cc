@@ -148,7 +148,10 @@ const std::string& ddl_subject(const DdlStatement& statement) {
     case DdlStatement::Kind::create_table:
     case DdlStatement::Kind::drop_table:
     case DdlStatement::Kind::rename_table:
-    case DdlStatement::Kind::set_replica_identity: return statement.table;
+    case DdlStatement::Kind::set_replica_identity:
+    case DdlStatement::Kind::dml:
+    case DdlStatement::Kind::opaque_sql:
+    case DdlStatement::Kind::create_trigger: return statement.as_written ? statement.table : statement.column;
     default: return statement.column;
   }
 }
@@ -503,6 +506,18 @@ void SimDatabase::ddl(const DdlStatement& statement, const DdlLimits& limits, co
         auto finish = [this, table, statement, fence, actor, respond, lock] {
           finish_ddl(*table, statement, fence, actor, respond, lock);
         };
+        if (statement.as_written) {
+          // A SQL file's statement meets what is there once it holds its lock, before any work:
+          // "already exists" fails it at once, and CREATE INDEX ... IF NOT EXISTS of an index
+          // that is there (even an INVALID one) is skipped with a notice.
+          const std::string error = table->data.as_written_error(statement);
+          const bool skipped = statement.kind == DdlStatement::Kind::create_index && statement.if_exists && table->data.has_index(statement.column);
+          if (!error.empty() || skipped) {
+            table->lock.release(lock);
+            respond(error.empty() ? Status::ok() : Status::invalid(error));
+            return;
+          }
+        }
         if (!concurrent) {
           run_migration_statement(busy, finish);
           return;

@@ -8,7 +8,10 @@
 
 #include <algorithm>
 #include <fstream>
+#include <set>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "core/lint.h"
 #include "core/plan.h"
@@ -303,6 +306,68 @@ TEST(SqlMigration, AsWrittenRunsAreDeterministic) {
   const LoadResult unsafe = load_data("as-written-unsafe.yaml");
   ASSERT_TRUE(unsafe.ok());
   EXPECT_EQ(run(*unsafe.scenario, 3).trace_hash, run(*unsafe.scenario, 3).trace_hash);
+}
+
+// A scenario in a temporary directory running `sql` as written, behind a 60 s transaction from
+// the start when `long_transaction`.
+Scenario with_file(const std::string& name, const std::string& sql, bool long_transaction) {
+  const std::string dir = testing::temp_dir();
+  std::ofstream(dir + name + ".sql") << sql;
+  std::ofstream(dir + name + ".yaml") << "name: " << name << "\ndescription: d\nduration: 10m\n"
+                                         "topology: {regions: [{name: us-east-1, replicas: 0}]}\n"
+                                         "engine: {lock_timeout: 200ms, ddl_retries: 5, backoff: {base: 100ms, max: 1s}}\n"
+                                         "table: {name: orders, rows: 1000, columns: {amount: {type: integer, gen: \"0..100\"}}}\n"
+                                         "migration:\n  from: " << name << ".sql\n"
+                                      << "workload: {writes_per_s: 5, reads_per_s: 5}\n"
+                                      << (long_transaction ? "faults:\n  - {at: 0s, long_transaction: db:us-east-1, for: 60s}\n" : "");
+  LoadResult loaded = load_scenario_file(dir + name + ".yaml");
+  EXPECT_TRUE(loaded.ok()) << (loaded.errors.empty() ? "" : loaded.errors.front().to_string());
+  return loaded.ok() ? *loaded.scenario : Scenario{};
+}
+
+bool history_says(const RunResult& result, const std::string& text) {
+  return testing::count_events(result, [&text](const Event& e) { return e.detail.find(text) != std::string::npos; }) > 0;
+}
+
+// CREATE INDEX CONCURRENTLY cancelled by lock_timeout in its wait for the long transaction leaves
+// an INVALID index; the retry without IF NOT EXISTS fails on it as PostgreSQL does.
+TEST(SqlMigration, AnInterruptedConcurrentIndexLeavesAnInvalidIndexTheRetryFailsOn) {
+  const Scenario scenario = with_file("cic-retry", "CREATE INDEX CONCURRENTLY orders_amount_idx ON orders (amount);\n", true);
+  sim::World world(scenario, 1, compile_plan(scenario).value());
+  const RunResult result = world.run();
+  EXPECT_TRUE(history_says(result, "relation \"orders_amount_idx\" already exists"));
+  EXPECT_NE(result.outcome, "completed");
+  const sim::Table& table = world.database("us-east-1")->table("orders");
+  EXPECT_TRUE(table.has_index("orders_amount_idx"));
+  EXPECT_FALSE(table.index_valid("orders_amount_idx"));
+}
+
+// With IF NOT EXISTS the retry is skipped and the migration "completes" with the index INVALID:
+// the schema claim (the index exists) is what catches it.
+TEST(SqlMigration, IfNotExistsSkipsTheInvalidIndexAndTheSchemaClaimCatchesIt) {
+  const Scenario scenario = with_file("cic-skip", "CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_amount_idx ON orders (amount);\n", true);
+  sim::World world(scenario, 1, compile_plan(scenario).value());
+  const RunResult result = world.run();
+  EXPECT_EQ(result.outcome, "completed");
+  EXPECT_FALSE(world.database("us-east-1")->table("orders").index_valid("orders_amount_idx"));
+  EXPECT_TRUE(result.violated());
+}
+
+// A BEGIN ... COMMIT block is one transaction: a failing statement inside it leaves none of the
+// block's effects; a statement before the block (autocommit) stays applied.
+TEST(SqlMigration, AFailedBlockRollsBackWholeAndAutocommittedStatementsStay) {
+  const Scenario scenario = with_file("block", "ALTER TABLE orders ADD COLUMN IF NOT EXISTS before_block int;\n"
+                                               "BEGIN;\nALTER TABLE orders ADD COLUMN in_block int;\n"
+                                               "ALTER TABLE orders ADD COLUMN amount int;\nCOMMIT;\n", false);
+  const MigrationPlan plan = compile_plan(scenario).value();
+  ASSERT_EQ(plan.expand.size(), 2u);
+  EXPECT_EQ(plan.expand[1].kind, DdlStatement::Kind::transaction);
+  sim::World world(scenario, 1, plan);
+  const RunResult result = world.run();
+  EXPECT_TRUE(history_says(result, "column \"amount\" of relation \"orders\" already exists"));
+  const std::vector<std::string> columns = world.database("us-east-1")->column_names("orders");
+  EXPECT_NE(std::find(columns.begin(), columns.end(), "before_block"), columns.end());
+  EXPECT_EQ(std::find(columns.begin(), columns.end(), "in_block"), columns.end());
 }
 
 TEST(SqlMigration, CheckRehearsesTheDirectory) {
