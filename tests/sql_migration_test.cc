@@ -370,6 +370,20 @@ TEST(SqlMigration, AFailedBlockRollsBackWholeAndAutocommittedStatementsStay) {
   EXPECT_EQ(std::find(columns.begin(), columns.end(), "in_block"), columns.end());
 }
 
+// mode: expand-contract of a file with a statement it cannot map: a load error naming the
+// statement's file and line, exit 2 from the CLI.
+TEST(SqlMigration, ExpandContractRefusesAStatementItCannotMap) {
+  const std::string dir = testing::temp_dir();
+  std::ofstream(dir + "unmappable.sql") << "ALTER TABLE orders ADD COLUMN IF NOT EXISTS a int;\nUPDATE orders SET a = 1;\n";
+  std::ofstream(dir + "unmappable.yaml") << "name: t\ndescription: d\ntable: {name: orders, rows: 10}\n"
+                                            "migration:\n  from: unmappable.sql\n  mode: expand-contract\n";
+  const LoadResult loaded = load_scenario_file(dir + "unmappable.yaml");
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_NE(loaded.errors.front().message.find("unmappable.sql:2"), std::string::npos) << loaded.errors.front().to_string();
+  EXPECT_NE(loaded.errors.front().message.find("UPDATE orders SET a = 1"), std::string::npos) << loaded.errors.front().to_string();
+  EXPECT_EQ(testing::run_rehearse("plan " + dir + "unmappable.yaml").exit_code, 2);
+}
+
 TEST(SqlMigration, CheckRehearsesTheDirectory) {
   const testing::CommandResult check = testing::run_rehearse("check " + kDir);
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
