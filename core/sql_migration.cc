@@ -283,7 +283,18 @@ bool catalog_only_kind(const std::string& node_kind) {
 struct KnownTable {
   std::map<std::string, std::string> column_types;  // name -> sql type
   std::map<std::string, ConstraintKind> constraints;
+  std::map<std::string, std::pair<std::string, bool>> checks;  // CHECK name -> (expression, validated)
 };
+
+// Whether CHECK `expression` is `column IS NOT NULL` (spaces, quotes, parentheses and case aside):
+// a valid one lets SET NOT NULL skip its scan (PostgreSQL 12+).
+bool proves_not_null(const std::string& expression, const std::string& column) {
+  std::string compact;
+  for (char c : lower(expression)) {
+    if (!std::isspace(static_cast<unsigned char>(c)) && c != '"' && c != '(' && c != ')') compact += c;
+  }
+  return compact == lower(column) + "isnotnull";
+}
 
 class Reader {
  public:
@@ -292,7 +303,10 @@ class Reader {
       KnownTable& known = tables_[table->name];
       known.column_types["id"] = "bigint";
       for (const ColumnSpec& column : table->columns) known.column_types[column.name] = column.sql_type.empty() ? to_string(column.type) : column.sql_type;
-      for (const ConstraintSpec& constraint : table->constraints) known.constraints[constraint.name] = constraint.kind;
+      for (const ConstraintSpec& constraint : table->constraints) {
+        known.constraints[constraint.name] = constraint.kind;
+        if (constraint.kind == ConstraintKind::check) known.checks[constraint.name] = {constraint.check, constraint.validated};
+      }
       for (const IndexSpec& index : table->indexes) index_tables_[index.name] = table->name;
       for (const ConstraintSpec& constraint : table->constraints) {
         if (constraint.kind == ConstraintKind::unique) index_tables_[constraint.name] = table->name;
@@ -524,7 +538,11 @@ class Reader {
     }
     if (subtype == "AT_AlterColumnType") return alter_type(table, name, command, out, why);
     if (subtype == "AT_SetNotNull" || subtype == "AT_DropNotNull") {
-      out.push_back(ddl(subtype == "AT_SetNotNull" ? DdlStatement::Kind::set_not_null : DdlStatement::Kind::drop_not_null, table, name));
+      DdlStatement change = ddl(subtype == "AT_SetNotNull" ? DdlStatement::Kind::set_not_null : DdlStatement::Kind::drop_not_null, table, name);
+      for (const auto& [check_name, check] : known.checks) {
+        change.with_valid_check = change.with_valid_check || (check.second && proves_not_null(check.first, name));
+      }
+      out.push_back(change);
       return true;
     }
     if (subtype == "AT_ColumnDefault") {
@@ -562,6 +580,7 @@ class Reader {
     if (subtype == "AT_ValidateConstraint") {
       DdlStatement validate = ddl(DdlStatement::Kind::validate_constraint, table);
       validate.constraint = name;
+      if (auto check = known.checks.find(name); check != known.checks.end()) check->second.second = true;
       const auto found = known.constraints.find(name);
       validate.constraint_kind = found != known.constraints.end() && found->second == ConstraintKind::foreign_key ? ConstraintKind::foreign_key
                                                                                                                  : ConstraintKind::check;
@@ -573,6 +592,7 @@ class Reader {
       drop.constraint = name;
       drop.if_exists = missing_ok;
       known.constraints.erase(name);
+      known.checks.erase(name);
       out.push_back(drop);
       return true;
     }
@@ -594,6 +614,7 @@ class Reader {
   void add_constraint(const std::string& table, const ConstraintSpec& spec, const std::string& /*unused*/, std::vector<DdlStatement>& out) {
     KnownTable& known = tables_[table];
     known.constraints[spec.name] = spec.kind;
+    if (spec.kind == ConstraintKind::check) known.checks[spec.name] = {spec.check, spec.validated};
     if (spec.kind == ConstraintKind::unique) {
       DdlStatement index = ddl(DdlStatement::Kind::create_index, table, spec.name);
       index.columns = spec.columns;
@@ -1276,7 +1297,7 @@ struct SqlLinter {
         }
         break;
       case D::set_not_null:
-        if (old_table) {
+        if (old_table && !d.with_valid_check) {
           add(s, "sql-set-not-null-scans", LintSeverity::warning,
               fmt::format("SET NOT NULL on {}.{} scans all {} rows under ACCESS EXCLUSIVE unless a valid CHECK ({} IS NOT NULL) "
                           "exists; add that CHECK NOT VALID and VALIDATE it first", d.table, d.column, rows(d.table), d.column));

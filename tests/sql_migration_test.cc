@@ -211,7 +211,8 @@ TEST(SqlMigration, EveryLintIdIsCaughtOnABadFileAndAbsentOnAGoodOne) {
        "CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON orders (amount);"},
       {"sql-opaque", "DO $$ BEGIN UPDATE orders SET note = 'x'; END $$;", "UPDATE orders SET note = 'x' WHERE id BETWEEN 1 AND 100;"},
       {"sql-set-not-null-scans", "ALTER TABLE orders ALTER COLUMN note SET NOT NULL;",
-       "ALTER TABLE orders ADD CONSTRAINT n CHECK (note IS NOT NULL) NOT VALID;"},
+       "ALTER TABLE orders ADD CONSTRAINT n CHECK (note IS NOT NULL) NOT VALID;\nALTER TABLE orders VALIDATE CONSTRAINT n;\n"
+       "ALTER TABLE orders ALTER COLUMN note SET NOT NULL;"},
       {"sql-unbatched-update", "UPDATE orders SET note = 'x';", "UPDATE orders SET note = 'x' WHERE id BETWEEN 1 AND 1000;"},
   };
   for (const LintCase& c : cases) {
