@@ -545,6 +545,22 @@ void claim_as_written(const Scenario& scenario, MigrationPlan& plan) {
         indexes.erase(d.column);
         absent_indexes.insert(d.column);
         break;
+      case DdlStatement::Kind::rename_column:
+        if (auto it = present.find(d.column); it != present.end()) {
+          CatalogColumn renamed = it->second;
+          renamed.name = d.to;
+          present.erase(it);
+          present[d.to] = renamed;
+        }
+        absent.insert(d.column);
+        absent.erase(d.to);
+        break;
+      case DdlStatement::Kind::add_unique_using_index:  // the index takes the constraint's name
+        if (indexes.erase(d.index) > 0) indexes.insert(d.constraint);
+        break;
+      case DdlStatement::Kind::alter_column_type:
+        if (auto it = present.find(d.column); it != present.end()) it->second.type = to_string(d.type);
+        break;
       default: break;
     }
   };

@@ -1177,6 +1177,7 @@ struct SqlLinter {
   std::vector<LintFinding>& findings;
   std::set<std::string> created;  // tables this migration created: empty, nothing to block
   bool lock_timeout_set = false;
+  std::set<std::pair<std::string, std::string>> added_columns;  // (table, column) the file added: no old code uses them
 
   void add(const SqlStatement& s, const char* id, LintSeverity severity, std::string message) {
     findings.push_back(LintFinding{id, severity, fmt::format("{}:{}: {}", s.file, s.line, message), s.file, s.line});
@@ -1237,6 +1238,7 @@ struct SqlLinter {
     const bool old_table = existing(d.table);
     switch (d.kind) {
       case D::add_column:
+        added_columns.insert({d.table, d.column});
         if (d.not_null && d.default_sql.empty() && old_table) {
           add(s, "sql-not-null-without-default", LintSeverity::error,
               fmt::format("ADD COLUMN {} NOT NULL without a DEFAULT: it fails on a table with rows ({} has {}); add it nullable, "
@@ -1287,6 +1289,8 @@ struct SqlLinter {
       case D::rename_table:
       case D::drop_column:
       case D::drop_table:
+        if (d.kind == D::rename_column && added_columns.count({d.table, d.column}) > 0) added_columns.insert({d.table, d.to});
+        if ((d.kind == D::rename_column || d.kind == D::drop_column) && added_columns.count({d.table, d.column}) > 0) break;
         if (old_table) {
           const bool rename = d.kind == D::rename_column || d.kind == D::rename_table;
           const std::string what = d.kind == D::rename_column || d.kind == D::drop_column ? "column " + d.column + " of " + d.table : "table " + d.table;
@@ -1319,7 +1323,7 @@ struct SqlLinter {
 
 std::vector<LintFinding> lint_sql(const Scenario& scenario, const std::vector<SqlStatement>& statements) {
   std::vector<LintFinding> findings;
-  SqlLinter linter{scenario, findings, {}, false};
+  SqlLinter linter{scenario, findings, {}, false, {}};
   for (const SqlStatement& s : statements) linter.statement(s);
   return findings;
 }
