@@ -144,7 +144,9 @@ std::vector<std::string> sql_statement_lines(const Scenario& scenario, const std
   for (const SqlStatement& s : statements) {
     std::string context;
     if (s.block > 0 && s.effect != SqlEffect::begin) context = fmt::format(" (in transaction block {})", s.block);
-    if (s.block == 0 && s.effect != SqlEffect::begin && s.effect != SqlEffect::commit) context = " (autocommit)";
+    if (s.block == 0 && s.effect != SqlEffect::begin && s.effect != SqlEffect::commit && s.effect != SqlEffect::rollback) {
+      context = " (autocommit)";
+    }
     lines.push_back(fmt::format("{}:{}:{}: {} -- {}{}", s.file, s.line, s.column, s.kind, to_string(s.effect), context));
     lines.push_back(fmt::format("    {}", one_line(s.text)));
     if (s.effect == SqlEffect::opaque) lines.push_back(fmt::format("    opaque ({}): ACCESS EXCLUSIVE assumed on {}", s.why, fmt::join(s.tables, ", ")));

@@ -509,8 +509,12 @@ struct AsWritten {
         if (!block) block = transaction(s);
         return;
       case SqlEffect::commit:
+      case SqlEffect::rollback:
         if (block) {
           block->sql = fmt::format("{}", fmt::join(block_texts, ";\n"));
+          // ROLLBACK: the block runs (its locks are taken and held to its end) and leaves nothing.
+          if (s.effect == SqlEffect::rollback) block->sql += ";\nROLLBACK";
+          block->rolled_back = s.effect == SqlEffect::rollback;
           if (!block->steps.empty()) emit(std::move(*block));
           block.reset();
           block_texts.clear();

@@ -168,6 +168,7 @@ struct DdlStatement {
   TimeUs lock_timeout_us = -1;         // the file's SET lock_timeout in force; -1 = the engine's
   TimeUs statement_timeout_us = -1;    // the file's SET statement_timeout in force; -1 = the engine's
   std::vector<DdlStatement> steps;     // transaction: its statements, in order
+  bool rolled_back = false;            // transaction: the file ends it with ROLLBACK (nothing applies)
   std::string file;                    // where it was written (file and 1-based line); empty = compiled
   int line = 0;
 };

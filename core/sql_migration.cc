@@ -368,7 +368,7 @@ class Reader {
     analyse(node_kind, node, s);
     if (s.effect == SqlEffect::begin) {
       s.block = block_ = ++blocks_;
-    } else if (s.effect == SqlEffect::commit) {
+    } else if (s.effect == SqlEffect::commit || s.effect == SqlEffect::rollback) {
       block_ = 0;
     }
     for (DdlStatement& ddl : s.ddl) {
@@ -416,8 +416,10 @@ class Reader {
     const std::string kind = text_field(node, "kind");
     if (kind == "TRANS_STMT_BEGIN" || kind == "TRANS_STMT_START") {
       s.effect = SqlEffect::begin;
-    } else if (kind == "TRANS_STMT_COMMIT" || kind == "TRANS_STMT_ROLLBACK") {
+    } else if (kind == "TRANS_STMT_COMMIT") {
       s.effect = SqlEffect::commit;
+    } else if (kind == "TRANS_STMT_ROLLBACK") {
+      s.effect = SqlEffect::rollback;
     } else {
       opaque_by_tree(node, s, "a transaction command other than BEGIN / COMMIT is not modelled");
     }
@@ -966,6 +968,7 @@ const char* to_string(SqlEffect effect) {
     case SqlEffect::opaque: return "opaque";
     case SqlEffect::begin: return "begin";
     case SqlEffect::commit: return "commit";
+    case SqlEffect::rollback: return "rollback";
   }
   return "?";
 }
@@ -1142,6 +1145,7 @@ Result<std::vector<Operation>> sql_operations(const std::vector<SqlStatement>& s
     switch (s.effect) {
       case SqlEffect::begin:
       case SqlEffect::commit: continue;  // expand-contract runs its own transactions
+      case SqlEffect::rollback: return unmappable(s, "a block the file rolls back has no expand-contract operations");
       case SqlEffect::opaque: return unmappable(s, fmt::format("it is opaque ({})", s.why));
       case SqlEffect::catalog_only: {
         if (s.kind == "SET" || s.kind == "SHOW") continue;  // the engine sets its own limits

@@ -29,7 +29,8 @@ enum class SqlEffect {
   catalog_only,  // locks no table: SET, CREATE TYPE / EXTENSION / SCHEMA / SEQUENCE, COMMENT ON a type, GRANT, ...
   opaque,        // not analysed: ACCESS EXCLUSIVE assumed on `tables`
   begin,         // BEGIN / START TRANSACTION
-  commit,        // COMMIT / END (ROLLBACK too: see docs/scenarios.md)
+  commit,        // COMMIT / END
+  rollback,      // ROLLBACK / ABORT: the block's statements take their locks and leave nothing
 };
 const char* to_string(SqlEffect effect);
 

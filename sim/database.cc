@@ -681,7 +681,15 @@ void SimDatabase::transaction_step(const std::shared_ptr<SqlTransaction>& transa
   if (transaction->ended) return;
   const std::vector<DdlStatement>& steps = transaction->statement.steps;
   if (transaction->next == steps.size()) {
-    end_transaction(transaction, transaction_error(transaction->statement));
+    const Status error = transaction_error(transaction->statement);
+    if (transaction->statement.rolled_back && error.is_ok()) {  // ROLLBACK in the file: locks released, nothing applied
+      for (const SqlTransaction::Held& held : transaction->held) held.table->lock.release(held.lock);
+      transaction->held.clear();
+      transaction->ended = true;
+      transaction->respond(Status::ok());
+      return;
+    }
+    end_transaction(transaction, error);
     return;
   }
   const DdlStatement& step = steps[transaction->next++];

@@ -371,6 +371,15 @@ TEST(SqlMigration, AFailedBlockRollsBackWholeAndAutocommittedStatementsStay) {
   EXPECT_EQ(std::find(columns.begin(), columns.end(), "in_block"), columns.end());
 }
 
+TEST(SqlMigration, ABlockTheFileRollsBackLeavesNothing) {
+  const Scenario scenario = with_file("rollback", "BEGIN;\nALTER TABLE orders ADD COLUMN rolled int;\nROLLBACK;\n", false);
+  sim::World world(scenario, 1, compile_plan(scenario).value());
+  const RunResult result = world.run();
+  EXPECT_EQ(result.outcome, "completed");
+  const std::vector<std::string> columns = world.database("us-east-1")->column_names("orders");
+  EXPECT_EQ(std::find(columns.begin(), columns.end(), "rolled"), columns.end());
+}
+
 // mode: expand-contract of a file with a statement it cannot map: a load error naming the
 // statement's file and line, exit 2 from the CLI.
 TEST(SqlMigration, ExpandContractRefusesAStatementItCannotMap) {
