@@ -635,7 +635,7 @@ const std::vector<OperationFields> kOperations = {
     {OperationKind::rename_column, {"column", "to"}, {"table"}},
     {OperationKind::add_not_null, {"column"}, {"table"}},
     {OperationKind::create_index, {"columns"}, {"name", "table", "unique", "method", "predicate", "storage_parameters"}},
-    {OperationKind::create_table, {"name", "columns"}, {"comment"}},
+    {OperationKind::create_table, {"name", "columns"}, {"comment", "constraints"}},
     {OperationKind::drop_table, {"name"}, {}},
     {OperationKind::rename_table, {"from", "to"}, {}},
     {OperationKind::drop_index, {"name"}, {"table"}},
@@ -658,7 +658,9 @@ const std::vector<std::string> kPgrollColumnKeys = {"name", "type", "nullable", 
 const std::vector<std::string> kIndexMethods = {"btree", "hash", "gist", "spgist", "gin", "brin"};
 const std::vector<std::string> kOnDelete = {"NO ACTION", "RESTRICT", "CASCADE", "SET NULL", "SET DEFAULT"};
 const std::vector<std::string> kReplicaIdentities = {"default", "full", "nothing", "index"};
-const std::vector<std::string> kConstraintTypes = {"unique", "check", "foreign_key"};
+const std::vector<std::string> kConstraintTypes = {"unique", "check", "foreign_key", "primary_key"};
+// pgroll's settings of a constraint that change nothing the simulation sees: checked as written.
+const std::vector<std::string> kConstraintFlags = {"deferrable", "initially_deferred", "no_inherit", "nulls_not_distinct"};
 
 struct FaultParams {
   FaultKind kind;
@@ -1484,7 +1486,7 @@ class ScenarioLoader {
     }
     const Reader r(errors_, Item{parsed.documents.front(), "", 1});
     if (!r.item().node.IsMap()) return;
-    r.check_keys({"name", "operations"});
+    r.check_keys({"name", "operations", "version_schema"});
     std::string name;
     if (r.has("name")) r.text("name", &name);
     if (!r.require("operations")) return;
@@ -1647,7 +1649,7 @@ class ScenarioLoader {
     }
     if (const Item* item = c.get("references")) {
       const Reader ref(errors_, *item);
-      ref.check_keys({"name", "table", "column", "on_delete"});
+      ref.check_keys({"name", "table", "column", "on_delete", "on_update", "match_type", "deferrable", "initially_deferred"});
       ConstraintSpec spec{.kind = ConstraintKind::foreign_key, .line = item->line};
       ok = ref.require("name") && ref.require("table") && ref.require("column") && ok;
       if (ref.has("name")) ok = identifier(*ref.get("name"), "a constraint name", &spec.name) && ok;
@@ -1769,11 +1771,13 @@ class ScenarioLoader {
     return ok;
   }
 
-  // create_table's `columns:`: pgroll's column mappings. `id` may be written (pk: true, an
-  // integer type): it is the implicit key. Column constraints are not supported here yet.
-  bool table_columns(const Item& item, Operation& op) {
+  // create_table's `columns:`: pgroll's column mappings, with their unique, check and references
+  // constraints. `id` may be written (an integer type, a key): it is the implicit key. A key on
+  // other columns (pk: true on them) is a unique constraint `TABLE_pkey` on NOT NULL columns.
+  bool table_columns(const Item& item, Operation& op, const Tables& tables) {
     bool ok = true;
     std::set<std::string> seen;
+    std::vector<std::string> key;  // the columns written with pk: true
     for (const auto& element : list_items(errors_, item, "a list of columns", false)) {
       const Reader c(errors_, element);
       c.check_keys(kPgrollColumnKeys);
@@ -1789,24 +1793,59 @@ class ScenarioLoader {
         ok = false;
         continue;
       }
-      for (const char* key : {"unique", "check", "references"}) {
-        if (c.has(key)) report(errors_, *c.get(key), fmt::format("{} on a create_table column is not supported yet: add it with create_constraint", key)), ok = false;
-      }
       bool pk = false;
       if (c.has("pk")) ok = c.boolean("pk", &pk) && ok;
       if (column.name == "id") {
-        if (!pk || (column.type != ColumnType::bigint && column.type != ColumnType::integer)) {
-          report(errors_, element, "'id' is the table's key: write it with pk: true and type bigint or integer");
+        if (column.type != ColumnType::bigint && column.type != ColumnType::integer) {
+          report(errors_, element, "'id' is the table's key: write it with an integer type (integer, bigint, serial, bigserial)");
           ok = false;
         }
         continue;
       }
-      if (pk) report(errors_, *c.get("pk"), "pk: true is supported on 'id' only: every table's key is its `id`"), ok = false;
-      bool nullable = false;  // pgroll's default
-      if (c.has("nullable")) ok = c.boolean("nullable", &nullable) && ok;
-      column.not_null = !nullable;
-      if (const Item* value = c.get("default"); value && !value->node.IsNull()) ok = to_text(errors_, *value, &column.default_sql) && ok;
+      if (pk) key.push_back(column.name);
+      Operation settings;
+      ok = column_settings(c, true, tables, &settings) && ok;
+      for (ConstraintSpec& constraint : settings.constraints) {
+        constraint.columns = {column.name};
+        op.constraints.push_back(std::move(constraint));
+      }
+      column.not_null = !settings.nullable.value_or(false) || pk;  // pgroll's default is NOT NULL
+      if (settings.default_sql && !settings.default_sql->empty()) column.default_sql = *settings.default_sql;
       op.table_columns.push_back(column);
+    }
+    if (!key.empty()) {
+      op.constraints.push_back(ConstraintSpec{.kind = ConstraintKind::unique, .name = op.name + "_pkey", .columns = key, .line = item.line});
+    }
+    return ok;
+  }
+
+  // create_table's `constraints:` (pgroll: name, type, columns, check, references, ...): each as
+  // create_constraint has it, on the new table's columns.
+  bool table_constraints(const Item& item, Operation& op, const Tables& tables) {
+    std::vector<std::string> columns = {"id"};
+    for (const ColumnSpec& column : op.table_columns) columns.push_back(column.name);
+    bool ok = true;
+    for (const auto& element : list_items(errors_, item, "a list of constraints", false)) {
+      const Reader c(errors_, element);
+      std::vector<std::string> keys = {"name", "type", "columns", "check", "references", "index_parameters", "exclude"};
+      keys.insert(keys.end(), kConstraintFlags.begin(), kConstraintFlags.end());
+      c.check_keys(keys);
+      if (!c.require("name") || !c.require("type")) {
+        ok = false;
+        continue;
+      }
+      if (c.get("type")->node.IsScalar() && c.get("type")->node.Scalar() == "exclude") {
+        report(errors_, *c.get("type"), "exclusion constraints are not simulated (the simulator checks unique, check and foreign key constraints)");
+        ok = false;
+        continue;
+      }
+      Operation constraint;
+      constraint.line = element.line;
+      if (!create_constraint(c, constraint, tables, columns)) {
+        ok = false;
+        continue;
+      }
+      for (ConstraintSpec& spec : constraint.constraints) op.constraints.push_back(std::move(spec));
     }
     return ok;
   }
@@ -1819,7 +1858,8 @@ class ScenarioLoader {
         if (!identifier(*r.get("name"), "a table name", &op.name)) return false;
         if (tables->count(op.name) > 0) return report(errors_, *r.get("name"), fmt::format("table '{}' already exists", op.name)), false;
         if (r.has("comment") && !r.text("comment", &op.comment.emplace())) return false;
-        if (!table_columns(*r.get("columns"), op)) return false;
+        if (!table_columns(*r.get("columns"), op, *tables)) return false;
+        if (r.has("constraints") && !table_constraints(*r.get("constraints"), op, *tables)) return false;
         std::vector<std::string>& created = (*tables)[op.name];
         created = {"id"};
         for (const ColumnSpec& column : op.table_columns) created.push_back(column.name);
@@ -1894,15 +1934,37 @@ class ScenarioLoader {
     std::string type;
     bool ok = identifier(*r.get("name"), "a constraint name", &spec.name);
     ok = one_of(*r.get("type"), kConstraintTypes, false, &type) && ok;
-    ok = index_columns(*r.get("columns"), columns, &spec.columns) && ok;
+    if (r.has("columns")) ok = index_columns(*r.get("columns"), columns, &spec.columns) && ok;
+    else if (type != "check") ok = r.require("columns") && ok;
     for (const char* key : {"up", "down"}) {
-      if (r.has(key)) {
-        report(errors_, *r.get(key), fmt::format("create_constraint's {} is not supported yet: rows are not rewritten, so VALIDATE "
-                                                 "fails on a row that violates the constraint", key));
+      // Each column rewritten to itself (pgroll's way of saying no rewrite) changes no row.
+      const Item* item = r.get(key);
+      if (item == nullptr) continue;
+      const Reader map(errors_, *item);
+      const bool identity = item->node.IsMap() && std::all_of(map.entries().begin(), map.entries().end(), [](const auto& entry) {
+        return entry.second.node.IsScalar() && entry.first.node.Scalar() == entry.second.node.Scalar();
+      });
+      if (!identity) {
+        report(errors_, *item, fmt::format("create_constraint's {} is supported only as each column mapped to itself: rows are not "
+                                           "rewritten, so VALIDATE would fail on a row that violates the constraint", key));
         ok = false;
       }
     }
+    for (const std::string& flag : kConstraintFlags) {
+      bool ignored = false;
+      if (r.has(flag)) ok = r.boolean(flag, &ignored) && ok;
+    }
+    if (const Item* parameters = r.get("index_parameters")) {
+      const Reader p(errors_, *parameters);
+      p.check_keys({"tablespace", "storage_parameters", "include_columns"});
+    }
     if (!ok) return false;
+    if (type == "primary_key") {
+      // The simulated table's rows are keyed by `id`: a key on `id` is that key; another is a
+      // unique constraint of the same name on NOT NULL columns (docs/scenarios.md).
+      if (spec.columns == std::vector<std::string>{"id"}) return op.name = spec.name, true;
+      type = "unique";
+    }
     spec.kind = type == "unique" ? ConstraintKind::unique : type == "check" ? ConstraintKind::check : ConstraintKind::foreign_key;
     if (r.has("check") != (spec.kind == ConstraintKind::check)) {
       return report(errors_, r.has("check") ? *r.get("check") : r.item(), "check is required with type: check, and only there"), false;
@@ -1917,7 +1979,7 @@ class ScenarioLoader {
     }
     if (spec.kind == ConstraintKind::foreign_key) {
       const Reader ref(errors_, *r.get("references"));
-      ref.check_keys({"table", "columns", "on_delete"});
+      ref.check_keys({"table", "columns", "on_delete", "on_update", "match_type"});
       if (!ref.require("table") || !ref.require("columns") || !referenced(*ref.get("table"), *ref.get("columns"), tables, &spec)) return false;
       if (spec.ref_columns.size() != spec.columns.size()) {
         return report(errors_, *ref.get("columns"), fmt::format("expected {} referenced columns, as many as columns", spec.columns.size())), false;
