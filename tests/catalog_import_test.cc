@@ -141,5 +141,16 @@ TEST(CatalogImportTest, NeverAnalyzedTableIsSizedByTheGuessAndSaysSo) {
   EXPECT_NE(warnings[0].find("about 777 rows"), std::string::npos) << warnings[0];
 }
 
+TEST(CatalogImportTest, UnreachableServerIsAnEnvironmentErrorWithoutThePassword) {
+  // Port 1 on loopback: refused at once.
+  for (const std::string dsn : {"host=127.0.0.1 port=1 dbname=app user=u password=sekrit", "postgresql://u:sekrit@127.0.0.1:1/app"}) {
+    const Result<live::DbSchema> read = live::read_schema_from_db(dsn);
+    ASSERT_FALSE(read.is_ok());
+    EXPECT_TRUE(read.status().is_unavailable()) << read.status().message();
+    EXPECT_EQ(read.status().message().find("sekrit"), std::string::npos) << read.status().message();
+    EXPECT_NE(read.status().message().find("127.0.0.1"), std::string::npos) << read.status().message();
+  }
+}
+
 }  // namespace
 }  // namespace rehearse
