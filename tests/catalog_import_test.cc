@@ -73,7 +73,7 @@ TEST(CatalogImportTest, ColumnsTakeTheirStatistics) {
   shape.columns = {
       column("id", "bigint", stats(0, {}, {}, {"1", "1234"})),
       column("order_no", "integer", stats(0, {}, {}, {"100", "5000"})),
-      column("status", "text", stats(0.25, {"new", "paid"}, {0.5, 0.25}, {})),
+      column("status", "text", stats(0.25, {"new", "paid"}, {0.45, 0.3}, {})),
       column("qty", "integer", stats(0.1, {}, {}, {"1", "7", "99"})),
       column("price", "numeric(10,2)", stats(0, {}, {}, {"0.50", "250.25"})),
       column("feeling", "mood", stats(0.5, {"happy", "sad"}, {0.4, 0.1}, {})),
@@ -90,7 +90,7 @@ TEST(CatalogImportTest, ColumnsTakeTheirStatistics) {
   // A key column other than `id` is drawn from its values like any column.
   EXPECT_EQ(find(table, "order_no").gen, "100..5000");
   // Common values covering every non-null row: one_of weighted by repetition; NULLs kept.
-  EXPECT_EQ(find(table, "status").gen, "one_of(new,new,paid)");
+  EXPECT_EQ(find(table, "status").gen, "one_of(new,new,new,paid,paid)");
   EXPECT_DOUBLE_EQ(find(table, "status").nullable, 0.25);
   EXPECT_EQ(find(table, "qty").gen, "1..99");
   EXPECT_DOUBLE_EQ(find(table, "qty").nullable, 0.1);
