@@ -298,6 +298,7 @@ Result<DbSchema> read_schema_from_db(const std::string& dsn, const std::vector<s
     DbSchema out;
     out.warnings = std::move(text.value().warnings);
     out.schema = read_schema_sql(text.value().ddl, where);
+    out.ddl = text.value().ddl;
     if (!out.schema.errors.empty()) {
       std::vector<std::string> messages;
       for (const SchemaSqlError& error : out.schema.errors) messages.push_back(error.message);

@@ -23,6 +23,9 @@ struct DbSchema {
   // The tables (rows and each column's gen, nullable and scale from the statistics), their
   // enum types, and what read_schema_sql skipped. errors is always empty.
   SchemaSql schema;
+  // The DDL the structure was read from (as `pg_dump --schema-only` would write it): the schema a
+  // scenario's `schema:` file can hold.
+  std::string ddl;
   // What was left out or guessed, one sentence each, for the caller to print: a column of a type
   // the simulator cannot hold (left out with the indexes and constraints naming it), a foreign
   // key to a table not read, a partitioned table, a table never analyzed (its rows estimated

@@ -644,7 +644,7 @@ const std::vector<OperationFields> kOperations = {
     {OperationKind::drop_multicolumn_constraint, {"name"}, {"table", "up", "down"}},
     {OperationKind::rename_constraint, {"from", "to"}, {"table"}},
     {OperationKind::set_replica_identity, {"identity"}, {"table"}},
-    {OperationKind::sql, {"up"}, {"down", "on_complete", "table"}},
+    {OperationKind::sql, {"up"}, {"down", "on_complete", "onComplete", "table"}},
 };
 
 // pgroll's add_column (`column:` a mapping) and rename_column (`from:`).
@@ -654,7 +654,7 @@ const std::vector<OperationFields> kPgrollForms = {
 };
 
 // A column as pgroll writes it (add_column's `column:`, create_table's `columns:`).
-const std::vector<std::string> kPgrollColumnKeys = {"name", "type", "nullable", "default", "unique", "check", "references", "pk", "comment"};
+const std::vector<std::string> kPgrollColumnKeys = {"name", "type", "nullable", "default", "unique", "check", "references", "pk", "comment", "generated"};
 const std::vector<std::string> kIndexMethods = {"btree", "hash", "gist", "spgist", "gin", "brin"};
 const std::vector<std::string> kOnDelete = {"NO ACTION", "RESTRICT", "CASCADE", "SET NULL", "SET DEFAULT"};
 const std::vector<std::string> kReplicaIdentities = {"default", "full", "nothing", "index"};
@@ -1633,8 +1633,8 @@ class ScenarioLoader {
       }
     }
     if (const Item* item = c.get("comment")) {
-      std::string text;
-      ok = to_text(errors_, *item, &text) && ok;
+      std::string text;  // `comment: null` removes the comment, as '' does in PostgreSQL
+      if (!item->node.IsNull()) ok = to_text(errors_, *item, &text) && ok;
       op->comment = text;
     }
     if (const Item* item = c.get("unique")) ok = unique_setting(*item, op) && ok;
@@ -1699,6 +1699,7 @@ class ScenarioLoader {
     if (c.has("name")) ok = identifier(*c.get("name"), "a column name", &op.column) && ok;
     if (c.has("type")) operation_type(*c.get("type"), &op);
     ok = op.type.has_value() && column_settings(c, true, tables, &op) && ok;
+    if (const Item* generated = c.get("generated")) return report(errors_, *generated, "generated on add_column is not simulated: add the column, then fill it with up"), false;
     if (const Item* pk = c.get("pk")) {
       bool on = false;
       if (!to_bool(errors_, *pk, &on)) return false;
@@ -1803,6 +1804,7 @@ class ScenarioLoader {
         continue;
       }
       if (pk) key.push_back(column.name);
+      if (const Item* generated = c.get("generated")) ok = generated_column(*generated, &column) && ok;
       Operation settings;
       ok = column_settings(c, true, tables, &settings) && ok;
       for (ConstraintSpec& constraint : settings.constraints) {
@@ -1810,13 +1812,75 @@ class ScenarioLoader {
         op.constraints.push_back(std::move(constraint));
       }
       column.not_null = !settings.nullable.value_or(false) || pk;  // pgroll's default is NOT NULL
-      if (settings.default_sql && !settings.default_sql->empty()) column.default_sql = *settings.default_sql;
+      if (settings.default_sql && !settings.default_sql->empty()) {
+        if (!column.default_sql.empty()) report(errors_, *c.get("default"), "a generated column has no default"), ok = false;
+        column.default_sql = *settings.default_sql;
+      }
       op.table_columns.push_back(column);
     }
     if (!key.empty()) {
       op.constraints.push_back(ConstraintSpec{.kind = ConstraintKind::unique, .name = op.name + "_pkey", .columns = key, .line = item.line});
     }
     return ok;
+  }
+
+  // pgroll's `generated: {expression: E}` (GENERATED ALWAYS AS (E) STORED) or `{identity:
+  // {user_specified_values: ALWAYS | BY DEFAULT, sequence_options}}`: how the column is written
+  // in CREATE TABLE; the simulation draws the column's values as any other's.
+  bool generated_column(const Item& item, ColumnSpec* column) {
+    const Reader g(errors_, item);
+    g.check_keys({"expression", "identity"});
+    if (g.has("expression") == g.has("identity")) return report(errors_, item, "expected one of expression or identity"), false;
+    if (g.has("expression")) {
+      std::string expression;
+      if (!g.text("expression", &expression)) return false;
+      column->default_sql = fmt::format("GENERATED ALWAYS AS ({}) STORED", expression);
+      return true;
+    }
+    const Reader identity(errors_, *g.get("identity"));
+    identity.check_keys({"user_specified_values", "sequence_options"});
+    std::string values = "BY DEFAULT";
+    if (const Item* v = identity.get("user_specified_values"); v && !one_of(*v, {"ALWAYS", "BY DEFAULT"}, true, &values)) return false;
+    column->default_sql = fmt::format("GENERATED {} AS IDENTITY", values);
+    return true;
+  }
+
+  // An exclusion constraint that is a unique constraint: btree or hash, every element `column
+  // WITH =`, and no predicate other than the columns being NOT NULL (rows with a NULL never
+  // conflict in either). Any other is refused: the simulator does not check exclusion.
+  bool exclusion_constraint(const Reader& c, Operation& op, const std::vector<std::string>& columns) {
+    const Item* exclude = c.get("exclude");
+    if (exclude == nullptr) return report(errors_, c.item(), "type: exclude needs exclude: {index_method, elements, predicate}"), false;
+    const Reader e(errors_, *exclude);
+    e.check_keys({"index_method", "elements", "predicate"});
+    std::string method = "btree", elements, predicate, name;
+    if (e.has("index_method") && !e.text("index_method", &method)) return false;
+    if (!e.require("elements") || !e.text("elements", &elements)) return false;
+    if (e.has("predicate") && !e.text("predicate", &predicate)) return false;
+    if (!identifier(*c.get("name"), "a constraint name", &name)) return false;
+    ConstraintSpec spec{.kind = ConstraintKind::unique, .name = name, .line = exclude->line};
+    bool unique_form = method == "btree" || method == "hash";
+    std::stringstream parts(elements);
+    for (std::string element; unique_form && std::getline(parts, element, ',');) {
+      std::stringstream words(element);
+      std::string column, with, op_name, rest;
+      words >> column >> with >> op_name >> rest;
+      unique_form = contains(columns, column) && (with == "WITH" || with == "with") && op_name == "=" && rest.empty();
+      spec.columns.push_back(column);
+    }
+    std::string not_null = predicate;
+    for (const std::string& column : spec.columns) {
+      for (const std::string& form : {column + " IS NOT NULL", column + " is not null"}) {
+        if (const std::size_t at = not_null.find(form); at != std::string::npos) not_null.erase(at, form.size());
+      }
+    }
+    const bool predicate_ok = not_null.find_first_not_of(" ()ANDand") == std::string::npos;
+    if (!unique_form || !predicate_ok) {
+      return report(errors_, *exclude, "exclusion constraints are simulated only when they are unique constraints (btree or hash, every "
+                                       "element `column WITH =`, no predicate but the columns being NOT NULL)"), false;
+    }
+    op.constraints.push_back(std::move(spec));
+    return true;
   }
 
   // create_table's `constraints:` (pgroll: name, type, columns, check, references, ...): each as
@@ -1835,8 +1899,7 @@ class ScenarioLoader {
         continue;
       }
       if (c.get("type")->node.IsScalar() && c.get("type")->node.Scalar() == "exclude") {
-        report(errors_, *c.get("type"), "exclusion constraints are not simulated (the simulator checks unique, check and foreign key constraints)");
-        ok = false;
+        ok = exclusion_constraint(c, op, columns) && ok;
         continue;
       }
       Operation constraint;
@@ -1913,6 +1976,7 @@ class ScenarioLoader {
         bool ok = r.text("up", &op.up);
         if (r.has("down")) ok = r.text("down", &op.down) && ok;
         if (r.has("on_complete")) ok = r.boolean("on_complete", &op.on_complete) && ok;
+        if (r.has("onComplete")) ok = r.boolean("onComplete", &op.on_complete) && ok;  // pgroll's older spelling
         if (ok && op.up.empty()) return report(errors_, *r.get("up"), "expected an SQL statement, got an empty string"), false;
         if (ok && op.on_complete && !op.down.empty()) {
           return report(errors_, *r.get("down"), "down cannot be used with on_complete: true (contract is never rolled back)"), false;
@@ -1936,19 +2000,34 @@ class ScenarioLoader {
     ok = one_of(*r.get("type"), kConstraintTypes, false, &type) && ok;
     if (r.has("columns")) ok = index_columns(*r.get("columns"), columns, &spec.columns) && ok;
     else if (type != "check") ok = r.require("columns") && ok;
-    for (const char* key : {"up", "down"}) {
-      // Each column rewritten to itself (pgroll's way of saying no rewrite) changes no row.
-      const Item* item = r.get(key);
+    // `up` / `down`: per column, how its rows are rewritten into the constrained version and back.
+    // A column mapped to itself is not rewritten; one column rewritten makes the operation an
+    // alter_column of that column with the constraint (pgroll, too, rebuilds it and backfills).
+    std::map<std::string, std::string> rewrites[2];
+    for (int side = 0; side < 2; ++side) {
+      const Item* item = r.get(side == 0 ? "up" : "down");
       if (item == nullptr) continue;
-      const Reader map(errors_, *item);
-      const bool identity = item->node.IsMap() && std::all_of(map.entries().begin(), map.entries().end(), [](const auto& entry) {
-        return entry.second.node.IsScalar() && entry.first.node.Scalar() == entry.second.node.Scalar();
-      });
-      if (!identity) {
-        report(errors_, *item, fmt::format("create_constraint's {} is supported only as each column mapped to itself: rows are not "
-                                           "rewritten, so VALIDATE would fail on a row that violates the constraint", key));
-        ok = false;
+      if (!item->node.IsMap()) {
+        report(errors_, *item, "expected a mapping of column names to expressions"), ok = false;
+        continue;
       }
+      const Reader map(errors_, *item);
+      for (const auto& [column, value] : map.entries()) {
+        if (value.node.IsScalar() && column.node.Scalar() == value.node.Scalar()) continue;
+        std::string text;
+        if (!contains(columns, column.node.Scalar())) {
+          report(errors_, column, fmt::format("no column '{}' at this point (columns: {})", column.node.Scalar(), join(columns))), ok = false;
+        } else if (expression(value, columns, &text)) {
+          rewrites[side][column.node.Scalar()] = text;
+        } else {
+          ok = false;
+        }
+      }
+    }
+    if (rewrites[0].size() > 1 || (!rewrites[1].empty() && (rewrites[0].empty() || rewrites[1].begin()->first != rewrites[0].begin()->first))) {
+      report(errors_, r.item(), "create_constraint rewriting rows is simulated for one column (its up, and its down): "
+                                "write the others mapped to themselves, or as alter_column operations before it");
+      ok = false;
     }
     for (const std::string& flag : kConstraintFlags) {
       bool ignored = false;
@@ -1989,6 +2068,14 @@ class ScenarioLoader {
     op.name = spec.name;
     op.columns = spec.columns;
     op.constraints.push_back(spec);
+    if (!rewrites[0].empty()) {
+      op.kind = OperationKind::alter_column;
+      op.column = rewrites[0].begin()->first;
+      op.up = rewrites[0].begin()->second;
+      op.down = rewrites[1].empty() ? fmt::format("\"{}\"", op.column) : rewrites[1].begin()->second;
+      op.name.clear();
+      op.columns.clear();
+    }
     return true;
   }
 
@@ -2006,9 +2093,20 @@ class ScenarioLoader {
     bool ok = !items.empty();
     for (const auto& element : items) {
       std::string name;
-      if (!to_text(errors_, element, &name)) {
+      if (element.node.IsMap()) {
+        // pgroll's create_index column: {column, opclass: {name, params}, sort, nulls, collate};
+        // the simulated index orders by the column whatever its operator class and order.
+        const Reader c(errors_, element);
+        c.check_keys({"column", "opclass", "sort", "nulls", "collate"});
+        if (!c.require("column") || !c.text("column", &name)) {
+          ok = false;
+          continue;
+        }
+      } else if (!to_text(errors_, element, &name)) {
         ok = false;
-      } else if (!contains(columns, name)) {
+        continue;
+      }
+      if (!contains(columns, name)) {
         report(errors_, element, fmt::format("no column '{}' at this point (columns: {})", name, join(columns)));
         ok = false;
       } else if (contains(*out, name)) {
@@ -2025,6 +2123,7 @@ class ScenarioLoader {
   bool expression(const Item& item, const std::vector<std::string>& columns, std::string* out) {
     std::string text;
     if (!to_scalar(errors_, item, "an expression", &text)) return false;
+    text = without_select(text);
     ExprParseError error;
     const auto expr = parse_expression(text, &error);
     if (!expr) {
