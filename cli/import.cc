@@ -232,7 +232,7 @@ class Importer {
   // The `tables:` entries that size the schema's tables and draw their foreign-key columns from
   // the keys of the rows they reference.
   // `first`: the table listed first, which the scenario's backfills and validation run on (the
-  // table the migration names first).
+  // table the migration names first). A foreign key's columns draw from the rows they reference.
   std::string table_sizes(const SchemaSql& schema, const std::string& first) const {
     std::vector<const TableSpec*> order;
     for (const TableSpec& t : schema.tables) order.insert(t.name == first ? order.begin() : order.end(), &t);
@@ -244,18 +244,7 @@ class Importer {
         text += measured_table(t, measured->second);
         continue;
       }
-      std::map<std::string, std::string> gens;
-      for (const ConstraintSpec& c : t.constraints) {
-        const bool to_key = c.ref_columns.empty() || c.ref_columns == std::vector<std::string>{"id"};
-        if (c.kind != ConstraintKind::foreign_key || c.columns.size() != 1 || !to_key) continue;
-        const auto column = std::find_if(t.columns.begin(), t.columns.end(), [&](const ColumnSpec& x) { return x.name == c.columns.front(); });
-        if (column == t.columns.end() || (column->type != ColumnType::bigint && column->type != ColumnType::integer)) continue;
-        gens[c.columns.front()] = fmt::format("1..{}", kImportedRows);
-      }
       text += fmt::format("  - name: {}\n    rows: {}\n", quoted(t.name), kImportedRows);
-      if (gens.empty()) continue;
-      text += "    columns:\n";
-      for (const auto& [column, gen] : gens) text += fmt::format("      {}: {{gen: \"{}\"}}\n", quoted(column), gen);
     }
     return text;
   }
@@ -266,6 +255,11 @@ class Importer {
     std::string text = fmt::format("  - name: {}\n    rows: {}\n", quoted(now.name), measured.rows);
     std::string columns;
     for (const ColumnSpec& c : now.columns) {
+      // A referencing column is left to the foreign key's draw (sim/database.h DataReference).
+      const bool references = std::any_of(now.constraints.begin(), now.constraints.end(), [&](const ConstraintSpec& k) {
+        return k.kind == ConstraintKind::foreign_key && std::find(k.columns.begin(), k.columns.end(), c.name) != k.columns.end();
+      });
+      if (references) continue;
       const auto m = std::find_if(measured.columns.begin(), measured.columns.end(), [&](const ColumnSpec& x) { return x.name == c.name && x.type == c.type; });
       if (m == measured.columns.end()) continue;
       std::vector<std::string> settings;

@@ -1167,6 +1167,7 @@ class ScenarioLoader {
       if (c.integer("scale", &column->scale, 0, 30) && column->scale != 0 && column->type != ColumnType::numeric)
         report(errors_, *c.get("scale"), "scale is only for numeric columns");
       if (c.text("gen", &column->gen)) {
+        column->gen_written = true;
         if (const std::string problem = gen_problem(*column); !problem.empty()) report(errors_, *c.get("gen"), problem);
       }
     }
@@ -1342,6 +1343,7 @@ class ScenarioLoader {
       r.check_keys({"type", "gen", "scale", "nullable"});
     if (r.require("type")) column_type(*r.get("type"), &column);
     if (r.text("gen", &column.gen)) {
+      column.gen_written = true;
       if (const std::string problem = gen_problem(column); !problem.empty()) report(errors_, *r.get("gen"), problem);
     }
     if (r.integer("scale", &column.scale, 0, 30) && column.scale != 0 && column.type != ColumnType::numeric) {
@@ -1980,6 +1982,20 @@ class ScenarioLoader {
         if (ok && op.up.empty()) return report(errors_, *r.get("up"), "expected an SQL statement, got an empty string"), false;
         if (ok && op.on_complete && !op.down.empty()) {
           return report(errors_, *r.get("down"), "down cannot be used with on_complete: true (contract is never rolled back)"), false;
+        }
+        if (ok && !op.on_complete) {
+          // What the statement creates (an enum type, a table) exists for the operations after it
+          // (pgroll's `sql` then `add_column` of that type or on that table).
+          const SchemaSql made = read_schema_sql(op.up, s_.source_path);
+          for (const EnumTypeSpec& e : made.enum_types) {
+            if (std::none_of(s_.enum_types.begin(), s_.enum_types.end(), [&](const EnumTypeSpec& x) { return x.name == e.name; })) s_.enum_types.push_back(e);
+          }
+          for (const TableSpec& t : made.tables) {
+            if (tables->count(t.name) > 0) continue;
+            std::vector<std::string>& created = (*tables)[t.name];
+            created = {"id"};
+            for (const ColumnSpec& column : t.columns) created.push_back(column.name);
+          }
         }
         return ok;
       }

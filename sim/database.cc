@@ -210,6 +210,13 @@ std::vector<DataReference> data_references(const Scenario& scenario) {
     const std::string& table = op.table.empty() ? scenario.table.name : op.table;
     for (const ConstraintSpec& c : op.constraints) add(table, c, op.column);
   }
+  // A column whose draw the scenario wrote keeps it: the data is what the scenario says.
+  std::erase_if(out, [&](const DataReference& r) {
+    const TableSpec* spec = find_table(scenario, r.table);
+    return spec != nullptr && std::any_of(spec->columns.begin(), spec->columns.end(), [&](const ColumnSpec& c) {
+             return c.gen_written && std::find(r.columns.begin(), r.columns.end(), c.name) != r.columns.end();
+           });
+  });
   return out;
 }
 

@@ -91,7 +91,8 @@ struct AppReadResult {
 // A foreign key the generated data holds to: the schema's, and those the migration adds (its
 // operations assume the rows already satisfy them, as the database they rehearse does). The
 // referencing columns of a row (unless all NULL) take the values of a row of the referenced
-// table, drawn uniformly: in the initial data and in the application's writes.
+// table, drawn uniformly: in the initial data and in the application's writes. A reference one
+// of whose columns has a `gen` the scenario wrote is left out (its data is as written).
 struct DataReference {
   std::string name;  // the constraint's
   std::string table;
