@@ -177,6 +177,7 @@ int main(int argc, char** argv) {
   register_live_command(app);
   register_calibrate_command(app);
   register_conform_command(app);
+  register_import_command(app);
 
   try {
     app.parse(argc, argv);

@@ -172,6 +172,8 @@ struct PlanOptions {
   bool json = false;
 };
 CLI::App* add_plan_command(CLI::App& app, PlanOptions& options);
+// `rehearse import` (cli/import.cc): exits from its callback.
+void register_import_command(CLI::App& app);
 int command_plan(const PlanOptions& options);
 
 struct ShrinkOptions {

@@ -882,6 +882,38 @@ EvalResult floor_or_ceil(Function function, const std::string& name, const Value
   }
 }
 
+// lpad / rpad(text, length [, fill]): the text cut to `length` characters or filled to it with
+// `fill` (a space by default) repeated on the left / right; no fill leaves it as cut.
+EvalResult pad(const ExprNode& node, const std::vector<Value>& arguments) {
+  if (arguments[0].kind() != Value::Kind::text || arguments[1].kind() != Value::Kind::integer ||
+      (arguments.size() == 3 && arguments[2].kind() != Value::Kind::text)) {
+    return failure(no_function(node.name, arguments));
+  }
+  const std::string_view text = arguments[0].as_text();
+  const std::string fill = arguments.size() == 3 ? std::string(arguments[2].as_text()) : " ";
+  const std::int64_t length = std::clamp<std::int64_t>(arguments[1].as_int(), 0, 10485760);
+  std::vector<std::string> characters, fills;
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t start = i;
+    next_code_point(text, &i);
+    characters.emplace_back(text.substr(start, i - start));
+  }
+  for (std::size_t i = 0; i < fill.size();) {
+    const std::size_t start = i;
+    next_code_point(fill, &i);
+    fills.emplace_back(fill.substr(start, i - start));
+  }
+  const auto have = static_cast<std::int64_t>(characters.size());
+  if (have >= length || fills.empty()) {
+    std::string cut;
+    for (std::int64_t i = 0; i < std::min(have, length); ++i) cut += characters[static_cast<std::size_t>(i)];
+    return success(Value::text(cut));
+  }
+  std::string padding;
+  for (std::int64_t i = 0; i < length - have; ++i) padding += fills[static_cast<std::size_t>(i) % fills.size()];
+  return success(Value::text(node.function == Function::lpad ? padding + std::string(text) : std::string(text) + padding));
+}
+
 EvalResult strict_function(const ExprNode& node, const std::vector<Value>& arguments) {
   switch (node.function) {
     case Function::lower:
@@ -893,6 +925,8 @@ EvalResult strict_function(const ExprNode& node, const std::vector<Value>& argum
       }
       return text_function(node.function, arguments[0].as_text());
     case Function::substr: return substring(node.name, arguments);
+    case Function::lpad:
+    case Function::rpad: return pad(node, arguments);
     case Function::abs: return absolute(node.name, arguments[0], node.result_type);
     case Function::round: return round_number(node.name, arguments);
     case Function::floor:
@@ -1315,6 +1349,17 @@ class Typer {
         targets[0] = SqlType::text;
         result = SqlType::text;
         break;
+      case Function::lpad:
+      case Function::rpad:
+        if (!accept(types[0], {SqlType::text}) || !accept(types[1], {SqlType::int4}) || (types.size() == 3 && !accept(types[2], {SqlType::text}))) {
+          return missing();
+        }
+        targets[0] = SqlType::text;
+        targets[1] = SqlType::int4;
+        if (types.size() == 3) targets[2] = SqlType::text;
+        result = SqlType::text;
+        break;
+      case Function::random: result = SqlType::float8; break;
       case Function::abs:
         if (!accept(types[0], {SqlType::int4, SqlType::int8, SqlType::numeric, SqlType::float8})) return missing();
         result = types[0] == SqlType::unknown ? SqlType::float8 : types[0];  // the preferred type
@@ -1544,12 +1589,26 @@ class Evaluator {
     return result;
   }
 
+  // random(): PostgreSQL draws a new value per call. The simulation draws it from the row's key
+  // (a hash of `id` into [0, 1)), so that the backfill, the application's dual write and the
+  // checkers that recompute a column agree on a row, and a run stays reproducible.
+  EvalResult random_value() const {
+    const Value* id = lookup_("id");
+    std::uint64_t x = id != nullptr && id->kind() == Value::Kind::integer ? static_cast<std::uint64_t>(id->as_int()) : 0;
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    x ^= x >> 31;
+    return success(Value::float8(static_cast<double>(x >> 11) / 9007199254740992.0));
+  }
+
   EvalResult function(const ExprNode& node) const {
     switch (node.function) {
       case Function::coalesce: return coalesce(node);
       case Function::greatest:
       case Function::least: return extreme(node);
       case Function::nullif: return nullif(node);
+      case Function::random: return random_value();
       default: break;
     }
     std::vector<Value> arguments;
@@ -1656,6 +1715,7 @@ class Folder {
       case Kind::function:
         if (node->function == Function::coalesce) return fold_coalesce(node, out);
         if (node->function == Function::nullif) return fold_nullif(node, out);
+        if (node->function == Function::random) return true;  // a value per row, never a constant
         if (node->function == Function::greatest || node->function == Function::least) {
           return fold_generic(node, false, out);
         }

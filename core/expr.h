@@ -56,6 +56,11 @@ std::optional<Expr> parse_expression(const std::string& text, const ColumnTypes&
 // the type its values suggest. For checking syntax, and for callers that know no types.
 std::optional<Expr> parse_expression(const std::string& text, ExprParseError* error);
 
+// pgroll writes an expression as a query without FROM (`SELECT CASE ... END`), which is the
+// expression itself: `text` without its leading SELECT keyword (a FROM or anything else after it
+// stays a parse error). The parsers read every text through it.
+std::string without_select(const std::string& text);
+
 // Looks up a column by name; returns nullptr when the row has no such column.
 using ColumnLookup = std::function<const Value*(const std::string& column)>;
 

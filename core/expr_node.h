@@ -35,7 +35,7 @@ struct ExprNode {
     equal, not_equal, less, less_equal, greater, greater_equal
   };
   enum class Function : std::uint8_t {
-    lower, upper, trim, length, substr, coalesce, nullif, abs, round, floor, ceil, greatest, least
+    lower, upper, trim, length, substr, coalesce, nullif, abs, round, floor, ceil, greatest, least, lpad, rpad, random
   };
   enum class TypeName : std::uint8_t {
     bigint, integer, numeric, text, varchar, boolean, timestamp

@@ -56,6 +56,8 @@ const FunctionSpec* find_function(std::string_view name) {
       {"substr", Function::substr, 2, 3}, {"abs", Function::abs, 1, 1},
       {"round", Function::round, 1, 2},   {"floor", Function::floor, 1, 1},
       {"ceil", Function::ceil, 1, 1},     {"ceiling", Function::ceil, 1, 1},
+      {"lpad", Function::lpad, 2, 3},     {"rpad", Function::rpad, 2, 3},
+      {"random", Function::random, 0, 0},
   };
   for (const FunctionSpec& spec : kFunctions) {
     if (spec.name == name) return &spec;
@@ -659,6 +661,16 @@ int compute_height(const ExprNode& node) {
   return child_height + 1;
 }
 
+std::string without_select(const std::string& text) {
+  const std::size_t first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos || text.size() <= first + 6) return text;
+  std::string keyword = text.substr(first, 6);
+  for (char& c : keyword) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const char after = text[first + 6];
+  const bool separated = after == ' ' || after == '\t' || after == '\n' || after == '\r' || after == '(';
+  return keyword == "select" && separated ? text.substr(first + 6) : text;
+}
+
 ExprNodePointer parse_syntax(const std::string& text, ExprParseError* error) {
   REHEARSE_ASSERT(error != nullptr);
   if (text.find('\0') != std::string::npos || text.size() > kTextLengthMax) {
@@ -673,16 +685,17 @@ ExprNodePointer parse_syntax(const std::string& text, ExprParseError* error) {
     error->message = fmt::format("invalid byte sequence for encoding \"UTF8\": 0x{:02x}", static_cast<unsigned char>(text[bad]));
     return nullptr;
   }
-  const std::string statement = std::string(kStatementPrefix) + text;
+  const std::string body = without_select(text);
+  const std::string statement = std::string(kStatementPrefix) + body;
   const PgQueryParseResult result = pg_query_parse(statement.c_str());
   ExprNodePointer root;
   if (result.error != nullptr) {
-    syntax_error(text, *result.error, error);
+    syntax_error(body, *result.error, error);
   } else {
     // libpg_query writes valid JSON; a failure to read it is a broken dependency.
     const Json tree = Json::parse(result.parse_tree, nullptr, false);
     REHEARSE_ASSERT(!tree.is_discarded());
-    root = Converter(text, error).statement(tree);
+    root = Converter(body, error).statement(tree);
   }
   pg_query_free_parse_result(result);
   REHEARSE_ASSERT(root != nullptr || !error->message.empty());

@@ -126,6 +126,7 @@ struct ColumnSpec {
   std::string default_sql;  // the DEFAULT expression as written; empty = none
   std::string sql_type;     // the declared type as PostgreSQL prints it ("varchar(20)", "mood"); empty = to_string(type)
   int line = 0;
+  bool gen_written = false;  // `gen` was written in the scenario (not a type's default draw)
 };
 
 struct IndexSpec {

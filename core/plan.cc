@@ -346,6 +346,7 @@ Status Compiler::add_pgroll(const Operation& op) {
         comment.comment = *op.comment;
         emit(comment, true);
       }
+      for (const ConstraintSpec& constraint : op.constraints) add_constraint(constraint, "", true);
       return Status::ok();
     }
     case OperationKind::drop_table:

@@ -194,6 +194,9 @@ std::optional<SimulatedType> from_spelling(const std::string& spelling, bool arr
   } else if (spelling.rfind("timestamp", 0) == 0 && spelling.find(" with time zone") != std::string::npos) {
     t.type = ColumnType::timestamp;
     t.approximation = "timestamp with time zone simulated as timestamp (UTC)";
+  } else if (spelling.rfind("time", 0) == 0 && spelling.rfind("timestamp", 0) != 0) {
+    t.type = ColumnType::timestamp;
+    t.approximation = spelling + " simulated as timestamp (a time of day drawn with a date)";
   } else if (spelling == "date") {
     t.type = ColumnType::timestamp;
     t.approximation = "date simulated as timestamp (values carry a time of day)";
@@ -210,7 +213,7 @@ std::optional<SimulatedType> from_spelling(const std::string& spelling, bool arr
   } else {
     *why = fmt::format("type {} cannot be simulated (the simulator draws and compares smallint, integer, bigint, "
                        "real, double precision, numeric, text, character varying, character, boolean, timestamp, "
-                       "timestamp with time zone, date, uuid, json, jsonb, bytea and the schema's enum types)",
+                       "timestamp with time zone, date, time, uuid, json, jsonb, bytea and the schema's enum types)",
                        spelling);
     return std::nullopt;
   }
@@ -451,11 +454,15 @@ class SchemaReader {
     const Json& node = stmt.begin().value();
     const int start = int_field(raw, "stmt_location", 0);
     const int length = int_field(raw, "stmt_len", 0);
+    start_ = start;
     end_ = length > 0 ? static_cast<std::size_t>(start + length) : source_.text().size();
     if (kind == "CreateStmt") create_table(node);
     else if (kind == "IndexStmt") create_index(node);
     else if (kind == "AlterTableStmt") alter_table(node);
     else if (kind == "CreateEnumStmt") create_enum(node);
+    else if (kind == "AlterEnumStmt") alter_enum(node);
+    else if (kind == "DropStmt") drop(node);
+    else if (kind == "RenameStmt") rename(node);
     else skip(skipped_kind(kind, node));
   }
 
@@ -486,6 +493,7 @@ class SchemaReader {
     t.file = file_;
     t.line = source_.at_byte(int_field(relation, "location", 0)).line;
     t.rows = 0;
+    if (table(t.name) != nullptr && bool_field(node, "if_not_exists")) return;
     if (table(t.name) != nullptr) {
       error_at(int_field(relation, "location", 0), fmt::format("table {} is created twice", t.name));
       return;
@@ -579,6 +587,14 @@ class SchemaReader {
     c.line = source_.at_byte(location).line;
     c.validated = !bool_field(node, "skip_validation");
     std::vector<std::string> keys = strings(field(node, type == "CONSTR_FOREIGN" ? "fk_attrs" : "keys"));
+    if (const std::string index = text_field(node, "indexname"); !index.empty() && keys.empty()) {
+      // ADD CONSTRAINT ... UNIQUE / PRIMARY KEY USING INDEX: the index becomes the constraint's.
+      auto [owner, it] = find_index(index);
+      if (owner == &t) {
+        keys = it->columns;
+        t.indexes.erase(it);
+      }
+    }
     if (keys.empty()) keys = column;
     if (type == "CONSTR_PRIMARY") {
       t.primary_key = keys;
@@ -611,6 +627,7 @@ class SchemaReader {
     if (t == nullptr) return;
     IndexSpec index;
     index.name = text_field(node, "idxname");
+    if (bool_field(node, "if_not_exists") && find_index(index.name).first != nullptr) return;
     index.unique = bool_field(node, "unique");
     index.method = text_field(node, "accessMethod");
     if (index.method == "btree") index.method.clear();
@@ -637,6 +654,97 @@ class SchemaReader {
     t->indexes.push_back(std::move(index));
   }
 
+  // The index named `name` in any table (index names are the schema's, as PostgreSQL has them).
+  std::pair<TableSpec*, std::vector<IndexSpec>::iterator> find_index(const std::string& name) {
+    for (TableSpec& t : out_.tables) {
+      const auto it = std::find_if(t.indexes.begin(), t.indexes.end(), [&](const IndexSpec& i) { return i.name == name; });
+      if (it != t.indexes.end()) return {&t, it};
+    }
+    return {nullptr, {}};
+  }
+
+  void alter_enum(const Json& node) {
+    const std::string name = qualified(strings(field(node, "typeName")));
+    const std::string value = text_field(node, "newVal");
+    for (EnumTypeSpec& e : out_.enum_types) {
+      if (e.name != name || value.empty()) continue;
+      if (std::find(e.labels.begin(), e.labels.end(), value) == e.labels.end()) e.labels.push_back(value);
+      return;
+    }
+    skip(value.empty() ? "ALTER TYPE ... RENAME VALUE" : "ALTER TYPE ... ADD VALUE");
+  }
+
+  // DROP TABLE / INDEX / TYPE: what the statement names leaves the schema (a table with the
+  // foreign keys that reference it, as CASCADE drops them); a name that does not exist is an
+  // error unless IF EXISTS is written.
+  void drop(const Json& node) {
+    const std::string type = text_field(node, "removeType");
+    if (type != "OBJECT_TABLE" && type != "OBJECT_INDEX" && type != "OBJECT_TYPE") return skip("DROP " + type.substr(type.find('_') + 1));
+    const bool missing_ok = bool_field(node, "missing_ok");
+    for (const Json& object : field(node, "objects")) {
+      const std::string name = type == "OBJECT_TYPE" ? qualified(strings(field(field(object, "TypeName"), "names")))
+                                                     : qualified(strings(field(field(object, "List"), "items")));
+      bool found = false;
+      if (type == "OBJECT_TABLE") {
+        const auto it = std::find_if(out_.tables.begin(), out_.tables.end(), [&](const TableSpec& t) { return t.name == name; });
+        if ((found = it != out_.tables.end())) {
+          out_.tables.erase(it);
+          for (TableSpec& t : out_.tables) std::erase_if(t.constraints, [&](const ConstraintSpec& c) { return c.kind == ConstraintKind::foreign_key && c.ref_table == name; });
+        }
+      } else if (type == "OBJECT_INDEX") {
+        auto [t, it] = find_index(name);
+        if ((found = t != nullptr)) t->indexes.erase(it);
+      } else {
+        const auto it = std::find_if(out_.enum_types.begin(), out_.enum_types.end(), [&](const EnumTypeSpec& e) { return e.name == name; });
+        if ((found = it != out_.enum_types.end())) out_.enum_types.erase(it);
+      }
+      if (!found && !missing_ok) error_at(start_, fmt::format("DROP names {}, which does not exist at this point", name));
+    }
+  }
+
+  // RENAME of a table, column, constraint or index; the keys, indexes, constraints and foreign
+  // keys that name it follow.
+  void rename(const Json& node) {
+    const std::string type = text_field(node, "renameType");
+    const std::string from = text_field(node, "subname");
+    const std::string to = text_field(node, "newname");
+    const Json& relation = field(node, "relation");
+    if (type == "OBJECT_INDEX") {
+      auto [t, it] = find_index(relation_name(relation));
+      if (t != nullptr) it->name = to;
+      else if (!bool_field(node, "missing_ok")) error_at(int_field(relation, "location", 0), fmt::format("ALTER INDEX names index {}, which does not exist at this point", relation_name(relation)));
+      return;
+    }
+    if (type != "OBJECT_TABLE" && type != "OBJECT_COLUMN" && type != "OBJECT_TABCONSTRAINT") return skip("ALTER ... RENAME " + type.substr(type.find('_') + 1));
+    if (bool_field(node, "missing_ok") && table(relation_name(relation)) == nullptr) return;
+    TableSpec* t = existing_table(relation, "ALTER TABLE ... RENAME");
+    if (t == nullptr) return;
+    if (type == "OBJECT_TABLE") {
+      for (TableSpec& other : out_.tables) {
+        for (ConstraintSpec& c : other.constraints) {
+          if (c.ref_table == t->name) c.ref_table = to;
+        }
+      }
+      t->name = to;
+    } else if (type == "OBJECT_COLUMN") {
+      if (ColumnSpec* column = find_column(*t, from)) column->name = to;
+      else return error_at(int_field(relation, "location", 0), fmt::format("RENAME COLUMN names column {}, which table {} does not have", from, t->name));
+      const auto follow = [&](std::vector<std::string>& names) { std::replace(names.begin(), names.end(), from, to); };
+      follow(t->primary_key);
+      for (IndexSpec& i : t->indexes) follow(i.columns);
+      for (ConstraintSpec& c : t->constraints) follow(c.columns);
+      for (TableSpec& other : out_.tables) {
+        for (ConstraintSpec& c : other.constraints) {
+          if (c.ref_table == t->name) follow(c.ref_columns);
+        }
+      }
+    } else {
+      for (ConstraintSpec& c : t->constraints) {
+        if (c.name == from) c.name = to;
+      }
+    }
+  }
+
   void alter_table(const Json& node) {
     if (const std::string object = text_field(node, "objtype"); object != "OBJECT_TABLE") {
       // ALTER SEQUENCE / VIEW / INDEX ... written with ALTER TABLE's grammar (OWNER TO, SET ...).
@@ -652,12 +760,14 @@ class SchemaReader {
     for (const Json& command : commands) {
       const std::string subtype = text_field(field(command, "AlterTableCmd"), "subtype");
       shapes = shapes || subtype == "AT_AddConstraint" || subtype == "AT_ValidateConstraint" || subtype == "AT_ColumnDefault" ||
-               subtype == "AT_SetNotNull" || subtype == "AT_AddColumn";
+               subtype == "AT_SetNotNull" || subtype == "AT_AddColumn" || subtype == "AT_DropColumn" ||
+               subtype == "AT_AlterColumnType" || subtype == "AT_DropNotNull" || subtype == "AT_DropConstraint";
     }
     if (!shapes) {
       for (const Json& command : commands) skip(alter_kind("TABLE", text_field(field(command, "AlterTableCmd"), "subtype")));
       return;
     }
+    if (bool_field(node, "missing_ok") && table(relation_name(relation)) == nullptr) return;  // ALTER TABLE IF EXISTS
     TableSpec* t = existing_table(relation, "ALTER TABLE");
     if (t == nullptr) return;
     for (const Json& command : commands) alter_command(*t, field(command, "AlterTableCmd"));
@@ -679,16 +789,43 @@ class SchemaReader {
         if (c.name == column_name) c.validated = true;
       }
     } else if (subtype == "AT_AddColumn") {
-      column_def(t, field(field(command, "def"), "ColumnDef"), end_);
-    } else if (subtype == "AT_ColumnDefault" || subtype == "AT_SetNotNull") {
+      const Json& def = field(field(command, "def"), "ColumnDef");
+      if (bool_field(command, "missing_ok") && has_column(t, text_field(def, "colname"))) return;  // ADD COLUMN IF NOT EXISTS
+      column_def(t, def, end_);
+    } else if (subtype == "AT_DropColumn") {
+      drop_column(t, column_name, bool_field(command, "missing_ok"));
+    } else if (subtype == "AT_DropConstraint") {
+      const auto before = t.constraints.size();
+      std::erase_if(t.constraints, [&](const ConstraintSpec& c) { return c.name == column_name; });
+      if (column_name == t.name + "_pkey") t.primary_key.clear();
+      else if (before == t.constraints.size() && !bool_field(command, "missing_ok"))
+        error_at(start_, fmt::format("DROP CONSTRAINT names constraint {}, which table {} does not have", column_name, t.name));
+    } else if (subtype == "AT_AlterColumnType") {
+      ColumnSpec* column = find_column(t, column_name);
+      if (column == nullptr) return;  // the implicit key, or a column refused for its type
+      ColumnSpec changed;
+      changed.name = column->name;
+      const Json& def = field(field(command, "def"), "ColumnDef");
+      TableSpec scratch;
+      scratch.name = t.name;
+      Json bare = def;
+      bare.erase("raw_default");  // USING: how the rows convert, not the column's default
+      bare["colname"] = column->name;
+      column_def(scratch, bare, end_);
+      if (scratch.columns.empty()) return;
+      scratch.columns.front().not_null = column->not_null;
+      scratch.columns.front().default_sql = column->default_sql;
+      scratch.columns.front().line = column->line;
+      *column = scratch.columns.front();
+    } else if (subtype == "AT_ColumnDefault" || subtype == "AT_SetNotNull" || subtype == "AT_DropNotNull") {
       ColumnSpec* column = find_column(t, column_name);
       if (column_name == "id") return;  // the implicit key
       if (column == nullptr) {
         error_at(int_field(field(command, "def"), "location", 0), fmt::format("ALTER TABLE {} names column {}, which it does not have", t.name, column_name));
         return;
       }
-      if (subtype == "AT_SetNotNull") {
-        column->not_null = true;
+      if (subtype == "AT_SetNotNull" || subtype == "AT_DropNotNull") {
+        column->not_null = subtype == "AT_SetNotNull";
       } else {
         const int expr = first_location(field(command, "def"));
         std::size_t after = 0;
@@ -697,6 +834,20 @@ class SchemaReader {
     } else {
       skip(alter_kind("TABLE", subtype));
     }
+  }
+
+  // DROP COLUMN takes the indexes and constraints that name the column with it.
+  void drop_column(TableSpec& t, const std::string& name, bool missing_ok) {
+    const auto it = std::find_if(t.columns.begin(), t.columns.end(), [&](const ColumnSpec& c) { return c.name == name; });
+    if (it == t.columns.end()) {
+      if (!missing_ok && !has_column(t, name)) error_at(start_, fmt::format("DROP COLUMN names column {}, which table {} does not have", name, t.name));
+      return;
+    }
+    t.columns.erase(it);
+    const auto names = [&](const std::vector<std::string>& columns) { return std::find(columns.begin(), columns.end(), name) != columns.end(); };
+    std::erase_if(t.indexes, [&](const IndexSpec& i) { return names(i.columns); });
+    std::erase_if(t.constraints, [&](const ConstraintSpec& c) { return names(c.columns); });
+    if (names(t.primary_key)) t.primary_key.clear();
   }
 
   static ColumnSpec* find_column(TableSpec& t, const std::string& name) {
@@ -739,6 +890,7 @@ class SchemaReader {
   SourceText source_;
   std::string file_;
   SchemaSql out_;
+  int start_ = 0;         // where the statement being read starts
   std::size_t end_ = 0;  // where the statement being read ends
 };
 

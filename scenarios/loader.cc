@@ -636,7 +636,7 @@ const std::vector<OperationFields> kOperations = {
     {OperationKind::rename_column, {"column", "to"}, {"table"}},
     {OperationKind::add_not_null, {"column"}, {"table"}},
     {OperationKind::create_index, {"columns"}, {"name", "table", "unique", "method", "predicate", "storage_parameters"}},
-    {OperationKind::create_table, {"name", "columns"}, {"comment"}},
+    {OperationKind::create_table, {"name", "columns"}, {"comment", "constraints"}},
     {OperationKind::drop_table, {"name"}, {}},
     {OperationKind::rename_table, {"from", "to"}, {}},
     {OperationKind::drop_index, {"name"}, {"table"}},
@@ -645,7 +645,7 @@ const std::vector<OperationFields> kOperations = {
     {OperationKind::drop_multicolumn_constraint, {"name"}, {"table", "up", "down"}},
     {OperationKind::rename_constraint, {"from", "to"}, {"table"}},
     {OperationKind::set_replica_identity, {"identity"}, {"table"}},
-    {OperationKind::sql, {"up"}, {"down", "on_complete", "table"}},
+    {OperationKind::sql, {"up"}, {"down", "on_complete", "onComplete", "table"}},
 };
 
 // pgroll's add_column (`column:` a mapping) and rename_column (`from:`).
@@ -655,11 +655,13 @@ const std::vector<OperationFields> kPgrollForms = {
 };
 
 // A column as pgroll writes it (add_column's `column:`, create_table's `columns:`).
-const std::vector<std::string> kPgrollColumnKeys = {"name", "type", "nullable", "default", "unique", "check", "references", "pk", "comment"};
+const std::vector<std::string> kPgrollColumnKeys = {"name", "type", "nullable", "default", "unique", "check", "references", "pk", "comment", "generated"};
 const std::vector<std::string> kIndexMethods = {"btree", "hash", "gist", "spgist", "gin", "brin"};
 const std::vector<std::string> kOnDelete = {"NO ACTION", "RESTRICT", "CASCADE", "SET NULL", "SET DEFAULT"};
 const std::vector<std::string> kReplicaIdentities = {"default", "full", "nothing", "index"};
-const std::vector<std::string> kConstraintTypes = {"unique", "check", "foreign_key"};
+const std::vector<std::string> kConstraintTypes = {"unique", "check", "foreign_key", "primary_key"};
+// pgroll's settings of a constraint that change nothing the simulation sees: checked as written.
+const std::vector<std::string> kConstraintFlags = {"deferrable", "initially_deferred", "no_inherit", "nulls_not_distinct"};
 
 struct FaultParams {
   FaultKind kind;
@@ -1166,6 +1168,7 @@ class ScenarioLoader {
       if (c.integer("scale", &column->scale, 0, 30) && column->scale != 0 && column->type != ColumnType::numeric)
         report(errors_, *c.get("scale"), "scale is only for numeric columns");
       if (c.text("gen", &column->gen)) {
+        column->gen_written = true;
         if (const std::string problem = gen_problem(*column); !problem.empty()) report(errors_, *c.get("gen"), problem);
       }
     }
@@ -1341,6 +1344,7 @@ class ScenarioLoader {
       r.check_keys({"type", "gen", "scale", "nullable"});
     if (r.require("type")) column_type(*r.get("type"), &column);
     if (r.text("gen", &column.gen)) {
+      column.gen_written = true;
       if (const std::string problem = gen_problem(column); !problem.empty()) report(errors_, *r.get("gen"), problem);
     }
     if (r.integer("scale", &column.scale, 0, 30) && column.scale != 0 && column.type != ColumnType::numeric) {
@@ -1521,7 +1525,7 @@ class ScenarioLoader {
     }
     const Reader r(errors_, Item{parsed.documents.front(), "", 1});
     if (!r.item().node.IsMap()) return;
-    r.check_keys({"name", "operations"});
+    r.check_keys({"name", "operations", "version_schema"});
     std::string name;
     if (r.has("name")) r.text("name", &name);
     if (!r.require("operations")) return;
@@ -1668,8 +1672,8 @@ class ScenarioLoader {
       }
     }
     if (const Item* item = c.get("comment")) {
-      std::string text;
-      ok = to_text(errors_, *item, &text) && ok;
+      std::string text;  // `comment: null` removes the comment, as '' does in PostgreSQL
+      if (!item->node.IsNull()) ok = to_text(errors_, *item, &text) && ok;
       op->comment = text;
     }
     if (const Item* item = c.get("unique")) ok = unique_setting(*item, op) && ok;
@@ -1684,7 +1688,7 @@ class ScenarioLoader {
     }
     if (const Item* item = c.get("references")) {
       const Reader ref(errors_, *item);
-      ref.check_keys({"name", "table", "column", "on_delete"});
+      ref.check_keys({"name", "table", "column", "on_delete", "on_update", "match_type", "deferrable", "initially_deferred"});
       ConstraintSpec spec{.kind = ConstraintKind::foreign_key, .line = item->line};
       ok = ref.require("name") && ref.require("table") && ref.require("column") && ok;
       if (ref.has("name")) ok = identifier(*ref.get("name"), "a constraint name", &spec.name) && ok;
@@ -1734,6 +1738,7 @@ class ScenarioLoader {
     if (c.has("name")) ok = identifier(*c.get("name"), "a column name", &op.column) && ok;
     if (c.has("type")) operation_type(*c.get("type"), &op);
     ok = op.type.has_value() && column_settings(c, true, tables, &op) && ok;
+    if (const Item* generated = c.get("generated")) return report(errors_, *generated, "generated on add_column is not simulated: add the column, then fill it with up"), false;
     if (const Item* pk = c.get("pk")) {
       bool on = false;
       if (!to_bool(errors_, *pk, &on)) return false;
@@ -1806,11 +1811,13 @@ class ScenarioLoader {
     return ok;
   }
 
-  // create_table's `columns:`: pgroll's column mappings. `id` may be written (pk: true, an
-  // integer type): it is the implicit key. Column constraints are not supported here yet.
-  bool table_columns(const Item& item, Operation& op) {
+  // create_table's `columns:`: pgroll's column mappings, with their unique, check and references
+  // constraints. `id` may be written (an integer type, a key): it is the implicit key. A key on
+  // other columns (pk: true on them) is a unique constraint `TABLE_pkey` on NOT NULL columns.
+  bool table_columns(const Item& item, Operation& op, const Tables& tables) {
     bool ok = true;
     std::set<std::string> seen;
+    std::vector<std::string> key;  // the columns written with pk: true
     for (const auto& element : list_items(errors_, item, "a list of columns", false)) {
       const Reader c(errors_, element);
       c.check_keys(kPgrollColumnKeys);
@@ -1826,24 +1833,121 @@ class ScenarioLoader {
         ok = false;
         continue;
       }
-      for (const char* key : {"unique", "check", "references"}) {
-        if (c.has(key)) report(errors_, *c.get(key), fmt::format("{} on a create_table column is not supported yet: add it with create_constraint", key)), ok = false;
-      }
       bool pk = false;
       if (c.has("pk")) ok = c.boolean("pk", &pk) && ok;
       if (column.name == "id") {
-        if (!pk || (column.type != ColumnType::bigint && column.type != ColumnType::integer)) {
-          report(errors_, element, "'id' is the table's key: write it with pk: true and type bigint or integer");
+        if (column.type != ColumnType::bigint && column.type != ColumnType::integer) {
+          report(errors_, element, "'id' is the table's key: write it with an integer type (integer, bigint, serial, bigserial)");
           ok = false;
         }
         continue;
       }
-      if (pk) report(errors_, *c.get("pk"), "pk: true is supported on 'id' only: every table's key is its `id`"), ok = false;
-      bool nullable = false;  // pgroll's default
-      if (c.has("nullable")) ok = c.boolean("nullable", &nullable) && ok;
-      column.not_null = !nullable;
-      if (const Item* value = c.get("default"); value && !value->node.IsNull()) ok = to_text(errors_, *value, &column.default_sql) && ok;
+      if (pk) key.push_back(column.name);
+      if (const Item* generated = c.get("generated")) ok = generated_column(*generated, &column) && ok;
+      Operation settings;
+      ok = column_settings(c, true, tables, &settings) && ok;
+      for (ConstraintSpec& constraint : settings.constraints) {
+        constraint.columns = {column.name};
+        op.constraints.push_back(std::move(constraint));
+      }
+      column.not_null = !settings.nullable.value_or(false) || pk;  // pgroll's default is NOT NULL
+      if (settings.default_sql && !settings.default_sql->empty()) {
+        if (!column.default_sql.empty()) report(errors_, *c.get("default"), "a generated column has no default"), ok = false;
+        column.default_sql = *settings.default_sql;
+      }
       op.table_columns.push_back(column);
+    }
+    if (!key.empty()) {
+      op.constraints.push_back(ConstraintSpec{.kind = ConstraintKind::unique, .name = op.name + "_pkey", .columns = key, .line = item.line});
+    }
+    return ok;
+  }
+
+  // pgroll's `generated: {expression: E}` (GENERATED ALWAYS AS (E) STORED) or `{identity:
+  // {user_specified_values: ALWAYS | BY DEFAULT, sequence_options}}`: how the column is written
+  // in CREATE TABLE; the simulation draws the column's values as any other's.
+  bool generated_column(const Item& item, ColumnSpec* column) {
+    const Reader g(errors_, item);
+    g.check_keys({"expression", "identity"});
+    if (g.has("expression") == g.has("identity")) return report(errors_, item, "expected one of expression or identity"), false;
+    if (g.has("expression")) {
+      std::string expression;
+      if (!g.text("expression", &expression)) return false;
+      column->default_sql = fmt::format("GENERATED ALWAYS AS ({}) STORED", expression);
+      return true;
+    }
+    const Reader identity(errors_, *g.get("identity"));
+    identity.check_keys({"user_specified_values", "sequence_options"});
+    std::string values = "BY DEFAULT";
+    if (const Item* v = identity.get("user_specified_values"); v && !one_of(*v, {"ALWAYS", "BY DEFAULT"}, true, &values)) return false;
+    column->default_sql = fmt::format("GENERATED {} AS IDENTITY", values);
+    return true;
+  }
+
+  // An exclusion constraint that is a unique constraint: btree or hash, every element `column
+  // WITH =`, and no predicate other than the columns being NOT NULL (rows with a NULL never
+  // conflict in either). Any other is refused: the simulator does not check exclusion.
+  bool exclusion_constraint(const Reader& c, Operation& op, const std::vector<std::string>& columns) {
+    const Item* exclude = c.get("exclude");
+    if (exclude == nullptr) return report(errors_, c.item(), "type: exclude needs exclude: {index_method, elements, predicate}"), false;
+    const Reader e(errors_, *exclude);
+    e.check_keys({"index_method", "elements", "predicate"});
+    std::string method = "btree", elements, predicate, name;
+    if (e.has("index_method") && !e.text("index_method", &method)) return false;
+    if (!e.require("elements") || !e.text("elements", &elements)) return false;
+    if (e.has("predicate") && !e.text("predicate", &predicate)) return false;
+    if (!identifier(*c.get("name"), "a constraint name", &name)) return false;
+    ConstraintSpec spec{.kind = ConstraintKind::unique, .name = name, .line = exclude->line};
+    bool unique_form = method == "btree" || method == "hash";
+    std::stringstream parts(elements);
+    for (std::string element; unique_form && std::getline(parts, element, ',');) {
+      std::stringstream words(element);
+      std::string column, with, op_name, rest;
+      words >> column >> with >> op_name >> rest;
+      unique_form = contains(columns, column) && (with == "WITH" || with == "with") && op_name == "=" && rest.empty();
+      spec.columns.push_back(column);
+    }
+    std::string not_null = predicate;
+    for (const std::string& column : spec.columns) {
+      for (const std::string& form : {column + " IS NOT NULL", column + " is not null"}) {
+        if (const std::size_t at = not_null.find(form); at != std::string::npos) not_null.erase(at, form.size());
+      }
+    }
+    const bool predicate_ok = not_null.find_first_not_of(" ()ANDand") == std::string::npos;
+    if (!unique_form || !predicate_ok) {
+      return report(errors_, *exclude, "exclusion constraints are simulated only when they are unique constraints (btree or hash, every "
+                                       "element `column WITH =`, no predicate but the columns being NOT NULL)"), false;
+    }
+    op.constraints.push_back(std::move(spec));
+    return true;
+  }
+
+  // create_table's `constraints:` (pgroll: name, type, columns, check, references, ...): each as
+  // create_constraint has it, on the new table's columns.
+  bool table_constraints(const Item& item, Operation& op, const Tables& tables) {
+    std::vector<std::string> columns = {"id"};
+    for (const ColumnSpec& column : op.table_columns) columns.push_back(column.name);
+    bool ok = true;
+    for (const auto& element : list_items(errors_, item, "a list of constraints", false)) {
+      const Reader c(errors_, element);
+      std::vector<std::string> keys = {"name", "type", "columns", "check", "references", "index_parameters", "exclude"};
+      keys.insert(keys.end(), kConstraintFlags.begin(), kConstraintFlags.end());
+      c.check_keys(keys);
+      if (!c.require("name") || !c.require("type")) {
+        ok = false;
+        continue;
+      }
+      if (c.get("type")->node.IsScalar() && c.get("type")->node.Scalar() == "exclude") {
+        ok = exclusion_constraint(c, op, columns) && ok;
+        continue;
+      }
+      Operation constraint;
+      constraint.line = element.line;
+      if (!create_constraint(c, constraint, tables, columns)) {
+        ok = false;
+        continue;
+      }
+      for (ConstraintSpec& spec : constraint.constraints) op.constraints.push_back(std::move(spec));
     }
     return ok;
   }
@@ -1856,7 +1960,8 @@ class ScenarioLoader {
         if (!identifier(*r.get("name"), "a table name", &op.name)) return false;
         if (tables->count(op.name) > 0) return report(errors_, *r.get("name"), fmt::format("table '{}' already exists", op.name)), false;
         if (r.has("comment") && !r.text("comment", &op.comment.emplace())) return false;
-        if (!table_columns(*r.get("columns"), op)) return false;
+        if (!table_columns(*r.get("columns"), op, *tables)) return false;
+        if (r.has("constraints") && !table_constraints(*r.get("constraints"), op, *tables)) return false;
         std::vector<std::string>& created = (*tables)[op.name];
         created = {"id"};
         for (const ColumnSpec& column : op.table_columns) created.push_back(column.name);
@@ -1910,9 +2015,24 @@ class ScenarioLoader {
         bool ok = r.text("up", &op.up);
         if (r.has("down")) ok = r.text("down", &op.down) && ok;
         if (r.has("on_complete")) ok = r.boolean("on_complete", &op.on_complete) && ok;
+        if (r.has("onComplete")) ok = r.boolean("onComplete", &op.on_complete) && ok;  // pgroll's older spelling
         if (ok && op.up.empty()) return report(errors_, *r.get("up"), "expected an SQL statement, got an empty string"), false;
         if (ok && op.on_complete && !op.down.empty()) {
           return report(errors_, *r.get("down"), "down cannot be used with on_complete: true (contract is never rolled back)"), false;
+        }
+        if (ok && !op.on_complete) {
+          // What the statement creates (an enum type, a table) exists for the operations after it
+          // (pgroll's `sql` then `add_column` of that type or on that table).
+          const SchemaSql made = read_schema_sql(op.up, s_.source_path);
+          for (const EnumTypeSpec& e : made.enum_types) {
+            if (std::none_of(s_.enum_types.begin(), s_.enum_types.end(), [&](const EnumTypeSpec& x) { return x.name == e.name; })) s_.enum_types.push_back(e);
+          }
+          for (const TableSpec& t : made.tables) {
+            if (tables->count(t.name) > 0) continue;
+            std::vector<std::string>& created = (*tables)[t.name];
+            created = {"id"};
+            for (const ColumnSpec& column : t.columns) created.push_back(column.name);
+          }
         }
         return ok;
       }
@@ -1931,15 +2051,52 @@ class ScenarioLoader {
     std::string type;
     bool ok = identifier(*r.get("name"), "a constraint name", &spec.name);
     ok = one_of(*r.get("type"), kConstraintTypes, false, &type) && ok;
-    ok = index_columns(*r.get("columns"), columns, &spec.columns) && ok;
-    for (const char* key : {"up", "down"}) {
-      if (r.has(key)) {
-        report(errors_, *r.get(key), fmt::format("create_constraint's {} is not supported yet: rows are not rewritten, so VALIDATE "
-                                                 "fails on a row that violates the constraint", key));
-        ok = false;
+    if (r.has("columns")) ok = index_columns(*r.get("columns"), columns, &spec.columns) && ok;
+    else if (type != "check") ok = r.require("columns") && ok;
+    // `up` / `down`: per column, how its rows are rewritten into the constrained version and back.
+    // A column mapped to itself is not rewritten; one column rewritten makes the operation an
+    // alter_column of that column with the constraint (pgroll, too, rebuilds it and backfills).
+    std::map<std::string, std::string> rewrites[2];
+    for (int side = 0; side < 2; ++side) {
+      const Item* item = r.get(side == 0 ? "up" : "down");
+      if (item == nullptr) continue;
+      if (!item->node.IsMap()) {
+        report(errors_, *item, "expected a mapping of column names to expressions"), ok = false;
+        continue;
+      }
+      const Reader map(errors_, *item);
+      for (const auto& [column, value] : map.entries()) {
+        if (value.node.IsScalar() && column.node.Scalar() == value.node.Scalar()) continue;
+        std::string text;
+        if (!contains(columns, column.node.Scalar())) {
+          report(errors_, column, fmt::format("no column '{}' at this point (columns: {})", column.node.Scalar(), join(columns))), ok = false;
+        } else if (expression(value, columns, &text)) {
+          rewrites[side][column.node.Scalar()] = text;
+        } else {
+          ok = false;
+        }
       }
     }
+    if (rewrites[0].size() > 1 || (!rewrites[1].empty() && (rewrites[0].empty() || rewrites[1].begin()->first != rewrites[0].begin()->first))) {
+      report(errors_, r.item(), "create_constraint rewriting rows is simulated for one column (its up, and its down): "
+                                "write the others mapped to themselves, or as alter_column operations before it");
+      ok = false;
+    }
+    for (const std::string& flag : kConstraintFlags) {
+      bool ignored = false;
+      if (r.has(flag)) ok = r.boolean(flag, &ignored) && ok;
+    }
+    if (const Item* parameters = r.get("index_parameters")) {
+      const Reader p(errors_, *parameters);
+      p.check_keys({"tablespace", "storage_parameters", "include_columns"});
+    }
     if (!ok) return false;
+    if (type == "primary_key") {
+      // The simulated table's rows are keyed by `id`: a key on `id` is that key; another is a
+      // unique constraint of the same name on NOT NULL columns (docs/scenarios.md).
+      if (spec.columns == std::vector<std::string>{"id"}) return op.name = spec.name, true;
+      type = "unique";
+    }
     spec.kind = type == "unique" ? ConstraintKind::unique : type == "check" ? ConstraintKind::check : ConstraintKind::foreign_key;
     if (r.has("check") != (spec.kind == ConstraintKind::check)) {
       return report(errors_, r.has("check") ? *r.get("check") : r.item(), "check is required with type: check, and only there"), false;
@@ -1954,7 +2111,7 @@ class ScenarioLoader {
     }
     if (spec.kind == ConstraintKind::foreign_key) {
       const Reader ref(errors_, *r.get("references"));
-      ref.check_keys({"table", "columns", "on_delete"});
+      ref.check_keys({"table", "columns", "on_delete", "on_update", "match_type"});
       if (!ref.require("table") || !ref.require("columns") || !referenced(*ref.get("table"), *ref.get("columns"), tables, &spec)) return false;
       if (spec.ref_columns.size() != spec.columns.size()) {
         return report(errors_, *ref.get("columns"), fmt::format("expected {} referenced columns, as many as columns", spec.columns.size())), false;
@@ -1964,6 +2121,14 @@ class ScenarioLoader {
     op.name = spec.name;
     op.columns = spec.columns;
     op.constraints.push_back(spec);
+    if (!rewrites[0].empty()) {
+      op.kind = OperationKind::alter_column;
+      op.column = rewrites[0].begin()->first;
+      op.up = rewrites[0].begin()->second;
+      op.down = rewrites[1].empty() ? fmt::format("\"{}\"", op.column) : rewrites[1].begin()->second;
+      op.name.clear();
+      op.columns.clear();
+    }
     return true;
   }
 
@@ -1981,9 +2146,20 @@ class ScenarioLoader {
     bool ok = !items.empty();
     for (const auto& element : items) {
       std::string name;
-      if (!to_text(errors_, element, &name)) {
+      if (element.node.IsMap()) {
+        // pgroll's create_index column: {column, opclass: {name, params}, sort, nulls, collate};
+        // the simulated index orders by the column whatever its operator class and order.
+        const Reader c(errors_, element);
+        c.check_keys({"column", "opclass", "sort", "nulls", "collate"});
+        if (!c.require("column") || !c.text("column", &name)) {
+          ok = false;
+          continue;
+        }
+      } else if (!to_text(errors_, element, &name)) {
         ok = false;
-      } else if (!contains(columns, name)) {
+        continue;
+      }
+      if (!contains(columns, name)) {
         report(errors_, element, fmt::format("no column '{}' at this point (columns: {})", name, join(columns)));
         ok = false;
       } else if (contains(*out, name)) {
@@ -2000,6 +2176,7 @@ class ScenarioLoader {
   bool expression(const Item& item, const std::vector<std::string>& columns, std::string* out) {
     std::string text;
     if (!to_scalar(errors_, item, "an expression", &text)) return false;
+    text = without_select(text);
     ExprParseError error;
     const auto expr = parse_expression(text, &error);
     if (!expr) {

@@ -64,6 +64,7 @@ AppServer::AppServer(Kernel& kernel, Network& network, AppEndpoints endpoints, c
       traffic_(std::move(traffic)),
       table_(traffic_.table == scenario.table.name ? "" : traffic_.table),
       rng_(seed, "workload:" + endpoints_.app->name() + (table_.empty() ? "" : ":" + table_)),
+      references_(data_references(scenario)),
       observations_(observations) {
   REHEARSE_ASSERT(find_table(scenario, traffic_.table) != nullptr);
   if (!table_.empty()) {  // the first table's name ("") follows renames in the database itself
@@ -132,6 +133,11 @@ void AppServer::send_write() {
   write.row_id = rng_.chance(scenario_.workload.update_ratio) ? pick_row(*table) : 0;
   write.table = *table;
   for (const auto& column : columns()) write.logical[column.name] = generate_value(column, rng_);
+  for (const DataReference& reference : references_) {
+    if (reference.table == traffic_.table && endpoints_.database->has_table(reference.ref_table)) {
+      draw_reference(reference, endpoints_.database->table(reference.ref_table), rng_, &write.logical);
+    }
+  }
   auto pending = std::make_shared<Pending>();
   pending->sent_us = kernel_.now();
   pending->new_code = write.new_code;

@@ -96,6 +96,7 @@ class AppServer {
   std::string renamed_to_;
   bool dropped_ = false;
   Rng rng_;
+  std::vector<DataReference> references_;  // the foreign keys its writes draw values to satisfy
   Observations& observations_;
   bool new_code_ = false;
   std::int64_t requests_ = 0;

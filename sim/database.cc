@@ -218,10 +218,72 @@ Table generate_table_from(const TableSpec& spec, std::uint64_t seed, const std::
 
 Table generate_table(const TableSpec& spec, std::uint64_t seed) { return generate_table_from(spec, seed, "table"); }
 
+std::vector<DataReference> data_references(const Scenario& scenario) {
+  std::vector<DataReference> out;
+  const auto add = [&](const std::string& table, const ConstraintSpec& c, const std::string& column) {
+    if (c.kind != ConstraintKind::foreign_key) return;
+    DataReference r{c.name, table, c.columns.empty() ? std::vector<std::string>{column} : c.columns, c.ref_table, c.ref_columns};
+    if (r.ref_columns.empty()) r.ref_columns = {"id"};
+    if (r.columns.size() == r.ref_columns.size()) out.push_back(std::move(r));
+  };
+  for (const TableSpec* spec : all_tables(scenario)) {
+    for (const ConstraintSpec& c : spec->constraints) add(spec->name, c, "");
+  }
+  for (const Operation& op : scenario.migration.operations) {
+    if (op.kind == OperationKind::create_table) continue;  // a new table: no rows yet
+    const std::string& table = op.table.empty() ? scenario.table.name : op.table;
+    for (const ConstraintSpec& c : op.constraints) add(table, c, op.column);
+  }
+  // A column whose draw the scenario wrote keeps it: the data is what the scenario says.
+  std::erase_if(out, [&](const DataReference& r) {
+    const TableSpec* spec = find_table(scenario, r.table);
+    return spec != nullptr && std::any_of(spec->columns.begin(), spec->columns.end(), [&](const ColumnSpec& c) {
+             return c.gen_written && std::find(r.columns.begin(), r.columns.end(), c.name) != r.columns.end();
+           });
+  });
+  return out;
+}
+
+void draw_reference(const DataReference& reference, const Table& referenced, Rng& rng, std::map<std::string, Value>* values) {
+  bool all_null = true;
+  for (const std::string& column : reference.columns) {
+    const auto it = values->find(column);
+    if (it == values->end()) return;
+    all_null = all_null && it->second.is_null();
+  }
+  if (all_null || referenced.row_count() == 0) return;
+  std::vector<int> sources;
+  for (const std::string& column : reference.ref_columns) {
+    sources.push_back(referenced.column_index(column));
+    if (sources.back() < 0) return;
+  }
+  const std::int64_t row = rng.uniform(1, referenced.row_count());
+  for (std::size_t i = 0; i < sources.size(); ++i) (*values)[reference.columns[i]] = referenced.cell(row, sources[i]);
+}
+
 std::vector<Table> generate_tables(const Scenario& scenario, std::uint64_t seed) {
   std::vector<Table> tables;
   for (const TableSpec* spec : all_tables(scenario)) {
     tables.push_back(tables.empty() ? generate_table(*spec, seed) : generate_table_from(*spec, seed, "table:" + spec->name));
+  }
+  const auto find = [&](const std::string& name) -> Table* {
+    const auto it = std::find_if(tables.begin(), tables.end(), [&](const Table& t) { return t.name() == name; });
+    return it == tables.end() ? nullptr : &*it;
+  };
+  for (const DataReference& reference : data_references(scenario)) {
+    Table* child = find(reference.table);
+    const Table* parent = find(reference.ref_table);
+    if (child == nullptr || parent == nullptr || child == parent) continue;
+    std::vector<int> targets;
+    for (const std::string& column : reference.columns) targets.push_back(child->column_index(column));
+    if (std::find(targets.begin(), targets.end(), -1) != targets.end() || std::find(targets.begin(), targets.end(), 0) != targets.end()) continue;
+    Rng rng(seed, "references:" + reference.table + ":" + reference.name);
+    for (std::int64_t id = 1; id <= child->row_count(); ++id) {
+      std::map<std::string, Value> values;
+      for (std::size_t i = 0; i < targets.size(); ++i) values[reference.columns[i]] = child->cell(id, targets[i]);
+      draw_reference(reference, *parent, rng, &values);
+      for (std::size_t i = 0; i < targets.size(); ++i) child->set_cell(id, targets[i], values[reference.columns[i]]);
+    }
   }
   return tables;
 }

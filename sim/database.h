@@ -88,6 +88,23 @@ struct AppReadResult {
   TimeUs staleness_without_faults_us = 0;
 };
 
+// A foreign key the generated data holds to: the schema's, and those the migration adds (its
+// operations assume the rows already satisfy them, as the database they rehearse does). The
+// referencing columns of a row (unless all NULL) take the values of a row of the referenced
+// table, drawn uniformly: in the initial data and in the application's writes. A reference one
+// of whose columns has a `gen` the scenario wrote is left out (its data is as written).
+struct DataReference {
+  std::string name;  // the constraint's
+  std::string table;
+  std::vector<std::string> columns;
+  std::string ref_table;
+  std::vector<std::string> ref_columns;  // never empty: {"id"} for the referenced table's key
+};
+std::vector<DataReference> data_references(const Scenario& scenario);
+// Gives the referencing columns in `values` (by name) the values of a row of `referenced` drawn
+// from `rng`; does nothing when they are all NULL, a column is missing or `referenced` is empty.
+void draw_reference(const DataReference& reference, const Table& referenced, Rng& rng, std::map<std::string, Value>* values);
+
 // The table as every region starts it: `spec.rows` rows generated from the run's seed.
 Table generate_table(const TableSpec& spec, std::uint64_t seed);
 // Every table of the scenario, the first one first. The first table's data comes from the

@@ -391,7 +391,7 @@ const ParseErrorCase kParseErrorCases[] = {
     {"now()", 1, "now", "unknown function 'now'"},
     {"amount + now()", 10, "now", "unknown function 'now'"},
     {"count(*)", 1, "count", "unknown function 'count'"},
-    {"select 1", 1, "select", "syntax error at or near \"select\""},
+    {"select", 1, "select", "syntax error at or near \"select\""},
     {"amount + (SELECT 1)", 10, "(", "a subquery is not part of the expression language"},
     {"(amount + 1", 12, "", "syntax error at end of input"},
     {"lower(amount", 13, "", "syntax error at end of input"},

@@ -264,7 +264,7 @@ TEST(PgrollOperations, LoaderErrorsNameTheKeyAndWhatWasExpected) {
   EXPECT_TRUE(error_says(load("    - add_column: {column: {name: sku, type: money, nullable: true}}\n"),
                          "migration.operations[0].add_column.column.type", "expected one of"));
   EXPECT_TRUE(error_says(load("    - create_constraint: {name: k, type: unique, columns: [email], up: {email: email}}\n"),
-                         "migration.operations[0].create_constraint.up", "not supported yet"));
+                         "migration.operations[0].create_constraint.up.email", "no column 'email'"));
   EXPECT_TRUE(error_says(load("    - create_constraint: {name: k, type: check, columns: [email]}\n"),
                          "migration.operations[0].create_constraint", "check is required"));
   EXPECT_TRUE(error_says(load("    - drop_index: {name: i, table: nowhere}\n"), "migration.operations[0].drop_index.table", "no table 'nowhere'"));
@@ -278,8 +278,8 @@ TEST(PgrollOperations, LoaderErrorsNameTheKeyAndWhatWasExpected) {
                          "no column 'nothing'"));
   EXPECT_TRUE(error_says(load("    - create_table: {name: orders, columns: []}\n"), "migration.operations[0].create_table.name",
                          "already exists"));
-  EXPECT_TRUE(error_says(load("    - create_table: {name: c, columns: [{name: x, type: text, pk: true}]}\n"),
-                         "migration.operations[0].create_table.columns[0].pk", "'id' only"));
+  EXPECT_TRUE(error_says(load("    - create_table: {name: c, columns: [{name: id, type: text}]}\n"),
+                         "migration.operations[0].create_table.columns[0]", "integer type"));
 }
 
 TEST(PgrollOperations, LoaderReadsPgrollsAddColumn) {

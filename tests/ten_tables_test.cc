@@ -149,6 +149,7 @@ TEST(TenTables, AForeignKeyTheRowsBreakFailsItsValidation) {
     for (ColumnSpec& column : table.columns) {
       if (column.name != "customer_id") continue;
       column.gen = "1..5000";  // customers has 300 rows
+      column.gen_written = true;
       changed = true;
     }
   }

@@ -1,0 +1,108 @@
+// `rehearse import` (cli/import.cc, docs/import.md): a directory of migrations becomes one
+// scenario per migration, each against the schema the earlier ones built, and `check` rehearses
+// them; a migration rehearse cannot take is refused with its file and line while the others are
+// written.
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "core/schema_sql.h"
+#include "tests/test_support.h"
+
+namespace rehearse {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kPgrollDir = std::string(REHEARSE_SOURCE_DIR) + "/tests/data/import/pgroll";
+
+std::string fresh_dir(const std::string& name) {
+  const std::string dir = testing::temp_dir() + name;
+  fs::remove_all(dir);
+  return dir;
+}
+
+TEST(Import, PgrollDirectoryBecomesScenariosThatPassCheck) {
+  const std::string out = fresh_dir("import-pgroll");
+  const testing::CommandResult imported = testing::run_rehearse("import --format pgroll " + kPgrollDir + " --out " + out);
+  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+  EXPECT_NE(imported.err.find("8 of 8 migrations written"), std::string::npos) << imported.err;
+  for (const char* name : {"01-create-shop", "02-order-size", "03-pad-names", "04-order-store", "05-reservations", "06-phone-check",
+                           "07-mood", "08-sample"}) {
+    EXPECT_TRUE(fs::exists(out + "/" + name + ".yaml")) << name;
+  }
+  // The first migration meets no table; every later one meets the schema the earlier ones built.
+  EXPECT_FALSE(fs::exists(out + "/schemas/01-create-shop.sql"));
+  const std::string last = testing::read_whole_file(out + "/schemas/08-sample.sql");
+  const SchemaSql schema = read_schema_sql(last, "08-sample.sql");
+  ASSERT_TRUE(schema.errors.empty()) << schema.errors.front().message;
+  std::vector<std::string> names;
+  for (const TableSpec& t : schema.tables) names.push_back(t.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"customers", "stores", "orders", "reservations"}));
+  const TableSpec& orders = schema.tables[2];
+  std::vector<std::string> columns;
+  for (const ColumnSpec& c : orders.columns) columns.push_back(c.name);
+  EXPECT_EQ(columns, (std::vector<std::string>{"customer_id", "total", "placed_at", "size", "store_code", "store_region"}));
+  EXPECT_EQ(schema.enum_types.size(), 1u);
+
+  const testing::CommandResult checked = testing::run_rehearse("check " + out);
+  EXPECT_EQ(checked.exit_code, 0) << checked.out << checked.err;
+  EXPECT_NE(checked.out.find("all 8 expectations met"), std::string::npos) << checked.out;
+}
+
+TEST(Import, ARefusedMigrationNamesItsFileAndLineAndTheOthersAreWritten) {
+  const std::string in = fresh_dir("import-refusal-in");
+  fs::create_directories(in);
+  fs::copy_file(kPgrollDir + "/01_create_shop.yaml", in + "/1_create.yaml");
+  testing::write_temp_file("import-refusal-in/2_exists.yaml",
+                           "operations:\n"
+                           "  - add_column:\n"
+                           "      table: orders\n"
+                           "      up: SELECT CASE WHEN EXISTS (SELECT 1 FROM customers WHERE customers.id = customer_id) THEN 1 ELSE 0 END\n"
+                           "      column: {name: known, type: integer}\n");
+  testing::write_temp_file("import-refusal-in/10_index.yaml",
+                           "operations:\n  - create_index: {name: orders_total_idx, table: orders, columns: [total]}\n");
+  const std::string out = fresh_dir("import-refusal-out");
+  const testing::CommandResult imported = testing::run_rehearse("import " + in + " --out " + out);
+  EXPECT_EQ(imported.exit_code, 2);
+  EXPECT_NE(imported.err.find("2_exists.yaml: refused"), std::string::npos) << imported.err;
+  EXPECT_NE(imported.err.find("2_exists.yaml:4: operations[0].add_column.up"), std::string::npos) << imported.err;
+  EXPECT_NE(imported.err.find("a subquery is not part of the expression language"), std::string::npos) << imported.err;
+  EXPECT_NE(imported.err.find("2 of 3 migrations written"), std::string::npos) << imported.err;
+  EXPECT_TRUE(fs::exists(out + "/1-create.yaml"));
+  EXPECT_FALSE(fs::exists(out + "/2-exists.yaml"));
+  // 10 comes after 2: digit runs are ordered by value.
+  EXPECT_LT(imported.out.find("1-create.yaml"), imported.out.find("10-index.yaml")) << imported.out;
+  EXPECT_EQ(testing::run_rehearse("check " + out).exit_code, 0);
+}
+
+TEST(Import, BadArgumentsAreExitTwoAndAnUnreachableDatabaseExitThree) {
+  const std::string out = fresh_dir("import-bad");
+  EXPECT_EQ(testing::run_rehearse("import /no/such/dir --out " + out).exit_code, 2);
+  EXPECT_EQ(testing::run_rehearse("import " + kPgrollDir + " --format yaml --out " + out).exit_code, 2);
+  const testing::CommandResult both =
+      testing::run_rehearse("import " + kPgrollDir + " --schema x.sql --from-db 'host=127.0.0.1 port=1' --out " + out);
+  EXPECT_EQ(both.exit_code, 2);
+  const testing::CommandResult unreachable = testing::run_rehearse(
+      "import " + kPgrollDir + " --from-db 'host=127.0.0.1 port=1 dbname=x user=u password=hunter2 connect_timeout=2' --out " + out);
+  EXPECT_EQ(unreachable.exit_code, 3) << unreachable.err;
+  EXPECT_EQ(unreachable.err.find("hunter2"), std::string::npos) << unreachable.err;
+}
+
+// pgroll's own examples (xataio/pgroll's examples/, 56 migrations applied in order in its CI):
+// REHEARSE_PGROLL_EXAMPLES names a checkout's directory (not vendored here).
+TEST(Import, PgrollsOwnExamples) {
+  const char* examples = std::getenv("REHEARSE_PGROLL_EXAMPLES");
+  if (examples == nullptr) GTEST_SKIP() << "REHEARSE_PGROLL_EXAMPLES is not set";
+  const std::string out = fresh_dir("import-pgroll-examples");
+  const testing::CommandResult imported = testing::run_rehearse(std::string("import --format pgroll ") + examples + " --out " + out);
+  EXPECT_NE(imported.err.find("53 of 56 migrations written"), std::string::npos) << imported.err;
+  const testing::CommandResult checked = testing::run_rehearse("check " + out);
+  EXPECT_EQ(checked.exit_code, 0) << checked.out;
+  EXPECT_NE(checked.out.find("all 53 expectations met"), std::string::npos) << checked.out;
+}
+
+}  // namespace
+}  // namespace rehearse
