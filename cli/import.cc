@@ -7,7 +7,8 @@
 // then what every earlier migration did, as SQL -- an SQL migration's own text, a pgroll
 // migration's compiled plan (its expand and contract statements, core/statements.h
 // statement_sql). core/schema_sql.h reads it with PostgreSQL's parser, applying the ALTER, DROP
-// and RENAME statements in order. The written directory holds everything `rehearse check DIR`
+// and RENAME statements in order, leniently, and writes it back as the plain schema it amounts
+// to (schema_sql_text). The written directory holds everything `rehearse check DIR`
 // needs: DIR/NAME.yaml, the migration copied to DIR/migrations/, its schema in DIR/schemas/.
 #include <algorithm>
 #include <cctype>
@@ -312,12 +313,15 @@ class Importer {
     const fs::path copy = out_ / "migrations" / m.path.filename();
     const fs::path scenario_path = out_ / (name + ".yaml");
     const fs::path schema_path = out_ / "schemas" / (name + ".sql");
+    // The chain read leniently (what names a table the files never create, such as a migration
+    // tool's own bookkeeping table, or a column of a type the simulator cannot hold, is left
+    // out), written back as the plain schema it amounts to.
     std::optional<SchemaSql> schema;
     if (!schema_.empty()) {
-      schema = read_schema_sql(schema_, schema_path.string());
-      if (schema->tables.empty()) schema.reset();
+      schema = read_schema_sql(schema_, schema_path.string(), true);
+      if (!schema->errors.empty() || schema->tables.empty()) schema.reset();
     }
-    if (!write_file(copy, *migration) || (schema && !write_file(schema_path, schema_)) ||
+    if (!write_file(copy, *migration) || (schema && !write_file(schema_path, schema_sql_text(*schema))) ||
         !write_file(scenario_path, scenario_text(name, m, index, total, schema ? &*schema : nullptr,
                                                   m.format == Format::pgroll ? first_named_table(*migration) : ""))) {
       std::cerr << "rehearse: import: cannot write into " << out_.string() << "\n";
@@ -335,7 +339,7 @@ class Importer {
       fs::remove(schema_path);
       fs::remove(copy);
       // What the migration does still shapes the schema the later ones meet, as far as it can be read.
-      if (m.format == Format::sql) schema_ += *migration + "\n;\n";
+      if (m.format == Format::sql && read_schema_sql(*migration, m.path.string(), true).errors.empty()) schema_ += *migration + "\n;\n";
       return false;
     }
     schema_ += m.format == Format::sql ? *migration + "\n;\n" : plan_sql(plan->value());

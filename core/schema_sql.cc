@@ -383,8 +383,8 @@ const std::string& serial_base(const std::string& spelling) {
 
 class SchemaReader {
  public:
-  SchemaReader(const std::string& text, const std::string& file)
-      : sanitized_(without_psql_lines(text, &psql_lines_)), source_(sanitized_), file_(file) {
+  SchemaReader(const std::string& text, const std::string& file, bool lenient)
+      : sanitized_(without_psql_lines(text, &psql_lines_)), source_(sanitized_), file_(file), lenient_(lenient) {
     if (psql_lines_ > 0) out_.skipped.push_back({"psql meta-command or COPY data line", psql_lines_});
   }
 
@@ -421,8 +421,14 @@ class SchemaReader {
 
  private:
   void error_at(int byte_offset, std::string message) {
+    if (lenient_) return skip("left out: " + message);
     const Position p = source_.at_byte(byte_offset);
     out_.errors.push_back({p.line, p.column, std::move(message)});
+  }
+  // A problem found once the file is read (check_references).
+  void error_on_line(int line, std::string message) {
+    if (lenient_) return skip("left out: " + message);
+    out_.errors.push_back({line, 0, std::move(message)});
   }
 
   void skip(const std::string& kind) {
@@ -865,20 +871,20 @@ class SchemaReader {
   void check_references() {
     for (const TableSpec& t : out_.tables) {
       for (const std::string& key : t.primary_key) {
-        if (!has_column(t, key)) out_.errors.push_back({t.line, 0, fmt::format("the primary key of {} names column {}, which it does not have", t.name, key)});
+        if (!has_column(t, key)) error_on_line(t.line, fmt::format("the primary key of {} names column {}, which it does not have", t.name, key));
       }
       for (const ConstraintSpec& c : t.constraints) {
         for (const std::string& name : c.columns) {
-          if (!has_column(t, name)) out_.errors.push_back({c.line, 0, fmt::format("constraint {} names column {}, which table {} does not have", c.name, name, t.name)});
+          if (!has_column(t, name)) error_on_line(c.line, fmt::format("constraint {} names column {}, which table {} does not have", c.name, name, t.name));
         }
         if (c.kind != ConstraintKind::foreign_key) continue;
         const TableSpec* referenced = table(c.ref_table);
         if (referenced == nullptr) {
-          out_.errors.push_back({c.line, 0, fmt::format("foreign key {} references table {}, which the file does not create", c.name, c.ref_table)});
+          error_on_line(c.line, fmt::format("foreign key {} references table {}, which the file does not create", c.name, c.ref_table));
           continue;
         }
         for (const std::string& name : c.ref_columns) {
-          if (!has_column(*referenced, name)) out_.errors.push_back({c.line, 0, fmt::format("foreign key {} references column {}.{}, which does not exist", c.name, c.ref_table, name)});
+          if (!has_column(*referenced, name)) error_on_line(c.line, fmt::format("foreign key {} references column {}.{}, which does not exist", c.name, c.ref_table, name));
         }
       }
     }
@@ -889,6 +895,7 @@ class SchemaReader {
   std::string sanitized_;  // the file without its psql lines (without_psql_lines); source_ reads it
   SourceText source_;
   std::string file_;
+  bool lenient_ = false;  // problems are skipped statements, not errors (read_schema_sql)
   SchemaSql out_;
   int start_ = 0;         // where the statement being read starts
   std::size_t end_ = 0;  // where the statement being read ends
@@ -927,8 +934,95 @@ std::optional<SimulatedType> simulated_type(const std::string& type_name, const 
   return type;
 }
 
-SchemaSql read_schema_sql(const std::string& text, const std::string& file) {
-  return SchemaReader(text, file).read();
+SchemaSql read_schema_sql(const std::string& text, const std::string& file, bool lenient) {
+  return SchemaReader(text, file, lenient).read();
+}
+
+namespace {
+
+std::string quote_identifier(const std::string& name) {
+  std::string out = "\"";
+  for (const char c : name) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+// `audit.events` -> "audit"."events"; a name of the public schema as it is.
+std::string quote_relation(const std::string& name) {
+  const std::size_t dot = name.find('.');
+  if (dot == std::string::npos) return quote_identifier(name);
+  return quote_identifier(name.substr(0, dot)) + "." + quote_identifier(name.substr(dot + 1));
+}
+
+std::string quoted_columns(const std::vector<std::string>& columns) {
+  std::vector<std::string> out;
+  for (const std::string& c : columns) out.push_back(quote_identifier(c));
+  return fmt::format("{}", fmt::join(out, ", "));
+}
+
+std::string string_literal(const std::string& text) {
+  std::string out = "'";
+  for (const char c : text) out += c == '\'' ? std::string("''") : std::string(1, c);
+  return out + "'";
+}
+
+}  // namespace
+
+std::string schema_sql_text(const SchemaSql& schema) {
+  std::string text;
+  for (const EnumTypeSpec& e : schema.enum_types) {
+    std::vector<std::string> labels;
+    for (const std::string& label : e.labels) labels.push_back(string_literal(label));
+    text += fmt::format("CREATE TYPE {} AS ENUM ({});\n", quote_relation(e.name), fmt::join(labels, ", "));
+  }
+  const auto has = [](const TableSpec& t, const std::string& column) {
+    return column == "id" || std::any_of(t.columns.begin(), t.columns.end(), [&](const ColumnSpec& c) { return c.name == column; });
+  };
+  const auto all_in = [&](const TableSpec& t, const std::vector<std::string>& columns) {
+    return std::all_of(columns.begin(), columns.end(), [&](const std::string& c) { return has(t, c); });
+  };
+  for (const TableSpec& t : schema.tables) {
+    std::vector<std::string> elements = {"\"id\" bigint"};
+    for (const ColumnSpec& c : t.columns) {
+      std::string column = quote_identifier(c.name) + " " + (c.sql_type.empty() ? to_string(c.type) : c.sql_type);
+      if (c.not_null) column += " NOT NULL";
+      if (c.default_sql == "GENERATED AS IDENTITY") column += " GENERATED BY DEFAULT AS IDENTITY";
+      else if (c.default_sql.rfind("GENERATED ", 0) == 0) column += " " + c.default_sql;
+      else if (!c.default_sql.empty()) column += " DEFAULT " + c.default_sql;
+      elements.push_back(column);
+    }
+    const std::vector<std::string> key = t.primary_key.empty() ? std::vector<std::string>{"id"} : t.primary_key;
+    if (all_in(t, key)) elements.push_back(fmt::format("PRIMARY KEY ({})", quoted_columns(key)));
+    text += fmt::format("CREATE TABLE {} (\n  {}\n);\n", quote_relation(t.name), fmt::join(elements, ",\n  "));
+  }
+  const auto table = [&](const std::string& name) {
+    return std::find_if(schema.tables.begin(), schema.tables.end(), [&](const TableSpec& t) { return t.name == name; });
+  };
+  for (const TableSpec& t : schema.tables) {
+    for (const ConstraintSpec& c : t.constraints) {
+      if (!all_in(t, c.columns)) continue;
+      std::string body;
+      if (c.kind == ConstraintKind::check) {
+        body = fmt::format("CHECK ({})", c.check);
+      } else if (c.kind == ConstraintKind::unique) {
+        body = fmt::format("UNIQUE ({})", quoted_columns(c.columns));
+      } else {
+        const auto referenced = table(c.ref_table);
+        if (referenced == schema.tables.end() || !all_in(*referenced, c.ref_columns)) continue;
+        body = fmt::format("FOREIGN KEY ({}) REFERENCES {}", quoted_columns(c.columns), quote_relation(c.ref_table));
+        if (!c.ref_columns.empty()) body += fmt::format(" ({})", quoted_columns(c.ref_columns));
+        if (!c.on_delete.empty()) body += " ON DELETE " + c.on_delete;
+      }
+      text += fmt::format("ALTER TABLE {} ADD CONSTRAINT {} {}{};\n", quote_relation(t.name), quote_identifier(c.name), body,
+                          c.validated || c.kind == ConstraintKind::unique ? "" : " NOT VALID");
+    }
+    for (const IndexSpec& i : t.indexes) {
+      std::vector<std::string> columns;
+      for (const std::string& c : i.columns) columns.push_back(has(t, c) ? quote_identifier(c) : "(" + c + ")");
+      text += fmt::format("CREATE {}INDEX {} ON {}{} ({}){};\n", i.unique ? "UNIQUE " : "", quote_identifier(i.name), quote_relation(t.name),
+                          i.method.empty() ? "" : " USING " + i.method, fmt::join(columns, ", "), i.predicate.empty() ? "" : " WHERE " + i.predicate);
+    }
+  }
+  return text;
 }
 
 }  // namespace rehearse

@@ -58,6 +58,15 @@ struct SchemaSql {
 // Names: `public.x` is `x`, other schemas stay qualified (`audit.events`); quoted identifiers keep
 // their case and spaces. A column named `id` is the simulated table's implicit key (core/model.h)
 // and is not listed among the columns.
-SchemaSql read_schema_sql(const std::string& text, const std::string& file);
+// `lenient`: what names a table or column that does not exist, or a column of a type that cannot
+// be simulated, is left out and listed in `skipped` instead of being an error (rehearse import
+// reads a chain of real migrations so; a parse error stays an error).
+SchemaSql read_schema_sql(const std::string& text, const std::string& file, bool lenient = false);
+
+// The schema as SQL that read_schema_sql reads back to the same tables: CREATE TYPE ... AS ENUM,
+// CREATE TABLE (the implicit `id bigint`, the columns as PostgreSQL prints their types, NOT NULL,
+// DEFAULT, the primary key), the constraints (NOT VALID when not validated) and the indexes. A
+// constraint or index naming what the schema does not have is left out. Identifiers quoted.
+std::string schema_sql_text(const SchemaSql& schema);
 
 }  // namespace rehearse

@@ -263,8 +263,8 @@ TEST(PgrollOperations, LoaderErrorsNameTheKeyAndWhatWasExpected) {
                          "needs `up` or `default`"));
   EXPECT_TRUE(error_says(load("    - add_column: {column: {name: sku, type: money, nullable: true}}\n"),
                          "migration.operations[0].add_column.column.type", "expected one of"));
-  EXPECT_TRUE(error_says(load("    - create_constraint: {name: k, type: unique, columns: [email], up: {email: email}}\n"),
-                         "migration.operations[0].create_constraint.up.email", "no column 'email'"));
+  EXPECT_TRUE(error_says(load("    - create_constraint: {name: k, type: unique, columns: [email], up: {email: lower(email), nope: email}}\n"),
+                         "migration.operations[0].create_constraint.up.nope", "no column 'nope'"));
   EXPECT_TRUE(error_says(load("    - create_constraint: {name: k, type: check, columns: [email]}\n"),
                          "migration.operations[0].create_constraint", "check is required"));
   EXPECT_TRUE(error_says(load("    - drop_index: {name: i, table: nowhere}\n"), "migration.operations[0].drop_index.table", "no table 'nowhere'"));
