@@ -52,6 +52,30 @@ TEST(Import, PgrollDirectoryBecomesScenariosThatPassCheck) {
   EXPECT_NE(checked.out.find("all 8 expectations met"), std::string::npos) << checked.out;
 }
 
+// golang-migrate's layout: `.up.sql` in order (000010 after 000004), `.down.sql` left out; a
+// DO block, a function and its trigger, an enum type, IF [NOT] EXISTS, a transaction block.
+TEST(Import, SqlDirectoryRunsAsWrittenAndPlansPerStatement) {
+  const std::string out = fresh_dir("import-sql");
+  const testing::CommandResult imported =
+      testing::run_rehearse("import " + std::string(REHEARSE_SOURCE_DIR) + "/tests/data/import/sql --format sql --out " + out);
+  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+  EXPECT_NE(imported.err.find("5 of 5 migrations written"), std::string::npos) << imported.err;
+  EXPECT_FALSE(fs::exists(out + "/000001-init-down.yaml"));
+  EXPECT_LT(imported.out.find("000004-account-lookup.yaml"), imported.out.find("000010-invoice-due.yaml"));
+  // The schema the last one meets: what the earlier files built, the enum's added value included.
+  const SchemaSql schema = read_schema_sql(testing::read_whole_file(out + "/schemas/000010-invoice-due.sql"), "schema.sql");
+  ASSERT_TRUE(schema.errors.empty()) << schema.errors.front().message;
+  ASSERT_EQ(schema.tables.size(), 2u);
+  ASSERT_EQ(schema.enum_types.size(), 1u);
+  EXPECT_EQ(schema.enum_types[0].labels, (std::vector<std::string>{"active", "suspended", "closed"}));
+  const testing::CommandResult plan = testing::run_rehearse("plan " + out + "/000004-account-lookup.yaml");
+  EXPECT_EQ(plan.exit_code, 0) << plan.err;
+  EXPECT_NE(plan.out.find("000004_account_lookup.up.sql:3"), std::string::npos) << plan.out;
+  EXPECT_NE(plan.out.find("sql-opaque"), std::string::npos) << plan.out;
+  const testing::CommandResult checked = testing::run_rehearse("check " + out);
+  EXPECT_EQ(checked.exit_code, 0) << checked.out << checked.err;
+}
+
 TEST(Import, ARefusedMigrationNamesItsFileAndLineAndTheOthersAreWritten) {
   const std::string in = fresh_dir("import-refusal-in");
   fs::create_directories(in);

@@ -1,0 +1,3 @@
+DROP TABLE invoices;
+DROP TABLE accounts;
+DROP TYPE account_state;

@@ -1,0 +1,2 @@
+DROP TRIGGER invoices_touch ON invoices;
+DROP FUNCTION touch_invoice();
