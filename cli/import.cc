@@ -353,7 +353,8 @@ class Importer {
     const auto name = [](const std::string& identifier) { return identifier; };
     for (const std::vector<DdlStatement>* phase : {&plan.expand, &plan.contract}) {
       for (const DdlStatement& statement : *phase) {
-        if (!statement.sql.empty() || statement.kind != DdlStatement::Kind::opaque_sql) text += statement_sql(statement, name) + ";\n";
+        const std::string sql = statement_sql(statement, name);
+        if (!sql.empty()) text += sql + ";\n";
       }
     }
     return text;

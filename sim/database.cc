@@ -252,13 +252,14 @@ void draw_reference(const DataReference& reference, const Table& referenced, Rng
     all_null = all_null && it->second.is_null();
   }
   if (all_null || referenced.row_count() == 0) return;
-  std::vector<int> sources;
+  // Called for every application write: no allocation, the columns looked up where they are.
   for (const std::string& column : reference.ref_columns) {
-    sources.push_back(referenced.column_index(column));
-    if (sources.back() < 0) return;
+    if (referenced.column_index(column) < 0) return;
   }
   const std::int64_t row = rng.uniform(1, referenced.row_count());
-  for (std::size_t i = 0; i < sources.size(); ++i) (*values)[reference.columns[i]] = referenced.cell(row, sources[i]);
+  for (std::size_t i = 0; i < reference.columns.size(); ++i) {
+    (*values)[reference.columns[i]] = referenced.cell(row, referenced.column_index(reference.ref_columns[i]));
+  }
 }
 
 std::vector<Table> generate_tables(const Scenario& scenario, std::uint64_t seed) {
