@@ -14,11 +14,13 @@
 namespace rehearse::live {
 namespace {
 
-// Nothing needs to listen on these ports: a proxy connects upstream only when a client does.
+// Nothing needs to listen on these ports: a proxy connects upstream only when a client does. They lie
+// below Linux's ephemeral range (32768-60999), so a proxy's own port, chosen by the kernel, can never
+// equal one of them by chance (it once did: 56379, failing the "proxied, not direct" expectations).
 const std::vector<RegionEndpoints> kRegions{
-    {"us-east-1", "host=127.0.0.1 port=55432 dbname=app user=postgres", {"host=127.0.0.1 port=55433 dbname=app user=postgres"}},
-    {"eu-west-1", "postgresql://postgres@127.0.0.1:55434/app?application_name=x", {}}};
-const std::vector<std::string> kLock{"127.0.0.1:56379"};
+    {"us-east-1", "host=127.0.0.1 port=15432 dbname=app user=postgres", {"host=127.0.0.1 port=15433 dbname=app user=postgres"}},
+    {"eu-west-1", "postgresql://postgres@127.0.0.1:15434/app?application_name=x", {}}};
+const std::vector<std::string> kLock{"127.0.0.1:16379"};
 
 Scenario two_engines() {
   Scenario scenario;
@@ -48,10 +50,10 @@ std::vector<std::string> sorted(std::vector<std::string> names) {
 TEST(LiveNetworkTest, ConnectionStringsAreReadAndRewritten) {
   Result<std::pair<std::string, int>> endpoint = conninfo_endpoint(kRegions[0].primary);
   ASSERT_TRUE(endpoint.is_ok());
-  EXPECT_EQ(endpoint.value(), (std::pair<std::string, int>{"127.0.0.1", 55432}));
+  EXPECT_EQ(endpoint.value(), (std::pair<std::string, int>{"127.0.0.1", 15432}));
   endpoint = conninfo_endpoint(kRegions[1].primary);
   ASSERT_TRUE(endpoint.is_ok()) << endpoint.status().to_string();
-  EXPECT_EQ(endpoint.value(), (std::pair<std::string, int>{"127.0.0.1", 55434}));
+  EXPECT_EQ(endpoint.value(), (std::pair<std::string, int>{"127.0.0.1", 15434}));
   EXPECT_EQ(conninfo_endpoint("dbname=app").status().is_ok(), false) << "no host: a Unix-domain socket";
   EXPECT_FALSE(conninfo_endpoint("host=/var/run/postgresql dbname=app").is_ok());
   EXPECT_FALSE(conninfo_endpoint("host=a,b port=1,2").is_ok());
@@ -120,7 +122,7 @@ TEST_F(LiveNetworkLinks, EachClientGetsItsOwnProxies) {
   const std::vector<RegionEndpoints> two = network_->regions_for("engine-2");
   ASSERT_EQ(one.size(), 2U);
   EXPECT_EQ(conninfo_endpoint(one[0].primary).value().first, "127.0.0.1");
-  EXPECT_NE(conninfo_endpoint(one[0].primary).value().second, 55432);
+  EXPECT_NE(conninfo_endpoint(one[0].primary).value().second, 15432);
   EXPECT_NE(one[0].primary, two[0].primary);
   EXPECT_NE(one[0].replicas[0], two[0].replicas[0]);
   EXPECT_NE(network_->lock_endpoints_for("engine-1"), network_->lock_endpoints_for("engine-2"));
