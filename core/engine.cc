@@ -196,7 +196,11 @@ Engine::Step Engine::fail_regions(std::vector<Region>& regions) {
 
 Engine::Step Engine::expand(Region& region) {
   enter_phase(region, "expand");
+  int number = 0;
   for (const DdlStatement& statement : plan_.expand) {
+    // A SQL file's statements, each marked as it starts: a fault can be timed to one
+    // (`at: {phase: expand, statement: N}`), and the report shows how long each took.
+    if (plan_.as_written) enter_phase(region, statement_phase(++number).c_str());
     // A SQL file's own SET lock_timeout / statement_timeout replace the engine's for the
     // statements after it, as they would in the session that runs the file.
     DdlLimits limits{engine_.lock_timeout_us, engine_.statement_timeout_us};

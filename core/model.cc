@@ -104,11 +104,14 @@ const char* to_string(FaultKind v) {
   return "?";
 }
 
-// "phase backfill in us-east-1 +1s" or "at 5s": when `fault` is due.
+std::string statement_phase(int statement) { return fmt::format("statement {}", statement); }
+
+// "phase backfill in us-east-1 +1s", "statement 2 in us-east-1 +0s" or "at 5s": when `fault` is due.
 std::string describe_trigger(const FaultSpec& fault) {
   auto text = [](TimeUs us) { return us % kSec == 0 ? fmt::format("{}s", us / kSec) : fmt::format("{}ms", us / kMs); };
   if (fault.at_phase) {
-    return fmt::format("phase {} in {} +{}", fault.at_phase->phase, fault.at_phase->region, text(fault.at_phase->after_us));
+    const std::string phase = fault.at_phase->statement > 0 ? trigger_phase(*fault.at_phase) : "phase " + fault.at_phase->phase;
+    return fmt::format("{} in {} +{}", phase, fault.at_phase->region, text(fault.at_phase->after_us));
   }
   return "at " + text(fault.at_us);
 }

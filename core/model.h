@@ -290,7 +290,17 @@ struct PhaseTrigger {
   std::string phase;   // expand | dual_write | backfill | validate | switch_reads | contract
   std::string region;
   TimeUs after_us = 0;
+  // > 0 (phase expand of a SQL file run as written): when the engine starts that statement of the
+  // file, counted as `plan` lists them (a BEGIN ... COMMIT block is one). The engine marks each
+  // start with a phase event named "statement N" (statement_phase).
+  int statement = 0;
 };
+
+// The phase event a trigger waits for: "statement N" for a statement, else the phase's name.
+std::string statement_phase(int statement);
+inline std::string trigger_phase(const PhaseTrigger& trigger) {
+  return trigger.statement > 0 ? statement_phase(trigger.statement) : trigger.phase;
+}
 
 struct FaultSpec {
   FaultKind kind = FaultKind::pause;

@@ -213,7 +213,7 @@ std::vector<UnfiredFault> LiveFaults::not_fired() const {
     std::string why = fault->skipped;
     if (fault->state == Active::State::waiting) {
       const auto& phase = fault->spec.at_phase;
-      why = phase && context_.history.first_phase_us(phase->phase, phase->region) < 0 ? "phase never reached"
+      why = phase && context_.history.first_phase_us(trigger_phase(*phase), phase->region) < 0 ? (phase->statement > 0 ? "statement never reached" : "phase never reached")
                                                                                       : "the run ended before it was due";
     }
     if (!why.empty()) missed.push_back(UnfiredFault{describe(fault->spec), describe_trigger(fault->spec), why});
@@ -236,7 +236,7 @@ void LiveFaults::tick() {
       case Active::State::waiting: {
         TimeUs due = fault.spec.at_us;
         if (fault.spec.at_phase) {
-          const TimeUs entered = context_.history.first_phase_us(fault.spec.at_phase->phase, fault.spec.at_phase->region);
+          const TimeUs entered = context_.history.first_phase_us(trigger_phase(*fault.spec.at_phase), fault.spec.at_phase->region);
           due = entered < 0 ? -1 : entered + fault.spec.at_phase->after_us;
         }
         if (due >= 0 && now >= due) start(fault);

@@ -300,6 +300,7 @@ void emit_fault_at(YAML::Emitter& out, const FaultSpec& fault) {
   }
   out << YAML::Flow << YAML::BeginMap << YAML::Key << "phase" << YAML::Value << fault.at_phase->phase;
   if (!fault.at_phase->region.empty()) out << YAML::Key << "region" << YAML::Value << fault.at_phase->region;
+  if (fault.at_phase->statement > 0) out << YAML::Key << "statement" << YAML::Value << fault.at_phase->statement;
   out << YAML::Key << "after" << YAML::Value << scenario_duration(fault.at_phase->after_us) << YAML::EndMap;
 }
 

@@ -2440,7 +2440,7 @@ class ScenarioLoader {
       return before_end(item, f->at_us);
     }
     const Reader r(errors_, item);
-    r.check_keys({"phase", "region", "after"});
+    r.check_keys({"phase", "region", "after", "statement"});
     PhaseTrigger trigger;
     trigger.region = migrated_regions(s_).front();
     bool ok = r.require("phase") && r.text("phase", &trigger.phase);
@@ -2463,8 +2463,34 @@ class ScenarioLoader {
     }
     if (auto after = r.get("after"))
       ok = r.duration("after", &trigger.after_us) && before_end(*after, trigger.after_us) && ok;
+    if (auto statement = r.get("statement")) ok = load_statement_trigger(*statement, &trigger) && ok;
     f->at_phase = trigger;
     return ok;
+  }
+
+  // `statement: N` of a phase trigger: the Nth statement of a SQL file run as written.
+  bool load_statement_trigger(const Item& item, PhaseTrigger* trigger) {
+    const YAML::Node& node = item.node;
+    long long number = 0;
+    try {
+      number = node.IsScalar() ? node.as<long long>() : 0;
+    } catch (const YAML::Exception&) {
+      number = 0;
+    }
+    if (number < 1 || number > 100000) {
+      report(errors_, item, fmt::format("expected a statement number (1, 2, ...), got '{}'", node.IsScalar() ? node.Scalar() : "a non-scalar"));
+      return false;
+    }
+    if (s_.migration.mode != MigrationMode::as_written || s_.migration.sql.empty()) {
+      report(errors_, item, "`statement:` times a fault to a statement of a SQL file run as written (migration.from: FILE.sql, mode: as-written)");
+      return false;
+    }
+    if (trigger->phase != "expand") {
+      report(errors_, item, fmt::format("a SQL file's statements run in phase expand, not {}", trigger->phase));
+      return false;
+    }
+    trigger->statement = static_cast<int>(number);
+    return true;
   }
 
   bool before_end(const Item& item, TimeUs at) {

@@ -514,24 +514,26 @@ TimeUs SimDatabase::replication_lag() const {
 }
 
 void SimDatabase::ddl(const DdlStatement& statement, const DdlLimits& limits, const Fence& fence,
-                      const std::string& actor, Respond<Status> respond) {
+                      const std::string& actor, Respond<Status> respond, std::function<bool()> client_alive) {
   // The lock mode, the waits and the cost are the statement model's (core/statements.h): ADD /
   // DROP / RENAME COLUMN, SET NOT NULL and a type change take ACCESS EXCLUSIVE; CREATE INDEX
   // CONCURRENTLY takes SHARE UPDATE EXCLUSIVE, which writers pass, and waits for older
   // transactions.
   const StatementKind kind = statement_kind(statement);
   if (statement.kind == DdlStatement::Kind::catalog) {
-    run_migration_statement(statement_cost_us(costs_, kind, 0),
-                            [this, statement, fence, actor, respond] { catalog_statement(statement, fence, actor, respond); });
+    run_migration_statement(statement_cost_us(costs_, kind, 0), [this, statement, fence, actor, respond, client_alive] {
+      if (!client_gone(client_alive, respond)) catalog_statement(statement, fence, actor, respond);
+    });
     return;
   }
   if (statement.kind == DdlStatement::Kind::transaction) {
-    run_transaction(statement, limits, fence, actor, respond);
+    run_transaction(statement, limits, fence, actor, respond, std::move(client_alive));
     return;
   }
   if (statement.kind == DdlStatement::Kind::create_table) {  // a new relation: no lock to wait for
-    run_migration_statement(statement_cost_us(costs_, kind, 0),
-                            [this, statement, fence, actor, respond] { create_table(statement, fence, actor, respond); });
+    run_migration_statement(statement_cost_us(costs_, kind, 0), [this, statement, fence, actor, respond, client_alive] {
+      if (!client_gone(client_alive, respond)) create_table(statement, fence, actor, respond);
+    });
     return;
   }
   const StatementModel& model = statement_model(kind);
@@ -564,9 +566,13 @@ void SimDatabase::ddl(const DdlStatement& statement, const DdlLimits& limits, co
   };
   with_table_lock(
       *table, *mode, wait_limit,
-      [this, table, statement, fence, actor, respond, busy, wait_limit, timed_out,
-       concurrent = model.waits_for_older_transactions](std::uint64_t lock) {
-        auto finish = [this, table, statement, fence, actor, respond, lock] {
+      [this, table, statement, fence, actor, respond, busy, wait_limit, timed_out, client_alive,
+       concurrent = model.waits_for_older_transactions, in_transaction = model.in_transaction](std::uint64_t lock) {
+        auto finish = [this, table, statement, fence, actor, respond, lock, client_alive, in_transaction] {
+          if (in_transaction && client_gone(client_alive, respond)) {
+            table->lock.release(lock);
+            return;
+          }
           finish_ddl(*table, statement, fence, actor, respond, lock);
         };
         if (statement.as_written) {
@@ -643,6 +649,12 @@ void SimDatabase::wait_for_older_transactions(TableState& table, std::uint64_t s
   });
 }
 
+bool SimDatabase::client_gone(const std::function<bool()>& client_alive, const Respond<Status>& respond) {
+  if (!client_alive || client_alive()) return false;
+  respond(Status::unavailable("the client is gone before COMMIT: the transaction is rolled back"));  // reaches no one
+  return true;
+}
+
 // A DDL's end once its work is done: the lock released, the fence checked, the change applied
 // and shipped to the replicas.
 void SimDatabase::finish_ddl(TableState& table, const DdlStatement& statement, const Fence& fence, const std::string& actor,
@@ -697,6 +709,7 @@ struct SimDatabase::SqlTransaction {
   Fence fence;
   std::string actor;
   Respond<Status> respond;
+  std::function<bool()> client_alive;  // none: always
   std::size_t next = 0;  // the next step to take its locks
   struct Held {
     TableState* table;
@@ -724,7 +737,7 @@ void SimDatabase::catalog_statement(const DdlStatement& statement, const Fence& 
 }
 
 void SimDatabase::run_transaction(const DdlStatement& statement, const DdlLimits& limits, const Fence& fence, const std::string& actor,
-                                  const Respond<Status>& respond) {
+                                  const Respond<Status>& respond, std::function<bool()> client_alive) {
   REHEARSE_ASSERT(statement.kind == DdlStatement::Kind::transaction);
   auto transaction = std::make_shared<SqlTransaction>();
   transaction->statement = statement;
@@ -735,6 +748,7 @@ void SimDatabase::run_transaction(const DdlStatement& statement, const DdlLimits
   transaction->fence = fence;
   transaction->actor = actor;
   transaction->respond = respond;
+  transaction->client_alive = std::move(client_alive);
   after_if_alive(0, [this, transaction] { transaction_step(transaction); });
 }
 
@@ -813,6 +827,7 @@ void SimDatabase::end_transaction(const std::shared_ptr<SqlTransaction>& transac
   if (transaction->ended) return;
   transaction->ended = true;
   const DdlStatement& statement = transaction->statement;
+  if (status.is_ok() && client_gone(transaction->client_alive, transaction->respond)) return;
   if (status.is_ok()) {
     const std::string detail = fmt::format("{}: transaction of {} statements ({}:{})", statement.purpose, statement.steps.size(),
                                            statement.file, statement.line);

@@ -133,8 +133,13 @@ class SimDatabase {
   void set_cpu_host(CpuHost* host) { cpu_host_ = host; }
 
   // The engine's statements.
+  // `client_alive` (none: always) says whether the engine that sent the statement is still
+  // connected: a statement run in a transaction (every one but the CONCURRENTLY forms, whose
+  // work commits on its own) whose client is gone when its work ends is rolled back, as
+  // PostgreSQL rolls back a transaction whose COMMIT never comes -- the live engine sends COMMIT
+  // after the statement (real_backends/postgres.cc), and a killed engine never does.
   void ddl(const DdlStatement& statement, const DdlLimits& limits, const Fence& fence, const std::string& actor,
-           Respond<Status> respond);
+           Respond<Status> respond, std::function<bool()> client_alive = {});
   void backfill(const BackfillBatch& batch, const Checkpoint& then, const Fence& fence, const std::string& actor,
                 Respond<Result<std::int64_t>> respond);
   void checksum(const BackfillBatch& window, Respond<Result<RangeChecksum>> respond);
@@ -287,7 +292,7 @@ class SimDatabase {
   struct SqlTransaction;
   void catalog_statement(const DdlStatement& statement, const Fence& fence, const std::string& actor, const Respond<Status>& respond);
   void run_transaction(const DdlStatement& statement, const DdlLimits& limits, const Fence& fence, const std::string& actor,
-                       const Respond<Status>& respond);
+                       const Respond<Status>& respond, std::function<bool()> client_alive);
   void transaction_step(const std::shared_ptr<SqlTransaction>& transaction);
   void end_transaction(const std::shared_ptr<SqlTransaction>& transaction, Status status);
   // The steps' effects tried on copies of the tables: the first error, or ok.
@@ -298,6 +303,9 @@ class SimDatabase {
   void finish_ddl(TableState& table, const DdlStatement& statement, const Fence& fence, const std::string& actor, const Respond<Status>& respond,
                   std::uint64_t lock);
   void after_if_alive(TimeUs delay_us, std::function<void()> work);
+  // Whether the engine that sent a statement is gone (client_alive says no) at its commit: then
+  // answered as rolled back (the answer reaches no one) and true; the caller applies nothing.
+  bool client_gone(const std::function<bool()>& client_alive, const Respond<Status>& respond);
   // A statement's work of `cost_us`: on the shared host when there is one (it takes longer
   // beside others), else after_if_alive(cost_us). `migration`: the engine's statement.
   void run_statement(TimeUs cost_us, std::function<void()> work, bool migration);

@@ -69,7 +69,7 @@ void FaultInjector::schedule(const std::vector<FaultSpec>& faults, bool listed) 
 void FaultInjector::on_phase(const std::string& region, const std::string& phase) {
   for (std::size_t i = 0; i < phase_faults_.size(); ++i) {
     const FaultSpec& fault = phase_faults_[i];
-    if (phase_fired_[i] || fault.at_phase->phase != phase || fault.at_phase->region != region) continue;
+    if (phase_fired_[i] || trigger_phase(*fault.at_phase) != phase || fault.at_phase->region != region) continue;
     phase_fired_[i] = true;
     const int index = phase_listed_[i];
     if (index >= 0) listed_[static_cast<std::size_t>(index)].armed = true;

@@ -1,0 +1,98 @@
+// The as-written crash sweep (real-migrations.md, "SQL files"; issue 14 acceptance 4), shared by
+// the simulated test (crash_sweep_test.cc) and the live one (live_test.cc): a mixed SQL file --
+// an autocommitted ALTER, a BEGIN ... COMMIT block, a CREATE INDEX CONCURRENTLY, a NOT VALID
+// constraint -- run as written while engine-1 is killed before, inside or after one of its
+// statements and restarted. A re-run runs the file from its first statement, as Flyway re-runs a
+// failed migration: it meets what the first run left.
+#pragma once
+
+#include <fmt/format.h>
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace rehearse::crash_sweep {
+
+inline const char* kFile =
+    "SET lock_timeout = '1s';\n"
+    "ALTER TABLE orders ADD COLUMN note text;\n"
+    "BEGIN;\n"
+    "ALTER TABLE orders ADD COLUMN status text;\n"
+    "CREATE INDEX orders_status_idx ON orders (status);\n"
+    "COMMIT;\n"
+    "CREATE INDEX CONCURRENTLY orders_note_idx ON orders (note);\n"
+    "ALTER TABLE orders ADD CONSTRAINT orders_amount_check CHECK (amount >= 0) NOT VALID;\n";
+
+// What the table is at the end: each of the file's objects, and whether the migration completed.
+struct State {
+  std::vector<std::string> columns;  // of note and status, those present
+  std::string status_index;          // absent | valid | invalid
+  std::string note_index;            // absent | valid | invalid
+  bool check = false;                // orders_amount_check present
+  bool completed = false;
+  bool operator==(const State&) const = default;
+};
+
+inline std::string to_string(const State& s) {
+  return fmt::format("columns [{}], orders_status_idx {}, orders_note_idx {}, orders_amount_check {}, {}", fmt::join(s.columns, " "),
+                     s.status_index, s.note_index, s.check ? "present" : "absent", s.completed ? "completed" : "not completed");
+}
+
+inline void PrintTo(const State& s, std::ostream* os) { *os << to_string(s); }
+
+struct Case {
+  const char* name;
+  // The faults (YAML flow items) beside the crash; the crash of engine-1 at `crash_at` with a
+  // restart 2 s later.
+  const char* crash_at;
+  const char* other_faults;
+  State expected;  // as PostgreSQL leaves it
+};
+
+// Statements are counted as `plan` lists them: 1 is the SET, 2 the ALTER, 3 the block, 4 the
+// CREATE INDEX CONCURRENTLY, 5 the constraint. Before statement N: the statements before it applied, each autocommitted or committed as a
+// block; the re-run fails on the first one (ADD COLUMN without IF NOT EXISTS). Inside the block,
+// whose ALTER waits behind a 500 ms transaction: the engine is gone before COMMIT, so the block
+// rolls back although its statements ran. Inside the CREATE INDEX CONCURRENTLY, which waits for a
+// transaction older than it past lock_timeout: its index is left INVALID. After the last
+// statement the restarted engine resumes from the checkpoint and completes.
+inline std::vector<Case> cases() {
+  const std::vector<std::string> none;
+  const std::vector<std::string> note{"note"};
+  const std::vector<std::string> both{"note", "status"};
+  return {
+      {"before statement 1", "{phase: expand, statement: 1}", "", State{both, "valid", "valid", true, true}},
+      {"before statement 2", "{phase: expand, statement: 2}", "", State{both, "valid", "valid", true, true}},
+      {"before statement 3", "{phase: expand, statement: 3}", "", State{note, "absent", "absent", false, false}},
+      {"before statement 4", "{phase: expand, statement: 4}", "", State{both, "valid", "absent", false, false}},
+      {"before statement 5", "{phase: expand, statement: 5}", "", State{both, "valid", "valid", false, false}},
+      {"after statement 5", "{phase: dual_write}", "", State{both, "valid", "valid", true, true}},
+      {"inside the block", "{phase: expand, statement: 3, after: 300ms}",
+       "{at: {phase: expand, statement: 3}, long_transaction: db:us-east-1, for: 500ms}",
+       State{note, "absent", "absent", false, false}},
+      {"inside CREATE INDEX CONCURRENTLY", "{phase: expand, statement: 4, after: 300ms}",
+       "{at: {phase: expand, statement: 4}, long_transaction: db:us-east-1, for: 5s}",
+       State{both, "valid", "invalid", false, false}},
+  };
+}
+
+// The scenario of `c`: the file (written beside it as crash-sweep.sql), 1,000 rows, no traffic.
+inline std::string scenario_yaml(const Case& c) {
+  std::string faults = fmt::format("  - {{at: {}, crash: engine-1, restart_after: 2s}}\n", c.crash_at);
+  if (*c.other_faults != '\0') faults += fmt::format("  - {}\n", c.other_faults);
+  return fmt::format(
+      "name: crash-sweep\n"
+      "description: A mixed SQL file run as written, its engine killed and restarted.\n"
+      "duration: 2m\n"
+      "topology: {{regions: [{{name: us-east-1, replicas: 0}}]}}\n"
+      "lock: {{backend: redis, ttl: 10s, renew_every: 2s, fencing: storage}}\n"
+      "engine: {{instances: 1, lock_timeout: 1s, ddl_retries: 0, on_failure: halt}}\n"
+      "table: {{name: orders, rows: 1000, columns: {{amount: {{type: integer, gen: \"0..100\"}}}}}}\n"
+      "migration:\n  from: crash-sweep.sql\n"
+      "workload: {{writes_per_s: 0, reads_per_s: 0}}\n"
+      "faults:\n{}",
+      faults);
+}
+
+}  // namespace rehearse::crash_sweep
