@@ -1,5 +1,5 @@
 // The as-written crash sweep (real-migrations.md, "SQL files"; issue 14 acceptance 4), shared by
-// the simulated test (crash_sweep_test.cc) and the live one (live_test.cc): a mixed SQL file --
+// the simulated test (crash_sweep_test.cc) and, to come, a live one: a mixed SQL file --
 // an autocommitted ALTER, a BEGIN ... COMMIT block, a CREATE INDEX CONCURRENTLY, a NOT VALID
 // constraint -- run as written while engine-1 is killed before, inside or after one of its
 // statements and restarted. A re-run runs the file from its first statement, as Flyway re-runs a

@@ -1,8 +1,7 @@
 // The as-written crash sweep in the simulator (tests/crash_sweep.h): for every crash point the
 // table ends as PostgreSQL leaves it -- the statements before the crash applied, a block the
 // engine died inside rolled back, an interrupted CREATE INDEX CONCURRENTLY's index INVALID, the
-// re-run failing on what the first run left -- and each run is reproducible from its seed. The
-// live suite runs the same cases against PostgreSQL (LiveTest.CrashSweepEndsAsTheSimulatorSays).
+// re-run failing on what the first run left -- and each run is reproducible from its seed.
 #include <gtest/gtest.h>
 
 #include <algorithm>
