@@ -14,91 +14,37 @@
 #include <map>
 #include <set>
 #include <string_view>
-#include <nlohmann/json.hpp>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include "core/assert.h"
+#include "core/pg_json.h"
 #include "core/utf8.h"
 
 namespace rehearse {
 
 namespace {
 
-using Json = nlohmann::json;
-
 // The longest schema file read; a pg_dump of a few thousand tables is a few megabytes.
 constexpr std::size_t kSchemaBytesMax = 64u << 20;
 // The longest type name a scenario may write (`character varying(255)` is 22).
 constexpr std::size_t kTypeNameBytesMax = 200;
 
-const Json& field(const Json& node, const char* key) {
-  static const Json kNull;
-  if (!node.is_object()) return kNull;
-  const auto it = node.find(key);
-  return it == node.end() ? kNull : *it;
-}
+using namespace pg_json;  // field, text_field, strings, first_location, ... (core/pg_json.h)
 
-std::string text_field(const Json& node, const char* key) {
-  const Json& value = field(node, key);
-  return value.is_string() ? value.get<std::string>() : std::string();
-}
-
-int int_field(const Json& node, const char* key, int fallback) {
-  const Json& value = field(node, key);
-  return value.is_number_integer() ? value.get<int>() : fallback;
-}
-
-bool bool_field(const Json& node, const char* key) {
-  const Json& value = field(node, key);
-  return value.is_boolean() && value.get<bool>();
-}
-
-// A list of String nodes (names, keys): their values.
-std::vector<std::string> strings(const Json& list) {
-  std::vector<std::string> out;
-  if (!list.is_array()) return out;
-  for (const Json& item : list) out.push_back(text_field(field(item, "String"), "sval"));
-  return out;
-}
-
-// `public.x` is `x` (the schema a pg_dump'ed search_path resolves to); other schemas stay.
-std::string qualified(const std::string& schema, const std::string& name) {
-  return schema.empty() || schema == "public" || schema == "pg_catalog" ? name : schema + "." + name;
-}
-
+// `public.x` is `x` (the schema a pg_dump'ed search_path resolves to), and so is `pg_catalog.x`
+// (a type such as pg_catalog.int4); other schemas stay.
 std::string qualified(const std::vector<std::string>& parts) {
-  if (parts.empty()) return "";
-  if (parts.size() == 1) return parts.front();
-  return qualified(parts[parts.size() - 2], parts.back());
+  return pg_json::qualified(parts, pg_json::ImplicitSchemas::public_and_pg_catalog);
 }
 
 std::string relation_name(const Json& range_var) {
-  return qualified(text_field(range_var, "schemaname"), text_field(range_var, "relname"));
+  return pg_json::relation_name(range_var, pg_json::ImplicitSchemas::public_and_pg_catalog);
 }
 
 // An integer constant of a type modifier (`varchar(20)`); libpg_query leaves zero out.
 int const_int(const Json& node) { return int_field(field(field(node, "A_Const"), "ival"), "ival", 0); }
-
-// The smallest parse position inside `node`: where the text it was read from starts.
-int first_location(const Json& node) {
-  int best = -1;
-  if (node.is_object()) {
-    for (auto it = node.begin(); it != node.end(); ++it) {
-      int here = -1;
-      if (it.key() == "location" && it->is_number_integer()) here = it->get<int>();
-      else if (it->is_structured()) here = first_location(*it);
-      if (here >= 0 && (best < 0 || here < best)) best = here;
-    }
-  } else if (node.is_array()) {
-    for (const Json& item : node) {
-      const int here = first_location(item);
-      if (here >= 0 && (best < 0 || here < best)) best = here;
-    }
-  }
-  return best;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Types
