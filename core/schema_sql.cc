@@ -14,91 +14,38 @@
 #include <map>
 #include <set>
 #include <string_view>
-#include <nlohmann/json.hpp>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include "core/assert.h"
+#include "core/pg_json.h"
+#include "core/statements.h"
 #include "core/utf8.h"
 
 namespace rehearse {
 
 namespace {
 
-using Json = nlohmann::json;
-
 // The longest schema file read; a pg_dump of a few thousand tables is a few megabytes.
 constexpr std::size_t kSchemaBytesMax = 64u << 20;
 // The longest type name a scenario may write (`character varying(255)` is 22).
 constexpr std::size_t kTypeNameBytesMax = 200;
 
-const Json& field(const Json& node, const char* key) {
-  static const Json kNull;
-  if (!node.is_object()) return kNull;
-  const auto it = node.find(key);
-  return it == node.end() ? kNull : *it;
-}
+using namespace pg_json;  // field, text_field, strings, first_location, ... (core/pg_json.h)
 
-std::string text_field(const Json& node, const char* key) {
-  const Json& value = field(node, key);
-  return value.is_string() ? value.get<std::string>() : std::string();
-}
-
-int int_field(const Json& node, const char* key, int fallback) {
-  const Json& value = field(node, key);
-  return value.is_number_integer() ? value.get<int>() : fallback;
-}
-
-bool bool_field(const Json& node, const char* key) {
-  const Json& value = field(node, key);
-  return value.is_boolean() && value.get<bool>();
-}
-
-// A list of String nodes (names, keys): their values.
-std::vector<std::string> strings(const Json& list) {
-  std::vector<std::string> out;
-  if (!list.is_array()) return out;
-  for (const Json& item : list) out.push_back(text_field(field(item, "String"), "sval"));
-  return out;
-}
-
-// `public.x` is `x` (the schema a pg_dump'ed search_path resolves to); other schemas stay.
-std::string qualified(const std::string& schema, const std::string& name) {
-  return schema.empty() || schema == "public" || schema == "pg_catalog" ? name : schema + "." + name;
-}
-
+// `public.x` is `x` (the schema a pg_dump'ed search_path resolves to), and so is `pg_catalog.x`
+// (a type such as pg_catalog.int4); other schemas stay.
 std::string qualified(const std::vector<std::string>& parts) {
-  if (parts.empty()) return "";
-  if (parts.size() == 1) return parts.front();
-  return qualified(parts[parts.size() - 2], parts.back());
+  return pg_json::qualified(parts, pg_json::ImplicitSchemas::public_and_pg_catalog);
 }
 
 std::string relation_name(const Json& range_var) {
-  return qualified(text_field(range_var, "schemaname"), text_field(range_var, "relname"));
+  return pg_json::relation_name(range_var, pg_json::ImplicitSchemas::public_and_pg_catalog);
 }
 
 // An integer constant of a type modifier (`varchar(20)`); libpg_query leaves zero out.
 int const_int(const Json& node) { return int_field(field(field(node, "A_Const"), "ival"), "ival", 0); }
-
-// The smallest parse position inside `node`: where the text it was read from starts.
-int first_location(const Json& node) {
-  int best = -1;
-  if (node.is_object()) {
-    for (auto it = node.begin(); it != node.end(); ++it) {
-      int here = -1;
-      if (it.key() == "location" && it->is_number_integer()) here = it->get<int>();
-      else if (it->is_structured()) here = first_location(*it);
-      if (here >= 0 && (best < 0 || here < best)) best = here;
-    }
-  } else if (node.is_array()) {
-    for (const Json& item : node) {
-      const int here = first_location(item);
-      if (here >= 0 && (best < 0 || here < best)) best = here;
-    }
-  }
-  return best;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Types
@@ -575,7 +522,7 @@ class SchemaReader {
       c.not_null = true;
       t.primary_key = {c.name};
     } else if (type == "CONSTR_IDENTITY") {
-      c.default_sql = "GENERATED AS IDENTITY";
+      c.default_sql = kIdentityDefaultSql;
     } else if (type == "CONSTR_GENERATED") {
       c.default_sql = fmt::format("GENERATED ALWAYS AS ({}) STORED", source_.parenthesized(static_cast<std::size_t>(location), bound));
     } else {
@@ -953,17 +900,7 @@ std::string quote_relation(const std::string& name) {
   return quote_identifier(name.substr(0, dot)) + "." + quote_identifier(name.substr(dot + 1));
 }
 
-std::string quoted_columns(const std::vector<std::string>& columns) {
-  std::vector<std::string> out;
-  for (const std::string& c : columns) out.push_back(quote_identifier(c));
-  return fmt::format("{}", fmt::join(out, ", "));
-}
-
-std::string string_literal(const std::string& text) {
-  std::string out = "'";
-  for (const char c : text) out += c == '\'' ? std::string("''") : std::string(1, c);
-  return out + "'";
-}
+std::string quoted_columns(const std::vector<std::string>& columns) { return sql_columns(columns, quote_identifier); }
 
 }  // namespace
 
@@ -982,14 +919,7 @@ std::string schema_sql_text(const SchemaSql& schema) {
   };
   for (const TableSpec& t : schema.tables) {
     std::vector<std::string> elements = {"\"id\" bigint"};
-    for (const ColumnSpec& c : t.columns) {
-      std::string column = quote_identifier(c.name) + " " + (c.sql_type.empty() ? to_string(c.type) : c.sql_type);
-      if (c.not_null) column += " NOT NULL";
-      if (c.default_sql == "GENERATED AS IDENTITY") column += " GENERATED BY DEFAULT AS IDENTITY";
-      else if (c.default_sql.rfind("GENERATED ", 0) == 0) column += " " + c.default_sql;
-      else if (!c.default_sql.empty()) column += " DEFAULT " + c.default_sql;
-      elements.push_back(column);
-    }
+    for (const ColumnSpec& c : t.columns) elements.push_back(column_sql(c, quote_identifier));
     const std::vector<std::string> key = t.primary_key.empty() ? std::vector<std::string>{"id"} : t.primary_key;
     if (all_in(t, key)) elements.push_back(fmt::format("PRIMARY KEY ({})", quoted_columns(key)));
     text += fmt::format("CREATE TABLE {} (\n  {}\n);\n", quote_relation(t.name), fmt::join(elements, ",\n  "));
@@ -1000,18 +930,16 @@ std::string schema_sql_text(const SchemaSql& schema) {
   for (const TableSpec& t : schema.tables) {
     for (const ConstraintSpec& c : t.constraints) {
       if (!all_in(t, c.columns)) continue;
-      std::string body;
-      if (c.kind == ConstraintKind::check) {
-        body = fmt::format("CHECK ({})", c.check);
-      } else if (c.kind == ConstraintKind::unique) {
-        body = fmt::format("UNIQUE ({})", quoted_columns(c.columns));
-      } else {
+      if (c.kind == ConstraintKind::foreign_key) {
         const auto referenced = table(c.ref_table);
         if (referenced == schema.tables.end() || !all_in(*referenced, c.ref_columns)) continue;
-        body = fmt::format("FOREIGN KEY ({}) REFERENCES {}", quoted_columns(c.columns), quote_relation(c.ref_table));
-        if (!c.ref_columns.empty()) body += fmt::format(" ({})", quoted_columns(c.ref_columns));
-        if (!c.on_delete.empty()) body += " ON DELETE " + c.on_delete;
+        const DdlStatement key{.kind = DdlStatement::Kind::add_foreign_key, .table = t.name, .columns = c.columns, .constraint = c.name,
+                               .not_valid = !c.validated, .ref_table = c.ref_table, .ref_columns = c.ref_columns, .on_delete = c.on_delete};
+        text += foreign_key_sql(key, quote_identifier, quote_relation) + ";\n";
+        continue;
       }
+      const std::string body = c.kind == ConstraintKind::check ? fmt::format("CHECK ({})", c.check)
+                                                               : fmt::format("UNIQUE ({})", quoted_columns(c.columns));
       text += fmt::format("ALTER TABLE {} ADD CONSTRAINT {} {}{};\n", quote_relation(t.name), quote_identifier(c.name), body,
                           c.validated || c.kind == ConstraintKind::unique ? "" : " NOT VALID");
     }

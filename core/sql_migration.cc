@@ -14,12 +14,12 @@
 #include <map>
 #include <optional>
 #include <set>
-#include <nlohmann/json.hpp>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include "core/assert.h"
+#include "core/pg_json.h"
 #include "core/schema_sql.h"
 #include "core/statements.h"
 #include "core/utf8.h"
@@ -28,51 +28,17 @@ namespace rehearse {
 
 namespace {
 
-using Json = nlohmann::json;
+using namespace pg_json;  // field, text_field, strings, first_location, ... (core/pg_json.h)
 
 constexpr std::size_t kSqlFileBytesMax = 16u << 20;  // a migration file is a few kilobytes
 
-const Json& field(const Json& node, const char* key) {
-  static const Json kNull;
-  if (!node.is_object()) return kNull;
-  const auto it = node.find(key);
-  return it == node.end() ? kNull : *it;
-}
-
-std::string text_field(const Json& node, const char* key) {
-  const Json& value = field(node, key);
-  return value.is_string() ? value.get<std::string>() : std::string();
-}
-
-int int_field(const Json& node, const char* key, int fallback) {
-  const Json& value = field(node, key);
-  return value.is_number_integer() ? value.get<int>() : fallback;
-}
-
-bool bool_field(const Json& node, const char* key) {
-  const Json& value = field(node, key);
-  return value.is_boolean() && value.get<bool>();
-}
-
-std::vector<std::string> strings(const Json& list) {
-  std::vector<std::string> out;
-  if (!list.is_array()) return out;
-  for (const Json& item : list) out.push_back(text_field(field(item, "String"), "sval"));
-  return out;
-}
-
-std::string qualified(const std::string& schema, const std::string& name) {
-  return schema.empty() || schema == "public" ? name : schema + "." + name;
-}
-
+// `public.x` is `x`; other schemas, pg_catalog too, stay.
 std::string qualified(const std::vector<std::string>& parts) {
-  if (parts.empty()) return "";
-  if (parts.size() == 1) return parts.front();
-  return qualified(parts[parts.size() - 2], parts.back());
+  return pg_json::qualified(parts, pg_json::ImplicitSchemas::public_only);
 }
 
 std::string relation_name(const Json& range_var) {
-  return qualified(text_field(range_var, "schemaname"), text_field(range_var, "relname"));
+  return pg_json::relation_name(range_var, pg_json::ImplicitSchemas::public_only);
 }
 
 // A relation name as SQL, every part quoted (the schema reader unquotes it the same way).
@@ -80,24 +46,6 @@ std::string quoted_relation(const std::string& name) {
   const std::size_t dot = name.find('.');
   if (dot == std::string::npos) return fmt::format("\"{}\"", name);
   return fmt::format("\"{}\".\"{}\"", name.substr(0, dot), name.substr(dot + 1));
-}
-
-int first_location(const Json& node) {
-  int best = -1;
-  if (node.is_object()) {
-    for (auto it = node.begin(); it != node.end(); ++it) {
-      int here = -1;
-      if (it.key() == "location" && it->is_number_integer()) here = it->get<int>();
-      else if (it->is_structured()) here = first_location(*it);
-      if (here >= 0 && (best < 0 || here < best)) best = here;
-    }
-  } else if (node.is_array()) {
-    for (const Json& item : node) {
-      const int here = first_location(item);
-      if (here >= 0 && (best < 0 || here < best)) best = here;
-    }
-  }
-  return best;
 }
 
 // Every RangeVar of a parse tree: the relations a statement names.

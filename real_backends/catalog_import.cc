@@ -25,17 +25,11 @@ namespace rehearse::live {
 namespace {
 
 // The stand-in type map_table_shape maps a column with, when it does not know the column's own
-// (an enum, date, real, double precision, json, ...): the type the simulator holds it as.
+// (an enum, date, real, double precision, json, ...): the type the simulator holds it as, spelt
+// as format_type() prints it. That is to_string(type) (core/model.h) but for timestamp, whose bare
+// name scenario_type reads as timestamptz.
 const char* stand_in_type(ColumnType type) {
-  switch (type) {
-    case ColumnType::bigint: return "bigint";
-    case ColumnType::integer: return "integer";
-    case ColumnType::numeric: return "numeric";
-    case ColumnType::text: return "text";
-    case ColumnType::boolean: return "boolean";
-    case ColumnType::timestamp: return "timestamp without time zone";
-  }
-  return "text";
+  return type == ColumnType::timestamp ? "timestamp without time zone" : to_string(type);
 }
 
 // A table's name as read_schema_sql gives it: `public.x` is `x`.

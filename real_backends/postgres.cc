@@ -235,17 +235,7 @@ std::string redact(const std::string& connection_string) {
   return std::regex_replace(std::regex_replace(connection_string, kPassword, "$1***"), kUrlPassword, "$1***@");
 }
 
-const char* sql_type(ColumnType type) {
-  switch (type) {
-    case ColumnType::bigint: return "bigint";
-    case ColumnType::integer: return "integer";
-    case ColumnType::numeric: return "numeric";
-    case ColumnType::text: return "text";
-    case ColumnType::boolean: return "boolean";
-    case ColumnType::timestamp: return "timestamp";
-  }
-  return "text";
-}
+const char* sql_type(ColumnType type) { return to_string(type); }
 
 PostgresConnection::PostgresConnection(std::string connection_string) : connection_string_(std::move(connection_string)) {}
 PostgresConnection::~PostgresConnection() = default;

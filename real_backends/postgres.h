@@ -116,7 +116,7 @@ std::string column_generator_sql(pqxx::connection& connection, const ColumnSpec&
 void create_table_with_rows(pqxx::connection& connection, const TableSpec& table, const TableImage& rows, const std::string& comment);
 // The table's COMMENT, or nullopt when it has none (or does not exist).
 std::optional<std::string> table_comment(pqxx::connection& connection, const std::string& table);
-// The SQL type of a column type.
+// The SQL type of a column type: its name, to_string(type) (core/model.h).
 const char* sql_type(ColumnType type);
 // Every row of `table` (ordered by id), converted to Values by the columns' SQL types.
 TableImage snapshot_table(pqxx::connection& connection, const std::string& table);
