@@ -107,7 +107,7 @@ TEST(CostProfileTest, BadKeysAndValuesAreReportedWithLineAndKey) {
 TEST(CostProfileTest, AProfileFileIsRelativeToTheScenarioAndHoldsEveryKey) {
   const std::string dir = testing::temp_dir();
   testing::write_temp_file("complete.yaml", full_profile());
-  testing::write_temp_file("missing.yaml", full_profile("ddl_us", ""));
+  testing::write_temp_file("costs-missing-key.yaml", full_profile("ddl_us", ""));
   testing::write_temp_file("unit.yaml", full_profile("ddl_us", "ddl_us: 2ms\n"));
   const std::string scenario = dir + "scenario.yaml";
   const LoadResult complete = load_scenario_text(scenario_with_costs("complete.yaml"), scenario);
@@ -115,8 +115,8 @@ TEST(CostProfileTest, AProfileFileIsRelativeToTheScenarioAndHoldsEveryKey) {
   EXPECT_EQ(complete.scenario->costs.ddl_us, 7.25);
   EXPECT_EQ(complete.scenario->costs.update_per_row_us_at(20000), 9);
 
-  const LoadResult missing = load_scenario_text(scenario_with_costs("missing.yaml"), scenario);
-  EXPECT_NE(errors_of(missing).find("missing.yaml:1: ddl_us: required key missing"), std::string::npos) << errors_of(missing);
+  const LoadResult missing = load_scenario_text(scenario_with_costs("costs-missing-key.yaml"), scenario);
+  EXPECT_NE(errors_of(missing).find("costs-missing-key.yaml:1: ddl_us: required key missing"), std::string::npos) << errors_of(missing);
   const LoadResult unit = load_scenario_text(scenario_with_costs("unit.yaml"), scenario);
   EXPECT_NE(errors_of(unit).find("unit.yaml:"), std::string::npos);
   EXPECT_NE(errors_of(unit).find("ddl_us: expected a plain number of microseconds"), std::string::npos) << errors_of(unit);
