@@ -99,6 +99,11 @@ std::string find_in_path(const std::string& program) {
 }
 }  // namespace
 
+bool kills_itself(const FaultSpec& fault, const std::string& engine) {
+  if (fault.kind != FaultKind::crash || !fault.at_phase || fault.at_phase->statement <= 0 || fault.at_phase->after_us != 0) return false;
+  return !fault.targets.empty() && (fault.targets.front() == engine || fault.targets.front() == "holder");
+}
+
 struct LiveFaults::Active {
   enum class State { waiting, stopping, paused, held, restarting, done };
   FaultSpec spec;
@@ -277,7 +282,13 @@ void LiveFaults::start(Active& fault) {
   if (spec.kind == FaultKind::pause || (spec.kind == FaultKind::crash && lock_number(fault.target) == 0)) {
     int number = engine_number(fault.target);
     if (fault.target == "holder") number = holder_engine();
-    if (number < 1 || number > static_cast<int>(context_.engines.size()) || !context_.engines[static_cast<std::size_t>(number - 1)]->running()) {
+    // An engine that killed itself at the fault's statement (kills_itself) has exited already.
+    const auto self_killed = [&](const EngineProcess& engine) {
+      return spec.kind == FaultKind::crash && kills_itself(spec, fmt::format("engine-{}", engine.instance())) && engine.exited() &&
+             engine.exit_code() == 128 + SIGKILL;
+    };
+    if (number < 1 || number > static_cast<int>(context_.engines.size()) ||
+        !(context_.engines[static_cast<std::size_t>(number - 1)]->running() || self_killed(*context_.engines[static_cast<std::size_t>(number - 1)]))) {
       record(fault, EventKind::fault_skipped, describe(spec) + ": no such engine running now");
       return;
     }

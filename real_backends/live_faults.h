@@ -37,6 +37,13 @@ struct LiveFaultContext {
   LiveNetwork* network = nullptr;  // the proxies; set when the scenario has network faults
 };
 
+// Whether `fault` is a crash of an engine timed to the very start of a SQL file's statement
+// (`at: {phase: expand, statement: N}` with no `after`): the engine process kills itself
+// (SIGKILL) right after it reports that start, before it sends the statement -- a signal from
+// the runner would land milliseconds late, after the statement. The runner then records the
+// crash and restarts the engine as for any crash. `engine` (engine-N) is the process asking.
+bool kills_itself(const FaultSpec& fault, const std::string& engine);
+
 // Unavailable (exit code 3) naming the first fault that cannot be made real, and why.
 Status check_live_faults(const Scenario& scenario, const std::vector<RegionEndpoints>& regions,
                          const std::vector<std::string>& lock_endpoints);

@@ -118,6 +118,11 @@ std::string LiveHistory::fault_during(TimeUs from_us, TimeUs to_us, const std::s
   return "";
 }
 
+void LiveHistory::die_after_phase(const std::string& phase, const std::string& region) {
+  std::lock_guard<std::mutex> guard(mutex_);
+  die_after_.push_back(phase + "@" + region);
+}
+
 TimeUs LiveHistory::first_phase_us(const std::string& phase, const std::string& region) const {
   std::lock_guard<std::mutex> guard(mutex_);
   auto it = first_phase_.find(phase + "@" + region);
@@ -129,6 +134,10 @@ std::uint64_t LiveHistory::append(Event event, std::int64_t commit_seq, std::int
   event.time_us = elapsed_us();
   if (forward_fd_ >= 0) {
     write_all(forward_fd_, event_line(event, commit_seq, rows));
+    if (event.kind == EventKind::phase &&
+        std::find(die_after_.begin(), die_after_.end(), event.detail + "@" + event.region) != die_after_.end()) {
+      ::raise(SIGKILL);
+    }
     return 0;
   }
   rows_backfilled += rows;

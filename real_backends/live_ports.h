@@ -74,6 +74,9 @@ class LiveHistory {
   void append_stamped(Event event, std::int64_t commit_seq);
   // Engine process: every event is written to `fd` as one line (see event_line()).
   void forward_to(int fd);
+  // Engine process: once the phase event `phase` in `region` is written, the process kills
+  // itself (SIGKILL) -- a crash fault timed to a statement's start (live_faults.h kills_itself).
+  void die_after_phase(const std::string& phase, const std::string& region);
   void seal();
   TimeUs elapsed_us() const;
   History take();  // seals first
@@ -106,6 +109,7 @@ class LiveHistory {
   std::map<std::string, TimeUs> first_phase_;
   bool sealed_ = false;
   int forward_fd_ = -1;
+  std::vector<std::string> die_after_;  // PHASE@REGION keys (die_after_phase)
   std::chrono::steady_clock::time_point start_;
 };
 

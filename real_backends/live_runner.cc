@@ -248,7 +248,11 @@ bool supervise_engines(const LiveSetup& setup, const MigrationPlan& plan, const 
                        LiveNetwork* network, std::vector<std::unique_ptr<EngineProcess>>& engines, TimeUs& last_fault_end_us,
                        std::int64_t& faults_injected, std::vector<UnfiredFault>& not_fired) {
   Scenario engine_scenario = setup.scenario;
-  engine_scenario.faults.clear();
+  // The runner makes the faults real; only a crash timed to a statement's start is the engine's
+  // own to carry out (kills_itself).
+  std::erase_if(engine_scenario.faults, [](const FaultSpec& fault) {
+    return !(fault.targets.size() == 1 && kills_itself(fault, fault.targets.front()));
+  });
   engine_scenario.random_faults.reset();
   // The engine does not use the workload; a run without traffic has no region left in it, which
   // the loader (rightly) refuses in a scenario file.
@@ -273,7 +277,13 @@ bool supervise_engines(const LiveSetup& setup, const MigrationPlan& plan, const 
     for (auto& engine : engines) engine->poll();
     faults.tick();
     const bool all_exited = std::all_of(engines.begin(), engines.end(), [](const auto& e) { return e->exited(); });
-    if (all_exited && !faults.restart_pending()) break;
+    if (all_exited && !faults.restart_pending()) {
+      // Their last lines read first: an engine that killed itself at a fault's statement
+      // (kills_itself) wrote the phase that makes the fault due, and so its restart.
+      for (auto& engine : engines) engine->reap(0);
+      faults.tick();
+      if (!faults.restart_pending()) break;
+    }
     if (history.elapsed_us() >= setup.scenario.duration_us) {
       ran_out = true;
       log_line(options, "duration reached: stopping the engines");
@@ -474,6 +484,11 @@ int run_engine_process(const LiveSetup& setup, const MigrationPlan& plan, int in
   history.append(Event{.node = name, .kind = EventKind::message,
                        .detail = fmt::format("engine process {} (incarnation {})", ::getpid(), incarnation)});
   const Scenario& scenario = setup.scenario;
+  if (incarnation == 1) {
+    for (const FaultSpec& fault : scenario.faults) {
+      if (kills_itself(fault, name)) history.die_after_phase(trigger_phase(*fault.at_phase), fault.at_phase->region);
+    }
+  }
   RealClock clock(stop);
   RealRandom random(scenario.seed * 1000003ULL + static_cast<std::uint64_t>(instance) + 7919ULL * static_cast<std::uint64_t>(incarnation - 1));
   if (incarnation == 1) clock.sleep_for(random.uniform(scenario.engine.start_jitter.low_us, scenario.engine.start_jitter.high_us));

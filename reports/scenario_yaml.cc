@@ -257,6 +257,15 @@ void emit_operation(YAML::Emitter& out, const Operation& operation) {
 void emit_migration(YAML::Emitter& out, const MigrationSpec& migration) {
   out << YAML::Key << "migration" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "name" << YAML::Value << migration.name;
+  if (migration.mode == MigrationMode::as_written) {
+    // The SQL files themselves, by absolute path: the statements are their text, not operations
+    // (a live engine process, a shrunk scenario and a report's scenario.yaml read them again).
+    std::vector<std::string> paths;
+    for (const SqlFile& file : migration.sql) paths.push_back(std::filesystem::absolute(file.path).lexically_normal().string());
+    out << YAML::Key << "from" << YAML::Value << YAML::Flow << paths;
+    out << YAML::Key << "mode" << YAML::Value << "as-written" << YAML::EndMap;
+    return;
+  }
   out << YAML::Key << "operations" << YAML::Value << YAML::BeginSeq;
   for (const Operation& operation : migration.operations) emit_operation(out, operation);
   out << YAML::EndSeq << YAML::EndMap;

@@ -1,5 +1,5 @@
 // The as-written crash sweep (real-migrations.md, "SQL files"; issue 14 acceptance 4), shared by
-// the simulated test (crash_sweep_test.cc) and, to come, a live one: a mixed SQL file --
+// the simulated test (crash_sweep_test.cc) and the live one (live_test.cc): a mixed SQL file --
 // an autocommitted ALTER, a BEGIN ... COMMIT block, a CREATE INDEX CONCURRENTLY, a NOT VALID
 // constraint -- run as written while engine-1 is killed before, inside or after one of its
 // statements and restarted. A re-run runs the file from its first statement, as Flyway re-runs a
@@ -86,7 +86,7 @@ inline std::string scenario_yaml(const Case& c) {
       "description: A mixed SQL file run as written, its engine killed and restarted.\n"
       "duration: 2m\n"
       "topology: {{regions: [{{name: us-east-1, replicas: 0}}]}}\n"
-      "lock: {{backend: redis, ttl: 10s, renew_every: 2s, fencing: storage}}\n"
+      "lock: {{backend: redis, ttl: 3s, renew_every: 1s, fencing: storage}}\n"
       "engine: {{instances: 1, lock_timeout: 1s, ddl_retries: 0, on_failure: halt}}\n"
       "table: {{name: orders, rows: 1000, columns: {{amount: {{type: integer, gen: \"0..100\"}}}}}}\n"
       "migration:\n  from: crash-sweep.sql\n"

@@ -1,7 +1,9 @@
 // The as-written crash sweep in the simulator (tests/crash_sweep.h): for every crash point the
 // table ends as PostgreSQL leaves it -- the statements before the crash applied, a block the
 // engine died inside rolled back, an interrupted CREATE INDEX CONCURRENTLY's index INVALID, the
-// re-run failing on what the first run left -- and each run is reproducible from its seed.
+// re-run failing on what the first run left -- and each run is reproducible from its seed. The
+// live suite runs the cases it can time exactly against PostgreSQL
+// (LiveTest.CrashSweepEndsAsTheSimulatorSays).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -9,6 +11,7 @@
 #include <string>
 
 #include "core/plan.h"
+#include "reports/scenario_yaml.h"
 #include "scenarios/loader.h"
 #include "sim/world.h"
 #include "tests/crash_sweep.h"
@@ -98,6 +101,25 @@ TEST(CrashSweep, StatementTriggersAreChecked) {
   const LoadResult loaded = load_scenario_file(dir + "no-sql.yaml");
   ASSERT_FALSE(loaded.ok());
   EXPECT_NE(loaded.errors.front().to_string().find("SQL file run as written"), std::string::npos) << loaded.errors.front().to_string();
+}
+
+// The scenario written out (a live run's engine processes, shrink --out, a report's
+// scenario.yaml) keeps the SQL file and the statement trigger: it plans the same statements.
+TEST(CrashSweep, TheWrittenScenarioKeepsTheFileAndTheTrigger) {
+  const Scenario scenario = load_case(crash_sweep::cases()[2]);
+  const std::string yaml = reports::scenario_yaml(scenario, scenario.seed, History());
+  const LoadResult again = load_scenario_text(yaml, "/nowhere/written.yaml");  // the files' paths are absolute
+  ASSERT_TRUE(again.ok()) << (again.errors.empty() ? "" : again.errors.front().to_string()) << "\n" << yaml;
+  EXPECT_EQ(again.scenario->migration.mode, MigrationMode::as_written);
+  const MigrationPlan before = compile_plan(scenario).value();
+  const MigrationPlan after = compile_plan(*again.scenario).value();
+  EXPECT_EQ(after.expand.size(), 5u);
+  EXPECT_EQ(plan_digest(after), plan_digest(before));
+  ASSERT_EQ(again.scenario->faults.size(), 1u);
+  ASSERT_TRUE(again.scenario->faults[0].at_phase.has_value());
+  EXPECT_EQ(again.scenario->faults[0].at_phase->statement, 3);
+  const auto body = [](const std::string& text) { return text.substr(text.find('\n') + 1); };  // past the header naming the source
+  EXPECT_EQ(body(reports::scenario_yaml(*again.scenario, scenario.seed, History())), body(yaml));
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <random>
 #include <string>
@@ -30,6 +31,7 @@
 #include "scenarios/live_config.h"
 #include "sim/world.h"
 
+#include "tests/crash_sweep.h"
 #include "tests/statement_locks_live.h"
 #include "tests/test_support.h"
 
@@ -903,6 +905,74 @@ TEST_F(LiveTest, ConformComparesBothWorldsOnItsOwnTable) {
 // each of its DDL kinds -- takes in PostgreSQL 15 the table lock modes the model (and so the
 // simulator, plan and lint) says, on each relation it involves (tests/statement_locks_live.h).
 TEST_F(LiveTest, StatementLocksMatchPgLocks) { testing::StatementLocksCheck(kPrimaries[0]).run(); }
+
+}  // namespace
+}  // namespace rehearse
+
+namespace rehearse {
+namespace {
+
+// The as-written crash sweep against PostgreSQL (tests/crash_sweep.h; the simulator's half is
+// CrashSweep.*): the file run by the real engine process, killed at the start of each statement
+// (it kills itself there: live_faults.h kills_itself) or after the last one, and restarted; the
+// table the catalog shows at the end equals the one the simulator ends with. The cases inside a
+// statement need a transaction blocking exactly that statement from before it starts, which a
+// runner's timer cannot place against a statement of a few milliseconds: simulated only.
+TEST_F(LiveTest, CrashSweepEndsAsTheSimulatorSays) {
+  const char* primary = kPrimaries[0];
+  const auto reset = [&] {
+    pqxx::connection connection(primary);
+    pqxx::nontransaction(connection).exec(
+        "DROP TABLE IF EXISTS orders CASCADE; DO $$ BEGIN "
+        "IF to_regclass('rehearse_checkpoint') IS NOT NULL THEN DELETE FROM rehearse_checkpoint WHERE migration = 'crash-sweep'; END IF; "
+        "IF to_regclass('rehearse_fence') IS NOT NULL THEN DELETE FROM rehearse_fence WHERE migration = 'crash-sweep'; END IF; END $$");
+  };
+  const std::string dir = testing::temp_dir();
+  std::ofstream(dir + "crash-sweep.sql") << crash_sweep::kFile;
+  int compared = 0;
+  for (const crash_sweep::Case& c : crash_sweep::cases()) {
+    if (*c.other_faults != '\0') continue;
+    SCOPED_TRACE(c.name);
+    std::string yaml = crash_sweep::scenario_yaml(c);
+    const auto replace = [&yaml](const std::string& from, const std::string& to) {
+      const std::size_t at = yaml.find(from);
+      ASSERT_NE(at, std::string::npos) << from;
+      yaml.replace(at, from.size(), to);
+    };
+    replace("topology: {regions: [{name: us-east-1, replicas: 0}]}\n",
+            fmt::format("regions:\n  - {{name: us-east-1, primary: \"{}\", replicas: []}}\n", primary));
+    replace("lock: {backend: redis,", "lock: {backend: redis, endpoints: [\"127.0.0.1:56379\"],");
+    std::ofstream(dir + "crash-sweep-live.yaml") << yaml;
+    LiveConfigResult loaded = load_live_config_file(dir + "crash-sweep-live.yaml");
+    ASSERT_TRUE(loaded.ok()) << (loaded.errors.empty() ? "" : loaded.errors.front().to_string());
+    reset();
+    Result<RunResult> result = run(*loaded.config);
+    ASSERT_TRUE(result.is_ok()) << result.status().to_string();
+    EXPECT_EQ(count_events(result.value(), EventKind::node_crash), 1);
+    EXPECT_EQ(count_events(result.value(), EventKind::node_restart), 1);
+
+    crash_sweep::State live;
+    for (const char* column : {"note", "status"}) {
+      if (scalar(primary, fmt::format("SELECT count(*) FROM information_schema.columns WHERE table_name = 'orders' AND column_name = '{}'",
+                                      column)) == "1") {
+        live.columns.push_back(column);
+      }
+    }
+    const auto index = [&](const char* name) {
+      const std::string valid = scalar(primary, fmt::format("SELECT coalesce((SELECT i.indisvalid::text FROM pg_index i JOIN pg_class c "
+                                                            "ON c.oid = i.indexrelid WHERE c.relname = '{}'), 'absent')", name));
+      return valid == "absent" ? valid : valid == "true" ? std::string("valid") : std::string("invalid");
+    };
+    live.status_index = index("orders_status_idx");
+    live.note_index = index("orders_note_idx");
+    live.check = scalar(primary, "SELECT count(*) FROM pg_constraint WHERE conname = 'orders_amount_check'") == "1";
+    live.completed = result.value().outcome == "completed";
+    EXPECT_EQ(live, c.expected) << "live: " << crash_sweep::to_string(live);
+    ++compared;
+  }
+  reset();
+  EXPECT_EQ(compared, 6);
+}
 
 }  // namespace
 }  // namespace rehearse
