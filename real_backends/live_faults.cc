@@ -347,7 +347,14 @@ void LiveFaults::start(Active& fault) {
     } else {
       fault.session = std::make_unique<pqxx::connection>(region.primary + " connect_timeout=3");
       fault.transaction = std::make_unique<pqxx::work>(*fault.session);
-      fault.transaction->exec("LOCK TABLE " + fault.session->quote_name(context_.scenario.table.name) + " IN ACCESS SHARE MODE");
+      // A long transaction as the simulator has it (a report's long query, a session idle in a
+      // transaction): ACCESS SHARE on the table and a snapshot older than what comes after it, so
+      // that CREATE INDEX CONCURRENTLY waits for it (WaitForOlderSnapshots) as it does in the
+      // simulator. In READ COMMITTED an idle transaction keeps no snapshot and would not be waited for.
+      const std::string table = fault.session->quote_name(context_.scenario.table.name);
+      fault.transaction->exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+      fault.transaction->exec("LOCK TABLE " + table + " IN ACCESS SHARE MODE");
+      fault.transaction->exec("SELECT 1 FROM " + table + " LIMIT 1");
     }
   } catch (const std::exception& error) {
     record(fault, EventKind::fault_skipped, describe(spec) + ": " + redact(error.what()));
