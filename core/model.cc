@@ -110,8 +110,8 @@ std::string statement_phase(int statement) { return fmt::format("statement {}", 
 std::string describe_trigger(const FaultSpec& fault) {
   auto text = [](TimeUs us) { return us % kSec == 0 ? fmt::format("{}s", us / kSec) : fmt::format("{}ms", us / kMs); };
   if (fault.at_phase) {
-    const std::string phase = fault.at_phase->statement > 0 ? trigger_phase(*fault.at_phase) : "phase " + fault.at_phase->phase;
-    return fmt::format("{} in {} +{}", phase, fault.at_phase->region, text(fault.at_phase->after_us));
+    return fmt::format("{}{} in {} +{}", fault.at_phase->statement > 0 ? "" : "phase ", trigger_phase(*fault.at_phase),
+                       fault.at_phase->region, text(fault.at_phase->after_us));
   }
   return "at " + text(fault.at_us);
 }

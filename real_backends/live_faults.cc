@@ -218,8 +218,8 @@ std::vector<UnfiredFault> LiveFaults::not_fired() const {
     std::string why = fault->skipped;
     if (fault->state == Active::State::waiting) {
       const auto& phase = fault->spec.at_phase;
-      why = phase && context_.history.first_phase_us(trigger_phase(*phase), phase->region) < 0 ? (phase->statement > 0 ? "statement never reached" : "phase never reached")
-                                                                                      : "the run ended before it was due";
+      const bool never_reached = phase && context_.history.first_phase_us(trigger_phase(*phase), phase->region) < 0;
+      why = !never_reached ? "the run ended before it was due" : phase->statement > 0 ? "statement never reached" : "phase never reached";
     }
     if (!why.empty()) missed.push_back(UnfiredFault{describe(fault->spec), describe_trigger(fault->spec), why});
   }
@@ -282,17 +282,17 @@ void LiveFaults::start(Active& fault) {
   if (spec.kind == FaultKind::pause || (spec.kind == FaultKind::crash && lock_number(fault.target) == 0)) {
     int number = engine_number(fault.target);
     if (fault.target == "holder") number = holder_engine();
+    EngineProcess* engine = number >= 1 && number <= static_cast<int>(context_.engines.size())
+                                ? context_.engines[static_cast<std::size_t>(number - 1)].get()
+                                : nullptr;
     // An engine that killed itself at the fault's statement (kills_itself) has exited already.
-    const auto self_killed = [&](const EngineProcess& engine) {
-      return spec.kind == FaultKind::crash && kills_itself(spec, fmt::format("engine-{}", engine.instance())) && engine.exited() &&
-             engine.exit_code() == 128 + SIGKILL;
-    };
-    if (number < 1 || number > static_cast<int>(context_.engines.size()) ||
-        !(context_.engines[static_cast<std::size_t>(number - 1)]->running() || self_killed(*context_.engines[static_cast<std::size_t>(number - 1)]))) {
+    const bool self_killed = engine != nullptr && spec.kind == FaultKind::crash && engine->exited() &&
+                             engine->exit_code() == 128 + SIGKILL && kills_itself(spec, fmt::format("engine-{}", number));
+    if (engine == nullptr || !(engine->running() || self_killed)) {
       record(fault, EventKind::fault_skipped, describe(spec) + ": no such engine running now");
       return;
     }
-    fault.engine = context_.engines[static_cast<std::size_t>(number - 1)].get();
+    fault.engine = engine;
     record(fault, EventKind::fault_start, fmt::format("{} [engine-{}]", describe(spec), number));
     if (spec.kind == FaultKind::pause) {
       fault.engine->send(fault.engine->ready() ? SIGUSR1 : SIGSTOP);  // stop at the next protected write

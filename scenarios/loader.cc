@@ -2470,15 +2470,13 @@ class ScenarioLoader {
 
   // `statement: N` of a phase trigger: the Nth statement of a SQL file run as written.
   bool load_statement_trigger(const Item& item, PhaseTrigger* trigger) {
-    const YAML::Node& node = item.node;
-    long long number = 0;
-    try {
-      number = node.IsScalar() ? node.as<long long>() : 0;
-    } catch (const YAML::Exception&) {
-      number = 0;
-    }
-    if (number < 1 || number > 100000) {
-      report(errors_, item, fmt::format("expected a statement number (1, 2, ...), got '{}'", node.IsScalar() ? node.Scalar() : "a non-scalar"));
+    constexpr std::int64_t kStatementMax = 1000000;
+    const std::string expected = "a statement number (1, 2, ...)";
+    std::string text;
+    if (!to_scalar(errors_, item, expected, &text)) return false;
+    const std::optional<std::int64_t> number = parse_int(text);
+    if (!number || *number < 1 || *number > kStatementMax) {
+      report(errors_, item, fmt::format("expected {}, got '{}'", expected, text));
       return false;
     }
     if (s_.migration.mode != MigrationMode::as_written || s_.migration.sql.empty()) {
@@ -2489,7 +2487,7 @@ class ScenarioLoader {
       report(errors_, item, fmt::format("a SQL file's statements run in phase expand, not {}", trigger->phase));
       return false;
     }
-    trigger->statement = static_cast<int>(number);
+    trigger->statement = static_cast<int>(*number);
     return true;
   }
 

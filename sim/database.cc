@@ -4,6 +4,7 @@
 #include "sim/database.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 
 #include <fmt/format.h>
@@ -252,14 +253,17 @@ void draw_reference(const DataReference& reference, const Table& referenced, Rng
     all_null = all_null && it->second.is_null();
   }
   if (all_null || referenced.row_count() == 0) return;
-  // Called for every application write: no allocation, the columns looked up where they are.
-  for (const std::string& column : reference.ref_columns) {
-    if (referenced.column_index(column) < 0) return;
+  // Called for every application write: the referenced columns looked up once each, into the
+  // stack (a key has at most PostgreSQL's INDEX_MAX_KEYS columns), nothing allocated.
+  constexpr std::size_t kKeyColumnsMax = 32;
+  std::array<int, kKeyColumnsMax> sources{};
+  if (reference.ref_columns.size() > kKeyColumnsMax || reference.ref_columns.size() != reference.columns.size()) return;
+  for (std::size_t i = 0; i < reference.ref_columns.size(); ++i) {
+    sources[i] = referenced.column_index(reference.ref_columns[i]);
+    if (sources[i] < 0) return;
   }
   const std::int64_t row = rng.uniform(1, referenced.row_count());
-  for (std::size_t i = 0; i < reference.columns.size(); ++i) {
-    (*values)[reference.columns[i]] = referenced.cell(row, referenced.column_index(reference.ref_columns[i]));
-  }
+  for (std::size_t i = 0; i < reference.columns.size(); ++i) (*values)[reference.columns[i]] = referenced.cell(row, sources[i]);
 }
 
 std::vector<Table> generate_tables(const Scenario& scenario, std::uint64_t seed) {
