@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -23,6 +25,7 @@
 #include "real_backends/live_network.h"
 #include "real_backends/live_runner.h"
 #include "real_backends/postgres.h"
+#include "reports/run_json.h"
 #include "scenarios/costs.h"
 #include "scenarios/live_config.h"
 #include "sim/database.h"
@@ -37,6 +40,7 @@ struct ConformOptions {
   std::optional<std::uint64_t> seed;
   bool json = false;
   bool reset = false;
+  std::string histories;  // --histories DIR
 };
 
 constexpr const char* kMarkPrefix = "rehearse conform:";
@@ -242,6 +246,7 @@ int conform_command(const ConformOptions& options) {
   world_options.keep_request_latencies = true;
   world_options.commit_flush = commit_flush;
   world_options.host_cores = shared_host_cores(config);
+  world_options.app_connections = kAppConnections;  // the live application's pool (real_backends/live_traffic.h)
   sim::World world(scenario, scenario.seed, plan.value(), world_options);
   const RunResult simulated = world.run();
 
@@ -259,6 +264,11 @@ int conform_command(const ConformOptions& options) {
     return fail(kExitBadInput, live_run.value().nothing_to_do + "; run again with --reset to migrate a fresh table");
   }
 
+  if (!options.histories.empty()) {
+    std::filesystem::create_directories(options.histories);
+    std::ofstream(std::filesystem::path(options.histories) / "simulated.jsonl") << reports::history_lines(simulated.history);
+    std::ofstream(std::filesystem::path(options.histories) / "live.jsonl") << reports::history_lines(live_run.value().history);
+  }
   const ConformSpec spec = conform_spec(scenario);
   const WorldMeasures sim_measures = measure_world(spec, simulated, world.observations());
   const WorldMeasures live_measures = measure_world(spec, live_run.value(), live_observations);
@@ -319,6 +329,8 @@ void register_conform_command(CLI::App& app) {
   command->add_option("--costs", options->costs, "Cost profile file for the simulation (default: the config's costs:)");
   command->add_option("--seed", options->seed, "Seed of both runs (default: the config's seed)")->check(unsigned_seed());
   command->add_flag("--json", options->json, "Print both worlds' numbers, ratio and band of every row as one JSON object");
+  command->add_option("--histories", options->histories,
+                      "Directory to write both worlds' histories to (simulated.jsonl, live.jsonl), for a mismatch's why");
   command->add_flag("--reset", options->reset, "Drop and recreate the table when an earlier conform run created it");
   command->callback([options] {
     const int code = conform_command(*options);

@@ -33,70 +33,9 @@ std::string buggify_text(const RunResult& result) {
 
 }  // namespace
 
-nlohmann::json run_json(const RunResult& result) {
-  nlohmann::json violations = nlohmann::json::array();
-  for (const auto& violation : result.violations) {
-    violations.push_back({{"invariant", violation.invariant},
-                          {"time_ms", violation.time_us / kMs},
-                          {"node", violation.node},
-                          {"detail", violation.detail},
-                          {"events", violation.events}});
-  }
-  nlohmann::json regions = nlohmann::json::object();
-  for (const auto& [region, state] : result.region_states) regions[region] = state;
-  nlohmann::json migration = {{"outcome", result.outcome}, {"regions", regions}};
-  if (!result.nothing_to_do.empty()) {  // extension of cli.md (docs/cli.md)
-    migration["already_complete"] = true;
-    migration["note"] = result.nothing_to_do;
-  }
-  const RunStats& s = result.stats;
-  nlohmann::json object = {{"scenario", result.scenario},
-          {"seed", result.seed},
-          {"verdict", result.violated() ? "violation" : "pass"},
-          {"violations", violations},
-          {"migration", migration},
-          {"stats",
-           {{"events", s.events},
-            {"sim_time_ms", s.sim_time_us / kMs},
-            {"wall_ms", s.wall_ms},
-            {"faults_injected", s.faults_injected},
-            {"lock_acquisitions", s.lock_acquisitions},
-            {"stale_writes_rejected", s.stale_writes_rejected},
-            {"app_requests", s.app_requests},
-            {"app_errors", s.app_errors},
-            {"max_stall_ms", s.max_stall_us / kMs},
-            {"max_replica_lag_ms", s.max_replica_lag_us / kMs},
-            {"rows_backfilled", s.rows_backfilled},
-            {"overlapping_belief_ms", s.overlapping_belief_us / kMs}}},
-          {"trace_hash", result.trace_hash}};
-  reports::add_stats_by_cause(object["stats"], s);
-  if (!result.faults_not_fired.empty()) {  // extension of cli.md (docs/cli.md); absent when every fault fired
-    nlohmann::json missed = nlohmann::json::array();
-    for (const UnfiredFault& fault : result.faults_not_fired) {
-      missed.push_back({{"fault", fault.fault}, {"at", fault.at}, {"why", fault.why}});
-    }
-    object["faults_not_fired"] = missed;
-  }
-  return object;
-}
+nlohmann::json run_json(const RunResult& result) { return reports::run_object(result); }
 
-nlohmann::json event_json(const Event& event) {
-  nlohmann::json json = {{"id", event.id},
-                         {"time_us", event.time_us},
-                         {"node", event.node},
-                         {"kind", to_string(event.kind)}};
-  if (event.outcome != Outcome::none) json["outcome"] = to_string(event.outcome);
-  if (event.write != WriteKind::none) json["write"] = to_string(event.write);
-  if (event.token != 0) json["token"] = event.token;
-  if (!event.actor.empty() && event.actor != event.node) json["actor"] = event.actor;
-  if (!event.region.empty()) json["region"] = event.region;
-  if (!event.detail.empty()) json["detail"] = event.detail;
-  if (event.a != 0 || event.b != 0) {
-    json["a"] = event.a;
-    json["b"] = event.b;
-  }
-  return json;
-}
+nlohmann::json event_json(const Event& event) { return reports::event_object(event); }
 
 void print_run_text(std::ostream& out, const RunResult& result, const std::string& scenario_argument) {
   out << fmt::format("scenario {}  seed {}\n", result.scenario, result.seed);

@@ -55,6 +55,7 @@ constexpr std::pair<const char*, double CostProfile::*> kKeys[] = {
     {"index_build_per_row_us", &CostProfile::index_build_per_row_us},
     {"table_rewrite_per_row_us", &CostProfile::table_rewrite_per_row_us},
     {"trigger_per_row_us", &CostProfile::trigger_per_row_us},
+    {"trigger_bypass_per_row_us", &CostProfile::trigger_bypass_per_row_us},
     {"row_lock_hold_us", &CostProfile::row_lock_hold_us},
     {"catalog_reload_us", &CostProfile::catalog_reload_us},
     {"trigger_first_call_us", &CostProfile::trigger_first_call_us},

@@ -158,7 +158,7 @@ TimeUs estimated_batch_us(const Scenario& scenario) {
   const std::int64_t rows = scenario.engine.batch_size > 0 ? scenario.engine.batch_size : scenario.table.rows;
   const CostProfile& costs = scenario.costs;
   return CostProfile::total_us(costs.statement_base_us, 1) +
-         CostProfile::total_us(costs.update_per_row_us_at(rows) + costs.trigger_per_row_us, rows);
+         CostProfile::total_us(costs.update_per_row_us_at(rows) + costs.trigger_bypass_per_row_us, rows);
 }
 
 std::vector<LintFinding> lint(const Scenario& scenario) {

@@ -28,7 +28,8 @@ struct LintFinding {
 
 // One backfill batch as the simulated database costs it with the scenario's profile (used by
 // the `ttl-shorter-than-batch` finding): statement_base_us + rows x (update_per_row_us at that
-// size + trigger_per_row_us, the dual-write trigger being installed during the backfill), rows
+// size + trigger_bypass_per_row_us, the dual-write trigger being installed during the backfill
+// and standing aside for its rows), rows
 // being batch_size, or the whole table when batch_size is 0 (one unbatched UPDATE).
 TimeUs estimated_batch_us(const Scenario& scenario);
 

@@ -296,6 +296,38 @@ std::string replica_identity_sql(const DdlStatement& statement, const QuoteName&
 
 }  // namespace
 
+const char* to_string(DdlStatement::Kind kind) {
+  switch (kind) {
+    case DdlStatement::Kind::add_column: return "add column";
+    case DdlStatement::Kind::drop_column: return "drop column";
+    case DdlStatement::Kind::rename_column: return "rename column";
+    case DdlStatement::Kind::set_not_null: return "set not null";
+    case DdlStatement::Kind::create_index: return "create index";
+    case DdlStatement::Kind::drop_index: return "drop index";
+    case DdlStatement::Kind::alter_column_type: return "alter column type";
+    case DdlStatement::Kind::drop_not_null: return "drop not null";
+    case DdlStatement::Kind::set_default: return "set default";
+    case DdlStatement::Kind::drop_default: return "drop default";
+    case DdlStatement::Kind::add_check: return "add check constraint";
+    case DdlStatement::Kind::add_foreign_key: return "add foreign key";
+    case DdlStatement::Kind::add_unique_using_index: return "add unique constraint";
+    case DdlStatement::Kind::validate_constraint: return "validate constraint";
+    case DdlStatement::Kind::drop_constraint: return "drop constraint";
+    case DdlStatement::Kind::rename_constraint: return "rename constraint";
+    case DdlStatement::Kind::create_table: return "create table";
+    case DdlStatement::Kind::drop_table: return "drop table";
+    case DdlStatement::Kind::rename_table: return "rename table";
+    case DdlStatement::Kind::set_replica_identity: return "set replica identity";
+    case DdlStatement::Kind::comment: return "comment";
+    case DdlStatement::Kind::opaque_sql: return "sql";
+    case DdlStatement::Kind::create_trigger: return "create trigger";
+    case DdlStatement::Kind::dml: return "dml";
+    case DdlStatement::Kind::catalog: return "catalog";
+    case DdlStatement::Kind::transaction: return "transaction";
+  }
+  return "?";
+}
+
 std::string statement_sql(const DdlStatement& statement, const std::function<std::string(const std::string&)>& quote_name) {
   using D = DdlStatement::Kind;
   if (statement.as_written) return statement.sql;  // a SQL file's statement runs as its file has it

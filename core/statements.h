@@ -117,6 +117,9 @@ std::string describe_locks(const StatementModel& model, const std::function<std:
 // transaction block is catalog_only here (its steps are each their own kind); a type change rewrites; a CHECK or FOREIGN KEY is added NOT VALID unless
 // the statement says otherwise; SET NOT NULL scans unless a valid CHECK (c IS NOT NULL) exists.
 StatementKind statement_kind(const DdlStatement& statement);
+// The statement's kind in words ("add column", "add check constraint"): history details and
+// attribution texts, the same in both worlds.
+const char* to_string(DdlStatement::Kind kind);
 // The SQL the PostgreSQL backend runs for `statement` and `rehearse plan` prints, identifiers
 // passed through `quote_name` (the backend quotes them; plan prints them as they are). Written
 // to be re-runnable after a crash (IF [NOT] EXISTS where PostgreSQL has it).

@@ -273,7 +273,8 @@ bool RegionTraffic::write_once(PostgresConnection& connection, std::uint64_t& st
     // own RETURNING runs, so its order comes after this one.
     pqxx::nontransaction tx(db);
     const pqxx::result result =
-        tx.exec(statement_timeout_for(due_us, history_.elapsed_us()) + sql + " RETURNING id, nextval('rehearse_app_order')");
+        tx.exec(statement_timeout_for(due_us, history_.elapsed_us()) + sql +
+                " RETURNING id, nextval('rehearse_app_order'), pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::bigint");
     if (result.empty()) {
       finish(fmt::format("update row {}", row), sent, false, 0, true);
       return true;
@@ -284,6 +285,7 @@ bool RegionTraffic::write_once(PostgresConnection& connection, std::uint64_t& st
     }
     {
       std::lock_guard<std::mutex> guard(mutex_);
+      if (!endpoints_.replicas.empty()) unreplayed_writes_.emplace(result[0][2].as<std::int64_t>(), history_.elapsed_us());
       auto acknowledged = acknowledged_.find(id);
       if (acknowledged == acknowledged_.end() || acknowledged->second.order < order) {
         acknowledged_[id] = AcknowledgedWrite{endpoints_.name, id, order, history_.elapsed_us(), writes_new, written};
@@ -361,7 +363,9 @@ void RegionTraffic::read_once(PostgresConnection& connection, std::uint64_t& sta
                                                  db.quote_name(scenario_.table.name), row, positions));
     TimeUs staleness = 0;
     if (!endpoints_.replicas.empty()) {
-      staleness = replica_staleness(found[1].as<std::int64_t>(), found[2].as<std::int64_t>(), found[3].as<std::int64_t>());
+      staleness = scenario_.workload.writes_per_s > 0
+                      ? staleness_behind_writes(found[2].as<std::int64_t>())
+                      : replica_staleness(found[1].as<std::int64_t>(), found[2].as<std::int64_t>(), found[3].as<std::int64_t>());
     }
     finish(what, sent, false, std::max<TimeUs>(staleness, 0), false);
   } catch (const std::exception& error) {
@@ -370,7 +374,21 @@ void RegionTraffic::read_once(PostgresConnection& connection, std::uint64_t& sta
   }
 }
 
-// How long the replica has held WAL it has not replayed: from when a read first saw its receive
+// A read is as stale as the oldest write the application was told committed and the replica does
+// not show yet: what the simulated replica's staleness is (its oldest unreplayed change's age).
+// Positions alone cannot say it: the replica's receive position is often a few bytes (a record
+// in flight, a page header) past its replay position with nothing committed behind them, and
+// through a 20 s lock queue with no commits conform's (d) read 10 s of "staleness" that way. The
+// engine's own changes are not in the list: a batch the replica has not replayed shows through
+// the application's writes committed after it, up to one write's interval later.
+TimeUs RegionTraffic::staleness_behind_writes(std::int64_t replayed) {
+  const TimeUs now = history_.elapsed_us();
+  std::lock_guard<std::mutex> guard(mutex_);
+  unreplayed_writes_.erase(unreplayed_writes_.begin(), unreplayed_writes_.upper_bound(replayed));
+  return unreplayed_writes_.empty() ? 0 : std::max<TimeUs>(now - unreplayed_writes_.begin()->second, 0);
+}
+
+// Without application writes: how long the replica has held WAL it has not replayed: from when a read first saw its receive
 // position past the position it has now replayed. The age of the last replayed transaction
 // (pg_last_xact_replay_timestamp) alone counts the time the primary committed nothing: after a
 // 20 s lock queue with no commits, a replica milliseconds behind showed 12 s of staleness. It

@@ -73,6 +73,9 @@ class RegionTraffic {
   bool gave_up(const std::string& what, TimeUs due_us, bool write);
   void finish(const std::string& what, TimeUs sent_us, bool failed, TimeUs staleness_us, bool write);
   TimeUs replica_staleness(std::int64_t received_lsn, std::int64_t replayed_lsn, TimeUs last_replayed_age_us);
+  // With application writes: how long ago the oldest acknowledged write the replica has not
+  // replayed (its position past `replayed_lsn`) was acknowledged; 0 when it shows every one.
+  TimeUs staleness_behind_writes(std::int64_t replayed_lsn);
 
   RegionEndpoints endpoints_;
   const Scenario& scenario_;
@@ -99,6 +102,9 @@ class RegionTraffic {
   std::map<std::int64_t, Writer> writers_;
   std::vector<RequestLatency> latencies_;
   std::deque<std::pair<std::int64_t, TimeUs>> received_;  // receive positions the reads saw, and when first
+  // The application's acknowledged writes a replica may not show yet: the primary's WAL insert
+  // position after the write's row (its commit record follows it) -> when it was acknowledged.
+  std::map<std::int64_t, TimeUs> unreplayed_writes_;
   TimeUs max_stall_us_ = 0;
   TimeUs max_staleness_us_ = 0;
   std::int64_t errors_by_cause_[kCauses] = {0, 0};

@@ -87,38 +87,6 @@ std::string ddl_sql(pqxx::connection& connection, const DdlStatement& statement)
   return statement_sql(statement, [&connection](const std::string& name) { return quoted(connection, name); });
 }
 
-const char* ddl_name(DdlStatement::Kind kind) {
-  switch (kind) {
-    case DdlStatement::Kind::add_column: return "add column";
-    case DdlStatement::Kind::drop_column: return "drop column";
-    case DdlStatement::Kind::rename_column: return "rename column";
-    case DdlStatement::Kind::set_not_null: return "set not null";
-    case DdlStatement::Kind::create_index: return "create index";
-    case DdlStatement::Kind::drop_index: return "drop index";
-    case DdlStatement::Kind::alter_column_type: return "alter column type";
-    case DdlStatement::Kind::drop_not_null: return "drop not null";
-    case DdlStatement::Kind::set_default: return "set default";
-    case DdlStatement::Kind::drop_default: return "drop default";
-    case DdlStatement::Kind::add_check: return "add check";
-    case DdlStatement::Kind::add_foreign_key: return "add foreign key";
-    case DdlStatement::Kind::add_unique_using_index: return "add unique using index";
-    case DdlStatement::Kind::validate_constraint: return "validate constraint";
-    case DdlStatement::Kind::drop_constraint: return "drop constraint";
-    case DdlStatement::Kind::rename_constraint: return "rename constraint";
-    case DdlStatement::Kind::create_table: return "create table";
-    case DdlStatement::Kind::drop_table: return "drop table";
-    case DdlStatement::Kind::rename_table: return "rename table";
-    case DdlStatement::Kind::set_replica_identity: return "set replica identity";
-    case DdlStatement::Kind::comment: return "comment";
-    case DdlStatement::Kind::opaque_sql: return "sql";
-    case DdlStatement::Kind::create_trigger: return "create trigger";
-    case DdlStatement::Kind::dml: return "dml";
-    case DdlStatement::Kind::catalog: return "catalog";
-    case DdlStatement::Kind::transaction: return "transaction";
-  }
-  return "?";
-}
-
 bool constraint_exists(pqxx::transaction_base& tx, const std::string& table, const std::string& name) {
   return !tx.exec(fmt::format("SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass({}) AND conname = {}", tx.quote(table),
                               tx.quote(name)))
@@ -297,7 +265,7 @@ Status PostgresRegionDatabase::execute_ddl(const DdlStatement& statement, const 
   pause_point();  // a requested pause lands here: after the lease check, before the write
   // CREATE / DROP INDEX CONCURRENTLY cannot run inside a transaction block.
   if (!statement_model(statement_kind(statement)).in_transaction) return outside_transaction(statement, limits, fence);
-  const std::string detail = fmt::format("{}: {} {}{}", statement.purpose, ddl_name(statement.kind), statement.column,
+  const std::string detail = fmt::format("{}: {} {}{}", statement.purpose, to_string(statement.kind), statement.column,
                                          statement.to.empty() ? "" : " to " + statement.to);
   return guarded("ddl", [&](pqxx::connection& connection) {
     pqxx::work tx(connection);
@@ -330,8 +298,8 @@ Status PostgresRegionDatabase::execute_ddl(const DdlStatement& statement, const 
 // the fence is checked (and committed) first, then the statement runs on the same session under
 // the limits.
 Status PostgresRegionDatabase::outside_transaction(const DdlStatement& statement, const DdlLimits& limits, const Fence& fence) {
-  const std::string detail = fmt::format("{}: {} {}", statement.purpose, ddl_name(statement.kind), statement.column);
-  return guarded(ddl_name(statement.kind), [&](pqxx::connection& connection) {
+  const std::string detail = fmt::format("{}: {} {}", statement.purpose, to_string(statement.kind), statement.column);
+  return guarded(to_string(statement.kind), [&](pqxx::connection& connection) {
     std::int64_t seq = 0;
     {
       pqxx::work tx(connection);

@@ -1,4 +1,4 @@
-// The mirror of cli/output.cc's run_json() and event_json() (see reports/run_json.h).
+// The one writer of the `run --json` object and of history events (see reports/run_json.h).
 #include "reports/run_json.h"
 
 namespace rehearse::reports {
@@ -14,12 +14,17 @@ nlohmann::json run_object(const RunResult& result) {
   }
   nlohmann::json regions = nlohmann::json::object();
   for (const auto& [region, state] : result.region_states) regions[region] = state;
+  nlohmann::json migration = {{"outcome", result.outcome}, {"regions", regions}};
+  if (!result.nothing_to_do.empty()) {  // extension of cli.md (docs/cli.md)
+    migration["already_complete"] = true;
+    migration["note"] = result.nothing_to_do;
+  }
   const RunStats& s = result.stats;
   nlohmann::json object = {{"scenario", result.scenario},
           {"seed", result.seed},
           {"verdict", result.violated() ? "violation" : "pass"},
           {"violations", violations},
-          {"migration", {{"outcome", result.outcome}, {"regions", regions}}},
+          {"migration", migration},
           {"stats",
            {{"events", s.events},
             {"sim_time_ms", s.sim_time_us / kMs},
@@ -35,6 +40,13 @@ nlohmann::json run_object(const RunResult& result) {
             {"overlapping_belief_ms", s.overlapping_belief_us / kMs}}},
           {"trace_hash", result.trace_hash}};
   add_stats_by_cause(object["stats"], s);
+  if (!result.faults_not_fired.empty()) {  // extension of cli.md (docs/cli.md); absent when every fault fired
+    nlohmann::json missed = nlohmann::json::array();
+    for (const UnfiredFault& fault : result.faults_not_fired) {
+      missed.push_back({{"fault", fault.fault}, {"at", fault.at}, {"why", fault.why}});
+    }
+    object["faults_not_fired"] = missed;
+  }
   return object;
 }
 

@@ -1,7 +1,6 @@
-// result.json and history.jsonl: the `run --json` object and one JSON object per event, in
-// exactly the form of cli/output.h's run_json() / event_json(). reports/ may not depend on
-// cli/ (the CLI links the reports, not the other way round), so the two are mirrored here;
-// tests/report_test.cc checks that they stay identical to the CLI's.
+// The `run --json` object (../shared/spec/cli.md) and one JSON object per history event: the one
+// writer of both, used by `rehearse run --json` / `--trace` (cli/) and by a report's result.json
+// and history.jsonl.
 #pragma once
 
 #include <string>
@@ -15,7 +14,6 @@ namespace rehearse::reports {
 nlohmann::json run_object(const RunResult& result);
 // The stats' split by cause (an extension, docs/cli.md): app_errors_by_cause,
 // max_stall_ms_by_cause and max_replica_lag_ms_by_cause, each {"migration": N, "fault": M}.
-// Shared by both mirrors.
 void add_stats_by_cause(nlohmann::json& stats, const RunStats& s);
 nlohmann::json event_object(const Event& event);
 // Every event of the history, one compact JSON object a line.

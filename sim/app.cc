@@ -15,8 +15,10 @@ constexpr std::size_t kIncidentsMax = 20;        // incidents kept per kind (the
 
 // One request in flight. What it was is kept as data and spelled out only for an incident.
 struct AppServer::Pending {
-  TimeUs sent_us = 0;
+  TimeUs sent_us = 0;  // its due time (with a connection pool, it may have waited for one since)
   bool done = false;
+  bool pooled = false;          // holds one of the pool's connections until it finishes
+  const char* unsent = nullptr;  // failed unsent: its client timeout passed while it waited for a connection
   bool new_code = false;
   std::int64_t row_id = 0;             // writes: 0 = an insert
   const Node* read_target = nullptr;   // reads: the database node asked
@@ -45,6 +47,7 @@ struct AppServer::Pending {
   MigrationWaits waits;
   FaultTouch touch;
   std::string what() const {
+    if (unsent != nullptr) return fmt::format("{} (unsent: no connection of the application's pool freed in time)", unsent);
     if (read_target != nullptr) return "read from " + read_target->name();
     return row_id == 0 ? "insert" : fmt::format("update row {}", row_id);
   }
@@ -56,7 +59,7 @@ std::shared_ptr<MigrationWaits> waits_of(const std::shared_ptr<AppServer::Pendin
 }
 
 AppServer::AppServer(Kernel& kernel, Network& network, AppEndpoints endpoints, const Scenario& scenario,
-                     std::uint64_t seed, Observations& observations, TableWorkload traffic)
+                     std::uint64_t seed, Observations& observations, TableWorkload traffic, int connections)
     : kernel_(kernel),
       network_(network),
       endpoints_(std::move(endpoints)),
@@ -65,8 +68,10 @@ AppServer::AppServer(Kernel& kernel, Network& network, AppEndpoints endpoints, c
       table_(traffic_.table == scenario.table.name ? "" : traffic_.table),
       rng_(seed, "workload:" + endpoints_.app->name() + (table_.empty() ? "" : ":" + table_)),
       references_(data_references(scenario)),
-      observations_(observations) {
+      observations_(observations),
+      connections_(connections) {
   REHEARSE_ASSERT(find_table(scenario, traffic_.table) != nullptr);
+  REHEARSE_ASSERT(connections_ >= 0);
   if (!table_.empty()) {  // the first table's name ("") follows renames in the database itself
     std::string name = table_;
     for (const Operation& op : scenario.migration.operations) {
@@ -104,16 +109,50 @@ std::optional<std::string> AppServer::target_table() const {
 
 void AppServer::schedule_write() {
   kernel_.after(next_gap(traffic_.writes_per_s), [this] {
-    if (endpoints_.app->up() && !endpoints_.app->paused()) send_write();
+    if (endpoints_.app->up() && !endpoints_.app->paused()) due(write_pool_, &AppServer::send_write);
     schedule_write();
   });
 }
 
 void AppServer::schedule_read() {
   kernel_.after(next_gap(traffic_.reads_per_s), [this] {
-    if (endpoints_.app->up() && !endpoints_.app->paused()) send_read();
+    if (endpoints_.app->up() && !endpoints_.app->paused()) due(read_pool_, &AppServer::send_read);
     schedule_read();
   });
+}
+
+void AppServer::due(Pool& pool, void (AppServer::*send)(TimeUs)) {
+  if (connections_ == 0) {
+    (this->*send)(kernel_.now());
+    return;
+  }
+  if (pool.busy < connections_) {
+    ++pool.busy;
+    (this->*send)(kernel_.now());
+  } else {
+    pool.waiting.push_back(kernel_.now());
+  }
+}
+
+void AppServer::released(Pool& pool, void (AppServer::*send)(TimeUs), const char* what, bool write) {
+  REHEARSE_ASSERT(pool.busy > 0);
+  --pool.busy;
+  while (pool.busy < connections_ && !pool.waiting.empty()) {
+    const TimeUs due_us = pool.waiting.front();
+    pool.waiting.pop_front();
+    if (kernel_.now() - due_us >= kAppRequestTimeoutUs) {  // its client timeout passed while it waited
+      Pending unsent;
+      unsent.sent_us = due_us;
+      unsent.read_target = write ? nullptr : endpoints_.primary;
+      unsent.unsent = what;
+      unsent.waits.total_us = unsent.waits.longest_us = kernel_.now() - due_us;
+      unsent.waits.why = "for a connection of the application's pool, every one busy";
+      finish(unsent, true, 0, 0);
+      continue;
+    }
+    ++pool.busy;
+    (this->*send)(due_us);
+  }
 }
 
 std::int64_t AppServer::pick_row(const std::string& table) {
@@ -125,9 +164,12 @@ std::int64_t AppServer::pick_row(const std::string& table) {
   return rng_.uniform(1, rows);
 }
 
-void AppServer::send_write() {
+void AppServer::send_write(TimeUs due_us) {
   const std::optional<std::string> table = target_table();
-  if (!table) return;
+  if (!table) {
+    if (connections_ > 0) released(write_pool_, &AppServer::send_write, "write", true);
+    return;
+  }
   AppWrite write;
   write.new_code = new_code_;
   write.row_id = rng_.chance(scenario_.workload.update_ratio) ? pick_row(*table) : 0;
@@ -139,7 +181,9 @@ void AppServer::send_write() {
     }
   }
   auto pending = std::make_shared<Pending>();
-  pending->sent_us = kernel_.now();
+  pending->sent_us = due_us;
+  pending->pooled = connections_ > 0;
+  if (pending->pooled) pending->waits.deadline_us = due_us + kAppRequestTimeoutUs;
   pending->new_code = write.new_code;
   pending->row_id = write.row_id;
   SimDatabase* database = endpoints_.database;
@@ -165,14 +209,17 @@ void AppServer::send_write() {
       }, &pending->touch);
     }, waits_of(pending));
   }, &pending->touch);
-  kernel_.after(kAppRequestTimeoutUs, [this, pending] {
+  kernel_.after(due_us + kAppRequestTimeoutUs - kernel_.now(), [this, pending] {
     if (!pending->done) finish(*pending, true, 0, 0);
   });
 }
 
-void AppServer::send_read() {
+void AppServer::send_read(TimeUs due_us) {
   const std::optional<std::string> table = target_table();
-  if (!table) return;
+  if (!table) {
+    if (connections_ > 0) released(read_pool_, &AppServer::send_read, "read", false);
+    return;
+  }
   const int replicas = static_cast<int>(endpoints_.replicas.size());
   const int replica = replicas == 0 ? 0 : 1 + static_cast<int>(rng_.below(static_cast<std::uint64_t>(replicas)));
   Node& target = replica == 0 ? *endpoints_.primary : *endpoints_.replicas[static_cast<std::size_t>(replica - 1)];
@@ -182,7 +229,9 @@ void AppServer::send_read() {
                          ? replica
                          : endpoints_.replica_numbers[static_cast<std::size_t>(replica - 1)];
   auto pending = std::make_shared<Pending>();
-  pending->sent_us = kernel_.now();
+  pending->sent_us = due_us;
+  pending->pooled = connections_ > 0;
+  if (pending->pooled) pending->waits.deadline_us = due_us + kAppRequestTimeoutUs;
   pending->read_target = &target;
   pending->aim(target, *endpoints_.primary);
   SimDatabase* database = endpoints_.database;
@@ -194,7 +243,7 @@ void AppServer::send_read() {
       }, &pending->touch);
     }, waits_of(pending), table);
   }, &pending->touch);
-  kernel_.after(kAppRequestTimeoutUs, [this, pending] {
+  kernel_.after(due_us + kAppRequestTimeoutUs - kernel_.now(), [this, pending] {
     if (!pending->done) finish(*pending, true, 0, 0);
   });
 }
@@ -232,6 +281,11 @@ AppServer::Attribution AppServer::attribute(const Pending& request) const {
 
 void AppServer::finish(Pending& request, bool failed, TimeUs staleness_us, TimeUs staleness_without_faults_us) {
   request.done = true;
+  if (request.pooled) {  // its connection is free: the server cancelled it at the deadline, or it answered
+    const bool write = request.read_target == nullptr;
+    released(write ? write_pool_ : read_pool_, write ? &AppServer::send_write : &AppServer::send_read,
+             write ? "write" : "read", write);
+  }
   ++requests_;
   if (failed) ++errors_;
   const std::string& region = endpoints_.app->region();

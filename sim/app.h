@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -39,8 +40,9 @@ class AppServer {
   struct Pending;  // one request in flight (public for sim/app.cc's helpers)
   // Traffic to one table at `traffic`'s rates; the scenario's first table (traffic.table is its
   // name) draws from the stream one-table runs always used, every other table from its own.
+  // `connections`: per kind, 0 = unbounded (sim::WorldOptions::app_connections).
   AppServer(Kernel& kernel, Network& network, AppEndpoints endpoints, const Scenario& scenario, std::uint64_t seed,
-            Observations& observations, TableWorkload traffic);
+            Observations& observations, TableWorkload traffic, int connections = 0);
 
   // Starts traffic; it stops when the kernel stops.
   void start();
@@ -76,8 +78,19 @@ class AppServer {
   TimeUs next_gap(double per_second);
   void schedule_write();
   void schedule_read();
-  void send_write();
-  void send_read();
+  // One kind's connection pool (connections_ > 0): requests in flight, and the due times of
+  // those waiting for a connection, oldest first.
+  struct Pool {
+    int busy = 0;
+    std::deque<TimeUs> waiting;
+  };
+  // A request of the kind due now: sent, or queued for a connection when the pool is full.
+  void due(Pool& pool, void (AppServer::*send)(TimeUs));
+  // A connection of `pool` is free again: the oldest waiting request still inside its client
+  // timeout is sent on it (the ones past it fail unsent).
+  void released(Pool& pool, void (AppServer::*send)(TimeUs), const char* what, bool write);
+  void send_write(TimeUs due_us);
+  void send_read(TimeUs due_us);
   void finish(Pending& request, bool failed, TimeUs staleness_us, TimeUs staleness_without_faults_us);
   Attribution attribute(const Pending& request) const;
   std::int64_t pick_row(const std::string& table);
@@ -105,6 +118,9 @@ class AppServer {
   std::map<TimeUs, RequestWindow> windows_;
   std::map<std::int64_t, std::uint64_t> last_applied_order_;
   Second second_;  // row -> order of its last applied write
+  int connections_ = 0;
+  Pool write_pool_;
+  Pool read_pool_;
   std::size_t incidents_kept_[2][kCauses] = {{0, 0}, {0, 0}};  // [slow, stale][cause]: incidents kept so far
 };
 

@@ -72,38 +72,6 @@ Value generate_default(const ColumnSpec& column, Rng& rng) {
   return Value::null();
 }
 
-const char* ddl_name(DdlStatement::Kind kind) {
-  switch (kind) {
-    case DdlStatement::Kind::add_column: return "add column";
-    case DdlStatement::Kind::drop_column: return "drop column";
-    case DdlStatement::Kind::rename_column: return "rename column";
-    case DdlStatement::Kind::set_not_null: return "set not null";
-    case DdlStatement::Kind::create_index: return "create index";
-    case DdlStatement::Kind::drop_index: return "drop index";
-    case DdlStatement::Kind::alter_column_type: return "alter column type";
-    case DdlStatement::Kind::drop_not_null: return "drop not null";
-    case DdlStatement::Kind::set_default: return "set default";
-    case DdlStatement::Kind::drop_default: return "drop default";
-    case DdlStatement::Kind::add_check: return "add check constraint";
-    case DdlStatement::Kind::add_foreign_key: return "add foreign key";
-    case DdlStatement::Kind::add_unique_using_index: return "add unique constraint";
-    case DdlStatement::Kind::validate_constraint: return "validate constraint";
-    case DdlStatement::Kind::drop_constraint: return "drop constraint";
-    case DdlStatement::Kind::rename_constraint: return "rename constraint";
-    case DdlStatement::Kind::create_table: return "create table";
-    case DdlStatement::Kind::drop_table: return "drop table";
-    case DdlStatement::Kind::rename_table: return "rename table";
-    case DdlStatement::Kind::set_replica_identity: return "set replica identity";
-    case DdlStatement::Kind::comment: return "comment";
-    case DdlStatement::Kind::opaque_sql: return "sql";
-    case DdlStatement::Kind::create_trigger: return "create trigger";
-    case DdlStatement::Kind::dml: return "dml";
-    case DdlStatement::Kind::catalog: return "catalog";
-    case DdlStatement::Kind::transaction: return "transaction";
-  }
-  return "?";
-}
-
 // The statement as PostgreSQL names it, for attribution texts.
 const char* ddl_sql(DdlStatement::Kind kind) {
   switch (kind) {
@@ -664,7 +632,7 @@ bool SimDatabase::client_gone(const std::function<bool()>& client_alive, const R
 void SimDatabase::finish_ddl(TableState& table, const DdlStatement& statement, const Fence& fence, const std::string& actor,
                              const Respond<Status>& respond, std::uint64_t lock) {
   table.lock.release(lock);
-  const std::string detail = fmt::format("{}: {} {}{}{}", statement.purpose, ddl_name(statement.kind), ddl_subject(statement),
+  const std::string detail = fmt::format("{}: {} {}{}{}", statement.purpose, to_string(statement.kind), ddl_subject(statement),
                                          statement.to.empty() ? "" : " to " + statement.to,
                                          tables_.size() + dropped_tables_.size() > 1 && &ddl_subject(statement) != &statement.table
                                              ? " on " + table.data.name()
@@ -733,7 +701,7 @@ std::int64_t SimDatabase::work_rows(const DdlStatement& statement, const Table& 
 
 void SimDatabase::catalog_statement(const DdlStatement& statement, const Fence& fence, const std::string& actor,
                                     const Respond<Status>& respond) {
-  if (!admit(fence, WriteKind::ddl, actor, fmt::format("{}: {}", statement.purpose, ddl_name(statement.kind)))) {
+  if (!admit(fence, WriteKind::ddl, actor, fmt::format("{}: {}", statement.purpose, to_string(statement.kind)))) {
     respond(Status::stale_token(fmt::format("token {} < {}", fence.token, highest_token_)));
     return;
   }
@@ -1038,7 +1006,7 @@ void SimDatabase::backfill(const BackfillBatch& batch, const Checkpoint& then, c
         const std::int64_t high = std::min(batch.high_id, table->data.row_count());
         const std::int64_t touched = high >= low ? high - low + 1 : 0;
         const std::uint64_t range = next_range_id_++;
-        const double per_row = costs_.update_per_row_us_at(touched) + (trigger_installed(*table) ? costs_.trigger_per_row_us : 0);
+        const double per_row = costs_.update_per_row_us_at(touched) + (trigger_installed(*table) ? costs_.trigger_bypass_per_row_us : 0);
         // On a shared host the statement may run slower than this pace: its locks are then
         // taken early by the difference (a writer waits slightly more), not late.
         table->locked_rows.push_back(RowRange{range, low, high, kernel_.now() + us(costs_.statement_base_us), per_row});
@@ -1260,6 +1228,11 @@ void SimDatabase::app_write(const AppWrite& write, Respond<AppWriteResult> respo
       [this, table, write, respond, waits](std::uint64_t lock) {
         auto run = [this, table, write, respond, waits, lock] {
           if (waits != nullptr) waits->end(kernel_.now());
+          if (waits != nullptr && waits->past_deadline(kernel_.now())) {  // cancelled by its statement_timeout
+            table->lock.release(lock);
+            respond(AppWriteResult{Status::unavailable("canceling statement due to statement timeout"), 0, 0, {}});
+            return;
+          }
           run_app_statement(app_write_cost_us(*table, write) + write_session_cost(*table), [this, table, write, respond, lock] {
             AppWriteResult result;
             apply_app_write(*table, write, result);
@@ -1358,7 +1331,12 @@ void SimDatabase::app_read(int replica, Respond<AppReadResult> respond, std::sha
   }
   app_table_lock(
       *table, StatementKind::select,
-      [this, table, respond](std::uint64_t lock) {
+      [this, table, respond, waits](std::uint64_t lock) {
+        if (waits != nullptr && waits->past_deadline(kernel_.now())) {  // cancelled by its statement_timeout
+          table->lock.release(lock);
+          respond(AppReadResult{Status::unavailable("canceling statement due to statement timeout"), 0, 0});
+          return;
+        }
         run_app_statement(us(costs_.app_read_us) + reload_cost(table->stale_read_sessions), [table, respond, lock] {
           table->lock.release(lock);
           respond(AppReadResult{Status::ok(), 0, 0});

@@ -60,6 +60,10 @@ struct MigrationWaits {
   TimeUs longest_us = 0;
   std::string why;              // the longest wait's obstruction ("on the ACCESS EXCLUSIVE lock ...")
   std::string waiting_on;       // the one in progress
+  // The client's statement_timeout as a time (sim::WorldOptions::app_connections): a statement
+  // that gets its locks at or after it is cancelled, not run. -1: none.
+  TimeUs deadline_us = -1;
+  bool past_deadline(TimeUs now) const { return deadline_us >= 0 && now >= deadline_us; }
   void begin(TimeUs now, std::string on) {
     waiting_since_us = now;
     waiting_on = std::move(on);

@@ -272,7 +272,8 @@ void World::build_applications() {
     if (global()) endpoints.replica_numbers = replica_numbers_[region.name];
     for (const TableWorkload& table : traffic) {
       applications_[region.name].push_back(
-          std::make_unique<AppServer>(*kernel_, *network_, endpoints, scenario_, seed_, observations_, table));
+          std::make_unique<AppServer>(*kernel_, *network_, endpoints, scenario_, seed_, observations_, table,
+                                      options_.app_connections));
     }
   }
 }

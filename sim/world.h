@@ -48,6 +48,13 @@ struct WorldOptions {
   // statement runs at its profile cost. rehearse conform sets it when the live servers share
   // the machine it runs on.
   int host_cores = 0;
+  // The application as live traffic runs it (real_backends/live_traffic.h), which rehearse
+  // conform sets: this many connections per kind (writes, reads) and region, a request due while
+  // all are busy waiting for one (its latency counts from its due time; past the client timeout
+  // it fails unsent), and the client timeout sent as statement_timeout, so the server cancels a
+  // statement still waiting at it. 0 (every other run): a connection per request, and a
+  // statement the client gave up on still runs when its locks come.
+  int app_connections = 0;
 };
 
 class World {

@@ -30,6 +30,7 @@ CostProfile distinct_profile() {
   costs.index_build_per_row_us = 1.5;
   costs.table_rewrite_per_row_us = 4;
   costs.trigger_per_row_us = 1.25;
+  costs.trigger_bypass_per_row_us = 0.75;
   costs.row_lock_hold_us = 37;
   costs.catalog_reload_us = 41;
   costs.trigger_first_call_us = 43;
@@ -168,12 +169,14 @@ TEST_F(DatabaseCostsTest, AnInsertNeverCostsLessThanAStatement) {
   EXPECT_DOUBLE_EQ(costs.app_insert_us(), 11);
 }
 
+// An application's write pays the trigger computing its column; a backfill batch's rows pay it
+// standing aside (the engine writes the new column itself).
 TEST_F(DatabaseCostsTest, TheDualWriteTriggerCostsEveryRowWrittenWhileItIsInstalled) {
   EXPECT_EQ(backfill(1, 200), kGrantUs + 11 + 200 * 3);  // no trigger yet (and no column: nothing filled)
   install_trigger();
   EXPECT_EQ(app_write(5), kGrantUs + 29 + 1);            // 29 + 1.25, rounded
   EXPECT_EQ(app_write(0), kGrantUs + 28 + 1);
-  EXPECT_EQ(backfill(1, 200), kGrantUs + 11 + 850);      // 200 * (3 + 1.25)
+  EXPECT_EQ(backfill(1, 200), kGrantUs + 11 + 750);      // 200 * (3 + 0.75)
   EXPECT_EQ(database->table().cell(7, database->table().column_index("amount_cents")).to_string(),
             database->table().evaluate_on(parsed("amount * 100"), 7).to_string());
   ASSERT_TRUE(database->set_flag("dual_write", false, Fence{}, "test").is_ok());  // rolled back
@@ -189,14 +192,42 @@ TEST_F(DatabaseCostsTest, AWriterQueuedOnABatchsRowIsGrantedRowLockHoldAfterItsC
   TimeUs batch_done = -1;
   TimeUs write_done = -1;
   database->backfill(batch(1, 100), Checkpoint{}, Fence{}, "test", [&](Result<std::int64_t>) { batch_done = kernel.now(); });
-  kernel.run_until(kernel.now() + 20);  // the UPDATE took row 1 at 1 + 11, row 2 at 16.25; row 3 at 20.5
+  kernel.run_until(kernel.now() + 20);  // the UPDATE took row 1 at 1 + 11, row 2 at 15.75, row 3 at 19.5
   AppWrite write;
   write.row_id = 2;
   write.logical["amount"] = Value::integer(5);
   database->app_write(write, [&](AppWriteResult) { write_done = kernel.now(); });
   kernel.run_until(kernel.now() + kSec);
-  EXPECT_EQ(batch_done - start, kGrantUs + 11 + 425);  // 100 * (3 + 1.25)
+  EXPECT_EQ(batch_done - start, kGrantUs + 11 + 375);  // 100 * (3 + 0.75)
   EXPECT_EQ(write_done - batch_done, 37 + 30);         // row_lock_hold_us, then the write with its trigger
+}
+
+// The live application sends its client timeout as statement_timeout (sim::WorldOptions::
+// app_connections): a write still waiting for its row lock at that deadline is cancelled, not
+// applied when the lock comes; without a deadline it is applied late.
+TEST_F(DatabaseCostsTest, AWriteStillWaitingAtItsStatementDeadlineIsCancelled) {
+  install_trigger();
+  const std::size_t amount = database->table().column_index("amount");
+  for (const bool with_deadline : {true, false}) {
+    const std::int64_t row = with_deadline ? 2 : 3;
+    database->backfill(batch(1, 100), Checkpoint{}, Fence{}, "test", [](Result<std::int64_t>) {});
+    kernel.run_until(kernel.now() + 40);  // the UPDATE holds rows 1..3 by now, and commits at ~kGrantUs + 386
+    AppWrite write;
+    write.row_id = row;
+    write.logical["amount"] = Value::integer(1000);  // outside the generated 1..100
+    auto waits = std::make_shared<MigrationWaits>();
+    if (with_deadline) waits->deadline_us = kernel.now() + 100;  // before the batch commits
+    std::optional<AppWriteResult> answer;
+    database->app_write(write, [&](AppWriteResult result) { answer = std::move(result); }, waits);
+    kernel.run_until(kernel.now() + kSec);
+    ASSERT_TRUE(answer.has_value());
+    EXPECT_EQ(answer->status.is_ok(), !with_deadline) << answer->status.to_string();
+    if (with_deadline) {
+      EXPECT_NE(database->table().cell(row, amount).to_string(), "1000");
+    } else {
+      EXPECT_EQ(database->table().cell(row, amount).to_string(), "1000");
+    }
+  }
 }
 
 TEST_F(DatabaseCostsTest, AWriterOfARowTheBatchHasNotReachedYetDoesNotWaitForIt) {

@@ -77,7 +77,8 @@ TEST(Lint, TtlShorterThanBatch) {
   scenario.engine.batch_size = 100;
   scenario.costs.statement_base_us = 300;  // the estimate follows the scenario's profile
   scenario.costs.update_per_row_us = {{1, 150}};
-  scenario.costs.trigger_per_row_us = 2;
+  scenario.costs.trigger_per_row_us = 7;  // an application write's: not the batch's
+  scenario.costs.trigger_bypass_per_row_us = 2;
   EXPECT_EQ(estimated_batch_us(scenario), 100 * (150 + 2) + 300);
   scenario.lock.ttl_us = 2 * estimated_batch_us(scenario);  // exactly twice: not shorter
   EXPECT_EQ(find(lint(scenario), "ttl-shorter-than-batch"), nullptr);
@@ -91,7 +92,7 @@ TEST(Lint, UnbatchedBackfillEstimatesTheWholeTable) {
   scenario.engine.batch_size = 0;
   scenario.costs.update_per_row_us = {{100, 3}, {10000, 5}};  // the size of the whole table picks its entry
   EXPECT_EQ(estimated_batch_us(scenario), CostProfile::total_us(scenario.costs.statement_base_us, 1) +
-                                              CostProfile::total_us(5 + scenario.costs.trigger_per_row_us, 10000));
+                                              CostProfile::total_us(5 + scenario.costs.trigger_bypass_per_row_us, 10000));
   const auto findings = lint(scenario);
   ASSERT_NE(find(findings, "unbatched-backfill"), nullptr);
   EXPECT_EQ(find(findings, "unbatched-backfill")->severity, LintSeverity::error);

@@ -445,9 +445,14 @@ TEST(ReportTest, FiguresAreAsWideAsTheirLanesNotAsLongAsTheRun) {
     EXPECT_LE(svg_width_pt(violation), kWidestPt);
     EXPECT_NE(spacetime.find("time top to bottom"), std::string::npos);
   }
-  // The 10.5 s the holder sat paused is a visible break, not 10 s of empty page.
+  // The ~10.5 s the holder sat paused is a visible break, not 10 s of empty page.
   const std::string spacetime = read_whole_file(violating_report() + "spacetime.svg");
-  EXPECT_NE(spacetime.find("10.52 s later"), std::string::npos);
+  const std::size_t later = spacetime.find(" s later");
+  ASSERT_NE(later, std::string::npos);
+  const std::size_t number = spacetime.find_last_of('>', later) + 1;
+  const double gap_s = std::stod(spacetime.substr(number, later - number));
+  EXPECT_GT(gap_s, 10.0);
+  EXPECT_LT(gap_s, 11.0);
   // The herd's 23 engines that never migrated anything share one lane, summarised per burst.
   const std::string herd = read_whole_file(testing::temp_dir() + "reports/fit-thundering-herd-no-jitter/spacetime.svg");
   EXPECT_NE(herd.find("23 quiet nodes"), std::string::npos);
