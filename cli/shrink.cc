@@ -27,6 +27,7 @@
 #include "cli/output.h"
 #include "core/assert.h"
 #include "core/checkers.h"
+#include "core/duration.h"
 #include "core/plan.h"
 #include "reports/scenario_yaml.h"
 #include "scenarios/loader.h"
@@ -567,8 +568,9 @@ void print_summary(std::ostream& out, const Scenario& original, const ShrinkOutc
                      outcome.faults.size() == 1 ? "" : "s", outcome.original.faults.size(), outcome.runs, wall_ms,
                      outcome.exhausted ? " (run budget spent: --max-runs)" : "");
   for (const FaultSpec& fault : outcome.faults) out << "  - " << reports::fault_yaml(fault) << "\n";
-  out << fmt::format("still {} at {} on {}: {}\n", outcome.violation.invariant, seconds_text(outcome.violation.time_us),
-                     outcome.violation.node, outcome.violation.detail);
+  out << fmt::format("still {} at {} on {}: {}\n", outcome.violation.invariant,
+                     duration_text(outcome.violation.time_us, DurationStyle::clock), outcome.violation.node,
+                     outcome.violation.detail);
   if (!outcome.verified) out << "warning: the written scenario, loaded back, did not reproduce the violation\n";
   if (!out_path.empty()) {
     out << fmt::format("wrote {}\n", out_path);

@@ -24,7 +24,4 @@ std::string scenario_yaml_with_header(const Scenario& scenario, std::uint64_t se
 // One fault as a flow map, exactly as an entry of `faults:` is written: {at: 12s, pause: engine-1, for: 15s}.
 std::string fault_yaml(const FaultSpec& fault);
 
-// A duration as written in scenario files, in the largest unit that divides it: 90s, 1500ms.
-std::string scenario_duration(TimeUs us);
-
 }  // namespace rehearse::reports

@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 #include <rapidcheck.h>
 
+#include "core/duration.h"
 #include "reports/scenario_yaml.h"
 #include "sim/world.h"
 #include "tests/test_support.h"
@@ -134,9 +135,11 @@ struct Settings {
 };
 
 void showValue(const Settings& s, std::ostream& os) {
-  os << "{ttl: " << reports::scenario_duration(s.ttl_us) << ", renew_every: " << reports::scenario_duration(s.renew_every_us)
-     << ", batch_size: " << s.batch_size << ", batch_pause: " << reports::scenario_duration(s.batch_pause_us)
-     << ", instances: " << s.instances << "}";
+  os << "{ttl: " << duration_text(s.ttl_us, DurationStyle::scenario)
+     << ", renew_every: " << duration_text(s.renew_every_us, DurationStyle::scenario)
+     << ", batch_size: " << s.batch_size
+     << ", batch_pause: " << duration_text(s.batch_pause_us, DurationStyle::scenario) << ", instances: " << s.instances
+     << "}";
 }
 
 rc::Gen<Settings> settings() {
