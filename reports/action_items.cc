@@ -10,7 +10,6 @@
 #include "core/duration.h"
 #include "core/lint.h"
 #include "reports/report.h"
-#include "reports/scenario_yaml.h"
 #include "reports/text.h"
 
 namespace rehearse::reports {

@@ -83,9 +83,6 @@ const std::vector<FileException>& file_exceptions() {
       {"core/sql_migration.cc", "pg_query.h"},
       {"core/expr_parse.cc", "nlohmann/"},
       {"core/pg_json.h", "nlohmann/"},
-      // The scenario writer emits YAML; it belongs beside the loader in scenarios/, which owns the
-      // format both ways (issue 15).
-      {"reports/scenario_yaml.cc", "yaml-cpp/"},
   };
   return exceptions;
 }

@@ -23,14 +23,14 @@
 #include <rapidcheck.h>
 
 #include "core/duration.h"
-#include "reports/scenario_yaml.h"
+#include "scenarios/scenario_yaml.h"
 #include "sim/world.h"
 #include "tests/test_support.h"
 
 namespace rehearse {
 
 // How RapidCheck prints a fault of a counterexample (found by argument-dependent lookup).
-void showValue(const FaultSpec& fault, std::ostream& os) { os << reports::fault_yaml(fault); }
+void showValue(const FaultSpec& fault, std::ostream& os) { os << fault_yaml(fault); }
 
 namespace {
 
@@ -173,7 +173,7 @@ Scenario scenario_with(Fencing fencing, const Settings& s, const std::vector<Fau
 
 std::string schedule_text(const std::vector<FaultSpec>& faults) {
   std::string text;
-  for (const FaultSpec& fault : faults) text += "\n  " + reports::fault_yaml(fault);
+  for (const FaultSpec& fault : faults) text += "\n  " + fault_yaml(fault);
   return text;
 }
 
@@ -288,7 +288,7 @@ TEST(PropertyGate, NoFencingFailsAndShrinksToAtMostTwoFaults) {
   shrunk.expect = ExpectSpec{.verdict = Verdict::violation, .invariants = {"mutual-exclusion"}};
   const std::string path = testing::write_temp_file(
       "property-no-fencing-shrunk.yaml",
-      reports::scenario_yaml_with_header(shrunk, last_failure->seed, "# Shrunk by RapidCheck (tests/property_test.cc).\n"));
+      scenario_yaml_with_header(shrunk, last_failure->seed, "# Shrunk by RapidCheck (tests/property_test.cc).\n"));
   const auto replayed = testing::run_rehearse("run " + path + " --json");
   ASSERT_EQ(replayed.exit_code, 1) << replayed.err;
   const auto json = nlohmann::json::parse(replayed.out);

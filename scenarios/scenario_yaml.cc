@@ -1,6 +1,6 @@
-// The scenario emitter of reports/scenario_yaml.h, on yaml-cpp's YAML::Emitter; one function
+// The scenario emitter of scenarios/scenario_yaml.h, on yaml-cpp's YAML::Emitter; one function
 // per section of scenario-format.md.
-#include "reports/scenario_yaml.h"
+#include "scenarios/scenario_yaml.h"
 
 #include <algorithm>
 #include <cmath>
@@ -11,9 +11,8 @@
 
 #include "core/assert.h"
 #include "core/duration.h"
-#include "reports/text.h"
 
-namespace rehearse::reports {
+namespace rehearse {
 
 namespace {
 
@@ -459,4 +458,4 @@ std::string fault_yaml(const FaultSpec& fault) {
   return out.c_str();
 }
 
-}  // namespace rehearse::reports
+}  // namespace rehearse
