@@ -5,6 +5,7 @@
 
 #include "cli/commands_internal.h"
 #include "cli/output.h"
+#include "core/duration.h"
 
 namespace rehearse::cli {
 
@@ -38,8 +39,8 @@ std::string failure_element(const SeedOutcome& outcome, const std::string& scena
   const Violation& first = outcome.violations.front();
   std::string text;
   for (const Violation& violation : outcome.violations) {
-    text += fmt::format("{} at {} on {}: {}\n", violation.invariant, seconds_text(violation.time_us), violation.node,
-                        violation.detail);
+    text += fmt::format("{} at {} on {}: {}\n", violation.invariant,
+                        duration_text(violation.time_us, DurationStyle::clock), violation.node, violation.detail);
   }
   text += fmt::format("reproduce: {}\n", reproduce_command(scenario_argument, outcome.seed));
   return fmt::format("      <failure message=\"{}\" type=\"{}\">{}</failure>\n",

@@ -18,7 +18,7 @@
 #include "real_backends/engine_process.h"
 #include "real_backends/live_runner.h"
 #include "reports/report.h"
-#include "reports/scenario_yaml.h"
+#include "scenarios/scenario_yaml.h"
 #include "sim/world.h"
 #include "scenarios/live_config.h"
 #include "scenarios/limits.h"
@@ -51,7 +51,7 @@ std::string this_executable() {
 live::LiveOptions live_run_options(const std::string& engine_binary) {
   live::LiveOptions options;
   options.engine_binary = engine_binary;
-  options.scenario_text = [](const Scenario& scenario) { return reports::scenario_yaml(scenario, scenario.seed, History()); };
+  options.scenario_text = [](const Scenario& scenario) { return scenario_yaml(scenario, scenario.seed, History()); };
   return options;
 }
 

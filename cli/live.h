@@ -24,7 +24,7 @@ struct LiveOptions {
 int live_command(const LiveOptions& options);
 
 // The runner options of a live run from this build: engines are `engine_binary live-engine`
-// processes that reload the scenario from reports/scenario_yaml's text.
+// processes that reload the scenario from scenarios/scenario_yaml's text.
 live::LiveOptions live_run_options(const std::string& engine_binary);
 
 // The hidden `live-engine` subcommand (one engine process of a live run): reads its spec on

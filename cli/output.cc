@@ -4,11 +4,10 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "core/duration.h"
 #include "reports/run_json.h"
 
 namespace rehearse::cli {
-
-std::string seconds_text(TimeUs us) { return fmt::format("{}.{:03d}s", us / kSec, static_cast<int>((us % kSec) / kMs)); }
 
 namespace {
 
@@ -46,9 +45,10 @@ void print_run_text(std::ostream& out, const RunResult& result, const std::strin
     }
     out << fmt::format("verdict: VIOLATION ({})\n", names);
     for (const auto& violation : result.violations) {
-      out << fmt::format("  {} at {} on {}: {}{}\n", violation.invariant, seconds_text(violation.time_us), violation.node,
-                         violation.detail,
-                         violation.events.empty() ? "" : fmt::format(" (events {})", fmt::join(violation.events, ", ")));
+      out << fmt::format(
+          "  {} at {} on {}: {}{}\n", violation.invariant, duration_text(violation.time_us, DurationStyle::clock),
+          violation.node, violation.detail,
+          violation.events.empty() ? "" : fmt::format(" (events {})", fmt::join(violation.events, ", ")));
     }
   } else {
     out << "verdict: PASS (no invariant violated)\n";
@@ -65,10 +65,11 @@ void print_run_text(std::ostream& out, const RunResult& result, const std::strin
     out << fmt::format("fault not fired: {} ({}): {}\n", fault.fault, fault.at, fault.why);
   }
   const RunStats& s = result.stats;
-  out << fmt::format("stats: {} events, {} simulated, {} ms wall, {} faults, {} lock acquisitions, "
-                     "{} stale writes rejected, {} rows backfilled\n",
-                     s.events, seconds_text(s.sim_time_us), s.wall_ms, s.faults_injected, s.lock_acquisitions,
-                     s.stale_writes_rejected, s.rows_backfilled);
+  out << fmt::format(
+      "stats: {} events, {} simulated, {} ms wall, {} faults, {} lock acquisitions, "
+      "{} stale writes rejected, {} rows backfilled\n",
+      s.events, duration_text(s.sim_time_us, DurationStyle::clock), s.wall_ms, s.faults_injected, s.lock_acquisitions,
+      s.stale_writes_rejected, s.rows_backfilled);
   if (s.app_requests > 0) {
     const int migration = index_of(Cause::migration);
     const int fault = index_of(Cause::fault);

@@ -17,7 +17,5 @@ nlohmann::json run_json(const RunResult& result);
 nlohmann::json event_json(const Event& event);
 // The human summary of a run: verdict, violations, outcome, statistics, replay command.
 void print_run_text(std::ostream& out, const RunResult& result, const std::string& scenario_argument);
-// "12.345s" for a time in microseconds.
-std::string seconds_text(TimeUs us);
 
 }  // namespace rehearse::cli

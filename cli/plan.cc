@@ -10,6 +10,7 @@
 #include <fmt/ranges.h>
 
 #include "cli/commands_internal.h"
+#include "core/duration.h"
 #include "core/topology.h"
 #include "core/lint.h"
 #include "core/plan.h"
@@ -24,12 +25,6 @@ struct PhaseDescription {
   std::string name;
   std::vector<std::string> steps;
 };
-
-std::string duration_text(TimeUs us) {
-  if (us % kSec == 0) return fmt::format("{}s", us / kSec);
-  if (us % kMs == 0) return fmt::format("{}ms", us / kMs);
-  return fmt::format("{}us", us);
-}
 
 // An estimate: "45us", "12.3ms", "4.1s".
 std::string estimate_text(TimeUs us) {
@@ -153,7 +148,10 @@ std::vector<std::string> sql_statement_lines(const Scenario& scenario, const std
     for (const DdlStatement& ddl : s.ddl) {
       lines.push_back(fmt::format("    {} {}  [{}]", statement_model(statement_kind(ddl)).name, ddl.table, locks_of(scenario, ddl)));
     }
-    if (s.lock_timeout_us >= 0) lines.push_back(fmt::format("    lock_timeout = {} for the statements after it", duration_text(s.lock_timeout_us)));
+    if (s.lock_timeout_us >= 0) {
+      lines.push_back(fmt::format("    lock_timeout = {} for the statements after it",
+                                  duration_text(s.lock_timeout_us, DurationStyle::whole)));
+    }
     for (const LintFinding& finding : findings) {
       if (finding.file == s.file && finding.line == s.line) lines.push_back(fmt::format("    {} {}", to_string(finding.severity), finding.id));
     }
@@ -209,14 +207,16 @@ PhaseDescription backfill_phase(const Scenario& scenario, const MigrationPlan& p
   for (const ColumnFill& fill : plan.fills) phase.steps.push_back(fmt::format("fill {} = {}", fill.column, fill.up.text()));
   if (plan.fills.empty()) phase.steps.emplace_back("no column to fill");
   if (engine.batch_size > 0) {
-    phase.steps.push_back(fmt::format("in id-range batches of {} rows, {} pause between batches, old values read from the {}",
-                                      engine.batch_size, duration_text(engine.batch_pause_us), to_string(engine.backfill_source)));
+    phase.steps.push_back(fmt::format(
+        "in id-range batches of {} rows, {} pause between batches, old values read from the {}", engine.batch_size,
+        duration_text(engine.batch_pause_us, DurationStyle::whole), to_string(engine.backfill_source)));
   } else {
     phase.steps.push_back(fmt::format("one unbatched UPDATE of all {} rows, old values read from the {}",
                                       scenario.table.rows, to_string(engine.backfill_source)));
   }
   if (engine.max_replication_lag_us > 0) {
-    phase.steps.push_back(fmt::format("pause while any replica lags more than {}", duration_text(engine.max_replication_lag_us)));
+    phase.steps.push_back(fmt::format("pause while any replica lags more than {}",
+                                      duration_text(engine.max_replication_lag_us, DurationStyle::whole)));
   } else {
     phase.steps.emplace_back("never pause for replication lag");
   }
@@ -300,8 +300,9 @@ void print_rollout(std::ostream& out, const Scenario& scenario, const std::vecto
   out << fmt::format("rollout: {}, order {}\n", to_string(engine.rollout), fmt::join(order, " -> "));
   if (engine.rollout == Rollout::region_by_region && order.size() > 1) {
     out << fmt::format("health gate between regions: soak {}, max error rate {}, max replication lag {}\n",
-                       duration_text(engine.health_gate.soak_us), engine.health_gate.max_error_rate,
-                       duration_text(engine.health_gate.max_replication_lag_us));
+                       duration_text(engine.health_gate.soak_us, DurationStyle::whole),
+                       engine.health_gate.max_error_rate,
+                       duration_text(engine.health_gate.max_replication_lag_us, DurationStyle::whole));
   }
   if (scenario.topology.mode == TopologyMode::global) print_global_topology(out, scenario.topology);
 }
@@ -368,9 +369,11 @@ void print_plan_text(std::ostream& out, const Scenario& scenario, const Migratio
   const std::vector<std::string> order = rollout_order(scenario);
   const std::vector<PhaseDescription> phases = describe_phases(scenario, plan);
   out << fmt::format("plan {}: migration {} on table {} ({} rows)\n", scenario.name, plan.name, plan.table, scenario.table.rows);
-  out << fmt::format("lock: {}, ttl {}, renew every {}, fencing {}; {} engine instance{}\n", to_string(scenario.lock.backend),
-                     duration_text(scenario.lock.ttl_us), duration_text(scenario.lock.renew_every_us),
-                     to_string(scenario.lock.fencing), scenario.engine.instances, scenario.engine.instances == 1 ? "" : "s");
+  out << fmt::format("lock: {}, ttl {}, renew every {}, fencing {}; {} engine instance{}\n",
+                     to_string(scenario.lock.backend), duration_text(scenario.lock.ttl_us, DurationStyle::whole),
+                     duration_text(scenario.lock.renew_every_us, DurationStyle::whole),
+                     to_string(scenario.lock.fencing), scenario.engine.instances,
+                     scenario.engine.instances == 1 ? "" : "s");
   print_tables(out, scenario);
   print_rollout(out, scenario, order);
   for (std::size_t index = 0; index < order.size(); ++index) {

@@ -10,6 +10,7 @@
 
 #include "cli/commands_internal.h"
 #include "cli/output.h"
+#include "core/duration.h"
 
 namespace rehearse::cli {
 
@@ -52,7 +53,8 @@ void print_event_line(std::ostream& out, const Event& event) {
   const std::string token = event.token == 0 ? "-" : fmt::format("token {}", event.token);
   const std::string region = event.region.empty() ? "-" : event.region;
   out << fmt::format("  {:>6} {:>10}  {:<22} {:<16} {:<8} {:<9} {:<12} {}\n", fmt::format("#{}", event.id),
-                     seconds_text(event.time_us), event.node, kind, outcome, token, region, event.detail);
+                     duration_text(event.time_us, DurationStyle::clock), event.node, kind, outcome, token, region,
+                     event.detail);
 }
 
 void print_timeline(std::ostream& out, const History& history) {
@@ -77,8 +79,8 @@ void print_verdict(std::ostream& out, const RunResult& result) {
   }
   out << "verdict: VIOLATION\n";
   for (const Violation& violation : result.violations) {
-    out << fmt::format("  {} at {} on {}: {}\n", violation.invariant, seconds_text(violation.time_us), violation.node,
-                       violation.detail);
+    out << fmt::format("  {} at {} on {}: {}\n", violation.invariant,
+                       duration_text(violation.time_us, DurationStyle::clock), violation.node, violation.detail);
   }
 }
 
@@ -103,7 +105,7 @@ int command_replay(const ReplayOptions& options) {
     return kExitViolation;
   }
   std::cout << fmt::format("replay {} seed {}: {} events, {} simulated\n", first.scenario, first.seed,
-                           first.history.events().size(), seconds_text(first.stats.sim_time_us));
+                           first.history.events().size(), duration_text(first.stats.sim_time_us, DurationStyle::clock));
   print_timeline(std::cout, first.history);
   print_verdict(std::cout, first);
   std::cout << fmt::format("migration: {}\n", first.outcome);

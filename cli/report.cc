@@ -5,13 +5,15 @@
 #include "cli/commands_internal.h"
 #include "cli/version.h"
 #include "reports/report.h"
+#include "scenarios/scenario_yaml.h"
 #include "sim/world.h"
 
 namespace rehearse::cli {
 
 int write_postmortem(const Scenario& scenario, std::uint64_t seed, const RunResult& result, const std::string& reproduce_command,
                      const std::string& directory) {
-  reports::ReportInput input{scenario, seed, result, reproduce_command, build_version(), {}};
+  reports::ReportInput input{scenario, seed, result, reproduce_command, build_version(), {},
+                             scenario_yaml(scenario, seed, result.history)};
   for (auto& [item, fixed] : reports::propose_action_items(scenario, result)) {
     const RunResult rerun = sim::simulate(fixed, seed);
     item.verified = true;

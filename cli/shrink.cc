@@ -27,9 +27,10 @@
 #include "cli/output.h"
 #include "core/assert.h"
 #include "core/checkers.h"
+#include "core/duration.h"
 #include "core/plan.h"
-#include "reports/scenario_yaml.h"
 #include "scenarios/loader.h"
+#include "scenarios/scenario_yaml.h"
 #include "sim/random_faults.h"
 #include "sim/world.h"
 
@@ -103,7 +104,7 @@ const Violation* find_violation(const RunResult& result, const std::string& inva
 
 std::string schedule_key(const std::vector<FaultSpec>& faults) {
   std::string key;
-  for (const FaultSpec& fault : faults) key += reports::fault_yaml(fault) + "\n";
+  for (const FaultSpec& fault : faults) key += fault_yaml(fault) + "\n";
   return key;
 }
 
@@ -521,7 +522,7 @@ nlohmann::json outcome_json(const Scenario& original, const ShrinkOutcome& outco
                       {"runs", pass.runs}});
   }
   nlohmann::json faults = nlohmann::json::array();
-  for (const FaultSpec& fault : outcome.faults) faults.push_back(reports::fault_yaml(fault));
+  for (const FaultSpec& fault : outcome.faults) faults.push_back(fault_yaml(fault));
   nlohmann::json json = {
       {"scenario", original.name},
       {"seed", seed},
@@ -566,9 +567,10 @@ void print_summary(std::ostream& out, const Scenario& original, const ShrinkOutc
   out << fmt::format("result: {} fault{} (from {}) in {} runs, {} ms wall{}\n", outcome.faults.size(),
                      outcome.faults.size() == 1 ? "" : "s", outcome.original.faults.size(), outcome.runs, wall_ms,
                      outcome.exhausted ? " (run budget spent: --max-runs)" : "");
-  for (const FaultSpec& fault : outcome.faults) out << "  - " << reports::fault_yaml(fault) << "\n";
-  out << fmt::format("still {} at {} on {}: {}\n", outcome.violation.invariant, seconds_text(outcome.violation.time_us),
-                     outcome.violation.node, outcome.violation.detail);
+  for (const FaultSpec& fault : outcome.faults) out << "  - " << fault_yaml(fault) << "\n";
+  out << fmt::format("still {} at {} on {}: {}\n", outcome.violation.invariant,
+                     duration_text(outcome.violation.time_us, DurationStyle::clock), outcome.violation.node,
+                     outcome.violation.detail);
   if (!outcome.verified) out << "warning: the written scenario, loaded back, did not reproduce the violation\n";
   if (!out_path.empty()) {
     out << fmt::format("wrote {}\n", out_path);
@@ -637,7 +639,7 @@ int command_shrink(const ShrinkOptions& options) {
   outcome.buggify = shrinker.base().buggify;
   Scenario shrunk = shrunk_scenario(*scenario, outcome, options.seed);
   shrunk.buggify = shrinker.base().buggify;  // the swarm pass may have turned it off
-  outcome.yaml = reports::scenario_yaml_with_header(shrunk, options.seed,
+  outcome.yaml = scenario_yaml_with_header(shrunk, options.seed,
                                                     yaml_header(*scenario, outcome, options.seed, options.out));
   outcome.verified = verify_yaml(outcome.yaml, options.seed, outcome.invariant);
   if (file.is_open()) {

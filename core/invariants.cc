@@ -13,35 +13,13 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "core/duration.h"
+
 namespace rehearse {
 
 namespace {
 
 // ---- Shared helpers -------------------------------------------------------------------------
-
-// `value` in `unit` with up to `digits` fractional digits, trailing zeros dropped ("1.5").
-std::string in_unit(TimeUs value, TimeUs unit, int digits) {
-  std::string text = fmt::format("{}", value / unit);
-  if (value % unit == 0) return text;
-  std::string fraction = fmt::format("{:0{}}", value % unit, digits);
-  while (!fraction.empty() && fraction.back() == '0') fraction.pop_back();
-  return text + "." + fraction;
-}
-
-// A short human duration: 850us, 12ms, 1.5s, 2m10s, 1h0m5s.
-std::string format_duration(TimeUs us) {
-  if (us < 0) return "-" + format_duration(-us);
-  if (us < kMs) return fmt::format("{}us", us);
-  if (us < kSec) return in_unit(us, kMs, 3) + "ms";
-  if (us < kMin) return in_unit(us, kSec, 6) + "s";
-  const TimeUs hours = us / kHour;
-  const TimeUs minutes = (us % kHour) / kMin;
-  const TimeUs rest = us % kMin;
-  std::string text = hours > 0 ? fmt::format("{}h", hours) : "";
-  if (minutes > 0 || (hours > 0 && rest > 0)) text += fmt::format("{}m", minutes);
-  if (rest > 0) text += in_unit(rest, kSec, 6) + "s";
-  return text;
-}
 
 std::string primary_node(const std::string& region) { return "db:" + region; }
 
@@ -381,7 +359,7 @@ ColumnLookup write_lookup(const WrittenValue& written) {
 std::string describe_write(const WrittenValue& written) {
   return fmt::format("row {}: the {} write of {} = {} acknowledged at {}", written.write.row_id,
                      written.write.new_code ? "new-code" : "old-code", written.column, written.value.to_string(),
-                     format_duration(written.write.time_us));
+                     duration_text(written.write.time_us, DurationStyle::compound));
 }
 
 // nullopt when final column `column` holds `expected`; else why the write is lost.
@@ -472,7 +450,8 @@ Findings lost_writes_in(const Observations& observations, const std::string& reg
     auto row = rows.find(std::to_string(write->row_id));
     if (row == rows.end()) {
       if (missing_reported.insert(write->row_id).second) {
-        findings.add(fmt::format("row {} (written at {}) no longer exists", write->row_id, format_duration(write->time_us)));
+        findings.add(fmt::format("row {} (written at {}) no longer exists", write->row_id,
+                                 duration_text(write->time_us, DurationStyle::compound)));
       }
       continue;
     }
@@ -743,8 +722,9 @@ void add_slow_requests(const Observations& observations, const SloSpec& slo, std
     ++breaches.slow;
     breaches.add(Violation{"availability", incident.time_us, incident.node,
                            fmt::format("{} in {} waited {}{}{} (max_stall {})", incident.what, incident.region,
-                                       format_duration(incident.waited_us), incident.failed ? " and failed" : "",
-                                       why_text(incident), format_duration(slo.max_stall_us)),
+                                       duration_text(incident.waited_us, DurationStyle::compound),
+                                       incident.failed ? " and failed" : "", why_text(incident),
+                                       duration_text(slo.max_stall_us, DurationStyle::compound)),
                            {}});
   }
 }
@@ -770,17 +750,18 @@ void add_error_windows(const Observations& observations, const SloSpec& slo, std
       if (rate <= slo.max_error_rate) continue;
       Breaches& breaches = regions[region];
       ++breaches.windows;
-      std::string detail = fmt::format("{} of {} requests in {} failed{} in the 10 s window from {} ({:.2f}% > "
-                                       "max_error_rate {:.2f}%)",
-                                       failed, window.requests, region,
-                                       slo.count == SloCount::all || window.failed_by_fault == 0
-                                           ? ""
-                                           : fmt::format(" because of the migration ({} more because of faults)", window.failed_by_fault),
-                                       format_duration(window.start_us), rate * 100, slo.max_error_rate * 100);
+      std::string detail = fmt::format(
+          "{} of {} requests in {} failed{} in the 10 s window from {} ({:.2f}% > "
+          "max_error_rate {:.2f}%)",
+          failed, window.requests, region,
+          slo.count == SloCount::all || window.failed_by_fault == 0
+              ? ""
+              : fmt::format(" because of the migration ({} more because of faults)", window.failed_by_fault),
+          duration_text(window.start_us, DurationStyle::compound), rate * 100, slo.max_error_rate * 100);
       if (const RequestIncident* first = first_failure(observations, slo, region, window.start_us)) {
-        detail += fmt::format("; the first at {}: {}{}", format_duration(first->time_us), first->what,
-                              first->why.empty() || first->cause == Cause::fault ? why_text(*first)
-                                                                                 : ", which waited " + first->why);
+        detail += fmt::format(
+            "; the first at {}: {}{}", duration_text(first->time_us, DurationStyle::compound), first->what,
+            first->why.empty() || first->cause == Cause::fault ? why_text(*first) : ", which waited " + first->why);
       }
       breaches.add(Violation{"availability", window.start_us, "app:" + region, std::move(detail), {}});
     }
@@ -815,8 +796,8 @@ std::vector<Violation> check_replica_staleness(const Observations& observations,
     ++breaches.slow;
     breaches.add(Violation{"replica-staleness", incident.time_us, incident.node,
                            fmt::format("{} in {} served data {} old{} (max_replica_lag {})", incident.what,
-                                       incident.region, format_duration(incident.staleness_us), why_text(incident),
-                                       format_duration(slo.max_replica_lag_us)),
+                                       incident.region, duration_text(incident.staleness_us, DurationStyle::compound),
+                                       why_text(incident), duration_text(slo.max_replica_lag_us, DurationStyle::compound)),
                            {}});
   }
   std::map<std::string, Violation> by_region;
@@ -832,9 +813,10 @@ std::vector<Violation> check_liveness(const Observations& observations) {
   if (observations.last_fault_end_us >= observations.duration_us) return {};  // faults never ended
   if (observations.outcome.empty()) return {};  // nothing recorded about the outcome
   if (observations.outcome == "completed" || observations.outcome == "rolled_back") return {};
-  const std::string faults = observations.last_fault_end_us > 0
-                                 ? fmt::format("faults ended at {}", format_duration(observations.last_fault_end_us))
-                                 : std::string("no fault ran");
+  const std::string faults =
+      observations.last_fault_end_us > 0
+          ? fmt::format("faults ended at {}", duration_text(observations.last_fault_end_us, DurationStyle::compound))
+          : std::string("no fault ran");
   const std::string how = observations.outcome == "halted" ? std::string("the migration halted")
                                                            : fmt::format("the migration is still {} at the end",
                                                                          observations.outcome);

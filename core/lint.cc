@@ -6,20 +6,13 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "core/duration.h"
 #include "core/plan.h"
 #include "core/statements.h"
 
 namespace rehearse {
 
 namespace {
-
-// "10s", "150ms", "1800.3ms", "40us".
-std::string duration_text(TimeUs us) {
-  if (us != 0 && us % kSec == 0) return fmt::format("{}s", us / kSec);
-  if (us % kMs == 0) return fmt::format("{}ms", us / kMs);
-  if (us < kMs) return fmt::format("{}us", us);
-  return fmt::format("{:.1f}ms", static_cast<double>(us) / static_cast<double>(kMs));
-}
 
 void add(std::vector<LintFinding>& findings, const char* id, LintSeverity severity, std::string message) {
   findings.push_back(LintFinding{id, severity, std::move(message)});
@@ -52,18 +45,20 @@ void lint_lease(const Scenario& scenario, std::vector<LintFinding>& findings) {
     add(findings, "ttl-shorter-than-batch", LintSeverity::error,
         fmt::format("lock.ttl {} is shorter than twice the estimated longest backfill batch ({} for {} rows), so the "
                     "lease can run out while one batch is still writing.",
-                    duration_text(lock.ttl_us), duration_text(batch_us),
+                    duration_text(lock.ttl_us, DurationStyle::estimate),
+                    duration_text(batch_us, DurationStyle::estimate),
                     scenario.engine.batch_size > 0 ? scenario.engine.batch_size : scenario.table.rows));
   }
   if (lock.renew_every_us == 0) {
     add(findings, "no-renewal", LintSeverity::warning,
         fmt::format("lock.renew_every is 0: the lease is never renewed and runs out {} after it is taken, however "
                     "healthy its holder is.",
-                    duration_text(lock.ttl_us)));
+                    duration_text(lock.ttl_us, DurationStyle::estimate)));
   } else if (lock.renew_every_us >= lock.ttl_us) {
     add(findings, "no-renewal", LintSeverity::error,
         fmt::format("lock.renew_every {} is not shorter than lock.ttl {}: the lease expires before it is renewed.",
-                    duration_text(lock.renew_every_us), duration_text(lock.ttl_us)));
+                    duration_text(lock.renew_every_us, DurationStyle::estimate),
+                    duration_text(lock.ttl_us, DurationStyle::estimate)));
   }
   if (lock.backend == LockBackend::app_database) {
     add(findings, "lock-in-app-database", LintSeverity::warning,

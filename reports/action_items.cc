@@ -7,9 +7,9 @@
 
 #include <fmt/format.h>
 
+#include "core/duration.h"
 #include "core/lint.h"
 #include "reports/report.h"
-#include "reports/scenario_yaml.h"
 #include "reports/text.h"
 
 namespace rehearse::reports {
@@ -33,14 +33,15 @@ std::optional<Fix> lock_fix(const std::string& id, const Scenario& scenario) {
   }
   if (id == "ttl-shorter-than-batch") {
     const TimeUs ttl = safe_ttl(scenario);
-    return Fix{fmt::format("set lock.ttl: {}", scenario_duration(ttl)), [ttl](Scenario& s) {
+    return Fix{fmt::format("set lock.ttl: {}", duration_text(ttl, DurationStyle::scenario)), [ttl](Scenario& s) {
                  s.lock.ttl_us = ttl;
                  if (s.lock.renew_every_us >= ttl) s.lock.renew_every_us = ttl / 3;
                }};
   }
   if (id == "no-renewal") {
     const TimeUs every = std::max<TimeUs>(kMs, scenario.lock.ttl_us / 3 / kMs * kMs);
-    return Fix{fmt::format("set lock.renew_every: {}", scenario_duration(every)), [every](Scenario& s) { s.lock.renew_every_us = every; }};
+    return Fix{fmt::format("set lock.renew_every: {}", duration_text(every, DurationStyle::scenario)),
+               [every](Scenario& s) { s.lock.renew_every_us = every; }};
   }
   if (id == "lock-in-app-database") {
     return Fix{"set lock.backend: etcd", [](Scenario& s) {
@@ -60,7 +61,7 @@ TimeUs safe_lock_timeout(const Scenario& scenario) {
 std::optional<Fix> engine_fix(const std::string& id, const Scenario& scenario) {
   if (id == "no-lock-timeout") {
     const TimeUs timeout = safe_lock_timeout(scenario);
-    return Fix{fmt::format("set engine.lock_timeout: {}", scenario_duration(timeout)),
+    return Fix{fmt::format("set engine.lock_timeout: {}", duration_text(timeout, DurationStyle::scenario)),
                [timeout](Scenario& s) { s.engine.lock_timeout_us = timeout; }};
   }
   if (id == "unbatched-backfill") return Fix{"set engine.batch_size: 1000", [](Scenario& s) { s.engine.batch_size = 1000; }};

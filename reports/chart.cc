@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "core/duration.h"
 #include "reports/figures.h"
 #include "reports/text.h"
 
@@ -85,19 +86,24 @@ std::string panel_svg(const Panel& panel, const RunResult& result, const RunFact
   const bool slo_shown = panel.slo_us > 0 && panel.slo_us <= highest * 2;
   const TimeUs y_max = nice_ceiling(std::max(highest, slo_shown ? panel.slo_us : 0) * 11 / 10);
   auto y = [&](TimeUs value) { return panel.top + kPanelHeight * (1.0 - static_cast<double>(value) / static_cast<double>(y_max)); };
-  std::string svg = fmt::format("<text x=\"{}\" y=\"{:.1f}\" font-weight=\"bold\">{}{}</text>\n", kLeft, panel.top - 8,
-                                panel.title, slo_shown || panel.slo_us == 0 ? "" : fmt::format(" (SLO {} is above the chart)", duration_text(panel.slo_us)));
+  std::string svg = fmt::format(
+      "<text x=\"{}\" y=\"{:.1f}\" font-weight=\"bold\">{}{}</text>\n", kLeft, panel.top - 8, panel.title,
+      slo_shown || panel.slo_us == 0
+          ? ""
+          : fmt::format(" (SLO {} is above the chart)", duration_text(panel.slo_us, DurationStyle::rounded_spaced)));
   svg += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{:.1f}\" height=\"{}\" fill=\"none\" stroke=\"#999999\"/>\n", kLeft,
                      panel.top, scale.plot_width(), kPanelHeight);
   svg += fault_shading(facts, scale, panel.top, kPanelHeight);
   for (const TimeUs tick : {TimeUs{0}, y_max / 2, y_max}) {
-    svg += fmt::format("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n", kLeft - 6, y(tick) + 4, tick == 0 ? std::string("0") : duration_text(tick));
+    svg += fmt::format("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n", kLeft - 6, y(tick) + 4,
+                       tick == 0 ? std::string("0") : duration_text(tick, DurationStyle::rounded_spaced));
   }
   if (slo_shown) {
-    svg += fmt::format("<line x1=\"{}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#d62728\" stroke-dasharray=\"6 4\"/>"
-                       "<text x=\"{:.1f}\" y=\"{:.1f}\" fill=\"#d62728\">SLO {}</text>\n",
-                       kLeft, y(panel.slo_us), kLeft + scale.plot_width(), y(panel.slo_us), kLeft + scale.plot_width() + 4,
-                       y(panel.slo_us) + 4, duration_text(panel.slo_us));
+    svg += fmt::format(
+        "<line x1=\"{}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#d62728\" stroke-dasharray=\"6 4\"/>"
+        "<text x=\"{:.1f}\" y=\"{:.1f}\" fill=\"#d62728\">SLO {}</text>\n",
+        kLeft, y(panel.slo_us), kLeft + scale.plot_width(), y(panel.slo_us), kLeft + scale.plot_width() + 4,
+        y(panel.slo_us) + 4, duration_text(panel.slo_us, DurationStyle::rounded_spaced));
   }
   for (std::size_t r = 0; r < regions.size(); ++r) {
     std::string points;
@@ -115,7 +121,8 @@ std::string time_axis(const Scale& scale, double y) {
   std::string svg;
   for (int tick = 0; tick <= 5; ++tick) {
     const TimeUs at = scale.end_us * tick / 5;
-    svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>\n", scale.x(at), y, time_text(at));
+    svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>\n", scale.x(at), y,
+                       duration_text(at, DurationStyle::clock_spaced));
   }
   return svg;
 }

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "core/duration.h"
 #include "reports/text.h"
 
 namespace rehearse::reports {
@@ -118,12 +119,15 @@ const Event* find_event(const History& history, std::uint64_t id) {
 
 std::string order_reason(const Event& earlier, const Event& later) {
   const bool writes = earlier.kind == EventKind::write && later.kind == EventKind::write && earlier.node == later.node;
-  if (!writes) return fmt::format("then (+{})", duration_text(later.time_us - earlier.time_us));
+  if (!writes) {
+    return fmt::format("then (+{})", duration_text(later.time_us - earlier.time_us, DurationStyle::rounded_spaced));
+  }
   if (later.token < earlier.token) return fmt::format("applied after; token {} < {}", later.token, earlier.token);
   if (later.token == earlier.token && later.actor != earlier.actor) {
     return fmt::format("applied after; same token {}, another writer", later.token);
   }
-  return fmt::format("applied after (+{})", duration_text(later.time_us - earlier.time_us));
+  return fmt::format("applied after (+{})",
+                     duration_text(later.time_us - earlier.time_us, DurationStyle::rounded_spaced));
 }
 
 std::vector<std::string> fault_nodes(const NodeLayout& layout, const Event& event) {

@@ -11,10 +11,10 @@
 
 #include <fmt/format.h>
 
+#include "core/assert.h"
 #include "core/lint.h"
 #include "reports/graphviz.h"
 #include "reports/run_json.h"
-#include "reports/scenario_yaml.h"
 #include "reports/sections.h"
 #include "reports/trace_events.h"
 
@@ -90,6 +90,7 @@ Status render_figures(ReportContext& context) {
 }  // namespace
 
 Status write_report(const ReportInput& input, const std::string& directory) {
+  REHEARSE_ASSERT(!input.scenario_yaml.empty());
   if (Status made = make_directory(directory); !made.is_ok()) return made;
   const RunFacts facts = derive_facts(input.scenario, input.result);
   ReportContext context{input, facts, lint(input.scenario), input.action_items};
@@ -109,7 +110,7 @@ Status write_report(const ReportInput& input, const std::string& directory) {
       {"trace.json", trace_json(input.result, facts).dump() + "\n"},
       {"history.jsonl", history_lines(input.result.history)},
       {"result.json", run_object(input.result).dump(2) + "\n"},
-      {"scenario.yaml", scenario_yaml(input.scenario, input.seed, input.result.history)},
+      {"scenario.yaml", input.scenario_yaml},
       {"chart.svg", context.chart_svg},
   };
   for (const auto& [name, content] : files) {

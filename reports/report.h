@@ -6,7 +6,8 @@
 //
 // Typical use:
 //   RunResult result = sim::simulate(scenario, seed);
-//   ReportInput input{scenario, seed, result, default_reproduce_command(argument, seed), build};
+//   ReportInput input{scenario, seed, result, default_reproduce_command(argument, seed), build, {},
+//                     scenario_yaml(scenario, seed, result.history)};
 //   for (auto& [item, fixed] : propose_action_items(scenario, result)) {
 //     RunResult rerun = sim::simulate(fixed, seed);
 //     item.verified = true;
@@ -45,6 +46,10 @@ struct ReportInput {
   std::string reproduce_command;  // e.g. default_reproduce_command("gc-pause-no-fencing", 7)
   std::string build = "unknown";  // the build's version (cli/version.h: "0.1.0 (4ae6ee9)"), or "unknown"
   std::vector<ActionItem> action_items;
+  // The text of scenario.yaml: scenario_yaml(scenario, seed, result.history) of
+  // scenarios/scenario_yaml.h, the scenario writer, which reports/ does not include (the
+  // architecture's Folders table). Never empty.
+  std::string scenario_yaml;
 };
 
 // The files write_report writes, in the order of reports.md (chart.svg last).
@@ -56,6 +61,7 @@ inline constexpr const char* kReportFiles[] = {"report.md",    "report.html",   
 // Returns unavailable, naming the path, when the directory cannot be created or a file cannot
 // be written; invalid when Graphviz cannot lay a figure out. The date in the header comes from
 // SOURCE_DATE_EPOCH when set (reproducible reports), otherwise from the current UTC date.
+// REQUIRES: input.scenario_yaml is not empty.
 Status write_report(const ReportInput& input, const std::string& directory);
 
 // Fixes for the run, each as a modified copy of `scenario`: one per lint finding the settings

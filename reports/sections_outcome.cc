@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "core/duration.h"
 #include "core/invariants.h"
 #include "reports/sections.h"
 #include "reports/text.h"
@@ -28,9 +29,10 @@ std::string detection_sentence(const Violation& violation, const ReportContext& 
   const RunResult& result = context.input.result;
   const Event* event = detecting_event(violation, result.history);
   std::string text = fmt::format("The **{}** checker fired", violation.invariant);
-  text += event != nullptr ? fmt::format(" at event #{} (`{}` at {}, {})", event->id, to_string(event->kind), event->node,
-                                         time_text(event->time_us))
-                           : fmt::format(" on the run's observations at {}", time_text(violation.time_us));
+  text += event != nullptr ? fmt::format(" at event #{} (`{}` at {}, {})", event->id, to_string(event->kind),
+                                         event->node, duration_text(event->time_us, DurationStyle::clock_spaced))
+                           : fmt::format(" on the run's observations at {}",
+                                         duration_text(violation.time_us, DurationStyle::clock_spaced));
   // A checker of observations reports the start of a 10 s window: look at faults within it too.
   const TimeUs horizon = violation.time_us + (violation.events.empty() ? 10 * kSec : 0);
   const auto faults = faults_before(context.facts, horizon, involved_nodes(violation, result.history));
@@ -38,21 +40,24 @@ std::string detection_sentence(const Violation& violation, const ReportContext& 
   const FaultWindow& trigger = *faults.front();
   if (trigger.start_us > violation.time_us) {
     return text + fmt::format("; the fault `{}` began {} into the checker's 10 s window, at {}.", trigger.description,
-                              duration_text(trigger.start_us - violation.time_us), time_text(trigger.start_us));
+                              duration_text(trigger.start_us - violation.time_us, DurationStyle::rounded_spaced),
+                              duration_text(trigger.start_us, DurationStyle::clock_spaced));
   }
-  return text + fmt::format(", {} after the trigger fault `{}` began at {}.", duration_text(violation.time_us - trigger.start_us),
-                            trigger.description, time_text(trigger.start_us));
+  return text + fmt::format(", {} after the trigger fault `{}` began at {}.",
+                            duration_text(violation.time_us - trigger.start_us, DurationStyle::rounded_spaced),
+                            trigger.description, duration_text(trigger.start_us, DurationStyle::clock_spaced));
 }
 
 std::string exits_sentence(const History& history) {
   std::string exits;
   for (const Event& event : history.events()) {
     if (event.kind == EventKind::engine_exit) {
-      exits += fmt::format("{}{} exited at {} ({})", exits.empty() ? "" : "; ", event.node, time_text(event.time_us),
-                           event.detail);
+      exits += fmt::format("{}{} exited at {} ({})", exits.empty() ? "" : "; ", event.node,
+                           duration_text(event.time_us, DurationStyle::clock_spaced), event.detail);
     }
     if (event.kind == EventKind::node_crash && is_engine(event.node)) {
-      exits += fmt::format("{}{} crashed at {}", exits.empty() ? "" : "; ", event.node, time_text(event.time_us));
+      exits += fmt::format("{}{} crashed at {}", exits.empty() ? "" : "; ", event.node,
+                           duration_text(event.time_us, DurationStyle::clock_spaced));
     }
   }
   return exits.empty() ? "No engine exited before the run ended." : "Engines: " + exits + ".";
@@ -87,8 +92,9 @@ void add_detection(Document& document, const ReportContext& context) {
 void add_resolution(Document& document, const ReportContext& context) {
   const RunResult& result = context.input.result;
   document.heading(2, "Resolution");
-  document.paragraph(outcome_sentence(result) + " " + exits_sentence(result.history) +
-                     fmt::format(" The run ended at {}.", time_text(context.facts.end_us)));
+  document.paragraph(
+      outcome_sentence(result) + " " + exits_sentence(result.history) +
+      fmt::format(" The run ended at {}.", duration_text(context.facts.end_us, DurationStyle::clock_spaced)));
   std::vector<std::vector<std::string>> rows;
   std::vector<std::string> regions = result.region_order;
   for (const auto& [region, state] : result.region_states) {

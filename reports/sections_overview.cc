@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "core/duration.h"
 #include "core/plan.h"
 #include "reports/sections.h"
 #include "reports/text.h"
@@ -34,8 +35,9 @@ std::int64_t problems_of(const RunResult& result, const char* invariant) {
 }
 
 std::string against_slo(TimeUs value, TimeUs limit) {
-  if (limit <= 0) return duration_text(value) + " (no SLO limit)";
-  return fmt::format("{} (SLO {}: {})", duration_text(value), duration_text(limit), value > limit ? "**breached**" : "within");
+  if (limit <= 0) return duration_text(value, DurationStyle::rounded_spaced) + " (no SLO limit)";
+  return fmt::format("{} (SLO {}: {})", duration_text(value, DurationStyle::rounded_spaced),
+                     duration_text(limit, DurationStyle::rounded_spaced), value > limit ? "**breached**" : "within");
 }
 
 std::string error_rate_text(const RunResult& result, const Scenario& scenario) {
@@ -52,12 +54,14 @@ std::string error_rate_text(const RunResult& result, const Scenario& scenario) {
 std::string by_cause_text(const RunStats& stats, const SloSpec& slo) {
   const int migration = index_of(Cause::migration);
   const int fault = index_of(Cause::fault);
-  return fmt::format("the migration: {} failed, longest wait {}; injected faults: {} failed, longest wait {} "
-                     "(`slo.count: {}`: {})",
-                     count_text(stats.app_errors_by_cause[migration]), duration_text(stats.max_stall_by_cause_us[migration]),
-                     count_text(stats.app_errors_by_cause[fault]), duration_text(stats.max_stall_by_cause_us[fault]),
-                     to_string(slo.count),
-                     slo.count == SloCount::all ? "both are judged" : "only the migration's are judged");
+  return fmt::format(
+      "the migration: {} failed, longest wait {}; injected faults: {} failed, longest wait {} "
+      "(`slo.count: {}`: {})",
+      count_text(stats.app_errors_by_cause[migration]),
+      duration_text(stats.max_stall_by_cause_us[migration], DurationStyle::rounded_spaced),
+      count_text(stats.app_errors_by_cause[fault]),
+      duration_text(stats.max_stall_by_cause_us[fault], DurationStyle::rounded_spaced), to_string(slo.count),
+      slo.count == SloCount::all ? "both are judged" : "only the migration's are judged");
 }
 
 // Regions not in the state the run converged to: all contracted, or all on the old schema.
@@ -104,7 +108,8 @@ std::string belief_overlap_text(const RunFacts& facts) {
   }
   std::string list;
   for (const std::string& engine : engines) list += (list.empty() ? "" : ", ") + engine;
-  return fmt::format("{} (leases of {}; see the Timeline)", duration_text(facts.overlapping_belief_us), list);
+  return fmt::format("{} (leases of {}; see the Timeline)",
+                     duration_text(facts.overlapping_belief_us, DurationStyle::rounded_spaced), list);
 }
 
 }  // namespace
@@ -156,8 +161,8 @@ void add_summary(Document& document, const ReportContext& context) {
     document.paragraph(fmt::format(
         "No invariant broke. The migration `{}` ended `{}` after {} of simulated time, with {}; the databases rejected "
         "{} stale write(s) and accepted none.",
-        context.input.scenario.migration.name, result.outcome, time_text(facts.end_us), fault_clause,
-        result.stats.stale_writes_rejected));
+        context.input.scenario.migration.name, result.outcome, duration_text(facts.end_us, DurationStyle::clock_spaced),
+        fault_clause, result.stats.stale_writes_rejected));
     return;
   }
   const Violation& first = result.violations.front();
@@ -166,12 +171,12 @@ void add_summary(Document& document, const ReportContext& context) {
                             : node != nullptr  ? fmt::format("`{}` ({})", first.node, facts.layout.regions[node->region])
                                                : "`" + first.node + "`";
   std::string text = fmt::format("The invariant **{}** broke at {} of simulated time on {}: {}.", first.invariant,
-                                 time_text(first.time_us), where, first.detail);
+                                 duration_text(first.time_us, DurationStyle::clock_spaced), where, first.detail);
   if (result.violations.size() > 1) {
     text += fmt::format(" {} more violation(s) followed ({}).", result.violations.size() - 1, violated_invariants(result));
   }
   text += fmt::format(" The run had {}; the migration ended `{}` after {}.", fault_clause, result.outcome,
-                      time_text(facts.end_us));
+                      duration_text(facts.end_us, DurationStyle::clock_spaced));
   document.paragraph(text);
 }
 

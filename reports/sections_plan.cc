@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "core/duration.h"
 #include "reports/sections.h"
 #include "reports/text.h"
 
@@ -77,14 +78,15 @@ std::vector<Row> timeline_rows(const RunResult& result, const RunFacts& facts) {
     const auto text = milestone(event);
     if (!text) continue;
     const auto [node, region] = node_and_region(event, facts);
-    rows.push_back({event.time_us, event.id * 2, {time_text(event.time_us), region, node, *text}});
+    rows.push_back({event.time_us, event.id * 2, {duration_text(event.time_us, DurationStyle::clock_spaced), region, node, *text}});
   }
   bool first = true;
   for (const Violation& violation : result.violations) {
     const LaneNode* node = facts.layout.find(violation.node);
     const std::string region = node != nullptr ? facts.layout.regions[node->region] : std::string("-");
     rows.push_back({violation.time_us, UINT64_MAX,
-                    {time_text(violation.time_us), region, violation.node.empty() ? "-" : violation.node,
+                    {duration_text(violation.time_us, DurationStyle::clock_spaced), region,
+                     violation.node.empty() ? "-" : violation.node,
                      fmt::format("**{}violation: {}**: {}", first ? "first " : "", violation.invariant, violation.detail)},
                     true});
     first = false;

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "core/duration.h"
 #include "reports/sections.h"
 #include "reports/text.h"
 
@@ -39,13 +40,14 @@ struct Step {
 
 std::string write_clause(const Event& event) {
   return fmt::format("{} wrote `{}` (token {}) to {} at {}", event.actor, event.detail, event.token, event.node,
-                     time_text(event.time_us));
+                     duration_text(event.time_us, DurationStyle::clock_spaced));
 }
 
 // The clause for the proving event that completes a mutual-exclusion violation.
 std::string stale_write_clause(const Event& event, const Event* earlier) {
-  std::string clause = fmt::format("at {} {}'s {} `{}` (token {}) was applied at {}", time_text(event.time_us),
-                                   event.actor, to_string(event.write), event.detail, event.token, event.node);
+  std::string clause = fmt::format("at {} {}'s {} `{}` (token {}) was applied at {}",
+                                   duration_text(event.time_us, DurationStyle::clock_spaced), event.actor,
+                                   to_string(event.write), event.detail, event.token, event.node);
   if (earlier != nullptr && earlier->kind == EventKind::write) {
     clause += fmt::format(" after {}'s (token {})", earlier->actor, earlier->token);
   }
@@ -57,16 +59,19 @@ void lease_steps(const std::string& actor, std::int64_t token, TimeUs until, con
   for (const Lease& lease : facts.leases) {
     if (lease.engine != actor || lease.token != token || lease.start_us > until) continue;
     steps.push_back({lease.start_us, lease.acquire_event,
-                     fmt::format("{} acquired the lock with token {} at {}", actor, token, time_text(lease.start_us))});
+                     fmt::format("{} acquired the lock with token {} at {}", actor, token,
+                                 duration_text(lease.start_us, DurationStyle::clock_spaced))});
     for (const Event& event : result.history.events()) {
       if (event.time_us < lease.start_us || event.time_us > until) continue;
       if (event.kind == EventKind::lock_expire && event.actor == actor) {
         steps.push_back({event.time_us, event.id,
-                         fmt::format("{}'s lease expired on {} at {}", actor, event.node, time_text(event.time_us))});
+                         fmt::format("{}'s lease expired on {} at {}", actor, event.node,
+                                     duration_text(event.time_us, DurationStyle::clock_spaced))});
       }
       if (event.kind == EventKind::lock_lost && event.node == actor && lease.end_event == event.id) {
         steps.push_back({event.time_us, event.id,
-                         fmt::format("{} learned at {} that its lease was gone", actor, time_text(event.time_us))});
+                         fmt::format("{} learned at {} that its lease was gone", actor,
+                                     duration_text(event.time_us, DurationStyle::clock_spaced))});
       }
     }
   }
@@ -82,9 +87,12 @@ void fault_steps(const std::vector<std::string>& nodes, TimeUs until, const RunF
     if (hit.empty()) continue;
     const bool pause = window.description.rfind("pause", 0) == 0;
     steps.push_back({window.start_us, window.start_event,
-                     pause ? fmt::format("{} was paused from {} to {}", hit, time_text(window.start_us), time_text(window.end_us))
-                           : fmt::format("`{}` hit {} from {} to {}", window.description, hit, time_text(window.start_us),
-                                         time_text(window.end_us))});
+                     pause ? fmt::format("{} was paused from {} to {}", hit,
+                                         duration_text(window.start_us, DurationStyle::clock_spaced),
+                                         duration_text(window.end_us, DurationStyle::clock_spaced))
+                           : fmt::format("`{}` hit {} from {} to {}", window.description, hit,
+                                         duration_text(window.start_us, DurationStyle::clock_spaced),
+                                         duration_text(window.end_us, DurationStyle::clock_spaced))});
   }
 }
 
@@ -102,7 +110,7 @@ std::vector<Step> chain_of(const Violation& violation, const RunResult& result, 
     const std::string clause = last_write                           ? stale_write_clause(event, proving[i - 1])
                                : event.kind == EventKind::write     ? write_clause(event)
                                                                     : fmt::format("{} at {}: {} `{}`", event.node,
-                                                                                  time_text(event.time_us),
+                                                                                  duration_text(event.time_us, DurationStyle::clock_spaced),
                                                                                   to_string(event.kind), event.detail);
     steps.push_back({event.time_us, event.id, clause});
   }
@@ -168,10 +176,15 @@ std::string fault_sentence(const FaultWindow& window) {
   std::string nodes;
   for (const std::string& node : window.nodes) nodes += (nodes.empty() ? "" : ", ") + node;
   const std::string where = window.line > 0 ? fmt::format("line {}", window.line) : std::string("drawn by random_faults");
-  if (window.skipped) return fmt::format("`{}` ({}) was skipped at {}", window.description, where, time_text(window.start_us));
-  const std::string span = window.end_us > window.start_us
-                               ? fmt::format("from {} to {}", time_text(window.start_us), time_text(window.end_us))
-                               : fmt::format("at {}", time_text(window.start_us));
+  if (window.skipped) {
+    return fmt::format("`{}` ({}) was skipped at {}", window.description, where,
+                       duration_text(window.start_us, DurationStyle::clock_spaced));
+  }
+  const std::string span =
+      window.end_us > window.start_us
+          ? fmt::format("from {} to {}", duration_text(window.start_us, DurationStyle::clock_spaced),
+                        duration_text(window.end_us, DurationStyle::clock_spaced))
+          : fmt::format("at {}", duration_text(window.start_us, DurationStyle::clock_spaced));
   return fmt::format("`{}` ({}) hit {} {}", window.description, where, nodes.empty() ? std::string("no node") : nodes, span);
 }
 
@@ -199,7 +212,8 @@ void add_trigger_and_root_cause(Document& document, const ReportContext& context
   }
   for (std::size_t i = 0; i < result.violations.size() && i < kViolationsNarrated; ++i) {
     const Violation& violation = result.violations[i];
-    document.heading(3, fmt::format("{} at {}", violation.invariant, time_text(violation.time_us)));
+    document.heading(
+        3, fmt::format("{} at {}", violation.invariant, duration_text(violation.time_us, DurationStyle::clock_spaced)));
     const std::vector<Step> steps = chain_of(violation, result, context.facts);
     document.paragraph(steps.empty() ? fmt::format("The checker judged the run's observations rather than single events: {}.",
                                                    violation.detail)

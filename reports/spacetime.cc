@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "core/duration.h"
 #include "reports/figures.h"
 #include "reports/spacetime_items.h"
 #include "reports/text.h"
@@ -101,17 +102,19 @@ std::string item_node(const SpacetimeItem& item, std::size_t lane_index, const H
                       const std::set<std::uint64_t>& proving) {
   const Event& event = history.events()[item.event];
   Look look = event_look(event);
-  std::string when = time_text(item.time_us);
+  std::string when = duration_text(item.time_us, DurationStyle::clock_spaced);
   if (item.folded) look.label = event.node + ": " + look.label;
   if (item.represents > 1 && !item.summary.empty()) {
     look = {item.summary, kFault, "note"};
-    when = time_text(item.time_us) + " .. " + time_text(item.last_us);
+    when = duration_text(item.time_us, DurationStyle::clock_spaced) + " .. " +
+           duration_text(item.last_us, DurationStyle::clock_spaced);
   } else if (item.represents > 1) {
     look = {item.kinds_differ ? fmt::format("{} writes and validations", item.represents)
                               : fmt::format("{} {} writes\n{} token {}", item.represents, to_string(event.write),
                                             event.actor, event.token),
             item.kinds_differ ? "white" : kApplied, "note"};
-    when = time_text(item.time_us) + " .. " + time_text(item.last_us);
+    when = duration_text(item.time_us, DurationStyle::clock_spaced) + " .. " +
+           duration_text(item.last_us, DurationStyle::clock_spaced);
   }
   if (in_fault(facts, item.lane, item.time_us, item.time_us) && look.fill == "white") look.fill = kFault;
   // One `group` per lane: dot keeps the edges within a group straight, so a lane stays a column.
@@ -212,10 +215,12 @@ std::string emit_time_axis(const std::vector<SpacetimeItem>& items, const Lanes&
   for (const auto& [rank, members] : by_rank) {
     const std::string axis = fmt::format("t{}", rank);
     const TimeUs at = members.front()->time_us;
-    dot += fmt::format("  {} [label={}, shape=plaintext, style=\"\", fontsize=8];\n", axis, dot_quote(time_text(at)));
+    dot += fmt::format("  {} [label={}, shape=plaintext, style=\"\", fontsize=8];\n", axis,
+                       dot_quote(duration_text(at, DurationStyle::clock_spaced)));
     if (previous_us && at - *previous_us >= kTimeBreakUs) {
-      dot += fmt::format("  {} -> {} [style=dotted, penwidth=2, color=\"#888888\", fontcolor=\"#555555\", label={}];\n",
-                         previous, axis, dot_quote(fmt::format("{} later", duration_text(at - *previous_us))));
+      dot += fmt::format(
+          "  {} -> {} [style=dotted, penwidth=2, color=\"#888888\", fontcolor=\"#555555\", label={}];\n", previous,
+          axis, dot_quote(fmt::format("{} later", duration_text(at - *previous_us, DurationStyle::rounded_spaced))));
     } else {
       dot += fmt::format("  {} -> {} [style=invis];\n", previous, axis);
     }

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "core/duration.h"
 #include "reports/text.h"
 
 namespace rehearse::reports {
@@ -111,10 +112,11 @@ std::size_t cap_items(std::vector<SpacetimeItem>& items, const std::set<std::uin
     dropped += items[i].represents;
   }
   items = std::move(kept);
-  left_out.push_back(fmt::format("{} events between {} and {} are not drawn at all (the diagram keeps the first "
-                                 "and last {} nodes and every violating event); history.jsonl has them.",
-                                 count_text(static_cast<std::int64_t>(dropped)), time_text(first_dropped),
-                                 time_text(last_dropped), half));
+  left_out.push_back(fmt::format(
+      "{} events between {} and {} are not drawn at all (the diagram keeps the first "
+      "and last {} nodes and every violating event); history.jsonl has them.",
+      count_text(static_cast<std::int64_t>(dropped)), duration_text(first_dropped, DurationStyle::clock_spaced),
+      duration_text(last_dropped, DurationStyle::clock_spaced), half));
   return dropped;
 }
 

@@ -20,20 +20,6 @@ std::string trimmed_decimal(double value, int digits) {
 
 }  // namespace
 
-std::string time_text(TimeUs us) {
-  const char* sign = us < 0 ? "-" : "";
-  const TimeUs magnitude = us < 0 ? -us : us;
-  return fmt::format("{}{}.{:03d} s", sign, magnitude / kSec, static_cast<int>((magnitude % kSec) / kMs));
-}
-
-std::string duration_text(TimeUs us) {
-  const char* sign = us < 0 ? "-" : "";
-  const TimeUs magnitude = us < 0 ? -us : us;
-  if (magnitude < kMs) return fmt::format("{}{} us", sign, magnitude);
-  if (magnitude < kSec) return fmt::format("{}{} ms", sign, trimmed_decimal(static_cast<double>(magnitude) / kMs, 1));
-  return fmt::format("{}{} s", sign, trimmed_decimal(static_cast<double>(magnitude) / kSec, 3));
-}
-
 std::string count_text(std::int64_t value) {
   std::string digits = std::to_string(value < 0 ? -value : value);
   std::string out;

@@ -1,5 +1,6 @@
-// Small text helpers shared by the report writers: simulated times and durations as people read
-// them, escaping for HTML/XML and Graphviz DOT, and shell quoting.
+// Small text helpers shared by the report writers: counts and shares as people read them,
+// escaping for HTML/XML and Graphviz DOT, and shell quoting. Times and durations are written by
+// core/duration.h (DurationStyle::clock_spaced and rounded_spaced).
 #pragma once
 
 #include <string>
@@ -9,10 +10,6 @@
 
 namespace rehearse::reports {
 
-// A moment of simulated time: "23.992 s".
-std::string time_text(TimeUs us);
-// A length of time, short: "20 s", "4.075 s", "150 ms", "800 us".
-std::string duration_text(TimeUs us);
 // "1,234,567".
 std::string count_text(std::int64_t value);
 // "0.12%" for a share in [0, 1].

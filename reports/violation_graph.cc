@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "core/duration.h"
 #include "reports/figures.h"
 #include "reports/text.h"
 
@@ -25,7 +26,8 @@ std::string event_label(const Event& event) {
   if (!event.actor.empty() && event.actor != event.node) {
     who = event.kind == EventKind::write ? " by " + event.actor : " (holder " + event.actor + ")";
   }
-  std::string label = fmt::format("#{} at {}\n{}{}\n{}", event.id, time_text(event.time_us), event.node, who, what);
+  std::string label = fmt::format("#{} at {}\n{}{}\n{}", event.id,
+                                  duration_text(event.time_us, DurationStyle::clock_spaced), event.node, who, what);
   if (event.token != 0) label += fmt::format(", token {}", event.token);
   if (!event.detail.empty()) label += "\n" + shorten(event.detail, 48);
   return label;
@@ -65,11 +67,12 @@ struct Cluster {
 
 Cluster violation_cluster(std::size_t index, const Violation& violation, const RunResult& result,
                           const RunFacts& facts) {
-  std::string dot = fmt::format("  subgraph cluster_{} {{\n    label={}; color=\"#d62728\"; fontcolor=\"#d62728\";\n",
-                                index, dot_quote(fmt::format("violation {}: {} at {} on {}\n{}", index + 1,
-                                                             violation.invariant, time_text(violation.time_us),
-                                                             violation.node.empty() ? "the run" : violation.node,
-                                                             wrap_words(shorten(violation.detail, 180), 64))));
+  std::string dot =
+      fmt::format("  subgraph cluster_{} {{\n    label={}; color=\"#d62728\"; fontcolor=\"#d62728\";\n", index,
+                  dot_quote(fmt::format("violation {}: {} at {} on {}\n{}", index + 1, violation.invariant,
+                                        duration_text(violation.time_us, DurationStyle::clock_spaced),
+                                        violation.node.empty() ? "the run" : violation.node,
+                                        wrap_words(shorten(violation.detail, 180), 64))));
   std::vector<const Event*> chain;
   std::set<std::uint64_t> proving;
   for (const std::uint64_t id : violation.events) {
@@ -98,7 +101,8 @@ Cluster violation_cluster(std::size_t index, const Violation& violation, const R
   }
   for (std::size_t i = 1; i < chain.size(); ++i) {
     dot += fmt::format("    v{0}_{1} -> v{0}_{2} [label={3}];\n", index, chain[i - 1]->id, chain[i]->id,
-                       dot_quote(fmt::format("then (+{})", duration_text(chain[i]->time_us - chain[i - 1]->time_us))));
+                       dot_quote(fmt::format("then (+{})", duration_text(chain[i]->time_us - chain[i - 1]->time_us,
+                                                                         DurationStyle::rounded_spaced))));
   }
   const Event* previous = nullptr;
   for (const Event* event : chain) {

@@ -63,6 +63,7 @@
 #include <fmt/format.h>
 
 #include "core/assert.h"
+#include "core/duration.h"
 #include "core/expr.h"
 #include "core/gen.h"
 #include "core/schema_sql.h"
@@ -123,17 +124,6 @@ std::optional<TimeUs> unit_us(std::string_view unit) {
   if (unit == "m") return kMin;
   if (unit == "h") return kHour;
   return std::nullopt;
-}
-
-// The duration as written in a file, in the largest unit that divides it: 90s, 1500ms, 1h.
-std::string format_duration(TimeUs us) {
-  if (us == 0) return "0s";
-  const std::initializer_list<std::pair<TimeUs, const char*>> units = {
-      {kHour, "h"}, {kMin, "m"}, {kSec, "s"}, {kMs, "ms"}};
-  for (const auto& [unit, name] : units) {
-    if (us % unit == 0) return fmt::format("{}{}", us / unit, name);
-  }
-  return fmt::format("{}us", us);
 }
 
 }  // namespace
@@ -797,7 +787,8 @@ class ScenarioLoader {
       past_limit(*r.get("duration"),
                  fmt::format("{} is above the limit of {} of simulated time per run (every request and lease renewal "
                              "of that time is simulated and kept in the history)",
-                             format_duration(s_.duration_us), format_duration(kMaxDuration)));
+                             duration_text(s_.duration_us, DurationStyle::scenario),
+                             duration_text(kMaxDuration, DurationStyle::scenario)));
     }
   }
 
@@ -985,7 +976,8 @@ class ScenarioLoader {
     r.enumeration("jitter", &b.jitter);
     if (b.max_us < b.base_us) {
       errors_.add(r.item().line, r.child_path("max"),
-                  fmt::format("max ({}) is below base ({})", format_duration(b.max_us), format_duration(b.base_us)));
+                  fmt::format("max ({}) is below base ({})", duration_text(b.max_us, DurationStyle::scenario),
+                              duration_text(b.base_us, DurationStyle::scenario)));
     }
   }
 
@@ -2494,8 +2486,8 @@ class ScenarioLoader {
   bool before_end(const Item& item, TimeUs at) {
     if (at < s_.duration_us) return true;
     report(errors_, item,
-           fmt::format("{} is not before the end of the run (duration {})", format_duration(at),
-                       format_duration(s_.duration_us)));
+           fmt::format("{} is not before the end of the run (duration {})", duration_text(at, DurationStyle::scenario),
+                       duration_text(s_.duration_us, DurationStyle::scenario)));
     return false;
   }
 
@@ -2534,9 +2526,11 @@ class ScenarioLoader {
            fmt::format("faults could last until {} (quiet_after {}{} + max_duration {}), not before the end of the run "
                        "(duration {}): the migration would have no time to finish after the last fault and liveness "
                        "could not be judged; end faults earlier (quiet_after) or run longer (duration)",
-                       format_duration(healed_by), format_duration(quiet_after),
-                       spec.quiet_after_us ? "" : ", two thirds of duration by default", format_duration(spec.max_duration_us),
-                       format_duration(s_.duration_us)));
+                       duration_text(healed_by, DurationStyle::scenario),
+                       duration_text(quiet_after, DurationStyle::scenario),
+                       spec.quiet_after_us ? "" : ", two thirds of duration by default",
+                       duration_text(spec.max_duration_us, DurationStyle::scenario),
+                       duration_text(s_.duration_us, DurationStyle::scenario)));
   }
 
   std::vector<std::string> target_patterns(const Item& item) {

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "core/assert.h"
+#include "core/duration.h"
 #include "sim/world.h"
 
 namespace rehearse::sim {
@@ -18,33 +19,41 @@ std::string join(const std::vector<std::string>& names) {
   return joined;
 }
 
-std::string duration_text(TimeUs us) {
-  if (us % kSec == 0) return fmt::format("{}s", us / kSec);
-  if (us % kMs == 0) return fmt::format("{}ms", us / kMs);
-  return fmt::format("{}us", us);
+std::string signed_text(TimeUs us) {
+  return (us < 0 ? "-" : "+") + duration_text(us < 0 ? -us : us, DurationStyle::whole);
 }
-
-std::string signed_text(TimeUs us) { return (us < 0 ? "-" : "+") + duration_text(us < 0 ? -us : us); }
 
 }  // namespace
 
 std::string describe(const FaultSpec& fault) {
   const std::string target = join(fault.targets);
   switch (fault.kind) {
-    case FaultKind::pause: return fmt::format("pause {} for {}", target, duration_text(fault.for_us));
+    case FaultKind::pause:
+      return fmt::format("pause {} for {}", target, duration_text(fault.for_us, DurationStyle::whole));
     case FaultKind::crash:
-      return fault.restart_after_us ? fmt::format("crash {}, restart after {}", target, duration_text(*fault.restart_after_us))
+      return fault.restart_after_us ? fmt::format("crash {}, restart after {}", target,
+                                                  duration_text(*fault.restart_after_us, DurationStyle::whole))
                                     : fmt::format("crash {}", target);
     case FaultKind::partition:
-      return fmt::format("partition {} from {}{} for {}", target, fault.from.empty() ? "everyone else" : join(fault.from),
-                         fault.oneway ? " (one way)" : "", duration_text(fault.for_us));
-    case FaultKind::delay: return fmt::format("delay {} by {} for {}", target, duration_text(fault.extra_us), duration_text(fault.for_us));
-    case FaultKind::drop: return fmt::format("drop {:.0f}% of {}'s messages for {}", fault.probability * 100, target, duration_text(fault.for_us));
+      return fmt::format("partition {} from {}{} for {}", target,
+                         fault.from.empty() ? "everyone else" : join(fault.from), fault.oneway ? " (one way)" : "",
+                         duration_text(fault.for_us, DurationStyle::whole));
+    case FaultKind::delay:
+      return fmt::format("delay {} by {} for {}", target, duration_text(fault.extra_us, DurationStyle::whole),
+                         duration_text(fault.for_us, DurationStyle::whole));
+    case FaultKind::drop:
+      return fmt::format("drop {:.0f}% of {}'s messages for {}", fault.probability * 100, target,
+                         duration_text(fault.for_us, DurationStyle::whole));
     case FaultKind::clock_jump: return fmt::format("clock of {} jumps {}", target, signed_text(fault.by_us));
     case FaultKind::clock_skew: return fmt::format("clock of {} offset {}", target, signed_text(fault.offset_us));
-    case FaultKind::clock_drift: return fmt::format("clock of {} drifts {} ppm for {}", target, fault.ppm, duration_text(fault.for_us));
-    case FaultKind::replication_lag: return fmt::format("replication lag +{} in {} for {}", duration_text(fault.extra_us), target, duration_text(fault.for_us));
-    case FaultKind::long_transaction: return fmt::format("long transaction on {} for {}", target, duration_text(fault.for_us));
+    case FaultKind::clock_drift:
+      return fmt::format("clock of {} drifts {} ppm for {}", target, fault.ppm,
+                         duration_text(fault.for_us, DurationStyle::whole));
+    case FaultKind::replication_lag:
+      return fmt::format("replication lag +{} in {} for {}", duration_text(fault.extra_us, DurationStyle::whole),
+                         target, duration_text(fault.for_us, DurationStyle::whole));
+    case FaultKind::long_transaction:
+      return fmt::format("long transaction on {} for {}", target, duration_text(fault.for_us, DurationStyle::whole));
     case FaultKind::failover: return fmt::format("failover of {}", target);
   }
   return "?";

@@ -5,9 +5,9 @@
 #include <string>
 
 #include "real_backends/calibrate.h"
-#include "reports/scenario_yaml.h"
 #include "scenarios/costs.h"
 #include "scenarios/loader.h"
+#include "scenarios/scenario_yaml.h"
 #include "sim/world.h"
 #include "tests/test_support.h"
 
@@ -146,14 +146,14 @@ TEST(CostProfileTest, TheWrittenOutScenarioKeepsItsCosts) {
   const LoadResult loaded =
       load_scenario_text(scenario_with_costs("{app_write_us: 50.25, update_per_row_us: {100: 12.5, 10000: 9}}"), "s.yaml");
   ASSERT_TRUE(loaded.ok()) << errors_of(loaded);
-  const std::string text = reports::scenario_yaml_with_header(*loaded.scenario, 1, "");
+  const std::string text = scenario_yaml_with_header(*loaded.scenario, 1, "");
   const LoadResult again = load_scenario_text(text, "again.yaml");
   ASSERT_TRUE(again.ok()) << errors_of(again) << text;
   EXPECT_EQ(again.scenario->costs.app_write_us, 50.25);
   EXPECT_EQ(again.scenario->costs.update_per_row_us, loaded.scenario->costs.update_per_row_us);
   EXPECT_EQ(again.scenario->costs.ddl_us, builtin_cost_profile().ddl_us);
   // The built-in profile is not written out.
-  EXPECT_EQ(reports::scenario_yaml_with_header(testing::builtin("batched-backfill"), 1, "").find("costs:"), std::string::npos);
+  EXPECT_EQ(scenario_yaml_with_header(testing::builtin("batched-backfill"), 1, "").find("costs:"), std::string::npos);
 }
 
 // What `rehearse calibrate` writes loads as a complete profile, every value with its spread.

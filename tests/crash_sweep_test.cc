@@ -11,8 +11,8 @@
 #include <string>
 
 #include "core/plan.h"
-#include "reports/scenario_yaml.h"
 #include "scenarios/loader.h"
+#include "scenarios/scenario_yaml.h"
 #include "sim/world.h"
 #include "tests/crash_sweep.h"
 #include "tests/test_support.h"
@@ -107,7 +107,7 @@ TEST(CrashSweep, StatementTriggersAreChecked) {
 // scenario.yaml) keeps the SQL file and the statement trigger: it plans the same statements.
 TEST(CrashSweep, TheWrittenScenarioKeepsTheFileAndTheTrigger) {
   const Scenario scenario = load_case(crash_sweep::cases()[2]);
-  const std::string yaml = reports::scenario_yaml(scenario, scenario.seed, History());
+  const std::string yaml = scenario_yaml(scenario, scenario.seed, History());
   const LoadResult again = load_scenario_text(yaml, "/nowhere/written.yaml");  // the files' paths are absolute
   ASSERT_TRUE(again.ok()) << (again.errors.empty() ? "" : again.errors.front().to_string()) << "\n" << yaml;
   EXPECT_EQ(again.scenario->migration.mode, MigrationMode::as_written);
@@ -119,7 +119,7 @@ TEST(CrashSweep, TheWrittenScenarioKeepsTheFileAndTheTrigger) {
   ASSERT_TRUE(again.scenario->faults[0].at_phase.has_value());
   EXPECT_EQ(again.scenario->faults[0].at_phase->statement, 3);
   const auto body = [](const std::string& text) { return text.substr(text.find('\n') + 1); };  // past the header naming the source
-  EXPECT_EQ(body(reports::scenario_yaml(*again.scenario, scenario.seed, History())), body(yaml));
+  EXPECT_EQ(body(scenario_yaml(*again.scenario, scenario.seed, History())), body(yaml));
 }
 
 }  // namespace

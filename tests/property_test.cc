@@ -22,14 +22,15 @@
 #include <nlohmann/json.hpp>
 #include <rapidcheck.h>
 
-#include "reports/scenario_yaml.h"
+#include "core/duration.h"
+#include "scenarios/scenario_yaml.h"
 #include "sim/world.h"
 #include "tests/test_support.h"
 
 namespace rehearse {
 
 // How RapidCheck prints a fault of a counterexample (found by argument-dependent lookup).
-void showValue(const FaultSpec& fault, std::ostream& os) { os << reports::fault_yaml(fault); }
+void showValue(const FaultSpec& fault, std::ostream& os) { os << fault_yaml(fault); }
 
 namespace {
 
@@ -134,9 +135,11 @@ struct Settings {
 };
 
 void showValue(const Settings& s, std::ostream& os) {
-  os << "{ttl: " << reports::scenario_duration(s.ttl_us) << ", renew_every: " << reports::scenario_duration(s.renew_every_us)
-     << ", batch_size: " << s.batch_size << ", batch_pause: " << reports::scenario_duration(s.batch_pause_us)
-     << ", instances: " << s.instances << "}";
+  os << "{ttl: " << duration_text(s.ttl_us, DurationStyle::scenario)
+     << ", renew_every: " << duration_text(s.renew_every_us, DurationStyle::scenario)
+     << ", batch_size: " << s.batch_size
+     << ", batch_pause: " << duration_text(s.batch_pause_us, DurationStyle::scenario) << ", instances: " << s.instances
+     << "}";
 }
 
 rc::Gen<Settings> settings() {
@@ -170,7 +173,7 @@ Scenario scenario_with(Fencing fencing, const Settings& s, const std::vector<Fau
 
 std::string schedule_text(const std::vector<FaultSpec>& faults) {
   std::string text;
-  for (const FaultSpec& fault : faults) text += "\n  " + reports::fault_yaml(fault);
+  for (const FaultSpec& fault : faults) text += "\n  " + fault_yaml(fault);
   return text;
 }
 
@@ -285,7 +288,7 @@ TEST(PropertyGate, NoFencingFailsAndShrinksToAtMostTwoFaults) {
   shrunk.expect = ExpectSpec{.verdict = Verdict::violation, .invariants = {"mutual-exclusion"}};
   const std::string path = testing::write_temp_file(
       "property-no-fencing-shrunk.yaml",
-      reports::scenario_yaml_with_header(shrunk, last_failure->seed, "# Shrunk by RapidCheck (tests/property_test.cc).\n"));
+      scenario_yaml_with_header(shrunk, last_failure->seed, "# Shrunk by RapidCheck (tests/property_test.cc).\n"));
   const auto replayed = testing::run_rehearse("run " + path + " --json");
   ASSERT_EQ(replayed.exit_code, 1) << replayed.err;
   const auto json = nlohmann::json::parse(replayed.out);

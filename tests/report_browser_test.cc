@@ -23,6 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "reports/report.h"
+#include "scenarios/scenario_yaml.h"
 #include "sim/world.h"
 #include "tests/test_support.h"
 
@@ -172,7 +173,8 @@ std::string violating_report(const std::string& name) {
   EXPECT_TRUE(result.violated()) << name;
   const std::string directory = fs::absolute(testing::temp_dir() + "browser-report-" + name).string();
   fs::remove_all(directory);
-  const reports::ReportInput input{scenario, 1, result, reports::default_reproduce_command(name, 1), "test-build"};
+  const reports::ReportInput input{scenario, 1, result, reports::default_reproduce_command(name, 1), "test-build", {},
+                                   scenario_yaml(scenario, 1, result.history)};
   EXPECT_TRUE(reports::write_report(input, directory).is_ok()) << name;
   return directory;
 }

@@ -10,6 +10,7 @@
 
 #include "reports/report.h"
 #include "scenarios/loader.h"
+#include "scenarios/scenario_yaml.h"
 #include "sim/world.h"
 #include "tests/test_support.h"
 
@@ -29,7 +30,8 @@ TEST(ReportLongRun, OneHourWithRandomFaultsIsSummarisedUnderTwoMegabytesPerFigur
   const std::string directory = testing::temp_dir() + "reports/hour";
   std::filesystem::remove_all(directory);
   const reports::ReportInput input{scenario, 1, result,
-                                   reports::default_reproduce_command("tests/fixtures/hour-random-faults.yaml", 1), "test"};
+                                   reports::default_reproduce_command("tests/fixtures/hour-random-faults.yaml", 1), "test",
+                                   {}, scenario_yaml(scenario, 1, result.history)};
   const Status written = reports::write_report(input, directory);
   ASSERT_TRUE(written.is_ok()) << written.to_string();
   for (const char* name : {"spacetime.svg", "violation.svg", "chart.svg"}) {

@@ -14,7 +14,7 @@
 
 #include "cli/output.h"
 #include "reports/report.h"
-#include "reports/scenario_yaml.h"
+#include "scenarios/scenario_yaml.h"
 #include "sim/world.h"
 #include "tests/test_support.h"
 
@@ -53,7 +53,8 @@ std::string write(const RecordedRun& run, const std::string& name, const std::st
   const std::string directory = testing::temp_dir() + "reports/" + name;
   std::filesystem::remove_all(directory);
   const ReportInput input{run.scenario, run.result.seed, run.result,
-                          reports::default_reproduce_command(argument, run.result.seed), "test-build"};
+                          reports::default_reproduce_command(argument, run.result.seed), "test-build", {},
+                          scenario_yaml(run.scenario, run.result.seed, run.result.history)};
   const Status written = reports::write_report(input, directory);
   EXPECT_TRUE(written.is_ok()) << written.to_string();
   return directory + "/";
@@ -230,7 +231,7 @@ TEST(ReportTest, ScenarioYamlLoadsBackToTheSameScenario) {
   EXPECT_EQ(loaded.seed, 1u);
   EXPECT_EQ(loaded.faults.size(), run.scenario.faults.size());
   const History empty;
-  EXPECT_EQ(reports::scenario_yaml(loaded, 1, empty), reports::scenario_yaml(run.scenario, 1, empty));
+  EXPECT_EQ(scenario_yaml(loaded, 1, empty), scenario_yaml(run.scenario, 1, empty));
 }
 
 // Every section and every fault kind, global topology, random faults: emitted, loaded back and
@@ -305,16 +306,16 @@ expect: {verdict: violation, invariants: [mutual-exclusion, liveness], within_se
 )yaml");
   ASSERT_EQ(scenario.faults.size(), 11u);
   const History empty;
-  const std::string yaml = reports::scenario_yaml(scenario, 9, empty);
+  const std::string yaml = scenario_yaml(scenario, 9, empty);
   Scenario loaded = testing::from_text(yaml);
   loaded.source_path = scenario.source_path;
-  EXPECT_EQ(reports::scenario_yaml(loaded, 9, empty), yaml);
+  EXPECT_EQ(scenario_yaml(loaded, 9, empty), yaml);
   EXPECT_NE(yaml.find("rate: 3/20s"), std::string::npos) << yaml;
   EXPECT_NE(yaml.find("writes_per_s: 12.5"), std::string::npos) << yaml;
   History drawn;
   drawn.append(Event{.time_us = 12 * kSec, .node = "engine-3", .kind = EventKind::fault_start,
                      .detail = "pause engine-3 for 5s [engine-3]", .a = 0});
-  const std::string with_drawn = reports::scenario_yaml(scenario, 9, drawn);
+  const std::string with_drawn = scenario_yaml(scenario, 9, drawn);
   EXPECT_NE(with_drawn.find("# The faults random_faults drew"), std::string::npos) << with_drawn;
   EXPECT_NE(with_drawn.find("#   - at 12.000 s: pause engine-3 for 5s [engine-3]"), std::string::npos) << with_drawn;
 }
@@ -332,7 +333,8 @@ TEST(ReportTest, ProposesStorageFencingThatFixesTheRun) {
 
 TEST(ReportTest, VerifiedActionItemsAppearWithTheirTraceHash) {
   const RecordedRun& run = violating_run();
-  ReportInput input{run.scenario, 1, run.result, "rehearse run gc-pause-no-fencing --seed 1", "test-build"};
+  ReportInput input{run.scenario, 1, run.result, "rehearse run gc-pause-no-fencing --seed 1", "test-build", {},
+                    scenario_yaml(run.scenario, 1, run.result.history)};
   input.action_items.push_back({"set lock.fencing: storage", "no fencing", true, true, "0123456789abcdef"});
   const std::string directory = testing::temp_dir() + "reports/verified";
   ASSERT_TRUE(reports::write_report(input, directory).is_ok());
@@ -343,7 +345,8 @@ TEST(ReportTest, VerifiedActionItemsAppearWithTheirTraceHash) {
 
 TEST(ReportTest, DateComesFromSourceDateEpoch) {
   const RecordedRun& run = violating_run();
-  const ReportInput input{run.scenario, 1, run.result, "rehearse run x --seed 1", "b"};
+  const ReportInput input{run.scenario, 1, run.result, "rehearse run x --seed 1", "b", {},
+                          scenario_yaml(run.scenario, 1, run.result.history)};
   ::setenv("SOURCE_DATE_EPOCH", "86400", 1);
   const std::string first = testing::temp_dir() + "reports/date-1";
   const std::string second = testing::temp_dir() + "reports/date-2";
@@ -359,7 +362,8 @@ TEST(ReportTest, DateComesFromSourceDateEpoch) {
 TEST(ReportTest, UnwritableDirectoryIsUnavailable) {
   const RecordedRun& run = clean_run();
   const std::string file = testing::write_temp_file("report-not-a-directory", "x");
-  const ReportInput input{run.scenario, 1, run.result, "rehearse run x --seed 1", "b"};
+  const ReportInput input{run.scenario, 1, run.result, "rehearse run x --seed 1", "b", {},
+                          scenario_yaml(run.scenario, 1, run.result.history)};
   const Status status = reports::write_report(input, file + "/inside");
   EXPECT_TRUE(status.is_unavailable()) << status.to_string();
 }
@@ -407,7 +411,8 @@ TEST(ReportTest, BigHistoryIsSummarisedUnderTwoMegabytes) {
   const Scenario scenario = builtin("gc-pause-fenced");
   const RunResult result = big_result(scenario);
   const std::string directory = testing::temp_dir() + "reports/big";
-  const ReportInput input{scenario, 5, result, "rehearse run gc-pause-fenced --seed 5", "b"};
+  const ReportInput input{scenario, 5, result, "rehearse run gc-pause-fenced --seed 5", "b", {},
+                          scenario_yaml(scenario, 5, result.history)};
   ASSERT_TRUE(reports::write_report(input, directory).is_ok());
   for (const char* name : {"spacetime.svg", "violation.svg", "chart.svg"}) {
     const std::string path = directory + "/" + name;

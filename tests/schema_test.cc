@@ -2,7 +2,7 @@
 // read by PostgreSQL's parser (core/schema_sql.h) through `schema:`, tables declared under
 // `tables:`, per-table workload and an operation's `table:`, every error they report (with the
 // file, line and key, or the schema file's line and column), the PostgreSQL types and how they are
-// simulated, and the round trip through the scenario writer (reports/scenario_yaml.h).
+// simulated, and the round trip through the scenario writer (scenarios/scenario_yaml.h).
 #include "core/schema_sql.h"
 
 #include <gtest/gtest.h>
@@ -13,8 +13,8 @@
 #include <fstream>
 #include <string>
 
-#include "reports/scenario_yaml.h"
 #include "scenarios/loader.h"
+#include "scenarios/scenario_yaml.h"
 #include "tests/test_support.h"
 
 namespace rehearse {
@@ -393,11 +393,11 @@ TEST(SchemaTest, PostgresTypesMapToTheNearestSimulatedType) {
 // Loads, writes, loads the written text again: the same tables, and the same text when written
 // a second time.
 void expect_round_trip(const Scenario& original) {
-  const std::string written = reports::scenario_yaml_with_header(original, original.seed, "");
+  const std::string written = scenario_yaml_with_header(original, original.seed, "");
   const LoadResult again = load_scenario_text(written, "written.yaml");
   ASSERT_TRUE(again.ok()) << all_errors(again) << written;
   const Scenario& s = *again.scenario;
-  EXPECT_EQ(reports::scenario_yaml_with_header(s, s.seed, ""), written);
+  EXPECT_EQ(scenario_yaml_with_header(s, s.seed, ""), written);
   ASSERT_EQ(all_tables(s).size(), all_tables(original).size());
   for (std::size_t i = 0; i < all_tables(s).size(); ++i) {
     const TableSpec& a = *all_tables(original)[i];
@@ -430,7 +430,7 @@ TEST(SchemaTest, TablesRoundTripThroughTheWriter) {
   const LoadResult r = load_scenario_text(kTables, "my.yaml");
   ASSERT_TRUE(r.ok()) << all_errors(r);
   expect_round_trip(*r.scenario);
-  const std::string written = reports::scenario_yaml_with_header(*r.scenario, 1, "");
+  const std::string written = scenario_yaml_with_header(*r.scenario, 1, "");
   EXPECT_NE(written.find("tables:"), std::string::npos);
   EXPECT_EQ(written.find("\ntable:"), std::string::npos);
 }
@@ -440,14 +440,14 @@ TEST(SchemaTest, SchemaRoundTripsThroughTheWriter) {
   ASSERT_TRUE(r.ok()) << all_errors(r);
   expect_round_trip(*r.scenario);
   // The schema is named by its absolute path, so the written scenario loads from anywhere.
-  EXPECT_NE(reports::scenario_yaml_with_header(*r.scenario, 1, "").find("schema: " + kDataDir + "/shop.sql"),
+  EXPECT_NE(scenario_yaml_with_header(*r.scenario, 1, "").find("schema: " + kDataDir + "/shop.sql"),
             std::string::npos);
 }
 
 TEST(SchemaTest, TheOneTableFormIsWrittenAsBefore) {
   const LoadResult r = load_scenario_text(kHeader + "table: {name: t, rows: 5, columns: {a: {type: integer}}}\n", "my.yaml");
   ASSERT_TRUE(r.ok()) << all_errors(r);
-  const std::string written = reports::scenario_yaml_with_header(*r.scenario, 1, "");
+  const std::string written = scenario_yaml_with_header(*r.scenario, 1, "");
   EXPECT_NE(written.find("table:\n  name: t\n  rows: 5\n  columns:\n    a: {type: integer}\n"), std::string::npos) << written;
   EXPECT_EQ(written.find("tables:"), std::string::npos);
 }

@@ -11,6 +11,7 @@
 
 #include "reports/report.h"
 #include "scenarios/loader.h"
+#include "scenarios/scenario_yaml.h"
 #include "sim/world.h"
 
 namespace {
@@ -57,7 +58,8 @@ void BM_ReportLargeRun(benchmark::State& state) {
   const Scenario& scenario = *loaded.scenario;
   const RunResult result = large_run(scenario.name, static_cast<int>(state.range(0)));
   const std::string directory = (std::filesystem::temp_directory_path() / "rehearse-report-bench").string();
-  const reports::ReportInput input{scenario, 1, result, reports::default_reproduce_command(scenario.name, 1), "bench"};
+  const reports::ReportInput input{scenario, 1, result, reports::default_reproduce_command(scenario.name, 1), "bench", {},
+                                   scenario_yaml(scenario, 1, result.history)};
   for (auto _ : state) {
     const Status written = reports::write_report(input, directory);
     if (!written.is_ok()) state.SkipWithError(written.to_string().c_str());
@@ -79,7 +81,8 @@ void BM_ReportOneHourRandomFaults(benchmark::State& state) {
   const Scenario& scenario = *loaded.scenario;
   const RunResult result = sim::simulate(scenario, 1);
   const std::string directory = (std::filesystem::temp_directory_path() / "rehearse-report-hour-bench").string();
-  const reports::ReportInput input{scenario, 1, result, reports::default_reproduce_command(scenario.name, 1), "bench"};
+  const reports::ReportInput input{scenario, 1, result, reports::default_reproduce_command(scenario.name, 1), "bench", {},
+                                   scenario_yaml(scenario, 1, result.history)};
   for (auto _ : state) {
     const Status written = reports::write_report(input, directory);
     if (!written.is_ok()) state.SkipWithError(written.to_string().c_str());

@@ -1,6 +1,9 @@
-// scenario.yaml: the scenario as run, re-emitted from the model of core/model.h with the seed
-// set and every setting written out (defaults included), so the file alone reproduces the run.
-// Faults drawn by random_faults are listed, from the history's fault events, as a comment.
+// The scenario writer, the other half of the loader (scenarios/loader.h): scenario.yaml, the
+// scenario as run, re-emitted from the model of core/model.h with the seed set and every setting
+// written out (defaults included), so the file alone reproduces the run. Faults drawn by
+// random_faults are listed, from the history's fault events, as a comment. Its callers: the
+// postmortem's scenario.yaml (the CLI passes the text to reports/), `rehearse shrink`, and the
+// live runner's engine processes.
 #pragma once
 
 #include <cstdint>
@@ -9,7 +12,7 @@
 #include "core/history.h"
 #include "core/model.h"
 
-namespace rehearse::reports {
+namespace rehearse {
 
 // The YAML text of `scenario` with `seed:` set to `seed`; when `history` holds fault events of
 // faults not written in the scenario (line 0: drawn by random_faults), a trailing comment
@@ -24,7 +27,4 @@ std::string scenario_yaml_with_header(const Scenario& scenario, std::uint64_t se
 // One fault as a flow map, exactly as an entry of `faults:` is written: {at: 12s, pause: engine-1, for: 15s}.
 std::string fault_yaml(const FaultSpec& fault);
 
-// A duration as written in scenario files, in the largest unit that divides it: 90s, 1500ms.
-std::string scenario_duration(TimeUs us);
-
-}  // namespace rehearse::reports
+}  // namespace rehearse

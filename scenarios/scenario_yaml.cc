@@ -1,6 +1,6 @@
-// The scenario emitter of reports/scenario_yaml.h, on yaml-cpp's YAML::Emitter; one function
+// The scenario emitter of scenarios/scenario_yaml.h, on yaml-cpp's YAML::Emitter; one function
 // per section of scenario-format.md.
-#include "reports/scenario_yaml.h"
+#include "scenarios/scenario_yaml.h"
 
 #include <algorithm>
 #include <cmath>
@@ -10,18 +10,21 @@
 #include <yaml-cpp/yaml.h>
 
 #include "core/assert.h"
-#include "reports/text.h"
+#include "core/duration.h"
 
-namespace rehearse::reports {
+namespace rehearse {
 
 namespace {
 
 std::string range_text(const DurationRange& range) {
-  if (range.low_us == range.high_us) return scenario_duration(range.low_us);
-  return scenario_duration(range.low_us) + ".." + scenario_duration(range.high_us);
+  if (range.low_us == range.high_us) return duration_text(range.low_us, DurationStyle::scenario);
+  return duration_text(range.low_us, DurationStyle::scenario) + ".." +
+         duration_text(range.high_us, DurationStyle::scenario);
 }
 
-std::string signed_text(TimeUs us) { return (us < 0 ? "-" : "+") + scenario_duration(us < 0 ? -us : us); }
+std::string signed_text(TimeUs us) {
+  return (us < 0 ? "-" : "+") + duration_text(us < 0 ? -us : us, DurationStyle::scenario);
+}
 
 // The shortest decimal that reads back as the same double.
 std::string number_text(double value) { return fmt::format("{}", value); }
@@ -33,10 +36,12 @@ std::string rate_text(double per_second) {
     const double period_us = static_cast<double>(events) * static_cast<double>(kSec) / per_second;
     if (std::abs(period_us - std::round(period_us)) < 1e-3) {
       const auto period = static_cast<TimeUs>(std::llround(period_us));
-      return period == kSec ? fmt::format("{}/s", events) : fmt::format("{}/{}", events, scenario_duration(period));
+      return period == kSec ? fmt::format("{}/s", events)
+                            : fmt::format("{}/{}", events, duration_text(period, DurationStyle::scenario));
     }
   }
-  return fmt::format("1/{}", scenario_duration(static_cast<TimeUs>(std::llround(static_cast<double>(kSec) / per_second))));
+  return fmt::format("1/{}", duration_text(static_cast<TimeUs>(std::llround(static_cast<double>(kSec) / per_second)),
+                                           DurationStyle::scenario));
 }
 
 // A block of text as it reads back: plain when it is one line, a literal block when it ends with
@@ -85,7 +90,7 @@ void emit_topology(YAML::Emitter& out, const Topology& topology) {
   out << YAML::Key << "inter_region" << YAML::Value << range_text(topology.inter_region) << YAML::EndMap;
   out << YAML::Key << "replication_lag" << YAML::Value << range_text(topology.replication_lag);
   out << YAML::Key << "clocks" << YAML::Value << YAML::BeginMap;
-  out << YAML::Key << "max_skew" << YAML::Value << scenario_duration(topology.clocks.max_skew_us);
+  out << YAML::Key << "max_skew" << YAML::Value << duration_text(topology.clocks.max_skew_us, DurationStyle::scenario);
   out << YAML::Key << "max_drift_ppm" << YAML::Value << topology.clocks.max_drift_ppm << YAML::EndMap;
   out << YAML::EndMap;
 }
@@ -95,8 +100,8 @@ void emit_lock(YAML::Emitter& out, const LockSpec& lock) {
   out << YAML::Key << "backend" << YAML::Value << to_string(lock.backend);
   if (lock.backend != LockBackend::app_database) out << YAML::Key << "nodes" << YAML::Value << lock.nodes;
   if (!lock.region.empty()) out << YAML::Key << "region" << YAML::Value << lock.region;
-  out << YAML::Key << "ttl" << YAML::Value << scenario_duration(lock.ttl_us);
-  out << YAML::Key << "renew_every" << YAML::Value << scenario_duration(lock.renew_every_us);
+  out << YAML::Key << "ttl" << YAML::Value << duration_text(lock.ttl_us, DurationStyle::scenario);
+  out << YAML::Key << "renew_every" << YAML::Value << duration_text(lock.renew_every_us, DurationStyle::scenario);
   out << YAML::Key << "fencing" << YAML::Value << to_string(lock.fencing);
   out << YAML::Key << "drift_factor" << YAML::Value << number_text(lock.drift_factor);
   out << YAML::Key << "persistence" << YAML::Value << lock.persistence;
@@ -107,14 +112,17 @@ void emit_lock(YAML::Emitter& out, const LockSpec& lock) {
 }
 
 void emit_engine_timing(YAML::Emitter& out, const EngineSpec& engine) {
-  out << YAML::Key << "max_replication_lag" << YAML::Value << scenario_duration(engine.max_replication_lag_us);
-  out << YAML::Key << "lock_timeout" << YAML::Value << scenario_duration(engine.lock_timeout_us);
-  out << YAML::Key << "statement_timeout" << YAML::Value << scenario_duration(engine.statement_timeout_us);
+  out << YAML::Key << "max_replication_lag" << YAML::Value
+      << duration_text(engine.max_replication_lag_us, DurationStyle::scenario);
+  out << YAML::Key << "lock_timeout" << YAML::Value << duration_text(engine.lock_timeout_us, DurationStyle::scenario);
+  out << YAML::Key << "statement_timeout" << YAML::Value
+      << duration_text(engine.statement_timeout_us, DurationStyle::scenario);
   out << YAML::Key << "ddl_retries" << YAML::Value << engine.ddl_retries;
-  out << YAML::Key << "acquire_timeout" << YAML::Value << scenario_duration(engine.acquire_timeout_us);
+  out << YAML::Key << "acquire_timeout" << YAML::Value
+      << duration_text(engine.acquire_timeout_us, DurationStyle::scenario);
   out << YAML::Key << "backoff" << YAML::Value << YAML::Flow << YAML::BeginMap;
-  out << YAML::Key << "base" << YAML::Value << scenario_duration(engine.backoff.base_us);
-  out << YAML::Key << "max" << YAML::Value << scenario_duration(engine.backoff.max_us);
+  out << YAML::Key << "base" << YAML::Value << duration_text(engine.backoff.base_us, DurationStyle::scenario);
+  out << YAML::Key << "max" << YAML::Value << duration_text(engine.backoff.max_us, DurationStyle::scenario);
   out << YAML::Key << "jitter" << YAML::Value << to_string(engine.backoff.jitter) << YAML::EndMap;
 }
 
@@ -124,16 +132,16 @@ void emit_engine(YAML::Emitter& out, const EngineSpec& engine) {
   if (!engine.region.empty()) out << YAML::Key << "region" << YAML::Value << engine.region;
   out << YAML::Key << "start_jitter" << YAML::Value << range_text(engine.start_jitter);
   out << YAML::Key << "batch_size" << YAML::Value << engine.batch_size;
-  out << YAML::Key << "batch_pause" << YAML::Value << scenario_duration(engine.batch_pause_us);
+  out << YAML::Key << "batch_pause" << YAML::Value << duration_text(engine.batch_pause_us, DurationStyle::scenario);
   out << YAML::Key << "backfill_source" << YAML::Value << to_string(engine.backfill_source);
   emit_engine_timing(out, engine);
   out << YAML::Key << "rollout" << YAML::Value << to_string(engine.rollout);
   if (!engine.order.empty()) out << YAML::Key << "order" << YAML::Value << YAML::Flow << engine.order;
   out << YAML::Key << "health_gate" << YAML::Value << YAML::Flow << YAML::BeginMap;
-  out << YAML::Key << "soak" << YAML::Value << scenario_duration(engine.health_gate.soak_us);
+  out << YAML::Key << "soak" << YAML::Value << duration_text(engine.health_gate.soak_us, DurationStyle::scenario);
   out << YAML::Key << "max_error_rate" << YAML::Value << number_text(engine.health_gate.max_error_rate);
   out << YAML::Key << "max_replication_lag" << YAML::Value
-      << scenario_duration(engine.health_gate.max_replication_lag_us) << YAML::EndMap;
+      << duration_text(engine.health_gate.max_replication_lag_us, DurationStyle::scenario) << YAML::EndMap;
   out << YAML::Key << "validate" << YAML::Value << engine.validate;
   out << YAML::Key << "on_failure" << YAML::Value << to_string(engine.on_failure);
   out << YAML::EndMap;
@@ -295,26 +303,30 @@ void emit_workload_and_slo(YAML::Emitter& out, const WorkloadSpec& workload, con
       << YAML::Value << to_string(workload.new_code_after) << YAML::EndMap;
   out << YAML::EndMap;
   out << YAML::Key << "slo" << YAML::Value << YAML::BeginMap;
-  out << YAML::Key << "max_stall" << YAML::Value << scenario_duration(slo.max_stall_us);
+  out << YAML::Key << "max_stall" << YAML::Value << duration_text(slo.max_stall_us, DurationStyle::scenario);
   out << YAML::Key << "max_error_rate" << YAML::Value << number_text(slo.max_error_rate);
-  out << YAML::Key << "max_replica_lag" << YAML::Value << scenario_duration(slo.max_replica_lag_us);
+  out << YAML::Key << "max_replica_lag" << YAML::Value
+      << duration_text(slo.max_replica_lag_us, DurationStyle::scenario);
   out << YAML::EndMap;
 }
 
 void emit_fault_at(YAML::Emitter& out, const FaultSpec& fault) {
   out << YAML::Key << "at" << YAML::Value;
   if (!fault.at_phase) {
-    out << scenario_duration(fault.at_us);
+    out << duration_text(fault.at_us, DurationStyle::scenario);
     return;
   }
   out << YAML::Flow << YAML::BeginMap << YAML::Key << "phase" << YAML::Value << fault.at_phase->phase;
   if (!fault.at_phase->region.empty()) out << YAML::Key << "region" << YAML::Value << fault.at_phase->region;
   if (fault.at_phase->statement > 0) out << YAML::Key << "statement" << YAML::Value << fault.at_phase->statement;
-  out << YAML::Key << "after" << YAML::Value << scenario_duration(fault.at_phase->after_us) << YAML::EndMap;
+  out << YAML::Key << "after" << YAML::Value << duration_text(fault.at_phase->after_us, DurationStyle::scenario)
+      << YAML::EndMap;
 }
 
 void emit_fault_parameters(YAML::Emitter& out, const FaultSpec& fault) {
-  auto duration = [&out](const char* key, TimeUs us) { out << YAML::Key << key << YAML::Value << scenario_duration(us); };
+  auto duration = [&out](const char* key, TimeUs us) {
+    out << YAML::Key << key << YAML::Value << duration_text(us, DurationStyle::scenario);
+  };
   switch (fault.kind) {
     case FaultKind::pause:
     case FaultKind::long_transaction: return duration("for", fault.for_us);
@@ -360,8 +372,10 @@ void emit_random_faults(YAML::Emitter& out, const RandomFaultsSpec& spec) {
   out << YAML::Key << "rate" << YAML::Value << rate_text(spec.rate_per_s);
   out << YAML::Key << "kinds" << YAML::Value << YAML::Flow << kinds;
   out << YAML::Key << "targets" << YAML::Value << YAML::Flow << spec.targets;
-  out << YAML::Key << "max_duration" << YAML::Value << scenario_duration(spec.max_duration_us);
-  if (spec.quiet_after_us) out << YAML::Key << "quiet_after" << YAML::Value << scenario_duration(*spec.quiet_after_us);
+  out << YAML::Key << "max_duration" << YAML::Value << duration_text(spec.max_duration_us, DurationStyle::scenario);
+  if (spec.quiet_after_us) {
+    out << YAML::Key << "quiet_after" << YAML::Value << duration_text(*spec.quiet_after_us, DurationStyle::scenario);
+  }
   out << YAML::EndMap;
 }
 
@@ -392,25 +406,12 @@ std::string drawn_faults_comment(const Scenario& scenario, const History& histor
     const bool explicit_fault = std::any_of(scenario.faults.begin(), scenario.faults.end(),
                                             [&event](const FaultSpec& fault) { return fault.line != 0 && fault.line == event.a; });
     if (explicit_fault) continue;
-    lines += fmt::format("#   - at {}: {}{}\n", time_text(event.time_us), event.detail,
+    lines += fmt::format("#   - at {}: {}{}\n", duration_text(event.time_us, DurationStyle::clock_spaced), event.detail,
                          event.kind == EventKind::fault_skipped ? " (skipped)" : "");
   }
   if (lines.empty()) return "# random_faults drew no fault that fired in this run.\n";
   return "# The faults random_faults drew for this seed, as they fired (from the history's fault events):\n" + lines;
 }
-
-}  // namespace
-
-std::string scenario_duration(TimeUs us) {
-  if (us == 0) return "0s";
-  const std::pair<TimeUs, const char*> units[] = {{kHour, "h"}, {kMin, "m"}, {kSec, "s"}, {kMs, "ms"}};
-  for (const auto& [unit, name] : units) {
-    if (us % unit == 0) return fmt::format("{}{}", us / unit, name);
-  }
-  return fmt::format("{}us", us);
-}
-
-namespace {
 
 // Every section of the scenario, with `seed:` set to `seed`; no comments.
 std::string scenario_document(const Scenario& scenario, std::uint64_t seed) {
@@ -420,7 +421,7 @@ std::string scenario_document(const Scenario& scenario, std::uint64_t seed) {
   out << YAML::Key << "description" << YAML::Value;
   emit_text(out, scenario.description);
   out << YAML::Key << "seed" << YAML::Value << seed;
-  out << YAML::Key << "duration" << YAML::Value << scenario_duration(scenario.duration_us);
+  out << YAML::Key << "duration" << YAML::Value << duration_text(scenario.duration_us, DurationStyle::scenario);
   emit_topology(out, scenario.topology);
   emit_lock(out, scenario.lock);
   emit_engine(out, scenario.engine);
@@ -457,4 +458,4 @@ std::string fault_yaml(const FaultSpec& fault) {
   return out.c_str();
 }
 
-}  // namespace rehearse::reports
+}  // namespace rehearse
