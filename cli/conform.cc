@@ -141,9 +141,6 @@ DurationRange measured_network(const LiveConfig& config) {
   return DurationRange{one_way[one_way.size() / 10], one_way[one_way.size() / 2]};
 }
 
-// The longest a primary holds a commit's WAL before a replica can get it: with
-// synchronous_commit = off the WAL writer writes and flushes it in rounds of wal_writer_delay,
-// and a WAL sender ships only flushed WAL. 0 with synchronous commits.
 // The servers of a config that are all on this machine (a loopback address or localhost) share
 // its processors: the simulated databases then share as many cores (sim::CpuHost). 0 otherwise.
 int shared_host_cores(const LiveConfig& config) {
@@ -162,6 +159,9 @@ int shared_host_cores(const LiveConfig& config) {
   return static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
 }
 
+// The longest a primary holds a commit's WAL before a replica can get it: with
+// synchronous_commit = off the WAL writer writes and flushes it in rounds of wal_writer_delay,
+// and a WAL sender ships only flushed WAL. 0 with synchronous commits.
 TimeUs async_commit_flush_delay(const LiveConfig& config) {
   TimeUs longest = 0;
   for (const LiveRegionConfig& region : config.regions) {

@@ -9,6 +9,14 @@
 
 namespace rehearse {
 
+std::string trimmed_decimal(double value, int digits) {
+  std::string text = fmt::format("{:.{}f}", value, digits);
+  if (text.find('.') == std::string::npos) return text;
+  while (text.back() == '0') text.pop_back();
+  if (text.back() == '.') text.pop_back();
+  return text;
+}
+
 namespace {
 
 std::string scenario_text(TimeUs us) {
@@ -60,15 +68,6 @@ std::string clock_text(TimeUs us, const char* unit) {
   const char* sign = us < 0 ? "-" : "";
   const TimeUs magnitude = us < 0 ? -us : us;
   return fmt::format("{}{}.{:03d}{}", sign, magnitude / kSec, static_cast<int>((magnitude % kSec) / kMs), unit);
-}
-
-// "4.075" from 4.075000 (at most `digits` decimals, no trailing zeros).
-std::string trimmed_decimal(double value, int digits) {
-  std::string text = fmt::format("{:.{}f}", value, digits);
-  if (text.find('.') == std::string::npos) return text;
-  while (text.back() == '0') text.pop_back();
-  if (text.back() == '.') text.pop_back();
-  return text;
 }
 
 std::string rounded_text(TimeUs us) {

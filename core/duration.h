@@ -35,6 +35,10 @@ enum class DurationStyle {
   rounded_spaced,
 };
 
+// "4.075" from 4.075 (at most `digits` decimals, no trailing zeros): the postmortem's durations
+// and shares.
+std::string trimmed_decimal(double value, int digits);
+
 // `us` microseconds written in `style`. Any value is accepted; a negative one starts with "-".
 std::string duration_text(TimeUs us, DurationStyle style);
 

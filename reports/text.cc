@@ -5,20 +5,9 @@
 
 #include <fmt/format.h>
 
+#include "core/duration.h"
+
 namespace rehearse::reports {
-
-namespace {
-
-// "4.075" from 4.075000 (at most `digits` decimals, no trailing zeros).
-std::string trimmed_decimal(double value, int digits) {
-  std::string text = fmt::format("{:.{}f}", value, digits);
-  if (text.find('.') == std::string::npos) return text;
-  while (text.back() == '0') text.pop_back();
-  if (text.back() == '.') text.pop_back();
-  return text;
-}
-
-}  // namespace
 
 std::string count_text(std::int64_t value) {
   std::string digits = std::to_string(value < 0 ? -value : value);
