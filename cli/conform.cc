@@ -220,6 +220,14 @@ int conform_command(const ConformOptions& options) {
       return kExitBadInput;
     }
   }
+  if (!options.histories.empty()) {  // before connecting: a directory that cannot be made is bad input
+    std::error_code error;
+    std::filesystem::create_directories(options.histories, error);
+    if (error || !std::filesystem::is_directory(options.histories, error)) {
+      return fail(kExitBadInput, fmt::format("--histories {}: not a directory that can be written ({})", options.histories,
+                                             error ? error.message() : "a file is in the way"));
+    }
+  }
   Result<MigrationPlan> plan = compile_plan(scenario);
   if (!plan.is_ok()) return fail(kExitBadInput, plan.status().message());
   live::LiveSetup setup{scenario, {}, config.lock_endpoints};
@@ -265,9 +273,13 @@ int conform_command(const ConformOptions& options) {
   }
 
   if (!options.histories.empty()) {
-    std::filesystem::create_directories(options.histories);
-    std::ofstream(std::filesystem::path(options.histories) / "simulated.jsonl") << reports::history_lines(simulated.history);
-    std::ofstream(std::filesystem::path(options.histories) / "live.jsonl") << reports::history_lines(live_run.value().history);
+    const std::pair<const char*, const History*> histories[] = {{"simulated.jsonl", &simulated.history},
+                                                                {"live.jsonl", &live_run.value().history}};
+    for (const auto& [name, history] : histories) {
+      std::ofstream out(std::filesystem::path(options.histories) / name);
+      out << reports::history_lines(*history);
+      if (!out) return fail(kExitEnvironment, fmt::format("--histories: cannot write {}/{}", options.histories, name));
+    }
   }
   const ConformSpec spec = conform_spec(scenario);
   const WorldMeasures sim_measures = measure_world(spec, simulated, world.observations());

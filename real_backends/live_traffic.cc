@@ -285,7 +285,8 @@ bool RegionTraffic::write_once(PostgresConnection& connection, std::uint64_t& st
     }
     {
       std::lock_guard<std::mutex> guard(mutex_);
-      if (!endpoints_.replicas.empty()) unreplayed_writes_.emplace(result[0][2].as<std::int64_t>(), history_.elapsed_us());
+      // Kept only where replica reads trim them (staleness_behind_writes).
+      if (!endpoints_.replicas.empty() && scenario_.workload.reads_per_s > 0) unreplayed_writes_.emplace(result[0][2].as<std::int64_t>(), history_.elapsed_us());
       auto acknowledged = acknowledged_.find(id);
       if (acknowledged == acknowledged_.end() || acknowledged->second.order < order) {
         acknowledged_[id] = AcknowledgedWrite{endpoints_.name, id, order, history_.elapsed_us(), writes_new, written};

@@ -109,32 +109,30 @@ std::optional<std::string> AppServer::target_table() const {
 
 void AppServer::schedule_write() {
   kernel_.after(next_gap(traffic_.writes_per_s), [this] {
-    if (endpoints_.app->up() && !endpoints_.app->paused()) due(write_pool_, &AppServer::send_write);
+    if (endpoints_.app->up() && !endpoints_.app->paused()) due(true);
     schedule_write();
   });
 }
 
 void AppServer::schedule_read() {
   kernel_.after(next_gap(traffic_.reads_per_s), [this] {
-    if (endpoints_.app->up() && !endpoints_.app->paused()) due(read_pool_, &AppServer::send_read);
+    if (endpoints_.app->up() && !endpoints_.app->paused()) due(false);
     schedule_read();
   });
 }
 
-void AppServer::due(Pool& pool, void (AppServer::*send)(TimeUs)) {
-  if (connections_ == 0) {
-    (this->*send)(kernel_.now());
+void AppServer::due(bool write) {
+  Pool& kind = pool(write);
+  if (connections_ > 0 && kind.busy >= connections_) {
+    kind.waiting.push_back(kernel_.now());
     return;
   }
-  if (pool.busy < connections_) {
-    ++pool.busy;
-    (this->*send)(kernel_.now());
-  } else {
-    pool.waiting.push_back(kernel_.now());
-  }
+  if (connections_ > 0) ++kind.busy;
+  send(write, kernel_.now());
 }
 
-void AppServer::released(Pool& pool, void (AppServer::*send)(TimeUs), const char* what, bool write) {
+void AppServer::released(bool write) {
+  Pool& pool = this->pool(write);
   REHEARSE_ASSERT(pool.busy > 0);
   --pool.busy;
   while (pool.busy < connections_ && !pool.waiting.empty()) {
@@ -144,14 +142,14 @@ void AppServer::released(Pool& pool, void (AppServer::*send)(TimeUs), const char
       Pending unsent;
       unsent.sent_us = due_us;
       unsent.read_target = write ? nullptr : endpoints_.primary;
-      unsent.unsent = what;
+      unsent.unsent = write ? "write" : "read";
       unsent.waits.total_us = unsent.waits.longest_us = kernel_.now() - due_us;
       unsent.waits.why = "for a connection of the application's pool, every one busy";
       finish(unsent, true, 0, 0);
       continue;
     }
     ++pool.busy;
-    (this->*send)(due_us);
+    send(write, due_us);
   }
 }
 
@@ -167,7 +165,7 @@ std::int64_t AppServer::pick_row(const std::string& table) {
 void AppServer::send_write(TimeUs due_us) {
   const std::optional<std::string> table = target_table();
   if (!table) {
-    if (connections_ > 0) released(write_pool_, &AppServer::send_write, "write", true);
+    if (connections_ > 0) released(true);
     return;
   }
   AppWrite write;
@@ -217,7 +215,7 @@ void AppServer::send_write(TimeUs due_us) {
 void AppServer::send_read(TimeUs due_us) {
   const std::optional<std::string> table = target_table();
   if (!table) {
-    if (connections_ > 0) released(read_pool_, &AppServer::send_read, "read", false);
+    if (connections_ > 0) released(false);
     return;
   }
   const int replicas = static_cast<int>(endpoints_.replicas.size());
@@ -282,9 +280,7 @@ AppServer::Attribution AppServer::attribute(const Pending& request) const {
 void AppServer::finish(Pending& request, bool failed, TimeUs staleness_us, TimeUs staleness_without_faults_us) {
   request.done = true;
   if (request.pooled) {  // its connection is free: the server cancelled it at the deadline, or it answered
-    const bool write = request.read_target == nullptr;
-    released(write ? write_pool_ : read_pool_, write ? &AppServer::send_write : &AppServer::send_read,
-             write ? "write" : "read", write);
+    released(request.read_target == nullptr);
   }
   ++requests_;
   if (failed) ++errors_;

@@ -84,11 +84,13 @@ class AppServer {
     int busy = 0;
     std::deque<TimeUs> waiting;
   };
-  // A request of the kind due now: sent, or queued for a connection when the pool is full.
-  void due(Pool& pool, void (AppServer::*send)(TimeUs));
-  // A connection of `pool` is free again: the oldest waiting request still inside its client
-  // timeout is sent on it (the ones past it fail unsent).
-  void released(Pool& pool, void (AppServer::*send)(TimeUs), const char* what, bool write);
+  Pool& pool(bool write) { return write ? write_pool_ : read_pool_; }
+  // A write (or read) due now: sent, or queued for a connection when the pool is full.
+  void due(bool write);
+  // A connection of the kind's pool is free again: the oldest waiting request still inside its
+  // client timeout is sent on it (the ones past it fail unsent).
+  void released(bool write);
+  void send(bool write, TimeUs due_us) { write ? send_write(due_us) : send_read(due_us); }
   void send_write(TimeUs due_us);
   void send_read(TimeUs due_us);
   void finish(Pending& request, bool failed, TimeUs staleness_us, TimeUs staleness_without_faults_us);
