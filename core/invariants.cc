@@ -3,11 +3,13 @@
 #include "core/invariants.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdlib>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <utility>
 
 #include <fmt/format.h>
@@ -309,13 +311,14 @@ class ColumnGroups {
       for (const std::string& read : column.down.columns()) join(column.column, read);
     }
   }
-  std::string group_of(const std::string& column) const {
-    std::string current = column;
-    for (auto found = parent_.find(current); found != parent_.end() && found->second != current;
-         found = parent_.find(current)) {
-      current = found->second;
+  // The group's name (its root column): `column` itself when no derived column ties it.
+  const std::string& group_of(const std::string& column) const {
+    const std::string* current = &column;
+    for (auto found = parent_.find(*current); found != parent_.end() && found->second != *current;
+         found = parent_.find(*current)) {
+      current = &found->second;
     }
-    return current;
+    return *current;
   }
 
  private:
@@ -414,40 +417,99 @@ std::optional<std::string> lost_value(const Observations& observations, const Wr
   return expect_in(written, written.column, written.value, "the written");
 }
 
-using RowGroup = std::pair<std::int64_t, std::string>;  // (row id, column group)
+// A column group by number: groups numbered in the order of their names, so (row, group) pairs
+// sort as (row, group name) would, without a string per key.
+class GroupNumbers {
+ public:
+  explicit GroupNumbers(const ColumnGroups& groups) : groups_(groups) {}
+  // The number of `column`'s group. Numbers are handed out as columns are met; number_order()
+  // ranks them by name once every column was met.
+  int number_of(const std::string& column) {
+    auto found = by_column_.find(column);
+    if (found != by_column_.end()) return found->second;
+    const std::string& group = groups_.group_of(column);
+    auto [named, fresh] = by_group_.emplace(group, static_cast<int>(by_group_.size()));
+    by_column_.emplace(column, named->second);
+    return named->second;
+  }
+  // Rank by group name of each number handed out.
+  std::vector<int> ranks() const {
+    std::vector<int> rank(by_group_.size());
+    int next = 0;
+    for (const auto& [name, number] : by_group_) rank[static_cast<std::size_t>(number)] = next++;
+    return rank;
+  }
 
-// The last acknowledged write per (row, column group) of one region, in apply order.
-std::vector<std::pair<RowGroup, const AcknowledgedWrite*>> last_writes(const Observations& observations,
-                                                                       const ColumnGroups& groups,
-                                                                       const std::string& region,
-                                                                       const std::string& table) {
-  std::map<RowGroup, const AcknowledgedWrite*> last;
+ private:
+  const ColumnGroups& groups_;
+  std::map<std::string, int, std::less<>> by_column_;
+  std::map<std::string, int, std::less<>> by_group_;
+};
+
+// One acknowledged write's (row, column group) that no later write of the region superseded.
+struct LastWrite {
+  std::int64_t row_id = 0;
+  int group_rank = 0;  // the group's rank by name
+  int group = 0;       // its GroupNumbers number
+  const AcknowledgedWrite* write = nullptr;
+};
+
+// The last acknowledged write per (row, column group) of one region, in apply order (ties in
+// row, then group-name order). One pass over the writes, then a sort.
+std::vector<LastWrite> last_writes(const Observations& observations, GroupNumbers& numbers, const std::string& region,
+                                   const std::string& table) {
+  std::map<std::pair<std::int64_t, int>, const AcknowledgedWrite*> last;  // (row, group number)
   for (const AcknowledgedWrite& write : observations.acknowledged) {
     if (write.region != region || write.table != table) continue;
     for (const auto& [column, value] : write.values) {
       if (column == "id") continue;
-      const AcknowledgedWrite*& slot = last[{write.row_id, groups.group_of(column)}];
+      const AcknowledgedWrite*& slot = last[{write.row_id, numbers.number_of(column)}];
       if (slot == nullptr || write.order > slot->order) slot = &write;
     }
   }
-  std::vector<std::pair<RowGroup, const AcknowledgedWrite*>> writes(last.begin(), last.end());
-  std::stable_sort(writes.begin(), writes.end(),
-                   [](const auto& a, const auto& b) { return a.second->order < b.second->order; });
+  const std::vector<int> rank = numbers.ranks();
+  std::vector<LastWrite> writes;
+  writes.reserve(last.size());
+  for (const auto& [key, write] : last) writes.push_back(LastWrite{key.first, rank[static_cast<std::size_t>(key.second)], key.second, write});
+  std::sort(writes.begin(), writes.end(), [](const LastWrite& a, const LastWrite& b) {
+    return std::tie(a.write->order, a.row_id, a.group_rank) < std::tie(b.write->order, b.row_id, b.group_rank);
+  });
   return writes;
+}
+
+// The final table's rows by id, for rows whose label is an integer's (row_label): ids from the
+// id column, or the row's position where the table has none.
+std::map<std::int64_t, std::size_t> rows_by_id(const TableImage& table) {
+  std::map<std::int64_t, std::size_t> rows;
+  const int id = table.column_index("id");
+  for (std::size_t row = 0; row < table.row_count(); ++row) {
+    if (id < 0) continue;  // labelled "#N": no write's row id matches
+    const Value value = table.at(row, id);
+    if (value.kind() == Value::Kind::integer) {
+      rows[value.as_int()] = row;
+      continue;
+    }
+    const std::string label = value.to_string();  // a label that reads as an integer, exactly
+    std::int64_t parsed = 0;
+    const auto [end, error] = std::from_chars(label.data(), label.data() + label.size(), parsed);
+    if (error == std::errc() && end == label.data() + label.size() && std::to_string(parsed) == label) rows[parsed] = row;
+  }
+  return rows;
 }
 
 // Lost writes of one region against its final primary snapshot.
 Findings lost_writes_in(const Observations& observations, const std::string& region, const TableSnapshot& final_state) {
   const ColumnGroups groups(observations.derived);
+  GroupNumbers numbers(groups);
   auto state = observations.final_states.find(region);
   const bool contracted = state != observations.final_states.end() && state->second == "contracted";
-  std::map<std::string, std::size_t> rows;
-  for (std::size_t row = 0; row < final_state.table.row_count(); ++row) rows[row_label(final_state.table, row)] = row;
+  const std::map<std::int64_t, std::size_t> rows = rows_by_id(final_state.table);
   std::set<std::int64_t> missing_reported;
   Findings findings;
   findings.events = {final_state.event};
-  for (const auto& [key, write] : last_writes(observations, groups, region, final_state.table_name)) {
-    auto row = rows.find(std::to_string(write->row_id));
+  for (const LastWrite& last : last_writes(observations, numbers, region, final_state.table_name)) {
+    const AcknowledgedWrite* write = last.write;
+    auto row = rows.find(write->row_id);
     if (row == rows.end()) {
       if (missing_reported.insert(write->row_id).second) {
         findings.add(fmt::format("row {} (written at {}) no longer exists", write->row_id,
@@ -455,10 +517,11 @@ Findings lost_writes_in(const Observations& observations, const std::string& reg
       }
       continue;
     }
+    std::optional<std::vector<Value>> row_values;  // read once, when a column of the group is met
     for (const auto& [column, value] : write->values) {
-      if (column == "id" || groups.group_of(column) != key.second) continue;
-      const std::vector<Value> row_values = final_state.table.values(row->second);
-      const WrittenValue written{*write, column, value, final_state.table, row_values, contracted};
+      if (column == "id" || numbers.number_of(column) != last.group) continue;
+      if (!row_values) row_values = final_state.table.values(row->second);
+      const WrittenValue written{*write, column, value, final_state.table, *row_values, contracted};
       if (auto lost = lost_value(observations, written)) {
         findings.add(std::move(*lost));
         break;  // one finding per (row, group)

@@ -168,27 +168,27 @@ void AppServer::send_write(TimeUs due_us) {
     if (connections_ > 0) released(true);
     return;
   }
-  AppWrite write;
-  write.new_code = new_code_;
-  write.row_id = rng_.chance(scenario_.workload.update_ratio) ? pick_row(*table) : 0;
-  write.table = *table;
-  for (const auto& column : columns()) write.logical[column.name] = generate_value(column, rng_);
+  auto write = std::make_shared<AppWrite>();  // shared with the database, never copied
+  write->new_code = new_code_;
+  write->row_id = rng_.chance(scenario_.workload.update_ratio) ? pick_row(*table) : 0;
+  write->table = *table;
+  for (const auto& column : columns()) write->logical[column.name] = generate_value(column, rng_);
   for (const DataReference& reference : references_) {
     if (reference.table == traffic_.table && endpoints_.database->has_table(reference.ref_table)) {
-      draw_reference(reference, endpoints_.database->table(reference.ref_table), rng_, &write.logical);
+      draw_reference(reference, endpoints_.database->table(reference.ref_table), rng_, &write->logical);
     }
   }
   auto pending = std::make_shared<Pending>();
   pending->sent_us = due_us;
   pending->pooled = connections_ > 0;
   if (pending->pooled) pending->waits.deadline_us = due_us + kAppRequestTimeoutUs;
-  pending->new_code = write.new_code;
-  pending->row_id = write.row_id;
+  pending->new_code = write->new_code;
+  pending->row_id = write->row_id;
   SimDatabase* database = endpoints_.database;
   Node& app = *endpoints_.app;
   Node& primary = *endpoints_.primary;
   pending->aim(primary, primary);
-  network_.send(app, primary, [this, database, write = std::move(write), pending, &app, &primary] {
+  network_.send(app, primary, [this, database, write = std::shared_ptr<const AppWrite>(std::move(write)), pending, &app, &primary] {
     database->app_write(write, [this, pending, &app, &primary](AppWriteResult result) {
       if (result.status.is_ok()) {
         std::uint64_t& last = last_applied_order_[result.row_id];
@@ -246,17 +246,18 @@ void AppServer::send_read(TimeUs due_us) {
   });
 }
 
-void AppServer::export_to(Observations& observations, const std::map<std::int64_t, std::uint64_t>* applied_orders) const {
+void AppServer::export_to(Observations& observations, const std::map<std::int64_t, std::uint64_t>* applied_orders) {
   const std::map<std::int64_t, std::uint64_t>& latest = applied_orders != nullptr ? *applied_orders : last_applied_order_;
   auto& windows = observations.windows[endpoints_.app->region()];  // the app's region (global: not the writer's)
   for (const auto& [start, window] : windows_) windows.push_back(window);
-  for (const auto& [row, write] : acknowledged_) {
+  for (auto& [row, write] : acknowledged_) {
     // A later write applied at the primary (its acknowledgement may still be in flight when
     // the run ends) overwrote this one: its value is superseded, not lost.
     auto applied = latest.find(row);
     if (applied != latest.end() && applied->second > write.order) continue;
-    observations.acknowledged.push_back(write);
+    observations.acknowledged.push_back(std::move(write));  // the run is over: moved, not copied
   }
+  acknowledged_.clear();
 }
 
 // Who made the request slow or failed: a fault that touched it (a cut, dropped, delayed or held

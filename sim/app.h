@@ -62,9 +62,9 @@ class AppServer {
   // Adds this region's request windows and acknowledged writes to `observations`. A write is
   // left out when a later write to its row was applied at the primary: by this server, or by
   // any server in `applied` (row -> latest apply order over every server writing to the same
-  // primary, as in a global topology; nullptr = this server's own).
-  void export_to(Observations& observations,
-                 const std::map<std::int64_t, std::uint64_t>* applied = nullptr) const;
+  // primary, as in a global topology; nullptr = this server's own). Once, when the run is over:
+  // the acknowledged writes move out.
+  void export_to(Observations& observations, const std::map<std::int64_t, std::uint64_t>* applied = nullptr);
   // Row -> the apply order of this server's latest write to it that the primary applied.
   const std::map<std::int64_t, std::uint64_t>& last_applied_orders() const { return last_applied_order_; }
   std::int64_t requests() const { return requests_; }

@@ -382,16 +382,20 @@ void SimDatabase::run_app_statement(TimeUs cost_us, std::function<void()> work) 
 void SimDatabase::with_table_lock(TableState& table, LockMode mode, TimeUs wait_limit_us,
                                   std::function<void(std::uint64_t lock)> work, std::function<void()> gave_up) {
   if (!node_.up()) return;  // a server that is down opens no session (the caller times out)
-  auto granted = std::make_shared<bool>(false);
-  auto id = std::make_shared<std::uint64_t>(0);
+  struct Session {
+    bool granted = false;
+    std::uint64_t id = 0;
+  };
+  auto session = std::make_shared<Session>();
   TableLock& lock = table.lock;  // table states live as long as the database (a dropped table's too)
-  *id = lock.request(mode, [this, granted, id, work = std::move(work)] {
-    *granted = true;
-    after_if_alive(0, [id, work] { work(*id); });  // never run work inside the lock's own bookkeeping
+  session->id = lock.request(mode, [this, session, work = std::move(work)]() mutable {
+    session->granted = true;
+    // Never run work inside the lock's own bookkeeping. Granted once: the work moves on.
+    after_if_alive(0, [session, work = std::move(work)] { work(session->id); });
   });
-  if (*granted || wait_limit_us <= 0) return;
-  after_if_alive(wait_limit_us, [&lock, id, granted, gave_up = std::move(gave_up)] {
-    if (!*granted && lock.cancel(*id)) gave_up();
+  if (session->granted || wait_limit_us <= 0) return;
+  after_if_alive(wait_limit_us, [&lock, session, gave_up = std::move(gave_up)] {
+    if (!session->granted && lock.cancel(session->id)) gave_up();
   });
 }
 
@@ -1215,9 +1219,15 @@ LockMode SimDatabase::statement_lock(StatementKind kind) {
 }
 
 void SimDatabase::app_write(const AppWrite& write, Respond<AppWriteResult> respond, std::shared_ptr<MigrationWaits> waits) {
-  TableState* table = find_state(write.table);
+  app_write(std::make_shared<const AppWrite>(write), std::move(respond), std::move(waits));
+}
+
+// The write is shared, never copied, and `respond` moves from stage to stage: each runs once.
+void SimDatabase::app_write(std::shared_ptr<const AppWrite> write, Respond<AppWriteResult> respond,
+                            std::shared_ptr<MigrationWaits> waits) {
+  TableState* table = find_state(write->table);
   if (table == nullptr) {  // a table dropped (or not created yet) under the application
-    after_if_alive(0, [respond, name = write.table] {
+    after_if_alive(0, [respond = std::move(respond), name = write->table] {
       respond(AppWriteResult{Status::invalid(fmt::format("relation \"{}\" does not exist", name)), 0, 0, {}});
     });
     return;
@@ -1225,27 +1235,29 @@ void SimDatabase::app_write(const AppWrite& write, Respond<AppWriteResult> respo
   // An UPDATE of the row, or an INSERT: ROW EXCLUSIVE either way.
   app_table_lock(
       *table, StatementKind::update,
-      [this, table, write, respond, waits](std::uint64_t lock) {
-        auto run = [this, table, write, respond, waits, lock] {
+      [this, table, write = std::move(write), respond = std::move(respond), waits](std::uint64_t lock) mutable {
+        const std::int64_t row_id = write->row_id;
+        auto run = [this, table, write = std::move(write), respond = std::move(respond), waits, lock]() mutable {
           if (waits != nullptr) waits->end(kernel_.now());
           if (waits != nullptr && waits->past_deadline(kernel_.now())) {  // cancelled by its statement_timeout
             table->lock.release(lock);
             respond(AppWriteResult{Status::unavailable("canceling statement due to statement timeout"), 0, 0, {}});
             return;
           }
-          run_app_statement(app_write_cost_us(*table, write) + write_session_cost(*table), [this, table, write, respond, lock] {
+          const TimeUs cost = app_write_cost_us(*table, *write) + write_session_cost(*table);
+          run_app_statement(cost, [this, table, write = std::move(write), respond = std::move(respond), lock] {
             AppWriteResult result;
-            apply_app_write(*table, write, result);
+            apply_app_write(*table, *write, result);
             table->lock.release(lock);
-            respond(result);
+            respond(std::move(result));
           });
         };
-        if (write.row_id != 0 && row_locked(*table, write.row_id)) {
+        if (row_id != 0 && row_locked(*table, row_id)) {
           kernel_.probe(Probe::app_write_waited_for_backfill_rows);
           if (waits != nullptr) {
-            waits->begin(kernel_.now(), fmt::format("on row {} locked by a backfill batch of the migration in {}", write.row_id, region_));
+            waits->begin(kernel_.now(), fmt::format("on row {} locked by a backfill batch of the migration in {}", row_id, region_));
           }
-          table->row_waiters.emplace_back(write.row_id, run);  // waits for the backfill batch to commit
+          table->row_waiters.emplace_back(row_id, std::move(run));  // waits for the backfill batch to commit
         } else {
           run();
         }

@@ -167,6 +167,8 @@ class SimDatabase {
 
   // The application's statements. `replica` 0 reads the primary, N the N-th replica. `waits`
   // (may be null) learns what the request waited on.
+  void app_write(std::shared_ptr<const AppWrite> write, Respond<AppWriteResult> respond,
+                 std::shared_ptr<MigrationWaits> waits = nullptr);
   void app_write(const AppWrite& write, Respond<AppWriteResult> respond, std::shared_ptr<MigrationWaits> waits = nullptr);
   void app_read(int replica, Respond<AppReadResult> respond, std::shared_ptr<MigrationWaits> waits = nullptr,
                 const std::string& table = {});
