@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli/commands_internal.h"
+#include "core/assert.h"
 #include "core/plan.h"
 #include "scenarios/loader.h"
 #include "sim/world.h"
@@ -66,9 +67,9 @@ std::string eta_text(double seconds) {
   return fmt::format("{}h{:02d}m", whole / 3600, static_cast<int>((whole % 3600) / 60));
 }
 
-SeedOutcome run_one_seed(const Scenario& scenario, std::uint64_t seed) {
+SeedOutcome run_one_seed(const Scenario& scenario, const MigrationPlan& plan, std::uint64_t seed) {
   const auto started = std::chrono::steady_clock::now();
-  RunResult result = sim::simulate(scenario, seed);
+  RunResult result = sim::simulate(scenario, plan, seed);
   SeedOutcome outcome;
   outcome.seed = seed;
   outcome.violations = std::move(result.violations);
@@ -114,6 +115,8 @@ void ProgressLine::finish() {
 std::vector<SeedOutcome> run_seeds(const Scenario& scenario, const std::vector<std::uint64_t>& seeds, int jobs,
                                    ProgressLine* progress) {
   std::vector<SeedOutcome> outcomes(seeds.size());
+  const Result<MigrationPlan> plan = compile_plan(scenario);  // once for every seed and thread
+  REHEARSE_ASSERT(plan.is_ok());
   std::atomic<std::size_t> next{0};
   std::atomic<bool> stop{false};
   std::mutex mutex;  // guards done, violating, failure and the progress line
@@ -123,7 +126,7 @@ std::vector<SeedOutcome> run_seeds(const Scenario& scenario, const std::vector<s
   auto worker = [&] {
     for (std::size_t index = next++; index < seeds.size() && !stop; index = next++) {
       try {
-        outcomes[index] = run_one_seed(scenario, seeds[index]);  // each index is written by one thread only
+        outcomes[index] = run_one_seed(scenario, plan.value(), seeds[index]);  // each index is written by one thread only
       } catch (...) {
         std::lock_guard lock(mutex);
         if (!failure) failure = std::current_exception();

@@ -178,8 +178,25 @@ std::optional<std::string> derived_problem(const TableImage& table, std::size_t 
                      actual->to_string(), expected.value.to_string(), actual->is_null() ? " (not backfilled)" : "");
 }
 
+// What check_derived_columns found per row version, for the later snapshots of one table: a
+// row version (Row::version) at a position (which implicit ids read) judged once is not judged
+// again. Kept per table name and layout, which the judgement also depends on.
+struct DerivedMemo {
+  struct Judged {
+    const void* version = nullptr;
+    bool judged = false;
+    std::optional<std::string> problem;
+  };
+  std::map<std::string, std::vector<Judged>> by_layout;  // layout -> by row position
+};
+
+std::string layout_key(const TableSnapshot& snapshot) {
+  return fmt::format("{}|{}|{}", snapshot.table_name, fmt::join(snapshot.table.columns, ","), fmt::join(snapshot.table.slots, ","));
+}
+
 // Every derived column checked on every row of `snapshot`; at most one problem per row.
-Findings check_derived_columns(const Observations& observations, const TableSnapshot& snapshot) {
+Findings check_derived_columns(const Observations& observations, const TableSnapshot& snapshot,
+                               DerivedMemo* memo = nullptr) {
   std::vector<DerivedPlacement> placements;
   for (const DerivedColumn& derived : observations.derived) {
     if (derived.table != snapshot.table_name) continue;  // another table's column
@@ -188,10 +205,21 @@ Findings check_derived_columns(const Observations& observations, const TableSnap
   }
   Findings findings;
   findings.events = {snapshot.event};
-  for (std::size_t row = 0; row < snapshot.table.row_count() && !placements.empty(); ++row) {
+  if (placements.empty()) return findings;
+  std::vector<DerivedMemo::Judged>* judged = memo != nullptr ? &memo->by_layout[layout_key(snapshot)] : nullptr;
+  if (judged != nullptr && judged->size() < snapshot.table.row_count()) judged->resize(snapshot.table.row_count());
+  for (std::size_t row = 0; row < snapshot.table.row_count(); ++row) {
+    DerivedMemo::Judged* known = judged != nullptr ? &(*judged)[row] : nullptr;
+    const void* version = snapshot.table.rows[row].version();
+    if (known != nullptr && known->judged && known->version == version) {
+      if (known->problem) findings.add(*known->problem);
+      continue;
+    }
+    if (known != nullptr) *known = DerivedMemo::Judged{version, true, std::nullopt};
     const std::vector<Value> values = snapshot.table.values(row);  // once per row, for every placement
     for (const DerivedPlacement& placement : placements) {
       if (auto problem = derived_problem(snapshot.table, row, values, placement)) {
+        if (known != nullptr) known->problem = *problem;
         findings.add(std::move(*problem));
         break;
       }
@@ -276,13 +304,14 @@ std::vector<Violation> check_data_consistency(const Observations& observations) 
                    [](const TableSnapshot* a, const TableSnapshot* b) { return a->time_us < b->time_us; });
   std::set<std::string> reported;
   std::vector<Violation> violations;
+  DerivedMemo memo;  // the primary's snapshots share most row versions from one moment to the next
   for (const TableSnapshot* snapshot : snapshots) {
     if (reported.count(snapshot->node + "/" + snapshot->table_name) > 0) continue;
     const bool replica = is_replica(snapshot->node);
     if (replica && !snapshot->drained) continue;  // still catching up: nothing to judge yet
     const TableSnapshot* primary = replica ? primary_of(observations, *snapshot) : nullptr;
     const Findings findings = primary != nullptr ? compare_with_primary(*snapshot, *primary)
-                                                 : check_derived_columns(observations, *snapshot);
+                                                 : check_derived_columns(observations, *snapshot, &memo);
     if (findings.count == 0) continue;
     reported.insert(snapshot->node + "/" + snapshot->table_name);
     const char* noun = primary != nullptr ? "difference" : "row";

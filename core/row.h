@@ -31,6 +31,8 @@ class Row {
   Writer writer() const { return data_ == nullptr ? Writer::initial : data_->writer; }
   // True when both handles are the same version (not merely equal values).
   bool same_version(const Row& other) const { return data_ == other.data_; }
+  // The version's identity while some handle holds it (nullptr: a row with no values).
+  const void* version() const { return data_; }
 
   // Writes, copy-on-write: other holders of this version keep it unchanged.
   void set(std::size_t slot, Value value);

@@ -2729,6 +2729,13 @@ LoadResult load_scenario_file(const std::string& path) {
 LoadResult resolve_scenario(const std::string& path_or_name) {
   std::error_code ec;
   if (!path_or_name.empty() && std::filesystem::exists(path_or_name, ec)) return load_scenario_file(path_or_name);
+  // A built-in's file stem first (its name is the stem in every built-in): no YAML is parsed
+  // to find it. Then the names the built-ins give themselves.
+  for (const auto& builtin : builtin_scenario_texts()) {
+    if (!path_or_name.empty() && builtin.file_stem == path_or_name) {
+      return load_scenario_text(builtin.text, "builtin:" + builtin.file_stem);
+    }
+  }
   for (const auto& info : builtin_infos()) {
     if (!path_or_name.empty() && (info.name == path_or_name || info.source->file_stem == path_or_name)) {
       return load_scenario_text(info.source->text, "builtin:" + info.name);

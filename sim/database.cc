@@ -420,9 +420,34 @@ void SimDatabase::replicate(std::int64_t rows, const std::string& table, std::fu
 }
 
 void SimDatabase::replicate_tables(std::int64_t rows, std::function<void(Tables&)> apply, const StreamStart* streamed) {
+  ChangeBody body;
+  body.apply = std::make_shared<const std::function<void(Tables&)>>(std::move(apply));
+  ship(rows, body, streamed);
+}
+
+void SimDatabase::replicate_row(const std::string& table, std::int64_t row_id, Row version) {
+  ChangeBody body;
+  body.table = table.empty() ? first_table_ : table;  // named as replicate() names it: at commit
+  body.row_id = row_id;
+  body.version = std::move(version);
+  ship(1, body, nullptr);
+}
+
+void SimDatabase::ChangeBody::apply_to(Tables& tables) const {
+  if (apply != nullptr) {
+    (*apply)(tables);
+    return;
+  }
+  auto it = tables.find(table);
+  if (it == tables.end()) return;
+  Table& copy = it->second;
+  while (copy.row_count() < row_id) copy.insert(Row());
+  copy.set_version(row_id, version);
+}
+
+void SimDatabase::ship(std::int64_t rows, const ChangeBody& body, const StreamStart* streamed) {
   const TimeUs now = kernel_.now();
   const TimeUs extra = now < extra_lag_until_us_ ? extra_lag_us_ : 0;
-  auto shared_apply = std::make_shared<std::function<void(Tables&)>>(std::move(apply));
   for (std::size_t r = 0; r < replicas_.size(); ++r) {
     Replica& replica = replicas_[r];
     const TimeUs replica_extra = now < replica.extra_lag_until_us ? replica.extra_lag_us : 0;
@@ -453,12 +478,11 @@ void SimDatabase::replicate_tables(std::int64_t rows, std::function<void(Tables&
       // The same queue without the injected delays: what the migration's own changes cost.
       replica.last_apply_without_faults_us = std::max(replica.last_apply_without_faults_us, arrival) + replay;
     }
-    replica.pending.push_back(Change{now, now + flush, [shared_apply](Tables& tables) { (*shared_apply)(tables); },
-                                     replica.last_apply_without_faults_us});
+    replica.pending.push_back(Change{now, now + flush, body, replica.last_apply_without_faults_us});
     kernel_.at(replica.last_apply_us, [this, r] {
       Replica& target = replicas_[r];
       if (target.pending.empty()) return;
-      target.pending.front().apply(target.tables);
+      target.pending.front().body.apply_to(target.tables);
       target.pending.pop_front();
     });
   }
@@ -1316,10 +1340,7 @@ void SimDatabase::apply_app_write(TableState& table, const AppWrite& write, AppW
   }
   if (inserted) primary.fill_defaults(id);  // a SQL file's DEFAULTs (none in the compiled plans)
   primary.set_writer(id, new_code ? Writer::new_code : Writer::old_code);
-  replicate(1, primary.name(), [id, committed = primary.version(id)](Table& copy) {
-    while (copy.row_count() < id) copy.insert(Row());
-    copy.set_version(id, committed);
-  });
+  replicate_row(primary.name(), id, primary.version(id));
   result.row_id = id;
   result.order = ++commit_order_;
 }

@@ -207,10 +207,19 @@ class SimDatabase {
  private:
   // A replica's tables by name.
   using Tables = std::map<std::string, Table>;
+  // What a change does at a replica: a function of its tables (DDL, a batch: shared by every
+  // replica), or one row's committed version (the application's writes: no closure per write).
+  struct ChangeBody {
+    std::shared_ptr<const std::function<void(Tables&)>> apply;  // null: the row version below
+    std::string table;  // the row version's table
+    std::int64_t row_id = 0;
+    Row version;
+    void apply_to(Tables& tables) const;
+  };
   struct Change {
     TimeUs commit_us;
     TimeUs shipped_us;  // when its WAL left the primary (commit_us + the commit flush delay)
-    std::function<void(Tables&)> apply;
+    ChangeBody body;
     TimeUs apply_without_faults_us = 0;  // when it would apply without injected replication delays
   };
   struct Replica {
@@ -272,6 +281,9 @@ class SimDatabase {
                  const StreamStart* streamed = nullptr);
   // The same for a change to the replicas' set of tables.
   void replicate_tables(std::int64_t rows, std::function<void(Tables&)> apply, const StreamStart* streamed = nullptr);
+  // One row's committed version (an application write), as replicate(1, table, ...) would ship it.
+  void replicate_row(const std::string& table, std::int64_t row_id, Row version);
+  void ship(std::int64_t rows, const ChangeBody& body, const StreamStart* streamed);
   // Many tables: CREATE TABLE (no lock: the relation is new), DROP TABLE and RENAME TO.
   void create_table(const DdlStatement& statement, const Fence& fence, const std::string& actor, const Respond<Status>& respond);
   Status change_table_set(TableState& table, const DdlStatement& statement);

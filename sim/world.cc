@@ -618,7 +618,11 @@ RunResult World::run() {
 RunResult simulate(const Scenario& scenario, std::uint64_t seed, WorldOptions options) {
   Result<MigrationPlan> plan = compile_plan(scenario);
   REHEARSE_ASSERT(plan.is_ok());
-  World world(scenario, seed, plan.value(), options);
+  return simulate(scenario, plan.value(), seed, options);
+}
+
+RunResult simulate(const Scenario& scenario, const MigrationPlan& plan, std::uint64_t seed, WorldOptions options) {
+  World world(scenario, seed, plan, options);
   return world.run();
 }
 

@@ -161,5 +161,8 @@ class World {
 // Loads nothing and checks nothing: runs `scenario` with `seed` in a fresh world and returns
 // the judged result (the entry point of `rehearse run`). REQUIRES: the scenario validated.
 RunResult simulate(const Scenario& scenario, std::uint64_t seed, WorldOptions options = {});
+// The same with the scenario's plan compiled once by the caller (compile_plan(scenario)): a sweep
+// compiles it once for all its seeds. `plan` is only read (threads may share it).
+RunResult simulate(const Scenario& scenario, const MigrationPlan& plan, std::uint64_t seed, WorldOptions options = {});
 
 }  // namespace rehearse::sim

@@ -1,6 +1,7 @@
 // Tests of the scenario loader (scenarios/loader.h): the value parsers, a complete scenario
 // using every section of the spec, the error messages (file, line, dotted key) for each kind of
 // mistake, the built-in library, and that no mangled input makes the loader crash.
+#include "scenarios/builtin.h"
 #include "scenarios/loader.h"
 
 #include <gtest/gtest.h>
@@ -811,3 +812,13 @@ TEST(LoaderFiles, EveryBuiltinIsListedAndLoads) {
 
 }  // namespace
 }  // namespace rehearse
+
+// resolve_scenario finds a built-in by its file stem without parsing every built-in, and names
+// its source "builtin:<stem>": right only while every built-in's own name is its stem.
+TEST(LoaderBuiltins, EveryBuiltinIsNamedAsItsFile) {
+  for (const auto& builtin : rehearse::builtin_scenario_texts()) {
+    const rehearse::LoadResult loaded = rehearse::load_scenario_text(builtin.text, "builtin:" + builtin.file_stem);
+    ASSERT_TRUE(loaded.ok()) << builtin.file_stem;
+    EXPECT_EQ(loaded.scenario->name, builtin.file_stem);
+  }
+}
