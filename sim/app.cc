@@ -69,7 +69,8 @@ AppServer::AppServer(Kernel& kernel, Network& network, AppEndpoints endpoints, c
       rng_(seed, "workload:" + endpoints_.app->name() + (table_.empty() ? "" : ":" + table_)),
       references_(data_references(scenario)),
       observations_(observations),
-      connections_(connections) {
+      connections_(connections),
+      timeout_lane_(kernel.add_lane()) {
   REHEARSE_ASSERT(find_table(scenario, traffic_.table) != nullptr);
   REHEARSE_ASSERT(connections_ >= 0);
   if (!table_.empty()) {  // the first table's name ("") follows renames in the database itself
@@ -207,7 +208,7 @@ void AppServer::send_write(TimeUs due_us) {
       }, &pending->touch);
     }, waits_of(pending));
   }, &pending->touch);
-  kernel_.after(due_us + kAppRequestTimeoutUs - kernel_.now(), [this, pending] {
+  kernel_.at(timeout_lane_, due_us + kAppRequestTimeoutUs, [this, pending] {
     if (!pending->done) finish(*pending, true, 0, 0);
   });
 }
@@ -241,7 +242,7 @@ void AppServer::send_read(TimeUs due_us) {
       }, &pending->touch);
     }, waits_of(pending), table);
   }, &pending->touch);
-  kernel_.after(due_us + kAppRequestTimeoutUs - kernel_.now(), [this, pending] {
+  kernel_.at(timeout_lane_, due_us + kAppRequestTimeoutUs, [this, pending] {
     if (!pending->done) finish(*pending, true, 0, 0);
   });
 }

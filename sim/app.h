@@ -121,6 +121,7 @@ class AppServer {
   std::map<std::int64_t, std::uint64_t> last_applied_order_;
   Second second_;  // row -> order of its last applied write
   int connections_ = 0;
+  int timeout_lane_ = -1;  // the kernel lane of its requests' client timeouts (due times ascend)
   Pool write_pool_;
   Pool read_pool_;
   std::size_t incidents_kept_[2][kCauses] = {{0, 0}, {0, 0}};  // [slow, stale][cause]: incidents kept so far

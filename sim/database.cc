@@ -283,6 +283,7 @@ SimDatabase::SimDatabase(Kernel& kernel, Node& node, std::string region, const s
     copies[table.name()] = table;
   }
   replicas_.resize(static_cast<std::size_t>(replicas), Replica{copies, {}, 0});
+  for (Replica& replica : replicas_) replica.lane = kernel_.add_lane();
 }
 
 SimDatabase::TableState* SimDatabase::find_state(const std::string& table) {
@@ -479,7 +480,7 @@ void SimDatabase::ship(std::int64_t rows, const ChangeBody& body, const StreamSt
       replica.last_apply_without_faults_us = std::max(replica.last_apply_without_faults_us, arrival) + replay;
     }
     replica.pending.push_back(Change{now, now + flush, body, replica.last_apply_without_faults_us});
-    kernel_.at(replica.last_apply_us, [this, r] {
+    kernel_.at(replica.lane, replica.last_apply_us, [this, r] {
       Replica& target = replicas_[r];
       if (target.pending.empty()) return;
       target.pending.front().body.apply_to(target.tables);

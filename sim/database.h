@@ -230,6 +230,7 @@ class SimDatabase {
     DurationRange transit{0, 0};  // cross-region shipping delay (global topology)
     TimeUs extra_lag_us = 0;      // a replication_lag fault on this replica alone
     TimeUs extra_lag_until_us = 0;
+    int lane = -1;  // its replays' kernel lane: last_apply_us never goes backwards
   };
   // A backfill batch's rows: its UPDATE walks them in id order, locking row `low` at first_us
   // and each next one per_row_us later, and holds every lock it took until its commit (a row it

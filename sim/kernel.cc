@@ -264,12 +264,14 @@ Node* Kernel::find_node(const std::string& name) {
   return found == nodes_by_name_.end() ? nullptr : found->second;
 }
 
-void Kernel::push(TimeUs time_us, SimFiber* fiber, std::uint64_t generation_or_callback) {
+void Kernel::push(TimeUs time_us, SimFiber* fiber, std::uint64_t generation_or_callback, int lane) {
   REHEARSE_ASSERT(time_us >= now_us_);
-  queue_.push(Event{time_us, sequence_++, fiber, generation_or_callback});
+  queue_.push(Event{time_us, sequence_++, fiber, generation_or_callback}, lane);
 }
 
-void Kernel::at(TimeUs when_us, std::function<void()> callback) {
+void Kernel::at(TimeUs when_us, std::function<void()> callback) { at(-1, when_us, std::move(callback)); }
+
+void Kernel::at(int lane, TimeUs when_us, std::function<void()> callback) {
   std::uint64_t slot = callbacks_.size();
   if (free_callbacks_.empty()) {
     callbacks_.push_back(std::move(callback));
@@ -278,7 +280,7 @@ void Kernel::at(TimeUs when_us, std::function<void()> callback) {
     free_callbacks_.pop_back();
     callbacks_[slot] = std::move(callback);
   }
-  push(when_us, nullptr, slot);
+  push(when_us, nullptr, slot, lane);
 }
 
 SimFiber* Kernel::spawn(Node& node, std::string name, std::function<void()> body) {
@@ -451,10 +453,8 @@ void Kernel::run_until(TimeUs end_us) {
   REHEARSE_ASSERT(current_kernel == this);
   stop_requested_ = false;
   drain_taking_wakes(end_us);
-  while (!queue_.empty() && !stop_requested_) {
-    if (queue_.top().time_us > end_us) break;
-    const Event event = queue_.top();
-    queue_.pop();
+  Event event{};
+  while (!stop_requested_ && queue_.pop_until(end_us, event)) {
     now_us_ = event.time_us;
     ++events_processed_;
     if (event.fiber != nullptr) {

@@ -19,6 +19,7 @@
 #include "core/model.h"
 #include "core/probes.h"
 #include "sim/buggify.h"
+#include "sim/event_queue.h"
 #include "sim/random.h"
 
 namespace boost::fibers {
@@ -127,6 +128,12 @@ class Kernel {
   // Runs `callback` on the kernel's own context at true time `when_us` (>= now).
   void at(TimeUs when_us, std::function<void()> callback);
   void after(TimeUs delay_us, std::function<void()> callback) { at(now_us_ + delay_us, std::move(callback)); }
+  // A FIFO lane for a stream of callbacks whose times never go backwards (a server's request
+  // timeouts, a replica's replay): they run in exactly the order at() would give them, but stay
+  // out of the event heap (sim/event_queue.h). A callback earlier than the lane's last still
+  // runs in order (it goes to the heap).
+  int add_lane() { return queue_.add_lane(); }
+  void at(int lane, TimeUs when_us, std::function<void()> callback);
 
   // Starts a fiber on `node`; it first runs when the scheduler picks it.
   SimFiber* spawn(Node& node, std::string name, std::function<void()> body);
@@ -180,13 +187,7 @@ class Kernel {
     SimFiber* fiber;  // a timer wake when set, else the callback in `callback` slot
     std::uint64_t generation_or_callback;
   };
-  struct Later {
-    bool operator()(const Event& a, const Event& b) const {
-      return a.time_us != b.time_us ? a.time_us > b.time_us : a.sequence > b.sequence;
-    }
-  };
-
-  void push(TimeUs time_us, SimFiber* fiber, std::uint64_t generation_or_callback);
+  void push(TimeUs time_us, SimFiber* fiber, std::uint64_t generation_or_callback, int lane = -1);
   void block(SimFiber* self);
   bool take_next_wake(SimFiber* self);
   void drain_taking_wakes(TimeUs end_us);
@@ -206,7 +207,7 @@ class Kernel {
   bool fibers_take_wakes_ = false;  // run_until is waiting in drain_taking_wakes
   TimeUs end_us_ = 0;               // of the current run_until
   bool shutting_down_ = false;
-  std::priority_queue<Event, std::vector<Event>, Later> queue_;
+  EventQueue<Event> queue_;
   std::vector<std::function<void()>> callbacks_;
   std::vector<std::uint64_t> free_callbacks_;
   std::deque<Node> nodes_;

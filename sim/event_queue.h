@@ -1,0 +1,97 @@
+// The kernel's pending events, in (time, sequence) order: a binary heap, plus FIFO lanes for
+// the event streams whose times never go backwards (an application server's request timeouts,
+// a replica's replay). A lane is a deque (O(1) push and pop) that keeps thousands of
+// long-dated events out of the heap; the next event is the least of the heap's top and every
+// lane's front, so the order is exactly the order one heap would give.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <queue>
+#include <vector>
+
+#include "core/assert.h"
+#include "core/model.h"
+
+namespace rehearse::sim {
+
+template <typename Event>
+class EventQueue {
+ public:
+  struct Later {
+    bool operator()(const Event& a, const Event& b) const {
+      return a.time_us != b.time_us ? a.time_us > b.time_us : a.sequence > b.sequence;
+    }
+  };
+
+  // A new lane; its events may also be pushed out of time order (they then go to the heap).
+  int add_lane() {
+    lanes_.emplace_back();
+    return static_cast<int>(lanes_.size()) - 1;
+  }
+
+  // `lane` < 0: the heap. An event earlier than its lane's last goes to the heap too.
+  void push(const Event& event, int lane = -1) {
+    if (lane >= 0) {
+      std::deque<Event>& fifo = lanes_[static_cast<std::size_t>(lane)];
+      if (fifo.empty() || fifo.back().time_us <= event.time_us) {
+        if (fifo.empty()) ++busy_lanes_;
+        fifo.push_back(event);
+        ++size_;
+        return;
+      }
+    }
+    heap_.push(event);
+    ++size_;
+  }
+
+  bool empty() const { return size_ == 0; }
+  std::size_t size() const { return size_; }
+
+  // REQUIRES: !empty().
+  const Event& top() const { return where(locate()); }
+
+  // Removes top(). REQUIRES: !empty().
+  void pop() { remove(locate()); }
+
+  // Moves the next event to `out` and removes it, when there is one at or before `end_us`.
+  bool pop_until(TimeUs end_us, Event& out) {
+    if (size_ == 0) return false;
+    const int from = locate();
+    if (where(from).time_us > end_us) return false;
+    out = where(from);
+    remove(from);
+    return true;
+  }
+
+ private:
+  // Where the next event is: -1 the heap, else its lane. REQUIRES: !empty().
+  int locate() const {
+    int best = heap_.empty() ? -2 : -1;
+    for (std::size_t lane = 0; busy_lanes_ > 0 && lane < lanes_.size(); ++lane) {
+      const std::deque<Event>& fifo = lanes_[lane];
+      if (!fifo.empty() && (best == -2 || Later{}(where(best), fifo.front()))) best = static_cast<int>(lane);
+    }
+    REHEARSE_ASSERT(best != -2);
+    return best;
+  }
+  const Event& where(int from) const { return from < 0 ? heap_.top() : lanes_[static_cast<std::size_t>(from)].front(); }
+  void remove(int from) {
+    --size_;
+    if (from < 0) {
+      heap_.pop();
+      return;
+    }
+    std::deque<Event>& fifo = lanes_[static_cast<std::size_t>(from)];
+    fifo.pop_front();
+    if (fifo.empty()) --busy_lanes_;
+  }
+
+  std::priority_queue<Event, std::vector<Event>, Later> heap_;
+  std::vector<std::deque<Event>> lanes_;
+  std::size_t busy_lanes_ = 0;  // lanes holding an event
+  std::size_t size_ = 0;
+};
+
+}  // namespace rehearse::sim
