@@ -287,10 +287,10 @@ Status ZooKeeperLockClient::create_node() {
   const std::string prefix = session_prefix(session_->id);
   const Answer listed = await([&](void* box) { return zoo_aget_children(handle, lock_path_.c_str(), 0, on_strings, box); });
   if (listed.rc != ZOK) return status_of(listed.rc, "getChildren " + lock_path_);
-  for (const std::string& child : listed.children) {
-    if (child.rfind(prefix, 0) == 0 && sequence_of(child) >= 0) {
+  for (const auto& [sequence, child] : by_sequence(listed.children)) {
+    if (child.rfind(prefix, 0) == 0) {
       node_ = child;
-      sequence_ = sequence_of(child);
+      sequence_ = sequence;
       return Status::ok();
     }
   }
@@ -313,11 +313,23 @@ Result<std::int64_t> ZooKeeperLockClient::check(bool wait) {
   const Answer listed = await([&](void* box) { return zoo_aget_children(handle, lock_path_.c_str(), 0, on_strings, box); });
   if (listed.rc != ZOK) return status_of(listed.rc, "getChildren " + lock_path_);
   const auto nodes = by_sequence(listed.children);
-  auto mine = std::find_if(nodes.begin(), nodes.end(), [this](const auto& node) { return node.second == node_; });
+  const std::string prefix = session_prefix(session_->id);
+  auto ours = [&prefix](const auto& node) { return node.second.rfind(prefix, 0) == 0; };
+  auto mine = std::find_if(nodes.begin(), nodes.end(), ours);
   if (mine == nodes.end()) {
     node_.clear();
     sequence_ = 0;
     return Status::conflict("zookeeper: our lock znode is gone");
+  }
+  // A create that timed out and arrived after the next attempt's create leaves this session a
+  // second znode: keep the lowest (its place in the queue), delete the others (they would hold
+  // the queue up after our release).
+  node_ = mine->second;
+  sequence_ = mine->first;
+  for (auto extra = std::next(mine); extra != nodes.end(); ++extra) {
+    if (!ours(*extra)) continue;
+    const std::string path = lock_path_ + "/" + extra->second;
+    (void)await([&](void* box) { return zoo_adelete(handle, path.c_str(), -1, on_void, box); });  // best effort: it goes with the session
   }
   if (mine == nodes.begin()) return mine->first;
   const auto& predecessor = *std::prev(mine);
@@ -353,15 +365,17 @@ Result<Lease> ZooKeeperLockClient::try_acquire(TimeUs ttl_us) {
   if (!ready.is_ok()) return ready;
   Result<std::int64_t> held = check(true);
   if (!held.is_ok()) return held.status();
-  token_ = held.value();
-  REHEARSE_ASSERT(token_ == sequence_);
+  REHEARSE_ASSERT(held.value() == sequence_);
+  token_ = sequence_ + 1;  // ZooKeeper counts from 0; a token is positive (0 = none)
   return Lease{token_, 0, 2 * session_->timeout_us / 3};
 }
 
 // No request, as the library keeps the session alive by itself: its state as the library knows it.
 Status ZooKeeperLockClient::renew(const Lease& lease, TimeUs /*ttl_us*/) {
   std::lock_guard<std::mutex> guard(mutex_);
-  if (!session_ || token_ == 0 || lease.token != token_ || sequence_ != token_) return Status::conflict("zookeeper: not our lock znode");
+  if (!session_ || token_ == 0 || lease.token != token_ || node_.empty() || sequence_ + 1 != token_) {
+    return Status::conflict("zookeeper: not our lock znode");
+  }
   switch (session_->state()) {
     case Connection::connected: return Status::ok();
     case Connection::expired: return Status::conflict("zookeeper: session expired: our lock znode is gone");

@@ -10,7 +10,8 @@
 //     so a create whose answer was lost is found and adopted by the next attempt; the lowest
 //     sequence holds the lock; a waiter watches only its predecessor and waits for it up to a
 //     third of the session timeout, then answers conflict (the engine retries with backoff);
-//   - token: the znode's sequence number (the parent's counter never goes back while /KEY lives);
+//   - token: the znode's sequence number + 1 (ZooKeeper's first is 0; a token is positive), and
+//     the parent's counter never goes back while /KEY lives;
 //   - renew sends nothing: ok while connected, timeout while Disconnected (nothing is lost yet),
 //     conflict once the session Expired; the lease's ttl_us is two thirds of the negotiated
 //     timeout (the Disconnected point), so `fencing: client` stops there;
@@ -70,7 +71,7 @@ class ZooKeeperLockClient final : public LockClient {
   bool path_ready_ = false;           // /KEY exists
   std::string node_;                  // our lock znode's name under /KEY ("" = none)
   std::int64_t sequence_ = 0;         // its sequence number
-  std::int64_t token_ = 0;            // the sequence of the lease handed out (0 = none)
+  std::int64_t token_ = 0;            // the token of the lease handed out: sequence_ + 1 (0 = none)
 };
 
 }  // namespace rehearse::live
