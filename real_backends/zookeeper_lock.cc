@@ -333,7 +333,7 @@ Result<std::int64_t> ZooKeeperLockClient::check(bool wait) {
   }
   if (mine == nodes.begin()) return mine->first;
   const auto& predecessor = *std::prev(mine);
-  if (!wait) return Status::conflict(fmt::format("waiting behind znode {}", predecessor.first));
+  if (!wait) return Status::conflict(fmt::format("zookeeper: waiting behind znode {}", predecessor.second));
   Session& session = *session_;
   std::uint64_t seen = 0;
   {
