@@ -105,6 +105,8 @@ class LiveTest : public ::testing::Test {
   // `file` picks the lock backend: live.yaml (redis), live-redlock.yaml or live-etcd.yaml.
   // A fault-free migration of `table` under traffic with the config's lock backend.
   void expect_migrates(LiveConfig live_config, const std::string& table);
+  // The holder cut off from the lock past its TTL under storage fencing: a takeover, data intact.
+  void expect_partitioned_holder_fenced_off(const std::string& table, const std::string& file);
   static LiveConfig config(const std::string& table, const std::string& file = "live.yaml") {
     LiveConfigResult loaded = load_live_config_file(std::string(kLiveDir) + "/" + file);
     EXPECT_TRUE(loaded.ok()) << (loaded.errors.empty() ? "" : loaded.errors.front().to_string());
@@ -327,9 +329,11 @@ TEST_F(LiveTest, SurvivesReplayPauseLongTransactionAndLockServerRestart) {
 // engines; during the backfill of us-east-1 the lock holder is partitioned from the lock for
 // longer than the TTL: its renewals are held at its proxy, the lease expires in Redis, the
 // other engine takes the lock, and with storage fencing nothing the cut-off holder does after
-// that reaches the table. The migration completes with every row intact.
-TEST_F(LiveTest, HolderPartitionedFromTheLockIsFencedOff) {
-  LiveConfig live_config = paused_holder_config(config("shipments"), Fencing::storage);
+// that reaches the table. The migration completes with every row intact. With ZooKeeper the
+// holder is cut from every member: its library goes Disconnected (renewals answer timeout),
+// the ensemble expires its session and deletes its znode, the waiting engine's watch fires.
+void LiveTest::expect_partitioned_holder_fenced_off(const std::string& table, const std::string& file) {
+  LiveConfig live_config = paused_holder_config(config(table, file), Fencing::storage);
   FaultSpec partition;
   partition.kind = FaultKind::partition;
   partition.line = 1;
@@ -360,7 +364,13 @@ TEST_F(LiveTest, HolderPartitionedFromTheLockIsFencedOff) {
   }
   EXPECT_FALSE(holder.empty()) << "the partition did not name the holder";
   EXPECT_TRUE(taken_over) << "no other engine took the lock while " << holder << " was cut off from it";
-  expect_cents_match("shipments");
+  expect_cents_match(table);
+}
+
+TEST_F(LiveTest, HolderPartitionedFromTheLockIsFencedOff) { expect_partitioned_holder_fenced_off("shipments", "live.yaml"); }
+
+TEST_F(LiveTest, ZooKeeperHolderPartitionedFromTheEnsembleIsFencedOff) {
+  expect_partitioned_holder_fenced_off("zk_shipments", "live-zookeeper.yaml");
 }
 
 // An engine whose every link is slowed by 150 ms each way for 3 s during the backfill (lock
