@@ -395,15 +395,11 @@ Status ZooKeeperLockClient::release(const Lease& lease) {
   const std::string path = lock_path_ + "/" + node_;
   const Answer deleted = await([&](void* box) { return zoo_adelete(handle, path.c_str(), -1, on_void, box); });
   token_ = 0;
-  if (deleted.rc == ZOK || deleted.rc == ZNONODE) {
-    node_.clear();
-    sequence_ = 0;
-    return Status::ok();
-  }
-  const Status status = status_of(deleted.rc, "delete " + path);
   node_.clear();
   sequence_ = 0;
-  return status.is_conflict() ? Status::ok() : status;
+  if (deleted.rc == ZNONODE) return Status::ok();
+  const Status status = status_of(deleted.rc, "delete " + path);
+  return status.is_conflict() ? Status::ok() : status;  // conflict: the session expired, its znodes with it
 }
 
 Status ZooKeeperLockClient::ping() {
