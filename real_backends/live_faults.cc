@@ -147,8 +147,9 @@ Status check_live_faults(const Scenario& scenario, const std::vector<RegionEndpo
         if (target == "lock" && scenario.lock.backend == LockBackend::redlock) {
           return refuse(fault, "`lock` means every Redlock master; crash them one at a time as lock-N");
         }
-        if (lock > 0 && scenario.lock.backend == LockBackend::etcd) {
-          return refuse(fault, "stopping an etcd member is not made real in this build (crash engines, or use redis / redlock for lock-N)");
+        if (lock > 0 && (scenario.lock.backend == LockBackend::etcd || scenario.lock.backend == LockBackend::zookeeper)) {
+          return refuse(fault, fmt::format("stopping {} member is not made real in this build (crash engines, or use redis / redlock for lock-N)",
+                                           scenario.lock.backend == LockBackend::etcd ? "an etcd" : "a ZooKeeper"));
         }
         if (lock > 0) {
           Result<RedisEndpoint> endpoint = parse_redis_endpoint(lock_endpoints[static_cast<std::size_t>(lock - 1)]);

@@ -11,6 +11,7 @@
 #include "real_backends/etcd_lock.h"
 #include "real_backends/redis_lock.h"
 #include "real_backends/redlock_lock.h"
+#include "real_backends/zookeeper_lock.h"
 
 namespace rehearse::live {
 
@@ -52,10 +53,10 @@ Status check_lock_endpoints(LockBackend backend, const std::vector<std::string>&
     }
     case LockBackend::etcd:
       return check_each(endpoints, [](const std::string& text) { return parse_etcd_endpoint(text).status(); });
-    case LockBackend::zookeeper:
+    case LockBackend::zookeeper: return check_each(endpoints, check_zookeeper_endpoint);
     case LockBackend::app_database: break;
   }
-  return Status::invalid(fmt::format("lock.backend: {} is not available in live mode (redis, redlock or etcd)", to_string(backend)));
+  return Status::invalid(fmt::format("lock.backend: {} is not available in live mode (redis, redlock, etcd or zookeeper)", to_string(backend)));
 }
 
 std::unique_ptr<LockClient> make_live_lock_client(const LockSpec& lock, const std::vector<std::string>& endpoints,
@@ -65,6 +66,7 @@ std::unique_ptr<LockClient> make_live_lock_client(const LockSpec& lock, const st
     case LockBackend::redlock:
       return std::make_unique<RedlockLockClient>(redis_endpoints(endpoints), key, holder, lock.drift_factor, stop);
     case LockBackend::etcd: return std::make_unique<EtcdLockClient>(endpoints, key, holder, stop);
+    case LockBackend::zookeeper: return std::make_unique<ZooKeeperLockClient>(endpoints, key, holder, stop);
     default: return std::make_unique<RedisLockClient>(redis_endpoints(endpoints).front(), key, holder, stop);
   }
 }
@@ -74,6 +76,7 @@ Status ping_lock_store(LockBackend backend, const std::vector<std::string>& endp
   switch (backend) {
     case LockBackend::redlock: return RedlockLockClient(redis_endpoints(endpoints), "rehearse:ping", "ping", 0.01, calm()).ping();
     case LockBackend::etcd: return EtcdLockClient(endpoints, "rehearse:ping", "ping", calm()).ping();
+    case LockBackend::zookeeper: return ZooKeeperLockClient(endpoints, "rehearse:ping", "ping", calm()).ping();
     default: return RedisLockClient(redis_endpoints(endpoints).front(), "rehearse:ping", "ping", calm()).ping();
   }
 }
@@ -81,6 +84,7 @@ Status ping_lock_store(LockBackend backend, const std::vector<std::string>& endp
 Result<std::string> current_holder(LockBackend backend, const std::vector<std::string>& endpoints, const std::string& key) {
   REHEARSE_ASSERT(check_lock_endpoints(backend, endpoints).is_ok());
   if (backend == LockBackend::etcd) return EtcdLockClient(endpoints, key, "lookup", calm()).holder_value();
+  if (backend == LockBackend::zookeeper) return ZooKeeperLockClient(endpoints, key, "lookup", calm()).holder_value();
   const std::vector<RedisEndpoint> servers = redis_endpoints(endpoints);
   const std::size_t asked = backend == LockBackend::redlock ? servers.size() : 1;
   std::map<std::string, std::size_t> votes;

@@ -1,6 +1,6 @@
 // The live lock store, whichever `lock.backend` the config names: redis (one server, the first
-// endpoint), redlock (one independent master per endpoint) or etcd (client URLs of one
-// cluster). The live runner validates the endpoints and pings the store through here, every
+// endpoint), redlock (one independent master per endpoint), etcd (client URLs of one cluster)
+// or zookeeper (HOST:PORT of each member of one ensemble). The live runner validates the endpoints and pings the store through here, every
 // engine process gets its LockClient from make_live_lock_client(), and the live faults learn
 // who holds the lock (`holder`) from current_holder().
 #pragma once
@@ -15,8 +15,8 @@
 
 namespace rehearse::live {
 
-// Ok when `backend` runs live and every endpoint has its format (redis, redlock: HOST:PORT;
-// etcd: http://HOST:PORT); invalid naming lock.endpoints[i] or the backend otherwise. Redlock
+// Ok when `backend` runs live and every endpoint has its format (redis, redlock, zookeeper:
+// HOST:PORT; etcd: http://HOST:PORT); invalid naming lock.endpoints[i] or the backend otherwise. Redlock
 // needs an odd number of masters, at least 3 (as the simulator does).
 Status check_lock_endpoints(LockBackend backend, const std::vector<std::string>& endpoints);
 
@@ -24,12 +24,14 @@ Status check_lock_endpoints(LockBackend backend, const std::vector<std::string>&
 std::unique_ptr<LockClient> make_live_lock_client(const LockSpec& lock, const std::vector<std::string>& endpoints,
                                                   const std::string& key, const std::string& holder, const StopSignal& stop);
 
-// Reaches the store: redis its server, redlock every master, etcd one member. Unavailable
+// Reaches the store: redis its server, redlock every master, etcd one member, zookeeper a
+// session (accepted by a quorum of the ensemble). Unavailable
 // naming what could not be reached. REQUIRES: the endpoints were checked.
 Status ping_lock_store(LockBackend backend, const std::vector<std::string>& endpoints);
 
 // The value of the lock's current holder ("engine-N:<nonce>"; "" when the lock is free):
-// redis the server's key, redlock the value a majority of masters hold, etcd the lock key.
+// redis the server's key, redlock the value a majority of masters hold, etcd the lock key,
+// zookeeper the data of the lowest-sequence znode under the lock's path.
 // REQUIRES: the endpoints were checked.
 Result<std::string> current_holder(LockBackend backend, const std::vector<std::string>& endpoints, const std::string& key);
 

@@ -57,7 +57,7 @@ const std::vector<Folder>& folders() {
       {"real_backends",
        "rehearse_real",
        {"core", "real_backends"},
-       with_system({"fmt/", "nlohmann/", "pqxx/", "libpq-fe.h", "hiredis/", "curl/"})},
+       with_system({"fmt/", "nlohmann/", "pqxx/", "libpq-fe.h", "hiredis/", "curl/", "zookeeper/"})},
       {"reports", "rehearse_reports", {"core", "reports"}, {"fmt/", "nlohmann/", "graphviz/"}},
       {"cli",
        "rehearse_cli",

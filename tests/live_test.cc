@@ -1,5 +1,5 @@
 // Live integration tests: scripts/live-up starts PostgreSQL (two regions, one streaming
-// replica), three Redis servers and an etcd member on loopback; the migration runs for real, each engine instance a child
+// replica), three Redis servers, an etcd member and a three-member ZooKeeper ensemble on loopback; the migration runs for real, each engine instance a child
 // process, under application traffic and real faults (signals, a stopped lock server, paused
 // WAL replay, a session holding a table lock, partitions and delays at fault-injecting TCP
 // proxies), and is judged by the invariant checkers and,
@@ -8,6 +8,9 @@
 // acceptance 1); REHEARSE_LIVE_KILL_TRIALS the SIGKILL trials (10). REHEARSE_LIVE_RUNNING=1 uses
 // the servers live-up already started and leaves them running (neither live-down nor live-up):
 // for a test that needs only them, e.g. --gtest_filter=LiveTest.StatementLocksMatchPgLocks.
+// The servers' directory is $REHEARSE_LIVE_DIR when set (/tmp/rehearse-live-test otherwise): the
+// live-up directory of REHEARSE_LIVE_RUNNING, or one of its own for a second checkout's run in
+// a network namespace of its own (docs/live.md).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -28,6 +31,7 @@
 #include "scenarios/costs.h"
 #include "real_backends/live_lock.h"
 #include "real_backends/live_runner.h"
+#include "real_backends/tcp_proxy.h"
 #include "scenarios/live_config.h"
 #include "sim/world.h"
 
@@ -38,7 +42,10 @@
 namespace rehearse {
 namespace {
 
-const char* kLiveDir = "/tmp/rehearse-live-test";
+const char* const kLiveDir = [] {
+  const char* dir = std::getenv("REHEARSE_LIVE_DIR");
+  return dir != nullptr && *dir != '\0' ? dir : "/tmp/rehearse-live-test";
+}();
 const char* kPrimaries[] = {"host=127.0.0.1 port=55432 dbname=app user=postgres", "host=127.0.0.1 port=55434 dbname=app user=postgres"};
 const char* kAllServers[] = {"host=127.0.0.1 port=55432 dbname=app user=postgres", "host=127.0.0.1 port=55433 dbname=app user=postgres",
                              "host=127.0.0.1 port=55434 dbname=app user=postgres"};
@@ -98,6 +105,8 @@ class LiveTest : public ::testing::Test {
   // `file` picks the lock backend: live.yaml (redis), live-redlock.yaml or live-etcd.yaml.
   // A fault-free migration of `table` under traffic with the config's lock backend.
   void expect_migrates(LiveConfig live_config, const std::string& table);
+  // The holder cut off from the lock past its TTL under storage fencing: a takeover, data intact.
+  void expect_partitioned_holder_fenced_off(const std::string& table, const std::string& file);
   static LiveConfig config(const std::string& table, const std::string& file = "live.yaml") {
     LiveConfigResult loaded = load_live_config_file(std::string(kLiveDir) + "/" + file);
     EXPECT_TRUE(loaded.ok()) << (loaded.errors.empty() ? "" : loaded.errors.front().to_string());
@@ -320,9 +329,11 @@ TEST_F(LiveTest, SurvivesReplayPauseLongTransactionAndLockServerRestart) {
 // engines; during the backfill of us-east-1 the lock holder is partitioned from the lock for
 // longer than the TTL: its renewals are held at its proxy, the lease expires in Redis, the
 // other engine takes the lock, and with storage fencing nothing the cut-off holder does after
-// that reaches the table. The migration completes with every row intact.
-TEST_F(LiveTest, HolderPartitionedFromTheLockIsFencedOff) {
-  LiveConfig live_config = paused_holder_config(config("shipments"), Fencing::storage);
+// that reaches the table. The migration completes with every row intact. With ZooKeeper the
+// holder is cut from every member: its library goes Disconnected (renewals answer timeout),
+// the ensemble expires its session and deletes its znode, the waiting engine's watch fires.
+void LiveTest::expect_partitioned_holder_fenced_off(const std::string& table, const std::string& file) {
+  LiveConfig live_config = paused_holder_config(config(table, file), Fencing::storage);
   FaultSpec partition;
   partition.kind = FaultKind::partition;
   partition.line = 1;
@@ -353,7 +364,13 @@ TEST_F(LiveTest, HolderPartitionedFromTheLockIsFencedOff) {
   }
   EXPECT_FALSE(holder.empty()) << "the partition did not name the holder";
   EXPECT_TRUE(taken_over) << "no other engine took the lock while " << holder << " was cut off from it";
-  expect_cents_match("shipments");
+  expect_cents_match(table);
+}
+
+TEST_F(LiveTest, HolderPartitionedFromTheLockIsFencedOff) { expect_partitioned_holder_fenced_off("shipments", "live.yaml"); }
+
+TEST_F(LiveTest, ZooKeeperHolderPartitionedFromTheEnsembleIsFencedOff) {
+  expect_partitioned_holder_fenced_off("zk_shipments", "live-zookeeper.yaml");
 }
 
 // An engine whose every link is slowed by 150 ms each way for 3 s during the backfill (lock
@@ -496,6 +513,42 @@ TEST_F(LiveTest, EtcdPausedHolderIsFenced) {
   expect_cents_match("etcd_payments");
 }
 
+// The ZooKeeper lock (a three-member ensemble, a session per engine process whose timeout is
+// the TTL) through the same runs: a fault-free migration under traffic, and the holder paused
+// (SIGSTOP) past its session timeout at its next write: the ensemble expires the session and
+// deletes its znode, the waiting engine's watch fires and it takes the lock; at SIGCONT the
+// stale write is rejected by storage fencing, and without fencing it is a mutual-exclusion
+// violation.
+TEST_F(LiveTest, MigratesWithZooKeeperLock) {
+  const LiveConfig live_config = config("zk_orders", "live-zookeeper.yaml");
+  ASSERT_EQ(live_config.scenario.lock.backend, LockBackend::zookeeper);
+  ASSERT_EQ(live_config.lock_endpoints.size(), 3U);
+  expect_migrates(live_config, "zk_orders");
+}
+
+TEST_F(LiveTest, ZooKeeperPausedHolderIsFenced) {
+  const LiveConfig live_config = paused_holder_config(config("zk_payments", "live-zookeeper.yaml"), Fencing::storage);
+  Result<RunResult> result = run(live_config);
+  ASSERT_TRUE(result.is_ok()) << result.status().to_string();
+  expect_clean(result.value());
+  EXPECT_EQ(count_events(result.value(), EventKind::node_pause), 1);
+  EXPECT_EQ(count_events(result.value(), EventKind::node_resume), 1);
+  EXPECT_GE(result.value().stats.lock_acquisitions, 2);
+  EXPECT_GE(result.value().stats.stale_writes_rejected, 1);
+  expect_cents_match("zk_payments");
+}
+
+TEST_F(LiveTest, ZooKeeperPausedHolderWithoutFencingViolatesMutualExclusion) {
+  const LiveConfig live_config = paused_holder_config(config("zk_refunds", "live-zookeeper.yaml"), Fencing::none);
+  Result<RunResult> result = run(live_config);
+  ASSERT_TRUE(result.is_ok()) << result.status().to_string();
+  EXPECT_EQ(count_events(result.value(), EventKind::node_pause), 1);
+  EXPECT_EQ(result.value().stats.stale_writes_rejected, 0);
+  bool mutual_exclusion = false;
+  for (const auto& violation : result.value().violations) mutual_exclusion |= violation.invariant == "mutual-exclusion";
+  EXPECT_TRUE(mutual_exclusion) << "the stale holder's write after the takeover was not reported";
+}
+
 // The lock contract every live backend keeps, against the live-up servers with two clients:
 // grant, contention (the second is refused while the first holds), renew, the holder lookup,
 // release lets the other in, expiry after the TTL without renewal (the late renew is refused),
@@ -589,6 +642,94 @@ TEST_F(LiveTest, EtcdLockClientFailsOverToTheNextEndpoint) {
   EXPECT_TRUE(client->release(held.value()).is_ok());
 }
 
+// ZooKeeper's lock contract (the generic one above does not fit it: a client that stops renewing
+// keeps its session alive all the same, its library pings; and a refused attempt leaves its
+// znode waiting in the queue). Two clients, the second reaching the three members through
+// fault-injecting proxies: grant, contention (the second waits, then conflict), renew, the
+// holder lookup, release hands the lock to the waiting znode, a growing token; then the second
+// is cut off from the ensemble: its renew answers timeout once the library is Disconnected (two
+// thirds of the session timeout), the ensemble expires its session and the first takes the lock;
+// after the heal the second learns Expired (renew: conflict), and its next attempt opens a new
+// session and waits behind the first. Every call through the cut answers within its bound.
+TEST_F(LiveTest, ZooKeeperLockClientKeepsTheLockContract) {
+  const std::vector<std::string> members{"127.0.0.1:52181", "127.0.0.1:52182", "127.0.0.1:52183"};
+  const std::string key = "rehearse:test:zookeeper";
+  LockSpec lock;
+  lock.backend = LockBackend::zookeeper;
+  ASSERT_TRUE(live::check_lock_endpoints(LockBackend::zookeeper, members).is_ok());
+  ASSERT_TRUE(live::ping_lock_store(LockBackend::zookeeper, members).is_ok());
+  std::vector<std::unique_ptr<live::TcpProxy>> proxies;
+  std::vector<std::string> proxied;
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    auto proxy = live::TcpProxy::start(fmt::format("lock-{}", i + 1), "127.0.0.1", 52181 + static_cast<int>(i), 7);
+    ASSERT_TRUE(proxy.is_ok()) << proxy.status().to_string();
+    proxied.push_back(fmt::format("127.0.0.1:{}", proxy.value()->port()));
+    proxies.push_back(std::move(proxy.value()));
+  }
+  live::StopSignal stop;
+  auto first = live::make_live_lock_client(lock, members, key, "engine-1:11", stop);
+  auto second = live::make_live_lock_client(lock, proxied, key, "engine-2:22", stop);
+  const TimeUs ttl_us = 2 * kSec;  // live-up's ensemble negotiates sessions from 1 s: a 2 s session
+
+  Result<Lease> held = first->try_acquire(ttl_us);
+  ASSERT_TRUE(held.is_ok()) << held.status().to_string();
+  EXPECT_GT(held.value().token, 0);
+  EXPECT_EQ(held.value().ttl_us, 2 * ttl_us / 3) << "the lease ends where the library would be Disconnected";
+  Result<Lease> refused = second->try_acquire(ttl_us);
+  EXPECT_TRUE(refused.status().is_conflict()) << refused.status().to_string();
+  EXPECT_EQ(live::current_holder(LockBackend::zookeeper, members, key).value(), "engine-1:11");
+  EXPECT_TRUE(first->renew(held.value(), ttl_us).is_ok());
+  EXPECT_TRUE(second->renew(held.value(), ttl_us).is_conflict()) << "a client that never held the lock renewed it";
+  EXPECT_TRUE(first->release(held.value()).is_ok());
+  EXPECT_EQ(live::current_holder(LockBackend::zookeeper, members, key).value(), "engine-2:22") << "the waiter's znode is next";
+  Result<Lease> next = second->try_acquire(ttl_us);
+  ASSERT_TRUE(next.is_ok()) << next.status().to_string();
+  EXPECT_GT(next.value().token, held.value().token);
+  EXPECT_TRUE(second->renew(next.value(), ttl_us).is_ok());
+
+  for (auto& proxy : proxies) proxy->cut(live::ProxyDirection::both);
+  std::this_thread::sleep_for(std::chrono::microseconds(2 * ttl_us / 3 + 300 * kMs));
+  const Status disconnected = second->renew(next.value(), ttl_us);
+  EXPECT_TRUE(disconnected.is_timeout()) << "Disconnected is not a lost lease: " << disconnected.to_string();
+  const auto asked = std::chrono::steady_clock::now();
+  Result<Lease> cut_off = second->try_acquire(ttl_us);
+  EXPECT_FALSE(cut_off.is_ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - asked, std::chrono::seconds(3)) << "a call through the partition hung";
+  Result<Lease> after_expiry = Status::timeout("not yet");
+  for (int attempt = 0; attempt < 40 && !after_expiry.is_ok(); ++attempt) after_expiry = first->try_acquire(ttl_us);
+  ASSERT_TRUE(after_expiry.is_ok()) << "the ensemble did not expire the cut-off session: " << after_expiry.status().to_string();
+  EXPECT_GT(after_expiry.value().token, next.value().token);
+  EXPECT_EQ(live::current_holder(LockBackend::zookeeper, members, key).value(), "engine-1:11");
+
+  for (auto& proxy : proxies) proxy->heal();
+  Status learnt = Status::timeout("not yet");
+  for (int attempt = 0; attempt < 100 && !learnt.is_conflict(); ++attempt) {
+    learnt = second->renew(next.value(), ttl_us);
+    if (!learnt.is_conflict()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(learnt.is_conflict()) << "the expired session was not learnt after the heal: " << learnt.to_string();
+  Result<Lease> behind = second->try_acquire(ttl_us);
+  EXPECT_TRUE(behind.status().is_conflict()) << behind.status().to_string();
+  EXPECT_TRUE(first->release(after_expiry.value()).is_ok());
+  EXPECT_TRUE(second->release(next.value()).is_ok()) << "releasing a lease whose session expired is not an error";
+  first->close();
+  second->close();
+  EXPECT_EQ(live::current_holder(LockBackend::zookeeper, members, key).value(), "") << "closed sessions leave no znode";
+}
+
+// A ZooKeeper ensemble that cannot be reached answers within the bounds: a closed port.
+TEST_F(LiveTest, ZooKeeperUnreachableEnsembleAnswersInTime) {
+  LockSpec lock;
+  lock.backend = LockBackend::zookeeper;
+  live::StopSignal stop;
+  const auto asked = std::chrono::steady_clock::now();
+  EXPECT_FALSE(live::ping_lock_store(LockBackend::zookeeper, {"127.0.0.1:1"}).is_ok());
+  auto client = live::make_live_lock_client(lock, {"127.0.0.1:1"}, "rehearse:test:zookeeper-down", "engine-1:66", stop);
+  Result<Lease> refused = client->try_acquire(2 * kSec);
+  EXPECT_TRUE(refused.status().is_timeout() || refused.status().is_unavailable()) << refused.status().to_string();
+  EXPECT_LT(std::chrono::steady_clock::now() - asked, std::chrono::seconds(6));
+}
+
 // Lock endpoints are checked per backend before anything runs: the error names the key and the
 // expected format; a backend without a live client and an etcd lock-N crash are refused.
 TEST(LiveLockConfigTest, EndpointsAreCheckedPerBackend) {
@@ -613,9 +754,9 @@ TEST(LiveLockConfigTest, EndpointsAreCheckedPerBackend) {
   EXPECT_EQ(two_masters.code(), Status::Code::invalid);
   EXPECT_NE(two_masters.message().find("at least 3"), std::string::npos) << two_masters.message();
   EXPECT_EQ(supported(LockBackend::redlock, {"127.0.0.1:56379", "127.0.0.1:x", "127.0.0.1:56381"}).code(), Status::Code::invalid);
-  const Status zookeeper = supported(LockBackend::zookeeper, {"127.0.0.1:2181"});
-  EXPECT_EQ(zookeeper.code(), Status::Code::invalid);
-  EXPECT_NE(zookeeper.message().find("lock.backend"), std::string::npos) << zookeeper.message();
+  const Status app_database = supported(LockBackend::app_database, {"127.0.0.1:55432"});
+  EXPECT_EQ(app_database.code(), Status::Code::invalid);
+  EXPECT_NE(app_database.message().find("lock.backend"), std::string::npos) << app_database.message();
 
   FaultSpec crash;
   crash.kind = FaultKind::crash;
@@ -627,6 +768,43 @@ TEST(LiveLockConfigTest, EndpointsAreCheckedPerBackend) {
   EXPECT_TRUE(supported(LockBackend::redlock, {"127.0.0.1:56379", "127.0.0.1:56380", "127.0.0.1:56381"}, {crash}).is_ok());
   crash.targets = {"lock"};
   EXPECT_TRUE(supported(LockBackend::redlock, {"127.0.0.1:56379", "127.0.0.1:56380", "127.0.0.1:56381"}, {crash}).is_unavailable());
+}
+
+// ZooKeeper's endpoints are HOST:PORT of the ensemble's members (any number, no comma: the
+// client's connect string joins them); a member cannot be crashed live (not built).
+TEST(LiveLockConfigTest, ZooKeeperEndpointsAreHostPort) {
+  auto supported = [](std::vector<std::string> endpoints, std::vector<FaultSpec> faults = {}) {
+    Scenario scenario;
+    scenario.lock.backend = LockBackend::zookeeper;
+    scenario.faults = std::move(faults);
+    return live::check_supported(live::LiveSetup{scenario, {}, std::move(endpoints)});
+  };
+  EXPECT_TRUE(supported({"127.0.0.1:52181"}).is_ok());
+  EXPECT_TRUE(supported({"127.0.0.1:52181", "127.0.0.1:52182", "zk-3.example:2181"}).is_ok());
+  EXPECT_TRUE(live::check_lock_endpoints(LockBackend::zookeeper, {"localhost:2181", "localhost:2182"}).is_ok());
+
+  const Status url = supported({"127.0.0.1:52181", "http://127.0.0.1:52182"});
+  EXPECT_EQ(url.code(), Status::Code::invalid);
+  EXPECT_NE(url.message().find("lock.endpoints[1]"), std::string::npos) << url.message();
+  EXPECT_NE(url.message().find("HOST:PORT"), std::string::npos) << url.message();
+  const Status joined = supported({"127.0.0.1:52181,127.0.0.1:52182"});
+  EXPECT_EQ(joined.code(), Status::Code::invalid) << "a connect string is several endpoints, not one";
+  EXPECT_NE(joined.message().find("lock.endpoints[0]"), std::string::npos) << joined.message();
+  EXPECT_EQ(supported({"127.0.0.1"}).code(), Status::Code::invalid);
+  EXPECT_EQ(supported({"127.0.0.1:x"}).code(), Status::Code::invalid);
+  EXPECT_EQ(supported({"127.0.0.1:70000"}).code(), Status::Code::invalid);
+  EXPECT_EQ(supported({"127.0.0.1:2181/chroot"}).code(), Status::Code::invalid);
+  EXPECT_EQ(supported({}).code(), Status::Code::invalid);
+
+  FaultSpec crash;
+  crash.kind = FaultKind::crash;
+  crash.line = 4;
+  crash.targets = {"lock-2"};
+  const Status member_crash = supported({"127.0.0.1:52181", "127.0.0.1:52182", "127.0.0.1:52183"}, {crash});
+  EXPECT_TRUE(member_crash.is_unavailable()) << member_crash.to_string();
+  EXPECT_NE(member_crash.message().find("ZooKeeper member"), std::string::npos) << member_crash.message();
+  crash.targets = {"engine-1"};
+  EXPECT_TRUE(supported({"127.0.0.1:52181"}, {crash}).is_ok());
 }
 
 // The phases each region went through, in order (repeats of the same phase collapsed).
