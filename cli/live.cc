@@ -75,7 +75,8 @@ int live_engine_command() {
     return live::kEngineExitBadSpec;
   }
   const live::LiveSetup setup{*loaded.scenario, spec.value().regions, spec.value().lock_endpoints};
-  return live::run_engine_process(setup, plan.value(), spec.value().instance, spec.value().incarnation, spec.value().start_ns);
+  return live::run_engine_process(setup, plan.value(), spec.value().instance, spec.value().incarnation, spec.value().start_ns,
+                                  spec.value().monitor_path);
 }
 
 int live_command(const LiveOptions& options) {

@@ -360,10 +360,37 @@ Engine::Step Engine::rollback(Region& region) {
   return step;
 }
 
-// Between regions: soak, then wait (bounded) until the finished regions' replicas caught up.
+// The soak: the finished region's application over it (a monitor that cannot tell judges
+// nothing). A soak in which more requests failed than max_error_rate allows is followed by
+// another, until one is healthy or the gate's budget (as long as its lag wait) runs out.
+Engine::Step Engine::soak_until_healthy(const std::string& region) {
+  const HealthGate& gate = engine_.health_gate;
+  Result<RequestCounts> before = ports_.monitor.requests(region);
+  TimeUs waited = 0;
+  for (;;) {
+    ports_.clock.sleep_for(gate.soak_us);
+    const Result<RequestCounts> after = ports_.monitor.requests(region);
+    if (!before.is_ok() || !after.is_ok()) return Step::done;
+    const std::int64_t requests = after.value().requests - before.value().requests;
+    const std::int64_t failed = after.value().failed - before.value().failed;
+    if (requests <= 0 || static_cast<double>(failed) <= gate.max_error_rate * static_cast<double>(requests)) return Step::done;
+    if (!session_.holding()) return Step::lost;
+    waited += std::max(gate.soak_us, kLagPollUs);
+    note(region, fmt::format("health gate: {} of {} application requests failed during the soak ({:.2f}%, above "
+                             "max_error_rate {:g}%){}",
+                             failed, requests, 100.0 * static_cast<double>(failed) / static_cast<double>(requests),
+                             100.0 * gate.max_error_rate, waited < kLagPollsMax * kLagPollUs ? ": soaking again" : ""));
+    if (waited >= kLagPollsMax * kLagPollUs) return Step::failed;
+    if (gate.soak_us <= 0) ports_.clock.sleep_for(kLagPollUs);  // no soak: poll as the lag wait does
+    before = after;
+  }
+}
+
+// Between regions: soak until the finished region's application is healthy, then wait
+// (bounded) until the finished regions' replicas caught up.
 Engine::Step Engine::health_gate(const std::string& previous_region, const std::string& next_region) {
   ports_.recorder.record(Event{.kind = EventKind::phase, .token = session_.token(), .region = next_region, .detail = "health_gate"});
-  ports_.clock.sleep_for(engine_.health_gate.soak_us);
+  if (const Step healthy = soak_until_healthy(previous_region); healthy != Step::done) return healthy;
   RegionDatabase& database = ports_.database(previous_region);
   for (int poll = 0; poll < kLagPollsMax; ++poll) {
     if (!session_.holding()) return Step::lost;

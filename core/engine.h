@@ -29,6 +29,8 @@ struct EnginePorts {
   std::function<RegionDatabase&(const std::string& region)> database;
   // BUGGIFY fault points; live runs keep the default, which never fires.
   FaultPoints& fault_points = FaultPoints::never();
+  // The application's request counts per region, for the health gate's error rate.
+  ApplicationMonitor& monitor = ApplicationMonitor::none();
 };
 
 enum class EngineExit { completed, rolled_back, halted, gave_up };
@@ -70,6 +72,7 @@ class Engine {
   Step switch_reads(Region& region);
   Step contract(Region& region);
   Step rollback(Region& region);
+  Step soak_until_healthy(const std::string& region);
   Step health_gate(const std::string& previous_region, const std::string& next_region);
   Step wait_for_replicas(Region& region);
 

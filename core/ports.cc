@@ -43,6 +43,20 @@ FaultPoints& FaultPoints::never() {
   return instance;
 }
 
+namespace {
+class NoApplicationMonitor final : public ApplicationMonitor {
+ public:
+  Result<RequestCounts> requests(const std::string& region) override {
+    return Status::unavailable("no application monitor for " + region);
+  }
+};
+}  // namespace
+
+ApplicationMonitor& ApplicationMonitor::none() {
+  static NoApplicationMonitor instance;  // stateless: safe to share between threads
+  return instance;
+}
+
 }  // namespace rehearse
 
 namespace rehearse {

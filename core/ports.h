@@ -305,4 +305,27 @@ class FaultPoints {
   static FaultPoints& never();
 };
 
+// The application's requests in one region so far, as its monitoring counts them (finished
+// requests and the failed among them). Cumulative: the health gate takes the difference over
+// its soak.
+struct RequestCounts {
+  std::int64_t requests = 0;
+  std::int64_t failed = 0;
+};
+
+// Where the health gate reads the application's error rate: in simulation the simulated
+// application servers, live the traffic the runner drives (real_backends/live_traffic.h). A
+// monitor that cannot tell (none(), or an unavailable answer) leaves the gate judging the
+// replication lag alone.
+class ApplicationMonitor {
+ public:
+  ApplicationMonitor() = default;
+  ApplicationMonitor(const ApplicationMonitor&) = delete;
+  ApplicationMonitor& operator=(const ApplicationMonitor&) = delete;
+  virtual ~ApplicationMonitor() = default;
+  virtual Result<RequestCounts> requests(const std::string& region) = 0;
+  // Knows no application: every answer is unavailable.
+  static ApplicationMonitor& none();
+};
+
 }  // namespace rehearse

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <ostream>
 #include <thread>
@@ -20,6 +21,7 @@
 #include "core/assert.h"
 #include "core/invariants.h"
 #include "core/topology.h"
+#include "real_backends/app_monitor.h"
 #include "real_backends/engine_process.h"
 #include "real_backends/live_faults.h"
 #include "real_backends/live_lock.h"
@@ -245,8 +247,26 @@ RunStats stats_of(const std::vector<Event>& events, const Observations& observat
 // engine exited (and no restart is due) or the scenario's duration passes; then stops the rest.
 // With a proxied network, each engine is handed its own proxies' endpoints.
 bool supervise_engines(const LiveSetup& setup, const MigrationPlan& plan, const LiveOptions& options, LiveHistory& history,
-                       LiveNetwork* network, std::vector<std::unique_ptr<EngineProcess>>& engines, TimeUs& last_fault_end_us,
+                       LiveNetwork* network, const std::map<std::string, std::unique_ptr<RegionTraffic>>& traffic,
+                       std::vector<std::unique_ptr<EngineProcess>>& engines, TimeUs& last_fault_end_us,
                        std::int64_t& faults_injected, std::vector<UnfiredFault>& not_fired) {
+  // The application's request counts for the engines' health gates, published every tick.
+  const std::string monitor_path =
+      (std::filesystem::temp_directory_path() / fmt::format("rehearse-requests-{}-{}.json", ::getpid(), history.start_ns())).string();
+  auto publish = [&] {
+    std::map<std::string, RequestCounts> counts;
+    for (const auto& [region, app] : traffic) counts[region] = RequestCounts{app->requests(), app->errors()};
+    const Status published = publish_request_counts(monitor_path, counts);
+    if (!published.is_ok()) log_line(options, published.message());
+  };
+  publish();
+  struct RemoveAtEnd {
+    std::string path;
+    ~RemoveAtEnd() {
+      std::error_code ignored;
+      std::filesystem::remove(path, ignored);
+    }
+  } remove_at_end{monitor_path};
   Scenario engine_scenario = setup.scenario;
   // The runner makes the faults real; only a crash timed to a statement's start is the engine's
   // own to carry out (kills_itself).
@@ -262,7 +282,7 @@ bool supervise_engines(const LiveSetup& setup, const MigrationPlan& plan, const 
     const std::string name = fmt::format("engine-{}", engine.instance());
     EngineProcessSpec spec{yaml, network != nullptr ? network->regions_for(name) : setup.regions,
                            network != nullptr ? network->lock_endpoints_for(name) : setup.lock_endpoints,
-                           engine.instance(), engine.incarnation() + 1, history.start_ns()};
+                           engine.instance(), engine.incarnation() + 1, history.start_ns(), monitor_path};
     return engine.launch(options.engine_binary, engine_spec_json(spec));
   };
   for (int n = 1; n <= setup.scenario.engine.instances; ++n) {
@@ -276,6 +296,7 @@ bool supervise_engines(const LiveSetup& setup, const MigrationPlan& plan, const 
   for (;;) {
     for (auto& engine : engines) engine->poll();
     faults.tick();
+    publish();
     const bool all_exited = std::all_of(engines.begin(), engines.end(), [](const auto& e) { return e->exited(); });
     if (all_exited && !faults.restart_pending()) {
       // Their last lines read first: an engine that killed itself at a fault's statement
@@ -401,7 +422,7 @@ Result<RunResult> run_live(const LiveSetup& setup, const MigrationPlan& plan, co
   std::int64_t faults_injected = 0;
   std::vector<UnfiredFault> not_fired;
   const bool ran_out =
-      supervise_engines(setup, plan, options, history, network.get(), engines, last_fault_end_us, faults_injected, not_fired);
+      supervise_engines(setup, plan, options, history, network.get(), traffic, engines, last_fault_end_us, faults_injected, not_fired);
   for (auto& [region, app] : traffic) app->stop();
   network.reset();  // every client has stopped: the proxies go (the end snapshots connect directly)
   history.seal();  // every process has exited: the merged history is complete
@@ -445,7 +466,8 @@ std::string engine_spec_json(const EngineProcessSpec& spec) {
     regions.push_back({{"name", region.name}, {"primary", region.primary}, {"replicas", region.replicas}});
   }
   return nlohmann::json{{"scenario", spec.scenario_yaml}, {"regions", regions}, {"lock_endpoints", spec.lock_endpoints},
-                        {"instance", spec.instance}, {"incarnation", spec.incarnation}, {"start_ns", spec.start_ns}}
+                        {"instance", spec.instance}, {"incarnation", spec.incarnation}, {"start_ns", spec.start_ns},
+                        {"monitor", spec.monitor_path}}
       .dump();
 }
 
@@ -463,6 +485,7 @@ Result<EngineProcessSpec> parse_engine_spec(const std::string& text) {
     spec.instance = parsed.at("instance").get<int>();
     spec.incarnation = parsed.at("incarnation").get<int>();
     spec.start_ns = parsed.at("start_ns").get<std::int64_t>();
+    spec.monitor_path = parsed.value("monitor", std::string());
     if (spec.instance < 1 || spec.incarnation < 1 || spec.lock_endpoints.empty()) return Status::invalid("the engine spec is incomplete");
     return spec;
   } catch (const nlohmann::json::exception& error) {
@@ -470,7 +493,8 @@ Result<EngineProcessSpec> parse_engine_spec(const std::string& text) {
   }
 }
 
-int run_engine_process(const LiveSetup& setup, const MigrationPlan& plan, int instance, int incarnation, std::int64_t start_ns) {
+int run_engine_process(const LiveSetup& setup, const MigrationPlan& plan, int instance, int incarnation, std::int64_t start_ns,
+                       const std::string& monitor_path) {
   install_pause_point();
   static StopSignal stop;  // static: the SIGTERM handler reaches it
   g_engine_stopping = &stop.stopping;
@@ -502,12 +526,15 @@ int run_engine_process(const LiveSetup& setup, const MigrationPlan& plan, int in
   auto database = [&databases](const std::string& region) -> PostgresRegionDatabase& { return *databases.at(region); };
   PostgresFlagStore flags(database);
   LiveRecorder recorder(name, history);
+  FileApplicationMonitor file_monitor(monitor_path);
+  ApplicationMonitor& monitor = monitor_path.empty() ? ApplicationMonitor::none() : file_monitor;
   int code = kEngineExitGaveUp;
   {
     RealTasks tasks;  // declared before the engine: its keepalive threads are joined after it
     Engine engine(scenario.lock, scenario.engine, plan, migrated_regions(scenario),
                   EnginePorts{clock, random, tasks, lock, flags, recorder,
-                              [&database](const std::string& region) -> RegionDatabase& { return database(region); }});
+                              [&database](const std::string& region) -> RegionDatabase& { return database(region); },
+                              FaultPoints::never(), monitor});
     code = exit_code_of(engine.run());
   }
   g_engine_stopping = nullptr;

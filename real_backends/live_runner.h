@@ -44,6 +44,7 @@ struct EngineProcessSpec {
   int instance = 1;
   int incarnation = 1;
   std::int64_t start_ns = 0;  // the runner's start on the steady clock: the history's origin
+  std::string monitor_path;   // the application's request counts (app_monitor.h); "" = none
 };
 std::string engine_spec_json(const EngineProcessSpec& spec);
 Result<EngineProcessSpec> parse_engine_spec(const std::string& text);
@@ -64,6 +65,8 @@ Result<RunResult> run_live(const LiveSetup& setup, const MigrationPlan& plan, co
 
 // The engine process: one engine instance to its end, its events as lines on stdout. Returns
 // the process's exit code (engine_process.h kEngineExit*).
-int run_engine_process(const LiveSetup& setup, const MigrationPlan& plan, int instance, int incarnation, std::int64_t start_ns);
+// `monitor_path` ("" = none): where the runner publishes the application's request counts.
+int run_engine_process(const LiveSetup& setup, const MigrationPlan& plan, int instance, int incarnation, std::int64_t start_ns,
+                       const std::string& monitor_path = {});
 
 }  // namespace rehearse::live

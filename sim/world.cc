@@ -36,7 +36,7 @@ struct World::Process {
     }
     EnginePorts ports{clock, random, tasks, *lock, flags, recorder,
                       [this](const std::string& region) -> RegionDatabase& { return *databases.at(region); },
-                      world.kernel().buggify()};
+                      world.kernel().buggify(), world.monitor_};
     engine = std::make_unique<Engine>(world.scenario().lock, world.scenario().engine, world.plan_, world.region_order_, ports);
   }
 
@@ -613,6 +613,17 @@ RunResult World::run() {
   result.history = std::move(history_);
   history_ = History();
   return result;
+}
+
+Result<RequestCounts> World::Monitor::requests(const std::string& region) {
+  RequestCounts counts;
+  auto servers = world_.applications_.find(region);
+  if (servers == world_.applications_.end()) return counts;  // a region without application servers
+  for (const auto& server : servers->second) {
+    counts.requests += server->requests();
+    counts.failed += server->errors();
+  }
+  return counts;
 }
 
 RunResult simulate(const Scenario& scenario, std::uint64_t seed, WorldOptions options) {

@@ -156,6 +156,17 @@ class World {
   std::vector<MetricSample> samples_;
   std::map<std::string, TimeUs> last_lease_refresh_us_;  // engine node -> last ok acquire/renew
   std::unique_ptr<FaultInjector> faults_;
+  // The health gate's view of the application (core/ports.h): a region's servers' finished and
+  // failed requests so far, read as a monitoring system would (no message, no delay).
+  class Monitor final : public ApplicationMonitor {
+   public:
+    explicit Monitor(const World& world) : world_(world) {}
+    Result<RequestCounts> requests(const std::string& region) override;
+
+   private:
+    const World& world_;
+  };
+  Monitor monitor_{*this};
 };
 
 // Loads nothing and checks nothing: runs `scenario` with `seed` in a fresh world and returns

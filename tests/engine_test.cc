@@ -119,5 +119,53 @@ TEST(Engine, GivesUpAfterAcquireTimeoutWhenTheLockStoreIsUnreachable) {
   EXPECT_LT(result.stats.sim_time_us, 2 * kMin);
 }
 
+std::string gated_scenario(const std::string& faults) {
+  std::string text = scenario_text("{instances: 1, batch_size: 500, health_gate: {soak: 30s, max_error_rate: 0.01}}", faults);
+  return text + "workload: {writes_per_s: 40, reads_per_s: 60}\n";
+}
+
+// The time of the first event of `result` for which `matches` holds, or -1.
+template <typename Matches>
+TimeUs first_time(const RunResult& result, Matches matches) {
+  for (const Event& event : result.history.events()) {
+    if (matches(event)) return event.time_us;
+  }
+  return -1;
+}
+
+TEST(Engine, HealthGateHoldsTheRolloutWhileTheFinishedRegionsApplicationFails) {
+  // The first region's application is cut from its primary from 1 s after its contract on, for
+  // 20 s: during the gate's first 30 s soak its requests time out (far above max_error_rate), so
+  // the gate soaks again, and the second region starts only after a healthy soak.
+  const Scenario held = testing::from_text(gated_scenario(
+      "[{at: {phase: contract, region: us-east-1, after: 1s}, partition: [app:us-east-1], from: [db:us-east-1], for: 20s}]"));
+  const RunResult result = sim::simulate(held, 3);
+  EXPECT_EQ(result.outcome, "completed");
+  EXPECT_EQ(result.region_states.at("eu-west-1"), "contracted");
+  const TimeUs unhealthy = first_time(result, [](const Event& event) {
+    return event.detail.find("health gate: ") == 0 && event.detail.find("application requests failed") != std::string::npos;
+  });
+  const TimeUs healed = first_time(result, [](const Event& event) { return event.kind == EventKind::fault_end; });
+  const TimeUs next_region = first_time(result, [](const Event& event) {
+    return event.kind == EventKind::phase && event.region == "eu-west-1" && event.detail == "expand";
+  });
+  ASSERT_GE(unhealthy, 0) << "the gate's reason is in the history";
+  ASSERT_GE(healed, 0);
+  EXPECT_GT(next_region, healed + 30 * kSec) << "a whole healthy soak after the cut ended";
+
+  // Without the cut the second region follows after one soak.
+  const Scenario clean = testing::from_text(gated_scenario("[]"));
+  const RunResult passed = sim::simulate(clean, 3);
+  EXPECT_EQ(passed.region_states.at("eu-west-1"), "contracted");
+  EXPECT_EQ(first_time(passed, [](const Event& event) { return event.detail.find("health gate: ") == 0; }), -1);
+
+  // A cut that outlasts the gate's budget stops the rollout before the second region.
+  const Scenario stuck = testing::from_text(gated_scenario(
+      "[{at: {phase: contract, region: us-east-1, after: 1s}, partition: [app:us-east-1], from: [db:us-east-1], for: 10m}]"));
+  const RunResult stopped = sim::simulate(stuck, 3);
+  EXPECT_EQ(stopped.region_states.at("us-east-1"), "contracted");
+  EXPECT_EQ(stopped.region_states.at("eu-west-1"), "pending");
+}
+
 }  // namespace
 }  // namespace rehearse
