@@ -564,7 +564,13 @@ Findings lost_writes_in(const Observations& observations, const std::string& reg
 
 std::vector<Violation> check_no_lost_writes(const Observations& observations) {
   std::set<std::pair<std::string, std::string>> written;  // (region, table)
-  for (const AcknowledgedWrite& write : observations.acknowledged) written.insert({write.region, write.table});
+  const AcknowledgedWrite* previous = nullptr;  // writes come in runs of one region and table
+  for (const AcknowledgedWrite& write : observations.acknowledged) {
+    if (previous == nullptr || previous->region != write.region || previous->table != write.table) {
+      written.insert({write.region, write.table});
+    }
+    previous = &write;
+  }
   std::map<std::string, Violation> by_region;
   for (const auto& [region, table] : written) {
     if (by_region.count(region) > 0) continue;  // one violation per region: its first table's
