@@ -663,7 +663,7 @@ class LiveExpressionTest : public ::testing::Test {
     }
   }
   static std::string dsn() {
-    return env_text("REHEARSE_EXPR_DSN", testing::live_pg_dsn("PG_US_EAST_1"));
+    return env_text("REHEARSE_EXPR_DSN", testing::live_pg_dsn("PG_US_EAST_1").c_str());
   }
   static inline bool started_servers_ = false;
 };
