@@ -6,7 +6,7 @@
 // kAgreementMin.
 //
 // It runs against a PostgreSQL someone else started: REHEARSE_EXPR_DSN (a libpq connection
-// string), by default scripts/live-up's primary. When no server answers there, the suite starts
+// string), by default scripts/live-up's primary on this checkout's port (tests/live_ports.h). When no server answers there, the suite starts
 // live-up's servers and stops them at its end (as LiveShapeTest does); it is skipped with a
 // message only when they cannot be started. It never restarts a running server. Knobs:
 // REHEARSE_EXPR_SEED (1), REHEARSE_EXPR_CASES (20000), REHEARSE_EXPR_DUMP=FILE lists every
@@ -38,6 +38,7 @@
 
 #include "core/expr.h"
 #include "core/value.h"
+#include "tests/live_ports.h"
 
 namespace rehearse {
 namespace {
@@ -652,19 +653,17 @@ class LiveExpressionTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     if (!server_answers(dsn()) && std::getenv("REHEARSE_EXPR_DSN") == nullptr) {
-      started_servers_ = std::system((std::string("REHEARSE_LIVE_DIR=/tmp/rehearse-live-test ") +
-                                      REHEARSE_SOURCE_DIR + "/scripts/live-up >/dev/null 2>&1").c_str()) == 0;
+      started_servers_ = testing::run_live_script("live-up");
     }
   }
   static void TearDownTestSuite() {
     if (started_servers_) {
-      [[maybe_unused]] const int status = std::system((std::string("REHEARSE_LIVE_DIR=/tmp/rehearse-live-test ") +
-                                                       REHEARSE_SOURCE_DIR + "/scripts/live-down >/dev/null 2>&1").c_str());
+      testing::run_live_script("live-down");
       started_servers_ = false;
     }
   }
   static std::string dsn() {
-    return env_text("REHEARSE_EXPR_DSN", "host=127.0.0.1 port=55432 dbname=app user=postgres");
+    return env_text("REHEARSE_EXPR_DSN", testing::live_pg_dsn("PG_US_EAST_1").c_str());
   }
   static inline bool started_servers_ = false;
 };

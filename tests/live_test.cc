@@ -8,9 +8,9 @@
 // acceptance 1); REHEARSE_LIVE_KILL_TRIALS the SIGKILL trials (10). REHEARSE_LIVE_RUNNING=1 uses
 // the servers live-up already started and leaves them running (neither live-down nor live-up):
 // for a test that needs only them, e.g. --gtest_filter=LiveTest.StatementLocksMatchPgLocks.
-// The servers' directory is $REHEARSE_LIVE_DIR when set (/tmp/rehearse-live-test otherwise): the
-// live-up directory of REHEARSE_LIVE_RUNNING, or one of its own for a second checkout's run in
-// a network namespace of its own (docs/live.md).
+// The servers' directory and ports are this checkout's (tests/live_ports.h: $REHEARSE_LIVE_DIR and
+// $REHEARSE_LIVE_PORT_BASE when set, else derived from the checkout's path), so two checkouts run
+// the suite side by side (docs/live.md, Ports); every port is read from the directory's ports.env.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -36,19 +36,27 @@
 #include "sim/world.h"
 
 #include "tests/crash_sweep.h"
+#include "tests/live_ports.h"
 #include "tests/statement_locks_live.h"
 #include "tests/test_support.h"
 
 namespace rehearse {
 namespace {
 
-const char* const kLiveDir = [] {
-  const char* dir = std::getenv("REHEARSE_LIVE_DIR");
-  return dir != nullptr && *dir != '\0' ? dir : "/tmp/rehearse-live-test";
-}();
-const char* kPrimaries[] = {"host=127.0.0.1 port=55432 dbname=app user=postgres", "host=127.0.0.1 port=55434 dbname=app user=postgres"};
-const char* kAllServers[] = {"host=127.0.0.1 port=55432 dbname=app user=postgres", "host=127.0.0.1 port=55433 dbname=app user=postgres",
-                             "host=127.0.0.1 port=55434 dbname=app user=postgres"};
+// The servers' directory and ports of this checkout (tests/live_ports.h).
+const std::string& kLiveDir = testing::live_dir();
+// The primaries (us-east-1, eu-west-1) and every server (the replica second), read from the
+// directory's ports.env each time: live-up writes it when the suite starts.
+std::vector<std::string> primaries() { return {testing::live_pg_dsn("PG_US_EAST_1"), testing::live_pg_dsn("PG_EU_WEST_1")}; }
+std::vector<std::string> all_servers() {
+  return {testing::live_pg_dsn("PG_US_EAST_1"), testing::live_pg_dsn("PG_US_EAST_1_REPLICA_1"), testing::live_pg_dsn("PG_EU_WEST_1")};
+}
+std::vector<std::string> redis_endpoints() {
+  return {testing::live_endpoint("REDIS_1"), testing::live_endpoint("REDIS_2"), testing::live_endpoint("REDIS_3")};
+}
+std::vector<std::string> zookeeper_members() {
+  return {testing::live_endpoint("ZK_CLIENT_1"), testing::live_endpoint("ZK_CLIENT_2"), testing::live_endpoint("ZK_CLIENT_3")};
+}
 
 std::string run_command(const std::string& command, int* status) {
   std::string output;
@@ -64,7 +72,7 @@ std::string run_command(const std::string& command, int* status) {
 }
 
 std::string run_script(const std::string& name, int* status) {
-  return run_command(std::string("REHEARSE_LIVE_DIR=") + kLiveDir + " " + REHEARSE_SOURCE_DIR + "/scripts/" + name, status);
+  return run_command(testing::live_script_env() + REHEARSE_SOURCE_DIR + "/scripts/" + name, status);
 }
 
 // One SQL scalar, read by the test's own session (not the engine's code).
@@ -135,7 +143,7 @@ class LiveTest : public ::testing::Test {
   // Independent SQL: every row's new column equals the expression over the old one, on both
   // primaries and the replica, and the table is not empty.
   static void expect_cents_match(const std::string& table) {
-    for (const char* server : kAllServers) {
+    for (const std::string& server : all_servers()) {
       EXPECT_EQ(scalar(server, "SELECT count(*) FROM " + table + " WHERE amount_cents IS DISTINCT FROM round(amount * 100)::bigint"), "0")
           << server;
       EXPECT_NE(scalar(server, "SELECT count(*) FROM " + table), "0") << server;
@@ -156,7 +164,7 @@ class LiveTest : public ::testing::Test {
     }
     EXPECT_FALSE(values_by_region.empty()) << "no acknowledged write to check";
     for (const auto& [region, values] : values_by_region) {
-      const char* primary = region == "us-east-1" ? kPrimaries[0] : kPrimaries[1];
+      const std::string primary = primaries()[region == "us-east-1" ? 0 : 1];
       const std::string found = scalar(primary, fmt::format("SELECT count(*) FROM (VALUES {}) AS w(id, amount) JOIN {} t "
                                                             "ON t.id = w.id AND t.amount = w.amount", values, table));
       EXPECT_EQ(found, std::to_string(count_by_region[region])) << region << ": an acknowledged write is missing or changed";
@@ -278,7 +286,7 @@ TEST_F(LiveTest, KilledEngineResumesAndCompletes) {
     EXPECT_EQ(count_events(result.value(), EventKind::node_crash), count_events(result.value(), EventKind::node_restart));
     expect_cents_match(table);
     expect_acknowledged_present(table, observations);
-    EXPECT_GE(std::stoll(scalar(kPrimaries[0], "SELECT count(*) FROM " + table)), 3000);
+    EXPECT_GE(std::stoll(scalar(primaries()[0], "SELECT count(*) FROM " + table)), 3000);
   }
   EXPECT_GE(killed, trials * 2 / 3) << "too few kills landed while the engine was running";
 }
@@ -444,8 +452,8 @@ TEST_F(LiveTest, RefusesUnrealFaultsAndHidesSecrets) {
   EXPECT_NE(refused.message().find("line 7"), std::string::npos) << refused.message();
 
   int status = 0;
-  std::string text = run_command(std::string("sed -e 's/port=55434 dbname=app user=postgres/port=1 dbname=app user=postgres "
-                                             "password=hunter2/' ") + kLiveDir + "/live.yaml > " + kLiveDir + "/secret.yaml", &status);
+  std::string text = run_command(fmt::format("sed -e 's/port={} dbname=app user=postgres/port=1 dbname=app user=postgres "
+                                             "password=hunter2/' ", testing::live_port("PG_EU_WEST_1")) + kLiveDir + "/live.yaml > " + kLiveDir + "/secret.yaml", &status);
   ASSERT_EQ(status, 0) << text;
   text = run_command(std::string(REHEARSE_BINARY) + " live " + kLiveDir + "/secret.yaml", &status);
   EXPECT_EQ(WEXITSTATUS(status), 3) << text;
@@ -593,19 +601,19 @@ void expect_lock_contract(LockBackend backend, const std::vector<std::string>& e
   EXPECT_TRUE(second->release(next.value()).is_ok()) << "releasing a lease that expired is not an error";
 }
 
-TEST_F(LiveTest, RedisLockClientKeepsTheLockContract) { expect_lock_contract(LockBackend::redis, {"127.0.0.1:56379"}); }
+TEST_F(LiveTest, RedisLockClientKeepsTheLockContract) { expect_lock_contract(LockBackend::redis, {testing::live_endpoint("REDIS_1")}); }
 
 TEST_F(LiveTest, RedlockLockClientKeepsTheLockContract) {
-  expect_lock_contract(LockBackend::redlock, {"127.0.0.1:56379", "127.0.0.1:56380", "127.0.0.1:56381"});
+  expect_lock_contract(LockBackend::redlock, redis_endpoints());
 }
 
-TEST_F(LiveTest, EtcdLockClientKeepsTheLockContract) { expect_lock_contract(LockBackend::etcd, {"http://127.0.0.1:52379"}); }
+TEST_F(LiveTest, EtcdLockClientKeepsTheLockContract) { expect_lock_contract(LockBackend::etcd, {testing::live_etcd_url()}); }
 
 // Redlock's quorum: with one of three masters down the lock is still granted (2 of 3), its
 // validity is shorter than the TTL (elapsed time and drift); with two down it is refused and
 // the one master that granted is released at once (no key left behind to block others).
 TEST_F(LiveTest, RedlockNeedsAMajorityAndReleasesAfterAFailedQuorum) {
-  const std::vector<std::string> masters{"127.0.0.1:56379", "127.0.0.1:56380", "127.0.0.1:1"};
+  const std::vector<std::string> masters{testing::live_endpoint("REDIS_1"), testing::live_endpoint("REDIS_2"), "127.0.0.1:1"};
   LockSpec lock;
   lock.backend = LockBackend::redlock;
   lock.drift_factor = 0.01;
@@ -618,19 +626,19 @@ TEST_F(LiveTest, RedlockNeedsAMajorityAndReleasesAfterAFailedQuorum) {
   EXPECT_EQ(live::current_holder(LockBackend::redlock, masters, key).value(), "engine-1:33");
   EXPECT_TRUE(client->release(held.value()).is_ok());
 
-  const std::vector<std::string> one_up{"127.0.0.1:56379", "127.0.0.1:2", "127.0.0.1:1"};
+  const std::vector<std::string> one_up{testing::live_endpoint("REDIS_1"), "127.0.0.1:2", "127.0.0.1:1"};
   auto lonely = live::make_live_lock_client(lock, one_up, key, "engine-2:44", stop);
   Result<Lease> no_quorum = lonely->try_acquire(2 * kSec);
   EXPECT_FALSE(no_quorum.is_ok());
   EXPECT_TRUE(no_quorum.status().is_unavailable()) << no_quorum.status().to_string();
   int status = 0;
-  const std::string left = run_command("redis-cli -h 127.0.0.1 -p 56379 EXISTS " + key, &status);
+  const std::string left = run_command(fmt::format("redis-cli -h 127.0.0.1 -p {} EXISTS ", testing::live_port("REDIS_1")) + key, &status);
   EXPECT_EQ(left, "0\n") << "the master that granted was not released after the failed quorum";
 }
 
 // etcd's client fails over: the first endpoint is closed, the second is the live member.
 TEST_F(LiveTest, EtcdLockClientFailsOverToTheNextEndpoint) {
-  const std::vector<std::string> endpoints{"http://127.0.0.1:1", "http://127.0.0.1:52379"};
+  const std::vector<std::string> endpoints{"http://127.0.0.1:1", testing::live_etcd_url()};
   LockSpec lock;
   lock.backend = LockBackend::etcd;
   live::StopSignal stop;
@@ -652,7 +660,7 @@ TEST_F(LiveTest, EtcdLockClientFailsOverToTheNextEndpoint) {
 // after the heal the second learns Expired (renew: conflict), and its next attempt opens a new
 // session and waits behind the first. Every call through the cut answers within its bound.
 TEST_F(LiveTest, ZooKeeperLockClientKeepsTheLockContract) {
-  const std::vector<std::string> members{"127.0.0.1:52181", "127.0.0.1:52182", "127.0.0.1:52183"};
+  const std::vector<std::string> members = zookeeper_members();
   const std::string key = "rehearse:test:zookeeper";
   LockSpec lock;
   lock.backend = LockBackend::zookeeper;
@@ -661,7 +669,7 @@ TEST_F(LiveTest, ZooKeeperLockClientKeepsTheLockContract) {
   std::vector<std::unique_ptr<live::TcpProxy>> proxies;
   std::vector<std::string> proxied;
   for (std::size_t i = 0; i < members.size(); ++i) {
-    auto proxy = live::TcpProxy::start(fmt::format("lock-{}", i + 1), "127.0.0.1", 52181 + static_cast<int>(i), 7);
+    auto proxy = live::TcpProxy::start(fmt::format("lock-{}", i + 1), "127.0.0.1", testing::live_port(fmt::format("ZK_CLIENT_{}", i + 1)), 7);
     ASSERT_TRUE(proxy.is_ok()) << proxy.status().to_string();
     proxied.push_back(fmt::format("127.0.0.1:{}", proxy.value()->port()));
     proxies.push_back(std::move(proxy.value()));
@@ -904,7 +912,7 @@ TEST_F(LiveTest, SameMigrationNameOnANewTableStopsInsteadOfPassingOverIt) {
                            "DELETE FROM rehearse_checkpoint WHERE migration = 'sequence_to_cents'"}) {
     EXPECT_NE(refused.err.find(part), std::string::npos) << part << " in: " << refused.err;
   }
-  for (const char* primary : kPrimaries) {
+  for (const std::string& primary : primaries()) {
     EXPECT_EQ(scalar(primary, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'orders_sequence_pause'"), "0")
         << "nothing is created before the checkpoints are checked";
   }
@@ -924,7 +932,7 @@ TEST_F(LiveTest, SameMigrationNameOnANewTableStopsInsteadOfPassingOverIt) {
 
   // The checkpoint says contracted; the catalog no longer has the column: a violation.
   {
-    pqxx::connection connection(kPrimaries[1]);
+    pqxx::connection connection(primaries()[1]);
     pqxx::work tx(connection);
     tx.exec("ALTER TABLE orders_sequence DROP COLUMN amount_cents");
     tx.commit();
@@ -942,7 +950,7 @@ TEST_F(LiveTest, CalibrateWritesEveryKeyAndLeavesNothingBehind) {
   const std::string out = testing::temp_dir() + "calibrated.yaml";
   const auto start = std::chrono::steady_clock::now();
   const testing::CommandResult result = testing::run_rehearse(fmt::format(
-      "calibrate --primary '{}' --replica '{}' --rows 20000 --budget 60s --out {} --json", kAllServers[0], kAllServers[1], out));
+      "calibrate --primary '{}' --replica '{}' --rows 20000 --budget 60s --out {} --json", all_servers()[0], all_servers()[1], out));
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ASSERT_EQ(result.exit_code, 0) << result.err << result.out;
   EXPECT_LT(seconds, 60 + 5);
@@ -963,29 +971,29 @@ TEST_F(LiveTest, CalibrateWritesEveryKeyAndLeavesNothingBehind) {
   EXPECT_NE(text.find("# server: PostgreSQL 15"), std::string::npos) << text;
   EXPECT_GT(profile.replica_base_delay_us, 0);
   EXPECT_GT(profile.update_per_row_us_at(10000), 0);
-  EXPECT_EQ(scalar(kAllServers[0], "SELECT count(*) FROM pg_namespace WHERE nspname = 'rehearse_calibration'"), "0");
-  EXPECT_EQ(scalar(kAllServers[0], "SELECT count(*) FROM pg_proc WHERE proname = 'dual_write'"), "0");
-  EXPECT_EQ(scalar(kAllServers[0], "SELECT count(*) FROM pg_class WHERE relname IN ('t', 'ins', 't_a', 't_pkey', 'ins_pkey')"), "0");
+  EXPECT_EQ(scalar(all_servers()[0], "SELECT count(*) FROM pg_namespace WHERE nspname = 'rehearse_calibration'"), "0");
+  EXPECT_EQ(scalar(all_servers()[0], "SELECT count(*) FROM pg_proc WHERE proname = 'dual_write'"), "0");
+  EXPECT_EQ(scalar(all_servers()[0], "SELECT count(*) FROM pg_class WHERE relname IN ('t', 'ins', 't_a', 't_pkey', 'ins_pkey')"), "0");
 }
 
 TEST_F(LiveTest, CalibrateRefusesAReplicaAsThePrimary) {
   const testing::CommandResult result =
-      testing::run_rehearse(fmt::format("calibrate --primary '{}' --out {}p.yaml", kAllServers[1], testing::temp_dir()));
+      testing::run_rehearse(fmt::format("calibrate --primary '{}' --out {}p.yaml", all_servers()[1], testing::temp_dir()));
   EXPECT_EQ(result.exit_code, 2) << result.err;
   EXPECT_NE(result.err.find("is a replica (pg_is_in_recovery() is true)"), std::string::npos) << result.err;
-  EXPECT_EQ(scalar(kAllServers[0], "SELECT count(*) FROM pg_namespace WHERE nspname = 'rehearse_calibration'"), "0");
+  EXPECT_EQ(scalar(all_servers()[0], "SELECT count(*) FROM pg_namespace WHERE nspname = 'rehearse_calibration'"), "0");
 }
 
 TEST_F(LiveTest, CalibrateStopsWithinItsBudgetAndDropsItsSchema) {
   const auto start = std::chrono::steady_clock::now();
   const testing::CommandResult result = testing::run_rehearse(fmt::format(
-      "calibrate --primary '{}' --replica '{}' --rows 200000 --budget 1s --out {}b.yaml", kAllServers[0], kAllServers[1],
+      "calibrate --primary '{}' --replica '{}' --rows 200000 --budget 1s --out {}b.yaml", all_servers()[0], all_servers()[1],
       testing::temp_dir()));
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_EQ(result.exit_code, 3) << result.err;
   EXPECT_NE(result.err.find("budget of 1 s exhausted"), std::string::npos) << result.err;
   EXPECT_LT(seconds, 1 + 3);  // the budget, and dropping the schema
-  EXPECT_EQ(scalar(kAllServers[0], "SELECT count(*) FROM pg_namespace WHERE nspname = 'rehearse_calibration'"), "0");
+  EXPECT_EQ(scalar(all_servers()[0], "SELECT count(*) FROM pg_namespace WHERE nspname = 'rehearse_calibration'"), "0");
   EXPECT_EQ(testing::read_whole_file(testing::temp_dir() + "b.yaml"), "");
 }
 
@@ -1020,7 +1028,7 @@ TEST_F(LiveTest, ConformComparesBothWorldsOnItsOwnTable) {
   const std::string config = testing::write_temp_file("conform-small.yaml", text);
   const std::string costs = std::string(REHEARSE_SOURCE_DIR) + "/profiles/builtin-pg15-loopback.yaml";
   {
-    pqxx::connection connection(kPrimaries[0]);
+    pqxx::connection connection(primaries()[0]);
     pqxx::work tx(connection);
     tx.exec("CREATE TABLE conform_small (id bigint PRIMARY KEY, amount numeric, status text)");
     tx.exec("INSERT INTO conform_small VALUES (1, 1.5, 'mine')");
@@ -1029,9 +1037,9 @@ TEST_F(LiveTest, ConformComparesBothWorldsOnItsOwnTable) {
   const testing::CommandResult refused = testing::run_rehearse("conform " + config + " --reset --costs " + costs);
   EXPECT_EQ(refused.exit_code, 2) << refused.out << refused.err;
   EXPECT_NE(refused.err.find("table conform_small exists and was not created by rehearse conform"), std::string::npos) << refused.err;
-  EXPECT_EQ(scalar(kPrimaries[0], "SELECT status FROM conform_small WHERE id = 1"), "mine") << "a user's table is never touched";
+  EXPECT_EQ(scalar(primaries()[0], "SELECT status FROM conform_small WHERE id = 1"), "mine") << "a user's table is never touched";
   {
-    pqxx::connection connection(kPrimaries[0]);
+    pqxx::connection connection(primaries()[0]);
     pqxx::work tx(connection);
     tx.exec("DROP TABLE conform_small");
     tx.commit();
@@ -1067,7 +1075,7 @@ TEST_F(LiveTest, ConformComparesBothWorldsOnItsOwnTable) {
   };
   const testing::CommandResult first = testing::run_rehearse("conform " + config + " --json --costs " + costs);
   expect_rows(first);
-  for (const char* primary : kPrimaries) {
+  for (const std::string& primary : primaries()) {
     EXPECT_EQ(scalar(primary, "SELECT obj_description('conform_small'::regclass, 'pg_class') LIKE 'rehearse conform:%'"), "t");
   }
   const testing::CommandResult again = testing::run_rehearse("conform " + config + " --costs " + costs);
@@ -1082,7 +1090,7 @@ TEST_F(LiveTest, ConformComparesBothWorldsOnItsOwnTable) {
 // Issue 13, acceptance 2: every statement kind of core/statements.h -- and the engine's own SQL for
 // each of its DDL kinds -- takes in PostgreSQL 15 the table lock modes the model (and so the
 // simulator, plan and lint) says, on each relation it involves (tests/statement_locks_live.h).
-TEST_F(LiveTest, StatementLocksMatchPgLocks) { testing::StatementLocksCheck(kPrimaries[0]).run(); }
+TEST_F(LiveTest, StatementLocksMatchPgLocks) { testing::StatementLocksCheck(primaries()[0]).run(); }
 
 }  // namespace
 }  // namespace rehearse
@@ -1098,7 +1106,7 @@ namespace {
 // statement's start is simulated only: a runner's timer cannot place it before a statement of a
 // few milliseconds.
 TEST_F(LiveTest, CrashSweepEndsAsTheSimulatorSays) {
-  const char* primary = kPrimaries[0];
+  const std::string primary = primaries()[0];
   const auto reset = [&] {
     pqxx::connection connection(primary);
     pqxx::nontransaction(connection).exec(
@@ -1120,7 +1128,7 @@ TEST_F(LiveTest, CrashSweepEndsAsTheSimulatorSays) {
     };
     replace("topology: {regions: [{name: us-east-1, replicas: 0}]}\n",
             fmt::format("regions:\n  - {{name: us-east-1, primary: \"{}\", replicas: []}}\n", primary));
-    replace("lock: {backend: redis,", "lock: {backend: redis, endpoints: [\"127.0.0.1:56379\"],");
+    replace("lock: {backend: redis,", fmt::format("lock: {{backend: redis, endpoints: [\"{}\"],", testing::live_endpoint("REDIS_1")));
     std::ofstream(dir + "crash-sweep-live.yaml") << yaml;
     LiveConfigResult loaded = load_live_config_file(dir + "crash-sweep-live.yaml");
     ASSERT_TRUE(loaded.ok()) << (loaded.errors.empty() ? "" : loaded.errors.front().to_string());

@@ -1,8 +1,8 @@
 // Live tests of reading a table's shape (real_backends/table_shape.h) and of `rehearse calibrate
-// --table`, against a running PostgreSQL (scripts/live-up's primary, 127.0.0.1:55432, or
+// --table`, against a running PostgreSQL (scripts/live-up's us-east-1 primary on this checkout's port, tests/live_ports.h, or
 // REHEARSE_SHAPE_SERVER: a libpq connection string without dbname). Everything happens in the
 // database rehearse_shape_test, created when missing; each test makes its own schema. When no
-// server answers, the suite starts live-up's servers (in LiveTest's directory) and stops them at
+// server answers, the suite starts live-up's servers (in LiveTest's directory, on its ports) and stops them at
 // its end; skipped with a message only when they cannot be started.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -19,6 +19,7 @@
 #include "core/table_shape.h"
 #include "real_backends/table_shape.h"
 #include "scenarios/table_shape.h"
+#include "tests/live_ports.h"
 #include "tests/test_support.h"
 
 namespace rehearse {
@@ -28,7 +29,7 @@ const char* kDatabase = "rehearse_shape_test";
 
 std::string server() {
   const char* text = std::getenv("REHEARSE_SHAPE_SERVER");
-  return text != nullptr && *text != '\0' ? text : "host=127.0.0.1 port=55432 user=postgres";
+  return text != nullptr && *text != '\0' ? text : testing::live_pg_dsn("PG_US_EAST_1", "");
 }
 
 std::string dsn() { return server() + " dbname=" + kDatabase; }
@@ -67,7 +68,7 @@ class LiveShapeTest : public ::testing::Test {
     // Without a server of the caller's (REHEARSE_SHAPE_SERVER) or one already up, start live-up's
     // servers, and stop them again at the end: a ctest run is never left without these tests.
     if (std::getenv("REHEARSE_SHAPE_SERVER") == nullptr && !answers()) {
-      started_servers_ = std::system((std::string("REHEARSE_LIVE_DIR=/tmp/rehearse-live-test ") + REHEARSE_SOURCE_DIR + "/scripts/live-up >/dev/null 2>&1").c_str()) == 0;
+      started_servers_ = testing::run_live_script("live-up");
     }
     try {
       pqxx::connection admin(server() + " dbname=postgres");
@@ -80,7 +81,7 @@ class LiveShapeTest : public ::testing::Test {
   }
   static void TearDownTestSuite() {
     if (started_servers_) {
-      [[maybe_unused]] const int status = std::system((std::string("REHEARSE_LIVE_DIR=/tmp/rehearse-live-test ") + REHEARSE_SOURCE_DIR + "/scripts/live-down >/dev/null 2>&1").c_str());
+      testing::run_live_script("live-down");
       started_servers_ = false;
     }
     delete skip_reason_;

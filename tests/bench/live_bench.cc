@@ -1,6 +1,6 @@
 // Live backfill benchmark (release builds, needs the local servers of scripts/live-up and
-// REHEARSE_LIVE_BENCH=1; otherwise it skips): on the us-east-1 primary (55432, streaming to
-// 55433), two identical tables of REHEARSE_LIVE_BENCH_ROWS rows (1,000,000), then
+// REHEARSE_LIVE_BENCH=1; otherwise it skips): on the us-east-1 primary (55432 or the port of
+// $REHEARSE_LIVE_DIR/ports.env, streaming to its replica), two identical tables of REHEARSE_LIVE_BENCH_ROWS rows (1,000,000), then
 //   - one_shot: ADD COLUMN + a single UPDATE of the whole table (the unsafe lower bound on time),
 //   - batched: the live port's backfill (PostgresRegionDatabase::backfill: fence row, UPDATE of
 //     a 10,000-id range, checkpoint upsert, one transaction per batch),
@@ -12,7 +12,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
 #include <random>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -25,7 +27,19 @@
 namespace rehearse {
 namespace {
 
-const char* kPrimary = "host=127.0.0.1 port=55432 dbname=app user=postgres";
+// The us-east-1 primary of scripts/live-up's directory ($REHEARSE_LIVE_DIR, live-up's default
+// /tmp/rehearse-live): its port from the directory's ports.env, 55432 without one.
+const std::string kPrimaryDsn = [] {
+  const char* dir = std::getenv("REHEARSE_LIVE_DIR");
+  std::ifstream ports(std::string(dir != nullptr && *dir != '\0' ? dir : "/tmp/rehearse-live") + "/ports.env");
+  std::string port = "55432";
+  const std::string key = "REHEARSE_PORT_PG_US_EAST_1=";
+  for (std::string line; std::getline(ports, line);) {
+    if (line.rfind(key, 0) == 0) port = line.substr(key.size());
+  }
+  return "host=127.0.0.1 port=" + port + " dbname=app user=postgres";
+}();
+const char* const kPrimary = kPrimaryDsn.c_str();
 constexpr std::int64_t kBatchRows = 10000;
 constexpr int kAppWritesPerSecond = 200;
 
