@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 #include <utility>
 
 #include <fmt/format.h>
@@ -158,6 +159,11 @@ WorldMeasures measure_world(const ConformSpec& spec, const RunResult& result, co
     states.push_back(fmt::format("{} {}", region, state == result.region_states.end() ? "?" : state->second));
   }
   measures.outcome = fmt::format("{}: {}", result.outcome, fmt::join(states, ", "));
+  // Which invariants the run broke (a lock scenario's verdict: mutual-exclusion or not), not
+  // how often: a second stale write is timing, the first is the finding.
+  std::set<std::string> violated;
+  for (const Violation& violation : result.violations) violated.insert(violation.invariant);
+  measures.violations = violated.empty() ? "none" : fmt::format("{}", fmt::join(violated, ", "));
 
   // The migration's span: from its first phase to its last applied change.
   std::optional<TimeUs> first_phase;
@@ -249,6 +255,7 @@ std::vector<ConformRow> compare_worlds(const ConformSpec& spec, const WorldMeasu
   std::vector<ConformRow> rows;
   for (const std::string& region : spec.regions) rows.push_back(exact_row("phases", region, at(sim.phases, region), at(live.phases, region)));
   rows.push_back(exact_row("outcome", "", sim.outcome, live.outcome));
+  rows.push_back(exact_row("violations", "", sim.violations, live.violations));
   for (const std::string& region : spec.regions) {
     rows.push_back(exact_row("checksum", region, at(sim.checksums, region), at(live.checksums, region)));
   }

@@ -32,6 +32,7 @@ ConformSpec conform_spec(const Scenario& scenario);
 // backfill, no long transaction, ...).
 struct WorldMeasures {
   std::string outcome;                              // outcome and every region's final state
+  std::string violations;                           // the invariants violated, sorted ("none")
   std::map<std::string, std::string> phases;        // region -> "expand > dual_write > ..."
   std::map<std::string, std::string> checksums;     // region -> digest text
   std::map<std::string, std::optional<double>> backfill_ms;
@@ -53,7 +54,7 @@ std::uint64_t table_checksum(const TableImage& table);
 
 enum class ConformMatch { exact, ratio, errors };
 struct ConformRow {
-  std::string measure;  // phases, outcome, checksum, backfill_duration, mean_batch_duration,
+  std::string measure;  // phases, outcome, violations, checksum, backfill_duration, mean_batch_duration,
                         // max_stall, p99_write_latency, ddl_wait, max_replica_lag, app_errors
   std::string region;   // "" = the whole run
   ConformMatch match = ConformMatch::exact;

@@ -115,6 +115,15 @@ struct EngineSpec {
   OnFailure on_failure = OnFailure::rollback;
 };
 
+// How long the engine's database client waits for a statement's reply before it gives up (a
+// timeout): the statement_timeout (60 s where it is 0) plus 5 s for the way there and back. The
+// simulated client (sim/world.cc) and the live one (real_backends/reply_deadline.h) both use it,
+// so a partition that holds a statement ends it at the same time in both worlds.
+inline TimeUs database_reply_timeout_us(const EngineSpec& engine) {
+  const TimeUs statement = engine.statement_timeout_us;
+  return (statement > 0 ? statement : 60 * kSec) + 5 * kSec;
+}
+
 struct ColumnSpec {
   std::string name;
   ColumnType type = ColumnType::text;

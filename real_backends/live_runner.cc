@@ -36,6 +36,9 @@ constexpr TimeUs kReplicaCatchUpUs = 15 * kSec;
 constexpr TimeUs kPollUs = 100 * kMs;
 constexpr TimeUs kSupervisorTickUs = 20 * kMs;
 constexpr int kEngineStopGraceMs = 5000;  // after SIGTERM, then SIGKILL
+// The runner's own sessions connect directly (no fault proxy): a reply that takes this long means
+// the server itself is stuck.
+constexpr TimeUs kRunnerReplyTimeoutUs = 65 * kSec;
 
 std::atomic<bool>* g_engine_stopping = nullptr;  // the engine process's StopSignal, for SIGTERM
 extern "C" void on_engine_terminate(int /*signal*/) {
@@ -213,7 +216,7 @@ std::map<std::string, std::string> final_states(const LiveSetup& setup, const Mi
                                                 const StopSignal& calm) {
   std::map<std::string, std::string> states;
   for (const auto& region : setup.regions) {
-    PostgresRegionDatabase database(region, "runner", plan, history, calm);
+    PostgresRegionDatabase database(region, "runner", plan, history, calm, kRunnerReplyTimeoutUs);
     Result<Checkpoint> checkpoint = database.read_checkpoint(checkpoint_key(plan));
     states[region.name] = checkpoint.is_ok() && checkpoint.value().exists ? checkpoint.value().state : "pending";
   }
@@ -521,7 +524,8 @@ int run_engine_process(const LiveSetup& setup, const MigrationPlan& plan, int in
   LockClient& lock = *lock_client;
   std::map<std::string, std::unique_ptr<PostgresRegionDatabase>> databases;
   for (const auto& region : setup.regions) {
-    databases[region.name] = std::make_unique<PostgresRegionDatabase>(region, name, plan, history, stop);
+    databases[region.name] = std::make_unique<PostgresRegionDatabase>(region, name, plan, history, stop,
+                                                                  database_reply_timeout_us(scenario.engine));
   }
   auto database = [&databases](const std::string& region) -> PostgresRegionDatabase& { return *databases.at(region); };
   PostgresFlagStore flags(database);

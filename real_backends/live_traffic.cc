@@ -4,11 +4,13 @@
 #include <algorithm>
 #include <chrono>
 #include <charconv>
+#include <optional>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include "core/gen.h"
+#include "real_backends/reply_deadline.h"
 
 namespace rehearse::live {
 
@@ -90,6 +92,19 @@ void sleep_us(TimeUs us) { std::this_thread::sleep_for(std::chrono::microseconds
 std::string statement_timeout_for(TimeUs due_us, TimeUs now_us) {
   const TimeUs left = std::max<TimeUs>(kAppRequestTimeoutUs - (now_us - due_us), kMs);
   return fmt::format("SET statement_timeout = {}; ", left / kMs);
+}
+
+// The same client timeout on the client's side, for a reply that never comes (a partition holds
+// the statement, so the server's statement_timeout never starts): a little later than the
+// server's, so a server that is reachable answers with its own cancellation first.
+constexpr TimeUs kReplyMarginUs = 200 * kMs;
+TimeUs reply_timeout_for(TimeUs due_us, TimeUs now_us) {
+  return std::max<TimeUs>(kAppRequestTimeoutUs - (now_us - due_us), kMs) + kReplyMarginUs;
+}
+
+std::string no_reply(const std::string& what) {
+  return fmt::format("{} failed: no reply within the client timeout ({} s): the connection was closed", what,
+                     kAppRequestTimeoutUs / kSec);
 }
 
 TimeUs gap_us(double per_second, std::uint64_t& state) {
@@ -228,6 +243,7 @@ bool RegionTraffic::write_once(PostgresConnection& connection, std::uint64_t& st
     live = columns_;
     flags_on = flags_on_;
   }
+  std::optional<ReplyDeadline> deadline;
   try {
     const bool writes_new = new_code && flags_on;
     std::map<std::string, Value> written;
@@ -272,6 +288,7 @@ bool RegionTraffic::write_once(PostgresConnection& connection, std::uint64_t& st
     // was granted: a concurrent writer of the same row waits for this one's commit before its
     // own RETURNING runs, so its order comes after this one.
     pqxx::nontransaction tx(db);
+    deadline.emplace(db, reply_timeout_for(due_us, history_.elapsed_us()));
     const pqxx::result result =
         tx.exec(statement_timeout_for(due_us, history_.elapsed_us()) + sql +
                 " RETURNING id, nextval('rehearse_app_order'), pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::bigint");
@@ -301,6 +318,12 @@ bool RegionTraffic::write_once(PostgresConnection& connection, std::uint64_t& st
       return false;
     }
     finish(failed("write", error), sent, true, 0, true);
+    return true;
+  } catch (const pqxx::broken_connection& error) {
+    const bool expired = deadline && deadline->expired();
+    deadline.reset();
+    connection.reset();
+    finish(expired ? no_reply("write") : failed("write", error), sent, true, 0, true);
     return true;
   }
 }
@@ -349,8 +372,10 @@ bool RegionTraffic::gave_up(const std::string& what, TimeUs due_us, bool write) 
 void RegionTraffic::read_once(PostgresConnection& connection, std::uint64_t& state, TimeUs due_us) {
   const TimeUs sent = due_us;
   const std::string what = endpoints_.replicas.empty() ? "read from db:" + endpoints_.name : "read from db:" + endpoints_.name + "/replica-1";
+  std::optional<ReplyDeadline> deadline;
   try {
     pqxx::connection& db = connection.get();
+    deadline.emplace(db, reply_timeout_for(due_us, history_.elapsed_us()));
     // One message: the row, and on a replica its receive and replay positions.
     const std::int64_t row = max_id_ > 0 ? uniform(state, 1, max_id_) : 1;
     const std::string positions = endpoints_.replicas.empty()
@@ -370,8 +395,10 @@ void RegionTraffic::read_once(PostgresConnection& connection, std::uint64_t& sta
     }
     finish(what, sent, false, std::max<TimeUs>(staleness, 0), false);
   } catch (const std::exception& error) {
+    const bool expired = deadline && deadline->expired();
+    deadline.reset();
     connection.reset();
-    finish(failed(what, error), sent, true, 0, false);
+    finish(expired ? no_reply(what) : failed(what, error), sent, true, 0, false);
   }
 }
 

@@ -8,7 +8,10 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "core/assert.h"
+#include "core/duration.h"
 #include "core/statements.h"
+#include "real_backends/reply_deadline.h"
 
 namespace rehearse::live {
 
@@ -216,25 +219,38 @@ pqxx::connection& PostgresConnection::get() {
 void PostgresConnection::reset() { connection_.reset(); }
 
 PostgresRegionDatabase::PostgresRegionDatabase(RegionEndpoints endpoints, std::string actor, const MigrationPlan& plan,
-                                               LiveHistory& history, const StopSignal& stop)
+                                               LiveHistory& history, const StopSignal& stop, TimeUs reply_timeout_us)
     : endpoints_(std::move(endpoints)),
       actor_(std::move(actor)),
       plan_(plan),
       history_(history),
       stop_(stop),
-      primary_(endpoints_.primary) {}
+      reply_timeout_us_(reply_timeout_us),
+      primary_(endpoints_.primary) {
+  REHEARSE_ASSERT(reply_timeout_us_ > 0);
+}
 
 PostgresRegionDatabase::~PostgresRegionDatabase() = default;
 
 // Runs `work` and maps libpq failures to Status values: lock and statement timeouts and
-// serialization failures are timeouts; lost connections are unavailable; the rest invalid.
+// serialization failures are timeouts, and so is a reply that did not come within the reply
+// timeout (the deadline closed the connection); lost connections are unavailable; the rest invalid.
 template <typename Work>
 Status PostgresRegionDatabase::guarded(const char* what, Work&& work) {
   if (stop_.stopping.load()) return Status::unavailable("the run is stopping");
+  std::optional<ReplyDeadline> deadline;
   try {
-    return work(primary_.get());
+    pqxx::connection& connection = primary_.get();
+    deadline.emplace(connection, reply_timeout_us_);
+    return work(connection);
   } catch (const pqxx::broken_connection& error) {
+    const bool expired = deadline && deadline->expired();
+    deadline.reset();
     primary_.reset();
+    if (expired) {
+      return Status::timeout(fmt::format("{}: no reply from db:{} within {}: the connection was closed", what,
+                                         endpoints_.name, duration_text(reply_timeout_us_, DurationStyle::compound)));
+    }
     return Status::unavailable(fmt::format("{}: db:{} unreachable", what, endpoints_.name));
   } catch (const pqxx::in_doubt_error& error) {
     primary_.reset();

@@ -51,9 +51,11 @@ class PostgresConnection {
 
 class PostgresRegionDatabase final : public RegionDatabase {
  public:
-  // `actor` names the engine instance in write events; `plan` gives the dual-write trigger.
+  // `actor` names the engine instance in write events; `plan` gives the dual-write trigger;
+  // a statement whose reply has not come `reply_timeout_us` after it was sent fails as a timeout
+  // (ReplyDeadline: a partition ends it instead of holding the engine until the heal).
   PostgresRegionDatabase(RegionEndpoints endpoints, std::string actor, const MigrationPlan& plan, LiveHistory& history,
-                         const StopSignal& stop);
+                         const StopSignal& stop, TimeUs reply_timeout_us);
   ~PostgresRegionDatabase() override;
   const std::string& region() const override { return endpoints_.name; }
   Status execute_ddl(const DdlStatement& statement, const DdlLimits& limits, const Fence& fence) override;
@@ -80,6 +82,7 @@ class PostgresRegionDatabase final : public RegionDatabase {
   const MigrationPlan& plan_;
   LiveHistory& history_;
   const StopSignal& stop_;
+  TimeUs reply_timeout_us_;
   PostgresConnection primary_;
 };
 

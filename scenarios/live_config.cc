@@ -151,6 +151,26 @@ void read_lock_endpoints(Parsed& parsed, YAML::Node& root) {
   lock.remove("endpoints");
 }
 
+// The simulated twin of a live config (rehearse conform, a report's proposed fix) has as many
+// lock nodes as the config names servers: a Redlock of three masters, an etcd or ZooKeeper
+// ensemble of three members. A `nodes:` that says otherwise is refused.
+void lock_nodes_from_endpoints(Parsed& parsed, YAML::Node& root) {
+  YAML::Node lock = root["lock"];
+  if (!lock || !lock.IsMap() || !lock["backend"] || !lock["backend"].IsScalar() || parsed.config.lock_endpoints.empty()) return;
+  const std::string backend = lock["backend"].Scalar();
+  if (backend != "redlock" && backend != "etcd" && backend != "zookeeper") return;
+  const std::size_t servers = parsed.config.lock_endpoints.size();
+  if (!lock["nodes"]) {
+    lock["nodes"] = servers;
+    return;
+  }
+  const YAML::Node nodes = lock["nodes"];
+  if (nodes.IsScalar() && nodes.Scalar() != std::to_string(servers)) {
+    parsed.error(nodes, "lock.nodes",
+                 fmt::format("{} (the number of lock.endpoints) or absent in a live config, got {}", servers, nodes.Scalar()));
+  }
+}
+
 bool by_line(const ScenarioError& a, const ScenarioError& b) { return a.line < b.line; }
 
 }  // namespace
@@ -175,6 +195,7 @@ LiveConfigResult load_live_config_text(const std::string& text, const std::strin
   if (root["topology"]) parsed.error(root["topology"], "topology", "a live config names real endpoints under regions: instead");
   const YAML::Node topology = read_regions(parsed, root);
   read_lock_endpoints(parsed, root);
+  lock_nodes_from_endpoints(parsed, root);
   // The scenario document: the file's own nodes (their lines kept), `regions` replaced by the
   // topology built above.
   root.remove("regions");

@@ -29,10 +29,10 @@ struct World::Process {
         recorder(node.name(), [&world](Event event) { world.append(std::move(event)); }, &world.kernel().probes()),
         lock(std::make_unique<SlowAnsweringLockClient>(
             world.kernel(), world.lock_service_->make_client(node, fmt::format("lock-client-{}-{}", node.name(), incarnation)))),
-        flags(world.network(), node, endpoints(world), database_timeout(world.scenario())) {
+        flags(world.network(), node, endpoints(world), database_reply_timeout_us(world.scenario().engine)) {
     for (const auto& [region, endpoint] : endpoints(world)) {
       databases.emplace(region, std::make_unique<SimRegionDatabase>(world.network(), node, endpoint,
-                                                                    database_timeout(world.scenario())));
+                                                                    database_reply_timeout_us(world.scenario().engine)));
     }
     EnginePorts ports{clock, random, tasks, *lock, flags, recorder,
                       [this](const std::string& region) -> RegionDatabase& { return *databases.at(region); },
@@ -44,11 +44,6 @@ struct World::Process {
     std::map<std::string, DatabaseEndpoint> result;
     for (const auto& [region, node] : world.primaries_) result[region] = DatabaseEndpoint{node, world.databases_.at(region).get()};
     return result;
-  }
-
-  static TimeUs database_timeout(const Scenario& scenario) {
-    const TimeUs statement = scenario.engine.statement_timeout_us;
-    return (statement > 0 ? statement : 60 * kSec) + 5 * kSec;
   }
 
   SimClock clock;

@@ -113,6 +113,27 @@ TEST(ConformanceTest, AWorldTwiceAsSlowFailsTheDurationBandsButNotTheLagBand) {
   EXPECT_EQ(row_named(rows, "phases").sim_text, row_named(rows, "phases").live_text);
 }
 
+// A lock scenario conforms when both worlds break the same invariants (issue 16: `conform` per
+// lock backend): a live run that reports mutual-exclusion where the simulated one does not is
+// a mismatch; how many times it was broken is not compared.
+TEST(ConformanceTest, ViolatedInvariantsMustBeTheSameInBothWorlds) {
+  Observations observations;
+  RunResult fenced = synthetic_run(observations);
+  RunResult unfenced = synthetic_run(observations);
+  unfenced.violations.push_back(Violation{.invariant = "mutual-exclusion"});
+  unfenced.violations.push_back(Violation{.invariant = "availability"});
+  unfenced.violations.push_back(Violation{.invariant = "mutual-exclusion"});
+  const WorldMeasures clean = measure_world(one_region(), fenced, observations);
+  const WorldMeasures broken = measure_world(one_region(), unfenced, observations);
+  EXPECT_EQ(clean.violations, "none");
+  EXPECT_EQ(broken.violations, "availability, mutual-exclusion");
+  EXPECT_EQ(mismatched(compare_worlds(one_region(), clean, broken)), (std::vector<std::string>{"violations"}));
+  RunResult once = synthetic_run(observations);
+  once.violations.push_back(Violation{.invariant = "availability"});
+  once.violations.push_back(Violation{.invariant = "mutual-exclusion"});
+  EXPECT_TRUE(mismatched(compare_worlds(one_region(), measure_world(one_region(), once, observations), broken)).empty());
+}
+
 TEST(ConformanceTest, DdlWaitRunsFromTheLongTransactionOrThePhaseToTheDdl) {
   ConformSpec spec = one_region();
   spec.long_transaction_regions = {"us-east-1"};

@@ -24,13 +24,16 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <yaml-cpp/yaml.h>
 
 #include "cli/live.h"
 #include "core/conformance.h"
 #include "core/plan.h"
 #include "scenarios/costs.h"
 #include "real_backends/live_lock.h"
+#include "real_backends/live_network.h"
 #include "real_backends/live_runner.h"
+#include "real_backends/postgres.h"
 #include "real_backends/tcp_proxy.h"
 #include "scenarios/live_config.h"
 #include "sim/world.h"
@@ -373,6 +376,61 @@ void LiveTest::expect_partitioned_holder_fenced_off(const std::string& table, co
   EXPECT_FALSE(holder.empty()) << "the partition did not name the holder";
   EXPECT_TRUE(taken_over) << "no other engine took the lock while " << holder << " was cut off from it";
   expect_cents_match(table);
+}
+
+// Connections through a partition fail within a bound instead of hanging until the heal
+// (issue 16): an engine statement whose bytes the proxy holds fails as a timeout once its reply
+// timeout passed (the simulated client's statement_timeout + 5 s, here shortened to 1 s), and the
+// same database object works again after the heal; the application's requests cut from their
+// primary for longer than the client timeout fail at that timeout, as the simulated
+// application's do, instead of completing late with a 12 s stall.
+TEST_F(LiveTest, StatementsThroughAPartitionFailWithinTheirReplyTimeout) {
+  LiveConfig live_config = config("reply_deadline");
+  live_config.scenario.table.rows = 2000;
+  const std::string primary = primaries()[0];
+  const auto endpoint = live::conninfo_endpoint(primary);
+  ASSERT_TRUE(endpoint.is_ok()) << endpoint.status().to_string();
+  auto proxy = live::TcpProxy::start("db:us-east-1", endpoint.value().first, endpoint.value().second, 1);
+  ASSERT_TRUE(proxy.is_ok()) << proxy.status().to_string();
+  const auto through = live::conninfo_with_endpoint(primary, "127.0.0.1", proxy.value()->port());
+  ASSERT_TRUE(through.is_ok());
+  const MigrationPlan plan = compile_plan(live_config.scenario).value();
+  live::LiveHistory history;
+  live::StopSignal never;
+  live::PostgresRegionDatabase database(live::RegionEndpoints{"us-east-1", through.value(), {}}, "engine-1", plan, history,
+                                        never, 1 * kSec);
+  ASSERT_TRUE(database.replication_lag().is_ok());  // connected through the proxy
+  proxy.value()->cut(live::ProxyDirection::both);
+  const auto started = std::chrono::steady_clock::now();
+  const Result<TimeUs> held = database.replication_lag();
+  const auto waited = std::chrono::steady_clock::now() - started;
+  EXPECT_TRUE(held.status().is_timeout()) << held.status().to_string();
+  EXPECT_NE(held.status().message().find("no reply from db:us-east-1 within 1s"), std::string::npos) << held.status().message();
+  EXPECT_GE(waited, std::chrono::milliseconds(900));
+  EXPECT_LT(waited, std::chrono::seconds(5));
+  proxy.value()->heal();
+  EXPECT_TRUE(database.replication_lag().is_ok());  // a new connection after the heal
+
+  // The application of eu-west-1 cut from its primary for 12 s, longer than its 10 s client timeout.
+  FaultSpec partition;
+  partition.kind = FaultKind::partition;
+  partition.targets = {"app:eu-west-1"};
+  partition.from = {"db:eu-west-1"};
+  partition.at_us = 1 * kSec;
+  partition.for_us = 12 * kSec;
+  live_config.scenario.faults = {partition};
+  live_config.scenario.engine.start_jitter = {0, 0};
+  Observations observations;
+  const Result<RunResult> result = run(live_config, &observations);
+  ASSERT_TRUE(result.is_ok()) << result.status().to_string();
+  EXPECT_EQ(result.value().outcome, "completed");
+  EXPECT_GT(result.value().stats.app_errors, 0);
+  EXPECT_LE(result.value().stats.max_stall_us, 10 * kSec + 500 * kMs);
+  bool no_reply = false;
+  for (const RequestIncident& incident : observations.slow_requests) {
+    if (incident.failed && incident.what.find("no reply within the client timeout") != std::string::npos) no_reply = true;
+  }
+  EXPECT_TRUE(no_reply) << "no request failed at the client timeout";
 }
 
 TEST_F(LiveTest, HolderPartitionedFromTheLockIsFencedOff) { expect_partitioned_holder_fenced_off("shipments", "live.yaml"); }
@@ -1016,6 +1074,51 @@ namespace {
 // refused and left alone; its own table is created with the simulator's rows and migrated in
 // both worlds, the exact rows match and every timing row has both numbers, the exit code says
 // whether every row matched; a second run needs --reset, which recreates only its own table.
+// `rehearse conform` per lock backend (issue 16): the paused-holder config without fencing, run
+// by conform with each live lock store; the simulated twin has the same store (an ensemble of as
+// many members as the config names) and both worlds must agree on every region's phases, the
+// outcome and the invariants broken (mutual-exclusion in both). Timing rows are not asserted
+// here (a 20,000-row table is too small for the bands).
+TEST_F(LiveTest, ConformAgreesOnThePausedHolderWithEveryLockBackend) {
+  const std::pair<std::string, std::string> backends[] = {{"live.yaml", "conform_lock_redis"},
+                                                          {"live-redlock.yaml", "conform_lock_redlock"},
+                                                          {"live-etcd.yaml", "conform_lock_etcd"},
+                                                          {"live-zookeeper.yaml", "conform_lock_zookeeper"}};
+  for (const auto& [file, table] : backends) {
+    SCOPED_TRACE(file);
+    YAML::Node root = YAML::LoadFile(std::string(kLiveDir) + "/" + file);
+    root["table"]["name"] = table;
+    root["table"]["rows"] = 20000;
+    root["migration"]["name"] = table + "_to_cents";
+    root["engine"]["instances"] = 2;
+    root["engine"]["batch_size"] = 500;
+    root["engine"]["batch_pause"] = "20ms";
+    root["engine"]["start_jitter"] = "0s..0s";
+    root["engine"]["backoff"] = YAML::Load("{base: 50ms, max: 300ms, jitter: full}");
+    root["lock"]["ttl"] = "2s";
+    root["lock"]["renew_every"] = "500ms";
+    root["lock"]["fencing"] = "none";
+    root["faults"] = YAML::Load("[{at: {phase: backfill, region: us-east-1, after: 200ms}, pause: holder, for: 5s}]");
+    YAML::Emitter out;
+    out << root;
+    const std::string config = testing::write_temp_file("conform-lock-" + file, out.c_str());
+    const testing::CommandResult result = testing::run_rehearse("conform " + config + " --reset --seed 1 --json");
+    ASSERT_TRUE(result.exit_code == 0 || result.exit_code == 1) << result.out << result.err;
+    const nlohmann::json json = nlohmann::json::parse(result.out);
+    bool violations_row = false;
+    for (const auto& row : json.at("rows")) {
+      const std::string measure = row.at("measure");
+      if (measure != "phases" && measure != "outcome" && measure != "violations") continue;
+      EXPECT_TRUE(row.at("matched").get<bool>()) << row.dump();
+      if (measure == "violations") {
+        violations_row = true;
+        EXPECT_NE(row.at("live").get<std::string>().find("mutual-exclusion"), std::string::npos) << row.dump();
+      }
+    }
+    EXPECT_TRUE(violations_row) << result.out;
+  }
+}
+
 TEST_F(LiveTest, ConformComparesBothWorldsOnItsOwnTable) {
   std::string text = testing::read_whole_file(std::string(kLiveDir) + "/live.yaml");
   for (const auto& [from, to] : {std::pair<std::string, std::string>{"name: orders\n", "name: conform_small\n"},

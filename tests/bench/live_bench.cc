@@ -125,7 +125,7 @@ void BM_LiveBackfill(benchmark::State& state) {
     const MigrationPlan plan = compile_plan(scenario).value();
     live::LiveHistory history;
     live::StopSignal never;
-    live::PostgresRegionDatabase database(live::RegionEndpoints{"us-east-1", kPrimary, {}}, "bench", plan, history, never);
+    live::PostgresRegionDatabase database(live::RegionEndpoints{"us-east-1", kPrimary, {}}, "bench", plan, history, never, 65 * kSec);
     const Fence fence{1, true};
     {
       pqxx::work tx(connection);
