@@ -121,7 +121,8 @@ class LiveTest : public ::testing::Test {
   // A fault-free migration of `table` under traffic with the config's lock backend.
   void expect_migrates(LiveConfig live_config, const std::string& table);
   // The holder cut off from the lock past its TTL under storage fencing: a takeover, data intact.
-  void expect_partitioned_holder_fenced_off(const std::string& table, const std::string& file);
+  // `lock_node` is the backend the cut link leads to: lock-1, or db:us-east-1 for app-database.
+  void expect_partitioned_holder_fenced_off(const std::string& table, const std::string& file, const std::string& lock_node = "lock-1");
   // The lock holder paused past its lease (paused_holder_config) on `table` with the lock backend
   // of `file`: with fencing: storage the other engine takes over, the stale writes are rejected
   // and nothing is lost; with fencing: none the stale write is a mutual-exclusion violation.
@@ -352,7 +353,7 @@ TEST_F(LiveTest, SurvivesReplayPauseLongTransactionAndLockServerRestart) {
 // that reaches the table. The migration completes with every row intact. With ZooKeeper the
 // holder is cut from every member: its library goes Disconnected (renewals answer timeout),
 // the ensemble expires its session and deletes its znode, the waiting engine's watch fires.
-void LiveTest::expect_partitioned_holder_fenced_off(const std::string& table, const std::string& file) {
+void LiveTest::expect_partitioned_holder_fenced_off(const std::string& table, const std::string& file, const std::string& lock_node) {
   LiveConfig live_config = paused_holder_config(config(table, file), Fencing::storage);
   FaultSpec partition;
   partition.kind = FaultKind::partition;
@@ -376,7 +377,7 @@ void LiveTest::expect_partitioned_holder_fenced_off(const std::string& table, co
       cut_from = event.time_us;
       const std::size_t at = event.detail.find("[holder = ");
       if (at != std::string::npos) holder = event.detail.substr(at + 10, event.detail.find(']', at) - at - 10);
-      EXPECT_NE(event.detail.find(holder + "<->lock-1"), std::string::npos) << event.detail;
+      EXPECT_NE(event.detail.find(holder + "<->" + lock_node), std::string::npos) << event.detail;
     }
     if (event.kind == EventKind::fault_end) cut_until = event.time_us;
     taken_over |= event.kind == EventKind::lock_acquire && event.outcome == Outcome::ok && cut_from >= 0 && cut_until < 0 &&
@@ -391,6 +392,12 @@ TEST_F(LiveTest, HolderPartitionedFromTheLockIsFencedOff) { expect_partitioned_h
 
 TEST_F(LiveTest, ZooKeeperHolderPartitionedFromTheEnsembleIsFencedOff) {
   expect_partitioned_holder_fenced_off("zk_shipments", "live-zookeeper.yaml");
+}
+
+// app-database: `lock` is the lock region's primary, so the holder is cut off from the database
+// it migrates as well as from its lock row; the other engine takes over once the row expires.
+TEST_F(LiveTest, AppDatabaseHolderPartitionedFromTheLockIsFencedOff) {
+  expect_partitioned_holder_fenced_off("appdb_shipments", "live-app-database.yaml", "db:us-east-1");
 }
 
 // An engine whose every link is slowed by 150 ms each way for 3 s during the backfill (lock
