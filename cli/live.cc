@@ -16,6 +16,7 @@
 #include "cli/output.h"
 #include "core/plan.h"
 #include "real_backends/engine_process.h"
+#include "real_backends/live_lock.h"
 #include "real_backends/live_runner.h"
 #include "reports/report.h"
 #include "scenarios/scenario_yaml.h"
@@ -75,6 +76,12 @@ int live_engine_command() {
     return live::kEngineExitBadSpec;
   }
   const live::LiveSetup setup{*loaded.scenario, spec.value().regions, spec.value().lock_endpoints};
+  Status lock = live::check_lock_endpoints(setup.scenario.lock.backend,
+                                           live::lock_store_endpoints(setup.scenario, setup.regions, setup.lock_endpoints));
+  if (!lock.is_ok()) {
+    std::cerr << "rehearse live-engine: " << lock.message() << "\n";
+    return live::kEngineExitBadSpec;
+  }
   return live::run_engine_process(setup, plan.value(), spec.value().instance, spec.value().incarnation, spec.value().start_ns,
                                   spec.value().monitor_path);
 }

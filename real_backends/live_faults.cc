@@ -141,6 +141,10 @@ Status check_live_faults(const Scenario& scenario, const std::vector<RegionEndpo
       case FaultKind::crash: {
         const bool engine = target == "holder" || (engine_number(target) >= 1 && engine_number(target) <= engines);
         const int lock = lock_number(target);
+        if (!engine && lock > 0 && scenario.lock.backend == LockBackend::app_database) {
+          return refuse(fault, "the app-database lock has no lock nodes: it is a row in the lock region's primary (crash engines; "
+                               "a stop of the migrated database is not made real in this build)");
+        }
         if (!engine && (lock < 1 || lock > static_cast<int>(lock_endpoints.size()))) {
           return refuse(fault, "only engine-N, holder and lock-N can crash live");
         }
@@ -182,7 +186,12 @@ Status check_live_faults(const Scenario& scenario, const std::vector<RegionEndpo
       case FaultKind::clock_jump:
       case FaultKind::clock_skew:
       case FaultKind::clock_drift: return refuse(fault, "the clocks of this machine are not ours to move");
-      case FaultKind::failover: return refuse(fault, "the local lock servers have no replica to promote");
+      case FaultKind::failover:
+        if (scenario.lock.backend == LockBackend::app_database) {
+          return refuse(fault, "a failover of the lock's database (its primary promoted to a replica that lost the lock row's last "
+                               "update) is not made real: the live regions' primaries are not failed over in this build");
+        }
+        return refuse(fault, "the local lock servers have no replica to promote");
     }
   }
   return Status::ok();
@@ -373,7 +382,9 @@ void LiveFaults::start(Active& fault) {
 
 // The engine the lock store names as holder now (its value is "engine-N:..."), or 0.
 int LiveFaults::holder_engine() const {
-  Result<std::string> value = current_holder(context_.scenario.lock.backend, context_.lock_endpoints, context_.lock_key);
+  Result<std::string> value = current_holder(context_.scenario.lock.backend,
+                                             lock_store_endpoints(context_.scenario, context_.regions, context_.lock_endpoints),
+                                             context_.lock_key);
   return value.is_ok() ? engine_number(value.value().substr(0, value.value().find(':'))) : 0;
 }
 

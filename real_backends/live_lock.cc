@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "core/assert.h"
+#include "real_backends/app_database_lock.h"
 #include "real_backends/etcd_lock.h"
 #include "real_backends/redis_lock.h"
 #include "real_backends/redlock_lock.h"
@@ -40,7 +41,24 @@ const StopSignal& calm() {
 }
 }  // namespace
 
+std::vector<std::string> lock_store_endpoints(const Scenario& scenario, const std::vector<RegionEndpoints>& regions,
+                                              const std::vector<std::string>& configured) {
+  if (scenario.lock.backend != LockBackend::app_database) return configured;
+  if (regions.empty()) return {};
+  const std::string& lock_region = scenario.lock.region.empty() ? regions.front().name : scenario.lock.region;
+  for (const auto& region : regions) {
+    if (region.name == lock_region) return {region.primary};
+  }
+  return {};
+}
+
 Status check_lock_endpoints(LockBackend backend, const std::vector<std::string>& endpoints) {
+  if (backend == LockBackend::app_database) {
+    if (endpoints.size() != 1 || endpoints.front().empty()) {
+      return Status::invalid("lock.region: the app-database lock needs the lock region's primary, and no region of the config is the lock region");
+    }
+    return Status::ok();
+  }
   if (endpoints.empty()) return Status::invalid("lock.endpoints is empty");
   switch (backend) {
     case LockBackend::redis:
@@ -54,15 +72,19 @@ Status check_lock_endpoints(LockBackend backend, const std::vector<std::string>&
     case LockBackend::etcd:
       return check_each(endpoints, [](const std::string& text) { return parse_etcd_endpoint(text).status(); });
     case LockBackend::zookeeper: return check_each(endpoints, check_zookeeper_endpoint);
-    case LockBackend::app_database: break;
+    case LockBackend::app_database: break;  // checked above
   }
-  return Status::invalid(fmt::format("lock.backend: {} is not available in live mode (redis, redlock, etcd or zookeeper)", to_string(backend)));
+  return Status::ok();
 }
 
 std::unique_ptr<LockClient> make_live_lock_client(const LockSpec& lock, const std::vector<std::string>& endpoints,
-                                                  const std::string& key, const std::string& holder, const StopSignal& stop) {
+                                                  const std::string& key, const std::string& holder, const StopSignal& stop,
+                                                  const LockRowSettings& row) {
   REHEARSE_ASSERT(check_lock_endpoints(lock.backend, endpoints).is_ok());
   switch (lock.backend) {
+    case LockBackend::app_database:
+      REHEARSE_ASSERT(!row.table.empty());
+      return std::make_unique<AppDatabaseLockClient>(endpoints.front(), row.table, row.statement_timeout_us, key, holder, stop);
     case LockBackend::redlock:
       return std::make_unique<RedlockLockClient>(redis_endpoints(endpoints), key, holder, lock.drift_factor, stop);
     case LockBackend::etcd: return std::make_unique<EtcdLockClient>(endpoints, key, holder, stop);
@@ -77,6 +99,7 @@ Status ping_lock_store(LockBackend backend, const std::vector<std::string>& endp
     case LockBackend::redlock: return RedlockLockClient(redis_endpoints(endpoints), "rehearse:ping", "ping", 0.01, calm()).ping();
     case LockBackend::etcd: return EtcdLockClient(endpoints, "rehearse:ping", "ping", calm()).ping();
     case LockBackend::zookeeper: return ZooKeeperLockClient(endpoints, "rehearse:ping", "ping", calm()).ping();
+    case LockBackend::app_database: return AppDatabaseLockClient(endpoints.front(), "ping", 0, "rehearse:ping", "ping", calm()).ping();
     default: return RedisLockClient(redis_endpoints(endpoints).front(), "rehearse:ping", "ping", calm()).ping();
   }
 }
@@ -85,6 +108,7 @@ Result<std::string> current_holder(LockBackend backend, const std::vector<std::s
   REHEARSE_ASSERT(check_lock_endpoints(backend, endpoints).is_ok());
   if (backend == LockBackend::etcd) return EtcdLockClient(endpoints, key, "lookup", calm()).holder_value();
   if (backend == LockBackend::zookeeper) return ZooKeeperLockClient(endpoints, key, "lookup", calm()).holder_value();
+  if (backend == LockBackend::app_database) return AppDatabaseLockClient(endpoints.front(), "lookup", 0, key, "lookup", calm()).holder_value();
   const std::vector<RedisEndpoint> servers = redis_endpoints(endpoints);
   const std::size_t asked = backend == LockBackend::redlock ? servers.size() : 1;
   std::map<std::string, std::size_t> votes;

@@ -116,6 +116,7 @@ struct LiveNetwork::Topology {
   std::vector<std::pair<std::string, std::string>> links;  // (client, backend)
   std::vector<RegionEndpoints> regions;
   std::vector<std::string> lock_endpoints;
+  std::string lock_database;  // app-database: `lock` is the lock region's primary, db:REGION
 
   const NodeInfo* find(const std::string& name) const {
     for (const auto& node : nodes) {
@@ -130,7 +131,7 @@ struct LiveNetwork::Topology {
   std::optional<std::vector<std::string>> expand(const std::string& name) const {
     std::vector<std::string> names;
     for (const auto& node : nodes) {
-      const bool lock = name == "lock" && node.name.rfind("lock-", 0) == 0;
+      const bool lock = name == "lock" && (node.name.rfind("lock-", 0) == 0 || node.name == lock_database);
       if (node.name == name || node.region == name || lock) names.push_back(node.name);
     }
     if (names.empty()) return std::nullopt;
@@ -146,6 +147,7 @@ Result<LiveNetwork::Topology> topology_of(const Scenario& scenario, const std::v
   const std::string first = regions.front().name;
   const std::string engine_region = scenario.engine.region.empty() ? first : scenario.engine.region;
   const std::string lock_region = scenario.lock.region.empty() ? first : scenario.lock.region;
+  if (scenario.lock.backend == LockBackend::app_database) topology.lock_database = "db:" + lock_region;
   std::size_t lock_first = 0;
   while (lock_first < regions.size() && regions[lock_first].name != lock_region) ++lock_first;
   std::vector<std::string> backends;

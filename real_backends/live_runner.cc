@@ -21,6 +21,7 @@
 #include "core/assert.h"
 #include "core/invariants.h"
 #include "core/topology.h"
+#include "real_backends/app_database_lock.h"
 #include "real_backends/app_monitor.h"
 #include "real_backends/engine_process.h"
 #include "real_backends/live_faults.h"
@@ -46,6 +47,16 @@ extern "C" void on_engine_terminate(int /*signal*/) {
 }
 
 std::string lock_key(const MigrationPlan& plan) { return "rehearse:lock:" + plan.name; }
+
+// The region whose primary holds the app-database lock: lock.region, default the first region.
+std::string lock_region_of(const LiveSetup& setup) {
+  if (!setup.scenario.lock.region.empty()) return setup.scenario.lock.region;
+  return setup.regions.empty() ? std::string() : setup.regions.front().name;
+}
+
+std::vector<std::string> lock_endpoints_of(const LiveSetup& setup) {
+  return lock_store_endpoints(setup.scenario, setup.regions, setup.lock_endpoints);
+}
 
 void log_line(const LiveOptions& options, const std::string& line) {
   if (options.log != nullptr) *options.log << line << "\n" << std::flush;
@@ -327,7 +338,12 @@ bool supervise_engines(const LiveSetup& setup, const MigrationPlan& plan, const 
 }  // namespace
 
 Status check_supported(const LiveSetup& setup) {
-  Status endpoints = check_lock_endpoints(setup.scenario.lock.backend, setup.lock_endpoints);
+  if (setup.scenario.lock.backend == LockBackend::app_database && !setup.lock_endpoints.empty()) {
+    return Status::invalid(fmt::format("lock.endpoints: the app-database lock is a row in the lock region's primary (db:{}); "
+                                       "it takes no endpoints (remove lock.endpoints, or choose another lock.backend)",
+                                       lock_region_of(setup)));
+  }
+  Status endpoints = check_lock_endpoints(setup.scenario.lock.backend, lock_endpoints_of(setup));
   if (!endpoints.is_ok()) return endpoints;
   return check_live_faults(setup.scenario, setup.regions, setup.lock_endpoints);
 }
@@ -344,7 +360,7 @@ Status check_reachable(const LiveSetup& setup) {
       }
     }
   }
-  Status pinged = ping_lock_store(setup.scenario.lock.backend, setup.lock_endpoints);
+  Status pinged = ping_lock_store(setup.scenario.lock.backend, lock_endpoints_of(setup));
   if (!pinged.is_ok()) {
     return Status::unavailable(fmt::format("lock store ({}) unreachable: {}", to_string(setup.scenario.lock.backend), pinged.message()));
   }
@@ -355,7 +371,10 @@ Status dry_run(const LiveSetup& setup, const MigrationPlan& plan, bool prepare, 
   Status reachable = check_reachable(setup);
   if (!reachable.is_ok()) return reachable;
   out << fmt::format("live dry run of {} (migration {}, table {}): nothing will be changed\n", setup.scenario.name, plan.name, plan.table);
-  out << fmt::format("lock: {} at {}, ttl {} ms, fencing {}\n", to_string(setup.scenario.lock.backend), fmt::join(setup.lock_endpoints, ", "),
+  const std::string where = setup.scenario.lock.backend == LockBackend::app_database
+                                ? fmt::format("db:{} (table {})", lock_region_of(setup), kLockRowTable)
+                                : fmt::format("{}", fmt::join(setup.lock_endpoints, ", "));
+  out << fmt::format("lock: {} at {}, ttl {} ms, fencing {}\n", to_string(setup.scenario.lock.backend), where,
                      setup.scenario.lock.ttl_us / kMs,
                      to_string(setup.scenario.lock.fencing));
   for (const auto& region : setup.regions) {
@@ -386,6 +405,10 @@ Result<RunResult> run_live(const LiveSetup& setup, const MigrationPlan& plan, co
   const auto wall_start = std::chrono::steady_clock::now();
   Result<std::string> nothing_to_do = check_checkpoints(setup, plan);
   if (!nothing_to_do.is_ok()) return nothing_to_do.status();
+  if (setup.scenario.lock.backend == LockBackend::app_database) {  // before two engines race to create it
+    pqxx::connection connection(lock_endpoints_of(setup).front() + " connect_timeout=3");
+    ensure_lock_row_table(connection);
+  }
   if (!nothing_to_do.value().empty()) log_line(options, nothing_to_do.value());
   for (const auto& region : setup.regions) {
     Status prepared = prepare_region(region, setup.scenario, options.prepare, options);
@@ -489,7 +512,8 @@ Result<EngineProcessSpec> parse_engine_spec(const std::string& text) {
     spec.incarnation = parsed.at("incarnation").get<int>();
     spec.start_ns = parsed.at("start_ns").get<std::int64_t>();
     spec.monitor_path = parsed.value("monitor", std::string());
-    if (spec.instance < 1 || spec.incarnation < 1 || spec.lock_endpoints.empty()) return Status::invalid("the engine spec is incomplete");
+    // lock_endpoints may be empty (app-database): live_engine_command checks them against the backend.
+    if (spec.instance < 1 || spec.incarnation < 1) return Status::invalid("the engine spec is incomplete");
     return spec;
   } catch (const nlohmann::json::exception& error) {
     return Status::invalid(fmt::format("the engine spec on stdin is malformed: {}", error.what()));
@@ -520,7 +544,8 @@ int run_engine_process(const LiveSetup& setup, const MigrationPlan& plan, int in
   RealRandom random(scenario.seed * 1000003ULL + static_cast<std::uint64_t>(instance) + 7919ULL * static_cast<std::uint64_t>(incarnation - 1));
   if (incarnation == 1) clock.sleep_for(random.uniform(scenario.engine.start_jitter.low_us, scenario.engine.start_jitter.high_us));
   const std::unique_ptr<LockClient> lock_client =
-      make_live_lock_client(scenario.lock, setup.lock_endpoints, lock_key(plan), fmt::format("{}:{}", name, random.next_u64()), stop);
+      make_live_lock_client(scenario.lock, lock_endpoints_of(setup), lock_key(plan), fmt::format("{}:{}", name, random.next_u64()), stop,
+                            LockRowSettings{plan.table, scenario.engine.statement_timeout_us});
   LockClient& lock = *lock_client;
   std::map<std::string, std::unique_ptr<PostgresRegionDatabase>> databases;
   for (const auto& region : setup.regions) {

@@ -133,8 +133,21 @@ YAML::Node read_regions(Parsed& parsed, const YAML::Node& root) {
 }
 
 // Reads `lock.endpoints` into the config and takes it out of the document.
+// app-database: the lock is a row in the lock region's primary, so there are none, and endpoints
+// given anyway are an error (an operator who lists a Redis there believes the lock is in it).
 void read_lock_endpoints(Parsed& parsed, YAML::Node& root) {
   YAML::Node lock = root["lock"];
+  const bool app_database = lock && lock.IsMap() && lock["backend"] && lock["backend"].IsScalar() &&
+                            lock["backend"].Scalar() == "app-database";
+  if (app_database) {
+    if (lock["endpoints"]) {
+      parsed.error(lock["endpoints"], "lock.endpoints",
+                   "the app-database lock is a row in the lock region's primary (lock.region, default the first region); "
+                   "it takes no endpoints: remove lock.endpoints, or choose another lock.backend");
+      lock.remove("endpoints");
+    }
+    return;
+  }
   if (!lock || !lock.IsMap() || !lock["endpoints"]) {
     parsed.error(lock ? lock : root, "lock.endpoints", "required: a non-empty list of HOST:PORT");
     return;

@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <random>
 #include <string>
@@ -86,6 +87,12 @@ std::string scalar(const std::string& connection_string, const std::string& sql)
   return row[0].is_null() ? "NULL" : row[0].c_str();
 }
 
+// One statement that returns nothing (DDL), on the test's own session.
+void execute(const std::string& connection_string, const std::string& sql) {
+  pqxx::connection connection(connection_string);
+  pqxx::nontransaction(connection).exec(sql);
+}
+
 std::int64_t env_or(const char* name, std::int64_t fallback) {
   const char* text = std::getenv(name);
   return text != nullptr && *text != '\0' ? std::atoll(text) : fallback;
@@ -117,7 +124,12 @@ class LiveTest : public ::testing::Test {
   // A fault-free migration of `table` under traffic with the config's lock backend.
   void expect_migrates(LiveConfig live_config, const std::string& table);
   // The holder cut off from the lock past its TTL under storage fencing: a takeover, data intact.
-  void expect_partitioned_holder_fenced_off(const std::string& table, const std::string& file);
+  // `lock_node` is the backend the cut link leads to: lock-1, or db:us-east-1 for app-database.
+  void expect_partitioned_holder_fenced_off(const std::string& table, const std::string& file, const std::string& lock_node = "lock-1");
+  // The lock holder paused past its lease (paused_holder_config) on `table` with the lock backend
+  // of `file`: with fencing: storage the other engine takes over, the stale writes are rejected
+  // and nothing is lost; with fencing: none the stale write is a mutual-exclusion violation.
+  void expect_paused_holder(const std::string& file, const std::string& table, Fencing fencing);
   static LiveConfig config(const std::string& table, const std::string& file = "live.yaml") {
     LiveConfigResult loaded = load_live_config_file(std::string(kLiveDir) + "/" + file);
     EXPECT_TRUE(loaded.ok()) << (loaded.errors.empty() ? "" : loaded.errors.front().to_string());
@@ -229,28 +241,29 @@ LiveConfig paused_holder_config(const LiveConfig& base, Fencing fencing) {
   return live_config;
 }
 
-TEST_F(LiveTest, StorageFencingRejectsThePausedHolder) {
-  const LiveConfig live_config = paused_holder_config(config("payments"), Fencing::storage);
+void LiveTest::expect_paused_holder(const std::string& file, const std::string& table, Fencing fencing) {
+  SCOPED_TRACE(file + " " + table);
+  const LiveConfig live_config = paused_holder_config(config(table, file), fencing);
   Result<RunResult> result = run(live_config);
   ASSERT_TRUE(result.is_ok()) << result.status().to_string();
-  expect_clean(result.value());
   EXPECT_EQ(count_events(result.value(), EventKind::node_pause), 1);
   EXPECT_EQ(count_events(result.value(), EventKind::node_resume), 1);
-  EXPECT_GE(result.value().stats.lock_acquisitions, 2);
-  EXPECT_GE(result.value().stats.stale_writes_rejected, 1);
-  expect_cents_match("payments");
-}
-
-TEST_F(LiveTest, WithoutFencingThePausedHolderViolatesMutualExclusion) {
-  const LiveConfig live_config = paused_holder_config(config("refunds"), Fencing::none);
-  Result<RunResult> result = run(live_config);
-  ASSERT_TRUE(result.is_ok()) << result.status().to_string();
-  EXPECT_EQ(count_events(result.value(), EventKind::node_pause), 1);
+  if (fencing == Fencing::storage) {
+    expect_clean(result.value());
+    EXPECT_GE(result.value().stats.lock_acquisitions, 2);
+    EXPECT_GE(result.value().stats.stale_writes_rejected, 1);
+    expect_cents_match(table);
+    return;
+  }
   EXPECT_EQ(result.value().stats.stale_writes_rejected, 0);
   bool mutual_exclusion = false;
   for (const auto& violation : result.value().violations) mutual_exclusion |= violation.invariant == "mutual-exclusion";
   EXPECT_TRUE(mutual_exclusion) << "the stale holder's write after the takeover was not reported";
 }
+
+TEST_F(LiveTest, StorageFencingRejectsThePausedHolder) { expect_paused_holder("live.yaml", "payments", Fencing::storage); }
+
+TEST_F(LiveTest, WithoutFencingThePausedHolderViolatesMutualExclusion) { expect_paused_holder("live.yaml", "refunds", Fencing::none); }
 
 // Acceptance 3: SIGKILL of the only engine at random points (a random phase of a random
 // region, plus a random delay), restarted; every trial resumes from the checkpoint and
@@ -343,7 +356,7 @@ TEST_F(LiveTest, SurvivesReplayPauseLongTransactionAndLockServerRestart) {
 // that reaches the table. The migration completes with every row intact. With ZooKeeper the
 // holder is cut from every member: its library goes Disconnected (renewals answer timeout),
 // the ensemble expires its session and deletes its znode, the waiting engine's watch fires.
-void LiveTest::expect_partitioned_holder_fenced_off(const std::string& table, const std::string& file) {
+void LiveTest::expect_partitioned_holder_fenced_off(const std::string& table, const std::string& file, const std::string& lock_node) {
   LiveConfig live_config = paused_holder_config(config(table, file), Fencing::storage);
   FaultSpec partition;
   partition.kind = FaultKind::partition;
@@ -367,7 +380,7 @@ void LiveTest::expect_partitioned_holder_fenced_off(const std::string& table, co
       cut_from = event.time_us;
       const std::size_t at = event.detail.find("[holder = ");
       if (at != std::string::npos) holder = event.detail.substr(at + 10, event.detail.find(']', at) - at - 10);
-      EXPECT_NE(event.detail.find(holder + "<->lock-1"), std::string::npos) << event.detail;
+      EXPECT_NE(event.detail.find(holder + "<->" + lock_node), std::string::npos) << event.detail;
     }
     if (event.kind == EventKind::fault_end) cut_until = event.time_us;
     taken_over |= event.kind == EventKind::lock_acquire && event.outcome == Outcome::ok && cut_from >= 0 && cut_until < 0 &&
@@ -449,6 +462,12 @@ TEST_F(LiveTest, HolderPartitionedFromTheLockIsFencedOff) { expect_partitioned_h
 
 TEST_F(LiveTest, ZooKeeperHolderPartitionedFromTheEnsembleIsFencedOff) {
   expect_partitioned_holder_fenced_off("zk_shipments", "live-zookeeper.yaml");
+}
+
+// app-database: `lock` is the lock region's primary, so the holder is cut off from the database
+// it migrates as well as from its lock row; the other engine takes over once the row expires.
+TEST_F(LiveTest, AppDatabaseHolderPartitionedFromTheLockIsFencedOff) {
+  expect_partitioned_holder_fenced_off("appdb_shipments", "live-app-database.yaml", "db:us-east-1");
 }
 
 // An engine whose every link is slowed by 150 ms each way for 3 s during the backfill (lock
@@ -580,16 +599,7 @@ TEST_F(LiveTest, RedlockPausedHolderIsFencedAndSurvivesAMasterCrash) {
   expect_cents_match("rl_payments");
 }
 
-TEST_F(LiveTest, EtcdPausedHolderIsFenced) {
-  const LiveConfig live_config = paused_holder_config(config("etcd_payments", "live-etcd.yaml"), Fencing::storage);
-  Result<RunResult> result = run(live_config);
-  ASSERT_TRUE(result.is_ok()) << result.status().to_string();
-  expect_clean(result.value());
-  EXPECT_EQ(count_events(result.value(), EventKind::node_pause), 1);
-  EXPECT_GE(result.value().stats.lock_acquisitions, 2);
-  EXPECT_GE(result.value().stats.stale_writes_rejected, 1);
-  expect_cents_match("etcd_payments");
-}
+TEST_F(LiveTest, EtcdPausedHolderIsFenced) { expect_paused_holder("live-etcd.yaml", "etcd_payments", Fencing::storage); }
 
 // The ZooKeeper lock (a three-member ensemble, a session per engine process whose timeout is
 // the TTL) through the same runs: a fault-free migration under traffic, and the holder paused
@@ -597,6 +607,26 @@ TEST_F(LiveTest, EtcdPausedHolderIsFenced) {
 // deletes its znode, the waiting engine's watch fires and it takes the lock; at SIGCONT the
 // stale write is rejected by storage fencing, and without fencing it is a mutual-exclusion
 // violation.
+// The app-database lock (a row in the us-east-1 primary, live-app-database.yaml: no endpoints)
+// through the same runs: a fault-free migration under traffic, and the paused holder with and
+// without storage fencing.
+TEST_F(LiveTest, MigratesWithAppDatabaseLock) {
+  const LiveConfig live_config = config("appdb_orders", "live-app-database.yaml");
+  ASSERT_EQ(live_config.scenario.lock.backend, LockBackend::app_database);
+  ASSERT_TRUE(live_config.lock_endpoints.empty());
+  expect_migrates(live_config, "appdb_orders");
+  EXPECT_EQ(scalar(primaries()[0], "SELECT count(*) FROM rehearse_lock WHERE key = 'rehearse:lock:appdb_orders_to_cents'"), "1")
+      << "the lock row is not in the lock region's primary";
+}
+
+TEST_F(LiveTest, AppDatabasePausedHolderIsFenced) {
+  expect_paused_holder("live-app-database.yaml", "appdb_payments", Fencing::storage);
+}
+
+TEST_F(LiveTest, AppDatabasePausedHolderWithoutFencingViolatesMutualExclusion) {
+  expect_paused_holder("live-app-database.yaml", "appdb_refunds", Fencing::none);
+}
+
 TEST_F(LiveTest, MigratesWithZooKeeperLock) {
   const LiveConfig live_config = config("zk_orders", "live-zookeeper.yaml");
   ASSERT_EQ(live_config.scenario.lock.backend, LockBackend::zookeeper);
@@ -604,34 +634,17 @@ TEST_F(LiveTest, MigratesWithZooKeeperLock) {
   expect_migrates(live_config, "zk_orders");
 }
 
-TEST_F(LiveTest, ZooKeeperPausedHolderIsFenced) {
-  const LiveConfig live_config = paused_holder_config(config("zk_payments", "live-zookeeper.yaml"), Fencing::storage);
-  Result<RunResult> result = run(live_config);
-  ASSERT_TRUE(result.is_ok()) << result.status().to_string();
-  expect_clean(result.value());
-  EXPECT_EQ(count_events(result.value(), EventKind::node_pause), 1);
-  EXPECT_EQ(count_events(result.value(), EventKind::node_resume), 1);
-  EXPECT_GE(result.value().stats.lock_acquisitions, 2);
-  EXPECT_GE(result.value().stats.stale_writes_rejected, 1);
-  expect_cents_match("zk_payments");
-}
+TEST_F(LiveTest, ZooKeeperPausedHolderIsFenced) { expect_paused_holder("live-zookeeper.yaml", "zk_payments", Fencing::storage); }
 
 TEST_F(LiveTest, ZooKeeperPausedHolderWithoutFencingViolatesMutualExclusion) {
-  const LiveConfig live_config = paused_holder_config(config("zk_refunds", "live-zookeeper.yaml"), Fencing::none);
-  Result<RunResult> result = run(live_config);
-  ASSERT_TRUE(result.is_ok()) << result.status().to_string();
-  EXPECT_EQ(count_events(result.value(), EventKind::node_pause), 1);
-  EXPECT_EQ(result.value().stats.stale_writes_rejected, 0);
-  bool mutual_exclusion = false;
-  for (const auto& violation : result.value().violations) mutual_exclusion |= violation.invariant == "mutual-exclusion";
-  EXPECT_TRUE(mutual_exclusion) << "the stale holder's write after the takeover was not reported";
+  expect_paused_holder("live-zookeeper.yaml", "zk_refunds", Fencing::none);
 }
 
 // The lock contract every live backend keeps, against the live-up servers with two clients:
 // grant, contention (the second is refused while the first holds), renew, the holder lookup,
 // release lets the other in, expiry after the TTL without renewal (the late renew is refused),
 // and a fencing token that grows with every holder.
-void expect_lock_contract(LockBackend backend, const std::vector<std::string>& endpoints) {
+void expect_lock_contract(LockBackend backend, const std::vector<std::string>& endpoints, const live::LockRowSettings& row = {}) {
   SCOPED_TRACE(to_string(backend));
   const std::string key = fmt::format("rehearse:test:{}", to_string(backend));
   LockSpec lock;
@@ -639,8 +652,8 @@ void expect_lock_contract(LockBackend backend, const std::vector<std::string>& e
   ASSERT_TRUE(live::check_lock_endpoints(backend, endpoints).is_ok());
   ASSERT_TRUE(live::ping_lock_store(backend, endpoints).is_ok());
   live::StopSignal stop;
-  auto first = live::make_live_lock_client(lock, endpoints, key, "engine-1:11", stop);
-  auto second = live::make_live_lock_client(lock, endpoints, key, "engine-2:22", stop);
+  auto first = live::make_live_lock_client(lock, endpoints, key, "engine-1:11", stop, row);
+  auto second = live::make_live_lock_client(lock, endpoints, key, "engine-2:22", stop, row);
   const TimeUs ttl_us = 2 * kSec;  // etcd's minimum lease
 
   Result<Lease> held = first->try_acquire(ttl_us);
@@ -678,6 +691,101 @@ TEST_F(LiveTest, RedlockLockClientKeepsTheLockContract) {
 }
 
 TEST_F(LiveTest, EtcdLockClientKeepsTheLockContract) { expect_lock_contract(LockBackend::etcd, {testing::live_etcd_url()}); }
+
+// The app-database lock: the lock row in the us-east-1 primary (its "endpoint" is that primary,
+// as lock_store_endpoints gives it), each statement in the lock queue of a table of its own.
+TEST_F(LiveTest, AppDatabaseLockClientKeepsTheLockContract) {
+  const std::string primary = primaries()[0];
+  execute(primary, "CREATE TABLE IF NOT EXISTS appdb_contract (id bigint PRIMARY KEY)");
+  expect_lock_contract(LockBackend::app_database, {primary}, live::LockRowSettings{"appdb_contract", 5 * kSec});
+}
+
+// The app-database lock shares the migrated table's lock queue (docs/lock-backends.md): with a
+// long transaction holding ACCESS SHARE on the table and a DDL queued behind it for ACCESS
+// EXCLUSIVE, the lock's acquire and renew wait behind the DDL -- the server shows them waiting
+// on the DDL's session -- until the long transaction ends; with a statement timeout shorter than
+// the wait they answer timeout (the engine keeps believing it holds the lease).
+TEST_F(LiveTest, AppDatabaseLockQueuesBehindAWaitingDdl) {
+  const std::string primary = primaries()[0];
+  const std::string table = "appdb_queue";
+  execute(primary, "DROP TABLE IF EXISTS " + table);
+  execute(primary, "CREATE TABLE " + table + " (id bigint PRIMARY KEY)");
+  const std::string key = "rehearse:test:app-database-queue";
+  LockSpec lock;
+  lock.backend = LockBackend::app_database;
+  live::StopSignal stop;
+  auto patient = live::make_live_lock_client(lock, {primary}, key, "engine-1:77", stop, live::LockRowSettings{table, 20 * kSec});
+  auto hasty = live::make_live_lock_client(lock, {primary}, key, "engine-2:88", stop, live::LockRowSettings{table, 500 * kMs});
+  const TimeUs ttl_us = 30 * kSec;
+  Result<Lease> lease = patient->try_acquire(ttl_us);  // outside the queue: no wait
+  ASSERT_TRUE(lease.is_ok()) << lease.status().to_string();
+  ASSERT_TRUE(patient->release(lease.value()).is_ok());
+
+  // Holds the table (ACCESS SHARE) for `hold`, with a DDL queued behind it; `call` runs once the
+  // DDL waits. Returns how long `call` took, and checks that the server saw it queue behind the DDL.
+  auto behind_ddl = [&](const std::function<Status()>& call, std::chrono::milliseconds hold, Status* answer) {
+    pqxx::connection long_session(primary);
+    pqxx::work long_transaction(long_session);
+    long_transaction.exec("LOCK TABLE " + table + " IN ACCESS SHARE MODE");
+    std::thread ddl([&] {
+      pqxx::connection session(primary);
+      pqxx::work tx(session);
+      tx.exec("SET LOCAL lock_timeout = 0");
+      tx.exec("ALTER TABLE " + table + " ADD COLUMN IF NOT EXISTS note text");
+      tx.exec("ALTER TABLE " + table + " DROP COLUMN note");
+      tx.commit();
+    });
+    const std::string waiting = "SELECT count(*) FROM pg_locks WHERE relation = '" + table + "'::regclass AND NOT granted AND mode = ";
+    for (int poll = 0; poll < 100 && scalar(primary, waiting + "'AccessExclusiveLock'") != "1"; ++poll) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_EQ(scalar(primary, waiting + "'AccessExclusiveLock'"), "1") << "the DDL is not waiting";
+    std::chrono::milliseconds took{0};
+    std::thread caller([&] {
+      const auto started = std::chrono::steady_clock::now();
+      *answer = call();
+      took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    });
+    // The lock statement queues for ACCESS SHARE behind the DDL; its session is blocked by the DDL's.
+    std::string queued = "0";
+    for (int poll = 0; poll < 100 && queued != "1"; ++poll) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      queued = scalar(primary, waiting + "'AccessShareLock'");
+    }
+    EXPECT_EQ(queued, "1") << "the lock statement did not queue for the table behind the DDL";
+    std::this_thread::sleep_for(hold);
+    long_transaction.commit();  // the DDL goes, then the lock statement
+    caller.join();
+    ddl.join();
+    return took;
+  };
+
+  Status acquired = Status::ok();
+  Lease held;
+  const auto acquire_wait = behind_ddl(
+      [&] {
+        Result<Lease> granted = patient->try_acquire(ttl_us);
+        if (granted.is_ok()) held = granted.value();
+        return granted.status();
+      },
+      std::chrono::milliseconds(1500), &acquired);
+  EXPECT_TRUE(acquired.is_ok()) << acquired.to_string();
+  EXPECT_GE(acquire_wait.count(), 1500) << "the acquire did not wait behind the DDL";
+  EXPECT_EQ(live::current_holder(LockBackend::app_database, {primary}, key).value(), "engine-1:77");
+
+  Status renewed = Status::ok();
+  const auto renew_wait = behind_ddl([&] { return patient->renew(held, ttl_us); }, std::chrono::milliseconds(1500), &renewed);
+  EXPECT_TRUE(renewed.is_ok()) << renewed.to_string();
+  EXPECT_GE(renew_wait.count(), 1500) << "the renew did not wait behind the DDL";
+
+  // A statement timeout shorter than the wait: the call answers timeout, not conflict.
+  Status timed_out = Status::ok();
+  const auto timeout_wait = behind_ddl([&] { return hasty->try_acquire(ttl_us).status(); }, std::chrono::milliseconds(1500), &timed_out);
+  EXPECT_TRUE(timed_out.is_timeout()) << timed_out.to_string();
+  EXPECT_GE(timeout_wait.count(), 450) << "the statement timeout is 500 ms";
+  EXPECT_LT(timeout_wait.count(), 1500) << "the statement timeout did not bound the wait";
+  EXPECT_TRUE(patient->release(held).is_ok());
+}
 
 // Redlock's quorum: with one of three masters down the lock is still granted (2 of 3), its
 // validity is shorter than the TTL (elapsed time and drift); with two down it is refused and
@@ -832,9 +940,6 @@ TEST(LiveLockConfigTest, EndpointsAreCheckedPerBackend) {
   EXPECT_EQ(two_masters.code(), Status::Code::invalid);
   EXPECT_NE(two_masters.message().find("at least 3"), std::string::npos) << two_masters.message();
   EXPECT_EQ(supported(LockBackend::redlock, {"127.0.0.1:56379", "127.0.0.1:x", "127.0.0.1:56381"}).code(), Status::Code::invalid);
-  const Status app_database = supported(LockBackend::app_database, {"127.0.0.1:55432"});
-  EXPECT_EQ(app_database.code(), Status::Code::invalid);
-  EXPECT_NE(app_database.message().find("lock.backend"), std::string::npos) << app_database.message();
 
   FaultSpec crash;
   crash.kind = FaultKind::crash;
@@ -846,6 +951,51 @@ TEST(LiveLockConfigTest, EndpointsAreCheckedPerBackend) {
   EXPECT_TRUE(supported(LockBackend::redlock, {"127.0.0.1:56379", "127.0.0.1:56380", "127.0.0.1:56381"}, {crash}).is_ok());
   crash.targets = {"lock"};
   EXPECT_TRUE(supported(LockBackend::redlock, {"127.0.0.1:56379", "127.0.0.1:56380", "127.0.0.1:56381"}, {crash}).is_unavailable());
+}
+
+// The app-database lock takes no endpoints (its row is in the lock region's primary): endpoints
+// given anyway are exit code 2 naming the file, line and key; crash lock-N and failover are
+// refused (exit code 3) with the reason.
+TEST(LiveLockConfigTest, AppDatabaseTakesNoEndpoints) {
+  const std::string base =
+      "name: appdb\ndescription: d\nregions:\n  - {name: us-east-1, primary: \"host=127.0.0.1 port=1 dbname=app\", replicas: []}\n"
+      "table: {name: t, rows: 10, columns: {amount: {type: numeric}}}\n"
+      "migration: {name: m, operations: [{add_column: {column: c, type: bigint, up: \"round(amount * 100)\"}}]}\n";
+  LiveConfigResult without = load_live_config_text(base + "lock: {backend: app-database, ttl: 10s}\n", "appdb.yaml");
+  ASSERT_TRUE(without.ok()) << (without.errors.empty() ? "" : without.errors.front().to_string());
+  EXPECT_TRUE(without.config->lock_endpoints.empty());
+  live::LiveSetup setup{without.config->scenario, {{"us-east-1", "host=127.0.0.1 port=1 dbname=app", {}}}, {}};
+  EXPECT_TRUE(live::check_supported(setup).is_ok()) << live::check_supported(setup).to_string();
+  EXPECT_EQ(live::lock_store_endpoints(setup.scenario, setup.regions, {}), std::vector<std::string>{"host=127.0.0.1 port=1 dbname=app"});
+
+  LiveConfigResult with = load_live_config_text(base + "lock: {backend: app-database,\n  endpoints: [\"127.0.0.1:6379\"]}\n", "appdb.yaml");
+  ASSERT_FALSE(with.ok());
+  const std::string error = with.errors.front().to_string();
+  EXPECT_NE(error.find("appdb.yaml:8: lock.endpoints"), std::string::npos) << error;
+  EXPECT_NE(error.find("takes no endpoints"), std::string::npos) << error;
+  live::LiveSetup given = setup;
+  given.lock_endpoints = {"127.0.0.1:6379"};
+  EXPECT_EQ(live::check_supported(given).code(), Status::Code::invalid);
+
+  FaultSpec crash;
+  crash.kind = FaultKind::crash;
+  crash.line = 9;
+  crash.targets = {"lock-1"};
+  setup.scenario.faults = {crash};
+  const Status lock_crash = live::check_supported(setup);
+  EXPECT_TRUE(lock_crash.is_unavailable()) << lock_crash.to_string();
+  EXPECT_NE(lock_crash.message().find("no lock nodes"), std::string::npos) << lock_crash.message();
+  FaultSpec failover;
+  failover.kind = FaultKind::failover;
+  failover.line = 9;
+  failover.targets = {"db:us-east-1"};
+  setup.scenario.faults = {failover};
+  const Status promoted = live::check_supported(setup);
+  EXPECT_TRUE(promoted.is_unavailable()) << promoted.to_string();
+  EXPECT_NE(promoted.message().find("lock's database"), std::string::npos) << promoted.message();
+  crash.targets = {"engine-1"};
+  setup.scenario.faults = {crash};
+  EXPECT_TRUE(live::check_supported(setup).is_ok());
 }
 
 // ZooKeeper's endpoints are HOST:PORT of the ensemble's members (any number, no comma: the
