@@ -72,6 +72,7 @@ class LiveFaults {
   struct Active;
   void start(Active& fault);
   void start_network(Active& fault);
+  void start_failover(Active& fault);
   int holder_engine() const;  // the engine the lock store names as holder; 0 = none
   void finish(Active& fault);
   // Records a fault event; a fault_skipped one also keeps its reason for not_fired().
