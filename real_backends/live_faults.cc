@@ -492,6 +492,9 @@ void LiveFaults::start_failover(Active& fault) {
     return;
   }
   const std::string old_leader = fmt::format("lock-{}", leader + 1);
+  std::size_t others_serving = 0;  // without a majority among them, none can be elected: no wait
+  for (std::size_t i = 0; i < members.size(); ++i) others_serving += i != leader && zookeeper_mode(ports[i]).is_ok() ? 1 : 0;
+  const bool can_elect = others_serving * 2 > members.size();
   Result<MemberProcess> stopped = stop_member(ports[leader]);
   if (!stopped.is_ok()) {
     record(fault, EventKind::fault_skipped, describe(spec) + ": " + stopped.status().message());
@@ -499,7 +502,7 @@ void LiveFaults::start_failover(Active& fault) {
   }
   context_.history.append(Event{.node = old_leader, .kind = EventKind::node_crash, .detail = "the leader, stopped for the failover"});
   std::size_t elected = members.size();
-  for (int poll = 0; poll < kZooKeeperElectionPolls && elected == members.size(); ++poll) {
+  for (int poll = 0; can_elect && poll < kZooKeeperElectionPolls && elected == members.size(); ++poll) {
     for (std::size_t i = 0; i < members.size(); ++i) {
       if (i == leader) continue;
       Result<std::string> mode = zookeeper_mode(ports[i]);
@@ -509,9 +512,13 @@ void LiveFaults::start_failover(Active& fault) {
   }
   const Status started = start_member(stopped.value(), kMemberStartWaitMs);
   context_.history.append(Event{.node = old_leader, .kind = EventKind::node_restart, .detail = started.is_ok() ? "" : started.message()});
-  const std::string what = elected == members.size()
-                               ? fmt::format("{} (the leader) was restarted; no other member led within 15 s", old_leader)
-                               : fmt::format("{} (the leader) was restarted; lock-{} was elected leader", old_leader, elected + 1);
+  std::string what = fmt::format("{} (the leader) was restarted; lock-{} was elected leader", old_leader, elected + 1);
+  if (!can_elect) {
+    what = fmt::format("{} (the leader) was restarted at once: only {} of the other {} members serve, too few to elect a leader",
+                       old_leader, others_serving, members.size() - 1);
+  } else if (elected == members.size()) {
+    what = fmt::format("{} (the leader) was restarted; no other member led within 15 s", old_leader);
+  }
   record(fault, EventKind::fault_start, describe(spec) + ": " + what);
   log("fault: " + describe(spec) + ": " + what);
   last_end_us_ = std::max(last_end_us_, context_.history.elapsed_us());
