@@ -16,6 +16,7 @@
 
 #include "core/assert.h"
 #include "real_backends/live_lock.h"
+#include "real_backends/lock_members.h"
 #include "real_backends/redis_node.h"
 
 namespace rehearse::live {
@@ -23,6 +24,8 @@ namespace rehearse::live {
 namespace {
 constexpr TimeUs kSelfStopWaitUs = 1 * kSec;     // then the runner sends SIGSTOP itself
 constexpr int kRedisStartPolls = 100;            // x 50 ms: a restarted server must answer in 5 s
+constexpr int kMemberStartWaitMs = 10000;        // a restarted etcd / ZooKeeper member must listen in 10 s
+constexpr int kZooKeeperElectionPolls = 150;     // x 100 ms: the others elect a new leader in 15 s
 
 std::string join(const std::vector<std::string>& names) { return fmt::format("{}", fmt::join(names, ",")); }
 
@@ -41,6 +44,7 @@ std::string describe(const FaultSpec& fault) {
     case FaultKind::delay: return fmt::format("delay {} by {} ms for {} ms", target, fault.extra_us / kMs, fault.for_us / kMs);
     case FaultKind::drop:
       return fmt::format("drop {:.0f}% of {}'s messages (as connection resets) for {} ms", fault.probability * 100, target, fault.for_us / kMs);
+    case FaultKind::failover: return fmt::format("failover of {}", target);
     default: return fmt::format("{} {}", to_string(fault.kind), target);
   }
 }
@@ -72,6 +76,14 @@ const RegionEndpoints* region_named(const std::vector<RegionEndpoints>& regions,
 }
 
 bool loopback(const std::string& host) { return host == "127.0.0.1" || host == "localhost" || host == "::1"; }
+
+bool consensus(LockBackend backend) { return backend == LockBackend::etcd || backend == LockBackend::zookeeper; }
+
+// Every endpoint (etcd URL or ZooKeeper HOST:PORT) on this machine; its port in `port`.
+bool loopback_member(const std::string& endpoint, int* port) {
+  std::string host;
+  return split_host_port(endpoint, &host, port) && loopback(host);
+}
 
 Status refuse(const FaultSpec& fault, const std::string& why) {
   return Status::unavailable(fmt::format("fault at line {} ({}) cannot be made real live: {}", fault.line, describe(fault), why));
@@ -113,6 +125,7 @@ struct LiveFaults::Active {
   EngineProcess* engine = nullptr;
   int lock = 0;
   std::vector<std::string> redis_config;  // crash lock-N: dir, dbfilename, pidfile, logfile
+  MemberProcess member;                   // crash lock-N of etcd / ZooKeeper: what starts it again
   std::unique_ptr<pqxx::connection> session;  // long_transaction
   std::unique_ptr<pqxx::work> transaction;
   std::vector<std::string> paused_replicas;  // replication_lag
@@ -151,11 +164,16 @@ Status check_live_faults(const Scenario& scenario, const std::vector<RegionEndpo
         if (target == "lock" && scenario.lock.backend == LockBackend::redlock) {
           return refuse(fault, "`lock` means every Redlock master; crash them one at a time as lock-N");
         }
-        if (lock > 0 && (scenario.lock.backend == LockBackend::etcd || scenario.lock.backend == LockBackend::zookeeper)) {
-          return refuse(fault, fmt::format("stopping {} member is not made real in this build (crash engines, or use redis / redlock for lock-N)",
-                                           scenario.lock.backend == LockBackend::etcd ? "an etcd" : "a ZooKeeper"));
+        if (target == "lock" && consensus(scenario.lock.backend)) {
+          return refuse(fault, fmt::format("`lock` means every {} member; crash them one at a time as lock-N",
+                                           scenario.lock.backend == LockBackend::etcd ? "etcd" : "ZooKeeper"));
         }
-        if (lock > 0) {
+        if (lock > 0 && consensus(scenario.lock.backend)) {
+          int port = 0;
+          if (!loopback_member(lock_endpoints[static_cast<std::size_t>(lock - 1)], &port)) {
+            return refuse(fault, "only a lock server on this machine can be stopped and started");
+          }
+        } else if (lock > 0) {
           Result<RedisEndpoint> endpoint = parse_redis_endpoint(lock_endpoints[static_cast<std::size_t>(lock - 1)]);
           if (!endpoint.is_ok() || !loopback(endpoint.value().host)) return refuse(fault, "only a lock server on this machine can be stopped and started");
           if (find_in_path("redis-server").empty()) return refuse(fault, "redis-server is not installed here");
@@ -186,12 +204,24 @@ Status check_live_faults(const Scenario& scenario, const std::vector<RegionEndpo
       case FaultKind::clock_jump:
       case FaultKind::clock_skew:
       case FaultKind::clock_drift: return refuse(fault, "the clocks of this machine are not ours to move");
-      case FaultKind::failover:
+      case FaultKind::failover: {
         if (scenario.lock.backend == LockBackend::app_database) {
           return refuse(fault, "a failover of the lock's database (its primary promoted to a replica that lost the lock row's last "
                                "update) is not made real: the live regions' primaries are not failed over in this build");
         }
-        return refuse(fault, "the local lock servers have no replica to promote");
+        const int lock = lock_number(target);
+        if (!consensus(scenario.lock.backend)) return refuse(fault, "the local lock servers have no replica to promote");
+        if (lock < 1 || lock > static_cast<int>(lock_endpoints.size())) {
+          return refuse(fault, "failover applies to the lock service (`lock` or its nodes lock-N)");
+        }
+        if (scenario.lock.backend == LockBackend::zookeeper) {  // the leader is restarted: it must be ours
+          for (const std::string& endpoint : lock_endpoints) {
+            int port = 0;
+            if (!loopback_member(endpoint, &port)) return refuse(fault, "a ZooKeeper failover restarts the leader: every member must be on this machine");
+          }
+        }
+        break;
+      }
     }
   }
   return Status::ok();
@@ -289,6 +319,7 @@ void LiveFaults::start(Active& fault) {
   ++injected_;
   fault.state = Active::State::done;
   if (network_fault(spec.kind)) return start_network(fault);
+  if (spec.kind == FaultKind::failover) return start_failover(fault);
   if (spec.kind == FaultKind::pause || (spec.kind == FaultKind::crash && lock_number(fault.target) == 0)) {
     int number = engine_number(fault.target);
     if (fault.target == "holder") number = holder_engine();
@@ -315,6 +346,27 @@ void LiveFaults::start(Active& fault) {
     fault.engine->reap(1000);
     context_.history.append(Event{.node = fmt::format("engine-{}", number), .kind = EventKind::node_crash});
     log(fmt::format("fault: engine-{} killed (SIGKILL)", number));
+    if (spec.restart_after_us) {
+      fault.deadline_us = now + *spec.restart_after_us;
+      fault.state = Active::State::restarting;
+    }
+    last_end_us_ = std::max(last_end_us_, spec.restart_after_us ? now + *spec.restart_after_us : context_.scenario.duration_us);
+    return;
+  }
+  if (spec.kind == FaultKind::crash && consensus(context_.scenario.lock.backend)) {  // an etcd / ZooKeeper member
+    fault.lock = lock_number(fault.target);
+    int port = 0;
+    std::string host;
+    split_host_port(context_.lock_endpoints[static_cast<std::size_t>(fault.lock - 1)], &host, &port);
+    Result<MemberProcess> stopped = stop_member(port);
+    if (!stopped.is_ok()) {
+      record(fault, EventKind::fault_skipped, describe(spec) + ": " + stopped.status().message());
+      return;
+    }
+    fault.member = stopped.value();
+    record(fault, EventKind::fault_start, describe(spec));
+    context_.history.append(Event{.node = fmt::format("lock-{}", fault.lock), .kind = EventKind::node_crash});
+    log(fmt::format("fault: lock-{} stopped (SIGTERM of the member on port {})", fault.lock, port));
     if (spec.restart_after_us) {
       fault.deadline_us = now + *spec.restart_after_us;
       fault.state = Active::State::restarting;
@@ -419,6 +471,69 @@ void LiveFaults::start_network(Active& fault) {
   last_end_us_ = std::max(last_end_us_, fault.deadline_us);
 }
 
+// The lock service's own failover, as the simulator's (docs/lock-backends.md): the leader steps
+// down and another member leads. etcd: leadership moves to the next member (transfer-leadership);
+// ZooKeeper: the leader is stopped, the other two elect a new leader, the old one is started
+// again (it rejoins as a follower). Recorded as fault_start "failover of T: what happened".
+void LiveFaults::start_failover(Active& fault) {
+  const FaultSpec& spec = fault.spec;
+  const std::vector<std::string>& members = context_.lock_endpoints;
+  if (context_.scenario.lock.backend == LockBackend::etcd) {
+    Result<std::string> moved = etcd_move_leader(members);
+    if (!moved.is_ok()) {
+      record(fault, EventKind::fault_skipped, describe(spec) + ": " + moved.status().message());
+      return;
+    }
+    record(fault, EventKind::fault_start, describe(spec) + ": " + moved.value());
+    log("fault: " + describe(spec) + ": " + moved.value());
+    last_end_us_ = std::max(last_end_us_, context_.history.elapsed_us());
+    return;
+  }
+  std::vector<int> ports(members.size(), 0);
+  std::size_t leader = members.size();
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    std::string host;
+    split_host_port(members[i], &host, &ports[i]);
+    Result<std::string> mode = zookeeper_mode(ports[i]);
+    if (mode.is_ok() && mode.value() == "leader") leader = i;
+  }
+  if (leader == members.size()) {
+    record(fault, EventKind::fault_skipped, describe(spec) + ": the ZooKeeper ensemble has no leader to fail over");
+    return;
+  }
+  const std::string old_leader = fmt::format("lock-{}", leader + 1);
+  std::size_t others_serving = 0;  // without a majority among them, none can be elected: no wait
+  for (std::size_t i = 0; i < members.size(); ++i) others_serving += i != leader && zookeeper_mode(ports[i]).is_ok() ? 1 : 0;
+  const bool can_elect = others_serving * 2 > members.size();
+  Result<MemberProcess> stopped = stop_member(ports[leader]);
+  if (!stopped.is_ok()) {
+    record(fault, EventKind::fault_skipped, describe(spec) + ": " + stopped.status().message());
+    return;
+  }
+  context_.history.append(Event{.node = old_leader, .kind = EventKind::node_crash, .detail = "the leader, stopped for the failover"});
+  std::size_t elected = members.size();
+  for (int poll = 0; can_elect && poll < kZooKeeperElectionPolls && elected == members.size(); ++poll) {
+    for (std::size_t i = 0; i < members.size(); ++i) {
+      if (i == leader) continue;
+      Result<std::string> mode = zookeeper_mode(ports[i]);
+      if (mode.is_ok() && mode.value() == "leader") elected = i;
+    }
+    if (elected == members.size()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  const Status started = start_member(stopped.value(), kMemberStartWaitMs);
+  context_.history.append(Event{.node = old_leader, .kind = EventKind::node_restart, .detail = started.is_ok() ? "" : started.message()});
+  std::string what = fmt::format("{} (the leader) was restarted; lock-{} was elected leader", old_leader, elected + 1);
+  if (!can_elect) {
+    what = fmt::format("{} (the leader) was restarted at once: only {} of the other {} members serve, too few to elect a leader",
+                       old_leader, others_serving, members.size() - 1);
+  } else if (elected == members.size()) {
+    what = fmt::format("{} (the leader) was restarted; no other member led within 15 s", old_leader);
+  }
+  record(fault, EventKind::fault_start, describe(spec) + ": " + what);
+  log("fault: " + describe(spec) + ": " + what);
+  last_end_us_ = std::max(last_end_us_, context_.history.elapsed_us());
+}
+
 void LiveFaults::finish(Active& fault) {
   const FaultSpec& spec = fault.spec;
   const Active::State was = fault.state;
@@ -433,6 +548,11 @@ void LiveFaults::finish(Active& fault) {
     context_.history.append(Event{.node = fmt::format("engine-{}", fault.engine->instance()), .kind = EventKind::node_restart,
                                   .detail = started.is_ok() ? "" : started.message()});
     log(fmt::format("fault: engine-{} restarted (incarnation {})", fault.engine->instance(), fault.engine->incarnation()));
+  } else if (spec.kind == FaultKind::crash && was == Active::State::restarting && fault.member.port > 0) {
+    const Status started = start_member(fault.member, kMemberStartWaitMs);
+    context_.history.append(Event{.node = fmt::format("lock-{}", fault.lock), .kind = EventKind::node_restart,
+                                  .detail = started.is_ok() ? "" : started.message()});
+    log(fmt::format("fault: lock-{} {}", fault.lock, started.is_ok() ? "started again" : started.message()));
   } else if (spec.kind == FaultKind::crash && was == Active::State::restarting && fault.lock > 0) {
     const RedisEndpoint endpoint = parse_redis_endpoint(context_.lock_endpoints[static_cast<std::size_t>(fault.lock - 1)]).value();
     const auto& config = fault.redis_config;

@@ -1,7 +1,9 @@
 // The live faults of ../shared/spec/live.md, made real: `pause: engine-N|holder` (SIGSTOP and
 // SIGCONT of the engine process), `crash: engine-N|holder` (SIGKILL, restart after
 // `restart_after`), `crash: lock-N` (stop the Redis server, start it again on the same port
-// and directory), `replication_lag: REGION` (pg_wal_replay_pause()/resume on its replicas),
+// and directory; stop the etcd / ZooKeeper member's process, start it again with the same
+// command line: lock_members.h), `failover: lock` (etcd: leadership moved to another member;
+// ZooKeeper: the leader restarted), `replication_lag: REGION` (pg_wal_replay_pause()/resume on its replicas),
 // `long_transaction: db:REGION` (a session holding ACCESS SHARE on the table, which blocks
 // DDL), and, through the fault-injecting proxies of live_network.h, `partition`, `delay` and
 // `drop` (a connection reset). Everything else is refused by check_live_faults() before the run starts. Driven from
@@ -72,6 +74,7 @@ class LiveFaults {
   struct Active;
   void start(Active& fault);
   void start_network(Active& fault);
+  void start_failover(Active& fault);
   int holder_engine() const;  // the engine the lock store names as holder; 0 = none
   void finish(Active& fault);
   // Records a fault event; a fault_skipped one also keeps its reason for not_fired().

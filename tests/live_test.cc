@@ -1,5 +1,5 @@
 // Live integration tests: scripts/live-up starts PostgreSQL (two regions, one streaming
-// replica), three Redis servers, an etcd member and a three-member ZooKeeper ensemble on loopback; the migration runs for real, each engine instance a child
+// replica), three Redis servers, a three-member etcd cluster and a three-member ZooKeeper ensemble on loopback; the migration runs for real, each engine instance a child
 // process, under application traffic and real faults (signals, a stopped lock server, paused
 // WAL replay, a session holding a table lock, partitions and delays at fault-injecting TCP
 // proxies), and is judged by the invariant checkers and,
@@ -35,6 +35,7 @@
 #include "real_backends/live_network.h"
 #include "real_backends/live_runner.h"
 #include "real_backends/postgres.h"
+#include "real_backends/lock_members.h"
 #include "real_backends/tcp_proxy.h"
 #include "scenarios/live_config.h"
 #include "sim/world.h"
@@ -601,6 +602,136 @@ TEST_F(LiveTest, RedlockPausedHolderIsFencedAndSurvivesAMasterCrash) {
 
 TEST_F(LiveTest, EtcdPausedHolderIsFenced) { expect_paused_holder("live-etcd.yaml", "etcd_payments", Fencing::storage); }
 
+// The lock service failed over during the backfill, then a consensus lock store's member stopped
+// during validation and started again 2 s later: with two of three members up the cluster keeps
+// its quorum, the engines' clients move to another member, the migration completes clean. (The
+// other order can stop two of three members at once for ZooKeeper, whose failover restarts the
+// leader: no quorum until one is back.)
+// Afterwards every member serves again and each pid file names the process on its port (so
+// scripts/live-down stops the restarted one).
+LiveConfig member_faults_config(LiveConfig live_config, const std::string& member) {
+  Scenario& scenario = live_config.scenario;
+  scenario.table.rows = 20000;
+  scenario.engine.batch_size = 500;
+  scenario.engine.batch_pause_us = 20 * kMs;
+  FaultSpec crash;
+  crash.kind = FaultKind::crash;
+  crash.line = 1;
+  crash.targets = {member};
+  crash.at_phase = PhaseTrigger{"validate", "us-east-1", 0};
+  crash.restart_after_us = 2 * kSec;
+  FaultSpec failover;
+  failover.kind = FaultKind::failover;
+  failover.line = 2;
+  failover.targets = {"lock"};
+  failover.at_phase = PhaseTrigger{"backfill", "us-east-1", 100 * kMs};
+  scenario.faults = {failover, crash};
+  return live_config;
+}
+
+void expect_member_faults_survived(const RunResult& result, const std::string& member, const std::string& failover_detail) {
+  expect_clean(result);
+  // The crash fault's own (a ZooKeeper failover also stops and restarts the leader, with a detail).
+  EXPECT_EQ(count_events(result, [&](const Event& event) {
+              return event.kind == EventKind::node_crash && event.node == member && event.detail.empty();
+            }), 1);
+  EXPECT_GE(count_events(result, [&](const Event& event) {
+              return event.kind == EventKind::node_restart && event.node == member && event.detail.empty();
+            }), 1) << member << " was not started again";
+  EXPECT_EQ(count_events(result, [&](const Event& event) {
+              return event.kind == EventKind::fault_start && event.detail.find(failover_detail) != std::string::npos;
+            }), 1) << "no failover recorded with '" << failover_detail << "'";
+  for (const Event& event : result.history.events()) {
+    if (event.kind == EventKind::fault_start || event.kind == EventKind::fault_skipped || event.kind == EventKind::node_crash ||
+        event.kind == EventKind::node_restart) {
+      std::printf("%s %s: %s\n", to_string(event.kind), event.node.c_str(), event.detail.c_str());
+    }
+  }
+  EXPECT_EQ(count_events(result, EventKind::fault_skipped), 0);
+  EXPECT_GE(result.stats.lock_acquisitions, 1);
+}
+
+// Each member's pid file (live-up's) names the process listening on its client port.
+void expect_pid_files_current(const std::string& prefix, const std::vector<std::string>& ports) {
+  for (std::size_t i = 0; i < ports.size(); ++i) {
+    std::ifstream file(fmt::format("{}/{}-{}.pid", kLiveDir, prefix, i + 1));
+    pid_t named = 0;
+    file >> named;
+    EXPECT_EQ(live::pid_listening_on(testing::live_port(ports[i])), named) << prefix << " member " << i + 1;
+  }
+}
+
+TEST_F(LiveTest, EtcdMemberCrashAndFailoverKeepQuorum) {
+  const LiveConfig live_config = member_faults_config(config("etcd_crates", "live-etcd.yaml"), "lock-1");
+  ASSERT_EQ(live_config.lock_endpoints.size(), 3U) << "live-up's etcd has three members";
+  Result<RunResult> result = run(live_config);
+  ASSERT_TRUE(result.is_ok()) << result.status().to_string();
+  expect_member_faults_survived(result.value(), "lock-1", "leadership moved to lock-");
+  expect_cents_match("etcd_crates");
+  for (const std::string& url : testing::live_etcd_urls()) {
+    Result<live::EtcdMemberStatus> status = live::etcd_member_status(url);
+    ASSERT_TRUE(status.is_ok()) << url << ": " << status.status().to_string();
+    EXPECT_FALSE(status.value().leader_id.empty()) << url << " knows no leader";
+  }
+  expect_pid_files_current("etcd", {"ETCD_CLIENT", "ETCD_CLIENT_2", "ETCD_CLIENT_3"});
+}
+
+// etcd's documented failure (docs/lock-backends.md, "## etcd"): a new leader extends every
+// lease to a full TTL plus an election timeout (etcd 3.4: Promote(electionTimeout) when it
+// applies its first entry; election timeout 1 s by default), so a lease outlives its TTL across
+// a leader change. The holder takes a 2 s lease and stops renewing (as a paused engine does);
+// the waiter tries every 100 ms. Without a leader change it gets the lock about one TTL after
+// the holder's last renewal; with leadership moved 1 s after it, only after TTL + election
+// timeout from the move: about 4 s, twice the TTL.
+TEST_F(LiveTest, EtcdLeaseOutlivesItsTtlAcrossALeaderChange) {
+  const std::vector<std::string> urls = testing::live_etcd_urls();
+  LockSpec lock;
+  lock.backend = LockBackend::etcd;
+  live::StopSignal stop;
+  const std::string key = "rehearse:test:etcd-lease-extension";
+  auto holder = live::make_live_lock_client(lock, urls, key, "engine-1:71", stop);
+  auto waiter = live::make_live_lock_client(lock, urls, key, "engine-2:72", stop);
+  const TimeUs ttl_us = 2 * kSec;
+  using Clock = std::chrono::steady_clock;
+  // From the holder's grant to the waiter's: the waiter tries every 100 ms until it holds.
+  auto wait_for_takeover = [&](bool move_leader, std::string* moved) -> double {
+    Result<Lease> held = holder->try_acquire(ttl_us);
+    EXPECT_TRUE(held.is_ok()) << held.status().to_string();
+    const auto granted = Clock::now();
+    EXPECT_EQ(held.value().ttl_us, ttl_us);
+    if (move_leader) {
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      Result<std::string> result = live::etcd_move_leader(urls);
+      EXPECT_TRUE(result.is_ok()) << result.status().to_string();
+      if (result.is_ok()) *moved = result.value();
+    }
+    for (;;) {
+      Result<Lease> taken = waiter->try_acquire(ttl_us);
+      const double waited = std::chrono::duration<double>(Clock::now() - granted).count();
+      if (taken.is_ok()) {
+        EXPECT_TRUE(waiter->release(taken.value()).is_ok());
+        return waited;
+      }
+      EXPECT_TRUE(taken.status().is_conflict()) << taken.status().to_string();
+      if (waited > 15) return waited;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  };
+  std::string moved;
+  const double steady = wait_for_takeover(false, &moved);
+  const double across_leader_change = wait_for_takeover(true, &moved);
+  RecordProperty("steady_s", fmt::format("{:.2f}", steady));
+  RecordProperty("across_leader_change_s", fmt::format("{:.2f}", across_leader_change));
+  std::printf("etcd lease of 2 s, holder stopped renewing: waiter in after %.2f s without a leader change, %.2f s with one 1 s in (%s)\n",
+              steady, across_leader_change, moved.c_str());
+  // Without a leader change: one TTL (the lessor looks for expired leases every 500 ms).
+  EXPECT_GE(steady, 1.9);
+  EXPECT_LT(steady, 2.9);
+  // Across it: the new leader's full TTL + election timeout from the move, 1 s after the grant.
+  EXPECT_GE(across_leader_change, 1.0 + 2.0 + 1.0 - 0.1) << "the lease did not outlive its TTL by the election timeout";
+  EXPECT_LT(across_leader_change, 6.0);
+}
+
 // The ZooKeeper lock (a three-member ensemble, a session per engine process whose timeout is
 // the TTL) through the same runs: a fault-free migration under traffic, and the holder paused
 // (SIGSTOP) past its session timeout at its next write: the ensemble expires the session and
@@ -638,6 +769,28 @@ TEST_F(LiveTest, ZooKeeperPausedHolderIsFenced) { expect_paused_holder("live-zoo
 
 TEST_F(LiveTest, ZooKeeperPausedHolderWithoutFencingViolatesMutualExclusion) {
   expect_paused_holder("live-zookeeper.yaml", "zk_refunds", Fencing::none);
+}
+
+// The ZooKeeper ensemble keeps its quorum with a member stopped during the backfill (2 s), and
+// through a failover (the leader restarted: the other two elect a new one).
+TEST_F(LiveTest, ZooKeeperMemberCrashAndFailoverKeepQuorum) {
+  const LiveConfig live_config = member_faults_config(config("zk_crates", "live-zookeeper.yaml"), "lock-2");
+  Result<RunResult> result = run(live_config);
+  ASSERT_TRUE(result.is_ok()) << result.status().to_string();
+  expect_member_faults_survived(result.value(), "lock-2", "was elected leader");
+  expect_cents_match("zk_crates");
+  int leaders = 0;
+  for (const std::string port : {"ZK_CLIENT_1", "ZK_CLIENT_2", "ZK_CLIENT_3"}) {
+    Result<std::string> mode = live::zookeeper_mode(testing::live_port(port));
+    for (int poll = 0; poll < 100 && !mode.is_ok(); ++poll) {  // a restarted member rejoins
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      mode = live::zookeeper_mode(testing::live_port(port));
+    }
+    ASSERT_TRUE(mode.is_ok()) << port << ": " << mode.status().to_string();
+    leaders += mode.value() == "leader" ? 1 : 0;
+  }
+  EXPECT_EQ(leaders, 1);
+  expect_pid_files_current("zookeeper", {"ZK_CLIENT_1", "ZK_CLIENT_2", "ZK_CLIENT_3"});
 }
 
 // The lock contract every live backend keeps, against the live-up servers with two clients:
@@ -917,7 +1070,9 @@ TEST_F(LiveTest, ZooKeeperUnreachableEnsembleAnswersInTime) {
 }
 
 // Lock endpoints are checked per backend before anything runs: the error names the key and the
-// expected format; a backend without a live client and an etcd lock-N crash are refused.
+// expected format; a backend without a live client is refused. An etcd member on this machine
+// can crash (lock-N) and fail over; `lock` (every member), a remote member and a redis failover
+// are refused.
 TEST(LiveLockConfigTest, EndpointsAreCheckedPerBackend) {
   auto supported = [](LockBackend backend, std::vector<std::string> endpoints, std::vector<FaultSpec> faults = {}) {
     Scenario scenario;
@@ -945,9 +1100,29 @@ TEST(LiveLockConfigTest, EndpointsAreCheckedPerBackend) {
   crash.kind = FaultKind::crash;
   crash.line = 4;
   crash.targets = {"lock-1"};
-  const Status etcd_crash = supported(LockBackend::etcd, {"http://127.0.0.1:52379"}, {crash});
-  EXPECT_TRUE(etcd_crash.is_unavailable()) << etcd_crash.to_string();
-  EXPECT_NE(etcd_crash.message().find("etcd member"), std::string::npos) << etcd_crash.message();
+  const std::vector<std::string> etcd_members{"http://127.0.0.1:52379", "http://127.0.0.1:52381", "http://127.0.0.1:52383"};
+  EXPECT_TRUE(supported(LockBackend::etcd, etcd_members, {crash}).is_ok());
+  const Status remote_crash = supported(LockBackend::etcd, {"http://etcd-1.example:2379"}, {crash});
+  EXPECT_TRUE(remote_crash.is_unavailable()) << remote_crash.to_string();
+  EXPECT_NE(remote_crash.message().find("on this machine"), std::string::npos) << remote_crash.message();
+  crash.targets = {"lock-4"};
+  EXPECT_TRUE(supported(LockBackend::etcd, etcd_members, {crash}).is_unavailable()) << "there is no fourth member";
+  crash.targets = {"lock"};
+  const Status every_member = supported(LockBackend::etcd, etcd_members, {crash});
+  EXPECT_TRUE(every_member.is_unavailable()) << every_member.to_string();
+  EXPECT_NE(every_member.message().find("every etcd member"), std::string::npos) << every_member.message();
+  crash.targets = {"lock-1"};
+  FaultSpec failover;
+  failover.kind = FaultKind::failover;
+  failover.line = 5;
+  failover.targets = {"lock"};
+  EXPECT_TRUE(supported(LockBackend::etcd, etcd_members, {failover}).is_ok());
+  failover.targets = {"lock-3"};
+  EXPECT_TRUE(supported(LockBackend::etcd, etcd_members, {failover}).is_ok());
+  failover.targets = {"engine-1"};
+  EXPECT_TRUE(supported(LockBackend::etcd, etcd_members, {failover}).is_unavailable()) << "failover applies to the lock service";
+  failover.targets = {"lock"};
+  EXPECT_TRUE(supported(LockBackend::redlock, {"127.0.0.1:56379", "127.0.0.1:56380", "127.0.0.1:56381"}, {failover}).is_unavailable());
   EXPECT_TRUE(supported(LockBackend::redlock, {"127.0.0.1:56379", "127.0.0.1:56380", "127.0.0.1:56381"}, {crash}).is_ok());
   crash.targets = {"lock"};
   EXPECT_TRUE(supported(LockBackend::redlock, {"127.0.0.1:56379", "127.0.0.1:56380", "127.0.0.1:56381"}, {crash}).is_unavailable());
@@ -999,7 +1174,8 @@ TEST(LiveLockConfigTest, AppDatabaseTakesNoEndpoints) {
 }
 
 // ZooKeeper's endpoints are HOST:PORT of the ensemble's members (any number, no comma: the
-// client's connect string joins them); a member cannot be crashed live (not built).
+// client's connect string joins them); a member on this machine can crash (lock-N) and fail
+// over (the leader restarted), a remote one cannot.
 TEST(LiveLockConfigTest, ZooKeeperEndpointsAreHostPort) {
   auto supported = [](std::vector<std::string> endpoints, std::vector<FaultSpec> faults = {}) {
     Scenario scenario;
@@ -1028,9 +1204,21 @@ TEST(LiveLockConfigTest, ZooKeeperEndpointsAreHostPort) {
   crash.kind = FaultKind::crash;
   crash.line = 4;
   crash.targets = {"lock-2"};
-  const Status member_crash = supported({"127.0.0.1:52181", "127.0.0.1:52182", "127.0.0.1:52183"}, {crash});
-  EXPECT_TRUE(member_crash.is_unavailable()) << member_crash.to_string();
-  EXPECT_NE(member_crash.message().find("ZooKeeper member"), std::string::npos) << member_crash.message();
+  EXPECT_TRUE(supported({"127.0.0.1:52181", "127.0.0.1:52182", "127.0.0.1:52183"}, {crash}).is_ok());
+  const Status remote_crash = supported({"127.0.0.1:52181", "zk-2.example:2181"}, {crash});
+  EXPECT_TRUE(remote_crash.is_unavailable()) << remote_crash.to_string();
+  EXPECT_NE(remote_crash.message().find("on this machine"), std::string::npos) << remote_crash.message();
+  crash.targets = {"lock"};
+  const Status every_member = supported({"127.0.0.1:52181", "127.0.0.1:52182", "127.0.0.1:52183"}, {crash});
+  EXPECT_NE(every_member.message().find("every ZooKeeper member"), std::string::npos) << every_member.message();
+  FaultSpec failover;
+  failover.kind = FaultKind::failover;
+  failover.line = 5;
+  failover.targets = {"lock"};
+  EXPECT_TRUE(supported({"127.0.0.1:52181", "127.0.0.1:52182", "127.0.0.1:52183"}, {failover}).is_ok());
+  const Status remote_failover = supported({"127.0.0.1:52181", "zk-2.example:2181"}, {failover});
+  EXPECT_TRUE(remote_failover.is_unavailable()) << remote_failover.to_string();
+  EXPECT_NE(remote_failover.message().find("every member must be on this machine"), std::string::npos) << remote_failover.message();
   crash.targets = {"engine-1"};
   EXPECT_TRUE(supported({"127.0.0.1:52181"}, {crash}).is_ok());
 }
@@ -1246,7 +1434,8 @@ TEST_F(LiveTest, ConformAgreesOnThePausedHolderWithEveryLockBackend) {
   const std::pair<std::string, std::string> backends[] = {{"live.yaml", "conform_lock_redis"},
                                                           {"live-redlock.yaml", "conform_lock_redlock"},
                                                           {"live-etcd.yaml", "conform_lock_etcd"},
-                                                          {"live-zookeeper.yaml", "conform_lock_zookeeper"}};
+                                                          {"live-zookeeper.yaml", "conform_lock_zookeeper"},
+                                                          {"live-app-database.yaml", "conform_lock_appdb"}};
   for (const auto& [file, table] : backends) {
     SCOPED_TRACE(file);
     YAML::Node root = YAML::LoadFile(std::string(kLiveDir) + "/" + file);
