@@ -487,6 +487,21 @@ std::vector<const Event*> throttle_notes(const History& history, const std::stri
 
 std::map<std::string, std::vector<std::string>> phases_by_region(const History& history);
 
+// Drops `table` and forgets its migration `table`_to_cents on both primaries, so that the test
+// runs again on servers kept between runs (REHEARSE_LIVE_RUNNING=1).
+void forget_migration(const std::string& table) {
+  for (const std::string& primary : primaries()) {
+    pqxx::connection connection(primary);
+    pqxx::nontransaction tx(connection);
+    tx.exec("DROP TABLE IF EXISTS " + tx.quote_name(table));
+    for (const char* state : {"rehearse_checkpoint", "rehearse_fence"}) {
+      if (tx.exec1(fmt::format("SELECT to_regclass('{}') IS NOT NULL", state))[0].as<bool>()) {
+        tx.exec(fmt::format("DELETE FROM {} WHERE migration = {}", state, tx.quote(table + "_to_cents")));
+      }
+    }
+  }
+}
+
 // Issue 16, acceptance 2: us-east-1's replica cut from its primary for 4 s during the backfill.
 // The replica's replication runs through the runner's proxy for the run; the cut holds its WAL,
 // its lag grows past max_replication_lag and the engine throttles the backfill (the note the
@@ -499,6 +514,7 @@ TEST_F(LiveTest, ReplicaPartitionedFromItsPrimaryThrottlesTheBackfill) {
   ASSERT_FALSE(before.conninfo.empty());
   ASSERT_EQ(before.stored, "");
   ASSERT_EQ(before.sender_port, std::to_string(testing::live_port("PG_US_EAST_1"))) << "the replica does not stream from its primary";
+  forget_migration("replica_cut");
   LiveConfig live_config = config("replica_cut");
   Scenario& scenario = live_config.scenario;
   scenario.table.rows = 20000;
@@ -530,7 +546,11 @@ TEST_F(LiveTest, ReplicaPartitionedFromItsPrimaryThrottlesTheBackfill) {
     if (event.kind == EventKind::fault_start && event.detail.find("db:us-east-1/replica-1<->db:us-east-1") != std::string::npos) cut_start = event.time_us;
     if (event.kind == EventKind::fault_end && cut_start >= 0 && cut_end < 0) cut_end = event.time_us;
   }
-  ASSERT_GE(cut_start, 0) << "the cut of the replication link was not recorded";
+  std::string faults_seen;
+  for (const Event& event : result.value().history.events()) {
+    if (event.kind == EventKind::fault_start || event.kind == EventKind::fault_end || event.kind == EventKind::fault_skipped) faults_seen += event.detail + "\n";
+  }
+  ASSERT_GE(cut_start, 0) << "the cut of the replication link was not recorded:\n" << faults_seen << log.str();
   ASSERT_GE(cut_end, cut_start);
   const std::vector<const Event*> throttled = throttle_notes(result.value().history, "us-east-1");
   ASSERT_FALSE(throttled.empty()) << "the backfill was not throttled during the cut";
@@ -558,6 +578,8 @@ TEST_F(LiveTest, ReplicaPartitionedFromItsPrimaryThrottlesTheBackfill) {
 TEST_F(LiveTest, ReplicaConninfoUntouchedWithoutNetworkFaultsAndRestoredAfterAKilledRun) {
   const ReplicationView before = replication_view();
   ASSERT_EQ(before.stored, "");
+  forget_migration("replica_untouched");
+  forget_migration("replica_untouched_again");
   LiveConfig live_config = config("replica_untouched");
   live_config.scenario.table.rows = 2000;
   Result<RunResult> result = run(live_config);
@@ -579,7 +601,7 @@ TEST_F(LiveTest, ReplicaConninfoUntouchedWithoutNetworkFaultsAndRestoredAfterAKi
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   EXPECT_EQ(scalar(testing::live_pg_dsn("PG_US_EAST_1_REPLICA_1"), "SHOW primary_conninfo"), "host=127.0.0.1 port=1 user=postgres");
-  live_config.scenario.migration.name = "replica_untouched_again";
+  live_config.scenario.migration.name = "replica_untouched_again_to_cents";
   live_config.scenario.table.name = "replica_untouched_again";
   std::ostringstream log;
   Result<MigrationPlan> plan = compile_plan(live_config.scenario);
