@@ -29,6 +29,11 @@ struct NodeInfo {
   int port = 0;
 };
 
+// Whether `host` is this machine: a replica can reach a proxy of the runner on 127.0.0.1 only then.
+bool loopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
 bool contains(const std::vector<std::string>& names, const std::string& name) {
   return std::find(names.begin(), names.end(), name) != names.end();
 }
@@ -185,7 +190,27 @@ Result<LiveNetwork::Topology> topology_of(const Scenario& scenario, const std::v
     topology.links.emplace_back(name, "db:" + region.name);
     for (std::size_t r = 0; r < region.replicas.size(); ++r) topology.links.emplace_back(name, fmt::format("db:{}/replica-{}", region.name, r + 1));
   }
+  // Streaming replication: each replica is the client of its primary (its WAL receiver connects
+  // to the primary's WAL sender). Proxied only when a fault reaches it (LiveNetwork::start).
+  for (const auto& region : regions) {
+    for (std::size_t r = 0; r < region.replicas.size(); ++r) topology.links.emplace_back(fmt::format("db:{}/replica-{}", region.name, r + 1), "db:" + region.name);
+  }
   return topology;
+}
+
+bool replication_link(const LiveNetwork::Topology& topology, const std::string& client, const std::string& backend) {
+  const NodeInfo* node = topology.find(client);
+  return node != nullptr && node->primary == backend;
+}
+
+// A fault that has to reach a replication link can do so only when the replica runs on this
+// machine: its primary_conninfo is pointed at a proxy on 127.0.0.1 (replica_redirect.h).
+Status check_replication_link(const LiveNetwork::Topology& topology, const std::string& replica) {
+  const NodeInfo& node = *topology.find(replica);
+  if (loopback(node.host)) return Status::ok();
+  return Status::invalid(fmt::format("{} streams from {} over a connection the runner can proxy only for a replica on this machine "
+                                     "(its primary_conninfo is pointed at a proxy on 127.0.0.1), and it is at {}",
+                                     replica, node.primary, node.host));
 }
 
 
@@ -235,7 +260,8 @@ Result<std::vector<LinkChange>> plan_partition(const LiveNetwork::Topology& topo
       const NodeInfo& x = *topology.find(a);
       const NodeInfo& y = *topology.find(b);
       if (x.primary == b || y.primary == a) {
-        return Status::invalid(fmt::format("{} and {} talk by streaming replication, which does not pass the proxy", a, b));
+        Status proxied = check_replication_link(topology, x.primary == b ? a : b);
+        if (!proxied.is_ok()) return proxied;
       }
       if (topology.linked(a, b)) {
         cut[{a, b}].first = true;                       // a -> b is the client's requests
@@ -257,23 +283,19 @@ Result<std::vector<LinkChange>> plan_partition(const LiveNetwork::Topology& topo
   return changes;
 }
 
-// A delay or drop as impairments of every link of the target; refused where replication
-// (which does not pass a proxy) would have to be delayed or dropped too.
+// A delay or drop as impairments of every link of the target, streaming replication included
+// (refused where the replica is not on this machine).
 Result<std::vector<LinkChange>> plan_impairment(const LiveNetwork::Topology& topology, const FaultSpec& fault, const std::string& holder) {
   Result<std::vector<std::string>> targets = expand_all(topology, replace_holder(fault.targets, holder));
   if (!targets.is_ok()) return targets.status();
-  for (const auto& name : targets.value()) {
-    const NodeInfo& node = *topology.find(name);
-    if (!node.primary.empty()) {
-      return Status::invalid(fmt::format("{} receives streaming replication from {}, which does not pass the proxy", name, node.primary));
-    }
-    for (const auto& other : topology.nodes) {
-      if (other.primary == name) return Status::invalid(fmt::format("{} streams to {}, which does not pass the proxy", name, other.name));
-    }
-  }
   std::vector<LinkChange> changes;
   for (const auto& [client, backend] : topology.links) {
-    if (contains(targets.value(), client) || contains(targets.value(), backend)) changes.push_back(LinkChange{client, backend});
+    if (!contains(targets.value(), client) && !contains(targets.value(), backend)) continue;
+    if (replication_link(topology, client, backend)) {
+      Status proxied = check_replication_link(topology, client);
+      if (!proxied.is_ok()) return proxied;
+    }
+    changes.push_back(LinkChange{client, backend});
   }
   return changes;
 }
@@ -311,7 +333,9 @@ Result<std::unique_ptr<LiveNetwork>> LiveNetwork::start(const Scenario& scenario
   std::unique_ptr<LiveNetwork> network(new LiveNetwork());
   network->topology_ = std::make_unique<Topology>(std::move(topology.value()));
   std::uint64_t seed = scenario.seed * 0x9e3779b97f4a7c15ULL + 17;
+  network->next_seed_ = seed + 1000003ULL;
   for (const auto& [client, backend] : network->topology_->links) {
+    if (replication_link(*network->topology_, client, backend)) continue;  // proxy_replication(), on demand
     const NodeInfo& node = *network->topology_->find(backend);
     Result<std::unique_ptr<TcpProxy>> proxy = TcpProxy::start(client + "->" + backend, node.host, node.port, ++seed);
     if (!proxy.is_ok()) return proxy.status();
@@ -321,6 +345,30 @@ Result<std::unique_ptr<LiveNetwork>> LiveNetwork::start(const Scenario& scenario
 }
 
 LiveNetwork::~LiveNetwork() { heal_all(); }
+
+std::vector<std::string> LiveNetwork::replicas_to_redirect(const Scenario& scenario) const {
+  std::vector<std::string> replicas;
+  for (const FaultSpec& fault : scenario.faults) {
+    if (fault.kind != FaultKind::partition && fault.kind != FaultKind::delay && fault.kind != FaultKind::drop) continue;
+    // engine-1 stands for the holder: an engine has no replication link, whichever it is.
+    Result<std::vector<LinkChange>> changes = plan(*topology_, fault, "engine-1");
+    if (!changes.is_ok()) continue;
+    for (const LinkChange& change : changes.value()) {
+      if (replication_link(*topology_, change.client, change.backend) && !contains(replicas, change.client)) replicas.push_back(change.client);
+    }
+  }
+  return replicas;
+}
+
+Result<int> LiveNetwork::proxy_replication(const std::string& replica, const std::string& host, int port) {
+  const NodeInfo* node = topology_->find(replica);
+  REHEARSE_ASSERT(node != nullptr && !node->primary.empty());
+  Result<std::unique_ptr<TcpProxy>> proxy = TcpProxy::start(replica + "->" + node->primary, host, port, ++next_seed_);
+  if (!proxy.is_ok()) return proxy.status();
+  const int listening = proxy.value()->port();
+  proxies_[{replica, node->primary}] = std::move(proxy.value());
+  return listening;
+}
 
 TcpProxy& LiveNetwork::proxy(const std::string& client, const std::string& backend) {
   auto it = proxies_.find({client, backend});

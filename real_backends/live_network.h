@@ -7,11 +7,12 @@
 // rewritten to the proxies' ports. A run without network faults creates no proxy: its clients
 // connect directly (the benchmark path).
 //
-// What cannot be made real this way is refused before the run (network_fault_refusal): traffic
-// between two backends (streaming replication from a primary to its replicas) does not pass a
-// proxy, so a partition between a primary and its own replica, and a delay or drop on a
-// database that has replicas (or on a replica), are refused. Pairs that exchange no traffic at
-// all (two engines, an application and the lock, two regions' primaries) need no cut.
+// Streaming replication is a link too: the replica is its client, the primary its backend. When a
+// fault reaches it, the runner starts its proxy (proxy_replication) and points the replica's
+// primary_conninfo at it for the run (replica_redirect.h); that needs the replica on this
+// machine, else the fault is refused before the run (network_fault_refusal). Pairs that
+// exchange no traffic at all (two engines, an application and the lock, two regions' primaries)
+// need no cut.
 //
 // Called from the runner's supervisor thread (start, impose, lift, heal_all); regions_for and
 // lock_endpoints_for are const and may be called from any thread.
@@ -58,6 +59,14 @@ class LiveNetwork {
   std::vector<RegionEndpoints> regions_for(const std::string& client) const;
   std::vector<std::string> lock_endpoints_for(const std::string& client) const;
 
+  // The replicas (db:REGION/replica-K) whose streaming replication a fault of `scenario` reaches:
+  // each needs proxy_replication() and its primary_conninfo pointed at that proxy
+  // (replica_redirect.h) before the faults start.
+  std::vector<std::string> replicas_to_redirect(const Scenario& scenario) const;
+  // Starts the proxy of `replica`'s replication link to its primary at host:port (where its
+  // primary_conninfo pointed); returns the port it listens on, on 127.0.0.1.
+  Result<int> proxy_replication(const std::string& replica, const std::string& host, int port);
+
   // Imposes the partition, delay or drop `fault`, the target `holder` read as `holder_engine`
   // (engine-N). Returns an id for lift() and, in `links`, the cut or impaired links as
   // "client->backend" ("<-" / "->" for one-way cuts). -1 when the fault reaches no link.
@@ -78,6 +87,7 @@ class LiveNetwork {
   std::map<std::pair<std::string, std::string>, std::unique_ptr<TcpProxy>> proxies_;  // (client, backend)
   std::map<int, std::unique_ptr<Impairment>> active_;
   int next_id_ = 1;
+  std::uint64_t next_seed_ = 0;  // the replication proxies' drop draws
 };
 
 }  // namespace rehearse::live

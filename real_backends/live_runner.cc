@@ -28,6 +28,7 @@
 #include "real_backends/live_lock.h"
 #include "real_backends/live_network.h"
 #include "real_backends/live_traffic.h"
+#include "real_backends/replica_redirect.h"
 
 namespace rehearse::live {
 
@@ -403,6 +404,15 @@ Result<RunResult> run_live(const LiveSetup& setup, const MigrationPlan& plan, co
   Status reachable = check_reachable(setup);
   if (!reachable.is_ok()) return reachable;
   const auto wall_start = std::chrono::steady_clock::now();
+  // A run killed while it had a replica's replication pointed at its proxy left that replica
+  // streaming from nowhere: set back before anything else, whatever this run's faults.
+  std::vector<std::pair<std::string, std::string>> replicas;
+  for (const auto& region : setup.regions) {
+    for (std::size_t r = 0; r < region.replicas.size(); ++r) replicas.emplace_back(fmt::format("db:{}/replica-{}", region.name, r + 1), region.replicas[r]);
+  }
+  Result<std::vector<std::string>> leftovers = restore_leftover_redirects(replicas);
+  if (!leftovers.is_ok()) return leftovers.status();
+  for (const auto& line : leftovers.value()) log_line(options, line);
   Result<std::string> nothing_to_do = check_checkpoints(setup, plan);
   if (!nothing_to_do.is_ok()) return nothing_to_do.status();
   if (setup.scenario.lock.backend == LockBackend::app_database) {  // before two engines race to create it
@@ -428,6 +438,21 @@ Result<RunResult> run_live(const LiveSetup& setup, const MigrationPlan& plan, co
     network = std::move(started.value());
     log_line(options, "network faults: every engine and application reaches its backends through a fault-injecting proxy");
   }
+  // Replicas whose streaming replication a fault reaches stream through a proxy for this run;
+  // destroyed (restored) before the proxies, on every way out of this function.
+  std::vector<std::unique_ptr<ReplicaRedirect>> redirects;
+  if (network != nullptr) {
+    for (const std::string& replica : network->replicas_to_redirect(setup.scenario)) {
+      auto found = std::find_if(replicas.begin(), replicas.end(), [&](const auto& r) { return r.first == replica; });
+      REHEARSE_ASSERT(found != replicas.end());
+      Result<std::unique_ptr<ReplicaRedirect>> redirect = ReplicaRedirect::start(
+          replica, found->second, [&](const std::string& host, int port) { return network->proxy_replication(replica, host, port); });
+      if (!redirect.is_ok()) return redirect.status();
+      log_line(options, fmt::format("network faults: {} streams from its primary through a proxy (127.0.0.1:{}) for this run", replica,
+                                    redirect.value()->proxy_port()));
+      redirects.push_back(std::move(redirect.value()));
+    }
+  }
   std::map<std::string, std::unique_ptr<RegionTraffic>> traffic;
   const auto& workload = setup.scenario.workload;
   for (const auto& region : setup.regions) {
@@ -450,6 +475,11 @@ Result<RunResult> run_live(const LiveSetup& setup, const MigrationPlan& plan, co
   const bool ran_out =
       supervise_engines(setup, plan, options, history, network.get(), traffic, engines, last_fault_end_us, faults_injected, not_fired);
   for (auto& [region, app] : traffic) app->stop();
+  for (auto& redirect : redirects) {  // the faults are healed: replication goes back to its own connection
+    const std::string problem = redirect->restore();
+    log_line(options, problem.empty() ? fmt::format("network faults: {} streams from its primary directly again", redirect->name()) : problem);
+  }
+  redirects.clear();
   network.reset();  // every client has stopped: the proxies go (the end snapshots connect directly)
   history.seal();  // every process has exited: the merged history is complete
 

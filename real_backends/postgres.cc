@@ -474,9 +474,14 @@ Result<TimeUs> PostgresRegionDatabase::replication_lag() {
   TimeUs lag = 0;
   Status status = guarded("replication lag", [&](pqxx::connection& connection) {
     pqxx::read_transaction tx(connection);
+    // replay_lag is measured from the standby's replies: while they cannot arrive (a partition
+    // of the replication link, live_network.h) it holds its last value. So WAL sent and not yet
+    // replayed counts as lagging since the standby's last reply, when that is longer ago: a
+    // standby that receives WAL answers within milliseconds.
     const pqxx::row row = tx.exec1(
-        "SELECT coalesce(max(extract(epoch FROM coalesce(replay_lag, interval '0')) * 1000000), 0)::bigint "
-        "FROM pg_stat_replication");
+        "SELECT coalesce(max(greatest(extract(epoch FROM coalesce(replay_lag, interval '0')), "
+        "CASE WHEN replay_lsn < sent_lsn AND reply_time IS NOT NULL THEN extract(epoch FROM clock_timestamp() - reply_time) ELSE 0 END)"
+        " * 1000000), 0)::bigint FROM pg_stat_replication");
     lag = row[0].as<std::int64_t>();
     return Status::ok();
   });

@@ -460,6 +460,7 @@ void SimDatabase::ship(std::int64_t rows, const ChangeBody& body, const StreamSt
     TimeUs arrival = now + flush + us(costs_.replica_base_delay_us) + shipping;
     if (replica.transit.high_us > 0) arrival += rng_.uniform(replica.transit.low_us, replica.transit.high_us);  // cross-region
     TimeUs injected = std::max(extra, replica_extra);  // replication_lag faults
+    if (now < replica.cut_until_us) injected = std::max(injected, replica.cut_until_us - now);  // a partition: held until the heal
     if (kernel_.buggify().fires(FaultSite::replication_apply_stall)) {  // BUGGIFY: the replica stalls
       injected += kernel_.buggify().draw_us(FaultSite::replication_apply_stall, 500 * kMs, kBuggifyReplicaStallMaxUs);
     }
@@ -1425,6 +1426,12 @@ void SimDatabase::add_replica_lag(int replica, TimeUs extra_us, TimeUs until_us)
   Replica& target = replicas_[static_cast<std::size_t>(replica - 1)];
   target.extra_lag_us = extra_us;
   target.extra_lag_until_us = until_us;
+}
+
+void SimDatabase::cut_replica(int replica, TimeUs until_us) {
+  REHEARSE_ASSERT(replica >= 1 && replica <= replica_count());
+  Replica& target = replicas_[static_cast<std::size_t>(replica - 1)];
+  target.cut_until_us = std::max(target.cut_until_us, until_us);
 }
 
 void SimDatabase::set_replica_transit(const std::vector<DurationRange>& transit) {

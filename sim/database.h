@@ -184,6 +184,10 @@ class SimDatabase {
   // The same for one replica only (1-based): changes committed before `until_us` reach it
   // `extra_us` later. The larger of this and the database-wide lag applies.
   void add_replica_lag(int replica, TimeUs extra_us, TimeUs until_us);
+  // A partition cuts the replica (1-based) off its primary until `until_us`: what is shipped
+  // meanwhile reaches it no earlier than the heal (streaming replication is a TCP link like any
+  // other: live, it passes the runner's proxy and the cut holds its WAL).
+  void cut_replica(int replica, TimeUs until_us);
   // Global topology: each replica's extra one-way delay for changes shipped to it from another
   // region (drawn per change; an all-zero range = the same region, nothing drawn).
   // REQUIRES: one range per replica.
@@ -230,6 +234,7 @@ class SimDatabase {
     DurationRange transit{0, 0};  // cross-region shipping delay (global topology)
     TimeUs extra_lag_us = 0;      // a replication_lag fault on this replica alone
     TimeUs extra_lag_until_us = 0;
+    TimeUs cut_until_us = 0;      // a partition from its primary (cut_replica)
     int lane = -1;  // its replays' kernel lane: last_apply_us never goes backwards
   };
   // A backfill batch's rows: its UPDATE walks them in id order, locking row `low` at first_us

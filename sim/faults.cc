@@ -238,6 +238,8 @@ void FaultInjector::partition(const FaultSpec& fault, const std::vector<Node*>& 
     for (Node* node : resolve_all(fault.from)) other.push_back(node);
   }
   const int id = world_.network().add_partition(side, other, fault.oneway);
+  const TimeUs now = world_.kernel().now();
+  world_.cut_replication(std::min(now + fault.for_us, std::max(now, world_.scenario().duration_us)));
   end_after(fault, [this, id] { world_.network().remove_partition(id); });
 }
 

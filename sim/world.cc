@@ -481,6 +481,18 @@ std::map<std::string, std::string> World::region_states() const {
   return states;
 }
 
+void World::cut_replication(TimeUs until_us) {
+  for (const auto& [writer, names] : replica_names_) {
+    auto primary = primaries_.find(writer);
+    auto database = databases_.find(writer);
+    if (primary == primaries_.end() || database == databases_.end()) continue;
+    for (std::size_t r = 0; r < names.size(); ++r) {
+      const Node* replica = kernel_->find_node(names[r]);
+      if (replica != nullptr && network_->cut(*primary->second, *replica)) database->second->cut_replica(static_cast<int>(r + 1), until_us);
+    }
+  }
+}
+
 int World::global_replica_number(const Node& node) const {
   if (!global()) return 0;
   auto found = replica_names_.find(scenario_.topology.home);

@@ -83,6 +83,9 @@ class World {
   // For the fault injector.
   Kernel& kernel() { return *kernel_; }
   Network& network() { return *network_; }
+  // Every replica the network now cuts off from its primary's WAL (primary -> replica) is held
+  // until `until_us` (SimDatabase::cut_replica): called when a partition starts.
+  void cut_replication(TimeUs until_us);
   const Scenario& scenario() const { return scenario_; }
   // The nodes a fault target names (see scenario-format.md, "Node names"); empty when the
   // target is `holder` and nobody holds the lock.

@@ -19,6 +19,7 @@
 #include <functional>
 #include <memory>
 #include <random>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -496,10 +497,11 @@ TEST_F(LiveTest, DelayedEngineCompletes) {
   expect_cents_match("parcels");
 }
 
-// Network faults the proxies cannot make real are refused with the fault's line: a primary
-// cut from its own replica (streaming replication does not pass a proxy), a delay of a
-// database that streams to a replica. A partition they can make real is accepted.
-TEST_F(LiveTest, RefusesNetworkFaultsOnReplication) {
+// Network faults on streaming replication: a primary cut from its own replica and a delay of a
+// database that streams to a replica are accepted (the replica's primary_conninfo is pointed at
+// a proxy for the run); a replica that is not on this machine cannot be pointed at the runner's
+// proxy, so a fault reaching its replication is refused with the fault's line.
+TEST_F(LiveTest, NetworkFaultsOnReplicationNeedTheReplicaOnThisMachine) {
   LiveConfig live_config = config("refused_network");
   FaultSpec partition;
   partition.kind = FaultKind::partition;
@@ -507,10 +509,8 @@ TEST_F(LiveTest, RefusesNetworkFaultsOnReplication) {
   partition.targets = {"db:us-east-1"};
   partition.for_us = 5 * kSec;
   live_config.scenario.faults = {partition};
-  Status refused = live::check_supported(setup_of(live_config));
-  EXPECT_TRUE(refused.is_unavailable()) << refused.to_string();
-  EXPECT_NE(refused.message().find("line 4"), std::string::npos) << refused.message();
-  EXPECT_NE(refused.message().find("streaming replication"), std::string::npos) << refused.message();
+  Status checked = live::check_supported(setup_of(live_config));
+  EXPECT_TRUE(checked.is_ok()) << checked.to_string();
 
   FaultSpec delay;
   delay.kind = FaultKind::delay;
@@ -519,13 +519,196 @@ TEST_F(LiveTest, RefusesNetworkFaultsOnReplication) {
   delay.extra_us = 100 * kMs;
   delay.for_us = 5 * kSec;
   live_config.scenario.faults = {delay};
-  refused = live::check_supported(setup_of(live_config));
+  checked = live::check_supported(setup_of(live_config));
+  EXPECT_TRUE(checked.is_ok()) << checked.to_string();
+
+  LiveConfig remote = live_config;
+  remote.regions[0].replicas = {"host=10.255.255.1 port=5432 dbname=app user=postgres"};
+  Status refused = live::check_supported(setup_of(remote));
   EXPECT_TRUE(refused.is_unavailable()) << refused.to_string();
   EXPECT_NE(refused.message().find("line 5"), std::string::npos) << refused.message();
+  EXPECT_NE(refused.message().find("db:us-east-1/replica-1 streams from db:us-east-1"), std::string::npos) << refused.message();
+  EXPECT_NE(refused.message().find("10.255.255.1"), std::string::npos) << refused.message();
+  partition.targets = {"db:us-east-1/replica-1"};
+  partition.from = {"db:us-east-1"};
+  remote.scenario.faults = {partition};
+  refused = live::check_supported(setup_of(remote));
+  EXPECT_TRUE(refused.is_unavailable()) << refused.to_string();
+  EXPECT_NE(refused.message().find("line 4"), std::string::npos) << refused.message();
+  // A fault that does not reach the remote replica's replication is still made real.
+  partition.targets = {"eu-west-1"};
+  partition.from.clear();
+  remote.scenario.faults = {partition};
+  EXPECT_TRUE(live::check_supported(setup_of(remote)).is_ok());
+}
 
-  partition.targets = {"eu-west-1"};  // its primary has no replica: every link it has is proxied
-  live_config.scenario.faults = {partition};
-  EXPECT_TRUE(live::check_supported(setup_of(live_config)).is_ok());
+// What the replica's replication looks like from the replica: its primary_conninfo, the
+// original a run keeps beside it, and the WAL receiver's pid and sender port.
+struct ReplicationView {
+  std::string conninfo;
+  std::string stored;
+  std::string receiver_pid;
+  std::string sender_port;
+};
+ReplicationView replication_view() {
+  const std::string replica = testing::live_pg_dsn("PG_US_EAST_1_REPLICA_1");
+  ReplicationView view;
+  view.conninfo = scalar(replica, "SHOW primary_conninfo");
+  view.stored = scalar(replica, "SELECT coalesce(current_setting('rehearse.primary_conninfo_before', true), '')");
+  for (int attempt = 0; attempt < 100; ++attempt) {  // a WAL receiver restarting shows no row for a moment
+    view.receiver_pid = scalar(replica, "SELECT coalesce(max(pid)::text, '') FROM pg_stat_wal_receiver WHERE status = 'streaming'");
+    view.sender_port = scalar(replica, "SELECT coalesce(max(sender_port)::text, '') FROM pg_stat_wal_receiver WHERE status = 'streaming'");
+    if (!view.receiver_pid.empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return view;
+}
+
+// The backfill throttle notes the engine wrote for `region` (core/engine.cc wait_for_replicas).
+std::vector<const Event*> throttle_notes(const History& history, const std::string& region) {
+  std::vector<const Event*> notes;
+  for (const Event& event : history.events()) {
+    if (event.kind == EventKind::message && event.region == region && event.detail.rfind("backfill throttled: replication lag", 0) == 0) {
+      notes.push_back(&event);
+    }
+  }
+  return notes;
+}
+
+std::map<std::string, std::vector<std::string>> phases_by_region(const History& history);
+
+// Drops `table` and forgets its migration `table`_to_cents on both primaries, so that the test
+// runs again on servers kept between runs (REHEARSE_LIVE_RUNNING=1).
+void forget_migration(const std::string& table) {
+  for (const std::string& primary : primaries()) {
+    pqxx::connection connection(primary);
+    pqxx::nontransaction tx(connection);
+    tx.exec("DROP TABLE IF EXISTS " + tx.quote_name(table));
+    for (const char* state : {"rehearse_checkpoint", "rehearse_fence"}) {
+      if (tx.exec1(fmt::format("SELECT to_regclass('{}') IS NOT NULL", state))[0].as<bool>()) {
+        tx.exec(fmt::format("DELETE FROM {} WHERE migration = {}", state, tx.quote(table + "_to_cents")));
+      }
+    }
+  }
+}
+
+// Issue 16, acceptance 2: us-east-1's replica cut from its primary for 4 s during the backfill.
+// The replica's replication runs through the runner's proxy for the run; the cut holds its WAL,
+// its lag grows past max_replication_lag and the engine throttles the backfill (the note the
+// simulated engine writes too); after the heal the replica catches up, the migration completes
+// with the data intact on the primary and the replica, and the replica streams from its primary
+// directly again with its own primary_conninfo. The same scenario simulated goes through the
+// same phases and throttles too.
+TEST_F(LiveTest, ReplicaPartitionedFromItsPrimaryThrottlesTheBackfill) {
+  const ReplicationView before = replication_view();
+  ASSERT_FALSE(before.conninfo.empty());
+  ASSERT_EQ(before.stored, "");
+  ASSERT_EQ(before.sender_port, std::to_string(testing::live_port("PG_US_EAST_1"))) << "the replica does not stream from its primary";
+  forget_migration("replica_cut");
+  LiveConfig live_config = config("replica_cut");
+  Scenario& scenario = live_config.scenario;
+  scenario.table.rows = 20000;
+  scenario.engine.batch_size = 200;
+  scenario.engine.max_replication_lag_us = 500 * kMs;
+  FaultSpec cut;
+  cut.kind = FaultKind::partition;
+  cut.line = 1;
+  cut.targets = {"db:us-east-1/replica-1"};
+  cut.from = {"db:us-east-1"};
+  cut.at_phase = PhaseTrigger{"backfill", "us-east-1", 0};
+  cut.for_us = 4 * kSec;
+  scenario.faults = {cut};
+  std::ostringstream log;
+  Result<MigrationPlan> plan = compile_plan(scenario);
+  ASSERT_TRUE(plan.is_ok()) << plan.status().to_string();
+  live::LiveOptions options = cli::live_run_options(REHEARSE_BINARY);
+  options.prepare = true;
+  options.log = &log;
+  Observations observations;
+  options.observations = &observations;
+  Result<RunResult> result = live::run_live(setup_of(live_config), plan.value(), options);
+  ASSERT_TRUE(result.is_ok()) << result.status().to_string();
+  expect_clean(result.value());
+  EXPECT_NE(log.str().find("db:us-east-1/replica-1 streams from its primary through a proxy"), std::string::npos) << log.str();
+  EXPECT_NE(log.str().find("db:us-east-1/replica-1 streams from its primary directly again"), std::string::npos) << log.str();
+  TimeUs cut_start = -1, cut_end = -1;
+  for (const Event& event : result.value().history.events()) {
+    if (event.kind == EventKind::fault_start && event.detail.find("db:us-east-1/replica-1<->db:us-east-1") != std::string::npos) cut_start = event.time_us;
+    if (event.kind == EventKind::fault_end && cut_start >= 0 && cut_end < 0) cut_end = event.time_us;
+  }
+  std::string faults_seen;
+  for (const Event& event : result.value().history.events()) {
+    if (event.kind == EventKind::fault_start || event.kind == EventKind::fault_end || event.kind == EventKind::fault_skipped) faults_seen += event.detail + "\n";
+  }
+  ASSERT_GE(cut_start, 0) << "the cut of the replication link was not recorded:\n" << faults_seen << log.str();
+  ASSERT_GE(cut_end, cut_start);
+  const std::vector<const Event*> throttled = throttle_notes(result.value().history, "us-east-1");
+  ASSERT_FALSE(throttled.empty()) << "the backfill was not throttled during the cut";
+  EXPECT_TRUE(std::any_of(throttled.begin(), throttled.end(),
+                          [&](const Event* note) { return note->time_us >= cut_start && note->time_us <= cut_end + kSec; }))
+      << "no throttle inside the cut";
+  expect_cents_match("replica_cut");  // the replica caught up: every row converted there too
+  const ReplicationView after = replication_view();
+  EXPECT_EQ(after.conninfo, before.conninfo);
+  EXPECT_EQ(after.stored, "");
+  EXPECT_EQ(after.sender_port, before.sender_port);
+
+  // The simulated twin: the same scenario, the same phases per region, throttled too.
+  sim::World world(scenario, scenario.seed, plan.value());
+  const RunResult simulated = world.run();
+  EXPECT_EQ(simulated.outcome, "completed");
+  EXPECT_EQ(phases_by_region(result.value().history), phases_by_region(simulated.history));
+  EXPECT_FALSE(throttle_notes(simulated.history, "us-east-1").empty()) << "the simulated backfill was not throttled";
+}
+
+// A run without network faults leaves the replica's replication alone (the same
+// primary_conninfo, the same WAL receiver process); and one that finds a replica left pointed at
+// a proxy by a killed run (primary_conninfo on a dead port, the original kept beside it) sets it
+// back before it starts, whatever its own faults.
+TEST_F(LiveTest, ReplicaConninfoUntouchedWithoutNetworkFaultsAndRestoredAfterAKilledRun) {
+  const ReplicationView before = replication_view();
+  ASSERT_EQ(before.stored, "");
+  forget_migration("replica_untouched");
+  forget_migration("replica_untouched_again");
+  LiveConfig live_config = config("replica_untouched");
+  live_config.scenario.table.rows = 2000;
+  Result<RunResult> result = run(live_config);
+  ASSERT_TRUE(result.is_ok()) << result.status().to_string();
+  expect_clean(result.value());
+  const ReplicationView untouched = replication_view();
+  EXPECT_EQ(untouched.conninfo, before.conninfo);
+  EXPECT_EQ(untouched.stored, "");
+  EXPECT_EQ(untouched.receiver_pid, before.receiver_pid) << "the WAL receiver was restarted";
+
+  // What a run killed while the replica streamed through its proxy leaves behind.
+  {
+    pqxx::connection replica(testing::live_pg_dsn("PG_US_EAST_1_REPLICA_1"));
+    pqxx::nontransaction tx(replica);
+    tx.exec("SET rehearse.primary_conninfo_before = ''");
+    tx.exec("ALTER SYSTEM SET rehearse.primary_conninfo_before = " + tx.quote(before.conninfo));
+    tx.exec("ALTER SYSTEM SET primary_conninfo = 'host=127.0.0.1 port=1 user=postgres'");
+    tx.exec("SELECT pg_reload_conf()");
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(scalar(testing::live_pg_dsn("PG_US_EAST_1_REPLICA_1"), "SHOW primary_conninfo"), "host=127.0.0.1 port=1 user=postgres");
+  live_config.scenario.migration.name = "replica_untouched_again_to_cents";
+  live_config.scenario.table.name = "replica_untouched_again";
+  std::ostringstream log;
+  Result<MigrationPlan> plan = compile_plan(live_config.scenario);
+  ASSERT_TRUE(plan.is_ok());
+  live::LiveOptions options = cli::live_run_options(REHEARSE_BINARY);
+  options.prepare = true;
+  options.log = &log;
+  result = live::run_live(setup_of(live_config), plan.value(), options);
+  ASSERT_TRUE(result.is_ok()) << result.status().to_string();
+  expect_clean(result.value());
+  EXPECT_NE(log.str().find("db:us-east-1/replica-1: a killed run had left its primary_conninfo pointed at a proxy; restored it"),
+            std::string::npos)
+      << log.str();
+  const ReplicationView restored = replication_view();
+  EXPECT_EQ(restored.conninfo, before.conninfo);
+  EXPECT_EQ(restored.stored, "");
+  EXPECT_EQ(restored.sender_port, before.sender_port);
 }
 
 // A fault that cannot be made real is refused before anything runs (exit code 3 from the CLI),
