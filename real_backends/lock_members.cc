@@ -5,7 +5,6 @@
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -16,6 +15,7 @@
 
 #include <charconv>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -123,30 +123,24 @@ bool split_host_port(const std::string& endpoint, std::string* host, int* port) 
   return true;
 }
 
+// Every step with an error code: a process may exit while its entries are read.
 pid_t pid_listening_on(int port) {
   const std::set<std::string> inodes = listening_inodes(port);
   if (inodes.empty()) return 0;
-  DIR* proc = ::opendir("/proc");
-  if (proc == nullptr) return 0;
-  pid_t found = 0;
-  while (dirent* entry = ::readdir(proc)) {
-    const std::string name = entry->d_name;
+  std::error_code error;
+  for (std::filesystem::directory_iterator process("/proc", error), end; !error && process != end; process.increment(error)) {
+    const std::string name = process->path().filename().string();
     if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
-    const std::string fd_dir = "/proc/" + name + "/fd";
-    DIR* fds = ::opendir(fd_dir.c_str());
-    if (fds == nullptr) continue;  // another user's process
-    while (dirent* fd = ::readdir(fds)) {
-      const std::string target = read_link(fd_dir + "/" + fd->d_name);
+    std::error_code unreadable;  // another user's process, or gone: skipped
+    for (std::filesystem::directory_iterator fd(process->path() / "fd", unreadable); !unreadable && fd != end;
+         fd.increment(unreadable)) {
+      const std::string target = read_link(fd->path().string());
       if (target.rfind("socket:[", 0) == 0 && inodes.count(target.substr(8, target.size() - 9)) > 0) {
-        found = static_cast<pid_t>(std::stol(name));
-        break;
+        return static_cast<pid_t>(std::stol(name));
       }
     }
-    ::closedir(fds);
-    if (found != 0) break;
   }
-  ::closedir(proc);
-  return found;
+  return 0;
 }
 
 Result<MemberProcess> stop_member(int port) {

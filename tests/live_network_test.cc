@@ -80,15 +80,22 @@ TEST(LiveNetworkTest, OnlyScenariosWithNetworkFaultsNeedProxies) {
   EXPECT_TRUE(needs_proxies(scenario));
 }
 
-// Refusals name the pair that streaming replication connects; what proxies can cut passes.
-TEST(LiveNetworkTest, FaultsReachingReplicationAreRefused) {
+// Faults that reach streaming replication pass when the replica is on this machine (its
+// primary_conninfo is pointed at a proxy, replica_redirect.h) and are refused, naming the pair,
+// when it is not; malformed network faults are refused; what proxies can cut passes.
+TEST(LiveNetworkTest, FaultsReachingReplicationNeedTheReplicaOnThisMachine) {
   const Scenario scenario = two_engines();
   auto refusal = [&](const FaultSpec& fault) { return network_fault_refusal(fault, scenario, kRegions, kLock); };
-  EXPECT_NE(refusal(network_fault(FaultKind::partition, {"db:us-east-1"})).find("streaming replication"), std::string::npos);
-  EXPECT_NE(refusal(network_fault(FaultKind::partition, {"db:us-east-1/replica-1"}, {"db:us-east-1"})).find("streaming replication"),
-            std::string::npos);
-  EXPECT_NE(refusal(network_fault(FaultKind::delay, {"us-east-1"})), "");
-  EXPECT_NE(refusal(network_fault(FaultKind::drop, {"db:us-east-1/replica-1"})), "");
+  EXPECT_EQ(refusal(network_fault(FaultKind::partition, {"db:us-east-1"})), "");
+  EXPECT_EQ(refusal(network_fault(FaultKind::partition, {"db:us-east-1/replica-1"}, {"db:us-east-1"})), "");
+  EXPECT_EQ(refusal(network_fault(FaultKind::delay, {"us-east-1"})), "");
+  EXPECT_EQ(refusal(network_fault(FaultKind::drop, {"db:us-east-1/replica-1"})), "");
+  std::vector<RegionEndpoints> remote = kRegions;
+  remote[0].replicas = {"host=replica.example port=5432 dbname=app user=postgres"};
+  const std::string refused = network_fault_refusal(network_fault(FaultKind::partition, {"db:us-east-1/replica-1"}, {"db:us-east-1"}),
+                                                    scenario, remote, kLock);
+  EXPECT_NE(refused.find("db:us-east-1/replica-1 streams from db:us-east-1"), std::string::npos) << refused;
+  EXPECT_NE(refused.find("only for a replica on this machine"), std::string::npos) << refused;
   EXPECT_NE(refusal(network_fault(FaultKind::partition, {"nowhere"})).find("nowhere"), std::string::npos);
   FaultSpec forever = network_fault(FaultKind::partition, {"engine-1"});
   forever.for_us = 0;
