@@ -326,6 +326,8 @@ bool supervise_engines(const LiveSetup& setup, const MigrationPlan& plan, const 
 Status check_supported(const LiveSetup& setup) {
   Status endpoints = check_lock_endpoints(setup.scenario.lock.backend, setup.lock_endpoints);
   if (!endpoints.is_ok()) return endpoints;
+  Status replica = check_lock_replica(setup.scenario.lock, setup.lock_endpoints);
+  if (!replica.is_ok()) return replica;
   return check_live_faults(setup.scenario, setup.regions, setup.lock_endpoints);
 }
 
@@ -341,7 +343,7 @@ Status check_reachable(const LiveSetup& setup) {
       }
     }
   }
-  Status pinged = ping_lock_store(setup.scenario.lock.backend, setup.lock_endpoints);
+  Status pinged = ping_lock_store(setup.scenario.lock.backend, setup.lock_endpoints, setup.scenario.lock.replica);
   if (!pinged.is_ok()) {
     return Status::unavailable(fmt::format("lock store ({}) unreachable: {}", to_string(setup.scenario.lock.backend), pinged.message()));
   }
