@@ -696,6 +696,17 @@ LiveConfig failover_live_config(const std::string& table, bool cut) {
   LiveConfig config = *loaded.config;
   config.scenario.table.name = table;
   config.scenario.migration.name = table + "_to_cents";
+  // A run of its own even on servers kept running (REHEARSE_LIVE_RUNNING=1): no table, checkpoint,
+  // fence row or lock key of an earlier run (live-up restarts a stopped Redis 1 empty, so an old
+  // fence row would hold a token the new counter has not reached).
+  pqxx::connection connection(testing::live_pg_dsn("PG_US_EAST_1"));
+  pqxx::nontransaction(connection).exec(fmt::format(
+      "DROP TABLE IF EXISTS {0}; DO $$ BEGIN "
+      "IF to_regclass('rehearse_checkpoint') IS NOT NULL THEN DELETE FROM rehearse_checkpoint WHERE migration = '{0}_to_cents'; END IF; "
+      "IF to_regclass('rehearse_fence') IS NOT NULL THEN DELETE FROM rehearse_fence WHERE migration = '{0}_to_cents'; END IF; END $$",
+      table));
+  const std::string lock_key = "rehearse:lock:" + table + "_to_cents";
+  (void)live::redis_command_once(live::parse_redis_endpoint(testing::live_endpoint("REDIS_1")).value(), {"DEL", lock_key, lock_key + ":token"});
   if (!cut) std::erase_if(config.scenario.faults, [](const FaultSpec& fault) { return fault.kind == FaultKind::partition; });
   return config;
 }
@@ -754,7 +765,6 @@ TEST_F(LiveTest, RedisFailoverLosesTheLockAsTheSimulatorShows) {
     }
   }
   EXPECT_EQ(violated(live_run), violated(simulated));
-  for (const auto& violation : live_run.violations) ADD_FAILURE() << "seen: " << violation.invariant << ": " << violation.detail;
 }
 
 // The same failover with the replication link intact: the replica had received the key and the
