@@ -665,9 +665,11 @@ TEST_F(LiveTest, RedisLockClientFollowsThePromotedReplica) {
     EXPECT_TRUE(holder.is_ok() && holder.value() == "engine-1:11") << (holder.is_ok() ? holder.value() : holder.status().to_string());
     EXPECT_TRUE(first->release(held.value()).is_ok());
     Result<Lease> next = second->try_acquire(ttl_us);
-    ASSERT_TRUE(next.is_ok()) << next.status().to_string();
-    EXPECT_EQ(next.value().token, 2) << "the promoted replica's counter continues the replicated one";
-    EXPECT_TRUE(second->release(next.value()).is_ok());
+    EXPECT_TRUE(next.is_ok()) << next.status().to_string();  // no ASSERT: the roles are restored below
+    if (next.is_ok()) {
+      EXPECT_EQ(next.value().token, 2) << "the promoted replica's counter continues the replicated one";
+      EXPECT_TRUE(second->release(next.value()).is_ok());
+    }
   }
   // Back to live-up's roles: Redis 1 the master, the replica following it.
   (void)command(master_endpoint, {"REPLICAOF", "NO", "ONE"});
