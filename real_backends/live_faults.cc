@@ -18,6 +18,7 @@
 #include "real_backends/live_lock.h"
 #include "real_backends/lock_members.h"
 #include "real_backends/redis_node.h"
+#include "real_backends/tcp_proxy.h"
 
 namespace rehearse::live {
 
@@ -26,6 +27,7 @@ constexpr TimeUs kSelfStopWaitUs = 1 * kSec;     // then the runner sends SIGSTO
 constexpr int kRedisStartPolls = 100;            // x 50 ms: a restarted server must answer in 5 s
 constexpr int kMemberStartWaitMs = 10000;        // a restarted etcd / ZooKeeper member must listen in 10 s
 constexpr int kZooKeeperElectionPolls = 150;     // x 100 ms: the others elect a new leader in 15 s
+constexpr int kRedisStopPolls = 100;             // x 50 ms: a stopped master must stop answering in 5 s
 
 std::string join(const std::vector<std::string>& names) { return fmt::format("{}", fmt::join(names, ",")); }
 
@@ -44,7 +46,7 @@ std::string describe(const FaultSpec& fault) {
     case FaultKind::delay: return fmt::format("delay {} by {} ms for {} ms", target, fault.extra_us / kMs, fault.for_us / kMs);
     case FaultKind::drop:
       return fmt::format("drop {:.0f}% of {}'s messages (as connection resets) for {} ms", fault.probability * 100, target, fault.for_us / kMs);
-    case FaultKind::failover: return fmt::format("failover of {}", target);
+    case FaultKind::failover: return fmt::format("failover of {}", target);  // as sim/faults.cc says it
     default: return fmt::format("{} {}", to_string(fault.kind), target);
   }
 }
@@ -83,6 +85,37 @@ bool consensus(LockBackend backend) { return backend == LockBackend::etcd || bac
 bool loopback_member(const std::string& endpoint, int* port) {
   std::string host;
   return split_host_port(endpoint, &host, port) && loopback(host);
+}
+
+// The redis lock servers (1 = lock-1, 2 = lock-2) a fault's names stand for: `lock` and the
+// lock's region both, `lock-N` that one.
+std::vector<int> lock_servers_named(const std::vector<std::string>& names, const std::string& lock_region) {
+  std::vector<int> servers;
+  for (const auto& name : names) {
+    const int number = lock_number(name);
+    if (name == "lock" || name == lock_region) {
+      servers.insert(servers.end(), {1, 2});
+    } else if (number == 1 || number == 2) {
+      servers.push_back(number);
+    }
+  }
+  return servers;
+}
+
+// Whether a partition puts the redis master (lock-1) and its replica (lock-2) on two sides:
+// then the replication link between them is cut (LiveFaults::cut_replication).
+bool splits_replication(const FaultSpec& fault, const Scenario& scenario, const std::vector<RegionEndpoints>& regions) {
+  if (fault.kind != FaultKind::partition || scenario.lock.backend != LockBackend::redis || !scenario.lock.replica) return false;
+  const std::string lock_region = !scenario.lock.region.empty() ? scenario.lock.region : regions.empty() ? "" : regions.front().name;
+  const std::vector<int> side = lock_servers_named(fault.targets, lock_region);
+  std::vector<int> other = lock_servers_named(fault.from, lock_region);
+  auto has = [](const std::vector<int>& servers, int number) { return std::find(servers.begin(), servers.end(), number) != servers.end(); };
+  if (fault.from.empty()) {
+    for (int number : {1, 2}) {
+      if (!has(side, number)) other.push_back(number);
+    }
+  }
+  return (has(side, 1) && has(other, 2)) || (has(side, 2) && has(other, 1));
 }
 
 Status refuse(const FaultSpec& fault, const std::string& why) {
@@ -130,6 +163,7 @@ struct LiveFaults::Active {
   std::unique_ptr<pqxx::work> transaction;
   std::vector<std::string> paused_replicas;  // replication_lag
   int network_id = -1;                       // partition, delay, drop: LiveNetwork::impose()'s id
+  bool replication_cut = false;              // a partition that cut the redis replication link
   std::string skipped;                       // why it found nothing to act on when it came
 };
 
@@ -197,6 +231,9 @@ Status check_live_faults(const Scenario& scenario, const std::vector<RegionEndpo
       case FaultKind::partition:
       case FaultKind::delay:
       case FaultKind::drop: {
+        if (splits_replication(fault, scenario, regions) && fault.oneway) {
+          return refuse(fault, "a one-way cut of the Redis replication link is not built (a partition of lock-1 from lock-2 cuts it both ways)");
+        }
         const std::string why = network_fault_refusal(fault, scenario, regions, lock_endpoints);
         if (!why.empty()) return refuse(fault, why);
         break;
@@ -209,6 +246,19 @@ Status check_live_faults(const Scenario& scenario, const std::vector<RegionEndpo
           return refuse(fault, "a failover of the lock's database (its primary promoted to a replica that lost the lock row's last "
                                "update) is not made real: the live regions' primaries are not failed over in this build");
         }
+        if (scenario.lock.backend == LockBackend::redis) {
+          if (!scenario.lock.replica || lock_endpoints.size() != 2) {
+            return refuse(fault, "only the redis lock with `replica: true` (lock.endpoints: [MASTER, REPLICA]) has a replica to promote");
+          }
+          if (target != "lock" && lock_number(target) != 1 && lock_number(target) != 2) {
+            return refuse(fault, "a redis failover's target is lock (or lock-1 / lock-2)");
+          }
+          for (const auto& text : lock_endpoints) {
+            Result<RedisEndpoint> endpoint = parse_redis_endpoint(text);
+            if (!endpoint.is_ok() || !loopback(endpoint.value().host)) return refuse(fault, "only lock servers on this machine can fail over (the master is stopped)");
+          }
+          break;
+        }
         const int lock = lock_number(target);
         if (!consensus(scenario.lock.backend)) return refuse(fault, "the local lock servers have no replica to promote");
         if (lock < 1 || lock > static_cast<int>(lock_endpoints.size())) {
@@ -218,7 +268,6 @@ Status check_live_faults(const Scenario& scenario, const std::vector<RegionEndpo
           for (const std::string& endpoint : lock_endpoints) {
             int port = 0;
             if (!loopback_member(endpoint, &port)) return refuse(fault, "a ZooKeeper failover restarts the leader: every member must be on this machine");
-          }
         }
         break;
       }
@@ -319,7 +368,9 @@ void LiveFaults::start(Active& fault) {
   ++injected_;
   fault.state = Active::State::done;
   if (network_fault(spec.kind)) return start_network(fault);
-  if (spec.kind == FaultKind::failover) return start_failover(fault);
+  if (spec.kind == FaultKind::failover) {
+    return context_.scenario.lock.backend == LockBackend::redis ? start_redis_failover(fault) : start_consensus_failover(fault);
+  }
   if (spec.kind == FaultKind::pause || (spec.kind == FaultKind::crash && lock_number(fault.target) == 0)) {
     int number = engine_number(fault.target);
     if (fault.target == "holder") number = holder_engine();
@@ -436,7 +487,7 @@ void LiveFaults::start(Active& fault) {
 int LiveFaults::holder_engine() const {
   Result<std::string> value = current_holder(context_.scenario.lock.backend,
                                              lock_store_endpoints(context_.scenario, context_.regions, context_.lock_endpoints),
-                                             context_.lock_key);
+                                             context_.lock_key, context_.scenario.lock.replica);
   return value.is_ok() ? engine_number(value.value().substr(0, value.value().find(':'))) : 0;
 }
 
@@ -457,8 +508,17 @@ void LiveFaults::start_network(Active& fault) {
     holder = fmt::format("engine-{}", number);
   }
   std::vector<std::string> links;
+  if (splits_replication(spec, context_.scenario, context_.regions)) {
+    Result<std::string> cut = cut_replication();
+    if (cut.is_ok()) {
+      fault.replication_cut = true;
+      links.push_back(cut.value());
+    } else {
+      log("fault: the replication link was not cut: " + cut.status().message());
+    }
+  }
   fault.network_id = context_.network->impose(spec, holder, links);
-  if (fault.network_id < 0) {
+  if (fault.network_id < 0 && !fault.replication_cut) {
     record(fault, EventKind::fault_skipped, describe(spec) + ": no traffic flows between these nodes");
     return;
   }
@@ -475,7 +535,7 @@ void LiveFaults::start_network(Active& fault) {
 // down and another member leads. etcd: leadership moves to the next member (transfer-leadership);
 // ZooKeeper: the leader is stopped, the other two elect a new leader, the old one is started
 // again (it rejoins as a follower). Recorded as fault_start "failover of T: what happened".
-void LiveFaults::start_failover(Active& fault) {
+void LiveFaults::start_consensus_failover(Active& fault) {
   const FaultSpec& spec = fault.spec;
   const std::vector<std::string>& members = context_.lock_endpoints;
   if (context_.scenario.lock.backend == LockBackend::etcd) {
@@ -585,9 +645,11 @@ void LiveFaults::finish(Active& fault) {
       }
     }
     fault.paused_replicas.clear();
-  } else if (network_fault(spec.kind) && fault.network_id >= 0) {
-    context_.network->lift(fault.network_id);
+  } else if (network_fault(spec.kind) && (fault.network_id >= 0 || fault.replication_cut)) {
+    if (fault.network_id >= 0) context_.network->lift(fault.network_id);
     fault.network_id = -1;
+    if (fault.replication_cut) heal_replication(false);
+    fault.replication_cut = false;
     log("fault: healed " + describe(spec));
   } else if (spec.kind == FaultKind::long_transaction && fault.transaction) {
     try {
@@ -613,6 +675,127 @@ void LiveFaults::heal_all() {
     }
     if (fault->state != Active::State::waiting && fault->state != Active::State::done) finish(*fault);
   }
+  heal_replication(true);
+}
+
+namespace {
+// ROLE of a redis endpoint ("master", "slave"), or the error as text.
+std::string role_of(const std::string& text) {
+  Result<RedisValue> role = redis_command_once(parse_redis_endpoint(text).value(), {"ROLE"});
+  if (!role.is_ok()) return role.status().message();
+  return role.value().first;
+}
+
+// The integer a key holds (the token counter), 0 when it is absent or unreadable.
+std::int64_t counter_at(const std::string& text, const std::string& key) {
+  Result<RedisValue> value = redis_command_once(parse_redis_endpoint(text).value(), {"GET", key});
+  return value.is_ok() && !value.value().nil ? std::atoll(value.value().text.c_str()) : 0;
+}
+}  // namespace
+
+// Points the replica at a proxy of ours whose link is cut both ways: REPLICAOF keeps the replica's
+// dataset until a sync with the new master completes, which cannot happen while the link is cut,
+// so it stays a read-only replica holding what it had received -- as the simulated replica
+// behind a partition. Nothing it is sent is lost at the heal (heal_replication re-points it at
+// the master, which continues the stream from its backlog).
+Result<std::string> LiveFaults::cut_replication() {
+  const auto& endpoints = context_.lock_endpoints;
+  REHEARSE_ASSERT(endpoints.size() == 2);
+  if (replication_proxy_ != nullptr) {
+    ++replication_cuts_;
+    return fmt::format("lock-{}<->lock-{} (replication, already cut)", replication_replica_ + 1, 2 - replication_replica_);
+  }
+  const std::string first = role_of(endpoints[0]);
+  const std::string second = role_of(endpoints[1]);
+  if (!((first == "master" && second == "slave") || (first == "slave" && second == "master"))) {
+    return Status::unavailable(fmt::format("no master and replica to cut apart (ROLE: lock-1 {}, lock-2 {})", first, second));
+  }
+  const std::size_t replica = first == "slave" ? 0 : 1;
+  const RedisEndpoint master = parse_redis_endpoint(endpoints[1 - replica]).value();
+  Result<std::unique_ptr<TcpProxy>> proxy = TcpProxy::start(fmt::format("lock-{}->lock-{}", replica + 1, 2 - replica), master.host,
+                                                            master.port, context_.scenario.seed);
+  if (!proxy.is_ok()) return proxy.status();
+  proxy.value()->cut(ProxyDirection::both);
+  Result<RedisValue> pointed = redis_command_once(parse_redis_endpoint(endpoints[replica]).value(),
+                                                  {"REPLICAOF", "127.0.0.1", std::to_string(proxy.value()->port())});
+  if (!pointed.is_ok()) return pointed.status();
+  replication_proxy_ = std::move(proxy.value());
+  replication_master_ = endpoints[1 - replica];
+  replication_replica_ = replica;
+  replication_cuts_ = 1;
+  log(fmt::format("fault: replication lock-{} -> lock-{} cut (the replica follows a held proxy)", 2 - replica, replica + 1));
+  return fmt::format("lock-{}<->lock-{} (replication)", replica + 1, 2 - replica);
+}
+
+// The last cut healed (or `all`: the run is over): the replica, if it still is one, follows its
+// master directly again. After a failover there is nothing to restore (the replica is the master).
+void LiveFaults::heal_replication(bool all) {
+  if (replication_proxy_ == nullptr) return;
+  if (!all && --replication_cuts_ > 0) return;
+  const std::string& replica = context_.lock_endpoints[replication_replica_];
+  if (role_of(replica) == "slave") {
+    const RedisEndpoint master = parse_redis_endpoint(replication_master_).value();
+    Result<RedisValue> pointed = redis_command_once(parse_redis_endpoint(replica).value(),
+                                                    {"REPLICAOF", master.host, std::to_string(master.port)});
+    log(fmt::format("fault: replication to lock-{} {}", replication_replica_ + 1,
+                    pointed.is_ok() ? "restored" : "not restored: " + pointed.status().message()));
+  }
+  replication_proxy_.reset();
+  replication_cuts_ = 0;
+}
+
+// The redis failover of docs/lock-backends.md made real: the master (the endpoint answering ROLE
+// master) is stopped (SHUTDOWN NOSAVE: what it did not replicate is gone, as with a crashed
+// master) and the replica is promoted (REPLICAOF NO ONE) with whatever it had received. The
+// engines' clients find it at their next request (ROLE). Recorded as the simulator records it:
+// fault_start "failover of lock: lock-2 promoted: ..." ("tokens go backwards" when the promoted
+// counter is below the old master's), the old master's node_crash and the promoted node's message.
+void LiveFaults::start_redis_failover(Active& fault) {
+  const auto& endpoints = context_.lock_endpoints;
+  REHEARSE_ASSERT(endpoints.size() == 2);
+  const std::string first = role_of(endpoints[0]);
+  const std::string second = role_of(endpoints[1]);
+  if (!((first == "master" && second == "slave") || (first == "slave" && second == "master"))) {
+    record(fault, EventKind::fault_skipped,
+           fmt::format("{}: no replica to promote (ROLE: lock-1 {}, lock-2 {})", describe(fault.spec), first, second));
+    return;
+  }
+  const std::size_t old = first == "master" ? 0 : 1;
+  const std::size_t promoted = 1 - old;
+  const std::string old_name = fmt::format("lock-{}", old + 1);
+  const std::string promoted_name = fmt::format("lock-{}", promoted + 1);
+  const std::string token_key = context_.lock_key + ":token";
+  const std::int64_t old_counter = counter_at(endpoints[old], token_key);
+  const RedisEndpoint old_endpoint = parse_redis_endpoint(endpoints[old]).value();
+  const RedisEndpoint promoted_endpoint = parse_redis_endpoint(endpoints[promoted]).value();
+  // SHUTDOWN answers by closing the connection: its result says nothing (ignored on purpose).
+  (void)redis_command_once(old_endpoint, {"SHUTDOWN", "NOSAVE"});
+  bool stopped = false;
+  for (int poll = 0; poll < kRedisStopPolls && !stopped; ++poll) {
+    stopped = !redis_command_once(old_endpoint, {"PING"}).is_ok();
+    if (!stopped) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  context_.history.append(Event{.node = old_name, .kind = EventKind::node_crash, .detail = stopped ? "stopped for the failover"
+                                                                                               : "still answers after SHUTDOWN"});
+  Result<RedisValue> promotion = redis_command_once(promoted_endpoint, {"REPLICAOF", "NO", "ONE"});
+  if (replication_proxy_ != nullptr) {  // the cut link leads nowhere now
+    replication_proxy_.reset();
+    replication_cuts_ = 0;
+  }
+  if (!promotion.is_ok()) {
+    record(fault, EventKind::fault_skipped, fmt::format("{}: {} not promoted: {}", describe(fault.spec), promoted_name,
+                                                        promotion.status().message()));
+    return;
+  }
+  Result<RedisValue> key = redis_command_once(promoted_endpoint, {"GET", context_.lock_key});
+  const std::int64_t counter = counter_at(endpoints[promoted], token_key);
+  const std::string holder = key.is_ok() && !key.value().nil ? "held by " + key.value().text.substr(0, key.value().text.rfind(':')) : "free";
+  std::string detail = fmt::format("{} promoted: the key is {}, the token counter is {}", promoted_name, holder, counter);
+  if (counter < old_counter) detail += fmt::format(" (it was {} on {}: tokens go backwards)", old_counter, old_name);
+  context_.history.append(Event{.node = promoted_name, .kind = EventKind::message, .detail = detail});
+  record(fault, EventKind::fault_start, fmt::format("{}: {}", describe(fault.spec), detail));
+  log(fmt::format("fault: {} stopped; {}", old_name, detail));
+  last_end_us_ = std::max(last_end_us_, context_.history.elapsed_us());
 }
 
 }  // namespace rehearse::live

@@ -6,7 +6,9 @@
 // ZooKeeper: the leader restarted), `replication_lag: REGION` (pg_wal_replay_pause()/resume on its replicas),
 // `long_transaction: db:REGION` (a session holding ACCESS SHARE on the table, which blocks
 // DDL), and, through the fault-injecting proxies of live_network.h, `partition`, `delay` and
-// `drop` (a connection reset). Everything else is refused by check_live_faults() before the run starts. Driven from
+// `drop` (a connection reset), and with the redis lock's replica (`lock.replica: true`)
+// `failover` (the master stopped, the replica promoted by REPLICAOF NO ONE) and a partition of
+// lock-1 from lock-2 (the replica re-pointed at a proxy whose link is cut). Everything else is refused by check_live_faults() before the run starts. Driven from
 // the runner's supervisor thread by tick(); every fault is recorded as fault_start/fault_end
 // (and node_pause/node_resume/node_crash/node_restart) like the simulator records it.
 #pragma once
@@ -26,6 +28,8 @@
 #include "real_backends/postgres.h"
 
 namespace rehearse::live {
+
+class TcpProxy;
 
 struct LiveFaultContext {
   const Scenario& scenario;
@@ -74,9 +78,16 @@ class LiveFaults {
   struct Active;
   void start(Active& fault);
   void start_network(Active& fault);
-  void start_failover(Active& fault);
+  // failover of an etcd / ZooKeeper ensemble: leadership moved (etcd) or the leader restarted.
+  void start_consensus_failover(Active& fault);
   int holder_engine() const;  // the engine the lock store names as holder; 0 = none
   void finish(Active& fault);
+  // failover of the redis lock: stops the master the endpoints' ROLE names and promotes the replica.
+  void start_redis_failover(Active& fault);
+  // The redis replication link (master -> replica) cut at a proxy of ours, and restored directly.
+  // cut_replication returns the link's description, or an error when there is no replica now.
+  Result<std::string> cut_replication();
+  void heal_replication(bool all);
   // Records a fault event; a fault_skipped one also keeps its reason for not_fired().
   void record(Active& fault, EventKind kind, const std::string& detail);
   void log(const std::string& line);
@@ -85,6 +96,12 @@ class LiveFaults {
   std::vector<std::unique_ptr<Active>> faults_;
   TimeUs last_end_us_ = 0;
   int injected_ = 0;
+  // While the replication link is cut: the proxy the replica is pointed at (its link held), the
+  // master it stands for, the replica (0 or 1: lock_endpoints' index), how many faults cut it.
+  std::unique_ptr<TcpProxy> replication_proxy_;
+  std::string replication_master_;
+  std::size_t replication_replica_ = 0;
+  int replication_cuts_ = 0;
 };
 
 }  // namespace rehearse::live

@@ -27,6 +27,13 @@ std::vector<RedisEndpoint> redis_endpoints(const std::vector<std::string>& endpo
   return parsed;
 }
 
+// The redis lock's servers: the first endpoint, or with a replica every one (master, replica).
+std::vector<RedisEndpoint> redis_servers(const std::vector<std::string>& endpoints, bool replica) {
+  std::vector<RedisEndpoint> servers = redis_endpoints(endpoints);
+  if (!replica) servers.resize(1);
+  return servers;
+}
+
 Status check_each(const std::vector<std::string>& endpoints, const std::function<Status(const std::string&)>& check) {
   for (std::size_t i = 0; i < endpoints.size(); ++i) {
     Status checked = check(endpoints[i]);
@@ -77,6 +84,16 @@ Status check_lock_endpoints(LockBackend backend, const std::vector<std::string>&
   return Status::ok();
 }
 
+Status check_lock_replica(const LockSpec& lock, const std::vector<std::string>& endpoints) {
+  if (!lock.replica) return Status::ok();
+  if (lock.backend != LockBackend::redis) return Status::invalid("lock.replica: only the redis backend has a replica");
+  if (endpoints.size() != 2) {
+    return Status::invalid(fmt::format("lock.replica: true needs lock.endpoints [MASTER, REPLICA] (two HOST:PORT, the replica's "
+                                       "REPLICAOF the master), got {}", endpoints.size()));
+  }
+  return Status::ok();
+}
+
 std::unique_ptr<LockClient> make_live_lock_client(const LockSpec& lock, const std::vector<std::string>& endpoints,
                                                   const std::string& key, const std::string& holder, const StopSignal& stop,
                                                   const LockRowSettings& row) {
@@ -89,23 +106,25 @@ std::unique_ptr<LockClient> make_live_lock_client(const LockSpec& lock, const st
       return std::make_unique<RedlockLockClient>(redis_endpoints(endpoints), key, holder, lock.drift_factor, stop);
     case LockBackend::etcd: return std::make_unique<EtcdLockClient>(endpoints, key, holder, stop);
     case LockBackend::zookeeper: return std::make_unique<ZooKeeperLockClient>(endpoints, key, holder, stop);
-    default: return std::make_unique<RedisLockClient>(redis_endpoints(endpoints).front(), key, holder, stop);
+    default: return std::make_unique<RedisLockClient>(redis_servers(endpoints, lock.replica), key, holder, stop);
   }
 }
 
-Status ping_lock_store(LockBackend backend, const std::vector<std::string>& endpoints) {
+Status ping_lock_store(LockBackend backend, const std::vector<std::string>& endpoints, bool replica) {
   REHEARSE_ASSERT(check_lock_endpoints(backend, endpoints).is_ok());
   switch (backend) {
     case LockBackend::redlock: return RedlockLockClient(redis_endpoints(endpoints), "rehearse:ping", "ping", 0.01, calm()).ping();
     case LockBackend::etcd: return EtcdLockClient(endpoints, "rehearse:ping", "ping", calm()).ping();
     case LockBackend::zookeeper: return ZooKeeperLockClient(endpoints, "rehearse:ping", "ping", calm()).ping();
     case LockBackend::app_database: return AppDatabaseLockClient(endpoints.front(), "ping", 0, "rehearse:ping", "ping", calm()).ping();
-    default: return RedisLockClient(redis_endpoints(endpoints).front(), "rehearse:ping", "ping", calm()).ping();
+    default: return RedisLockClient(redis_servers(endpoints, replica), "rehearse:ping", "ping", calm()).ping();
   }
 }
 
-Result<std::string> current_holder(LockBackend backend, const std::vector<std::string>& endpoints, const std::string& key) {
+Result<std::string> current_holder(LockBackend backend, const std::vector<std::string>& endpoints, const std::string& key,
+                                   bool replica) {
   REHEARSE_ASSERT(check_lock_endpoints(backend, endpoints).is_ok());
+  if (backend == LockBackend::redis && replica) return RedisLockClient(redis_servers(endpoints, true), key, "lookup", calm()).holder_value(key);
   if (backend == LockBackend::etcd) return EtcdLockClient(endpoints, key, "lookup", calm()).holder_value();
   if (backend == LockBackend::zookeeper) return ZooKeeperLockClient(endpoints, key, "lookup", calm()).holder_value();
   if (backend == LockBackend::app_database) return AppDatabaseLockClient(endpoints.front(), "lookup", 0, key, "lookup", calm()).holder_value();

@@ -44,16 +44,23 @@ std::unique_ptr<LockClient> make_live_lock_client(const LockSpec& lock, const st
                                                   const std::string& key, const std::string& holder, const StopSignal& stop,
                                                   const LockRowSettings& row = {});
 
-// Reaches the store: redis its server, redlock every master, etcd one member, zookeeper a
-// session (accepted by a quorum of the ensemble), app-database its primary. Unavailable
+// Reaches the store: redis its server (with `replica`, the master and its replica), redlock
+// every master, etcd one member, zookeeper a session (accepted by a quorum of the ensemble),
+// app-database its primary. Unavailable
 // naming what could not be reached. REQUIRES: the endpoints were checked.
-Status ping_lock_store(LockBackend backend, const std::vector<std::string>& endpoints);
+Status ping_lock_store(LockBackend backend, const std::vector<std::string>& endpoints, bool replica = false);
 
 // The value of the lock's current holder ("engine-N:<nonce>"; "" when the lock is free):
-// redis the server's key, redlock the value a majority of masters hold, etcd the lock key,
-// zookeeper the data of the lowest-sequence znode under the lock's path, app-database the lock
-// row's unexpired holder (read without queueing for the migrated table).
+// redis the server's key (with `replica`, the key of the endpoint that answers ROLE master),
+// redlock the value a majority of masters hold, etcd the lock key, zookeeper the data of the
+// lowest-sequence znode under the lock's path, app-database the lock row's unexpired holder
+// (read without queueing for the migrated table).
 // REQUIRES: the endpoints were checked.
-Result<std::string> current_holder(LockBackend backend, const std::vector<std::string>& endpoints, const std::string& key);
+Result<std::string> current_holder(LockBackend backend, const std::vector<std::string>& endpoints, const std::string& key,
+                                   bool replica = false);
+
+// Ok unless `lock.replica: true` is asked of a live lock without exactly two redis endpoints
+// (the master, then its replica): invalid naming what was found.
+Status check_lock_replica(const LockSpec& lock, const std::vector<std::string>& endpoints);
 
 }  // namespace rehearse::live

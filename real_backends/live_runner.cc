@@ -346,6 +346,8 @@ Status check_supported(const LiveSetup& setup) {
   }
   Status endpoints = check_lock_endpoints(setup.scenario.lock.backend, lock_endpoints_of(setup));
   if (!endpoints.is_ok()) return endpoints;
+  Status replica = check_lock_replica(setup.scenario.lock, setup.lock_endpoints);
+  if (!replica.is_ok()) return replica;
   return check_live_faults(setup.scenario, setup.regions, setup.lock_endpoints);
 }
 
@@ -361,7 +363,7 @@ Status check_reachable(const LiveSetup& setup) {
       }
     }
   }
-  Status pinged = ping_lock_store(setup.scenario.lock.backend, lock_endpoints_of(setup));
+  Status pinged = ping_lock_store(setup.scenario.lock.backend, lock_endpoints_of(setup), setup.scenario.lock.replica);
   if (!pinged.is_ok()) {
     return Status::unavailable(fmt::format("lock store ({}) unreachable: {}", to_string(setup.scenario.lock.backend), pinged.message()));
   }

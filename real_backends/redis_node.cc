@@ -45,6 +45,9 @@ RedisValue value_of(const redisReply& reply) {
     case REDIS_REPLY_STRING:
     case REDIS_REPLY_STATUS: value.text.assign(reply.str, reply.len); break;
     case REDIS_REPLY_ARRAY:
+      if (reply.elements >= 1 && reply.element[0]->type == REDIS_REPLY_STRING) {
+        value.first.assign(reply.element[0]->str, reply.element[0]->len);  // ROLE -> [role, ...]
+      }
       if (reply.elements == 2 && reply.element[1]->type == REDIS_REPLY_STRING) {
         value.text.assign(reply.element[1]->str, reply.element[1]->len);  // CONFIG GET name -> [name, value]
       }
@@ -165,6 +168,13 @@ Status RedisLockNode::release() {
 Status RedisLockNode::ping() {
   Result<RedisValue> pong = connection_.command({"PING"});
   return pong.is_ok() ? Status::ok() : pong.status();
+}
+
+Result<std::string> RedisLockNode::role() {
+  Result<RedisValue> answer = connection_.command({"ROLE"});
+  if (!answer.is_ok()) return answer.status();
+  if (answer.value().first.empty()) return Status::failed(fmt::format("redis {}:{}: ROLE answered no role", endpoint().host, endpoint().port));
+  return answer.value().first;
 }
 
 }  // namespace rehearse::live

@@ -25,12 +25,14 @@ struct RedisEndpoint {
 Result<RedisEndpoint> parse_redis_endpoint(const std::string& text);
 
 // What one command answered: an integer, a (bulk or status) string, nil, or -- for a two-element
-// array such as CONFIG GET's [name, value] -- its second element as text.
+// array such as CONFIG GET's [name, value] -- its second element as text. For any array whose
+// first element is a string, `first` holds it (ROLE answers ["master", ...] or ["slave", ...]).
 struct RedisValue {
   bool nil = false;
   bool is_integer = false;
   long long integer = 0;
   std::string text;
+  std::string first;
 };
 
 class RedisConnection {
@@ -73,6 +75,8 @@ class RedisLockNode {
   // DEL when the key still holds our value; ok when it did not.
   Status release();
   Status ping();
+  // ROLE: "master", "slave" (a replica) or "sentinel".
+  Result<std::string> role();
   void set_timeout_ms(int timeout_ms) { connection_.set_timeout_ms(timeout_ms); }
   const RedisEndpoint& endpoint() const { return connection_.endpoint(); }
 

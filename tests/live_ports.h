@@ -67,20 +67,20 @@ inline bool run_live_script(const std::string& name) {
 }
 
 // The port of one server, by its ports.env name without the REHEARSE_PORT_ prefix:
-// PG_US_EAST_1, PG_US_EAST_1_REPLICA_1, PG_EU_WEST_1, REDIS_1..3, ETCD_CLIENT, ETCD_PEER (member 1),
+// PG_US_EAST_1, PG_US_EAST_1_REPLICA_1, PG_EU_WEST_1, REDIS_1..3, REDIS_REPLICA, ETCD_CLIENT, ETCD_PEER (member 1),
 // ETCD_CLIENT_2, ETCD_PEER_2, ETCD_CLIENT_3, ETCD_PEER_3,
 // ZK_CLIENT_1..3, ZK_QUORUM_1..3, ZK_ELECTION_1..3. Throws std::out_of_range for another name.
 inline int live_port(const std::string& name) {
   static const std::map<std::string, int> fixed{
       {"PG_US_EAST_1", 55432}, {"PG_US_EAST_1_REPLICA_1", 55433}, {"PG_EU_WEST_1", 55434}, {"REDIS_1", 56379},
-      {"REDIS_2", 56380},      {"REDIS_3", 56381},                {"ETCD_CLIENT", 52379},  {"ETCD_PEER", 52380},
+      {"REDIS_2", 56380},      {"REDIS_3", 56381},                {"REDIS_REPLICA", 56382}, {"ETCD_CLIENT", 52379},  {"ETCD_PEER", 52380},
       {"ETCD_CLIENT_2", 52381}, {"ETCD_PEER_2", 52382}, {"ETCD_CLIENT_3", 52383}, {"ETCD_PEER_3", 52384},
       {"ZK_CLIENT_1", 52181},  {"ZK_CLIENT_2", 52182},            {"ZK_CLIENT_3", 52183},  {"ZK_QUORUM_1", 52191},
       {"ZK_QUORUM_2", 52192},  {"ZK_QUORUM_3", 52193},            {"ZK_ELECTION_1", 52201}, {"ZK_ELECTION_2", 52202},
       {"ZK_ELECTION_3", 52203}};
   static const std::map<std::string, int> offsets{
       {"PG_US_EAST_1", 0},  {"PG_US_EAST_1_REPLICA_1", 1}, {"PG_EU_WEST_1", 2}, {"REDIS_1", 10},     {"REDIS_2", 11},
-      {"REDIS_3", 12},      {"ETCD_CLIENT", 20},           {"ETCD_PEER", 21},
+      {"REDIS_3", 12},      {"REDIS_REPLICA", 13},  {"ETCD_CLIENT", 20},           {"ETCD_PEER", 21},
       {"ETCD_CLIENT_2", 22}, {"ETCD_PEER_2", 23}, {"ETCD_CLIENT_3", 24}, {"ETCD_PEER_3", 25},   {"ZK_CLIENT_1", 30}, {"ZK_CLIENT_2", 31},
       {"ZK_CLIENT_3", 32},  {"ZK_QUORUM_1", 40},           {"ZK_QUORUM_2", 41}, {"ZK_QUORUM_3", 42}, {"ZK_ELECTION_1", 50},
       {"ZK_ELECTION_2", 51}, {"ZK_ELECTION_3", 52}};

@@ -18,7 +18,10 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <functional>
+#include <iterator>
 #include <random>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -35,10 +38,12 @@
 #include "real_backends/live_lock.h"
 #include "real_backends/live_network.h"
 #include "real_backends/live_runner.h"
-#include "real_backends/postgres.h"
 #include "real_backends/lock_members.h"
+#include "real_backends/postgres.h"
+#include "real_backends/redis_node.h"
 #include "real_backends/tcp_proxy.h"
 #include "scenarios/live_config.h"
+#include "scenarios/loader.h"
 #include "sim/world.h"
 
 #include "tests/crash_sweep.h"
@@ -1121,6 +1126,178 @@ TEST_F(LiveTest, AppDatabaseLockQueuesBehindAWaitingDdl) {
   EXPECT_GE(timeout_wait.count(), 450) << "the statement timeout is 500 ms";
   EXPECT_LT(timeout_wait.count(), 1500) << "the statement timeout did not bound the wait";
   EXPECT_TRUE(patient->release(held).is_ok());
+// The live client of the redis lock with its replica (`lock.replica: true`, endpoints [master,
+// replica]) follows a promotion: it holds the lock on lock-1; the replica is promoted (REPLICAOF
+// NO ONE) and lock-1 demoted to its replica (it answers READONLY now), as Sentinel would do;
+// the client's next requests find the new master by ROLE: the renewal succeeds (the key was
+// replicated), a second client is refused, the holder lookup reads the new master, and the next
+// token continues the replicated counter. Roles are restored at the end. A client that kept
+// sending to the first endpoint gets READONLY and fails this test.
+TEST_F(LiveTest, RedisLockClientFollowsThePromotedReplica) {
+  const std::string master = testing::live_endpoint("REDIS_1");
+  const std::string replica = testing::live_endpoint("REDIS_REPLICA");
+  const std::vector<std::string> endpoints{master, replica};
+  const std::string key = "rehearse:test:redis-replica";
+  LockSpec lock;
+  lock.backend = LockBackend::redis;
+  lock.replica = true;
+  ASSERT_TRUE(live::check_lock_replica(lock, endpoints).is_ok());
+  ASSERT_TRUE(live::ping_lock_store(lock.backend, endpoints, true).is_ok());
+  const live::RedisEndpoint master_endpoint = live::parse_redis_endpoint(master).value();
+  const live::RedisEndpoint replica_endpoint = live::parse_redis_endpoint(replica).value();
+  auto command = [](const live::RedisEndpoint& endpoint, const std::vector<std::string>& words) {
+    Result<live::RedisValue> answer = live::redis_command_once(endpoint, words);
+    EXPECT_TRUE(answer.is_ok()) << answer.status().to_string();
+    return answer.is_ok() ? answer.value() : live::RedisValue{};
+  };
+  auto wait_until = [](const std::function<bool()>& done) {
+    for (int poll = 0; poll < 100 && !done(); ++poll) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    return done();
+  };
+  ASSERT_EQ(command(replica_endpoint, {"ROLE"}).first, "slave") << "live-up's replica does not follow Redis 1";
+  (void)command(master_endpoint, {"DEL", key, key + ":token"});
+  live::StopSignal stop;
+  auto first = live::make_live_lock_client(lock, endpoints, key, "engine-1:11", stop);
+  auto second = live::make_live_lock_client(lock, endpoints, key, "engine-2:22", stop);
+  const TimeUs ttl_us = 5 * kSec;
+  Result<Lease> held = first->try_acquire(ttl_us);
+  ASSERT_TRUE(held.is_ok()) << held.status().to_string();
+  EXPECT_EQ(held.value().token, 1);
+  ASSERT_TRUE(wait_until([&] { return command(replica_endpoint, {"GET", key + ":token"}).text == "1"; }))
+      << "the acquisition did not reach the replica";
+
+  (void)command(replica_endpoint, {"REPLICAOF", "NO", "ONE"});
+  (void)command(master_endpoint, {"REPLICAOF", replica_endpoint.host, std::to_string(replica_endpoint.port)});
+  const bool demoted = wait_until([&] { return command(master_endpoint, {"ROLE"}).first == "slave"; });
+  EXPECT_TRUE(demoted);
+  if (demoted) {
+    EXPECT_TRUE(first->renew(held.value(), ttl_us).is_ok()) << "the client did not follow the promoted replica";
+    EXPECT_TRUE(second->try_acquire(ttl_us).status().is_conflict()) << "the promoted replica lost the replicated key";
+    Result<std::string> holder = live::current_holder(lock.backend, endpoints, key, true);
+    EXPECT_TRUE(holder.is_ok() && holder.value() == "engine-1:11") << (holder.is_ok() ? holder.value() : holder.status().to_string());
+    EXPECT_TRUE(first->release(held.value()).is_ok());
+    Result<Lease> next = second->try_acquire(ttl_us);
+    EXPECT_TRUE(next.is_ok()) << next.status().to_string();  // no ASSERT: the roles are restored below
+    if (next.is_ok()) {
+      EXPECT_EQ(next.value().token, 2) << "the promoted replica's counter continues the replicated one";
+      EXPECT_TRUE(second->release(next.value()).is_ok());
+    }
+  }
+  // Back to live-up's roles: Redis 1 the master, the replica following it.
+  (void)command(master_endpoint, {"REPLICAOF", "NO", "ONE"});
+  (void)command(replica_endpoint, {"REPLICAOF", master_endpoint.host, std::to_string(master_endpoint.port)});
+  EXPECT_TRUE(wait_until([&] { return command(replica_endpoint, {"ROLE"}).first == "slave"; }));
+  (void)command(master_endpoint, {"DEL", key, key + ":token"});
+}
+
+// The simulated scenario redis-failover-lost-lock as a live config: the library file's text with
+// its topology replaced by this checkout's us-east-1 primary (no replica, as the scenario has
+// none) and its lock given live-up's Redis 1 and its replica; a table and migration of its own.
+// Without `cut`, the partition that keeps the acquisition from the replica is left out.
+LiveConfig failover_live_config(const std::string& table, bool cut) {
+  std::ifstream file(std::string(REHEARSE_SOURCE_DIR) + "/scenarios/library/redis-failover-lost-lock.yaml");
+  std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  const std::size_t topology = text.find("topology:\n");
+  const std::size_t lock = text.find("lock: {backend: redis, replica: true,");
+  EXPECT_TRUE(topology != std::string::npos && lock != std::string::npos) << "the library scenario changed its shape";
+  text.replace(lock, std::string("lock: {backend: redis, replica: true,").size(),
+               fmt::format("lock: {{backend: redis, replica: true, endpoints: [\"{}\", \"{}\"],", testing::live_endpoint("REDIS_1"),
+                           testing::live_endpoint("REDIS_REPLICA")));
+  text.replace(topology, lock - topology, fmt::format("regions:\n  - {{name: us-east-1, primary: \"{}\", replicas: []}}\n",
+                                                      testing::live_pg_dsn("PG_US_EAST_1")));
+  LiveConfigResult loaded = load_live_config_text(text, "redis-failover-lost-lock-live.yaml");
+  EXPECT_TRUE(loaded.ok()) << (loaded.errors.empty() ? text : loaded.errors.front().to_string());
+  LiveConfig config = *loaded.config;
+  config.scenario.table.name = table;
+  config.scenario.migration.name = table + "_to_cents";
+  // A run of its own even on servers kept running (REHEARSE_LIVE_RUNNING=1): no table, checkpoint,
+  // fence row or lock key of an earlier run (live-up restarts a stopped Redis 1 empty, so an old
+  // fence row would hold a token the new counter has not reached).
+  pqxx::connection connection(testing::live_pg_dsn("PG_US_EAST_1"));
+  pqxx::nontransaction(connection).exec(fmt::format(
+      "DROP TABLE IF EXISTS {0}; DO $$ BEGIN "
+      "IF to_regclass('rehearse_checkpoint') IS NOT NULL THEN DELETE FROM rehearse_checkpoint WHERE migration = '{0}_to_cents'; END IF; "
+      "IF to_regclass('rehearse_fence') IS NOT NULL THEN DELETE FROM rehearse_fence WHERE migration = '{0}_to_cents'; END IF; END $$",
+      table));
+  const std::string lock_key = "rehearse:lock:" + table + "_to_cents";
+  (void)live::redis_command_once(live::parse_redis_endpoint(testing::live_endpoint("REDIS_1")).value(), {"DEL", lock_key, lock_key + ":token"});
+  if (!cut) std::erase_if(config.scenario.faults, [](const FaultSpec& fault) { return fault.kind == FaultKind::partition; });
+  return config;
+}
+
+// The simulated twin of failover_live_config: the library scenario, seed 1.
+RunResult simulated_failover(bool cut) {
+  LoadResult loaded = load_scenario_file(std::string(REHEARSE_SOURCE_DIR) + "/scenarios/library/redis-failover-lost-lock.yaml");
+  EXPECT_TRUE(loaded.ok());
+  Scenario scenario = *loaded.scenario;
+  if (!cut) std::erase_if(scenario.faults, [](const FaultSpec& fault) { return fault.kind == FaultKind::partition; });
+  Result<MigrationPlan> plan = compile_plan(scenario);
+  EXPECT_TRUE(plan.is_ok());
+  sim::World world(scenario, scenario.seed, plan.value());
+  return world.run();
+}
+
+std::set<std::string> violated(const RunResult& result) {
+  std::set<std::string> names;
+  for (const auto& violation : result.violations) names.insert(violation.invariant);
+  return names;
+}
+
+// The failover's record, as the simulator writes it ("failover of lock: lock-2 promoted: ...").
+std::string failover_record(const RunResult& result) {
+  for (const Event& event : result.history.events()) {
+    if (event.kind == EventKind::fault_start && event.detail.rfind("failover of lock", 0) == 0) return event.detail;
+  }
+  return "";
+}
+
+// Issue 16: the lost lock of redis-failover-lost-lock, live. The replication link is cut from
+// the start (the replica re-pointed at a held proxy), so the replica never receives the first
+// acquisition; during the backfill the master is stopped and the replica promoted with neither
+// key nor counter: the other engine gets the same token, storage fencing (token <= mine) accepts
+// both, and the checker reports mutual-exclusion ("handed token 1 to two holders") as the
+// simulated twin does; the history records the token going backwards. live-up repairs the pair.
+TEST_F(LiveTest, RedisFailoverLosesTheLockAsTheSimulatorShows) {
+  const RunResult simulated = simulated_failover(true);
+  ASSERT_EQ(violated(simulated), std::set<std::string>{"mutual-exclusion"});
+  EXPECT_NE(failover_record(simulated).find("tokens go backwards"), std::string::npos) << failover_record(simulated);
+
+  Result<RunResult> result = run(failover_live_config("failover_lost", true));
+  int status = 0;
+  const std::string repaired = run_script("live-up", &status);
+  EXPECT_EQ(status, 0) << repaired;
+  ASSERT_TRUE(result.is_ok()) << result.status().to_string();
+  const RunResult& live_run = result.value();
+  const std::string record = failover_record(live_run);
+  EXPECT_NE(record.find("lock-2 promoted: the key is free, the token counter is 0 (it was"), std::string::npos) << record;
+  EXPECT_NE(record.find("tokens go backwards"), std::string::npos) << record;
+  EXPECT_EQ(count_events(live_run, [](const Event& e) { return e.kind == EventKind::node_crash && e.node == "lock-1"; }), 1);
+  EXPECT_TRUE(violated(live_run).count("mutual-exclusion") == 1) << "the live run did not report what the simulated twin reports";
+  for (const auto& violation : live_run.violations) {
+    if (violation.invariant == "mutual-exclusion") {
+      EXPECT_NE(violation.detail.find("to two holders"), std::string::npos) << violation.detail;
+    }
+  }
+  EXPECT_EQ(violated(live_run), violated(simulated));
+}
+
+// The same failover with the replication link intact: the replica had received the key and the
+// counter, so the holder keeps the lock across the promotion (its next renewal, sent to the new
+// master, succeeds) and no token repeats: no violation, as the simulated twin says.
+TEST_F(LiveTest, RedisFailoverOfAReplicatedLockKeepsItSafe) {
+  const RunResult simulated = simulated_failover(false);
+  ASSERT_EQ(violated(simulated), std::set<std::string>{});
+  EXPECT_EQ(failover_record(simulated).find("tokens go backwards"), std::string::npos) << failover_record(simulated);
+
+  Result<RunResult> result = run(failover_live_config("failover_kept", false));
+  int status = 0;
+  const std::string repaired = run_script("live-up", &status);
+  EXPECT_EQ(status, 0) << repaired;
+  ASSERT_TRUE(result.is_ok()) << result.status().to_string();
+  const std::string record = failover_record(result.value());
+  EXPECT_NE(record.find("lock-2 promoted: the key is held by engine-"), std::string::npos) << record;
+  EXPECT_EQ(record.find("tokens go backwards"), std::string::npos) << record;
+  for (const auto& violation : result.value().violations) ADD_FAILURE() << violation.invariant << ": " << violation.detail;
 }
 
 // Redlock's quorum: with one of three masters down the lock is still granted (2 of 3), its
@@ -1354,6 +1531,45 @@ TEST(LiveLockConfigTest, AppDatabaseTakesNoEndpoints) {
   crash.targets = {"engine-1"};
   setup.scenario.faults = {crash};
   EXPECT_TRUE(live::check_supported(setup).is_ok());
+}
+
+// `lock.replica: true` live: the redis lock with two endpoints (master, replica); `failover`
+// is made real only there, and a one-way cut of the replication link is refused.
+TEST(LiveLockConfigTest, FailoverNeedsTheRedisReplica) {
+  auto supported = [](bool replica, std::vector<std::string> endpoints, std::vector<FaultSpec> faults, LockBackend backend = LockBackend::redis) {
+    Scenario scenario;
+    scenario.lock.backend = backend;
+    scenario.lock.replica = replica;
+    scenario.faults = std::move(faults);
+    return live::check_supported(live::LiveSetup{scenario, {}, std::move(endpoints)});
+  };
+  FaultSpec failover;
+  failover.kind = FaultKind::failover;
+  failover.line = 7;
+  failover.targets = {"lock"};
+  const std::vector<std::string> pair{"127.0.0.1:56379", "127.0.0.1:56382"};
+  EXPECT_TRUE(supported(true, pair, {failover}).is_ok());
+  const Status no_replica = supported(false, {"127.0.0.1:56379"}, {failover});
+  EXPECT_EQ(no_replica.code(), Status::Code::unavailable);
+  EXPECT_NE(no_replica.message().find("line 7 (failover of lock)"), std::string::npos) << no_replica.message();
+  EXPECT_NE(no_replica.message().find("replica: true"), std::string::npos) << no_replica.message();
+  const Status one_endpoint = supported(true, {"127.0.0.1:56379"}, {});
+  EXPECT_EQ(one_endpoint.code(), Status::Code::invalid);
+  EXPECT_NE(one_endpoint.message().find("lock.endpoints [MASTER, REPLICA]"), std::string::npos) << one_endpoint.message();
+  EXPECT_EQ(supported(true, {"127.0.0.1:56379", "127.0.0.1:56380", "127.0.0.1:56381"}, {}, LockBackend::redlock).code(),
+            Status::Code::invalid);
+  FaultSpec remote = failover;
+  EXPECT_EQ(supported(true, {"10.0.0.1:6379", "10.0.0.2:6379"}, {remote}).code(), Status::Code::unavailable);
+  FaultSpec cut;
+  cut.kind = FaultKind::partition;
+  cut.line = 6;
+  cut.targets = {"lock-2"};
+  cut.from = {"lock-1"};
+  cut.for_us = 60 * kSec;
+  cut.oneway = true;
+  const Status oneway = supported(true, pair, {cut});
+  EXPECT_EQ(oneway.code(), Status::Code::unavailable);
+  EXPECT_NE(oneway.message().find("one-way cut of the Redis replication link"), std::string::npos) << oneway.message();
 }
 
 // ZooKeeper's endpoints are HOST:PORT of the ensemble's members (any number, no comma: the
