@@ -268,6 +268,7 @@ Status check_live_faults(const Scenario& scenario, const std::vector<RegionEndpo
           for (const std::string& endpoint : lock_endpoints) {
             int port = 0;
             if (!loopback_member(endpoint, &port)) return refuse(fault, "a ZooKeeper failover restarts the leader: every member must be on this machine");
+          }
         }
         break;
       }

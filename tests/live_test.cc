@@ -1126,6 +1126,8 @@ TEST_F(LiveTest, AppDatabaseLockQueuesBehindAWaitingDdl) {
   EXPECT_GE(timeout_wait.count(), 450) << "the statement timeout is 500 ms";
   EXPECT_LT(timeout_wait.count(), 1500) << "the statement timeout did not bound the wait";
   EXPECT_TRUE(patient->release(held).is_ok());
+}
+
 // The live client of the redis lock with its replica (`lock.replica: true`, endpoints [master,
 // replica]) follows a promotion: it holds the lock on lock-1; the replica is promoted (REPLICAOF
 // NO ONE) and lock-1 demoted to its replica (it answers READONLY now), as Sentinel would do;
