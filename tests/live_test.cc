@@ -790,6 +790,16 @@ TEST_F(LiveTest, RedlockPausedHolderIsFencedAndSurvivesAMasterCrash) {
 
 TEST_F(LiveTest, EtcdPausedHolderIsFenced) { expect_paused_holder("live-etcd.yaml", "etcd_payments", Fencing::storage); }
 
+// Issue 16, acceptance 1: every backend's paused holder without fencing is caught (Redis,
+// ZooKeeper and app-database have theirs above and below).
+TEST_F(LiveTest, EtcdPausedHolderWithoutFencingViolatesMutualExclusion) {
+  expect_paused_holder("live-etcd.yaml", "etcd_refunds", Fencing::none);
+}
+
+TEST_F(LiveTest, RedlockPausedHolderWithoutFencingViolatesMutualExclusion) {
+  expect_paused_holder("live-redlock.yaml", "rl_refunds", Fencing::none);
+}
+
 // The lock service failed over during the backfill, then a consensus lock store's member stopped
 // during validation and started again 2 s later: with two of three members up the cluster keeps
 // its quorum, the engines' clients move to another member, the migration completes clean. (The
