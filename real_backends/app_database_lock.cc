@@ -3,10 +3,12 @@
 #include "real_backends/app_database_lock.h"
 
 #include <algorithm>
+#include <optional>
 
 #include <fmt/format.h>
 
 #include "core/assert.h"
+#include "real_backends/reply_deadline.h"
 
 namespace rehearse::live {
 
@@ -15,6 +17,7 @@ namespace {
 // clock_timestamp(), not now(): now() is the transaction's start, which comes before the wait in
 // the table's lock queue; the lease is judged on the primary's clock when the row is written.
 constexpr const char* kNow = "clock_timestamp()";
+constexpr TimeUs kReplyMarginUs = 5 * kSec;
 
 std::string interval_ms(TimeUs us) { return fmt::format("interval '{} milliseconds'", std::max<TimeUs>(us / kMs, 1)); }
 
@@ -63,15 +66,22 @@ AppDatabaseLockClient::AppDatabaseLockClient(std::string database, std::string t
 template <typename Work>
 Status AppDatabaseLockClient::guarded(const char* what, Work&& work) {
   if (stop_.stopping.load()) return Status::unavailable("the run is stopping");
+  // A reply a partition holds ends as the engine's statements do (reply_deadline.h): the
+  // statement timeout plus the 5 s of database_reply_timeout_us.
+  std::optional<ReplyDeadline> deadline;
   try {
     pqxx::connection& connection = connection_.get();
+    deadline.emplace(connection, statement_timeout_us_ + kReplyMarginUs);
     if (!table_ready_) {
       ensure_lock_row_table(connection);
       table_ready_ = true;
     }
     return work(connection);
   } catch (const pqxx::broken_connection&) {
+    const bool expired = deadline && deadline->expired();
+    deadline.reset();
     connection_.reset();
+    if (expired) return Status::timeout(fmt::format("lock row ({}): no reply from the lock's database in time", what));
     return Status::unavailable(fmt::format("lock row ({}): the lock's database is unreachable", what));
   } catch (const pqxx::in_doubt_error&) {
     connection_.reset();
