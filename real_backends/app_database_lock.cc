@@ -71,7 +71,7 @@ Status AppDatabaseLockClient::guarded(const char* what, Work&& work) {
   std::optional<ReplyDeadline> deadline;
   try {
     pqxx::connection& connection = connection_.get();
-    deadline.emplace(connection, statement_timeout_us_ + kReplyMarginUs);
+    deadline.emplace(connection.sock(), statement_timeout_us_ + kReplyMarginUs);
     if (!table_ready_) {
       ensure_lock_row_table(connection);
       table_ready_ = true;
@@ -87,14 +87,10 @@ Status AppDatabaseLockClient::guarded(const char* what, Work&& work) {
     connection_.reset();
     return Status::timeout(fmt::format("lock row ({}): commit in doubt", what));
   } catch (const pqxx::sql_error& error) {
-    const std::string state = error.sqlstate();
-    const std::string message = fmt::format("lock row ({}): {}", what, redact(error.what()));
-    if (state == "57014" || state == "55P03" || state == "40001" || state == "40P01") return Status::timeout(message);
-    if (state.rfind("08", 0) == 0 || state.rfind("57P", 0) == 0) {
-      connection_.reset();
-      return Status::unavailable(message);
-    }
-    return Status::invalid(message);
+    bool lost = false;
+    Status status = sql_error_status(error, fmt::format("lock row ({}): {}", what, redact(error.what())), &lost);
+    if (lost) connection_.reset();
+    return status;
   } catch (const std::exception& error) {
     connection_.reset();
     return Status::unavailable(fmt::format("lock row ({}): {}", what, redact(error.what())));

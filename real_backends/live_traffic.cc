@@ -288,7 +288,7 @@ bool RegionTraffic::write_once(PostgresConnection& connection, std::uint64_t& st
     // was granted: a concurrent writer of the same row waits for this one's commit before its
     // own RETURNING runs, so its order comes after this one.
     pqxx::nontransaction tx(db);
-    deadline.emplace(db, reply_timeout_for(due_us, history_.elapsed_us()));
+    deadline.emplace(db.sock(), reply_timeout_for(due_us, history_.elapsed_us()));
     const pqxx::result result =
         tx.exec(statement_timeout_for(due_us, history_.elapsed_us()) + sql +
                 " RETURNING id, nextval('rehearse_app_order'), pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::bigint");
@@ -375,7 +375,7 @@ void RegionTraffic::read_once(PostgresConnection& connection, std::uint64_t& sta
   std::optional<ReplyDeadline> deadline;
   try {
     pqxx::connection& db = connection.get();
-    deadline.emplace(db, reply_timeout_for(due_us, history_.elapsed_us()));
+    deadline.emplace(db.sock(), reply_timeout_for(due_us, history_.elapsed_us()));
     // One message: the row, and on a replica its receive and replay positions.
     const std::int64_t row = max_id_ > 0 ? uniform(state, 1, max_id_) : 1;
     const std::string positions = endpoints_.replicas.empty()

@@ -208,6 +208,17 @@ std::string redact(const std::string& connection_string) {
 
 const char* sql_type(ColumnType type) { return to_string(type); }
 
+Status sql_error_status(const pqxx::sql_error& error, const std::string& message, bool* lost) {
+  const std::string state = error.sqlstate();
+  *lost = false;
+  if (state == "55P03" || state == "57014" || state == "40001" || state == "40P01") return Status::timeout(message);
+  if (state.rfind("08", 0) == 0 || state.rfind("57P", 0) == 0) {
+    *lost = true;
+    return Status::unavailable(message);
+  }
+  return Status::invalid(message);
+}
+
 PostgresConnection::PostgresConnection(std::string connection_string) : connection_string_(std::move(connection_string)) {}
 PostgresConnection::~PostgresConnection() = default;
 
@@ -241,7 +252,7 @@ Status PostgresRegionDatabase::guarded(const char* what, Work&& work) {
   std::optional<ReplyDeadline> deadline;
   try {
     pqxx::connection& connection = primary_.get();
-    deadline.emplace(connection, reply_timeout_us_);
+    deadline.emplace(connection.sock(), reply_timeout_us_);
     return work(connection);
   } catch (const pqxx::broken_connection& error) {
     const bool expired = deadline && deadline->expired();
@@ -256,14 +267,10 @@ Status PostgresRegionDatabase::guarded(const char* what, Work&& work) {
     primary_.reset();
     return Status::timeout(fmt::format("{}: commit in doubt", what));
   } catch (const pqxx::sql_error& error) {
-    const std::string state = error.sqlstate();
-    const std::string message = fmt::format("{}: {}", what, error.what());
-    if (state == "55P03" || state == "57014" || state == "40001" || state == "40P01") return Status::timeout(message);
-    if (state.rfind("08", 0) == 0 || state.rfind("57P", 0) == 0) {
-      primary_.reset();
-      return Status::unavailable(message);
-    }
-    return Status::invalid(message);
+    bool lost = false;
+    Status status = sql_error_status(error, fmt::format("{}: {}", what, error.what()), &lost);
+    if (lost) primary_.reset();
+    return status;
   } catch (const std::exception& error) {
     primary_.reset();
     return Status::unavailable(fmt::format("{}: {}", what, error.what()));

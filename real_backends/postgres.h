@@ -28,6 +28,11 @@ namespace rehearse::live {
 // A connection string with every password=... value replaced by "***".
 std::string redact(const std::string& connection_string);
 
+// A failed statement as a Status: lock and statement timeouts, serialization failures and
+// deadlocks are timeouts; a lost connection (SQLSTATE classes 08 and 57P) is unavailable and
+// sets *lost (the caller reconnects); the rest is invalid. `message` is the Status's text.
+Status sql_error_status(const pqxx::sql_error& error, const std::string& message, bool* lost);
+
 struct RegionEndpoints {
   std::string name;
   std::string primary;                // libpq connection string

@@ -7,7 +7,6 @@
 #include <thread>
 
 #include <fmt/format.h>
-#include <pqxx/pqxx>
 
 #include "real_backends/live_network.h"
 #include "real_backends/postgres.h"

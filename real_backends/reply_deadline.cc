@@ -98,9 +98,8 @@ Watchdog& watchdog() {
 
 }  // namespace
 
-ReplyDeadline::ReplyDeadline(pqxx::connection& connection, TimeUs timeout_us) {
+ReplyDeadline::ReplyDeadline(int socket, TimeUs timeout_us) {
   REHEARSE_ASSERT(timeout_us > 0);
-  const int socket = connection.sock();
   REHEARSE_ASSERT(socket >= 0);
   id_ = watchdog().arm(socket, Clock::now() + std::chrono::microseconds(timeout_us));
 }

@@ -16,21 +16,13 @@
 
 #include "core/model.h"
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wall"
-#pragma GCC diagnostic ignored "-Wextra"
-#pragma GCC diagnostic ignored "-Wpedantic"
-#pragma GCC diagnostic ignored "-Wshadow"
-#include <pqxx/pqxx>
-#pragma GCC diagnostic pop
-
 namespace rehearse::live {
 
 class ReplyDeadline {
  public:
-  // Arms a deadline `timeout_us` from now on the connection's socket. REQUIRES: the connection
-  // is open and outlives this object; timeout_us > 0.
-  ReplyDeadline(pqxx::connection& connection, TimeUs timeout_us);
+  // Arms a deadline `timeout_us` from now on a connection's socket (pqxx::connection::sock()).
+  // REQUIRES: socket >= 0, the connection stays open while this object lives; timeout_us > 0.
+  ReplyDeadline(int socket, TimeUs timeout_us);
   ~ReplyDeadline();
   ReplyDeadline(const ReplyDeadline&) = delete;
   ReplyDeadline& operator=(const ReplyDeadline&) = delete;
