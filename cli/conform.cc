@@ -24,6 +24,7 @@
 #include "core/plan.h"
 #include "real_backends/live_network.h"
 #include "real_backends/live_runner.h"
+#include "real_backends/live_topology.h"
 #include "real_backends/postgres.h"
 #include "reports/run_json.h"
 #include "scenarios/costs.h"
@@ -67,14 +68,14 @@ int fail(int code, const std::string& message) {
 // a table conform created is used as is when it was filled for this seed and size and has not
 // been migrated, and dropped and recreated with --reset; any other table is refused (exit 2)
 // before anything changes.
-int prepare_tables(const LiveConfig& config, const Scenario& scenario, std::uint64_t seed, bool reset) {
+int prepare_tables(const std::vector<live::RegionEndpoints>& databases, const Scenario& scenario, std::uint64_t seed, bool reset) {
   const std::string& table = scenario.table.name;
   const std::string& migration = scenario.migration.name;
   const std::string mark = table_mark(scenario, seed);
-  std::vector<bool> create(config.regions.size(), false);
+  std::vector<bool> create(databases.size(), false);
   try {
-    for (std::size_t r = 0; r < config.regions.size(); ++r) {
-      const LiveRegionConfig& region = config.regions[r];
+    for (std::size_t r = 0; r < databases.size(); ++r) {
+      const live::RegionEndpoints& region = databases[r];
       pqxx::connection connection(region.primary);
       live::bootstrap_schema(connection);
       if (!live::table_exists(connection, table)) {
@@ -100,9 +101,9 @@ int prepare_tables(const LiveConfig& config, const Scenario& scenario, std::uint
     }
     const sim::Table initial = sim::generate_table(scenario.table, seed);
     const TableImage rows = initial.image();
-    for (std::size_t r = 0; r < config.regions.size(); ++r) {
+    for (std::size_t r = 0; r < databases.size(); ++r) {
       if (!create[r]) continue;
-      pqxx::connection connection(config.regions[r].primary);
+      pqxx::connection connection(databases[r].primary);
       {
         pqxx::work tx(connection);
         // Only a table carrying conform's mark gets here (checked above).
@@ -125,9 +126,9 @@ int prepare_tables(const LiveConfig& config, const Scenario& scenario, std::uint
 // scheduling, not the network), for every link inside and between regions. A
 // live config has no `topology:`, and the loader's defaults (0.5..2 ms inside a region, 40..120
 // ms between regions) are not the network of servers on one host.
-DurationRange measured_network(const LiveConfig& config) {
+DurationRange measured_network(const std::vector<live::RegionEndpoints>& databases) {
   std::vector<TimeUs> one_way;
-  for (const LiveRegionConfig& region : config.regions) {
+  for (const live::RegionEndpoints& region : databases) {
     pqxx::connection connection(region.primary);
     pqxx::nontransaction tx(connection);
     for (int i = 0; i < 30; ++i) {
@@ -143,14 +144,14 @@ DurationRange measured_network(const LiveConfig& config) {
 
 // The servers of a config that are all on this machine (a loopback address or localhost) share
 // its processors: the simulated databases then share as many cores (sim::CpuHost). 0 otherwise.
-int shared_host_cores(const LiveConfig& config) {
+int shared_host_cores(const std::vector<live::RegionEndpoints>& databases) {
   const auto local = [](const std::string& dsn) {
     const Result<std::pair<std::string, int>> endpoint = live::conninfo_endpoint(dsn);
     if (!endpoint.is_ok()) return false;  // a Unix socket or several hosts: not known to be here
     const std::string& host = endpoint.value().first;
     return host == "localhost" || host.starts_with("127.") || host == "::1";
   };
-  for (const auto& region : config.regions) {
+  for (const auto& region : databases) {
     if (!local(region.primary)) return 0;
     for (const std::string& replica : region.replicas) {
       if (!local(replica)) return 0;
@@ -162,9 +163,9 @@ int shared_host_cores(const LiveConfig& config) {
 // The longest a primary holds a commit's WAL before a replica can get it: with
 // synchronous_commit = off the WAL writer writes and flushes it in rounds of wal_writer_delay,
 // and a WAL sender ships only flushed WAL. 0 with synchronous commits.
-TimeUs async_commit_flush_delay(const LiveConfig& config) {
+TimeUs async_commit_flush_delay(const std::vector<live::RegionEndpoints>& databases) {
   TimeUs longest = 0;
-  for (const LiveRegionConfig& region : config.regions) {
+  for (const live::RegionEndpoints& region : databases) {
     if (region.replicas.empty()) continue;
     pqxx::connection connection(region.primary);
     pqxx::nontransaction tx(connection);
@@ -236,16 +237,18 @@ int conform_command(const ConformOptions& options) {
   if (!supported.is_ok()) return fail(supported.is_unavailable() ? kExitEnvironment : kExitBadInput, supported.message());
   Status reachable = live::check_reachable(setup);
   if (!reachable.is_ok()) return fail(kExitEnvironment, reachable.message());
+  // The primaries and their replicas (global topology: the home's, with every region's replicas).
+  const std::vector<live::RegionEndpoints> databases = live::database_endpoints(scenario, setup.regions);
 
   DurationRange commit_flush{0, 0};
   try {
     // Streaming replication ships over the same loopback, once the primary has flushed the
     // commit's WAL (the replica's own commit-to-replay delay is the profile's
     // replica_base_delay_us).
-    const DurationRange network = measured_network(config);
+    const DurationRange network = measured_network(databases);
     scenario.topology.intra_region = scenario.topology.inter_region = network;
     scenario.topology.replication_lag = network;
-    commit_flush = DurationRange{0, async_commit_flush_delay(config)};
+    commit_flush = DurationRange{0, async_commit_flush_delay(databases)};
   } catch (const pqxx::broken_connection& error) {
     return fail(kExitEnvironment, fmt::format("cannot reach a primary: {}", live::redact(error.what())));
   }
@@ -253,12 +256,12 @@ int conform_command(const ConformOptions& options) {
   sim::WorldOptions world_options;
   world_options.keep_request_latencies = true;
   world_options.commit_flush = commit_flush;
-  world_options.host_cores = shared_host_cores(config);
+  world_options.host_cores = shared_host_cores(databases);
   world_options.app_connections = kAppConnections;  // the live application's pool (real_backends/live_traffic.h)
   sim::World world(scenario, scenario.seed, plan.value(), world_options);
   const RunResult simulated = world.run();
 
-  const int prepared = prepare_tables(config, scenario, scenario.seed, options.reset);
+  const int prepared = prepare_tables(databases, scenario, scenario.seed, options.reset);
   if (prepared != kExitPass) return prepared;
   live::LiveOptions run_options = live_run_options(this_executable());
   Observations live_observations;

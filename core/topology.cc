@@ -17,4 +17,13 @@ std::vector<std::string> migrated_regions(const Scenario& scenario) {
   return order;
 }
 
+const std::string& writer_region(const Scenario& scenario, const std::string& region) {
+  return scenario.topology.mode == TopologyMode::global ? scenario.topology.home : region;
+}
+
+const std::string& lock_region(const Scenario& scenario) {
+  REHEARSE_ASSERT(!scenario.topology.regions.empty());
+  return scenario.lock.region.empty() ? scenario.topology.regions.front().name : scenario.lock.region;
+}
+
 }  // namespace rehearse

@@ -15,4 +15,12 @@ namespace rehearse {
 // REQUIRES: at least one region; in global mode a home.
 std::vector<std::string> migrated_regions(const Scenario& scenario);
 
+// The region whose primary `region`'s application writes to and its replicas stream from:
+// `region` itself, or in a global topology the home region.
+const std::string& writer_region(const Scenario& scenario, const std::string& region);
+
+// The region the lock service is placed in: lock.region, default the first region. (The
+// app-database lock's row is in writer_region() of it.) REQUIRES: at least one region.
+const std::string& lock_region(const Scenario& scenario);
+
 }  // namespace rehearse

@@ -16,6 +16,7 @@
 
 #include "core/assert.h"
 #include "real_backends/live_lock.h"
+#include "real_backends/live_topology.h"
 #include "real_backends/lock_members.h"
 #include "real_backends/redis_node.h"
 #include "real_backends/tcp_proxy.h"
@@ -216,14 +217,16 @@ Status check_live_faults(const Scenario& scenario, const std::vector<RegionEndpo
       }
       case FaultKind::replication_lag: {
         const std::string name = target.rfind("db:", 0) == 0 ? target.substr(3) : target;
-        const RegionEndpoints* region = region_named(regions, name);
-        if (region == nullptr) return refuse(fault, "the target must be a region");
-        if (region->replicas.empty()) return refuse(fault, fmt::format("region {} has no replica whose replay could pause", name));
+        if (region_named(regions, name) == nullptr) return refuse(fault, "the target must be a region");
+        if (replicas_delayed_by(scenario, regions, name).empty()) {
+          return refuse(fault, fmt::format("region {} has no replica whose replay could pause", name));
+        }
         if (fault.for_us <= 0) return refuse(fault, "replication_lag needs `for`");
         break;
       }
       case FaultKind::long_transaction:
-        if (target.rfind("db:", 0) != 0 || region_named(regions, target.substr(3)) == nullptr) {
+        if (target.rfind("db:", 0) != 0 || region_named(regions, target.substr(3)) == nullptr ||
+            region_named(regions, target.substr(3))->primary.empty()) {
           return refuse(fault, "the target must be db:REGION (a region's primary)");
         }
         if (fault.for_us <= 0) return refuse(fault, "long_transaction needs `for`");
@@ -453,7 +456,7 @@ void LiveFaults::start(Active& fault) {
   const RegionEndpoints& region = *region_named(context_.regions, region_name);
   try {
     if (spec.kind == FaultKind::replication_lag) {
-      for (const auto& replica : region.replicas) {
+      for (const auto& replica : replicas_delayed_by(context_.scenario, context_.regions, region_name)) {
         pqxx::connection connection(replica + " connect_timeout=3");
         pqxx::nontransaction(connection).exec("SELECT pg_wal_replay_pause()");
         fault.paused_replicas.push_back(replica);

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "core/assert.h"
+#include "core/topology.h"
 #include "real_backends/app_database_lock.h"
 #include "real_backends/etcd_lock.h"
 #include "real_backends/redis_lock.h"
@@ -51,10 +52,11 @@ const StopSignal& calm() {
 std::vector<std::string> lock_store_endpoints(const Scenario& scenario, const std::vector<RegionEndpoints>& regions,
                                               const std::vector<std::string>& configured) {
   if (scenario.lock.backend != LockBackend::app_database) return configured;
-  if (regions.empty()) return {};
-  const std::string& lock_region = scenario.lock.region.empty() ? regions.front().name : scenario.lock.region;
+  if (regions.empty() || scenario.topology.regions.empty()) return {};
+  // The lock region's primary; in a global topology the home's, the only one.
+  const std::string& database = writer_region(scenario, lock_region(scenario));
   for (const auto& region : regions) {
-    if (region.name == lock_region) return {region.primary};
+    if (region.name == database) return {region.primary};
   }
   return {};
 }

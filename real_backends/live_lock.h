@@ -27,8 +27,8 @@ struct LockRowSettings {
 };
 
 // The lock store's endpoints as the functions below take them: the configured `lock.endpoints`,
-// or for app-database the primary of the lock region (`lock.region`, default the first of
-// `regions`) -- the engine's view of it when `regions` are an engine's (proxied) endpoints.
+// or for app-database the primary of the lock region (`lock.region`, default the first region;
+// in a global topology the home's, the only primary) -- the engine's view of it when `regions` are an engine's (proxied) endpoints.
 // Empty when that region is not among `regions`.
 std::vector<std::string> lock_store_endpoints(const Scenario& scenario, const std::vector<RegionEndpoints>& regions,
                                               const std::vector<std::string>& configured);

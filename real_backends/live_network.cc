@@ -12,6 +12,7 @@
 #include <fmt/ranges.h>
 
 #include "core/assert.h"
+#include "core/topology.h"
 #include "real_backends/redis_lock.h"
 
 namespace rehearse::live {
@@ -151,29 +152,33 @@ Result<LiveNetwork::Topology> topology_of(const Scenario& scenario, const std::v
   LiveNetwork::Topology topology{.regions = regions, .lock_endpoints = lock_endpoints};
   const std::string first = regions.front().name;
   const std::string engine_region = scenario.engine.region.empty() ? first : scenario.engine.region;
-  const std::string lock_region = scenario.lock.region.empty() ? first : scenario.lock.region;
-  if (scenario.lock.backend == LockBackend::app_database) topology.lock_database = "db:" + lock_region;
+  const std::string lock_place = scenario.lock.region.empty() ? first : scenario.lock.region;
+  if (scenario.lock.backend == LockBackend::app_database) topology.lock_database = "db:" + writer_region(scenario, lock_place);
   std::size_t lock_first = 0;
-  while (lock_first < regions.size() && regions[lock_first].name != lock_region) ++lock_first;
+  while (lock_first < regions.size() && regions[lock_first].name != lock_place) ++lock_first;
   std::vector<std::string> backends;
   for (std::size_t i = 0; i < lock_endpoints.size(); ++i) {
     Result<RedisEndpoint> endpoint = parse_redis_endpoint(lock_endpoints[i]);
     if (!endpoint.is_ok()) return Status::invalid(fmt::format("lock endpoint {}: {}", i + 1, endpoint.status().message()));
     // Redis lives in the lock region; the nodes of the other backends round-robin from it (as sim/world.cc places them).
-    const std::string region = scenario.lock.backend == LockBackend::redis ? lock_region : regions[(lock_first + i) % regions.size()].name;
+    const std::string region = scenario.lock.backend == LockBackend::redis ? lock_place : regions[(lock_first + i) % regions.size()].name;
     topology.nodes.push_back(NodeInfo{fmt::format("lock-{}", i + 1), region, false, "", endpoint.value().host, endpoint.value().port});
     backends.push_back(topology.nodes.back().name);
   }
+  // Global topology: the home's primary is the only one, and every region's replicas stream from it.
   for (const auto& region : regions) {
-    Result<std::pair<std::string, int>> primary = conninfo_endpoint(region.primary);
-    if (!primary.is_ok()) return Status::invalid(fmt::format("db:{}: {}", region.name, primary.status().message()));
-    topology.nodes.push_back(NodeInfo{"db:" + region.name, region.name, false, "", primary.value().first, primary.value().second});
-    backends.push_back(topology.nodes.back().name);
+    const std::string writer = "db:" + writer_region(scenario, region.name);
+    if (writer == "db:" + region.name) {
+      Result<std::pair<std::string, int>> primary = conninfo_endpoint(region.primary);
+      if (!primary.is_ok()) return Status::invalid(fmt::format("db:{}: {}", region.name, primary.status().message()));
+      topology.nodes.push_back(NodeInfo{"db:" + region.name, region.name, false, "", primary.value().first, primary.value().second});
+      backends.push_back(topology.nodes.back().name);
+    }
     for (std::size_t r = 0; r < region.replicas.size(); ++r) {
       const std::string name = fmt::format("db:{}/replica-{}", region.name, r + 1);
       Result<std::pair<std::string, int>> replica = conninfo_endpoint(region.replicas[r]);
       if (!replica.is_ok()) return Status::invalid(fmt::format("{}: {}", name, replica.status().message()));
-      topology.nodes.push_back(NodeInfo{name, region.name, false, "db:" + region.name, replica.value().first, replica.value().second});
+      topology.nodes.push_back(NodeInfo{name, region.name, false, writer, replica.value().first, replica.value().second});
       backends.push_back(name);
     }
   }
@@ -187,13 +192,15 @@ Result<LiveNetwork::Topology> topology_of(const Scenario& scenario, const std::v
     if (!workload.all_regions && !contains(workload.regions, region.name)) continue;
     const std::string name = "app:" + region.name;
     topology.nodes.push_back(NodeInfo{name, region.name, true});
-    topology.links.emplace_back(name, "db:" + region.name);
+    topology.links.emplace_back(name, "db:" + writer_region(scenario, region.name));
     for (std::size_t r = 0; r < region.replicas.size(); ++r) topology.links.emplace_back(name, fmt::format("db:{}/replica-{}", region.name, r + 1));
   }
   // Streaming replication: each replica is the client of its primary (its WAL receiver connects
   // to the primary's WAL sender). Proxied only when a fault reaches it (LiveNetwork::start).
   for (const auto& region : regions) {
-    for (std::size_t r = 0; r < region.replicas.size(); ++r) topology.links.emplace_back(fmt::format("db:{}/replica-{}", region.name, r + 1), "db:" + region.name);
+    for (std::size_t r = 0; r < region.replicas.size(); ++r) {
+      topology.links.emplace_back(fmt::format("db:{}/replica-{}", region.name, r + 1), "db:" + writer_region(scenario, region.name));
+    }
   }
   return topology;
 }

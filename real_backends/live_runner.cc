@@ -27,6 +27,7 @@
 #include "real_backends/live_faults.h"
 #include "real_backends/live_lock.h"
 #include "real_backends/live_network.h"
+#include "real_backends/live_topology.h"
 #include "real_backends/live_traffic.h"
 #include "real_backends/replica_redirect.h"
 
@@ -49,10 +50,11 @@ extern "C" void on_engine_terminate(int /*signal*/) {
 
 std::string lock_key(const MigrationPlan& plan) { return "rehearse:lock:" + plan.name; }
 
-// The region whose primary holds the app-database lock: lock.region, default the first region.
-std::string lock_region_of(const LiveSetup& setup) {
-  if (!setup.scenario.lock.region.empty()) return setup.scenario.lock.region;
-  return setup.regions.empty() ? std::string() : setup.regions.front().name;
+// The region whose primary holds the app-database lock: lock.region, default the first region
+// (global topology: the home, the only primary).
+std::string lock_database_of(const LiveSetup& setup) {
+  if (setup.scenario.topology.regions.empty()) return std::string();
+  return writer_region(setup.scenario, lock_region(setup.scenario));
 }
 
 std::vector<std::string> lock_endpoints_of(const LiveSetup& setup) {
@@ -91,13 +93,14 @@ std::string outcome_of(const std::map<std::string, std::string>& states, const s
 // the region, the migration, the table the checkpoint is for and what to do, when one is not.
 Result<std::string> check_checkpoints(const LiveSetup& setup, const MigrationPlan& plan) {
   const CheckpointKey key = checkpoint_key(plan);
-  for (const auto& region : setup.regions) {  // first everywhere: an older table gets its key columns
+  const std::vector<RegionEndpoints> databases = database_endpoints(setup.scenario, setup.regions);
+  for (const auto& region : databases) {  // first everywhere: an older table gets its key columns
     pqxx::connection connection(region.primary + " connect_timeout=3");
     bootstrap_schema(connection);
   }
   bool all_contracted = true;
   std::string latest;
-  for (const auto& region : setup.regions) {
+  for (const auto& region : databases) {
     pqxx::connection connection(region.primary + " connect_timeout=3");
     const Checkpoint checkpoint = read_checkpoint_row(connection, plan.name);
     if (checkpoint.exists && !(checkpoint.key == key)) {
@@ -140,12 +143,13 @@ Status prepare_region(const RegionEndpoints& region, const Scenario& scenario, b
 // Waits (bounded) until every replica has replayed the primary's WAL and shows the table: reads
 // start on the replicas right after. An error names the replica that did not.
 Status wait_for_replicas(const LiveSetup& setup) {
-  for (const auto& region : setup.regions) {
+  for (const LiveDatabase& database : live_databases(setup.scenario, setup.regions)) {
+    const RegionEndpoints& region = database.endpoints;
     if (region.replicas.empty()) continue;
     pqxx::connection primary(region.primary + " connect_timeout=3");
     flush_wal(primary);
-    for (const auto& target : region.replicas) {
-      pqxx::connection replica(target + " connect_timeout=3");
+    for (std::size_t r = 0; r < region.replicas.size(); ++r) {
+      pqxx::connection replica(region.replicas[r] + " connect_timeout=3");
       // The table is polled for too: a replica reporting its replay position at or past the
       // primary's (after a synchronous flush) has been seen not to show the new table for up to
       // 100 ms (3 of 60 runs; docs/live.md).
@@ -157,8 +161,8 @@ Status wait_for_replicas(const LiveSetup& setup) {
         std::this_thread::sleep_for(std::chrono::microseconds(kPollUs));
       }
       if (waited >= kReplicaCatchUpUs && !table_exists(replica, setup.scenario.table.name)) {
-        return Status::unavailable(fmt::format("a replica of {} has not replayed table {} after {} s (behind its primary by {} bytes)",
-                                               region.name, setup.scenario.table.name, kReplicaCatchUpUs / kSec,
+        return Status::unavailable(fmt::format("{} has not replayed table {} of db:{} after {} s (behind it by {} bytes)",
+                                               database.replica_nodes[r], setup.scenario.table.name, region.name, kReplicaCatchUpUs / kSec,
                                                replica_behind_bytes(primary, replica)));
       }
     }
@@ -184,7 +188,8 @@ void take_end_snapshots(const LiveSetup& setup, LiveHistory& history, const std:
                         Observations& observations) {
   constexpr int kSettleAttempts = 10;
   const std::uint64_t event = history.append(Event{.node = "world", .kind = EventKind::run_end});
-  for (const auto& region : setup.regions) {
+  for (const LiveDatabase& database : live_databases(setup.scenario, setup.regions)) {
+    const RegionEndpoints& region = database.endpoints;
     pqxx::connection primary(region.primary + " connect_timeout=3");
     TableImage primary_image = snapshot_table(primary, setup.scenario.table.name);
     TableCatalog primary_catalog = read_catalog(primary, setup.scenario.table.name);
@@ -206,15 +211,24 @@ void take_end_snapshots(const LiveSetup& setup, LiveHistory& history, const std:
     }
     TableSnapshot snapshot{region.name, "db:" + region.name, "end", history.elapsed_us(), event, true, std::move(primary_image),
                            std::move(primary_catalog)};
-    auto it = traffic.find(region.name);
+    // Who wrote each row last: of the applications writing to this primary (global: every
+    // region's), the one whose acknowledged write to it came last.
     std::vector<Writer> writers(snapshot.table.row_count(), Writer::initial);
-    for (std::size_t row = 0; row < writers.size() && it != traffic.end(); ++row) {
-      writers[row] = it->second->last_writer(snapshot.table.at(row, 0).as_int());
+    for (std::size_t row = 0; row < writers.size(); ++row) {
+      std::uint64_t latest = 0;
+      for (const auto& [app_region, app] : traffic) {
+        if (writer_region(setup.scenario, app_region) != region.name) continue;
+        const std::optional<RegionTraffic::LastWrite> write = app->last_write(snapshot.table.at(row, 0).as_int());
+        if (write && write->order >= latest) {
+          latest = write->order;
+          writers[row] = write->writer;
+        }
+      }
       snapshot.table.set_writer(row, writers[row]);
     }
     observations.snapshots.push_back(std::move(snapshot));
     for (std::size_t r = 0; r < replica_images.size(); ++r) {
-      TableSnapshot copy{region.name, fmt::format("db:{}/replica-{}", region.name, r + 1), "end", history.elapsed_us(), event,
+      TableSnapshot copy{region.name, database.replica_nodes[r], "end", history.elapsed_us(), event,
                          replica_images[r].first, std::move(replica_images[r].second), std::move(replica_catalogs[r])};
       if (copy.table.row_count() == writers.size()) {
         for (std::size_t row = 0; row < writers.size(); ++row) copy.table.set_writer(row, writers[row]);
@@ -227,11 +241,14 @@ void take_end_snapshots(const LiveSetup& setup, LiveHistory& history, const std:
 std::map<std::string, std::string> final_states(const LiveSetup& setup, const MigrationPlan& plan, LiveHistory& history,
                                                 const StopSignal& calm) {
   std::map<std::string, std::string> states;
-  for (const auto& region : setup.regions) {
+  for (const auto& region : database_endpoints(setup.scenario, setup.regions)) {
     PostgresRegionDatabase database(region, "runner", plan, history, calm, kRunnerReplyTimeoutUs);
     Result<Checkpoint> checkpoint = database.read_checkpoint(checkpoint_key(plan));
     states[region.name] = checkpoint.is_ok() && checkpoint.value().exists ? checkpoint.value().state : "pending";
   }
+  // Global topology: every region reads the home primary's schema through its replicas, so it is
+  // in the home's state (as sim/world.cc region_states has it).
+  for (const auto& region : setup.regions) states.emplace(region.name, states.at(writer_region(setup.scenario, region.name)));
   return states;
 }
 
@@ -295,7 +312,7 @@ bool supervise_engines(const LiveSetup& setup, const MigrationPlan& plan, const 
   const std::string yaml = options.scenario_text(engine_scenario);
   auto launch = [&](EngineProcess& engine) {
     const std::string name = fmt::format("engine-{}", engine.instance());
-    EngineProcessSpec spec{yaml, network != nullptr ? network->regions_for(name) : setup.regions,
+    EngineProcessSpec spec{yaml, database_endpoints(setup.scenario, network != nullptr ? network->regions_for(name) : setup.regions),
                            network != nullptr ? network->lock_endpoints_for(name) : setup.lock_endpoints,
                            engine.instance(), engine.incarnation() + 1, history.start_ns(), monitor_path};
     return engine.launch(options.engine_binary, engine_spec_json(spec));
@@ -342,7 +359,7 @@ Status check_supported(const LiveSetup& setup) {
   if (setup.scenario.lock.backend == LockBackend::app_database && !setup.lock_endpoints.empty()) {
     return Status::invalid(fmt::format("lock.endpoints: the app-database lock is a row in the lock region's primary (db:{}); "
                                        "it takes no endpoints (remove lock.endpoints, or choose another lock.backend)",
-                                       lock_region_of(setup)));
+                                       lock_database_of(setup)));
   }
   Status endpoints = check_lock_endpoints(setup.scenario.lock.backend, lock_endpoints_of(setup));
   if (!endpoints.is_ok()) return endpoints;
@@ -353,7 +370,8 @@ Status check_supported(const LiveSetup& setup) {
 
 Status check_reachable(const LiveSetup& setup) {
   for (const auto& region : setup.regions) {
-    std::vector<std::string> targets{region.primary};
+    std::vector<std::string> targets;
+    if (!region.primary.empty()) targets.push_back(region.primary);  // global: only the home's
     targets.insert(targets.end(), region.replicas.begin(), region.replicas.end());
     for (const auto& target : targets) {
       try {
@@ -375,12 +393,17 @@ Status dry_run(const LiveSetup& setup, const MigrationPlan& plan, bool prepare, 
   if (!reachable.is_ok()) return reachable;
   out << fmt::format("live dry run of {} (migration {}, table {}): nothing will be changed\n", setup.scenario.name, plan.name, plan.table);
   const std::string where = setup.scenario.lock.backend == LockBackend::app_database
-                                ? fmt::format("db:{} (table {})", lock_region_of(setup), kLockRowTable)
+                                ? fmt::format("db:{} (table {})", lock_database_of(setup), kLockRowTable)
                                 : fmt::format("{}", fmt::join(setup.lock_endpoints, ", "));
   out << fmt::format("lock: {} at {}, ttl {} ms, fencing {}\n", to_string(setup.scenario.lock.backend), where,
                      setup.scenario.lock.ttl_us / kMs,
                      to_string(setup.scenario.lock.fencing));
   for (const auto& region : setup.regions) {
+    if (region.primary.empty()) {  // global topology
+      out << fmt::format("region {}: {} replica(s) of db:{} (topology global: its application writes there)\n", region.name,
+                         region.replicas.size(), writer_region(setup.scenario, region.name));
+      continue;
+    }
     pqxx::connection connection(region.primary + " connect_timeout=3");
     const bool exists = table_exists(connection, plan.table);
     out << fmt::format("region {}: primary '{}', {} replica(s); table {} {}; {}\n", region.name, redact(region.primary),
@@ -422,7 +445,7 @@ Result<RunResult> run_live(const LiveSetup& setup, const MigrationPlan& plan, co
     ensure_lock_row_table(connection);
   }
   if (!nothing_to_do.value().empty()) log_line(options, nothing_to_do.value());
-  for (const auto& region : setup.regions) {
+  for (const auto& region : database_endpoints(setup.scenario, setup.regions)) {
     Status prepared = prepare_region(region, setup.scenario, options.prepare, options);
     if (!prepared.is_ok()) return prepared;
   }
@@ -460,12 +483,8 @@ Result<RunResult> run_live(const LiveSetup& setup, const MigrationPlan& plan, co
   for (const auto& region : setup.regions) {
     const bool served = workload.all_regions || std::find(workload.regions.begin(), workload.regions.end(), region.name) != workload.regions.end();
     if (!served) continue;
-    RegionEndpoints endpoints = region;
-    if (network != nullptr) {
-      for (const auto& proxied : network->regions_for("app:" + region.name)) {
-        if (proxied.name == region.name) endpoints = proxied;
-      }
-    }
+    const RegionEndpoints endpoints =
+        application_endpoints(setup.scenario, network != nullptr ? network->regions_for("app:" + region.name) : setup.regions, region.name);
     traffic[region.name] = std::make_unique<RegionTraffic>(endpoints, setup.scenario, plan, history, setup.scenario.seed + traffic.size());
     traffic[region.name]->start();
   }

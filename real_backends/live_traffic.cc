@@ -10,6 +10,7 @@
 #include <fmt/ranges.h>
 
 #include "core/gen.h"
+#include "core/topology.h"
 #include "real_backends/reply_deadline.h"
 
 namespace rehearse::live {
@@ -119,7 +120,12 @@ bool contains(const std::vector<std::string>& names, const std::string& name) {
 
 RegionTraffic::RegionTraffic(RegionEndpoints endpoints, const Scenario& scenario, const MigrationPlan& plan,
                              LiveHistory& history, std::uint64_t seed)
-    : endpoints_(std::move(endpoints)), scenario_(scenario), plan_(plan), history_(history), seed_(seed) {}
+    : endpoints_(std::move(endpoints)),
+      writer_(writer_region(scenario, endpoints_.name)),
+      scenario_(scenario),
+      plan_(plan),
+      history_(history),
+      seed_(seed) {}
 
 RegionTraffic::~RegionTraffic() { stop(); }
 
@@ -153,7 +159,7 @@ void RegionTraffic::refresh_schema(pqxx::connection& primary) {
   pqxx::read_transaction tx(primary);
   std::vector<std::string> columns;
   for (const auto& row : tx.exec(live_columns_sql(tx, scenario_.table.name))) columns.emplace_back(row[0].c_str());
-  const bool flags_on = !tx.exec("SELECT 1 FROM rehearse_flag WHERE \"on\" AND region = " + tx.quote(endpoints_.name)).empty();
+  const bool flags_on = !tx.exec("SELECT 1 FROM rehearse_flag WHERE \"on\" AND region = " + tx.quote(writer_)).empty();
   std::lock_guard<std::mutex> guard(mutex_);
   columns_ = std::move(columns);
   flags_on_ = flags_on;
@@ -306,7 +312,7 @@ bool RegionTraffic::write_once(PostgresConnection& connection, std::uint64_t& st
       if (!endpoints_.replicas.empty() && scenario_.workload.reads_per_s > 0) unreplayed_writes_.emplace(result[0][2].as<std::int64_t>(), history_.elapsed_us());
       auto acknowledged = acknowledged_.find(id);
       if (acknowledged == acknowledged_.end() || acknowledged->second.order < order) {
-        acknowledged_[id] = AcknowledgedWrite{endpoints_.name, id, order, history_.elapsed_us(), writes_new, written};
+        acknowledged_[id] = AcknowledgedWrite{writer_, id, order, history_.elapsed_us(), writes_new, written};
         writers_[id] = writes_new ? Writer::new_code : Writer::old_code;
       }
     }
@@ -371,7 +377,7 @@ bool RegionTraffic::gave_up(const std::string& what, TimeUs due_us, bool write) 
 
 void RegionTraffic::read_once(PostgresConnection& connection, std::uint64_t& state, TimeUs due_us) {
   const TimeUs sent = due_us;
-  const std::string what = endpoints_.replicas.empty() ? "read from db:" + endpoints_.name : "read from db:" + endpoints_.name + "/replica-1";
+  const std::string what = endpoints_.replicas.empty() ? "read from db:" + writer_ : "read from db:" + endpoints_.name + "/replica-1";
   std::optional<ReplyDeadline> deadline;
   try {
     pqxx::connection& db = connection.get();
@@ -493,10 +499,11 @@ void RegionTraffic::export_to(Observations& observations) const {
   for (const auto& incident : stale_) observations.stale_reads.push_back(incident);
 }
 
-Writer RegionTraffic::last_writer(std::int64_t id) const {
+std::optional<RegionTraffic::LastWrite> RegionTraffic::last_write(std::int64_t id) const {
   std::lock_guard<std::mutex> guard(mutex_);
-  auto it = writers_.find(id);
-  return it == writers_.end() ? Writer::initial : it->second;
+  auto it = acknowledged_.find(id);
+  if (it == acknowledged_.end()) return std::nullopt;
+  return LastWrite{it->second.order, writers_.at(id)};
 }
 
 }  // namespace rehearse::live

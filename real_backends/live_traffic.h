@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -36,8 +37,13 @@ class RegionTraffic {
   void stop();  // joins the threads
   // Request windows, incidents and acknowledged writes into `observations`.
   void export_to(Observations& observations) const;
-  // Who wrote each row last (by id), for the snapshots.
-  Writer last_writer(std::int64_t id) const;
+  // This application's last acknowledged write of a row (by id): its apply order at the primary
+  // and whether old or new code wrote it (for the snapshots); none when it wrote none.
+  struct LastWrite {
+    std::uint64_t order = 0;
+    Writer writer = Writer::initial;
+  };
+  std::optional<LastWrite> last_write(std::int64_t id) const;
   std::int64_t requests() const { return requests_.load(); }
   std::int64_t errors() const { return errors_.load(); }
 
@@ -77,7 +83,8 @@ class RegionTraffic {
   // replayed (its position past `replayed_lsn`) was acknowledged; 0 when it shows every one.
   TimeUs staleness_behind_writes(std::int64_t replayed_lsn);
 
-  RegionEndpoints endpoints_;
+  RegionEndpoints endpoints_;  // the writer's primary, this region's replicas (live_topology.h)
+  std::string writer_;         // the region whose primary this application writes to (global: the home)
   const Scenario& scenario_;
   const MigrationPlan& plan_;
   LiveHistory& history_;

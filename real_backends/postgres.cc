@@ -219,7 +219,11 @@ Status sql_error_status(const pqxx::sql_error& error, const std::string& message
   return Status::invalid(message);
 }
 
-PostgresConnection::PostgresConnection(std::string connection_string) : connection_string_(std::move(connection_string)) {}
+PostgresConnection::PostgresConnection(std::string connection_string) : connection_string_(std::move(connection_string)) {
+  // An empty string would connect to libpq's default server: some other database than the
+  // config's (a global topology's region without a primary has none to hand out).
+  REHEARSE_ASSERT(!connection_string_.empty());
+}
 PostgresConnection::~PostgresConnection() = default;
 
 pqxx::connection& PostgresConnection::get() {

@@ -45,7 +45,15 @@ std::optional<std::string> text(Parsed& parsed, const YAML::Node& node, const st
 
 // Reads one region; returns its `{name, replicas: N}` entry of the scenario's topology, or an
 // undefined node when the region is unusable (its problems are reported).
-YAML::Node read_region(Parsed& parsed, const YAML::Node& item, std::size_t index, std::set<std::string>* names) {
+// Whether the config's topology is global, and its home region ("" when per region).
+struct Writers {
+  bool global = false;
+  std::string home;
+  bool has_primary(const std::string& region) const { return !global || home.empty() || region == home; }
+};
+
+YAML::Node read_region(Parsed& parsed, const YAML::Node& item, std::size_t index, const Writers& writers,
+                       std::set<std::string>* names) {
   const std::string path = fmt::format("regions[{}]", index);
   if (!item.IsMap()) {
     parsed.error(item, path, "expected a mapping {name, primary, replicas}, got " + describe(item));
@@ -91,7 +99,17 @@ YAML::Node read_region(Parsed& parsed, const YAML::Node& item, std::size_t index
     }
   }
   if (!has_name) parsed.error(item, path + ".name", "required key missing"), ok = false;
-  if (!item["primary"]) parsed.error(item, path + ".primary", "required key missing"), ok = false;
+  // A primary missing or one too many is reported, and the region stays in the topology (the
+  // loader then judges the rest, a global topology's home among it, without a made-up error).
+  if (!region.name.empty() && !writers.has_primary(region.name) && item["primary"]) {
+    parsed.error(item["primary"], path + ".primary",
+                 fmt::format("topology.mode is global: db:{} (the home region's) is the only primary, and region {} reads "
+                             "replicas of it; list them under replicas: and remove primary:",
+                             writers.home, region.name));
+  } else if (!item["primary"] && (region.name.empty() || writers.has_primary(region.name))) {
+    parsed.error(item, path + ".primary", "required key missing");
+    ok = ok && !region.name.empty();
+  }
   if (!region.name.empty()) {
     if (const std::string problem = region_name_problem(region.name); !problem.empty()) {
       parsed.error(name_node, path + ".name", problem);
@@ -109,8 +127,47 @@ YAML::Node read_region(Parsed& parsed, const YAML::Node& item, std::size_t index
   return entry;
 }
 
-// Reads `regions` into the config and returns the scenario's `topology` node.
-YAML::Node read_regions(Parsed& parsed, const YAML::Node& root) {
+// A live config's `topology` holds only `mode` and `home` (the regions' endpoints are under
+// `regions:`); returns the node to make the scenario's `topology` of (the file's own, so the
+// loader's messages keep its lines) and says in *writers whether it is global and its home.
+YAML::Node read_topology(Parsed& parsed, const YAML::Node& root, Writers* writers) {
+  YAML::Node given = root["topology"];
+  if (!given) return YAML::Node(YAML::NodeType::Map);
+  if (!given.IsMap()) {
+    parsed.error(given, "topology", "expected a mapping {mode, home} (a live config names its endpoints under regions:), got " +
+                                        describe(given));
+    return YAML::Node(YAML::NodeType::Map);
+  }
+  for (const auto& entry : given) {
+    const std::string key = entry.first.IsScalar() ? entry.first.Scalar() : describe(entry.first);
+    if (key != "mode" && key != "home") {
+      parsed.error(entry.first, "topology." + key,
+                   "unknown key in a live config (expected mode, home): the regions, their primaries and replicas are under "
+                   "regions:, and latency, replication lag and clocks are the real servers'");
+    }
+  }
+  const YAML::Node mode = given["mode"];
+  writers->global = mode && mode.IsScalar() && mode.Scalar() == "global";
+  const YAML::Node home = given["home"];
+  const YAML::Node regions = root["regions"];
+  if (home && home.IsScalar()) {
+    writers->home = home.Scalar();
+  } else if (regions && regions.IsSequence() && regions.size() > 0 && regions[0].IsMap() && regions[0]["name"] &&
+             regions[0]["name"].IsScalar()) {
+    writers->home = regions[0]["name"].Scalar();  // the loader's default: the first region
+  }
+  // A home that names no region is the loader's to report; the primaries are not judged by it.
+  bool known = false;
+  for (std::size_t i = 0; regions && regions.IsSequence() && i < regions.size(); ++i) {
+    known = known || (regions[i].IsMap() && regions[i]["name"] && regions[i]["name"].IsScalar() &&
+                      regions[i]["name"].Scalar() == writers->home);
+  }
+  if (!known) writers->home.clear();
+  return given;  // the file's node (its lines kept for the loader's messages); regions are added to it
+}
+
+// Reads `regions` into the config and adds them to the scenario's `topology` node.
+void read_regions(Parsed& parsed, const YAML::Node& root, const Writers& writers, YAML::Node& topology) {
   YAML::Node topology_regions(YAML::NodeType::Sequence);
   const YAML::Node regions = root["regions"];
   if (!regions) {
@@ -123,13 +180,11 @@ YAML::Node read_regions(Parsed& parsed, const YAML::Node& root) {
   } else {
     std::set<std::string> names;
     for (std::size_t i = 0; i < regions.size(); ++i) {
-      YAML::Node entry = read_region(parsed, regions[i], i, &names);
+      YAML::Node entry = read_region(parsed, regions[i], i, writers, &names);
       if (entry.IsDefined()) topology_regions.push_back(entry);
     }
   }
-  YAML::Node topology(YAML::NodeType::Map);
   if (topology_regions.size() > 0) topology["regions"] = topology_regions;
-  return topology;
 }
 
 // Reads `lock.endpoints` into the config and takes it out of the document.
@@ -205,8 +260,9 @@ LiveConfigResult load_live_config_text(const std::string& text, const std::strin
   Parsed parsed;
   parsed.file = file_name;
   parsed.fallback_line = root.Mark().line >= 0 ? root.Mark().line + 1 : 1;
-  if (root["topology"]) parsed.error(root["topology"], "topology", "a live config names real endpoints under regions: instead");
-  const YAML::Node topology = read_regions(parsed, root);
+  Writers writers;
+  YAML::Node topology = read_topology(parsed, root, &writers);
+  read_regions(parsed, root, writers, topology);
   read_lock_endpoints(parsed, root);
   lock_nodes_from_endpoints(parsed, root);
   // The scenario document: the file's own nodes (their lines kept), `regions` replaced by the

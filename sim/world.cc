@@ -79,7 +79,6 @@ World::~World() {
 void World::build_nodes() {
   const auto& regions = scenario_.topology.regions;
   const std::string engine_region = scenario_.engine.region.empty() ? regions.front().name : scenario_.engine.region;
-  const std::string lock_region = scenario_.lock.region.empty() ? regions.front().name : scenario_.lock.region;
   Rng clocks(seed_, "clocks");
   auto skew = [&](Node& node) {
     const ClockSpec& spec = scenario_.topology.clocks;
@@ -91,7 +90,7 @@ void World::build_nodes() {
     skew(node);
     engines_.push_back(EngineInstance{i, &node, nullptr, 0, false, false, false, EngineExit::gave_up});
   }
-  for (const std::string& region : lock_node_regions(lock_region)) {
+  for (const std::string& region : lock_node_regions()) {
     Node& lock = kernel_->add_node(fmt::format("lock-{}", lock_nodes_.size() + 1), region);
     skew(lock);
     lock_nodes_.push_back(&lock);
@@ -110,9 +109,7 @@ void World::build_nodes() {
 
 // The primary a region's application writes to and its replicas replicate from: the region's
 // own, or in a global topology the home region's.
-const std::string& World::writer_of(const std::string& region) const {
-  return global() ? scenario_.topology.home : region;
-}
+const std::string& World::writer_of(const std::string& region) const { return writer_region(scenario_, region); }
 
 // The replicas of every database, numbered as the database numbers them (1-based). Per region:
 // the region's replicas. Global: every region's replicas in topology order, all of the home
@@ -170,27 +167,27 @@ void World::build_stores() {
 
 // Where the lock nodes run: redis (and its replica) in the lock region; Redlock, etcd and
 // ZooKeeper nodes round-robin over the regions from the lock region on; app-database has none.
-std::vector<std::string> World::lock_node_regions(const std::string& lock_region) const {
+std::vector<std::string> World::lock_node_regions() const {
+  const std::string& home = lock_region(scenario_);
   const LockSpec& lock = scenario_.lock;
   const auto& regions = scenario_.topology.regions;
   switch (lock.backend) {
-    case LockBackend::redis: return std::vector<std::string>(lock.replica ? 2 : 1, lock_region);
+    case LockBackend::redis: return std::vector<std::string>(lock.replica ? 2 : 1, home);
     case LockBackend::app_database: return {};
     case LockBackend::redlock:
     case LockBackend::etcd:
     case LockBackend::zookeeper: break;
   }
   std::size_t first = 0;
-  while (first < regions.size() && regions[first].name != lock_region) ++first;
+  while (first < regions.size() && regions[first].name != home) ++first;
   std::vector<std::string> placed;
   for (int i = 0; i < lock.nodes; ++i) placed.push_back(regions[(first + static_cast<std::size_t>(i)) % regions.size()].name);
   return placed;
 }
 
 void World::build_lock_service() {
-  const std::string lock_region = scenario_.lock.region.empty() ? scenario_.topology.regions.front().name : scenario_.lock.region;
   // app-database: the lock row lives in the lock region's primary (global: the only primary).
-  const std::string& lock_database = writer_of(lock_region);
+  const std::string& lock_database = writer_of(lock_region(scenario_));
   LockServiceContext context{*kernel_, *network_, scenario_.lock, lock_nodes_, nullptr, nullptr, seed_,
                              [this](Event event) { append(std::move(event)); }};
   if (scenario_.lock.backend == LockBackend::app_database) {

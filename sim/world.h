@@ -117,7 +117,7 @@ class World {
   void build_nodes();
   void number_replicas();
   void build_stores();
-  std::vector<std::string> lock_node_regions(const std::string& lock_region) const;
+  std::vector<std::string> lock_node_regions() const;
   void build_lock_service();
   void build_applications();
   void observe(const Event& event);

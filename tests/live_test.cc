@@ -173,11 +173,18 @@ class LiveTest : public ::testing::Test {
   }
 
   // Independent SQL: every acknowledged application write is in its primary, with the amount
-  // it wrote (a later acknowledged write to the same row supersedes it).
+  // it wrote (a later acknowledged write to the same row supersedes it, another region's in a
+  // global topology too).
   static void expect_acknowledged_present(const std::string& table, const Observations& observations) {
+    std::map<std::pair<std::string, std::int64_t>, const AcknowledgedWrite*> latest;  // (primary's region, row)
+    for (const AcknowledgedWrite& write : observations.acknowledged) {
+      const AcknowledgedWrite*& slot = latest[{write.region, write.row_id}];
+      if (slot == nullptr || write.order > slot->order) slot = &write;
+    }
     std::map<std::string, std::string> values_by_region;
     std::map<std::string, int> count_by_region;
-    for (const AcknowledgedWrite& write : observations.acknowledged) {
+    for (const auto& [key, latest_write] : latest) {
+      const AcknowledgedWrite& write = *latest_write;
       auto amount = write.values.find("amount");
       if (amount == write.values.end() || amount->second.is_null()) continue;
       std::string& values = values_by_region[write.region];
@@ -659,6 +666,113 @@ TEST_F(LiveTest, ReplicaPartitionedFromItsPrimaryThrottlesTheBackfill) {
   EXPECT_EQ(after.sender_port, before.sender_port);
 
   // The simulated twin: the same scenario, the same phases per region, throttled too.
+  sim::World world(scenario, scenario.seed, plan.value());
+  const RunResult simulated = world.run();
+  EXPECT_EQ(simulated.outcome, "completed");
+  EXPECT_EQ(phases_by_region(result.value().history), phases_by_region(simulated.history));
+  EXPECT_FALSE(throttle_notes(simulated.history, "us-east-1").empty()) << "the simulated backfill was not throttled";
+}
+
+// The global topology live (issue 16; live-global.yaml): the us-east-1 primary is the only writer
+// and its streaming replica serves eu-west-1. The engine migrates the home once; both regions'
+// applications write to the home primary, eu-west-1's reads its replica; both regions end
+// contracted; the replica is judged against the home primary under its own region's node name;
+// the eu-west-1 server (a primary of the per-region configs) is never touched; and the simulated
+// twin goes through the same phases to the same outcome.
+TEST_F(LiveTest, GlobalTopologyMigratesTheHomeOnceAndEveryRegionReadsItsReplica) {
+  forget_migration("global_orders");
+  LiveConfig live_config = config("global_orders", "live-global.yaml");
+  ASSERT_EQ(live_config.scenario.topology.mode, TopologyMode::global);
+  ASSERT_EQ(live_config.regions[1].primary, "");
+  live_config.scenario.table.rows = 3000;
+  Observations observations;
+  Result<RunResult> result = run(live_config, &observations);
+  ASSERT_TRUE(result.is_ok()) << result.status().to_string();
+  expect_clean(result.value());
+  EXPECT_EQ(result.value().region_states,
+            (std::map<std::string, std::string>{{"eu-west-1", "contracted"}, {"us-east-1", "contracted"}}));
+  const auto phases = phases_by_region(result.value().history);
+  EXPECT_EQ(phases.size(), 1U);
+  EXPECT_EQ(phases.count("us-east-1"), 1U) << "the engine migrates the home region only";
+  std::map<std::string, int> requests;  // per region: writes, reads
+  for (const RequestLatency& request : observations.request_latencies) ++requests[request.region + (request.write ? " write" : " read")];
+  EXPECT_GT(requests["eu-west-1 write"], 0);
+  EXPECT_GT(requests["eu-west-1 read"], 0);
+  EXPECT_GT(requests["us-east-1 write"], 0);
+  for (const AcknowledgedWrite& write : observations.acknowledged) EXPECT_EQ(write.region, "us-east-1") << "every write goes to the home";
+  const auto replica = std::find_if(observations.snapshots.begin(), observations.snapshots.end(),
+                                    [](const TableSnapshot& snapshot) { return snapshot.node == "db:eu-west-1/replica-1"; });
+  ASSERT_NE(replica, observations.snapshots.end()) << "eu-west-1's replica was not snapshotted";
+  EXPECT_EQ(replica->region, "us-east-1") << "judged against the home primary";
+  expect_acknowledged_present("global_orders", observations);
+  for (const std::string& server : {testing::live_pg_dsn("PG_US_EAST_1"), testing::live_pg_dsn("PG_US_EAST_1_REPLICA_1")}) {
+    EXPECT_EQ(scalar(server, "SELECT count(*) FROM global_orders WHERE amount_cents IS DISTINCT FROM round(amount * 100)::bigint"), "0")
+        << server;
+  }
+  EXPECT_EQ(scalar(testing::live_pg_dsn("PG_EU_WEST_1"), "SELECT to_regclass('global_orders') IS NULL"), "t");
+  if (scalar(testing::live_pg_dsn("PG_EU_WEST_1"), "SELECT to_regclass('rehearse_checkpoint') IS NOT NULL") == "t") {
+    EXPECT_EQ(scalar(testing::live_pg_dsn("PG_EU_WEST_1"),
+                     "SELECT count(*) FROM rehearse_checkpoint WHERE migration = 'global_orders_to_cents'"),
+              "0");
+  }
+
+  Result<MigrationPlan> plan = compile_plan(live_config.scenario);
+  ASSERT_TRUE(plan.is_ok());
+  sim::World world(live_config.scenario, live_config.scenario.seed, plan.value());
+  const RunResult simulated = world.run();
+  EXPECT_EQ(simulated.outcome, result.value().outcome);
+  EXPECT_EQ(simulated.region_states, result.value().region_states);
+  EXPECT_EQ(phases_by_region(simulated.history), phases);
+}
+
+// Issue 16, acceptance 2 in a global topology: eu-west-1's replica (of the home primary, across
+// regions) cut from it for 4 s during the backfill: its lag grows past max_replication_lag and the
+// home's backfill throttles, as in the simulated twin; after the heal the run completes clean and
+// the replica streams from the home primary directly again.
+TEST_F(LiveTest, GlobalTopologyCutReplicaThrottlesTheHomeBackfill) {
+  const ReplicationView before = replication_view();
+  ASSERT_EQ(before.stored, "");
+  forget_migration("global_cut");
+  LiveConfig live_config = config("global_cut", "live-global.yaml");
+  Scenario& scenario = live_config.scenario;
+  scenario.table.rows = 20000;
+  scenario.engine.batch_size = 200;
+  scenario.engine.max_replication_lag_us = 500 * kMs;
+  FaultSpec cut;
+  cut.kind = FaultKind::partition;
+  cut.line = 1;
+  cut.targets = {"db:eu-west-1/replica-1"};
+  cut.from = {"db:us-east-1"};
+  cut.at_phase = PhaseTrigger{"backfill", "us-east-1", 0};
+  cut.for_us = 4 * kSec;
+  scenario.faults = {cut};
+  std::ostringstream log;
+  Result<MigrationPlan> plan = compile_plan(scenario);
+  ASSERT_TRUE(plan.is_ok()) << plan.status().to_string();
+  live::LiveOptions options = cli::live_run_options(REHEARSE_BINARY);
+  options.prepare = true;
+  options.log = &log;
+  Result<RunResult> result = live::run_live(setup_of(live_config), plan.value(), options);
+  ASSERT_TRUE(result.is_ok()) << result.status().to_string();
+  expect_clean(result.value());
+  EXPECT_NE(log.str().find("db:eu-west-1/replica-1 streams from its primary through a proxy"), std::string::npos) << log.str();
+  TimeUs cut_start = -1, cut_end = -1;
+  for (const Event& event : result.value().history.events()) {
+    if (event.kind == EventKind::fault_start && event.detail.find("db:eu-west-1/replica-1<->db:us-east-1") != std::string::npos) cut_start = event.time_us;
+    if (event.kind == EventKind::fault_end && cut_start >= 0 && cut_end < 0) cut_end = event.time_us;
+  }
+  ASSERT_GE(cut_start, 0) << "the cut of the replication link was not recorded:\n" << log.str();
+  const std::vector<const Event*> throttled = throttle_notes(result.value().history, "us-east-1");
+  EXPECT_TRUE(std::any_of(throttled.begin(), throttled.end(),
+                          [&](const Event* note) { return note->time_us >= cut_start && note->time_us <= cut_end + kSec; }))
+      << "no throttle inside the cut";
+  EXPECT_EQ(scalar(testing::live_pg_dsn("PG_US_EAST_1_REPLICA_1"),
+                   "SELECT count(*) FROM global_cut WHERE amount_cents IS DISTINCT FROM round(amount * 100)::bigint"),
+            "0");
+  const ReplicationView after = replication_view();
+  EXPECT_EQ(after.conninfo, before.conninfo);
+  EXPECT_EQ(after.sender_port, before.sender_port);
+
   sim::World world(scenario, scenario.seed, plan.value());
   const RunResult simulated = world.run();
   EXPECT_EQ(simulated.outcome, "completed");
