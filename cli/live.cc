@@ -109,7 +109,7 @@ int live_command(const LiveOptions& options) {
   if (options.json) {
     std::cout << run_json(result.value()).dump(2) << "\n";
   } else {
-    print_run_text(std::cout, result.value(), options.config);
+    print_run_text(std::cout, result.value(), options.config, /*live=*/true);
   }
   if (!options.report_dir.empty()) {
     // Proposed fixes are verified in simulation on the same seed: a live re-run would migrate

@@ -36,7 +36,7 @@ nlohmann::json run_json(const RunResult& result) { return reports::run_object(re
 
 nlohmann::json event_json(const Event& event) { return reports::event_object(event); }
 
-void print_run_text(std::ostream& out, const RunResult& result, const std::string& scenario_argument) {
+void print_run_text(std::ostream& out, const RunResult& result, const std::string& scenario_argument, bool live) {
   out << fmt::format("scenario {}  seed {}\n", result.scenario, result.seed);
   if (result.violated()) {
     std::string names;
@@ -84,7 +84,11 @@ void print_run_text(std::ostream& out, const RunResult& result, const std::strin
   out << fmt::format("probes: {}\n", reached_probes_text(result));
   if (result.buggify.on) out << fmt::format("buggify: {}\n", buggify_text(result));
   out << fmt::format("trace_hash {}\n", result.trace_hash);
-  out << fmt::format("reproduce: rehearse run {} --seed {}\n", scenario_argument, result.seed);
+  if (live) {  // a live run is not replayed from its seed; `rehearse run` does not take a live config
+    out << fmt::format("run again: rehearse live {}\n", scenario_argument);
+  } else {
+    out << fmt::format("reproduce: rehearse run {} --seed {}\n", scenario_argument, result.seed);
+  }
 }
 
 }  // namespace rehearse::cli
