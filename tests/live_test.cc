@@ -137,6 +137,8 @@ class LiveTest : public ::testing::Test {
   // of `file`: with fencing: storage the other engine takes over, the stale writes are rejected
   // and nothing is lost; with fencing: none the stale write is a mutual-exclusion violation.
   void expect_paused_holder(const std::string& file, const std::string& table, Fencing fencing);
+  // live-up's replica cut from the us-east-1 primary during the backfill; the backfill throttles.
+  void expect_cut_replica_throttles(LiveConfig live_config, const std::string& table, const std::string& replica_node);
   static LiveConfig config(const std::string& table, const std::string& file = "live.yaml") {
     LiveConfigResult loaded = load_live_config_file(std::string(kLiveDir) + "/" + file);
     EXPECT_TRUE(loaded.ok()) << (loaded.errors.empty() ? "" : loaded.errors.front().to_string());
@@ -604,20 +606,20 @@ void forget_migration(const std::string& table) {
   }
 }
 
-// Issue 16, acceptance 2: us-east-1's replica cut from its primary for 4 s during the backfill.
-// The replica's replication runs through the runner's proxy for the run; the cut holds its WAL,
-// its lag grows past max_replication_lag and the engine throttles the backfill (the note the
-// simulated engine writes too); after the heal the replica catches up, the migration completes
+// The replica behind `replica_node` (live-up's one replica, of the us-east-1 primary) cut from
+// that primary for 4 s during the backfill, with the config `file`: the replica's replication
+// runs through the runner's proxy for the run; the cut holds its WAL, its lag grows past
+// max_replication_lag and the engine throttles the backfill of us-east-1 inside the cut (the note
+// the simulated engine writes too); after the heal the replica catches up, the migration completes
 // with the data intact on the primary and the replica, and the replica streams from its primary
-// directly again with its own primary_conninfo. The same scenario simulated goes through the
-// same phases and throttles too.
-TEST_F(LiveTest, ReplicaPartitionedFromItsPrimaryThrottlesTheBackfill) {
+// directly again with its own primary_conninfo. The same scenario simulated goes through the same
+// phases and throttles too.
+void LiveTest::expect_cut_replica_throttles(LiveConfig live_config, const std::string& table, const std::string& replica_node) {
   const ReplicationView before = replication_view();
   ASSERT_FALSE(before.conninfo.empty());
   ASSERT_EQ(before.stored, "");
   ASSERT_EQ(before.sender_port, std::to_string(testing::live_port("PG_US_EAST_1"))) << "the replica does not stream from its primary";
-  forget_migration("replica_cut");
-  LiveConfig live_config = config("replica_cut");
+  forget_migration(table);
   Scenario& scenario = live_config.scenario;
   scenario.table.rows = 20000;
   scenario.engine.batch_size = 200;
@@ -625,7 +627,7 @@ TEST_F(LiveTest, ReplicaPartitionedFromItsPrimaryThrottlesTheBackfill) {
   FaultSpec cut;
   cut.kind = FaultKind::partition;
   cut.line = 1;
-  cut.targets = {"db:us-east-1/replica-1"};
+  cut.targets = {replica_node};
   cut.from = {"db:us-east-1"};
   cut.at_phase = PhaseTrigger{"backfill", "us-east-1", 0};
   cut.for_us = 4 * kSec;
@@ -636,20 +638,16 @@ TEST_F(LiveTest, ReplicaPartitionedFromItsPrimaryThrottlesTheBackfill) {
   live::LiveOptions options = cli::live_run_options(REHEARSE_BINARY);
   options.prepare = true;
   options.log = &log;
-  Observations observations;
-  options.observations = &observations;
   Result<RunResult> result = live::run_live(setup_of(live_config), plan.value(), options);
   ASSERT_TRUE(result.is_ok()) << result.status().to_string();
   expect_clean(result.value());
-  EXPECT_NE(log.str().find("db:us-east-1/replica-1 streams from its primary through a proxy"), std::string::npos) << log.str();
-  EXPECT_NE(log.str().find("db:us-east-1/replica-1 streams from its primary directly again"), std::string::npos) << log.str();
+  EXPECT_NE(log.str().find(replica_node + " streams from its primary through a proxy"), std::string::npos) << log.str();
+  EXPECT_NE(log.str().find(replica_node + " streams from its primary directly again"), std::string::npos) << log.str();
   TimeUs cut_start = -1, cut_end = -1;
-  for (const Event& event : result.value().history.events()) {
-    if (event.kind == EventKind::fault_start && event.detail.find("db:us-east-1/replica-1<->db:us-east-1") != std::string::npos) cut_start = event.time_us;
-    if (event.kind == EventKind::fault_end && cut_start >= 0 && cut_end < 0) cut_end = event.time_us;
-  }
   std::string faults_seen;
   for (const Event& event : result.value().history.events()) {
+    if (event.kind == EventKind::fault_start && event.detail.find(replica_node + "<->db:us-east-1") != std::string::npos) cut_start = event.time_us;
+    if (event.kind == EventKind::fault_end && cut_start >= 0 && cut_end < 0) cut_end = event.time_us;
     if (event.kind == EventKind::fault_start || event.kind == EventKind::fault_end || event.kind == EventKind::fault_skipped) faults_seen += event.detail + "\n";
   }
   ASSERT_GE(cut_start, 0) << "the cut of the replication link was not recorded:\n" << faults_seen << log.str();
@@ -659,18 +657,26 @@ TEST_F(LiveTest, ReplicaPartitionedFromItsPrimaryThrottlesTheBackfill) {
   EXPECT_TRUE(std::any_of(throttled.begin(), throttled.end(),
                           [&](const Event* note) { return note->time_us >= cut_start && note->time_us <= cut_end + kSec; }))
       << "no throttle inside the cut";
-  expect_cents_match("replica_cut");  // the replica caught up: every row converted there too
+  // The replica caught up: every row converted there too.
+  for (const std::string& server : {testing::live_pg_dsn("PG_US_EAST_1"), testing::live_pg_dsn("PG_US_EAST_1_REPLICA_1")}) {
+    EXPECT_EQ(scalar(server, "SELECT count(*) FROM " + table + " WHERE amount_cents IS DISTINCT FROM round(amount * 100)::bigint"), "0")
+        << server;
+  }
   const ReplicationView after = replication_view();
   EXPECT_EQ(after.conninfo, before.conninfo);
   EXPECT_EQ(after.stored, "");
   EXPECT_EQ(after.sender_port, before.sender_port);
 
-  // The simulated twin: the same scenario, the same phases per region, throttled too.
   sim::World world(scenario, scenario.seed, plan.value());
   const RunResult simulated = world.run();
   EXPECT_EQ(simulated.outcome, "completed");
   EXPECT_EQ(phases_by_region(result.value().history), phases_by_region(simulated.history));
   EXPECT_FALSE(throttle_notes(simulated.history, "us-east-1").empty()) << "the simulated backfill was not throttled";
+}
+
+// Issue 16, acceptance 2: us-east-1's replica cut from its primary.
+TEST_F(LiveTest, ReplicaPartitionedFromItsPrimaryThrottlesTheBackfill) {
+  expect_cut_replica_throttles(config("replica_cut"), "replica_cut", "db:us-east-1/replica-1");
 }
 
 // The global topology live (issue 16; live-global.yaml): the us-east-1 primary is the only writer
@@ -726,58 +732,9 @@ TEST_F(LiveTest, GlobalTopologyMigratesTheHomeOnceAndEveryRegionReadsItsReplica)
 }
 
 // Issue 16, acceptance 2 in a global topology: eu-west-1's replica (of the home primary, across
-// regions) cut from it for 4 s during the backfill: its lag grows past max_replication_lag and the
-// home's backfill throttles, as in the simulated twin; after the heal the run completes clean and
-// the replica streams from the home primary directly again.
+// regions) cut from it: the home's backfill throttles, as in the simulated twin.
 TEST_F(LiveTest, GlobalTopologyCutReplicaThrottlesTheHomeBackfill) {
-  const ReplicationView before = replication_view();
-  ASSERT_EQ(before.stored, "");
-  forget_migration("global_cut");
-  LiveConfig live_config = config("global_cut", "live-global.yaml");
-  Scenario& scenario = live_config.scenario;
-  scenario.table.rows = 20000;
-  scenario.engine.batch_size = 200;
-  scenario.engine.max_replication_lag_us = 500 * kMs;
-  FaultSpec cut;
-  cut.kind = FaultKind::partition;
-  cut.line = 1;
-  cut.targets = {"db:eu-west-1/replica-1"};
-  cut.from = {"db:us-east-1"};
-  cut.at_phase = PhaseTrigger{"backfill", "us-east-1", 0};
-  cut.for_us = 4 * kSec;
-  scenario.faults = {cut};
-  std::ostringstream log;
-  Result<MigrationPlan> plan = compile_plan(scenario);
-  ASSERT_TRUE(plan.is_ok()) << plan.status().to_string();
-  live::LiveOptions options = cli::live_run_options(REHEARSE_BINARY);
-  options.prepare = true;
-  options.log = &log;
-  Result<RunResult> result = live::run_live(setup_of(live_config), plan.value(), options);
-  ASSERT_TRUE(result.is_ok()) << result.status().to_string();
-  expect_clean(result.value());
-  EXPECT_NE(log.str().find("db:eu-west-1/replica-1 streams from its primary through a proxy"), std::string::npos) << log.str();
-  TimeUs cut_start = -1, cut_end = -1;
-  for (const Event& event : result.value().history.events()) {
-    if (event.kind == EventKind::fault_start && event.detail.find("db:eu-west-1/replica-1<->db:us-east-1") != std::string::npos) cut_start = event.time_us;
-    if (event.kind == EventKind::fault_end && cut_start >= 0 && cut_end < 0) cut_end = event.time_us;
-  }
-  ASSERT_GE(cut_start, 0) << "the cut of the replication link was not recorded:\n" << log.str();
-  const std::vector<const Event*> throttled = throttle_notes(result.value().history, "us-east-1");
-  EXPECT_TRUE(std::any_of(throttled.begin(), throttled.end(),
-                          [&](const Event* note) { return note->time_us >= cut_start && note->time_us <= cut_end + kSec; }))
-      << "no throttle inside the cut";
-  EXPECT_EQ(scalar(testing::live_pg_dsn("PG_US_EAST_1_REPLICA_1"),
-                   "SELECT count(*) FROM global_cut WHERE amount_cents IS DISTINCT FROM round(amount * 100)::bigint"),
-            "0");
-  const ReplicationView after = replication_view();
-  EXPECT_EQ(after.conninfo, before.conninfo);
-  EXPECT_EQ(after.sender_port, before.sender_port);
-
-  sim::World world(scenario, scenario.seed, plan.value());
-  const RunResult simulated = world.run();
-  EXPECT_EQ(simulated.outcome, "completed");
-  EXPECT_EQ(phases_by_region(result.value().history), phases_by_region(simulated.history));
-  EXPECT_FALSE(throttle_notes(simulated.history, "us-east-1").empty()) << "the simulated backfill was not throttled";
+  expect_cut_replica_throttles(config("global_cut", "live-global.yaml"), "global_cut", "db:eu-west-1/replica-1");
 }
 
 // A run without network faults leaves the replica's replication alone (the same
