@@ -121,7 +121,12 @@ ConformRow ratio_row(std::string measure, std::string region, std::optional<doub
 
 ConformSpec conform_spec(const Scenario& scenario) {
   ConformSpec spec;
-  for (const auto& region : scenario.topology.regions) spec.regions.push_back(region.name);
+  // The regions with a database of their own: every one, or in a global topology the home (the
+  // others only read its replicas, and the home's rows judge them).
+  for (const auto& region : scenario.topology.regions) {
+    if (scenario.topology.mode == TopologyMode::global && region.name != scenario.topology.home) continue;
+    spec.regions.push_back(region.name);
+  }
   const WorkloadSpec& workload = scenario.workload;
   const bool served = workload.all_regions || !workload.regions.empty();
   spec.full_checksum = !served || workload.writes_per_s <= 0;

@@ -18,7 +18,7 @@ namespace rehearse {
 
 // What the scenario says about what can be compared.
 struct ConformSpec {
-  std::vector<std::string> regions;  // topology order
+  std::vector<std::string> regions;  // topology order; global: the home only
   // No application writes anywhere: both worlds' final tables are fully determined by the
   // generator and the seed, so the whole table is compared; otherwise a traffic-independent
   // digest (docs/calibration.md).

@@ -192,6 +192,19 @@ TEST(ConformanceTest, TableChecksumIgnoresColumnOrderButNotValues) {
 // A deliberately mis-modelled world: the conform config of scenarios/conform run in simulation
 // with the measured profile stands for the live world, and again with every cost ten times
 // higher; conform names the durations, and the same world twice matches every row.
+// A global topology has one database, the home's: its rows are the home's alone (the other
+// regions read replicas of it, judged against the home primary).
+TEST(ConformanceTest, AGlobalTopologyIsJudgedAtItsHome) {
+  LiveConfigResult loaded = load_live_config_file(std::string(REHEARSE_SOURCE_DIR) + "/scenarios/conform/batched-traffic.yaml");
+  ASSERT_TRUE(loaded.ok());
+  Scenario scenario = loaded.config->scenario;
+  ASSERT_GE(scenario.topology.regions.size(), 2U);
+  EXPECT_EQ(conform_spec(scenario).regions.size(), scenario.topology.regions.size());
+  scenario.topology.mode = TopologyMode::global;
+  scenario.topology.home = scenario.topology.regions[1].name;
+  EXPECT_EQ(conform_spec(scenario).regions, std::vector<std::string>{scenario.topology.regions[1].name});
+}
+
 TEST(ConformanceTest, AProfileTenTimesTooSlowIsCaught) {
   LiveConfigResult loaded = load_live_config_file(std::string(REHEARSE_SOURCE_DIR) + "/scenarios/conform/batched-traffic.yaml");
   ASSERT_TRUE(loaded.ok());
