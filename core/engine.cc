@@ -17,7 +17,6 @@ constexpr int kRevalidateMax = 3;              // re-backfills of a mismatched r
 constexpr std::int64_t kValidateChunkBatches = 10;  // validation checksums this many batches at once
 constexpr std::int64_t kUnbatchedValidateChunk = 100000;
 constexpr int kForwardRetriesMax = 200;            // contract DDL retries once contract began
-constexpr int kPhases = 6;                          // expand .. contract
 constexpr int kLagPollsMax = 600;                   // replication-lag polls before giving up waiting
 constexpr TimeUs kLagPollUs = 500 * kMs;
 constexpr TimeUs kBuggifyCheckpointDelayMaxUs = 2 * kSec;  // the longest BUGGIFY checkpoint delay
@@ -61,6 +60,8 @@ EngineExit Engine::run() {
       continue;
     }
     ++acquisitions_;
+    acquired_token_ = session_.token();
+    REHEARSE_ASSERT(acquired_token_ > 0);
     if (attempt > 0) probe(Probe::lock_lost_and_reacquired);
     const Step step = migrate_all();
     if (step == Step::lost) continue;  // another holder may have moved on; re-read on re-acquire
@@ -106,16 +107,14 @@ Engine::Step Engine::migrate_all() {
 }
 
 Engine::Step Engine::migrate_region(const std::string& name, const std::string& contracted_before) {
-  Region region{name, ports_.database(name), Checkpoint{}};
+  Region region{name, ports_.database(name), Checkpoint{}, RegionState::pending};
   if (!read_checkpoint(region)) return unread_checkpoint();
   probe_resumed(region);
-  const int rank = region_state_rank(region.checkpoint.state);
-  if (region.checkpoint.state == "contracted") return Step::done;
-  if (region.checkpoint.state == "rolled_back") {
+  if (region.state == RegionState::contracted) return Step::done;
+  if (region.state == RegionState::rolled_back) {
     failed_region_rolled_back_ = true;
     return Step::done;
   }
-  REHEARSE_ASSERT(rank >= 0);
   const Step step = settle(advance(region));
   if (step != Step::failed) return step;
   note(name, "the region failed");
@@ -131,27 +130,29 @@ Engine::Step Engine::migrate_region(const std::string& name, const std::string& 
   return rolled;
 }
 
-// Runs phase number `phase` (0 expand .. 5 contract) if the checkpoint says it is still to do.
-Engine::Step Engine::run_phase(Region& region, int phase) {
-  const int rank = region_state_rank(region.checkpoint.state);
+// Runs `phase` if the checkpoint says it is still to do. Validation is also to do when another
+// lock holder's token validated: this holder validates again before it switches or contracts.
+Engine::Step Engine::run_phase(Region& region, Phase phase) {
+  REHEARSE_ASSERT(region.state != RegionState::contracted);
+  REHEARSE_ASSERT(region.state != RegionState::rolled_back);
   switch (phase) {
-    case 0: return rank < region_state_rank("expanded") ? expand(region) : Step::done;
-    case 1: return rank < region_state_rank("dual_write") ? dual_write(region) : Step::done;
-    case 2: return rank < region_state_rank("validated") ? backfill(region) : Step::done;
-    case 3:
-      return rank < region_state_rank("validated") || region.checkpoint.validated_token != session_.token()
+    case Phase::expand: return region.state < RegionState::expanded ? expand(region) : Step::done;
+    case Phase::dual_write: return region.state < RegionState::dual_write ? dual_write(region) : Step::done;
+    case Phase::backfill: return region.state < RegionState::validated ? backfill(region) : Step::done;
+    case Phase::validate:
+      return region.state < RegionState::validated || region.checkpoint.validated_token != session_.token()
                  ? validate(region)
                  : Step::done;
-    case 4: return rank < region_state_rank("reads_switched") ? switch_reads(region) : Step::done;
-    case 5: return contract(region);
-    default: REHEARSE_ASSERT(false);
+    case Phase::switch_reads: return region.state < RegionState::reads_switched ? switch_reads(region) : Step::done;
+    case Phase::contract: return contract(region);
   }
+  REHEARSE_ASSERT(false);
   return Step::failed;
 }
 
 // Runs the phases the checkpoint says are still to do, in runbook order.
 Engine::Step Engine::advance(Region& region) {
-  for (int phase = 0; phase < kPhases; ++phase) {
+  for (const Phase phase : kPhases) {
     const Step step = run_phase(region, phase);
     if (step != Step::done) return step;
   }
@@ -163,13 +164,13 @@ Engine::Step Engine::advance(Region& region) {
 Engine::Step Engine::migrate_all_at_once() {
   std::vector<Region> regions;
   for (const auto& name : regions_) {
-    regions.push_back(Region{name, ports_.database(name), Checkpoint{}});
+    regions.push_back(Region{name, ports_.database(name), Checkpoint{}, RegionState::pending});
     if (!read_checkpoint(regions.back())) return unread_checkpoint();
     probe_resumed(regions.back());
   }
-  for (int phase = 0; phase < kPhases; ++phase) {
+  for (const Phase phase : kPhases) {
     for (Region& region : regions) {
-      if (region.checkpoint.state == "contracted" || region.checkpoint.state == "rolled_back") continue;
+      if (region.state == RegionState::contracted || region.state == RegionState::rolled_back) continue;
       const Step step = settle(run_phase(region, phase));
       if (step == Step::lost || step == Step::interrupted) return step;
       if (step == Step::failed) return fail_regions(regions);
@@ -183,10 +184,10 @@ Engine::Step Engine::fail_regions(std::vector<Region>& regions) {
   // A region whose contract started (or ended) cannot go back: rolling back the others would
   // leave two schemas for good, so the engine halts and the next holder resumes forward.
   for (const Region& region : regions) {
-    if (region.checkpoint.contract_started || region.checkpoint.state == "contracted") return Step::failed;
+    if (region.checkpoint.contract_started || region.state == RegionState::contracted) return Step::failed;
   }
   for (Region& region : regions) {
-    if (region.checkpoint.state == "contracted" || region.checkpoint.state == "rolled_back") continue;
+    if (region.state == RegionState::contracted || region.state == RegionState::rolled_back) continue;
     const Step rolled = rollback(region);
     if (rolled != Step::done) return rolled;
   }
@@ -195,7 +196,7 @@ Engine::Step Engine::fail_regions(std::vector<Region>& regions) {
 }
 
 Engine::Step Engine::expand(Region& region) {
-  enter_phase(region, "expand");
+  enter_phase(region, to_string(Phase::expand));
   int number = 0;
   for (const DdlStatement& statement : plan_.expand) {
     // A SQL file's statements, each marked as it starts: a fault can be timed to one
@@ -211,21 +212,21 @@ Engine::Step Engine::expand(Region& region) {
     });
     if (step != Step::done) return step;
   }
-  return set_state(region, "expanded");
+  return set_state(region, RegionState::expanded);
 }
 
 Engine::Step Engine::dual_write(Region& region) {
-  enter_phase(region, "dual_write");
+  enter_phase(region, to_string(Phase::dual_write));
   const Step step = protected_call(region, "dual_write flag", engine_.retries, [&] {
     return ports_.flags.set_flag(region.name, "dual_write", true, session_.fence());
   });
-  return step == Step::done ? set_state(region, "dual_write") : step;
+  return step == Step::done ? set_state(region, RegionState::dual_write) : step;
 }
 
 Engine::Step Engine::backfill(Region& region) {
-  enter_phase(region, "backfill");
-  if (region.checkpoint.state != "backfilling") {
-    const Step step = set_state(region, "backfilling");
+  enter_phase(region, to_string(Phase::backfill));
+  if (region.state != RegionState::backfilling) {
+    const Step step = set_state(region, RegionState::backfilling);
     if (step != Step::done) return step;
   }
   if (plan_.fills.empty()) return Step::done;
@@ -267,13 +268,13 @@ Engine::Step Engine::fill_range(Region& region, std::int64_t low_id, std::int64_
 }
 
 Engine::Step Engine::validate(Region& region) {
-  enter_phase(region, "validate");
+  enter_phase(region, to_string(Phase::validate));
   if (!engine_.validate || plan_.as_written) {
     ports_.recorder.record(Event{.kind = EventKind::validate, .outcome = Outcome::skipped, .token = session_.token(),
                                  .region = region.name,
                                  .detail = plan_.as_written ? "a SQL file run as written: nothing derived to validate"
                                                             : "validation is off: skipped"});
-    return set_state(region, "validated");
+    return set_state(region, RegionState::validated);
   }
   const Result<KeyRange> range = read_with_retries<KeyRange>(region, "key range", [&] { return region.database.key_range(plan_.table); });
   if (!range.is_ok()) return failure_of(range.status());
@@ -305,19 +306,19 @@ Engine::Step Engine::validate(Region& region) {
                                .region = region.name,
                                .detail = fmt::format("checksums match ({} rows re-backfilled)", mismatched_total)});
   region.checkpoint.validated_token = session_.token();
-  return set_state(region, "validated");
+  return set_state(region, RegionState::validated);
 }
 
 Engine::Step Engine::switch_reads(Region& region) {
-  enter_phase(region, "switch_reads");
+  enter_phase(region, to_string(Phase::switch_reads));
   const Step step = protected_call(region, "read_new flag", engine_.retries, [&] {
     return ports_.flags.set_flag(region.name, "read_new", true, session_.fence());
   });
-  return step == Step::done ? set_state(region, "reads_switched") : step;
+  return step == Step::done ? set_state(region, RegionState::reads_switched) : step;
 }
 
 Engine::Step Engine::contract(Region& region) {
-  enter_phase(region, "contract");
+  enter_phase(region, to_string(Phase::contract));
   if (!region.checkpoint.contract_started && !plan_.contract.empty()) {
     // Persisted before the first DROP: from here on the only way out is forward.
     Checkpoint started = region.checkpoint;
@@ -336,7 +337,7 @@ Engine::Step Engine::contract(Region& region) {
     });
     if (step != Step::done) return step;
   }
-  return set_state(region, "contracted");
+  return set_state(region, RegionState::contracted);
 }
 
 // Undoes a region that failed before contract: flags off, the added columns dropped.
@@ -355,7 +356,7 @@ Engine::Step Engine::rollback(Region& region) {
     });
     if (step != Step::done) return step;
   }
-  const Step step = set_state(region, "rolled_back");
+  const Step step = set_state(region, RegionState::rolled_back);
   if (step == Step::done) probe(Probe::rollback_executed);
   return step;
 }
@@ -418,18 +419,22 @@ Engine::Step Engine::wait_for_replicas(Region& region) {
   return Step::done;  // give the lag up as a reason to stop; the next batch goes on
 }
 
-Engine::Step Engine::set_state(Region& region, const char* state) {
+// Writes checkpoint state `state` (under the fence) and, once written, records it.
+Engine::Step Engine::set_state(Region& region, RegionState state) {
+  assert_region_transition(region.state, state);
+  REHEARSE_ASSERT(region.checkpoint.state == to_string(region.state));
   Checkpoint next = region.checkpoint;
   next.exists = true;
   next.key = key_;
-  next.state = state;
+  next.state = to_string(state);
   next.token = session_.token();
   const Step step = protected_call(region, "checkpoint", engine_.retries,
                                    [&] { return write_checkpoint(region, next); });
   if (step == Step::done) {
     region.checkpoint = next;
+    region.state = state;
     ports_.recorder.record(Event{.kind = EventKind::region_state, .token = session_.token(), .region = region.name,
-                                 .detail = state});
+                                 .detail = to_string(state)});
   }
   return step;
 }
@@ -444,6 +449,8 @@ Engine::Step Engine::protected_call(Region& region, const char* what, int retrie
       session_.mark_lost(allowed.message());
       return Step::lost;
     }
+    // Within one lock session the fence never moves: every write carries the acquired token.
+    REHEARSE_ASSERT(session_.fence().token == acquired_token_);
     const Status status = call();
     if (status.is_ok()) return Step::done;
     if (status.is_stale_token()) {
@@ -465,7 +472,8 @@ bool Engine::migration_finished() {
     const Result<Checkpoint> read = ports_.database(name).read_checkpoint(key_);
     if (!read.is_ok() && read.status().is_conflict()) continue;
     if (!read.is_ok() || !read.value().exists) return false;
-    if (read.value().state != "contracted" && read.value().state != "rolled_back") return false;
+    const std::optional<RegionState> state = parse_region_state(read.value().state);
+    if (state != RegionState::contracted && state != RegionState::rolled_back) return false;
   }
   return true;
 }
@@ -491,7 +499,16 @@ bool Engine::read_checkpoint(Region& region) {
     if (read.is_ok()) {
       region.checkpoint = read.value();
       region.checkpoint.key = key_;
-      if (!region.checkpoint.exists) region.checkpoint.state = "pending";
+      if (!region.checkpoint.exists) region.checkpoint.state = to_string(RegionState::pending);
+      const std::optional<RegionState> state = parse_region_state(region.checkpoint.state);
+      if (!state) {  // written by something else than this engine: not ours to resume or to touch
+        note(region.name, fmt::format("the checkpoint's state \"{}\" is no region state (pending .. contracted, "
+                                      "rolled_back): halting without touching the region",
+                                      region.checkpoint.state));
+        checkpoint_conflict_ = true;
+        return false;
+      }
+      region.state = *state;
       return true;
     }
     if (read.status().is_conflict()) {  // another plan's checkpoint: not ours to resume or to touch
@@ -522,8 +539,10 @@ Status Engine::write_checkpoint(Region& region, const Checkpoint& checkpoint) {
 // process's work (a crashed engine's, or a rival's whose lease ended) from the checkpoint.
 void Engine::probe_resumed(const Region& region) {
   if (acquisitions_ != 1 || !region.checkpoint.exists) return;
-  const std::string& state = region.checkpoint.state;
-  if (state != "pending" && state != "contracted" && state != "rolled_back") probe(Probe::resumed_from_checkpoint);
+  const RegionState state = region.state;
+  if (state != RegionState::pending && state != RegionState::contracted && state != RegionState::rolled_back) {
+    probe(Probe::resumed_from_checkpoint);
+  }
 }
 
 void Engine::enter_phase(const Region& region, const char* phase) {

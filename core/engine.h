@@ -15,6 +15,7 @@
 #include "core/model.h"
 #include "core/plan.h"
 #include "core/ports.h"
+#include "core/region_state.h"
 
 namespace rehearse {
 
@@ -51,10 +52,13 @@ class Engine {
   // interrupted: a transient failure (timeout, unavailable) outlasted engine.retries; the engine
   // releases the lock, backs off and resumes from the checkpoint instead of halting.
   enum class Step { done, lost, failed, interrupted };
+  // A region as the engine sees it. `state` is `checkpoint.state` parsed (read_checkpoint) and
+  // kept equal to it: set_state writes its text.
   struct Region {
     std::string name;
     RegionDatabase& database;
     Checkpoint checkpoint;
+    RegionState state;
   };
 
   Step migrate_all();
@@ -62,7 +66,7 @@ class Engine {
   // `contracted_before`: a region earlier in the rollout already contracted (empty: none).
   Step migrate_region(const std::string& name, const std::string& contracted_before);
   Step advance(Region& region);
-  Step run_phase(Region& region, int phase);
+  Step run_phase(Region& region, Phase phase);
   Step migrate_all_at_once();
   Step fail_regions(std::vector<Region>& regions);
   Step expand(Region& region);
@@ -76,12 +80,13 @@ class Engine {
   Step health_gate(const std::string& previous_region, const std::string& next_region);
   Step wait_for_replicas(Region& region);
 
-  Step set_state(Region& region, const char* state);
+  Step set_state(Region& region, RegionState state);
   Step protected_call(Region& region, const char* what, int retries_max, const std::function<Status()>& call);
   Step fill_range(Region& region, std::int64_t low_id, std::int64_t high_id, bool overwrite);
   bool read_checkpoint(Region& region);
-  // The step when read_checkpoint failed: another plan's checkpoint fails (halts, touching
-  // nothing: no retry can make it ours); otherwise back off and resume, or re-acquire.
+  // The step when read_checkpoint failed: another plan's checkpoint, or one whose state is no
+  // region state, fails (halts, touching nothing: no retry can make it ours); otherwise back
+  // off and resume, or re-acquire.
   Step unread_checkpoint() const;
   // A read (key range, checksum) retried like protected_call's transient failures.
   template <typename T>
@@ -104,8 +109,9 @@ class Engine {
   EnginePorts ports_;
   LockSession session_;
   bool failed_region_rolled_back_ = false;
-  bool checkpoint_conflict_ = false;  // a region holds another plan's checkpoint
+  bool checkpoint_conflict_ = false;  // a region holds another plan's checkpoint, or an unknown state
   int acquisitions_ = 0;  // by this process: the first one may resume another process's work
+  std::int64_t acquired_token_ = 0;  // the lease token of the latest acquisition: every write's fence
   int interruptions_ = 0;  // Step::interrupted so far: the backoff's exponent
   int acquire_rounds_ = 0;  // acquire_timeouts passed with the migration unfinished (<= engine.acquire_retries)
 };

@@ -16,6 +16,7 @@
 #include <fmt/ranges.h>
 
 #include "core/duration.h"
+#include "core/region_state.h"
 
 namespace rehearse {
 
@@ -26,6 +27,13 @@ namespace {
 std::string primary_node(const std::string& region) { return "db:" + region; }
 
 bool is_replica(const std::string& node) { return node.find("/replica-") != std::string::npos; }
+
+// A region's final state as observed; nullopt when none was, or its text is no region state.
+std::optional<RegionState> observed_state(const Observations& observations, const std::string& region) {
+  auto found = observations.final_states.find(region);
+  if (found == observations.final_states.end()) return std::nullopt;
+  return parse_region_state(found->second);
+}
 
 // The first problem found in something, and how many there were in all.
 struct Findings {
@@ -530,8 +538,7 @@ std::map<std::int64_t, std::size_t> rows_by_id(const TableImage& table) {
 Findings lost_writes_in(const Observations& observations, const std::string& region, const TableSnapshot& final_state) {
   const ColumnGroups groups(observations.derived);
   GroupNumbers numbers(groups);
-  auto state = observations.final_states.find(region);
-  const bool contracted = state != observations.final_states.end() && state->second == "contracted";
+  const bool contracted = observed_state(observations, region) == RegionState::contracted;
   const std::map<std::int64_t, std::size_t> rows = rows_by_id(final_state.table);
   std::set<std::int64_t> missing_reported;
   Findings findings;
@@ -628,17 +635,16 @@ std::vector<Violation> catalogs_against_states(const Observations& observations)
         !snapshot.table_name.empty()) {  // the claims are about the scenario's (first) table
       continue;
     }
-    auto state = observations.final_states.find(snapshot.region);
-    if (state == observations.final_states.end()) continue;
-    const SchemaClaim* claim = state->second == "contracted"    ? &observations.contracted_schema
-                               : state->second == "rolled_back" ? &observations.old_schema
-                                                                : nullptr;
+    const std::optional<RegionState> state = observed_state(observations, snapshot.region);
+    const SchemaClaim* claim = state == RegionState::contracted    ? &observations.contracted_schema
+                               : state == RegionState::rolled_back ? &observations.old_schema
+                                                                   : nullptr;
     if (claim == nullptr) continue;
     const std::string disagreement = catalog_disagreement(snapshot.catalog, *claim);
     if (disagreement.empty()) continue;
     by_region[snapshot.region] = Violation{
         "schema-convergence", snapshot.time_us, snapshot.node,
-        fmt::format("{} is recorded {} but its catalog {}", snapshot.node, state->second, disagreement), {snapshot.event}};
+        fmt::format("{} is recorded {} but its catalog {}", snapshot.node, to_string(*state), disagreement), {snapshot.event}};
   }
   return in_region_order(observations, std::move(by_region));
 }
@@ -662,8 +668,7 @@ std::string describe_catalog(const TableCatalog& catalog) {
 // its drained replicas alike, and exist in all of them or in none.
 std::vector<Violation> other_tables_agree(const Observations& observations) {
   auto contracted = [&observations](const std::string& region) {
-    auto state = observations.final_states.find(region);
-    return state != observations.final_states.end() && state->second == "contracted";
+    return observed_state(observations, region) == RegionState::contracted;
   };
   std::map<std::string, std::set<std::string>> tables_of;  // node -> its other tables at the end
   std::map<std::string, const TableSnapshot*> reference;   // table -> the first end snapshot of it
@@ -714,9 +719,10 @@ std::vector<Violation> check_schema_convergence(const Observations& observations
   // 0: new schema, 1: old schema, 2: somewhere in between.
   auto schema_of = [&observations](const std::string& region) {
     auto found = observations.final_states.find(region);
-    const std::string state = found == observations.final_states.end() ? "pending" : found->second;
-    if (state == "contracted") return 0;
-    return state == "rolled_back" || state == "pending" ? 1 : 2;
+    if (found == observations.final_states.end()) return 1;  // no state observed: pending
+    const std::optional<RegionState> state = parse_region_state(found->second);
+    if (state == RegionState::contracted) return 0;
+    return state == RegionState::rolled_back || state == RegionState::pending ? 1 : 2;
   };
   for (const std::string& region : regions) {
     const int schema = schema_of(region);

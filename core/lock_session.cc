@@ -42,7 +42,8 @@ struct LockSession::Shared {
 
 TimeUs backoff_delay(const Backoff& backoff, int attempt, Random& random) {
   REHEARSE_ASSERT(attempt >= 0);
-  REHEARSE_ASSERT(backoff.base_us >= 0 && backoff.max_us >= 0);
+  REHEARSE_ASSERT(backoff.base_us >= 0);
+  REHEARSE_ASSERT(backoff.max_us >= 0);
   TimeUs ceiling = backoff.base_us;
   for (int i = 0; i < attempt && ceiling < backoff.max_us; ++i) ceiling *= 2;
   ceiling = std::min(ceiling, backoff.max_us);
@@ -62,6 +63,9 @@ LockSession::LockSession(const LockSpec& lock, const EngineSpec& engine, LockSes
 LockSession::~LockSession() { ++shared_->generation; }
 
 bool LockSession::holding() const { return shared_->holding && !shared_->lost; }
+
+// The lease's token is set once per acquisition (the keepalive renews only its time), so the
+// token a session writes with never changes, let alone goes back, while it holds.
 std::int64_t LockSession::token() const { return shared_->get_lease().token; }
 
 Fence LockSession::fence() const {
@@ -75,6 +79,7 @@ Status LockSession::acquire() {
     const TimeUs sent = ports_.clock.now();
     Result<Lease> granted = ports_.lock.try_acquire(lock_.ttl_us);
     if (granted.is_ok()) {
+      REHEARSE_ASSERT(granted.value().token > 0);  // a fencing token is positive (0 = none)
       Lease lease = granted.value();
       lease.requested_local_us = sent;
       // A store may promise less than was asked (Redlock's validity, ZooKeeper's Disconnected
@@ -113,6 +118,7 @@ void LockSession::start_keepalive() {
       }
       const TimeUs sent = ports.clock.now();
       const Lease lease = shared->get_lease();
+      REHEARSE_ASSERT(lease.token > 0);
       Status renewed = ports.lock.renew(lease, lock.ttl_us);
       if (shared->generation != generation || !shared->holding) return;
       if (renewed.is_ok()) {
@@ -158,8 +164,9 @@ void LockSession::release() {
 Status LockSession::check_before_write() {
   if (!shared_->holding) return Status::conflict("not holding the lock");
   if (shared_->lost) return Status::conflict("the lease was lost");
-  if (lock_.fencing != Fencing::client) return Status::ok();
   const Lease lease = shared_->get_lease();
+  REHEARSE_ASSERT(lease.token > 0);  // holding implies a granted lease
+  if (lock_.fencing != Fencing::client) return Status::ok();
   const TimeUs valid_until = lease.requested_local_us + lease.ttl_us;
   if (ports_.clock.now() >= valid_until) {
     ports_.recorder.probe(Probe::client_check_refused_write);

@@ -645,12 +645,8 @@ std::string plan_digest(const MigrationPlan& plan) {
 CheckpointKey checkpoint_key(const MigrationPlan& plan) { return CheckpointKey{plan.name, plan.table, plan_digest(plan)}; }
 
 int region_state_rank(const std::string& state) {
-  int rank = 0;
-  for (const char* name : kRegionStates) {
-    if (state == name) return rank;
-    ++rank;
-  }
-  return -1;
+  const std::optional<RegionState> parsed = parse_region_state(state);
+  return parsed ? static_cast<int>(*parsed) : -1;
 }
 
 }  // namespace rehearse

@@ -10,6 +10,7 @@
 #include "core/model.h"
 #include "core/observations.h"
 #include "core/ports.h"
+#include "core/region_state.h"
 #include "core/status.h"
 
 namespace rehearse {
@@ -44,10 +45,8 @@ std::string shadow_column(const std::string& column);
 // expression that does not parse or an operation that names an unknown column.
 Result<MigrationPlan> compile_plan(const Scenario& scenario);
 
-// The region states of cli.md, in the order a region moves through them.
-inline constexpr const char* kRegionStates[] = {"pending", "expanded", "dual_write", "backfilling",
-                                                "validated", "reads_switched", "contracted", "rolled_back"};
-// The index of `state` in kRegionStates; -1 when unknown.
+// The rank of a region state's text (core/region_state.h: the RegionState's place in
+// kRegionStates), for code that holds the stored text; -1 when `state` is no region state.
 int region_state_rank(const std::string& state);
 
 }  // namespace rehearse
