@@ -106,12 +106,12 @@ struct TcpProxy::State {
   std::atomic<bool> stopping{false};
   std::thread thread;
 
-  mutable std::mutex mutex;  // guards impairments
-  Impairments impairments;
+  mutable std::mutex mutex;  // guards configured
+  Impairments configured;  // what the fault calls set; the proxy thread reads a snapshot()
   std::atomic<std::int64_t> connections{0};
   std::atomic<std::int64_t> bytes_forwarded{0};
   std::atomic<std::int64_t> resets_injected{0};
-  std::atomic<int> open{0};
+  std::atomic<int> open_count{0};
 
   std::vector<std::unique_ptr<Connection>> live;  // the proxy thread's only
 
@@ -156,16 +156,17 @@ void TcpProxy::State::wake_up() {
 void TcpProxy::State::change(const std::function<void(Impairments&)>& edit) {
   {
     std::lock_guard<std::mutex> guard(mutex);
-    edit(impairments);
-    REHEARSE_ASSERT(impairments.cuts[0] >= 0 && impairments.cuts[1] >= 0);
-    REHEARSE_ASSERT(impairments.delay_us >= 0);
+    edit(configured);
+    REHEARSE_ASSERT(configured.cuts[0] >= 0);
+    REHEARSE_ASSERT(configured.cuts[1] >= 0);
+    REHEARSE_ASSERT(configured.delay_us >= 0);
   }
   wake_up();
 }
 
 Impairments TcpProxy::State::snapshot() const {
   std::lock_guard<std::mutex> guard(mutex);
-  return impairments;
+  return configured;
 }
 
 double TcpProxy::State::next_unit() {
@@ -185,7 +186,7 @@ void TcpProxy::State::accept_clients(TimeUs /*now*/) {
     connection->fd[kClient] = fd;
     live.push_back(std::move(connection));
     ++connections;
-    ++open;
+    ++open_count;
   }
 }
 
@@ -360,7 +361,7 @@ void TcpProxy::State::run() {
     }
     const auto before = live.size();
     std::erase_if(live, [](const auto& connection) { return connection->finished(); });
-    open -= static_cast<int>(before - live.size());
+    open_count -= static_cast<int>(before - live.size());
 
     polled.assign({pollfd{wake[0], POLLIN, 0}, pollfd{live.size() < kConnectionsMax ? listen_fd : -1, POLLIN, 0}});
     owners.clear();
@@ -501,6 +502,6 @@ ProxyStats TcpProxy::stats() const {
   return ProxyStats{state_->connections.load(), state_->bytes_forwarded.load(), state_->resets_injected.load()};
 }
 
-int TcpProxy::open_connections() const { return state_->open.load(); }
+int TcpProxy::open_connections() const { return state_->open_count.load(); }
 
 }  // namespace rehearse::live
