@@ -285,11 +285,16 @@ bool supervise_engines(const LiveSetup& setup, const MigrationPlan& plan, const 
   // The application's request counts for the engines' health gates, published every tick.
   const std::string monitor_path =
       (std::filesystem::temp_directory_path() / fmt::format("rehearse-requests-{}-{}.json", ::getpid(), history.start_ns())).string();
+  // A failure is logged when it starts or changes, not at every 20 ms tick it lasts.
+  std::string publish_problem;
   auto publish = [&] {
     std::map<std::string, RequestCounts> counts;
     for (const auto& [region, app] : traffic) counts[region] = RequestCounts{app->requests(), app->errors()};
     const Status published = publish_request_counts(monitor_path, counts);
-    if (!published.is_ok()) log_line(options, published.message());
+    const std::string problem = published.is_ok() ? std::string() : published.message();
+    if (!problem.empty() && problem != publish_problem) log_line(options, problem);
+    if (problem.empty() && !publish_problem.empty()) log_line(options, "the application's request counts are published again");
+    publish_problem = problem;
   };
   publish();
   struct RemoveAtEnd {
