@@ -152,7 +152,7 @@ Result<LiveNetwork::Topology> topology_of(const Scenario& scenario, const std::v
   LiveNetwork::Topology topology{.regions = regions, .lock_endpoints = lock_endpoints};
   const std::string first = regions.front().name;
   const std::string engine_region = scenario.engine.region.empty() ? first : scenario.engine.region;
-  const std::string lock_place = scenario.lock.region.empty() ? first : scenario.lock.region;
+  const std::string& lock_place = lock_region(scenario);
   if (scenario.lock.backend == LockBackend::app_database) topology.lock_database = "db:" + writer_region(scenario, lock_place);
   std::size_t lock_first = 0;
   while (lock_first < regions.size() && regions[lock_first].name != lock_place) ++lock_first;
