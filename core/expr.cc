@@ -26,6 +26,8 @@
 //   for the Latin, Greek and Cyrillic letters of the Basic Multilingual Plane's first blocks.
 #include "core/expr.h"
 
+#include "core/block_pool.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -43,6 +45,10 @@
 namespace rehearse {
 
 namespace {
+
+// A function call's evaluated arguments: pool blocks, so that evaluating a derived column in a
+// simulated write allocates nothing (core/block_pool.h).
+using Arguments = std::vector<Value, PoolAllocator<Value>>;
 
 using NodePointer = ExprNodePointer;
 using Kind = ExprNode::Kind;
@@ -702,7 +708,7 @@ std::string no_function(std::string_view name, const std::vector<SqlType>& argum
   return fmt::format("function {}({}) does not exist", name, types);
 }
 
-std::string no_function(std::string_view name, const std::vector<Value>& arguments) {
+std::string no_function(std::string_view name, const Arguments& arguments) {
   std::vector<SqlType> types;
   for (const Value& argument : arguments) types.push_back(type_of(argument));
   return no_function(name, types);
@@ -797,7 +803,7 @@ EvalResult text_function(Function function, std::string_view text) {
 
 // substr(text, start [, count]): characters start .. start + count - 1, counted from 1; the
 // range is clipped to the text as PostgreSQL does (substr('hello', 0, 3) = 'he').
-EvalResult substring(const std::string& name, const std::vector<Value>& arguments) {
+EvalResult substring(const std::string& name, const Arguments& arguments) {
   const bool has_count = arguments.size() == 3;
   if (arguments[0].kind() != Value::Kind::text || arguments[1].kind() != Value::Kind::integer ||
       (has_count && arguments[2].kind() != Value::Kind::integer)) {
@@ -839,13 +845,13 @@ EvalResult absolute(const std::string& name, const Value& value, SqlType type) {
       return success(Value::numeric(decimal));
     }
     case Value::Kind::float8: return success(Value::float8(std::fabs(value.as_double())));
-    default: return failure(no_function(name, std::vector<Value>{value}));
+    default: return failure(no_function(name, Arguments{value}));
   }
 }
 
 // round(x): double precision for an integer or double (rounding half to even, rint), numeric
 // for a numeric; round(x, n) is numeric with n decimals (n < 0 rounds to tens...).
-EvalResult round_number(const std::string& name, const std::vector<Value>& arguments) {
+EvalResult round_number(const std::string& name, const Arguments& arguments) {
   const Value& value = arguments[0];
   const bool has_places = arguments.size() == 2;
   if (!has_places && value.kind() == Value::Kind::float8) {
@@ -878,13 +884,13 @@ EvalResult floor_or_ceil(Function function, const std::string& name, const Value
       if (value.is_nan()) return success(value);
       return success(Value::numeric(floor ? decimal::floor(value.as_decimal())
                                           : decimal::ceil(value.as_decimal())));
-    default: return failure(no_function(name, std::vector<Value>{value}));
+    default: return failure(no_function(name, Arguments{value}));
   }
 }
 
 // lpad / rpad(text, length [, fill]): the text cut to `length` characters or filled to it with
 // `fill` (a space by default) repeated on the left / right; no fill leaves it as cut.
-EvalResult pad(const ExprNode& node, const std::vector<Value>& arguments) {
+EvalResult pad(const ExprNode& node, const Arguments& arguments) {
   if (arguments[0].kind() != Value::Kind::text || arguments[1].kind() != Value::Kind::integer ||
       (arguments.size() == 3 && arguments[2].kind() != Value::Kind::text)) {
     return failure(no_function(node.name, arguments));
@@ -914,7 +920,7 @@ EvalResult pad(const ExprNode& node, const std::vector<Value>& arguments) {
   return success(Value::text(node.function == Function::lpad ? padding + std::string(text) : std::string(text) + padding));
 }
 
-EvalResult strict_function(const ExprNode& node, const std::vector<Value>& arguments) {
+EvalResult strict_function(const ExprNode& node, const Arguments& arguments) {
   switch (node.function) {
     case Function::lower:
     case Function::upper:
@@ -1611,7 +1617,7 @@ class Evaluator {
       case Function::random: return random_value();
       default: break;
     }
-    std::vector<Value> arguments;
+    Arguments arguments;
     bool any_null = false;
     for (const NodePointer& argument : node.arguments) {
       EvalResult value = evaluate(*argument);

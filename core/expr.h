@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/callback.h"
 #include "core/value.h"
 
 namespace rehearse {
@@ -61,8 +62,9 @@ std::optional<Expr> parse_expression(const std::string& text, ExprParseError* er
 // stays a parse error). The parsers read every text through it.
 std::string without_select(const std::string& text);
 
-// Looks up a column by name; returns nullptr when the row has no such column.
-using ColumnLookup = std::function<const Value*(const std::string& column)>;
+// Looks up a column by name; returns nullptr when the row has no such column. A Callback, not a
+// std::function: the lookups of a simulated write capture a few references, held inline.
+using ColumnLookup = Callback<const Value*(const std::string& column)>;
 
 struct EvalResult {
   bool ok = true;

@@ -116,7 +116,7 @@ struct AcknowledgedWrite {
   std::uint64_t order = 0;  // apply order at the primary (larger = later)
   TimeUs time_us = 0;       // when it was acknowledged
   bool new_code = false;
-  std::map<std::string, Value> values;  // column -> value as written (in the writer's schema)
+  ColumnValues values;  // column -> value as written (in the writer's schema)
   std::string table;                    // many tables: empty = the scenario's first table
 };
 

@@ -8,6 +8,8 @@
 // helper (Wide) and only the final result must fit.
 #include "core/value.h"
 
+#include "core/block_pool.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -853,7 +855,7 @@ struct Value::Box {
   Decimal decimal;
 
   static Box* make(std::string_view text) {  // text bytes follow; empty for a wide numeric
-    void* memory = ::operator new(sizeof(Box) + text.size());
+    void* memory = block_pool::take(sizeof(Box) + text.size());
     Box* box = new (memory) Box();
     box->size = static_cast<std::uint32_t>(text.size());
     if (!text.empty()) std::memcpy(box->bytes(), text.data(), text.size());
@@ -862,8 +864,9 @@ struct Value::Box {
   char* bytes() { return reinterpret_cast<char*>(this + 1); }
   const char* bytes() const { return reinterpret_cast<const char*>(this + 1); }
   void destroy() {
+    const std::size_t bytes = sizeof(Box) + size;
     this->~Box();
-    ::operator delete(static_cast<void*>(this));
+    block_pool::give(this, bytes);
   }
 };
 
@@ -938,7 +941,7 @@ Value Value::numeric(Decimal d) {
   return value;
 }
 
-Value Value::text(std::string s) {
+Value Value::text(std::string_view s) {
   Value value;
   value.kind_ = Kind::text;
   value.u_.box = Box::make(s);

@@ -4,10 +4,13 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "core/block_pool.h"
 #include "core/model.h"
 
 namespace rehearse {
@@ -86,7 +89,7 @@ class Value {
   static Value boolean(bool b);
   static Value integer(std::int64_t i);
   static Value numeric(Decimal d);
-  static Value text(std::string s);
+  static Value text(std::string_view s);
   static Value timestamp(std::int64_t micros_since_epoch);
   static Value float8(double d);
   // PostgreSQL's numeric NaN ('NaN'::numeric): equal to itself, above every number.
@@ -137,5 +140,9 @@ class Value {
   ~Value() { release(); }
 };
 static_assert(sizeof(Value) == 16);
+
+// A row's values by column name, as an application writes them: its map nodes come from the
+// block pool (core/block_pool.h), so a simulated write allocates none in steady state.
+using ColumnValues = PooledMap<std::string, Value>;
 
 }  // namespace rehearse

@@ -240,7 +240,7 @@ bool RegionTraffic::write_once(PostgresConnection& connection, std::uint64_t& st
     const auto hot = std::max<std::int64_t>(1, static_cast<std::int64_t>(static_cast<double>(max_id_) * scenario_.workload.hot_rows));
     row = chance(state, 0.5) ? uniform(state, 1, hot) : uniform(state, 1, max_id_);
   }
-  std::map<std::string, Value> logical;
+  ColumnValues logical;
   for (const auto& column : scenario_.table.columns) logical[column.name] = generate(column, state);
   std::vector<std::string> live;
   bool flags_on = false;
@@ -252,7 +252,7 @@ bool RegionTraffic::write_once(PostgresConnection& connection, std::uint64_t& st
   std::optional<ReplyDeadline> deadline;
   try {
     const bool writes_new = new_code && flags_on;
-    std::map<std::string, Value> written;
+    ColumnValues written;
     std::vector<std::string> names, literals;
     auto set = [&](const std::string& column, const Value& value, ColumnType type) {
       if (!contains(live, column) || written.count(column) > 0) return;

@@ -11,6 +11,12 @@ namespace rehearse::sim {
 
 namespace {
 constexpr std::size_t kIncidentsMax = 20;        // incidents kept per kind (the first ones)
+
+const std::vector<ColumnSpec>& columns_of(const Scenario& scenario, const std::string& table) {
+  const TableSpec* spec = find_table(scenario, table);
+  REHEARSE_ASSERT(spec != nullptr);
+  return spec->columns;
+}
 }  // namespace
 
 // One request in flight. What it was is kept as data and spelled out only for an incident.
@@ -65,13 +71,13 @@ AppServer::AppServer(Kernel& kernel, Network& network, AppEndpoints endpoints, c
       endpoints_(std::move(endpoints)),
       scenario_(scenario),
       traffic_(std::move(traffic)),
+      columns_(&columns_of(scenario, traffic_.table)),
       table_(traffic_.table == scenario.table.name ? "" : traffic_.table),
       rng_(seed, "workload:" + endpoints_.app->name() + (table_.empty() ? "" : ":" + table_)),
       references_(data_references(scenario)),
       observations_(observations),
       connections_(connections),
       timeout_lane_(kernel.add_lane()) {
-  REHEARSE_ASSERT(find_table(scenario, traffic_.table) != nullptr);
   REHEARSE_ASSERT(connections_ >= 0);
   if (!table_.empty()) {  // the first table's name ("") follows renames in the database itself
     std::string name = table_;
@@ -95,8 +101,6 @@ void AppServer::start() {
   if (traffic_.writes_per_s > 0) schedule_write();
   if (traffic_.reads_per_s > 0) schedule_read();
 }
-
-const std::vector<ColumnSpec>& AppServer::columns() const { return find_table(scenario_, traffic_.table)->columns; }
 
 // The old code addresses the table as the schema names it. The new code (deployed before
 // contract) addresses it by its new name once the migration renamed it, and not at all when the
@@ -169,7 +173,7 @@ void AppServer::send_write(TimeUs due_us) {
     if (connections_ > 0) released(true);
     return;
   }
-  auto write = std::make_shared<AppWrite>();  // shared with the database, never copied
+  auto write = make_pooled<AppWrite>();  // shared with the database, never copied
   write->new_code = new_code_;
   write->row_id = rng_.chance(scenario_.workload.update_ratio) ? pick_row(*table) : 0;
   write->table = *table;
@@ -179,7 +183,7 @@ void AppServer::send_write(TimeUs due_us) {
       draw_reference(reference, endpoints_.database->table(reference.ref_table), rng_, &write->logical);
     }
   }
-  auto pending = std::make_shared<Pending>();
+  auto pending = make_pooled<Pending>();
   pending->sent_us = due_us;
   pending->pooled = connections_ > 0;
   if (pending->pooled) pending->waits.deadline_us = due_us + kAppRequestTimeoutUs;
@@ -227,7 +231,7 @@ void AppServer::send_read(TimeUs due_us) {
   const int number = replica == 0 || endpoints_.replica_numbers.empty()
                          ? replica
                          : endpoints_.replica_numbers[static_cast<std::size_t>(replica - 1)];
-  auto pending = std::make_shared<Pending>();
+  auto pending = make_pooled<Pending>();
   pending->sent_us = due_us;
   pending->pooled = connections_ > 0;
   if (pending->pooled) pending->waits.deadline_us = due_us + kAppRequestTimeoutUs;
@@ -247,8 +251,8 @@ void AppServer::send_read(TimeUs due_us) {
   });
 }
 
-void AppServer::export_to(Observations& observations, const std::map<std::int64_t, std::uint64_t>* applied_orders) {
-  const std::map<std::int64_t, std::uint64_t>& latest = applied_orders != nullptr ? *applied_orders : last_applied_order_;
+void AppServer::export_to(Observations& observations, const AppliedOrders* applied_orders) {
+  const AppliedOrders& latest = applied_orders != nullptr ? *applied_orders : last_applied_order_;
   auto& windows = observations.windows[endpoints_.app->region()];  // the app's region (global: not the writer's)
   for (const auto& [start, window] : windows_) windows.push_back(window);
   for (auto& [row, write] : acknowledged_) {

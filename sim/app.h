@@ -35,6 +35,9 @@ struct AppEndpoints {
   std::vector<int> replica_numbers;
 };
 
+// Row -> the apply order of a server's latest write to it that the primary applied.
+using AppliedOrders = PooledMap<std::int64_t, std::uint64_t>;
+
 class AppServer {
  public:
   struct Pending;  // one request in flight (public for sim/app.cc's helpers)
@@ -51,7 +54,7 @@ class AppServer {
   // The table its traffic goes to: empty = the database's first table.
   const std::string& table() const { return table_; }
   // The last acknowledged write of every row, for the checker.
-  const std::map<std::int64_t, AcknowledgedWrite>& acknowledged() const { return acknowledged_; }
+  const PooledMap<std::int64_t, AcknowledgedWrite>& acknowledged() const { return acknowledged_; }
   // What finished since the last call: requests, failures and the longest wait. Resets.
   struct Second {
     std::int64_t requests = 0;
@@ -64,9 +67,9 @@ class AppServer {
   // any server in `applied` (row -> latest apply order over every server writing to the same
   // primary, as in a global topology; nullptr = this server's own). Once, when the run is over:
   // the acknowledged writes move out.
-  void export_to(Observations& observations, const std::map<std::int64_t, std::uint64_t>* applied = nullptr);
+  void export_to(Observations& observations, const AppliedOrders* applied = nullptr);
   // Row -> the apply order of this server's latest write to it that the primary applied.
-  const std::map<std::int64_t, std::uint64_t>& last_applied_orders() const { return last_applied_order_; }
+  const AppliedOrders& last_applied_orders() const { return last_applied_order_; }
   std::int64_t requests() const { return requests_; }
   std::int64_t errors() const { return errors_; }
 
@@ -96,7 +99,7 @@ class AppServer {
   void finish(Pending& request, bool failed, TimeUs staleness_us, TimeUs staleness_without_faults_us);
   Attribution attribute(const Pending& request) const;
   std::int64_t pick_row(const std::string& table);
-  const std::vector<ColumnSpec>& columns() const;
+  const std::vector<ColumnSpec>& columns() const { return *columns_; }
   // The table a request of the running code version addresses, or nullopt when it uses none.
   std::optional<std::string> target_table() const;
 
@@ -105,6 +108,7 @@ class AppServer {
   AppEndpoints endpoints_;
   const Scenario& scenario_;
   TableWorkload traffic_;
+  const std::vector<ColumnSpec>* columns_;  // of the table its traffic goes to (the scenario outlives the server)
   std::string table_;  // the table asked for: empty = the database's first table
   // What the new code calls it once the migration renamed it ("" = unchanged); dropped: the
   // migration drops it, so the new code does not use it.
@@ -116,9 +120,9 @@ class AppServer {
   bool new_code_ = false;
   std::int64_t requests_ = 0;
   std::int64_t errors_ = 0;
-  std::map<std::int64_t, AcknowledgedWrite> acknowledged_;
-  std::map<TimeUs, RequestWindow> windows_;
-  std::map<std::int64_t, std::uint64_t> last_applied_order_;
+  PooledMap<std::int64_t, AcknowledgedWrite> acknowledged_;
+  PooledMap<TimeUs, RequestWindow> windows_;
+  AppliedOrders last_applied_order_;
   Second second_;  // row -> order of its last applied write
   int connections_ = 0;
   int timeout_lane_ = -1;  // the kernel lane of its requests' client timeouts (due times ascend)

@@ -30,7 +30,7 @@ std::size_t CpuHost::migration_running() const {
   return static_cast<std::size_t>(std::count_if(jobs_.begin(), jobs_.end(), [](const Job& job) { return job.migration; }));
 }
 
-void CpuHost::run(TimeUs work_us, std::function<void()> done, bool migration) {
+void CpuHost::run(TimeUs work_us, Callback<void()> done, bool migration) {
   advance();
   jobs_.push_back(Job{static_cast<double>(std::max<TimeUs>(work_us, 1)), std::move(done), migration});
   schedule_next();

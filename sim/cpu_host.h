@@ -20,7 +20,7 @@ class CpuHost {
   // Runs `work_us` of work (at least 1 us) and calls `done` when it is complete. `migration`:
   // the migration's own statement (a batch, a DDL, a scan), which keeps the host busy for the
   // application's requests (CostProfile::busy_host_wait).
-  void run(TimeUs work_us, std::function<void()> done, bool migration = false);
+  void run(TimeUs work_us, Callback<void()> done, bool migration = false);
   int cores() const { return cores_; }
   std::size_t running() const { return jobs_.size(); }
   std::size_t migration_running() const;
@@ -28,7 +28,7 @@ class CpuHost {
  private:
   struct Job {
     double remaining_us;
-    std::function<void()> done;
+    Callback<void()> done;
     bool migration;
   };
   double rate() const;

@@ -146,7 +146,9 @@ Value generate_value(const ColumnSpec& column, Rng& rng) {
     case GenForm::Kind::range: return generate_in_range(column, form.low, form.high, rng);
     case GenForm::Kind::email: {
       static constexpr const char* kDomains[] = {"example.com", "Example.org", "MAIL.test"};
-      return Value::text(fmt::format("User{}@{}", rng.uniform(1, 999999), kDomains[rng.below(3)]));
+      fmt::memory_buffer text;  // on the stack: a write's email allocates only its value's box
+      fmt::format_to(std::back_inserter(text), "User{}@{}", rng.uniform(1, 999999), kDomains[rng.below(3)]);
+      return Value::text(std::string_view(text.data(), text.size()));
     }
     case GenForm::Kind::uuid: {
       // Drawn one statement at a time: the order of function arguments' evaluation is the
@@ -213,7 +215,7 @@ std::vector<DataReference> data_references(const Scenario& scenario) {
   return out;
 }
 
-void draw_reference(const DataReference& reference, const Table& referenced, Rng& rng, std::map<std::string, Value>* values) {
+void draw_reference(const DataReference& reference, const Table& referenced, Rng& rng, ColumnValues* values) {
   bool all_null = true;
   for (const std::string& column : reference.columns) {
     const auto it = values->find(column);
@@ -252,7 +254,7 @@ std::vector<Table> generate_tables(const Scenario& scenario, std::uint64_t seed)
     if (std::find(targets.begin(), targets.end(), -1) != targets.end() || std::find(targets.begin(), targets.end(), 0) != targets.end()) continue;
     Rng rng(seed, "references:" + reference.table + ":" + reference.name);
     for (std::int64_t id = 1; id <= child->row_count(); ++id) {
-      std::map<std::string, Value> values;
+      ColumnValues values;
       for (std::size_t i = 0; i < targets.size(); ++i) values[reference.columns[i]] = child->cell(id, targets[i]);
       draw_reference(reference, *parent, rng, &values);
       for (std::size_t i = 0; i < targets.size(); ++i) child->set_cell(id, targets[i], values[reference.columns[i]]);
@@ -348,14 +350,14 @@ bool SimDatabase::admit(const Fence& fence, WriteKind kind, const std::string& a
   return true;
 }
 
-void SimDatabase::after_if_alive(TimeUs delay_us, std::function<void()> work) {
+void SimDatabase::after_if_alive(TimeUs delay_us, Callback<void()> work) {
   const std::uint64_t epoch = node_.epoch();
   kernel_.after(std::max<TimeUs>(delay_us, 1), [this, epoch, work = std::move(work)] {
     if (node_.up() && node_.epoch() == epoch) work();
   });
 }
 
-void SimDatabase::run_statement(TimeUs cost_us, std::function<void()> work, bool migration) {
+void SimDatabase::run_statement(TimeUs cost_us, Callback<void()> work, bool migration) {
   if (cpu_host_ == nullptr) {
     after_if_alive(cost_us, std::move(work));
     return;
@@ -369,7 +371,7 @@ void SimDatabase::run_statement(TimeUs cost_us, std::function<void()> work, bool
       migration);
 }
 
-void SimDatabase::run_app_statement(TimeUs cost_us, std::function<void()> work) {
+void SimDatabase::run_app_statement(TimeUs cost_us, Callback<void()> work) {
   // No host (every run but conform's) or an idle one: no draw, so no other run's stream moves.
   if (cpu_host_ == nullptr || cpu_host_->migration_running() == 0) {
     run_statement(cost_us, std::move(work), false);
@@ -381,13 +383,13 @@ void SimDatabase::run_app_statement(TimeUs cost_us, std::function<void()> work) 
 }
 
 void SimDatabase::with_table_lock(TableState& table, LockMode mode, TimeUs wait_limit_us,
-                                  std::function<void(std::uint64_t lock)> work, std::function<void()> gave_up) {
+                                  Callback<void(std::uint64_t lock)> work, Callback<void()> gave_up) {
   if (!node_.up()) return;  // a server that is down opens no session (the caller times out)
   struct Session {
     bool granted = false;
     std::uint64_t id = 0;
   };
-  auto session = std::make_shared<Session>();
+  auto session = make_pooled<Session>();
   TableLock& lock = table.lock;  // table states live as long as the database (a dropped table's too)
   session->id = lock.request(mode, [this, session, work = std::move(work)]() mutable {
     session->granted = true;
@@ -1222,7 +1224,7 @@ std::string SimDatabase::table_lock_obstruction(const TableState& table, LockMod
                      !held && table.long_transactions > 0 ? " (itself waiting behind a long transaction)" : "");
 }
 
-void SimDatabase::app_table_lock(TableState& table, StatementKind kind, std::function<void(std::uint64_t lock)> work,
+void SimDatabase::app_table_lock(TableState& table, StatementKind kind, Callback<void(std::uint64_t lock)> work,
                                  const std::shared_ptr<MigrationWaits>& waits) {
   const LockMode mode = statement_lock(kind);
   if (waits != nullptr && node_.up()) {

@@ -48,7 +48,7 @@ struct AppWrite {
   std::string table;  // empty = the database's first table
   std::int64_t row_id = 0;
   bool new_code = false;
-  std::map<std::string, Value> logical;
+  ColumnValues logical;
 };
 
 // What an application request waited on inside the database, for attribution (docs/scenarios.md,
@@ -81,7 +81,7 @@ struct AppWriteResult {
   Status status;
   std::int64_t row_id = 0;
   std::uint64_t order = 0;  // commit order at the primary
-  std::map<std::string, Value> written;
+  ColumnValues written;
 };
 
 struct AppReadResult {
@@ -107,7 +107,7 @@ struct DataReference {
 std::vector<DataReference> data_references(const Scenario& scenario);
 // Gives the referencing columns in `values` (by name) the values of a row of `referenced` drawn
 // from `rng`; does nothing when they are all NULL, a column is missing or `referenced` is empty.
-void draw_reference(const DataReference& reference, const Table& referenced, Rng& rng, std::map<std::string, Value>* values);
+void draw_reference(const DataReference& reference, const Table& referenced, Rng& rng, ColumnValues* values);
 
 // The table as every region starts it: `spec.rows` rows generated from the run's seed.
 Table generate_table(const TableSpec& spec, std::uint64_t seed);
@@ -228,7 +228,7 @@ class SimDatabase {
   };
   struct Replica {
     Tables tables;
-    std::deque<Change> pending;
+    std::deque<Change, PoolAllocator<Change>> pending;  // its chunks recycled (core/block_pool.h)
     TimeUs last_apply_us = 0;
     TimeUs last_apply_without_faults_us = 0;
     DurationRange transit{0, 0};  // cross-region shipping delay (global topology)
@@ -253,7 +253,7 @@ class SimDatabase {
     Table data;
     TableLock lock;
     std::vector<RowRange> locked_rows;
-    std::vector<std::pair<std::int64_t, std::function<void()>>> row_waiters;
+    std::vector<std::pair<std::int64_t, Callback<void()>>> row_waiters;
     std::vector<DerivedColumn> derived;  // the migration's columns derived on this table
     // The application's sessions (kAppConnections per kind) that have not run a statement on
     // it since a DDL changed it: each one's next statement pays catalog_reload_us.
@@ -296,8 +296,8 @@ class SimDatabase {
   static std::string referenced_table(const Table& table, const std::string& constraint);
   // Runs `work` under the table lock in `mode` once granted, with the lock's id; `gave_up` when
   // `wait_limit_us` (0 = none) passed first. `work` must release the lock itself.
-  void with_table_lock(TableState& table, LockMode mode, TimeUs wait_limit_us, std::function<void(std::uint64_t lock)> work,
-                       std::function<void()> gave_up);
+  void with_table_lock(TableState& table, LockMode mode, TimeUs wait_limit_us, Callback<void(std::uint64_t lock)> work,
+                       Callback<void()> gave_up);
   // The mode a statement of `kind` takes on its table (core/statements.h).
   static LockMode statement_lock(StatementKind kind);
   // The CONCURRENTLY forms once their lock `lock` is granted: their waits for older
@@ -326,20 +326,20 @@ class SimDatabase {
   static std::int64_t work_rows(const DdlStatement& statement, const Table& table);
   void finish_ddl(TableState& table, const DdlStatement& statement, const Fence& fence, const std::string& actor, const Respond<Status>& respond,
                   std::uint64_t lock);
-  void after_if_alive(TimeUs delay_us, std::function<void()> work);
+  void after_if_alive(TimeUs delay_us, Callback<void()> work);
   // Whether the engine that sent a statement is gone (client_alive says no) at its commit: then
   // answered as rolled back (the answer reaches no one) and true; the caller applies nothing.
   bool client_gone(const std::function<bool()>& client_alive, const Respond<Status>& respond);
   // A statement's work of `cost_us`: on the shared host when there is one (it takes longer
   // beside others), else after_if_alive(cost_us). `migration`: the engine's statement.
-  void run_statement(TimeUs cost_us, std::function<void()> work, bool migration);
-  void run_migration_statement(TimeUs cost_us, std::function<void()> work) { run_statement(cost_us, std::move(work), true); }
+  void run_statement(TimeUs cost_us, Callback<void()> work, bool migration);
+  void run_migration_statement(TimeUs cost_us, Callback<void()> work) { run_statement(cost_us, std::move(work), true); }
   // An application request's statement: on a shared host while a migration statement runs, it
   // first waits for a processor (a draw of CostProfile::busy_host_wait), then runs.
-  void run_app_statement(TimeUs cost_us, std::function<void()> work);
+  void run_app_statement(TimeUs cost_us, Callback<void()> work);
   // Takes the table lock of an application statement of `kind` (a SELECT: ACCESS SHARE; an
   // UPDATE or INSERT: ROW EXCLUSIVE), noting in `waits` a wait behind the migration's DDL.
-  void app_table_lock(TableState& table, StatementKind kind, std::function<void(std::uint64_t lock)> work,
+  void app_table_lock(TableState& table, StatementKind kind, Callback<void(std::uint64_t lock)> work,
                       const std::shared_ptr<MigrationWaits>& waits);
   // What a statement asking for `mode` now waits on ("" = nothing): the migration's DDL holding
   // or queued for a mode that conflicts with it.

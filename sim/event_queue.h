@@ -12,12 +12,15 @@
 #include <vector>
 
 #include "core/assert.h"
+#include "core/block_pool.h"
 #include "core/model.h"
 
 namespace rehearse::sim {
 
 template <typename Event>
 class EventQueue {
+  using Lane = std::deque<Event, PoolAllocator<Event>>;  // its 512-byte chunks recycled (core/block_pool.h)
+
  public:
   struct Later {
     bool operator()(const Event& a, const Event& b) const {
@@ -34,7 +37,7 @@ class EventQueue {
   // `lane` < 0: the heap. An event earlier than its lane's last goes to the heap too.
   void push(const Event& event, int lane = -1) {
     if (lane >= 0) {
-      std::deque<Event>& fifo = lanes_[static_cast<std::size_t>(lane)];
+      Lane& fifo = lanes_[static_cast<std::size_t>(lane)];
       if (fifo.empty() || fifo.back().time_us <= event.time_us) {
         if (fifo.empty()) ++busy_lanes_;
         fifo.push_back(event);
@@ -70,7 +73,7 @@ class EventQueue {
   int locate() const {
     int best = heap_.empty() ? -2 : -1;
     for (std::size_t lane = 0; busy_lanes_ > 0 && lane < lanes_.size(); ++lane) {
-      const std::deque<Event>& fifo = lanes_[lane];
+      const Lane& fifo = lanes_[lane];
       if (!fifo.empty() && (best == -2 || Later{}(where(best), fifo.front()))) best = static_cast<int>(lane);
     }
     REHEARSE_ASSERT(best != -2);
@@ -83,13 +86,13 @@ class EventQueue {
       heap_.pop();
       return;
     }
-    std::deque<Event>& fifo = lanes_[static_cast<std::size_t>(from)];
+    Lane& fifo = lanes_[static_cast<std::size_t>(from)];
     fifo.pop_front();
     if (fifo.empty()) --busy_lanes_;
   }
 
   std::priority_queue<Event, std::vector<Event>, Later> heap_;
-  std::vector<std::deque<Event>> lanes_;
+  std::vector<Lane> lanes_;
   std::size_t busy_lanes_ = 0;  // lanes holding an event
   std::size_t size_ = 0;
 };

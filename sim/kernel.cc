@@ -148,7 +148,11 @@ void asan_on_fiber_stack_for_unwind(const SimFiber* fiber) {
 // Fixed-size fiber stacks; under ASan each one's bounds are recorded for its fiber.
 class FiberStack {
  public:
+#ifdef REHEARSE_ASAN_FIBERS
   explicit FiberStack(const SimFiber* fiber) : fiber_(fiber) {}
+#else
+  explicit FiberStack(const SimFiber* /*fiber: its stack's bounds matter to ASan only*/) {}
+#endif
   boost::context::stack_context allocate() {
     boost::context::stack_context stack = inner_.allocate();
 #ifdef REHEARSE_ASAN_FIBERS
@@ -160,7 +164,9 @@ class FiberStack {
 
  private:
   boost::fibers::fixedsize_stack inner_{kFiberStackBytes};
+#ifdef REHEARSE_ASAN_FIBERS
   const SimFiber* fiber_;
+#endif
 };
 
 // Forgets `fiber`'s stack once its body has ended.
@@ -269,9 +275,9 @@ void Kernel::push(TimeUs time_us, SimFiber* fiber, std::uint64_t generation_or_c
   queue_.push(Event{time_us, sequence_++, fiber, generation_or_callback}, lane);
 }
 
-void Kernel::at(TimeUs when_us, std::function<void()> callback) { at(-1, when_us, std::move(callback)); }
+void Kernel::at(TimeUs when_us, Callback<void()> callback) { at(-1, when_us, std::move(callback)); }
 
-void Kernel::at(int lane, TimeUs when_us, std::function<void()> callback) {
+void Kernel::at(int lane, TimeUs when_us, Callback<void()> callback) {
   std::uint64_t slot = callbacks_.size();
   if (free_callbacks_.empty()) {
     callbacks_.push_back(std::move(callback));
@@ -461,8 +467,7 @@ void Kernel::run_until(TimeUs end_us) {
       wake(event.fiber, event.generation_or_callback);
     } else {
       // Moved out first: the callback may schedule more (and so grow `callbacks_`).
-      std::function<void()> callback = std::move(callbacks_[event.generation_or_callback]);
-      callbacks_[event.generation_or_callback] = nullptr;
+      Callback<void()> callback = std::move(callbacks_[event.generation_or_callback]);
       free_callbacks_.push_back(event.generation_or_callback);
       callback();
     }

@@ -19,6 +19,7 @@
 #include "core/model.h"
 #include "core/probes.h"
 #include "sim/buggify.h"
+#include "core/callback.h"
 #include "sim/event_queue.h"
 #include "sim/random.h"
 
@@ -88,7 +89,7 @@ class Node {
   TimeUs monotonic_now() const;
 
   // Work to run when a message arrives while the node is paused (delivered on resume).
-  void defer(std::function<void()> delivery) { deferred_.push_back(std::move(delivery)); }
+  void defer(Callback<void()> delivery) { deferred_.push_back(std::move(delivery)); }
 
   // Called by the kernel after a crash (drop volatile state) and after a restart (spawn the
   // node's processes again). Set by whoever owns the node.
@@ -106,7 +107,7 @@ class Node {
   std::uint64_t epoch_ = 0;
   LocalClock clock_;
   std::vector<std::pair<SimFiber*, std::uint64_t>> parked_;  // wakes held back by a pause
-  std::vector<std::function<void()>> deferred_;              // deliveries held back by a pause
+  std::vector<Callback<void()>> deferred_;              // deliveries held back by a pause
 };
 
 class Kernel {
@@ -126,14 +127,14 @@ class Kernel {
   Node* find_node(const std::string& name);
 
   // Runs `callback` on the kernel's own context at true time `when_us` (>= now).
-  void at(TimeUs when_us, std::function<void()> callback);
-  void after(TimeUs delay_us, std::function<void()> callback) { at(now_us_ + delay_us, std::move(callback)); }
+  void at(TimeUs when_us, Callback<void()> callback);
+  void after(TimeUs delay_us, Callback<void()> callback) { at(now_us_ + delay_us, std::move(callback)); }
   // A FIFO lane for a stream of callbacks whose times never go backwards (a server's request
   // timeouts, a replica's replay): they run in exactly the order at() would give them, but stay
   // out of the event heap (sim/event_queue.h). A callback earlier than the lane's last still
   // runs in order (it goes to the heap).
   int add_lane() { return queue_.add_lane(); }
-  void at(int lane, TimeUs when_us, std::function<void()> callback);
+  void at(int lane, TimeUs when_us, Callback<void()> callback);
 
   // Starts a fiber on `node`; it first runs when the scheduler picks it.
   SimFiber* spawn(Node& node, std::string name, std::function<void()> body);
@@ -208,7 +209,7 @@ class Kernel {
   TimeUs end_us_ = 0;               // of the current run_until
   bool shutting_down_ = false;
   EventQueue<Event> queue_;
-  std::vector<std::function<void()>> callbacks_;
+  std::vector<Callback<void()>> callbacks_;
   std::vector<std::uint64_t> free_callbacks_;
   std::deque<Node> nodes_;
   std::map<std::string, Node*, std::less<>> nodes_by_name_;  // lookups only, never iterated: registration was quadratic

@@ -46,7 +46,7 @@ bool Network::cut(const Node& from, const Node& to) const {
   return false;
 }
 
-void Network::send(Node& from, Node& to, std::function<void()> on_delivery, FaultTouch* touch) {
+void Network::send(Node& from, Node& to, Callback<void()> on_delivery, FaultTouch* touch) {
   ++messages_sent_;
   if (cut(from, to)) {
     ++messages_lost_;
@@ -67,7 +67,7 @@ void Network::send(Node& from, Node& to, std::function<void()> on_delivery, Faul
   });
 }
 
-void Network::deliver(Node& to, std::uint64_t to_epoch, const Node& from, std::function<void()> on_delivery,
+void Network::deliver(Node& to, std::uint64_t to_epoch, const Node& from, Callback<void()> on_delivery,
                       FaultTouch* touch) {
   if (!to.up() || to.epoch() != to_epoch || cut(from, to)) {
     ++messages_lost_;

@@ -30,7 +30,7 @@ struct Reply {
 
 // How an asynchronous server handler answers: call it once, whenever the work is done.
 template <typename R>
-using Respond = std::function<void(R)>;
+using Respond = Callback<void(R)>;
 
 // What an injected fault did to a message on its way, for attributing a slow or failed
 // application request (docs/scenarios.md, `slo.count`): the first such thing, in words
@@ -53,7 +53,7 @@ class Network {
   // Sends a message: `on_delivery` runs at `to` after the link's latency unless the message
   // is cut, dropped or `to` is down by then. Callable from any context.
   // `touch` (nullptr = none), which must outlive the message, learns what a fault did to it.
-  void send(Node& from, Node& to, std::function<void()> on_delivery, FaultTouch* touch = nullptr);
+  void send(Node& from, Node& to, Callback<void()> on_delivery, FaultTouch* touch = nullptr);
 
   // A request/response from the running fiber on `from`: `handler` runs at `to` on delivery;
   // its reply travels back. Returns nullopt when no reply arrived within `timeout_us` (the
@@ -101,7 +101,7 @@ class Network {
   };
 
   TimeUs latency(const Node& from, const Node& to, FaultTouch* touch);
-  void deliver(Node& to, std::uint64_t to_epoch, const Node& from, std::function<void()> on_delivery, FaultTouch* touch);
+  void deliver(Node& to, std::uint64_t to_epoch, const Node& from, Callback<void()> on_delivery, FaultTouch* touch);
 
   Kernel& kernel_;
   Rng rng_;

@@ -509,11 +509,11 @@ std::string Table::comment(const std::string& column) const {
 }
 
 EvalResult Table::evaluate_checked(const Expr& expr, std::int64_t id) const {
-  static const std::map<std::string, Value> kNothingGiven;
+  static const ColumnValues kNothingGiven;
   return evaluate_with(expr, id, kNothingGiven);
 }
 
-EvalResult Table::evaluate_with(const Expr& expr, std::int64_t id, const std::map<std::string, Value>& given) const {
+EvalResult Table::evaluate_with(const Expr& expr, std::int64_t id, const ColumnValues& given) const {
   const Row& row = rows_[index(id)];
   const Value id_value = Value::integer(id);
   return evaluate(expr, [this, &row, &id_value, &given](const std::string& name) -> const Value* {

@@ -91,7 +91,7 @@ class Table {
   // The same, with the error when evaluation fails (division by zero, a bad cast, ...).
   EvalResult evaluate_checked(const Expr& expr, std::int64_t id) const;
   // Evaluates `expr` over row `id` with some columns given (`given` wins over the stored row).
-  EvalResult evaluate_with(const Expr& expr, std::int64_t id, const std::map<std::string, Value>& given) const;
+  EvalResult evaluate_with(const Expr& expr, std::int64_t id, const ColumnValues& given) const;
   // The table as the checkers see it: live columns only, rows shared with this table.
   TableImage image() const;
   // The table's own schema: live columns with their types and NOT NULL, and its indexes.

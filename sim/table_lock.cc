@@ -20,7 +20,7 @@ bool TableLock::conflicts_with(LockMode mode, const ModeCounts& counts) const {
   return false;
 }
 
-std::uint64_t TableLock::request(LockMode mode, std::function<void()> granted) {
+std::uint64_t TableLock::request(LockMode mode, Callback<void()> granted) {
   const std::uint64_t id = next_id_++;
   const bool behind_waiter = rules_.waiters_block_later_requests && conflicts_with(mode, waiting_);
   if (!behind_waiter && !conflicts_with(mode, held_)) {

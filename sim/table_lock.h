@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "core/pg_locks.h"
+#include "core/callback.h"
 
 namespace rehearse::sim {
 
@@ -42,7 +43,7 @@ class TableLock {
   // Requests the lock in `mode`; `granted` runs (now, or later from release/cancel) once it is
   // held. Returns the request's id: release(id) gives the lock back, cancel(id) withdraws it
   // while it waits. `granted` must not call back into this lock.
-  std::uint64_t request(LockMode mode, std::function<void()> granted);
+  std::uint64_t request(LockMode mode, Callback<void()> granted);
   // Withdraws a waiting request (lock_timeout). Returns false when it was already granted (or
   // is unknown). A withdrawn request may unblock those queued behind it.
   bool cancel(std::uint64_t id);
@@ -68,7 +69,7 @@ class TableLock {
   struct Waiter {
     std::uint64_t id;
     LockMode mode;
-    std::function<void()> granted;
+    Callback<void()> granted;
   };
   struct HolderWait {
     std::uint64_t id;
@@ -83,7 +84,7 @@ class TableLock {
   void finish_holder_waits(std::uint64_t released);
 
   Rules rules_;
-  std::map<std::uint64_t, LockMode> holders_;
+  PooledMap<std::uint64_t, LockMode> holders_;  // pool nodes: one per statement
   std::deque<Waiter> queue_;
   // How many holders and waiters each mode has: a request is checked against 8 counts, not
   // against a queue that grows for as long as a DDL waits (thousands of application requests).

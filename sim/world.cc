@@ -525,7 +525,7 @@ void World::fill_observations(const RunResult& result) {
       for (const auto& server : servers) server->export_to(observations_);
     }
   } else {  // every region's servers write to the home primary: a write is superseded by anyone's
-    std::map<std::string, std::map<std::int64_t, std::uint64_t>> latest;  // per table
+    std::map<std::string, AppliedOrders> latest;  // per table
     for (const auto& [region, servers] : applications_) {
       for (const auto& server : servers) {
         auto& orders = latest[server->table()];
