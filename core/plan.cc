@@ -644,9 +644,4 @@ std::string plan_digest(const MigrationPlan& plan) {
 
 CheckpointKey checkpoint_key(const MigrationPlan& plan) { return CheckpointKey{plan.name, plan.table, plan_digest(plan)}; }
 
-int region_state_rank(const std::string& state) {
-  const std::optional<RegionState> parsed = parse_region_state(state);
-  return parsed ? static_cast<int>(*parsed) : -1;
-}
-
 }  // namespace rehearse

@@ -45,8 +45,4 @@ std::string shadow_column(const std::string& column);
 // expression that does not parse or an operation that names an unknown column.
 Result<MigrationPlan> compile_plan(const Scenario& scenario);
 
-// The rank of a region state's text (core/region_state.h: the RegionState's place in
-// kRegionStates), for code that holds the stored text; -1 when `state` is no region state.
-int region_state_rank(const std::string& state);
-
 }  // namespace rehearse

@@ -22,8 +22,8 @@ const std::string& writer_region(const Scenario& scenario, const std::string& re
 }
 
 const std::string& lock_region(const Scenario& scenario) {
-  REHEARSE_ASSERT(!scenario.topology.regions.empty());
-  return scenario.lock.region.empty() ? scenario.topology.regions.front().name : scenario.lock.region;
+  if (!scenario.lock.region.empty() || scenario.topology.regions.empty()) return scenario.lock.region;
+  return scenario.topology.regions.front().name;
 }
 
 }  // namespace rehearse

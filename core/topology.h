@@ -20,7 +20,9 @@ std::vector<std::string> migrated_regions(const Scenario& scenario);
 const std::string& writer_region(const Scenario& scenario, const std::string& region);
 
 // The region the lock service is placed in: lock.region, default the first region. (The
-// app-database lock's row is in writer_region() of it.) REQUIRES: at least one region.
+// app-database lock's row is in writer_region() of it.) The empty text when neither is there:
+// a Scenario built in code without topology regions (the loader always gives one and sets
+// lock.region), whose lock is in no region; callers that need a region check for "".
 const std::string& lock_region(const Scenario& scenario);
 
 }  // namespace rehearse

@@ -15,6 +15,7 @@
 #include <fmt/ranges.h>
 
 #include "core/assert.h"
+#include "core/topology.h"
 #include "real_backends/live_lock.h"
 #include "real_backends/live_topology.h"
 #include "real_backends/lock_members.h"
@@ -71,13 +72,6 @@ int lock_number(const std::string& target) {
   return error == std::errc() && stop == target.data() + target.size() ? number : 0;
 }
 
-const RegionEndpoints* region_named(const std::vector<RegionEndpoints>& regions, const std::string& name) {
-  for (const auto& region : regions) {
-    if (region.name == name) return &region;
-  }
-  return nullptr;
-}
-
 bool loopback(const std::string& host) { return host == "127.0.0.1" || host == "localhost" || host == "::1"; }
 
 bool consensus(LockBackend backend) { return backend == LockBackend::etcd || backend == LockBackend::zookeeper; }
@@ -89,12 +83,12 @@ bool loopback_member(const std::string& endpoint, int* port) {
 }
 
 // The redis lock servers (1 = lock-1, 2 = lock-2) a fault's names stand for: `lock` and the
-// lock's region both, `lock-N` that one.
-std::vector<int> lock_servers_named(const std::vector<std::string>& names, const std::string& lock_region) {
+// lock's region (core/topology.h lock_region; "" = none) both, `lock-N` that one.
+std::vector<int> lock_servers_named(const std::vector<std::string>& names, const std::string& lock_place) {
   std::vector<int> servers;
   for (const auto& name : names) {
     const int number = lock_number(name);
-    if (name == "lock" || name == lock_region) {
+    if (name == "lock" || (!lock_place.empty() && name == lock_place)) {
       servers.insert(servers.end(), {1, 2});
     } else if (number == 1 || number == 2) {
       servers.push_back(number);
@@ -105,11 +99,11 @@ std::vector<int> lock_servers_named(const std::vector<std::string>& names, const
 
 // Whether a partition puts the redis master (lock-1) and its replica (lock-2) on two sides:
 // then the replication link between them is cut (LiveFaults::cut_replication).
-bool splits_replication(const FaultSpec& fault, const Scenario& scenario, const std::vector<RegionEndpoints>& regions) {
+bool splits_replication(const FaultSpec& fault, const Scenario& scenario) {
   if (fault.kind != FaultKind::partition || scenario.lock.backend != LockBackend::redis || !scenario.lock.replica) return false;
-  const std::string lock_region = !scenario.lock.region.empty() ? scenario.lock.region : regions.empty() ? "" : regions.front().name;
-  const std::vector<int> side = lock_servers_named(fault.targets, lock_region);
-  std::vector<int> other = lock_servers_named(fault.from, lock_region);
+  const std::string& lock_place = lock_region(scenario);
+  const std::vector<int> side = lock_servers_named(fault.targets, lock_place);
+  std::vector<int> other = lock_servers_named(fault.from, lock_place);
   auto has = [](const std::vector<int>& servers, int number) { return std::find(servers.begin(), servers.end(), number) != servers.end(); };
   if (fault.from.empty()) {
     for (int number : {1, 2}) {
@@ -234,7 +228,7 @@ Status check_live_faults(const Scenario& scenario, const std::vector<RegionEndpo
       case FaultKind::partition:
       case FaultKind::delay:
       case FaultKind::drop: {
-        if (splits_replication(fault, scenario, regions) && fault.oneway) {
+        if (splits_replication(fault, scenario) && fault.oneway) {
           return refuse(fault, "a one-way cut of the Redis replication link is not built (a partition of lock-1 from lock-2 cuts it both ways)");
         }
         const std::string why = network_fault_refusal(fault, scenario, regions, lock_endpoints);
@@ -512,7 +506,7 @@ void LiveFaults::start_network(Active& fault) {
     holder = fmt::format("engine-{}", number);
   }
   std::vector<std::string> links;
-  if (splits_replication(spec, context_.scenario, context_.regions)) {
+  if (splits_replication(spec, context_.scenario)) {
     Result<std::string> cut = cut_replication();
     if (cut.is_ok()) {
       fault.replication_cut = true;

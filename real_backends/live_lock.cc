@@ -11,6 +11,7 @@
 #include "core/topology.h"
 #include "real_backends/app_database_lock.h"
 #include "real_backends/etcd_lock.h"
+#include "real_backends/live_topology.h"
 #include "real_backends/redis_lock.h"
 #include "real_backends/redlock_lock.h"
 #include "real_backends/zookeeper_lock.h"
@@ -52,13 +53,13 @@ const StopSignal& calm() {
 std::vector<std::string> lock_store_endpoints(const Scenario& scenario, const std::vector<RegionEndpoints>& regions,
                                               const std::vector<std::string>& configured) {
   if (scenario.lock.backend != LockBackend::app_database) return configured;
-  if (regions.empty() || scenario.topology.regions.empty()) return {};
-  // The lock region's primary; in a global topology the home's, the only one.
-  const std::string& database = writer_region(scenario, lock_region(scenario));
-  for (const auto& region : regions) {
-    if (region.name == database) return {region.primary};
-  }
-  return {};
+  // The lock region's primary; in a global topology the home's, the only one. None without a
+  // lock region (a scenario without regions).
+  const std::string& place = lock_region(scenario);
+  if (place.empty()) return {};
+  const RegionEndpoints* database = region_named(regions, writer_region(scenario, place));
+  if (database == nullptr) return {};
+  return {database->primary};
 }
 
 Status check_lock_endpoints(LockBackend backend, const std::vector<std::string>& endpoints) {

@@ -148,11 +148,11 @@ struct LiveNetwork::Topology {
 namespace {
 Result<LiveNetwork::Topology> topology_of(const Scenario& scenario, const std::vector<RegionEndpoints>& regions,
                                           const std::vector<std::string>& lock_endpoints) {
-  REHEARSE_ASSERT(!regions.empty());
+  const std::string& lock_place = lock_region(scenario);
+  if (regions.empty() || lock_place.empty()) return Status::invalid("the scenario names no region to place its nodes in");
   LiveNetwork::Topology topology{.regions = regions, .lock_endpoints = lock_endpoints};
   const std::string first = regions.front().name;
   const std::string engine_region = scenario.engine.region.empty() ? first : scenario.engine.region;
-  const std::string& lock_place = lock_region(scenario);
   if (scenario.lock.backend == LockBackend::app_database) topology.lock_database = "db:" + writer_region(scenario, lock_place);
   std::size_t lock_first = 0;
   while (lock_first < regions.size() && regions[lock_first].name != lock_place) ++lock_first;

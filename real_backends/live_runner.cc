@@ -53,8 +53,8 @@ std::string lock_key(const MigrationPlan& plan) { return "rehearse:lock:" + plan
 // The region whose primary holds the app-database lock: lock.region, default the first region
 // (global topology: the home, the only primary).
 std::string lock_database_of(const LiveSetup& setup) {
-  if (setup.scenario.topology.regions.empty()) return std::string();
-  return writer_region(setup.scenario, lock_region(setup.scenario));
+  const std::string& place = lock_region(setup.scenario);
+  return place.empty() ? std::string() : writer_region(setup.scenario, place);
 }
 
 std::vector<std::string> lock_endpoints_of(const LiveSetup& setup) {

@@ -10,14 +10,12 @@
 
 namespace rehearse::live {
 
-namespace {
-const RegionEndpoints* find_region(const std::vector<RegionEndpoints>& regions, const std::string& name) {
+const RegionEndpoints* region_named(const std::vector<RegionEndpoints>& regions, const std::string& name) {
   for (const auto& region : regions) {
     if (region.name == name) return &region;
   }
   return nullptr;
 }
-}  // namespace
 
 std::vector<LiveDatabase> live_databases(const Scenario& scenario, const std::vector<RegionEndpoints>& regions) {
   std::vector<LiveDatabase> databases;
@@ -48,8 +46,8 @@ std::vector<RegionEndpoints> database_endpoints(const Scenario& scenario, const 
 
 RegionEndpoints application_endpoints(const Scenario& scenario, const std::vector<RegionEndpoints>& regions,
                                       const std::string& region) {
-  const RegionEndpoints* own = find_region(regions, region);
-  const RegionEndpoints* writer = find_region(regions, writer_region(scenario, region));
+  const RegionEndpoints* own = region_named(regions, region);
+  const RegionEndpoints* writer = region_named(regions, writer_region(scenario, region));
   REHEARSE_ASSERT(own != nullptr && writer != nullptr);
   return RegionEndpoints{region, writer->primary, own->replicas};
 }
@@ -59,7 +57,7 @@ std::vector<std::string> replicas_delayed_by(const Scenario& scenario, const std
   for (LiveDatabase& database : live_databases(scenario, regions)) {
     if (database.endpoints.name == region) return std::move(database.endpoints.replicas);
   }
-  const RegionEndpoints* own = find_region(regions, region);
+  const RegionEndpoints* own = region_named(regions, region);
   return own != nullptr ? own->replicas : std::vector<std::string>{};
 }
 

@@ -20,6 +20,9 @@ struct LiveDatabase {
   std::vector<std::string> replica_nodes;
 };
 
+// The region called `name` among `regions`; nullptr when none is.
+const RegionEndpoints* region_named(const std::vector<RegionEndpoints>& regions, const std::string& name);
+
 // REQUIRES: `regions` in the scenario's topology order; in a global topology the home among them
 // with a primary.
 std::vector<LiveDatabase> live_databases(const Scenario& scenario, const std::vector<RegionEndpoints>& regions);

@@ -10,6 +10,7 @@
 #include <fmt/ranges.h>
 
 #include "core/gen.h"
+#include "core/region_state.h"
 #include "core/topology.h"
 #include "real_backends/reply_deadline.h"
 
@@ -205,11 +206,12 @@ void RegionTraffic::poll_deploy(PostgresConnection& connection, std::int64_t& ne
   next_poll_us = history_.elapsed_us() + kDeployPollUs;
   const Checkpoint checkpoint = read_checkpoint_row(connection.get(), plan_.name);
   if (!checkpoint.exists || !(checkpoint.key == checkpoint_key(plan_))) return;  // another plan's is not ours
-  const int rank = region_state_rank(checkpoint.state);
-  const char* due = "validated";
-  if (scenario_.workload.new_code_after == DeployAfter::expand) due = "expanded";
-  if (scenario_.workload.new_code_after == DeployAfter::backfill) due = "backfilling";
-  if (rank < region_state_rank(due) || rank == region_state_rank("rolled_back")) return;
+  // A state the engine does not write (another build's?) deploys nothing.
+  const std::optional<RegionState> state = parse_region_state(checkpoint.state);
+  RegionState due = RegionState::validated;
+  if (scenario_.workload.new_code_after == DeployAfter::expand) due = RegionState::expanded;
+  if (scenario_.workload.new_code_after == DeployAfter::backfill) due = RegionState::backfilling;
+  if (!state || *state < due || *state == RegionState::rolled_back) return;
   new_code_ = true;
   history_.append(Event{.node = "app:" + endpoints_.name, .kind = EventKind::message, .region = endpoints_.name,
                         .detail = "deployed the new code version"});

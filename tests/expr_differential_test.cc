@@ -102,8 +102,10 @@ const char* const kBigintValues[] = {"0", "5", "-5", "9000000000", "922337203685
 const char* const kNumericValues[] = {"12.50", "0.00", "-3.75", "1234567.89", "0.01", "99.99",
                                       "-0.5", "2.5", "3", "0.333", "100000000000.125",
                                       "-2147483648.5"};
+// "Stra\xC3\x9F\x65" is "Strasse" with a sharp s: the e as \x65, since a hex escape takes every
+// hex digit after it ("\x9Fe" would be one character).
 const char* const kTextValues[] = {"hello", "", "  pad ", "\xC3\x9Cn\xC3\xAF", "12", "A B C",
-                                   "1.5", "t", "Stra\xC3\x9F" "e", "-7", "2024-01-01", "x'y"};
+                                   "1.5", "t", "Stra\xC3\x9F\x65", "-7", "2024-01-01", "x'y"};
 const char* const kTimestampValues[] = {"2024-01-01 00:00:00", "2024-06-01 12:00:00",
                                         "2025-12-31 23:59:59.5", "1999-02-28 08:30:00",
                                         "2024-02-29 13:45:00.000123", "1970-01-01 00:00:00"};

@@ -34,6 +34,7 @@
 #include "cli/live.h"
 #include "core/conformance.h"
 #include "core/plan.h"
+#include "core/topology.h"
 #include "scenarios/costs.h"
 #include "real_backends/live_lock.h"
 #include "real_backends/live_network.h"
@@ -1653,6 +1654,61 @@ TEST(LiveLockConfigTest, FailoverNeedsTheRedisReplica) {
   const Status oneway = supported(true, pair, {cut});
   EXPECT_EQ(oneway.code(), Status::Code::unavailable);
   EXPECT_NE(oneway.message().find("one-way cut of the Redis replication link"), std::string::npos) << oneway.message();
+}
+
+// A one-way partition that splits the redis master from its replica is refused; the lock's
+// region stands for both servers, and which region that is comes from core/topology.h
+// lock_region() alone (lock.region, default the first region), whether or not the setup names
+// the live regions: a copy of its default elsewhere (as live_faults.cc once had, computed from
+// the live regions) diverges here.
+TEST(LiveLockConfigTest, OneWayCutOfTheLockRegionFollowsLockRegion) {
+  const std::vector<std::string> pair{"127.0.0.1:56379", "127.0.0.1:56382"};
+  const std::vector<live::RegionEndpoints> live_regions{{"us-east-1", "host=127.0.0.1 port=55432 dbname=app", {}},
+                                                        {"eu-west-1", "host=127.0.0.1 port=55433 dbname=app", {}}};
+  for (const std::string lock_place : {"", "us-east-1", "eu-west-1"}) {
+    Scenario scenario;
+    scenario.topology.regions = {RegionSpec{.name = "us-east-1"}, RegionSpec{.name = "eu-west-1"}};
+    scenario.lock.backend = LockBackend::redis;
+    scenario.lock.replica = true;
+    scenario.lock.region = lock_place;
+    EXPECT_EQ(lock_region(scenario), lock_place.empty() ? "us-east-1" : lock_place);
+    for (const bool named : {true, false}) {
+      for (const std::string target : {"us-east-1", "eu-west-1"}) {
+        FaultSpec cut;
+        cut.kind = FaultKind::partition;
+        cut.line = 9;
+        cut.targets = {target};
+        cut.from = {"lock-2"};
+        cut.for_us = 10 * kSec;
+        cut.oneway = true;
+        scenario.faults = {cut};
+        const Status status = live::check_supported(live::LiveSetup{scenario, named ? live_regions : std::vector<live::RegionEndpoints>{}, pair});
+        const bool refused_as_split = status.message().find("one-way cut of the Redis replication link") != std::string::npos;
+        EXPECT_EQ(refused_as_split, target == lock_region(scenario))
+            << "lock.region '" << lock_place << "', target " << target << (named ? "" : ", no live regions") << ": " << status.message();
+      }
+    }
+  }
+  // Without topology regions the lock is in no region (lock_region() is "", no assertion): only
+  // lock / lock-N name its servers.
+  Scenario bare;
+  bare.lock.backend = LockBackend::redis;
+  bare.lock.replica = true;
+  EXPECT_EQ(lock_region(bare), "");
+  FaultSpec cut;
+  cut.kind = FaultKind::partition;
+  cut.line = 4;
+  cut.targets = {"lock-1"};
+  cut.from = {"lock-2"};
+  cut.for_us = 10 * kSec;
+  cut.oneway = true;
+  bare.faults = {cut};
+  const Status split = live::check_supported(live::LiveSetup{bare, {}, pair});
+  EXPECT_NE(split.message().find("one-way cut of the Redis replication link"), std::string::npos) << split.message();
+  bare.faults.front().targets = {""};
+  const Status nameless = live::check_supported(live::LiveSetup{bare, {}, pair});
+  EXPECT_EQ(nameless.message().find("one-way cut"), std::string::npos) << nameless.message();
+  EXPECT_FALSE(nameless.is_ok());
 }
 
 // ZooKeeper's endpoints are HOST:PORT of the ensemble's members (any number, no comma: the

@@ -6,8 +6,6 @@
 
 #include <gtest/gtest.h>
 
-#include "core/plan.h"
-
 namespace rehearse {
 namespace {
 
@@ -20,7 +18,6 @@ TEST(RegionState, EveryStateRoundTripsThroughItsText) {
     const RegionState state = kRegionStates[i];
     EXPECT_STREQ(to_string(state), texts[i]);
     EXPECT_EQ(parse_region_state(to_string(state)), state) << texts[i];
-    EXPECT_EQ(region_state_rank(texts[i]), static_cast<int>(i)) << texts[i];
   }
 }
 
@@ -28,7 +25,6 @@ TEST(RegionState, UnknownTextParsesToNothing) {
   // Near misses too: case, spaces, a phase's name that is no state, the empty text.
   for (const char* text : {"", "Pending", " pending", "pending ", "dual-write", "backfill", "switch_reads", "done"}) {
     EXPECT_EQ(parse_region_state(text), std::nullopt) << '"' << text << '"';
-    EXPECT_EQ(region_state_rank(text), -1) << '"' << text << '"';
   }
 }
 
