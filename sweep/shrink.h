@@ -43,8 +43,8 @@ struct ShrinkOutcome {
   int runs = 0;
   bool exhausted = false;
   std::string yaml;
-  bool verified = false;  // the written YAML, loaded back and run, violates the invariant
-  bool buggify = false;   // BUGGIFY is still on in the shrunk scenario
+  bool verified = false;       // the written YAML, loaded back and run, violates the invariant
+  bool buggify = false;        // BUGGIFY is still on in the shrunk scenario
   bool seed_violates = false;  // the seed violates `invariant` (choose_invariant)
 };
 
