@@ -1,7 +1,5 @@
 // `rehearse check [PATH...]`: the CI gate. Runs every scenario's `expect:` over its seed
-// budget (seeds 1..within_seeds, 10 when absent) and says, per scenario, whether the
-// expectation was met: `pass` needs every seed to pass; `violation` needs at least one
-// violating seed and every listed invariant among the violations seen.
+// budget and says, per scenario, whether the expectation was met (sweep/expect.h judges it).
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
@@ -12,12 +10,12 @@
 
 #include "cli/commands_internal.h"
 #include "scenarios/loader.h"
+#include "sweep/expect.h"
 
 namespace rehearse::cli {
 
 namespace {
 
-constexpr int kDefaultSeedBudget = 10;
 constexpr std::size_t kSeedsListed = 5;
 
 struct CheckTarget {
@@ -86,24 +84,10 @@ std::optional<std::vector<CheckTarget>> load_targets(const std::vector<std::stri
 }
 
 CheckResult check_one(const CheckTarget& target, int jobs) {
-  const ExpectSpec& expect = target.scenario.expect;
-  const int budget = expect.within_seeds > 0 ? expect.within_seeds : kDefaultSeedBudget;
-  std::vector<std::uint64_t> seeds;
-  for (int seed = 1; seed <= budget; ++seed) seeds.push_back(static_cast<std::uint64_t>(seed));
-  const auto started = std::chrono::steady_clock::now();
   ProgressLine progress(target.scenario.name);
-  const std::vector<SeedOutcome> outcomes = run_seeds(target.scenario, seeds, jobs, &progress);
-  CheckResult result{target.argument, target.scenario, summarize(target.scenario.name, outcomes, elapsed_ms(started)), {}, {}, false};
-  for (const auto& [invariant, violating] : result.summary.by_invariant) result.seen.push_back(invariant);
-  for (const std::string& invariant : expect.invariants) {
-    if (result.summary.by_invariant.count(invariant) == 0) result.missing.push_back(invariant);
-  }
-  if (expect.verdict == Verdict::pass) {
-    result.met = result.summary.violating_seeds.empty();
-  } else {
-    result.met = !result.summary.violating_seeds.empty() && result.missing.empty();
-  }
-  return result;
+  sweep::ExpectationResult judged = sweep::check_expectation(target.scenario, jobs, &progress);
+  return CheckResult{target.argument,           target.scenario,          std::move(judged.summary),
+                     std::move(judged.seen),    std::move(judged.missing), judged.met};
 }
 
 std::string expectation_text(const ExpectSpec& expect) {

@@ -18,6 +18,7 @@
 #include "cli/output.h"
 #include "cli/version.h"
 #include "reports/report.h"
+#include "reports/run_json.h"
 #include "scenarios/limits.h"
 #include "scenarios/loader.h"
 
@@ -71,7 +72,7 @@ namespace {
 bool write_history(const std::string& path, const History& history) {
   std::ofstream out(path);
   if (!out) return false;
-  for (const Event& event : history.events()) out << event_json(event).dump() << "\n";
+  for (const Event& event : history.events()) out << reports::event_object(event).dump() << "\n";
   return static_cast<bool>(out);
 }
 
@@ -110,7 +111,7 @@ int command_run(const RunOptions& options) {
     return kExitEnvironment;
   }
   if (options.json) {
-    std::cout << run_json(result).dump(2) << "\n";
+    std::cout << reports::run_object(result).dump(2) << "\n";
   } else {
     print_run_text(std::cout, result, options.scenario);
   }

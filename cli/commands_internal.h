@@ -1,18 +1,17 @@
 // Shared by the subcommand files of cli/ (run and list in commands.cc, sweep.cc, merge.cc,
 // replay.cc, check.cc, plan.cc): the exit codes of cli.md, loading a scenario with error
-// reports, timed runs, the parallel seed runner with its terminal progress line, the summary
-// of many seeds (the `sweep --json` object) and JUnit output. Each subcommand has an options
-// struct, an `add_*_command` that declares its flags on the CLI11 app, and a `command_*` that
-// runs it; commands.cc wires them together.
+// reports, timed runs, the terminal progress line of the seed runner (sweep/runner.h) and JUnit
+// output. Each subcommand has an options struct, an `add_*_command` that declares its flags on
+// the CLI11 app, and a `command_*` that runs it; commands.cc wires them together. What the
+// commands compute over many seeds (running them, summing them up, merging, shrinking) is
+// sweep/'s.
 #pragma once
 
-#include <array>
 #include <chrono>
-#include <ostream>
 #include <cstddef>
 #include <cstdint>
-#include <map>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,6 +20,8 @@
 
 #include "core/model.h"
 #include "core/run_result.h"
+#include "sweep/runner.h"
+#include "sweep/summary.h"
 
 namespace CLI {
 class App;
@@ -54,26 +55,23 @@ RunResult timed_simulation(const Scenario& scenario, std::uint64_t seed);
 // `rehearse run SCENARIO --seed N`: the command that reproduces one seed.
 std::string reproduce_command(const std::string& scenario_argument, std::uint64_t seed);
 
-// What a sweep keeps of one seed's run (the history is dropped as soon as it is judged).
-struct SeedOutcome {
-  std::uint64_t seed = 0;
-  std::vector<Violation> violations;
-  std::int64_t wall_us = 0;
-  ProbeCounts probes;       // coverage probes reached (docs/coverage.md)
-  FaultSiteCounts buggify;  // BUGGIFY sites switched on and fired
-  bool violated() const { return !violations.empty(); }
-  // The invariants violated, each once, in the order first reported.
-  std::vector<std::string> invariants() const;
-};
+// The seed runner, the summary of many seeds and its coverage live in sweep/ (sweep/runner.h,
+// sweep/summary.h); the subcommands name them as their own.
+using sweep::elapsed_ms;
+using sweep::run_seeds;
+using sweep::SeedOutcome;
+using sweep::summarize;
+using sweep::summary_json;
+using sweep::SweepSummary;
 
 // The `seeds done/total, violations, seeds/s, ETA` line on stderr, rewritten in place with
 // \r. It prints only when stderr is a terminal; otherwise every call does nothing.
-class ProgressLine {
+class ProgressLine final : public sweep::SeedProgress {
  public:
   explicit ProgressLine(std::string label);
-  void update(std::size_t done, std::size_t total, std::size_t violating);
+  void update(std::size_t done, std::size_t total, std::size_t violating) override;
   // Erases the line (so the next output starts on a clean line).
-  void finish();
+  void finish() override;
 
  private:
   std::string label_;
@@ -83,46 +81,8 @@ class ProgressLine {
   std::size_t width_ = 0;
 };
 
-// Runs `scenario` once per seed on `jobs` threads (one simulation per thread at a time) and
-// returns the outcomes sorted by seed: the same as a serial run, whatever `jobs` is.
-// `progress` may be null.
-std::vector<SeedOutcome> run_seeds(const Scenario& scenario, const std::vector<std::uint64_t>& seeds, int jobs,
-                                   ProgressLine* progress);
-
-// The `sweep --json` object of cli.md.
-struct SweepSummary {
-  std::string scenario;
-  std::uint64_t seeds_run = 0;
-  std::vector<std::uint64_t> violating_seeds;                     // ascending
-  std::map<std::string, std::vector<std::uint64_t>> by_invariant;  // ascending seeds
-  std::int64_t wall_ms = 0;
-  // Extensions (docs/cli.md, docs/coverage.md): per coverage probe, the seeds that reached it
-  // and its hits; per BUGGIFY site, the seeds that switched it on, that fired it, and its fires.
-  struct ProbeTally {
-    std::uint64_t seeds = 0;
-    std::int64_t hits = 0;
-  };
-  struct SiteTally {
-    std::uint64_t enabled_seeds = 0;
-    std::uint64_t fired_seeds = 0;
-    std::int64_t fires = 0;
-  };
-  std::array<ProbeTally, kProbeCount> probes{};
-  bool buggify = false;  // some seed ran with BUGGIFY on: `buggify` is reported
-  std::array<SiteTally, kFaultSiteCount> sites{};
-};
-SweepSummary summarize(const std::string& scenario, const std::vector<SeedOutcome>& outcomes, std::int64_t wall_ms);
-nlohmann::json summary_json(const SweepSummary& summary);
-// The coverage parts of a sweep summary (cli/sweep.cc): the `probes` and `buggify` objects, and
-// the text table. Reading them back (merge, cli/merge_input.cc) returns the problem, or "" when
-// they are valid.
-nlohmann::json probes_json(const SweepSummary& summary);
-nlohmann::json buggify_json(const SweepSummary& summary);
-std::string parse_coverage(const nlohmann::json& json, SweepSummary& summary);
+// The coverage table of a sweep summary (cli/sweep.cc), printed by `sweep` and `merge`.
 void print_coverage_text(std::ostream& out, const SweepSummary& summary);
-
-// Milliseconds since `started` on the steady clock.
-std::int64_t elapsed_ms(std::chrono::steady_clock::time_point started);
 
 // Text escaped for XML character data and attribute values; characters that XML 1.0 cannot
 // carry at all (control characters other than tab, newline, carriage return) become '?'.

@@ -4,7 +4,6 @@
 #include <fmt/format.h>
 
 #include "cli/commands_internal.h"
-#include "cli/output.h"
 #include "core/duration.h"
 
 namespace rehearse::cli {

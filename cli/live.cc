@@ -19,6 +19,7 @@
 #include "real_backends/live_lock.h"
 #include "real_backends/live_runner.h"
 #include "reports/report.h"
+#include "reports/run_json.h"
 #include "scenarios/scenario_yaml.h"
 #include "sim/world.h"
 #include "scenarios/live_config.h"
@@ -107,7 +108,7 @@ int live_command(const LiveOptions& options) {
   Result<RunResult> result = live::run_live(setup, plan.value(), run_options);
   if (!result.is_ok()) return exit_for(result.status());
   if (options.json) {
-    std::cout << run_json(result.value()).dump(2) << "\n";
+    std::cout << reports::run_object(result.value()).dump(2) << "\n";
   } else {
     print_run_text(std::cout, result.value(), options.config, /*live=*/true);
   }

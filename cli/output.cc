@@ -1,11 +1,10 @@
-// Text and JSON output of run results.
+// Text output of run results (the JSON is reports/run_json.h's).
 #include "cli/output.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include "core/duration.h"
-#include "reports/run_json.h"
 
 namespace rehearse::cli {
 
@@ -31,10 +30,6 @@ std::string buggify_text(const RunResult& result) {
 }
 
 }  // namespace
-
-nlohmann::json run_json(const RunResult& result) { return reports::run_object(result); }
-
-nlohmann::json event_json(const Event& event) { return reports::event_object(event); }
 
 void print_run_text(std::ostream& out, const RunResult& result, const std::string& scenario_argument, bool live) {
   out << fmt::format("scenario {}  seed {}\n", result.scenario, result.seed);

@@ -9,8 +9,8 @@
 #include <fmt/format.h>
 
 #include "cli/commands_internal.h"
-#include "cli/output.h"
 #include "core/duration.h"
+#include "reports/run_json.h"
 
 namespace rehearse::cli {
 
@@ -22,7 +22,7 @@ std::optional<std::size_t> first_difference(const History& first, const History&
   const auto& b = second.events();
   const std::size_t common = std::min(a.size(), b.size());
   for (std::size_t index = 0; index < common; ++index) {
-    if (event_json(a[index]) != event_json(b[index])) return index;
+    if (reports::event_object(a[index]) != reports::event_object(b[index])) return index;
   }
   if (a.size() != b.size()) return common;
   return std::nullopt;
@@ -30,7 +30,7 @@ std::optional<std::size_t> first_difference(const History& first, const History&
 
 std::string rendering_at(const History& history, std::size_t index) {
   if (index >= history.events().size()) return "(no event: the history ends here)";
-  return event_json(history.events()[index]).dump();
+  return reports::event_object(history.events()[index]).dump();
 }
 
 void print_difference(std::ostream& out, const RunResult& first, const RunResult& second, std::size_t index) {

@@ -1,6 +1,6 @@
 // `rehearse sweep`: one scenario over many seeds, on several threads if asked, optionally one
-// shard of the seed list; prints the violating seeds grouped by invariant (text or the JSON
-// object of cli.md) and can write JUnit XML.
+// shard of the seed list (the seed runner and the summary are sweep/'s); prints the violating
+// seeds grouped by invariant (text or the JSON object of cli.md) and can write JUnit XML.
 #include <algorithm>
 #include <fstream>
 #include <iostream>
@@ -120,24 +120,6 @@ void print_sweep_text(std::ostream& out, const SweepSummary& summary, const Seed
 }
 
 }  // namespace
-
-nlohmann::json probes_json(const SweepSummary& summary) {
-  nlohmann::json probes = nlohmann::json::object();
-  for (const ProbeInfo& info : all_probes()) {
-    const SweepSummary::ProbeTally& tally = summary.probes[static_cast<std::size_t>(info.probe)];
-    probes[info.name] = {{"seeds", tally.seeds}, {"hits", tally.hits}};
-  }
-  return probes;
-}
-
-nlohmann::json buggify_json(const SweepSummary& summary) {
-  nlohmann::json sites = nlohmann::json::object();
-  for (const FaultSiteInfo& info : all_fault_sites()) {
-    const SweepSummary::SiteTally& tally = summary.sites[static_cast<std::size_t>(info.site)];
-    sites[info.name] = {{"enabled_seeds", tally.enabled_seeds}, {"fired_seeds", tally.fired_seeds}, {"fires", tally.fires}};
-  }
-  return sites;
-}
 
 void print_coverage_text(std::ostream& out, const SweepSummary& summary) {
   std::size_t reached = 0;

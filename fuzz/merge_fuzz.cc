@@ -1,26 +1,26 @@
 // libFuzzer target: one input file of `rehearse merge` (the `sweep --json` output of a shard),
-// read as cli/merge.cc reads it (cli/merge_input.h).
+// read as `rehearse merge` reads it (sweep/merge_input.h).
 // Properties: no crash, hang, leak or sanitizer report; a rejected file is named in the message.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <variant>
 
-#include "cli/merge_input.h"
+#include "sweep/merge_input.h"
 #include "fuzz/fuzz_check.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
-  const std::variant<rehearse::cli::MergeInput, std::string> input = rehearse::cli::parse_merge_input(text, "shard.json");
+  const std::variant<rehearse::sweep::MergeInput, std::string> input = rehearse::sweep::parse_merge_input(text, "shard.json");
   if (const auto* problem = std::get_if<std::string>(&input)) {
     rehearse::fuzz::check(problem->rfind("shard.json: ", 0) == 0, "a rejected merge input is named", *problem);
     return 0;
   }
-  const rehearse::cli::MergeInput& merged = std::get<rehearse::cli::MergeInput>(input);
+  const rehearse::sweep::MergeInput& merged = std::get<rehearse::sweep::MergeInput>(input);
   rehearse::fuzz::check(merged.file == "shard.json", "the merge input keeps its file name");
   // What `merge` does next with each input: a copy into its list, and the comparison of the
   // covered seeds of two inputs.
-  const rehearse::cli::MergeInput copy = merged;
+  const rehearse::sweep::MergeInput copy = merged;
   rehearse::fuzz::check(copy.seeds == merged.seeds && copy.shard == merged.shard, "a copied merge input compares equal");
   return 0;
 }

@@ -1,6 +1,6 @@
 // Layering (issue 15; ../shared/design/architecture.md, "Folders"): which folder may include which,
 // enforced by the test suite. check_includes(root) scans every .h/.cc under core/ sim/ scenarios/
-// real_backends/ reports/ cli/ of a source tree and names, file:line first, each include the table
+// real_backends/ reports/ sweep/ cli/ of a source tree and names, file:line first, each include the table
 // forbids: `#include "folder/..."` of a folder the including folder may not use, and
 // `#include <...>` of a third-party library it may not use. check_links(root) reads the tree's
 // CMakeLists.txt and names every rehearse_* library whose target_link_libraries differ from the
@@ -59,9 +59,12 @@ const std::vector<Folder>& folders() {
        {"core", "real_backends"},
        with_system({"fmt/", "nlohmann/", "pqxx/", "libpq-fe.h", "hiredis/", "curl/", "zookeeper/"})},
       {"reports", "rehearse_reports", {"core", "reports"}, {"fmt/", "nlohmann/", "graphviz/"}},
+      // Many seeds of a scenario (issue 15): the seed runner, the sweep summary, merge, coverage,
+      // `check`'s expectations and the shrinker. Only cli/ (and the tests) include it.
+      {"sweep", "rehearse_sweep", {"core", "sim", "scenarios", "sweep"}, {"fmt/", "nlohmann/"}},
       {"cli",
        "rehearse_cli",
-       {"core", "sim", "scenarios", "real_backends", "reports", "cli"},
+       {"core", "sim", "scenarios", "real_backends", "reports", "sweep", "cli"},
        with_system({"fmt/", "nlohmann/", "CLI/", "yaml-cpp/"})},
   };
   return table;
@@ -310,21 +313,31 @@ TEST(LayeringTest, CatchesCoreIncludingSim) {
 }
 
 // The edges the table forbids besides core/ -> anything: sim/ and real_backends/ never include
-// each other, reports/ never includes scenarios/, and a folder outside the table is refused.
+// each other, reports/ never includes scenarios/, only cli/ includes sweep/, sweep/ includes
+// neither the reports, the live backends nor cli/, and a folder outside the table is refused.
 TEST(LayeringTest, CatchesEveryForbiddenEdge) {
   const fs::path root = fresh_tree("layering-edges");
   write_file(root, "sim/a.cc", "#include \"real_backends/postgres.h\"\n");
   write_file(root, "real_backends/b.cc", "#include \"core/ports.h\"\n  #  include \"sim/world.h\"\n");
-  write_file(root, "reports/c.cc", "#include \"scenarios/loader.h\"\n");
+  write_file(root, "reports/c.cc", "#include \"scenarios/loader.h\"\n#include \"sweep/summary.h\"\n");
   write_file(root, "scenarios/d.cc", "#include \"sim/world.h\"\n#include \"cli/output.h\"\n");
-  write_file(root, "cli/e.cc", "#include \"tests/test_support.h\"\n#include \"reports/report.h\"\n");
+  write_file(root, "cli/e.cc", "#include \"tests/test_support.h\"\n#include \"reports/report.h\"\n#include \"sweep/shrink.h\"\n");
+  write_file(root, "sweep/f.cc",
+             "#include \"scenarios/loader.h\"\n#include \"reports/run_json.h\"\n#include \"real_backends/live_runner.h\"\n"
+             "#include \"cli/commands_internal.h\"\n");
+  write_file(root, "core/g.h", "#include \"sweep/runner.h\"\n");
   const std::string problems = lines_text(check_includes(root));
   EXPECT_NE(problems.find("sim/a.cc:1: sim/ includes \"real_backends/postgres.h\""), std::string::npos) << problems;
   EXPECT_NE(problems.find("real_backends/b.cc:2: real_backends/ includes \"sim/world.h\""), std::string::npos) << problems;
   EXPECT_NE(problems.find("reports/c.cc:1: reports/ includes \"scenarios/loader.h\""), std::string::npos) << problems;
+  EXPECT_NE(problems.find("reports/c.cc:2: reports/ includes \"sweep/summary.h\""), std::string::npos) << problems;
   EXPECT_NE(problems.find("scenarios/d.cc:2: scenarios/ includes \"cli/output.h\""), std::string::npos) << problems;
   EXPECT_NE(problems.find("cli/e.cc:1: cli/ includes \"tests/test_support.h\""), std::string::npos) << problems;
-  EXPECT_EQ(check_includes(root).size(), 5u) << problems;
+  EXPECT_NE(problems.find("sweep/f.cc:2: sweep/ includes \"reports/run_json.h\""), std::string::npos) << problems;
+  EXPECT_NE(problems.find("sweep/f.cc:3: sweep/ includes \"real_backends/live_runner.h\""), std::string::npos) << problems;
+  EXPECT_NE(problems.find("sweep/f.cc:4: sweep/ includes \"cli/commands_internal.h\""), std::string::npos) << problems;
+  EXPECT_NE(problems.find("core/g.h:1: core/ includes \"sweep/runner.h\""), std::string::npos) << problems;
+  EXPECT_EQ(check_includes(root).size(), 10u) << problems;
 }
 
 // Third-party headers are checked per folder: Boost and libpqxx are not core/'s, pg_query.h is
@@ -352,7 +365,8 @@ TEST(LayeringTest, CatchesALinkThatDiffersFromTheIncludes) {
   write_file(root, "scenarios/c.h", "#include \"core/a.h\"\n");
   write_file(root, "real_backends/d.h", "#include \"core/a.h\"\n");
   write_file(root, "reports/e.h", "#include \"core/a.h\"\n");
-  write_file(root, "cli/f.cc", "#include \"core/a.h\"\n#include \"sim/b.h\"\n");
+  write_file(root, "sweep/g.h", "#include \"sim/b.h\"\n");
+  write_file(root, "cli/f.cc", "#include \"core/a.h\"\n#include \"sim/b.h\"\n#include \"sweep/g.h\"\n");
   write_file(root, "CMakeLists.txt",
              "target_link_libraries(rehearse_core PUBLIC fmt::fmt)\n"
              "target_link_libraries(rehearse_sim PUBLIC Boost::fiber)  # rehearse_core missing\n"
@@ -360,7 +374,8 @@ TEST(LayeringTest, CatchesALinkThatDiffersFromTheIncludes) {
              "target_link_libraries(rehearse_real PUBLIC rehearse_core)\n"
              "target_link_libraries(rehearse_reports PUBLIC rehearse_scenarios\n"
              "                      rehearse_core)\n"
-             "target_link_libraries(rehearse_cli PUBLIC rehearse_core rehearse_sim)\n"
+             "target_link_libraries(rehearse_sweep PUBLIC rehearse_sim)\n"
+             "target_link_libraries(rehearse_cli PUBLIC rehearse_core rehearse_sim rehearse_sweep)\n"
              "target_link_libraries(rehearse_tests PRIVATE rehearse_cli)\n");
   const std::vector<std::string> problems = check_links(root);
   const std::string text = lines_text(problems);

@@ -8,6 +8,7 @@
 
 #include "cli/output.h"
 #include "core/plan.h"
+#include "reports/run_json.h"
 #include "sim/world.h"
 #include "tests/test_support.h"
 
@@ -139,7 +140,7 @@ TEST(FaultsNotFiredTest, AFaultWhosePhaseNeverCameIsReportedInTextAndJson) {
   EXPECT_EQ(result.faults_not_fired[0].at, "phase backfill in eu-west-1 +1s");
   EXPECT_EQ(result.faults_not_fired[0].why, "phase never reached");
 
-  const nlohmann::json json = cli::run_json(result);
+  const nlohmann::json json = reports::run_object(result);
   ASSERT_TRUE(json.contains("faults_not_fired"));
   EXPECT_EQ(json["faults_not_fired"][0]["why"], "phase never reached");
   std::ostringstream text;
@@ -158,7 +159,7 @@ TEST(FaultsNotFiredTest, AFaultThatFiredIsNotListed) {
   const RunResult result = sim::simulate(testing::builtin("gc-pause-no-fencing"), 1);
   EXPECT_GT(result.stats.faults_injected, 0);
   EXPECT_TRUE(result.faults_not_fired.empty());
-  EXPECT_FALSE(cli::run_json(result).contains("faults_not_fired"));
+  EXPECT_FALSE(reports::run_object(result).contains("faults_not_fired"));
 }
 
 }  // namespace

@@ -16,12 +16,12 @@
 
 #include <gtest/gtest.h>
 
-#include "cli/commands_internal.h"
 #include "core/buggify.h"
 #include "core/probes.h"
 #include "sim/kernel.h"
 #include "sim/network.h"
 #include "sim/world.h"
+#include "sweep/runner.h"
 #include "tests/test_support.h"
 
 namespace rehearse {
@@ -67,7 +67,7 @@ TEST(Probes, EveryProbeIsReachedBySomeBuiltinScenario) {
   for (const BuiltinRun& run : kCoverageRuns) {
     ASSERT_TRUE(builtins.count(run.scenario)) << run.scenario << " is not a built-in scenario any more";
     const Scenario scenario = builtin(run.scenario);
-    for (const cli::SeedOutcome& outcome : cli::run_seeds(scenario, run.seeds, 2, nullptr)) total.add(outcome.probes);
+    for (const sweep::SeedOutcome& outcome : sweep::run_seeds(scenario, run.seeds, 2, nullptr)) total.add(outcome.probes);
   }
   EXPECT_EQ(probe_names(total, false), "") << "probes no built-in run reached (reached: " << probe_names(total, true) << ")";
 }
@@ -340,7 +340,7 @@ TEST(Buggify, FencedBuiltinsStillPassOverSeeds) {
     ASSERT_EQ(scenario.expect.verdict, Verdict::pass) << name;
     scenario.buggify = true;
     const std::vector<std::uint64_t> seeds = {1, 2, 3, 4, 5, 6};
-    for (const cli::SeedOutcome& outcome : cli::run_seeds(scenario, seeds, 2, nullptr)) {
+    for (const sweep::SeedOutcome& outcome : sweep::run_seeds(scenario, seeds, 2, nullptr)) {
       EXPECT_FALSE(outcome.violated()) << name << " --seed " << outcome.seed << " --buggify: "
                                        << outcome.violations.front().invariant << ": " << outcome.violations.front().detail;
       for (std::int64_t fired : outcome.buggify.fired) fires += fired;

@@ -12,8 +12,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "cli/output.h"
 #include "reports/report.h"
+#include "reports/run_json.h"
 #include "scenarios/scenario_yaml.h"
 #include "sim/world.h"
 #include "tests/test_support.h"
@@ -200,13 +200,13 @@ TEST(ReportTest, HtmlIsSelfContained) {
 
 TEST(ReportTest, ResultAndHistoryMatchTheCliJson) {
   const RunResult& result = violating_run().result;
-  EXPECT_EQ(nlohmann::json::parse(read_whole_file(violating_report() + "result.json")), cli::run_json(result));
+  EXPECT_EQ(nlohmann::json::parse(read_whole_file(violating_report() + "result.json")), reports::run_object(result));
   std::istringstream lines(read_whole_file(violating_report() + "history.jsonl"));
   std::string line;
   std::size_t count = 0;
   while (std::getline(lines, line)) {
     ASSERT_LT(count, result.history.events().size());
-    EXPECT_EQ(nlohmann::json::parse(line), cli::event_json(result.history.events()[count])) << line;
+    EXPECT_EQ(nlohmann::json::parse(line), reports::event_object(result.history.events()[count])) << line;
     ++count;
   }
   EXPECT_EQ(count, result.history.events().size());

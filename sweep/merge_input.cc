@@ -1,5 +1,5 @@
-// Reading a `sweep --json` output back (cli/merge_input.h).
-#include "cli/merge_input.h"
+// Reading a `sweep --json` output back (sweep/merge_input.h).
+#include "sweep/merge_input.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -10,7 +10,7 @@
 #include "core/buggify.h"
 #include "core/probes.h"
 
-namespace rehearse::cli {
+namespace rehearse::sweep {
 
 namespace {
 
@@ -129,4 +129,4 @@ std::variant<MergeInput, std::string> parse_merge_input(const std::string& text,
   return input;
 }
 
-}  // namespace rehearse::cli
+}  // namespace rehearse::sweep
