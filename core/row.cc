@@ -6,7 +6,6 @@
 #include <new>
 
 #include "core/assert.h"
-#include "core/block_pool.h"
 
 namespace rehearse {
 
@@ -16,7 +15,7 @@ const Value kNull;
 
 Row::Data* Row::allocate(std::size_t size, Writer writer) {
   REHEARSE_ASSERT(size <= std::numeric_limits<std::uint16_t>::max());
-  void* memory = block_pool::take(sizeof(Data) + size * sizeof(Value));
+  void* memory = ::operator new(sizeof(Data) + size * sizeof(Value));
   Data* data = new (memory) Data();
   data->size = static_cast<std::uint16_t>(size);
   data->writer = writer;
@@ -52,10 +51,9 @@ void Row::release() noexcept {
   if (data_ == nullptr) return;
   if (data_->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
     Value* slots = values(data_);
-    const std::size_t size = data_->size;
-    for (std::size_t i = 0; i < size; ++i) slots[i].~Value();
+    for (std::size_t i = 0; i < data_->size; ++i) slots[i].~Value();
     data_->~Data();
-    block_pool::give(data_, sizeof(Data) + size * sizeof(Value));
+    ::operator delete(static_cast<void*>(data_));
   }
   data_ = nullptr;
 }

@@ -8,8 +8,6 @@
 // helper (Wide) and only the final result must fit.
 #include "core/value.h"
 
-#include "core/block_pool.h"
-
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -855,7 +853,7 @@ struct Value::Box {
   Decimal decimal;
 
   static Box* make(std::string_view text) {  // text bytes follow; empty for a wide numeric
-    void* memory = block_pool::take(sizeof(Box) + text.size());
+    void* memory = ::operator new(sizeof(Box) + text.size());
     Box* box = new (memory) Box();
     box->size = static_cast<std::uint32_t>(text.size());
     if (!text.empty()) std::memcpy(box->bytes(), text.data(), text.size());
@@ -864,9 +862,8 @@ struct Value::Box {
   char* bytes() { return reinterpret_cast<char*>(this + 1); }
   const char* bytes() const { return reinterpret_cast<const char*>(this + 1); }
   void destroy() {
-    const std::size_t bytes = sizeof(Box) + size;
     this->~Box();
-    block_pool::give(this, bytes);
+    ::operator delete(static_cast<void*>(this));
   }
 };
 

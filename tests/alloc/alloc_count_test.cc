@@ -1,5 +1,5 @@
 // Allocation counts over a window of a running scenario (issue 15, docs/performance.md): in
-// steady state a simulated request allocates nothing. This executable replaces the global
+// steady state a simulated read allocates nothing, a write only the data it writes. This executable replaces the global
 // operator new to count every call, so it is a binary of its own, never linked beside the other
 // tests. It counts with core/block_pool.h recycling on, even under AddressSanitizer (which turns
 // it off by default to see every block).
@@ -80,16 +80,18 @@ Window measure(const char* name, TimeUs from_us, TimeUs to_us) {
 // The standard rehearsal between 50 s and 60 s: three regions' traffic (50 writes and 200 reads
 // a second each), replication, the engines' lock renewals, the health gate's soak. Before the
 // pools (core/block_pool.h, core/callback.h) this window made 104,028 allocations for 7,500
-// requests (13.9 per request); the bound below leaves room for the engines' few (lock renewals
-// are not requests) and none per request.
-TEST(AllocationCountTest, ARequestAllocatesNothingInSteadyState) {
+// requests (13.9 per request). Now a read allocates nothing and a write only the data it
+// writes: its row version (copy-on-write) and its text values, left to the allocator on purpose
+// (pooled, they cost a 100-seed sweep 50%: docs/performance.md), about 4,400 in all. The bound:
+// fewer than one allocation per request.
+TEST(AllocationCountTest, ARequestAllocatesOnlyTheDataItWrites) {
   block_pool::recycle_from_now();
   const Window w = measure("three-regions-clean", 50 * kSec, 60 * kSec);
   ASSERT_GT(w.requests, 5000);
   ASSERT_GT(w.events, 20000U);
   RecordProperty("allocations", std::to_string(w.allocations));
   RecordProperty("requests", std::to_string(w.requests));
-  EXPECT_LE(w.allocations * 50, static_cast<std::uint64_t>(w.requests))
+  EXPECT_LT(w.allocations, static_cast<std::uint64_t>(w.requests))
       << w.allocations << " allocations for " << w.requests << " requests and " << w.events << " kernel events";
 }
 
