@@ -12,7 +12,7 @@ namespace rehearse::block_pool {
 
 namespace {
 
-// 16, 32, ..., 256 bytes in steps of 16 (rows and map nodes come in many sizes), then 512, 1024.
+// 16, 32, ..., 256 bytes in steps of 16 (callbacks and map nodes come in many sizes), then 512, 1024.
 constexpr std::size_t kStep = 16;
 constexpr std::size_t kStepped = 16;  // classes 0..15
 constexpr std::size_t kClasses = kStepped + 2;

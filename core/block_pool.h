@@ -1,10 +1,10 @@
 // Recycled memory blocks for what a simulated run makes and drops by the thousand (callbacks,
-// per-request state, row versions, text values, map nodes): size classes of 16 to 1,024 bytes,
-// each a free list per thread, carved from 64 KiB slabs that are never returned. A run in steady
-// state takes its blocks from the free lists and calls no allocator (tests/alloc). A thread
-// that ends hands its free blocks to the process, where the next thread to run out takes them;
-// the slabs stay registered, so memory is the high-water mark of blocks in use at once, not a
-// count of runs.
+// per-request state, map nodes; not row versions or text values, which stay on the allocator
+// for its locality: docs/performance.md): size classes of 16 to 1,024 bytes, each a free list
+// per thread, carved from 64 KiB slabs that are never returned. A run in steady state takes its
+// blocks from the free lists (tests/alloc). A thread that ends hands its free blocks to the
+// process, where the next thread to run out takes them; the slabs stay registered, so memory is
+// the high-water mark of blocks in use at once, not a count of runs.
 #pragma once
 
 #include <cstddef>

@@ -1517,6 +1517,18 @@ TEST_F(LiveTest, ZooKeeperUnreachableEnsembleAnswersInTime) {
 // expected format; a backend without a live client is refused. An etcd member on this machine
 // can crash (lock-N) and fail over; `lock` (every member), a remote member and a redis failover
 // are refused.
+// A one-way partition of `target` from `from`, as a scenario's line `line` would give it.
+FaultSpec oneway_cut(int line, const std::string& target, const std::string& from, TimeUs for_us) {
+  FaultSpec cut;
+  cut.kind = FaultKind::partition;
+  cut.line = line;
+  cut.targets = {target};
+  cut.from = {from};
+  cut.for_us = for_us;
+  cut.oneway = true;
+  return cut;
+}
+
 TEST(LiveLockConfigTest, EndpointsAreCheckedPerBackend) {
   auto supported = [](LockBackend backend, std::vector<std::string> endpoints, std::vector<FaultSpec> faults = {}) {
     Scenario scenario;
@@ -1644,13 +1656,7 @@ TEST(LiveLockConfigTest, FailoverNeedsTheRedisReplica) {
             Status::Code::invalid);
   FaultSpec remote = failover;
   EXPECT_EQ(supported(true, {"10.0.0.1:6379", "10.0.0.2:6379"}, {remote}).code(), Status::Code::unavailable);
-  FaultSpec cut;
-  cut.kind = FaultKind::partition;
-  cut.line = 6;
-  cut.targets = {"lock-2"};
-  cut.from = {"lock-1"};
-  cut.for_us = 60 * kSec;
-  cut.oneway = true;
+  const FaultSpec cut = oneway_cut(6, "lock-2", "lock-1", 60 * kSec);
   const Status oneway = supported(true, pair, {cut});
   EXPECT_EQ(oneway.code(), Status::Code::unavailable);
   EXPECT_NE(oneway.message().find("one-way cut of the Redis replication link"), std::string::npos) << oneway.message();
@@ -1674,13 +1680,7 @@ TEST(LiveLockConfigTest, OneWayCutOfTheLockRegionFollowsLockRegion) {
     EXPECT_EQ(lock_region(scenario), lock_place.empty() ? "us-east-1" : lock_place);
     for (const bool named : {true, false}) {
       for (const std::string target : {"us-east-1", "eu-west-1"}) {
-        FaultSpec cut;
-        cut.kind = FaultKind::partition;
-        cut.line = 9;
-        cut.targets = {target};
-        cut.from = {"lock-2"};
-        cut.for_us = 10 * kSec;
-        cut.oneway = true;
+        const FaultSpec cut = oneway_cut(9, target, "lock-2", 10 * kSec);
         scenario.faults = {cut};
         const Status status = live::check_supported(live::LiveSetup{scenario, named ? live_regions : std::vector<live::RegionEndpoints>{}, pair});
         const bool refused_as_split = status.message().find("one-way cut of the Redis replication link") != std::string::npos;
@@ -1695,13 +1695,7 @@ TEST(LiveLockConfigTest, OneWayCutOfTheLockRegionFollowsLockRegion) {
   bare.lock.backend = LockBackend::redis;
   bare.lock.replica = true;
   EXPECT_EQ(lock_region(bare), "");
-  FaultSpec cut;
-  cut.kind = FaultKind::partition;
-  cut.line = 4;
-  cut.targets = {"lock-1"};
-  cut.from = {"lock-2"};
-  cut.for_us = 10 * kSec;
-  cut.oneway = true;
+  const FaultSpec cut = oneway_cut(4, "lock-1", "lock-2", 10 * kSec);
   bare.faults = {cut};
   const Status split = live::check_supported(live::LiveSetup{bare, {}, pair});
   EXPECT_NE(split.message().find("one-way cut of the Redis replication link"), std::string::npos) << split.message();
