@@ -90,10 +90,16 @@ Value generate(const ColumnSpec& column, std::uint64_t& state) {
 void sleep_us(TimeUs us) { std::this_thread::sleep_for(std::chrono::microseconds(us)); }
 
 // The client timeout left to a request due at `due_us`, as the statement_timeout of the
-// statement sent after it in the same message (each request sets its own).
+// statement sent after it in the same message (each request sets its own). Its lock_timeout is
+// 10 ms shorter: a request that waited in a lock queue (behind the migration's DDL, or a batch's
+// row locks) for all of its time fails with PostgreSQL's "canceling statement due to lock
+// timeout", so the error names the lock and finish() blames the migration, as the simulated
+// application does; with the statement timeout alone, a write queued behind a DDL that waited
+// for a long_transaction fault failed with "statement timeout" and was counted as the fault's.
 std::string statement_timeout_for(TimeUs due_us, TimeUs now_us) {
   const TimeUs left = std::max<TimeUs>(kAppRequestTimeoutUs - (now_us - due_us), kMs);
-  return fmt::format("SET statement_timeout = {}; ", left / kMs);
+  const TimeUs lock_left = left > 20 * kMs ? left - 10 * kMs : left;
+  return fmt::format("SET statement_timeout = {}; SET lock_timeout = {}; ", left / kMs, lock_left / kMs);
 }
 
 // The same client timeout on the client's side, for a reply that never comes (a partition holds

@@ -607,6 +607,43 @@ void forget_migration(const std::string& table) {
   }
 }
 
+// The application's writes queued behind the migration's ADD COLUMN, which itself waits (no
+// lock_timeout) for a long transaction, give up at the client timeout: the errors are the
+// migration's (its DDL holds the queue), as the simulator counts them, so the availability
+// checker sees them. Live requests carry a lock_timeout just under their statement_timeout, so
+// PostgreSQL's error names the lock; with the statement timeout alone they were blamed on the
+// long_transaction fault in effect and no availability breach was reported (conform's (d)).
+TEST_F(LiveTest, WritesQueuedBehindTheDdlFailAsTheMigrations) {
+  forget_migration("ddl_queue");
+  LiveConfig live_config = config("ddl_queue");
+  Scenario& scenario = live_config.scenario;
+  scenario.table.rows = 2000;
+  scenario.engine.lock_timeout_us = 0;
+  scenario.engine.health_gate.max_error_rate = 1.0;  // eu-west-1 goes on whatever us-east-1 saw
+  scenario.slo.max_stall_us = 30 * kSec;
+  scenario.slo.max_error_rate = 0.02;  // the writes of the first ~2 s fail: ~40 of ~600 requests
+  FaultSpec hold;
+  hold.kind = FaultKind::long_transaction;
+  hold.line = 1;
+  hold.targets = {"db:us-east-1"};
+  hold.at_us = 0;
+  hold.for_us = 12 * kSec;  // longer than the 10 s client timeout
+  scenario.faults = {hold};
+  Observations observations;
+  Result<RunResult> result = run(live_config, &observations);
+  ASSERT_TRUE(result.is_ok()) << result.status().to_string();
+  EXPECT_EQ(result.value().outcome, "completed");
+  bool breach = false;
+  for (const auto& violation : result.value().violations) {
+    EXPECT_EQ(violation.invariant, "availability") << violation.detail;
+    breach |= violation.invariant == "availability" && violation.detail.find("us-east-1") != std::string::npos;
+  }
+  EXPECT_TRUE(breach) << "the writes that timed out in the DDL's lock queue were not counted against the migration";
+  EXPECT_GT(observations.errors_by_cause[index_of(Cause::migration)], 0);
+  EXPECT_EQ(observations.errors_by_cause[index_of(Cause::fault)], 0);
+  expect_cents_match("ddl_queue");
+}
+
 // The replica behind `replica_node` (live-up's one replica, of the us-east-1 primary) cut from
 // that primary for 4 s during the backfill, with the config `file`: the replica's replication
 // runs through the runner's proxy for the run; the cut holds its WAL, its lag grows past
