@@ -162,7 +162,12 @@ int shared_host_cores(const std::vector<live::RegionEndpoints>& databases) {
 
 // The longest a primary holds a commit's WAL before a replica can get it: with
 // synchronous_commit = off the WAL writer writes and flushes it in rounds of wal_writer_delay,
-// and a WAL sender ships only flushed WAL. 0 with synchronous commits.
+// and a WAL sender ships only flushed WAL. A round flushes a partial page only when at least
+// wal_writer_delay passed since its last flush, and a wake-up between rounds (a page filled)
+// restarts its sleep, so a commit can wait up to about twice the delay (PostgreSQL's
+// documentation bounds it at three times): the largest live staleness of every conform config
+// was 330-570 ms with wal_writer_delay = 200 ms, where a draw of 0..200 ms gave 195-200 ms
+// (docs/calibration.md, issue 12's sixth stop). 0 with synchronous commits.
 TimeUs async_commit_flush_delay(const std::vector<live::RegionEndpoints>& databases) {
   TimeUs longest = 0;
   for (const live::RegionEndpoints& region : databases) {
@@ -171,7 +176,7 @@ TimeUs async_commit_flush_delay(const std::vector<live::RegionEndpoints>& databa
     pqxx::nontransaction tx(connection);
     if (std::string(tx.exec1("SHOW synchronous_commit")[0].c_str()) != "off") continue;
     const std::int64_t delay_ms = tx.exec1("SELECT setting::bigint FROM pg_settings WHERE name = 'wal_writer_delay'")[0].as<std::int64_t>();
-    longest = std::max(longest, delay_ms * kMs);
+    longest = std::max(longest, 2 * delay_ms * kMs);
   }
   return longest;
 }
