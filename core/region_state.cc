@@ -1,6 +1,7 @@
 // The region states' and phases' texts, and which checkpoint state changes the engine may make.
 #include "core/region_state.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <iterator>
 
@@ -73,6 +74,21 @@ std::optional<Phase> parse_phase(std::string_view text) {
     if (text == to_string(phase)) return phase;
   }
   return std::nullopt;
+}
+
+const char* run_outcome(const std::map<std::string, std::string>& region_states, bool any_engine_halted,
+                        bool all_engines_exited) {
+  auto any_in = [&](RegionState state) {
+    return std::any_of(region_states.begin(), region_states.end(),
+                       [&](const auto& region) { return parse_region_state(region.second) == state; });
+  };
+  const bool all_contracted = std::all_of(region_states.begin(), region_states.end(), [](const auto& region) {
+    return parse_region_state(region.second) == RegionState::contracted;
+  });
+  if (all_contracted) return "completed";
+  if (any_engine_halted) return "halted";
+  if (any_in(RegionState::rolled_back) && all_engines_exited) return "rolled_back";
+  return "incomplete";
 }
 
 }  // namespace rehearse

@@ -3,7 +3,9 @@
 // engine parses a checkpoint's text once when it reads it and writes the text back.
 #pragma once
 
+#include <map>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace rehearse {
@@ -26,6 +28,13 @@ std::optional<RegionState> parse_region_state(std::string_view text);
 bool region_transition_allowed(RegionState from, RegionState to);
 // Stops the program (REHEARSE_ASSERT) unless region_transition_allowed(from, to).
 void assert_region_transition(RegionState from, RegionState to);
+
+// The run's outcome (cli.md `outcome`) from every region's final state (the text of to_string,
+// as RunResult::region_states keeps it) and how its engines ended: "completed" when every region
+// contracted; else "halted" when an engine halted; else "rolled_back" when a region rolled back
+// and every engine exited; else "incomplete". The simulator and live mode judge it alike.
+const char* run_outcome(const std::map<std::string, std::string>& region_states, bool any_engine_halted,
+                        bool all_engines_exited);
 
 // The runbook's phases in every region, in the order the engine runs them.
 enum class Phase { expand, dual_write, backfill, validate, switch_reads, contract };

@@ -20,6 +20,7 @@
 #include "core/engine.h"
 #include "core/assert.h"
 #include "core/invariants.h"
+#include "core/region_state.h"
 #include "core/topology.h"
 #include "real_backends/app_database_lock.h"
 #include "real_backends/app_monitor.h"
@@ -76,15 +77,9 @@ int exit_code_of(EngineExit exit) {
 }
 
 std::string outcome_of(const std::map<std::string, std::string>& states, const std::vector<std::unique_ptr<EngineProcess>>& engines) {
-  auto all = [&](const char* state) {
-    return std::all_of(states.begin(), states.end(), [&](const auto& s) { return s.second == state; });
-  };
-  if (all("contracted")) return "completed";
   const bool halted = std::any_of(engines.begin(), engines.end(), [](const auto& e) { return e->exited() && e->exit_code() == kEngineExitHalted; });
-  if (halted) return "halted";
-  const bool rolled_back = std::any_of(states.begin(), states.end(), [](const auto& s) { return s.second == "rolled_back"; });
   const bool exited = std::all_of(engines.begin(), engines.end(), [](const auto& e) { return e->exited(); });
-  return rolled_back && exited ? "rolled_back" : "incomplete";
+  return run_outcome(states, halted, exited);
 }
 
 // Before anything is created or started: every region's checkpoint of this migration's name
@@ -106,7 +101,7 @@ Result<std::string> check_checkpoints(const LiveSetup& setup, const MigrationPla
     if (checkpoint.exists && !(checkpoint.key == key)) {
       return Status::invalid(fmt::format("region {}: {}", region.name, checkpoint_conflict(key, checkpoint.key)));
     }
-    all_contracted = all_contracted && checkpoint.exists && checkpoint.state == "contracted";
+    all_contracted = all_contracted && checkpoint.exists && parse_region_state(checkpoint.state) == RegionState::contracted;
     latest = std::max(latest, checkpoint.since);  // "YYYY-MM-DD HH:MM:SS UTC" sorts as text
   }
   if (!all_contracted) return std::string();

@@ -7,6 +7,7 @@
 
 #include "core/assert.h"
 #include "core/invariants.h"
+#include "core/region_state.h"
 #include "core/topology.h"
 #include "sim/faults.h"
 #include "sim/random_faults.h"
@@ -502,16 +503,11 @@ int World::global_replica_number(const Node& node) const {
 }
 
 std::string World::outcome(const std::map<std::string, std::string>& states) const {
-  const bool all_contracted = std::all_of(states.begin(), states.end(), [](const auto& s) { return s.second == "contracted"; });
-  if (all_contracted) return "completed";
   const bool any_halted = std::any_of(engines_.begin(), engines_.end(), [](const EngineInstance& e) {
     return e.exited && e.exit == EngineExit::halted;
   });
-  if (any_halted) return "halted";
-  const bool rolled_back = std::any_of(states.begin(), states.end(), [](const auto& s) { return s.second == "rolled_back"; });
   const bool all_exited = std::all_of(engines_.begin(), engines_.end(), [](const EngineInstance& e) { return e.exited; });
-  if (rolled_back && all_exited) return "rolled_back";
-  return "incomplete";
+  return run_outcome(states, any_halted, all_exited);
 }
 
 void World::fill_observations(const RunResult& result) {

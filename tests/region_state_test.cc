@@ -2,6 +2,7 @@
 // to it, any other text does not, and the engine's transition check refuses backward steps.
 #include "core/region_state.h"
 
+#include <map>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -79,6 +80,24 @@ TEST(RegionStateDeathTest, AssertionStopsABackwardTransition) {
                "assertion failed: region_transition_allowed\\(from, to\\)");
   EXPECT_DEATH(assert_region_transition(RegionState::contracted, RegionState::rolled_back),
                "assertion failed: region_transition_allowed");
+}
+
+// The run's outcome, as both the simulator (sim/world.cc) and live mode (live_runner.cc) judge it.
+TEST(RegionStateTest, RunOutcomeFromTheRegionsAndTheEngines) {
+  const std::map<std::string, std::string> done{{"eu", "contracted"}, {"us", "contracted"}};
+  const std::map<std::string, std::string> half{{"eu", "pending"}, {"us", "contracted"}};
+  const std::map<std::string, std::string> back{{"eu", "pending"}, {"us", "rolled_back"}};
+  EXPECT_STREQ(run_outcome(done, false, true), "completed");
+  EXPECT_STREQ(run_outcome(done, true, true), "completed");  // every region contracted: done, whatever an engine did after
+  EXPECT_STREQ(run_outcome({}, false, true), "completed");   // no region left behind
+  EXPECT_STREQ(run_outcome(half, true, false), "halted");
+  EXPECT_STREQ(run_outcome(back, false, true), "rolled_back");
+  EXPECT_STREQ(run_outcome(back, false, false), "incomplete");  // an engine still running may go on
+  EXPECT_STREQ(run_outcome(back, true, true), "halted");
+  EXPECT_STREQ(run_outcome(half, false, true), "incomplete");
+  // A state text that is no state (a damaged checkpoint row, live) is neither contracted nor rolled back.
+  EXPECT_STREQ(run_outcome({{"us", "Contracted"}}, false, true), "incomplete");
+  EXPECT_STREQ(run_outcome({{"us", "rolled back"}}, false, true), "incomplete");
 }
 
 }  // namespace
