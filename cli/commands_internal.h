@@ -84,9 +84,6 @@ class ProgressLine final : public sweep::SeedProgress {
 // The coverage table of a sweep summary (cli/sweep.cc), printed by `sweep` and `merge`.
 void print_coverage_text(std::ostream& out, const SweepSummary& summary);
 
-// Text escaped for XML character data and attribute values; characters that XML 1.0 cannot
-// carry at all (control characters other than tab, newline, carriage return) become '?'.
-std::string xml_escape(std::string_view text);
 // The JUnit XML of a sweep: one <testsuite> in a <testsuites>, one <testcase> per seed and a
 // <failure> for each violating seed with its replay command.
 std::string junit_xml(const SweepSummary& summary, const std::vector<SeedOutcome>& outcomes,

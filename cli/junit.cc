@@ -5,28 +5,11 @@
 
 #include "cli/commands_internal.h"
 #include "core/duration.h"
+#include "reports/text.h"
 
 namespace rehearse::cli {
 
-std::string xml_escape(std::string_view text) {
-  std::string escaped;
-  escaped.reserve(text.size());
-  for (const char character : text) {
-    switch (character) {
-      case '&': escaped += "&amp;"; break;
-      case '<': escaped += "&lt;"; break;
-      case '>': escaped += "&gt;"; break;
-      case '"': escaped += "&quot;"; break;
-      case '\'': escaped += "&apos;"; break;
-      case '\t':
-      case '\n':
-      case '\r': escaped += character; break;
-      default:
-        escaped += (static_cast<unsigned char>(character) < 0x20 || character == 0x7f) ? '?' : character;
-    }
-  }
-  return escaped;
-}
+using reports::xml_escape;
 
 namespace {
 

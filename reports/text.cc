@@ -24,7 +24,7 @@ std::string percent_text(double share) {
   return trimmed_decimal(share * 100.0, 3) + "%";
 }
 
-std::string xml_escape(const std::string& text) {
+std::string xml_escape(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (const char c : text) {
@@ -34,7 +34,10 @@ std::string xml_escape(const std::string& text) {
       case '>': out += "&gt;"; break;
       case '"': out += "&quot;"; break;
       case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '\t':
+      case '\n':
+      case '\r': out += c; break;
+      default: out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
     }
   }
   return out;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/model.h"
@@ -14,8 +15,10 @@ namespace rehearse::reports {
 std::string count_text(std::int64_t value);
 // "0.12%" for a share in [0, 1].
 std::string percent_text(double share);
-// Escapes & < > " ' for HTML and XML text and attributes.
-std::string xml_escape(const std::string& text);
+// Escapes & < > " ' for HTML and XML text and attributes (SVG, the HTML report, JUnit); a
+// character XML 1.0 cannot carry at all (a control character other than tab, newline and
+// carriage return) becomes '?'.
+std::string xml_escape(std::string_view text);
 // A DOT double-quoted string, quotes included; "\n" in `text` becomes a centred line break.
 std::string dot_quote(const std::string& text);
 // Quotes `word` for a POSIX shell when it holds anything but [A-Za-z0-9_./:@%+=,-].

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands_internal.h"
+#include "reports/text.h"
 #include "tests/test_support.h"
 
 namespace rehearse {
@@ -189,8 +190,9 @@ TEST(Sweep, JunitOfPassingSeedsHasNoFailure) {
 }
 
 TEST(Sweep, XmlEscapeCoversMarkupAndControlCharacters) {
-  EXPECT_EQ(cli::xml_escape("a<b> & \"c\" 'd'"), "a&lt;b&gt; &amp; &quot;c&quot; &apos;d&apos;");
-  EXPECT_EQ(cli::xml_escape(std::string("x\x01y\tz\n")), "x?y\tz\n");
+  // One escape for JUnit, SVG and the HTML report (reports/text.h).
+  EXPECT_EQ(reports::xml_escape("a<b> & \"c\" 'd'"), "a&lt;b&gt; &amp; &quot;c&quot; &#39;d&#39;");
+  EXPECT_EQ(reports::xml_escape(std::string("x\x01y\tz\n\x7f")), "x?y\tz\n?");
 }
 
 TEST(Sweep, BadSeedSelectionOrOutputPath) {
