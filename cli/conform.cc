@@ -288,6 +288,19 @@ int conform_command(const ConformOptions& options) {
       out << reports::history_lines(*history);
       if (!out) return fail(kExitEnvironment, fmt::format("--histories: cannot write {}/{}", options.histories, name));
     }
+    // Every application request of both worlds, in the order they ended: what the stall and
+    // p99 rows are taken from, to set beside the histories' batches and phases.
+    const std::pair<const char*, const Observations*> requests[] = {{"simulated-requests.csv", &world.observations()},
+                                                                   {"live-requests.csv", &live_observations}};
+    for (const auto& [name, observations] : requests) {
+      std::ofstream out(std::filesystem::path(options.histories) / name);
+      out << "region,sent_us,waited_us,failed,write\n";
+      for (const RequestLatency& request : observations->request_latencies) {
+        out << fmt::format("{},{},{},{},{}\n", request.region, request.sent_us, request.waited_us, request.failed ? 1 : 0,
+                           request.write ? 1 : 0);
+      }
+      if (!out) return fail(kExitEnvironment, fmt::format("--histories: cannot write {}/{}", options.histories, name));
+    }
   }
   const ConformSpec spec = conform_spec(scenario);
   const WorldMeasures sim_measures = measure_world(spec, simulated, world.observations());
@@ -350,7 +363,8 @@ void register_conform_command(CLI::App& app) {
   command->add_option("--seed", options->seed, "Seed of both runs (default: the config's seed)")->check(unsigned_seed());
   command->add_flag("--json", options->json, "Print both worlds' numbers, ratio and band of every row as one JSON object");
   command->add_option("--histories", options->histories,
-                      "Directory to write both worlds' histories to (simulated.jsonl, live.jsonl), for a mismatch's why");
+                      "Directory to write both worlds' histories (simulated.jsonl, live.jsonl) and application requests "
+                      "(simulated-requests.csv, live-requests.csv) to, for a mismatch's why");
   command->add_flag("--reset", options->reset, "Drop and recreate the table when an earlier conform run created it");
   command->callback([options] {
     const int code = conform_command(*options);
