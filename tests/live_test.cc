@@ -2105,10 +2105,19 @@ TEST_F(LiveTest, ConformComparesBothWorldsOnItsOwnTable) {
   const testing::CommandResult again = testing::run_rehearse("conform " + config + " --costs " + costs);
   EXPECT_EQ(again.exit_code, 2) << again.out << again.err;
   EXPECT_NE(again.err.find("run again with --reset"), std::string::npos) << again.err;
-  const testing::CommandResult reset = testing::run_rehearse("conform " + config + " --json --reset --seed 7 --costs " + costs);
+  const std::string histories = testing::temp_dir() + "conform-histories";
+  const testing::CommandResult reset =
+      testing::run_rehearse("conform " + config + " --json --reset --seed 7 --costs " + costs + " --histories " + histories);
   expect_rows(reset);
   const nlohmann::json json = nlohmann::json::parse(reset.out, nullptr, false);
   EXPECT_EQ(json["seed"], 7);
+  // --histories: both worlds' events, and their application requests (live.yaml sends writes).
+  for (const char* world : {"simulated", "live"}) {
+    EXPECT_NE(testing::read_whole_file(histories + "/" + world + ".jsonl").find("\"kind\":\"phase\""), std::string::npos) << world;
+    const std::string requests = testing::read_whole_file(histories + "/" + world + "-requests.csv");
+    EXPECT_EQ(requests.rfind("region,sent_us,waited_us,failed,write\n", 0), 0u) << world;
+    EXPECT_NE(requests.find(",1\n"), std::string::npos) << world << ": no write in " << requests.substr(0, 200);
+  }
 }
 
 // Issue 13, acceptance 2: every statement kind of core/statements.h -- and the engine's own SQL for
