@@ -238,10 +238,21 @@ void RegionTraffic::write_loop(int worker) {
   }
 }
 
+// Whether the client timeout of a request due at `due_us` has passed before it was sent: the
+// connection it waited for (a reconnect through a partition, bounded by connect_timeout, not
+// by the request's deadline) took it all. Such a request fails at its timeout, as the simulated
+// application's does; sent anyway, it could succeed right after a heal, 11.8 s after it was
+// due (LiveTest.StatementsThroughAPartitionFailWithinTheirReplyTimeout, once).
+bool RegionTraffic::client_gave_up(TimeUs due_us) const { return history_.elapsed_us() - due_us >= kAppRequestTimeoutUs; }
+
 // One application write; false when it should be retried with a fresh column list.
 bool RegionTraffic::write_once(PostgresConnection& connection, std::uint64_t& state, TimeUs due_us) {
   pqxx::connection& db = connection.get();
   const TimeUs sent = due_us;
+  if (client_gave_up(due_us)) {
+    finish(no_reply("write"), sent, true, 0, true);
+    return true;
+  }
   const bool new_code = new_code_.load();
   std::int64_t row = 0;
   if (max_id_ > 0 && chance(state, scenario_.workload.update_ratio)) {
@@ -389,6 +400,10 @@ void RegionTraffic::read_once(PostgresConnection& connection, std::uint64_t& sta
   std::optional<ReplyDeadline> deadline;
   try {
     pqxx::connection& db = connection.get();
+    if (client_gave_up(due_us)) {
+      finish(no_reply(what), sent, true, 0, false);
+      return;
+    }
     deadline.emplace(db.sock(), reply_timeout_for(due_us, history_.elapsed_us()));
     // One message: the row, and on a replica its receive and replay positions.
     const std::int64_t row = max_id_ > 0 ? uniform(state, 1, max_id_) : 1;

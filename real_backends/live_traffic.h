@@ -70,6 +70,7 @@ class RegionTraffic {
   // requests' latencies are the database's, not a fresh backend's start and cache warm-up.
   void warm_up(PostgresConnection& connection, bool write);
   void poll_deploy(PostgresConnection& connection, std::int64_t& next_poll_us);
+  bool client_gave_up(TimeUs due_us) const;
   bool write_once(PostgresConnection& connection, std::uint64_t& rng_state, TimeUs due_us);
   void read_once(PostgresConnection& connection, std::uint64_t& rng_state, TimeUs due_us);
   // The next request's due time (open loop: drawn from the rate whatever the previous one did),
