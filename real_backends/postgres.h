@@ -14,7 +14,6 @@
 #include "core/plan.h"
 #include "core/ports.h"
 #include "real_backends/live_ports.h"
-#include "real_backends/replica_lag.h"
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wall"
@@ -82,7 +81,6 @@ class PostgresRegionDatabase final : public RegionDatabase {
   Status outside_transaction(const DdlStatement& statement, const DdlLimits& limits, const Fence& fence);
   void record_write(bool applied, WriteKind kind, const Fence& fence, const std::string& detail, std::int64_t a = 0,
                     std::int64_t b = 0);
-  void first_flush_sample(pqxx::connection& connection);
 
   RegionEndpoints endpoints_;
   std::string actor_;
@@ -91,11 +89,6 @@ class PostgresRegionDatabase final : public RegionDatabase {
   const StopSignal& stop_;
   TimeUs reply_timeout_us_;
   PostgresConnection primary_;
-  // replication_lag's reads of the primary's flushed WAL (real_backends/replica_lag.h), the first
-  // at this object's first statement; the region's replicas are asked their replay position.
-  FlushTrack flushes_;
-  bool flush_sampled_ = false;
-  std::vector<std::unique_ptr<PostgresConnection>> replicas_;
 };
 
 // Routes flags to the region's database of the same engine instance.
