@@ -78,16 +78,12 @@ std::optional<Phase> parse_phase(std::string_view text) {
 
 const char* run_outcome(const std::map<std::string, std::string>& region_states, bool any_engine_halted,
                         bool all_engines_exited) {
-  auto any_in = [&](RegionState state) {
-    return std::any_of(region_states.begin(), region_states.end(),
-                       [&](const auto& region) { return parse_region_state(region.second) == state; });
+  auto in = [](RegionState state) {
+    return [state](const auto& region) { return parse_region_state(region.second) == state; };
   };
-  const bool all_contracted = std::all_of(region_states.begin(), region_states.end(), [](const auto& region) {
-    return parse_region_state(region.second) == RegionState::contracted;
-  });
-  if (all_contracted) return "completed";
+  if (std::all_of(region_states.begin(), region_states.end(), in(RegionState::contracted))) return "completed";
   if (any_engine_halted) return "halted";
-  if (any_in(RegionState::rolled_back) && all_engines_exited) return "rolled_back";
+  if (all_engines_exited && std::any_of(region_states.begin(), region_states.end(), in(RegionState::rolled_back))) return "rolled_back";
   return "incomplete";
 }
 

@@ -212,7 +212,6 @@ class Calibration {
   }
 
   double slice() const { return static_cast<double>(options_.budget_us) / 24; }
-  std::int64_t next_fresh_ = 1;  // the first id no window has updated since the last refill
 
   void record(const std::string& key, const std::vector<double>& values, const std::string& how) {
     CalibrationMeasure measure{key, percentile(values, 0.5), percentile(values, 0.1), percentile(values, 0.9),
@@ -352,16 +351,23 @@ class Calibration {
     run(*primary_, fmt::format("VACUUM ANALYZE {}", table()));
   }
 
-  // One UPDATE of `batch` consecutive ids on rows no earlier one touched (refilling the table
-  // when the window would meet them): its time in microseconds.
-  double time_fresh_window(std::int64_t batch) {
+  // The next `batch` consecutive ids no window has updated since the table was last filled
+  // (refilling it when they would meet updated rows), as a WHERE condition.
+  std::string next_fresh_ids(std::int64_t batch) {
     if (next_fresh_ + batch - 1 > options_.rows) {
       refill();
       next_fresh_ = 1;
     }
-    const Clock::time_point t = Clock::now();
-    run(*primary_, bump(fmt::format("{} BETWEEN {} AND {}", key_, next_fresh_, next_fresh_ + batch - 1)));
+    const std::string where = fmt::format("{} BETWEEN {} AND {}", key_, next_fresh_, next_fresh_ + batch - 1);
     next_fresh_ += batch;
+    return where;
+  }
+
+  // One UPDATE of `batch` fresh consecutive ids: its time in microseconds.
+  double time_fresh_window(std::int64_t batch) {
+    const std::string update = bump(next_fresh_ids(batch));
+    const Clock::time_point t = Clock::now();
+    run(*primary_, update);
     return micros_since(t);
   }
 
@@ -433,7 +439,7 @@ class Calibration {
     run(*primary_, fmt::format("CREATE TRIGGER dual_write BEFORE INSERT OR UPDATE ON {} FOR EACH ROW EXECUTE FUNCTION {}.dual_write()",
                                table(), kCalibrationSchema));
     refill();
-    std::int64_t next = 1;
+    next_fresh_ = 1;
     bool enabled = true;
     std::vector<double> computing;
     std::vector<double> standing_aside;
@@ -442,19 +448,14 @@ class Calibration {
       double took[3] = {0, 0, 0};  // disabled, computing, standing aside
       for (int k = 0; k < 3; ++k) {
         const int kind = (round + k) % 3;
-        if (next + batch - 1 > options_.rows) {
-          refill();
-          next = 1;
-        }
+        const std::string update = bump(next_fresh_ids(batch));  // a refill before the trigger is switched
         if (enabled != (kind != 0)) {
           enabled = kind != 0;
           run(*primary_, fmt::format("ALTER TABLE {} {} TRIGGER dual_write", table(), enabled ? "ENABLE" : "DISABLE"));
         }
-        const std::string update = bump(fmt::format("{} BETWEEN {} AND {}", key_, next, next + batch - 1));
         const Clock::time_point t = Clock::now();
         run(*primary_, fmt::format("BEGIN; SET LOCAL rehearse.backfill = '{}'; {}; COMMIT", kind == 2 ? "on" : "off", update));
         took[kind] = micros_since(t);
-        next += batch;
       }
       computing.push_back((took[1] - took[0]) / static_cast<double>(batch));
       standing_aside.push_back((took[2] - took[0]) / static_cast<double>(batch));
@@ -760,6 +761,7 @@ class Calibration {
   // The scratch table's column names, quoted (choose_columns).
   std::string key_ = "id", key_type_ = "bigint", a_ = "a", b_ = "b", e_ = "e", x_ = "x", r_ = "r";
   std::vector<FillerColumn> filler_;
+  std::int64_t next_fresh_ = 1;  // the first id no window has updated since the last refill
   TableShape shape_;  // --table's shape (the filler's MappedColumns point into it)
   double app_write_us_ = 0;  // the quiet point UPDATE's median (measure_busy_host subtracts it)
   double base_us_ = 0;
