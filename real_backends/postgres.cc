@@ -243,6 +243,7 @@ PostgresRegionDatabase::PostgresRegionDatabase(RegionEndpoints endpoints, std::s
       reply_timeout_us_(reply_timeout_us),
       primary_(endpoints_.primary) {
   REHEARSE_ASSERT(reply_timeout_us_ > 0);
+  for (const std::string& replica : endpoints_.replicas) replicas_.push_back(std::make_unique<PostgresConnection>(replica));
 }
 
 PostgresRegionDatabase::~PostgresRegionDatabase() = default;
@@ -352,6 +353,7 @@ Status PostgresRegionDatabase::outside_transaction(const DdlStatement& statement
 }
 
 Result<std::int64_t> PostgresRegionDatabase::backfill(const BackfillBatch& batch, const Checkpoint& then, const Fence& fence) {
+  sample_flushes();
   pause_point();  // a requested pause lands here: after the lease check, before the write
   std::int64_t updated = 0;
   const std::string detail = fmt::format("backfill ids {}..{}", batch.low_id, batch.high_id);
@@ -481,22 +483,89 @@ Status PostgresRegionDatabase::write_checkpoint(const Checkpoint& checkpoint, co
   });
 }
 
+namespace {
+// A replica's replay position is a quick read; one that does not answer within this is not
+// waited for (the primary's pg_stat_replication view is used instead).
+constexpr TimeUs kReplicaPositionTimeoutUs = 1 * kSec;
+// How often FlushSampler reads the primary's flushed position: the precision of the lag read
+// (the backfill throttle's limits are tens of milliseconds and up).
+constexpr TimeUs kFlushSampleEveryUs = 5 * kMs;
+}  // namespace
+
+// The record of the primary's flushes that replication_lag reads, from the engine's first batch
+// on (the backfill is what lags a replica; the health gate reads the lag after it).
+void PostgresRegionDatabase::sample_flushes() {
+  if (!flushes_ && !replicas_.empty()) flushes_ = std::make_unique<FlushSampler>(endpoints_.primary, kFlushSampleEveryUs);
+}
+
+// How far behind the primary the region's replicas are, as the simulated database reports it
+// (from the flush of the oldest change not replayed; real_backends/replica_lag.h works it out
+// from a record of the primary's flushed position read every 5 ms, each replica's replay
+// position and the time of the last commit it replayed, asked of the replica itself).
+//
+// pg_stat_replication.replay_lag alone is not that: it is re-measured only when a standby
+// replies, and a standby replies when WAL arrives, which with synchronous_commit = off is every
+// WAL writer round on a busy primary, each reply carrying the replay position of the WAL before
+// it. A replica milliseconds behind read 50-200 ms behind after a batch, and a backfill
+// throttled at 50 ms waited seconds for a reply that happened to read lower (conform's (e),
+// docs/calibration.md). It is still what counts where the servers cannot say more: a replica
+// that cannot be asked, a primary that streams to replicas the region does not list (a global
+// topology's other regions), and a standby sent WAL it does not reply for (a cut replication
+// link), which counts from its last reply.
 Result<TimeUs> PostgresRegionDatabase::replication_lag() {
-  TimeUs lag = 0;
+  sample_flushes();
+  struct Standby {
+    TimeUs replay_lag_us = 0;
+    TimeUs silent_us = 0;
+  };
+  std::vector<Standby> standbys;
+  FlushSample now;
+  bool primary = true;
   Status status = guarded("replication lag", [&](pqxx::connection& connection) {
     pqxx::read_transaction tx(connection);
-    // replay_lag is measured from the standby's replies: while they cannot arrive (a partition
-    // of the replication link, live_network.h) it holds its last value. So WAL sent and not yet
-    // replayed counts as lagging since the standby's last reply, when that is longer ago: a
-    // standby that receives WAL answers within milliseconds.
-    const pqxx::row row = tx.exec1(
-        "SELECT coalesce(max(greatest(extract(epoch FROM coalesce(replay_lag, interval '0')), "
-        "CASE WHEN replay_lsn < sent_lsn AND reply_time IS NOT NULL THEN extract(epoch FROM clock_timestamp() - reply_time) ELSE 0 END)"
-        " * 1000000), 0)::bigint FROM pg_stat_replication");
-    lag = row[0].as<std::int64_t>();
+    const pqxx::result rows = tx.exec(
+        "SELECT pg_is_in_recovery(), "
+        "CASE WHEN pg_is_in_recovery() THEN 0 ELSE pg_wal_lsn_diff(pg_current_wal_flush_lsn(), '0/0')::bigint END, "
+        "(extract(epoch FROM clock_timestamp()) * 1000000)::bigint, r.pid IS NOT NULL, "
+        "coalesce(extract(epoch FROM r.replay_lag) * 1000000, 0)::bigint, "
+        "CASE WHEN r.replay_lsn < r.sent_lsn AND r.reply_time IS NOT NULL "
+        "THEN (extract(epoch FROM clock_timestamp() - r.reply_time) * 1000000)::bigint ELSE 0 END "
+        "FROM (SELECT 1) AS one LEFT JOIN pg_stat_replication AS r ON true");
+    for (const pqxx::row& row : rows) {
+      primary = !row[0].as<bool>();
+      now = FlushSample{row[1].as<std::int64_t>(), row[2].as<std::int64_t>()};
+      if (row[3].as<bool>()) standbys.push_back(Standby{row[4].as<std::int64_t>(), row[5].as<std::int64_t>()});
+    }
     return Status::ok();
   });
   if (!status.is_ok()) return status;
+  TimeUs reported = 0;  // the primary's own view
+  for (const Standby& standby : standbys) reported = std::max({reported, standby.replay_lag_us, standby.silent_us});
+  if (!primary || standbys.empty() || standbys.size() > replicas_.size()) return reported;
+  flushes_->record(now);
+  TimeUs lag = 0;
+  std::int64_t slowest = now.lsn;
+  for (const auto& replica : replicas_) {
+    std::int64_t replayed = 0;
+    std::optional<TimeUs> replayed_commit;
+    try {
+      pqxx::connection& connection = replica->get();
+      const ReplyDeadline deadline(connection.sock(), std::min<TimeUs>(reply_timeout_us_, kReplicaPositionTimeoutUs));
+      pqxx::nontransaction tx(connection);
+      const pqxx::row row = tx.exec1(
+          "SELECT pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0')::bigint, "
+          "(extract(epoch FROM pg_last_xact_replay_timestamp()) * 1000000)::bigint");
+      if (row[0].is_null()) return reported;  // not a replica (promoted), or not replaying yet
+      replayed = row[0].as<std::int64_t>();
+      if (!row[1].is_null()) replayed_commit = row[1].as<std::int64_t>();
+    } catch (const std::exception&) {
+      replica->reset();
+      return reported;  // cannot be asked: the primary's view
+    }
+    slowest = std::min(slowest, replayed);
+    lag = std::max(lag, flushes_->lag(replayed, replayed_commit, now.at_us, reported));
+  }
+  flushes_->forget_replayed(slowest);
   return lag;
 }
 

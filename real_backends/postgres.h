@@ -14,6 +14,7 @@
 #include "core/plan.h"
 #include "core/ports.h"
 #include "real_backends/live_ports.h"
+#include "real_backends/replica_lag.h"
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wall"
@@ -81,6 +82,7 @@ class PostgresRegionDatabase final : public RegionDatabase {
   Status outside_transaction(const DdlStatement& statement, const DdlLimits& limits, const Fence& fence);
   void record_write(bool applied, WriteKind kind, const Fence& fence, const std::string& detail, std::int64_t a = 0,
                     std::int64_t b = 0);
+  void sample_flushes();
 
   RegionEndpoints endpoints_;
   std::string actor_;
@@ -89,6 +91,10 @@ class PostgresRegionDatabase final : public RegionDatabase {
   const StopSignal& stop_;
   TimeUs reply_timeout_us_;
   PostgresConnection primary_;
+  // replication_lag asks the region's replicas their replay position and times it against the
+  // primary's flushes (real_backends/replica_lag.h), recorded from the first batch on.
+  std::vector<std::unique_ptr<PostgresConnection>> replicas_;
+  std::unique_ptr<FlushSampler> flushes_;
 };
 
 // Routes flags to the region's database of the same engine instance.

@@ -12,6 +12,7 @@
 // $REHEARSE_LIVE_PORT_BASE when set, else derived from the checkout's path), so two checkouts run
 // the suite side by side (docs/live.md, Ports); every port is read from the directory's ports.env.
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -360,7 +361,9 @@ TEST_F(LiveTest, SurvivesReplayPauseLongTransactionAndLockServerRestart) {
   Result<RunResult> result = run(live_config);
   ASSERT_TRUE(result.is_ok()) << result.status().to_string();
   expect_clean(result.value());
-  EXPECT_EQ(count_events(result.value(), EventKind::fault_start), 3);
+  std::string not_fired;
+  for (const auto& fault : result.value().faults_not_fired) not_fired += fault.fault + " (" + fault.at + "): " + fault.why + "; ";
+  EXPECT_EQ(count_events(result.value(), EventKind::fault_start), 3) << not_fired;
   EXPECT_EQ(count_events(result.value(), EventKind::fault_end), 3);
   EXPECT_EQ(result.value().stats.faults_injected, 3);
   expect_cents_match("invoices");
@@ -605,6 +608,56 @@ void forget_migration(const std::string& table) {
       }
     }
   }
+}
+
+// The engine's replication lag is the replica's, not pg_stat_replication.replay_lag's last
+// measure. replay_lag is re-measured only when the standby replies, and it replies when WAL
+// arrives: under a busy primary with asynchronous commit (conform's (e)) that is every WAL
+// writer round, each reply carrying the replay position of the WAL before it, so it read about
+// wal_writer_delay (200 ms) for a replica milliseconds behind and a backfill throttled below
+// that waited seconds. Here the held value is made plain: replay paused under commits (the lag
+// grows, both ways of reading it agree), then the commits stop and replay resumes: the replica
+// catches up at once, but with no WAL arriving no reply comes and replay_lag holds the paused
+// lag for up to wal_receiver_status_interval (10 s). PostgresRegionDatabase records the primary's
+// flush positions itself (every 5 ms) and asks the replica its replay position.
+TEST_F(LiveTest, ReplicationLagIsTheReplicasNotTheHeldReplayLag) {
+  const std::string primary = primaries()[0];
+  const std::string replica = testing::live_pg_dsn("PG_US_EAST_1_REPLICA_1");
+  execute(primary, "DROP TABLE IF EXISTS lag_probe");
+  execute(primary, "CREATE TABLE lag_probe (id integer PRIMARY KEY, n integer NOT NULL)");
+  execute(primary, "INSERT INTO lag_probe VALUES (1, 0)");
+  const MigrationPlan plan = compile_plan(config("lag_probe").scenario).value();
+  live::LiveHistory history;
+  live::StopSignal never;
+  live::PostgresRegionDatabase database(live::RegionEndpoints{"us-east-1", primary, {replica}}, "engine-1", plan, history,
+                                        never, 5 * kSec);
+  ASSERT_TRUE(database.replication_lag().is_ok());
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {  // an application's commits, about 100 a second
+    pqxx::connection connection(primary);
+    while (!stop) {
+      pqxx::nontransaction(connection).exec("UPDATE lag_probe SET n = n + 1 WHERE id = 1");
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const Result<TimeUs> flowing = database.replication_lag();
+  execute(replica, "SELECT pg_wal_replay_pause()");
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  const Result<TimeUs> paused = database.replication_lag();
+  stop = true;
+  writer.join();
+  execute(replica, "SELECT pg_wal_replay_resume()");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const Result<TimeUs> resumed = database.replication_lag();
+  const std::string held = scalar(primary, "SELECT coalesce(max(extract(epoch FROM replay_lag) * 1000), 0)::bigint FROM pg_stat_replication");
+  execute(primary, "DROP TABLE lag_probe");
+  ASSERT_TRUE(flowing.is_ok() && paused.is_ok() && resumed.is_ok()) << resumed.status().to_string();
+  EXPECT_LT(flowing.value(), 100 * kMs) << "commits flowing, replay running";
+  // Timed from the first flush the replica did not replay: with synchronous_commit = off the WAL
+  // writer flushes every wal_writer_delay (200 ms), so up to twice that after the pause.
+  EXPECT_GE(paused.value(), 350 * kMs) << "800 ms of paused replay under commits";
+  EXPECT_LT(resumed.value(), 50 * kMs) << "replay resumed and caught up; pg_stat_replication.replay_lag still said " << held << " ms";
 }
 
 // The application's writes queued behind the migration's ADD COLUMN, which itself waits (no
