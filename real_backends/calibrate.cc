@@ -236,7 +236,7 @@ class Calibration {
   std::string table() const { return fmt::format("{}.t", kCalibrationSchema); }
 
   // The scratch table's columns: the key, `a` (updated by the measures), `b` (hashed by the
-  // scan) and the filler, which is either c and d or, with --table, the user table's columns
+  // scan), `n` and `f` (the backfill's source and the column it fills) and the filler, which is either c and d or, with --table, the user table's columns
   // drawn from its shape. With --table the measures' own names avoid the user's column names,
   // and a single bigint/integer primary key of the user's is the scratch table's key.
   void choose_columns() {
@@ -260,6 +260,8 @@ class Calibration {
     }
     a_ = primary_->quote_name(unused_name("a", taken));
     b_ = primary_->quote_name(unused_name("b", taken));
+    n_ = primary_->quote_name(unused_name("n", taken));
+    f_ = primary_->quote_name(unused_name("f", taken));
     e_ = primary_->quote_name(unused_name("e", taken));
     x_ = primary_->quote_name(unused_name("x", taken));
     r_ = primary_->quote_name(unused_name("r", taken));
@@ -278,9 +280,16 @@ class Calibration {
     return fmt::format("UPDATE {0} SET {1} = {1} + 1 WHERE {2}", table(), a_, where);
   }
 
+  // The backfill's UPDATE (real_backends/postgres.cc): a column left NULL set from an expression
+  // over another, on the rows `where` selects that are still NULL. Measured against `bump`, a
+  // 2,000-row window costs 0.3-0.6 us a row more (the numeric expression, the wider row version).
+  std::string fill(const std::string& where) const {
+    return fmt::format("UPDATE {0} SET {1} = round({2} * 100) WHERE {3} AND {1} IS NULL", table(), f_, n_, where);
+  }
+
   // INSERT ... SELECT of the rows g = first..last into `into` (the scratch table or `ins`).
   std::string insert_rows(const std::string& into, std::int64_t first, std::int64_t last) const {
-    std::vector<std::string> names{key_, a_, b_}, values{"g", "g % 1000", "'item-' || g"};
+    std::vector<std::string> names{key_, a_, b_, n_}, values{"g", "g % 1000", "'item-' || g", "g * 0.01"};
     for (const FillerColumn& column : filler_) {
       names.push_back(column.name);
       values.push_back(column.value);
@@ -295,7 +304,7 @@ class Calibration {
     run(*primary_, fmt::format("CREATE SCHEMA {}", kCalibrationSchema));
     schema_created_ = true;
     std::vector<std::string> definitions{fmt::format("{} {} PRIMARY KEY", key_, key_type_), a_ + " integer NOT NULL",
-                                         b_ + " text NOT NULL"};
+                                         b_ + " text NOT NULL", n_ + " numeric(12,2) NOT NULL", f_ + " bigint"};
     for (const FillerColumn& column : filler_) definitions.push_back(column.definition);
     run(*primary_, fmt::format("CREATE TABLE {} ({})", table(), fmt::join(definitions, ", ")));
     run(*primary_, fmt::format("CREATE TABLE {}.ins (LIKE {} INCLUDING ALL)", kCalibrationSchema, table()));
@@ -363,9 +372,9 @@ class Calibration {
     return where;
   }
 
-  // One UPDATE of `batch` fresh consecutive ids: its time in microseconds.
+  // One backfill UPDATE of `batch` fresh consecutive ids: its time in microseconds.
   double time_fresh_window(std::int64_t batch) {
-    const std::string update = bump(next_fresh_ids(batch));
+    const std::string update = fill(next_fresh_ids(batch));
     const Clock::time_point t = Clock::now();
     run(*primary_, update);
     return micros_since(t);
@@ -402,8 +411,9 @@ class Calibration {
     }
     for (std::size_t k = 0; k < sizes.size(); ++k) {
       record(fmt::format("update_per_row_us.{}", sizes[k]), per_row(windows[k], sizes[k]),
-             fmt::format("UPDATE of {} consecutive ids never updated since the table was filled and vacuumed, autocommit, "
-                         "every size in each of {} interleaved passes",
+             fmt::format("UPDATE of {} consecutive ids never updated since the table was filled and vacuumed, setting a "
+                         "NULL bigint column to round(numeric * 100) as a backfill does, autocommit, every size in each of {} "
+                         "interleaved passes",
                          sizes[k], kRowPasses));
     }
     const std::int64_t batch = std::min<std::int64_t>(10000, options_.rows);
@@ -759,7 +769,7 @@ class Calibration {
     std::string value;       // SQL drawing one value for row g
   };
   // The scratch table's column names, quoted (choose_columns).
-  std::string key_ = "id", key_type_ = "bigint", a_ = "a", b_ = "b", e_ = "e", x_ = "x", r_ = "r";
+  std::string key_ = "id", key_type_ = "bigint", a_ = "a", b_ = "b", n_ = "n", f_ = "f", e_ = "e", x_ = "x", r_ = "r";
   std::vector<FillerColumn> filler_;
   std::int64_t next_fresh_ = 1;  // the first id no window has updated since the last refill
   TableShape shape_;  // --table's shape (the filler's MappedColumns point into it)
