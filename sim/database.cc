@@ -452,21 +452,38 @@ void SimDatabase::ChangeBody::apply_to(Tables& tables) const {
   copy.set_version(row_id, version);
 }
 
+// When the WAL of a commit made at `now` is flushed and can ship: with asynchronous commit
+// (conform's flush delay) at the WAL writer's first round at or after it, else at once (no draw,
+// so scenarios keep their random streams). The rounds are a sequence shared by every commit,
+// so WAL ships in the order it was written, as PostgreSQL flushes it: a later commit never
+// ships before an earlier one (an independent draw per commit let it, and then a replica's
+// oldest unreplayed change could read shipped long ago behind one not yet shipped). A round
+// follows the last by wal_writer_delay to twice that (a partial page is flushed only once the
+// delay passed since the last flush, and a wake-up to write a full page restarts the sleep):
+// commit_flush_ is 0..2 x wal_writer_delay (cli/conform.cc).
+TimeUs SimDatabase::wal_writer_round(TimeUs now) {
+  if (commit_flush_.high_us <= 0) return now;
+  const TimeUs shortest = std::max<TimeUs>(1, commit_flush_.high_us / 2);
+  while (next_wal_round_us_ < now) next_wal_round_us_ += rng_.uniform(shortest, commit_flush_.high_us);
+  return next_wal_round_us_;
+}
+
 void SimDatabase::ship(std::int64_t rows, const ChangeBody& body, const StreamStart* streamed) {
   const TimeUs now = kernel_.now();
   const TimeUs extra = now < extra_lag_until_us_ ? extra_lag_us_ : 0;
+  const TimeUs flush = wal_writer_round(now) - now;
   for (std::size_t r = 0; r < replicas_.size(); ++r) {
     Replica& replica = replicas_[r];
     const TimeUs replica_extra = now < replica.extra_lag_until_us ? replica.extra_lag_us : 0;
-    // Asynchronous commit: the WAL ships at the WAL writer's next round (no draw without it, so
-    // scenarios keep their random streams); then the database's own commit-to-replay delay and
-    // the scenario's shipping delay.
-    const TimeUs flush = commit_flush_.high_us > 0 ? rng_.uniform(commit_flush_.low_us, commit_flush_.high_us) : 0;
+    // Asynchronous commit: the WAL ships at the WAL writer's next round; then the database's own
+    // commit-to-replay delay and the scenario's shipping delay.
     const TimeUs shipping = rng_.uniform(replication_lag_.low_us, replication_lag_.high_us);
     TimeUs arrival = now + flush + us(costs_.replica_base_delay_us) + shipping;
     if (replica.transit.high_us > 0) arrival += rng_.uniform(replica.transit.low_us, replica.transit.high_us);  // cross-region
     TimeUs injected = std::max(extra, replica_extra);  // replication_lag faults
-    if (now < replica.cut_until_us) injected = std::max(injected, replica.cut_until_us - now);  // a partition: held until the heal
+    // A partition: held until the heal. The WAL waits for the heal from its flush, not on top of
+    // the flush wait (with synchronous commit the two are the same).
+    if (now + flush < replica.cut_until_us) injected = std::max(injected, replica.cut_until_us - (now + flush));
     if (kernel_.buggify().fires(FaultSite::replication_apply_stall)) {  // BUGGIFY: the replica stalls
       injected += kernel_.buggify().draw_us(FaultSite::replication_apply_stall, 500 * kMs, kBuggifyReplicaStallMaxUs);
     }

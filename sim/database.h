@@ -162,7 +162,8 @@ class SimDatabase {
   Status set_flag(const std::string& flag, bool on, const Fence& fence, const std::string& actor);
   bool flag(const std::string& flag) const;
   TimeUs replication_lag() const;
-  // WorldOptions::commit_flush: a commit's WAL waits up to this long before it ships.
+  // WorldOptions::commit_flush: a commit's WAL waits for the WAL writer's next round, the rounds
+  // high_us / 2 .. high_us apart (wal_writer_round).
   void set_commit_flush(DurationRange flush) { commit_flush_ = flush; }
 
   // The application's statements. `replica` 0 reads the primary, N the N-th replica. `waits`
@@ -290,6 +291,7 @@ class SimDatabase {
   // One row's committed version (an application write), as replicate(1, table, ...) would ship it.
   void replicate_row(const std::string& table, std::int64_t row_id, Row version);
   void ship(std::int64_t rows, const ChangeBody& body, const StreamStart* streamed);
+  TimeUs wal_writer_round(TimeUs now);
   // Many tables: CREATE TABLE (no lock: the relation is new), DROP TABLE and RENAME TO.
   void create_table(const DdlStatement& statement, const Fence& fence, const std::string& actor, const Respond<Status>& respond);
   Status change_table_set(TableState& table, const DdlStatement& statement);
@@ -368,6 +370,7 @@ class SimDatabase {
   Rng rng_;
   DurationRange replication_lag_;
   DurationRange commit_flush_{0, 0};
+  TimeUs next_wal_round_us_ = 0;  // the WAL writer's next round (wal_writer_round)
   std::map<std::string, TableState> tables_;  // the primary's tables by name
   std::string first_table_;                    // the table a statement naming none is about
   std::vector<std::map<std::string, TableState>::node_type> dropped_tables_;  // DROP TABLE: kept alive

@@ -266,6 +266,44 @@ TEST_F(DatabaseCostsTest, AReplicaReplaysAfterTheBaseDelayPlusTheShippingDelay) 
   EXPECT_EQ(database->replica_lag(1), 0);
 }
 
+// Asynchronous commit (conform's flush delay): the WAL ships at the WAL writer's rounds, shared
+// by every commit and in commit order, 200..400 ms apart here: the writes of 1.4 s replay in a
+// handful of groups. Built with an independent draw per commit, they replayed one by one,
+// each behind the slowest before it (about 30 separate replays here).
+TEST_F(DatabaseCostsTest, AsynchronousCommitsShipTogetherAtTheWalWritersRounds) {
+  database->set_commit_flush(DurationRange{0, 400 * kMs});
+  int replays = 0;
+  TimeUs before = 0;
+  for (int step = 0; step < 1400; ++step) {
+    if (step % 7 == 0) app_write(5);
+    kernel.run_until(kernel.now() + kMs);
+    const TimeUs lag = database->replica_lag(1);
+    if (lag < before) ++replays;  // the oldest pending write replayed
+    before = lag;
+    EXPECT_LE(lag, 400 * kMs + 31 + kShippingUs + 7 + kMs) << "at most one round's wait, at " << step << " ms";
+  }
+  EXPECT_GE(replays, 3);
+  EXPECT_LE(replays, 8) << "1.4 s of writes replay at the rounds, 200..400 ms apart";
+  kernel.run_until(kernel.now() + kSec);
+  EXPECT_EQ(database->replica_lag(1), 0);
+  EXPECT_EQ(database->replication_lag(), 0);
+}
+
+// A partition holds the WAL until the heal: it ships then, not the flush wait after it.
+TEST_F(DatabaseCostsTest, WalHeldByAPartitionShipsAtTheHealNotAFlushWaitLater) {
+  database->set_commit_flush(DurationRange{0, 400 * kMs});
+  database->cut_replica(1, kernel.now() + 2 * kSec);
+  const TimeUs heal = kernel.now() + 2 * kSec;
+  for (int write = 0; write < 20; ++write) {
+    app_write(5);
+    kernel.run_until(kernel.now() + 50 * kMs);
+  }
+  EXPECT_GT(database->replication_lag(), 500 * kMs) << "shipped and held behind the cut";
+  // Everything written before the heal replays by the heal plus the replica's own delay.
+  kernel.run_until(heal + 31 + kShippingUs + 20 * 7);
+  EXPECT_EQ(database->replica_lag(1), 0);
+}
+
 TEST_F(DatabaseCostsTest, SetNotNullScansAndCreateIndexBuildsUnderTheirLocks) {
   DdlStatement not_null;
   not_null.kind = DdlStatement::Kind::set_not_null;
