@@ -24,7 +24,16 @@ double CostProfile::busy_host_wait_us_at(double q) const {
   for (std::size_t i = 1; i < std::size(points); ++i) {
     const auto& [q0, v0] = points[i - 1];
     const auto& [q1, v1] = points[i];
-    if (q <= q1) return v0 + (v1 - v0) * (q - q0) / (q1 - q0);
+    if (q > q1) continue;
+    const double linear = v0 + (v1 - v0) * (q - q0) / (q1 - q0);
+    if (q1 < 1) return linear;
+    // Beyond the p99: calibrate's max is that of about a hundred samples, about the p99 itself,
+    // where a run draws thousands. The tail goes on as the p90..p99 stretch suggests, each
+    // further tenth of the probability adding what the p90 -> p99 step did (an exponential
+    // tail), and never below the measured points.
+    const double decade = std::max(0.0, busy_host_wait_p99_us - busy_host_wait_p90_us);
+    const double exponential = busy_host_wait_p99_us + decade * std::log10(0.01 / std::max(1.0 - q, 1e-9));
+    return std::max(linear, exponential);
   }
   return busy_host_wait_max_us;
 }
