@@ -67,12 +67,18 @@ TEST(CostProfileTest, InlineKeysOverrideTheBuiltinProfile) {
   EXPECT_EQ(p.source, "inline");
 }
 
-TEST(CostProfileTest, TheBusyHostWaitIsDrawnFromItsPercentiles) {
+// A profile whose busy host waits 10 / 50 / 500 us at its p50 / p90 / p99 and `max_us` at most.
+CostProfile busy_host(double max_us) {
   CostProfile p;
   p.busy_host_wait_p50_us = 10;
   p.busy_host_wait_p90_us = 50;
   p.busy_host_wait_p99_us = 500;
-  p.busy_host_wait_max_us = 1500;
+  p.busy_host_wait_max_us = max_us;
+  return p;
+}
+
+TEST(CostProfileTest, TheBusyHostWaitIsDrawnFromItsPercentiles) {
+  const CostProfile p = busy_host(1500);
   EXPECT_DOUBLE_EQ(p.busy_host_wait_us_at(0), 10);  // the lower half: the median
   EXPECT_DOUBLE_EQ(p.busy_host_wait_us_at(0.5), 10);
   EXPECT_DOUBLE_EQ(p.busy_host_wait_us_at(0.7), 30);  // halfway from p50 to p90
@@ -89,11 +95,7 @@ TEST(CostProfileTest, TheBusyHostWaitIsDrawnFromItsPercentiles) {
 // of waits still meets longer ones. Capped at that max, the simulated longest stall of conform's
 // (a) was 3.7-4.7 ms against 7.4-10.6 ms live.
 TEST(CostProfileTest, TheBusyHostWaitGoesOnPastAMaxOfFewSamples) {
-  CostProfile p;
-  p.busy_host_wait_p50_us = 10;
-  p.busy_host_wait_p90_us = 50;
-  p.busy_host_wait_p99_us = 500;
-  p.busy_host_wait_max_us = 520;
+  CostProfile p = busy_host(520);
   EXPECT_NEAR(p.busy_host_wait_us_at(0.999), 500 + 450, 1e-6);
   EXPECT_NEAR(p.busy_host_wait_us_at(0.9999), 500 + 2 * 450, 1e-6);
   p.busy_host_wait_p90_us = 600;  // a p90 above the p99 (a flat tail): no step, the measured points
