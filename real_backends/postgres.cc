@@ -510,8 +510,7 @@ void PostgresRegionDatabase::sample_flushes() {
 // throttled at 50 ms waited seconds for a reply that happened to read lower (conform's (e),
 // docs/calibration.md). It is still what counts where the servers cannot say more: a replica
 // that cannot be asked, a primary that streams to replicas the region does not list (a global
-// topology's other regions), and a standby sent WAL it does not reply for (a cut replication
-// link), which counts from its last reply.
+// topology's other regions), and a replica behind the first position recorded.
 Result<TimeUs> PostgresRegionDatabase::replication_lag() {
   sample_flushes();
   struct Standby {
@@ -541,7 +540,9 @@ Result<TimeUs> PostgresRegionDatabase::replication_lag() {
   if (!status.is_ok()) return status;
   TimeUs reported = 0;  // the primary's own view
   for (const Standby& standby : standbys) reported = std::max({reported, standby.replay_lag_us, standby.silent_us});
-  if (!primary || standbys.empty() || standbys.size() > replicas_.size()) return reported;
+  // A listed replica the primary no longer streams to (its WAL sender ended: a cut longer than
+  // wal_sender_timeout, a restart) is still asked: it falls behind all the same.
+  if (!primary || replicas_.empty() || standbys.size() > replicas_.size()) return reported;
   flushes_->record(now);
   TimeUs lag = 0;
   std::int64_t slowest = now.lsn;

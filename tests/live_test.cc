@@ -660,6 +660,82 @@ TEST_F(LiveTest, ReplicationLagIsTheReplicasNotTheHeldReplayLag) {
   EXPECT_LT(resumed.value(), 50 * kMs) << "replay resumed and caught up; pg_stat_replication.replay_lag still said " << held << " ms";
 }
 
+// Points a replica's WAL stream at a port nothing listens on until destroyed, then back: its
+// WAL sender ends and its pg_stat_replication row goes.
+class StreamFromNowhere {
+ public:
+  explicit StreamFromNowhere(std::string replica) : replica_(std::move(replica)), original_(scalar(replica_, "SHOW primary_conninfo")) {
+    set("host=127.0.0.1 port=1 user=postgres connect_timeout=1");
+  }
+  ~StreamFromNowhere() {
+    try {
+      set(original_);
+    } catch (const std::exception& error) {
+      ADD_FAILURE() << "restoring primary_conninfo: " << error.what();
+    }
+  }
+  StreamFromNowhere(const StreamFromNowhere&) = delete;
+  StreamFromNowhere& operator=(const StreamFromNowhere&) = delete;
+
+ private:
+  void set(const std::string& conninfo) {
+    pqxx::connection connection(replica_);
+    pqxx::nontransaction(connection).exec("ALTER SYSTEM SET primary_conninfo = " + connection.quote(conninfo));
+    pqxx::nontransaction(connection).exec("SELECT pg_reload_conf()");
+  }
+  std::string replica_;
+  std::string original_;
+};
+
+// A replica whose WAL sender ended (a cut of the replication link longer than
+// wal_sender_timeout, a replica restarting) is missing from pg_stat_replication until it
+// reconnects. The engine read only that view there and took the missing row for a replica that
+// kept up: lag 0 while it fell behind.
+TEST_F(LiveTest, ReplicationLagOfAReplicaWithoutAWalSender) {
+  const std::string primary = primaries()[0];
+  const std::string replica = testing::live_pg_dsn("PG_US_EAST_1_REPLICA_1");
+  execute(primary, "DROP TABLE IF EXISTS lag_probe");
+  execute(primary, "CREATE TABLE lag_probe (id integer PRIMARY KEY, n integer NOT NULL)");
+  execute(primary, "INSERT INTO lag_probe VALUES (1, 0)");
+  const MigrationPlan plan = compile_plan(config("lag_probe").scenario).value();
+  live::LiveHistory history;
+  live::StopSignal never;
+  live::PostgresRegionDatabase database(live::RegionEndpoints{"us-east-1", primary, {replica}}, "engine-1", plan, history,
+                                        never, 5 * kSec);
+  ASSERT_TRUE(database.replication_lag().is_ok());
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {  // an application's commits, about 100 a second
+    pqxx::connection connection(primary);
+    while (!stop) {
+      pqxx::nontransaction(connection).exec("UPDATE lag_probe SET n = n + 1 WHERE id = 1");
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  std::string senders;
+  Result<TimeUs> cut = Status::unavailable("not read");
+  {
+    const StreamFromNowhere nowhere(replica);
+    execute(primary, "SELECT pg_terminate_backend(pid) FROM pg_stat_replication");
+    std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+    senders = scalar(primary, "SELECT count(*) FROM pg_stat_replication");
+    cut = database.replication_lag();
+  }
+  stop = true;
+  writer.join();
+  // The replica reconnects and catches up: the lag falls again.
+  Result<TimeUs> after = database.replication_lag();
+  for (int poll = 0; poll < 150 && after.is_ok() && after.value() >= 50 * kMs; ++poll) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    after = database.replication_lag();
+  }
+  execute(primary, "DROP TABLE lag_probe");
+  ASSERT_EQ(senders, "0") << "the replica still streamed: nothing tested";
+  ASSERT_TRUE(cut.is_ok() && after.is_ok()) << cut.status().to_string() << " " << after.status().to_string();
+  EXPECT_GE(cut.value(), 500 * kMs) << "1.2 s without a WAL sender under commits";
+  EXPECT_LT(after.value(), 50 * kMs) << "reconnected and caught up";
+}
+
 // The application's writes queued behind the migration's ADD COLUMN, which itself waits (no
 // lock_timeout) for a long transaction, give up at the client timeout: the errors are the
 // migration's (its DDL holds the queue), as the simulator counts them, so the availability
