@@ -610,6 +610,58 @@ void forget_migration(const std::string& table) {
   }
 }
 
+// The replication-lag tests' world: a one-row table `lag_probe` on `primary` (dropped at the
+// end), the region's database of it and its `replica` (its lag read once), and an application
+// committing about 100 times a second from 300 ms before the constructor returns until
+// stop_commits().
+class LagProbe {
+ public:
+  LagProbe(std::string primary, const std::string& replica, MigrationPlan plan)
+      : primary_(std::move(primary)), plan_(std::move(plan)) {
+    execute(primary_, "DROP TABLE IF EXISTS lag_probe");
+    execute(primary_, "CREATE TABLE lag_probe (id integer PRIMARY KEY, n integer NOT NULL)");
+    execute(primary_, "INSERT INTO lag_probe VALUES (1, 0)");
+    database_ = std::make_unique<live::PostgresRegionDatabase>(live::RegionEndpoints{"us-east-1", primary_, {replica}},
+                                                                "engine-1", plan_, history_, never_, 5 * kSec);
+    const Result<TimeUs> first = database_->replication_lag();  // starts the record of the primary's flushes
+    EXPECT_TRUE(first.is_ok()) << first.status().to_string();
+    writer_ = std::thread([this] {
+      pqxx::connection connection(primary_);
+      while (!stop_) {
+        pqxx::nontransaction(connection).exec("UPDATE lag_probe SET n = n + 1 WHERE id = 1");
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  ~LagProbe() {
+    stop_commits();
+    database_.reset();
+    try {
+      execute(primary_, "DROP TABLE IF EXISTS lag_probe");
+    } catch (const std::exception& error) {
+      ADD_FAILURE() << "dropping lag_probe: " << error.what();
+    }
+  }
+  LagProbe(const LagProbe&) = delete;
+  LagProbe& operator=(const LagProbe&) = delete;
+
+  live::PostgresRegionDatabase& database() { return *database_; }
+  void stop_commits() {
+    stop_ = true;
+    if (writer_.joinable()) writer_.join();
+  }
+
+ private:
+  std::string primary_;
+  MigrationPlan plan_;
+  live::LiveHistory history_;
+  live::StopSignal never_;
+  std::unique_ptr<live::PostgresRegionDatabase> database_;
+  std::atomic<bool> stop_{false};
+  std::thread writer_;
+};
+
 // The engine's replication lag is the replica's, not pg_stat_replication.replay_lag's last
 // measure. replay_lag is re-measured only when the standby replies, and it replies when WAL
 // arrives: under a busy primary with asynchronous commit (conform's (e)) that is every WAL
@@ -623,35 +675,17 @@ void forget_migration(const std::string& table) {
 TEST_F(LiveTest, ReplicationLagIsTheReplicasNotTheHeldReplayLag) {
   const std::string primary = primaries()[0];
   const std::string replica = testing::live_pg_dsn("PG_US_EAST_1_REPLICA_1");
-  execute(primary, "DROP TABLE IF EXISTS lag_probe");
-  execute(primary, "CREATE TABLE lag_probe (id integer PRIMARY KEY, n integer NOT NULL)");
-  execute(primary, "INSERT INTO lag_probe VALUES (1, 0)");
-  const MigrationPlan plan = compile_plan(config("lag_probe").scenario).value();
-  live::LiveHistory history;
-  live::StopSignal never;
-  live::PostgresRegionDatabase database(live::RegionEndpoints{"us-east-1", primary, {replica}}, "engine-1", plan, history,
-                                        never, 5 * kSec);
-  ASSERT_TRUE(database.replication_lag().is_ok());
-  std::atomic<bool> stop{false};
-  std::thread writer([&] {  // an application's commits, about 100 a second
-    pqxx::connection connection(primary);
-    while (!stop) {
-      pqxx::nontransaction(connection).exec("UPDATE lag_probe SET n = n + 1 WHERE id = 1");
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-  });
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  LagProbe probe(primary, replica, compile_plan(config("lag_probe").scenario).value());
+  live::PostgresRegionDatabase& database = probe.database();
   const Result<TimeUs> flowing = database.replication_lag();
   execute(replica, "SELECT pg_wal_replay_pause()");
   std::this_thread::sleep_for(std::chrono::milliseconds(800));
   const Result<TimeUs> paused = database.replication_lag();
-  stop = true;
-  writer.join();
+  probe.stop_commits();
   execute(replica, "SELECT pg_wal_replay_resume()");
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   const Result<TimeUs> resumed = database.replication_lag();
   const std::string held = scalar(primary, "SELECT coalesce(max(extract(epoch FROM replay_lag) * 1000), 0)::bigint FROM pg_stat_replication");
-  execute(primary, "DROP TABLE lag_probe");
   ASSERT_TRUE(flowing.is_ok() && paused.is_ok() && resumed.is_ok()) << resumed.status().to_string();
   EXPECT_LT(flowing.value(), 100 * kMs) << "commits flowing, replay running";
   // Timed from the first flush the replica did not replay: with synchronous_commit = off the WAL
@@ -694,24 +728,8 @@ class StreamFromNowhere {
 TEST_F(LiveTest, ReplicationLagOfAReplicaWithoutAWalSender) {
   const std::string primary = primaries()[0];
   const std::string replica = testing::live_pg_dsn("PG_US_EAST_1_REPLICA_1");
-  execute(primary, "DROP TABLE IF EXISTS lag_probe");
-  execute(primary, "CREATE TABLE lag_probe (id integer PRIMARY KEY, n integer NOT NULL)");
-  execute(primary, "INSERT INTO lag_probe VALUES (1, 0)");
-  const MigrationPlan plan = compile_plan(config("lag_probe").scenario).value();
-  live::LiveHistory history;
-  live::StopSignal never;
-  live::PostgresRegionDatabase database(live::RegionEndpoints{"us-east-1", primary, {replica}}, "engine-1", plan, history,
-                                        never, 5 * kSec);
-  ASSERT_TRUE(database.replication_lag().is_ok());
-  std::atomic<bool> stop{false};
-  std::thread writer([&] {  // an application's commits, about 100 a second
-    pqxx::connection connection(primary);
-    while (!stop) {
-      pqxx::nontransaction(connection).exec("UPDATE lag_probe SET n = n + 1 WHERE id = 1");
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-  });
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  LagProbe probe(primary, replica, compile_plan(config("lag_probe").scenario).value());
+  live::PostgresRegionDatabase& database = probe.database();
   std::string senders;
   Result<TimeUs> cut = Status::unavailable("not read");
   {
@@ -721,15 +739,13 @@ TEST_F(LiveTest, ReplicationLagOfAReplicaWithoutAWalSender) {
     senders = scalar(primary, "SELECT count(*) FROM pg_stat_replication");
     cut = database.replication_lag();
   }
-  stop = true;
-  writer.join();
+  probe.stop_commits();
   // The replica reconnects and catches up: the lag falls again.
   Result<TimeUs> after = database.replication_lag();
   for (int poll = 0; poll < 150 && after.is_ok() && after.value() >= 50 * kMs; ++poll) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     after = database.replication_lag();
   }
-  execute(primary, "DROP TABLE lag_probe");
   ASSERT_EQ(senders, "0") << "the replica still streamed: nothing tested";
   ASSERT_TRUE(cut.is_ok() && after.is_ok()) << cut.status().to_string() << " " << after.status().to_string();
   EXPECT_GE(cut.value(), 500 * kMs) << "1.2 s without a WAL sender under commits";
