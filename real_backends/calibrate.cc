@@ -236,8 +236,8 @@ class Calibration {
   std::string table() const { return fmt::format("{}.t", kCalibrationSchema); }
 
   // The scratch table's columns: the key, `a` (updated by the measures), `b` (hashed by the
-  // scan), `n` and `f` (the backfill's source and the column it fills) and the filler, which is either c and d or, with --table, the user table's columns
-  // drawn from its shape. With --table the measures' own names avoid the user's column names,
+  // scan), `n` and `f` (the backfill's source and the column it fills) and the filler, which is
+  // either c and d or, with --table, the user table's columns drawn from its shape. With --table the measures' own names avoid the user's column names,
   // and a single bigint/integer primary key of the user's is the scratch table's key.
   void choose_columns() {
     if (!options_.table) {

@@ -547,7 +547,7 @@ Result<TimeUs> PostgresRegionDatabase::replication_lag() {
   TimeUs lag = 0;
   std::int64_t slowest = now.lsn;
   for (const auto& replica : replicas_) {
-    std::int64_t replayed = 0;
+    std::optional<std::int64_t> replayed;
     std::optional<TimeUs> replayed_commit;
     try {
       pqxx::connection& connection = replica->get();
@@ -556,17 +556,20 @@ Result<TimeUs> PostgresRegionDatabase::replication_lag() {
       const pqxx::row row = tx.exec1(
           "SELECT pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0')::bigint, "
           "(extract(epoch FROM pg_last_xact_replay_timestamp()) * 1000000)::bigint");
-      if (row[0].is_null()) return reported;  // not a replica (promoted), or not replaying yet
-      replayed = row[0].as<std::int64_t>();
+      if (!row[0].is_null()) replayed = row[0].as<std::int64_t>();  // null: promoted, or not replaying yet
       if (!row[1].is_null()) replayed_commit = row[1].as<std::int64_t>();
     } catch (const std::exception&) {
       replica->reset();
-      return reported;  // cannot be asked: the primary's view
     }
-    slowest = std::min(slowest, replayed);
-    lag = std::max(lag, flushes_->lag(replayed, replayed_commit, now.at_us, reported));
+    if (!replayed) {  // cannot say: the primary's view counts for it, and the others still do
+      lag = std::max(lag, reported);
+      slowest = -1;      // and the record keeps what it may need when it answers again
+      continue;
+    }
+    slowest = std::min(slowest, *replayed);
+    lag = std::max(lag, flushes_->lag(*replayed, replayed_commit, now.at_us, reported));
   }
-  flushes_->forget_replayed(slowest);
+  if (slowest >= 0) flushes_->forget_replayed(slowest);
   return lag;
 }
 
