@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -15,6 +16,7 @@
 #include "core/history.h"
 #include "core/model.h"
 #include "core/probes.h"
+#include "core/random.h"
 #include "core/status.h"
 
 namespace rehearse {
@@ -43,6 +45,24 @@ class Random {
   // Uniform in [low, high]. REQUIRES: low <= high.
   std::int64_t uniform(std::int64_t low, std::int64_t high);
 };
+
+// A Random over one named stream of the run's seed (core/random.h): an engine process's, named
+// by engine_stream_name in simulation and live mode alike.
+class StreamRandom final : public Random {
+ public:
+  explicit StreamRandom(Rng rng) : rng_(rng) {}
+  std::uint64_t next_u64() override { return rng_.next(); }
+
+ private:
+  Rng rng_;
+};
+
+// The Random of engine `engine` (engine-1, ...), instance number `instance` (1, ...) and
+// incarnation (1, ...) for `seed`: the stream engine_stream_name names, in simulation and live
+// mode alike.
+inline StreamRandom engine_random(std::uint64_t seed, std::string_view engine, int instance, int incarnation) {
+  return StreamRandom(Rng(seed, engine_stream_name(engine, instance, incarnation)));
+}
 
 // Runs work concurrently with the caller inside the same engine process (the lease keepalive).
 // A spawned task dies with its process (crash) and must poll its own stop condition.

@@ -271,7 +271,7 @@ bool looks_like_uuid(const std::string& text) {
 }
 
 // LOW..HIGH over the values seen, outward to whole numbers, cut to what the simulator draws
-// without overflow (sim/random.h draws in [low, high] with high - low in 64 bits; a numeric's
+// without overflow (core/random.h draws in [low, high] with high - low in 64 bits; a numeric's
 // mantissa is the bound times 10^scale): within +-2^62, over 10^scale for a numeric. *note
 // says when a bound was cut.
 std::string range_text(const NumericView& view, const ColumnSpec& column, std::string* note) {

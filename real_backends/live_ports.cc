@@ -53,13 +53,6 @@ void RealClock::sleep_for(TimeUs duration_us) {
   }
 }
 
-std::uint64_t RealRandom::next_u64() {
-  std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
 RealTasks::~RealTasks() {
   std::vector<std::thread> threads;
   {

@@ -34,16 +34,6 @@ class RealClock final : public Clock {
   const StopSignal& stop_;
 };
 
-// splitmix64 seeded from the run seed and the instance: never std::random_device.
-class RealRandom final : public Random {
- public:
-  explicit RealRandom(std::uint64_t seed) : state_(seed) {}
-  std::uint64_t next_u64() override;
-
- private:
-  std::uint64_t state_;
-};
-
 // One std::thread per task, joined on destruction (tasks poll their own stop conditions; the
 // keepalive of core/lock_session.cc stops once its session is gone).
 class RealTasks final : public Tasks {

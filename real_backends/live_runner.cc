@@ -20,6 +20,7 @@
 #include "core/engine.h"
 #include "core/assert.h"
 #include "core/invariants.h"
+#include "core/random.h"
 #include "core/region_state.h"
 #include "core/topology.h"
 #include "real_backends/app_database_lock.h"
@@ -592,10 +593,16 @@ int run_engine_process(const LiveSetup& setup, const MigrationPlan& plan, int in
     }
   }
   RealClock clock(stop);
-  RealRandom random(scenario.seed * 1000003ULL + static_cast<std::uint64_t>(instance) + 7919ULL * static_cast<std::uint64_t>(incarnation - 1));
-  if (incarnation == 1) clock.sleep_for(random.uniform(scenario.engine.start_jitter.low_us, scenario.engine.start_jitter.high_us));
+  // The simulator's engine stream for this seed, instance and incarnation (core/random.h): the
+  // two runs of `rehearse conform` draw the same retry jitter. The start delay and the lock
+  // owner's name come from streams of their own, so they take no draw from it.
+  StreamRandom random = engine_random(scenario.seed, name, instance, incarnation);
+  if (incarnation == 1) {
+    clock.sleep_for(engine_start_delay_us(scenario.seed, instance, scenario.engine.start_jitter.low_us, scenario.engine.start_jitter.high_us));
+  }
+  const std::uint64_t owner = Rng(scenario.seed, engine_stream_name(name, instance, incarnation) + "/lock-owner").next();
   const std::unique_ptr<LockClient> lock_client =
-      make_live_lock_client(scenario.lock, lock_endpoints_of(setup), lock_key(plan), fmt::format("{}:{}", name, random.next_u64()), stop,
+      make_live_lock_client(scenario.lock, lock_endpoints_of(setup), lock_key(plan), fmt::format("{}:{}", name, owner), stop,
                             LockRowSettings{plan.table, scenario.engine.statement_timeout_us});
   LockClient& lock = *lock_client;
   std::map<std::string, std::unique_ptr<PostgresRegionDatabase>> databases;

@@ -21,7 +21,7 @@
 #include "sim/database.h"
 #include "sim/kernel.h"
 #include "sim/network.h"
-#include "sim/random.h"
+#include "core/random.h"
 
 namespace rehearse::sim {
 

@@ -13,7 +13,7 @@
 
 #include "core/buggify.h"
 #include "core/ports.h"
-#include "sim/random.h"
+#include "core/random.h"
 
 namespace rehearse::sim {
 

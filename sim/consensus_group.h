@@ -23,7 +23,7 @@
 #include "core/history.h"
 #include "sim/kernel.h"
 #include "sim/network.h"
-#include "sim/random.h"
+#include "core/random.h"
 
 namespace rehearse::sim {
 

@@ -32,7 +32,7 @@
 #include "sim/cpu_host.h"
 #include "sim/kernel.h"
 #include "sim/network.h"
-#include "sim/random.h"
+#include "core/random.h"
 #include "sim/table.h"
 #include "sim/table_lock.h"
 

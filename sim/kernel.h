@@ -21,7 +21,7 @@
 #include "sim/buggify.h"
 #include "core/callback.h"
 #include "sim/event_queue.h"
-#include "sim/random.h"
+#include "core/random.h"
 
 namespace boost::fibers {
 class context;

@@ -18,7 +18,7 @@
 #include "core/ports.h"
 #include "sim/kernel.h"
 #include "sim/network.h"
-#include "sim/random.h"
+#include "core/random.h"
 
 namespace rehearse::sim {
 

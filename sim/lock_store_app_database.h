@@ -22,7 +22,7 @@
 
 #include "core/ports.h"
 #include "sim/lock_service.h"
-#include "sim/random.h"
+#include "core/random.h"
 
 namespace rehearse::sim {
 

@@ -27,7 +27,7 @@
 #include "sim/lock_overload.h"
 #include "sim/lock_service.h"
 #include "sim/network.h"
-#include "sim/random.h"
+#include "core/random.h"
 
 namespace rehearse::sim {
 

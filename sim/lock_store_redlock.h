@@ -24,7 +24,7 @@
 #include "sim/lock_overload.h"
 #include "sim/lock_service.h"
 #include "sim/lock_store_redis.h"
-#include "sim/random.h"
+#include "core/random.h"
 
 namespace rehearse::sim {
 

@@ -26,7 +26,7 @@
 #include "sim/consensus_group.h"
 #include "sim/lock_overload.h"
 #include "sim/lock_service.h"
-#include "sim/random.h"
+#include "core/random.h"
 
 namespace rehearse::sim {
 

@@ -17,7 +17,7 @@
 #include "core/assert.h"
 #include "core/model.h"
 #include "sim/kernel.h"
-#include "sim/random.h"
+#include "core/random.h"
 
 namespace rehearse::sim {
 

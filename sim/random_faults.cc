@@ -4,7 +4,7 @@
 #include <algorithm>
 
 #include "core/assert.h"
-#include "sim/random.h"
+#include "core/random.h"
 
 namespace rehearse::sim {
 

@@ -27,15 +27,6 @@ class SimClock final : public Clock {
   Node& node_;
 };
 
-class SimRandom final : public Random {
- public:
-  explicit SimRandom(Rng rng) : rng_(rng) {}
-  std::uint64_t next_u64() override { return rng_.next(); }
-
- private:
-  Rng rng_;
-};
-
 class SimTasks final : public Tasks {
  public:
   SimTasks(Kernel& kernel, Node& node) : kernel_(kernel), node_(node) {}

@@ -23,13 +23,13 @@ constexpr TimeUs kSampleEveryUs = 1 * kSec;
 
 // One incarnation of an engine process: its ports and its engine. Lost on a crash.
 struct World::Process {
-  Process(World& world, Node& node, std::uint64_t seed, int incarnation)
+  Process(World& world, Node& node, std::uint64_t seed, int instance, int incarnation)
       : clock(world.kernel(), node),
-        random(Rng(seed, fmt::format("engine-{}-{}", node.name(), incarnation))),
+        random(engine_random(seed, node.name(), instance, incarnation)),
         tasks(world.kernel(), node),
         recorder(node.name(), [&world](Event event) { world.append(std::move(event)); }, &world.kernel().probes()),
         lock(std::make_unique<SlowAnsweringLockClient>(
-            world.kernel(), world.lock_service_->make_client(node, fmt::format("lock-client-{}-{}", node.name(), incarnation)))),
+            world.kernel(), world.lock_service_->make_client(node, fmt::format("lock-client-{}-{}", node.name(), incarnation + instance * 1000)))),
         flags(world.network(), node, endpoints(world), database_reply_timeout_us(world.scenario().engine)) {
     for (const auto& [region, endpoint] : endpoints(world)) {
       databases.emplace(region, std::make_unique<SimRegionDatabase>(world.network(), node, endpoint,
@@ -48,7 +48,7 @@ struct World::Process {
   }
 
   SimClock clock;
-  SimRandom random;
+  StreamRandom random;
   SimTasks tasks;
   SimRecorder recorder;
   std::unique_ptr<LockClient> lock;
@@ -404,7 +404,7 @@ void World::start_engine(EngineInstance& instance) {
   if (incarnation > 1) kernel_->probe(Probe::engine_restarted_after_crash);
   instance.started = true;
   instance.exited = false;
-  instance.process = std::make_unique<Process>(*this, *instance.node, seed_, incarnation + instance.index * 1000);
+  instance.process = std::make_unique<Process>(*this, *instance.node, seed_, instance.index, incarnation);
   append(Event{.node = instance.node->name(), .kind = EventKind::node_start});
   Process* process = instance.process.get();
   kernel_->spawn(*instance.node, "engine", [this, &instance, process] {
@@ -571,9 +571,9 @@ RunStats World::stats() const {
 
 RunResult World::run() {
   append(Event{.node = "world", .kind = EventKind::run_start, .detail = scenario_.name, .a = static_cast<std::int64_t>(seed_)});
-  Rng starts(seed_, "engine-starts");
   for (auto& instance : engines_) {
-    const TimeUs start = starts.uniform(scenario_.engine.start_jitter.low_us, scenario_.engine.start_jitter.high_us);
+    const TimeUs start = engine_start_delay_us(seed_, instance.index, scenario_.engine.start_jitter.low_us,
+                                               scenario_.engine.start_jitter.high_us);
     kernel_->at(start, [this, &instance] {
       // A crash and restart before this moment has started it already.
       if (instance.node->up() && !instance.started) start_engine(instance);

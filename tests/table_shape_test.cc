@@ -15,7 +15,7 @@
 #include "scenarios/loader.h"
 #include "scenarios/table_shape.h"
 #include "sim/database.h"
-#include "sim/random.h"
+#include "core/random.h"
 #include "tests/test_support.h"
 
 namespace rehearse {
@@ -72,7 +72,7 @@ MappedColumn map_one(const ColumnShape& shape) {
 
 // Shares of each drawn value (NULL as "NULL") over `draws` draws of the simulator's generator.
 std::map<std::string, double> drawn_shares(const ColumnSpec& spec, int draws = 20000) {
-  sim::Rng rng(7, "test");
+  Rng rng(7, "test");
   std::map<std::string, double> shares;
   for (int i = 0; i < draws; ++i) shares[sim::generate_value(spec, rng).to_string()] += 1.0 / draws;
   return shares;

@@ -4,11 +4,12 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "core/assert.h"
 
-namespace rehearse::sim {
+namespace rehearse {
 
 inline std::uint64_t splitmix64(std::uint64_t& state) {
   std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
@@ -75,4 +76,21 @@ class Rng {
   std::uint64_t state_[4];
 };
 
-}  // namespace rehearse::sim
+// The random stream of one engine process (core/ports.h Random): `engine` is its name
+// (engine-1, ...), `instance` its number among the scenario's engines (1, ...). Simulation
+// and live mode name it alike, so `rehearse conform`'s two runs of one seed draw the same
+// jitter (lock and DDL retries) in the same order.
+inline std::string engine_stream_name(std::string_view engine, int instance, int incarnation) {
+  return "engine-" + std::string(engine) + "-" + std::to_string(incarnation + instance * 1000);
+}
+
+// When engine `instance` (1, ...) starts, within the scenario's start_jitter: the instance-th
+// draw of the seed's "engine-starts" stream, in simulation and live mode alike.
+inline std::int64_t engine_start_delay_us(std::uint64_t seed, int instance, std::int64_t low_us, std::int64_t high_us) {
+  Rng starts(seed, "engine-starts");
+  std::int64_t delay = 0;
+  for (int i = 1; i <= instance; ++i) delay = starts.uniform(low_us, high_us);
+  return delay;
+}
+
+}  // namespace rehearse
