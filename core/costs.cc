@@ -71,6 +71,7 @@ constexpr std::pair<const char*, double CostProfile::*> kKeys[] = {
     {"app_write_us", &CostProfile::app_write_us},
     {"app_read_us", &CostProfile::app_read_us},
     {"lookup_us", &CostProfile::lookup_us},
+    {"batch_overhead_us", &CostProfile::batch_overhead_us},
     {"busy_host_wait_p50_us", &CostProfile::busy_host_wait_p50_us},
     {"busy_host_wait_p90_us", &CostProfile::busy_host_wait_p90_us},
     {"busy_host_wait_p99_us", &CostProfile::busy_host_wait_p99_us},

@@ -41,6 +41,10 @@ struct CostProfile {
   double app_write_us = 599.250;             // one application point UPDATE (without the trigger)
   double app_read_us = 576.798;              // one application point read
   double lookup_us = 132.070;                // a small engine query (key range, checkpoint, flag, lag)
+  // The rest of a backfill batch's transaction besides its UPDATE: the fence, the trigger
+  // stood aside, the columns read, the checkpoint, BEGIN and COMMIT (real_backends/postgres.h
+  // run_batch_transaction). Measured 2026-12-05 on a 2-core AMD EPYC VM (the other keys 2026-12-02).
+  double batch_overhead_us = 1224.456;
   // A shared host's scheduling (rehearse conform: every server on one machine, sim/cpu_host.h):
   // how much longer an application request waits for a processor while a migration statement
   // runs beside it, as percentiles of the measured extra wait (paced point UPDATEs started

@@ -358,34 +358,35 @@ Result<std::int64_t> PostgresRegionDatabase::backfill(const BackfillBatch& batch
   std::int64_t updated = 0;
   const std::string detail = fmt::format("backfill ids {}..{}", batch.low_id, batch.high_id);
   Status status = guarded("backfill", [&](pqxx::connection& connection) {
-    pqxx::work tx(connection);
-    const std::int64_t seq = pass_fence(tx, plan_.name, fence);
-    if (seq == 0) {
-      tx.abort();
-      record_write(false, WriteKind::backfill, fence, detail, batch.low_id, batch.high_id);
-      return Status::stale_token(fmt::format("token {} is older than the fence", fence.token));
-    }
-    tx.exec("SET LOCAL rehearse.backfill = 'on'");  // the dual-write trigger stands aside
-    const auto columns = live_columns(tx, batch.table);
-    for (const ColumnFill& fill : batch.fills) {
-      if (!contains(columns, fill.column) || !has_all(columns, fill.up.columns())) continue;
-      const std::string target = quoted(connection, fill.column);
-      const std::string up = expression_sql(connection, fill.up);
-      const std::string condition = batch.overwrite ? fmt::format("{} IS DISTINCT FROM ({})", target, up) : target + " IS NULL";
-      updated += tx.exec(fmt::format("UPDATE {} SET {} = ({}) WHERE id BETWEEN {} AND {} AND {}", quoted(connection, batch.table),
-                                     target, up, batch.low_id, batch.high_id, condition))
-                     .affected_rows();
-    }
     Checkpoint saved = then;
     saved.key = checkpoint_key(plan_);
-    if (!upsert_checkpoint(tx, saved)) {
-      tx.abort();
-      return Status::conflict(checkpoint_conflict(saved.key, read_checkpoint_row(connection, saved.key.migration).key));
+    const BatchTransaction done = run_batch_transaction(
+        connection, plan_.name, fence, batch.table, saved, [&](pqxx::work& tx, const std::vector<std::string>& columns) {
+          std::int64_t rows = 0;
+          for (const ColumnFill& fill : batch.fills) {
+            if (!contains(columns, fill.column) || !has_all(columns, fill.up.columns())) continue;
+            const std::string target = quoted(connection, fill.column);
+            const std::string up = expression_sql(connection, fill.up);
+            const std::string condition = batch.overwrite ? fmt::format("{} IS DISTINCT FROM ({})", target, up) : target + " IS NULL";
+            rows += tx.exec(fmt::format("UPDATE {} SET {} = ({}) WHERE id BETWEEN {} AND {} AND {}", quoted(connection, batch.table),
+                                        target, up, batch.low_id, batch.high_id, condition))
+                        .affected_rows();
+          }
+          return rows;
+        });
+    switch (done.outcome) {
+      case BatchTransaction::Outcome::fenced_off:
+        record_write(false, WriteKind::backfill, fence, detail, batch.low_id, batch.high_id);
+        return Status::stale_token(fmt::format("token {} is older than the fence", fence.token));
+      case BatchTransaction::Outcome::checkpoint_refused:
+        return Status::conflict(checkpoint_conflict(saved.key, read_checkpoint_row(connection, saved.key.migration).key));
+      case BatchTransaction::Outcome::committed:
+        break;
     }
-    tx.commit();
+    updated = done.updated;
     history_.append(Event{.node = "db:" + endpoints_.name, .kind = EventKind::write, .outcome = Outcome::applied,
                     .write = WriteKind::backfill, .token = fence.token, .actor = actor_,
-                    .region = endpoints_.name, .detail = detail, .a = batch.low_id, .b = batch.high_id}, seq, updated);
+                    .region = endpoints_.name, .detail = detail, .a = batch.low_id, .b = batch.high_id}, done.seq, updated);
     return Status::ok();
   });
   if (!status.is_ok()) return status;
@@ -672,6 +673,28 @@ Checkpoint read_checkpoint_row(pqxx::connection& connection, const std::string& 
   checkpoint.key.plan_digest = rows[0][6].c_str();
   checkpoint.since = rows[0][7].c_str();
   return checkpoint;
+}
+
+BatchTransaction run_batch_transaction(
+    pqxx::connection& connection, const std::string& migration, const Fence& fence, const std::string& table,
+    const Checkpoint& saved, const std::function<std::int64_t(pqxx::work&, const std::vector<std::string>&)>& updates) {
+  BatchTransaction done;
+  pqxx::work tx(connection);
+  done.seq = pass_fence(tx, migration, fence);
+  if (done.seq == 0) {
+    tx.abort();
+    done.outcome = BatchTransaction::Outcome::fenced_off;
+    return done;
+  }
+  tx.exec("SET LOCAL rehearse.backfill = 'on'");  // the dual-write trigger stands aside
+  done.updated = updates(tx, live_columns(tx, table));
+  if (!upsert_checkpoint(tx, saved)) {
+    tx.abort();
+    done.outcome = BatchTransaction::Outcome::checkpoint_refused;
+    return done;
+  }
+  tx.commit();
+  return done;
 }
 
 void bootstrap_schema(pqxx::connection& connection) {

@@ -5,6 +5,7 @@
 // Each instance owns its connections and is used by one thread.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -113,6 +114,21 @@ class PostgresFlagStore final : public FlagStore {
 // columns (tables, plan_digest, state_since) to a rehearse_checkpoint of an older rehearse.
 // Throws pqxx errors.
 void bootstrap_schema(pqxx::connection& connection);
+// One backfill batch's transaction as the engine runs it (PostgresRegionDatabase::backfill): the
+// fence of `migration`, the dual-write trigger stood aside (rehearse.backfill), `table`'s live
+// columns, `updates` (the batch's UPDATEs given those columns; returns the rows they changed),
+// and the checkpoint `saved`. Committed when the fence and the checkpoint passed, rolled back
+// otherwise. `rehearse calibrate` times it with UPDATEs that touch no row (batch_overhead_us).
+// Throws pqxx errors.
+struct BatchTransaction {
+  enum class Outcome { committed, fenced_off, checkpoint_refused };
+  Outcome outcome = Outcome::committed;
+  std::int64_t seq = 0;      // the fence's write sequence (0: fenced off)
+  std::int64_t updated = 0;  // rows the UPDATEs changed
+};
+BatchTransaction run_batch_transaction(
+    pqxx::connection& connection, const std::string& migration, const Fence& fence, const std::string& table,
+    const Checkpoint& saved, const std::function<std::int64_t(pqxx::work&, const std::vector<std::string>&)>& updates);
 // The checkpoint row of `migration` as stored, whatever table or plan it is for (key.tables /
 // key.plan_digest empty for a row of an older rehearse; exists = false when there is none).
 Checkpoint read_checkpoint_row(pqxx::connection& connection, const std::string& migration);

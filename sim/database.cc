@@ -1060,10 +1060,14 @@ void SimDatabase::backfill(const BackfillBatch& batch, const Checkpoint& then, c
         const std::int64_t touched = high >= low ? high - low + 1 : 0;
         const std::uint64_t range = next_range_id_++;
         const double per_row = costs_.update_per_row_us_at(touched) + (trigger_installed(*table) ? costs_.trigger_bypass_per_row_us : 0);
+        // The batch's transaction besides its UPDATE (batch_overhead_us: the fence, the columns
+        // read, the checkpoint, COMMIT) is charged before the UPDATE's rows, so no row lock is
+        // held during it (live, the checkpoint and COMMIT come after, a few hundred us).
         // On a shared host the statement may run slower than this pace: its locks are then
         // taken early by the difference (a writer waits slightly more), not late.
-        table->locked_rows.push_back(RowRange{range, low, high, kernel_.now() + us(costs_.statement_base_us), per_row});
-        run_migration_statement(us(costs_.statement_base_us) + us(per_row, touched),
+        const TimeUs overhead = us(costs_.batch_overhead_us);
+        table->locked_rows.push_back(RowRange{range, low, high, kernel_.now() + overhead + us(costs_.statement_base_us), per_row});
+        run_migration_statement(overhead + us(costs_.statement_base_us) + us(per_row, touched),
                                 [this, table, batch, then, fence, actor, respond, range, lock, started = stream_start()] {
           release_rows(*table, range);
           table->lock.release(lock);

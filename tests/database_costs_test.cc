@@ -37,6 +37,7 @@ CostProfile distinct_profile() {
   costs.app_write_us = 29;
   costs.app_read_us = 17;
   costs.lookup_us = 19;
+  costs.batch_overhead_us = 23;
   // One value at every percentile: every draw waits 53 us.
   costs.busy_host_wait_p50_us = costs.busy_host_wait_p90_us = costs.busy_host_wait_p99_us = costs.busy_host_wait_max_us = 53;
   costs.replica_apply_per_row_us = 7;
@@ -172,11 +173,11 @@ TEST_F(DatabaseCostsTest, AnInsertNeverCostsLessThanAStatement) {
 // An application's write pays the trigger computing its column; a backfill batch's rows pay it
 // standing aside (the engine writes the new column itself).
 TEST_F(DatabaseCostsTest, TheDualWriteTriggerCostsEveryRowWrittenWhileItIsInstalled) {
-  EXPECT_EQ(backfill(1, 200), kGrantUs + 11 + 200 * 3);  // no trigger yet (and no column: nothing filled)
+  EXPECT_EQ(backfill(1, 200), kGrantUs + 23 + 11 + 200 * 3);  // no trigger yet (and no column: nothing filled)
   install_trigger();
   EXPECT_EQ(app_write(5), kGrantUs + 29 + 1);            // 29 + 1.25, rounded
   EXPECT_EQ(app_write(0), kGrantUs + 28 + 1);
-  EXPECT_EQ(backfill(1, 200), kGrantUs + 11 + 750);      // 200 * (3 + 0.75)
+  EXPECT_EQ(backfill(1, 200), kGrantUs + 23 + 11 + 750);  // batch_overhead_us, then 200 * (3 + 0.75)
   EXPECT_EQ(database->table().cell(7, database->table().column_index("amount_cents")).to_string(),
             database->table().evaluate_on(parsed("amount * 100"), 7).to_string());
   ASSERT_TRUE(database->set_flag("dual_write", false, Fence{}, "test").is_ok());  // rolled back
@@ -192,13 +193,14 @@ TEST_F(DatabaseCostsTest, AWriterQueuedOnABatchsRowIsGrantedRowLockHoldAfterItsC
   TimeUs batch_done = -1;
   TimeUs write_done = -1;
   database->backfill(batch(1, 100), Checkpoint{}, Fence{}, "test", [&](Result<std::int64_t>) { batch_done = kernel.now(); });
-  kernel.run_until(kernel.now() + 20);  // the UPDATE took row 1 at 1 + 11, row 2 at 15.75, row 3 at 19.5
+  kernel.run_until(kernel.now() + 43);  // after 1 + 23 of the transaction's other statements, the UPDATE
+                                        // took row 1 at 35, row 2 at 38.75, row 3 at 42.5
   AppWrite write;
   write.row_id = 2;
   write.logical["amount"] = Value::integer(5);
   database->app_write(write, [&](AppWriteResult) { write_done = kernel.now(); });
   kernel.run_until(kernel.now() + kSec);
-  EXPECT_EQ(batch_done - start, kGrantUs + 11 + 375);  // 100 * (3 + 0.75)
+  EXPECT_EQ(batch_done - start, kGrantUs + 23 + 11 + 375);  // batch_overhead_us, then 100 * (3 + 0.75)
   EXPECT_EQ(write_done - batch_done, 37 + 30);         // row_lock_hold_us, then the write with its trigger
 }
 
@@ -211,7 +213,7 @@ TEST_F(DatabaseCostsTest, AWriteStillWaitingAtItsStatementDeadlineIsCancelled) {
   for (const bool with_deadline : {true, false}) {
     const std::int64_t row = with_deadline ? 2 : 3;
     database->backfill(batch(1, 100), Checkpoint{}, Fence{}, "test", [](Result<std::int64_t>) {});
-    kernel.run_until(kernel.now() + 40);  // the UPDATE holds rows 1..3 by now, and commits at ~kGrantUs + 386
+    kernel.run_until(kernel.now() + 63);  // the UPDATE holds rows 1..8 by now, and commits at ~kGrantUs + 409
     AppWrite write;
     write.row_id = row;
     write.logical["amount"] = Value::integer(1000);  // outside the generated 1..100
@@ -235,13 +237,38 @@ TEST_F(DatabaseCostsTest, AWriterOfARowTheBatchHasNotReachedYetDoesNotWaitForIt)
   const TimeUs start = kernel.now();
   TimeUs write_done = -1;
   database->backfill(batch(1, 100), Checkpoint{}, Fence{}, "test", [](Result<std::int64_t>) {});
-  kernel.run_until(kernel.now() + 20);  // the UPDATE has reached row 3; row 90 is 87 rows ahead
+  kernel.run_until(kernel.now() + 43);  // the UPDATE has reached row 3; row 90 is 87 rows ahead
   AppWrite write;
   write.row_id = 90;
   write.logical["amount"] = Value::integer(5);
   database->app_write(write, [&](AppWriteResult) { write_done = kernel.now(); });
   kernel.run_until(kernel.now() + kSec);
-  EXPECT_EQ(write_done - start, 20 + kGrantUs + 30);  // at once: the write with its trigger
+  EXPECT_EQ(write_done - start, 43 + kGrantUs + 30);  // at once: the write with its trigger
+}
+
+// The batch's transaction besides its UPDATE (the fence, the columns read, the checkpoint,
+// COMMIT: batch_overhead_us) lengthens every batch, before its rows are locked: a write of the
+// batch's first row sent during it does not wait; one sent after the UPDATE took the row waits
+// for the commit.
+TEST_F(DatabaseCostsTest, ABatchsTransactionOverheadComesBeforeItsRowLocks) {
+  install_trigger();
+  EXPECT_EQ(backfill(1, 100), kGrantUs + 23 + 11 + 375);
+  for (const TimeUs sent_after : {TimeUs{20}, TimeUs{40}}) {
+    const TimeUs start = kernel.now();
+    TimeUs write_done = -1;
+    database->backfill(batch(101, 200), Checkpoint{}, Fence{}, "test", [](Result<std::int64_t>) {});
+    kernel.run_until(start + sent_after);  // row 101 is taken at 1 + 23 + 11 = 35
+    AppWrite write;
+    write.row_id = 101;
+    write.logical["amount"] = Value::integer(5);
+    database->app_write(write, [&](AppWriteResult) { write_done = kernel.now(); });
+    kernel.run_until(kernel.now() + kSec);
+    if (sent_after == 20) {
+      EXPECT_EQ(write_done - start, 20 + kGrantUs + 30) << "sent during the overhead: no row lock yet";
+    } else {
+      EXPECT_EQ(write_done - start, kGrantUs + 23 + 11 + 375 + 37 + 30) << "sent after the UPDATE took the row";
+    }
+  }
 }
 
 TEST_F(DatabaseCostsTest, EachApplicationSessionReloadsTheTableOnceAfterADdl) {

@@ -108,7 +108,7 @@ std::string small_scenario(const std::string& fencing, int instances, int replic
          "  operations:\n"
          "    - add_column: {column: amount_cents, type: bigint, up: \"round(amount * 100)\"}\n"
          "costs: {statement_base_us: 300, ddl_us: 2000, update_per_row_us: 150, app_write_us: 300, app_read_us: 100, "
-         "lookup_us: 200, replica_apply_per_row_us: 200}\n" +
+         "lookup_us: 200, batch_overhead_us: 0, replica_apply_per_row_us: 200}\n" +
          extra;
 }
 
