@@ -2246,6 +2246,10 @@ TEST_F(LiveTest, ConformComparesBothWorldsOnItsOwnTable) {
   expect_rows(first);
   for (const std::string& primary : primaries()) {
     EXPECT_EQ(scalar(primary, "SELECT obj_description('conform_small'::regclass, 'pg_class') LIKE 'rehearse conform:%'"), "t");
+    // No autovacuum worker on its table during a run, and none on this run's dead rows during a
+    // later one: conform vacuumed it after the run (once when it was filled, once after).
+    EXPECT_EQ(scalar(primary, "SELECT 'autovacuum_enabled=off' = ANY(reloptions) FROM pg_class WHERE oid = 'conform_small'::regclass"), "t");
+    EXPECT_EQ(scalar(primary, "SELECT vacuum_count >= 2 FROM pg_stat_user_tables WHERE relid = 'conform_small'::regclass"), "t");
   }
   const testing::CommandResult again = testing::run_rehearse("conform " + config + " --costs " + costs);
   EXPECT_EQ(again.exit_code, 2) << again.out << again.err;
