@@ -76,12 +76,16 @@ class Rng {
   std::uint64_t state_[4];
 };
 
+// One engine process's number: its instance (1, ...) and incarnation (1, ...) in one, as the
+// simulator names its streams and lock clients.
+constexpr int engine_process_number(int instance, int incarnation) { return incarnation + instance * 1000; }
+
 // The random stream of one engine process (core/ports.h Random): `engine` is its name
 // (engine-1, ...), `instance` its number among the scenario's engines (1, ...). Simulation
 // and live mode name it alike, so `rehearse conform`'s two runs of one seed draw the same
 // jitter (lock and DDL retries) in the same order.
 inline std::string engine_stream_name(std::string_view engine, int instance, int incarnation) {
-  return "engine-" + std::string(engine) + "-" + std::to_string(incarnation + instance * 1000);
+  return "engine-" + std::string(engine) + "-" + std::to_string(engine_process_number(instance, incarnation));
 }
 
 // When engine `instance` (1, ...) starts, within the scenario's start_jitter: the instance-th

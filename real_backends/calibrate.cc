@@ -238,8 +238,9 @@ class Calibration {
 
   // The scratch table's columns: the key, `a` (updated by the measures), `b` (hashed by the
   // scan), `n` and `f` (the backfill's source and the column it fills) and the filler, which is
-  // either c and d or, with --table, the user table's columns drawn from its shape. With --table the measures' own names avoid the user's column names,
-  // and a single bigint/integer primary key of the user's is the scratch table's key.
+  // either c and d or, with --table, the user table's columns drawn from its shape. With
+  // --table the measures' own names avoid the user's column names, and a single bigint/integer
+  // primary key of the user's is the scratch table's key.
   void choose_columns() {
     if (!options_.table) {
       filler_ = {{"c numeric(12,2)", "c", "g * 0.01"}, {"d timestamp", "d", "timestamp '2024-01-01' + g * interval '1 second'"}};

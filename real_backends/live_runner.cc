@@ -17,8 +17,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "core/engine.h"
 #include "core/assert.h"
+#include "core/engine.h"
 #include "core/invariants.h"
 #include "core/random.h"
 #include "core/region_state.h"

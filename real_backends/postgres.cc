@@ -547,6 +547,7 @@ Result<TimeUs> PostgresRegionDatabase::replication_lag() {
   flushes_->record(now);
   TimeUs lag = 0;
   std::int64_t slowest = now.lsn;
+  bool every_replica_said = true;  // else the record keeps what a silent one may need when it answers again
   for (const auto& replica : replicas_) {
     std::optional<std::int64_t> replayed;
     std::optional<TimeUs> replayed_commit;
@@ -564,13 +565,13 @@ Result<TimeUs> PostgresRegionDatabase::replication_lag() {
     }
     if (!replayed) {  // cannot say: the primary's view counts for it, and the others still do
       lag = std::max(lag, reported);
-      slowest = -1;      // and the record keeps what it may need when it answers again
+      every_replica_said = false;
       continue;
     }
     slowest = std::min(slowest, *replayed);
     lag = std::max(lag, flushes_->lag(*replayed, replayed_commit, now.at_us, reported));
   }
-  if (slowest >= 0) flushes_->forget_replayed(slowest);
+  if (every_replica_said) flushes_->forget_replayed(slowest);
   return lag;
 }
 

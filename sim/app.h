@@ -18,10 +18,10 @@
 
 #include "core/model.h"
 #include "core/observations.h"
+#include "core/random.h"
 #include "sim/database.h"
 #include "sim/kernel.h"
 #include "sim/network.h"
-#include "core/random.h"
 
 namespace rehearse::sim {
 

@@ -21,9 +21,9 @@
 #include <vector>
 
 #include "core/history.h"
+#include "core/random.h"
 #include "sim/kernel.h"
 #include "sim/network.h"
-#include "core/random.h"
 
 namespace rehearse::sim {
 

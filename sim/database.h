@@ -28,11 +28,11 @@
 #include "core/history.h"
 #include "core/observations.h"
 #include "core/ports.h"
+#include "core/random.h"
 #include "core/statements.h"
 #include "sim/cpu_host.h"
 #include "sim/kernel.h"
 #include "sim/network.h"
-#include "core/random.h"
 #include "sim/table.h"
 #include "sim/table_lock.h"
 

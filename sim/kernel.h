@@ -16,12 +16,12 @@
 #include <string>
 #include <vector>
 
+#include "core/callback.h"
 #include "core/model.h"
 #include "core/probes.h"
-#include "sim/buggify.h"
-#include "core/callback.h"
-#include "sim/event_queue.h"
 #include "core/random.h"
+#include "sim/buggify.h"
+#include "sim/event_queue.h"
 
 namespace boost::fibers {
 class context;

@@ -16,9 +16,9 @@
 #include "core/history.h"
 #include "core/model.h"
 #include "core/ports.h"
+#include "core/random.h"
 #include "sim/kernel.h"
 #include "sim/network.h"
-#include "core/random.h"
 
 namespace rehearse::sim {
 

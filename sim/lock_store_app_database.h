@@ -21,8 +21,8 @@
 #include <vector>
 
 #include "core/ports.h"
-#include "sim/lock_service.h"
 #include "core/random.h"
+#include "sim/lock_service.h"
 
 namespace rehearse::sim {
 

@@ -22,10 +22,10 @@
 #include <vector>
 
 #include "core/ports.h"
+#include "core/random.h"
 #include "sim/consensus_group.h"
 #include "sim/lock_overload.h"
 #include "sim/lock_service.h"
-#include "core/random.h"
 
 namespace rehearse::sim {
 

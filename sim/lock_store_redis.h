@@ -23,11 +23,11 @@
 
 #include "core/history.h"
 #include "core/ports.h"
+#include "core/random.h"
 #include "sim/kernel.h"
 #include "sim/lock_overload.h"
 #include "sim/lock_service.h"
 #include "sim/network.h"
-#include "core/random.h"
 
 namespace rehearse::sim {
 

@@ -21,10 +21,10 @@
 #include <vector>
 
 #include "core/ports.h"
+#include "core/random.h"
 #include "sim/lock_overload.h"
 #include "sim/lock_service.h"
 #include "sim/lock_store_redis.h"
-#include "core/random.h"
 
 namespace rehearse::sim {
 

@@ -16,8 +16,8 @@
 
 #include "core/assert.h"
 #include "core/model.h"
-#include "sim/kernel.h"
 #include "core/random.h"
+#include "sim/kernel.h"
 
 namespace rehearse::sim {
 

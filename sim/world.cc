@@ -29,7 +29,7 @@ struct World::Process {
         tasks(world.kernel(), node),
         recorder(node.name(), [&world](Event event) { world.append(std::move(event)); }, &world.kernel().probes()),
         lock(std::make_unique<SlowAnsweringLockClient>(
-            world.kernel(), world.lock_service_->make_client(node, fmt::format("lock-client-{}-{}", node.name(), incarnation + instance * 1000)))),
+            world.kernel(), world.lock_service_->make_client(node, fmt::format("lock-client-{}-{}", node.name(), engine_process_number(instance, incarnation))))),
         flags(world.network(), node, endpoints(world), database_reply_timeout_us(world.scenario().engine)) {
     for (const auto& [region, endpoint] : endpoints(world)) {
       databases.emplace(region, std::make_unique<SimRegionDatabase>(world.network(), node, endpoint,

@@ -11,11 +11,11 @@
 #include <map>
 
 #include "core/gen.h"
+#include "core/random.h"
 #include "real_backends/calibrate.h"
 #include "scenarios/loader.h"
 #include "scenarios/table_shape.h"
 #include "sim/database.h"
-#include "core/random.h"
 #include "tests/test_support.h"
 
 namespace rehearse {
