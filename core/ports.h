@@ -252,7 +252,6 @@ struct RangeChecksum {
 struct KeyRange {
   std::int64_t min_id = 0;
   std::int64_t max_id = -1;  // max < min: empty table
-  std::int64_t rows = 0;
 };
 
 // The migration operations one region's database offers. Protected calls carry a Fence and

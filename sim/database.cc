@@ -1187,7 +1187,7 @@ void SimDatabase::checksum(const BackfillBatch& window, Respond<Result<RangeChec
 
 KeyRange SimDatabase::key_range(const std::string& table) const {
   const std::int64_t rows = this->table(table).row_count();
-  return KeyRange{1, rows, rows};
+  return KeyRange{1, rows};
 }
 
 Result<Checkpoint> SimDatabase::checkpoint(const CheckpointKey& key) const {

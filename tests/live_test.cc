@@ -752,6 +752,86 @@ TEST_F(LiveTest, ReplicationLagOfAReplicaWithoutAWalSender) {
   EXPECT_LT(after.value(), 50 * kMs) << "reconnected and caught up";
 }
 
+// The engine's schema change commits synchronously whatever the session's synchronous_commit
+// (real_backends/postgres.cc, commit_at_once): a standby that replayed the change's ACCESS
+// EXCLUSIVE lock holds it, blocking its readers, until the commit's WAL arrives, which with
+// asynchronous commit can be a WAL writer round or more later. An event trigger records the
+// setting the ADD COLUMN ran under, on a session whose default is off.
+TEST_F(LiveTest, EngineDdlCommitsSynchronously) {
+  const std::string primary = primaries()[0];
+  const auto clean = [&] {
+    execute(primary, "DROP EVENT TRIGGER IF EXISTS sync_ddl_note");
+    execute(primary, "DROP FUNCTION IF EXISTS sync_ddl_note()");
+    execute(primary, "DROP TABLE IF EXISTS sync_ddl, sync_ddl_seen");
+  };
+  clean();
+  execute(primary, "CREATE TABLE sync_ddl (id bigint PRIMARY KEY, amount numeric NOT NULL, status text)");
+  execute(primary, "CREATE TABLE sync_ddl_seen (setting text NOT NULL)");
+  // Other tests' DDL on the shared server runs beside it: the trigger notes this table's only
+  // and never fails theirs.
+  execute(primary, "CREATE FUNCTION sync_ddl_note() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN "
+                   "IF EXISTS (SELECT 1 FROM pg_event_trigger_ddl_commands() c WHERE c.object_identity = 'public.sync_ddl') THEN "
+                   "INSERT INTO sync_ddl_seen VALUES (current_setting('synchronous_commit')); END IF; "
+                   "EXCEPTION WHEN others THEN NULL; END $$");
+  execute(primary, "CREATE EVENT TRIGGER sync_ddl_note ON ddl_command_end EXECUTE FUNCTION sync_ddl_note()");
+  {
+    pqxx::connection connection(primary);
+    live::bootstrap_schema(connection);
+    pqxx::nontransaction(connection).exec("DELETE FROM rehearse_fence WHERE migration = 'sync_ddl_to_cents'");
+  }
+  const MigrationPlan plan = compile_plan(config("sync_ddl").scenario).value();
+  ASSERT_FALSE(plan.expand.empty());
+  live::LiveHistory history;
+  live::StopSignal never;
+  live::PostgresRegionDatabase database(live::RegionEndpoints{"us-east-1", primary + " options='-c synchronous_commit=off'", {}},
+                                        "engine-1", plan, history, never, 5 * kSec);
+  const Status added = database.execute_ddl(plan.expand.front(), DdlLimits{}, Fence{1, true});
+  EXPECT_TRUE(added.is_ok()) << added.to_string();
+  EXPECT_EQ(scalar(primary, "SELECT string_agg(setting, ',') FROM sync_ddl_seen"), "on");
+  clean();
+}
+
+// The engine's key range is min(id) and max(id), read from the primary key's index: it once
+// also counted the rows, which nothing used, a scan of the whole table twice a region. The
+// table's statistics say how many tuples the call read (polled: a session reports them once
+// idle).
+TEST_F(LiveTest, KeyRangeReadsTheIndexEndsNotTheTable) {
+  const std::string primary = primaries()[0];
+  execute(primary, "DROP TABLE IF EXISTS key_range_probe");
+  execute(primary, "CREATE TABLE key_range_probe (id bigint PRIMARY KEY, amount numeric NOT NULL)");
+  execute(primary, "INSERT INTO key_range_probe SELECT g, g * 0.01 FROM generate_series(1, 20000) g");
+  execute(primary, "VACUUM ANALYZE key_range_probe");
+  const auto read = [&] {
+    pqxx::connection connection(primary);
+    pqxx::nontransaction tx(connection);
+    tx.exec("SELECT pg_stat_clear_snapshot()");
+    const pqxx::row row = tx.exec1(
+        "SELECT (SELECT coalesce(sum(idx_scan), 0) FROM pg_stat_user_indexes WHERE relname = 'key_range_probe'), "
+        "(SELECT coalesce(sum(idx_tup_read), 0) FROM pg_stat_user_indexes WHERE relname = 'key_range_probe') + "
+        "(SELECT coalesce(sum(seq_tup_read), 0) FROM pg_stat_user_tables WHERE relname = 'key_range_probe')");
+    return std::pair{row[0].as<std::int64_t>(), row[1].as<std::int64_t>()};
+  };
+  const auto before = read();
+  const MigrationPlan plan = compile_plan(config("key_range_probe").scenario).value();
+  live::LiveHistory history;
+  live::StopSignal never;
+  {
+    live::PostgresRegionDatabase database(live::RegionEndpoints{"us-east-1", primary, {}}, "engine-1", plan, history, never, 5 * kSec);
+    const Result<KeyRange> range = database.key_range("key_range_probe");
+    ASSERT_TRUE(range.is_ok()) << range.status().to_string();
+    EXPECT_EQ(range.value().min_id, 1);
+    EXPECT_EQ(range.value().max_id, 20000);
+  }  // its session closes, and reports its statistics
+  auto after = read();
+  for (int i = 0; i < 150 && after.first == before.first; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    after = read();
+  }
+  EXPECT_GT(after.first, before.first) << "the key range used no index";
+  EXPECT_LE(after.second - before.second, 10) << "the key range read " << after.second - before.second << " tuples";
+  execute(primary, "DROP TABLE key_range_probe");
+}
+
 // The application's writes queued behind the migration's ADD COLUMN, which itself waits (no
 // lock_timeout) for a long transaction, give up at the client timeout: the errors are the
 // migration's (its DDL holds the queue), as the simulator counts them, so the availability
