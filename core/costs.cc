@@ -72,6 +72,8 @@ constexpr std::pair<const char*, double CostProfile::*> kKeys[] = {
     {"app_read_us", &CostProfile::app_read_us},
     {"lookup_us", &CostProfile::lookup_us},
     {"batch_overhead_us", &CostProfile::batch_overhead_us},
+    {"lag_read_us", &CostProfile::lag_read_us},
+    {"lag_read_per_replica_us", &CostProfile::lag_read_per_replica_us},
     {"busy_host_wait_p50_us", &CostProfile::busy_host_wait_p50_us},
     {"busy_host_wait_p90_us", &CostProfile::busy_host_wait_p90_us},
     {"busy_host_wait_p99_us", &CostProfile::busy_host_wait_p99_us},

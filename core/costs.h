@@ -45,6 +45,12 @@ struct CostProfile {
   // stood aside, the columns read, the checkpoint, BEGIN and COMMIT (real_backends/postgres.h
   // run_batch_transaction). Measured 2026-12-05 on a 2-core AMD EPYC VM (the other keys 2026-12-02).
   double batch_overhead_us = 1224.456;
+  // The engine's replication-lag read before every batch (and while it waits on a lagging
+  // replica), as the live engine runs it (real_backends/postgres.cc replication_lag): the
+  // primary's flush position and pg_stat_replication, then each of the region's replicas'
+  // replay position. Measured 2026-12-05 04:42 UTC on the 2-core AMD EPYC VM.
+  double lag_read_us = 536.754;
+  double lag_read_per_replica_us = 144.998;
   // A shared host's scheduling (rehearse conform: every server on one machine, sim/cpu_host.h):
   // how much longer an application request waits for a processor while a migration statement
   // runs beside it, as percentiles of the measured extra wait (paced point UPDATEs started

@@ -124,7 +124,11 @@ Status SimRegionDatabase::write_checkpoint(const Checkpoint& checkpoint, const F
 
 Result<TimeUs> SimRegionDatabase::replication_lag() {
   SimDatabase* database = endpoint_.database;
-  return request<TimeUs>("replication lag", [database] { return Reply<Result<TimeUs>>{database->replication_lag(), lookup_us(*database)}; });
+  return request<TimeUs>("replication lag", [database] {
+    const CostProfile& costs = database->costs();
+    const double read_us = costs.lag_read_us + costs.lag_read_per_replica_us * static_cast<double>(database->replica_count());
+    return Reply<Result<TimeUs>>{database->replication_lag(), CostProfile::total_us(read_us, 1)};
+  });
 }
 
 // ---- Flags ----

@@ -88,7 +88,8 @@ TEST(Probes, NamesAreUniqueAndRoundTrip) {
 // A small world: one region (with `replicas`), a redis lock, `instances` engines, 2,000 rows
 // in batches of 100, then `extra` YAML (faults, overrides). Its database is given a slow
 // profile inline (150 us per updated row, as the simulator's former constants) so the backfill
-// lasts about 3 s and a pause half a second in lands on a statement in flight.
+// lasts about 3 s and a pause half a second in lands on a statement in flight. The keys added
+// since (batch_overhead_us, the lag read's) keep what the simulator charged before them.
 std::string small_scenario(const std::string& fencing, int instances, int replicas, const std::string& engine_extra,
                            const std::string& extra) {
   return "name: probe-target\n"
@@ -108,7 +109,7 @@ std::string small_scenario(const std::string& fencing, int instances, int replic
          "  operations:\n"
          "    - add_column: {column: amount_cents, type: bigint, up: \"round(amount * 100)\"}\n"
          "costs: {statement_base_us: 300, ddl_us: 2000, update_per_row_us: 150, app_write_us: 300, app_read_us: 100, "
-         "lookup_us: 200, batch_overhead_us: 0, replica_apply_per_row_us: 200}\n" +
+         "lookup_us: 200, batch_overhead_us: 0, lag_read_us: 200, lag_read_per_replica_us: 0, replica_apply_per_row_us: 200}\n" +
          extra;
 }
 
