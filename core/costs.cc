@@ -15,27 +15,27 @@ double CostProfile::update_per_row_us_at(std::int64_t rows) const {
   return cost;
 }
 
+namespace {
+// calibrate's busy_host_wait_max_us is the largest of about 400 waits (measure_busy_host): the
+// largest of n samples stands for the 1 - 1/n quantile, not for q = 1.
+constexpr double kBusyHostMaxQuantile = 1 - 1.0 / 400;
+}  // namespace
+
 double CostProfile::busy_host_wait_us_at(double q) const {
-  const std::pair<double, double> points[] = {{0.5, busy_host_wait_p50_us},
-                                              {0.9, busy_host_wait_p90_us},
-                                              {0.99, busy_host_wait_p99_us},
-                                              {1, busy_host_wait_max_us}};
   if (q <= 0.5) return busy_host_wait_p50_us;
-  for (std::size_t i = 1; i < std::size(points); ++i) {
-    const auto& [q0, v0] = points[i - 1];
-    const auto& [q1, v1] = points[i];
-    if (q > q1) continue;
-    const double linear = v0 + (v1 - v0) * (q - q0) / (q1 - q0);
-    if (q1 < 1) return linear;
-    // Beyond the p99: calibrate's max is that of about a hundred samples, about the p99 itself,
-    // where a run draws thousands. The tail goes on as the p90..p99 stretch suggests, each
-    // further tenth of the probability adding what the p90 -> p99 step did (an exponential
-    // tail), and never below the measured points.
-    const double decade = std::max(0.0, busy_host_wait_p99_us - busy_host_wait_p90_us);
-    const double exponential = busy_host_wait_p99_us + decade * std::log10(0.01 / std::max(1.0 - q, 1e-9));
-    return std::max(linear, exponential);
+  const auto linear = [q](double q0, double v0, double q1, double v1) { return v0 + (v1 - v0) * (q - q0) / (q1 - q0); };
+  if (q <= 0.9) return linear(0.5, busy_host_wait_p50_us, 0.9, busy_host_wait_p90_us);
+  if (q <= 0.99) return linear(0.9, busy_host_wait_p90_us, 0.99, busy_host_wait_p99_us);
+  // Past the p99 the tail goes on as the p90 -> p99 stretch suggests, each further tenth of the
+  // probability adding what that step did (an exponential tail), from the p99 and from the
+  // measured max, whichever is longer: a run draws thousands of waits, more than calibrate did.
+  const double decade = std::max(0.0, busy_host_wait_p99_us - busy_host_wait_p90_us);
+  const auto tail_from = [q, decade](double q0, double v0) { return v0 + decade * std::log10((1 - q0) / std::max(1.0 - q, 1e-9)); };
+  const double from_p99 = tail_from(0.99, busy_host_wait_p99_us);
+  if (q <= kBusyHostMaxQuantile) {
+    return std::max(from_p99, linear(0.99, busy_host_wait_p99_us, kBusyHostMaxQuantile, busy_host_wait_max_us));
   }
-  return busy_host_wait_max_us;
+  return std::max(from_p99, tail_from(kBusyHostMaxQuantile, busy_host_wait_max_us));
 }
 
 double CostProfile::app_insert_us() const {

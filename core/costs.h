@@ -63,9 +63,10 @@ struct CostProfile {
   double replica_base_delay_us = 106.561;    // commit -> replayed on a replica, before the network's delay
 
   // The extra wait at quantile `q` (0..1) of busy_host_wait: the p50 up to q = 0.5 (the lower
-  // half waits about nothing), then linear between the p50, p90, p99 and max points, and past
-  // the p99 never less than an exponential tail (each tenth of the probability adds the p90 ->
-  // p99 step): the max is of about a hundred samples, where a run draws thousands.
+  // half waits about nothing), then linear between the p50, p90, p99 and the max (taken as the
+  // p99.75: calibrate's max is of about 400 samples), and past the p99 never less than an
+  // exponential tail (each tenth of the probability adds the p90 -> p99 step) from the p99 and,
+  // past the max, from the max: a run draws thousands of waits.
   double busy_host_wait_us_at(double q) const;
   // The UPDATE per-row cost for a batch of `rows` rows.
   double update_per_row_us_at(std::int64_t rows) const;
