@@ -2322,8 +2322,15 @@ TEST_F(LiveTest, ConformComparesBothWorldsOnItsOwnTable) {
     }
     EXPECT_EQ(backfills, 2) << "one per region";
   };
+  std::vector<std::string> checkpointed;  // each primary's last checkpoint before the run
+  for (const std::string& primary : primaries()) checkpointed.push_back(scalar(primary, "SELECT checkpoint_time FROM pg_control_checkpoint()"));
   const testing::CommandResult first = testing::run_rehearse("conform " + config + " --json --costs " + costs);
   expect_rows(first);
+  for (std::size_t p = 0; p < primaries().size(); ++p) {
+    // A checkpoint just before the live run, not one PostgreSQL starts during it.
+    EXPECT_EQ(scalar(primaries()[p], "SELECT checkpoint_time > '" + checkpointed[p] + "'::timestamptz FROM pg_control_checkpoint()"), "t")
+        << "no checkpoint before the live run";
+  }
   for (const std::string& primary : primaries()) {
     EXPECT_EQ(scalar(primary, "SELECT obj_description('conform_small'::regclass, 'pg_class') LIKE 'rehearse conform:%'"), "t");
     // No autovacuum worker on its table during a run, and none on this run's dead rows during a
