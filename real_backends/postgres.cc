@@ -295,9 +295,9 @@ namespace {
 // standby replays a change's ACCESS EXCLUSIVE lock when the WAL holding it arrives and holds it,
 // blocking its readers of the table, until it replays the commit. With synchronous_commit = off
 // the commit's WAL leaves at a later WAL writer round (up to 3 x wal_writer_delay) when the
-// lock's page was flushed earlier: conform's (a) saw replica reads wait 64 ms behind an ADD
-// COLUMN that had committed on the primary 10 ms before they were sent. A synchronous commit
-// flushes the lock and the commit together: the standby holds the lock for its replay.
+// lock's page was flushed earlier, the likely reason conform's (a) once saw three replica reads
+// wait until one instant, 64 ms, behind an ADD COLUMN that had committed on the primary 10 ms
+// before the first was sent. A synchronous commit flushes the lock and the commit together.
 void commit_at_once(pqxx::work& tx) { tx.exec("SET LOCAL synchronous_commit = on"); }
 
 }  // namespace
