@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -75,19 +76,30 @@ void keep_autovacuum_away(pqxx::connection& connection, const std::string& table
       fmt::format("ALTER TABLE {} SET (autovacuum_enabled = off, toast.autovacuum_enabled = off)", connection.quote_name(table)));
 }
 
-// Vacuums conform's table on every region's primary once the live run is over, so that no
-// autovacuum worker meets this run's dead rows during a later run (keep_autovacuum_away). Best
-// effort: a region that cannot be reached now gets a warning, not another exit code.
-void vacuum_after_run(const std::vector<live::RegionEndpoints>& databases, const std::string& table) {
+// Runs `sql` on every region's primary, best effort: a region that cannot be reached now, or a
+// role that may not, gets a warning ("could not <what>: ...") and the others go on. Returns
+// the regions where it ran.
+std::vector<std::string> on_every_primary(const std::vector<live::RegionEndpoints>& databases, const std::string& what,
+                                          const std::function<std::string(pqxx::connection&)>& sql) {
+  std::vector<std::string> done;
   for (const live::RegionEndpoints& region : databases) {
     try {
       pqxx::connection connection(region.primary);
-      pqxx::nontransaction(connection).exec(fmt::format("VACUUM {}", connection.quote_name(table)));
+      pqxx::nontransaction(connection).exec(sql(connection));
+      done.push_back(region.name);
     } catch (const std::exception& error) {
-      std::cerr << fmt::format("rehearse conform: warning: region {}: could not vacuum {} after the run: {}\n", region.name, table,
+      std::cerr << fmt::format("rehearse conform: warning: region {}: could not {}: {}\n", region.name, what,
                                live::redact(error.what()));
     }
   }
+  return done;
+}
+
+// Vacuums conform's table on every region's primary once the live run is over, so that no
+// autovacuum worker meets this run's dead rows during a later run (keep_autovacuum_away).
+void vacuum_after_run(const std::vector<live::RegionEndpoints>& databases, const std::string& table) {
+  on_every_primary(databases, fmt::format("vacuum {} after the run", table),
+                   [&](pqxx::connection& connection) { return "VACUUM " + connection.quote_name(table); });
 }
 
 // Checkpoints every region's primary just before the live run, where the role may (a superuser
@@ -97,21 +109,13 @@ void vacuum_after_run(const std::vector<live::RegionEndpoints>& databases, const
 // scripts/live-up's servers one started every 10-40 s, and the configs run while one was under
 // way took 1.9-2.5 times their simulated durations (seed 341: unbatched 0.51, a lease config
 // 0.52, unthrottled lag 0.43), where the same configs run after a CHECKPOINT gave 0.77-0.95. The
-// checkpoint then lands before the run, not in it. Best effort: a role that may not, or a
-// region that cannot be reached now, gets a warning, and the run goes on.
+// checkpoint then lands before the run, not in it.
 void checkpoint_before_run(const std::vector<live::RegionEndpoints>& databases, std::ostream* log) {
-  for (const live::RegionEndpoints& region : databases) {
-    try {
-      pqxx::connection connection(region.primary);
-      pqxx::nontransaction(connection).exec("CHECKPOINT");
-    } catch (const std::exception& error) {
-      std::cerr << fmt::format("rehearse conform: warning: region {}: no checkpoint before the live run (a checkpoint PostgreSQL "
-                               "starts during it slows it): {}\n",
-                               region.name, live::redact(error.what()));
-      continue;
-    }
-    if (log != nullptr) *log << fmt::format("rehearse conform: region {}: checkpointed before the live run\n", region.name);
-  }
+  const std::vector<std::string> done = on_every_primary(
+      databases, "checkpoint before the live run (a checkpoint PostgreSQL starts during it slows it)",
+      [](pqxx::connection&) { return std::string("CHECKPOINT"); });
+  if (log == nullptr) return;
+  for (const std::string& region : done) *log << fmt::format("rehearse conform: region {}: checkpointed before the live run\n", region);
 }
 
 // Makes every region's table the simulator's initial table for `seed`: creates it where absent;
