@@ -181,13 +181,13 @@ nlohmann::json sql_statements_json(const Scenario& scenario, const std::vector<S
 
 PhaseDescription dual_write_phase(const Scenario& scenario, const MigrationPlan& plan) {
   PhaseDescription phase{"dual_write", {"set flag dual_write = on: new application code writes both versions"}};
-  // The PostgreSQL backend installs the trigger in the flag's transaction (CREATE FUNCTION, DROP
-  // TRIGGER IF EXISTS, CREATE TRIGGER): the strongest lock is DROP TRIGGER's.
+  // The PostgreSQL backend installs the trigger in the flag's transaction (CREATE FUNCTION, CREATE
+  // OR REPLACE TRIGGER) and drops it in the rollback's (DROP TRIGGER); both worlds queue for the lock.
   auto on_table = [&plan](RelationRole) { return plan.table; };
-  phase.steps.push_back(fmt::format("in PostgreSQL the trigger's DDL: DROP TRIGGER IF EXISTS [{}], CREATE TRIGGER [{}] (the "
-                                    "simulator does not queue this step for the table lock)",
-                                    describe_locks(statement_model(StatementKind::drop_trigger), on_table),
-                                    describe_locks(statement_model(StatementKind::create_trigger), on_table)));
+  phase.steps.push_back(fmt::format("the trigger's DDL: CREATE OR REPLACE TRIGGER [{}], held to the flag's commit "
+                                    "(a rollback's DROP TRIGGER: [{}])",
+                                    describe_locks(statement_model(StatementKind::create_trigger), on_table),
+                                    describe_locks(statement_model(StatementKind::drop_trigger), on_table)));
   for (const DerivedColumn& derived : plan.derived) {
     phase.steps.push_back(fmt::format("writes from old code fill {} = {}", derived.column, derived.up.text()));
     if (!derived.down.empty()) {

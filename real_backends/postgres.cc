@@ -609,6 +609,8 @@ Status PostgresRegionDatabase::set_flag(const std::string& flag, bool on, const 
                         tx.quote(flag), on ? "true" : "false"));
     if (flag == "dual_write") {
       commit_at_once(tx);  // DROP TRIGGER takes an ACCESS EXCLUSIVE lock, which standbys replay
+      // The trigger's DDL waits for (and holds to the commit) the table's lock, as the simulated
+      // step does (SimDatabase::set_dual_write).
       const auto columns = live_columns(tx, plan_.table);
       if (on) {
         for (const std::string& sql : dual_write_trigger_sql(connection, plan_, columns)) tx.exec(sql);
@@ -668,8 +670,9 @@ std::vector<std::string> dual_write_trigger_sql(pqxx::connection& connection, co
       fmt::format("CREATE OR REPLACE FUNCTION {}() RETURNS trigger LANGUAGE plpgsql AS $body$\nBEGIN\n"
                   "IF current_setting('rehearse.backfill', true) = 'on' THEN RETURN NEW; END IF;\n{}RETURN NEW;\nEND\n$body$",
                   function, body),
-      fmt::format("DROP TRIGGER IF EXISTS {} ON {}", kTriggerName, quoted(connection, plan.table)),
-      fmt::format("CREATE TRIGGER {} BEFORE INSERT OR UPDATE ON {} FOR EACH ROW EXECUTE FUNCTION {}()", kTriggerName,
+      // CREATE OR REPLACE TRIGGER takes SHARE ROW EXCLUSIVE (writers wait, readers pass), where a
+      // DROP TRIGGER IF EXISTS before a CREATE would take ACCESS EXCLUSIVE, blocking readers too.
+      fmt::format("CREATE OR REPLACE TRIGGER {} BEFORE INSERT OR UPDATE ON {} FOR EACH ROW EXECUTE FUNCTION {}()", kTriggerName,
                   quoted(connection, plan.table), function),
   };
 }

@@ -1217,19 +1217,65 @@ Status SimDatabase::write_checkpoint(const Checkpoint& checkpoint, const Fence& 
 }
 
 Status SimDatabase::set_flag(const std::string& flag, bool on, const Fence& fence, const std::string& actor) {
+  REHEARSE_ASSERT(flag != "dual_write");  // set_dual_write: it takes the tables' locks
   if (!admit(fence, WriteKind::flag, actor, fmt::format("{} = {}", flag, on ? "on" : "off"))) {
     return Status::stale_token(fmt::format("token {} < {}", fence.token, highest_token_));
   }
-  if (flag == "dual_write" && this->flag(flag) != on) {  // the trigger created or dropped on each migrated table
-    for (auto& [name, table] : tables_) {
-      // The first table is the one-table plan's, whose dual_write step runs with or without columns to derive.
-      if (table.derived.empty() && name != first_table_) continue;
-      invalidate_sessions(table);
-      table.trigger_cold_sessions = on ? kAppConnections : 0;
-    }
-  }
   flags_[flag] = on;
   return Status::ok();
+}
+
+struct SimDatabase::DualWriteStep {
+  bool on = false;
+  std::vector<TableState*> tables;  // table states live as long as the database
+  std::vector<std::uint64_t> locks;  // held, one per table taken so far
+  Respond<Status> respond;
+};
+
+void SimDatabase::set_dual_write(bool on, const Fence& fence, const std::string& actor, Respond<Status> respond) {
+  // Before the trigger's DDL: the fence, the flag row and the table's columns, small statements.
+  const TimeUs before_us = CostProfile::total_us(costs_.lookup_us, 1);
+  if (!admit(fence, WriteKind::flag, actor, fmt::format("dual_write = {}", on ? "on" : "off"))) {
+    after_if_alive(before_us, [this, respond = std::move(respond), token = fence.token, highest = highest_token_] {
+      respond(Status::stale_token(fmt::format("token {} < {}", token, highest)));
+    });
+    return;
+  }
+  auto step = std::make_shared<DualWriteStep>();
+  step->on = on;
+  step->respond = std::move(respond);
+  for (auto& [name, table] : tables_) {
+    // The first table is the one-table plan's, whose dual_write step runs with or without columns to derive.
+    if (!table.derived.empty() || name == first_table_) step->tables.push_back(&table);
+  }
+  after_if_alive(before_us, [this, step] { dual_write_step(step); });
+}
+
+void SimDatabase::dual_write_step(const std::shared_ptr<DualWriteStep>& step) {
+  const StatementKind kind = step->on ? StatementKind::create_trigger : StatementKind::drop_trigger;
+  if (step->locks.size() < step->tables.size()) {
+    TableState& table = *step->tables[step->locks.size()];
+    const std::optional<LockMode> mode = lock_on(statement_model(kind), RelationRole::table);
+    REHEARSE_ASSERT(mode.has_value());
+    table.ddl_in_queue = step->on ? "CREATE TRIGGER" : "DROP TRIGGER";
+    with_table_lock(
+        table, *mode, 0,
+        [this, step, kind](std::uint64_t lock) {
+          step->locks.push_back(lock);
+          run_migration_statement(statement_cost_us(costs_, kind, 0), [this, step] { dual_write_step(step); });
+        },
+        [] {});  // no lock_timeout: never gives up
+    return;
+  }
+  if (flag("dual_write") != step->on) {  // the trigger created or dropped on each migrated table
+    for (TableState* table : step->tables) {
+      invalidate_sessions(*table);
+      table->trigger_cold_sessions = step->on ? kAppConnections : 0;
+    }
+  }
+  flags_["dual_write"] = step->on;
+  for (std::size_t i = 0; i < step->tables.size(); ++i) step->tables[i]->lock.release(step->locks[i]);
+  step->respond(Status::ok());
 }
 
 bool SimDatabase::flag(const std::string& flag) const {

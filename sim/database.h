@@ -159,7 +159,13 @@ class SimDatabase {
   Status write_checkpoint(const Checkpoint& checkpoint, const Fence& fence, const std::string& actor);
   // Stores `checkpoint` unfenced (a commit's own checkpoint, or one an earlier run left).
   void store_checkpoint(const Checkpoint& checkpoint);
+  // A flag that is not dual_write: the flag row only, no lock.
   Status set_flag(const std::string& flag, bool on, const Fence& fence, const std::string& actor);
+  // The dual_write step's transaction (the PostgreSQL backend's set_flag): the fence and the flag
+  // row, then on each migrated table CREATE OR REPLACE TRIGGER (on: SHARE ROW EXCLUSIVE, which
+  // writers wait for and readers pass) or DROP TRIGGER (off: ACCESS EXCLUSIVE), each in the
+  // table's lock queue and held to the commit; the trigger is there from the commit.
+  void set_dual_write(bool on, const Fence& fence, const std::string& actor, Respond<Status> respond);
   bool flag(const std::string& flag) const;
   TimeUs replication_lag() const;
   // WorldOptions::commit_flush: a commit's WAL waits for the WAL writer's next round, the rounds
@@ -347,6 +353,10 @@ class SimDatabase {
   // or queued for a mode that conflicts with it.
   std::string table_lock_obstruction(const TableState& table, LockMode mode) const;
   bool trigger_installed(const TableState& table) const;
+  struct DualWriteStep;
+  // Takes the next table's trigger lock of `step` (its statement's cost once granted), or, all
+  // held, commits: the flag set, the locks released.
+  void dual_write_step(const std::shared_ptr<DualWriteStep>& step);
   TimeUs app_write_cost_us(const TableState& table, const AppWrite& write) const;
   bool row_locked(const TableState& table, std::int64_t id) const;
   // A DDL changed the table: every application session reloads it on its next statement.

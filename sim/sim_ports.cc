@@ -143,9 +143,16 @@ Status SimFlagStore::set_flag(const std::string& region, const std::string& flag
   REHEARSE_ASSERT(it != regions_.end());
   SimDatabase* database = it->second.database;
   const std::string actor = self_.name();
-  auto reply = network_.call<Status>(self_, *it->second.node, timeout_us_, [database, flag, on, fence, actor] {
-    return Reply<Status>{database->set_flag(flag, on, fence, actor), lookup_us(*database)};
-  });
+  std::optional<Status> reply;
+  if (flag == "dual_write") {  // the trigger's DDL: it waits for the tables' locks
+    reply = network_.call_async<Status>(self_, *it->second.node, timeout_us_, [database, on, fence, actor](Respond<Status> respond) {
+      database->set_dual_write(on, fence, actor, std::move(respond));
+    });
+  } else {
+    reply = network_.call<Status>(self_, *it->second.node, timeout_us_, [database, flag, on, fence, actor] {
+      return Reply<Status>{database->set_flag(flag, on, fence, actor), lookup_us(*database)};
+    });
+  }
   if (!reply) return Status::timeout(fmt::format("set flag {}: no reply", flag));
   return *reply;
 }

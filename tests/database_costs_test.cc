@@ -82,7 +82,7 @@ class DatabaseCostsTest : public ::testing::Test {
   void install_trigger() {
     EXPECT_EQ(run_ddl(add_amount_cents()), kGrantUs + 13);
     database->set_derived({DerivedColumn{"amount_cents", "amount_cents", "", parsed("amount * 100"), Expr{}}});
-    ASSERT_TRUE(database->set_flag("dual_write", true, Fence{}, "test").is_ok());
+    EXPECT_EQ(set_dual_write(true), 19 + kGrantUs + 13);
     warm_sessions();
   }
 
@@ -137,6 +137,20 @@ class DatabaseCostsTest : public ::testing::Test {
     return batch;
   }
 
+  // How long the dual_write step took from its request (nothing holding the table) to its answer.
+  TimeUs set_dual_write(bool on) {
+    const TimeUs start = kernel.now();
+    TimeUs took = -1;
+    bool done = false;
+    database->set_dual_write(on, Fence{}, "test", [&](Status answer) {
+      EXPECT_TRUE(answer.is_ok()) << answer.to_string();
+      took = kernel.now() - start;
+      done = true;
+    });
+    run_until_done(done);
+    return took;
+  }
+
   // How long a DDL took from its request (no wait: nothing holds the table) to its answer.
   TimeUs run_ddl(const DdlStatement& statement, Status* status = nullptr) {
     const TimeUs start = kernel.now();
@@ -180,11 +194,65 @@ TEST_F(DatabaseCostsTest, TheDualWriteTriggerCostsEveryRowWrittenWhileItIsInstal
   EXPECT_EQ(backfill(1, 200), kGrantUs + 23 + 11 + 750);  // batch_overhead_us, then 200 * (3 + 0.75)
   EXPECT_EQ(database->table().cell(7, database->table().column_index("amount_cents")).to_string(),
             database->table().evaluate_on(parsed("amount * 100"), 7).to_string());
-  ASSERT_TRUE(database->set_flag("dual_write", false, Fence{}, "test").is_ok());  // rolled back
+  EXPECT_EQ(set_dual_write(false), 19 + kGrantUs + 13);  // rolled back
   for (int session = 0; session < kAppConnections; ++session) {
     EXPECT_EQ(app_write(5), kGrantUs + 29 + 41) << session;  // the trigger dropped: each session reloads the table
   }
   EXPECT_EQ(app_write(5), kGrantUs + 29);
+}
+
+// The dual_write step's CREATE OR REPLACE TRIGGER takes SHARE ROW EXCLUSIVE after the flag row
+// (lookup_us) and holds it for its DDL (ddl_us) to the commit: a write in flight delays it, a write
+// sent meanwhile waits for the commit and then pays the new trigger's first call; a read passes.
+TEST_F(DatabaseCostsTest, TheDualWriteStepQueuesForTheTableLockAndHoldsItToItsCommit) {
+  EXPECT_EQ(run_ddl(add_amount_cents()), kGrantUs + 13);
+  database->set_derived({DerivedColumn{"amount_cents", "amount_cents", "", parsed("amount * 100"), Expr{}}});
+  warm_sessions();  // the ADD COLUMN's reloads done
+  const TimeUs start = kernel.now();
+  TimeUs first_write = -1;
+  TimeUs step = -1;
+  TimeUs second_write = -1;
+  TimeUs read = -1;
+  auto write = [this](TimeUs& finished) {
+    AppWrite w;
+    w.row_id = 5;
+    w.logical["amount"] = Value::integer(5);
+    database->app_write(w, [this, &finished](AppWriteResult result) {
+      EXPECT_TRUE(result.status.is_ok());
+      finished = kernel.now();
+    });
+  };
+  write(first_write);  // holds ROW EXCLUSIVE from start + 1 to start + 30
+  database->set_dual_write(true, Fence{}, "test", [&](Status answer) {
+    EXPECT_TRUE(answer.is_ok());
+    step = kernel.now();
+  });
+  kernel.run_until(start + 25);
+  write(second_write);  // queued behind the step's request
+  database->app_read(0, [&](AppReadResult result) {
+    EXPECT_TRUE(result.status.is_ok());
+    read = kernel.now();
+  });
+  kernel.run_until(start + 1000);
+  EXPECT_EQ(first_write, start + kGrantUs + 29);
+  EXPECT_EQ(step, first_write + kGrantUs + 13);  // requested at start + 19, granted when the write is done
+  EXPECT_EQ(second_write, step + kGrantUs + 29 + 1 + 43);  // after the commit, through the new trigger
+  EXPECT_EQ(read, start + 25 + kGrantUs + 17 + 41);  // ACCESS SHARE passes SHARE ROW EXCLUSIVE (a reload: the ADD COLUMN)
+  // The rollback's DROP TRIGGER takes ACCESS EXCLUSIVE: a read waits for its commit.
+  const TimeUs rollback = kernel.now();
+  step = read = -1;
+  database->set_dual_write(false, Fence{}, "test", [&](Status answer) {
+    EXPECT_TRUE(answer.is_ok());
+    step = kernel.now();
+  });
+  kernel.run_until(rollback + 25);
+  database->app_read(0, [&](AppReadResult result) {
+    EXPECT_TRUE(result.status.is_ok());
+    read = kernel.now();
+  });
+  kernel.run_until(rollback + 1000);
+  EXPECT_EQ(step, rollback + 19 + kGrantUs + 13);
+  EXPECT_EQ(read, step + kGrantUs + 17 + 41);  // and reloads the table the DROP changed
 }
 
 TEST_F(DatabaseCostsTest, AWriterQueuedOnABatchsRowIsGrantedRowLockHoldAfterItsCommit) {
@@ -277,7 +345,7 @@ TEST_F(DatabaseCostsTest, EachApplicationSessionReloadsTheTableOnceAfterADdl) {
   EXPECT_EQ(app_write(5), kGrantUs + 29);
   // The trigger: each session's first write through it loads and compiles it (in place of the reload).
   database->set_derived({DerivedColumn{"amount_cents", "amount_cents", "", parsed("amount * 100"), Expr{}}});
-  ASSERT_TRUE(database->set_flag("dual_write", true, Fence{}, "test").is_ok());
+  set_dual_write(true);
   for (int session = 0; session < kAppConnections; ++session) EXPECT_EQ(app_write(5), kGrantUs + 29 + 1 + 43) << session;
   EXPECT_EQ(app_write(5), kGrantUs + 29 + 1);
 }
