@@ -30,6 +30,7 @@
 #include "core/plan.h"
 #include "core/schema_sql.h"
 #include "core/statements.h"
+#include "core/tool_sections.h"
 #include "real_backends/catalog_import.h"
 #include "scenarios/loader.h"
 
@@ -151,7 +152,28 @@ struct ImportOptions {
 struct Migration {
   fs::path path;
   Format format = Format::sql;
+  std::string label;  // a directory-per-migration layout's directory name; empty: the file's name
+
+  // The name its copy in DIR/migrations/ has (a directory's migration: the directory's name).
+  fs::path copy_name() const { return label.empty() ? path.filename() : fs::path(label + path.extension().string()); }
+  // Where it was read, for a reader: the file, or the directory and its file.
+  std::string source() const { return label.empty() ? path.filename().string() : label + "/" + path.filename().string(); }
 };
+
+// A directory-per-migration layout's forward file: diesel's `up.sql`, Prisma's `migration.sql`,
+// or the directory's only forward `.sql` file (its `down.sql` aside).
+std::optional<fs::path> migration_in_directory(const fs::path& directory) {
+  std::error_code error;
+  std::vector<fs::path> forward;
+  for (const fs::directory_entry& entry : fs::directory_iterator(directory, error)) {
+    const std::string name = lower(entry.path().filename().string());
+    if (!entry.is_regular_file() || entry.path().extension() != ".sql") continue;
+    if (name == "up.sql" || name == "migration.sql") return entry.path();
+    if (name != "down.sql" && forward_migration(entry.path())) forward.push_back(entry.path());
+  }
+  if (forward.size() == 1) return forward.front();
+  return std::nullopt;
+}
 
 class Importer {
  public:
@@ -197,24 +219,33 @@ class Importer {
       const fs::path path = input;
       std::error_code error;
       if (fs::is_directory(path, error)) {
-        std::vector<fs::path> files;
+        // Migration files, and directories holding one migration each (diesel, Prisma), ordered
+        // together by name.
+        std::vector<Migration> found;
         for (const fs::directory_entry& entry : fs::directory_iterator(path, error)) {
           const std::optional<Format> format = format_of(entry.path());
-          if (entry.is_regular_file() && format && (!forced || *forced == *format) && forward_migration(entry.path())) files.push_back(entry.path());
+          if (entry.is_regular_file() && format && (!forced || *forced == *format) && forward_migration(entry.path())) {
+            found.push_back({entry.path(), *format, ""});
+          } else if (entry.is_directory() && forced != Format::pgroll) {
+            if (const std::optional<fs::path> file = migration_in_directory(entry.path())) {
+              found.push_back({*file, Format::sql, entry.path().filename().string()});
+            }
+          }
         }
-        std::sort(files.begin(), files.end(), [](const fs::path& a, const fs::path& b) { return natural_less(a.filename().string(), b.filename().string()); });
-        if (files.empty()) {
-          std::cerr << "rehearse: import: " << input << ": no migration files (" << (forced == Format::sql ? ".sql" : forced == Format::pgroll ? ".json, .yaml, .yml" : ".sql, .json, .yaml, .yml") << ") in the directory\n";
+        auto key = [](const Migration& m) { return m.label.empty() ? m.path.filename().string() : m.label; };
+        std::sort(found.begin(), found.end(), [&key](const Migration& a, const Migration& b) { return natural_less(key(a), key(b)); });
+        if (found.empty()) {
+          std::cerr << "rehearse: import: " << input << ": no migration files (" << (forced == Format::sql ? ".sql" : forced == Format::pgroll ? ".json, .yaml, .yml" : ".sql, .json, .yaml, .yml") << ") in the directory, nor directories holding one (up.sql, migration.sql)\n";
           return false;
         }
-        for (const fs::path& file : files) migrations->push_back({file, *format_of(file)});
+        for (Migration& m : found) migrations->push_back(std::move(m));
       } else if (fs::is_regular_file(path, error)) {
         const std::optional<Format> format = forced ? forced : format_of(path);
         if (!format) {
           std::cerr << "rehearse: import: " << input << ": expected an SQL migration (.sql) or a pgroll migration (.json, .yaml, .yml); --format says which\n";
           return false;
         }
-        migrations->push_back({path, *format});
+        migrations->push_back({path, *format, ""});
       } else {
         std::cerr << "rehearse: import: " << input << ": no such file or directory\n";
         return false;
@@ -286,7 +317,7 @@ class Importer {
         "    - {{name: region-1, replicas: 1}}\n"
         "lock: {{backend: redis, ttl: 10s, renew_every: 3s, fencing: storage}}\n"
         "engine: {{instances: 1, batch_size: 500, batch_pause: 50ms, lock_timeout: 2s}}\n",
-        name, m.path.filename().string(), index + 1, total);
+        name, m.source(), index + 1, total);
     if (schema != nullptr) {
       text += fmt::format("schema: schemas/{}.sql\ntables:\n{}", name, table_sizes(*schema, first));
     } else {
@@ -299,7 +330,7 @@ class Importer {
         "workload: {{writes_per_s: 20, reads_per_s: 50}}\n"
         "faults: []\n"
         "expect: {{verdict: pass, within_seeds: {}}}\n",
-        quoted("migrations/" + m.path.filename().string()), kImportedSeeds);
+        quoted("migrations/" + m.copy_name().string()), kImportedSeeds);
     return text;
   }
 
@@ -309,8 +340,8 @@ class Importer {
       std::cerr << "rehearse: import: " << m.path.string() << ": cannot be read\n";
       return false;
     }
-    const std::string name = unique_name(m.path);
-    const fs::path copy = out_ / "migrations" / m.path.filename();
+    const std::string name = unique_name(m.copy_name());
+    const fs::path copy = out_ / "migrations" / m.copy_name();
     const fs::path scenario_path = out_ / (name + ".yaml");
     const fs::path schema_path = out_ / "schemas" / (name + ".sql");
     // The chain read leniently (what names a table the files never create, such as a migration
@@ -339,10 +370,13 @@ class Importer {
       fs::remove(schema_path);
       fs::remove(copy);
       // What the migration does still shapes the schema the later ones meet, as far as it can be read.
-      if (m.format == Format::sql && read_schema_sql(*migration, m.path.string(), true).errors.empty()) schema_ += *migration + "\n;\n";
+      if (m.format == Format::sql && read_schema_sql(up_sections(*migration), m.path.string(), true).errors.empty()) {
+        schema_ += up_sections(*migration) + "\n;\n";
+      }
       return false;
     }
-    schema_ += m.format == Format::sql ? *migration + "\n;\n" : plan_sql(plan->value());
+    // An SQL migration's up section (a tool's down section in the same file is its rollback).
+    schema_ += m.format == Format::sql ? up_sections(*migration) + "\n;\n" : plan_sql(plan->value());
     std::cout << scenario_path.string() << "\n";
     return true;
   }

@@ -206,13 +206,18 @@ class SourceText {
 
   // The clause that starts at `start`: up to the first ',' or ')' outside quotes and
   // parentheses, or `end`; trimmed.
+  // Comments are skipped (a comma in one ends nothing) and left out of the text.
   std::string clause(std::size_t start, std::size_t end) const {
     end = std::min(end, text_.size());
     int depth = 0;
     std::size_t i = start;
+    std::vector<std::pair<std::size_t, std::size_t>> comments;  // [from, to) of each
     for (; i < end; ++i) {
       const char c = text_[i];
-      if (c == '\'' || c == '"') {
+      if (const std::size_t after = comment_end(i, end); after > i) {
+        comments.emplace_back(i, after);
+        i = after - 1;
+      } else if (c == '\'' || c == '"') {
         i = closing_quote(i, c);
       } else if (c == '$' && dollar_tag(i).size() > 0) {
         const std::string tag = dollar_tag(i);
@@ -226,7 +231,39 @@ class SourceText {
         break;
       }
     }
-    return trimmed(start, std::min(i, end));
+    if (comments.empty()) return trimmed(start, std::min(i, end));
+    std::string text;
+    std::size_t from = start;
+    for (const auto& [comment, after] : comments) {
+      text += text_.substr(from, comment - from) + " ";
+      from = after;
+    }
+    if (from < i) text += text_.substr(from, std::min(i, end) - from);
+    while (!text.empty() && is_space_or_semicolon(text.back())) text.pop_back();
+    const std::size_t first = text.find_first_not_of(" \t\r\n;");
+    return first == std::string::npos ? std::string() : text.substr(first);
+  }
+
+  // Where the comment that starts at `at` ends (past a `--` comment's line or a `/* */` comment,
+  // nested as PostgreSQL nests them); `at` when none starts there.
+  std::size_t comment_end(std::size_t at, std::size_t end) const {
+    if (at + 1 >= end) return at;
+    if (text_[at] == '-' && text_[at + 1] == '-') {
+      const std::size_t line_end = text_.find('\n', at);
+      return line_end == std::string::npos ? end : std::min(line_end, end);
+    }
+    if (text_[at] != '/' || text_[at + 1] != '*') return at;
+    int depth = 0;
+    for (std::size_t k = at; k + 1 < end; ++k) {
+      if (text_[k] == '/' && text_[k + 1] == '*') {
+        ++depth;
+        ++k;
+      } else if (text_[k] == '*' && text_[k + 1] == '/') {
+        ++k;
+        if (--depth == 0) return k + 1;
+      }
+    }
+    return end;
   }
 
   // The text inside the first parenthesis at or after `start` (a CHECK's expression).
@@ -595,7 +632,7 @@ class SchemaReader {
         }
         index.columns.push_back(name);
       } else {
-        index.columns.push_back(source_.clause(static_cast<std::size_t>(std::max(first_location(field(element, "expr")), 0)), end_));
+        index.columns.push_back(index_expression(source_.clause(static_cast<std::size_t>(std::max(first_location(field(element, "expr")), 0)), end_), element));
       }
     }
     if (const Json& where = field(node, "whereClause"); where.is_object()) {
@@ -605,6 +642,39 @@ class SchemaReader {
     }
     if (index.name.empty()) index.name = fmt::format("{}_{}_idx", t->name, index.columns.empty() ? "expr" : index.columns.front());
     t->indexes.push_back(std::move(index));
+  }
+
+  // An index element's expression without what follows it in the element: COLLATE, an operator
+  // class, ASC / DESC, NULLS FIRST / LAST (the clause of an unparenthesised expression runs to the
+  // element's comma). Each word goes only where the parse tree has it and the text ends with it.
+  static std::string index_expression(std::string text, const Json& element) {
+    auto drop_last_word = [&text](std::string word) {
+      for (char& c : word) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      std::size_t end = text.size();
+      while (end > 0 && std::isspace(static_cast<unsigned char>(text[end - 1]))) --end;
+      std::size_t start = end;
+      while (start > 0 && !std::isspace(static_cast<unsigned char>(text[start - 1])) && text[start - 1] != ')') --start;
+      std::string last = text.substr(start, end - start);
+      std::string bare;
+      for (const char c : last) {
+        if (c != '"') bare += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      }
+      if (start == 0 || word.empty() || (bare != word && bare.substr(bare.rfind('.') + 1) != word)) return false;
+      text.resize(start);
+      while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
+      return true;
+    };
+    const std::string nulls = text_field(element, "nulls_ordering");
+    if (nulls == "SORTBY_NULLS_FIRST" || nulls == "SORTBY_NULLS_LAST") {
+      if (drop_last_word(nulls == "SORTBY_NULLS_FIRST" ? "first" : "last")) drop_last_word("nulls");
+    }
+    const std::string ordering = text_field(element, "ordering");
+    if (ordering == "SORTBY_ASC" || ordering == "SORTBY_DESC") drop_last_word(ordering == "SORTBY_ASC" ? "asc" : "desc");
+    if (const std::vector<std::string> opclass = strings(field(element, "opclass")); !opclass.empty()) drop_last_word(opclass.back());
+    if (const std::vector<std::string> collation = strings(field(element, "collation")); !collation.empty()) {
+      if (drop_last_word(collation.back())) drop_last_word("collate");
+    }
+    return text;
   }
 
   // The index named `name` in any table (index names are the schema's, as PostgreSQL has them).

@@ -14,6 +14,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <string_view>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -22,6 +23,7 @@
 #include "core/pg_json.h"
 #include "core/schema_sql.h"
 #include "core/statements.h"
+#include "core/tool_sections.h"
 #include "core/utf8.h"
 
 namespace rehearse {
@@ -282,6 +284,7 @@ class Reader {
                                                            static_cast<unsigned char>(text_[bad]))});
       return std::move(out_);
     }
+    const ToolSections tool = blank_down_sections(text_);
     const PgQueryParseResult result = pg_query_parse(text_.c_str());
     if (result.error != nullptr) {
       const Position p = at_character(text_, result.error->cursorpos);
@@ -289,6 +292,7 @@ class Reader {
     } else {
       const Json tree = Json::parse(result.parse_tree);  // libpg_query writes valid JSON
       for (const Json& raw : field(tree, "stmts")) statement(raw);
+      if (tool.marked && tool.in_transaction) wrap_in_transaction(tool.up_line, tool.up_end_line);
     }
     pg_query_free_parse_result(result);
     return std::move(out_);
@@ -327,6 +331,33 @@ class Reader {
       if (ddl.sql.empty()) ddl.sql = s.text;
     }
     out_.statements.push_back(std::move(s));
+  }
+
+  // The transaction a migration tool runs the up section in (ToolSections): a BEGIN at its
+  // marker and a COMMIT after its last statement, as if written; not when the file controls its
+  // own transactions.
+  void wrap_in_transaction(int marker_line, int end_line) {
+    std::vector<SqlStatement>& statements = out_.statements;
+    if (statements.empty()) return;
+    const bool controls_its_own = std::any_of(statements.begin(), statements.end(), [](const SqlStatement& s) {
+      return s.effect == SqlEffect::begin || s.effect == SqlEffect::commit || s.effect == SqlEffect::rollback;
+    });
+    if (controls_its_own) return;
+    const int block = ++blocks_;
+    for (SqlStatement& s : statements) s.block = block;
+    auto bracket = [&](const char* text, SqlEffect effect, int line) {
+      SqlStatement s;
+      s.file = file_;
+      s.line = line;
+      s.column = 1;
+      s.text = text;
+      s.kind = text;
+      s.effect = effect;
+      s.block = block;
+      return s;
+    };
+    statements.insert(statements.begin(), bracket("BEGIN", SqlEffect::begin, std::max(marker_line, 1)));
+    statements.push_back(bracket("COMMIT", SqlEffect::commit, std::max(end_line, statements.back().line)));
   }
 
   void analyse(const std::string& node_kind, const Json& node, SqlStatement& s) {

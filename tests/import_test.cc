@@ -2,8 +2,10 @@
 // scenario per migration, each against the schema the earlier ones built, and `check` rehearses
 // them; a migration rehearse cannot take is refused with its file and line while the others are
 // written.
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -99,6 +101,39 @@ TEST(Import, ARefusedMigrationNamesItsFileAndLineAndTheOthersAreWritten) {
   EXPECT_FALSE(fs::exists(out + "/2-exists.yaml"));
   // 10 comes after 2: digit runs are ordered by value.
   EXPECT_LT(imported.out.find("1-create.yaml"), imported.out.find("10-index.yaml")) << imported.out;
+  EXPECT_EQ(testing::run_rehearse("check " + out).exit_code, 0);
+}
+
+void write_text(const std::string& path, const std::string& text) {
+  fs::create_directories(fs::path(path).parent_path());
+  std::ofstream(path) << text;
+}
+
+// diesel (DIR/<version>_<name>/up.sql beside down.sql) and Prisma (DIR/<name>/migration.sql):
+// a directory per migration, ordered by its name; goose's down section is not applied.
+TEST(Import, ADirectoryPerMigrationAndAToolsDownSection) {
+  const std::string in = fresh_dir("import-layouts-in");
+  write_text(in + "/2019-02-26-002946_create_user/up.sql", "CREATE TABLE user_ (id serial PRIMARY KEY, name text NOT NULL);\n");
+  write_text(in + "/2019-02-26-002946_create_user/down.sql", "DROP TABLE user_;\n");
+  write_text(in + "/2019-03-10-000000_add_bio/migration.sql", "ALTER TABLE user_ ADD COLUMN bio text; -- optional, for now\n");
+  write_text(in + "/2019-03-09-000000_add_email.sql",
+             "-- +goose Up\nALTER TABLE user_ ADD COLUMN email text;\n-- +goose Down\nALTER TABLE user_ DROP COLUMN email;\n");
+  write_text(in + "/README/notes.txt", "not a migration\n");
+  const std::string out = fresh_dir("import-layouts");
+  const testing::CommandResult imported = testing::run_rehearse("import " + in + " --out " + out);
+  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+  EXPECT_NE(imported.err.find("3 of 3 migrations written"), std::string::npos) << imported.err;
+  // Files and directories ordered together by name.
+  EXPECT_LT(imported.out.find("2019-02-26-002946-create-user.yaml"), imported.out.find("2019-03-09-000000-add-email.yaml")) << imported.out;
+  EXPECT_LT(imported.out.find("2019-03-09-000000-add-email.yaml"), imported.out.find("2019-03-10-000000-add-bio.yaml")) << imported.out;
+  EXPECT_TRUE(fs::exists(out + "/migrations/2019-02-26-002946_create_user.sql"));
+  EXPECT_TRUE(fs::exists(out + "/migrations/2019-03-10-000000_add_bio.sql"));
+  // The email column the goose file adds is there for the next migration: its down section was not applied.
+  const SchemaSql schema = read_schema_sql(testing::read_whole_file(out + "/schemas/2019-03-10-000000-add-bio.sql"), "add-bio.sql");
+  ASSERT_TRUE(schema.errors.empty()) << schema.errors.front().message;
+  ASSERT_EQ(schema.tables.size(), 1u);
+  const auto& columns = schema.tables.front().columns;
+  EXPECT_TRUE(std::any_of(columns.begin(), columns.end(), [](const ColumnSpec& c) { return c.name == "email"; }));
   EXPECT_EQ(testing::run_rehearse("check " + out).exit_code, 0);
 }
 

@@ -444,6 +444,35 @@ TEST(SchemaTest, SchemaRoundTripsThroughTheWriter) {
             std::string::npos);
 }
 
+// Real migration files (LemmyNet/lemmy's) comment their columns and order their index
+// expressions: what the writer writes from them parses again and keeps the expressions.
+TEST(SchemaTest, CommentsInAClauseAndAnIndexElementsOrderingAreNotPartOfTheExpression) {
+  const SchemaSql read = read_schema_sql(
+      "CREATE TABLE t (id serial PRIMARY KEY, score int, published timestamp, name text);\n"
+      "ALTER TABLE t\n"
+      "  ADD COLUMN a timestamp NOT NULL DEFAULT now(), -- refreshed, periodically\n"
+      "  ADD COLUMN b int DEFAULT 1 /* one, /* nested */ default */;\n"
+      "CREATE INDEX t_rank ON t (abs(score) DESC NULLS LAST, published DESC);\n"
+      "CREATE INDEX t_name ON t (lower(name) text_pattern_ops);\n"
+      "CREATE INDEX t_coll ON t ((name || 'x') COLLATE \"C\" ASC);\n",
+      "m.sql");
+  ASSERT_TRUE(read.errors.empty()) << read.errors.front().message;
+  const std::string written = schema_sql_text(read);
+  const SchemaSql again = read_schema_sql(written, "written.sql");
+  ASSERT_TRUE(again.errors.empty()) << again.errors.front().message << "\n" << written;
+  ASSERT_EQ(again.tables.size(), 1u);
+  const TableSpec& t = again.tables.front();
+  const auto column = [&t](const std::string& name) {
+    return *std::find_if(t.columns.begin(), t.columns.end(), [&](const ColumnSpec& c) { return c.name == name; });
+  };
+  EXPECT_EQ(column("a").default_sql, "now()");
+  EXPECT_EQ(column("b").default_sql, "1");
+  ASSERT_EQ(t.indexes.size(), 3u);
+  EXPECT_EQ(t.indexes[0].columns, (std::vector<std::string>{"abs(score)", "published"}));
+  EXPECT_EQ(t.indexes[1].columns, (std::vector<std::string>{"lower(name)"}));
+  EXPECT_EQ(t.indexes[2].columns, (std::vector<std::string>{"name || 'x'"}));  // written back in parentheses
+}
+
 TEST(SchemaTest, TheOneTableFormIsWrittenAsBefore) {
   const LoadResult r = load_scenario_text(kHeader + "table: {name: t, rows: 5, columns: {a: {type: integer}}}\n", "my.yaml");
   ASSERT_TRUE(r.ok()) << all_errors(r);

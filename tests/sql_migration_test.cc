@@ -55,6 +55,57 @@ std::vector<std::string> lint_ids(const std::string& text) {
 
 bool has(const std::vector<std::string>& ids, const std::string& id) { return std::find(ids.begin(), ids.end(), id) != ids.end(); }
 
+// goose, sql-migrate and dbmate keep the rollback in the same file behind a marker, and run the
+// up section in one transaction unless the file says not to (core/tool_sections.h).
+TEST(SqlMigration, AToolsDownSectionIsLeftOutAndItsUpSectionRunsInOneTransaction) {
+  const SqlMigration goose = read(
+      "-- +goose Up\n"
+      "ALTER TABLE orders ADD COLUMN a int;\n"
+      "-- +goose StatementBegin\n"
+      "CREATE INDEX i ON orders (a);\n"
+      "-- +goose StatementEnd\n"
+      "\n"
+      "-- +goose Down\n"
+      "DROP INDEX i;\n"
+      "ALTER TABLE orders DROP COLUMN a;\n");
+  ASSERT_TRUE(goose.errors.empty()) << goose.errors.front().message;
+  ASSERT_EQ(goose.statements.size(), 4u);
+  EXPECT_EQ(goose.statements[0].effect, SqlEffect::begin);
+  EXPECT_EQ(goose.statements[0].line, 1);
+  EXPECT_EQ(goose.statements[1].line, 2);
+  EXPECT_EQ(goose.statements[2].line, 4);
+  EXPECT_EQ(goose.statements[3].effect, SqlEffect::commit);
+  EXPECT_EQ(goose.statements[3].line, 6);
+  for (const SqlStatement& s : goose.statements) EXPECT_EQ(s.block, goose.statements[0].block) << s.text;
+  EXPECT_GT(goose.statements[0].block, 0);
+
+  // NO TRANSACTION: each statement on its own, as goose runs it (CONCURRENTLY needs it).
+  const SqlMigration no_transaction = read(
+      "-- +goose NO TRANSACTION\n-- +goose Up\nCREATE INDEX CONCURRENTLY i ON orders (amount);\n-- +goose Down\nDROP INDEX i;\n");
+  ASSERT_TRUE(no_transaction.errors.empty());
+  ASSERT_EQ(no_transaction.statements.size(), 1u);
+  EXPECT_EQ(no_transaction.statements[0].block, 0);
+
+  const SqlMigration dbmate = read(
+      "-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY i ON orders (amount);\n\n-- migrate:down\nDROP INDEX i;\n");
+  ASSERT_TRUE(dbmate.errors.empty());
+  ASSERT_EQ(dbmate.statements.size(), 1u);
+  EXPECT_EQ(dbmate.statements[0].kind, "CREATE INDEX");
+  EXPECT_EQ(dbmate.statements[0].block, 0);
+
+  // A file that runs its own transaction is left as written.
+  const SqlMigration own = read("-- +migrate Up\nBEGIN;\nALTER TABLE orders ADD COLUMN a int;\nCOMMIT;\n-- +migrate Down\nSELECT 1;\n");
+  ASSERT_TRUE(own.errors.empty());
+  ASSERT_EQ(own.statements.size(), 3u);
+  EXPECT_EQ(own.statements[0].line, 2);
+
+  // A down section that does not parse is not read at all; a plain file keeps its statements.
+  EXPECT_TRUE(read("-- migrate:up\nSELECT 1;\n-- migrate:down\nTHIS IS NOT SQL;\n").errors.empty());
+  const SqlMigration plain = read("-- migrate things up\nALTER TABLE orders ADD COLUMN a int;\nDROP INDEX IF EXISTS i;\n");
+  ASSERT_EQ(plain.statements.size(), 2u);
+  EXPECT_EQ(plain.statements[0].block, 0);
+}
+
 TEST(SqlMigration, StatementsKeepTheLineAndColumnOfTheirFirstToken) {
   const SqlMigration m = read("-- a comment\n\nALTER TABLE orders ADD COLUMN a int;\n  /* c */ CREATE INDEX i ON orders (a);\n");
   ASSERT_TRUE(m.errors.empty());
