@@ -365,6 +365,25 @@ const std::string& serial_base(const std::string& spelling) {
   return serial != kSerial.end() ? serial->second : spelling;
 }
 
+// The name PostgreSQL gives an unnamed constraint (ChooseConstraintName, makeObjectName): the
+// table, every column joined by '_' (UNIQUE and FOREIGN KEY; a CHECK names one), and the label,
+// the longer of the first two clipped until the name fits NAMEDATALEN - 1 = 63 bytes.
+std::string constraint_name(const std::string& table, const std::vector<std::string>& columns, const std::string& label) {
+  std::string joined;
+  for (const std::string& column : columns) joined += (joined.empty() ? "" : "_") + column;
+  std::size_t name1 = table.size();
+  std::size_t name2 = joined.size();
+  const std::size_t overhead = label.size() + 1 + (joined.empty() ? 0 : 1);
+  const std::size_t available = overhead < 63 ? 63 - overhead : 0;
+  while (name1 + name2 > available && name1 + name2 > 0) {
+    if (name1 > name2) --name1;
+    else --name2;
+  }
+  std::string name = table.substr(0, name1);
+  if (!joined.empty()) name += "_" + joined.substr(0, name2);
+  return name + "_" + label;
+}
+
 class SchemaReader {
  public:
   SchemaReader(const std::string& text, const std::string& file, bool lenient)
@@ -591,20 +610,19 @@ class SchemaReader {
       return;
     }
     c.columns = keys;
-    const std::string first = keys.empty() ? "" : "_" + keys.front();
     if (type == "CONSTR_CHECK") {
       c.kind = ConstraintKind::check;
       c.check = source_.parenthesized(static_cast<std::size_t>(location), bound);
-      if (c.name.empty()) c.name = t.name + first + "_check";
+      if (c.name.empty()) c.name = constraint_name(t.name, keys.empty() ? std::vector<std::string>{} : std::vector<std::string>{keys.front()}, "check");
     } else if (type == "CONSTR_UNIQUE") {
       c.kind = ConstraintKind::unique;
-      if (c.name.empty()) c.name = t.name + first + "_key";
+      if (c.name.empty()) c.name = constraint_name(t.name, keys, "key");
     } else if (type == "CONSTR_FOREIGN") {
       c.kind = ConstraintKind::foreign_key;
       c.ref_table = relation_name(field(node, "pktable"));
       c.ref_columns = strings(field(node, "pk_attrs"));
       c.on_delete = on_delete_action(text_field(node, "fk_del_action"));
-      if (c.name.empty()) c.name = t.name + first + "_fkey";
+      if (c.name.empty()) c.name = constraint_name(t.name, keys, "fkey");
     } else {
       skip(fmt::format("constraint {}", type));
       return;

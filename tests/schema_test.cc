@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <string>
 
 #include "scenarios/loader.h"
@@ -471,6 +472,25 @@ TEST(SchemaTest, CommentsInAClauseAndAnIndexElementsOrderingAreNotPartOfTheExpre
   EXPECT_EQ(t.indexes[0].columns, (std::vector<std::string>{"abs(score)", "published"}));
   EXPECT_EQ(t.indexes[1].columns, (std::vector<std::string>{"lower(name)"}));
   EXPECT_EQ(t.indexes[2].columns, (std::vector<std::string>{"name || 'x'"}));  // written back in parentheses
+}
+
+// PostgreSQL names an unnamed UNIQUE or FOREIGN KEY after every column (lemmy's migrations rename
+// `comment_like_comment_id_user_id_key`), clipped to 63 bytes as makeObjectName clips it.
+TEST(SchemaTest, AnUnnamedConstraintIsNamedAsPostgresNamesIt) {
+  const std::string long_table(40, 't');
+  const SchemaSql read = read_schema_sql(
+      "CREATE TABLE p (a int, b int, PRIMARY KEY (a, b));\n"
+      "CREATE TABLE c (id serial PRIMARY KEY, comment_id int, user_id int CHECK (user_id > 0), UNIQUE (comment_id, user_id),\n"
+      "  FOREIGN KEY (comment_id, user_id) REFERENCES p (a, b));\n"
+      "CREATE TABLE " + long_table + " (id int PRIMARY KEY, " + std::string(30, 'x') + " int UNIQUE);\n",
+      "m.sql");
+  ASSERT_TRUE(read.errors.empty()) << read.errors.front().message;
+  std::set<std::string> names;
+  for (const TableSpec& t : read.tables) {
+    for (const ConstraintSpec& c : t.constraints) names.insert(c.name);
+  }
+  EXPECT_EQ(names, (std::set<std::string>{"c_comment_id_user_id_key", "c_comment_id_user_id_fkey", "c_user_id_check",
+                                          std::string(29, 't') + "_" + std::string(29, 'x') + "_key"}));
 }
 
 TEST(SchemaTest, TheOneTableFormIsWrittenAsBefore) {
