@@ -169,6 +169,9 @@ struct TableSpec {
   // indexes and constraints (a column's REFERENCES and a table's FOREIGN KEY are both
   // foreign_key constraints).
   std::vector<std::string> primary_key;
+  // The PRIMARY KEY constraint's name; empty = `<name>_pkey` (PostgreSQL keeps a constraint's
+  // name when its table is renamed: the reader sets it then).
+  std::string primary_key_name;
   std::vector<IndexSpec> indexes;
   std::vector<ConstraintSpec> constraints;
   std::string file;  // where it was declared (a schema file or the scenario), for messages

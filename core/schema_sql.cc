@@ -365,6 +365,14 @@ const std::string& serial_base(const std::string& spelling) {
   return serial != kSerial.end() ? serial->second : spelling;
 }
 
+}  // namespace
+
+std::string primary_key_name(const TableSpec& table) {
+  return table.primary_key_name.empty() ? table.name + "_pkey" : table.primary_key_name;
+}
+
+namespace {
+
 // The name PostgreSQL gives an unnamed constraint (ChooseConstraintName, makeObjectName): the
 // table, every column joined by '_' (UNIQUE and FOREIGN KEY; a CHECK names one), and the label,
 // the longer of the first two clipped until the name fits NAMEDATALEN - 1 = 63 bytes.
@@ -607,6 +615,7 @@ class SchemaReader {
     if (keys.empty()) keys = column;
     if (type == "CONSTR_PRIMARY") {
       t.primary_key = keys;
+      t.primary_key_name = c.name;
       return;
     }
     c.columns = keys;
@@ -766,6 +775,7 @@ class SchemaReader {
           if (c.ref_table == t->name) c.ref_table = to;
         }
       }
+      t->primary_key_name = primary_key_name(*t);  // the constraint keeps its name
       t->name = to;
     } else if (type == "OBJECT_COLUMN") {
       if (ColumnSpec* column = find_column(*t, from)) column->name = to;
@@ -783,6 +793,7 @@ class SchemaReader {
       for (ConstraintSpec& c : t->constraints) {
         if (c.name == from) c.name = to;
       }
+      if (from == primary_key_name(*t)) t->primary_key_name = to;
     }
   }
 
@@ -838,7 +849,7 @@ class SchemaReader {
     } else if (subtype == "AT_DropConstraint") {
       const auto before = t.constraints.size();
       std::erase_if(t.constraints, [&](const ConstraintSpec& c) { return c.name == column_name; });
-      if (column_name == t.name + "_pkey") t.primary_key.clear();
+      if (column_name == primary_key_name(t)) t.primary_key.clear();
       else if (before == t.constraints.size() && !bool_field(command, "missing_ok"))
         error_at(start_, fmt::format("DROP CONSTRAINT names constraint {}, which table {} does not have", column_name, t.name));
     } else if (subtype == "AT_AlterColumnType") {
@@ -1009,7 +1020,11 @@ std::string schema_sql_text(const SchemaSql& schema) {
     std::vector<std::string> elements = {"\"id\" bigint"};
     for (const ColumnSpec& c : t.columns) elements.push_back(column_sql(c, quote_identifier));
     const std::vector<std::string> key = t.primary_key.empty() ? std::vector<std::string>{"id"} : t.primary_key;
-    if (all_in(t, key)) elements.push_back(fmt::format("PRIMARY KEY ({})", quoted_columns(key)));
+    if (all_in(t, key)) {
+      const std::string name = primary_key_name(t);
+      elements.push_back(fmt::format("{}PRIMARY KEY ({})", name == t.name + "_pkey" ? "" : "CONSTRAINT " + quote_identifier(name) + " ",
+                                     quoted_columns(key)));
+    }
     text += fmt::format("CREATE TABLE {} (\n  {}\n);\n", quote_relation(t.name), fmt::join(elements, ",\n  "));
   }
   const auto table = [&](const std::string& name) {

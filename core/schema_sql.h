@@ -69,4 +69,7 @@ SchemaSql read_schema_sql(const std::string& text, const std::string& file, bool
 // constraint or index naming what the schema does not have is left out. Identifiers quoted.
 std::string schema_sql_text(const SchemaSql& schema);
 
+// The name of `table`'s PRIMARY KEY constraint: its own, or `<table>_pkey`.
+std::string primary_key_name(const TableSpec& table);
+
 }  // namespace rehearse

@@ -60,6 +60,7 @@ Table Table::created(const DdlStatement& create_table) {
   REHEARSE_ASSERT(create_table.kind == DdlStatement::Kind::create_table);
   Table table;
   table.name_ = create_table.table;
+  table.primary_key_name_ = create_table.table + "_pkey";
   table.columns_.push_back(Column{"id", ColumnType::bigint, true, true, ""});
   for (const ColumnSpec& column : create_table.table_columns) {
     REHEARSE_ASSERT(column.name != "id");
@@ -69,7 +70,8 @@ Table Table::created(const DdlStatement& create_table) {
   return table;
 }
 
-Table::Table(const TableSpec& spec) : name_(spec.name) {
+Table::Table(const TableSpec& spec)
+    : name_(spec.name), primary_key_name_(spec.primary_key_name.empty() ? spec.name + "_pkey" : spec.primary_key_name) {
   columns_.push_back(Column{"id", ColumnType::bigint, true, true});
   for (const auto& column : spec.columns) columns_.push_back(Column{column.name, column.type, true, false});
   // The schema's indexes and constraints (a UNIQUE constraint is backed by its unique index of
@@ -247,7 +249,7 @@ std::string Table::as_written_error(const DdlStatement& statement) const {
                  : "";
     case DdlStatement::Kind::drop_constraint:
     case DdlStatement::Kind::rename_constraint:
-      return constraint(statement.constraint) == nullptr && !statement.if_exists
+      return constraint(statement.constraint) == nullptr && statement.constraint != primary_key_name_ && !statement.if_exists
                  ? fmt::format("constraint \"{}\" of relation \"{}\" does not exist", statement.constraint, name_)
                  : "";
     default: return "";
@@ -278,6 +280,12 @@ bool Table::index_valid(const std::string& index) const {
 void Table::apply_constraint(const DdlStatement& statement) {
   auto found = std::find_if(constraints_.begin(), constraints_.end(),
                             [&statement](const ConstraintSpec& c) { return c.name == statement.constraint; });
+  if (found == constraints_.end() && !primary_key_name_.empty() && statement.constraint == primary_key_name_) {
+    // The primary key (the implicit `id` stays the rows' key in the simulator).
+    if (statement.kind == DdlStatement::Kind::rename_constraint) primary_key_name_ = statement.to;
+    if (statement.kind == DdlStatement::Kind::drop_constraint) primary_key_name_.clear();
+    if (statement.kind == DdlStatement::Kind::rename_constraint || statement.kind == DdlStatement::Kind::drop_constraint) return;
+  }
   switch (statement.kind) {
     case DdlStatement::Kind::add_check:
     case DdlStatement::Kind::add_foreign_key: {

@@ -101,6 +101,7 @@ class Table {
   static std::size_t index(std::int64_t id) { return static_cast<std::size_t>(id - 1); }
 
   std::string name_;
+  std::string primary_key_name_;  // its PRIMARY KEY constraint's ("" once dropped)
   std::vector<Column> columns_;  // index 0 is `id`, implicit: row slot = column index - 1
   std::vector<Row> rows_;
   std::vector<std::string> indexes_;

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "scenarios/loader.h"
+#include "sim/table.h"
 #include "scenarios/scenario_yaml.h"
 #include "tests/test_support.h"
 
@@ -491,6 +492,44 @@ TEST(SchemaTest, AnUnnamedConstraintIsNamedAsPostgresNamesIt) {
   }
   EXPECT_EQ(names, (std::set<std::string>{"c_comment_id_user_id_key", "c_comment_id_user_id_fkey", "c_user_id_check",
                                           std::string(29, 't') + "_" + std::string(29, 'x') + "_key"}));
+}
+
+// A table's rename keeps its primary key's name (lemmy's split_user_table_2 renames
+// community_user_ban, then its constraint community_user_ban_pkey): the reader and writer keep it,
+// and the simulated table knows the key by that name.
+TEST(SchemaTest, ThePrimaryKeyKeepsItsNameAcrossATableRename) {
+  const SchemaSql read = read_schema_sql(
+      "CREATE TABLE ban (id serial PRIMARY KEY, who int);\n"
+      "CREATE TABLE named (k int, CONSTRAINT named_key_here PRIMARY KEY (k));\n"
+      "ALTER TABLE ban RENAME TO person_ban;\n",
+      "m.sql");
+  ASSERT_TRUE(read.errors.empty()) << read.errors.front().message;
+  ASSERT_EQ(read.tables.size(), 2u);
+  EXPECT_EQ(primary_key_name(read.tables[0]), "ban_pkey");
+  EXPECT_EQ(primary_key_name(read.tables[1]), "named_key_here");
+  const std::string written = schema_sql_text(read);
+  EXPECT_NE(written.find("CONSTRAINT \"ban_pkey\" PRIMARY KEY"), std::string::npos) << written;
+  const SchemaSql again = read_schema_sql(written + "ALTER TABLE person_ban RENAME CONSTRAINT ban_pkey TO person_ban_pkey;\n", "w.sql");
+  ASSERT_TRUE(again.errors.empty()) << again.errors.front().message;
+  EXPECT_EQ(primary_key_name(again.tables[0]), "person_ban_pkey");
+  EXPECT_EQ(schema_sql_text(again).find("CONSTRAINT \"person_ban_pkey\""), std::string::npos);  // the default name again
+
+  sim::Table table(read.tables[0]);
+  DdlStatement rename;
+  rename.kind = DdlStatement::Kind::rename_constraint;
+  rename.table = "person_ban";
+  rename.constraint = "ban_pkey";
+  rename.to = "person_ban_pkey";
+  rename.as_written = true;
+  EXPECT_EQ(table.as_written_error(rename), "");
+  table.apply(rename);
+  EXPECT_NE(table.as_written_error(rename), "");  // ban_pkey is gone
+  DdlStatement drop;
+  drop.kind = DdlStatement::Kind::drop_constraint;
+  drop.table = "person_ban";
+  drop.constraint = "person_ban_pkey";
+  drop.as_written = true;
+  EXPECT_EQ(table.as_written_error(drop), "");
 }
 
 TEST(SchemaTest, TheOneTableFormIsWrittenAsBefore) {
