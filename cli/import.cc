@@ -12,10 +12,12 @@
 // needs: DIR/NAME.yaml, the migration copied to DIR/migrations/, its schema in DIR/schemas/.
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -61,6 +63,32 @@ std::optional<Format> format_of(const fs::path& path) {
 
 // Orders file names as a person reads them: digit runs by value (V2 before V10), the rest by
 // character.
+// A Flyway versioned migration's version (`V1_2__x.sql`, `V1.2__x.sql`: {1, 2}); none for
+// another name.
+std::optional<std::vector<std::uint64_t>> flyway_version(const std::string& name) {
+  const std::size_t end = name.find("__");
+  if (name.size() < 2 || name[0] != 'V' || end == std::string::npos || end < 2) return std::nullopt;
+  std::vector<std::uint64_t> parts;
+  std::uint64_t part = 0;
+  bool digits = false;
+  for (std::size_t i = 1; i < end; ++i) {
+    const char c = name[i];
+    if (std::isdigit(static_cast<unsigned char>(c))) {
+      part = part * 10 + static_cast<std::uint64_t>(c - '0');
+      digits = true;
+    } else if ((c == '.' || c == '_') && digits) {
+      parts.push_back(part);
+      part = 0;
+      digits = false;
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (!digits) return std::nullopt;
+  parts.push_back(part);
+  return parts;
+}
+
 bool natural_less(const std::string& a, const std::string& b) {
   std::size_t i = 0, j = 0;
   while (i < a.size() && j < b.size()) {
@@ -233,7 +261,16 @@ class Importer {
           }
         }
         auto key = [](const Migration& m) { return m.label.empty() ? m.path.filename().string() : m.label; };
-        std::sort(found.begin(), found.end(), [&key](const Migration& a, const Migration& b) { return natural_less(key(a), key(b)); });
+        // Flyway applies its versioned migrations by version (V1 < V1.1 < V2), then its
+        // repeatable ones (R__name.sql).
+        auto repeatable = [&key](const Migration& m) { return key(m).rfind("R__", 0) == 0; };
+        std::sort(found.begin(), found.end(), [&](const Migration& a, const Migration& b) {
+          if (repeatable(a) != repeatable(b)) return repeatable(b);
+          const std::optional<std::vector<std::uint64_t>> va = flyway_version(key(a));
+          const std::optional<std::vector<std::uint64_t>> vb = flyway_version(key(b));
+          if (va && vb && *va != *vb) return *va < *vb;
+          return natural_less(key(a), key(b));
+        });
         if (found.empty()) {
           std::cerr << "rehearse: import: " << input << ": no migration files (" << (forced == Format::sql ? ".sql" : forced == Format::pgroll ? ".json, .yaml, .yml" : ".sql, .json, .yaml, .yml") << ") in the directory, nor directories holding one (up.sql, migration.sql)\n";
           return false;

@@ -137,6 +137,26 @@ TEST(Import, ADirectoryPerMigrationAndAToolsDownSection) {
   EXPECT_EQ(testing::run_rehearse("check " + out).exit_code, 0);
 }
 
+// Flyway runs its versioned migrations by version (1 < 1.1, where the names sort 1.1 first), then
+// its repeatable ones (R__), whatever their names.
+TEST(Import, FlywaysRepeatableMigrationsComeAfterTheVersionedOnes) {
+  const std::string in = fresh_dir("import-flyway-in");
+  write_text(in + "/R__orders_view.sql", "CREATE OR REPLACE VIEW orders_view AS SELECT id FROM orders;\n");
+  write_text(in + "/V1__create.sql", "CREATE TABLE orders (id bigserial PRIMARY KEY, amount int);\n");
+  write_text(in + "/V1.1__amount_cents.sql", "ALTER TABLE orders ADD COLUMN amount_cents bigint;\n");
+  write_text(in + "/U1.1__amount_cents.sql", "ALTER TABLE orders DROP COLUMN amount_cents;\n");
+  const std::string out = fresh_dir("import-flyway");
+  const testing::CommandResult imported = testing::run_rehearse("import " + in + " --out " + out);
+  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+  EXPECT_NE(imported.err.find("3 of 3 migrations written"), std::string::npos) << imported.err;
+  const std::size_t create = imported.out.find("v1--create.yaml");
+  const std::size_t cents = imported.out.find("v1-1--amount-cents.yaml");
+  const std::size_t view = imported.out.find("r--orders-view.yaml");
+  ASSERT_TRUE(create != std::string::npos && cents != std::string::npos && view != std::string::npos) << imported.out;
+  EXPECT_LT(create, cents) << imported.out;
+  EXPECT_LT(cents, view) << imported.out;
+}
+
 TEST(Import, BadArgumentsAreExitTwoAndAnUnreachableDatabaseExitThree) {
   const std::string out = fresh_dir("import-bad");
   EXPECT_EQ(testing::run_rehearse("import /no/such/dir --out " + out).exit_code, 2);
