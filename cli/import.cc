@@ -407,8 +407,9 @@ class Importer {
       fs::remove(schema_path);
       fs::remove(copy);
       // What the migration does still shapes the schema the later ones meet, as far as it can be read.
-      if (m.format == Format::sql && read_schema_sql(up_sections(*migration), m.path.string(), true).errors.empty()) {
-        schema_ += up_sections(*migration) + "\n;\n";
+      if (m.format == Format::sql) {
+        const std::string up = up_sections(*migration);
+        if (read_schema_sql(up, m.path.string(), true).errors.empty()) schema_ += up + "\n;\n";
       }
       return false;
     }

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "core/assert.h"
+#include "core/schema_sql.h"
 
 namespace rehearse::sim {
 
@@ -70,8 +71,7 @@ Table Table::created(const DdlStatement& create_table) {
   return table;
 }
 
-Table::Table(const TableSpec& spec)
-    : name_(spec.name), primary_key_name_(spec.primary_key_name.empty() ? spec.name + "_pkey" : spec.primary_key_name) {
+Table::Table(const TableSpec& spec) : name_(spec.name), primary_key_name_(primary_key_name(spec)) {
   columns_.push_back(Column{"id", ColumnType::bigint, true, true});
   for (const auto& column : spec.columns) columns_.push_back(Column{column.name, column.type, true, false});
   // The schema's indexes and constraints (a UNIQUE constraint is backed by its unique index of
@@ -280,11 +280,11 @@ bool Table::index_valid(const std::string& index) const {
 void Table::apply_constraint(const DdlStatement& statement) {
   auto found = std::find_if(constraints_.begin(), constraints_.end(),
                             [&statement](const ConstraintSpec& c) { return c.name == statement.constraint; });
-  if (found == constraints_.end() && !primary_key_name_.empty() && statement.constraint == primary_key_name_) {
-    // The primary key (the implicit `id` stays the rows' key in the simulator).
-    if (statement.kind == DdlStatement::Kind::rename_constraint) primary_key_name_ = statement.to;
-    if (statement.kind == DdlStatement::Kind::drop_constraint) primary_key_name_.clear();
-    if (statement.kind == DdlStatement::Kind::rename_constraint || statement.kind == DdlStatement::Kind::drop_constraint) return;
+  const bool rename = statement.kind == DdlStatement::Kind::rename_constraint;
+  if (found == constraints_.end() && !primary_key_name_.empty() && statement.constraint == primary_key_name_ &&
+      (rename || statement.kind == DdlStatement::Kind::drop_constraint)) {
+    primary_key_name_ = rename ? statement.to : "";  // the implicit `id` stays the rows' key in the simulator
+    return;
   }
   switch (statement.kind) {
     case DdlStatement::Kind::add_check:
