@@ -140,7 +140,7 @@ struct DdlStatement {
     opaque_sql,
     // A SQL migration file's statements run as written (core/sql_migration.h) add these:
     create_trigger,  // CREATE TRIGGER ... ON table (SHARE ROW EXCLUSIVE)
-    dml,             // an UPDATE / INSERT / DELETE / SELECT of the file (`dml` says which)
+    dml,             // an UPDATE / INSERT / DELETE / TRUNCATE / SELECT of the file (`dml` says which)
     catalog,         // a statement that locks no table (SET, CREATE TYPE / EXTENSION / FUNCTION, GRANT, ...)
     transaction,     // a BEGIN ... COMMIT block (or one statement of several actions): `steps` in one transaction
   };
@@ -181,7 +181,8 @@ struct DdlStatement {
   bool not_null = false;               // add_column: NOT NULL
   bool rewrites = true;                // alter_column_type: false when the change is binary-coercible
   std::string using_sql;               // alter_column_type: USING expression as written; empty = a plain cast
-  std::string dml;                     // dml: UPDATE | INSERT | DELETE | SELECT
+  std::string dml;                     // dml: UPDATE | INSERT | DELETE | TRUNCATE | SELECT
+  std::string where_sql;               // dml UPDATE / DELETE: its WHERE condition as written; empty = none (every row)
   std::vector<std::pair<std::string, std::string>> assignments;  // dml UPDATE: column = expression, as written
   std::int64_t low_id = 0;             // dml: WHERE id BETWEEN low_id AND high_id; high_id < low_id = every row
   std::int64_t high_id = -1;

@@ -50,11 +50,14 @@ std::string quoted_relation(const std::string& name) {
   return fmt::format("\"{}\".\"{}\"", name.substr(0, dot), name.substr(dot + 1));
 }
 
-// Every RangeVar of a parse tree: the relations a statement names.
+// Every RangeVar of a parse tree: the relations a statement names. A node's field of type
+// RangeVar (DeleteStmt.relation, ClusterStmt.relation, ...) is not wrapped in {"RangeVar": ...}
+// as a list item is: it is known by its `relname`.
 void range_vars(const Json& node, std::vector<std::string>& out) {
   if (node.is_object()) {
     for (auto it = node.begin(); it != node.end(); ++it) {
-      if (it.key() == "RangeVar" && it->is_object()) {
+      const bool unwrapped = it->is_object() && it->contains("relname");
+      if ((it.key() == "RangeVar" || unwrapped) && it->is_object()) {
         const std::string name = relation_name(*it);
         if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
       } else if (it->is_structured()) {
@@ -372,6 +375,8 @@ class Reader {
     if (node_kind == "UpdateStmt") return update(node, s);
     if (node_kind == "InsertStmt" || node_kind == "DeleteStmt" || node_kind == "SelectStmt") return dml(node_kind, node, s);
     if (node_kind == "CommentStmt") return comment(node, s);
+    if (node_kind == "TruncateStmt") return truncate(node, s);
+    if (node_kind == "CreateTableAsStmt") return create_table_as(node, s);
     if (node_kind == "DoStmt") return opaque_by_text(s, "a DO block's body is not analysed");
     if (node_kind == "CreateFunctionStmt") {
       if (!tables_in_text(s.text).empty()) return opaque_by_text(s, "a function body that names tables is not analysed");
@@ -711,9 +716,10 @@ class Reader {
   }
 
   void drop(const Json& node, SqlStatement& s) {
-    const std::string type = text_field(node, "removeType");
+    std::string type = text_field(node, "removeType");
     const bool missing_ok = bool_field(node, "missing_ok");
     const bool concurrent = bool_field(node, "concurrent");
+    if (type == "OBJECT_MATVIEW" && created_here(node)) type = "OBJECT_TABLE";  // one create_table_as made
     if (type != "OBJECT_INDEX" && type != "OBJECT_TABLE" && type != "OBJECT_TRIGGER") {
       s.effect = SqlEffect::catalog_only;  // a type, function, sequence, view, schema, extension
       return;
@@ -792,17 +798,83 @@ class Reader {
     s.effect = SqlEffect::ddl;
   }
 
+  // The text of an expression of the statement, up to `stops`. Its first token may follow
+  // parentheses that open it (`(a + 1) * 2`, `(a = 1) OR b`): they are its own.
+  std::string expression_text(const Json& expression, const std::vector<std::string>& stops) const {
+    std::size_t at = static_cast<std::size_t>(std::max(first_location(expression), 0));
+    for (std::size_t before = at; before > start_;) {
+      const char c = text_[--before];
+      if (c == '(') at = before;
+      else if (!std::isspace(static_cast<unsigned char>(c))) break;
+    }
+    return clause(text_, at, end_, stops);
+  }
+
   void update(const Json& node, SqlStatement& s) {
     DdlStatement update = ddl(DdlStatement::Kind::dml, relation_name(field(node, "relation")));
     update.dml = "UPDATE";
     for (const Json& target : field(node, "targetList")) {
       const Json& res = field(target, "ResTarget");
-      const auto at = static_cast<std::size_t>(std::max(first_location(field(res, "val")), 0));
-      update.assignments.emplace_back(text_field(res, "name"), clause(text_, at, end_, {"where", "from", "returning"}));
+      update.assignments.emplace_back(text_field(res, "name"), expression_text(field(res, "val"), {"where", "from", "returning"}));
     }
-    id_range(field(node, "whereClause"), update);
+    where(node, update);
     s.effect = SqlEffect::ddl;
     s.ddl.push_back(update);
+  }
+
+  // An UPDATE's or DELETE's WHERE: its text (the simulator evaluates it per row when rehearse's
+  // expression subset reads it) and the id range it bounds, if it does.
+  void where(const Json& node, DdlStatement& statement) const {
+    const Json& condition = field(node, "whereClause");
+    if (!condition.is_object() || condition.empty()) return;
+    statement.where_sql = expression_text(condition, {"returning"});
+    id_range(condition, statement);
+  }
+
+  // CREATE MATERIALIZED VIEW v AS SELECT ... / CREATE TABLE v AS SELECT ...: a new relation the
+  // later statements can index, refresh and drop (in the simulation a table of no rows and no
+  // column but `id`: what its query returns is not known), and ACCESS SHARE on every table its
+  // query reads, as PostgreSQL's SELECT takes -- not the ACCESS EXCLUSIVE an opaque statement
+  // is assumed to take.
+  void create_table_as(const Json& node, SqlStatement& s) {
+    const std::string table = relation_name(field(field(node, "into"), "rel"));
+    DdlStatement create = ddl(DdlStatement::Kind::create_table, table);
+    create.if_exists = bool_field(node, "if_not_exists");
+    tables_[table].column_types["id"] = "bigint";
+    as_created_.insert(table);
+    s.ddl.push_back(create);
+    std::vector<std::string> read;
+    range_vars(field(node, "query"), read);
+    for (const std::string& source : read) {
+      if (source == table || tables_.count(source) == 0) continue;  // a view, or a table the schema does not show
+      DdlStatement select = ddl(DdlStatement::Kind::dml, source);
+      select.dml = "SELECT";
+      s.ddl.push_back(select);
+    }
+    s.effect = SqlEffect::ddl;
+    s.if_exists = create.if_exists;
+    s.idempotent_form = true;
+  }
+
+  // Whether every relation a DROP names was made by a CREATE ... AS of the file.
+  bool created_here(const Json& node) const {
+    for (const Json& object : field(node, "objects")) {
+      const std::vector<std::string> parts = strings(field(field(object, "List"), "items"));
+      if (parts.empty() || as_created_.count(qualified(parts)) == 0) return false;
+    }
+    return true;
+  }
+
+  // TRUNCATE t [, u ...]: every table it names loses its rows, under ACCESS EXCLUSIVE.
+  void truncate(const Json& node, SqlStatement& s) {
+    std::vector<std::string> tables;
+    range_vars(field(node, "relations"), tables);
+    for (const std::string& table : tables) {
+      DdlStatement statement = ddl(DdlStatement::Kind::dml, table);
+      statement.dml = "TRUNCATE";
+      s.ddl.push_back(statement);
+    }
+    s.effect = SqlEffect::ddl;
   }
 
   // `WHERE id BETWEEN a AND b` (or id >= a AND id <= / < b): the rows an UPDATE batch touches.
@@ -851,17 +923,27 @@ class Reader {
 
   void dml(const std::string& node_kind, const Json& node, SqlStatement& s) {
     std::vector<std::string> tables;
+    // The target of an INSERT or DELETE is its `relation`, a RangeVar the parse tree does not
+    // wrap (range_vars finds only the wrapped ones: FROM, USING, subqueries).
+    if (const Json& target = field(node, "relation"); target.is_object() && !target.empty()) tables.push_back(relation_name(target));
     range_vars(node, tables);
     if (tables.empty()) {  // SELECT set_config(...), SELECT pg_sleep(1): no table
       s.effect = SqlEffect::catalog_only;
       return;
     }
     s.effect = SqlEffect::ddl;
+    // A view, or a table the schema does not show, takes no lock of the simulation.
+    std::erase_if(tables, [this](const std::string& table) { return tables_.count(table) == 0; });
+    if (tables.empty()) {
+      s.effect = SqlEffect::catalog_only;
+      return;
+    }
     for (const std::string& table : tables) {
+      // INSERT ... SELECT / DELETE ... USING read the other tables they name.
       DdlStatement statement = ddl(DdlStatement::Kind::dml, table);
       statement.dml = node_kind == "InsertStmt" ? "INSERT" : node_kind == "DeleteStmt" ? "DELETE" : "SELECT";
-      // INSERT ... SELECT / DELETE ... USING read the other tables they name.
       if (table != tables.front()) statement.dml = "SELECT";
+      if (statement.dml == "DELETE") where(node, statement);
       s.ddl.push_back(statement);
     }
   }
@@ -932,6 +1014,7 @@ class Reader {
   SqlMigration out_;
   std::map<std::string, KnownTable> tables_;
   std::map<std::string, std::string> index_tables_;  // index -> its table
+  std::set<std::string> as_created_;  // relations a CREATE [MATERIALIZED VIEW | TABLE] ... AS of the file made
   std::size_t start_ = 0;
   std::size_t end_ = 0;
   int block_ = 0;

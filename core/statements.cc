@@ -93,6 +93,10 @@ std::vector<StatementModel> build_models() {
       on_table(K::update, "UPDATE", kRowExclusive, W::rows_written, "statement_base_us", "update_per_row_us"),
       on_table(K::select, "SELECT", kAccessShare, W::rows_read, "app_read_us"),
       on_table(K::insert, "INSERT", kRowExclusive, W::rows_written, "statement_base_us", "insert_per_row_us"),
+      // A DELETE visits the rows an UPDATE would (priced as one); TRUNCATE swaps the table's
+      // files under ACCESS EXCLUSIVE without reading a row.
+      on_table(K::delete_rows, "DELETE", kRowExclusive, W::rows_written, "statement_base_us", "update_per_row_us"),
+      alter(K::truncate, "TRUNCATE"),
       alter(K::set_replica_identity, "SET REPLICA IDENTITY"),
       on_table(K::comment_on_table, "COMMENT ON TABLE", kShareUpdateExclusive, W::catalog_only, "ddl_us"),
       on_table(K::comment_on_column, "COMMENT ON COLUMN", kShareUpdateExclusive, W::catalog_only, "ddl_us"),
@@ -230,6 +234,8 @@ StatementKind statement_kind(const DdlStatement& statement) {
     case D::create_trigger: return StatementKind::create_trigger;
     case D::dml:
       if (statement.dml == "SELECT") return StatementKind::select;
+      if (statement.dml == "DELETE") return StatementKind::delete_rows;
+      if (statement.dml == "TRUNCATE") return StatementKind::truncate;
       return statement.dml == "INSERT" ? StatementKind::insert : StatementKind::update;
     case D::catalog:
     case D::transaction: return StatementKind::catalog_only;

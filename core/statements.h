@@ -54,6 +54,8 @@ enum class StatementKind {
   update,                              // UPDATE t SET ... WHERE id BETWEEN ... (a backfill batch, an application write)
   select,                              // SELECT ... FROM t (an application read, a checksum window)
   insert,                              // INSERT INTO t ...
+  delete_rows,                         // DELETE FROM t [WHERE ...]
+  truncate,                            // TRUNCATE t
   set_replica_identity,                // ALTER TABLE t REPLICA IDENTITY FULL
   comment_on_table,                    // COMMENT ON TABLE t IS '...'
   comment_on_column,                   // COMMENT ON COLUMN t.c IS '...'

@@ -22,14 +22,15 @@ namespace {
 constexpr TimeUs kBuggifyReplicaStallMaxUs = 3 * kSec;  // the longest BUGGIFY replica stall
 
 // The rows a committed DDL ships to the replicas: a rewrite's every row (a type change, a volatile
-// default), a SQL file's UPDATE its rows, anything else one catalog change.
+// default), a SQL file's UPDATE or DELETE the rows it takes, anything else (TRUNCATE too) one
+// catalog change. Of the table before the statement applies.
 std::int64_t replicated_rows(const DdlStatement& statement, const Table& table) {
   if (statement.kind == DdlStatement::Kind::alter_column_type) return statement.rewrites ? table.row_count() : 1;
   if (!statement.as_written) return 1;
   if (statement.kind == DdlStatement::Kind::add_column && statement.volatile_default) return table.row_count();
-  if (statement.kind == DdlStatement::Kind::dml && statement.dml == "UPDATE") {
-    if (statement.high_id < statement.low_id) return table.row_count();
-    return std::max<std::int64_t>(1, std::min(table.row_count(), statement.high_id) - std::max<std::int64_t>(1, statement.low_id) + 1);
+  if (statement.kind == DdlStatement::Kind::dml && (statement.dml == "UPDATE" || statement.dml == "DELETE")) {
+    const auto taken = static_cast<std::int64_t>(table.dml_rows(statement).rows.size());
+    return statement.where_sql.empty() && statement.high_id < statement.low_id ? taken : std::max<std::int64_t>(1, taken);
   }
   return 1;
 }
@@ -719,9 +720,10 @@ void SimDatabase::finish_ddl(TableState& table, const DdlStatement& statement, c
     respond(change_table_set(table, statement));
     return;
   }
+  const std::int64_t shipped = replicated_rows(statement, table.data);
   table.data.apply(statement);
   if (statement.kind != DdlStatement::Kind::dml) invalidate_sessions(table);
-  replicate(replicated_rows(statement, table.data), table.data.name(), [statement](Table& copy) { copy.apply(statement); });
+  replicate(shipped, table.data.name(), [statement](Table& copy) { copy.apply(statement); });
   respond(Status::ok());
 }
 
@@ -922,9 +924,10 @@ void SimDatabase::apply_committed(const DdlStatement& step) {
     REHEARSE_ASSERT(changed.is_ok());  // transaction_error tried it first
     return;
   }
+  const std::int64_t shipped = replicated_rows(step, table->data);
   table->data.apply(step);
   if (step.kind != DdlStatement::Kind::dml) invalidate_sessions(*table);
-  replicate(replicated_rows(step, table->data), table->data.name(), [step](Table& copy) { copy.apply(step); });
+  replicate(shipped, table->data.name(), [step](Table& copy) { copy.apply(step); });
 }
 
 // The table a foreign-key constraint of `table` references ("" when it has no such constraint).
@@ -1413,7 +1416,7 @@ void SimDatabase::apply_app_write(TableState& table, const AppWrite& write, AppW
       primary.set_cell(id, index, primary.evaluate_on(d.up, id));  // the trigger
     }
   }
-  if (inserted) primary.fill_defaults(id);  // a SQL file's DEFAULTs (none in the compiled plans)
+  if (inserted) primary.fill_defaults(id);  // the DEFAULTs of the columns it leaves out
   primary.set_writer(id, new_code ? Writer::new_code : Writer::old_code);
   replicate_row(primary.name(), id, primary.version(id));
   result.row_id = id;

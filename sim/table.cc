@@ -101,7 +101,7 @@ void Table::apply(const DdlStatement& statement) {
     case DdlStatement::Kind::add_column: {
       if (index >= 0) return;
       columns_.push_back(Column{statement.column, statement.type, true, statement.not_null, statement.default_sql,
-                                statement.as_written && !statement.default_sql.empty()});
+                                !statement.default_sql.empty()});
       if (statement.default_sql.empty()) return;
       const Value value = default_value(statement);
       const int added = static_cast<int>(columns_.size()) - 1;
@@ -155,7 +155,7 @@ void Table::apply(const DdlStatement& statement) {
     case DdlStatement::Kind::drop_default:
       if (index > 0) {
         columns_[static_cast<std::size_t>(index)].default_sql = statement.default_sql;
-        if (statement.as_written) columns_[static_cast<std::size_t>(index)].default_on_insert = !statement.default_sql.empty();
+        columns_[static_cast<std::size_t>(index)].default_on_insert = !statement.default_sql.empty();
       }
       return;
     case DdlStatement::Kind::add_check:
@@ -175,32 +175,86 @@ void Table::apply(const DdlStatement& statement) {
     case DdlStatement::Kind::create_trigger:
     case DdlStatement::Kind::catalog:
     case DdlStatement::Kind::transaction: return;  // the database's, or not analysed
-    case DdlStatement::Kind::dml: apply_update(statement); return;
+    case DdlStatement::Kind::dml: apply_dml(statement); return;
   }
 }
 
-// A SQL file's UPDATE: each assignment evaluated on every row of its id range (its data effect
-// when rehearse's expression subset reads the expression; otherwise the rows stay as they are).
-// INSERT, DELETE and SELECT change no row of the simulated table.
-void Table::apply_update(const DdlStatement& statement) {
-  if (statement.dml != "UPDATE") return;
+// The rows a SQL file's UPDATE or DELETE takes: its id range, narrowed by its WHERE when
+// rehearse's expression subset reads the condition (a row is taken when it is TRUE, as in
+// PostgreSQL: NULL and FALSE leave it). `known` is false when the subset does not read the
+// condition (a subquery, another table's column, LIKE, ...): `rows` is then the whole id range.
+Table::DmlRows Table::dml_rows(const DdlStatement& statement) const {
+  const bool ranged = statement.high_id >= statement.low_id;
+  const std::int64_t low = ranged ? std::max<std::int64_t>(1, statement.low_id) : 1;
+  const std::int64_t high = ranged ? std::min(row_count(), statement.high_id) : row_count();
+  std::optional<Expr> condition;
+  DmlRows taken;
+  if (!statement.where_sql.empty()) {
+    ExprParseError error;
+    condition = parse_expression(fmt::format("CAST(({}) AS boolean)", statement.where_sql), live_column_types(), &error);
+    taken.known = condition.has_value();
+  }
+  for (std::int64_t id = low; id <= high; ++id) {
+    if (condition) {
+      const EvalResult where = evaluate_checked(*condition, id);
+      if (!where.ok || where.value.is_null() || !where.value.as_bool()) continue;
+    }
+    taken.rows.push_back(id);
+  }
+  return taken;
+}
+
+ColumnTypes Table::live_column_types() const {
   ColumnTypes types;
   for (const Column& column : columns_) {
     if (column.live) types[column.name] = column.type;
   }
-  const std::int64_t low = statement.high_id < statement.low_id ? 1 : std::max<std::int64_t>(1, statement.low_id);
-  const std::int64_t high = statement.high_id < statement.low_id ? row_count() : std::min(row_count(), statement.high_id);
+  return types;
+}
+
+// A SQL file's DML, its data effect:
+// - UPDATE: each assignment evaluated on every row it takes (every row of its id range when its
+//   WHERE is outside the expression subset), when the subset reads the SET expression;
+//   otherwise the rows stay as they are.
+// - TRUNCATE, and a DELETE whose rows are known: the rows go when they are every row, or the
+//   table's last ones (ids stay dense: a row from the middle stays, the simulated table has no
+//   holes); a DELETE whose WHERE the subset does not read removes nothing.
+// - INSERT and SELECT change no row of the simulated table.
+void Table::apply_dml(const DdlStatement& statement) {
+  if (statement.dml == "TRUNCATE") {
+    rows_.clear();
+    return;
+  }
+  if (statement.dml != "UPDATE" && statement.dml != "DELETE") return;
+  const DmlRows taken = dml_rows(statement);
+  if (statement.dml == "DELETE") {
+    if (!taken.known || taken.rows.empty()) return;
+    // Rows k..n, all of them: the table keeps rows 1..k-1.
+    const std::int64_t first = taken.rows.front();
+    if (taken.rows.back() == row_count() && static_cast<std::int64_t>(taken.rows.size()) == row_count() - first + 1) {
+      rows_.resize(static_cast<std::size_t>(first - 1));
+    }
+    return;
+  }
+  // Every SET expression reads the row as it was before the statement (SET a = b, b = a swaps).
+  const ColumnTypes types = live_column_types();
+  std::vector<std::pair<int, Expr>> sets;
   for (const auto& [column, text] : statement.assignments) {
     const int target = column_index(column);
     if (target <= 0) continue;
     ExprParseError error;
-    const std::optional<Expr> expr =
+    std::optional<Expr> expr =
         parse_expression(fmt::format("CAST(({}) AS {})", text, to_string(columns_[static_cast<std::size_t>(target)].type)), types, &error);
-    if (!expr) continue;
-    for (std::int64_t id = low; id <= high; ++id) {
-      EvalResult result = evaluate_checked(*expr, id);
-      if (result.ok) set_cell(id, target, std::move(result.value));
+    if (expr) sets.emplace_back(target, std::move(*expr));
+  }
+  std::vector<std::pair<int, Value>> values;
+  for (const std::int64_t id : taken.rows) {
+    values.clear();
+    for (const auto& [target, expr] : sets) {
+      EvalResult result = evaluate_checked(expr, id);
+      if (result.ok) values.emplace_back(target, std::move(result.value));
     }
+    for (auto& [target, value] : values) set_cell(id, target, std::move(value));
   }
 }
 

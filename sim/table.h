@@ -22,8 +22,8 @@ class Table {
     bool live = true;      // false once dropped
     bool not_null = false;
     std::string default_sql;  // the DEFAULT as written; empty = none
-    // Set by a SQL file's statement run as written: an INSERT that leaves the column out gets
-    // its DEFAULT (the compiled plans' columns are filled by backfill and trigger instead).
+    // An INSERT that leaves the column out gets its DEFAULT (a SQL file's, or a compiled plan's
+    // ADD COLUMN ... DEFAULT: pgroll's `default`), as PostgreSQL fills it before any trigger.
     bool default_on_insert = false;
   };
 
@@ -86,6 +86,12 @@ class Table {
   // The comment on `column` ("" = the table's); "" when none.
   std::string comment(const std::string& column) const;
 
+  // The rows a SQL file's UPDATE or DELETE takes (sim/table.cc).
+  struct DmlRows {
+    std::vector<std::int64_t> rows;
+    bool known = true;  // false: its WHERE is outside the expression subset, `rows` is its id range
+  };
+  DmlRows dml_rows(const DdlStatement& statement) const;
   // Evaluates `expr` over row `id` (columns by name); NULL when evaluation fails.
   Value evaluate_on(const Expr& expr, std::int64_t id) const;
   // The same, with the error when evaluation fails (division by zero, a bad cast, ...).
@@ -106,7 +112,8 @@ class Table {
   std::vector<Row> rows_;
   std::vector<std::string> indexes_;
   void apply_constraint(const DdlStatement& statement);
-  void apply_update(const DdlStatement& statement);
+  void apply_dml(const DdlStatement& statement);
+  ColumnTypes live_column_types() const;
   void rename_in_constraints(const std::string& from, const std::string& to);
   std::string check_error(const ConstraintSpec& check, const std::string& table) const;
   std::string duplicate_error(const std::string& index, const std::vector<std::string>& columns, const std::string& predicate) const;
