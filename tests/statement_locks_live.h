@@ -130,6 +130,8 @@ class StatementLocksCheck {
         {"update (a backfill batch)", K::update, "UPDATE orders SET amount = amount + 1 WHERE id BETWEEN 1 AND 100", orders},
         {"select", K::select, "SELECT count(*) FROM orders WHERE id = 5", orders},
         {"insert", K::insert, "INSERT INTO orders (id, amount, note, parent_id, flag) VALUES (5001, 1, 'x', 1, 1)", orders},
+        {"delete", K::delete_rows, "DELETE FROM orders WHERE id BETWEEN 1 AND 10", orders},
+        {"truncate", K::truncate, "TRUNCATE orders", orders},
         {"set replica identity", K::set_replica_identity, alter("REPLICA IDENTITY FULL"), orders},
         {"comment on table", K::comment_on_table, "COMMENT ON TABLE orders IS 'checked'", orders},
         {"comment on column", K::comment_on_column, "COMMENT ON COLUMN orders.amount IS 'checked'", orders},
@@ -278,6 +280,13 @@ class StatementLocksCheck {
     if (c.kind == StatementKind::create_table || c.kind == StatementKind::drop_table) return;  // no table before / after
     const bool rewritten = before.first != after.first;
     const bool scanned = std::stoll(after.second) > std::stoll(before.second);
+    if (c.kind == StatementKind::truncate) {
+      // A new, empty file, no row copied (priced as catalog work). pg_stat_xact_user_tables
+      // counts a sequential scan for it all the same (one on a bare table, measured on 15.x):
+      // not a scan of rows, so not checked.
+      EXPECT_TRUE(rewritten) << c.label << ": filenode " << before.first << " -> " << after.first;
+      return;
+    }
     EXPECT_EQ(rewritten, work == TableWork::rewrite) << c.label << ": filenode " << before.first << " -> " << after.first;
     EXPECT_EQ(scanned, work != TableWork::catalog_only) << c.label << ": sequential scans " << before.second << " -> " << after.second;
   }
