@@ -295,7 +295,7 @@ class Reader {
     } else {
       const Json tree = Json::parse(result.parse_tree);  // libpg_query writes valid JSON
       for (const Json& raw : field(tree, "stmts")) statement(raw);
-      if (tool.marked && tool.in_transaction) wrap_in_transaction(tool.up_line, tool.up_end_line);
+      wrap_in_transactions(tool.transactions);
     }
     pg_query_free_parse_result(result);
     return std::move(out_);
@@ -336,31 +336,39 @@ class Reader {
     out_.statements.push_back(std::move(s));
   }
 
-  // The transaction a migration tool runs the up section in (ToolSections): a BEGIN at its
-  // marker and a COMMIT after its last statement, as if written; not when the file controls its
-  // own transactions.
-  void wrap_in_transaction(int marker_line, int end_line) {
+  // The transactions a migration tool runs parts of the file in (ToolSections: an up section, a
+  // Liquibase changeset): a BEGIN at the part's marker and a COMMIT after its last statement, as
+  // if written; not where the part controls its own transactions.
+  void wrap_in_transactions(const std::vector<ToolSections::Transaction>& parts) {
     std::vector<SqlStatement>& statements = out_.statements;
-    if (statements.empty()) return;
-    const bool controls_its_own = std::any_of(statements.begin(), statements.end(), [](const SqlStatement& s) {
-      return s.effect == SqlEffect::begin || s.effect == SqlEffect::commit || s.effect == SqlEffect::rollback;
-    });
-    if (controls_its_own) return;
-    const int block = ++blocks_;
-    for (SqlStatement& s : statements) s.block = block;
-    auto bracket = [&](const char* text, SqlEffect effect, int line) {
-      SqlStatement s;
-      s.file = file_;
-      s.line = line;
-      s.column = 1;
-      s.text = text;
-      s.kind = text;
-      s.effect = effect;
-      s.block = block;
-      return s;
-    };
-    statements.insert(statements.begin(), bracket("BEGIN", SqlEffect::begin, std::max(marker_line, 1)));
-    statements.push_back(bracket("COMMIT", SqlEffect::commit, std::max(end_line, statements.back().line)));
+    for (const ToolSections::Transaction& part : parts) {
+      auto inside = [&part](const SqlStatement& s) { return s.line >= part.first_line && s.line <= part.last_line; };
+      const auto first = std::find_if(statements.begin(), statements.end(), inside);
+      if (first == statements.end()) continue;  // a part with no statement
+      const auto last = std::find_if(first, statements.end(), [&inside](const SqlStatement& s) { return !inside(s); });
+      const bool controls_its_own = std::any_of(first, last, [](const SqlStatement& s) {
+        return s.effect == SqlEffect::begin || s.effect == SqlEffect::commit || s.effect == SqlEffect::rollback;
+      });
+      if (controls_its_own) continue;
+      const int block = ++blocks_;
+      for (auto it = first; it != last; ++it) it->block = block;
+      auto bracket = [&](const char* text, SqlEffect effect, int line) {
+        SqlStatement s;
+        s.file = file_;
+        s.line = line;
+        s.column = 1;
+        s.text = text;
+        s.kind = text;
+        s.effect = effect;
+        s.block = block;
+        return s;
+      };
+      const int commit_line = std::max(part.last_line, std::prev(last)->line);
+      const std::ptrdiff_t begin_at = first - statements.begin();
+      const std::ptrdiff_t commit_at = last - statements.begin();  // both taken before the inserts move them
+      statements.insert(statements.begin() + commit_at, bracket("COMMIT", SqlEffect::commit, commit_line));
+      statements.insert(statements.begin() + begin_at, bracket("BEGIN", SqlEffect::begin, std::max(part.first_line, 1)));
+    }
   }
 
   void analyse(const std::string& node_kind, const Json& node, SqlStatement& s) {

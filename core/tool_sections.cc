@@ -1,4 +1,4 @@
-// Section markers of goose, sql-migrate and dbmate (core/tool_sections.h).
+// Section markers of goose, sql-migrate, dbmate and Liquibase formatted SQL (core/tool_sections.h).
 #include "core/tool_sections.h"
 
 #include <cctype>
@@ -30,6 +30,20 @@ ToolSections blank_down_sections(std::string& text) {
   ToolSections tool;
   bool down = false;
   bool up_open = false;
+  bool up_in_transaction = true;
+  bool liquibase = false;
+  int up_line = 0;
+  int up_end_line = 0;
+  // Liquibase: the changeset being read (its first line, and whether it runs in a transaction).
+  ToolSections::Transaction changeset;
+  bool changeset_in_transaction = false;
+  auto close_changeset = [&](int last_line) {
+    if (changeset.first_line > 0 && changeset_in_transaction) {
+      changeset.last_line = last_line;
+      tool.transactions.push_back(changeset);
+    }
+    changeset = {};
+  };
   std::size_t at = 0;
   int line = 1;
   while (at < text.size()) {
@@ -45,17 +59,23 @@ ToolSections blank_down_sections(std::string& text) {
       const std::string word = goose ? after_spaces(marker, 6) : (sql_migrate || dbmate) ? after_spaces(marker, 8) : "";
       const bool up = starts_with_word(word, "up");
       const bool is_down = starts_with_word(word, "down");
-      if ((goose || sql_migrate || dbmate) && (up || is_down)) {
-        if (is_down && up_open) tool.up_end_line = line - 1;
+      if (line == 1 && starts_with_word(marker, "liquibase") && after_spaces(marker, 9).rfind("formatted", 0) == 0) {
+        liquibase = tool.marked = true;
+      } else if (liquibase && starts_with_word(marker, "changeset")) {
+        close_changeset(line - 1);
+        changeset.first_line = line;
+        changeset_in_transaction = marker.find("runintransaction:false") == std::string::npos;
+      } else if ((goose || sql_migrate || dbmate) && (up || is_down)) {
+        if (is_down && up_open) up_end_line = line - 1;
         tool.marked = true;
         down = is_down;
         up_open = up;
-        if (up && tool.up_line == 0) tool.up_line = line;
+        if (up && up_line == 0) up_line = line;
         if (up && (word.find("notransaction") != std::string::npos || word.find("transaction:false") != std::string::npos)) {
-          tool.in_transaction = false;
+          up_in_transaction = false;
         }
       } else if (goose && starts_with_word(word, "no")) {  // -- +goose NO TRANSACTION
-        tool.in_transaction = false;
+        up_in_transaction = false;
       }
     }
     if (down) {
@@ -63,10 +83,12 @@ ToolSections blank_down_sections(std::string& text) {
         if (text[i] != '\r') text[i] = ' ';
       }
     }
-    if (up_open) tool.up_end_line = line;
+    if (up_open) up_end_line = line;
     at = end + 1;
     ++line;
   }
+  close_changeset(line - 1);
+  if (!liquibase && tool.marked && up_in_transaction) tool.transactions.push_back({up_line, up_end_line});
   return tool;
 }
 

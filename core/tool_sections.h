@@ -2,17 +2,24 @@
 // goose (`-- +goose Up` / `-- +goose Down`, `-- +goose NO TRANSACTION`), sql-migrate (`-- +migrate
 // Up [notransaction]` / `-- +migrate Down`) and dbmate (`-- migrate:up [transaction:false]` /
 // `-- migrate:down`). Each runs a file's up section, in one transaction unless it says not to.
+// Liquibase formatted SQL (`--liquibase formatted sql`, then `--changeset author:id
+// [runInTransaction:false] ...`) runs each changeset in a transaction of its own unless it says
+// not to; its `--rollback` lines are comments.
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace rehearse {
 
 struct ToolSections {
-  bool marked = false;         // the file has an up or down marker
-  bool in_transaction = true;  // the tool wraps the up section in BEGIN ... COMMIT
-  int up_line = 0;             // the first up marker's line (1-based); 0 = none
-  int up_end_line = 0;         // the up section's last line (before a down marker, or the file's last)
+  bool marked = false;         // the file has an up or down marker, or is Liquibase formatted SQL
+  // The parts of the file the tool runs each in one transaction (1-based lines, inclusive).
+  struct Transaction {
+    int first_line = 0;  // its marker's line
+    int last_line = 0;   // before the next marker, or the file's last
+  };
+  std::vector<Transaction> transactions;
 };
 
 // Blanks `text`'s down sections in place (spaces; line breaks and byte offsets kept, so

@@ -107,6 +107,41 @@ TEST(SqlMigration, AToolsDownSectionIsLeftOutAndItsUpSectionRunsInOneTransaction
   EXPECT_EQ(plain.statements[0].block, 0);
 }
 
+// Liquibase formatted SQL runs each changeset in a transaction of its own, unless the changeset
+// says runInTransaction:false; its --rollback lines are comments. A crash between a changeset's
+// statements leaves none of them, as Liquibase's transaction would.
+TEST(SqlMigration, EachLiquibaseChangesetRunsInItsOwnTransaction) {
+  const SqlMigration file = read(
+      "--liquibase formatted sql\n"
+      "\n"
+      "--changeset alice:1\n"
+      "ALTER TABLE orders ADD COLUMN a int;\n"
+      "--rollback ALTER TABLE orders DROP COLUMN a;\n"
+      "\n"
+      "--changeset alice:2 runInTransaction:false\n"
+      "CREATE INDEX CONCURRENTLY i ON orders (a);\n"
+      "--rollback DROP INDEX i;\n"
+      "\n"
+      "--changeset bob:3\n"
+      "ALTER TABLE orders ADD COLUMN b int;\n"
+      "UPDATE orders SET b = 1 WHERE b IS NULL;\n"
+      "--rollback ALTER TABLE orders DROP COLUMN b;\n");
+  ASSERT_TRUE(file.errors.empty()) << file.errors.front().message;
+  std::vector<std::pair<std::string, int>> seen;  // kind, line
+  for (const SqlStatement& s : file.statements) seen.emplace_back(s.kind, s.line);
+  EXPECT_EQ(seen, (std::vector<std::pair<std::string, int>>{{"BEGIN", 3}, {"ALTER TABLE", 4}, {"COMMIT", 6}, {"CREATE INDEX", 8},
+                                                            {"BEGIN", 11}, {"ALTER TABLE", 12}, {"UPDATE", 13}, {"COMMIT", 14}}));
+  ASSERT_EQ(file.statements.size(), 8u);
+  EXPECT_GT(file.statements[1].block, 0);
+  EXPECT_EQ(file.statements[3].block, 0) << "runInTransaction:false autocommits (CONCURRENTLY needs it)";
+  EXPECT_EQ(file.statements[5].block, file.statements[6].block);
+  EXPECT_NE(file.statements[5].block, file.statements[1].block);
+  // Without the header the same text is a plain file: every statement autocommits.
+  const SqlMigration plain = read("--changeset alice:1\nALTER TABLE orders ADD COLUMN a int;\n");
+  ASSERT_EQ(plain.statements.size(), 1u);
+  EXPECT_EQ(plain.statements[0].block, 0);
+}
+
 TEST(SqlMigration, StatementsKeepTheLineAndColumnOfTheirFirstToken) {
   const SqlMigration m = read("-- a comment\n\nALTER TABLE orders ADD COLUMN a int;\n  /* c */ CREATE INDEX i ON orders (a);\n");
   ASSERT_TRUE(m.errors.empty());
