@@ -110,13 +110,31 @@ bool natural_less(const std::string& a, const std::string& b) {
   return a.size() - i < b.size() - j;
 }
 
-// A file a migration tool applies going forward: not golang-migrate's `.down.sql`, not
-// Flyway's undo (`U1__x.sql`).
+// Whether a dot-separated part of the file's name (between its stem and its extension) names a
+// database other than PostgreSQL: a directory that keeps one file per dialect (pop / fizz, as
+// ory's kratos: `1_x.postgres.up.sql`, `1_x.mysql.up.sql`, `1_x.sqlite3.up.sql`, ...).
+bool for_another_database(const std::string& name) {
+  static const std::set<std::string> kOthers = {"mysql", "mariadb", "sqlite", "sqlite3", "cockroach", "crdb", "mssql",
+                                                "sqlserver", "oracle", "h2", "clickhouse", "tidb", "spanner"};
+  std::vector<std::string> parts;
+  for (std::size_t at = 0; at <= name.size();) {
+    const std::size_t dot = std::min(name.find('.', at), name.size());
+    parts.push_back(name.substr(at, dot - at));
+    at = dot + 1;
+  }
+  for (std::size_t i = 1; i + 1 < parts.size(); ++i) {
+    if (kOthers.count(parts[i]) > 0) return true;
+  }
+  return false;
+}
+
+// A file a migration tool applies going forward to PostgreSQL: not golang-migrate's `.down.sql`,
+// not Flyway's undo (`U1__x.sql`), not another database's version of the migration.
 bool forward_migration(const fs::path& path) {
   const std::string name = lower(path.filename().string());
   if (name.size() > 9 && name.compare(name.size() - 9, 9, ".down.sql") == 0) return false;
   if (name.size() > 2 && name[0] == 'u' && std::isdigit(static_cast<unsigned char>(name[1])) && name.find("__") != std::string::npos) return false;
-  return true;
+  return !for_another_database(name);
 }
 
 // The scenario name of a migration file: its stem without golang-migrate's `.up`, in a-z, 0-9
@@ -203,6 +221,47 @@ std::optional<fs::path> migration_in_directory(const fs::path& directory) {
   return std::nullopt;
 }
 
+// Sqitch (sqitch.plan beside deploy/): its changes in the plan's order, each deploy/CHANGE.sql.
+// A change reworked later in the plan ran, the first times, as deploy/CHANGE@TAG.sql, TAG the
+// first tag after it. nullopt when the directory is not a Sqitch project; `problem` names a
+// change whose script is missing.
+std::optional<std::vector<Migration>> sqitch_changes(const fs::path& directory, std::string* problem) {
+  std::error_code error;
+  const fs::path plan = directory / "sqitch.plan";
+  if (!fs::is_regular_file(plan, error) || !fs::is_directory(directory / "deploy", error)) return std::nullopt;
+  std::ifstream in(plan);
+  struct Entry {
+    std::string change;
+    std::string tag;  // the first tag after it ("" = none)
+  };
+  std::vector<Entry> entries;
+  std::string line;
+  while (std::getline(in, line)) {
+    const std::size_t start = line.find_first_not_of(" \t\r");
+    if (start == std::string::npos || line[start] == '#' || line[start] == '%') continue;  // blank, comment, pragma
+    const std::size_t end = line.find_first_of(" \t\r", start);
+    const std::string word = line.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    if (word[0] == '@') {  // a tag: of every change since the last tag
+      for (auto it = entries.rbegin(); it != entries.rend() && it->tag.empty(); ++it) it->tag = word.substr(1);
+      continue;
+    }
+    entries.push_back({word[0] == '-' || word[0] == '+' ? word.substr(1) : word, ""});
+  }
+  std::vector<Migration> changes;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const bool reworked = std::any_of(entries.begin() + static_cast<std::ptrdiff_t>(i) + 1, entries.end(),
+                                      [&](const Entry& later) { return later.change == entries[i].change; });
+    fs::path script = directory / "deploy" / (entries[i].change + ".sql");
+    if (reworked && !entries[i].tag.empty()) script = directory / "deploy" / (entries[i].change + "@" + entries[i].tag + ".sql");
+    if (!fs::is_regular_file(script, error)) {
+      *problem = fmt::format("{}: change {} has no deploy script {}", plan.string(), entries[i].change, script.string());
+      return std::vector<Migration>{};
+    }
+    changes.push_back({script, Format::sql, ""});
+  }
+  return changes;
+}
+
 class Importer {
  public:
   explicit Importer(const ImportOptions& options) : options_(options), out_(options.out) {}
@@ -246,7 +305,12 @@ class Importer {
     for (const std::string& input : options_.inputs) {
       const fs::path path = input;
       std::error_code error;
-      if (fs::is_directory(path, error)) {
+      std::string problem;
+      if (std::optional<std::vector<Migration>> changes = sqitch_changes(path, &problem)) {
+        if (!problem.empty()) return std::cerr << "rehearse: import: " << problem << "\n", false;
+        if (changes->empty()) return std::cerr << "rehearse: import: " << input << ": sqitch.plan lists no change\n", false;
+        for (Migration& m : *changes) migrations->push_back(std::move(m));
+      } else if (fs::is_directory(path, error)) {
         // Migration files, and directories holding one migration each (diesel, Prisma), ordered
         // together by name.
         std::vector<Migration> found;

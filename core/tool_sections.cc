@@ -1,7 +1,9 @@
 // Section markers of goose, sql-migrate, dbmate and Liquibase formatted SQL (core/tool_sections.h).
 #include "core/tool_sections.h"
 
+#include <algorithm>
 #include <cctype>
+#include <set>
 #include <string_view>
 
 namespace rehearse {
@@ -22,6 +24,108 @@ bool starts_with_word(const std::string& word, std::string_view keyword) {
 std::string after_spaces(const std::string& text, std::size_t from) {
   const std::size_t at = text.find_first_not_of(" \t", from);
   return at == std::string::npos ? std::string() : text.substr(at);
+}
+
+bool identifier_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
+// psql's part of a script that psql runs (Sqitch's deploy scripts): a meta-command (a backslash
+// outside quotes and comments, to the end of its line: \set, \echo, \i, ...) is psql's, not
+// PostgreSQL's, and is blanked (\g and \gexec after a query end it, as `;` would);
+// a variable that \set defined, written :name, :'name' or :"name" outside quotes and comments,
+// becomes a name, a string literal or a quoted name of the same length (its value may be a shell
+// command's output, unknown here), so PostgreSQL's positions still point into the file.
+void psql_script(std::string& text) {
+  std::set<std::string> defined;
+  enum class In { code, literal, quoted_name, dollar, line_comment, block_comment } in = In::code;
+  std::string dollar_tag;
+  int block_depth = 0;
+  bool line_start = true;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\n') {
+      line_start = true;
+      if (in == In::line_comment) in = In::code;
+      continue;
+    }
+    const bool first_on_line = line_start && c != ' ' && c != '\t' && c != '\r';
+    if (first_on_line) line_start = false;
+    switch (in) {
+      case In::literal:
+        if (c == '\'') in = In::code;
+        continue;
+      case In::quoted_name:
+        if (c == '"') in = In::code;
+        continue;
+      case In::dollar:
+        if (c == '$' && text.compare(i, dollar_tag.size(), dollar_tag) == 0) {
+          i += dollar_tag.size() - 1;
+          in = In::code;
+        }
+        continue;
+      case In::line_comment: continue;
+      case In::block_comment:
+        if (c == '*' && i + 1 < text.size() && text[i + 1] == '/') {
+          ++i;
+          if (--block_depth == 0) in = In::code;
+        } else if (c == '/' && i + 1 < text.size() && text[i + 1] == '*') {
+          ++i;
+          ++block_depth;
+        }
+        continue;
+      case In::code: break;
+    }
+    if (c == '\\') {  // a meta-command, to the end of the line (\g, \gexec, \gset end the query before it, as `;`)
+      std::size_t end = text.find('\n', i);
+      if (end == std::string::npos) end = text.size();
+      const std::string command = text.substr(i, end - i);
+      const bool ends_query = !first_on_line && command.size() > 1 && command[1] == 'g';
+      if (command.rfind("\\set", 0) == 0) {
+        std::size_t at = command.find_first_not_of(" \t", 4);
+        std::size_t stop = at;
+        while (stop < command.size() && identifier_char(command[stop])) ++stop;
+        if (at != std::string::npos && stop > at && at > 4) defined.insert(command.substr(at, stop - at));
+      }
+      for (std::size_t k = i; k < end; ++k) {
+        if (text[k] != '\r') text[k] = ' ';
+      }
+      if (ends_query) text[i] = ';';
+      i = end - 1;
+      continue;
+    }
+    if (c == '\'') {
+      in = In::literal;
+    } else if (c == '"') {
+      in = In::quoted_name;
+    } else if (c == '-' && i + 1 < text.size() && text[i + 1] == '-') {
+      in = In::line_comment;
+    } else if (c == '/' && i + 1 < text.size() && text[i + 1] == '*') {
+      in = In::block_comment;
+      block_depth = 1;
+      ++i;
+    } else if (c == '$' && (i == 0 || !identifier_char(text[i - 1]))) {
+      const std::size_t close = text.find('$', i + 1);
+      if (close != std::string::npos &&
+          std::all_of(text.begin() + static_cast<std::ptrdiff_t>(i) + 1, text.begin() + static_cast<std::ptrdiff_t>(close), identifier_char)) {
+        dollar_tag = text.substr(i, close - i + 1);
+        in = In::dollar;
+        i = close;
+      }
+    } else if (c == ':' && i + 1 < text.size() && (i == 0 || text[i - 1] != ':') && text[i + 1] != ':') {
+      const char quote = text[i + 1] == '\'' || text[i + 1] == '"' ? text[i + 1] : '\0';
+      const std::size_t from = i + 1 + (quote != '\0' ? 1 : 0);
+      std::size_t stop = from;
+      while (stop < text.size() && identifier_char(text[stop])) ++stop;
+      const std::string name = text.substr(from, stop - from);
+      if (name.empty() || defined.count(name) == 0 || (quote != '\0' && (stop >= text.size() || text[stop] != quote))) continue;
+      if (quote == '\0') {
+        text[i] = '_';  // :name -> _name
+        i = stop - 1;
+      } else {
+        text.replace(i, stop + 1 - i, std::string(1, quote) + name + std::string(1, quote) + " ");  // :'name' -> 'name'
+        i = stop;
+      }
+    }
+  }
 }
 
 }  // namespace
@@ -89,6 +193,7 @@ ToolSections blank_down_sections(std::string& text) {
   }
   close_changeset(line - 1);
   if (!liquibase && tool.marked && up_in_transaction) tool.transactions.push_back({up_line, up_end_line});
+  psql_script(text);
   return tool;
 }
 

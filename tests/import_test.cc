@@ -157,6 +157,66 @@ TEST(Import, FlywaysRepeatableMigrationsComeAfterTheVersionedOnes) {
   EXPECT_LT(cents, view) << imported.out;
 }
 
+// pop / fizz (ory's kratos) keep one file per database in one directory: only PostgreSQL's and
+// the files for every database are migrations of a PostgreSQL rehearsal. Kratos' directory gave
+// 1,744 "migrations" (245 refused: MySQL's and SQLite's syntax) before; now 351, all written.
+TEST(Import, AnotherDatabasesVersionOfAMigrationIsLeftOut) {
+  const std::string in = fresh_dir("import-dialects-in");
+  write_text(in + "/20200101000000_users.postgres.up.sql", "CREATE TABLE users (id uuid PRIMARY KEY, email text NOT NULL);\n");
+  write_text(in + "/20200101000000_users.mysql.up.sql", "CREATE TABLE users (id CHAR(36) NOT NULL, email VARCHAR(255), PRIMARY KEY(id)) ENGINE=InnoDB;\n");
+  write_text(in + "/20200101000000_users.sqlite3.up.sql", "CREATE TABLE users (id TEXT PRIMARY KEY, email TEXT NOT NULL);\n");
+  write_text(in + "/20200101000000_users.cockroach.up.sql", "CREATE TABLE users (id UUID PRIMARY KEY, email STRING NOT NULL);\n");
+  write_text(in + "/20200101000000_users.postgres.down.sql", "DROP TABLE users;\n");
+  write_text(in + "/20200202000000_name.up.sql", "ALTER TABLE users ADD COLUMN name text;\n");
+  write_text(in + "/V3.MySQLNotes.up.sql", "ALTER TABLE users ADD COLUMN mysql_notes text;\n");  // a word, not a dialect part
+  const std::string out = fresh_dir("import-dialects");
+  const testing::CommandResult imported = testing::run_rehearse("import " + in + " --out " + out);
+  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+  EXPECT_NE(imported.err.find("3 of 3 migrations written"), std::string::npos) << imported.err;
+  EXPECT_NE(imported.out.find("20200101000000-users-postgres.yaml"), std::string::npos) << imported.out;
+  EXPECT_EQ(imported.out.find("mysql.yaml"), std::string::npos) << imported.out;
+  EXPECT_EQ(imported.out.find("sqlite3"), std::string::npos) << imported.out;
+}
+
+// Sqitch: the changes in sqitch.plan's order (not the scripts' names), each deploy/CHANGE.sql; a
+// change reworked after a tag ran first as deploy/CHANGE@TAG.sql. revert/ and verify/ are not
+// migrations. A change without its script is exit 2 naming it.
+TEST(Import, ASqitchProjectInItsPlansOrder) {
+  const std::string in = fresh_dir("import-sqitch-in");
+  write_text(in + "/sqitch.plan",
+             "%syntax-version=1.0.0\n%project=shop\n\n"
+             "users 2020-01-01T00:00:00Z A <a@x> # users\n"
+             "orders [users] 2020-01-02T00:00:00Z A <a@x> # orders\n"
+             "@v1.0 2020-01-03T00:00:00Z A <a@x> # release\n\n"
+             "add_email [users] 2020-01-04T00:00:00Z A <a@x> # email\n"
+             "orders [orders@v1.0] 2020-01-05T00:00:00Z A <a@x> # orders reworked\n");
+  write_text(in + "/deploy/users.sql", "BEGIN;\nCREATE TABLE users (id bigserial PRIMARY KEY);\nCOMMIT;\n");
+  write_text(in + "/deploy/orders@v1.0.sql", "BEGIN;\nCREATE TABLE orders (id bigserial PRIMARY KEY, user_id bigint);\nCOMMIT;\n");
+  write_text(in + "/deploy/orders.sql", "BEGIN;\nALTER TABLE orders ADD COLUMN amount int;\nCOMMIT;\n");
+  write_text(in + "/deploy/add_email.sql", "BEGIN;\nALTER TABLE users ADD COLUMN email text;\nCOMMIT;\n");
+  write_text(in + "/revert/users.sql", "BEGIN;\nDROP TABLE users;\nCOMMIT;\n");
+  write_text(in + "/verify/users.sql", "SELECT id FROM users WHERE false;\n");
+  const std::string out = fresh_dir("import-sqitch");
+  const testing::CommandResult imported = testing::run_rehearse("import " + in + " --out " + out);
+  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+  EXPECT_NE(imported.err.find("4 of 4 migrations written"), std::string::npos) << imported.err;
+  const std::size_t users = imported.out.find("/users.yaml");
+  const std::size_t first_orders = imported.out.find("/orders-v1-0.yaml");
+  const std::size_t email = imported.out.find("/add-email.yaml");
+  const std::size_t orders = imported.out.find("/orders.yaml");
+  ASSERT_TRUE(users != std::string::npos && first_orders != std::string::npos && email != std::string::npos && orders != std::string::npos)
+      << imported.out;
+  EXPECT_LT(users, first_orders);
+  EXPECT_LT(first_orders, email);
+  EXPECT_LT(email, orders);
+  EXPECT_EQ(testing::run_rehearse("check " + out).exit_code, 0);
+
+  fs::remove(in + "/deploy/add_email.sql");
+  const testing::CommandResult missing = testing::run_rehearse("import " + in + " --out " + fresh_dir("import-sqitch-missing"));
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("change add_email has no deploy script"), std::string::npos) << missing.err;
+}
+
 TEST(Import, BadArgumentsAreExitTwoAndAnUnreachableDatabaseExitThree) {
   const std::string out = fresh_dir("import-bad");
   EXPECT_EQ(testing::run_rehearse("import /no/such/dir --out " + out).exit_code, 2);

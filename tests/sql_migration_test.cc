@@ -142,6 +142,28 @@ TEST(SqlMigration, EachLiquibaseChangesetRunsInItsOwnTransaction) {
   EXPECT_EQ(plain.statements[0].block, 0);
 }
 
+// A script psql runs (Sqitch's deploy scripts): its meta-commands are psql's (blanked; \gexec
+// ends its query), and a variable \set defined becomes a name or literal of the same length, so
+// PostgreSQL's parser reads the rest at the file's own lines and columns. Casts (::), quoted text
+// and dollar-quoted bodies, and names \set never defined (an array slice's [1:amount]), are left
+// as they are.
+TEST(SqlMigration, PsqlMetaCommandsAndVariablesAreReadAsPsqlFeedsThem) {
+  const SqlMigration file = read(
+      "\\set owner `cat /run/secrets/owner`\n"
+      "BEGIN;\n"
+      "CREATE ROLE :owner LOGIN PASSWORD :'owner';\n"
+      "SELECT 'CREATE DATABASE x OWNER ' || :\"owner\" WHERE 'a:owner' = 'b'\\gexec\n"
+      "SELECT amount::int, $$:owner$$, (ARRAY[1, 2])[1:amount] FROM orders;\n"
+      "COMMIT;\n");
+  ASSERT_TRUE(file.errors.empty()) << file.errors.front().message << " at " << file.errors.front().line;
+  ASSERT_EQ(file.statements.size(), 5u);
+  EXPECT_EQ(file.statements[1].line, 3);
+  EXPECT_EQ(file.statements[1].text, "CREATE ROLE _owner LOGIN PASSWORD 'owner'");
+  EXPECT_EQ(file.statements[2].line, 4);
+  EXPECT_NE(file.statements[2].text.find("'a:owner'"), std::string::npos) << file.statements[2].text;
+  EXPECT_NE(file.statements[3].text.find("amount::int, $$:owner$$, (ARRAY[1, 2])[1:amount]"), std::string::npos) << file.statements[3].text;
+}
+
 TEST(SqlMigration, StatementsKeepTheLineAndColumnOfTheirFirstToken) {
   const SqlMigration m = read("-- a comment\n\nALTER TABLE orders ADD COLUMN a int;\n  /* c */ CREATE INDEX i ON orders (a);\n");
   ASSERT_TRUE(m.errors.empty());
