@@ -140,6 +140,8 @@ struct DdlStatement {
     opaque_sql,
     // A SQL migration file's statements run as written (core/sql_migration.h) add these:
     create_trigger,  // CREATE TRIGGER ... ON table (SHARE ROW EXCLUSIVE)
+    row_security,    // ALTER TABLE ... ENABLE | DISABLE | [NO] FORCE ROW LEVEL SECURITY (ACCESS EXCLUSIVE)
+    policy,          // CREATE | ALTER | DROP POLICY ... ON table (ACCESS EXCLUSIVE)
     dml,             // an UPDATE / INSERT / DELETE / TRUNCATE / SELECT of the file (`dml` says which)
     catalog,         // a statement that locks no table (SET, CREATE TYPE / EXTENSION / FUNCTION, GRANT, ...)
     transaction,     // a BEGIN ... COMMIT block (or one statement of several actions): `steps` in one transaction

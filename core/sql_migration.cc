@@ -213,7 +213,8 @@ std::string statement_name(const std::string& node_kind, const Json& node) {
       {"CompositeTypeStmt", "CREATE TYPE"}, {"CreateDomainStmt", "CREATE DOMAIN"}, {"DefineStmt", "CREATE"},
       {"ViewStmt", "CREATE VIEW"}, {"AlterOwnerStmt", "ALTER ... OWNER TO"}, {"LockStmt", "LOCK TABLE"},
       {"TruncateStmt", "TRUNCATE"}, {"ReindexStmt", "REINDEX"}, {"ClusterStmt", "CLUSTER"},
-      {"CreateTableAsStmt", "CREATE TABLE AS"}, {"RefreshMatViewStmt", "REFRESH MATERIALIZED VIEW"}};
+      {"CreateTableAsStmt", "CREATE TABLE AS"}, {"RefreshMatViewStmt", "REFRESH MATERIALIZED VIEW"},
+      {"CreatePolicyStmt", "CREATE POLICY"}, {"AlterPolicyStmt", "ALTER POLICY"}};
   if (node_kind == "CreateFunctionStmt" && bool_field(node, "is_procedure")) return "CREATE PROCEDURE";
   const auto it = kNames.find(node_kind);
   if (it != kNames.end()) return it->second;
@@ -385,6 +386,9 @@ class Reader {
     if (node_kind == "CommentStmt") return comment(node, s);
     if (node_kind == "TruncateStmt") return truncate(node, s);
     if (node_kind == "CreateTableAsStmt") return create_table_as(node, s);
+    if (node_kind == "CreatePolicyStmt" || node_kind == "AlterPolicyStmt") {
+      return on_table(DdlStatement::Kind::policy, relation_name(field(node, "table")), s);
+    }
     if (node_kind == "DoStmt") return opaque_by_text(s, "a DO block's body is not analysed");
     if (node_kind == "CreateFunctionStmt") {
       if (!tables_in_text(s.text).empty()) return opaque_by_text(s, "a function body that names tables is not analysed");
@@ -599,6 +603,11 @@ class Reader {
       out.push_back(set);
       return true;
     }
+    if (subtype == "AT_EnableRowSecurity" || subtype == "AT_DisableRowSecurity" || subtype == "AT_ForceRowSecurity" ||
+        subtype == "AT_NoForceRowSecurity") {
+      out.push_back(ddl(DdlStatement::Kind::row_security, table));
+      return true;
+    }
     *why = fmt::format("ALTER TABLE action {} is not modelled", subtype.substr(subtype.find('_') + 1));
     return false;
   }
@@ -728,6 +737,18 @@ class Reader {
     const bool missing_ok = bool_field(node, "missing_ok");
     const bool concurrent = bool_field(node, "concurrent");
     if (type == "OBJECT_MATVIEW" && created_here(node)) type = "OBJECT_TABLE";  // one create_table_as made
+    if (type == "OBJECT_POLICY") {  // DROP POLICY p ON t: ACCESS EXCLUSIVE on t
+      for (const Json& object : field(node, "objects")) {
+        const std::vector<std::string> parts = strings(field(field(object, "List"), "items"));
+        if (parts.size() < 2) continue;
+        DdlStatement drop = ddl(DdlStatement::Kind::policy, qualified(std::vector<std::string>(parts.begin(), parts.end() - 1)));
+        drop.if_exists = missing_ok;
+        s.ddl.push_back(drop);
+      }
+      s.effect = s.ddl.empty() ? SqlEffect::catalog_only : SqlEffect::ddl;
+      s.if_exists = missing_ok;
+      return;
+    }
     if (type != "OBJECT_INDEX" && type != "OBJECT_TABLE" && type != "OBJECT_TRIGGER") {
       s.effect = SqlEffect::catalog_only;  // a type, function, sequence, view, schema, extension
       return;

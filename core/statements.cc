@@ -106,6 +106,10 @@ std::vector<StatementModel> build_models() {
       // DROP CONSTRAINT: ACCESS EXCLUSIVE on the table (a foreign key's referenced table is
       // locked too; the model does not know which kind a name is, so it leaves that out).
       alter(K::drop_constraint, "DROP CONSTRAINT"),
+      // AT_EnableRowSecurity and its kin (AlterTableGetLockLevel: ACCESS EXCLUSIVE); CREATE,
+      // ALTER and DROP POLICY open the table ACCESS EXCLUSIVE (policy.c). Catalog changes only.
+      alter(K::row_security, "ROW LEVEL SECURITY"),
+      alter(K::policy, "CREATE / ALTER / DROP POLICY"),
       // Not analysed (real-migrations.md: opaque statements): the strongest lock is assumed.
       alter(K::opaque_sql, "SQL (opaque: ACCESS EXCLUSIVE assumed)"),
       // A SQL file's statements that change no table (SET, CREATE TYPE, GRANT, ...).
@@ -232,6 +236,8 @@ StatementKind statement_kind(const DdlStatement& statement) {
     case D::comment: return statement.column.empty() ? StatementKind::comment_on_table : StatementKind::comment_on_column;
     case D::opaque_sql: return StatementKind::opaque_sql;
     case D::create_trigger: return StatementKind::create_trigger;
+    case D::row_security: return StatementKind::row_security;
+    case D::policy: return StatementKind::policy;
     case D::dml:
       if (statement.dml == "SELECT") return StatementKind::select;
       if (statement.dml == "DELETE") return StatementKind::delete_rows;
@@ -327,6 +333,8 @@ const char* to_string(DdlStatement::Kind kind) {
     case DdlStatement::Kind::comment: return "comment";
     case DdlStatement::Kind::opaque_sql: return "sql";
     case DdlStatement::Kind::create_trigger: return "create trigger";
+    case DdlStatement::Kind::row_security: return "row level security";
+    case DdlStatement::Kind::policy: return "policy";
     case DdlStatement::Kind::dml: return "dml";
     case DdlStatement::Kind::catalog: return "catalog";
     case DdlStatement::Kind::transaction: return "transaction";
@@ -376,6 +384,8 @@ std::string statement_sql(const DdlStatement& statement, const std::function<std
       return fmt::format("COMMENT ON COLUMN {}.{} IS {}", table, column, string_literal(statement.comment));
     case D::opaque_sql:
     case D::create_trigger:
+    case D::row_security:
+    case D::policy:
     case D::dml:
     case D::catalog:
     case D::transaction: return statement.sql;

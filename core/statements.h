@@ -61,6 +61,8 @@ enum class StatementKind {
   comment_on_column,                   // COMMENT ON COLUMN t.c IS '...'
   add_constraint_using_index,          // ALTER TABLE t ADD CONSTRAINT k UNIQUE USING INDEX i
   drop_constraint,                     // ALTER TABLE t DROP CONSTRAINT k
+  row_security,                        // ALTER TABLE t ENABLE ROW LEVEL SECURITY (DISABLE, [NO] FORCE)
+  policy,                              // CREATE POLICY p ON t ... (ALTER POLICY, DROP POLICY)
   opaque_sql,                          // a `sql` operation's statement: not analysed, assumed ACCESS EXCLUSIVE
   catalog_only,                        // SET, CREATE TYPE / EXTENSION / SCHEMA, GRANT ... of a SQL file: no table lock
 };

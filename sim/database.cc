@@ -99,6 +99,8 @@ const char* ddl_sql(DdlStatement::Kind kind) {
     case DdlStatement::Kind::comment: return "COMMENT ON";
     case DdlStatement::Kind::opaque_sql: return "SQL";
     case DdlStatement::Kind::create_trigger: return "CREATE TRIGGER";
+    case DdlStatement::Kind::row_security: return "ROW LEVEL SECURITY";
+    case DdlStatement::Kind::policy: return "POLICY";
     case DdlStatement::Kind::dml: return "DML";
     case DdlStatement::Kind::catalog: return "SQL (catalog only)";
     case DdlStatement::Kind::transaction: return "BEGIN ... COMMIT";
@@ -121,7 +123,9 @@ const std::string& ddl_subject(const DdlStatement& statement) {
     case DdlStatement::Kind::set_replica_identity:
     case DdlStatement::Kind::dml:
     case DdlStatement::Kind::opaque_sql:
-    case DdlStatement::Kind::create_trigger: return statement.as_written ? statement.table : statement.column;
+    case DdlStatement::Kind::create_trigger:
+    case DdlStatement::Kind::row_security:
+    case DdlStatement::Kind::policy: return statement.as_written ? statement.table : statement.column;
     default: return statement.column;
   }
 }

@@ -173,6 +173,8 @@ void Table::apply(const DdlStatement& statement) {
     case DdlStatement::Kind::rename_table:
     case DdlStatement::Kind::opaque_sql:
     case DdlStatement::Kind::create_trigger:
+    case DdlStatement::Kind::row_security:
+    case DdlStatement::Kind::policy:
     case DdlStatement::Kind::catalog:
     case DdlStatement::Kind::transaction: return;  // the database's, or not analysed
     case DdlStatement::Kind::dml: apply_dml(statement); return;

@@ -587,6 +587,31 @@ TEST(SqlMigration, InsertDeleteAndMaterializedViewsLockWhatPostgresLocks) {
   EXPECT_EQ(world.run().outcome, "completed");
 }
 
+// Row-level security and policies (Supabase's and PostgREST's migrations are full of them): each
+// takes ACCESS EXCLUSIVE on its table and changes only the catalog, as PostgreSQL's
+// AlterTableGetLockLevel and policy.c have it; no longer opaque.
+TEST(SqlMigration, RowLevelSecurityAndPoliciesLockTheirTable) {
+  const SqlMigration file = read("ALTER TABLE orders ENABLE ROW LEVEL SECURITY;\nALTER TABLE orders FORCE ROW LEVEL SECURITY;\n"
+                                 "CREATE POLICY mine ON orders FOR SELECT USING (amount > 0);\n"
+                                 "ALTER POLICY mine ON orders USING (amount >= 0);\nDROP POLICY IF EXISTS mine ON customers;\n");
+  ASSERT_TRUE(file.errors.empty());
+  ASSERT_EQ(file.statements.size(), 5u);
+  const std::vector<std::pair<StatementKind, std::string>> expected = {{StatementKind::row_security, "orders"},
+                                                                       {StatementKind::row_security, "orders"},
+                                                                       {StatementKind::policy, "orders"},
+                                                                       {StatementKind::policy, "orders"},
+                                                                       {StatementKind::policy, "customers"}};
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    const SqlStatement& s = file.statements[i];
+    EXPECT_EQ(s.effect, SqlEffect::ddl) << s.text;
+    ASSERT_EQ(s.ddl.size(), 1u) << s.text;
+    EXPECT_EQ(statement_kind(s.ddl[0]), expected[i].first) << s.text;
+    EXPECT_EQ(s.ddl[0].table, expected[i].second) << s.text;
+    EXPECT_EQ(lock_on(statement_model(expected[i].first), RelationRole::table), LockMode::access_exclusive);
+  }
+  EXPECT_EQ(file.statements[2].kind, "CREATE POLICY");
+}
+
 // lemmy's split_user_table_2: DELETE FROM t, then ADD COLUMN ... NOT NULL, which PostgreSQL
 // runs because the table is empty by then; a DELETE that leaves rows lets the ADD COLUMN fail.
 TEST(SqlMigration, ADeleteOfEveryRowLetsANotNullColumnIn) {

@@ -132,6 +132,8 @@ class StatementLocksCheck {
         {"insert", K::insert, "INSERT INTO orders (id, amount, note, parent_id, flag) VALUES (5001, 1, 'x', 1, 1)", orders},
         {"delete", K::delete_rows, "DELETE FROM orders WHERE id BETWEEN 1 AND 10", orders},
         {"truncate", K::truncate, "TRUNCATE orders", orders},
+        {"row level security", K::row_security, alter("ENABLE ROW LEVEL SECURITY"), orders},
+        {"create policy", K::policy, "CREATE POLICY orders_mine ON orders USING (amount > 0)", orders},
         {"set replica identity", K::set_replica_identity, alter("REPLICA IDENTITY FULL"), orders},
         {"comment on table", K::comment_on_table, "COMMENT ON TABLE orders IS 'checked'", orders},
         {"comment on column", K::comment_on_column, "COMMENT ON COLUMN orders.amount IS 'checked'", orders},
