@@ -33,8 +33,9 @@ bool identifier_char(char c) { return std::isalnum(static_cast<unsigned char>(c)
 // PostgreSQL's, and is blanked (\g and \gexec after a query end it, as `;` would);
 // a variable that \set defined, written :name, :'name' or :"name" outside quotes and comments,
 // becomes a name, a string literal or a quoted name of the same length (its value may be a shell
-// command's output, unknown here), so PostgreSQL's positions still point into the file.
-void psql_script(std::string& text) {
+// command's output, unknown here), so PostgreSQL's positions still point into the file. A
+// Flyway placeholder outside quotes (${name}) becomes an identifier of the same length.
+void client_side_syntax(std::string& text) {
   std::set<std::string> defined;
   enum class In { code, literal, quoted_name, dollar, line_comment, block_comment } in = In::code;
   std::string dollar_tag;
@@ -102,6 +103,13 @@ void psql_script(std::string& text) {
       in = In::block_comment;
       block_depth = 1;
       ++i;
+    } else if (c == '$' && i + 1 < text.size() && text[i + 1] == '{') {
+      // A Flyway placeholder, ${name} or ${flyway:defaultSchema}: Flyway puts its value there
+      // before PostgreSQL reads the file. An identifier of the same length stands for it.
+      const std::size_t close = text.find('}', i + 2);
+      if (close == std::string::npos || close == i + 2 || text.find('\n', i) < close) continue;
+      for (std::size_t k = i; k <= close; ++k) text[k] = identifier_char(text[k]) ? text[k] : '_';
+      i = close;
     } else if (c == '$' && (i == 0 || !identifier_char(text[i - 1]))) {
       const std::size_t close = text.find('$', i + 1);
       if (close != std::string::npos &&
@@ -193,7 +201,7 @@ ToolSections blank_down_sections(std::string& text) {
   }
   close_changeset(line - 1);
   if (!liquibase && tool.marked && up_in_transaction) tool.transactions.push_back({up_line, up_end_line});
-  psql_script(text);
+  client_side_syntax(text);
   return tool;
 }
 

@@ -4,7 +4,8 @@
 // `-- migrate:down`). Each runs a file's up section, in one transaction unless it says not to.
 // Liquibase formatted SQL (`--liquibase formatted sql`, then `--changeset author:id
 // [runInTransaction:false] ...`) runs each changeset in a transaction of its own unless it says
-// not to; its `--rollback` lines are comments.
+// not to; its `--rollback` lines are comments. The client's own syntax goes too (psql's
+// meta-commands and variables, Flyway's placeholders): what the server would never see.
 #pragma once
 
 #include <string>

@@ -164,6 +164,18 @@ TEST(SqlMigration, PsqlMetaCommandsAndVariablesAreReadAsPsqlFeedsThem) {
   EXPECT_NE(file.statements[3].text.find("amount::int, $$:owner$$, (ARRAY[1, 2])[1:amount]"), std::string::npos) << file.statements[3].text;
 }
 
+// Flyway's placeholders (${schema}, ${flyway:defaultSchema}) are Flyway's: an identifier of the
+// same length stands for each outside quotes, so the file parses; inside a literal it is text.
+TEST(SqlMigration, FlywayPlaceholdersStandAsIdentifiers) {
+  const SqlMigration file = read("CREATE TABLE ${schema}.things (id bigint);\n"
+                                 "ALTER TABLE ${flyway:defaultSchema}.things ADD COLUMN note text DEFAULT '${kept}';\n");
+  ASSERT_TRUE(file.errors.empty()) << file.errors.front().message;
+  ASSERT_EQ(file.statements.size(), 2u);
+  EXPECT_EQ(file.statements[0].text, "CREATE TABLE __schema_.things (id bigint)");
+  EXPECT_NE(file.statements[1].text.find("__flyway_defaultSchema_.things"), std::string::npos) << file.statements[1].text;
+  EXPECT_NE(file.statements[1].text.find("'${kept}'"), std::string::npos) << file.statements[1].text;
+}
+
 TEST(SqlMigration, StatementsKeepTheLineAndColumnOfTheirFirstToken) {
   const SqlMigration m = read("-- a comment\n\nALTER TABLE orders ADD COLUMN a int;\n  /* c */ CREATE INDEX i ON orders (a);\n");
   ASSERT_TRUE(m.errors.empty());
