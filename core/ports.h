@@ -142,6 +142,8 @@ struct DdlStatement {
     create_trigger,  // CREATE TRIGGER ... ON table (SHARE ROW EXCLUSIVE)
     row_security,    // ALTER TABLE ... ENABLE | DISABLE | [NO] FORCE ROW LEVEL SECURITY (ACCESS EXCLUSIVE)
     policy,          // CREATE | ALTER | DROP POLICY ... ON table (ACCESS EXCLUSIVE)
+    trigger_state,   // ALTER TABLE ... ENABLE | DISABLE TRIGGER ... (SHARE ROW EXCLUSIVE)
+    alter_constraint,  // ALTER TABLE ... ALTER CONSTRAINT k [NOT] DEFERRABLE ... (ACCESS EXCLUSIVE)
     dml,             // an UPDATE / INSERT / DELETE / TRUNCATE / SELECT of the file (`dml` says which)
     catalog,         // a statement that locks no table (SET, CREATE TYPE / EXTENSION / FUNCTION, GRANT, ...)
     transaction,     // a BEGIN ... COMMIT block (or one statement of several actions): `steps` in one transaction

@@ -608,6 +608,16 @@ class Reader {
       out.push_back(ddl(DdlStatement::Kind::row_security, table));
       return true;
     }
+    if (subtype.rfind("AT_EnableTrig", 0) == 0 || subtype.rfind("AT_DisableTrig", 0) == 0) {  // ALL, USER, or one by name
+      out.push_back(ddl(DdlStatement::Kind::trigger_state, table));
+      return true;
+    }
+    if (subtype == "AT_AlterConstraint") {
+      DdlStatement alter = ddl(DdlStatement::Kind::alter_constraint, table);
+      alter.constraint = text_field(field(field(command, "def"), "Constraint"), "conname");
+      out.push_back(alter);
+      return true;
+    }
     *why = fmt::format("ALTER TABLE action {} is not modelled", subtype.substr(subtype.find('_') + 1));
     return false;
   }

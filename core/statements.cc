@@ -110,6 +110,9 @@ std::vector<StatementModel> build_models() {
       // ALTER and DROP POLICY open the table ACCESS EXCLUSIVE (policy.c). Catalog changes only.
       alter(K::row_security, "ROW LEVEL SECURITY"),
       alter(K::policy, "CREATE / ALTER / DROP POLICY"),
+      // "Enabling and disabling triggers acquires a SHARE ROW EXCLUSIVE lock" (ALTER TABLE).
+      on_table(K::trigger_state, "ENABLE / DISABLE TRIGGER", kShareRowExclusive, W::catalog_only, "ddl_us"),
+      alter(K::alter_constraint, "ALTER CONSTRAINT"),
       // Not analysed (real-migrations.md: opaque statements): the strongest lock is assumed.
       alter(K::opaque_sql, "SQL (opaque: ACCESS EXCLUSIVE assumed)"),
       // A SQL file's statements that change no table (SET, CREATE TYPE, GRANT, ...).
@@ -238,6 +241,8 @@ StatementKind statement_kind(const DdlStatement& statement) {
     case D::create_trigger: return StatementKind::create_trigger;
     case D::row_security: return StatementKind::row_security;
     case D::policy: return StatementKind::policy;
+    case D::trigger_state: return StatementKind::trigger_state;
+    case D::alter_constraint: return StatementKind::alter_constraint;
     case D::dml:
       if (statement.dml == "SELECT") return StatementKind::select;
       if (statement.dml == "DELETE") return StatementKind::delete_rows;
@@ -335,6 +340,8 @@ const char* to_string(DdlStatement::Kind kind) {
     case DdlStatement::Kind::create_trigger: return "create trigger";
     case DdlStatement::Kind::row_security: return "row level security";
     case DdlStatement::Kind::policy: return "policy";
+    case DdlStatement::Kind::trigger_state: return "trigger state";
+    case DdlStatement::Kind::alter_constraint: return "alter constraint";
     case DdlStatement::Kind::dml: return "dml";
     case DdlStatement::Kind::catalog: return "catalog";
     case DdlStatement::Kind::transaction: return "transaction";
@@ -386,6 +393,8 @@ std::string statement_sql(const DdlStatement& statement, const std::function<std
     case D::create_trigger:
     case D::row_security:
     case D::policy:
+    case D::trigger_state:
+    case D::alter_constraint:
     case D::dml:
     case D::catalog:
     case D::transaction: return statement.sql;

@@ -63,6 +63,8 @@ enum class StatementKind {
   drop_constraint,                     // ALTER TABLE t DROP CONSTRAINT k
   row_security,                        // ALTER TABLE t ENABLE ROW LEVEL SECURITY (DISABLE, [NO] FORCE)
   policy,                              // CREATE POLICY p ON t ... (ALTER POLICY, DROP POLICY)
+  trigger_state,                       // ALTER TABLE t DISABLE TRIGGER ALL (ENABLE, USER, a trigger's name)
+  alter_constraint,                    // ALTER TABLE t ALTER CONSTRAINT k DEFERRABLE
   opaque_sql,                          // a `sql` operation's statement: not analysed, assumed ACCESS EXCLUSIVE
   catalog_only,                        // SET, CREATE TYPE / EXTENSION / SCHEMA, GRANT ... of a SQL file: no table lock
 };

@@ -101,6 +101,8 @@ const char* ddl_sql(DdlStatement::Kind kind) {
     case DdlStatement::Kind::create_trigger: return "CREATE TRIGGER";
     case DdlStatement::Kind::row_security: return "ROW LEVEL SECURITY";
     case DdlStatement::Kind::policy: return "POLICY";
+    case DdlStatement::Kind::trigger_state: return "ENABLE / DISABLE TRIGGER";
+    case DdlStatement::Kind::alter_constraint: return "ALTER CONSTRAINT";
     case DdlStatement::Kind::dml: return "DML";
     case DdlStatement::Kind::catalog: return "SQL (catalog only)";
     case DdlStatement::Kind::transaction: return "BEGIN ... COMMIT";
@@ -125,7 +127,9 @@ const std::string& ddl_subject(const DdlStatement& statement) {
     case DdlStatement::Kind::opaque_sql:
     case DdlStatement::Kind::create_trigger:
     case DdlStatement::Kind::row_security:
-    case DdlStatement::Kind::policy: return statement.as_written ? statement.table : statement.column;
+    case DdlStatement::Kind::policy:
+    case DdlStatement::Kind::trigger_state:
+    case DdlStatement::Kind::alter_constraint: return statement.as_written ? statement.table : statement.column;
     default: return statement.column;
   }
 }

@@ -175,6 +175,8 @@ void Table::apply(const DdlStatement& statement) {
     case DdlStatement::Kind::create_trigger:
     case DdlStatement::Kind::row_security:
     case DdlStatement::Kind::policy:
+    case DdlStatement::Kind::trigger_state:
+    case DdlStatement::Kind::alter_constraint:
     case DdlStatement::Kind::catalog:
     case DdlStatement::Kind::transaction: return;  // the database's, or not analysed
     case DdlStatement::Kind::dml: apply_dml(statement); return;

@@ -599,10 +599,11 @@ TEST(SqlMigration, InsertDeleteAndMaterializedViewsLockWhatPostgresLocks) {
   EXPECT_EQ(world.run().outcome, "completed");
 }
 
-// Row-level security and policies (Supabase's and PostgREST's migrations are full of them): each
-// takes ACCESS EXCLUSIVE on its table and changes only the catalog, as PostgreSQL's
-// AlterTableGetLockLevel and policy.c have it; no longer opaque.
-TEST(SqlMigration, RowLevelSecurityAndPoliciesLockTheirTable) {
+// Row-level security and policies (Supabase's and PostgREST's migrations are full of them) take
+// ACCESS EXCLUSIVE on their table, ENABLE / DISABLE TRIGGER SHARE ROW EXCLUSIVE, and each changes
+// only the catalog, as PostgreSQL's AlterTableGetLockLevel and policy.c have it; no longer opaque
+// (the modes are proven against pg_locks by LiveTest.StatementLocksMatchPgLocks).
+TEST(SqlMigration, RowLevelSecurityPoliciesTriggerStatesAndConstraintAttributesLockAsPostgresDoes) {
   const SqlMigration file = read("ALTER TABLE orders ENABLE ROW LEVEL SECURITY;\nALTER TABLE orders FORCE ROW LEVEL SECURITY;\n"
                                  "CREATE POLICY mine ON orders FOR SELECT USING (amount > 0);\n"
                                  "ALTER POLICY mine ON orders USING (amount >= 0);\nDROP POLICY IF EXISTS mine ON customers;\n");
@@ -622,6 +623,18 @@ TEST(SqlMigration, RowLevelSecurityAndPoliciesLockTheirTable) {
     EXPECT_EQ(lock_on(statement_model(expected[i].first), RelationRole::table), LockMode::access_exclusive);
   }
   EXPECT_EQ(file.statements[2].kind, "CREATE POLICY");
+
+  // Turning triggers off and on (lemmy's data migrations) and a constraint's deferrability.
+  const SqlMigration triggers = read("ALTER TABLE orders DISABLE TRIGGER ALL;\nALTER TABLE orders ENABLE TRIGGER USER;\n"
+                                     "ALTER TABLE orders ALTER CONSTRAINT orders_fk DEFERRABLE INITIALLY DEFERRED;\n");
+  ASSERT_TRUE(triggers.errors.empty());
+  ASSERT_EQ(triggers.statements.size(), 3u);
+  for (const SqlStatement& s : triggers.statements) ASSERT_EQ(s.ddl.size(), 1u) << s.text;
+  EXPECT_EQ(statement_kind(triggers.statements[0].ddl[0]), StatementKind::trigger_state);
+  EXPECT_EQ(statement_kind(triggers.statements[1].ddl[0]), StatementKind::trigger_state);
+  EXPECT_EQ(lock_on(statement_model(StatementKind::trigger_state), RelationRole::table), LockMode::share_row_exclusive);
+  EXPECT_EQ(statement_kind(triggers.statements[2].ddl[0]), StatementKind::alter_constraint);
+  EXPECT_EQ(triggers.statements[2].ddl[0].constraint, "orders_fk");
 }
 
 // lemmy's split_user_table_2: DELETE FROM t, then ADD COLUMN ... NOT NULL, which PostgreSQL

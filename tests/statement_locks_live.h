@@ -134,6 +134,8 @@ class StatementLocksCheck {
         {"truncate", K::truncate, "TRUNCATE orders", orders},
         {"row level security", K::row_security, alter("ENABLE ROW LEVEL SECURITY"), orders},
         {"create policy", K::policy, "CREATE POLICY orders_mine ON orders USING (amount > 0)", orders},
+        {"disable triggers", K::trigger_state, alter("DISABLE TRIGGER ALL"), orders},
+        {"alter constraint", K::alter_constraint, alter("ALTER CONSTRAINT orders_parent_fk DEFERRABLE INITIALLY DEFERRED"), fk},
         {"set replica identity", K::set_replica_identity, alter("REPLICA IDENTITY FULL"), orders},
         {"comment on table", K::comment_on_table, "COMMENT ON TABLE orders IS 'checked'", orders},
         {"comment on column", K::comment_on_column, "COMMENT ON COLUMN orders.amount IS 'checked'", orders},
