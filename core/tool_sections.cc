@@ -39,6 +39,7 @@ void client_side_syntax(std::string& text) {
   std::set<std::string> defined;
   enum class In { code, literal, quoted_name, dollar, line_comment, block_comment } in = In::code;
   std::string dollar_tag;
+  bool escape_string = false;  // the literal is an E'...' string
   int block_depth = 0;
   bool line_start = true;
   for (std::size_t i = 0; i < text.size(); ++i) {
@@ -52,7 +53,11 @@ void client_side_syntax(std::string& text) {
     if (first_on_line) line_start = false;
     switch (in) {
       case In::literal:
-        if (c == '\'') in = In::code;
+        if (c == '\\' && escape_string) {
+          if (i + 1 < text.size() && text[i + 1] != '\n') ++i;  // E'...\'...': it escapes the next character, a quote too
+        } else if (c == '\'') {
+          in = In::code;
+        }
         continue;
       case In::quoted_name:
         if (c == '"') in = In::code;
@@ -95,6 +100,7 @@ void client_side_syntax(std::string& text) {
     }
     if (c == '\'') {
       in = In::literal;
+      escape_string = i > 0 && (text[i - 1] == 'E' || text[i - 1] == 'e') && (i < 2 || !identifier_char(text[i - 2]));
     } else if (c == '"') {
       in = In::quoted_name;
     } else if (c == '-' && i + 1 < text.size() && text[i + 1] == '-') {

@@ -162,6 +162,14 @@ TEST(SqlMigration, PsqlMetaCommandsAndVariablesAreReadAsPsqlFeedsThem) {
   EXPECT_EQ(file.statements[2].line, 4);
   EXPECT_NE(file.statements[2].text.find("'a:owner'"), std::string::npos) << file.statements[2].text;
   EXPECT_NE(file.statements[3].text.find("amount::int, $$:owner$$, (ARRAY[1, 2])[1:amount]"), std::string::npos) << file.statements[3].text;
+
+  // An escape string's backslash-quote does not end it (lemmy's language tags: E'gagana fa\'a
+  // Samoa'), so the backslash is not read as a meta-command and the next statement is intact.
+  const SqlMigration escaped = read("INSERT INTO orders (note) VALUES (E'fa\\'a'), (E'b\\'c');\nINSERT INTO orders (note) VALUES ('sn');\n");
+  ASSERT_TRUE(escaped.errors.empty()) << escaped.errors.front().message;
+  ASSERT_EQ(escaped.statements.size(), 2u);
+  EXPECT_EQ(escaped.statements[0].text, "INSERT INTO orders (note) VALUES (E'fa\\'a'), (E'b\\'c')");
+  EXPECT_EQ(escaped.statements[1].text, "INSERT INTO orders (note) VALUES ('sn')");
 }
 
 // Flyway's placeholders (${schema}, ${flyway:defaultSchema}) are Flyway's: an identifier of the
