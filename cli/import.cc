@@ -61,8 +61,6 @@ std::optional<Format> format_of(const fs::path& path) {
   return std::nullopt;
 }
 
-// Orders file names as a person reads them: digit runs by value (V2 before V10), the rest by
-// character.
 // A Flyway versioned migration's version (`V1_2__x.sql`, `V1.2__x.sql`: {1, 2}); none for
 // another name.
 std::optional<std::vector<std::uint64_t>> flyway_version(const std::string& name) {
@@ -89,6 +87,8 @@ std::optional<std::vector<std::uint64_t>> flyway_version(const std::string& name
   return parts;
 }
 
+// Orders file names as a person reads them: digit runs by value (V2 before V10), the rest by
+// character.
 bool natural_less(const std::string& a, const std::string& b) {
   std::size_t i = 0, j = 0;
   while (i < a.size() && j < b.size()) {

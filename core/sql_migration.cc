@@ -747,19 +747,8 @@ class Reader {
     const bool missing_ok = bool_field(node, "missing_ok");
     const bool concurrent = bool_field(node, "concurrent");
     if (type == "OBJECT_MATVIEW" && created_here(node)) type = "OBJECT_TABLE";  // one create_table_as made
-    if (type == "OBJECT_POLICY") {  // DROP POLICY p ON t: ACCESS EXCLUSIVE on t
-      for (const Json& object : field(node, "objects")) {
-        const std::vector<std::string> parts = strings(field(field(object, "List"), "items"));
-        if (parts.size() < 2) continue;
-        DdlStatement drop = ddl(DdlStatement::Kind::policy, qualified(std::vector<std::string>(parts.begin(), parts.end() - 1)));
-        drop.if_exists = missing_ok;
-        s.ddl.push_back(drop);
-      }
-      s.effect = s.ddl.empty() ? SqlEffect::catalog_only : SqlEffect::ddl;
-      s.if_exists = missing_ok;
-      return;
-    }
-    if (type != "OBJECT_INDEX" && type != "OBJECT_TABLE" && type != "OBJECT_TRIGGER") {
+    const bool on_a_table = type == "OBJECT_TRIGGER" || type == "OBJECT_POLICY";  // DROP TRIGGER / POLICY x ON t
+    if (type != "OBJECT_INDEX" && type != "OBJECT_TABLE" && !on_a_table) {
       s.effect = SqlEffect::catalog_only;  // a type, function, sequence, view, schema, extension
       return;
     }
@@ -770,9 +759,9 @@ class Reader {
     for (const Json& object : field(node, "objects")) {
       const std::vector<std::string> parts = strings(field(field(object, "List"), "items"));
       if (parts.empty()) continue;
-      if (type == "OBJECT_TRIGGER") {  // DROP TRIGGER g ON t: ACCESS EXCLUSIVE on t, as an opaque statement would
+      if (on_a_table) {  // ACCESS EXCLUSIVE on t: a trigger's as an opaque statement would, a policy's as policy.c
         std::vector<std::string> relation(parts.begin(), parts.end() - 1);
-        DdlStatement drop = ddl(DdlStatement::Kind::opaque_sql, qualified(relation));
+        DdlStatement drop = ddl(type == "OBJECT_POLICY" ? DdlStatement::Kind::policy : DdlStatement::Kind::opaque_sql, qualified(relation));
         drop.if_exists = missing_ok;
         s.ddl.push_back(drop);
         continue;
@@ -884,12 +873,9 @@ class Reader {
     s.ddl.push_back(create);
     std::vector<std::string> read;
     range_vars(field(node, "query"), read);
-    for (const std::string& source : read) {
-      if (source == table || tables_.count(source) == 0) continue;  // a view, or a table the schema does not show
-      DdlStatement select = ddl(DdlStatement::Kind::dml, source);
-      select.dml = "SELECT";
-      s.ddl.push_back(select);
-    }
+    std::erase(read, table);
+    known_tables(read);
+    select_from(read, s);
     s.effect = SqlEffect::ddl;
     s.if_exists = create.if_exists;
     s.idempotent_form = true;
@@ -966,24 +952,36 @@ class Reader {
     // wrap (range_vars finds only the wrapped ones: FROM, USING, subqueries).
     if (const Json& target = field(node, "relation"); target.is_object() && !target.empty()) tables.push_back(relation_name(target));
     range_vars(node, tables);
-    if (tables.empty()) {  // SELECT set_config(...), SELECT pg_sleep(1): no table
+    const std::string target = tables.empty() ? "" : tables.front();
+    known_tables(tables);
+    if (tables.empty()) {  // SELECT set_config(...), SELECT pg_sleep(1), a view: no table of the schema
       s.effect = SqlEffect::catalog_only;
       return;
     }
     s.effect = SqlEffect::ddl;
-    // A view, or a table the schema does not show, takes no lock of the simulation.
-    std::erase_if(tables, [this](const std::string& table) { return tables_.count(table) == 0; });
-    if (tables.empty()) {
-      s.effect = SqlEffect::catalog_only;
-      return;
-    }
-    for (const std::string& table : tables) {
-      // INSERT ... SELECT / DELETE ... USING read the other tables they name.
-      DdlStatement statement = ddl(DdlStatement::Kind::dml, table);
-      statement.dml = node_kind == "InsertStmt" ? "INSERT" : node_kind == "DeleteStmt" ? "DELETE" : "SELECT";
-      if (table != tables.front()) statement.dml = "SELECT";
+    if (node_kind != "SelectStmt" && tables.front() == target) {  // not an INSERT into a view
+      DdlStatement statement = ddl(DdlStatement::Kind::dml, target);
+      statement.dml = node_kind == "InsertStmt" ? "INSERT" : "DELETE";
       if (statement.dml == "DELETE") where(node, statement);
       s.ddl.push_back(statement);
+      tables.erase(tables.begin());
+    }
+    // What it reads: a SELECT's tables, the others of INSERT ... SELECT / DELETE ... USING.
+    select_from(tables, s);
+  }
+
+  // Leaves out of `tables` what the schema does not show as a table (a view, say): it takes no
+  // lock of the simulation.
+  void known_tables(std::vector<std::string>& tables) const {
+    std::erase_if(tables, [this](const std::string& table) { return tables_.count(table) == 0; });
+  }
+
+  // A SELECT's ACCESS SHARE on each of `tables`.
+  void select_from(const std::vector<std::string>& tables, SqlStatement& s) const {
+    for (const std::string& table : tables) {
+      DdlStatement select = ddl(DdlStatement::Kind::dml, table);
+      select.dml = "SELECT";
+      s.ddl.push_back(select);
     }
   }
 

@@ -29,8 +29,7 @@ std::int64_t replicated_rows(const DdlStatement& statement, const Table& table) 
   if (!statement.as_written) return 1;
   if (statement.kind == DdlStatement::Kind::add_column && statement.volatile_default) return table.row_count();
   if (statement.kind == DdlStatement::Kind::dml && (statement.dml == "UPDATE" || statement.dml == "DELETE")) {
-    const auto taken = static_cast<std::int64_t>(table.dml_rows(statement).rows.size());
-    return statement.where_sql.empty() && statement.high_id < statement.low_id ? taken : std::max<std::int64_t>(1, taken);
+    return std::max<std::int64_t>(1, static_cast<std::int64_t>(table.dml_rows(statement).rows.size()));
   }
   return 1;
 }

@@ -600,6 +600,12 @@ TEST(SqlMigration, InsertDeleteAndMaterializedViewsLockWhatPostgresLocks) {
   EXPECT_EQ(file.statements[2].ddl[1].table, "orders");
   EXPECT_EQ(file.statements[3].effect, SqlEffect::ddl);
   EXPECT_EQ(file.statements[4].effect, SqlEffect::catalog_only);
+  // An INSERT into a view the schema does not show reads its source table; it writes none.
+  const SqlMigration into_view = read("INSERT INTO some_view SELECT * FROM orders;\n");
+  ASSERT_EQ(into_view.statements.size(), 1u);
+  ASSERT_EQ(into_view.statements[0].ddl.size(), 1u);
+  EXPECT_EQ(into_view.statements[0].ddl[0].table, "orders");
+  EXPECT_EQ(statement_kind(into_view.statements[0].ddl[0]), StatementKind::select);
 
   const Scenario scenario = with_file("matview", "CREATE MATERIALIZED VIEW totals AS SELECT * FROM orders;\n"
                                                  "CREATE UNIQUE INDEX totals_id ON totals (id);\nDROP MATERIALIZED VIEW totals;\n", false);
