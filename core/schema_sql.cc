@@ -98,6 +98,32 @@ bool gen_safe(const std::string& label) {
   return !label.empty() && label.find_first_of(", ()") == std::string::npos;
 }
 
+// A user type's name as format_type() prints it: each part of `schema.name` in double quotes
+// when it needs them (capitals, spaces, quotes: Prisma's `"LinksRouteTo"`), so the schema file
+// rehearse writes reads back as the same type.
+std::string type_name_sql(const std::string& name) {
+  std::string out;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t dot = name.find('.', start);
+    const std::string part = name.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    const bool plain = !part.empty() && (std::islower(static_cast<unsigned char>(part[0])) != 0 || part[0] == '_') &&
+                       std::all_of(part.begin(), part.end(), [](char c) {
+                         return std::islower(static_cast<unsigned char>(c)) != 0 || std::isdigit(static_cast<unsigned char>(c)) != 0 || c == '_';
+                       });
+    if (plain) {
+      out += part;
+    } else {
+      out += '"';
+      for (const char c : part) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+      out += '"';
+    }
+    if (dot == std::string::npos) return out;
+    out += '.';
+    start = dot + 1;
+  }
+}
+
 std::optional<SimulatedType> from_spelling(const std::string& spelling, bool array,
                                            const std::vector<EnumTypeSpec>& enums, std::string* why) {
   SimulatedType t{ColumnType::text, 0, spelling, "", ""};
@@ -154,6 +180,7 @@ std::optional<SimulatedType> from_spelling(const std::string& spelling, bool arr
     t.approximation = spelling + " simulated as text (values are not " + (spelling == "bytea" ? "bytes)" : "JSON)");
   } else if (const auto e = std::find_if(enums.begin(), enums.end(), [&](const EnumTypeSpec& x) { return x.name == spelling; });
              e != enums.end()) {
+    t.sql_type = type_name_sql(e->name);
     const bool safe = !e->labels.empty() && std::all_of(e->labels.begin(), e->labels.end(), gen_safe);
     if (safe) t.default_gen = fmt::format("one_of({})", fmt::join(e->labels, ","));
     t.approximation = "enum simulated as text" + std::string(safe ? " drawn from its labels" : " (its labels hold commas, spaces or parentheses: drawn as other text)");

@@ -28,6 +28,29 @@ std::string after_spaces(const std::string& text, std::size_t from) {
 
 bool identifier_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
 
+// pop (soda) renders a SQL migration through Go's text/template before PostgreSQL reads it:
+// an action on one line, {{ index .Options "Namespace" }} (supabase/auth's schema name), is
+// replaced wherever it stands, in quotes too, by an identifier of the same length standing for
+// its output. Only what reads as an action (after `{{` and an optional `-`, a letter or a `.`,
+// and no comma or brace before `}}`): a 2-D array literal '{{1,2},{3,4}}' or '{{a,b}}' stays.
+void go_template_actions(std::string& text) {
+  for (std::size_t at = text.find("{{"); at != std::string::npos; at = text.find("{{", at + 2)) {
+    const std::size_t close = text.find("}}", at + 2);
+    if (close == std::string::npos) return;
+    const std::string_view inside(text.data() + at + 2, close - at - 2);
+    const std::size_t first = inside.find_first_not_of(" -");
+    const bool action = first != std::string_view::npos &&
+                        (std::isalpha(static_cast<unsigned char>(inside[first])) != 0 || inside[first] == '.') &&
+                        inside.find_first_of(",{}\n") == std::string_view::npos;
+    if (!action) continue;
+    // Lower case: the same name quoted ("{{ ... }}".users) and unquoted ({{ ... }}.users).
+    for (std::size_t k = at; k < close + 2; ++k) {
+      text[k] = identifier_char(text[k]) ? static_cast<char>(std::tolower(static_cast<unsigned char>(text[k]))) : '_';
+    }
+    at = close;
+  }
+}
+
 // psql's part of a script that psql runs (Sqitch's deploy scripts): a meta-command (a backslash
 // outside quotes and comments, to the end of its line: \set, \echo, \i, ...) is psql's, not
 // PostgreSQL's, and is blanked (\g and \gexec after a query end it, as `;` would);
@@ -36,6 +59,7 @@ bool identifier_char(char c) { return std::isalnum(static_cast<unsigned char>(c)
 // command's output, unknown here), so PostgreSQL's positions still point into the file. A
 // Flyway placeholder outside quotes (${name}) becomes an identifier of the same length.
 void client_side_syntax(std::string& text) {
+  go_template_actions(text);
   std::set<std::string> defined;
   enum class In { code, literal, quoted_name, dollar, line_comment, block_comment } in = In::code;
   std::string dollar_tag;

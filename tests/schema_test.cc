@@ -354,7 +354,7 @@ TEST(SchemaTest, OperationsAreCheckedAgainstTheirOwnTable) {
 
 TEST(SchemaTest, PostgresTypesMapToTheNearestSimulatedType) {
   std::string why;
-  const std::vector<EnumTypeSpec> enums = {{"mood", {"sad", "ok"}}, {"spaced", {"a b"}}};
+  const std::vector<EnumTypeSpec> enums = {{"mood", {"sad", "ok"}}, {"spaced", {"a b"}}, {"LinksRouteTo", {"PDF"}}};
   struct Case {
     const char* written;
     const char* spelling;
@@ -377,6 +377,8 @@ TEST(SchemaTest, PostgresTypesMapToTheNearestSimulatedType) {
            {"timestamp(3)", "timestamp(3) without time zone", ColumnType::timestamp, ""},
            {"mood", "mood", ColumnType::text, "one_of(sad,ok)"},
            {"spaced", "spaced", ColumnType::text, ""},
+           // Prisma's quoted enum names keep their capitals, and format_type() quotes them.
+           {"\"LinksRouteTo\"", "\"LinksRouteTo\"", ColumnType::text, "one_of(PDF)"},
        }) {
     const auto t = simulated_type(c.written, enums, &why);
     ASSERT_TRUE(t.has_value()) << c.written << ": " << why;
@@ -473,6 +475,24 @@ TEST(SchemaTest, CommentsInAClauseAndAnIndexElementsOrderingAreNotPartOfTheExpre
   EXPECT_EQ(t.indexes[0].columns, (std::vector<std::string>{"abs(score)", "published"}));
   EXPECT_EQ(t.indexes[1].columns, (std::vector<std::string>{"lower(name)"}));
   EXPECT_EQ(t.indexes[2].columns, (std::vector<std::string>{"name || 'x'"}));  // written back in parentheses
+}
+
+// Prisma quotes its enum types ("LinksRouteTo", linkwarden's migrations): the schema file the
+// writer writes names the type as format_type() prints it, quoted, so a column of it reads back
+// as the enum, not as an unknown type folded to lower case.
+TEST(SchemaTest, AnEnumTypeWithCapitalsIsWrittenQuotedAndReadsBack) {
+  const SchemaSql read = read_schema_sql(
+      "CREATE TYPE \"LinksRouteTo\" AS ENUM ('ORIGINAL', 'PDF');\n"
+      "CREATE TABLE \"User\" (id serial PRIMARY KEY, \"linksRouteTo\" \"LinksRouteTo\" NOT NULL DEFAULT 'ORIGINAL');\n",
+      "m.sql");
+  ASSERT_TRUE(read.errors.empty()) << read.errors.front().message;
+  const std::string written = schema_sql_text(read);
+  EXPECT_NE(written.find("\"linksRouteTo\" \"LinksRouteTo\" NOT NULL"), std::string::npos) << written;
+  const SchemaSql again = read_schema_sql(written, "written.sql");
+  ASSERT_TRUE(again.errors.empty()) << again.errors.front().message << "\n" << written;
+  ASSERT_EQ(again.tables.size(), 1u);
+  ASSERT_EQ(again.tables[0].columns.size(), 1u);
+  EXPECT_EQ(again.tables[0].columns[0].sql_type, "\"LinksRouteTo\"");
 }
 
 // PostgreSQL names an unnamed UNIQUE or FOREIGN KEY after every column (lemmy's migrations rename

@@ -184,6 +184,21 @@ TEST(SqlMigration, FlywayPlaceholdersStandAsIdentifiers) {
   EXPECT_NE(file.statements[1].text.find("'${kept}'"), std::string::npos) << file.statements[1].text;
 }
 
+// pop renders its SQL migrations through Go's text/template (supabase/auth names its schema with
+// {{ index .Options "Namespace" }}): an action stands as one lower-case identifier of its length,
+// quoted or not, and a 2-D array literal is not an action.
+TEST(SqlMigration, GoTemplateActionsStandAsIdentifiers) {
+  const SqlMigration file = read("CREATE TABLE {{ index .Options \"Namespace\" }}.things (id bigint, grid int[][]);\n"
+                                 "CREATE INDEX i ON \"{{ index .Options \"Namespace\" }}\".things (id);\n"
+                                 "INSERT INTO {{ index .Options \"Namespace\" }}.things (grid) VALUES ('{{1,2},{3,4}}');\n");
+  ASSERT_TRUE(file.errors.empty()) << file.errors.front().message;
+  ASSERT_EQ(file.statements.size(), 3u);
+  const std::string name = "___index__options__namespace____";
+  EXPECT_EQ(file.statements[0].text, "CREATE TABLE " + name + ".things (id bigint, grid int[][])");
+  EXPECT_EQ(file.statements[1].text, "CREATE INDEX i ON \"" + name + "\".things (id)");
+  EXPECT_NE(file.statements[2].text.find("'{{1,2},{3,4}}'"), std::string::npos) << file.statements[2].text;
+}
+
 TEST(SqlMigration, StatementsKeepTheLineAndColumnOfTheirFirstToken) {
   const SqlMigration m = read("-- a comment\n\nALTER TABLE orders ADD COLUMN a int;\n  /* c */ CREATE INDEX i ON orders (a);\n");
   ASSERT_TRUE(m.errors.empty());
