@@ -79,6 +79,10 @@ AppServer::AppServer(Kernel& kernel, Network& network, AppEndpoints endpoints, c
       connections_(connections),
       timeout_lane_(kernel.add_lane()) {
   REHEARSE_ASSERT(connections_ >= 0);
+  const std::vector<std::string> unique = unique_columns(*find_table(scenario, traffic_.table));
+  for (const ColumnSpec& column : columns()) {
+    distinct_.push_back(std::find(unique.begin(), unique.end(), column.name) != unique.end());
+  }
   if (!table_.empty()) {  // the first table's name ("") follows renames in the database itself
     std::string name = table_;
     for (const Operation& op : scenario.migration.operations) {
@@ -177,7 +181,13 @@ void AppServer::send_write(TimeUs due_us) {
   write->new_code = new_code_;
   write->row_id = rng_.chance(scenario_.workload.update_ratio) ? pick_row(*table) : 0;
   write->table = *table;
-  for (const auto& column : columns()) write->logical[column.name] = generate_value(column, rng_);
+  for (std::size_t c = 0; c < columns().size(); ++c) {
+    Value value = generate_value(columns()[c], rng_);
+    if (distinct_[c] && value.kind() == Value::Kind::text) {
+      value = Value::text(fmt::format("{}-{}-{}", value.as_text(), endpoints_.app->name(), ++distinct_written_));
+    }
+    write->logical[columns()[c].name] = std::move(value);
+  }
   for (const DataReference& reference : references_) {
     if (reference.table == traffic_.table && endpoints_.database->has_table(reference.ref_table)) {
       draw_reference(reference, endpoints_.database->table(reference.ref_table), rng_, &write->logical);

@@ -116,6 +116,11 @@ class AppServer {
   bool dropped_ = false;
   Rng rng_;
   std::vector<DataReference> references_;  // the foreign keys its writes draw values to satisfy
+  // Per column of columns(): whether PostgreSQL keeps it unique (unique_columns), so a text
+  // written to it gets this server's name and a count appended, as an application writes new
+  // values there; and how many such texts it wrote.
+  std::vector<bool> distinct_;
+  std::int64_t distinct_written_ = 0;
   Observations& observations_;
   bool new_code_ = false;
   std::int64_t requests_ = 0;

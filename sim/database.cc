@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -184,20 +185,89 @@ Value generate_value(const ColumnSpec& column, Rng& rng) {
 
 namespace {
 
+// Redraws of a unique key's columns while an earlier row holds the same key, before a one-column
+// key is made distinct (made_distinct). A key of several columns (a reference and an enum) is
+// only redrawn: made distinct, its reference would point nowhere.
+constexpr int kUniqueRedraws = 64;
+
 Table generate_table_from(const TableSpec& spec, std::uint64_t seed, const std::string& stream) {
   // Every region starts from the same data (one stream per table, not per region).
   Table table(spec);
   Rng data(seed, stream);
+  // Each unique key's column positions and the key hashes rows hold so far (a hash two keys
+  // share counts as taken: a redraw too many, never a duplicate).
+  std::vector<std::vector<std::size_t>> keys;
+  for (const std::vector<std::string>& key : unique_keys(spec)) {
+    std::vector<std::size_t> positions;
+    for (const std::string& name : key) {
+      const auto column = std::find_if(spec.columns.begin(), spec.columns.end(), [&](const ColumnSpec& c) { return c.name == name; });
+      if (column != spec.columns.end()) positions.push_back(static_cast<std::size_t>(column - spec.columns.begin()));
+    }
+    if (positions.size() == key.size()) keys.push_back(std::move(positions));
+  }
+  std::vector<std::unordered_set<std::uint64_t>> taken(keys.size());
   std::vector<Value> values;
+  const auto key_hash = [&values](const std::vector<std::size_t>& key, bool* has_null) {
+    std::uint64_t hash = 0;
+    for (std::size_t position : key) {
+      *has_null = *has_null || values[position].is_null();
+      hash = hash * 1099511628211ULL ^ values[position].hash();
+    }
+    return hash;
+  };
   for (std::int64_t i = 0; i < spec.rows; ++i) {
     values.clear();
     for (const auto& column : spec.columns) values.push_back(generate_value(column, data));
+    for (std::size_t k = 0; k < keys.size(); ++k) {
+      bool has_null = false;  // a key with a NULL collides with none
+      std::uint64_t hash = key_hash(keys[k], &has_null);
+      for (int redraw = 0; redraw < kUniqueRedraws && !has_null && taken[k].count(hash) > 0; ++redraw) {
+        for (std::size_t position : keys[k]) values[position] = generate_value(spec.columns[position], data);
+        hash = key_hash(keys[k], &has_null);
+      }
+      if (!has_null && taken[k].count(hash) > 0 && keys[k].size() == 1) {
+        values[keys[k].front()] = made_distinct(values[keys[k].front()], i + 1);
+        hash = key_hash(keys[k], &has_null);
+      }
+      if (!has_null) taken[k].insert(hash);
+    }
     table.insert(Row(values, Writer::initial));
   }
   return table;
 }
 
 }  // namespace
+
+std::vector<std::vector<std::string>> unique_keys(const TableSpec& spec) {
+  std::vector<std::vector<std::string>> out;
+  const auto add = [&out](const std::vector<std::string>& key) {
+    if (!key.empty() && std::find(out.begin(), out.end(), key) == out.end()) out.push_back(key);
+  };
+  if (spec.primary_key != std::vector<std::string>{"id"}) add(spec.primary_key);
+  for (const IndexSpec& index : spec.indexes) {
+    if (index.unique && index.predicate.empty()) add(index.columns);
+  }
+  for (const ConstraintSpec& constraint : spec.constraints) {
+    if (constraint.kind == ConstraintKind::unique) add(constraint.columns);
+  }
+  return out;
+}
+
+std::vector<std::string> unique_columns(const TableSpec& spec) {
+  std::vector<std::string> out;
+  for (const std::vector<std::string>& key : unique_keys(spec)) {
+    if (key.size() == 1) out.push_back(key.front());
+  }
+  return out;
+}
+
+Value made_distinct(const Value& value, std::int64_t tag) {
+  switch (value.kind()) {
+    case Value::Kind::text: return Value::text(fmt::format("{}-{}", value.as_text(), tag));
+    case Value::Kind::integer: return Value::integer(2'000'000'000 + tag);
+    default: return value;
+  }
+}
 
 Table generate_table(const TableSpec& spec, std::uint64_t seed) { return generate_table_from(spec, seed, "table"); }
 
@@ -265,10 +335,49 @@ std::vector<Table> generate_tables(const Scenario& scenario, std::uint64_t seed)
     for (const std::string& column : reference.columns) targets.push_back(child->column_index(column));
     if (std::find(targets.begin(), targets.end(), -1) != targets.end() || std::find(targets.begin(), targets.end(), 0) != targets.end()) continue;
     Rng rng(seed, "references:" + reference.table + ":" + reference.name);
+    // The child's unique keys this reference writes into (a one-to-one reference, a reference
+    // and an enum): a drawn parent whose key an earlier row holds is drawn again.
+    std::vector<std::vector<std::pair<int, std::string>>> keys;  // (slot, name) per key column
+    for (const std::vector<std::string>& key : unique_keys(*find_table(scenario, reference.table))) {
+      std::vector<std::pair<int, std::string>> slots;
+      for (const std::string& column : key) slots.emplace_back(child->column_index(column), column);
+      const bool written = std::any_of(key.begin(), key.end(), [&](const std::string& c) {
+        return std::find(reference.columns.begin(), reference.columns.end(), c) != reference.columns.end();
+      });
+      const bool known = std::all_of(slots.begin(), slots.end(), [](const auto& slot) { return slot.first > 0; });
+      if (written && known) keys.push_back(std::move(slots));
+    }
+    std::vector<std::unordered_set<std::uint64_t>> taken(keys.size());
+    const auto free_key = [&](std::int64_t id, const ColumnValues& values, std::vector<std::uint64_t>* hashes) {
+      hashes->clear();
+      bool free = true;
+      for (std::size_t k = 0; k < keys.size(); ++k) {
+        std::uint64_t hash = 0;
+        bool has_null = false;
+        for (const auto& [slot, name] : keys[k]) {
+          const auto drawn = values.find(name);
+          const Value value = drawn != values.end() ? drawn->second : child->cell(id, slot);
+          has_null = has_null || value.is_null();
+          hash = hash * 1099511628211ULL ^ value.hash();
+        }
+        hashes->push_back(has_null ? 0 : hash);
+        free = free && (has_null || taken[k].count(hash) == 0);
+      }
+      return free;
+    };
+    std::vector<std::uint64_t> hashes;
     for (std::int64_t id = 1; id <= child->row_count(); ++id) {
       ColumnValues values;
       for (std::size_t i = 0; i < targets.size(); ++i) values[reference.columns[i]] = child->cell(id, targets[i]);
+      const ColumnValues drawn_from = values;
       draw_reference(reference, *parent, rng, &values);
+      for (int redraw = 0; redraw < kUniqueRedraws && !free_key(id, values, &hashes); ++redraw) {
+        values = drawn_from;
+        draw_reference(reference, *parent, rng, &values);
+      }
+      for (std::size_t k = 0; k < keys.size(); ++k) {
+        if (hashes[k] != 0) taken[k].insert(hashes[k]);
+      }
       for (std::size_t i = 0; i < targets.size(); ++i) child->set_cell(id, targets[i], values[reference.columns[i]]);
     }
   }

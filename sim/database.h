@@ -402,4 +402,16 @@ class SimDatabase {
 // Draws a value for a column from its `gen` rule (ranges, email, one_of(...), uuid).
 Value generate_value(const ColumnSpec& column, Rng& rng);
 
+// The keys PostgreSQL keeps unique in `spec`: of each unique index without a predicate, UNIQUE
+// constraint and the primary key (the implicit `id` aside). generate_table draws its rows so
+// that no two share a key: a table PostgreSQL holds never breaks its unique indexes.
+std::vector<std::vector<std::string>> unique_keys(const TableSpec& spec);
+// The columns that are a unique key alone. An application's text written to one is a new value
+// (AppServer appends its name and a count), not a collision PostgreSQL would refuse.
+std::vector<std::string> unique_columns(const TableSpec& spec);
+
+// `value` drawn for a unique column, made distinct by `tag` (a text gets "-tag"; an integer
+// 2,000,000,000 + tag); other kinds and NULL stay as drawn.
+Value made_distinct(const Value& value, std::int64_t tag);
+
 }  // namespace rehearse::sim

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "scenarios/loader.h"
+#include "sim/database.h"
 #include "sim/table.h"
 #include "scenarios/scenario_yaml.h"
 #include "tests/test_support.h"
@@ -602,6 +603,60 @@ TEST(SchemaTest, ASchemaFileThatIsNotUtf8ExitsTwoAtItsLine) {
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_NE(result.err.find("s.sql:3: invalid byte sequence for encoding \"UTF8\": 0x93"), std::string::npos) << result.err;
   EXPECT_EQ(result.err.find("internal error"), std::string::npos) << result.err;
+}
+
+// A table PostgreSQL holds never breaks its unique indexes, so neither does the simulated one's
+// initial data (rallly's migrations rebuild users_email_key and links_poll_id_role_key): a unique
+// text column drawn as `item-N` from a million values, and a unique (reference, enum) pair whose
+// reference is drawn among the parent's rows, hold no duplicate; without the indexes the same
+// draws do (so the test can fail).
+TEST(SchemaTest, InitialRowsKeepTheirUniqueKeys) {
+  const auto scenario_with = [](bool unique) {
+    Scenario s;
+    s.table = TableSpec{.name = "polls", .rows = 300, .columns = {ColumnSpec{.name = "url_id", .type = ColumnType::text}}};
+    TableSpec users{.name = "users", .rows = 3000, .columns = {ColumnSpec{.name = "email", .type = ColumnType::text}}};
+    TableSpec links{.name = "links", .rows = 500,
+                    .columns = {ColumnSpec{.name = "poll_id", .type = ColumnType::text},
+                                ColumnSpec{.name = "role", .type = ColumnType::text, .gen = "one_of(admin,participant)"}}};
+    links.constraints.push_back(ConstraintSpec{.kind = ConstraintKind::foreign_key, .name = "links_poll_id_fkey", .columns = {"poll_id"},
+                                               .ref_table = "polls", .ref_columns = {"url_id"}});
+    s.table.indexes.push_back(IndexSpec{.name = "polls_url_id_key", .columns = {"url_id"}, .unique = true});
+    if (unique) {
+      users.indexes.push_back(IndexSpec{.name = "users_email_key", .columns = {"email"}, .unique = true});
+      links.constraints.push_back(ConstraintSpec{.kind = ConstraintKind::unique, .name = "links_poll_id_role_key", .columns = {"poll_id", "role"}});
+    }
+    s.more_tables = {users, links};
+    return s;
+  };
+  const auto duplicates = [](const sim::Table& table, const std::vector<std::string>& columns) {
+    std::set<std::string> seen;
+    int count = 0;
+    for (std::int64_t id = 1; id <= table.row_count(); ++id) {
+      std::string key;
+      for (const std::string& column : columns) key += table.cell(id, table.column_index(column)).to_string() + "|";
+      count += seen.insert(key).second ? 0 : 1;
+    }
+    return count;
+  };
+  for (const bool unique : {true, false}) {
+    const Scenario scenario = scenario_with(unique);
+    const std::vector<sim::Table> tables = sim::generate_tables(scenario, 7);
+    ASSERT_EQ(tables.size(), 3u);
+    EXPECT_EQ(duplicates(tables[0], {"url_id"}), 0);
+    if (unique) {
+      EXPECT_EQ(duplicates(tables[1], {"email"}), 0);
+      EXPECT_EQ(duplicates(tables[2], {"poll_id", "role"}), 0);
+    } else {
+      EXPECT_GT(duplicates(tables[1], {"email"}), 0);
+      EXPECT_GT(duplicates(tables[2], {"poll_id", "role"}), 0);
+    }
+    // Every link still references a poll.
+    std::set<std::string> polls;
+    for (std::int64_t id = 1; id <= tables[0].row_count(); ++id) polls.insert(tables[0].cell(id, 1).to_string());
+    for (std::int64_t id = 1; id <= tables[2].row_count(); ++id) {
+      EXPECT_EQ(polls.count(tables[2].cell(id, tables[2].column_index("poll_id")).to_string()), 1u) << id;
+    }
+  }
 }
 
 }  // namespace
