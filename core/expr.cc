@@ -2071,10 +2071,11 @@ struct ExprAccess {
 namespace {
 
 // Parses, types (with `columns`, or dynamically when nullptr) and folds `text`.
-std::optional<Expr> load_expression(const std::string& text, const ColumnTypes* columns, ExprParseError* error) {
+std::optional<Expr> load_expression(const std::string& text, const ColumnTypes* columns, ExprParseError* error,
+                                    bool conditions = false) {
   REHEARSE_ASSERT(error != nullptr);
   *error = ExprParseError{};
-  const NodePointer syntax = parse_syntax(text, error);
+  const NodePointer syntax = parse_syntax(text, error, conditions);
   if (syntax == nullptr) return std::nullopt;
   NodePointer typed = Typer(text, columns, error).type(*syntax);
   if (typed == nullptr) return std::nullopt;
@@ -2091,6 +2092,10 @@ std::optional<Expr> parse_expression(const std::string& text, ExprParseError* er
 
 std::optional<Expr> parse_expression(const std::string& text, const ColumnTypes& columns, ExprParseError* error) {
   return load_expression(text, &columns, error);
+}
+
+std::optional<Expr> parse_condition(const std::string& text, const ColumnTypes* columns, ExprParseError* error) {
+  return load_expression(text, columns, error, true);
 }
 
 EvalResult evaluate(const Expr& expr, const ColumnLookup& lookup) {

@@ -57,6 +57,12 @@ std::optional<Expr> parse_expression(const std::string& text, const ColumnTypes&
 // the type its values suggest. For checking syntax, and for callers that know no types.
 std::optional<Expr> parse_expression(const std::string& text, ExprParseError* error);
 
+// A SQL file's UPDATE / DELETE condition (its WHERE), as parse_expression reads an expression
+// (typed with `columns`, or dynamically when nullptr) and also [NOT] BETWEEN and [NOT] IN
+// (list), read as the comparisons PostgreSQL defines them by. Not part of the scenario
+// expression language (scenario-format.md): a migration's up / down rejects them.
+std::optional<Expr> parse_condition(const std::string& text, const ColumnTypes* columns, ExprParseError* error);
+
 // pgroll writes an expression as a query without FROM (`SELECT CASE ... END`), which is the
 // expression itself: `text` without its leading SELECT keyword (a FROM or anything else after it
 // stays a parse error). The parsers read every text through it.

@@ -86,7 +86,9 @@ constexpr std::size_t kArgumentsMax = 100;
 // The untyped tree of `text` from PostgreSQL's parser, or nullptr with *error filled: a syntax
 // error where PostgreSQL reports it, or a construct outside the language, named, at its
 // position. Every node's height is set; types are not (core/expr.cc does that).
-ExprNodePointer parse_syntax(const std::string& text, ExprParseError* error);
+// `conditions`: a SQL file's WHERE (parse_condition), which also reads [NOT] BETWEEN and
+// [NOT] IN (list) as the comparisons PostgreSQL defines them by.
+ExprNodePointer parse_syntax(const std::string& text, ExprParseError* error, bool conditions = false);
 
 // The height of a node from its children's.
 int compute_height(const ExprNode& node);

@@ -127,7 +127,7 @@ bool only_members(const Json& object, std::initializer_list<std::string_view> al
 
 class Converter {
  public:
-  Converter(const std::string& text, ExprParseError* error) : text_(text), error_(error) {
+  Converter(const std::string& text, ExprParseError* error, bool conditions) : text_(text), error_(error), conditions_(conditions) {
     // character_positions_[byte offset] = 1-based character (UTF-8 code point) position.
     int position = 0;
     for (const char c : text_) {
@@ -337,6 +337,8 @@ class Converter {
     }
     const Json& names = body.value("name", Json::array());
     std::string symbol = names.empty() ? "" : names.back().value("String", Json::object()).value("sval", "");
+    if (conditions_ && (kind == "AEXPR_BETWEEN" || kind == "AEXPR_NOT_BETWEEN")) return between(body, kind != "AEXPR_BETWEEN", depth);
+    if (conditions_ && kind == "AEXPR_IN" && (symbol == "=" || symbol == "<>")) return in_list(body, symbol == "<>", depth);
     if (kind != "AEXPR_OP") {
       return fail(made->position, token_at(made->position),
                   fmt::format("{} is not part of the expression language", a_expr_construct(kind)));
@@ -366,6 +368,62 @@ class Converter {
     if (found == std::end(kOperators)) return unknown_operator(made->position, symbol);
     made->binary_operator = found->second;
     return with_operands(made, body, depth);
+  }
+
+  // `x BETWEEN a AND b` is `x >= a AND x <= b`, NOT BETWEEN `x < a OR x > b` (PostgreSQL's own
+  // definition; x is read twice, which changes nothing in a language without side effects).
+  ExprNodePointer between(const Json& body, bool negated, int depth) {
+    ExprNodePointer operand = node(body.value("lexpr", Json::object()), depth + 1);
+    const Json& bounds = body.value("rexpr", Json::object()).value("List", Json::object()).value("items", Json::array());
+    if (operand == nullptr) return nullptr;
+    if (bounds.size() != 2) return fail(position_of(body), "", "BETWEEN takes two bounds");
+    ExprNodePointer low = node(bounds[0], depth + 1);
+    if (low == nullptr) return nullptr;
+    ExprNodePointer high = node(bounds[1], depth + 1);
+    if (high == nullptr) return nullptr;
+    ExprNodePointer above = comparison(body, operand, negated ? Operator::less : Operator::greater_equal, std::move(low));
+    ExprNodePointer below = comparison(body, operand, negated ? Operator::greater : Operator::less_equal, std::move(high));
+    return joined(body, negated ? Kind::logical_or : Kind::logical_and, std::move(above), std::move(below));
+  }
+
+  // `x IN (a, b)` is `x = a OR x = b`, NOT IN `x <> a AND x <> b`: the same three-valued result.
+  // The tests are joined pairwise (a balanced tree), so a list of 100 stays within the height.
+  ExprNodePointer in_list(const Json& body, bool negated, int depth) {
+    ExprNodePointer operand = node(body.value("lexpr", Json::object()), depth + 1);
+    if (operand == nullptr) return nullptr;
+    const Json& rexpr = body.value("rexpr", Json::object());
+    const Json& items = rexpr.value("List", Json::object()).value("items", Json::array());
+    if (items.empty() || items.size() > kArgumentsMax) return fail(position_of(body), "", "IN takes a list of 1 to 100 values");
+    std::vector<ExprNodePointer> tests;
+    for (const Json& item : items) {
+      ExprNodePointer value = node(item, depth + 1);
+      if (value == nullptr) return nullptr;
+      tests.push_back(comparison(body, operand, negated ? Operator::not_equal : Operator::equal, std::move(value)));
+      if (tests.back() == nullptr) return nullptr;
+    }
+    while (tests.size() > 1) {
+      std::vector<ExprNodePointer> pairs;
+      for (std::size_t i = 0; i < tests.size(); i += 2) {
+        pairs.push_back(i + 1 < tests.size() ? joined(body, negated ? Kind::logical_and : Kind::logical_or, tests[i], tests[i + 1]) : tests[i]);
+        if (pairs.back() == nullptr) return nullptr;
+      }
+      tests = std::move(pairs);
+    }
+    return tests.front();
+  }
+
+  ExprNodePointer comparison(const Json& body, ExprNodePointer left, Operator op, ExprNodePointer right) {
+    const std::shared_ptr<ExprNode> made = make(Kind::binary, body);
+    made->binary_operator = op;
+    made->arguments = {std::move(left), std::move(right)};
+    return build(made);
+  }
+
+  ExprNodePointer joined(const Json& body, Kind kind, ExprNodePointer left, ExprNodePointer right) {
+    if (left == nullptr || right == nullptr) return nullptr;
+    const std::shared_ptr<ExprNode> made = make(kind, body);
+    made->arguments = {std::move(left), std::move(right)};
+    return build(made);
   }
 
   ExprNodePointer unknown_operator(int position, const std::string& symbol) {
@@ -596,6 +654,7 @@ class Converter {
 
   const std::string& text_;
   ExprParseError* error_;
+  bool conditions_;  // [NOT] BETWEEN and [NOT] IN (list) read too (parse_condition)
   std::vector<int> character_positions_;
   bool failed_ = false;
 };
@@ -671,7 +730,7 @@ std::string without_select(const std::string& text) {
   return keyword == "select" && separated ? text.substr(first + 6) : text;
 }
 
-ExprNodePointer parse_syntax(const std::string& text, ExprParseError* error) {
+ExprNodePointer parse_syntax(const std::string& text, ExprParseError* error, bool conditions) {
   REHEARSE_ASSERT(error != nullptr);
   if (text.find('\0') != std::string::npos || text.size() > kTextLengthMax) {
     error->position = 1;
@@ -695,7 +754,7 @@ ExprNodePointer parse_syntax(const std::string& text, ExprParseError* error) {
     // libpg_query writes valid JSON; a failure to read it is a broken dependency.
     const Json tree = Json::parse(result.parse_tree, nullptr, false);
     REHEARSE_ASSERT(!tree.is_discarded());
-    root = Converter(body, error).statement(tree);
+    root = Converter(body, error, conditions).statement(tree);
   }
   pg_query_free_parse_result(result);
   REHEARSE_ASSERT(root != nullptr || !error->message.empty());

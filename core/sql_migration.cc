@@ -1293,6 +1293,20 @@ struct SqlLinter {
 
   bool existing(const std::string& table) const { return created.count(table) == 0; }
 
+  // An UPDATE / DELETE whose WHERE is outside the expression subset: the simulator cannot tell
+  // which rows it changes, so it changes none (sim/table.cc apply_dml).
+  void where_not_evaluated(const SqlStatement& s) {
+    for (const DdlStatement& d : s.ddl) {
+      if (d.kind != DdlStatement::Kind::dml || (d.dml != "UPDATE" && d.dml != "DELETE") || d.where_sql.empty()) continue;
+      ExprParseError error;
+      if (parse_condition(fmt::format("CAST(({}) AS boolean)", d.where_sql), nullptr, &error)) continue;
+      add(s, "sql-where-not-evaluated", LintSeverity::warning,
+          fmt::format("{}'s WHERE is not evaluated ({}): its rows keep their values in the rehearsal, and its locks and cost "
+                      "cover every row of {}",
+                      d.dml, error.message, d.table));
+    }
+  }
+
   void statement(const SqlStatement& s) {
     if (s.lock_timeout_us > 0) lock_timeout_set = true;
     if (s.lock_timeout_us == 0 || s.lock_timeout_us == kSqlSettingReset) lock_timeout_set = false;
@@ -1313,6 +1327,7 @@ struct SqlLinter {
                       "first run left (write IF [NOT] EXISTS)", s.kind));
     }
     for (std::size_t i = 0; i < s.ddl.size(); ++i) ddl(s, s.ddl[i], i + 1 < s.ddl.size() ? &s.ddl[i + 1] : nullptr);
+    where_not_evaluated(s);
     blocking_without_timeout(s);
     for (const DdlStatement& d : s.ddl) {
       if (d.kind == DdlStatement::Kind::create_table) created.insert(d.table);

@@ -773,3 +773,39 @@ TEST(Timestamp, ParsesPostgreSQLInputForms) {
 
 }  // namespace
 }  // namespace rehearse
+
+namespace rehearse {
+namespace {
+
+// A SQL file's WHERE (parse_condition) reads [NOT] BETWEEN and [NOT] IN (list) as PostgreSQL
+// defines them, with the same NULL results; a migration's expression (parse_expression) still
+// refuses them (scenario-format.md), and a list of 100 values stays within the height limit.
+TEST(ExprTest, ConditionsReadBetweenAndInLists) {
+  const ColumnTypes types{{"n", ColumnType::bigint}};
+  const auto truth = [&](const std::string& text, const Value& n) {
+    ExprParseError error;
+    const std::optional<Expr> condition = parse_condition(text, &types, &error);
+    EXPECT_TRUE(condition.has_value()) << text << ": " << error.message;
+    if (!condition) return std::string("error");
+    const EvalResult result = evaluate(*condition, [&n](const std::string&) { return &n; });
+    return result.ok ? result.value.to_string() : "error: " + result.error;
+  };
+  EXPECT_EQ(truth("n BETWEEN 2 AND 4", Value::integer(2)), "t");
+  EXPECT_EQ(truth("n BETWEEN 2 AND 4", Value::integer(5)), "f");
+  EXPECT_EQ(truth("n NOT BETWEEN 2 AND 4", Value::integer(5)), "t");
+  EXPECT_EQ(truth("n BETWEEN 2 AND 4", Value::null()), "NULL");
+  EXPECT_EQ(truth("n IN (1, 2, 3)", Value::integer(2)), "t");
+  EXPECT_EQ(truth("n IN (1, NULL)", Value::integer(2)), "NULL");  // x = NULL is NULL, as PostgreSQL's IN
+  EXPECT_EQ(truth("n NOT IN (1, 3)", Value::integer(2)), "t");
+  EXPECT_EQ(truth("n NOT IN (1, NULL)", Value::integer(2)), "NULL");
+  std::string hundred = "n IN (";
+  for (int i = 1; i <= 100; ++i) hundred += std::to_string(i) + (i < 100 ? ", " : ")");
+  EXPECT_EQ(truth(hundred, Value::integer(100)), "t");
+  ExprParseError error;
+  EXPECT_FALSE(parse_expression("n BETWEEN 2 AND 4", types, &error).has_value());
+  EXPECT_NE(error.message.find("BETWEEN is not part of the expression language"), std::string::npos) << error.message;
+  EXPECT_FALSE(parse_expression("n IN (1, 2)", types, &error).has_value());
+}
+
+}  // namespace
+}  // namespace rehearse
