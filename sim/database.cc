@@ -211,7 +211,7 @@ Table generate_table_from(const TableSpec& spec, std::uint64_t seed, const std::
     std::uint64_t hash = 0;
     for (std::size_t position : key) {
       *has_null = *has_null || values[position].is_null();
-      hash = hash * 1099511628211ULL ^ values[position].hash();
+      hash = key_hash_step(hash, values[position]);
     }
     return hash;
   };
@@ -358,7 +358,7 @@ std::vector<Table> generate_tables(const Scenario& scenario, std::uint64_t seed)
           const auto drawn = values.find(name);
           const Value value = drawn != values.end() ? drawn->second : child->cell(id, slot);
           has_null = has_null || value.is_null();
-          hash = hash * 1099511628211ULL ^ value.hash();
+          hash = key_hash_step(hash, value);
         }
         hashes->push_back(has_null ? 0 : hash);
         free = free && (has_null || taken[k].count(hash) == 0);
@@ -375,6 +375,7 @@ std::vector<Table> generate_tables(const Scenario& scenario, std::uint64_t seed)
         values = drawn_from;
         draw_reference(reference, *parent, rng, &values);
       }
+      free_key(id, values, &hashes);  // the hashes of the values kept (the loop may end on a redraw)
       for (std::size_t k = 0; k < keys.size(); ++k) {
         if (hashes[k] != 0) taken[k].insert(hashes[k]);
       }

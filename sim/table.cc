@@ -485,7 +485,7 @@ std::string Table::duplicate_error(const std::string& index, const std::vector<s
     for (int slot : slots) {
       const Value value = cell(id, slot);
       has_null = has_null || value.is_null();
-      hash = hash * 1099511628211ULL ^ value.hash();
+      hash = key_hash_step(hash, value);
     }
     if (has_null) continue;
     for (std::int64_t other : seen[hash]) {
@@ -518,7 +518,7 @@ std::string Table::foreign_key_error(const DdlStatement& statement, const Table&
   std::unordered_map<std::uint64_t, std::vector<std::int64_t>> keys;  // the referenced rows by key hash
   auto key_hash = [](const Table& table, std::int64_t id, const std::vector<int>& slots) {
     std::uint64_t hash = 0;
-    for (int slot : slots) hash = hash * 1099511628211ULL ^ table.cell(id, slot).hash();
+    for (int slot : slots) hash = key_hash_step(hash, table.cell(id, slot));
     return hash;
   };
   for (std::int64_t id = 1; id <= referenced.row_count(); ++id) keys[key_hash(referenced, id, to)].push_back(id);

@@ -14,6 +14,10 @@
 
 namespace rehearse::sim {
 
+// A key of several columns hashed one value at a time (the unique and foreign key checks, the
+// generator's unique keys): `hash` so far, then `value`.
+inline std::uint64_t key_hash_step(std::uint64_t hash, const Value& value) { return hash * 1099511628211ULL ^ value.hash(); }
+
 class Table {
  public:
   struct Column {
