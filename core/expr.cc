@@ -920,6 +920,53 @@ EvalResult pad(const ExprNode& node, const Arguments& arguments) {
   return success(Value::text(node.function == Function::lpad ? padding + std::string(text) : std::string(text) + padding));
 }
 
+// PostgreSQL's LIKE: `%` any run of characters, `_` one character, a backslash takes the next
+// pattern character as itself; matched by characters (code points). ILIKE compares both lower
+// cased. nullopt when the pattern ends with the escape character (PostgreSQL's error).
+std::optional<bool> like_matches(std::string_view text, std::string_view pattern, bool fold_case) {
+  std::vector<std::uint32_t> t;
+  std::vector<std::uint32_t> p;
+  for (std::size_t i = 0; i < text.size();) t.push_back(fold_case ? change_case(next_code_point(text, &i), false) : next_code_point(text, &i));
+  for (std::size_t i = 0; i < pattern.size();) p.push_back(fold_case ? change_case(next_code_point(pattern, &i), false) : next_code_point(pattern, &i));
+  if (!p.empty() && p.back() == '\\') {
+    std::size_t escapes = 0;  // an even run of backslashes ends in an escaped backslash
+    for (std::size_t i = p.size(); i > 0 && p[i - 1] == '\\'; --i) ++escapes;
+    if (escapes % 2 == 1) return std::nullopt;
+  }
+  std::size_t ti = 0;
+  std::size_t pi = 0;
+  std::size_t star = std::string_view::npos;  // the pattern position after the last `%`
+  std::size_t star_text = 0;                  // the text position that `%` stands at
+  while (ti < t.size()) {
+    if (pi < p.size() && p[pi] == '%') {
+      star = ++pi;
+      star_text = ti;
+      continue;
+    }
+    if (pi < p.size()) {
+      const bool escaped = p[pi] == '\\';
+      const std::uint32_t c = escaped ? p[pi + 1] : p[pi];
+      if ((!escaped && c == '_') || c == t[ti]) {
+        ++ti;
+        pi += escaped ? 2 : 1;
+        continue;
+      }
+    }
+    if (star == std::string_view::npos) return false;
+    pi = star;
+    ti = ++star_text;
+  }
+  while (pi < p.size() && p[pi] == '%') ++pi;
+  return pi == p.size();
+}
+
+EvalResult like(const ExprNode& node, const Arguments& arguments) {
+  if (arguments[0].kind() != Value::Kind::text || arguments[1].kind() != Value::Kind::text) return failure(no_function(node.name, arguments));
+  const std::optional<bool> matched = like_matches(arguments[0].as_text(), arguments[1].as_text(), node.name == "ILIKE");
+  if (!matched) return failure("LIKE pattern must not end with escape character");
+  return success(Value::boolean(*matched != node.negated));
+}
+
 EvalResult strict_function(const ExprNode& node, const Arguments& arguments) {
   switch (node.function) {
     case Function::lower:
@@ -937,6 +984,7 @@ EvalResult strict_function(const ExprNode& node, const Arguments& arguments) {
     case Function::round: return round_number(node.name, arguments);
     case Function::floor:
     case Function::ceil: return floor_or_ceil(node.function, node.name, arguments[0]);
+    case Function::like: return like(node, arguments);
     default: REHEARSE_ASSERT(false);
   }
   return failure("unreachable");
@@ -1366,6 +1414,11 @@ class Typer {
         result = SqlType::text;
         break;
       case Function::random: result = SqlType::float8; break;
+      case Function::like:
+        if (!accept(types[0], {SqlType::text}) || !accept(types[1], {SqlType::text})) return missing();
+        targets = {SqlType::text, SqlType::text};
+        result = SqlType::boolean;
+        break;
       case Function::abs:
         if (!accept(types[0], {SqlType::int4, SqlType::int8, SqlType::numeric, SqlType::float8})) return missing();
         result = types[0] == SqlType::unknown ? SqlType::float8 : types[0];  // the preferred type
@@ -2015,6 +2068,7 @@ std::string render(const ExprNode& node, const QuoteColumn& quote_column) {
     case Kind::case_when: return render_case(node, quote_column);
     case Kind::cast: return fmt::format("CAST({} AS {})", argument(0), render_type(node.type));
     case Kind::function: {
+      if (node.function == Function::like) return fmt::format("({} {}{} {})", argument(0), node.negated ? "NOT " : "", node.name, argument(1));
       std::string sql = node.name + "(";
       for (std::size_t i = 0; i < node.arguments.size(); ++i) {
         sql += (i == 0 ? "" : ", ") + argument(i);

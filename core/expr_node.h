@@ -35,7 +35,8 @@ struct ExprNode {
     equal, not_equal, less, less_equal, greater, greater_equal
   };
   enum class Function : std::uint8_t {
-    lower, upper, trim, length, substr, coalesce, nullif, abs, round, floor, ceil, greatest, least, lpad, rpad, random
+    lower, upper, trim, length, substr, coalesce, nullif, abs, round, floor, ceil, greatest, least, lpad, rpad, random,
+    like  // a WHERE's [NOT] LIKE / ILIKE (parse_condition only): name "LIKE" or "ILIKE", `negated` for NOT
   };
   enum class TypeName : std::uint8_t {
     bigint, integer, numeric, text, varchar, boolean, timestamp
@@ -58,7 +59,7 @@ struct ExprNode {
   std::string name;               // column: its name; function: its name as written, lower case
   Operator binary_operator = Operator::add;
   Function function = Function::lower;
-  bool negated = false;           // is_null: IS NOT NULL
+  bool negated = false;           // is_null: IS NOT NULL; like: NOT LIKE
   TypeSpec type;                  // cast
   std::vector<std::shared_ptr<const ExprNode>> arguments;  // operands, function arguments
   std::shared_ptr<const ExprNode> case_operand;  // case_when: the x of CASE x WHEN; may be null

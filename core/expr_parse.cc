@@ -339,6 +339,13 @@ class Converter {
     std::string symbol = names.empty() ? "" : names.back().value("String", Json::object()).value("sval", "");
     if (conditions_ && (kind == "AEXPR_BETWEEN" || kind == "AEXPR_NOT_BETWEEN")) return between(body, kind != "AEXPR_BETWEEN", depth);
     if (conditions_ && kind == "AEXPR_IN" && (symbol == "=" || symbol == "<>")) return in_list(body, symbol == "<>", depth);
+    if (conditions_ && (kind == "AEXPR_LIKE" || kind == "AEXPR_ILIKE") && (symbol == "~~" || symbol == "!~~" || symbol == "~~*" || symbol == "!~~*")) {
+      made->kind = Kind::function;
+      made->function = Function::like;
+      made->name = kind == "AEXPR_LIKE" ? "LIKE" : "ILIKE";
+      made->negated = symbol.front() == '!';
+      return with_operands(made, body, depth);  // an ESCAPE clause is like_escape(), not read
+    }
     if (kind != "AEXPR_OP") {
       return fail(made->position, token_at(made->position),
                   fmt::format("{} is not part of the expression language", a_expr_construct(kind)));

@@ -782,10 +782,11 @@ namespace {
 // refuses them (scenario-format.md), and a list of 100 values stays within the height limit.
 TEST(ExprTest, ConditionsReadBetweenAndInLists) {
   const ColumnTypes types{{"n", ColumnType::bigint}};
+  ExprParseError error;
   const auto truth = [&](const std::string& text, const Value& n) {
-    ExprParseError error;
-    const std::optional<Expr> condition = parse_condition(text, &types, &error);
-    EXPECT_TRUE(condition.has_value()) << text << ": " << error.message;
+    ExprParseError problem;
+    const std::optional<Expr> condition = parse_condition(text, &types, &problem);
+    EXPECT_TRUE(condition.has_value()) << text << ": " << problem.message;
     if (!condition) return std::string("error");
     const EvalResult result = evaluate(*condition, [&n](const std::string&) { return &n; });
     return result.ok ? result.value.to_string() : "error: " + result.error;
@@ -798,10 +799,33 @@ TEST(ExprTest, ConditionsReadBetweenAndInLists) {
   EXPECT_EQ(truth("n IN (1, NULL)", Value::integer(2)), "NULL");  // x = NULL is NULL, as PostgreSQL's IN
   EXPECT_EQ(truth("n NOT IN (1, 3)", Value::integer(2)), "t");
   EXPECT_EQ(truth("n NOT IN (1, NULL)", Value::integer(2)), "NULL");
+  // LIKE and ILIKE, by characters, with the backslash escape; NULL in, NULL out.
+  const ColumnTypes texts{{"t", ColumnType::text}};
+  const auto like = [&](const std::string& text, const Value& t) {
+    ExprParseError problem;
+    const std::optional<Expr> condition = parse_condition(text, &texts, &problem);
+    EXPECT_TRUE(condition.has_value()) << text << ": " << problem.message;
+    if (!condition) return std::string("error");
+    const EvalResult result = evaluate(*condition, [&t](const std::string&) { return &t; });
+    return result.ok ? result.value.to_string() : "error: " + result.error;
+  };
+  EXPECT_EQ(like("t LIKE 'http%'", Value::text("https://x")), "t");
+  EXPECT_EQ(like("t NOT LIKE 'http%'", Value::text("item-4")), "t");
+  EXPECT_EQ(like("t LIKE '%/%'", Value::text("Europe/Paris")), "t");
+  EXPECT_EQ(like("t LIKE 'Etc/%'", Value::text("Europe/Paris")), "f");
+  EXPECT_EQ(like("t LIKE '_é_'", Value::text("aéb")), "t");  // one character, not one byte
+  EXPECT_EQ(like("t LIKE 'a%b%c'", Value::text("axxbyyc")), "t");
+  EXPECT_EQ(like("t LIKE 'a%b%c'", Value::text("axxbyy")), "f");
+  EXPECT_EQ(like("t LIKE '100\\%'", Value::text("100%")), "t");
+  EXPECT_EQ(like("t LIKE '100\\%'", Value::text("1000")), "f");
+  EXPECT_EQ(like("t ILIKE 'HTTP%'", Value::text("http://x")), "t");
+  EXPECT_EQ(like("t LIKE 'HTTP%'", Value::text("http://x")), "f");
+  EXPECT_EQ(like("t LIKE 'a%'", Value::null()), "NULL");
+  EXPECT_EQ(like("t LIKE 'a\\'", Value::text("a")), "error: LIKE pattern must not end with escape character");
+  EXPECT_FALSE(parse_expression("t LIKE 'a%'", texts, &error).has_value());
   std::string hundred = "n IN (";
   for (int i = 1; i <= 100; ++i) hundred += std::to_string(i) + (i < 100 ? ", " : ")");
   EXPECT_EQ(truth(hundred, Value::integer(100)), "t");
-  ExprParseError error;
   EXPECT_FALSE(parse_expression("n BETWEEN 2 AND 4", types, &error).has_value());
   EXPECT_NE(error.message.find("BETWEEN is not part of the expression language"), std::string::npos) << error.message;
   EXPECT_FALSE(parse_expression("n IN (1, 2)", types, &error).has_value());
