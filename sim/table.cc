@@ -253,7 +253,7 @@ void Table::apply_dml(const DdlStatement& statement) {
     if (target <= 0) continue;
     ExprParseError error;
     std::optional<Expr> expr =
-        parse_expression(fmt::format("CAST(({}) AS {})", text, to_string(columns_[static_cast<std::size_t>(target)].type)), types, &error);
+        parse_condition(fmt::format("CAST(({}) AS {})", text, to_string(columns_[static_cast<std::size_t>(target)].type)), &types, &error);
     if (expr) sets.emplace_back(target, std::move(*expr));
   }
   std::vector<std::pair<int, Value>> values;

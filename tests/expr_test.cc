@@ -823,6 +823,14 @@ TEST(ExprTest, ConditionsReadBetweenAndInLists) {
   EXPECT_EQ(like("t LIKE 'a%'", Value::null()), "NULL");
   EXPECT_EQ(like("t LIKE 'a\\'", Value::text("a")), "error: LIKE pattern must not end with escape character");
   EXPECT_FALSE(parse_expression("t LIKE 'a%'", texts, &error).has_value());
+  // A cast to the schema's own type (an enum) is a cast to text, as its simulated column is;
+  // the built-ins the simulator does not hold as text stay outside.
+  EXPECT_EQ(like("CASE WHEN t = 'automatic' THEN 'default'::\"ContactAttributeType\" ELSE 'custom'::public.kind END = 'default'",
+                 Value::text("automatic")), "t");
+  EXPECT_EQ(like("t::uuid = 'x'", Value::text("x")), "t");
+  EXPECT_FALSE(parse_condition("t::date IS NULL", &texts, &error).has_value());
+  EXPECT_FALSE(parse_condition("t::pg_catalog.int2 IS NULL", &texts, &error).has_value());
+  EXPECT_FALSE(parse_expression("'default'::mood = t", texts, &error).has_value());
   std::string hundred = "n IN (";
   for (int i = 1; i <= 100; ++i) hundred += std::to_string(i) + (i < 100 ? ", " : ")");
   EXPECT_EQ(truth(hundred, Value::integer(100)), "t");
