@@ -782,15 +782,19 @@ namespace {
 // refuses them (scenario-format.md), and a list of 100 values stays within the height limit.
 TEST(ExprTest, ConditionsReadBetweenAndInLists) {
   const ColumnTypes types{{"n", ColumnType::bigint}};
+  const ColumnTypes texts{{"t", ColumnType::text}};
   ExprParseError error;
-  const auto truth = [&](const std::string& text, const Value& n) {
+  // The condition's value with its one column holding `value` (n a bigint, t a text).
+  const auto value_of = [](const std::string& text, const ColumnTypes& columns, const Value& value) {
     ExprParseError problem;
-    const std::optional<Expr> condition = parse_condition(text, &types, &problem);
+    const std::optional<Expr> condition = parse_condition(text, &columns, &problem);
     EXPECT_TRUE(condition.has_value()) << text << ": " << problem.message;
     if (!condition) return std::string("error");
-    const EvalResult result = evaluate(*condition, [&n](const std::string&) { return &n; });
+    const EvalResult result = evaluate(*condition, [&value](const std::string&) { return &value; });
     return result.ok ? result.value.to_string() : "error: " + result.error;
   };
+  const auto truth = [&](const std::string& text, const Value& n) { return value_of(text, types, n); };
+  const auto like = [&](const std::string& text, const Value& t) { return value_of(text, texts, t); };
   EXPECT_EQ(truth("n BETWEEN 2 AND 4", Value::integer(2)), "t");
   EXPECT_EQ(truth("n BETWEEN 2 AND 4", Value::integer(5)), "f");
   EXPECT_EQ(truth("n NOT BETWEEN 2 AND 4", Value::integer(5)), "t");
@@ -800,15 +804,6 @@ TEST(ExprTest, ConditionsReadBetweenAndInLists) {
   EXPECT_EQ(truth("n NOT IN (1, 3)", Value::integer(2)), "t");
   EXPECT_EQ(truth("n NOT IN (1, NULL)", Value::integer(2)), "NULL");
   // LIKE and ILIKE, by characters, with the backslash escape; NULL in, NULL out.
-  const ColumnTypes texts{{"t", ColumnType::text}};
-  const auto like = [&](const std::string& text, const Value& t) {
-    ExprParseError problem;
-    const std::optional<Expr> condition = parse_condition(text, &texts, &problem);
-    EXPECT_TRUE(condition.has_value()) << text << ": " << problem.message;
-    if (!condition) return std::string("error");
-    const EvalResult result = evaluate(*condition, [&t](const std::string&) { return &t; });
-    return result.ok ? result.value.to_string() : "error: " + result.error;
-  };
   EXPECT_EQ(like("t LIKE 'http%'", Value::text("https://x")), "t");
   EXPECT_EQ(like("t NOT LIKE 'http%'", Value::text("item-4")), "t");
   EXPECT_EQ(like("t LIKE '%/%'", Value::text("Europe/Paris")), "t");
