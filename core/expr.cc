@@ -922,17 +922,13 @@ EvalResult pad(const ExprNode& node, const Arguments& arguments) {
 
 // PostgreSQL's LIKE: `%` any run of characters, `_` one character, a backslash takes the next
 // pattern character as itself; matched by characters (code points). ILIKE compares both lower
-// cased. nullopt when the pattern ends with the escape character (PostgreSQL's error).
+// cased. nullopt when matching reaches an escape character that ends the pattern while text
+// remains (PostgreSQL's error then; 'a' LIKE 'a\\' is false, 'ab' LIKE 'a\\' the error).
 std::optional<bool> like_matches(std::string_view text, std::string_view pattern, bool fold_case) {
   std::vector<std::uint32_t> t;
   std::vector<std::uint32_t> p;
   for (std::size_t i = 0; i < text.size();) t.push_back(fold_case ? change_case(next_code_point(text, &i), false) : next_code_point(text, &i));
   for (std::size_t i = 0; i < pattern.size();) p.push_back(fold_case ? change_case(next_code_point(pattern, &i), false) : next_code_point(pattern, &i));
-  if (!p.empty() && p.back() == '\\') {
-    std::size_t escapes = 0;  // an even run of backslashes ends in an escaped backslash
-    for (std::size_t i = p.size(); i > 0 && p[i - 1] == '\\'; --i) ++escapes;
-    if (escapes % 2 == 1) return std::nullopt;
-  }
   std::size_t ti = 0;
   std::size_t pi = 0;
   std::size_t star = std::string_view::npos;  // the pattern position after the last `%`
@@ -945,6 +941,7 @@ std::optional<bool> like_matches(std::string_view text, std::string_view pattern
     }
     if (pi < p.size()) {
       const bool escaped = p[pi] == '\\';
+      if (escaped && pi + 1 == p.size()) return std::nullopt;  // met while text remains, as PostgreSQL's MatchText
       const std::uint32_t c = escaped ? p[pi + 1] : p[pi];
       if ((!escaped && c == '_') || c == t[ti]) {
         ++ti;

@@ -816,7 +816,9 @@ TEST(ExprTest, ConditionsReadBetweenAndInLists) {
   EXPECT_EQ(like("t ILIKE 'HTTP%'", Value::text("http://x")), "t");
   EXPECT_EQ(like("t LIKE 'HTTP%'", Value::text("http://x")), "f");
   EXPECT_EQ(like("t LIKE 'a%'", Value::null()), "NULL");
-  EXPECT_EQ(like("t LIKE 'a\\'", Value::text("a")), "error: LIKE pattern must not end with escape character");
+  EXPECT_EQ(like("t LIKE 'a\\'", Value::text("ab")), "error: LIKE pattern must not end with escape character");
+  EXPECT_EQ(like("t LIKE 'a\\'", Value::text("a")), "f");  // PostgreSQL: the text ends before the escape is met
+  EXPECT_EQ(like("t LIKE '%\\'", Value::text("x")), "error: LIKE pattern must not end with escape character");
   EXPECT_FALSE(parse_expression("t LIKE 'a%'", texts, &error).has_value());
   // A cast to the schema's own type (an enum) is a cast to text, as its simulated column is;
   // the built-ins the simulator does not hold as text stay outside.
