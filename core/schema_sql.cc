@@ -21,6 +21,7 @@
 #include "core/assert.h"
 #include "core/pg_json.h"
 #include "core/statements.h"
+#include "core/table_shape.h"
 #include "core/utf8.h"
 
 namespace rehearse {
@@ -102,26 +103,9 @@ bool gen_safe(const std::string& label) {
 // when it needs them (capitals, spaces, quotes: Prisma's `"LinksRouteTo"`), so the schema file
 // rehearse writes reads back as the same type.
 std::string type_name_sql(const std::string& name) {
-  std::string out;
-  std::size_t start = 0;
-  while (true) {
-    const std::size_t dot = name.find('.', start);
-    const std::string part = name.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-    const bool plain = !part.empty() && (std::islower(static_cast<unsigned char>(part[0])) != 0 || part[0] == '_') &&
-                       std::all_of(part.begin(), part.end(), [](char c) {
-                         return std::islower(static_cast<unsigned char>(c)) != 0 || std::isdigit(static_cast<unsigned char>(c)) != 0 || c == '_';
-                       });
-    if (plain) {
-      out += part;
-    } else {
-      out += '"';
-      for (const char c : part) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-      out += '"';
-    }
-    if (dot == std::string::npos) return out;
-    out += '.';
-    start = dot + 1;
-  }
+  const std::size_t dot = name.find('.');
+  if (dot == std::string::npos) return sql_name_part(name);
+  return sql_name_part(name.substr(0, dot)) + "." + sql_name_part(name.substr(dot + 1));
 }
 
 std::optional<SimulatedType> from_spelling(const std::string& spelling, bool array,

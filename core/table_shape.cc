@@ -490,17 +490,16 @@ std::optional<QualifiedName> parse_qualified_name(std::string_view text, std::st
   return QualifiedName{*schema, *table};
 }
 
-std::string to_sql(const QualifiedName& name) {
-  const auto part = [](const std::string& text) {
-    bool plain = !text.empty();
-    for (std::size_t i = 0; i < text.size(); ++i) plain = plain && plain_identifier_char(text[i], i == 0);
-    if (plain) return text;
-    std::string quoted = "\"";
-    for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return quoted + "\"";
-  };
-  return part(name.schema) + "." + part(name.table);
+std::string sql_name_part(const std::string& part) {
+  bool plain = !part.empty();
+  for (std::size_t i = 0; i < part.size(); ++i) plain = plain && plain_identifier_char(part[i], i == 0);
+  if (plain) return part;
+  std::string quoted = "\"";
+  for (char c : part) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
 }
+
+std::string to_sql(const QualifiedName& name) { return sql_name_part(name.schema) + "." + sql_name_part(name.table); }
 
 std::optional<ScenarioType> scenario_type(const std::string& sql_type) {
   if (sql_type == "bigint") return ScenarioType{ColumnType::bigint, 0, ""};

@@ -35,6 +35,9 @@ std::optional<QualifiedName> parse_qualified_name(std::string_view text, std::st
 // unless it is a plain lower-case identifier (public."Order Items"). A reserved word is left
 // unquoted (public.order): statements quote each part with the connection's quote_name instead.
 std::string to_sql(const QualifiedName& name);
+// One part of such a name: as written when it is a plain lower-case identifier, else in double
+// quotes ("" for a quote), as format_type() and to_sql spell it.
+std::string sql_name_part(const std::string& part);
 
 // One column's row of pg_stats (inherited = false), values in their text output form.
 struct ColumnStats {
