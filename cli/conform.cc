@@ -247,8 +247,9 @@ std::string ratio_text(const ConformRow& row) {
   return "-";
 }
 
+nlohmann::json number(const std::optional<double>& value) { return value ? nlohmann::json(*value) : nlohmann::json(nullptr); }
+
 nlohmann::json row_json(const ConformRow& row) {
-  auto number = [](const std::optional<double>& value) { return value ? nlohmann::json(*value) : nlohmann::json(nullptr); };
   nlohmann::json json{{"measure", row.measure},
                       {"region", row.region.empty() ? nlohmann::json(nullptr) : nlohmann::json(row.region)},
                       {"band", row.band_text()},
@@ -380,7 +381,9 @@ int conform_command(const ConformOptions& options) {
                         {"sim", {{"outcome", simulated.outcome}, {"trace_hash", simulated.trace_hash},
                                  {"violations", simulated.violations.size()}}},
                         {"live", {{"outcome", live_run.value().outcome}, {"wall_ms", live_run.value().stats.wall_ms},
-                                  {"violations", live_run.value().violations.size()}}}};
+                                  {"violations", live_run.value().violations.size()}, {"host_pauses", live_measures.host_pauses},
+                                  {"host_paused_ms", live_measures.host_paused_ms},
+                                  {"max_stall_gross_ms", number(live_measures.max_stall_gross_ms)}}}};
     for (const ConformRow& row : rows) json["rows"].push_back(row_json(row));
     std::cout << json.dump(2) << "\n";
   } else {
@@ -403,6 +406,11 @@ int conform_command(const ConformOptions& options) {
         std::cout << fmt::format("    simulated: {}\n", row.sim_text);
         if (!row.matched) std::cout << fmt::format("    live:      {}\n", row.live_text);
       }
+    }
+    if (live_measures.host_pauses > 0) {
+      std::cout << fmt::format("live: the host paused {} time(s) for {:.1f} ms in all during the migration's requests (the longest "
+                               "stall was {:.1f} ms with them); max_stall and p99_write_latency are net of them\n",
+                               live_measures.host_pauses, live_measures.host_paused_ms, live_measures.max_stall_gross_ms.value_or(0));
     }
     if (mismatched.empty()) {
       std::cout << fmt::format("conform: all {} rows match\n", rows.size());

@@ -67,6 +67,22 @@ double percentile(std::vector<TimeUs> values, double share) {
   return ms(values[std::clamp<std::size_t>(rank, 1, values.size()) - 1]);
 }
 
+// How long of `request`'s wait the host ran nothing (`pauses` in time order, not overlapping);
+// marks each pause it overlaps in `counted`.
+TimeUs host_paused_us(const std::vector<HostPause>& pauses, const RequestLatency& request, std::vector<bool>& counted) {
+  const TimeUs end = request.sent_us + request.waited_us;
+  auto it = std::upper_bound(pauses.begin(), pauses.end(), request.sent_us,
+                             [](TimeUs sent, const HostPause& pause) { return sent < pause.end_us; });
+  TimeUs paused = 0;
+  for (; it != pauses.end() && it->start_us < end; ++it) {
+    const TimeUs overlap = std::min(end, it->end_us) - std::max(request.sent_us, it->start_us);
+    if (overlap <= 0) continue;
+    paused += overlap;
+    counted[static_cast<std::size_t>(it - pauses.begin())] = true;
+  }
+  return std::min(paused, request.waited_us);
+}
+
 std::string number_text(const std::optional<double>& value, const std::string& unit) {
   if (!value) return "n/a";
   if (unit.empty()) return fmt::format("{:.0f}", *value);
@@ -228,14 +244,23 @@ WorldMeasures measure_world(const ConformSpec& spec, const RunResult& result, co
   if (result.stats.app_requests > 0) {
     // During the migration (calibration.md): requests sent from its first phase to its last
     // change; the warm-up before it and the snapshots after it are not the migration's.
-    TimeUs max_stall = 0;
+    TimeUs max_stall = 0, max_stall_gross = 0;
     std::vector<TimeUs> writes;
+    std::vector<bool> pause_counted(observations.host_pauses.size(), false);
     for (const RequestLatency& request : observations.request_latencies) {
       if (!first_phase || request.sent_us < *first_phase || request.sent_us > last_change) continue;
-      max_stall = std::max(max_stall, request.waited_us);
-      if (request.write) writes.push_back(request.waited_us);
+      const TimeUs waited = request.waited_us - host_paused_us(observations.host_pauses, request, pause_counted);
+      max_stall = std::max(max_stall, waited);
+      max_stall_gross = std::max(max_stall_gross, request.waited_us);
+      if (request.write) writes.push_back(waited);
+    }
+    for (std::size_t i = 0; i < pause_counted.size(); ++i) {
+      if (!pause_counted[i]) continue;
+      ++measures.host_pauses;
+      measures.host_paused_ms += ms(observations.host_pauses[i].end_us - observations.host_pauses[i].start_us);
     }
     measures.max_stall_ms = ms(max_stall);
+    measures.max_stall_gross_ms = ms(max_stall_gross);
     if (!writes.empty()) measures.p99_write_ms = percentile(std::move(writes), 0.99);
     measures.max_replica_lag_ms = ms(result.stats.max_replica_lag_us);
   }

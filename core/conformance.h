@@ -37,8 +37,15 @@ struct WorldMeasures {
   std::map<std::string, std::string> checksums;     // region -> digest text
   std::map<std::string, std::optional<double>> backfill_ms;
   std::map<std::string, std::optional<double>> mean_batch_ms;
+  // Both net of the host's pauses (Observations::host_pauses; live runs only): a request's wait
+  // less the part of it the host ran nothing.
   std::optional<double> max_stall_ms;
   std::optional<double> p99_write_ms;
+  // The host's pauses that overlapped a request of the migration: how many, their total and the
+  // longest stall before the pauses were taken out (live runs; 0 in simulation).
+  int host_pauses = 0;
+  double host_paused_ms = 0;
+  std::optional<double> max_stall_gross_ms;
   std::map<std::string, std::optional<double>> ddl_wait_ms;  // per long-transaction region
   std::optional<double> max_replica_lag_ms;
   double app_errors = 0;

@@ -173,6 +173,12 @@ struct RequestLatency {
   bool write = false;
 };
 
+// A stretch in which the host ran none of a live run's threads (real_backends/host_pauses.h).
+struct HostPause {
+  TimeUs start_us = 0;
+  TimeUs end_us = 0;
+};
+
 struct Observations {
   std::vector<std::string> regions;       // topology order
   std::vector<DerivedColumn> derived;     // from the plan
@@ -194,6 +200,9 @@ struct Observations {
   // cost memory.
   bool keep_request_latencies = false;
   std::vector<RequestLatency> request_latencies;
+  // Live runs: the host's pauses of at least kHostPauseMinUs (real_backends/host_pauses.h), in
+  // time order; rehearse conform measures the live requests net of them. Empty in simulation.
+  std::vector<HostPause> host_pauses;
   TimeUs last_fault_end_us = 0;   // when the last fault ended (0 = none)
   TimeUs duration_us = 0;         // the scenario's time limit
   bool time_ran_out = false;      // engines still running at duration

@@ -26,6 +26,7 @@
 #include "real_backends/app_database_lock.h"
 #include "real_backends/app_monitor.h"
 #include "real_backends/engine_process.h"
+#include "real_backends/host_pauses.h"
 #include "real_backends/live_faults.h"
 #include "real_backends/live_lock.h"
 #include "real_backends/live_network.h"
@@ -479,6 +480,7 @@ Result<RunResult> run_live(const LiveSetup& setup, const MigrationPlan& plan, co
       redirects.push_back(std::move(redirect.value()));
     }
   }
+  HostPauseMeter host_pauses(history);
   std::map<std::string, std::unique_ptr<RegionTraffic>> traffic;
   const auto& workload = setup.scenario.workload;
   for (const auto& region : setup.regions) {
@@ -497,6 +499,7 @@ Result<RunResult> run_live(const LiveSetup& setup, const MigrationPlan& plan, co
   const bool ran_out =
       supervise_engines(setup, plan, options, history, network.get(), traffic, engines, last_fault_end_us, faults_injected, not_fired);
   for (auto& [region, app] : traffic) app->stop();
+  std::vector<HostPause> pauses = host_pauses.stop();
   for (auto& redirect : redirects) {  // the faults are healed: replication goes back to its own connection
     const std::string problem = redirect->restore();
     log_line(options, problem.empty() ? fmt::format("network faults: {} streams from its primary directly again", redirect->name()) : problem);
@@ -512,6 +515,7 @@ Result<RunResult> run_live(const LiveSetup& setup, const MigrationPlan& plan, co
   observations.old_schema = plan.old_schema;
   for (const auto& column : setup.scenario.table.columns) observations.old_columns.push_back(column.name);
   for (const auto& [region, app] : traffic) app->export_to(observations);
+  observations.host_pauses = std::move(pauses);
   take_end_snapshots(setup, history, traffic, observations);
   StopSignal calm;
   RunResult result;

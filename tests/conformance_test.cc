@@ -88,6 +88,29 @@ TEST(ConformanceTest, MeasuresComeFromTheHistory) {
   EXPECT_TRUE(m.ddl_wait_ms.empty());
 }
 
+// A live run's requests are measured net of the host's pauses (real_backends/host_pauses.h): the
+// slowest request (sent at 1,000 ms, 100 ms) lost 10 ms to a pause, so the longest stall is the
+// next one's 99 ms; pauses no request of the migration overlaps are not counted.
+TEST(ConformanceTest, TheLiveStallAndP99AreNetOfTheHostsPauses) {
+  Observations observations;
+  const RunResult run = synthetic_run(observations);
+  observations.host_pauses = {HostPause{5 * kMs, 8 * kMs}, HostPause{1090 * kMs, 1100 * kMs}, HostPause{2500 * kMs, 2600 * kMs}};
+  const WorldMeasures m = measure_world(one_region(), run, observations);
+  EXPECT_DOUBLE_EQ(*m.max_stall_ms, 99);
+  EXPECT_DOUBLE_EQ(*m.max_stall_gross_ms, 100);
+  EXPECT_DOUBLE_EQ(*m.p99_write_ms, 98);  // 1..99 with 90 twice: the 99th is 98
+  EXPECT_EQ(m.host_pauses, 1);
+  EXPECT_DOUBLE_EQ(m.host_paused_ms, 10);
+
+  // A pause longer than a request's whole wait takes all of it, never more.
+  observations.host_pauses = {HostPause{995 * kMs, 1200 * kMs}};
+  const WorldMeasures covered = measure_world(one_region(), run, observations);
+  // Request 100 waited only for the host (net 0); requests 91..99 ran into it (net 85..5); the
+  // longest is request 90's 90 ms, which ended before it.
+  EXPECT_DOUBLE_EQ(*covered.max_stall_ms, 90);
+  EXPECT_EQ(covered.host_pauses, 1);
+}
+
 TEST(ConformanceTest, TheSameWorldMatchesEveryRowAndAbsentMeasuresAreNotApplicable) {
   Observations observations;
   const RunResult run = synthetic_run(observations);

@@ -1,0 +1,49 @@
+// The hiccup meter of live runs (real_backends/host_pauses.h): the process stopped for 80 ms
+// (SIGSTOP to itself, SIGCONT from a child) is one pause of the host at least that long.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include "real_backends/host_pauses.h"
+
+namespace rehearse::live {
+namespace {
+
+TEST(HostPauseMeterTest, TheProcessStoppedIsAPauseOfTheHost) {
+  LiveHistory history;
+  HostPauseMeter meter(history);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the meter is sleeping its ticks
+  const TimeUs stopped_at = history.elapsed_us();
+  const pid_t parent = getpid();
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {  // only async-signal-safe calls here
+    const timespec stop_for{0, 80'000'000};
+    nanosleep(&stop_for, nullptr);
+    kill(parent, SIGCONT);
+    _exit(0);
+  }
+  kill(parent, SIGSTOP);  // every thread stops until the child wakes them
+  int status = 0;
+  waitpid(child, &status, 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the meter's next tick
+  const std::vector<HostPause> pauses = meter.stop();
+  ASSERT_FALSE(pauses.empty());
+  const auto longest = std::max_element(pauses.begin(), pauses.end(), [](const HostPause& a, const HostPause& b) {
+    return a.end_us - a.start_us < b.end_us - b.start_us;
+  });
+  EXPECT_GE(longest->end_us - longest->start_us, 60 * kMs);  // 80 ms, less the tick it was sleeping
+  EXPECT_GE(longest->end_us, stopped_at + 60 * kMs);
+  for (std::size_t i = 1; i < pauses.size(); ++i) EXPECT_LE(pauses[i - 1].end_us, pauses[i].start_us);  // in time order
+  EXPECT_TRUE(meter.stop().size() == pauses.size());  // stopping again changes nothing
+}
+
+}  // namespace
+}  // namespace rehearse::live
