@@ -533,10 +533,14 @@ class Calibration {
         const double first = point(*session);
         reload.push_back(first - point(*session));
       }
-      run(*primary_, fmt::format("CREATE FUNCTION {}.reload() RETURNS trigger LANGUAGE plpgsql AS "
-                                 "$$ BEGIN NEW.{} := NEW.{}; RETURN NEW; END $$",
-                                 kCalibrationSchema, r_, a_));
-      run(*primary_, fmt::format("CREATE TRIGGER reload BEFORE UPDATE ON {} FOR EACH ROW EXECUTE FUNCTION {}.reload()", table(),
+      // The engine's own function (real_backends/postgres.cc dual_write_trigger_sql): the
+      // backfill's guard, then the new column computed from the old. A one-assignment body
+      // (NEW.r := NEW.a) compiles in 4.1 ms where the engine's takes 5.6-6.9 ms (2026-12-05).
+      run(*primary_, fmt::format("CREATE FUNCTION {}.reload() RETURNS trigger LANGUAGE plpgsql AS $body$\nBEGIN\n"
+                                 "IF current_setting('rehearse.backfill', true) = 'on' THEN RETURN NEW; END IF;\n"
+                                 "NEW.{} := CAST(round((NEW.{} * 100)) AS integer);\nRETURN NEW;\nEND\n$body$",
+                                 kCalibrationSchema, r_, n_));
+      run(*primary_, fmt::format("CREATE TRIGGER reload BEFORE INSERT OR UPDATE ON {} FOR EACH ROW EXECUTE FUNCTION {}.reload()", table(),
                                  kCalibrationSchema));
       for (auto& session : sessions) {
         const double first = point(*session);
@@ -548,7 +552,8 @@ class Calibration {
     }
     record("catalog_reload_us", reload, "a session's first point UPDATE after ADD COLUMN on its table, minus its second");
     record("trigger_first_call_us", first_call,
-           "a fresh session's first point UPDATE through a new PL/pgSQL trigger on its table, minus its second");
+           "a fresh session's first point UPDATE through a new PL/pgSQL trigger shaped as the engine's dual-write trigger "
+           "on its table, minus its second");
   }
 
   // The engine's work in a batch's transaction besides its UPDATE (batch_overhead_us): the
