@@ -338,7 +338,14 @@ class Converter {
     const Json& names = body.value("name", Json::array());
     std::string symbol = names.empty() ? "" : names.back().value("String", Json::object()).value("sval", "");
     if (conditions_ && (kind == "AEXPR_BETWEEN" || kind == "AEXPR_NOT_BETWEEN")) return between(body, kind != "AEXPR_BETWEEN", depth);
-    if (conditions_ && kind == "AEXPR_IN" && (symbol == "=" || symbol == "<>")) return in_list(body, symbol == "<>", depth);
+    if (conditions_ && kind == "AEXPR_IN" && (symbol == "=" || symbol == "<>")) {
+      const Json& items = body.value("rexpr", Json::object()).value("List", Json::object()).value("items", Json::array());
+      return in_list(body, items, symbol == "<>" ? Operator::not_equal : Operator::equal, symbol == "<>", depth);
+    }
+    if (conditions_ && (kind == "AEXPR_OP_ANY" || kind == "AEXPR_OP_ALL") && names.size() == 1 &&
+        body.value("rexpr", Json::object()).contains("A_ArrayExpr")) {
+      return array_comparison(body, symbol, kind == "AEXPR_OP_ALL", depth);
+    }
     if (conditions_ && (kind == "AEXPR_LIKE" || kind == "AEXPR_ILIKE") && (symbol == "~~" || symbol == "!~~" || symbol == "~~*" || symbol == "!~~*")) {
       made->kind = Kind::function;
       made->function = Function::like;
@@ -394,29 +401,44 @@ class Converter {
   }
 
   // `x IN (a, b)` is `x = a OR x = b`, NOT IN `x <> a AND x <> b`: the same three-valued result.
-  // The tests are joined pairwise (a balanced tree), so a list of 100 stays within the height.
-  ExprNodePointer in_list(const Json& body, bool negated, int depth) {
+  // `x op ANY (ARRAY[a, b])` is `x op a OR x op b`, `x op ALL (ARRAY[...])` the same joined by
+  // AND (PostgreSQL's definition, NULLs included). The tests are joined pairwise (a balanced
+  // tree), so a list of 100 stays within the height.
+  ExprNodePointer in_list(const Json& body, const Json& items, Operator op, bool all, int depth) {
     ExprNodePointer operand = node(body.value("lexpr", Json::object()), depth + 1);
     if (operand == nullptr) return nullptr;
-    const Json& rexpr = body.value("rexpr", Json::object());
-    const Json& items = rexpr.value("List", Json::object()).value("items", Json::array());
     if (items.empty() || items.size() > kArgumentsMax) return fail(position_of(body), "", "IN takes a list of 1 to 100 values");
     std::vector<ExprNodePointer> tests;
     for (const Json& item : items) {
       ExprNodePointer value = node(item, depth + 1);
       if (value == nullptr) return nullptr;
-      tests.push_back(comparison(body, operand, negated ? Operator::not_equal : Operator::equal, std::move(value)));
+      tests.push_back(comparison(body, operand, op, std::move(value)));
       if (tests.back() == nullptr) return nullptr;
     }
     while (tests.size() > 1) {
       std::vector<ExprNodePointer> pairs;
       for (std::size_t i = 0; i < tests.size(); i += 2) {
-        pairs.push_back(i + 1 < tests.size() ? joined(body, negated ? Kind::logical_and : Kind::logical_or, tests[i], tests[i + 1]) : tests[i]);
+        pairs.push_back(i + 1 < tests.size() ? joined(body, all ? Kind::logical_and : Kind::logical_or, tests[i], tests[i + 1]) : tests[i]);
         if (pairs.back() == nullptr) return nullptr;
       }
       tests = std::move(pairs);
     }
     return tests.front();
+  }
+
+  ExprNodePointer array_comparison(const Json& body, const std::string& symbol, bool all, int depth) {
+    static const std::pair<std::string_view, Operator> kComparisons[] = {
+        {"=", Operator::equal}, {"<>", Operator::not_equal}, {"<", Operator::less},
+        {"<=", Operator::less_equal}, {">", Operator::greater}, {">=", Operator::greater_equal},
+    };
+    const auto found = std::find_if(std::begin(kComparisons), std::end(kComparisons),
+                                    [&symbol](const auto& entry) { return entry.first == symbol; });
+    if (found == std::end(kComparisons)) return unknown_operator(position_of(body), symbol);
+    const Json& items = body.value("rexpr", Json::object()).value("A_ArrayExpr", Json::object()).value("elements", Json::array());
+    if (items.empty() || items.size() > kArgumentsMax) {
+      return fail(position_of(body), "", fmt::format("{} (ARRAY[...]) takes 1 to 100 values", all ? "ALL" : "ANY"));
+    }
+    return in_list(body, items, found->second, all, depth);
   }
 
   ExprNodePointer comparison(const Json& body, ExprNodePointer left, Operator op, ExprNodePointer right) {

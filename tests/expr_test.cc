@@ -803,6 +803,20 @@ TEST(ExprTest, ConditionsReadBetweenAndInLists) {
   EXPECT_EQ(truth("n IN (1, NULL)", Value::integer(2)), "NULL");  // x = NULL is NULL, as PostgreSQL's IN
   EXPECT_EQ(truth("n NOT IN (1, 3)", Value::integer(2)), "t");
   EXPECT_EQ(truth("n NOT IN (1, NULL)", Value::integer(2)), "NULL");
+  // op ANY / ALL over an ARRAY[...]: the comparisons joined by OR / AND, NULLs as PostgreSQL's.
+  EXPECT_EQ(truth("n = ANY (ARRAY[1, 2, 3])", Value::integer(2)), "t");
+  EXPECT_EQ(truth("n = ANY (ARRAY[1, 3])", Value::integer(2)), "f");
+  EXPECT_EQ(truth("n = SOME (ARRAY[1, NULL])", Value::integer(2)), "NULL");
+  EXPECT_EQ(truth("n = ANY (ARRAY[2, NULL])", Value::integer(2)), "t");
+  EXPECT_EQ(truth("n <> ALL (ARRAY[1, 3])", Value::integer(2)), "t");
+  EXPECT_EQ(truth("n <> ALL (ARRAY[1, 2])", Value::integer(2)), "f");
+  EXPECT_EQ(truth("n > ALL (ARRAY[1, NULL])", Value::integer(2)), "NULL");
+  EXPECT_EQ(truth("n < ANY (ARRAY[1, 5])", Value::integer(2)), "t");
+  EXPECT_EQ(truth("n = ANY (ARRAY[1, 2])", Value::null()), "NULL");
+  EXPECT_EQ(like("t = ANY (ARRAY['a', 'b'])", Value::text("b")), "t");
+  EXPECT_FALSE(parse_condition("n = ANY ('{1,2}')", &types, &error).has_value());  // an array literal is not read
+  EXPECT_FALSE(parse_condition("n + ANY (ARRAY[1])", &types, &error).has_value());
+  EXPECT_FALSE(parse_expression("n = ANY (ARRAY[1, 2])", types, &error).has_value());  // not in up / down
   // LIKE and ILIKE, by characters, with the backslash escape; NULL in, NULL out.
   EXPECT_EQ(like("t LIKE 'http%'", Value::text("https://x")), "t");
   EXPECT_EQ(like("t NOT LIKE 'http%'", Value::text("item-4")), "t");
