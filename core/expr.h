@@ -58,8 +58,9 @@ std::optional<Expr> parse_expression(const std::string& text, const ColumnTypes&
 std::optional<Expr> parse_expression(const std::string& text, ExprParseError* error);
 
 // A SQL file's UPDATE / DELETE condition (its WHERE) or SET value, as parse_expression reads an
-// expression (typed with `columns`, or dynamically when nullptr) and also [NOT] BETWEEN and [NOT]
-// IN (list), read as the comparisons PostgreSQL defines them by, [NOT] LIKE / ILIKE, and a cast
+// expression (typed with `columns`, or dynamically when nullptr) and also [NOT] BETWEEN, [NOT]
+// IN (list) and `op ANY / SOME / ALL (ARRAY[...])`, read as the comparisons PostgreSQL defines
+// them by, [NOT] LIKE / ILIKE, and a cast
 // to a user type (an enum) or to uuid / json / jsonb / citext, read as text (the simulator holds
 // those as text). Not part of the scenario expression language (scenario-format.md): a
 // migration's up / down rejects them.

@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string_view>
 #include <utility>
 
@@ -64,6 +65,24 @@ const FunctionSpec* find_function(std::string_view name) {
   }
   return nullptr;
 }
+
+// The binary operators the language reads, by PostgreSQL's operator name.
+std::optional<Operator> find_operator(std::string_view symbol) {
+  static constexpr std::pair<std::string_view, Operator> kOperators[] = {
+      {"+", Operator::add},           {"-", Operator::subtract},
+      {"*", Operator::multiply},      {"/", Operator::divide},
+      {"%", Operator::modulo},        {"||", Operator::concatenate},
+      {"=", Operator::equal},         {"<>", Operator::not_equal},
+      {"<", Operator::less},          {"<=", Operator::less_equal},
+      {">", Operator::greater},       {">=", Operator::greater_equal},
+  };
+  for (const auto& [name, op] : kOperators) {
+    if (name == symbol) return op;
+  }
+  return std::nullopt;
+}
+
+bool is_comparison(Operator op) { return op >= Operator::equal; }
 
 std::string describe_arity(std::size_t minimum, std::size_t maximum) {
   if (maximum == minimum) return fmt::format("{}", minimum);
@@ -340,7 +359,7 @@ class Converter {
     if (conditions_ && (kind == "AEXPR_BETWEEN" || kind == "AEXPR_NOT_BETWEEN")) return between(body, kind != "AEXPR_BETWEEN", depth);
     if (conditions_ && kind == "AEXPR_IN" && (symbol == "=" || symbol == "<>")) {
       const Json& items = body.value("rexpr", Json::object()).value("List", Json::object()).value("items", Json::array());
-      return in_list(body, items, symbol == "<>" ? Operator::not_equal : Operator::equal, symbol == "<>", depth);
+      return in_list(body, items, "IN (...)", symbol == "<>" ? Operator::not_equal : Operator::equal, symbol == "<>", depth);
     }
     if (conditions_ && (kind == "AEXPR_OP_ANY" || kind == "AEXPR_OP_ALL") && names.size() == 1 &&
         body.value("rexpr", Json::object()).contains("A_ArrayExpr")) {
@@ -369,18 +388,9 @@ class Converter {
       made->arguments = {std::move(operand)};
       return build(made);
     }
-    static const std::pair<std::string_view, Operator> kOperators[] = {
-        {"+", Operator::add},           {"-", Operator::subtract},
-        {"*", Operator::multiply},      {"/", Operator::divide},
-        {"%", Operator::modulo},        {"||", Operator::concatenate},
-        {"=", Operator::equal},         {"<>", Operator::not_equal},
-        {"<", Operator::less},          {"<=", Operator::less_equal},
-        {">", Operator::greater},       {">=", Operator::greater_equal},
-    };
-    const auto found = std::find_if(std::begin(kOperators), std::end(kOperators),
-                                    [&symbol](const auto& entry) { return entry.first == symbol; });
-    if (found == std::end(kOperators)) return unknown_operator(made->position, symbol);
-    made->binary_operator = found->second;
+    const std::optional<Operator> found = find_operator(symbol);
+    if (!found) return unknown_operator(made->position, symbol);
+    made->binary_operator = *found;
     return with_operands(made, body, depth);
   }
 
@@ -404,10 +414,12 @@ class Converter {
   // `x op ANY (ARRAY[a, b])` is `x op a OR x op b`, `x op ALL (ARRAY[...])` the same joined by
   // AND (PostgreSQL's definition, NULLs included). The tests are joined pairwise (a balanced
   // tree), so a list of 100 stays within the height.
-  ExprNodePointer in_list(const Json& body, const Json& items, Operator op, bool all, int depth) {
+  ExprNodePointer in_list(const Json& body, const Json& items, std::string_view construct, Operator op, bool all, int depth) {
     ExprNodePointer operand = node(body.value("lexpr", Json::object()), depth + 1);
     if (operand == nullptr) return nullptr;
-    if (items.empty() || items.size() > kArgumentsMax) return fail(position_of(body), "", "IN takes a list of 1 to 100 values");
+    if (items.empty() || items.size() > kArgumentsMax) {
+      return fail(position_of(body), "", fmt::format("{} takes 1 to {} values", construct, kArgumentsMax));
+    }
     std::vector<ExprNodePointer> tests;
     for (const Json& item : items) {
       ExprNodePointer value = node(item, depth + 1);
@@ -427,18 +439,10 @@ class Converter {
   }
 
   ExprNodePointer array_comparison(const Json& body, const std::string& symbol, bool all, int depth) {
-    static const std::pair<std::string_view, Operator> kComparisons[] = {
-        {"=", Operator::equal}, {"<>", Operator::not_equal}, {"<", Operator::less},
-        {"<=", Operator::less_equal}, {">", Operator::greater}, {">=", Operator::greater_equal},
-    };
-    const auto found = std::find_if(std::begin(kComparisons), std::end(kComparisons),
-                                    [&symbol](const auto& entry) { return entry.first == symbol; });
-    if (found == std::end(kComparisons)) return unknown_operator(position_of(body), symbol);
+    const std::optional<Operator> found = find_operator(symbol);
+    if (!found || !is_comparison(*found)) return unknown_operator(position_of(body), symbol);
     const Json& items = body.value("rexpr", Json::object()).value("A_ArrayExpr", Json::object()).value("elements", Json::array());
-    if (items.empty() || items.size() > kArgumentsMax) {
-      return fail(position_of(body), "", fmt::format("{} (ARRAY[...]) takes 1 to 100 values", all ? "ALL" : "ANY"));
-    }
-    return in_list(body, items, found->second, all, depth);
+    return in_list(body, items, all ? "ALL (ARRAY[...])" : "ANY (ARRAY[...])", *found, all, depth);
   }
 
   ExprNodePointer comparison(const Json& body, ExprNodePointer left, Operator op, ExprNodePointer right) {

@@ -164,6 +164,12 @@ struct LiveFaults::Active {
 
 namespace {
 bool network_fault(FaultKind kind) { return kind == FaultKind::partition || kind == FaultKind::delay || kind == FaultKind::drop; }
+
+// Whether a network fault is aimed at whichever engine holds the lock when it starts.
+bool names_the_holder(const FaultSpec& spec) {
+  return std::find(spec.targets.begin(), spec.targets.end(), "holder") != spec.targets.end() ||
+         std::find(spec.from.begin(), spec.from.end(), "holder") != spec.from.end();
+}
 }  // namespace
 
 Status check_live_faults(const Scenario& scenario, const std::vector<RegionEndpoints>& regions,
@@ -360,6 +366,16 @@ void LiveFaults::tick() {
   }
 }
 
+void LiveFaults::start_network_faults_at_zero() {
+  for (auto& owned : faults_) {
+    Active& fault = *owned;
+    const FaultSpec& spec = fault.spec;
+    if (fault.state == Active::State::waiting && !spec.at_phase && spec.at_us <= 0 && network_fault(spec.kind) && !names_the_holder(spec)) {
+      start(fault);
+    }
+  }
+}
+
 void LiveFaults::start(Active& fault) {
   const TimeUs now = context_.history.elapsed_us();
   const FaultSpec& spec = fault.spec;
@@ -494,8 +510,7 @@ int LiveFaults::holder_engine() const {
 void LiveFaults::start_network(Active& fault) {
   const FaultSpec& spec = fault.spec;
   REHEARSE_ASSERT(context_.network != nullptr);  // run_live starts the proxies for every network fault
-  const bool names_holder = std::find(spec.targets.begin(), spec.targets.end(), "holder") != spec.targets.end() ||
-                            std::find(spec.from.begin(), spec.from.end(), "holder") != spec.from.end();
+  const bool names_holder = names_the_holder(spec);
   std::string holder;
   if (names_holder) {
     const int number = holder_engine();

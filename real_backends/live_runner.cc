@@ -319,13 +319,14 @@ bool supervise_engines(const LiveSetup& setup, const MigrationPlan& plan, const 
                            engine.instance(), engine.incarnation() + 1, history.start_ns(), monitor_path};
     return engine.launch(options.engine_binary, engine_spec_json(spec));
   };
+  LiveFaults faults(LiveFaultContext{setup.scenario, setup.regions, setup.lock_endpoints, lock_key(plan), history, engines, launch, options.log,
+                                     network});
+  faults.start_network_faults_at_zero();
   for (int n = 1; n <= setup.scenario.engine.instances; ++n) {
     engines.push_back(std::make_unique<EngineProcess>(n, history));
     Status started = launch(*engines.back());
     if (!started.is_ok()) log_line(options, started.message());
   }
-  LiveFaults faults(LiveFaultContext{setup.scenario, setup.regions, setup.lock_endpoints, lock_key(plan), history, engines, launch, options.log,
-                                     network});
   bool ran_out = false;
   for (;;) {
     for (auto& engine : engines) engine->poll();
