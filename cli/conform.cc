@@ -316,20 +316,13 @@ int conform_command(const ConformOptions& options) {
   } catch (const pqxx::broken_connection& error) {
     return fail(kExitEnvironment, fmt::format("cannot reach a primary: {}", live::redact(error.what())));
   }
-  // The simulated world first: it is quick, and a config it cannot run stops before the live one.
-  sim::WorldOptions world_options;
-  world_options.keep_request_latencies = true;
-  world_options.commit_flush = commit_flush;
-  world_options.host_cores = shared_host_cores(databases);
-  world_options.app_connections = kAppConnections;  // the live application's pool (real_backends/live_traffic.h)
-  sim::World world(scenario, scenario.seed, plan.value(), world_options);
-  const RunResult simulated = world.run();
-
   const int prepared = prepare_tables(databases, scenario, scenario.seed, options.reset);
   if (prepared != kExitPass) return prepared;
+  const int host_cores = shared_host_cores(databases);
   live::LiveOptions run_options = live_run_options(this_executable());
   Observations live_observations;
   run_options.observations = &live_observations;
+  run_options.measure_host_load = host_cores > 0;
   run_options.log = options.json ? nullptr : &std::cerr;
   checkpoint_before_run(databases, run_options.log);
   Result<RunResult> live_run = live::run_live(setup, plan.value(), run_options);
@@ -340,6 +333,18 @@ int conform_command(const ConformOptions& options) {
   if (!live_run.value().nothing_to_do.empty()) {
     return fail(kExitBadInput, live_run.value().nothing_to_do + "; run again with --reset to migrate a fresh table");
   }
+
+  // The simulated world after the live one: on a shared host it carries the load the live run
+  // met besides the databases' statements (sim/cpu_host.h).
+  sim::WorldOptions world_options;
+  world_options.keep_request_latencies = true;
+  world_options.commit_flush = commit_flush;
+  world_options.host_cores = host_cores;
+  if (host_cores > 0 && live_observations.host_load) world_options.host_background_cores = live_observations.host_load->background_cores();
+  world_options.app_connections = kAppConnections;  // the live application's pool (real_backends/live_traffic.h)
+  sim::World world(scenario, scenario.seed, plan.value(), world_options);
+  const RunResult simulated = world.run();
+  const double write_cores = host_cores > 0 ? std::clamp(scenario.costs.parallel_write_cores, 1.0, static_cast<double>(host_cores)) : 0.0;
 
   if (!options.histories.empty()) {
     const std::pair<const char*, const History*> histories[] = {{"simulated.jsonl", &simulated.history},
@@ -377,7 +382,10 @@ int conform_command(const ConformOptions& options) {
                         {"matched", mismatched.empty()},
                         {"network_us", {scenario.topology.intra_region.low_us, scenario.topology.intra_region.high_us}},
                         {"replication_shipping_us",
-                         {scenario.topology.replication_lag.low_us, scenario.topology.replication_lag.high_us + commit_flush.high_us}}, {"mismatched", mismatched}, {"rows", nlohmann::json::array()},
+                         {scenario.topology.replication_lag.low_us, scenario.topology.replication_lag.high_us + commit_flush.high_us}},
+                        {"host", {{"cores", host_cores}, {"parallel_write_cores", write_cores},
+                                  {"background_cores", world_options.host_background_cores}}},
+                        {"mismatched", mismatched}, {"rows", nlohmann::json::array()},
                         {"sim", {{"outcome", simulated.outcome}, {"trace_hash", simulated.trace_hash},
                                  {"violations", simulated.violations.size()}}},
                         {"live", {{"outcome", live_run.value().outcome}, {"wall_ms", live_run.value().stats.wall_ms},
@@ -392,8 +400,10 @@ int conform_command(const ConformOptions& options) {
                              scenario.name, scenario.seed, costs, scenario.topology.intra_region.low_us,
                              scenario.topology.intra_region.high_us, scenario.topology.replication_lag.low_us,
                              scenario.topology.replication_lag.high_us + commit_flush.high_us,
-                             world_options.host_cores > 0 ? fmt::format("the databases share this host's {} cores", world_options.host_cores)
-                                                          : std::string("no shared host"),
+                             host_cores > 0 ? fmt::format("the databases share this host's {} cores, {:.2f} for writes side by side, "
+                                                          "{:.2f} busy besides their statements in the live run",
+                                                          host_cores, write_cores, world_options.host_background_cores)
+                                            : std::string("no shared host"),
                              static_cast<double>(live_run.value().stats.wall_ms) / 1000.0);
     std::cout << fmt::format("{:<20} {:<10} {:<12} {:<12} {:>6}  {:<16} {}\n", "measure", "region", "simulated", "live", "ratio",
                              "band", "match");

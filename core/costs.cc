@@ -78,6 +78,7 @@ constexpr std::pair<const char*, double CostProfile::*> kKeys[] = {
     {"busy_host_wait_p90_us", &CostProfile::busy_host_wait_p90_us},
     {"busy_host_wait_p99_us", &CostProfile::busy_host_wait_p99_us},
     {"busy_host_wait_max_us", &CostProfile::busy_host_wait_max_us},
+    {"parallel_write_cores", &CostProfile::parallel_write_cores},
     {"replica_apply_per_row_us", &CostProfile::replica_apply_per_row_us},
     {"replica_base_delay_us", &CostProfile::replica_base_delay_us},
 };

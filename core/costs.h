@@ -59,6 +59,12 @@ struct CostProfile {
   double busy_host_wait_p90_us = 1098.631;
   double busy_host_wait_p99_us = 4169.664;
   double busy_host_wait_max_us = 8101.084;
+  // A shared host's processors as the database's concurrent writes get them: two UPDATEs of
+  // the same size on disjoint rows, each alone and then side by side, as (alone + alone) / the
+  // pair's wall time; at most the host's cores. The simulated host (sim/cpu_host.h) runs
+  // statements side by side at this many cores' speed. Measured 2026-12-05 on the 2-core AMD
+  // EPYC VM: 1.17, not two free processors.
+  double parallel_write_cores = 1.169;
   double replica_apply_per_row_us = 1.802;   // a replica replaying one changed row
   double replica_base_delay_us = 106.561;    // commit -> replayed on a replica, before the network's delay
 

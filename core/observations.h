@@ -4,8 +4,10 @@
 // the migration plan says about columns. Filled by the simulated world (or the live runner).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -179,6 +181,20 @@ struct HostPause {
   TimeUs end_us = 0;
 };
 
+// A live run's use of the host's processors (real_backends/host_load.h): over window_us, the
+// host's processors were busy for busy_us in all (steal included: time the VM's processors were
+// taken away), statements_us of it in the database servers' client backends (the statements
+// the simulator runs on its host).
+struct HostLoad {
+  TimeUs window_us = 0;
+  TimeUs busy_us = 0;
+  TimeUs statements_us = 0;
+  // The host's load besides those statements, in cores (0 for an empty window).
+  double background_cores() const {
+    return window_us <= 0 ? 0.0 : static_cast<double>(std::max<TimeUs>(0, busy_us - statements_us)) / static_cast<double>(window_us);
+  }
+};
+
 struct Observations {
   std::vector<std::string> regions;       // topology order
   std::vector<DerivedColumn> derived;     // from the plan
@@ -203,6 +219,8 @@ struct Observations {
   // Live runs: the host's pauses of at least kHostPauseMinUs (real_backends/host_pauses.h), in
   // time order; rehearse conform measures the live requests net of them. Empty in simulation.
   std::vector<HostPause> host_pauses;
+  // Live runs asked for it (LiveOptions::measure_host_load): the host's processors over the run.
+  std::optional<HostLoad> host_load;
   TimeUs last_fault_end_us = 0;   // when the last fault ended (0 = none)
   TimeUs duration_us = 0;         // the scenario's time limit
   bool time_ran_out = false;      // engines still running at duration

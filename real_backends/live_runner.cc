@@ -26,6 +26,7 @@
 #include "real_backends/app_database_lock.h"
 #include "real_backends/app_monitor.h"
 #include "real_backends/engine_process.h"
+#include "real_backends/host_load.h"
 #include "real_backends/host_pauses.h"
 #include "real_backends/live_faults.h"
 #include "real_backends/live_lock.h"
@@ -481,6 +482,12 @@ Result<RunResult> run_live(const LiveSetup& setup, const MigrationPlan& plan, co
       redirects.push_back(std::move(redirect.value()));
     }
   }
+  std::unique_ptr<HostLoadMeter> host_load;
+  if (options.measure_host_load) {
+    const std::vector<int> postmasters = local_postmasters(database_endpoints(setup.scenario, setup.regions));
+    if (postmasters.empty()) log_line(options, "the host's load is not measured: a server's process was not found on this machine");
+    if (!postmasters.empty()) host_load = std::make_unique<HostLoadMeter>(postmasters);
+  }
   HostPauseMeter host_pauses(history);
   std::map<std::string, std::unique_ptr<RegionTraffic>> traffic;
   const auto& workload = setup.scenario.workload;
@@ -501,6 +508,8 @@ Result<RunResult> run_live(const LiveSetup& setup, const MigrationPlan& plan, co
       supervise_engines(setup, plan, options, history, network.get(), traffic, engines, last_fault_end_us, faults_injected, not_fired);
   for (auto& [region, app] : traffic) app->stop();
   std::vector<HostPause> pauses = host_pauses.stop();
+  std::optional<HostLoad> load;
+  if (host_load != nullptr) load = host_load->stop();
   for (auto& redirect : redirects) {  // the faults are healed: replication goes back to its own connection
     const std::string problem = redirect->restore();
     log_line(options, problem.empty() ? fmt::format("network faults: {} streams from its primary directly again", redirect->name()) : problem);
@@ -517,6 +526,7 @@ Result<RunResult> run_live(const LiveSetup& setup, const MigrationPlan& plan, co
   for (const auto& column : setup.scenario.table.columns) observations.old_columns.push_back(column.name);
   for (const auto& [region, app] : traffic) app->export_to(observations);
   observations.host_pauses = std::move(pauses);
+  observations.host_load = load;
   take_end_snapshots(setup, history, traffic, observations);
   StopSignal calm;
   RunResult result;

@@ -34,6 +34,9 @@ struct LiveOptions {
   std::function<std::string(const Scenario&)> scenario_text;
   std::ostream* log = nullptr;          // progress lines (never a secret)
   Observations* observations = nullptr; // when set, receives the run's observations (tests)
+  // Measure the host's processors over the run (real_backends/host_load.h, into
+  // Observations::host_load): rehearse conform, whose servers all run on this machine.
+  bool measure_host_load = false;
 };
 
 // What the runner hands an engine process on its stdin.

@@ -13,10 +13,17 @@ namespace {
 constexpr double kDoneUs = 0.5;
 }  // namespace
 
-CpuHost::CpuHost(Kernel& kernel, int cores) : kernel_(kernel), cores_(cores) { REHEARSE_ASSERT(cores > 0); }
+CpuHost::CpuHost(Kernel& kernel, int cores, double write_cores, double background)
+    : kernel_(kernel), cores_(cores), write_cores_(write_cores > 0 ? write_cores : cores), background_(background) {
+  REHEARSE_ASSERT(cores > 0);
+  REHEARSE_ASSERT(write_cores_ >= 1.0);
+  REHEARSE_ASSERT(background >= 0.0);
+}
 
 double CpuHost::rate() const {
-  return jobs_.size() <= static_cast<std::size_t>(cores_) ? 1.0 : static_cast<double>(cores_) / static_cast<double>(jobs_.size());
+  if (jobs_.empty()) return 1.0;
+  const auto running = static_cast<double>(jobs_.size());
+  return std::min({1.0, static_cast<double>(cores_) / (running + background_), write_cores_ / running});
 }
 
 void CpuHost::advance() {

@@ -1,9 +1,16 @@
 // The processors of one host that simulated servers share (rehearse conform's servers on one
-// machine): a statement's cost is work on them. With no more statements running than cores,
-// each runs at full speed (its cost is its duration, as without a host); with more, every one
-// progresses at cores / running (processor sharing), so a statement beside others takes longer
-// and a backfill slows the application's writes it runs beside, as on the live host.
-// Deterministic: jobs are kept in submission order and advance in exact arithmetic per event.
+// machine): a statement's cost is work on them. Processor sharing, bounded twice:
+//   - the host's `cores` are shared by the running statements and the host's `background` load
+//     (the application's clients, the lock stores, the replicas' replay, as conform measures
+//     them in the live run, in cores): with n statements running each gets cores / (n +
+//     background) of a processor when that is under one;
+//   - statements side by side get `write_cores` in all (CostProfile::parallel_write_cores: two
+//     UPDATEs together on the 2-core AMD EPYC VM got 1.17 processors' worth, where two pure
+//     processor loops get two): each at most write_cores / n.
+// A statement alone on a host with less than one core of background runs at full speed (its
+// cost is its duration, as without a host); beside others it takes longer, so a backfill slows
+// the application's writes it runs beside, as on the live host. Deterministic: jobs are kept in
+// submission order and advance in exact arithmetic per event.
 #pragma once
 
 #include <cstdint>
@@ -16,7 +23,7 @@ namespace rehearse::sim {
 
 class CpuHost {
  public:
-  CpuHost(Kernel& kernel, int cores);
+  CpuHost(Kernel& kernel, int cores, double write_cores = 0.0, double background = 0.0);  // write_cores 0: cores
   // Runs `work_us` of work (at least 1 us) and calls `done` when it is complete. `migration`:
   // the migration's own statement (a batch, a DDL, a scan), which keeps the host busy for the
   // application's requests (CostProfile::busy_host_wait).
@@ -36,6 +43,8 @@ class CpuHost {
   void schedule_next();  // the next completion, superseding the one scheduled before
   Kernel& kernel_;
   int cores_;
+  double write_cores_;
+  double background_;
   std::vector<Job> jobs_;
   TimeUs updated_us_ = 0;
   std::uint64_t generation_ = 0;

@@ -145,7 +145,11 @@ void World::build_stores() {
     database->set_ignore_tokens(options_.store_ignores_tokens);
     database->set_commit_flush(options_.commit_flush);
     if (options_.host_cores > 0) {
-      if (cpu_host_ == nullptr) cpu_host_ = std::make_unique<CpuHost>(*kernel_, options_.host_cores);
+      if (cpu_host_ == nullptr) {
+        // The database's writes side by side get parallel_write_cores of the host's cores.
+        const double write_cores = std::clamp(scenario_.costs.parallel_write_cores, 1.0, static_cast<double>(options_.host_cores));
+        cpu_host_ = std::make_unique<CpuHost>(*kernel_, options_.host_cores, write_cores, options_.host_background_cores);
+      }
       database->set_cpu_host(cpu_host_.get());
     }
     if (options_.prior_checkpoint) database->store_checkpoint(*options_.prior_checkpoint);

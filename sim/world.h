@@ -48,6 +48,9 @@ struct WorldOptions {
   // statement runs at its profile cost. rehearse conform sets it when the live servers share
   // the machine it runs on.
   int host_cores = 0;
+  // That host's load besides the simulated statements, in cores (sim/cpu_host.h): conform
+  // measures it in the live run.
+  double host_background_cores = 0.0;
   // The application as live traffic runs it (real_backends/live_traffic.h), which rehearse
   // conform sets: this many connections per kind (writes, reads) and region, a request due while
   // all are busy waiting for one (its latency counts from its due time; past the client timeout

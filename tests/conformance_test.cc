@@ -268,6 +268,41 @@ TEST(ConformanceTest, AProfileTenTimesTooSlowIsCaught) {
   }
 }
 
+// The shared host as conform measures it (sim/cpu_host.h): the database's writes side by side
+// get parallel_write_cores of its cores, and the live run's load besides the statements
+// (host_background_cores) takes its share of the processors. Each makes (a)'s simulated
+// backfill with traffic slower: a batch beside the application's writes gets less.
+TEST(ConformanceTest, TheSharedHostsWriteCoresAndBackgroundLoadSlowTheSimulatedBackfill) {
+  LiveConfigResult loaded = load_live_config_file(std::string(REHEARSE_SOURCE_DIR) + "/scenarios/conform/batched-traffic.yaml");
+  ASSERT_TRUE(loaded.ok());
+  Scenario scenario = loaded.config->scenario;
+  scenario.table.rows = 20000;
+  scenario.topology.intra_region = scenario.topology.inter_region = scenario.topology.replication_lag = DurationRange{20, 40};
+  const ConformSpec spec = conform_spec(scenario);
+  auto backfill_ms = [&](double write_cores, double background) {
+    Scenario world_scenario = scenario;
+    world_scenario.costs.parallel_write_cores = write_cores;
+    sim::WorldOptions options;
+    options.keep_request_latencies = true;
+    options.host_cores = 2;
+    options.host_background_cores = background;
+    sim::World world(world_scenario, world_scenario.seed, compile_plan(world_scenario).value(), options);
+    const RunResult result = world.run();
+    const WorldMeasures measures = measure_world(spec, result, world.observations());
+    EXPECT_EQ(measures.outcome.substr(0, 9), "completed");
+    return measures.backfill_ms.at("us-east-1").value_or(0);
+  };
+  const double free_host = backfill_ms(2.0, 0.0);
+  const double write_cores = backfill_ms(1.17, 0.0);
+  const double loaded_host = backfill_ms(2.0, 0.9);
+  EXPECT_GT(free_host, 0);
+  EXPECT_GT(write_cores, free_host);
+  EXPECT_GT(loaded_host, free_host);
+  // A batch alone beside a 1.5-core load gets 2 / 2.5 of a processor: every batch is slower.
+  EXPECT_GT(backfill_ms(2.0, 1.5), free_host * 1.15);
+  EXPECT_EQ(backfill_ms(2.0, 0.9), loaded_host);  // deterministic
+}
+
 // conform (d): writes queue 20 s behind a DDL behind a long transaction. The live application
 // has 8 connections a kind (its requests beyond them wait client-side, and statement_timeout
 // cancels a statement at the client timeout); the simulated one, unbounded, had every write of

@@ -49,6 +49,39 @@ TEST_F(HostTest, AStatementArrivingSlowsTheOneRunning) {
   EXPECT_EQ(done, (std::vector<TimeUs>{90, 120}));
 }
 
+TEST_F(HostTest, FractionalCoresShareAsTheirShare) {
+  CpuHost host(kernel, 2, 1.5);  // the database's writes side by side get 1.5 of the 2 processors
+  submit(host, 60);
+  kernel.run_until(1000);
+  submit(host, 300);
+  submit(host, 300);  // each at 0.75 speed
+  kernel.run_until(2000);
+  EXPECT_EQ(done, (std::vector<TimeUs>{60, 1400, 1400}));
+}
+
+TEST_F(HostTest, TheBackgroundTakesItsShareOnlyWhenTheHostIsFull) {
+  CpuHost host(kernel, 2, 0, 0.5);
+  submit(host, 100);  // demand 1.5 of 2: full speed
+  kernel.run_until(1000);
+  EXPECT_EQ(done, (std::vector<TimeUs>{100}));
+  submit(host, 100);
+  submit(host, 100);  // demand 2.5: each at 2 / 2.5 = 0.8 speed
+  kernel.run_until(2000);
+  EXPECT_EQ(done, (std::vector<TimeUs>{100, 1125, 1125}));
+}
+
+TEST_F(HostTest, TheTighterOfTheTwoBoundsHolds) {
+  CpuHost host(kernel, 2, 1.5, 0.5);
+  for (int i = 0; i < 3; ++i) submit(host, 100);  // processors 2 / 3.5, writes 1.5 / 3: 0.5 speed
+  kernel.run_until(1000);
+  EXPECT_EQ(done, (std::vector<TimeUs>{200, 200, 200}));
+  CpuHost busy(kernel, 2, 1.9, 1.5);
+  submit(busy, 100);
+  submit(busy, 100);  // processors 2 / 3.5 under writes 1.9 / 2
+  kernel.run_until(2000);
+  EXPECT_EQ(done, (std::vector<TimeUs>{200, 200, 200, 1175, 1175}));
+}
+
 TEST_F(HostTest, TheSameSubmissionsFinishAtTheSameTimes) {
   auto run = [](std::vector<TimeUs>& out) {
     Kernel kernel{7};
