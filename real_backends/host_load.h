@@ -15,7 +15,7 @@
 
 #include "core/observations.h"
 #include "real_backends/live_ports.h"
-#include "real_backends/live_runner.h"
+#include "real_backends/postgres.h"
 
 namespace rehearse::live {
 
