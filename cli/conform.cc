@@ -30,6 +30,7 @@
 #include "reports/run_json.h"
 #include "scenarios/costs.h"
 #include "scenarios/live_config.h"
+#include "sim/cpu_host.h"
 #include "sim/database.h"
 #include "sim/world.h"
 
@@ -344,7 +345,7 @@ int conform_command(const ConformOptions& options) {
   world_options.app_connections = kAppConnections;  // the live application's pool (real_backends/live_traffic.h)
   sim::World world(scenario, scenario.seed, plan.value(), world_options);
   const RunResult simulated = world.run();
-  const double write_cores = host_cores > 0 ? std::clamp(scenario.costs.parallel_write_cores, 1.0, static_cast<double>(host_cores)) : 0.0;
+  const double write_cores = host_cores > 0 ? sim::CpuHost::write_cores_of(scenario.costs.parallel_write_cores, host_cores) : 0.0;
 
   if (!options.histories.empty()) {
     const std::pair<const char*, const History*> histories[] = {{"simulated.jsonl", &simulated.history},

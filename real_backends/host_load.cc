@@ -124,9 +124,12 @@ void HostLoadMeter::sample() {
     int parent = 0;
     std::int64_t ticks = 0;
     if (!process_stat(pid, parent, ticks) || postmasters_.count(parent) == 0) continue;
-    auto known = client_.find(pid);
-    if (known == client_.end()) known = client_.emplace(pid, client_backend_title(read_file(fmt::format("/proc/{}/cmdline", pid)))).first;
-    if (!known->second) continue;
+    // A client backend stays one; any other child is looked at again: a backend just forked
+    // still shows the postmaster's command line until it sets its title.
+    if (client_.count(pid) == 0) {
+      if (!client_backend_title(read_file(fmt::format("/proc/{}/cmdline", pid)))) continue;
+      client_.insert(pid);
+    }
     // A backend seen for the first time after the first sample started within the window:
     // all its ticks are the window's.
     const auto before = ticks_.find(pid);

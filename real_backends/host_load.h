@@ -46,7 +46,7 @@ class HostLoadMeter {
   std::set<int> postmasters_;
   std::atomic<bool> stopping_{false};
   // The meter thread's until it is joined.
-  std::map<int, bool> client_;            // pid -> whether it is a client backend of the postmasters
+  std::set<int> client_;                  // the postmasters' children seen titled as client backends
   std::map<int, std::int64_t> ticks_;     // a client backend's processor ticks at the last sample
   std::int64_t busy_ticks_start_ = -1, busy_ticks_ = 0, statement_ticks_ = 0;
   std::int64_t first_ns_ = 0, last_ns_ = 0;

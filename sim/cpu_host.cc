@@ -20,6 +20,10 @@ CpuHost::CpuHost(Kernel& kernel, int cores, double write_cores, double backgroun
   REHEARSE_ASSERT(background >= 0.0);
 }
 
+double CpuHost::write_cores_of(double parallel_write_cores, int cores) {
+  return std::clamp(parallel_write_cores, 1.0, std::max(1.0, static_cast<double>(cores)));
+}
+
 double CpuHost::rate() const {
   if (jobs_.empty()) return 1.0;
   const auto running = static_cast<double>(jobs_.size());

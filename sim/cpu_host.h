@@ -29,6 +29,9 @@ class CpuHost {
   // application's requests (CostProfile::busy_host_wait).
   void run(TimeUs work_us, Callback<void()> done, bool migration = false);
   int cores() const { return cores_; }
+  // The write cores of a host of `cores` for a profile's parallel_write_cores: at least one,
+  // at most the host's.
+  static double write_cores_of(double parallel_write_cores, int cores);
   std::size_t running() const { return jobs_.size(); }
   std::size_t migration_running() const;
 

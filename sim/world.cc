@@ -146,9 +146,9 @@ void World::build_stores() {
     database->set_commit_flush(options_.commit_flush);
     if (options_.host_cores > 0) {
       if (cpu_host_ == nullptr) {
-        // The database's writes side by side get parallel_write_cores of the host's cores.
-        const double write_cores = std::clamp(scenario_.costs.parallel_write_cores, 1.0, static_cast<double>(options_.host_cores));
-        cpu_host_ = std::make_unique<CpuHost>(*kernel_, options_.host_cores, write_cores, options_.host_background_cores);
+        cpu_host_ = std::make_unique<CpuHost>(*kernel_, options_.host_cores,
+                                              CpuHost::write_cores_of(scenario_.costs.parallel_write_cores, options_.host_cores),
+                                              options_.host_background_cores);
       }
       database->set_cpu_host(cpu_host_.get());
     }

@@ -42,9 +42,9 @@ TEST(HostLoadTest, ABackendsProcessorTimeIsTheStatementsAndTheHostsBusyTimeHolds
   std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the first sample is taken
   const pid_t child = fork();
   ASSERT_GE(child, 0);
-  if (child == 0) {  // a "backend": busy for a while, then idle until killed
+  if (child == 0) {  // a "backend": busy for a while, then idle (the same process: exec) until killed
     execl("/bin/sh", "postgres: app db 127.0.0.1(1) UPDATE", "-c",
-          "i=0; while [ $i -lt 400000 ]; do i=$((i+1)); done; sleep 30", static_cast<char*>(nullptr));
+          "i=0; while [ $i -lt 400000 ]; do i=$((i+1)); done; exec sleep 30", static_cast<char*>(nullptr));
     _exit(127);
   }
   // Its spin is over once it sleeps (at most 30 s on a slow host).
