@@ -1,11 +1,12 @@
 #include "real_backends/host_load.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
+
 #include <chrono>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -19,9 +20,15 @@ std::int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+// The whole text of a /proc file; "" when it cannot be opened or read. POSIX calls, not
+// std::ifstream: a process that exits while its file is read makes read() fail (ESRCH), and
+// libstdc++'s filebuf throws on that whatever the stream's exception mask.
 std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "";
+  std::string text = read_text(fd);
+  ::close(fd);
+  return text;
 }
 
 // A process's parent and processor ticks (utime + stime) from /proc/PID/stat; false when it is gone.
@@ -53,6 +60,18 @@ std::int64_t host_busy_ticks() {
 TimeUs ticks_us(std::int64_t ticks) { return ticks * 1'000'000 / std::max<long>(1, ::sysconf(_SC_CLK_TCK)); }
 
 }  // namespace
+
+std::string read_text(int fd) {
+  std::string text;
+  char buffer[4096];
+  for (;;) {
+    const ssize_t got = ::read(fd, buffer, sizeof buffer);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) return "";  // the process is gone: nothing to read
+    if (got == 0) return text;
+    text.append(buffer, static_cast<std::size_t>(got));
+  }
+}
 
 std::vector<int> local_postmasters(const std::vector<RegionEndpoints>& databases) {
   std::vector<int> found;
@@ -116,9 +135,10 @@ void HostLoadMeter::sample() {
   if (first) busy_ticks_start_ = busy;
   busy_ticks_ = busy - busy_ticks_start_;
   std::map<int, std::int64_t> seen;
-  std::error_code error;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc", error)) {
-    const std::string name = entry.path().filename().string();
+  DIR* proc = ::opendir("/proc");
+  if (proc == nullptr) return;
+  while (const dirent* entry = ::readdir(proc)) {
+    const std::string name = entry->d_name;
     if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
     const int pid = std::stoi(name);
     int parent = 0;
@@ -136,6 +156,7 @@ void HostLoadMeter::sample() {
     if (!first) statement_ticks_ += ticks - (before == ticks_.end() ? 0 : before->second);
     seen[pid] = ticks;
   }
+  ::closedir(proc);
   ticks_ = std::move(seen);
   const std::int64_t now = now_ns();
   if (first) first_ns_ = now;

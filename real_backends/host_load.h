@@ -31,6 +31,10 @@ std::vector<int> local_postmasters(const std::vector<RegionEndpoints>& databases
 // (checkpointer, walwriter, walsender, startup, walreceiver, autovacuum, ...).
 bool client_backend_title(const std::string& title);
 
+// The rest of an open /proc file's text; "" when read() fails (the process exited and was
+// reaped: ESRCH). Never throws.
+std::string read_text(int fd);
+
 class HostLoadMeter {
  public:
   explicit HostLoadMeter(std::vector<int> postmasters);

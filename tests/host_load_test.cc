@@ -3,6 +3,7 @@
 // time holds it; auxiliary processes' titles are not statements.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -61,6 +62,25 @@ TEST(HostLoadTest, ABackendsProcessorTimeIsTheStatementsAndTheHostsBusyTimeHolds
   EXPECT_GE(load.busy_us, load.statements_us);
   EXPECT_GT(load.window_us, load.statements_us / 2);
   EXPECT_LE(load.background_cores(), static_cast<double>(std::thread::hardware_concurrency()) + 0.5);
+}
+
+// A process that exits while the meter reads its /proc file (CI, 2026-12-05: std::ifstream's
+// filebuf threw on read()'s ESRCH in the meter's thread, and conform aborted).
+TEST(HostLoadTest, AFileOfAProcessThatExitedReadsAsNothing) {
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    pause();
+    _exit(0);
+  }
+  const int fd = open(("/proc/" + std::to_string(child) + "/stat").c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  std::string text = "unread";
+  EXPECT_NO_THROW(text = read_text(fd));
+  EXPECT_EQ(text, "");
+  close(fd);
 }
 
 TEST(HostLoadTest, BackgroundIsTheBusyTimeBesidesTheStatementsInCores) {
