@@ -1,12 +1,12 @@
 #include "real_backends/host_load.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
 
 #include <chrono>
+#include <filesystem>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -135,10 +135,10 @@ void HostLoadMeter::sample() {
   if (first) busy_ticks_start_ = busy;
   busy_ticks_ = busy - busy_ticks_start_;
   std::map<int, std::int64_t> seen;
-  DIR* proc = ::opendir("/proc");
-  if (proc == nullptr) return;
-  while (const dirent* entry = ::readdir(proc)) {
-    const std::string name = entry->d_name;
+  // error_code overloads throughout: a directory iterator never throws here.
+  std::error_code error;
+  for (std::filesystem::directory_iterator it("/proc", error), end; !error && it != end; it.increment(error)) {
+    const std::string name = it->path().filename().string();
     if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
     const int pid = std::stoi(name);
     int parent = 0;
@@ -156,7 +156,6 @@ void HostLoadMeter::sample() {
     if (!first) statement_ticks_ += ticks - (before == ticks_.end() ? 0 : before->second);
     seen[pid] = ticks;
   }
-  ::closedir(proc);
   ticks_ = std::move(seen);
   const std::int64_t now = now_ns();
   if (first) first_ns_ = now;
