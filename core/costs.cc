@@ -70,6 +70,7 @@ constexpr std::pair<const char*, double CostProfile::*> kKeys[] = {
     {"trigger_first_call_us", &CostProfile::trigger_first_call_us},
     {"app_write_us", &CostProfile::app_write_us},
     {"app_read_us", &CostProfile::app_read_us},
+    {"app_idle_wake_us", &CostProfile::app_idle_wake_us},
     {"lookup_us", &CostProfile::lookup_us},
     {"batch_overhead_us", &CostProfile::batch_overhead_us},
     {"lag_read_us", &CostProfile::lag_read_us},

@@ -40,6 +40,12 @@ struct CostProfile {
   double trigger_first_call_us = 1366.284;
   double app_write_us = 599.250;             // one application point UPDATE (without the trigger)
   double app_read_us = 576.798;              // one application point read
+  // The part of app_write_us and app_read_us that is waiting, not work: a request reaching a
+  // session idle since its last one waits for the server's backend and the client to be woken
+  // (the same point UPDATE back to back takes ~85 us of the ~600). On a shared host
+  // (sim/cpu_host.h, conform) it is latency, not the host's processors; elsewhere it is simply
+  // part of the request's cost. Measured 2026-12-06 on a 2-core AMD EPYC VM.
+  double app_idle_wake_us = 419.177;
   double lookup_us = 132.070;                // a small engine query (key range, checkpoint, flag, lag)
   // The rest of a backfill batch's transaction besides its UPDATE: the fence, the trigger
   // stood aside, the columns read, the checkpoint, BEGIN and COMMIT (real_backends/postgres.h

@@ -40,6 +40,8 @@ constexpr std::array<ProbeInfo, kProbeCount> kProbes{{
     {Probe::lock_failover, "lock-failover", "the lock service failed over (a replica or new leader took over)"},
     {Probe::app_write_waited_for_backfill_rows, "app-write-waited-for-backfill-rows",
      "an application write waited for the row locks of a backfill batch"},
+    {Probe::backfill_waited_for_app_rows, "backfill-waited-for-app-rows",
+     "a backfill batch waited for a row an application write held locked"},
     {Probe::message_cut_by_partition, "message-cut-by-partition", "a network partition cut a message"},
     {Probe::message_held_for_paused_node, "message-held-for-paused-node",
      "a message arrived at a paused node and waited for it to resume"},

@@ -38,6 +38,7 @@ enum class Probe : std::uint8_t {
   engine_restarted_after_crash,
   lock_failover,
   app_write_waited_for_backfill_rows,
+  backfill_waited_for_app_rows,
   message_cut_by_partition,
   message_held_for_paused_node,
 };

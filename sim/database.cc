@@ -494,14 +494,25 @@ void SimDatabase::run_statement(TimeUs cost_us, Callback<void()> work, bool migr
 }
 
 void SimDatabase::run_app_statement(TimeUs cost_us, Callback<void()> work) {
-  // No host (every run but conform's) or an idle one: no draw, so no other run's stream moves.
-  if (cpu_host_ == nullptr || cpu_host_->migration_running() == 0) {
+  // No host (every run but conform's): the request's whole cost is its duration, no draw.
+  if (cpu_host_ == nullptr) {
     run_statement(cost_us, std::move(work), false);
     return;
   }
-  const double q = static_cast<double>(rng_.uniform(0, 999'999)) / 1e6;
-  const TimeUs wait = us(costs_.busy_host_wait_us_at(q));
-  after_if_alive(wait, [this, cost_us, work = std::move(work)]() mutable { run_statement(cost_us, std::move(work), false); });
+  // On a shared host the idle session's wake is latency (before the work), the rest is work on
+  // the host's processors; beside a migration statement the host's busy wait comes first (no
+  // draw on an idle host, so no other stream moves).
+  const TimeUs wake = std::clamp<TimeUs>(us(costs_.app_idle_wake_us), 0, std::max<TimeUs>(cost_us - 1, 0));
+  TimeUs wait = wake;
+  if (cpu_host_->migration_running() > 0) {
+    const double q = static_cast<double>(rng_.uniform(0, 999'999)) / 1e6;
+    wait += us(costs_.busy_host_wait_us_at(q));
+  }
+  if (wait == 0) {
+    run_statement(cost_us, std::move(work), false);
+    return;
+  }
+  after_if_alive(wait, [this, work_us = cost_us - wake, work = std::move(work)]() mutable { run_statement(work_us, std::move(work), false); });
 }
 
 void SimDatabase::with_table_lock(TableState& table, LockMode mode, TimeUs wait_limit_us,
@@ -1132,11 +1143,72 @@ TimeUs SimDatabase::write_session_cost(TableState& table) {
   return reload_cost(table.stale_write_sessions);
 }
 
+TimeUs SimDatabase::RowRange::reaches_us(std::int64_t id) const {
+  const TimeUs paced = first_us + stalled_us + CostProfile::total_us(per_row_us, id - low);
+  return walked_us < 0 ? paced : std::min(paced, walked_us);
+}
+
 bool SimDatabase::row_locked(const TableState& table, std::int64_t id) const {
   const TimeUs now = kernel_.now();
-  return std::any_of(table.locked_rows.begin(), table.locked_rows.end(), [id, now](const RowRange& r) {
-    return id >= r.low && id <= r.high && now >= r.first_us + CostProfile::total_us(r.per_row_us, id - r.low);
+  return std::any_of(table.locked_rows.begin(), table.locked_rows.end(),
+                     [id, now](const RowRange& r) { return id >= r.low && id <= r.high && now >= r.reaches_us(id); });
+}
+
+std::uint64_t SimDatabase::hold_app_row(TableState& table, std::int64_t row) {
+  const std::uint64_t id = next_hold_id_++;
+  table.app_row_holds.push_back(AppRowHold{id, row, kernel_.now()});
+  return id;
+}
+
+bool SimDatabase::walk_blocked(const TableState& table, const RowRange& range) const {
+  return std::any_of(table.app_row_holds.begin(), table.app_row_holds.end(), [&range](const AppRowHold& hold) {
+    return hold.row >= range.low && hold.row <= range.high && hold.since_us < range.reaches_us(hold.row);
   });
+}
+
+void SimDatabase::release_app_row(TableState& table, std::uint64_t hold_id) {
+  const auto it = std::find_if(table.app_row_holds.begin(), table.app_row_holds.end(),
+                               [hold_id](const AppRowHold& hold) { return hold.id == hold_id; });
+  if (it == table.app_row_holds.end()) return;  // the server crashed since: its locks died with it
+  const AppRowHold hold = *it;
+  table.app_row_holds.erase(it);
+  const TimeUs now = kernel_.now();
+  std::vector<std::uint64_t> unblocked;
+  for (RowRange& range : table.locked_rows) {
+    if (hold.row < range.low || hold.row > range.high) continue;
+    const TimeUs reached = range.reaches_us(hold.row);
+    if (hold.since_us >= reached || reached > now) continue;  // not reached while it was held
+    kernel_.probe(Probe::backfill_waited_for_app_rows);
+    if (range.walked_us < 0) {
+      range.stalled_us += now - reached;  // the walk stood at the row until now
+      continue;
+    }
+    // Its UPDATE stood at the row until now, then walked the rest of its rows.
+    range.commit_at_us = std::max(range.commit_at_us, now + (range.walked_us - reached));
+    if (range.commit != nullptr && !walk_blocked(table, range)) unblocked.push_back(range.id);
+  }
+  for (std::uint64_t id : unblocked) {
+    auto range = std::find_if(table.locked_rows.begin(), table.locked_rows.end(), [id](const RowRange& r) { return r.id == id; });
+    Callback<void()> commit = std::move(range->commit);
+    range->commit = nullptr;
+    after_if_alive(range->commit_at_us - now, std::move(commit));
+  }
+}
+
+void SimDatabase::finish_walk(TableState& table, std::uint64_t range_id, Callback<void()> commit) {
+  const auto range = std::find_if(table.locked_rows.begin(), table.locked_rows.end(),
+                                  [range_id](const RowRange& r) { return r.id == range_id; });
+  REHEARSE_ASSERT(range != table.locked_rows.end());
+  const TimeUs now = kernel_.now();
+  range->walked_us = now;
+  range->commit_at_us = now + range->stalled_us;
+  if (walk_blocked(table, *range)) {
+    range->commit = std::move(commit);  // release_app_row commits it
+  } else if (range->commit_at_us == now) {
+    commit();
+  } else {
+    after_if_alive(range->commit_at_us - now, std::move(commit));
+  }
 }
 
 void SimDatabase::release_rows(TableState& table, std::uint64_t range_id) {
@@ -1189,9 +1261,11 @@ void SimDatabase::backfill(const BackfillBatch& batch, const Checkpoint& then, c
         table->locked_rows.push_back(RowRange{range, low, high, kernel_.now() + overhead + us(costs_.statement_base_us), per_row});
         run_migration_statement(overhead + us(costs_.statement_base_us) + us(per_row, touched),
                                 [this, table, batch, then, fence, actor, respond, range, lock, started = stream_start()] {
-          release_rows(*table, range);
-          table->lock.release(lock);
-          commit_backfill(*table, batch, then, fence, actor, respond, started);
+          finish_walk(*table, range, [this, table, batch, then, fence, actor, respond, range, lock, started] {
+            release_rows(*table, range);
+            table->lock.release(lock);
+            commit_backfill(*table, batch, then, fence, actor, respond, started);
+          });
         });
       },
       [] {});
@@ -1464,9 +1538,11 @@ void SimDatabase::app_write(std::shared_ptr<const AppWrite> write, Respond<AppWr
             return;
           }
           const TimeUs cost = app_write_cost_us(*table, *write) + write_session_cost(*table);
-          run_app_statement(cost, [this, table, write = std::move(write), respond = std::move(respond), lock] {
+          const std::uint64_t hold = write->row_id != 0 ? hold_app_row(*table, write->row_id) : 0;
+          run_app_statement(cost, [this, table, write = std::move(write), respond = std::move(respond), lock, hold] {
             AppWriteResult result;
             apply_app_write(*table, *write, result);
+            if (hold != 0) release_app_row(*table, hold);
             table->lock.release(lock);
             respond(std::move(result));
           });
@@ -1642,6 +1718,7 @@ void SimDatabase::on_crash() {
     table.long_transactions = 0;
     table.locked_rows.clear();
     table.row_waiters.clear();
+    table.app_row_holds.clear();
     invalidate_sessions(table);  // the application reconnects: new sessions, cold caches
   }
 }

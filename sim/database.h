@@ -247,12 +247,27 @@ class SimDatabase {
   // A backfill batch's rows: its UPDATE walks them in id order, locking row `low` at first_us
   // and each next one per_row_us later, and holds every lock it took until its commit (a row it
   // has not reached yet is not locked).
+  // A row an application write holds locked (from its statement's start to its commit) and a
+  // batch that reaches it meanwhile waits for, as PostgreSQL's UPDATE waits for the transaction
+  // holding a row it meets: the batch's walk stops there (`stalled_us` more for every row after)
+  // and it commits only after each such write.
   struct RowRange {
     std::uint64_t id;
     std::int64_t low;
     std::int64_t high;
     TimeUs first_us = 0;
     double per_row_us = 0;
+    TimeUs stalled_us = 0;   // how long its walk waited on application writes' row locks so far
+    TimeUs walked_us = -1;   // when its UPDATE's work ended (every row reached); -1 while it walks
+    TimeUs commit_at_us = 0; // its commit, once no application write it reached holds its row
+    Callback<void()> commit; // set while its finished UPDATE waits on an application write
+    // When the walk reaches row `id` (the pace, delayed by the waits so far; at most its end).
+    TimeUs reaches_us(std::int64_t id) const;
+  };
+  struct AppRowHold {
+    std::uint64_t id;
+    std::int64_t row;
+    TimeUs since_us;
   };
   // One table of the primary: its rows, its lock queue, the row locks its backfill batches hold,
   // and the application's sessions' caches of it (PostgreSQL's relation cache is per relation).
@@ -260,6 +275,7 @@ class SimDatabase {
     Table data;
     TableLock lock;
     std::vector<RowRange> locked_rows;
+    std::vector<AppRowHold> app_row_holds;  // rows the application's writes in flight hold
     std::vector<std::pair<std::int64_t, Callback<void()>>> row_waiters;
     std::vector<DerivedColumn> derived;  // the migration's columns derived on this table
     // The application's sessions (kAppConnections per kind) that have not run a statement on
@@ -342,6 +358,14 @@ class SimDatabase {
   // beside others), else after_if_alive(cost_us). `migration`: the engine's statement.
   void run_statement(TimeUs cost_us, Callback<void()> work, bool migration);
   void run_migration_statement(TimeUs cost_us, Callback<void()> work) { run_statement(cost_us, std::move(work), true); }
+  // A backfill batch's UPDATE has walked its rows: `commit` runs once no application write it
+  // reached still holds its row, after the time its walk waited on such rows.
+  void finish_walk(TableState& table, std::uint64_t range_id, Callback<void()> commit);
+  // An application write's row lock, taken and released (released: a batch that reached the row
+  // while it was held waited until now).
+  std::uint64_t hold_app_row(TableState& table, std::int64_t row);
+  void release_app_row(TableState& table, std::uint64_t hold_id);
+  bool walk_blocked(const TableState& table, const RowRange& range) const;
   // An application request's statement: on a shared host while a migration statement runs, it
   // first waits for a processor (a draw of CostProfile::busy_host_wait), then runs.
   void run_app_statement(TimeUs cost_us, Callback<void()> work);
@@ -393,6 +417,7 @@ class SimDatabase {
   std::int64_t rows_backfilled_ = 0;
   std::uint64_t commit_order_ = 0;
   std::uint64_t next_range_id_ = 1;
+  std::uint64_t next_hold_id_ = 1;
   TimeUs extra_lag_us_ = 0;
   TimeUs extra_lag_until_us_ = 0;
   bool ignore_tokens_ = false;

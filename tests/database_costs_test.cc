@@ -36,6 +36,7 @@ CostProfile distinct_profile() {
   costs.trigger_first_call_us = 43;
   costs.app_write_us = 29;
   costs.app_read_us = 17;
+  costs.app_idle_wake_us = 0;  // a shared host's wake (only OnASharedHostAnIdleSessionsWake... sets it)
   costs.lookup_us = 19;
   costs.batch_overhead_us = 23;
   // One value at every percentile: every draw waits 53 us.
@@ -314,6 +315,60 @@ TEST_F(DatabaseCostsTest, AWriterOfARowTheBatchHasNotReachedYetDoesNotWaitForIt)
   EXPECT_EQ(write_done - start, 43 + kGrantUs + 30);  // at once: the write with its trigger
 }
 
+// PostgreSQL's UPDATE that meets a row another transaction holds waits for that transaction:
+// a batch whose walk reaches a row an application write locked before it stands there until the
+// write commits, and every later row comes that much later.
+TEST_F(DatabaseCostsTest, ABatchThatReachesARowAnApplicationWriteHoldsWaitsForItsCommit) {
+  install_trigger();
+  CostProfile slow_writes = distinct_profile();
+  slow_writes.app_write_us = 200;  // each write holds its row 201 us (with the trigger's 1.25)
+  database->set_costs(slow_writes);
+  const auto write_row = [this](std::int64_t row, TimeUs* done) {
+    AppWrite write;
+    write.row_id = row;
+    write.logical["amount"] = Value::integer(5);
+    database->app_write(write, [this, done](AppWriteResult) { *done = kernel.now(); });
+  };
+  // The walk takes row 1 at 35 and row 20 at 35 + 19 * 3.75 = 106; it ends at 410.
+  {
+    const TimeUs start = kernel.now();
+    TimeUs batch_done = -1;
+    TimeUs write_done = -1;
+    database->backfill(batch(1, 100), Checkpoint{}, Fence{}, "test", [&](Result<std::int64_t>) { batch_done = kernel.now(); });
+    kernel.run_until(start + 43);
+    write_row(20, &write_done);  // holds row 20 from 44 to 245: the walk stands at it from 106
+    kernel.run_until(kernel.now() + kSec);
+    EXPECT_EQ(write_done - start, 44 + 201);
+    EXPECT_EQ(batch_done - start, kGrantUs + 23 + 11 + 375 + (245 - 106));
+  }
+  // A write that still holds its row when the walk is over: the batch commits after it, plus
+  // the walk from that row on (row 95 is taken at 35 + 94 * 3.75 = 388, 22 us before the end).
+  {
+    const TimeUs start = kernel.now();
+    TimeUs batch_done = -1;
+    TimeUs write_done = -1;
+    database->backfill(batch(101, 200), Checkpoint{}, Fence{}, "test", [&](Result<std::int64_t>) { batch_done = kernel.now(); });
+    kernel.run_until(start + 300);
+    write_row(195, &write_done);  // holds row 195 from 301 to 502
+    kernel.run_until(kernel.now() + kSec);
+    EXPECT_EQ(write_done - start, 301 + 201);
+    EXPECT_EQ(batch_done - start, 502 + (410 - 388));
+  }
+  EXPECT_EQ(kernel.probes().count(Probe::backfill_waited_for_app_rows), 2);
+  // A write that commits before the walk reaches its row, or one of a row outside the batch,
+  // costs the batch nothing.
+  const TimeUs start = kernel.now();
+  TimeUs batch_done = -1;
+  TimeUs first = -1;
+  TimeUs second = -1;
+  database->backfill(batch(201, 300), Checkpoint{}, Fence{}, "test", [&](Result<std::int64_t>) { batch_done = kernel.now(); });
+  write_row(290, &first);
+  write_row(900, &second);
+  kernel.run_until(kernel.now() + kSec);
+  EXPECT_EQ(batch_done - start, kGrantUs + 23 + 11 + 375);
+  EXPECT_EQ(kernel.probes().count(Probe::backfill_waited_for_app_rows), 2);
+}
+
 // The batch's transaction besides its UPDATE (the fence, the columns read, the checkpoint,
 // COMMIT: batch_overhead_us) lengthens every batch, before its rows are locked: a write of the
 // batch's first row sent during it does not wait; one sent after the UPDATE took the row waits
@@ -454,6 +509,34 @@ TEST_F(DatabaseCostsTest, OnAHostOfOneCoreABatchHalvesTheSpeedOfAWriteBesideIt) 
   EXPECT_EQ(app_write(5), kGrantUs + 53 + 2 * 29);
   kernel.run_until(kernel.now() + kMs);    // the batch is done
   EXPECT_EQ(app_write(6), kGrantUs + 29);  // alone again: no wait
+}
+
+// A request to a session idle since its last one waits app_idle_wake_us for the server and the
+// client to wake: on a shared host that is latency, not work, so requests side by side share only
+// the rest of their cost.
+TEST_F(DatabaseCostsTest, OnASharedHostAnIdleSessionsWakeIsLatencyNotWork) {
+  CostProfile costs = distinct_profile();
+  costs.app_idle_wake_us = 20;  // of app_write_us 29: 9 us of work
+  database->set_costs(costs);
+  EXPECT_EQ(app_write(5), kGrantUs + 29) << "without a host the whole cost is the duration";
+  CpuHost host(kernel, 1);
+  database->set_cpu_host(&host);
+  EXPECT_EQ(app_write(5), kGrantUs + 20 + 9) << "alone on the host: the same";
+  const TimeUs start = kernel.now();
+  TimeUs first = -1;
+  TimeUs second = -1;
+  AppWrite write;
+  write.row_id = 5;
+  write.logical["amount"] = Value::integer(5);
+  database->app_write(write, [&](AppWriteResult) { first = kernel.now() - start; });
+  write.row_id = 6;
+  database->app_write(write, [&](AppWriteResult) { second = kernel.now() - start; });
+  kernel.run_until(kernel.now() + kMs);
+  EXPECT_EQ(first, kGrantUs + 20 + 2 * 9) << "both wake side by side, then share one core for their 9 us each";
+  EXPECT_EQ(second, kGrantUs + 20 + 2 * 9);
+  database->backfill(batch(101, 200), Checkpoint{}, Fence{}, "test", [](Result<std::int64_t>) {});
+  kernel.run_until(kernel.now() + 10);
+  EXPECT_EQ(app_write(7), kGrantUs + 53 + 20 + 2 * 9) << "beside a batch: the host's wait, the wake, half the core";
 }
 
 TEST_F(DatabaseCostsTest, OnlyAMigrationStatementMakesTheApplicationWaitForTheHost) {

@@ -52,7 +52,7 @@ const std::vector<BuiltinRun> kCoverageRuns = {
     {"lock-timeout", {1}},               // DDL timed out behind a transaction, transient retries
     {"lag-throttling", {1}},             // backfill throttled by lag
     {"rollback-without-down", {1}},      // validation mismatch re-backfilled, rollback
-    {"unbatched-backfill", {1}},         // row-lock waits
+    {"unbatched-backfill", {1, 2}},      // row-lock waits (seed 2: the UPDATE reaches a row a write holds)
     {"redlock-clock-jump", {1}},         // clock jump expired a lease early, client check refused a write
     {"redis-failover-lost-lock", {1}},   // lock failover, partition cuts
     {"delayed-write-fenced", {1}},       // ambiguous outcome
