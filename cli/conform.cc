@@ -23,6 +23,7 @@
 #include "cli/live.h"
 #include "core/conformance.h"
 #include "core/plan.h"
+#include "core/random.h"
 #include "real_backends/live_network.h"
 #include "real_backends/live_runner.h"
 #include "real_backends/live_topology.h"
@@ -178,6 +179,18 @@ int prepare_tables(const std::vector<live::RegionEndpoints>& databases, const Sc
     return fail(kExitEnvironment, fmt::format("preparing table {}: {}", table, live::redact(error.what())));
   }
   return kExitPass;
+}
+
+// How long the live run's first engine took from its start time (the seed's start_jitter draw,
+// as live mode waits it) to its engine_start event: the process launched, its configuration
+// read, its connections opened. The simulated world starts its engines that much later.
+TimeUs engine_launch_us(const Scenario& scenario, const History& live) {
+  for (const Event& event : live.events()) {
+    if (event.kind != EventKind::engine_start || event.node != "engine-1") continue;
+    const TimeUs drawn = engine_start_delay_us(scenario.seed, 1, scenario.engine.start_jitter.low_us, scenario.engine.start_jitter.high_us);
+    return std::max<TimeUs>(0, event.time_us - drawn);
+  }
+  return 0;
 }
 
 // The simulated network of the live setup: the one-way time to each region's primary from here
@@ -343,6 +356,7 @@ int conform_command(const ConformOptions& options) {
   world_options.host_cores = host_cores;
   if (host_cores > 0 && live_observations.host_load) world_options.host_background_cores = live_observations.host_load->background_cores();
   world_options.app_connections = kAppConnections;  // the live application's pool (real_backends/live_traffic.h)
+  world_options.engine_launch_us = engine_launch_us(scenario, live_run.value().history);
   sim::World world(scenario, scenario.seed, plan.value(), world_options);
   const RunResult simulated = world.run();
   const double write_cores = host_cores > 0 ? sim::CpuHost::write_cores_of(scenario.costs.parallel_write_cores, host_cores) : 0.0;
@@ -386,6 +400,7 @@ int conform_command(const ConformOptions& options) {
                          {scenario.topology.replication_lag.low_us, scenario.topology.replication_lag.high_us + commit_flush.high_us}},
                         {"host", {{"cores", host_cores}, {"parallel_write_cores", write_cores},
                                   {"background_cores", world_options.host_background_cores}}},
+                        {"engine_launch_ms", static_cast<double>(world_options.engine_launch_us) / 1000.0},
                         {"mismatched", mismatched}, {"rows", nlohmann::json::array()},
                         {"sim", {{"outcome", simulated.outcome}, {"trace_hash", simulated.trace_hash},
                                  {"violations", simulated.violations.size()}}},
@@ -397,7 +412,7 @@ int conform_command(const ConformOptions& options) {
     std::cout << json.dump(2) << "\n";
   } else {
     std::cout << fmt::format("conform {} seed {} (costs {}; simulated network {}..{} us one way, replication shipping {}..{} us, "
-                             "measured; {}); live run {:.1f} s\n",
+                             "measured; {}; engines launched {:.0f} ms after their start, measured); live run {:.1f} s\n",
                              scenario.name, scenario.seed, costs, scenario.topology.intra_region.low_us,
                              scenario.topology.intra_region.high_us, scenario.topology.replication_lag.low_us,
                              scenario.topology.replication_lag.high_us + commit_flush.high_us,
@@ -405,6 +420,7 @@ int conform_command(const ConformOptions& options) {
                                                           "{:.2f} busy besides their statements in the live run",
                                                           host_cores, write_cores, world_options.host_background_cores)
                                             : std::string("no shared host"),
+                             static_cast<double>(world_options.engine_launch_us) / 1000.0,
                              static_cast<double>(live_run.value().stats.wall_ms) / 1000.0);
     std::cout << fmt::format("{:<20} {:<10} {:<12} {:<12} {:>6}  {:<16} {}\n", "measure", "region", "simulated", "live", "ratio",
                              "band", "match");

@@ -577,7 +577,8 @@ RunResult World::run() {
   append(Event{.node = "world", .kind = EventKind::run_start, .detail = scenario_.name, .a = static_cast<std::int64_t>(seed_)});
   for (auto& instance : engines_) {
     const TimeUs start = engine_start_delay_us(seed_, instance.index, scenario_.engine.start_jitter.low_us,
-                                               scenario_.engine.start_jitter.high_us);
+                                               scenario_.engine.start_jitter.high_us) +
+                         options_.engine_launch_us;
     kernel_->at(start, [this, &instance] {
       // A crash and restart before this moment has started it already.
       if (instance.node->up() && !instance.started) start_engine(instance);

@@ -51,6 +51,11 @@ struct WorldOptions {
   // That host's load besides the simulated statements, in cores (sim/cpu_host.h): conform
   // measures it in the live run.
   double host_background_cores = 0.0;
+  // How long after its start time (the scenario's start_jitter draw) each engine process begins:
+  // rehearse conform sets the live run's measured launch (a process started, its configuration
+  // read, its connections opened), so that a fault timed from the run's start meets the same
+  // part of the migration in both worlds. 0 (every other run): at once.
+  TimeUs engine_launch_us = 0;
   // The application as live traffic runs it (real_backends/live_traffic.h), which rehearse
   // conform sets: this many connections per kind (writes, reads) and region, a request due while
   // all are busy waiting for one (its latency counts from its due time; past the client timeout

@@ -308,6 +308,36 @@ TEST(ConformanceTest, TheSharedHostsWriteCoresAndBackgroundLoadSlowTheSimulatedB
   EXPECT_EQ(backfill_ms(2.0, 0.9), loaded_host);  // deterministic
 }
 
+// conform (e): the replica is cut from 300 ms to 1.8 s of the run. Live, the engine process
+// began its migration ~0.6 s after the run's start (launched, configured, connected), so the cut
+// was already there when the backfill began and held back its first batch; the simulated engine
+// began at 0 and its first two batches ran before the cut mattered (mean batch interval 2.26x
+// the live one). conform starts the simulated engines the measured launch later
+// (sim::WorldOptions::engine_launch_us).
+TEST(ConformanceTest, TheSimulatedEnginesStartAsLateAsTheLiveOnesLaunched) {
+  LiveConfigResult loaded =
+      load_live_config_file(std::string(REHEARSE_SOURCE_DIR) + "/scenarios/conform/replica-lag-throttled.yaml");
+  ASSERT_TRUE(loaded.ok());
+  Scenario scenario = loaded.config->scenario;
+  scenario.topology.intra_region = scenario.topology.inter_region = scenario.topology.replication_lag = DurationRange{20, 40};
+  auto first = [&scenario](TimeUs launch, EventKind kind, WriteKind write) {
+    sim::WorldOptions options;
+    options.host_cores = 2;
+    options.app_connections = kAppConnections;
+    options.engine_launch_us = launch;
+    const RunResult result = sim::World(scenario, scenario.seed, compile_plan(scenario).value(), options).run();
+    for (const Event& event : result.history.events()) {
+      if (event.kind == kind && event.write == write) return event.time_us;
+    }
+    ADD_FAILURE() << "no such event";
+    return TimeUs{-1};
+  };
+  EXPECT_EQ(first(0, EventKind::engine_start, WriteKind::none), 0);
+  EXPECT_EQ(first(600 * kMs, EventKind::engine_start, WriteKind::none), 600 * kMs);
+  EXPECT_LT(first(0, EventKind::write, WriteKind::backfill), 1800 * kMs) << "before the cut heals";
+  EXPECT_GT(first(600 * kMs, EventKind::write, WriteKind::backfill), 1800 * kMs) << "throttled until the cut heals";
+}
+
 // conform (d): writes queue 20 s behind a DDL behind a long transaction. The live application
 // has 8 connections a kind (its requests beyond them wait client-side, and statement_timeout
 // cancels a statement at the client timeout); the simulated one, unbounded, had every write of
