@@ -68,6 +68,7 @@ constexpr std::pair<const char*, double CostProfile::*> kKeys[] = {
     {"row_lock_hold_us", &CostProfile::row_lock_hold_us},
     {"catalog_reload_us", &CostProfile::catalog_reload_us},
     {"trigger_first_call_us", &CostProfile::trigger_first_call_us},
+    {"trigger_create_us", &CostProfile::trigger_create_us},
     {"app_write_us", &CostProfile::app_write_us},
     {"app_read_us", &CostProfile::app_read_us},
     {"app_idle_wake_us", &CostProfile::app_idle_wake_us},

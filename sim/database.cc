@@ -1456,7 +1456,10 @@ void SimDatabase::dual_write_step(const std::shared_ptr<DualWriteStep>& step) {
         table, *mode, 0,
         [this, step, kind](std::uint64_t lock) {
           step->locks.push_back(lock);
-          run_migration_statement(statement_cost_us(costs_, kind, 0), [this, step] { dual_write_step(step); });
+          // Creating the trigger is the engine's function and trigger (trigger_create_us), not a
+          // catalog-only DDL's ddl_us: PL/pgSQL loaded and the body compiled under the lock.
+          const TimeUs cost = step->on ? us(costs_.trigger_create_us) : statement_cost_us(costs_, kind, 0);
+          run_migration_statement(cost, [this, step] { dual_write_step(step); });
         },
         [] {});  // no lock_timeout: never gives up
     return;

@@ -246,11 +246,10 @@ class SimDatabase {
   };
   // A backfill batch's rows: its UPDATE walks them in id order, locking row `low` at first_us
   // and each next one per_row_us later, and holds every lock it took until its commit (a row it
-  // has not reached yet is not locked).
-  // A row an application write holds locked (from its statement's start to its commit) and a
-  // batch that reaches it meanwhile waits for, as PostgreSQL's UPDATE waits for the transaction
-  // holding a row it meets: the batch's walk stops there (`stalled_us` more for every row after)
-  // and it commits only after each such write.
+  // has not reached yet is not locked). A row it reaches while an application write holds it
+  // (AppRowHold) stops the walk until that write commits, as PostgreSQL's UPDATE waits for the
+  // transaction holding a row it meets: every later row comes `stalled_us` later, and a walk
+  // that ends while such a write still holds its row commits after it.
   struct RowRange {
     std::uint64_t id;
     std::int64_t low;
@@ -264,6 +263,7 @@ class SimDatabase {
     // When the walk reaches row `id` (the pace, delayed by the waits so far; at most its end).
     TimeUs reaches_us(std::int64_t id) const;
   };
+  // A row an application write holds locked, from its statement's start to its commit.
   struct AppRowHold {
     std::uint64_t id;
     std::int64_t row;

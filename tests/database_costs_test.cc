@@ -34,6 +34,7 @@ CostProfile distinct_profile() {
   costs.row_lock_hold_us = 37;
   costs.catalog_reload_us = 41;
   costs.trigger_first_call_us = 43;
+  costs.trigger_create_us = 47;
   costs.app_write_us = 29;
   costs.app_read_us = 17;
   costs.app_idle_wake_us = 0;  // a shared host's wake (only OnASharedHostAnIdleSessionsWake... sets it)
@@ -83,7 +84,7 @@ class DatabaseCostsTest : public ::testing::Test {
   void install_trigger() {
     EXPECT_EQ(run_ddl(add_amount_cents()), kGrantUs + 13);
     database->set_derived({DerivedColumn{"amount_cents", "amount_cents", "", parsed("amount * 100"), Expr{}}});
-    EXPECT_EQ(set_dual_write(true), 19 + kGrantUs + 13);
+    EXPECT_EQ(set_dual_write(true), 19 + kGrantUs + 47);  // lookup_us, the lock, trigger_create_us
     warm_sessions();
   }
 
@@ -203,7 +204,8 @@ TEST_F(DatabaseCostsTest, TheDualWriteTriggerCostsEveryRowWrittenWhileItIsInstal
 }
 
 // The dual_write step's CREATE OR REPLACE TRIGGER takes SHARE ROW EXCLUSIVE after the flag row
-// (lookup_us) and holds it for its DDL (ddl_us) to the commit: a write in flight delays it, a write
+// (lookup_us) and holds it while it creates the function and the trigger (trigger_create_us) to
+// the commit: a write in flight delays it, a write
 // sent meanwhile waits for the commit and then pays the new trigger's first call; a read passes.
 TEST_F(DatabaseCostsTest, TheDualWriteStepQueuesForTheTableLockAndHoldsItToItsCommit) {
   EXPECT_EQ(run_ddl(add_amount_cents()), kGrantUs + 13);
@@ -236,7 +238,7 @@ TEST_F(DatabaseCostsTest, TheDualWriteStepQueuesForTheTableLockAndHoldsItToItsCo
   });
   kernel.run_until(start + 1000);
   EXPECT_EQ(first_write, start + kGrantUs + 29);
-  EXPECT_EQ(step, first_write + kGrantUs + 13);  // requested at start + 19, granted when the write is done
+  EXPECT_EQ(step, first_write + kGrantUs + 47);  // requested at start + 19, granted when the write is done, trigger_create_us
   EXPECT_EQ(second_write, step + kGrantUs + 29 + 1 + 43);  // after the commit, through the new trigger
   EXPECT_EQ(read, start + 25 + kGrantUs + 17 + 41);  // ACCESS SHARE passes SHARE ROW EXCLUSIVE (a reload: the ADD COLUMN)
   // The rollback's DROP TRIGGER takes ACCESS EXCLUSIVE: a read waits for its commit.
