@@ -308,6 +308,17 @@ TEST(ConformanceTest, TheSharedHostsWriteCoresAndBackgroundLoadSlowTheSimulatedB
   EXPECT_EQ(backfill_ms(2.0, 0.9), loaded_host);  // deterministic
 }
 
+// The scenario of scenarios/conform/NAME.yaml with a loopback network (20..40 us, as conform
+// measures one); an empty scenario (and a failure) when it does not load.
+Scenario conform_config_on_loopback(const std::string& name) {
+  LiveConfigResult loaded = load_live_config_file(std::string(REHEARSE_SOURCE_DIR) + "/scenarios/conform/" + name + ".yaml");
+  EXPECT_TRUE(loaded.ok()) << name;
+  if (!loaded.ok()) return Scenario{};
+  Scenario scenario = loaded.config->scenario;
+  scenario.topology.intra_region = scenario.topology.inter_region = scenario.topology.replication_lag = DurationRange{20, 40};
+  return scenario;
+}
+
 // conform (e): the replica is cut from 300 ms to 1.8 s of the run. Live, the engine process
 // began its migration ~0.6 s after the run's start (launched, configured, connected), so the cut
 // was already there when the backfill began and held back its first batch; the simulated engine
@@ -315,11 +326,8 @@ TEST(ConformanceTest, TheSharedHostsWriteCoresAndBackgroundLoadSlowTheSimulatedB
 // the live one). conform starts the simulated engines the measured launch later
 // (sim::WorldOptions::engine_launch_us).
 TEST(ConformanceTest, TheSimulatedEnginesStartAsLateAsTheLiveOnesLaunched) {
-  LiveConfigResult loaded =
-      load_live_config_file(std::string(REHEARSE_SOURCE_DIR) + "/scenarios/conform/replica-lag-throttled.yaml");
-  ASSERT_TRUE(loaded.ok());
-  Scenario scenario = loaded.config->scenario;
-  scenario.topology.intra_region = scenario.topology.inter_region = scenario.topology.replication_lag = DurationRange{20, 40};
+  const Scenario scenario = conform_config_on_loopback("replica-lag-throttled");
+  ASSERT_FALSE(scenario.name.empty());
   auto first = [&scenario](TimeUs launch, EventKind kind, WriteKind write) {
     sim::WorldOptions options;
     options.host_cores = 2;
@@ -346,11 +354,8 @@ TEST(ConformanceTest, TheSimulatedEnginesStartAsLateAsTheLiveOnesLaunched) {
 // trigger waits for the table lock behind it. With the pool (sim::WorldOptions::app_connections)
 // the first batch follows the ADD COLUMN at once.
 TEST(ConformanceTest, TheApplicationsPoolKeepsItsBacklogOffTheServer) {
-  LiveConfigResult loaded =
-      load_live_config_file(std::string(REHEARSE_SOURCE_DIR) + "/scenarios/conform/ddl-long-transaction-without-lock-timeout.yaml");
-  ASSERT_TRUE(loaded.ok());
-  Scenario scenario = loaded.config->scenario;
-  scenario.topology.intra_region = scenario.topology.inter_region = scenario.topology.replication_lag = DurationRange{20, 40};
+  const Scenario scenario = conform_config_on_loopback("ddl-long-transaction-without-lock-timeout");
+  ASSERT_FALSE(scenario.name.empty());
   auto first_batch_after_ddl = [&scenario](int connections, std::int64_t* errors) {
     sim::WorldOptions options;
     options.host_cores = 2;

@@ -100,6 +100,21 @@ class DatabaseCostsTest : public ::testing::Test {
     ASSERT_TRUE(done);
   }
 
+  // Two application writes (rows 5 and 6) sent at the same instant: how long each took.
+  std::pair<TimeUs, TimeUs> two_writes_side_by_side() {
+    const TimeUs start = kernel.now();
+    TimeUs first = -1;
+    TimeUs second = -1;
+    AppWrite write;
+    write.row_id = 5;
+    write.logical["amount"] = Value::integer(5);
+    database->app_write(write, [&](AppWriteResult) { first = kernel.now() - start; });
+    write.row_id = 6;
+    database->app_write(write, [&](AppWriteResult) { second = kernel.now() - start; });
+    kernel.run_until(kernel.now() + kMs);
+    return {first, second};
+  }
+
   // How long an application write took at the database (no network: the database's own time).
   TimeUs app_write(std::int64_t row_id) {
     const TimeUs start = kernel.now();
@@ -524,16 +539,7 @@ TEST_F(DatabaseCostsTest, OnASharedHostAnIdleSessionsWakeIsLatencyNotWork) {
   CpuHost host(kernel, 1);
   database->set_cpu_host(&host);
   EXPECT_EQ(app_write(5), kGrantUs + 20 + 9) << "alone on the host: the same";
-  const TimeUs start = kernel.now();
-  TimeUs first = -1;
-  TimeUs second = -1;
-  AppWrite write;
-  write.row_id = 5;
-  write.logical["amount"] = Value::integer(5);
-  database->app_write(write, [&](AppWriteResult) { first = kernel.now() - start; });
-  write.row_id = 6;
-  database->app_write(write, [&](AppWriteResult) { second = kernel.now() - start; });
-  kernel.run_until(kernel.now() + kMs);
+  const auto [first, second] = two_writes_side_by_side();
   EXPECT_EQ(first, kGrantUs + 20 + 2 * 9) << "both wake side by side, then share one core for their 9 us each";
   EXPECT_EQ(second, kGrantUs + 20 + 2 * 9);
   database->backfill(batch(101, 200), Checkpoint{}, Fence{}, "test", [](Result<std::int64_t>) {});
@@ -544,16 +550,7 @@ TEST_F(DatabaseCostsTest, OnASharedHostAnIdleSessionsWakeIsLatencyNotWork) {
 TEST_F(DatabaseCostsTest, OnlyAMigrationStatementMakesTheApplicationWaitForTheHost) {
   CpuHost host(kernel, 2);
   database->set_cpu_host(&host);
-  TimeUs first = -1;
-  TimeUs second = -1;
-  const TimeUs start = kernel.now();
-  AppWrite write;
-  write.row_id = 5;
-  write.logical["amount"] = Value::integer(5);
-  database->app_write(write, [&](AppWriteResult) { first = kernel.now() - start; });
-  write.row_id = 6;
-  database->app_write(write, [&](AppWriteResult) { second = kernel.now() - start; });
-  kernel.run_until(kernel.now() + kMs);
+  const auto [first, second] = two_writes_side_by_side();
   EXPECT_EQ(first, kGrantUs + 29);  // beside another application write: no wait
   EXPECT_EQ(second, kGrantUs + 29);
   database->backfill(batch(101, 200), Checkpoint{}, Fence{}, "test", [](Result<std::int64_t>) {});
