@@ -1173,7 +1173,6 @@ void SimDatabase::release_app_row(TableState& table, std::uint64_t hold_id) {
   const AppRowHold hold = *it;
   table.app_row_holds.erase(it);
   const TimeUs now = kernel_.now();
-  std::vector<std::uint64_t> unblocked;
   for (RowRange& range : table.locked_rows) {
     if (hold.row < range.low || hold.row > range.high) continue;
     const TimeUs reached = range.reaches_us(hold.row);
@@ -1185,13 +1184,11 @@ void SimDatabase::release_app_row(TableState& table, std::uint64_t hold_id) {
     }
     // Its UPDATE stood at the row until now, then walked the rest of its rows.
     range.commit_at_us = std::max(range.commit_at_us, now + (range.walked_us - reached));
-    if (range.commit != nullptr && !walk_blocked(table, range)) unblocked.push_back(range.id);
-  }
-  for (std::uint64_t id : unblocked) {
-    auto range = std::find_if(table.locked_rows.begin(), table.locked_rows.end(), [id](const RowRange& r) { return r.id == id; });
-    Callback<void()> commit = std::move(range->commit);
-    range->commit = nullptr;
-    after_if_alive(range->commit_at_us - now, std::move(commit));
+    if (range.commit == nullptr || walk_blocked(table, range)) continue;
+    // Scheduled, not run: the commit releases the range, which must not happen inside this loop.
+    Callback<void()> commit = std::move(range.commit);
+    range.commit = nullptr;
+    after_if_alive(range.commit_at_us - now, std::move(commit));
   }
 }
 
