@@ -184,8 +184,8 @@ PhaseDescription dual_write_phase(const Scenario& scenario, const MigrationPlan&
   // The PostgreSQL backend installs the trigger in the flag's transaction (CREATE FUNCTION, CREATE
   // OR REPLACE TRIGGER) and drops it in the rollback's (DROP TRIGGER); both worlds queue for the lock.
   auto on_table = [&plan](RelationRole) { return plan.table; };
-  phase.steps.push_back(fmt::format("the trigger's DDL: CREATE OR REPLACE TRIGGER [{}], held to the flag's commit "
-                                    "(a rollback's DROP TRIGGER: [{}])",
+  phase.steps.push_back(fmt::format("the trigger's DDL: CREATE OR REPLACE FUNCTION (no lock on the table), then CREATE OR "
+                                    "REPLACE TRIGGER [{}], held to the flag's commit (a rollback's DROP TRIGGER: [{}])",
                                     describe_locks(statement_model(StatementKind::create_trigger), on_table),
                                     describe_locks(statement_model(StatementKind::drop_trigger), on_table)));
   for (const DerivedColumn& derived : plan.derived) {

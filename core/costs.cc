@@ -69,6 +69,7 @@ constexpr std::pair<const char*, double CostProfile::*> kKeys[] = {
     {"catalog_reload_us", &CostProfile::catalog_reload_us},
     {"trigger_first_call_us", &CostProfile::trigger_first_call_us},
     {"trigger_create_us", &CostProfile::trigger_create_us},
+    {"trigger_ddl_us", &CostProfile::trigger_ddl_us},
     {"app_write_us", &CostProfile::app_write_us},
     {"app_read_us", &CostProfile::app_read_us},
     {"app_idle_wake_us", &CostProfile::app_idle_wake_us},

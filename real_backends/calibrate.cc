@@ -524,7 +524,7 @@ class Calibration {
   // an application's sessions and live traffic's have not). Per round, fresh sessions each time
   // a point UPDATE after ADD COLUMN and again after CREATE TRIGGER, each against the next.
   void measure_sessions() {
-    step("catalog_reload_us, trigger_create_us and trigger_first_call_us");
+    step("catalog_reload_us, trigger_create_us, trigger_ddl_us and trigger_first_call_us");
     constexpr int kSessions = 4;
     int next = 0;
     const auto point = [&](pqxx::connection& session) {
@@ -532,7 +532,7 @@ class Calibration {
       run(session, bump(fmt::format("{} = {}", key_, 1 + (static_cast<std::int64_t>(next++) * 7919) % options_.rows)));
       return micros_since(t);
     };
-    std::vector<double> reload, first_call, create;
+    std::vector<double> reload, first_call, create, ddl;
     const Clock::time_point begin = Clock::now();
     for (int round = 0; round < 6 && (round < 2 || micros_since(begin) < slice()); ++round) {
       std::vector<std::unique_ptr<pqxx::connection>> sessions;
@@ -563,9 +563,12 @@ class Calibration {
                             "IF current_setting('rehearse.backfill', true) = 'on' THEN RETURN NEW; END IF;\n"
                             "NEW.{} := CAST(round((NEW.{} * 100)) AS integer);\nRETURN NEW;\nEND\n$body$",
                             kCalibrationSchema, r_, n_));
+        // From here to the commit the table's SHARE ROW EXCLUSIVE lock is held (trigger_ddl_us).
+        const Clock::time_point trigger = Clock::now();
         tx.exec(fmt::format("CREATE OR REPLACE TRIGGER reload BEFORE INSERT OR UPDATE ON {} FOR EACH ROW EXECUTE FUNCTION {}.reload()",
                             table(), kCalibrationSchema));
         tx.commit();
+        ddl.push_back(micros_since(trigger));
       }
       create.push_back(micros_since(created));
       for (auto& session : sessions) {
@@ -580,6 +583,9 @@ class Calibration {
     record("trigger_create_us", create,
            "the engine's dual-write step: CREATE OR REPLACE FUNCTION (PL/pgSQL, shaped as the engine's) and CREATE OR REPLACE "
            "TRIGGER in one transaction, on a fresh session that has read the table and never run PL/pgSQL");
+    record("trigger_ddl_us", ddl,
+           "the part of trigger_create_us from its CREATE OR REPLACE TRIGGER (which takes the table's SHARE ROW EXCLUSIVE "
+           "lock) to its COMMIT");
     record("trigger_first_call_us", first_call,
            "a fresh session's first point UPDATE through a new PL/pgSQL trigger shaped as the engine's dual-write trigger "
            "on its table, minus its second");

@@ -282,6 +282,7 @@ class SimDatabase {
     // it since a DDL changed it: each one's next statement pays catalog_reload_us.
     int stale_write_sessions = 0;
     int trigger_cold_sessions = 0;  // write sessions not through the trigger since it was created
+    bool engine_trigger_cold = false;  // the engine's session has not fired the trigger since it was created
     int stale_read_sessions = 0;
     std::string ddl_in_queue;   // the latest DDL that asked for its lock ("ADD COLUMN x")
     int long_transactions = 0;  // long_transaction faults holding its lock now

@@ -35,6 +35,7 @@ CostProfile distinct_profile() {
   costs.catalog_reload_us = 41;
   costs.trigger_first_call_us = 43;
   costs.trigger_create_us = 47;
+  costs.trigger_ddl_us = 7;  // of trigger_create_us: the function's 40 first, without the table's lock
   costs.app_write_us = 29;
   costs.app_read_us = 17;
   costs.app_idle_wake_us = 0;  // a shared host's wake (only OnASharedHostAnIdleSessionsWake... sets it)
@@ -84,8 +85,11 @@ class DatabaseCostsTest : public ::testing::Test {
   void install_trigger() {
     EXPECT_EQ(run_ddl(add_amount_cents()), kGrantUs + 13);
     database->set_derived({DerivedColumn{"amount_cents", "amount_cents", "", parsed("amount * 100"), Expr{}}});
-    EXPECT_EQ(set_dual_write(true), 19 + kGrantUs + 47);  // lookup_us, the lock, trigger_create_us
+    EXPECT_EQ(set_dual_write(true), 19 + kGrantUs + 47);  // lookup_us, the function, the lock, the trigger (trigger_create_us in all)
     warm_sessions();
+    // The engine's session too: its first batch through the trigger compiles the function (a
+    // batch past the last row, touching none).
+    EXPECT_EQ(backfill(kRows + 1, kRows + 1), kGrantUs + 23 + 43 + 11);
   }
 
   // Every application session's first write after the DDL (through the new trigger), so that
@@ -201,6 +205,21 @@ TEST_F(DatabaseCostsTest, AnInsertNeverCostsLessThanAStatement) {
   EXPECT_DOUBLE_EQ(costs.app_insert_us(), 11);
 }
 
+// The engine's session compiles the trigger's function on its first batch through it
+// (trigger_first_call_us, once), and again after the server restarts (a new session).
+TEST_F(DatabaseCostsTest, TheEnginesFirstBatchThroughANewTriggerCompilesItsFunction) {
+  EXPECT_EQ(run_ddl(add_amount_cents()), kGrantUs + 13);
+  database->set_derived({DerivedColumn{"amount_cents", "amount_cents", "", parsed("amount * 100"), Expr{}}});
+  EXPECT_EQ(backfill(1, 100), kGrantUs + 23 + 11 + 300);  // no trigger: nothing to compile
+  EXPECT_EQ(set_dual_write(true), 19 + kGrantUs + 47);
+  EXPECT_EQ(backfill(101, 200), kGrantUs + 23 + 43 + 11 + 375);  // the first call, then 100 * (3 + 0.75)
+  EXPECT_EQ(backfill(201, 300), kGrantUs + 23 + 11 + 375);
+  node.on_crash = [this] { database->on_crash(); };  // as the world wires it
+  kernel.crash(node);
+  kernel.restart(node);
+  EXPECT_EQ(backfill(301, 400), kGrantUs + 23 + 43 + 11 + 375);  // a new session compiles it again
+}
+
 // An application's write pays the trigger computing its column; a backfill batch's rows pay it
 // standing aside (the engine writes the new column itself).
 TEST_F(DatabaseCostsTest, TheDualWriteTriggerCostsEveryRowWrittenWhileItIsInstalled) {
@@ -218,18 +237,20 @@ TEST_F(DatabaseCostsTest, TheDualWriteTriggerCostsEveryRowWrittenWhileItIsInstal
   EXPECT_EQ(app_write(5), kGrantUs + 29);
 }
 
-// The dual_write step's CREATE OR REPLACE TRIGGER takes SHARE ROW EXCLUSIVE after the flag row
-// (lookup_us) and holds it while it creates the function and the trigger (trigger_create_us) to
-// the commit: a write in flight delays it, a write
-// sent meanwhile waits for the commit and then pays the new trigger's first call; a read passes.
+// The dual_write step creates the function first (trigger_create_us - trigger_ddl_us), taking no
+// lock on the table: a write sent meanwhile passes, without the trigger. Its CREATE OR REPLACE
+// TRIGGER then takes SHARE ROW EXCLUSIVE and holds it to the commit (trigger_ddl_us): a write in
+// flight delays it, a write sent meanwhile waits for the commit and then pays the new trigger's
+// first call; a read passes.
 TEST_F(DatabaseCostsTest, TheDualWriteStepQueuesForTheTableLockAndHoldsItToItsCommit) {
   EXPECT_EQ(run_ddl(add_amount_cents()), kGrantUs + 13);
   database->set_derived({DerivedColumn{"amount_cents", "amount_cents", "", parsed("amount * 100"), Expr{}}});
   warm_sessions();  // the ADD COLUMN's reloads done
   const TimeUs start = kernel.now();
   TimeUs first_write = -1;
+  TimeUs during_function = -1;
   TimeUs step = -1;
-  TimeUs second_write = -1;
+  TimeUs queued_write = -1;
   TimeUs read = -1;
   auto write = [this](TimeUs& finished) {
     AppWrite w;
@@ -245,17 +266,20 @@ TEST_F(DatabaseCostsTest, TheDualWriteStepQueuesForTheTableLockAndHoldsItToItsCo
     EXPECT_TRUE(answer.is_ok());
     step = kernel.now();
   });
-  kernel.run_until(start + 25);
-  write(second_write);  // queued behind the step's request
+  kernel.run_until(start + 50);  // the function is being created (start + 19 to start + 59)
+  write(during_function);        // holds ROW EXCLUSIVE from start + 51 to start + 80
+  kernel.run_until(start + 65);  // the trigger's DDL has asked for the lock at start + 59
+  write(queued_write);           // queued behind the step's request
   database->app_read(0, [&](AppReadResult result) {
     EXPECT_TRUE(result.status.is_ok());
     read = kernel.now();
   });
   kernel.run_until(start + 1000);
   EXPECT_EQ(first_write, start + kGrantUs + 29);
-  EXPECT_EQ(step, first_write + kGrantUs + 47);  // requested at start + 19, granted when the write is done, trigger_create_us
-  EXPECT_EQ(second_write, step + kGrantUs + 29 + 1 + 43);  // after the commit, through the new trigger
-  EXPECT_EQ(read, start + 25 + kGrantUs + 17 + 41);  // ACCESS SHARE passes SHARE ROW EXCLUSIVE (a reload: the ADD COLUMN)
+  EXPECT_EQ(during_function, start + 50 + kGrantUs + 29);  // no lock to wait for, no trigger yet
+  EXPECT_EQ(step, during_function + kGrantUs + 7);  // granted when that write is done, then trigger_ddl_us
+  EXPECT_EQ(queued_write, step + kGrantUs + 29 + 1 + 43);  // after the commit, through the new trigger
+  EXPECT_EQ(read, start + 65 + kGrantUs + 17 + 41);  // ACCESS SHARE passes SHARE ROW EXCLUSIVE (a reload: the ADD COLUMN)
   // The rollback's DROP TRIGGER takes ACCESS EXCLUSIVE: a read waits for its commit.
   const TimeUs rollback = kernel.now();
   step = read = -1;

@@ -124,9 +124,9 @@ TEST(Probes, PausedHolderOfAFencedLock) {
   // Two engines, the holder paused past its TTL in backfill: its lease expires while paused,
   // the other engine resumes from the checkpoint and cursor, the paused one's late write is
   // rejected as stale and its renewal refused, and it then re-acquires to find the work done.
-  // Seed 10: its pause lands while a batch is in flight (a seed whose pause falls between two
+  // Seed 14: its pause lands while a batch is in flight (a seed whose pause falls between two
   // statements reaches the expiry, but no held reply or late write).
-  const RunResult paused = run_small(small_scenario("storage", 2, 0, "", kPauseHolderInBackfill), 10);
+  const RunResult paused = run_small(small_scenario("storage", 2, 0, "", kPauseHolderInBackfill), 14);
   EXPECT_FALSE(paused.violated());
   for (Probe probe : {Probe::lease_expired_while_holder_paused, Probe::stale_token_rejected, Probe::resumed_from_checkpoint,
                       Probe::backfill_resumed_from_cursor, Probe::message_held_for_paused_node}) {
