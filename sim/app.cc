@@ -2,6 +2,7 @@
 #include "sim/app.h"
 
 #include <algorithm>
+#include <iterator>
 
 #include <fmt/format.h>
 
@@ -76,8 +77,7 @@ AppServer::AppServer(Kernel& kernel, Network& network, AppEndpoints endpoints, c
       rng_(seed, "workload:" + endpoints_.app->name() + (table_.empty() ? "" : ":" + table_)),
       references_(data_references(scenario)),
       observations_(observations),
-      connections_(connections),
-      timeout_lane_(kernel.add_lane()) {
+      connections_(connections) {
   REHEARSE_ASSERT(connections_ >= 0);
   const std::vector<std::string> unique = unique_columns(*find_table(scenario, traffic_.table));
   for (const ColumnSpec& column : columns()) {
@@ -222,9 +222,7 @@ void AppServer::send_write(TimeUs due_us) {
       }, &pending->touch);
     }, waits_of(pending));
   }, &pending->touch);
-  kernel_.at(timeout_lane_, due_us + kAppRequestTimeoutUs, [this, pending] {
-    if (!pending->done) finish(*pending, true, 0, 0);
-  });
+  watch(std::move(pending), due_us + kAppRequestTimeoutUs);
 }
 
 void AppServer::send_read(TimeUs due_us) {
@@ -256,9 +254,46 @@ void AppServer::send_read(TimeUs due_us) {
       }, &pending->touch);
     }, waits_of(pending), table);
   }, &pending->touch);
-  kernel_.at(timeout_lane_, due_us + kAppRequestTimeoutUs, [this, pending] {
-    if (!pending->done) finish(*pending, true, 0, 0);
+  watch(std::move(pending), due_us + kAppRequestTimeoutUs);
+}
+
+void AppServer::watch(std::shared_ptr<Pending> request, TimeUs deadline_us) {
+  const std::uint64_t sequence = kernel_.reserve_sequence();
+  // Due times ascend, but a request that waited for a pool connection is sent late with its own.
+  auto at = deadlines_.end();
+  while (at != deadlines_.begin() && !std::prev(at)->before(deadline_us, sequence)) --at;
+  deadlines_.insert(at, Deadline{deadline_us, sequence, std::move(request)});
+  time_the_first();
+}
+
+void AppServer::drop_finished() {
+  while (!deadlines_.empty() && deadlines_.front().request->done) deadlines_.pop_front();
+}
+
+void AppServer::time_the_first() {
+  if (deadlines_.empty()) return;
+  const Deadline& first = deadlines_.front();
+  for (const auto& [at_us, sequence] : timers_) {
+    if (!first.before(at_us, sequence)) return;  // a timer comes at or before it
+  }
+  timers_.emplace_back(first.at_us, first.sequence);
+  kernel_.at_reserved(first.at_us, first.sequence, [this, at_us = first.at_us, sequence = first.sequence] {
+    expire(at_us, sequence);
   });
+}
+
+void AppServer::expire(TimeUs at_us, std::uint64_t sequence) {
+  timers_.erase(std::find(timers_.begin(), timers_.end(), std::pair{at_us, sequence}));
+  drop_finished();
+  // No request before this one is still waiting (each had its timer, or one before it), so the
+  // first is this timer's own request or a later one (its own finished).
+  if (!deadlines_.empty() && deadlines_.front().at_us == at_us && deadlines_.front().sequence == sequence) {
+    const std::shared_ptr<Pending> request = std::move(deadlines_.front().request);
+    deadlines_.pop_front();
+    finish(*request, true, 0, 0);  // not finished: drop_finished left it
+  }
+  drop_finished();
+  time_the_first();
 }
 
 void AppServer::export_to(Observations& observations, const AppliedOrders* applied_orders) {
@@ -295,6 +330,7 @@ AppServer::Attribution AppServer::attribute(const Pending& request) const {
 
 void AppServer::finish(Pending& request, bool failed, TimeUs staleness_us, TimeUs staleness_without_faults_us) {
   request.done = true;
+  drop_finished();  // requests finish about in the order they were sent: the queue stays short
   if (request.pooled) {  // its connection is free: the server cancelled it at the deadline, or it answered
     released(request.read_target == nullptr);
   }

@@ -130,7 +130,25 @@ class AppServer {
   AppliedOrders last_applied_order_;
   Second second_;  // row -> order of its last applied write
   int connections_ = 0;
-  int timeout_lane_ = -1;  // the kernel lane of its requests' client timeouts (due times ascend)
+  // Client timeouts. Every request in flight waits here by its deadline and the kernel
+  // sequence reserved when it was sent (Kernel::reserve_sequence), oldest first; kernel timers
+  // exist only for some of them, and always one at or before the first: a request's timeout
+  // runs exactly where an event of its own would have (Kernel::at_reserved), while the
+  // requests that finish in time cost no event (about one timer per client timeout's length).
+  struct Deadline {
+    TimeUs at_us;
+    std::uint64_t sequence;
+    std::shared_ptr<Pending> request;
+    bool before(TimeUs other_us, std::uint64_t other_sequence) const {
+      return at_us != other_us ? at_us < other_us : sequence < other_sequence;
+    }
+  };
+  void watch(std::shared_ptr<Pending> request, TimeUs deadline_us);
+  void expire(TimeUs at_us, std::uint64_t sequence);
+  void drop_finished();   // the finished requests at the front
+  void time_the_first();  // a timer at the first deadline unless one comes at or before it
+  std::deque<Deadline> deadlines_;
+  std::vector<std::pair<TimeUs, std::uint64_t>> timers_;  // the kernel timers set, (time, sequence), few
   Pool write_pool_;
   Pool read_pool_;
   std::size_t incidents_kept_[2][kCauses] = {{0, 0}, {0, 0}};  // [slow, stale][cause]: incidents kept so far

@@ -277,7 +277,7 @@ void Kernel::push(TimeUs time_us, SimFiber* fiber, std::uint64_t generation_or_c
 
 void Kernel::at(TimeUs when_us, Callback<void()> callback) { at(-1, when_us, std::move(callback)); }
 
-void Kernel::at(int lane, TimeUs when_us, Callback<void()> callback) {
+std::uint64_t Kernel::store(Callback<void()> callback) {
   std::uint64_t slot = callbacks_.size();
   if (free_callbacks_.empty()) {
     callbacks_.push_back(std::move(callback));
@@ -286,7 +286,15 @@ void Kernel::at(int lane, TimeUs when_us, Callback<void()> callback) {
     free_callbacks_.pop_back();
     callbacks_[slot] = std::move(callback);
   }
-  push(when_us, nullptr, slot, lane);
+  return slot;
+}
+
+void Kernel::at(int lane, TimeUs when_us, Callback<void()> callback) { push(when_us, nullptr, store(std::move(callback)), lane); }
+
+void Kernel::at_reserved(TimeUs when_us, std::uint64_t sequence, Callback<void()> callback) {
+  REHEARSE_ASSERT(when_us >= now_us_);
+  REHEARSE_ASSERT(sequence < sequence_);
+  queue_.push(Event{when_us, sequence, nullptr, store(std::move(callback))});
 }
 
 SimFiber* Kernel::spawn(Node& node, std::string name, std::function<void()> body) {

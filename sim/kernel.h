@@ -135,6 +135,11 @@ class Kernel {
   // runs in order (it goes to the heap).
   int add_lane() { return queue_.add_lane(); }
   void at(int lane, TimeUs when_us, Callback<void()> callback);
+  // A place in the order of events taken now, for a callback scheduled later with at_reserved:
+  // it then runs exactly where a callback scheduled now with at() would have run (among events
+  // of the same time, by this sequence). Each reserved sequence is for one at_reserved at most.
+  std::uint64_t reserve_sequence() { return sequence_++; }
+  void at_reserved(TimeUs when_us, std::uint64_t sequence, Callback<void()> callback);
 
   // Starts a fiber on `node`; it first runs when the scheduler picks it.
   SimFiber* spawn(Node& node, std::string name, std::function<void()> body);
@@ -189,6 +194,7 @@ class Kernel {
     std::uint64_t generation_or_callback;
   };
   void push(TimeUs time_us, SimFiber* fiber, std::uint64_t generation_or_callback, int lane = -1);
+  std::uint64_t store(Callback<void()> callback);  // its slot in callbacks_
   void block(SimFiber* self);
   bool take_next_wake(SimFiber* self);
   void drain_taking_wakes(TimeUs end_us);

@@ -113,6 +113,18 @@ TEST_F(KernelTest, SleepingAnHourCompletesInstantlyAtExactVirtualTime) {
   EXPECT_EQ(kernel.events_processed(), 2u);
 }
 
+// A sequence reserved now and used later runs the callback where one scheduled at reservation
+// would have run among events of the same time: after those scheduled before the reservation,
+// before those scheduled after it, whenever at_reserved is called.
+TEST_F(KernelTest, AReservedSequenceRunsWhereItsReservationWasMade) {
+  kernel.at(100 * kMs, [&] { note("before"); });
+  const std::uint64_t reserved = kernel.reserve_sequence();
+  kernel.at(100 * kMs, [&] { note("after"); });
+  kernel.at(50 * kMs, [&] { kernel.at_reserved(100 * kMs, reserved, [&] { note("reserved"); }); });
+  kernel.run_until(kSec);
+  EXPECT_EQ(log, (std::vector<std::string>{"before@100ms", "reserved@100ms", "after@100ms"}));
+}
+
 TEST_F(KernelTest, RunUntilStopsAtEndAndLeavesLaterEventsQueued) {
   // Proves run_until is inclusive of its end, leaves later events queued with time standing at the end, and a later run picks them up.
   for (const TimeUs t : {100 * kMs, 200 * kMs, 300 * kMs}) kernel.at(t, [&] { note("e"); });

@@ -137,6 +137,35 @@ TEST(Probes, PausedHolderOfAFencedLock) {
   EXPECT_FALSE(control.probes.reached(Probe::stale_token_rejected));
 }
 
+// Client timeouts (sim/app.cc, AppServer::watch): with the application cut from its primary
+// for 30 s (the engine paused meanwhile, so the run outlasts the cut), every request sent into the cut fails exactly its client timeout after it was due,
+// none waits longer, and the requests before the cut finish in time.
+TEST(Probes, ARequestCutFromItsDatabaseFailsAtItsClientTimeout) {
+  const Scenario scenario = from_text(small_scenario(
+      "storage", 1, 0, "",
+      "workload: {writes_per_s: 50, reads_per_s: 50}\n"
+      "faults:\n  - {at: 2s, partition: [app:us-east-1], from: [db:us-east-1], for: 30s}\n"
+      "  - {at: 1s, pause: engine-1, for: 40s}\n"));  // the migration waits: the run outlasts the cut
+  sim::WorldOptions options;
+  options.keep_request_latencies = true;
+  sim::World world(scenario, 1, compile_plan(scenario).value(), options);
+  world.run();
+  std::int64_t failed = 0;
+  std::int64_t before_cut = 0;
+  for (const RequestLatency& request : world.observations().request_latencies) {
+    EXPECT_LE(request.waited_us, kAppRequestTimeoutUs) << request.sent_us;
+    if (request.failed) {
+      ++failed;
+      EXPECT_EQ(request.waited_us, kAppRequestTimeoutUs) << request.sent_us;
+      EXPECT_GE(request.sent_us, 2 * kSec - kAppRequestTimeoutUs) << "sent long before the cut";
+    } else if (request.sent_us < 2 * kSec) {
+      ++before_cut;
+    }
+  }
+  EXPECT_GT(failed, 1000);  // 30 s at 100 requests/s, less those sent in its last 10 s
+  EXPECT_GT(before_cut, 100);
+}
+
 TEST(Probes, SingleEngineLosesAndReacquiresItsLease) {
   // One engine paused past its TTL: nobody takes over, so on resume its renewal is refused and
   // the same process acquires the lock again.
