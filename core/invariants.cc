@@ -459,14 +459,16 @@ std::optional<std::string> lost_value(const Observations& observations, const Wr
 class GroupNumbers {
  public:
   explicit GroupNumbers(const ColumnGroups& groups) : groups_(groups) {}
-  // The number of `column`'s group. Numbers are handed out as columns are met; number_order()
-  // ranks them by name once every column was met.
+  // The number of `column`'s group. Numbers are handed out as columns are met; ranks() ranks
+  // them by name once every column was met. A table has a few columns: a short list, searched
+  // by length first, beats a tree of strings here (once per column of every acknowledged write).
   int number_of(const std::string& column) {
-    auto found = by_column_.find(column);
-    if (found != by_column_.end()) return found->second;
+    for (const auto& [name, number] : by_column_) {
+      if (name.size() == column.size() && name == column) return number;
+    }
     const std::string& group = groups_.group_of(column);
     auto [named, fresh] = by_group_.emplace(group, static_cast<int>(by_group_.size()));
-    by_column_.emplace(column, named->second);
+    by_column_.emplace_back(column, named->second);
     return named->second;
   }
   // Rank by group name of each number handed out.
@@ -479,7 +481,7 @@ class GroupNumbers {
 
  private:
   const ColumnGroups& groups_;
-  std::map<std::string, int, std::less<>> by_column_;
+  std::vector<std::pair<std::string, int>> by_column_;
   std::map<std::string, int, std::less<>> by_group_;
 };
 
@@ -492,22 +494,30 @@ struct LastWrite {
 };
 
 // The last acknowledged write per (row, column group) of one region, in apply order (ties in
-// row, then group-name order). One pass over the writes, then a sort.
+// row, then group-name order): every (row, group, write) of the region's writes in one vector,
+// sorted so each (row, group)'s latest write (the first met among equal orders) comes first.
 std::vector<LastWrite> last_writes(const Observations& observations, GroupNumbers& numbers, const std::string& region,
                                    const std::string& table) {
-  std::map<std::pair<std::int64_t, int>, const AcknowledgedWrite*> last;  // (row, group number)
+  std::vector<LastWrite> all;
   for (const AcknowledgedWrite& write : observations.acknowledged) {
     if (write.region != region || write.table != table) continue;
     for (const auto& [column, value] : write.values) {
       if (column == "id") continue;
-      const AcknowledgedWrite*& slot = last[{write.row_id, numbers.number_of(column)}];
-      if (slot == nullptr || write.order > slot->order) slot = &write;
+      all.push_back(LastWrite{write.row_id, 0, numbers.number_of(column), &write});
     }
   }
+  std::stable_sort(all.begin(), all.end(), [](const LastWrite& a, const LastWrite& b) {
+    if (a.row_id != b.row_id) return a.row_id < b.row_id;
+    if (a.group != b.group) return a.group < b.group;
+    return a.write->order > b.write->order;
+  });
   const std::vector<int> rank = numbers.ranks();
   std::vector<LastWrite> writes;
-  writes.reserve(last.size());
-  for (const auto& [key, write] : last) writes.push_back(LastWrite{key.first, rank[static_cast<std::size_t>(key.second)], key.second, write});
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    if (i > 0 && all[i].row_id == all[i - 1].row_id && all[i].group == all[i - 1].group) continue;
+    writes.push_back(all[i]);
+    writes.back().group_rank = rank[static_cast<std::size_t>(all[i].group)];
+  }
   std::sort(writes.begin(), writes.end(), [](const LastWrite& a, const LastWrite& b) {
     return std::tie(a.write->order, a.row_id, a.group_rank) < std::tie(b.write->order, b.row_id, b.group_rank);
   });
@@ -515,38 +525,53 @@ std::vector<LastWrite> last_writes(const Observations& observations, GroupNumber
 }
 
 // The final table's rows by id, for rows whose label is an integer's (row_label): ids from the
-// id column, or the row's position where the table has none.
-std::map<std::int64_t, std::size_t> rows_by_id(const TableImage& table) {
-  std::map<std::int64_t, std::size_t> rows;
-  const int id = table.column_index("id");
-  for (std::size_t row = 0; row < table.row_count(); ++row) {
-    if (id < 0) continue;  // labelled "#N": no write's row id matches
-    const Value value = table.at(row, id);
-    if (value.kind() == Value::Kind::integer) {
-      rows[value.as_int()] = row;
-      continue;
+// id column, or the row's position where the table has none. Sorted by id; of rows with the
+// same id, the last.
+class RowsById {
+ public:
+  explicit RowsById(const TableImage& table) {
+    const int id = table.column_index("id");
+    if (id < 0) return;  // labelled "#N": no write's row id matches
+    rows_.reserve(table.row_count());
+    for (std::size_t row = 0; row < table.row_count(); ++row) {
+      const Value value = table.at(row, id);
+      if (value.kind() == Value::Kind::integer) {
+        rows_.emplace_back(value.as_int(), row);
+        continue;
+      }
+      const std::string label = value.to_string();  // a label that reads as an integer, exactly
+      std::int64_t parsed = 0;
+      const auto [end, error] = std::from_chars(label.data(), label.data() + label.size(), parsed);
+      if (error == std::errc() && end == label.data() + label.size() && std::to_string(parsed) == label) {
+        rows_.emplace_back(parsed, row);
+      }
     }
-    const std::string label = value.to_string();  // a label that reads as an integer, exactly
-    std::int64_t parsed = 0;
-    const auto [end, error] = std::from_chars(label.data(), label.data() + label.size(), parsed);
-    if (error == std::errc() && end == label.data() + label.size() && std::to_string(parsed) == label) rows[parsed] = row;
+    std::stable_sort(rows_.begin(), rows_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   }
-  return rows;
-}
+  // The row of `id`, or nullopt.
+  std::optional<std::size_t> find(std::int64_t id) const {
+    auto past = std::upper_bound(rows_.begin(), rows_.end(), id, [](std::int64_t key, const auto& row) { return key < row.first; });
+    if (past == rows_.begin() || std::prev(past)->first != id) return std::nullopt;
+    return std::prev(past)->second;
+  }
+
+ private:
+  std::vector<std::pair<std::int64_t, std::size_t>> rows_;
+};
 
 // Lost writes of one region against its final primary snapshot.
 Findings lost_writes_in(const Observations& observations, const std::string& region, const TableSnapshot& final_state) {
   const ColumnGroups groups(observations.derived);
   GroupNumbers numbers(groups);
   const bool contracted = observed_state(observations, region) == RegionState::contracted;
-  const std::map<std::int64_t, std::size_t> rows = rows_by_id(final_state.table);
+  const RowsById rows(final_state.table);
   std::set<std::int64_t> missing_reported;
   Findings findings;
   findings.events = {final_state.event};
   for (const LastWrite& last : last_writes(observations, numbers, region, final_state.table_name)) {
     const AcknowledgedWrite* write = last.write;
-    auto row = rows.find(write->row_id);
-    if (row == rows.end()) {
+    const std::optional<std::size_t> row = rows.find(write->row_id);
+    if (!row) {
       if (missing_reported.insert(write->row_id).second) {
         findings.add(fmt::format("row {} (written at {}) no longer exists", write->row_id,
                                  duration_text(write->time_us, DurationStyle::compound)));
@@ -556,7 +581,7 @@ Findings lost_writes_in(const Observations& observations, const std::string& reg
     std::optional<std::vector<Value>> row_values;  // read once, when a column of the group is met
     for (const auto& [column, value] : write->values) {
       if (column == "id" || numbers.number_of(column) != last.group) continue;
-      if (!row_values) row_values = final_state.table.values(row->second);
+      if (!row_values) row_values = final_state.table.values(*row);
       const WrittenValue written{*write, column, value, final_state.table, *row_values, contracted};
       if (auto lost = lost_value(observations, written)) {
         findings.add(std::move(*lost));
