@@ -460,11 +460,11 @@ class GroupNumbers {
  public:
   explicit GroupNumbers(const ColumnGroups& groups) : groups_(groups) {}
   // The number of `column`'s group. Numbers are handed out as columns are met; ranks() ranks
-  // them by name once every column was met. A table has a few columns: a short list, searched
-  // by length first, beats a tree of strings here (once per column of every acknowledged write).
+  // them by name once every column was met. A table has a few columns: a short list beats a
+  // tree of strings here (once per column of every acknowledged write).
   int number_of(const std::string& column) {
     for (const auto& [name, number] : by_column_) {
-      if (name.size() == column.size() && name == column) return number;
+      if (name == column) return number;
     }
     const std::string& group = groups_.group_of(column);
     auto [named, fresh] = by_group_.emplace(group, static_cast<int>(by_group_.size()));

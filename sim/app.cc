@@ -273,9 +273,7 @@ void AppServer::drop_finished() {
 void AppServer::time_the_first() {
   if (deadlines_.empty()) return;
   const Deadline& first = deadlines_.front();
-  for (const auto& [at_us, sequence] : timers_) {
-    if (!first.before(at_us, sequence)) return;  // a timer comes at or before it
-  }
+  if (!timers_.empty() && !first.before(timers_.back().first, timers_.back().second)) return;  // one comes at or before it
   timers_.emplace_back(first.at_us, first.sequence);
   kernel_.at_reserved(first.at_us, first.sequence, [this, at_us = first.at_us, sequence = first.sequence] {
     expire(at_us, sequence);
@@ -283,7 +281,9 @@ void AppServer::time_the_first() {
 }
 
 void AppServer::expire(TimeUs at_us, std::uint64_t sequence) {
-  timers_.erase(std::find(timers_.begin(), timers_.end(), std::pair{at_us, sequence}));
+  // Timers run earliest first, and the earliest is the last set.
+  REHEARSE_ASSERT(!timers_.empty() && timers_.back() == std::pair(at_us, sequence));
+  timers_.pop_back();
   drop_finished();
   // No request before this one is still waiting (each had its timer, or one before it), so the
   // first is this timer's own request or a later one (its own finished).

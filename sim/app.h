@@ -148,7 +148,8 @@ class AppServer {
   void drop_finished();   // the finished requests at the front
   void time_the_first();  // a timer at the first deadline unless one comes at or before it
   std::deque<Deadline> deadlines_;
-  std::vector<std::pair<TimeUs, std::uint64_t>> timers_;  // the kernel timers set, (time, sequence), few
+  // The kernel timers set, (time, sequence), latest first: one is set only before every other.
+  std::vector<std::pair<TimeUs, std::uint64_t>> timers_;
   Pool write_pool_;
   Pool read_pool_;
   std::size_t incidents_kept_[2][kCauses] = {{0, 0}, {0, 0}};  // [slow, stale][cause]: incidents kept so far
