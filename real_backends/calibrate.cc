@@ -450,12 +450,17 @@ class Calibration {
   // The dual-write trigger's cost per row, computing the new column (an application's write)
   // and standing aside (the engine's backfill: live mode's `SET LOCAL rehearse.backfill = 'on'`,
   // real_backends/postgres.cc, makes the trigger return at once). Rounds of three fresh windows
-  // in rotating order -- trigger disabled, computing, standing aside -- each set within a
+  // in rotating order -- no trigger, computing, standing aside -- each set within a
   // transaction of the same shape, and each round's two differences from its own plain
   // window: a host that slows down between rounds moves all three (measured apart, two
-  // calibrations minutes apart gave the trigger 2.5 and 4.4 us a row). Enabling or disabling
-  // the trigger between windows is a catalog change; its reload in the next UPDATE (~0.1 ms)
-  // is a hundredth of a microsecond a row of a 10,000-row window.
+  // calibrations minutes apart gave the trigger 2.5 and 4.4 us a row). The plain window runs
+  // on the table without the trigger (dropped, then created again), not with it disabled: a
+  // disabled BEFORE ROW trigger still has UPDATE fetch and lock each old row for it, 0.3-0.5 us
+  // a row of what the trigger costs (10,000-row windows, interleaved, PostgreSQL 15: none 2.9,
+  // disabled 3.2-3.3, standing aside 3.8-3.9 us a row of the backend's processor time), which
+  // a disabled baseline left out of both differences. Creating or dropping the trigger between
+  // windows is a catalog change; its reload in the next UPDATE (~0.1 ms) is a hundredth of a
+  // microsecond a row of a 10,000-row window.
   void measure_trigger(std::int64_t batch) {
     step("trigger_per_row_us and trigger_bypass_per_row_us");
     run(*primary_, fmt::format("ALTER TABLE {} ADD COLUMN {} bigint", table(), e_));
@@ -463,22 +468,25 @@ class Calibration {
                                "$$ BEGIN IF current_setting('rehearse.backfill', true) = 'on' THEN RETURN NEW; END IF; "
                                "NEW.{} := NEW.{} * 2; RETURN NEW; END $$",
                                kCalibrationSchema, e_, a_));
-    run(*primary_, fmt::format("CREATE TRIGGER dual_write BEFORE INSERT OR UPDATE ON {} FOR EACH ROW EXECUTE FUNCTION {}.dual_write()",
-                               table(), kCalibrationSchema));
+    const std::string create_trigger = fmt::format(
+        "CREATE TRIGGER dual_write BEFORE INSERT OR UPDATE ON {} FOR EACH ROW EXECUTE FUNCTION {}.dual_write()", table(),
+        kCalibrationSchema);
+    const std::string drop_trigger = fmt::format("DROP TRIGGER dual_write ON {}", table());
+    run(*primary_, create_trigger);
     refill();
     next_fresh_ = 1;
-    bool enabled = true;
+    bool present = true;
     std::vector<double> computing;
     std::vector<double> standing_aside;
     const Clock::time_point begin = Clock::now();
     for (int round = 0; round < 20 && (round < 3 || micros_since(begin) < slice()); ++round) {
-      double took[3] = {0, 0, 0};  // disabled, computing, standing aside
+      double took[3] = {0, 0, 0};  // no trigger, computing, standing aside
       for (int k = 0; k < 3; ++k) {
         const int kind = (round + k) % 3;
         const std::string update = bump(next_fresh_ids(batch));  // a refill before the trigger is switched
-        if (enabled != (kind != 0)) {
-          enabled = kind != 0;
-          run(*primary_, fmt::format("ALTER TABLE {} {} TRIGGER dual_write", table(), enabled ? "ENABLE" : "DISABLE"));
+        if (present != (kind != 0)) {
+          present = kind != 0;
+          run(*primary_, present ? create_trigger : drop_trigger);
         }
         const Clock::time_point t = Clock::now();
         run(*primary_, fmt::format("BEGIN; SET LOCAL rehearse.backfill = '{}'; {}; COMMIT", kind == 2 ? "on" : "off", update));
@@ -487,7 +495,7 @@ class Calibration {
       computing.push_back((took[1] - took[0]) / static_cast<double>(batch));
       standing_aside.push_back((took[2] - took[0]) / static_cast<double>(batch));
     }
-    run(*primary_, fmt::format("DROP TRIGGER dual_write ON {}", table()));
+    if (present) run(*primary_, drop_trigger);
     record("trigger_per_row_us", computing,
            fmt::format("UPDATE of {} rows with a BEFORE ROW dual-write trigger computing a column minus the same without, "
                        "interleaved rounds",

@@ -254,6 +254,7 @@ PostgresRegionDatabase::~PostgresRegionDatabase() = default;
 template <typename Work>
 Status PostgresRegionDatabase::guarded(const char* what, Work&& work) {
   if (stop_.stopping.load()) return Status::unavailable("the run is stopping");
+  sample_flushes();
   std::optional<ReplyDeadline> deadline;
   try {
     pqxx::connection& connection = primary_.get();
@@ -369,7 +370,6 @@ Status PostgresRegionDatabase::outside_transaction(const DdlStatement& statement
 }
 
 Result<std::int64_t> PostgresRegionDatabase::backfill(const BackfillBatch& batch, const Checkpoint& then, const Fence& fence) {
-  sample_flushes();
   pause_point();  // a requested pause lands here: after the lease check, before the write
   std::int64_t updated = 0;
   const std::string detail = fmt::format("backfill ids {}..{}", batch.low_id, batch.high_id);
@@ -511,8 +511,12 @@ constexpr TimeUs kReplicaPositionTimeoutUs = 1 * kSec;
 constexpr TimeUs kFlushSampleEveryUs = 5 * kMs;
 }  // namespace
 
-// The record of the primary's flushes that replication_lag reads, from the engine's first batch
-// on (the backfill is what lags a replica; the health gate reads the lag after it).
+// The record of the primary's flushes that replication_lag reads, from the engine's first
+// statement on. Begun at the first batch, it missed the migration's DDL and flag writes: a
+// replica cut before the first batch was behind the first position recorded, its lag read as
+// the standby's silence (pg_stat_replication) and the throttle held the first batch for the
+// whole cut, where the simulated replica's lag counts from that DDL (conform's (e),
+// docs/calibration.md).
 void PostgresRegionDatabase::sample_flushes() {
   if (!flushes_ && !replicas_.empty()) flushes_ = std::make_unique<FlushSampler>(endpoints_.primary, kFlushSampleEveryUs);
 }
