@@ -14,6 +14,7 @@
 #include "scenarios/costs.h"
 #include "scenarios/live_config.h"
 #include "sim/world.h"
+#include "tests/test_support.h"
 
 namespace rehearse {
 namespace {
@@ -319,37 +320,35 @@ Scenario conform_config_on_loopback(const std::string& name) {
   return scenario;
 }
 
+// The run of `scenario` on conform's shared host with its engine launched at `launch`.
+RunResult launched_at(const Scenario& scenario, TimeUs launch) {
+  sim::WorldOptions options;
+  options.host_cores = 2;
+  options.app_connections = kAppConnections;
+  options.engine_launch_us = launch;
+  return sim::World(scenario, scenario.seed, compile_plan(scenario).value(), options).run();
+}
+
+bool is_batch(const Event& event) { return event.kind == EventKind::write && event.write == WriteKind::backfill; }
+
 // conform (e) as it was until 2026-12-06: the replica cut from 300 ms to 1.8 s of the run. Live,
 // the engine process began its migration ~0.6 s after the run's start (launched, configured,
 // connected), so the cut was already there when the backfill began and held back its first
 // batch; the simulated engine began at 0 and its first two batches ran before the cut mattered
 // (mean batch interval 2.26x the live one). conform starts the simulated engines the measured
 // launch later (sim::WorldOptions::engine_launch_us).
-// The time of the `nth` event of `kind` and `write` (and `detail`, when given) in the run of
-// `scenario` with its engine launched at `launch`.
-TimeUs first_event(const Scenario& scenario, TimeUs launch, EventKind kind, WriteKind write, int nth = 1,
-                   const std::string& detail = "") {
-  sim::WorldOptions options;
-  options.host_cores = 2;
-  options.app_connections = kAppConnections;
-  options.engine_launch_us = launch;
-  const RunResult result = sim::World(scenario, scenario.seed, compile_plan(scenario).value(), options).run();
-  for (const Event& event : result.history.events()) {
-    if (event.kind == kind && event.write == write && (detail.empty() || event.detail == detail) && --nth == 0) return event.time_us;
-  }
-  ADD_FAILURE() << "no such event";
-  return TimeUs{-1};
-}
-
 TEST(ConformanceTest, TheSimulatedEnginesStartAsLateAsTheLiveOnesLaunched) {
   Scenario scenario = conform_config_on_loopback("replica-lag-throttled");
   ASSERT_EQ(scenario.faults.size(), 1U);
   scenario.faults[0].at_phase.reset();
   scenario.faults[0].at_us = 300 * kMs;
-  EXPECT_EQ(first_event(scenario, 0, EventKind::engine_start, WriteKind::none), 0);
-  EXPECT_EQ(first_event(scenario, 600 * kMs, EventKind::engine_start, WriteKind::none), 600 * kMs);
-  EXPECT_LT(first_event(scenario, 0, EventKind::write, WriteKind::backfill), 1800 * kMs) << "before the cut heals";
-  EXPECT_GT(first_event(scenario, 600 * kMs, EventKind::write, WriteKind::backfill), 1800 * kMs) << "throttled until the cut heals";
+  auto engine_start = [](const Event& event) { return event.kind == EventKind::engine_start; };
+  const RunResult at_once = launched_at(scenario, 0);
+  const RunResult late = launched_at(scenario, 600 * kMs);
+  EXPECT_EQ(testing::first_time(at_once, engine_start), 0);
+  EXPECT_EQ(testing::first_time(late, engine_start), 600 * kMs);
+  EXPECT_LT(testing::first_time(at_once, is_batch), 1800 * kMs) << "before the cut heals";
+  EXPECT_GT(testing::first_time(late, is_batch), 1800 * kMs) << "throttled until the cut heals";
 }
 
 // conform (e) now: the cut starts 100 ms into the backfill, whenever the engine launched, so in
@@ -359,12 +358,17 @@ TEST(ConformanceTest, TheReplicaLagConfigsCutTheReplicaInsideTheFirstBatchWhenev
   const Scenario scenario = conform_config_on_loopback("replica-lag-throttled");
   ASSERT_FALSE(scenario.name.empty());
   for (const TimeUs launch : {TimeUs{0}, 600 * kMs}) {
-    const TimeUs backfill = first_event(scenario, launch, EventKind::phase, WriteKind::none, 1, "backfill");
-    const TimeUs cut = first_event(scenario, launch, EventKind::fault_start, WriteKind::none);
-    const TimeUs healed = first_event(scenario, launch, EventKind::fault_end, WriteKind::none);
+    const RunResult result = launched_at(scenario, launch);
+    const TimeUs backfill = testing::first_time(
+        result, [](const Event& event) { return event.kind == EventKind::phase && event.detail == "backfill"; });
+    const TimeUs cut = testing::first_time(result, [](const Event& event) { return event.kind == EventKind::fault_start; });
+    const TimeUs healed = testing::first_time(result, [](const Event& event) { return event.kind == EventKind::fault_end; });
+    const TimeUs first_batch = testing::first_time(result, is_batch);
+    const TimeUs second_batch =
+        testing::first_time(result, [first_batch](const Event& event) { return is_batch(event) && event.time_us > first_batch; });
     EXPECT_EQ(cut, backfill + 100 * kMs) << "launched at " << launch;
-    EXPECT_GT(first_event(scenario, launch, EventKind::write, WriteKind::backfill), cut) << "launched at " << launch;
-    EXPECT_GT(first_event(scenario, launch, EventKind::write, WriteKind::backfill, 2), healed) << "launched at " << launch;
+    EXPECT_GT(first_batch, cut) << "launched at " << launch;
+    EXPECT_GT(second_batch, healed) << "launched at " << launch;
   }
 }
 

@@ -124,15 +124,6 @@ std::string gated_scenario(const std::string& faults) {
   return text + "workload: {writes_per_s: 40, reads_per_s: 60}\n";
 }
 
-// The time of the first event of `result` for which `matches` holds, or -1.
-template <typename Matches>
-TimeUs first_time(const RunResult& result, Matches matches) {
-  for (const Event& event : result.history.events()) {
-    if (matches(event)) return event.time_us;
-  }
-  return -1;
-}
-
 TEST(Engine, HealthGateHoldsTheRolloutWhileTheFinishedRegionsApplicationFails) {
   // The first region's application is cut from its primary from 1 s after its contract on, for
   // 20 s: during the gate's first 30 s soak its requests time out (far above max_error_rate), so
@@ -142,11 +133,11 @@ TEST(Engine, HealthGateHoldsTheRolloutWhileTheFinishedRegionsApplicationFails) {
   const RunResult result = sim::simulate(held, 3);
   EXPECT_EQ(result.outcome, "completed");
   EXPECT_EQ(result.region_states.at("eu-west-1"), "contracted");
-  const TimeUs unhealthy = first_time(result, [](const Event& event) {
+  const TimeUs unhealthy = testing::first_time(result, [](const Event& event) {
     return event.detail.find("health gate: ") == 0 && event.detail.find("application requests failed") != std::string::npos;
   });
-  const TimeUs healed = first_time(result, [](const Event& event) { return event.kind == EventKind::fault_end; });
-  const TimeUs next_region = first_time(result, [](const Event& event) {
+  const TimeUs healed = testing::first_time(result, [](const Event& event) { return event.kind == EventKind::fault_end; });
+  const TimeUs next_region = testing::first_time(result, [](const Event& event) {
     return event.kind == EventKind::phase && event.region == "eu-west-1" && event.detail == "expand";
   });
   ASSERT_GE(unhealthy, 0) << "the gate's reason is in the history";
@@ -157,7 +148,7 @@ TEST(Engine, HealthGateHoldsTheRolloutWhileTheFinishedRegionsApplicationFails) {
   const Scenario clean = testing::from_text(gated_scenario("[]"));
   const RunResult passed = sim::simulate(clean, 3);
   EXPECT_EQ(passed.region_states.at("eu-west-1"), "contracted");
-  EXPECT_EQ(first_time(passed, [](const Event& event) { return event.detail.find("health gate: ") == 0; }), -1);
+  EXPECT_EQ(testing::first_time(passed, [](const Event& event) { return event.detail.find("health gate: ") == 0; }), -1);
 
   // A cut that outlasts the gate's budget stops the rollout before the second region.
   const Scenario stuck = testing::from_text(gated_scenario(

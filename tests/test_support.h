@@ -46,6 +46,15 @@ inline int count_events(const RunResult& result, EventKind kind) {
   return count_events(result, [kind](const Event& event) { return event.kind == kind; });
 }
 
+// The time of the first event of `result` for which `matches` holds, or -1.
+template <typename Matches>
+TimeUs first_time(const RunResult& result, Matches matches) {
+  for (const Event& event : result.history.events()) {
+    if (matches(event)) return event.time_us;
+  }
+  return -1;
+}
+
 // Loads a built-in scenario by name; fails the test when it does not load.
 inline Scenario builtin(const std::string& name) {
   LoadResult loaded = resolve_scenario(name);
