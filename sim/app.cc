@@ -282,7 +282,8 @@ void AppServer::time_the_first() {
 
 void AppServer::expire(TimeUs at_us, std::uint64_t sequence) {
   // Timers run earliest first, and the earliest is the last set.
-  REHEARSE_ASSERT(!timers_.empty() && timers_.back() == std::pair(at_us, sequence));
+  REHEARSE_ASSERT(!timers_.empty());
+  REHEARSE_ASSERT(timers_.back() == std::pair(at_us, sequence));
   timers_.pop_back();
   drop_finished();
   // No request before this one is still waiting (each had its timer, or one before it), so the
