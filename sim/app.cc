@@ -301,13 +301,13 @@ void AppServer::export_to(Observations& observations, const AppliedOrders* appli
   const AppliedOrders& latest = applied_orders != nullptr ? *applied_orders : last_applied_order_;
   auto& windows = observations.windows[endpoints_.app->region()];  // the app's region (global: not the writer's)
   for (const auto& [start, window] : windows_) windows.push_back(window);
-  for (auto& [row, write] : acknowledged_) {
+  acknowledged_.for_each([&](std::int64_t row, AcknowledgedWrite& write) {
     // A later write applied at the primary (its acknowledgement may still be in flight when
     // the run ends) overwrote this one: its value is superseded, not lost.
-    auto applied = latest.find(row);
-    if (applied != latest.end() && applied->second > write.order) continue;
+    const std::uint64_t* applied = latest.find(row);
+    if (applied != nullptr && *applied > write.order) return;
     observations.acknowledged.push_back(std::move(write));  // the run is over: moved, not copied
-  }
+  });
   acknowledged_.clear();
 }
 

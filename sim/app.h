@@ -18,6 +18,7 @@
 
 #include "core/model.h"
 #include "core/observations.h"
+#include "sim/by_row.h"
 #include "core/random.h"
 #include "sim/database.h"
 #include "sim/kernel.h"
@@ -36,7 +37,7 @@ struct AppEndpoints {
 };
 
 // Row -> the apply order of a server's latest write to it that the primary applied.
-using AppliedOrders = PooledMap<std::int64_t, std::uint64_t>;
+using AppliedOrders = ByRow<std::uint64_t>;
 
 class AppServer {
  public:
@@ -54,7 +55,6 @@ class AppServer {
   // The table its traffic goes to: empty = the database's first table.
   const std::string& table() const { return table_; }
   // The last acknowledged write of every row, for the checker.
-  const PooledMap<std::int64_t, AcknowledgedWrite>& acknowledged() const { return acknowledged_; }
   // What finished since the last call: requests, failures and the longest wait. Resets.
   struct Second {
     std::int64_t requests = 0;
@@ -125,7 +125,7 @@ class AppServer {
   bool new_code_ = false;
   std::int64_t requests_ = 0;
   std::int64_t errors_ = 0;
-  PooledMap<std::int64_t, AcknowledgedWrite> acknowledged_;
+  ByRow<AcknowledgedWrite> acknowledged_;
   PooledMap<TimeUs, RequestWindow> windows_;
   AppliedOrders last_applied_order_;
   Second second_;  // row -> order of its last applied write

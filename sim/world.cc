@@ -529,7 +529,10 @@ void World::fill_observations(const RunResult& result) {
     for (const auto& [region, servers] : applications_) {
       for (const auto& server : servers) {
         auto& orders = latest[server->table()];
-        for (const auto& [row, order] : server->last_applied_orders()) orders[row] = std::max(orders[row], order);
+        server->last_applied_orders().for_each([&orders](std::int64_t row, std::uint64_t order) {
+          std::uint64_t& latest_order = orders[row];
+          latest_order = std::max(latest_order, order);
+        });
       }
     }
     for (const auto& [region, servers] : applications_) {
