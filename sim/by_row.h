@@ -4,6 +4,7 @@
 // instead of a tree walked per reply. Iterated in id order, as the std::map it replaced.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <utility>
