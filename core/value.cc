@@ -867,44 +867,10 @@ struct Value::Box {
   }
 };
 
-Value::Value(const Value& other) noexcept : kind_(other.kind_), scale_(other.scale_), boxed_(other.boxed_), u_(other.u_) {
-  if (boxed_) u_.box->refs.fetch_add(1, std::memory_order_relaxed);
-}
+void Value::add_ref() const noexcept { u_.box->refs.fetch_add(1, std::memory_order_relaxed); }
 
-Value::Value(Value&& other) noexcept : kind_(other.kind_), scale_(other.scale_), boxed_(other.boxed_), u_(other.u_) {
-  other.kind_ = Kind::null;
-  other.boxed_ = false;
-  other.u_.integer = 0;
-}
-
-Value& Value::operator=(const Value& other) noexcept {
-  if (this != &other) {
-    if (other.boxed_) other.u_.box->refs.fetch_add(1, std::memory_order_relaxed);
-    release();
-    kind_ = other.kind_;
-    scale_ = other.scale_;
-    boxed_ = other.boxed_;
-    u_ = other.u_;
-  }
-  return *this;
-}
-
-Value& Value::operator=(Value&& other) noexcept {
-  if (this != &other) {
-    release();
-    kind_ = other.kind_;
-    scale_ = other.scale_;
-    boxed_ = other.boxed_;
-    u_ = other.u_;
-    other.kind_ = Kind::null;
-    other.boxed_ = false;
-    other.u_.integer = 0;
-  }
-  return *this;
-}
-
-void Value::release() noexcept {
-  if (boxed_ && u_.box->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) u_.box->destroy();
+void Value::release_box() noexcept {
+  if (u_.box->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) u_.box->destroy();
   boxed_ = false;
 }
 

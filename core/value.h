@@ -120,7 +120,11 @@ class Value {
   // immutable, reference-counted box shared by copies (the count is atomic: sweeps copy a
   // scenario's literals on several threads).
   struct Box;
-  void release() noexcept;
+  void release() noexcept {
+    if (boxed_) release_box();
+  }
+  void release_box() noexcept;  // REQUIRES: boxed_; drops this handle's reference
+  void add_ref() const noexcept;  // REQUIRES: boxed_
 
   Kind kind_ = Kind::null;
   std::int8_t scale_ = 0;  // inline numeric
@@ -133,10 +137,40 @@ class Value {
   } u_{.integer = 0};
 
  public:
-  Value(const Value& other) noexcept;
-  Value(Value&& other) noexcept;
-  Value& operator=(const Value& other) noexcept;
-  Value& operator=(Value&& other) noexcept;
+  // Inline: the simulator copies, moves and drops values on every request; only a boxed
+  // value's reference count leaves the header.
+  Value(const Value& other) noexcept : kind_(other.kind_), scale_(other.scale_), boxed_(other.boxed_), u_(other.u_) {
+    if (boxed_) add_ref();
+  }
+  Value(Value&& other) noexcept : kind_(other.kind_), scale_(other.scale_), boxed_(other.boxed_), u_(other.u_) {
+    other.kind_ = Kind::null;
+    other.boxed_ = false;
+    other.u_.integer = 0;
+  }
+  Value& operator=(const Value& other) noexcept {
+    if (this != &other) {
+      if (other.boxed_) other.add_ref();
+      release();
+      kind_ = other.kind_;
+      scale_ = other.scale_;
+      boxed_ = other.boxed_;
+      u_ = other.u_;
+    }
+    return *this;
+  }
+  Value& operator=(Value&& other) noexcept {
+    if (this != &other) {
+      release();
+      kind_ = other.kind_;
+      scale_ = other.scale_;
+      boxed_ = other.boxed_;
+      u_ = other.u_;
+      other.kind_ = Kind::null;
+      other.boxed_ = false;
+      other.u_.integer = 0;
+    }
+    return *this;
+  }
   ~Value() { release(); }
 };
 static_assert(sizeof(Value) == 16);
