@@ -27,41 +27,14 @@ Row::Row(const std::vector<Value>& values, Writer writer) : data_(allocate(value
   for (std::size_t i = 0; i < values.size(); ++i) new (slots + i) Value(values[i]);
 }
 
-Row::Row(const Row& other) noexcept : data_(other.data_) {
-  if (data_ != nullptr) data_->refs.fetch_add(1, std::memory_order_relaxed);
+void Row::destroy(Data* data) noexcept {
+  Value* slots = values(data);
+  for (std::size_t i = 0; i < data->size; ++i) slots[i].~Value();
+  data->~Data();
+  ::operator delete(static_cast<void*>(data));
 }
 
-Row& Row::operator=(const Row& other) noexcept {
-  if (other.data_ != nullptr) other.data_->refs.fetch_add(1, std::memory_order_relaxed);
-  release();
-  data_ = other.data_;
-  return *this;
-}
-
-Row& Row::operator=(Row&& other) noexcept {
-  if (this != &other) {
-    release();
-    data_ = other.data_;
-    other.data_ = nullptr;
-  }
-  return *this;
-}
-
-void Row::release() noexcept {
-  if (data_ == nullptr) return;
-  if (data_->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-    Value* slots = values(data_);
-    for (std::size_t i = 0; i < data_->size; ++i) slots[i].~Value();
-    data_->~Data();
-    ::operator delete(static_cast<void*>(data_));
-  }
-  data_ = nullptr;
-}
-
-const Value& Row::operator[](std::size_t slot) const {
-  if (data_ == nullptr || slot >= data_->size) return kNull;
-  return values(data_)[slot];
-}
+const Value& Row::null_value() { return kNull; }
 
 void Row::own(std::size_t size) {
   const bool unique = data_ != nullptr && data_->refs.load(std::memory_order_acquire) == 1;

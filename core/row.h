@@ -20,14 +20,34 @@ class Row {
  public:
   Row() = default;  // no values, written by the initial load
   Row(const std::vector<Value>& values, Writer writer);
-  Row(const Row& other) noexcept;
+  // Inline: tables, replicas and snapshots copy and drop row handles by the million; only the
+  // last holder's release (destroy) leaves the header.
+  Row(const Row& other) noexcept : data_(other.data_) {
+    if (data_ != nullptr) data_->refs.fetch_add(1, std::memory_order_relaxed);
+  }
   Row(Row&& other) noexcept : data_(other.data_) { other.data_ = nullptr; }
-  Row& operator=(const Row& other) noexcept;
-  Row& operator=(Row&& other) noexcept;
+  Row& operator=(const Row& other) noexcept {
+    if (other.data_ != nullptr) other.data_->refs.fetch_add(1, std::memory_order_relaxed);
+    release();
+    data_ = other.data_;
+    return *this;
+  }
+  Row& operator=(Row&& other) noexcept {
+    if (this != &other) {
+      release();
+      data_ = other.data_;
+      other.data_ = nullptr;
+    }
+    return *this;
+  }
   ~Row() { release(); }
 
   std::size_t size() const { return data_ == nullptr ? 0 : data_->size; }
-  const Value& operator[](std::size_t slot) const;  // NULL past the stored slots
+  // NULL past the stored slots.
+  const Value& operator[](std::size_t slot) const {
+    if (data_ == nullptr || slot >= data_->size) return null_value();
+    return values(data_)[slot];
+  }
   Writer writer() const { return data_ == nullptr ? Writer::initial : data_->writer; }
   // True when both handles are the same version (not merely equal values).
   bool same_version(const Row& other) const { return data_ == other.data_; }
@@ -49,7 +69,13 @@ class Row {
   static Data* allocate(std::size_t size, Writer writer);
   static Value* values(Data* data) { return reinterpret_cast<Value*>(data + 1); }
   static const Value* values(const Data* data) { return reinterpret_cast<const Value*>(data + 1); }
-  void release() noexcept;
+  void release() noexcept {
+    if (data_ == nullptr) return;
+    if (data_->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) destroy(data_);
+    data_ = nullptr;
+  }
+  static void destroy(Data* data) noexcept;  // the last holder's: the values, then the block
+  static const Value& null_value();
   // Makes this handle the only holder of its version, with at least `size` slots.
   void own(std::size_t size);
 
