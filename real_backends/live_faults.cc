@@ -790,6 +790,11 @@ void LiveFaults::start_redis_failover(Active& fault) {
   }
   context_.history.append(Event{.node = old_name, .kind = EventKind::node_crash, .detail = stopped ? "stopped for the failover"
                                                                                                : "still answers after SHUTDOWN"});
+  // What the promoted node holds is read while it is still a replica: read-only, its master
+  // stopped, nothing can change it. Read after the promotion, an engine polling for the lock could
+  // already have taken the key on the new master and the record would describe that instead.
+  Result<RedisValue> key = redis_command_once(promoted_endpoint, {"GET", context_.lock_key});
+  const std::int64_t counter = counter_at(endpoints[promoted], token_key);
   Result<RedisValue> promotion = redis_command_once(promoted_endpoint, {"REPLICAOF", "NO", "ONE"});
   if (replication_proxy_ != nullptr) {  // the cut link leads nowhere now
     replication_proxy_.reset();
@@ -800,8 +805,6 @@ void LiveFaults::start_redis_failover(Active& fault) {
                                                         promotion.status().message()));
     return;
   }
-  Result<RedisValue> key = redis_command_once(promoted_endpoint, {"GET", context_.lock_key});
-  const std::int64_t counter = counter_at(endpoints[promoted], token_key);
   const std::string holder = key.is_ok() && !key.value().nil ? "held by " + key.value().text.substr(0, key.value().text.rfind(':')) : "free";
   std::string detail = fmt::format("{} promoted: the key is {}, the token counter is {}", promoted_name, holder, counter);
   if (counter < old_counter) detail += fmt::format(" (it was {} on {}: tokens go backwards)", old_counter, old_name);

@@ -2457,7 +2457,13 @@ TEST_F(LiveTest, CrashSweepEndsAsTheSimulatorSays) {
     live.note_index = index("orders_note_idx");
     live.check = scalar(primary, "SELECT count(*) FROM pg_constraint WHERE conname = 'orders_amount_check'") == "1";
     live.completed = result.value().outcome == "completed";
-    EXPECT_EQ(live, c.expected) << "live: " << crash_sweep::to_string(live);
+    std::string timeline;  // what a failure needs to be understood: when each step ran, against the blocker
+    for (const Event& event : result.value().history.events()) {
+      if (event.kind == EventKind::write || event.kind == EventKind::lock_renew) continue;
+      timeline += fmt::format("\n  {:>8.3f} s {} {} {} {}", static_cast<double>(event.time_us) / kSec, event.node, to_string(event.kind),
+                              to_string(event.outcome), event.detail);
+    }
+    EXPECT_EQ(live, c.expected) << "live: " << crash_sweep::to_string(live) << ", outcome " << result.value().outcome << timeline;
     ++compared;
   }
   reset();
