@@ -69,7 +69,11 @@ struct Case {
 // ALTER the re-run then applies the whole file; inside the block the re-run fails on the ALTER
 // before it). Inside a CREATE INDEX CONCURRENTLY that waits for an older transaction past
 // lock_timeout: its index is left INVALID and the re-run fails on it. After the last statement the
-// restarted engine resumes from the checkpoint and completes.
+// restarted engine resumes from the checkpoint and completes. The blocker of the first ALTER is
+// open from the start for 1.5 s: the crash, 200 ms into the ALTER's wait, must find it still open
+// however late the engine's process reaches the ALTER (600 ms was too short for a loaded CI
+// machine: the ALTER ran, the file finished, and the re-run failed on it), and the restart, 2 s
+// after the crash, must find it gone.
 inline std::vector<Case> cases() {
   const std::vector<std::string> none;
   const std::vector<std::string> note{"note"};
@@ -82,7 +86,7 @@ inline std::vector<Case> cases() {
       {"before statement 5", kMixedFile, "{phase: expand, statement: 5}", "", State{both, "valid", "valid", false, false}},
       {"after statement 5", kMixedFile, "{phase: dual_write}", "", State{both, "valid", "valid", true, true}},
       {"inside the ALTER, blocked from the start", kMixedFile, "{phase: expand, statement: 2, after: 200ms}",
-       "{at: 0s, long_transaction: db:us-east-1, for: 600ms}", State{both, "valid", "valid", true, true}},
+       "{at: 0s, long_transaction: db:us-east-1, for: 1500ms}", State{both, "valid", "valid", true, true}},
       {"inside the block", kMixedFile, "{phase: expand, statement: 3, after: 300ms}",
        "{at: {phase: expand, statement: 3}, long_transaction: db:us-east-1, for: 500ms}", State{note, "absent", "absent", false, false},
        false},
