@@ -39,15 +39,11 @@ class ByRow {
   // f(id, value&) for every row that has a value, in increasing id order.
   template <typename F>
   void for_each(F&& f) {
-    for (std::size_t id = 0; id < slots_.size(); ++id) {
-      if (slots_[id] != kNone) f(static_cast<std::int64_t>(id), items_[slots_[id]].second);
-    }
+    visit(*this, f);
   }
   template <typename F>
   void for_each(F&& f) const {
-    for (std::size_t id = 0; id < slots_.size(); ++id) {
-      if (slots_[id] != kNone) f(static_cast<std::int64_t>(id), items_[slots_[id]].second);
-    }
+    visit(*this, f);
   }
 
   std::size_t size() const { return items_.size(); }
@@ -58,6 +54,14 @@ class ByRow {
   }
 
  private:
+  // The one walk behind both for_each: `Self` is ByRow or const ByRow, so f sees T& or const T&.
+  template <typename Self, typename F>
+  static void visit(Self& self, F& f) {
+    for (std::size_t id = 0; id < self.slots_.size(); ++id) {
+      if (self.slots_[id] != kNone) f(static_cast<std::int64_t>(id), self.items_[self.slots_[id]].second);
+    }
+  }
+
   static constexpr std::uint32_t kNone = UINT32_MAX;
   std::vector<std::uint32_t> slots_;                 // id -> index in items_, kNone for none
   std::vector<std::pair<std::int64_t, T>> items_;  // in the order rows were first met
