@@ -366,7 +366,14 @@ std::optional<Decimal> round(const Decimal& value, int places) {
   // Drop `dropped` digits, rounding half away from zero, then express at scale max(places, 0).
   const int dropped = value.scale - places;
   UInt128 quotient = 0;
-  if (dropped <= kPowersOfTenMax) {
+  constexpr int kPowersOfTenIn64Bits = 19;  // 10^19 < 2^64
+  if (dropped <= kPowersOfTenIn64Bits && magnitude(value.mantissa) <= std::numeric_limits<std::uint64_t>::max()) {
+    // The same division in 64 bits (every inline numeric Value): no 128-bit division routine.
+    const auto divisor = static_cast<std::uint64_t>(power_of_ten(dropped));
+    const auto value_magnitude = static_cast<std::uint64_t>(magnitude(value.mantissa));
+    const std::uint64_t remainder = value_magnitude % divisor;
+    quotient = value_magnitude / divisor + (remainder >= divisor - remainder ? 1 : 0);
+  } else if (dropped <= kPowersOfTenMax) {
     const UInt128 divisor = power_of_ten(dropped);
     const UInt128 value_magnitude = magnitude(value.mantissa);
     quotient = value_magnitude / divisor;
@@ -425,6 +432,14 @@ std::optional<Decimal> subtract(const Decimal& a, const Decimal& b) {
 std::optional<Decimal> multiply(const Decimal& a, const Decimal& b) {
   check_decimal(a);
   check_decimal(b);
+  // Both mantissas of 64 bits (every inline numeric Value): the product is exact in 126 bits.
+  constexpr Int128 kInt64Min = std::numeric_limits<std::int64_t>::min();
+  constexpr Int128 kInt64Max = std::numeric_limits<std::int64_t>::max();
+  if (a.scale + b.scale <= Decimal::kMaxScale && a.mantissa >= kInt64Min && a.mantissa <= kInt64Max && b.mantissa >= kInt64Min &&
+      b.mantissa <= kInt64Max) {
+    const Int128 product = static_cast<Int128>(static_cast<std::int64_t>(a.mantissa)) * static_cast<std::int64_t>(b.mantissa);
+    return Decimal{product, a.scale + b.scale};
+  }
   const bool negative = (a.mantissa < 0) != (b.mantissa < 0);
   Wide product = wide_multiply(magnitude(a.mantissa), magnitude(b.mantissa));
   int scale = a.scale + b.scale;
