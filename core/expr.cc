@@ -26,16 +26,17 @@
 //   for the Latin, Greek and Cyrillic letters of the Basic Multilingual Plane's first blocks.
 #include "core/expr.h"
 
-#include "core/block_pool.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <set>
+#include <span>
 #include <string_view>
 #include <utility>
 
@@ -46,9 +47,8 @@ namespace rehearse {
 
 namespace {
 
-// A function call's evaluated arguments: pool blocks, so that evaluating a derived column in a
-// simulated write allocates nothing (core/block_pool.h).
-using Arguments = std::vector<Value, PoolAllocator<Value>>;
+// A strict function's evaluated arguments, as its implementations read them.
+using Arguments = std::span<const Value>;
 
 using NodePointer = ExprNodePointer;
 using Kind = ExprNode::Kind;
@@ -845,7 +845,7 @@ EvalResult absolute(const std::string& name, const Value& value, SqlType type) {
       return success(Value::numeric(decimal));
     }
     case Value::Kind::float8: return success(Value::float8(std::fabs(value.as_double())));
-    default: return failure(no_function(name, Arguments{value}));
+    default: return failure(no_function(name, Arguments(&value, 1)));
   }
 }
 
@@ -884,7 +884,7 @@ EvalResult floor_or_ceil(Function function, const std::string& name, const Value
       if (value.is_nan()) return success(value);
       return success(Value::numeric(floor ? decimal::floor(value.as_decimal())
                                           : decimal::ceil(value.as_decimal())));
-    default: return failure(no_function(name, Arguments{value}));
+    default: return failure(no_function(name, Arguments(&value, 1)));
   }
 }
 
@@ -1501,11 +1501,7 @@ class Evaluator {
 
   EvalResult evaluate(const ExprNode& node) const {
     switch (node.kind) {
-      case Kind::literal:
-        if (node.quoted_literal && node.result_type != SqlType::unknown && node.result_type != SqlType::dynamic) {
-          return success(node.coerced);
-        }
-        return success(node.literal);
+      case Kind::literal: return success(literal_value(node));
       case Kind::column: return column(node);
       case Kind::negate:
       case Kind::unary_plus: return sign(node);
@@ -1516,7 +1512,7 @@ class Evaluator {
       case Kind::is_null: {
         const EvalResult operand = evaluate(*node.arguments[0]);
         if (!operand.ok) return operand;
-        return success(Value::boolean(operand.value.is_null() != node.negated));
+        return apply_is_null(node, operand.value);
       }
       case Kind::case_when: return case_when(node);
       case Kind::cast: {
@@ -1530,26 +1526,94 @@ class Evaluator {
     return failure("unreachable");
   }
 
- private:
+  // What a node computes once its operands are evaluated, for the nodes that evaluate every
+  // operand first (strict): shared by the tree walk and the compiled program (Program below).
+  static const Value& literal_value(const ExprNode& node) {
+    const bool typed = node.quoted_literal && node.result_type != SqlType::unknown && node.result_type != SqlType::dynamic;
+    return typed ? node.coerced : node.literal;
+  }
+
+  static EvalResult apply_is_null(const ExprNode& node, const Value& operand) {
+    return success(Value::boolean(operand.is_null() != node.negated));
+  }
+
+  static EvalResult apply_sign(const ExprNode& node, Value operand) {
+    if (operand.is_null()) return success(std::move(operand));
+    const char* symbol = node.kind == Kind::negate ? "-" : "+";
+    if (!is_number(operand) && operand.kind() != Value::Kind::float8) {
+      return failure(fmt::format("operator does not exist: {} {}", symbol, type_name(type_of(operand))));
+    }
+    if (node.kind == Kind::unary_plus) return success(std::move(operand));
+    if (operand.kind() == Value::Kind::float8) return success(Value::float8(-operand.as_double()));
+    const SqlType type = is_integer_type(node.result_type) ? node.result_type : SqlType::int8;
+    return arithmetic(Operator::subtract, Value::integer(0), operand,
+                      operand.kind() == Value::Kind::integer ? type : SqlType::numeric);
+  }
+
+  static EvalResult apply_binary(const ExprNode& node, Value left_value, Value right_value) {
+    if (left_value.is_null() || right_value.is_null()) return success(Value::null());
+    const Operator op = node.binary_operator;
+    if (op == Operator::concatenate) return concatenate(left_value, right_value);
+    // Only a quoted literal is coerced to the other side's type (coerce_dynamic): tested here
+    // first, the operands of every other binary node go through as they are.
+    if (node.arguments[0]->quoted_literal) {
+      EvalResult left = coerce_dynamic(*node.arguments[0], std::move(left_value), right_value);
+      if (!left.ok) return left;
+      left_value = std::move(left.value);
+    }
+    if (node.arguments[1]->quoted_literal) {
+      EvalResult right = coerce_dynamic(*node.arguments[1], std::move(right_value), left_value);
+      if (!right.ok) return right;
+      right_value = std::move(right.value);
+    }
+    if (node.result_type == SqlType::interval) return timestamp_difference(left_value, right_value);
+    if (is_arithmetic(op)) return arithmetic(op, left_value, right_value, node.result_type);
+    return compare(op, left_value, right_value, node.operand_type);
+  }
+
+  // A strict function of its evaluated arguments: NULL when one is NULL.
+  static EvalResult apply_function(const ExprNode& node, Arguments arguments) {
+    for (const Value& argument : arguments) {
+      if (argument.is_null()) return success(Value::null());
+    }
+    return strict_function(node, arguments);
+  }
+
+  // Whether the node evaluates every operand before its own work, and nothing else: the nodes
+  // the compiled program runs itself (AND / OR / NOT, CASE and the functions that do not
+  // evaluate every argument, or draw from the row, run as a subtree of the tree walk).
+  static bool strict(const ExprNode& node) {
+    switch (node.kind) {
+      case Kind::literal:
+      case Kind::column:
+      case Kind::negate:
+      case Kind::unary_plus:
+      case Kind::binary:
+      case Kind::is_null:
+      case Kind::cast: return true;
+      case Kind::function:
+        return node.function != Function::coalesce && node.function != Function::greatest && node.function != Function::least &&
+               node.function != Function::nullif && node.function != Function::random;
+      case Kind::logical_and:
+      case Kind::logical_or:
+      case Kind::logical_not:
+      case Kind::case_when: return false;
+    }
+    return false;
+  }
+
+  // A column's value, or the error that names it.
   EvalResult column(const ExprNode& node) const {
     const Value* value = lookup_(node.name);
     if (value == nullptr) return failure(fmt::format("unknown column '{}'", node.name));
     return success(*value);
   }
 
+ private:
   EvalResult sign(const ExprNode& node) const {
     EvalResult operand = evaluate(*node.arguments[0]);
-    if (!operand.ok || operand.value.is_null()) return operand;
-    const char* symbol = node.kind == Kind::negate ? "-" : "+";
-    const Value& value = operand.value;
-    if (!is_number(value) && value.kind() != Value::Kind::float8) {
-      return failure(fmt::format("operator does not exist: {} {}", symbol, type_name(type_of(value))));
-    }
-    if (node.kind == Kind::unary_plus) return operand;
-    if (value.kind() == Value::Kind::float8) return success(Value::float8(-value.as_double()));
-    const SqlType type = is_integer_type(node.result_type) ? node.result_type : SqlType::int8;
-    return arithmetic(Operator::subtract, Value::integer(0), value,
-                      value.kind() == Value::Kind::integer ? type : SqlType::numeric);
+    if (!operand.ok) return operand;
+    return apply_sign(node, std::move(operand.value));
   }
 
   // A quoted literal met where types are dynamic takes the type of the value it meets.
@@ -1565,16 +1629,7 @@ class Evaluator {
     if (!left.ok) return left;
     EvalResult right = evaluate(*node.arguments[1]);
     if (!right.ok) return right;
-    if (left.value.is_null() || right.value.is_null()) return success(Value::null());
-    const Operator op = node.binary_operator;
-    if (op == Operator::concatenate) return concatenate(left.value, right.value);
-    left = coerce_dynamic(*node.arguments[0], std::move(left.value), right.value);
-    if (!left.ok) return left;
-    right = coerce_dynamic(*node.arguments[1], std::move(right.value), left.value);
-    if (!right.ok) return right;
-    if (node.result_type == SqlType::interval) return timestamp_difference(left.value, right.value);
-    if (is_arithmetic(op)) return arithmetic(op, left.value, right.value, node.result_type);
-    return compare(op, left.value, right.value, node.operand_type);
+    return apply_binary(node, std::move(left.value), std::move(right.value));
   }
 
   // The operand of AND / OR / NOT / WHEN: boolean or NULL.
@@ -1667,16 +1722,18 @@ class Evaluator {
       case Function::random: return random_value();
       default: break;
     }
-    Arguments arguments;
-    bool any_null = false;
-    for (const NodePointer& argument : node.arguments) {
-      EvalResult value = evaluate(*argument);
+    // Up to four arguments inline (no strict function takes more than three; more would go to the
+    // heap): evaluating a derived column in a simulated write allocates nothing.
+    const std::size_t count = node.arguments.size();
+    std::array<Value, 4> few;
+    std::vector<Value> many(count > few.size() ? count : 0);
+    Value* const slots = count > few.size() ? many.data() : few.data();
+    for (std::size_t i = 0; i < count; ++i) {
+      EvalResult value = evaluate(*node.arguments[i]);
       if (!value.ok) return value;
-      any_null = any_null || value.value.is_null();
-      arguments.push_back(std::move(value.value));
+      slots[i] = std::move(value.value);
     }
-    if (any_null) return success(Value::null());
-    return strict_function(node, arguments);
+    return apply_function(node, Arguments(slots, count));
   }
 
   // The first non-NULL argument; later arguments are not evaluated.
@@ -1739,6 +1796,114 @@ class Evaluator {
 
   const ColumnLookup& lookup_;
 };
+
+// ---------------------------------------------------------------------------------------------
+// Evaluation: the compiled program
+
+}  // namespace
+
+// The folded tree compiled once, when the expression loads, into its evaluation order: each
+// strict node (Evaluator::strict) one step that takes its operands from the top of a stack of
+// values and pushes its result -- in postorder a node's operands are the top of the stack, in
+// order -- and each other node one step that runs its subtree with the tree walk (which keeps
+// their order of evaluation: AND / OR and CASE stop early, COALESCE evaluates no further).
+// Evaluating walks the steps: no recursion, no result copied from level to level. Both ways
+// compute with the same functions (Evaluator::apply_*), so they agree by construction.
+struct ExprProgram {
+  struct Step {
+    const ExprNode* node = nullptr;
+    bool subtree = false;  // run by the tree walk
+  };
+  NodePointer root;  // owns the nodes the steps point into
+  std::vector<Step> steps;
+  std::size_t depth = 0;  // the most values on the stack at once
+};
+
+namespace {
+
+// Appends `node`'s steps; `base` values are on the stack below its operands.
+void compile_steps(const ExprNode& node, std::size_t base, ExprProgram* program) {
+  const bool subtree = !Evaluator::strict(node);
+  if (!subtree) {
+    for (std::size_t i = 0; i < node.arguments.size(); ++i) compile_steps(*node.arguments[i], base + i, program);
+  }
+  program->steps.push_back(ExprProgram::Step{&node, subtree});
+  program->depth = std::max(program->depth, base + 1);
+}
+
+std::shared_ptr<const ExprProgram> compile_program(NodePointer root) {
+  auto program = std::make_shared<ExprProgram>();
+  compile_steps(*root, 0, program.get());
+  program->root = std::move(root);
+  return program;
+}
+
+// A step's result onto the stack; false (with *error set) when it failed.
+bool push(EvalResult&& result, Value* slot, EvalResult* error) {
+  if (!result.ok) {
+    *error = std::move(result);
+    return false;
+  }
+  *slot = std::move(result.value);
+  return true;
+}
+
+// The stack of values of run_program: up to eight inline (the depth of the tree's widest
+// evaluation order: two for `round(amount * 100)`), more on the heap.
+class ValueStack {
+ public:
+  explicit ValueStack(std::size_t depth) : heap_(depth > kInline ? depth : 0) {}
+  Value* data() { return heap_.empty() ? inline_.data() : heap_.data(); }
+
+ private:
+  static constexpr std::size_t kInline = 8;
+  std::array<Value, kInline> inline_;
+  std::vector<Value> heap_;
+};
+
+EvalResult run_program(const ExprProgram& program, const ColumnLookup& lookup) {
+  const Evaluator walk(lookup);
+  ValueStack values(program.depth);
+  Value* const stack = values.data();
+  std::size_t top = 0;
+  EvalResult error;
+  for (const ExprProgram::Step& step : program.steps) {
+    const ExprNode& node = *step.node;
+    if (step.subtree) {
+      if (!push(walk.evaluate(node), &stack[top++], &error)) return error;
+      continue;
+    }
+    const std::size_t operands = node.arguments.size();
+    top -= operands;  // the operands are stack[top], stack[top + 1], ...; the result replaces them
+    Value* const operand = stack + top;
+    bool ok = true;
+    switch (node.kind) {
+      case Kind::literal: stack[top] = Evaluator::literal_value(node); break;
+      case Kind::column: {
+        const Value* value = lookup(node.name);
+        if (value == nullptr) return walk.column(node);  // its error
+        stack[top] = *value;
+        break;
+      }
+      case Kind::negate:
+      case Kind::unary_plus: ok = push(Evaluator::apply_sign(node, std::move(operand[0])), &stack[top], &error); break;
+      case Kind::is_null: ok = push(Evaluator::apply_is_null(node, operand[0]), &stack[top], &error); break;
+      case Kind::cast: ok = push(cast_value(operand[0], node.type), &stack[top], &error); break;
+      case Kind::binary:
+        ok = push(Evaluator::apply_binary(node, std::move(operand[0]), std::move(operand[1])), &stack[top], &error);
+        break;
+      case Kind::function: ok = push(Evaluator::apply_function(node, Arguments(operand, operands)), &stack[top], &error); break;
+      case Kind::logical_and:
+      case Kind::logical_or:
+      case Kind::logical_not:
+      case Kind::case_when: REHEARSE_ASSERT(false); break;
+    }
+    if (!ok) return error;
+    ++top;
+  }
+  REHEARSE_ASSERT(top == 1);
+  return success(std::move(stack[0]));
+}
 
 // ---------------------------------------------------------------------------------------------
 // Constant folding: the planner's eval_const_expressions, run once when the expression loads so
@@ -2102,6 +2267,7 @@ struct ExprAccess {
     collect_columns(*root, &columns);
     Expr expr;
     expr.root_ = std::move(root);
+    expr.program_ = compile_program(folded);
     expr.folded_ = std::move(folded);
     expr.columns_.assign(columns.begin(), columns.end());
     expr.text_ = std::move(text);
@@ -2116,6 +2282,11 @@ struct ExprAccess {
   static const ExprNode& folded(const Expr& expr) {
     REHEARSE_ASSERT(!expr.empty());
     return *expr.folded_;
+  }
+
+  static EvalResult run(const Expr& expr, const ColumnLookup& lookup) {
+    REHEARSE_ASSERT(!expr.empty());
+    return run_program(*expr.program_, lookup);
   }
 };
 
@@ -2151,7 +2322,7 @@ std::optional<Expr> parse_condition(const std::string& text, const ColumnTypes* 
 
 EvalResult evaluate(const Expr& expr, const ColumnLookup& lookup) {
   REHEARSE_ASSERT(lookup != nullptr);
-  return Evaluator(lookup).evaluate(ExprAccess::folded(expr));
+  return ExprAccess::run(expr, lookup);
 }
 
 std::string to_sql(const Expr& expr,

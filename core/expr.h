@@ -16,7 +16,8 @@
 
 namespace rehearse {
 
-struct ExprNode;  // defined in expr.cc
+struct ExprNode;     // defined in expr.cc
+struct ExprProgram;  // the folded tree in evaluation order, defined in expr.cc
 
 class Expr {
  public:
@@ -30,6 +31,7 @@ class Expr {
   friend struct ExprAccess;
   std::shared_ptr<const ExprNode> root_;    // as written (typed): what to_sql() renders
   std::shared_ptr<const ExprNode> folded_;  // with its constants computed: what is evaluated
+  std::shared_ptr<const ExprProgram> program_;  // folded_ compiled: how it is evaluated
   std::vector<std::string> columns_;
   std::string text_;
 };
