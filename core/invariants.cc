@@ -216,6 +216,7 @@ Findings check_derived_columns(const Observations& observations, const TableSnap
   if (placements.empty()) return findings;
   std::vector<DerivedMemo::Judged>* judged = memo != nullptr ? &memo->by_layout[layout_key(snapshot)] : nullptr;
   if (judged != nullptr && judged->size() < snapshot.table.row_count()) judged->resize(snapshot.table.row_count());
+  std::vector<Value> values;  // the row's, once per row for every placement
   for (std::size_t row = 0; row < snapshot.table.row_count(); ++row) {
     DerivedMemo::Judged* known = judged != nullptr ? &(*judged)[row] : nullptr;
     const void* version = snapshot.table.rows[row].version();
@@ -224,7 +225,7 @@ Findings check_derived_columns(const Observations& observations, const TableSnap
       continue;
     }
     if (known != nullptr) *known = DerivedMemo::Judged{version, true, std::nullopt};
-    const std::vector<Value> values = snapshot.table.values(row);  // once per row, for every placement
+    snapshot.table.values_into(row, &values);
     for (const DerivedPlacement& placement : placements) {
       if (auto problem = derived_problem(snapshot.table, row, values, placement)) {
         if (known != nullptr) known->problem = *problem;

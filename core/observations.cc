@@ -16,9 +16,14 @@ Value TableImage::at(std::size_t row, int column) const {
 
 std::vector<Value> TableImage::values(std::size_t row) const {
   std::vector<Value> values;
-  values.reserve(columns.size());
-  for (std::size_t column = 0; column < columns.size(); ++column) values.push_back(at(row, static_cast<int>(column)));
+  values_into(row, &values);
   return values;
+}
+
+void TableImage::values_into(std::size_t row, std::vector<Value>* out) const {
+  out->clear();
+  out->reserve(columns.size());
+  for (std::size_t column = 0; column < columns.size(); ++column) out->push_back(at(row, static_cast<int>(column)));
 }
 
 void TableImage::add_row(const std::vector<Value>& values, Writer writer) {
