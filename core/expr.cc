@@ -1495,6 +1495,20 @@ EvalResult timestamp_difference(const Value& a, const Value& b) {
 // ---------------------------------------------------------------------------------------------
 // Evaluation: the tree walk
 
+// Values being evaluated: a function's arguments, run_program's stack. Up to eight inline (more
+// than any strict function's arguments, and than the stack of `round(amount * 100)`, two), more
+// on the heap.
+class ValueStack {
+ public:
+  explicit ValueStack(std::size_t depth) : heap_(depth > kInline ? depth : 0) {}
+  Value* data() { return heap_.empty() ? inline_.data() : heap_.data(); }
+
+ private:
+  static constexpr std::size_t kInline = 8;
+  std::array<Value, kInline> inline_;
+  std::vector<Value> heap_;
+};
+
 class Evaluator {
  public:
   explicit Evaluator(const ColumnLookup& lookup) : lookup_(lookup) {}
@@ -1713,7 +1727,21 @@ class Evaluator {
     return success(Value::float8(static_cast<double>(x >> 11) / 9007199254740992.0));
   }
 
+  // strict() decides, for both ways of evaluating, which functions evaluate every argument first.
   EvalResult function(const ExprNode& node) const {
+    if (!strict(node)) return lazy_function(node);
+    const std::size_t count = node.arguments.size();
+    ValueStack slots(count);  // inline: evaluating a derived column in a simulated write allocates nothing
+    for (std::size_t i = 0; i < count; ++i) {
+      EvalResult value = evaluate(*node.arguments[i]);
+      if (!value.ok) return value;
+      slots.data()[i] = std::move(value.value);
+    }
+    return apply_function(node, Arguments(slots.data(), count));
+  }
+
+  // The functions that do not evaluate every argument first, or read the row themselves.
+  EvalResult lazy_function(const ExprNode& node) const {
     switch (node.function) {
       case Function::coalesce: return coalesce(node);
       case Function::greatest:
@@ -1722,18 +1750,8 @@ class Evaluator {
       case Function::random: return random_value();
       default: break;
     }
-    // Up to four arguments inline (no strict function takes more than three; more would go to the
-    // heap): evaluating a derived column in a simulated write allocates nothing.
-    const std::size_t count = node.arguments.size();
-    std::array<Value, 4> few;
-    std::vector<Value> many(count > few.size() ? count : 0);
-    Value* const slots = count > few.size() ? many.data() : few.data();
-    for (std::size_t i = 0; i < count; ++i) {
-      EvalResult value = evaluate(*node.arguments[i]);
-      if (!value.ok) return value;
-      slots[i] = std::move(value.value);
-    }
-    return apply_function(node, Arguments(slots, count));
+    REHEARSE_ASSERT(false);  // strict() lists every function above, and only those
+    return failure("unreachable");
   }
 
   // The first non-NULL argument; later arguments are not evaluated.
@@ -1847,19 +1865,6 @@ bool push(EvalResult&& result, Value* slot, EvalResult* error) {
   *slot = std::move(result.value);
   return true;
 }
-
-// The stack of values of run_program: up to eight inline (the depth of the tree's widest
-// evaluation order: two for `round(amount * 100)`), more on the heap.
-class ValueStack {
- public:
-  explicit ValueStack(std::size_t depth) : heap_(depth > kInline ? depth : 0) {}
-  Value* data() { return heap_.empty() ? inline_.data() : heap_.data(); }
-
- private:
-  static constexpr std::size_t kInline = 8;
-  std::array<Value, kInline> inline_;
-  std::vector<Value> heap_;
-};
 
 EvalResult run_program(const ExprProgram& program, const ColumnLookup& lookup) {
   const Evaluator walk(lookup);
