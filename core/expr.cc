@@ -2272,8 +2272,7 @@ struct ExprAccess {
     collect_columns(*root, &columns);
     Expr expr;
     expr.root_ = std::move(root);
-    expr.program_ = compile_program(folded);
-    expr.folded_ = std::move(folded);
+    expr.program_ = compile_program(std::move(folded));
     expr.columns_.assign(columns.begin(), columns.end());
     expr.text_ = std::move(text);
     return expr;
@@ -2282,11 +2281,6 @@ struct ExprAccess {
   static const ExprNode& root(const Expr& expr) {
     REHEARSE_ASSERT(!expr.empty());
     return *expr.root_;
-  }
-
-  static const ExprNode& folded(const Expr& expr) {
-    REHEARSE_ASSERT(!expr.empty());
-    return *expr.folded_;
   }
 
   static EvalResult run(const Expr& expr, const ColumnLookup& lookup) {

@@ -30,8 +30,8 @@ class Expr {
  private:
   friend struct ExprAccess;
   std::shared_ptr<const ExprNode> root_;    // as written (typed): what to_sql() renders
-  std::shared_ptr<const ExprNode> folded_;  // with its constants computed: what is evaluated
-  std::shared_ptr<const ExprProgram> program_;  // folded_ compiled: how it is evaluated
+  // The tree with its constants computed, compiled into its evaluation order (it owns that tree).
+  std::shared_ptr<const ExprProgram> program_;
   std::vector<std::string> columns_;
   std::string text_;
 };
