@@ -50,6 +50,11 @@ UInt128 magnitude(Int128 mantissa) {
                       : static_cast<UInt128>(mantissa);
 }
 
+// Whether a mantissa is a 64-bit integer: held inline by a Value, multiplied in one step.
+bool fits_int64(Int128 mantissa) {
+  return mantissa >= std::numeric_limits<std::int64_t>::min() && mantissa <= std::numeric_limits<std::int64_t>::max();
+}
+
 // A signed mantissa from a magnitude, or nullopt when it does not fit.
 std::optional<Int128> signed_mantissa(bool negative, UInt128 value_magnitude) {
   if (value_magnitude >= kMagnitudeLimit) return std::nullopt;
@@ -409,10 +414,7 @@ Decimal ceil(const Decimal& value) {
 std::optional<std::int64_t> to_int64(const Decimal& value) {
   const std::optional<Decimal> rounded = round(value, 0);
   REHEARSE_ASSERT(rounded.has_value());  // reducing a scale never overflows
-  if (rounded->mantissa < std::numeric_limits<std::int64_t>::min() ||
-      rounded->mantissa > std::numeric_limits<std::int64_t>::max()) {
-    return std::nullopt;
-  }
+  if (!fits_int64(rounded->mantissa)) return std::nullopt;
   return static_cast<std::int64_t>(rounded->mantissa);
 }
 
@@ -433,10 +435,7 @@ std::optional<Decimal> multiply(const Decimal& a, const Decimal& b) {
   check_decimal(a);
   check_decimal(b);
   // Both mantissas of 64 bits (every inline numeric Value): the product is exact in 126 bits.
-  constexpr Int128 kInt64Min = std::numeric_limits<std::int64_t>::min();
-  constexpr Int128 kInt64Max = std::numeric_limits<std::int64_t>::max();
-  if (a.scale + b.scale <= Decimal::kMaxScale && a.mantissa >= kInt64Min && a.mantissa <= kInt64Max && b.mantissa >= kInt64Min &&
-      b.mantissa <= kInt64Max) {
+  if (a.scale + b.scale <= Decimal::kMaxScale && fits_int64(a.mantissa) && fits_int64(b.mantissa)) {
     const Int128 product = static_cast<Int128>(static_cast<std::int64_t>(a.mantissa)) * static_cast<std::int64_t>(b.mantissa);
     return Decimal{product, a.scale + b.scale};
   }
@@ -908,7 +907,7 @@ Value Value::numeric(Decimal d) {
   Value value;
   value.kind_ = Kind::numeric;
   value.scale_ = static_cast<std::int8_t>(d.scale);
-  if (d.mantissa >= std::numeric_limits<std::int64_t>::min() && d.mantissa <= std::numeric_limits<std::int64_t>::max()) {
+  if (fits_int64(d.mantissa)) {
     value.u_.integer = static_cast<std::int64_t>(d.mantissa);
   } else {
     Box* box = Box::make({});
