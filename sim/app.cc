@@ -82,6 +82,7 @@ AppServer::AppServer(Kernel& kernel, Network& network, AppEndpoints endpoints, c
   const std::vector<std::string> unique = unique_columns(*find_table(scenario, traffic_.table));
   for (const ColumnSpec& column : columns()) {
     distinct_.push_back(std::find(unique.begin(), unique.end(), column.name) != unique.end());
+    gen_forms_.push_back(parse_gen(column.gen));
   }
   if (!table_.empty()) {  // the first table's name ("") follows renames in the database itself
     std::string name = table_;
@@ -182,7 +183,7 @@ void AppServer::send_write(TimeUs due_us) {
   write->row_id = rng_.chance(scenario_.workload.update_ratio) ? pick_row(*table) : 0;
   write->table = *table;
   for (std::size_t c = 0; c < columns().size(); ++c) {
-    Value value = generate_value(columns()[c], rng_);
+    Value value = generate_value(columns()[c], gen_forms_[c], rng_);
     if (distinct_[c] && value.kind() == Value::Kind::text) {
       value = Value::text(fmt::format("{}-{}-{}", value.as_text(), endpoints_.app->name(), ++distinct_written_));
     }

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/gen.h"
 #include "core/model.h"
 #include "core/observations.h"
 #include "sim/by_row.h"
@@ -121,6 +122,7 @@ class AppServer {
   // values there; and how many such texts it wrote.
   std::vector<bool> distinct_;
   std::int64_t distinct_written_ = 0;
+  std::vector<GenForm> gen_forms_;  // per column of columns(): parse_gen of its gen rule
   Observations& observations_;
   bool new_code_ = false;
   std::int64_t requests_ = 0;

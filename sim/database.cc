@@ -148,9 +148,8 @@ void MigrationWaits::end(TimeUs now) {
   waiting_on.clear();
 }
 
-Value generate_value(const ColumnSpec& column, Rng& rng) {
+Value generate_value(const ColumnSpec& column, const GenForm& form, Rng& rng) {
   if (column.nullable > 0 && rng.chance(column.nullable)) return Value::null();
-  const GenForm form = parse_gen(column.gen);
   switch (form.kind) {
     case GenForm::Kind::range: return generate_in_range(column, form.low, form.high, rng);
     case GenForm::Kind::email: {
@@ -206,6 +205,8 @@ Table generate_table_from(const TableSpec& spec, std::uint64_t seed, const std::
     if (positions.size() == key.size()) keys.push_back(std::move(positions));
   }
   std::vector<std::unordered_set<std::uint64_t>> taken(keys.size());
+  std::vector<GenForm> forms;  // each column's gen rule, read once
+  for (const ColumnSpec& column : spec.columns) forms.push_back(parse_gen(column.gen));
   std::vector<Value> values;
   const auto key_hash = [&values](const std::vector<std::size_t>& key, bool* has_null) {
     std::uint64_t hash = 0;
@@ -217,12 +218,12 @@ Table generate_table_from(const TableSpec& spec, std::uint64_t seed, const std::
   };
   for (std::int64_t i = 0; i < spec.rows; ++i) {
     values.clear();
-    for (const auto& column : spec.columns) values.push_back(generate_value(column, data));
+    for (std::size_t c = 0; c < spec.columns.size(); ++c) values.push_back(generate_value(spec.columns[c], forms[c], data));
     for (std::size_t k = 0; k < keys.size(); ++k) {
       bool has_null = false;  // a key with a NULL collides with none
       std::uint64_t hash = key_hash(keys[k], &has_null);
       for (int redraw = 0; redraw < kUniqueRedraws && !has_null && taken[k].count(hash) > 0; ++redraw) {
-        for (std::size_t position : keys[k]) values[position] = generate_value(spec.columns[position], data);
+        for (std::size_t position : keys[k]) values[position] = generate_value(spec.columns[position], forms[position], data);
         hash = key_hash(keys[k], &has_null);
       }
       if (!has_null && taken[k].count(hash) > 0 && keys[k].size() == 1) {
