@@ -188,18 +188,42 @@ std::optional<std::string> derived_problem(const TableImage& table, std::size_t 
 
 // What check_derived_columns found per row version, for the later snapshots of one table: a
 // row version (Row::version) at a position (which implicit ids read) judged once is not judged
-// again. Kept per table name and layout, which the judgement also depends on.
+// again. Kept per judgement key (judgement_key): the node, and what else the judgement depends on.
 struct DerivedMemo {
   struct Judged {
     const void* version = nullptr;
     bool judged = false;
     std::optional<std::string> problem;
   };
-  std::map<std::string, std::vector<Judged>> by_layout;  // layout -> by row position
+  std::map<std::string, std::vector<Judged>> by_key;  // judgement key -> by row position
 };
 
-std::string layout_key(const TableSnapshot& snapshot) {
-  return fmt::format("{}|{}|{}", snapshot.table_name, fmt::join(snapshot.table.columns, ","), fmt::join(snapshot.table.slots, ","));
+// What a row's judgement depends on besides its version: the node and table (row positions are
+// one node's: nodes' snapshots interleave in time), each placement's derived
+// column and checks, and the name and storage slot of every cell it reads or names (the id, the
+// target, the source, the columns up and down read). A column dropped elsewhere in the row
+// changes the table's layout but not this key, so the rows contract left alone are not judged
+// again at the end.
+std::string judgement_key(const Observations& observations, const TableSnapshot& snapshot,
+                          const std::vector<DerivedPlacement>& placements) {
+  const TableImage& table = snapshot.table;
+  std::string key = snapshot.node + "/" + snapshot.table_name;
+  const auto add_cell = [&](const std::string& name, int index) {
+    const int slot = index < 0 ? -2 : table.slots[static_cast<std::size_t>(index)];
+    fmt::format_to(std::back_inserter(key), ",{}@{}", name, slot);
+  };
+  add_cell("id", table.column_index("id"));
+  for (const DerivedPlacement& placement : placements) {
+    fmt::format_to(std::back_inserter(key), "|{}:{}{}", placement.derived - observations.derived.data(),
+                   placement.check_up ? "u" : "", placement.check_down ? "d" : "");
+    for (const int index : {placement.target, placement.source}) {
+      add_cell(index < 0 ? "" : table.columns[static_cast<std::size_t>(index)], index);
+    }
+    for (const Expr* expr : {&placement.derived->up, &placement.derived->down}) {
+      for (const std::string& column : expr->columns()) add_cell(column, table.column_index(column));
+    }
+  }
+  return key;
 }
 
 // Every derived column checked on every row of `snapshot`; at most one problem per row.
@@ -214,7 +238,8 @@ Findings check_derived_columns(const Observations& observations, const TableSnap
   Findings findings;
   findings.events = {snapshot.event};
   if (placements.empty()) return findings;
-  std::vector<DerivedMemo::Judged>* judged = memo != nullptr ? &memo->by_layout[layout_key(snapshot)] : nullptr;
+  std::vector<DerivedMemo::Judged>* judged =
+      memo != nullptr ? &memo->by_key[judgement_key(observations, snapshot, placements)] : nullptr;
   if (judged != nullptr && judged->size() < snapshot.table.row_count()) judged->resize(snapshot.table.row_count());
   std::vector<Value> values;  // the row's, once per row for every placement
   for (std::size_t row = 0; row < snapshot.table.row_count(); ++row) {
