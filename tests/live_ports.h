@@ -10,6 +10,9 @@
 // - A port is read from the directory's ports.env (written by live-up, so a directory started
 //   by hand with other ports is read as it is); before live-up has written it, it is the port
 //   live-up will choose for that base (the same table as scripts/live-up).
+// - $REHEARSE_LIVE_SET (1 by default) picks one of the checkout's server sets, so that CTest runs
+//   the live suites' halves side by side (CMakeLists.txt): set N > 1 adds "-setN" to the
+//   directory and moves the port base by 50 blocks (derived) or N-1 blocks (given as a number).
 #pragma once
 
 #include <cstdint>
@@ -38,12 +41,27 @@ inline std::string env_text_or(const char* name, const std::string& fallback) {
   return text != nullptr && *text != '\0' ? std::string(text) : fallback;
 }
 
-// The servers' directory of this checkout's live tests.
+// This process's server set: $REHEARSE_LIVE_SET, 1..9, 1 when unset. Another value is a broken
+// test set-up: it stops the process with a message rather than sharing set 1's servers.
+inline int live_set() {
+  static const int set = [] {
+    const std::string text = env_text_or("REHEARSE_LIVE_SET", "1");
+    if (text.size() != 1 || text[0] < '1' || text[0] > '9') {
+      std::fprintf(stderr, "REHEARSE_LIVE_SET=%s: expected one digit 1..9\n", text.c_str());
+      std::abort();
+    }
+    return text[0] - '0';
+  }();
+  return set;
+}
+
+// The servers' directory of this checkout's live tests (of its set).
 inline const std::string& live_dir() {
   static const std::string dir = [] {
     char hex[9];
     std::snprintf(hex, sizeof hex, "%08x", static_cast<unsigned>(checkout_hash()));
-    return env_text_or("REHEARSE_LIVE_DIR", std::string("/tmp/rehearse-live-test-") + hex);
+    const std::string base = env_text_or("REHEARSE_LIVE_DIR", std::string("/tmp/rehearse-live-test-") + hex);
+    return live_set() == 1 ? base : base + "-set" + std::to_string(live_set());
   }();
   return dir;
 }
@@ -51,7 +69,13 @@ inline const std::string& live_dir() {
 // The port base the tests hand to scripts/live-up ("" would mean the fixed ports of old; a
 // number; or "auto").
 inline const std::string& live_port_base() {
-  static const std::string base = env_text_or("REHEARSE_LIVE_PORT_BASE", std::to_string(20000 + 100 * (checkout_hash() % 100)));
+  static const std::string base = [] {
+    const int other_sets = live_set() - 1;
+    const std::string given = env_text_or("REHEARSE_LIVE_PORT_BASE", "");
+    if (given.empty()) return std::to_string(20000 + 100 * ((checkout_hash() + 50u * static_cast<unsigned>(other_sets)) % 100));
+    if (given.find_first_not_of("0123456789") != std::string::npos) return given;  // "auto": live-up picks a free block
+    return std::to_string(std::atoi(given.c_str()) + 100 * other_sets);
+  }();
   return base;
 }
 
