@@ -5,9 +5,9 @@
 // lane's front, so the order is exactly the order one heap would give.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <algorithm>
 #include <deque>
 #include <vector>
 
@@ -24,6 +24,11 @@ namespace rehearse::sim {
 template <typename Event>
 class EventHeap {
  public:
+  // The (time, sequence) order: the queue's lanes are merged with the heap by it too.
+  static bool before(const Event& a, const Event& b) {
+    return a.time_us != b.time_us ? a.time_us < b.time_us : a.sequence < b.sequence;
+  }
+
   bool empty() const { return items_.empty(); }
   // REQUIRES: !empty().
   const Event& top() const { return items_.front(); }
@@ -62,9 +67,6 @@ class EventHeap {
 
  private:
   static constexpr std::size_t kArity = 4;
-  static bool before(const Event& a, const Event& b) {
-    return a.time_us != b.time_us ? a.time_us < b.time_us : a.sequence < b.sequence;
-  }
   std::vector<Event> items_;
 };
 
@@ -73,12 +75,6 @@ class EventQueue {
   using Lane = std::deque<Event, PoolAllocator<Event>>;  // its 512-byte chunks recycled (core/block_pool.h)
 
  public:
-  struct Later {
-    bool operator()(const Event& a, const Event& b) const {
-      return a.time_us != b.time_us ? a.time_us > b.time_us : a.sequence > b.sequence;
-    }
-  };
-
   // A new lane; its events may also be pushed out of time order (they then go to the heap).
   int add_lane() {
     lanes_.emplace_back();
@@ -125,7 +121,7 @@ class EventQueue {
     int best = heap_.empty() ? -2 : -1;
     for (std::size_t lane = 0; busy_lanes_ > 0 && lane < lanes_.size(); ++lane) {
       const Lane& fifo = lanes_[lane];
-      if (!fifo.empty() && (best == -2 || Later{}(where(best), fifo.front()))) best = static_cast<int>(lane);
+      if (!fifo.empty() && (best == -2 || EventHeap<Event>::before(fifo.front(), where(best)))) best = static_cast<int>(lane);
     }
     REHEARSE_ASSERT(best != -2);
     return best;
