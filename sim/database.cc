@@ -474,10 +474,7 @@ bool SimDatabase::admit(const Fence& fence, WriteKind kind, const std::string& a
 }
 
 void SimDatabase::after_if_alive(TimeUs delay_us, Callback<void()> work) {
-  const std::uint64_t epoch = node_.epoch();
-  kernel_.after(std::max<TimeUs>(delay_us, 1), [this, epoch, work = std::move(work)] {
-    if (node_.up() && node_.epoch() == epoch) work();
-  });
+  kernel_.after_on(node_, std::max<TimeUs>(delay_us, 1), std::move(work));
 }
 
 void SimDatabase::run_statement(TimeUs cost_us, Callback<void()> work, bool migration) {

@@ -8,6 +8,7 @@
 #include <boost/fiber/fixedsize_stack.hpp>
 #include <boost/fiber/operations.hpp>
 #include <boost/fiber/type.hpp>
+#include <algorithm>
 #include <cstdio>
 
 #include "core/assert.h"
@@ -231,8 +232,8 @@ TimeUs LocalClock::true_duration(TimeUs local_us) const {
 
 // ---- Node ----
 
-Node::Node(Kernel& kernel, std::uint32_t index, std::string name, std::string region)
-    : kernel_(kernel), index_(index), name_(std::move(name)), region_(std::move(region)) {}
+Node::Node(Kernel& kernel, std::uint32_t index, std::string name, std::string region, std::uint32_t region_index)
+    : kernel_(kernel), index_(index), name_(std::move(name)), region_(std::move(region)), region_index_(region_index) {}
 
 TimeUs Node::local_now() const { return clock_.local_at(kernel_.now()); }
 TimeUs Node::monotonic_now() const { return clock_.monotonic_at(kernel_.now()); }
@@ -260,7 +261,10 @@ Kernel::~Kernel() {
 
 Node& Kernel::add_node(std::string name, std::string region) {
   REHEARSE_ASSERT(find_node(name) == nullptr);
-  Node& node = nodes_.emplace_back(*this, static_cast<std::uint32_t>(nodes_.size()), std::move(name), std::move(region));
+  auto known = std::find(regions_.begin(), regions_.end(), region);
+  if (known == regions_.end()) known = regions_.insert(regions_.end(), region);
+  const auto region_index = static_cast<std::uint32_t>(known - regions_.begin());
+  Node& node = nodes_.emplace_back(*this, static_cast<std::uint32_t>(nodes_.size()), std::move(name), std::move(region), region_index);
   nodes_by_name_.emplace(node.name(), &node);
   return node;
 }
@@ -277,24 +281,30 @@ void Kernel::push(TimeUs time_us, SimFiber* fiber, std::uint64_t generation_or_c
 
 void Kernel::at(TimeUs when_us, Callback<void()> callback) { at(-1, when_us, std::move(callback)); }
 
-std::uint64_t Kernel::store(Callback<void()> callback) {
+std::uint64_t Kernel::store(Stored stored) {
   std::uint64_t slot = callbacks_.size();
   if (free_callbacks_.empty()) {
-    callbacks_.push_back(std::move(callback));
+    callbacks_.push_back(std::move(stored));
   } else {
     slot = free_callbacks_.back();
     free_callbacks_.pop_back();
-    callbacks_[slot] = std::move(callback);
+    callbacks_[slot] = std::move(stored);
   }
   return slot;
 }
 
-void Kernel::at(int lane, TimeUs when_us, Callback<void()> callback) { push(when_us, nullptr, store(std::move(callback)), lane); }
+void Kernel::at(int lane, TimeUs when_us, Callback<void()> callback) {
+  push(when_us, nullptr, store(Stored{std::move(callback)}), lane);
+}
+
+void Kernel::after_on(const Node& node, TimeUs delay_us, Callback<void()> callback) {
+  push(now_us_ + delay_us, nullptr, store(Stored{std::move(callback), &node, node.epoch()}));
+}
 
 void Kernel::at_reserved(TimeUs when_us, std::uint64_t sequence, Callback<void()> callback) {
   REHEARSE_ASSERT(when_us >= now_us_);
   REHEARSE_ASSERT(sequence < sequence_);
-  queue_.push(Event{when_us, sequence, nullptr, store(std::move(callback))});
+  queue_.push(Event{when_us, sequence, nullptr, store(Stored{std::move(callback)})});
 }
 
 SimFiber* Kernel::spawn(Node& node, std::string name, std::function<void()> body) {
@@ -475,9 +485,9 @@ void Kernel::run_until(TimeUs end_us) {
       wake(event.fiber, event.generation_or_callback);
     } else {
       // Moved out first: the callback may schedule more (and so grow `callbacks_`).
-      Callback<void()> callback = std::move(callbacks_[event.generation_or_callback]);
+      Stored stored = std::move(callbacks_[event.generation_or_callback]);
       free_callbacks_.push_back(event.generation_or_callback);
-      callback();
+      if (stored.node == nullptr || (stored.node->up() && stored.node->epoch() == stored.epoch)) stored.callback();
     }
     drain_taking_wakes(end_us);
   }

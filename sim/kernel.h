@@ -73,12 +73,14 @@ class Kernel;
 // A simulated machine or process: its fibers, its local clock, and whether it runs.
 class Node {
  public:
-  Node(Kernel& kernel, std::uint32_t index, std::string name, std::string region);
+  // `region_index`: the kernel's number for `region` (same_region compares numbers, not names).
+  Node(Kernel& kernel, std::uint32_t index, std::string name, std::string region, std::uint32_t region_index);
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
 
   const std::string& name() const { return name_; }
   const std::string& region() const { return region_; }
+  bool same_region(const Node& other) const { return region_index_ == other.region_index_; }
   std::uint32_t index() const { return index_; }
   bool up() const { return up_; }
   bool paused() const { return paused_; }
@@ -102,6 +104,7 @@ class Node {
   std::uint32_t index_;
   std::string name_;
   std::string region_;
+  std::uint32_t region_index_;
   bool up_ = true;
   bool paused_ = false;
   std::uint64_t epoch_ = 0;
@@ -129,6 +132,10 @@ class Kernel {
   // Runs `callback` on the kernel's own context at true time `when_us` (>= now).
   void at(TimeUs when_us, Callback<void()> callback);
   void after(TimeUs delay_us, Callback<void()> callback) { at(now_us_ + delay_us, std::move(callback)); }
+  // after(), but the callback runs only if `node` is then up and has not crashed since (its
+  // epoch is the one of now): a server's pending work dies with it, without a closure around
+  // the callback to check.
+  void after_on(const Node& node, TimeUs delay_us, Callback<void()> callback);
   // A FIFO lane for a stream of callbacks whose times never go backwards (a server's request
   // timeouts, a replica's replay): they run in exactly the order at() would give them, but stay
   // out of the event heap (sim/event_queue.h). A callback earlier than the lane's last still
@@ -186,7 +193,8 @@ class Kernel {
 
  private:
   // A queued event: 32 trivially copyable bytes, so the heap moves no std::function. A
-  // callback waits in `callbacks_` (its slot reused once it has run).
+  // callback waits in `callbacks_` (its slot reused once it has run), with the node whose
+  // crash cancels it (after_on), if any.
   struct Event {
     TimeUs time_us;
     std::uint64_t sequence;
@@ -194,7 +202,12 @@ class Kernel {
     std::uint64_t generation_or_callback;
   };
   void push(TimeUs time_us, SimFiber* fiber, std::uint64_t generation_or_callback, int lane = -1);
-  std::uint64_t store(Callback<void()> callback);  // its slot in callbacks_
+  struct Stored {
+    Callback<void()> callback;
+    const Node* node = nullptr;  // after_on: runs only while this node is up in `epoch`
+    std::uint64_t epoch = 0;
+  };
+  std::uint64_t store(Stored stored);  // its slot in callbacks_
   void block(SimFiber* self);
   bool take_next_wake(SimFiber* self);
   void drain_taking_wakes(TimeUs end_us);
@@ -215,9 +228,10 @@ class Kernel {
   TimeUs end_us_ = 0;               // of the current run_until
   bool shutting_down_ = false;
   EventQueue<Event> queue_;
-  std::vector<Callback<void()>> callbacks_;
+  std::vector<Stored> callbacks_;
   std::vector<std::uint64_t> free_callbacks_;
   std::deque<Node> nodes_;
+  std::vector<std::string> regions_;  // the nodes' regions, numbered in the order first met
   std::map<std::string, Node*, std::less<>> nodes_by_name_;  // lookups only, never iterated: registration was quadratic
   std::vector<std::unique_ptr<SimFiber>> fibers_;
   std::size_t live_fibers_ = 0;

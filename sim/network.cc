@@ -16,7 +16,7 @@ Network::Network(Kernel& kernel, std::uint64_t seed, DurationRange intra_region,
 
 TimeUs Network::latency(const Node& from, const Node& to, FaultTouch* touch) {
   if (&from == &to) return 0;
-  const DurationRange& range = from.region() == to.region() ? intra_region_ : inter_region_;
+  const DurationRange& range = from.same_region(to) ? intra_region_ : inter_region_;
   TimeUs delay = rng_.uniform(range.low_us, range.high_us);
   for (const auto& rule : delays_) {
     if (rule.node != from.index() && rule.node != to.index()) continue;
