@@ -486,7 +486,7 @@ void SimDatabase::run_statement(TimeUs cost_us, Callback<void()> work, bool migr
   cpu_host_->run(
       cost_us,
       [this, epoch, work = std::move(work)] {
-        if (node_.up() && node_.epoch() == epoch) work();
+        if (node_.alive_in(epoch)) work();
       },
       migration);
 }

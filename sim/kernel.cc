@@ -487,7 +487,7 @@ void Kernel::run_until(TimeUs end_us) {
       // Moved out first: the callback may schedule more (and so grow `callbacks_`).
       Stored stored = std::move(callbacks_[event.generation_or_callback]);
       free_callbacks_.push_back(event.generation_or_callback);
-      if (stored.node == nullptr || (stored.node->up() && stored.node->epoch() == stored.epoch)) stored.callback();
+      if (stored.node == nullptr || stored.node->alive_in(stored.epoch)) stored.callback();
     }
     drain_taking_wakes(end_us);
   }

@@ -85,6 +85,8 @@ class Node {
   bool up() const { return up_; }
   bool paused() const { return paused_; }
   std::uint64_t epoch() const { return epoch_; }
+  // Up, and not crashed since epoch() was `epoch`: work started then may still finish.
+  bool alive_in(std::uint64_t epoch) const { return up_ && epoch_ == epoch; }
   LocalClock& clock() { return clock_; }
   const LocalClock& clock() const { return clock_; }
   TimeUs local_now() const;

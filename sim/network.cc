@@ -71,7 +71,7 @@ void Network::deliver(Node& to, std::uint64_t to_epoch, const Node& from, Callba
                       FaultTouch* touch) {
   if (!to.up() || to.epoch() != to_epoch || cut(from, to)) {
     ++messages_lost_;
-    const bool alive = to.up() && to.epoch() == to_epoch;
+    const bool alive = to.alive_in(to_epoch);
     if (alive) kernel_.probe(Probe::message_cut_by_partition);
     if (touch != nullptr) touch->note([&] { return alive ? cut_text(from, to) : fmt::format("{} crashed", to.name()); });
     return;

@@ -62,7 +62,7 @@ Status SimRegionDatabase::execute_ddl(const DdlStatement& statement, const DdlLi
   SimDatabase* database = endpoint_.database;
   const std::string actor = self_.name();
   // Whether this incarnation of the engine is still there to send COMMIT (SimDatabase::ddl).
-  auto client_alive = [node = &self_, epoch = self_.epoch()] { return node->up() && node->epoch() == epoch; };
+  auto client_alive = [node = &self_, epoch = self_.epoch()] { return node->alive_in(epoch); };
   auto reply = network_.call_async<Status>(self_, *endpoint_.node, timeout_us_, [=](Respond<Status> respond) {
     database->ddl(statement, limits, fence, actor, std::move(respond), client_alive);
   });
