@@ -572,7 +572,9 @@ class RowsById {
         rows_.emplace_back(parsed, row);
       }
     }
-    std::stable_sort(rows_.begin(), rows_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    // Rows usually come in id order already: then there is nothing to sort.
+    const auto by_id = [](const auto& a, const auto& b) { return a.first < b.first; };
+    if (!std::is_sorted(rows_.begin(), rows_.end(), by_id)) std::stable_sort(rows_.begin(), rows_.end(), by_id);
   }
   // The row of `id`, or nullopt.
   std::optional<std::size_t> find(std::int64_t id) const {
@@ -594,6 +596,7 @@ Findings lost_writes_in(const Observations& observations, const std::string& reg
   std::set<std::int64_t> missing_reported;
   Findings findings;
   findings.events = {final_state.event};
+  std::vector<Value> row_values;  // one buffer for every row read
   for (const LastWrite& last : last_writes(observations, numbers, region, final_state.table_name)) {
     const AcknowledgedWrite* write = last.write;
     const std::optional<std::size_t> row = rows.find(write->row_id);
@@ -604,11 +607,12 @@ Findings lost_writes_in(const Observations& observations, const std::string& reg
       }
       continue;
     }
-    std::optional<std::vector<Value>> row_values;  // read once, when a column of the group is met
+    bool row_read = false;  // the row is read into `row_values` once, when a column of the group is met
     for (const auto& [column, value] : write->values) {
       if (column == "id" || numbers.number_of(column) != last.group) continue;
-      if (!row_values) row_values = final_state.table.values(*row);
-      const WrittenValue written{*write, column, value, final_state.table, *row_values, contracted};
+      if (!row_read) final_state.table.values_into(*row, &row_values);
+      row_read = true;
+      const WrittenValue written{*write, column, value, final_state.table, row_values, contracted};
       if (auto lost = lost_value(observations, written)) {
         findings.add(std::move(*lost));
         break;  // one finding per (row, group)
