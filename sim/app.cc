@@ -240,6 +240,7 @@ void AppServer::send_read(TimeUs due_us) {
   const int number = replica == 0 || endpoints_.replica_numbers.empty()
                          ? replica
                          : endpoints_.replica_numbers[static_cast<std::size_t>(replica - 1)];
+  if (closed_form_reads_ && replica > 0 && read_whole(target, number, *table)) return;
   auto pending = make_pooled<Pending>();
   pending->sent_us = due_us;
   pending->pooled = connections_ > 0;
@@ -256,6 +257,37 @@ void AppServer::send_read(TimeUs due_us) {
     }, waits_of(pending), table);
   }, &pending->touch);
   watch(std::move(pending), due_us + kAppRequestTimeoutUs);
+}
+
+bool AppServer::read_whole(Node& target, int number, const std::string& table) {
+  REHEARSE_ASSERT(connections_ == 0);  // a pooled read waits for its connection: the exact path's
+  Node& app = *endpoints_.app;
+  if (!target.up() || target.paused()) return false;
+  const TimeUs now = kernel_.now();
+  const TimeUs arrives = now + network_.flight(app, target);
+  const std::optional<SimDatabase::ReplicaReadQuote> quote = endpoints_.database->replica_read_at(number, arrives, table);
+  // No such table: the exact path answers that it does not exist. (Its flight is drawn again
+  // there; a read of a table the migration dropped is rare and ends the traffic to it.)
+  if (!quote) return false;
+  const TimeUs finished = arrives + quote->duration_us + network_.flight(target, app);
+  // Reads finish about in the order they were sent: the insertion walks few places back.
+  auto at = whole_reads_.end();
+  while (at != whole_reads_.begin() && std::prev(at)->finished_us > finished) --at;
+  whole_reads_.insert(at, WholeRead{finished, now, &target, quote->result.staleness_us,
+                                    quote->result.staleness_without_faults_us});
+  return true;
+}
+
+void AppServer::settle() {
+  const TimeUs now = kernel_.now();
+  while (!whole_reads_.empty() && whole_reads_.front().finished_us <= now) {
+    const WholeRead read = whole_reads_.front();
+    whole_reads_.pop_front();
+    Pending request;
+    request.sent_us = read.sent_us;
+    request.read_target = read.target;
+    count(request, false, read.staleness_us, read.staleness_without_faults_us, read.finished_us);
+  }
 }
 
 void AppServer::watch(std::shared_ptr<Pending> request, TimeUs deadline_us) {
@@ -299,6 +331,7 @@ void AppServer::expire(TimeUs at_us, std::uint64_t sequence) {
 }
 
 void AppServer::export_to(Observations& observations, const AppliedOrders* applied_orders) {
+  settle();  // the closed-form reads still in flight never finish, as on the exact path
   const AppliedOrders& latest = applied_orders != nullptr ? *applied_orders : last_applied_order_;
   auto& windows = observations.windows[endpoints_.app->region()];  // the app's region (global: not the writer's)
   for (const auto& [start, window] : windows_) windows.push_back(window);
@@ -336,6 +369,12 @@ void AppServer::finish(Pending& request, bool failed, TimeUs staleness_us, TimeU
   if (request.pooled) {  // its connection is free: the server cancelled it at the deadline, or it answered
     released(request.read_target == nullptr);
   }
+  settle();  // the closed-form reads that finished before it
+  count(request, failed, staleness_us, staleness_without_faults_us, kernel_.now());
+}
+
+void AppServer::count(const Pending& request, bool failed, TimeUs staleness_us, TimeUs staleness_without_faults_us,
+                      TimeUs finished_us) {
   ++requests_;
   if (failed) ++errors_;
   const std::string& region = endpoints_.app->region();
@@ -343,7 +382,7 @@ void AppServer::finish(Pending& request, bool failed, TimeUs staleness_us, TimeU
   RequestWindow& window = windows_[window_start];
   window.start_us = window_start;
   ++window.requests;
-  const TimeUs waited = kernel_.now() - request.sent_us;
+  const TimeUs waited = finished_us - request.sent_us;
   const bool touched = !request.touch.what.empty() || request.waits.total_us > 0 || request.waits.waiting_since_us >= 0 ||
                        request.crashed() != nullptr;
   // The common case (nothing got in its way) costs no attribution: it counts as the migration's.

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/block_pool.h"
 #include "core/gen.h"
 #include "core/model.h"
 #include "core/observations.h"
@@ -52,6 +53,16 @@ class AppServer {
   // Starts traffic; it stops when the kernel stops.
   void start();
   void deploy_new_code() { new_code_ = true; }
+  // Closed-form replica reads, for a world no fault can touch (World decides: no faults, no
+  // random faults, no BUGGIFY, no shared host, no connection pool). A read of a replica does
+  // not lock the table and nothing can cut, delay, drop or crash its messages, so its whole
+  // course is known when it is due: both flights (drawn then, from the network's stream), its
+  // staleness on arrival (SimDatabase::replica_read_at) and its statement's time. It costs no
+  // event: it is counted when it would have finished (the next time anything is counted or
+  // read), as it would have been. Its outcome is the exact path's but for the order of the
+  // network stream's draws (the reply's flight is drawn when the read is due) and a change
+  // committed during its flight, which it does not see.
+  void compute_replica_reads_whole() { closed_form_reads_ = true; }
   bool new_code() const { return new_code_; }
   // The table its traffic goes to: empty = the database's first table.
   const std::string& table() const { return table_; }
@@ -62,7 +73,10 @@ class AppServer {
     std::int64_t failed = 0;
     TimeUs max_latency_us = 0;
   };
-  Second take_second() { return std::exchange(second_, Second{}); }
+  Second take_second() {
+    settle();
+    return std::exchange(second_, Second{});
+  }
   // Adds this region's request windows and acknowledged writes to `observations`. A write is
   // left out when a later write to its row was applied at the primary: by this server, or by
   // any server in `applied` (row -> latest apply order over every server writing to the same
@@ -71,8 +85,14 @@ class AppServer {
   void export_to(Observations& observations, const AppliedOrders* applied = nullptr);
   // Row -> the apply order of this server's latest write to it that the primary applied.
   const AppliedOrders& last_applied_orders() const { return last_applied_order_; }
-  std::int64_t requests() const { return requests_; }
-  std::int64_t errors() const { return errors_; }
+  std::int64_t requests() {
+    settle();
+    return requests_;
+  }
+  std::int64_t errors() {
+    settle();
+    return errors_;
+  }
 
  private:
   struct Attribution {
@@ -98,6 +118,21 @@ class AppServer {
   void send_write(TimeUs due_us);
   void send_read(TimeUs due_us);
   void finish(Pending& request, bool failed, TimeUs staleness_us, TimeUs staleness_without_faults_us);
+  // Counts a finished request into the server's and the run's measures.
+  void count(const Pending& request, bool failed, TimeUs staleness_us, TimeUs staleness_without_faults_us,
+             TimeUs finished_us);
+  // A closed-form read (compute_replica_reads_whole) of `target` (replica `number`) due now, or
+  // false when it must take the exact path.
+  bool read_whole(Node& target, int number, const std::string& table);
+  struct WholeRead {
+    TimeUs finished_us;
+    TimeUs sent_us;
+    const Node* target;
+    TimeUs staleness_us;
+    TimeUs staleness_without_faults_us;
+  };
+  // Counts the closed-form reads finished by now, in the order they finished.
+  void settle();
   Attribution attribute(const Pending& request) const;
   std::int64_t pick_row(const std::string& table);
   const std::vector<ColumnSpec>& columns() const { return *columns_; }
@@ -154,6 +189,8 @@ class AppServer {
   std::vector<std::pair<TimeUs, std::uint64_t>> timers_;
   Pool write_pool_;
   Pool read_pool_;
+  bool closed_form_reads_ = false;
+  std::deque<WholeRead, PoolAllocator<WholeRead>> whole_reads_;  // not finished yet, by finish time (chunks recycled)
   std::size_t incidents_kept_[2][kCauses] = {{0, 0}, {0, 0}};  // [slow, stale][cause]: incidents kept so far
 };
 

@@ -630,7 +630,7 @@ void SimDatabase::ship(std::int64_t rows, const ChangeBody& body, const StreamSt
       // The same queue without the injected delays: what the migration's own changes cost.
       replica.last_apply_without_faults_us = std::max(replica.last_apply_without_faults_us, arrival) + replay;
     }
-    replica.pending.push_back(Change{now, now + flush, body, replica.last_apply_without_faults_us});
+    replica.pending.push_back(Change{now, now + flush, body, replica.last_apply_without_faults_us, replica.last_apply_us});
     kernel_.at(replica.lane, replica.last_apply_us, [this, r] {
       Replica& target = replicas_[r];
       if (target.pending.empty()) return;
@@ -640,19 +640,35 @@ void SimDatabase::ship(std::int64_t rows, const ChangeBody& body, const StreamSt
   }
 }
 
-TimeUs SimDatabase::replica_lag(int replica) const {
+TimeUs SimDatabase::replica_lag(int replica) const { return replica_lag_at(replica, kernel_.now()); }
+
+TimeUs SimDatabase::replica_lag_without_faults(int replica) const {
+  return replica_lag_without_faults_at(replica, kernel_.now());
+}
+
+namespace {
+// How stale a replica is at `at_us`: since the commit of the oldest change `pending` (oldest
+// first) still holds then, by `replayed` (the change's replay time; those grow along the queue).
+template <typename Pending, typename Replayed>
+TimeUs lag_at(const Pending& pending, TimeUs at_us, Replayed replayed) {
+  auto oldest = std::partition_point(pending.begin(), pending.end(), [&](const auto& change) { return replayed(change) <= at_us; });
+  return oldest == pending.end() ? 0 : at_us - oldest->commit_us;
+}
+}  // namespace
+
+// Now, every pending change is unreplayed (its replay event removes it); later, those replayed
+// by then are not.
+TimeUs SimDatabase::replica_lag_at(int replica, TimeUs at_us) const {
   const Replica& r = replicas_[static_cast<std::size_t>(replica - 1)];
-  return r.pending.empty() ? 0 : kernel_.now() - r.pending.front().commit_us;
+  if (at_us == kernel_.now()) return r.pending.empty() ? 0 : at_us - r.pending.front().commit_us;
+  return lag_at(r.pending, at_us, [](const Change& change) { return change.apply_us; });
 }
 
 // The oldest change that would still be pending without injected delays. Those times only grow
 // along the queue, and a change already applied would have been applied without them too.
-TimeUs SimDatabase::replica_lag_without_faults(int replica) const {
+TimeUs SimDatabase::replica_lag_without_faults_at(int replica, TimeUs at_us) const {
   const Replica& r = replicas_[static_cast<std::size_t>(replica - 1)];
-  const TimeUs now = kernel_.now();
-  auto oldest = std::partition_point(r.pending.begin(), r.pending.end(),
-                                     [now](const Change& change) { return change.apply_without_faults_us <= now; });
-  return oldest == r.pending.end() ? 0 : now - oldest->commit_us;
+  return lag_at(r.pending, at_us, [](const Change& change) { return change.apply_without_faults_us; });
 }
 
 // What the primary reports (PostgreSQL's pg_stat_replication.replay_lag): from when the oldest
@@ -1661,6 +1677,18 @@ void SimDatabase::app_read(int replica, Respond<AppReadResult> respond, std::sha
         });
       },
       waits);
+}
+
+std::optional<SimDatabase::ReplicaReadQuote> SimDatabase::replica_read_at(int replica, TimeUs arrives_us,
+                                                                          const std::string& table_name) {
+  REHEARSE_ASSERT(replica > 0 && replica <= replica_count());
+  REHEARSE_ASSERT(arrives_us >= kernel_.now());
+  TableState* table = find_state(table_name);
+  if (table == nullptr || cpu_host_ != nullptr) return std::nullopt;
+  const TimeUs staleness = replica_lag_at(replica, arrives_us);
+  const TimeUs without_faults = std::min(staleness, replica_lag_without_faults_at(replica, arrives_us));
+  return ReplicaReadQuote{AppReadResult{Status::ok(), staleness, without_faults},
+                          us(costs_.app_read_us) + reload_cost(table->stale_read_sessions)};
 }
 
 void SimDatabase::run_in_table_lock_queue(std::function<void()> work) {

@@ -180,6 +180,17 @@ class SimDatabase {
   void app_write(const AppWrite& write, Respond<AppWriteResult> respond, std::shared_ptr<MigrationWaits> waits = nullptr);
   void app_read(int replica, Respond<AppReadResult> respond, std::shared_ptr<MigrationWaits> waits = nullptr,
                 const std::string& table = {});
+  // A read of replica `replica` (1-based) that arrives at `arrives_us` (>= now), answered now,
+  // in a world no fault can touch (sim/app.h, closed-form reads): what app_read would answer
+  // then, and how long its statement takes. Its staleness is judged by the changes pending now
+  // (each replays at a time already fixed); a change committed during the message's flight is
+  // not seen. nullopt: app_read must answer it (no such table, or a host's processors decide
+  // the statement's time).
+  struct ReplicaReadQuote {
+    AppReadResult result;
+    TimeUs duration_us = 0;
+  };
+  std::optional<ReplicaReadQuote> replica_read_at(int replica, TimeUs arrives_us, const std::string& table);
 
   // A short statement on the app-database migration lock's row (sim/lock_store_app_database):
   // it queues for the migrated table's lock like any other statement, so it waits behind a
@@ -208,6 +219,9 @@ class SimDatabase {
   int replica_count() const { return static_cast<int>(replicas_.size()); }
   TimeUs replica_lag(int replica) const;                 // 1-based
   TimeUs replica_lag_without_faults(int replica) const;  // the same without injected replication delays
+  // Both at true time `at_us` >= now, from the changes pending now.
+  TimeUs replica_lag_at(int replica, TimeUs at_us) const;
+  TimeUs replica_lag_without_faults_at(int replica, TimeUs at_us) const;
   // A replica's copy of `table` (empty: the first): its image and catalog; an empty image and
   // an unknown catalog when the table has not reached it.
   TableImage replica_image(int replica, const std::string& table = {}) const;
@@ -233,6 +247,7 @@ class SimDatabase {
     TimeUs shipped_us;  // when its WAL left the primary (commit_us + the commit flush delay)
     ChangeBody body;
     TimeUs apply_without_faults_us = 0;  // when it would apply without injected replication delays
+    TimeUs apply_us = 0;                 // when it replays (its event in the replica's lane)
   };
   struct Replica {
     Tables tables;

@@ -67,6 +67,14 @@ void Network::send(Node& from, Node& to, Callback<void()> on_delivery, FaultTouc
   });
 }
 
+TimeUs Network::flight(const Node& from, const Node& to) {
+  REHEARSE_ASSERT(partitions_.empty());
+  REHEARSE_ASSERT(drops_.empty());
+  REHEARSE_ASSERT(delays_.empty());
+  ++messages_sent_;
+  return latency(from, to, nullptr);
+}
+
 void Network::deliver(Node& to, std::uint64_t to_epoch, const Node& from, Callback<void()> on_delivery,
                       FaultTouch* touch) {
   if (!to.up() || to.epoch() != to_epoch || cut(from, to)) {

@@ -54,6 +54,11 @@ class Network {
   // is cut, dropped or `to` is down by then. Callable from any context.
   // `touch` (nullptr = none), which must outlive the message, learns what a fault did to it.
   void send(Node& from, Node& to, Callback<void()> on_delivery, FaultTouch* touch = nullptr);
+  // How long a message from `from` to `to` sent now takes in a world without faults (no
+  // partition, drop or delay rule, nodes that never crash or pause), counted as sent: what
+  // send() would deliver it after, for traffic computed whole rather than event by event
+  // (sim/app.h). The same draw as send()'s.
+  TimeUs flight(const Node& from, const Node& to);
 
   // A request/response from the running fiber on `from`: `handler` runs at `to` on delivery;
   // its reply travels back. Returns nullopt when no reply arrived within `timeout_us` (the

@@ -63,6 +63,10 @@ struct WorldOptions {
   // statement still waiting at it. 0 (every other run): a connection per request, and a
   // statement the client gave up on still runs when its locks come.
   int app_connections = 0;
+  // Every replica read event by event, even in a world no fault can touch, where they are
+  // otherwise computed whole (sim/app.h, AppServer::compute_replica_reads_whole): tests compare
+  // the two.
+  bool exact_reads = false;
 };
 
 class World {
