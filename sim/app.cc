@@ -379,7 +379,9 @@ void AppServer::count(const Pending& request, bool failed, TimeUs staleness_us, 
   if (failed) ++errors_;
   const std::string& region = endpoints_.app->region();
   const TimeUs window_start = request.sent_us / kRequestWindowUs * kRequestWindowUs;
-  RequestWindow& window = windows_[window_start];
+  // Requests finish about in the order they were sent: most fall in the window of the last.
+  if (last_window_ == nullptr || last_window_->start_us != window_start) last_window_ = &windows_[window_start];
+  RequestWindow& window = *last_window_;
   window.start_us = window_start;
   ++window.requests;
   const TimeUs waited = finished_us - request.sent_us;

@@ -164,6 +164,7 @@ class AppServer {
   std::int64_t errors_ = 0;
   ByRow<AcknowledgedWrite> acknowledged_;
   PooledMap<TimeUs, RequestWindow> windows_;
+  RequestWindow* last_window_ = nullptr;  // the window the last request counted in (map nodes stay put)
   AppliedOrders last_applied_order_;
   Second second_;  // row -> order of its last applied write
   int connections_ = 0;
