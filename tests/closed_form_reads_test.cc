@@ -28,14 +28,7 @@ using testing::from_text;
 TEST(ClosedFormReads, AQuoteFindsTheLagTheReplicaHasWhenTheReadArrives) {
   sim::Kernel kernel(3);
   sim::Node& node = kernel.add_node("db:eu", "eu");
-  TableSpec spec;
-  spec.name = "orders";
-  spec.rows = 100;
-  ColumnSpec amount;
-  amount.name = "amount";
-  amount.type = ColumnType::integer;
-  amount.gen = "1..100";
-  spec.columns.push_back(amount);
+  const TableSpec spec = testing::orders_with_amount(100);
   // Shipping 20..80 ms, so changes replay out of step with their commits.
   sim::SimDatabase database(kernel, node, "eu", sim::generate_table(spec, 7), 1, DurationRange{20 * kMs, 80 * kMs},
                             [](Event) {}, 7);

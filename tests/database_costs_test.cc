@@ -10,6 +10,7 @@
 
 #include "sim/database.h"
 #include "sim/kernel.h"
+#include "tests/test_support.h"
 
 namespace rehearse::sim {
 namespace {
@@ -58,14 +59,7 @@ Expr parsed(const std::string& text) {
 class DatabaseCostsTest : public ::testing::Test {
  protected:
   DatabaseCostsTest() {
-    TableSpec spec;
-    spec.name = "orders";
-    spec.rows = kRows;
-    ColumnSpec amount;
-    amount.name = "amount";
-    amount.type = ColumnType::integer;
-    amount.gen = "1..100";
-    spec.columns.push_back(amount);
+    const TableSpec spec = testing::orders_with_amount(kRows);
     database = std::make_unique<SimDatabase>(kernel, node, "eu", generate_table(spec, 7), 1,
                                              DurationRange{kShippingUs, kShippingUs}, [](Event) {}, 7);
     database->set_costs(distinct_profile());

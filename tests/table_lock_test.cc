@@ -14,6 +14,7 @@
 
 #include "sim/database.h"
 #include "sim/kernel.h"
+#include "tests/test_support.h"
 #include "sim/table_lock.h"
 
 namespace rehearse::sim {
@@ -176,14 +177,7 @@ TEST(TableLock, WaitForHoldersFiltersByMode) {
 class DatabaseLockTest : public ::testing::Test {
  protected:
   DatabaseLockTest() {
-    TableSpec spec;
-    spec.name = "orders";
-    spec.rows = 1000;
-    ColumnSpec amount;
-    amount.name = "amount";
-    amount.type = ColumnType::integer;
-    amount.gen = "1..100";
-    spec.columns.push_back(amount);
+    const TableSpec spec = testing::orders_with_amount(1000);
     database = std::make_unique<SimDatabase>(kernel, node, "eu", generate_table(spec, 7), 0, DurationRange{100, 100},
                                              [](Event) {}, 7);
   }

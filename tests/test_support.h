@@ -55,6 +55,20 @@ TimeUs first_time(const RunResult& result, Matches matches) {
   return -1;
 }
 
+// The table the simulated-database tests drive: `orders`, `rows` rows of one integer column
+// `amount` (1..100).
+inline TableSpec orders_with_amount(std::int64_t rows) {
+  TableSpec spec;
+  spec.name = "orders";
+  spec.rows = rows;
+  ColumnSpec amount;
+  amount.name = "amount";
+  amount.type = ColumnType::integer;
+  amount.gen = "1..100";
+  spec.columns.push_back(amount);
+  return spec;
+}
+
 // Loads a built-in scenario by name; fails the test when it does not load.
 inline Scenario builtin(const std::string& name) {
   LoadResult loaded = resolve_scenario(name);
