@@ -110,11 +110,11 @@ void AppServer::start() {
 // The old code addresses the table as the schema names it. The new code (deployed before
 // contract) addresses it by its new name once the migration renamed it, and not at all when the
 // migration drops it: a table the new code still used could not be dropped.
-std::optional<std::string> AppServer::target_table() const {
-  if (!new_code_) return table_;
-  if (dropped_) return std::nullopt;
-  if (!renamed_to_.empty() && endpoints_.database->has_table(renamed_to_)) return renamed_to_;
-  return table_;
+const std::string* AppServer::target_table() const {
+  if (!new_code_) return &table_;
+  if (dropped_) return nullptr;
+  if (!renamed_to_.empty() && endpoints_.database->has_table(renamed_to_)) return &renamed_to_;
+  return &table_;
 }
 
 void AppServer::schedule_write() {
@@ -173,7 +173,7 @@ std::int64_t AppServer::pick_row(const std::string& table) {
 }
 
 void AppServer::send_write(TimeUs due_us) {
-  const std::optional<std::string> table = target_table();
+  const std::string* const table = target_table();
   if (!table) {
     if (connections_ > 0) released(true);
     return;
@@ -227,7 +227,7 @@ void AppServer::send_write(TimeUs due_us) {
 }
 
 void AppServer::send_read(TimeUs due_us) {
-  const std::optional<std::string> table = target_table();
+  const std::string* const table = target_table();
   if (!table) {
     if (connections_ > 0) released(false);
     return;
@@ -249,12 +249,12 @@ void AppServer::send_read(TimeUs due_us) {
   pending->aim(target, *endpoints_.primary);
   SimDatabase* database = endpoints_.database;
   Node& app = *endpoints_.app;
-  network_.send(app, target, [this, database, number, pending, &app, &target, table = *table] {
+  network_.send(app, target, [this, database, number, pending, &app, &target, table] {  // a member's name, never changed
     database->app_read(number, [this, pending, &app, &target](AppReadResult result) {
       network_.send(target, app, [this, pending, result] {
         if (!pending->done) finish(*pending, !result.status.is_ok(), result.staleness_us, result.staleness_without_faults_us);
       }, &pending->touch);
-    }, waits_of(pending), table);
+    }, waits_of(pending), *table);
   }, &pending->touch);
   watch(std::move(pending), due_us + kAppRequestTimeoutUs);
 }

@@ -136,8 +136,9 @@ class AppServer {
   Attribution attribute(const Pending& request) const;
   std::int64_t pick_row(const std::string& table);
   const std::vector<ColumnSpec>& columns() const { return *columns_; }
-  // The table a request of the running code version addresses, or nullopt when it uses none.
-  std::optional<std::string> target_table() const;
+  // The table a request of the running code version addresses (a member: it outlives the
+  // request's start), or nullptr when it uses none.
+  const std::string* target_table() const;
 
   Kernel& kernel_;
   Network& network_;
