@@ -1866,6 +1866,55 @@ bool push(EvalResult&& result, Value* slot, EvalResult* error) {
   return true;
 }
 
+// The steps every backfilled row takes (`round(amount * 100)` cast to bigint, `a + b`, ...)
+// computed straight into the stack slot when their operands are plain numbers: the same
+// functions the general path calls (decimal::add / multiply / round, to_int64), without its
+// layers of EvalResult. False: the general path decides (NULL, NaN, text, quoted literals,
+// other types, an overflow to report).
+bool fast_step(const ExprNode& node, const Value* operand, Value* out) {
+  switch (node.kind) {
+    case Kind::binary: {
+      if (node.result_type != SqlType::numeric || node.arguments[0]->quoted_literal || node.arguments[1]->quoted_literal) {
+        return false;
+      }
+      const Value& a = operand[0];
+      const Value& b = operand[1];
+      if (!is_number(a) || !is_number(b) || a.is_nan() || b.is_nan()) return false;
+      std::optional<Decimal> result;
+      switch (node.binary_operator) {
+        case Operator::add: result = decimal::add(decimal_of(a), decimal_of(b)); break;
+        case Operator::subtract: result = decimal::subtract(decimal_of(a), decimal_of(b)); break;
+        case Operator::multiply: result = decimal::multiply(decimal_of(a), decimal_of(b)); break;
+        default: return false;
+      }
+      if (!result) return false;
+      *out = Value::numeric(*result);
+      return true;
+    }
+    case Kind::function: {
+      if (node.function != Function::round || node.arguments.size() != 1) return false;
+      const Value& value = operand[0];
+      if (value.kind() != Value::Kind::numeric || value.is_nan()) return false;
+      const std::optional<Decimal> rounded = decimal::round(value.as_decimal(), 0);
+      if (!rounded) return false;
+      *out = Value::numeric(*rounded);
+      return true;
+    }
+    case Kind::cast: {
+      if (node.type.name != TypeName::bigint && node.type.name != TypeName::integer) return false;
+      const Value& value = operand[0];
+      std::optional<std::int64_t> integer;
+      if (value.kind() == Value::Kind::integer) integer = value.as_int();
+      if (value.kind() == Value::Kind::numeric && !value.is_nan()) integer = decimal::to_int64(value.as_decimal());
+      if (!integer) return false;
+      if (node.type.name == TypeName::integer && (*integer < kInt4Min || *integer > kInt4Max)) return false;
+      *out = Value::integer(*integer);
+      return true;
+    }
+    default: return false;
+  }
+}
+
 EvalResult run_program(const ExprProgram& program, const ColumnLookup& lookup) {
   const Evaluator walk(lookup);
   ValueStack values(program.depth);
@@ -1881,6 +1930,10 @@ EvalResult run_program(const ExprProgram& program, const ColumnLookup& lookup) {
     const std::size_t operands = node.arguments.size();
     top -= operands;  // the operands are stack[top], stack[top + 1], ...; the result replaces them
     Value* const operand = stack + top;
+    if (operands > 0 && fast_step(node, operand, &stack[top])) {
+      ++top;
+      continue;
+    }
     bool ok = true;
     switch (node.kind) {
       case Kind::literal: stack[top] = Evaluator::literal_value(node); break;
