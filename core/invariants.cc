@@ -287,7 +287,6 @@ int first_difference(const std::vector<Value>& a, const std::vector<Value>& b) {
   return -1;
 }
 
-// The replica's table compared with its primary's, row by row (matched by id).
 // Whether both tables have an id column holding the same integers row for row, strictly
 // ascending: then matching rows by label (row_label) is matching them by position.
 bool same_ids_in_order(const TableImage& a, const TableImage& b) {
@@ -306,6 +305,7 @@ bool same_ids_in_order(const TableImage& a, const TableImage& b) {
   return true;
 }
 
+// The replica's table compared with its primary's, row by row (matched by id).
 Findings compare_with_primary(const TableSnapshot& replica, const TableSnapshot& primary) {
   Findings findings;
   findings.events = {replica.event};

@@ -262,13 +262,12 @@ void AppServer::send_read(TimeUs due_us) {
 bool AppServer::read_whole(Node& target, int number, const std::string& table) {
   REHEARSE_ASSERT(connections_ == 0);  // a pooled read waits for its connection: the exact path's
   Node& app = *endpoints_.app;
-  if (!target.up() || target.paused()) return false;
+  // No such table: the exact path answers that it does not exist.
+  if (!target.up() || target.paused() || !endpoints_.database->has_table(table)) return false;
   const TimeUs now = kernel_.now();
   const TimeUs arrives = now + network_.flight(app, target);
   const std::optional<SimDatabase::ReplicaReadQuote> quote = endpoints_.database->replica_read_at(number, arrives, table);
-  // No such table: the exact path answers that it does not exist. (Its flight is drawn again
-  // there; a read of a table the migration dropped is rare and ends the traffic to it.)
-  if (!quote) return false;
+  REHEARSE_ASSERT(quote.has_value());  // the table exists, and World allows no shared host here
   const TimeUs finished = arrives + quote->duration_us + network_.flight(target, app);
   // Reads finish about in the order they were sent: the insertion walks few places back.
   auto at = whole_reads_.end();

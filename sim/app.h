@@ -60,8 +60,9 @@ class AppServer {
   // staleness on arrival (SimDatabase::replica_read_at) and its statement's time. It costs no
   // event: it is counted when it would have finished (the next time anything is counted or
   // read), as it would have been. Its outcome is the exact path's but for the order of the
-  // network stream's draws (the reply's flight is drawn when the read is due) and a change
-  // committed during its flight, which it does not see.
+  // network stream's draws (the reply's flight is drawn when the read is due), a change
+  // committed during its flight, which it does not see, and which read pays a catalog reload
+  // after a DDL (the first due after it, not the first to arrive).
   void compute_replica_reads_whole() { closed_form_reads_ = true; }
   bool new_code() const { return new_code_; }
   // The table its traffic goes to: empty = the database's first table.
