@@ -444,7 +444,6 @@ class SimDatabase {
 // Draws a value for a column from its `gen` rule (ranges, email, one_of(...), uuid); `form` is
 // parse_gen(column.gen), read once per column by callers that draw many values.
 Value generate_value(const ColumnSpec& column, const GenForm& form, Rng& rng);
-inline Value generate_value(const ColumnSpec& column, Rng& rng) { return generate_value(column, parse_gen(column.gen), rng); }
 
 // The keys PostgreSQL keeps unique in `spec`: of each unique index without a predicate, UNIQUE
 // constraint and the primary key (the implicit `id` aside). generate_table draws its rows so

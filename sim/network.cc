@@ -77,9 +77,9 @@ TimeUs Network::flight(const Node& from, const Node& to) {
 
 void Network::deliver(Node& to, std::uint64_t to_epoch, const Node& from, Callback<void()> on_delivery,
                       FaultTouch* touch) {
-  if (!to.up() || to.epoch() != to_epoch || cut(from, to)) {
+  const bool alive = to.alive_in(to_epoch);
+  if (!alive || cut(from, to)) {
     ++messages_lost_;
-    const bool alive = to.alive_in(to_epoch);
     if (alive) kernel_.probe(Probe::message_cut_by_partition);
     if (touch != nullptr) touch->note([&] { return alive ? cut_text(from, to) : fmt::format("{} crashed", to.name()); });
     return;

@@ -74,7 +74,8 @@ MappedColumn map_one(const ColumnShape& shape) {
 std::map<std::string, double> drawn_shares(const ColumnSpec& spec, int draws = 20000) {
   Rng rng(7, "test");
   std::map<std::string, double> shares;
-  for (int i = 0; i < draws; ++i) shares[sim::generate_value(spec, rng).to_string()] += 1.0 / draws;
+  const GenForm form = parse_gen(spec.gen);
+  for (int i = 0; i < draws; ++i) shares[sim::generate_value(spec, form, rng).to_string()] += 1.0 / draws;
   return shares;
 }
 
