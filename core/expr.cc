@@ -1830,7 +1830,8 @@ class Evaluator {
 struct ExprProgram {
   struct Step {
     const ExprNode* node = nullptr;
-    bool subtree = false;  // run by the tree walk
+    bool subtree = false;    // run by the tree walk
+    std::size_t column = 0;  // a column step's: its position in Expr::columns()
   };
   NodePointer root;  // owns the nodes the steps point into
   std::vector<Step> steps;
@@ -1849,9 +1850,17 @@ void compile_steps(const ExprNode& node, std::size_t base, ExprProgram* program)
   program->depth = std::max(program->depth, base + 1);
 }
 
-std::shared_ptr<const ExprProgram> compile_program(NodePointer root) {
+// `columns`: the expression's, sorted (Expr::columns()); the folded tree reads a subset of them.
+std::shared_ptr<const ExprProgram> compile_program(NodePointer root, const std::vector<std::string>& columns) {
   auto program = std::make_shared<ExprProgram>();
   compile_steps(*root, 0, program.get());
+  for (ExprProgram::Step& step : program->steps) {
+    if (step.subtree || step.node->kind != Kind::column) continue;
+    const auto found = std::lower_bound(columns.begin(), columns.end(), step.node->name);
+    REHEARSE_ASSERT(found != columns.end());
+    REHEARSE_ASSERT(*found == step.node->name);
+    step.column = static_cast<std::size_t>(found - columns.begin());
+  }
   program->root = std::move(root);
   return program;
 }
@@ -1915,7 +1924,9 @@ bool fast_step(const ExprNode& node, const Value* operand, Value* out) {
   }
 }
 
-EvalResult run_program(const ExprProgram& program, const ColumnLookup& lookup) {
+// `bound`: the values of Expr::columns() in order, for the column steps (nullptr: each column is
+// found through `lookup`, which the tree walk of a subtree always uses).
+EvalResult run_program(const ExprProgram& program, const Value* const* bound, const ColumnLookup& lookup) {
   const Evaluator walk(lookup);
   ValueStack values(program.depth);
   Value* const stack = values.data();
@@ -1938,7 +1949,7 @@ EvalResult run_program(const ExprProgram& program, const ColumnLookup& lookup) {
     switch (node.kind) {
       case Kind::literal: stack[top] = Evaluator::literal_value(node); break;
       case Kind::column: {
-        const Value* value = lookup(node.name);
+        const Value* value = bound != nullptr ? bound[step.column] : lookup(node.name);
         if (value == nullptr) return walk.column(node);  // its error
         stack[top] = *value;
         break;
@@ -2325,8 +2336,8 @@ struct ExprAccess {
     collect_columns(*root, &columns);
     Expr expr;
     expr.root_ = std::move(root);
-    expr.program_ = compile_program(std::move(folded));
     expr.columns_.assign(columns.begin(), columns.end());
+    expr.program_ = compile_program(std::move(folded), expr.columns_);
     expr.text_ = std::move(text);
     return expr;
   }
@@ -2336,9 +2347,9 @@ struct ExprAccess {
     return *expr.root_;
   }
 
-  static EvalResult run(const Expr& expr, const ColumnLookup& lookup) {
+  static EvalResult run(const Expr& expr, const Value* const* bound, const ColumnLookup& lookup) {
     REHEARSE_ASSERT(!expr.empty());
-    return run_program(*expr.program_, lookup);
+    return run_program(*expr.program_, bound, lookup);
   }
 };
 
@@ -2374,7 +2385,14 @@ std::optional<Expr> parse_condition(const std::string& text, const ColumnTypes* 
 
 EvalResult evaluate(const Expr& expr, const ColumnLookup& lookup) {
   REHEARSE_ASSERT(lookup != nullptr);
-  return ExprAccess::run(expr, lookup);
+  return ExprAccess::run(expr, nullptr, lookup);
+}
+
+EvalResult evaluate(const Expr& expr, const Value* const* columns, const ColumnLookup& lookup) {
+  REHEARSE_ASSERT(columns != nullptr || expr.columns().empty());
+  REHEARSE_ASSERT(lookup != nullptr);
+  static const Value* const kNoColumns[1] = {nullptr};
+  return ExprAccess::run(expr, columns != nullptr ? columns : kNoColumns, lookup);
 }
 
 std::string to_sql(const Expr& expr,

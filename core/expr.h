@@ -85,6 +85,11 @@ struct EvalResult {
 
 // Evaluates with SQL semantics (NULL propagation, three-valued logic, exact decimals).
 EvalResult evaluate(const Expr& expr, const ColumnLookup& lookup);
+// The same with the columns found beforehand: `columns[i]` is the value of expr.columns()[i]
+// (nullptr when the row has none), what a scan binds once and fills row by row. `lookup` must
+// answer the same for those names: the parts evaluated by walking the tree (CASE, AND / OR,
+// random()'s `id`) still find their columns through it.
+EvalResult evaluate(const Expr& expr, const Value* const* columns, const ColumnLookup& lookup);
 
 // The expression as PostgreSQL SQL, with every column reference passed through
 // `quote_column` (so callers can qualify or quote identifiers).

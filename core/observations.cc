@@ -21,9 +21,19 @@ std::vector<Value> TableImage::values(std::size_t row) const {
 }
 
 void TableImage::values_into(std::size_t row, std::vector<Value>* out) const {
-  out->clear();
-  out->reserve(columns.size());
-  for (std::size_t column = 0; column < columns.size(); ++column) out->push_back(at(row, static_cast<int>(column)));
+  out->resize(columns.size());  // assigned over: the buffer's values are reused, not made again
+  const Row& stored = rows[row];
+  for (std::size_t column = 0; column < columns.size(); ++column) {
+    const int slot = column < slots.size() ? slots[column] : kRowPosition - 1;
+    Value& into = (*out)[column];
+    if (slot == kRowPosition) {
+      into = Value::integer(static_cast<std::int64_t>(row) + 1);
+    } else if (slot < 0) {
+      into = Value();
+    } else {
+      into = stored[static_cast<std::size_t>(slot)];
+    }
+  }
 }
 
 void TableImage::add_row(const std::vector<Value>& values, Writer writer) {

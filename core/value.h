@@ -3,12 +3,15 @@
 // checksums that validation compares. Numeric is an exact decimal (never a binary float).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/block_pool.h"
 #include "core/model.h"
@@ -175,8 +178,51 @@ class Value {
 };
 static_assert(sizeof(Value) == 16);
 
-// A row's values by column name, as an application writes them: its map nodes come from the
-// block pool (core/block_pool.h), so a simulated write allocates none in steady state.
-using ColumnValues = PooledMap<std::string, Value>;
+// A row's values by column name, as an application writes them: a few columns, so a sorted
+// vector rather than a tree (a simulated write makes and copies several), in one block of the
+// pool (core/block_pool.h), so a simulated write allocates none in steady state. The part of
+// std::map's interface its users need; iteration is in name order, as a std::map's.
+class ColumnValues {
+ public:
+  using value_type = std::pair<std::string, Value>;
+  using Storage = std::vector<value_type, PoolAllocator<value_type>>;
+  using iterator = Storage::iterator;
+  using const_iterator = Storage::const_iterator;
+
+  iterator begin() { return entries_.begin(); }
+  iterator end() { return entries_.end(); }
+  const_iterator begin() const { return entries_.begin(); }
+  const_iterator end() const { return entries_.end(); }
+  std::size_t size() const { return entries_.size(); }
+  bool empty() const { return entries_.empty(); }
+  void clear() { entries_.clear(); }
+
+  iterator find(std::string_view column) {
+    const iterator at = lower_bound(column);
+    return at != entries_.end() && at->first == column ? at : entries_.end();
+  }
+  const_iterator find(std::string_view column) const { return const_cast<ColumnValues*>(this)->find(column); }
+  std::size_t count(std::string_view column) const { return find(column) != end() ? 1 : 0; }
+  // The value of `column`, a NULL one inserted in name order when there is none.
+  Value& operator[](std::string_view column) {
+    if (entries_.empty() || std::string_view(entries_.back().first) < column) {  // names in order: appended
+      if (entries_.capacity() == 0) entries_.reserve(kFirstCapacity);
+      return entries_.emplace_back(std::string(column), Value()).second;
+    }
+    const iterator at = lower_bound(column);
+    if (at != entries_.end() && at->first == column) return at->second;
+    return entries_.emplace(at, std::string(column), Value())->second;
+  }
+  iterator erase(const_iterator at) { return entries_.erase(at); }
+  friend bool operator==(const ColumnValues& a, const ColumnValues& b) { return a.entries_ == b.entries_; }
+
+ private:
+  static constexpr std::size_t kFirstCapacity = 4;  // a write's columns, usually
+  iterator lower_bound(std::string_view column) {
+    return std::lower_bound(entries_.begin(), entries_.end(), column,
+                            [](const value_type& entry, std::string_view key) { return std::string_view(entry.first) < key; });
+  }
+  Storage entries_;
+};
 
 }  // namespace rehearse

@@ -1306,14 +1306,21 @@ void SimDatabase::commit_backfill(TableState& table, const BackfillBatch& batch,
     Value value;
   };
   std::vector<Update> updates;
+  // Each fill's column and its expression's columns, found once for the batch.
+  std::vector<int> columns;
+  std::vector<std::vector<int>> bound;
+  for (const auto& fill : batch.fills) {
+    columns.push_back(primary.column_index(fill.column));
+    bound.push_back(source.bind(fill.up));
+  }
   const std::int64_t high = std::min(batch.high_id, primary.row_count());
   for (std::int64_t id = std::max<std::int64_t>(batch.low_id, 1); id <= high; ++id) {
-    for (const auto& fill : batch.fills) {
-      const int column = primary.column_index(fill.column);
+    for (std::size_t f = 0; f < batch.fills.size(); ++f) {
+      const int column = columns[f];
       if (column < 0 || !source.has_row(id)) continue;
       const Value current = primary.cell(id, column);
       if (!batch.overwrite && !current.is_null()) continue;
-      EvalResult computed = source.evaluate_checked(fill.up, id);
+      EvalResult computed = source.evaluate_bound(batch.fills[f].up, bound[f], id);
       if (!computed.ok) {  // the whole UPDATE fails, as in PostgreSQL
         respond(Status::invalid(fmt::format("row {}: {}", id, computed.error)));
         return;
@@ -1375,23 +1382,36 @@ void SimDatabase::checksum(const BackfillBatch& window, Respond<Result<RangeChec
       *table, statement_lock(StatementKind::select), 0,
       [this, table, window, respond](std::uint64_t lock) {
         const Table& primary = table->data;
+        // Found once for the window: the fills still to check (contract may have dropped a
+        // fill's input), their columns and their expressions' columns; the NOT NULL columns.
+        struct Fill {
+          const Expr* up;
+          int column;
+          std::vector<int> bound;
+        };
+        std::vector<Fill> fills;
+        for (const auto& fill : window.fills) {
+          if (reads_live_columns(primary, fill.up)) fills.push_back(Fill{&fill.up, primary.column_index(fill.column), primary.bind(fill.up)});
+        }
+        std::vector<int> not_null;
+        for (const auto& column : window.not_null) {
+          if (const int index = primary.column_index(column); index >= 0) not_null.push_back(index);
+        }
         RangeChecksum sums;
         const std::int64_t high = std::min(window.high_id, primary.row_count());
         for (std::int64_t id = std::max<std::int64_t>(window.low_id, 1); id <= high; ++id) {
           ++sums.rows;
           bool row_matches = true;
-          for (const auto& fill : window.fills) {
-            if (!reads_live_columns(primary, fill.up)) continue;  // contract already dropped its input
-            const int index = primary.column_index(fill.column);
-            const Value expected = primary.evaluate_on(fill.up, id);
-            const Value actual = index < 0 ? Value() : primary.cell(id, index);
+          for (const Fill& fill : fills) {
+            EvalResult evaluated = primary.evaluate_bound(*fill.up, fill.bound, id);
+            const Value expected = evaluated.ok ? std::move(evaluated.value) : Value();
+            const Value actual = fill.column < 0 ? Value() : primary.cell(id, fill.column);
             sums.expected += expected.hash();
             sums.actual += actual.hash();
-            if (index < 0 || !(expected == actual)) row_matches = false;
+            if (fill.column < 0 || !(expected == actual)) row_matches = false;
           }
-          for (const auto& column : window.not_null) {
-            const int index = primary.column_index(column);
-            if (index >= 0 && primary.cell(id, index).is_null()) ++sums.null_rows;
+          for (const int index : not_null) {
+            if (primary.cell(id, index).is_null()) ++sums.null_rows;
           }
           if (!row_matches) ++sums.mismatched_rows;
         }

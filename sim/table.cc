@@ -2,6 +2,7 @@
 #include "sim/table.h"
 
 #include <algorithm>
+#include <array>
 #include <optional>
 #include <unordered_map>
 
@@ -593,6 +594,29 @@ EvalResult Table::evaluate_with(const Expr& expr, std::int64_t id, const ColumnV
     if (column < 0) return nullptr;
     return column == 0 ? &id_value : &row[static_cast<std::size_t>(column - 1)];
   });
+}
+
+std::vector<int> Table::bind(const Expr& expr) const {
+  std::vector<int> bound;
+  bound.reserve(expr.columns().size());
+  for (const std::string& name : expr.columns()) bound.push_back(column_index(name));
+  return bound;
+}
+
+EvalResult Table::evaluate_bound(const Expr& expr, const std::vector<int>& bound, std::int64_t id) const {
+  REHEARSE_ASSERT(bound.size() == expr.columns().size());
+  const Row& row = rows_[index(id)];
+  const Value id_value = Value::integer(id);
+  const auto at = [&row, &id_value](int column) -> const Value* {
+    if (column < 0) return nullptr;
+    return column == 0 ? &id_value : &row[static_cast<std::size_t>(column - 1)];
+  };
+  constexpr std::size_t kInline = 8;  // more columns than any expression the library evaluates
+  std::array<const Value*, kInline> inline_values{};
+  std::vector<const Value*> heap_values(bound.size() > kInline ? bound.size() : 0);
+  const Value** values = bound.size() > kInline ? heap_values.data() : inline_values.data();
+  for (std::size_t i = 0; i < bound.size(); ++i) values[i] = at(bound[i]);
+  return evaluate(expr, values, [this, &at](const std::string& name) { return at(column_index(name)); });
 }
 
 Value Table::evaluate_on(const Expr& expr, std::int64_t id) const {

@@ -102,6 +102,11 @@ class Table {
   EvalResult evaluate_checked(const Expr& expr, std::int64_t id) const;
   // Evaluates `expr` over row `id` with some columns given (`given` wins over the stored row).
   EvalResult evaluate_with(const Expr& expr, std::int64_t id, const ColumnValues& given) const;
+  // A scan's form: `expr`'s columns (Expr::columns(), in order) as column indexes of the current
+  // layout (-1 when absent), bound once; evaluate_bound then reads each row by index, with the
+  // same result as evaluate_checked. Valid until the next DDL.
+  std::vector<int> bind(const Expr& expr) const;
+  EvalResult evaluate_bound(const Expr& expr, const std::vector<int>& bound, std::int64_t id) const;
   // The table as the checkers see it: live columns only, rows shared with this table.
   TableImage image() const;
   // The table's own schema: live columns with their types and NOT NULL, and its indexes.
