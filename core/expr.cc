@@ -33,8 +33,11 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <memory>
+#include <new>
 #include <set>
 #include <span>
 #include <string_view>
@@ -1500,12 +1503,22 @@ EvalResult timestamp_difference(const Value& a, const Value& b) {
 // on the heap.
 class ValueStack {
  public:
-  explicit ValueStack(std::size_t depth) : heap_(depth > kInline ? depth : 0) {}
-  Value* data() { return heap_.empty() ? inline_.data() : heap_.data(); }
+  // Only `depth` values are made (and destroyed): an evaluation's stack is two or three deep.
+  explicit ValueStack(std::size_t depth) : depth_(depth), heap_(depth > kInline ? depth : 0) {
+    if (depth_ <= kInline) std::uninitialized_value_construct_n(inline_values(), depth_);
+  }
+  ~ValueStack() {
+    if (depth_ <= kInline) std::destroy_n(inline_values(), depth_);
+  }
+  ValueStack(const ValueStack&) = delete;
+  ValueStack& operator=(const ValueStack&) = delete;
+  Value* data() { return depth_ > kInline ? heap_.data() : inline_values(); }
 
  private:
   static constexpr std::size_t kInline = 8;
-  std::array<Value, kInline> inline_;
+  Value* inline_values() { return std::launder(reinterpret_cast<Value*>(inline_.data())); }
+  std::size_t depth_;
+  alignas(Value) std::array<std::byte, kInline * sizeof(Value)> inline_;
   std::vector<Value> heap_;
 };
 
@@ -1880,6 +1893,48 @@ bool push(EvalResult&& result, Value* slot, EvalResult* error) {
 // functions the general path calls (decimal::add / multiply / round, to_int64), without its
 // layers of EvalResult. False: the general path decides (NULL, NaN, text, quoted literals,
 // other types, an overflow to report).
+// 10^n for n in [0, 18]: the powers of ten a 64-bit mantissa holds.
+constexpr int kSmallPowersOfTen = 18;
+std::int64_t small_power_of_ten(int n) {
+  std::int64_t power = 1;
+  for (int i = 0; i < n; ++i) power *= 10;
+  return power;
+}
+
+// `m` / 10^scale rounded half away from zero to an integer, in 64 bits, as decimal::round(_, 0)
+// computes it. REQUIRES: 0 < scale <= kSmallPowersOfTen.
+std::int64_t small_round(std::int64_t m, int scale) {
+  const auto divisor = static_cast<std::uint64_t>(small_power_of_ten(scale));
+  const std::uint64_t magnitude = m < 0 ? 0 - static_cast<std::uint64_t>(m) : static_cast<std::uint64_t>(m);
+  const std::uint64_t remainder = magnitude % divisor;
+  const std::uint64_t quotient = magnitude / divisor + (remainder >= divisor - remainder ? 1 : 0);
+  // |m| <= 2^63 and divisor >= 10: the quotient fits an int64 either way.
+  return m < 0 ? -static_cast<std::int64_t>(quotient) : static_cast<std::int64_t>(quotient);
+}
+
+// fast_step's arithmetic when both operands are small decimals (Value::small_decimal) and the
+// exact result is one too: the same value decimal::add / subtract / multiply give, without
+// 128-bit mantissas. False: the Decimal path decides (an overflow of 64 bits is not an error).
+bool small_arithmetic(Operator op, const Value& a, const Value& b, Value* out) {
+  std::int64_t x = 0, y = 0;
+  int x_scale = 0, y_scale = 0;
+  if (!a.small_decimal(&x, &x_scale) || !b.small_decimal(&y, &y_scale)) return false;
+  std::int64_t result = 0;
+  int scale = 0;
+  if (op == Operator::multiply) {
+    scale = x_scale + y_scale;
+    if (scale > Decimal::kMaxScale || __builtin_mul_overflow(x, y, &result)) return false;
+  } else {
+    scale = std::max(x_scale, y_scale);
+    if (scale - std::min(x_scale, y_scale) > kSmallPowersOfTen) return false;
+    if (__builtin_mul_overflow(x, small_power_of_ten(scale - x_scale), &x)) return false;
+    if (__builtin_mul_overflow(y, small_power_of_ten(scale - y_scale), &y)) return false;
+    if (op == Operator::subtract ? __builtin_sub_overflow(x, y, &result) : __builtin_add_overflow(x, y, &result)) return false;
+  }
+  *out = Value::small_numeric(result, scale);
+  return true;
+}
+
 bool fast_step(const ExprNode& node, const Value* operand, Value* out) {
   switch (node.kind) {
     case Kind::binary: {
@@ -1888,6 +1943,10 @@ bool fast_step(const ExprNode& node, const Value* operand, Value* out) {
       }
       const Value& a = operand[0];
       const Value& b = operand[1];
+      const Operator op = node.binary_operator;
+      if ((op == Operator::add || op == Operator::subtract || op == Operator::multiply) && small_arithmetic(op, a, b, out)) {
+        return true;
+      }
       if (!is_number(a) || !is_number(b) || a.is_nan() || b.is_nan()) return false;
       std::optional<Decimal> result;
       switch (node.binary_operator) {
@@ -1904,6 +1963,12 @@ bool fast_step(const ExprNode& node, const Value* operand, Value* out) {
       if (node.function != Function::round || node.arguments.size() != 1) return false;
       const Value& value = operand[0];
       if (value.kind() != Value::Kind::numeric || value.is_nan()) return false;
+      std::int64_t mantissa = 0;
+      int scale = 0;
+      if (value.small_decimal(&mantissa, &scale) && scale <= kSmallPowersOfTen) {
+        *out = Value::small_numeric(scale == 0 ? mantissa : small_round(mantissa, scale), 0);
+        return true;
+      }
       const std::optional<Decimal> rounded = decimal::round(value.as_decimal(), 0);
       if (!rounded) return false;
       *out = Value::numeric(*rounded);
@@ -1913,8 +1978,13 @@ bool fast_step(const ExprNode& node, const Value* operand, Value* out) {
       if (node.type.name != TypeName::bigint && node.type.name != TypeName::integer) return false;
       const Value& value = operand[0];
       std::optional<std::int64_t> integer;
-      if (value.kind() == Value::Kind::integer) integer = value.as_int();
-      if (value.kind() == Value::Kind::numeric && !value.is_nan()) integer = decimal::to_int64(value.as_decimal());
+      std::int64_t mantissa = 0;
+      int scale = 0;
+      if (value.small_decimal(&mantissa, &scale) && scale <= kSmallPowersOfTen) {
+        integer = scale == 0 ? mantissa : small_round(mantissa, scale);
+      } else if (value.kind() == Value::Kind::numeric && !value.is_nan()) {
+        integer = decimal::to_int64(value.as_decimal());
+      }
       if (!integer) return false;
       if (node.type.name == TypeName::integer && (*integer < kInt4Min || *integer > kInt4Max)) return false;
       *out = Value::integer(*integer);

@@ -918,6 +918,16 @@ Value Value::numeric(Decimal d) {
   return value;
 }
 
+Value Value::small_numeric(std::int64_t mantissa, int scale) {
+  REHEARSE_ASSERT(scale >= 0);
+  REHEARSE_ASSERT(scale <= Decimal::kMaxScale);
+  Value value;
+  value.kind_ = Kind::numeric;
+  value.scale_ = static_cast<std::int8_t>(scale);
+  value.u_.integer = mantissa;
+  return value;
+}
+
 Value Value::text(std::string_view s) {
   Value value;
   value.kind_ = Kind::text;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <string>
@@ -105,6 +106,23 @@ class Value {
   bool is_nan() const { return kind_ == Kind::numeric && scale_ < 0; }
   Decimal as_decimal() const;           // REQUIRES: kind() == numeric, not is_nan()
   std::string_view as_text() const;     // REQUIRES: kind() == text; valid while this value lives
+  // An integer (scale 0) or a numeric held inline (not NaN, its mantissa fits 64 bits) as
+  // mantissa / 10^scale: true with both set; false for anything else. The evaluator's 64-bit
+  // arithmetic (core/expr.cc) reads its operands through it.
+  bool small_decimal(std::int64_t* mantissa, int* scale) const {
+    if (kind_ == Kind::integer) {
+      *mantissa = u_.integer;
+      *scale = 0;
+      return true;
+    }
+    if (kind_ != Kind::numeric || boxed_ || scale_ < 0) return false;
+    *mantissa = u_.integer;
+    *scale = scale_;
+    return true;
+  }
+  // The numeric mantissa / 10^scale, as numeric(Decimal{mantissa, scale}) makes it.
+  // REQUIRES: 0 <= scale <= Decimal::kMaxScale.
+  static Value small_numeric(std::int64_t mantissa, int scale);
   double as_double() const;             // REQUIRES: kind() == float8
 
   // PostgreSQL's text output of the value ("NULL" for null), e.g. 12.50, t, 2024-01-01 00:00:00.
@@ -188,6 +206,13 @@ class ColumnValues {
   using Storage = std::vector<value_type, PoolAllocator<value_type>>;
   using iterator = Storage::iterator;
   using const_iterator = Storage::const_iterator;
+
+  ColumnValues() = default;
+  ColumnValues(std::initializer_list<value_type> entries) {  // NOLINT(google-explicit-constructor): as std::map's
+    for (const value_type& entry : entries) {
+      if (count(entry.first) == 0) (*this)[entry.first] = entry.second;  // of equal names the first, as std::map
+    }
+  }
 
   iterator begin() { return entries_.begin(); }
   iterator end() { return entries_.end(); }

@@ -418,13 +418,17 @@ SimDatabase::SimDatabase(Kernel& kernel, Node& node, std::string region, const s
 }
 
 SimDatabase::TableState* SimDatabase::find_state(const std::string& table) {
-  auto it = tables_.find(table.empty() ? first_table_ : table);
-  return it == tables_.end() ? nullptr : &it->second;
+  const std::string& name = table.empty() ? first_table_ : table;
+  if (found_state_ != nullptr && name == found_name_) return found_state_;
+  auto it = tables_.find(name);
+  if (it == tables_.end()) return nullptr;
+  found_name_ = name;
+  found_state_ = &it->second;
+  return found_state_;
 }
 
 const SimDatabase::TableState* SimDatabase::find_state(const std::string& table) const {
-  auto it = tables_.find(table.empty() ? first_table_ : table);
-  return it == tables_.end() ? nullptr : &it->second;
+  return const_cast<SimDatabase*>(this)->find_state(table);
 }
 
 SimDatabase::TableState& SimDatabase::state(const std::string& table) {
@@ -1118,6 +1122,7 @@ Status SimDatabase::change_table_set(TableState& table, const DdlStatement& stat
   }
   auto node = tables_.extract(name);
   REHEARSE_ASSERT(!node.empty() && &node.mapped() == &table);
+  found_state_ = nullptr;  // the name no longer finds it
   if (statement.kind == DdlStatement::Kind::drop_table) {
     dropped_tables_.push_back(std::move(node));
     replicate_tables(1, [name](Tables& tables) { tables.erase(name); });

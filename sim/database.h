@@ -423,6 +423,10 @@ class SimDatabase {
   DurationRange commit_flush_{0, 0};
   TimeUs next_wal_round_us_ = 0;  // the WAL writer's next round (wal_writer_round)
   std::map<std::string, TableState> tables_;  // the primary's tables by name
+  // The table find_state found last, by name (every application request asks for its table):
+  // forgotten when a table leaves tables_ (change_table_set). Never an ordering key.
+  mutable std::string found_name_;
+  mutable TableState* found_state_ = nullptr;
   std::string first_table_;                    // the table a statement naming none is about
   std::vector<std::map<std::string, TableState>::node_type> dropped_tables_;  // DROP TABLE: kept alive
   std::vector<Replica> replicas_;

@@ -329,6 +329,34 @@ TEST(ExprEvaluate, MatchesPostgreSQLOnTheSampleRow) {
   }
 }
 
+// The plain-number steps run in 64 bits when their operands and result fit (core/expr.cc's
+// small_arithmetic, small_round) and fall back to the 128-bit path when they do not: both sides
+// of that edge give PostgreSQL's answer (big is 2^63 - 1).
+TEST(ExprEvaluate, SixtyFourBitStepsAgreeAtTheirEdges) {
+  const EvaluationCase cases[] = {
+      {"amount * price", "numeric:246.77655"},
+      {"amount + price", "numeric:32.335"},
+      {"amount - price", "numeric:-7.645"},
+      {"round(amount)", "numeric:12"},
+      {"round(-amount * 100)", "numeric:-1235"},
+      {"(amount * 100)::bigint", "integer:1235"},
+      {"(-amount * 100)::integer", "integer:-1235"},
+      {"big::numeric * 10", "numeric:92233720368547758070"},
+      {"big::numeric + 1", "numeric:9223372036854775808"},
+      {"big::numeric + 0.5", "numeric:9223372036854775807.5"},
+      {"-big::numeric - 2", "numeric:-9223372036854775809"},
+      {"round(big::numeric * 1.5)", "numeric:13835058055282163711"},
+      {"round((-big - 1)::numeric * 0.1)", "numeric:-922337203685477581"},
+      {"((-big - 1)::numeric * 0.1)::bigint", "integer:-922337203685477581"},
+      {"(big::numeric * 100)::bigint", "error:bigint out of range"},
+      {"(amount * 1000000000)::integer", "error:integer out of range"},
+  };
+  for (const EvaluationCase& test : cases) {
+    SCOPED_TRACE(test.expression);
+    EXPECT_EQ(evaluate_text(test.expression), test.expected);
+  }
+}
+
 TEST(ExprToSql, RoundTripMeansTheSame) {
   // For every table expression: parse(to_sql(e)) evaluates to the same kind and value (or the
   // same error), and rendering it again gives the same SQL (to_sql is a fixpoint).
