@@ -3,6 +3,7 @@
 #include "core/invariants.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstdlib>
 #include <map>
@@ -56,10 +57,6 @@ const Value* cell(const std::vector<Value>& row, int index) {
   return &row[static_cast<std::size_t>(index)];
 }
 
-// Looks columns up in one row of `table`.
-ColumnLookup row_lookup(const TableImage& table, const std::vector<Value>& row) {
-  return [&table, &row](const std::string& column) { return cell(row, table.column_index(column)); };
-}
 
 // The row's id as text (its position when the table has no `id` column).
 std::string row_label(const TableImage& table, std::size_t row) {
@@ -134,7 +131,46 @@ struct DerivedPlacement {
   int source = -1;
   bool check_up = false;
   bool check_down = false;
+  // The columns of up and of down (Expr::columns(), in order) as the table's column indexes.
+  std::vector<int> up_columns;
+  std::vector<int> down_columns;
 };
+
+// One row of a table image read in place: a cell by column index (nullptr where there is none),
+// without copying the row's values.
+class RowView {
+ public:
+  RowView(const TableImage& table, std::size_t row)
+      : table_(table), stored_(table.rows[row]), id_(Value::integer(static_cast<std::int64_t>(row) + 1)) {}
+  const Value* at(int column) const {
+    if (column < 0 || static_cast<std::size_t>(column) >= table_.columns.size()) return nullptr;
+    if (static_cast<std::size_t>(column) >= table_.slots.size()) return &null_;
+    const int slot = table_.slots[static_cast<std::size_t>(column)];
+    return slot == TableImage::kRowPosition ? &id_ : &stored_[static_cast<std::size_t>(slot)];
+  }
+  // `expr` over this row, its columns bound beforehand (`columns`: their indexes, in order).
+  EvalResult evaluate_bound(const Expr& expr, const std::vector<int>& columns) const {
+    REHEARSE_ASSERT(columns.size() == expr.columns().size());
+    constexpr std::size_t kInline = 8;
+    std::array<const Value*, kInline> inline_values{};
+    std::vector<const Value*> heap_values(columns.size() > kInline ? columns.size() : 0);
+    const Value** values = columns.size() > kInline ? heap_values.data() : inline_values.data();
+    for (std::size_t i = 0; i < columns.size(); ++i) values[i] = at(columns[i]);
+    return evaluate(expr, values, [this](const std::string& column) { return at(table_.column_index(column)); });
+  }
+
+ private:
+  const TableImage& table_;
+  const Row& stored_;
+  const Value id_;
+  const Value null_;
+};
+
+std::vector<int> column_indexes(const TableImage& table, const Expr& expr) {
+  std::vector<int> indexes;
+  for (const std::string& column : expr.columns()) indexes.push_back(table.column_index(column));
+  return indexes;
+}
 
 // Whether `name` in `table` now holds the new version of a column an alter_column rewrote (its
 // contract dropped the old column and renamed the new one to the old name): `up` is over the old
@@ -163,19 +199,22 @@ DerivedPlacement place(const DerivedColumn& derived, const TableImage& table, co
                        });
   if (!derived.source.empty() && derived.source != target_name) placement.source = table.column_index(derived.source);
   placement.check_down = !derived.down.empty() && placement.source >= 0 && has_all_columns(table, derived.down);
+  if (placement.check_up) placement.up_columns = column_indexes(table, derived.up);
+  if (placement.check_down) placement.down_columns = column_indexes(table, derived.down);
   return placement;
 }
 
 // The problem with one row under one derived column, if any.
-std::optional<std::string> derived_problem(const TableImage& table, std::size_t row, const std::vector<Value>& values,
+std::optional<std::string> derived_problem(const TableImage& table, std::size_t row, const RowView& values,
                                            const DerivedPlacement& placement) {
   const Writer writer = table.writer(row);
   const bool new_code = writer == Writer::new_code;
   if (new_code ? !placement.check_down : !placement.check_up) return std::nullopt;
   const DerivedColumn& derived = *placement.derived;
-  const EvalResult expected = evaluate(new_code ? derived.down : derived.up, row_lookup(table, values));
+  const EvalResult expected = new_code ? values.evaluate_bound(derived.down, placement.down_columns)
+                                       : values.evaluate_bound(derived.up, placement.up_columns);
   const int index = new_code ? placement.source : placement.target;
-  const Value* actual = cell(values, index);
+  const Value* actual = values.at(index);
   if (!expected.ok || actual == nullptr || *actual == expected.value) return std::nullopt;
   const std::string& column = table.columns[static_cast<std::size_t>(index)];
   if (new_code) {
@@ -241,7 +280,6 @@ Findings check_derived_columns(const Observations& observations, const TableSnap
   std::vector<DerivedMemo::Judged>* judged =
       memo != nullptr ? &memo->by_key[judgement_key(observations, snapshot, placements)] : nullptr;
   if (judged != nullptr && judged->size() < snapshot.table.row_count()) judged->resize(snapshot.table.row_count());
-  std::vector<Value> values;  // the row's, once per row for every placement
   for (std::size_t row = 0; row < snapshot.table.row_count(); ++row) {
     DerivedMemo::Judged* known = judged != nullptr ? &(*judged)[row] : nullptr;
     const void* version = snapshot.table.rows[row].version();
@@ -250,7 +288,7 @@ Findings check_derived_columns(const Observations& observations, const TableSnap
       continue;
     }
     if (known != nullptr) *known = DerivedMemo::Judged{version, true, std::nullopt};
-    snapshot.table.values_into(row, &values);
+    const RowView values(snapshot.table, row);
     for (const DerivedPlacement& placement : placements) {
       if (auto problem = derived_problem(snapshot.table, row, values, placement)) {
         if (known != nullptr) known->problem = *problem;
