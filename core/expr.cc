@@ -1888,17 +1888,18 @@ bool push(EvalResult&& result, Value* slot, EvalResult* error) {
   return true;
 }
 
-// The steps every backfilled row takes (`round(amount * 100)` cast to bigint, `a + b`, ...)
-// computed straight into the stack slot when their operands are plain numbers: the same
-// functions the general path calls (decimal::add / multiply / round, to_int64), without its
-// layers of EvalResult. False: the general path decides (NULL, NaN, text, quoted literals,
-// other types, an overflow to report).
 // 10^n for n in [0, 18]: the powers of ten a 64-bit mantissa holds.
 constexpr int kSmallPowersOfTen = 18;
+constexpr std::array<std::int64_t, kSmallPowersOfTen + 1> kSmallPowers = [] {
+  std::array<std::int64_t, kSmallPowersOfTen + 1> powers{};
+  powers[0] = 1;
+  for (std::size_t n = 1; n < powers.size(); ++n) powers[n] = powers[n - 1] * 10;
+  return powers;
+}();
 std::int64_t small_power_of_ten(int n) {
-  std::int64_t power = 1;
-  for (int i = 0; i < n; ++i) power *= 10;
-  return power;
+  REHEARSE_ASSERT(n >= 0);
+  REHEARSE_ASSERT(n <= kSmallPowersOfTen);
+  return kSmallPowers[static_cast<std::size_t>(n)];
 }
 
 // `m` / 10^scale rounded half away from zero to an integer, in 64 bits, as decimal::round(_, 0)
@@ -1935,6 +1936,11 @@ bool small_arithmetic(Operator op, const Value& a, const Value& b, Value* out) {
   return true;
 }
 
+// The steps every backfilled row takes (`round(amount * 100)` cast to bigint, `a + b`, ...)
+// computed straight into the stack slot when their operands are plain numbers: the same
+// functions the general path calls (decimal::add / multiply / round, to_int64), without its
+// layers of EvalResult. False: the general path decides (NULL, NaN, text, quoted literals,
+// other types, an overflow to report).
 bool fast_step(const ExprNode& node, const Value* operand, Value* out) {
   switch (node.kind) {
     case Kind::binary: {

@@ -4,6 +4,8 @@
 // evaluated by the simulated databases and compiled to SQL for live PostgreSQL.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <functional>
 #include <map>
 #include <memory>
@@ -90,6 +92,20 @@ EvalResult evaluate(const Expr& expr, const ColumnLookup& lookup);
 // answer the same for those names: the parts evaluated by walking the tree (CASE, AND / OR,
 // random()'s `id`) still find their columns through it.
 EvalResult evaluate(const Expr& expr, const Value* const* columns, const ColumnLookup& lookup);
+
+// The `columns` of that form for one row: `size` pointers, up to eight held inline (more columns
+// than any expression a scan evaluates), so binding a row allocates nothing.
+class BoundColumns {
+ public:
+  explicit BoundColumns(std::size_t size) : size_(size), heap_(size > kInline ? size : 0) {}
+  const Value** data() { return size_ > kInline ? heap_.data() : inline_.data(); }
+
+ private:
+  static constexpr std::size_t kInline = 8;
+  std::size_t size_;
+  std::array<const Value*, kInline> inline_{};
+  std::vector<const Value*> heap_;
+};
 
 // The expression as PostgreSQL SQL, with every column reference passed through
 // `quote_column` (so callers can qualify or quote identifiers).

@@ -3,7 +3,6 @@
 #include "core/invariants.h"
 
 #include <algorithm>
-#include <array>
 #include <charconv>
 #include <cstdlib>
 #include <map>
@@ -56,7 +55,6 @@ const Value* cell(const std::vector<Value>& row, int index) {
   if (index < 0 || static_cast<std::size_t>(index) >= row.size()) return nullptr;
   return &row[static_cast<std::size_t>(index)];
 }
-
 
 // The row's id as text (its position when the table has no `id` column).
 std::string row_label(const TableImage& table, std::size_t row) {
@@ -151,12 +149,9 @@ class RowView {
   // `expr` over this row, its columns bound beforehand (`columns`: their indexes, in order).
   EvalResult evaluate_bound(const Expr& expr, const std::vector<int>& columns) const {
     REHEARSE_ASSERT(columns.size() == expr.columns().size());
-    constexpr std::size_t kInline = 8;
-    std::array<const Value*, kInline> inline_values{};
-    std::vector<const Value*> heap_values(columns.size() > kInline ? columns.size() : 0);
-    const Value** values = columns.size() > kInline ? heap_values.data() : inline_values.data();
-    for (std::size_t i = 0; i < columns.size(); ++i) values[i] = at(columns[i]);
-    return evaluate(expr, values, [this](const std::string& column) { return at(table_.column_index(column)); });
+    BoundColumns values(columns.size());
+    for (std::size_t i = 0; i < columns.size(); ++i) values.data()[i] = at(columns[i]);
+    return evaluate(expr, values.data(), [this](const std::string& column) { return at(table_.column_index(column)); });
   }
 
  private:

@@ -2,7 +2,6 @@
 #include "sim/table.h"
 
 #include <algorithm>
-#include <array>
 #include <optional>
 #include <unordered_map>
 
@@ -611,12 +610,9 @@ EvalResult Table::evaluate_bound(const Expr& expr, const std::vector<int>& bound
     if (column < 0) return nullptr;
     return column == 0 ? &id_value : &row[static_cast<std::size_t>(column - 1)];
   };
-  constexpr std::size_t kInline = 8;  // more columns than any expression the library evaluates
-  std::array<const Value*, kInline> inline_values{};
-  std::vector<const Value*> heap_values(bound.size() > kInline ? bound.size() : 0);
-  const Value** values = bound.size() > kInline ? heap_values.data() : inline_values.data();
-  for (std::size_t i = 0; i < bound.size(); ++i) values[i] = at(bound[i]);
-  return evaluate(expr, values, [this, &at](const std::string& name) { return at(column_index(name)); });
+  BoundColumns values(bound.size());
+  for (std::size_t i = 0; i < bound.size(); ++i) values.data()[i] = at(bound[i]);
+  return evaluate(expr, values.data(), [this, &at](const std::string& name) { return at(column_index(name)); });
 }
 
 Value Table::evaluate_on(const Expr& expr, std::int64_t id) const {
