@@ -366,11 +366,12 @@ void LiveFaults::tick() {
   }
 }
 
-void LiveFaults::start_network_faults_at_zero() {
+void LiveFaults::start_faults_at_zero() {
   for (auto& owned : faults_) {
     Active& fault = *owned;
     const FaultSpec& spec = fault.spec;
-    if (fault.state == Active::State::waiting && !spec.at_phase && spec.at_us <= 0 && network_fault(spec.kind) && !names_the_holder(spec)) {
+    if (fault.state == Active::State::waiting && !spec.at_phase && spec.at_us <= 0 && !names_the_holder(spec) &&
+        (network_fault(spec.kind) || spec.kind == FaultKind::long_transaction)) {
       start(fault);
     }
   }

@@ -63,10 +63,12 @@ class LiveFaults {
 
   // Starts and ends faults that are due; restarts crashed engines whose time came.
   void tick();
-  // Starts the network faults due at 0 s, before any engine is launched: an engine's first
-  // lock call must already meet the partition the scenario opens with (a tick after the launch
-  // can come after that call has replicated). Engine faults wait for tick().
-  void start_network_faults_at_zero();
+  // Starts the faults due at 0 s that need no engine (network faults, long transactions) before
+  // any engine is launched: an engine's first lock call must already meet the partition the
+  // scenario opens with (a tick after the launch can come after that call has replicated), and
+  // its first DDL the long transaction (as in the simulator, where both exist at 0 s; a slow
+  // first tick let the DDL run first). Engine faults wait for tick().
+  void start_faults_at_zero();
   // Ends every active fault now (the run is over): SIGCONT, replay resumed, session rolled
   // back, lock server started.
   void heal_all();

@@ -322,7 +322,7 @@ bool supervise_engines(const LiveSetup& setup, const MigrationPlan& plan, const 
   };
   LiveFaults faults(LiveFaultContext{setup.scenario, setup.regions, setup.lock_endpoints, lock_key(plan), history, engines, launch, options.log,
                                      network});
-  faults.start_network_faults_at_zero();
+  faults.start_faults_at_zero();
   for (int n = 1; n <= setup.scenario.engine.instances; ++n) {
     engines.push_back(std::make_unique<EngineProcess>(n, history));
     Status started = launch(*engines.back());
