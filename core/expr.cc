@@ -1849,6 +1849,24 @@ struct ExprProgram {
   NodePointer root;  // owns the nodes the steps point into
   std::vector<Step> steps;
   std::size_t depth = 0;  // the most values on the stack at once
+  // The same steps over plain numbers (integers and inline numerics as int64 mantissa and
+  // scale), when every step is one fast_step computes in 64 bits (a column, a numeric literal,
+  // + - * with a numeric result, round(x), the cast to bigint / integer): `round(amount * 100)`
+  // cast to bigint with no Value on a stack. Empty when some step is not. Run first; any operand
+  // it cannot take (NULL, a boxed numeric, an overflow of 64 bits) sends the evaluation to
+  // `steps`, which compute the same where both can.
+  struct Plain {
+    enum class Op : std::uint8_t { column, literal, arithmetic, round, to_bigint, to_integer };
+    Op op = Op::column;
+    Operator arithmetic = Operator::add;
+    std::size_t column = 0;     // a column's position in Expr::columns()
+    const std::string* name = nullptr;  // and its name (for evaluations without bound columns)
+    std::int64_t mantissa = 0;  // a literal's
+    int scale = 0;
+    bool numeric = false;       // a literal's kind: numeric, else integer
+  };
+  static constexpr std::size_t kPlainDepth = 8;
+  std::vector<Plain> plain;
 };
 
 namespace {
@@ -1863,6 +1881,60 @@ void compile_steps(const ExprNode& node, std::size_t base, ExprProgram* program)
   program->depth = std::max(program->depth, base + 1);
 }
 
+// The step of `step` in the plain-number program, or nullopt when fast_step does not compute
+// it in 64 bits (see ExprProgram::plain).
+std::optional<ExprProgram::Plain> plain_step(const ExprProgram::Step& step) {
+  using Plain = ExprProgram::Plain;
+  if (step.subtree) return std::nullopt;
+  const ExprNode& node = *step.node;
+  Plain plain;
+  switch (node.kind) {
+    case Kind::column:
+      plain.op = Plain::Op::column;
+      plain.column = step.column;
+      plain.name = &node.name;
+      return plain;
+    case Kind::literal: {
+      const Value& value = Evaluator::literal_value(node);
+      if (!value.small_decimal(&plain.mantissa, &plain.scale)) return std::nullopt;
+      plain.op = Plain::Op::literal;
+      plain.numeric = value.kind() == Value::Kind::numeric;
+      return plain;
+    }
+    case Kind::binary: {
+      const Operator op = node.binary_operator;
+      if (node.result_type != SqlType::numeric || node.arguments[0]->quoted_literal || node.arguments[1]->quoted_literal ||
+          (op != Operator::add && op != Operator::subtract && op != Operator::multiply)) {
+        return std::nullopt;
+      }
+      plain.op = Plain::Op::arithmetic;
+      plain.arithmetic = op;
+      return plain;
+    }
+    case Kind::function:
+      if (node.function != Function::round || node.arguments.size() != 1) return std::nullopt;
+      plain.op = Plain::Op::round;
+      return plain;
+    case Kind::cast:
+      if (node.type.name == TypeName::bigint) plain.op = Plain::Op::to_bigint;
+      else if (node.type.name == TypeName::integer) plain.op = Plain::Op::to_integer;
+      else return std::nullopt;
+      return plain;
+    default: return std::nullopt;
+  }
+}
+
+void compile_plain(ExprProgram* program) {
+  if (program->depth > ExprProgram::kPlainDepth) return;
+  std::vector<ExprProgram::Plain> plain;
+  for (const ExprProgram::Step& step : program->steps) {
+    const std::optional<ExprProgram::Plain> compiled = plain_step(step);
+    if (!compiled) return;
+    plain.push_back(*compiled);
+  }
+  program->plain = std::move(plain);
+}
+
 // `columns`: the expression's, sorted (Expr::columns()); the folded tree reads a subset of them.
 std::shared_ptr<const ExprProgram> compile_program(NodePointer root, const std::vector<std::string>& columns) {
   auto program = std::make_shared<ExprProgram>();
@@ -1874,6 +1946,7 @@ std::shared_ptr<const ExprProgram> compile_program(NodePointer root, const std::
     REHEARSE_ASSERT(*found == step.node->name);
     step.column = static_cast<std::size_t>(found - columns.begin());
   }
+  compile_plain(program.get());
   program->root = std::move(root);
   return program;
 }
@@ -1916,22 +1989,25 @@ std::int64_t small_round(std::int64_t m, int scale) {
 // fast_step's arithmetic when both operands are small decimals (Value::small_decimal) and the
 // exact result is one too: the same value decimal::add / subtract / multiply give, without
 // 128-bit mantissas. False: the Decimal path decides (an overflow of 64 bits is not an error).
+bool small_arithmetic(Operator op, std::int64_t x, int x_scale, std::int64_t y, int y_scale, std::int64_t* result,
+                      int* scale) {
+  if (op == Operator::multiply) {
+    *scale = x_scale + y_scale;
+    return *scale <= Decimal::kMaxScale && !__builtin_mul_overflow(x, y, result);
+  }
+  *scale = std::max(x_scale, y_scale);
+  if (*scale - std::min(x_scale, y_scale) > kSmallPowersOfTen) return false;
+  if (__builtin_mul_overflow(x, small_power_of_ten(*scale - x_scale), &x)) return false;
+  if (__builtin_mul_overflow(y, small_power_of_ten(*scale - y_scale), &y)) return false;
+  return !(op == Operator::subtract ? __builtin_sub_overflow(x, y, result) : __builtin_add_overflow(x, y, result));
+}
 bool small_arithmetic(Operator op, const Value& a, const Value& b, Value* out) {
   std::int64_t x = 0, y = 0;
   int x_scale = 0, y_scale = 0;
   if (!a.small_decimal(&x, &x_scale) || !b.small_decimal(&y, &y_scale)) return false;
   std::int64_t result = 0;
   int scale = 0;
-  if (op == Operator::multiply) {
-    scale = x_scale + y_scale;
-    if (scale > Decimal::kMaxScale || __builtin_mul_overflow(x, y, &result)) return false;
-  } else {
-    scale = std::max(x_scale, y_scale);
-    if (scale - std::min(x_scale, y_scale) > kSmallPowersOfTen) return false;
-    if (__builtin_mul_overflow(x, small_power_of_ten(scale - x_scale), &x)) return false;
-    if (__builtin_mul_overflow(y, small_power_of_ten(scale - y_scale), &y)) return false;
-    if (op == Operator::subtract ? __builtin_sub_overflow(x, y, &result) : __builtin_add_overflow(x, y, &result)) return false;
-  }
+  if (!small_arithmetic(op, x, x_scale, y, y_scale, &result, &scale)) return false;
   *out = Value::small_numeric(result, scale);
   return true;
 }
@@ -2000,9 +2076,65 @@ bool fast_step(const ExprNode& node, const Value* operand, Value* out) {
   }
 }
 
+// ExprProgram::plain, its columns read as run_program reads them: true with *out set to what
+// `steps` compute, false when an operand or result is not a plain number (the steps then decide).
+bool run_plain(const ExprProgram& program, const Value* const* bound, const ColumnLookup& lookup, Value* out) {
+  using Plain = ExprProgram::Plain;
+  struct Number {
+    std::int64_t mantissa;
+    int scale;
+    bool numeric;  // else an integer
+  };
+  std::array<Number, ExprProgram::kPlainDepth> stack;
+  std::size_t top = 0;
+  for (const Plain& step : program.plain) {
+    switch (step.op) {
+      case Plain::Op::column: {
+        const Value* value = bound != nullptr ? bound[step.column] : lookup(*step.name);
+        Number& number = stack[top++];
+        if (value == nullptr || !value->small_decimal(&number.mantissa, &number.scale)) return false;
+        number.numeric = value->kind() == Value::Kind::numeric;
+        break;
+      }
+      case Plain::Op::literal: stack[top++] = Number{step.mantissa, step.scale, step.numeric}; break;
+      case Plain::Op::arithmetic: {
+        --top;
+        Number& a = stack[top - 1];
+        const Number& b = stack[top];
+        if (!small_arithmetic(step.arithmetic, a.mantissa, a.scale, b.mantissa, b.scale, &a.mantissa, &a.scale)) return false;
+        a.numeric = true;
+        break;
+      }
+      case Plain::Op::round: {
+        Number& a = stack[top - 1];
+        if (!a.numeric || a.scale > kSmallPowersOfTen) return false;
+        if (a.scale > 0) a.mantissa = small_round(a.mantissa, a.scale);
+        a.scale = 0;
+        break;
+      }
+      case Plain::Op::to_bigint:
+      case Plain::Op::to_integer: {
+        Number& a = stack[top - 1];
+        if (a.scale > kSmallPowersOfTen) return false;
+        if (a.scale > 0) a.mantissa = small_round(a.mantissa, a.scale);
+        if (step.op == Plain::Op::to_integer && (a.mantissa < kInt4Min || a.mantissa > kInt4Max)) return false;
+        a = Number{a.mantissa, 0, false};
+        break;
+      }
+    }
+  }
+  REHEARSE_ASSERT(top == 1);
+  *out = stack[0].numeric ? Value::small_numeric(stack[0].mantissa, stack[0].scale) : Value::integer(stack[0].mantissa);
+  return true;
+}
+
 // `bound`: the values of Expr::columns() in order, for the column steps (nullptr: each column is
 // found through `lookup`, which the tree walk of a subtree always uses).
 EvalResult run_program(const ExprProgram& program, const Value* const* bound, const ColumnLookup& lookup) {
+  if (!program.plain.empty()) {
+    EvalResult plain;
+    if (run_plain(program, bound, lookup, &plain.value)) return plain;
+  }
   const Evaluator walk(lookup);
   ValueStack values(program.depth);
   Value* const stack = values.data();

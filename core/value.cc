@@ -1046,7 +1046,18 @@ std::uint64_t Value::hash() const {
         hasher.add_byte(kTagNumericNaN);
         break;
       }
-      const Decimal canonical = decimal::normalized(number_of(*this));
+      std::int64_t small = 0;
+      int small_scale = 0;
+      Decimal canonical;
+      if (small_decimal(&small, &small_scale)) {  // decimal::normalized in 64 bits: the same digits
+        while (small_scale > 0 && small % 10 == 0) {
+          small /= 10;
+          --small_scale;
+        }
+        canonical = Decimal{small, small_scale};
+      } else {
+        canonical = decimal::normalized(number_of(*this));
+      }
       hasher.add_byte(kTagNumber);
       hasher.add_unsigned(static_cast<UInt128>(canonical.mantissa), 16);  // two's complement
       hasher.add_byte(static_cast<std::uint8_t>(canonical.scale));
@@ -1079,6 +1090,9 @@ std::uint64_t Value::hash() const {
 bool operator==(const Value& a, const Value& b) {
   if (is_number(a.kind()) && is_number(b.kind())) {
     if (a.is_nan() || b.is_nan()) return a.is_nan() && b.is_nan();
+    std::int64_t x = 0, y = 0;
+    int x_scale = 0, y_scale = 0;
+    if (a.small_decimal(&x, &x_scale) && b.small_decimal(&y, &y_scale) && x_scale == y_scale) return x == y;
     return decimal::compare(number_of(a), number_of(b)) == 0;
   }
   if (a.kind() != b.kind()) return false;

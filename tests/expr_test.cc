@@ -350,6 +350,15 @@ TEST(ExprEvaluate, SixtyFourBitStepsAgreeAtTheirEdges) {
       {"((-big - 1)::numeric * 0.1)::bigint", "integer:-922337203685477581"},
       {"(big::numeric * 100)::bigint", "error:bigint out of range"},
       {"(amount * 1000000000)::integer", "error:integer out of range"},
+      // Whole programs over plain numbers (ExprProgram::plain), on both sides of 64 bits: an
+      // operand or result past them leaves the plain program for the steps.
+      {"(amount * price)::bigint", "integer:247"},
+      {"round(amount * 100)::integer", "integer:1235"},
+      {"big * 10.0", "numeric:92233720368547758070.0"},
+      {"big + 0.5", "numeric:9223372036854775807.5"},
+      {"round(big * 1.0)", "numeric:9223372036854775807"},
+      {"(big * 1.0)::bigint", "integer:9223372036854775807"},
+      {"(big * 1.0 + 1)::bigint", "error:bigint out of range"},
   };
   for (const EvaluationCase& test : cases) {
     SCOPED_TRACE(test.expression);
