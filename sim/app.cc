@@ -279,10 +279,11 @@ bool AppServer::read_whole(Node& target, int number, const std::string& table) {
 
 void AppServer::settle() {
   const TimeUs now = kernel_.now();
+  if (whole_reads_.empty() || whole_reads_.front().finished_us > now) return;
+  Pending request;  // the reads settled now differ only in their time and target
   while (!whole_reads_.empty() && whole_reads_.front().finished_us <= now) {
     const WholeRead read = whole_reads_.front();
     whole_reads_.pop_front();
-    Pending request;
     request.sent_us = read.sent_us;
     request.read_target = read.target;
     count(request, false, read.staleness_us, read.staleness_without_faults_us, read.finished_us);
