@@ -240,6 +240,16 @@ Decimal from_integer(std::int64_t integer) { return Decimal{integer, 0}; }
 
 Decimal normalized(const Decimal& value) {
   check_decimal(value);
+  if (value.mantissa >= std::numeric_limits<std::int64_t>::min() && value.mantissa <= std::numeric_limits<std::int64_t>::max()) {
+    // The same digits in 64 bits: a 128-bit division is a library call.
+    auto mantissa = static_cast<std::int64_t>(value.mantissa);
+    int scale = value.scale;
+    while (scale > 0 && mantissa % 10 == 0) {
+      mantissa /= 10;
+      --scale;
+    }
+    return Decimal{mantissa, scale};
+  }
   Decimal result = value;
   while (result.scale > 0 && result.mantissa % 10 == 0) {
     result.mantissa /= 10;
@@ -1046,18 +1056,7 @@ std::uint64_t Value::hash() const {
         hasher.add_byte(kTagNumericNaN);
         break;
       }
-      std::int64_t small = 0;
-      int small_scale = 0;
-      Decimal canonical;
-      if (small_decimal(&small, &small_scale)) {  // decimal::normalized in 64 bits: the same digits
-        while (small_scale > 0 && small % 10 == 0) {
-          small /= 10;
-          --small_scale;
-        }
-        canonical = Decimal{small, small_scale};
-      } else {
-        canonical = decimal::normalized(number_of(*this));
-      }
+      const Decimal canonical = decimal::normalized(number_of(*this));
       hasher.add_byte(kTagNumber);
       hasher.add_unsigned(static_cast<UInt128>(canonical.mantissa), 16);  // two's complement
       hasher.add_byte(static_cast<std::uint8_t>(canonical.scale));
