@@ -1986,9 +1986,9 @@ std::int64_t small_round(std::int64_t m, int scale) {
   return m < 0 ? -static_cast<std::int64_t>(quotient) : static_cast<std::int64_t>(quotient);
 }
 
-// fast_step's arithmetic when both operands are small decimals (Value::small_decimal) and the
-// exact result is one too: the same value decimal::add / subtract / multiply give, without
-// 128-bit mantissas. False: the Decimal path decides (an overflow of 64 bits is not an error).
+// x / 10^x_scale op y / 10^y_scale (op: + - *) as *result / 10^*scale when the exact result fits
+// 64 bits: the value decimal::add / subtract / multiply give, without 128-bit mantissas. False
+// otherwise (the Decimal path decides: an overflow of 64 bits is not an error).
 bool small_arithmetic(Operator op, std::int64_t x, int x_scale, std::int64_t y, int y_scale, std::int64_t* result,
                       int* scale) {
   if (op == Operator::multiply) {
@@ -2001,6 +2001,8 @@ bool small_arithmetic(Operator op, std::int64_t x, int x_scale, std::int64_t y, 
   if (__builtin_mul_overflow(y, small_power_of_ten(*scale - y_scale), &y)) return false;
   return !(op == Operator::subtract ? __builtin_sub_overflow(x, y, result) : __builtin_add_overflow(x, y, result));
 }
+// fast_step's arithmetic when both operands are small decimals (Value::small_decimal) and the
+// exact result is one too.
 bool small_arithmetic(Operator op, const Value& a, const Value& b, Value* out) {
   std::int64_t x = 0, y = 0;
   int x_scale = 0, y_scale = 0;
