@@ -684,7 +684,13 @@ TEST_F(LiveTest, ReplicationLagIsTheReplicasNotTheHeldReplayLag) {
   probe.stop_commits();
   execute(replica, "SELECT pg_wal_replay_resume()");
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  const Result<TimeUs> resumed = database.replication_lag();
+  // Caught up at once on a quiet machine; a loaded one (CI's full suite) may take longer to
+  // replay, so it is asked again for up to 3 s -- still well inside the 10 s replay_lag holds.
+  Result<TimeUs> resumed = database.replication_lag();
+  for (int poll = 0; poll < 27 && resumed.is_ok() && resumed.value() >= 50 * kMs; ++poll) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    resumed = database.replication_lag();
+  }
   const std::string held = scalar(primary, "SELECT coalesce(max(extract(epoch FROM replay_lag) * 1000), 0)::bigint FROM pg_stat_replication");
   ASSERT_TRUE(flowing.is_ok() && paused.is_ok() && resumed.is_ok()) << resumed.status().to_string();
   EXPECT_LT(flowing.value(), 100 * kMs) << "commits flowing, replay running";
@@ -1259,9 +1265,10 @@ TEST_F(LiveTest, EtcdLeaseOutlivesItsTtlAcrossALeaderChange) {
   RecordProperty("across_leader_change_s", fmt::format("{:.2f}", across_leader_change));
   std::printf("etcd lease of 2 s, holder stopped renewing: waiter in after %.2f s without a leader change, %.2f s with one 1 s in (%s)\n",
               steady, across_leader_change, moved.c_str());
-  // Without a leader change: one TTL (the lessor looks for expired leases every 500 ms).
+  // Without a leader change: one TTL (the lessor looks for expired leases every 500 ms), with
+  // room for a loaded machine, still below the 3.9 s the leader change takes at least.
   EXPECT_GE(steady, 1.9);
-  EXPECT_LT(steady, 2.9);
+  EXPECT_LT(steady, 3.5);
   // Across it: the new leader's full TTL + election timeout from the move, 1 s after the grant.
   EXPECT_GE(across_leader_change, 1.0 + 2.0 + 1.0 - 0.1) << "the lease did not outlive its TTL by the election timeout";
   EXPECT_LT(across_leader_change, 6.0);
