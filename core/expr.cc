@@ -1976,8 +1976,9 @@ std::int64_t small_power_of_ten(int n) {
 }
 
 // `m` / 10^scale rounded half away from zero to an integer, in 64 bits, as decimal::round(_, 0)
-// computes it. REQUIRES: 0 < scale <= kSmallPowersOfTen.
+// computes it. REQUIRES: 0 <= scale <= kSmallPowersOfTen.
 std::int64_t small_round(std::int64_t m, int scale) {
+  if (scale == 0) return m;
   const auto divisor = static_cast<std::uint64_t>(small_power_of_ten(scale));
   const std::uint64_t magnitude = m < 0 ? 0 - static_cast<std::uint64_t>(m) : static_cast<std::uint64_t>(m);
   const std::uint64_t remainder = magnitude % divisor;
@@ -2050,7 +2051,7 @@ bool fast_step(const ExprNode& node, const Value* operand, Value* out) {
       std::int64_t mantissa = 0;
       int scale = 0;
       if (value.small_decimal(&mantissa, &scale) && scale <= kSmallPowersOfTen) {
-        *out = Value::small_numeric(scale == 0 ? mantissa : small_round(mantissa, scale), 0);
+        *out = Value::small_numeric(small_round(mantissa, scale), 0);
         return true;
       }
       const std::optional<Decimal> rounded = decimal::round(value.as_decimal(), 0);
@@ -2065,7 +2066,7 @@ bool fast_step(const ExprNode& node, const Value* operand, Value* out) {
       std::int64_t mantissa = 0;
       int scale = 0;
       if (value.small_decimal(&mantissa, &scale) && scale <= kSmallPowersOfTen) {
-        integer = scale == 0 ? mantissa : small_round(mantissa, scale);
+        integer = small_round(mantissa, scale);
       } else if (value.kind() == Value::Kind::numeric && !value.is_nan()) {
         integer = decimal::to_int64(value.as_decimal());
       }
@@ -2110,7 +2111,7 @@ bool run_plain(const ExprProgram& program, const Value* const* bound, const Colu
       case Plain::Op::round: {
         Number& a = stack[top - 1];
         if (!a.numeric || a.scale > kSmallPowersOfTen) return false;
-        if (a.scale > 0) a.mantissa = small_round(a.mantissa, a.scale);
+        a.mantissa = small_round(a.mantissa, a.scale);
         a.scale = 0;
         break;
       }
@@ -2118,7 +2119,7 @@ bool run_plain(const ExprProgram& program, const Value* const* bound, const Colu
       case Plain::Op::to_integer: {
         Number& a = stack[top - 1];
         if (a.scale > kSmallPowersOfTen) return false;
-        if (a.scale > 0) a.mantissa = small_round(a.mantissa, a.scale);
+        a.mantissa = small_round(a.mantissa, a.scale);
         if (step.op == Plain::Op::to_integer && (a.mantissa < kInt4Min || a.mantissa > kInt4Max)) return false;
         a = Number{a.mantissa, 0, false};
         break;
