@@ -474,7 +474,8 @@ struct WrittenValue {
   const std::string& column;
   const Value& value;
   const TableImage& table;
-  const std::vector<Value>& row;
+  const RowView& row;
+  int index = -1;  // the column's in the final table; -1 when it has none
   bool contracted = false;
 };
 
@@ -483,7 +484,7 @@ ColumnLookup write_lookup(const WrittenValue& written) {
   return [&written](const std::string& column) -> const Value* {
     auto found = written.write.values.find(column);
     if (found != written.write.values.end()) return &found->second;
-    return cell(written.row, written.table.column_index(column));
+    return written.row.at(written.table.column_index(column));
   };
 }
 
@@ -496,7 +497,7 @@ std::string describe_write(const WrittenValue& written) {
 // nullopt when final column `column` holds `expected`; else why the write is lost.
 std::optional<std::string> expect_in(const WrittenValue& written, const std::string& column, const Value& expected,
                                      const char* how) {
-  const Value* actual = cell(written.row, written.table.column_index(column));
+  const Value* actual = written.row.at(&column == &written.column ? written.index : written.table.column_index(column));
   if (actual == nullptr) return fmt::format("{} is lost: column {} no longer exists", describe_write(written), column);
   if (*actual == expected) return std::nullopt;
   return fmt::format("{} is lost: {} holds {} where {} {} was expected", describe_write(written), column,
@@ -514,7 +515,7 @@ std::optional<std::string> through_up(const WrittenValue& written, const Derived
 std::optional<std::string> through_down(const WrittenValue& written, const DerivedColumn& derived) {
   if (derived.source.empty()) return std::nullopt;  // a new column without an old one: nothing keeps it
   if (derived.down.empty()) {
-    const Value* old_value = cell(written.row, written.table.column_index(derived.source));
+    const Value* old_value = written.row.at(written.table.column_index(derived.source));
     if (old_value != nullptr && *old_value == written.value) return std::nullopt;
     return fmt::format("{} is lost: {} was rolled back and no down expression carries it to {} (which holds {})",
                        describe_write(written), written.column, derived.source,
@@ -527,7 +528,7 @@ std::optional<std::string> through_down(const WrittenValue& written, const Deriv
 
 // Why one written (column, value) is not visible in the final row, if it is not.
 std::optional<std::string> lost_value(const Observations& observations, const WrittenValue& written) {
-  const bool present = written.table.column_index(written.column) >= 0;
+  const bool present = written.index >= 0;
   for (const DerivedColumn& derived : observations.derived) {
     if (derived.column != written.column || derived.column == derived.source) continue;
     if (present) return expect_in(written, written.column, written.value, "the written");
@@ -584,9 +585,9 @@ struct LastWrite {
   const AcknowledgedWrite* write = nullptr;
 };
 
-// The last acknowledged write per (row, column group) of one region, in apply order (ties in
-// row, then group-name order): every (row, group, write) of the region's writes in one vector,
-// sorted so each (row, group)'s latest write (the first met among equal orders) comes first.
+// The last acknowledged write per (row, column group) of one region, in (row, group) order:
+// every (row, group, write) of the region's writes in one vector, sorted so each (row, group)'s
+// latest write (the first met among equal orders) comes first.
 std::vector<LastWrite> last_writes(const Observations& observations, GroupNumbers& numbers, const std::string& region,
                                    const std::string& table) {
   std::vector<LastWrite> all;
@@ -597,11 +598,21 @@ std::vector<LastWrite> last_writes(const Observations& observations, GroupNumber
       all.push_back(LastWrite{write.row_id, 0, numbers.number_of(column), &write});
     }
   }
-  std::stable_sort(all.begin(), all.end(), [](const LastWrite& a, const LastWrite& b) {
+  const auto before = [](const LastWrite& a, const LastWrite& b) {
     if (a.row_id != b.row_id) return a.row_id < b.row_id;
     if (a.group != b.group) return a.group < b.group;
     return a.write->order > b.write->order;
-  });
+  };
+  // A server's writes come in row order, one per row: then only each row's few entries need
+  // sorting (stably, by insertion); otherwise the whole vector.
+  const auto by_row = [](const LastWrite& a, const LastWrite& b) { return a.row_id < b.row_id; };
+  if (std::is_sorted(all.begin(), all.end(), by_row)) {
+    for (std::size_t i = 1; i < all.size(); ++i) {
+      for (std::size_t at = i; at > 0 && before(all[at], all[at - 1]); --at) std::swap(all[at], all[at - 1]);
+    }
+  } else {
+    std::stable_sort(all.begin(), all.end(), before);
+  }
   const std::vector<int> rank = numbers.ranks();
   std::vector<LastWrite> writes;
   for (std::size_t i = 0; i < all.size(); ++i) {
@@ -609,10 +620,12 @@ std::vector<LastWrite> last_writes(const Observations& observations, GroupNumber
     writes.push_back(all[i]);
     writes.back().group_rank = rank[static_cast<std::size_t>(all[i].group)];
   }
-  std::sort(writes.begin(), writes.end(), [](const LastWrite& a, const LastWrite& b) {
-    return std::tie(a.write->order, a.row_id, a.group_rank) < std::tie(b.write->order, b.row_id, b.group_rank);
-  });
   return writes;
+}
+
+// Apply order (ties in row, then group-name order): the order findings are reported in.
+bool applied_before(const LastWrite& a, const LastWrite& b) {
+  return std::tie(a.write->order, a.row_id, a.group_rank) < std::tie(b.write->order, b.row_id, b.group_rank);
 }
 
 // The final table's rows by id, for rows whose label is an integer's (row_label): ids from the
@@ -658,30 +671,37 @@ Findings lost_writes_in(const Observations& observations, const std::string& reg
   GroupNumbers numbers(groups);
   const bool contracted = observed_state(observations, region) == RegionState::contracted;
   const RowsById rows(final_state.table);
-  std::set<std::int64_t> missing_reported;
-  Findings findings;
-  findings.events = {final_state.event};
-  std::vector<Value> row_values;  // one buffer for every row read
+  // The lost ones with why ("" when the row is gone), reported in apply order below.
+  std::vector<std::pair<LastWrite, std::string>> lost;
   for (const LastWrite& last : last_writes(observations, numbers, region, final_state.table_name)) {
     const AcknowledgedWrite* write = last.write;
     const std::optional<std::size_t> row = rows.find(write->row_id);
     if (!row) {
-      if (missing_reported.insert(write->row_id).second) {
-        findings.add(fmt::format("row {} (written at {}) no longer exists", write->row_id,
-                                 duration_text(write->time_us, DurationStyle::compound)));
-      }
+      lost.emplace_back(last, "");
       continue;
     }
-    bool row_read = false;  // the row is read into `row_values` once, when a column of the group is met
+    const RowView row_values(final_state.table, *row);
     for (const auto& [column, value] : write->values) {
       if (column == "id" || numbers.number_of(column) != last.group) continue;
-      if (!row_read) final_state.table.values_into(*row, &row_values);
-      row_read = true;
-      const WrittenValue written{*write, column, value, final_state.table, row_values, contracted};
-      if (auto lost = lost_value(observations, written)) {
-        findings.add(std::move(*lost));
+      const WrittenValue written{*write, column, value, final_state.table, row_values,
+                                 final_state.table.column_index(column), contracted};
+      if (auto why = lost_value(observations, written)) {
+        lost.emplace_back(last, std::move(*why));
         break;  // one finding per (row, group)
       }
+    }
+  }
+  std::sort(lost.begin(), lost.end(), [](const auto& a, const auto& b) { return applied_before(a.first, b.first); });
+  std::set<std::int64_t> missing_reported;
+  Findings findings;
+  findings.events = {final_state.event};
+  for (auto& [last, why] : lost) {
+    const AcknowledgedWrite* write = last.write;
+    if (!why.empty()) {
+      findings.add(std::move(why));
+    } else if (missing_reported.insert(write->row_id).second) {
+      findings.add(fmt::format("row {} (written at {}) no longer exists", write->row_id,
+                               duration_text(write->time_us, DurationStyle::compound)));
     }
   }
   return findings;

@@ -213,10 +213,9 @@ void AppServer::send_write(TimeUs due_us) {
       network_.send(primary, app, [this, pending, &primary, result = std::move(result)]() mutable {
         if (pending->done) return;
         if (result.status.is_ok()) {
-          AcknowledgedWrite& ack = acknowledged_[result.row_id];
+          Acknowledged& ack = acknowledged_[result.row_id];
           if (result.order >= ack.order) {
-            ack = AcknowledgedWrite{primary.region(), result.row_id, result.order, kernel_.now(), pending->new_code,
-                                    std::move(result.written), renamed_to_.empty() ? table_ : renamed_to_};
+            ack = Acknowledged{result.order, kernel_.now(), pending->new_code, std::move(result.written)};
           }
         }
         finish(*pending, !result.status.is_ok(), 0, 0);
@@ -335,12 +334,14 @@ void AppServer::export_to(Observations& observations, const AppliedOrders* appli
   const AppliedOrders& latest = applied_orders != nullptr ? *applied_orders : last_applied_order_;
   auto& windows = observations.windows[endpoints_.app->region()];  // the app's region (global: not the writer's)
   for (const auto& [start, window] : windows_) windows.push_back(window);
-  acknowledged_.for_each([&](std::int64_t row, AcknowledgedWrite& write) {
+  const std::string& table = renamed_to_.empty() ? table_ : renamed_to_;
+  acknowledged_.for_each([&](std::int64_t row, const Acknowledged& write) {
     // A later write applied at the primary (its acknowledgement may still be in flight when
     // the run ends) overwrote this one: its value is superseded, not lost.
     const std::uint64_t* applied = latest.find(row);
     if (applied != nullptr && *applied > write.order) return;
-    observations.acknowledged.push_back(std::move(write));  // the run is over: moved, not copied
+    observations.acknowledged.push_back(AcknowledgedWrite{endpoints_.primary->region(), row, write.order, write.time_us,
+                                                          write.new_code, write.written.values(), table});
   });
   acknowledged_.clear();
 }

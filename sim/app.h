@@ -164,7 +164,15 @@ class AppServer {
   bool new_code_ = false;
   std::int64_t requests_ = 0;
   std::int64_t errors_ = 0;
-  ByRow<AcknowledgedWrite> acknowledged_;
+  // A row's latest acknowledged write, until export_to makes it an AcknowledgedWrite (its region
+  // is the primary's, its table the one the server's writes go to: both the server's own).
+  struct Acknowledged {
+    std::uint64_t order = 0;
+    TimeUs time_us = 0;
+    bool new_code = false;
+    WrittenCells written;
+  };
+  ByRow<Acknowledged> acknowledged_;
   PooledMap<TimeUs, RequestWindow> windows_;
   RequestWindow* last_window_ = nullptr;  // the window the last request counted in (map nodes stay put)
   AppliedOrders last_applied_order_;

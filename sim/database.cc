@@ -1641,11 +1641,30 @@ void SimDatabase::apply_app_write(TableState& table, const AppWrite& write, AppW
   std::int64_t id = write.row_id;
   const bool inserted = id == 0 || !primary.has_row(id);
   if (inserted) id = primary.insert(Row({}, Writer::old_code));
+  // The cells the write sets, by name and index; read back from the committed row unless one
+  // is set again below (then `result.written.fallback` keeps the values as written).
+  SetCells set_cells;
+  bool wrote_null = false;
+  WrittenCells& written = result.written;
+  // Before a cell the write set is set again, its values as written are kept apart.
+  auto keep_written = [&] {
+    if (written.has_fallback) return;
+    for (std::size_t i = 0; i < set_cells.size; ++i) {
+      written.fallback[set_cells.cells[i].first] = primary.cell(id, set_cells.cells[i].second);
+    }
+    written.has_fallback = true;
+  };
   auto set = [&](const std::string& column, Value value) {
     const int index = primary.column_index(column);
     if (index <= 0) return;
-    primary.set_cell(id, index, value);
-    result.written[column] = std::move(value);
+    wrote_null = wrote_null || value.is_null();
+    if (!set_cells.contains(index) && !set_cells.add(column, index)) keep_written();  // more than it holds
+    if (written.has_fallback) written.fallback[column] = value;
+    primary.set_cell(id, index, std::move(value));
+  };
+  auto set_again = [&](int index, Value value) {
+    if (set_cells.contains(index)) keep_written();
+    primary.set_cell(id, index, std::move(value));
   };
   // New code writes an altered or renamed column's new version instead of the old one.
   auto replaced_by_new_code = [&](const std::string& column) {
@@ -1666,17 +1685,51 @@ void SimDatabase::apply_app_write(TableState& table, const AppWrite& write, AppW
       EvalResult computed = primary.evaluate_with(d.up, id, write.logical);
       set(target, computed.ok ? computed.value : Value());
       if (!contracted && !d.down.empty() && primary.column_index(d.source) > 0) {
-        primary.set_cell(id, primary.column_index(d.source), primary.evaluate_on(d.down, id));  // trigger
+        set_again(primary.column_index(d.source), primary.evaluate_on(d.down, id));  // trigger
       }
     } else if (dual_write && !contracted) {
-      primary.set_cell(id, index, primary.evaluate_on(d.up, id));  // the trigger
+      set_again(index, primary.evaluate_on(d.up, id));  // the trigger
     }
   }
-  if (inserted) primary.fill_defaults(id);  // the DEFAULTs of the columns it leaves out
+  if (inserted) {
+    if (wrote_null) keep_written();  // a DEFAULT may fill a NULL the write set
+    primary.fill_defaults(id);       // the DEFAULTs of the columns it leaves out
+  }
   primary.set_writer(id, new_code ? Writer::new_code : Writer::old_code);
+  written.version = primary.version(id);
+  if (!written.has_fallback) written.columns = written_columns(table, set_cells);
   replicate_row(primary.name(), id, primary.version(id));
   result.row_id = id;
   result.order = ++commit_order_;
+}
+
+const WrittenColumns* SimDatabase::written_columns(TableState& table, SetCells& cells) {
+  // Names are distinct: in name order (a handful of cells, so an insertion sort).
+  auto* const begin = cells.cells.begin();
+  auto* const end = begin + cells.size;
+  for (auto* at = begin; at != end; ++at) {
+    for (auto* back = at; back != begin && back->first < std::prev(back)->first; --back) std::iter_swap(back, std::prev(back));
+  }
+  auto equal = [begin, end](const WrittenColumns* known) {
+    return std::equal(known->columns.begin(), known->columns.end(), begin, end,
+                      [](const auto& a, const auto& b) { return a.second == b.second && a.first == b.first; });
+  };
+  if (table.last_written != nullptr && equal(table.last_written)) return table.last_written;
+  for (const WrittenColumns* known : table.written_columns) {
+    if (equal(known)) return table.last_written = known;
+  }
+  WrittenColumns& made = written_columns_.emplace_back();
+  for (auto* at = begin; at != end; ++at) made.columns.emplace_back(std::string(at->first), at->second);
+  table.written_columns.push_back(&made);
+  return table.last_written = &made;
+}
+
+ColumnValues WrittenCells::values() const {
+  if (has_fallback) return fallback;
+  ColumnValues values;
+  if (columns == nullptr) return values;
+  for (const auto& [name, index] : columns->columns) values[name] = version[static_cast<std::size_t>(index - 1)];
+  return values;
 }
 
 void SimDatabase::app_read(int replica, Respond<AppReadResult> respond, std::shared_ptr<MigrationWaits> waits,

@@ -15,6 +15,8 @@
 // answer through a Respond callback, possibly later.
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -78,11 +80,31 @@ struct MigrationWaits {
   }
 };
 
+// The columns an application write set: names (in name order, as ColumnValues keeps them) and
+// column indexes in the row. Writes committed under one layout and code path share one; the
+// database keeps every one it made for the run.
+struct WrittenColumns {
+  std::vector<std::pair<std::string, int>> columns;
+};
+
+// What an application write set, kept without a map per write: the row version it committed
+// and which of its cells it set. `fallback` holds the values instead when the same statement
+// set one of those cells again (a trigger, an insert's DEFAULT over a written NULL), so that
+// the committed cell is not what the write wrote.
+struct WrittenCells {
+  Row version;
+  const WrittenColumns* columns = nullptr;
+  ColumnValues fallback;
+  bool has_fallback = false;
+  // column -> value as written (in the writer's schema).
+  ColumnValues values() const;
+};
+
 struct AppWriteResult {
   Status status;
   std::int64_t row_id = 0;
   std::uint64_t order = 0;  // commit order at the primary
-  ColumnValues written;
+  WrittenCells written;
 };
 
 struct AppReadResult {
@@ -300,6 +322,8 @@ class SimDatabase {
     int trigger_cold_sessions = 0;  // write sessions not through the trigger since it was created
     bool engine_trigger_cold = false;  // the engine's session has not fired the trigger since it was created
     int stale_read_sessions = 0;
+    std::vector<const WrittenColumns*> written_columns;  // every set of written columns met on it
+    const WrittenColumns* last_written = nullptr;       // the last of them a write had
     std::string ddl_in_queue;   // the latest DDL that asked for its lock ("ADD COLUMN x")
     int long_transactions = 0;  // long_transaction faults holding its lock now
   };
@@ -409,6 +433,21 @@ class SimDatabase {
   TimeUs write_session_cost(TableState& table);
   void release_rows(TableState& table, std::uint64_t range_id);
   void apply_app_write(TableState& table, const AppWrite& write, AppWriteResult& result);
+  // The cells an application write set (name, column index), without an allocation.
+  struct SetCells {
+    std::array<std::pair<std::string_view, int>, 16> cells;
+    std::size_t size = 0;
+    bool contains(int index) const {
+      return std::any_of(cells.begin(), cells.begin() + size, [index](const auto& cell) { return cell.second == index; });
+    }
+    bool add(std::string_view name, int index) {  // false when full
+      if (size == cells.size()) return false;
+      cells[size++] = {name, index};
+      return true;
+    }
+  };
+  // The shared WrittenColumns equal to `cells` (sorted here into name order), made when none is.
+  const WrittenColumns* written_columns(TableState& table, SetCells& cells);
   void commit_backfill(TableState& table, const BackfillBatch& batch, const Checkpoint& then, const Fence& fence, const std::string& actor,
                        const Respond<Result<std::int64_t>>& respond, const StreamStart& streamed);
   const Table& source_table(const TableState& table, BackfillSource source) const;
@@ -437,6 +476,7 @@ class SimDatabase {
   std::int64_t highest_token_ = 0;
   std::int64_t rows_backfilled_ = 0;
   std::uint64_t commit_order_ = 0;
+  std::deque<WrittenColumns> written_columns_;  // what TableState::written_columns points to
   std::uint64_t next_range_id_ = 1;
   std::uint64_t next_hold_id_ = 1;
   TimeUs extra_lag_us_ = 0;
