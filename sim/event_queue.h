@@ -78,6 +78,7 @@ class EventQueue {
   // A new lane; its events may also be pushed out of time order (they then go to the heap).
   int add_lane() {
     lanes_.emplace_back();
+    fronts_.push_back(kIdle);
     return static_cast<int>(lanes_.size()) - 1;
   }
 
@@ -86,7 +87,10 @@ class EventQueue {
     if (lane >= 0) {
       Lane& fifo = lanes_[static_cast<std::size_t>(lane)];
       if (fifo.empty() || fifo.back().time_us <= event.time_us) {
-        if (fifo.empty()) ++busy_lanes_;
+        if (fifo.empty()) {
+          ++busy_lanes_;
+          fronts_[static_cast<std::size_t>(lane)] = Front{event.time_us, event.sequence};
+        }
         fifo.push_back(event);
         ++size_;
         return;
@@ -119,9 +123,15 @@ class EventQueue {
   // Where the next event is: -1 the heap, else its lane. REQUIRES: !empty().
   int locate() const {
     int best = heap_.empty() ? -2 : -1;
-    for (std::size_t lane = 0; busy_lanes_ > 0 && lane < lanes_.size(); ++lane) {
-      const Lane& fifo = lanes_[lane];
-      if (!fifo.empty() && (best == -2 || EventHeap<Event>::before(fifo.front(), where(best)))) best = static_cast<int>(lane);
+    if (busy_lanes_ > 0) {
+      // The least lane front, from the fronts' copies side by side (an idle lane's is kIdle).
+      std::size_t least = 0;
+      for (std::size_t lane = 1; lane < fronts_.size(); ++lane) {
+        if (fronts_[lane].before(fronts_[least])) least = lane;
+      }
+      const Front& front = fronts_[least];
+      REHEARSE_ASSERT(!lanes_[least].empty());
+      if (best == -2 || front.before(Front{heap_.top().time_us, heap_.top().sequence})) best = static_cast<int>(least);
     }
     REHEARSE_ASSERT(best != -2);
     return best;
@@ -135,11 +145,29 @@ class EventQueue {
     }
     Lane& fifo = lanes_[static_cast<std::size_t>(from)];
     fifo.pop_front();
-    if (fifo.empty()) --busy_lanes_;
+    Front& front = fronts_[static_cast<std::size_t>(from)];
+    if (fifo.empty()) {
+      --busy_lanes_;
+      front = kIdle;
+    } else {
+      front = Front{fifo.front().time_us, fifo.front().sequence};
+    }
   }
+
+  // A lane's front event's (time, sequence), kept beside the other lanes' so that finding the
+  // least is a scan of one small array, not of the deques.
+  struct Front {
+    TimeUs time_us;
+    std::uint64_t sequence;
+    bool before(const Front& other) const {
+      return time_us != other.time_us ? time_us < other.time_us : sequence < other.sequence;
+    }
+  };
+  static constexpr Front kIdle{INT64_MAX, UINT64_MAX};  // after every real event
 
   EventHeap<Event> heap_;
   std::vector<Lane> lanes_;
+  std::vector<Front> fronts_;  // per lane
   std::size_t busy_lanes_ = 0;  // lanes holding an event
   std::size_t size_ = 0;
 };
