@@ -680,10 +680,10 @@ Findings lost_writes_in(const Observations& observations, const std::string& reg
       lost.emplace_back(last, "");
       continue;
     }
-    const RowView row_values(final_state.table, *row);
+    const RowView final_row(final_state.table, *row);
     for (const auto& [column, value] : write->values) {
       if (column == "id" || numbers.number_of(column) != last.group) continue;
-      const WrittenValue written{*write, column, value, final_state.table, row_values,
+      const WrittenValue written{*write, column, value, final_state.table, final_row,
                                  final_state.table.column_index(column), contracted};
       if (auto why = lost_value(observations, written)) {
         lost.emplace_back(last, std::move(*why));

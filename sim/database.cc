@@ -1705,7 +1705,7 @@ void SimDatabase::apply_app_write(TableState& table, const AppWrite& write, AppW
 
 const WrittenColumns* SimDatabase::written_columns(TableState& table, SetCells& cells) {
   // Names are distinct: in name order (a handful of cells, so an insertion sort).
-  auto* const begin = cells.cells.begin();
+  auto* const begin = cells.cells.data();
   auto* const end = begin + cells.size;
   for (auto* at = begin; at != end; ++at) {
     for (auto* back = at; back != begin && back->first < std::prev(back)->first; --back) std::iter_swap(back, std::prev(back));
