@@ -15,6 +15,8 @@
 namespace rehearse::sim {
 namespace {
 
+using testing::parsed;
+
 constexpr std::int64_t kRows = 1000;
 constexpr TimeUs kShippingUs = 700;  // the scenario's replication_lag (one value: nothing drawn)
 // The table lock is granted on the next tick (1 us, never inside the lock's bookkeeping):
@@ -47,13 +49,6 @@ CostProfile distinct_profile() {
   costs.replica_apply_per_row_us = 7;
   costs.replica_base_delay_us = 31;
   return costs;
-}
-
-Expr parsed(const std::string& text) {
-  ExprParseError error;
-  std::optional<Expr> expr = parse_expression(text, &error);
-  EXPECT_TRUE(expr.has_value()) << text << ": " << error.message;
-  return expr.value_or(Expr{});
 }
 
 class DatabaseCostsTest : public ::testing::Test {

@@ -5,15 +5,25 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include <gtest/gtest.h>
 
+#include "core/expr.h"
 #include "core/model.h"
 #include "core/run_result.h"
 #include "scenarios/loader.h"
 
 namespace rehearse::testing {
+
+// An expression parsed from SQL text; fails the test (and gives an empty one) when it does not parse.
+inline Expr parsed(const std::string& text) {
+  ExprParseError error;
+  std::optional<Expr> expr = parse_expression(text, &error);
+  EXPECT_TRUE(expr.has_value()) << text << ": " << error.message;
+  return expr.value_or(Expr{});
+}
 
 // A temporary directory of this test process alone (ctest runs each discovered test in its own
 // process, two at a time: a directory shared between them let one test rewrite the report

@@ -17,14 +17,9 @@
 namespace rehearse::sim {
 namespace {
 
-constexpr std::int64_t kRows = 50;
+using testing::parsed;
 
-Expr parsed(const std::string& text) {
-  ExprParseError error;
-  std::optional<Expr> expr = parse_expression(text, &error);
-  EXPECT_TRUE(expr.has_value()) << text << ": " << error.message;
-  return expr.value_or(Expr{});
-}
+constexpr std::int64_t kRows = 50;
 
 class WrittenCellsTest : public ::testing::Test {
  protected:
