@@ -2,6 +2,7 @@
 // (SIGSTOP to itself, SIGCONT from a child) is one pause of the host at least that long.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -9,6 +10,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <string>
 #include <thread>
 
 #include "real_backends/host_pauses.h"
@@ -16,15 +18,35 @@
 namespace rehearse::live {
 namespace {
 
+// Whether the process whose /proc/PID/stat is `path` is stopped (state 'T'). Only
+// async-signal-safe calls: the forked child of a threaded process runs it.
+bool stopped(const char* path) {
+  char buffer[512];
+  const int file = open(path, O_RDONLY);
+  if (file < 0) return false;
+  const ssize_t size = read(file, buffer, sizeof buffer);
+  close(file);
+  // "PID (comm) STATE ...": the state follows the last ')'.
+  for (ssize_t i = size - 1; i >= 0; --i) {
+    if (buffer[i] == ')') return i + 2 < size && buffer[i + 2] == 'T';
+  }
+  return false;
+}
+
 TEST(HostPauseMeterTest, TheProcessStoppedIsAPauseOfTheHost) {
   LiveHistory history;
   HostPauseMeter meter(history);
   std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the meter is sleeping its ticks
   const TimeUs stopped_at = history.elapsed_us();
   const pid_t parent = getpid();
+  const std::string parent_stat = "/proc/" + std::to_string(parent) + "/stat";  // made before the fork
   const pid_t child = fork();
   ASSERT_GE(child, 0);
   if (child == 0) {  // only async-signal-safe calls here
+    // The 80 ms count from when the parent is stopped: on a loaded machine it may reach its
+    // SIGSTOP well after the child starts (a CI run measured 58.7 ms when it slept at once).
+    const timespec poll{0, 1'000'000};
+    for (int i = 0; i < 5'000 && !stopped(parent_stat.c_str()); ++i) nanosleep(&poll, nullptr);
     const timespec stop_for{0, 80'000'000};
     nanosleep(&stop_for, nullptr);
     kill(parent, SIGCONT);
