@@ -15,25 +15,17 @@ Value TableImage::at(std::size_t row, int column) const {
 }
 
 std::vector<Value> TableImage::values(std::size_t row) const {
-  std::vector<Value> values;
-  values_into(row, &values);
-  return values;
-}
-
-void TableImage::values_into(std::size_t row, std::vector<Value>* out) const {
-  out->resize(columns.size());  // assigned over: the buffer's values are reused, not made again
+  std::vector<Value> values(columns.size());
   const Row& stored = rows[row];
   for (std::size_t column = 0; column < columns.size(); ++column) {
     const int slot = column < slots.size() ? slots[column] : kRowPosition - 1;
-    Value& into = (*out)[column];
     if (slot == kRowPosition) {
-      into = Value::integer(static_cast<std::int64_t>(row) + 1);
-    } else if (slot < 0) {
-      into = Value();
-    } else {
-      into = stored[static_cast<std::size_t>(slot)];
+      values[column] = Value::integer(static_cast<std::int64_t>(row) + 1);
+    } else if (slot >= 0) {
+      values[column] = stored[static_cast<std::size_t>(slot)];
     }
   }
+  return values;
 }
 
 void TableImage::add_row(const std::vector<Value>& values, Writer writer) {

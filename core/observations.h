@@ -42,8 +42,6 @@ struct TableImage {
   Value at(std::size_t row, int column) const;
   // The row's live columns in order.
   std::vector<Value> values(std::size_t row) const;
-  // The same into *out (its capacity reused: a checker's walk over every row allocates once).
-  void values_into(std::size_t row, std::vector<Value>* out) const;
   Writer writer(std::size_t row) const { return rows[row].writer(); }
 
   // Building an image row by row (live mode, tests): `values` in column order.

@@ -1714,14 +1714,13 @@ const WrittenColumns* SimDatabase::written_columns(TableState& table, SetCells& 
     return std::equal(known->columns.begin(), known->columns.end(), begin, end,
                       [](const auto& a, const auto& b) { return a.second == b.second && a.first == b.first; });
   };
-  if (table.last_written != nullptr && equal(table.last_written)) return table.last_written;
-  for (const WrittenColumns* known : table.written_columns) {
-    if (equal(known)) return table.last_written = known;
+  for (const WrittenColumns* known : table.written_columns) {  // a few: a layout and code path each
+    if (equal(known)) return known;
   }
   WrittenColumns& made = written_columns_.emplace_back();
   for (auto* at = begin; at != end; ++at) made.columns.emplace_back(std::string(at->first), at->second);
   table.written_columns.push_back(&made);
-  return table.last_written = &made;
+  return &made;
 }
 
 ColumnValues WrittenCells::values() const {

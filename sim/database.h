@@ -323,7 +323,6 @@ class SimDatabase {
     bool engine_trigger_cold = false;  // the engine's session has not fired the trigger since it was created
     int stale_read_sessions = 0;
     std::vector<const WrittenColumns*> written_columns;  // every set of written columns met on it
-    const WrittenColumns* last_written = nullptr;       // the last of them a write had
     std::string ddl_in_queue;   // the latest DDL that asked for its lock ("ADD COLUMN x")
     int long_transactions = 0;  // long_transaction faults holding its lock now
   };
