@@ -83,6 +83,10 @@ AppServer::AppServer(Kernel& kernel, Network& network, AppEndpoints endpoints, c
   for (const ColumnSpec& column : columns()) {
     distinct_.push_back(std::find(unique.begin(), unique.end(), column.name) != unique.end());
     gen_forms_.push_back(parse_gen(column.gen));
+    logical_template_[column.name];  // in name order, NULL until written
+  }
+  for (const ColumnSpec& column : columns()) {
+    logical_slot_.push_back(static_cast<std::size_t>(logical_template_.find(column.name) - logical_template_.begin()));
   }
   if (!table_.empty()) {  // the first table's name ("") follows renames in the database itself
     std::string name = table_;
@@ -182,12 +186,13 @@ void AppServer::send_write(TimeUs due_us) {
   write->new_code = new_code_;
   write->row_id = rng_.chance(scenario_.workload.update_ratio) ? pick_row(*table) : 0;
   write->table = *table;
+  write->logical = logical_template_;  // the names once, in order; each value set by its slot
   for (std::size_t c = 0; c < columns().size(); ++c) {
     Value value = generate_value(columns()[c], gen_forms_[c], rng_);
     if (distinct_[c] && value.kind() == Value::Kind::text) {
       value = Value::text(fmt::format("{}-{}-{}", value.as_text(), endpoints_.app->name(), ++distinct_written_));
     }
-    write->logical[columns()[c].name] = std::move(value);
+    (write->logical.begin() + static_cast<std::ptrdiff_t>(logical_slot_[c]))->second = std::move(value);
   }
   for (const DataReference& reference : references_) {
     if (reference.table == traffic_.table && endpoints_.database->has_table(reference.ref_table)) {

@@ -160,6 +160,8 @@ class AppServer {
   std::vector<bool> distinct_;
   std::int64_t distinct_written_ = 0;
   std::vector<GenForm> gen_forms_;  // per column of columns(): parse_gen of its gen rule
+  ColumnValues logical_template_;        // a write's columns, each NULL: copied, then filled
+  std::vector<std::size_t> logical_slot_;  // per column of columns(): its entry in the template
   Observations& observations_;
   bool new_code_ = false;
   std::int64_t requests_ = 0;

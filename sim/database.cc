@@ -464,7 +464,10 @@ TableCatalog SimDatabase::replica_catalog(int replica, const std::string& table)
 }
 
 void SimDatabase::set_derived(const std::vector<DerivedColumn>& derived) {
-  for (auto& [name, table] : tables_) table.derived.clear();
+  for (auto& [name, table] : tables_) {
+    table.derived.clear();
+    ++table.derived_version;
+  }
   for (const DerivedColumn& column : derived) {
     if (TableState* table = find_state(column.table)) table->derived.push_back(column);
   }
@@ -1145,7 +1148,7 @@ Status SimDatabase::change_table_set(TableState& table, const DdlStatement& stat
 // The dual-write trigger is installed from the dual_write phase on, while a column it derives
 // is still there (it fires on application writes and on the backfill's UPDATEs alike).
 bool SimDatabase::trigger_installed(const TableState& table) const {
-  if (!flag("dual_write")) return false;
+  if (!dual_write_) return false;
   return std::any_of(table.derived.begin(), table.derived.end(),
                      [&table](const DerivedColumn& d) { return table.data.column_index(d.column) >= 0; });
 }
@@ -1465,6 +1468,7 @@ Status SimDatabase::set_flag(const std::string& flag, bool on, const Fence& fenc
     return Status::stale_token(fmt::format("token {} < {}", fence.token, highest_token_));
   }
   flags_[flag] = on;
+  if (flag == "read_new") read_new_ = on;
   return Status::ok();
 }
 
@@ -1531,6 +1535,7 @@ void SimDatabase::dual_write_step(const std::shared_ptr<DualWriteStep>& step) {
     }
   }
   flags_["dual_write"] = step->on;
+  dual_write_ = step->on;
   for (std::size_t i = 0; i < step->tables.size(); ++i) step->tables[i]->lock.release(step->locks[i]);
   step->respond(Status::ok());
 }
@@ -1635,9 +1640,9 @@ TimeUs SimDatabase::app_write_cost_us(const TableState& table, const AppWrite& w
 // old column back from them.
 void SimDatabase::apply_app_write(TableState& table, const AppWrite& write, AppWriteResult& result) {
   Table& primary = table.data;
-  const std::vector<DerivedColumn>& derived = table.derived;
-  const bool dual_write = flag("dual_write");
-  const bool new_code = write.new_code && (dual_write || flag("read_new"));
+  const bool dual_write = dual_write_;
+  const bool new_code = write.new_code && (dual_write || read_new_);
+  WriteBinding& binding = write_binding(table, write, dual_write, new_code);
   std::int64_t id = write.row_id;
   const bool inserted = id == 0 || !primary.has_row(id);
   if (inserted) id = primary.insert(Row({}, Writer::old_code));
@@ -1654,9 +1659,8 @@ void SimDatabase::apply_app_write(TableState& table, const AppWrite& write, AppW
     }
     written.has_fallback = true;
   };
-  auto set = [&](const std::string& column, Value value) {
-    const int index = primary.column_index(column);
-    if (index <= 0) return;
+  // REQUIRES: index > 0 (the column `column`'s).
+  auto set = [&](const std::string& column, int index, Value value) {
     wrote_null = wrote_null || value.is_null();
     if (!set_cells.contains(index) && !set_cells.add(column, index)) keep_written();  // more than it holds
     if (written.has_fallback) written.fallback[column] = value;
@@ -1666,29 +1670,19 @@ void SimDatabase::apply_app_write(TableState& table, const AppWrite& write, AppW
     if (set_cells.contains(index)) keep_written();
     primary.set_cell(id, index, std::move(value));
   };
-  // New code writes an altered or renamed column's new version instead of the old one.
-  auto replaced_by_new_code = [&](const std::string& column) {
-    return new_code && std::any_of(derived.begin(), derived.end(), [&](const DerivedColumn& d) {
-             return d.source == column;
-           });
-  };
-  for (const auto& [column, value] : write.logical) {
-    if (!replaced_by_new_code(column)) set(column, value);
+  auto logical = write.logical.begin();
+  for (std::size_t i = 0; i < binding.sets.size(); ++i, ++logical) {
+    if (binding.sets[i] > 0) set(logical->first, binding.sets[i], logical->second);
   }
-  for (const DerivedColumn& d : derived) {
-    // Before contract the new version lives in d.column; after it, under d.final_name.
-    const bool contracted = primary.column_index(d.column) < 0;
-    const std::string& target = contracted ? d.final_name : d.column;
-    const int index = primary.column_index(target);
-    if (index < 0 || (contracted && d.final_name == d.column)) continue;
-    if (new_code) {
-      EvalResult computed = primary.evaluate_with(d.up, id, write.logical);
-      set(target, computed.ok ? computed.value : Value());
-      if (!contracted && !d.down.empty() && primary.column_index(d.source) > 0) {
-        set_again(primary.column_index(d.source), primary.evaluate_on(d.down, id));  // trigger
+  for (const WriteBinding::Step& step : binding.steps) {
+    if (step.computed) {  // new code writes the new version itself
+      if (step.index > 0) {
+        EvalResult computed = primary.evaluate_with_bound(step.derived->up, step.up_bound, id, write.logical);
+        set(*step.target, step.index, computed.ok ? std::move(computed.value) : Value());
       }
-    } else if (dual_write && !contracted) {
-      set_again(index, primary.evaluate_on(d.up, id));  // the trigger
+      if (step.down_index > 0) set_again(step.down_index, primary.evaluate_on(step.derived->down, id));  // trigger
+    } else {
+      set_again(step.index, primary.evaluate_on(step.derived->up, id));  // the trigger
     }
   }
   if (inserted) {
@@ -1697,10 +1691,78 @@ void SimDatabase::apply_app_write(TableState& table, const AppWrite& write, AppW
   }
   primary.set_writer(id, new_code ? Writer::new_code : Writer::old_code);
   written.version = primary.version(id);
-  if (!written.has_fallback) written.columns = written_columns(table, set_cells);
+  if (!written.has_fallback) {
+    // The cells set follow from the binding alone, so every such write sets the same ones.
+    if (binding.written == nullptr) binding.written = written_columns(table, set_cells);
+    written.columns = binding.written;
+  }
   replicate_row(primary.name(), id, primary.version(id));
   result.row_id = id;
   result.order = ++commit_order_;
+}
+
+// Old code writes the original columns and the dual-write trigger derives the new ones; new
+// code (while dual writing, or after contract) writes the new columns itself and, where `down`
+// exists, the trigger derives the old column back from them.
+SimDatabase::WriteBinding& SimDatabase::write_binding(TableState& table, const AppWrite& write, bool dual_write,
+                                                     bool new_code) {
+  const Table& primary = table.data;
+  auto fits = [&](const WriteBinding& known) {
+    if (known.layout_version != primary.layout_version() || known.derived_version != table.derived_version ||
+        known.dual_write != dual_write || known.new_code != new_code || known.names.size() != write.logical.size()) {
+      return false;
+    }
+    auto name = known.names.begin();
+    for (const auto& entry : write.logical) {
+      if (*name++ != entry.first) return false;
+    }
+    return true;
+  };
+  for (const auto& known : table.write_bindings) {
+    if (fits(*known)) return *known;
+  }
+  // Bound under an older layout (or derived columns, or trigger): never met again.
+  std::erase_if(table.write_bindings, [&](const auto& known) {
+    return known->layout_version != primary.layout_version() || known->derived_version != table.derived_version ||
+           known->dual_write != dual_write;
+  });
+  auto made = std::make_unique<WriteBinding>();
+  made->layout_version = primary.layout_version();
+  made->derived_version = table.derived_version;
+  made->dual_write = dual_write;
+  made->new_code = new_code;
+  const std::vector<DerivedColumn>& derived = table.derived;
+  // New code writes an altered or renamed column's new version instead of the old one.
+  auto replaced_by_new_code = [&](const std::string& column) {
+    return new_code && std::any_of(derived.begin(), derived.end(), [&](const DerivedColumn& d) {
+             return d.source == column;
+           });
+  };
+  for (const auto& [column, value] : write.logical) {
+    made->names.push_back(column);
+    made->sets.push_back(replaced_by_new_code(column) ? 0 : std::max(0, primary.column_index(column)));
+  }
+  for (const DerivedColumn& d : derived) {
+    // Before contract the new version lives in d.column; after it, under d.final_name.
+    const bool contracted = primary.column_index(d.column) < 0;
+    const std::string& target = contracted ? d.final_name : d.column;
+    const int index = primary.column_index(target);
+    if (index < 0 || (contracted && d.final_name == d.column)) continue;
+    WriteBinding::Step step;
+    step.derived = &d;
+    step.target = &target;
+    step.index = index;
+    if (new_code) {
+      step.computed = true;
+      step.up_bound = primary.bind_with(d.up, write.logical);
+      if (!contracted && !d.down.empty()) step.down_index = std::max(0, primary.column_index(d.source));
+    } else if (!dual_write || contracted) {
+      continue;
+    }
+    made->steps.push_back(std::move(step));
+  }
+  table.write_bindings.push_back(std::move(made));
+  return *table.write_bindings.back();
 }
 
 const WrittenColumns* SimDatabase::written_columns(TableState& table, SetCells& cells) {

@@ -309,6 +309,28 @@ class SimDatabase {
   };
   // One table of the primary: its rows, its lock queue, the row locks its backfill batches hold,
   // and the application's sessions' caches of it (PostgreSQL's relation cache is per relation).
+  // An application write's work on a table, bound to its layout (apply_app_write): the column
+  // each written value sets and each derived column's step. Valid while the table's layout, its
+  // derived columns and the dual-write flag are those it was bound under.
+  struct WriteBinding {
+    std::uint64_t layout_version = 0;
+    std::uint64_t derived_version = 0;
+    bool dual_write = false;
+    bool new_code = false;               // the write is the new code's, and that code is live
+    std::vector<std::string> names;      // the written (logical) columns, in their order
+    std::vector<int> sets;               // per name: the column it sets (0: none)
+    struct Step {
+      const DerivedColumn* derived = nullptr;
+      const std::string* target = nullptr;  // the column the step sets
+      int index = 0;                         // its column index
+      bool computed = false;                 // new code computes `up` from what it writes ...
+      std::vector<int> up_bound;             // ... (Table::bind_with)
+      int down_index = 0;                    // ... and the trigger derives `down` into this (0: none)
+    };
+    std::vector<Step> steps;
+    // The cells such a write sets, when none is set twice (the same for every such write).
+    const WrittenColumns* written = nullptr;
+  };
   struct TableState {
     Table data;
     TableLock lock;
@@ -323,6 +345,10 @@ class SimDatabase {
     bool engine_trigger_cold = false;  // the engine's session has not fired the trigger since it was created
     int stale_read_sessions = 0;
     std::vector<const WrittenColumns*> written_columns;  // every set of written columns met on it
+    // How the application's writes map onto the table, one per (layout, trigger, code path,
+    // written names) met: bound on the first such write, not by name on every one.
+    std::vector<std::unique_ptr<WriteBinding>> write_bindings;
+    std::uint64_t derived_version = 0;  // changes with `derived`
     std::string ddl_in_queue;   // the latest DDL that asked for its lock ("ADD COLUMN x")
     int long_transactions = 0;  // long_transaction faults holding its lock now
   };
@@ -432,6 +458,7 @@ class SimDatabase {
   TimeUs write_session_cost(TableState& table);
   void release_rows(TableState& table, std::uint64_t range_id);
   void apply_app_write(TableState& table, const AppWrite& write, AppWriteResult& result);
+  WriteBinding& write_binding(TableState& table, const AppWrite& write, bool dual_write, bool new_code);
   // The cells an application write set (name, column index), without an allocation.
   struct SetCells {
     std::array<std::pair<std::string_view, int>, 16> cells;
@@ -472,6 +499,8 @@ class SimDatabase {
   CostProfile costs_ = builtin_cost_profile();
   std::map<std::string, Checkpoint> checkpoints_;
   std::map<std::string, bool> flags_;
+  bool dual_write_ = false;  // flags_'s two the application's writes read, kept apart
+  bool read_new_ = false;
   std::int64_t highest_token_ = 0;
   std::int64_t rows_backfilled_ = 0;
   std::uint64_t commit_order_ = 0;

@@ -96,6 +96,7 @@ int Table::column_index(const std::string& name) const {
 }
 
 void Table::apply(const DdlStatement& statement) {
+  ++layout_version_;
   const int index = column_index(statement.column);
   switch (statement.kind) {
     case DdlStatement::Kind::add_column: {
@@ -588,6 +589,46 @@ EvalResult Table::evaluate_with(const Expr& expr, std::int64_t id, const ColumnV
   const Row& row = rows_[index(id)];
   const Value id_value = Value::integer(id);
   return evaluate(expr, [this, &row, &id_value, &given](const std::string& name) -> const Value* {
+    if (auto it = given.find(name); it != given.end()) return &it->second;
+    const int column = column_index(name);
+    if (column < 0) return nullptr;
+    return column == 0 ? &id_value : &row[static_cast<std::size_t>(column - 1)];
+  });
+}
+
+std::vector<int> Table::bind_with(const Expr& expr, const ColumnValues& given) const {
+  std::vector<int> bound;
+  bound.reserve(expr.columns().size());
+  for (const std::string& name : expr.columns()) {
+    const auto it = given.find(name);
+    if (it != given.end()) {
+      bound.push_back(static_cast<int>(it - given.begin()));
+    } else {
+      const int column = column_index(name);
+      bound.push_back(column < 0 ? -1 : -2 - column);
+    }
+  }
+  return bound;
+}
+
+EvalResult Table::evaluate_with_bound(const Expr& expr, const std::vector<int>& bound, std::int64_t id,
+                                      const ColumnValues& given) const {
+  REHEARSE_ASSERT(bound.size() == expr.columns().size());
+  const Row& row = rows_[index(id)];
+  const Value id_value = Value::integer(id);
+  BoundColumns values(bound.size());
+  for (std::size_t i = 0; i < bound.size(); ++i) {
+    const int at = bound[i];
+    const Value* value = nullptr;
+    if (at >= 0) {
+      value = &(given.begin() + at)->second;
+    } else if (at <= -2) {
+      const int column = -2 - at;
+      value = column == 0 ? &id_value : &row[static_cast<std::size_t>(column - 1)];
+    }
+    values.data()[i] = value;
+  }
+  return evaluate(expr, values.data(), [this, &row, &id_value, &given](const std::string& name) -> const Value* {
     if (auto it = given.find(name); it != given.end()) return &it->second;
     const int column = column_index(name);
     if (column < 0) return nullptr;

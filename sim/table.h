@@ -61,6 +61,9 @@ class Table {
   std::int64_t insert(Row row);
 
   int column_index(const std::string& name) const;  // live columns only; -1 when absent
+  // Changes whenever apply() does (columns added, dropped, renamed, retyped, ...): what was
+  // bound to the layout (column indexes by name) is bound again.
+  std::uint64_t layout_version() const { return layout_version_; }
   bool has_row(std::int64_t id) const { return id >= 1 && id <= row_count(); }
   std::int64_t row_count() const { return static_cast<std::int64_t>(rows_.size()); }
   // Column `column` (an index from column_index) of row `id`; column 0 is the id itself.
@@ -102,6 +105,11 @@ class Table {
   EvalResult evaluate_checked(const Expr& expr, std::int64_t id) const;
   // Evaluates `expr` over row `id` with some columns given (`given` wins over the stored row).
   EvalResult evaluate_with(const Expr& expr, std::int64_t id, const ColumnValues& given) const;
+  // The same bound once (bind_with): each of `expr`'s columns as the position of a given value
+  // (>= 0), or as -2 - its column index in the layout (-1: absent from both).
+  std::vector<int> bind_with(const Expr& expr, const ColumnValues& given) const;
+  EvalResult evaluate_with_bound(const Expr& expr, const std::vector<int>& bound, std::int64_t id,
+                                 const ColumnValues& given) const;
   // A scan's form: `expr`'s columns (Expr::columns(), in order) as column indexes of the current
   // layout (-1 when absent), bound once; evaluate_bound then reads each row by index, with the
   // same result as evaluate_checked. Valid until the next DDL.
@@ -118,6 +126,7 @@ class Table {
   std::string name_;
   std::string primary_key_name_;  // its PRIMARY KEY constraint's ("" once dropped)
   std::vector<Column> columns_;  // index 0 is `id`, implicit: row slot = column index - 1
+  std::uint64_t layout_version_ = 0;
   std::vector<Row> rows_;
   std::vector<std::string> indexes_;
   void apply_constraint(const DdlStatement& statement);
