@@ -279,32 +279,36 @@ void Kernel::push(TimeUs time_us, SimFiber* fiber, std::uint64_t generation_or_c
   queue_.push(Event{time_us, sequence_++, fiber, generation_or_callback}, lane);
 }
 
-void Kernel::at(TimeUs when_us, Callback<void()> callback) { at(-1, when_us, std::move(callback)); }
+void Kernel::at(TimeUs when_us, Callback<void()> callback) { push(when_us, nullptr, store(std::move(callback))); }
 
-std::uint64_t Kernel::store(Stored stored) {
-  std::uint64_t slot = callbacks_.size();
+std::uint64_t Kernel::store(Callback<void()>&& callback, const Node* node, std::uint64_t epoch) {
+  std::uint64_t slot = 0;
   if (free_callbacks_.empty()) {
-    callbacks_.push_back(std::move(stored));
+    slot = callback_slots_++;
+    if (slot % kCallbackChunk == 0) callbacks_.push_back(std::make_unique<Stored[]>(kCallbackChunk));
   } else {
     slot = free_callbacks_.back();
     free_callbacks_.pop_back();
-    callbacks_[slot] = std::move(stored);
   }
+  Stored& waiting = stored(slot);
+  waiting.callback = std::move(callback);
+  waiting.node = node;
+  waiting.epoch = epoch;
   return slot;
 }
 
 void Kernel::at(int lane, TimeUs when_us, Callback<void()> callback) {
-  push(when_us, nullptr, store(Stored{std::move(callback)}), lane);
+  push(when_us, nullptr, store(std::move(callback)), lane);
 }
 
 void Kernel::after_on(const Node& node, TimeUs delay_us, Callback<void()> callback) {
-  push(now_us_ + delay_us, nullptr, store(Stored{std::move(callback), &node, node.epoch()}));
+  push(now_us_ + delay_us, nullptr, store(std::move(callback), &node, node.epoch()));
 }
 
 void Kernel::at_reserved(TimeUs when_us, std::uint64_t sequence, Callback<void()> callback) {
   REHEARSE_ASSERT(when_us >= now_us_);
   REHEARSE_ASSERT(sequence < sequence_);
-  queue_.push(Event{when_us, sequence, nullptr, store(Stored{std::move(callback)})});
+  queue_.push(Event{when_us, sequence, nullptr, store(std::move(callback))});
 }
 
 SimFiber* Kernel::spawn(Node& node, std::string name, std::function<void()> body) {
@@ -484,10 +488,12 @@ void Kernel::run_until(TimeUs end_us) {
     if (event.fiber != nullptr) {
       wake(event.fiber, event.generation_or_callback);
     } else {
-      // Moved out first: the callback may schedule more (and so grow `callbacks_`).
-      Stored stored = std::move(callbacks_[event.generation_or_callback]);
-      free_callbacks_.push_back(event.generation_or_callback);
-      if (stored.node == nullptr || stored.node->alive_in(stored.epoch)) stored.callback();
+      // Run in its slot (chunks never move), which is free again once it has run.
+      const std::uint64_t slot = event.generation_or_callback;
+      Stored& waiting = stored(slot);
+      if (waiting.node == nullptr || waiting.node->alive_in(waiting.epoch)) waiting.callback();
+      waiting.callback = nullptr;
+      free_callbacks_.push_back(slot);
     }
     drain_taking_wakes(end_us);
   }

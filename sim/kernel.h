@@ -196,7 +196,7 @@ class Kernel {
  private:
   // A queued event: 32 trivially copyable bytes, so the heap moves no std::function. A
   // callback waits in `callbacks_` (its slot reused once it has run), with the node whose
-  // crash cancels it (after_on), if any.
+  // crash cancels it (after_on), if any; it runs where it waits.
   struct Event {
     TimeUs time_us;
     std::uint64_t sequence;
@@ -209,7 +209,11 @@ class Kernel {
     const Node* node = nullptr;  // after_on: runs only while this node is up in `epoch`
     std::uint64_t epoch = 0;
   };
-  std::uint64_t store(Stored stored);  // its slot in callbacks_
+  // Stores `callback` in a free slot of callbacks_; returns the slot.
+  std::uint64_t store(Callback<void()>&& callback, const Node* node = nullptr, std::uint64_t epoch = 0);
+  // Slots live in fixed chunks, so a callback runs in its slot while it schedules others.
+  static constexpr std::size_t kCallbackChunk = 256;
+  Stored& stored(std::uint64_t slot) { return callbacks_[slot / kCallbackChunk][slot % kCallbackChunk]; }
   void block(SimFiber* self);
   bool take_next_wake(SimFiber* self);
   void drain_taking_wakes(TimeUs end_us);
@@ -230,7 +234,8 @@ class Kernel {
   TimeUs end_us_ = 0;               // of the current run_until
   bool shutting_down_ = false;
   EventQueue<Event> queue_;
-  std::vector<Stored> callbacks_;
+  std::vector<std::unique_ptr<Stored[]>> callbacks_;  // chunks of kCallbackChunk slots
+  std::uint64_t callback_slots_ = 0;                   // slots made so far
   std::vector<std::uint64_t> free_callbacks_;
   std::deque<Node> nodes_;
   std::vector<std::string> regions_;  // the nodes' regions, numbered in the order first met
