@@ -284,13 +284,14 @@ bool AppServer::read_whole(Node& target, int number, const std::string& table) {
 void AppServer::settle() {
   const TimeUs now = kernel_.now();
   if (whole_reads_.empty() || whole_reads_.front().finished_us > now) return;
-  Pending request;  // the reads settled now differ only in their time and target
+  // Nothing can touch a closed-form read (compute_replica_reads_whole): it counts as the
+  // migration's, as count() counts an untouched request.
+  static const Attribution untouched;
   while (!whole_reads_.empty() && whole_reads_.front().finished_us <= now) {
     const WholeRead read = whole_reads_.front();
     whole_reads_.pop_front();
-    request.sent_us = read.sent_us;
-    request.read_target = read.target;
-    count(request, false, read.staleness_us, read.staleness_without_faults_us, read.finished_us);
+    tally(read.sent_us, read.finished_us, false, false, untouched, read.staleness_us, read.staleness_without_faults_us,
+          [&read] { return "read from " + read.target->name(); });
   }
 }
 
@@ -381,20 +382,32 @@ void AppServer::finish(Pending& request, bool failed, TimeUs staleness_us, TimeU
 
 void AppServer::count(const Pending& request, bool failed, TimeUs staleness_us, TimeUs staleness_without_faults_us,
                       TimeUs finished_us) {
+  const bool touched = !request.touch.what.empty() || request.waits.total_us > 0 || request.waits.waiting_since_us >= 0 ||
+                       request.crashed() != nullptr;
+  // The common case (nothing got in its way) costs no attribution: it counts as the migration's.
+  if (!touched) {
+    static const Attribution untouched;
+    tally(request.sent_us, finished_us, failed, request.read_target == nullptr, untouched, staleness_us,
+          staleness_without_faults_us, [&request] { return request.what(); });
+    return;
+  }
+  tally(request.sent_us, finished_us, failed, request.read_target == nullptr, attribute(request), staleness_us,
+        staleness_without_faults_us, [&request] { return request.what(); });
+}
+
+template <typename What>
+void AppServer::tally(TimeUs sent_us, TimeUs finished_us, bool failed, bool write, const Attribution& attribution,
+                      TimeUs staleness_us, TimeUs staleness_without_faults_us, const What& what) {
   ++requests_;
   if (failed) ++errors_;
   const std::string& region = endpoints_.app->region();
-  const TimeUs window_start = request.sent_us / kRequestWindowUs * kRequestWindowUs;
+  const TimeUs window_start = sent_us / kRequestWindowUs * kRequestWindowUs;
   // Requests finish about in the order they were sent: most fall in the window of the last.
   if (last_window_ == nullptr || last_window_->start_us != window_start) last_window_ = &windows_[window_start];
   RequestWindow& window = *last_window_;
   window.start_us = window_start;
   ++window.requests;
-  const TimeUs waited = finished_us - request.sent_us;
-  const bool touched = !request.touch.what.empty() || request.waits.total_us > 0 || request.waits.waiting_since_us >= 0 ||
-                       request.crashed() != nullptr;
-  // The common case (nothing got in its way) costs no attribution: it counts as the migration's.
-  const Attribution attribution = touched ? attribute(request) : Attribution{};
+  const TimeUs waited = finished_us - sent_us;
   const int cause = index_of(attribution.cause);
   if (failed) {
     ++window.failed;
@@ -405,7 +418,7 @@ void AppServer::count(const Pending& request, bool failed, TimeUs staleness_us, 
   if (failed) ++second_.failed;
   second_.max_latency_us = std::max(second_.max_latency_us, waited);
   if (observations_.keep_request_latencies) {
-    observations_.request_latencies.push_back(RequestLatency{region, request.sent_us, waited, failed, request.read_target == nullptr});
+    observations_.request_latencies.push_back(RequestLatency{region, sent_us, waited, failed, write});
   }
   observations_.max_stall_us = std::max(observations_.max_stall_us, waited);
   observations_.max_stall_by_cause_us[cause] = std::max(observations_.max_stall_by_cause_us[cause], waited);
@@ -427,7 +440,7 @@ void AppServer::count(const Pending& request, bool failed, TimeUs staleness_us, 
   const bool stale = slo.max_replica_lag_us > 0 && staleness_us > slo.max_replica_lag_us &&
                      incidents_kept_[1][index_of(stale_cause)] < kIncidentsMax;
   if (!slow && !stale) return;  // the common case: nothing worth naming, nothing spelled out
-  RequestIncident incident{region, endpoints_.app->name(), request.sent_us, waited, staleness_us, failed, request.what(),
+  RequestIncident incident{region, endpoints_.app->name(), sent_us, waited, staleness_us, failed, what(),
                            attribution.cause, attribution.why};
   if (slow) {
     ++incidents_kept_[0][cause];

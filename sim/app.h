@@ -122,6 +122,11 @@ class AppServer {
   // Counts a finished request into the server's and the run's measures.
   void count(const Pending& request, bool failed, TimeUs staleness_us, TimeUs staleness_without_faults_us,
              TimeUs finished_us);
+  // count's tally once the request's attribution is known; `what` spells the request out (for
+  // an incident only).
+  template <typename What>
+  void tally(TimeUs sent_us, TimeUs finished_us, bool failed, bool write, const Attribution& attribution,
+             TimeUs staleness_us, TimeUs staleness_without_faults_us, const What& what);
   // A closed-form read (compute_replica_reads_whole) of `target` (replica `number`) due now, or
   // false when it must take the exact path.
   bool read_whole(Node& target, int number, const std::string& table);
