@@ -132,5 +132,25 @@ TEST_F(WrittenCellsTest, WritesUnderOneLayoutShareTheirListOfCells) {
   EXPECT_EQ(first.written.values(), (ColumnValues{{"amount", Value::integer(7)}}));  // its own version, kept
 }
 
+// The database binds a write's columns once per layout (SimDatabase::WriteBinding): a write with
+// the same names after a DDL must see the new layout, and after the derived columns change,
+// the new ones.
+TEST_F(WrittenCellsTest, AWriteMeetsTheLayoutOfItsTimeNotOfAnEarlierWrite) {
+  write(5, {{"amount", Value::integer(7)}, {"amount_cents", Value::integer(1)}});  // no such column yet
+  add_column("amount_cents");
+  const AppWriteResult later = write(5, {{"amount", Value::integer(8)}, {"amount_cents", Value::integer(2)}});
+  EXPECT_EQ(cell(5, "amount_cents"), Value::integer(2));
+  EXPECT_EQ(later.written.values(), (ColumnValues{{"amount", Value::integer(8)}, {"amount_cents", Value::integer(2)}}));
+}
+
+TEST_F(WrittenCellsTest, AWriteMeetsTheDerivedColumnsOfItsTime) {
+  dual_write_amount_cents(false);
+  write(5, {{"amount", Value::integer(7)}});
+  EXPECT_EQ(cell(5, "amount_cents"), Value::integer(700));
+  database->set_derived({});  // the trigger derives nothing now
+  write(6, {{"amount", Value::integer(8)}});
+  EXPECT_EQ(cell(6, "amount_cents"), Value());
+}
+
 }  // namespace
 }  // namespace rehearse::sim
