@@ -585,15 +585,22 @@ EvalResult Table::evaluate_checked(const Expr& expr, std::int64_t id) const {
   return evaluate_with(expr, id, kNothingGiven);
 }
 
+namespace {
+// A column by name: `given` first, then `row` of `table` (column 0: `id_value`).
+auto given_then_row(const Table& table, const Row& row, const Value& id_value, const ColumnValues& given) {
+  return [&table, &row, &id_value, &given](const std::string& name) -> const Value* {
+    if (auto it = given.find(name); it != given.end()) return &it->second;
+    const int column = table.column_index(name);
+    if (column < 0) return nullptr;
+    return column == 0 ? &id_value : &row[static_cast<std::size_t>(column - 1)];
+  };
+}
+}  // namespace
+
 EvalResult Table::evaluate_with(const Expr& expr, std::int64_t id, const ColumnValues& given) const {
   const Row& row = rows_[index(id)];
   const Value id_value = Value::integer(id);
-  return evaluate(expr, [this, &row, &id_value, &given](const std::string& name) -> const Value* {
-    if (auto it = given.find(name); it != given.end()) return &it->second;
-    const int column = column_index(name);
-    if (column < 0) return nullptr;
-    return column == 0 ? &id_value : &row[static_cast<std::size_t>(column - 1)];
-  });
+  return evaluate(expr, given_then_row(*this, row, id_value, given));
 }
 
 std::vector<int> Table::bind_with(const Expr& expr, const ColumnValues& given) const {
@@ -628,12 +635,7 @@ EvalResult Table::evaluate_with_bound(const Expr& expr, const std::vector<int>& 
     }
     values.data()[i] = value;
   }
-  return evaluate(expr, values.data(), [this, &row, &id_value, &given](const std::string& name) -> const Value* {
-    if (auto it = given.find(name); it != given.end()) return &it->second;
-    const int column = column_index(name);
-    if (column < 0) return nullptr;
-    return column == 0 ? &id_value : &row[static_cast<std::size_t>(column - 1)];
-  });
+  return evaluate(expr, values.data(), given_then_row(*this, row, id_value, given));
 }
 
 std::vector<int> Table::bind(const Expr& expr) const {
