@@ -70,10 +70,12 @@ struct Case {
 // before it). Inside a CREATE INDEX CONCURRENTLY that waits for an older transaction past
 // lock_timeout: its index is left INVALID and the re-run fails on it. After the last statement the
 // restarted engine resumes from the checkpoint and completes. The blocker of the first ALTER is
-// open from the start for 1.5 s: the crash, 200 ms into the ALTER's wait, must find it still open
-// however late the engine's process reaches the ALTER (600 ms was too short for a loaded CI
-// machine: the ALTER ran, the file finished, and the re-run failed on it), and the restart, 2 s
-// after the crash, must find it gone.
+// open from the start for 2.8 s: the crash, 200 ms into the ALTER's wait, must find it still open
+// however late the engine's process reaches the ALTER (600 ms, then 1.5 s, were too short for a
+// loaded CI machine: the sanitizer build's engine reached the ALTER 1.42 s in, the blocker ended
+// and the ALTER ran 24 ms before the crash landed, and the re-run failed on the column it had
+// added), and the re-run's ALTER must not wait on it past lock_timeout (1 s): the restart comes 2 s
+// after the crash, which is at least 2.2 s in, so that wait is at most 0.8 s less both startups.
 inline std::vector<Case> cases() {
   const std::vector<std::string> none;
   const std::vector<std::string> note{"note"};
@@ -86,7 +88,7 @@ inline std::vector<Case> cases() {
       {"before statement 5", kMixedFile, "{phase: expand, statement: 5}", "", State{both, "valid", "valid", false, false}},
       {"after statement 5", kMixedFile, "{phase: dual_write}", "", State{both, "valid", "valid", true, true}},
       {"inside the ALTER, blocked from the start", kMixedFile, "{phase: expand, statement: 2, after: 200ms}",
-       "{at: 0s, long_transaction: db:us-east-1, for: 1500ms}", State{both, "valid", "valid", true, true}},
+       "{at: 0s, long_transaction: db:us-east-1, for: 2800ms}", State{both, "valid", "valid", true, true}},
       {"inside the block", kMixedFile, "{phase: expand, statement: 3, after: 300ms}",
        "{at: {phase: expand, statement: 3}, long_transaction: db:us-east-1, for: 500ms}", State{note, "absent", "absent", false, false},
        false},
