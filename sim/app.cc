@@ -18,6 +18,10 @@ const std::vector<ColumnSpec>& columns_of(const Scenario& scenario, const std::s
   REHEARSE_ASSERT(spec != nullptr);
   return spec->columns;
 }
+
+// What a read request was, for an incident.
+std::string read_what(const Node& target) { return "read from " + target.name(); }
+
 }  // namespace
 
 // One request in flight. What it was is kept as data and spelled out only for an incident.
@@ -55,7 +59,7 @@ struct AppServer::Pending {
   FaultTouch touch;
   std::string what() const {
     if (unsent != nullptr) return fmt::format("{} (unsent: no connection of the application's pool freed in time)", unsent);
-    if (read_target != nullptr) return "read from " + read_target->name();
+    if (read_target != nullptr) return read_what(*read_target);
     return row_id == 0 ? "insert" : fmt::format("update row {}", row_id);
   }
 };
@@ -291,7 +295,7 @@ void AppServer::settle() {
     const WholeRead read = whole_reads_.front();
     whole_reads_.pop_front();
     tally(read.sent_us, read.finished_us, false, false, untouched, read.staleness_us, read.staleness_without_faults_us,
-          [&read] { return "read from " + read.target->name(); });
+          [&read] { return read_what(*read.target); });
   }
 }
 
@@ -385,13 +389,8 @@ void AppServer::count(const Pending& request, bool failed, TimeUs staleness_us, 
   const bool touched = !request.touch.what.empty() || request.waits.total_us > 0 || request.waits.waiting_since_us >= 0 ||
                        request.crashed() != nullptr;
   // The common case (nothing got in its way) costs no attribution: it counts as the migration's.
-  if (!touched) {
-    static const Attribution untouched;
-    tally(request.sent_us, finished_us, failed, request.read_target == nullptr, untouched, staleness_us,
-          staleness_without_faults_us, [&request] { return request.what(); });
-    return;
-  }
-  tally(request.sent_us, finished_us, failed, request.read_target == nullptr, attribute(request), staleness_us,
+  const Attribution attribution = touched ? attribute(request) : Attribution{};
+  tally(request.sent_us, finished_us, failed, request.read_target == nullptr, attribution, staleness_us,
         staleness_without_faults_us, [&request] { return request.what(); });
 }
 
