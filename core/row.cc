@@ -37,7 +37,7 @@ void Row::destroy(Data* data) noexcept {
 const Value& Row::null_value() { return kNull; }
 
 void Row::own(std::size_t size) {
-  const bool unique = data_ != nullptr && data_->refs.load(std::memory_order_acquire) == 1;
+  const bool unique = data_ != nullptr && data_->refs == 1;
   if (unique && data_->size >= size) return;
   const std::size_t old_size = this->size();
   Data* copy = allocate(std::max(size, old_size), writer());

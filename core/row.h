@@ -3,9 +3,15 @@
 // replicas, the snapshots the checkers read) share every row they have not changed; a write
 // through a shared handle copies that one row first. Slots past the stored ones read as NULL,
 // so adding a column touches no row.
+//
+// The reference count is a plain integer, not an atomic: a version never leaves the run that
+// made it, and a run is one thread's (a sweep's workers each run their own seeds; nothing a
+// scenario shares between runs holds a Row). A plain count lets the processor overlap the cache
+// misses of a table's worth of handle copies (a snapshot) and releases (its end), which a locked
+// instruction per handle serialises. Values are another matter: their text boxes do cross
+// threads (a compiled scenario's literals), so theirs stays atomic (core/value.h).
 #pragma once
 
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -23,11 +29,11 @@ class Row {
   // Inline: tables, replicas and snapshots copy and drop row handles by the million; only the
   // last holder's release (destroy) leaves the header.
   Row(const Row& other) noexcept : data_(other.data_) {
-    if (data_ != nullptr) data_->refs.fetch_add(1, std::memory_order_relaxed);
+    if (data_ != nullptr) ++data_->refs;
   }
   Row(Row&& other) noexcept : data_(other.data_) { other.data_ = nullptr; }
   Row& operator=(const Row& other) noexcept {
-    if (other.data_ != nullptr) other.data_->refs.fetch_add(1, std::memory_order_relaxed);
+    if (other.data_ != nullptr) ++other.data_->refs;
     release();
     data_ = other.data_;
     return *this;
@@ -60,7 +66,7 @@ class Row {
 
  private:
   struct Data {
-    std::atomic<std::uint32_t> refs{1};
+    std::uint32_t refs = 1;
     std::uint16_t size = 0;
     Writer writer = Writer::initial;
   };
@@ -71,7 +77,7 @@ class Row {
   static const Value* values(const Data* data) { return reinterpret_cast<const Value*>(data + 1); }
   void release() noexcept {
     if (data_ == nullptr) return;
-    if (data_->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) destroy(data_);
+    if (--data_->refs == 0) destroy(data_);
     data_ = nullptr;
   }
   static void destroy(Data* data) noexcept;  // the last holder's: the values, then the block
