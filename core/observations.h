@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -196,6 +197,10 @@ struct HostLoad {
 };
 
 struct Observations {
+  // The arena of the texts the simulated run generated (core/value.h): kept while any copy of
+  // its observations is, since their snapshots and acknowledged writes hold those texts. Null
+  // for live runs and observations built by hand.
+  std::shared_ptr<TextArena> texts;
   std::vector<std::string> regions;       // topology order
   std::vector<DerivedColumn> derived;     // from the plan
   std::vector<std::string> old_columns;   // the table's columns before the migration (no id)

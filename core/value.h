@@ -83,6 +83,8 @@ std::optional<std::int64_t> parse_timestamp(std::string_view text);
 // when the decimal exponent is below -4 or at least 15; "NaN", "Infinity", "-Infinity".
 std::string format_float8(double value);
 
+class TextArena;
+
 class Value {
  public:
   // float8 is PostgreSQL's double precision: what round, floor and ceil of an integer give.
@@ -105,7 +107,8 @@ class Value {
   std::int64_t as_int() const;          // REQUIRES: kind() == integer or timestamp
   bool is_nan() const { return kind_ == Kind::numeric && scale_ < 0; }
   Decimal as_decimal() const;           // REQUIRES: kind() == numeric, not is_nan()
-  std::string_view as_text() const;     // REQUIRES: kind() == text; valid while this value lives
+  // REQUIRES: kind() == text; valid while this value lives (and, for a TextArena's, its arena)
+  std::string_view as_text() const;
   // An integer (scale 0) or a numeric held inline (not NaN, its mantissa fits 64 bits) as
   // mantissa / 10^scale: true with both set; false for anything else. The evaluator's 64-bit
   // arithmetic (core/expr.cc) reads its operands through it.
@@ -134,12 +137,14 @@ class Value {
   std::uint64_t hash() const;
   // SQL-value equality where NULL equals NULL (IS NOT DISTINCT FROM semantics).
   friend bool operator==(const Value& a, const Value& b);
+  friend class TextArena;
 
  private:
   // 16 bytes: the simulator keeps millions of values. Booleans, integers, timestamps and
   // numerics whose mantissa fits 64 bits are held inline; text and wider numerics live in an
   // immutable, reference-counted box shared by copies (the count is atomic: sweeps copy a
-  // scenario's literals on several threads).
+  // scenario's literals on several threads). A TextArena's text is a box not counted: boxed_ is
+  // false, so copies and releases leave it alone.
   struct Box;
   void release() noexcept {
     if (boxed_) release_box();
@@ -195,6 +200,29 @@ class Value {
   ~Value() { release(); }
 };
 static_assert(sizeof(Value) == 16);
+
+// Texts that live as long as the arena that made them, for the values a simulated run generates
+// (its tables' data, its application's writes): such a value is not reference counted, so a
+// copy, a move or a release touches only its 16-byte handle and never its text, which copying
+// a row version, taking a snapshot and ending a run otherwise do at random across the heap. The
+// texts are packed one after another, in the order they were made. A value from an arena must
+// not be read after the arena is gone (a simulated world keeps its arena as long as anything
+// holding its values: itself and its Observations, core/observations.h). One thread's.
+class TextArena {
+ public:
+  TextArena() = default;
+  TextArena(const TextArena&) = delete;
+  TextArena& operator=(const TextArena&) = delete;
+  ~TextArena();
+  // A text value whose bytes live in this arena.
+  Value text(std::string_view text);
+
+ private:
+  static constexpr std::size_t kChunk = 64 * 1024;
+  std::vector<char*> chunks_;
+  char* next_ = nullptr;
+  std::size_t left_ = 0;
+};
 
 // A row's values by column name, as an application writes them: a few columns, so a sorted
 // vector rather than a tree (a simulated write makes and copies several), in one block of the

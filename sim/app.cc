@@ -81,6 +81,7 @@ AppServer::AppServer(Kernel& kernel, Network& network, AppEndpoints endpoints, c
       rng_(seed, "workload:" + endpoints_.app->name() + (table_.empty() ? "" : ":" + table_)),
       references_(data_references(scenario)),
       observations_(observations),
+      texts_(observations.texts.get()),
       connections_(connections) {
   REHEARSE_ASSERT(connections_ >= 0);
   const std::vector<std::string> unique = unique_columns(*find_table(scenario, traffic_.table));
@@ -192,7 +193,7 @@ void AppServer::send_write(TimeUs due_us) {
   write->table = *table;
   write->logical = logical_template_;  // the names once, in order; each value set by its slot
   for (std::size_t c = 0; c < columns().size(); ++c) {
-    Value value = generate_value(columns()[c], gen_forms_[c], rng_);
+    Value value = generate_value(columns()[c], gen_forms_[c], rng_, texts_);
     if (distinct_[c] && value.kind() == Value::Kind::text) {
       value = Value::text(fmt::format("{}-{}-{}", value.as_text(), endpoints_.app->name(), ++distinct_written_));
     }

@@ -168,6 +168,7 @@ class AppServer {
   ColumnValues logical_template_;        // a write's columns, each NULL: copied, then filled
   std::vector<std::size_t> logical_slot_;  // per column of columns(): its entry in the template
   Observations& observations_;
+  TextArena* texts_;  // the run's (Observations::texts), or nullptr
   bool new_code_ = false;
   std::int64_t requests_ = 0;
   std::int64_t errors_ = 0;

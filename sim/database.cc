@@ -52,24 +52,29 @@ std::int64_t pow10(int exponent) {
   return result;
 }
 
-Value generate_in_range(const ColumnSpec& column, std::int64_t low, std::int64_t high, Rng& rng) {
+// A generated text: in the run's arena when it has one (core/value.h's TextArena), else boxed.
+Value generated_text(std::string_view text, TextArena* texts) {
+  return texts != nullptr ? texts->text(text) : Value::text(text);
+}
+
+Value generate_in_range(const ColumnSpec& column, std::int64_t low, std::int64_t high, Rng& rng, TextArena* texts) {
   if (column.type == ColumnType::numeric) {
     const std::int64_t scale = pow10(column.scale);
     return Value::numeric(Decimal{rng.uniform(low * scale, high * scale), column.scale});
   }
-  if (column.type == ColumnType::text) return Value::text(std::to_string(rng.uniform(low, high)));
+  if (column.type == ColumnType::text) return generated_text(std::to_string(rng.uniform(low, high)), texts);
   if (column.type == ColumnType::timestamp) return Value::timestamp(rng.uniform(low, high) * kSec);
   return Value::integer(rng.uniform(low, high));
 }
 
-Value generate_default(const ColumnSpec& column, Rng& rng) {
+Value generate_default(const ColumnSpec& column, Rng& rng, TextArena* texts) {
   switch (column.type) {
     case ColumnType::bigint:
     case ColumnType::integer: return Value::integer(rng.uniform(0, 1000000));
-    case ColumnType::numeric: return generate_in_range(column, 0, 1000, rng);
+    case ColumnType::numeric: return generate_in_range(column, 0, 1000, rng, texts);
     case ColumnType::boolean: return Value::boolean(rng.chance(0.5));
     case ColumnType::timestamp: return Value::timestamp(1704067200LL * kSec + rng.uniform(0, 365LL * 86400) * kSec);
-    case ColumnType::text: return Value::text(fmt::format("item-{}", rng.uniform(0, 999999)));
+    case ColumnType::text: return generated_text(fmt::format("item-{}", rng.uniform(0, 999999)), texts);
   }
   return Value::null();
 }
@@ -149,10 +154,10 @@ void MigrationWaits::end(TimeUs now) {
   waiting_on.clear();
 }
 
-Value generate_value(const ColumnSpec& column, const GenForm& form, Rng& rng) {
+Value generate_value(const ColumnSpec& column, const GenForm& form, Rng& rng, TextArena* texts) {
   if (column.nullable > 0 && rng.chance(column.nullable)) return Value::null();
   switch (form.kind) {
-    case GenForm::Kind::range: return generate_in_range(column, form.low, form.high, rng);
+    case GenForm::Kind::range: return generate_in_range(column, form.low, form.high, rng, texts);
     case GenForm::Kind::email: {
       static constexpr const char* kDomains[] = {"example.com", "Example.org", "MAIL.test"};
       // Drawn one statement at a time, domain first (the order the build before drew them in):
@@ -166,26 +171,27 @@ Value generate_value(const ColumnSpec& column, const GenForm& form, Rng& rng) {
       *end++ = '@';
       const std::size_t domain_size = std::strlen(domain);
       std::memcpy(end, domain, domain_size);
-      return Value::text(std::string_view(text, static_cast<std::size_t>(end - text) + domain_size));
+      return generated_text(std::string_view(text, static_cast<std::size_t>(end - text) + domain_size), texts);
     }
     case GenForm::Kind::uuid: {
       // Drawn one statement at a time: the order of function arguments' evaluation is the
       // compiler's choice, and the draws must not depend on it.
       std::uint64_t parts[5];
       for (std::uint64_t& part : parts) part = rng.next();
-      return Value::text(fmt::format("{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}", parts[0] & 0xffffffffU, parts[1] & 0xffffU,
-                                     parts[2] & 0xfffU, parts[3] & 0xfffU, parts[4] & 0xffffffffffffULL));
+      return generated_text(fmt::format("{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}", parts[0] & 0xffffffffU, parts[1] & 0xffffU,
+                                        parts[2] & 0xfffU, parts[3] & 0xfffU, parts[4] & 0xffffffffffffULL),
+                            texts);
     }
     case GenForm::Kind::one_of: {
       const std::string& choice = form.choices[rng.below(form.choices.size())];
-      if (column.type == ColumnType::text) return Value::text(choice);
+      if (column.type == ColumnType::text) return generated_text(choice, texts);
       if (auto number = parse_int(choice)) return Value::integer(*number);
-      return Value::text(choice);
+      return generated_text(choice, texts);
     }
     case GenForm::Kind::type_default:
     case GenForm::Kind::invalid: break;
   }
-  return generate_default(column, rng);
+  return generate_default(column, rng, texts);
 }
 
 namespace {
@@ -195,7 +201,7 @@ namespace {
 // only redrawn: made distinct, its reference would point nowhere.
 constexpr int kUniqueRedraws = 64;
 
-Table generate_table_from(const TableSpec& spec, std::uint64_t seed, const std::string& stream) {
+Table generate_table_from(const TableSpec& spec, std::uint64_t seed, const std::string& stream, TextArena* texts) {
   // Every region starts from the same data (one stream per table, not per region).
   Table table(spec);
   Rng data(seed, stream);
@@ -224,12 +230,12 @@ Table generate_table_from(const TableSpec& spec, std::uint64_t seed, const std::
   };
   for (std::int64_t i = 0; i < spec.rows; ++i) {
     values.clear();
-    for (std::size_t c = 0; c < spec.columns.size(); ++c) values.push_back(generate_value(spec.columns[c], forms[c], data));
+    for (std::size_t c = 0; c < spec.columns.size(); ++c) values.push_back(generate_value(spec.columns[c], forms[c], data, texts));
     for (std::size_t k = 0; k < keys.size(); ++k) {
       bool has_null = false;  // a key with a NULL collides with none
       std::uint64_t hash = key_hash(keys[k], &has_null);
       for (int redraw = 0; redraw < kUniqueRedraws && !has_null && taken[k].count(hash) > 0; ++redraw) {
-        for (std::size_t position : keys[k]) values[position] = generate_value(spec.columns[position], forms[position], data);
+        for (std::size_t position : keys[k]) values[position] = generate_value(spec.columns[position], forms[position], data, texts);
         hash = key_hash(keys[k], &has_null);
       }
       if (!has_null && taken[k].count(hash) > 0 && keys[k].size() == 1) {
@@ -276,7 +282,9 @@ Value made_distinct(const Value& value, std::int64_t tag) {
   }
 }
 
-Table generate_table(const TableSpec& spec, std::uint64_t seed) { return generate_table_from(spec, seed, "table"); }
+Table generate_table(const TableSpec& spec, std::uint64_t seed, TextArena* texts) {
+  return generate_table_from(spec, seed, "table", texts);
+}
 
 std::vector<DataReference> data_references(const Scenario& scenario) {
   std::vector<DataReference> out;
@@ -325,10 +333,11 @@ void draw_reference(const DataReference& reference, const Table& referenced, Rng
   for (std::size_t i = 0; i < reference.columns.size(); ++i) (*values)[reference.columns[i]] = referenced.cell(row, sources[i]);
 }
 
-std::vector<Table> generate_tables(const Scenario& scenario, std::uint64_t seed) {
+std::vector<Table> generate_tables(const Scenario& scenario, std::uint64_t seed, TextArena* texts) {
   std::vector<Table> tables;
   for (const TableSpec* spec : all_tables(scenario)) {
-    tables.push_back(tables.empty() ? generate_table(*spec, seed) : generate_table_from(*spec, seed, "table:" + spec->name));
+    tables.push_back(tables.empty() ? generate_table(*spec, seed, texts)
+                                    : generate_table_from(*spec, seed, "table:" + spec->name, texts));
   }
   const auto find = [&](const std::string& name) -> Table* {
     const auto it = std::find_if(tables.begin(), tables.end(), [&](const Table& t) { return t.name() == name; });

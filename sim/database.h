@@ -132,11 +132,12 @@ std::vector<DataReference> data_references(const Scenario& scenario);
 // from `rng`; does nothing when they are all NULL, a column is missing or `referenced` is empty.
 void draw_reference(const DataReference& reference, const Table& referenced, Rng& rng, ColumnValues* values);
 
-// The table as every region starts it: `spec.rows` rows generated from the run's seed.
-Table generate_table(const TableSpec& spec, std::uint64_t seed);
+// The table as every region starts it: `spec.rows` rows generated from the run's seed. Its texts
+// go to `texts` when given (a run's arena: they must not outlive it), else each to its own box.
+Table generate_table(const TableSpec& spec, std::uint64_t seed, TextArena* texts = nullptr);
 // Every table of the scenario, the first one first. The first table's data comes from the
 // stream the one-table world always used; each other table from its own stream.
-std::vector<Table> generate_tables(const Scenario& scenario, std::uint64_t seed);
+std::vector<Table> generate_tables(const Scenario& scenario, std::uint64_t seed, TextArena* texts = nullptr);
 
 class SimDatabase {
  public:
@@ -514,8 +515,9 @@ class SimDatabase {
 };
 
 // Draws a value for a column from its `gen` rule (ranges, email, one_of(...), uuid); `form` is
-// parse_gen(column.gen), read once per column by callers that draw many values.
-Value generate_value(const ColumnSpec& column, const GenForm& form, Rng& rng);
+// parse_gen(column.gen), read once per column by callers that draw many values. A text goes to
+// `texts` when given (as generate_table's).
+Value generate_value(const ColumnSpec& column, const GenForm& form, Rng& rng, TextArena* texts = nullptr);
 
 // The keys PostgreSQL keeps unique in `spec`: of each unique index without a predicate, UNIQUE
 // constraint and the primary key (the implicit `id` aside). generate_table draws its rows so

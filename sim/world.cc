@@ -65,6 +65,7 @@ World::World(const Scenario& scenario, std::uint64_t seed, MigrationPlan plan, W
   kernel_ = std::make_unique<Kernel>(seed);
   if (scenario_.buggify) kernel_->buggify().enable(options_.buggify_site_probability);
   observations_.keep_request_latencies = options_.keep_request_latencies;
+  observations_.texts = texts_;
   network_ = std::make_unique<Network>(*kernel_, seed, scenario_.topology.intra_region, scenario_.topology.inter_region);
   build_nodes();
   build_stores();
@@ -128,7 +129,7 @@ void World::number_replicas() {
 }
 
 void World::build_stores() {
-  const std::vector<Table> initial = generate_tables(scenario_, seed_);
+  const std::vector<Table> initial = generate_tables(scenario_, seed_, texts_.get());
   number_replicas();
   for (const auto& region : scenario_.topology.regions) {
     if (primaries_.count(region.name) == 0) continue;  // global: a region without a primary

@@ -150,6 +150,9 @@ class World {
   MigrationPlan plan_;
   WorldOptions options_;
   std::vector<std::string> region_order_;
+  // The texts the run generates (its tables' data, its application's writes): declared before
+  // every member holding one, so that it outlives them. Its observations keep it too.
+  std::shared_ptr<TextArena> texts_ = std::make_shared<TextArena>();
   History history_;
   std::unique_ptr<Kernel> kernel_;
   std::unique_ptr<CpuHost> cpu_host_;  // options_.host_cores > 0: the host the databases share

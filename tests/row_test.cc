@@ -64,6 +64,54 @@ TEST(Value, WideNumericsTextAndMovesKeepTheirValue) {
   EXPECT_EQ(Value::text("").as_text(), "");
 }
 
+TEST(Value, AnArenasTextsCompareHashAndCopyAsBoxedTextsDo) {
+  std::vector<Value> kept;
+  {
+    TextArena arena;
+    const std::string long_text(100 * 1024, 'x');  // past a chunk: a block of its own
+    for (const std::string& text : {std::string("User12@example.com"), std::string(), long_text}) {
+      const Value boxed = Value::text(text);
+      Value made = arena.text(text);
+      EXPECT_EQ(made.kind(), Value::Kind::text);
+      EXPECT_EQ(made.as_text(), text);
+      EXPECT_EQ(made, boxed);
+      EXPECT_EQ(made.hash(), boxed.hash());
+      Value copy = made;  // NOLINT(performance-unnecessary-copy-initialization): the copy is the test
+      const Value moved = std::move(made);
+      EXPECT_EQ(copy, moved);
+      copy = Value::integer(1);  // dropping a handle leaves the text alone
+      EXPECT_EQ(moved.as_text(), text);
+    }
+    // Thousands of texts over several chunks, each intact after the others were made.
+    for (int i = 0; i < 20000; ++i) kept.push_back(arena.text("User" + std::to_string(i) + "@MAIL.test"));
+    for (int i = 0; i < 20000; i += 997) EXPECT_EQ(kept[static_cast<std::size_t>(i)].as_text(), "User" + std::to_string(i) + "@MAIL.test");
+    EXPECT_NE(kept[0], kept[1]);
+  }
+  kept.clear();  // handles of a gone arena may still be dropped: they do not touch their text
+}
+
+TEST(Value, ASimulatedRunsObservationsKeepItsTextsAlive) {
+  const Scenario scenario = testing::builtin("three-regions-clean");
+  Observations kept;
+  {
+    sim::World world(scenario, 1, compile_plan(scenario).value());
+    ASSERT_EQ(world.run().outcome, "completed");
+    kept = world.observations();
+    ASSERT_NE(kept.texts, nullptr) << "the run's generated texts live in its arena";
+  }
+  // The world is gone; the copy's snapshots still read their texts (ASan: no use after free).
+  std::size_t texts = 0;
+  for (const TableSnapshot& snapshot : kept.snapshots) {
+    const int email = snapshot.table.column_index("email");
+    if (email < 0) continue;
+    for (std::size_t row = 0; row < snapshot.table.row_count(); row += 500) {
+      const Value value = snapshot.table.at(row, email);
+      if (value.kind() == Value::Kind::text) texts += value.as_text().find('@') != std::string_view::npos ? 1 : 0;
+    }
+  }
+  EXPECT_GT(texts, 0U);
+}
+
 TEST(SimTable, CopiesShareRowsAndDroppedColumnsAreUnreadable) {
   TableSpec spec;
   spec.columns = {ColumnSpec{.name = "amount", .type = ColumnType::integer}};
