@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
+#include <deque>
 #include <map>
 #include <optional>
 #include <set>
@@ -224,12 +225,13 @@ std::optional<std::string> derived_problem(const TableImage& table, std::size_t 
 // row version (Row::version) at a position (which implicit ids read) judged once is not judged
 // again. Kept per judgement key (judgement_key): the node, and what else the judgement depends on.
 struct DerivedMemo {
-  struct Judged {
+  struct Judged {  // 16 bytes: a table's worth is read per snapshot
     const void* version = nullptr;
+    std::uint32_t problem = 0;  // 1 + its index in `problems`; 0: none
     bool judged = false;
-    std::optional<std::string> problem;
   };
   std::map<std::string, std::vector<Judged>> by_key;  // judgement key -> by row position
+  std::vector<std::string> problems;
 };
 
 // What a row's judgement depends on besides its version: the node and table (row positions are
@@ -279,14 +281,17 @@ Findings check_derived_columns(const Observations& observations, const TableSnap
     DerivedMemo::Judged* known = judged != nullptr ? &(*judged)[row] : nullptr;
     const void* version = snapshot.table.rows[row].version();
     if (known != nullptr && known->judged && known->version == version) {
-      if (known->problem) findings.add(*known->problem);
+      if (known->problem != 0) findings.add(memo->problems[known->problem - 1]);
       continue;
     }
-    if (known != nullptr) *known = DerivedMemo::Judged{version, true, std::nullopt};
+    if (known != nullptr) *known = DerivedMemo::Judged{version, 0, true};
     const RowView values(snapshot.table, row);
     for (const DerivedPlacement& placement : placements) {
       if (auto problem = derived_problem(snapshot.table, row, values, placement)) {
-        if (known != nullptr) known->problem = *problem;
+        if (known != nullptr) {
+          memo->problems.push_back(*problem);
+          known->problem = static_cast<std::uint32_t>(memo->problems.size());
+        }
         findings.add(std::move(*problem));
         break;
       }
@@ -526,43 +531,67 @@ std::optional<std::string> through_down(const WrittenValue& written, const Deriv
   return expect_in(written, derived.source, expected.value, "down(write) =");
 }
 
-// Why one written (column, value) is not visible in the final row, if it is not.
-std::optional<std::string> lost_value(const Observations& observations, const WrittenValue& written) {
-  const bool present = written.index >= 0;
+// What the derived columns make of a written column: the first derived column it is the new
+// column of (not rewritten in place), and the first it is the old column of; nullptr for none.
+struct DerivedRoles {
+  const DerivedColumn* as_new = nullptr;
+  const DerivedColumn* as_source = nullptr;
+};
+
+DerivedRoles derived_roles(const Observations& observations, const std::string& column) {
+  DerivedRoles roles;
   for (const DerivedColumn& derived : observations.derived) {
-    if (derived.column != written.column || derived.column == derived.source) continue;
-    if (present) return expect_in(written, written.column, written.value, "the written");
-    if (written.contracted) return expect_in(written, derived.final_name, written.value, "the written");
-    return through_down(written, derived);
+    if (roles.as_new == nullptr && derived.column == column && derived.column != derived.source) roles.as_new = &derived;
+    if (roles.as_source == nullptr && !derived.source.empty() && derived.source == column) roles.as_source = &derived;
   }
-  for (const DerivedColumn& derived : observations.derived) {
-    if (derived.source.empty() || derived.source != written.column) continue;
+  return roles;
+}
+
+// Why one written (column, value) is not visible in the final row, if it is not. `roles`: the
+// written column's (derived_roles).
+std::optional<std::string> lost_value(const WrittenValue& written, const DerivedRoles& roles) {
+  const bool present = written.index >= 0;
+  if (const DerivedColumn* derived = roles.as_new) {
+    if (present) return expect_in(written, written.column, written.value, "the written");
+    if (written.contracted) return expect_in(written, derived->final_name, written.value, "the written");
+    return through_down(written, *derived);
+  }
+  if (const DerivedColumn* derived = roles.as_source) {
     auto direct = present ? expect_in(written, written.column, written.value, "the written") : std::nullopt;
     // Once contracted, a write before contract survives through up; one after it, as written.
     if (present && (!written.contracted || !direct)) return direct;
-    return through_up(written, derived);
+    return through_up(written, *derived);
   }
   if (!present) return std::nullopt;  // a plainly dropped column need not survive
   return expect_in(written, written.column, written.value, "the written");
 }
 
 // A column group by number: groups numbered in the order of their names, so (row, group) pairs
-// sort as (row, group name) would, without a string per key.
+// sort as (row, group name) would, without a string per key. With each column, what the judging
+// of a value written to it needs: its index in the final table and its derived roles.
 class GroupNumbers {
  public:
-  explicit GroupNumbers(const ColumnGroups& groups) : groups_(groups) {}
-  // The number of `column`'s group. Numbers are handed out as columns are met; ranks() ranks
-  // them by name once every column was met. A table has a few columns: a short list beats a
-  // tree of strings here (once per column of every acknowledged write).
-  int number_of(const std::string& column) {
-    for (const auto& [name, number] : by_column_) {
-      if (name == column) return number;
+  struct Column {
+    std::string name;
+    int group = 0;
+    int index = -1;  // in the final table; -1 when it has none
+    DerivedRoles roles;
+  };
+  GroupNumbers(const ColumnGroups& groups, const Observations& observations, const TableImage& final_table)
+      : groups_(groups), observations_(observations), final_table_(final_table) {}
+  // `column`'s facts. Numbers are handed out as columns are met; ranks() ranks them by name
+  // once every column was met. A table has a few columns: a short list beats a tree of strings
+  // here (once per column of every acknowledged write), and the names rarely share a length.
+  const Column& of(const std::string& column) {
+    for (const Column& known : by_column_) {
+      if (known.name == column) return known;
     }
     const std::string& group = groups_.group_of(column);
     auto [named, fresh] = by_group_.emplace(group, static_cast<int>(by_group_.size()));
-    by_column_.emplace_back(column, named->second);
-    return named->second;
+    by_column_.push_back(Column{column, named->second, final_table_.column_index(column), derived_roles(observations_, column)});
+    return by_column_.back();
   }
+  int number_of(const std::string& column) { return of(column).group; }
   // Rank by group name of each number handed out.
   std::vector<int> ranks() const {
     std::vector<int> rank(by_group_.size());
@@ -573,7 +602,9 @@ class GroupNumbers {
 
  private:
   const ColumnGroups& groups_;
-  std::vector<std::pair<std::string, int>> by_column_;
+  const Observations& observations_;
+  const TableImage& final_table_;
+  std::deque<Column> by_column_;  // a deque: of() hands out references that outlive later columns
   std::map<std::string, int, std::less<>> by_group_;
 };
 
@@ -668,7 +699,7 @@ class RowsById {
 // Lost writes of one region against its final primary snapshot.
 Findings lost_writes_in(const Observations& observations, const std::string& region, const TableSnapshot& final_state) {
   const ColumnGroups groups(observations.derived);
-  GroupNumbers numbers(groups);
+  GroupNumbers numbers(groups, observations, final_state.table);
   const bool contracted = observed_state(observations, region) == RegionState::contracted;
   const RowsById rows(final_state.table);
   // The lost ones with why ("" when the row is gone), reported in apply order below.
@@ -682,10 +713,11 @@ Findings lost_writes_in(const Observations& observations, const std::string& reg
     }
     const RowView final_row(final_state.table, *row);
     for (const auto& [column, value] : write->values) {
-      if (column == "id" || numbers.number_of(column) != last.group) continue;
-      const WrittenValue written{*write, column, value, final_state.table, final_row,
-                                 final_state.table.column_index(column), contracted};
-      if (auto why = lost_value(observations, written)) {
+      if (column == "id") continue;
+      const GroupNumbers::Column& facts = numbers.of(column);
+      if (facts.group != last.group) continue;
+      const WrittenValue written{*write, column, value, final_state.table, final_row, facts.index, contracted};
+      if (auto why = lost_value(written, facts.roles)) {
         lost.emplace_back(last, std::move(*why));
         break;  // one finding per (row, group)
       }

@@ -84,6 +84,8 @@ class AppServer {
   // primary, as in a global topology; nullptr = this server's own). Once, when the run is over:
   // the acknowledged writes move out.
   void export_to(Observations& observations, const AppliedOrders* applied = nullptr);
+  // How many rows have an acknowledged write not yet exported (at most what export_to adds).
+  std::size_t acknowledged_rows() const { return acknowledged_.size(); }
   // Row -> the apply order of this server's latest write to it that the primary applied.
   const AppliedOrders& last_applied_orders() const { return last_applied_order_; }
   std::int64_t requests() {

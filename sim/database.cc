@@ -427,11 +427,14 @@ SimDatabase::SimDatabase(Kernel& kernel, Node& node, std::string region, const s
 }
 
 SimDatabase::TableState* SimDatabase::find_state(const std::string& table) {
+  // Asked for by every request (a one-table scenario's by the empty name): the last one found
+  // answers without comparing names when it is the first table.
+  if (found_state_ != nullptr && (table.empty() ? found_first_ : table == found_name_)) return found_state_;
   const std::string& name = table.empty() ? first_table_ : table;
-  if (found_state_ != nullptr && name == found_name_) return found_state_;
   auto it = tables_.find(name);
   if (it == tables_.end()) return nullptr;
   found_name_ = name;
+  found_first_ = name == first_table_;
   found_state_ = &it->second;
   return found_state_;
 }
@@ -1654,7 +1657,15 @@ void SimDatabase::apply_app_write(TableState& table, const AppWrite& write, AppW
   WriteBinding& binding = write_binding(table, write, dual_write, new_code);
   std::int64_t id = write.row_id;
   const bool inserted = id == 0 || !primary.has_row(id);
-  if (inserted) id = primary.insert(Row({}, Writer::old_code));
+  if (inserted) {
+    // A slot for every column the table has, each NULL (as a shorter row reads past its end):
+    // the write's cells then go in place, not through a copy of the row per cell.
+    Row fresh;
+    const std::size_t slots = primary.columns().size() - 1;  // all but the implicit id
+    if (slots > 0) fresh.set(slots - 1, Value());
+    fresh.set_writer(Writer::old_code);
+    id = primary.insert(std::move(fresh));
+  }
   // The cells the write sets, by name and index; read back from the committed row unless one
   // is set again below (then `result.written.fallback` keeps the values as written).
   SetCells set_cells;

@@ -493,6 +493,7 @@ class SimDatabase {
   // forgotten when a table leaves tables_ (change_table_set). Never an ordering key.
   mutable std::string found_name_;
   mutable TableState* found_state_ = nullptr;
+  mutable bool found_first_ = false;  // found_name_ is first_table_ (both change only with found_state_ reset)
   std::string first_table_;                    // the table a statement naming none is about
   std::vector<std::map<std::string, TableState>::node_type> dropped_tables_;  // DROP TABLE: kept alive
   std::vector<Replica> replicas_;

@@ -527,6 +527,11 @@ void World::fill_observations(const RunResult& result) {
   observations_.contracted_schema = plan_.contracted_schema;
   observations_.old_schema = plan_.old_schema;
   for (const auto& column : scenario_.table.columns) observations_.old_columns.push_back(column.name);
+  std::size_t acknowledged = observations_.acknowledged.size();
+  for (const auto& [region, servers] : applications_) {
+    for (const auto& server : servers) acknowledged += server->acknowledged_rows();
+  }
+  observations_.acknowledged.reserve(acknowledged);  // every server's records in one block, never moved
   if (!global()) {
     for (const auto& [region, servers] : applications_) {
       for (const auto& server : servers) server->export_to(observations_);
