@@ -882,9 +882,14 @@ struct Value::Box {
 
   static constexpr std::size_t kDecimalOffset = 16;
   static_assert(kDecimalOffset >= 8 && kDecimalOffset % alignof(Decimal) == 0);
-  static Box* make(std::string_view text) {
+  static Box* make(std::string_view text) { return place(::operator new(bytes_for(text)), text); }
+  // A text box's bytes (header and text), and the box built in `memory` of that size: the one
+  // layout of a text box, for the heap's (make) and an arena's (TextArena::text).
+  static std::size_t bytes_for(std::string_view text) {
     static_assert(sizeof(Box) == 8);
-    void* memory = ::operator new(sizeof(Box) + text.size());
+    return sizeof(Box) + text.size();
+  }
+  static Box* place(void* memory, std::string_view text) {
     Box* box = new (memory) Box();
     box->size = static_cast<std::uint32_t>(text.size());
     if (!text.empty()) std::memcpy(box->bytes(), text.data(), text.size());
@@ -967,18 +972,16 @@ TextArena::~TextArena() {
 
 Value TextArena::text(std::string_view text) {
   // A box's header is 8 bytes with 4-byte fields: boxes start 8-aligned.
-  const std::size_t size = (sizeof(Value::Box) + text.size() + 7) & ~std::size_t{7};
+  const std::size_t size = (Value::Box::bytes_for(text) + 7) & ~std::size_t{7};
   if (size > left_) {
     const std::size_t chunk = std::max(kChunk, size);
     chunks_.push_back(static_cast<char*>(::operator new(chunk)));
     next_ = chunks_.back();
     left_ = chunk;
   }
-  Value::Box* box = new (next_) Value::Box();
+  Value::Box* box = Value::Box::place(next_, text);
   next_ += size;
   left_ -= size;
-  box->size = static_cast<std::uint32_t>(text.size());
-  if (!text.empty()) std::memcpy(box->bytes(), text.data(), text.size());
   Value value;
   value.kind_ = Value::Kind::text;
   value.u_.box = box;  // not boxed_: no count to keep, nothing to release
