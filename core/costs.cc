@@ -43,7 +43,15 @@ double CostProfile::app_insert_us() const {
 }
 
 std::int64_t CostProfile::total_us(double per_us, std::int64_t count) {
-  return std::llround(per_us * static_cast<double>(count));
+  const double total = per_us * static_cast<double>(count);
+  // std::llround (halves away from zero) without its library call below 2^52, where every
+  // cost is: there the truncation and the fraction it leaves are exact (tests/costs_test.cc).
+  if (std::fabs(total) < 0x1p52) {
+    const auto whole = static_cast<std::int64_t>(total);
+    const double fraction = total - static_cast<double>(whole);
+    return whole + static_cast<std::int64_t>(fraction >= 0.5) - static_cast<std::int64_t>(fraction <= -0.5);
+  }
+  return std::llround(total);
 }
 
 const CostProfile& builtin_cost_profile() {

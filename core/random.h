@@ -48,13 +48,20 @@ class Rng {
     return result;
   }
 
-  // Uniform in [0, bound). REQUIRES: bound > 0.
+  // Uniform in [0, bound). REQUIRES: bound > 0. A draw at or past the largest multiple of
+  // `bound` not above UINT64_MAX (`limit`) is drawn again. With r = draw % bound, draw < limit
+  // exactly when draw - r + bound <= UINT64_MAX (both sides' multiples of bound), so one
+  // division a draw gives the draws and results of `limit = UINT64_MAX - UINT64_MAX % bound`
+  // (tests/random_test.cc holds them equal).
   std::uint64_t below(std::uint64_t bound) {
     REHEARSE_ASSERT(bound > 0);
-    const std::uint64_t limit = UINT64_MAX - UINT64_MAX % bound;
     std::uint64_t draw = next();
-    while (draw >= limit) draw = next();
-    return draw % bound;
+    std::uint64_t rest = draw % bound;
+    while (draw - rest > UINT64_MAX - bound) {
+      draw = next();
+      rest = draw % bound;
+    }
+    return rest;
   }
 
   // Uniform in [low, high]. REQUIRES: low <= high. The span is computed in unsigned arithmetic,

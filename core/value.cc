@@ -1140,7 +1140,8 @@ bool operator==(const Value& a, const Value& b) {
   switch (a.kind()) {
     case Value::Kind::null: return true;
     case Value::Kind::boolean: return a.as_bool() == b.as_bool();
-    case Value::Kind::text: return a.as_text() == b.as_text();
+    // The same box (a row version's copy, the write it came from) is equal without reading it.
+    case Value::Kind::text: return a.u_.box == b.u_.box || a.as_text() == b.as_text();
     case Value::Kind::timestamp: return a.as_int() == b.as_int();
     case Value::Kind::float8:
       return a.as_double() == b.as_double() || (std::isnan(a.as_double()) && std::isnan(b.as_double()));

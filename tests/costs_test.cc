@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/random.h"
 #include "real_backends/calibrate.h"
 #include "scenarios/costs.h"
 #include "scenarios/loader.h"
@@ -52,6 +53,24 @@ TEST(CostProfileTest, BuiltinProfileIsTheRecordedPg15Profile) {
   for (const auto& key : cost_profile_keys()) {
     if (key == "update_per_row_us") continue;
     EXPECT_DOUBLE_EQ(*cost_field(builtin, key), *cost_field(recorded, key)) << key;
+  }
+}
+
+TEST(CostProfileTest, TotalsRoundAsLlround) {
+  // total_us rounds without the library call below 2^52: every case as std::llround would.
+  const double per[] = {0.0, 0.5, -0.5, 1.5, 2.5, -2.5, 0.49999999999999994, -0.49999999999999994, 0.1, 0.3,
+                        7.25, 12.345, 1e-9, 0x1p52 - 0.5, -(0x1p52 - 0.5), 0x1p52, 0x1p53 + 2, 3e15, -3e15};
+  const std::int64_t counts[] = {0, 1, 2, 3, 7, 10, 999, 1000, 12345};
+  for (const double p : per) {
+    for (const std::int64_t count : counts) {
+      EXPECT_EQ(CostProfile::total_us(p, count), std::llround(p * static_cast<double>(count))) << p << " x " << count;
+    }
+  }
+  std::uint64_t state = 1;
+  for (int i = 0; i < 100'000; ++i) {
+    const double p = static_cast<double>(splitmix64(state) % 2'000'000) / 1024.0 - 900.0;  // halves and quarters too
+    const auto count = static_cast<std::int64_t>(splitmix64(state) % 5000);
+    ASSERT_EQ(CostProfile::total_us(p, count), std::llround(p * static_cast<double>(count))) << p << " x " << count;
   }
 }
 
