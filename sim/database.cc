@@ -1426,13 +1426,12 @@ void SimDatabase::checksum(const BackfillBatch& window, Respond<Result<RangeChec
             EvalResult evaluated = primary.evaluate_bound(*fill.up, fill.bound, id);
             const Value expected = evaluated.ok ? std::move(evaluated.value) : Value();
             const Value actual = fill.column < 0 ? Value() : primary.cell(id, fill.column);
-            // Equal values of one kind hash alike (Value::hash): a matching cell's hash is not
-            // computed twice.
-            const bool same = fill.column >= 0 && expected.kind() == actual.kind() && expected == actual;
+            const bool equal = fill.column >= 0 && expected == actual;
             const std::uint64_t expected_hash = expected.hash();
             sums.expected += expected_hash;
-            sums.actual += same ? expected_hash : actual.hash();
-            if (fill.column < 0 || !(same || expected == actual)) row_matches = false;
+            // Equal values of one kind hash alike (Value::hash): a matching cell is hashed once.
+            sums.actual += equal && expected.kind() == actual.kind() ? expected_hash : actual.hash();
+            if (!equal) row_matches = false;
           }
           for (const int index : not_null) {
             if (primary.cell(id, index).is_null()) ++sums.null_rows;
