@@ -1410,7 +1410,9 @@ TEST_F(LiveTest, AppDatabaseLockQueuesBehindAWaitingDdl) {
   lock.backend = LockBackend::app_database;
   live::StopSignal stop;
   auto patient = live::make_live_lock_client(lock, {primary}, key, "engine-1:77", stop, live::LockRowSettings{table, 20 * kSec});
-  auto hasty = live::make_live_lock_client(lock, {primary}, key, "engine-2:88", stop, live::LockRowSettings{table, 500 * kMs});
+  // The hasty client's statement timeout leaves the test time to see its statement queue (a CI
+  // run under load once took longer than 500 ms to look).
+  auto hasty = live::make_live_lock_client(lock, {primary}, key, "engine-2:88", stop, live::LockRowSettings{table, 2 * kSec});
   const TimeUs ttl_us = 30 * kSec;
   Result<Lease> lease = patient->try_acquire(ttl_us);  // outside the queue: no wait
   ASSERT_TRUE(lease.is_ok()) << lease.status().to_string();
@@ -1430,22 +1432,29 @@ TEST_F(LiveTest, AppDatabaseLockQueuesBehindAWaitingDdl) {
       tx.exec("ALTER TABLE " + table + " DROP COLUMN note");
       tx.commit();
     });
+    // One session watches pg_locks (a connection a look would cost a loaded machine ~100 ms).
+    pqxx::connection watcher(primary);
     const std::string waiting = "SELECT count(*) FROM pg_locks WHERE relation = '" + table + "'::regclass AND NOT granted AND mode = ";
-    for (int poll = 0; poll < 100 && scalar(primary, waiting + "'AccessExclusiveLock'") != "1"; ++poll) {
+    auto waiting_for = [&](const std::string& mode) {
+      return std::string(pqxx::nontransaction(watcher).exec1(waiting + "'" + mode + "'")[0].c_str());
+    };
+    for (int poll = 0; poll < 100 && waiting_for("AccessExclusiveLock") != "1"; ++poll) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    EXPECT_EQ(scalar(primary, waiting + "'AccessExclusiveLock'"), "1") << "the DDL is not waiting";
+    EXPECT_EQ(waiting_for("AccessExclusiveLock"), "1") << "the DDL is not waiting";
     std::chrono::milliseconds took{0};
+    std::atomic<bool> answered{false};
     std::thread caller([&] {
       const auto started = std::chrono::steady_clock::now();
       *answer = call();
       took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+      answered = true;
     });
     // The lock statement queues for ACCESS SHARE behind the DDL; its session is blocked by the DDL's.
     std::string queued = "0";
-    for (int poll = 0; poll < 100 && queued != "1"; ++poll) {
+    for (int poll = 0; poll < 100 && queued != "1" && !answered; ++poll) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      queued = scalar(primary, waiting + "'AccessShareLock'");
+      queued = waiting_for("AccessShareLock");
     }
     EXPECT_EQ(queued, "1") << "the lock statement did not queue for the table behind the DDL";
     std::this_thread::sleep_for(hold);
@@ -1475,10 +1484,10 @@ TEST_F(LiveTest, AppDatabaseLockQueuesBehindAWaitingDdl) {
 
   // A statement timeout shorter than the wait: the call answers timeout, not conflict.
   Status timed_out = Status::ok();
-  const auto timeout_wait = behind_ddl([&] { return hasty->try_acquire(ttl_us).status(); }, std::chrono::milliseconds(1500), &timed_out);
+  const auto timeout_wait = behind_ddl([&] { return hasty->try_acquire(ttl_us).status(); }, std::chrono::milliseconds(4000), &timed_out);
   EXPECT_TRUE(timed_out.is_timeout()) << timed_out.to_string();
-  EXPECT_GE(timeout_wait.count(), 450) << "the statement timeout is 500 ms";
-  EXPECT_LT(timeout_wait.count(), 1500) << "the statement timeout did not bound the wait";
+  EXPECT_GE(timeout_wait.count(), 1950) << "the statement timeout is 2 s";
+  EXPECT_LT(timeout_wait.count(), 4000) << "the statement timeout did not bound the wait";
   EXPECT_TRUE(patient->release(held).is_ok());
 }
 
