@@ -267,13 +267,6 @@ class ColumnValues {
     if (at != entries_.end() && at->first == column) return at->second;
     return entries_.emplace(at, std::string(column), Value())->second;
   }
-  // Appends `column`, named after every name held (a list already in name order), with room
-  // for `expected` entries in all at the first.
-  void append_in_order(std::string_view column, Value value, std::size_t expected = kFirstCapacity) {
-    REHEARSE_ASSERT(entries_.empty() || std::string_view(entries_.back().first) < column);
-    if (entries_.capacity() == 0) entries_.reserve(std::max(expected, kFirstCapacity));
-    entries_.emplace_back(std::string(column), std::move(value));
-  }
   iterator erase(const_iterator at) { return entries_.erase(at); }
   friend bool operator==(const ColumnValues& a, const ColumnValues& b) { return a.entries_ == b.entries_; }
 

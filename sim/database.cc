@@ -1812,9 +1812,8 @@ ColumnValues WrittenCells::values() const {
   if (has_fallback) return fallback;
   ColumnValues values;
   if (columns == nullptr) return values;
-  for (const auto& [name, index] : columns->columns) {  // in name order (written_columns)
-    values.append_in_order(name, version[static_cast<std::size_t>(index - 1)], columns->columns.size());
-  }
+  // In name order (written_columns): each is appended.
+  for (const auto& [name, index] : columns->columns) values[name] = version[static_cast<std::size_t>(index - 1)];
   return values;
 }
 
