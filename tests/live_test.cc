@@ -677,7 +677,12 @@ TEST_F(LiveTest, ReplicationLagIsTheReplicasNotTheHeldReplayLag) {
   const std::string replica = testing::live_pg_dsn("PG_US_EAST_1_REPLICA_1");
   LagProbe probe(primary, replica, compile_plan(config("lag_probe").scenario).value());
   live::PostgresRegionDatabase& database = probe.database();
-  const Result<TimeUs> flowing = database.replication_lag();
+  // A loaded machine may find the replica a replay behind at one reading: asked up to ten times.
+  Result<TimeUs> flowing = database.replication_lag();
+  for (int poll = 0; poll < 9 && flowing.is_ok() && flowing.value() >= 100 * kMs; ++poll) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    flowing = database.replication_lag();
+  }
   execute(replica, "SELECT pg_wal_replay_pause()");
   std::this_thread::sleep_for(std::chrono::milliseconds(800));
   const Result<TimeUs> paused = database.replication_lag();
