@@ -4,7 +4,7 @@
 // connection_base::make_result asks the broken connection for its encoding, which throws before
 // the result is owned. Live runs break connections on purpose (a reply deadline shuts the socket,
 // a server restarts or is cut off), so every such statement leaks one result (~2 KB) once. A
-// five-line program reproduces it (docs/live-mode.md, "Known library defects"). Our own code
+// five-line program reproduces it (docs/live.md, "Known library defects"). Our own code
 // clears every PGresult it takes through RAII (tests/expr_differential_test.cc), so the
 // suppression names only libpq's result constructor.
 extern "C" const char* __lsan_default_suppressions();  // LeakSanitizer's hook

@@ -33,21 +33,15 @@ bool stopped(const char* path) {
   return false;
 }
 
-// Microseconds on CLOCK_MONOTONIC (async-signal-safe).
-long long monotonic_us() {
-  timespec now{};
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return static_cast<long long>(now.tv_sec) * 1'000'000 + now.tv_nsec / 1'000;
-}
-
 // What the child that stops and continues the parent saw.
 constexpr int kHeldStopped = 0;      // the parent stayed stopped for the whole 80 ms
 constexpr int kContinuedEarly = 1;   // something else continued it first (or the sleep ended early)
 constexpr int kNeverStopped = 2;     // the parent did not stop within 5 s
 
 // Stops this process (SIGSTOP to itself) until a forked child has seen it stopped for 80 ms
-// without a break, then continues it. Returns the child's account (above).
-int stop_this_process_for_80ms() {
+// without a break (timed by `history`'s clock: steady_clock, clock_gettime underneath, which is
+// async-signal-safe), then continues it. Returns the child's account (above).
+int stop_this_process_for_80ms(const LiveHistory& history) {
   const pid_t parent = getpid();
   const std::string parent_stat = "/proc/" + std::to_string(parent) + "/stat";  // made before the fork
   const pid_t child = fork();
@@ -65,8 +59,8 @@ int stop_this_process_for_80ms() {
     // Polled, not one sleep: a CI run once saw the process run again after 34 ms of the 80
     // (continued by another process, or the sleep cut short); that stop is not the one this
     // test is about, and the parent tries again.
-    const long long since = monotonic_us();
-    while (monotonic_us() - since < 80'000) {
+    const TimeUs since = history.elapsed_us();
+    while (history.elapsed_us() - since < 80 * kMs) {
       nanosleep(&poll, nullptr);
       if (!stopped(parent_stat.c_str())) {
         kill(parent, SIGCONT);
@@ -91,7 +85,7 @@ TEST(HostPauseMeterTest, TheProcessStoppedIsAPauseOfTheHost) {
   int account = kContinuedEarly;
   for (int attempt = 0; attempt < 5 && account == kContinuedEarly; ++attempt) {
     stopped_at = history.elapsed_us();
-    account = stop_this_process_for_80ms();
+    account = stop_this_process_for_80ms(history);
     accounts += std::to_string(account) + " ";
   }
   ASSERT_EQ(account, kHeldStopped) << "the children's accounts (0 held, 1 continued early, 2 never stopped): " << accounts;
