@@ -215,24 +215,41 @@ void AppServer::send_write(TimeUs due_us) {
   Node& primary = *endpoints_.primary;
   pending->aim(primary, primary);
   network_.send(app, primary, [this, database, write = std::shared_ptr<const AppWrite>(std::move(write)), pending, &app, &primary] {
-    database->app_write(write, [this, pending, &app, &primary](AppWriteResult result) {
+    database->app_write(write, [this, pending, &app, &primary](AppWriteResult result) mutable {
       if (result.status.is_ok()) {
         std::uint64_t& last = last_applied_order_[result.row_id];
         last = std::max(last, result.order);
       }
-      network_.send(primary, app, [this, pending, &primary, result = std::move(result)]() mutable {
+      if (closed_form_replies_) {
+        reply_whole(primary, app, std::move(pending), std::move(result));
+        return;
+      }
+      network_.send(primary, app, [this, pending, result = std::move(result)]() mutable {
         if (pending->done) return;
-        if (result.status.is_ok()) {
-          Acknowledged& ack = acknowledged_[result.row_id];
-          if (result.order >= ack.order) {
-            ack = Acknowledged{result.order, kernel_.now(), pending->new_code, std::move(result.written)};
-          }
-        }
+        acknowledge(*pending, result, kernel_.now());
         finish(*pending, !result.status.is_ok(), 0, 0);
       }, &pending->touch);
     }, waits_of(pending));
   }, &pending->touch);
   watch(std::move(pending), due_us + kAppRequestTimeoutUs);
+}
+
+void AppServer::acknowledge(const Pending& request, AppWriteResult& result, TimeUs at_us) {
+  if (!result.status.is_ok()) return;
+  Acknowledged& ack = acknowledged_[result.row_id];
+  if (result.order >= ack.order) ack = Acknowledged{result.order, at_us, request.new_code, std::move(result.written)};
+}
+
+void AppServer::reply_whole(const Node& primary, const Node& app, std::shared_ptr<Pending> request, AppWriteResult result) {
+  REHEARSE_ASSERT(app.up() && !app.paused());  // nothing crashes or pauses it in a world no fault touches
+  // The network's draw, then the sequence its event would have taken, as Network::send does.
+  const TimeUs arrives = kernel_.now() + network_.flight(primary, app);
+  const std::uint64_t sequence = kernel_.reserve_sequence();
+  // Replies arrive about in the order they were sent: the insertion walks few places back. A
+  // later sequence goes after an equal arrival.
+  auto at = whole_replies_.end();
+  while (at != whole_replies_.begin() && std::prev(at)->arrives_us > arrives) --at;
+  whole_replies_.insert(at, WholeReply{arrives, sequence, std::move(request), std::move(result)});
 }
 
 void AppServer::send_read(TimeUs due_us) {
@@ -288,15 +305,26 @@ bool AppServer::read_whole(Node& target, int number, const std::string& table) {
 
 void AppServer::settle() {
   const TimeUs now = kernel_.now();
-  if (whole_reads_.empty() || whole_reads_.front().finished_us > now) return;
   // Nothing can touch a closed-form read (compute_replica_reads_whole): it counts as the
   // migration's, as count() counts an untouched request.
   static const Attribution untouched;
-  while (!whole_reads_.empty() && whole_reads_.front().finished_us <= now) {
-    const WholeRead read = whole_reads_.front();
+  for (;;) {
+    const bool read = !whole_reads_.empty() && whole_reads_.front().finished_us <= now;
+    const bool reply = !whole_replies_.empty() && kernel_.has_run(whole_replies_.front().arrives_us, whole_replies_.front().sequence);
+    // A reply's event counted the reads finished by its arrival first (finish settles them).
+    if (reply && (!read || whole_replies_.front().arrives_us < whole_reads_.front().finished_us)) {
+      WholeReply arrived = std::move(whole_replies_.front());
+      whole_replies_.pop_front();
+      if (arrived.request->done) continue;  // its client timeout came first
+      acknowledge(*arrived.request, arrived.result, arrived.arrives_us);
+      close(*arrived.request, !arrived.result.status.is_ok(), 0, 0, arrived.arrives_us);
+      continue;
+    }
+    if (!read) return;
+    const WholeRead finished = whole_reads_.front();
     whole_reads_.pop_front();
-    tally(read.sent_us, read.finished_us, false, false, untouched, read.staleness_us, read.staleness_without_faults_us,
-          [&read] { return read_what(*read.target); });
+    tally(finished.sent_us, finished.finished_us, false, false, untouched, finished.staleness_us,
+          finished.staleness_without_faults_us, [&finished] { return read_what(*finished.target); });
   }
 }
 
@@ -328,6 +356,7 @@ void AppServer::expire(TimeUs at_us, std::uint64_t sequence) {
   REHEARSE_ASSERT(!timers_.empty());
   REHEARSE_ASSERT(timers_.back() == std::pair(at_us, sequence));
   timers_.pop_back();
+  settle();  // a whole reply that arrived before the timer finished its request
   drop_finished();
   // No request before this one is still waiting (each had its timer, or one before it), so the
   // first is this timer's own request or a later one (its own finished).
@@ -360,8 +389,7 @@ void AppServer::export_to(Observations& observations, const AppliedOrders* appli
 // Who made the request slow or failed: a fault that touched it (a cut, dropped, delayed or held
 // message, a crashed database), unless the migration's own waits alone exceed the stall limit
 // (the client timeout where there is none): those would have breached without the fault.
-AppServer::Attribution AppServer::attribute(const Pending& request) const {
-  const TimeUs now = kernel_.now();
+AppServer::Attribution AppServer::attribute(const Pending& request, TimeUs now) const {
   const Node* crashed = request.crashed();
   // A wait in progress when the database crashed ended with the crash, not now.
   const TimeUs crash_us = endpoints_.database->last_crash_us();
@@ -376,13 +404,20 @@ AppServer::Attribution AppServer::attribute(const Pending& request) const {
 }
 
 void AppServer::finish(Pending& request, bool failed, TimeUs staleness_us, TimeUs staleness_without_faults_us) {
+  // What finished before it: closed-form reads and whole replies (neither exists with a
+  // connection pool, so nothing here runs before a connection is released).
+  settle();
+  close(request, failed, staleness_us, staleness_without_faults_us, kernel_.now());
+}
+
+void AppServer::close(Pending& request, bool failed, TimeUs staleness_us, TimeUs staleness_without_faults_us,
+                      TimeUs at_us) {
   request.done = true;
   drop_finished();  // requests finish about in the order they were sent: the queue stays short
   if (request.pooled) {  // its connection is free: the server cancelled it at the deadline, or it answered
     released(request.read_target == nullptr);
   }
-  settle();  // the closed-form reads that finished before it
-  count(request, failed, staleness_us, staleness_without_faults_us, kernel_.now());
+  count(request, failed, staleness_us, staleness_without_faults_us, at_us);
 }
 
 void AppServer::count(const Pending& request, bool failed, TimeUs staleness_us, TimeUs staleness_without_faults_us,
@@ -390,7 +425,7 @@ void AppServer::count(const Pending& request, bool failed, TimeUs staleness_us, 
   const bool touched = !request.touch.what.empty() || request.waits.total_us > 0 || request.waits.waiting_since_us >= 0 ||
                        request.crashed() != nullptr;
   // The common case (nothing got in its way) costs no attribution: it counts as the migration's.
-  const Attribution attribution = touched ? attribute(request) : Attribution{};
+  const Attribution attribution = touched ? attribute(request, finished_us) : Attribution{};
   tally(request.sent_us, finished_us, failed, request.read_target == nullptr, attribution, staleness_us,
         staleness_without_faults_us, [&request] { return request.what(); });
 }

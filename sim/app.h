@@ -64,6 +64,12 @@ class AppServer {
   // committed during its flight, which it does not see, and which read pays a catalog reload
   // after a DDL (the first due after it, not the first to arrive).
   void compute_replica_reads_whole() { closed_form_reads_ = true; }
+  // Write replies without an event, for the same world: the reply's flight is drawn and its
+  // place in the order of events reserved when the primary answers (as the network would), and
+  // it is counted, and the write acknowledged, where its event would have run (Kernel::has_run):
+  // the next time anything is counted or read. Nothing can cut, delay, drop or hold it, or
+  // crash the application, so the outcome is the event's, draw for draw and tie for tie.
+  void compute_write_replies_whole() { closed_form_replies_ = true; }
   bool new_code() const { return new_code_; }
   // The table its traffic goes to: empty = the database's first table.
   const std::string& table() const { return table_; }
@@ -85,7 +91,10 @@ class AppServer {
   // the acknowledged writes move out.
   void export_to(Observations& observations, const AppliedOrders* applied = nullptr);
   // How many rows have an acknowledged write not yet exported (at most what export_to adds).
-  std::size_t acknowledged_rows() const { return acknowledged_.size(); }
+  std::size_t acknowledged_rows() {
+    settle();
+    return acknowledged_.size();
+  }
   // Row -> the apply order of this server's latest write to it that the primary applied.
   const AppliedOrders& last_applied_orders() const { return last_applied_order_; }
   std::int64_t requests() {
@@ -139,9 +148,25 @@ class AppServer {
     TimeUs staleness_us;
     TimeUs staleness_without_faults_us;
   };
-  // Counts the closed-form reads finished by now, in the order they finished.
+  // A write's reply computed whole (compute_write_replies_whole): it arrives at `arrives_us`,
+  // where an event of sequence `sequence` would have run.
+  struct WholeReply {
+    TimeUs arrives_us;
+    std::uint64_t sequence;
+    std::shared_ptr<Pending> request;
+    AppWriteResult result;
+  };
+  void reply_whole(const Node& primary, const Node& app, std::shared_ptr<Pending> request, AppWriteResult result);
+  // A write's reply arrived at `at_us`: its row's latest acknowledged write, unless a later one
+  // is (the result's written cells move out).
+  void acknowledge(const Pending& request, AppWriteResult& result, TimeUs at_us);
+  // Counts the closed-form reads finished by now and the whole replies that arrived by now (in
+  // the order their events would have run), in the order they finished.
   void settle();
-  Attribution attribute(const Pending& request) const;
+  // Ends a request at `at_us` (now, or a whole reply's arrival): counted, its connection freed.
+  void close(Pending& request, bool failed, TimeUs staleness_us, TimeUs staleness_without_faults_us, TimeUs at_us);
+  // Who made the request slow or failed, when it finished at `at_us`.
+  Attribution attribute(const Pending& request, TimeUs at_us) const;
   std::int64_t pick_row(const std::string& table);
   const std::vector<ColumnSpec>& columns() const { return *columns_; }
   // The table a request of the running code version addresses (a member: it outlives the
@@ -212,6 +237,9 @@ class AppServer {
   Pool read_pool_;
   bool closed_form_reads_ = false;
   std::deque<WholeRead, PoolAllocator<WholeRead>> whole_reads_;  // not finished yet, by finish time (chunks recycled)
+  bool closed_form_replies_ = false;
+  // Not arrived yet, by (arrival, sequence): the order their events would have run in.
+  std::deque<WholeReply, PoolAllocator<WholeReply>> whole_replies_;
   std::size_t incidents_kept_[2][kCauses] = {{0, 0}, {0, 0}};  // [slow, stale][cause]: incidents kept so far
 };
 

@@ -381,6 +381,7 @@ bool Kernel::take_next_wake(SimFiber* self) {
   }
   queue_.pop();
   now_us_ = next.time_us;
+  running_sequence_ = next.sequence;
   ++events_processed_;
   if (fiber != self) {
     force_wake(fiber);
@@ -484,6 +485,7 @@ void Kernel::run_until(TimeUs end_us) {
   Event event{};
   while (!stop_requested_ && queue_.pop_until(end_us, event)) {
     now_us_ = event.time_us;
+    running_sequence_ = event.sequence;
     ++events_processed_;
     if (event.fiber != nullptr) {
       wake(event.fiber, event.generation_or_callback);
@@ -497,7 +499,10 @@ void Kernel::run_until(TimeUs end_us) {
     }
     drain_taking_wakes(end_us);
   }
-  if (!stop_requested_ && now_us_ < end_us) now_us_ = end_us;
+  if (!stop_requested_) {  // every event up to end_us ran
+    now_us_ = std::max(now_us_, end_us);
+    running_sequence_ = sequence_;  // and none scheduled from now on
+  }
 }
 
 void Kernel::unwind_all() {

@@ -148,6 +148,15 @@ class Kernel {
   // it then runs exactly where a callback scheduled now with at() would have run (among events
   // of the same time, by this sequence). Each reserved sequence is for one at_reserved at most.
   std::uint64_t reserve_sequence() { return sequence_++; }
+  // Whether an event at (`time_us`, `sequence`) would have run by now: it comes before the
+  // running event in the order of events (time, then sequence). After a run_until that ran
+  // every event up to its end, every event of now has run; after a stop, those after the
+  // stopping event have not. What settles work that costs no event of its own (a reserved
+  // sequence, no callback) uses it to settle exactly what the event would have done by now.
+  // Between run_until calls, every event scheduled before the last one returned has run.
+  bool has_run(TimeUs time_us, std::uint64_t sequence) const {
+    return time_us != now_us_ ? time_us < now_us_ : sequence < running_sequence_;
+  }
   void at_reserved(TimeUs when_us, std::uint64_t sequence, Callback<void()> callback);
 
   // Starts a fiber on `node`; it first runs when the scheduler picks it.
@@ -228,6 +237,7 @@ class Kernel {
   Buggify buggify_;
   TimeUs now_us_ = 0;
   std::uint64_t sequence_ = 0;
+  std::uint64_t running_sequence_ = 0;  // the running (or last) event's: has_run
   std::uint64_t events_processed_ = 0;
   bool stop_requested_ = false;
   bool fibers_take_wakes_ = false;  // run_until is waiting in drain_taking_wakes

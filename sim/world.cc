@@ -260,10 +260,10 @@ void World::build_applications() {
   const std::vector<TableWorkload> traffic = table_traffic(scenario_);
   if (traffic.empty()) return;
   // A world no fault can touch: nothing cuts, delays, drops, pauses or crashes a message or a
-  // node, and each statement takes its profile's time. Its replica reads are computed whole
-  // (sim/app.h); conform (a connection pool, a shared host) runs them event by event.
+  // node, and each statement takes its profile's time. Its replica reads and write replies are
+  // computed whole (sim/app.h); conform (a connection pool, a shared host) runs them event by event.
   const bool quiet = scenario_.faults.empty() && !scenario_.random_faults && !scenario_.buggify &&
-                     options_.host_cores == 0 && options_.app_connections == 0 && !options_.exact_reads;
+                     options_.host_cores == 0 && options_.app_connections == 0;
   for (const auto& region : scenario_.topology.regions) {
     const bool included = workload.all_regions ||
                           std::find(workload.regions.begin(), workload.regions.end(), region.name) != workload.regions.end();
@@ -277,7 +277,8 @@ void World::build_applications() {
       applications_[region.name].push_back(
           std::make_unique<AppServer>(*kernel_, *network_, endpoints, scenario_, seed_, observations_, table,
                                       options_.app_connections));
-      if (quiet) applications_[region.name].back()->compute_replica_reads_whole();
+      if (quiet && !options_.exact_reads) applications_[region.name].back()->compute_replica_reads_whole();
+      if (quiet && !options_.exact_replies) applications_[region.name].back()->compute_write_replies_whole();
     }
   }
 }

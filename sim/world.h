@@ -67,6 +67,9 @@ struct WorldOptions {
   // otherwise computed whole (sim/app.h, AppServer::compute_replica_reads_whole): tests compare
   // the two.
   bool exact_reads = false;
+  // Every write's reply as an event of its own in such a world too, where it is otherwise
+  // computed whole (AppServer::compute_write_replies_whole): tests compare the two.
+  bool exact_replies = false;
 };
 
 class World {

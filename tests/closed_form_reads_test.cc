@@ -100,11 +100,12 @@ struct WorldRun {
   Observations observations;
 };
 
-WorldRun run(const std::string& text, bool exact_reads) {
+WorldRun run(const std::string& text, bool exact_reads, bool exact_replies = false) {
   const Scenario scenario = from_text(text);
   sim::WorldOptions options;
   options.keep_request_latencies = true;
   options.exact_reads = exact_reads;
+  options.exact_replies = exact_replies;
   sim::World world(scenario, 5, compile_plan(scenario).value(), options);
   WorldRun out;
   out.result = world.run();
@@ -169,6 +170,60 @@ TEST(ClosedFormReads, WithDrawnFlightsTheVerdictIsTheEventByEventOnes) {
   EXPECT_EQ(whole.result.violated(), events.result.violated());
   EXPECT_NEAR(static_cast<double>(whole.result.stats.app_requests), static_cast<double>(events.result.stats.app_requests),
               0.01 * static_cast<double>(events.result.stats.app_requests));
+}
+
+// Write replies computed whole (AppServer::compute_write_replies_whole) draw their flight and
+// take their place in the order of events when the primary answers, as the network's event
+// would: with drawn flights and with one fixed flight (ties with every other event of the
+// same microsecond), the run is the event-by-event one, request for request and, within each
+// application server (here, each region), in the same order; servers settle their whole
+// replies each at its own next count, so the run-wide list interleaves the regions otherwise.
+// Reads are exact in both, so the replies are the only difference.
+TEST(ClosedFormReplies, AWholeRunIsTheEventByEventOneRequestForRequestInOrder) {
+  for (const std::string latency : {"0.5ms..2ms", "1ms"}) {
+    SCOPED_TRACE(latency);
+    const WorldRun whole = run(quiet_world(latency), true, false);
+    const WorldRun events = run(quiet_world(latency), true, true);
+    EXPECT_EQ(whole.result.trace_hash, events.result.trace_hash);
+    EXPECT_EQ(whole.result.violated(), events.result.violated());
+    EXPECT_EQ(whole.result.stats.app_requests, events.result.stats.app_requests);
+    EXPECT_GT(whole.result.stats.app_requests, 20'000);
+    auto in_order = [](const Observations& observations) {
+      std::vector<std::tuple<std::string, TimeUs, TimeUs, bool, bool>> all;
+      for (const RequestLatency& r : observations.request_latencies) all.emplace_back(r.region, r.sent_us, r.waited_us, r.failed, r.write);
+      std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return std::get<0>(a) < std::get<0>(b); });
+      return all;
+    };
+    const auto whole_requests = in_order(whole.observations);
+    const auto event_requests = in_order(events.observations);
+    ASSERT_EQ(whole_requests.size(), event_requests.size());
+    int writes = 0;
+    for (std::size_t i = 0; i < whole_requests.size(); ++i) {
+      ASSERT_EQ(whole_requests[i], event_requests[i]) << "request " << i << " counted";
+      if (std::get<4>(whole_requests[i])) ++writes;
+    }
+    EXPECT_GT(writes, 5'000);
+    ASSERT_EQ(whole.observations.acknowledged.size(), events.observations.acknowledged.size());
+    EXPECT_GT(whole.observations.acknowledged.size(), 1'000u);
+    for (std::size_t i = 0; i < whole.observations.acknowledged.size(); ++i) {
+      const AcknowledgedWrite& a = whole.observations.acknowledged[i];
+      const AcknowledgedWrite& b = events.observations.acknowledged[i];
+      ASSERT_EQ(std::tie(a.region, a.row_id, a.order, a.time_us, a.new_code, a.table),
+                std::tie(b.region, b.row_id, b.order, b.time_us, b.new_code, b.table))
+          << "acknowledged write " << i;
+      EXPECT_TRUE(a.values == b.values) << "acknowledged write " << i;
+    }
+    EXPECT_EQ(whole.observations.max_stall_us, events.observations.max_stall_us);
+    ASSERT_EQ(whole.observations.windows.size(), events.observations.windows.size());
+    for (const auto& [region, windows] : whole.observations.windows) {
+      const auto& other = events.observations.windows.at(region);
+      ASSERT_EQ(windows.size(), other.size()) << region;
+      for (std::size_t i = 0; i < windows.size(); ++i) {
+        EXPECT_EQ(windows[i].requests, other[i].requests) << region << " window " << i;
+        EXPECT_EQ(windows[i].failed, other[i].failed) << region << " window " << i;
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 // unwinding on destruction; and of LocalClock (offset, drift, steps, true_duration).
 #include "sim/kernel.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -123,6 +124,33 @@ TEST_F(KernelTest, AReservedSequenceRunsWhereItsReservationWasMade) {
   kernel.at(50 * kMs, [&] { kernel.at_reserved(100 * kMs, reserved, [&] { note("reserved"); }); });
   kernel.run_until(kSec);
   EXPECT_EQ(log, (std::vector<std::string>{"before@100ms", "reserved@100ms", "after@100ms"}));
+}
+
+TEST_F(KernelTest, HasRunTellsWhetherAnEventOfAReservedPlaceWouldHaveRun) {
+  // Two places reserved at 100 ms around an event there; each event asks about both.
+  const std::uint64_t early = kernel.reserve_sequence();
+  kernel.at(100 * kMs, [&] {
+    note(fmt::format("mid:{}{}", kernel.has_run(100 * kMs, early), kernel.has_run(100 * kMs, early + 2)));
+  });
+  const std::uint64_t late = kernel.reserve_sequence();
+  ASSERT_EQ(late, early + 2);
+  kernel.at(50 * kMs, [&] { note(fmt::format("first:{}{}", kernel.has_run(100 * kMs, early), kernel.has_run(49 * kMs, late))); });
+  kernel.at(100 * kMs, [&] { note(fmt::format("last:{}{}", kernel.has_run(100 * kMs, late), kernel.has_run(101 * kMs, early))); });
+  kernel.at(200 * kMs, [&] {
+    note("stop");
+    kernel.stop();
+  });
+  kernel.at(200 * kMs, [&] { note("after the stop"); });
+  const std::uint64_t after_stop = kernel.reserve_sequence();
+  kernel.run_until(kSec);
+  EXPECT_EQ(log, (Log{"first:falsetrue@50ms", "mid:truefalse@100ms", "last:truefalse@100ms", "stop@200ms"}));
+  EXPECT_FALSE(kernel.has_run(200 * kMs, after_stop)) << "after the stopping event";
+  EXPECT_TRUE(kernel.has_run(199 * kMs, after_stop));
+  kernel.run_until(kSec);  // runs out of events: everything up to its end, and nothing scheduled later
+  EXPECT_TRUE(kernel.has_run(200 * kMs, after_stop));
+  EXPECT_TRUE(kernel.has_run(kSec, after_stop));
+  EXPECT_FALSE(kernel.has_run(kSec, kernel.reserve_sequence()));
+  EXPECT_FALSE(kernel.has_run(kSec + 1, 0));
 }
 
 TEST_F(KernelTest, RunUntilStopsAtEndAndLeavesLaterEventsQueued) {

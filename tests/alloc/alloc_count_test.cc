@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <new>
+#include <string>
 
 #include "core/block_pool.h"
 #include "core/plan.h"
@@ -84,21 +85,28 @@ Window measure(const char* name, TimeUs from_us, TimeUs to_us, sim::WorldOptions
 // writes: its row version (copy-on-write) and its text values, left to the allocator on purpose
 // (pooled, they cost a 100-seed sweep 50%: docs/performance.md), about 4,400 in all. The bound:
 // fewer than one allocation per request.
-// Both ways of simulating a replica read: computed whole when due (a world no fault touches,
-// sim/app.h: no event of its own) and event by event (sim::WorldOptions::exact_reads).
+// Both ways of simulating a replica read and a write's reply: computed whole (a world no fault
+// touches, sim/app.h: no event of their own) and event by event (sim::WorldOptions::exact_reads,
+// exact_replies).
 TEST(AllocationCountTest, ARequestAllocatesOnlyTheDataItWrites) {
   block_pool::recycle_from_now();
-  for (const bool exact_reads : {false, true}) {
+  struct Way {
+    const char* name;
+    bool exact_reads;
+    bool exact_replies;
+  };
+  for (const Way way : {Way{"whole", false, false}, Way{"exact_reads", true, false}, Way{"exact_replies", false, true}}) {
     sim::WorldOptions options;
-    options.exact_reads = exact_reads;
+    options.exact_reads = way.exact_reads;
+    options.exact_replies = way.exact_replies;
     const Window w = measure("three-regions-clean", 50 * kSec, 60 * kSec, options);
-    ASSERT_GT(w.requests, 5000);
-    ASSERT_GT(w.events, exact_reads ? 20000U : 10000U);
-    RecordProperty(exact_reads ? "allocations_exact_reads" : "allocations", std::to_string(w.allocations));
-    RecordProperty(exact_reads ? "requests_exact_reads" : "requests", std::to_string(w.requests));
+    ASSERT_GT(w.requests, 5000) << way.name;
+    ASSERT_GT(w.events, way.exact_reads ? 20000U : 10000U) << way.name;
+    RecordProperty(std::string("allocations_") + way.name, std::to_string(w.allocations));
+    RecordProperty(std::string("requests_") + way.name, std::to_string(w.requests));
     EXPECT_LT(w.allocations, static_cast<std::uint64_t>(w.requests))
-        << (exact_reads ? "reads event by event: " : "closed-form reads: ") << w.allocations << " allocations for "
-        << w.requests << " requests and " << w.events << " kernel events";
+        << way.name << ": " << w.allocations << " allocations for " << w.requests << " requests and " << w.events
+        << " kernel events";
   }
 }
 
