@@ -423,7 +423,15 @@ SimDatabase::SimDatabase(Kernel& kernel, Node& node, std::string region, const s
     copies[table.name()] = table;
   }
   replicas_.resize(static_cast<std::size_t>(replicas), Replica{copies, {}, 0});
-  for (Replica& replica : replicas_) replica.lane = kernel_.add_lane();
+}
+
+SimDatabase::Replica& SimDatabase::replayed(std::size_t replica) const {
+  Replica& target = replicas_[replica];
+  while (!target.pending.empty() && kernel_.has_run(target.pending.front().apply_us, target.pending.front().sequence)) {
+    target.pending.front().body.apply_to(target.tables);
+    target.pending.pop_front();
+  }
+  return target;
 }
 
 SimDatabase::TableState* SimDatabase::find_state(const std::string& table) {
@@ -464,13 +472,13 @@ const Table& SimDatabase::table(const std::string& table) const {
 }
 
 TableImage SimDatabase::replica_image(int replica, const std::string& table) const {
-  const Tables& tables = replicas_[static_cast<std::size_t>(replica - 1)].tables;
+  const Tables& tables = replayed(static_cast<std::size_t>(replica - 1)).tables;
   auto it = tables.find(table.empty() ? first_table_ : table);
   return it == tables.end() ? TableImage{} : it->second.image();
 }
 
 TableCatalog SimDatabase::replica_catalog(int replica, const std::string& table) const {
-  const Tables& tables = replicas_[static_cast<std::size_t>(replica - 1)].tables;
+  const Tables& tables = replayed(static_cast<std::size_t>(replica - 1)).tables;
   auto it = tables.find(table.empty() ? first_table_ : table);
   return it == tables.end() ? TableCatalog{} : it->second.catalog();
 }
@@ -655,13 +663,9 @@ void SimDatabase::ship(std::int64_t rows, const ChangeBody& body, const StreamSt
       // The same queue without the injected delays: what the migration's own changes cost.
       replica.last_apply_without_faults_us = std::max(replica.last_apply_without_faults_us, arrival) + replay;
     }
-    replica.pending.push_back(Change{now, now + flush, body, replica.last_apply_without_faults_us, replica.last_apply_us});
-    kernel_.at(replica.lane, replica.last_apply_us, [this, r] {
-      Replica& target = replicas_[r];
-      if (target.pending.empty()) return;
-      target.pending.front().body.apply_to(target.tables);
-      target.pending.pop_front();
-    });
+    replayed(r);  // the queue holds only what has not replayed by now
+    replica.pending.push_back(Change{now, now + flush, body, replica.last_apply_without_faults_us, replica.last_apply_us,
+                                     kernel_.reserve_sequence()});
   }
 }
 
@@ -683,10 +687,10 @@ TimeUs lag_at(const Pending& pending, TimeUs at_us, Replayed replayed) {
 }
 }  // namespace
 
-// Now, every pending change is unreplayed (its replay event removes it); later, those replayed
+// Now, every pending change is unreplayed (replayed() removed the rest); later, those replayed
 // by then are not.
 TimeUs SimDatabase::replica_lag_at(int replica, TimeUs at_us) const {
-  const Replica& r = replicas_[static_cast<std::size_t>(replica - 1)];
+  const Replica& r = replayed(static_cast<std::size_t>(replica - 1));
   if (at_us == kernel_.now()) return r.pending.empty() ? 0 : at_us - r.pending.front().commit_us;
   return lag_at(r.pending, at_us, [](const Change& change) { return change.apply_us; });
 }
@@ -694,7 +698,7 @@ TimeUs SimDatabase::replica_lag_at(int replica, TimeUs at_us) const {
 // The oldest change that would still be pending without injected delays. Those times only grow
 // along the queue, and a change already applied would have been applied without them too.
 TimeUs SimDatabase::replica_lag_without_faults_at(int replica, TimeUs at_us) const {
-  const Replica& r = replicas_[static_cast<std::size_t>(replica - 1)];
+  const Replica& r = replayed(static_cast<std::size_t>(replica - 1));
   return lag_at(r.pending, at_us, [](const Change& change) { return change.apply_without_faults_us; });
 }
 
@@ -702,7 +706,8 @@ TimeUs SimDatabase::replica_lag_without_faults_at(int replica, TimeUs at_us) con
 // unreplayed change's WAL was flushed and shipped, not from its commit.
 TimeUs SimDatabase::replication_lag() const {
   TimeUs lag = 0;
-  for (const Replica& replica : replicas_) {
+  for (std::size_t r = 0; r < replicas_.size(); ++r) {
+    const Replica& replica = replayed(r);
     if (!replica.pending.empty()) lag = std::max(lag, kernel_.now() - replica.pending.front().shipped_us);
   }
   return lag;
@@ -1270,8 +1275,9 @@ bool SimDatabase::reads_live_columns(const Table& table, const Expr& expr) {
 
 const Table& SimDatabase::source_table(const TableState& table, BackfillSource source) const {
   if (source == BackfillSource::replica && !replicas_.empty()) {
-    auto it = replicas_.front().tables.find(table.data.name());
-    if (it != replicas_.front().tables.end()) return it->second;
+    const Tables& tables = replayed(0).tables;
+    auto it = tables.find(table.data.name());
+    if (it != tables.end()) return it->second;
   }
   return table.data;
 }

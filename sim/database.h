@@ -270,7 +270,8 @@ class SimDatabase {
     TimeUs shipped_us;  // when its WAL left the primary (commit_us + the commit flush delay)
     ChangeBody body;
     TimeUs apply_without_faults_us = 0;  // when it would apply without injected replication delays
-    TimeUs apply_us = 0;                 // when it replays (its event in the replica's lane)
+    TimeUs apply_us = 0;                 // when it replays
+    std::uint64_t sequence = 0;          // its replay's place among the events of apply_us (replayed)
   };
   struct Replica {
     Tables tables;
@@ -281,7 +282,6 @@ class SimDatabase {
     TimeUs extra_lag_us = 0;      // a replication_lag fault on this replica alone
     TimeUs extra_lag_until_us = 0;
     TimeUs cut_until_us = 0;      // a partition from its primary (cut_replica)
-    int lane = -1;  // its replays' kernel lane: last_apply_us never goes backwards
   };
   // A backfill batch's rows: its UPDATE walks them in id order, locking row `low` at first_us
   // and each next one per_row_us later, and holds every lock it took until its commit (a row it
@@ -496,7 +496,14 @@ class SimDatabase {
   mutable bool found_first_ = false;  // found_name_ is first_table_ (both change only with found_state_ reset)
   std::string first_table_;                    // the table a statement naming none is about
   std::vector<std::map<std::string, TableState>::node_type> dropped_tables_;  // DROP TABLE: kept alive
-  std::vector<Replica> replicas_;
+  // Replays cost no event: a change's place in the order of events is reserved when it ships,
+  // and it is applied where that event would have run (Kernel::has_run), by replayed(), which
+  // everything that reads a replica's tables or queue calls first. Changes replay in the order
+  // they shipped (apply_us never goes backwards along a queue). Mutable: what has replayed by
+  // now is the replica's state whoever asks, a const reader included.
+  mutable std::vector<Replica> replicas_;
+  // Applies the changes of `replica` whose replay would have run by now.
+  Replica& replayed(std::size_t replica) const;
   CpuHost* cpu_host_ = nullptr;
   CostProfile costs_ = builtin_cost_profile();
   std::map<std::string, Checkpoint> checkpoints_;

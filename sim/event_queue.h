@@ -1,18 +1,15 @@
-// The kernel's pending events, in (time, sequence) order: a 4-ary heap, plus FIFO lanes for
-// the event streams whose times never go backwards (an application server's request timeouts,
-// a replica's replay). A lane is a deque (O(1) push and pop) that keeps thousands of
-// long-dated events out of the heap; the next event is the least of the heap's top and every
-// lane's front, so the order is exactly the order one heap would give.
+// The kernel's pending events, in (time, sequence) order: a 4-ary heap. The streams that once
+// waited in FIFO lanes beside it are kept by their owners: an application server's client
+// timeouts behind one timer at a time (sim/app.h), a replica's replays and (where no fault can
+// touch them) a write's replies as reserved places in the order of events, settled where their
+// events would have run (Kernel::has_run).
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <vector>
 
-#include "core/assert.h"
-#include "core/block_pool.h"
 #include "core/model.h"
 
 namespace rehearse::sim {
@@ -24,7 +21,7 @@ namespace rehearse::sim {
 template <typename Event>
 class EventHeap {
  public:
-  // The (time, sequence) order: the queue's lanes are merged with the heap by it too.
+  // The (time, sequence) order.
   static bool before(const Event& a, const Event& b) {
     return a.time_us != b.time_us ? a.time_us < b.time_us : a.sequence < b.sequence;
   }
@@ -70,106 +67,26 @@ class EventHeap {
   std::vector<Event> items_;
 };
 
+// The kernel's queue: the heap, and the one step its loop takes.
 template <typename Event>
 class EventQueue {
-  using Lane = std::deque<Event, PoolAllocator<Event>>;  // its 512-byte chunks recycled (core/block_pool.h)
-
  public:
-  // A new lane; its events may also be pushed out of time order (they then go to the heap).
-  int add_lane() {
-    lanes_.emplace_back();
-    fronts_.push_back(kIdle);
-    return static_cast<int>(lanes_.size()) - 1;
-  }
-
-  // `lane` < 0: the heap. An event earlier than its lane's last goes to the heap too.
-  void push(const Event& event, int lane = -1) {
-    if (lane >= 0) {
-      Lane& fifo = lanes_[static_cast<std::size_t>(lane)];
-      if (fifo.empty() || fifo.back().time_us <= event.time_us) {
-        if (fifo.empty()) {
-          ++busy_lanes_;
-          fronts_[static_cast<std::size_t>(lane)] = Front{event.time_us, event.sequence};
-        }
-        fifo.push_back(event);
-        ++size_;
-        return;
-      }
-    }
-    heap_.push(event);
-    ++size_;
-  }
-
-  bool empty() const { return size_ == 0; }
-  std::size_t size() const { return size_; }
-
+  void push(const Event& event) { heap_.push(event); }
+  bool empty() const { return heap_.empty(); }
   // REQUIRES: !empty().
-  const Event& top() const { return where(locate()); }
-
+  const Event& top() const { return heap_.top(); }
   // Removes top(). REQUIRES: !empty().
-  void pop() { remove(locate()); }
-
+  void pop() { heap_.pop(); }
   // Moves the next event to `out` and removes it, when there is one at or before `end_us`.
   bool pop_until(TimeUs end_us, Event& out) {
-    if (size_ == 0) return false;
-    const int from = locate();
-    if (where(from).time_us > end_us) return false;
-    out = where(from);
-    remove(from);
+    if (heap_.empty() || heap_.top().time_us > end_us) return false;
+    out = heap_.top();
+    heap_.pop();
     return true;
   }
 
  private:
-  // Where the next event is: -1 the heap, else its lane. REQUIRES: !empty().
-  int locate() const {
-    int best = heap_.empty() ? -2 : -1;
-    if (busy_lanes_ > 0) {
-      // The least lane front, from the fronts' copies side by side (an idle lane's is kIdle).
-      std::size_t least = 0;
-      for (std::size_t lane = 1; lane < fronts_.size(); ++lane) {
-        if (fronts_[lane].before(fronts_[least])) least = lane;
-      }
-      const Front& front = fronts_[least];
-      REHEARSE_ASSERT(!lanes_[least].empty());
-      if (best == -2 || front.before(Front{heap_.top().time_us, heap_.top().sequence})) best = static_cast<int>(least);
-    }
-    REHEARSE_ASSERT(best != -2);
-    return best;
-  }
-  const Event& where(int from) const { return from < 0 ? heap_.top() : lanes_[static_cast<std::size_t>(from)].front(); }
-  void remove(int from) {
-    --size_;
-    if (from < 0) {
-      heap_.pop();
-      return;
-    }
-    Lane& fifo = lanes_[static_cast<std::size_t>(from)];
-    fifo.pop_front();
-    Front& front = fronts_[static_cast<std::size_t>(from)];
-    if (fifo.empty()) {
-      --busy_lanes_;
-      front = kIdle;
-    } else {
-      front = Front{fifo.front().time_us, fifo.front().sequence};
-    }
-  }
-
-  // A lane's front event's (time, sequence), kept beside the other lanes' so that finding the
-  // least is a scan of one small array, not of the deques.
-  struct Front {
-    TimeUs time_us;
-    std::uint64_t sequence;
-    bool before(const Front& other) const {
-      return time_us != other.time_us ? time_us < other.time_us : sequence < other.sequence;
-    }
-  };
-  static constexpr Front kIdle{INT64_MAX, UINT64_MAX};  // after every real event
-
   EventHeap<Event> heap_;
-  std::vector<Lane> lanes_;
-  std::vector<Front> fronts_;  // per lane
-  std::size_t busy_lanes_ = 0;  // lanes holding an event
-  std::size_t size_ = 0;
 };
 
 }  // namespace rehearse::sim

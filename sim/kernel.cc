@@ -274,9 +274,9 @@ Node* Kernel::find_node(const std::string& name) {
   return found == nodes_by_name_.end() ? nullptr : found->second;
 }
 
-void Kernel::push(TimeUs time_us, SimFiber* fiber, std::uint64_t generation_or_callback, int lane) {
+void Kernel::push(TimeUs time_us, SimFiber* fiber, std::uint64_t generation_or_callback) {
   REHEARSE_ASSERT(time_us >= now_us_);
-  queue_.push(Event{time_us, sequence_++, fiber, generation_or_callback}, lane);
+  queue_.push(Event{time_us, sequence_++, fiber, generation_or_callback});
 }
 
 void Kernel::at(TimeUs when_us, Callback<void()> callback) { push(when_us, nullptr, store(std::move(callback))); }
@@ -295,10 +295,6 @@ std::uint64_t Kernel::store(Callback<void()>&& callback, const Node* node, std::
   waiting.node = node;
   waiting.epoch = epoch;
   return slot;
-}
-
-void Kernel::at(int lane, TimeUs when_us, Callback<void()> callback) {
-  push(when_us, nullptr, store(std::move(callback)), lane);
 }
 
 void Kernel::after_on(const Node& node, TimeUs delay_us, Callback<void()> callback) {

@@ -138,12 +138,6 @@ class Kernel {
   // epoch is the one of now): a server's pending work dies with it, without a closure around
   // the callback to check.
   void after_on(const Node& node, TimeUs delay_us, Callback<void()> callback);
-  // A FIFO lane for a stream of callbacks whose times never go backwards (a server's request
-  // timeouts, a replica's replay): they run in exactly the order at() would give them, but stay
-  // out of the event heap (sim/event_queue.h). A callback earlier than the lane's last still
-  // runs in order (it goes to the heap).
-  int add_lane() { return queue_.add_lane(); }
-  void at(int lane, TimeUs when_us, Callback<void()> callback);
   // A place in the order of events taken now, for a callback scheduled later with at_reserved:
   // it then runs exactly where a callback scheduled now with at() would have run (among events
   // of the same time, by this sequence). Each reserved sequence is for one at_reserved at most.
@@ -212,7 +206,7 @@ class Kernel {
     SimFiber* fiber;  // a timer wake when set, else the callback in `callback` slot
     std::uint64_t generation_or_callback;
   };
-  void push(TimeUs time_us, SimFiber* fiber, std::uint64_t generation_or_callback, int lane = -1);
+  void push(TimeUs time_us, SimFiber* fiber, std::uint64_t generation_or_callback);
   struct Stored {
     Callback<void()> callback;
     const Node* node = nullptr;  // after_on: runs only while this node is up in `epoch`

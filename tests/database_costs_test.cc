@@ -2,11 +2,13 @@
 // costs in the simulator"): each test gives a profile whose values are all different, drives
 // one SimDatabase on a bare kernel and checks the simulated time a statement took to the
 // microsecond, so a cost charged in the wrong place, twice, or not at all fails it.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "sim/database.h"
 #include "sim/kernel.h"
@@ -444,6 +446,28 @@ TEST_F(DatabaseCostsTest, AReplicaReplaysAfterTheBaseDelayPlusTheShippingDelay) 
   EXPECT_EQ(database->replica_lag(1), 31 + kShippingUs + 7 - 1);
   kernel.run_until(committed + 31 + kShippingUs + 7);
   EXPECT_EQ(database->replica_lag(1), 0);
+}
+
+// A replay costs no event (SimDatabase::replayed): it is applied where its event would have run.
+// At its microsecond, an event that took its place in the order before the change shipped
+// still finds it pending; one that took it after finds it replayed.
+TEST_F(DatabaseCostsTest, AReplayIsAppliedWhereItsEventWouldHaveRun) {
+  const TimeUs committed = kernel.now() + kGrantUs + 29;
+  const TimeUs replays = committed + 31 + kShippingUs + 7;
+  std::vector<std::string> seen;
+  const auto look = [&](const char* who) {
+    const TableImage image = database->replica_image(1);
+    ASSERT_EQ(image.at(4, image.column_index("id")), Value::integer(5));
+    seen.push_back(fmt::format("{} {}: lag {}, row 5 {}", who, kernel.now() - replays, database->replica_lag(1),
+                               image.writer(4) == Writer::initial ? "as loaded" : "written"));
+  };
+  kernel.at(replays, [&] { look("before"); });
+  app_write(5);  // committed and shipped
+  kernel.at(replays, [&] { look("after"); });
+  kernel.at(replays - 1, [&] { look("earlier"); });
+  kernel.run_until(replays + 10);
+  EXPECT_EQ(seen, (std::vector<std::string>{"earlier -1: lag 737, row 5 as loaded", "before 0: lag 738, row 5 as loaded",
+                                            "after 0: lag 0, row 5 written"}));
 }
 
 // Asynchronous commit (conform's flush delay): the WAL ships at the WAL writer's rounds, shared
