@@ -616,17 +616,22 @@ struct LastWrite {
   const AcknowledgedWrite* write = nullptr;
 };
 
-// The last acknowledged write per (row, column group) of one region, in (row, group) order:
-// every (row, group, write) of the region's writes in one vector, sorted so each (row, group)'s
-// latest write (the first met among equal orders) comes first.
-std::vector<LastWrite> last_writes(const Observations& observations, GroupNumbers& numbers, const std::string& region,
-                                   const std::string& table) {
+// The acknowledged writes of one (region, table): where they lie in Observations::acknowledged,
+// in runs of neighbours (each server's writes come together), first to last.
+using WriteRuns = std::vector<std::pair<std::size_t, std::size_t>>;  // [begin, end)
+
+// The last acknowledged write per (row, column group) of one region's table, in (row, group)
+// order: every (row, group, write) of its writes (`runs`) in one vector, sorted so each (row,
+// group)'s latest write (the first met among equal orders) comes first.
+std::vector<LastWrite> last_writes(const Observations& observations, GroupNumbers& numbers, const WriteRuns& runs) {
   std::vector<LastWrite> all;
-  for (const AcknowledgedWrite& write : observations.acknowledged) {
-    if (write.region != region || write.table != table) continue;
-    for (const auto& [column, value] : write.values) {
-      if (column == "id") continue;
-      all.push_back(LastWrite{write.row_id, 0, numbers.number_of(column), &write});
+  for (const auto& [begin, end] : runs) {
+    for (std::size_t at = begin; at < end; ++at) {
+      const AcknowledgedWrite& write = observations.acknowledged[at];
+      for (const auto& [column, value] : write.values) {
+        if (column == "id") continue;
+        all.push_back(LastWrite{write.row_id, 0, numbers.number_of(column), &write});
+      }
     }
   }
   const auto before = [](const LastWrite& a, const LastWrite& b) {
@@ -697,14 +702,15 @@ class RowsById {
 };
 
 // Lost writes of one region against its final primary snapshot.
-Findings lost_writes_in(const Observations& observations, const std::string& region, const TableSnapshot& final_state) {
+Findings lost_writes_in(const Observations& observations, const std::string& region, const WriteRuns& runs,
+                        const TableSnapshot& final_state) {
   const ColumnGroups groups(observations.derived);
   GroupNumbers numbers(groups, observations, final_state.table);
   const bool contracted = observed_state(observations, region) == RegionState::contracted;
   const RowsById rows(final_state.table);
   // The lost ones with why ("" when the row is gone), reported in apply order below.
   std::vector<std::pair<LastWrite, std::string>> lost;
-  for (const LastWrite& last : last_writes(observations, numbers, region, final_state.table_name)) {
+  for (const LastWrite& last : last_writes(observations, numbers, runs)) {
     const AcknowledgedWrite* write = last.write;
     const std::optional<std::size_t> row = rows.find(write->row_id);
     if (!row) {
@@ -742,20 +748,24 @@ Findings lost_writes_in(const Observations& observations, const std::string& reg
 }  // namespace
 
 std::vector<Violation> check_no_lost_writes(const Observations& observations) {
-  std::set<std::pair<std::string, std::string>> written;  // (region, table)
-  const AcknowledgedWrite* previous = nullptr;  // writes come in runs of one region and table
-  for (const AcknowledgedWrite& write : observations.acknowledged) {
-    if (previous == nullptr || previous->region != write.region || previous->table != write.table) {
-      written.insert({write.region, write.table});
+  std::map<std::pair<std::string, std::string>, WriteRuns> written;  // (region, table) -> its writes
+  const std::vector<AcknowledgedWrite>& acknowledged = observations.acknowledged;
+  for (std::size_t begin = 0; begin < acknowledged.size();) {  // writes come in runs of one region and table
+    std::size_t end = begin + 1;
+    while (end < acknowledged.size() && acknowledged[end].region == acknowledged[begin].region &&
+           acknowledged[end].table == acknowledged[begin].table) {
+      ++end;
     }
-    previous = &write;
+    written[{acknowledged[begin].region, acknowledged[begin].table}].emplace_back(begin, end);
+    begin = end;
   }
   std::map<std::string, Violation> by_region;
-  for (const auto& [region, table] : written) {
+  for (const auto& [key, runs] : written) {
+    const auto& [region, table] = key;
     if (by_region.count(region) > 0) continue;  // one violation per region: its first table's
     const TableSnapshot* final_state = final_primary(observations, region, table);
     if (final_state == nullptr) continue;  // no final state recorded: nothing to judge against
-    const Findings findings = lost_writes_in(observations, region, *final_state);
+    const Findings findings = lost_writes_in(observations, region, runs, *final_state);
     if (findings.count == 0) continue;
     const std::string where = table.empty() ? final_state->node : final_state->node + " table " + table;
     by_region[region] = Violation{"no-lost-writes", final_state->time_us, final_state->node,
