@@ -692,6 +692,14 @@ class RowsById {
   }
   // The row of `id`, or nullopt.
   std::optional<std::size_t> find(std::int64_t id) const {
+    // Ids are nearly always dense from the first: then `id` sits at its offset from it, the last
+    // of its id when the next holds another.
+    if (!rows_.empty() && id >= rows_.front().first) {
+      const auto guess = static_cast<std::uint64_t>(id - rows_.front().first);
+      if (guess < rows_.size() && rows_[guess].first == id && (guess + 1 == rows_.size() || rows_[guess + 1].first != id)) {
+        return rows_[guess].second;
+      }
+    }
     auto past = std::upper_bound(rows_.begin(), rows_.end(), id, [](std::int64_t key, const auto& row) { return key < row.first; });
     if (past == rows_.begin() || std::prev(past)->first != id) return std::nullopt;
     return std::prev(past)->second;

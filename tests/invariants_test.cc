@@ -228,6 +228,37 @@ TEST(NoLostWritesChecker, CatchesRowThatNoLongerExists) {
   EXPECT_TRUE(mentions(violations[0], "row 2 (written at 3s) no longer exists")) << violations[0].detail;
 }
 
+// Final rows are found by id, whatever the ids: a gap (row 3 gone), an id held twice (the last
+// of them is the row), ids starting past 1, unsorted.
+TEST(NoLostWritesChecker, FindsFinalRowsByIdThroughGapsAndRepeats) {
+  Observations observations = world();
+  observations.final_states = {{"us-east-1", "pending"}};
+  for (const std::int64_t row : {2, 3, 4, 7}) {
+    observations.acknowledged.push_back(acknowledged(row, static_cast<std::uint64_t>(row), false, "amount", integer(row * 10)));
+  }
+  const auto final_with = [&observations](const std::vector<std::vector<Value>>& rows) {
+    Observations with = observations;
+    TableImage image = table({"id", "amount"}, {});
+    for (const auto& row : rows) image.add_row(row, Writer::initial);
+    with.snapshots.push_back(snapshot("db:us-east-1", "end", 100, 42, std::move(image)));
+    return check_no_lost_writes(with);
+  };
+  // Row 2 twice (the first stale), no row 3, row 7 after a gap.
+  auto violations = final_with({{integer(2), integer(1)}, {integer(2), integer(20)}, {integer(4), integer(40)}, {integer(7), integer(70)}});
+  ASSERT_EQ(violations.size(), 1u);
+  EXPECT_TRUE(mentions(violations[0], "row 3 (written at 3s) no longer exists")) << violations[0].detail;
+  EXPECT_FALSE(mentions(violations[0], "row 2")) << violations[0].detail;
+  // The same with the stale copy last: that one is the row, so row 2's write is lost too.
+  violations = final_with({{integer(2), integer(20)}, {integer(2), integer(1)}, {integer(3), integer(30)}, {integer(4), integer(40)},
+                           {integer(7), integer(70)}});
+  ASSERT_EQ(violations.size(), 1u);
+  EXPECT_TRUE(mentions(violations[0], "row 2: the old-code write of amount = 20 acknowledged at 2s is lost: amount holds 1")) << violations[0].detail;
+  // Dense ids from 2, in another order: all found.
+  EXPECT_TRUE(final_with({{integer(4), integer(40)}, {integer(2), integer(20)}, {integer(3), integer(30)}, {integer(5), integer(0)},
+                          {integer(6), integer(0)}, {integer(7), integer(70)}})
+                  .empty());
+}
+
 // ---- schema-convergence ---------------------------------------------------------------------
 
 TEST(SchemaConvergenceChecker, PassesRegionsOnOneSchema) {
