@@ -120,6 +120,19 @@ std::vector<std::tuple<std::string, TimeUs, TimeUs, bool, bool>> latencies(const
   return all;
 }
 
+// The two runs' request windows, region by region: the same requests and failures in each.
+void expect_same_windows(const Observations& a, const Observations& b) {
+  ASSERT_EQ(a.windows.size(), b.windows.size());
+  for (const auto& [region, windows] : a.windows) {
+    const auto& other = b.windows.at(region);
+    ASSERT_EQ(windows.size(), other.size()) << region;
+    for (std::size_t i = 0; i < windows.size(); ++i) {
+      EXPECT_EQ(windows[i].requests, other[i].requests) << region << " window " << i;
+      EXPECT_EQ(windows[i].failed, other[i].failed) << region << " window " << i;
+    }
+  }
+}
+
 TEST(ClosedFormReads, WithFixedFlightsAWholeRunAgreesWithTheEventByEventOne) {
   const WorldRun whole = run(quiet_world("1ms"), false);
   const WorldRun events = run(quiet_world("1ms"), true);
@@ -152,15 +165,7 @@ TEST(ClosedFormReads, WithFixedFlightsAWholeRunAgreesWithTheEventByEventOne) {
   EXPECT_NEAR(static_cast<double>(whole.observations.max_staleness_us),
               static_cast<double>(events.observations.max_staleness_us), static_cast<double>(kMs));
   EXPECT_GT(whole.observations.max_staleness_us, 20 * kMs);
-  ASSERT_EQ(whole.observations.windows.size(), events.observations.windows.size());
-  for (const auto& [region, windows] : whole.observations.windows) {
-    const auto& other = events.observations.windows.at(region);
-    ASSERT_EQ(windows.size(), other.size()) << region;
-    for (std::size_t i = 0; i < windows.size(); ++i) {
-      EXPECT_EQ(windows[i].requests, other[i].requests) << region << " window " << i;
-      EXPECT_EQ(windows[i].failed, other[i].failed) << region << " window " << i;
-    }
-  }
+  expect_same_windows(whole.observations, events.observations);
 }
 
 // With drawn flights the two runs take different draws, but judge alike.
@@ -214,15 +219,7 @@ TEST(ClosedFormReplies, AWholeRunIsTheEventByEventOneRequestForRequestInOrder) {
       EXPECT_TRUE(a.values == b.values) << "acknowledged write " << i;
     }
     EXPECT_EQ(whole.observations.max_stall_us, events.observations.max_stall_us);
-    ASSERT_EQ(whole.observations.windows.size(), events.observations.windows.size());
-    for (const auto& [region, windows] : whole.observations.windows) {
-      const auto& other = events.observations.windows.at(region);
-      ASSERT_EQ(windows.size(), other.size()) << region;
-      for (std::size_t i = 0; i < windows.size(); ++i) {
-        EXPECT_EQ(windows[i].requests, other[i].requests) << region << " window " << i;
-        EXPECT_EQ(windows[i].failed, other[i].failed) << region << " window " << i;
-      }
-    }
+    expect_same_windows(whole.observations, events.observations);
   }
 }
 
