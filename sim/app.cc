@@ -389,11 +389,11 @@ void AppServer::export_to(Observations& observations, const AppliedOrders* appli
 // Who made the request slow or failed: a fault that touched it (a cut, dropped, delayed or held
 // message, a crashed database), unless the migration's own waits alone exceed the stall limit
 // (the client timeout where there is none): those would have breached without the fault.
-AppServer::Attribution AppServer::attribute(const Pending& request, TimeUs now) const {
+AppServer::Attribution AppServer::attribute(const Pending& request, TimeUs at_us) const {
   const Node* crashed = request.crashed();
-  // A wait in progress when the database crashed ended with the crash, not now.
+  // A wait in progress when the database crashed ended with the crash, not when the request did.
   const TimeUs crash_us = endpoints_.database->last_crash_us();
-  const TimeUs waits_end = crashed == nullptr ? now : std::max(crash_us, request.waits.waiting_since_us);
+  const TimeUs waits_end = crashed == nullptr ? at_us : std::max(crash_us, request.waits.waiting_since_us);
   const TimeUs migration_wait = request.waits.total(waits_end);
   const std::string& migration_why = request.waits.longest_why(waits_end);
   std::string fault = request.touch.what;
