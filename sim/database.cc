@@ -633,7 +633,7 @@ void SimDatabase::ship(std::int64_t rows, const ChangeBody& body, const StreamSt
   const TimeUs extra = now < extra_lag_until_us_ ? extra_lag_us_ : 0;
   const TimeUs flush = wal_writer_round(now) - now;
   for (std::size_t r = 0; r < replicas_.size(); ++r) {
-    Replica& replica = replicas_[r];
+    Replica& replica = replayed(r);  // its queue holds only what has not replayed by now
     const TimeUs replica_extra = now < replica.extra_lag_until_us ? replica.extra_lag_us : 0;
     // Asynchronous commit: the WAL ships at the WAL writer's next round; then the database's own
     // commit-to-replay delay and the scenario's shipping delay.
@@ -663,7 +663,6 @@ void SimDatabase::ship(std::int64_t rows, const ChangeBody& body, const StreamSt
       // The same queue without the injected delays: what the migration's own changes cost.
       replica.last_apply_without_faults_us = std::max(replica.last_apply_without_faults_us, arrival) + replay;
     }
-    replayed(r);  // the queue holds only what has not replayed by now
     replica.pending.push_back(Change{now, now + flush, body, replica.last_apply_without_faults_us, replica.last_apply_us,
                                      kernel_.reserve_sequence()});
   }

@@ -19,7 +19,7 @@ namespace rehearse::sim {
 // neighbours in memory. Every (time, sequence) is distinct, so the order of pops is the one any
 // correct heap gives.
 template <typename Event>
-class EventHeap {
+class EventQueue {
  public:
   // The (time, sequence) order.
   static bool before(const Event& a, const Event& b) {
@@ -27,6 +27,13 @@ class EventHeap {
   }
 
   bool empty() const { return items_.empty(); }
+  // Moves the next event to `out` and removes it, when there is one at or before `end_us`.
+  bool pop_until(TimeUs end_us, Event& out) {
+    if (items_.empty() || items_.front().time_us > end_us) return false;
+    out = items_.front();
+    pop();
+    return true;
+  }
   // REQUIRES: !empty().
   const Event& top() const { return items_.front(); }
 
@@ -65,28 +72,6 @@ class EventHeap {
  private:
   static constexpr std::size_t kArity = 4;
   std::vector<Event> items_;
-};
-
-// The kernel's queue: the heap, and the one step its loop takes.
-template <typename Event>
-class EventQueue {
- public:
-  void push(const Event& event) { heap_.push(event); }
-  bool empty() const { return heap_.empty(); }
-  // REQUIRES: !empty().
-  const Event& top() const { return heap_.top(); }
-  // Removes top(). REQUIRES: !empty().
-  void pop() { heap_.pop(); }
-  // Moves the next event to `out` and removes it, when there is one at or before `end_us`.
-  bool pop_until(TimeUs end_us, Event& out) {
-    if (heap_.empty() || heap_.top().time_us > end_us) return false;
-    out = heap_.top();
-    heap_.pop();
-    return true;
-  }
-
- private:
-  EventHeap<Event> heap_;
 };
 
 }  // namespace rehearse::sim

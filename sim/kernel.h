@@ -144,10 +144,10 @@ class Kernel {
   std::uint64_t reserve_sequence() { return sequence_++; }
   // Whether an event at (`time_us`, `sequence`) would have run by now: it comes before the
   // running event in the order of events (time, then sequence). After a run_until that ran
-  // every event up to its end, every event of now has run; after a stop, those after the
-  // stopping event have not. What settles work that costs no event of its own (a reserved
-  // sequence, no callback) uses it to settle exactly what the event would have done by now.
-  // Between run_until calls, every event scheduled before the last one returned has run.
+  // every event up to its end, every event of now scheduled until then has run; after a stop,
+  // those after the stopping event have not. What settles work that costs no event of its own
+  // (a reserved sequence, no callback) uses it to settle exactly what the event would have done
+  // by now.
   bool has_run(TimeUs time_us, std::uint64_t sequence) const {
     return time_us != now_us_ ? time_us < now_us_ : sequence < running_sequence_;
   }
